@@ -1,0 +1,32 @@
+package dev.osprey.api.inference;
+
+import java.util.List;
+import java.util.Objects;
+
+import dev.osprey.api.chat.Conversation;
+
+/**
+ * One completion to generate. Exactly one of {@code conversation}, {@code prompt} and
+ * {@code promptTokenIds} is set: a chat request, a text completion, or token ids.
+ *
+ * @param requestId unique per request, for logs and cancellation
+ * @param model the served model name or adapter name, as in OpenAI's {@code model} field
+ * @param conversation the chat, or null
+ * @param prompt the prompt text, or null
+ * @param promptTokenIds the prompt ids, or null
+ * @param sampling how to pick tokens
+ */
+public record GenerationRequest(String requestId, String model, Conversation conversation, String prompt,
+        List<Integer> promptTokenIds, SamplingParams sampling) {
+
+    public GenerationRequest {
+        Objects.requireNonNull(requestId, "requestId");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(sampling, "sampling");
+        int set = (conversation != null ? 1 : 0) + (prompt != null ? 1 : 0) + (promptTokenIds != null ? 1 : 0);
+        if (set != 1) {
+            throw new IllegalArgumentException("exactly one of conversation, prompt and promptTokenIds must be set");
+        }
+        promptTokenIds = promptTokenIds == null ? null : List.copyOf(promptTokenIds);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.osprey.api.inference;
+
+import java.util.List;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * One model being served by one backend: whatever the backend holds for it (weights and a scheduler, a
+ * child process, a connection to a remote server).
+ *
+ * <p>{@link #generate} is called from many threads at once. When the server swaps backends it opens a
+ * session on the new backend, sends new requests there, waits for this session's requests in flight to
+ * finish, and then closes it.
+ */
+@ConsumerType
+public interface InferenceSession extends AutoCloseable {
+
+    /** The base model and its adapters. */
+    List<ServedModel> models();
+
+    /**
+     * Queues a generation and returns at once; the result arrives through {@code listener}. A request
+     * beyond the session's limits waits in its queue rather than failing.
+     */
+    GenerationHandle generate(GenerationRequest request, GenerationListener listener);
+
+    /** Adds a LoRA adapter at runtime. */
+    default void loadAdapter(String name, String path) {
+        throw new UnsupportedOperationException("this backend cannot load LoRA adapters at runtime");
+    }
+
+    /** Removes a LoRA adapter; requests already using it finish first. */
+    default void unloadAdapter(String name) {
+        throw new UnsupportedOperationException("this backend cannot unload LoRA adapters at runtime");
+    }
+
+    /** True while the session can take requests. */
+    boolean healthy();
+
+    /** Cancels what is still running and frees everything the session holds. */
+    @Override
+    void close();
+}

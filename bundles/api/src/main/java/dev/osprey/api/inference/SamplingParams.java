@@ -1,0 +1,35 @@
+package dev.osprey.api.inference;
+
+import java.util.List;
+
+/**
+ * How to pick tokens, with the OpenAI / vLLM meanings and defaults.
+ *
+ * @param maxTokens at most this many new tokens; -1 for up to the context length
+ * @param temperature 0 for greedy
+ * @param topP nucleus sampling; 1 for off
+ * @param topK -1 for off
+ * @param minP 0 for off
+ * @param repetitionPenalty 1 for off
+ * @param presencePenalty 0 for off
+ * @param frequencyPenalty 0 for off
+ * @param seed -1 for a random seed
+ * @param stop strings that end the completion (not included in it)
+ * @param stopTokenIds token ids that end the completion, beyond EOS
+ * @param logprobs return the log probability of each chosen token
+ * @param topLogprobs return this many alternatives per position (0 for none)
+ */
+public record SamplingParams(int maxTokens, double temperature, double topP, int topK, double minP,
+        double repetitionPenalty, double presencePenalty, double frequencyPenalty, long seed, List<String> stop,
+        List<Integer> stopTokenIds, boolean logprobs, int topLogprobs) {
+
+    public SamplingParams {
+        stop = List.copyOf(stop);
+        stopTokenIds = List.copyOf(stopTokenIds);
+    }
+
+    /** Greedy decoding of at most {@code maxTokens} tokens. */
+    public static SamplingParams greedy(int maxTokens) {
+        return new SamplingParams(maxTokens, 0, 1, -1, 0, 1, 0, 0, -1, List.of(), List.of(), false, 0);
+    }
+}

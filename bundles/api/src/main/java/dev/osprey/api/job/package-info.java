@@ -1,0 +1,9 @@
+/**
+ * What a running job (training, evaluation, export) receives from the platform: its arguments, output folder, progress reporting, device and extensions.
+ */
+@Version("1.0.0")
+@Export
+package dev.osprey.api.job;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,114 @@
+package dev.osprey.api.model;
+
+import java.util.Objects;
+import java.util.Optional;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * The input of one forward pass. Shapes: {@code inputIds} (B, T) int64; {@code attentionMask} (B, P + T)
+ * with 1 for real tokens and 0 for padding, P being the cached length; {@code positionIds} (B, T).
+ * Build with {@link #builder(NDArray)}.
+ */
+public final class ForwardRequest {
+
+    private final NDArray inputIds;
+    private final NDArray attentionMask;
+    private final NDArray positionIds;
+    private final KvCache cache;
+    private final boolean lastPositionOnly;
+    private final boolean training;
+
+    private ForwardRequest(Builder b) {
+        this.inputIds = b.inputIds;
+        this.attentionMask = b.attentionMask;
+        this.positionIds = b.positionIds;
+        this.cache = b.cache;
+        this.lastPositionOnly = b.lastPositionOnly;
+        this.training = b.training;
+    }
+
+    public static Builder builder(NDArray inputIds) {
+        return new Builder(inputIds);
+    }
+
+    /** (B, T) token ids. */
+    public NDArray inputIds() {
+        return inputIds;
+    }
+
+    /** (B, P + T), or empty for no padding. */
+    public Optional<NDArray> attentionMask() {
+        return Optional.ofNullable(attentionMask);
+    }
+
+    /** (B, T), or empty to derive positions from the mask and the cache. */
+    public Optional<NDArray> positionIds() {
+        return Optional.ofNullable(positionIds);
+    }
+
+    /** The cache to read and extend, or empty for a pass without one. */
+    public Optional<KvCache> cache() {
+        return Optional.ofNullable(cache);
+    }
+
+    /** When true the logits are (B, 1, V) for the last position only. */
+    public boolean lastPositionOnly() {
+        return lastPositionOnly;
+    }
+
+    /** When true dropout and other training-only behaviour are on. */
+    public boolean training() {
+        return training;
+    }
+
+    /** Builder; {@link #build()} checks the shapes it can check without running the model. */
+    public static final class Builder {
+        private final NDArray inputIds;
+        private NDArray attentionMask;
+        private NDArray positionIds;
+        private KvCache cache;
+        private boolean lastPositionOnly;
+        private boolean training;
+
+        private Builder(NDArray inputIds) {
+            this.inputIds = Objects.requireNonNull(inputIds, "inputIds");
+        }
+
+        public Builder optAttentionMask(NDArray mask) {
+            this.attentionMask = mask;
+            return this;
+        }
+
+        public Builder optPositionIds(NDArray positions) {
+            this.positionIds = positions;
+            return this;
+        }
+
+        public Builder optCache(KvCache kvCache) {
+            this.cache = kvCache;
+            return this;
+        }
+
+        public Builder optLastPositionOnly(boolean last) {
+            this.lastPositionOnly = last;
+            return this;
+        }
+
+        public Builder optTraining(boolean train) {
+            this.training = train;
+            return this;
+        }
+
+        public ForwardRequest build() {
+            if (inputIds.getShape().dimension() != 2) {
+                throw new IllegalArgumentException("inputIds must be (B, T), was " + inputIds.getShape());
+            }
+            if (attentionMask != null && attentionMask.getShape().get(0) != inputIds.getShape().get(0)) {
+                throw new IllegalArgumentException("attentionMask batch " + attentionMask.getShape()
+                        + " does not match inputIds " + inputIds.getShape());
+            }
+            return new ForwardRequest(this);
+        }
+    }
+}

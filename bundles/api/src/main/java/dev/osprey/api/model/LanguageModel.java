@@ -1,0 +1,35 @@
+package dev.osprey.api.model;
+
+import java.util.Map;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * A network built by a {@link ModelArchitecture}, with its parameters held in the engine.
+ *
+ * <p>Parameters are keyed by their checkpoint names ({@code model.layers.0.self_attn.q_proj.weight}) so
+ * the platform loads safetensors by name and saves them back under the same names. Forward passes may
+ * run concurrently from several threads when each uses its own {@link KvCache}; changing parameters
+ * (loading, merging adapters, optimizer steps) must not overlap with forward passes. Closing the model
+ * frees its parameters.
+ */
+@ConsumerType
+public interface LanguageModel extends AutoCloseable {
+
+    /** The configuration it was built from. */
+    ModelConfig config();
+
+    /** Every parameter by checkpoint key, in a stable order; the arrays are the live ones. */
+    Map<String, NDArray> parameters();
+
+    /** A new empty cache for {@code batchSize} sequences. */
+    KvCache newCache(int batchSize);
+
+    /** One forward pass; see {@link ForwardRequest} for shapes. */
+    ForwardResult forward(ForwardRequest request);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,9 @@
+/**
+ * Training methods (pt, sft, dpo, kto, simpo, orpo, cpo, rm, grpo, ...).
+ */
+@Version("1.0.0")
+@Export
+package dev.osprey.api.train;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,74 @@
+package dev.osprey.cli.impl;
+
+import java.util.Hashtable;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * Runs the {@code osprey} command line when the platform was started by the launcher: the launcher
+ * publishes its arguments as the {@code launcher.arguments} property of a service, and runs a
+ * {@code Callable<Integer>} registered with {@code main.thread=true} on the JVM's main thread, taking
+ * its result as the exit code. Inside tests (no launcher) this component stays inactive.
+ */
+@Component(immediate = true)
+public class CommandLineLauncher {
+
+    static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
+
+    @Reference
+    Platform platform;
+
+    private String[] arguments;
+    private ServiceRegistration<?> registration;
+
+    @Reference(service = Object.class, target = "(" + LAUNCHER_ARGUMENTS + "=*)")
+    void bindLauncher(Map<String, Object> properties) {
+        Object args = properties.get(LAUNCHER_ARGUMENTS);
+        arguments = args instanceof String[] a ? a.clone() : new String[0];
+    }
+
+    @Activate
+    void activate(BundleContext context) {
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("main.thread", Boolean.TRUE);
+        registration = context.registerService(Callable.class, new MainThread(platform, arguments), props);
+    }
+
+    @Deactivate
+    void deactivate() {
+        try {
+            registration.unregister();
+        } catch (IllegalStateException e) {
+            // already gone with the framework
+        }
+    }
+
+    /** A named class, not a lambda: the launcher checks by reflection that call() returns Integer. */
+    static final class MainThread implements Callable<Integer> {
+        private final Platform platform;
+        private final String[] arguments;
+
+        MainThread(Platform platform, String[] arguments) {
+            this.platform = platform;
+            this.arguments = arguments;
+        }
+
+        @Override
+        public Integer call() {
+            int code = OspreyCommand.run(platform, arguments);
+            System.out.flush();
+            System.err.flush();
+            // the launcher stops the framework after we return; exit now so that a slow bundle stop
+            // cannot delay the shell prompt, and so the exit code is ours
+            System.exit(code);
+            return code;
+        }
+    }
+}

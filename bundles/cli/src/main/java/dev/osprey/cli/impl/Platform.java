@@ -1,0 +1,85 @@
+package dev.osprey.cli.impl;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.hardware.DeviceSelector;
+import dev.osprey.api.plugin.ExtensionRegistry;
+import dev.osprey.api.plugin.PluginInfo;
+import dev.osprey.api.plugin.PluginInventory;
+import dev.osprey.api.plugin.PluginState;
+
+/**
+ * The platform services the commands use, and Osprey's own settings ({@code conf/osprey.properties}
+ * under {@code osprey.home}, overridable by system properties).
+ */
+@Component(service = Platform.class)
+public class Platform {
+
+    static final String HOME_PROPERTY = "osprey.home";
+
+    @Reference
+    PluginInventory inventory;
+    @Reference
+    ExtensionRegistry extensions;
+    @Reference
+    DeviceSelector devices;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
+    volatile ConfigurationAdmin configurationAdmin;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
+    volatile EngineRuntime engine;
+
+    BundleContext context;
+    private final Properties settings = new Properties();
+
+    @Activate
+    void activate(BundleContext bundleContext) throws IOException {
+        this.context = bundleContext;
+        String home = bundleContext.getProperty(HOME_PROPERTY);
+        if (home != null) {
+            Path file = Path.of(home, "conf", "osprey.properties");
+            if (Files.isRegularFile(file)) {
+                try (InputStream in = Files.newInputStream(file)) {
+                    settings.load(in);
+                }
+            }
+        }
+    }
+
+    /** A setting: a system or framework property wins over conf/osprey.properties. */
+    String setting(String key, String defaultValue) {
+        String value = context.getProperty(key);
+        return value != null ? value : settings.getProperty(key, defaultValue);
+    }
+
+    /**
+     * The inventory once the hot-deploy scanner has had its first look at the plugins folder (no plugin
+     * in transition), or after {@code maxWaitMillis}.
+     */
+    List<PluginInfo> settledPlugins(long maxWaitMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + maxWaitMillis;
+        List<PluginInfo> plugins = inventory.plugins();
+        while (System.currentTimeMillis() < deadline && !settled(plugins)) {
+            Thread.sleep(100);
+            plugins = inventory.plugins();
+        }
+        return plugins;
+    }
+
+    private static boolean settled(List<PluginInfo> plugins) {
+        return plugins.stream().noneMatch(p -> p.state() == PluginState.TRANSITIONING);
+    }
+}

@@ -1,0 +1,146 @@
+package dev.osprey.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The built distribution as a user runs it: the {@code osprey} script, the exported jar, a real
+ * server on loopback, and the hot-deploy sequence of the README replayed against it.
+ */
+class DistributionCliTest {
+
+    @TempDir
+    static Path home;
+
+    /** A private Osprey home (its own conf/ and plugins/) sharing the built lib/osprey.jar. */
+    @BeforeAll
+    static void layOutHome() throws IOException {
+        Path dist = TestPlatform.root().resolve("distribution/target/osprey");
+        Files.createDirectories(home.resolve("bin"));
+        Files.createDirectories(home.resolve("lib"));
+        Files.createDirectories(home.resolve("plugins"));
+        Files.copy(dist.resolve("bin/osprey"), home.resolve("bin/osprey"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.createSymbolicLink(home.resolve("lib/osprey.jar"), dist.resolve("lib/osprey.jar"));
+        Files.createDirectories(home.resolve("conf"));
+        try (var files = Files.list(dist.resolve("conf"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, home.resolve("conf").resolve(f.getFileName()));
+            }
+        }
+    }
+
+    record Result(int exit, String out) {
+    }
+
+    static Result osprey(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/osprey").toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "osprey " + String.join(" ", args) + " did not finish");
+        return new Result(p.exitValue(), out);
+    }
+
+    @Test
+    void pluginsListsTheBuiltInExtensions() throws Exception {
+        Result r = osprey("plugins", "--local");
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().contains("hardware-target:cpu"), r.out());
+        assertTrue(r.out().contains("hardware-target:cuda"), r.out());
+    }
+
+    @Test
+    void anUnknownCommandOrOptionPrintsUsageAndFails() throws Exception {
+        Result command = osprey("frobnicate");
+        assertEquals(2, command.exit(), command.out());
+        assertTrue(command.out().contains("Unmatched argument") && command.out().contains("Usage: osprey") && command.out().contains("Did you mean"), command.out());
+        Result option = osprey("plugins", "--frobnicate");
+        assertEquals(2, option.exit(), option.out());
+        assertTrue(option.out().contains("Unknown option: '--frobnicate'"), option.out());
+    }
+
+    @Test
+    void anUnavailableDeviceIsAClearError() throws Exception {
+        Result r = osprey("devices", "--device", "cuda:0");
+        assertEquals(2, r.exit(), r.out());
+        assertTrue(r.out().contains("--device cuda:0 is not available"), r.out());
+        Result cpu = osprey("devices", "--device", "cpu");
+        assertEquals(0, cpu.exit(), cpu.out());
+        assertTrue(cpu.out().contains("--device cpu: cpu is usable"), cpu.out());
+    }
+
+    @Test
+    void hotDeployAgainstARunningServer() throws Exception {
+        int port = TestPlatform.freePort();
+        String base = "http://127.0.0.1:" + port;
+        Process server = new ProcessBuilder(home.resolve("bin/osprey").toString(), "serve", "--port", Integer.toString(port))
+                .redirectErrorStream(true).redirectOutput(home.resolve("serve.log").toFile()).start();
+        try {
+            assertNotNull(TestPlatform.waitFor(60_000, () -> get(base + "/api/plugins")), "the server did not start");
+            Path plugins = home.resolve("plugins");
+            Path v1 = TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0");
+
+            long start = System.nanoTime();
+            Files.copy(v1, plugins.resolve("length-reward.jar.part"));
+            Files.move(plugins.resolve("length-reward.jar.part"), plugins.resolve("length-reward.jar"));
+            assertNotNull(TestPlatform.waitFor(10_000, () -> contains(base, "custom_length")), "not deployed");
+            System.out.printf("distribution hot deploy: visible in GET /api/plugins after %d ms%n",
+                    (System.nanoTime() - start) / 1_000_000);
+
+            Result listed = osprey("plugins", "--server", base);
+            assertEquals(0, listed.exit(), listed.out());
+            assertTrue(listed.out().contains("Plugins of server " + base), listed.out());
+            assertTrue(listed.out().contains("reward:custom_length") && listed.out().contains("1.0.0"), listed.out());
+
+            TestPlatform.withVersion(v1, "2.0.0", plugins.resolve("length-reward.jar"));
+            assertNotNull(TestPlatform.waitFor(10_000, () -> contains(base, "\"version\" : \"2.0.0\"")), "v2 not active");
+
+            Files.delete(plugins.resolve("length-reward.jar"));
+            assertNotNull(TestPlatform.waitFor(10_000, () -> {
+                String body = get(base + "/api/plugins");
+                return body != null && !body.contains("custom_length") ? body : null;
+            }), "not removed");
+
+            String log = Files.readString(home.resolve("serve.log"));
+            assertTrue(log.contains("Osprey is serving on " + base), log);
+            assertTrue(log.contains("+ reward:custom_length (com.example.osprey.length-reward 1.0.0)"), log);
+            assertTrue(log.contains("- reward:custom_length"), log);
+        } finally {
+            server.destroy();
+            server.waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String contains(String base, String text) throws Exception {
+        String body = get(base + "/api/plugins");
+        return body != null && body.contains(text) ? body : null;
+    }
+
+    private static String get(String url) throws Exception {
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? r.body() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package dev.osprey.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import javax.inject.Inject;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+
+import dev.osprey.api.chat.ChatMessage;
+import dev.osprey.api.hardware.DeviceId;
+import dev.osprey.api.hardware.DeviceSelector;
+import dev.osprey.api.model.ModelEntry;
+import dev.osprey.api.model.ModelRegistry;
+import dev.osprey.api.plugin.ExtensionHandle;
+import dev.osprey.api.plugin.ExtensionInfo;
+import dev.osprey.api.plugin.ExtensionKind;
+import dev.osprey.api.plugin.ExtensionListener;
+import dev.osprey.api.plugin.ExtensionRegistry;
+import dev.osprey.api.reward.RewardFunction;
+import dev.osprey.api.reward.RewardSample;
+
+/** The kernel's registries see DS components and registry data arrive and leave. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class RegistryInFrameworkIT {
+
+    @Inject
+    BundleContext context;
+    @Inject
+    ExtensionRegistry registry;
+    @Inject
+    ModelRegistry models;
+    @Inject
+    DeviceSelector devices;
+    @Inject
+    CommandProcessor gogo;
+
+    @Configuration
+    public Option[] config() throws Exception {
+        return TestPlatform.platform(TestPlatform.newPluginsDir(), TestPlatform.freePort());
+    }
+
+    @Test
+    public void theBuiltInHardwareTargetsAreRegistered() {
+        List<String> names = registry.list(ExtensionKind.HARDWARE_TARGET).stream().map(ExtensionInfo::name).toList();
+        assertEquals(List.of("cpu", "cuda", "npu"), names);
+    }
+
+    @Test
+    public void aRewardComponentArrivesAndLeavesWithItsBundle() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        ServiceRegistration<ExtensionListener> listener = context.registerService(ExtensionListener.class,
+                new ExtensionListener() {
+                    @Override
+                    public void added(ExtensionInfo e) {
+                        events.add("+" + e);
+                    }
+
+                    @Override
+                    public void removed(ExtensionInfo e) {
+                        events.add("-" + e);
+                    }
+                }, null);
+        Bundle plugin = context.installBundle(TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0").toUri().toString());
+        try {
+            plugin.start();
+            ExtensionInfo info = TestPlatform.waitFor(5000, () -> registry.list(ExtensionKind.REWARD_FUNCTION).stream()
+                    .filter(e -> e.name().equals("custom_length")).findFirst().orElse(null));
+            assertNotNull("the example reward did not appear", info);
+            assertEquals("com.example.osprey.length-reward", info.bundleSymbolicName());
+            assertTrue(events.contains("+reward:custom_length"));
+
+            try (ExtensionHandle<RewardFunction> handle = registry.require(RewardFunction.class, "custom_length")) {
+                double[] scores = handle.get().score(List.of(sample("这是违法的"), sample("short"), sample("x".repeat(60))));
+                assertEquals(-1.0, scores[0], 0);
+                assertEquals(0.5, scores[1], 0);
+                assertEquals(0.8, scores[2], 0);
+                plugin.stop();
+                // the job keeps its instance, and learns that the extension is gone
+                assertFalse(handle.isAvailable());
+                assertEquals(0.5, handle.get().score(List.of(sample("still callable")))[0], 0);
+            }
+            assertTrue(registry.list(ExtensionKind.REWARD_FUNCTION).isEmpty());
+            assertTrue(events.contains("-reward:custom_length"));
+        } finally {
+            plugin.uninstall();
+            listener.unregister();
+        }
+    }
+
+    @Test
+    public void requireNamesWhatIsMissingAndWhatIsInstalled() {
+        try {
+            registry.require(RewardFunction.class, "nope");
+            fail("expected an error");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("no reward named 'nope' is installed; installed: none"));
+        }
+    }
+
+    @Test
+    public void modelRegistryEntriesComeAndGoWithTheirBundle() throws Exception {
+        Path jar = Files.createTempFile("models", ".jar");
+        String json = "[{\"id\":\"Qwen/Qwen3-0.6B\",\"modelscope_id\":\"Qwen/Qwen3-0.6B\",\"model_type\":\"qwen3\","
+                + "\"architecture\":\"Qwen3ForCausalLM\",\"template\":\"qwen3\",\"tags\":[\"thinking\"]},"
+                + "{\"model_type\":\"broken-without-id\"}]";
+        TestPlatform.writeJar(jar, Map.of("Bundle-ManifestVersion", "2", "Bundle-SymbolicName", "test.models",
+                "Bundle-Version", "1.0.0", ModelRegistry.MODELS_HEADER, "models.json"),
+                Map.of("models.json", json.getBytes(StandardCharsets.UTF_8)));
+        Bundle bundle = context.installBundle(jar.toUri().toString());
+        try {
+            bundle.start();
+            ModelEntry entry = models.find("qwen/qwen3-0.6b").orElseThrow();
+            assertEquals("qwen3", entry.modelType());
+            assertEquals("test.models", entry.bundle());
+            assertTrue(entry.tags().contains("thinking"));
+            assertEquals(1, models.byModelType("qwen3").size());
+            bundle.stop();
+            assertTrue(models.find("Qwen/Qwen3-0.6B").isEmpty());
+        } finally {
+            bundle.uninstall();
+        }
+    }
+
+    @Test
+    public void deviceSelectionGivesClearErrors() {
+        assertEquals(DeviceId.CPU, devices.select("cpu"));
+        assertMessage(() -> devices.select("cuda:0"), "--device cuda:0 is not available");
+        assertMessage(() -> devices.select("tpu:0"), "no hardware target named 'tpu' is installed; installed: cpu, cuda, npu");
+        assertMessage(() -> devices.select("cuda:x"), "the index after ':' must be a number");
+    }
+
+    @Test
+    public void theGogoCommandListsPlugins() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+        try (CommandSession session = gogo.createSession(System.in, print, print)) {
+            Object result = session.execute("osprey:plugins");
+            String text = String.valueOf(result);
+            assertTrue(text, text.contains("dev.osprey.target.cpu") && text.contains("hardware-target:cpu"));
+        }
+    }
+
+    private static RewardSample sample(String completion) {
+        return new RewardSample(List.of(ChatMessage.of("user", "hi")), completion, new int[0], Map.of());
+    }
+
+    private static void assertMessage(Runnable call, String expected) {
+        try {
+            call.run();
+            fail("expected an error containing: " + expected);
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains(expected));
+        }
+    }
+}
