@@ -58,6 +58,8 @@ public class RegistryInFrameworkIT {
     DeviceSelector devices;
     @Inject
     CommandProcessor gogo;
+    @Inject
+    dev.osprey.api.plugin.PluginInventory inventory;
 
     @Configuration
     public Option[] config() throws Exception {
@@ -139,6 +141,9 @@ public class RegistryInFrameworkIT {
             assertEquals("test.models", entry.bundle());
             assertTrue(entry.tags().contains("thinking"));
             assertEquals(1, models.byModelType("qwen3").size());
+            // the bad entry is skipped, and named in the inventory
+            assertTrue(inventory.plugin("test.models").orElseThrow().problems()
+                    .contains("models.json entry 1: 'id' and 'model_type' are required"));
             bundle.stop();
             assertTrue(models.find("Qwen/Qwen3-0.6B").isEmpty());
         } finally {

@@ -77,6 +77,7 @@ final class TestPlatform {
                 mavenBundle("org.osgi", "org.osgi.service.component", "1.5.1"),
                 mavenBundle("org.apache.felix", "org.apache.felix.scr", "2.2.18"),
                 mavenBundle("org.apache.felix", "org.apache.felix.configadmin", "1.9.26"),
+                mavenBundle("org.apache.felix", "org.apache.felix.log", "1.3.0"),
                 mavenBundle("org.apache.felix", "org.apache.felix.fileinstall", "3.7.4"),
                 mavenBundle("org.apache.felix", "org.apache.felix.gogo.runtime", "1.1.6"),
                 mavenBundle("org.apache.felix", "org.apache.felix.http.servlet-api", "6.1.0"),

@@ -33,7 +33,7 @@ import dev.osprey.api.model.ModelRegistry;
  * header starts, its JSON file is read; when it stops, its entries go. A malformed file is reported
  * with the bundle, the file and the entry at fault, and the bundle's other entries still load.
  */
-@Component(service = ModelRegistry.class, immediate = true)
+@Component(service = {ModelRegistry.class, ModelRegistryExtender.class}, immediate = true)
 public class ModelRegistryExtender implements ModelRegistry {
 
     private static final System.Logger LOG = System.getLogger(ModelRegistryExtender.class.getName());

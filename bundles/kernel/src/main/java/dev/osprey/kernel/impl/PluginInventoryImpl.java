@@ -58,6 +58,9 @@ public class PluginInventoryImpl implements PluginInventory {
     @Reference
     ExtensionRegistryImpl registry;
 
+    @Reference
+    ModelRegistryExtender models;
+
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile ServiceComponentRuntime scr;
 
@@ -152,9 +155,10 @@ public class PluginInventoryImpl implements PluginInventory {
             }
             default -> {
                 boolean failed = componentProblems(bundle, problems);
-                problems.addAll(registry.brokenServices(bundle.getBundleId()));
-                return failed || !registry.brokenServices(bundle.getBundleId()).isEmpty() ? PluginState.FAILED
-                        : PluginState.ACTIVE;
+                List<String> broken = registry.brokenServices(bundle.getBundleId());
+                problems.addAll(broken);
+                problems.addAll(models.problems(bundle.getBundleId()));
+                return failed || !broken.isEmpty() ? PluginState.FAILED : PluginState.ACTIVE;
             }
         }
     }
