@@ -110,6 +110,7 @@ public class PluginInventoryImpl implements PluginInventory {
             PluginState state = stateOf(bundle, problems);
             List<ExtensionInfo> extensions = extensionsByBundle.getOrDefault(
                     bundle.getSymbolicName() + "@" + bundle.getVersion(), List.of());
+            problems.addAll(clashes(extensions));
             result.add(new PluginInfo(bundle.getBundleId(), String.valueOf(bundle.getSymbolicName()),
                     bundle.getVersion().toString(), state, bundle.getLocation(), hotDeployed, extensions, problems));
         }
@@ -119,6 +120,21 @@ public class PluginInventoryImpl implements PluginInventory {
         }
         result.sort(Comparator.comparing(PluginInfo::hotDeployed).thenComparing(PluginInfo::symbolicName));
         return result;
+    }
+
+    /** Extensions of this bundle whose kind and name another bundle provides too. */
+    private List<String> clashes(List<ExtensionInfo> extensions) {
+        List<String> clashes = new ArrayList<>();
+        List<ExtensionInfo> all = registry.all();
+        for (ExtensionInfo mine : extensions) {
+            for (ExtensionInfo other : all) {
+                if (other.serviceId() != mine.serviceId() && other.kind() == mine.kind() && other.name().equals(mine.name())) {
+                    clashes.add(mine + " is also provided by " + other.bundleSymbolicName() + " " + other.bundleVersion()
+                            + "; the service with the highest ranking is used");
+                }
+            }
+        }
+        return clashes;
     }
 
     /** How long the hot-deploy scanner may take to notice a file: two polls and a second. */
