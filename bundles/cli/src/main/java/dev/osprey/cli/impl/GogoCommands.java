@@ -32,6 +32,9 @@ public class GogoCommands {
 
     /** {@code osprey:models}: the model registry. */
     public String models() {
+        if (models.entries().isEmpty()) {
+            return "no models registered: model bundles add them (plugins-models/)";
+        }
         return models.entries().stream().map(e -> e.id() + "  " + e.modelType() + "  " + e.chatTemplate())
                 .collect(Collectors.joining(System.lineSeparator()));
     }

@@ -1,16 +1,25 @@
 package dev.osprey.cli.impl;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Converter;
 import org.osgi.framework.ServiceReference;
 
 import picocli.CommandLine.Command;
 
-/** The interactive Gogo shell, with the {@code osprey:*} commands. */
+/**
+ * A line-by-line Gogo shell on the terminal: every Gogo command ({@code osprey:plugins},
+ * {@code osprey:models}, {@code lb}, {@code inspect}, ...) with the platform running. {@code exit} or
+ * end of input leaves.
+ */
 @Command(name = "shell", mixinStandardHelpOptions = true,
-        description = "Open the interactive Gogo shell (osprey:plugins, osprey:models, lb, ...).")
+        description = "Open a Gogo shell (osprey:plugins, osprey:models, lb, ...); exit or Ctrl-D leaves.")
 public class ShellCommand extends PlatformCommand implements Callable<Integer> {
 
     @Override
@@ -20,8 +29,26 @@ public class ShellCommand extends PlatformCommand implements Callable<Integer> {
             throw new IllegalStateException("the Gogo shell is not installed in this distribution");
         }
         CommandProcessor processor = platform.context.getService(ref);
-        try (CommandSession session = processor.createSession(System.in, System.out, System.err)) {
-            session.execute("gosh --login --noshutdown");
+        PrintStream out = System.out;
+        try (CommandSession session = processor.createSession(System.in, out, System.err)) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            out.print("osprey> ");
+            out.flush();
+            for (String line = in.readLine(); line != null && !line.trim().equals("exit"); line = in.readLine()) {
+                if (!line.isBlank()) {
+                    try {
+                        Object result = session.execute(line);
+                        if (result != null) {
+                            out.println(session.format(result, Converter.INSPECT));
+                        }
+                    } catch (Exception e) {
+                        System.err.println("error: " + e.getMessage());
+                    }
+                }
+                out.print("osprey> ");
+                out.flush();
+            }
+            out.println();
         } finally {
             platform.context.ungetService(ref);
         }
