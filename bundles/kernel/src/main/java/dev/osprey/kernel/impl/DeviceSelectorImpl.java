@@ -15,9 +15,15 @@ import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
 
-/** Checks a {@code --device} value against the hardware targets installed and what they detect. */
+/**
+ * Checks a {@code --device} value against the hardware targets installed and what they detect. Each
+ * target's report is cached per service (detection may run {@code nvidia-smi}); an updated target
+ * bundle is a new service and is asked again.
+ */
 @Component(service = DeviceSelector.class)
 public class DeviceSelectorImpl implements DeviceSelector {
+
+    private final java.util.Map<Long, HardwareReport> reports = new java.util.concurrent.ConcurrentHashMap<>();
 
     @Reference
     ExtensionRegistryImpl registry;
@@ -45,7 +51,7 @@ public class DeviceSelectorImpl implements DeviceSelector {
         try (ExtensionHandle<HardwareTarget> target = registry.acquire(HardwareTarget.class, kind).orElseThrow(() ->
                 new IllegalArgumentException("--device " + kind + ": no hardware target named '" + kind
                         + "' is installed; installed: " + installed()))) {
-            return target.get().detect();
+            return reports.computeIfAbsent(target.info().serviceId(), id -> target.get().detect());
         }
     }
 
