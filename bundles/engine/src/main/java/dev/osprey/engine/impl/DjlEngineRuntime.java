@@ -3,8 +3,11 @@ package dev.osprey.engine.impl;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -13,19 +16,20 @@ import dev.osprey.api.engine.EngineRuntime;
 
 /**
  * Initialises DJL with the PyTorch engine and the tokenizers' native library, once per JVM, and
- * publishes {@link EngineRuntime} only when both work: DS registers the service after
- * {@link #activate()} returns, and never when it throws.
+ * registers {@link EngineRuntime} itself once both work, so that no bundle ever sees the service of an
+ * engine that failed to start. (A DS-declared service would be registered before activation.)
  */
-@Component(service = EngineRuntime.class, immediate = true)
+@Component(immediate = true, service = {})
 public class DjlEngineRuntime implements EngineRuntime {
 
     private static final System.Logger LOG = System.getLogger(DjlEngineRuntime.class.getName());
     static final String ENGINE = "PyTorch";
 
     private Engine engine;
+    private ServiceRegistration<EngineRuntime> registration;
 
     @Activate
-    void activate() {
+    void activate(BundleContext context) {
         long start = System.nanoTime();
         // DJL discovers engines (ServiceLoader) and native resources through the thread context class
         // loader; inside OSGi that is the launcher's loader, which sees none of them.
@@ -49,6 +53,14 @@ public class DjlEngineRuntime implements EngineRuntime {
         }
         LOG.log(System.Logger.Level.INFO, "DJL {0} with {1} {2} ready in {3} ms", djlVersion(), ENGINE,
                 engine.getVersion(), (System.nanoTime() - start) / 1_000_000);
+        registration = context.registerService(EngineRuntime.class, this, null);
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (registration != null) {
+            registration.unregister();
+        }
     }
 
     @Override
