@@ -9,6 +9,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Runs a detection program such as {@code nvidia-smi} or {@code npu-smi} with a time limit, so that a hung driver cannot
@@ -48,6 +50,34 @@ public final class Command {
             process.destroyForcibly();
             return Optional.of(new Result(-1, "cannot read the output of " + command.get(0) + ": " + e, false));
         }
+    }
+
+    /**
+     * Runs {@code command} through {@code runner} (the real {@link #run} or a test's stand-in), turning
+     * an exception into a failed result, so that detection never throws.
+     */
+    public static Optional<Result> attempt(Function<List<String>, Optional<Result>> runner, List<String> command) {
+        try {
+            return runner.apply(command);
+        } catch (RuntimeException e) {
+            return Optional.of(new Result(-1, String.valueOf(e.getMessage()), false));
+        }
+    }
+
+    /** True when the program ran and exited with 0. */
+    public static boolean succeeded(Optional<Result> result) {
+        return result.isPresent() && result.get().exitCode() == 0;
+    }
+
+    /** Why a program gave no answer, in words: not installed, timed out, or its exit code and first lines. */
+    public static String failure(Optional<Result> result, String program) {
+        return result.map(r -> program + " failed (" + (r.timedOut() ? "timed out" : "exit " + r.exitCode()) + "): "
+                + firstLines(r.output())).orElse(program + " is not installed");
+    }
+
+    private static String firstLines(String output) {
+        String text = output.strip().lines().limit(3).collect(Collectors.joining(" "));
+        return text.isEmpty() ? "no output" : text;
     }
 
     private static byte[] readAll(InputStream in) {

@@ -78,20 +78,14 @@ public final class AscendTarget implements HardwareTarget {
         List<String> notes = new ArrayList<>();
         String smiFailure;
 
-        Optional<Command.Result> smi;
-        try {
-            smi = runner.apply(NPU_SMI);
-        } catch (RuntimeException e) {
-            smi = Optional.of(new Command.Result(-1, String.valueOf(e.getMessage()), false));
-        }
-        if (smi.isPresent() && smi.get().exitCode() == 0) {
+        Optional<Command.Result> smi = Command.attempt(runner, NPU_SMI);
+        if (Command.succeeded(smi)) {
             SmiResult parsed = parseNpuSmiList(smi.get().output());
             devices.addAll(parsed.devices());
             problems.addAll(parsed.problems());
             smiFailure = "npu-smi lists no NPU";
         } else {
-            smiFailure = smi.map(r -> "npu-smi failed (" + (r.timedOut() ? "timed out" : "exit " + r.exitCode())
-                    + "): " + firstLines(r.output())).orElse("npu-smi is not installed");
+            smiFailure = Command.failure(smi, "npu-smi");
         }
         if (devices.isEmpty()) {
             for (int index : davinciIndices(devRoot)) {
@@ -180,10 +174,5 @@ public final class AscendTarget implements HardwareTarget {
         } catch (NumberFormatException e) {
             return -1;
         }
-    }
-
-    private static String firstLines(String output) {
-        String text = output.strip().lines().limit(3).collect(Collectors.joining(" "));
-        return text.isEmpty() ? "no output" : text;
     }
 }

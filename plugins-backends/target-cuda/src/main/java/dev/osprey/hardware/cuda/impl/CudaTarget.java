@@ -81,21 +81,15 @@ public final class CudaTarget implements HardwareTarget {
         List<String> notes = new ArrayList<>();
         String smiFailure;
 
-        Optional<Command.Result> smi;
-        try {
-            smi = runner.apply(NVIDIA_SMI);
-        } catch (RuntimeException e) {
-            smi = Optional.of(new Command.Result(-1, String.valueOf(e.getMessage()), false));
-        }
-        if (smi.isPresent() && smi.get().exitCode() == 0) {
+        Optional<Command.Result> smi = Command.attempt(runner, NVIDIA_SMI);
+        if (Command.succeeded(smi)) {
             SmiResult parsed = parseNvidiaSmi(smi.get().output());
             devices.addAll(parsed.devices());
             problems.addAll(parsed.problems());
             parsed.driverVersions().forEach(v -> notes.add("NVIDIA driver " + v));
             smiFailure = "nvidia-smi lists no GPU";
         } else {
-            smiFailure = smi.map(r -> "nvidia-smi failed (" + (r.timedOut() ? "timed out" : "exit " + r.exitCode())
-                    + "): " + firstLines(r.output())).orElse("nvidia-smi is not installed");
+            smiFailure = Command.failure(smi, "nvidia-smi");
             Path nvidia = procRoot.resolve("driver/nvidia");
             if (Files.isDirectory(nvidia)) {
                 devices.addAll(procGpus(nvidia.resolve("gpus")));
@@ -199,11 +193,6 @@ public final class CudaTarget implements HardwareTarget {
         } catch (NumberFormatException e) {
             return -1; // "[N/A]" on some boards
         }
-    }
-
-    private static String firstLines(String output) {
-        String text = output.strip().lines().limit(3).collect(Collectors.joining(" "));
-        return text.isEmpty() ? "no output" : text;
     }
 
     private static List<String> readLines(Path file) {
