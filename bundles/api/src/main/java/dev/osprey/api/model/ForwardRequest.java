@@ -18,6 +18,7 @@ public final class ForwardRequest {
     private final KvCache cache;
     private final boolean lastPositionOnly;
     private final boolean training;
+    private final String adapter;
 
     private ForwardRequest(Builder b) {
         this.inputIds = b.inputIds;
@@ -26,6 +27,7 @@ public final class ForwardRequest {
         this.cache = b.cache;
         this.lastPositionOnly = b.lastPositionOnly;
         this.training = b.training;
+        this.adapter = b.adapter;
     }
 
     public static Builder builder(NDArray inputIds) {
@@ -62,6 +64,11 @@ public final class ForwardRequest {
         return training;
     }
 
+    /** The LoRA adapter to apply (by the name it was loaded under), or empty for the base model. */
+    public Optional<String> adapter() {
+        return Optional.ofNullable(adapter);
+    }
+
     /** Builder; {@link #build()} checks the shapes it can check without running the model. */
     public static final class Builder {
         private final NDArray inputIds;
@@ -70,6 +77,7 @@ public final class ForwardRequest {
         private KvCache cache;
         private boolean lastPositionOnly;
         private boolean training;
+        private String adapter;
 
         private Builder(NDArray inputIds) {
             this.inputIds = Objects.requireNonNull(inputIds, "inputIds");
@@ -97,6 +105,11 @@ public final class ForwardRequest {
 
         public Builder optTraining(boolean train) {
             this.training = train;
+            return this;
+        }
+
+        public Builder optAdapter(String adapterName) {
+            this.adapter = adapterName;
             return this;
         }
 

@@ -1,7 +1,7 @@
 /**
  * Model architectures on DJL, model configuration, and the model registry (data contributed by model bundles).
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.api.model;
 

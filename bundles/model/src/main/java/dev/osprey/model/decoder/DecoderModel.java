@@ -1,0 +1,278 @@
+package dev.osprey.model.decoder;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.ForwardResult;
+import dev.osprey.api.model.KvCache;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.nn.Linear;
+import dev.osprey.model.nn.Param;
+import dev.osprey.model.nn.Params;
+import dev.osprey.model.nn.RmsNorm;
+
+/**
+ * The decoder-only transformer of Llama and its relatives, configured by a {@link DecoderSpec}. Module
+ * names mirror Hugging Face checkpoint keys ({@code model.layers.N.self_attn.q_proj.weight}), so
+ * weights load by name.
+ *
+ * <p>A forward pass takes a batch (B, T) with an optional attention mask (B, P + T) for padding and a
+ * cache holding P earlier positions; positions follow the mask, so left-padded rows give the same
+ * results as the rows alone. Intermediate arrays live in an {@link NDScope} and are freed when the pass
+ * returns, except the logits and the cache; in training mode they stay for the backward pass.
+ */
+public final class DecoderModel implements LanguageModel {
+
+    private final ModelConfig config;
+    private final DecoderSpec spec;
+    private final Params params;
+    private final Param embedTokens;
+    private final List<Layer> layers = new ArrayList<>();
+    private final RmsNorm norm;
+    private final Linear lmHead;
+
+    public DecoderModel(ModelConfig config, DecoderSpec spec, NDManager manager, DataType dataType, long seed) {
+        this.config = config;
+        this.spec = spec;
+        this.params = new Params(manager, dataType, seed, spec.initStd());
+        this.embedTokens = params.normal("model.embed_tokens.weight", new Shape(spec.vocabSize(), spec.hiddenSize()));
+        for (int i = 0; i < spec.layers(); i++) {
+            layers.add(new Layer(params, "model.layers." + i, spec));
+        }
+        this.norm = new RmsNorm(params, "model.norm.weight", spec.hiddenSize(), spec.rmsEps(), spec.normOffset());
+        this.lmHead = spec.tieWordEmbeddings() ? new Linear("lm_head", embedTokens)
+                : new Linear(params, "lm_head", spec.hiddenSize(), spec.vocabSize(), false);
+    }
+
+    public DecoderSpec spec() {
+        return spec;
+    }
+
+    public Params params() {
+        return params;
+    }
+
+    /** Every linear layer, for attaching LoRA adapters by module name. */
+    public List<Linear> linears() {
+        List<Linear> all = new ArrayList<>();
+        for (Layer l : layers) {
+            all.addAll(List.of(l.q, l.k, l.v, l.o, l.gate, l.up, l.down));
+        }
+        return all;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public Map<String, NDArray> parameters() {
+        return params.arrays();
+    }
+
+    @Override
+    public KvCache newCache(int batchSize) {
+        return new DecoderCache(spec.layers(), batchSize);
+    }
+
+    /** Frees every parameter array (adapters attached to linear layers are their owner's to close). */
+    @Override
+    public void close() {
+        params.arrays().values().forEach(NDArray::close);
+    }
+
+    @Override
+    public ForwardResult forward(ForwardRequest request) {
+        if (request.training()) {
+            return run(request);
+        }
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            ForwardResult result = run(request);
+            NDScope.unregister(result.logits());
+            if (result.cache() instanceof DecoderCache c) {
+                for (int i = 0; i < spec.layers(); i++) {
+                    NDScope.unregister(c.key(i), c.value(i));
+                }
+            }
+            return result;
+        }
+    }
+
+    private ForwardResult run(ForwardRequest request) {
+        NDArray ids = request.inputIds(); // (B, T)
+        long batch = ids.getShape().get(0);
+        int steps = Math.toIntExact(ids.getShape().get(1));
+        DecoderCache cache = request.cache().map(DecoderModel::decoderCache).orElse(null);
+        int past = cache == null ? 0 : cache.length();
+        if (cache != null && cache.batchSize() != batch) {
+            throw new IllegalArgumentException("the cache holds " + cache.batchSize() + " sequences but the batch has " + batch);
+        }
+        NDArray mask = request.attentionMask().orElse(null);
+        if (mask != null && mask.getShape().get(1) != past + steps) {
+            throw new IllegalArgumentException("attentionMask must be (B, cached + new) = (" + batch + ", " + (past + steps)
+                    + "), was " + mask.getShape());
+        }
+        String adapter = request.adapter().orElse(null);
+        NDManager m = ids.getManager();
+
+        NDArray positions = request.positionIds().orElseGet(() -> positions(m, mask, past, steps, batch)); // (B, T)
+        NDArray[] cosSin = spec.rope().cosSin(positions, past + steps, params.dataType());
+        NDArray bias = attentionBias(m, mask, past, steps); // (B or 1, 1, 1, T, P + T) or null
+
+        NDArray h = embedTokens.get().get(new NDIndex("{}", ids)); // (B, T, H)
+        if (spec.embeddingScale() != 1.0) {
+            h = h.mul((float) spec.embeddingScale());
+        }
+        for (int i = 0; i < layers.size(); i++) {
+            h = layers.get(i).forward(h, cosSin, bias, cache, i, adapter);
+        }
+        if (cache != null) {
+            cache.advance(steps);
+        }
+        if (request.lastPositionOnly()) {
+            h = h.get(new NDIndex(":, -1:, :")); // (B, 1, H)
+        }
+        NDArray logits = lmHead.forward(norm.forward(h), adapter).toType(DataType.FLOAT32, false); // (B, T, V)
+        return new ForwardResult(logits, cache);
+    }
+
+    private static DecoderCache decoderCache(KvCache cache) {
+        if (cache instanceof DecoderCache c) {
+            return c;
+        }
+        throw new IllegalArgumentException("the cache was not made by this model (use newCache)");
+    }
+
+    /** Positions count real tokens only: cumsum(mask) - 1 over cached + new, the new part kept. */
+    private static NDArray positions(NDManager m, NDArray mask, int past, int steps, long batch) {
+        if (mask == null) {
+            return m.arange(past, past + steps).toType(DataType.INT64, false).expandDims(0).repeat(0, batch); // (B, T)
+        }
+        NDArray counted = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0); // (B, P + T)
+        return counted.get(new NDIndex(":, {}:", past)); // (B, T)
+    }
+
+    /**
+     * Additive attention bias: 0 where a query may see a key (causal, within the sliding window, key not
+     * padding), the most negative value elsewhere (not -inf, so a fully padded row stays finite).
+     */
+    private NDArray attentionBias(NDManager m, NDArray mask, int past, int steps) {
+        int total = past + steps;
+        if (mask == null && steps == 1 && (spec.slidingWindow() == 0 || total <= spec.slidingWindow())) {
+            return null; // one new token sees everything before it
+        }
+        NDArray query = m.arange(past, total).toType(DataType.INT64, false).reshape(steps, 1); // (T, 1)
+        NDArray key = m.arange(0, total).toType(DataType.INT64, false).reshape(1, total); // (1, P + T)
+        NDArray allowed = key.lte(query); // (T, P + T)
+        if (spec.slidingWindow() > 0) {
+            allowed = allowed.logicalAnd(key.gt(query.sub(spec.slidingWindow())));
+        }
+        allowed = allowed.expandDims(0); // (1, T, P + T)
+        if (mask != null) {
+            allowed = allowed.logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)); // (B, T, P + T)
+        }
+        float min = params.dataType() == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
+        NDArray bias = allowed.logicalNot().toType(params.dataType(), false).mul(min); // (B, T, P + T)
+        return bias.expandDims(1).expandDims(1); // (B, 1, 1, T, P + T): (batch, kvHeads, group, query, key)
+    }
+
+    /** One decoder layer: pre-norm self-attention and a gated MLP, each with a residual connection. */
+    private static final class Layer {
+        final DecoderSpec spec;
+        final RmsNorm inputNorm;
+        final RmsNorm postAttentionNorm;
+        final Linear q;
+        final Linear k;
+        final Linear v;
+        final Linear o;
+        final RmsNorm qNorm;
+        final RmsNorm kNorm;
+        final Linear gate;
+        final Linear up;
+        final Linear down;
+
+        Layer(Params p, String prefix, DecoderSpec spec) {
+            this.spec = spec;
+            int h = spec.hiddenSize();
+            int d = spec.headDim();
+            inputNorm = new RmsNorm(p, prefix + ".input_layernorm.weight", h, spec.rmsEps(), spec.normOffset());
+            q = new Linear(p, prefix + ".self_attn.q_proj", h, (long) spec.heads() * d, spec.qkvBias());
+            k = new Linear(p, prefix + ".self_attn.k_proj", h, (long) spec.kvHeads() * d, spec.qkvBias());
+            v = new Linear(p, prefix + ".self_attn.v_proj", h, (long) spec.kvHeads() * d, spec.qkvBias());
+            o = new Linear(p, prefix + ".self_attn.o_proj", (long) spec.heads() * d, h, false);
+            qNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn.q_norm.weight", d, spec.rmsEps(), spec.normOffset()) : null;
+            kNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn.k_norm.weight", d, spec.rmsEps(), spec.normOffset()) : null;
+            postAttentionNorm = new RmsNorm(p, prefix + ".post_attention_layernorm.weight", h, spec.rmsEps(), spec.normOffset());
+            gate = new Linear(p, prefix + ".mlp.gate_proj", h, spec.intermediateSize(), false);
+            up = new Linear(p, prefix + ".mlp.up_proj", h, spec.intermediateSize(), false);
+            down = new Linear(p, prefix + ".mlp.down_proj", spec.intermediateSize(), h, false);
+        }
+
+        NDArray forward(NDArray h, NDArray[] cosSin, NDArray bias, DecoderCache cache, int index, String adapter) {
+            NDArray attended = attention(inputNorm.forward(h), cosSin, bias, cache, index, adapter);
+            h = h.add(attended);
+            NDArray x = postAttentionNorm.forward(h);
+            NDArray mlp = down.forward(activate(gate.forward(x, adapter)).mul(up.forward(x, adapter)), adapter);
+            return h.add(mlp);
+        }
+
+        private NDArray attention(NDArray x, NDArray[] cosSin, NDArray bias, DecoderCache cache, int index, String adapter) {
+            long b = x.getShape().get(0);
+            long t = x.getShape().get(1);
+            int d = spec.headDim();
+            int kvHeads = spec.kvHeads();
+            int group = spec.heads() / kvHeads;
+            NDArray query = q.forward(x, adapter).reshape(b, t, spec.heads(), d).transpose(0, 2, 1, 3); // (B, heads, T, D)
+            NDArray key = k.forward(x, adapter).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // (B, kvHeads, T, D)
+            NDArray value = v.forward(x, adapter).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // (B, kvHeads, T, D)
+            if (qNorm != null) {
+                query = qNorm.forward(query);
+                key = kNorm.forward(key);
+            }
+            query = spec.rope().apply(query, cosSin);
+            key = spec.rope().apply(key, cosSin);
+            if (cache != null) {
+                NDArray[] kv = cache.append(index, key, value);
+                key = kv[0]; // (B, kvHeads, P + T, D)
+                value = kv[1];
+            }
+            // grouped-query attention without copying keys: queries grouped per key/value head
+            NDArray grouped = query.reshape(b, kvHeads, group, t, d); // (B, kvHeads, group, T, D)
+            NDArray k5 = key.expandDims(2); // (B, kvHeads, 1, S, D)
+            NDArray v5 = value.expandDims(2); // (B, kvHeads, 1, S, D)
+            NDArray scores = grouped.matMul(k5.transpose(0, 1, 2, 4, 3)).mul((float) (1.0 / Math.sqrt(d))); // (B, kvHeads, group, T, S)
+            if (bias != null) {
+                scores = scores.add(bias);
+            }
+            NDArray probs = scores.toType(DataType.FLOAT32, false).softmax(-1).toType(query.getDataType(), false);
+            NDArray out = probs.matMul(v5); // (B, kvHeads, group, T, D)
+            out = out.reshape(b, spec.heads(), t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) spec.heads() * d); // (B, T, heads*D)
+            return o.forward(out, adapter);
+        }
+
+        private NDArray activate(NDArray x) {
+            return switch (spec.activation()) {
+                case "silu" -> Activation.swish(x, 1f);
+                default -> geluTanh(x);
+            };
+        }
+
+        /** GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))). */
+        private static NDArray geluTanh(NDArray x) {
+            NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
+            return x.mul(0.5f).mul(inner.tanh().add(1f));
+        }
+    }
+}

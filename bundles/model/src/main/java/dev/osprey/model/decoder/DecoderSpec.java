@@ -1,0 +1,53 @@
+package dev.osprey.model.decoder;
+
+import dev.osprey.model.nn.Rope;
+
+/**
+ * The shape and the variations of a decoder-only transformer, as an architecture reads them from its
+ * config. Checked here, so that every architecture asserts the same invariants.
+ *
+ * @param vocabSize rows of the embedding
+ * @param hiddenSize the model width
+ * @param intermediateSize the MLP width
+ * @param layers decoder layers
+ * @param heads query heads
+ * @param kvHeads key/value heads (grouped-query attention when fewer than heads)
+ * @param headDim features per head
+ * @param rmsEps RMSNorm epsilon
+ * @param rope rotary embeddings
+ * @param qkvBias q, k and v projections have biases (Qwen2)
+ * @param qkNorm RMSNorm over each head of q and k before RoPE (Qwen3)
+ * @param normOffset 1 when norms scale by (1 + w) (Gemma), else 0
+ * @param embeddingScale what embeddings are multiplied by (sqrt(hidden) for Gemma, else 1)
+ * @param activation {@code silu} or {@code gelu_pytorch_tanh}
+ * @param slidingWindow attend to at most this many previous tokens (Mistral), 0 for no limit
+ * @param tieWordEmbeddings the output head reuses the embedding
+ * @param initStd standard deviation of freshly initialised weights
+ */
+public record DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads,
+        int headDim, double rmsEps, Rope rope, boolean qkvBias, boolean qkNorm, float normOffset, double embeddingScale,
+        String activation, int slidingWindow, boolean tieWordEmbeddings, double initStd) {
+
+    public DecoderSpec {
+        positive("vocab_size", vocabSize);
+        positive("hidden_size", hiddenSize);
+        positive("intermediate_size", intermediateSize);
+        positive("num_hidden_layers", layers);
+        positive("num_attention_heads", heads);
+        positive("num_key_value_heads", kvHeads);
+        positive("head_dim", headDim);
+        if (heads % kvHeads != 0) {
+            throw new IllegalArgumentException("num_attention_heads (" + heads + ") must be a multiple of num_key_value_heads ("
+                    + kvHeads + ")");
+        }
+        if (!activation.equals("silu") && !activation.equals("gelu_pytorch_tanh") && !activation.equals("gelu")) {
+            throw new IllegalArgumentException("hidden_act '" + activation + "' is not supported; supported: silu, gelu_pytorch_tanh");
+        }
+    }
+
+    private static void positive(String field, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException("config field '" + field + "' must be positive, was " + value);
+        }
+    }
+}

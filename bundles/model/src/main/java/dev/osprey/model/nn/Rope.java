@@ -1,0 +1,170 @@
+package dev.osprey.model.nn;
+
+import java.util.Locale;
+import java.util.Map;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import dev.osprey.api.model.ModelConfig;
+
+/**
+ * Rotary position embeddings with the scaling variants of Hugging Face's {@code ROPE_INIT_FUNCTIONS}:
+ * {@code default}, {@code linear}, {@code dynamic} (NTK), {@code llama3} and {@code yarn}. The inverse
+ * frequencies are computed once in Java (per length for {@code dynamic}); the rotation is on NDArrays.
+ *
+ * @param type the {@code rope_type}
+ * @param theta the base ({@code rope_theta})
+ * @param dim the rotated dimensions per head
+ * @param factor the scaling factor (1 when unscaled)
+ * @param maxPositions {@code max_position_embeddings}
+ * @param originalMaxPositions {@code original_max_position_embeddings} (llama3, yarn), else {@code maxPositions}
+ * @param lowFreqFactor llama3's {@code low_freq_factor}
+ * @param highFreqFactor llama3's {@code high_freq_factor}
+ * @param betaFast yarn's {@code beta_fast}
+ * @param betaSlow yarn's {@code beta_slow}
+ * @param attentionFactor what cos and sin are multiplied by (yarn's mscale; 1 otherwise)
+ */
+public record Rope(String type, double theta, int dim, double factor, int maxPositions, int originalMaxPositions,
+        double lowFreqFactor, double highFreqFactor, double betaFast, double betaSlow, double attentionFactor) {
+
+    public Rope {
+        if (dim <= 0 || dim % 2 != 0) {
+            throw new IllegalArgumentException("rotary dimension must be even and positive, was " + dim);
+        }
+        if (!Map.of("default", 1, "linear", 1, "dynamic", 1, "llama3", 1, "yarn", 1).containsKey(type)) {
+            throw new IllegalArgumentException("rope_type '" + type
+                    + "' is not supported; supported: default, linear, dynamic, llama3, yarn");
+        }
+    }
+
+    /** Unscaled rotary embeddings. */
+    public static Rope plain(double theta, int dim, int maxPositions) {
+        return new Rope("default", theta, dim, 1, maxPositions, maxPositions, 1, 4, 32, 1, 1);
+    }
+
+    /**
+     * Reads {@code rope_theta} and {@code rope_scaling}, or the newer {@code rope_parameters} that holds
+     * both, from a config.
+     */
+    public static Rope from(ModelConfig config, int dim) {
+        double theta = config.getDouble(10000.0, "rope_theta", "rope_parameters.rope_theta");
+        int maxPositions = config.getInt(2048, "max_position_embeddings");
+        String scaling = config.get("rope_scaling").filter(Map.class::isInstance).isPresent() ? "rope_scaling"
+                : "rope_parameters";
+        String type = config.getString(scaling + ".rope_type", scaling + ".type").orElse("default").toLowerCase(Locale.ROOT);
+        double factor = config.getDouble(1.0, scaling + ".factor");
+        int originalMax = config.getInt(maxPositions, scaling + ".original_max_position_embeddings",
+                "original_max_position_embeddings");
+        double attentionFactor = config.getDouble(Double.NaN, scaling + ".attention_factor");
+        if (Double.isNaN(attentionFactor)) {
+            attentionFactor = type.equals("yarn") && factor > 1 ? 0.1 * Math.log(factor) + 1.0 : 1.0;
+        }
+        return new Rope(type, theta, dim, factor, maxPositions, originalMax,
+                config.getDouble(1.0, scaling + ".low_freq_factor"), config.getDouble(4.0, scaling + ".high_freq_factor"),
+                config.getDouble(32, scaling + ".beta_fast"), config.getDouble(1, scaling + ".beta_slow"), attentionFactor);
+    }
+
+    /** The inverse frequencies, dim/2 of them, for sequences up to {@code length} tokens. */
+    public float[] inverseFrequencies(int length) {
+        int half = dim / 2;
+        double[] inv = new double[half];
+        double base = theta;
+        if (type.equals("dynamic") && length > maxPositions) {
+            // NTK-aware: grow the base with the length
+            base = theta * Math.pow(factor * length / maxPositions - (factor - 1), dim / (dim - 2.0));
+        }
+        for (int i = 0; i < half; i++) {
+            inv[i] = 1.0 / Math.pow(base, (2.0 * i) / dim);
+        }
+        switch (type) {
+            case "linear" -> scaleAll(inv, 1 / factor);
+            case "llama3" -> llama3(inv);
+            case "yarn" -> yarn(inv);
+            default -> {
+            }
+        }
+        float[] out = new float[half];
+        for (int i = 0; i < half; i++) {
+            out[i] = (float) inv[i];
+        }
+        return out;
+    }
+
+    private static void scaleAll(double[] inv, double s) {
+        for (int i = 0; i < inv.length; i++) {
+            inv[i] *= s;
+        }
+    }
+
+    /** Llama 3.1: long wavelengths divided by the factor, short ones kept, a smooth blend between. */
+    private void llama3(double[] inv) {
+        double lowWavelen = originalMaxPositions / lowFreqFactor;
+        double highWavelen = originalMaxPositions / highFreqFactor;
+        for (int i = 0; i < inv.length; i++) {
+            double wavelen = 2 * Math.PI / inv[i];
+            if (wavelen > lowWavelen) {
+                inv[i] = inv[i] / factor;
+            } else if (wavelen >= highWavelen) {
+                double smooth = (originalMaxPositions / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+                inv[i] = (1 - smooth) * inv[i] / factor + smooth * inv[i];
+            }
+        }
+    }
+
+    /** YaRN: interpolate low frequencies, extrapolate high ones, with a linear ramp between. */
+    private void yarn(double[] inv) {
+        double low = Math.max(Math.floor(correctionDim(betaFast)), 0);
+        double high = Math.min(Math.ceil(correctionDim(betaSlow)), dim - 1);
+        if (low == high) {
+            high += 0.001; // avoid a division by zero in the ramp
+        }
+        for (int i = 0; i < inv.length; i++) {
+            double extrapolation = inv[i];
+            double interpolation = inv[i] / factor;
+            double ramp = Math.min(Math.max((i - low) / (high - low), 0), 1);
+            double extrapolationFactor = 1 - ramp;
+            inv[i] = interpolation * (1 - extrapolationFactor) + extrapolation * extrapolationFactor;
+        }
+    }
+
+    private double correctionDim(double rotations) {
+        return dim * Math.log(originalMaxPositions / (rotations * 2 * Math.PI)) / (2 * Math.log(theta));
+    }
+
+    /**
+     * cos and sin for these positions.
+     *
+     * @param positions (B, T) integer positions
+     * @param length the longest sequence seen so far (cached + new), for {@code dynamic}
+     * @return {cos, sin}, each (B, 1, T, dim) in {@code type}
+     */
+    public NDArray[] cosSin(NDArray positions, int length, DataType dataType) {
+        NDManager m = positions.getManager();
+        NDArray inv = m.create(inverseFrequencies(length)); // (dim/2)
+        NDArray freqs = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(inv); // (B, T, dim/2)
+        NDArray emb = freqs.concat(freqs, -1); // (B, T, dim)
+        NDArray cos = emb.cos().mul(attentionFactor).expandDims(1); // (B, 1, T, dim)
+        NDArray sin = emb.sin().mul(attentionFactor).expandDims(1);
+        return new NDArray[] {cos.toType(dataType, false), sin.toType(dataType, false)};
+    }
+
+    /**
+     * Rotates the first {@code dim} features of each head.
+     *
+     * @param x (B, heads, T, headDim)
+     * @param cosSin from {@link #cosSin}
+     */
+    public NDArray apply(NDArray x, NDArray[] cosSin) {
+        return x.mul(cosSin[0]).add(rotateHalf(x).mul(cosSin[1]));
+    }
+
+    /** (x1, x2) → (-x2, x1) over the last axis. */
+    static NDArray rotateHalf(NDArray x) {
+        long half = x.getShape().getLastDimension() / 2;
+        NDArray x1 = x.get(new NDIndex("..., :{}", half));
+        NDArray x2 = x.get(new NDIndex("..., {}:", half));
+        return x2.neg().concat(x1, -1);
+    }
+}
