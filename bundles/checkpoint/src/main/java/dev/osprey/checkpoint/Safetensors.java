@@ -124,7 +124,8 @@ public final class Safetensors {
         }
         Shape shape = new Shape(info.shape());
         if (numel == 0) {
-            return convert(manager.zeros(shape, stored), target);
+            NDArray empty = manager.zeros(shape, stored);
+            return stored.isFloating() ? convert(empty, target) : empty;
         }
         ByteBuffer raw = ByteBuffer.allocateDirect((int) info.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {

@@ -17,6 +17,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.hardware.DeviceSelector;
+import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.plugin.PluginInfo;
 import dev.osprey.api.plugin.PluginInventory;
@@ -37,6 +38,8 @@ public class Platform {
     ExtensionRegistry extensions;
     @Reference
     DeviceSelector devices;
+    @Reference
+    ModelRegistry models;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile ConfigurationAdmin configurationAdmin;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)

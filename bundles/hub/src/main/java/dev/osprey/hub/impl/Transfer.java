@@ -266,7 +266,8 @@ public final class Transfer {
                     try {
                         n = in.read(buf);
                     } catch (IOException e) {
-                        broken = e; // the network broke off: keep what arrived
+                        // the network broke off: keep what arrived
+                        broken = new IOException("reading " + r.uri() + " broke off", e);
                         break;
                     }
                     if (n < 0) {

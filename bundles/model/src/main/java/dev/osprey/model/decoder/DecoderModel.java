@@ -211,13 +211,13 @@ public final class DecoderModel implements LanguageModel {
             q = new Linear(p, prefix + ".self_attn.q_proj", h, (long) spec.heads() * d, spec.qkvBias());
             k = new Linear(p, prefix + ".self_attn.k_proj", h, (long) spec.kvHeads() * d, spec.qkvBias());
             v = new Linear(p, prefix + ".self_attn.v_proj", h, (long) spec.kvHeads() * d, spec.qkvBias());
-            o = new Linear(p, prefix + ".self_attn.o_proj", (long) spec.heads() * d, h, false);
+            o = new Linear(p, prefix + ".self_attn.o_proj", (long) spec.heads() * d, h, spec.outputBias());
             qNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn.q_norm.weight", d, spec.rmsEps(), spec.normOffset()) : null;
             kNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn.k_norm.weight", d, spec.rmsEps(), spec.normOffset()) : null;
             postAttentionNorm = new RmsNorm(p, prefix + ".post_attention_layernorm.weight", h, spec.rmsEps(), spec.normOffset());
-            gate = new Linear(p, prefix + ".mlp.gate_proj", h, spec.intermediateSize(), false);
-            up = new Linear(p, prefix + ".mlp.up_proj", h, spec.intermediateSize(), false);
-            down = new Linear(p, prefix + ".mlp.down_proj", spec.intermediateSize(), h, false);
+            gate = new Linear(p, prefix + ".mlp.gate_proj", h, spec.intermediateSize(), spec.mlpBias());
+            up = new Linear(p, prefix + ".mlp.up_proj", h, spec.intermediateSize(), spec.mlpBias());
+            down = new Linear(p, prefix + ".mlp.down_proj", spec.intermediateSize(), h, spec.mlpBias());
         }
 
         NDArray forward(NDArray h, NDArray[] cosSin, NDArray bias, DecoderCache cache, int index, String adapter) {

@@ -15,7 +15,9 @@ import dev.osprey.model.nn.Rope;
  * @param headDim features per head
  * @param rmsEps RMSNorm epsilon
  * @param rope rotary embeddings
- * @param qkvBias q, k and v projections have biases (Qwen2)
+ * @param qkvBias q, k and v projections have biases (Qwen2; Llama's attention_bias)
+ * @param outputBias the attention output projection has a bias (Llama's attention_bias)
+ * @param mlpBias the MLP projections have biases (Llama's mlp_bias)
  * @param qkNorm RMSNorm over each head of q and k before RoPE (Qwen3)
  * @param normOffset 1 when norms scale by (1 + w) (Gemma), else 0
  * @param embeddingScale what embeddings are multiplied by (sqrt(hidden) for Gemma, else 1)
@@ -25,7 +27,7 @@ import dev.osprey.model.nn.Rope;
  * @param initStd standard deviation of freshly initialised weights
  */
 public record DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads,
-        int headDim, double rmsEps, Rope rope, boolean qkvBias, boolean qkNorm, float normOffset, double embeddingScale,
+        int headDim, double rmsEps, Rope rope, boolean qkvBias, boolean outputBias, boolean mlpBias, boolean qkNorm, float normOffset, double embeddingScale,
         String activation, int slidingWindow, boolean tieWordEmbeddings, double initStd) {
 
     public DecoderSpec {

@@ -1,0 +1,71 @@
+package dev.osprey.models.llama;
+
+import java.util.Set;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.decoder.CommonConfig;
+import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.decoder.DecoderSpec;
+
+/**
+ * Llama: pre-norm decoder with RMSNorm, SwiGLU MLP, rotary embeddings (including Llama 3.1's scaling) and
+ * grouped-query attention; {@code attention_bias} and {@code mlp_bias} add biases as in transformers' LlamaModel.
+ */
+@Component(service = ModelArchitecture.class)
+public class LlamaArchitecture implements ModelArchitecture {
+
+    /** Started after the engine, which fixes DJL's engine for the JVM. */
+    @Reference
+    EngineRuntime engine;
+
+    /**
+     * The config.json of llama.
+     *
+     * @param common the fields every Llama-like model shares
+     * @param attentionBias biases on q, k, v and o ({@code attention_bias})
+     * @param mlpBias biases on the MLP projections ({@code mlp_bias})
+     */
+    record LlamaConfig(CommonConfig common, boolean attentionBias, boolean mlpBias) {
+
+        static LlamaConfig from(ModelConfig c) {
+            return new LlamaConfig(CommonConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"), c.getBoolean(false, "mlp_bias"));
+        }
+
+        DecoderSpec spec() {
+            return common.spec(attentionBias, attentionBias, mlpBias, false, 0f, 1.0, 0);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "llama";
+    }
+
+    @Override
+    public String description() {
+        return "Llama 1/2/3/3.x, Yi, CodeLlama and other LlamaForCausalLM checkpoints";
+    }
+
+    @Override
+    public Set<String> architectures() {
+        return Set.of("LlamaForCausalLM");
+    }
+
+    @Override
+    public Set<String> linearModules() {
+        return Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    }
+
+    @Override
+    public LanguageModel build(ModelConfig config, NDManager manager) {
+        return new DecoderModel(config, LlamaConfig.from(config).spec(), manager, DataType.FLOAT32, 0);
+    }
+}

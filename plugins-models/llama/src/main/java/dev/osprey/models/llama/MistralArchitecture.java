@@ -1,0 +1,69 @@
+package dev.osprey.models.llama;
+
+import java.util.Set;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.decoder.CommonConfig;
+import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.decoder.DecoderSpec;
+
+/**
+ * Mistral: the Llama decoder with sliding-window attention ({@code sliding_window}, none when null).
+ */
+@Component(service = ModelArchitecture.class)
+public class MistralArchitecture implements ModelArchitecture {
+
+    /** Started after the engine, which fixes DJL's engine for the JVM. */
+    @Reference
+    EngineRuntime engine;
+
+    /**
+     * The config.json of mistral.
+     *
+     * @param common the fields every Llama-like model shares
+     * @param slidingWindow attend to at most this many tokens; 0 for no window
+     */
+    record MistralConfig(CommonConfig common, int slidingWindow) {
+
+        static MistralConfig from(ModelConfig c) {
+            return new MistralConfig(CommonConfig.read(c, false, "silu"), c.getInt(0, "sliding_window"));
+        }
+
+        DecoderSpec spec() {
+            return common.spec(false, false, false, false, 0f, 1.0, slidingWindow);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "mistral";
+    }
+
+    @Override
+    public String description() {
+        return "Mistral 7B, Mistral-Nemo and other MistralForCausalLM checkpoints";
+    }
+
+    @Override
+    public Set<String> architectures() {
+        return Set.of("MistralForCausalLM");
+    }
+
+    @Override
+    public Set<String> linearModules() {
+        return Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    }
+
+    @Override
+    public LanguageModel build(ModelConfig config, NDManager manager) {
+        return new DecoderModel(config, MistralConfig.from(config).spec(), manager, DataType.FLOAT32, 0);
+    }
+}

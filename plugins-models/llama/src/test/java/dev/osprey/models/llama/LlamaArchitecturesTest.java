@@ -1,0 +1,99 @@
+package dev.osprey.models.llama;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.checkpoint.HfConfig;
+import dev.osprey.model.decoder.DecoderSpec;
+
+/** Config reading and checkpoint key names for Llama and Mistral, on scaled-down real configs. */
+class LlamaArchitecturesTest {
+
+    /** Llama-3.2-1B-Instruct's config.json, sizes shrunk, its rope_scaling kept. */
+    static Map<String, Object> llama32() {
+        Map<String, Object> c = new HashMap<>();
+        c.put("architectures", List.of("LlamaForCausalLM"));
+        c.put("model_type", "llama");
+        c.put("vocab_size", 80);
+        c.put("hidden_size", 32);
+        c.put("intermediate_size", 64);
+        c.put("num_hidden_layers", 2);
+        c.put("num_attention_heads", 4);
+        c.put("num_key_value_heads", 1);
+        c.put("head_dim", 8);
+        c.put("max_position_embeddings", 131072);
+        c.put("rms_norm_eps", 1e-5);
+        c.put("rope_theta", 500000.0);
+        c.put("rope_scaling", Map.of("factor", 32.0, "high_freq_factor", 4.0, "low_freq_factor", 1.0,
+                "original_max_position_embeddings", 8192, "rope_type", "llama3"));
+        c.put("tie_word_embeddings", true);
+        c.put("attention_bias", false);
+        c.put("mlp_bias", false);
+        return c;
+    }
+
+    @Test
+    void llama32ReadsItsLlama3RopeScalingAndGroupedQueries() {
+        HfConfig config = HfConfig.of(llama32(), Path.of("config.json"));
+        DecoderSpec spec = LlamaArchitecture.LlamaConfig.from(config).spec();
+        assertEquals("llama3", spec.rope().type());
+        assertEquals(32.0, spec.rope().factor());
+        assertEquals(8192, spec.rope().originalMaxPositions());
+        assertEquals(1, spec.kvHeads());
+        assertTrue(spec.tieWordEmbeddings());
+        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new LlamaArchitecture().build(config, m)) {
+            assertEquals(new Shape(8, 32), model.parameters().get("model.layers.0.self_attn.k_proj.weight").getShape());
+            assertFalse(model.parameters().containsKey("model.layers.0.self_attn.q_proj.bias"));
+            assertEquals(new Shape(2, 4, 80), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3, 4, 5, 6, 7, 8},
+                    new Shape(2, 4))).build()).logits().getShape());
+        }
+    }
+
+    @Test
+    void rotaryParametersInTheNewSpellingAreReadToo() {
+        Map<String, Object> c = llama32();
+        c.remove("rope_theta");
+        c.remove("rope_scaling");
+        c.put("rope_parameters", Map.of("rope_theta", 10000.0, "rope_type", "linear", "factor", 2.0));
+        DecoderSpec spec = LlamaArchitecture.LlamaConfig.from(HfConfig.of(c, Path.of("config.json"))).spec();
+        assertEquals("linear", spec.rope().type());
+        assertEquals(10000.0, spec.rope().theta());
+        assertEquals(2.0, spec.rope().factor());
+    }
+
+    @Test
+    void attentionBiasAddsBiasesToAllFourProjections() {
+        Map<String, Object> c = llama32();
+        c.put("attention_bias", true);
+        c.put("tie_word_embeddings", false);
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new LlamaArchitecture().build(HfConfig.of(c, Path.of("config.json")), m)) {
+            for (String p : List.of("q_proj", "k_proj", "v_proj", "o_proj")) {
+                assertTrue(model.parameters().containsKey("model.layers.1.self_attn." + p + ".bias"), p);
+            }
+            assertTrue(model.parameters().containsKey("lm_head.weight"));
+        }
+    }
+
+    @Test
+    void mistralReadsItsSlidingWindowAndANullOne() {
+        Map<String, Object> c = llama32();
+        c.put("model_type", "mistral");
+        c.put("sliding_window", 4096);
+        assertEquals(4096, MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json"))).spec().slidingWindow());
+        c.put("sliding_window", null);
+        assertEquals(0, MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json"))).spec().slidingWindow());
+    }
+}

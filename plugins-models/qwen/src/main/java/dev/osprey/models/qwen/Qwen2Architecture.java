@@ -1,0 +1,70 @@
+package dev.osprey.models.qwen;
+
+import java.util.Set;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.decoder.CommonConfig;
+import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.decoder.DecoderSpec;
+
+/**
+ * Qwen2 and Qwen2.5: the Llama decoder with biases on the q, k and v projections; a sliding window only
+ * when {@code use_sliding_window} is set.
+ */
+@Component(service = ModelArchitecture.class)
+public class Qwen2Architecture implements ModelArchitecture {
+
+    /** Started after the engine, which fixes DJL's engine for the JVM. */
+    @Reference
+    EngineRuntime engine;
+
+    /**
+     * The config.json of qwen2.
+     *
+     * @param common the fields every Llama-like model shares
+     * @param slidingWindow the window when {@code use_sliding_window}, else 0
+     */
+    record Qwen2Config(CommonConfig common, int slidingWindow) {
+
+        static Qwen2Config from(ModelConfig c) {
+            return new Qwen2Config(CommonConfig.read(c, false, "silu"), c.getBoolean(false, "use_sliding_window") ? c.getInt(0, "sliding_window") : 0);
+        }
+
+        DecoderSpec spec() {
+            return common.spec(true, false, false, false, 0f, 1.0, slidingWindow);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "qwen2";
+    }
+
+    @Override
+    public String description() {
+        return "Qwen2, Qwen2.5 (incl. Coder and Math), QwQ and DeepSeek-R1 distills";
+    }
+
+    @Override
+    public Set<String> architectures() {
+        return Set.of("Qwen2ForCausalLM");
+    }
+
+    @Override
+    public Set<String> linearModules() {
+        return Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    }
+
+    @Override
+    public LanguageModel build(ModelConfig config, NDManager manager) {
+        return new DecoderModel(config, Qwen2Config.from(config).spec(), manager, DataType.FLOAT32, 0);
+    }
+}

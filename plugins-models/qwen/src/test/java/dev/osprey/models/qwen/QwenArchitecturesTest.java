@@ -1,0 +1,96 @@
+package dev.osprey.models.qwen;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.checkpoint.HfConfig;
+import dev.osprey.model.decoder.DecoderSpec;
+
+/** Config reading and checkpoint key names, checked against the shapes of real Qwen checkpoints (scaled down). */
+class QwenArchitecturesTest {
+
+    /** Qwen2.5-0.5B-Instruct's config.json with the sizes shrunk. */
+    static Map<String, Object> qwen2Config() {
+        Map<String, Object> c = new HashMap<>();
+        c.put("architectures", java.util.List.of("Qwen2ForCausalLM"));
+        c.put("model_type", "qwen2");
+        c.put("vocab_size", 96);
+        c.put("hidden_size", 32);
+        c.put("intermediate_size", 64);
+        c.put("num_hidden_layers", 2);
+        c.put("num_attention_heads", 4);
+        c.put("num_key_value_heads", 2);
+        c.put("max_position_embeddings", 512);
+        c.put("rms_norm_eps", 1e-6);
+        c.put("rope_theta", 1000000.0);
+        c.put("sliding_window", 512);
+        c.put("use_sliding_window", false);
+        c.put("tie_word_embeddings", true);
+        c.put("hidden_act", "silu");
+        c.put("torch_dtype", "bfloat16");
+        return c;
+    }
+
+    @Test
+    void qwen2HasQkvBiasesAndTiedEmbeddings() {
+        HfConfig config = HfConfig.of(qwen2Config(), Path.of("config.json"));
+        DecoderSpec spec = Qwen2Architecture.Qwen2Config.from(config).spec();
+        assertTrue(spec.qkvBias());
+        assertFalse(spec.outputBias());
+        assertEquals(0, spec.slidingWindow(), "use_sliding_window is false");
+        assertEquals(8, spec.headDim());
+        assertEquals(1000000.0, spec.rope().theta());
+        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Qwen2Architecture().build(config, m)) {
+            Map<String, ?> params = model.parameters();
+            assertTrue(params.containsKey("model.layers.1.self_attn.q_proj.bias"));
+            assertFalse(params.containsKey("model.layers.1.self_attn.o_proj.bias"));
+            assertFalse(params.containsKey("lm_head.weight"), "tied to model.embed_tokens.weight");
+            assertEquals(2 + 2 * 12, params.size(), "embed, final norm, and per layer 2 norms, 7 weights, 3 biases");
+            assertEquals(new Shape(1, 3, 96), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3}, new Shape(1, 3))).build())
+                    .logits().getShape());
+        }
+    }
+
+    @Test
+    void qwen3NormsEachHeadOfQueriesAndKeys() {
+        Map<String, Object> c = qwen2Config();
+        c.put("model_type", "qwen3");
+        c.put("architectures", java.util.List.of("Qwen3ForCausalLM"));
+        c.put("head_dim", 16); // Qwen3 sets head_dim explicitly, independent of hidden / heads
+        c.put("attention_bias", false);
+        c.put("rope_scaling", null);
+        HfConfig config = HfConfig.of(c, Path.of("config.json"));
+        DecoderSpec spec = Qwen3Architecture.Qwen3Config.from(config).spec();
+        assertTrue(spec.qkNorm());
+        assertFalse(spec.qkvBias());
+        assertEquals(16, spec.headDim());
+        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Qwen3Architecture().build(config, m)) {
+            assertEquals(new Shape(16), model.parameters().get("model.layers.0.self_attn.q_norm.weight").getShape());
+            assertEquals(new Shape(64, 32), model.parameters().get("model.layers.0.self_attn.q_proj.weight").getShape()); // 4 heads × 16
+            assertEquals(new Shape(32, 64), model.parameters().get("model.layers.0.self_attn.o_proj.weight").getShape());
+            assertEquals(new Shape(1, 2, 96), model.forward(ForwardRequest.builder(m.create(new long[] {5, 6}, new Shape(1, 2))).build())
+                    .logits().getShape());
+        }
+    }
+
+    @Test
+    void aMissingFieldIsNamed() {
+        Map<String, Object> c = qwen2Config();
+        c.remove("num_hidden_layers");
+        HfConfig config = HfConfig.of(c, Path.of("/models/q/config.json"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Qwen2Architecture.Qwen2Config.from(config));
+        assertTrue(e.getMessage().contains("num_hidden_layers") && e.getMessage().contains("/models/q/config.json"), e.getMessage());
+    }
+}

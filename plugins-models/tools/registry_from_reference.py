@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Writes each model bundle's models.json from ../shared/reference/model-ids.json: the ids whose
+Hugging Face architecture the bundle runs. Usage: python3 plugins-models/tools/registry_from_reference.py"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "model-ids.json")
+
+# bundle -> {HF architecture: HF model_type it runs as}
+BUNDLES = {
+    "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral"},
+    "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen3ForCausalLM": "qwen3"},
+    "gemma": {"GemmaForCausalLM": "gemma"},
+}
+# ms-swift model types with these architectures that are embedding or reranking models: another head
+NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
+
+
+def main():
+    with open(REFERENCE, encoding="utf-8") as f:
+        reference = json.load(f)
+    for bundle, archs in BUNDLES.items():
+        entries, seen = [], set()
+        for group in reference["model_types"]:
+            if group["multimodal"] or group["model_type"] in NOT_CAUSAL_LM:
+                continue
+            arch = next((a for a in group["hf_architectures"] if a in archs), None)
+            if arch is None:
+                continue
+            for ids in group["ids"]:
+                hf, ms = ids.get("huggingface"), ids.get("modelscope")
+                key = (hf or ms).lower()
+                if key in seen:
+                    continue
+                seen.add(key)
+                tags = [group["model_type"]] + (["thinking"] if "qwq" in key or "-r1" in key or (archs[arch] == "qwen3" and "instruct" not in key and "base" not in key) else [])
+                entries.append({"id": hf or ms, "modelscope_id": ms or "", "model_type": archs[arch],
+                                "architecture": arch, "template": "", "tags": tags, "requires": {}})
+        entries.sort(key=lambda e: e["id"].lower())
+        out = os.path.join(ROOT, "plugins-models", bundle, "src", "main", "resources", "models.json")
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump(entries, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+        print(f"{bundle}: {len(entries)} models -> {os.path.relpath(out, ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
