@@ -18,7 +18,7 @@ import ai.djl.ndarray.types.Shape;
 public final class Params {
 
     private final NDManager manager;
-    private final DataType dataType;
+    private DataType dataType;
     private final Random random;
     private final double initStd;
     private final Map<String, Param> params = new LinkedHashMap<>();
@@ -68,6 +68,14 @@ public final class Params {
         Param p = new Param(name, shape, array);
         params.put(name, p);
         return p;
+    }
+
+    /** Converts every parameter to {@code type} (FLOAT32 or FLOAT16); later parameters are created in it too. */
+    public void cast(DataType type) {
+        if (type != dataType) {
+            params.values().forEach(p -> p.set(p.get().toType(type, false)));
+            dataType = type;
+        }
     }
 
     /** The parameter with this checkpoint key, or null. */

@@ -1,0 +1,104 @@
+package dev.osprey.model.load;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.checkpoint.GenerationConfig;
+import dev.osprey.checkpoint.HfConfig;
+import dev.osprey.checkpoint.TensorInfo;
+import dev.osprey.checkpoint.TokenizerConfig;
+import dev.osprey.checkpoint.WeightFiles;
+
+/**
+ * Loads a Hugging Face model folder: config.json, the architecture that runs it, its safetensors by
+ * checkpoint key (single or sharded; F32, F16 or BF16), and, when present, tokenizer.json,
+ * tokenizer_config.json and generation_config.json.
+ */
+public final class ModelLoader {
+
+    /** Buffers some checkpoints carry that are recomputed, never loaded. */
+    private static final List<String> IGNORED_SUFFIXES = List.of("rotary_emb.inv_freq");
+
+    private ModelLoader() {
+    }
+
+    /**
+     * @param architectures finds the architecture for a config; throws with the installed ones listed when none fits
+     * @param dataType the parameters' type: FLOAT32, or FLOAT16 to halve memory
+     * @throws IllegalArgumentException naming the folder, file, tensor or field at fault
+     */
+    public static HfModel load(Path folder, Function<ModelConfig, ModelArchitecture> architectures, NDManager manager,
+            DataType dataType) throws IOException {
+        Path configFile = folder.resolve("config.json");
+        if (!Files.isRegularFile(configFile)) {
+            throw new IllegalArgumentException(folder + " has no config.json, so it is not a Hugging Face model folder");
+        }
+        HfConfig config = HfConfig.read(configFile);
+        ModelArchitecture architecture = architectures.apply(config);
+        LanguageModel model = architecture.build(config, manager);
+        try {
+            List<String> unused = loadWeights(model, WeightFiles.open(folder), manager, dataType);
+            Path tokenizerFile = folder.resolve("tokenizer.json");
+            HuggingFaceTokenizer tokenizer = Files.isRegularFile(tokenizerFile)
+                    ? HuggingFaceTokenizer.newInstance(tokenizerFile, Map.of("addSpecialTokens", "false")) : null;
+            return new HfModel(folder, config, model, tokenizer, TokenizerConfig.read(folder), GenerationConfig.read(folder), unused);
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Fills every parameter from the checkpoint by name.
+     *
+     * @return the checkpoint tensors nothing used
+     * @throws IllegalArgumentException listing the parameters the checkpoint lacks, or a shape that differs
+     */
+    static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType)
+            throws IOException {
+        Map<String, NDArray> params = model.parameters();
+        List<String> missing = new ArrayList<>();
+        for (String name : params.keySet()) {
+            if (!weights.contains(name)) {
+                missing.add(name);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(weights.source() + " lacks " + missing.size() + " tensor(s) the architecture needs: "
+                    + String.join(", ", missing.subList(0, Math.min(missing.size(), 8))) + (missing.size() > 8 ? ", ..." : ""));
+        }
+        if (model instanceof dev.osprey.model.decoder.DecoderModel decoder) {
+            decoder.params().cast(dataType); // the compute type follows the weights
+            for (var p : decoder.params().all().values()) {
+                TensorInfo info = weights.info(p.name());
+                if (!java.util.Arrays.equals(info.shape(), p.shape().getShape())) {
+                    throw new IllegalArgumentException(weights.fileOf(p.name()) + ": tensor '" + p.name() + "' has shape "
+                            + java.util.Arrays.toString(info.shape()) + " but config.json gives " + p.shape());
+                }
+                p.set(weights.load(manager, p.name(), dataType));
+            }
+        } else {
+            throw new IllegalArgumentException(model.getClass().getName() + " does not expose named parameters for loading");
+        }
+        List<String> unused = new ArrayList<>();
+        for (String name : weights.names()) {
+            if (!params.containsKey(name) && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith)
+                    && !(name.equals("lm_head.weight") && !params.containsKey(name))) {
+                unused.add(name);
+            }
+        }
+        return unused;
+    }
+}

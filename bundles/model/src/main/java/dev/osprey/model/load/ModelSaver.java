@@ -1,0 +1,48 @@
+package dev.osprey.model.load;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.checkpoint.Safetensors;
+
+/** Writes a model as a Hugging Face folder (config.json + model.safetensors), atomically. */
+public final class ModelSaver {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private ModelSaver() {
+    }
+
+    /**
+     * @param dtype {@code F32}, {@code F16} or {@code BF16}; config.json's {@code torch_dtype} follows it
+     * @param extraFiles more files to put in the folder (tokenizer.json, generation_config.json, ...): name → content
+     */
+    public static void save(LanguageModel model, Path folder, String dtype, Map<String, byte[]> extraFiles) throws IOException {
+        Path parent = folder.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempDirectory(parent, "." + folder.getFileName() + ".tmp");
+        try {
+            Map<String, Object> config = new java.util.LinkedHashMap<>(model.config().asMap());
+            config.put("torch_dtype", switch (dtype) {
+                case "F16" -> "float16";
+                case "BF16" -> "bfloat16";
+                default -> "float32";
+            });
+            Files.writeString(tmp.resolve("config.json"), JSON.writeValueAsString(config));
+            Safetensors.write(tmp.resolve("model.safetensors"), model.parameters(), Map.of("format", "pt"), dtype);
+            for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) {
+                Files.write(tmp.resolve(e.getKey()), e.getValue());
+            }
+            Folders.replace(tmp, folder);
+        } catch (IOException | RuntimeException e) {
+            Folders.deleteTree(tmp);
+            throw e;
+        }
+    }
+}

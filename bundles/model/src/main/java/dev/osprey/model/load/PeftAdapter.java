@@ -1,0 +1,171 @@
+package dev.osprey.model.load;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.osprey.checkpoint.Safetensors;
+import dev.osprey.checkpoint.WeightFiles;
+import dev.osprey.model.nn.Linear;
+import dev.osprey.model.nn.LoraWeights;
+
+/**
+ * PEFT LoRA adapters: {@code adapter_config.json} with {@code adapter_model.safetensors}, keys such as
+ * {@code base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight} (r, in) and {@code ...lora_B.weight}
+ * (out, r), scaled by {@code lora_alpha / r} ({@code / sqrt(r)} with {@code use_rslora}), with
+ * {@code rank_pattern} and {@code alpha_pattern} overrides per module.
+ */
+public final class PeftAdapter {
+
+    static final String CONFIG_FILE = "adapter_config.json";
+    static final String WEIGHTS_FILE = "adapter_model.safetensors";
+    private static final String PREFIX = "base_model.model.";
+    private static final Pattern KEY = Pattern.compile("^(?:base_model\\.model\\.)?(.+)\\.lora_([AB])(?:\\.[^.]+)?\\.weight$");
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private PeftAdapter() {
+    }
+
+    /**
+     * Attaches the adapter in {@code folder} to the model's linear layers under {@code name}, unmerged.
+     *
+     * @return the modules it was attached to
+     * @throws IllegalArgumentException naming the file and the key or field at fault
+     */
+    public static List<String> attach(Path folder, List<Linear> linears, String name, NDManager manager) throws IOException {
+        Path configFile = folder.resolve(CONFIG_FILE);
+        if (!Files.isRegularFile(configFile)) {
+            throw new IllegalArgumentException(folder + " has no " + CONFIG_FILE + ", so it is not a PEFT adapter folder");
+        }
+        JsonNode config = JSON.readTree(configFile.toFile());
+        String type = config.path("peft_type").asText("LORA");
+        if (!type.equalsIgnoreCase("LORA")) {
+            throw new IllegalArgumentException(configFile + ": peft_type " + type + " is not supported (only LORA)");
+        }
+        int defaultRank = requireInt(config, "r", configFile);
+        double defaultAlpha = config.has("lora_alpha") ? config.get("lora_alpha").asDouble() : defaultRank;
+        boolean rsLora = config.path("use_rslora").asBoolean(false);
+        if (config.path("use_dora").asBoolean(false)) {
+            throw new IllegalArgumentException(configFile + ": use_dora adapters are not supported at inference yet");
+        }
+        Map<String, Linear> byName = new LinkedHashMap<>();
+        linears.forEach(l -> byName.put(l.name(), l));
+        WeightFiles weights = WeightFiles.openFile(folder.resolve(WEIGHTS_FILE));
+        Map<String, NDArray[]> pairs = new LinkedHashMap<>();
+        for (String key : weights.names()) {
+            var m = KEY.matcher(key);
+            if (!m.matches()) {
+                throw new IllegalArgumentException(weights.source() + ": tensor '" + key + "' is not a LoRA weight (expected"
+                        + " <module>.lora_A.weight or <module>.lora_B.weight)");
+            }
+            String module = m.group(1);
+            if (!byName.containsKey(module)) {
+                throw new IllegalArgumentException(weights.source() + ": tensor '" + key + "' targets module '" + module
+                        + "', which this model does not have");
+            }
+            pairs.computeIfAbsent(module, k -> new NDArray[2])[m.group(2).equals("A") ? 0 : 1] =
+                    weights.load(manager, key, DataType.FLOAT32);
+        }
+        List<String> attached = new ArrayList<>();
+        for (Map.Entry<String, NDArray[]> e : pairs.entrySet()) {
+            if (e.getValue()[0] == null || e.getValue()[1] == null) {
+                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "' has only one of lora_A and lora_B");
+            }
+            int rank = Math.toIntExact(e.getValue()[0].getShape().get(0));
+            int expectedRank = patternValue(config.path("rank_pattern"), e.getKey(), defaultRank);
+            if (rank != expectedRank) {
+                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "' has rank " + rank + " but "
+                        + CONFIG_FILE + " says " + expectedRank);
+            }
+            double alpha = patternDouble(config.path("alpha_pattern"), e.getKey(), defaultAlpha);
+            byName.get(e.getKey()).attach(name, new LoraWeights(e.getValue()[0], e.getValue()[1],
+                    LoraWeights.scaling(alpha, rank, rsLora)));
+            attached.add(e.getKey());
+        }
+        return attached;
+    }
+
+    /** The value of the first pattern key that matches the end of the module name (PEFT's rule), else the default. */
+    private static int patternValue(JsonNode patterns, String module, int defaultValue) {
+        JsonNode v = match(patterns, module);
+        return v == null ? defaultValue : v.asInt();
+    }
+
+    private static double patternDouble(JsonNode patterns, String module, double defaultValue) {
+        JsonNode v = match(patterns, module);
+        return v == null ? defaultValue : v.asDouble();
+    }
+
+    private static JsonNode match(JsonNode patterns, String module) {
+        var it = patterns.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (module.equals(e.getKey()) || module.endsWith("." + e.getKey())
+                    || Pattern.compile("(.*\\.)?" + e.getKey() + "$").matcher(module).matches()) {
+                return e.getValue();
+            }
+        }
+        return null;
+    }
+
+    private static int requireInt(JsonNode config, String field, Path file) {
+        if (!config.path(field).isNumber()) {
+            throw new IllegalArgumentException(file + ": required field '" + field + "' is missing or not a number");
+        }
+        return config.get(field).asInt();
+    }
+
+    /**
+     * Writes an attached adapter in PEFT's format (folder written atomically through a temporary sibling).
+     *
+     * @param baseModel what {@code base_model_name_or_path} records
+     */
+    public static void save(Path folder, List<Linear> linears, String name, int rank, double alpha, boolean rsLora,
+            String baseModel) throws IOException {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        List<String> targets = new ArrayList<>();
+        for (Linear l : linears) {
+            LoraWeights w = l.adapter(name);
+            if (w != null) {
+                tensors.put(PREFIX + l.name() + ".lora_A.weight", w.a());
+                tensors.put(PREFIX + l.name() + ".lora_B.weight", w.b());
+                String leaf = l.name().substring(l.name().lastIndexOf('.') + 1);
+                if (!targets.contains(leaf)) {
+                    targets.add(leaf);
+                }
+            }
+        }
+        if (tensors.isEmpty()) {
+            throw new IllegalArgumentException("no layer has an adapter named '" + name + "'");
+        }
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("peft_type", "LORA");
+        config.put("task_type", "CAUSAL_LM");
+        config.put("base_model_name_or_path", baseModel);
+        config.put("r", rank);
+        config.put("lora_alpha", alpha);
+        config.put("lora_dropout", 0.0);
+        config.put("use_rslora", rsLora);
+        config.put("use_dora", false);
+        config.put("fan_in_fan_out", false);
+        config.put("bias", "none");
+        config.put("target_modules", targets);
+        config.put("inference_mode", true);
+        Path tmp = Files.createTempDirectory(folder.toAbsolutePath().getParent(), "." + folder.getFileName() + ".tmp");
+        Files.writeString(tmp.resolve(CONFIG_FILE), JSON.writeValueAsString(config));
+        Safetensors.write(tmp.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"), "F32");
+        Folders.replace(tmp, folder);
+    }
+}

@@ -1,0 +1,11 @@
+/**
+ * Hugging Face model folders in and out: building a model through its {@code ModelArchitecture} and
+ * loading its safetensors by name, its tokenizer and generation defaults; PEFT LoRA adapters; saving.
+ * Platform-internal.
+ */
+@Version("1.0.0")
+@Export
+package dev.osprey.model.load;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
