@@ -88,6 +88,46 @@ class DistributionCliTest {
     }
 
     @Test
+    void createAModelThenComputeLogitsLossAndGreedyTokens() throws Exception {
+        Path model = home.resolve("tiny-qwen2");
+        Result created = osprey("create-model", "--model_type", "qwen2", "--output_dir", model.toString());
+        assertEquals(0, created.exit(), created.out());
+        assertTrue(Files.isRegularFile(model.resolve("model.safetensors")) && Files.isRegularFile(model.resolve("config.json")));
+
+        Path out = home.resolve("logits.json");
+        Result logits = osprey("logits", "--model", model.toString(), "--input_ids", "[[1,2,3],[4,5,6]]",
+                "--labels", "[[1,2,3],[4,5,-100]]", "--output", out.toString());
+        assertEquals(0, logits.exit(), logits.out());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toFile());
+        assertEquals("[2,3,256]", json.get("shape").toString());
+        assertEquals(256, json.get("logits").get(1).get(2).size());
+        double loss = json.get("loss").asDouble();
+        assertTrue(loss > 0 && loss < 20, "loss " + loss);
+
+        Result generated = osprey("generate", "--model", model.toString(), "--input_ids", "[[1,2,3],[9]]",
+                "--max_new_tokens", "5", "--do_sample", "false");
+        assertEquals(0, generated.exit(), generated.out());
+        assertTrue(generated.out().contains("row 0 new token ids: [") && generated.out().contains("row 1 new token ids: ["),
+                generated.out());
+        // greedy decoding is deterministic: the same command gives the same tokens
+        assertEquals(generated.out().lines().filter(l -> l.startsWith("row")).toList(),
+                osprey("generate", "--model", model.toString(), "--input_ids", "[[1,2,3],[9]]", "--max_new_tokens", "5",
+                        "--do_sample", "false").out().lines().filter(l -> l.startsWith("row")).toList());
+
+        Result ragged = osprey("logits", "--model", model.toString(), "--input_ids", "[[1,2,3],[4]]");
+        assertEquals(2, ragged.exit(), ragged.out());
+        assertTrue(ragged.out().contains("pad the rows and pass --attention_mask"), ragged.out());
+        Files.writeString(model.resolve("config.json"),
+                Files.readString(model.resolve("config.json")).replace("\"qwen2\"", "\"nosuchmodel\"")
+                        .replace("Qwen2ForCausalLM", "NoSuchForCausalLM"));
+        Result unknown = osprey("logits", "--model", model.toString(), "--input_ids", "[[1]]");
+        assertEquals(2, unknown.exit(), unknown.out());
+        assertTrue(unknown.out().contains("no installed architecture runs model_type 'nosuchmodel'")
+                && unknown.out().contains("installed: gemma, llama, mistral, qwen2, qwen3")
+                && unknown.out().contains("docs/writing-a-plugin.md"), unknown.out());
+    }
+
+    @Test
     void hotDeployAgainstARunningServer() throws Exception {
         int port = TestPlatform.freePort();
         String base = "http://127.0.0.1:" + port;

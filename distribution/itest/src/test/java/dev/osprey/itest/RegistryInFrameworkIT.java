@@ -73,6 +73,26 @@ public class RegistryInFrameworkIT {
     }
 
     @Test
+    public void theModelBundlesBringTheirArchitecturesAndRegistryEntries() throws Exception {
+        List<String> names = registry.list(ExtensionKind.MODEL_ARCHITECTURE).stream().map(ExtensionInfo::name).toList();
+        assertEquals(List.of("gemma", "llama", "mistral", "qwen2", "qwen3"), names);
+        assertTrue("registry size " + models.entries().size(), models.entries().size() >= 300);
+        assertEquals("qwen3", models.find("Qwen/Qwen3-0.6B").orElseThrow().modelType());
+        assertEquals("llama", models.find("LLM-Research/Meta-Llama-3.1-8B-Instruct").orElseThrow().modelType());
+        Bundle qwen = java.util.Arrays.stream(context.getBundles())
+                .filter(b -> "dev.osprey.models.qwen".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        qwen.stop();
+        try {
+            assertTrue(models.find("Qwen/Qwen3-0.6B").isEmpty());
+            assertEquals(List.of("gemma", "llama", "mistral"),
+                    registry.list(ExtensionKind.MODEL_ARCHITECTURE).stream().map(ExtensionInfo::name).toList());
+        } finally {
+            qwen.start();
+        }
+        assertTrue(models.find("Qwen/Qwen3-0.6B").isPresent());
+    }
+
+    @Test
     public void aRewardComponentArrivesAndLeavesWithItsBundle() throws Exception {
         List<String> events = new CopyOnWriteArrayList<>();
         ServiceRegistration<ExtensionListener> listener = context.registerService(ExtensionListener.class,
@@ -127,7 +147,7 @@ public class RegistryInFrameworkIT {
     @Test
     public void modelRegistryEntriesComeAndGoWithTheirBundle() throws Exception {
         Path jar = Files.createTempFile("models", ".jar");
-        String json = "[{\"id\":\"Qwen/Qwen3-0.6B\",\"modelscope_id\":\"Qwen/Qwen3-0.6B\",\"model_type\":\"qwen3\","
+        String json = "[{\"id\":\"test-org/Tiny-Qwen3\",\"modelscope_id\":\"test-org/Tiny-Qwen3-ms\",\"model_type\":\"qwen3\","
                 + "\"architecture\":\"Qwen3ForCausalLM\",\"template\":\"qwen3\",\"tags\":[\"thinking\"]},"
                 + "{\"model_type\":\"broken-without-id\"}]";
         TestPlatform.writeJar(jar, Map.of("Bundle-ManifestVersion", "2", "Bundle-SymbolicName", "test.models",
@@ -136,16 +156,16 @@ public class RegistryInFrameworkIT {
         Bundle bundle = context.installBundle(jar.toUri().toString());
         try {
             bundle.start();
-            ModelEntry entry = models.find("qwen/qwen3-0.6b").orElseThrow();
+            ModelEntry entry = models.find("TEST-ORG/tiny-qwen3-MS").orElseThrow();
             assertEquals("qwen3", entry.modelType());
             assertEquals("test.models", entry.bundle());
             assertTrue(entry.tags().contains("thinking"));
-            assertEquals(1, models.byModelType("qwen3").size());
+            assertEquals(1, models.byModelType("qwen3").stream().filter(e -> e.bundle().equals("test.models")).count());
             // the bad entry is skipped, and named in the inventory
             assertTrue(inventory.plugin("test.models").orElseThrow().problems()
                     .contains("models.json entry 1: 'id' and 'model_type' are required"));
             bundle.stop();
-            assertTrue(models.find("Qwen/Qwen3-0.6B").isEmpty());
+            assertTrue(models.find("test-org/Tiny-Qwen3").isEmpty());
         } finally {
             bundle.uninstall();
         }

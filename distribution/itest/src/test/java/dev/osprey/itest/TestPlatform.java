@@ -92,6 +92,12 @@ final class TestPlatform {
                 // Jetty logs through the slf4j API the engine exports, so it comes after the engine
                 mavenBundle("org.apache.felix", "org.apache.felix.http.jetty12", "1.1.8"),
                 bundle(reactorJar("bundles/kernel", "osprey-kernel").toUri().toString()),
+                bundle(reactorJar("bundles/checkpoint", "osprey-checkpoint").toUri().toString()),
+                bundle(reactorJar("bundles/hub", "osprey-hub").toUri().toString()),
+                bundle(reactorJar("bundles/model", "osprey-model").toUri().toString()),
+                bundle(reactorJar("plugins-models/llama", "osprey-models-llama").toUri().toString()),
+                bundle(reactorJar("plugins-models/qwen", "osprey-models-qwen").toUri().toString()),
+                bundle(reactorJar("plugins-models/gemma", "osprey-models-gemma").toUri().toString()),
                 bundle(reactorJar("bundles/cli", "osprey-cli").toUri().toString()),
                 bundle(reactorJar("bundles/webapi", "osprey-webapi").toUri().toString()),
                 bundle(reactorJar("plugins-backends/target-cpu", "osprey-target-cpu").toUri().toString()),

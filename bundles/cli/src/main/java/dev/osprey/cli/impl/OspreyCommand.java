@@ -9,7 +9,8 @@ import picocli.CommandLine.IFactory;
 /** The {@code osprey} command: picocli over the platform's services. */
 @Command(name = "osprey", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Osprey: take a large language model from base checkpoint to production.",
-        subcommands = {PluginsCommand.class, ServeCommand.class, DevicesCommand.class, ModelsCommand.class, ShellCommand.class})
+        subcommands = {PluginsCommand.class, ServeCommand.class, DevicesCommand.class, ModelsCommand.class, LogitsCommand.class,
+                GenerateCommand.class, CreateModelCommand.class, ShellCommand.class})
 public class OspreyCommand implements Runnable {
 
     @CommandLine.Spec

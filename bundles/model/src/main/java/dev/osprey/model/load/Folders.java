@@ -13,6 +13,16 @@ final class Folders {
     private Folders() {
     }
 
+    /**
+     * A new empty folder next to {@code target} (same file system, so the final rename is atomic), with
+     * the permissions the umask gives, unlike a temporary directory's owner-only ones.
+     */
+    static Path scratchBeside(Path target) throws IOException {
+        Path parent = target.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        return Files.createDirectory(parent.resolve("." + target.getFileName() + ".tmp-" + System.nanoTime()));
+    }
+
     /** Moves {@code written} to {@code target}, replacing (after the move succeeded) what was there. */
     static void replace(Path written, Path target) throws IOException {
         Path old = null;

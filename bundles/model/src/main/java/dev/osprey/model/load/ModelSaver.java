@@ -26,7 +26,7 @@ public final class ModelSaver {
     public static void save(LanguageModel model, Path folder, String dtype, Map<String, byte[]> extraFiles) throws IOException {
         Path parent = folder.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + folder.getFileName() + ".tmp");
+        Path tmp = Folders.scratchBeside(folder);
         try {
             Map<String, Object> config = new java.util.LinkedHashMap<>(model.config().asMap());
             config.put("torch_dtype", switch (dtype) {

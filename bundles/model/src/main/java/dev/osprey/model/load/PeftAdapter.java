@@ -163,7 +163,7 @@ public final class PeftAdapter {
         config.put("bias", "none");
         config.put("target_modules", targets);
         config.put("inference_mode", true);
-        Path tmp = Files.createTempDirectory(folder.toAbsolutePath().getParent(), "." + folder.getFileName() + ".tmp");
+        Path tmp = Folders.scratchBeside(folder);
         Files.writeString(tmp.resolve(CONFIG_FILE), JSON.writeValueAsString(config));
         Safetensors.write(tmp.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"), "F32");
         Folders.replace(tmp, folder);
