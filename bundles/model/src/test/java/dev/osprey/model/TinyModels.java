@@ -24,7 +24,7 @@ public final class TinyModels {
 
     public static DecoderSpec spec(boolean qkvBias, boolean qkNorm, int slidingWindow) {
         return new DecoderSpec(64, 32, 48, 2, 4, 2, 8, 1e-6, Rope.plain(10000, 8, 128), qkvBias, qkvBias, qkvBias, qkNorm, 0f, 1.0, "silu",
-                slidingWindow, false, 0.2);
+                slidingWindow, false, 0.2, false, null);
     }
 
     public static DecoderModel build(NDManager manager, DecoderSpec spec, long seed) {

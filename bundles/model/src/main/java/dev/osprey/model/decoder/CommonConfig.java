@@ -51,6 +51,7 @@ public record CommonConfig(int vocabSize, int hiddenSize, int intermediateSize, 
     public DecoderSpec spec(boolean qkvBias, boolean outputBias, boolean mlpBias, boolean qkNorm, float normOffset,
             double embeddingScale, int slidingWindow) {
         return new DecoderSpec(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias,
-                outputBias, mlpBias, qkNorm, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd);
+                outputBias, mlpBias, qkNorm, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd, false,
+                null);
     }
 }

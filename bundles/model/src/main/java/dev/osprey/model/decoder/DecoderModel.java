@@ -10,7 +10,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
+import ai.djl.ndarray.NDList;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.ForwardResult;
 import dev.osprey.api.model.KvCache;
@@ -47,7 +47,7 @@ public final class DecoderModel implements LanguageModel {
         this.params = new Params(manager, dataType, seed, spec.initStd());
         this.embedTokens = params.normal("model.embed_tokens.weight", new Shape(spec.vocabSize(), spec.hiddenSize()));
         for (int i = 0; i < spec.layers(); i++) {
-            layers.add(new Layer(params, "model.layers." + i, spec));
+            layers.add(new Layer(params, "model.layers." + i, i, spec));
         }
         this.norm = new RmsNorm(params, "model.norm.weight", spec.hiddenSize(), spec.rmsEps(), spec.normOffset());
         this.lmHead = spec.tieWordEmbeddings() ? new Linear("lm_head", embedTokens)
@@ -65,9 +65,7 @@ public final class DecoderModel implements LanguageModel {
     /** Every linear layer, for attaching LoRA adapters by module name. */
     public List<Linear> linears() {
         List<Linear> all = new ArrayList<>();
-        for (Layer l : layers) {
-            all.addAll(List.of(l.q, l.k, l.v, l.o, l.gate, l.up, l.down));
-        }
+        layers.forEach(l -> all.addAll(l.linears()));
         return all;
     }
 
@@ -188,7 +186,7 @@ public final class DecoderModel implements LanguageModel {
         return bias.expandDims(1).expandDims(1); // (B, 1, 1, T, P + T): (batch, kvHeads, group, query, key)
     }
 
-    /** One decoder layer: pre-norm self-attention and a gated MLP, each with a residual connection. */
+    /** One decoder layer: pre-norm self-attention and a feed-forward block, each with a residual connection. */
     private static final class Layer {
         final DecoderSpec spec;
         final RmsNorm inputNorm;
@@ -196,36 +194,52 @@ public final class DecoderModel implements LanguageModel {
         final Linear q;
         final Linear k;
         final Linear v;
+        final Linear qkv;
         final Linear o;
         final RmsNorm qNorm;
         final RmsNorm kNorm;
-        final Linear gate;
-        final Linear up;
-        final Linear down;
+        final FeedForward feedForward;
 
-        Layer(Params p, String prefix, DecoderSpec spec) {
+        Layer(Params p, String prefix, int index, DecoderSpec spec) {
             this.spec = spec;
             int h = spec.hiddenSize();
             int d = spec.headDim();
+            long qOut = (long) spec.heads() * d;
+            long kvOut = (long) spec.kvHeads() * d;
             inputNorm = new RmsNorm(p, prefix + ".input_layernorm.weight", h, spec.rmsEps(), spec.normOffset());
-            q = new Linear(p, prefix + ".self_attn.q_proj", h, (long) spec.heads() * d, spec.qkvBias());
-            k = new Linear(p, prefix + ".self_attn.k_proj", h, (long) spec.kvHeads() * d, spec.qkvBias());
-            v = new Linear(p, prefix + ".self_attn.v_proj", h, (long) spec.kvHeads() * d, spec.qkvBias());
-            o = new Linear(p, prefix + ".self_attn.o_proj", (long) spec.heads() * d, h, spec.outputBias());
+            if (spec.fusedProjections()) {
+                qkv = new Linear(p, prefix + ".self_attn.qkv_proj", h, qOut + 2 * kvOut, spec.qkvBias());
+                q = null;
+                k = null;
+                v = null;
+            } else {
+                qkv = null;
+                q = new Linear(p, prefix + ".self_attn.q_proj", h, qOut, spec.qkvBias());
+                k = new Linear(p, prefix + ".self_attn.k_proj", h, kvOut, spec.qkvBias());
+                v = new Linear(p, prefix + ".self_attn.v_proj", h, kvOut, spec.qkvBias());
+            }
+            o = new Linear(p, prefix + ".self_attn.o_proj", qOut, h, spec.outputBias());
             qNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn.q_norm.weight", d, spec.rmsEps(), spec.normOffset()) : null;
             kNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn.k_norm.weight", d, spec.rmsEps(), spec.normOffset()) : null;
             postAttentionNorm = new RmsNorm(p, prefix + ".post_attention_layernorm.weight", h, spec.rmsEps(), spec.normOffset());
-            gate = new Linear(p, prefix + ".mlp.gate_proj", h, spec.intermediateSize(), spec.mlpBias());
-            up = new Linear(p, prefix + ".mlp.up_proj", h, spec.intermediateSize(), spec.mlpBias());
-            down = new Linear(p, prefix + ".mlp.down_proj", spec.intermediateSize(), h, spec.mlpBias());
+            MoeSpec moe = spec.moe();
+            if (moe != null && !moe.denseLayers().contains(index)) {
+                feedForward = new SparseMoe(p, prefix, moe, h, spec.mlpBias(), spec.activation());
+            } else {
+                feedForward = new GatedMlp(p, prefix + ".mlp", List.of("gate_proj", "up_proj", "down_proj"), h, spec.intermediateSize(),
+                        spec.mlpBias(), spec.fusedProjections(), spec.activation());
+            }
+        }
+
+        List<Linear> linears() {
+            List<Linear> all = new ArrayList<>(qkv != null ? List.of(qkv, o) : List.of(q, k, v, o));
+            all.addAll(feedForward.linears());
+            return all;
         }
 
         NDArray forward(NDArray h, NDArray[] cosSin, NDArray bias, DecoderCache cache, int index, String adapter) {
-            NDArray attended = attention(inputNorm.forward(h), cosSin, bias, cache, index, adapter);
-            h = h.add(attended);
-            NDArray x = postAttentionNorm.forward(h);
-            NDArray mlp = down.forward(activate(gate.forward(x, adapter)).mul(up.forward(x, adapter)), adapter);
-            return h.add(mlp);
+            h = h.add(attention(inputNorm.forward(h), cosSin, bias, cache, index, adapter));
+            return h.add(feedForward.forward(postAttentionNorm.forward(h), adapter));
         }
 
         private NDArray attention(NDArray x, NDArray[] cosSin, NDArray bias, DecoderCache cache, int index, String adapter) {
@@ -234,9 +248,23 @@ public final class DecoderModel implements LanguageModel {
             int d = spec.headDim();
             int kvHeads = spec.kvHeads();
             int group = spec.heads() / kvHeads;
-            NDArray query = q.forward(x, adapter).reshape(b, t, spec.heads(), d).transpose(0, 2, 1, 3); // (B, heads, T, D)
-            NDArray key = k.forward(x, adapter).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // (B, kvHeads, T, D)
-            NDArray value = v.forward(x, adapter).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // (B, kvHeads, T, D)
+            NDArray qx;
+            NDArray kx;
+            NDArray vx;
+            if (qkv != null) {
+                long qOut = (long) spec.heads() * d;
+                NDList parts = qkv.forward(x, adapter).split(new long[] {qOut, qOut + (long) kvHeads * d}, -1); // q, k, v
+                qx = parts.get(0);
+                kx = parts.get(1);
+                vx = parts.get(2);
+            } else {
+                qx = q.forward(x, adapter);
+                kx = k.forward(x, adapter);
+                vx = v.forward(x, adapter);
+            }
+            NDArray query = qx.reshape(b, t, spec.heads(), d).transpose(0, 2, 1, 3); // (B, heads, T, D)
+            NDArray key = kx.reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // (B, kvHeads, T, D)
+            NDArray value = vx.reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // (B, kvHeads, T, D)
             if (qNorm != null) {
                 query = qNorm.forward(query);
                 key = kNorm.forward(key);
@@ -260,19 +288,6 @@ public final class DecoderModel implements LanguageModel {
             NDArray out = probs.matMul(v5); // (B, kvHeads, group, T, D)
             out = out.reshape(b, spec.heads(), t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) spec.heads() * d); // (B, T, heads*D)
             return o.forward(out, adapter);
-        }
-
-        private NDArray activate(NDArray x) {
-            return switch (spec.activation()) {
-                case "silu" -> Activation.swish(x, 1f);
-                default -> geluTanh(x);
-            };
-        }
-
-        /** GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))). */
-        private static NDArray geluTanh(NDArray x) {
-            NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
-            return x.mul(0.5f).mul(inner.tanh().add(1f));
         }
     }
 }

@@ -25,10 +25,12 @@ import dev.osprey.model.nn.Rope;
  * @param slidingWindow attend to at most this many previous tokens (Mistral), 0 for no limit
  * @param tieWordEmbeddings the output head reuses the embedding
  * @param initStd standard deviation of freshly initialised weights
+ * @param fusedProjections q, k, v stored as one {@code qkv_proj} and gate, up as one {@code gate_up_proj} (Phi-3)
+ * @param moe the mixture-of-experts block replacing the MLP, or null for a dense model
  */
 public record DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads,
         int headDim, double rmsEps, Rope rope, boolean qkvBias, boolean outputBias, boolean mlpBias, boolean qkNorm, float normOffset, double embeddingScale,
-        String activation, int slidingWindow, boolean tieWordEmbeddings, double initStd) {
+        String activation, int slidingWindow, boolean tieWordEmbeddings, double initStd, boolean fusedProjections, MoeSpec moe) {
 
     public DecoderSpec {
         positive("vocab_size", vocabSize);
@@ -45,6 +47,20 @@ public record DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, i
         if (!activation.equals("silu") && !activation.equals("gelu_pytorch_tanh") && !activation.equals("gelu")) {
             throw new IllegalArgumentException("hidden_act '" + activation + "' is not supported; supported: silu, gelu_pytorch_tanh");
         }
+    }
+
+    /** This spec with q/k/v and gate/up fused into single projections (Phi-3's checkpoint layout). */
+    public DecoderSpec withFusedProjections() {
+        return new DecoderSpec(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias,
+                outputBias, mlpBias, qkNorm, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd,
+                true, moe);
+    }
+
+    /** This spec with a mixture-of-experts block instead of the dense MLP. */
+    public DecoderSpec withMoe(MoeSpec experts) {
+        return new DecoderSpec(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias,
+                outputBias, mlpBias, qkNorm, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd,
+                fusedProjections, experts);
     }
 
     private static void positive(String field, int value) {

@@ -24,46 +24,67 @@ import dev.osprey.api.model.ModelConfig;
  * @param highFreqFactor llama3's {@code high_freq_factor}
  * @param betaFast yarn's {@code beta_fast}
  * @param betaSlow yarn's {@code beta_slow}
- * @param attentionFactor what cos and sin are multiplied by (yarn's mscale; 1 otherwise)
+ * @param attentionFactor what cos and sin are multiplied by (yarn's and longrope's mscale; 1 otherwise)
+ * @param shortFactor longrope's per-frequency divisors within the original context, else null
+ * @param longFactor longrope's per-frequency divisors beyond it, else null
  */
 public record Rope(String type, double theta, int dim, double factor, int maxPositions, int originalMaxPositions,
-        double lowFreqFactor, double highFreqFactor, double betaFast, double betaSlow, double attentionFactor) {
+        double lowFreqFactor, double highFreqFactor, double betaFast, double betaSlow, double attentionFactor,
+        double[] shortFactor, double[] longFactor) {
 
     public Rope {
         if (dim <= 0 || dim % 2 != 0) {
             throw new IllegalArgumentException("rotary dimension must be even and positive, was " + dim);
         }
-        if (!Map.of("default", 1, "linear", 1, "dynamic", 1, "llama3", 1, "yarn", 1).containsKey(type)) {
+        if (!Map.of("default", 1, "linear", 1, "dynamic", 1, "llama3", 1, "yarn", 1, "longrope", 1).containsKey(type)) {
             throw new IllegalArgumentException("rope_type '" + type
-                    + "' is not supported; supported: default, linear, dynamic, llama3, yarn");
+                    + "' is not supported; supported: default, linear, dynamic, llama3, yarn, longrope");
+        }
+        if (type.equals("longrope") && (shortFactor == null || longFactor == null || shortFactor.length != dim / 2
+                || longFactor.length != dim / 2)) {
+            throw new IllegalArgumentException("longrope needs short_factor and long_factor with " + dim / 2 + " values each");
         }
     }
 
     /** Unscaled rotary embeddings. */
     public static Rope plain(double theta, int dim, int maxPositions) {
-        return new Rope("default", theta, dim, 1, maxPositions, maxPositions, 1, 4, 32, 1, 1);
+        return new Rope("default", theta, dim, 1, maxPositions, maxPositions, 1, 4, 32, 1, 1, null, null);
     }
 
     /**
      * Reads {@code rope_theta} and {@code rope_scaling}, or the newer {@code rope_parameters} that holds
      * both, from a config.
      */
-    public static Rope from(ModelConfig config, int dim) {
+    public static Rope from(ModelConfig config, int headDim) {
+        int dim = (int) (headDim * config.getDouble(1.0, "partial_rotary_factor"));
         double theta = config.getDouble(10000.0, "rope_theta", "rope_parameters.rope_theta");
         int maxPositions = config.getInt(2048, "max_position_embeddings");
         String scaling = config.get("rope_scaling").filter(Map.class::isInstance).isPresent() ? "rope_scaling"
                 : "rope_parameters";
         String type = config.getString(scaling + ".rope_type", scaling + ".type").orElse("default").toLowerCase(Locale.ROOT);
+        if (type.equals("su")) {
+            type = "longrope"; // Phi-3's older name
+        }
         double factor = config.getDouble(1.0, scaling + ".factor");
         int originalMax = config.getInt(maxPositions, scaling + ".original_max_position_embeddings",
                 "original_max_position_embeddings");
+        if (type.equals("longrope")) {
+            factor = (double) maxPositions / originalMax;
+        }
         double attentionFactor = config.getDouble(Double.NaN, scaling + ".attention_factor");
         if (Double.isNaN(attentionFactor)) {
-            attentionFactor = type.equals("yarn") && factor > 1 ? 0.1 * Math.log(factor) + 1.0 : 1.0;
+            attentionFactor = type.equals("yarn") && factor > 1 ? 0.1 * Math.log(factor) + 1.0
+                    : type.equals("longrope") && factor > 1 ? Math.sqrt(1 + Math.log(factor) / Math.log(originalMax)) : 1.0;
         }
         return new Rope(type, theta, dim, factor, maxPositions, originalMax,
                 config.getDouble(1.0, scaling + ".low_freq_factor"), config.getDouble(4.0, scaling + ".high_freq_factor"),
-                config.getDouble(32, scaling + ".beta_fast"), config.getDouble(1, scaling + ".beta_slow"), attentionFactor);
+                config.getDouble(32, scaling + ".beta_fast"), config.getDouble(1, scaling + ".beta_slow"), attentionFactor,
+                doubles(config, scaling + ".short_factor"), doubles(config, scaling + ".long_factor"));
+    }
+
+    private static double[] doubles(ModelConfig config, String key) {
+        return config.get(key).filter(java.util.List.class::isInstance)
+                .map(v -> ((java.util.List<?>) v).stream().mapToDouble(x -> ((Number) x).doubleValue()).toArray()).orElse(null);
     }
 
     /** The inverse frequencies, dim/2 of them, for sequences up to {@code length} tokens. */
@@ -77,6 +98,12 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
         }
         for (int i = 0; i < half; i++) {
             inv[i] = 1.0 / Math.pow(base, (2.0 * i) / dim);
+        }
+        if (type.equals("longrope")) {
+            double[] divisors = length > originalMaxPositions ? longFactor : shortFactor;
+            for (int i = 0; i < half; i++) {
+                inv[i] /= divisors[i];
+            }
         }
         switch (type) {
             case "linear" -> scaleAll(inv, 1 / factor);
@@ -151,13 +178,19 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
     }
 
     /**
-     * Rotates the first {@code dim} features of each head.
+     * Rotates the first {@code dim} features of each head; the rest pass through (partial rotary).
      *
      * @param x (B, heads, T, headDim)
      * @param cosSin from {@link #cosSin}
      */
     public NDArray apply(NDArray x, NDArray[] cosSin) {
-        return x.mul(cosSin[0]).add(rotateHalf(x).mul(cosSin[1]));
+        long headDim = x.getShape().getLastDimension();
+        if (headDim == dim) {
+            return x.mul(cosSin[0]).add(rotateHalf(x).mul(cosSin[1]));
+        }
+        NDArray rotated = x.get(new NDIndex("..., :{}", dim)); // (B, heads, T, dim)
+        NDArray passed = x.get(new NDIndex("..., {}:", dim)); // (B, heads, T, headDim - dim)
+        return rotated.mul(cosSin[0]).add(rotateHalf(rotated).mul(cosSin[1])).concat(passed, -1);
     }
 
     /** (x1, x2) → (-x2, x1) over the last axis. */

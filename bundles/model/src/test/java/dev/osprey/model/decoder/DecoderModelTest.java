@@ -113,7 +113,7 @@ class DecoderModelTest {
     @Test
     void aSlidingWindowHidesTokensBeyondIt() {
         DecoderSpec oneLayer = new DecoderSpec(64, 32, 48, 1, 4, 2, 8, 1e-6, dev.osprey.model.nn.Rope.plain(10000, 8, 128),
-                false, false, false, false, 0f, 1.0, "silu", 3, false, 0.2);
+                false, false, false, false, 0f, 1.0, "silu", 3, false, 0.2, false, null);
         DecoderModel model = TinyModels.build(manager, oneLayer, 7);
         long[] tokens = randomIds(8, 7);
         long[] changed = tokens.clone();

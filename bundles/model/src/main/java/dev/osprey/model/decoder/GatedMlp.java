@@ -1,0 +1,69 @@
+package dev.osprey.model.decoder;
+
+import java.util.List;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Activation;
+import dev.osprey.model.nn.Linear;
+import dev.osprey.model.nn.Params;
+
+/**
+ * {@code down(act(gate(x)) * up(x))}: SwiGLU (silu) or GeGLU (tanh GELU). Phi-3 stores gate and up as one
+ * {@code gate_up_proj}, gate first.
+ */
+final class GatedMlp implements FeedForward {
+
+    private final Linear gate;
+    private final Linear up;
+    private final Linear gateUp;
+    private final Linear down;
+    private final String activation;
+
+    /**
+     * @param names the gate, up and down module names under {@code prefix}
+     * @param fused one {@code gate_up_proj} instead of gate and up
+     */
+    GatedMlp(Params p, String prefix, List<String> names, long hidden, long inter, boolean bias, boolean fused, String activation) {
+        this.activation = activation;
+        if (fused) {
+            gateUp = new Linear(p, prefix + ".gate_up_proj", hidden, 2 * inter, bias);
+            gate = null;
+            up = null;
+        } else {
+            gateUp = null;
+            gate = new Linear(p, prefix + "." + names.get(0), hidden, inter, bias);
+            up = new Linear(p, prefix + "." + names.get(1), hidden, inter, bias);
+        }
+        down = new Linear(p, prefix + "." + names.get(2), inter, hidden, bias);
+    }
+
+    @Override
+    public NDArray forward(NDArray x, String adapter) {
+        NDArray g;
+        NDArray u;
+        if (gateUp != null) {
+            NDList halves = gateUp.forward(x, adapter).split(2, -1); // 2 × (..., inter)
+            g = halves.get(0);
+            u = halves.get(1);
+        } else {
+            g = gate.forward(x, adapter);
+            u = up.forward(x, adapter);
+        }
+        return down.forward(activate(g).mul(u), adapter);
+    }
+
+    private NDArray activate(NDArray x) {
+        if (activation.equals("silu")) {
+            return Activation.swish(x, 1f);
+        }
+        // GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))
+        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
+        return x.mul(0.5f).mul(inner.tanh().add(1f));
+    }
+
+    @Override
+    public List<Linear> linears() {
+        return gateUp != null ? List.of(gateUp, down) : List.of(gate, up, down);
+    }
+}
