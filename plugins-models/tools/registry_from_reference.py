@@ -11,9 +11,10 @@ REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "model-ids.json")
 
 # bundle -> {HF architecture: HF model_type it runs as}
 BUNDLES = {
-    "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral"},
-    "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen3ForCausalLM": "qwen3"},
+    "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral"},
+    "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe"},
     "gemma": {"GemmaForCausalLM": "gemma"},
+    "phi3": {"Phi3ForCausalLM": "phi3"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
 NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
@@ -36,7 +37,7 @@ def main():
                 if key in seen:
                     continue
                 seen.add(key)
-                tags = [group["model_type"]] + (["thinking"] if "qwq" in key or "-r1" in key or (archs[arch] == "qwen3" and "instruct" not in key and "base" not in key) else [])
+                tags = [group["model_type"]] + (["thinking"] if "qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key) else [])
                 entries.append({"id": hf or ms, "modelscope_id": ms or "", "model_type": archs[arch],
                                 "architecture": arch, "template": "", "tags": tags, "requires": {}})
         entries.sort(key=lambda e: e["id"].lower())

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -38,7 +39,7 @@ public class CommandLineLauncher {
     void activate(BundleContext context) {
         Hashtable<String, Object> props = new Hashtable<>();
         props.put("main.thread", Boolean.TRUE);
-        registration = context.registerService(Callable.class, new MainThread(platform, arguments), props);
+        registration = context.registerService(Callable.class, new MainThread(context, platform, arguments), props);
     }
 
     @Deactivate
@@ -52,16 +53,19 @@ public class CommandLineLauncher {
 
     /** A named class, not a lambda: the launcher checks by reflection that call() returns Integer. */
     static final class MainThread implements Callable<Integer> {
+        private final BundleContext context;
         private final Platform platform;
         private final String[] arguments;
 
-        MainThread(Platform platform, String[] arguments) {
+        MainThread(BundleContext context, Platform platform, String[] arguments) {
+            this.context = context;
             this.platform = platform;
             this.arguments = arguments;
         }
 
         @Override
-        public Integer call() {
+        public Integer call() throws InterruptedException {
+            awaitBeginningStartLevel();
             int code = OspreyCommand.run(platform, arguments);
             System.out.flush();
             System.err.flush();
@@ -69,6 +73,20 @@ public class CommandLineLauncher {
             // cannot delay the shell prompt, and so the exit code is ours
             System.exit(code);
             return code;
+        }
+
+        /**
+         * The launcher may call us while the framework is still climbing to its beginning start level
+         * (that happens asynchronously): wait until every bundle of the distribution has been started.
+         */
+        private void awaitBeginningStartLevel() throws InterruptedException {
+            String beginning = context.getProperty("org.osgi.framework.startlevel.beginning");
+            int target = beginning == null ? 1 : Integer.parseInt(beginning.trim());
+            FrameworkStartLevel level = context.getBundle(0).adapt(FrameworkStartLevel.class);
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (level.getStartLevel() < target && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
         }
     }
 }

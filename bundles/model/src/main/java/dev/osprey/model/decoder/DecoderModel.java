@@ -253,7 +253,8 @@ public final class DecoderModel implements LanguageModel {
             NDArray vx;
             if (qkv != null) {
                 long qOut = (long) spec.heads() * d;
-                NDList parts = qkv.forward(x, adapter).split(new long[] {qOut, qOut + (long) kvHeads * d}, -1); // q, k, v
+                NDArray fused = qkv.forward(x, adapter); // (B, T, (heads + 2 kvHeads) D)
+                NDList parts = fused.split(new long[] {qOut, qOut + (long) kvHeads * d}, 2); // q, k, v
                 qx = parts.get(0);
                 kx = parts.get(1);
                 vx = parts.get(2);

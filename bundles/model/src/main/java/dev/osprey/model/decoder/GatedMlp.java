@@ -43,7 +43,8 @@ final class GatedMlp implements FeedForward {
         NDArray g;
         NDArray u;
         if (gateUp != null) {
-            NDList halves = gateUp.forward(x, adapter).split(2, -1); // 2 × (..., inter)
+            NDArray fused = gateUp.forward(x, adapter); // (..., 2 * inter)
+            NDList halves = fused.split(2, fused.getShape().dimension() - 1); // 2 × (..., inter)
             g = halves.get(0);
             u = halves.get(1);
         } else {

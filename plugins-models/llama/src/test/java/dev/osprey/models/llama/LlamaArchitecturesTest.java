@@ -96,4 +96,25 @@ class LlamaArchitecturesTest {
         c.put("sliding_window", null);
         assertEquals(0, MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json"))).spec().slidingWindow());
     }
+
+    @Test
+    void mixtralRoutesTokensToItsExperts() {
+        Map<String, Object> c = llama32();
+        c.put("model_type", "mixtral");
+        c.put("num_local_experts", 4);
+        c.put("num_experts_per_tok", 2);
+        c.put("sliding_window", null);
+        HfConfig config = HfConfig.of(c, Path.of("config.json"));
+        DecoderSpec spec = MixtralArchitecture.MixtralConfig.from(config).spec();
+        assertEquals(4, spec.moe().experts());
+        assertTrue(spec.moe().normTopkProb());
+        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new MixtralArchitecture().build(config, m)) {
+            assertEquals(new Shape(4, 32), model.parameters().get("model.layers.1.block_sparse_moe.gate.weight").getShape());
+            assertEquals(new Shape(64, 32), model.parameters().get("model.layers.1.block_sparse_moe.experts.3.w1.weight").getShape());
+            assertEquals(new Shape(32, 64), model.parameters().get("model.layers.1.block_sparse_moe.experts.3.w2.weight").getShape());
+            assertFalse(model.parameters().containsKey("model.layers.0.mlp.gate_proj.weight"));
+            assertEquals(new Shape(2, 3, 80), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3, 4, 5, 6},
+                    new Shape(2, 3))).build()).logits().getShape());
+        }
+    }
 }

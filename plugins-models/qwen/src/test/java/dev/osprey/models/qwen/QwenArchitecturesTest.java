@@ -93,4 +93,28 @@ class QwenArchitecturesTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Qwen2Architecture.Qwen2Config.from(config));
         assertTrue(e.getMessage().contains("num_hidden_layers") && e.getMessage().contains("/models/q/config.json"), e.getMessage());
     }
+
+    @Test
+    void qwen3MoeKeepsTheLayersOfMlpOnlyLayersDense() {
+        Map<String, Object> c = qwen2Config();
+        c.put("model_type", "qwen3_moe");
+        c.put("head_dim", 8);
+        c.put("num_experts", 4);
+        c.put("num_experts_per_tok", 2);
+        c.put("moe_intermediate_size", 16);
+        c.put("norm_topk_prob", true);
+        c.put("mlp_only_layers", java.util.List.of(0));
+        c.put("decoder_sparse_step", 1);
+        HfConfig config = HfConfig.of(c, Path.of("config.json"));
+        DecoderSpec spec = Qwen3MoeArchitecture.Qwen3MoeConfig.from(config).spec();
+        assertTrue(spec.qkNorm());
+        assertEquals(java.util.Set.of(0), spec.moe().denseLayers());
+        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Qwen3MoeArchitecture().build(config, m)) {
+            assertTrue(model.parameters().containsKey("model.layers.0.mlp.gate_proj.weight"), "layer 0 is dense");
+            assertEquals(new Shape(4, 32), model.parameters().get("model.layers.1.mlp.gate.weight").getShape());
+            assertEquals(new Shape(16, 32), model.parameters().get("model.layers.1.mlp.experts.2.up_proj.weight").getShape());
+            assertEquals(new Shape(1, 4, 96), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3, 4}, new Shape(1, 4))).build())
+                    .logits().getShape());
+        }
+    }
 }
