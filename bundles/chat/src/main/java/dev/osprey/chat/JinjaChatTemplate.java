@@ -177,7 +177,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         JinjaLib.takeRaised();
         RenderResult result;
         try {
-            result = engine.renderForResult(prepared, context);
+            result = JinjaLib.withBundleLoader(() -> engine.renderForResult(prepared, context));
         } catch (RuntimeException e) {
             String raised = JinjaLib.takeRaised();
             if (raised != null) {

@@ -135,6 +135,33 @@ public class RegistryInFrameworkIT {
     }
 
     @Test
+    public void chatTemplatesRenderInsideTheFramework() {
+        dev.osprey.api.chat.Conversation conversation = dev.osprey.api.chat.Conversation.of(List.of(
+                ChatMessage.of("system", "Be brief."), ChatMessage.of("user", "Hi"), ChatMessage.of("assistant", "Hello!")));
+        try (ExtensionHandle<dev.osprey.api.chat.ChatTemplate> chatml = registry.require(dev.osprey.api.chat.ChatTemplate.class, "chatml")) {
+            List<dev.osprey.api.chat.Segment> segments = chatml.get().render(conversation, dev.osprey.api.chat.RenderOptions.training());
+            String text = segments.stream().map(dev.osprey.api.chat.Segment::text).reduce("", String::concat);
+            assertEquals("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                    + "<|im_start|>assistant\nHello!<|im_end|>\n", text);
+            assertEquals("Hello!<|im_end|>", segments.stream().filter(dev.osprey.api.chat.Segment::trainable)
+                    .map(dev.osprey.api.chat.Segment::text).reduce("", String::concat).trim());
+        }
+        // the model's own Jinja template, rendered by the embedded Jinja engine
+        String jinja = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] | trim }}{% endfor %}"
+                + "{% if add_generation_prompt %}<assistant>{% endif %}";
+        String rendered;
+        try {
+            rendered = dev.osprey.chat.JinjaChatTemplate.of("test", jinja, java.util.Map.of()).apply(conversation, true, java.util.Map.of());
+        } catch (RuntimeException e) {
+            // exceptions of the embedded engine cannot cross Pax Exam's RMI: report them as text
+            java.io.StringWriter trace = new java.io.StringWriter();
+            e.printStackTrace(new java.io.PrintWriter(trace));
+            throw new AssertionError(trace.toString());
+        }
+        assertEquals("<system>Be brief.<user>Hi<assistant>Hello!<assistant>", rendered);
+    }
+
+    @Test
     public void requireNamesWhatIsMissingAndWhatIsInstalled() {
         try {
             registry.require(RewardFunction.class, "nope");

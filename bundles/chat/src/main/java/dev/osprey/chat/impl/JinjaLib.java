@@ -40,8 +40,27 @@ public final class JinjaLib {
         }
     }
 
+    /**
+     * Runs {@code work} with this bundle's class loader as the thread context class loader: Jinjava's EL
+     * (JUEL) loads its own classes through it, and inside OSGi it would otherwise be the caller's.
+     */
+    public static <T> T withBundleLoader(java.util.function.Supplier<T> work) {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(JinjaLib.class.getClassLoader());
+        try {
+            return work.get();
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
     /** A Jinjava set up as transformers' ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True). */
     public static Jinjava newEngine() {
+        return withBundleLoader(JinjaLib::configure);
+    }
+
+    private static Jinjava configure() {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PythonMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);

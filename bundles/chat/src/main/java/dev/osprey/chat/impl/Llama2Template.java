@@ -14,7 +14,9 @@ import dev.osprey.api.chat.Segment;
 /**
  * Llama 2 chat: {@code <s>[INST] <<SYS>>\nsystem\n<</SYS>>\n\nuser [/INST] answer </s>} per round, the
  * system message in the first round, contents stripped, roles alternating. There is no generation
- * prompt: a prompt ends with {@code [/INST]}, as in the model's template.
+ * prompt: a prompt ends with {@code [/INST]}, as in the model's template. The trainable part of an answer
+ * starts with the space after {@code [/INST]}: SentencePiece and byte-level BPE tokenizers fold that
+ * space into the answer's first token, so it cannot be a segment of its own.
  */
 @Component(service = ChatTemplate.class)
 public class Llama2Template extends BuiltinTemplate {
@@ -57,7 +59,7 @@ public class Llama2Template extends BuiltinTemplate {
             if ("user".equals(m.role())) {
                 out.prompt("<s>[INST] ").media(m).prompt(trim(content) + " [/INST]");
             } else {
-                out.prompt(" ").add(trim(content) + " </s>", trains(options, ms, i));
+                out.add(" " + trim(content) + " </s>", trains(options, ms, i));
             }
         }
         return out.build();

@@ -36,7 +36,7 @@ abstract class ModelCommand extends PlatformCommand {
         }
         List<AutoCloseable> handles = new ArrayList<>();
         try (NDManager manager = engine.newManager(Device.cpu());
-                HfModel model = modelOptions.load(platform.extensions, manager, handles)) {
+                HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles)) {
             String adapter = null;
             if (adapters != null) {
                 if (!(model.model() instanceof DecoderModel decoder)) {

@@ -9,6 +9,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.api.model.ModelEntry;
+import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
@@ -66,20 +68,24 @@ public class ModelOptions {
      * Loads the model. The architecture's handle stays open in {@code handles} while the model is used,
      * since the model's classes come from the architecture's bundle.
      */
-    HfModel load(ExtensionRegistry registry, NDManager manager, List<AutoCloseable> handles) throws IOException {
+    HfModel load(ExtensionRegistry registry, ModelRegistry models, NDManager manager, List<AutoCloseable> handles)
+            throws IOException {
         Path folder = folder();
         return ModelLoader.load(folder, config -> {
-            ExtensionHandle<ModelArchitecture> handle = architecture(registry, config);
+            ExtensionHandle<ModelArchitecture> handle = architecture(registry, models, config);
             handles.add(handle);
             return handle.get();
         }, manager, dataType());
     }
 
-    ExtensionHandle<ModelArchitecture> architecture(ExtensionRegistry registry, ModelConfig config) {
+    ExtensionHandle<ModelArchitecture> architecture(ExtensionRegistry registry, ModelRegistry models, ModelConfig config) {
         if (modelType != null) {
             return registry.require(ModelArchitecture.class, modelType);
         }
-        var byType = registry.acquire(ModelArchitecture.class, config.modelType());
+        String type = config.getString("model_type")
+                // a config without model_type: the registry entry of the id the user gave
+                .or(() -> models.find(model).map(ModelEntry::modelType)).orElse("");
+        var byType = registry.acquire(ModelArchitecture.class, type);
         if (byType.isPresent()) {
             return byType.get();
         }
@@ -93,7 +99,7 @@ public class ModelOptions {
         }
         String installed = registry.list(ExtensionKind.MODEL_ARCHITECTURE).stream().map(ExtensionInfo::name).sorted()
                 .collect(Collectors.joining(", "));
-        throw new IllegalArgumentException(config.source() + ": no installed architecture runs model_type '" + config.modelType()
+        throw new IllegalArgumentException(config.source() + ": no installed architecture runs model_type '" + type
                 + "'" + (arch.isEmpty() ? "" : " (" + arch + ")") + "; installed: " + (installed.isEmpty() ? "none" : installed)
                 + ". Architectures are plugin bundles: see docs/writing-a-plugin.md, or pass --model_type.");
     }

@@ -3,7 +3,6 @@ package dev.osprey.model.nn;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -13,13 +12,13 @@ import ai.djl.ndarray.types.Shape;
 /**
  * The parameters of one model, by checkpoint key, in creation order, all in one manager. New
  * parameters start with the values a freshly initialised Hugging Face model has (normal(0, std) for
- * weights, ones for norms, zeros for biases) from a seeded generator, so random models are repeatable.
+ * weights, ones for norms, zeros for biases), drawn by the engine's generator seeded when the
+ * {@code Params} is made, so random models are repeatable (build one model at a time per engine).
  */
 public final class Params {
 
     private final NDManager manager;
     private DataType dataType;
-    private final Random random;
     private final double initStd;
     private final Map<String, Param> params = new LinkedHashMap<>();
 
@@ -32,7 +31,7 @@ public final class Params {
     public Params(NDManager manager, DataType dataType, long seed, double initStd) {
         this.manager = manager;
         this.dataType = dataType;
-        this.random = new Random(seed);
+        manager.getEngine().setRandomSeed((int) seed);
         this.initStd = initStd;
     }
 
@@ -46,26 +45,20 @@ public final class Params {
 
     /** A weight initialised from normal(0, initStd). */
     public Param normal(String name, Shape shape) {
-        float[] values = new float[Math.toIntExact(shape.size())];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) (random.nextGaussian() * initStd);
-        }
-        return add(name, shape, values);
+        return add(name, manager.randomNormal(0f, (float) initStd, shape, DataType.FLOAT32));
     }
 
     /** A parameter filled with one value (ones for norms, zeros for biases and LoRA B). */
     public Param constant(String name, Shape shape, float value) {
-        float[] values = new float[Math.toIntExact(shape.size())];
-        java.util.Arrays.fill(values, value);
-        return add(name, shape, values);
+        return add(name, manager.full(shape, value, DataType.FLOAT32));
     }
 
-    private Param add(String name, Shape shape, float[] values) {
+    private Param add(String name, NDArray initial) {
         if (params.containsKey(name)) {
             throw new IllegalStateException("parameter " + name + " is declared twice");
         }
-        NDArray array = manager.create(values, shape).toType(dataType, false);
-        Param p = new Param(name, shape, array);
+        NDArray array = dataType == DataType.FLOAT32 ? initial : initial.toType(dataType, false);
+        Param p = new Param(name, initial.getShape(), array);
         params.put(name, p);
         return p;
     }

@@ -1,0 +1,156 @@
+package dev.osprey.cli.impl;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.KvCache;
+import dev.osprey.model.load.HfModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code osprey benchmark}: load time, prefill and batch-1 decode speed and peak memory of one model, and
+ * this machine's memory bandwidth measured in the same run, so decode speed can be read as a fraction
+ * of the bandwidth bound (every weight byte is read once per decoded token).
+ */
+@Command(name = "benchmark", mixinStandardHelpOptions = true,
+        description = "Measure load time, prefill and decode tokens/s and peak memory, against this machine's memory bandwidth.")
+public class BenchmarkCommand extends PlatformCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--prompt_tokens", defaultValue = "128")
+    int promptTokens;
+
+    @Option(names = "--new_tokens", defaultValue = "32")
+    int newTokens;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "also write the figures as JSON")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        if (platform.engine == null) {
+            throw new IllegalStateException("the tensor engine is not running; `osprey plugins --local` shows why");
+        }
+        Map<String, Object> figures = new LinkedHashMap<>();
+        List<AutoCloseable> handles = new ArrayList<>();
+        try (NDManager manager = platform.engine.newManager(Device.cpu())) {
+            figures.put("memory_bandwidth_gb_s", bandwidth(manager));
+            long start = System.nanoTime();
+            try (HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles)) {
+                figures.put("load_s", (System.nanoTime() - start) / 1e9);
+                long bytesPerToken = weightBytesPerToken(model);
+                figures.put("model", model.folder().toString());
+                figures.put("dtype", modelOptions.dataType().toString());
+                figures.put("parameters", model.model().parameters().values().stream().mapToLong(a -> a.getShape().size()).sum());
+                figures.put("weight_bytes_read_per_token", bytesPerToken);
+                int vocab = model.config().requireInt("vocab_size");
+                long[] prompt = new long[promptTokens];
+                for (int i = 0; i < prompt.length; i++) {
+                    prompt[i] = 1 + (i * 7919L) % (vocab - 1);
+                }
+                // warm-up: the first pass pays for allocations and kernel selection
+                run(model, manager, prompt, 2);
+                double[] timing = run(model, manager, prompt, newTokens);
+                figures.put("prefill_tokens_per_s", promptTokens / timing[0]);
+                figures.put("decode_tokens_per_s", newTokens / timing[1]);
+                double bound = (double) figures.get("memory_bandwidth_gb_s") * 1e9 / bytesPerToken;
+                figures.put("decode_bandwidth_bound_tokens_per_s", bound);
+                figures.put("decode_fraction_of_bound", (newTokens / timing[1]) / bound);
+            }
+        } finally {
+            for (AutoCloseable h : handles) {
+                h.close();
+            }
+        }
+        figures.put("peak_rss_mib", peakRssMib());
+        for (Map.Entry<String, Object> e : figures.entrySet()) {
+            out().printf("%-36s %s%n", e.getKey(), e.getValue() instanceof Double d ? String.format("%.3f", d) : e.getValue());
+        }
+        if (output != null) {
+            Files.writeString(output, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
+        }
+        out().flush();
+        return 0;
+    }
+
+    /** @return {prefill seconds, decode seconds} for one prompt and {@code steps} greedy-free decode steps */
+    private static double[] run(HfModel model, NDManager manager, long[] prompt, int steps) {
+        try (KvCache cache = model.model().newCache(1)) {
+            long t0 = System.nanoTime();
+            try (NDArray logits = model.model().forward(ForwardRequest.builder(manager.create(prompt, new Shape(1, prompt.length)))
+                    .optCache(cache).optLastPositionOnly(true).build()).logits()) {
+                logits.toFloatArray(); // wait for the result, as a real caller would
+            }
+            long t1 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                try (NDArray ids = manager.create(new long[] {prompt[i % prompt.length]}, new Shape(1, 1));
+                        NDArray logits = model.model().forward(ForwardRequest.builder(ids).optCache(cache).optLastPositionOnly(true).build())
+                                .logits()) {
+                    logits.toFloatArray();
+                }
+            }
+            long t2 = System.nanoTime();
+            return new double[] {(t1 - t0) / 1e9, (t2 - t1) / 1e9};
+        }
+    }
+
+    /** Bytes of weights one decoded token reads: all of them but the embedding table (one row is read), unless tied. */
+    static long weightBytesPerToken(HfModel model) {
+        Map<String, NDArray> params = model.model().parameters();
+        long total = 0;
+        for (NDArray a : params.values()) {
+            total += a.getShape().size() * a.getDataType().getNumOfBytes();
+        }
+        NDArray embedding = params.get("model.embed_tokens.weight");
+        boolean tied = !params.containsKey("lm_head.weight");
+        return tied || embedding == null ? total : total - embedding.getShape().size() * embedding.getDataType().getNumOfBytes();
+    }
+
+    /** Read bandwidth: the best of five sums over a 1 GiB float32 array (larger than any cache). */
+    static double bandwidth(NDManager manager) {
+        try (NDArray big = manager.ones(new Shape(256L * 1024 * 1024), DataType.FLOAT32)) {
+            double best = Double.MAX_VALUE;
+            for (int i = 0; i < 5; i++) {
+                long t = System.nanoTime();
+                try (NDArray s = big.sum()) {
+                    s.getFloat();
+                }
+                best = Math.min(best, (System.nanoTime() - t) / 1e9);
+            }
+            return (256.0 * 1024 * 1024 * 4) / best / 1e9;
+        }
+    }
+
+    /** The process's peak resident memory (VmHWM), or -1 where /proc is missing. */
+    static long peakRssMib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux
+        }
+        return -1;
+    }
+}
