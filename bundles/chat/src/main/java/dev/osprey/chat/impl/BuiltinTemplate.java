@@ -93,6 +93,45 @@ public abstract class BuiltinTemplate implements ChatTemplate {
         return -1;
     }
 
+    /**
+     * One user or assistant turn of a conversation that may start with a system message.
+     *
+     * @param index the message's index in the conversation
+     * @param message the message
+     * @param firstUser true for the first user turn, the one a folded system message joins
+     */
+    protected record Turn(int index, ChatMessage message, boolean firstUser) {
+        boolean user() {
+            return "user".equals(message.role());
+        }
+    }
+
+    /** The text of a leading system message, or null. */
+    protected static String leadingSystem(List<ChatMessage> ms) {
+        return !ms.isEmpty() && "system".equals(ms.get(0).role()) ? ms.get(0).text() : null;
+    }
+
+    /**
+     * The turns after an optional leading system message, checked to be user and assistant only and to
+     * alternate starting with the user, as the Llama 2, Mistral and Gemma templates require.
+     */
+    protected List<Turn> alternatingTurns(List<ChatMessage> ms) {
+        int start = leadingSystem(ms) == null ? 0 : 1;
+        List<Turn> turns = new java.util.ArrayList<>();
+        for (int i = start; i < ms.size(); i++) {
+            ChatMessage m = ms.get(i);
+            int j = i - start;
+            if (!"user".equals(m.role()) && !"assistant".equals(m.role())) {
+                throw unsupportedRole(i, m, "an optional first system message, then user and assistant");
+            }
+            if ("user".equals(m.role()) != (j % 2 == 0)) {
+                throw notAlternating(i);
+            }
+            turns.add(new Turn(i, m, j == 0));
+        }
+        return turns;
+    }
+
     protected IllegalArgumentException unsupportedRole(int index, ChatMessage m, String supported) {
         return new IllegalArgumentException("message " + index + ": role '" + m.role() + "' is not supported by the "
                 + name() + " template (" + supported + ")");

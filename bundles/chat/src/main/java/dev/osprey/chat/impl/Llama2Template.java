@@ -40,23 +40,12 @@ public class Llama2Template extends BuiltinTemplate {
     public List<Segment> render(Conversation conversation, RenderOptions options) {
         List<ChatMessage> ms = conversation.messages();
         Out out = out(options);
-        int start = 0;
-        String system = null;
-        if (!ms.isEmpty() && "system".equals(ms.get(0).role())) {
-            system = ms.get(0).text();
-            start = 1;
-        }
-        for (int i = start; i < ms.size(); i++) {
-            ChatMessage m = ms.get(i);
-            int j = i - start;
-            if (!"user".equals(m.role()) && !"assistant".equals(m.role())) {
-                throw unsupportedRole(i, m, "an optional first system message, then user and assistant");
-            }
-            if ("user".equals(m.role()) != (j % 2 == 0)) {
-                throw notAlternating(i);
-            }
-            String content = j == 0 && system != null ? "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + m.text() : m.text();
-            if ("user".equals(m.role())) {
+        String system = leadingSystem(ms);
+        for (Turn turn : alternatingTurns(ms)) {
+            ChatMessage m = turn.message();
+            int i = turn.index();
+            String content = turn.firstUser() && system != null ? "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + m.text() : m.text();
+            if (turn.user()) {
                 out.prompt("<s>[INST] ").media(m).prompt(trim(content) + " [/INST]");
             } else {
                 out.add(" " + trim(content) + " </s>", trains(options, ms, i));

@@ -39,23 +39,12 @@ public class MistralTemplate extends BuiltinTemplate {
     public List<Segment> render(Conversation conversation, RenderOptions options) {
         List<ChatMessage> ms = conversation.messages();
         Out out = out(options).prompt("<s>");
-        int start = 0;
-        String system = null;
-        if (!ms.isEmpty() && "system".equals(ms.get(0).role())) {
-            system = ms.get(0).text();
-            start = 1;
-        }
-        for (int i = start; i < ms.size(); i++) {
-            ChatMessage m = ms.get(i);
-            int j = i - start;
-            if (!"user".equals(m.role()) && !"assistant".equals(m.role())) {
-                throw unsupportedRole(i, m, "an optional first system message, then user and assistant");
-            }
-            if ("user".equals(m.role()) != (j % 2 == 0)) {
-                throw notAlternating(i);
-            }
-            if ("user".equals(m.role())) {
-                String content = j == 0 && system != null ? system + "\n\n" + m.text() : m.text();
+        String system = leadingSystem(ms);
+        for (Turn turn : alternatingTurns(ms)) {
+            ChatMessage m = turn.message();
+            int i = turn.index();
+            if (turn.user()) {
+                String content = turn.firstUser() && system != null ? system + "\n\n" + m.text() : m.text();
                 out.prompt("[INST] ").media(m).prompt(content + " [/INST]");
             } else {
                 out.add(m.text() + "</s>", trains(options, ms, i)).prompt(" ");

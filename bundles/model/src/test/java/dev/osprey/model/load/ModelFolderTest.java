@@ -27,6 +27,8 @@ import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.model.decoder.CommonConfig;
+import dev.osprey.model.decoder.DecoderArchitecture;
+import dev.osprey.model.decoder.DecoderSpec;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.LoraWeights;
@@ -44,7 +46,7 @@ class ModelFolderTest {
     }
 
     /** A Llama-like architecture for these tests; the real ones live in plugins-models. */
-    static final ModelArchitecture LLAMA = new ModelArchitecture() {
+    static final ModelArchitecture LLAMA = new DecoderArchitecture() {
         @Override
         public String name() {
             return "llama";
@@ -56,14 +58,8 @@ class ModelFolderTest {
         }
 
         @Override
-        public Set<String> linearModules() {
-            return Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
-        }
-
-        @Override
-        public LanguageModel build(ModelConfig config, NDManager m) {
-            return new DecoderModel(config, CommonConfig.read(config, false, "silu").spec(false, false, false, false, 0f, 1, 0), m,
-                    DataType.FLOAT32, 5);
+        protected DecoderSpec spec(ModelConfig config) {
+            return CommonConfig.read(config, false, "silu").spec(false, false, false, false, 0f, 1, 0);
         }
     };
 

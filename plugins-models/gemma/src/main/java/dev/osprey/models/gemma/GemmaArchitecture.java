@@ -5,14 +5,11 @@ import java.util.Set;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.engine.EngineRuntime;
-import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.decoder.DecoderArchitecture;
 import dev.osprey.model.decoder.DecoderSpec;
 
 /**
@@ -20,7 +17,7 @@ import dev.osprey.model.decoder.DecoderSpec;
  * a GeGLU MLP (tanh-approximated GELU) and output embeddings tied to the input.
  */
 @Component(service = ModelArchitecture.class)
-public class GemmaArchitecture implements ModelArchitecture {
+public class GemmaArchitecture extends DecoderArchitecture {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -58,12 +55,7 @@ public class GemmaArchitecture implements ModelArchitecture {
     }
 
     @Override
-    public Set<String> linearModules() {
-        return Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
-    }
-
-    @Override
-    public LanguageModel build(ModelConfig config, NDManager manager) {
-        return new DecoderModel(config, GemmaConfig.from(config).spec(), manager, DataType.FLOAT32, 0);
+    protected DecoderSpec spec(ModelConfig config) {
+        return GemmaConfig.from(config).spec();
     }
 }

@@ -5,21 +5,18 @@ import java.util.Set;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.engine.EngineRuntime;
-import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.decoder.DecoderArchitecture;
 import dev.osprey.model.decoder.DecoderSpec;
 
 /**
  * Mistral: the Llama decoder with sliding-window attention ({@code sliding_window}, none when null).
  */
 @Component(service = ModelArchitecture.class)
-public class MistralArchitecture implements ModelArchitecture {
+public class MistralArchitecture extends DecoderArchitecture {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -58,12 +55,7 @@ public class MistralArchitecture implements ModelArchitecture {
     }
 
     @Override
-    public Set<String> linearModules() {
-        return Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
-    }
-
-    @Override
-    public LanguageModel build(ModelConfig config, NDManager manager) {
-        return new DecoderModel(config, MistralConfig.from(config).spec(), manager, DataType.FLOAT32, 0);
+    protected DecoderSpec spec(ModelConfig config) {
+        return MistralConfig.from(config).spec();
     }
 }

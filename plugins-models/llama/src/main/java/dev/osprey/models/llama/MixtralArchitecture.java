@@ -6,14 +6,11 @@ import java.util.Set;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.engine.EngineRuntime;
-import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.decoder.DecoderArchitecture;
 import dev.osprey.model.decoder.DecoderSpec;
 import dev.osprey.model.decoder.MoeSpec;
 
@@ -23,7 +20,7 @@ import dev.osprey.model.decoder.MoeSpec;
  * token and mixes them by their renormalised router probabilities.
  */
 @Component(service = ModelArchitecture.class)
-public class MixtralArchitecture implements ModelArchitecture {
+public class MixtralArchitecture extends DecoderArchitecture {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -71,7 +68,7 @@ public class MixtralArchitecture implements ModelArchitecture {
     }
 
     @Override
-    public LanguageModel build(ModelConfig config, NDManager manager) {
-        return new DecoderModel(config, MixtralConfig.from(config).spec(), manager, DataType.FLOAT32, 0);
+    protected DecoderSpec spec(ModelConfig config) {
+        return MixtralConfig.from(config).spec();
     }
 }

@@ -5,14 +5,11 @@ import java.util.Set;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.engine.EngineRuntime;
-import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.decoder.DecoderArchitecture;
 import dev.osprey.model.decoder.DecoderSpec;
 
 /**
@@ -21,7 +18,7 @@ import dev.osprey.model.decoder.DecoderSpec;
  * sliding-window attention when {@code sliding_window} is set.
  */
 @Component(service = ModelArchitecture.class)
-public class Phi3Architecture implements ModelArchitecture {
+public class Phi3Architecture extends DecoderArchitecture {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -65,7 +62,7 @@ public class Phi3Architecture implements ModelArchitecture {
     }
 
     @Override
-    public LanguageModel build(ModelConfig config, NDManager manager) {
-        return new DecoderModel(config, Phi3Config.from(config).spec(), manager, DataType.FLOAT32, 0);
+    protected DecoderSpec spec(ModelConfig config) {
+        return Phi3Config.from(config).spec();
     }
 }

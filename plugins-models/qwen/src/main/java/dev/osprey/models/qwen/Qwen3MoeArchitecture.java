@@ -6,14 +6,11 @@ import java.util.Set;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.engine.EngineRuntime;
-import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.decoder.DecoderArchitecture;
 import dev.osprey.model.decoder.DecoderSpec;
 import dev.osprey.model.decoder.MoeSpec;
 
@@ -23,7 +20,7 @@ import dev.osprey.model.decoder.MoeSpec;
  * those skipped by {@code decoder_sparse_step}; {@code norm_topk_prob} renormalises the chosen experts.
  */
 @Component(service = ModelArchitecture.class)
-public class Qwen3MoeArchitecture implements ModelArchitecture {
+public class Qwen3MoeArchitecture extends DecoderArchitecture {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -80,12 +77,7 @@ public class Qwen3MoeArchitecture implements ModelArchitecture {
     }
 
     @Override
-    public Set<String> linearModules() {
-        return Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
-    }
-
-    @Override
-    public LanguageModel build(ModelConfig config, NDManager manager) {
-        return new DecoderModel(config, Qwen3MoeConfig.from(config).spec(), manager, DataType.FLOAT32, 0);
+    protected DecoderSpec spec(ModelConfig config) {
+        return Qwen3MoeConfig.from(config).spec();
     }
 }
