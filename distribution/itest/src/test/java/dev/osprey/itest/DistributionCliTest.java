@@ -128,6 +128,30 @@ class DistributionCliTest {
     }
 
     @Test
+    void generateFromAChatThroughATemplateAndATokenizer() throws Exception {
+        // a word-level tokenizer in the real tokenizer.json format, with ChatML's special tokens
+        String tokenizer = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
+                + "{\"id\":1,\"content\":\"<|im_start|>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,"
+                + "\"normalized\":false,\"special\":true},{\"id\":2,\"content\":\"<|im_end|>\",\"single_word\":false,"
+                + "\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}],\"normalizer\":null,"
+                + "\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,\"model\":"
+                + "{\"type\":\"WordLevel\",\"vocab\":{\"<unk>\":0,\"<|im_start|>\":1,\"<|im_end|>\":2,\"user\":3,"
+                + "\"assistant\":4,\"hello\":5},\"unk_token\":\"<unk>\"}}";
+        Path tokenizerFile = home.resolve("tokenizer.json");
+        Files.writeString(tokenizerFile, tokenizer);
+        Path model = home.resolve("tiny-chat");
+        assertEquals(0, osprey("create-model", "--model_type", "qwen3", "--tokenizer", tokenizerFile.toString(),
+                "--output_dir", model.toString()).exit());
+        Result chat = osprey("generate", "--model", model.toString(), "--prompt", "hello", "--chat", "--template", "chatml",
+                "--max_new_tokens", "3", "--do_sample", "false");
+        assertEquals(0, chat.exit(), chat.out());
+        assertTrue(chat.out().contains("row 0 new token ids: [") && chat.out().contains("row 0 text:"), chat.out());
+        Result noTemplate = osprey("generate", "--model", model.toString(), "--prompt", "hello", "--chat");
+        assertEquals(2, noTemplate.exit(), noTemplate.out());
+        assertTrue(noTemplate.out().contains("has no chat_template") && noTemplate.out().contains("--template"), noTemplate.out());
+    }
+
+    @Test
     void hotDeployAgainstARunningServer() throws Exception {
         int port = TestPlatform.freePort();
         String base = "http://127.0.0.1:" + port;

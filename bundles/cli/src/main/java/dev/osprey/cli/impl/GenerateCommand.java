@@ -7,6 +7,13 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.osprey.api.chat.ChatMessage;
+import dev.osprey.api.chat.ChatTemplate;
+import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.RenderOptions;
+import dev.osprey.api.plugin.ExtensionHandle;
+import dev.osprey.chat.ChatEncoder;
+import dev.osprey.chat.JinjaChatTemplate;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.checkpoint.GenerationConfig;
 import dev.osprey.model.generate.GenerationOptions;
@@ -29,6 +36,16 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
 
     @Option(names = "--prompt", paramLabel = "TEXT", description = "a prompt as text (needs a tokenizer in the model folder)")
     List<String> prompts;
+
+    @Option(names = "--chat", description = "treat each --prompt as a user message and apply the chat template")
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "a system message, with --chat")
+    String system;
+
+    @Option(names = "--template", paramLabel = "NAME",
+            description = "a built-in chat template (chatml, qwen3, llama3, ...) instead of the model's own, with --chat")
+    String template;
 
     @Option(names = "--max_new_tokens", paramLabel = "N", description = "default: generation_config.json, else 64")
     Integer maxNewTokens;
@@ -77,6 +94,26 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
         return withModel();
     }
 
+    /** The prompt's ids as the model expects a chat: its own Jinja template, or a built-in one by name. */
+    private int[] chatPromptIds(HfModel model, String prompt) {
+        List<ChatMessage> messages = new ArrayList<>();
+        if (system != null) {
+            messages.add(ChatMessage.of("system", system));
+        }
+        messages.add(ChatMessage.of("user", prompt));
+        Conversation conversation = Conversation.of(messages);
+        if (template != null) {
+            try (ExtensionHandle<ChatTemplate> t = platform.extensions.require(ChatTemplate.class, template)) {
+                return new ChatEncoder(model.tokenizer()).encode(t.get().render(conversation, RenderOptions.inference())).inputIds();
+            }
+        }
+        if (model.tokenizerConfig().defaultChatTemplate().isEmpty()) {
+            throw new IllegalArgumentException(model.folder() + " has no chat_template in tokenizer_config.json: pass --template NAME");
+        }
+        String text = JinjaChatTemplate.from(model.tokenizerConfig()).apply(conversation, true, java.util.Map.of());
+        return java.util.Arrays.stream(model.tokenizer().encode(text).getIds()).mapToInt(x -> (int) x).toArray();
+    }
+
     @Override
     Integer run(HfModel model, String adapter, NDManager manager) {
         HuggingFaceTokenizer tokenizer = model.tokenizer();
@@ -90,7 +127,8 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(model.folder() + " has no tokenizer.json: use --input_ids");
             }
             for (String p : prompts) {
-                rows.add(java.util.Arrays.stream(tokenizer.encode(p).getIds()).mapToInt(x -> (int) x).toArray());
+                rows.add(chat ? chatPromptIds(model, p)
+                        : java.util.Arrays.stream(tokenizer.encode(p).getIds()).mapToInt(x -> (int) x).toArray());
             }
         }
         GenerationConfig defaults = model.generationConfig();

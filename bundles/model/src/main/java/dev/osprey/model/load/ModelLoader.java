@@ -52,7 +52,9 @@ public final class ModelLoader {
             List<String> unused = loadWeights(model, WeightFiles.open(folder), manager, dataType);
             Path tokenizerFile = folder.resolve("tokenizer.json");
             HuggingFaceTokenizer tokenizer = Files.isRegularFile(tokenizerFile)
-                    ? HuggingFaceTokenizer.newInstance(tokenizerFile, Map.of("addSpecialTokens", "false")) : null;
+                    ? HuggingFaceTokenizer.newInstance(tokenizerFile,
+                            // templates place special tokens themselves; prompts are never silently cut
+                            Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false")) : null;
             return new HfModel(folder, config, model, tokenizer, TokenizerConfig.read(folder), GenerationConfig.read(folder), unused);
         } catch (IOException | RuntimeException e) {
             model.close();
