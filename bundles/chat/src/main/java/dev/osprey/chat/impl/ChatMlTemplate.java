@@ -94,15 +94,7 @@ public class ChatMlTemplate extends BuiltinTemplate {
                         out.prompt("<|im_start|>assistant").add(b + "<|im_end|>", t).prompt("\n");
                     }
                 }
-                case "tool" -> {
-                    if (i == 0 || !"tool".equals(ms.get(i - 1).role())) {
-                        out.prompt("<|im_start|>user");
-                    }
-                    out.prompt("\n<tool_response>\n" + m.text() + "\n</tool_response>");
-                    if (i == ms.size() - 1 || !"tool".equals(ms.get(i + 1).role())) {
-                        out.prompt("<|im_end|>\n");
-                    }
-                }
+                case "tool" -> toolResponse(out, ms, i);
                 default -> throw unsupportedRole(i, m, "system, user, assistant, tool");
             }
         }
@@ -110,5 +102,16 @@ public class ChatMlTemplate extends BuiltinTemplate {
             out.prompt("<|im_start|>assistant\n");
         }
         return out.build();
+    }
+
+    /** Tool results as Qwen's templates write them: consecutive tool messages share one user turn. */
+    static void toolResponse(Out out, List<ChatMessage> ms, int i) {
+        if (i == 0 || !"tool".equals(ms.get(i - 1).role())) {
+            out.prompt("<|im_start|>user");
+        }
+        out.prompt("\n<tool_response>\n" + ms.get(i).text() + "\n</tool_response>");
+        if (i == ms.size() - 1 || !"tool".equals(ms.get(i + 1).role())) {
+            out.prompt("<|im_end|>\n");
+        }
     }
 }

@@ -89,15 +89,7 @@ public class Qwen3Template extends BuiltinTemplate {
                     }
                     out.prompt("<|im_start|>assistant\n").add(b + "<|im_end|>", trains(options, ms, i)).prompt("\n");
                 }
-                case "tool" -> {
-                    if (i == 0 || !"tool".equals(ms.get(i - 1).role())) {
-                        out.prompt("<|im_start|>user");
-                    }
-                    out.prompt("\n<tool_response>\n" + m.text() + "\n</tool_response>");
-                    if (i == ms.size() - 1 || !"tool".equals(ms.get(i + 1).role())) {
-                        out.prompt("<|im_end|>\n");
-                    }
-                }
+                case "tool" -> ChatMlTemplate.toolResponse(out, ms, i);
                 default -> throw unsupportedRole(i, m, "system, user, assistant, tool");
             }
         }
