@@ -1,0 +1,126 @@
+package dev.osprey.train.optim;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+
+/**
+ * AdamW as PyTorch implements it ({@code torch.optim.AdamW}, the Trainer's default): weight decay is
+ * decoupled from the gradient ({@code p ← p·(1 − lr·wd)}), then
+ * {@code p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)}. Parameters whose gradient is absent are skipped.
+ * Not thread-safe: one training loop owns it.
+ */
+public final class AdamW {
+
+    private final Map<String, NDArray> params;
+    private final Predicate<String> decays;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private final Map<String, NDArray[]> moments = new LinkedHashMap<>();
+    private long step;
+
+    /**
+     * @param params the trainable arrays by name; they must require gradients
+     * @param decays which parameters get weight decay (see {@link #decaysByDefault})
+     */
+    public AdamW(Map<String, NDArray> params, Predicate<String> decays, double beta1, double beta2, double eps,
+            double weightDecay) {
+        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException("adam betas must be in [0, 1), were " + beta1 + ", " + beta2);
+        }
+        if (!(eps > 0) || weightDecay < 0) {
+            throw new IllegalArgumentException("adam_epsilon must be > 0 and weight_decay >= 0");
+        }
+        this.params = new LinkedHashMap<>(params);
+        this.decays = decays;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+    }
+
+    /** The Trainer's defaults: β = (0.9, 0.999), ε = 1e-8. */
+    public static AdamW withDefaults(Map<String, NDArray> params, double weightDecay) {
+        return new AdamW(params, AdamW::decaysByDefault, 0.9, 0.999, 1e-8, weightDecay);
+    }
+
+    /** Hugging Face's rule: no weight decay on biases and normalisation weights. */
+    public static boolean decaysByDefault(String name) {
+        return !name.endsWith(".bias") && !name.contains("norm");
+    }
+
+    /** Steps taken so far. */
+    public long steps() {
+        return step;
+    }
+
+    /** One update with learning rate {@code lr} from the parameters' current gradients. */
+    public void step(double lr) {
+        step++;
+        double biasCorrection1 = 1 - Math.pow(beta1, step);
+        double biasCorrection2 = 1 - Math.pow(beta2, step);
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            NDArray p = e.getValue();
+            NDArray g = p.getGradient();
+            if (g == null) {
+                continue;
+            }
+            NDArray[] m = moments.computeIfAbsent(e.getKey(), k -> new NDArray[] {p.zerosLike(), p.zerosLike()});
+            try (NDScope scope = new NDScope()) { // frees the temporaries; p and the moments change in place
+                scope.suppressNotUsedWarning();
+                if (weightDecay != 0 && decays.test(e.getKey())) {
+                    p.muli(1 - lr * weightDecay);
+                }
+                m[0].muli(beta1).addi(g.mul(1 - beta1)); // exp_avg
+                m[1].muli(beta2).addi(g.mul(g).mul(1 - beta2)); // exp_avg_sq
+                NDArray denom = m[1].sqrt().div(Math.sqrt(biasCorrection2)).add(eps);
+                p.subi(m[0].div(denom).mul(lr / biasCorrection1));
+            }
+        }
+    }
+
+    /** Sets every gradient to zero, for the next accumulation. */
+    public void zeroGrad() {
+        for (NDArray p : params.values()) {
+            NDArray g = p.getGradient();
+            if (g != null) {
+                g.subi(g);
+            }
+        }
+    }
+
+    /** The optimizer's state for a checkpoint: both moments per parameter ({@code NAME.exp_avg}, {@code NAME.exp_avg_sq}). */
+    public Map<String, NDArray> state() {
+        Map<String, NDArray> state = new LinkedHashMap<>();
+        moments.forEach((name, m) -> {
+            state.put(name + ".exp_avg", m[0]);
+            state.put(name + ".exp_avg_sq", m[1]);
+        });
+        return state;
+    }
+
+    /**
+     * Restores what {@link #state()} saved and the step count, so training resumes exactly.
+     *
+     * @throws IllegalArgumentException naming a moment whose parameter is unknown or whose shape differs
+     */
+    public void restore(Map<String, NDArray> state, long steps) {
+        for (Map.Entry<String, NDArray> e : state.entrySet()) {
+            String key = e.getKey();
+            int dot = key.lastIndexOf('.');
+            String name = key.substring(0, dot);
+            NDArray p = params.get(name);
+            if (p == null || !p.getShape().equals(e.getValue().getShape())) {
+                throw new IllegalArgumentException("optimizer state '" + key + "' does not fit the trainable parameters");
+            }
+            NDArray[] m = moments.computeIfAbsent(name, k -> new NDArray[2]);
+            m[key.endsWith(".exp_avg") ? 0 : 1] = e.getValue().duplicate();
+        }
+        this.step = steps;
+    }
+}

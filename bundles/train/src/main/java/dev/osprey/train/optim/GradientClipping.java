@@ -1,0 +1,39 @@
+package dev.osprey.train.optim;
+
+import java.util.Collection;
+
+import ai.djl.ndarray.NDArray;
+
+/** {@code torch.nn.utils.clip_grad_norm_}: scales all gradients together so their global L2 norm is at most a bound. */
+public final class GradientClipping {
+
+    private GradientClipping() {
+    }
+
+    /**
+     * @param maxNorm {@code --max_grad_norm}; 0 or less only measures
+     * @return the global norm before clipping, which the progress bar shows as grad_norm
+     */
+    public static double clip(Collection<NDArray> params, double maxNorm) {
+        double sumOfSquares = 0;
+        for (NDArray p : params) {
+            NDArray g = p.getGradient();
+            if (g != null) {
+                try (NDArray squares = g.mul(g); NDArray sum = squares.sum()) {
+                    sumOfSquares += sum.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                }
+            }
+        }
+        double norm = Math.sqrt(sumOfSquares);
+        double coefficient = maxNorm / (norm + 1e-6);
+        if (maxNorm > 0 && coefficient < 1) {
+            for (NDArray p : params) {
+                NDArray g = p.getGradient();
+                if (g != null) {
+                    g.muli(coefficient);
+                }
+            }
+        }
+        return norm;
+    }
+}
