@@ -29,7 +29,8 @@ import dev.osprey.model.nn.RmsNorm;
  * <p>A forward pass takes a batch (B, T) with an optional attention mask (B, P + T) for padding and a
  * cache holding P earlier positions; positions follow the mask, so left-padded rows give the same
  * results as the rows alone. Intermediate arrays live in an {@link NDScope} and are freed when the pass
- * returns, except the logits and the cache; in training mode they stay for the backward pass.
+ * returns, except the logits and the cache; in training mode they stay for the backward pass, and the
+ * training loop frees them after its update (an {@link NDScope} around the whole step).
  */
 public final class DecoderModel implements LanguageModel {
 
