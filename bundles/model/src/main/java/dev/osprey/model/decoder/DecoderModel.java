@@ -165,7 +165,8 @@ public final class DecoderModel implements LanguageModel {
 
     /**
      * Additive attention bias: 0 where a query may see a key (causal, within the sliding window, key not
-     * padding), the most negative value elsewhere (not -inf, so a fully padded row stays finite).
+     * padding), -1e9 elsewhere: exp underflows to exactly 0, a fully padded row stays finite, and, unlike
+     * -Float.MAX_VALUE, training does not turn NaN (seen in SftTrainerTest at a high learning rate).
      */
     private NDArray attentionBias(NDManager m, NDArray mask, int past, int steps) {
         int total = past + steps;
@@ -182,7 +183,7 @@ public final class DecoderModel implements LanguageModel {
         if (mask != null) {
             allowed = allowed.logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)); // (B, T, P + T)
         }
-        float min = params.dataType() == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
+        float min = params.dataType() == DataType.FLOAT16 ? -65504f : -1e9f;
         NDArray bias = allowed.logicalNot().toType(params.dataType(), false).mul(min); // (B, T, P + T)
         return bias.expandDims(1).expandDims(1); // (B, 1, 1, T, P + T): (batch, kvHeads, group, query, key)
     }

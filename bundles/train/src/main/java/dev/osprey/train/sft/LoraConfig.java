@@ -1,0 +1,62 @@
+package dev.osprey.train.sft;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.osprey.model.nn.Linear;
+import dev.osprey.model.nn.LoraWeights;
+
+/**
+ * LoRA as PEFT initialises it: A from kaiming-uniform (a = √5, i.e. U(−1/√in, 1/√in)), B zeros, so the
+ * adapted model starts equal to the base.
+ *
+ * @param rank {@code --lora_rank}
+ * @param alpha {@code --lora_alpha}
+ * @param targetModules module names (the last part of a linear layer's name), or {@code all-linear}
+ * @param rsLora scale by alpha/√r instead of alpha/r
+ */
+public record LoraConfig(int rank, double alpha, Set<String> targetModules, boolean rsLora) {
+
+    public static final String ALL_LINEAR = "all-linear";
+
+    public LoraConfig {
+        if (rank <= 0) {
+            throw new IllegalArgumentException("--lora_rank must be positive, was " + rank);
+        }
+        targetModules = Set.copyOf(targetModules);
+    }
+
+    /**
+     * Attaches a fresh adapter named {@code name} to the matching layers.
+     *
+     * @return the trainable arrays (A and B of every attached layer)
+     * @throws IllegalArgumentException when no layer matches, naming the modules the model has
+     */
+    public List<NDArray> attach(List<Linear> linears, String name, NDManager manager, long seed) {
+        manager.getEngine().setRandomSeed((int) seed);
+        List<NDArray> trainable = new ArrayList<>();
+        for (Linear l : linears) {
+            String leaf = l.name().substring(l.name().lastIndexOf('.') + 1);
+            if (targetModules.contains(ALL_LINEAR) || targetModules.contains(leaf)) {
+                float bound = (float) (1 / Math.sqrt(l.inFeatures()));
+                NDArray a = manager.randomUniform(-bound, bound, new Shape(rank, l.inFeatures()), DataType.FLOAT32);
+                NDArray b = manager.zeros(new Shape(l.outFeatures(), rank));
+                a.setRequiresGradient(true);
+                b.setRequiresGradient(true);
+                l.attach(name, new LoraWeights(a, b, LoraWeights.scaling(alpha, rank, rsLora)));
+                trainable.add(a);
+                trainable.add(b);
+            }
+        }
+        if (trainable.isEmpty()) {
+            throw new IllegalArgumentException("--target_modules " + targetModules + " matches no linear layer; the model has "
+                    + linears.stream().map(l -> l.name().substring(l.name().lastIndexOf('.') + 1)).distinct().sorted().toList());
+        }
+        return trainable;
+    }
+}

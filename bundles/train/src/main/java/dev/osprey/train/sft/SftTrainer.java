@@ -1,0 +1,131 @@
+package dev.osprey.train.sft;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.model.load.Losses;
+import dev.osprey.train.optim.AdamW;
+import dev.osprey.train.optim.GradientClipping;
+import dev.osprey.train.optim.LrSchedule;
+
+/**
+ * The supervised training loop, as the Trainer runs it: shuffled micro-batches, gradient accumulation
+ * (each micro-batch's mean loss divided by the accumulation steps), global-norm clipping, AdamW with a
+ * warmup-then-decay schedule. The arrays of each micro-step live in an {@link NDScope} freed after its
+ * backward pass; the parameters and the optimizer state persist.
+ */
+public final class SftTrainer {
+
+    /**
+     * @param batchSize {@code --per_device_train_batch_size}
+     * @param gradientAccumulation {@code --gradient_accumulation_steps}
+     * @param learningRate {@code --learning_rate}
+     * @param scheduler {@code --lr_scheduler_type}
+     * @param warmupRatio {@code --warmup_ratio}
+     * @param weightDecay {@code --weight_decay}
+     * @param maxGradNorm {@code --max_grad_norm}
+     * @param epochs {@code --num_train_epochs}
+     * @param maxSteps {@code --max_steps}; when positive it overrides the epochs
+     * @param seed {@code --seed}: the data order
+     */
+    public record Options(int batchSize, int gradientAccumulation, double learningRate, String scheduler, double warmupRatio,
+            double weightDecay, double maxGradNorm, int epochs, long maxSteps, long seed) {
+
+        public Options {
+            if (batchSize <= 0 || gradientAccumulation <= 0) {
+                throw new IllegalArgumentException("--per_device_train_batch_size and --gradient_accumulation_steps must be positive");
+            }
+            if (!(learningRate > 0)) {
+                throw new IllegalArgumentException("--learning_rate must be positive, was " + learningRate);
+            }
+            if (epochs <= 0 && maxSteps <= 0) {
+                throw new IllegalArgumentException("give --num_train_epochs or --max_steps");
+            }
+        }
+    }
+
+    /** What one optimizer step did. */
+    public record StepLog(long step, long totalSteps, double loss, double learningRate, double gradNorm, long tokens) {
+    }
+
+    private SftTrainer() {
+    }
+
+    /** Optimizer steps for this many examples. */
+    static long totalSteps(int examples, Options o) {
+        if (o.maxSteps() > 0) {
+            return o.maxSteps();
+        }
+        long perEpoch = (long) Math.ceil(examples / (double) (o.batchSize() * o.gradientAccumulation()));
+        return perEpoch * o.epochs();
+    }
+
+    /**
+     * Trains the {@code trainable} arrays (they require gradients) of {@code model}.
+     *
+     * @param adapter the LoRA adapter to train through, or null for full fine-tuning
+     * @param listener told after every optimizer step
+     * @return the log of every step
+     */
+    public static List<StepLog> train(LanguageModel model, String adapter, Map<String, NDArray> trainable,
+            List<SftExample> examples, int padId, Options o, Consumer<StepLog> listener) {
+        if (examples.isEmpty()) {
+            throw new IllegalArgumentException("the training set is empty");
+        }
+        long total = totalSteps(examples.size(), o);
+        AdamW optimizer = AdamW.withDefaults(new LinkedHashMap<>(trainable), o.weightDecay());
+        LrSchedule schedule = LrSchedule.withWarmupRatio(o.scheduler(), o.learningRate(), o.warmupRatio(), total);
+        Random order = new Random(o.seed());
+        List<SftExample> epoch = new ArrayList<>();
+        NDManager parent = model.parameters().values().iterator().next().getManager();
+        List<StepLog> logs = new ArrayList<>();
+        for (long step = 0; step < total; step++) {
+            double lossSum = 0;
+            long tokens = 0;
+            for (int micro = 0; micro < o.gradientAccumulation(); micro++) {
+                List<SftExample> examplesOfBatch = new ArrayList<>();
+                while (examplesOfBatch.size() < o.batchSize()) {
+                    if (epoch.isEmpty()) {
+                        epoch.addAll(examples);
+                        Collections.shuffle(epoch, order);
+                    }
+                    examplesOfBatch.add(epoch.remove(epoch.size() - 1));
+                }
+                try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
+                    scope.suppressNotUsedWarning();
+                    Batch batch = Batch.of(m, examplesOfBatch, padId);
+                    try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                        NDArray logits = model.forward(ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
+                                .optAdapter(adapter).optTraining(true).build()).logits(); // (B, T, V)
+                        NDArray loss = Losses.causalLm(logits, batch.labels());
+                        lossSum += loss.getFloat();
+                        collector.backward(loss.div(o.gradientAccumulation()));
+                    }
+                    tokens += batch.trainedTokens();
+                }
+            }
+            double gradNorm = GradientClipping.clip(trainable.values(), o.maxGradNorm());
+            double lr = schedule.at(step);
+            optimizer.step(lr);
+            optimizer.zeroGrad();
+            StepLog log = new StepLog(step + 1, total, lossSum / o.gradientAccumulation(), lr, gradNorm, tokens);
+            logs.add(log);
+            if (listener != null) {
+                listener.accept(log);
+            }
+        }
+        return logs;
+    }
+}
