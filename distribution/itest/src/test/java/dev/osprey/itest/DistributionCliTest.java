@@ -152,6 +152,58 @@ class DistributionCliTest {
     }
 
     @Test
+    void loraFineTuningThenGenerationWithTheAdapter() throws Exception {
+        String[][] qa = {{"capital of france", "paris"}, {"capital of italy", "rome"}, {"colour of the sky", "blue"},
+                {"two plus two", "four"}};
+        java.util.List<String> words = new java.util.ArrayList<>(java.util.List.of("<unk>", "<|im_start|>", "<|im_end|>", "user",
+                "assistant", "system"));
+        StringBuilder jsonl = new StringBuilder();
+        for (String[] pair : qa) {
+            for (String w : (pair[0] + " " + pair[1]).split(" ")) {
+                if (!words.contains(w)) {
+                    words.add(w);
+                }
+            }
+            jsonl.append("{\"query\": \"").append(pair[0]).append("\", \"response\": \"").append(pair[1]).append("\"}\n");
+        }
+        StringBuilder vocab = new StringBuilder();
+        for (int i = 0; i < words.size(); i++) {
+            vocab.append(i == 0 ? "" : ",").append('"').append(words.get(i)).append("\":").append(i);
+        }
+        String special = "{\"id\":%d,\"content\":\"%s\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,"
+                + "\"normalized\":false,\"special\":true}";
+        Files.writeString(home.resolve("qa-tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
+                + "\"added_tokens\":[" + String.format(special, 1, "<|im_start|>") + "," + String.format(special, 2, "<|im_end|>")
+                + "],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
+                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"<unk>\"}}");
+        Files.writeString(home.resolve("qa.jsonl"), jsonl);
+        Path model = home.resolve("qa-model");
+        Result created = osprey("create-model", "--model_type", "qwen2", "--vocab_size", "24", "--hidden_size", "64",
+                "--intermediate_size", "128", "--tie_word_embeddings", "false", "--initializer_range", "0.1",
+                "--tokenizer", home.resolve("qa-tokenizer.json").toString(), "--output_dir", model.toString());
+        assertEquals(0, created.exit(), created.out());
+
+        Path out = home.resolve("qa-sft");
+        Result sft = osprey("sft", "--model", model.toString(), "--dataset", home.resolve("qa.jsonl").toString(), "--template",
+                "chatml", "--train_type", "lora", "--lora_rank", "8", "--lora_alpha", "16", "--learning_rate", "1e-2",
+                "--per_device_train_batch_size", "4", "--max_steps", "80", "--logging_steps", "20", "--output_dir", out.toString());
+        assertEquals(0, sft.exit(), sft.out());
+        assertTrue(sft.out().contains("step 80/80"), sft.out());
+        assertEquals(4, Files.readAllLines(out.resolve("logging.jsonl")).size());
+        Path adapter = out.resolve("checkpoint-80");
+        assertTrue(Files.isRegularFile(adapter.resolve("adapter_model.safetensors")) && Files.isRegularFile(adapter.resolve("adapter_config.json")));
+        for (String[] pair : qa) {
+            Result answer = osprey("generate", "--model", model.toString(), "--adapters", adapter.toString(), "--prompt", pair[0],
+                    "--chat", "--template", "chatml", "--max_new_tokens", "4", "--stop_token_ids", "2");
+            assertTrue(answer.out().contains("row 0 text: " + pair[1]), pair[0] + " -> " + answer.out());
+        }
+        Result contradiction = osprey("sft", "--model", model.toString(), "--dataset", home.resolve("qa.jsonl").toString(),
+                "--train_type", "full", "--adapters", adapter.toString(), "--output_dir", out.toString());
+        assertEquals(2, contradiction.exit(), contradiction.out());
+        assertTrue(contradiction.out().contains("contradict"), contradiction.out());
+    }
+
+    @Test
     void hotDeployAgainstARunningServer() throws Exception {
         int port = TestPlatform.freePort();
         String base = "http://127.0.0.1:" + port;

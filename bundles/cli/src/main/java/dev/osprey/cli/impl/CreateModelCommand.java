@@ -52,6 +52,12 @@ public class CreateModelCommand extends PlatformCommand implements Callable<Inte
     @Option(names = "--num_key_value_heads")
     Integer kvHeads;
 
+    @Option(names = "--tie_word_embeddings", arity = "1", description = "share the embedding with the output head (default: the preset's)")
+    Boolean tie;
+
+    @Option(names = "--initializer_range", defaultValue = "0.02", description = "the standard deviation of the random weights")
+    double initializerRange;
+
     @Option(names = "--torch_dtype", defaultValue = "float32", description = "how to store the weights: float32, float16 or bfloat16")
     String dtype;
 
@@ -85,9 +91,9 @@ public class CreateModelCommand extends PlatformCommand implements Callable<Inte
         config.put("max_position_embeddings", 4096);
         config.put("rms_norm_eps", 1e-5);
         config.put("rope_theta", 10000.0);
-        config.put("tie_word_embeddings", p[6] == 1);
+        config.put("tie_word_embeddings", tie != null ? tie : p[6] == 1);
         config.put("hidden_act", modelType.equals("gemma") ? "gelu_pytorch_tanh" : "silu");
-        config.put("initializer_range", 0.02);
+        config.put("initializer_range", initializerRange);
         config.put("bos_token_id", 1);
         config.put("eos_token_id", 2);
         String stored = switch (dtype) {

@@ -73,13 +73,16 @@ public final class AdamW {
             NDArray[] m = moments.computeIfAbsent(e.getKey(), k -> new NDArray[] {p.zerosLike(), p.zerosLike()});
             try (NDScope scope = new NDScope()) { // frees the temporaries; p and the moments change in place
                 scope.suppressNotUsedWarning();
+                // update through a detached view of the same storage: autograd refuses in-place changes to a
+                // leaf that requires grad on threads where gradient recording is on (PyTorch's default)
+                NDArray target = p.stopGradient();
                 if (weightDecay != 0 && decays.test(e.getKey())) {
-                    p.muli(1 - lr * weightDecay);
+                    target.muli(1 - lr * weightDecay);
                 }
                 m[0].muli(beta1).addi(g.mul(1 - beta1)); // exp_avg
                 m[1].muli(beta2).addi(g.mul(g).mul(1 - beta2)); // exp_avg_sq
                 NDArray denom = m[1].sqrt().div(Math.sqrt(biasCorrection2)).add(eps);
-                p.subi(m[0].div(denom).mul(lr / biasCorrection1));
+                target.subi(m[0].div(denom).mul(lr / biasCorrection1));
             }
         }
     }
