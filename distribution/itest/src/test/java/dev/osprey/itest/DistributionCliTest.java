@@ -197,6 +197,52 @@ class DistributionCliTest {
                     "--chat", "--template", "chatml", "--max_new_tokens", "4", "--stop_token_ids", "2");
             assertTrue(answer.out().contains("row 0 text: " + pair[1]), pair[0] + " -> " + answer.out());
         }
+        // killed with SIGKILL mid-run, resumed from its last checkpoint: the losses equal an uninterrupted run's
+        List<String> common = List.of("sft", "--model", model.toString(), "--dataset", home.resolve("qa.jsonl").toString(),
+                "--template", "chatml", "--lora_rank", "8", "--lora_alpha", "16", "--learning_rate", "1e-2",
+                "--per_device_train_batch_size", "3", "--max_steps", "300", "--logging_steps", "10", "--save_steps", "20",
+                "--save_total_limit", "2");
+        Path whole = home.resolve("qa-whole");
+        List<String> wholeArgs = new ArrayList<>(common);
+        wholeArgs.addAll(List.of("--output_dir", whole.toString()));
+        assertEquals(0, osprey(wholeArgs.toArray(new String[0])).exit());
+        Path killed = home.resolve("qa-killed");
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/osprey").toString()));
+        command.addAll(common);
+        command.addAll(List.of("--output_dir", killed.toString()));
+        Process run = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(home.resolve("killed.log").toFile()).start();
+        assertNotNull(TestPlatform.waitFor(120_000, () -> Files.isDirectory(killed.resolve("checkpoint-60")) ? Boolean.TRUE : null),
+                "no checkpoint-60 before the kill");
+        // SIGKILL the JVM itself (the launcher script's child), as a crash would
+        run.descendants().forEach(ProcessHandle::destroyForcibly);
+        run.destroyForcibly();
+        run.waitFor(30, TimeUnit.SECONDS);
+        String last;
+        try (var listing = Files.list(killed)) {
+            last = listing.map(p -> p.getFileName().toString()).filter(n -> n.matches("checkpoint-\\d+"))
+                    .max(java.util.Comparator.comparingInt(n -> Integer.parseInt(n.substring(11)))).orElseThrow();
+        }
+        assertTrue(Integer.parseInt(last.substring(11)) < 300, "the run was killed before its end: " + last);
+        List<String> resumeArgs = new ArrayList<>(common);
+        resumeArgs.addAll(List.of("--output_dir", killed.toString(), "--resume_from_checkpoint", killed.resolve(last).toString()));
+        Result resumed = osprey(resumeArgs.toArray(new String[0]));
+        assertEquals(0, resumed.exit(), resumed.out());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.Map<Long, Double> expected = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(whole.resolve("logging.jsonl"))) {
+            var n = json.readTree(line);
+            expected.put(n.get("step").asLong(), n.get("loss").asDouble());
+        }
+        int compared = 0;
+        for (String line : Files.readAllLines(killed.resolve("logging.jsonl"))) {
+            var n = json.readTree(line);
+            assertEquals(expected.get(n.get("step").asLong()), n.get("loss").asDouble(), 1e-6, "loss at step " + n.get("step"));
+            compared++;
+        }
+        assertTrue(compared >= 30, "logged steps compared: " + compared);
+        assertEquals(expected.get(300L), json.readTree(Files.readAllLines(killed.resolve("logging.jsonl")).get(compared - 1))
+                .get("loss").asDouble(), 1e-6);
+
         Result contradiction = osprey("sft", "--model", model.toString(), "--dataset", home.resolve("qa.jsonl").toString(),
                 "--train_type", "full", "--adapters", adapter.toString(), "--output_dir", out.toString());
         assertEquals(2, contradiction.exit(), contradiction.out());

@@ -30,6 +30,7 @@ import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelSaver;
 import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.train.sft.Checkpoints;
 import dev.osprey.train.sft.LoraConfig;
 import dev.osprey.train.sft.SftExample;
 import dev.osprey.train.sft.SftTrainer;
@@ -37,10 +38,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code osprey sft}: supervised fine-tuning with ms-swift's argument names, LoRA or full. This first
- * version trains and saves at the end (a PEFT adapter, or a Hugging Face folder for full training),
- * with a line per logged step and {@code logging.jsonl}; periodic checkpoints, resume, QLoRA, packing
- * and evaluation come with the rest of the training work.
+ * {@code osprey sft}: supervised fine-tuning with ms-swift's argument names, LoRA or full. Checkpoints
+ * every {@code --save_steps} (a PEFT adapter or a Hugging Face folder, with the optimizer and trainer
+ * state), written atomically, the newest {@code --save_total_limit} kept; {@code --resume_from_checkpoint}
+ * continues with the same losses. A line per logged step and {@code logging.jsonl}. QLoRA, packing,
+ * evaluation and plots come with the rest of the training work.
  */
 @Command(name = "sft", mixinStandardHelpOptions = true, description = "Supervised fine-tuning (LoRA or full) with ms-swift's arguments.")
 public class SftCommand extends ModelCommand implements Callable<Integer> {
@@ -111,6 +113,15 @@ public class SftCommand extends ModelCommand implements Callable<Integer> {
     @Option(names = "--output_dir", required = true)
     Path outputDir;
 
+    @Option(names = "--save_steps", defaultValue = "500")
+    int saveSteps;
+
+    @Option(names = "--save_total_limit", defaultValue = "0", description = "keep the newest N checkpoints; 0 keeps all")
+    int saveTotalLimit;
+
+    @Option(names = "--resume_from_checkpoint", paramLabel = "DIR", description = "continue a run from one of its checkpoints")
+    Path resumeFrom;
+
     @Override
     public Integer call() throws Exception {
         if (!trainType.equals("lora") && !trainType.equals("full")) {
@@ -126,6 +137,26 @@ public class SftCommand extends ModelCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--lora_rank must be positive and --max_length above 1");
         }
         return withModel();
+    }
+
+    /** A resumed run rewrites what the interrupted one logged after its checkpoint. */
+    private void keepLogUpTo(ObjectMapper json, long step) throws IOException {
+        Path log = outputDir.resolve("logging.jsonl");
+        if (Files.isRegularFile(log)) {
+            List<String> kept = new ArrayList<>();
+            for (String line : Files.readAllLines(log)) {
+                if (!line.isBlank() && json.readTree(line).path("step").asLong() <= step) {
+                    kept.add(line);
+                }
+            }
+            Files.write(log, kept);
+        }
+    }
+
+    /** The tokenizer travels with a fully trained model. */
+    private static Map<String, byte[]> tokenizerFile(HfModel model) throws IOException {
+        Path tokenizer = model.folder().resolve("tokenizer.json");
+        return Files.isRegularFile(tokenizer) ? Map.of("tokenizer.json", Files.readAllBytes(tokenizer)) : Map.of();
     }
 
     @Override
@@ -153,30 +184,44 @@ public class SftCommand extends ModelCommand implements Callable<Integer> {
         Map<String, NDArray> trainable = new LinkedHashMap<>();
         String trainAdapter = null;
         if (trainType.equals("lora")) {
-            List<NDArray> lora = new LoraConfig(loraRank, loraAlpha, new LinkedHashSet<>(targetModules), rsLora)
-                    .attach(decoder.linears(), ADAPTER_NAME, manager, seed);
-            for (int i = 0; i < lora.size(); i++) {
-                trainable.put("lora." + i, lora.get(i));
+            if (resumeFrom != null) {
+                PeftAdapter.attach(resumeFrom, decoder.linears(), ADAPTER_NAME, manager);
+            } else {
+                new LoraConfig(loraRank, loraAlpha, new LinkedHashSet<>(targetModules), rsLora).attach(decoder.linears(), ADAPTER_NAME,
+                        manager, seed);
             }
+            trainable.putAll(LoraConfig.trainable(decoder.linears(), ADAPTER_NAME));
             trainAdapter = ADAPTER_NAME;
         } else {
+            if (resumeFrom != null) {
+                dev.osprey.model.load.ModelLoader.loadWeights(decoder, dev.osprey.checkpoint.WeightFiles.open(resumeFrom), manager,
+                        modelOptions.dataType());
+            }
             decoder.parameters().forEach((name, array) -> {
                 array.setRequiresGradient(true);
                 trainable.put(name, array);
             });
         }
+        Checkpoints.Resume resume = resumeFrom == null ? null : Checkpoints.load(resumeFrom, manager);
         long parameters = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
         out().printf("training %,d parameters (%s) on %d examples%n", parameters, trainType, examples.size());
         Files.createDirectories(outputDir);
+        Checkpoints.removeScratch(outputDir);
         SftTrainer.Options options = new SftTrainer.Options(batchSize, accumulation, learningRate, scheduler, warmupRatio,
                 weightDecay, maxGradNorm, epochs, maxSteps, seed);
         ObjectMapper json = new ObjectMapper();
+        if (resume != null) {
+            keepLogUpTo(json, resume.step());
+        }
         long start = System.nanoTime();
         List<SftTrainer.StepLog> logs;
         try (Writer log = Files.newBufferedWriter(outputDir.resolve("logging.jsonl"), StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                StandardOpenOption.CREATE, resumeFrom == null ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND)) {
             long[] tokens = {0};
-            logs = SftTrainer.train(decoder, trainAdapter, trainable, examples, 0, options, step -> {
+            Checkpoints checkpoints = new Checkpoints(outputDir, saveSteps, saveTotalLimit, trainAdapter != null
+                    ? dir -> PeftAdapter.writeFiles(dir, decoder.linears(), ADAPTER_NAME, loraRank, loraAlpha, rsLora, modelOptions.model)
+                    : dir -> ModelSaver.writeFiles(decoder, dir, "F32", tokenizerFile(model)));
+            logs = SftTrainer.train(decoder, trainAdapter, trainable, examples, 0, options, checkpoints, resume, step -> {
                 tokens[0] += step.tokens();
                 if (step.step() % loggingSteps == 0 || step.step() == step.totalSteps()) {
                     double elapsed = (System.nanoTime() - start) / 1e9;
@@ -202,12 +247,6 @@ public class SftCommand extends ModelCommand implements Callable<Integer> {
             });
         }
         Path checkpoint = outputDir.resolve("checkpoint-" + logs.size());
-        if (trainAdapter != null) {
-            PeftAdapter.save(checkpoint, decoder.linears(), ADAPTER_NAME, loraRank, loraAlpha, rsLora, modelOptions.model);
-        } else {
-            ModelSaver.save(decoder, checkpoint, "F32", model.folder().resolve("tokenizer.json").toFile().isFile()
-                    ? Map.of("tokenizer.json", Files.readAllBytes(model.folder().resolve("tokenizer.json"))) : Map.of());
-        }
         out().printf("final loss %.4f after %d steps; saved %s%n", logs.get(logs.size() - 1).loss(), logs.size(), checkpoint);
         out().flush();
         return 0;

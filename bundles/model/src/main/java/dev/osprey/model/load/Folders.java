@@ -8,7 +8,7 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** Puts a fully written folder in place in one rename, so a crash never leaves half a checkpoint. */
-final class Folders {
+public final class Folders {
 
     private Folders() {
     }
@@ -17,14 +17,14 @@ final class Folders {
      * A new empty folder next to {@code target} (same file system, so the final rename is atomic), with
      * the permissions the umask gives, unlike a temporary directory's owner-only ones.
      */
-    static Path scratchBeside(Path target) throws IOException {
+    public static Path scratchBeside(Path target) throws IOException {
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         return Files.createDirectory(parent.resolve("." + target.getFileName() + ".tmp-" + System.nanoTime()));
     }
 
     /** Moves {@code written} to {@code target}, replacing (after the move succeeded) what was there. */
-    static void replace(Path written, Path target) throws IOException {
+    public static void replace(Path written, Path target) throws IOException {
         Path old = null;
         if (Files.exists(target)) {
             old = target.resolveSibling("." + target.getFileName() + ".old-" + System.nanoTime());
@@ -36,7 +36,7 @@ final class Folders {
         }
     }
 
-    static void deleteTree(Path root) throws IOException {
+    public static void deleteTree(Path root) throws IOException {
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

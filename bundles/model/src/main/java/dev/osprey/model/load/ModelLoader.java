@@ -68,7 +68,7 @@ public final class ModelLoader {
      * @return the checkpoint tensors nothing used
      * @throws IllegalArgumentException listing the parameters the checkpoint lacks, or a shape that differs
      */
-    static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType)
+    public static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType)
             throws IOException {
         Map<String, NDArray> params = model.parameters();
         List<String> missing = new ArrayList<>();

@@ -24,25 +24,28 @@ public final class ModelSaver {
      * @param extraFiles more files to put in the folder (tokenizer.json, generation_config.json, ...): name → content
      */
     public static void save(LanguageModel model, Path folder, String dtype, Map<String, byte[]> extraFiles) throws IOException {
-        Path parent = folder.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
         Path tmp = Folders.scratchBeside(folder);
         try {
-            Map<String, Object> config = new java.util.LinkedHashMap<>(model.config().asMap());
-            config.put("torch_dtype", switch (dtype) {
-                case "F16" -> "float16";
-                case "BF16" -> "bfloat16";
-                default -> "float32";
-            });
-            Files.writeString(tmp.resolve("config.json"), JSON.writeValueAsString(config));
-            Safetensors.write(tmp.resolve("model.safetensors"), model.parameters(), Map.of("format", "pt"), dtype);
-            for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) {
-                Files.write(tmp.resolve(e.getKey()), e.getValue());
-            }
+            writeFiles(model, tmp, dtype, extraFiles);
             Folders.replace(tmp, folder);
         } catch (IOException | RuntimeException e) {
             Folders.deleteTree(tmp);
             throw e;
+        }
+    }
+
+    /** Writes config.json, model.safetensors and the extra files into an existing folder (a checkpoint being assembled). */
+    public static void writeFiles(LanguageModel model, Path dir, String dtype, Map<String, byte[]> extraFiles) throws IOException {
+        Map<String, Object> config = new java.util.LinkedHashMap<>(model.config().asMap());
+        config.put("torch_dtype", switch (dtype) {
+            case "F16" -> "float16";
+            case "BF16" -> "bfloat16";
+            default -> "float32";
+        });
+        Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(config));
+        Safetensors.write(dir.resolve("model.safetensors"), model.parameters(), Map.of("format", "pt"), dtype);
+        for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) {
+            Files.write(dir.resolve(e.getKey()), e.getValue());
         }
     }
 }

@@ -134,6 +134,19 @@ public final class PeftAdapter {
      */
     public static void save(Path folder, List<Linear> linears, String name, int rank, double alpha, boolean rsLora,
             String baseModel) throws IOException {
+        Path tmp = Folders.scratchBeside(folder);
+        try {
+            writeFiles(tmp, linears, name, rank, alpha, rsLora, baseModel);
+            Folders.replace(tmp, folder);
+        } catch (IOException | RuntimeException e) {
+            Folders.deleteTree(tmp);
+            throw e;
+        }
+    }
+
+    /** Writes adapter_config.json and adapter_model.safetensors into an existing folder (a checkpoint being assembled). */
+    public static void writeFiles(Path dir, List<Linear> linears, String name, int rank, double alpha, boolean rsLora,
+            String baseModel) throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         List<String> targets = new ArrayList<>();
         for (Linear l : linears) {
@@ -163,9 +176,7 @@ public final class PeftAdapter {
         config.put("bias", "none");
         config.put("target_modules", targets);
         config.put("inference_mode", true);
-        Path tmp = Folders.scratchBeside(folder);
-        Files.writeString(tmp.resolve(CONFIG_FILE), JSON.writeValueAsString(config));
-        Safetensors.write(tmp.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"), "F32");
-        Folders.replace(tmp, folder);
+        Files.writeString(dir.resolve(CONFIG_FILE), JSON.writeValueAsString(config));
+        Safetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"), "F32");
     }
 }

@@ -32,6 +32,25 @@ public record LoraConfig(int rank, double alpha, Set<String> targetModules, bool
     }
 
     /**
+     * The A and B arrays of adapter {@code name}, layer by layer, named {@code lora.0}, {@code lora.1}, ...
+     * in the same order for a fresh adapter and one loaded from a checkpoint (the optimizer state is
+     * keyed by these names), each set to require gradients.
+     */
+    public static java.util.Map<String, NDArray> trainable(List<Linear> linears, String name) {
+        java.util.Map<String, NDArray> arrays = new java.util.LinkedHashMap<>();
+        for (Linear l : linears) {
+            LoraWeights w = l.adapter(name);
+            if (w != null) {
+                for (NDArray a : List.of(w.a(), w.b())) {
+                    a.setRequiresGradient(true);
+                    arrays.put("lora." + arrays.size(), a);
+                }
+            }
+        }
+        return arrays;
+    }
+
+    /**
      * Attaches a fresh adapter named {@code name} to the matching layers.
      *
      * @return the trainable arrays (A and B of every attached layer)

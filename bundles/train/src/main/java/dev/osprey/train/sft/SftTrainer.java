@@ -81,6 +81,21 @@ public final class SftTrainer {
      */
     public static List<StepLog> train(LanguageModel model, String adapter, Map<String, NDArray> trainable,
             List<SftExample> examples, int padId, Options o, Consumer<StepLog> listener) {
+        try {
+            return train(model, adapter, trainable, examples, padId, o, null, null, listener);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // no checkpoints were asked for
+        }
+    }
+
+    /**
+     * Trains as above, writing checkpoints and, given {@code resume}, continuing a run from its checkpoint:
+     * the trainable arrays must already hold the checkpoint's weights; the data order and the optimizer
+     * state are restored, so the losses that follow equal those of a run never interrupted.
+     */
+    public static List<StepLog> train(LanguageModel model, String adapter, Map<String, NDArray> trainable,
+            List<SftExample> examples, int padId, Options o, Checkpoints checkpoints, Checkpoints.Resume resume,
+            Consumer<StepLog> listener) throws java.io.IOException {
         if (examples.isEmpty()) {
             throw new IllegalArgumentException("the training set is empty");
         }
@@ -91,18 +106,21 @@ public final class SftTrainer {
         List<SftExample> epoch = new ArrayList<>();
         NDManager parent = model.parameters().values().iterator().next().getManager();
         List<StepLog> logs = new ArrayList<>();
-        for (long step = 0; step < total; step++) {
+        long first = 0;
+        if (resume != null) {
+            // replay the data order of the steps already done, so the next batches are the ones they would have been
+            for (long s = 0; s < resume.step() * o.gradientAccumulation(); s++) {
+                nextBatch(epoch, examples, order, o.batchSize());
+            }
+            optimizer.restore(resume.optimizerState(), resume.step());
+            logs.addAll(resume.history());
+            first = resume.step();
+        }
+        for (long step = first; step < total; step++) {
             double lossSum = 0;
             long tokens = 0;
             for (int micro = 0; micro < o.gradientAccumulation(); micro++) {
-                List<SftExample> examplesOfBatch = new ArrayList<>();
-                while (examplesOfBatch.size() < o.batchSize()) {
-                    if (epoch.isEmpty()) {
-                        epoch.addAll(examples);
-                        Collections.shuffle(epoch, order);
-                    }
-                    examplesOfBatch.add(epoch.remove(epoch.size() - 1));
-                }
+                List<SftExample> examplesOfBatch = nextBatch(epoch, examples, order, o.batchSize());
                 try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
                     scope.suppressNotUsedWarning();
                     Batch batch = Batch.of(m, examplesOfBatch, padId);
@@ -125,7 +143,23 @@ public final class SftTrainer {
             if (listener != null) {
                 listener.accept(log);
             }
+            if (checkpoints != null && checkpoints.due(step + 1, total)) {
+                checkpoints.save(step + 1, total, optimizer.state(), logs);
+            }
         }
         return logs;
+    }
+
+    /** The next micro-batch in the seeded order: each epoch is a fresh shuffle, consumed from its end. */
+    private static List<SftExample> nextBatch(List<SftExample> epoch, List<SftExample> examples, Random order, int size) {
+        List<SftExample> batch = new ArrayList<>();
+        while (batch.size() < size) {
+            if (epoch.isEmpty()) {
+                epoch.addAll(examples);
+                Collections.shuffle(epoch, order);
+            }
+            batch.add(epoch.remove(epoch.size() - 1));
+        }
+        return batch;
     }
 }

@@ -78,6 +78,78 @@ class SftTrainerTest {
         return file;
     }
 
+    private DecoderModel model(Path configDir) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("model_type", "qwen2");
+        config.put("vocab_size", 24);
+        config.put("hidden_size", 64);
+        config.put("intermediate_size", 128);
+        config.put("num_hidden_layers", 2);
+        config.put("num_attention_heads", 4);
+        config.put("num_key_value_heads", 2);
+        config.put("initializer_range", 0.1);
+        HfConfig hf = HfConfig.of(config, configDir.resolve("config.json"));
+        return new DecoderModel(hf, CommonConfig.read(hf, false, "silu").spec(true, false, false, false, 0f, 1, 0), manager,
+                DataType.FLOAT32, 3);
+    }
+
+    private List<SftExample> examples(HuggingFaceTokenizer tokenizer) throws Exception {
+        StringBuilder jsonl = new StringBuilder();
+        for (String[] qa : QA) {
+            jsonl.append("{\"query\": \"").append(qa[0]).append("\", \"response\": \"").append(qa[1]).append("\"}\n");
+        }
+        Path data = dir.resolve("train.jsonl");
+        Files.writeString(data, jsonl);
+        List<DatasetRow> rows = new DatasetReader().read(DatasetSpec.parse(data.toString()));
+        return SftExample.encodeAll(rows, JinjaChatTemplate.of("chatml", CHATML, Map.of()), new ChatEncoder(tokenizer), 64,
+                "all_assistant");
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var files = Files.walk(from)) {
+            for (Path p : files.toList()) {
+                Files.copy(p, to.resolve(from.relativize(p).toString()));
+            }
+        }
+    }
+
+    @Test
+    void resumingFromACheckpointContinuesWithTheSameLosses() throws Exception {
+        try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizer(),
+                Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
+            List<SftExample> examples = examples(tokenizer);
+            // batches of 3 over 4 examples: epochs and batches do not line up, so the data position matters
+            SftTrainer.Options options = new SftTrainer.Options(3, 2, 1e-2, "cosine", 0.1, 0.01, 1.0, 0, 12, 5);
+            LoraConfig lora = new LoraConfig(4, 8, Set.of(LoraConfig.ALL_LINEAR), false);
+
+            DecoderModel straight = model(dir);
+            lora.attach(straight.linears(), "sft", manager, 7);
+            Path runA = dir.resolve("a");
+            List<SftTrainer.StepLog> uninterrupted = SftTrainer.train(straight, "sft", LoraConfig.trainable(straight.linears(), "sft"),
+                    examples, 0, options, new Checkpoints(runA, 5, 2, d -> dev.osprey.model.load.PeftAdapter.writeFiles(d,
+                            straight.linears(), "sft", 4, 8, false, "tiny")), null, null);
+            assertEquals(List.of(runA.resolve("checkpoint-10"), runA.resolve("checkpoint-12")), Checkpoints.list(runA),
+                    "--save_total_limit 2 keeps the two newest");
+
+            // a second process: the same base, the adapter and optimizer of checkpoint-10, then the rest
+            Path runB = dir.resolve("b");
+            DecoderModel resumed = model(dir);
+            Files.createDirectories(runB);
+            copyTree(runA.resolve("checkpoint-10"), runB.resolve("checkpoint-10"));
+            dev.osprey.model.load.PeftAdapter.attach(runB.resolve("checkpoint-10"), resumed.linears(), "sft", manager);
+            Checkpoints.Resume resume = Checkpoints.load(runB.resolve("checkpoint-10"), manager);
+            assertEquals(10, resume.step());
+            List<SftTrainer.StepLog> continued = SftTrainer.train(resumed, "sft", LoraConfig.trainable(resumed.linears(), "sft"),
+                    examples, 0, options, new Checkpoints(runB, 5, 2, d -> dev.osprey.model.load.PeftAdapter.writeFiles(d,
+                            resumed.linears(), "sft", 4, 8, false, "tiny")), resume, null);
+            assertEquals(12, continued.size());
+            for (int i = 10; i < 12; i++) {
+                assertEquals(uninterrupted.get(i).loss(), continued.get(i).loss(), 1e-6, "loss of step " + (i + 1));
+                assertEquals(uninterrupted.get(i).learningRate(), continued.get(i).learningRate(), 0, "lr of step " + (i + 1));
+            }
+        }
+    }
+
     @Test
     void loraSftLearnsTheAnswersAndReproducesThemGreedily() throws Exception {
         StringBuilder jsonl = new StringBuilder();
