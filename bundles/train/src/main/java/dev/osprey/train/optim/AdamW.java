@@ -92,7 +92,7 @@ public final class AdamW {
         for (NDArray p : params.values()) {
             NDArray g = p.getGradient();
             if (g != null) {
-                g.subi(g);
+                g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f); // a fill: g - g would keep NaN and make inf NaN
             }
         }
     }

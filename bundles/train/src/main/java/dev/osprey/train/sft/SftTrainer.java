@@ -135,6 +135,11 @@ public final class SftTrainer {
                 }
             }
             double gradNorm = GradientClipping.clip(trainable.values(), o.maxGradNorm());
+            if (!Double.isFinite(lossSum) || !Double.isFinite(gradNorm)) {
+                throw new IllegalStateException("training diverged at step " + (step + 1) + ": loss " + lossSum / o.gradientAccumulation()
+                        + ", grad_norm " + gradNorm + " (losses so far: " + logs.stream().map(l -> String.format("%.3f", l.loss())).toList()
+                        + "); lower --learning_rate or raise --warmup_ratio");
+            }
             double lr = schedule.at(step);
             optimizer.step(lr);
             optimizer.zeroGrad();
