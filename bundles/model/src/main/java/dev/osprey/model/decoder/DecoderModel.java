@@ -130,7 +130,8 @@ public final class DecoderModel implements LanguageModel {
         NDArray[] cosSin = spec.rope().cosSin(positions, past + steps, params.dataType());
         NDArray bias = attentionBias(m, mask, past, steps); // (B or 1, 1, 1, T, P + T) or null
 
-        NDArray h = embedTokens.get().get(new NDIndex("{}", ids)); // (B, T, H)
+        // torch.embedding: the lookup op autograd knows, rather than advanced indexing
+        NDArray h = ai.djl.nn.core.Embedding.embedding(ids, embedTokens.get(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
         if (spec.embeddingScale() != 1.0) {
             h = h.mul((float) spec.embeddingScale());
         }

@@ -136,9 +136,16 @@ public final class SftTrainer {
             }
             double gradNorm = GradientClipping.clip(trainable.values(), o.maxGradNorm());
             if (!Double.isFinite(lossSum) || !Double.isFinite(gradNorm)) {
+                List<String> bad = new ArrayList<>();
+                trainable.forEach((name, p) -> {
+                    NDArray g = p.getGradient();
+                    if (g != null && !Float.isFinite(g.abs().max().getFloat())) {
+                        bad.add(name + " " + p.getShape());
+                    }
+                });
                 throw new IllegalStateException("training diverged at step " + (step + 1) + ": loss " + lossSum / o.gradientAccumulation()
-                        + ", grad_norm " + gradNorm + " (losses so far: " + logs.stream().map(l -> String.format("%.3f", l.loss())).toList()
-                        + "); lower --learning_rate or raise --warmup_ratio");
+                        + ", grad_norm " + gradNorm + ", non-finite gradients in " + bad + " (losses so far: "
+                        + logs.stream().map(l -> String.format("%.3f", l.loss())).toList() + "); lower --learning_rate or raise --warmup_ratio");
             }
             double lr = schedule.at(step);
             optimizer.step(lr);
