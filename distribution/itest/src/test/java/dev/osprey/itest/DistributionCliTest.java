@@ -256,7 +256,9 @@ class DistributionCliTest {
         Process server = new ProcessBuilder(home.resolve("bin/osprey").toString(), "serve", "--port", Integer.toString(port))
                 .redirectErrorStream(true).redirectOutput(home.resolve("serve.log").toFile()).start();
         try {
-            assertNotNull(TestPlatform.waitFor(60_000, () -> get(base + "/api/plugins")), "the server did not start");
+            if (TestPlatform.waitFor(60_000, () -> get(base + "/api/plugins")) == null) {
+                throw new AssertionError("the server did not start:\n" + Files.readString(home.resolve("serve.log")));
+            }
             Path plugins = home.resolve("plugins");
             Path v1 = TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0");
 

@@ -96,6 +96,8 @@ final class TestPlatform {
                 bundle(reactorJar("bundles/hub", "osprey-hub").toUri().toString()),
                 bundle(reactorJar("bundles/model", "osprey-model").toUri().toString()),
                 bundle(reactorJar("bundles/chat", "osprey-chat").toUri().toString()),
+                bundle(reactorJar("bundles/dataset", "osprey-dataset").toUri().toString()),
+                bundle(reactorJar("bundles/train", "osprey-train").toUri().toString()),
                 bundle(reactorJar("plugins-models/llama", "osprey-models-llama").toUri().toString()),
                 bundle(reactorJar("plugins-models/qwen", "osprey-models-qwen").toUri().toString()),
                 bundle(reactorJar("plugins-models/gemma", "osprey-models-gemma").toUri().toString()),
