@@ -28,6 +28,8 @@ import dev.osprey.train.optim.LrSchedule;
  */
 public final class SftTrainer {
 
+    private static final System.Logger LOG = System.getLogger(SftTrainer.class.getName());
+
     /**
      * @param batchSize {@code --per_device_train_batch_size}
      * @param gradientAccumulation {@code --gradient_accumulation_steps}
@@ -117,24 +119,30 @@ public final class SftTrainer {
             first = resume.step();
         }
         for (long step = first; step < total; step++) {
+            List<List<SftExample>> micro = new ArrayList<>();
+            for (int i = 0; i < o.gradientAccumulation(); i++) {
+                micro.add(nextBatch(epoch, examples, order, o.batchSize()));
+            }
             double lossSum = 0;
             long tokens = 0;
-            for (int micro = 0; micro < o.gradientAccumulation(); micro++) {
-                List<SftExample> examplesOfBatch = nextBatch(epoch, examples, order, o.batchSize());
-                try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
-                    scope.suppressNotUsedWarning();
-                    Batch batch = Batch.of(m, examplesOfBatch, padId);
-                    try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                        NDArray logits = model.forward(ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
-                                .optAdapter(adapter).optTraining(true).build()).logits(); // (B, T, V)
-                        NDArray loss = Losses.causalLm(logits, batch.labels());
-                        lossSum += loss.getFloat();
-                        collector.backward(loss.div(o.gradientAccumulation()));
-                    }
-                    tokens += batch.trainedTokens();
+            double gradNorm = Double.NaN;
+            // Known issue: on some runs the gradients of the first layer's adapters come back NaN from a
+            // finite loss (not divergence: it happens at step 2 as well, and the same step recomputed is
+            // finite). Until its cause is found the step is recomputed, with a warning, at most twice.
+            for (int attempt = 0; attempt < 3 && !Double.isFinite(gradNorm); attempt++) {
+                if (attempt > 0) {
+                    optimizer.zeroGrad();
+                    LOG.log(System.Logger.Level.WARNING, "step {0}: non-finite gradients, recomputing the step", step + 1);
                 }
+                lossSum = 0;
+                tokens = 0;
+                for (List<SftExample> examplesOfBatch : micro) {
+                    double[] result = microStep(model, adapter, parent, examplesOfBatch, padId, o.gradientAccumulation());
+                    lossSum += result[0];
+                    tokens += (long) result[1];
+                }
+                gradNorm = GradientClipping.clip(trainable.values(), o.maxGradNorm());
             }
-            double gradNorm = GradientClipping.clip(trainable.values(), o.maxGradNorm());
             if (!Double.isFinite(lossSum) || !Double.isFinite(gradNorm)) {
                 List<String> bad = new ArrayList<>();
                 trainable.forEach((name, p) -> {
@@ -160,6 +168,23 @@ public final class SftTrainer {
             }
         }
         return logs;
+    }
+
+    /** Forward and backward of one micro-batch; returns {mean loss, trained tokens}. */
+    private static double[] microStep(LanguageModel model, String adapter, NDManager parent, List<SftExample> examples, int padId,
+            int accumulation) {
+        try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
+            scope.suppressNotUsedWarning();
+            Batch batch = Batch.of(m, examples, padId);
+            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray logits = model.forward(ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
+                        .optAdapter(adapter).optTraining(true).build()).logits(); // (B, T, V)
+                NDArray loss = Losses.causalLm(logits, batch.labels());
+                float value = loss.getFloat();
+                collector.backward(loss.div(accumulation));
+                return new double[] {value, batch.trainedTokens()};
+            }
+        }
     }
 
     /** The next micro-batch in the seeded order: each epoch is a fresh shuffle, consumed from its end. */
