@@ -4,9 +4,12 @@ import java.util.Hashtable;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -84,8 +87,28 @@ public class CommandLineLauncher {
             int target = beginning == null ? 1 : Integer.parseInt(beginning.trim());
             FrameworkStartLevel level = context.getBundle(0).adapt(FrameworkStartLevel.class);
             long deadline = System.currentTimeMillis() + 60_000;
-            while (level.getStartLevel() < target && System.currentTimeMillis() < deadline) {
+            while ((level.getStartLevel() < target || !componentsProcessed()) && System.currentTimeMillis() < deadline) {
                 Thread.sleep(10);
+            }
+        }
+
+        /** True once Declarative Services has read the components of every active bundle that declares some. */
+        private boolean componentsProcessed() {
+            ServiceReference<ServiceComponentRuntime> ref = context.getServiceReference(ServiceComponentRuntime.class);
+            if (ref == null) {
+                return false;
+            }
+            ServiceComponentRuntime scr = context.getService(ref);
+            try {
+                for (Bundle b : context.getBundles()) {
+                    if (b.getState() == Bundle.ACTIVE && b.getHeaders("").get("Service-Component") != null
+                            && scr.getComponentDescriptionDTOs(b).isEmpty()) {
+                        return false;
+                    }
+                }
+                return true;
+            } finally {
+                context.ungetService(ref);
             }
         }
     }
