@@ -222,10 +222,26 @@ public final class DatasetReader {
     private record Raw(ObjectNode node, long line, String problem) {
     }
 
-    /** An iterator over a file's raw rows that owns the file. */
-    private interface RawSource extends Iterator<Raw>, AutoCloseable {
+    /**
+     * An iterator over a file's raw rows that owns the file: {@code hasNext()} reads ahead into
+     * {@code pending} (setting {@code done} at the end), {@code next()} hands it out.
+     */
+    private abstract static class RawSource implements Iterator<Raw>, AutoCloseable {
+        Raw pending;
+        boolean done;
+
         @Override
-        void close() throws IOException;
+        public Raw next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            Raw r = pending;
+            pending = null;
+            return r;
+        }
+
+        @Override
+        public abstract void close() throws IOException;
     }
 
     private Stream<DatasetRow> streamFile(Path file) {
@@ -300,11 +316,9 @@ public final class DatasetReader {
 
     // ---- formats
 
-    private abstract static class LineSource implements RawSource {
+    private abstract static class LineSource extends RawSource {
         final BufferedReader in;
         long line;
-        Raw pending;
-        boolean done;
 
         LineSource(BufferedReader in) {
             this.in = in;
@@ -334,16 +348,6 @@ public final class DatasetReader {
                 }
             }
             return pending != null;
-        }
-
-        @Override
-        public Raw next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            Raw r = pending;
-            pending = null;
-            return r;
         }
 
         @Override
@@ -394,8 +398,6 @@ public final class DatasetReader {
         }
         JsonParser parser = RowConverter.MAPPER.createParser((Reader) in);
         return new RawSource() {
-            private Raw pending;
-            private boolean done;
             private boolean started;
 
             @Override
@@ -437,16 +439,6 @@ public final class DatasetReader {
             }
 
             @Override
-            public Raw next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                Raw r = pending;
-                pending = null;
-                return r;
-            }
-
-            @Override
             public void close() throws IOException {
                 parser.close();
                 in.close();
@@ -458,8 +450,6 @@ public final class DatasetReader {
         CsvParser parser = new CsvParser(in);
         return new RawSource() {
             private List<String> header;
-            private Raw pending;
-            private boolean done;
 
             @Override
             public boolean hasNext() {
@@ -496,16 +486,6 @@ public final class DatasetReader {
                     pending = new Raw(node, line, null);
                 }
                 return pending != null;
-            }
-
-            @Override
-            public Raw next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                Raw r = pending;
-                pending = null;
-                return r;
             }
 
             @Override

@@ -152,33 +152,11 @@ class SftTrainerTest {
 
     @Test
     void loraSftLearnsTheAnswersAndReproducesThemGreedily() throws Exception {
-        StringBuilder jsonl = new StringBuilder();
-        for (String[] qa : QA) {
-            jsonl.append("{\"query\": \"").append(qa[0]).append("\", \"response\": \"").append(qa[1]).append("\"}\n");
-        }
-        Path data = dir.resolve("train.jsonl");
-        Files.writeString(data, jsonl);
-        List<DatasetRow> rows = new DatasetReader().read(DatasetSpec.parse(data.toString()));
-        assertEquals(4, rows.size());
-
         try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizer(),
                 Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
             JinjaChatTemplate template = JinjaChatTemplate.of("chatml", CHATML, Map.of());
-            ChatEncoder encoder = new ChatEncoder(tokenizer);
-            List<SftExample> examples = SftExample.encodeAll(rows, template, encoder, 64, "all_assistant");
-
-            Map<String, Object> config = new LinkedHashMap<>();
-            config.put("model_type", "qwen2");
-            config.put("vocab_size", 24);
-            config.put("hidden_size", 64);
-            config.put("intermediate_size", 128);
-            config.put("num_hidden_layers", 2);
-            config.put("num_attention_heads", 4);
-            config.put("num_key_value_heads", 2);
-            config.put("initializer_range", 0.1);
-            HfConfig hf = HfConfig.of(config, dir.resolve("config.json"));
-            DecoderModel model = new DecoderModel(hf, CommonConfig.read(hf, false, "silu").spec(true, false, false, false, 0f, 1, 0),
-                    manager, DataType.FLOAT32, 3);
+            List<SftExample> examples = examples(tokenizer);
+            DecoderModel model = model(dir);
             Map<String, NDArray> before = new LinkedHashMap<>();
             model.parameters().forEach((k, v) -> before.put(k, v.duplicate()));
 
