@@ -47,12 +47,9 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
 
     @Override
     public Integer call() throws Exception {
-        if (platform.engine == null) {
-            throw new IllegalStateException("the tensor engine is not running; `osprey plugins --local` shows why");
-        }
         Map<String, Object> figures = new LinkedHashMap<>();
         List<AutoCloseable> handles = new ArrayList<>();
-        try (NDManager manager = platform.engine.newManager(Device.cpu())) {
+        try (NDManager manager = platform.requireEngine().newManager(Device.cpu())) {
             figures.put("memory_bandwidth_gb_s", bandwidth(manager));
             long start = System.nanoTime();
             try (HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles)) {

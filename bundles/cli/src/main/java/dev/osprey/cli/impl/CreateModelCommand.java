@@ -107,11 +107,8 @@ public class CreateModelCommand extends PlatformCommand implements Callable<Inte
         if (tokenizer != null) {
             extra.put("tokenizer.json", Files.readAllBytes(tokenizer));
         }
-        if (platform.engine == null) {
-            throw new IllegalStateException("the tensor engine is not running; `osprey plugins --local` shows why");
-        }
         try (ExtensionHandle<ModelArchitecture> arch = platform.extensions.require(ModelArchitecture.class, modelType);
-                NDManager manager = platform.engine.newManager(Device.cpu());
+                NDManager manager = platform.requireEngine().newManager(Device.cpu());
                 LanguageModel model = arch.get().build(HfConfig.of(config, outputDir.resolve("config.json")), manager)) {
             ModelSaver.save(model, outputDir, stored, extra);
             long count = model.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum();

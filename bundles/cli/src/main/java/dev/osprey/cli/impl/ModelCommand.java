@@ -30,10 +30,7 @@ abstract class ModelCommand extends PlatformCommand {
     /** Runs {@link #run} with the model loaded; everything is freed afterwards. */
     final Integer withModel() throws Exception {
         platform.devices.select(device.device);
-        EngineRuntime engine = platform.engine;
-        if (engine == null) {
-            throw new IllegalStateException("the tensor engine is not running; `osprey plugins --local` shows why");
-        }
+        EngineRuntime engine = platform.requireEngine();
         List<AutoCloseable> handles = new ArrayList<>();
         try (NDManager manager = engine.newManager(Device.cpu());
                 HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles)) {

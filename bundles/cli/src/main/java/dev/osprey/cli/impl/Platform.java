@@ -62,6 +62,15 @@ public class Platform {
         }
     }
 
+    /** The tensor engine, or a clear error when it failed to start. */
+    EngineRuntime requireEngine() {
+        EngineRuntime runtime = engine;
+        if (runtime == null) {
+            throw new IllegalStateException("the tensor engine is not running; `osprey plugins --local` shows why");
+        }
+        return runtime;
+    }
+
     /** A setting: a system or framework property wins over conf/osprey.properties. */
     String setting(String key, String defaultValue) {
         String value = context.getProperty(key);

@@ -41,6 +41,8 @@ public final class DecoderModel implements LanguageModel {
     private final List<Layer> layers = new ArrayList<>();
     private final RmsNorm norm;
     private final Linear lmHead;
+    /** RoPE's inverse frequencies, computed once unless they depend on the length. */
+    private final float[] ropeFrequencies;
 
     public DecoderModel(ModelConfig config, DecoderSpec spec, NDManager manager, DataType dataType, long seed) {
         this.config = config;
@@ -53,6 +55,7 @@ public final class DecoderModel implements LanguageModel {
         this.norm = new RmsNorm(params, "model.norm.weight", spec.hiddenSize(), spec.rmsEps(), spec.normOffset());
         this.lmHead = spec.tieWordEmbeddings() ? new Linear("lm_head", embedTokens)
                 : new Linear(params, "lm_head", spec.hiddenSize(), spec.vocabSize(), false);
+        this.ropeFrequencies = spec.rope().dependsOnLength() ? null : spec.rope().inverseFrequencies(0);
     }
 
     public DecoderSpec spec() {
@@ -127,7 +130,8 @@ public final class DecoderModel implements LanguageModel {
         NDManager m = ids.getManager();
 
         NDArray positions = request.positionIds().orElseGet(() -> positions(m, mask, past, steps, batch)); // (B, T)
-        NDArray[] cosSin = spec.rope().cosSin(positions, past + steps, params.dataType());
+        float[] frequencies = ropeFrequencies != null ? ropeFrequencies : spec.rope().inverseFrequencies(past + steps);
+        NDArray[] cosSin = spec.rope().cosSin(positions, frequencies, params.dataType());
         NDArray bias = attentionBias(m, mask, past, steps); // (B or 1, 1, 1, T, P + T) or null
 
         // torch.embedding: the lookup op autograd knows, rather than advanced indexing

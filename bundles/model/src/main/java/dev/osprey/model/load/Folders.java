@@ -13,18 +13,39 @@ public final class Folders {
     private Folders() {
     }
 
+    /** Fills a folder. */
+    @FunctionalInterface
+    public interface Writer {
+        void write(Path dir) throws IOException;
+    }
+
+    /**
+     * Writes a folder atomically: {@code writer} fills a scratch folder beside {@code target}, which is
+     * then renamed into place; on failure the scratch folder is removed and {@code target} is untouched.
+     */
+    public static void writeAtomically(Path target, Writer writer) throws IOException {
+        Path tmp = scratchBeside(target);
+        try {
+            writer.write(tmp);
+            replace(tmp, target);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp);
+            throw e;
+        }
+    }
+
     /**
      * A new empty folder next to {@code target} (same file system, so the final rename is atomic), with
      * the permissions the umask gives, unlike a temporary directory's owner-only ones.
      */
-    public static Path scratchBeside(Path target) throws IOException {
+    static Path scratchBeside(Path target) throws IOException {
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         return Files.createDirectory(parent.resolve("." + target.getFileName() + ".tmp-" + System.nanoTime()));
     }
 
     /** Moves {@code written} to {@code target}, replacing (after the move succeeded) what was there. */
-    public static void replace(Path written, Path target) throws IOException {
+    static void replace(Path written, Path target) throws IOException {
         Path old = null;
         if (Files.exists(target)) {
             old = target.resolveSibling("." + target.getFileName() + ".old-" + System.nanoTime());

@@ -96,8 +96,8 @@ public final class ModelLoader {
         }
         List<String> unused = new ArrayList<>();
         for (String name : weights.names()) {
-            if (!params.containsKey(name) && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith)
-                    && !(name.equals("lm_head.weight") && !params.containsKey(name))) {
+            // some tied checkpoints still carry lm_head.weight: a copy of the embedding, not unused
+            if (!params.containsKey(name) && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith) && !name.equals("lm_head.weight")) {
                 unused.add(name);
             }
         }

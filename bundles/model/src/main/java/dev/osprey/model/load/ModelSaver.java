@@ -24,14 +24,7 @@ public final class ModelSaver {
      * @param extraFiles more files to put in the folder (tokenizer.json, generation_config.json, ...): name → content
      */
     public static void save(LanguageModel model, Path folder, String dtype, Map<String, byte[]> extraFiles) throws IOException {
-        Path tmp = Folders.scratchBeside(folder);
-        try {
-            writeFiles(model, tmp, dtype, extraFiles);
-            Folders.replace(tmp, folder);
-        } catch (IOException | RuntimeException e) {
-            Folders.deleteTree(tmp);
-            throw e;
-        }
+        Folders.writeAtomically(folder, dir -> writeFiles(model, dir, dtype, extraFiles));
     }
 
     /** Writes config.json, model.safetensors and the extra files into an existing folder (a checkpoint being assembled). */

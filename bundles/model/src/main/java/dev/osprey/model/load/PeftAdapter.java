@@ -134,14 +134,7 @@ public final class PeftAdapter {
      */
     public static void save(Path folder, List<Linear> linears, String name, int rank, double alpha, boolean rsLora,
             String baseModel) throws IOException {
-        Path tmp = Folders.scratchBeside(folder);
-        try {
-            writeFiles(tmp, linears, name, rank, alpha, rsLora, baseModel);
-            Folders.replace(tmp, folder);
-        } catch (IOException | RuntimeException e) {
-            Folders.deleteTree(tmp);
-            throw e;
-        }
+        Folders.writeAtomically(folder, dir -> writeFiles(dir, linears, name, rank, alpha, rsLora, baseModel));
     }
 
     /** Writes adapter_config.json and adapter_model.safetensors into an existing folder (a checkpoint being assembled). */

@@ -87,6 +87,11 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
                 .map(v -> ((java.util.List<?>) v).stream().mapToDouble(x -> ((Number) x).doubleValue()).toArray()).orElse(null);
     }
 
+    /** Whether the frequencies change with the sequence length ({@code dynamic}, {@code longrope}). */
+    public boolean dependsOnLength() {
+        return type.equals("dynamic") || type.equals("longrope");
+    }
+
     /** The inverse frequencies, dim/2 of them, for sequences up to {@code length} tokens. */
     public float[] inverseFrequencies(int length) {
         int half = dim / 2;
@@ -164,12 +169,12 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
      * cos and sin for these positions.
      *
      * @param positions (B, T) integer positions
-     * @param length the longest sequence seen so far (cached + new), for {@code dynamic}
+     * @param inverseFrequencies from {@link #inverseFrequencies}, for the current length where they depend on it
      * @return {cos, sin}, each (B, 1, T, dim) in {@code type}
      */
-    public NDArray[] cosSin(NDArray positions, int length, DataType dataType) {
+    public NDArray[] cosSin(NDArray positions, float[] inverseFrequencies, DataType dataType) {
         NDManager m = positions.getManager();
-        NDArray inv = m.create(inverseFrequencies(length)); // (dim/2)
+        NDArray inv = m.create(inverseFrequencies); // (dim/2)
         NDArray freqs = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(inv); // (B, T, dim/2)
         NDArray emb = freqs.concat(freqs, -1); // (B, T, dim)
         NDArray cos = emb.cos().mul(attentionFactor).expandDims(1); // (B, 1, T, dim)

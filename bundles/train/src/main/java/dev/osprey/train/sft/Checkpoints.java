@@ -33,17 +33,11 @@ import dev.osprey.model.load.Folders;
  * @param saveTotalLimit {@code --save_total_limit}; 0 keeps all
  * @param writer writes the trained weights into the folder being assembled
  */
-public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, WeightsWriter writer) {
+public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Folders.Writer writer) {
 
     static final String OPTIMIZER_FILE = "optimizer.safetensors";
     static final String STATE_FILE = "trainer_state.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
-    /** Writes the weights being trained into a folder. */
-    @FunctionalInterface
-    public interface WeightsWriter {
-        void write(Path dir) throws IOException;
-    }
 
     /**
      * Where a resumed run picks up.
@@ -62,20 +56,15 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Wei
     /** Writes checkpoint-{@code step} atomically and prunes old ones. */
     Path save(long step, long total, Map<String, NDArray> optimizerState, List<SftTrainer.StepLog> history) throws IOException {
         Path target = outputDir.resolve("checkpoint-" + step);
-        Path tmp = Folders.scratchBeside(target);
-        try {
-            writer.write(tmp);
-            Safetensors.write(tmp.resolve(OPTIMIZER_FILE), optimizerState, Map.of("step", Long.toString(step)), "F32");
+        Folders.writeAtomically(target, dir -> {
+            writer.write(dir);
+            Safetensors.write(dir.resolve(OPTIMIZER_FILE), optimizerState, Map.of("step", Long.toString(step)), "F32");
             Map<String, Object> state = new LinkedHashMap<>();
             state.put("global_step", step);
             state.put("max_steps", total);
             state.put("log_history", history);
-            Files.writeString(tmp.resolve(STATE_FILE), JSON.writeValueAsString(state));
-            Folders.replace(tmp, target);
-        } catch (IOException | RuntimeException e) {
-            Folders.deleteTree(tmp);
-            throw e;
-        }
+            Files.writeString(dir.resolve(STATE_FILE), JSON.writeValueAsString(state));
+        });
         prune();
         return target;
     }
