@@ -87,8 +87,16 @@ public class CommandLineLauncher {
             int target = beginning == null ? 1 : Integer.parseInt(beginning.trim());
             FrameworkStartLevel level = context.getBundle(0).adapt(FrameworkStartLevel.class);
             long deadline = System.currentTimeMillis() + 60_000;
-            while ((level.getStartLevel() < target || !componentsProcessed()) && System.currentTimeMillis() < deadline) {
-                Thread.sleep(10);
+            int stablePolls = 0;
+            int extensions = -1;
+            // started, every component read by DS, and the set of extensions unchanged for a few polls
+            // (DS registers services a moment after it reads the components)
+            while (stablePolls < 4 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(25);
+                int now = platform.extensions.all().size();
+                boolean ready = level.getStartLevel() >= target && componentsProcessed();
+                stablePolls = ready && now == extensions ? stablePolls + 1 : 0;
+                extensions = now;
             }
         }
 
@@ -101,9 +109,13 @@ public class CommandLineLauncher {
             ServiceComponentRuntime scr = context.getService(ref);
             try {
                 for (Bundle b : context.getBundles()) {
-                    if (b.getState() == Bundle.ACTIVE && b.getHeaders("").get("Service-Component") != null
-                            && scr.getComponentDescriptionDTOs(b).isEmpty()) {
-                        return false;
+                    if (b.getState() == Bundle.ACTIVE && b.getHeaders("").get("Service-Component") != null) {
+                        var descriptions = scr.getComponentDescriptionDTOs(b);
+                        if (descriptions.isEmpty() || descriptions.stream().anyMatch(
+                                d -> d.defaultEnabled && !"require".equals(d.configurationPolicy)
+                                        && scr.getComponentConfigurationDTOs(d).isEmpty())) {
+                            return false;
+                        }
                     }
                 }
                 return true;
