@@ -1,6 +1,9 @@
 package dev.osprey.api.inference;
 
 import java.util.List;
+import java.util.Optional;
+
+import dev.osprey.api.chat.Conversation;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -32,6 +35,27 @@ public interface InferenceSession extends AutoCloseable {
     /** Removes a LoRA adapter; requests already using it finish first. */
     default void unloadAdapter(String name) {
         throw new UnsupportedOperationException("this backend cannot unload LoRA adapters at runtime");
+    }
+
+    /**
+     * The token ids of a prompt as this session would read it: {@code text}, or the conversation
+     * rendered by the model's chat template with the generation prompt added when {@code conversation}
+     * is set (exactly one of the two). For {@code POST /tokenize}, and for counting before generating.
+     *
+     * @throws InvalidRequestException for an unknown model name
+     */
+    default List<Integer> tokenize(String model, String text, Conversation conversation) {
+        throw new UnsupportedOperationException("this backend cannot tokenize");
+    }
+
+    /** The text of token ids, for {@code POST /detokenize}. */
+    default String detokenize(String model, List<Integer> tokenIds) {
+        throw new UnsupportedOperationException("this backend cannot detokenize");
+    }
+
+    /** What the scheduler holds now, or empty when the backend cannot tell (a remote server). */
+    default Optional<SessionStats> stats() {
+        return Optional.empty();
     }
 
     /** True while the session can take requests. */
