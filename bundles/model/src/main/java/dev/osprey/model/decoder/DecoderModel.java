@@ -132,7 +132,10 @@ public final class DecoderModel implements LanguageModel {
         NDArray positions = request.positionIds().orElseGet(() -> positions(m, mask, past, steps, batch)); // (B, T)
         float[] frequencies = ropeFrequencies != null ? ropeFrequencies : spec.rope().inverseFrequencies(past + steps);
         NDArray[] cosSin = spec.rope().cosSin(positions, frequencies, params.dataType());
-        NDArray bias = attentionBias(m, mask, past, steps); // (B or 1, 1, 1, T, P + T) or null
+        // explicit positions that restart at 0 inside a row mark packed samples (as transformers reads
+        // position_ids for padding-free batches): each sample then sees only its own tokens
+        NDArray samples = request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
+        NDArray bias = attentionBias(m, mask, samples, past, steps); // (B or 1, 1, 1, T, P + T) or null
 
         // torch.embedding: the lookup op autograd knows, rather than advanced indexing
         NDArray h = ai.djl.nn.core.Embedding.embedding(ids, embedTokens.get(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
@@ -168,14 +171,19 @@ public final class DecoderModel implements LanguageModel {
         return counted.get(new NDIndex(":, {}:", past)); // (B, T)
     }
 
+    /** The packed sample each position belongs to: a new one starts wherever the position is 0. */
+    private static NDArray sampleIds(NDArray positions) {
+        return positions.eq(0).toType(DataType.INT64, false).cumSum(1); // (B, T)
+    }
+
     /**
      * Additive attention bias: 0 where a query may see a key (causal, within the sliding window, key not
      * padding), -1e9 elsewhere: exp underflows to exactly 0, a fully padded row stays finite, and, unlike
      * -Float.MAX_VALUE, training does not turn NaN (seen in SftTrainerTest at a high learning rate).
      */
-    private NDArray attentionBias(NDManager m, NDArray mask, int past, int steps) {
+    private NDArray attentionBias(NDManager m, NDArray mask, NDArray samples, int past, int steps) {
         int total = past + steps;
-        if (mask == null && steps == 1 && (spec.slidingWindow() == 0 || total <= spec.slidingWindow())) {
+        if (mask == null && samples == null && steps == 1 && (spec.slidingWindow() == 0 || total <= spec.slidingWindow())) {
             return null; // one new token sees everything before it
         }
         NDArray query = m.arange(past, total).toType(DataType.INT64, false).reshape(steps, 1); // (T, 1)
@@ -187,6 +195,9 @@ public final class DecoderModel implements LanguageModel {
         allowed = allowed.expandDims(0); // (1, T, P + T)
         if (mask != null) {
             allowed = allowed.logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)); // (B, T, P + T)
+        }
+        if (samples != null) {
+            allowed = allowed.logicalAnd(samples.expandDims(2).eq(samples.expandDims(1))); // (B, T, 1) vs (B, 1, T) -> (B, T, T)
         }
         float min = params.dataType() == DataType.FLOAT16 ? -65504f : -1e9f;
         NDArray bias = allowed.logicalNot().toType(params.dataType(), false).mul(min); // (B, T, P + T)

@@ -92,6 +92,20 @@ class DecoderModelTest {
     }
 
     @Test
+    void packedSamplesEachSeeOnlyThemselves() {
+        DecoderModel model = TinyModels.build(manager, TinyModels.llama(), 4);
+        long[] a = randomIds(5, 7);
+        long[] b = randomIds(3, 8);
+        long[] packed = new long[8];
+        System.arraycopy(a, 0, packed, 0, 5);
+        System.arraycopy(b, 0, packed, 5, 3);
+        NDArray positions = manager.create(new long[] {0, 1, 2, 3, 4, 0, 1, 2}, new Shape(1, 8)); // restarts at each sample
+        NDArray logits = model.forward(ForwardRequest.builder(ids(packed)).optPositionIds(positions).build()).logits(); // (1, 8, 64)
+        assertArrayEquals(logits(model, ids(a)).toFloatArray(), logits.get(new NDIndex(":, :5")).toFloatArray(), TOLERANCE);
+        assertArrayEquals(logits(model, ids(b)).toFloatArray(), logits.get(new NDIndex(":, 5:")).toFloatArray(), TOLERANCE);
+    }
+
+    @Test
     void paddedBatchedDecodingWithACacheMatchesTheRowsAlone() {
         DecoderModel model = TinyModels.build(manager, TinyModels.llama(), 5);
         long[] a = randomIds(5, 5);

@@ -1,5 +1,6 @@
 package dev.osprey.train.sft;
 
+import java.util.Arrays;
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
@@ -8,33 +9,40 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.chat.ChatEncoder;
 
 /**
- * Examples padded on the right to one length: ids (B, T), attention mask (B, T) with 0 on padding, and
- * labels (B, T) with -100 on padding.
+ * Examples padded on the right to one length: ids (B, T), attention mask (B, T) with 0 on padding, labels
+ * (B, T) with -100 on padding, and, when any example is packed, position ids (B, T) restarting at every
+ * packed sample.
+ *
+ * @param positionIds (B, T), or null when no example is packed
  */
-public record Batch(NDArray inputIds, NDArray attentionMask, NDArray labels, long trainedTokens) {
+public record Batch(NDArray inputIds, NDArray attentionMask, NDArray labels, NDArray positionIds, long trainedTokens) {
 
     /** @param padId the id padding positions carry (never attended to, never trained on) */
     public static Batch of(NDManager manager, List<SftExample> examples, int padId) {
         int b = examples.size();
-        int t = examples.stream().mapToInt(e -> e.inputIds().length).max().orElse(0);
+        int t = examples.stream().mapToInt(SftExample::length).max().orElse(0);
+        boolean packed = examples.stream().anyMatch(e -> e.positionIds() != null);
         long[] ids = new long[b * t];
         long[] mask = new long[b * t];
         long[] labels = new long[b * t];
+        long[] positions = new long[b * t];
         long trained = 0;
-        java.util.Arrays.fill(ids, padId);
-        java.util.Arrays.fill(labels, ChatEncoder.IGNORE_INDEX);
+        Arrays.fill(ids, padId);
+        Arrays.fill(labels, ChatEncoder.IGNORE_INDEX);
         for (int r = 0; r < b; r++) {
             SftExample e = examples.get(r);
-            for (int i = 0; i < e.inputIds().length; i++) {
+            for (int i = 0; i < e.length(); i++) {
                 ids[r * t + i] = e.inputIds()[i];
                 mask[r * t + i] = 1;
                 labels[r * t + i] = e.labels()[i];
+                positions[r * t + i] = e.positionIds() != null ? e.positionIds()[i] : i;
                 if (i > 0 && e.labels()[i] != ChatEncoder.IGNORE_INDEX) {
                     trained++; // the first position predicts nothing
                 }
             }
         }
         Shape shape = new Shape(b, t);
-        return new Batch(manager.create(ids, shape), manager.create(mask, shape), manager.create(labels, shape), trained);
+        return new Batch(manager.create(ids, shape), manager.create(mask, shape), manager.create(labels, shape),
+                packed ? manager.create(positions, shape) : null, trained);
     }
 }

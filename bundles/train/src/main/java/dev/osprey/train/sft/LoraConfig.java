@@ -13,14 +13,16 @@ import dev.osprey.model.nn.LoraWeights;
 
 /**
  * LoRA as PEFT initialises it: A from kaiming-uniform (a = √5, i.e. U(−1/√in, 1/√in)), B zeros, so the
- * adapted model starts equal to the base.
+ * adapted model starts equal to the base. With DoRA each layer also gets a magnitude vector, initialised
+ * to the row norms of its base weight (dequantized when the base is quantized).
  *
  * @param rank {@code --lora_rank}
  * @param alpha {@code --lora_alpha}
  * @param targetModules module names (the last part of a linear layer's name), or {@code all-linear}
  * @param rsLora scale by alpha/√r instead of alpha/r
+ * @param useDora {@code --use_dora}: weight-decomposed LoRA (PEFT's {@code use_dora})
  */
-public record LoraConfig(int rank, double alpha, Set<String> targetModules, boolean rsLora) {
+public record LoraConfig(int rank, double alpha, Set<String> targetModules, boolean rsLora, boolean useDora) {
 
     public static final String ALL_LINEAR = "all-linear";
 
@@ -31,17 +33,23 @@ public record LoraConfig(int rank, double alpha, Set<String> targetModules, bool
         targetModules = Set.copyOf(targetModules);
     }
 
+    /** Plain LoRA (no DoRA). */
+    public LoraConfig(int rank, double alpha, Set<String> targetModules, boolean rsLora) {
+        this(rank, alpha, targetModules, rsLora, false);
+    }
+
     /**
-     * The A and B arrays of adapter {@code name}, layer by layer, named {@code lora.0}, {@code lora.1}, ...
-     * in the same order for a fresh adapter and one loaded from a checkpoint (the optimizer state is
-     * keyed by these names), each set to require gradients.
+     * The A and B arrays (and DoRA's magnitude) of adapter {@code name}, layer by layer in that order, named
+     * {@code lora.0}, {@code lora.1}, ... in the same order for a fresh adapter and one loaded from a
+     * checkpoint (the optimizer state is keyed by these names), each set to require gradients.
      */
     public static java.util.Map<String, NDArray> trainable(List<Linear> linears, String name) {
         java.util.Map<String, NDArray> arrays = new java.util.LinkedHashMap<>();
         for (Linear l : linears) {
             LoraWeights w = l.adapter(name);
             if (w != null) {
-                for (NDArray a : List.of(w.a(), w.b())) {
+                List<NDArray> own = w.isDora() ? List.of(w.a(), w.b(), w.magnitude()) : List.of(w.a(), w.b());
+                for (NDArray a : own) {
                     a.setRequiresGradient(true);
                     arrays.put("lora." + arrays.size(), a);
                 }
@@ -53,7 +61,7 @@ public record LoraConfig(int rank, double alpha, Set<String> targetModules, bool
     /**
      * Attaches a fresh adapter named {@code name} to the matching layers.
      *
-     * @return the trainable arrays (A and B of every attached layer)
+     * @return the trainable arrays (A, B and, with DoRA, the magnitude of every attached layer)
      * @throws IllegalArgumentException when no layer matches, naming the modules the model has
      */
     public List<NDArray> attach(List<Linear> linears, String name, NDManager manager, long seed) {
@@ -67,9 +75,16 @@ public record LoraConfig(int rank, double alpha, Set<String> targetModules, bool
                 NDArray b = manager.zeros(new Shape(l.outFeatures(), rank));
                 a.setRequiresGradient(true);
                 b.setRequiresGradient(true);
-                l.attach(name, new LoraWeights(a, b, LoraWeights.scaling(alpha, rank, rsLora)));
+                double scaling = LoraWeights.scaling(alpha, rank, rsLora);
                 trainable.add(a);
                 trainable.add(b);
+                if (useDora) {
+                    NDArray magnitude = l.attachDora(name, a, b, scaling).magnitude();
+                    magnitude.setRequiresGradient(true);
+                    trainable.add(magnitude);
+                } else {
+                    l.attach(name, new LoraWeights(a, b, scaling));
+                }
             }
         }
         if (trainable.isEmpty()) {

@@ -1,7 +1,7 @@
 package dev.osprey.train.sft;
 
 import java.util.Arrays;
-import java.util.List;
+import java.util.Optional;
 
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.RenderOptions;
@@ -14,33 +14,94 @@ import dev.osprey.dataset.DatasetRow;
  *
  * @param inputIds the tokens
  * @param labels the targets, aligned with the tokens (the loss shifts them)
+ * @param positionIds for a packed example, the position of each token within its own sample (restarting
+ *        at 0 where the next sample begins); null for one sample, whose positions are 0, 1, 2, ...
  * @param source where the row came from, for messages
  */
-public record SftExample(int[] inputIds, int[] labels, String source) {
+public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String source) {
 
-    /**
-     * Renders a dataset row through the template and tokenizes it; keeps at most {@code maxLength}
-     * tokens (cutting the end, ms-swift's default {@code truncation_strategy}).
-     *
-     * @throws IllegalArgumentException naming the row when nothing is left to train on
-     */
-    public static SftExample encode(DatasetRow row, ChatTemplate template, ChatEncoder encoder, int maxLength,
-            String lossScope) {
-        var segments = template.render(row.conversation(), new RenderOptions(false, lossScope, java.util.Map.of()));
-        ChatEncoder.Encoded encoded = encoder.encode(segments);
-        int length = Math.min(encoded.length(), maxLength);
-        int[] ids = Arrays.copyOf(encoded.inputIds(), length);
-        int[] labels = Arrays.copyOf(encoded.labels(), length);
-        if (Arrays.stream(labels).noneMatch(l -> l != ChatEncoder.IGNORE_INDEX)) {
-            throw new IllegalArgumentException(row.source() + ": no assistant tokens left to train on"
-                    + (encoded.length() > maxLength ? " within --max_length " + maxLength : ""));
+    /** How to cut an encoded row longer than {@code --max_length}, as ms-swift's {@code truncation_strategy}. */
+    public enum Truncation {
+        /** drop the row (ms-swift's default) */
+        DELETE,
+        /** keep the last tokens */
+        LEFT,
+        /** keep the first tokens */
+        RIGHT;
+
+        public static Truncation of(String name) {
+            return valueOf(name.toUpperCase(java.util.Locale.ROOT));
         }
-        return new SftExample(ids, labels, row.source());
     }
 
-    /** Rows encoded in order. */
-    public static List<SftExample> encodeAll(List<DatasetRow> rows, ChatTemplate template, ChatEncoder encoder, int maxLength,
-            String lossScope) {
-        return rows.stream().map(r -> encode(r, template, encoder, maxLength, lossScope)).toList();
+    public SftExample(int[] inputIds, int[] labels, String source) {
+        this(inputIds, labels, null, source);
+    }
+
+    public int length() {
+        return inputIds.length;
+    }
+
+    /**
+     * Renders a dataset row through the template and tokenizes it (supervised fine-tuning).
+     *
+     * @return the example, or empty when {@link Truncation#DELETE} drops it for being too long
+     * @throws IllegalArgumentException naming the row when nothing is left to train on
+     */
+    public static Optional<SftExample> encode(DatasetRow row, ChatTemplate template, ChatEncoder encoder, int maxLength,
+            String lossScope, Truncation truncation) {
+        var segments = template.render(row.conversation(), new RenderOptions(false, lossScope, java.util.Map.of()));
+        ChatEncoder.Encoded encoded = encoder.encode(segments);
+        return truncate(encoded.inputIds(), encoded.labels(), maxLength, truncation, row.source());
+    }
+
+    /** Rows encoded in order; rows that {@link Truncation#DELETE} drops are left out. */
+    public static java.util.List<SftExample> encodeAll(java.util.List<DatasetRow> rows, ChatTemplate template, ChatEncoder encoder,
+            int maxLength, String lossScope, Truncation truncation) {
+        return rows.stream().flatMap(r -> encode(r, template, encoder, maxLength, lossScope, truncation).stream()).toList();
+    }
+
+    /**
+     * Pre-training: the row's texts joined (no chat template), then EOS, with every token trained; the
+     * first token has no label since nothing predicts it.
+     */
+    public static Optional<SftExample> encodeText(DatasetRow row, ChatEncoder encoder, int[] prefix, int eosId, int maxLength,
+            Truncation truncation) {
+        StringBuilder text = new StringBuilder();
+        row.conversation().messages().forEach(m -> text.append(m.text()));
+        int[] body = encoder.tokenize(text.toString());
+        int[] ids = new int[prefix.length + body.length + (eosId >= 0 ? 1 : 0)];
+        System.arraycopy(prefix, 0, ids, 0, prefix.length);
+        System.arraycopy(body, 0, ids, prefix.length, body.length);
+        if (eosId >= 0) {
+            ids[ids.length - 1] = eosId;
+        }
+        int[] labels = ids.clone();
+        return truncate(ids, labels, maxLength, truncation, row.source());
+    }
+
+    private static Optional<SftExample> truncate(int[] ids, int[] labels, int maxLength, Truncation truncation, String source) {
+        if (ids.length > maxLength) {
+            switch (truncation) {
+                case DELETE -> {
+                    return Optional.empty();
+                }
+                case LEFT -> {
+                    ids = Arrays.copyOfRange(ids, ids.length - maxLength, ids.length);
+                    labels = Arrays.copyOfRange(labels, labels.length - maxLength, labels.length);
+                }
+                case RIGHT -> {
+                    ids = Arrays.copyOf(ids, maxLength);
+                    labels = Arrays.copyOf(labels, maxLength);
+                }
+            }
+        }
+        labels[0] = ChatEncoder.IGNORE_INDEX; // nothing predicts the first token
+        if (Arrays.stream(labels).noneMatch(l -> l != ChatEncoder.IGNORE_INDEX)) {
+            throw new IllegalArgumentException(source + ": no tokens left to train on"
+                    + (truncation != Truncation.DELETE ? " after --truncation_strategy " + truncation.name().toLowerCase(java.util.Locale.ROOT)
+                            + " to --max_length " + maxLength : ""));
+        }
+        return Optional.of(new SftExample(ids, labels, null, source));
     }
 }

@@ -43,7 +43,7 @@ public final class SftTrainer {
      * @param seed {@code --seed}: the data order
      */
     public record Options(int batchSize, int gradientAccumulation, double learningRate, String scheduler, double warmupRatio,
-            double weightDecay, double maxGradNorm, int epochs, long maxSteps, long seed) {
+            double weightDecay, double maxGradNorm, double epochs, long maxSteps, long seed) {
 
         public Options {
             if (batchSize <= 0 || gradientAccumulation <= 0) {
@@ -70,8 +70,8 @@ public final class SftTrainer {
         if (o.maxSteps() > 0) {
             return o.maxSteps();
         }
-        long perEpoch = (long) Math.ceil(examples / (double) (o.batchSize() * o.gradientAccumulation()));
-        return perEpoch * o.epochs();
+        double perEpoch = Math.ceil(examples / (double) (o.batchSize() * o.gradientAccumulation()));
+        return Math.max(1, (long) Math.ceil(perEpoch * o.epochs()));
     }
 
     /**
@@ -177,14 +177,42 @@ public final class SftTrainer {
             scope.suppressNotUsedWarning();
             Batch batch = Batch.of(m, examples, padId);
             try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray logits = model.forward(ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
-                        .optAdapter(adapter).optTraining(true).build()).logits(); // (B, T, V)
+                NDArray logits = model.forward(request(batch, adapter, true)).logits(); // (B, T, V)
                 NDArray loss = Losses.causalLm(logits, batch.labels());
                 float value = loss.getFloat();
                 collector.backward(loss.div(accumulation));
                 return new double[] {value, batch.trainedTokens()};
             }
         }
+    }
+
+    private static ForwardRequest request(Batch batch, String adapter, boolean training) {
+        return ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask()).optPositionIds(batch.positionIds())
+                .optAdapter(adapter).optTraining(training).build();
+    }
+
+    /**
+     * The loss on held-out examples, without gradients: the mean over every trained token (not the mean
+     * of batch means), as the Trainer's eval_loss with token-level averaging.
+     */
+    public static double evaluate(LanguageModel model, String adapter, List<SftExample> examples, int batchSize, int padId) {
+        NDManager parent = model.parameters().values().iterator().next().getManager();
+        double weighted = 0;
+        long tokens = 0;
+        for (int from = 0; from < examples.size(); from += batchSize) {
+            List<SftExample> part = examples.subList(from, Math.min(examples.size(), from + batchSize));
+            try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
+                scope.suppressNotUsedWarning();
+                Batch batch = Batch.of(m, part, padId);
+                if (batch.trainedTokens() == 0) {
+                    continue;
+                }
+                NDArray logits = model.forward(request(batch, adapter, false)).logits(); // (B, T, V)
+                weighted += Losses.causalLm(logits, batch.labels()).getFloat() * batch.trainedTokens();
+                tokens += batch.trainedTokens();
+            }
+        }
+        return tokens == 0 ? Double.NaN : weighted / tokens;
     }
 
     /** The next micro-batch in the seeded order: each epoch is a fresh shuffle, consumed from its end. */

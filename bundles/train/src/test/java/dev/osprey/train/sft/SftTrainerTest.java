@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,16 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
-import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.dataset.DatasetReader;
 import dev.osprey.dataset.DatasetRow;
 import dev.osprey.dataset.DatasetSpec;
-import dev.osprey.model.decoder.CommonConfig;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
@@ -48,61 +44,19 @@ class SftTrainerTest {
         manager.close();
     }
 
-    static final String CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content']"
-            + " + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-
-    static final List<String[]> QA = List.of(new String[] {"capital of france", "paris"},
-            new String[] {"capital of italy", "rome"}, new String[] {"colour of the sky", "blue"},
-            new String[] {"two plus two", "four"});
-
-    /** A word-level tokenizer over the words of the data, with ChatML's special tokens. */
-    private Path tokenizer() throws Exception {
-        Set<String> words = new LinkedHashSet<>(List.of("<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
-        for (String[] qa : QA) {
-            words.addAll(List.of(qa[0].split(" ")));
-            words.addAll(List.of(qa[1].split(" ")));
-        }
-        StringBuilder vocab = new StringBuilder();
-        int id = 0;
-        for (String w : words) {
-            vocab.append(id == 0 ? "" : ",").append('"').append(w).append("\":").append(id++);
-        }
-        String special = "{\"id\":%d,\"content\":\"%s\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,"
-                + "\"normalized\":false,\"special\":true}";
-        String json = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
-                + String.format(special, 1, "<|im_start|>") + "," + String.format(special, 2, "<|im_end|>") + "],"
-                + "\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
-                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"<unk>\"}}";
-        Path file = dir.resolve("tokenizer.json");
-        Files.writeString(file, json);
-        return file;
-    }
-
-    private DecoderModel model(Path configDir) {
-        Map<String, Object> config = new LinkedHashMap<>();
-        config.put("model_type", "qwen2");
-        config.put("vocab_size", 24);
-        config.put("hidden_size", 64);
-        config.put("intermediate_size", 128);
-        config.put("num_hidden_layers", 2);
-        config.put("num_attention_heads", 4);
-        config.put("num_key_value_heads", 2);
-        config.put("initializer_range", 0.1);
-        HfConfig hf = HfConfig.of(config, configDir.resolve("config.json"));
-        return new DecoderModel(hf, CommonConfig.read(hf, false, "silu").spec(true, false, false, false, 0f, 1, 0), manager,
-                DataType.FLOAT32, 3);
-    }
-
     private List<SftExample> examples(HuggingFaceTokenizer tokenizer) throws Exception {
-        StringBuilder jsonl = new StringBuilder();
-        for (String[] qa : QA) {
-            jsonl.append("{\"query\": \"").append(qa[0]).append("\", \"response\": \"").append(qa[1]).append("\"}\n");
-        }
-        Path data = dir.resolve("train.jsonl");
-        Files.writeString(data, jsonl);
+        Path data = TinyChatModel.dataset(dir.resolve("train.jsonl"), 1);
         List<DatasetRow> rows = new DatasetReader().read(DatasetSpec.parse(data.toString()));
-        return SftExample.encodeAll(rows, JinjaChatTemplate.of("chatml", CHATML, Map.of()), new ChatEncoder(tokenizer), 64,
-                "all_assistant");
+        return SftExample.encodeAll(rows, JinjaChatTemplate.of("chatml", TinyChatModel.CHATML, Map.of()), new ChatEncoder(tokenizer), 64,
+                "all_assistant", SftExample.Truncation.DELETE);
+    }
+
+    private Path tokenizer() throws Exception {
+        return TinyChatModel.folder(dir).resolve("tokenizer.json");
+    }
+
+    private DecoderModel model(Path folder) {
+        return TinyChatModel.model(manager, folder);
     }
 
     private static void copyTree(Path from, Path to) throws java.io.IOException {
@@ -154,7 +108,7 @@ class SftTrainerTest {
     void loraSftLearnsTheAnswersAndReproducesThemGreedily() throws Exception {
         try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizer(),
                 Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
-            JinjaChatTemplate template = JinjaChatTemplate.of("chatml", CHATML, Map.of());
+            JinjaChatTemplate template = JinjaChatTemplate.of("chatml", TinyChatModel.CHATML, Map.of());
             List<SftExample> examples = examples(tokenizer);
             DecoderModel model = model(dir);
             Map<String, NDArray> before = new LinkedHashMap<>();
@@ -178,7 +132,7 @@ class SftTrainerTest {
             before.forEach((k, v) -> assertEquals(0f, model.parameters().get(k).sub(v).abs().max().getFloat(), 0f, k));
 
             int imEnd = 2;
-            for (String[] qa : QA) {
+            for (String[] qa : TinyChatModel.QA) {
                 String prompt = template.apply(Conversation.of(List.of(ChatMessage.of("user", qa[0]))), true, Map.of());
                 int[] ids = java.util.Arrays.stream(tokenizer.encode(prompt).getIds()).mapToInt(x -> (int) x).toArray();
                 Generator.Result answer = Generator.generate(model, List.of(ids), GenerationOptions.greedy(5, Set.of(imEnd)), "sft",

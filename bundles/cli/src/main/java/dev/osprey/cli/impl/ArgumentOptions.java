@@ -1,0 +1,99 @@
+package dev.osprey.cli.impl;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonAlias;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.osprey.train.sft.SftArguments;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * Turns every argument of {@link SftArguments} (its ms-swift name and aliases) into a command-line option,
+ * so the Java API, config files and the command line share one definition. Values the user typed are
+ * collected by name and layered over the {@code --config} file; defaults stay those of SftArguments.
+ */
+final class ArgumentOptions implements CommandLine.IModelTransformer {
+
+    static final String CONFIG = "--config";
+
+    @Override
+    public CommandSpec transform(CommandSpec spec) {
+        spec.addOption(OptionSpec.builder(CONFIG).paramLabel("FILE").type(String.class)
+                .description("a YAML or JSON file of arguments by ms-swift name; options on the command line override it").build());
+        SftArguments defaults = new SftArguments();
+        Map<String, Object> defaultValues = defaults.toMap();
+        for (Field f : SftArguments.class.getDeclaredFields()) {
+            JsonProperty p = f.getAnnotation(JsonProperty.class);
+            if (p == null) {
+                continue;
+            }
+            List<String> names = new ArrayList<>(List.of("--" + p.value()));
+            JsonAlias alias = f.getAnnotation(JsonAlias.class);
+            if (alias != null) {
+                for (String a : alias.value()) {
+                    names.add("--" + a);
+                }
+            }
+            OptionSpec.Builder option = OptionSpec.builder(names.toArray(String[]::new)).type(String.class);
+            Class<?> type = f.getType();
+            if (List.class.isAssignableFrom(type)) {
+                option.type(List.class).auxiliaryTypes(String.class).arity("1..*").paramLabel("VALUE");
+            } else if (type == boolean.class) {
+                option.arity("0..1").fallbackValue("true").paramLabel("BOOL");
+            } else {
+                option.arity("1").paramLabel(type == int.class || type == long.class || type == double.class ? "NUMBER" : "VALUE");
+            }
+            JsonPropertyDescription description = f.getAnnotation(JsonPropertyDescription.class);
+            Object value = defaultValues.get(p.value());
+            String shown = value == null || (value instanceof List<?> l && l.isEmpty()) || (value instanceof Map<?, ?> m && m.isEmpty())
+                    ? "" : " (default: " + value + ")";
+            option.description((description != null ? description.value() : "") + shown);
+            spec.addOption(option.build());
+        }
+        return spec;
+    }
+
+    /**
+     * The arguments: the {@code --config} file's values, then those typed on the command line.
+     *
+     * @throws IllegalArgumentException for an unknown or badly typed value, naming it and where it came from
+     */
+    static SftArguments parse(CommandSpec spec, SftArguments.Stage stage) throws java.io.IOException {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        Map<String, Object> values = new LinkedHashMap<>();
+        String source = "command line";
+        if (parsed.hasMatchedOption(CONFIG)) {
+            java.nio.file.Path config = java.nio.file.Path.of((String) parsed.matchedOptionValue(CONFIG, ""));
+            values.putAll(SftArguments.readConfig(config));
+            source = config + " and the command line";
+        }
+        for (OptionSpec option : parsed.matchedOptions()) {
+            String name = option.longestName().substring(2);
+            if (option.longestName().equals(CONFIG) || option.usageHelp() || option.versionHelp()) {
+                continue;
+            }
+            String canonical = canonicalName(option);
+            Object value = option.getValue();
+            if (canonical.equals("columns") && value instanceof String json) {
+                value = new ObjectMapper().readValue(json, Map.class); // --columns '{"instruction": "query"}' as ms-swift takes it
+            }
+            values.remove(name);
+            values.put(canonical, value);
+        }
+        return SftArguments.fromMap(values, source).stage(stage);
+    }
+
+    /** The first name without its dashes: the ms-swift name, whichever alias was typed. */
+    private static String canonicalName(OptionSpec option) {
+        return option.names()[0].substring(2);
+    }
+}

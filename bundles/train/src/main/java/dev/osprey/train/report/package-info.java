@@ -1,0 +1,2 @@
+/** Reports of a training run: the loss plot. */
+package dev.osprey.train.report;

@@ -1,0 +1,25 @@
+package dev.osprey.train.sft;
+
+import java.io.IOException;
+
+import ai.djl.ndarray.NDManager;
+import dev.osprey.api.chat.ChatTemplate;
+import dev.osprey.model.load.HfModel;
+
+/**
+ * Where a training job gets its model and named chat templates: on the platform, from the installed
+ * architecture and template plugins and the hub; in a plain program, from explicit architectures. The
+ * provider keeps whatever it acquired (extension handles) until it is closed, since the model's classes
+ * come from its architecture's bundle.
+ */
+public interface ModelProvider extends AutoCloseable {
+
+    /** Finds (or downloads) and loads the model {@code args} names, in {@code --torch_dtype}. */
+    HfModel load(SftArguments args, NDManager manager) throws IOException;
+
+    /** The chat template registered under {@code name} ({@code --template}). */
+    ChatTemplate template(String name);
+
+    @Override
+    void close();
+}
