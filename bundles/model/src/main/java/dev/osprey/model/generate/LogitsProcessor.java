@@ -10,7 +10,7 @@ import java.util.Random;
  * in their order: repetition penalty, presence and frequency penalties, temperature, top-k, top-p,
  * min-p, then argmax or a draw. Works on the row in place; penalties touch only tokens already seen.
  */
-final class LogitsProcessor {
+public final class LogitsProcessor {
 
     private LogitsProcessor() {
     }
@@ -20,7 +20,7 @@ final class LogitsProcessor {
      * @param context every token of the sequence so far (prompt and generated), for the repetition penalty
      * @param generatedCounts how often each generated token occurred, for presence and frequency penalties
      */
-    static int next(float[] logits, int[] context, Map<Integer, Integer> generatedCounts, GenerationOptions o, Random random) {
+    public static int next(float[] logits, int[] context, Map<Integer, Integer> generatedCounts, GenerationOptions o, Random random) {
         if (o.repetitionPenalty() != 1.0) {
             BitSet seen = new BitSet(logits.length);
             for (int id : context) {

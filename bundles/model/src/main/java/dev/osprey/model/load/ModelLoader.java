@@ -20,6 +20,8 @@ import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.checkpoint.TensorInfo;
 import dev.osprey.checkpoint.TokenizerConfig;
 import dev.osprey.checkpoint.WeightFiles;
+import dev.osprey.model.nn.Linear;
+import dev.osprey.model.nn.QuantSpec;
 
 /**
  * Loads a Hugging Face model folder: config.json, the architecture that runs it, its safetensors by
@@ -60,6 +62,46 @@ public final class ModelLoader {
             model.close();
             throw e;
         }
+    }
+
+    /**
+     * Loads the model as {@link #load(Path, Function, NDManager, DataType)} does, then quantizes its decoder
+     * linear layers (QLoRA's frozen base; see {@link #quantize}).
+     *
+     * @param quantization the storage of the decoder linears, or null to keep them dense
+     */
+    public static HfModel load(Path folder, Function<ModelConfig, ModelArchitecture> architectures, NDManager manager,
+            DataType dataType, QuantSpec quantization) throws IOException {
+        HfModel loaded = load(folder, architectures, manager, dataType);
+        if (quantization != null) {
+            try {
+                quantize(loaded.model(), quantization);
+            } catch (RuntimeException e) {
+                loaded.close();
+                throw e;
+            }
+        }
+        return loaded;
+    }
+
+    /**
+     * Quantizes every linear layer of the decoder blocks (attention and MLP projections, experts), as
+     * bitsandbytes/PEFT's {@code prepare_model_for_kbit_training} leaves embeddings, norms, the router and
+     * {@code lm_head} in the compute type. The dense weights are freed and leave {@code model.parameters()},
+     * so a quantized model cannot be saved whole; train and save adapters on it.
+     *
+     * @return the number of layers quantized
+     * @throws IllegalArgumentException when the model does not expose its linear layers
+     */
+    public static int quantize(LanguageModel model, QuantSpec quantization) {
+        if (!(model instanceof dev.osprey.model.decoder.DecoderModel decoder)) {
+            throw new IllegalArgumentException(model.getClass().getName() + " does not expose linear layers to quantize");
+        }
+        List<Linear> linears = decoder.linears();
+        for (Linear l : linears) {
+            l.quantize(quantization);
+        }
+        return linears.size();
     }
 
     /**

@@ -25,7 +25,9 @@ import dev.osprey.model.nn.LoraWeights;
  * PEFT LoRA adapters: {@code adapter_config.json} with {@code adapter_model.safetensors}, keys such as
  * {@code base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight} (r, in) and {@code ...lora_B.weight}
  * (out, r), scaled by {@code lora_alpha / r} ({@code / sqrt(r)} with {@code use_rslora}), with
- * {@code rank_pattern} and {@code alpha_pattern} overrides per module.
+ * {@code rank_pattern} and {@code alpha_pattern} overrides per module. DoRA adapters ({@code "use_dora": true})
+ * also carry {@code base_model.model.<module>.lora_magnitude_vector} (out), the key PEFT's
+ * {@code get_peft_model_state_dict} writes.
  */
 public final class PeftAdapter {
 
@@ -33,6 +35,10 @@ public final class PeftAdapter {
     static final String WEIGHTS_FILE = "adapter_model.safetensors";
     private static final String PREFIX = "base_model.model.";
     private static final Pattern KEY = Pattern.compile("^(?:base_model\\.model\\.)?(.+)\\.lora_([AB])(?:\\.[^.]+)?\\.weight$");
+    /** PEFT writes {@code <module>.lora_magnitude_vector}; older or unfiltered state dicts add an adapter name and {@code .weight}. */
+    private static final Pattern MAGNITUDE_KEY = Pattern.compile(
+            "^(?:base_model\\.model\\.)?(.+)\\.lora_magnitude_vector(?:\\.(?!weight$)[^.]+)?(?:\\.weight)?$");
+    private static final String MAGNITUDE_SUFFIX = ".lora_magnitude_vector";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private PeftAdapter() {
@@ -57,31 +63,44 @@ public final class PeftAdapter {
         int defaultRank = requireInt(config, "r", configFile);
         double defaultAlpha = config.has("lora_alpha") ? config.get("lora_alpha").asDouble() : defaultRank;
         boolean rsLora = config.path("use_rslora").asBoolean(false);
-        if (config.path("use_dora").asBoolean(false)) {
-            throw new IllegalArgumentException(configFile + ": use_dora adapters are not supported at inference yet");
-        }
+        boolean useDora = config.path("use_dora").asBoolean(false);
         Map<String, Linear> byName = new LinkedHashMap<>();
         linears.forEach(l -> byName.put(l.name(), l));
         WeightFiles weights = WeightFiles.openFile(folder.resolve(WEIGHTS_FILE));
         Map<String, NDArray[]> pairs = new LinkedHashMap<>();
         for (String key : weights.names()) {
             var m = KEY.matcher(key);
-            if (!m.matches()) {
+            var magnitude = MAGNITUDE_KEY.matcher(key);
+            int slot;
+            String module;
+            if (m.matches()) {
+                module = m.group(1);
+                slot = m.group(2).equals("A") ? 0 : 1;
+            } else if (magnitude.matches()) {
+                if (!useDora) {
+                    throw new IllegalArgumentException(weights.source() + ": tensor '" + key + "' is a DoRA magnitude but "
+                            + configFile + " does not set use_dora");
+                }
+                module = magnitude.group(1);
+                slot = 2;
+            } else {
                 throw new IllegalArgumentException(weights.source() + ": tensor '" + key + "' is not a LoRA weight (expected"
-                        + " <module>.lora_A.weight or <module>.lora_B.weight)");
+                        + " <module>.lora_A.weight, <module>.lora_B.weight or <module>.lora_magnitude_vector)");
             }
-            String module = m.group(1);
             if (!byName.containsKey(module)) {
                 throw new IllegalArgumentException(weights.source() + ": tensor '" + key + "' targets module '" + module
                         + "', which this model does not have");
             }
-            pairs.computeIfAbsent(module, k -> new NDArray[2])[m.group(2).equals("A") ? 0 : 1] =
-                    weights.load(manager, key, DataType.FLOAT32);
+            pairs.computeIfAbsent(module, k -> new NDArray[3])[slot] = weights.load(manager, key, DataType.FLOAT32);
         }
         List<String> attached = new ArrayList<>();
         for (Map.Entry<String, NDArray[]> e : pairs.entrySet()) {
             if (e.getValue()[0] == null || e.getValue()[1] == null) {
-                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "' has only one of lora_A and lora_B");
+                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "' lacks lora_A or lora_B");
+            }
+            if (useDora && e.getValue()[2] == null) {
+                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "' has no lora_magnitude_vector but "
+                        + configFile + " sets use_dora");
             }
             int rank = Math.toIntExact(e.getValue()[0].getShape().get(0));
             int expectedRank = patternValue(config.path("rank_pattern"), e.getKey(), defaultRank);
@@ -90,8 +109,13 @@ public final class PeftAdapter {
                         + CONFIG_FILE + " says " + expectedRank);
             }
             double alpha = patternDouble(config.path("alpha_pattern"), e.getKey(), defaultAlpha);
-            byName.get(e.getKey()).attach(name, new LoraWeights(e.getValue()[0], e.getValue()[1],
-                    LoraWeights.scaling(alpha, rank, rsLora)));
+            LoraWeights lora;
+            try {
+                lora = new LoraWeights(e.getValue()[0], e.getValue()[1], LoraWeights.scaling(alpha, rank, rsLora), e.getValue()[2]);
+                byName.get(e.getKey()).attach(name, lora);
+            } catch (IllegalArgumentException bad) {
+                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "': " + bad.getMessage(), bad);
+            }
             attached.add(e.getKey());
         }
         return attached;
@@ -128,7 +152,8 @@ public final class PeftAdapter {
     }
 
     /**
-     * Writes an attached adapter in PEFT's format (folder written atomically through a temporary sibling).
+     * Writes an attached adapter in PEFT's format (folder written atomically through a temporary sibling);
+     * {@code use_dora} follows the adapter (all of its layers DoRA, or none).
      *
      * @param baseModel what {@code base_model_name_or_path} records
      */
@@ -142,11 +167,20 @@ public final class PeftAdapter {
             String baseModel) throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         List<String> targets = new ArrayList<>();
+        Boolean dora = null;
         for (Linear l : linears) {
             LoraWeights w = l.adapter(name);
             if (w != null) {
+                if (dora != null && dora != w.isDora()) {
+                    throw new IllegalArgumentException("adapter '" + name + "' mixes DoRA and plain LoRA layers (at " + l.name()
+                            + "); PEFT's use_dora is one flag per adapter");
+                }
+                dora = w.isDora();
                 tensors.put(PREFIX + l.name() + ".lora_A.weight", w.a());
                 tensors.put(PREFIX + l.name() + ".lora_B.weight", w.b());
+                if (w.isDora()) {
+                    tensors.put(PREFIX + l.name() + MAGNITUDE_SUFFIX, w.magnitude());
+                }
                 String leaf = l.name().substring(l.name().lastIndexOf('.') + 1);
                 if (!targets.contains(leaf)) {
                     targets.add(leaf);
@@ -164,7 +198,7 @@ public final class PeftAdapter {
         config.put("lora_alpha", alpha);
         config.put("lora_dropout", 0.0);
         config.put("use_rslora", rsLora);
-        config.put("use_dora", false);
+        config.put("use_dora", dora);
         config.put("fan_in_fan_out", false);
         config.put("bias", "none");
         config.put("target_modules", targets);

@@ -1,9 +1,10 @@
 /**
  * Hugging Face model folders in and out: building a model through its {@code ModelArchitecture} and
- * loading its safetensors by name, its tokenizer and generation defaults; PEFT LoRA adapters; saving.
+ * loading its safetensors by name (optionally quantizing the decoder linears), its tokenizer and generation
+ * defaults; PEFT LoRA and DoRA adapters; saving.
  * Platform-internal.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.model.load;
 

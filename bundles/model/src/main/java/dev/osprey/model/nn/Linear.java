@@ -1,21 +1,32 @@
 package dev.osprey.model.nn;
 
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * {@code y = x Wᵀ + b} with W stored (out, in) as checkpoints store it, plus any LoRA adapters added on
- * top without touching W (unmerged), so several adapters can share one copy of the base weights.
+ * {@code y = x Wᵀ + b} with W stored (out, in) as checkpoints store it, plus any LoRA or DoRA adapters
+ * added on top without touching W (unmerged), so several adapters can share one copy of the base weights.
+ *
+ * <p>The base weight can be {@linkplain #quantize(QuantSpec) quantized} for QLoRA: it then lives only as
+ * 4- or 8-bit codes plus scales, leaves the model's {@link Params} (it is frozen: not trained, saved or
+ * loaded by name) and is dequantized into the input's type inside every forward pass. Gradients still flow
+ * to the input and to the adapters.
  */
 public final class Linear {
 
     private final String name;
+    private final Params params;
+    private final Shape shape;
     private final Param weight;
     private final Param bias;
     private final Map<String, LoraWeights> adapters = new ConcurrentHashMap<>();
+    private volatile QuantizedWeight quantized;
 
     /**
      * @param name the module's checkpoint prefix, e.g. {@code model.layers.0.self_attn.q_proj}
@@ -23,13 +34,17 @@ public final class Linear {
      */
     public Linear(Params params, String name, long in, long out, boolean bias) {
         this.name = name;
-        this.weight = params.normal(name + ".weight", new Shape(out, in));
+        this.params = params;
+        this.shape = new Shape(out, in);
+        this.weight = params.normal(name + ".weight", shape);
         this.bias = bias ? params.constant(name + ".bias", new Shape(out), 0f) : null;
     }
 
-    /** A linear layer over an existing weight, e.g. an output head tied to the embedding. */
+    /** A linear layer over an existing weight, e.g. an output head tied to the embedding; it cannot be quantized. */
     public Linear(String name, Param weight) {
         this.name = name;
+        this.params = null;
+        this.shape = weight.shape();
         this.weight = weight;
         this.bias = null;
     }
@@ -39,16 +54,74 @@ public final class Linear {
         return name;
     }
 
+    /**
+     * The dense weight parameter.
+     *
+     * @throws IllegalStateException when the layer is quantized: its weight exists only as codes and scales
+     *     (use {@link #dequantizedWeight(DataType)} for a copy)
+     */
     public Param weight() {
+        QuantizedWeight q = quantized;
+        if (q != null) {
+            throw new IllegalStateException("linear layer " + name + " is quantized (" + q.spec() + "): its weight is stored only as"
+                    + " codes and scales; use dequantizedWeight(type) for a dense copy");
+        }
         return weight;
     }
 
     public long inFeatures() {
-        return weight.shape().get(1);
+        return shape.get(1);
     }
 
     public long outFeatures() {
-        return weight.shape().get(0);
+        return shape.get(0);
+    }
+
+    /** The quantization of the base weight, if any. */
+    public Optional<QuantSpec> quantization() {
+        QuantizedWeight q = quantized;
+        return q == null ? Optional.empty() : Optional.of(q.spec());
+    }
+
+    /** The quantized base weight, or null when the weight is dense. */
+    public QuantizedWeight quantizedWeight() {
+        return quantized;
+    }
+
+    /** Bytes the base weight occupies: codes and scales when quantized, else the dense array (bias excluded). */
+    public long weightBytes() {
+        QuantizedWeight q = quantized;
+        return q != null ? q.storageBytes() : weight.get().size() * weight.get().getDataType().getNumOfBytes();
+    }
+
+    /**
+     * A dense copy of the base weight in {@code type} (dequantized when quantized): a new array, the
+     * caller's to close.
+     *
+     * @return (out, in)
+     */
+    public NDArray dequantizedWeight(DataType type) {
+        QuantizedWeight q = quantized;
+        return q != null ? q.dequantize(type) : weight.get().toType(type, true);
+    }
+
+    /**
+     * Replaces the dense weight by a quantized copy and frees the dense array; the weight leaves the model's
+     * parameters. Attached adapters stay and keep working (a DoRA magnitude keeps the value it has).
+     *
+     * @throws IllegalStateException when already quantized, or when the weight is shared (a tied output head)
+     */
+    public void quantize(QuantSpec spec) {
+        if (quantized != null) {
+            throw new IllegalStateException("linear layer " + name + " is already quantized (" + quantized.spec() + ")");
+        }
+        if (params == null || params.get(weight.name()) != weight) {
+            throw new IllegalStateException("linear layer " + name + " uses the shared weight " + weight.name()
+                    + " (a tied output head); it stays unquantized, as bitsandbytes keeps lm_head");
+        }
+        quantized = QuantizedWeight.quantize(weight.get(), spec);
+        params.remove(weight.name());
+        weight.release();
     }
 
     /**
@@ -57,12 +130,19 @@ public final class Linear {
      * @return (..., out)
      */
     public NDArray forward(NDArray x, String adapter) {
-        NDArray y = x.matMul(weight.get().transpose()); // (..., out)
+        QuantizedWeight q = quantized;
+        NDArray w = q != null ? q.dequantize(x.getDataType()) : weight.get(); // (out, in)
+        NDArray y = x.matMul(w.transpose()); // (..., out)
+        LoraWeights lora = adapter == null ? null : adapters.get(adapter);
+        if (lora != null && lora.isDora()) {
+            // PEFT: base + (s - 1)·base + s·delta with s = m / ‖W + scaling·B A‖ (detached); the bias is not scaled
+            NDArray scale = lora.magnitudeScale(w); // (out)
+            y = y.add(lora.delta(x)).mul(scale); // (..., out)
+        }
         if (bias != null) {
             y = y.add(bias.get());
         }
-        LoraWeights lora = adapter == null ? null : adapters.get(adapter);
-        if (lora != null) {
+        if (lora != null && !lora.isDora()) {
             y = y.add(lora.delta(x)); // (..., out)
         }
         return y;
@@ -72,13 +152,33 @@ public final class Linear {
         return forward(x, null);
     }
 
-    /** Attaches a LoRA adapter under {@code adapterName}, replacing one of the same name. */
+    /** Attaches a LoRA or DoRA adapter under {@code adapterName}, replacing one of the same name. */
     public void attach(String adapterName, LoraWeights lora) {
         if (lora.inFeatures() != inFeatures() || lora.outFeatures() != outFeatures()) {
             throw new IllegalArgumentException("LoRA adapter '" + adapterName + "' for " + name + " is (" + lora.outFeatures()
                     + ", " + lora.inFeatures() + ") but the layer is (" + outFeatures() + ", " + inFeatures() + ")");
         }
         adapters.put(adapterName, lora);
+    }
+
+    /**
+     * Attaches a fresh DoRA adapter: A and B as given, the magnitude initialised as PEFT does to the row norms
+     * of {@code W + scaling·B A} (of the dequantized weight when quantized).
+     *
+     * @return the attached adapter; its magnitude is a new F32 array that does not yet require gradients
+     */
+    public LoraWeights attachDora(String adapterName, NDArray a, NDArray b, double scaling) {
+        NDArray magnitude;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            QuantizedWeight q = quantized;
+            NDArray w = q != null ? q.dequantize(DataType.FLOAT32) : weight.get(); // (out, in)
+            magnitude = LoraWeights.initialMagnitude(w, a, b, scaling); // (out)
+            NDScope.unregister(magnitude);
+        }
+        LoraWeights dora = new LoraWeights(a, b, scaling, magnitude);
+        attach(adapterName, dora);
+        return dora;
     }
 
     /** Detaches an adapter; returns it (its arrays are the caller's to close), or null. */
@@ -90,13 +190,31 @@ public final class Linear {
         return adapters.get(adapterName);
     }
 
-    /** Adds the adapter's delta into W for good ({@code W += scaling * B A}) and detaches it. */
+    /**
+     * Folds the adapter into W for good ({@code W += scaling · B A}, or DoRA's
+     * {@code W = m / ‖W + scaling·B A‖ · (W + scaling·B A)}) and detaches it. A quantized layer is
+     * dequantized first and stays dense afterwards (re-quantizing would lose the small update); its weight
+     * returns to the model's parameters in the parameters' type.
+     */
     public void merge(String adapterName) {
         LoraWeights lora = adapters.remove(adapterName);
         if (lora == null) {
             throw new IllegalArgumentException("no LoRA adapter '" + adapterName + "' on " + name);
         }
-        NDArray merged = weight.get().add(lora.deltaWeight().toType(weight.get().getDataType(), false));
+        QuantizedWeight q = quantized;
+        if (q != null) {
+            NDArray dense;
+            try (NDScope scope = new NDScope()) { // frees the dequantization's temporaries
+                scope.suppressNotUsedWarning();
+                dense = q.dequantize(params.dataType()); // (out, in)
+                NDScope.unregister(dense);
+            }
+            weight.set(dense);
+            params.restore(weight);
+            quantized = null;
+            q.close();
+        }
+        NDArray merged = lora.mergedWeight(weight.get());
         weight.set(merged);
     }
 }

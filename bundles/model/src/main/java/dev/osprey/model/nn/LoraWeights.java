@@ -1,6 +1,7 @@
 package dev.osprey.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 
 /**
  * One LoRA adapter on one linear layer, as PEFT defines it: {@code delta(x) = scaling · (x Aᵀ) Bᵀ} with
@@ -8,22 +9,41 @@ import ai.djl.ndarray.NDArray;
  * Checkpoints that were trained with {@code fan_in_fan_out} store the transposes; they are turned
  * around once when loaded, so A and B here always have these shapes.
  *
+ * <p>With a magnitude vector m (out) the adapter is DoRA (PEFT's {@code use_dora}): the adapted weight is
+ * {@code m / ‖W + scaling·B A‖ · (W + scaling·B A)}, the norm taken per output row over the input
+ * dimension and treated as a constant in the backward pass (detached, section 4.3 of the DoRA paper, as
+ * PEFT does). The bias is not scaled.
+ *
  * @param a (r, in)
  * @param b (out, r)
  * @param scaling the factor applied to the product
+ * @param magnitude (out) DoRA's magnitude vector, or null for plain LoRA
  */
-public record LoraWeights(NDArray a, NDArray b, double scaling) {
+public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitude) {
 
     public LoraWeights {
         if (a.getShape().dimension() != 2 || b.getShape().dimension() != 2 || a.getShape().get(0) != b.getShape().get(1)) {
             throw new IllegalArgumentException("LoRA A " + a.getShape() + " and B " + b.getShape()
                     + " do not fit: A must be (r, in) and B (out, r)");
         }
+        if (magnitude != null && (magnitude.getShape().dimension() != 1 || magnitude.getShape().get(0) != b.getShape().get(0))) {
+            throw new IllegalArgumentException("DoRA magnitude " + magnitude.getShape() + " does not fit B " + b.getShape()
+                    + ": it must be (out)");
+        }
+    }
+
+    /** A plain LoRA adapter. */
+    public LoraWeights(NDArray a, NDArray b, double scaling) {
+        this(a, b, scaling, null);
     }
 
     /** {@code alpha / r}, or {@code alpha / sqrt(r)} for rsLoRA, as PEFT computes it. */
     public static double scaling(double alpha, int rank, boolean rsLora) {
         return rsLora ? alpha / Math.sqrt(rank) : alpha / rank;
+    }
+
+    public boolean isDora() {
+        return magnitude != null;
     }
 
     public long rank() {
@@ -46,5 +66,56 @@ public record LoraWeights(NDArray a, NDArray b, double scaling) {
     /** {@code scaling · B A}, (out, in): what merging adds to the base weight. */
     public NDArray deltaWeight() {
         return b.matMul(a).mul(scaling);
+    }
+
+    /**
+     * {@code ‖W + scaling·B A‖} per output row, without gradient (PEFT's {@code get_weight_norm}, detached).
+     *
+     * @param weight (out, in) the base weight
+     * @return (out) in the weight's type
+     */
+    public NDArray weightNorm(NDArray weight) {
+        return rowNorms(weight, a.stopGradient(), b.stopGradient(), scaling);
+    }
+
+    /**
+     * DoRA's {@code m / ‖W + scaling·B A‖}: gradients reach m, not the norm.
+     *
+     * @param weight (out, in) the base weight
+     * @return (out)
+     */
+    public NDArray magnitudeScale(NDArray weight) {
+        return magnitude.toType(weight.getDataType(), false).div(weightNorm(weight));
+    }
+
+    /**
+     * The weight with this adapter folded in: {@code W + scaling·B A} for LoRA, and for DoRA
+     * {@code m / ‖W + scaling·B A‖ · (W + scaling·B A)}.
+     *
+     * @param weight (out, in)
+     * @return (out, in) a new array in the weight's type
+     */
+    public NDArray mergedWeight(NDArray weight) {
+        NDArray combined = weight.add(deltaWeight().toType(weight.getDataType(), false)); // (out, in)
+        if (magnitude == null) {
+            return combined;
+        }
+        return combined.mul(magnitudeScale(weight).expandDims(1)); // (out, in) * (out, 1)
+    }
+
+    /**
+     * DoRA's initial magnitude, as PEFT sets it: the row norms of {@code W + scaling·B A} (just ‖W‖ while B
+     * is zero), in F32 and without gradient.
+     *
+     * @param weight (out, in)
+     * @return (out) F32
+     */
+    public static NDArray initialMagnitude(NDArray weight, NDArray a, NDArray b, double scaling) {
+        return rowNorms(weight.toType(DataType.FLOAT32, false), a.stopGradient(), b.stopGradient(), scaling);
+    }
+
+    private static NDArray rowNorms(NDArray weight, NDArray a, NDArray b, double scaling) {
+        NDArray combined = weight.add(b.matMul(a).mul(scaling).toType(weight.getDataType(), false)); // (out, r) x (r, in) -> (out, in)
+        return combined.square().sum(new int[] {1}).sqrt().stopGradient(); // (out)
     }
 }

@@ -31,8 +31,17 @@ public final class Param {
         return shape;
     }
 
+    /** The live array; null once a quantized layer has released it. */
     public NDArray get() {
         return value;
+    }
+
+    /** Closes the array and forgets it (the layer now holds the weight in another form, e.g. quantized). */
+    void release() {
+        if (value != null) {
+            value.close();
+            value = null;
+        }
     }
 
     /**

@@ -71,6 +71,23 @@ public final class Params {
         }
     }
 
+    /**
+     * Takes a parameter out of the model's parameters (a linear layer that quantizes its weight keeps the
+     * frozen weight in its own storage, so it is neither trained, saved nor loaded by name any more).
+     *
+     * @return the parameter, or null when there is none by that name
+     */
+    Param remove(String name) {
+        return params.remove(name);
+    }
+
+    /** Puts a removed parameter back (at the end), e.g. when a quantized layer is dequantized by a merge. */
+    void restore(Param param) {
+        if (params.putIfAbsent(param.name(), param) != null) {
+            throw new IllegalStateException("parameter " + param.name() + " is already present");
+        }
+    }
+
     /** The parameter with this checkpoint key, or null. */
     public Param get(String name) {
         return params.get(name);

@@ -88,8 +88,8 @@ class LoraConfigTest {
             double first = logs.get(0).loss();
             double last = logs.get(logs.size() - 1).loss();
             System.out.println("QDoRA (nf4 base) SFT loss " + first + " -> " + last + " in " + logs.size() + " steps");
-            // ln 24 = 3.18 nats for a uniform guess; the plain-LoRA SFT test reaches < 0.1 in 80 steps
-            assertTrue(first > 2.0 && last < 0.5, "QDoRA SFT loss " + first + " -> " + last);
+            // ln 24 = 3.18 nats for a uniform guess; measured 3.68 -> 0.045 in 40 steps
+            assertTrue(first > 2.0 && last < 0.2, "QDoRA SFT loss " + first + " -> " + last);
         }
     }
 }

@@ -1,0 +1,57 @@
+package dev.osprey.model.nn;
+
+import java.util.List;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Per-output-row absmax int8: {@code q = round(w · 127 / absmax_row)}, {@code w ≈ q · absmax_row / 127}.
+ * LLM.int8's weight storage without its outlier decomposition: the matmul runs in the compute type on the
+ * dequantized weight, so no activation outliers need separate handling.
+ */
+public final class Int8Weight implements QuantizedWeight {
+
+    private final Shape shape;
+    private final NDArray codes;
+    private final NDArray scales;
+
+    private Int8Weight(Shape shape, NDArray codes, NDArray scales) {
+        this.shape = shape;
+        this.codes = codes;
+        this.scales = scales;
+    }
+
+    /** @param w (out, in) F32 */
+    static Int8Weight quantize(NDArray w) {
+        NDArray scale = w.abs().max(new int[] {1}, true).div(127).maximum(Float.MIN_NORMAL); // (out, 1)
+        NDArray q = w.div(scale).round().clip(-127, 127).toType(DataType.INT8, false); // (out, in)
+        return new Int8Weight(w.getShape(), q, scale);
+    }
+
+    @Override
+    public NDArray dequantize(DataType type) {
+        return codes.toType(DataType.FLOAT32, false).mul(scales).toType(type, false); // (out, in)
+    }
+
+    @Override
+    public QuantSpec spec() {
+        return QuantSpec.int8();
+    }
+
+    @Override
+    public Shape shape() {
+        return shape;
+    }
+
+    /** One scale (absmax / 127) per output row, (out, 1) F32. */
+    public NDArray scales() {
+        return scales;
+    }
+
+    @Override
+    public List<NDArray> storage() {
+        return List.of(codes, scales);
+    }
+}
