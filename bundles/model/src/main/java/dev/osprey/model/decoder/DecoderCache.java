@@ -9,13 +9,21 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.KvCache;
 
 /**
- * Keys and values per layer, each (B, kvHeads, length, headDim), grown by concatenation each step.
- * Owned by one decoding loop. A continuous-batching scheduler regroups rows between steps with
- * {@link #stack} (sequences joining, left-padded to a common length) and {@link #selectRows}
- * (sequences leaving); the padded positions must be masked out by the caller's attention mask.
+ * Keys and values per layer, each (B, kvHeads, length, headDim), written in place into buffers with
+ * room to spare (grown by half when full), so a decode step copies only its own new position rather
+ * than the whole history (at 8 sequences of 800 tokens on a 110M model, concatenating cost ~6x the
+ * step's matrix products). Owned by one decoding loop.
+ *
+ * <p>A continuous-batching scheduler regroups rows between steps with {@link #stack} (sequences joining,
+ * left-padded to a common length) and {@link #selectRows} (sequences leaving); the padded positions must
+ * be masked out by the caller's attention mask.
  */
 public final class DecoderCache implements KvCache {
 
+    /** Spare positions a buffer gets at least when it is made or grown. */
+    private static final int MIN_HEADROOM = 64;
+
+    /** Per layer (B, kvHeads, capacity, headDim); positions from {@link #length} on are unused. */
     private final NDArray[] keys;
     private final NDArray[] values;
     private final int batchSize;
@@ -37,34 +45,63 @@ public final class DecoderCache implements KvCache {
         return length;
     }
 
-    /** Appends this step's keys and values for one layer and returns the whole history of that layer. */
+    /** The layers this cache has room for. */
+    public int layers() {
+        return keys.length;
+    }
+
+    /**
+     * Writes this step's keys and values of one layer after the cached ones and returns views of the
+     * whole history of that layer, (B, kvHeads, length + T, headDim).
+     */
     NDArray[] append(int layer, NDArray k, NDArray v) {
-        NDArray oldK = keys[layer];
-        NDArray oldV = values[layer];
-        keys[layer] = oldK == null ? k : oldK.concat(k, 2); // (B, kvHeads, length + T, headDim)
-        values[layer] = oldV == null ? v : oldV.concat(v, 2);
-        if (oldK != null) {
-            oldK.close();
-            oldV.close();
+        int needed = length + Math.toIntExact(k.getShape().get(2));
+        if (keys[layer] == null || capacity(layer) < needed) {
+            keys[layer] = grown(keys[layer], k, needed);
+            values[layer] = grown(values[layer], v, needed);
         }
-        return new NDArray[] {keys[layer], values[layer]};
+        NDIndex written = new NDIndex(":, :, {}:{}", length, needed);
+        keys[layer].set(written, k);
+        values[layer].set(written, v);
+        NDIndex filled = new NDIndex(":, :, :{}", needed);
+        return new NDArray[] {keys[layer].get(filled), values[layer].get(filled)};
+    }
+
+    private int capacity(int layer) {
+        return Math.toIntExact(keys[layer].getShape().get(2));
+    }
+
+    private static int capacityFor(int needed) {
+        return needed + Math.max(MIN_HEADROOM, needed / 2);
+    }
+
+    /** A bigger buffer holding the cached positions of {@code old} (closed), shaped like {@code like} otherwise. */
+    private NDArray grown(NDArray old, NDArray like, int needed) {
+        Shape s = like.getShape();
+        NDArray buffer = like.getManager().zeros(new Shape(s.get(0), s.get(1), capacityFor(needed), s.get(3)), like.getDataType()); // (B, kvHeads, capacity, D)
+        if (old != null) {
+            if (length > 0) {
+                NDIndex cached = new NDIndex(":, :, :{}", length);
+                try (NDArray part = old.get(cached)) {
+                    buffer.set(cached, part);
+                }
+            }
+            old.close();
+        }
+        return buffer;
     }
 
     void advance(int tokens) {
         length += tokens;
     }
 
+    /** The buffer of one layer's keys (positions beyond {@link #length()} unused). */
     NDArray key(int layer) {
         return keys[layer];
     }
 
     NDArray value(int layer) {
         return values[layer];
-    }
-
-    /** The layers this cache has room for. */
-    public int layers() {
-        return keys.length;
     }
 
     /**
@@ -88,35 +125,29 @@ public final class DecoderCache implements KvCache {
             rows += c.batchSize();
         }
         DecoderCache stacked = new DecoderCache(layers, rows);
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            for (int layer = 0; layer < layers; layer++) {
-                stacked.keys[layer] = stackLayer(parts, layer, length, true);
-                stacked.values[layer] = stackLayer(parts, layer, length, false);
-                NDScope.unregister(stacked.keys[layer], stacked.values[layer]);
-            }
+        for (int layer = 0; layer < layers; layer++) {
+            stacked.keys[layer] = stackLayer(parts, layer, rows, length, true);
+            stacked.values[layer] = stackLayer(parts, layer, rows, length, false);
         }
         stacked.length = length;
         return stacked;
     }
 
-    private static NDArray stackLayer(List<DecoderCache> parts, int layer, int length, boolean key) {
-        NDArray[] padded = new NDArray[parts.size()];
-        for (int i = 0; i < padded.length; i++) {
-            DecoderCache c = parts.get(i);
-            NDArray a = key ? c.keys[layer] : c.values[layer]; // (b, kvHeads, len, D)
-            int pad = length - c.length();
-            if (pad > 0) {
-                Shape s = a.getShape();
-                NDArray zeros = a.getManager().zeros(new Shape(s.get(0), s.get(1), pad, s.get(3)), a.getDataType()); // (b, kvHeads, pad, D)
-                a = zeros.concat(a, 2); // (b, kvHeads, length, D)
+    /** One layer's buffer for the stacked rows: each part's positions right-aligned at {@code length}. */
+    private static NDArray stackLayer(List<DecoderCache> parts, int layer, int rows, int length, boolean key) {
+        NDArray first = key ? parts.get(0).keys[layer] : parts.get(0).values[layer];
+        Shape s = first.getShape();
+        NDArray buffer = first.getManager().zeros(new Shape(rows, s.get(1), capacityFor(length), s.get(3)), first.getDataType()); // (rows, kvHeads, capacity, D)
+        int row = 0;
+        for (DecoderCache c : parts) {
+            NDArray source = key ? c.keys[layer] : c.values[layer]; // (b, kvHeads, capacity_c, D)
+            try (NDArray filled = source.get(new NDIndex(":, :, :{}", c.length()))) { // (b, kvHeads, length_c, D)
+                buffer.set(new NDIndex("{}:{}, :, {}:{}", row, row + c.batchSize(), length - c.length(), length), filled);
             }
-            padded[i] = a;
+            row += c.batchSize();
         }
-        if (padded.length == 1) {
-            return padded[0] == (key ? parts.get(0).keys[layer] : parts.get(0).values[layer]) ? padded[0].duplicate() : padded[0];
-        }
-        return ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(padded), 0); // (rows, kvHeads, length, D)
+        NDScope.unregister(buffer); // outlives any scope the caller runs in
+        return buffer;
     }
 
     /**
@@ -127,19 +158,26 @@ public final class DecoderCache implements KvCache {
         if (dropFront < 0 || dropFront >= length) {
             throw new IllegalArgumentException("dropFront must be in [0, " + length + "), was " + dropFront);
         }
-        DecoderCache kept = new DecoderCache(keys.length, rows.length);
+        int kept = length - dropFront;
+        DecoderCache selected = new DecoderCache(keys.length, rows.length);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray index = keys[0].getManager().create(rows); // (R)
             for (int layer = 0; layer < keys.length; layer++) {
-                // indexing by an array of rows copies, so the result owns its memory and this cache can be closed
-                kept.keys[layer] = keys[layer].get(new NDIndex("{}, :, {}:", index, dropFront)); // (R, kvHeads, length - drop, D)
-                kept.values[layer] = values[layer].get(new NDIndex("{}, :, {}:", index, dropFront));
-                NDScope.unregister(kept.keys[layer], kept.values[layer]);
+                selected.keys[layer] = selectLayer(keys[layer], index, dropFront, kept);
+                selected.values[layer] = selectLayer(values[layer], index, dropFront, kept);
+                NDScope.unregister(selected.keys[layer], selected.values[layer]);
             }
         }
-        kept.length = length - dropFront;
-        return kept;
+        selected.length = kept;
+        return selected;
+    }
+
+    private static NDArray selectLayer(NDArray buffer, NDArray rows, int from, int kept) {
+        Shape s = buffer.getShape();
+        NDArray out = buffer.getManager().zeros(new Shape(rows.size(), s.get(1), capacityFor(kept), s.get(3)), buffer.getDataType()); // (R, kvHeads, capacity, D)
+        out.set(new NDIndex(":, :, :{}", kept), buffer.get(new NDIndex("{}, :, {}:{}", rows, from, from + kept))); // (R, kvHeads, kept, D)
+        return out;
     }
 
     @Override

@@ -97,7 +97,7 @@ public final class DecoderModel implements LanguageModel {
     @Override
     public ForwardResult forward(ForwardRequest request) {
         if (request.training()) {
-            return run(request);
+            return dev.osprey.model.nn.TrainingMode.during(true, () -> run(request)); // LoRA dropout on
         }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();

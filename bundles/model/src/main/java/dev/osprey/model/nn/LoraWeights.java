@@ -18,13 +18,18 @@ import ai.djl.ndarray.types.DataType;
  * @param b (out, r)
  * @param scaling the factor applied to the product
  * @param magnitude (out) DoRA's magnitude vector, or null for plain LoRA
+ * @param dropout PEFT's {@code lora_dropout}: the probability of zeroing an input of the adapter's branch
+ *        in a training pass ({@link TrainingMode}); the base layer's output is never dropped
  */
-public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitude) {
+public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitude, float dropout) {
 
     public LoraWeights {
         if (a.getShape().dimension() != 2 || b.getShape().dimension() != 2 || a.getShape().get(0) != b.getShape().get(1)) {
             throw new IllegalArgumentException("LoRA A " + a.getShape() + " and B " + b.getShape()
                     + " do not fit: A must be (r, in) and B (out, r)");
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("lora_dropout must be in [0, 1), was " + dropout);
         }
         if (magnitude != null && (magnitude.getShape().dimension() != 1 || magnitude.getShape().get(0) != b.getShape().get(0))) {
             throw new IllegalArgumentException("DoRA magnitude " + magnitude.getShape() + " does not fit B " + b.getShape()
@@ -32,9 +37,19 @@ public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitud
         }
     }
 
-    /** A plain LoRA adapter. */
+    /** A plain LoRA adapter without dropout. */
     public LoraWeights(NDArray a, NDArray b, double scaling) {
-        this(a, b, scaling, null);
+        this(a, b, scaling, null, 0f);
+    }
+
+    /** A LoRA (magnitude null) or DoRA adapter without dropout. */
+    public LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitude) {
+        this(a, b, scaling, magnitude, 0f);
+    }
+
+    /** The same weights with {@code lora_dropout} set, for training. */
+    public LoraWeights withDropout(float rate) {
+        return new LoraWeights(a, b, scaling, magnitude, rate);
     }
 
     /** {@code alpha / r}, or {@code alpha / sqrt(r)} for rsLoRA, as PEFT computes it. */
@@ -60,6 +75,9 @@ public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitud
 
     /** @param x (..., in) @return (..., out) */
     public NDArray delta(NDArray x) {
+        if (dropout > 0 && TrainingMode.isTraining()) {
+            x = ai.djl.nn.norm.Dropout.dropout(x, dropout, true).singletonOrThrow(); // (..., in), survivors scaled by 1/(1-p)
+        }
         return x.matMul(a.transpose()).matMul(b.transpose()).mul(scaling); // (..., r) -> (..., out)
     }
 

@@ -93,4 +93,14 @@ public record LoraConfig(int rank, double alpha, Set<String> targetModules, bool
         }
         return trainable;
     }
+
+    /** Sets PEFT's {@code lora_dropout} on adapter {@code name} of every layer that has it (fresh or loaded). */
+    public static void setDropout(List<Linear> linears, String name, double rate) {
+        for (Linear l : linears) {
+            LoraWeights w = l.adapter(name);
+            if (w != null) {
+                l.attach(name, w.withDropout((float) rate));
+            }
+        }
+    }
 }

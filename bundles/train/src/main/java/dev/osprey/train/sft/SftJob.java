@@ -32,6 +32,7 @@ import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.ModelSaver;
 import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.model.nn.QuantSpec;
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.train.report.LossPlot;
 
@@ -174,12 +175,19 @@ public final class SftJob {
         Map<String, NDArray> trainable = new LinkedHashMap<>();
         Path resume = args.resumeFromCheckpoint();
         if (args.trainType().equals("lora")) {
+            if (args.quantBits() > 0) {
+                // QLoRA: the frozen base weights are stored in 4 or 8 bits and dequantized layer by layer
+                int layers = ModelLoader.quantize(decoder, QuantSpec.of(args.quantBits(), args.quantType()));
+                listener.message("quantized " + layers + " linear layers to " + args.quantBits() + " bits ("
+                        + (args.quantBits() == 4 ? args.quantType() : "int8") + ")");
+            }
             if (resume != null) {
                 PeftAdapter.attach(resume, decoder.linears(), ADAPTER_NAME, manager);
             } else {
-                new LoraConfig(args.loraRank(), args.loraAlpha(), new LinkedHashSet<>(args.targetModules()), args.useRslora())
-                        .attach(decoder.linears(), ADAPTER_NAME, manager, args.seed());
+                new LoraConfig(args.loraRank(), args.loraAlpha(), new LinkedHashSet<>(args.targetModules()), args.useRslora(),
+                        args.useDora()).attach(decoder.linears(), ADAPTER_NAME, manager, args.seed());
             }
+            LoraConfig.setDropout(decoder.linears(), ADAPTER_NAME, args.loraDropout());
             trainable.putAll(LoraConfig.trainable(decoder.linears(), ADAPTER_NAME));
         } else {
             if (resume != null) {
@@ -269,7 +277,16 @@ public final class SftJob {
         Path merged = null;
         if (args.mergeLora()) {
             merged = out.resolve("checkpoint-" + steps.size() + "-merged");
-            mergeInto(model, decoder, merged);
+            if (args.quantBits() > 0) {
+                // QLoRA: merge into the base at its original precision, not into the quantized copy
+                try (NDManager fresh = manager.newSubManager(); HfModel base = provider.load(args, fresh)) {
+                    DecoderModel dense = (DecoderModel) base.model();
+                    PeftAdapter.attach(last, dense.linears(), ADAPTER_NAME, fresh);
+                    mergeInto(base, dense, merged);
+                }
+            } else {
+                mergeInto(model, decoder, merged);
+            }
         }
         listener.message(String.format("final loss %.4f after %d steps%s; saved %s%s%s", steps.get(steps.size() - 1).loss(), steps.size(),
                 evalLosses.isEmpty() ? "" : String.format(", eval loss %.4f", evalLosses.values().stream().reduce((a, b) -> b).get()),

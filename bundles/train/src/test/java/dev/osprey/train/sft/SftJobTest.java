@@ -125,4 +125,53 @@ class SftJobTest {
         Map<?, ?> state = new ObjectMapper().readValue(dir.resolve("pt/checkpoint-25/trainer_state.json").toFile(), Map.class);
         assertEquals(25, state.get("global_step"));
     }
+
+    @Test
+    void qDoraWithDropoutTrainsOnA4BitBaseAndMergesIntoTheFullPrecisionBase() throws Exception {
+        Path model = TinyChatModel.folder(dir.resolve("model"));
+        Path data = TinyChatModel.dataset(dir.resolve("train.jsonl"), 2);
+        Path out = dir.resolve("qdora");
+        SftArguments args = new SftArguments().model(model.toString()).dataset(data.toString()).quantBits(4).quantType("nf4")
+                .useDora(true).loraDropout(0.1).loraRank(8).loraAlpha(16).perDeviceTrainBatchSize(4).learningRate(1e-2)
+                .maxSteps(40).warmupRatio(0.1).saveSteps(0).outputDir(out).mergeLora(true).seed(3);
+        List<String> messages = new ArrayList<>();
+        SftJob.Result result = new SftJob(args, TinyChatModel.provider(model), new TrainingListener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        }).train(manager);
+        assertTrue(messages.stream().anyMatch(m -> m.startsWith("quantized ") && m.contains("4 bits (nf4)")), messages.toString());
+        assertTrue(result.steps().get(0).loss() > 2.0 && result.finalLoss() < 0.5,
+                "losses " + result.steps().get(0).loss() + " -> " + result.finalLoss());
+        var config = new ObjectMapper().readTree(result.lastCheckpoint().resolve("adapter_config.json").toFile());
+        assertTrue(config.path("use_dora").asBoolean(), config.toString());
+
+        DecoderModel withAdapter = TinyChatModel.model(manager, model); // full precision base + the trained DoRA adapter
+        PeftAdapter.attach(result.lastCheckpoint(), withAdapter.linears(), "a", manager);
+        DecoderModel merged = TinyChatModel.model(manager, model);
+        ModelLoader.loadWeights(merged, WeightFiles.open(result.mergedModel()), manager, DataType.FLOAT32);
+        NDArray ids = manager.create(forwardIds(), new Shape(1, 8));
+        assertArrayEquals(withAdapter.forward(ForwardRequest.builder(ids).optAdapter("a").build()).logits().toFloatArray(),
+                merged.forward(ForwardRequest.builder(ids).build()).logits().toFloatArray(), 1e-4f);
+    }
+
+    @Test
+    void loraDropoutActsInTrainingPassesOnly() {
+        DecoderModel model = TinyChatModel.model(manager, dir);
+        new LoraConfig(4, 8, java.util.Set.of(LoraConfig.ALL_LINEAR), false).attach(model.linears(), "a", manager, 1);
+        // a non-zero B so the adapter's branch contributes
+        model.linears().forEach(l -> l.adapter("a").b().addi(0.05f));
+        LoraConfig.setDropout(model.linears(), "a", 0.5);
+        NDArray ids = manager.create(forwardIds(), new Shape(1, 8));
+        float[] eval1 = model.forward(ForwardRequest.builder(ids).optAdapter("a").build()).logits().toFloatArray();
+        float[] eval2 = model.forward(ForwardRequest.builder(ids).optAdapter("a").build()).logits().toFloatArray();
+        assertArrayEquals(eval1, eval2, 0f, "no dropout outside training");
+        float[] train = model.forward(ForwardRequest.builder(ids).optAdapter("a").optTraining(true).build()).logits().toFloatArray();
+        double difference = 0;
+        for (int i = 0; i < train.length; i++) {
+            difference = Math.max(difference, Math.abs(train[i] - eval1[i]));
+        }
+        assertTrue(difference > 1e-3, "a training pass drops adapter inputs: max difference " + difference);
+    }
 }
