@@ -39,6 +39,7 @@ class DistributionCliTest {
         Files.createDirectories(home.resolve("plugins"));
         Files.copy(dist.resolve("bin/osprey"), home.resolve("bin/osprey"), StandardCopyOption.COPY_ATTRIBUTES);
         Files.createSymbolicLink(home.resolve("lib/osprey.jar"), dist.resolve("lib/osprey.jar"));
+        Files.createSymbolicLink(home.resolve("demo"), dist.resolve("demo"));
         Files.createDirectories(home.resolve("conf"));
         try (var files = Files.list(dist.resolve("conf"))) {
             for (Path f : files.toList()) {
@@ -251,6 +252,55 @@ class DistributionCliTest {
                 "--train_type", "full", "--adapters", adapter.toString(), "--output_dir", out.toString());
         assertEquals(2, contradiction.exit(), contradiction.out());
         assertTrue(contradiction.out().contains("contradict"), contradiction.out());
+    }
+
+    @Test
+    void theBuiltInDemoFineTunesOnItsDefaultsThenExportsAMergedModel() throws Exception {
+        Path out = home.resolve("demo-sft");
+        Result sft = osprey("sft", "--output_dir", out.toString());
+        assertEquals(0, sft.exit(), sft.out());
+        assertTrue(sft.out().contains("step 300/300") && sft.out().contains("step 300  eval_loss"), sft.out());
+        assertTrue(Files.size(out.resolve("loss.png")) > 10_000, "the loss plot");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<String> log = Files.readAllLines(out.resolve("logging.jsonl"));
+        double first = json.readTree(log.get(0)).get("loss").asDouble();
+        double last = json.readTree(log.get(log.size() - 1)).get("loss").asDouble();
+        assertTrue(first > 1.0 && last < 0.2, "training loss " + first + " -> " + last);
+
+        Path adapter = out.resolve("checkpoint-300");
+        Path base = home.resolve("demo/tiny-chat");
+        Result export = osprey("export", "--model", base.toString(), "--adapters", adapter.toString(), "--merge_lora", "true");
+        assertEquals(0, export.exit(), export.out());
+        Path merged = out.resolve("checkpoint-300-merged");
+        for (String question : List.of("what is the capital of france ?", "what is two plus three ?")) {
+            Result viaAdapter = osprey("generate", "--model", base.toString(), "--adapters", adapter.toString(), "--prompt", question,
+                    "--chat", "--max_new_tokens", "10");
+            Result viaMerged = osprey("generate", "--model", merged.toString(), "--prompt", question, "--chat", "--max_new_tokens", "10");
+            assertEquals(0, viaMerged.exit(), viaMerged.out());
+            String answer = viaAdapter.out().lines().filter(l -> l.startsWith("row 0 text:")).findFirst().orElseThrow();
+            assertEquals(answer, viaMerged.out().lines().filter(l -> l.startsWith("row 0 text:")).findFirst().orElseThrow());
+        }
+    }
+
+    @Test
+    void aConfigFileAndCommandLineOptionsCombineAndMistakesAreNamed() throws Exception {
+        Path config = home.resolve("pt.yaml");
+        Files.writeString(config, "model_name_or_path: " + home.resolve("demo/tiny-chat") + "\ntrain_dataset: "
+                + home.resolve("demo/data/corpus.jsonl") + "\ntrain_type: full\nmax_steps: 50\nsave_steps: 0\nlogging_steps: 1\n");
+        Path out = home.resolve("pt-out");
+        Result pt = osprey("pt", "--config", config.toString(), "--max_steps", "3", "--output_dir", out.toString());
+        assertEquals(0, pt.exit(), pt.out());
+        assertTrue(pt.out().contains("step 3/3"), "the command line overrides the file:\n" + pt.out());
+        assertEquals("full", new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("args.json").toFile())
+                .get("train_type").asText());
+
+        Files.writeString(config, Files.readString(config) + "lora_rnak: 4\n");
+        Result typo = osprey("pt", "--config", config.toString(), "--output_dir", out.toString());
+        assertEquals(2, typo.exit(), typo.out());
+        assertTrue(typo.out().contains("unknown argument 'lora_rnak'; did you mean 'lora_rank'?"), typo.out());
+        Result contradiction = osprey("sft", "--train_type", "full", "--quant_bits", "4", "--output_dir", out.toString());
+        assertEquals(2, contradiction.exit(), contradiction.out());
+        assertTrue(contradiction.out().contains("contradicts --train_type full"), contradiction.out());
     }
 
     @Test
