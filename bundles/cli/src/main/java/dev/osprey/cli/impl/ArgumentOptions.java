@@ -67,11 +67,20 @@ final class ArgumentOptions implements CommandLine.IModelTransformer {
      *
      * @throws IllegalArgumentException for an unknown or badly typed value, naming it and where it came from
      */
-    static SftArguments parse(CommandSpec spec, SftArguments.Stage stage) throws java.io.IOException {
+    static SftArguments parse(CommandSpec spec, SftArguments.Stage stage, java.nio.file.Path demo) throws java.io.IOException {
         CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
         Map<String, Object> values = new LinkedHashMap<>();
         String source = "command line";
-        if (parsed.hasMatchedOption(CONFIG)) {
+        boolean modelOrData = parsed.matchedOptions().stream().map(ArgumentOptions::canonicalName)
+                .anyMatch(n -> n.equals("model") || n.equals("dataset"));
+        if (demo != null && !modelOrData && !parsed.hasMatchedOption(CONFIG)) {
+            // the built-in defaults: the demo model and dataset shipped in the Osprey home, any option still applies
+            values.putAll(SftArguments.readConfig(demo));
+            java.nio.file.Path home = demo.getParent().getParent();
+            values.put("model", home.resolve(String.valueOf(values.get("model"))).toString());
+            values.put("dataset", home.resolve(String.valueOf(values.get("dataset"))).toString());
+            source = demo + " (the built-in demo) and the command line";
+        } else if (parsed.hasMatchedOption(CONFIG)) {
             java.nio.file.Path config = java.nio.file.Path.of((String) parsed.matchedOptionValue(CONFIG, ""));
             values.putAll(SftArguments.readConfig(config));
             source = config + " and the command line";

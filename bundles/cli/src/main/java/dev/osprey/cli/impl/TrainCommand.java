@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.train.sft.SftArguments;
+import dev.osprey.train.sft.PluginModels;
 import dev.osprey.train.sft.SftJob;
 
 /**
@@ -15,13 +16,29 @@ abstract class TrainCommand extends PlatformCommand implements Callable<Integer>
 
     abstract SftArguments.Stage stage();
 
+    /** The demo that runs without --model and --dataset, or null when this stage has none. */
+    java.nio.file.Path demoConfig() {
+        return null;
+    }
+
+    /** {@code demo/NAME} under the Osprey home, when the distribution ships it. */
+    java.nio.file.Path shippedDemo(String name) {
+        String home = platform.setting(Platform.HOME_PROPERTY, null);
+        java.nio.file.Path file = home == null ? null : java.nio.file.Path.of(home, "demo", name);
+        return file != null && java.nio.file.Files.isRegularFile(file) ? file : null;
+    }
+
     @Override
     public Integer call() throws Exception {
-        SftArguments args = ArgumentOptions.parse(spec, stage()).validate(); // every argument checked before any work
+        SftArguments args = ArgumentOptions.parse(spec, stage(), demoConfig()).validate(); // every argument checked before any work
         platform.devices.select(args.device());
-        try (NDManager manager = platform.requireEngine().newManager(Device.cpu()); PlatformModels models = new PlatformModels(platform)) {
+        try (NDManager manager = platform.requireEngine().newManager(Device.cpu()); PluginModels models = new PluginModels(platform.extensions, platform.models,
+                        new dev.osprey.hub.TerminalProgressBar())) {
             TrainingProgress progress = new TrainingProgress(out(), System.console() != null, args.loggingSteps());
-            new SftJob(args, models, progress).train(manager);
+            SftJob.Result result = new SftJob(args, models, progress).train(manager);
+            if (result.plot() != null) {
+                out().println("loss curves: " + result.plot().toAbsolutePath());
+            }
         }
         return 0;
     }

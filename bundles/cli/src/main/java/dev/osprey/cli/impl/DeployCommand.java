@@ -1,0 +1,183 @@
+package dev.osprey.cli.impl;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import org.osgi.service.cm.Configuration;
+
+import dev.osprey.api.inference.InferenceBackend;
+import dev.osprey.api.plugin.ExtensionHandle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code osprey deploy}: serves a model behind the OpenAI-compatible API (ms-swift's option names),
+ * on the backend chosen with {@code --infer_backend}, until the process is stopped. It configures the
+ * server ({@code dev.osprey.openai}) and Felix HTTP through Config Admin, then waits for
+ * {@code /health}.
+ */
+@Command(name = "deploy", mixinStandardHelpOptions = true,
+        description = "Serve a model with an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /metrics) until stopped.")
+public class DeployCommand extends PlatformCommand implements Callable<Integer> {
+
+    static final String SERVER_PID = "dev.osprey.openai";
+
+    @Option(names = {"--model", "--model_name_or_path"}, required = true, paramLabel = "MODEL",
+            description = "a model folder, or a hub id such as Qwen/Qwen3-0.6B")
+    String model;
+
+    @Option(names = "--adapters", paramLabel = "NAME=PATH", arity = "1..*",
+            description = "LoRA adapters to serve, each as name=folder (a bare folder is named after it)")
+    List<String> adapters = new ArrayList<>();
+
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8000", description = "port to bind (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--api_key", paramLabel = "KEY", description = "clients must send 'Authorization: Bearer KEY' on /v1/*")
+    String apiKey;
+
+    @Option(names = "--infer_backend", paramLabel = "NAME", defaultValue = "djl",
+            description = "djl (built in), vllm, sglang, lmdeploy or remote (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--served_model_name", paramLabel = "NAME", description = "the model name clients use (default: --model)")
+    String servedModelName;
+
+    @Option(names = "--max_num_seqs", paramLabel = "N", description = "sequences generated together at most")
+    Integer maxNumSeqs;
+
+    @Option(names = "--max_model_len", paramLabel = "N", description = "the context length to serve (default: the model's)")
+    Integer maxModelLen;
+
+    @Option(names = "--base_url", paramLabel = "URL", description = "with --infer_backend remote (or vllm, ...): the server to forward to")
+    String baseUrl;
+
+    @Option(names = "--torch_dtype", paramLabel = "TYPE", description = "float32 or float16, for the djl backend")
+    String dtype;
+
+    @Option(names = "--setting", paramLabel = "KEY=VALUE", description = "any other backend setting (repeatable)")
+    Map<String, String> settings = new LinkedHashMap<>();
+
+    @Mixin
+    DeviceOption device;
+
+    @Override
+    public Integer call() throws Exception {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("--port must be between 1 and 65535, was " + port);
+        }
+        try (ExtensionHandle<InferenceBackend> check = platform.extensions.require(InferenceBackend.class, backend)) {
+            // present: the server opens its own handle
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--infer_backend: " + e.getMessage());
+        }
+        if (platform.configurationAdmin == null) {
+            throw new IllegalStateException("Config Admin is not running, so the server cannot be configured");
+        }
+        Configuration server = platform.configurationAdmin.getConfiguration(SERVER_PID, "?");
+        server.update(serverProperties());
+        startHttp();
+        String base = "http://" + host + ":" + port;
+        out().printf("Loading %s on backend '%s' ...%n", model, backend);
+        out().flush();
+        waitHealthy(base);
+        out().printf("Serving %s (backend %s) at %s/v1 (POST /v1/chat/completions, /v1/completions; GET /v1/models, /metrics)%n",
+                servedModelName != null ? servedModelName : model, backend, base);
+        out().flush();
+        new CountDownLatch(1).await(); // until SIGTERM; the framework then closes the session
+        return 0;
+    }
+
+    private Hashtable<String, Object> serverProperties() {
+        Hashtable<String, Object> p = new Hashtable<>();
+        settings.forEach(p::put);
+        p.put("model", model);
+        p.put("infer_backend", backend);
+        p.put("device", device.device);
+        List<String> named = new ArrayList<>();
+        for (String a : adapters) {
+            int eq = a.indexOf('=');
+            named.add(eq > 0 ? a : java.nio.file.Path.of(a).getFileName() + "=" + a);
+        }
+        if (!named.isEmpty()) {
+            p.put("adapters", named.toArray(new String[0]));
+        }
+        put(p, "api_key", apiKey);
+        put(p, "served_model_name", servedModelName);
+        put(p, "max_num_seqs", maxNumSeqs);
+        put(p, "max_model_len", maxModelLen);
+        put(p, "base_url", baseUrl);
+        put(p, "torch_dtype", dtype);
+        return p;
+    }
+
+    private static void put(Hashtable<String, Object> p, String key, Object value) {
+        if (value != null) {
+            p.put(key, value.toString());
+        }
+    }
+
+    /** Points Felix HTTP at host:port and waits until the port accepts connections. */
+    private void startHttp() throws IOException, InterruptedException {
+        Configuration config = platform.configurationAdmin.getConfiguration(ServeCommand.HTTP_PID, "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(ServeCommand.ENABLE_KEY, Boolean.TRUE);
+        props.put(ServeCommand.HOST_KEY, host);
+        props.put(ServeCommand.PORT_KEY, port);
+        config.update(props);
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (System.currentTimeMillis() < deadline) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(host, port), 200);
+                return;
+            } catch (IOException e) {
+                Thread.sleep(100);
+            }
+        }
+        throw new IOException("the HTTP server did not start on " + host + ":" + port
+                + " within 15 s; is the port taken by another process?");
+    }
+
+    /** Waits for /health; a backend that failed to open is reported with the server's reason. */
+    private void waitHealthy(String base) throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        while (true) {
+            try {
+                HttpResponse<Void> health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET().build(),
+                        HttpResponse.BodyHandlers.discarding());
+                if (health.statusCode() == 200) {
+                    return;
+                }
+                HttpRequest.Builder models = HttpRequest.newBuilder(URI.create(base + "/v1/models")).GET();
+                if (apiKey != null) {
+                    models.header("Authorization", "Bearer " + apiKey);
+                }
+                HttpResponse<String> why = http.send(models.build(), HttpResponse.BodyHandlers.ofString());
+                if (why.statusCode() == 503 && why.body().contains("could not serve")) {
+                    String message = why.body().replaceAll(".*\"message\":\"", "").replaceAll("\",\"type\".*", "");
+                    throw new IllegalStateException(message);
+                }
+            } catch (IOException e) {
+                // the servlet is not registered yet
+            }
+            Thread.sleep(250);
+        }
+    }
+}
