@@ -130,6 +130,8 @@ public final class SftTrainer {
             // finite loss (not divergence: it happens at step 2 as well, and the same step recomputed is
             // finite). Until its cause is found the step is recomputed, with a warning, at most twice.
             for (int attempt = 0; attempt < 3 && !Double.isFinite(gradNorm); attempt++) {
+                // dropout draws from the engine's generator: seeded by step, a resumed run draws the same masks
+                parent.getEngine().setRandomSeed((int) (o.seed() * 1_000_003L + step));
                 if (attempt > 0) {
                     optimizer.zeroGrad();
                     LOG.log(System.Logger.Level.WARNING, "step {0}: non-finite gradients, recomputing the step", step + 1);

@@ -174,4 +174,25 @@ class SftJobTest {
         }
         assertTrue(difference > 1e-3, "a training pass drops adapter inputs: max difference " + difference);
     }
+
+    @Test
+    void aResumedRunWithDropoutHasTheLossesOfAnUninterruptedOne() throws Exception {
+        Path model = TinyChatModel.folder(dir.resolve("model"));
+        Path data = TinyChatModel.dataset(dir.resolve("train.jsonl"), 3);
+        java.util.function.Function<Path, SftArguments> args = out -> new SftArguments().model(model.toString()).dataset(data.toString())
+                .loraDropout(0.2).perDeviceTrainBatchSize(3).learningRate(1e-2).maxSteps(12).saveSteps(6).outputDir(out).seed(5);
+        SftJob.Result whole = new SftJob(args.apply(dir.resolve("a")), TinyChatModel.provider(model)).train(manager);
+        Path b = dir.resolve("b");
+        Files.createDirectories(b.resolve("checkpoint-6"));
+        try (var files = Files.list(dir.resolve("a/checkpoint-6"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, b.resolve("checkpoint-6").resolve(f.getFileName()));
+            }
+        }
+        SftJob.Result resumed = new SftJob(args.apply(b).resumeFromCheckpoint(b.resolve("checkpoint-6")), TinyChatModel.provider(model))
+                .train(manager);
+        for (int step = 6; step < 12; step++) {
+            assertEquals(whole.steps().get(step).loss(), resumed.steps().get(step).loss(), 1e-6, "loss of step " + (step + 1));
+        }
+    }
 }
