@@ -19,21 +19,48 @@ import picocli.CommandLine.Model.OptionSpec;
 /**
  * Turns every argument of {@link SftArguments} (its ms-swift name and aliases) into a command-line option,
  * so the Java API, config files and the command line share one definition. Values the user typed are
- * collected by name and layered over the {@code --config} file; defaults stay those of SftArguments.
+ * collected by name and layered over the {@code --config} file; defaults stay those of the arguments
+ * class. A command with more arguments (alignment) subclasses this and lists its classes too.
  */
-final class ArgumentOptions implements CommandLine.IModelTransformer {
+class ArgumentOptions implements CommandLine.IModelTransformer {
 
     static final String CONFIG = "--config";
+
+    /** The values by ms-swift name, and where they came from (for messages). */
+    record Values(Map<String, Object> values, String source) {
+    }
+
+    /**
+     * The classes whose {@code @JsonProperty} fields become options, each with a no-argument constructor
+     * and a {@code toMap()} of its defaults; the first one named wins when two share a name.
+     */
+    List<Class<?>> argumentClasses() {
+        return List.of(SftArguments.class);
+    }
 
     @Override
     public CommandSpec transform(CommandSpec spec) {
         spec.addOption(OptionSpec.builder(CONFIG).paramLabel("FILE").type(String.class)
                 .description("a YAML or JSON file of arguments by ms-swift name; options on the command line override it").build());
-        SftArguments defaults = new SftArguments();
-        Map<String, Object> defaultValues = defaults.toMap();
-        for (Field f : SftArguments.class.getDeclaredFields()) {
+        java.util.Set<String> added = new java.util.HashSet<>();
+        for (Class<?> type : argumentClasses()) {
+            addOptions(spec, type, added);
+        }
+        return spec;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void addOptions(CommandSpec spec, Class<?> arguments, java.util.Set<String> added) {
+        Map<String, Object> defaultValues;
+        try {
+            Object defaults = arguments.getConstructor().newInstance();
+            defaultValues = (Map<String, Object>) arguments.getMethod("toMap").invoke(defaults);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(arguments + " needs a public no-argument constructor and toMap()", e);
+        }
+        for (Field f : arguments.getDeclaredFields()) {
             JsonProperty p = f.getAnnotation(JsonProperty.class);
-            if (p == null) {
+            if (p == null || !added.add(p.value())) {
                 continue;
             }
             List<String> names = new ArrayList<>(List.of("--" + p.value()));
@@ -59,15 +86,15 @@ final class ArgumentOptions implements CommandLine.IModelTransformer {
             option.description((description != null ? description.value() : "") + shown);
             spec.addOption(option.build());
         }
-        return spec;
     }
 
     /**
-     * The arguments: the {@code --config} file's values, then those typed on the command line.
+     * The argument values: the built-in demo's (without --model, --dataset and --config) or the
+     * {@code --config} file's, then those typed on the command line, by ms-swift name.
      *
-     * @throws IllegalArgumentException for an unknown or badly typed value, naming it and where it came from
+     * @param demo the demo config file, or null when the command has none
      */
-    static SftArguments parse(CommandSpec spec, SftArguments.Stage stage, java.nio.file.Path demo) throws java.io.IOException {
+    static Values values(CommandSpec spec, java.nio.file.Path demo) throws java.io.IOException {
         CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
         Map<String, Object> values = new LinkedHashMap<>();
         String source = "command line";
@@ -98,7 +125,7 @@ final class ArgumentOptions implements CommandLine.IModelTransformer {
             values.remove(name);
             values.put(canonical, value);
         }
-        return SftArguments.fromMap(values, source).stage(stage);
+        return new Values(values, source);
     }
 
     /** The first name without its dashes: the ms-swift name, whichever alias was typed. */

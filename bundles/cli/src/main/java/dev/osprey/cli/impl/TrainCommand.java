@@ -30,7 +30,8 @@ abstract class TrainCommand extends PlatformCommand implements Callable<Integer>
 
     @Override
     public Integer call() throws Exception {
-        SftArguments args = ArgumentOptions.parse(spec, stage(), demoConfig()).validate(); // every argument checked before any work
+        ArgumentOptions.Values values = ArgumentOptions.values(spec, demoConfig());
+        SftArguments args = SftArguments.fromMap(values.values(), values.source()).stage(stage()).validate(); // before any work
         platform.devices.select(args.device());
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu()); PluginModels models = new PluginModels(platform.extensions, platform.models,
                         new dev.osprey.hub.TerminalProgressBar())) {
