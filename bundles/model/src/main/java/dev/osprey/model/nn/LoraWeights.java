@@ -78,7 +78,10 @@ public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitud
         if (dropout > 0 && TrainingMode.isTraining()) {
             x = ai.djl.nn.norm.Dropout.dropout(x, dropout, true).singletonOrThrow(); // (..., in), survivors scaled by 1/(1-p)
         }
-        return x.matMul(a.transpose()).matMul(b.transpose()).mul(scaling); // (..., r) -> (..., out)
+        // the adapter computes in its own type (F32) over a half-precision base, as PEFT does; for inference
+        // only: DJL's toType is not recorded by autograd
+        NDArray h = x.toType(a.getDataType(), false).matMul(a.transpose()).matMul(b.transpose()).mul(scaling); // (..., r) -> (..., out)
+        return h.toType(x.getDataType(), false);
     }
 
     /** {@code scaling · B A}, (out, in): what merging adds to the base weight. */

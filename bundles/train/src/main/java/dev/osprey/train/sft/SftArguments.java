@@ -290,6 +290,11 @@ public final class SftArguments {
         require(resumeFromCheckpoint == null || Files.isDirectory(resumeFromCheckpoint),
                 "--resume_from_checkpoint " + resumeFromCheckpoint + " is not a folder");
         require(torchDtype != null, "--torch_dtype is required");
+        // DJL's dtype cast (NDArray.toType) is not recorded by autograd, so half-precision activations cannot
+        // feed F32 adapters or an F32 loss; on the CPU, F32 matmuls are also the faster ones (docs/benchmarks.md)
+        require(!List.of("float16", "fp16", "half").contains(torchDtype.toLowerCase(Locale.ROOT)),
+                "--torch_dtype float16 cannot train here: DJL's dtype cast does not carry gradients, and on the CPU float32 "
+                        + "is faster; use float32 (bfloat16 checkpoints are widened to it), or --quant_bits 4|8 to save memory");
         return this;
     }
 
