@@ -1,0 +1,487 @@
+package dev.osprey.backend.djl;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.ndarray.NDManager;
+import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.inference.BackendOptions;
+import dev.osprey.api.inference.GenerationHandle;
+import dev.osprey.api.inference.GenerationListener;
+import dev.osprey.api.inference.GenerationRequest;
+import dev.osprey.api.inference.InferenceSession;
+import dev.osprey.api.inference.InvalidRequestException;
+import dev.osprey.api.inference.SamplingParams;
+import dev.osprey.api.inference.ServedModel;
+import dev.osprey.api.inference.SessionStats;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.chat.JinjaChatTemplate;
+import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.generate.GenerationOptions;
+import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.ModelLoader;
+import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.model.nn.Linear;
+import dev.osprey.model.nn.LoraWeights;
+
+/**
+ * A model served by the DJL backend: the weights, LoRA adapters attached unmerged to the one copy of
+ * them, the tokenizer and chat template, and a {@link Scheduler} that batches the requests.
+ *
+ * <p>{@link #generate} checks a request on the caller's thread: an unknown model, a sampling value out
+ * of range, or a prompt beyond the context length (prompt + max_tokens, as vLLM checks) is reported
+ * synchronously, through {@code listener.failed} with an {@link InvalidRequestException} naming the
+ * field, before {@code generate} returns (the handle is then done). Everything else reaches the
+ * listener from the scheduler thread.
+ *
+ * <p>Adapters: the scheduler keeps one batch per adapter and runs one forward pass per batch and step,
+ * because a {@link Linear} applies one adapter to the whole batch; requests for different adapters are
+ * decoded in the same step, in separate passes.
+ */
+final class DjlSession implements InferenceSession {
+
+    /** The most alternatives per position, as in OpenAI's API. */
+    static final int MAX_TOP_LOGPROBS = 20;
+
+    private final HfModel hf;
+    private final DecoderModel model;
+    private final NDManager manager;
+    private final NDManager work;
+    private final String servedName;
+    private final String modelId;
+    private final int contextLength;
+    private final int vocabSize;
+    private final Set<Integer> eosTokenIds;
+    private final JinjaChatTemplate template;
+    private final Map<String, AdapterSlot> adapters = new ConcurrentHashMap<>();
+    private final Scheduler scheduler;
+    private final List<AutoCloseable> resources;
+    private volatile boolean closed;
+
+    /** A loaded adapter and the requests using it. */
+    private static final class AdapterSlot {
+        final Path folder;
+        int users; // guarded by this
+        boolean unloading; // guarded by this
+
+        AdapterSlot(Path folder) {
+            this.folder = folder;
+        }
+    }
+
+    /**
+     * Loads the model in {@code folder} and its adapters and starts the scheduler.
+     *
+     * @param manager the session's own manager, closed with the session
+     * @param resources closed with the session, after the model (architecture handles)
+     */
+    static DjlSession open(Path folder, Function<ModelConfig, ModelArchitecture> architectures, NDManager manager,
+            BackendOptions options, List<AutoCloseable> resources) throws IOException {
+        ServingSettings settings = ServingSettings.parse(options.settings());
+        HfModel hf = ModelLoader.load(folder, architectures, manager, settings.dataType());
+        try {
+            return new DjlSession(hf, manager, options, settings, resources);
+        } catch (IOException | RuntimeException e) {
+            hf.close();
+            throw e;
+        }
+    }
+
+    private DjlSession(HfModel hf, NDManager manager, BackendOptions options, ServingSettings settings, List<AutoCloseable> resources)
+            throws IOException {
+        if (!(hf.model() instanceof DecoderModel decoder)) {
+            throw new IllegalArgumentException(hf.folder() + ": the djl backend serves decoder models; "
+                    + hf.model().getClass().getName() + " is not one");
+        }
+        this.hf = hf;
+        this.model = decoder;
+        this.manager = manager;
+        this.resources = resources;
+        this.servedName = options.servedName();
+        this.modelId = options.model();
+        this.vocabSize = decoder.spec().vocabSize();
+        int configured = hf.config().getInt(0, "max_position_embeddings");
+        if (settings.maxModelLen() > 0 && configured > 0 && settings.maxModelLen() > configured) {
+            throw new IllegalArgumentException("setting max_model_len " + settings.maxModelLen() + " exceeds max_position_embeddings "
+                    + configured + " of " + hf.config().source());
+        }
+        this.contextLength = settings.maxModelLen() > 0 ? settings.maxModelLen()
+                : configured > 0 ? configured : hf.tokenizerConfig().modelMaxLength().map(Long::intValue).orElse(2048);
+        Set<Integer> eos = new HashSet<>(hf.generationConfig().eosTokenIds());
+        if (eos.isEmpty()) {
+            int fromConfig = hf.config().getInt(-1, "eos_token_id");
+            if (fromConfig >= 0) {
+                eos.add(fromConfig);
+            }
+        }
+        this.eosTokenIds = Set.copyOf(eos);
+        this.template = hf.tokenizerConfig().defaultChatTemplate().isPresent() ? JinjaChatTemplate.from(hf.tokenizerConfig()) : null;
+        this.work = manager.newSubManager();
+        for (Map.Entry<String, String> a : options.adapters().entrySet()) {
+            attachAdapter(a.getKey(), Path.of(a.getValue()));
+        }
+        HuggingFaceTokenizer tokenizer = hf.tokenizer();
+        this.scheduler = new Scheduler(servedName, model, work, settings.maxNumSeqs(), settings.maxNumBatchedTokens(),
+                settings.cachedTokenLimit(contextLength),
+                id -> tokenizer == null ? String.valueOf(id) : tokenizer.decode(new long[] {id}, false));
+    }
+
+    /** The session's root manager, for tests that count the arrays it holds. */
+    NDManager manager() {
+        return manager;
+    }
+
+    /** The served network, for tests that need to reach into it. */
+    DecoderModel model() {
+        return model;
+    }
+
+    @Override
+    public List<ServedModel> models() {
+        List<ServedModel> served = new ArrayList<>();
+        served.add(new ServedModel(servedName, "", contextLength));
+        adapters.keySet().stream().sorted().forEach(name -> served.add(new ServedModel(name, servedName, contextLength)));
+        return served;
+    }
+
+    @Override
+    public GenerationHandle generate(GenerationRequest request, GenerationListener listener) {
+        AdapterSlot slot = null;
+        Sequence sequence = null;
+        try {
+            if (closed) {
+                throw new IllegalStateException("the session is closed");
+            }
+            String adapter = adapterOf(request.model());
+            String field = request.conversation() != null ? "messages" : "prompt";
+            int[] prompt = promptIds(request);
+            if (prompt.length == 0) {
+                throw new InvalidRequestException("the prompt is empty", field);
+            }
+            SamplingParams sampling = request.sampling();
+            int maxTokens = maxTokens(sampling, prompt.length, field);
+            GenerationOptions options = options(sampling, maxTokens);
+            long limit = scheduler.stats().maxCachedTokens();
+            if (prompt.length + (long) maxTokens > limit) {
+                throw new InvalidRequestException("the request needs " + (prompt.length + maxTokens) + " cached tokens ("
+                        + prompt.length + " in the " + field + ", " + maxTokens + " in the completion) but the server holds at most "
+                        + limit + " (setting max_cached_tokens)", "max_tokens");
+            }
+            if (adapter != null) {
+                slot = reserve(adapter);
+            }
+            AdapterSlot used = slot;
+            HuggingFaceTokenizer tokenizer = hf.tokenizer();
+            TextStream text = new TextStream(tokenizer == null ? null : ids -> tokenizer.decode(ids, true), prompt, sampling.stop());
+            sequence = new Sequence(request.requestId(), adapter, prompt, maxTokens, sampling, options, text, listener,
+                    () -> release(used));
+            scheduler.submit(sequence);
+            return sequence;
+        } catch (RuntimeException e) {
+            if (sequence != null) {
+                sequence.fail(e);
+                return sequence;
+            }
+            release(slot);
+            try {
+                listener.failed(e);
+            } catch (RuntimeException ignored) {
+                // nothing more to tell
+            }
+            return new GenerationHandle() {
+                @Override
+                public void cancel() {
+                }
+
+                @Override
+                public boolean isDone() {
+                    return true;
+                }
+            };
+        }
+    }
+
+    /** The adapter a request's model name selects, null for the base model. */
+    private String adapterOf(String name) {
+        if (name.equals(servedName) || name.equals(modelId)) {
+            return null;
+        }
+        if (adapters.containsKey(name)) {
+            return name;
+        }
+        throw new InvalidRequestException("The model `" + name + "` does not exist; this server has " + models().stream()
+                .map(ServedModel::id).toList(), "model");
+    }
+
+    private int[] promptIds(GenerationRequest request) {
+        if (request.promptTokenIds() != null) {
+            int[] ids = request.promptTokenIds().stream().mapToInt(Integer::intValue).toArray();
+            for (int id : ids) {
+                if (id < 0 || id >= vocabSize) {
+                    throw new InvalidRequestException("token id " + id + " is outside the vocabulary [0, " + vocabSize + ")", "prompt");
+                }
+            }
+            return ids;
+        }
+        return encode(request.prompt(), request.conversation());
+    }
+
+    private int[] encode(String text, Conversation conversation) {
+        HuggingFaceTokenizer tokenizer = hf.tokenizer();
+        String field = conversation != null ? "messages" : "prompt";
+        if (tokenizer == null) {
+            throw new InvalidRequestException(hf.folder() + " has no tokenizer.json: send token ids", field);
+        }
+        if ((text == null) == (conversation == null)) {
+            throw new InvalidRequestException("give exactly one of a text and a conversation", field);
+        }
+        if (conversation != null) {
+            if (template == null) {
+                throw new InvalidRequestException(hf.folder() + " has no chat_template in tokenizer_config.json, so it cannot"
+                        + " answer chat requests; use completions", "messages");
+            }
+            String rendered;
+            synchronized (template) { // one Jinja interpreter per template
+                rendered = template.apply(conversation, true, Map.of());
+            }
+            return toInts(tokenizer.encode(rendered).getIds());
+        }
+        int[] ids = toInts(tokenizer.encode(text).getIds());
+        // completions get the BOS token the tokenizer adds by default (the loader turns special tokens off for templates)
+        Optional<Integer> bos = hf.generationConfig().bosTokenId();
+        if (hf.tokenizerConfig().addBosToken().orElse(false) && bos.isPresent() && (ids.length == 0 || ids[0] != bos.get())) {
+            int[] withBos = new int[ids.length + 1];
+            withBos[0] = bos.get();
+            System.arraycopy(ids, 0, withBos, 1, ids.length);
+            return withBos;
+        }
+        return ids;
+    }
+
+    private static int[] toInts(long[] ids) {
+        return Arrays.stream(ids).mapToInt(x -> (int) x).toArray();
+    }
+
+    /** max_tokens, or what the context leaves when it is -1; the prompt and completion must fit the context. */
+    private int maxTokens(SamplingParams sampling, int promptLength, String field) {
+        if (promptLength >= contextLength) {
+            throw new InvalidRequestException("This model's maximum context length is " + contextLength + " tokens. However, your "
+                    + field + " resulted in " + promptLength + " tokens. Please reduce the length of the " + field + ".", field);
+        }
+        int max = sampling.maxTokens();
+        if (max == -1) {
+            return contextLength - promptLength;
+        }
+        if (max < 1) {
+            throw new InvalidRequestException("max_tokens must be at least 1, was " + max, "max_tokens");
+        }
+        if ((long) promptLength + max > contextLength) {
+            throw new InvalidRequestException("This model's maximum context length is " + contextLength + " tokens. However, you"
+                    + " requested " + (promptLength + max) + " tokens (" + promptLength + " in the " + field + ", " + max
+                    + " in the completion). Please reduce the length of the " + field + " or completion.", field);
+        }
+        return max;
+    }
+
+    /** The model core's options for one request, each value checked with the field it came from. */
+    private GenerationOptions options(SamplingParams s, int maxTokens) {
+        check(s.temperature() >= 0, "temperature must be >= 0, was " + s.temperature(), "temperature");
+        check(s.topP() > 0 && s.topP() <= 1, "top_p must be in (0, 1], was " + s.topP(), "top_p");
+        check(s.topK() >= -1, "top_k must be -1 (off) or positive, was " + s.topK(), "top_k");
+        check(s.minP() >= 0 && s.minP() <= 1, "min_p must be in [0, 1], was " + s.minP(), "min_p");
+        check(s.repetitionPenalty() > 0, "repetition_penalty must be > 0, was " + s.repetitionPenalty(), "repetition_penalty");
+        check(s.presencePenalty() >= -2 && s.presencePenalty() <= 2, "presence_penalty must be in [-2, 2], was "
+                + s.presencePenalty(), "presence_penalty");
+        check(s.frequencyPenalty() >= -2 && s.frequencyPenalty() <= 2, "frequency_penalty must be in [-2, 2], was "
+                + s.frequencyPenalty(), "frequency_penalty");
+        check(s.topLogprobs() >= 0 && s.topLogprobs() <= MAX_TOP_LOGPROBS, "top_logprobs must be in [0, " + MAX_TOP_LOGPROBS
+                + "], was " + s.topLogprobs(), "top_logprobs");
+        for (int id : s.stopTokenIds()) {
+            check(id >= 0 && id < vocabSize, "stop token id " + id + " is outside the vocabulary [0, " + vocabSize + ")", "stop_token_ids");
+        }
+        List<String> stops = s.stop().stream().filter(x -> !x.isEmpty()).toList();
+        check(stops.isEmpty() || hf.tokenizer() != null, "stop strings need the model's tokenizer.json", "stop");
+        // as vLLM: a temperature this close to 0 means greedy
+        boolean sample = s.temperature() >= 1e-5;
+        long seed = s.seed() == -1 ? ThreadLocalRandom.current().nextLong() : s.seed();
+        return new GenerationOptions(maxTokens, sample, sample ? s.temperature() : 1.0, Math.max(0, s.topK()), s.topP(), s.minP(),
+                s.repetitionPenalty(), s.presencePenalty(), s.frequencyPenalty(), seed, eosTokenIds, Set.copyOf(s.stopTokenIds()),
+                stops);
+    }
+
+    private static void check(boolean ok, String message, String field) {
+        if (!ok) {
+            throw new InvalidRequestException(message, field);
+        }
+    }
+
+    private AdapterSlot reserve(String adapter) {
+        AdapterSlot slot = adapters.get(adapter);
+        if (slot != null) {
+            synchronized (slot) {
+                if (!slot.unloading) {
+                    slot.users++;
+                    return slot;
+                }
+            }
+        }
+        throw new InvalidRequestException("The model `" + adapter + "` does not exist (the adapter is being removed)", "model");
+    }
+
+    private static void release(AdapterSlot slot) {
+        if (slot != null) {
+            synchronized (slot) {
+                slot.users--;
+                slot.notifyAll();
+            }
+        }
+    }
+
+    @Override
+    public void loadAdapter(String name, String path) {
+        if (name.equals(servedName) || name.equals(modelId) || adapters.containsKey(name)) {
+            throw new IllegalArgumentException("the name '" + name + "' is already served");
+        }
+        try {
+            scheduler.call(() -> {
+                attachAdapter(name, Path.of(path));
+                return null;
+            });
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalArgumentException("could not load adapter '" + name + "' from " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Attaches a PEFT adapter to every linear layer it targets; on a failure, detaches what it attached. */
+    private void attachAdapter(String name, Path folder) throws IOException {
+        if (name.equals(servedName) || name.equals(modelId) || adapters.containsKey(name)) {
+            throw new IllegalArgumentException("adapter name '" + name + "' is already served");
+        }
+        try {
+            PeftAdapter.attach(folder, model.linears(), name, manager);
+        } catch (IOException | RuntimeException e) {
+            detachAdapter(name);
+            throw e;
+        }
+        adapters.put(name, new AdapterSlot(folder));
+    }
+
+    private void detachAdapter(String name) {
+        for (Linear linear : model.linears()) {
+            LoraWeights lora = linear.detach(name);
+            if (lora != null) {
+                lora.a().close();
+                lora.b().close();
+            }
+        }
+    }
+
+    @Override
+    public void unloadAdapter(String name) {
+        AdapterSlot slot = adapters.get(name);
+        if (slot == null) {
+            throw new InvalidRequestException("no adapter named '" + name + "' is loaded", "lora_name");
+        }
+        synchronized (slot) {
+            slot.unloading = true;
+            while (slot.users > 0) { // the requests using it finish first
+                try {
+                    slot.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for the requests of adapter '" + name + "'");
+                }
+            }
+        }
+        try {
+            scheduler.call(() -> {
+                detachAdapter(name);
+                adapters.remove(name);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("could not unload adapter '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<Integer> tokenize(String model, String text, Conversation conversation) {
+        adapterOf(model);
+        return Arrays.stream(encode(text, conversation)).boxed().toList();
+    }
+
+    @Override
+    public String detokenize(String model, List<Integer> tokenIds) {
+        adapterOf(model);
+        HuggingFaceTokenizer tokenizer = hf.tokenizer();
+        if (tokenizer == null) {
+            throw new InvalidRequestException(hf.folder() + " has no tokenizer.json", "tokens");
+        }
+        for (int id : tokenIds) {
+            check(id >= 0 && id < vocabSize, "token id " + id + " is outside the vocabulary [0, " + vocabSize + ")", "tokens");
+        }
+        return tokenizer.decode(tokenIds.stream().mapToLong(Integer::longValue).toArray(), false);
+    }
+
+    @Override
+    public Optional<SessionStats> stats() {
+        return Optional.of(scheduler.stats());
+    }
+
+    @Override
+    public boolean healthy() {
+        return !closed && scheduler.isAlive();
+    }
+
+    private void stopAndFree() {
+        scheduler.close();
+        for (String name : List.copyOf(adapters.keySet())) {
+            detachAdapter(name);
+        }
+        adapters.clear();
+        work.close();
+        hf.close();
+        manager.close();
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                // an architecture handle that cannot close has nothing left to free
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        if (scheduler.isSchedulerThread()) {
+            // closed from a listener: the scheduler is mid-step, so free everything once it has stopped
+            Thread closer = new Thread(this::stopAndFree, "osprey-djl-close");
+            closer.setDaemon(true);
+            closer.start();
+        } else {
+            stopAndFree();
+        }
+    }
+}

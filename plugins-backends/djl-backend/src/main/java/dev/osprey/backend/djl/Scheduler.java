@@ -1,0 +1,442 @@
+package dev.osprey.backend.djl;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.function.IntFunction;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.inference.SessionStats;
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.model.decoder.DecoderCache;
+import dev.osprey.model.decoder.DecoderModel;
+
+/**
+ * Continuous batching on one thread, which alone touches the model and the caches. Each iteration:
+ * run queued tasks (adapters being loaded or removed), drop cancelled sequences, admit waiting requests
+ * while the limits allow (first come, first served, up to {@code max_num_batched_tokens} prompt tokens
+ * per iteration; those of one adapter prefilled together in one left-padded pass, then joined to the
+ * running batch of their adapter), and run one decode step for every running batch. Sequences that finish leave the batch
+ * before the next step. A failure fails the requests it touched and the loop goes on.
+ *
+ * <p>Limits: at most {@code max_num_seqs} running sequences, and the worst case of each (prompt +
+ * max_tokens) reserved against {@code max_cached_tokens} when it is admitted, so a running sequence
+ * never has to be preempted; requests beyond the limits wait in the queue.
+ */
+final class Scheduler implements AutoCloseable {
+
+    private final DecoderModel model;
+    private final NDManager manager;
+    private final int maxNumSeqs;
+    private final int maxNumBatchedTokens;
+    private final long maxCachedTokens;
+    private final IntFunction<String> tokenText;
+    private final Object lock = new Object();
+    private final ArrayDeque<Sequence> waiting = new ArrayDeque<>(); // guarded by lock
+    private final ArrayDeque<FutureTask<?>> tasks = new ArrayDeque<>(); // guarded by lock
+    private boolean closing; // guarded by lock
+    /** Running batches by adapter ("" for the base model); scheduler thread only. */
+    private final Map<String, DecodeBatch> batches = new LinkedHashMap<>();
+    private final Thread thread;
+    private volatile SessionStats stats;
+
+    /**
+     * @param manager for this scheduler's arrays; the scheduler closes the arrays it makes, not the manager
+     * @param tokenText one token's text, for top logprobs
+     */
+    Scheduler(String name, DecoderModel model, NDManager manager, int maxNumSeqs, int maxNumBatchedTokens, long maxCachedTokens,
+            IntFunction<String> tokenText) {
+        this.model = model;
+        this.manager = manager;
+        this.maxNumSeqs = maxNumSeqs;
+        this.maxNumBatchedTokens = maxNumBatchedTokens;
+        this.maxCachedTokens = maxCachedTokens;
+        this.tokenText = tokenText;
+        this.stats = new SessionStats(0, 0, 0, maxCachedTokens);
+        this.thread = new Thread(this::loop, "osprey-djl-scheduler-" + name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Queues a sequence. @throws IllegalStateException when the scheduler is closed */
+    void submit(Sequence sequence) {
+        synchronized (lock) {
+            if (closing) {
+                throw new IllegalStateException("the session is closed");
+            }
+            waiting.add(sequence);
+            stats = new SessionStats(stats.running(), waiting.size(), stats.cachedTokens(), maxCachedTokens);
+            lock.notifyAll();
+        }
+    }
+
+    /** Runs {@code task} on the scheduler thread between two steps and waits for it. */
+    <T> T call(Callable<T> task) throws Exception {
+        FutureTask<T> future = new FutureTask<>(task);
+        synchronized (lock) {
+            if (closing) {
+                throw new IllegalStateException("the session is closed");
+            }
+            tasks.add(future);
+            lock.notifyAll();
+        }
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    SessionStats stats() {
+        return stats;
+    }
+
+    /** True on the scheduler's own thread (inside a listener). */
+    boolean isSchedulerThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    boolean isAlive() {
+        synchronized (lock) {
+            return !closing && thread.isAlive();
+        }
+    }
+
+    /** Cancels every request (finish reason {@code cancelled}), frees the caches and waits for the thread. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closing = true;
+            lock.notifyAll();
+        }
+        if (Thread.currentThread() == thread) {
+            return; // closed from a listener: the loop ends after this iteration
+        }
+        try {
+            thread.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void loop() {
+        while (true) {
+            List<FutureTask<?>> todo;
+            synchronized (lock) {
+                while (!closing && tasks.isEmpty() && waiting.isEmpty() && batches.isEmpty()) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        closing = true;
+                    }
+                }
+                if (closing) {
+                    break;
+                }
+                todo = new ArrayList<>(tasks);
+                tasks.clear();
+            }
+            todo.forEach(FutureTask::run);
+            try {
+                dropCancelled();
+                admit();
+                step();
+            } catch (Throwable e) { // a bug or the engine failing: the requests in flight fail, the loop goes on
+                failAll("the scheduler failed: " + e, e);
+            }
+            publishStats();
+        }
+        shutDown();
+    }
+
+    private void shutDown() {
+        List<Sequence> queued;
+        List<FutureTask<?>> pending;
+        synchronized (lock) {
+            queued = new ArrayList<>(waiting);
+            waiting.clear();
+            pending = new ArrayList<>(tasks);
+            tasks.clear();
+        }
+        pending.forEach(t -> t.cancel(false));
+        queued.forEach(s -> s.complete("cancelled"));
+        for (DecodeBatch batch : batches.values()) {
+            batch.rows().forEach(s -> s.complete("cancelled"));
+            batch.close();
+        }
+        batches.clear();
+        publishStats();
+    }
+
+    private void failAll(String message, Throwable cause) {
+        for (DecodeBatch batch : batches.values()) {
+            batch.rows().forEach(s -> s.fail(new IllegalStateException(message, cause)));
+            batch.close();
+        }
+        batches.clear();
+    }
+
+    private void dropCancelled() {
+        synchronized (lock) {
+            for (Iterator<Sequence> it = waiting.iterator(); it.hasNext();) {
+                Sequence s = it.next();
+                if (s.cancelRequested()) {
+                    it.remove();
+                    s.complete("cancelled");
+                }
+            }
+        }
+        for (DecodeBatch batch : batches.values()) {
+            for (Sequence s : batch.rows()) {
+                if (s.cancelRequested()) {
+                    s.complete("cancelled");
+                }
+            }
+            retainUnfinished(batch);
+        }
+        batches.values().removeIf(DecodeBatch::isEmpty);
+    }
+
+    private void admit() {
+        int running = 0;
+        long reserved = 0;
+        for (DecodeBatch batch : batches.values()) {
+            running += batch.rows().size();
+            for (Sequence s : batch.rows()) {
+                reserved += s.reservedTokens;
+            }
+        }
+        int prefilled = 0;
+        Map<String, List<Sequence>> admitted = new LinkedHashMap<>();
+        while (true) {
+            Sequence s;
+            synchronized (lock) {
+                s = waiting.peek();
+                if (s == null || running >= maxNumSeqs || reserved + s.reservedTokens > maxCachedTokens
+                        || (prefilled > 0 && prefilled + s.prompt.length > maxNumBatchedTokens)) {
+                    break;
+                }
+                waiting.poll();
+            }
+            if (s.cancelRequested()) {
+                s.complete("cancelled");
+                continue;
+            }
+            prefilled += s.prompt.length;
+            running++;
+            reserved += s.reservedTokens;
+            admitted.computeIfAbsent(s.adapter == null ? "" : s.adapter, k -> new ArrayList<>()).add(s);
+        }
+        for (Map.Entry<String, List<Sequence>> e : admitted.entrySet()) {
+            List<Sequence> group = e.getValue();
+            DecoderCache cache = prefill(group);
+            if (cache == null) {
+                continue;
+            }
+            List<Sequence> joining = group.stream().filter(s -> !s.isDone()).toList();
+            String key = e.getKey();
+            DecodeBatch batch = batches.computeIfAbsent(key, k -> new DecodeBatch(model, manager, k.isEmpty() ? null : k));
+            try {
+                batch.join(joining, List.of(cache));
+            } catch (RuntimeException ex) {
+                joining.forEach(s -> s.fail(new IllegalStateException("could not add request " + s.requestId
+                        + " to the running batch: " + ex, ex)));
+                cache.close();
+                if (batch.isEmpty()) {
+                    batches.remove(key);
+                }
+            }
+        }
+    }
+
+    /**
+     * Reads the prompts of sequences that share an adapter in one pass (left-padded, masked) and streams
+     * each one's first token.
+     *
+     * @return the cache of the sequences still running, in order, or null when none is
+     */
+    private DecoderCache prefill(List<Sequence> group) {
+        int b = group.size();
+        int longest = group.stream().mapToInt(s -> s.prompt.length).max().orElseThrow();
+        DecoderCache cache = (DecoderCache) model.newCache(b);
+        NDArray logits;
+        try {
+            long[] ids = new long[b * longest];
+            long[] mask = new long[b * longest];
+            for (int r = 0; r < b; r++) {
+                int[] prompt = group.get(r).prompt;
+                int offset = r * longest + longest - prompt.length; // left padding
+                for (int i = 0; i < prompt.length; i++) {
+                    ids[offset + i] = prompt[i];
+                    mask[offset + i] = 1;
+                }
+            }
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray input = manager.create(ids, new Shape(b, longest)); // (B, P)
+                NDArray attention = manager.create(mask, new Shape(b, longest)); // (B, P)
+                NDArray out = model.forward(ForwardRequest.builder(input).optAttentionMask(attention).optCache(cache)
+                        .optLastPositionOnly(true).optAdapter(group.get(0).adapter).build()).logits(); // (B, 1, V)
+                logits = out.reshape(b, out.getShape().get(2)); // (B, V)
+                NDScope.unregister(logits);
+                out.close();
+            }
+        } catch (RuntimeException e) {
+            cache.close();
+            String which = b == 1 ? "the prompt of request " + group.get(0).requestId
+                    : "the prompts of requests " + group.stream().map(s -> s.requestId).toList();
+            group.forEach(s -> s.fail(new IllegalStateException("reading " + which + " failed: " + e, e)));
+            return null;
+        }
+        try {
+            for (Sequence s : group) {
+                try {
+                    s.listener.started(s.prompt.length);
+                } catch (RuntimeException e) {
+                    s.fail(e); // a listener that throws cancels its request
+                }
+            }
+            String[] finish = emit(group, logits);
+            for (int r = 0; r < b; r++) {
+                if (finish[r] != null) {
+                    group.get(r).complete(finish[r]);
+                }
+            }
+        } finally {
+            logits.close();
+        }
+        List<Long> kept = new ArrayList<>();
+        int keptLongest = 0;
+        for (int r = 0; r < b; r++) {
+            if (!group.get(r).isDone()) {
+                kept.add((long) r);
+                keptLongest = Math.max(keptLongest, group.get(r).prompt.length);
+            }
+        }
+        if (kept.size() == b) {
+            return cache;
+        }
+        try {
+            return kept.isEmpty() ? null : cache.selectRows(kept.stream().mapToLong(Long::longValue).toArray(), longest - keptLongest);
+        } finally {
+            cache.close();
+        }
+    }
+
+    private void step() {
+        for (Iterator<DecodeBatch> it = batches.values().iterator(); it.hasNext();) {
+            DecodeBatch batch = it.next();
+            NDArray logits;
+            try {
+                logits = batch.step();
+            } catch (RuntimeException e) {
+                String which = batch.adapter == null ? "the base model" : "adapter " + batch.adapter;
+                batch.rows().forEach(s -> s.fail(new IllegalStateException("a decode step of " + which + " failed: " + e, e)));
+                batch.close();
+                it.remove();
+                continue;
+            }
+            try {
+                String[] finish = emit(batch.rows(), logits);
+                for (int i = 0; i < finish.length; i++) {
+                    if (finish[i] != null) {
+                        batch.rows().get(i).complete(finish[i]);
+                    }
+                }
+            } finally {
+                logits.close();
+            }
+            retainUnfinished(batch);
+            if (batch.isEmpty()) {
+                it.remove();
+            }
+        }
+    }
+
+    private static void retainUnfinished(DecodeBatch batch) {
+        batch.retain(s -> !s.isDone());
+    }
+
+    /**
+     * Picks each row's next token and streams it.
+     *
+     * @param logits (B, V) next-token logits
+     * @return per row, the finish reason when it ended, else null
+     */
+    private String[] emit(List<Sequence> rows, NDArray logits) {
+        int b = rows.size();
+        int vocab = Math.toIntExact(logits.getShape().get(1));
+        float[] all = logits.toFloatArray();
+        float[] logprobs = null;
+        float[] topValues = null;
+        long[] topIds = null;
+        int topK = 0;
+        boolean wanted = false;
+        for (Sequence s : rows) {
+            wanted |= s.sampling.logprobs() || s.sampling.topLogprobs() > 0;
+            topK = Math.max(topK, s.sampling.topLogprobs());
+        }
+        if (wanted) {
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray logSoftmax = logits.logSoftmax(-1); // (B, V): the model's own distribution, before any processing
+                logprobs = logSoftmax.toFloatArray();
+                if (topK > 0) {
+                    NDList top = logSoftmax.topK(Math.min(topK, vocab), -1, true, true); // values (B, k), indices (B, k)
+                    topValues = top.get(0).toFloatArray();
+                    topIds = top.get(1).toLongArray();
+                }
+            }
+        }
+        String[] finish = new String[b];
+        for (int i = 0; i < b; i++) {
+            Sequence s = rows.get(i);
+            if (s.isDone()) {
+                continue;
+            }
+            try {
+                int token = s.choose(Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab));
+                double logprob = s.sampling.logprobs() ? logprobs[i * vocab + token] : Double.NaN;
+                Map<String, Double> top = null;
+                if (s.sampling.topLogprobs() > 0) {
+                    top = new LinkedHashMap<>();
+                    int k = Math.min(topK, vocab);
+                    for (int j = 0; j < Math.min(s.sampling.topLogprobs(), k); j++) {
+                        top.putIfAbsent(tokenText.apply((int) topIds[i * k + j]), (double) topValues[i * k + j]);
+                    }
+                }
+                finish[i] = s.accept(token, logprob, top);
+            } catch (RuntimeException e) {
+                s.fail(e); // most likely the listener threw, which cancels its request
+            }
+        }
+        return finish;
+    }
+
+    private void publishStats() {
+        int running = 0;
+        long cached = 0;
+        for (DecodeBatch batch : batches.values()) {
+            for (Sequence s : batch.rows()) {
+                running++;
+                cached += s.length() - 1; // the last token enters the cache with the next step
+            }
+        }
+        int queued;
+        synchronized (lock) {
+            queued = waiting.size();
+        }
+        stats = new SessionStats(running, queued, cached, maxCachedTokens);
+    }
+}

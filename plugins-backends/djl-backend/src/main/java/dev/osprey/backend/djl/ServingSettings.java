@@ -1,0 +1,65 @@
+package dev.osprey.backend.djl;
+
+import java.util.Locale;
+import java.util.Map;
+
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * The backend settings of {@code BackendOptions.settings()}, by their vLLM names.
+ *
+ * @param maxNumSeqs {@code max_num_seqs}: sequences in the running batch at once (default 16)
+ * @param maxNumBatchedTokens {@code max_num_batched_tokens}: prompt tokens prefilled between two decode
+ *        steps, so joining requests do not stall the running ones for long (at least one prompt is always
+ *        prefilled; default 2048)
+ * @param maxCachedTokens {@code max_cached_tokens}: tokens the KV caches may hold, reserved per sequence
+ *        as prompt + max_tokens when it is admitted (default max_num_seqs x max_model_len)
+ * @param maxModelLen {@code max_model_len}: the context length; 0 for config.json's
+ *        {@code max_position_embeddings}
+ * @param dataType {@code torch_dtype}: float32 (also for bfloat16 and auto, widened) or float16
+ * @param modelType {@code model_type}: the architecture to use instead of config.json's, or null
+ */
+record ServingSettings(int maxNumSeqs, int maxNumBatchedTokens, long maxCachedTokens, int maxModelLen, DataType dataType,
+        String modelType) {
+
+    /**
+     * Reads the settings this backend knows; others are left alone, since the server passes every setting
+     * of its configuration (port, api keys, other backends' settings) to whichever backend serves.
+     *
+     * @throws IllegalArgumentException naming the setting at fault
+     */
+    static ServingSettings parse(Map<String, String> settings) {
+        int maxNumSeqs = positive(settings, "max_num_seqs", 16);
+        int batched = positive(settings, "max_num_batched_tokens", 2048);
+        long cached = settings.containsKey("max_cached_tokens") ? positive(settings, "max_cached_tokens", 1) : 0;
+        int maxModelLen = settings.containsKey("max_model_len") ? positive(settings, "max_model_len", 1) : 0;
+        String dtype = settings.getOrDefault("torch_dtype", "float32");
+        DataType dataType = switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "float32", "fp32", "auto", "bfloat16", "bf16" -> DataType.FLOAT32;
+            case "float16", "fp16", "half" -> DataType.FLOAT16;
+            default -> throw new IllegalArgumentException("setting torch_dtype must be float32 or float16, was '" + dtype + "'");
+        };
+        return new ServingSettings(maxNumSeqs, batched, cached, maxModelLen, dataType, settings.get("model_type"));
+    }
+
+    private static int positive(Map<String, String> settings, String key, int defaultValue) {
+        String value = settings.get(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("setting " + key + " must be a positive integer, was '" + value + "'");
+    }
+
+    /** The cached-token limit once the context length is known. */
+    long cachedTokenLimit(int contextLength) {
+        return maxCachedTokens > 0 ? maxCachedTokens : (long) maxNumSeqs * contextLength;
+    }
+}
