@@ -71,6 +71,10 @@ public final class SftArguments {
     private Map<String, String> columns = new LinkedHashMap<>();
     @JsonProperty("strict")
     private boolean strict = true;
+    @JsonProperty("streaming")
+    private boolean streaming;
+    @JsonProperty("shuffle_buffer_size")
+    private int shuffleBufferSize = 1000;
     @JsonProperty("max_length") @JsonAlias({"cutoff_len", "max_seq_length"})
     private int maxLength = 2048;
     @JsonProperty("truncation_strategy")
@@ -282,6 +286,10 @@ public final class SftArguments {
         require(!(splitDatasetRatio > 0 && !valDataset.isEmpty()), "--split_dataset_ratio and --val_dataset contradict each other; give one");
         require(!(evalSteps > 0 && splitDatasetRatio == 0 && valDataset.isEmpty()),
                 "--eval_steps needs a validation set: --val_dataset or --split_dataset_ratio");
+        require(!(streaming && maxSteps <= 0), "--streaming needs --max_steps: the length of a stream is not known in advance");
+        require(!(streaming && splitDatasetRatio > 0), "--streaming cannot hold out --split_dataset_ratio; give --val_dataset");
+        require(!(streaming && packing), "--packing needs the whole dataset to pack; it contradicts --streaming");
+        require(shuffleBufferSize > 0, "--shuffle_buffer_size must be positive, was " + shuffleBufferSize);
         require(loggingSteps > 0 && saveSteps >= 0 && saveTotalLimit >= 0 && evalSteps >= 0,
                 "--logging_steps must be positive; --save_steps, --save_total_limit and --eval_steps not negative");
         require(!(mergeLora && !trainType.equals("lora")), "--merge_lora needs --train_type lora");
@@ -324,6 +332,8 @@ public final class SftArguments {
     public SftArguments splitDatasetRatio(double value) { splitDatasetRatio = value; return this; }
     public SftArguments columns(Map<String, String> value) { columns = new LinkedHashMap<>(value); return this; }
     public SftArguments strict(boolean value) { strict = value; return this; }
+    public SftArguments streaming(boolean value) { streaming = value; return this; }
+    public SftArguments shuffleBufferSize(int value) { shuffleBufferSize = value; return this; }
     public SftArguments maxLength(int value) { maxLength = value; return this; }
     public SftArguments truncationStrategy(String value) { truncationStrategy = value; return this; }
     public SftArguments packing(boolean value) { packing = value; return this; }
@@ -372,6 +382,8 @@ public final class SftArguments {
     public double splitDatasetRatio() { return splitDatasetRatio; }
     public Map<String, String> columns() { return Map.copyOf(columns); }
     public boolean strict() { return strict; }
+    public boolean streaming() { return streaming; }
+    public int shuffleBufferSize() { return shuffleBufferSize; }
     public int maxLength() { return maxLength; }
     public String truncationStrategy() { return truncationStrategy; }
     public boolean packing() { return packing; }

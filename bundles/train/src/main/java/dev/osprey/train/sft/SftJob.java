@@ -98,22 +98,30 @@ public final class SftJob {
             Map<String, NDArray> trainable = setUpTuner(decoder, manager);
             long parameters = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
             long total = decoder.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum();
-            listener.message(String.format("training %,d of %,d parameters (%s%s) on %d sequences%s", parameters, total, args.trainType(),
-                    args.quantBits() > 0 ? ", base " + args.quantBits() + "-bit" : "", data.train.size(),
+            listener.message(String.format("training %,d of %,d parameters (%s%s) on %s%s", parameters, total, args.trainType(),
+                    args.quantBits() > 0 ? ", base " + args.quantBits() + "-bit" : "", data.stream != null
+                            ? "the stream of " + args.dataset() + " (--streaming)" : data.train.size() + " sequences",
                     data.validation.isEmpty() ? "" : ", validating on " + data.validation.size()));
-            return run(model, decoder, trainable, data, manager);
+            try {
+                return run(model, decoder, trainable, data, manager);
+            } finally {
+                if (data.stream() != null) {
+                    data.stream().close();
+                }
+            }
         }
     }
 
-    private record Datasets(List<SftExample> train, List<SftExample> validation) {
+    /** The training examples (all of them, or a stream), and the validation set. */
+    private record Datasets(List<SftExample> train, StreamingExamples stream, List<SftExample> validation) {
     }
 
     private Datasets encode(HfModel model) throws IOException {
         DatasetOptions options = DatasetOptions.defaults().withSeed(args.seed()).withColumns(args.columns())
                 .withSkipBadRows(!args.strict()).withSplitDatasetRatio(args.splitDatasetRatio());
         DatasetReader reader = new DatasetReader(options);
-        LoadedDatasets loaded = reader.load(DatasetSpec.parseAll(args.dataset()));
-        List<DatasetRow> validationRows = new ArrayList<>(loaded.validation());
+        LoadedDatasets loaded = args.streaming() ? null : reader.load(DatasetSpec.parseAll(args.dataset()));
+        List<DatasetRow> validationRows = new ArrayList<>(loaded == null ? List.of() : loaded.validation());
         if (!args.valDataset().isEmpty()) {
             validationRows.addAll(new DatasetReader(options.withSplitDatasetRatio(0)).load(DatasetSpec.parseAll(args.valDataset())).train());
         }
@@ -133,15 +141,19 @@ public final class SftJob {
             ChatTemplate template = chatTemplate(model);
             encode = row -> SftExample.encode(row, template, encoder, args.maxLength(), args.lossScope(), truncation);
         }
-        List<SftExample> train = encodeAll(loaded.train(), encode, "training");
         List<SftExample> validation = encodeAll(validationRows, encode, "validation");
+        if (args.streaming()) {
+            return new Datasets(List.of(), new StreamingExamples(DatasetSpec.parseAll(args.dataset()), reader, encode,
+                    args.shuffleBufferSize(), args.seed()), validation);
+        }
+        List<SftExample> train = encodeAll(loaded.train(), encode, "training");
         if (args.packing()) {
             int before = train.size();
             train = Packing.pack(train, args.maxLength());
             validation = Packing.pack(validation, args.maxLength());
             listener.message("packed " + before + " samples into " + train.size() + " sequences of at most " + args.maxLength() + " tokens");
         }
-        return new Datasets(train, validation);
+        return new Datasets(train, null, validation);
     }
 
     private List<SftExample> encodeAll(List<DatasetRow> rows, java.util.function.Function<DatasetRow, Optional<SftExample>> encode,
@@ -238,7 +250,9 @@ public final class SftJob {
         List<SftTrainer.StepLog> steps;
         try (Writer writer = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 resume == null ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND)) {
-            steps = SftTrainer.train(decoder, adapter, trainable, data.train, 0, options, checkpoints, resume, step -> {
+            ExampleSource source = data.stream != null ? data.stream : ExampleSource.shuffledEpochs(data.train, args.seed());
+            long totalSteps = data.stream != null ? args.maxSteps() : SftTrainer.totalSteps(data.train.size(), options);
+            steps = SftTrainer.train(decoder, adapter, trainable, source, totalSteps, 0, options, checkpoints, resume, step -> {
                 tokens[0] += step.tokens();
                 double elapsed = (System.nanoTime() - start) / 1e9;
                 Map<String, Object> record = new LinkedHashMap<>();

@@ -1,11 +1,9 @@
 package dev.osprey.train.sft;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.Consumer;
 
 import ai.djl.engine.Engine;
@@ -101,18 +99,26 @@ public final class SftTrainer {
         if (examples.isEmpty()) {
             throw new IllegalArgumentException("the training set is empty");
         }
-        long total = totalSteps(examples.size(), o);
+        return train(model, adapter, trainable, ExampleSource.shuffledEpochs(examples, o.seed()), totalSteps(examples.size(), o), padId,
+                o, checkpoints, resume, listener);
+    }
+
+    /**
+     * Trains as above for {@code total} optimizer steps on examples taken from {@code source} (a list
+     * shuffled by epoch, or a stream).
+     */
+    public static List<StepLog> train(LanguageModel model, String adapter, Map<String, NDArray> trainable, ExampleSource source,
+            long total, int padId, Options o, Checkpoints checkpoints, Checkpoints.Resume resume, Consumer<StepLog> listener)
+            throws java.io.IOException {
         AdamW optimizer = AdamW.withDefaults(new LinkedHashMap<>(trainable), o.weightDecay());
         LrSchedule schedule = LrSchedule.withWarmupRatio(o.scheduler(), o.learningRate(), o.warmupRatio(), total);
-        Random order = new Random(o.seed());
-        List<SftExample> epoch = new ArrayList<>();
         NDManager parent = model.parameters().values().iterator().next().getManager();
         List<StepLog> logs = new ArrayList<>();
         long first = 0;
         if (resume != null) {
             // replay the data order of the steps already done, so the next batches are the ones they would have been
             for (long s = 0; s < resume.step() * o.gradientAccumulation(); s++) {
-                nextBatch(epoch, examples, order, o.batchSize());
+                nextBatch(source, o.batchSize());
             }
             optimizer.restore(resume.optimizerState(), resume.step());
             logs.addAll(resume.history());
@@ -121,7 +127,7 @@ public final class SftTrainer {
         for (long step = first; step < total; step++) {
             List<List<SftExample>> micro = new ArrayList<>();
             for (int i = 0; i < o.gradientAccumulation(); i++) {
-                micro.add(nextBatch(epoch, examples, order, o.batchSize()));
+                micro.add(nextBatch(source, o.batchSize()));
             }
             double lossSum = 0;
             long tokens = 0;
@@ -217,15 +223,10 @@ public final class SftTrainer {
         return tokens == 0 ? Double.NaN : weighted / tokens;
     }
 
-    /** The next micro-batch in the seeded order: each epoch is a fresh shuffle, consumed from its end. */
-    private static List<SftExample> nextBatch(List<SftExample> epoch, List<SftExample> examples, Random order, int size) {
-        List<SftExample> batch = new ArrayList<>();
-        while (batch.size() < size) {
-            if (epoch.isEmpty()) {
-                epoch.addAll(examples);
-                Collections.shuffle(epoch, order);
-            }
-            batch.add(epoch.remove(epoch.size() - 1));
+    private static List<SftExample> nextBatch(ExampleSource source, int size) {
+        List<SftExample> batch = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            batch.add(source.next());
         }
         return batch;
     }

@@ -195,4 +195,48 @@ class SftJobTest {
             assertEquals(whole.steps().get(step).loss(), resumed.steps().get(step).loss(), 1e-6, "loss of step " + (step + 1));
         }
     }
+
+    @Test
+    void streamingTrainsFromFilesReadAsItGoesAndResumesExactly() throws Exception {
+        Path model = TinyChatModel.folder(dir.resolve("model"));
+        Path data = TinyChatModel.dataset(dir.resolve("train.jsonl"), 5);
+        java.util.function.Function<Path, SftArguments> args = out -> new SftArguments().model(model.toString())
+                .dataset(data + "#12").streaming(true).shuffleBufferSize(5).perDeviceTrainBatchSize(2).learningRate(1e-2)
+                .maxSteps(20).saveSteps(10).outputDir(out).seed(4);
+        SftJob.Result whole = new SftJob(args.apply(dir.resolve("a")), TinyChatModel.provider(model)).train(manager);
+        assertEquals(20, whole.steps().size());
+        assertTrue(whole.finalLoss() < whole.steps().get(0).loss() / 2, "losses " + whole.steps().get(0).loss() + " -> " + whole.finalLoss());
+        Path b = dir.resolve("b");
+        Files.createDirectories(b.resolve("checkpoint-10"));
+        try (var files = Files.list(dir.resolve("a/checkpoint-10"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, b.resolve("checkpoint-10").resolve(f.getFileName()));
+            }
+        }
+        SftJob.Result resumed = new SftJob(args.apply(b).resumeFromCheckpoint(b.resolve("checkpoint-10")), TinyChatModel.provider(model))
+                .train(manager);
+        for (int step = 10; step < 20; step++) {
+            assertEquals(whole.steps().get(step).loss(), resumed.steps().get(step).loss(), 1e-6, "loss of step " + (step + 1));
+        }
+    }
+
+    @Test
+    void theStreamingSourceShufflesThroughItsBufferAndStartsOverAtTheEnd() throws Exception {
+        Path data = TinyChatModel.dataset(dir.resolve("rows.jsonl"), 1); // 4 rows
+        dev.osprey.dataset.DatasetReader reader = new dev.osprey.dataset.DatasetReader();
+        try (StreamingExamples stream = new StreamingExamples(dev.osprey.dataset.DatasetSpec.parseAll(List.of(data.toString())), reader,
+                row -> java.util.Optional.of(new SftExample(new int[] {1}, new int[] {1}, row.source())), 2, 1)) {
+            List<String> first = new ArrayList<>();
+            List<String> second = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                first.add(stream.next().source());
+            }
+            for (int i = 0; i < 4; i++) {
+                second.add(stream.next().source());
+            }
+            assertEquals(4, new java.util.HashSet<>(first).size(), "each row once per epoch: " + first);
+            assertEquals(new java.util.HashSet<>(first), new java.util.HashSet<>(second));
+            assertEquals(1, stream.epochs());
+        }
+    }
 }
