@@ -44,7 +44,8 @@ export async function startServer() {
   return {
     base, apiKey, stop: async () => {
       child.kill('SIGTERM');
-      return exited;
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('osprey deploy did not stop within 30 s of SIGTERM')), 30_000));
+      return Promise.race([exited, timeout]);
     },
   };
 }

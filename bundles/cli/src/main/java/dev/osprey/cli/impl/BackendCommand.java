@@ -49,7 +49,7 @@ public class BackendCommand extends PlatformCommand implements Callable<Integer>
         try {
             response = HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (java.io.IOException e) {
-            throw new IllegalStateException("no server answers at " + url + " (" + e.getMessage() + "); start one with osprey deploy");
+            throw new IllegalStateException("no server answers at " + url + " (" + e + "); start one with osprey deploy");
         }
         if (response.statusCode() != 200) {
             throw new IllegalStateException(url + " answered " + response.statusCode() + ": " + response.body());

@@ -83,6 +83,7 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("--port must be between 1 and 65535, was " + port);
         }
+        platform.settledPlugins(10_000); // backends hot-deployed from plugins/ are there too
         try (ExtensionHandle<InferenceBackend> check = platform.extensions.require(InferenceBackend.class, backend)) {
             // present: the server opens its own handle
         } catch (IllegalArgumentException e) {

@@ -109,6 +109,7 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
         }
         BackendOptions options = new BackendOptions(model, "", named, device.device, s);
         ExtensionHandle<InferenceBackend> handle;
+        platform.settledPlugins(10_000); // backends hot-deployed from plugins/ are there too
         try {
             handle = platform.extensions.require(InferenceBackend.class, backend);
         } catch (IllegalArgumentException e) {

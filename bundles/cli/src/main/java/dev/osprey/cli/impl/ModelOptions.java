@@ -56,11 +56,17 @@ public class ModelOptions {
      */
     HfModel load(ExtensionRegistry registry, ModelRegistry models, NDManager manager, List<AutoCloseable> handles)
             throws IOException {
+        return load(registry, models, manager, handles, null);
+    }
+
+    /** Loads the model, its decoder's linear layers quantized while loading when {@code quantization} is given. */
+    HfModel load(ExtensionRegistry registry, ModelRegistry models, NDManager manager, List<AutoCloseable> handles,
+            dev.osprey.model.nn.QuantSpec quantization) throws IOException {
         Path folder = folder();
         return ModelLoader.load(folder, config -> {
             ExtensionHandle<ModelArchitecture> handle = PluginModels.architecture(registry, models, model, modelType, config);
             handles.add(handle);
             return handle.get();
-        }, manager, dataType());
+        }, manager, dataType(), quantization);
     }
 }

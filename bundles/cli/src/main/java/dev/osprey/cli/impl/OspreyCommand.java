@@ -10,7 +10,7 @@ import picocli.CommandLine.IFactory;
 @Command(name = "osprey", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Osprey: take a large language model from base checkpoint to production.",
         subcommands = {PluginsCommand.class, ServeCommand.class, DevicesCommand.class, ModelsCommand.class, LogitsCommand.class,
-                GenerateCommand.class, SftCommand.class, PtCommand.class, ExportCommand.class, CreateModelCommand.class, BenchmarkCommand.class, TrainBenchmarkCommand.class, ShellCommand.class, DeployCommand.class, InferCommand.class, BackendCommand.class})
+                GenerateCommand.class, SftCommand.class, PtCommand.class, RlhfCommand.class, ExportCommand.class, CreateModelCommand.class, BenchmarkCommand.class, TrainBenchmarkCommand.class, ShellCommand.class, DeployCommand.class, InferCommand.class, BackendCommand.class})
 public class OspreyCommand implements Runnable {
 
     @CommandLine.Spec

@@ -20,7 +20,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
-import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.QuantSpec;
 import dev.osprey.train.sft.LoraConfig;
@@ -57,6 +56,10 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
     @Option(names = "--max_length", defaultValue = "256", description = "tokens per sequence")
     int length;
 
+    @Option(names = "--gradient_checkpointing", arity = "1", defaultValue = "true",
+            description = "recompute each layer in the backward pass (default: ${DEFAULT-VALUE})")
+    boolean checkpointing;
+
     @Option(names = "--steps", defaultValue = "5", description = "measured steps, after one warm-up step")
     int steps;
 
@@ -69,7 +72,8 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
         List<AutoCloseable> handles = new ArrayList<>();
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu())) {
             double peakBefore = matmulPeak(manager);
-            try (HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles)) {
+            QuantSpec quantization = quantBits > 0 && trainType.equals("lora") ? QuantSpec.of(quantBits, "nf4") : null;
+            try (HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles, quantization)) {
                 DecoderModel decoder = (DecoderModel) model.model();
                 long linearParams = decoder.linears().stream().mapToLong(l -> l.inFeatures() * l.outFeatures()).sum();
                 Map<String, NDArray> trainable = new LinkedHashMap<>();
@@ -80,9 +84,6 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
                         trainable.put(name, a);
                     });
                 } else {
-                    if (quantBits > 0) {
-                        ModelLoader.quantize(decoder, QuantSpec.of(quantBits, "nf4"));
-                    }
                     new LoraConfig(loraRank, 2.0 * loraRank, java.util.Set.of(LoraConfig.ALL_LINEAR), false).attach(decoder.linears(),
                             "bench", manager, 1);
                     trainable.putAll(LoraConfig.trainable(decoder.linears(), "bench"));
@@ -96,9 +97,11 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
                 figures.put("trainable_parameters", trainable.values().stream().mapToLong(a -> a.getShape().size()).sum());
                 int vocab = model.config().requireInt("vocab_size");
                 List<SftExample> examples = randomExamples(vocab, batchSize * (steps + 1));
-                SftTrainer.Options warm = new SftTrainer.Options(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, 1, 1);
+                figures.put("gradient_checkpointing", checkpointing);
+                figures.put("rss_before_training_mib", rssMib());
+                SftTrainer.Options warm = new SftTrainer.Options(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, 1, 1, checkpointing);
                 SftTrainer.train(decoder, adapter, trainable, examples.subList(0, batchSize), 0, warm, null);
-                SftTrainer.Options measured = new SftTrainer.Options(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, steps, 1);
+                SftTrainer.Options measured = new SftTrainer.Options(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, steps, 1, checkpointing);
                 long start = System.nanoTime();
                 List<SftTrainer.StepLog> logs = SftTrainer.train(decoder, adapter, trainable, examples.subList(batchSize, examples.size()),
                         0, measured, null);
@@ -135,6 +138,20 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
         }
         out().flush();
         return 0;
+    }
+
+    /** The process's resident memory now (VmRSS), or -1 where /proc is missing. */
+    static long rssMib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            // not Linux
+        }
+        return -1;
     }
 
     private List<SftExample> randomExamples(int vocab, int count) {

@@ -91,7 +91,12 @@ public final class DecoderModel implements LanguageModel {
     /** Frees every parameter array (adapters attached to linear layers are their owner's to close). */
     @Override
     public void close() {
-        params.arrays().values().forEach(NDArray::close);
+        params.closeAll();
+        layers.forEach(l -> l.linears().forEach(linear -> {
+            if (linear.quantizedWeight() != null) {
+                linear.quantizedWeight().close(); // quantized layers left the parameters
+            }
+        }));
     }
 
     @Override
@@ -112,7 +117,36 @@ public final class DecoderModel implements LanguageModel {
         }
     }
 
+    /**
+     * The final hidden states after the last norm (B, T, H), or (B, 1, H) for the last position only: what
+     * a value or classification head reads instead of the logits (a reward model's {@code score}). Freed
+     * and kept as {@link #forward} frees and keeps the logits.
+     */
+    public NDArray hiddenStates(ForwardRequest request) {
+        if (request.training()) {
+            return dev.osprey.model.nn.TrainingMode.during(true, () -> hidden(request));
+        }
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray h = hidden(request);
+            NDScope.unregister(h);
+            if (request.cache().orElse(null) instanceof DecoderCache c) {
+                for (int i = 0; i < spec.layers(); i++) {
+                    NDScope.unregister(c.key(i), c.value(i));
+                }
+            }
+            return h;
+        }
+    }
+
     private ForwardResult run(ForwardRequest request) {
+        DecoderCache cache = request.cache().map(DecoderModel::decoderCache).orElse(null);
+        NDArray h = hidden(request); // (B, T, H)
+        NDArray logits = lmHead.forward(h, request.adapter().orElse(null)).toType(DataType.FLOAT32, false); // (B, T, V)
+        return new ForwardResult(logits, cache);
+    }
+
+    private NDArray hidden(ForwardRequest request) {
         NDArray ids = request.inputIds(); // (B, T)
         long batch = ids.getShape().get(0);
         int steps = Math.toIntExact(ids.getShape().get(1));
@@ -129,19 +163,10 @@ public final class DecoderModel implements LanguageModel {
         String adapter = request.adapter().orElse(null);
         NDManager m = ids.getManager();
 
-        NDArray positions = request.positionIds().orElseGet(() -> positions(m, mask, past, steps, batch)); // (B, T)
-        float[] frequencies = ropeFrequencies != null ? ropeFrequencies : spec.rope().inverseFrequencies(past + steps);
-        NDArray[] cosSin = spec.rope().cosSin(positions, frequencies, params.dataType());
-        // explicit positions that restart at 0 inside a row mark packed samples (as transformers reads
-        // position_ids for padding-free batches): each sample then sees only its own tokens
-        NDArray samples = request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
-        NDArray bias = attentionBias(m, mask, samples, past, steps); // (B or 1, 1, 1, T, P + T) or null
-
-        // torch.embedding: the lookup op autograd knows, rather than advanced indexing
-        NDArray h = ai.djl.nn.core.Embedding.embedding(ids, embedTokens.get(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
-        if (spec.embeddingScale() != 1.0) {
-            h = h.mul((float) spec.embeddingScale());
-        }
+        LayerPass pass = prepare(request, m, mask, past, steps, batch);
+        NDArray[] cosSin = pass.cosSin();
+        NDArray bias = pass.bias();
+        NDArray h = pass.embeddings(); // (B, T, H)
         for (int i = 0; i < layers.size(); i++) {
             h = layers.get(i).forward(h, cosSin, bias, cache, i, adapter);
         }
@@ -151,8 +176,60 @@ public final class DecoderModel implements LanguageModel {
         if (request.lastPositionOnly()) {
             h = h.get(new NDIndex(":, -1:, :")); // (B, 1, H)
         }
-        NDArray logits = lmHead.forward(norm.forward(h), adapter).toType(DataType.FLOAT32, false); // (B, T, V)
-        return new ForwardResult(logits, cache);
+        return norm.forward(h); // (B, T, H)
+    }
+
+    /** Positions, rotary tables, the attention bias and the embeddings of a pass over {@code steps} new tokens. */
+    private LayerPass prepare(ForwardRequest request, NDManager m, NDArray mask, int past, int steps, long batch) {
+        NDArray positions = request.positionIds().orElseGet(() -> positions(m, mask, past, steps, batch)); // (B, T)
+        float[] frequencies = ropeFrequencies != null ? ropeFrequencies : spec.rope().inverseFrequencies(past + steps);
+        NDArray[] cosSin = spec.rope().cosSin(positions, frequencies, params.dataType());
+        // explicit positions that restart at 0 inside a row mark packed samples (as transformers reads
+        // position_ids for padding-free batches): each sample then sees only its own tokens
+        NDArray samples = request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
+        NDArray bias = attentionBias(m, mask, samples, past, steps); // (B or 1, 1, 1, T, P + T) or null
+        return new LayerPass(embed(request.inputIds()), cosSin, bias, request.adapter().orElse(null));
+    }
+
+    /**
+     * A training pass taken layer by layer, for activation checkpointing ({@code --gradient_checkpointing}):
+     * the trainer runs the layers once keeping only their inputs, then each layer again, with gradients,
+     * during the backward pass.
+     *
+     * @param embeddings (B, T, H) the scaled token embeddings
+     * @param cosSin the rotary tables of the positions
+     * @param bias the additive attention bias, or null
+     * @param adapter the LoRA adapter, or null
+     */
+    public record LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter) {
+    }
+
+    /** Starts a layer-by-layer pass over a whole batch (no cache). */
+    public LayerPass beginLayers(ForwardRequest request) {
+        NDArray ids = request.inputIds(); // (B, T)
+        NDArray mask = request.attentionMask().orElse(null);
+        return prepare(request, ids.getManager(), mask, 0, Math.toIntExact(ids.getShape().get(1)), ids.getShape().get(0));
+    }
+
+    /** The token embeddings, scaled as the architecture wants: (B, T) ids to (B, T, H). */
+    public NDArray embed(NDArray ids) {
+        // torch.embedding: the lookup op autograd knows, rather than advanced indexing
+        NDArray h = ai.djl.nn.core.Embedding.embedding(ids, embedTokens.get(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
+        return spec.embeddingScale() != 1.0 ? h.mul((float) spec.embeddingScale()) : h;
+    }
+
+    public int layerCount() {
+        return layers.size();
+    }
+
+    /** Decoder layer {@code index} of a layer-by-layer pass: (B, T, H) to (B, T, H). */
+    public NDArray layer(int index, NDArray h, LayerPass pass) {
+        return layers.get(index).forward(h, pass.cosSin(), pass.bias(), null, index, pass.adapter());
+    }
+
+    /** The final norm and the output head of a layer-by-layer pass: (B, T, H) to F32 logits (B, T, V). */
+    public NDArray head(NDArray h, LayerPass pass) {
+        return lmHead.forward(norm.forward(h), pass.adapter()).toType(DataType.FLOAT32, false);
     }
 
     private static DecoderCache decoderCache(KvCache cache) {

@@ -12,14 +12,16 @@ import ai.djl.ndarray.types.Shape;
 /**
  * The parameters of one model, by checkpoint key, in creation order, all in one manager. New
  * parameters start with the values a freshly initialised Hugging Face model has (normal(0, std) for
- * weights, ones for norms, zeros for biases), drawn by the engine's generator seeded when the
- * {@code Params} is made, so random models are repeatable (build one model at a time per engine).
+ * weights, ones for norms, zeros for biases), made when first read (see {@link Param}): each random
+ * parameter is drawn by the engine's generator re-seeded from the model's seed and the parameter's
+ * index, so a random model is the same whatever order its parameters are first read in.
  */
 public final class Params {
 
     private final NDManager manager;
     private DataType dataType;
     private final double initStd;
+    private final long seed;
     private final Map<String, Param> params = new LinkedHashMap<>();
 
     /**
@@ -31,7 +33,7 @@ public final class Params {
     public Params(NDManager manager, DataType dataType, long seed, double initStd) {
         this.manager = manager;
         this.dataType = dataType;
-        manager.getEngine().setRandomSeed((int) seed);
+        this.seed = seed;
         this.initStd = initStd;
     }
 
@@ -45,30 +47,49 @@ public final class Params {
 
     /** A weight initialised from normal(0, initStd). */
     public Param normal(String name, Shape shape) {
-        return add(name, manager.randomNormal(0f, (float) initStd, shape, DataType.FLOAT32));
+        long index = params.size();
+        return add(name, shape, () -> {
+            manager.getEngine().setRandomSeed((int) (seed * 1_000_003L + index));
+            return manager.randomNormal(0f, (float) initStd, shape, DataType.FLOAT32);
+        });
     }
 
     /** A parameter filled with one value (ones for norms, zeros for biases and LoRA B). */
     public Param constant(String name, Shape shape, float value) {
-        return add(name, manager.full(shape, value, DataType.FLOAT32));
+        return add(name, shape, () -> manager.full(shape, value, DataType.FLOAT32));
     }
 
-    private Param add(String name, NDArray initial) {
+    private Param add(String name, Shape shape, java.util.function.Supplier<NDArray> initial) {
         if (params.containsKey(name)) {
             throw new IllegalStateException("parameter " + name + " is declared twice");
         }
-        NDArray array = dataType == DataType.FLOAT32 ? initial : initial.toType(dataType, false);
-        Param p = new Param(name, initial.getShape(), array);
+        Param p = new Param(name, shape, () -> {
+            NDArray array = initial.get();
+            if (dataType == DataType.FLOAT32) {
+                return array;
+            }
+            try (array) {
+                return array.toType(dataType, false);
+            }
+        });
         params.put(name, p);
         return p;
     }
 
-    /** Converts every parameter to {@code type} (FLOAT32 or FLOAT16); later parameters are created in it too. */
+    /**
+     * Converts every parameter to {@code type} (FLOAT32 or FLOAT16); parameters not yet made will be
+     * made in it.
+     */
     public void cast(DataType type) {
         if (type != dataType) {
-            params.values().forEach(p -> p.set(p.get().toType(type, false)));
+            params.values().stream().filter(Param::isMaterialized).forEach(p -> p.set(p.get().toType(type, false)));
             dataType = type;
         }
+    }
+
+    /** Frees every array made so far; parameters never read allocate nothing. */
+    public void closeAll() {
+        params.values().stream().filter(Param::isMaterialized).forEach(p -> p.get().close());
     }
 
     /**

@@ -1,2 +1,7 @@
 /** Reports of a training run: the loss plot. */
+@Version("1.0.0")
+@Export
 package dev.osprey.train.report;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -23,6 +23,7 @@ import dev.osprey.hub.HubOptions;
 import dev.osprey.hub.ModelLocator;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelLoader;
+import dev.osprey.model.nn.QuantSpec;
 
 /**
  * Models and chat templates from the running platform, for a training job inside Osprey (the command
@@ -48,18 +49,25 @@ public final class PluginModels implements ModelProvider {
 
     @Override
     public HfModel load(SftArguments args, NDManager manager) throws IOException {
-        return load(args.model(), args.modelType(), args.useHf(), args.modelRevision(), args.torchDtype(), manager);
+        // QLoRA: quantized while loading, one dense weight in memory at a time
+        QuantSpec quantization = args.quantBits() > 0 && args.trainType().equals("lora") ? QuantSpec.of(args.quantBits(), args.quantType())
+                : null;
+        return load(args.model(), args.modelType(), args.useHf(), args.modelRevision(), args.torchDtype(), quantization, manager);
     }
 
-    /** Loads a model by id or folder; the architecture's handle is held until {@link #close()}. */
-    public HfModel load(String model, String modelType, boolean useHf, String revision, String torchDtype, NDManager manager)
-            throws IOException {
+    /**
+     * Loads a model by id or folder; the architecture's handle is held until {@link #close()}.
+     *
+     * @param quantization how to store the decoder's linear layers, or null for dense
+     */
+    public HfModel load(String model, String modelType, boolean useHf, String revision, String torchDtype, QuantSpec quantization,
+            NDManager manager) throws IOException {
         Path folder = locate(model, useHf, revision, progress);
         return ModelLoader.load(folder, config -> {
             ExtensionHandle<ModelArchitecture> handle = architecture(extensions, registry, model, modelType, config);
             handles.add(handle);
             return handle.get();
-        }, manager, dataType(torchDtype));
+        }, manager, dataType(torchDtype), quantization);
     }
 
     @Override

@@ -129,6 +129,8 @@ public final class SftArguments {
     private long maxSteps = -1;
     @JsonProperty("seed")
     private long seed = 42;
+    @JsonProperty("gradient_checkpointing")
+    private boolean gradientCheckpointing = true;
     @JsonProperty("parallel") @JsonAlias("parallel_method")
     private String parallel = "none";
 
@@ -359,6 +361,7 @@ public final class SftArguments {
     public SftArguments numTrainEpochs(double value) { numTrainEpochs = value; return this; }
     public SftArguments maxSteps(long value) { maxSteps = value; return this; }
     public SftArguments seed(long value) { seed = value; return this; }
+    public SftArguments gradientCheckpointing(boolean value) { gradientCheckpointing = value; return this; }
     public SftArguments parallel(String value) { parallel = value; return this; }
     public SftArguments outputDir(Path value) { outputDir = value; return this; }
     public SftArguments loggingSteps(int value) { loggingSteps = value; return this; }
@@ -409,6 +412,7 @@ public final class SftArguments {
     public double numTrainEpochs() { return numTrainEpochs; }
     public long maxSteps() { return maxSteps; }
     public long seed() { return seed; }
+    public boolean gradientCheckpointing() { return gradientCheckpointing; }
     public String parallel() { return parallel; }
     public Path outputDir() { return outputDir; }
     public int loggingSteps() { return loggingSteps; }

@@ -189,7 +189,11 @@ public final class SftJob {
         if (args.trainType().equals("lora")) {
             if (args.quantBits() > 0) {
                 // QLoRA: the frozen base weights are stored in 4 or 8 bits and dequantized layer by layer
-                int layers = ModelLoader.quantize(decoder, QuantSpec.of(args.quantBits(), args.quantType()));
+                // (a provider may have quantized them while loading already)
+                if (decoder.linears().stream().noneMatch(l -> l.quantization().isPresent())) {
+                    ModelLoader.quantize(decoder, QuantSpec.of(args.quantBits(), args.quantType()));
+                }
+                long layers = decoder.linears().stream().filter(l -> l.quantization().isPresent()).count();
                 listener.message("quantized " + layers + " linear layers to " + args.quantBits() + " bits ("
                         + (args.quantBits() == 4 ? args.quantType() : "int8") + ")");
             }
@@ -244,7 +248,7 @@ public final class SftJob {
                 : dir -> ModelSaver.writeFiles(decoder, dir, "F32", tokenizerFiles(model)));
         SftTrainer.Options options = new SftTrainer.Options(args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps(),
                 args.learningRate(), args.lrSchedulerType(), args.warmupRatio(), args.weightDecay(), args.maxGradNorm(),
-                args.numTrainEpochs(), args.maxSteps(), args.seed());
+                args.numTrainEpochs(), args.maxSteps(), args.seed(), args.gradientCheckpointing());
         long start = System.nanoTime();
         long[] tokens = {0};
         List<SftTrainer.StepLog> steps;
@@ -293,7 +297,7 @@ public final class SftJob {
             merged = out.resolve("checkpoint-" + steps.size() + "-merged");
             if (args.quantBits() > 0) {
                 // QLoRA: merge into the base at its original precision, not into the quantized copy
-                try (NDManager fresh = manager.newSubManager(); HfModel base = provider.load(args, fresh)) {
+                try (NDManager fresh = manager.newSubManager(); HfModel base = provider.load(denseCopyOf(args), fresh)) {
                     DecoderModel dense = (DecoderModel) base.model();
                     PeftAdapter.attach(last, dense.linears(), ADAPTER_NAME, fresh);
                     mergeInto(base, dense, merged);
@@ -306,6 +310,14 @@ public final class SftJob {
                 evalLosses.isEmpty() ? "" : String.format(", eval loss %.4f", evalLosses.values().stream().reduce((a, b) -> b).get()),
                 last, plot == null ? "" : ", plot " + plot, merged == null ? "" : ", merged model " + merged));
         return new Result(last, merged, steps, evalLosses, plot);
+    }
+
+    /** The same arguments without quantization: the base to merge a QLoRA adapter into. */
+    private static SftArguments denseCopyOf(SftArguments args) {
+        java.util.Map<String, Object> map = new java.util.LinkedHashMap<>(args.toMap());
+        map.remove("stage");
+        map.put("quant_bits", 0);
+        return SftArguments.fromMap(map, "the merge").stage(args.stage());
     }
 
     /** Merges the trained adapter into the weights and saves a Hugging Face folder with the tokenizer files. */

@@ -39,9 +39,18 @@ public final class SftTrainer {
      * @param epochs {@code --num_train_epochs}
      * @param maxSteps {@code --max_steps}; when positive it overrides the epochs
      * @param seed {@code --seed}: the data order
+     * @param gradientCheckpointing {@code --gradient_checkpointing}: recompute each layer in the backward
+     *        pass instead of keeping every layer's graph (decoder models)
      */
     public record Options(int batchSize, int gradientAccumulation, double learningRate, String scheduler, double warmupRatio,
-            double weightDecay, double maxGradNorm, double epochs, long maxSteps, long seed) {
+            double weightDecay, double maxGradNorm, double epochs, long maxSteps, long seed, boolean gradientCheckpointing) {
+
+        /** Without activation checkpointing. */
+        public Options(int batchSize, int gradientAccumulation, double learningRate, String scheduler, double warmupRatio,
+                double weightDecay, double maxGradNorm, double epochs, long maxSteps, long seed) {
+            this(batchSize, gradientAccumulation, learningRate, scheduler, warmupRatio, weightDecay, maxGradNorm, epochs, maxSteps, seed,
+                    false);
+        }
 
         public Options {
             if (batchSize <= 0 || gradientAccumulation <= 0) {
@@ -145,7 +154,7 @@ public final class SftTrainer {
                 lossSum = 0;
                 tokens = 0;
                 for (List<SftExample> examplesOfBatch : micro) {
-                    double[] result = microStep(model, adapter, parent, examplesOfBatch, padId, o.gradientAccumulation());
+                    double[] result = microStep(model, adapter, parent, examplesOfBatch, padId, o, step);
                     lossSum += result[0];
                     tokens += (long) result[1];
                 }
@@ -180,10 +189,14 @@ public final class SftTrainer {
 
     /** Forward and backward of one micro-batch; returns {mean loss, trained tokens}. */
     private static double[] microStep(LanguageModel model, String adapter, NDManager parent, List<SftExample> examples, int padId,
-            int accumulation) {
+            Options o, long step) {
+        int accumulation = o.gradientAccumulation();
         try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
             scope.suppressNotUsedWarning();
             Batch batch = Batch.of(m, examples, padId);
+            if (o.gradientCheckpointing() && model instanceof dev.osprey.model.decoder.DecoderModel decoder) {
+                return CheckpointedStep.run(decoder, adapter, parent, batch, accumulation, o.seed() * 1_000_003L + step);
+            }
             try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
                 NDArray logits = model.forward(request(batch, adapter, true)).logits(); // (B, T, V)
                 NDArray loss = Losses.causalLm(logits, batch.labels());

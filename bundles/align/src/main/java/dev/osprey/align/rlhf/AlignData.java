@@ -1,0 +1,139 @@
+package dev.osprey.align.rlhf;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import dev.osprey.api.chat.ChatMessage;
+import dev.osprey.api.chat.ChatTemplate;
+import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.RenderOptions;
+import dev.osprey.chat.ChatEncoder;
+import dev.osprey.dataset.DatasetRow;
+import dev.osprey.train.sft.SftExample;
+
+/**
+ * Dataset rows encoded for the alignment methods through the chat template, with labels on the last
+ * assistant turn only (what TRL's trainers score): preference pairs, KTO examples with their mismatched
+ * KL pairs, and GRPO prompts.
+ */
+public final class AlignData {
+
+    /** A chosen and a rejected answer to one prompt. */
+    public record Pair(SftExample chosen, SftExample rejected, String source) {
+    }
+
+    /**
+     * One KTO example.
+     *
+     * @param example the prompt and its answer
+     * @param mismatched the same prompt with another row's answer, for the KL estimate
+     * @param desirable the row's {@code label}
+     */
+    public record KtoExample(SftExample example, SftExample mismatched, boolean desirable, String source) {
+    }
+
+    /**
+     * A GRPO prompt.
+     *
+     * @param promptIds the prompt rendered with the generation prompt
+     * @param messages the prompt messages, for reward functions
+     * @param columns the row's other columns (e.g. {@code solution})
+     */
+    public record Prompt(int[] promptIds, List<ChatMessage> messages, Map<String, Object> columns, String source) {
+    }
+
+    private final ChatTemplate template;
+    private final ChatEncoder encoder;
+    private final int maxLength;
+    private final SftExample.Truncation truncation;
+
+    public AlignData(ChatTemplate template, ChatEncoder encoder, int maxLength, SftExample.Truncation truncation) {
+        this.template = template;
+        this.encoder = encoder;
+        this.maxLength = maxLength;
+        this.truncation = truncation;
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the first row without a rejected answer
+     */
+    public List<Pair> pairs(List<DatasetRow> rows) {
+        List<Pair> pairs = new ArrayList<>();
+        for (DatasetRow row : rows) {
+            Conversation rejected = row.rejectedConversation().orElseThrow(() -> new IllegalArgumentException(row.source()
+                    + ": no rejected answer; preference training needs rejected_response, rejected_messages or chosen/rejected columns"));
+            requireAnswer(row);
+            Optional<SftExample> c = encode(row.conversation(), row.source());
+            Optional<SftExample> r = encode(rejected, row.source());
+            if (c.isPresent() && r.isPresent()) {
+                pairs.add(new Pair(c.get(), r.get(), row.source()));
+            }
+        }
+        return pairs;
+    }
+
+    /**
+     * KTO examples; each row's mismatched pair takes the answer of the next row (the last row the first's),
+     * as TRL pairs prompts with shifted completions.
+     *
+     * @throws IllegalArgumentException naming the first row without a {@code label}
+     */
+    public List<KtoExample> kto(List<DatasetRow> rows) {
+        List<KtoExample> out = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            DatasetRow row = rows.get(i);
+            boolean label = row.label().orElseThrow(() -> new IllegalArgumentException(row.source()
+                    + ": no 'label' (true for a desirable answer, false for an undesirable one); --rlhf_type kto needs it on every row"));
+            requireAnswer(row);
+            DatasetRow next = rows.get((i + 1) % rows.size());
+            List<ChatMessage> mismatched = new ArrayList<>(row.prompt());
+            mismatched.addAll(next.completion());
+            Optional<SftExample> e = encode(row.conversation(), row.source());
+            Optional<SftExample> m = encode(new Conversation(mismatched, row.conversation().tools()), row.source());
+            if (e.isPresent() && m.isPresent()) {
+                out.add(new KtoExample(e.get(), m.get(), label, row.source()));
+            }
+        }
+        if (out.stream().noneMatch(KtoExample::desirable) && out.stream().noneMatch(k -> !k.desirable())) {
+            throw new IllegalArgumentException("no KTO rows left to train on");
+        }
+        return out;
+    }
+
+    /** GRPO prompts: each row's messages before its trailing assistant answer (the answer, if any, is not used). */
+    public List<Prompt> prompts(List<DatasetRow> rows) {
+        List<Prompt> out = new ArrayList<>();
+        for (DatasetRow row : rows) {
+            List<ChatMessage> prompt = row.prompt();
+            if (prompt.isEmpty()) {
+                throw new IllegalArgumentException(row.source() + ": no prompt (a user message) to generate from");
+            }
+            var segments = template.render(new Conversation(prompt, row.conversation().tools()),
+                    new RenderOptions(true, RenderOptions.LAST_ROUND, Map.of()));
+            int[] ids = encoder.encode(segments).inputIds();
+            if (ids.length > maxLength) {
+                if (truncation == SftExample.Truncation.DELETE) {
+                    continue;
+                }
+                ids = truncation == SftExample.Truncation.LEFT ? java.util.Arrays.copyOfRange(ids, ids.length - maxLength, ids.length)
+                        : java.util.Arrays.copyOf(ids, maxLength);
+            }
+            out.add(new Prompt(ids, prompt, row.extra(), row.source()));
+        }
+        return out;
+    }
+
+    private static void requireAnswer(DatasetRow row) {
+        if (row.completion().isEmpty()) {
+            throw new IllegalArgumentException(row.source() + ": the conversation does not end with an assistant answer");
+        }
+    }
+
+    /** Renders and tokenizes with labels on the last assistant turn; empty when truncation drops it. */
+    private Optional<SftExample> encode(Conversation conversation, String source) {
+        DatasetRow row = new DatasetRow(conversation, Optional.empty(), Optional.empty(), Map.of(), source);
+        return SftExample.encode(row, template, encoder, maxLength, RenderOptions.LAST_ROUND, truncation);
+    }
+}

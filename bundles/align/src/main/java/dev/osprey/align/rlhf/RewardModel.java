@@ -1,0 +1,166 @@
+package dev.osprey.align.rlhf;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.checkpoint.Safetensors;
+import dev.osprey.checkpoint.WeightFiles;
+import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.load.Folders;
+import dev.osprey.model.load.HfModel;
+import dev.osprey.model.nn.Linear;
+import dev.osprey.model.nn.LoraWeights;
+import dev.osprey.train.sft.Batch;
+
+/**
+ * A reward model as Hugging Face's {@code *ForSequenceClassification} with one label: the decoder's final
+ * hidden state at the last non-padding token times a bias-free linear head {@code score.weight} (1, H).
+ * Saved as a Hugging Face folder (config {@code architectures} {@code XForSequenceClassification},
+ * {@code num_labels} 1, a LoRA adapter merged into the weights) that {@link #load} reads back.
+ */
+public final class RewardModel implements AutoCloseable {
+
+    /** The head's tensor name in Hugging Face checkpoints. */
+    public static final String SCORE = "score.weight";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final DecoderModel decoder;
+    private final NDArray score;
+    private final String adapter;
+    private final HfModel owned;
+
+    private RewardModel(DecoderModel decoder, NDArray score, String adapter, HfModel owned) {
+        this.decoder = decoder;
+        this.score = score;
+        this.adapter = adapter;
+        this.owned = owned;
+    }
+
+    /**
+     * A fresh head on a decoder, initialised as transformers does ({@code normal(0, initializer_range)}).
+     *
+     * @param adapter the LoRA adapter trained with it, or null for full tuning
+     */
+    public static RewardModel init(DecoderModel decoder, String adapter, NDManager manager, long seed) {
+        NDManager m = decoder.parameters().values().iterator().next().getManager();
+        manager.getEngine().setRandomSeed((int) seed);
+        NDArray w = m.randomNormal(0, (float) decoder.spec().initStd(), new Shape(1, decoder.spec().hiddenSize()), DataType.FLOAT32);
+        return new RewardModel(decoder, w, adapter, null);
+    }
+
+    /**
+     * A saved reward model.
+     *
+     * @param loaded the folder loaded as a causal LM (its {@code score.weight} left unused); the reward model closes it
+     */
+    public static RewardModel load(HfModel loaded, NDManager manager) throws IOException {
+        if (!(loaded.model() instanceof DecoderModel decoder)) {
+            throw new IllegalArgumentException(loaded.folder() + ": this architecture cannot be a reward model");
+        }
+        WeightFiles weights = WeightFiles.open(loaded.folder());
+        if (!weights.contains(SCORE)) {
+            throw new IllegalArgumentException(loaded.folder() + " has no '" + SCORE + "': not a reward model (a *ForSequenceClassification"
+                    + " folder with num_labels 1)");
+        }
+        NDArray w = weights.load(decoder.parameters().values().iterator().next().getManager(), SCORE, DataType.FLOAT32); // (1, H)
+        if (w.getShape().dimension() != 2 || w.getShape().get(0) != 1 || w.getShape().get(1) != decoder.spec().hiddenSize()) {
+            throw new IllegalArgumentException(weights.fileOf(SCORE) + ": '" + SCORE + "' has shape " + w.getShape() + ", expected (1, "
+                    + decoder.spec().hiddenSize() + ") (num_labels 1)");
+        }
+        return new RewardModel(decoder, w, null, loaded);
+    }
+
+    public DecoderModel decoder() {
+        return decoder;
+    }
+
+    /** The head (1, H); it requires gradients while trained. */
+    public NDArray head() {
+        return score;
+    }
+
+    /**
+     * Scores a right-padded batch: one reward per row (B).
+     *
+     * @param training a training pass (gradients kept, dropout on)
+     */
+    public NDArray scores(Batch batch, boolean training) {
+        NDArray h = decoder.hiddenStates(ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
+                .optAdapter(adapter).optTraining(training).build()); // (B, T, H)
+        long t = h.getShape().get(1);
+        NDArray last = batch.attentionMask().sum(new int[] {1}).sub(1); // (B): index of the last real token
+        NDArray positions = h.getManager().arange(0, (int) t).toType(DataType.INT64, false).expandDims(0); // (1, T)
+        NDArray pick = positions.eq(last.toType(DataType.INT64, false).expandDims(1)).toType(h.getDataType(), false); // (B, T)
+        NDArray pooled = h.mul(pick.expandDims(-1)).sum(new int[] {1}); // (B, T, H) * (B, T, 1) -> (B, H)
+        return pooled.toType(DataType.FLOAT32, false).matMul(score.transpose()).squeeze(1); // (B, H) x (H, 1) -> (B)
+    }
+
+    /**
+     * Writes the folder: config.json as {@code XForSequenceClassification} with {@code num_labels} 1, the
+     * weights with the adapter merged (the model is left as it was) and {@code score.weight}.
+     *
+     * @param config the base model's config.json values
+     * @param extraFiles tokenizer files and the like
+     */
+    public void writeFiles(Path dir, Map<String, Object> config, Map<String, byte[]> extraFiles) throws IOException {
+        Map<String, Object> out = new LinkedHashMap<>(config);
+        out.put("architectures", List.of(architecture(config)));
+        out.put("num_labels", 1);
+        out.put("id2label", Map.of("0", "LABEL_0"));
+        out.put("label2id", Map.of("LABEL_0", 0));
+        out.put("torch_dtype", "float32");
+        Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(out));
+        Map<String, NDArray> tensors = new LinkedHashMap<>(decoder.parameters());
+        if (adapter != null) {
+            for (Linear l : decoder.linears()) {
+                LoraWeights w = l.adapter(adapter);
+                if (w != null) {
+                    tensors.put(l.name() + ".weight", w.mergedWeight(l.weight().get()).stopGradient());
+                }
+            }
+        }
+        tensors.put(SCORE, score.stopGradient());
+        Safetensors.write(dir.resolve(WeightFiles.SINGLE_FILE), tensors, Map.of("format", "pt"), "F32");
+        for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) {
+            Files.write(dir.resolve(e.getKey()), e.getValue());
+        }
+    }
+
+    /** {@link #writeFiles} into a folder written atomically. */
+    public void save(Path folder, Map<String, Object> config, Map<String, byte[]> extraFiles) throws IOException {
+        Folders.writeAtomically(folder, dir -> writeFiles(dir, config, extraFiles));
+    }
+
+    /** {@code Qwen2ForCausalLM} becomes {@code Qwen2ForSequenceClassification}; without architectures, from model_type. */
+    static String architecture(Map<String, Object> config) {
+        if (config.get("architectures") instanceof List<?> list && !list.isEmpty()) {
+            String first = String.valueOf(list.get(0));
+            int at = first.indexOf("For");
+            return (at > 0 ? first.substring(0, at) : first) + "ForSequenceClassification";
+        }
+        String type = String.valueOf(config.getOrDefault("model_type", "Model"));
+        return type.substring(0, 1).toUpperCase(Locale.ROOT) + type.substring(1) + "ForSequenceClassification";
+    }
+
+    /** Closes the model it loaded (a head built on a training model leaves that model to its owner). */
+    @Override
+    public void close() {
+        if (owned != null) {
+            owned.close();
+        }
+    }
+}

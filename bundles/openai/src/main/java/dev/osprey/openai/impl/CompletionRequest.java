@@ -1,0 +1,225 @@
+package dev.osprey.openai.impl;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.osprey.api.chat.ChatMessage;
+import dev.osprey.api.chat.ContentPart;
+import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.ToolCall;
+import dev.osprey.api.chat.ToolSpec;
+import dev.osprey.api.inference.GenerationRequest;
+import dev.osprey.api.inference.SamplingParams;
+
+/**
+ * A {@code /v1/chat/completions} or {@code /v1/completions} body, read and checked: the prompts, how
+ * many choices each, the sampling parameters and how to answer.
+ *
+ * @param chat a chat completion (else a text completion)
+ * @param model the requested model name; null when the body names none
+ * @param prompts one conversation for chat; one or more prompts (text or token ids) for completions
+ * @param n choices per prompt
+ * @param stream answer with server-sent events
+ * @param includeUsage {@code stream_options.include_usage}
+ * @param echo completions only: put the prompt before the completion text
+ * @param sampling what every choice samples with (the seed of choice {@code i} is {@code seed + i})
+ */
+record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n, boolean stream, boolean includeUsage,
+        boolean echo, SamplingParams sampling) {
+
+    /** One prompt: exactly one of the three is set. */
+    record Prompt(Conversation conversation, String text, List<Integer> tokenIds) {
+    }
+
+    /** The generation of choice {@code choice} of prompt {@code prompt}. */
+    GenerationRequest generation(String requestId, String servedModel, int prompt, int choice) {
+        Prompt p = prompts.get(prompt);
+        SamplingParams s = sampling;
+        if (s.seed() >= 0 && choice > 0) {
+            // distinct choices from one seeded request, still reproducible
+            s = new SamplingParams(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.minP(), s.repetitionPenalty(),
+                    s.presencePenalty(), s.frequencyPenalty(), s.seed() + choice, s.stop(), s.stopTokenIds(), s.logprobs(),
+                    s.topLogprobs());
+        }
+        return new GenerationRequest(requestId + "-" + prompt + "-" + choice, servedModel, p.conversation(), p.text(),
+                p.tokenIds(), s);
+    }
+
+    static CompletionRequest readChat(ObjectNode body) {
+        Fields f = new Fields(body);
+        JsonNode messages = body.get("messages");
+        if (messages == null || !messages.isArray() || messages.isEmpty()) {
+            throw ApiException.badRequest("'messages' must be a non-empty list of messages", "messages");
+        }
+        List<ChatMessage> list = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            list.add(message(messages.get(i), "messages[" + i + "]"));
+        }
+        Conversation conversation = new Conversation(list, tools(body.get("tools")));
+        boolean logprobs = f.bool("logprobs", false);
+        int top = f.integer("top_logprobs", 0, 0, 20);
+        if (top > 0 && !logprobs) {
+            throw ApiException.badRequest("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+        }
+        Integer maxTokens = f.integer("max_completion_tokens", null, 1, Integer.MAX_VALUE);
+        if (maxTokens == null) {
+            maxTokens = f.integer("max_tokens", null, 1, Integer.MAX_VALUE);
+        }
+        return new CompletionRequest(true, f.string("model", null), List.of(new Prompt(conversation, null, null)),
+                f.integer("n", 1, 1, 128), f.bool("stream", false), includeUsage(f), false,
+                sampling(f, maxTokens, logprobs, top));
+    }
+
+    static CompletionRequest readText(ObjectNode body) {
+        Fields f = new Fields(body);
+        JsonNode prompt = body.get("prompt");
+        List<Prompt> prompts = new ArrayList<>();
+        if (prompt == null || prompt.isNull()) {
+            throw ApiException.badRequest("'prompt' is required: a string, a list of strings, or token ids", "prompt");
+        } else if (prompt.isTextual()) {
+            prompts.add(new Prompt(null, prompt.asText(), null));
+        } else if (prompt.isArray() && !prompt.isEmpty() && prompt.get(0).isIntegralNumber()) {
+            prompts.add(new Prompt(null, null, ids(prompt, "prompt")));
+        } else if (prompt.isArray() && !prompt.isEmpty()) {
+            for (int i = 0; i < prompt.size(); i++) {
+                JsonNode p = prompt.get(i);
+                if (p.isTextual()) {
+                    prompts.add(new Prompt(null, p.asText(), null));
+                } else if (p.isArray()) {
+                    prompts.add(new Prompt(null, null, ids(p, "prompt[" + i + "]")));
+                } else {
+                    throw ApiException.badRequest("'prompt[" + i + "]' must be a string or a list of token ids, was " + p, "prompt");
+                }
+            }
+        } else {
+            throw ApiException.badRequest("'prompt' must be a string, a list of strings, or token ids, was " + prompt, "prompt");
+        }
+        for (Prompt p : prompts) {
+            if ((p.text() != null && p.text().isEmpty()) || (p.tokenIds() != null && p.tokenIds().isEmpty())) {
+                throw ApiException.badRequest("'prompt' must not be empty", "prompt");
+            }
+        }
+        // completions: logprobs is the number of alternatives (0 = the chosen tokens only)
+        Integer top = f.integer("logprobs", null, 0, 20);
+        Integer maxTokens = f.integer("max_tokens", 16, 1, Integer.MAX_VALUE);
+        return new CompletionRequest(false, f.string("model", null), prompts, f.integer("n", 1, 1, 128), f.bool("stream", false),
+                includeUsage(f), f.bool("echo", false), sampling(f, maxTokens, top != null, top == null ? 0 : top));
+    }
+
+    private static boolean includeUsage(Fields f) {
+        JsonNode options = f.body().get("stream_options");
+        if (options == null || options.isNull()) {
+            return false;
+        }
+        if (!options.isObject()) {
+            throw ApiException.badRequest("'stream_options' must be an object", "stream_options");
+        }
+        return new Fields((ObjectNode) options).bool("include_usage", false);
+    }
+
+    private static SamplingParams sampling(Fields f, Integer maxTokens, boolean logprobs, int topLogprobs) {
+        double temperature = f.number("temperature", 1.0, 0, Double.MAX_VALUE);
+        double topP = f.number("top_p", 1.0, Double.MIN_VALUE, 1);
+        int topK = f.integer("top_k", -1, -1, Integer.MAX_VALUE);
+        if (topK == 0) {
+            topK = -1; // vLLM reads 0 as off too
+        }
+        double minP = f.number("min_p", 0, 0, 1);
+        double repetition = f.number("repetition_penalty", 1.0, Double.MIN_VALUE, Double.MAX_VALUE);
+        double presence = f.number("presence_penalty", 0, -2, 2);
+        double frequency = f.number("frequency_penalty", 0, -2, 2);
+        long seed = f.longValue("seed", -1L);
+        List<String> stop = f.strings("stop");
+        if (stop.stream().anyMatch(String::isEmpty)) {
+            throw ApiException.badRequest("'stop' strings must not be empty", "stop");
+        }
+        return new SamplingParams(maxTokens == null ? -1 : maxTokens, temperature, topP, topK, minP, repetition, presence,
+                frequency, seed, stop, f.integers("stop_token_ids"), logprobs, topLogprobs);
+    }
+
+    private static List<Integer> ids(JsonNode array, String param) {
+        List<Integer> out = new ArrayList<>();
+        for (JsonNode id : array) {
+            if (!id.isIntegralNumber() || id.asLong() < 0) {
+                throw ApiException.badRequest("'" + param + "' must hold non-negative token ids; found " + id, "prompt");
+            }
+            out.add(id.asInt());
+        }
+        return out;
+    }
+
+    private static ChatMessage message(JsonNode m, String where) {
+        if (m == null || !m.isObject()) {
+            throw ApiException.badRequest("'" + where + "' must be an object with 'role' and 'content'", "messages");
+        }
+        JsonNode role = m.get("role");
+        if (role == null || !role.isTextual()) {
+            throw ApiException.badRequest("'" + where + ".role' is required (system, user, assistant or tool)", "messages");
+        }
+        String r = role.asText();
+        if (!List.of("system", "developer", "user", "assistant", "tool").contains(r)) {
+            throw ApiException.badRequest("'" + where + ".role' must be system, developer, user, assistant or tool, was '" + r + "'",
+                    "messages");
+        }
+        List<ContentPart> parts = new ArrayList<>();
+        JsonNode content = m.get("content");
+        if (content == null || content.isNull()) {
+            // an assistant message with tool calls only
+        } else if (content.isTextual()) {
+            parts.add(ContentPart.text(content.asText()));
+        } else if (content.isArray()) {
+            for (int i = 0; i < content.size(); i++) {
+                parts.add(part(content.get(i), where + ".content[" + i + "]"));
+            }
+        } else {
+            throw ApiException.badRequest("'" + where + ".content' must be a string or a list of content parts", "messages");
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        JsonNode toolCalls = m.get("tool_calls");
+        if (toolCalls != null && toolCalls.isArray()) {
+            for (JsonNode c : toolCalls) {
+                JsonNode fn = c.path("function");
+                JsonNode args = fn.get("arguments");
+                calls.add(new ToolCall(c.path("id").asText(""), fn.path("name").asText(""),
+                        args == null ? "{}" : args.isTextual() ? args.asText() : Json.write(args)));
+            }
+        }
+        String reasoning = m.path("reasoning_content").asText("");
+        return new ChatMessage("developer".equals(r) ? "system" : r, parts, calls, m.path("tool_call_id").asText(""), reasoning);
+    }
+
+    private static ContentPart part(JsonNode p, String where) {
+        String type = p.path("type").asText("");
+        return switch (type) {
+            case "text" -> ContentPart.text(p.path("text").asText(""));
+            case "image_url" -> ContentPart.image(p.path("image_url").path("url").asText(""));
+            case "video_url" -> new ContentPart(ContentPart.VIDEO, p.path("video_url").path("url").asText(""));
+            case "input_audio", "audio_url" -> new ContentPart(ContentPart.AUDIO,
+                    p.path("audio_url").path("url").asText(p.path("input_audio").path("data").asText("")));
+            default -> throw ApiException.badRequest("'" + where + ".type' must be text, image_url, video_url or audio_url, was '"
+                    + type + "'", "messages");
+        };
+    }
+
+    private static List<ToolSpec> tools(JsonNode tools) {
+        List<ToolSpec> out = new ArrayList<>();
+        if (tools == null || tools.isNull()) {
+            return out;
+        }
+        if (!tools.isArray()) {
+            throw ApiException.badRequest("'tools' must be a list", "tools");
+        }
+        for (JsonNode t : tools) {
+            JsonNode fn = t.path("function");
+            if (!fn.path("name").isTextual()) {
+                throw ApiException.badRequest("every tool needs 'function.name'", "tools");
+            }
+            out.add(new ToolSpec(fn.path("name").asText(), fn.path("description").asText(""),
+                    fn.has("parameters") ? Json.write(fn.get("parameters")) : "{}"));
+        }
+        return out;
+    }
+}

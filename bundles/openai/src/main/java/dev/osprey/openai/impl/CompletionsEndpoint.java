@@ -1,0 +1,258 @@
+package dev.osprey.openai.impl;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.osprey.api.inference.GenerationHandle;
+import dev.osprey.api.inference.InferenceSession;
+import dev.osprey.api.inference.InvalidRequestException;
+import dev.osprey.api.inference.TokenChunk;
+import dev.osprey.openai.impl.GenerationEvents.Chunk;
+import dev.osprey.openai.impl.GenerationEvents.Completed;
+import dev.osprey.openai.impl.GenerationEvents.Event;
+import dev.osprey.openai.impl.GenerationEvents.Failed;
+import dev.osprey.openai.impl.GenerationEvents.Started;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * Runs one chat or text completion request on a leased session: submits every choice, then answers
+ * with one JSON body or with server-sent events ({@code data: {...}\n\n}, ending with
+ * {@code data: [DONE]}). A client that goes away cancels its generations.
+ */
+final class CompletionsEndpoint {
+
+    private final ServingMetrics metrics;
+
+    CompletionsEndpoint(ServingMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    /** What one choice has produced so far. */
+    private static final class Choice {
+        final StringBuilder text = new StringBuilder();
+        final List<TokenLogprob> logprobs = new ArrayList<>();
+        String finishReason;
+        int promptTokens;
+        int completionTokens;
+        boolean done;
+    }
+
+    void run(CompletionRequest request, String model, InferenceSession session, HttpServletResponse response)
+            throws IOException, InterruptedException {
+        ResponseFormat format = request.chat() ? new ChatFormat() : new TextFormat();
+        String id = format.idPrefix() + UUID.randomUUID().toString().replace("-", "");
+        long created = System.currentTimeMillis() / 1000;
+        int perPrompt = request.n();
+        int total = request.prompts().size() * perPrompt;
+        List<String> echoes = new ArrayList<>();
+        for (CompletionRequest.Prompt p : request.prompts()) {
+            echoes.add(!request.echo() ? "" : p.text() != null ? p.text() : session.detokenize(model, p.tokenIds()));
+        }
+        GenerationEvents events = new GenerationEvents();
+        List<GenerationHandle> handles = new ArrayList<>();
+        Choice[] choices = new Choice[total];
+        for (int c = 0; c < total; c++) {
+            choices[c] = new Choice();
+            try {
+                handles.add(session.generate(request.generation(id, model, c / perPrompt, c % perPrompt),
+                        events.listener(c, metrics.timer(model))));
+            } catch (RuntimeException e) {
+                events.fail(c, e);
+            }
+        }
+        try {
+            if (request.stream()) {
+                stream(request, format, id, created, model, session, events, choices, echoes, response);
+            } else {
+                whole(request, format, id, created, model, session, events, choices, echoes, response);
+            }
+        } finally {
+            // a client that went away, or a choice that failed: stop what is still generating
+            handles.forEach(GenerationHandle::cancel);
+        }
+    }
+
+    private void whole(CompletionRequest request, ResponseFormat format, String id, long created, String model,
+            InferenceSession session, GenerationEvents events, Choice[] choices, List<String> echoes,
+            HttpServletResponse response) throws IOException, InterruptedException {
+        int open = choices.length;
+        while (open > 0) {
+            Event e = events.next(1000);
+            if (e == null) {
+                continue;
+            }
+            Choice choice = choices[e.index()];
+            if (e instanceof Failed f) {
+                throw asApiError(f.error());
+            } else if (e instanceof Chunk ch) {
+                choice.text.append(ch.chunk().text());
+                if (request.sampling().logprobs()) {
+                    choice.logprobs.addAll(tokens(session, model, ch.chunk()));
+                }
+            } else if (e instanceof Completed done) {
+                finish(choice, done);
+                open--;
+            }
+        }
+        ObjectNode body = envelope(format, id, created, model, false);
+        ArrayNode list = body.putArray("choices");
+        for (int c = 0; c < choices.length; c++) {
+            String echo = echoes.get(c / request.n());
+            list.add(format.fullChoice(c, echo + choices[c].text, echo.length(),
+                    request.sampling().logprobs() ? choices[c].logprobs : null, choices[c].finishReason));
+        }
+        body.set("usage", usage(request, choices));
+        byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
+        response.setStatus(200);
+        response.setContentType("application/json");
+        response.setCharacterEncoding("UTF-8");
+        response.setContentLength(bytes.length);
+        response.getOutputStream().write(bytes);
+    }
+
+    private void stream(CompletionRequest request, ResponseFormat format, String id, long created, String model,
+            InferenceSession session, GenerationEvents events, Choice[] choices, List<String> echoes,
+            HttpServletResponse response) throws IOException, InterruptedException {
+        // wait for the first event before committing 200, so a refused prompt still gets its 400
+        Event first = null;
+        while (first == null) {
+            first = events.next(1000);
+        }
+        if (first instanceof Failed f) {
+            throw asApiError(f.error());
+        }
+        response.setStatus(200);
+        response.setContentType("text/event-stream");
+        response.setCharacterEncoding("UTF-8");
+        response.setHeader("Cache-Control", "no-cache");
+        OutputStream out = response.getOutputStream();
+        for (int c = 0; c < choices.length; c++) {
+            ObjectNode opening = format.openingChoice(c);
+            if (opening != null) {
+                send(out, chunk(format, id, created, model, opening));
+            }
+            String echo = echoes.get(c / request.n());
+            if (!echo.isEmpty()) {
+                choices[c].text.append(echo);
+                send(out, chunk(format, id, created, model, format.deltaChoice(c, echo, 0, null)));
+            }
+        }
+        out.flush();
+        int open = choices.length;
+        Event e = first;
+        while (true) {
+            if (e != null) {
+                Choice choice = choices[e.index()];
+                if (e instanceof Failed f) {
+                    // the status is sent already: the error goes as an event, then the stream ends
+                    ApiException error = asApiError(f.error());
+                    send(out, Json.write(ErrorBody.of(error)));
+                    break;
+                } else if (e instanceof Chunk ch) {
+                    TokenChunk tc = ch.chunk();
+                    List<TokenLogprob> lp = request.sampling().logprobs() ? tokens(session, model, tc) : null;
+                    if (!tc.text().isEmpty() || lp != null) {
+                        send(out, chunk(format, id, created, model, format.deltaChoice(e.index(), tc.text(), choice.text.length(), lp)));
+                    }
+                    choice.text.append(tc.text());
+                } else if (e instanceof Completed done) {
+                    finish(choice, done);
+                    send(out, chunk(format, id, created, model, format.finishChoice(e.index(), done.finishReason())));
+                    if (--open == 0) {
+                        if (request.includeUsage()) {
+                            ObjectNode last = envelope(format, id, created, model, true);
+                            last.putArray("choices");
+                            last.set("usage", usage(request, choices));
+                            send(out, Json.write(last));
+                        }
+                        break;
+                    }
+                }
+                out.flush();
+            }
+            e = events.next(1000);
+        }
+        send(out, "[DONE]");
+        out.flush();
+    }
+
+    private static void finish(Choice choice, Completed done) {
+        choice.finishReason = done.finishReason();
+        choice.promptTokens = done.promptTokens();
+        choice.completionTokens = done.completionTokens();
+        choice.done = true;
+    }
+
+    /** OpenAI counts a prompt once however many choices it has. */
+    private static ObjectNode usage(CompletionRequest request, Choice[] choices) {
+        int prompt = 0;
+        int completion = 0;
+        for (int c = 0; c < choices.length; c++) {
+            if (c % request.n() == 0) {
+                prompt += choices[c].promptTokens;
+            }
+            completion += choices[c].completionTokens;
+        }
+        return Json.object().put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens",
+                prompt + completion);
+    }
+
+    private static String chunk(ResponseFormat format, String id, long created, String model, ObjectNode choice) {
+        ObjectNode body = envelope(format, id, created, model, true);
+        body.putArray("choices").add(choice);
+        return Json.write(body);
+    }
+
+    private static ObjectNode envelope(ResponseFormat format, String id, long created, String model, boolean stream) {
+        return Json.object().put("id", id).put("object", format.object(stream)).put("created", created).put("model", model);
+    }
+
+    private static void send(OutputStream out, String data) throws IOException {
+        out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Each token of a chunk with its text and log probabilities. */
+    private static List<TokenLogprob> tokens(InferenceSession session, String model, TokenChunk chunk) {
+        List<TokenLogprob> out = new ArrayList<>();
+        List<Integer> ids = chunk.tokenIds();
+        // a remote backend knows tokens by text only: one chunk per token, no ids
+        int count = Math.max(ids.size(), chunk.logprobs().size());
+        for (int i = 0; i < count; i++) {
+            String text = count == 1 && !chunk.text().isEmpty() ? chunk.text()
+                    : i < ids.size() ? tokenText(session, model, ids.get(i)) : "";
+            double logprob = i < chunk.logprobs().size() ? chunk.logprobs().get(i) : Double.NaN;
+            Map<String, Double> top = i < chunk.topLogprobs().size() ? chunk.topLogprobs().get(i) : Map.of();
+            out.add(new TokenLogprob(text, logprob, new LinkedHashMap<>(top)));
+        }
+        return out;
+    }
+
+    private static String tokenText(InferenceSession session, String model, int id) {
+        try {
+            return session.detokenize(model, List.of(id));
+        } catch (UnsupportedOperationException e) {
+            return "token_id:" + id; // vLLM's spelling when tokens are returned as ids
+        }
+    }
+
+    /** A backend failure as an API error: the session's refusals are 400s naming their field. */
+    static ApiException asApiError(Throwable error) {
+        if (error instanceof ApiException api) {
+            return api;
+        }
+        if (error instanceof InvalidRequestException invalid) {
+            return ApiException.badRequest(invalid.getMessage(), invalid.param());
+        }
+        String message = error.getMessage() != null ? error.getMessage() : error.getClass().getName();
+        return new ApiException(500, "server_error", message, null, null);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.osprey.backend.djl;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import ai.djl.ndarray.NDManager;
+import dev.osprey.api.inference.BackendOptions;
+import dev.osprey.api.inference.InferenceSession;
+import dev.osprey.models.llama.LlamaArchitecture;
+
+/**
+ * Opens the real DJL backend's session on a Llama folder without a framework (the backend component
+ * finds architectures through the extension registry; here the Llama one is given directly).
+ */
+public final class DjlSessions {
+
+    private DjlSessions() {
+    }
+
+    public static InferenceSession open(Path folder, String servedName, Map<String, String> adapters, Map<String, String> settings)
+            throws Exception {
+        return DjlSession.open(folder, c -> new LlamaArchitecture(), NDManager.newBaseManager(),
+                new BackendOptions(folder.toString(), servedName, adapters, "cpu", settings), List.of());
+    }
+}

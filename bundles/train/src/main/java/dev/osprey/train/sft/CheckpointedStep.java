@@ -1,0 +1,82 @@
+package dev.osprey.train.sft;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.load.Losses;
+import dev.osprey.model.nn.TrainingMode;
+
+/**
+ * One micro-step with activation checkpointing ({@code --gradient_checkpointing}), as
+ * {@code torch.utils.checkpoint} does per decoder layer: the forward pass keeps only each layer's input
+ * (no graph), the loss is taken from the last one, and the backward pass runs each layer again with
+ * gradients, from the last to the first, feeding it the gradient of its output (a vector-Jacobian product:
+ * backward of {@code sum(output * grad)}). Peak memory is then one layer's graph, not the whole model's
+ * — which matters most for QLoRA, where every layer's graph would otherwise hold its dequantized weight.
+ * Each layer draws the same dropout masks in both passes (the engine's generator is re-seeded per layer).
+ */
+final class CheckpointedStep {
+
+    private CheckpointedStep() {
+    }
+
+    /** @return {mean loss, trained tokens} */
+    static double[] run(DecoderModel model, String adapter, NDManager parent, Batch batch, int accumulation, long seed) {
+        ForwardRequest request = ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
+                .optPositionIds(batch.positionIds()).optAdapter(adapter).optTraining(true).build();
+        return TrainingMode.during(true, () -> {
+            int layers = model.layerCount();
+            DecoderModel.LayerPass pass = model.beginLayers(request);
+            NDArray[] inputs = new NDArray[layers + 1]; // (B, T, H) each, without graphs
+            inputs[0] = pass.embeddings().stopGradient();
+            for (int i = 0; i < layers; i++) {
+                seedLayer(parent, seed, i);
+                try (NDScope layer = new NDScope()) {
+                    layer.suppressNotUsedWarning();
+                    inputs[i + 1] = model.layer(i, inputs[i], pass).stopGradient();
+                    NDScope.unregister(inputs[i + 1]);
+                }
+            }
+            double loss;
+            NDArray gradient; // d loss / d layer output, (B, T, H)
+            try (GradientCollector collector = newCollector()) {
+                NDArray last = inputs[layers];
+                last.setRequiresGradient(true);
+                NDArray value = Losses.causalLm(model.head(last, pass), batch.labels());
+                loss = value.getFloat();
+                collector.backward(value.div(accumulation));
+                gradient = last.getGradient().duplicate();
+            }
+            for (int i = layers - 1; i >= 0; i--) {
+                seedLayer(parent, seed, i);
+                try (NDScope layer = new NDScope(); GradientCollector collector = newCollector()) {
+                    layer.suppressNotUsedWarning();
+                    NDArray input = inputs[i];
+                    input.setRequiresGradient(true);
+                    NDArray output = model.layer(i, input, pass); // recomputed, with its graph this time
+                    collector.backward(output.mul(gradient).sum());
+                    gradient = input.getGradient().duplicate();
+                    NDScope.unregister(gradient);
+                }
+            }
+            if (model.params().get("model.embed_tokens.weight").get().hasGradient()) {
+                try (GradientCollector collector = newCollector()) {
+                    collector.backward(model.embed(batch.inputIds()).mul(gradient).sum()); // full tuning: the embeddings too
+                }
+            }
+            return new double[] {loss, batch.trainedTokens()};
+        });
+    }
+
+    private static GradientCollector newCollector() {
+        return Engine.getEngine("PyTorch").newGradientCollector();
+    }
+
+    private static void seedLayer(NDManager manager, long seed, int layer) {
+        manager.getEngine().setRandomSeed((int) (seed * 7919L + layer));
+    }
+}
