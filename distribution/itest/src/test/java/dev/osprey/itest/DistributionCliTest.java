@@ -303,6 +303,27 @@ class DistributionCliTest {
         assertTrue(contradiction.out().contains("contradicts --train_type full"), contradiction.out());
     }
 
+    /** A client nobody on the team wrote: the official openai npm package (node:test) against `osprey deploy`. */
+    @Test
+    void theOfficialOpenAiNpmClientTalksToDeploy() throws Exception {
+        Path suite = TestPlatform.root().resolve("distribution/itest/node-openai");
+        Result install = run(suite, java.util.Map.of(), 300, "npm", "ci", "--no-audit", "--no-fund");
+        assertEquals(0, install.exit(), "npm ci (needs Node 18+ and the npm registry):\n" + install.out());
+        Result tests = run(suite, java.util.Map.of("OSPREY_HOME", home.toString(), "OSPREY_MODEL", home.resolve("demo/tiny-chat").toString()),
+                300, "npm", "test");
+        assertEquals(0, tests.exit(), tests.out());
+        assertTrue(tests.out().contains("# fail 0") && !tests.out().contains("# pass 0"), tests.out());
+    }
+
+    private static Result run(Path dir, java.util.Map<String, String> env, int seconds, String... command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        Process p = builder.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(seconds, TimeUnit.SECONDS), String.join(" ", command) + " did not finish");
+        return new Result(p.exitValue(), out);
+    }
+
     @Test
     void hotDeployAgainstARunningServer() throws Exception {
         int port = TestPlatform.freePort();
