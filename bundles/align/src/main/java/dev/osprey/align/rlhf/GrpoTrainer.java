@@ -191,6 +191,7 @@ final class GrpoTrainer {
                     record.put(k, v);
                 }
             });
+            record.put("num_tokens", sequences.stream().mapToLong(SftExample::length).sum());
             record.put("timing/sampling_s", samplingSeconds);
             record.put("timing/rewards_s", rewardSeconds);
             record.put("timing/training_s", trainSeconds);

@@ -92,6 +92,13 @@ final class PreferenceTrainer {
                 sum.replaceAll((k, v) -> v / micro.size());
                 return sum;
             });
+            long tokens = 0; // every token the step ran through the policy
+            for (List<Object> batch : micro) {
+                for (Object o : batch) {
+                    tokens += o instanceof AlignData.Pair p ? p.chosen().length() + p.rejected().length()
+                            : ((AlignData.KtoExample) o).example().length() + ((AlignData.KtoExample) o).mismatched().length();
+                }
+            }
             Map<String, Object> record = new LinkedHashMap<>();
             record.put("step", step + 1);
             record.put("total_steps", total);
@@ -103,6 +110,7 @@ final class PreferenceTrainer {
                     record.put(k, v);
                 }
             });
+            record.put("num_tokens", tokens);
             listener.step(step + 1, total, record);
         }
     }

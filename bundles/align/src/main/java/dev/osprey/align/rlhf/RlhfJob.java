@@ -192,18 +192,21 @@ public final class RlhfJob {
             long start = System.nanoTime();
             try (Writer writer = Files.newBufferedWriter(out.resolve("logging.jsonl"), StandardCharsets.UTF_8)) {
                 OptimizerSteps[] optimizer = new OptimizerSteps[1];
+                long[] tokensSeen = {0};
                 PreferenceTrainer.StepListener logger = (step, total, record) -> {
                     double elapsed = (System.nanoTime() - start) / 1e9;
                     record.put("elapsed_s", elapsed);
                     history.add(record);
+                    long tokens = ((Number) record.get("num_tokens")).longValue();
+                    tokensSeen[0] += tokens;
                     SftTrainer.StepLog log = new SftTrainer.StepLog(step, total, ((Number) record.get("loss")).doubleValue(),
-                            ((Number) record.get("learning_rate")).doubleValue(), ((Number) record.get("grad_norm")).doubleValue(), 0);
+                            ((Number) record.get("learning_rate")).doubleValue(), ((Number) record.get("grad_norm")).doubleValue(), tokens);
                     plotted.add(log);
                     if (step % c.loggingSteps() == 0 || step == total) {
                         writer.write(JSON.writeValueAsString(record) + "\n");
                         writer.flush();
                     }
-                    listener.step(log, elapsed, 0);
+                    listener.step(log, elapsed, tokensSeen[0] / elapsed);
                     if (checkpoints.due(step, total)) {
                         checkpoints.save(step, total, optimizer[0].state(), history);
                     }

@@ -102,6 +102,13 @@ class AlignStepBenchmark {
                     grpoTimes.add(new double[] {stepSeconds, (Double) record.get("timing/sampling_s"), (Double) record.get("timing/training_s")});
                 });
             }
+            // for comparison: the same 4 completions as one batched Generator call (what GrpoTrainer would do if
+            // Generator's per-row seeds were independent; see GrpoTrainer)
+            long start = System.nanoTime();
+            dev.osprey.model.generate.Generator.generate(model, java.util.Collections.nCopies(4, prompts.get(0).promptIds()),
+                    new dev.osprey.model.generate.GenerationOptions(32, true, 1.0, 0, 1.0, 0, 1.0, 0, 0, 5, Set.of(), Set.of(), List.of()),
+                    "sft", null, null);
+            System.out.printf("one batched Generator call, 4 rows x 32 tokens: %.2f s%n", (System.nanoTime() - start) / 1e9);
             for (double[] t : grpoTimes) {
                 System.out.printf("GRPO (1 prompt x 4 generations, 64 + 32 tokens, beta 0.04): step %.2f s, sampling %.2f s (%.0f%%),"
                         + " training %.2f s (%.0f%%)%n", t[0], t[1], 100 * t[1] / t[0], t[2], 100 * t[2] / t[0]);

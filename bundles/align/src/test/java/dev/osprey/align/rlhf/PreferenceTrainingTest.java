@@ -71,6 +71,17 @@ class PreferenceTrainingTest {
     }
 
     @Test
+    void fullTuningDpoComparesWithAFrozenCopyOfTheInitialWeights() throws Exception {
+        RlhfArguments args = args("dpo", TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 1), 8);
+        args.common().trainType("full").learningRate(2e-3);
+        RlhfJob.Result result = new RlhfJob(args, TinyAlignModel.provider(), null, null).train(manager);
+        double[] margins = result.metric("rewards/margins");
+        assertEquals(0.0, margins[0], 1e-6, "at step 1 the policy is the reference");
+        assertTrue(margins[margins.length - 1] > 0.2, "margins " + Arrays.toString(margins));
+        assertTrue(Files.isRegularFile(result.lastCheckpoint().resolve("model.safetensors")), "a full checkpoint is a Hugging Face folder");
+    }
+
+    @Test
     void referenceFreeMethodsRaiseTheChosenOverTheRejected() throws Exception {
         Path data = TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 1);
         for (String type : List.of("simpo", "orpo", "cpo")) {

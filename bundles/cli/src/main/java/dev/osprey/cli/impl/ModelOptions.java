@@ -64,7 +64,7 @@ public class ModelOptions {
             dev.osprey.model.nn.QuantSpec quantization) throws IOException {
         Path folder = folder();
         return ModelLoader.load(folder, config -> {
-            ExtensionHandle<ModelArchitecture> handle = PluginModels.architecture(registry, models, model, modelType, config);
+            ExtensionHandle<ModelArchitecture> handle = dev.osprey.model.load.Architectures.find(registry, models, model, modelType, config);
             handles.add(handle);
             return handle.get();
         }, manager, dataType(), quantization);

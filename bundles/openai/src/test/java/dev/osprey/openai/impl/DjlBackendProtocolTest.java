@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.osprey.backend.djl.DjlSessions;
-import dev.osprey.backend.djl.ServingCheckpoint;
+import dev.osprey.backend.djl.TinyCheckpoint;
 
 /**
  * The server over the real built-in backend (DJL, continuous batching) on a tiny random Llama with a
@@ -34,8 +34,8 @@ class DjlBackendProtocolTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path model = ServingCheckpoint.model(dir.resolve("model"), 96, 64, 2, 4, 2, 128, CONTEXT);
-        adapter = ServingCheckpoint.adapter(model, dir.resolve("adapter"), 4, 7);
+        Path model = TinyCheckpoint.model(dir.resolve("model"), 96, 64, 2, 4, 2, 128, CONTEXT);
+        adapter = TinyCheckpoint.adapter(model, dir.resolve("adapter"), 4, 7);
         server = new TestServer("djl", name -> {
             try {
                 return DjlSessions.open(model, "tiny", Map.of("sql", adapter.toString()), Map.of("max_num_seqs", "4"));

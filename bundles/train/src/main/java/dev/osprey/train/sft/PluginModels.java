@@ -5,22 +5,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.model.ModelArchitecture;
-import dev.osprey.api.model.ModelConfig;
-import dev.osprey.api.model.ModelEntry;
 import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.ExtensionHandle;
-import dev.osprey.api.plugin.ExtensionInfo;
-import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.hub.DownloadProgress;
 import dev.osprey.hub.HubOptions;
 import dev.osprey.hub.ModelLocator;
+import dev.osprey.model.load.Architectures;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.nn.QuantSpec;
@@ -28,9 +24,8 @@ import dev.osprey.model.nn.QuantSpec;
 /**
  * Models and chat templates from the running platform, for a training job inside Osprey (the command
  * line uses it, and so can a bundle that calls the Java API): folders from the local disk, the Hugging
- * Face or ModelScope cache, or a download; architectures and templates from the installed plugins,
- * matched as ms-swift does ({@code model_type} given, then config.json's {@code model_type}, then the
- * registry entry of the id, then config.json's {@code architectures}). Holds the extension handles it
+ * Face or ModelScope cache, or a download; architectures ({@link Architectures}) and templates from the
+ * installed plugins. Holds the extension handles it
  * acquired until closed, since a model's classes come from its architecture's bundle.
  */
 public final class PluginModels implements ModelProvider {
@@ -64,7 +59,7 @@ public final class PluginModels implements ModelProvider {
             NDManager manager) throws IOException {
         Path folder = locate(model, useHf, revision, progress);
         return ModelLoader.load(folder, config -> {
-            ExtensionHandle<ModelArchitecture> handle = architecture(extensions, registry, model, modelType, config);
+            ExtensionHandle<ModelArchitecture> handle = Architectures.find(extensions, registry, model, modelType, config);
             handles.add(handle);
             return handle.get();
         }, manager, dataType(torchDtype), quantization);
@@ -99,39 +94,5 @@ public final class PluginModels implements ModelProvider {
             case "float16", "fp16", "half" -> DataType.FLOAT16;
             default -> throw new IllegalArgumentException("--torch_dtype must be float32 or float16, was '" + torchDtype + "'");
         };
-    }
-
-    /**
-     * The installed architecture that runs a model.
-     *
-     * @param modelId what the user gave ({@code --model}), for its registry entry
-     * @param modelType {@code --model_type}, or null
-     * @throws IllegalArgumentException naming the model type and the installed architectures
-     */
-    public static ExtensionHandle<ModelArchitecture> architecture(ExtensionRegistry extensions, ModelRegistry registry, String modelId,
-            String modelType, ModelConfig config) {
-        if (modelType != null) {
-            return extensions.require(ModelArchitecture.class, modelType);
-        }
-        String type = config.getString("model_type")
-                // a config without model_type: the registry entry of the id the user gave
-                .or(() -> registry.find(modelId).map(ModelEntry::modelType)).orElse("");
-        var byType = extensions.acquire(ModelArchitecture.class, type);
-        if (byType.isPresent()) {
-            return byType.get();
-        }
-        String arch = config.architecture().orElse("");
-        for (ExtensionInfo info : extensions.list(ExtensionKind.MODEL_ARCHITECTURE)) {
-            var handle = extensions.acquire(ModelArchitecture.class, info.name());
-            if (handle.isPresent() && handle.get().get().architectures().contains(arch)) {
-                return handle.get();
-            }
-            handle.ifPresent(ExtensionHandle::close);
-        }
-        String installed = extensions.list(ExtensionKind.MODEL_ARCHITECTURE).stream().map(ExtensionInfo::name).sorted()
-                .collect(Collectors.joining(", "));
-        throw new IllegalArgumentException(config.source() + ": no installed architecture runs model_type '" + type
-                + "'" + (arch.isEmpty() ? "" : " (" + arch + ")") + "; installed: " + (installed.isEmpty() ? "none" : installed)
-                + ". Architectures are plugin bundles: see docs/writing-a-plugin.md, or pass --model_type.");
     }
 }

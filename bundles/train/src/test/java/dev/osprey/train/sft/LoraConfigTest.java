@@ -77,12 +77,9 @@ class LoraConfigTest {
                     SftExample.Truncation.DELETE);
             DecoderModel model = TinyChatModel.model(manager, folder);
             ModelLoader.quantize(model, QuantSpec.nf4());
-            List<NDArray> arrays = new LoraConfig(8, 16, Set.of(LoraConfig.ALL_LINEAR), false, true).attach(model.linears(), "sft",
+            new LoraConfig(8, 16, Set.of(LoraConfig.ALL_LINEAR), false, true).attach(model.linears(), "sft",
                     manager, 7);
-            Map<String, NDArray> trainable = new LinkedHashMap<>();
-            for (int i = 0; i < arrays.size(); i++) {
-                trainable.put("lora." + i, arrays.get(i));
-            }
+            Map<String, NDArray> trainable = LoraConfig.trainable(model.linears(), "sft");
             SftTrainer.Options options = new SftTrainer.Options(4, 1, 1e-2, "cosine", 0.1, 0.0, 1.0, 0, 40, 1);
             List<SftTrainer.StepLog> logs = SftTrainer.train(model, "sft", trainable, examples, 0, options, null);
             double first = logs.get(0).loss();

@@ -39,6 +39,16 @@ class SftJobTest {
         manager.close();
     }
 
+    /** A checkpoint copied into another run's folder, as a second process would find it. */
+    private static void copyCheckpoint(Path from, Path to) throws java.io.IOException {
+        Files.createDirectories(to);
+        try (var files = Files.list(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+    }
+
     private long[] forwardIds() {
         return new long[] {1, 3, 6, 7, 8, 2, 1, 4};
     }
@@ -183,12 +193,7 @@ class SftJobTest {
                 .loraDropout(0.2).perDeviceTrainBatchSize(3).learningRate(1e-2).maxSteps(12).saveSteps(6).outputDir(out).seed(5);
         SftJob.Result whole = new SftJob(args.apply(dir.resolve("a")), TinyChatModel.provider(model)).train(manager);
         Path b = dir.resolve("b");
-        Files.createDirectories(b.resolve("checkpoint-6"));
-        try (var files = Files.list(dir.resolve("a/checkpoint-6"))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, b.resolve("checkpoint-6").resolve(f.getFileName()));
-            }
-        }
+        copyCheckpoint(dir.resolve("a/checkpoint-6"), b.resolve("checkpoint-6"));
         SftJob.Result resumed = new SftJob(args.apply(b).resumeFromCheckpoint(b.resolve("checkpoint-6")), TinyChatModel.provider(model))
                 .train(manager);
         for (int step = 6; step < 12; step++) {
@@ -207,12 +212,7 @@ class SftJobTest {
         assertEquals(20, whole.steps().size());
         assertTrue(whole.finalLoss() < whole.steps().get(0).loss() / 2, "losses " + whole.steps().get(0).loss() + " -> " + whole.finalLoss());
         Path b = dir.resolve("b");
-        Files.createDirectories(b.resolve("checkpoint-10"));
-        try (var files = Files.list(dir.resolve("a/checkpoint-10"))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, b.resolve("checkpoint-10").resolve(f.getFileName()));
-            }
-        }
+        copyCheckpoint(dir.resolve("a/checkpoint-10"), b.resolve("checkpoint-10"));
         SftJob.Result resumed = new SftJob(args.apply(b).resumeFromCheckpoint(b.resolve("checkpoint-10")), TinyChatModel.provider(model))
                 .train(manager);
         for (int step = 10; step < 20; step++) {

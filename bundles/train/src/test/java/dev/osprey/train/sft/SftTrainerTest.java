@@ -114,11 +114,8 @@ class SftTrainerTest {
             Map<String, NDArray> before = new LinkedHashMap<>();
             model.parameters().forEach((k, v) -> before.put(k, v.duplicate()));
 
-            List<NDArray> lora = new LoraConfig(8, 16, Set.of(LoraConfig.ALL_LINEAR), false).attach(model.linears(), "sft", manager, 7);
-            Map<String, NDArray> trainable = new LinkedHashMap<>();
-            for (int i = 0; i < lora.size(); i++) {
-                trainable.put("lora." + i, lora.get(i));
-            }
+            new LoraConfig(8, 16, Set.of(LoraConfig.ALL_LINEAR), false).attach(model.linears(), "sft", manager, 7);
+            Map<String, NDArray> trainable = LoraConfig.trainable(model.linears(), "sft");
             SftTrainer.Options options = new SftTrainer.Options(4, 1, 1e-2, "cosine", 0.1, 0.0, 1.0, 0, 80, 1);
             List<SftTrainer.StepLog> logs = SftTrainer.train(model, "sft", trainable, examples, 0, options, null);
 

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -16,15 +15,12 @@ import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.InferenceBackend;
 import dev.osprey.api.inference.InferenceSession;
 import dev.osprey.api.model.ModelArchitecture;
-import dev.osprey.api.model.ModelConfig;
-import dev.osprey.api.model.ModelEntry;
 import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.ExtensionHandle;
-import dev.osprey.api.plugin.ExtensionInfo;
-import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.hub.HubOptions;
 import dev.osprey.hub.ModelLocator;
+import dev.osprey.model.load.Architectures;
 
 /**
  * The built-in backend ({@code --infer_backend djl}): loads the model with the installed architectures
@@ -66,7 +62,7 @@ public class DjlInferenceBackend implements InferenceBackend {
         NDManager manager = engine.newManager(Device.cpu());
         try {
             return DjlSession.open(folder, config -> {
-                ExtensionHandle<ModelArchitecture> handle = architecture(config, settings.modelType(), options.model());
+                ExtensionHandle<ModelArchitecture> handle = Architectures.find(extensions, models, options.model(), settings.modelType(), config);
                 handles.add(handle);
                 return handle.get();
             }, manager, options, handles);
@@ -77,30 +73,5 @@ public class DjlInferenceBackend implements InferenceBackend {
             }
             throw e;
         }
-    }
-
-    /** The architecture as ms-swift picks it: model_type given, then config.json's, then its architectures. */
-    private ExtensionHandle<ModelArchitecture> architecture(ModelConfig config, String modelType, String model) {
-        if (modelType != null) {
-            return extensions.require(ModelArchitecture.class, modelType);
-        }
-        String type = config.getString("model_type").or(() -> models.find(model).map(ModelEntry::modelType)).orElse("");
-        var byType = extensions.acquire(ModelArchitecture.class, type);
-        if (byType.isPresent()) {
-            return byType.get();
-        }
-        String arch = config.architecture().orElse("");
-        for (ExtensionInfo info : extensions.list(ExtensionKind.MODEL_ARCHITECTURE)) {
-            var handle = extensions.acquire(ModelArchitecture.class, info.name());
-            if (handle.isPresent() && handle.get().get().architectures().contains(arch)) {
-                return handle.get();
-            }
-            handle.ifPresent(ExtensionHandle::close);
-        }
-        String installed = extensions.list(ExtensionKind.MODEL_ARCHITECTURE).stream().map(ExtensionInfo::name).sorted()
-                .collect(Collectors.joining(", "));
-        throw new IllegalArgumentException(config.source() + ": no installed architecture runs model_type '" + type + "'"
-                + (arch.isEmpty() ? "" : " (" + arch + ")") + "; installed: " + (installed.isEmpty() ? "none" : installed)
-                + ". Pass the setting model_type to choose one.");
     }
 }

@@ -23,7 +23,7 @@ import dev.osprey.models.llama.LlamaArchitecture;
  * the model core, a word-level tokenizer.json, generation_config.json (EOS), tokenizer_config.json
  * (a ChatML template), and a PEFT LoRA adapter.
  */
-final class TinyCheckpoint {
+public final class TinyCheckpoint {
 
     static final int EOS = 2;
     static final String CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + ' ' + message['content']"
@@ -33,7 +33,7 @@ final class TinyCheckpoint {
     }
 
     /** The words of the vocabulary: specials first, then w5, w6, ... */
-    static List<String> words(int vocab) {
+    public static List<String> words(int vocab) {
         List<String> words = new ArrayList<>(List.of("<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
         for (int i = words.size(); i < vocab; i++) {
             words.add("w" + i);
@@ -47,7 +47,7 @@ final class TinyCheckpoint {
      * @param maxPositions max_position_embeddings, the context length the backend serves
      * (weights: the architecture's own seeded initialisation, N(0, 0.2))
      */
-    static Path model(Path folder, int vocab, int hidden, int layers, int heads, int kvHeads, int intermediate, int maxPositions)
+    public static Path model(Path folder, int vocab, int hidden, int layers, int heads, int kvHeads, int intermediate, int maxPositions)
             throws IOException {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("model_type", "llama");
@@ -96,7 +96,7 @@ final class TinyCheckpoint {
     }
 
     /** A PEFT LoRA adapter on q_proj and v_proj with random A and B, saved to {@code folder}. */
-    static Path adapter(Path modelFolder, Path folder, int rank, long seed) throws IOException {
+    public static Path adapter(Path modelFolder, Path folder, int rank, long seed) throws IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
             HfConfig hf = HfConfig.read(modelFolder.resolve("config.json"));
             DecoderModel model = (DecoderModel) new LlamaArchitecture().build(hf, manager);
