@@ -42,6 +42,7 @@ class ArgumentOptions implements CommandLine.IModelTransformer {
     public CommandSpec transform(CommandSpec spec) {
         spec.addOption(OptionSpec.builder(CONFIG).paramLabel("FILE").type(String.class)
                 .description("a YAML or JSON file of arguments by ms-swift name; options on the command line override it").build());
+        spec.usageMessage().abbreviateSynopsis(true); // dozens of options: "[OPTIONS]", each listed below with its aliases
         java.util.Set<String> added = new java.util.HashSet<>();
         for (Class<?> type : argumentClasses()) {
             addOptions(spec, type, added);

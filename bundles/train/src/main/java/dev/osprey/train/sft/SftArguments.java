@@ -12,6 +12,7 @@ import java.util.Map;
 import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,6 +44,7 @@ public final class SftArguments {
     public enum Stage { SFT, PT }
 
     // ---- model
+    @JsonPropertyDescription("a model folder, or a hub id such as Qwen/Qwen3-0.6B (ModelScope by default, --use_hf for Hugging Face)")
     @JsonProperty("model") @JsonAlias({"model_name_or_path", "model_id_or_path"})
     private String model;
     @JsonProperty("model_type")
@@ -53,6 +55,7 @@ public final class SftArguments {
     private boolean useHf;
     @JsonProperty("torch_dtype")
     private String torchDtype = "float32";
+    @JsonPropertyDescription("a chat template plugin by name; default: the model's own chat_template")
     @JsonProperty("template")
     private String template;
     @JsonProperty("device")
@@ -61,30 +64,39 @@ public final class SftArguments {
     private String adapters;
 
     // ---- data
+    @JsonPropertyDescription("dataset files or folders in ms-swift's formats; PATH#N takes N rows; several mix")
     @JsonProperty("dataset") @JsonAlias("train_dataset")
     private List<String> dataset = new ArrayList<>();
+    @JsonPropertyDescription("validation datasets (otherwise --split_dataset_ratio)")
     @JsonProperty("val_dataset")
     private List<String> valDataset = new ArrayList<>();
+    @JsonPropertyDescription("hold out this fraction of --dataset for the evaluation loss")
     @JsonProperty("split_dataset_ratio")
     private double splitDatasetRatio;
     @JsonProperty("columns")
     private Map<String, String> columns = new LinkedHashMap<>();
+    @JsonPropertyDescription("false: skip malformed rows (counted) instead of refusing to start")
     @JsonProperty("strict")
     private boolean strict = true;
+    @JsonPropertyDescription("read the datasets as training goes (needs --max_steps)")
     @JsonProperty("streaming")
     private boolean streaming;
     @JsonProperty("shuffle_buffer_size")
     private int shuffleBufferSize = 1000;
     @JsonProperty("max_length") @JsonAlias({"cutoff_len", "max_seq_length"})
     private int maxLength = 2048;
+    @JsonPropertyDescription("rows longer than --max_length: delete, left (keep the end) or right (keep the start)")
     @JsonProperty("truncation_strategy")
     private String truncationStrategy = "delete";
+    @JsonPropertyDescription("pack several samples per sequence, each attending to itself only")
     @JsonProperty("packing")
     private boolean packing;
+    @JsonPropertyDescription("default (every assistant turn), last_round or all")
     @JsonProperty("loss_scale") @JsonAlias("loss_scope")
     private String lossScale = "default";
 
     // ---- tuner
+    @JsonPropertyDescription("lora or full")
     @JsonProperty("train_type") @JsonAlias({"tuner_type", "finetuning_type"})
     private String trainType = "lora";
     @JsonProperty("lora_rank") @JsonAlias("lora_r")
@@ -93,16 +105,20 @@ public final class SftArguments {
     private double loraAlpha = 32;
     @JsonProperty("lora_dropout")
     private double loraDropout = 0.05;
+    @JsonPropertyDescription("linear layers to adapt, by name (q_proj v_proj ...), or all-linear")
     @JsonProperty("target_modules") @JsonAlias("lora_target")
     private List<String> targetModules = new ArrayList<>(List.of(LoraConfig.ALL_LINEAR));
     @JsonProperty("use_rslora")
     private boolean useRslora;
     @JsonProperty("use_dora")
     private boolean useDora;
+    @JsonPropertyDescription("4 or 8: QLoRA, the frozen base stored in that many bits")
     @JsonProperty("quant_bits") @JsonAlias({"quantization_bit", "load_in_nbit"})
     private int quantBits;
+    @JsonPropertyDescription("nf4 (blocks of 64) or int4 (groups of 128)")
     @JsonProperty("bnb_4bit_quant_type") @JsonAlias("quant_type")
     private String quantType = "nf4";
+    @JsonPropertyDescription("with --train_type full: parameter name prefixes to keep frozen")
     @JsonProperty("freeze_parameters")
     private List<String> freezeParameters = new ArrayList<>();
 
@@ -129,8 +145,10 @@ public final class SftArguments {
     private long maxSteps = -1;
     @JsonProperty("seed")
     private long seed = 42;
+    @JsonPropertyDescription("recompute each layer in the backward pass: about half the memory for a third more time")
     @JsonProperty("gradient_checkpointing")
     private boolean gradientCheckpointing = true;
+    @JsonPropertyDescription("none (one device per process)")
     @JsonProperty("parallel") @JsonAlias("parallel_method")
     private String parallel = "none";
 
@@ -145,8 +163,10 @@ public final class SftArguments {
     private int saveSteps = 500;
     @JsonProperty("save_total_limit")
     private int saveTotalLimit;
+    @JsonPropertyDescription("continue a run from one of its checkpoints (same losses as never interrupted)")
     @JsonProperty("resume_from_checkpoint")
     private Path resumeFromCheckpoint;
+    @JsonPropertyDescription("also write the base with the adapter merged in, checkpoint-N-merged")
     @JsonProperty("merge_lora")
     private boolean mergeLora;
 
