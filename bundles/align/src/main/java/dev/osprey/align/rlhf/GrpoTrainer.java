@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.function.Function;
 
 import ai.djl.engine.Engine;
@@ -102,24 +101,20 @@ final class GrpoTrainer {
             }
             // ---- sampling: every prompt num_generations times, laid out prompt by prompt
             long sampleStart = System.nanoTime();
-            // Generator seeds row r with seed + r, and java.util.Random's first draws for adjacent seeds are
-            // nearly equal: completions of one prompt in one call would all take the same path. So each of
-            // the num_generations rounds is its own call over the step's prompts, with a well-mixed seed.
-            List<Generator.Result>[] rounds = new List[g];
-            SplittableRandom seeds = new SplittableRandom(c.seed() * 1_000_003L + step);
-            List<int[]> inputs = chosen.stream().map(AlignData.Prompt::promptIds).toList();
-            for (int round = 0; round < g; round++) {
-                GenerationOptions sampling = new GenerationOptions(args.maxCompletionLength(), true, args.temperature(), args.topK(),
-                        args.topP(), 0, 1.0, 0, 0, seeds.nextLong(), eosIds, Set.of(), List.of());
-                rounds[round] = Generator.generate(policy, inputs, sampling, adapter, null, null);
-            }
-            // laid out prompt by prompt, as the advantages expect
-            List<Generator.Result> generated = new ArrayList<>();
-            List<AlignData.Prompt> owners = new ArrayList<>();
-            for (int p = 0; p < chosen.size(); p++) {
+            // one batched call: every prompt num_generations times (Generator mixes each row's seed)
+            List<int[]> inputs = new ArrayList<>();
+            for (AlignData.Prompt prompt : chosen) {
                 for (int round = 0; round < g; round++) {
-                    generated.add(rounds[round].get(p));
-                    owners.add(chosen.get(p));
+                    inputs.add(prompt.promptIds());
+                }
+            }
+            GenerationOptions sampling = new GenerationOptions(args.maxCompletionLength(), true, args.temperature(), args.topK(),
+                    args.topP(), 0, 1.0, 0, 0, c.seed() * 1_000_003L + step, eosIds, Set.of(), List.of());
+            List<Generator.Result> generated = Generator.generate(policy, inputs, sampling, adapter, null, null);
+            List<AlignData.Prompt> owners = new ArrayList<>();
+            for (AlignData.Prompt prompt : chosen) {
+                for (int round = 0; round < g; round++) {
+                    owners.add(prompt);
                 }
             }
             double samplingSeconds = (System.nanoTime() - sampleStart) / 1e9;

@@ -28,6 +28,28 @@ public record SamplingParams(int maxTokens, double temperature, double topP, int
         stopTokenIds = List.copyOf(stopTokenIds);
     }
 
+    /**
+     * The seed of choice {@code index} (OpenAI's {@code n}, GRPO's generations) of a request seeded with
+     * {@code seed}: the seed itself for the first choice, and for the others the seed mixed with the index
+     * (SplitMix64's finalizer). java.util.Random's first draws for adjacent seeds are nearly equal, so
+     * {@code seed + index} would send every choice down the same path.
+     */
+    public static long choiceSeed(long seed, int index) {
+        if (index == 0) {
+            return seed;
+        }
+        long z = seed + index * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** These parameters for choice {@code index}: the seed from {@link #choiceSeed}, unless unseeded (-1). */
+    public SamplingParams forChoice(int index) {
+        return seed < 0 || index == 0 ? this : new SamplingParams(maxTokens, temperature, topP, topK, minP, repetitionPenalty,
+                presencePenalty, frequencyPenalty, choiceSeed(seed, index), stop, stopTokenIds, logprobs, topLogprobs);
+    }
+
     /** Greedy decoding of at most {@code maxTokens} tokens. */
     public static SamplingParams greedy(int maxTokens) {
         return new SamplingParams(maxTokens, 0, 1, -1, 0, 1, 0, 0, -1, List.of(), List.of(), false, 0);

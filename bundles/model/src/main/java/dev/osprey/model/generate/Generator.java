@@ -76,7 +76,7 @@ public final class Generator {
         for (int r = 0; r < batch; r++) {
             generated.add(new ArrayList<>());
             counts.add(new HashMap<>());
-            randoms[r] = new Random(options.seed() + r);
+            randoms[r] = new Random(dev.osprey.api.inference.SamplingParams.choiceSeed(options.seed(), r)); // rows of one prompt differ
         }
         NDManager parent = model.parameters().values().iterator().next().getManager();
         try (NDManager m = parent.newSubManager(); KvCache cache = model.newCache(batch)) {

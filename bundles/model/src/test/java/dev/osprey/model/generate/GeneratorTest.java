@@ -107,6 +107,20 @@ class GeneratorTest {
     }
 
     @Test
+    void rowsOfOnePromptSampleDifferentPathsAndTheFirstRowMatchesASingleRequest() {
+        DecoderModel model = TinyModels.build(manager, TinyModels.llama(), 13);
+        // the first token of each row: what one draw decides
+        GenerationOptions sample = new GenerationOptions(1, true, 1.5, 0, 1, 0.0, 1, 0, 0, 1000, Set.of(), Set.of(), List.of());
+        List<int[]> prompts = java.util.Collections.nCopies(8, new int[] {4, 5});
+        List<Generator.Result> rows = Generator.generate(model, prompts, sample, null, null, null);
+        long distinct = rows.stream().map(r -> java.util.Arrays.toString(r.tokens())).distinct().count();
+        // with seeds 1000..1007 straight into java.util.Random the rows draw alike (first draws agree to 3 digits)
+        org.junit.jupiter.api.Assertions.assertTrue(distinct >= 3, "distinct completions: " + distinct);
+        assertArrayEquals(Generator.generate(model, List.of(new int[] {4, 5}), sample, null, null, null).get(0).tokens(),
+                rows.get(0).tokens());
+    }
+
+    @Test
     void logitsProcessorsFollowTheirDefinitions() {
         GenerationOptions penalty = new GenerationOptions(1, false, 1, 0, 1, 0, 2.0, 0, 0, 0, Set.of(), Set.of(), List.of());
         float[] logits = {4f, -1f, 3f};

@@ -25,7 +25,7 @@ import dev.osprey.api.inference.SamplingParams;
  * @param stream answer with server-sent events
  * @param includeUsage {@code stream_options.include_usage}
  * @param echo completions only: put the prompt before the completion text
- * @param sampling what every choice samples with (the seed of choice {@code i} is {@code seed + i})
+ * @param sampling what every choice samples with (choice {@code i} with {@link SamplingParams#forChoice})
  */
 record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n, boolean stream, boolean includeUsage,
         boolean echo, SamplingParams sampling) {
@@ -37,13 +37,7 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
     /** The generation of choice {@code choice} of prompt {@code prompt}. */
     GenerationRequest generation(String requestId, String servedModel, int prompt, int choice) {
         Prompt p = prompts.get(prompt);
-        SamplingParams s = sampling;
-        if (s.seed() >= 0 && choice > 0) {
-            // distinct choices from one seeded request, still reproducible
-            s = new SamplingParams(s.maxTokens(), s.temperature(), s.topP(), s.topK(), s.minP(), s.repetitionPenalty(),
-                    s.presencePenalty(), s.frequencyPenalty(), s.seed() + choice, s.stop(), s.stopTokenIds(), s.logprobs(),
-                    s.topLogprobs());
-        }
+        SamplingParams s = sampling.forChoice(choice); // distinct choices from one seeded request, still reproducible
         return new GenerationRequest(requestId + "-" + prompt + "-" + choice, servedModel, p.conversation(), p.text(),
                 p.tokenIds(), s);
     }
