@@ -20,15 +20,19 @@ public class RlhfCommand extends PlatformCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ArgumentOptions.Values values = ArgumentOptions.values(spec, null);
+        return train(platform, out(), ArgumentOptions.values(spec, null));
+    }
+
+    /** Runs an alignment job from argument values by name (also for {@code osprey sft --task_type dpo}). */
+    static int train(Platform platform, java.io.PrintWriter out, ArgumentOptions.Values values) throws Exception {
         RlhfArguments args = RlhfArguments.fromMap(values.values(), values.source()).validate(); // before any work
         platform.devices.select(args.common().device());
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu());
                 PluginModels models = new PluginModels(platform.extensions, platform.models, new dev.osprey.hub.TerminalProgressBar())) {
-            TrainingProgress progress = new TrainingProgress(out(), System.console() != null, args.common().loggingSteps());
+            TrainingProgress progress = new TrainingProgress(out, System.console() != null, args.common().loggingSteps());
             RlhfJob.Result result = new RlhfJob(args, models, RlhfJob.Rewards.of(platform.extensions), progress).train(manager);
             if (result.plot() != null) {
-                out().println("loss curves: " + result.plot().toAbsolutePath());
+                out.println("loss curves: " + result.plot().toAbsolutePath());
             }
         }
         return 0;

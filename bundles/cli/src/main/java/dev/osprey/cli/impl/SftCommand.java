@@ -1,16 +1,57 @@
 package dev.osprey.cli.impl;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
 import dev.osprey.train.sft.SftArguments;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code osprey sft}: supervised fine-tuning (LoRA, DoRA, QLoRA or full) with ms-swift's argument names;
  * run {@code osprey sft --help} for them all. Without {@code --model} and {@code --dataset} it fine-tunes the
- * built-in demo ({@code demo/sft.yaml} in the Osprey home).
+ * built-in demo ({@code demo/sft.yaml} in the Osprey home). {@code --task_type dpo} (or any other
+ * {@code --rlhf_type}) runs that alignment method instead, as {@code osprey rlhf} would, the spelling some
+ * users bring; the alignment options apply only then.
  */
-@Command(name = "sft", mixinStandardHelpOptions = true, modelTransformer = ArgumentOptions.class, sortOptions = false,
-        description = "Supervised fine-tuning (LoRA, DoRA, QLoRA or full) with ms-swift's arguments.")
+@Command(name = "sft", mixinStandardHelpOptions = true, modelTransformer = SftCommand.Options.class, sortOptions = false,
+        description = "Supervised fine-tuning (LoRA, DoRA, QLoRA or full) with ms-swift's arguments; --task_type dpo|kto|... aligns instead.")
 public class SftCommand extends TrainCommand {
+
+    static final String TASK_TYPE = "task_type";
+    private static final List<String> SUPERVISED = List.of("causal_lm", "sft");
+
+    /** The SFT options, the alignment ones, and {@code --task_type}. */
+    static final class Options extends RlhfArgumentOptions {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            spec.addOption(OptionSpec.builder("--" + TASK_TYPE).paramLabel("TYPE").type(String.class)
+                    .description("causal_lm (default: supervised fine-tuning), or an alignment method: dpo, kto, simpo, orpo, cpo, rm, grpo")
+                    .build());
+            return super.transform(spec);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ArgumentOptions.Values values = ArgumentOptions.values(spec, demoConfig());
+        Map<String, Object> named = new LinkedHashMap<>(values.values());
+        Object task = named.remove(TASK_TYPE);
+        if (task != null && !SUPERVISED.contains(String.valueOf(task))) {
+            named.put("rlhf_type", task);
+            return RlhfCommand.train(platform, out(), new ArgumentOptions.Values(named, values.source()));
+        }
+        for (java.lang.reflect.Field f : dev.osprey.align.rlhf.RlhfArguments.class.getDeclaredFields()) {
+            var p = f.getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+            if (p != null && named.containsKey(p.value())) {
+                throw new IllegalArgumentException("--" + p.value() + " is an alignment option: add --task_type dpo (or kto, simpo, orpo, cpo,"
+                        + " rm, grpo), or run osprey rlhf");
+            }
+        }
+        return train(new ArgumentOptions.Values(named, values.source()));
+    }
 
     @Override
     java.nio.file.Path demoConfig() {

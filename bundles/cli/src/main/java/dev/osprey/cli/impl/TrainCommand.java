@@ -30,7 +30,11 @@ abstract class TrainCommand extends PlatformCommand implements Callable<Integer>
 
     @Override
     public Integer call() throws Exception {
-        ArgumentOptions.Values values = ArgumentOptions.values(spec, demoConfig());
+        return train(ArgumentOptions.values(spec, demoConfig()));
+    }
+
+    /** Runs the job of argument values by name. */
+    Integer train(ArgumentOptions.Values values) throws Exception {
         SftArguments args = SftArguments.fromMap(values.values(), values.source()).stage(stage()).validate(); // before any work
         platform.devices.select(args.device());
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu()); PluginModels models = new PluginModels(platform.extensions, platform.models,
