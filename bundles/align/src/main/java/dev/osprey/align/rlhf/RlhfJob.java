@@ -43,6 +43,7 @@ import dev.osprey.train.sft.LoraConfig;
 import dev.osprey.train.sft.ModelProvider;
 import dev.osprey.train.sft.SftArguments;
 import dev.osprey.train.sft.SftExample;
+import dev.osprey.train.sft.Checkpoints;
 import dev.osprey.train.sft.SftJob;
 import dev.osprey.train.sft.SftTrainer;
 import dev.osprey.train.sft.TrainingListener;
@@ -181,7 +182,7 @@ public final class RlhfJob {
             Files.writeString(out.resolve("args.json"), JSON.copy().enable(SerializationFeature.INDENT_OUTPUT)
                     .writeValueAsString(args.toMap()));
             RewardModel rm = rewardModel;
-            AlignCheckpoints checkpoints = new AlignCheckpoints(out, c.saveSteps(), c.saveTotalLimit(),
+            Checkpoints checkpoints = new Checkpoints(out, c.saveSteps(), c.saveTotalLimit(),
                     rm != null ? dir -> rm.writeFiles(dir, model.config().asMap(), SftJob.tokenizerFiles(model))
                             : adapter != null ? dir -> PeftAdapter.writeFiles(dir, decoder.linears(), ADAPTER_NAME, c.loraRank(),
                                     c.loraAlpha(), c.useRslora(), c.model())

@@ -49,12 +49,17 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Fol
     public record Resume(long step, Map<String, NDArray> optimizerState, List<SftTrainer.StepLog> history) {
     }
 
-    boolean due(long step, long total) {
+    /** Whether step {@code step} of {@code total} writes a checkpoint: every {@code saveSteps}, and the last. */
+    public boolean due(long step, long total) {
         return step == total || (saveSteps > 0 && step % saveSteps == 0);
     }
 
-    /** Writes checkpoint-{@code step} atomically and prunes old ones. */
-    Path save(long step, long total, Map<String, NDArray> optimizerState, List<SftTrainer.StepLog> history) throws IOException {
+    /**
+     * Writes checkpoint-{@code step} atomically and prunes old ones.
+     *
+     * @param history the log so far, as {@code trainer_state.json}'s {@code log_history} (step records or maps of metrics)
+     */
+    public Path save(long step, long total, Map<String, NDArray> optimizerState, List<?> history) throws IOException {
         Path target = outputDir.resolve("checkpoint-" + step);
         Folders.writeAtomically(target, dir -> {
             writer.write(dir);
