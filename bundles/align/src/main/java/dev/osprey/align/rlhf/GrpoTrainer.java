@@ -165,12 +165,7 @@ final class GrpoTrainer {
             });
             double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
 
-            Map<String, Object> record = new LinkedHashMap<>();
-            record.put("step", step + 1);
-            record.put("total_steps", total);
-            record.put("loss", update.metrics().get("loss"));
-            record.put("learning_rate", update.learningRate());
-            record.put("grad_norm", update.gradNorm());
+            Map<String, Object> record = update.logRecord(step + 1, total);
             record.put("reward", mean(totals));
             record.put("reward_std", std(totals));
             for (String name : scores.perFunction().keySet()) {

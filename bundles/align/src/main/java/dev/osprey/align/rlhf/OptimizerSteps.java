@@ -23,6 +23,17 @@ final class OptimizerSteps {
 
     /** What one update did. */
     record Update(double learningRate, double gradNorm, Map<String, Double> metrics) {
+
+        /** The start of a logged step: step, total, loss, learning rate and grad norm, as the SFT log has them. */
+        Map<String, Object> logRecord(long step, long total) {
+            Map<String, Object> record = new LinkedHashMap<>();
+            record.put("step", step);
+            record.put("total_steps", total);
+            record.put("loss", metrics.get("loss"));
+            record.put("learning_rate", learningRate);
+            record.put("grad_norm", gradNorm);
+            return record;
+        }
     }
 
     private final Map<String, NDArray> trainable;

@@ -99,12 +99,7 @@ final class PreferenceTrainer {
                             : ((AlignData.KtoExample) o).example().length() + ((AlignData.KtoExample) o).mismatched().length();
                 }
             }
-            Map<String, Object> record = new LinkedHashMap<>();
-            record.put("step", step + 1);
-            record.put("total_steps", total);
-            record.put("loss", update.metrics().get("loss"));
-            record.put("learning_rate", update.learningRate());
-            record.put("grad_norm", update.gradNorm());
+            Map<String, Object> record = update.logRecord(step + 1, total);
             update.metrics().forEach((k, v) -> {
                 if (!k.equals("loss")) {
                     record.put(k, v);

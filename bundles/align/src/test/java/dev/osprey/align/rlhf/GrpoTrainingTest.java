@@ -15,9 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import ai.djl.ndarray.NDManager;
-import dev.osprey.api.plugin.ExtensionHandle;
-import dev.osprey.api.plugin.ExtensionInfo;
-import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.rewards.builtin.impl.FormatReward;
 import dev.osprey.train.sft.SftArguments;
@@ -45,28 +42,7 @@ class GrpoTrainingTest {
             if (!name.equals(function.name())) {
                 throw new IllegalArgumentException("no reward '" + name + "'; installed: " + function.name());
             }
-            ExtensionInfo info = new ExtensionInfo(ExtensionKind.REWARD_FUNCTION, function.name(), "", "dev.osprey.rewards.builtin",
-                    "test", 1);
-            return new ExtensionHandle<>() {
-                @Override
-                public RewardFunction get() {
-                    return function;
-                }
-
-                @Override
-                public ExtensionInfo info() {
-                    return info;
-                }
-
-                @Override
-                public boolean isAvailable() {
-                    return true;
-                }
-
-                @Override
-                public void close() {
-                }
-            };
+            return RewardModelFunction.handle(function, "dev.osprey.rewards.builtin");
         };
     }
 
