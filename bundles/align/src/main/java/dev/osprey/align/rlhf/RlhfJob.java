@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,17 +33,15 @@ import dev.osprey.dataset.DatasetRow;
 import dev.osprey.dataset.DatasetSpec;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
-import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.ModelSaver;
 import dev.osprey.model.load.PeftAdapter;
-import dev.osprey.model.nn.QuantSpec;
 import dev.osprey.train.report.LossPlot;
-import dev.osprey.train.sft.LoraConfig;
 import dev.osprey.train.sft.ModelProvider;
 import dev.osprey.train.sft.SftArguments;
 import dev.osprey.train.sft.SftExample;
 import dev.osprey.train.sft.Checkpoints;
 import dev.osprey.train.sft.SftJob;
+import dev.osprey.train.sft.Tuner;
 import dev.osprey.train.sft.SftTrainer;
 import dev.osprey.train.sft.TrainingListener;
 
@@ -152,7 +149,7 @@ public final class RlhfJob {
         AlignData data = new AlignData(template, encoder, c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()));
         List<DatasetRow> rows = readRows();
 
-        Map<String, NDArray> trainable = setUpTuner(decoder, manager);
+        Map<String, NDArray> trainable = Tuner.setUp(decoder, args.common(), ADAPTER_NAME, manager, listener);
         String adapter = c.trainType().equals("lora") ? ADAPTER_NAME : null;
         HfModel frozenCopy = null;
         List<AutoCloseable> closing = new ArrayList<>();
@@ -327,31 +324,5 @@ public final class RlhfJob {
             throw new IllegalArgumentException(model.folder() + " has no chat_template in tokenizer_config.json: pass --template");
         }
         return JinjaChatTemplate.from(model.tokenizerConfig());
-    }
-
-    private Map<String, NDArray> setUpTuner(DecoderModel decoder, NDManager manager) {
-        SftArguments c = args.common();
-        Map<String, NDArray> trainable = new LinkedHashMap<>();
-        if (c.trainType().equals("lora")) {
-            if (c.quantBits() > 0) {
-                int layers = ModelLoader.quantize(decoder, QuantSpec.of(c.quantBits(), c.quantType()));
-                listener.message("quantized " + layers + " linear layers to " + c.quantBits() + " bits");
-            }
-            new LoraConfig(c.loraRank(), c.loraAlpha(), new LinkedHashSet<>(c.targetModules()), c.useRslora(), c.useDora())
-                    .attach(decoder.linears(), ADAPTER_NAME, manager, c.seed());
-            LoraConfig.setDropout(decoder.linears(), ADAPTER_NAME, c.loraDropout());
-            trainable.putAll(LoraConfig.trainable(decoder.linears(), ADAPTER_NAME));
-        } else {
-            decoder.parameters().forEach((name, array) -> {
-                if (c.freezeParameters().stream().noneMatch(name::startsWith)) {
-                    array.setRequiresGradient(true);
-                    trainable.put(name, array);
-                }
-            });
-            if (trainable.isEmpty()) {
-                throw new IllegalArgumentException("--freeze_parameters " + c.freezeParameters() + " freezes every parameter");
-            }
-        }
-        return trainable;
     }
 }

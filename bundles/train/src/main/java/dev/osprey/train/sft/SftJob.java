@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,11 +28,8 @@ import dev.osprey.dataset.DatasetSpec;
 import dev.osprey.dataset.LoadedDatasets;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
-import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.ModelSaver;
 import dev.osprey.model.load.PeftAdapter;
-import dev.osprey.model.nn.QuantSpec;
-import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.train.report.LossPlot;
 
 /**
@@ -95,7 +91,7 @@ public final class SftJob {
                 throw new IllegalArgumentException(model.folder() + " has no tokenizer.json, which training on text needs");
             }
             Datasets data = encode(model);
-            Map<String, NDArray> trainable = setUpTuner(decoder, manager);
+            Map<String, NDArray> trainable = Tuner.setUp(decoder, args, ADAPTER_NAME, manager, listener);
             long parameters = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
             long total = decoder.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum();
             listener.message(String.format("training %,d of %,d parameters (%s%s) on %s%s", parameters, total, args.trainType(),
@@ -181,52 +177,6 @@ public final class SftJob {
             throw new IllegalArgumentException(model.folder() + " has no chat_template in tokenizer_config.json: pass --template");
         }
         return JinjaChatTemplate.from(model.tokenizerConfig());
-    }
-
-    private Map<String, NDArray> setUpTuner(DecoderModel decoder, NDManager manager) throws IOException {
-        Map<String, NDArray> trainable = new LinkedHashMap<>();
-        Path resume = args.resumeFromCheckpoint();
-        if (args.trainType().equals("lora")) {
-            if (args.quantBits() > 0) {
-                // QLoRA: the frozen base weights are stored in 4 or 8 bits and dequantized layer by layer
-                // (a provider may have quantized them while loading already)
-                if (decoder.linears().stream().noneMatch(l -> l.quantization().isPresent())) {
-                    ModelLoader.quantize(decoder, QuantSpec.of(args.quantBits(), args.quantType()));
-                }
-                long layers = decoder.linears().stream().filter(l -> l.quantization().isPresent()).count();
-                listener.message("quantized " + layers + " linear layers to " + args.quantBits() + " bits ("
-                        + (args.quantBits() == 4 ? args.quantType() : "int8") + ")");
-            }
-            if (resume != null) {
-                PeftAdapter.attach(resume, decoder.linears(), ADAPTER_NAME, manager);
-            } else {
-                new LoraConfig(args.loraRank(), args.loraAlpha(), new LinkedHashSet<>(args.targetModules()), args.useRslora(),
-                        args.useDora()).attach(decoder.linears(), ADAPTER_NAME, manager, args.seed());
-            }
-            LoraConfig.setDropout(decoder.linears(), ADAPTER_NAME, args.loraDropout());
-            trainable.putAll(LoraConfig.trainable(decoder.linears(), ADAPTER_NAME));
-        } else {
-            if (resume != null) {
-                ModelLoader.loadWeights(decoder, WeightFiles.open(resume), manager, decoder.parameters().values().iterator().next().getDataType());
-            }
-            List<String> frozen = new ArrayList<>();
-            decoder.parameters().forEach((name, array) -> {
-                if (args.freezeParameters().stream().anyMatch(name::startsWith)) {
-                    frozen.add(name);
-                } else {
-                    array.setRequiresGradient(true);
-                    trainable.put(name, array);
-                }
-            });
-            if (!args.freezeParameters().isEmpty() && frozen.isEmpty()) {
-                throw new IllegalArgumentException("--freeze_parameters " + args.freezeParameters() + " matches no parameter; names look like "
-                        + decoder.parameters().keySet().stream().limit(3).toList());
-            }
-            if (trainable.isEmpty()) {
-                throw new IllegalArgumentException("--freeze_parameters " + args.freezeParameters() + " freezes every parameter");
-            }
-        }
-        return trainable;
     }
 
     private Result run(HfModel model, DecoderModel decoder, Map<String, NDArray> trainable, Datasets data, NDManager manager)

@@ -1,0 +1,81 @@
+package dev.osprey.train.sft;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.osprey.checkpoint.WeightFiles;
+import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.load.ModelLoader;
+import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.model.nn.QuantSpec;
+
+/**
+ * The tuner of a training run, shared by supervised fine-tuning and alignment: LoRA (rsLoRA, DoRA,
+ * dropout) over a dense or quantized (QLoRA) base, or full tuning with {@code --freeze_parameters}; from a
+ * checkpoint when {@code --resume_from_checkpoint} is given.
+ */
+public final class Tuner {
+
+    private Tuner() {
+    }
+
+    /**
+     * Prepares {@code decoder} for training as {@code args} say and returns the arrays to train, by stable
+     * names (the optimizer state is keyed by them).
+     *
+     * @param adapterName the name the LoRA adapter gets on the model
+     */
+    public static Map<String, NDArray> setUp(DecoderModel decoder, SftArguments args, String adapterName, NDManager manager,
+            TrainingListener listener) throws IOException {
+        Map<String, NDArray> trainable = new LinkedHashMap<>();
+        Path resume = args.resumeFromCheckpoint();
+        if (args.trainType().equals("lora")) {
+            if (args.quantBits() > 0) {
+                // QLoRA: the frozen base weights are stored in 4 or 8 bits and dequantized layer by layer
+                // (a provider may have quantized them while loading already)
+                if (decoder.linears().stream().noneMatch(l -> l.quantization().isPresent())) {
+                    ModelLoader.quantize(decoder, QuantSpec.of(args.quantBits(), args.quantType()));
+                }
+                long layers = decoder.linears().stream().filter(l -> l.quantization().isPresent()).count();
+                listener.message("quantized " + layers + " linear layers to " + args.quantBits() + " bits ("
+                        + (args.quantBits() == 4 ? args.quantType() : "int8") + ")");
+            }
+            if (resume != null) {
+                PeftAdapter.attach(resume, decoder.linears(), adapterName, manager);
+            } else {
+                new LoraConfig(args.loraRank(), args.loraAlpha(), new LinkedHashSet<>(args.targetModules()), args.useRslora(),
+                        args.useDora()).attach(decoder.linears(), adapterName, manager, args.seed());
+            }
+            LoraConfig.setDropout(decoder.linears(), adapterName, args.loraDropout());
+            trainable.putAll(LoraConfig.trainable(decoder.linears(), adapterName));
+        } else {
+            if (resume != null) {
+                ModelLoader.loadWeights(decoder, WeightFiles.open(resume), manager, decoder.parameters().values().iterator().next().getDataType());
+            }
+            List<String> frozen = new ArrayList<>();
+            decoder.parameters().forEach((name, array) -> {
+                if (args.freezeParameters().stream().anyMatch(name::startsWith)) {
+                    frozen.add(name);
+                } else {
+                    array.setRequiresGradient(true);
+                    trainable.put(name, array);
+                }
+            });
+            if (!args.freezeParameters().isEmpty() && frozen.isEmpty()) {
+                throw new IllegalArgumentException("--freeze_parameters " + args.freezeParameters() + " matches no parameter; names look like "
+                        + decoder.parameters().keySet().stream().limit(3).toList());
+            }
+            if (trainable.isEmpty()) {
+                throw new IllegalArgumentException("--freeze_parameters " + args.freezeParameters() + " freezes every parameter");
+            }
+        }
+        return trainable;
+    }
+}
