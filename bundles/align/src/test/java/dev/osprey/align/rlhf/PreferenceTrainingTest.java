@@ -71,6 +71,17 @@ class PreferenceTrainingTest {
     }
 
     @Test
+    void qloraDpoOnAFourBitBaseReachesFullAccuracy() throws Exception {
+        RlhfArguments args = args("dpo", TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 1), 15);
+        args.common().quantBits(4).useDora(true);
+        RlhfJob.Result result = new RlhfJob(args, TinyAlignModel.provider(), null, null).train(manager);
+        double[] accuracies = result.metric("rewards/accuracies");
+        double[] margins = result.metric("rewards/margins");
+        assertEquals(1.0, accuracies[accuracies.length - 1], 1e-9, "accuracies " + Arrays.toString(accuracies));
+        assertTrue(margins[margins.length - 1] > 0.5, "margins " + Arrays.toString(margins));
+    }
+
+    @Test
     void fullTuningDpoComparesWithAFrozenCopyOfTheInitialWeights() throws Exception {
         RlhfArguments args = args("dpo", TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 1), 8);
         args.common().trainType("full").learningRate(2e-3);
