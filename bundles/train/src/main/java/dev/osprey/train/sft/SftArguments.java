@@ -199,6 +199,16 @@ public final class SftArguments {
         }
     }
 
+    /** The values of a job's {@link dev.osprey.api.job.Arguments} by name: one text, or a list when there are several. */
+    public static Map<String, Object> valuesOf(dev.osprey.api.job.Arguments arguments) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (String name : arguments.names()) {
+            List<String> list = arguments.getList(name);
+            values.put(name, list.size() == 1 ? list.get(0) : list);
+        }
+        return values;
+    }
+
     /** Arguments from a YAML ({@code .yaml}/{@code .yml}) or JSON config file, as ms-swift's {@code --config}. */
     public static SftArguments fromFile(Path file) throws IOException {
         return fromMap(readConfig(file), file.toString());

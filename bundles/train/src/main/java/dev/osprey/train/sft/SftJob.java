@@ -238,12 +238,12 @@ public final class SftJob {
                         throw new UncheckedIOException(e);
                     }
                 }
-            });
+            }, listener::cancelled);
         }
         Path last = out.resolve("checkpoint-" + steps.size());
         Path plot = LossPlot.write(out.resolve("loss.png"), steps, evalLosses).orElse(null);
         Path merged = null;
-        if (args.mergeLora()) {
+        if (args.mergeLora() && !listener.cancelled()) { // a cancelled run keeps its checkpoint, unmerged
             merged = out.resolve("checkpoint-" + steps.size() + "-merged");
             if (args.quantBits() > 0) {
                 // QLoRA: merge into the base at its original precision, not into the quantized copy

@@ -119,6 +119,16 @@ public final class SftTrainer {
     public static List<StepLog> train(LanguageModel model, String adapter, Map<String, NDArray> trainable, ExampleSource source,
             long total, int padId, Options o, Checkpoints checkpoints, Checkpoints.Resume resume, Consumer<StepLog> listener)
             throws java.io.IOException {
+        return train(model, adapter, trainable, source, total, padId, o, checkpoints, resume, listener, () -> false);
+    }
+
+    /**
+     * Trains as above; when {@code cancelled} turns true the run stops after the step in progress, saving a
+     * checkpoint of it first (so it can be resumed), and returns the steps done.
+     */
+    public static List<StepLog> train(LanguageModel model, String adapter, Map<String, NDArray> trainable, ExampleSource source,
+            long total, int padId, Options o, Checkpoints checkpoints, Checkpoints.Resume resume, Consumer<StepLog> listener,
+            java.util.function.BooleanSupplier cancelled) throws java.io.IOException {
         AdamW optimizer = AdamW.withDefaults(new LinkedHashMap<>(trainable), o.weightDecay());
         LrSchedule schedule = LrSchedule.withWarmupRatio(o.scheduler(), o.learningRate(), o.warmupRatio(), total);
         NDManager parent = model.parameters().values().iterator().next().getManager();
@@ -180,8 +190,13 @@ public final class SftTrainer {
             if (listener != null) {
                 listener.accept(log);
             }
-            if (checkpoints != null && checkpoints.due(step + 1, total)) {
+            boolean stop = cancelled.getAsBoolean();
+            if (checkpoints != null && (stop || checkpoints.due(step + 1, total))) {
                 checkpoints.save(step + 1, total, optimizer.state(), logs);
+            }
+            if (stop) {
+                LOG.log(System.Logger.Level.INFO, "cancelled after step {0} of {1}", step + 1, total);
+                break;
             }
         }
         return logs;

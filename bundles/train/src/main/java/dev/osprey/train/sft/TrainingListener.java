@@ -19,4 +19,9 @@ public interface TrainingListener {
     /** After each evaluation on the validation set. */
     default void evaluated(long step, double evalLoss) {
     }
+
+    /** Checked after every step: true stops the run there, after a checkpoint of that step. */
+    default boolean cancelled() {
+        return false;
+    }
 }
