@@ -27,6 +27,7 @@ import dev.osprey.api.reward.RewardSample;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
+import dev.osprey.train.optim.OptimizerSteps;
 import dev.osprey.train.sft.Batch;
 import dev.osprey.train.sft.SftExample;
 

@@ -22,6 +22,7 @@ import dev.osprey.align.loss.OrpoLoss;
 import dev.osprey.align.loss.RewardModelLoss;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
+import dev.osprey.train.optim.OptimizerSteps;
 import dev.osprey.train.sft.Batch;
 import dev.osprey.train.sft.SftExample;
 

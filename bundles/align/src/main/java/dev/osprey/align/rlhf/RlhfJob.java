@@ -35,6 +35,7 @@ import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelSaver;
 import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.train.optim.OptimizerSteps;
 import dev.osprey.train.report.LossPlot;
 import dev.osprey.train.sft.ModelProvider;
 import dev.osprey.train.sft.SftArguments;
@@ -217,7 +218,8 @@ public final class RlhfJob {
                         long total = trainer.totalSteps(prompts.size());
                         listener.message(String.format("GRPO: training %,d of %,d parameters (%s) on %d prompts, %d completions each, %d steps",
                                 parameters, all, c.trainType(), prompts.size(), args.numGenerations(), total));
-                        optimizer[0] = new OptimizerSteps(trainable, c, total);
+                        optimizer[0] = new OptimizerSteps(trainable, c.learningRate(), c.lrSchedulerType(), c.warmupRatio(), c.weightDecay(),
+                                c.maxGradNorm(), total);
                         trainer.train(prompts, total, optimizer[0], logger);
                     }
                 } else {
@@ -229,7 +231,8 @@ public final class RlhfJob {
                     long total = PreferenceTrainer.totalSteps(items.size(), args);
                     listener.message(String.format("%s: training %,d of %,d parameters (%s) on %d %s, %d steps", args.rlhfType(),
                             parameters, all, c.trainType(), items.size(), args.type() == RlhfArguments.Type.KTO ? "examples" : "pairs", total));
-                    optimizer[0] = new OptimizerSteps(trainable, c, total);
+                    optimizer[0] = new OptimizerSteps(trainable, c.learningRate(), c.lrSchedulerType(), c.warmupRatio(), c.weightDecay(),
+                                c.maxGradNorm(), total);
                     new PreferenceTrainer(args, new PreferenceTrainer.Models(decoder, adapter, reference, rewardModel))
                             .train(items, total, optimizer[0], logger);
                 }

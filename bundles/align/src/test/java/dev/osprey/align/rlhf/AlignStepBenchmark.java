@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
+import dev.osprey.train.optim.OptimizerSteps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -65,7 +66,7 @@ class AlignStepBenchmark {
             List<Double> dpoTimes = new ArrayList<>();
             long[] last = {System.nanoTime()};
             new PreferenceTrainer(dpo, new PreferenceTrainer.Models(model, "sft", model, null)).train(pairs, STEPS,
-                    new OptimizerSteps(trainable, common, STEPS), (step, total, record) -> {
+                    optimizer(trainable, common), (step, total, record) -> {
                         dpoTimes.add((System.nanoTime() - last[0]) / 1e9);
                         last[0] = System.nanoTime();
                     });
@@ -96,7 +97,7 @@ class AlignStepBenchmark {
                     RewardFailurePolicy.FAIL)) {
                 GrpoTrainer trainer = new GrpoTrainer(grpo, model, "sft", model, ids -> Arrays.toString(ids), new LinkedHashSet<>(), runner);
                 last[0] = System.nanoTime();
-                trainer.train(prompts, STEPS, new OptimizerSteps(trainable, grpoCommon, STEPS), (step, total, record) -> {
+                trainer.train(prompts, STEPS, optimizer(trainable, grpoCommon), (step, total, record) -> {
                     double stepSeconds = (System.nanoTime() - last[0]) / 1e9;
                     last[0] = System.nanoTime();
                     grpoTimes.add(new double[] {stepSeconds, (Double) record.get("timing/sampling_s"), (Double) record.get("timing/training_s")});
@@ -131,5 +132,9 @@ class AlignStepBenchmark {
         int[] labels = ids.clone();
         Arrays.fill(labels, 0, prompt.length, -100);
         return new SftExample(ids, labels, "bench");
+    }
+
+    private static OptimizerSteps optimizer(java.util.Map<String, ai.djl.ndarray.NDArray> trainable, SftArguments c) {
+        return new OptimizerSteps(trainable, c.learningRate(), c.lrSchedulerType(), c.warmupRatio(), c.weightDecay(), c.maxGradNorm(), STEPS);
     }
 }

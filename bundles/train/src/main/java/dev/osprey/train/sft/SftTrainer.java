@@ -1,7 +1,6 @@
 package dev.osprey.train.sft;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -14,9 +13,7 @@ import ai.djl.training.GradientCollector;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.model.load.Losses;
-import dev.osprey.train.optim.AdamW;
-import dev.osprey.train.optim.GradientClipping;
-import dev.osprey.train.optim.LrSchedule;
+import dev.osprey.train.optim.OptimizerSteps;
 
 /**
  * The supervised training loop, as the Trainer runs it: shuffled micro-batches, gradient accumulation
@@ -129,8 +126,8 @@ public final class SftTrainer {
     public static List<StepLog> train(LanguageModel model, String adapter, Map<String, NDArray> trainable, ExampleSource source,
             long total, int padId, Options o, Checkpoints checkpoints, Checkpoints.Resume resume, Consumer<StepLog> listener,
             java.util.function.BooleanSupplier cancelled) throws java.io.IOException {
-        AdamW optimizer = AdamW.withDefaults(new LinkedHashMap<>(trainable), o.weightDecay());
-        LrSchedule schedule = LrSchedule.withWarmupRatio(o.scheduler(), o.learningRate(), o.warmupRatio(), total);
+        OptimizerSteps optimizer = new OptimizerSteps(trainable, o.learningRate(), o.scheduler(), o.warmupRatio(), o.weightDecay(),
+                o.maxGradNorm(), total);
         NDManager parent = model.parameters().values().iterator().next().getManager();
         List<StepLog> logs = new ArrayList<>();
         long first = 0;
@@ -148,44 +145,21 @@ public final class SftTrainer {
             for (int i = 0; i < o.gradientAccumulation(); i++) {
                 micro.add(nextBatch(source, o.batchSize()));
             }
-            double lossSum = 0;
-            long tokens = 0;
-            double gradNorm = Double.NaN;
-            // Known issue: on some runs the gradients of the first layer's adapters come back NaN from a
-            // finite loss (not divergence: it happens at step 2 as well, and the same step recomputed is
-            // finite). Until its cause is found the step is recomputed, with a warning, at most twice.
-            for (int attempt = 0; attempt < 3 && !Double.isFinite(gradNorm); attempt++) {
+            long current = step;
+            OptimizerSteps.Update update = optimizer.step(step, () -> {
                 // dropout draws from the engine's generator: seeded by step, a resumed run draws the same masks
-                parent.getEngine().setRandomSeed((int) (o.seed() * 1_000_003L + step));
-                if (attempt > 0) {
-                    optimizer.zeroGrad();
-                    LOG.log(System.Logger.Level.WARNING, "step {0}: non-finite gradients, recomputing the step", step + 1);
-                }
-                lossSum = 0;
-                tokens = 0;
+                parent.getEngine().setRandomSeed((int) (o.seed() * 1_000_003L + current));
+                double lossSum = 0;
+                long tokens = 0;
                 for (List<SftExample> examplesOfBatch : micro) {
-                    double[] result = microStep(model, adapter, parent, examplesOfBatch, padId, o, step);
+                    double[] result = microStep(model, adapter, parent, examplesOfBatch, padId, o, current);
                     lossSum += result[0];
                     tokens += (long) result[1];
                 }
-                gradNorm = GradientClipping.clip(trainable.values(), o.maxGradNorm());
-            }
-            if (!Double.isFinite(lossSum) || !Double.isFinite(gradNorm)) {
-                List<String> bad = new ArrayList<>();
-                trainable.forEach((name, p) -> {
-                    NDArray g = p.getGradient();
-                    if (g != null && !Float.isFinite(g.abs().max().getFloat())) {
-                        bad.add(name + " " + p.getShape());
-                    }
-                });
-                throw new IllegalStateException("training diverged at step " + (step + 1) + ": loss " + lossSum / o.gradientAccumulation()
-                        + ", grad_norm " + gradNorm + ", non-finite gradients in " + bad + " (losses so far: "
-                        + logs.stream().map(l -> String.format("%.3f", l.loss())).toList() + "); lower --learning_rate or raise --warmup_ratio");
-            }
-            double lr = schedule.at(step);
-            optimizer.step(lr);
-            optimizer.zeroGrad();
-            StepLog log = new StepLog(step + 1, total, lossSum / o.gradientAccumulation(), lr, gradNorm, tokens);
+                return Map.of("loss", lossSum / o.gradientAccumulation(), "tokens", (double) tokens);
+            });
+            StepLog log = new StepLog(step + 1, total, update.metrics().get("loss"), update.learningRate(), update.gradNorm(),
+                    update.metrics().get("tokens").longValue());
             logs.add(log);
             if (listener != null) {
                 listener.accept(log);
