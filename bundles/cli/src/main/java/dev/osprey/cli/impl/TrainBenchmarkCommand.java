@@ -70,6 +70,8 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
     public Integer call() throws Exception {
         Map<String, Object> figures = new LinkedHashMap<>();
         List<AutoCloseable> handles = new ArrayList<>();
+        MemorySampler memory = new MemorySampler();
+        handles.add(memory);
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu())) {
             double peakBefore = matmulPeak(manager);
             QuantSpec quantization = quantBits > 0 && trainType.equals("lora") ? QuantSpec.of(quantBits, "nf4") : null;
@@ -99,6 +101,7 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
                 List<SftExample> examples = randomExamples(vocab, batchSize * (steps + 1));
                 figures.put("gradient_checkpointing", checkpointing);
                 figures.put("rss_before_training_mib", rssMib());
+                figures.put("peak_native_mib_loading", memory.peakNativeMib());
                 SftTrainer.Options warm = new SftTrainer.Options(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, 1, 1, checkpointing);
                 SftTrainer.train(decoder, adapter, trainable, examples.subList(0, batchSize), 0, warm, null);
                 SftTrainer.Options measured = new SftTrainer.Options(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, steps, 1, checkpointing);
@@ -129,6 +132,8 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
                 h.close();
             }
         }
+        figures.put("peak_native_mib", memory.peakNativeMib()); // tensors and native libraries, the Java heap excluded
+        figures.put("peak_java_heap_mib", memory.peakHeapMib());
         figures.put("peak_rss_mib", BenchmarkCommand.peakRssMib());
         for (Map.Entry<String, Object> e : figures.entrySet()) {
             out().printf("%-36s %s%n", e.getKey(), e.getValue() instanceof Double d ? String.format("%.3f", d) : e.getValue());
