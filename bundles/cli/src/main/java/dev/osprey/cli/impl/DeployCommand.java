@@ -8,11 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Hashtable;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -36,13 +33,8 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
 
     static final String SERVER_PID = "dev.osprey.openai";
 
-    @Option(names = {"--model", "--model_name_or_path"}, required = true, paramLabel = "MODEL",
-            description = "a model folder, or a hub id such as Qwen/Qwen3-0.6B")
-    String model;
-
-    @Option(names = "--adapters", paramLabel = "NAME=PATH", arity = "1..*",
-            description = "LoRA adapters to serve, each as name=folder (a bare folder is named after it)")
-    List<String> adapters = new ArrayList<>();
+    @Mixin
+    ServingOptions serving;
 
     @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
     String host;
@@ -53,18 +45,11 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
     @Option(names = "--api_key", paramLabel = "KEY", description = "clients must send 'Authorization: Bearer KEY' on /v1/*")
     String apiKey;
 
-    @Option(names = "--infer_backend", paramLabel = "NAME", defaultValue = "djl",
-            description = "djl (built in), vllm, sglang, lmdeploy or remote (default: ${DEFAULT-VALUE})")
-    String backend;
-
     @Option(names = "--served_model_name", paramLabel = "NAME", description = "the model name clients use (default: --model)")
     String servedModelName;
 
     @Option(names = "--max_num_seqs", paramLabel = "N", description = "sequences generated together at most")
     Integer maxNumSeqs;
-
-    @Option(names = "--max_model_len", paramLabel = "N", description = "the context length to serve (default: the model's)")
-    Integer maxModelLen;
 
     @Option(names = "--base_url", paramLabel = "URL", description = "with --infer_backend remote (or vllm, ...): the server to forward to")
     String baseUrl;
@@ -72,22 +57,14 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
     @Option(names = "--torch_dtype", paramLabel = "TYPE", description = "float32 or float16, for the djl backend")
     String dtype;
 
-    @Option(names = "--setting", paramLabel = "KEY=VALUE", description = "any other backend setting (repeatable)")
-    Map<String, String> settings = new LinkedHashMap<>();
-
-    @Mixin
-    DeviceOption device;
-
     @Override
     public Integer call() throws Exception {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("--port must be between 1 and 65535, was " + port);
         }
         platform.settledPlugins(10_000); // backends hot-deployed from plugins/ are there too
-        try (ExtensionHandle<InferenceBackend> check = platform.extensions.require(InferenceBackend.class, backend)) {
+        try (ExtensionHandle<InferenceBackend> check = serving.requireBackend(platform.extensions)) {
             // present: the server opens its own handle
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--infer_backend: " + e.getMessage());
         }
         if (platform.configurationAdmin == null) {
             throw new IllegalStateException("Config Admin is not running, so the server cannot be configured");
@@ -96,11 +73,11 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         server.update(serverProperties());
         startHttp();
         String base = "http://" + host + ":" + port;
-        out().printf("Loading %s on backend '%s' ...%n", model, backend);
+        out().printf("Loading %s on backend '%s' ...%n", serving.model, serving.backend);
         out().flush();
         waitHealthy(base);
         out().printf("Serving %s (backend %s) at %s/v1 (POST /v1/chat/completions, /v1/completions; GET /v1/models, /metrics)%n",
-                servedModelName != null ? servedModelName : model, backend, base);
+                servedModelName != null ? servedModelName : serving.model, serving.backend, base);
         out().flush();
         new CountDownLatch(1).await(); // until SIGTERM; the framework then closes the session
         return 0;
@@ -108,22 +85,18 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
 
     private Hashtable<String, Object> serverProperties() {
         Hashtable<String, Object> p = new Hashtable<>();
-        settings.forEach(p::put);
-        p.put("model", model);
-        p.put("infer_backend", backend);
-        p.put("device", device.device);
-        List<String> named = new ArrayList<>();
-        for (String a : adapters) {
-            int eq = a.indexOf('=');
-            named.add(eq > 0 ? a : java.nio.file.Path.of(a).getFileName() + "=" + a);
-        }
+        serving.settings.forEach(p::put);
+        p.put("model", serving.model);
+        p.put("infer_backend", serving.backend);
+        p.put("device", serving.device.device);
+        List<String> named = serving.namedAdapters().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
         if (!named.isEmpty()) {
             p.put("adapters", named.toArray(new String[0]));
         }
         put(p, "api_key", apiKey);
         put(p, "served_model_name", servedModelName);
         put(p, "max_num_seqs", maxNumSeqs);
-        put(p, "max_model_len", maxModelLen);
+        put(p, "max_model_len", serving.maxModelLen);
         put(p, "base_url", baseUrl);
         put(p, "torch_dtype", dtype);
         return p;

@@ -48,14 +48,8 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = {"--model", "--model_name_or_path"}, required = true, paramLabel = "MODEL")
-    String model;
-
-    @Option(names = "--adapters", paramLabel = "NAME=PATH", arity = "1..*", description = "LoRA adapters; the first one answers")
-    List<String> adapters = new ArrayList<>();
-
-    @Option(names = "--infer_backend", paramLabel = "NAME", defaultValue = "djl", description = "default: ${DEFAULT-VALUE}")
-    String backend;
+    @Mixin
+    ServingOptions serving;
 
     @Option(names = "--system", paramLabel = "TEXT", description = "a system message")
     String system;
@@ -81,40 +75,22 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
     @Option(names = "--stop_words", paramLabel = "TEXT", arity = "1..*")
     List<String> stop = new ArrayList<>();
 
-    @Option(names = "--max_model_len", paramLabel = "N")
-    Integer maxModelLen;
-
     @Option(names = "--val_dataset", paramLabel = "FILE", description = "answer every row of this dataset (batch mode)")
     Path valDataset;
 
     @Option(names = "--result_path", paramLabel = "FILE", description = "where batch answers go (default: infer_result.jsonl)")
     Path resultPath;
 
-    @Option(names = "--setting", paramLabel = "KEY=VALUE", description = "any other backend setting (repeatable)")
-    Map<String, String> settings = new LinkedHashMap<>();
-
-    @Mixin
-    DeviceOption device;
-
     @Override
     public Integer call() throws Exception {
-        Map<String, String> named = new LinkedHashMap<>();
-        for (String a : adapters) {
-            int eq = a.indexOf('=');
-            named.put(eq > 0 ? a.substring(0, eq) : Path.of(a).getFileName().toString(), eq > 0 ? a.substring(eq + 1) : a);
+        Map<String, String> named = serving.namedAdapters();
+        Map<String, String> s = new LinkedHashMap<>(serving.settings);
+        if (serving.maxModelLen != null) {
+            s.put("max_model_len", serving.maxModelLen.toString());
         }
-        Map<String, String> s = new LinkedHashMap<>(settings);
-        if (maxModelLen != null) {
-            s.put("max_model_len", maxModelLen.toString());
-        }
-        BackendOptions options = new BackendOptions(model, "", named, device.device, s);
-        ExtensionHandle<InferenceBackend> handle;
+        BackendOptions options = new BackendOptions(serving.model, "", named, serving.device.device, s);
         platform.settledPlugins(10_000); // backends hot-deployed from plugins/ are there too
-        try {
-            handle = platform.extensions.require(InferenceBackend.class, backend);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--infer_backend: " + e.getMessage());
-        }
+        ExtensionHandle<InferenceBackend> handle = serving.requireBackend(platform.extensions);
         try (handle; InferenceSession session = handle.get().open(options)) {
             String served = named.isEmpty() ? options.servedName() : named.keySet().iterator().next();
             return valDataset != null ? batch(session, served) : chat(session, served);
