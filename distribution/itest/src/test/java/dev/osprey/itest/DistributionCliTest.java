@@ -306,6 +306,33 @@ class DistributionCliTest {
         assertTrue(contradiction.out().contains("contradicts --train_type full"), contradiction.out());
     }
 
+    @Test
+    void inferAnswersADatasetIntoJsonLinesAndChatsInTheTerminal() throws Exception {
+        Path model = home.resolve("demo/tiny-chat");
+        Path data = home.resolve("infer.jsonl");
+        Files.writeString(data, "{\"query\": \"what is the capital of france ?\"}\n{\"query\": \"what colour is the sky ?\"}\n");
+        Path results = home.resolve("infer-results.jsonl");
+        Result batch = osprey("infer", "--model", model.toString(), "--val_dataset", data.toString(), "--result_path", results.toString(),
+                "--max_new_tokens", "8");
+        assertEquals(0, batch.exit(), batch.out());
+        List<String> lines = Files.readAllLines(results);
+        assertEquals(2, lines.size(), batch.out());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (String line : lines) {
+            assertTrue(json.readTree(line).has("response"), line);
+        }
+
+        Process chat = new ProcessBuilder(home.resolve("bin/osprey").toString(), "infer", "--model", model.toString(), "--max_new_tokens", "8")
+                .redirectErrorStream(true).start();
+        try (var in = chat.getOutputStream()) {
+            in.write("what is two plus two ?\n/clear\n/exit\n".getBytes(StandardCharsets.UTF_8));
+        }
+        String out = new String(chat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(chat.waitFor(60, TimeUnit.SECONDS), "osprey infer did not end at /exit");
+        assertEquals(0, chat.exitValue(), out);
+        assertTrue(out.contains("(conversation cleared)"), "the /clear command is acknowledged:\n" + out);
+    }
+
     /** A client nobody on the team wrote: the official openai npm package (node:test) against `osprey deploy`. */
     @Test
     void theOfficialOpenAiNpmClientTalksToDeploy() throws Exception {
