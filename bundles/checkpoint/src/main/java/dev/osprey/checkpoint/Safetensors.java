@@ -139,13 +139,17 @@ public final class Safetensors {
             readFully(ch, raw, dataStart + info.begin(), file, "tensor '" + info.name() + "'");
         }
         raw.flip();
-        NDArray array;
-        if (bf16) {
-            array = manager.create(widenBf16(raw, (int) numel), shape, DataType.FLOAT32);
-        } else {
-            array = manager.create(toNativeOrder(raw, DTYPE_BYTES.get(info.dtype())), shape, stored);
+        ByteBuffer data = bf16 ? widenBf16(raw, (int) numel) : toNativeOrder(raw, DTYPE_BYTES.get(info.dtype()));
+        if (data != raw) {
+            DirectBuffers.free(raw); // the file's bytes were copied (widened or byte-swapped)
         }
-        return stored.isFloating() ? convert(array, target) : array;
+        NDArray array = manager.create(data, shape, bf16 ? DataType.FLOAT32 : stored);
+        NDArray result = stored.isFloating() ? convert(array, target) : array;
+        if (result != array) {
+            // converted into an array of its own, the original closed: the buffer it shared is garbage now
+            DirectBuffers.free(data);
+        }
+        return result;
     }
 
     /** The parsed header: where the data starts, the tensors in data order, the metadata. */

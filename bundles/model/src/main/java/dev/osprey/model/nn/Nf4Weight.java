@@ -50,8 +50,14 @@ public final class Nf4Weight implements QuantizedWeight {
         NDArray flat = normalized.reshape(-1); // (nb * block)
         NDArray index = m.zeros(flat.getShape(), DataType.INT64);
         for (int step = 8; step >= 1; step /= 2) {
-            NDArray above = flat.gt(mids.take(index.add(step - 1))); // is midpoint[index + step - 1] below the value?
-            index = index.add(above.toType(DataType.INT64, false).mul(step));
+            // each step's temporaries are as large as the weight (int64): freed at once, not at the end of
+            // the caller's scope, so quantizing a 7B layer does not hold four generations of them
+            try (NDArray probe = index.add(step - 1); NDArray mid = mids.take(probe); NDArray above = flat.gt(mid); // is midpoint[index + step - 1] below the value?
+                    NDArray increment = above.toType(DataType.INT64, false).mul(step)) {
+                NDArray next = index.add(increment);
+                index.close();
+                index = next;
+            }
         }
         return new Nf4Weight(w.getShape(), blockSize, Nibbles.pack(index), absmax.reshape(-1), Nibbles.pairTable(m, LEVELS));
     }
