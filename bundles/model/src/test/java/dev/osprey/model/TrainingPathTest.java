@@ -9,17 +9,13 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.decoder.DecoderSpec;
 import dev.osprey.model.decoder.MoeSpec;
-import dev.osprey.model.load.Losses;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.LoraWeights;
 
@@ -35,32 +31,6 @@ class TrainingPathTest {
     @AfterEach
     void close() {
         manager.close();
-    }
-
-    private float loss(DecoderModel model, NDArray ids, String adapter, boolean training) {
-        NDArray logits = model.forward(ForwardRequest.builder(ids).optTraining(training).optAdapter(adapter).build()).logits();
-        return Losses.causalLm(logits, ids).getFloat();
-    }
-
-    /** Runs {@code steps} SGD steps on {@code trainable}; returns the losses before and after. */
-    private float[] sgd(DecoderModel model, NDArray ids, String adapter, List<NDArray> trainable, int steps, float lr) {
-        trainable.forEach(p -> p.setRequiresGradient(true));
-        float before = loss(model, ids, adapter, false);
-        for (int s = 0; s < steps; s++) {
-            try (NDManager step = manager.newSubManager()) {
-                NDArray input = step.create(ids.toLongArray(), ids.getShape());
-                try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                    NDArray logits = model.forward(ForwardRequest.builder(input).optTraining(true).optAdapter(adapter).build()).logits();
-                    collector.backward(Losses.causalLm(logits, input));
-                }
-                for (NDArray p : trainable) {
-                    NDArray grad = p.getGradient();
-                    p.subi(grad.mul(lr));
-                    grad.subi(grad); // zero for the next step
-                }
-            }
-        }
-        return new float[] {before, loss(model, ids, adapter, false)};
     }
 
     private NDArray batch() {
@@ -79,7 +49,7 @@ class TrainingPathTest {
             trainable.add(a);
             trainable.add(b);
         }
-        float[] losses = sgd(model, batch(), "train", trainable, 15, 0.05f);
+        float[] losses = Sgd.run(model, batch(), "train", trainable, 15, 0.05f);
         assertTrue(losses[1] < losses[0] * 0.9, "LoRA loss " + losses[0] + " -> " + losses[1]);
         assertEquals(0f, model.parameters().get("model.layers.0.self_attn.q_proj.weight").sub(baseQ).abs().max().getFloat(), 0f);
     }
@@ -87,7 +57,7 @@ class TrainingPathTest {
     @Test
     void fullFineTuningStepsLowerTheLoss() {
         DecoderModel model = TinyModels.build(manager, TinyModels.llama(), 32);
-        float[] losses = sgd(model, batch(), null, new ArrayList<>(model.parameters().values()), 15, 0.05f);
+        float[] losses = Sgd.run(model, batch(), null, new ArrayList<>(model.parameters().values()), 15, 0.05f);
         assertTrue(losses[1] < losses[0] * 0.9, "full loss " + losses[0] + " -> " + losses[1]);
     }
 
@@ -96,7 +66,7 @@ class TrainingPathTest {
         DecoderSpec moe = TinyModels.llama().withMoe(new MoeSpec(4, 2, true, 24, "block_sparse_moe", List.of("w1", "w3", "w2"),
                 java.util.Set.of()));
         DecoderModel model = TinyModels.build(manager, moe, 33);
-        float[] losses = sgd(model, batch(), null, new ArrayList<>(model.parameters().values()), 15, 0.05f);
+        float[] losses = Sgd.run(model, batch(), null, new ArrayList<>(model.parameters().values()), 15, 0.05f);
         assertTrue(losses[1] < losses[0] * 0.9, "MoE loss " + losses[0] + " -> " + losses[1]);
     }
 }

@@ -83,7 +83,7 @@ class DoraTest {
         DecoderModel model = TinyModels.build(manager, TinyModels.llama(), 53);
         List<NDArray> trainable = attachFresh(model, "dora");
         NDArray magnitude = trainable.get(2).duplicate();
-        float[] losses = QuantizedLinearTest.Sgd.run(model, ids(), "dora", trainable, 15, 0.05f);
+        float[] losses = dev.osprey.model.Sgd.run(model, ids(), "dora", trainable, 15, 0.05f);
         assertTrue(losses[1] < losses[0] * 0.9, "DoRA loss " + losses[0] + " -> " + losses[1]);
         assertTrue(trainable.get(2).sub(magnitude).abs().max().getFloat() > 0, "the magnitude received gradients");
     }
@@ -95,7 +95,7 @@ class DoraTest {
         float[] base = logits(model, null);
         List<NDArray> trainable = attachFresh(model, "qdora");
         assertArrayEquals(base, logits(model, "qdora"), 0f);
-        float[] losses = QuantizedLinearTest.Sgd.run(model, ids(), "qdora", trainable, 15, 0.05f);
+        float[] losses = dev.osprey.model.Sgd.run(model, ids(), "qdora", trainable, 15, 0.05f);
         assertTrue(losses[1] < losses[0] * 0.9, "QDoRA loss " + losses[0] + " -> " + losses[1]);
     }
 }

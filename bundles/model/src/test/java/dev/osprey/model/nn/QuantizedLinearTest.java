@@ -18,11 +18,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.model.Sgd;
 import ai.djl.training.GradientCollector;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.TinyModels;
 import dev.osprey.model.decoder.DecoderModel;
-import dev.osprey.model.load.Losses;
 
 /** QLoRA's base: quantized linear layers compute close to dense ones, pass gradients on, and train adapters. */
 class QuantizedLinearTest {
@@ -138,37 +138,5 @@ class QuantizedLinearTest {
         assertNull(first.quantizedWeight());
         assertEquals(first.outFeatures() * first.inFeatures() * 4, first.weightBytes());
         assertEquals(quantizedParams + model.linears().size(), model.parameters().size());
-    }
-
-    /** Plain SGD through real autograd, as TrainingPathTest does it. */
-    static final class Sgd {
-        private Sgd() {
-        }
-
-        static float loss(DecoderModel model, NDArray ids, String adapter) {
-            return Losses.causalLm(model.forward(ForwardRequest.builder(ids).optAdapter(adapter).build()).logits(), ids).getFloat();
-        }
-
-        /** @return the loss before and after {@code steps} steps */
-        static float[] run(DecoderModel model, NDArray ids, String adapter, List<NDArray> trainable, int steps, float lr) {
-            trainable.forEach(p -> p.setRequiresGradient(true));
-            float before = loss(model, ids, adapter);
-            NDManager parent = ids.getManager();
-            for (int s = 0; s < steps; s++) {
-                try (NDManager step = parent.newSubManager()) {
-                    NDArray input = step.create(ids.toLongArray(), ids.getShape());
-                    try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                        NDArray logits = model.forward(ForwardRequest.builder(input).optTraining(true).optAdapter(adapter).build()).logits();
-                        collector.backward(Losses.causalLm(logits, input));
-                    }
-                    for (NDArray p : trainable) {
-                        NDArray grad = p.getGradient();
-                        p.subi(grad.mul(lr));
-                        grad.subi(grad); // zero for the next step
-                    }
-                }
-            }
-            return new float[] {before, loss(model, ids, adapter)};
-        }
     }
 }
