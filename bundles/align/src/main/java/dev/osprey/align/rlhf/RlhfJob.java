@@ -145,7 +145,7 @@ public final class RlhfJob {
     private Result run(HfModel model, DecoderModel decoder, NDManager manager, List<ExtensionHandle<RewardFunction>> handles)
             throws IOException {
         SftArguments c = args.common();
-        ChatTemplate template = chatTemplate(model);
+        ChatTemplate template = SftJob.chatTemplate(model, args.common().template(), provider);
         ChatEncoder encoder = new ChatEncoder(model.tokenizer());
         AlignData data = new AlignData(template, encoder, c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()));
         List<DatasetRow> rows = readRows();
@@ -283,7 +283,7 @@ public final class RlhfJob {
                 throw new IllegalArgumentException("--reward_model " + args.rewardModel() + " has no tokenizer.json");
             }
             ChatTemplate template = loaded.tokenizerConfig().defaultChatTemplate().isPresent() ? JinjaChatTemplate.from(loaded.tokenizerConfig())
-                    : chatTemplate(loaded);
+                    : SftJob.chatTemplate(loaded, args.common().template(), provider); // its own first, unlike the policy
             functions.add(RewardModelFunction.handle(new RewardModelFunction(rm, template, new ChatEncoder(loaded.tokenizer()),
                     args.common().maxLength()), "--reward_model " + args.rewardModel()));
         }
@@ -317,15 +317,5 @@ public final class RlhfJob {
             listener.message("skipped " + reader.stats().rowsSkipped() + " bad rows (--strict false)");
         }
         return rows;
-    }
-
-    private ChatTemplate chatTemplate(HfModel model) {
-        if (args.common().template() != null) {
-            return provider.template(args.common().template());
-        }
-        if (model.tokenizerConfig().defaultChatTemplate().isEmpty()) {
-            throw new IllegalArgumentException(model.folder() + " has no chat_template in tokenizer_config.json: pass --template");
-        }
-        return JinjaChatTemplate.from(model.tokenizerConfig());
     }
 }

@@ -79,13 +79,7 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
             }
         }
         figures.put("peak_rss_mib", peakRssMib());
-        for (Map.Entry<String, Object> e : figures.entrySet()) {
-            out().printf("%-36s %s%n", e.getKey(), e.getValue() instanceof Double d ? String.format("%.3f", d) : e.getValue());
-        }
-        if (output != null) {
-            Files.writeString(output, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
-        }
-        out().flush();
+        report(out(), figures, output);
         return 0;
     }
 
@@ -139,15 +133,18 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
 
     /** The process's peak resident memory (VmHWM), or -1 where /proc is missing. */
     static long peakRssMib() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // not Linux
+        long kb = MemorySampler.statusKb("VmHWM:");
+        return kb < 0 ? -1 : kb / 1024;
+    }
+
+    /** Prints the figures, one per line, and writes them as JSON to {@code output} when given. */
+    static void report(java.io.PrintWriter out, Map<String, Object> figures, Path output) throws IOException {
+        for (Map.Entry<String, Object> e : figures.entrySet()) {
+            out.printf("%-36s %s%n", e.getKey(), e.getValue() instanceof Double d ? String.format("%.3f", d) : e.getValue());
         }
-        return -1;
+        if (output != null) {
+            Files.writeString(output, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
+        }
+        out.flush();
     }
 }

@@ -43,9 +43,14 @@ final class MemorySampler implements AutoCloseable {
 
     /** RssAnon from /proc/self/status, or -1 where it is missing. */
     private static long anonymousKb() {
+        return statusKb("RssAnon:");
+    }
+
+    /** A field of /proc/self/status in KiB ({@code VmRSS:}, {@code VmHWM:}, ...), or -1 where /proc is missing. */
+    static long statusKb(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("RssAnon:")) {
+                if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", ""));
                 }
             }

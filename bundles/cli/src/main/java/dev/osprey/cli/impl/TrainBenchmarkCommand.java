@@ -1,6 +1,5 @@
 package dev.osprey.cli.impl;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,8 +9,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -100,7 +97,7 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
                 int vocab = model.config().requireInt("vocab_size");
                 List<SftExample> examples = randomExamples(vocab, batchSize * (steps + 1));
                 figures.put("gradient_checkpointing", checkpointing);
-                figures.put("rss_before_training_mib", rssMib());
+                figures.put("rss_before_training_mib", MemorySampler.statusKb("VmRSS:") / 1024);
                 figures.put("peak_native_mib_loading", memory.peakNativeMib());
                 SftTrainer.Options warm = new SftTrainer.Options(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, 1, 1, checkpointing);
                 SftTrainer.train(decoder, adapter, trainable, examples.subList(0, batchSize), 0, warm, null);
@@ -135,28 +132,8 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
         figures.put("peak_native_mib", memory.peakNativeMib()); // tensors and native libraries, the Java heap excluded
         figures.put("peak_java_heap_mib", memory.peakHeapMib());
         figures.put("peak_rss_mib", BenchmarkCommand.peakRssMib());
-        for (Map.Entry<String, Object> e : figures.entrySet()) {
-            out().printf("%-36s %s%n", e.getKey(), e.getValue() instanceof Double d ? String.format("%.3f", d) : e.getValue());
-        }
-        if (output != null) {
-            Files.writeString(output, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
-        }
-        out().flush();
+        BenchmarkCommand.report(out(), figures, output);
         return 0;
-    }
-
-    /** The process's resident memory now (VmRSS), or -1 where /proc is missing. */
-    static long rssMib() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            // not Linux
-        }
-        return -1;
     }
 
     private List<SftExample> randomExamples(int vocab, int count) {

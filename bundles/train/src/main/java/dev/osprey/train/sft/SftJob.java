@@ -134,7 +134,7 @@ public final class SftJob {
                     .or(() -> model.tokenizerConfig().eosToken().map(t -> encoder.tokenize(t)[0])).orElse(-1);
             encode = row -> SftExample.encodeText(row, encoder, bos, eos, args.maxLength(), truncation);
         } else {
-            ChatTemplate template = chatTemplate(model);
+            ChatTemplate template = chatTemplate(model, args.template(), provider);
             encode = row -> SftExample.encode(row, template, encoder, args.maxLength(), args.lossScope(), truncation);
         }
         List<SftExample> validation = encodeAll(validationRows, encode, "validation");
@@ -169,9 +169,13 @@ public final class SftJob {
         return out;
     }
 
-    private ChatTemplate chatTemplate(HfModel model) {
-        if (args.template() != null) {
-            return provider.template(args.template());
+    /**
+     * The chat template of a run: the plugin named by {@code --template}, else the model's own
+     * {@code chat_template}; a model without one is an error that says to pass {@code --template}.
+     */
+    public static ChatTemplate chatTemplate(HfModel model, String templateName, ModelProvider provider) {
+        if (templateName != null) {
+            return provider.template(templateName);
         }
         if (model.tokenizerConfig().defaultChatTemplate().isEmpty()) {
             throw new IllegalArgumentException(model.folder() + " has no chat_template in tokenizer_config.json: pass --template");
