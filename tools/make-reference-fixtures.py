@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Writes tiny Hugging Face checkpoints and the outputs Hugging Face transformers itself computes for them.
+
+Each case becomes a model folder (config.json, safetensors, generation_config.json, as save_pretrained
+writes them) with reference.json beside: logits for a left-padded batch of two rows, the causal-LM loss,
+greedy tokens from generate(), and, where a case has one, the logits of a PEFT-format LoRA adapter
+applied by PEFT's formula (W + alpha/r * B @ A; the peft package itself is not needed to define it).
+Osprey's tests load the folders and must reproduce these numbers (ReferenceOutputs in bundles/model).
+
+Needs torch, transformers and safetensors (Debian sid packages them; see docs/reference-fixtures.md):
+    python3 tools/make-reference-fixtures.py OUT_DIR
+"""
+import copy
+import json
+import math
+import os
+import sys
+
+import torch
+import transformers
+from safetensors.torch import save_file
+from transformers import AutoConfig, AutoModelForCausalLM
+
+TINY = dict(vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, bos_token_id=1, eos_token_id=2,
+            pad_token_id=0, tie_word_embeddings=False)
+HEAD_DIM = 8  # hidden_size / num_attention_heads
+
+
+def rope(rope_type, theta=10000.0, **extra):
+    return dict(rope_type=rope_type, rope_theta=theta, **extra)
+
+
+# name -> (model_type, config overrides, options)
+CASES = {
+    "llama": ("llama", dict(rope_parameters=rope("default")), dict(lora=["q_proj", "v_proj", "down_proj"])),
+    "llama-bf16": ("llama", dict(rope_parameters=rope("default")), dict(dtype=torch.bfloat16)),
+    "llama-rope-llama3": ("llama", dict(rope_parameters=rope("llama3", 500000.0, factor=8.0, low_freq_factor=1.0,
+                                                             high_freq_factor=4.0, original_max_position_embeddings=8)), {}),
+    "llama-rope-linear": ("llama", dict(rope_parameters=rope("linear", factor=2.0)), {}),
+    "llama-rope-dynamic": ("llama", dict(max_position_embeddings=16, rope_parameters=rope("dynamic", factor=2.0)), {}),
+    "mistral": ("mistral", dict(sliding_window=4, head_dim=HEAD_DIM, rope_parameters=rope("default")), {}),
+    "mixtral": ("mixtral", dict(num_local_experts=4, num_experts_per_tok=2, sliding_window=None,
+                                rope_parameters=rope("default")), {}),
+    "qwen2": ("qwen2", dict(tie_word_embeddings=True, rope_parameters=rope("default", 1000000.0)),
+              dict(lora=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], rslora=True)),
+    "qwen2-rope-yarn": ("qwen2", dict(rope_parameters=rope("yarn", factor=4.0, original_max_position_embeddings=8)), {}),
+    "qwen3": ("qwen3", dict(head_dim=16, tie_word_embeddings=True, rope_parameters=rope("default", 1000000.0)),
+              dict(shard="40KB")),
+    "qwen3-moe": ("qwen3_moe", dict(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=16, norm_topk_prob=True,
+                                    decoder_sparse_step=1, mlp_only_layers=[], rope_parameters=rope("default")), {}),
+    "qwen3-moe-dense-layer": ("qwen3_moe", dict(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=16,
+                                                norm_topk_prob=False, decoder_sparse_step=1, mlp_only_layers=[1],
+                                                rope_parameters=rope("default")), {}),
+    "gemma": ("gemma", dict(head_dim=HEAD_DIM, tie_word_embeddings=True, hidden_activation="gelu_pytorch_tanh",
+                            rope_parameters=rope("default")), {}),
+    "phi3": ("phi3", dict(rope_parameters=rope("default")), dict(lora=["qkv_proj", "gate_up_proj"])),
+    "phi3-longrope": ("phi3", dict(rope_parameters=rope("longrope", short_factor=[1.0 + 0.1 * i for i in range(HEAD_DIM // 2)],
+                                                        long_factor=[1.5 + 0.5 * i for i in range(HEAD_DIM // 2)]),
+                                   original_max_position_embeddings=8), {}),
+}
+
+# Row 0 is full; row 1 is left-padded, as batched generation pads.
+INPUT_IDS = [[1, 17, 93, 5, 44, 120, 8, 61, 33, 77, 12, 99],
+             [0, 0, 0, 0, 0, 1, 64, 23, 87, 110, 3, 50]]
+NEW_TOKENS = 8
+SEED = 1234
+
+
+def randomize(model, model_type):
+    """Weights far from HF's small init, so logits are well separated and greedy choices are not near-ties."""
+    g = torch.Generator().manual_seed(SEED)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() == 1 and "norm" in name:
+                base = 0.0 if model_type == "gemma" else 1.0  # Gemma's RMSNorm multiplies by 1 + weight
+                p.copy_(base + 0.1 * torch.randn(p.shape, generator=g))
+            elif p.dim() == 1:
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+            elif "embed_tokens" in name:
+                # a tied table is also the head: smaller, or the logits of these tiny models saturate
+                # (Gemma also scales its input by sqrt(hidden_size), which would make greedy repeat the last token)
+                std = 0.1 if model_type == "gemma" else 0.3 if model.config.tie_word_embeddings else 1.0
+                p.copy_(std * torch.randn(p.shape, generator=g))
+            else:
+                fan_in = p.shape[-1]
+                p.copy_(torch.randn(p.shape, generator=g) * (1.5 / math.sqrt(fan_in)))
+
+
+def positions(mask):
+    # generate()'s position ids: count the real tokens, so a left-padded row starts at 0
+    return (mask.cumsum(-1) - 1).clamp(min=0)
+
+
+def forward(model, ids, mask, labels):
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions(mask), labels=labels)
+    return out.logits.float(), float(out.loss)
+
+
+def lora_adapter(model, modules, rslora, folder):
+    """A PEFT-format adapter with random A and non-zero B; returns a copy of the model with it merged."""
+    g = torch.Generator().manual_seed(SEED + 1)
+    r, alpha = 4, 8
+    scale = alpha / math.sqrt(r) if rslora else alpha / r
+    tensors = {}
+    merged = {}
+    for name, module in model.named_modules():
+        if name.split(".")[-1] in modules and isinstance(module, torch.nn.Linear):
+            a = torch.randn(r, module.in_features, generator=g) * 0.3
+            b = torch.randn(module.out_features, r, generator=g) * 0.3
+            tensors[f"base_model.model.{name}.lora_A.weight"] = a.contiguous()
+            tensors[f"base_model.model.{name}.lora_B.weight"] = b.contiguous()
+            merged[name] = scale * (b @ a)
+    os.makedirs(folder, exist_ok=True)
+    save_file(tensors, os.path.join(folder, "adapter_model.safetensors"), metadata={"format": "pt"})
+    with open(os.path.join(folder, "adapter_config.json"), "w") as f:
+        json.dump(dict(peft_type="LORA", task_type="CAUSAL_LM", r=r, lora_alpha=alpha, lora_dropout=0.0,
+                       target_modules=sorted(modules), use_rslora=rslora, fan_in_fan_out=False, bias="none",
+                       base_model_name_or_path=None, use_dora=False, modules_to_save=None), f, indent=2)
+    copy = type(model)(model.config)
+    copy.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        for name, module in copy.named_modules():
+            if name in merged:
+                module.weight.add_(merged[name])
+    return copy.eval(), list(merged)
+
+
+def greedy(model, ids, mask):
+    """generate()'s greedy tokens per row, cut after EOS, with the smallest top-1/top-2 gap met on the way."""
+    model = copy.deepcopy(model)  # dynamic RoPE keeps the grown frequencies between calls: start fresh
+    out = model.generate(input_ids=ids, attention_mask=mask, do_sample=False, max_new_tokens=NEW_TOKENS,
+                         output_scores=True, return_dict_in_generate=True)
+    new = out.sequences[:, ids.shape[1]:].tolist()
+    rows, margin = [], float("inf")
+    for b, row in enumerate(new):
+        kept = []
+        for step, token in enumerate(row):
+            top = torch.topk(out.scores[step][b].float(), 2).values
+            margin = min(margin, float(top[0] - top[1]))
+            kept.append(token)
+            if token == model.generation_config.eos_token_id:
+                break
+        rows.append(kept)
+    return rows, margin
+
+
+def greedy_cached(model, ids):
+    """Greedy decoding by the model's forward and its KV cache, one token per step.
+
+    generate() itself is not used for single rows: Phi-3's prepare_inputs_for_generation drops the cache
+    where longrope switches to its long factors, and transformers 5.12 then runs that token without its
+    context; this loop keeps the cached keys as every other model does."""
+    model = copy.deepcopy(model)
+    out = model(input_ids=ids, use_cache=True)
+    tokens, margin = [], float("inf")
+    for step in range(NEW_TOKENS):
+        scores = out.logits[0, -1].float()
+        top = torch.topk(scores, 2).values
+        margin = min(margin, float(top[0] - top[1]))
+        token = int(scores.argmax())
+        tokens.append(token)
+        if token == model.generation_config.eos_token_id:
+            break
+        position = torch.tensor([[ids.shape[1] + step]])
+        out = model(input_ids=torch.tensor([[token]]), past_key_values=out.past_key_values, use_cache=True,
+                    position_ids=position)
+    return tokens, margin
+
+
+def make(name, model_type, overrides, options, out_dir):
+    torch.manual_seed(SEED)
+    kwargs = dict(TINY)
+    kwargs.update(overrides)
+    config = AutoConfig.for_model(model_type, **kwargs)
+    config._attn_implementation = "eager"
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32, attn_implementation="eager").eval()
+    randomize(model, model_type)
+    folder = os.path.join(out_dir, name)
+    model.generation_config.eos_token_id = 2
+    model.generation_config.pad_token_id = 0
+    model.generation_config.bos_token_id = 1
+    dtype = options.get("dtype", torch.float32)
+    if dtype != torch.float32:
+        with torch.no_grad():  # round the weights only: buffers such as RoPE's inv_freq stay float32
+            for p in model.parameters():
+                p.copy_(p.to(dtype).float())
+        stored = type(model)(model.config)
+        stored.load_state_dict(model.state_dict())
+        stored.generation_config = model.generation_config
+        stored.to(dtype).save_pretrained(folder, max_shard_size=options.get("shard", "50GB"))
+    else:
+        model.save_pretrained(folder, max_shard_size=options.get("shard", "50GB"))
+
+    ids = torch.tensor(INPUT_IDS)
+    mask = (torch.arange(ids.shape[1]) >= (ids == 0).sum(-1, keepdim=True)).long()
+    # a left-padded row's first token would be predicted from a padding position, whose logits no one
+    # defines (transformers includes that term): it is not a label
+    labels = ids.masked_fill(mask == 0, -100).masked_fill(positions(mask) == 0, -100)
+    ref = dict(transformers_version=transformers.__version__, torch_version=torch.__version__,
+               note="position ids count the real tokens of each row, as generate() does",
+               input_ids=ids.tolist(), attention_mask=mask.tolist(), position_ids=positions(mask).tolist(),
+               labels=labels.tolist())
+    with torch.no_grad():
+        logits, loss = forward(model, ids, mask, labels)
+        ref["logits"] = dict(shape=list(logits.shape), values=logits.tolist())
+        ref["loss"] = loss
+        tokens, margin = greedy(model, ids, mask)
+        # each row alone too: with dynamic and longrope scaling, the frequencies follow the batch's longest row
+        alone = []
+        for b in range(ids.shape[0]):
+            real = ids[b][mask[b] == 1].unsqueeze(0)
+            row, row_margin = greedy_cached(model, real)
+            alone.append(row)
+            margin = min(margin, row_margin)
+            generated, _ = greedy(model, real, torch.ones_like(real))
+            if generated[0] != row:
+                print(f"  {name} row {b}: generate() gives {generated[0]}, the model's forward with its cache {row}")
+        ref["greedy"] = dict(max_new_tokens=NEW_TOKENS, eos_token_id=2, tokens=tokens, tokens_alone=alone,
+                             min_top2_gap=margin)
+        if "lora" in options:
+            merged, adapted = lora_adapter(model, options["lora"], options.get("rslora", False), os.path.join(folder, "adapter"))
+            lora_logits, lora_loss = forward(merged, ids, mask, labels)
+            ref["lora"] = dict(folder="adapter", modules=sorted(adapted), logits=dict(shape=list(lora_logits.shape), values=lora_logits.tolist()),
+                               loss=lora_loss)
+    with open(os.path.join(folder, "reference.json"), "w") as f:
+        json.dump(ref, f, separators=(",", ":"))
+    print(f"{name}: loss {loss:.5f}, greedy {tokens}, alone {alone}, smallest top-2 gap {margin:.4f}")
+
+
+if __name__ == "__main__":
+    out = sys.argv[1] if len(sys.argv) > 1 else "reference-fixtures"
+    only = set(sys.argv[2:])
+    torch.set_num_threads(1)
+    for case, (mt, over, opts) in CASES.items():
+        if not only or case in only:
+            make(case, mt, over, opts, out)
