@@ -128,6 +128,33 @@ class DistributionCliTest {
                 && unknown.out().contains("docs/writing-a-plugin.md"), unknown.out());
     }
 
+    /** The commands a model developer runs reproduce Hugging Face transformers' own numbers (tools/make-reference-fixtures.py). */
+    @Test
+    void logitsAndGenerateReproduceTransformersOnAReferenceCheckpoint() throws Exception {
+        Path fixture = Path.of("../../plugins-models/qwen/src/test/resources/reference/qwen2").toAbsolutePath().normalize();
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var ref = mapper.readTree(fixture.resolve("reference.json").toFile());
+        Path out = home.resolve("reference-logits.json");
+        Result logits = osprey("logits", "--model", fixture.toString(), "--adapters", fixture.resolve("adapter").toString(),
+                "--input_ids", ref.get("input_ids").toString(), "--attention_mask", ref.get("attention_mask").toString(),
+                "--labels", ref.get("labels").toString(), "--output", out.toString());
+        assertEquals(0, logits.exit(), logits.out());
+        var json = mapper.readTree(out.toFile());
+        var lora = ref.get("lora");
+        assertEquals(lora.get("loss").asDouble(), json.get("loss").asDouble(), 1e-4, "loss with the adapter, as transformers computed it");
+        for (int t = 0; t < 12; t++) { // row 0 has no padding
+            for (int v = 0; v < 128; v += 7) {
+                assertEquals(lora.get("logits").get("values").get(0).get(t).get(v).asDouble(),
+                        json.get("logits").get(0).get(t).get(v).asDouble(), 1e-3, "logit [0, " + t + ", " + v + "]");
+            }
+        }
+        Result generated = osprey("generate", "--model", fixture.toString(), "--input_ids", ref.get("input_ids").get(0).toString()
+                .replace("[", "[[").replace("]", "]]"), "--max_new_tokens", "8", "--do_sample", "false");
+        assertEquals(0, generated.exit(), generated.out());
+        assertTrue(generated.out().contains("row 0 new token ids: " + ref.get("greedy").get("tokens").get(0).toString()
+                .replace(",", ", ")), generated.out() + " expected " + ref.get("greedy").get("tokens").get(0));
+    }
+
     @Test
     void generateFromAChatThroughATemplateAndATokenizer() throws Exception {
         // a word-level tokenizer in the real tokenizer.json format, with ChatML's special tokens
