@@ -59,7 +59,10 @@ public final class ForwardRequest {
         return lastPositionOnly;
     }
 
-    /** When true dropout and other training-only behaviour are on. */
+    /**
+     * When true dropout and other training-only behaviour are on. A pass that is not training takes no
+     * gradients: an implementation may run parts of it on other threads, where autograd does not record.
+     */
     public boolean training() {
         return training;
     }

@@ -16,6 +16,7 @@ import dev.osprey.api.model.ForwardResult;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.nn.InferenceThreads;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.Param;
 import dev.osprey.model.nn.Params;
@@ -106,7 +107,7 @@ public final class DecoderModel implements LanguageModel {
         }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            ForwardResult result = run(request);
+            ForwardResult result = InferenceThreads.during(() -> run(request)); // no gradients: may use every core
             NDScope.unregister(result.logits());
             if (result.cache() instanceof DecoderCache c) {
                 for (int i = 0; i < spec.layers(); i++) {
@@ -128,7 +129,7 @@ public final class DecoderModel implements LanguageModel {
         }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray h = hidden(request);
+            NDArray h = InferenceThreads.during(() -> hidden(request));
             NDScope.unregister(h);
             if (request.cache().orElse(null) instanceof DecoderCache c) {
                 for (int i = 0; i < spec.layers(); i++) {

@@ -27,6 +27,7 @@ public final class Linear {
     private final Param bias;
     private final Map<String, LoraWeights> adapters = new ConcurrentHashMap<>();
     private volatile QuantizedWeight quantized;
+    private volatile RowBlocks rowBlocks;
 
     /**
      * @param name the module's checkpoint prefix, e.g. {@code model.layers.0.self_attn.q_proj}
@@ -119,6 +120,7 @@ public final class Linear {
             throw new IllegalStateException("linear layer " + name + " uses the shared weight " + weight.name()
                     + " (a tied output head); it stays unquantized, as bitsandbytes keeps lm_head");
         }
+        dropRowBlocks();
         quantized = QuantizedWeight.quantize(weight.get(), spec);
         params.remove(weight.name());
         weight.release();
@@ -132,7 +134,7 @@ public final class Linear {
     public NDArray forward(NDArray x, String adapter) {
         QuantizedWeight q = quantized;
         NDArray w = q != null ? q.dequantize(x.getDataType()) : weight.get(); // (out, in)
-        NDArray y = x.matMul(w.transpose()); // (..., out)
+        NDArray y = q == null && InferenceThreads.active() ? splitProduct(x, w) : x.matMul(w.transpose()); // (..., out)
         LoraWeights lora = adapter == null ? null : adapters.get(adapter);
         if (lora != null && lora.isDora()) {
             // PEFT: base + (s - 1)·base + s·delta with s = m / ‖W + scaling·B A‖ (detached); the bias is not scaled
@@ -150,6 +152,23 @@ public final class Linear {
 
     public NDArray forward(NDArray x) {
         return forward(x, null);
+    }
+
+    /** x·Wᵀ of an inference pass, with W's rows cut into one block per core (one block when W is small). */
+    private NDArray splitProduct(NDArray x, NDArray w) {
+        if (w.hasGradient()) {
+            return x.matMul(w.transpose()); // a weight being trained: autograd must see its product
+        }
+        RowBlocks blocks = rowBlocks;
+        if (blocks == null || blocks.weight != w) {
+            blocks = new RowBlocks(w);
+            RowBlocks old = rowBlocks;
+            rowBlocks = blocks;
+            if (old != null) {
+                old.close();
+            }
+        }
+        return blocks.multiply(x);
     }
 
     /** Attaches a LoRA or DoRA adapter under {@code adapterName}, replacing one of the same name. */
@@ -215,6 +234,15 @@ public final class Linear {
             q.close();
         }
         NDArray merged = lora.mergedWeight(weight.get());
+        dropRowBlocks();
         weight.set(merged);
+    }
+
+    private void dropRowBlocks() {
+        RowBlocks old = rowBlocks;
+        rowBlocks = null;
+        if (old != null) {
+            old.close();
+        }
     }
 }
