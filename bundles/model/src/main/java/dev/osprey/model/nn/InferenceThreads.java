@@ -23,7 +23,7 @@ public final class InferenceThreads {
     static final int WAYS = Math.max(1, Integer.getInteger("osprey.inference.threads",
             Runtime.getRuntime().availableProcessors()));
 
-    private static final ThreadLocal<Boolean> ACTIVE = ThreadLocal.withInitial(() -> false);
+    private static final ThreadFlag ACTIVE = new ThreadFlag();
     private static final long SPIN_NANOS = 200_000;
     private static final ReentrantLock BUSY = new ReentrantLock();
     private static Worker[] workers; // guarded by BUSY
@@ -33,18 +33,12 @@ public final class InferenceThreads {
 
     /** Runs {@code pass}, which takes no gradients, with its large matrix products split across cores. */
     public static <T> T during(Supplier<T> pass) {
-        boolean previous = ACTIVE.get();
-        ACTIVE.set(true);
-        try {
-            return pass.get();
-        } finally {
-            ACTIVE.set(previous);
-        }
+        return ACTIVE.during(true, pass);
     }
 
     /** Whether the pass on this thread may be split ({@link #during}, more than one core). */
     static boolean active() {
-        return WAYS > 1 && ACTIVE.get();
+        return WAYS > 1 && ACTIVE.isOn();
     }
 
     /**

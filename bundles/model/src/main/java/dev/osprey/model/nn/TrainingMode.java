@@ -8,24 +8,18 @@ import java.util.function.Supplier;
  */
 public final class TrainingMode {
 
-    private static final ThreadLocal<Boolean> TRAINING = ThreadLocal.withInitial(() -> false);
+    private static final ThreadFlag TRAINING = new ThreadFlag();
 
     private TrainingMode() {
     }
 
     /** True inside a training forward pass on this thread. */
     public static boolean isTraining() {
-        return TRAINING.get();
+        return TRAINING.isOn();
     }
 
     /** Runs {@code pass} with the mode set, restoring the previous one afterwards. */
     public static <T> T during(boolean training, Supplier<T> pass) {
-        boolean previous = TRAINING.get();
-        TRAINING.set(training);
-        try {
-            return pass.get();
-        } finally {
-            TRAINING.set(previous);
-        }
+        return TRAINING.during(training, pass);
     }
 }

@@ -42,7 +42,12 @@ public final class HfReference {
     private HfReference() {
     }
 
-    /** The fixture folders under {@code reference/} on the test class path of {@code anchor}, by name. */
+    /** Checks the fixture folder {@code reference/NAME} on the test class path of {@code anchor}. */
+    public static void check(Class<?> anchor, String name, ModelArchitecture architecture) throws IOException {
+        check(fixture(anchor, name), architecture);
+    }
+
+    /** The fixture folder {@code reference/NAME} on the test class path of {@code anchor}. */
     public static Path fixture(Class<?> anchor, String name) {
         try {
             Path root = Path.of(anchor.getResource("/reference").toURI());

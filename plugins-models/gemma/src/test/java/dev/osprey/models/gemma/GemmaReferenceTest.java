@@ -1,7 +1,12 @@
 package dev.osprey.models.gemma;
 
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import java.util.stream.Stream;
+
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.model.reference.HfReference;
@@ -12,13 +17,14 @@ import dev.osprey.model.reference.HfReference;
  */
 class GemmaReferenceTest {
 
+    static Stream<Arguments> fixtures() {
+        return Stream.of(
+                arguments("gemma", new GemmaArchitecture()));
+    }
+
     @ParameterizedTest(name = "{0}")
-    @CsvSource({
-            "gemma, GemmaArchitecture",
-    })
-    void matchesTransformers(String fixture, String architecture) throws Exception {
-        ModelArchitecture arch = (ModelArchitecture) Class.forName("dev.osprey.models.gemma." + architecture)
-                .getDeclaredConstructor().newInstance();
-        HfReference.check(HfReference.fixture(getClass(), fixture), arch);
+    @MethodSource("fixtures")
+    void matchesTransformers(String fixture, ModelArchitecture architecture) throws Exception {
+        HfReference.check(getClass(), fixture, architecture);
     }
 }

@@ -1,7 +1,12 @@
 package dev.osprey.models.llama;
 
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import java.util.stream.Stream;
+
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.model.reference.HfReference;
@@ -12,19 +17,20 @@ import dev.osprey.model.reference.HfReference;
  */
 class LlamaReferenceTest {
 
+    static Stream<Arguments> fixtures() {
+        return Stream.of(
+                arguments("llama", new LlamaArchitecture()),
+                arguments("llama-bf16", new LlamaArchitecture()),
+                arguments("llama-rope-llama3", new LlamaArchitecture()),
+                arguments("llama-rope-linear", new LlamaArchitecture()),
+                arguments("llama-rope-dynamic", new LlamaArchitecture()),
+                arguments("mistral", new MistralArchitecture()),
+                arguments("mixtral", new MixtralArchitecture()));
+    }
+
     @ParameterizedTest(name = "{0}")
-    @CsvSource({
-            "llama, LlamaArchitecture",
-            "llama-bf16, LlamaArchitecture",
-            "llama-rope-llama3, LlamaArchitecture",
-            "llama-rope-linear, LlamaArchitecture",
-            "llama-rope-dynamic, LlamaArchitecture",
-            "mistral, MistralArchitecture",
-            "mixtral, MixtralArchitecture",
-    })
-    void matchesTransformers(String fixture, String architecture) throws Exception {
-        ModelArchitecture arch = (ModelArchitecture) Class.forName("dev.osprey.models.llama." + architecture)
-                .getDeclaredConstructor().newInstance();
-        HfReference.check(HfReference.fixture(getClass(), fixture), arch);
+    @MethodSource("fixtures")
+    void matchesTransformers(String fixture, ModelArchitecture architecture) throws Exception {
+        HfReference.check(getClass(), fixture, architecture);
     }
 }

@@ -1,7 +1,12 @@
 package dev.osprey.models.phi3;
 
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import java.util.stream.Stream;
+
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.model.reference.HfReference;
@@ -12,14 +17,15 @@ import dev.osprey.model.reference.HfReference;
  */
 class Phi3ReferenceTest {
 
+    static Stream<Arguments> fixtures() {
+        return Stream.of(
+                arguments("phi3", new Phi3Architecture()),
+                arguments("phi3-longrope", new Phi3Architecture()));
+    }
+
     @ParameterizedTest(name = "{0}")
-    @CsvSource({
-            "phi3, Phi3Architecture",
-            "phi3-longrope, Phi3Architecture",
-    })
-    void matchesTransformers(String fixture, String architecture) throws Exception {
-        ModelArchitecture arch = (ModelArchitecture) Class.forName("dev.osprey.models.phi3." + architecture)
-                .getDeclaredConstructor().newInstance();
-        HfReference.check(HfReference.fixture(getClass(), fixture), arch);
+    @MethodSource("fixtures")
+    void matchesTransformers(String fixture, ModelArchitecture architecture) throws Exception {
+        HfReference.check(getClass(), fixture, architecture);
     }
 }

@@ -1,7 +1,12 @@
 package dev.osprey.models.qwen;
 
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import java.util.stream.Stream;
+
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.model.reference.HfReference;
@@ -12,17 +17,18 @@ import dev.osprey.model.reference.HfReference;
  */
 class QwenReferenceTest {
 
+    static Stream<Arguments> fixtures() {
+        return Stream.of(
+                arguments("qwen2", new Qwen2Architecture()),
+                arguments("qwen2-rope-yarn", new Qwen2Architecture()),
+                arguments("qwen3", new Qwen3Architecture()),
+                arguments("qwen3-moe", new Qwen3MoeArchitecture()),
+                arguments("qwen3-moe-dense-layer", new Qwen3MoeArchitecture()));
+    }
+
     @ParameterizedTest(name = "{0}")
-    @CsvSource({
-            "qwen2, Qwen2Architecture",
-            "qwen2-rope-yarn, Qwen2Architecture",
-            "qwen3, Qwen3Architecture",
-            "qwen3-moe, Qwen3MoeArchitecture",
-            "qwen3-moe-dense-layer, Qwen3MoeArchitecture",
-    })
-    void matchesTransformers(String fixture, String architecture) throws Exception {
-        ModelArchitecture arch = (ModelArchitecture) Class.forName("dev.osprey.models.qwen." + architecture)
-                .getDeclaredConstructor().newInstance();
-        HfReference.check(HfReference.fixture(getClass(), fixture), arch);
+    @MethodSource("fixtures")
+    void matchesTransformers(String fixture, ModelArchitecture architecture) throws Exception {
+        HfReference.check(getClass(), fixture, architecture);
     }
 }
