@@ -66,8 +66,8 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
                 for (int i = 0; i < prompt.length; i++) {
                     prompt[i] = 1 + (i * 7919L) % (vocab - 1);
                 }
-                // warm-up: the first pass pays for allocations and kernel selection
-                run(model, manager, prompt, 2);
+                // warm-up: the first passes pay for allocations, kernel selection, JIT and starting threads
+                run(model, manager, prompt, Math.min(newTokens, 8));
                 // each decode run is read against a bandwidth probe taken just before it: the load of
                 // this shared machine changes from minute to minute, and both figures move with it
                 int runs = Math.max(1, repeats);

@@ -359,9 +359,9 @@ public final class DecoderModel implements LanguageModel {
                 kx = k.forward(x, adapter);
                 vx = v.forward(x, adapter);
             }
-            NDArray query = qx.reshape(b, t, spec.heads(), d).transpose(0, 2, 1, 3); // (B, heads, T, D)
-            NDArray key = kx.reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // (B, kvHeads, T, D)
-            NDArray value = vx.reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // (B, kvHeads, T, D)
+            NDArray query = byHead(qx, b, t, spec.heads(), d); // (B, heads, T, D)
+            NDArray key = byHead(kx, b, t, kvHeads, d); // (B, kvHeads, T, D)
+            NDArray value = byHead(vx, b, t, kvHeads, d); // (B, kvHeads, T, D)
             if (qNorm != null) {
                 query = qNorm.forward(query);
                 key = kNorm.forward(key);
@@ -383,8 +383,14 @@ public final class DecoderModel implements LanguageModel {
             }
             NDArray probs = scores.toType(DataType.FLOAT32, false).softmax(-1).toType(query.getDataType(), false);
             NDArray out = probs.matMul(v5); // (B, kvHeads, group, T, D)
-            out = out.reshape(b, spec.heads(), t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) spec.heads() * d); // (B, T, heads*D)
+            out = t == 1 ? out.reshape(b, 1, (long) spec.heads() * d) // (B, 1, heads*D): one position needs no transpose
+                    : out.reshape(b, spec.heads(), t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) spec.heads() * d); // (B, T, heads*D)
             return o.forward(out, adapter);
+        }
+
+        /** (B, T, n·D) to (B, n, T, D); a single position (decode) is a plain reshape, one op instead of two. */
+        private static NDArray byHead(NDArray x, long b, long t, int n, int d) {
+            return t == 1 ? x.reshape(b, n, 1, d) : x.reshape(b, t, n, d).transpose(0, 2, 1, 3);
         }
     }
 }

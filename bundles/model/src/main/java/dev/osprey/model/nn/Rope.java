@@ -170,7 +170,9 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
      *
      * @param positions (B, T) integer positions
      * @param inverseFrequencies from {@link #inverseFrequencies}, for the current length where they depend on it
-     * @return {cos, sin}, each (B, 1, T, dim) in {@code type}
+     * @return {cos, sin, rotation}: cos and sin each (B, 1, T, dim) in {@code type}, and the (dim, dim)
+     *         matrix R with x·R = (-x2, x1), which turns the half rotation into one product instead of
+     *         four slicing operations (each output is one input times ±1, so the values are exact)
      */
     public NDArray[] cosSin(NDArray positions, float[] inverseFrequencies, DataType dataType) {
         NDManager m = positions.getManager();
@@ -179,7 +181,18 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
         NDArray emb = freqs.concat(freqs, -1); // (B, T, dim)
         NDArray cos = emb.cos().mul(attentionFactor).expandDims(1); // (B, 1, T, dim)
         NDArray sin = emb.sin().mul(attentionFactor).expandDims(1);
-        return new NDArray[] {cos.toType(dataType, false), sin.toType(dataType, false)};
+        return new NDArray[] {cos.toType(dataType, false), sin.toType(dataType, false), halfRotation(m, dataType)};
+    }
+
+    /** R (dim, dim) with x·R = (-x2, x1) for x = (x1, x2) split in halves. */
+    private NDArray halfRotation(NDManager m, DataType dataType) {
+        int half = dim / 2;
+        float[] r = new float[dim * dim];
+        for (int i = 0; i < half; i++) {
+            r[(i + half) * dim + i] = -1f; // output i takes -x2[i]
+            r[i * dim + i + half] = 1f; // output half + i takes x1[i]
+        }
+        return m.create(r, new ai.djl.ndarray.types.Shape(dim, dim)).toType(dataType, false);
     }
 
     /**
@@ -191,18 +204,10 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
     public NDArray apply(NDArray x, NDArray[] cosSin) {
         long headDim = x.getShape().getLastDimension();
         if (headDim == dim) {
-            return x.mul(cosSin[0]).add(rotateHalf(x).mul(cosSin[1]));
+            return x.mul(cosSin[0]).add(x.matMul(cosSin[2]).mul(cosSin[1]));
         }
         NDArray rotated = x.get(new NDIndex("..., :{}", dim)); // (B, heads, T, dim)
         NDArray passed = x.get(new NDIndex("..., {}:", dim)); // (B, heads, T, headDim - dim)
-        return rotated.mul(cosSin[0]).add(rotateHalf(rotated).mul(cosSin[1])).concat(passed, -1);
-    }
-
-    /** (x1, x2) → (-x2, x1) over the last axis. */
-    static NDArray rotateHalf(NDArray x) {
-        long half = x.getShape().getLastDimension() / 2;
-        NDArray x1 = x.get(new NDIndex("..., :{}", half));
-        NDArray x2 = x.get(new NDIndex("..., {}:", half));
-        return x2.neg().concat(x1, -1);
+        return rotated.mul(cosSin[0]).add(rotated.matMul(cosSin[2]).mul(cosSin[1])).concat(passed, -1);
     }
 }
