@@ -55,6 +55,11 @@ CASES = {
     "gemma": ("gemma", dict(head_dim=HEAD_DIM, tie_word_embeddings=True, hidden_activation="gelu_pytorch_tanh",
                             rope_parameters=rope("default")), {}),
     "phi3": ("phi3", dict(rope_parameters=rope("default")), dict(lora=["qkv_proj", "gate_up_proj"])),
+    # pre-quantized checkpoints, in the formats GPTQ, AWQ and FP8 checkpoints on the Hub use
+    "llama-gptq": ("llama", dict(rope_parameters=rope("default")), dict(quantize="gptq")),
+    "llama-awq": ("llama", dict(rope_parameters=rope("default")), dict(quantize="awq")),
+    "qwen3-fp8": ("qwen3", dict(head_dim=16, tie_word_embeddings=True, rope_parameters=rope("default", 1000000.0)),
+                  dict(quantize="fp8")),
     "phi3-longrope": ("phi3", dict(rope_parameters=rope("longrope", short_factor=[1.0 + 0.1 * i for i in range(HEAD_DIM // 2)],
                                                         long_factor=[1.5 + 0.5 * i for i in range(HEAD_DIM // 2)]),
                                    original_max_position_embeddings=8), {}),
@@ -168,6 +173,110 @@ def greedy_cached(model, ids):
     return tokens, margin
 
 
+QUANT_GROUP = 16  # group (GPTQ, AWQ) and block (FP8) size, small enough for these tiny layers
+AWQ_ORDER = [0, 2, 4, 6, 1, 3, 5, 7]  # AutoAWQ packs output column 8c + AWQ_ORDER[k] into bits 4k..4k+3
+LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def as_int32(packed):
+    """Unsigned 32-bit patterns (in int64) as the int32 the checkpoint stores."""
+    return ((packed + (1 << 31)) % (1 << 32) - (1 << 31)).to(torch.int32).contiguous()
+
+
+def pack_along_rows(values, bits):
+    """(n, m) ints in [0, 2^bits) to (n·bits/32, m) int32: rows 8r..8r+7 of a 4-bit column in one int32, low bits first."""
+    per = 32 // bits
+    v = values.to(torch.int64).reshape(-1, per, values.shape[1])
+    packed = sum(v[:, k, :] << (bits * k) for k in range(per))
+    return as_int32(packed)
+
+
+def pack_along_columns(values, bits, order=None):
+    """(n, m) ints to (n, m·bits/32) int32 packing consecutive columns, in AWQ's order when given."""
+    per = 32 // bits
+    v = values.to(torch.int64).reshape(values.shape[0], -1, per)
+    order = order or list(range(per))
+    packed = sum(v[:, :, order[k]] << (bits * k) for k in range(per))
+    return as_int32(packed)
+
+
+def quantize_linears(model, method):
+    """Quantizes every decoder linear in place (the model then holds the dequantized weights, what a
+    quantized checkpoint computes) and returns the tensors the checkpoint stores instead of each weight."""
+    g = torch.Generator().manual_seed(SEED + 2)
+    parts = {}
+    with torch.no_grad():
+        for name, module in model.named_modules():
+            if name.split(".")[-1] not in LINEARS:
+                continue
+            w = module.weight.float()  # (out, in)
+            out_f, in_f = w.shape
+            if method == "fp8":
+                blocks = w.reshape(out_f // QUANT_GROUP, QUANT_GROUP, in_f // QUANT_GROUP, QUANT_GROUP)
+                scale = (blocks.abs().amax(dim=(1, 3)) / 448.0).clamp(min=1e-12)  # (out/16, in/16)
+                q = (blocks / scale[:, None, :, None]).to(torch.float8_e4m3fn)
+                deq = (q.float() * scale[:, None, :, None]).reshape(out_f, in_f)
+                parts[name + ".weight"] = q.reshape(out_f, in_f)
+                parts[name + ".weight_scale_inv"] = scale.contiguous()
+            elif method == "gptq":
+                # symmetric 4 bits (zero point 8), desc_act: input rows join groups in a shuffled order (g_idx)
+                g_idx = (torch.randperm(in_f, generator=g) // QUANT_GROUP).to(torch.int32)
+                groups = in_f // QUANT_GROUP
+                scales = torch.zeros(groups, out_f)
+                for grp in range(groups):
+                    scales[grp] = w[:, g_idx == grp].abs().amax(dim=1) / 7.0
+                scales = scales.clamp(min=1e-8).half().float()  # stored as F16: dequantize with what is stored
+                s_rows = scales[g_idx.long()]  # (in, out)
+                q = (torch.round(w.t() / s_rows) + 8).clamp(0, 15).to(torch.int32)  # (in, out)
+                deq = ((q - 8).float() * s_rows).t()
+                zeros = torch.full((groups, out_f), 8 - 1, dtype=torch.int32)  # GPTQ v1 stores zero - 1
+                parts[name + ".qweight"] = pack_along_rows(q, 4)
+                parts[name + ".qzeros"] = pack_along_columns(zeros, 4)
+                parts[name + ".scales"] = scales.half()
+                parts[name + ".g_idx"] = g_idx
+            elif method == "awq":
+                wt = w.t().reshape(in_f // QUANT_GROUP, QUANT_GROUP, out_f)  # (groups, 16, out)
+                lo, hi = wt.amin(dim=1), wt.amax(dim=1)  # (groups, out)
+                scales = ((hi - lo) / 15.0).clamp(min=1e-8).half().float()
+                zeros = torch.round(-lo / scales).clamp(0, 15)
+                q = (torch.round(wt / scales[:, None, :]) + zeros[:, None, :]).clamp(0, 15)
+                deq = ((q - zeros[:, None, :]) * scales[:, None, :]).reshape(in_f, out_f).t()
+                parts[name + ".qweight"] = pack_along_columns(q.reshape(in_f, out_f).to(torch.int32), 4, AWQ_ORDER)
+                parts[name + ".qzeros"] = pack_along_columns(zeros.to(torch.int32), 4, AWQ_ORDER)
+                parts[name + ".scales"] = scales.half()
+            module.weight.copy_(deq)
+    return parts
+
+
+QUANT_CONFIG = {
+    "gptq": dict(quant_method="gptq", bits=4, group_size=QUANT_GROUP, desc_act=True, sym=True, checkpoint_format="gptq"),
+    "awq": dict(quant_method="awq", bits=4, group_size=QUANT_GROUP, zero_point=True, version="gemm"),
+    "fp8": dict(quant_method="fp8", activation_scheme="dynamic", weight_block_size=[QUANT_GROUP, QUANT_GROUP]),
+}
+
+
+def save_quantized(model, parts, method, folder):
+    """The dense model's folder with each quantized linear's weight replaced by its parts."""
+    model.save_pretrained(folder)
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    for name in [k for k in state if k[: -len(".weight")] + ".weight" in parts and k.endswith(".weight")]:
+        if method != "fp8":
+            del state[name]
+    state.update({k: v.contiguous() for k, v in parts.items()})
+    if model.config.tie_word_embeddings:
+        state.pop("lm_head.weight", None)
+    for f in os.listdir(folder):
+        if f.endswith(".safetensors"):
+            os.remove(os.path.join(folder, f))
+    save_file(state, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
+    config_file = os.path.join(folder, "config.json")
+    with open(config_file) as f:
+        config = json.load(f)
+    config["quantization_config"] = QUANT_CONFIG[method]
+    with open(config_file, "w") as f:
+        json.dump(config, f, indent=2)
+
+
 def make(name, model_type, overrides, options, out_dir):
     torch.manual_seed(SEED)
     kwargs = dict(TINY)
@@ -181,7 +290,17 @@ def make(name, model_type, overrides, options, out_dir):
     model.generation_config.pad_token_id = 0
     model.generation_config.bos_token_id = 1
     dtype = options.get("dtype", torch.float32)
-    if dtype != torch.float32:
+    if "quantize" in options:
+        method = options["quantize"]
+        save_quantized(model, quantize_linears(model, method), method, folder)
+        if method == "fp8":
+            # transformers reads fine-grained FP8 itself (dequantizing on a machine without a GPU): its model is the reference
+            loaded = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()
+            for (n, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
+                assert torch.allclose(a, b.float(), atol=1e-6), f"transformers dequantizes {n} differently"
+            loaded.generation_config = model.generation_config
+            model = loaded
+    elif dtype != torch.float32:
         with torch.no_grad():  # round the weights only: buffers such as RoPE's inv_freq stay float32
             for p in model.parameters():
                 p.copy_(p.to(dtype).float())

@@ -60,10 +60,10 @@ public final class Safetensors {
             Map.entry("I32", 4), Map.entry("U32", 4), Map.entry("F32", 4),
             Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("F64", 8));
 
-    /** The dtypes {@link #read} turns into arrays (BF16 arrives as F32). */
+    /** The dtypes {@link #read} turns into arrays (BF16 and FP8 E4M3 arrive as F32). */
     private static final Map<String, DataType> LOADABLE = Map.of(
             "F64", DataType.FLOAT64, "F32", DataType.FLOAT32, "F16", DataType.FLOAT16,
-            "BF16", DataType.FLOAT32, "I64", DataType.INT64, "I32", DataType.INT32,
+            "BF16", DataType.FLOAT32, "F8_E4M3", DataType.FLOAT32, "I64", DataType.INT64, "I32", DataType.INT32,
             "I8", DataType.INT8, "U8", DataType.UINT8, "BOOL", DataType.BOOLEAN);
 
     /** The dtypes non-floating arrays are written as. */
@@ -116,8 +116,9 @@ public final class Safetensors {
                     + ", which Osprey cannot load (supported: " + String.join(", ", new TreeMap<>(LOADABLE).keySet()) + ")");
         }
         boolean bf16 = info.dtype().equals("BF16");
+        boolean fp8 = info.dtype().equals("F8_E4M3"); // pre-quantized weights; their scales are applied by the model loader
         long numel = info.numel();
-        long arrayBytes = bf16 ? numel * 4 : info.byteSize();
+        long arrayBytes = bf16 || fp8 ? numel * 4 : info.byteSize();
         if (arrayBytes > MAX_TENSOR_BYTES || numel > Integer.MAX_VALUE) {
             throw new CheckpointException(file, "tensor '" + info.name() + "' needs " + arrayBytes
                     + " bytes, more than one buffer holds (2 GiB)");
@@ -139,11 +140,12 @@ public final class Safetensors {
             readFully(ch, raw, dataStart + info.begin(), file, "tensor '" + info.name() + "'");
         }
         raw.flip();
-        ByteBuffer data = bf16 ? widenBf16(raw, (int) numel) : toNativeOrder(raw, DTYPE_BYTES.get(info.dtype()));
+        ByteBuffer data = bf16 ? widenBf16(raw, (int) numel)
+                : fp8 ? widenFp8E4m3(raw, (int) numel) : toNativeOrder(raw, DTYPE_BYTES.get(info.dtype()));
         if (data != raw) {
             DirectBuffers.free(raw); // the file's bytes were copied (widened or byte-swapped)
         }
-        NDArray array = manager.create(data, shape, bf16 ? DataType.FLOAT32 : stored);
+        NDArray array = manager.create(data, shape, bf16 || fp8 ? DataType.FLOAT32 : stored);
         NDArray result = stored.isFloating() ? convert(array, target) : array;
         if (result != array) {
             // converted into an array of its own, the original closed: the buffer it shared is garbage now
@@ -336,6 +338,29 @@ public final class Safetensors {
         ByteBuffer out = ByteBuffer.allocateDirect(numel * 4).order(ByteOrder.nativeOrder());
         for (int i = 0; i < numel; i++) {
             out.putInt(i * 4, (le.getShort(i * 2) & 0xFFFF) << 16);
+        }
+        return out;
+    }
+
+    /** Every FP8 E4M3 (OCP "e4m3fn") byte's value: 4 exponent bits with bias 7, 3 mantissa bits, no infinities. */
+    private static final float[] FP8_E4M3 = new float[256];
+
+    static {
+        for (int b = 0; b < 256; b++) {
+            int exponent = (b >> 3) & 0xF;
+            int mantissa = b & 0x7;
+            float magnitude = exponent == 0 ? (float) Math.scalb(mantissa / 8.0, -6) // subnormal
+                    : exponent == 0xF && mantissa == 0x7 ? Float.NaN
+                    : (float) Math.scalb(1 + mantissa / 8.0, exponent - 7);
+            FP8_E4M3[b] = (b & 0x80) != 0 ? -magnitude : magnitude;
+        }
+    }
+
+    /** FP8 E4M3 bytes to a direct native-order F32 buffer (exact: every E4M3 value is an F32). */
+    private static ByteBuffer widenFp8E4m3(ByteBuffer bytes, int numel) {
+        ByteBuffer out = ByteBuffer.allocateDirect(numel * 4).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < numel; i++) {
+            out.putFloat(i * 4, FP8_E4M3[bytes.get(i) & 0xFF]);
         }
         return out;
     }

@@ -62,7 +62,8 @@ public final class ModelLoader {
         ModelArchitecture architecture = architectures.apply(config);
         LanguageModel model = architecture.build(config, manager);
         try {
-            List<String> unused = loadWeights(model, WeightFiles.open(folder), manager, dataType, quantization);
+            List<String> unused = loadWeights(model, WeightFiles.open(folder), manager, dataType, quantization,
+                    PrequantizedWeights.of(config).orElse(null));
             Path tokenizerFile = folder.resolve("tokenizer.json");
             HuggingFaceTokenizer tokenizer = Files.isRegularFile(tokenizerFile)
                     ? HuggingFaceTokenizer.newInstance(tokenizerFile,
@@ -115,6 +116,12 @@ public final class ModelLoader {
      */
     public static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType,
             QuantSpec quantization) throws IOException {
+        return loadWeights(model, weights, manager, dataType, quantization, null);
+    }
+
+    /** @param prequantized how the checkpoint stores pre-quantized linear weights, or null for a dense one */
+    static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType,
+            QuantSpec quantization, PrequantizedWeights prequantized) throws IOException {
         if (!(model instanceof dev.osprey.model.decoder.DecoderModel)) {
             throw new IllegalArgumentException(model.getClass().getName() + " does not expose named parameters for loading");
         }
@@ -128,7 +135,7 @@ public final class ModelLoader {
         java.util.Set<String> params = new java.util.LinkedHashSet<>(((dev.osprey.model.decoder.DecoderModel) model).params().all().keySet());
         List<String> missing = new ArrayList<>();
         for (String name : params) {
-            if (!weights.contains(name)) {
+            if (!weights.contains(name) && (prequantized == null || !prequantized.provides(weights, name))) {
                 missing.add(name);
             }
         }
@@ -139,12 +146,14 @@ public final class ModelLoader {
         if (model instanceof dev.osprey.model.decoder.DecoderModel decoder) {
             decoder.params().cast(dataType); // the compute type follows the weights
             for (var p : List.copyOf(decoder.params().all().values())) {
-                TensorInfo info = weights.info(p.name());
-                if (!java.util.Arrays.equals(info.shape(), p.shape().getShape())) {
-                    throw new IllegalArgumentException(weights.fileOf(p.name()) + ": tensor '" + p.name() + "' has shape "
-                            + java.util.Arrays.toString(info.shape()) + " but config.json gives " + p.shape());
+                boolean quantized = prequantized != null && prequantized.provides(weights, p.name());
+                long[] shape = quantized ? prequantized.shape(weights, p.name()) : weights.info(p.name()).shape();
+                if (!java.util.Arrays.equals(shape, p.shape().getShape())) {
+                    throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(p.name())) + ": tensor '" + p.name() + "' has shape "
+                            + java.util.Arrays.toString(shape) + (quantized ? " (from its quantized parts)" : "")
+                            + " but config.json gives " + p.shape());
                 }
-                p.set(weights.load(manager, p.name(), dataType));
+                p.set(quantized ? prequantized.load(manager, weights, p.name(), dataType) : weights.load(manager, p.name(), dataType));
                 Linear linear = toQuantize.get(p.name());
                 if (linear != null) {
                     linear.quantize(quantization); // frees the dense weight before the next one is read
@@ -156,7 +165,8 @@ public final class ModelLoader {
         List<String> unused = new ArrayList<>();
         for (String name : weights.names()) {
             // some tied checkpoints still carry lm_head.weight: a copy of the embedding, not unused
-            if (!params.contains(name) && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith) && !name.equals("lm_head.weight")) {
+            if (!params.contains(name) && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith) && !name.equals("lm_head.weight")
+                    && (prequantized == null || !prequantized.isPart(weights, name))) {
                 unused.add(name);
             }
         }

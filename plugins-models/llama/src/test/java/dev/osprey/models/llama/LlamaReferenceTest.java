@@ -21,6 +21,8 @@ class LlamaReferenceTest {
         return Stream.of(
                 arguments("llama", new LlamaArchitecture()),
                 arguments("llama-bf16", new LlamaArchitecture()),
+                arguments("llama-gptq", new LlamaArchitecture()),
+                arguments("llama-awq", new LlamaArchitecture()),
                 arguments("llama-rope-llama3", new LlamaArchitecture()),
                 arguments("llama-rope-linear", new LlamaArchitecture()),
                 arguments("llama-rope-dynamic", new LlamaArchitecture()),

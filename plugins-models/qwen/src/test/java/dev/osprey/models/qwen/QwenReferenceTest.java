@@ -22,6 +22,7 @@ class QwenReferenceTest {
                 arguments("qwen2", new Qwen2Architecture()),
                 arguments("qwen2-rope-yarn", new Qwen2Architecture()),
                 arguments("qwen3", new Qwen3Architecture()),
+                arguments("qwen3-fp8", new Qwen3Architecture()),
                 arguments("qwen3-moe", new Qwen3MoeArchitecture()),
                 arguments("qwen3-moe-dense-layer", new Qwen3MoeArchitecture()));
     }
