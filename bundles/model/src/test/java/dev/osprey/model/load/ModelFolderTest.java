@@ -140,6 +140,17 @@ class ModelFolderTest {
     }
 
     @Test
+    void aQuantizationOspreyCannotReadIsNamedWithTheOnesItCan() throws Exception {
+        ModelSaver.save(fresh(), dir.resolve("q"), "F32", Map.of());
+        Path config = dir.resolve("q/config.json");
+        Files.writeString(config, Files.readString(config).replaceFirst("\\{",
+                "{ \"quantization_config\" : { \"quant_method\" : \"bitsandbytes\", \"load_in_4bit\" : true },"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(dir.resolve("q"), DataType.FLOAT32));
+        assertTrue(e.getMessage().contains("config.json") && e.getMessage().contains("'bitsandbytes'")
+                && e.getMessage().contains("supported: awq, fbgemm_fp8, fp8, gptq"), e.getMessage());
+    }
+
+    @Test
     void aPeftAdapterSavedAndLoadedBackGivesTheSameOutputsAndMergesExactly() throws Exception {
         DecoderModel model = fresh();
         float[] base = logits(model, null);
