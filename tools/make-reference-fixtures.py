@@ -54,6 +54,8 @@ CASES = {
                                                 rope_parameters=rope("default")), {}),
     "gemma": ("gemma", dict(head_dim=HEAD_DIM, tie_word_embeddings=True, hidden_activation="gelu_pytorch_tanh",
                             rope_parameters=rope("default")), {}),
+    "hunyuan": ("hunyuan_v1_dense", dict(head_dim=HEAD_DIM, tie_word_embeddings=True,
+                                         rope_parameters=rope("dynamic", alpha=1000.0, factor=1.0)), {}),
     "phi3": ("phi3", dict(rope_parameters=rope("default")), dict(lora=["qkv_proj", "gate_up_proj"])),
     # pre-quantized checkpoints, in the formats GPTQ, AWQ and FP8 checkpoints on the Hub use
     "llama-gptq": ("llama", dict(rope_parameters=rope("default")), dict(quantize="gptq")),

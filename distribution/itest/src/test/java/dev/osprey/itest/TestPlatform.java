@@ -104,6 +104,7 @@ final class TestPlatform {
                 bundle(reactorJar("plugins-models/llama", "osprey-models-llama").toUri().toString()),
                 bundle(reactorJar("plugins-models/qwen", "osprey-models-qwen").toUri().toString()),
                 bundle(reactorJar("plugins-models/gemma", "osprey-models-gemma").toUri().toString()),
+                bundle(reactorJar("plugins-models/hunyuan", "osprey-models-hunyuan").toUri().toString()),
                 bundle(reactorJar("plugins-models/phi3", "osprey-models-phi3").toUri().toString()),
                 bundle(reactorJar("bundles/cli", "osprey-cli").toUri().toString()),
                 bundle(reactorJar("bundles/webapi", "osprey-webapi").toUri().toString()),

@@ -315,8 +315,11 @@ public final class DecoderModel implements LanguageModel {
                 v = new Linear(p, prefix + ".self_attn.v_proj", h, kvOut, spec.qkvBias());
             }
             o = new Linear(p, prefix + ".self_attn.o_proj", qOut, h, spec.outputBias());
-            qNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn.q_norm.weight", d, spec.rmsEps(), spec.normOffset()) : null;
-            kNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn.k_norm.weight", d, spec.rmsEps(), spec.normOffset()) : null;
+            DecoderSpec.QkNormLayout norms = spec.qkNormLayout();
+            qNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn." + norms.queryNorm() + ".weight", d, spec.rmsEps(),
+                    spec.normOffset()) : null;
+            kNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn." + norms.keyNorm() + ".weight", d, spec.rmsEps(),
+                    spec.normOffset()) : null;
             postAttentionNorm = new RmsNorm(p, prefix + ".post_attention_layernorm.weight", h, spec.rmsEps(), spec.normOffset());
             MoeSpec moe = spec.moe();
             if (moe != null && !moe.denseLayers().contains(index)) {
@@ -362,12 +365,17 @@ public final class DecoderModel implements LanguageModel {
             NDArray query = byHead(qx, b, t, spec.heads(), d); // (B, heads, T, D)
             NDArray key = byHead(kx, b, t, kvHeads, d); // (B, kvHeads, T, D)
             NDArray value = byHead(vx, b, t, kvHeads, d); // (B, kvHeads, T, D)
-            if (qNorm != null) {
+            boolean normsAfterRope = spec.qkNormLayout().afterRope();
+            if (qNorm != null && !normsAfterRope) {
                 query = qNorm.forward(query);
                 key = kNorm.forward(key);
             }
             query = spec.rope().apply(query, cosSin);
             key = spec.rope().apply(key, cosSin);
+            if (qNorm != null && normsAfterRope) {
+                query = qNorm.forward(query);
+                key = kNorm.forward(key);
+            }
             if (cache != null) {
                 NDArray[] kv = cache.append(index, key, value);
                 key = kv[0]; // (B, kvHeads, P + T, D)

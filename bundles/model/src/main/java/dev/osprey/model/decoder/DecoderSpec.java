@@ -18,7 +18,7 @@ import dev.osprey.model.nn.Rope;
  * @param qkvBias q, k and v projections have biases (Qwen2; Llama's attention_bias)
  * @param outputBias the attention output projection has a bias (Llama's attention_bias)
  * @param mlpBias the MLP projections have biases (Llama's mlp_bias)
- * @param qkNorm RMSNorm over each head of q and k before RoPE (Qwen3)
+ * @param qkNorm RMSNorm over each head of q and k (Qwen3, HunYuan; see {@code qkNormLayout})
  * @param normOffset 1 when norms scale by (1 + w) (Gemma), else 0
  * @param embeddingScale what embeddings are multiplied by (sqrt(hidden) for Gemma, else 1)
  * @param activation {@code silu} or {@code gelu_pytorch_tanh}
@@ -27,10 +27,31 @@ import dev.osprey.model.nn.Rope;
  * @param initStd standard deviation of freshly initialised weights
  * @param fusedProjections q, k, v stored as one {@code qkv_proj} and gate, up as one {@code gate_up_proj} (Phi-3)
  * @param moe the mixture-of-experts block replacing the MLP, or null for a dense model
+ * @param qkNormLayout where the q/k norms sit and what they are called, when {@code qkNorm}
  */
 public record DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads,
         int headDim, double rmsEps, Rope rope, boolean qkvBias, boolean outputBias, boolean mlpBias, boolean qkNorm, float normOffset, double embeddingScale,
-        String activation, int slidingWindow, boolean tieWordEmbeddings, double initStd, boolean fusedProjections, MoeSpec moe) {
+        String activation, int slidingWindow, boolean tieWordEmbeddings, double initStd, boolean fusedProjections, MoeSpec moe,
+        QkNormLayout qkNormLayout) {
+
+    /**
+     * The per-head RMSNorms of queries and keys: their checkpoint names under {@code self_attn}, and whether
+     * they apply after the rotary embedding (HunYuan) or before it (Qwen3).
+     */
+    public record QkNormLayout(String queryNorm, String keyNorm, boolean afterRope) {
+        /** Qwen3's {@code q_norm} and {@code k_norm}, before RoPE. */
+        public static final QkNormLayout BEFORE_ROPE = new QkNormLayout("q_norm", "k_norm", false);
+    }
+
+    /** A spec whose q/k norms, if any, are Qwen3's. */
+    public DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads,
+            int headDim, double rmsEps, Rope rope, boolean qkvBias, boolean outputBias, boolean mlpBias, boolean qkNorm, float normOffset,
+            double embeddingScale, String activation, int slidingWindow, boolean tieWordEmbeddings, double initStd,
+            boolean fusedProjections, MoeSpec moe) {
+        this(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias, outputBias, mlpBias, qkNorm,
+                normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd, fusedProjections, moe,
+                QkNormLayout.BEFORE_ROPE);
+    }
 
     public DecoderSpec {
         positive("vocab_size", vocabSize);
@@ -53,14 +74,21 @@ public record DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, i
     public DecoderSpec withFusedProjections() {
         return new DecoderSpec(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias,
                 outputBias, mlpBias, qkNorm, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd,
-                true, moe);
+                true, moe, qkNormLayout);
     }
 
     /** This spec with a mixture-of-experts block instead of the dense MLP. */
     public DecoderSpec withMoe(MoeSpec experts) {
         return new DecoderSpec(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias,
                 outputBias, mlpBias, qkNorm, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd,
-                fusedProjections, experts);
+                fusedProjections, experts, qkNormLayout);
+    }
+
+    /** This spec with per-head q/k norms laid out as {@code layout}. */
+    public DecoderSpec withQkNorm(QkNormLayout layout) {
+        return new DecoderSpec(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias,
+                outputBias, mlpBias, true, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd,
+                fusedProjections, moe, layout);
     }
 
     private static void positive(String field, int value) {

@@ -65,6 +65,12 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
         if (type.equals("su")) {
             type = "longrope"; // Phi-3's older name
         }
+        double alpha = config.getDouble(0, scaling + ".alpha");
+        if (type.equals("dynamic") && alpha > 0) {
+            // HunYuan's NTK-alpha: one larger base for every length, instead of a base that grows with it
+            theta = theta * Math.pow(alpha, headDim / (headDim - 2.0));
+            type = "default";
+        }
         double factor = config.getDouble(1.0, scaling + ".factor");
         int originalMax = config.getInt(maxPositions, scaling + ".original_max_position_embeddings",
                 "original_max_position_embeddings");
