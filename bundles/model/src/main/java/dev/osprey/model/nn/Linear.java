@@ -161,11 +161,16 @@ public final class Linear {
         }
         RowBlocks blocks = rowBlocks;
         if (blocks == null || blocks.weight != w) {
-            blocks = new RowBlocks(w);
-            RowBlocks old = rowBlocks;
-            rowBlocks = blocks;
-            if (old != null) {
-                old.close();
+            synchronized (this) { // two passes on one model must not make (and close) each other's views
+                blocks = rowBlocks;
+                if (blocks == null || blocks.weight != w) {
+                    blocks = new RowBlocks(w);
+                    RowBlocks old = rowBlocks;
+                    rowBlocks = blocks;
+                    if (old != null) {
+                        old.close(); // views of a weight that was replaced
+                    }
+                }
             }
         }
         return blocks.multiply(x);
@@ -238,7 +243,7 @@ public final class Linear {
         weight.set(merged);
     }
 
-    private void dropRowBlocks() {
+    private synchronized void dropRowBlocks() {
         RowBlocks old = rowBlocks;
         rowBlocks = null;
         if (old != null) {

@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 
 /**
- * A weight (out, in) seen as blocks of consecutive rows, one per core, each a transposed
- * view (in, rows) sharing the weight's memory, so that x·Wᵀ is computed block by block on separate cores.
+ * A weight (out, in) seen as blocks of consecutive rows, one per core (one in all for a small weight),
+ * each a transposed view (in, rows) sharing the weight's memory, so that x·Wᵀ is computed block by block on separate cores.
  * Every output element is the same dot product as in the whole product.
  */
 final class RowBlocks implements AutoCloseable {
