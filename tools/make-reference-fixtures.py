@@ -39,6 +39,8 @@ CASES = {
                                                              high_freq_factor=4.0, original_max_position_embeddings=8)), {}),
     "llama-rope-linear": ("llama", dict(rope_parameters=rope("linear", factor=2.0)), {}),
     "llama-rope-dynamic": ("llama", dict(max_position_embeddings=16, rope_parameters=rope("dynamic", factor=2.0)), {}),
+    "seed-oss": ("seed_oss", dict(head_dim=HEAD_DIM, attention_bias=True, attention_out_bias=True, mlp_bias=True,
+                                  attention_dropout=0.0, residual_dropout=0.0, rope_parameters=rope("default")), {}),
     "mistral": ("mistral", dict(sliding_window=4, head_dim=HEAD_DIM, rope_parameters=rope("default")), {}),
     "mixtral": ("mixtral", dict(num_local_experts=4, num_experts_per_tok=2, sliding_window=None,
                                 rope_parameters=rope("default")), {}),

@@ -27,7 +27,8 @@ class LlamaReferenceTest {
                 arguments("llama-rope-linear", new LlamaArchitecture()),
                 arguments("llama-rope-dynamic", new LlamaArchitecture()),
                 arguments("mistral", new MistralArchitecture()),
-                arguments("mixtral", new MixtralArchitecture()));
+                arguments("mixtral", new MixtralArchitecture()),
+                arguments("seed-oss", new SeedOssArchitecture()));
     }
 
     @ParameterizedTest(name = "{0}")
