@@ -124,7 +124,7 @@ class DistributionCliTest {
         Result unknown = osprey("logits", "--model", model.toString(), "--input_ids", "[[1]]");
         assertEquals(2, unknown.exit(), unknown.out());
         assertTrue(unknown.out().contains("no installed architecture runs model_type 'nosuchmodel'")
-                && unknown.out().contains("installed: gemma, hunyuan_v1_dense, llama, mistral, mixtral, phi3, qwen2, qwen3, qwen3_moe, seed_oss")
+                && unknown.out().contains("installed: gemma, hunyuan_v1_dense, llama, mistral, mixtral, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, seed_oss")
                 && unknown.out().contains("docs/writing-a-plugin.md"), unknown.out());
     }
 

@@ -15,9 +15,17 @@ import java.util.Set;
  * @param expertNames the names of each expert's gate, up and down projections: {@code w1, w3, w2} (Mixtral)
  *        or {@code gate_proj, up_proj, down_proj} (Qwen MoE)
  * @param denseLayers layers that keep a dense MLP of {@code intermediate_size} ({@code mlp_only_layers})
+ * @param sharedExpertIntermediate the width of an expert every token also runs, scaled by a sigmoid gate
+ *        ({@code shared_expert}, {@code shared_expert_gate}: Qwen2-MoE), or 0 for none
  */
 public record MoeSpec(int experts, int topK, boolean normTopkProb, int expertIntermediate, String blockName,
-        List<String> expertNames, Set<Integer> denseLayers) {
+        List<String> expertNames, Set<Integer> denseLayers, int sharedExpertIntermediate) {
+
+    /** Experts without a shared one (Mixtral, Qwen3-MoE). */
+    public MoeSpec(int experts, int topK, boolean normTopkProb, int expertIntermediate, String blockName,
+            List<String> expertNames, Set<Integer> denseLayers) {
+        this(experts, topK, normTopkProb, expertIntermediate, blockName, expertNames, denseLayers, 0);
+    }
 
     public MoeSpec {
         if (experts <= 0 || topK <= 0 || topK > experts) {

@@ -23,6 +23,8 @@ final class SparseMoe implements FeedForward {
     private final MoeSpec spec;
     private final Linear router;
     private final List<GatedMlp> experts = new ArrayList<>();
+    private final GatedMlp sharedExpert;
+    private final Linear sharedGate;
 
     SparseMoe(Params p, String layerPrefix, MoeSpec spec, long hidden, boolean bias, String activation) {
         this.spec = spec;
@@ -32,6 +34,10 @@ final class SparseMoe implements FeedForward {
             experts.add(new GatedMlp(p, block + ".experts." + e, spec.expertNames(), hidden, spec.expertIntermediate(), bias, false,
                     activation));
         }
+        boolean shared = spec.sharedExpertIntermediate() > 0;
+        sharedExpert = shared ? new GatedMlp(p, block + ".shared_expert", spec.expertNames(), hidden,
+                spec.sharedExpertIntermediate(), bias, false, activation) : null;
+        sharedGate = shared ? new Linear(p, block + ".shared_expert_gate", hidden, 1, false) : null;
     }
 
     @Override
@@ -78,6 +84,10 @@ final class SparseMoe implements FeedForward {
         NDArray all = NDArrays.concat(outputs, 0); // (N * k, H)
         NDArray picked = all.get(new NDIndex("{}", m.create(position, new Shape(tokens, k)))); // (N, k, H)
         NDArray mixed = picked.mul(weights.toType(x.getDataType(), false).expandDims(-1)).sum(new int[] {1}); // (N, H)
+        if (sharedExpert != null) {
+            NDArray gate = ai.djl.nn.Activation.sigmoid(sharedGate.forward(flat)); // (N, 1)
+            mixed = mixed.add(sharedExpert.forward(flat, adapter).mul(gate)); // (N, H)
+        }
         return mixed.reshape(shape);
     }
 
@@ -85,6 +95,9 @@ final class SparseMoe implements FeedForward {
     public List<Linear> linears() {
         List<Linear> all = new ArrayList<>();
         experts.forEach(e -> all.addAll(e.linears()));
+        if (sharedExpert != null) {
+            all.addAll(sharedExpert.linears()); // the router and the shared expert's gate stay out, as PEFT's all-linear leaves them
+        }
         return all;
     }
 }

@@ -39,7 +39,10 @@ public class Qwen3MoeArchitecture extends DecoderArchitecture {
             return new Qwen3MoeConfig(CommonConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"), moe(c));
         }
 
-        /** The experts, from {@code num_experts}, {@code moe_intermediate_size} and the dense-layer settings. */
+        /**
+         * The experts, from {@code num_experts}, {@code moe_intermediate_size}, the dense-layer settings and
+         * (Qwen2-MoE) {@code shared_expert_intermediate_size}.
+         */
         static MoeSpec moe(ModelConfig c) {
             int layers = c.requireInt("num_hidden_layers");
             int step = c.getInt(1, "decoder_sparse_step");
@@ -53,7 +56,7 @@ public class Qwen3MoeArchitecture extends DecoderArchitecture {
             }
             return new MoeSpec(c.requireInt("num_experts", "num_local_experts"), c.getInt(8, "num_experts_per_tok"),
                     c.getBoolean(false, "norm_topk_prob"), c.requireInt("moe_intermediate_size"), "mlp",
-                    List.of("gate_proj", "up_proj", "down_proj"), dense);
+                    List.of("gate_proj", "up_proj", "down_proj"), dense, c.getInt(0, "shared_expert_intermediate_size"));
         }
 
         DecoderSpec spec() {

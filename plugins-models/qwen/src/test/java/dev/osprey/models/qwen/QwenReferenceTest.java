@@ -21,6 +21,7 @@ class QwenReferenceTest {
         return Stream.of(
                 arguments("qwen2", new Qwen2Architecture()),
                 arguments("qwen2-rope-yarn", new Qwen2Architecture()),
+                arguments("qwen2-moe", new Qwen2MoeArchitecture()),
                 arguments("qwen3", new Qwen3Architecture()),
                 arguments("qwen3-fp8", new Qwen3Architecture()),
                 arguments("qwen3-moe", new Qwen3MoeArchitecture()),

@@ -1,0 +1,68 @@
+package dev.osprey.models.qwen;
+
+import java.util.Set;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.decoder.CommonConfig;
+import dev.osprey.model.decoder.DecoderArchitecture;
+import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.decoder.MoeSpec;
+
+/**
+ * Qwen2-MoE (Qwen1.5-MoE, Qwen2-57B-A14B): the Qwen2 decoder (q, k, v biases unless {@code qkv_bias} is
+ * false) with routed experts as Qwen3-MoE has them, plus a shared expert every token runs
+ * ({@code mlp.shared_expert}), scaled by a sigmoid gate ({@code mlp.shared_expert_gate}).
+ */
+@Component(service = ModelArchitecture.class)
+public class Qwen2MoeArchitecture extends DecoderArchitecture {
+
+    /** Started after the engine, which fixes DJL's engine for the JVM. */
+    @Reference
+    EngineRuntime engine;
+
+    /**
+     * The config.json of qwen2_moe.
+     *
+     * @param common the fields every Llama-like model shares
+     * @param qkvBias biases on q, k and v ({@code qkv_bias}, default true)
+     * @param slidingWindow the window when {@code use_sliding_window}, else 0
+     * @param moe the routed and shared experts, and which layers stay dense
+     */
+    record Qwen2MoeConfig(CommonConfig common, boolean qkvBias, int slidingWindow, MoeSpec moe) {
+
+        static Qwen2MoeConfig from(ModelConfig c) {
+            return new Qwen2MoeConfig(CommonConfig.read(c, false, "silu"), c.getBoolean(true, "qkv_bias"),
+                    c.getBoolean(false, "use_sliding_window") ? c.getInt(0, "sliding_window") : 0,
+                    Qwen3MoeArchitecture.Qwen3MoeConfig.moe(c));
+        }
+
+        DecoderSpec spec() {
+            return common.spec(qkvBias, false, false, false, 0f, 1.0, slidingWindow).withMoe(moe);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "qwen2_moe";
+    }
+
+    @Override
+    public String description() {
+        return "Qwen1.5-MoE and Qwen2 mixture-of-experts models, with a shared expert";
+    }
+
+    @Override
+    public Set<String> architectures() {
+        return Set.of("Qwen2MoeForCausalLM");
+    }
+
+    @Override
+    protected DecoderSpec spec(ModelConfig config) {
+        return Qwen2MoeConfig.from(config).spec();
+    }
+}
