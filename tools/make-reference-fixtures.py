@@ -266,9 +266,8 @@ def save_quantized(model, parts, method, folder):
     """The dense model's folder with each quantized linear's weight replaced by its parts."""
     model.save_pretrained(folder)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
-    for name in [k for k in state if k[: -len(".weight")] + ".weight" in parts and k.endswith(".weight")]:
-        if method != "fp8":
-            del state[name]
+    for module in [k[: -len(".qweight")] for k in parts if k.endswith(".qweight")]:
+        del state[module + ".weight"]  # GPTQ and AWQ store the packed parts instead (FP8 replaces it below)
     state.update({k: v.contiguous() for k, v in parts.items()})
     if model.config.tie_word_embeddings:
         state.pop("lm_head.weight", None)
