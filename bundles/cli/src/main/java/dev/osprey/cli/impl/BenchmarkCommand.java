@@ -87,7 +87,7 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
                 }
                 figures.put("memory_bandwidth_gb_s", median(bandwidth));
                 figures.put("memory_bandwidth_one_core_gb_s", median(oneCore));
-                figures.put("inference_threads", Integer.getInteger("osprey.inference.threads", Runtime.getRuntime().availableProcessors()));
+                figures.put("inference_threads", dev.osprey.model.nn.InferenceThreads.threads());
                 figures.put("prefill_tokens_per_s", median(prefill));
                 figures.put("decode_tokens_per_s", median(decode));
                 figures.put("decode_runs", runs(decode, bandwidth));

@@ -63,7 +63,7 @@ public final class ModelLoader {
         LanguageModel model = architecture.build(config, manager);
         try {
             List<String> unused = loadWeights(model, WeightFiles.open(folder), manager, dataType, quantization,
-                    PrequantizedWeights.of(config).orElse(null));
+                    PrequantizedWeights.of(config));
             Path tokenizerFile = folder.resolve("tokenizer.json");
             HuggingFaceTokenizer tokenizer = Files.isRegularFile(tokenizerFile)
                     ? HuggingFaceTokenizer.newInstance(tokenizerFile,
@@ -116,10 +116,10 @@ public final class ModelLoader {
      */
     public static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType,
             QuantSpec quantization) throws IOException {
-        return loadWeights(model, weights, manager, dataType, quantization, null);
+        return loadWeights(model, weights, manager, dataType, quantization, PrequantizedWeights.NONE);
     }
 
-    /** @param prequantized how the checkpoint stores pre-quantized linear weights, or null for a dense one */
+    /** @param prequantized how the checkpoint stores pre-quantized linear weights ({@link PrequantizedWeights#NONE}: it does not) */
     static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType,
             QuantSpec quantization, PrequantizedWeights prequantized) throws IOException {
         if (!(model instanceof dev.osprey.model.decoder.DecoderModel)) {
@@ -135,7 +135,7 @@ public final class ModelLoader {
         java.util.Set<String> params = new java.util.LinkedHashSet<>(((dev.osprey.model.decoder.DecoderModel) model).params().all().keySet());
         List<String> missing = new ArrayList<>();
         for (String name : params) {
-            if (!weights.contains(name) && (prequantized == null || !prequantized.provides(weights, name))) {
+            if (!weights.contains(name) && !prequantized.provides(weights, name)) {
                 missing.add(name);
             }
         }
@@ -146,7 +146,7 @@ public final class ModelLoader {
         if (model instanceof dev.osprey.model.decoder.DecoderModel decoder) {
             decoder.params().cast(dataType); // the compute type follows the weights
             for (var p : List.copyOf(decoder.params().all().values())) {
-                boolean quantized = prequantized != null && prequantized.provides(weights, p.name());
+                boolean quantized = prequantized.provides(weights, p.name());
                 long[] shape = quantized ? prequantized.shape(weights, p.name()) : weights.info(p.name()).shape();
                 if (!java.util.Arrays.equals(shape, p.shape().getShape())) {
                     throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(p.name())) + ": tensor '" + p.name() + "' has shape "
@@ -166,7 +166,7 @@ public final class ModelLoader {
         for (String name : weights.names()) {
             // some tied checkpoints still carry lm_head.weight: a copy of the embedding, not unused
             if (!params.contains(name) && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith) && !name.equals("lm_head.weight")
-                    && (prequantized == null || !prequantized.isPart(weights, name))) {
+                    && !prequantized.isPart(weights, name)) {
                 unused.add(name);
             }
         }

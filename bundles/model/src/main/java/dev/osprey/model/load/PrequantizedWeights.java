@@ -42,6 +42,9 @@ final class PrequantizedWeights {
     private static final List<String> SCALE_PARTS = List.of(".weight_scale_inv", ".weight_scale", ".input_scale",
             ".input_scale_ub");
 
+    /** A dense checkpoint: nothing is pre-quantized. */
+    static final PrequantizedWeights NONE = new PrequantizedWeights("none", 0, 0, 0, null);
+
     private final String method;
     private final int bits;
     private final int groupSize;
@@ -57,13 +60,13 @@ final class PrequantizedWeights {
     }
 
     /**
-     * @return the checkpoint's pre-quantization, or empty for a dense checkpoint
+     * @return the checkpoint's pre-quantization, or {@link #NONE} for a dense checkpoint
      * @throws IllegalArgumentException naming config.json and the method when it is one Osprey cannot read
      */
-    static Optional<PrequantizedWeights> of(HfConfig config) {
+    static PrequantizedWeights of(HfConfig config) {
         Optional<Object> section = config.get("quantization_config");
         if (section.isEmpty() || !(section.get() instanceof Map<?, ?>)) {
-            return Optional.empty();
+            return NONE;
         }
         String method = config.getString("quantization_config.quant_method").orElse("").toLowerCase(java.util.Locale.ROOT);
         if (!METHODS.contains(method)) {
@@ -80,7 +83,7 @@ final class PrequantizedWeights {
         boolean v2 = config.getString("quantization_config.checkpoint_format").orElse("gptq").equals("gptq_v2");
         int[] block = config.get("quantization_config.weight_block_size").filter(List.class::isInstance)
                 .map(b -> ((List<?>) b).stream().mapToInt(x -> ((Number) x).intValue()).toArray()).orElse(null);
-        return Optional.of(new PrequantizedWeights(method, bits, group, method.equals("gptq") && !v2 ? 1 : 0, block));
+        return new PrequantizedWeights(method, bits, group, method.equals("gptq") && !v2 ? 1 : 0, block);
     }
 
     private boolean packed() {
@@ -90,7 +93,7 @@ final class PrequantizedWeights {
     /** Whether this checkpoint holds {@code weightName} ({@code X.weight}) in quantized form. */
     boolean provides(WeightFiles weights, String weightName) {
         String module = module(weightName);
-        if (module == null) {
+        if (this == NONE || module == null) {
             return false;
         }
         if (packed()) {
@@ -102,6 +105,9 @@ final class PrequantizedWeights {
 
     /** Whether {@code tensorName} is a part of a quantized weight (read through {@link #load}, never alone). */
     boolean isPart(WeightFiles weights, String tensorName) {
+        if (this == NONE) {
+            return false;
+        }
         for (String suffix : packed() ? PACKED_PARTS : SCALE_PARTS) {
             if (tensorName.endsWith(suffix)) {
                 String module = tensorName.substring(0, tensorName.length() - suffix.length());

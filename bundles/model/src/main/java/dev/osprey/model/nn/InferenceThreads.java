@@ -31,6 +31,11 @@ public final class InferenceThreads {
     private InferenceThreads() {
     }
 
+    /** How many cores an inference product is split across. */
+    public static int threads() {
+        return WAYS;
+    }
+
     /** Runs {@code pass}, which takes no gradients, with its large matrix products split across cores. */
     public static <T> T during(Supplier<T> pass) {
         return ACTIVE.during(true, pass);
