@@ -16,7 +16,6 @@ import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.CoreOptions;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
@@ -47,8 +46,7 @@ public class TrainingMethodsInFrameworkIT {
 
     @Configuration
     public Option[] config() throws Exception {
-        return TestPlatform.platform(TestPlatform.newPluginsDir(), TestPlatform.freePort(),
-                CoreOptions.vmOption("-Dai.djl.pytorch.num_threads=1"));
+        return TestPlatform.platform(TestPlatform.newPluginsDir(), TestPlatform.freePort());
     }
 
     @Test

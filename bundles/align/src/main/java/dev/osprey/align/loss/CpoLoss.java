@@ -5,6 +5,7 @@ import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * Contrastive Preference Optimization and SimPO, which TRL implements in one trainer: follows
@@ -83,26 +84,26 @@ public final class CpoLoss {
         LossMath.requireSameVector("CPO log-probabilities", chosen, rejected);
         NDArray logits = chosen.sub(rejected); // (B)
         if (type == Type.SIMPO) {
-            logits = logits.sub(simpoGamma / beta);
+            logits = Scalars.sub(logits, simpoGamma / beta);
         }
         NDArray losses = switch (type) {
             case SIGMOID, SIMPO -> {
-                NDArray scaled = logits.mul(beta);
-                NDArray l = LossMath.logSigmoid(scaled).neg().mul(1 - labelSmoothing);
-                yield labelSmoothing == 0 ? l : l.sub(LossMath.logSigmoid(scaled.neg()).mul(labelSmoothing));
+                NDArray scaled = Scalars.mul(logits, beta);
+                NDArray l = Scalars.mul(LossMath.logSigmoid(scaled).neg(), 1 - labelSmoothing);
+                yield labelSmoothing == 0 ? l : l.sub(Scalars.mul(LossMath.logSigmoid(scaled.neg()), labelSmoothing));
             }
-            case HINGE -> Activation.relu(logits.mul(beta).neg().add(1));
-            case IPO -> logits.sub(1 / (2 * beta)).square();
+            case HINGE -> Activation.relu(Scalars.add(Scalars.mul(logits, beta).neg(), 1));
+            case IPO -> Scalars.sub(logits, 1 / (2 * beta)).square();
         };
         NDArray loss = losses.mean();
         if (cpoAlpha != 0) {
             if (chosenNll == null) {
                 throw new IllegalArgumentException("CPO with cpo_alpha " + cpoAlpha + " needs the chosen NLL");
             }
-            loss = loss.add(chosenNll.mul(cpoAlpha));
+            loss = loss.add(Scalars.mul(chosenNll, cpoAlpha));
         }
-        Map<String, Double> metrics = LossMath.preferenceMetrics(chosen.stopGradient().mul(beta),
-                rejected.stopGradient().mul(beta), chosen, rejected);
+        Map<String, Double> metrics = LossMath.preferenceMetrics(Scalars.mul(chosen.stopGradient(), beta),
+                Scalars.mul(rejected.stopGradient(), beta), chosen, rejected);
         if (chosenNll != null) {
             metrics.put("nll_loss", LossMath.mean(chosenNll));
         }

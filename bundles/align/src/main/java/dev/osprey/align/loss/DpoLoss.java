@@ -4,6 +4,7 @@ import java.util.Locale;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * Direct Preference Optimization: follows TRL {@code trl/trainer/dpo_trainer.py}, {@code DPOTrainer.dpo_loss},
@@ -72,15 +73,15 @@ public final class DpoLoss {
         NDArray logits = chosen.sub(rejected).sub(refChosen.sub(refRejected)); // (B)
         NDArray losses = switch (type) {
             case SIGMOID -> {
-                NDArray scaled = logits.mul(beta);
-                NDArray l = LossMath.logSigmoid(scaled).neg().mul(1 - labelSmoothing);
-                yield labelSmoothing == 0 ? l : l.sub(LossMath.logSigmoid(scaled.neg()).mul(labelSmoothing));
+                NDArray scaled = Scalars.mul(logits, beta);
+                NDArray l = Scalars.mul(LossMath.logSigmoid(scaled).neg(), 1 - labelSmoothing);
+                yield labelSmoothing == 0 ? l : l.sub(Scalars.mul(LossMath.logSigmoid(scaled.neg()), labelSmoothing));
             }
-            case HINGE -> Activation.relu(logits.mul(beta).neg().add(1));
-            case IPO -> logits.sub(1 / (2 * beta)).square();
+            case HINGE -> Activation.relu(Scalars.add(Scalars.mul(logits, beta).neg(), 1));
+            case IPO -> Scalars.sub(logits, 1 / (2 * beta)).square();
         };
-        NDArray chosenRewards = chosen.sub(refChosen).stopGradient().mul(beta);
-        NDArray rejectedRewards = rejected.sub(refRejected).stopGradient().mul(beta);
+        NDArray chosenRewards = Scalars.mul(chosen.sub(refChosen).stopGradient(), beta);
+        NDArray rejectedRewards = Scalars.mul(rejected.sub(refRejected).stopGradient(), beta);
         return new LossOutput(losses.mean(),
                 LossMath.preferenceMetrics(chosenRewards, rejectedRewards, chosen, rejected));
     }

@@ -3,6 +3,7 @@ package dev.osprey.align.loss;
 import java.util.Locale;
 
 import ai.djl.ndarray.NDArray;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * GRPO advantages: each completion's reward relative to the other completions of its prompt. Follows TRL
@@ -73,13 +74,13 @@ public final class GroupAdvantages {
         }
         double zeroStd = LossMath.fraction(std.abs().lte(1e-8)); // torch.isclose(std, 0)
         if (scale != ScaleRewards.NONE) {
-            advantages = advantages.div(std.add(EPS));
+            advantages = advantages.div(Scalars.add(std, EPS));
         }
         return new Result(advantages, std, zeroStd);
     }
 
     /** Bessel-corrected std along the last axis of already-centred values (torch.std). */
     private static NDArray unbiasedStd(NDArray centred, long count) {
-        return centred.square().sum(new int[] {-1}).div(count - 1).sqrt();
+        return Scalars.div(centred.square().sum(new int[] {-1}), count - 1).sqrt();
     }
 }

@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * The GRPO policy objective: follows TRL {@code trl/trainer/grpo_trainer.py}, {@code GRPOTrainer._compute_loss}
@@ -90,7 +91,7 @@ public final class GrpoLoss {
         NDArray mask = completionMask.toType(logps.getDataType(), false); // (B, T)
         NDArray old = oldLogps == null ? logps.stopGradient() : oldLogps;
         NDArray ratio = logps.sub(old).exp(); // (B, T)
-        NDArray clipped = ratio.clip(1 - config.epsilonLow(), 1 + config.epsilonHigh()); // (B, T)
+        NDArray clipped = Scalars.clip(ratio, 1 - config.epsilonLow(), 1 + config.epsilonHigh()); // (B, T)
         NDArray adv = advantages.expandDims(1); // (B, 1)
         NDArray perToken = ratio.mul(adv).minimum(clipped.mul(adv)).neg(); // (B, T)
 
@@ -100,18 +101,18 @@ public final class GrpoLoss {
                 throw new IllegalArgumentException("GRPO with beta " + config.beta() + " needs reference log-probabilities");
             }
             NDArray delta = refLogps.sub(logps); // (B, T)
-            NDArray kl = delta.exp().sub(delta).sub(1); // (B, T)
-            perToken = perToken.add(kl.mul(config.beta()));
+            NDArray kl = Scalars.sub(delta.exp().sub(delta), 1); // (B, T)
+            perToken = perToken.add(Scalars.mul(kl, config.beta()));
             metrics.put("kl", maskedMean(kl, mask));
         }
 
         NDArray masked = perToken.mul(mask); // (B, T)
         NDArray loss = switch (config.type()) {
-            case GRPO -> masked.sum(new int[] {1}).div(mask.sum(new int[] {1}).maximum(1)).mean();
-            case BNPO -> masked.sum().div(mask.sum().maximum(1));
-            case DR_GRPO -> masked.sum().div((double) logps.getShape().get(0) * config.maxCompletionLength());
-            case DAPO -> numItemsInBatch == null ? masked.sum().div(mask.sum().maximum(1))
-                    : masked.sum().div(numItemsInBatch);
+            case GRPO -> masked.sum(new int[] {1}).div(Scalars.maximum(mask.sum(new int[] {1}), 1)).mean();
+            case BNPO -> masked.sum().div(Scalars.maximum(mask.sum(), 1));
+            case DR_GRPO -> Scalars.div(masked.sum(), (double) logps.getShape().get(0) * config.maxCompletionLength());
+            case DAPO -> numItemsInBatch == null ? masked.sum().div(Scalars.maximum(mask.sum(), 1))
+                    : Scalars.div(masked.sum(), numItemsInBatch);
         };
 
         NDArray lowClipped = ratio.lt(1 - config.epsilonLow()).logicalAnd(adv.lt(0)); // (B, T)

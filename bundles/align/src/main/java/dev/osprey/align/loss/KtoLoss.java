@@ -5,6 +5,7 @@ import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * Kahneman-Tversky Optimization on unpaired desirable/undesirable examples: follows TRL
@@ -72,9 +73,9 @@ public final class KtoLoss {
         }
         NDArray chosenLogratios = chosen.sub(refChosen); // (Nc)
         NDArray rejectedLogratios = rejected.sub(refRejected); // (Nr)
-        NDArray chosenLosses = Activation.sigmoid(chosenLogratios.sub(kl).mul(beta)).neg().add(1);
-        NDArray rejectedLosses = Activation.sigmoid(rejectedLogratios.neg().add(kl).mul(beta)).neg().add(1);
-        NDArray losses = chosenLosses.mul(desirableWeight).concat(rejectedLosses.mul(undesirableWeight)); // (Nc+Nr)
+        NDArray chosenLosses = Scalars.add(Activation.sigmoid(Scalars.mul(Scalars.sub(chosenLogratios, kl), beta)).neg(), 1);
+        NDArray rejectedLosses = Scalars.add(Activation.sigmoid(Scalars.mul(Scalars.add(rejectedLogratios.neg(), kl), beta)).neg(), 1);
+        NDArray losses = Scalars.mul(chosenLosses, desirableWeight).concat(Scalars.mul(rejectedLosses, undesirableWeight)); // (Nc+Nr)
 
         Map<String, Double> metrics = new LinkedHashMap<>();
         double chosenReward = nc > 0 ? beta * LossMath.mean(chosenLogratios) : Double.NaN;

@@ -3,6 +3,7 @@ package dev.osprey.align.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * Log-probabilities of label tokens under a model's logits, with {@value #IGNORE_INDEX} labels masked out;
@@ -77,11 +78,11 @@ public final class LabelLogps {
      * with no counted token gives 0 instead of TRL's NaN.
      */
     public NDArray mean() {
-        return sum().div(mask.sum(new int[] {1}).maximum(1));
+        return sum().div(Scalars.maximum(mask.sum(new int[] {1}), 1));
     }
 
     /** Mean negative log-likelihood over every counted token of the batch (torch CrossEntropyLoss). */
     public NDArray nll() {
-        return perToken.sum().neg().div(mask.sum().maximum(1));
+        return perToken.sum().neg().div(Scalars.maximum(mask.sum(), 1));
     }
 }

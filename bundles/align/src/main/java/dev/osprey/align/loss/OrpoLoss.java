@@ -3,6 +3,7 @@ package dev.osprey.align.loss;
 import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * Odds Ratio Preference Optimization: follows TRL {@code trl/trainer/orpo_trainer.py},
@@ -43,9 +44,9 @@ public final class OrpoLoss {
         LossMath.requireSameVector("ORPO log-probabilities", chosen, rejected);
         NDArray logOdds = chosen.sub(rejected).sub(log1mExp(chosen).sub(log1mExp(rejected))); // (B)
         NDArray ratio = LossMath.logSigmoid(logOdds); // (B)
-        NDArray loss = chosenNll.sub(ratio.mean().mul(beta));
-        Map<String, Double> metrics = LossMath.preferenceMetrics(chosen.stopGradient().mul(beta),
-                rejected.stopGradient().mul(beta), chosen, rejected);
+        NDArray loss = chosenNll.sub(Scalars.mul(ratio.mean(), beta));
+        Map<String, Double> metrics = LossMath.preferenceMetrics(Scalars.mul(chosen.stopGradient(), beta),
+                Scalars.mul(rejected.stopGradient(), beta), chosen, rejected);
         metrics.put("nll_loss", LossMath.mean(chosenNll));
         metrics.put("log_odds_ratio", LossMath.mean(ratio));
         metrics.put("log_odds_chosen", LossMath.mean(logOdds));
@@ -54,6 +55,6 @@ public final class OrpoLoss {
 
     /** log(1 - exp(x)) for x < 0 (torch.log1p(-torch.exp(x))). */
     private static NDArray log1mExp(NDArray x) {
-        return x.exp().neg().add(1).log();
+        return Scalars.add(x.exp().neg(), 1).log();
     }
 }

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * The pairwise (Bradley-Terry) loss of a reward model: follows TRL {@code trl/trainer/reward_trainer.py},
@@ -45,7 +46,7 @@ public final class RewardModelLoss {
         }
         NDArray loss = LossMath.logSigmoid(diff).mean().neg();
         if (centerRewardsCoefficient != 0) {
-            loss = loss.add(chosen.add(rejected).square().mean().mul(centerRewardsCoefficient));
+            loss = loss.add(Scalars.mul(chosen.add(rejected).square().mean(), centerRewardsCoefficient));
         }
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("accuracy", LossMath.fraction(chosen.gt(rejected)));

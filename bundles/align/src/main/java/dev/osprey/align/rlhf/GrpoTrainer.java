@@ -21,12 +21,14 @@ import dev.osprey.align.loss.LabelLogps;
 import dev.osprey.align.loss.LossOutput;
 import dev.osprey.align.reward.RewardRunner;
 import dev.osprey.align.reward.RewardScores;
+import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.reward.RewardSample;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
+import dev.osprey.model.nn.ComputeThreads;
 import dev.osprey.train.optim.OptimizerSteps;
 import dev.osprey.train.sft.Batch;
 import dev.osprey.train.sft.SftExample;
@@ -78,8 +80,15 @@ final class GrpoTrainer {
         return Math.max(1, (long) Math.ceil(Math.ceil(prompts / (double) promptsPerStep()) * c.numTrainEpochs()));
     }
 
-    @SuppressWarnings("unchecked")
     void train(List<AlignData.Prompt> prompts, long total, OptimizerSteps optimizer, PreferenceTrainer.StepListener listener)
+            throws java.io.IOException {
+        try (ComputeThreads threads = ComputeThreads.training()) { // a step's operations use every core
+            loop(prompts, total, optimizer, listener);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void loop(List<AlignData.Prompt> prompts, long total, OptimizerSteps optimizer, PreferenceTrainer.StepListener listener)
             throws java.io.IOException {
         if (prompts.isEmpty()) {
             throw new IllegalArgumentException("the training set has no prompts");
@@ -218,7 +227,7 @@ final class GrpoTrainer {
                 LossOutput out = loss.compute(logps.perToken(), null, refLogps, m.create(advantages), logps.mask(),
                         dapo ? itemsInBatch : null);
                 // dapo is already normalised over the whole generation batch; the others per micro-batch
-                NDArray scaled = dapo ? out.loss() : out.loss().div(accumulation);
+                NDArray scaled = dapo ? out.loss() : Scalars.div(out.loss(), accumulation);
                 Map<String, Double> metrics = new LinkedHashMap<>();
                 metrics.put("loss", scalar(scaled));
                 metrics.putAll(out.metrics());

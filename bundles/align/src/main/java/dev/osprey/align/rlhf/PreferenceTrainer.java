@@ -20,11 +20,13 @@ import dev.osprey.align.loss.LabelLogps;
 import dev.osprey.align.loss.LossOutput;
 import dev.osprey.align.loss.OrpoLoss;
 import dev.osprey.align.loss.RewardModelLoss;
+import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.train.optim.OptimizerSteps;
 import dev.osprey.train.sft.Batch;
 import dev.osprey.train.sft.SftExample;
+import dev.osprey.model.nn.ComputeThreads;
 
 /**
  * The offline alignment loop (DPO, SimPO, ORPO, CPO, KTO and the reward model): seeded shuffled
@@ -71,6 +73,12 @@ final class PreferenceTrainer {
      * @param listener told every step's record (step, loss, learning_rate, grad_norm and the loss's metrics)
      */
     void train(List<?> items, long total, OptimizerSteps optimizer, StepListener listener) throws java.io.IOException {
+        try (ComputeThreads threads = ComputeThreads.training()) { // a step's operations use every core
+            loop(items, total, optimizer, listener);
+        }
+    }
+
+    private void loop(List<?> items, long total, OptimizerSteps optimizer, StepListener listener) throws java.io.IOException {
         if (items.isEmpty()) {
             throw new IllegalArgumentException("the training set is empty");
         }
@@ -156,7 +164,7 @@ final class PreferenceTrainer {
                 NDArray chosen = logps.get(new NDIndex("0:{}", b));
                 NDArray rejected = logps.get(new NDIndex("{}:", b));
                 NDArray chosenNll = policy.perToken().get(new NDIndex("0:{}", b)).sum().neg()
-                        .div(policy.mask().get(new NDIndex("0:{}", b)).sum().maximum(1)); // token-mean NLL of the chosen rows
+                        .div(Scalars.maximum(policy.mask().get(new NDIndex("0:{}", b)).sum(), 1)); // token-mean NLL of the chosen rows
                 out = switch (type) {
                     case DPO -> {
                         LossOutput dpo = new DpoLoss(args.beta(), args.dpoType(), args.labelSmoothing()).compute(chosen, rejected, refChosen,
@@ -164,7 +172,7 @@ final class PreferenceTrainer {
                         if (args.rpoAlpha() > 0) { // RPO: DPO plus alpha times the chosen NLL
                             Map<String, Double> metrics = new LinkedHashMap<>(dpo.metrics());
                             metrics.put("nll_loss", scalar(chosenNll));
-                            yield new LossOutput(dpo.loss().add(chosenNll.mul(args.rpoAlpha())), metrics);
+                            yield new LossOutput(dpo.loss().add(Scalars.mul(chosenNll, args.rpoAlpha())), metrics);
                         }
                         yield dpo;
                     }
@@ -177,7 +185,7 @@ final class PreferenceTrainer {
             Map<String, Double> metrics = new LinkedHashMap<>();
             metrics.put("loss", scalar(out.loss()));
             metrics.putAll(out.metrics());
-            collector.backward(out.loss().div(accumulation));
+            collector.backward(Scalars.div(out.loss(), accumulation));
             return metrics;
         }
     }
@@ -200,7 +208,7 @@ final class PreferenceTrainer {
             Map<String, Double> metrics = new LinkedHashMap<>();
             metrics.put("loss", scalar(out.loss()));
             metrics.putAll(out.metrics());
-            collector.backward(out.loss().div(accumulation));
+            collector.backward(Scalars.div(out.loss(), accumulation));
             return metrics;
         }
     }

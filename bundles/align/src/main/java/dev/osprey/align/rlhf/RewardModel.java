@@ -15,6 +15,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.checkpoint.Safetensors;
 import dev.osprey.checkpoint.WeightFiles;
@@ -102,7 +103,7 @@ public final class RewardModel implements AutoCloseable {
         NDArray h = decoder.hiddenStates(ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
                 .optAdapter(adapter).optTraining(training).build()); // (B, T, H)
         long t = h.getShape().get(1);
-        NDArray last = batch.attentionMask().sum(new int[] {1}).sub(1); // (B): index of the last real token
+        NDArray last = Scalars.sub(batch.attentionMask().sum(new int[] {1}), 1); // (B): index of the last real token
         NDArray positions = h.getManager().arange(0, (int) t).toType(DataType.INT64, false).expandDims(0); // (1, T)
         NDArray pick = positions.eq(last.toType(DataType.INT64, false).expandDims(1)).toType(h.getDataType(), false); // (B, T)
         NDArray pooled = h.mul(pick.expandDims(-1)).sum(new int[] {1}); // (B, T, H) * (B, T, 1) -> (B, H)

@@ -11,6 +11,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.NDList;
+import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.ForwardResult;
 import dev.osprey.api.model.KvCache;
@@ -216,7 +217,7 @@ public final class DecoderModel implements LanguageModel {
     public NDArray embed(NDArray ids) {
         // torch.embedding: the lookup op autograd knows, rather than advanced indexing
         NDArray h = ai.djl.nn.core.Embedding.embedding(ids, embedTokens.get(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
-        return spec.embeddingScale() != 1.0 ? h.mul((float) spec.embeddingScale()) : h;
+        return spec.embeddingScale() != 1.0 ? Scalars.mul(h, (float) spec.embeddingScale()) : h;
     }
 
     public int layerCount() {
@@ -245,7 +246,7 @@ public final class DecoderModel implements LanguageModel {
         if (mask == null) {
             return m.arange(past, past + steps).toType(DataType.INT64, false).expandDims(0).repeat(0, batch); // (B, T)
         }
-        NDArray counted = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0); // (B, P + T)
+        NDArray counted = Scalars.maximum(Scalars.sub(mask.toType(DataType.INT64, false).cumSum(1), 1), 0); // (B, P + T)
         return counted.get(new NDIndex(":, {}:", past)); // (B, T)
     }
 
@@ -268,7 +269,7 @@ public final class DecoderModel implements LanguageModel {
         NDArray key = m.arange(0, total).toType(DataType.INT64, false).reshape(1, total); // (1, P + T)
         NDArray allowed = key.lte(query); // (T, P + T)
         if (spec.slidingWindow() > 0) {
-            allowed = allowed.logicalAnd(key.gt(query.sub(spec.slidingWindow())));
+            allowed = allowed.logicalAnd(key.gt(Scalars.sub(query, spec.slidingWindow())));
         }
         allowed = allowed.expandDims(0); // (1, T, P + T)
         if (mask != null) {
@@ -278,7 +279,7 @@ public final class DecoderModel implements LanguageModel {
             allowed = allowed.logicalAnd(samples.expandDims(2).eq(samples.expandDims(1))); // (B, T, 1) vs (B, 1, T) -> (B, T, T)
         }
         float min = params.dataType() == DataType.FLOAT16 ? -65504f : -1e9f;
-        NDArray bias = allowed.logicalNot().toType(params.dataType(), false).mul(min); // (B, T, P + T)
+        NDArray bias = Scalars.mul(allowed.logicalNot().toType(params.dataType(), false), min); // (B, T, P + T)
         return bias.expandDims(1).expandDims(1); // (B, 1, 1, T, P + T): (batch, kvHeads, group, query, key)
     }
 
@@ -385,7 +386,7 @@ public final class DecoderModel implements LanguageModel {
             NDArray grouped = query.reshape(b, kvHeads, group, t, d); // (B, kvHeads, group, T, D)
             NDArray k5 = key.expandDims(2); // (B, kvHeads, 1, S, D)
             NDArray v5 = value.expandDims(2); // (B, kvHeads, 1, S, D)
-            NDArray scores = grouped.matMul(k5.transpose(0, 1, 2, 4, 3)).mul((float) (1.0 / Math.sqrt(d))); // (B, kvHeads, group, T, S)
+            NDArray scores = Scalars.mul(grouped.matMul(k5.transpose(0, 1, 2, 4, 3)), (float) (1.0 / Math.sqrt(d))); // (B, kvHeads, group, T, S)
             if (bias != null) {
                 scores = scores.add(bias);
             }

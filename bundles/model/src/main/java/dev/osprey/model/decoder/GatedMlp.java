@@ -5,6 +5,7 @@ import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
+import dev.osprey.api.engine.Scalars;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.Params;
 
@@ -56,11 +57,11 @@ final class GatedMlp implements FeedForward {
 
     private NDArray activate(NDArray x) {
         if (activation.equals("silu")) {
-            return Activation.swish(x, 1f);
+            return x.mul(Activation.sigmoid(x)); // SiLU; DJL's swish(x, 1) multiplies by a number autograd cannot keep (Scalars)
         }
         // GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))
-        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
-        return x.mul(0.5f).mul(inner.tanh().add(1f));
+        NDArray inner = Scalars.mul(x.add(Scalars.mul(Scalars.pow(x, 3), 0.044715f)), (float) Math.sqrt(2 / Math.PI));
+        return Scalars.mul(x, 0.5f).mul(Scalars.add(inner.tanh(), 1f));
     }
 
     @Override

@@ -10,8 +10,8 @@ import java.util.function.Supplier;
  * Runs the large matrix products of inference passes on all cores. Batch-1 decode reads every weight once
  * per token, and a single PyTorch GEMV reads at about half of what two cores read together
  * (docs/benchmarks.md), so {@link Linear} cuts a large weight into blocks of rows and multiplies each
- * block on its own core. PyTorch's own intra-op threads do not split a GEMV here, and stay at one thread
- * because more made training intermittently produce NaN gradients (conf/jvm.options).
+ * block on its own core. PyTorch's own intra-op threads do not split a GEMV here, so each worker runs its
+ * block with one ({@link ComputeThreads}).
  *
  * <p>Only passes marked by {@link #during} are split: autograd records on the calling thread only, so a
  * pass that takes gradients must stay on it. The workers spin briefly before parking, since a decode
@@ -139,6 +139,7 @@ public final class InferenceThreads {
 
         @Override
         public void run() {
+            ComputeThreads.use(1); // one core each: the split already spreads the product over the cores
             Runnable next;
             while ((next = awaitTask()) != null) {
                 try {

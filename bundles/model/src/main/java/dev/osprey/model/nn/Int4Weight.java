@@ -5,6 +5,7 @@ import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * Asymmetric int4 in groups along the input dimension, as GPTQ and AWQ store it: per group a scale
@@ -39,12 +40,12 @@ public final class Int4Weight implements QuantizedWeight {
         long pad = (groupSize - in % groupSize) % groupSize;
         NDArray rows = pad == 0 ? w : w.concat(w.getManager().zeros(new Shape(out, pad)), 1); // (out, in + pad)
         NDArray groups = rows.reshape(-1, groupSize); // (out * g, group)
-        NDArray min = groups.min(new int[] {1}, true).minimum(0); // (out * g, 1)
-        NDArray max = groups.max(new int[] {1}, true).maximum(0); // (out * g, 1)
-        NDArray scale = max.sub(min).div(15);
+        NDArray min = Scalars.minimum(groups.min(new int[] {1}, true), 0); // (out * g, 1)
+        NDArray max = Scalars.maximum(groups.max(new int[] {1}, true), 0); // (out * g, 1)
+        NDArray scale = Scalars.div(max.sub(min), 15);
         scale = scale.add(scale.eq(0).toType(DataType.FLOAT32, false)); // an all-zero group: any scale works
-        NDArray zero = min.neg().div(scale).round().clip(0, 15); // (out * g, 1)
-        NDArray q = groups.div(scale).round().add(zero).clip(0, 15); // (out * g, group)
+        NDArray zero = Scalars.clip(min.neg().div(scale).round(), 0, 15); // (out * g, 1)
+        NDArray q = Scalars.clip(groups.div(scale).round().add(zero), 0, 15); // (out * g, group)
         return new Int4Weight(w.getShape(), groupSize, Nibbles.pack(q.reshape(-1)), scale.reshape(-1),
                 zero.reshape(-1).toType(DataType.UINT8, false), Nibbles.pairTable(w.getManager(), CODES));
     }

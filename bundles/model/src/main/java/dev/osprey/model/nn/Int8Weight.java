@@ -5,6 +5,7 @@ import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * Per-output-row absmax int8: {@code q = round(w · 127 / absmax_row)}, {@code w ≈ q · absmax_row / 127}.
@@ -25,8 +26,8 @@ public final class Int8Weight implements QuantizedWeight {
 
     /** @param w (out, in) F32 */
     static Int8Weight quantize(NDArray w) {
-        NDArray scale = w.abs().max(new int[] {1}, true).div(127).maximum(Float.MIN_NORMAL); // (out, 1)
-        NDArray q = w.div(scale).round().clip(-127, 127).toType(DataType.INT8, false); // (out, in)
+        NDArray scale = Scalars.maximum(Scalars.div(w.abs().max(new int[] {1}, true), 127), Float.MIN_NORMAL); // (out, 1)
+        NDArray q = Scalars.clip(w.div(scale).round(), -127, 127).toType(DataType.INT8, false); // (out, in)
         return new Int8Weight(w.getShape(), q, scale);
     }
 

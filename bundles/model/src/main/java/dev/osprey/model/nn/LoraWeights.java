@@ -2,6 +2,7 @@ package dev.osprey.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * One LoRA adapter on one linear layer, as PEFT defines it: {@code delta(x) = scaling · (x Aᵀ) Bᵀ} with
@@ -80,13 +81,13 @@ public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitud
         }
         // the adapter computes in its own type (F32) over a half-precision base, as PEFT does; for inference
         // only: DJL's toType is not recorded by autograd
-        NDArray h = x.toType(a.getDataType(), false).matMul(a.transpose()).matMul(b.transpose()).mul(scaling); // (..., r) -> (..., out)
+        NDArray h = Scalars.mul(x.toType(a.getDataType(), false).matMul(a.transpose()).matMul(b.transpose()), scaling); // (..., r) -> (..., out)
         return h.toType(x.getDataType(), false);
     }
 
     /** {@code scaling · B A}, (out, in): what merging adds to the base weight. */
     public NDArray deltaWeight() {
-        return b.matMul(a).mul(scaling);
+        return Scalars.mul(b.matMul(a), scaling);
     }
 
     /**
@@ -136,7 +137,7 @@ public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitud
     }
 
     private static NDArray rowNorms(NDArray weight, NDArray a, NDArray b, double scaling) {
-        NDArray combined = weight.add(b.matMul(a).mul(scaling).toType(weight.getDataType(), false)); // (out, r) x (r, in) -> (out, in)
+        NDArray combined = weight.add(Scalars.mul(b.matMul(a), scaling).toType(weight.getDataType(), false)); // (out, r) x (r, in) -> (out, in)
         return combined.square().sum(new int[] {1}).sqrt().stopGradient(); // (out)
     }
 }

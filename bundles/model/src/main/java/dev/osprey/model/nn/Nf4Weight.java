@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * bitsandbytes' NF4: the flattened weight in blocks of {@code blockSize} values (zero-padded at the end),
@@ -39,7 +40,7 @@ public final class Nf4Weight implements QuantizedWeight {
         NDManager m = w.getManager();
         NDArray blocks = padded(w.flatten(), blockSize).reshape(-1, blockSize); // (nb, block)
         NDArray absmax = blocks.abs().max(new int[] {1}, true); // (nb, 1)
-        NDArray normalized = blocks.div(absmax.maximum(Float.MIN_NORMAL)); // (nb, block) in [-1, 1]
+        NDArray normalized = blocks.div(Scalars.maximum(absmax, Float.MIN_NORMAL)); // (nb, block) in [-1, 1]
         float[] midpoints = new float[LEVELS.length - 1];
         for (int i = 0; i < midpoints.length; i++) {
             midpoints[i] = (LEVELS[i] + LEVELS[i + 1]) / 2;
@@ -52,8 +53,8 @@ public final class Nf4Weight implements QuantizedWeight {
         for (int step = 8; step >= 1; step /= 2) {
             // each step's temporaries are as large as the weight (int64): freed at once, not at the end of
             // the caller's scope, so quantizing a 7B layer does not hold four generations of them
-            try (NDArray probe = index.add(step - 1); NDArray mid = mids.take(probe); NDArray above = flat.gt(mid); // is midpoint[index + step - 1] below the value?
-                    NDArray increment = above.toType(DataType.INT64, false).mul(step)) {
+            try (NDArray probe = Scalars.add(index, step - 1); NDArray mid = mids.take(probe); NDArray above = flat.gt(mid); // is midpoint[index + step - 1] below the value?
+                    NDArray increment = Scalars.mul(above.toType(DataType.INT64, false), step)) {
                 NDArray next = index.add(increment);
                 index.close();
                 index = next;

@@ -2,6 +2,7 @@ package dev.osprey.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * Two 4-bit codes per byte, the first of each pair in the high nibble (bitsandbytes' order). Packing uses
@@ -18,7 +19,7 @@ final class Nibbles {
         NDArray pairs = codes.toType(DataType.FLOAT32, false).reshape(-1, 2); // (n/2, 2)
         NDArray high = pairs.get(":, 0"); // (n/2)
         NDArray low = pairs.get(":, 1"); // (n/2)
-        return high.mul(16).add(low).toType(DataType.UINT8, false);
+        return Scalars.mul(high, 16).add(low).toType(DataType.UINT8, false);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.osprey.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * Root-mean-square layer norm: {@code x / sqrt(mean(x²) + eps) · w}, computed in float32 as the
@@ -25,11 +26,11 @@ public final class RmsNorm {
     public NDArray forward(NDArray x) {
         DataType type = x.getDataType();
         NDArray x32 = x.toType(DataType.FLOAT32, false);
-        NDArray variance = x32.pow(2).mean(new int[] {-1}, true); // (..., 1)
-        NDArray normed = x32.div(variance.add(eps).sqrt());
+        NDArray variance = Scalars.pow(x32, 2).mean(new int[] {-1}, true); // (..., 1)
+        NDArray normed = x32.div(Scalars.add(variance, eps).sqrt());
         NDArray scale = weight.get().toType(DataType.FLOAT32, false);
         if (offset != 0f) {
-            scale = scale.add(offset);
+            scale = Scalars.add(scale, offset);
         }
         return normed.mul(scale).toType(type, false);
     }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ModelConfig;
 
 /**
@@ -185,8 +186,8 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
         NDArray inv = m.create(inverseFrequencies); // (dim/2)
         NDArray freqs = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(inv); // (B, T, dim/2)
         NDArray emb = freqs.concat(freqs, -1); // (B, T, dim)
-        NDArray cos = emb.cos().mul(attentionFactor).expandDims(1); // (B, 1, T, dim)
-        NDArray sin = emb.sin().mul(attentionFactor).expandDims(1);
+        NDArray cos = Scalars.mul(emb.cos(), attentionFactor).expandDims(1); // (B, 1, T, dim)
+        NDArray sin = Scalars.mul(emb.sin(), attentionFactor).expandDims(1);
         return new NDArray[] {cos.toType(dataType, false), sin.toType(dataType, false), halfRotation(m, dataType)};
     }
 

@@ -1,11 +1,13 @@
 package dev.osprey.train.optim;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import dev.osprey.api.engine.Scalars;
 
 /**
  * AdamW as PyTorch implements it ({@code torch.optim.AdamW}, the Trainer's default): weight decay is
@@ -23,6 +25,8 @@ public final class AdamW {
     private final double weightDecay;
     private final Map<String, NDArray[]> moments = new LinkedHashMap<>();
     private long step;
+
+    private static final java.util.regex.Pattern LEGACY_LORA_KEY = java.util.regex.Pattern.compile("lora\\.(\\d+)");
 
     /**
      * @param params the trainable arrays by name; they must require gradients
@@ -77,12 +81,12 @@ public final class AdamW {
                 // leaf that requires grad on threads where gradient recording is on (PyTorch's default)
                 NDArray target = p.stopGradient();
                 if (weightDecay != 0 && decays.test(e.getKey())) {
-                    target.muli(1 - lr * weightDecay);
+                    Scalars.muli(target, 1 - lr * weightDecay);
                 }
-                m[0].muli(beta1).addi(g.mul(1 - beta1)); // exp_avg
-                m[1].muli(beta2).addi(g.mul(g).mul(1 - beta2)); // exp_avg_sq
-                NDArray denom = m[1].sqrt().div(Math.sqrt(biasCorrection2)).add(eps);
-                target.subi(m[0].div(denom).mul(lr / biasCorrection1));
+                Scalars.muli(m[0], beta1).addi(Scalars.mul(g, 1 - beta1)); // exp_avg
+                Scalars.muli(m[1], beta2).addi(Scalars.mul(g.mul(g), 1 - beta2)); // exp_avg_sq
+                NDArray denom = Scalars.add(Scalars.div(m[1].sqrt(), Math.sqrt(biasCorrection2)), eps);
+                target.subi(Scalars.mul(m[0].div(denom), lr / biasCorrection1));
             }
         }
     }
@@ -113,10 +117,15 @@ public final class AdamW {
      * @throws IllegalArgumentException naming a moment whose parameter is unknown or whose shape differs
      */
     public void restore(Map<String, NDArray> state, long steps) {
+        List<String> order = List.copyOf(params.keySet());
         for (Map.Entry<String, NDArray> e : state.entrySet()) {
             String key = e.getKey();
             int dot = key.lastIndexOf('.');
             String name = key.substring(0, dot);
+            java.util.regex.Matcher legacy = LEGACY_LORA_KEY.matcher(name);
+            if (!params.containsKey(name) && legacy.matches() && Integer.parseInt(legacy.group(1)) < order.size()) {
+                name = order.get(Integer.parseInt(legacy.group(1))); // checkpoints before 1.1 keyed adapters lora.0, lora.1, ... in this order
+            }
             NDArray p = params.get(name);
             if (p == null || !p.getShape().equals(e.getValue().getShape())) {
                 throw new IllegalArgumentException("optimizer state '" + key + "' does not fit the trainable parameters");

@@ -3,6 +3,7 @@ package dev.osprey.train.optim;
 import java.util.Collection;
 
 import ai.djl.ndarray.NDArray;
+import dev.osprey.api.engine.Scalars;
 
 /** {@code torch.nn.utils.clip_grad_norm_}: scales all gradients together so their global L2 norm is at most a bound. */
 public final class GradientClipping {
@@ -30,7 +31,7 @@ public final class GradientClipping {
             for (NDArray p : params) {
                 NDArray g = p.getGradient();
                 if (g != null) {
-                    g.muli(coefficient);
+                    Scalars.muli(g, coefficient);
                 }
             }
         }

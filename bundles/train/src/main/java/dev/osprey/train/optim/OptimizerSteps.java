@@ -10,15 +10,12 @@ import ai.djl.ndarray.NDArray;
 
 /**
  * The update half of a training step, shared by every trainer: the step's forward and backward passes
- * (given), global-norm clipping, AdamW at the scheduled learning rate, gradients cleared. Known issue: on
- * some runs the gradients of the first layer's adapters come back NaN from a finite loss (not divergence:
- * it happens at step 2 as well, and the same step recomputed is finite); until its cause is found such a
- * step is recomputed, with a warning, at most twice, and a step still non-finite fails naming the
- * parameters.
+ * (given), global-norm clipping, AdamW at the scheduled learning rate, gradients cleared. A step whose loss
+ * or gradients are not finite stops the run with an error that names the step and the parameters; it is
+ * never retried, since the same inputs give the same numbers (docs/architecture.md, "Reproducible
+ * training").
  */
 public final class OptimizerSteps {
-
-    private static final System.Logger LOG = System.getLogger(OptimizerSteps.class.getName());
 
     /**
      * What one update did.
@@ -58,37 +55,42 @@ public final class OptimizerSteps {
 
     /**
      * Runs {@code passes} (forward and backward passes that accumulate gradients and return the step's
-     * metrics; called again if the gradients come back non-finite), then updates.
+     * metrics), then updates.
      *
      * @param step 0-based
-     * @throws IllegalStateException when the loss or the gradients stay non-finite, naming the parameters
+     * @throws IllegalStateException when the loss or a gradient is not finite, naming the step and every
+     *     parameter whose gradient holds NaN or infinity
      */
     public Update step(long step, Supplier<Map<String, Double>> passes) {
-        Map<String, Double> metrics = null;
-        double gradNorm = Double.NaN;
-        for (int attempt = 0; attempt < 3 && !Double.isFinite(gradNorm); attempt++) {
-            if (attempt > 0) {
-                optimizer.zeroGrad();
-                LOG.log(System.Logger.Level.WARNING, "step {0}: non-finite gradients, recomputing the step", step + 1);
-            }
-            metrics = passes.get();
-            gradNorm = GradientClipping.clip(trainable.values(), maxGradNorm);
-        }
-        if (!Double.isFinite(gradNorm) || !Double.isFinite(metrics.getOrDefault("loss", 0.0))) {
-            List<String> bad = new ArrayList<>();
-            trainable.forEach((name, p) -> {
-                NDArray g = p.getGradient();
-                if (g != null && !Float.isFinite(g.abs().max().getFloat())) {
-                    bad.add(name + " " + p.getShape());
-                }
-            });
-            throw new IllegalStateException("training diverged at step " + (step + 1) + ": loss " + metrics.get("loss") + ", grad_norm "
-                    + gradNorm + ", non-finite gradients in " + bad + "; lower --learning_rate or raise --warmup_ratio");
+        Map<String, Double> metrics = passes.get();
+        double gradNorm = GradientClipping.clip(trainable.values(), maxGradNorm);
+        double loss = metrics.getOrDefault("loss", 0.0);
+        if (!Double.isFinite(gradNorm) || !Double.isFinite(loss)) {
+            List<String> bad = nonFiniteGradients();
+            throw new IllegalStateException("training diverged at step " + (step + 1) + ": loss " + loss + ", grad_norm " + gradNorm
+                    + (bad.isEmpty() ? "" : ", non-finite gradients in " + bad.size() + " parameter(s): " + String.join(", ", bad))
+                    + "; lower --learning_rate or raise --warmup_ratio");
         }
         double lr = schedule.at(step);
         optimizer.step(lr);
         optimizer.zeroGrad();
         return new Update(lr, gradNorm, metrics);
+    }
+
+    /** The parameters whose gradient holds NaN or infinity, with their shapes, in training order. */
+    private List<String> nonFiniteGradients() {
+        List<String> bad = new ArrayList<>();
+        trainable.forEach((name, p) -> {
+            NDArray g = p.hasGradient() ? p.getGradient() : null;
+            if (g != null) {
+                try (g; NDArray absMax = g.abs().max()) {
+                    if (!Float.isFinite(absMax.getFloat())) {
+                        bad.add(name + " " + p.getShape());
+                    }
+                }
+            }
+        });
+        return bad;
     }
 
     /** Continues from a checkpoint's optimizer state after {@code step} steps. */

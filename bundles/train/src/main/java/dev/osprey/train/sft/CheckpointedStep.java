@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
+import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.Losses;
@@ -48,7 +49,7 @@ final class CheckpointedStep {
                 last.setRequiresGradient(true);
                 NDArray value = Losses.causalLm(model.head(last, pass), batch.labels());
                 loss = value.getFloat();
-                collector.backward(value.div(accumulation));
+                collector.backward(Scalars.div(value, accumulation));
                 gradient = last.getGradient().duplicate();
             }
             for (int i = layers - 1; i >= 0; i--) {

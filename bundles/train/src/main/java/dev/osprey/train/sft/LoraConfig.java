@@ -40,21 +40,24 @@ public record LoraConfig(int rank, double alpha, Set<String> targetModules, bool
 
     /**
      * The A and B arrays (and DoRA's magnitude) of adapter {@code name}, layer by layer in that order, named
-     * {@code lora.0}, {@code lora.1}, ... in the same order for a fresh adapter and one loaded from a
-     * checkpoint (the optimizer state is keyed by these names), each set to require gradients.
+     * by their PEFT keys without the {@code base_model.model.} prefix ({@code model.layers.0.self_attn.q_proj.lora_A},
+     * {@code ...lora_B}, {@code ...lora_magnitude_vector}) for a fresh adapter and one loaded from a
+     * checkpoint alike (the optimizer state is keyed by these names, and errors name them), each set to
+     * require gradients.
      */
     public static java.util.Map<String, NDArray> trainable(List<Linear> linears, String name) {
         java.util.Map<String, NDArray> arrays = new java.util.LinkedHashMap<>();
         for (Linear l : linears) {
             LoraWeights w = l.adapter(name);
             if (w != null) {
-                List<NDArray> own = w.isDora() ? List.of(w.a(), w.b(), w.magnitude()) : List.of(w.a(), w.b());
-                for (NDArray a : own) {
-                    a.setRequiresGradient(true);
-                    arrays.put("lora." + arrays.size(), a);
+                arrays.put(l.name() + ".lora_A", w.a());
+                arrays.put(l.name() + ".lora_B", w.b());
+                if (w.isDora()) {
+                    arrays.put(l.name() + ".lora_magnitude_vector", w.magnitude());
                 }
             }
         }
+        arrays.values().forEach(a -> a.setRequiresGradient(true));
         return arrays;
     }
 

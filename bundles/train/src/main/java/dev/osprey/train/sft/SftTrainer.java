@@ -10,9 +10,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
+import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.model.load.Losses;
+import dev.osprey.model.nn.ComputeThreads;
 import dev.osprey.train.optim.OptimizerSteps;
 
 /**
@@ -126,6 +128,14 @@ public final class SftTrainer {
     public static List<StepLog> train(LanguageModel model, String adapter, Map<String, NDArray> trainable, ExampleSource source,
             long total, int padId, Options o, Checkpoints checkpoints, Checkpoints.Resume resume, Consumer<StepLog> listener,
             java.util.function.BooleanSupplier cancelled) throws java.io.IOException {
+        try (ComputeThreads threads = ComputeThreads.training()) { // a step's operations use every core
+            return loop(model, adapter, trainable, source, total, padId, o, checkpoints, resume, listener, cancelled);
+        }
+    }
+
+    private static List<StepLog> loop(LanguageModel model, String adapter, Map<String, NDArray> trainable, ExampleSource source,
+            long total, int padId, Options o, Checkpoints checkpoints, Checkpoints.Resume resume, Consumer<StepLog> listener,
+            java.util.function.BooleanSupplier cancelled) throws java.io.IOException {
         OptimizerSteps optimizer = new OptimizerSteps(trainable, o.learningRate(), o.scheduler(), o.warmupRatio(), o.weightDecay(),
                 o.maxGradNorm(), total);
         NDManager parent = model.parameters().values().iterator().next().getManager();
@@ -190,7 +200,7 @@ public final class SftTrainer {
                 NDArray logits = model.forward(request(batch, adapter, true)).logits(); // (B, T, V)
                 NDArray loss = Losses.causalLm(logits, batch.labels());
                 float value = loss.getFloat();
-                collector.backward(loss.div(accumulation));
+                collector.backward(Scalars.div(loss, accumulation));
                 return new double[] {value, batch.trainedTokens()};
             }
         }
