@@ -333,6 +333,52 @@ class DistributionCliTest {
         assertTrue(contradiction.out().contains("contradicts --train_type full"), contradiction.out());
     }
 
+    /** The README's GRPO example exactly as written there (DIR the demo model, out a fresh folder) runs on its defaults. */
+    @Test
+    void theReadmeGrpoExampleRunsAsWritten() throws Exception {
+        List<String> example = readmeCommand("$OSPREY/bin/osprey rlhf --rlhf_type grpo ");
+        Path prompts = home.resolve("prompts.jsonl");
+        Files.writeString(prompts, "{\"query\": \"what is two plus two ?\", \"solution\": \"four\"}\n"
+                + "{\"query\": \"what is the capital of france ?\", \"solution\": \"paris\"}\n");
+        Path out = home.resolve("grpo-readme");
+        List<String> args = new ArrayList<>();
+        for (String word : example.subList(1, example.size())) {
+            args.add(switch (word) {
+                case "DIR" -> home.resolve("demo/tiny-chat").toString();
+                case "prompts.jsonl" -> prompts.toString();
+                case "out" -> out.toString();
+                default -> word;
+            });
+        }
+        Result grpo = osprey(args.toArray(new String[0]));
+        assertEquals(0, grpo.exit(), String.join(" ", args) + "\n" + grpo.out());
+        assertTrue(grpo.out().contains("on 2 prompts, 4 completions each, 2 steps"), grpo.out());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertEquals(4, json.readTree(out.resolve("args.json").toFile()).get("per_device_train_batch_size").asInt(),
+                "one group of --num_generations completions per step");
+        List<String> log = Files.readAllLines(out.resolve("logging.jsonl"));
+        var last = json.readTree(log.get(log.size() - 1));
+        assertTrue(last.has("rewards/accuracy/mean") && last.has("rewards/format/mean"), log.toString());
+        assertTrue(Files.isRegularFile(out.resolve("checkpoint-2/adapter_model.safetensors")), "the trained adapter");
+    }
+
+    /** The command of the README that starts with {@code prefix}: continuation lines joined, the trailing comment cut, split into words. */
+    private static List<String> readmeCommand(String prefix) throws IOException {
+        String readme = Files.readString(TestPlatform.root().resolve("README.md"));
+        int start = readme.indexOf(prefix);
+        assertTrue(start >= 0, "README.md has no command starting with " + prefix);
+        StringBuilder command = new StringBuilder();
+        for (String line : readme.substring(start).split("\n")) {
+            String code = line.replaceFirst("\\s+#.*$", "").strip();
+            boolean continued = code.endsWith("\\");
+            command.append(continued ? code.substring(0, code.length() - 1) : code).append(' ');
+            if (!continued) {
+                break;
+            }
+        }
+        return List.of(command.toString().strip().split("\\s+"));
+    }
+
     @Test
     void inferAnswersADatasetIntoJsonLinesAndChatsInTheTerminal() throws Exception {
         Path model = home.resolve("demo/tiny-chat");
