@@ -379,6 +379,30 @@ class DistributionCliTest {
         return List.of(command.toString().strip().split("\\s+"));
     }
 
+    /** --strict false: a row with nothing to train on is skipped like an unreadable one, and the output names both. */
+    @Test
+    void strictFalseSkipsRowsWithoutAnAnswerAndNamesThem() throws Exception {
+        Path data = home.resolve("with-bad-rows.jsonl");
+        List<String> rows = new ArrayList<>(Files.readAllLines(home.resolve("demo/data/qa.jsonl")).subList(0, 3));
+        rows.add("{\"messages\": [{\"role\": \"user\", \"content\": \"what is the capital of norway ?\"}]}");
+        rows.add("{not json");
+        Files.write(data, rows);
+        Path out = home.resolve("strict-false");
+        Result skipping = osprey("sft", "--model", home.resolve("demo/tiny-chat").toString(), "--dataset", data.toString(),
+                "--strict", "false", "--max_steps", "2", "--output_dir", out.toString());
+        assertEquals(0, skipping.exit(), skipping.out());
+        assertTrue(skipping.out().contains("skipped 2 bad rows (--strict false): ")
+                && skipping.out().contains(data + ":4: no tokens left to train on (the row has no assistant answer)")
+                && skipping.out().contains(data + ":5: bad JSON"), skipping.out());
+        assertTrue(skipping.out().contains("on 3 sequences"), skipping.out());
+
+        Files.write(data, rows.subList(0, 4));
+        Result strict = osprey("sft", "--model", home.resolve("demo/tiny-chat").toString(), "--dataset", data.toString(),
+                "--max_steps", "2", "--output_dir", out.toString());
+        assertEquals(2, strict.exit(), strict.out());
+        assertTrue(strict.out().contains(data + ":4: no tokens left to train on (the row has no assistant answer)"), strict.out());
+    }
+
     @Test
     void inferAnswersADatasetIntoJsonLinesAndChatsInTheTerminal() throws Exception {
         Path model = home.resolve("demo/tiny-chat");
