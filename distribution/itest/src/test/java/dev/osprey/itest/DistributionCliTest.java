@@ -30,9 +30,13 @@ class DistributionCliTest {
     @TempDir
     static Path home;
 
-    /** A private Osprey home (its own conf/ and plugins/) sharing the built lib/osprey.jar. */
     @BeforeAll
     static void layOutHome() throws IOException {
+        layOutHome(home);
+    }
+
+    /** A private Osprey home in {@code home} (its own conf/ and plugins/) sharing the built lib/osprey.jar. */
+    static void layOutHome(Path home) throws IOException {
         Path dist = TestPlatform.root().resolve("distribution/target/osprey");
         Files.createDirectories(home.resolve("bin"));
         Files.createDirectories(home.resolve("lib"));
@@ -52,7 +56,12 @@ class DistributionCliTest {
     }
 
     static Result osprey(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin/osprey").toString()));
+        return ospreyIn(home, args);
+    }
+
+    /** {@code osprey args} of the Osprey home laid out in {@code ospreyHome}. */
+    static Result ospreyIn(Path ospreyHome, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(ospreyHome.resolve("bin/osprey").toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -377,6 +386,27 @@ class DistributionCliTest {
             }
         }
         return List.of(command.toString().strip().split("\\s+"));
+    }
+
+    /** A reward whose plugin failed to start is named with its bundle, jar and reason, beside the rewards installed. */
+    @Test
+    void aRewardOfAPluginThatFailedToStartIsNamedWithItsJarAndReason() throws Exception {
+        Path other = home.resolve("home-with-a-faulty-plugin");
+        layOutHome(other);
+        Path jar = other.resolve("plugins/faulty-reward.jar");
+        Files.copy(TestPlatform.exampleJar("faulty-plugin", "faulty-reward", "1.0.0"), jar);
+        Files.copy(TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0"), other.resolve("plugins/length-reward.jar"));
+        Path prompts = other.resolve("prompts.jsonl");
+        Files.writeString(prompts, "{\"query\": \"what is two plus two ?\"}\n");
+        Path out = other.resolve("grpo-faulty");
+        Result r = ospreyIn(other, "rlhf", "--rlhf_type", "grpo", "--model", home.resolve("demo/tiny-chat").toString(), "--dataset",
+                prompts.toString(), "--reward_funcs", "faulty", "--num_generations", "2", "--output_dir", out.toString());
+        assertEquals(2, r.exit(), r.out());
+        assertTrue(r.out().contains("osprey: no reward named 'faulty' is installed; installed: accuracy, cosine, custom_length, format,"
+                + " repetition, soft_overlong. A reward plugin did not start: com.example.osprey.faulty-reward 1.0.0 (" + jar.toRealPath()
+                + ") failed: component com.example.osprey.faulty.FaultyReward failed to activate: java.lang.IllegalStateException:"
+                + " faulty-reward refuses to start"), r.out());
+        assertTrue(!Files.exists(out), "nothing was trained");
     }
 
     /** --strict false: a row with nothing to train on is skipped like an unreadable one, and the output names both. */
