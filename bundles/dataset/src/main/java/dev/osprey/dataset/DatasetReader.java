@@ -38,7 +38,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * and {@link #load(List)} hold the rows in memory, as sampling, shuffling and splitting need.
  *
  * <p>A bad row fails with a {@link DatasetException} naming {@code file:line}, unless
- * {@link DatasetOptions#skipBadRows()}, which skips and counts it in {@link #stats()}. Not thread-safe for
+ * {@link DatasetOptions#skipBadRows()}, which skips and counts it in {@link #stats()}; {@link #badRows()} is
+ * that rule and tally, for the problems a job finds later while encoding the rows it read. Not thread-safe for
  * concurrent reads except for {@link #stats()}.
  */
 public final class DatasetReader {
@@ -46,12 +47,20 @@ public final class DatasetReader {
     private final DatasetOptions options;
     private final RowConverter converter;
     private final AtomicLong rowsRead = new AtomicLong();
-    private final AtomicLong rowsSkipped = new AtomicLong();
-    private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
+    private final BadRows badRows;
 
-    public DatasetReader(DatasetOptions options) {
+    /**
+     * @param badRows where bad rows go: shared by the readers of one job (training and validation files) so
+     *        that its summary counts them all
+     */
+    public DatasetReader(DatasetOptions options, BadRows badRows) {
         this.options = Objects.requireNonNull(options, "options");
         this.converter = new RowConverter(options.columns());
+        this.badRows = Objects.requireNonNull(badRows, "badRows");
+    }
+
+    public DatasetReader(DatasetOptions options) {
+        this(options, BadRows.of(options));
     }
 
     public DatasetReader() {
@@ -62,11 +71,17 @@ public final class DatasetReader {
         return options;
     }
 
-    /** The rows read and skipped, and the first problems, since this reader was made. */
+    /**
+     * The rows read and the bad rows skipped (those found while encoding included), and the first problems,
+     * since this reader was made.
+     */
     public DatasetStats stats() {
-        synchronized (problems) {
-            return new DatasetStats(rowsRead.get(), rowsSkipped.get(), new ArrayList<>(problems));
-        }
+        return new DatasetStats(rowsRead.get(), badRows.count(), badRows.problems());
+    }
+
+    /** What happens to a bad row, and the tally of those skipped: also for rows found bad after reading. */
+    public BadRows badRows() {
+        return badRows;
     }
 
     /**
@@ -276,7 +291,7 @@ public final class DatasetReader {
                             problem = e.getMessage();
                         }
                     }
-                    bad(source, problem);
+                    badRows.report(source, problem);
                 }
                 return next != null;
             }
@@ -299,19 +314,6 @@ public final class DatasetReader {
                         throw new UncheckedIOException(e);
                     }
                 });
-    }
-
-    private void bad(String source, String problem) {
-        DatasetException e = new DatasetException(source, problem);
-        if (!options.skipBadRows()) {
-            throw e;
-        }
-        rowsSkipped.incrementAndGet();
-        synchronized (problems) {
-            if (problems.size() < options.maxProblems()) {
-                problems.add(e.getMessage());
-            }
-        }
     }
 
     // ---- formats

@@ -15,11 +15,13 @@
  * JSON arrays, CSV and text without holding the file in memory.
  *
  * <p>Every problem with a file's contents is a {@link dev.osprey.dataset.DatasetException} (an
- * {@link java.lang.IllegalArgumentException}) whose message starts with {@code file:line}; failures of the
+ * {@link java.lang.IllegalArgumentException}) whose message starts with {@code file:line}, and
+ * {@link dev.osprey.dataset.BadRows} decides, for reading and encoding alike, whether a bad row stops the job
+ * or is skipped and counted ({@code --strict}); failures of the
  * file system itself are {@link java.io.UncheckedIOException}s. Datasets on a hub (ModelScope or Hugging
  * Face ids such as {@code org/name}) are not supported: download them and pass the local path.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.dataset;
 

@@ -30,9 +30,13 @@ class DistributionCliTest {
     @TempDir
     static Path home;
 
-    /** A private Osprey home (its own conf/ and plugins/) sharing the built lib/osprey.jar. */
     @BeforeAll
     static void layOutHome() throws IOException {
+        layOutHome(home);
+    }
+
+    /** A private Osprey home in {@code home} (its own conf/ and plugins/) sharing the built lib/osprey.jar. */
+    static void layOutHome(Path home) throws IOException {
         Path dist = TestPlatform.root().resolve("distribution/target/osprey");
         Files.createDirectories(home.resolve("bin"));
         Files.createDirectories(home.resolve("lib"));
@@ -52,7 +56,12 @@ class DistributionCliTest {
     }
 
     static Result osprey(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin/osprey").toString()));
+        return ospreyIn(home, args);
+    }
+
+    /** {@code osprey args} of the Osprey home laid out in {@code ospreyHome}. */
+    static Result ospreyIn(Path ospreyHome, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(ospreyHome.resolve("bin/osprey").toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -331,6 +340,97 @@ class DistributionCliTest {
         Result contradiction = osprey("sft", "--train_type", "full", "--quant_bits", "4", "--output_dir", out.toString());
         assertEquals(2, contradiction.exit(), contradiction.out());
         assertTrue(contradiction.out().contains("contradicts --train_type full"), contradiction.out());
+    }
+
+    /** The README's GRPO example exactly as written there (DIR the demo model, out a fresh folder) runs on its defaults. */
+    @Test
+    void theReadmeGrpoExampleRunsAsWritten() throws Exception {
+        List<String> example = readmeCommand("$OSPREY/bin/osprey rlhf --rlhf_type grpo ");
+        Path prompts = home.resolve("prompts.jsonl");
+        Files.writeString(prompts, "{\"query\": \"what is two plus two ?\", \"solution\": \"four\"}\n"
+                + "{\"query\": \"what is the capital of france ?\", \"solution\": \"paris\"}\n");
+        Path out = home.resolve("grpo-readme");
+        List<String> args = new ArrayList<>();
+        for (String word : example.subList(1, example.size())) {
+            args.add(switch (word) {
+                case "DIR" -> home.resolve("demo/tiny-chat").toString();
+                case "prompts.jsonl" -> prompts.toString();
+                case "out" -> out.toString();
+                default -> word;
+            });
+        }
+        Result grpo = osprey(args.toArray(new String[0]));
+        assertEquals(0, grpo.exit(), String.join(" ", args) + "\n" + grpo.out());
+        assertTrue(grpo.out().contains("on 2 prompts, 4 completions each, 2 steps"), grpo.out());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertEquals(4, json.readTree(out.resolve("args.json").toFile()).get("per_device_train_batch_size").asInt(),
+                "one group of --num_generations completions per step");
+        List<String> log = Files.readAllLines(out.resolve("logging.jsonl"));
+        var last = json.readTree(log.get(log.size() - 1));
+        assertTrue(last.has("rewards/accuracy/mean") && last.has("rewards/format/mean"), log.toString());
+        assertTrue(Files.isRegularFile(out.resolve("checkpoint-2/adapter_model.safetensors")), "the trained adapter");
+    }
+
+    /** The command of the README that starts with {@code prefix}: continuation lines joined, the trailing comment cut, split into words. */
+    private static List<String> readmeCommand(String prefix) throws IOException {
+        String readme = Files.readString(TestPlatform.root().resolve("README.md"));
+        int start = readme.indexOf(prefix);
+        assertTrue(start >= 0, "README.md has no command starting with " + prefix);
+        StringBuilder command = new StringBuilder();
+        for (String line : readme.substring(start).split("\n")) {
+            String code = line.replaceFirst("\\s+#.*$", "").strip();
+            boolean continued = code.endsWith("\\");
+            command.append(continued ? code.substring(0, code.length() - 1) : code).append(' ');
+            if (!continued) {
+                break;
+            }
+        }
+        return List.of(command.toString().strip().split("\\s+"));
+    }
+
+    /** A reward whose plugin failed to start is named with its bundle, jar and reason, beside the rewards installed. */
+    @Test
+    void aRewardOfAPluginThatFailedToStartIsNamedWithItsJarAndReason() throws Exception {
+        Path other = home.resolve("home-with-a-faulty-plugin");
+        layOutHome(other);
+        Path jar = other.resolve("plugins/faulty-reward.jar");
+        Files.copy(TestPlatform.exampleJar("faulty-plugin", "faulty-reward", "1.0.0"), jar);
+        Files.copy(TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0"), other.resolve("plugins/length-reward.jar"));
+        Path prompts = other.resolve("prompts.jsonl");
+        Files.writeString(prompts, "{\"query\": \"what is two plus two ?\"}\n");
+        Path out = other.resolve("grpo-faulty");
+        Result r = ospreyIn(other, "rlhf", "--rlhf_type", "grpo", "--model", home.resolve("demo/tiny-chat").toString(), "--dataset",
+                prompts.toString(), "--reward_funcs", "faulty", "--num_generations", "2", "--output_dir", out.toString());
+        assertEquals(2, r.exit(), r.out());
+        assertTrue(r.out().contains("osprey: no reward named 'faulty' is installed; installed: accuracy, cosine, custom_length, format,"
+                + " repetition, soft_overlong. A reward plugin did not start: com.example.osprey.faulty-reward 1.0.0 (" + jar.toRealPath()
+                + ") failed: component com.example.osprey.faulty.FaultyReward failed to activate: java.lang.IllegalStateException:"
+                + " faulty-reward refuses to start"), r.out());
+        assertTrue(!Files.exists(out), "nothing was trained");
+    }
+
+    /** --strict false: a row with nothing to train on is skipped like an unreadable one, and the output names both. */
+    @Test
+    void strictFalseSkipsRowsWithoutAnAnswerAndNamesThem() throws Exception {
+        Path data = home.resolve("with-bad-rows.jsonl");
+        List<String> rows = new ArrayList<>(Files.readAllLines(home.resolve("demo/data/qa.jsonl")).subList(0, 3));
+        rows.add("{\"messages\": [{\"role\": \"user\", \"content\": \"what is the capital of norway ?\"}]}");
+        rows.add("{not json");
+        Files.write(data, rows);
+        Path out = home.resolve("strict-false");
+        Result skipping = osprey("sft", "--model", home.resolve("demo/tiny-chat").toString(), "--dataset", data.toString(),
+                "--strict", "false", "--max_steps", "2", "--output_dir", out.toString());
+        assertEquals(0, skipping.exit(), skipping.out());
+        assertTrue(skipping.out().contains("skipped 2 bad rows (--strict false): ")
+                && skipping.out().contains(data + ":4: no tokens left to train on (the row has no assistant answer)")
+                && skipping.out().contains(data + ":5: bad JSON"), skipping.out());
+        assertTrue(skipping.out().contains("on 3 sequences"), skipping.out());
+
+        Files.write(data, rows.subList(0, 4));
+        Result strict = osprey("sft", "--model", home.resolve("demo/tiny-chat").toString(), "--dataset", data.toString(),
+                "--max_steps", "2", "--output_dir", out.toString());
+        assertEquals(2, strict.exit(), strict.out());
+        assertTrue(strict.out().contains(data + ":4: no tokens left to train on (the row has no assistant answer)"), strict.out());
     }
 
     @Test

@@ -35,6 +35,8 @@ import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.plugin.ExtensionRegistry;
+import dev.osprey.api.plugin.PluginInventory;
+import dev.osprey.api.plugin.PluginState;
 import dev.osprey.checkpoint.GenerationConfig;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.checkpoint.TokenizerConfig;
@@ -48,7 +50,9 @@ import dev.osprey.train.sft.SftArguments;
  * GRPO inside the platform with a third-party reward installed at runtime: the example
  * {@code custom_length} plugin (-1.0 for a completion containing 违法, 0.8 above 50 characters, else 0.5)
  * is dropped into the plugins folder, a tiny GRPO job scores its completions with it through the
- * extension registry, and after the plugin is deleted a new job naming it fails with the names installed.
+ * extension registry, and after the plugin is deleted a new job naming it fails with the names installed. A job
+ * naming the reward of a plugin that failed to start ({@code examples/faulty-plugin}) fails naming that plugin,
+ * its file and its reason.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -63,6 +67,10 @@ public class GrpoRewardInFrameworkIT {
     ExtensionRegistry registry;
     @Inject
     EngineRuntime engine;
+    @Inject
+    PluginInventory inventory;
+
+    private static final String FAULTY = "com.example.osprey.faulty-reward";
 
     @Configuration
     public Option[] config() throws Exception {
@@ -105,6 +113,44 @@ public class GrpoRewardInFrameworkIT {
             assertTrue(e.getMessage(), e.getMessage().contains("custom_length"));
         }
         assertTrue("nothing was trained for the failed job", !Files.exists(work.resolve("again").resolve("logging.jsonl")));
+    }
+
+    @Test
+    public void aRewardWhosePluginFailedToStartIsNamedWithItsBundleFileAndReason() throws Exception {
+        Path plugins = Path.of(context.getProperty("felix.fileinstall.dir"));
+        Path jar = plugins.resolve("faulty.jar");
+        Path good = plugins.resolve("length-reward.jar");
+        Files.copy(TestPlatform.exampleJar("faulty-plugin", "faulty-reward", "1.0.0"), plugins.resolve("faulty.jar.part"));
+        Files.move(plugins.resolve("faulty.jar.part"), jar);
+        Files.copy(TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0"), plugins.resolve("length-reward.jar.part"));
+        Files.move(plugins.resolve("length-reward.jar.part"), good);
+        try {
+            assertNotNull("custom_length did not appear", TestPlatform.waitFor(15_000, () -> registry.list(ExtensionKind.REWARD_FUNCTION)
+                    .stream().anyMatch(i -> i.name().equals("custom_length")) ? Boolean.TRUE : null));
+            assertNotNull("the faulty plugin is not reported as failed", TestPlatform.waitFor(15_000, () -> inventory.plugin(FAULTY)
+                    .filter(p -> p.state() == PluginState.FAILED && String.join(" ", p.problems()).contains("refuses to start"))
+                    .orElse(null)));
+            Path work = Files.createTempDirectory(plugins.getParent(), "grpo-faulty-");
+            Path prompts = work.resolve("prompts.jsonl");
+            Files.writeString(prompts, "{\"query\": \"hello world\"}\n");
+            RlhfArguments args = grpo(modelFolder(work.resolve("model")), prompts, work.resolve("out")).rewardFuncs("faulty");
+            try (NDManager manager = engine.newManager(Device.cpu())) {
+                new RlhfJob(args, provider(), RlhfJob.Rewards.of(registry), null).train(manager);
+                fail("a job naming the reward of a plugin that failed must fail");
+            } catch (IllegalArgumentException e) {
+                System.out.println("--reward_funcs faulty: " + e.getMessage());
+                assertTrue(e.getMessage(), e.getMessage().startsWith("no reward named 'faulty' is installed; installed: custom_length."));
+                assertTrue(e.getMessage(), e.getMessage().contains("A reward plugin did not start: " + FAULTY + " 1.0.0 (" + jar + ") failed: "));
+                assertTrue(e.getMessage(), e.getMessage().contains("component com.example.osprey.faulty.FaultyReward failed to activate: "
+                        + "java.lang.IllegalStateException: faulty-reward refuses to start"));
+            }
+            assertTrue("nothing was trained", !Files.exists(work.resolve("out").resolve("logging.jsonl")));
+        } finally {
+            Files.deleteIfExists(jar);
+            Files.deleteIfExists(good);
+            TestPlatform.waitFor(15_000, () -> inventory.plugin(FAULTY).isEmpty() && registry.list(ExtensionKind.REWARD_FUNCTION).isEmpty()
+                    ? Boolean.TRUE : null);
+        }
     }
 
     /** Whether {@code mean} is the mean of n scores each -1, 0.5 or 0.8. */

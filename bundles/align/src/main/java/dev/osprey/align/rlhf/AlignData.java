@@ -10,6 +10,8 @@ import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.chat.ChatEncoder;
+import dev.osprey.dataset.BadRows;
+import dev.osprey.dataset.DatasetException;
 import dev.osprey.dataset.DatasetRow;
 import dev.osprey.train.sft.SftExample;
 
@@ -48,53 +50,72 @@ public final class AlignData {
     private final ChatEncoder encoder;
     private final int maxLength;
     private final SftExample.Truncation truncation;
+    private final BadRows badRows;
 
-    public AlignData(ChatTemplate template, ChatEncoder encoder, int maxLength, SftExample.Truncation truncation) {
+    /**
+     * @param badRows what happens to a row that cannot become an example (no answer, no label, nothing to
+     *        train on): fatal, naming {@code file:line}, or skipped and counted ({@code --strict false})
+     */
+    public AlignData(ChatTemplate template, ChatEncoder encoder, int maxLength, SftExample.Truncation truncation, BadRows badRows) {
         this.template = template;
         this.encoder = encoder;
         this.maxLength = maxLength;
         this.truncation = truncation;
+        this.badRows = badRows;
+    }
+
+    /** Bad rows fail, as {@code --strict true}. */
+    public AlignData(ChatTemplate template, ChatEncoder encoder, int maxLength, SftExample.Truncation truncation) {
+        this(template, encoder, maxLength, truncation, new BadRows(false, 0));
     }
 
     /**
-     * @throws IllegalArgumentException naming the first row without a rejected answer
+     * @throws DatasetException naming the first row without a rejected answer (unless bad rows are skipped)
      */
     public List<Pair> pairs(List<DatasetRow> rows) {
         List<Pair> pairs = new ArrayList<>();
         for (DatasetRow row : rows) {
-            Conversation rejected = row.rejectedConversation().orElseThrow(() -> new IllegalArgumentException(row.source()
-                    + ": no rejected answer; preference training needs rejected_response, rejected_messages or chosen/rejected columns"));
-            requireAnswer(row);
-            Optional<SftExample> c = encode(row.conversation(), row.source());
-            Optional<SftExample> r = encode(rejected, row.source());
-            if (c.isPresent() && r.isPresent()) {
-                pairs.add(new Pair(c.get(), r.get(), row.source()));
-            }
+            badRows.attempt(() -> {
+                Conversation rejected = row.rejectedConversation().orElseThrow(() -> new DatasetException(row.source(),
+                        "no rejected answer; preference training needs rejected_response, rejected_messages or chosen/rejected columns"));
+                requireAnswer(row);
+                Optional<SftExample> c = encode(row.conversation(), row.source());
+                Optional<SftExample> r = encode(rejected, row.source());
+                return c.isPresent() && r.isPresent() ? Optional.of(new Pair(c.get(), r.get(), row.source())) : Optional.empty();
+            }).ifPresent(pairs::add);
         }
         return pairs;
     }
 
     /**
-     * KTO examples; each row's mismatched pair takes the answer of the next row (the last row the first's),
-     * as TRL pairs prompts with shifted completions.
+     * KTO examples; each row's mismatched pair takes the answer of the next usable row (the last row the
+     * first's), as TRL pairs prompts with shifted completions.
      *
-     * @throws IllegalArgumentException naming the first row without a {@code label}
+     * @throws DatasetException naming the first row without a {@code label} (unless bad rows are skipped)
      */
     public List<KtoExample> kto(List<DatasetRow> rows) {
+        // bad rows go first, so that no example borrows the answer of a row that is skipped
+        List<DatasetRow> usable = new ArrayList<>();
+        for (DatasetRow row : rows) {
+            badRows.attempt(() -> {
+                row.label().orElseThrow(() -> new DatasetException(row.source(),
+                        "no 'label' (true for a desirable answer, false for an undesirable one); --rlhf_type kto needs it on every row"));
+                requireAnswer(row);
+                return Optional.of(row);
+            }).ifPresent(usable::add);
+        }
         List<KtoExample> out = new ArrayList<>();
-        for (int i = 0; i < rows.size(); i++) {
-            DatasetRow row = rows.get(i);
-            boolean label = row.label().orElseThrow(() -> new IllegalArgumentException(row.source()
-                    + ": no 'label' (true for a desirable answer, false for an undesirable one); --rlhf_type kto needs it on every row"));
-            requireAnswer(row);
-            DatasetRow next = rows.get((i + 1) % rows.size());
+        for (int i = 0; i < usable.size(); i++) {
+            DatasetRow row = usable.get(i);
+            DatasetRow next = usable.get((i + 1) % usable.size());
             List<ChatMessage> mismatched = new ArrayList<>(row.prompt());
             mismatched.addAll(next.completion());
-            Optional<SftExample> e = encode(row.conversation(), row.source());
-            Optional<SftExample> m = encode(new Conversation(mismatched, row.conversation().tools()), row.source());
-            if (e.isPresent() && m.isPresent()) {
-                out.add(new KtoExample(e.get(), m.get(), label, row.source()));
-            }
+            badRows.attempt(() -> {
+                Optional<SftExample> e = encode(row.conversation(), row.source());
+                Optional<SftExample> m = encode(new Conversation(mismatched, row.conversation().tools()), row.source());
+                return e.isPresent() && m.isPresent() ? Optional.of(new KtoExample(e.get(), m.get(), row.label().get(), row.source()))
+                        : Optional.empty();
+            }).ifPresent(out::add);
         }
         if (out.stream().noneMatch(KtoExample::desirable) && out.stream().noneMatch(k -> !k.desirable())) {
             throw new IllegalArgumentException("no KTO rows left to train on");
@@ -106,28 +127,33 @@ public final class AlignData {
     public List<Prompt> prompts(List<DatasetRow> rows) {
         List<Prompt> out = new ArrayList<>();
         for (DatasetRow row : rows) {
-            List<ChatMessage> prompt = row.prompt();
-            if (prompt.isEmpty()) {
-                throw new IllegalArgumentException(row.source() + ": no prompt (a user message) to generate from");
-            }
-            var segments = template.render(new Conversation(prompt, row.conversation().tools()),
-                    new RenderOptions(true, RenderOptions.LAST_ROUND, Map.of()));
-            int[] ids = encoder.encode(segments).inputIds();
-            if (ids.length > maxLength) {
-                if (truncation == SftExample.Truncation.DELETE) {
-                    continue;
-                }
-                ids = truncation == SftExample.Truncation.LEFT ? java.util.Arrays.copyOfRange(ids, ids.length - maxLength, ids.length)
-                        : java.util.Arrays.copyOf(ids, maxLength);
-            }
-            out.add(new Prompt(ids, prompt, row.extra(), row.source()));
+            badRows.attempt(() -> prompt(row)).ifPresent(out::add);
         }
         return out;
     }
 
+    /** One row's prompt; empty when {@link SftExample.Truncation#DELETE} drops it for being too long. */
+    private Optional<Prompt> prompt(DatasetRow row) {
+        List<ChatMessage> prompt = row.prompt();
+        if (prompt.isEmpty()) {
+            throw new DatasetException(row.source(), "no prompt (a user message) to generate from");
+        }
+        var segments = template.render(new Conversation(prompt, row.conversation().tools()),
+                new RenderOptions(true, RenderOptions.LAST_ROUND, Map.of()));
+        int[] ids = encoder.encode(segments).inputIds();
+        if (ids.length > maxLength) {
+            if (truncation == SftExample.Truncation.DELETE) {
+                return Optional.empty();
+            }
+            ids = truncation == SftExample.Truncation.LEFT ? java.util.Arrays.copyOfRange(ids, ids.length - maxLength, ids.length)
+                    : java.util.Arrays.copyOf(ids, maxLength);
+        }
+        return Optional.of(new Prompt(ids, prompt, row.extra(), row.source()));
+    }
+
     private static void requireAnswer(DatasetRow row) {
         if (row.completion().isEmpty()) {
-            throw new IllegalArgumentException(row.source() + ": the conversation does not end with an assistant answer");
+            throw new DatasetException(row.source(), "the conversation does not end with an assistant answer");
         }
     }
 

@@ -35,7 +35,9 @@ import dev.osprey.train.sft.SftArguments;
  * carries both.
  *
  * <p>Values left unset take the method's default, as ms-swift/TRL choose them: beta 0.1 (SimPO 2.0, GRPO
- * 0.04), loss_type sigmoid (SimPO simpo, GRPO grpo), cpo_alpha 1.0 for CPO and 0 for SimPO.
+ * 0.04), loss_type sigmoid (SimPO simpo, GRPO grpo), cpo_alpha 1.0 for CPO and 0 for SimPO. For GRPO, a
+ * {@code per_device_train_batch_size} or {@code gradient_accumulation_steps} not given by name is chosen so that a
+ * step holds whole groups of {@code num_generations} completions (see {@link #fromMap}).
  *
  * <p>The reference model of DPO, KTO and GRPO is the model being trained at its start: with LoRA the base
  * model with the adapter switched off (no second copy), with full tuning a frozen copy of the initial
@@ -170,7 +172,37 @@ public final class RlhfArguments {
             throw new IllegalArgumentException(source + ": " + detail, e);
         }
         args.common = SftArguments.fromMap(rest, source);
+        if (args.type() == Type.GRPO) {
+            args.fitGrpoBatch(rest.containsKey("per_device_train_batch_size") || rest.containsKey("batch_size"),
+                    rest.containsKey("gradient_accumulation_steps"));
+        }
         return args;
+    }
+
+    /**
+     * A GRPO step holds whole groups of {@code num_generations} completions of one prompt
+     * ({@code per_device_train_batch_size x gradient_accumulation_steps} completions), as TRL requires of its
+     * generation batch. The one of the two not given is chosen to make it so: the micro-batch
+     * {@code num_generations / gcd(accumulation, num_generations)}, which with nothing given is one group per
+     * step in one micro-batch (TRL's defaults: 8 per device for 8 generations), else the accumulation
+     * {@code num_generations / gcd(batch, num_generations)}. Both given and not fitting is
+     * {@link #validate()}'s error, which says what to set.
+     */
+    private void fitGrpoBatch(boolean batchGiven, boolean accumulationGiven) {
+        int batch = common.perDeviceTrainBatchSize();
+        int accumulation = common.gradientAccumulationSteps();
+        if (numGenerations < 2 || batch < 1 || accumulation < 1) {
+            return; // validate() names the bad value
+        }
+        if (!batchGiven) {
+            common.perDeviceTrainBatchSize(numGenerations / gcd(accumulation, numGenerations));
+        } else if (!accumulationGiven) {
+            common.gradientAccumulationSteps(numGenerations / gcd(batch, numGenerations));
+        }
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     /** Arguments from a YAML or JSON config file, as ms-swift's {@code --config}. */
@@ -206,9 +238,7 @@ public final class RlhfArguments {
                         "--rlhf_type grpo needs --reward_funcs (e.g. accuracy format) or --reward_model DIR");
                 require(numGenerations >= 2, "--num_generations must be at least 2 (advantages compare completions of one prompt), was "
                         + numGenerations);
-                int batch = common.perDeviceTrainBatchSize() * common.gradientAccumulationSteps();
-                require(batch % numGenerations == 0, "--per_device_train_batch_size x --gradient_accumulation_steps (" + batch
-                        + " completions per step) must be a multiple of --num_generations " + numGenerations);
+                requireWholeGroups();
                 require(maxCompletionLength >= 1, "--max_completion_length must be >= 1, was " + maxCompletionLength);
                 require(temperature > 0, "--temperature must be > 0, was " + temperature);
                 require(topP > 0 && topP <= 1, "--top_p must be in (0, 1], was " + topP);
@@ -243,6 +273,29 @@ public final class RlhfArguments {
                 + " (chosen and rejected are compared as whole sequences)");
         require(!common.mergeLora() || type != Type.RM, "--merge_lora: an rm run already saves merged weights");
         return this;
+    }
+
+    /** A step's completions are whole groups of num_generations; if not, says which values would make them so. */
+    private void requireWholeGroups() {
+        int batch = common.perDeviceTrainBatchSize();
+        int accumulation = common.gradientAccumulationSteps();
+        int completions = batch * accumulation;
+        if (completions % numGenerations == 0) {
+            return;
+        }
+        List<Integer> fitting = new ArrayList<>();
+        for (int n = 2; n <= completions; n++) {
+            if (completions % n == 0) {
+                fitting.add(n);
+            }
+        }
+        throw new IllegalArgumentException("--per_device_train_batch_size " + batch + " x --gradient_accumulation_steps " + accumulation
+                + " (" + completions + " completions per step) must be a multiple of --num_generations " + numGenerations
+                + ": each prompt's completions are compared within one step. Set --gradient_accumulation_steps "
+                + numGenerations / gcd(batch, numGenerations) + " or --per_device_train_batch_size " + numGenerations / gcd(accumulation,
+                        numGenerations)
+                + (fitting.isEmpty() ? "" : ", or --num_generations to one of " + fitting)
+                + "; on the command line, leave one of the two unset and it is chosen to fit");
     }
 
     private int rewardCount() {

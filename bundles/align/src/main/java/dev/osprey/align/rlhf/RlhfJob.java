@@ -27,6 +27,7 @@ import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
+import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
 import dev.osprey.dataset.DatasetReader;
 import dev.osprey.dataset.DatasetRow;
@@ -147,8 +148,10 @@ public final class RlhfJob {
         SftArguments c = args.common();
         ChatTemplate template = SftJob.chatTemplate(model, args.common().template(), provider);
         ChatEncoder encoder = new ChatEncoder(model.tokenizer());
-        AlignData data = new AlignData(template, encoder, c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()));
-        List<DatasetRow> rows = readRows();
+        DatasetOptions options = DatasetOptions.defaults().withSeed(c.seed()).withColumns(c.columns()).withSkipBadRows(!c.strict());
+        BadRows badRows = BadRows.of(options); // one tally for rows bad to read and rows with nothing to align on
+        List<DatasetRow> rows = new DatasetReader(options, badRows).load(DatasetSpec.parseAll(c.dataset())).train();
+        AlignData data = new AlignData(template, encoder, c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()), badRows);
 
         Map<String, NDArray> trainable = Tuner.setUp(decoder, args.common(), ADAPTER_NAME, manager, listener);
         String adapter = c.trainType().equals("lora") ? ADAPTER_NAME : null;
@@ -212,6 +215,7 @@ public final class RlhfJob {
                 };
                 if (args.type() == RlhfArguments.Type.GRPO) {
                     List<AlignData.Prompt> prompts = data.prompts(rows);
+                    reportSkipped(badRows);
                     try (RewardRunner runner = rewardRunner(handles, manager, closing)) {
                         GrpoTrainer trainer = new GrpoTrainer(args, decoder, adapter, reference,
                                 ids -> model.tokenizer().decode(toLongs(ids), true), eosIds(model, encoder), runner);
@@ -224,9 +228,11 @@ public final class RlhfJob {
                     }
                 } else {
                     List<?> items = args.type() == RlhfArguments.Type.KTO ? data.kto(rows) : data.pairs(rows);
+                    reportSkipped(badRows);
                     if (items.isEmpty()) {
-                        throw new IllegalArgumentException("no training rows left: every row of " + c.dataset() + " is longer than --max_length "
-                                + c.maxLength() + "; raise it or use --truncation_strategy left|right");
+                        throw new IllegalArgumentException("no training rows left in " + c.dataset() + ": " + (badRows.count() > 0
+                                ? badRows.summary() + "; any other row is longer than --max_length " + c.maxLength()
+                                : "every row is longer than --max_length " + c.maxLength() + "; raise it or use --truncation_strategy left|right"));
                     }
                     long total = PreferenceTrainer.totalSteps(items.size(), args);
                     listener.message(String.format("%s: training %,d of %,d parameters (%s) on %d %s, %d steps", args.rlhfType(),
@@ -308,14 +314,10 @@ public final class RlhfJob {
         return ids;
     }
 
-    private List<DatasetRow> readRows() throws IOException {
-        SftArguments c = args.common();
-        DatasetOptions options = DatasetOptions.defaults().withSeed(c.seed()).withColumns(c.columns()).withSkipBadRows(!c.strict());
-        DatasetReader reader = new DatasetReader(options);
-        List<DatasetRow> rows = reader.load(DatasetSpec.parseAll(c.dataset())).train();
-        if (reader.stats().rowsSkipped() > 0) {
-            listener.message("skipped " + reader.stats().rowsSkipped() + " bad rows (--strict false)");
+    /** Names the rows {@code --strict false} skipped, so that no row vanishes unseen. */
+    private void reportSkipped(BadRows badRows) {
+        if (badRows.count() > 0) {
+            listener.message(badRows.summary());
         }
-        return rows;
     }
 }

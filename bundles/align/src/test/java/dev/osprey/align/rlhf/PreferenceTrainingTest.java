@@ -141,4 +141,35 @@ class PreferenceTrainingTest {
                 () -> new RlhfJob(args("dpo", sft, 2), TinyAlignModel.provider(), null, null).train(manager));
         assertTrue(e.getMessage().contains("sft.jsonl:1") && e.getMessage().contains("rejected"), e.getMessage());
     }
+
+    @Test
+    void notStrictSkipsRowsWithNothingToAlignOnAndNamesThemByFileAndLine() throws Exception {
+        Path kto = TinyAlignModel.kto(dir.resolve("kto.jsonl"), true);
+        int good = Files.readAllLines(kto).size();
+        Files.writeString(kto, "{\"query\": \"capital of france\", \"label\": true}\n"
+                + "{\"query\": \"capital of italy\", \"response\": \"rome\"}\n", java.nio.file.StandardOpenOption.APPEND);
+        RlhfArguments args = args("kto", kto, 2);
+        args.common().strict(false);
+        List<String> messages = new java.util.ArrayList<>();
+        new RlhfJob(args, TinyAlignModel.provider(), null, new dev.osprey.train.sft.TrainingListener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        }).train(manager);
+        String summary = messages.stream().filter(m -> m.startsWith("skipped ")).findFirst()
+                .orElseThrow(() -> new AssertionError(messages));
+        String noAnswer = kto + ":" + (good + 1) + ": the conversation does not end with an assistant answer";
+        String noLabel = kto + ":" + (good + 2) + ": no 'label' (true for a desirable answer, false for an undesirable one);"
+                + " --rlhf_type kto needs it on every row";
+        // in the order the (shuffled) rows were met
+        assertTrue(summary.equals("skipped 2 bad rows (--strict false): " + noAnswer + "; " + noLabel)
+                || summary.equals("skipped 2 bad rows (--strict false): " + noLabel + "; " + noAnswer), summary);
+        assertTrue(messages.stream().anyMatch(m -> m.contains("on " + good + " examples")), messages.toString());
+
+        args.common().strict(true);
+        var e = assertThrows(dev.osprey.dataset.DatasetException.class,
+                () -> new RlhfJob(args, TinyAlignModel.provider(), null, null).train(manager));
+        assertTrue(e.getMessage().equals(noAnswer) || e.getMessage().equals(noLabel), e.getMessage());
+    }
 }

@@ -103,6 +103,45 @@ class RlhfArgumentsTest {
         assertMessage(values, "bad value for 'beta'");
     }
 
+    /** The README's GRPO example names no batch size: the step must still hold whole groups of completions. */
+    @Test
+    void grpoChoosesTheBatchValuesNotGivenSoThatAStepHoldsWholeGroups() {
+        Map<String, Object> readme = grpo("4");
+        RlhfArguments args = RlhfArguments.fromMap(readme, "command line").validate();
+        assertEquals(4, args.common().perDeviceTrainBatchSize(), "one group per step, in one micro-batch, as TRL's defaults");
+        assertEquals(1, args.common().gradientAccumulationSteps());
+        assertEquals(4, args.toMap().get("per_device_train_batch_size"), "args.json records the value used");
+
+        Map<String, Object> batchGiven = grpo("4");
+        batchGiven.put("batch_size", "6");
+        args = RlhfArguments.fromMap(batchGiven, "command line").validate();
+        assertEquals(6, args.common().perDeviceTrainBatchSize());
+        assertEquals(2, args.common().gradientAccumulationSteps(), "6 x 2 = 12 completions: three groups of 4");
+
+        Map<String, Object> accumulationGiven = grpo("8");
+        accumulationGiven.put("gradient_accumulation_steps", "2");
+        args = RlhfArguments.fromMap(accumulationGiven, "command line").validate();
+        assertEquals(4, args.common().perDeviceTrainBatchSize());
+        assertEquals(2, args.common().gradientAccumulationSteps());
+
+        Map<String, Object> bothGiven = grpo("4");
+        bothGiven.put("per_device_train_batch_size", "2");
+        bothGiven.put("gradient_accumulation_steps", "1");
+        assertMessage(bothGiven, "--per_device_train_batch_size 2 x --gradient_accumulation_steps 1 (2 completions per step) must be a"
+                + " multiple of --num_generations 4: each prompt's completions are compared within one step. Set"
+                + " --gradient_accumulation_steps 2 or --per_device_train_batch_size 4, or --num_generations to one of [2]");
+    }
+
+    private static Map<String, Object> grpo(String numGenerations) {
+        Map<String, Object> values = base();
+        values.put("rlhf_type", "grpo");
+        values.put("reward_funcs", List.of("accuracy", "format"));
+        values.put("reward_weights", List.of("1", "0.5"));
+        values.put("num_generations", numGenerations);
+        values.put("beta", "0.04");
+        return values;
+    }
+
     private static void assertMessage(Map<String, Object> values, String expected) {
         var e = assertThrows(IllegalArgumentException.class, () -> RlhfArguments.fromMap(values, "command line").validate());
         assertTrue(e.getMessage().contains(expected), e.getMessage());

@@ -27,6 +27,7 @@ public class RlhfCommand extends PlatformCommand implements Callable<Integer> {
     static int train(Platform platform, java.io.PrintWriter out, ArgumentOptions.Values values) throws Exception {
         RlhfArguments args = RlhfArguments.fromMap(values.values(), values.source()).validate(); // before any work
         platform.devices.select(args.common().device());
+        platform.settledPlugins(10_000); // rewards hot-deployed from plugins/ are there too, or named as failed
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu());
                 PluginModels models = new PluginModels(platform.extensions, platform.models, new dev.osprey.hub.TerminalProgressBar())) {
             TrainingProgress progress = new TrainingProgress(out, System.console() != null, args.common().loggingSteps());

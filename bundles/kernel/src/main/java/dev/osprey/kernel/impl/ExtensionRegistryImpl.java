@@ -10,11 +10,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.Filter;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.resource.Capability;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -29,6 +32,9 @@ import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.plugin.ExtensionListener;
 import dev.osprey.api.plugin.ExtensionRegistry;
+import dev.osprey.api.plugin.PluginInfo;
+import dev.osprey.api.plugin.PluginInventory;
+import dev.osprey.api.plugin.PluginState;
 
 /**
  * Tracks every service of every {@link ExtensionKind} (the whiteboard), names it, and tells
@@ -39,12 +45,17 @@ import dev.osprey.api.plugin.ExtensionRegistry;
 public class ExtensionRegistryImpl implements ExtensionRegistry {
 
     private static final System.Logger LOG = System.getLogger(ExtensionRegistryImpl.class.getName());
+    /** The OSGi namespace of declared services (osgi.namespace.service, not on this bundle's build path). */
+    private static final String SERVICE_NAMESPACE = "osgi.service";
 
     /** The published extensions, by service id. */
     private final Map<Long, Tracked> tracked = new ConcurrentHashMap<>();
     /** Services of an extension kind that yielded no instance, by service id: the reason. */
     private final Map<Long, String> broken = new ConcurrentHashMap<>();
     private final List<ExtensionListener> listeners = new CopyOnWriteArrayList<>();
+    /** Names the plugins that failed when an extension is missing; optional and dynamic, as it needs this registry itself. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile PluginInventory inventory;
     private BundleContext context;
     private ServiceTracker<Extension, Tracked> tracker;
 
@@ -164,20 +175,28 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
 
     /** Why services of a bundle yielded no extension, for the inventory. */
     List<String> brokenServices(long bundleId) {
-        List<String> reasons = new ArrayList<>();
+        return brokenServices(bundleId, null).map(e -> {
+            Object component = e.getKey().getProperty("component.name");
+            return "service " + (component != null ? component : e.getKey().getProperty(Constants.SERVICE_ID)) + ": " + e.getValue();
+        }).toList();
+    }
+
+    /** A bundle's services (of one kind, or of any when {@code kind} is null) that yielded no instance, with the reason. */
+    private java.util.stream.Stream<Map.Entry<ServiceReference<?>, String>> brokenServices(long bundleId, ExtensionKind kind) {
+        List<Map.Entry<ServiceReference<?>, String>> found = new ArrayList<>();
         for (Map.Entry<Long, String> e : broken.entrySet()) {
             ServiceReference<?>[] refs;
             try {
-                refs = context.getAllServiceReferences(null, "(" + Constants.SERVICE_ID + "=" + e.getKey() + ")");
+                refs = context.getAllServiceReferences(kind == null ? null : kind.type().getName(),
+                        "(" + Constants.SERVICE_ID + "=" + e.getKey() + ")");
             } catch (InvalidSyntaxException ex) {
                 throw new IllegalStateException(ex);
             }
             if (refs != null && refs[0].getBundle() != null && refs[0].getBundle().getBundleId() == bundleId) {
-                Object component = refs[0].getProperty("component.name");
-                reasons.add("service " + (component != null ? component : e.getKey()) + ": " + e.getValue());
+                found.add(Map.entry(refs[0], e.getValue()));
             }
         }
-        return reasons;
+        return found.stream();
     }
 
     @Override
@@ -216,11 +235,51 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
     public <T extends Extension> ExtensionHandle<T> require(Class<T> type, String name) {
         return acquire(type, name).orElseThrow(() -> {
             ExtensionKind kind = ExtensionKind.of(type).orElseThrow();
-            String present = list(kind).stream().map(ExtensionInfo::name).distinct().collect(Collectors.joining(", "));
-            return new IllegalArgumentException("no " + kind.label() + " named '" + name + "' is installed; installed: "
-                    + (present.isEmpty() ? "none" : present)
-                    + ". A plugin bundle dropped into plugins/ adds one (see docs/writing-a-plugin.md).");
+            List<String> present = list(kind).stream().map(ExtensionInfo::name).distinct().toList();
+            return new IllegalArgumentException(MissingExtension.message(kind, name, present, notStarted(kind)));
         });
+    }
+
+    /**
+     * The plugins that would provide this kind but provide nothing now (failed, stopped, still starting or
+     * waiting), and the jars of the plugins folder that could not be installed (their kind is unknown).
+     */
+    private List<PluginInfo> notStarted(ExtensionKind kind) {
+        PluginInventory plugins = inventory;
+        if (plugins == null) {
+            return List.of();
+        }
+        try {
+            return plugins.plugins().stream().filter(p -> p.state() == PluginState.NOT_INSTALLED
+                    ? p.symbolicName().endsWith(".jar")
+                    : (p.state() != PluginState.ACTIVE || !p.problems().isEmpty()) && declares(p.bundleId(), kind))
+                    .toList();
+        } catch (RuntimeException e) {
+            // explaining is a courtesy: it must not hide the error it explains
+            LOG.log(System.Logger.Level.WARNING, "listing the plugins that failed threw", e);
+            return List.of();
+        }
+    }
+
+    /**
+     * Whether a bundle declares a service of this kind: an {@code osgi.service} capability (bnd writes one
+     * for the services of each DS component, whether or not the bundle started), or a registered service
+     * that yielded no instance.
+     */
+    private boolean declares(long bundleId, ExtensionKind kind) {
+        Bundle bundle = context.getBundle(bundleId);
+        BundleRevision revision = bundle == null ? null : bundle.adapt(BundleRevision.class);
+        if (revision == null) {
+            return false;
+        }
+        String type = kind.type().getName();
+        for (Capability capability : revision.getCapabilities(SERVICE_NAMESPACE)) {
+            Object classes = capability.getAttributes().get(Constants.OBJECTCLASS);
+            if (classes instanceof java.util.Collection<?> names ? names.contains(type) : type.equals(classes)) {
+                return true;
+            }
+        }
+        return brokenServices(bundleId, kind).findAny().isPresent();
     }
 
     private final class Handle<T extends Extension> implements ExtensionHandle<T> {

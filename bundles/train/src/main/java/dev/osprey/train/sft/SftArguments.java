@@ -75,7 +75,7 @@ public final class SftArguments {
     private double splitDatasetRatio;
     @JsonProperty("columns")
     private Map<String, String> columns = new LinkedHashMap<>();
-    @JsonPropertyDescription("false: skip malformed rows (counted) instead of refusing to start")
+    @JsonPropertyDescription("false: skip bad rows (unreadable, or nothing to train on), named by file:line in the output, instead of stopping")
     @JsonProperty("strict")
     private boolean strict = true;
     @JsonPropertyDescription("read the datasets as training goes (needs --max_steps)")

@@ -6,6 +6,7 @@ import java.util.Optional;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.chat.ChatEncoder;
+import dev.osprey.dataset.DatasetException;
 import dev.osprey.dataset.DatasetRow;
 
 /**
@@ -46,13 +47,16 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
      * Renders a dataset row through the template and tokenizes it (supervised fine-tuning).
      *
      * @return the example, or empty when {@link Truncation#DELETE} drops it for being too long
-     * @throws IllegalArgumentException naming the row when nothing is left to train on
+     * @throws DatasetException naming the row ({@code file:line}) when nothing is left to train on, e.g. a
+     *         row without an assistant answer; a job skips it with {@code --strict false} ({@link dev.osprey.dataset.BadRows})
      */
     public static Optional<SftExample> encode(DatasetRow row, ChatTemplate template, ChatEncoder encoder, int maxLength,
             String lossScope, Truncation truncation) {
         var segments = template.render(row.conversation(), new RenderOptions(false, lossScope, java.util.Map.of()));
         ChatEncoder.Encoded encoded = encoder.encode(segments);
-        return truncate(encoded.inputIds(), encoded.labels(), maxLength, truncation, row.source());
+        boolean answered = row.conversation().messages().stream().anyMatch(m -> "assistant".equals(m.role()));
+        return truncate(encoded.inputIds(), encoded.labels(), maxLength, truncation, row.source(),
+                answered ? "" : " (the row has no assistant answer)");
     }
 
     /** Rows encoded in order; rows that {@link Truncation#DELETE} drops are left out. */
@@ -77,10 +81,12 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
             ids[ids.length - 1] = eosId;
         }
         int[] labels = ids.clone();
-        return truncate(ids, labels, maxLength, truncation, row.source());
+        return truncate(ids, labels, maxLength, truncation, row.source(), "");
     }
 
-    private static Optional<SftExample> truncate(int[] ids, int[] labels, int maxLength, Truncation truncation, String source) {
+    /** @param why what to add to the error when nothing is left to train on, e.g. " (the row has no assistant answer)" */
+    private static Optional<SftExample> truncate(int[] ids, int[] labels, int maxLength, Truncation truncation, String source,
+            String why) {
         if (ids.length > maxLength) {
             switch (truncation) {
                 case DELETE -> {
@@ -98,7 +104,7 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
         }
         labels[0] = ChatEncoder.IGNORE_INDEX; // nothing predicts the first token
         if (Arrays.stream(labels).noneMatch(l -> l != ChatEncoder.IGNORE_INDEX)) {
-            throw new IllegalArgumentException(source + ": no tokens left to train on"
+            throw new DatasetException(source, "no tokens left to train on" + why
                     + (truncation != Truncation.DELETE ? " after --truncation_strategy " + truncation.name().toLowerCase(java.util.Locale.ROOT)
                             + " to --max_length " + maxLength : ""));
         }

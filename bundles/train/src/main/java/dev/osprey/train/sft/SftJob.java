@@ -21,6 +21,7 @@ import ai.djl.ndarray.NDManager;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
+import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
 import dev.osprey.dataset.DatasetReader;
 import dev.osprey.dataset.DatasetRow;
@@ -108,21 +109,23 @@ public final class SftJob {
         }
     }
 
-    /** The training examples (all of them, or a stream), and the validation set. */
-    private record Datasets(List<SftExample> train, StreamingExamples stream, List<SftExample> validation) {
+    /**
+     * The training examples (all of them, or a stream), the validation set, and the bad rows skipped so far
+     * (a stream finds more as it goes).
+     */
+    private record Datasets(List<SftExample> train, StreamingExamples stream, List<SftExample> validation, BadRows badRows) {
     }
 
     private Datasets encode(HfModel model) throws IOException {
         DatasetOptions options = DatasetOptions.defaults().withSeed(args.seed()).withColumns(args.columns())
                 .withSkipBadRows(!args.strict()).withSplitDatasetRatio(args.splitDatasetRatio());
-        DatasetReader reader = new DatasetReader(options);
+        BadRows badRows = BadRows.of(options); // one tally for reading and encoding, training and validation
+        DatasetReader reader = new DatasetReader(options, badRows);
         LoadedDatasets loaded = args.streaming() ? null : reader.load(DatasetSpec.parseAll(args.dataset()));
         List<DatasetRow> validationRows = new ArrayList<>(loaded == null ? List.of() : loaded.validation());
         if (!args.valDataset().isEmpty()) {
-            validationRows.addAll(new DatasetReader(options.withSplitDatasetRatio(0)).load(DatasetSpec.parseAll(args.valDataset())).train());
-        }
-        if (reader.stats().rowsSkipped() > 0) {
-            listener.message("skipped " + reader.stats().rowsSkipped() + " bad rows (--strict false)");
+            validationRows.addAll(new DatasetReader(options.withSplitDatasetRatio(0), badRows).load(DatasetSpec.parseAll(args.valDataset()))
+                    .train());
         }
         ChatEncoder encoder = new ChatEncoder(model.tokenizer());
         SftExample.Truncation truncation = SftExample.Truncation.of(args.truncationStrategy());
@@ -137,32 +140,43 @@ public final class SftJob {
             ChatTemplate template = chatTemplate(model, args.template(), provider);
             encode = row -> SftExample.encode(row, template, encoder, args.maxLength(), args.lossScope(), truncation);
         }
-        List<SftExample> validation = encodeAll(validationRows, encode, "validation");
+        encode = badRows.skipping(encode); // a row with nothing to train on is a bad row too
+        List<SftExample> validation = encodeAll(validationRows, encode, badRows, "validation");
         if (args.streaming()) {
             return new Datasets(List.of(), new StreamingExamples(DatasetSpec.parseAll(args.dataset()), reader, encode,
-                    args.shuffleBufferSize(), args.seed()), validation);
+                    args.shuffleBufferSize(), args.seed()), validation, badRows);
         }
-        List<SftExample> train = encodeAll(loaded.train(), encode, "training");
+        List<SftExample> train = encodeAll(loaded.train(), encode, badRows, "training");
+        if (badRows.count() > 0) {
+            listener.message(badRows.summary());
+        }
         if (args.packing()) {
             int before = train.size();
             train = Packing.pack(train, args.maxLength());
             validation = Packing.pack(validation, args.maxLength());
             listener.message("packed " + before + " samples into " + train.size() + " sequences of at most " + args.maxLength() + " tokens");
         }
-        return new Datasets(train, null, validation);
+        return new Datasets(train, null, validation, badRows);
     }
 
     private List<SftExample> encodeAll(List<DatasetRow> rows, java.util.function.Function<DatasetRow, Optional<SftExample>> encode,
-            String what) {
+            BadRows badRows, String what) {
         List<SftExample> out = new ArrayList<>();
+        long badBefore = badRows.count();
         for (DatasetRow row : rows) {
             encode.apply(row).ifPresent(out::add);
         }
-        if (out.size() < rows.size()) {
-            listener.message("dropped " + (rows.size() - out.size()) + " of " + rows.size() + " " + what
+        long bad = badRows.count() - badBefore;
+        long tooLong = rows.size() - out.size() - bad;
+        if (tooLong > 0) {
+            listener.message("dropped " + tooLong + " of " + rows.size() + " " + what
                     + " rows longer than --max_length " + args.maxLength() + " (--truncation_strategy delete)");
         }
         if (out.isEmpty() && what.equals("training")) {
+            if (badRows.count() > 0) {
+                throw new IllegalArgumentException("no training rows left in " + args.dataset() + ": " + badRows.summary()
+                        + (tooLong > 0 ? "; and " + tooLong + " longer than --max_length " + args.maxLength() : ""));
+            }
             throw new IllegalArgumentException("no training rows left: every row of " + args.dataset() + " is longer than --max_length "
                     + args.maxLength() + "; raise it or use --truncation_strategy left|right");
         }
@@ -259,6 +273,9 @@ public final class SftJob {
             } else {
                 mergeInto(model, decoder, merged);
             }
+        }
+        if (data.stream() != null && data.badRows().count() > 0) { // a stream meets its bad rows while training
+            listener.message(data.badRows().summary());
         }
         listener.message(String.format("final loss %.4f after %d steps%s; saved %s%s%s", steps.get(steps.size() - 1).loss(), steps.size(),
                 evalLosses.isEmpty() ? "" : String.format(", eval loss %.4f", evalLosses.values().stream().reduce((a, b) -> b).get()),
