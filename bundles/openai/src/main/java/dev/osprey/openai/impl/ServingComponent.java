@@ -49,7 +49,8 @@ public class ServingComponent {
         this.sessions = new SessionSwitch(this::openOn);
         this.metrics = new ServingMetrics(() -> config.options().servedName(),
                 () -> sessions.current().flatMap(a -> a.session.stats()));
-        OpenAiServlet api = new OpenAiServlet(sessions, metrics, () -> config.apiKey(), this::use);
+        warnIfOpen(config);
+        OpenAiServlet api = new OpenAiServlet(sessions, metrics, () -> config, this::use);
         Hashtable<String, Object> props = new Hashtable<>();
         props.put("osgi.http.whiteboard.servlet.pattern", OpenAiServlet.PATTERNS);
         props.put("osgi.http.whiteboard.servlet.name", "osprey-openai");
@@ -94,6 +95,7 @@ public class ServingComponent {
         ServingConfig previous = config;
         ServingConfig next = ServingConfig.read(properties);
         config = next;
+        warnIfOpen(next);
         if (!Objects.equals(previous.backend(), next.backend()) || !Objects.equals(previous.options(), next.options())) {
             openInBackground(next);
         }
@@ -103,7 +105,15 @@ public class ServingComponent {
     public void use(String backend) throws Exception {
         ServingConfig current = config;
         sessions.open(backend, current.options());
-        config = new ServingConfig(backend, current.apiKey(), current.options());
+        config = current.withBackend(backend);
+    }
+
+    /** Anyone who can reach a server bound beyond loopback can use it when it has no key. */
+    private static void warnIfOpen(ServingConfig config) {
+        if (config.bindsBeyondLoopback() && config.access().apiKey().isEmpty()) {
+            LOG.warning("the OpenAI server listens on " + config.host() + " without an API key: anyone who can reach it can"
+                    + " use it; set --api_key_file FILE or OSPREY_API_KEY");
+        }
     }
 
     /** The backend serving now, or empty text when none. */

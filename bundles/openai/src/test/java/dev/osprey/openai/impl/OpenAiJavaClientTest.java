@@ -31,7 +31,7 @@ class OpenAiJavaClientTest {
     @BeforeAll
     static void start() throws Exception {
         server = new TestServer("tiny", name -> new TinySession("tiny", 11, 0));
-        server.apiKey = "sk-java";
+        server.set("api_key", "sk-java");
         client = OpenAIOkHttpClient.builder().baseUrl(server.base + "/v1").apiKey("sk-java").maxRetries(0).build();
     }
 

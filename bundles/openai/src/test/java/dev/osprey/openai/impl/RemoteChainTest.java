@@ -119,7 +119,7 @@ class RemoteChainTest {
         Exception noUrl = assertThrows(IllegalArgumentException.class,
                 () -> new RemoteBackend().open(new BackendOptions("m", "", Map.of(), "cpu", Map.of())));
         assertTrue(noUrl.getMessage().contains("base_url"), noUrl.getMessage());
-        Exception noProgram = assertThrows(IllegalStateException.class, () -> new VllmBackend().open(
+        Exception noProgram = assertThrows(IllegalArgumentException.class, () -> new VllmBackend().open(
                 new BackendOptions("m", "", Map.of(), "cpu", Map.of("executable", "osprey-no-such-vllm"))));
         assertTrue(noProgram.getMessage().contains("`osprey-no-such-vllm`, which is not on PATH"), noProgram.getMessage());
         assertEquals(List.of("remote", "vllm"), List.of(new RemoteBackend().name(), new VllmBackend().name()));
