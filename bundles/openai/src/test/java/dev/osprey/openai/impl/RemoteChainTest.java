@@ -124,4 +124,35 @@ class RemoteChainTest {
         assertTrue(noProgram.getMessage().contains("`osprey-no-such-vllm`, which is not on PATH"), noProgram.getMessage());
         assertEquals(List.of("remote", "vllm"), List.of(new RemoteBackend().name(), new VllmBackend().name()));
     }
+
+    @Test
+    void anUpstreamThatIsDownIs502NamingIt() throws Exception {
+        TestServer gone = new TestServer("tiny", name -> new TinySession("tiny", 5, 0));
+        try (TestServer relay = new TestServer("remote", name -> new RemoteBackend().open(new BackendOptions("tiny", "tiny", Map.of(),
+                "cpu", Map.of("base_url", gone.base))))) {
+            gone.close();
+            for (String path : List.of("/v1/completions", "/tokenize")) {
+                HttpResponse<String> r = relay.post(path, "{\"prompt\":\"abc\",\"max_tokens\":2}");
+                JsonNode error = BadRequestTest.error(r, 502);
+                assertTrue(error.get("message").asText().contains(gone.base), r.body());
+                assertTrue(!error.get("message").asText().contains("null"), r.body());
+            }
+        }
+    }
+
+    @Test
+    void swappingToAnUninstalledServerIs400NamingTheProgram() throws Exception {
+        try (TestServer server = new TestServer("tiny", name -> switch (name) {
+            case "tiny" -> new TinySession("tiny", 5, 0);
+            case "vllm" -> new VllmBackend().open(new BackendOptions("tiny", "tiny", Map.of(), "cpu",
+                    Map.of("executable", "osprey-no-such-vllm")));
+            default -> null;
+        })) {
+            HttpResponse<String> r = server.post("/v1/admin/backend", "{\"backend\":\"vllm\"}");
+            JsonNode error = BadRequestTest.error(r, 400);
+            assertTrue(error.get("message").asText().contains("`osprey-no-such-vllm`, which is not on PATH"), r.body());
+            assertEquals("backend", error.get("param").asText());
+            assertEquals(200, server.get("/health").statusCode(), "still serving on the old backend");
+        }
+    }
 }

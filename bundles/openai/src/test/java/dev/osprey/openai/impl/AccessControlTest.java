@@ -1,0 +1,106 @@
+package dev.osprey.openai.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * With an API key every route but the health checks (and /metrics, unless protected) needs it; the key
+ * can come from a file or the environment instead of the command line; adapters load only from the
+ * configured roots.
+ */
+class AccessControlTest {
+
+    static TestServer server;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new TestServer("tiny", name -> new TinySession("tiny", 7, 0), Map.of("api_key", "sk-key"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    static HttpResponse<String> call(String method, String path, String key) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.base + path));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        b.method(method, method.equals("GET") ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(
+                path.equals("/detokenize") ? "{\"tokens\":[3,4]}" : "{\"prompt\":\"abc\",\"max_tokens\":1}"));
+        return server.send(b);
+    }
+
+    @Test
+    void everyRouteButTheHealthChecksNeedsTheKey() throws Exception {
+        for (String route : List.of("POST /tokenize", "POST /detokenize", "GET /version", "GET /v1/models", "POST /v1/completions",
+                "GET /v1/admin/backend", "GET /v1/no-such-route")) {
+            String[] mp = route.split(" ");
+            assertEquals(401, call(mp[0], mp[1], null).statusCode(), route + " without the key");
+            assertEquals(401, call(mp[0], mp[1], "sk-wrong").statusCode(), route + " with a wrong key");
+            int status = call(mp[0], mp[1], "sk-key").statusCode();
+            assertTrue(status != 401, route + " with the key: " + status);
+        }
+        assertEquals(200, call("GET", "/health", null).statusCode());
+        assertEquals(200, call("GET", "/ping", null).statusCode());
+        assertEquals(200, call("GET", "/metrics", null).statusCode(), "open by default, as in vLLM");
+        server.set("protect_metrics", "true");
+        try {
+            assertEquals(401, call("GET", "/metrics", null).statusCode());
+            assertEquals(200, call("GET", "/metrics", "sk-key").statusCode());
+        } finally {
+            server.set("protect_metrics", null);
+        }
+    }
+
+    @Test
+    void theKeyComesFromTheConfigurationAFileOrTheEnvironmentInThatOrder() throws Exception {
+        Path file = Files.writeString(dir.resolve("key"), "sk-file\n");
+        Map<String, String> env = Map.of("OSPREY_API_KEY", "sk-osprey-env", "VLLM_API_KEY", "sk-vllm-env");
+        assertEquals("sk-given", ServingConfig.read(Map.of("model", "m", "api_key", "sk-given", "api_key_file", file.toString()), env)
+                .access().apiKey());
+        assertEquals("sk-file", ServingConfig.read(Map.of("model", "m", "api_key_file", file.toString()), env).access().apiKey());
+        assertEquals("sk-osprey-env", ServingConfig.read(Map.of("model", "m"), env).access().apiKey());
+        assertEquals("sk-vllm-env", ServingConfig.read(Map.of("model", "m"), Map.of("VLLM_API_KEY", "sk-vllm-env")).access().apiKey());
+        assertEquals("", ServingConfig.read(Map.of("model", "m"), Map.of()).access().apiKey());
+        Exception missing = assertThrows(IllegalArgumentException.class,
+                () -> ServingConfig.read(Map.of("model", "m", "api_key_file", dir.resolve("none").toString()), env));
+        assertTrue(missing.getMessage().contains("api_key_file"), missing.getMessage());
+        // the key settings are the server's own, never handed to a backend (which may log its settings)
+        assertEquals(Map.of("max_num_seqs", "4"), ServingConfig.read(Map.of("model", "m", "api_key", "k", "admin_api_key", "a",
+                "max_num_seqs", "4", "max_queued_tokens", "9"), Map.of()).options().settings());
+    }
+
+    @Test
+    void anOpenServerBeyondLoopbackIsFlagged() {
+        assertTrue(ServingConfig.read(Map.of("model", "m", "host", "0.0.0.0"), Map.of()).bindsBeyondLoopback());
+        assertTrue(!ServingConfig.read(Map.of("model", "m"), Map.of()).bindsBeyondLoopback());
+        assertTrue(!ServingConfig.read(Map.of("model", "m", "host", "127.0.0.1"), Map.of()).bindsBeyondLoopback());
+    }
+
+    @Test
+    void adapterRootsDefaultToTheFoldersOfTheAdaptersGivenAtStart() {
+        ServingConfig config = ServingConfig.read(Map.of("model", "m", "adapters", "sql=" + dir.resolve("a/sql") + "," + "x=" + dir.resolve(
+                "b/chat")), Map.of());
+        assertEquals(2, config.adapterFolders().roots().size(), config.adapterFolders().toString());
+        assertTrue(ServingConfig.read(Map.of("model", "m"), Map.of()).adapterFolders().roots().isEmpty(), "none without adapters");
+    }
+}
