@@ -78,7 +78,7 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
     Integer maxSequencesPerRequest;
 
     @Option(names = "--max_queued_tokens", paramLabel = "N", description = "prompt + max_tokens of all requests in flight at most;"
-            + " past it new requests get 429 (default: 1048576)")
+            + " past it new requests get 429 (default: 8388608)")
     Long maxQueuedTokens;
 
     @Option(names = "--served_model_name", paramLabel = "NAME", description = "the model name clients use (default: --model)")

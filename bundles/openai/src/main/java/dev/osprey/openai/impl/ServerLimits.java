@@ -21,7 +21,11 @@ import java.util.Map;
 record ServerLimits(long maxRequestBytes, int maxJsonDepth, int maxJsonStringLength, int maxJsonNumberLength,
         Duration readTimeout, int maxSequencesPerRequest, long maxQueuedTokens, Duration disconnectCheck) {
 
-    static final ServerLimits DEFAULTS = new ServerLimits(32L << 20, 100, 16 << 20, 1000, Duration.ofSeconds(30), 256, 1L << 20,
+    /**
+     * The defaults: max_queued_tokens lets about 200 requests without max_tokens wait on a model with a
+     * 40k context (each may hold a whole context), far more than a CPU serves at once.
+     */
+    static final ServerLimits DEFAULTS = new ServerLimits(32L << 20, 100, 16 << 20, 1000, Duration.ofSeconds(30), 256, 8L << 20,
             Duration.ofSeconds(1));
 
     /** The configuration keys read here. */
