@@ -93,20 +93,21 @@ final class CompletionsEndpoint {
             HttpServletResponse response, Duration disconnectCheck) throws IOException, InterruptedException {
         int open = choices.length;
         long checkNanos = disconnectCheck.toNanos();
-        long underWay = 0; // when the first choice started, as System.nanoTime(); 0 while all wait
-        long lastCheck = 0;
+        boolean underWay = false; // a choice has started: from then on the client is probed
+        long lastCheck = 0; // System.nanoTime() of the start or the last probe
         while (open > 0) {
             Event e = events.next(checkNanos > 0 ? Math.max(1, disconnectCheck.toMillis()) : 1000);
             long now = System.nanoTime();
-            if (checkNanos > 0 && underWay != 0 && now - Math.max(underWay, lastCheck) >= checkNanos) {
+            if (checkNanos > 0 && underWay && now - lastCheck >= checkNanos) {
                 probeClient(response); // throws IOException when the client has gone: the caller cancels the choices
                 lastCheck = now;
             }
             if (e == null) {
                 continue;
             }
-            if (underWay == 0 && !(e instanceof Failed)) {
-                underWay = now;
+            if (!underWay && !(e instanceof Failed)) {
+                underWay = true;
+                lastCheck = now;
             }
             Choice choice = choices[e.index()];
             if (e instanceof Failed f) {

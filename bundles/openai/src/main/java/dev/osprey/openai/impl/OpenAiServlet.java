@@ -112,12 +112,6 @@ public final class OpenAiServlet extends HttpServlet {
         }
     }
 
-    @Override
-    public void destroy() {
-        watchdog.close();
-        super.destroy();
-    }
-
     /** The body as a JSON object, read and parsed within the limits in force. */
     private ObjectNode body(HttpServletRequest request, ServingConfig cfg) {
         BodyReader r = reader;

@@ -1,8 +1,7 @@
 package dev.osprey.openai.impl;
 
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -10,13 +9,20 @@ import java.util.concurrent.TimeUnit;
  * interrupted, which makes the servlet container's blocking read throw. Without it a client that stops
  * sending its body holds a request thread until the container's own idle timeout.
  */
-final class StallWatchdog implements AutoCloseable {
+final class StallWatchdog {
 
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+    /** One thread while reads are watched; it ends 10 s after the last, so none outlives a stopped bundle. */
+    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "osprey-openai-read-watchdog");
         t.setDaemon(true);
         return t;
     });
+
+    StallWatchdog() {
+        timer.setKeepAliveTime(10, TimeUnit.SECONDS);
+        timer.allowCoreThreadTimeOut(true);
+        timer.setRemoveOnCancelPolicy(true);
+    }
 
     /** One watched read: call {@link #progress()} after each chunk and close it when the read is over. */
     final class Watch implements AutoCloseable {
@@ -67,10 +73,5 @@ final class StallWatchdog implements AutoCloseable {
     /** Watches a read by the calling thread that may not stall for {@code timeoutMillis}. */
     Watch watch(long timeoutMillis) {
         return new Watch(timeoutMillis);
-    }
-
-    @Override
-    public void close() {
-        timer.shutdownNow();
     }
 }
