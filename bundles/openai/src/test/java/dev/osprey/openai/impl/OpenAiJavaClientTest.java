@@ -78,4 +78,20 @@ class OpenAiJavaClientTest {
             wrong.close();
         }
     }
+
+    /** A whole answer that probed its client (leading spaces, no Content-Length) reads as any other. */
+    @Test
+    void aProbedWholeAnswerReadsNormally() throws Exception {
+        try (TestServer slow = new TestServer("tiny", name -> new TinySession("tiny", 11, 20), java.util.Map.of("disconnect_check_ms",
+                "30"))) {
+            OpenAIClient probed = OpenAIOkHttpClient.builder().baseUrl(slow.base + "/v1").apiKey("none").maxRetries(0).build();
+            try {
+                ChatCompletion whole = probed.chat().completions().create(chat().maxCompletionTokens(10).build());
+                assertEquals(client.chat().completions().create(chat().maxCompletionTokens(10).build()).choices().get(0).message()
+                        .content(), whole.choices().get(0).message().content(), "the same greedy answer as without probes");
+            } finally {
+                probed.close();
+            }
+        }
+    }
 }
