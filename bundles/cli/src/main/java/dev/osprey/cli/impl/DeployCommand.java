@@ -119,7 +119,8 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         return 0;
     }
 
-    private Hashtable<String, Object> serverProperties() {
+    /** The server's configuration (PID {@value #SERVER_PID}) from the options. */
+    Hashtable<String, Object> serverProperties() {
         Hashtable<String, Object> p = new Hashtable<>();
         serving.settings.forEach(p::put);
         p.put("model", serving.model);
