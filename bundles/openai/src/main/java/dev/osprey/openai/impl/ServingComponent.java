@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
 
 import dev.osprey.api.inference.InferenceBackend;
 import dev.osprey.api.plugin.ExtensionHandle;
@@ -31,6 +32,7 @@ import jakarta.servlet.Servlet;
  */
 @Component(service = ServingComponent.class, immediate = true, configurationPid = ServingConfig.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = ServingConfigDefinition.class)
 public class ServingComponent {
 
     private static final Logger LOG = Logger.getLogger(ServingComponent.class.getName());

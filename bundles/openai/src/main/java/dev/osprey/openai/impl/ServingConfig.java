@@ -31,7 +31,8 @@ record ServingConfig(String backend, String host, AccessPolicy access, AdapterFo
 
     static final String PID = "dev.osprey.openai";
 
-    private static final Set<String> OWN_KEYS;
+    /** The keys read here (described for tools by {@link ServingConfigDefinition}); the others go to the backend. */
+    static final Set<String> OWN_KEYS;
 
     static {
         Set<String> own = new HashSet<>(Set.of("model", "infer_backend", "backend", "served_model_name", "adapters", "device",

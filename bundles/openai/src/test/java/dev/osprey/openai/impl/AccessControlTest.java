@@ -103,4 +103,16 @@ class AccessControlTest {
         assertEquals(2, config.adapterFolders().roots().size(), config.adapterFolders().toString());
         assertTrue(ServingConfig.read(Map.of("model", "m"), Map.of()).adapterFolders().roots().isEmpty(), "none without adapters");
     }
+
+    /** The metatype description lists exactly the keys the server reads itself (backend settings aside). */
+    @Test
+    void theMetatypeDescriptionListsTheServersOwnKeys() {
+        java.util.Set<String> described = new java.util.TreeSet<>();
+        for (java.lang.reflect.Method m : ServingConfigDefinition.class.getDeclaredMethods()) {
+            described.add(m.getName().replace("__", "_"));
+        }
+        java.util.Set<String> read = new java.util.TreeSet<>(ServingConfig.OWN_KEYS);
+        read.remove("backend"); // the alias of infer_backend
+        assertEquals(read, described);
+    }
 }
