@@ -21,12 +21,19 @@ import java.util.Map;
 record ServerLimits(long maxRequestBytes, int maxJsonDepth, int maxJsonStringLength, int maxJsonNumberLength,
         Duration readTimeout, int maxSequencesPerRequest, long maxQueuedTokens, Duration disconnectCheck) {
 
-    /**
-     * The defaults: max_queued_tokens lets about 200 requests without max_tokens wait on a model with a
-     * 40k context (each may hold a whole context), far more than a CPU serves at once.
-     */
-    static final ServerLimits DEFAULTS = new ServerLimits(32L << 20, 100, 16 << 20, 1000, Duration.ofSeconds(30), 256, 8L << 20,
-            Duration.ofSeconds(1));
+    static final long DEFAULT_MAX_REQUEST_BYTES = 32L << 20;
+    static final int DEFAULT_MAX_JSON_DEPTH = 100;
+    static final int DEFAULT_MAX_JSON_STRING_LENGTH = 16 << 20;
+    static final int DEFAULT_MAX_JSON_NUMBER_LENGTH = 1000;
+    static final int DEFAULT_READ_TIMEOUT_SECONDS = 30;
+    static final int DEFAULT_MAX_SEQUENCES_PER_REQUEST = 256;
+    /** Lets about 200 requests without max_tokens wait on a model with a 40k context (each may hold a whole context). */
+    static final long DEFAULT_MAX_QUEUED_TOKENS = 8L << 20;
+    static final long DEFAULT_DISCONNECT_CHECK_MS = 1000;
+
+    static final ServerLimits DEFAULTS = new ServerLimits(DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_JSON_DEPTH,
+            DEFAULT_MAX_JSON_STRING_LENGTH, DEFAULT_MAX_JSON_NUMBER_LENGTH, Duration.ofSeconds(DEFAULT_READ_TIMEOUT_SECONDS),
+            DEFAULT_MAX_SEQUENCES_PER_REQUEST, DEFAULT_MAX_QUEUED_TOKENS, Duration.ofMillis(DEFAULT_DISCONNECT_CHECK_MS));
 
     /** The configuration keys read here. */
     static final java.util.Set<String> KEYS = java.util.Set.of("max_request_bytes", "max_json_depth", "max_json_string_length",

@@ -55,26 +55,26 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     int max__loras() default AdapterFolders.DEFAULT_MAX_LORAS;
 
     @AttributeDefinition(description = "the largest request body in bytes (413 past it)")
-    long max__request__bytes() default 32L << 20;
+    long max__request__bytes() default ServerLimits.DEFAULT_MAX_REQUEST_BYTES;
 
     @AttributeDefinition(description = "how deep JSON may nest")
-    int max__json__depth() default 100;
+    int max__json__depth() default ServerLimits.DEFAULT_MAX_JSON_DEPTH;
 
     @AttributeDefinition(description = "the longest JSON string, in characters")
-    int max__json__string__length() default 16 << 20;
+    int max__json__string__length() default ServerLimits.DEFAULT_MAX_JSON_STRING_LENGTH;
 
     @AttributeDefinition(description = "the most digits of a JSON number")
-    int max__json__number__length() default 1000;
+    int max__json__number__length() default ServerLimits.DEFAULT_MAX_JSON_NUMBER_LENGTH;
 
     @AttributeDefinition(description = "seconds a request body may send nothing (408 past it)")
-    double read__timeout() default 30;
+    double read__timeout() default ServerLimits.DEFAULT_READ_TIMEOUT_SECONDS;
 
     @AttributeDefinition(description = "prompts x n of one request at most (400 past it)")
-    int max__sequences__per__request() default 256;
+    int max__sequences__per__request() default ServerLimits.DEFAULT_MAX_SEQUENCES_PER_REQUEST;
 
     @AttributeDefinition(description = "prompt + max_tokens of all requests in flight at most (429 past it)")
-    long max__queued__tokens() default 8L << 20;
+    long max__queued__tokens() default ServerLimits.DEFAULT_MAX_QUEUED_TOKENS;
 
     @AttributeDefinition(description = "milliseconds between checks that the client of a whole answer is still there; 0: never")
-    long disconnect__check__ms() default 1000;
+    long disconnect__check__ms() default ServerLimits.DEFAULT_DISCONNECT_CHECK_MS;
 }
