@@ -58,6 +58,11 @@ public final class OpenAiServlet extends HttpServlet {
     private record BodyReader(ServerLimits limits, ObjectMapper mapper) {
     }
 
+    /** The filter that applies the access policy to the other routes of the HTTP server, refusing as this servlet does. */
+    AccessFilter accessFilter() {
+        return new AccessFilter(config, this::error);
+    }
+
     /** @param config the configuration in force (access, limits); read for every request */
     OpenAiServlet(SessionSwitch sessions, ServingMetrics metrics, Supplier<ServingConfig> config, BackendSwitcher switcher) {
         this.sessions = sessions;
@@ -352,8 +357,8 @@ public final class OpenAiServlet extends HttpServlet {
         response.getOutputStream().write(bytes);
     }
 
-    private void error(HttpServletRequest request, HttpServletResponse response, ServingConfig cfg, ApiException e)
-            throws IOException {
+    /** Sends {@code e} as OpenAI's error object, leaving the connection fit for the next request or closing it. */
+    void error(HttpServletRequest request, HttpServletResponse response, ServingConfig cfg, ApiException e) throws IOException {
         if (response.isCommitted()) {
             LOG.log(Level.WARNING, "error after the response started: " + e.getMessage());
             return;

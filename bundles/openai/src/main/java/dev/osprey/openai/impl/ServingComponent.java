@@ -22,12 +22,13 @@ import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.plugin.ExtensionListener;
 import dev.osprey.api.plugin.ExtensionRegistry;
+import jakarta.servlet.Filter;
 import jakarta.servlet.Servlet;
 
 /**
  * The OpenAI-compatible server, present while configuration {@value ServingConfig#PID} exists: it owns
  * the current session (opened on the configured backend, found by name in the extension registry),
- * publishes {@link OpenAiServlet} on the HTTP Whiteboard, swaps backends on a configuration change or
+ * publishes {@link OpenAiServlet} on the HTTP Whiteboard with an {@link AccessFilter} over every route, swaps backends on a configuration change or
  * an admin request, and stops sending requests to a backend whose bundle goes away.
  */
 @Component(service = ServingComponent.class, immediate = true, configurationPid = ServingConfig.PID,
@@ -42,6 +43,7 @@ public class ServingComponent {
     private final ServingMetrics metrics;
     private volatile ServingConfig config;
     private ServiceRegistration<Servlet> servlet;
+    private ServiceRegistration<Filter> filter;
     private ServiceRegistration<ExtensionListener> listener;
 
     @Activate
@@ -57,6 +59,10 @@ public class ServingComponent {
         props.put("osgi.http.whiteboard.servlet.pattern", OpenAiServlet.PATTERNS);
         props.put("osgi.http.whiteboard.servlet.name", "osprey-openai");
         servlet = context.registerService(Servlet.class, api, props);
+        Hashtable<String, Object> filterProps = new Hashtable<>();
+        filterProps.put("osgi.http.whiteboard.filter.pattern", "/*");
+        filterProps.put("osgi.http.whiteboard.filter.name", "osprey-openai-access");
+        filter = context.registerService(Filter.class, api.accessFilter(), filterProps);
         listener = context.registerService(ExtensionListener.class, new BackendWatcher(), null);
         openInBackground(config);
     }
@@ -126,6 +132,7 @@ public class ServingComponent {
     @Deactivate
     void deactivate() {
         listener.unregister();
+        filter.unregister();
         servlet.unregister();
         sessions.close();
     }

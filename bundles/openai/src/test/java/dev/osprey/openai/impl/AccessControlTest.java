@@ -59,6 +59,8 @@ class AccessControlTest {
             int status = call(mp[0], mp[1], "sk-key").statusCode();
             assertTrue(status != 401, route + " with the key: " + status);
         }
+        assertEquals(401, call("GET", "/api/other", null).statusCode(), "another bundle's route on the same server");
+        assertEquals(200, call("GET", "/api/other", "sk-key").statusCode());
         assertEquals(200, call("GET", "/health", null).statusCode());
         assertEquals(200, call("GET", "/ping", null).statusCode());
         assertEquals(200, call("GET", "/metrics", null).statusCode(), "open by default, as in vLLM");

@@ -68,6 +68,16 @@ final class TestServer implements AutoCloseable {
         for (String pattern : OpenAiServlet.PATTERNS) {
             context.addServlet(holder, pattern);
         }
+        // another bundle's route on the same server, as /api/plugins is
+        context.addServlet(new ServletHolder(new jakarta.servlet.http.HttpServlet() {
+            @Override
+            protected void doGet(jakarta.servlet.http.HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response)
+                    throws java.io.IOException {
+                response.getWriter().write("other");
+            }
+        }), "/api/other");
+        context.addFilter(new org.eclipse.jetty.ee10.servlet.FilterHolder(servlet.accessFilter()), "/*",
+                java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST));
         jetty.setHandler(context);
         jetty.start();
         base = "http://127.0.0.1:" + connector.getLocalPort();
