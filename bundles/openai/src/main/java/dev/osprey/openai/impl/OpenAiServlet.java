@@ -58,11 +58,6 @@ public final class OpenAiServlet extends HttpServlet {
     private record BodyReader(ServerLimits limits, ObjectMapper mapper) {
     }
 
-    /** The filter that applies the access policy to the other routes of the HTTP server, refusing as this servlet does. */
-    AccessFilter accessFilter() {
-        return new AccessFilter(config, this::error);
-    }
-
     /** @param config the configuration in force (access, limits); read for every request */
     OpenAiServlet(SessionSwitch sessions, ServingMetrics metrics, Supplier<ServingConfig> config, BackendSwitcher switcher) {
         this.sessions = sessions;
@@ -71,6 +66,11 @@ public final class OpenAiServlet extends HttpServlet {
         this.config = config;
         this.switcher = switcher;
         metrics.limits(() -> config.get().limits(), budget::reserved);
+    }
+
+    /** The filter that applies the access policy to the other routes of the HTTP server, refusing as this servlet does. */
+    AccessFilter accessFilter() {
+        return new AccessFilter(config, this::error);
     }
 
     @Override
