@@ -28,7 +28,8 @@ final class RequestBody {
             throw ApiException.tooLarge("the request body has " + declared + " bytes; this server reads at most " + limit
                     + " (setting max_request_bytes)");
         }
-        ByteArrayOutputStream body = new ByteArrayOutputStream(declared > 0 ? (int) declared : 8192);
+        // grown as bytes arrive: a declared length alone must not make the server allocate it
+        ByteArrayOutputStream body = new ByteArrayOutputStream((int) Math.min(Math.max(declared, 8192), 1 << 16));
         byte[] buffer = new byte[16384];
         try (StallWatchdog.Watch watch = watchdog.watch(limits.readTimeout().toMillis())) {
             try {
