@@ -117,7 +117,7 @@ public class ServingComponent {
     }
 
     /** Anyone who can reach a server bound beyond loopback can use it when it has no key. */
-    private static void warnIfOpen(ServingConfig config) {
+    static void warnIfOpen(ServingConfig config) {
         if (config.bindsBeyondLoopback() && config.access().apiKey().isEmpty()) {
             LOG.warning("the OpenAI server listens on " + config.host() + " without an API key: anyone who can reach it can"
                     + " use it; set --api_key_file FILE or OSPREY_API_KEY");

@@ -92,10 +92,39 @@ class AccessControlTest {
     }
 
     @Test
-    void anOpenServerBeyondLoopbackIsFlagged() {
+    void anOpenServerBeyondLoopbackIsWarnedAbout() {
         assertTrue(ServingConfig.read(Map.of("model", "m", "host", "0.0.0.0"), Map.of()).bindsBeyondLoopback());
         assertTrue(!ServingConfig.read(Map.of("model", "m"), Map.of()).bindsBeyondLoopback());
         assertTrue(!ServingConfig.read(Map.of("model", "m", "host", "127.0.0.1"), Map.of()).bindsBeyondLoopback());
+        java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(ServingComponent.class.getName());
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                if (record.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warnings.add(record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(handler);
+        try {
+            ServingComponent.warnIfOpen(ServingConfig.read(Map.of("model", "m", "host", "0.0.0.0", "api_key", "k"), Map.of()));
+            ServingComponent.warnIfOpen(ServingConfig.read(Map.of("model", "m"), Map.of()));
+            assertEquals(List.of(), warnings, "a key, or loopback only: nothing to warn about");
+            ServingComponent.warnIfOpen(ServingConfig.read(Map.of("model", "m", "host", "0.0.0.0"), Map.of()));
+            assertEquals(1, warnings.size());
+            assertTrue(warnings.get(0).contains("0.0.0.0 without an API key"), warnings.get(0));
+        } finally {
+            log.removeHandler(handler);
+        }
     }
 
     @Test
