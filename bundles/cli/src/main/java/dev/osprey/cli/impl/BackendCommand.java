@@ -28,8 +28,9 @@ public class BackendCommand extends PlatformCommand implements Callable<Integer>
     @Option(names = "--url", paramLabel = "URL", description = "the server (default: http://127.0.0.1:8000)")
     String url = "http://127.0.0.1:8000";
 
-    @Option(names = "--api_key", paramLabel = "KEY", description = "the server's API key, if it has one")
-    String apiKey;
+    @Option(names = "--api_key", paramLabel = "KEY", description = "the server's API key (or admin key), if it has one;"
+            + " default: the environment's OSPREY_API_KEY")
+    String apiKey = System.getenv("OSPREY_API_KEY");
 
     @Override
     public Integer call() throws Exception {

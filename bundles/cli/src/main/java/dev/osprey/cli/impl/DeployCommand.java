@@ -7,7 +7,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -42,8 +44,42 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "8000", description = "port to bind (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--api_key", paramLabel = "KEY", description = "clients must send 'Authorization: Bearer KEY' on /v1/*")
+    @Option(names = "--api_key", paramLabel = "KEY", description = "clients must send 'Authorization: Bearer KEY' on every route"
+            + " but /health and /metrics; visible to other users in ps, so prefer --api_key_file or the environment variable"
+            + " OSPREY_API_KEY (or VLLM_API_KEY)")
     String apiKey;
+
+    @Option(names = "--api_key_file", paramLabel = "FILE", description = "read the API key from this file (the key alone on one line)")
+    Path apiKeyFile;
+
+    @Option(names = "--enable_admin", description = "answer POST /v1/load_lora_adapter, /v1/unload_lora_adapter and"
+            + " /v1/admin/backend (off by default)")
+    boolean enableAdmin;
+
+    @Option(names = "--adapter_roots", paramLabel = "DIR", arity = "1..*", description = "folders that /v1/load_lora_adapter may"
+            + " load from (default: the folders of the --adapters)")
+    List<Path> adapterRoots = new ArrayList<>();
+
+    @Option(names = "--max_loras", paramLabel = "N", description = "adapters served at once at most (default: 16)")
+    Integer maxLoras;
+
+    @Option(names = "--protect_metrics", description = "/metrics needs the API key too")
+    boolean protectMetrics;
+
+    @Option(names = "--max_request_bytes", paramLabel = "N", description = "the largest request body; larger gets 413 (default: 32 MiB)")
+    Long maxRequestBytes;
+
+    @Option(names = "--read_timeout", paramLabel = "SECONDS", description = "a request body that sends nothing for this long"
+            + " gets 408 (default: 30)")
+    Double readTimeout;
+
+    @Option(names = "--max_sequences_per_request", paramLabel = "N", description = "prompts x n of one request at most; more"
+            + " gets 400 (default: 256)")
+    Integer maxSequencesPerRequest;
+
+    @Option(names = "--max_queued_tokens", paramLabel = "N", description = "prompt + max_tokens of all requests in flight at most;"
+            + " past it new requests get 429 (default: 8388608)")
+    Long maxQueuedTokens;
 
     @Option(names = "--served_model_name", paramLabel = "NAME", description = "the model name clients use (default: --model)")
     String servedModelName;
@@ -83,7 +119,8 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         return 0;
     }
 
-    private Hashtable<String, Object> serverProperties() {
+    /** The server's configuration (PID {@value #SERVER_PID}) from the options. */
+    Hashtable<String, Object> serverProperties() {
         Hashtable<String, Object> p = new Hashtable<>();
         serving.settings.forEach(p::put);
         p.put("model", serving.model);
@@ -93,7 +130,23 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         if (!named.isEmpty()) {
             p.put("adapters", named.toArray(new String[0]));
         }
+        put(p, "host", host);
         put(p, "api_key", apiKey);
+        put(p, "api_key_file", apiKeyFile == null ? null : apiKeyFile.toAbsolutePath());
+        if (enableAdmin) {
+            p.put("enable_admin", "true");
+        }
+        if (protectMetrics) {
+            p.put("protect_metrics", "true");
+        }
+        if (!adapterRoots.isEmpty()) {
+            p.put("adapter_roots", adapterRoots.stream().map(r -> r.toAbsolutePath().toString()).toArray(String[]::new));
+        }
+        put(p, "max_loras", maxLoras);
+        put(p, "max_request_bytes", maxRequestBytes);
+        put(p, "read_timeout", readTimeout);
+        put(p, "max_sequences_per_request", maxSequencesPerRequest);
+        put(p, "max_queued_tokens", maxQueuedTokens);
         put(p, "served_model_name", servedModelName);
         put(p, "max_num_seqs", maxNumSeqs);
         put(p, "max_model_len", serving.maxModelLen);
@@ -129,23 +182,18 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
                 + " within 15 s; is the port taken by another process?");
     }
 
-    /** Waits for /health; a backend that failed to open is reported with the server's reason. */
+    /** Waits for /health; a backend that failed to open is reported with the server's reason (the 503's message). */
     private void waitHealthy(String base) throws IOException, InterruptedException {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         while (true) {
             try {
-                HttpResponse<Void> health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET().build(),
-                        HttpResponse.BodyHandlers.discarding());
+                HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
                 if (health.statusCode() == 200) {
                     return;
                 }
-                HttpRequest.Builder models = HttpRequest.newBuilder(URI.create(base + "/v1/models")).GET();
-                if (apiKey != null) {
-                    models.header("Authorization", "Bearer " + apiKey);
-                }
-                HttpResponse<String> why = http.send(models.build(), HttpResponse.BodyHandlers.ofString());
-                if (why.statusCode() == 503 && why.body().contains("could not serve")) {
-                    String message = why.body().replaceAll(".*\"message\":\"", "").replaceAll("\",\"type\".*", "");
+                if (health.statusCode() == 503 && health.body().contains("could not serve")) {
+                    String message = health.body().replaceAll(".*\"message\":\"", "").replaceAll("\",\"type\".*", "");
                     throw new IllegalStateException(message);
                 }
             } catch (IOException e) {

@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -66,6 +68,7 @@ public final class PeftAdapter {
         boolean useDora = config.path("use_dora").asBoolean(false);
         Map<String, Linear> byName = new LinkedHashMap<>();
         linears.forEach(l -> byName.put(l.name(), l));
+        requireTargets(config.get("target_modules"), byName.keySet(), configFile);
         WeightFiles weights = WeightFiles.openFile(folder.resolve(WEIGHTS_FILE));
         Map<String, NDArray[]> pairs = new LinkedHashMap<>();
         for (String key : weights.names()) {
@@ -119,6 +122,44 @@ public final class PeftAdapter {
             attached.add(e.getKey());
         }
         return attached;
+    }
+
+    /**
+     * Refuses an adapter whose {@code target_modules} name a module the model lacks, as PEFT does: each
+     * name must be a module or the end of one after a dot; a string is a regular expression that must
+     * match a whole module name. Otherwise an adapter made for another architecture would load with
+     * some of its layers silently missing.
+     */
+    private static void requireTargets(JsonNode targets, Set<String> modules, Path configFile) {
+        if (targets == null || targets.isNull() || (targets.isTextual() && targets.asText().equals("all-linear"))) {
+            return;
+        }
+        if (targets.isTextual()) {
+            Pattern pattern;
+            try {
+                pattern = Pattern.compile(targets.asText());
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException(configFile + ": target_modules '" + targets.asText() + "' is not a regular"
+                        + " expression: " + e.getDescription());
+            }
+            if (modules.stream().noneMatch(m -> pattern.matcher(m).matches())) {
+                throw new IllegalArgumentException(configFile + ": target_modules '" + targets.asText()
+                        + "' matches no module of this model");
+            }
+            return;
+        }
+        if (!targets.isArray()) {
+            throw new IllegalArgumentException(configFile + ": target_modules must be a list of module names or a regular"
+                    + " expression, was " + targets);
+        }
+        for (JsonNode target : targets) {
+            String t = target.asText();
+            if (modules.stream().noneMatch(m -> m.equals(t) || m.endsWith("." + t))) {
+                throw new IllegalArgumentException(configFile + ": target module '" + t + "' is not in this model (its"
+                        + " adapters can target " + modules.stream().map(m -> m.substring(m.lastIndexOf('.') + 1)).distinct()
+                        .sorted().toList() + ")");
+            }
+        }
     }
 
     /** The value of the first pattern key that matches the end of the module name (PEFT's rule), else the default. */

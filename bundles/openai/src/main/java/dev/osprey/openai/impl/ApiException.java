@@ -37,6 +37,26 @@ final class ApiException extends RuntimeException {
         return new ApiException(401, "invalid_request_error", message, null, "invalid_api_key");
     }
 
+    /** 413: the body is larger than the server reads. */
+    static ApiException tooLarge(String message) {
+        return new ApiException(413, "invalid_request_error", message, null, "request_too_large");
+    }
+
+    /** 408: the client stopped sending its body. */
+    static ApiException timeout(String message) {
+        return new ApiException(408, "invalid_request_error", message, null, "request_timeout");
+    }
+
+    /** 429: the server is busy; the client may retry later. */
+    static ApiException busy(String message) {
+        return new ApiException(429, "rate_limit_error", message, null, "rate_limit_exceeded");
+    }
+
+    /** 502: the server this one forwards to failed or cannot be reached. */
+    static ApiException upstream(String message) {
+        return new ApiException(502, "upstream_error", message, null, "bad_gateway");
+    }
+
     /** 503: no backend session can take requests now. */
     static ApiException unavailable(String message) {
         return new ApiException(503, "service_unavailable", message, null, null);

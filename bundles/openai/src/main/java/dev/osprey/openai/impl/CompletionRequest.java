@@ -42,6 +42,30 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
                 p.tokenIds(), s);
     }
 
+    /** The sequences the request generates: prompts x n. */
+    long sequences() {
+        return (long) prompts.size() * n;
+    }
+
+    /**
+     * What the request may make the backend hold, for {@code max_queued_tokens}: per sequence its prompt
+     * (token ids, else characters, which bound the tokens of the usual tokenizers) plus max_tokens, at
+     * most the context length.
+     *
+     * @param contextLength the model's context length; 0 when unknown
+     */
+    long tokenBudget(int contextLength) {
+        long total = 0;
+        for (Prompt p : prompts) {
+            long prompt = p.tokenIds() != null ? p.tokenIds().size() : p.text() != null ? p.text().length()
+                    : p.conversation().messages().stream().mapToLong(m -> m.text().length()).sum();
+            long completion = sampling.maxTokens() > 0 ? sampling.maxTokens() : contextLength;
+            long perSequence = contextLength > 0 ? Math.min(prompt + completion, contextLength) : prompt + completion;
+            total += perSequence * n;
+        }
+        return total;
+    }
+
     static CompletionRequest readChat(ObjectNode body) {
         Fields f = new Fields(body);
         JsonNode messages = body.get("messages");
@@ -131,16 +155,17 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
             throw ApiException.badRequest("'stop' strings must not be empty", "stop");
         }
         return new SamplingParams(maxTokens == null ? -1 : maxTokens, temperature, topP, topK, minP, repetition, presence,
-                frequency, seed, stop, f.integers("stop_token_ids"), logprobs, topLogprobs);
+                frequency, seed, stop, f.integers("stop_token_ids", 0, Integer.MAX_VALUE), logprobs, topLogprobs);
     }
 
     private static List<Integer> ids(JsonNode array, String param) {
         List<Integer> out = new ArrayList<>();
-        for (JsonNode id : array) {
-            if (!id.isIntegralNumber() || id.asLong() < 0) {
-                throw ApiException.badRequest("'" + param + "' must hold non-negative token ids; found " + id, "prompt");
+        for (int i = 0; i < array.size(); i++) {
+            JsonNode id = array.get(i);
+            if (!id.isIntegralNumber()) {
+                throw ApiException.badRequest("'" + param + "' must hold token ids (integers); found " + id, "prompt");
             }
-            out.add(id.asInt());
+            out.add((int) Fields.whole(id, param + "[" + i + "]", 0, Integer.MAX_VALUE));
         }
         return out;
     }

@@ -2,7 +2,9 @@ package dev.osprey.openai.impl;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +28,11 @@ import jakarta.servlet.http.HttpServletResponse;
 /**
  * Runs one chat or text completion request on a leased session: submits every choice, then answers
  * with one JSON body or with server-sent events ({@code data: {...}\n\n}, ending with
- * {@code data: [DONE]}). A client that goes away cancels its generations.
+ * {@code data: [DONE]}). A client that goes away cancels its generations: a stream notices at its next
+ * chunk; a whole answer, which writes nothing until the end, checks every {@code disconnect_check_ms}
+ * once its generations are under way by sending a space (JSON allows leading whitespace), which
+ * commits status 200 (a failure after that point is sent as the body, {@code {"error": ...}}, as a
+ * stream sends it as an event).
  */
 final class CompletionsEndpoint {
 
@@ -46,8 +52,9 @@ final class CompletionsEndpoint {
         boolean done;
     }
 
-    void run(CompletionRequest request, String model, InferenceSession session, HttpServletResponse response)
-            throws IOException, InterruptedException {
+    /** @param disconnectCheck how often a whole answer checks that its client is there; zero for never */
+    void run(CompletionRequest request, String model, InferenceSession session, HttpServletResponse response,
+            Duration disconnectCheck) throws IOException, InterruptedException {
         ResponseFormat format = request.chat() ? new ChatFormat() : new TextFormat();
         String id = format.idPrefix() + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
@@ -73,7 +80,7 @@ final class CompletionsEndpoint {
             if (request.stream()) {
                 stream(request, format, id, created, model, session, events, choices, echoes, response);
             } else {
-                whole(request, format, id, created, model, session, events, choices, echoes, response);
+                whole(request, format, id, created, model, session, events, choices, echoes, response, disconnectCheck);
             }
         } finally {
             // a client that went away, or a choice that failed: stop what is still generating
@@ -83,15 +90,32 @@ final class CompletionsEndpoint {
 
     private void whole(CompletionRequest request, ResponseFormat format, String id, long created, String model,
             InferenceSession session, GenerationEvents events, Choice[] choices, List<String> echoes,
-            HttpServletResponse response) throws IOException, InterruptedException {
+            HttpServletResponse response, Duration disconnectCheck) throws IOException, InterruptedException {
         int open = choices.length;
+        long checkNanos = disconnectCheck.toNanos();
+        boolean underWay = false; // a choice has started: from then on the client is probed
+        long lastCheck = 0; // System.nanoTime() of the start or the last probe
         while (open > 0) {
-            Event e = events.next(1000);
+            Event e = events.next(checkNanos > 0 ? Math.max(1, disconnectCheck.toMillis()) : 1000);
+            long now = System.nanoTime();
+            if (checkNanos > 0 && underWay && now - lastCheck >= checkNanos) {
+                probeClient(response); // throws IOException when the client has gone: the caller cancels the choices
+                lastCheck = now;
+            }
             if (e == null) {
                 continue;
             }
+            if (!underWay && !(e instanceof Failed)) {
+                underWay = true;
+                lastCheck = now;
+            }
             Choice choice = choices[e.index()];
             if (e instanceof Failed f) {
+                if (response.isCommitted()) {
+                    // status 200 went out with the first probe: the error is the body
+                    response.getOutputStream().write(Json.write(ErrorBody.of(asApiError(f.error()))).getBytes(StandardCharsets.UTF_8));
+                    return;
+                }
                 throw asApiError(f.error());
             } else if (e instanceof Chunk ch) {
                 choice.text.append(ch.chunk().text());
@@ -112,11 +136,24 @@ final class CompletionsEndpoint {
         }
         body.set("usage", usage(request, choices));
         byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
-        response.setStatus(200);
-        response.setContentType("application/json");
-        response.setCharacterEncoding("UTF-8");
-        response.setContentLength(bytes.length);
+        if (!response.isCommitted()) {
+            response.setStatus(200);
+            response.setContentType("application/json");
+            response.setCharacterEncoding("UTF-8");
+            response.setContentLength(bytes.length);
+        }
         response.getOutputStream().write(bytes);
+    }
+
+    /** Writes one space of the JSON answer, committing 200 on the first call; fails when the client is gone. */
+    private static void probeClient(HttpServletResponse response) throws IOException {
+        if (!response.isCommitted()) {
+            response.setStatus(200);
+            response.setContentType("application/json");
+            response.setCharacterEncoding("UTF-8");
+        }
+        response.getOutputStream().write(' ');
+        response.getOutputStream().flush();
     }
 
     private void stream(CompletionRequest request, ResponseFormat format, String id, long created, String model,
@@ -244,13 +281,19 @@ final class CompletionsEndpoint {
         }
     }
 
-    /** A backend failure as an API error: the session's refusals are 400s naming their field. */
+    /**
+     * A backend failure as an API error: the session's refusals are 400s naming their field; an I/O
+     * failure is the server the backend forwards to failing or out of reach (502).
+     */
     static ApiException asApiError(Throwable error) {
         if (error instanceof ApiException api) {
             return api;
         }
         if (error instanceof InvalidRequestException invalid) {
             return ApiException.badRequest(invalid.getMessage(), invalid.param());
+        }
+        if (error instanceof IOException || error instanceof UncheckedIOException) {
+            return ApiException.upstream(error.getMessage() != null ? error.getMessage() : error.toString());
         }
         String message = error.getMessage() != null ? error.getMessage() : error.getClass().getName();
         return new ApiException(500, "server_error", message, null, null);

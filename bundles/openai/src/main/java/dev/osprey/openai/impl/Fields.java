@@ -1,5 +1,6 @@
 package dev.osprey.openai.impl;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -56,25 +57,31 @@ final class Fields {
         if (v == null) {
             return defaultValue;
         }
-        if (!v.isIntegralNumber() && !(v.isNumber() && v.asDouble() == Math.rint(v.asDouble()))) {
-            throw ApiException.badRequest("'" + name + "' must be an integer, was " + v, name);
-        }
-        long x = v.asLong();
-        if (x < min || x > max) {
-            throw ApiException.badRequest("'" + name + "' must be between " + min + " and " + max + ", was " + x, name);
-        }
-        return (int) x;
+        return (int) whole(v, name, min, Math.min(max, Integer.MAX_VALUE));
     }
 
+    /** Any integer that fits 64 bits; absent gives the default. */
     Long longValue(String name, Long defaultValue) {
         JsonNode v = present(name);
         if (v == null) {
             return defaultValue;
         }
-        if (!v.isIntegralNumber()) {
+        return whole(v, name, Long.MIN_VALUE, Long.MAX_VALUE);
+    }
+
+    /**
+     * A whole number in [min, max], compared exactly: JSON numbers have no size, and Jackson's
+     * {@code asLong}/{@code asInt} wrap around what does not fit (2^64 + 5 would read as 5).
+     */
+    static long whole(JsonNode v, String name, long min, long max) {
+        if (!v.isIntegralNumber() && !(v.isNumber() && Double.isFinite(v.asDouble()) && v.asDouble() == Math.rint(v.asDouble()))) {
             throw ApiException.badRequest("'" + name + "' must be an integer, was " + v, name);
         }
-        return v.asLong();
+        BigInteger x = v.isIntegralNumber() ? v.bigIntegerValue() : v.decimalValue().toBigInteger();
+        if (x.compareTo(BigInteger.valueOf(min)) < 0 || x.compareTo(BigInteger.valueOf(max)) > 0) {
+            throw ApiException.badRequest("'" + name + "' must be between " + min + " and " + max + ", was " + x, name);
+        }
+        return x.longValue();
     }
 
     /** A number in [min, max] (bounds inclusive). */
@@ -116,8 +123,8 @@ final class Fields {
         return out;
     }
 
-    /** A list of integers. */
-    List<Integer> integers(String name) {
+    /** A list of integers, each in [min, max]. */
+    List<Integer> integers(String name, long min, long max) {
         JsonNode v = present(name);
         List<Integer> out = new ArrayList<>();
         if (v == null) {
@@ -126,11 +133,8 @@ final class Fields {
         if (!v.isArray()) {
             throw ApiException.badRequest("'" + name + "' must be a list of integers, was " + v, name);
         }
-        for (JsonNode s : v) {
-            if (!s.isIntegralNumber()) {
-                throw ApiException.badRequest("'" + name + "' must be a list of integers; found " + s, name);
-            }
-            out.add(s.asInt());
+        for (int i = 0; i < v.size(); i++) {
+            out.add((int) whole(v.get(i), name + "[" + i + "]", min, Math.min(max, Integer.MAX_VALUE)));
         }
         return out;
     }

@@ -1,17 +1,21 @@
 package dev.osprey.openai.impl;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.inference.InferenceSession;
 import dev.osprey.api.inference.InvalidRequestException;
@@ -21,8 +25,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * The OpenAI-compatible HTTP API, with vLLM's extras: routes each path to its endpoint, checks the API
- * key on {@code /v1/*} (as vLLM does), and turns every refusal into OpenAI's error object.
+ * The OpenAI-compatible HTTP API, with vLLM's extras: checks who may call the route
+ * ({@link AccessPolicy}), reads the body within {@link ServerLimits}, routes each path to its endpoint,
+ * and turns every refusal into OpenAI's error object with its status.
  */
 public final class OpenAiServlet extends HttpServlet {
 
@@ -42,81 +47,96 @@ public final class OpenAiServlet extends HttpServlet {
     private final transient SessionSwitch sessions;
     private final transient ServingMetrics metrics;
     private final transient CompletionsEndpoint completions;
-    private final transient Supplier<String> apiKey;
+    private final transient Supplier<ServingConfig> config;
     private final transient BackendSwitcher switcher;
+    private final transient StallWatchdog watchdog = new StallWatchdog();
+    private final transient TokenBudget budget = new TokenBudget();
+    private final transient Object adapterLock = new Object();
+    /** The body reader of the limits in force, made again when they change. */
+    private transient volatile BodyReader reader;
 
-    /**
-     * @param apiKey the key clients must send as {@code Authorization: Bearer KEY}; empty or null for none
-     */
-    OpenAiServlet(SessionSwitch sessions, ServingMetrics metrics, Supplier<String> apiKey, BackendSwitcher switcher) {
+    private record BodyReader(ServerLimits limits, ObjectMapper mapper) {
+    }
+
+    /** @param config the configuration in force (access, limits); read for every request */
+    OpenAiServlet(SessionSwitch sessions, ServingMetrics metrics, Supplier<ServingConfig> config, BackendSwitcher switcher) {
         this.sessions = sessions;
         this.metrics = metrics;
         this.completions = new CompletionsEndpoint(metrics);
-        this.apiKey = apiKey;
+        this.config = config;
         this.switcher = switcher;
+        metrics.limits(() -> config.get().limits(), budget::reserved);
+    }
+
+    /** The filter that applies the access policy to the other routes of the HTTP server, refusing as this servlet does. */
+    AccessFilter accessFilter() {
+        return new AccessFilter(config, this::error);
     }
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String path = request.getRequestURI().substring(request.getContextPath().length());
         String method = request.getMethod();
+        ServingConfig cfg = config.get();
         try {
-            if (path.startsWith("/v1/")) {
-                checkKey(request);
-            }
+            cfg.access().check(method, path, request.getHeader("Authorization"));
             switch (method + " " + path) {
                 case "GET /health", "GET /ping" -> health(response);
                 case "GET /version" -> json(response, 200, Json.object().put("version", "osprey"));
                 case "GET /metrics" -> metrics(response);
                 case "GET /v1/models" -> models(response);
-                case "POST /v1/chat/completions" -> complete(CompletionRequest.readChat(Json.readObject(request.getInputStream())), response);
-                case "POST /v1/completions" -> complete(CompletionRequest.readText(Json.readObject(request.getInputStream())), response);
-                case "POST /tokenize" -> tokenize(Json.readObject(request.getInputStream()), response);
-                case "POST /detokenize" -> detokenize(Json.readObject(request.getInputStream()), response);
-                case "POST /v1/load_lora_adapter" -> loadAdapter(Json.readObject(request.getInputStream()), response);
-                case "POST /v1/unload_lora_adapter" -> unloadAdapter(Json.readObject(request.getInputStream()), response);
-                case "POST /v1/admin/backend" -> useBackend(Json.readObject(request.getInputStream()), response);
+                case "POST /v1/chat/completions" -> complete(CompletionRequest.readChat(body(request, cfg)), cfg, response);
+                case "POST /v1/completions" -> complete(CompletionRequest.readText(body(request, cfg)), cfg, response);
+                case "POST /tokenize" -> tokenize(body(request, cfg), response);
+                case "POST /detokenize" -> detokenize(body(request, cfg), response);
+                case "POST /v1/load_lora_adapter" -> loadAdapter(body(request, cfg), cfg, response);
+                case "POST /v1/unload_lora_adapter" -> unloadAdapter(body(request, cfg), response);
+                case "POST /v1/admin/backend" -> useBackend(body(request, cfg), response);
                 case "GET /v1/admin/backend" -> currentBackend(response);
                 default -> throw new ApiException(404, "invalid_request_error", "no endpoint " + method + " " + path, null,
                         "not_found");
             }
         } catch (ApiException e) {
-            error(response, e);
+            error(request, response, cfg, e);
         } catch (InvalidRequestException e) {
-            error(response, ApiException.badRequest(e.getMessage(), e.param()));
+            error(request, response, cfg, ApiException.badRequest(e.getMessage(), e.param()));
         } catch (UnsupportedOperationException e) {
-            error(response, new ApiException(501, "invalid_request_error", e.getMessage(), null, "not_implemented"));
+            error(request, response, cfg, new ApiException(501, "invalid_request_error", e.getMessage(), null, "not_implemented"));
+        } catch (UncheckedIOException e) {
+            // a backend that forwards could not reach its server, or it failed
+            error(request, response, cfg, ApiException.upstream(e.getMessage()));
         } catch (IOException e) {
             // the client went away; its generations were cancelled on the way out
             LOG.log(Level.FINE, "client closed the connection: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            error(response, ApiException.unavailable("the server is shutting down"));
+            error(request, response, cfg, ApiException.unavailable("the server is shutting down"));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, method + " " + path + " failed: " + e, e);
-            error(response, new ApiException(500, "server_error", String.valueOf(e.getMessage()), null, null));
+            error(request, response, cfg, new ApiException(500, "server_error", String.valueOf(e.getMessage()), null, null));
         }
     }
 
-    private void checkKey(HttpServletRequest request) {
-        String key = apiKey.get();
-        if (key == null || key.isEmpty()) {
-            return;
+    /** The body as a JSON object, read and parsed within the limits in force. */
+    private ObjectNode body(HttpServletRequest request, ServingConfig cfg) {
+        BodyReader r = reader;
+        if (r == null || !r.limits().equals(cfg.limits())) {
+            r = new BodyReader(cfg.limits(), Json.reader(cfg.limits()));
+            reader = r;
         }
-        String header = request.getHeader("Authorization");
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            throw ApiException.unauthorized("missing API key: send it as 'Authorization: Bearer KEY'");
-        }
-        byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-        if (!MessageDigest.isEqual(given, key.getBytes(StandardCharsets.UTF_8))) {
-            throw ApiException.unauthorized("incorrect API key provided");
-        }
+        return Json.readObject(RequestBody.read(request, r.limits(), watchdog), r.mapper(), r.limits());
     }
 
     private void health(HttpServletResponse response) throws IOException {
-        boolean healthy = sessions.current().map(a -> a.session.healthy()).orElse(false);
-        response.setStatus(healthy ? 200 : 503);
-        response.setContentLength(0);
+        Optional<SessionSwitch.Active> active = sessions.current();
+        if (active.map(a -> a.session.healthy()).orElse(false)) {
+            response.setStatus(200);
+            response.setContentLength(0);
+            return;
+        }
+        // the reason helps whoever waits for the server (osprey deploy) without needing the API key
+        throw ApiException.unavailable(active.isPresent() ? "the " + active.get().backend + " backend is not healthy"
+                : sessions.unavailableReason());
     }
 
     private void metrics(HttpServletResponse response) throws IOException {
@@ -149,35 +169,76 @@ public final class OpenAiServlet extends HttpServlet {
         }
     }
 
-    private void complete(CompletionRequest request, HttpServletResponse response) throws IOException, InterruptedException {
+    private void complete(CompletionRequest request, ServingConfig cfg, HttpServletResponse response)
+            throws IOException, InterruptedException {
+        ServerLimits limits = cfg.limits();
+        if (request.sequences() > limits.maxSequencesPerRequest()) {
+            metrics.refused("too_many_sequences");
+            throw ApiException.badRequest("the request asks for " + request.sequences() + " sequences (" + request.prompts().size()
+                    + " prompts x n " + request.n() + ") but this server generates at most " + limits.maxSequencesPerRequest()
+                    + " per request (setting max_sequences_per_request)", "n");
+        }
         try (SessionSwitch.Lease lease = sessions.acquire()) {
-            String model = servedModel(lease.session(), request.model());
-            completions.run(request, model, lease.session(), response);
+            InferenceSession session = lease.session();
+            ServedModel model = servedModel(session, request.model());
+            if (request.chat()) {
+                requireInputs(model, request.prompts().get(0).conversation());
+            }
+            TokenBudget.Reservation reservation;
+            try {
+                reservation = budget.reserve(request.tokenBudget(model.maxModelLength()), limits.maxQueuedTokens());
+            } catch (ApiException e) {
+                metrics.refused(e.status == 429 ? "server_busy" : "too_many_tokens");
+                throw e;
+            }
+            try (reservation) {
+                completions.run(request, model.id(), session, response, limits.disconnectCheck());
+            }
         }
     }
 
     /** The requested model, the base model when none is named, or 404. */
-    static String servedModel(InferenceSession session, String requested) {
+    static ServedModel servedModel(InferenceSession session, String requested) {
         List<ServedModel> models = session.models();
         if (requested == null || requested.isEmpty()) {
-            return models.stream().filter(m -> m.parent().isEmpty()).map(ServedModel::id).findFirst()
+            return models.stream().filter(m -> m.parent().isEmpty()).findFirst()
                     .orElseThrow(() -> ApiException.badRequest("'model' is required", "model"));
         }
-        if (models.stream().noneMatch(m -> m.id().equals(requested))) {
-            throw ApiException.unknownModel(requested);
+        return models.stream().filter(m -> m.id().equals(requested)).findFirst()
+                .orElseThrow(() -> ApiException.unknownModel(requested));
+    }
+
+    /** 400 for a content part the model cannot read (an image for a text-only model), rather than unknown tokens. */
+    static void requireInputs(ServedModel model, Conversation conversation) {
+        for (int i = 0; i < conversation.messages().size(); i++) {
+            List<ContentPart> parts = conversation.messages().get(i).content();
+            for (int j = 0; j < parts.size(); j++) {
+                String type = parts.get(j).type();
+                if (!model.accepts(type)) {
+                    String what = switch (type) {
+                        case ContentPart.IMAGE -> "images";
+                        case ContentPart.VIDEO -> "videos";
+                        default -> type;
+                    };
+                    throw ApiException.badRequest("model `" + model.id() + "` does not accept " + what + " (messages[" + i
+                            + "].content[" + j + "] is " + type + "); it reads " + model.inputs().stream().sorted().toList(),
+                            "messages");
+                }
+            }
         }
-        return requested;
     }
 
     private void tokenize(ObjectNode body, HttpServletResponse response) throws IOException {
         Fields f = new Fields(body);
         try (SessionSwitch.Lease lease = sessions.acquire()) {
             InferenceSession session = lease.session();
-            String model = servedModel(session, f.string("model", null));
+            ServedModel served = servedModel(session, f.string("model", null));
+            String model = served.id();
             List<Integer> ids;
             if (body.has("messages")) {
                 CompletionRequest chat = CompletionRequest.readChat(body);
                 Conversation conversation = chat.prompts().get(0).conversation();
+                requireInputs(served, conversation);
                 ids = session.tokenize(model, null, conversation);
             } else {
                 String prompt = f.string("prompt", null);
@@ -186,9 +247,7 @@ public final class OpenAiServlet extends HttpServlet {
                 }
                 ids = session.tokenize(model, prompt, null);
             }
-            int maxLen = session.models().stream().filter(m -> m.id().equals(model)).mapToInt(ServedModel::maxModelLength)
-                    .findFirst().orElse(0);
-            ObjectNode out = Json.object().put("count", ids.size()).put("max_model_len", maxLen);
+            ObjectNode out = Json.object().put("count", ids.size()).put("max_model_len", served.maxModelLength());
             ArrayNode tokens = out.putArray("tokens");
             ids.forEach(tokens::add);
             out.putNull("token_strs");
@@ -201,22 +260,36 @@ public final class OpenAiServlet extends HttpServlet {
         if (!body.has("tokens")) {
             throw ApiException.badRequest("'tokens' (a list of token ids) is required", "tokens");
         }
-        List<Integer> ids = f.integers("tokens");
+        List<Integer> ids = f.integers("tokens", 0, Integer.MAX_VALUE);
         try (SessionSwitch.Lease lease = sessions.acquire()) {
-            String model = servedModel(lease.session(), f.string("model", null));
+            String model = servedModel(lease.session(), f.string("model", null)).id();
             json(response, 200, Json.object().put("prompt", lease.session().detokenize(model, ids)));
         }
     }
 
-    private void loadAdapter(ObjectNode body, HttpServletResponse response) throws IOException {
+    /**
+     * Loads an adapter from a folder under the adapter roots, within {@code max_loras}. The backend's
+     * loader refuses a folder that holds no adapter, or one that does not fit the model, with an
+     * {@link IllegalArgumentException} naming the file (400).
+     */
+    private void loadAdapter(ObjectNode body, ServingConfig cfg, HttpServletResponse response) throws IOException {
         Fields f = new Fields(body);
         String name = require(f, "lora_name");
         String path = require(f, "lora_path");
-        try (SessionSwitch.Lease lease = sessions.acquire()) {
-            if (lease.session().models().stream().anyMatch(m -> m.id().equals(name))) {
-                throw ApiException.badRequest("The lora adapter '" + name + "' has already been loaded.", "lora_name");
+        Path folder = cfg.adapterFolders().resolve(path);
+        synchronized (adapterLock) { // one at a time, so two loads cannot both take the last free place
+            try (SessionSwitch.Lease lease = sessions.acquire()) {
+                List<ServedModel> served = lease.session().models();
+                if (served.stream().anyMatch(m -> m.id().equals(name))) {
+                    throw ApiException.badRequest("The lora adapter '" + name + "' has already been loaded.", "lora_name");
+                }
+                cfg.adapterFolders().checkRoom(served.stream().filter(m -> !m.parent().isEmpty()).count());
+                lease.session().loadAdapter(name, folder.toString());
+            } catch (InvalidRequestException e) {
+                throw e;
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest(e.getMessage(), "lora_path"); // the loader names the file at fault
             }
-            lease.session().loadAdapter(name, path);
         }
         text(response, 200, "Success: LoRA adapter '" + name + "' added successfully.");
     }
@@ -241,7 +314,11 @@ public final class OpenAiServlet extends HttpServlet {
         } catch (ApiException | InvalidRequestException e) {
             throw e;
         } catch (IllegalArgumentException e) {
+            // an unknown backend, a missing program or setting: nothing was started
             throw ApiException.badRequest(e.getMessage(), "backend");
+        } catch (IOException e) {
+            // the program started but never served, or the server it forwards to cannot be reached
+            throw ApiException.upstream("could not open a session on backend '" + backend + "': " + e.getMessage());
         } catch (Exception e) {
             throw new ApiException(500, "server_error", "could not open a session on backend '" + backend + "': "
                     + e.getMessage(), "backend", null);
@@ -280,7 +357,8 @@ public final class OpenAiServlet extends HttpServlet {
         response.getOutputStream().write(bytes);
     }
 
-    private static void error(HttpServletResponse response, ApiException e) throws IOException {
+    /** Sends {@code e} as OpenAI's error object, leaving the connection fit for the next request or closing it. */
+    void error(HttpServletRequest request, HttpServletResponse response, ServingConfig cfg, ApiException e) throws IOException {
         if (response.isCommitted()) {
             LOG.log(Level.WARNING, "error after the response started: " + e.getMessage());
             return;
@@ -288,6 +366,11 @@ public final class OpenAiServlet extends HttpServlet {
         response.reset();
         if (e.status == 401) {
             response.setHeader("WWW-Authenticate", "Bearer");
+        }
+        if (!RequestBody.discard(request, cfg.limits(), watchdog)) {
+            // the rest of the body cannot be read (too large, malformed, stalled): it must not be read as the
+            // next request, so the connection ends with this answer
+            response.setHeader("Connection", "close");
         }
         json(response, e.status, ErrorBody.of(e));
     }

@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
 
 import dev.osprey.api.inference.InferenceBackend;
 import dev.osprey.api.plugin.ExtensionHandle;
@@ -21,16 +22,18 @@ import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.plugin.ExtensionListener;
 import dev.osprey.api.plugin.ExtensionRegistry;
+import jakarta.servlet.Filter;
 import jakarta.servlet.Servlet;
 
 /**
  * The OpenAI-compatible server, present while configuration {@value ServingConfig#PID} exists: it owns
  * the current session (opened on the configured backend, found by name in the extension registry),
- * publishes {@link OpenAiServlet} on the HTTP Whiteboard, swaps backends on a configuration change or
+ * publishes {@link OpenAiServlet} on the HTTP Whiteboard with an {@link AccessFilter} over every route, swaps backends on a configuration change or
  * an admin request, and stops sending requests to a backend whose bundle goes away.
  */
 @Component(service = ServingComponent.class, immediate = true, configurationPid = ServingConfig.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = ServingConfigDefinition.class)
 public class ServingComponent {
 
     private static final Logger LOG = Logger.getLogger(ServingComponent.class.getName());
@@ -40,6 +43,7 @@ public class ServingComponent {
     private final ServingMetrics metrics;
     private volatile ServingConfig config;
     private ServiceRegistration<Servlet> servlet;
+    private ServiceRegistration<Filter> filter;
     private ServiceRegistration<ExtensionListener> listener;
 
     @Activate
@@ -49,11 +53,16 @@ public class ServingComponent {
         this.sessions = new SessionSwitch(this::openOn);
         this.metrics = new ServingMetrics(() -> config.options().servedName(),
                 () -> sessions.current().flatMap(a -> a.session.stats()));
-        OpenAiServlet api = new OpenAiServlet(sessions, metrics, () -> config.apiKey(), this::use);
+        warnIfOpen(config);
+        OpenAiServlet api = new OpenAiServlet(sessions, metrics, () -> config, this::use);
         Hashtable<String, Object> props = new Hashtable<>();
         props.put("osgi.http.whiteboard.servlet.pattern", OpenAiServlet.PATTERNS);
         props.put("osgi.http.whiteboard.servlet.name", "osprey-openai");
         servlet = context.registerService(Servlet.class, api, props);
+        Hashtable<String, Object> filterProps = new Hashtable<>();
+        filterProps.put("osgi.http.whiteboard.filter.pattern", "/*");
+        filterProps.put("osgi.http.whiteboard.filter.name", "osprey-openai-access");
+        filter = context.registerService(Filter.class, api.accessFilter(), filterProps);
         listener = context.registerService(ExtensionListener.class, new BackendWatcher(), null);
         openInBackground(config);
     }
@@ -94,6 +103,7 @@ public class ServingComponent {
         ServingConfig previous = config;
         ServingConfig next = ServingConfig.read(properties);
         config = next;
+        warnIfOpen(next);
         if (!Objects.equals(previous.backend(), next.backend()) || !Objects.equals(previous.options(), next.options())) {
             openInBackground(next);
         }
@@ -103,7 +113,15 @@ public class ServingComponent {
     public void use(String backend) throws Exception {
         ServingConfig current = config;
         sessions.open(backend, current.options());
-        config = new ServingConfig(backend, current.apiKey(), current.options());
+        config = current.withBackend(backend);
+    }
+
+    /** Anyone who can reach a server bound beyond loopback can use it when it has no key. */
+    static void warnIfOpen(ServingConfig config) {
+        if (config.bindsBeyondLoopback() && config.access().apiKey().isEmpty()) {
+            LOG.warning("the OpenAI server listens on " + config.host() + " without an API key: anyone who can reach it can"
+                    + " use it; set --api_key_file FILE or OSPREY_API_KEY");
+        }
     }
 
     /** The backend serving now, or empty text when none. */
@@ -114,6 +132,7 @@ public class ServingComponent {
     @Deactivate
     void deactivate() {
         listener.unregister();
+        filter.unregister();
         servlet.unregister();
         sessions.close();
     }

@@ -3,6 +3,7 @@ package dev.osprey.openai.impl;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import dev.osprey.api.inference.SessionStats;
@@ -38,6 +39,8 @@ final class ServingMetrics {
     private final Histogram timeToFirstToken;
     private final Histogram interTokenLatency;
     private final Histogram e2eLatency;
+    private final Counter requestsRefused;
+    private final Supplier<String> modelName;
 
     /**
      * @param modelName the served model name, the {@code model_name} label
@@ -70,6 +73,30 @@ final class ServingMetrics {
         e2eLatency = Histogram.builder().name("vllm:e2e_request_latency_seconds")
                 .help("Histogram of end to end request latency in seconds.").labelNames("model_name").withoutExemplars().classicOnly()
                 .classicUpperBounds(E2E_BUCKETS).register(registry);
+        requestsRefused = Counter.builder().name("osprey:requests_refused").help(
+                "Requests refused by a limit of the server, by reason (too_many_sequences, too_many_tokens, server_busy).")
+                .labelNames("model_name", "reason").withoutExemplars().register(registry);
+        this.modelName = modelName;
+    }
+
+    /** Shows the server's request limits and what the requests in flight hold of them. */
+    void limits(Supplier<ServerLimits> limits, LongSupplier queuedTokens) {
+        GaugeWithCallback.builder().name("osprey:max_sequences_per_request")
+                .help("The most sequences (prompts x n) one request may ask for (setting max_sequences_per_request).")
+                .labelNames("model_name").callback(cb -> cb.call(limits.get().maxSequencesPerRequest(), modelName.get()))
+                .register(registry);
+        GaugeWithCallback.builder().name("osprey:max_queued_tokens")
+                .help("The most tokens (prompt + max_tokens per sequence) the requests in flight may hold (setting max_queued_tokens).")
+                .labelNames("model_name").callback(cb -> cb.call(limits.get().maxQueuedTokens(), modelName.get()))
+                .register(registry);
+        GaugeWithCallback.builder().name("osprey:queued_tokens")
+                .help("Tokens (prompt + max_tokens per sequence) the requests in flight hold now.")
+                .labelNames("model_name").callback(cb -> cb.call(queuedTokens.getAsLong(), modelName.get())).register(registry);
+    }
+
+    /** Counts a request refused by a limit. */
+    void refused(String reason) {
+        requestsRefused.labelValues(modelName.get(), reason).inc();
     }
 
     /** Times one generation: create it when the request is submitted, feed it chunks, then finish it. */

@@ -161,6 +161,11 @@ final class SessionSwitch implements AutoCloseable {
         }
     }
 
+    /** Why requests get 503 while no session is open. */
+    String unavailableReason() {
+        return unavailableReason;
+    }
+
     /** Says why requests get 503 while no session is open (e.g. the model is still loading, or failed to). */
     void setUnavailableReason(String reason) {
         unavailableReason = reason;

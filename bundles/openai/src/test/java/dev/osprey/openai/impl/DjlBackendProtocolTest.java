@@ -36,13 +36,8 @@ class DjlBackendProtocolTest {
     static void start() throws Exception {
         Path model = TinyCheckpoint.model(dir.resolve("model"), 96, 64, 2, 4, 2, 128, CONTEXT);
         adapter = TinyCheckpoint.adapter(model, dir.resolve("adapter"), 4, 7);
-        server = new TestServer("djl", name -> {
-            try {
-                return DjlSessions.open(model, "tiny", Map.of("sql", adapter.toString()), Map.of("max_num_seqs", "4"));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        server = new TestServer("djl", name -> DjlSessions.open(model, "tiny", Map.of("sql", adapter.toString()),
+                Map.of("max_num_seqs", "4")), Map.of("adapter_roots", dir.toString()));
     }
 
     @AfterAll

@@ -31,7 +31,7 @@ class OpenAiJavaClientTest {
     @BeforeAll
     static void start() throws Exception {
         server = new TestServer("tiny", name -> new TinySession("tiny", 11, 0));
-        server.apiKey = "sk-java";
+        server.set("api_key", "sk-java");
         client = OpenAIOkHttpClient.builder().baseUrl(server.base + "/v1").apiKey("sk-java").maxRetries(0).build();
     }
 
@@ -76,6 +76,22 @@ class OpenAiJavaClientTest {
             assertThrows(UnauthorizedException.class, () -> wrong.models().list());
         } finally {
             wrong.close();
+        }
+    }
+
+    /** A whole answer that probed its client (leading spaces, no Content-Length) reads as any other. */
+    @Test
+    void aProbedWholeAnswerReadsNormally() throws Exception {
+        try (TestServer slow = new TestServer("tiny", name -> new TinySession("tiny", 11, 20), java.util.Map.of("disconnect_check_ms",
+                "30"))) {
+            OpenAIClient probed = OpenAIOkHttpClient.builder().baseUrl(slow.base + "/v1").apiKey("none").maxRetries(0).build();
+            try {
+                ChatCompletion whole = probed.chat().completions().create(chat().maxCompletionTokens(10).build());
+                assertEquals(client.chat().completions().create(chat().maxCompletionTokens(10).build()).choices().get(0).message()
+                        .content(), whole.choices().get(0).message().content(), "the same greedy answer as without probes");
+            } finally {
+                probed.close();
+            }
         }
     }
 }

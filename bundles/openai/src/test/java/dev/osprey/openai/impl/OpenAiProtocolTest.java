@@ -184,7 +184,7 @@ class OpenAiProtocolTest {
 
     @Test
     void apiKeyGuardsV1ButNotHealth() throws Exception {
-        server.apiKey = "sk-test";
+        server.set("api_key", "sk-test");
         try {
             assertEquals(401, server.get("/v1/models").statusCode());
             HttpResponse<String> wrong = server.send(HttpRequest.newBuilder(java.net.URI.create(server.base + "/v1/models"))
@@ -196,7 +196,7 @@ class OpenAiProtocolTest {
             assertEquals(200, right.statusCode());
             assertEquals(200, server.get("/health").statusCode());
         } finally {
-            server.apiKey = "";
+            server.set("api_key", null);
         }
     }
 

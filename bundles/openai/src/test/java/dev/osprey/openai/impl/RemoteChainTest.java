@@ -97,12 +97,12 @@ class RemoteChainTest {
                             .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
                                     "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":50,\"stream\":true}"))
                             .build(), HttpResponse.BodyHandlers.ofString());
-            TinySession upstreamSession = (TinySession) dying.opened.get("tiny");
+            // a few tokens are through: counted by the upstream (its inter-token latencies), not guessed from a sleep
             long deadline = System.currentTimeMillis() + 10_000;
-            while (upstreamSession.stats().get().running() == 0 && System.currentTimeMillis() < deadline) {
+            while (!(RequestLimitsTest.sample(dying.get("/metrics").body(), "vllm:inter_token_latency_seconds_count{") >= 4)
+                    && System.currentTimeMillis() < deadline) {
                 Thread.sleep(10);
             }
-            Thread.sleep(200); // a few tokens are through
             dying.close(); // the upstream goes away mid-stream
             HttpResponse<String> r = stream.get(30, java.util.concurrent.TimeUnit.SECONDS);
             assertEquals(200, r.statusCode());
@@ -119,9 +119,40 @@ class RemoteChainTest {
         Exception noUrl = assertThrows(IllegalArgumentException.class,
                 () -> new RemoteBackend().open(new BackendOptions("m", "", Map.of(), "cpu", Map.of())));
         assertTrue(noUrl.getMessage().contains("base_url"), noUrl.getMessage());
-        Exception noProgram = assertThrows(IllegalStateException.class, () -> new VllmBackend().open(
+        Exception noProgram = assertThrows(IllegalArgumentException.class, () -> new VllmBackend().open(
                 new BackendOptions("m", "", Map.of(), "cpu", Map.of("executable", "osprey-no-such-vllm"))));
         assertTrue(noProgram.getMessage().contains("`osprey-no-such-vllm`, which is not on PATH"), noProgram.getMessage());
         assertEquals(List.of("remote", "vllm"), List.of(new RemoteBackend().name(), new VllmBackend().name()));
+    }
+
+    @Test
+    void anUpstreamThatIsDownIs502NamingIt() throws Exception {
+        TestServer gone = new TestServer("tiny", name -> new TinySession("tiny", 5, 0));
+        try (TestServer relay = new TestServer("remote", name -> new RemoteBackend().open(new BackendOptions("tiny", "tiny", Map.of(),
+                "cpu", Map.of("base_url", gone.base))))) {
+            gone.close();
+            for (String path : List.of("/v1/completions", "/tokenize")) {
+                HttpResponse<String> r = relay.post(path, "{\"prompt\":\"abc\",\"max_tokens\":2}");
+                JsonNode error = BadRequestTest.error(r, 502);
+                assertTrue(error.get("message").asText().contains(gone.base), r.body());
+                assertTrue(!error.get("message").asText().contains("null"), r.body());
+            }
+        }
+    }
+
+    @Test
+    void swappingToAnUninstalledServerIs400NamingTheProgram() throws Exception {
+        try (TestServer server = new TestServer("tiny", name -> switch (name) {
+            case "tiny" -> new TinySession("tiny", 5, 0);
+            case "vllm" -> new VllmBackend().open(new BackendOptions("tiny", "tiny", Map.of(), "cpu",
+                    Map.of("executable", "osprey-no-such-vllm")));
+            default -> null;
+        })) {
+            HttpResponse<String> r = server.post("/v1/admin/backend", "{\"backend\":\"vllm\"}");
+            JsonNode error = BadRequestTest.error(r, 400);
+            assertTrue(error.get("message").asText().contains("`osprey-no-such-vllm`, which is not on PATH"), r.body());
+            assertEquals("backend", error.get("param").asText());
+            assertEquals(200, server.get("/health").statusCode(), "still serving on the old backend");
+        }
     }
 }

@@ -11,7 +11,7 @@ public final class TestServerMain {
 
     public static void main(String[] args) throws Exception {
         TestServer server = new TestServer("tiny", name -> new TinySession("tiny", 3, 0));
-        server.apiKey = args.length > 0 ? args[0] : "";
+        server.set("api_key", args.length > 0 ? args[0] : "");
         System.out.println(server.base);
         System.out.flush();
         Thread.currentThread().join();

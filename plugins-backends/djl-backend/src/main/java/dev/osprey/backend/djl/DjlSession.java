@@ -1,6 +1,7 @@
 package dev.osprey.backend.djl;
 
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -362,7 +363,9 @@ final class DjlSession implements InferenceSession {
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
-            throw new IllegalArgumentException("could not load adapter '" + name + "' from " + path + ": " + e.getMessage(), e);
+            // the loader's own refusals are IllegalArgumentExceptions naming the file; an unreadable file is one too
+            String why = e instanceof NoSuchFileException ? "missing file " + e.getMessage() : e.getMessage();
+            throw new IllegalArgumentException("could not load adapter '" + name + "' from " + path + ": " + why, e);
         }
     }
 

@@ -48,6 +48,24 @@ final class ChildServer implements AutoCloseable {
     }
 
     /**
+     * True when {@code python} can import {@code module}: asked of Python itself (it alone knows its
+     * search path), without importing the module, so nothing of the server starts.
+     */
+    static boolean hasPythonModule(String python, String module) throws InterruptedException {
+        try {
+            Process check = new ProcessBuilder(python, "-c", "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('"
+                    + module + "') else 3)").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!check.waitFor(30, TimeUnit.SECONDS)) {
+                check.destroyForcibly();
+                return false;
+            }
+            return check.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
      * Starts {@code command} and waits until {@code baseUrl} is healthy.
      *
      * @throws IOException when the process exits or is not healthy within {@code timeout}, with the end of its log

@@ -49,10 +49,16 @@ abstract class OpenAiCompatibleBackend implements InferenceBackend {
                     + "OpenAI-compatible server, e.g. http://127.0.0.1:8000), or use --infer_backend vllm, sglang or lmdeploy "
                     + "to start one");
         }
+        // refused before anything starts: a missing program is a setting to fix (IllegalArgumentException), not a failure
         String program = s.getOrDefault("executable", kind.program);
-        String executable = ChildServer.onPath(program).map(Object::toString).orElseThrow(() -> new IllegalStateException(
+        String executable = ChildServer.onPath(program).map(Object::toString).orElseThrow(() -> new IllegalArgumentException(
                 "backend '" + name() + "' starts `" + program + "`, which is not on PATH; install it (" + kind.description
                         + "), set the setting executable to its path, or point base_url at a running server"));
+        if (kind.pythonModule != null && !s.containsKey("executable") && !ChildServer.hasPythonModule(executable, kind.pythonModule)) {
+            throw new IllegalArgumentException("backend '" + name() + "' runs `" + executable + " -m " + kind.pythonModule
+                    + "...`, but that Python has no module " + kind.pythonModule + "; install it (" + kind.description
+                    + "), set the setting executable to a Python that has it, or point base_url at a running server");
+        }
         int port = s.containsKey("port") ? Integer.parseInt(s.get("port")) : freePort();
         String url = "http://127.0.0.1:" + port;
         ChildServer child = ChildServer.start(kind.command(executable, options, port), url,

@@ -101,10 +101,11 @@ final class RemoteSession implements InferenceSession {
             String id = m.path("id").asText();
             int len = m.path("max_model_len").asInt(0);
             boolean adapter = !(m.path("parent").isNull() || m.path("parent").isMissingNode());
+            // which inputs the upstream's model reads is its own business: it refuses what it cannot read
             if (id.equals(upstreamBase)) {
-                out.add(new ServedModel(servedName, "", len));
+                out.add(new ServedModel(servedName, "", len, ServedModel.ANY_INPUT));
             } else if (adapter) {
-                out.add(new ServedModel(id, servedName, len));
+                out.add(new ServedModel(id, servedName, len, ServedModel.ANY_INPUT));
             }
         }
         return List.copyOf(out);
@@ -172,7 +173,9 @@ final class RemoteSession implements InferenceSession {
                     listener.completed("cancelled", 0, 0);
                 } else {
                     Throwable cause = error.getCause() != null ? error.getCause() : error;
-                    listener.failed(new IOException(baseUrl + " failed: " + cause.getMessage(), cause));
+                    // a refused connection has no message of its own: name the exception, so the error says why
+                    listener.failed(new IOException("the upstream server " + baseUrl + " failed or cannot be reached: " + cause,
+                            cause));
                 }
             }
         });

@@ -11,19 +11,22 @@ import dev.osprey.api.inference.BackendOptions;
  * mapped to its flags. {@code REMOTE} starts nothing: it needs {@code base_url}.
  */
 enum ServerKind {
-    REMOTE("remote", null, "forward to a running OpenAI-compatible server (setting base_url)"),
-    VLLM("vllm", "vllm", "vLLM: forward to base_url, or start `vllm serve` as a child process"),
-    SGLANG("sglang", "python3", "SGLang: forward to base_url, or start `python3 -m sglang.launch_server` as a child process"),
-    LMDEPLOY("lmdeploy", "lmdeploy", "LMDeploy: forward to base_url, or start `lmdeploy serve api_server` as a child process");
+    REMOTE("remote", null, null, "forward to a running OpenAI-compatible server (setting base_url)"),
+    VLLM("vllm", "vllm", null, "vLLM: forward to base_url, or start `vllm serve` as a child process"),
+    SGLANG("sglang", "python3", "sglang", "SGLang: forward to base_url, or start `python3 -m sglang.launch_server` as a child process"),
+    LMDEPLOY("lmdeploy", "lmdeploy", null, "LMDeploy: forward to base_url, or start `lmdeploy serve api_server` as a child process");
 
     final String backendName;
     /** The program to find on PATH, or null when this kind never starts one. */
     final String program;
+    /** The Python package the program runs as a module, checked before starting it; null for none. */
+    final String pythonModule;
     final String description;
 
-    ServerKind(String backendName, String program, String description) {
+    ServerKind(String backendName, String program, String pythonModule, String description) {
         this.backendName = backendName;
         this.program = program;
+        this.pythonModule = pythonModule;
         this.description = description;
     }
 

@@ -59,7 +59,7 @@ class ChildServerTest {
                         "max_num_seqs", "8", "startup_timeout", "60"));
         InferenceSession session = new VllmBackend().open(options);
         try {
-            assertEquals(List.of(new ServedModel("served", "", 128)), session.models());
+            assertEquals(List.of(new ServedModel("served", "", 128, ServedModel.ANY_INPUT)), session.models());
             assertTrue(session.healthy());
         } finally {
             session.close();
@@ -85,10 +85,29 @@ class ChildServerTest {
 
     @Test
     void aMissingProgramIsNamed() {
-        Exception e = assertThrows(IllegalStateException.class, () -> new SglangBackend().open(new BackendOptions("m", "", Map.of(),
+        Exception e = assertThrows(IllegalArgumentException.class, () -> new SglangBackend().open(new BackendOptions("m", "", Map.of(),
                 "cpu", Map.of("executable", "no-such-python-for-osprey"))));
         assertTrue(e.getMessage().contains("`no-such-python-for-osprey`, which is not on PATH"), e.getMessage());
         assertEquals("sglang", new SglangBackend().name());
         assertEquals("lmdeploy", new LmdeployBackend().name());
+    }
+
+    /** A setting to fix, refused before any server starts: an IllegalArgumentException, which the HTTP layer answers 400. */
+    @Test
+    void uninstalledServersAreRefusedBeforeAnythingStarts() throws Exception {
+        for (OpenAiCompatibleBackend backend : List.of(new VllmBackend(), new LmdeployBackend())) {
+            String program = backend.name();
+            Assumptions.assumeTrue(ChildServer.onPath(program).isEmpty(), program + " is installed here");
+            Exception e = assertThrows(IllegalArgumentException.class, () -> backend.open(new BackendOptions("m", "", Map.of(), "cpu",
+                    Map.of())));
+            assertTrue(e.getMessage().contains("`" + program + "`, which is not on PATH"), e.getMessage());
+        }
+        Assumptions.assumeFalse(ChildServer.hasPythonModule("python3", "sglang"), "SGLang is installed here");
+        long childrenBefore = ProcessHandle.current().children().count();
+        Exception e = assertThrows(IllegalArgumentException.class, () -> new SglangBackend().open(new BackendOptions("m", "",
+                Map.of(), "cpu", Map.of("startup_timeout", "5"))));
+        assertTrue(e.getMessage().contains("no module sglang"), e.getMessage());
+        assertEquals(childrenBefore, ProcessHandle.current().children().filter(ProcessHandle::isAlive).count(),
+                "no server process was started");
     }
 }
