@@ -144,4 +144,28 @@ class OptimTest {
         assertEquals(1.0, GradientClipping.clip(List.of(a, b), 10.0), 1e-5, "under the bound: unchanged");
         assertEquals(0.6, a.getGradient().getFloat(), 1e-6);
     }
+
+    @Test
+    void aNonFiniteGradientStopsTheRunNamingTheStepAndTheParameterWithoutRetrying() {
+        NDArray finite = manager.create(new float[] {1f, 2f});
+        NDArray broken = manager.create(new float[] {1f, 2f, 3f});
+        finite.setRequiresGradient(true);
+        broken.setRequiresGradient(true);
+        Map<String, NDArray> trainable = new LinkedHashMap<>();
+        trainable.put("model.layers.0.self_attn.q_proj.lora_A", finite);
+        trainable.put("model.layers.1.mlp.down_proj.lora_B", broken);
+        OptimizerSteps steps = new OptimizerSteps(trainable, 1e-3, "constant", 0, 0, 1.0, 10);
+        int[] passes = {0};
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> steps.step(6, () -> {
+            passes[0]++;
+            setGradient(finite, new float[] {0.5f, 0.5f});
+            setGradient(broken, new float[] {0.5f, Float.NaN, 1f});
+            return Map.of("loss", 1.25);
+        }));
+        assertEquals(1, passes[0], "the step is not recomputed");
+        assertTrue(e.getMessage().startsWith("training diverged at step 7: loss 1.25"), e.getMessage());
+        assertTrue(e.getMessage().contains("non-finite gradients in 1 parameter(s): model.layers.1.mlp.down_proj.lora_B (3)"),
+                e.getMessage());
+        assertArrayEquals(new float[] {1f, 2f, 3f}, broken.toFloatArray(), "nothing is updated");
+    }
 }
