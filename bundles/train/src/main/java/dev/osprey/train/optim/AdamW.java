@@ -4,6 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
@@ -26,7 +28,7 @@ public final class AdamW {
     private final Map<String, NDArray[]> moments = new LinkedHashMap<>();
     private long step;
 
-    private static final java.util.regex.Pattern LEGACY_LORA_KEY = java.util.regex.Pattern.compile("lora\\.(\\d+)");
+    private static final Pattern LEGACY_LORA_KEY = Pattern.compile("lora\\.(\\d+)");
 
     /**
      * @param params the trainable arrays by name; they must require gradients
@@ -122,7 +124,7 @@ public final class AdamW {
             String key = e.getKey();
             int dot = key.lastIndexOf('.');
             String name = key.substring(0, dot);
-            java.util.regex.Matcher legacy = LEGACY_LORA_KEY.matcher(name);
+            Matcher legacy = LEGACY_LORA_KEY.matcher(name);
             if (!params.containsKey(name) && legacy.matches() && Integer.parseInt(legacy.group(1)) < order.size()) {
                 name = order.get(Integer.parseInt(legacy.group(1))); // checkpoints before 1.1 keyed adapters lora.0, lora.1, ... in this order
             }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
 /** AdamW, schedules and clipping against their formulas, computed here in doubles. */
@@ -167,5 +168,18 @@ class OptimTest {
         assertTrue(e.getMessage().contains("non-finite gradients in 1 parameter(s): model.layers.1.mlp.down_proj.lora_B (3)"),
                 e.getMessage());
         assertArrayEquals(new float[] {1f, 2f, 3f}, broken.toFloatArray(), "nothing is updated");
+    }
+
+    @Test
+    void optimizerStateSavedUnderTheOldAdapterKeysRestoresByPosition() {
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        params.put("model.layers.0.self_attn.q_proj.lora_A", manager.zeros(new Shape(2)));
+        params.put("model.layers.0.self_attn.q_proj.lora_B", manager.zeros(new Shape(3)));
+        AdamW adam = AdamW.withDefaults(params, 0);
+        adam.restore(Map.of("lora.1.exp_avg", manager.create(new float[] {1f, 2f, 3f}), "lora.1.exp_avg_sq",
+                manager.create(new float[] {4f, 5f, 6f})), 7);
+        assertArrayEquals(new float[] {1f, 2f, 3f}, adam.state().get("model.layers.0.self_attn.q_proj.lora_B.exp_avg").toFloatArray());
+        assertEquals(7, adam.steps());
+        assertThrows(IllegalArgumentException.class, () -> adam.restore(Map.of("lora.2.exp_avg", manager.zeros(new Shape(3))), 7), "a position past the parameters is refused");
     }
 }
