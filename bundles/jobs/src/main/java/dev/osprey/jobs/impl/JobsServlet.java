@@ -174,9 +174,18 @@ public class JobsServlet extends HttpServlet {
         }
     }
 
-    /** The job as JSON, with where to follow it. */
+    /** The job as JSON, with its latest step (so a poller needs no event stream) and where to follow it. */
     private static Map<String, Object> view(Job job) {
         Map<String, Object> map = new LinkedHashMap<>(JobJson.job((JobRecord) job));
+        List<JobEvent> events = job.events(0);
+        for (int i = events.size() - 1; i >= 0; i--) {
+            if (events.get(i).type() == JobEvent.Type.STEP) {
+                Map<String, Object> progress = JobJson.event(events.get(i));
+                progress.keySet().removeAll(List.of("sequence", "type"));
+                map.put("progress", progress);
+                break;
+            }
+        }
         map.put("events_url", "/api/jobs/" + job.id() + "/events");
         return map;
     }
