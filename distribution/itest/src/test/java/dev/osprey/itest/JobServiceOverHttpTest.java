@@ -119,12 +119,43 @@ class JobServiceOverHttpTest {
         assertTrue(resumed.out().contains("step 60/60"), resumed.out());
     }
 
+    /** The serving bundle's access filter covers the job routes: with an API key, no key, no jobs. */
+    @Test
+    void theServersApiKeyProtectsTheJobRoutes() throws Exception {
+        DistributionCliTest.layOutHome(home);
+        int port = TestPlatform.freePort();
+        String base = "http://127.0.0.1:" + port;
+        Process server = start(port, "deploy.log", "/health", "deploy", "--model", home.resolve("demo/tiny-chat").toString(), "--api_key",
+                "job-key");
+        try {
+            HttpResponse<String> anonymous = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).GET());
+            assertEquals(401, anonymous.statusCode(), anonymous.body());
+            HttpResponse<String> wrongKey = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).header("Authorization", "Bearer nope")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"method\": \"sft\"}")));
+            assertEquals(401, wrongKey.statusCode(), wrongKey.body());
+            HttpResponse<String> withKey = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).header("Authorization", "Bearer job-key")
+                    .GET());
+            assertEquals(200, withKey.statusCode(), withKey.body());
+            assertEquals("list", JSON.readTree(withKey.body()).get("object").asText());
+        } finally {
+            server.destroy();
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+        }
+    }
+
     private Process serve(int port, String log) throws Exception {
-        Process server = new ProcessBuilder(home.resolve("bin/osprey").toString(), "serve", "--port", Integer.toString(port))
-                .redirectErrorStream(true).redirectOutput(home.resolve(log).toFile()).start();
+        return start(port, log, "/api/jobs", "serve");
+    }
+
+    /** {@code osprey COMMAND... --port PORT}, its output in {@code log}, once {@code probe} answers 200. */
+    private Process start(int port, String log, String probe, String... command) throws Exception {
+        List<String> line = new java.util.ArrayList<>(List.of(home.resolve("bin/osprey").toString()));
+        line.addAll(List.of(command));
+        line.addAll(List.of("--port", Integer.toString(port)));
+        Process server = new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(home.resolve(log).toFile()).start();
         if (TestPlatform.waitFor(60_000, () -> {
             try {
-                return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/jobs")).GET()).statusCode() == 200 ? true
+                return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + probe)).GET()).statusCode() == 200 ? true
                         : null;
             } catch (IOException e) {
                 return null;
