@@ -28,6 +28,15 @@ class ArgumentOptions implements CommandLine.IModelTransformer {
 
     /** The values by ms-swift name, and where they came from (for messages). */
     record Values(Map<String, Object> values, String source) {
+
+        /** The values as a job's {@code Arguments}: text, a mapping (such as {@code columns}) as its JSON. */
+        dev.osprey.api.job.Arguments arguments() throws java.io.IOException {
+            Map<String, Object> named = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : values.entrySet()) {
+                named.put(e.getKey(), e.getValue() instanceof Map<?, ?> map ? new ObjectMapper().writeValueAsString(map) : e.getValue());
+            }
+            return dev.osprey.api.job.Arguments.of(named);
+        }
     }
 
     /**

@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 
 import dev.osprey.align.rlhf.RlhfArguments;
 import dev.osprey.api.hardware.DeviceId;
-import dev.osprey.api.job.Arguments;
 import dev.osprey.api.jobs.JobRequest;
 import picocli.CommandLine.Command;
 
@@ -32,7 +31,8 @@ public class RlhfCommand extends PlatformCommand implements Callable<Integer> {
         platform.settledPlugins(10_000); // rewards hot-deployed from plugins/ are there too, or named as failed
         Map<String, Object> named = new LinkedHashMap<>(values.values());
         named.remove("rlhf_type"); // the method's name says it
-        JobRequest request = JobRequest.training(args.type().name().toLowerCase(java.util.Locale.ROOT), Arguments.of(named), device);
+        JobRequest request = JobRequest.training(args.type().name().toLowerCase(java.util.Locale.ROOT),
+                new ArgumentOptions.Values(named, values.source()).arguments(), device);
         return LocalJob.run(platform, out, request, args.common().loggingSteps());
     }
 }

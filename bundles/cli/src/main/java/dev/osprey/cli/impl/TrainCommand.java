@@ -4,7 +4,6 @@ import java.util.concurrent.Callable;
 
 import java.util.Locale;
 
-import dev.osprey.api.job.Arguments;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.train.sft.SftArguments;
 
@@ -38,7 +37,7 @@ abstract class TrainCommand extends PlatformCommand implements Callable<Integer>
     Integer train(ArgumentOptions.Values values) throws Exception {
         // checked here too, so that a mistake names the config file it came from, before any work
         SftArguments args = SftArguments.fromMap(values.values(), values.source()).stage(stage()).validate();
-        JobRequest request = JobRequest.training(stage().name().toLowerCase(Locale.ROOT), Arguments.of(values.values()),
+        JobRequest request = JobRequest.training(stage().name().toLowerCase(Locale.ROOT), values.arguments(),
                 platform.devices.select(args.device()));
         return LocalJob.run(platform, out(), request, args.loggingSteps());
     }
