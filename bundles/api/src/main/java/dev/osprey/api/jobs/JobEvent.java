@@ -1,6 +1,9 @@
 package dev.osprey.api.jobs;
 
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -33,7 +36,68 @@ public record JobEvent(long sequence, Instant time, Type type, JobState state, S
         LOG
     }
 
+    private static final List<String> FIELDS = List.of("sequence", "time", "type", "state", "phase", "step", "total_steps", "eta_s", "text");
+
     public JobEvent {
         metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+    }
+
+    /**
+     * The event's wire form (the lines of {@code events.jsonl}, the {@code data} of {@code /api/jobs/ID/events}):
+     * snake-case names, the metrics beside them, fields that do not apply left out.
+     */
+    public Map<String, Object> toMap() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("sequence", sequence);
+        map.put("time", time.toString());
+        map.put("type", type.name().toLowerCase(Locale.ROOT));
+        if (state != null) {
+            map.put("state", state.name().toLowerCase(Locale.ROOT));
+        }
+        if (phase != null) {
+            map.put("phase", phase);
+        }
+        if (type == Type.STEP) {
+            map.put("step", step);
+        }
+        if (type == Type.STEP || type == Type.BEGIN) {
+            map.put("total_steps", totalSteps);
+        }
+        map.putAll(metrics);
+        if (etaSeconds >= 0) {
+            map.put("eta_s", etaSeconds);
+        }
+        if (text != null) {
+            map.put("text", text);
+        }
+        return map;
+    }
+
+    /**
+     * Reads the wire form back, as JSON parsers give it (numbers of any type).
+     *
+     * @throws IllegalArgumentException naming the missing or malformed field
+     */
+    public static JobEvent fromMap(Map<String, ?> map) {
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        map.forEach((k, v) -> {
+            if (!FIELDS.contains(k) && v instanceof Number n) {
+                metrics.put(k, n.doubleValue());
+            }
+        });
+        try {
+            Object state = map.get("state");
+            return new JobEvent(((Number) map.get("sequence")).longValue(), Instant.parse((String) map.get("time")),
+                    Type.valueOf(((String) map.get("type")).toUpperCase(Locale.ROOT)),
+                    state == null ? null : JobState.valueOf(((String) state).toUpperCase(Locale.ROOT)), (String) map.get("phase"),
+                    number(map, "step", 0), number(map, "total_steps", -1), metrics,
+                    map.get("eta_s") instanceof Number n ? n.doubleValue() : -1, (String) map.get("text"));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not a job event (sequence, time and type are required): " + map, e);
+        }
+    }
+
+    private static long number(Map<String, ?> map, String key, long otherwise) {
+        return map.get(key) instanceof Number n ? n.longValue() : otherwise;
     }
 }

@@ -11,14 +11,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.api.job.Arguments;
-import dev.osprey.api.jobs.JobEvent;
 import dev.osprey.api.jobs.JobFailure;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.jobs.JobState;
 import dev.osprey.api.plugin.ExtensionKind;
 
 /**
- * The one JSON form of jobs and their events, for the records on disk and for {@code /api/jobs} alike, so
+ * The one JSON form of jobs (their events have theirs in {@link dev.osprey.api.jobs.JobEvent#toMap()}), for the records on disk and for {@code /api/jobs} alike, so
  * what a client reads is what a restarted server reads back. Names are snake case, as ms-swift's.
  */
 final class JobJson {
@@ -65,53 +64,5 @@ final class JobJson {
                 Instant.parse((String) map.get("submitted")), Path.of((String) map.get("output_dir")),
                 failure == null ? null : new JobFailure((String) failure.get("message"), Boolean.TRUE.equals(failure.get("bad_input"))),
                 (String) map.get("result"));
-    }
-
-    static Map<String, Object> event(JobEvent event) {
-        Map<String, Object> map = new LinkedHashMap<>();
-        map.put("sequence", event.sequence());
-        map.put("time", event.time().toString());
-        map.put("type", event.type().name().toLowerCase(java.util.Locale.ROOT));
-        if (event.state() != null) {
-            map.put("state", event.state().name().toLowerCase(java.util.Locale.ROOT));
-        }
-        if (event.phase() != null) {
-            map.put("phase", event.phase());
-        }
-        if (event.type() == JobEvent.Type.STEP) {
-            map.put("step", event.step());
-        }
-        if (event.type() == JobEvent.Type.STEP || event.type() == JobEvent.Type.BEGIN) {
-            map.put("total_steps", event.totalSteps());
-        }
-        map.putAll(event.metrics());
-        if (event.etaSeconds() >= 0) {
-            map.put("eta_s", event.etaSeconds());
-        }
-        if (event.text() != null) {
-            map.put("text", event.text());
-        }
-        return map;
-    }
-
-    private static final List<String> EVENT_FIELDS = List.of("sequence", "time", "type", "state", "phase", "step", "total_steps", "eta_s", "text");
-
-    static JobEvent readEvent(Map<String, Object> map) {
-        Map<String, Double> metrics = new LinkedHashMap<>();
-        map.forEach((k, v) -> {
-            if (!EVENT_FIELDS.contains(k) && v instanceof Number n) {
-                metrics.put(k, n.doubleValue());
-            }
-        });
-        String state = (String) map.get("state");
-        return new JobEvent(((Number) map.get("sequence")).longValue(), Instant.parse((String) map.get("time")),
-                JobEvent.Type.valueOf(((String) map.get("type")).toUpperCase(java.util.Locale.ROOT)),
-                state == null ? null : JobState.valueOf(state.toUpperCase(java.util.Locale.ROOT)), (String) map.get("phase"),
-                number(map, "step", 0), number(map, "total_steps", -1), metrics,
-                map.get("eta_s") instanceof Number n ? n.doubleValue() : -1, (String) map.get("text"));
-    }
-
-    private static long number(Map<String, Object> map, String key, long otherwise) {
-        return map.get(key) instanceof Number n ? n.longValue() : otherwise;
     }
 }

@@ -60,7 +60,7 @@ final class JobStore {
     }
 
     static void append(BufferedWriter out, JobEvent event) throws IOException {
-        out.write(JobJson.MAPPER.writeValueAsString(JobJson.event(event)));
+        out.write(JobJson.MAPPER.writeValueAsString(event.toMap()));
         out.write('\n');
         out.flush();
     }
@@ -92,7 +92,7 @@ final class JobStore {
         }
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             try {
-                events.add(JobJson.readEvent(JobJson.MAPPER.readValue(line, MAP)));
+                events.add(JobEvent.fromMap(JobJson.MAPPER.readValue(line, MAP)));
             } catch (IOException | RuntimeException e) {
                 break;
             }

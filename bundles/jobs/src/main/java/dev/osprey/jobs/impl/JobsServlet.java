@@ -161,7 +161,7 @@ public class JobsServlet extends HttpServlet {
                 } else {
                     for (JobEvent event : events) {
                         out.write(("id: " + event.sequence() + "\nevent: " + event.type().name().toLowerCase(java.util.Locale.ROOT) + "\ndata: "
-                                + JobJson.MAPPER.writeValueAsString(JobJson.event(event)) + "\n\n").getBytes(StandardCharsets.UTF_8));
+                                + JobJson.MAPPER.writeValueAsString(event.toMap()) + "\n\n").getBytes(StandardCharsets.UTF_8));
                     }
                     next = events.get(events.size() - 1).sequence() + 1;
                 }
@@ -180,7 +180,7 @@ public class JobsServlet extends HttpServlet {
         List<JobEvent> events = job.events(0);
         for (int i = events.size() - 1; i >= 0; i--) {
             if (events.get(i).type() == JobEvent.Type.STEP) {
-                Map<String, Object> progress = JobJson.event(events.get(i));
+                Map<String, Object> progress = events.get(i).toMap();
                 progress.keySet().removeAll(List.of("sequence", "type"));
                 map.put("progress", progress);
                 break;
