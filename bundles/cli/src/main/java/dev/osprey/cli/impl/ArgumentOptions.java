@@ -27,6 +27,9 @@ class ArgumentOptions implements CommandLine.IModelTransformer {
     static final String CONFIG = "--config";
 
     /** The values by ms-swift name, and where they came from (for messages). */
+    /** The training commands' own option (not a job argument): the server that runs the job. */
+    static final String SERVER = "--server";
+
     record Values(Map<String, Object> values, String source) {
 
         /** The values as a job's {@code Arguments}: text, a mapping (such as {@code columns}) as its JSON. */
@@ -124,7 +127,7 @@ class ArgumentOptions implements CommandLine.IModelTransformer {
         }
         for (OptionSpec option : parsed.matchedOptions()) {
             String name = option.longestName().substring(2);
-            if (option.longestName().equals(CONFIG) || option.usageHelp() || option.versionHelp()) {
+            if (option.longestName().equals(CONFIG) || option.longestName().equals(SERVER) || option.usageHelp() || option.versionHelp()) {
                 continue;
             }
             String canonical = canonicalName(option);

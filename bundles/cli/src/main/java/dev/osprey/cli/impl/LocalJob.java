@@ -3,6 +3,7 @@ package dev.osprey.cli.impl;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import dev.osprey.api.jobs.Job;
 import dev.osprey.api.jobs.JobEvent;
@@ -36,14 +37,18 @@ final class LocalJob {
                 break;
             }
         }
-        JobState end = job.state();
+        return exitCode(job.id(), job.state(), job.failure());
+    }
+
+    /** 0 for a finished job; else its failure as the exception the command line turns into one line and exit 2 or 1. */
+    static int exitCode(String id, JobState end, Optional<JobFailure> failure) {
         if (end == JobState.DONE) {
             return 0;
         }
-        JobFailure failure = job.failure().orElse(new JobFailure("job " + job.id() + " ended " + end.name().toLowerCase(), false));
-        if (failure.badInput()) {
-            throw new IllegalArgumentException(failure.message());
+        JobFailure why = failure.orElse(new JobFailure("job " + id + " ended " + end.name().toLowerCase(java.util.Locale.ROOT), false));
+        if (why.badInput()) {
+            throw new IllegalArgumentException(why.message());
         }
-        throw new IllegalStateException(failure.message());
+        throw new IllegalStateException(why.message());
     }
 }

@@ -19,20 +19,27 @@ import picocli.CommandLine.Command;
         description = "Alignment (DPO, KTO, SimPO, ORPO, CPO, reward model, GRPO) with ms-swift's arguments.")
 public class RlhfCommand extends PlatformCommand implements Callable<Integer> {
 
+    @picocli.CommandLine.Option(names = ArgumentOptions.SERVER, paramLabel = "URL", description = "submit the job to this running osprey serve and follow"
+            + " it here (its API key from $" + RemoteJob.API_KEY_VARIABLE + "); paths are made absolute for it")
+    String server;
+
     @Override
     public Integer call() throws Exception {
-        return train(platform, out(), ArgumentOptions.values(spec, null));
+        return train(platform, out(), ArgumentOptions.values(spec, null), server);
     }
 
     /** Runs an alignment job from argument values by name (also for {@code osprey sft --task_type dpo}). */
-    static int train(Platform platform, java.io.PrintWriter out, ArgumentOptions.Values values) throws Exception {
+    static int train(Platform platform, java.io.PrintWriter out, ArgumentOptions.Values values, String server) throws Exception {
         RlhfArguments args = RlhfArguments.fromMap(values.values(), values.source()).validate(); // before any work
-        DeviceId device = platform.devices.select(args.common().device());
-        platform.settledPlugins(10_000); // rewards hot-deployed from plugins/ are there too, or named as failed
         Map<String, Object> named = new LinkedHashMap<>(values.values());
         named.remove("rlhf_type"); // the method's name says it
-        JobRequest request = JobRequest.training(args.type().name().toLowerCase(java.util.Locale.ROOT),
-                new ArgumentOptions.Values(named, values.source()).arguments(), device);
+        String method = args.type().name().toLowerCase(java.util.Locale.ROOT);
+        if (server != null) {
+            return RemoteJob.run(server, out, method, named, args.common().device(), args.common().loggingSteps());
+        }
+        DeviceId device = platform.devices.select(args.common().device());
+        platform.settledPlugins(10_000); // rewards hot-deployed from plugins/ are there too, or named as failed
+        JobRequest request = JobRequest.training(method, new ArgumentOptions.Values(named, values.source()).arguments(), device);
         return LocalJob.run(platform, out, request, args.common().loggingSteps());
     }
 }

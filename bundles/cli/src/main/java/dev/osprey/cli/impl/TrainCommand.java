@@ -14,6 +14,10 @@ import dev.osprey.train.sft.SftArguments;
  */
 abstract class TrainCommand extends PlatformCommand implements Callable<Integer> {
 
+    @picocli.CommandLine.Option(names = ArgumentOptions.SERVER, paramLabel = "URL", description = "submit the job to this running osprey serve and follow"
+            + " it here (its API key from $" + RemoteJob.API_KEY_VARIABLE + "); paths are made absolute for it")
+    String server;
+
     abstract SftArguments.Stage stage();
 
     /** The demo that runs without --model and --dataset, or null when this stage has none. */
@@ -37,8 +41,11 @@ abstract class TrainCommand extends PlatformCommand implements Callable<Integer>
     Integer train(ArgumentOptions.Values values) throws Exception {
         // checked here too, so that a mistake names the config file it came from, before any work
         SftArguments args = SftArguments.fromMap(values.values(), values.source()).stage(stage()).validate();
-        JobRequest request = JobRequest.training(stage().name().toLowerCase(Locale.ROOT), values.arguments(),
-                platform.devices.select(args.device()));
+        String method = stage().name().toLowerCase(Locale.ROOT);
+        if (server != null) {
+            return RemoteJob.run(server, out(), method, values.values(), args.device(), args.loggingSteps());
+        }
+        JobRequest request = JobRequest.training(method, values.arguments(), platform.devices.select(args.device()));
         return LocalJob.run(platform, out(), request, args.loggingSteps());
     }
 }
