@@ -66,8 +66,8 @@ public class JobManager implements JobService {
         this.extensions = extensions;
         this.store = new JobStore(folder.toAbsolutePath().normalize());
         List<String> problems = new ArrayList<>();
-        for (JobStore.Loaded loaded : store.load(problems)) {
-            JobRecord job = JobRecord.restored(loaded, store);
+        for (JobRecord.Saved saved : store.load(problems)) {
+            JobRecord job = JobRecord.restored(saved, store);
             jobs.put(job.id(), job);
         }
         problems.forEach(p -> LOG.warning("skipped an unreadable job record: " + p));

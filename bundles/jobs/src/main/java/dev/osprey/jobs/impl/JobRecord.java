@@ -35,7 +35,8 @@ final class JobRecord implements Job {
     private final Instant submitted;
     private final Path outputDir;
     private final JobStore store;
-    private final List<JobEvent> events = new ArrayList<>();
+    /** Null until read from the job's event log, for a job of an earlier run; see {@link #events()}. */
+    private List<JobEvent> events = new ArrayList<>();
     private BufferedWriter eventLog;
     private JobState state;
     private JobFailure failure;
@@ -54,10 +55,9 @@ final class JobRecord implements Job {
     }
 
     /** A job of an earlier run of the service; one that had not ended then is INTERRUPTED now. */
-    static JobRecord restored(JobStore.Loaded loaded, JobStore store) {
-        Saved saved = loaded.record();
+    static JobRecord restored(Saved saved, JobStore store) {
         JobRecord job = new JobRecord(saved.id(), saved.request(), saved.submitted(), saved.outputDir(), store);
-        job.events.addAll(loaded.events());
+        job.events = null;
         job.state = saved.state();
         job.failure = saved.failure();
         job.result = saved.result();
@@ -117,18 +117,31 @@ final class JobRecord implements Job {
     }
 
     synchronized int eventCount() {
-        return events.size();
+        return events().size();
+    }
+
+    /** The events so far; those of a job of an earlier run are read from its log on first use. */
+    private synchronized List<JobEvent> events() {
+        if (events == null) {
+            try {
+                events = new ArrayList<>(store.readEvents(id));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the events of job " + id + " under " + store.folder(), e);
+            }
+        }
+        return events;
     }
 
     @Override
     public synchronized List<JobEvent> events(long from) {
-        return List.copyOf(events.subList((int) Math.min(Math.max(from, 0), events.size()), events.size()));
+        List<JobEvent> all = events();
+        return List.copyOf(all.subList((int) Math.min(Math.max(from, 0), all.size()), all.size()));
     }
 
     @Override
     public synchronized List<JobEvent> nextEvents(long from, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (from >= events.size() && !state.isFinal()) {
+        while (from >= events().size() && !state.isFinal()) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return List.of();
@@ -201,8 +214,9 @@ final class JobRecord implements Job {
 
     synchronized void add(JobEvent.Type type, JobState newState, String phase, long step, long totalSteps, Map<String, Double> metrics,
             double etaSeconds, String text) {
-        JobEvent event = new JobEvent(events.size(), Instant.now(), type, newState, phase, step, totalSteps, metrics, etaSeconds, text);
-        events.add(event);
+        List<JobEvent> all = events();
+        JobEvent event = new JobEvent(all.size(), Instant.now(), type, newState, phase, step, totalSteps, metrics, etaSeconds, text);
+        all.add(event);
         try {
             if (eventLog == null) {
                 eventLog = store.openEvents(id);

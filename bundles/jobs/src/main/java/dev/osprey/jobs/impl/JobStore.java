@@ -65,17 +65,19 @@ final class JobStore {
         out.flush();
     }
 
-    /** The saved jobs with their events; a folder whose record cannot be read is skipped with the reason on {@code problems}. */
-    List<Loaded> load(List<String> problems) throws IOException {
-        List<Loaded> jobs = new ArrayList<>();
+    /**
+     * The saved jobs (their events are read when asked for, so that a process with many past jobs starts
+     * fast); a folder whose record cannot be read is skipped with the reason on {@code problems}.
+     */
+    List<JobRecord.Saved> load(List<String> problems) throws IOException {
+        List<JobRecord.Saved> jobs = new ArrayList<>();
         if (!Files.isDirectory(folder)) {
             return jobs;
         }
         try (Stream<Path> dirs = Files.list(folder)) {
             for (Path dir : dirs.filter(d -> Files.isRegularFile(d.resolve(RECORD))).sorted().toList()) {
                 try {
-                    JobRecord.Saved saved = JobJson.readJob(JobJson.MAPPER.readValue(dir.resolve(RECORD).toFile(), MAP));
-                    jobs.add(new Loaded(saved, readEvents(dir.resolve(EVENTS))));
+                    jobs.add(JobJson.readJob(JobJson.MAPPER.readValue(dir.resolve(RECORD).toFile(), MAP)));
                 } catch (IOException | RuntimeException e) {
                     problems.add(dir.resolve(RECORD) + ": " + e.getMessage());
                 }
@@ -84,8 +86,9 @@ final class JobStore {
         return jobs;
     }
 
-    /** The events of a log; a last line cut short by a crash is dropped. */
-    private static List<JobEvent> readEvents(Path file) throws IOException {
+    /** The events of a job; a last line cut short by a crash is dropped. */
+    List<JobEvent> readEvents(String id) throws IOException {
+        Path file = jobFolder(id).resolve(EVENTS);
         List<JobEvent> events = new ArrayList<>();
         if (!Files.isRegularFile(file)) {
             return events;
@@ -98,8 +101,5 @@ final class JobStore {
             }
         }
         return events;
-    }
-
-    record Loaded(JobRecord.Saved record, List<JobEvent> events) {
     }
 }
