@@ -38,6 +38,9 @@ final class RemoteJob {
     };
     /** The server's API key, when it has one, as {@code osprey deploy} reads it. */
     static final String API_KEY_VARIABLE = "OSPREY_API_KEY";
+    /** The description of the training commands' {@code --server} option. */
+    static final String SERVER_OPTION = "submit the job to this running osprey serve and follow it here (its API key from $"
+            + API_KEY_VARIABLE + "); paths are made absolute for it";
 
     private RemoteJob() {
     }

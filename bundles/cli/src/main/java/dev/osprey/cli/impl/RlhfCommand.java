@@ -8,6 +8,7 @@ import dev.osprey.align.rlhf.RlhfArguments;
 import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.api.jobs.JobRequest;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code osprey rlhf}: alignment with ms-swift's arguments ({@code --rlhf_type dpo|kto|simpo|orpo|cpo|rm|grpo}
@@ -19,8 +20,7 @@ import picocli.CommandLine.Command;
         description = "Alignment (DPO, KTO, SimPO, ORPO, CPO, reward model, GRPO) with ms-swift's arguments.")
 public class RlhfCommand extends PlatformCommand implements Callable<Integer> {
 
-    @picocli.CommandLine.Option(names = ArgumentOptions.SERVER, paramLabel = "URL", description = "submit the job to this running osprey serve and follow"
-            + " it here (its API key from $" + RemoteJob.API_KEY_VARIABLE + "); paths are made absolute for it")
+    @Option(names = ArgumentOptions.SERVER, paramLabel = "URL", description = RemoteJob.SERVER_OPTION)
     String server;
 
     @Override

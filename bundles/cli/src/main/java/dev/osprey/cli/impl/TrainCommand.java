@@ -1,11 +1,11 @@
 package dev.osprey.cli.impl;
 
-import java.util.concurrent.Callable;
-
 import java.util.Locale;
+import java.util.concurrent.Callable;
 
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.train.sft.SftArguments;
+import picocli.CommandLine.Option;
 
 /**
  * {@code osprey sft} and {@code osprey pt}: the options are {@link SftArguments}' (ms-swift's names and
@@ -14,8 +14,7 @@ import dev.osprey.train.sft.SftArguments;
  */
 abstract class TrainCommand extends PlatformCommand implements Callable<Integer> {
 
-    @picocli.CommandLine.Option(names = ArgumentOptions.SERVER, paramLabel = "URL", description = "submit the job to this running osprey serve and follow"
-            + " it here (its API key from $" + RemoteJob.API_KEY_VARIABLE + "); paths are made absolute for it")
+    @Option(names = ArgumentOptions.SERVER, paramLabel = "URL", description = RemoteJob.SERVER_OPTION)
     String server;
 
     abstract SftArguments.Stage stage();

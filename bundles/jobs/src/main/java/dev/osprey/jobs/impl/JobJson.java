@@ -17,8 +17,9 @@ import dev.osprey.api.jobs.JobState;
 import dev.osprey.api.plugin.ExtensionKind;
 
 /**
- * The one JSON form of jobs (their events have theirs in {@link dev.osprey.api.jobs.JobEvent#toMap()}), for the records on disk and for {@code /api/jobs} alike, so
- * what a client reads is what a restarted server reads back. Names are snake case, as ms-swift's.
+ * The one JSON form of jobs (their events have theirs in {@link dev.osprey.api.jobs.JobEvent#toMap()}), for
+ * the records on disk and for {@code /api/jobs} alike, so what a client reads is what a restarted server
+ * reads back. Names are snake case, as ms-swift's.
  */
 final class JobJson {
 

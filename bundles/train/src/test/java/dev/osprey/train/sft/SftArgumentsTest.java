@@ -31,7 +31,8 @@ class SftArgumentsTest {
     void columnsAreReadFromAMappingOrItsJsonText() {
         Map<String, String> expected = Map.of("instruction", "query", "output", "response");
         assertEquals(expected, SftArguments.fromMap(Map.of("columns", Map.of("instruction", "query", "output", "response")), "test").columns());
-        dev.osprey.api.job.Arguments arguments = dev.osprey.api.job.Arguments.of(Map.of("columns", "{\"instruction\": \"query\", \"output\": \"response\"}"));
+        dev.osprey.api.job.Arguments arguments = dev.osprey.api.job.Arguments.of(
+                Map.of("columns", "{\"instruction\": \"query\", \"output\": \"response\"}"));
         assertEquals(expected, SftArguments.fromMap(SftArguments.valuesOf(arguments), "job").columns());
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> SftArguments.fromMap(Map.of("columns", "[1]"), "job"));
         assertTrue(bad.getMessage().contains("columns"), bad.getMessage());
