@@ -27,7 +27,19 @@ class ArgumentOptions implements CommandLine.IModelTransformer {
     static final String CONFIG = "--config";
 
     /** The values by ms-swift name, and where they came from (for messages). */
+    /** The training commands' own option (not a job argument): the server that runs the job. */
+    static final String SERVER = "--server";
+
     record Values(Map<String, Object> values, String source) {
+
+        /** The values as a job's {@code Arguments}: text, a mapping (such as {@code columns}) as its JSON. */
+        dev.osprey.api.job.Arguments arguments() throws java.io.IOException {
+            Map<String, Object> named = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : values.entrySet()) {
+                named.put(e.getKey(), e.getValue() instanceof Map<?, ?> map ? new ObjectMapper().writeValueAsString(map) : e.getValue());
+            }
+            return dev.osprey.api.job.Arguments.of(named);
+        }
     }
 
     /**
@@ -115,7 +127,7 @@ class ArgumentOptions implements CommandLine.IModelTransformer {
         }
         for (OptionSpec option : parsed.matchedOptions()) {
             String name = option.longestName().substring(2);
-            if (option.longestName().equals(CONFIG) || option.usageHelp() || option.versionHelp()) {
+            if (option.longestName().equals(CONFIG) || option.longestName().equals(SERVER) || option.usageHelp() || option.versionHelp()) {
                 continue;
             }
             String canonical = canonicalName(option);

@@ -17,6 +17,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.hardware.DeviceSelector;
+import dev.osprey.api.jobs.JobService;
 import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.plugin.PluginInfo;
@@ -44,6 +45,8 @@ public class Platform {
     volatile ConfigurationAdmin configurationAdmin;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile EngineRuntime engine;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
+    volatile JobService jobs;
 
     BundleContext context;
     private final Properties settings = new Properties();
@@ -69,6 +72,15 @@ public class Platform {
             throw new IllegalStateException("the tensor engine is not running; `osprey plugins --local` shows why");
         }
         return runtime;
+    }
+
+    /** The job service that runs training, or a clear error when its bundle is not running. */
+    JobService requireJobs() {
+        JobService service = jobs;
+        if (service == null) {
+            throw new IllegalStateException("the job service (bundle dev.osprey.jobs) is not running; `osprey plugins --local` shows why");
+        }
+        return service;
     }
 
     /** A setting: a system or framework property wins over conf/osprey.properties. */

@@ -41,7 +41,7 @@ public class SftCommand extends TrainCommand {
         Object task = named.remove(TASK_TYPE);
         if (task != null && !SUPERVISED.contains(String.valueOf(task))) {
             named.put("rlhf_type", task);
-            return RlhfCommand.train(platform, out(), new ArgumentOptions.Values(named, values.source()));
+            return RlhfCommand.train(platform, out(), new ArgumentOptions.Values(named, values.source()), server);
         }
         for (java.lang.reflect.Field f : dev.osprey.align.rlhf.RlhfArguments.class.getDeclaredFields()) {
             var p = f.getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);

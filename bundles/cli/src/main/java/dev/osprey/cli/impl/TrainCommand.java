@@ -1,18 +1,21 @@
 package dev.osprey.cli.impl;
 
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
+import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.train.sft.SftArguments;
-import dev.osprey.train.sft.PluginModels;
-import dev.osprey.train.sft.SftJob;
+import picocli.CommandLine.Option;
 
 /**
  * {@code osprey sft} and {@code osprey pt}: the options are {@link SftArguments}' (ms-swift's names and
- * aliases, also from {@code --config FILE}); the work is {@link SftJob}'s.
+ * aliases, also from {@code --config FILE}); the work is the {@code sft} or {@code pt} training method's, run as a
+ * job of the platform's job service.
  */
 abstract class TrainCommand extends PlatformCommand implements Callable<Integer> {
+
+    @Option(names = ArgumentOptions.SERVER, paramLabel = "URL", description = RemoteJob.SERVER_OPTION)
+    String server;
 
     abstract SftArguments.Stage stage();
 
@@ -35,16 +38,13 @@ abstract class TrainCommand extends PlatformCommand implements Callable<Integer>
 
     /** Runs the job of argument values by name. */
     Integer train(ArgumentOptions.Values values) throws Exception {
-        SftArguments args = SftArguments.fromMap(values.values(), values.source()).stage(stage()).validate(); // before any work
-        platform.devices.select(args.device());
-        try (NDManager manager = platform.requireEngine().newManager(Device.cpu()); PluginModels models = new PluginModels(platform.extensions, platform.models,
-                        new dev.osprey.hub.TerminalProgressBar())) {
-            TrainingProgress progress = new TrainingProgress(out(), System.console() != null, args.loggingSteps());
-            SftJob.Result result = new SftJob(args, models, progress).train(manager);
-            if (result.plot() != null) {
-                out().println("loss curves: " + result.plot().toAbsolutePath());
-            }
+        // checked here too, so that a mistake names the config file it came from, before any work
+        SftArguments args = SftArguments.fromMap(values.values(), values.source()).stage(stage()).validate();
+        String method = stage().name().toLowerCase(Locale.ROOT);
+        if (server != null) {
+            return RemoteJob.run(server, out(), method, values.values(), args.device(), args.loggingSteps());
         }
-        return 0;
+        JobRequest request = JobRequest.training(method, values.arguments(), platform.devices.select(args.device()));
+        return LocalJob.run(platform, out(), request, args.loggingSteps());
     }
 }

@@ -1,16 +1,19 @@
 package dev.osprey.cli.impl;
 
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
 
-import dev.osprey.train.sft.SftTrainer;
-import dev.osprey.train.sft.TrainingListener;
+import dev.osprey.api.jobs.JobEvent;
+import dev.osprey.api.jobs.JobState;
 
 /**
- * The training progress bar: step, percent, loss, learning rate, grad norm, tokens/s, elapsed and ETA.
- * On a terminal the bar is redrawn in place; in logs and pipes a plain line is printed every
- * {@code --logging_steps} steps. Evaluation losses and messages get lines of their own.
+ * The training progress bar, drawn from a job's events: step, percent, loss, learning rate, grad norm,
+ * tokens/s, elapsed and ETA. On a terminal the bar is redrawn in place; in logs and pipes a plain line is
+ * printed every {@code --logging_steps} steps. Log lines (evaluation losses, messages) get lines of their own.
  */
-final class TrainingProgress implements TrainingListener {
+final class TrainingProgress {
 
     private static final int WIDTH = 24;
 
@@ -18,39 +21,46 @@ final class TrainingProgress implements TrainingListener {
     private final boolean interactive;
     private final int loggingSteps;
     private boolean barShown;
+    private Instant started;
 
     TrainingProgress(PrintWriter out, boolean interactive, int loggingSteps) {
         this.out = out;
         this.interactive = interactive;
-        this.loggingSteps = loggingSteps;
+        this.loggingSteps = Math.max(1, loggingSteps);
     }
 
-    @Override
-    public void message(String text) {
+    void accept(JobEvent event) {
+        switch (event.type()) {
+            case STATE -> {
+                if (event.state() == JobState.RUNNING) {
+                    started = event.time();
+                }
+            }
+            case LOG -> message(event.text());
+            case STEP -> step(event);
+            default -> {
+            }
+        }
+    }
+
+    private void message(String text) {
         endBar();
         out.println(text);
         out.flush();
     }
 
-    @Override
-    public void step(SftTrainer.StepLog log, double elapsedSeconds, double tokensPerSecond) {
-        boolean last = log.step() == log.totalSteps();
+    private void step(JobEvent event) {
+        boolean last = event.step() == event.totalSteps();
+        double elapsed = started == null ? 0 : Duration.between(started, event.time()).toMillis() / 1000.0;
         if (interactive) {
-            out.print("\r" + render(log, elapsedSeconds, tokensPerSecond));
+            out.print("\r" + render(event, elapsed));
             barShown = true;
             if (last) {
                 endBar();
             }
-        } else if (log.step() % loggingSteps == 0 || last) {
-            out.println(render(log, elapsedSeconds, tokensPerSecond));
+        } else if (event.step() % loggingSteps == 0 || last) {
+            out.println(render(event, elapsed));
         }
-        out.flush();
-    }
-
-    @Override
-    public void evaluated(long step, double evalLoss) {
-        endBar();
-        out.printf("step %d  eval_loss %.4f%n", step, evalLoss);
         out.flush();
     }
 
@@ -61,15 +71,18 @@ final class TrainingProgress implements TrainingListener {
         }
     }
 
-    /** One line of the bar, free of I/O. */
-    static String render(SftTrainer.StepLog log, double elapsedSeconds, double tokensPerSecond) {
-        double fraction = log.step() / (double) log.totalSteps();
+    /** One line of the bar, free of I/O; the ETA is the job's, or the mean rate's until the job has one. */
+    static String render(JobEvent event, double elapsedSeconds) {
+        long step = event.step();
+        long total = event.totalSteps();
+        Map<String, Double> m = event.metrics();
+        double fraction = total > 0 ? step / (double) total : 0;
         int filled = (int) Math.round(fraction * WIDTH);
         String bar = "=".repeat(filled) + (filled < WIDTH ? ">" + " ".repeat(WIDTH - filled - 1) : "");
-        double eta = log.step() == 0 ? 0 : elapsedSeconds / log.step() * (log.totalSteps() - log.step());
-        return String.format("step %d/%d [%s] %3.0f%%  loss %.4f  lr %.2e  grad_norm %.3f  %,.0f tokens/s  %s<%s", log.step(),
-                log.totalSteps(), bar, fraction * 100, log.loss(), log.learningRate(), log.gradNorm(), tokensPerSecond,
-                clock(elapsedSeconds), clock(eta));
+        double eta = event.etaSeconds() >= 0 ? event.etaSeconds() : step == 0 || total < 0 ? 0 : elapsedSeconds / step * (total - step);
+        return String.format("step %d/%d [%s] %3.0f%%  loss %.4f  lr %.2e  grad_norm %.3f  %,.0f tokens/s  %s<%s", step, total, bar,
+                fraction * 100, m.getOrDefault("loss", Double.NaN), m.getOrDefault("learning_rate", Double.NaN),
+                m.getOrDefault("grad_norm", Double.NaN), m.getOrDefault("tokens_per_s", 0.0), clock(elapsedSeconds), clock(eta));
     }
 
     private static String clock(double seconds) {

@@ -85,7 +85,10 @@ public class SupervisedMethods {
             SftArguments args = SftArguments.fromMap(SftArguments.valuesOf(job.arguments()), "job " + job.jobId()).stage(stage)
                     .outputDir(job.outputDir()).device(job.device().toString()).validate();
             try (NDManager manager = engine.newManager(Device.cpu()); PluginModels provider = new PluginModels(extensions, models, null)) {
-                new SftJob(args, provider, new JobProgress(job)).train(manager);
+                SftJob.Result result = new SftJob(args, provider, new JobProgress(job)).train(manager);
+                if (result.plot() != null) {
+                    job.progress().message("loss curves: " + result.plot().toAbsolutePath());
+                }
             }
         }
     }

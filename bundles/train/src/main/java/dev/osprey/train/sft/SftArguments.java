@@ -363,6 +363,20 @@ public final class SftArguments {
     public SftArguments valDataset(String... values) { valDataset = new ArrayList<>(List.of(values)); return this; }
     public SftArguments splitDatasetRatio(double value) { splitDatasetRatio = value; return this; }
     public SftArguments columns(Map<String, String> value) { columns = new LinkedHashMap<>(value); return this; }
+
+    /** {@code columns} as a mapping (a config file) or as its JSON text (the command line, a job's {@code Arguments}), as ms-swift takes it. */
+    @com.fasterxml.jackson.annotation.JsonSetter("columns")
+    @SuppressWarnings("unchecked")
+    private void columnsFromMapOrJson(Object value) throws IOException {
+        if (value instanceof String json) {
+            value = json.isBlank() ? Map.of() : JSON.readValue(json, Map.class);
+        }
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("--columns must map column names to ms-swift's, such as '{\"instruction\": \"query\"}'");
+        }
+        columns = new LinkedHashMap<>();
+        map.forEach((k, v) -> columns.put(String.valueOf(k), String.valueOf(v)));
+    }
     public SftArguments strict(boolean value) { strict = value; return this; }
     public SftArguments streaming(boolean value) { streaming = value; return this; }
     public SftArguments shuffleBufferSize(int value) { shuffleBufferSize = value; return this; }

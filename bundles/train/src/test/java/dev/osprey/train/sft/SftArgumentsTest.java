@@ -26,6 +26,18 @@ class SftArgumentsTest {
         return m;
     }
 
+    /** A job's Arguments hold text: --columns travels as its JSON and reads back as the mapping. */
+    @Test
+    void columnsAreReadFromAMappingOrItsJsonText() {
+        Map<String, String> expected = Map.of("instruction", "query", "output", "response");
+        assertEquals(expected, SftArguments.fromMap(Map.of("columns", Map.of("instruction", "query", "output", "response")), "test").columns());
+        dev.osprey.api.job.Arguments arguments = dev.osprey.api.job.Arguments.of(
+                Map.of("columns", "{\"instruction\": \"query\", \"output\": \"response\"}"));
+        assertEquals(expected, SftArguments.fromMap(SftArguments.valuesOf(arguments), "job").columns());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> SftArguments.fromMap(Map.of("columns", "[1]"), "job"));
+        assertTrue(bad.getMessage().contains("columns"), bad.getMessage());
+    }
+
     @Test
     void msSwiftNamesAliasesAndStringValuesAreRead() {
         Map<String, Object> m = new LinkedHashMap<>();
