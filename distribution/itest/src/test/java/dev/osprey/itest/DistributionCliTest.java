@@ -134,8 +134,24 @@ class DistributionCliTest {
         Result unknown = osprey("logits", "--model", model.toString(), "--input_ids", "[[1]]");
         assertEquals(2, unknown.exit(), unknown.out());
         assertTrue(unknown.out().contains("no installed architecture runs model_type 'nosuchmodel'")
-                && unknown.out().contains("installed: gemma, hunyuan_v1_dense, llama, mistral, mixtral, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, seed_oss")
+                && unknown.out().contains("installed: " + String.join(", ", installedArchitectures()))
                 && unknown.out().contains("docs/writing-a-plugin.md"), unknown.out());
+    }
+
+    /** The architectures the registry of this distribution lists ({@code osprey plugins --json}), sorted by name. */
+    private static List<String> installedArchitectures() throws Exception {
+        Result plugins = osprey("plugins", "--local", "--json");
+        assertEquals(0, plugins.exit(), plugins.out());
+        List<String> names = new ArrayList<>();
+        for (var plugin : new com.fasterxml.jackson.databind.ObjectMapper().readTree(plugins.out()).path("plugins")) {
+            for (var extension : plugin.path("extensions")) {
+                if (extension.path("kind").asText().equals("model-architecture")) {
+                    names.add(extension.path("name").asText());
+                }
+            }
+        }
+        assertTrue(names.contains("qwen2"), "the registry lists the architectures: " + plugins.out());
+        return names.stream().sorted().toList();
     }
 
     /** The commands a model developer runs reproduce Hugging Face transformers' own numbers (tools/make-reference-fixtures.py). */
