@@ -23,11 +23,11 @@ import dev.osprey.model.nn.Rope;
  * Weight memory of a 110M-parameter Llama-shaped model (hidden 768, 12 layers, intermediate 2048, vocabulary
  * 32000, tied embeddings) dense and quantized, with the process RSS and the time of one forward pass. Not a
  * test: run it with
- * {@code mvn -o -q -f bundles/model/pom.xml test -Dtest=QuantizationMemoryBenchmark -Dosprey.benchmark=true}, adding
- * {@code -Dosprey.benchmark.quant=f32|int8|nf4|int4} for one format per JVM (RSS rarely shrinks once memory was
+ * {@code mvn -o -q -f bundles/model/pom.xml test -Dtest=QuantizationMemoryBenchmark -Dosprey.bench=true}, adding
+ * {@code -Dosprey.bench.quant=f32|int8|nf4|int4} for one format per JVM (RSS rarely shrinks once memory was
  * touched, so only a fresh process gives comparable RSS).
  */
-@EnabledIfSystemProperty(named = "osprey.benchmark", matches = "true")
+@EnabledIfSystemProperty(named = "osprey.bench", matches = "true")
 class QuantizationMemoryBenchmark {
 
     static DecoderSpec spec110m() {
@@ -37,7 +37,7 @@ class QuantizationMemoryBenchmark {
 
     @Test
     void report() throws IOException {
-        String only = System.getProperty("osprey.benchmark.quant", "");
+        String only = System.getProperty("osprey.bench.quant", "");
         QuantSpec[] specs = {null, QuantSpec.int8(), QuantSpec.nf4(), QuantSpec.int4()};
         for (QuantSpec spec : specs) {
             String label = spec == null ? "f32" : spec.method().name().toLowerCase(java.util.Locale.ROOT);

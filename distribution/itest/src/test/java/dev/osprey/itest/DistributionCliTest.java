@@ -9,17 +9,18 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import dev.osprey.itest.ChildProcess.Result;
 
 /**
  * The built distribution as a user runs it: the {@code osprey} script, the exported jar, a real
@@ -52,8 +53,11 @@ class DistributionCliTest {
         }
     }
 
-    record Result(int exit, String out) {
-    }
+    /**
+     * A hung command fails its test after this instead of hanging the build. Generous: the longest command here
+     * (300 training steps, about 10 s alone) took over 3 minutes on this 2-core machine beside two other builds.
+     */
+    static final Duration OSPREY_TIMEOUT = Duration.ofMinutes(10);
 
     static Result osprey(String... args) throws Exception {
         return ospreyIn(home, args);
@@ -63,10 +67,7 @@ class DistributionCliTest {
     static Result ospreyIn(Path ospreyHome, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(ospreyHome.resolve("bin/osprey").toString()));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "osprey " + String.join(" ", args) + " did not finish");
-        return new Result(p.exitValue(), out);
+        return ChildProcess.run(new ProcessBuilder(command), OSPREY_TIMEOUT);
     }
 
     @Test
@@ -133,8 +134,24 @@ class DistributionCliTest {
         Result unknown = osprey("logits", "--model", model.toString(), "--input_ids", "[[1]]");
         assertEquals(2, unknown.exit(), unknown.out());
         assertTrue(unknown.out().contains("no installed architecture runs model_type 'nosuchmodel'")
-                && unknown.out().contains("installed: gemma, hunyuan_v1_dense, llama, mistral, mixtral, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, seed_oss")
+                && unknown.out().contains("installed: " + String.join(", ", installedArchitectures()))
                 && unknown.out().contains("docs/writing-a-plugin.md"), unknown.out());
+    }
+
+    /** The architectures the registry of this distribution lists ({@code osprey plugins --json}), sorted by name. */
+    private static List<String> installedArchitectures() throws Exception {
+        Result plugins = osprey("plugins", "--local", "--json");
+        assertEquals(0, plugins.exit(), plugins.out());
+        List<String> names = new ArrayList<>();
+        for (var plugin : new com.fasterxml.jackson.databind.ObjectMapper().readTree(plugins.out()).path("plugins")) {
+            for (var extension : plugin.path("extensions")) {
+                if (extension.path("kind").asText().equals("model-architecture")) {
+                    names.add(extension.path("name").asText());
+                }
+            }
+        }
+        assertTrue(names.contains("qwen2"), "the registry lists the architectures: " + plugins.out());
+        return names.stream().sorted().toList();
     }
 
     /** The commands a model developer runs reproduce Hugging Face transformers' own numbers (tools/make-reference-fixtures.py). */
@@ -247,17 +264,15 @@ class DistributionCliTest {
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/osprey").toString()));
         command.addAll(common);
         command.addAll(List.of("--output_dir", killed.toString()));
-        Process run = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(home.resolve("killed.log").toFile()).start();
-        // kill as soon as a first checkpoint exists (older ones are pruned, so any will do)
-        TestPlatform.waitFor(120_000, () -> !run.isAlive() || hasCheckpoint(killed) ? Boolean.TRUE : null);
-        if (!run.isAlive()) {
-            throw new AssertionError("the run ended before it could be killed:\n" + Files.readString(home.resolve("killed.log")));
+        try (ChildProcess run = ChildProcess.start(new ProcessBuilder(command).redirectOutput(home.resolve("killed.log").toFile()))) {
+            // kill as soon as a first checkpoint exists (older ones are pruned, so any will do)
+            TestPlatform.waitFor(120_000, () -> !run.isAlive() || hasCheckpoint(killed) ? Boolean.TRUE : null);
+            if (!run.isAlive()) {
+                throw new AssertionError("the run ended before it could be killed:\n" + Files.readString(home.resolve("killed.log")));
+            }
+            assertTrue(hasCheckpoint(killed), "no checkpoint within 120 s:\n" + Files.readString(home.resolve("killed.log")));
+            run.kill(); // the JVM itself (the launcher script's child) too, as a crash would
         }
-        assertTrue(hasCheckpoint(killed), "no checkpoint within 120 s:\n" + Files.readString(home.resolve("killed.log")));
-        // SIGKILL the JVM itself (the launcher script's child), as a crash would
-        run.descendants().forEach(ProcessHandle::destroyForcibly);
-        run.destroyForcibly();
-        run.waitFor(30, TimeUnit.SECONDS);
         String last;
         try (var listing = Files.list(killed)) {
             last = listing.map(p -> p.getFileName().toString()).filter(n -> n.matches("checkpoint-\\d+"))
@@ -447,45 +462,39 @@ class DistributionCliTest {
             assertTrue(json.readTree(line).has("response"), line);
         }
 
-        Process chat = new ProcessBuilder(home.resolve("bin/osprey").toString(), "infer", "--model", model.toString(), "--max_new_tokens", "8")
-                .redirectErrorStream(true).start();
-        try (var in = chat.getOutputStream()) {
-            in.write("what is two plus two ?\n/clear\n/exit\n".getBytes(StandardCharsets.UTF_8));
+        Result chat;
+        try (ChildProcess infer = ChildProcess.start(new ProcessBuilder(home.resolve("bin/osprey").toString(), "infer", "--model",
+                model.toString(), "--max_new_tokens", "8"))) {
+            chat = infer.input("what is two plus two ?\n/clear\n/exit\n").waitFor(OSPREY_TIMEOUT); // fails if /exit does not end it
         }
-        String out = new String(chat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(chat.waitFor(60, TimeUnit.SECONDS), "osprey infer did not end at /exit");
-        assertEquals(0, chat.exitValue(), out);
-        assertTrue(out.contains("(conversation cleared)"), "the /clear command is acknowledged:\n" + out);
+        assertEquals(0, chat.exit(), chat.out());
+        assertTrue(chat.out().contains("(conversation cleared)"), "the /clear command is acknowledged:\n" + chat.out());
     }
 
-    /** A client nobody on the team wrote: the official openai npm package (node:test) against `osprey deploy`. */
+    /**
+     * A client nobody on the team wrote: the official openai npm package (node:test) against `osprey deploy`.
+     * Its node modules are installed beforehand, by .ci/run (README, "Run the tests"), never by the build.
+     */
     @Test
     void theOfficialOpenAiNpmClientTalksToDeploy() throws Exception {
         Path suite = TestPlatform.root().resolve("distribution/itest/node-openai");
-        Result install = run(suite, java.util.Map.of(), 300, "npm", "ci", "--no-audit", "--no-fund");
-        assertEquals(0, install.exit(), "npm ci (needs Node 18+ and the npm registry):\n" + install.out());
-        Result tests = run(suite, java.util.Map.of("OSPREY_HOME", home.toString(), "OSPREY_MODEL", home.resolve("demo/tiny-chat").toString()),
-                300, "npm", "test");
+        assertTrue(Files.isRegularFile(suite.resolve("node_modules/openai/package.json")),
+                "the openai npm client is not installed in " + suite + "; run once from the repository root (Node 18+, reaches the"
+                        + " npm registry; .ci/run does it): npm ci --prefix distribution/itest/node-openai --no-audit --no-fund");
+        ProcessBuilder npmTest = new ProcessBuilder("npm", "test").directory(suite.toFile());
+        npmTest.environment().putAll(java.util.Map.of("OSPREY_HOME", home.toString(), "OSPREY_MODEL",
+                home.resolve("demo/tiny-chat").toString()));
+        Result tests = ChildProcess.run(npmTest, OSPREY_TIMEOUT);
         assertEquals(0, tests.exit(), tests.out());
         assertTrue(tests.out().contains("# fail 0") && !tests.out().contains("# pass 0"), tests.out());
-    }
-
-    private static Result run(Path dir, java.util.Map<String, String> env, int seconds, String... command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-        builder.environment().putAll(env);
-        Process p = builder.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(seconds, TimeUnit.SECONDS), String.join(" ", command) + " did not finish");
-        return new Result(p.exitValue(), out);
     }
 
     @Test
     void hotDeployAgainstARunningServer() throws Exception {
         int port = TestPlatform.freePort();
         String base = "http://127.0.0.1:" + port;
-        Process server = new ProcessBuilder(home.resolve("bin/osprey").toString(), "serve", "--port", Integer.toString(port))
-                .redirectErrorStream(true).redirectOutput(home.resolve("serve.log").toFile()).start();
-        try {
+        try (ChildProcess server = ChildProcess.start(new ProcessBuilder(home.resolve("bin/osprey").toString(), "serve", "--port",
+                Integer.toString(port)).redirectOutput(home.resolve("serve.log").toFile()))) {
             if (TestPlatform.waitFor(60_000, () -> get(base + "/api/plugins")) == null) {
                 throw new AssertionError("the server did not start:\n" + Files.readString(home.resolve("serve.log")));
             }
@@ -517,9 +526,7 @@ class DistributionCliTest {
             assertTrue(log.contains("Osprey is serving on " + base), log);
             assertTrue(log.contains("+ reward:custom_length (com.example.osprey.length-reward 1.0.0)"), log);
             assertTrue(log.contains("- reward:custom_length"), log);
-        } finally {
-            server.destroy();
-            server.waitFor(20, TimeUnit.SECONDS);
+            server.stop(Duration.ofSeconds(20));
         }
     }
 

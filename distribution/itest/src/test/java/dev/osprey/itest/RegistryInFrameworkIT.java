@@ -74,8 +74,13 @@ public class RegistryInFrameworkIT {
 
     @Test
     public void theModelBundlesBringTheirArchitecturesAndRegistryEntries() throws Exception {
-        List<String> names = registry.list(ExtensionKind.MODEL_ARCHITECTURE).stream().map(ExtensionInfo::name).toList();
-        assertEquals(List.of("gemma", "hunyuan_v1_dense", "llama", "mistral", "mixtral", "phi3", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "seed_oss"), names);
+        // what the registry lists is the expectation (a new family needs no edit here); the qwen bundle's part of it is checked
+        List<ExtensionInfo> architectures = registry.list(ExtensionKind.MODEL_ARCHITECTURE);
+        List<String> ofQwen = architectures.stream().filter(a -> "dev.osprey.models.qwen".equals(a.bundleSymbolicName()))
+                .map(ExtensionInfo::name).toList();
+        assertEquals(List.of("qwen2", "qwen2_moe", "qwen3", "qwen3_moe"), ofQwen);
+        List<String> withoutQwen = architectures.stream().map(ExtensionInfo::name).filter(n -> !ofQwen.contains(n)).toList();
+        assertTrue("architectures of other bundles: " + withoutQwen, withoutQwen.contains("llama"));
         assertTrue("registry size " + models.entries().size(), models.entries().size() >= 300);
         assertEquals("qwen3", models.find("Qwen/Qwen3-0.6B").orElseThrow().modelType());
         assertEquals("llama", models.find("LLM-Research/Meta-Llama-3.1-8B-Instruct").orElseThrow().modelType());
@@ -84,8 +89,7 @@ public class RegistryInFrameworkIT {
         qwen.stop();
         try {
             assertTrue(models.find("Qwen/Qwen3-0.6B").isEmpty());
-            assertEquals(List.of("gemma", "hunyuan_v1_dense", "llama", "mistral", "mixtral", "phi3", "seed_oss"),
-                    registry.list(ExtensionKind.MODEL_ARCHITECTURE).stream().map(ExtensionInfo::name).toList());
+            assertEquals(withoutQwen, registry.list(ExtensionKind.MODEL_ARCHITECTURE).stream().map(ExtensionInfo::name).toList());
         } finally {
             qwen.start();
         }

@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -44,7 +42,7 @@ class ReproducibleTrainingTest {
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/osprey").toString(), "sft", "--logging_steps", "1",
                 "--output_dir", out.toString()));
         command.addAll(List.of(extra));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("OSPREY_JAVA_OPTS", javaOpts);
         AtomicBoolean busy = new AtomicBoolean(underLoad);
         List<Thread> load = new ArrayList<>();
@@ -60,11 +58,9 @@ class ReproducibleTrainingTest {
             load.add(spinner);
         }
         try {
-            Process run = builder.start();
-            String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(run.waitFor(180, TimeUnit.SECONDS), "the demo did not finish:\n" + output);
-            assertEquals(0, run.exitValue(), output);
-            assertTrue(!output.contains("non-finite") && !output.contains("diverged"), output);
+            ChildProcess.Result run = ChildProcess.run(builder, DistributionCliTest.OSPREY_TIMEOUT);
+            assertEquals(0, run.exit(), run.out());
+            assertTrue(!run.out().contains("non-finite") && !run.out().contains("diverged"), run.out());
         } finally {
             busy.set(false);
             for (Thread t : load) {

@@ -1,5 +1,7 @@
 package dev.osprey.align.rlhf;
 
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,16 +36,19 @@ import dev.osprey.train.sft.SftExample;
 /**
  * Step times of DPO and GRPO (LoRA rank 8 on all linear layers) on a Llama-shaped model folder given by
  * {@code -Dosprey.bench.model=DIR} (e.g. {@code osprey create-model --preset 110m}), on token ids (the folder
- * needs no tokenizer). Off unless that property is set; prints its measurements.
+ * needs no tokenizer). A benchmark: off unless {@code -Dosprey.bench=true} (docs/benchmarks.md); prints its
+ * measurements.
  */
-@EnabledIfSystemProperty(named = "osprey.bench.model", matches = ".+")
+@EnabledIfSystemProperty(named = "osprey.bench", matches = "true")
 class AlignStepBenchmark {
 
     private static final int STEPS = 3;
 
     @Test
     void dpoAndGrpoStepTimes() throws Exception {
-        Path folder = Path.of(System.getProperty("osprey.bench.model"));
+        String modelDir = System.getProperty("osprey.bench.model");
+        assertNotNull(modelDir, "set -Dosprey.bench.model=DIR, a Llama-shaped model folder (osprey create-model --preset 110m --output_dir DIR)");
+        Path folder = Path.of(modelDir);
         try (NDManager manager = NDManager.newBaseManager()) {
             HfConfig hf = HfConfig.read(folder.resolve("config.json"));
             DecoderModel model = new DecoderModel(hf, CommonConfig.read(hf, true, "silu").spec(false, false, false, false, 0f, 1, 0), manager,

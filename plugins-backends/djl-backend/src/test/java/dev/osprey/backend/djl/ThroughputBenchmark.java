@@ -24,7 +24,8 @@ import dev.osprey.models.llama.LlamaArchitecture;
  * one run, on a 110M-shaped Llama (hidden 768, 12 layers, 12 heads, intermediate 2048, vocabulary
  * 32000) with random weights; greedy, 64 new tokens per stream, prompts of 16 tokens. What matters is
  * the ratio to one stream, not the absolute numbers. Run:
- * {@code mvn -o -q test -Dtest=ThroughputBenchmark -Dosprey.bench=true} (or its {@link #main}); optional
+ * {@code mvn -o -q test -Dtest=ThroughputBenchmark -Dosprey.bench=true} (the switch of every benchmark, docs/benchmarks.md;
+ * or its {@link #main}); optional
  * {@code -Dosprey.bench.prompt=N}, {@code -Dosprey.bench.max_tokens=N}, {@code -Dosprey.bench.streams=1,8}.
  */
 class ThroughputBenchmark {
