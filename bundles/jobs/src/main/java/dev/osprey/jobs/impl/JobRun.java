@@ -47,6 +47,7 @@ final class JobRun implements JobContext, ProgressReporter {
         JobState end;
         JobFailure failure = null;
         String result = null;
+        boolean madeOutputDir = !Files.exists(job.outputDir());
         try {
             Files.createDirectories(job.outputDir());
             result = execute();
@@ -61,10 +62,23 @@ final class JobRun implements JobContext, ProgressReporter {
         } finally {
             taken.forEach(ExtensionHandle::close);
         }
+        if (end == JobState.FAILED && madeOutputDir) {
+            removeIfEmpty(job.outputDir()); // a job that failed before writing anything leaves no trace of output
+        }
         if (result == null && end != JobState.FAILED) {
             result = job.lastCheckpoint().map(Path::toString).orElse(null);
         }
         job.changeState(end, failure, result);
+    }
+
+    private static void removeIfEmpty(Path dir) {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            if (files.findAny().isEmpty()) {
+                Files.delete(dir);
+            }
+        } catch (java.io.IOException e) {
+            // left in place: harmless
+        }
     }
 
     /** Calls the extension the request names; returns what it produced, if it says. */

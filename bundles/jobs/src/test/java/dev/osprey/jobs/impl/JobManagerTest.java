@@ -184,6 +184,7 @@ class JobManagerTest {
         assertEquals(JobState.FAILED, job.await(Duration.ofSeconds(10)));
         assertEquals("--dataset row 1 is bad", job.failure().orElseThrow().message());
         assertTrue(job.failure().orElseThrow().badInput());
+        assertTrue(!Files.exists(dir.resolve("out")), "a job that failed before writing anything leaves no output folder");
         jobs.stop();
     }
 
