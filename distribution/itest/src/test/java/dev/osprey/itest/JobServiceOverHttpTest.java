@@ -106,7 +106,7 @@ class JobServiceOverHttpTest {
             assertTrue(get(base + "/api/jobs/" + done + "/events").contains("\"step\":20,\"total_steps\":20"), "past events are kept");
 
             // osprey sft --server submits the resumed run to this server and follows it with the progress bar
-            DistributionCliTest.Result resumed = DistributionCliTest.ospreyIn(home, "sft", "--server", base, "--model",
+            ChildProcess.Result resumed = DistributionCliTest.ospreyIn(home, "sft", "--server", base, "--model",
                     home.resolve("demo/tiny-chat").toString(), "--dataset", home.resolve("demo/data/qa.jsonl").toString(), "--max_steps", "60",
                     "--save_steps", "10", "--logging_steps", "5", "--output_dir", home.resolve("out-killed").toString(),
                     "--resume_from_checkpoint", checkpoint);
