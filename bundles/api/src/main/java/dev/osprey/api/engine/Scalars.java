@@ -66,13 +66,6 @@ public final class Scalars {
         }
     }
 
-    /** {@code value - x}. */
-    public static NDArray subFrom(Number value, NDArray x) {
-        try (NDArray v = of(x, value)) {
-            return v.sub(x);
-        }
-    }
-
     /** {@code x · value}. */
     public static NDArray mul(NDArray x, Number value) {
         try (NDArray v = of(x, value)) {
@@ -84,13 +77,6 @@ public final class Scalars {
     public static NDArray div(NDArray x, Number value) {
         try (NDArray v = of(x, value)) {
             return x.div(v);
-        }
-    }
-
-    /** {@code value / x}. */
-    public static NDArray divInto(Number value, NDArray x) {
-        try (NDArray v = of(x, value)) {
-            return v.div(x);
         }
     }
 

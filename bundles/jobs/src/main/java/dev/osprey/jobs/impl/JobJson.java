@@ -53,11 +53,15 @@ final class JobJson {
     }
 
     /** Reads back what {@link #job} wrote. */
+    /** The extension kind a job's {@code kind} field names ({@code training-method}, {@code exporter}, {@code evaluator}). */
+    static java.util.Optional<ExtensionKind> kindLabelled(String label) {
+        return java.util.Arrays.stream(ExtensionKind.values()).filter(k -> k.label().equals(label)).findFirst();
+    }
+
     @SuppressWarnings("unchecked")
     static JobRecord.Saved readJob(Map<String, Object> map) {
         String kindLabel = (String) map.get("kind");
-        ExtensionKind kind = java.util.Arrays.stream(ExtensionKind.values()).filter(k -> k.label().equals(kindLabel)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("unknown job kind '" + kindLabel + "'"));
+        ExtensionKind kind = kindLabelled(kindLabel).orElseThrow(() -> new IllegalArgumentException("unknown job kind '" + kindLabel + "'"));
         JobRequest request = new JobRequest(kind, (String) map.get("method"), Arguments.of((Map<String, ?>) map.get("arguments")),
                 DeviceId.parse((String) map.get("device")));
         Map<String, Object> failure = (Map<String, Object>) map.get("failure");

@@ -210,8 +210,7 @@ public class JobsServlet extends HttpServlet {
         String method = text(body, "method").orElseThrow(() -> new BadRequest(400, "method", "method is missing: the name of a"
                 + " training method (sft, pt, dpo, ...), exporter or evaluator"));
         String kindLabel = text(body, "kind").orElse(ExtensionKind.TRAINING_METHOD.label());
-        ExtensionKind kind = java.util.Arrays.stream(ExtensionKind.values()).filter(k -> k.label().equals(kindLabel)).findFirst()
-                .orElseThrow(() -> new BadRequest(400, "kind", "unknown kind '" + kindLabel + "'; use training-method, exporter or evaluator"));
+        ExtensionKind kind = JobJson.kindLabelled(kindLabel).orElseThrow(() -> new BadRequest(400, "kind", "unknown kind '" + kindLabel + "'; use training-method, exporter or evaluator"));
         Map<String, Object> arguments = new LinkedHashMap<>();
         JsonNode args = body.get("arguments");
         if (args != null && !args.isNull()) {
