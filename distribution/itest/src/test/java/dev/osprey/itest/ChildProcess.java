@@ -58,6 +58,25 @@ final class ChildProcess implements AutoCloseable {
         return this;
     }
 
+    /** Writes {@code text} to the process's standard input and keeps it open (keys typed on a terminal). */
+    ChildProcess type(String text) throws IOException {
+        OutputStream in = process.getOutputStream();
+        in.write(text.getBytes(StandardCharsets.UTF_8));
+        in.flush();
+        return this;
+    }
+
+    /** Waits until the output so far contains {@code text}; fails with the output past {@code timeout}. */
+    ChildProcess awaitOutput(String text, Duration timeout) throws InterruptedException {
+        for (long deadline = System.nanoTime() + timeout.toNanos(); !output().contains(text); Thread.sleep(100)) {
+            if (System.nanoTime() > deadline || !process.isAlive() && !output().contains(text)) {
+                throw new AssertionError(command + " did not print '" + text + "' within " + timeout.toSeconds() + " s; output:\n"
+                        + output());
+            }
+        }
+        return this;
+    }
+
     /** Waits for the end; past {@code timeout} kills the process tree and fails with the output so far. */
     Result waitFor(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

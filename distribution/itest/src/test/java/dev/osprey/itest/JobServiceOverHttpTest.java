@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -116,6 +118,49 @@ class JobServiceOverHttpTest {
         } finally {
             restarted.destroy();
             assertTrue(restarted.waitFor(30, TimeUnit.SECONDS));
+        }
+    }
+
+    /**
+     * Ctrl-C while {@code osprey sft --server} follows a job, on a terminal ({@code script} gives it one): it
+     * asks whether to cancel the job on the server; "y" cancels it there with a checkpoint, "n" leaves it running.
+     */
+    @Test
+    void ctrlCAsksWhetherToCancelTheRemoteJob() throws Exception {
+        DistributionCliTest.layOutHome(home);
+        int port = TestPlatform.freePort();
+        String base = "http://127.0.0.1:" + port;
+        Process server = serve(port, "serve-ctrl-c.log");
+        try {
+            String cancelled = interruptFollowedJob(base, "out-yes", "y");
+            JsonNode after = awaitState(base, cancelled, "cancelled");
+            assertTrue(after.get("last_checkpoint").asText().matches(".*checkpoint-\\d+"), after.toString());
+
+            String detached = interruptFollowedJob(base, "out-no", "n");
+            assertEquals("running", job(base, detached).get("state").asText(), "answering n leaves the job running");
+            assertEquals(202, send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + detached)).DELETE()).statusCode());
+            awaitState(base, detached, "cancelled");
+        } finally {
+            server.destroy();
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+        }
+    }
+
+    /** Follows a long demo job from a terminal, presses Ctrl-C once it trains, answers; returns the job's id. */
+    private String interruptFollowedJob(String base, String output, String reply) throws Exception {
+        String command = String.join(" ", home.resolve("bin/osprey").toString(), "sft", "--server", base, "--model",
+                home.resolve("demo/tiny-chat").toString(), "--dataset", home.resolve("demo/data/qa.jsonl").toString(), "--max_steps", "400",
+                "--save_steps", "1000", "--output_dir", home.resolve(output).toString());
+        try (ChildProcess follower = ChildProcess.start(new ProcessBuilder("script", "-qefc", command, "/dev/null"))) {
+            follower.awaitOutput("Ctrl-C asks", Duration.ofSeconds(60));
+            Matcher id = Pattern.compile("job (job-\\S+) on").matcher(follower.output());
+            assertTrue(id.find(), follower.output());
+            awaitStep(base, id.group(1));
+            follower.type("\u0003").awaitOutput("[y/N]", Duration.ofSeconds(30)).type(reply + "\n");
+            ChildProcess.Result result = follower.waitFor(Duration.ofSeconds(90));
+            assertTrue(result.out().contains(reply.equals("y") ? "job " + id.group(1) + " cancelled on " + base + "; last checkpoint"
+                    : "stopped following job " + id.group(1) + "; it goes on on the server"), result.out());
+            return id.group(1);
         }
     }
 

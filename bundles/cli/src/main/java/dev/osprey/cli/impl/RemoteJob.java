@@ -8,11 +8,13 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -29,13 +31,16 @@ import dev.osprey.api.jobs.JobState;
  * A training command's job submitted to a running {@code osprey serve} ({@code --server URL}) and followed
  * through its event stream with the same progress bar as a job of this process. Paths on the command line
  * are made absolute, since the server resolves them in its own working folder (the same machine is
- * assumed). Stopping this command (Ctrl-C) only stops following: the job goes on on the server.
+ * assumed). Stopping this command (Ctrl-C) asks on a terminal whether to cancel the job on the server too
+ * or only to stop following it ({@link FollowInterrupt}); without a terminal the job goes on.
  */
 final class RemoteJob {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
+    /** How long Ctrl-C's cancel waits for the job to have saved its checkpoint and stopped. */
+    private static final int CANCEL_WAIT_SECONDS = 60;
     /** The server's API key, when it has one, as {@code osprey deploy} reads it. */
     static final String API_KEY_VARIABLE = "OSPREY_API_KEY";
     /** The description of the training commands' {@code --server} option. */
@@ -64,14 +69,42 @@ final class RemoteJob {
             throw new IllegalStateException(base + " refused the job (HTTP " + submitted.statusCode() + "): " + message);
         }
         String id = job.get("id").asText();
-        out.println("job " + id + " on " + base + " (Ctrl-C stops following; the job goes on, DELETE " + base + "/api/jobs/" + id
-                + " cancels it)");
+        out.println("job " + id + " on " + base + " (Ctrl-C asks whether to cancel it there or only stop following it)");
         out.flush();
+        try (FollowInterrupt interrupt = FollowInterrupt.install(out, id, () -> cancel(client, base, id))) {
+            return follow(client, base, id, out, loggingSteps);
+        }
+    }
 
+    /**
+     * Asks the server to cancel the job (it saves a checkpoint, then stops), waits a while for it to stop and
+     * says where it ended, so that the user knows what to resume from.
+     */
+    private static String cancel(HttpClient client, String base, String id) throws IOException, InterruptedException {
+        HttpResponse<String> answer = send(client, request(base + "/api/jobs/" + id).DELETE(), base);
+        if (answer.statusCode() != 202) {
+            return "the server did not cancel job " + id + " (HTTP " + answer.statusCode() + "): " + answer.body();
+        }
+        for (long deadline = System.nanoTime() + Duration.ofSeconds(CANCEL_WAIT_SECONDS).toNanos(); System.nanoTime() < deadline;) {
+            JsonNode job = JSON.readTree(send(client, request(base + "/api/jobs/" + id).GET(), base).body());
+            if (JobState.valueOf(job.get("state").asText().toUpperCase(Locale.ROOT)).isFinal()) {
+                JsonNode checkpoint = job.get("last_checkpoint");
+                return "job " + id + " " + job.get("state").asText() + " on " + base
+                        + (checkpoint == null || checkpoint.isNull() ? "" : "; last checkpoint " + checkpoint.asText());
+            }
+            Thread.sleep(500);
+        }
+        return "job " + id + " is cancelling on " + base + ": it saves a checkpoint, then stops";
+    }
+
+    /** Streams the job's events into the progress bar until it ends; returns the command's exit code. */
+    private static int follow(HttpClient client, String base, String id, PrintWriter out, int loggingSteps)
+            throws IOException, InterruptedException {
+        JsonNode job;
         TrainingProgress progress = new TrainingProgress(out, System.console() != null, loggingSteps);
         long next = 0;
         JobState state = JobState.QUEUED;
-        while (!state.isFinal()) { // a dropped stream is taken up again where it stopped
+        do { // a dropped stream is taken up again where it stopped
             HttpResponse<Stream<String>> events = client.send(request(base + "/api/jobs/" + id + "/events?from=" + next).GET().build(),
                     HttpResponse.BodyHandlers.ofLines());
             try (Stream<String> lines = events.body()) {
@@ -84,8 +117,8 @@ final class RemoteJob {
                 }
             }
             job = JSON.readTree(send(client, request(base + "/api/jobs/" + id).GET(), base).body());
-            state = JobState.valueOf(job.get("state").asText().toUpperCase(java.util.Locale.ROOT));
-        }
+            state = JobState.valueOf(job.get("state").asText().toUpperCase(Locale.ROOT));
+        } while (!state.isFinal());
         JsonNode failure = job.get("failure");
         return LocalJob.exitCode(id, state, failure == null ? Optional.empty()
                 : Optional.of(new JobFailure(failure.get("message").asText(), failure.get("bad_input").asBoolean())));
@@ -141,7 +174,7 @@ final class RemoteJob {
             if (!path.isAbsolute() && (name.equals("output_dir") || Files.exists(path))) {
                 return path.toAbsolutePath().normalize().toString();
             }
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             // not a path
         }
         return value instanceof Number || value instanceof Boolean ? value : text;
