@@ -1,6 +1,7 @@
 package dev.osprey.api.chat;
 
 import java.util.Map;
+import java.util.Optional;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -22,7 +23,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * {@code apply_chat_template} does;</li>
  * <li>the template the registry gives the model's {@code model_type} (its entries agreeing on one), as
  * ms-swift's per-{@code model_type} default;</li>
- * <li>none: an error that says to pass {@code --template}.</li>
+ * <li>none: {@link #template()} is empty, and encoding a conversation fails with an error that says to pass
+ * {@code --template} (plain texts still encode).</li>
  * </ol>
  * {@link #templateOrigin()} says which step chose the template. Thread-safe.
  */
@@ -38,17 +40,17 @@ public interface PromptEncoder {
     /** {@link #templateOrigin()}: the template registered for the model's {@code model_type}. */
     String FROM_MODEL_TYPE = "model_type";
 
-    /** The template in use. */
-    ChatTemplate template();
+    /** The template in use; empty when no step of the precedence gives one. */
+    Optional<ChatTemplate> template();
 
-    /** Which step of the precedence chose {@link #template()}: one of the {@code FROM_*} constants. */
+    /** Which step of the precedence chose {@link #template()}: one of the {@code FROM_*} constants, or empty for none. */
     String templateOrigin();
 
     /**
      * Renders and tokenizes {@code conversation}.
      *
-     * @throws IllegalArgumentException when the template refuses the conversation, or a media part meets a text-only
-     *         model, naming the message at fault
+     * @throws IllegalArgumentException when there is no template (naming {@code --template}), the template refuses the
+     *         conversation, or a media part meets a text-only model, naming the message at fault
      */
     EncodedPrompt encode(Conversation conversation, RenderOptions options);
 

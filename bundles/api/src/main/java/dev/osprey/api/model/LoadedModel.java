@@ -35,10 +35,10 @@ public interface LoadedModel extends AutoCloseable {
     Optional<TextTokenizer> tokenizer();
 
     /**
-     * Conversations to token ids and loss masks, with the template chosen by the documented precedence.
+     * Conversations to token ids and loss masks, with the template chosen by the precedence documented on
+     * {@link PromptEncoder} ({@code --template} from {@link ModelRequest#template()}).
      *
-     * @throws IllegalArgumentException when the folder has no tokenizer.json, or no template is found (naming
-     *         {@code --template})
+     * @throws IllegalArgumentException when the folder has no tokenizer.json
      */
     PromptEncoder prompts();
 
