@@ -46,18 +46,8 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
     @Option(names = "--save_dtype", defaultValue = "F32", description = "F32, F16 or BF16 (default: ${DEFAULT-VALUE})")
     String saveDtype;
 
-    @Option(names = "--model_type", paramLabel = "TYPE", description = "the architecture to use, overriding config.json")
-    String modelType;
-
-    @Option(names = "--use_hf", description = "download from the Hugging Face hub (default: ModelScope, like ms-swift)")
-    boolean useHf;
-
-    @Option(names = "--model_revision", paramLabel = "REV", description = "hub revision (branch, tag or commit)")
-    String revision;
-
-    @Option(names = "--torch_dtype", paramLabel = "TYPE", defaultValue = "float32",
-            description = "float32 or float16 (bfloat16 checkpoints are widened; default: ${DEFAULT-VALUE})")
-    String dtype;
+    @Mixin
+    ModelOptions.Loading loading;
 
     @Mixin
     DeviceOption device;
@@ -101,14 +91,7 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
             args.put("output_dir", out.toAbsolutePath().toString());
         }
         args.put("save_dtype", saveDtype);
-        if (modelType != null) {
-            args.put("model_type", modelType);
-        }
-        args.put("use_hf", useHf);
-        if (revision != null) {
-            args.put("model_revision", revision);
-        }
-        args.put("torch_dtype", dtype);
+        args.putAll(loading.arguments());
         return args;
     }
 

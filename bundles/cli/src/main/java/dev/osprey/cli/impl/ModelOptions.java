@@ -1,8 +1,10 @@
 package dev.osprey.cli.impl;
 
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -14,6 +16,7 @@ import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.TorchDtype;
 import dev.osprey.model.nn.QuantSpec;
 import dev.osprey.train.sft.PluginModels;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -27,26 +30,52 @@ public class ModelOptions {
             description = "a model folder, or a hub id such as Qwen/Qwen3-0.6B")
     String model;
 
-    @Option(names = "--model_type", paramLabel = "TYPE", description = "the architecture to use, overriding config.json")
-    String modelType;
+    @Mixin
+    Loading loading = new Loading();
 
-    @Option(names = "--use_hf", description = "download from the Hugging Face hub (default: ModelScope, like ms-swift)")
-    boolean useHf;
+    /** How to find and load a model once it is named: shared with commands whose {@code --model} is optional. */
+    public static class Loading {
 
-    @Option(names = "--model_revision", paramLabel = "REV", description = "hub revision (branch, tag or commit)")
-    String revision;
+        @Option(names = "--model_type", paramLabel = "TYPE", description = "the architecture to use, overriding config.json")
+        String modelType;
 
-    @Option(names = "--torch_dtype", paramLabel = "TYPE", defaultValue = "float32",
-            description = "float32 or float16 (bfloat16 checkpoints are widened; default: ${DEFAULT-VALUE})")
-    String dtype;
+        @Option(names = "--use_hf", description = "download from the Hugging Face hub (default: ModelScope, like ms-swift)")
+        boolean useHf;
+
+        @Option(names = "--model_revision", paramLabel = "REV", description = "hub revision (branch, tag or commit)")
+        String revision;
+
+        @Option(names = "--torch_dtype", paramLabel = "TYPE", defaultValue = "float32",
+                description = "float32 or float16 (bfloat16 checkpoints are widened; default: ${DEFAULT-VALUE})")
+        String dtype;
+
+        /** These options by ms-swift name, for a job's arguments. */
+        Map<String, Object> arguments() {
+            Map<String, Object> args = new LinkedHashMap<>();
+            if (modelType != null) {
+                args.put("model_type", modelType);
+            }
+            args.put("use_hf", useHf);
+            if (revision != null) {
+                args.put("model_revision", revision);
+            }
+            args.put("torch_dtype", dtype);
+            return args;
+        }
+
+        /** A request for {@code model} with these options. */
+        ModelRequest request(String model) {
+            return ModelRequest.of(model).withModelType(modelType).withUseHf(useHf).withRevision(revision).withTorchDtype(dtype);
+        }
+    }
 
     /** What these options ask the model service for (downloads drawn as a progress bar). */
     ModelRequest request() {
-        return ModelRequest.of(model).withModelType(modelType).withUseHf(useHf).withRevision(revision).withTorchDtype(dtype);
+        return loading.request(model);
     }
 
     DataType dataType() {
-        return TorchDtype.of(dtype);
+        return TorchDtype.of(loading.dtype);
     }
 
     /**
