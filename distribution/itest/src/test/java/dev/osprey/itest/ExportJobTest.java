@@ -47,8 +47,8 @@ class ExportJobTest {
         DistributionCliTest.layOutHome(home);
         Path out = home.resolve("sft");
         ChildProcess.Result sft = DistributionCliTest.ospreyIn(home, "sft", "--model", home.resolve("demo/tiny-chat").toString(),
-                "--dataset", home.resolve("demo/data/qa.jsonl").toString(), "--max_steps", "5", "--save_steps", "5", "--learning_rate", "0.01", "--output_dir",
-                out.toString());
+                "--dataset", home.resolve("demo/data/qa.jsonl").toString(), "--max_steps", "5", "--save_steps", "5", "--learning_rate", "0.01",
+                "--output_dir", out.toString());
         assertEquals(0, sft.exit(), sft.out());
         adapter = out.resolve("checkpoint-5");
         assertTrue(Files.isRegularFile(adapter.resolve("adapter_model.safetensors")), sft.out());

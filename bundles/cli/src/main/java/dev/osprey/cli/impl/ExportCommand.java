@@ -37,10 +37,12 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
             description = "merge --adapters into the weights (default: ${DEFAULT-VALUE})")
     boolean mergeLora;
 
-    @Option(names = "--quant_method", paramLabel = "METHOD", description = "the quantizing exporter to run (gptq, awq, ...), when installed")
+    @Option(names = "--quant_method", paramLabel = "METHOD",
+            description = "the quantizing exporter to run (gptq, awq, ...), when installed")
     String quantMethod;
 
-    @Option(names = "--output_dir", paramLabel = "DIR", description = "where to write; default with --merge_lora: the adapter folder + '-merged'")
+    @Option(names = "--output_dir", paramLabel = "DIR",
+            description = "where to write; default with --merge_lora: the adapter folder + '-merged'")
     Path outputDir;
 
     @Option(names = "--save_dtype", defaultValue = "F32", description = "F32, F16 or BF16 (default: ${DEFAULT-VALUE})")
@@ -54,7 +56,8 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
 
     @Override
     public Integer call() throws Exception {
-        JobRequest request = new JobRequest(ExtensionKind.EXPORTER, exporter(), Arguments.of(arguments()), platform.devices.select(device.device));
+        JobRequest request = new JobRequest(ExtensionKind.EXPORTER, exporter(), Arguments.of(arguments()),
+                platform.devices.select(device.device));
         return LocalJob.run(platform, out(), request, 1);
     }
 
