@@ -1,26 +1,28 @@
 package dev.osprey.cli.impl;
 
 import java.io.IOException;
-import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelRegistry;
-import dev.osprey.api.plugin.ExtensionHandle;
+import dev.osprey.api.model.ModelRequest;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.hub.TerminalProgressBar;
 import dev.osprey.model.load.HfModel;
-import dev.osprey.model.load.ModelLoader;
+import dev.osprey.model.load.TorchDtype;
+import dev.osprey.model.nn.QuantSpec;
 import dev.osprey.train.sft.PluginModels;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The options that pick a model, with ms-swift's names, and the loading they imply: a local folder,
- * the Hugging Face or ModelScope cache, or a download; then the architecture that runs it, matched as
- * ms-swift does (explicit {@code --model_type}, then config.json's {@code model_type}, then its
- * {@code architectures}).
+ * The options that pick a model, with ms-swift's names, as a {@link ModelRequest} of the platform's model
+ * service (a local folder, the Hugging Face or ModelScope cache, or a download; the architecture matched as
+ * ms-swift does).
  */
 public class ModelOptions {
 
@@ -28,31 +30,57 @@ public class ModelOptions {
             description = "a model folder, or a hub id such as Qwen/Qwen3-0.6B")
     String model;
 
-    @Option(names = "--model_type", paramLabel = "TYPE", description = "the architecture to use, overriding config.json")
-    String modelType;
+    @Mixin
+    Loading loading = new Loading();
 
-    @Option(names = "--use_hf", description = "download from the Hugging Face hub (default: ModelScope, like ms-swift)")
-    boolean useHf;
+    /** How to find and load a model once it is named: shared with commands whose {@code --model} is optional. */
+    public static class Loading {
 
-    @Option(names = "--model_revision", paramLabel = "REV", description = "hub revision (branch, tag or commit)")
-    String revision;
+        @Option(names = "--model_type", paramLabel = "TYPE", description = "the architecture to use, overriding config.json")
+        String modelType;
 
-    @Option(names = "--torch_dtype", paramLabel = "TYPE", defaultValue = "float32",
-            description = "float32 or float16 (bfloat16 checkpoints are widened; default: ${DEFAULT-VALUE})")
-    String dtype;
+        @Option(names = "--use_hf", description = "download from the Hugging Face hub (default: ModelScope, like ms-swift)")
+        boolean useHf;
 
-    /** The model folder, found locally or downloaded. */
-    Path folder() throws IOException {
-        return PluginModels.locate(model, useHf, revision, new TerminalProgressBar());
+        @Option(names = "--model_revision", paramLabel = "REV", description = "hub revision (branch, tag or commit)")
+        String revision;
+
+        @Option(names = "--torch_dtype", paramLabel = "TYPE", defaultValue = "float32",
+                description = "float32 or float16 (bfloat16 checkpoints are widened; default: ${DEFAULT-VALUE})")
+        String dtype;
+
+        /** These options by ms-swift name, for a job's arguments. */
+        Map<String, Object> arguments() {
+            Map<String, Object> args = new LinkedHashMap<>();
+            if (modelType != null) {
+                args.put("model_type", modelType);
+            }
+            args.put("use_hf", useHf);
+            if (revision != null) {
+                args.put("model_revision", revision);
+            }
+            args.put("torch_dtype", dtype);
+            return args;
+        }
+
+        /** A request for {@code model} with these options. */
+        ModelRequest request(String model) {
+            return ModelRequest.of(model).withModelType(modelType).withUseHf(useHf).withRevision(revision).withTorchDtype(dtype);
+        }
+    }
+
+    /** What these options ask the model service for (downloads drawn as a progress bar). */
+    ModelRequest request() {
+        return loading.request(model);
     }
 
     DataType dataType() {
-        return PluginModels.dataType(dtype);
+        return TorchDtype.of(loading.dtype);
     }
 
     /**
-     * Loads the model. The architecture's handle stays open in {@code handles} while the model is used,
-     * since the model's classes come from the architecture's bundle.
+     * Loads the model through the platform's model service. What the load holds (the architecture's handle) stays
+     * open in {@code handles} while the model is used, since the model's classes come from the architecture's bundle.
      */
     HfModel load(ExtensionRegistry registry, ModelRegistry models, NDManager manager, List<AutoCloseable> handles)
             throws IOException {
@@ -60,13 +88,15 @@ public class ModelOptions {
     }
 
     /** Loads the model, its decoder's linear layers quantized while loading when {@code quantization} is given. */
+    @SuppressWarnings("deprecation") // the CLI gets the model service as a reference once it imports only the API
     HfModel load(ExtensionRegistry registry, ModelRegistry models, NDManager manager, List<AutoCloseable> handles,
-            dev.osprey.model.nn.QuantSpec quantization) throws IOException {
-        Path folder = folder();
-        return ModelLoader.load(folder, config -> {
-            ExtensionHandle<ModelArchitecture> handle = dev.osprey.model.load.Architectures.find(registry, models, model, modelType, config);
-            handles.add(handle);
-            return handle.get();
-        }, manager, dataType(), quantization);
+            QuantSpec quantization) throws IOException {
+        PluginModels provider = new PluginModels(registry, models, new TerminalProgressBar());
+        handles.add(provider);
+        ModelRequest request = request();
+        if (quantization != null) {
+            request = request.withQuantization(quantization.method().bits(), quantization.method().name().toLowerCase(Locale.ROOT));
+        }
+        return provider.load(request, manager);
     }
 }
