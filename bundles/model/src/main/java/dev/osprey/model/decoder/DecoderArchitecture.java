@@ -11,7 +11,11 @@ import dev.osprey.api.model.ModelConfig;
 /**
  * A {@link ModelArchitecture} that runs on {@link DecoderModel}: subclasses read their config into a
  * {@link DecoderSpec}; building, and the usual LoRA target names, are shared.
+ *
+ * @deprecated model families compose {@link dev.osprey.model.spi.DecoderLayout}s through the versioned SPI
+ *             ({@link dev.osprey.model.spi.DecoderFamily}), which they may extend with blocks of their own
  */
+@Deprecated
 public abstract class DecoderArchitecture implements ModelArchitecture {
 
     /** The linear layers of Llama-style checkpoints. */
