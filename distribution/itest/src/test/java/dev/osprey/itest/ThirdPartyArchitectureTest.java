@@ -136,16 +136,7 @@ class ThirdPartyArchitectureTest {
         for (int i = words.size(); i < VOCAB; i++) {
             words.add("w" + i);
         }
-        StringBuilder vocab = new StringBuilder();
-        for (int i = 0; i < words.size(); i++) {
-            vocab.append(i == 0 ? "" : ",").append('"').append(words.get(i)).append("\":").append(i);
-        }
-        String special = "{\"id\":%d,\"content\":\"%s\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,"
-                + "\"normalized\":false,\"special\":true}";
-        Files.writeString(model.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
-                + "\"added_tokens\":[" + String.format(special, 1, "<|im_start|>") + "," + String.format(special, 2, "<|im_end|>")
-                + "],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
-                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"<unk>\"}}");
+        Files.writeString(model.resolve("tokenizer.json"), DistributionCliTest.chatWordTokenizer(words));
         return model;
     }
 

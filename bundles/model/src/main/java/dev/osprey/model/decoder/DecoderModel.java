@@ -105,7 +105,7 @@ public final class DecoderModel implements LanguageModel {
         return params;
     }
 
-    /** Every linear layer, for attaching LoRA adapters by module name. */
+    /** Every linear layer LoRA may adapt (the blocks' {@code Parameters.linear}), for attaching adapters by module name. */
     public List<Linear> linears() {
         return new ArrayList<>(modules.adaptable());
     }
