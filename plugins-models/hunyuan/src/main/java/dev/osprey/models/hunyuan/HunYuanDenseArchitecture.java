@@ -18,7 +18,7 @@ import dev.osprey.model.spi.QkNorms;
 /**
  * Tencent's HunYuan dense models: the Llama decoder with an RMSNorm over each head of q and k applied
  * after the rotary embedding ({@code query_layernorm}, {@code key_layernorm}), and RoPE's "dynamic" type
- * with an {@code alpha} meaning one fixed, larger base (read by {@code Rope.from}).
+ * with an {@code alpha} meaning one fixed, larger base (read by {@code Blocks.rope}).
  */
 @Component(service = ModelArchitecture.class)
 public class HunYuanDenseArchitecture extends DecoderFamily {

@@ -1,5 +1,6 @@
 package dev.osprey.models.qwen;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -16,7 +17,6 @@ import dev.osprey.model.spi.DecoderLayout;
 import dev.osprey.model.spi.Experts;
 import dev.osprey.model.spi.LlamaLikeConfig;
 import dev.osprey.model.spi.QkNorms;
-import java.util.HashSet;
 
 /**
  * Qwen3-MoE: the Qwen3 decoder (q/k norms) with a sparse mixture of experts ({@code mlp.gate} router,
