@@ -48,7 +48,8 @@ class ThirdPartyArchitectureTest {
         DistributionCliTest.layOutHome(home);
         Path model = checkpointWithTokenizer();
         Path dataset = home.resolve("qa.jsonl");
-        Files.writeString(dataset, "{\"query\": \"w10 w11 w12\", \"response\": \"w13\"}\n{\"query\": \"w20 w21\", \"response\": \"w22 w23\"}\n");
+        Files.writeString(dataset, "{\"query\": \"w10 w11 w12\", \"response\": \"w13\"}\n"
+                + "{\"query\": \"w20 w21\", \"response\": \"w22 w23\"}\n");
         JsonNode reference = JSON.readTree(model.resolve("reference.json").toFile());
         Path out = home.resolve("olmo-sft");
 

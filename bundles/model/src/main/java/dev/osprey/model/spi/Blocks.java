@@ -55,7 +55,8 @@ public final class Blocks {
      */
     public static FeedForwardFactory sparseMoe(Experts experts, boolean bias, String activation, FeedForwardFactory dense) {
         checkActivation(activation);
-        return (parameters, module, layer, hidden) -> experts.denseLayers().contains(layer) ? dense.create(parameters, module, layer, hidden)
+        return (parameters, module, layer, hidden) -> experts.denseLayers().contains(layer)
+                ? dense.create(parameters, module, layer, hidden)
                 : new SparseMoe(parameters, module, experts, hidden, bias, activation);
     }
 

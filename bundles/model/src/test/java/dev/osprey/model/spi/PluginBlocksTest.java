@@ -88,7 +88,8 @@ class PluginBlocksTest {
         assertTrue(model.parameters().containsKey("model.norm.bias"));
         List<String> linears = model.linears().stream().map(Linear::name).toList();
         assertEquals(2 * 7, linears.size(), linears.toString());
-        assertTrue(linears.contains("model.layers.1.self_attn.o_proj") && linears.contains("model.layers.1.mlp.down_proj"), linears.toString());
+        assertTrue(linears.contains("model.layers.1.self_attn.o_proj") && linears.contains("model.layers.1.mlp.down_proj"),
+                linears.toString());
         assertTrue(model.layout().rope() == null && model.spec().hiddenSize() == 32);
     }
 
