@@ -205,6 +205,23 @@ class DistributionCliTest {
         assertTrue(noTemplate.out().contains("has no chat_template") && noTemplate.out().contains("--template"), noTemplate.out());
     }
 
+    /**
+     * A word-level tokenizer in the real tokenizer.json format: {@code words} numbered in order, split at
+     * whitespace, with ChatML's markers as special tokens at ids 1 and 2.
+     */
+    static String chatWordTokenizer(List<String> words) {
+        StringBuilder vocab = new StringBuilder();
+        for (int i = 0; i < words.size(); i++) {
+            vocab.append(i == 0 ? "" : ",").append('"').append(words.get(i)).append("\":").append(i);
+        }
+        String special = "{\"id\":%d,\"content\":\"%s\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,"
+                + "\"normalized\":false,\"special\":true}";
+        return "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
+                + "\"added_tokens\":[" + String.format(special, 1, "<|im_start|>") + "," + String.format(special, 2, "<|im_end|>")
+                + "],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
+                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"<unk>\"}}";
+    }
+
     @Test
     void loraFineTuningThenGenerationWithTheAdapter() throws Exception {
         String[][] qa = {{"capital of france", "paris"}, {"capital of italy", "rome"}, {"colour of the sky", "blue"},
@@ -220,16 +237,7 @@ class DistributionCliTest {
             }
             jsonl.append("{\"query\": \"").append(pair[0]).append("\", \"response\": \"").append(pair[1]).append("\"}\n");
         }
-        StringBuilder vocab = new StringBuilder();
-        for (int i = 0; i < words.size(); i++) {
-            vocab.append(i == 0 ? "" : ",").append('"').append(words.get(i)).append("\":").append(i);
-        }
-        String special = "{\"id\":%d,\"content\":\"%s\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,"
-                + "\"normalized\":false,\"special\":true}";
-        Files.writeString(home.resolve("qa-tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
-                + "\"added_tokens\":[" + String.format(special, 1, "<|im_start|>") + "," + String.format(special, 2, "<|im_end|>")
-                + "],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
-                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"<unk>\"}}");
+        Files.writeString(home.resolve("qa-tokenizer.json"), chatWordTokenizer(words));
         Files.writeString(home.resolve("qa.jsonl"), jsonl);
         Path model = home.resolve("qa-model");
         Result created = osprey("create-model", "--model_type", "qwen2", "--vocab_size", "24", "--hidden_size", "64",

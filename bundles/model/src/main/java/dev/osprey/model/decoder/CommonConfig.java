@@ -2,10 +2,12 @@ package dev.osprey.model.decoder;
 
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.nn.Rope;
+import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**
  * The config.json fields every Llama-like architecture shares, read with Hugging Face's defaults and
- * both spellings found in the wild. Architectures add their own fields and build a {@link DecoderSpec}.
+ * both spellings found in the wild (as the SPI's {@link LlamaLikeConfig} reads them), for
+ * building a {@link DecoderSpec}.
  *
  * @param vocabSize {@code vocab_size}
  * @param hiddenSize {@code hidden_size}
@@ -29,18 +31,9 @@ public record CommonConfig(int vocabSize, int hiddenSize, int intermediateSize, 
      * @throws IllegalArgumentException naming the missing field and the config file
      */
     public static CommonConfig read(ModelConfig c, boolean tieDefault, String actDefault) {
-        int hidden = c.requireInt("hidden_size");
-        int heads = c.requireInt("num_attention_heads");
-        if (hidden % heads != 0 && c.get("head_dim").isEmpty()) {
-            throw new IllegalArgumentException(c.source() + ": hidden_size (" + hidden + ") is not a multiple of"
-                    + " num_attention_heads (" + heads + ") and head_dim is not given");
-        }
-        int headDim = c.getInt(hidden / heads, "head_dim");
-        return new CommonConfig(c.requireInt("vocab_size"), hidden, c.requireInt("intermediate_size"),
-                c.requireInt("num_hidden_layers"), heads, c.getInt(heads, "num_key_value_heads"), headDim,
-                c.getDouble(1e-6, "rms_norm_eps", "layer_norm_epsilon"), Rope.from(c, headDim),
-                c.getBoolean(tieDefault, "tie_word_embeddings"),
-                c.getString("hidden_activation", "hidden_act").orElse(actDefault), c.getDouble(0.02, "initializer_range"));
+        LlamaLikeConfig s = LlamaLikeConfig.read(c, tieDefault, actDefault);
+        return new CommonConfig(s.vocabSize(), s.hiddenSize(), s.intermediateSize(), s.layers(), s.heads(), s.kvHeads(), s.headDim(),
+                s.rmsEps(), (Rope) s.rope(), s.tieWordEmbeddings(), s.activation(), s.initStd());
     }
 
     /**

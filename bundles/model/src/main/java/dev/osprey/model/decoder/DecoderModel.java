@@ -10,23 +10,34 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.ForwardResult;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.blocks.ModuleParameters;
 import dev.osprey.model.nn.InferenceThreads;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.Param;
 import dev.osprey.model.nn.Params;
-import dev.osprey.model.nn.RmsNorm;
+import dev.osprey.model.nn.TrainingMode;
+import dev.osprey.model.spi.Attention;
+import dev.osprey.model.spi.AttentionContext;
+import dev.osprey.model.spi.CheckpointKeys;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.FeedForward;
+import dev.osprey.model.spi.Norm;
+import dev.osprey.model.spi.Parameters;
+import dev.osprey.model.spi.RotaryEmbedding;
 
 /**
- * The decoder-only transformer of Llama and its relatives, configured by a {@link DecoderSpec}. Module
- * names mirror Hugging Face checkpoint keys ({@code model.layers.N.self_attn.q_proj.weight}), so
- * weights load by name.
+ * The decoder-only transformer of Llama and its relatives, composed from the blocks a {@link DecoderLayout}
+ * (the model-family SPI) or a {@link DecoderSpec} names: each layer's norms, attention and feed-forward
+ * block come from the layout's factories, built-in or a plugin's own. Module names mirror Hugging Face
+ * checkpoint keys ({@code model.layers.N.self_attn.q_proj.weight}), so weights load by name.
  *
  * <p>A forward pass takes a batch (B, T) with an optional attention mask (B, P + T) for padding and a
  * cache holding P earlier positions; positions follow the mask, so left-padded rows give the same
@@ -37,42 +48,66 @@ import dev.osprey.model.nn.RmsNorm;
 public final class DecoderModel implements LanguageModel {
 
     private final ModelConfig config;
+    private final DecoderLayout layout;
     private final DecoderSpec spec;
     private final Params params;
+    /** The blocks' view of {@link #params}, which keeps the linear layers LoRA may adapt. */
+    private final ModuleParameters modules;
     private final Param embedTokens;
     private final List<Layer> layers = new ArrayList<>();
-    private final RmsNorm norm;
+    private final Norm norm;
     private final Linear lmHead;
-    /** RoPE's inverse frequencies, computed once unless they depend on the length. */
+    /** RoPE's inverse frequencies, computed once unless they depend on the length (or there is no RoPE). */
     private final float[] ropeFrequencies;
 
+    /** A Llama-like model as {@code spec} describes it, composed from the built-in blocks. */
     public DecoderModel(ModelConfig config, DecoderSpec spec, NDManager manager, DataType dataType, long seed) {
-        this.config = config;
-        this.spec = spec;
-        this.params = new Params(manager, dataType, seed, spec.initStd());
-        this.embedTokens = params.normal("model.embed_tokens.weight", new Shape(spec.vocabSize(), spec.hiddenSize()));
-        for (int i = 0; i < spec.layers(); i++) {
-            layers.add(new Layer(params, "model.layers." + i, i, spec));
-        }
-        this.norm = new RmsNorm(params, "model.norm.weight", spec.hiddenSize(), spec.rmsEps(), spec.normOffset());
-        this.lmHead = spec.tieWordEmbeddings() ? new Linear("lm_head", embedTokens)
-                : new Linear(params, "lm_head", spec.hiddenSize(), spec.vocabSize(), false);
-        this.ropeFrequencies = spec.rope().dependsOnLength() ? null : spec.rope().inverseFrequencies(0);
+        this(config, SpecLayouts.of(spec), spec, manager, dataType, seed);
     }
 
+    /** The model a family's {@code layout} composes, its blocks made by the layout's factories. */
+    public DecoderModel(ModelConfig config, DecoderLayout layout, NDManager manager, DataType dataType, long seed) {
+        this(config, layout, SpecLayouts.summary(layout), manager, dataType, seed);
+    }
+
+    private DecoderModel(ModelConfig config, DecoderLayout layout, DecoderSpec spec, NDManager manager, DataType dataType, long seed) {
+        this.config = config;
+        this.layout = layout;
+        this.spec = spec;
+        this.params = new Params(manager, dataType, seed, layout.initStd());
+        this.modules = new ModuleParameters(params);
+        CheckpointKeys keys = layout.keys();
+        this.embedTokens = params.normal(keys.embedTokens() + ".weight", new Shape(layout.vocabSize(), layout.hiddenSize()));
+        for (int i = 0; i < layout.layers(); i++) {
+            layers.add(new Layer(modules, keys.layers() + "." + i, i, layout));
+        }
+        this.norm = layout.finalNorm().create(modules, keys.finalNorm(), layout.hiddenSize());
+        this.lmHead = layout.tieWordEmbeddings() ? new Linear(keys.lmHead(), embedTokens)
+                : new Linear(params, keys.lmHead(), layout.hiddenSize(), layout.vocabSize(), false);
+        RotaryEmbedding rope = layout.rope();
+        this.ropeFrequencies = rope == null || rope.dependsOnLength() ? null : rope.inverseFrequencies(0);
+    }
+
+    /**
+     * The spec this model was built from. A model composed from a {@link DecoderLayout} has a summary of its
+     * shape here (vocabulary, hidden size, layers, embeddings, initialisation): its blocks are in {@link #layout()}.
+     */
     public DecoderSpec spec() {
         return spec;
+    }
+
+    /** The layout the model is composed from (for a {@link DecoderSpec}, the built-in blocks it names). */
+    public DecoderLayout layout() {
+        return layout;
     }
 
     public Params params() {
         return params;
     }
 
-    /** Every linear layer, for attaching LoRA adapters by module name. */
+    /** Every linear layer LoRA may adapt (the blocks' {@code Parameters.linear}), for attaching adapters by module name. */
     public List<Linear> linears() {
-        List<Linear> all = new ArrayList<>();
-        layers.forEach(l -> all.addAll(l.linears()));
-        return all;
+        return new ArrayList<>(modules.adaptable());
     }
 
     @Override
@@ -87,31 +122,31 @@ public final class DecoderModel implements LanguageModel {
 
     @Override
     public KvCache newCache(int batchSize) {
-        return new DecoderCache(spec.layers(), batchSize);
+        return new DecoderCache(layout.layers(), batchSize);
     }
 
     /** Frees every parameter array (adapters attached to linear layers are their owner's to close). */
     @Override
     public void close() {
         params.closeAll();
-        layers.forEach(l -> l.linears().forEach(linear -> {
+        modules.adaptable().forEach(linear -> {
             if (linear.quantizedWeight() != null) {
                 linear.quantizedWeight().close(); // quantized layers left the parameters
             }
-        }));
+        });
     }
 
     @Override
     public ForwardResult forward(ForwardRequest request) {
         if (request.training()) {
-            return dev.osprey.model.nn.TrainingMode.during(true, () -> run(request)); // LoRA dropout on
+            return TrainingMode.during(true, () -> run(request)); // LoRA dropout on
         }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             ForwardResult result = InferenceThreads.during(() -> run(request)); // no gradients: may use every core
             NDScope.unregister(result.logits());
             if (result.cache() instanceof DecoderCache c) {
-                for (int i = 0; i < spec.layers(); i++) {
+                for (int i = 0; i < layout.layers(); i++) {
                     NDScope.unregister(c.key(i), c.value(i));
                 }
             }
@@ -126,14 +161,14 @@ public final class DecoderModel implements LanguageModel {
      */
     public NDArray hiddenStates(ForwardRequest request) {
         if (request.training()) {
-            return dev.osprey.model.nn.TrainingMode.during(true, () -> hidden(request));
+            return TrainingMode.during(true, () -> hidden(request));
         }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray h = InferenceThreads.during(() -> hidden(request));
             NDScope.unregister(h);
             if (request.cache().orElse(null) instanceof DecoderCache c) {
-                for (int i = 0; i < spec.layers(); i++) {
+                for (int i = 0; i < layout.layers(); i++) {
                     NDScope.unregister(c.key(i), c.value(i));
                 }
             }
@@ -170,7 +205,7 @@ public final class DecoderModel implements LanguageModel {
         NDArray bias = pass.bias();
         NDArray h = pass.embeddings(); // (B, T, H)
         for (int i = 0; i < layers.size(); i++) {
-            h = layers.get(i).forward(h, cosSin, bias, cache, i, adapter);
+            h = layers.get(i).forward(h, new PassContext(layout.rope(), cosSin, bias, cache, i, adapter));
         }
         if (cache != null) {
             cache.advance(steps);
@@ -184,8 +219,12 @@ public final class DecoderModel implements LanguageModel {
     /** Positions, rotary tables, the attention bias and the embeddings of a pass over {@code steps} new tokens. */
     private LayerPass prepare(ForwardRequest request, NDManager m, NDArray mask, int past, int steps, long batch) {
         NDArray positions = request.positionIds().orElseGet(() -> positions(m, mask, past, steps, batch)); // (B, T)
-        float[] frequencies = ropeFrequencies != null ? ropeFrequencies : spec.rope().inverseFrequencies(past + steps);
-        NDArray[] cosSin = spec.rope().cosSin(positions, frequencies, params.dataType());
+        RotaryEmbedding rope = layout.rope();
+        NDArray[] cosSin = null;
+        if (rope != null) {
+            float[] frequencies = ropeFrequencies != null ? ropeFrequencies : rope.inverseFrequencies(past + steps);
+            cosSin = rope.cosSin(positions, frequencies, params.dataType());
+        }
         // explicit positions that restart at 0 inside a row mark packed samples (as transformers reads
         // position_ids for padding-free batches): each sample then sees only its own tokens
         NDArray samples = request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
@@ -199,7 +238,7 @@ public final class DecoderModel implements LanguageModel {
      * during the backward pass.
      *
      * @param embeddings (B, T, H) the scaled token embeddings
-     * @param cosSin the rotary tables of the positions
+     * @param cosSin the rotary tables of the positions, or null when the family has no RoPE
      * @param bias the additive attention bias, or null
      * @param adapter the LoRA adapter, or null
      */
@@ -216,8 +255,8 @@ public final class DecoderModel implements LanguageModel {
     /** The token embeddings, scaled as the architecture wants: (B, T) ids to (B, T, H). */
     public NDArray embed(NDArray ids) {
         // torch.embedding: the lookup op autograd knows, rather than advanced indexing
-        NDArray h = ai.djl.nn.core.Embedding.embedding(ids, embedTokens.get(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
-        return spec.embeddingScale() != 1.0 ? Scalars.mul(h, (float) spec.embeddingScale()) : h;
+        NDArray h = Embedding.embedding(ids, embedTokens.get(), SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
+        return layout.embeddingScale() != 1.0 ? Scalars.mul(h, (float) layout.embeddingScale()) : h;
     }
 
     public int layerCount() {
@@ -226,7 +265,7 @@ public final class DecoderModel implements LanguageModel {
 
     /** Decoder layer {@code index} of a layer-by-layer pass: (B, T, H) to (B, T, H). */
     public NDArray layer(int index, NDArray h, LayerPass pass) {
-        return layers.get(index).forward(h, pass.cosSin(), pass.bias(), null, index, pass.adapter());
+        return layers.get(index).forward(h, new PassContext(layout.rope(), pass.cosSin(), pass.bias(), null, index, pass.adapter()));
     }
 
     /** The final norm and the output head of a layer-by-layer pass: (B, T, H) to F32 logits (B, T, V). */
@@ -262,14 +301,14 @@ public final class DecoderModel implements LanguageModel {
      */
     private NDArray attentionBias(NDManager m, NDArray mask, NDArray samples, int past, int steps) {
         int total = past + steps;
-        if (mask == null && samples == null && steps == 1 && (spec.slidingWindow() == 0 || total <= spec.slidingWindow())) {
+        if (mask == null && samples == null && steps == 1 && (layout.slidingWindow() == 0 || total <= layout.slidingWindow())) {
             return null; // one new token sees everything before it
         }
         NDArray query = m.arange(past, total).toType(DataType.INT64, false).reshape(steps, 1); // (T, 1)
         NDArray key = m.arange(0, total).toType(DataType.INT64, false).reshape(1, total); // (1, P + T)
         NDArray allowed = key.lte(query); // (T, P + T)
-        if (spec.slidingWindow() > 0) {
-            allowed = allowed.logicalAnd(key.gt(Scalars.sub(query, spec.slidingWindow())));
+        if (layout.slidingWindow() > 0) {
+            allowed = allowed.logicalAnd(key.gt(Scalars.sub(query, layout.slidingWindow())));
         }
         allowed = allowed.expandDims(0); // (1, T, P + T)
         if (mask != null) {
@@ -283,123 +322,42 @@ public final class DecoderModel implements LanguageModel {
         return bias.expandDims(1).expandDims(1); // (B, 1, 1, T, P + T): (batch, kvHeads, group, query, key)
     }
 
-    /** One decoder layer: pre-norm self-attention and a feed-forward block, each with a residual connection. */
+    /** One decoder layer: pre-norm attention and a feed-forward block, each with a residual connection. */
     private static final class Layer {
-        final DecoderSpec spec;
-        final RmsNorm inputNorm;
-        final RmsNorm postAttentionNorm;
-        final Linear q;
-        final Linear k;
-        final Linear v;
-        final Linear qkv;
-        final Linear o;
-        final RmsNorm qNorm;
-        final RmsNorm kNorm;
+        final Norm inputNorm;
+        final Attention attention;
+        final Norm postAttentionNorm;
         final FeedForward feedForward;
 
-        Layer(Params p, String prefix, int index, DecoderSpec spec) {
-            this.spec = spec;
-            int h = spec.hiddenSize();
-            int d = spec.headDim();
-            long qOut = (long) spec.heads() * d;
-            long kvOut = (long) spec.kvHeads() * d;
-            inputNorm = new RmsNorm(p, prefix + ".input_layernorm.weight", h, spec.rmsEps(), spec.normOffset());
-            if (spec.fusedProjections()) {
-                qkv = new Linear(p, prefix + ".self_attn.qkv_proj", h, qOut + 2 * kvOut, spec.qkvBias());
-                q = null;
-                k = null;
-                v = null;
-            } else {
-                qkv = null;
-                q = new Linear(p, prefix + ".self_attn.q_proj", h, qOut, spec.qkvBias());
-                k = new Linear(p, prefix + ".self_attn.k_proj", h, kvOut, spec.qkvBias());
-                v = new Linear(p, prefix + ".self_attn.v_proj", h, kvOut, spec.qkvBias());
-            }
-            o = new Linear(p, prefix + ".self_attn.o_proj", qOut, h, spec.outputBias());
-            DecoderSpec.QkNormLayout norms = spec.qkNormLayout();
-            qNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn." + norms.queryNorm() + ".weight", d, spec.rmsEps(),
-                    spec.normOffset()) : null;
-            kNorm = spec.qkNorm() ? new RmsNorm(p, prefix + ".self_attn." + norms.keyNorm() + ".weight", d, spec.rmsEps(),
-                    spec.normOffset()) : null;
-            postAttentionNorm = new RmsNorm(p, prefix + ".post_attention_layernorm.weight", h, spec.rmsEps(), spec.normOffset());
-            MoeSpec moe = spec.moe();
-            if (moe != null && !moe.denseLayers().contains(index)) {
-                feedForward = new SparseMoe(p, prefix, moe, h, spec.mlpBias(), spec.activation());
-            } else {
-                feedForward = new GatedMlp(p, prefix + ".mlp", List.of("gate_proj", "up_proj", "down_proj"), h, spec.intermediateSize(),
-                        spec.mlpBias(), spec.fusedProjections(), spec.activation());
-            }
+        /** The blocks in checkpoint order (what a fresh model's seeded initial values follow). */
+        Layer(Parameters p, String prefix, int index, DecoderLayout layout) {
+            CheckpointKeys keys = layout.keys();
+            int h = layout.hiddenSize();
+            inputNorm = layout.inputNorm().create(p, prefix + "." + keys.inputNorm(), h);
+            attention = layout.attention().create(p, prefix + "." + keys.attention(), index, h);
+            postAttentionNorm = layout.postAttentionNorm().create(p, prefix + "." + keys.postAttentionNorm(), h);
+            feedForward = layout.feedForward().create(p, prefix + "." + keys.feedForward(), index, h);
         }
 
-        List<Linear> linears() {
-            List<Linear> all = new ArrayList<>(qkv != null ? List.of(qkv, o) : List.of(q, k, v, o));
-            all.addAll(feedForward.linears());
-            return all;
+        /** (B, T, H) to (B, T, H). */
+        NDArray forward(NDArray h, PassContext context) {
+            h = h.add(attention.forward(inputNorm.forward(h), context));
+            return h.add(feedForward.forward(postAttentionNorm.forward(h), context.adapter()));
+        }
+    }
+
+    /** What one layer's attention sees of a pass: its rotary tables, mask, cache and adapter. */
+    private record PassContext(RotaryEmbedding rope, NDArray[] cosSin, NDArray bias, DecoderCache cache, int layer, String adapter)
+            implements AttentionContext {
+
+        @Override
+        public NDArray rotate(NDArray x) {
+            return rope == null ? x : rope.apply(x, cosSin);
         }
 
-        NDArray forward(NDArray h, NDArray[] cosSin, NDArray bias, DecoderCache cache, int index, String adapter) {
-            h = h.add(attention(inputNorm.forward(h), cosSin, bias, cache, index, adapter));
-            return h.add(feedForward.forward(postAttentionNorm.forward(h), adapter));
-        }
-
-        private NDArray attention(NDArray x, NDArray[] cosSin, NDArray bias, DecoderCache cache, int index, String adapter) {
-            long b = x.getShape().get(0);
-            long t = x.getShape().get(1);
-            int d = spec.headDim();
-            int kvHeads = spec.kvHeads();
-            int group = spec.heads() / kvHeads;
-            NDArray qx;
-            NDArray kx;
-            NDArray vx;
-            if (qkv != null) {
-                long qOut = (long) spec.heads() * d;
-                NDArray fused = qkv.forward(x, adapter); // (B, T, (heads + 2 kvHeads) D)
-                NDList parts = fused.split(new long[] {qOut, qOut + (long) kvHeads * d}, 2); // q, k, v
-                qx = parts.get(0);
-                kx = parts.get(1);
-                vx = parts.get(2);
-            } else {
-                qx = q.forward(x, adapter);
-                kx = k.forward(x, adapter);
-                vx = v.forward(x, adapter);
-            }
-            NDArray query = byHead(qx, b, t, spec.heads(), d); // (B, heads, T, D)
-            NDArray key = byHead(kx, b, t, kvHeads, d); // (B, kvHeads, T, D)
-            NDArray value = byHead(vx, b, t, kvHeads, d); // (B, kvHeads, T, D)
-            boolean normsAfterRope = spec.qkNormLayout().afterRope();
-            if (qNorm != null && !normsAfterRope) {
-                query = qNorm.forward(query);
-                key = kNorm.forward(key);
-            }
-            query = spec.rope().apply(query, cosSin);
-            key = spec.rope().apply(key, cosSin);
-            if (qNorm != null && normsAfterRope) {
-                query = qNorm.forward(query);
-                key = kNorm.forward(key);
-            }
-            if (cache != null) {
-                NDArray[] kv = cache.append(index, key, value);
-                key = kv[0]; // (B, kvHeads, P + T, D)
-                value = kv[1];
-            }
-            // grouped-query attention without copying keys: queries grouped per key/value head
-            NDArray grouped = query.reshape(b, kvHeads, group, t, d); // (B, kvHeads, group, T, D)
-            NDArray k5 = key.expandDims(2); // (B, kvHeads, 1, S, D)
-            NDArray v5 = value.expandDims(2); // (B, kvHeads, 1, S, D)
-            NDArray scores = Scalars.mul(grouped.matMul(k5.transpose(0, 1, 2, 4, 3)), (float) (1.0 / Math.sqrt(d))); // (B, kvHeads, group, T, S)
-            if (bias != null) {
-                scores = scores.add(bias);
-            }
-            NDArray probs = scores.toType(DataType.FLOAT32, false).softmax(-1).toType(query.getDataType(), false);
-            NDArray out = probs.matMul(v5); // (B, kvHeads, group, T, D)
-            out = t == 1 ? out.reshape(b, 1, (long) spec.heads() * d) // (B, 1, heads*D): one position needs no transpose
-                    : out.reshape(b, spec.heads(), t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) spec.heads() * d); // (B, T, heads*D)
-            return o.forward(out, adapter);
-        }
-
-        /** (B, T, n·D) to (B, n, T, D); a single position (decode) is a plain reshape, one op instead of two. */
-        private static NDArray byHead(NDArray x, long b, long t, int n, int d) {
-            return t == 1 ? x.reshape(b, n, 1, d) : x.reshape(b, t, n, d).transpose(0, 2, 1, 3);
+        @Override
+        public NDArray[] remember(NDArray key, NDArray value) {
+            return cache == null ? new NDArray[] {key, value} : cache.append(layer, key, value);
         }
     }
 }

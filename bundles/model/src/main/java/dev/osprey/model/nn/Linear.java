@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.model.spi.Projection;
 
 /**
  * {@code y = x Wᵀ + b} with W stored (out, in) as checkpoints store it, plus any LoRA or DoRA adapters
@@ -18,7 +19,7 @@ import ai.djl.ndarray.types.Shape;
  * loaded by name) and is dequantized into the input's type inside every forward pass. Gradients still flow
  * to the input and to the adapters.
  */
-public final class Linear {
+public final class Linear implements Projection {
 
     private final String name;
     private final Params params;
@@ -51,6 +52,7 @@ public final class Linear {
     }
 
     /** The checkpoint prefix, e.g. {@code model.layers.0.self_attn.q_proj}; LoRA targets match its last part. */
+    @Override
     public String name() {
         return name;
     }
@@ -70,10 +72,12 @@ public final class Linear {
         return weight;
     }
 
+    @Override
     public long inFeatures() {
         return shape.get(1);
     }
 
+    @Override
     public long outFeatures() {
         return shape.get(0);
     }
@@ -131,6 +135,7 @@ public final class Linear {
      * @param adapter the LoRA adapter to apply, or null for the base layer alone
      * @return (..., out)
      */
+    @Override
     public NDArray forward(NDArray x, String adapter) {
         QuantizedWeight q = quantized;
         NDArray w = q != null ? q.dequantize(x.getDataType()) : weight.get(); // (out, in)

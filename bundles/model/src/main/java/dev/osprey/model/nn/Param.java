@@ -4,6 +4,7 @@ import java.util.Objects;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.model.spi.Weight;
 
 /**
  * One named parameter: the checkpoint key it is loaded from and saved to, its expected shape, and the
@@ -12,7 +13,7 @@ import ai.djl.ndarray.types.Shape;
  * first read: a model loaded from a checkpoint never allocates them, so loading needs no more memory
  * than the weights themselves (and a quantized model not even those, layer by layer).
  */
-public final class Param {
+public final class Param implements Weight {
 
     private final String name;
     private final Shape shape;
@@ -37,6 +38,7 @@ public final class Param {
     }
 
     /** The checkpoint key, e.g. {@code model.layers.0.self_attn.q_proj.weight}. */
+    @Override
     public String name() {
         return name;
     }
@@ -46,6 +48,7 @@ public final class Param {
     }
 
     /** The live array, made from its initial values on first read; null once a quantized layer has released it. */
+    @Override
     public NDArray get() {
         if (value == null && initializer != null) {
             value = initializer.get();

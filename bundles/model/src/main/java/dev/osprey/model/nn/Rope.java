@@ -9,6 +9,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.spi.RotaryEmbedding;
 
 /**
  * Rotary position embeddings with the scaling variants of Hugging Face's {@code ROPE_INIT_FUNCTIONS}:
@@ -31,7 +32,7 @@ import dev.osprey.api.model.ModelConfig;
  */
 public record Rope(String type, double theta, int dim, double factor, int maxPositions, int originalMaxPositions,
         double lowFreqFactor, double highFreqFactor, double betaFast, double betaSlow, double attentionFactor,
-        double[] shortFactor, double[] longFactor) {
+        double[] shortFactor, double[] longFactor) implements RotaryEmbedding {
 
     public Rope {
         if (dim <= 0 || dim % 2 != 0) {
@@ -95,11 +96,13 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
     }
 
     /** Whether the frequencies change with the sequence length ({@code dynamic}, {@code longrope}). */
+    @Override
     public boolean dependsOnLength() {
         return type.equals("dynamic") || type.equals("longrope");
     }
 
     /** The inverse frequencies, dim/2 of them, for sequences up to {@code length} tokens. */
+    @Override
     public float[] inverseFrequencies(int length) {
         int half = dim / 2;
         double[] inv = new double[half];
@@ -181,6 +184,7 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
      *         matrix R with x·R = (-x2, x1), which turns the half rotation into one product instead of
      *         four slicing operations (each output is one input times ±1, so the values are exact)
      */
+    @Override
     public NDArray[] cosSin(NDArray positions, float[] inverseFrequencies, DataType dataType) {
         NDManager m = positions.getManager();
         NDArray inv = m.create(inverseFrequencies); // (dim/2)
@@ -208,6 +212,7 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
      * @param x (B, heads, T, headDim)
      * @param cosSin from {@link #cosSin}
      */
+    @Override
     public NDArray apply(NDArray x, NDArray[] cosSin) {
         long headDim = x.getShape().getLastDimension();
         if (headDim == dim) {

@@ -8,16 +8,17 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**
  * Gemma (1): the Llama decoder with RMSNorm scaling by (1 + w), embeddings multiplied by sqrt(hidden_size),
  * a GeGLU MLP (tanh-approximated GELU) and output embeddings tied to the input.
  */
 @Component(service = ModelArchitecture.class)
-public class GemmaArchitecture extends DecoderArchitecture {
+public class GemmaArchitecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -28,14 +29,15 @@ public class GemmaArchitecture extends DecoderArchitecture {
      *
      * @param common the fields every Llama-like model shares
      */
-    record GemmaConfig(CommonConfig common) {
+    record GemmaConfig(LlamaLikeConfig common) {
 
         static GemmaConfig from(ModelConfig c) {
-            return new GemmaConfig(CommonConfig.read(c, true, "gelu_pytorch_tanh"));
+            return new GemmaConfig(LlamaLikeConfig.read(c, true, "gelu_pytorch_tanh"));
         }
 
-        DecoderSpec spec() {
-            return common.spec(false, false, false, false, 1f, Math.sqrt(common.hiddenSize()), 0);
+        DecoderLayout layout() {
+            return common.layout(Blocks.attention(common.attention(false, false)), common.gatedMlp(false))
+                    .withNorms(Blocks.rmsNorm(common.rmsEps(), 1f)).withEmbeddingScale(Math.sqrt(common.hiddenSize()));
         }
     }
 
@@ -55,7 +57,7 @@ public class GemmaArchitecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return GemmaConfig.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return GemmaConfig.from(config).layout();
     }
 }

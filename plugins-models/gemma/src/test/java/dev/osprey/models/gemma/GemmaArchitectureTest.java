@@ -15,7 +15,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.HfConfig;
-import dev.osprey.model.decoder.DecoderSpec;
 
 class GemmaArchitectureTest {
 
@@ -34,10 +33,9 @@ class GemmaArchitectureTest {
         c.put("hidden_act", "gelu");
         c.put("hidden_activation", "gelu_pytorch_tanh");
         HfConfig config = HfConfig.of(c, Path.of("config.json"));
-        DecoderSpec spec = GemmaArchitecture.GemmaConfig.from(config).spec();
-        assertEquals(1f, spec.normOffset());
-        assertEquals(4.0, spec.embeddingScale(), 1e-12);
-        assertEquals("gelu_pytorch_tanh", spec.activation());
+        GemmaArchitecture.GemmaConfig gemma = GemmaArchitecture.GemmaConfig.from(config);
+        assertEquals(4.0, gemma.layout().embeddingScale(), 1e-12);
+        assertEquals("gelu_pytorch_tanh", gemma.common().activation());
         try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new GemmaArchitecture().build(config, m)) {
             assertFalse(model.parameters().containsKey("lm_head.weight"));
             // Gemma stores norm weights as w - 1: a fresh model's are zeros

@@ -8,21 +8,20 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
-import dev.osprey.model.decoder.DecoderSpec.QkNormLayout;
+import dev.osprey.model.spi.AttentionSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
+import dev.osprey.model.spi.QkNorms;
 
 /**
  * Tencent's HunYuan dense models: the Llama decoder with an RMSNorm over each head of q and k applied
  * after the rotary embedding ({@code query_layernorm}, {@code key_layernorm}), and RoPE's "dynamic" type
- * with an {@code alpha} meaning one fixed, larger base (read by {@code Rope.from}).
+ * with an {@code alpha} meaning one fixed, larger base (read by {@code Blocks.rope}).
  */
 @Component(service = ModelArchitecture.class)
-public class HunYuanDenseArchitecture extends DecoderArchitecture {
-
-    /** HunYuan's per-head norms: after RoPE, under their own names. */
-    static final QkNormLayout QK_NORMS = new QkNormLayout("query_layernorm", "key_layernorm", true);
+public class HunYuanDenseArchitecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -34,14 +33,16 @@ public class HunYuanDenseArchitecture extends DecoderArchitecture {
      * @param common the fields every Llama-like model shares
      * @param attentionBias biases on q, k, v and o ({@code attention_bias})
      */
-    record HunYuanConfig(CommonConfig common, boolean attentionBias) {
+    record HunYuanConfig(LlamaLikeConfig common, boolean attentionBias) {
 
         static HunYuanConfig from(ModelConfig c) {
-            return new HunYuanConfig(CommonConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"));
+            return new HunYuanConfig(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"));
         }
 
-        DecoderSpec spec() {
-            return common.spec(attentionBias, attentionBias, false, false, 0f, 1.0, 0).withQkNorm(QK_NORMS);
+        DecoderLayout layout() {
+            AttentionSpec attention = common.attention(attentionBias, attentionBias)
+                    .withQkNorms(new QkNorms("query_layernorm", "key_layernorm", true, common.rmsNorm()));
+            return common.layout(Blocks.attention(attention), common.gatedMlp(false));
         }
     }
 
@@ -61,7 +62,7 @@ public class HunYuanDenseArchitecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return HunYuanConfig.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return HunYuanConfig.from(config).layout();
     }
 }

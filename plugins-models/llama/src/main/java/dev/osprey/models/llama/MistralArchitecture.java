@@ -8,15 +8,16 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**
  * Mistral: the Llama decoder with sliding-window attention ({@code sliding_window}, none when null).
  */
 @Component(service = ModelArchitecture.class)
-public class MistralArchitecture extends DecoderArchitecture {
+public class MistralArchitecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -28,14 +29,14 @@ public class MistralArchitecture extends DecoderArchitecture {
      * @param common the fields every Llama-like model shares
      * @param slidingWindow attend to at most this many tokens; 0 for no window
      */
-    record MistralConfig(CommonConfig common, int slidingWindow) {
+    record MistralConfig(LlamaLikeConfig common, int slidingWindow) {
 
         static MistralConfig from(ModelConfig c) {
-            return new MistralConfig(CommonConfig.read(c, false, "silu"), c.getInt(0, "sliding_window"));
+            return new MistralConfig(LlamaLikeConfig.read(c, false, "silu"), c.getInt(0, "sliding_window"));
         }
 
-        DecoderSpec spec() {
-            return common.spec(false, false, false, false, 0f, 1.0, slidingWindow);
+        DecoderLayout layout() {
+            return common.layout(Blocks.attention(common.attention(false, false)), common.gatedMlp(false)).withSlidingWindow(slidingWindow);
         }
     }
 
@@ -55,7 +56,7 @@ public class MistralArchitecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return MistralConfig.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return MistralConfig.from(config).layout();
     }
 }

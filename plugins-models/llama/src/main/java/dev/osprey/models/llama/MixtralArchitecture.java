@@ -9,10 +9,12 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
-import dev.osprey.model.decoder.MoeSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.CheckpointKeys;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.Experts;
+import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**
  * Mixtral: the Mistral decoder with a sparse mixture of experts in place of the MLP: a router picks
@@ -20,7 +22,7 @@ import dev.osprey.model.decoder.MoeSpec;
  * token and mixes them by their renormalised router probabilities.
  */
 @Component(service = ModelArchitecture.class)
-public class MixtralArchitecture extends DecoderArchitecture {
+public class MixtralArchitecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -34,16 +36,18 @@ public class MixtralArchitecture extends DecoderArchitecture {
      * @param topK {@code num_experts_per_tok}
      * @param slidingWindow attend to at most this many tokens; 0 for no window
      */
-    record MixtralConfig(CommonConfig common, int experts, int topK, int slidingWindow) {
+    record MixtralConfig(LlamaLikeConfig common, int experts, int topK, int slidingWindow) {
 
         static MixtralConfig from(ModelConfig c) {
-            return new MixtralConfig(CommonConfig.read(c, false, "silu"), c.requireInt("num_local_experts", "num_experts"),
+            return new MixtralConfig(LlamaLikeConfig.read(c, false, "silu"), c.requireInt("num_local_experts", "num_experts"),
                     c.getInt(2, "num_experts_per_tok"), c.getInt(0, "sliding_window"));
         }
 
-        DecoderSpec spec() {
-            return common.spec(false, false, false, false, 0f, 1.0, slidingWindow).withMoe(new MoeSpec(experts, topK, true,
-                    common.intermediateSize(), "block_sparse_moe", List.of("w1", "w3", "w2"), Set.of()));
+        DecoderLayout layout() {
+            Experts experts = new Experts(this.experts, topK, true, common.intermediateSize(), List.of("w1", "w3", "w2"), Set.of(), 0);
+            return common.layout(Blocks.attention(common.attention(false, false)),
+                    Blocks.sparseMoe(experts, false, common.activation(), common.gatedMlp(false)))
+                    .withKeys(CheckpointKeys.LLAMA.withFeedForward("block_sparse_moe")).withSlidingWindow(slidingWindow);
         }
     }
 
@@ -68,7 +72,7 @@ public class MixtralArchitecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return MixtralConfig.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return MixtralConfig.from(config).layout();
     }
 }

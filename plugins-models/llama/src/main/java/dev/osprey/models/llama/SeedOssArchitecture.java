@@ -8,9 +8,10 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**
  * ByteDance Seed-OSS: the Llama decoder with biases on q, k and v by default ({@code attention_bias},
@@ -18,7 +19,7 @@ import dev.osprey.model.decoder.DecoderSpec;
  * {@code mlp_bias}. Its attention and residual dropouts apply in training only.
  */
 @Component(service = ModelArchitecture.class)
-public class SeedOssArchitecture extends DecoderArchitecture {
+public class SeedOssArchitecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -32,15 +33,15 @@ public class SeedOssArchitecture extends DecoderArchitecture {
      * @param outputBias a bias on o ({@code attention_out_bias})
      * @param mlpBias biases on the MLP projections ({@code mlp_bias})
      */
-    record SeedOssConfig(CommonConfig common, boolean qkvBias, boolean outputBias, boolean mlpBias) {
+    record SeedOssConfig(LlamaLikeConfig common, boolean qkvBias, boolean outputBias, boolean mlpBias) {
 
         static SeedOssConfig from(ModelConfig c) {
-            return new SeedOssConfig(CommonConfig.read(c, false, "silu"), c.getBoolean(true, "attention_bias"),
+            return new SeedOssConfig(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(true, "attention_bias"),
                     c.getBoolean(false, "attention_out_bias"), c.getBoolean(false, "mlp_bias"));
         }
 
-        DecoderSpec spec() {
-            return common.spec(qkvBias, outputBias, mlpBias, false, 0f, 1.0, 0);
+        DecoderLayout layout() {
+            return common.layout(Blocks.attention(common.attention(qkvBias, outputBias)), common.gatedMlp(mlpBias));
         }
     }
 
@@ -60,7 +61,7 @@ public class SeedOssArchitecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return SeedOssConfig.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return SeedOssConfig.from(config).layout();
     }
 }

@@ -16,7 +16,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.HfConfig;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.nn.Rope;
 
 /** Config reading and checkpoint key names for Llama and Mistral, on scaled-down real configs. */
 class LlamaArchitecturesTest {
@@ -47,12 +47,13 @@ class LlamaArchitecturesTest {
     @Test
     void llama32ReadsItsLlama3RopeScalingAndGroupedQueries() {
         HfConfig config = HfConfig.of(llama32(), Path.of("config.json"));
-        DecoderSpec spec = LlamaArchitecture.LlamaConfig.from(config).spec();
-        assertEquals("llama3", spec.rope().type());
-        assertEquals(32.0, spec.rope().factor());
-        assertEquals(8192, spec.rope().originalMaxPositions());
-        assertEquals(1, spec.kvHeads());
-        assertTrue(spec.tieWordEmbeddings());
+        LlamaArchitecture.LlamaConfig llama = LlamaArchitecture.LlamaConfig.from(config);
+        Rope rope = (Rope) llama.common().rope();
+        assertEquals("llama3", rope.type());
+        assertEquals(32.0, rope.factor());
+        assertEquals(8192, rope.originalMaxPositions());
+        assertEquals(1, llama.common().kvHeads());
+        assertTrue(llama.layout().tieWordEmbeddings());
         try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new LlamaArchitecture().build(config, m)) {
             assertEquals(new Shape(8, 32), model.parameters().get("model.layers.0.self_attn.k_proj.weight").getShape());
             assertFalse(model.parameters().containsKey("model.layers.0.self_attn.q_proj.bias"));
@@ -67,10 +68,10 @@ class LlamaArchitecturesTest {
         c.remove("rope_theta");
         c.remove("rope_scaling");
         c.put("rope_parameters", Map.of("rope_theta", 10000.0, "rope_type", "linear", "factor", 2.0));
-        DecoderSpec spec = LlamaArchitecture.LlamaConfig.from(HfConfig.of(c, Path.of("config.json"))).spec();
-        assertEquals("linear", spec.rope().type());
-        assertEquals(10000.0, spec.rope().theta());
-        assertEquals(2.0, spec.rope().factor());
+        Rope rope = (Rope) LlamaArchitecture.LlamaConfig.from(HfConfig.of(c, Path.of("config.json"))).common().rope();
+        assertEquals("linear", rope.type());
+        assertEquals(10000.0, rope.theta());
+        assertEquals(2.0, rope.factor());
     }
 
     @Test
@@ -92,9 +93,9 @@ class LlamaArchitecturesTest {
         Map<String, Object> c = llama32();
         c.put("model_type", "mistral");
         c.put("sliding_window", 4096);
-        assertEquals(4096, MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json"))).spec().slidingWindow());
+        assertEquals(4096, MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json"))).layout().slidingWindow());
         c.put("sliding_window", null);
-        assertEquals(0, MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json"))).spec().slidingWindow());
+        assertEquals(0, MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json"))).layout().slidingWindow());
     }
 
     @Test
@@ -105,9 +106,9 @@ class LlamaArchitecturesTest {
         c.put("num_experts_per_tok", 2);
         c.put("sliding_window", null);
         HfConfig config = HfConfig.of(c, Path.of("config.json"));
-        DecoderSpec spec = MixtralArchitecture.MixtralConfig.from(config).spec();
-        assertEquals(4, spec.moe().experts());
-        assertTrue(spec.moe().normTopkProb());
+        MixtralArchitecture.MixtralConfig mixtral = MixtralArchitecture.MixtralConfig.from(config);
+        assertEquals(4, mixtral.experts());
+        assertEquals("block_sparse_moe", mixtral.layout().keys().feedForward());
         try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new MixtralArchitecture().build(config, m)) {
             assertEquals(new Shape(4, 32), model.parameters().get("model.layers.1.block_sparse_moe.gate.weight").getShape());
             assertEquals(new Shape(64, 32), model.parameters().get("model.layers.1.block_sparse_moe.experts.3.w1.weight").getShape());

@@ -8,9 +8,10 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**
  * Phi-3: the Llama decoder with q, k, v fused into {@code qkv_proj} and gate, up into {@code gate_up_proj},
@@ -18,7 +19,7 @@ import dev.osprey.model.decoder.DecoderSpec;
  * sliding-window attention when {@code sliding_window} is set.
  */
 @Component(service = ModelArchitecture.class)
-public class Phi3Architecture extends DecoderArchitecture {
+public class Phi3Architecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -30,14 +31,15 @@ public class Phi3Architecture extends DecoderArchitecture {
      * @param common the fields every Llama-like model shares
      * @param slidingWindow attend to at most this many tokens; 0 for no window
      */
-    record Phi3Config(CommonConfig common, int slidingWindow) {
+    record Phi3Config(LlamaLikeConfig common, int slidingWindow) {
 
         static Phi3Config from(ModelConfig c) {
-            return new Phi3Config(CommonConfig.read(c, false, "silu"), c.getInt(0, "sliding_window"));
+            return new Phi3Config(LlamaLikeConfig.read(c, false, "silu"), c.getInt(0, "sliding_window"));
         }
 
-        DecoderSpec spec() {
-            return common.spec(false, false, false, false, 0f, 1.0, slidingWindow).withFusedProjections();
+        DecoderLayout layout() {
+            return common.layout(Blocks.attention(common.attention(false, false).withFusedQkv()),
+                    Blocks.gatedMlp(common.intermediateSize(), false, true, common.activation())).withSlidingWindow(slidingWindow);
         }
     }
 
@@ -62,7 +64,7 @@ public class Phi3Architecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return Phi3Config.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return Phi3Config.from(config).layout();
     }
 }

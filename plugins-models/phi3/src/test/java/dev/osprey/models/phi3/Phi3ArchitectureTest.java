@@ -18,7 +18,7 @@ import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.HfConfig;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.nn.Rope;
 
 class Phi3ArchitectureTest {
 
@@ -50,11 +50,10 @@ class Phi3ArchitectureTest {
     @Test
     void phi3FusesItsProjectionsAndReadsLongrope() {
         HfConfig config = HfConfig.of(phi3Mini128k(), Path.of("config.json"));
-        DecoderSpec spec = Phi3Architecture.Phi3Config.from(config).spec();
-        assertTrue(spec.fusedProjections());
-        assertEquals("longrope", spec.rope().type());
-        assertEquals(32.0, spec.rope().factor());
-        assertEquals(Math.sqrt(1 + Math.log(32) / Math.log(4096)), spec.rope().attentionFactor(), 1e-12);
+        Rope rope = (Rope) Phi3Architecture.Phi3Config.from(config).common().rope();
+        assertEquals("longrope", rope.type());
+        assertEquals(32.0, rope.factor());
+        assertEquals(Math.sqrt(1 + Math.log(32) / Math.log(4096)), rope.attentionFactor(), 1e-12);
         try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Phi3Architecture().build(config, m)) {
             assertEquals(new Shape(96, 32), model.parameters().get("model.layers.0.self_attn.qkv_proj.weight").getShape());
             assertEquals(new Shape(96, 32), model.parameters().get("model.layers.0.mlp.gate_up_proj.weight").getShape());
@@ -77,8 +76,7 @@ class Phi3ArchitectureTest {
         c.remove("rope_scaling");
         c.put("partial_rotary_factor", 0.75); // Phi-4-mini
         c.put("head_dim", 8);
-        DecoderSpec spec = Phi3Architecture.Phi3Config.from(HfConfig.of(c, Path.of("config.json"))).spec();
-        assertEquals(6, spec.rope().dim());
+        assertEquals(6, ((Rope) Phi3Architecture.Phi3Config.from(HfConfig.of(c, Path.of("config.json"))).common().rope()).dim());
         try (NDManager m = NDManager.newBaseManager();
                 LanguageModel model = new Phi3Architecture().build(HfConfig.of(c, Path.of("config.json")), m)) {
             assertEquals(new Shape(1, 3, 64), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3}, new Shape(1, 3))).build())

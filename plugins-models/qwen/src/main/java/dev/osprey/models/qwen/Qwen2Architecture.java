@@ -8,16 +8,17 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**
  * Qwen2 and Qwen2.5: the Llama decoder with biases on the q, k and v projections; a sliding window only
  * when {@code use_sliding_window} is set.
  */
 @Component(service = ModelArchitecture.class)
-public class Qwen2Architecture extends DecoderArchitecture {
+public class Qwen2Architecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -29,14 +30,14 @@ public class Qwen2Architecture extends DecoderArchitecture {
      * @param common the fields every Llama-like model shares
      * @param slidingWindow the window when {@code use_sliding_window}, else 0
      */
-    record Qwen2Config(CommonConfig common, int slidingWindow) {
+    record Qwen2Config(LlamaLikeConfig common, int slidingWindow) {
 
         static Qwen2Config from(ModelConfig c) {
-            return new Qwen2Config(CommonConfig.read(c, false, "silu"), c.getBoolean(false, "use_sliding_window") ? c.getInt(0, "sliding_window") : 0);
+            return new Qwen2Config(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(false, "use_sliding_window") ? c.getInt(0, "sliding_window") : 0);
         }
 
-        DecoderSpec spec() {
-            return common.spec(true, false, false, false, 0f, 1.0, slidingWindow);
+        DecoderLayout layout() {
+            return common.layout(Blocks.attention(common.attention(true, false)), common.gatedMlp(false)).withSlidingWindow(slidingWindow);
         }
     }
 
@@ -56,7 +57,7 @@ public class Qwen2Architecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return Qwen2Config.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return Qwen2Config.from(config).layout();
     }
 }

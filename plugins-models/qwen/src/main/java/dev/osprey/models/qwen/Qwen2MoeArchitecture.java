@@ -8,10 +8,11 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
-import dev.osprey.model.decoder.MoeSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.Experts;
+import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**
  * Qwen2-MoE (Qwen1.5-MoE, Qwen2-57B-A14B): the Qwen2 decoder (q, k, v biases unless {@code qkv_bias} is
@@ -19,7 +20,7 @@ import dev.osprey.model.decoder.MoeSpec;
  * ({@code mlp.shared_expert}), scaled by a sigmoid gate ({@code mlp.shared_expert_gate}).
  */
 @Component(service = ModelArchitecture.class)
-public class Qwen2MoeArchitecture extends DecoderArchitecture {
+public class Qwen2MoeArchitecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -33,16 +34,17 @@ public class Qwen2MoeArchitecture extends DecoderArchitecture {
      * @param slidingWindow the window when {@code use_sliding_window}, else 0
      * @param moe the routed and shared experts, and which layers stay dense
      */
-    record Qwen2MoeConfig(CommonConfig common, boolean qkvBias, int slidingWindow, MoeSpec moe) {
+    record Qwen2MoeConfig(LlamaLikeConfig common, boolean qkvBias, int slidingWindow, Experts moe) {
 
         static Qwen2MoeConfig from(ModelConfig c) {
-            return new Qwen2MoeConfig(CommonConfig.read(c, false, "silu"), c.getBoolean(true, "qkv_bias"),
+            return new Qwen2MoeConfig(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(true, "qkv_bias"),
                     c.getBoolean(false, "use_sliding_window") ? c.getInt(0, "sliding_window") : 0,
                     Qwen3MoeArchitecture.Qwen3MoeConfig.moe(c));
         }
 
-        DecoderSpec spec() {
-            return common.spec(qkvBias, false, false, false, 0f, 1.0, slidingWindow).withMoe(moe);
+        DecoderLayout layout() {
+            return common.layout(Blocks.attention(common.attention(qkvBias, false)),
+                    Blocks.sparseMoe(moe, false, common.activation(), common.gatedMlp(false))).withSlidingWindow(slidingWindow);
         }
     }
 
@@ -62,7 +64,7 @@ public class Qwen2MoeArchitecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return Qwen2MoeConfig.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return Qwen2MoeConfig.from(config).layout();
     }
 }

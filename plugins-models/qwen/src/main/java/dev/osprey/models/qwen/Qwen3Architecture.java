@@ -8,16 +8,19 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.spi.AttentionSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
+import dev.osprey.model.spi.QkNorms;
 
 /**
  * Qwen3: the Llama decoder with RMSNorm over each head of q and k before the rotary embedding
  * ({@code q_norm}, {@code k_norm}), an explicit {@code head_dim}, and optional {@code attention_bias}.
  */
 @Component(service = ModelArchitecture.class)
-public class Qwen3Architecture extends DecoderArchitecture {
+public class Qwen3Architecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -30,15 +33,16 @@ public class Qwen3Architecture extends DecoderArchitecture {
      * @param attentionBias biases on q, k, v and o ({@code attention_bias})
      * @param slidingWindow the window when {@code use_sliding_window}, else 0
      */
-    record Qwen3Config(CommonConfig common, boolean attentionBias, int slidingWindow) {
+    record Qwen3Config(LlamaLikeConfig common, boolean attentionBias, int slidingWindow) {
 
         static Qwen3Config from(ModelConfig c) {
-            return new Qwen3Config(CommonConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"),
+            return new Qwen3Config(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"),
                     c.getBoolean(false, "use_sliding_window") ? c.getInt(0, "sliding_window") : 0);
         }
 
-        DecoderSpec spec() {
-            return common.spec(attentionBias, attentionBias, false, true, 0f, 1.0, slidingWindow);
+        DecoderLayout layout() {
+            AttentionSpec attention = common.attention(attentionBias, attentionBias).withQkNorms(QkNorms.beforeRope(common.rmsNorm()));
+            return common.layout(Blocks.attention(attention), common.gatedMlp(false)).withSlidingWindow(slidingWindow);
         }
     }
 
@@ -58,7 +62,7 @@ public class Qwen3Architecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return Qwen3Config.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return Qwen3Config.from(config).layout();
     }
 }

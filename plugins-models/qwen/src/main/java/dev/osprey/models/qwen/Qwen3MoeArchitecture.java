@@ -1,5 +1,6 @@
 package dev.osprey.models.qwen;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -9,10 +10,13 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.model.decoder.CommonConfig;
-import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
-import dev.osprey.model.decoder.MoeSpec;
+import dev.osprey.model.spi.AttentionSpec;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.Experts;
+import dev.osprey.model.spi.LlamaLikeConfig;
+import dev.osprey.model.spi.QkNorms;
 
 /**
  * Qwen3-MoE: the Qwen3 decoder (q/k norms) with a sparse mixture of experts ({@code mlp.gate} router,
@@ -20,7 +24,7 @@ import dev.osprey.model.decoder.MoeSpec;
  * those skipped by {@code decoder_sparse_step}; {@code norm_topk_prob} renormalises the chosen experts.
  */
 @Component(service = ModelArchitecture.class)
-public class Qwen3MoeArchitecture extends DecoderArchitecture {
+public class Qwen3MoeArchitecture extends DecoderFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -33,20 +37,20 @@ public class Qwen3MoeArchitecture extends DecoderArchitecture {
      * @param attentionBias biases on q, k, v and o ({@code attention_bias})
      * @param moe the experts and which layers stay dense
      */
-    record Qwen3MoeConfig(CommonConfig common, boolean attentionBias, MoeSpec moe) {
+    record Qwen3MoeConfig(LlamaLikeConfig common, boolean attentionBias, Experts moe) {
 
         static Qwen3MoeConfig from(ModelConfig c) {
-            return new Qwen3MoeConfig(CommonConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"), moe(c));
+            return new Qwen3MoeConfig(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"), moe(c));
         }
 
         /**
          * The experts, from {@code num_experts}, {@code moe_intermediate_size}, the dense-layer settings and
          * (Qwen2-MoE) {@code shared_expert_intermediate_size}.
          */
-        static MoeSpec moe(ModelConfig c) {
+        static Experts moe(ModelConfig c) {
             int layers = c.requireInt("num_hidden_layers");
             int step = c.getInt(1, "decoder_sparse_step");
-            java.util.Set<Integer> dense = new java.util.HashSet<>();
+            Set<Integer> dense = new HashSet<>();
             c.get("mlp_only_layers").filter(List.class::isInstance)
                     .ifPresent(v -> ((List<?>) v).forEach(x -> dense.add(((Number) x).intValue())));
             for (int i = 0; i < layers; i++) {
@@ -54,13 +58,14 @@ public class Qwen3MoeArchitecture extends DecoderArchitecture {
                     dense.add(i);
                 }
             }
-            return new MoeSpec(c.requireInt("num_experts", "num_local_experts"), c.getInt(8, "num_experts_per_tok"),
-                    c.getBoolean(false, "norm_topk_prob"), c.requireInt("moe_intermediate_size"), "mlp",
+            return new Experts(c.requireInt("num_experts", "num_local_experts"), c.getInt(8, "num_experts_per_tok"),
+                    c.getBoolean(false, "norm_topk_prob"), c.requireInt("moe_intermediate_size"),
                     List.of("gate_proj", "up_proj", "down_proj"), dense, c.getInt(0, "shared_expert_intermediate_size"));
         }
 
-        DecoderSpec spec() {
-            return common.spec(attentionBias, attentionBias, false, true, 0f, 1.0, 0).withMoe(moe);
+        DecoderLayout layout() {
+            AttentionSpec attention = common.attention(attentionBias, attentionBias).withQkNorms(QkNorms.beforeRope(common.rmsNorm()));
+            return common.layout(Blocks.attention(attention), Blocks.sparseMoe(moe, false, common.activation(), common.gatedMlp(false)));
         }
     }
 
@@ -80,7 +85,7 @@ public class Qwen3MoeArchitecture extends DecoderArchitecture {
     }
 
     @Override
-    protected DecoderSpec spec(ModelConfig config) {
-        return Qwen3MoeConfig.from(config).spec();
+    public DecoderLayout layout(ModelConfig config) {
+        return Qwen3MoeConfig.from(config).layout();
     }
 }

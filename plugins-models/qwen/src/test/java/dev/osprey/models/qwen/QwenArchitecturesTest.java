@@ -16,7 +16,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.HfConfig;
-import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.nn.Rope;
 
 /** Config reading and checkpoint key names, checked against the shapes of real Qwen checkpoints (scaled down). */
 class QwenArchitecturesTest {
@@ -46,12 +46,10 @@ class QwenArchitecturesTest {
     @Test
     void qwen2HasQkvBiasesAndTiedEmbeddings() {
         HfConfig config = HfConfig.of(qwen2Config(), Path.of("config.json"));
-        DecoderSpec spec = Qwen2Architecture.Qwen2Config.from(config).spec();
-        assertTrue(spec.qkvBias());
-        assertFalse(spec.outputBias());
-        assertEquals(0, spec.slidingWindow(), "use_sliding_window is false");
-        assertEquals(8, spec.headDim());
-        assertEquals(1000000.0, spec.rope().theta());
+        Qwen2Architecture.Qwen2Config qwen2 = Qwen2Architecture.Qwen2Config.from(config);
+        assertEquals(0, qwen2.layout().slidingWindow(), "use_sliding_window is false");
+        assertEquals(8, qwen2.common().headDim());
+        assertEquals(1000000.0, ((Rope) qwen2.common().rope()).theta());
         try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Qwen2Architecture().build(config, m)) {
             Map<String, ?> params = model.parameters();
             assertTrue(params.containsKey("model.layers.1.self_attn.q_proj.bias"));
@@ -72,10 +70,9 @@ class QwenArchitecturesTest {
         c.put("attention_bias", false);
         c.put("rope_scaling", null);
         HfConfig config = HfConfig.of(c, Path.of("config.json"));
-        DecoderSpec spec = Qwen3Architecture.Qwen3Config.from(config).spec();
-        assertTrue(spec.qkNorm());
-        assertFalse(spec.qkvBias());
-        assertEquals(16, spec.headDim());
+        Qwen3Architecture.Qwen3Config qwen3 = Qwen3Architecture.Qwen3Config.from(config);
+        assertFalse(qwen3.attentionBias());
+        assertEquals(16, qwen3.common().headDim());
         try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Qwen3Architecture().build(config, m)) {
             assertEquals(new Shape(16), model.parameters().get("model.layers.0.self_attn.q_norm.weight").getShape());
             assertEquals(new Shape(64, 32), model.parameters().get("model.layers.0.self_attn.q_proj.weight").getShape()); // 4 heads × 16
@@ -106,9 +103,7 @@ class QwenArchitecturesTest {
         c.put("mlp_only_layers", java.util.List.of(0));
         c.put("decoder_sparse_step", 1);
         HfConfig config = HfConfig.of(c, Path.of("config.json"));
-        DecoderSpec spec = Qwen3MoeArchitecture.Qwen3MoeConfig.from(config).spec();
-        assertTrue(spec.qkNorm());
-        assertEquals(java.util.Set.of(0), spec.moe().denseLayers());
+        assertEquals(java.util.Set.of(0), Qwen3MoeArchitecture.Qwen3MoeConfig.from(config).moe().denseLayers());
         try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Qwen3MoeArchitecture().build(config, m)) {
             assertTrue(model.parameters().containsKey("model.layers.0.mlp.gate_proj.weight"), "layer 0 is dense");
             assertEquals(new Shape(4, 32), model.parameters().get("model.layers.1.mlp.gate.weight").getShape());

@@ -1,4 +1,4 @@
-package dev.osprey.model.decoder;
+package dev.osprey.model.blocks;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
@@ -14,6 +14,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import dev.osprey.model.nn.Params;
+import dev.osprey.model.spi.Experts;
 
 /** The sparse dispatch against the definition: each token's top-k experts, mixed by their probabilities. */
 class SparseMoeTest {
@@ -38,8 +39,8 @@ class SparseMoeTest {
 
     private void check(boolean normalise) {
         Params params = new Params(manager, DataType.FLOAT32, 9, 0.3);
-        MoeSpec spec = new MoeSpec(4, 2, normalise, 12, "block_sparse_moe", List.of("w1", "w3", "w2"), Set.of());
-        SparseMoe moe = new SparseMoe(params, "layer", spec, 8, false, "silu");
+        Experts spec = new Experts(4, 2, normalise, 12, List.of("w1", "w3", "w2"), Set.of(), 0);
+        SparseMoe moe = new SparseMoe(new ModuleParameters(params), "layer.block_sparse_moe", spec, 8, false, "silu");
         NDArray x = manager.randomNormal(new Shape(2, 3, 8)); // (B, T, H)
         float[] actual = moe.forward(x, null).toFloatArray();
 

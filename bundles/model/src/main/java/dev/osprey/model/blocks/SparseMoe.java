@@ -1,4 +1,4 @@
-package dev.osprey.model.decoder;
+package dev.osprey.model.blocks;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,26 +10,29 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.osprey.model.nn.Linear;
-import dev.osprey.model.nn.Params;
+import ai.djl.nn.Activation;
+import dev.osprey.model.spi.Experts;
+import dev.osprey.model.spi.FeedForward;
+import dev.osprey.model.spi.Parameters;
+import dev.osprey.model.spi.Projection;
 
 /**
  * Top-k routed experts (Mixtral, Qwen3-MoE). Only the chosen experts run: tokens are gathered per
  * expert, each expert runs once on its tokens, and each token's outputs are gathered back and mixed
  * by its routing weights — no dense pass over all experts.
  */
-final class SparseMoe implements FeedForward {
+public final class SparseMoe implements FeedForward {
 
-    private final MoeSpec spec;
-    private final Linear router;
+    private final Experts spec;
+    private final Projection router;
     private final List<GatedMlp> experts = new ArrayList<>();
     private final GatedMlp sharedExpert;
-    private final Linear sharedGate;
+    private final Projection sharedGate;
 
-    SparseMoe(Params p, String layerPrefix, MoeSpec spec, long hidden, boolean bias, String activation) {
+    /** @param block the module name, e.g. {@code model.layers.0.block_sparse_moe} */
+    public SparseMoe(Parameters p, String block, Experts spec, long hidden, boolean bias, String activation) {
         this.spec = spec;
-        String block = layerPrefix + "." + spec.blockName();
-        router = new Linear(p, block + ".gate", hidden, spec.experts(), false);
+        router = p.plainLinear(block + ".gate", hidden, spec.experts(), false);
         for (int e = 0; e < spec.experts(); e++) {
             experts.add(new GatedMlp(p, block + ".experts." + e, spec.expertNames(), hidden, spec.expertIntermediate(), bias, false,
                     activation));
@@ -37,7 +40,7 @@ final class SparseMoe implements FeedForward {
         boolean shared = spec.sharedExpertIntermediate() > 0;
         sharedExpert = shared ? new GatedMlp(p, block + ".shared_expert", spec.expertNames(), hidden,
                 spec.sharedExpertIntermediate(), bias, false, activation) : null;
-        sharedGate = shared ? new Linear(p, block + ".shared_expert_gate", hidden, 1, false) : null;
+        sharedGate = shared ? p.plainLinear(block + ".shared_expert_gate", hidden, 1, false) : null;
     }
 
     @Override
@@ -46,7 +49,7 @@ final class SparseMoe implements FeedForward {
         long hidden = shape.get(2);
         int tokens = Math.toIntExact(shape.get(0) * shape.get(1));
         NDArray flat = x.reshape(tokens, hidden); // (N, H)
-        NDArray probs = router.forward(flat).toType(DataType.FLOAT32, false).softmax(-1); // (N, E)
+        NDArray probs = router.forward(flat, null).toType(DataType.FLOAT32, false).softmax(-1); // (N, E)
         NDList top = probs.topK(spec.topK(), -1, true, true); // values (N, k), indices (N, k)
         NDArray weights = top.get(0);
         if (spec.normTopkProb()) {
@@ -85,19 +88,9 @@ final class SparseMoe implements FeedForward {
         NDArray picked = all.get(new NDIndex("{}", m.create(position, new Shape(tokens, k)))); // (N, k, H)
         NDArray mixed = picked.mul(weights.toType(x.getDataType(), false).expandDims(-1)).sum(new int[] {1}); // (N, H)
         if (sharedExpert != null) {
-            NDArray gate = ai.djl.nn.Activation.sigmoid(sharedGate.forward(flat)); // (N, 1)
+            NDArray gate = Activation.sigmoid(sharedGate.forward(flat, null)); // (N, 1)
             mixed = mixed.add(sharedExpert.forward(flat, adapter).mul(gate)); // (N, H)
         }
         return mixed.reshape(shape);
-    }
-
-    @Override
-    public List<Linear> linears() {
-        List<Linear> all = new ArrayList<>();
-        experts.forEach(e -> all.addAll(e.linears()));
-        if (sharedExpert != null) {
-            all.addAll(sharedExpert.linears()); // the router and the shared expert's gate stay out, as PEFT's all-linear leaves them
-        }
-        return all;
     }
 }

@@ -1,4 +1,4 @@
-package dev.osprey.model.decoder;
+package dev.osprey.model.blocks;
 
 import java.util.List;
 
@@ -6,37 +6,39 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
 import dev.osprey.api.engine.Scalars;
-import dev.osprey.model.nn.Linear;
-import dev.osprey.model.nn.Params;
+import dev.osprey.model.spi.FeedForward;
+import dev.osprey.model.spi.Parameters;
+import dev.osprey.model.spi.Projection;
 
 /**
  * {@code down(act(gate(x)) * up(x))}: SwiGLU (silu) or GeGLU (tanh GELU). Phi-3 stores gate and up as one
  * {@code gate_up_proj}, gate first.
  */
-final class GatedMlp implements FeedForward {
+public final class GatedMlp implements FeedForward {
 
-    private final Linear gate;
-    private final Linear up;
-    private final Linear gateUp;
-    private final Linear down;
+    private final Projection gate;
+    private final Projection up;
+    private final Projection gateUp;
+    private final Projection down;
     private final String activation;
 
     /**
-     * @param names the gate, up and down module names under {@code prefix}
+     * @param names the gate, up and down module names under {@code module}
      * @param fused one {@code gate_up_proj} instead of gate and up
      */
-    GatedMlp(Params p, String prefix, List<String> names, long hidden, long inter, boolean bias, boolean fused, String activation) {
+    public GatedMlp(Parameters p, String module, List<String> names, long hidden, long inter, boolean bias, boolean fused,
+            String activation) {
         this.activation = activation;
         if (fused) {
-            gateUp = new Linear(p, prefix + ".gate_up_proj", hidden, 2 * inter, bias);
+            gateUp = p.linear(module + ".gate_up_proj", hidden, 2 * inter, bias);
             gate = null;
             up = null;
         } else {
             gateUp = null;
-            gate = new Linear(p, prefix + "." + names.get(0), hidden, inter, bias);
-            up = new Linear(p, prefix + "." + names.get(1), hidden, inter, bias);
+            gate = p.linear(module + "." + names.get(0), hidden, inter, bias);
+            up = p.linear(module + "." + names.get(1), hidden, inter, bias);
         }
-        down = new Linear(p, prefix + "." + names.get(2), inter, hidden, bias);
+        down = p.linear(module + "." + names.get(2), inter, hidden, bias);
     }
 
     @Override
@@ -62,10 +64,5 @@ final class GatedMlp implements FeedForward {
         // GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))
         NDArray inner = Scalars.mul(x.add(Scalars.mul(Scalars.pow(x, 3), 0.044715f)), (float) Math.sqrt(2 / Math.PI));
         return Scalars.mul(x, 0.5f).mul(Scalars.add(inner.tanh(), 1f));
-    }
-
-    @Override
-    public List<Linear> linears() {
-        return gateUp != null ? List.of(gateUp, down) : List.of(gate, up, down);
     }
 }

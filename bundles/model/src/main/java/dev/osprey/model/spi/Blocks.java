@@ -1,0 +1,97 @@
+package dev.osprey.model.spi;
+
+import java.util.List;
+import java.util.Set;
+
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.blocks.GatedMlp;
+import dev.osprey.model.blocks.SparseMoe;
+import dev.osprey.model.blocks.StandardAttention;
+import dev.osprey.model.nn.RmsNorm;
+import dev.osprey.model.nn.Rope;
+
+/** The block kinds the platform has built in, as factories a {@link DecoderLayout} takes. */
+public final class Blocks {
+
+    /** The activations the built-in MLPs know ({@code hidden_act}). */
+    public static final Set<String> ACTIVATIONS = Set.of("silu", "gelu_pytorch_tanh", "gelu");
+
+    private static final List<String> MLP_NAMES = List.of("gate_proj", "up_proj", "down_proj");
+
+    private Blocks() {
+    }
+
+    /** Multi-head / grouped-query attention as {@code spec} describes it. */
+    public static AttentionFactory attention(AttentionSpec spec) {
+        return (parameters, module, layer, hidden) -> new StandardAttention(parameters, module, hidden, spec);
+    }
+
+    /**
+     * {@code down_proj(act(gate_proj(x)) * up_proj(x))}: SwiGLU ({@code silu}) or GeGLU ({@code gelu_pytorch_tanh},
+     * tanh-approximated GELU as {@code gelu} in these families).
+     *
+     * @param intermediate the MLP width ({@code intermediate_size})
+     * @param bias biases on the three projections ({@code mlp_bias})
+     * @param fusedGateUp gate and up stored as one {@code gate_up_proj}, gate first (Phi-3)
+     * @param activation {@code hidden_act}
+     * @throws IllegalArgumentException naming an activation the built-in MLP lacks
+     */
+    public static FeedForwardFactory gatedMlp(int intermediate, boolean bias, boolean fusedGateUp, String activation) {
+        checkActivation(activation);
+        if (intermediate <= 0) {
+            throw new IllegalArgumentException("config field 'intermediate_size' must be positive, was " + intermediate);
+        }
+        return (parameters, module, layer, hidden) -> new GatedMlp(parameters, module, MLP_NAMES, hidden, intermediate, bias,
+                fusedGateUp, activation);
+    }
+
+    /**
+     * Top-k routed experts (Mixtral, Qwen MoE): only the chosen experts run, each once on its tokens.
+     *
+     * @param experts the experts and which layers stay dense
+     * @param bias biases on the experts' projections
+     * @param activation the experts' {@code hidden_act}
+     * @param dense the block of the layers in {@link Experts#denseLayers()}
+     */
+    public static FeedForwardFactory sparseMoe(Experts experts, boolean bias, String activation, FeedForwardFactory dense) {
+        checkActivation(activation);
+        return (parameters, module, layer, hidden) -> experts.denseLayers().contains(layer)
+                ? dense.create(parameters, module, layer, hidden)
+                : new SparseMoe(parameters, module, experts, hidden, bias, activation);
+    }
+
+    /**
+     * RMSNorm: {@code x / sqrt(mean(x²) + eps) * (offset + weight)} in float32, its scale {@code MODULE.weight}.
+     *
+     * @param eps {@code rms_norm_eps}
+     * @param offset 1 when the checkpoint stores {@code w - 1} (Gemma), else 0
+     */
+    public static NormFactory rmsNorm(double eps, float offset) {
+        return (parameters, module, size) -> {
+            String key = module + ".weight";
+            return new RmsNorm(offset == 0f ? parameters.ones(key, size) : parameters.zeros(key, size), eps, offset);
+        };
+    }
+
+    /**
+     * The rotary embedding a config describes: {@code rope_theta} with {@code rope_scaling} or
+     * {@code rope_parameters} of type default, linear, dynamic (NTK; HunYuan's {@code alpha}), yarn, llama3
+     * or longrope (Phi-3's {@code su}), over {@code partial_rotary_factor} of each head.
+     *
+     * @throws IllegalArgumentException naming a rope type the platform lacks
+     */
+    public static RotaryEmbedding rope(ModelConfig config, int headDim) {
+        return Rope.from(config, headDim);
+    }
+
+    /** Unscaled rotary embeddings over {@code dim} features of each head. */
+    public static RotaryEmbedding plainRope(double theta, int dim, int maxPositions) {
+        return Rope.plain(theta, dim, maxPositions);
+    }
+
+    private static void checkActivation(String activation) {
+        if (!ACTIVATIONS.contains(activation)) {
+            throw new IllegalArgumentException("hidden_act '" + activation + "' is not supported; supported: silu, gelu_pytorch_tanh");
+        }
+    }
+}

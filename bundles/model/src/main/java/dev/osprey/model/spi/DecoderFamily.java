@@ -1,0 +1,44 @@
+package dev.osprey.model.spi;
+
+import java.util.Set;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.decoder.DecoderModel;
+
+/**
+ * A {@link ModelArchitecture} composed from SPI blocks: a subclass reads a config into a
+ * {@link DecoderLayout}; the platform builds, loads, trains and serves the model it describes. Publish it
+ * as a {@code ModelArchitecture} service (Declarative Services) with a reference to the engine runtime.
+ */
+@ConsumerType
+public abstract class DecoderFamily implements ModelArchitecture {
+
+    /** The linear layers of Llama-style checkpoints, LoRA's usual targets. */
+    public static final Set<String> LLAMA_LINEAR_MODULES =
+            Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+    /**
+     * The layout the config describes.
+     *
+     * @throws IllegalArgumentException naming the config field at fault
+     */
+    public abstract DecoderLayout layout(ModelConfig config);
+
+    /** The last name parts of the projections LoRA may target; Llama's unless overridden. */
+    @Override
+    public Set<String> linearModules() {
+        return LLAMA_LINEAR_MODULES;
+    }
+
+    /** Freshly initialised float32 parameters (seed 0); the loader replaces them with the checkpoint's. */
+    @Override
+    public LanguageModel build(ModelConfig config, NDManager manager) {
+        return new DecoderModel(config, layout(config), manager, DataType.FLOAT32, 0);
+    }
+}

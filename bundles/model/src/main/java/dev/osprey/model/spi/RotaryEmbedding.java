@@ -1,0 +1,33 @@
+package dev.osprey.model.spi;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * Rotary position embeddings (RoPE) of one kind. {@link Blocks#rope} reads every kind a Hugging Face
+ * config names (default, linear, dynamic NTK incl. HunYuan's alpha, yarn, llama3, longrope); a family may
+ * bring its own.
+ */
+@ConsumerType
+public interface RotaryEmbedding {
+
+    /** Whether the frequencies depend on the sequence length (dynamic NTK, longrope): then they are computed per pass. */
+    boolean dependsOnLength();
+
+    /** @param length cached plus new positions of the pass @return (D / 2) inverse frequencies */
+    float[] inverseFrequencies(int length);
+
+    /**
+     * @param positions (B, T) position ids
+     * @param inverseFrequencies from {@link #inverseFrequencies}
+     * @param dataType the model's data type
+     * @return the tables {@link #apply} reads for these positions (the built-in kind: cos and sin, each
+     *         (B, 1, T, D), and a (D, D) half-rotation matrix)
+     */
+    NDArray[] cosSin(NDArray positions, float[] inverseFrequencies, DataType dataType);
+
+    /** @param x (B, heads, T, D) @param cosSin from {@link #cosSin} @return (B, heads, T, D) rotated */
+    NDArray apply(NDArray x, NDArray[] cosSin);
+}
