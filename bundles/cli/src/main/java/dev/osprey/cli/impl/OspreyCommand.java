@@ -41,6 +41,8 @@ public class OspreyCommand implements Runnable {
                 K created = defaults.create(type);
                 if (created instanceof PlatformCommand command) {
                     command.platform = platform;
+                } else if (created instanceof ArgumentOptions options) {
+                    options.platform = platform; // a training command's options come from the training methods
                 }
                 return created;
             }
