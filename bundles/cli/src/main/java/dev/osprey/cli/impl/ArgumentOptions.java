@@ -57,7 +57,7 @@ abstract class ArgumentOptions implements CommandLine.IModelTransformer {
         spec.addOption(OptionSpec.builder(CONFIG).paramLabel("FILE").type(String.class)
                 .description("a YAML or JSON file of arguments by ms-swift name; options on the command line override it").build());
         spec.usageMessage().abbreviateSynopsis(true); // dozens of options: "[OPTIONS]", each listed below with its aliases
-        List<ArgumentSpec> arguments = platform == null ? List.of() : arguments();
+        List<ArgumentSpec> arguments = arguments();
         if (arguments.isEmpty()) {
             // the method is not installed: let the command say so rather than call every option unknown
             spec.parser().unmatchedArgumentsAllowed(true);
@@ -151,10 +151,37 @@ abstract class ArgumentOptions implements CommandLine.IModelTransformer {
         return values;
     }
 
-    /** The option most like a misspelt name, as picocli suggests for the command line. */
+    /** The ms-swift name closest to a misspelt one (at most three edits away), as a hint. */
     private static String suggestion(CommandSpec spec, String unknown) {
-        List<String> similar = new CommandLine.UnmatchedArgumentException(spec.commandLine(), List.of("--" + unknown)).getSuggestions();
-        return similar.isEmpty() ? "" : "; did you mean '" + similar.get(0).replaceFirst("^--", "") + "'?";
+        String best = null;
+        int bestDistance = 4;
+        for (OptionSpec option : spec.options()) {
+            String name = canonicalName(option);
+            int distance = editDistance(unknown, name);
+            if (distance < bestDistance) {
+                bestDistance = distance;
+                best = name;
+            }
+        }
+        return best == null ? "" : "; did you mean '" + best + "'?";
+    }
+
+    /** Levenshtein's distance: the insertions, deletions and substitutions that turn {@code a} into {@code b}. */
+    private static int editDistance(String a, String b) {
+        int[] row = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            row[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int above = row[j];
+                row[j] = Math.min(Math.min(row[j - 1], above) + 1, diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.length()];
     }
 
     /** The first name without its dashes: the ms-swift name, whichever alias was typed. */

@@ -16,6 +16,7 @@ import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.checkpoint.GenerationConfig;
+import dev.osprey.cli.spi.TokenIds;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;

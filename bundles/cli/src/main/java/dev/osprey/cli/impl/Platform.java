@@ -13,6 +13,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import dev.osprey.api.engine.EngineRuntime;
@@ -23,6 +24,7 @@ import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.plugin.PluginInfo;
 import dev.osprey.api.plugin.PluginInventory;
 import dev.osprey.api.plugin.PluginState;
+import dev.osprey.cli.spi.CommandContribution;
 
 /**
  * The platform services the commands use, and Osprey's own settings ({@code conf/osprey.properties}
@@ -47,6 +49,9 @@ public class Platform {
     volatile EngineRuntime engine;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile JobService jobs;
+    /** Bundles that add subcommands (Osprey's devtools, third parties). */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile List<CommandContribution> contributions;
 
     BundleContext context;
     private final Properties settings = new Properties();

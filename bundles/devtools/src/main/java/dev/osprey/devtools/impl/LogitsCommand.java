@@ -1,4 +1,4 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +13,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.cli.spi.TokenIds;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.Losses;
 import picocli.CommandLine.Command;

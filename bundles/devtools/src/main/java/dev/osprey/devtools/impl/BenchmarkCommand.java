@@ -1,4 +1,4 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
         description = "Measure load time, prefill and decode tokens/s and peak memory, against this machine's memory bandwidth.")
-public class BenchmarkCommand extends PlatformCommand implements Callable<Integer> {
+public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions modelOptions;

@@ -1,4 +1,4 @@
-package dev.osprey.cli.impl;
+package dev.osprey.cli.spi;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,8 +7,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** Token-id matrices given on the command line as JSON, e.g. {@code [[1,2,3],[4,5]]}. */
-final class TokenIds {
+/**
+ * Token-id matrices given on the command line as JSON, e.g. {@code [[1,2,3],[4,5]]}: read the same way by
+ * {@code osprey generate} and by contributed commands such as {@code osprey logits}.
+ */
+public final class TokenIds {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -19,7 +22,7 @@ final class TokenIds {
      * @param option the option's name, for the error message
      * @param rectangular whether every row must have the same length
      */
-    static List<long[]> parse(String option, String text, boolean rectangular) {
+    public static List<long[]> parse(String option, String text, boolean rectangular) {
         JsonNode root;
         try {
             root = JSON.readTree(text);
@@ -52,12 +55,12 @@ final class TokenIds {
         return rows;
     }
 
-    static long[] flatten(List<long[]> rows) {
+    public static long[] flatten(List<long[]> rows) {
         return rows.stream().flatMapToLong(java.util.Arrays::stream).toArray();
     }
 
     /** Rejects ids outside the vocabulary, naming the first. */
-    static void checkVocabulary(String option, List<long[]> rows, long vocab, boolean allowIgnoreIndex) {
+    public static void checkVocabulary(String option, List<long[]> rows, long vocab, boolean allowIgnoreIndex) {
         for (int r = 0; r < rows.size(); r++) {
             for (int i = 0; i < rows.get(r).length; i++) {
                 long id = rows.get(r)[i];

@@ -1,4 +1,4 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "benchmark-train", mixinStandardHelpOptions = true,
         description = "Measure training tokens/s, the fraction of the matmul peak, weight bytes and peak memory.")
-public class TrainBenchmarkCommand extends PlatformCommand implements Callable<Integer> {
+public class TrainBenchmarkCommand extends DevCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions modelOptions;

@@ -1,0 +1,54 @@
+package dev.osprey.devtools.impl;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.PeftAdapter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** A command that loads one model (and optionally a LoRA adapter) and works on it. */
+abstract class ModelCommand extends DevCommand {
+
+    static final String ADAPTER = "adapter";
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--adapters", paramLabel = "DIR", description = "a PEFT LoRA adapter folder to apply (unmerged)")
+    Path adapters;
+
+    /** Runs {@link #run} with the model loaded; everything is freed afterwards. */
+    final Integer withModel() throws Exception {
+        platform.devices.select(device.device);
+        EngineRuntime engine = platform.requireEngine();
+        List<AutoCloseable> handles = new ArrayList<>();
+        try (NDManager manager = engine.newManager(Device.cpu());
+                HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles)) {
+            String adapter = null;
+            if (adapters != null) {
+                if (!(model.model() instanceof DecoderModel decoder)) {
+                    throw new IllegalArgumentException("this architecture does not support LoRA adapters");
+                }
+                PeftAdapter.attach(adapters, decoder.linears(), ADAPTER, manager);
+                adapter = ADAPTER;
+            }
+            return run(model, adapter, manager);
+        } finally {
+            for (AutoCloseable h : handles) {
+                h.close();
+            }
+        }
+    }
+
+    abstract Integer run(HfModel model, String adapter, NDManager manager) throws Exception;
+}
