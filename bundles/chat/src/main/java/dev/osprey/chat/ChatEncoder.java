@@ -1,11 +1,14 @@
 package dev.osprey.chat;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.osprey.api.chat.EncodedPrompt;
+import dev.osprey.api.chat.MediaInput;
 import dev.osprey.api.chat.Segment;
 
 /**
@@ -27,7 +30,7 @@ import dev.osprey.api.chat.Segment;
 public final class ChatEncoder {
 
     /** The label of a position the loss ignores. */
-    public static final int IGNORE_INDEX = -100;
+    public static final int IGNORE_INDEX = EncodedPrompt.IGNORE_INDEX;
 
     private final HuggingFaceTokenizer tokenizer;
 
@@ -81,16 +84,34 @@ public final class ChatEncoder {
      * @throws IllegalArgumentException for a media segment (multimodal input needs a multimodal model bundle)
      */
     public Encoded encode(List<Segment> segments) {
+        EncodedPrompt prompt = encode(segments, false);
+        return new Encoded(prompt.inputIds(), prompt.labels());
+    }
+
+    /**
+     * Encodes segments; a media segment becomes a {@link MediaInput} at the position it sits, when
+     * {@code acceptMedia}.
+     *
+     * @throws IllegalArgumentException for a media segment when not {@code acceptMedia}, naming it
+     */
+    public EncodedPrompt encode(List<Segment> segments, boolean acceptMedia) {
         int[] ids = new int[64];
         int[] labels = new int[64];
+        List<MediaInput> media = new ArrayList<>();
         int n = 0;
         for (int s = 0; s < segments.size(); s++) {
             Segment segment = segments.get(s);
+            if (Segment.MEDIA.equals(segment.kind())) {
+                if (!acceptMedia) {
+                    throw new IllegalArgumentException("segment " + s + ": multimodal input needs a multimodal model bundle ("
+                            + segment.media().type() + " " + segment.media().value() + ")");
+                }
+                media.add(new MediaInput(n, segment.media()));
+                continue;
+            }
             int[] piece = switch (segment.kind()) {
                 case Segment.TEXT -> tokenize(segment.text());
                 case Segment.TOKENS -> segment.tokenIds().clone();
-                case Segment.MEDIA -> throw new IllegalArgumentException("segment " + s + ": multimodal input needs a "
-                        + "multimodal model bundle (" + segment.media().type() + " " + segment.media().value() + ")");
                 default -> throw new IllegalArgumentException("segment " + s + ": unknown kind '" + segment.kind() + "'");
             };
             if (n + piece.length > ids.length) {
@@ -104,7 +125,7 @@ public final class ChatEncoder {
             }
             n += piece.length;
         }
-        return new Encoded(Arrays.copyOf(ids, n), Arrays.copyOf(labels, n));
+        return new EncodedPrompt(Arrays.copyOf(ids, n), Arrays.copyOf(labels, n), media);
     }
 
     /** The ids of a text, special tokens written in it recognised, none added. */

@@ -3,9 +3,11 @@
  * Hugging Face chat template, the built-in {@link dev.osprey.api.chat.ChatTemplate} services
  * ({@code chatml}, {@code qwen3}, {@code llama3}, {@code llama2}, {@code mistral}, {@code gemma},
  * {@code phi3}, {@code deepseek_r1}) render segments with trainable flags, and
- * {@link dev.osprey.chat.ChatEncoder} turns segments into token ids and labels. Platform-internal.
+ * {@link dev.osprey.chat.ChatEncoder} turns segments into token ids and labels; {@link dev.osprey.chat.ChosenTemplate}
+ * applies the one template precedence and {@link dev.osprey.chat.ChatPromptEncoder} is the platform's
+ * {@link dev.osprey.api.chat.PromptEncoder}. Platform-internal.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.chat;
 

@@ -6,6 +6,7 @@ import org.osgi.annotation.versioning.ProviderType;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import dev.osprey.api.hardware.DeviceId;
 
 /**
  * The initialised tensor engine: DJL with the PyTorch engine, its native libraries, and the Hugging
@@ -37,4 +38,21 @@ public interface EngineRuntime {
      * frees every array it created.
      */
     NDManager newManager(Device device);
+
+    /**
+     * The engine's device for a {@code --device} value: {@code cpu} is the CPU, {@code cuda:N} DJL's GPU N, any
+     * other kind DJL's device of that name and index.
+     */
+    default Device device(DeviceId id) {
+        return switch (id.kind()) {
+            case "cpu" -> Device.cpu();
+            case "cuda" -> Device.gpu(id.index());
+            default -> Device.of(id.kind(), id.index());
+        };
+    }
+
+    /** {@link #newManager(Device)} on the device a {@code --device} value names. */
+    default NDManager newManager(DeviceId id) {
+        return newManager(device(id));
+    }
 }

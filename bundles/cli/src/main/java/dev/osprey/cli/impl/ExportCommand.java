@@ -1,61 +1,120 @@
 package dev.osprey.cli.impl;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-import ai.djl.ndarray.NDManager;
-import dev.osprey.model.decoder.DecoderModel;
-import dev.osprey.model.load.HfModel;
-import dev.osprey.model.load.ModelSaver;
-import dev.osprey.train.sft.SftJob;
+import dev.osprey.api.job.Arguments;
+import dev.osprey.api.jobs.JobRequest;
+import dev.osprey.api.plugin.ExtensionKind;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code osprey export --merge_lora true}: merges a PEFT LoRA adapter into its base model and writes a
- * Hugging Face folder (weights, config, tokenizer and generation files), as ms-swift's export does. The
- * folder is assembled beside its target and renamed into place.
+ * {@code osprey export}: runs an {@code Exporter} service as a job of the platform's job service (as {@code POST
+ * /api/jobs} with {@code "kind": "exporter"} does), with ms-swift's argument names. {@code --merge_lora true} runs
+ * {@code merge_lora} (the adapters merged into the base, written as a Hugging Face folder, by default beside the
+ * first adapter as {@code DIR-merged}); {@code --quant_method NAME} runs the exporter of that name (quantized
+ * exports arrive as more exporter plugins).
  */
-@Command(name = "export", mixinStandardHelpOptions = true, description = "Merge a LoRA adapter into its base model (--merge_lora).")
-public class ExportCommand extends ModelCommand implements Callable<Integer> {
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Export a model through an exporter plugin: --merge_lora true merges --adapters into the base.")
+public class ExportCommand extends PlatformCommand implements Callable<Integer> {
+
+    static final String MERGE_LORA = "merge_lora";
+
+    @Option(names = {"--model", "--model_name_or_path"}, paramLabel = "MODEL",
+            description = "the base model (folder or hub id); default: the one the adapter's adapter_config.json names")
+    String model;
+
+    @Option(names = "--adapters", paramLabel = "DIR", split = ",", description = "PEFT LoRA adapter folder(s), merged in order")
+    List<Path> adapters;
 
     @Option(names = "--merge_lora", arity = "0..1", fallbackValue = "true", defaultValue = "false",
             description = "merge --adapters into the weights (default: ${DEFAULT-VALUE})")
     boolean mergeLora;
 
-    @Option(names = "--output_dir", paramLabel = "DIR", description = "where to write; default: the adapter folder + '-merged'")
+    @Option(names = "--quant_method", paramLabel = "METHOD", description = "the quantizing exporter to run (gptq, awq, ...), when installed")
+    String quantMethod;
+
+    @Option(names = "--output_dir", paramLabel = "DIR", description = "where to write; default with --merge_lora: the adapter folder + '-merged'")
     Path outputDir;
 
     @Option(names = "--save_dtype", defaultValue = "F32", description = "F32, F16 or BF16 (default: ${DEFAULT-VALUE})")
     String saveDtype;
 
-    @Override
-    public Integer call() throws Exception {
-        if (!mergeLora) {
-            throw new IllegalArgumentException("nothing to export: give --merge_lora true (quantized exports are not available yet)");
-        }
-        if (adapters == null) {
-            throw new IllegalArgumentException("--merge_lora needs --adapters DIR, the PEFT adapter to merge");
-        }
-        return withModel();
-    }
+    @Option(names = "--model_type", paramLabel = "TYPE", description = "the architecture to use, overriding config.json")
+    String modelType;
+
+    @Option(names = "--use_hf", description = "download from the Hugging Face hub (default: ModelScope, like ms-swift)")
+    boolean useHf;
+
+    @Option(names = "--model_revision", paramLabel = "REV", description = "hub revision (branch, tag or commit)")
+    String revision;
+
+    @Option(names = "--torch_dtype", paramLabel = "TYPE", defaultValue = "float32",
+            description = "float32 or float16 (bfloat16 checkpoints are widened; default: ${DEFAULT-VALUE})")
+    String dtype;
+
+    @Mixin
+    DeviceOption device;
 
     @Override
-    Integer run(HfModel model, String adapter, NDManager manager) throws Exception {
-        if (!(model.model() instanceof DecoderModel decoder)) {
-            throw new IllegalArgumentException("this architecture does not support LoRA adapters");
+    public Integer call() throws Exception {
+        JobRequest request = new JobRequest(ExtensionKind.EXPORTER, exporter(), Arguments.of(arguments()), platform.devices.select(device.device));
+        return LocalJob.run(platform, out(), request, 1);
+    }
+
+    /** The exporter to run: the quantizing one named by {@code --quant_method}, else {@code merge_lora}. */
+    private String exporter() {
+        if (quantMethod != null) {
+            return quantMethod;
         }
-        Path target = outputDir != null ? outputDir : adapters.resolveSibling(adapters.getFileName() + "-merged");
-        int merged = 0;
-        for (var linear : decoder.linears()) {
-            if (linear.adapter(adapter) != null) {
-                linear.merge(adapter);
-                merged++;
-            }
+        if (!mergeLora) {
+            throw new IllegalArgumentException("nothing to export: give --merge_lora true (or --quant_method METHOD)");
         }
-        ModelSaver.save(decoder, target, saveDtype, SftJob.tokenizerFiles(model));
-        out().printf("merged %s into %d layers of %s; wrote %s%n", adapters, merged, model.folder(), target);
-        out().flush();
-        return 0;
+        if (adapters == null || adapters.isEmpty()) {
+            throw new IllegalArgumentException("--merge_lora needs --adapters DIR, the PEFT adapter to merge");
+        }
+        return MERGE_LORA;
+    }
+
+    /** The job's arguments by ms-swift name, paths absolute. */
+    private Map<String, Object> arguments() {
+        Map<String, Object> args = new LinkedHashMap<>();
+        if (model != null) {
+            args.put("model", model);
+        }
+        if (adapters != null) {
+            args.put("adapters", adapters.stream().map(a -> a.toAbsolutePath().toString()).toList());
+        }
+        args.put("merge_lora", mergeLora);
+        if (quantMethod != null) {
+            args.put("quant_method", quantMethod);
+        }
+        Path out = outputDir != null ? outputDir
+                : mergeLora && adapters != null && !adapters.isEmpty() ? mergedBeside(adapters.get(0)) : null;
+        if (out != null) {
+            args.put("output_dir", out.toAbsolutePath().toString());
+        }
+        args.put("save_dtype", saveDtype);
+        if (modelType != null) {
+            args.put("model_type", modelType);
+        }
+        args.put("use_hf", useHf);
+        if (revision != null) {
+            args.put("model_revision", revision);
+        }
+        args.put("torch_dtype", dtype);
+        return args;
+    }
+
+    /** ms-swift's default output of a merge: the adapter folder's sibling {@code NAME-merged}. */
+    private static Path mergedBeside(Path adapter) {
+        Path absolute = adapter.toAbsolutePath().normalize();
+        return absolute.resolveSibling(absolute.getFileName() + "-merged");
     }
 }

@@ -3,66 +3,149 @@ package dev.osprey.train.sft;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.ServiceReference;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.chat.ChatTemplate;
-import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.chat.PromptEncoder;
+import dev.osprey.api.job.ProgressReporter;
+import dev.osprey.api.model.LoadedModel;
 import dev.osprey.api.model.ModelRegistry;
+import dev.osprey.api.model.ModelRequest;
+import dev.osprey.api.model.ModelService;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.hub.DownloadProgress;
 import dev.osprey.hub.HubOptions;
 import dev.osprey.hub.ModelLocator;
-import dev.osprey.model.load.Architectures;
 import dev.osprey.model.load.HfModel;
-import dev.osprey.model.load.ModelLoader;
+import dev.osprey.model.load.TorchDtype;
 import dev.osprey.model.nn.QuantSpec;
 
 /**
- * Models and chat templates from the running platform, for a training job inside Osprey (the command
- * line uses it, and so can a bundle that calls the Java API): folders from the local disk, the Hugging
- * Face or ModelScope cache, or a download; architectures ({@link Architectures}) and templates from the
- * installed plugins. Holds the extension handles it
- * acquired until closed, since a model's classes come from its architecture's bundle.
+ * Models and chat templates from the running platform, for a training job inside Osprey: a thin adapter over the
+ * platform's {@link ModelService} (finding, architecture matching, loading, the template precedence) for the
+ * training code that works on {@link HfModel}s. Holds what it loaded (the models' extension handles) and the
+ * templates it took until closed, since a model's classes come from its architecture's bundle.
  */
 public final class PluginModels implements ModelProvider {
 
+    private final ModelService service;
     private final ExtensionRegistry extensions;
-    private final ModelRegistry registry;
     private final DownloadProgress progress;
+    private final Runnable release;
     private final List<ExtensionHandle<?>> handles = new ArrayList<>();
+    private final Map<HfModel, LoadedModel> loaded = new IdentityHashMap<>();
 
-    /** @param progress shows downloads, or null for none */
+    /**
+     * @param service the platform's model service
+     * @param progress shows downloads, or null for none
+     */
+    public PluginModels(ModelService service, ExtensionRegistry extensions, DownloadProgress progress) {
+        this(service, extensions, progress, () -> { });
+    }
+
+    /**
+     * Finds the model service in the framework this class runs in.
+     *
+     * @deprecated take the {@link ModelService} as a reference and use {@link #PluginModels(ModelService, ExtensionRegistry,
+     *             DownloadProgress)}
+     * @throws IllegalStateException when the model service (bundle {@code dev.osprey.models}) is not running
+     */
+    @Deprecated
     public PluginModels(ExtensionRegistry extensions, ModelRegistry registry, DownloadProgress progress) {
+        this(extensions, progress, platformService());
+    }
+
+    private PluginModels(ExtensionRegistry extensions, DownloadProgress progress, Map.Entry<ModelService, Runnable> found) {
+        this(found.getKey(), extensions, progress, found.getValue());
+    }
+
+    private PluginModels(ModelService service, ExtensionRegistry extensions, DownloadProgress progress, Runnable release) {
+        this.service = service;
         this.extensions = extensions;
-        this.registry = registry;
         this.progress = progress;
+        this.release = release;
+    }
+
+    /** The model service of the framework, and how to release it. */
+    private static Map.Entry<ModelService, Runnable> platformService() {
+        Bundle bundle = FrameworkUtil.getBundle(PluginModels.class);
+        BundleContext context = bundle == null ? null : bundle.getBundleContext();
+        ServiceReference<ModelService> reference = context == null ? null : context.getServiceReference(ModelService.class);
+        ModelService service = reference == null ? null : context.getService(reference);
+        if (service == null) {
+            throw new IllegalStateException("the model service (bundle dev.osprey.models) is not running; `osprey plugins --local`"
+                    + " shows why");
+        }
+        return Map.entry(service, () -> context.ungetService(reference));
     }
 
     @Override
     public HfModel load(SftArguments args, NDManager manager) throws IOException {
         // QLoRA: quantized while loading, one dense weight in memory at a time
-        QuantSpec quantization = args.quantBits() > 0 && args.trainType().equals("lora") ? QuantSpec.of(args.quantBits(), args.quantType())
-                : null;
-        return load(args.model(), args.modelType(), args.useHf(), args.modelRevision(), args.torchDtype(), quantization, manager);
+        boolean qlora = args.quantBits() > 0 && args.trainType().equals("lora");
+        return load(request(args.model(), args.modelType(), args.useHf(), args.modelRevision(), args.torchDtype())
+                .withQuantization(qlora ? args.quantBits() : 0, qlora ? args.quantType() : null).withTemplate(args.template()),
+                manager);
     }
 
     /**
-     * Loads a model by id or folder; the architecture's handle is held until {@link #close()}.
+     * Loads a model by id or folder; what it holds is kept until {@link #close()}.
      *
-     * @param quantization how to store the decoder's linear layers, or null for dense
+     * @param quantization how to store the decoder's linear layers (its method; block sizes are the defaults), or null
+     *        for dense
      */
     public HfModel load(String model, String modelType, boolean useHf, String revision, String torchDtype, QuantSpec quantization,
             NDManager manager) throws IOException {
-        Path folder = locate(model, useHf, revision, progress);
-        return ModelLoader.load(folder, config -> {
-            ExtensionHandle<ModelArchitecture> handle = Architectures.find(extensions, registry, model, modelType, config);
-            handles.add(handle);
-            return handle.get();
-        }, manager, dataType(torchDtype), quantization);
+        ModelRequest request = request(model, modelType, useHf, revision, torchDtype);
+        if (quantization != null) {
+            request = request.withQuantization(quantization.method().bits(), quantization.method().name().toLowerCase(Locale.ROOT));
+        }
+        return load(request, manager);
+    }
+
+    /** Loads what {@code request} asks for into {@code manager}; kept until {@link #close()}. */
+    public HfModel load(ModelRequest request, NDManager manager) throws IOException {
+        LoadedModel model = service.load(request, manager);
+        HfModel hf = model.unwrap(HfModel.class).orElseThrow(() -> new IllegalStateException("the model service gave no"
+                + " Hugging Face model for " + request.model()));
+        synchronized (loaded) {
+            loaded.put(hf, model);
+        }
+        return hf;
+    }
+
+    private ModelRequest request(String model, String modelType, boolean useHf, String revision, String torchDtype) {
+        ModelRequest request = ModelRequest.of(model).withModelType(modelType).withUseHf(useHf).withRevision(revision)
+                .withTorchDtype(torchDtype);
+        return progress == null ? request : request.withProgress(new DownloadBar(progress));
+    }
+
+    /**
+     * The prompt encoder of a model this provider loaded: its template by the platform's one precedence
+     * ({@code --template} of the load, the registry, the model's own, its {@code model_type}'s).
+     *
+     * @throws IllegalArgumentException for a model this provider did not load
+     */
+    public PromptEncoder prompts(HfModel model) {
+        LoadedModel owner;
+        synchronized (loaded) {
+            owner = loaded.get(model);
+        }
+        if (owner == null) {
+            throw new IllegalArgumentException(model.folder() + " was not loaded by this provider");
+        }
+        return owner.prompts();
     }
 
     @Override
@@ -76,9 +159,19 @@ public final class PluginModels implements ModelProvider {
     public void close() {
         handles.forEach(ExtensionHandle::close);
         handles.clear();
+        synchronized (loaded) {
+            loaded.values().forEach(LoadedModel::close); // a model the caller closed already is closed once
+            loaded.clear();
+        }
+        release.run();
     }
 
-    /** The model folder, found locally or downloaded (ModelScope by default, Hugging Face with {@code useHf}). */
+    /**
+     * The model folder, found locally or downloaded (ModelScope by default, Hugging Face with {@code useHf}).
+     *
+     * @deprecated use {@link ModelService#locate}
+     */
+    @Deprecated
     public static Path locate(String model, boolean useHf, String revision, DownloadProgress progress) throws IOException {
         HubOptions options = HubOptions.fromEnvironment(useHf);
         if (revision != null) {
@@ -89,10 +182,38 @@ public final class PluginModels implements ModelProvider {
 
     /** {@code --torch_dtype}: float32, or float16; bfloat16 checkpoints are widened to float32 on the CPU. */
     public static DataType dataType(String torchDtype) {
-        return switch (torchDtype.toLowerCase(Locale.ROOT)) {
-            case "float32", "fp32", "auto", "bfloat16", "bf16" -> DataType.FLOAT32;
-            case "float16", "fp16", "half" -> DataType.FLOAT16;
-            default -> throw new IllegalArgumentException("--torch_dtype must be float32 or float16, was '" + torchDtype + "'");
-        };
+        return TorchDtype.of(torchDtype);
+    }
+
+    /** Download progress told through the API's reporter, drawn by the hub's {@link DownloadProgress} (a terminal bar). */
+    private static final class DownloadBar implements ProgressReporter {
+        private static final String PHASE = "download ";
+        private final DownloadProgress bar;
+        private String file;
+        private long bytes;
+
+        DownloadBar(DownloadProgress bar) {
+            this.bar = bar;
+        }
+
+        @Override
+        public synchronized void begin(String phase, long totalSteps) {
+            file = phase.startsWith(PHASE) ? phase.substring(PHASE.length()) : phase;
+            bytes = 0;
+            bar.started(file, totalSteps);
+        }
+
+        @Override
+        public synchronized void step(long step, Map<String, Double> metrics) {
+            bar.advanced(step - bytes);
+            bytes = step;
+        }
+
+        @Override
+        public synchronized void message(String text) {
+            if (file != null && text.endsWith(file)) {
+                bar.finished(file);
+            }
+        }
     }
 }

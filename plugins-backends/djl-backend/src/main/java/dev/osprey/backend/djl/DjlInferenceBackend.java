@@ -1,32 +1,25 @@
 package dev.osprey.backend.djl;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.InferenceBackend;
 import dev.osprey.api.inference.InferenceSession;
-import dev.osprey.api.model.ModelArchitecture;
-import dev.osprey.api.model.ModelRegistry;
-import dev.osprey.api.plugin.ExtensionHandle;
-import dev.osprey.api.plugin.ExtensionRegistry;
+import dev.osprey.api.model.LoadedModel;
+import dev.osprey.api.model.ModelRequest;
+import dev.osprey.api.model.ModelService;
 import dev.osprey.hub.HubOptions;
-import dev.osprey.hub.ModelLocator;
-import dev.osprey.model.load.Architectures;
 
 /**
- * The built-in backend ({@code --infer_backend djl}): loads the model with the installed architectures
- * and serves it in this process with continuous batching ({@link DjlSession}). Settings, by vLLM name:
+ * The built-in backend ({@code --infer_backend djl}): loads the model through the {@link ModelService} and serves
+ * it in this process with continuous batching ({@link DjlSession}). Settings, by vLLM name:
  * {@code max_num_seqs}, {@code max_num_batched_tokens}, {@code max_cached_tokens}, {@code max_model_len},
- * {@code torch_dtype}, {@code model_type}, {@code use_hf}.
+ * {@code torch_dtype}, {@code model_type}, {@code use_hf}, {@code template} (the chat template, above the model's own).
  */
 @Component(service = InferenceBackend.class)
 public class DjlInferenceBackend implements InferenceBackend {
@@ -35,9 +28,7 @@ public class DjlInferenceBackend implements InferenceBackend {
     @Reference
     EngineRuntime engine;
     @Reference
-    ExtensionRegistry extensions;
-    @Reference
-    ModelRegistry models;
+    ModelService models;
 
     @Override
     public String name() {
@@ -51,26 +42,26 @@ public class DjlInferenceBackend implements InferenceBackend {
 
     @Override
     public InferenceSession open(BackendOptions options) throws Exception {
-        String device = options.device().toLowerCase(Locale.ROOT);
-        if (!device.equals("cpu") && !device.startsWith("cpu:")) {
+        DeviceId device = DeviceId.parse(options.device());
+        if (!device.kind().equals("cpu")) {
             throw new IllegalArgumentException("--device " + options.device() + ": the djl backend runs on the CPU only for now");
         }
         ServingSettings settings = ServingSettings.parse(options.settings());
-        boolean useHf = HubOptions.isTrue(options.settings().getOrDefault("use_hf", "false"));
-        Path folder = new ModelLocator(HubOptions.fromEnvironment(useHf)).locate(options.model());
-        List<AutoCloseable> handles = new ArrayList<>();
-        NDManager manager = engine.newManager(Device.cpu());
+        ModelRequest request = ModelRequest.of(options.model()).withModelType(settings.modelType()).withTorchDtype(settings.torchDtype())
+                .withUseHf(HubOptions.isTrue(options.settings().getOrDefault("use_hf", "false")))
+                .withTemplate(options.settings().get("template")).withDevice(device);
+        NDManager manager = engine.newManager(device);
+        LoadedModel loaded;
         try {
-            return DjlSession.open(folder, config -> {
-                ExtensionHandle<ModelArchitecture> handle = Architectures.find(extensions, models, options.model(), settings.modelType(), config);
-                handles.add(handle);
-                return handle.get();
-            }, manager, options, handles);
+            loaded = models.load(request, manager);
         } catch (Exception | Error e) {
             manager.close();
-            for (AutoCloseable h : handles) {
-                h.close();
-            }
+            throw e;
+        }
+        try {
+            return DjlSession.open(loaded, manager, options); // closes the model when it fails
+        } catch (Exception | Error e) {
+            manager.close();
             throw e;
         }
     }

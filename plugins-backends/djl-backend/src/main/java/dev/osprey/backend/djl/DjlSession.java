@@ -17,6 +17,7 @@ import java.util.function.Function;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.GenerationHandle;
 import dev.osprey.api.inference.GenerationListener;
@@ -27,8 +28,9 @@ import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.inference.ServedModel;
 import dev.osprey.api.inference.SessionStats;
 import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.LoadedModel;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.chat.JinjaChatTemplate;
+import dev.osprey.chat.ChatPromptEncoder;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.load.HfModel;
@@ -39,7 +41,8 @@ import dev.osprey.model.nn.LoraWeights;
 
 /**
  * A model served by the DJL backend: the weights, LoRA adapters attached unmerged to the one copy of
- * them, the tokenizer and chat template, and a {@link Scheduler} that batches the requests.
+ * them, the tokenizer and the prompt encoder (the platform's one template precedence), and a {@link Scheduler}
+ * that batches the requests.
  *
  * <p>{@link #generate} checks a request on the caller's thread: an unknown model, a sampling value out
  * of range, or a prompt beyond the context length (prompt + max_tokens, as vLLM checks) is reported
@@ -65,7 +68,8 @@ final class DjlSession implements InferenceSession {
     private final int contextLength;
     private final int vocabSize;
     private final Set<Integer> eosTokenIds;
-    private final JinjaChatTemplate template;
+    /** Conversations and texts to ids; null without tokenizer.json. */
+    private final PromptEncoder prompts;
     private final Map<String, AdapterSlot> adapters = new ConcurrentHashMap<>();
     private final Scheduler scheduler;
     private final List<AutoCloseable> resources;
@@ -83,7 +87,25 @@ final class DjlSession implements InferenceSession {
     }
 
     /**
-     * Loads the model in {@code folder} and its adapters and starts the scheduler.
+     * Serves a model the model service loaded, attaches the options' adapters and starts the scheduler.
+     *
+     * @param manager the manager the model was loaded into, closed with the session after the model
+     */
+    static DjlSession open(LoadedModel loaded, NDManager manager, BackendOptions options) throws IOException {
+        try {
+            HfModel hf = loaded.unwrap(HfModel.class).orElseThrow(() -> new IllegalArgumentException(loaded.folder()
+                    + ": the djl backend serves Hugging Face folders loaded by the model service"));
+            return new DjlSession(hf, loaded.tokenizer().isPresent() ? loaded.prompts() : null, manager, options,
+                    ServingSettings.parse(options.settings()), List.of(loaded));
+        } catch (IOException | RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Loads the model in {@code folder} with the given architectures (a program without the platform: tests,
+     * benchmarks) and its own chat template, attaches its adapters and starts the scheduler.
      *
      * @param manager the session's own manager, closed with the session
      * @param resources closed with the session, after the model (architecture handles)
@@ -93,15 +115,21 @@ final class DjlSession implements InferenceSession {
         ServingSettings settings = ServingSettings.parse(options.settings());
         HfModel hf = ModelLoader.load(folder, architectures, manager, settings.dataType());
         try {
-            return new DjlSession(hf, manager, options, settings, resources);
+            PromptEncoder prompts = hf.tokenizer() == null ? null
+                    : ChatPromptEncoder.ownTemplate(hf.tokenizer(), hf.tokenizerConfig(), hf.generationConfig());
+            List<AutoCloseable> owned = new ArrayList<>();
+            owned.add(hf);
+            owned.addAll(resources);
+            return new DjlSession(hf, prompts, manager, options, settings, owned);
         } catch (IOException | RuntimeException e) {
             hf.close();
             throw e;
         }
     }
 
-    private DjlSession(HfModel hf, NDManager manager, BackendOptions options, ServingSettings settings, List<AutoCloseable> resources)
-            throws IOException {
+    /** @param resources closed with the session, in order, before the manager (the model, architecture handles) */
+    private DjlSession(HfModel hf, PromptEncoder prompts, NDManager manager, BackendOptions options, ServingSettings settings,
+            List<AutoCloseable> resources) throws IOException {
         if (!(hf.model() instanceof DecoderModel decoder)) {
             throw new IllegalArgumentException(hf.folder() + ": the djl backend serves decoder models; "
                     + hf.model().getClass().getName() + " is not one");
@@ -128,7 +156,7 @@ final class DjlSession implements InferenceSession {
             }
         }
         this.eosTokenIds = Set.copyOf(eos);
-        this.template = hf.tokenizerConfig().defaultChatTemplate().isPresent() ? JinjaChatTemplate.from(hf.tokenizerConfig()) : null;
+        this.prompts = prompts;
         this.work = manager.newSubManager();
         for (Map.Entry<String, String> a : options.adapters().entrySet()) {
             attachAdapter(a.getKey(), Path.of(a.getValue()));
@@ -240,39 +268,22 @@ final class DjlSession implements InferenceSession {
     }
 
     private int[] encode(String text, Conversation conversation) {
-        HuggingFaceTokenizer tokenizer = hf.tokenizer();
         String field = conversation != null ? "messages" : "prompt";
-        if (tokenizer == null) {
+        if (prompts == null) {
             throw new InvalidRequestException(hf.folder() + " has no tokenizer.json: send token ids", field);
         }
         if ((text == null) == (conversation == null)) {
             throw new InvalidRequestException("give exactly one of a text and a conversation", field);
         }
         if (conversation != null) {
-            if (template == null) {
+            if (prompts.template().isEmpty()) {
                 throw new InvalidRequestException(hf.folder() + " has no chat_template in tokenizer_config.json, so it cannot"
                         + " answer chat requests; use completions", "messages");
             }
-            String rendered;
-            synchronized (template) { // one Jinja interpreter per template
-                rendered = template.apply(conversation, true, Map.of());
-            }
-            return toInts(tokenizer.encode(rendered).getIds());
+            return prompts.forGeneration(conversation, Map.of());
         }
-        int[] ids = toInts(tokenizer.encode(text).getIds());
         // completions get the BOS token the tokenizer adds by default (the loader turns special tokens off for templates)
-        Optional<Integer> bos = hf.generationConfig().bosTokenId();
-        if (hf.tokenizerConfig().addBosToken().orElse(false) && bos.isPresent() && (ids.length == 0 || ids[0] != bos.get())) {
-            int[] withBos = new int[ids.length + 1];
-            withBos[0] = bos.get();
-            System.arraycopy(ids, 0, withBos, 1, ids.length);
-            return withBos;
-        }
-        return ids;
-    }
-
-    private static int[] toInts(long[] ids) {
-        return Arrays.stream(ids).mapToInt(x -> (int) x).toArray();
+        return prompts.encodeText(text);
     }
 
     /** max_tokens, or what the context leaves when it is -1; the prompt and completion must fit the context. */
@@ -459,8 +470,6 @@ final class DjlSession implements InferenceSession {
         }
         adapters.clear();
         work.close();
-        hf.close();
-        manager.close();
         for (AutoCloseable r : resources) {
             try {
                 r.close();
@@ -468,6 +477,7 @@ final class DjlSession implements InferenceSession {
                 // an architecture handle that cannot close has nothing left to free
             }
         }
+        manager.close();
     }
 
     @Override

@@ -1,9 +1,9 @@
 package dev.osprey.backend.djl;
 
-import java.util.Locale;
 import java.util.Map;
 
 import ai.djl.ndarray.types.DataType;
+import dev.osprey.model.load.TorchDtype;
 
 /**
  * The backend settings of {@code BackendOptions.settings()}, by their vLLM names.
@@ -16,11 +16,12 @@ import ai.djl.ndarray.types.DataType;
  *        as prompt + max_tokens when it is admitted (default max_num_seqs x max_model_len)
  * @param maxModelLen {@code max_model_len}: the context length; 0 for config.json's
  *        {@code max_position_embeddings}
- * @param dataType {@code torch_dtype}: float32 (also for bfloat16 and auto, widened) or float16
+ * @param torchDtype {@code torch_dtype} as given: float32 (also for bfloat16 and auto, widened) or float16
+ * @param dataType what {@code torchDtype} loads as
  * @param modelType {@code model_type}: the architecture to use instead of config.json's, or null
  */
-record ServingSettings(int maxNumSeqs, int maxNumBatchedTokens, long maxCachedTokens, int maxModelLen, DataType dataType,
-        String modelType) {
+record ServingSettings(int maxNumSeqs, int maxNumBatchedTokens, long maxCachedTokens, int maxModelLen, String torchDtype,
+        DataType dataType, String modelType) {
 
     /**
      * Reads the settings this backend knows; others are left alone, since the server passes every setting
@@ -34,12 +35,13 @@ record ServingSettings(int maxNumSeqs, int maxNumBatchedTokens, long maxCachedTo
         long cached = settings.containsKey("max_cached_tokens") ? positive(settings, "max_cached_tokens", 1) : 0;
         int maxModelLen = settings.containsKey("max_model_len") ? positive(settings, "max_model_len", 1) : 0;
         String dtype = settings.getOrDefault("torch_dtype", "float32");
-        DataType dataType = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "float32", "fp32", "auto", "bfloat16", "bf16" -> DataType.FLOAT32;
-            case "float16", "fp16", "half" -> DataType.FLOAT16;
-            default -> throw new IllegalArgumentException("setting torch_dtype must be float32 or float16, was '" + dtype + "'");
-        };
-        return new ServingSettings(maxNumSeqs, batched, cached, maxModelLen, dataType, settings.get("model_type"));
+        DataType dataType;
+        try {
+            dataType = TorchDtype.of(dtype);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("setting torch_dtype must be float32 or float16, was '" + dtype + "'");
+        }
+        return new ServingSettings(maxNumSeqs, batched, cached, maxModelLen, dtype, dataType, settings.get("model_type"));
     }
 
     private static int positive(Map<String, String> settings, String key, int defaultValue) {
