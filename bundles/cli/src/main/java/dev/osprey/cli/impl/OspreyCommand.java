@@ -11,7 +11,7 @@ import picocli.CommandLine.IFactory;
 /** The {@code osprey} command: picocli over the platform's services. */
 @Command(name = "osprey", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Osprey: take a large language model from base checkpoint to production.",
-        subcommands = {PluginsCommand.class, ServeCommand.class, DevicesCommand.class, ModelsCommand.class, GenerateCommand.class,
+        subcommands = {PluginsCommand.class, ServeCommand.class, DevicesCommand.class, ModelsCommand.class,
                 SftCommand.class, PtCommand.class, RlhfCommand.class, ExportCommand.class, ShellCommand.class, DeployCommand.class,
                 InferCommand.class, BackendCommand.class})
 public class OspreyCommand implements Runnable {

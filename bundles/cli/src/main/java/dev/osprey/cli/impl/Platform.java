@@ -16,6 +16,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
+import dev.osprey.api.dataset.DatasetService;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.hardware.DeviceSelector;
 import dev.osprey.api.jobs.JobService;
@@ -49,6 +50,8 @@ public class Platform {
     volatile EngineRuntime engine;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile JobService jobs;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
+    volatile DatasetService datasets;
     /** Bundles that add subcommands (Osprey's devtools, third parties). */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile List<CommandContribution> contributions;
@@ -84,6 +87,15 @@ public class Platform {
         JobService service = jobs;
         if (service == null) {
             throw new IllegalStateException("the job service (bundle dev.osprey.jobs) is not running; `osprey plugins --local` shows why");
+        }
+        return service;
+    }
+
+    /** The dataset reader, or a clear error when its bundle is not running. */
+    DatasetService requireDatasets() {
+        DatasetService service = datasets;
+        if (service == null) {
+            throw new IllegalStateException("the dataset service (bundle dev.osprey.dataset) is not running; `osprey plugins --local` shows why");
         }
         return service;
     }

@@ -54,7 +54,7 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
         List<AutoCloseable> handles = new ArrayList<>();
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu())) {
             long start = System.nanoTime();
-            try (HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles)) {
+            try (HfModel model = modelOptions.load(platform.modelService, platform.extensions, manager, handles)) {
                 figures.put("load_s", (System.nanoTime() - start) / 1e9);
                 long bytesPerToken = weightBytesPerToken(model);
                 figures.put("model", model.folder().toString());

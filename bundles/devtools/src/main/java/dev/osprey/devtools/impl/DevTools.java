@@ -9,14 +9,14 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.hardware.DeviceSelector;
-import dev.osprey.api.model.ModelRegistry;
+import dev.osprey.api.model.ModelService;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.cli.spi.CommandContribution;
 
 /**
- * Osprey's developer commands for {@code osprey}: {@code benchmark}, {@code benchmark-train}, {@code logits}
- * and {@code create-model}. They need the engine's internals (the decoder, its layers, the trainer), which the
- * command line itself does not import; the services they share are held here.
+ * Osprey's developer commands for {@code osprey}: {@code logits}, {@code generate}, {@code create-model},
+ * {@code benchmark} and {@code benchmark-train}. They need the engine's internals (the decoder, its layers, the
+ * sampler, the trainer), which the command line itself does not import; the services they share are held here.
  */
 @Component(service = CommandContribution.class)
 public class DevTools implements CommandContribution {
@@ -24,7 +24,7 @@ public class DevTools implements CommandContribution {
     @Reference
     ExtensionRegistry extensions;
     @Reference
-    ModelRegistry models;
+    ModelService modelService;
     @Reference
     DeviceSelector devices;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
@@ -32,7 +32,7 @@ public class DevTools implements CommandContribution {
 
     @Override
     public List<Object> newCommands() {
-        List<DevCommand> commands = List.of(new LogitsCommand(), new CreateModelCommand(), new BenchmarkCommand(),
+        List<DevCommand> commands = List.of(new LogitsCommand(), new GenerateCommand(), new CreateModelCommand(), new BenchmarkCommand(),
                 new TrainBenchmarkCommand());
         commands.forEach(command -> command.platform = this);
         return List.copyOf(commands);

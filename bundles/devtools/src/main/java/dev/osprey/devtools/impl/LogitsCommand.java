@@ -13,7 +13,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.ForwardRequest;
-import dev.osprey.cli.spi.TokenIds;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.Losses;
 import picocli.CommandLine.Command;

@@ -33,7 +33,7 @@ abstract class ModelCommand extends DevCommand {
         EngineRuntime engine = platform.requireEngine();
         List<AutoCloseable> handles = new ArrayList<>();
         try (NDManager manager = engine.newManager(Device.cpu());
-                HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles)) {
+                HfModel model = modelOptions.load(platform.modelService, platform.extensions, manager, handles)) {
             String adapter = null;
             if (adapters != null) {
                 if (!(model.model() instanceof DecoderModel decoder)) {

@@ -1,26 +1,25 @@
 package dev.osprey.devtools.impl;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import dev.osprey.api.model.ModelArchitecture;
-import dev.osprey.api.model.ModelRegistry;
-import dev.osprey.api.plugin.ExtensionHandle;
+import dev.osprey.api.model.ModelRequest;
+import dev.osprey.api.model.ModelService;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.hub.TerminalProgressBar;
 import dev.osprey.model.load.HfModel;
-import dev.osprey.model.load.ModelLoader;
+import dev.osprey.model.load.TorchDtype;
+import dev.osprey.model.nn.QuantSpec;
 import dev.osprey.train.sft.PluginModels;
 import picocli.CommandLine.Option;
 
 /**
- * The options that pick a model, with ms-swift's names, and the loading they imply: a local folder,
- * the Hugging Face or ModelScope cache, or a download; then the architecture that runs it, matched as
- * ms-swift does (explicit {@code --model_type}, then config.json's {@code model_type}, then its
- * {@code architectures}).
+ * The options that pick a model, with ms-swift's names, as a {@link ModelRequest} of the platform's model
+ * service (a local folder, the Hugging Face or ModelScope cache, or a download; the architecture matched as
+ * ms-swift does).
  */
 public class ModelOptions {
 
@@ -41,32 +40,33 @@ public class ModelOptions {
             description = "float32 or float16 (bfloat16 checkpoints are widened; default: ${DEFAULT-VALUE})")
     String dtype;
 
-    /** The model folder, found locally or downloaded. */
-    Path folder() throws IOException {
-        return PluginModels.locate(model, useHf, revision, new TerminalProgressBar());
+    /** What these options ask the model service for (downloads drawn as a progress bar). */
+    ModelRequest request() {
+        return ModelRequest.of(model).withModelType(modelType).withUseHf(useHf).withRevision(revision).withTorchDtype(dtype);
     }
 
     DataType dataType() {
-        return PluginModels.dataType(dtype);
+        return TorchDtype.of(dtype);
     }
 
     /**
-     * Loads the model. The architecture's handle stays open in {@code handles} while the model is used,
-     * since the model's classes come from the architecture's bundle.
+     * Loads the model through the platform's model service, as the engine's own {@link HfModel}. What the load
+     * holds (the architecture's handle) stays open in {@code handles} while the model is used, since the model's
+     * classes come from the architecture's bundle.
      */
-    HfModel load(ExtensionRegistry registry, ModelRegistry models, NDManager manager, List<AutoCloseable> handles)
-            throws IOException {
-        return load(registry, models, manager, handles, null);
+    HfModel load(ModelService service, ExtensionRegistry registry, NDManager manager, List<AutoCloseable> handles) throws IOException {
+        return load(service, registry, manager, handles, null);
     }
 
     /** Loads the model, its decoder's linear layers quantized while loading when {@code quantization} is given. */
-    HfModel load(ExtensionRegistry registry, ModelRegistry models, NDManager manager, List<AutoCloseable> handles,
-            dev.osprey.model.nn.QuantSpec quantization) throws IOException {
-        Path folder = folder();
-        return ModelLoader.load(folder, config -> {
-            ExtensionHandle<ModelArchitecture> handle = dev.osprey.model.load.Architectures.find(registry, models, model, modelType, config);
-            handles.add(handle);
-            return handle.get();
-        }, manager, dataType(), quantization);
+    HfModel load(ModelService service, ExtensionRegistry registry, NDManager manager, List<AutoCloseable> handles,
+            QuantSpec quantization) throws IOException {
+        PluginModels provider = new PluginModels(service, registry, new TerminalProgressBar());
+        handles.add(provider);
+        ModelRequest request = request();
+        if (quantization != null) {
+            request = request.withQuantization(quantization.method().bits(), quantization.method().name().toLowerCase(Locale.ROOT));
+        }
+        return provider.load(request, manager);
     }
 }

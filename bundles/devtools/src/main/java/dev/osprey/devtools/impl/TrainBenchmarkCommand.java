@@ -72,7 +72,7 @@ public class TrainBenchmarkCommand extends DevCommand implements Callable<Intege
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu())) {
             double peakBefore = matmulPeak(manager);
             QuantSpec quantization = quantBits > 0 && trainType.equals("lora") ? QuantSpec.of(quantBits, "nf4") : null;
-            try (HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles, quantization)) {
+            try (HfModel model = modelOptions.load(platform.modelService, platform.extensions, manager, handles, quantization)) {
                 DecoderModel decoder = (DecoderModel) model.model();
                 long linearParams = decoder.linears().stream().mapToLong(l -> l.inFeatures() * l.outFeatures()).sum();
                 Map<String, NDArray> trainable = new LinkedHashMap<>();

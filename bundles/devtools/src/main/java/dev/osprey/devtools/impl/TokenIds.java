@@ -1,4 +1,4 @@
-package dev.osprey.cli.spi;
+package dev.osprey.devtools.impl;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Token-id matrices given on the command line as JSON, e.g. {@code [[1,2,3],[4,5]]}: read the same way by
  * {@code osprey generate} and by contributed commands such as {@code osprey logits}.
  */
-public final class TokenIds {
+final class TokenIds {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -22,7 +22,7 @@ public final class TokenIds {
      * @param option the option's name, for the error message
      * @param rectangular whether every row must have the same length
      */
-    public static List<long[]> parse(String option, String text, boolean rectangular) {
+    static List<long[]> parse(String option, String text, boolean rectangular) {
         JsonNode root;
         try {
             root = JSON.readTree(text);
@@ -55,12 +55,12 @@ public final class TokenIds {
         return rows;
     }
 
-    public static long[] flatten(List<long[]> rows) {
+    static long[] flatten(List<long[]> rows) {
         return rows.stream().flatMapToLong(java.util.Arrays::stream).toArray();
     }
 
     /** Rejects ids outside the vocabulary, naming the first. */
-    public static void checkVocabulary(String option, List<long[]> rows, long vocab, boolean allowIgnoreIndex) {
+    static void checkVocabulary(String option, List<long[]> rows, long vocab, boolean allowIgnoreIndex) {
         for (int r = 0; r < rows.size(); r++) {
             for (int i = 0; i < rows.get(r).length; i++) {
                 long id = rows.get(r)[i];

@@ -1,4 +1,4 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.ndarray.NDManager;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
@@ -14,9 +15,7 @@ import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
-import ai.djl.ndarray.NDManager;
 import dev.osprey.checkpoint.GenerationConfig;
-import dev.osprey.cli.spi.TokenIds;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;
