@@ -1,6 +1,5 @@
 package dev.osprey.cli.impl;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,17 +30,5 @@ class PluginTableTest {
         assertTrue(table.contains("reward:custom_length"), table);
         assertTrue(table.contains("! not a jar: ignored"), table);
         assertTrue(PluginTable.table(plugins, true).contains("dev.osprey.kernel"));
-    }
-
-    @Test
-    void anEntryReadsBackFromItsMap() {
-        for (PluginInfo plugin : plugins) {
-            PluginInfo back = PluginInfo.fromMap(plugin.toMap());
-            assertEquals(plugin.symbolicName(), back.symbolicName());
-            assertEquals(plugin.state(), back.state());
-            assertEquals(plugin.problems(), back.problems());
-            assertEquals(plugin.extensions().stream().map(ExtensionInfo::toString).toList(),
-                    back.extensions().stream().map(ExtensionInfo::toString).toList());
-        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.osprey.kernel.report;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -25,14 +24,5 @@ public final class PluginReport {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** Reads back what {@link #json} wrote, for example from another Osprey's {@code GET /api/plugins}. */
-    public static List<PluginInfo> fromJson(String json) throws java.io.IOException {
-        List<PluginInfo> plugins = new ArrayList<>();
-        for (Object p : (List<?>) JSON.readValue(json, Map.class).getOrDefault("plugins", List.of())) {
-            plugins.add(PluginInfo.fromMap((Map<?, ?>) p));
-        }
-        return plugins;
     }
 }
