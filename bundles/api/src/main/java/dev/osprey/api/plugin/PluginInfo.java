@@ -73,7 +73,8 @@ public record PluginInfo(long bundleId, String symbolicName, String version, Plu
             Map<?, ?> e = (Map<?, ?>) item;
             for (ExtensionKind kind : ExtensionKind.values()) {
                 if (kind.label().equals(e.get("kind"))) {
-                    extensions.add(new ExtensionInfo(kind, String.valueOf(e.get("name")), (String) e.get("description"), name, version, -1));
+                    String description = (String) e.get("description");
+                    extensions.add(new ExtensionInfo(kind, String.valueOf(e.get("name")), description, name, version, -1));
                 }
             }
         }

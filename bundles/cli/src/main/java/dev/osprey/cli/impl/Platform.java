@@ -95,7 +95,8 @@ public class Platform {
     DatasetService requireDatasets() {
         DatasetService service = datasets;
         if (service == null) {
-            throw new IllegalStateException("the dataset service (bundle dev.osprey.dataset) is not running; `osprey plugins --local` shows why");
+            throw new IllegalStateException(
+                    "the dataset service (bundle dev.osprey.dataset) is not running; `osprey plugins --local` shows why");
         }
         return service;
     }

@@ -30,6 +30,9 @@ public class RlhfCommand extends PlatformCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (TrainingMethods.alignmentMethods(platform.extensions).isEmpty()) {
+            throw new IllegalStateException("no alignment method is installed (bundle dev.osprey.align); `osprey plugins --local` shows why");
+        }
         return train(platform, out(), ArgumentOptions.values(spec, null), server);
     }
 

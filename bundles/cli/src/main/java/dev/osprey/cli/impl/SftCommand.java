@@ -46,6 +46,7 @@ public class SftCommand extends TrainCommand {
 
     @Override
     public Integer call() throws Exception {
+        TrainingMethods.require(platform.extensions, METHOD);
         ArgumentOptions.Values values = ArgumentOptions.values(spec, demoConfig());
         Map<String, Object> named = new LinkedHashMap<>(values.values());
         Object task = named.remove(TASK_TYPE);

@@ -39,6 +39,7 @@ abstract class TrainCommand extends PlatformCommand implements Callable<Integer>
 
     @Override
     public Integer call() throws Exception {
+        TrainingMethods.require(platform.extensions, method());
         return train(platform, out(), method(), ArgumentOptions.values(spec, demoConfig()), server);
     }
 

@@ -37,6 +37,15 @@ final class TrainingMethods {
         }
     }
 
+    /**
+     * Fails unless {@code method} is installed, before its options are read (without the method the command has none).
+     *
+     * @throws IllegalArgumentException naming the method and the installed ones
+     */
+    static void require(ExtensionRegistry registry, String method) {
+        registry.require(TrainingMethod.class, method).close();
+    }
+
     /** The installed alignment methods, by name. */
     static List<String> alignmentMethods(ExtensionRegistry registry) {
         return registry.list(ExtensionKind.TRAINING_METHOD).stream().map(ExtensionInfo::name).filter(n -> !SUPERVISED.contains(n))

@@ -1,13 +1,19 @@
 package dev.osprey.devtools.impl;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -15,11 +21,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.nn.InferenceThreads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -87,7 +95,7 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
                 }
                 figures.put("memory_bandwidth_gb_s", median(bandwidth));
                 figures.put("memory_bandwidth_one_core_gb_s", median(oneCore));
-                figures.put("inference_threads", dev.osprey.model.nn.InferenceThreads.threads());
+                figures.put("inference_threads", InferenceThreads.threads());
                 figures.put("prefill_tokens_per_s", median(prefill));
                 figures.put("decode_tokens_per_s", median(decode));
                 figures.put("decode_runs", runs(decode, bandwidth));
@@ -141,14 +149,14 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
      * Read bandwidth in GB/s: {all cores, one core}, each the best of five sums over a 1 GiB float32 array
      * (larger than any cache); all cores sum one slice each at once, as a split decode reads its weights.
      */
-    static double[] bandwidth(NDManager manager) throws InterruptedException, java.util.concurrent.ExecutionException {
+    static double[] bandwidth(NDManager manager) throws InterruptedException, ExecutionException {
         long size = 256L * 1024 * 1024;
         int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(cores);
+        ExecutorService pool = Executors.newFixedThreadPool(cores);
         try (NDArray big = manager.ones(new Shape(size), DataType.FLOAT32)) {
             List<NDArray> slices = new ArrayList<>();
             for (int c = 0; c < cores; c++) {
-                slices.add(big.get(new ai.djl.ndarray.index.NDIndex("{}:{}", size * c / cores, size * (c + 1) / cores)));
+                slices.add(big.get(new NDIndex("{}:{}", size * c / cores, size * (c + 1) / cores)));
             }
             double oneCore = Double.MAX_VALUE;
             double allCores = Double.MAX_VALUE;
@@ -159,7 +167,7 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
                 }
                 oneCore = Math.min(oneCore, (System.nanoTime() - t) / 1e9);
                 t = System.nanoTime();
-                List<java.util.concurrent.Future<Float>> sums = new ArrayList<>();
+                List<Future<Float>> sums = new ArrayList<>();
                 for (NDArray slice : slices) {
                     sums.add(pool.submit(() -> {
                         try (NDArray s = slice.sum()) {
@@ -167,7 +175,7 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
                         }
                     }));
                 }
-                for (java.util.concurrent.Future<Float> f : sums) {
+                for (Future<Float> f : sums) {
                     f.get();
                 }
                 allCores = Math.min(allCores, (System.nanoTime() - t) / 1e9);
@@ -191,7 +199,7 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
 
     private static double median(double[] values) {
         double[] sorted = values.clone();
-        java.util.Arrays.sort(sorted);
+        Arrays.sort(sorted);
         return sorted[sorted.length / 2];
     }
 
@@ -202,7 +210,7 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
     }
 
     /** Prints the figures, one per line, and writes them as JSON to {@code output} when given. */
-    static void report(java.io.PrintWriter out, Map<String, Object> figures, Path output) throws IOException {
+    static void report(PrintWriter out, Map<String, Object> figures, Path output) throws IOException {
         for (Map.Entry<String, Object> e : figures.entrySet()) {
             out.printf("%-36s %s%n", e.getKey(), e.getValue() instanceof Double d ? String.format("%.3f", d) : e.getValue());
         }

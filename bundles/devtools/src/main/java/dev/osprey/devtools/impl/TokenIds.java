@@ -1,6 +1,7 @@
 package dev.osprey.devtools.impl;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -56,7 +57,7 @@ final class TokenIds {
     }
 
     static long[] flatten(List<long[]> rows) {
-        return rows.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+        return rows.stream().flatMapToLong(Arrays::stream).toArray();
     }
 
     /** Rejects ids outside the vocabulary, naming the first. */

@@ -7,8 +7,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
-
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -83,7 +83,7 @@ public class TrainBenchmarkCommand extends DevCommand implements Callable<Intege
                         trainable.put(name, a);
                     });
                 } else {
-                    new LoraConfig(loraRank, 2.0 * loraRank, java.util.Set.of(LoraConfig.ALL_LINEAR), false).attach(decoder.linears(),
+                    new LoraConfig(loraRank, 2.0 * loraRank, Set.of(LoraConfig.ALL_LINEAR), false).attach(decoder.linears(),
                             "bench", manager, 1);
                     trainable.putAll(LoraConfig.trainable(decoder.linears(), "bench"));
                     adapter = "bench";
