@@ -101,6 +101,7 @@ final class TestPlatform {
                 bundle(reactorJar("bundles/dataset", "osprey-dataset").toUri().toString()),
                 bundle(reactorJar("bundles/train", "osprey-train").toUri().toString()),
                 bundle(reactorJar("bundles/align", "osprey-align").toUri().toString()),
+                bundle(reactorJar("bundles/models", "osprey-models").toUri().toString()),
                 bundle(reactorJar("plugins-models/llama", "osprey-models-llama").toUri().toString()),
                 bundle(reactorJar("plugins-models/qwen", "osprey-models-qwen").toUri().toString()),
                 bundle(reactorJar("plugins-models/gemma", "osprey-models-gemma").toUri().toString()),
