@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.plugin.ExtensionKind;
+import dev.osprey.cli.spi.ModelOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,34 +38,27 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
             description = "merge --adapters into the weights (default: ${DEFAULT-VALUE})")
     boolean mergeLora;
 
-    @Option(names = "--quant_method", paramLabel = "METHOD", description = "the quantizing exporter to run (gptq, awq, ...), when installed")
+    @Option(names = "--quant_method", paramLabel = "METHOD",
+            description = "the quantizing exporter to run (gptq, awq, ...), when installed")
     String quantMethod;
 
-    @Option(names = "--output_dir", paramLabel = "DIR", description = "where to write; default with --merge_lora: the adapter folder + '-merged'")
+    @Option(names = "--output_dir", paramLabel = "DIR",
+            description = "where to write; default with --merge_lora: the adapter folder + '-merged'")
     Path outputDir;
 
     @Option(names = "--save_dtype", defaultValue = "F32", description = "F32, F16 or BF16 (default: ${DEFAULT-VALUE})")
     String saveDtype;
 
-    @Option(names = "--model_type", paramLabel = "TYPE", description = "the architecture to use, overriding config.json")
-    String modelType;
-
-    @Option(names = "--use_hf", description = "download from the Hugging Face hub (default: ModelScope, like ms-swift)")
-    boolean useHf;
-
-    @Option(names = "--model_revision", paramLabel = "REV", description = "hub revision (branch, tag or commit)")
-    String revision;
-
-    @Option(names = "--torch_dtype", paramLabel = "TYPE", defaultValue = "float32",
-            description = "float32 or float16 (bfloat16 checkpoints are widened; default: ${DEFAULT-VALUE})")
-    String dtype;
+    @Mixin
+    ModelOptions.Loading loading;
 
     @Mixin
     DeviceOption device;
 
     @Override
     public Integer call() throws Exception {
-        JobRequest request = new JobRequest(ExtensionKind.EXPORTER, exporter(), Arguments.of(arguments()), platform.devices.select(device.device));
+        JobRequest request = new JobRequest(ExtensionKind.EXPORTER, exporter(), Arguments.of(arguments()),
+                platform.devices.select(device.device));
         return LocalJob.run(platform, out(), request, 1);
     }
 
@@ -101,14 +95,7 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
             args.put("output_dir", out.toAbsolutePath().toString());
         }
         args.put("save_dtype", saveDtype);
-        if (modelType != null) {
-            args.put("model_type", modelType);
-        }
-        args.put("use_hf", useHf);
-        if (revision != null) {
-            args.put("model_revision", revision);
-        }
-        args.put("torch_dtype", dtype);
+        args.putAll(loading.arguments());
         return args;
     }
 

@@ -1,4 +1,7 @@
-/** For bundles that add commands to {@code osprey}: the contribution service. The commands are picocli commands. */
+/**
+ * For bundles that add commands to {@code osprey}: the contribution service, and the model options the built-in
+ * commands share with contributed ones. The commands are picocli commands.
+ */
 @Version("1.0.0")
 @Export
 package dev.osprey.cli.spi;

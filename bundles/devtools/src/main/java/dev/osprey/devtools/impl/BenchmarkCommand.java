@@ -26,7 +26,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
+import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.TorchDtype;
 import dev.osprey.model.nn.InferenceThreads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -62,11 +64,11 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
         List<AutoCloseable> handles = new ArrayList<>();
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu())) {
             long start = System.nanoTime();
-            try (HfModel model = modelOptions.load(platform.modelService, platform.extensions, manager, handles)) {
+            try (HfModel model = ModelLoading.load(platform, modelOptions, manager, handles, null)) {
                 figures.put("load_s", (System.nanoTime() - start) / 1e9);
                 long bytesPerToken = weightBytesPerToken(model);
                 figures.put("model", model.folder().toString());
-                figures.put("dtype", modelOptions.dataType().toString());
+                figures.put("dtype", TorchDtype.of(modelOptions.request().torchDtype()).toString());
                 figures.put("parameters", model.model().parameters().values().stream().mapToLong(a -> a.getShape().size()).sum());
                 figures.put("weight_bytes_read_per_token", bytesPerToken);
                 int vocab = model.config().requireInt("vocab_size");
@@ -123,8 +125,8 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
             long t1 = System.nanoTime();
             for (int i = 0; i < steps; i++) {
                 try (NDArray ids = manager.create(new long[] {prompt[i % prompt.length]}, new Shape(1, 1));
-                        NDArray logits = model.model().forward(ForwardRequest.builder(ids).optCache(cache).optLastPositionOnly(true).build())
-                                .logits()) {
+                        NDArray logits = model.model()
+                                .forward(ForwardRequest.builder(ids).optCache(cache).optLastPositionOnly(true).build()).logits()) {
                     logits.toFloatArray();
                 }
             }

@@ -7,6 +7,7 @@ import java.util.List;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.PeftAdapter;
@@ -33,7 +34,7 @@ abstract class ModelCommand extends DevCommand {
         EngineRuntime engine = platform.requireEngine();
         List<AutoCloseable> handles = new ArrayList<>();
         try (NDManager manager = engine.newManager(Device.cpu());
-                HfModel model = modelOptions.load(platform.modelService, platform.extensions, manager, handles)) {
+                HfModel model = ModelLoading.load(platform, modelOptions, manager, handles, null)) {
             String adapter = null;
             if (adapters != null) {
                 if (!(model.model() instanceof DecoderModel decoder)) {

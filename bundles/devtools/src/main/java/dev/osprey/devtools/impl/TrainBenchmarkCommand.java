@@ -15,6 +15,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.nn.Linear;
@@ -72,7 +73,7 @@ public class TrainBenchmarkCommand extends DevCommand implements Callable<Intege
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu())) {
             double peakBefore = matmulPeak(manager);
             QuantSpec quantization = quantBits > 0 && trainType.equals("lora") ? QuantSpec.of(quantBits, "nf4") : null;
-            try (HfModel model = modelOptions.load(platform.modelService, platform.extensions, manager, handles, quantization)) {
+            try (HfModel model = ModelLoading.load(platform, modelOptions, manager, handles, quantization)) {
                 DecoderModel decoder = (DecoderModel) model.model();
                 long linearParams = decoder.linears().stream().mapToLong(l -> l.inFeatures() * l.outFeatures()).sum();
                 Map<String, NDArray> trainable = new LinkedHashMap<>();

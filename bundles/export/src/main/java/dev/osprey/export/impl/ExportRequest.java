@@ -57,7 +57,8 @@ final class ExportRequest {
     static String baseModelOf(Path adapter) throws IOException {
         Path file = adapter.resolve(ADAPTER_CONFIG);
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("--adapters " + adapter + " has no " + ADAPTER_CONFIG + ", so it is not a PEFT adapter folder");
+            throw new IllegalArgumentException("--adapters " + adapter + " has no " + ADAPTER_CONFIG
+                    + ", so it is not a PEFT adapter folder");
         }
         JsonNode base = JSON.readTree(file.toFile()).path("base_model_name_or_path");
         if (!base.isTextual() || base.asText().isBlank()) {

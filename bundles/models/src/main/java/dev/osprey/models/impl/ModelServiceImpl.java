@@ -96,7 +96,8 @@ public class ModelServiceImpl implements ModelService {
         List<AutoCloseable> held = new ArrayList<>();
         HfModel hf = null;
         try {
-            QuantSpec quantization = request.quantBits() == 0 ? null : QuantSpec.of(request.quantBits(), request.quantType().orElse(null));
+            QuantSpec quantization = request.quantBits() == 0 ? null
+                    : QuantSpec.of(request.quantBits(), request.quantType().orElse(null));
             hf = ModelLoader.load(folder, config -> {
                 ExtensionHandle<ModelArchitecture> handle = Architectures.find(extensions, registry, request.model(),
                         request.modelType().orElse(null), config);
@@ -104,22 +105,7 @@ public class ModelServiceImpl implements ModelService {
                 return handle.get();
             }, manager, TorchDtype.of(request.torchDtype()), quantization);
             List<String> attached = applyAdapters(request, hf, manager);
-            ChatPromptEncoder prompts = null;
-            if (hf.tokenizer() != null) {
-                ChosenTemplate chosen = null;
-                String noTemplate = null;
-                try {
-                    chosen = ChosenTemplate.choose(request.template().orElse(null), request.model(),
-                            hf.config().getString("model_type").orElse(null), hf.tokenizerConfig(), extensions, registry);
-                    held.add(chosen);
-                } catch (IllegalArgumentException e) {
-                    if (request.template().isPresent()) {
-                        throw e; // --template names a template that is not installed
-                    }
-                    noTemplate = e.getMessage();
-                }
-                prompts = ChatPromptEncoder.of(chosen, noTemplate, hf.tokenizer(), hf.tokenizerConfig(), hf.generationConfig());
-            }
+            ChatPromptEncoder prompts = hf.tokenizer() == null ? null : prompts(request, hf, held);
             if (ownManager != null) {
                 held.add(ownManager);
             }
@@ -131,6 +117,23 @@ public class ModelServiceImpl implements ModelService {
             LoadedHfModel.closeAll(held);
             throw e;
         }
+    }
+
+    /** The prompt encoder with the template of the one precedence; a template plugin's handle joins {@code held}. */
+    private ChatPromptEncoder prompts(ModelRequest request, HfModel hf, List<AutoCloseable> held) {
+        ChosenTemplate chosen = null;
+        String noTemplate = null;
+        try {
+            chosen = ChosenTemplate.choose(request.template().orElse(null), request.model(),
+                    hf.config().getString("model_type").orElse(null), hf.tokenizerConfig(), extensions, registry);
+            held.add(chosen);
+        } catch (IllegalArgumentException e) {
+            if (request.template().isPresent()) {
+                throw e; // --template names a template that is not installed
+            }
+            noTemplate = e.getMessage(); // conversations fail with it; plain texts still encode
+        }
+        return ChatPromptEncoder.of(chosen, noTemplate, hf.tokenizer(), hf.tokenizerConfig(), hf.generationConfig());
     }
 
     /** Attaches each adapter under its name, then merges it when asked; returns the names left attached. */
