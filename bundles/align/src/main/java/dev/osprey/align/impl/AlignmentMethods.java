@@ -15,15 +15,19 @@ import org.osgi.service.component.annotations.Reference;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import dev.osprey.align.loss.GroupAdvantages;
+import dev.osprey.align.reward.RewardFailurePolicy;
 import dev.osprey.align.rlhf.RlhfArguments;
 import dev.osprey.align.rlhf.RlhfJob;
 import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.job.ArgumentSpec;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.job.JobContext;
 import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.api.train.TrainingMethod;
+import dev.osprey.train.args.ArgumentSpecs;
 import dev.osprey.train.sft.JobProgress;
 import dev.osprey.train.sft.PluginModels;
 import dev.osprey.train.sft.SftArguments;
@@ -37,6 +41,9 @@ import dev.osprey.train.sft.SftArguments;
 public class AlignmentMethods {
 
     static final List<String> METHODS = List.of("dpo", "kto", "simpo", "orpo", "cpo", "rm", "grpo");
+
+    /** What every alignment method takes: SftArguments' arguments, then RlhfArguments' own. */
+    private static final List<ArgumentSpec> ARGUMENTS = ArgumentSpecs.describe(choices(), SftArguments.class, RlhfArguments.class);
 
     @Reference
     EngineRuntime engine;
@@ -54,6 +61,14 @@ public class AlignmentMethods {
             properties.put("osprey.name", name);
             registrations.add(context.registerService(TrainingMethod.class, new Method(name), properties));
         }
+    }
+
+    private static Map<String, List<String>> choices() {
+        Map<String, List<String>> choices = new LinkedHashMap<>(ArgumentSpecs.SUPERVISED_CHOICES);
+        choices.put("rlhf_type", METHODS);
+        choices.put("scale_rewards", ArgumentSpecs.names(GroupAdvantages.ScaleRewards.values()));
+        choices.put("reward_failure", ArgumentSpecs.names(RewardFailurePolicy.values()));
+        return choices;
     }
 
     @Deactivate
@@ -79,6 +94,11 @@ public class AlignmentMethods {
         @Override
         public String description() {
             return "alignment: " + name + " (osprey rlhf --rlhf_type " + name + ")";
+        }
+
+        @Override
+        public List<ArgumentSpec> arguments() {
+            return ARGUMENTS;
         }
 
         private RlhfArguments arguments(Arguments arguments, String source) {

@@ -1,7 +1,7 @@
 /**
  * Evaluators: benchmarks run against a model.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.api.eval;
 

@@ -1,7 +1,7 @@
 /**
  * Exporters: merge adapters, quantize (GPTQ, AWQ, GGUF) and convert models.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.api.export;
 

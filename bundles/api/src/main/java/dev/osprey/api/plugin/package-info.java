@@ -1,7 +1,7 @@
 /**
  * The plugin inventory and the extension registry: which bundles are installed, what each provides, why a plugin failed, and notifications when extensions come and go.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.api.plugin;
 

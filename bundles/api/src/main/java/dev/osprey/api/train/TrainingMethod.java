@@ -2,9 +2,9 @@ package dev.osprey.api.train;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
-import dev.osprey.api.Extension;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.job.JobContext;
+import dev.osprey.api.job.JobExtension;
 
 /**
  * One way to train a model: {@code pt}, {@code sft}, {@code dpo}, {@code kto}, {@code simpo},
@@ -16,7 +16,7 @@ import dev.osprey.api.job.JobContext;
  * meanwhile, the job finishes on the old classes and the next job uses the new ones.
  */
 @ConsumerType
-public interface TrainingMethod extends Extension {
+public interface TrainingMethod extends JobExtension {
 
     /**
      * Checks the options before any work starts.

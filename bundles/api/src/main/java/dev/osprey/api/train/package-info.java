@@ -1,7 +1,7 @@
 /**
  * Training methods (pt, sft, dpo, kto, simpo, orpo, cpo, rm, grpo, ...).
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.api.train;
 

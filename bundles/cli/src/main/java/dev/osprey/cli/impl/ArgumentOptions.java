@@ -1,104 +1,83 @@
 package dev.osprey.cli.impl;
 
-import java.lang.reflect.Field;
-import java.util.ArrayList;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
-import com.fasterxml.jackson.annotation.JsonAlias;
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
-import dev.osprey.train.sft.SftArguments;
+import dev.osprey.api.job.ArgumentSpec;
+import dev.osprey.api.job.Arguments;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * Turns every argument of {@link SftArguments} (its ms-swift name and aliases) into a command-line option,
- * so the Java API, config files and the command line share one definition. Values the user typed are
- * collected by name and layered over the {@code --config} file; defaults stay those of the arguments
- * class. A command with more arguments (alignment) subclasses this and lists its classes too.
+ * Turns the arguments a training method describes (ms-swift names and aliases, help, default) into
+ * command-line options, so the method, config files and the command line share one definition. Values the
+ * user typed are collected by name and layered over the {@code --config} file; defaults stay the method's.
+ * Each training command says whose arguments it takes ({@link #arguments()}); the command line's factory
+ * gives it the platform.
  */
-class ArgumentOptions implements CommandLine.IModelTransformer {
+abstract class ArgumentOptions implements CommandLine.IModelTransformer {
 
     static final String CONFIG = "--config";
-
-    /** The values by ms-swift name, and where they came from (for messages). */
     /** The training commands' own option (not a job argument): the server that runs the job. */
     static final String SERVER = "--server";
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    Platform platform;
+
+    /** The values by ms-swift name, and where they came from (for messages). */
     record Values(Map<String, Object> values, String source) {
 
         /** The values as a job's {@code Arguments}: text, a mapping (such as {@code columns}) as its JSON. */
-        dev.osprey.api.job.Arguments arguments() throws java.io.IOException {
+        Arguments arguments() throws IOException {
             Map<String, Object> named = new LinkedHashMap<>();
             for (Map.Entry<String, Object> e : values.entrySet()) {
-                named.put(e.getKey(), e.getValue() instanceof Map<?, ?> map ? new ObjectMapper().writeValueAsString(map) : e.getValue());
+                named.put(e.getKey(), e.getValue() instanceof Map<?, ?> map ? JSON.writeValueAsString(map) : e.getValue());
             }
-            return dev.osprey.api.job.Arguments.of(named);
+            return Arguments.of(named);
         }
     }
 
-    /**
-     * The classes whose {@code @JsonProperty} fields become options, each with a no-argument constructor
-     * and a {@code toMap()} of its defaults; the first one named wins when two share a name.
-     */
-    List<Class<?>> argumentClasses() {
-        return List.of(SftArguments.class);
-    }
+    /** The arguments that become this command's options, in the order to list them. */
+    abstract List<ArgumentSpec> arguments();
 
     @Override
     public CommandSpec transform(CommandSpec spec) {
         spec.addOption(OptionSpec.builder(CONFIG).paramLabel("FILE").type(String.class)
                 .description("a YAML or JSON file of arguments by ms-swift name; options on the command line override it").build());
         spec.usageMessage().abbreviateSynopsis(true); // dozens of options: "[OPTIONS]", each listed below with its aliases
-        java.util.Set<String> added = new java.util.HashSet<>();
-        for (Class<?> type : argumentClasses()) {
-            addOptions(spec, type, added);
+        List<ArgumentSpec> arguments = arguments();
+        if (arguments.isEmpty()) {
+            // the method is not installed: let the command say so rather than call every option unknown
+            spec.parser().unmatchedArgumentsAllowed(true);
         }
+        arguments.forEach(argument -> spec.addOption(option(argument)));
         return spec;
     }
 
-    @SuppressWarnings("unchecked")
-    private static void addOptions(CommandSpec spec, Class<?> arguments, java.util.Set<String> added) {
-        Map<String, Object> defaultValues;
-        try {
-            Object defaults = arguments.getConstructor().newInstance();
-            defaultValues = (Map<String, Object>) arguments.getMethod("toMap").invoke(defaults);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(arguments + " needs a public no-argument constructor and toMap()", e);
+    private static OptionSpec option(ArgumentSpec argument) {
+        OptionSpec.Builder option = OptionSpec.builder(argument.names().stream().map(n -> "--" + n).toArray(String[]::new))
+                .type(String.class);
+        switch (argument.type()) {
+            case LIST -> option.type(List.class).auxiliaryTypes(String.class).arity("1..*").paramLabel("VALUE");
+            case BOOLEAN -> option.arity("0..1").fallbackValue("true").paramLabel("BOOL");
+            case INTEGER, NUMBER -> option.arity("1").paramLabel("NUMBER");
+            default -> option.arity("1").paramLabel("VALUE");
         }
-        for (Field f : arguments.getDeclaredFields()) {
-            JsonProperty p = f.getAnnotation(JsonProperty.class);
-            if (p == null || !added.add(p.value())) {
-                continue;
-            }
-            List<String> names = new ArrayList<>(List.of("--" + p.value()));
-            JsonAlias alias = f.getAnnotation(JsonAlias.class);
-            if (alias != null) {
-                for (String a : alias.value()) {
-                    names.add("--" + a);
-                }
-            }
-            OptionSpec.Builder option = OptionSpec.builder(names.toArray(String[]::new)).type(String.class);
-            Class<?> type = f.getType();
-            if (List.class.isAssignableFrom(type)) {
-                option.type(List.class).auxiliaryTypes(String.class).arity("1..*").paramLabel("VALUE");
-            } else if (type == boolean.class) {
-                option.arity("0..1").fallbackValue("true").paramLabel("BOOL");
-            } else {
-                option.arity("1").paramLabel(type == int.class || type == long.class || type == double.class ? "NUMBER" : "VALUE");
-            }
-            JsonPropertyDescription description = f.getAnnotation(JsonPropertyDescription.class);
-            Object value = defaultValues.get(p.value());
-            String shown = value == null || (value instanceof List<?> l && l.isEmpty()) || (value instanceof Map<?, ?> m && m.isEmpty())
-                    ? "" : " (default: " + value + ")";
-            option.description((description != null ? description.value() : "") + shown);
-            spec.addOption(option.build());
-        }
+        List<String> value = argument.defaultValue();
+        String shown = value.isEmpty() ? "" : " (default: " + (argument.type() == ArgumentSpec.Type.LIST ? value : value.get(0)) + ")";
+        return option.description(argument.help() + shown).build();
     }
 
     /**
@@ -106,8 +85,9 @@ class ArgumentOptions implements CommandLine.IModelTransformer {
      * {@code --config} file's, then those typed on the command line, by ms-swift name.
      *
      * @param demo the demo config file, or null when the command has none
+     * @throws IllegalArgumentException for a name in the file that is no option of the command, naming the file
      */
-    static Values values(CommandSpec spec, java.nio.file.Path demo) throws java.io.IOException {
+    static Values values(CommandSpec spec, Path demo) throws IOException {
         CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
         Map<String, Object> values = new LinkedHashMap<>();
         String source = "command line";
@@ -115,30 +95,93 @@ class ArgumentOptions implements CommandLine.IModelTransformer {
                 .anyMatch(n -> n.equals("model") || n.equals("dataset"));
         if (demo != null && !modelOrData && !parsed.hasMatchedOption(CONFIG)) {
             // the built-in defaults: the demo model and dataset shipped in the Osprey home, any option still applies
-            values.putAll(SftArguments.readConfig(demo));
-            java.nio.file.Path home = demo.getParent().getParent();
+            source = demo + " (the built-in demo) and the command line";
+            values.putAll(readConfig(spec, demo, source));
+            Path home = demo.getParent().getParent();
             values.put("model", home.resolve(String.valueOf(values.get("model"))).toString());
             values.put("dataset", home.resolve(String.valueOf(values.get("dataset"))).toString());
-            source = demo + " (the built-in demo) and the command line";
         } else if (parsed.hasMatchedOption(CONFIG)) {
-            java.nio.file.Path config = java.nio.file.Path.of((String) parsed.matchedOptionValue(CONFIG, ""));
-            values.putAll(SftArguments.readConfig(config));
+            Path config = Path.of((String) parsed.matchedOptionValue(CONFIG, ""));
             source = config + " and the command line";
+            values.putAll(readConfig(spec, config, source));
         }
         for (OptionSpec option : parsed.matchedOptions()) {
-            String name = option.longestName().substring(2);
             if (option.longestName().equals(CONFIG) || option.longestName().equals(SERVER) || option.usageHelp() || option.versionHelp()) {
                 continue;
             }
             String canonical = canonicalName(option);
             Object value = option.getValue();
             if (canonical.equals("columns") && value instanceof String json) {
-                value = new ObjectMapper().readValue(json, Map.class); // --columns '{"instruction": "query"}' as ms-swift takes it
+                value = JSON.readValue(json, Map.class); // --columns '{"instruction": "query"}' as ms-swift takes it
             }
-            values.remove(name);
+            values.remove(canonical);
             values.put(canonical, value);
         }
         return new Values(values, source);
+    }
+
+    /**
+     * A YAML ({@code .yaml}/{@code .yml}) or JSON config file as ms-swift's {@code --config} reads it, each name
+     * (or alias) turned into the ms-swift name of the command's option.
+     */
+    private static Map<String, Object> readConfig(CommandSpec spec, Path file, String source) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("config file " + file + " does not exist");
+        }
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        ObjectMapper reader = name.endsWith(".yaml") || name.endsWith(".yml") ? YAML : JSON;
+        Object read;
+        try {
+            read = reader.readValue(file.toFile(), Object.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(file + ": " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""), e);
+        }
+        if (!(read instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException(file + ": a config file must hold a mapping of argument names to values");
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        map.forEach((key, value) -> {
+            OptionSpec option = spec.findOption("--" + key);
+            if (option == null || option.longestName().equals(CONFIG) || option.longestName().equals(SERVER)) {
+                throw new IllegalArgumentException(source + ": unknown argument '" + key + "'" + suggestion(spec, String.valueOf(key)));
+            }
+            values.put(canonicalName(option), value);
+        });
+        return values;
+    }
+
+    /** The ms-swift name closest to a misspelt one (at most three edits away), as a hint. */
+    private static String suggestion(CommandSpec spec, String unknown) {
+        String best = null;
+        int bestDistance = 4;
+        for (OptionSpec option : spec.options()) {
+            String name = canonicalName(option);
+            int distance = editDistance(unknown, name);
+            if (distance < bestDistance) {
+                bestDistance = distance;
+                best = name;
+            }
+        }
+        return best == null ? "" : "; did you mean '" + best + "'?";
+    }
+
+    /** Levenshtein's distance: the insertions, deletions and substitutions that turn {@code a} into {@code b}. */
+    private static int editDistance(String a, String b) {
+        int[] row = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            row[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int above = row[j];
+                row[j] = Math.min(Math.min(row[j - 1], above) + 1, diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.length()];
     }
 
     /** The first name without its dashes: the ms-swift name, whichever alias was typed. */

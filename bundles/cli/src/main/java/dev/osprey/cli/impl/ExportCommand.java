@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.plugin.ExtensionKind;
+import dev.osprey.cli.spi.ModelOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

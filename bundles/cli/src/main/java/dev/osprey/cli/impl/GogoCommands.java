@@ -7,7 +7,6 @@ import org.osgi.service.component.annotations.Reference;
 
 import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.PluginInventory;
-import dev.osprey.kernel.report.PluginReport;
 
 /** The {@code osprey:*} commands of the Gogo shell. Gogo prints what they return. */
 @Component(service = GogoCommands.class, property = {"osgi.command.scope=osprey",
@@ -22,12 +21,12 @@ public class GogoCommands {
 
     /** {@code osprey:plugins}: the plugins that provide extensions, hot-deployed ones and failed ones. */
     public String plugins() {
-        return PluginReport.table(inventory.plugins(), false);
+        return PluginTable.table(inventory.plugins(), false);
     }
 
     /** {@code osprey:plugins all}: every bundle. */
     public String plugins(String all) {
-        return PluginReport.table(inventory.plugins(), "all".equals(all) || "--all".equals(all));
+        return PluginTable.table(inventory.plugins(), "all".equals(all) || "--all".equals(all));
     }
 
     /** {@code osprey:models}: the model registry. */

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -30,8 +29,6 @@ import dev.osprey.api.inference.InferenceSession;
 import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.inference.TokenChunk;
 import dev.osprey.api.plugin.ExtensionHandle;
-import dev.osprey.dataset.DatasetReader;
-import dev.osprey.dataset.DatasetRow;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -185,10 +182,7 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
     }
 
     private int batch(InferenceSession session, String served) throws Exception {
-        List<DatasetRow> rows;
-        try (Stream<DatasetRow> stream = new DatasetReader().stream(valDataset)) {
-            rows = stream.toList();
-        }
+        List<Conversation> rows = platform.requireDatasets().conversations(valDataset);
         Path target = resultPath != null ? resultPath : Path.of("infer_result.jsonl");
         if (target.getParent() != null) {
             Files.createDirectories(target.getParent());
@@ -196,8 +190,13 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
         PrintWriter out = out();
         try (BufferedWriter writer = Files.newBufferedWriter(target, StandardCharsets.UTF_8)) {
             for (int i = 0; i < rows.size(); i++) {
-                DatasetRow row = rows.get(i);
-                List<ChatMessage> prompt = new ArrayList<>(row.prompt());
+                List<ChatMessage> conversation = rows.get(i).messages();
+                int answer = conversation.size();
+                while (answer > 0 && conversation.get(answer - 1).role().equals("assistant")) {
+                    answer--; // the trailing assistant messages are the labels; the rest is the prompt
+                }
+                List<ChatMessage> prompt = new ArrayList<>(conversation.subList(0, answer));
+                List<ChatMessage> labels = conversation.subList(answer, conversation.size());
                 if (system != null && (prompt.isEmpty() || !prompt.get(0).role().equals("system"))) {
                     prompt.add(0, ChatMessage.of("system", system));
                 }
@@ -209,7 +208,6 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
                     messages.addObject().put("role", m.role()).put("content", m.text());
                 }
                 result.put("response", response);
-                List<ChatMessage> labels = row.completion();
                 if (!labels.isEmpty()) {
                     result.put("labels", labels.get(labels.size() - 1).text());
                 } else {

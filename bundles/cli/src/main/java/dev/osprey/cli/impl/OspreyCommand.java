@@ -1,7 +1,9 @@
 package dev.osprey.cli.impl;
 
 import java.io.PrintWriter;
+import java.util.List;
 
+import dev.osprey.cli.spi.CommandContribution;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IFactory;
@@ -9,8 +11,9 @@ import picocli.CommandLine.IFactory;
 /** The {@code osprey} command: picocli over the platform's services. */
 @Command(name = "osprey", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Osprey: take a large language model from base checkpoint to production.",
-        subcommands = {PluginsCommand.class, ServeCommand.class, DevicesCommand.class, ModelsCommand.class, LogitsCommand.class,
-                GenerateCommand.class, SftCommand.class, PtCommand.class, RlhfCommand.class, ExportCommand.class, CreateModelCommand.class, BenchmarkCommand.class, TrainBenchmarkCommand.class, ShellCommand.class, DeployCommand.class, InferCommand.class, BackendCommand.class})
+        subcommands = {PluginsCommand.class, ServeCommand.class, DevicesCommand.class, ModelsCommand.class,
+                SftCommand.class, PtCommand.class, RlhfCommand.class, ExportCommand.class, ShellCommand.class, DeployCommand.class,
+                InferCommand.class, BackendCommand.class})
 public class OspreyCommand implements Runnable {
 
     @CommandLine.Spec
@@ -41,12 +44,15 @@ public class OspreyCommand implements Runnable {
                 K created = defaults.create(type);
                 if (created instanceof PlatformCommand command) {
                     command.platform = platform;
+                } else if (created instanceof ArgumentOptions options) {
+                    options.platform = platform; // a training command's options come from the training methods
                 }
                 return created;
             }
         };
         CommandLine cl = new CommandLine(new OspreyCommand(), factory);
         cl.setOut(out).setErr(err);
+        addContributedCommands(cl, platform, err);
         cl.setParameterExceptionHandler((e, args) -> {
             // always the usage of the command at fault, with suggestions for a misspelling
             PrintWriter w = e.getCommandLine().getErr();
@@ -61,5 +67,19 @@ public class OspreyCommand implements Runnable {
             return e instanceof IllegalArgumentException ? 2 : 1;
         });
         return cl;
+    }
+
+    /** The subcommands other bundles contribute; one whose name is taken is named on stderr and left out. */
+    private static void addContributedCommands(CommandLine cl, Platform platform, PrintWriter err) {
+        List<CommandContribution> contributions = platform == null ? null : platform.contributions;
+        for (CommandContribution contribution : contributions == null ? List.<CommandContribution>of() : contributions) {
+            for (Object command : contribution.newCommands()) {
+                try {
+                    cl.addSubcommand(command);
+                } catch (CommandLine.InitializationException e) {
+                    err.println("osprey: a contributed command is left out: " + e.getMessage());
+                }
+            }
+        }
     }
 }

@@ -13,8 +13,10 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
+import dev.osprey.api.dataset.DatasetService;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.hardware.DeviceSelector;
 import dev.osprey.api.jobs.JobService;
@@ -23,6 +25,7 @@ import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.plugin.PluginInfo;
 import dev.osprey.api.plugin.PluginInventory;
 import dev.osprey.api.plugin.PluginState;
+import dev.osprey.cli.spi.CommandContribution;
 
 /**
  * The platform services the commands use, and Osprey's own settings ({@code conf/osprey.properties}
@@ -47,6 +50,11 @@ public class Platform {
     volatile EngineRuntime engine;
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile JobService jobs;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
+    volatile DatasetService datasets;
+    /** Bundles that add subcommands (Osprey's devtools, third parties). */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile List<CommandContribution> contributions;
 
     BundleContext context;
     private final Properties settings = new Properties();
@@ -79,6 +87,16 @@ public class Platform {
         JobService service = jobs;
         if (service == null) {
             throw new IllegalStateException("the job service (bundle dev.osprey.jobs) is not running; `osprey plugins --local` shows why");
+        }
+        return service;
+    }
+
+    /** The dataset reader, or a clear error when its bundle is not running. */
+    DatasetService requireDatasets() {
+        DatasetService service = datasets;
+        if (service == null) {
+            throw new IllegalStateException(
+                    "the dataset service (bundle dev.osprey.dataset) is not running; `osprey plugins --local` shows why");
         }
         return service;
     }

@@ -8,11 +8,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
 import dev.osprey.api.plugin.PluginInfo;
-import dev.osprey.kernel.report.PluginReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,6 +27,8 @@ import picocli.CommandLine.Option;
 @Command(name = "plugins", mixinStandardHelpOptions = true,
         description = "List installed plugins, the extensions each provides, and why a plugin failed.")
 public class PluginsCommand extends PlatformCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Option(names = "--json", description = "print JSON, as GET /api/plugins does")
     boolean json;
@@ -46,10 +52,10 @@ public class PluginsCommand extends PlatformCommand implements Callable<Integer>
             source = "this process (no server at " + base + ")";
         }
         if (json) {
-            out().println(PluginReport.json(plugins));
+            out().println(JSON.writeValueAsString(Map.of("plugins", plugins.stream().map(PluginInfo::toMap).toList())));
         } else {
             out().println("Plugins of " + source + ":");
-            out().print(PluginReport.table(plugins, all));
+            out().print(PluginTable.table(plugins, all));
             out().flush();
         }
         return 0;
@@ -64,7 +70,11 @@ public class PluginsCommand extends PlatformCommand implements Callable<Integer>
             if (response.statusCode() != 200) {
                 return null;
             }
-            return PluginReport.fromJson(response.body());
+            List<PluginInfo> plugins = new ArrayList<>();
+            for (Object plugin : (List<?>) JSON.readValue(response.body(), Map.class).getOrDefault("plugins", List.of())) {
+                plugins.add(PluginInfo.fromMap((Map<?, ?>) plugin));
+            }
+            return plugins;
         } catch (ConnectException | HttpTimeoutException e) {
             return null;
         }

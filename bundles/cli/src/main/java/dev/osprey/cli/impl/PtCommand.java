@@ -1,18 +1,30 @@
 package dev.osprey.cli.impl;
 
-import dev.osprey.train.sft.SftArguments;
+import java.util.List;
+
+import dev.osprey.api.job.ArgumentSpec;
 import picocli.CommandLine.Command;
 
 /**
  * {@code osprey pt}: (continued) pre-training on raw text: no chat template, the loss on every token.
- * The same arguments as {@code osprey sft}.
+ * The arguments the {@code pt} training method describes (those of {@code osprey sft}).
  */
-@Command(name = "pt", mixinStandardHelpOptions = true, modelTransformer = ArgumentOptions.class, sortOptions = false,
+@Command(name = "pt", mixinStandardHelpOptions = true, modelTransformer = PtCommand.Options.class, sortOptions = false,
         description = "Pre-training on raw text (the loss on every token) with ms-swift's arguments.")
 public class PtCommand extends TrainCommand {
 
+    static final String METHOD = "pt";
+
+    /** The {@code pt} method's arguments. */
+    static final class Options extends ArgumentOptions {
+        @Override
+        List<ArgumentSpec> arguments() {
+            return TrainingMethods.arguments(platform.extensions, METHOD);
+        }
+    }
+
     @Override
-    SftArguments.Stage stage() {
-        return SftArguments.Stage.PT;
+    String method() {
+        return METHOD;
     }
 }

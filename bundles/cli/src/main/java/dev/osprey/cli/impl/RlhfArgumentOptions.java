@@ -2,14 +2,13 @@ package dev.osprey.cli.impl;
 
 import java.util.List;
 
-import dev.osprey.align.rlhf.RlhfArguments;
-import dev.osprey.train.sft.SftArguments;
+import dev.osprey.api.job.ArgumentSpec;
 
-/** The options of {@code osprey rlhf}: every {@link SftArguments} option and every {@link RlhfArguments} one. */
+/** The options of {@code osprey rlhf}: every argument the installed alignment methods describe. */
 class RlhfArgumentOptions extends ArgumentOptions {
 
     @Override
-    List<Class<?>> argumentClasses() {
-        return List.of(SftArguments.class, RlhfArguments.class);
+    List<ArgumentSpec> arguments() {
+        return TrainingMethods.alignmentArguments(platform.extensions);
     }
 }

@@ -12,7 +12,6 @@ import org.osgi.service.cm.Configuration;
 
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionListener;
-import dev.osprey.kernel.report.PluginReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -62,7 +61,7 @@ public class ServeCommand extends PlatformCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--port must be between 1 and 65535, was " + bindPort);
         }
         startHttp(bindHost, bindPort);
-        out().println(PluginReport.table(platform.settledPlugins(10_000), false));
+        out().println(PluginTable.table(platform.settledPlugins(10_000), false));
         out().printf("Osprey is serving on http://%s:%d (GET /api/plugins); hot deploy watches %s%n", bindHost, bindPort,
                 platform.context.getProperty("felix.fileinstall.dir"));
         ChangePrinter printer = new ChangePrinter();

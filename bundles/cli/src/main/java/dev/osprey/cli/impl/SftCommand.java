@@ -1,10 +1,12 @@
 package dev.osprey.cli.impl;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.osprey.train.sft.SftArguments;
+import dev.osprey.api.job.ArgumentSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -20,11 +22,12 @@ import picocli.CommandLine.Model.OptionSpec;
         description = "Supervised fine-tuning (LoRA, DoRA, QLoRA or full) with ms-swift's arguments; --task_type dpo|kto|... aligns instead.")
 public class SftCommand extends TrainCommand {
 
+    static final String METHOD = "sft";
     static final String TASK_TYPE = "task_type";
     private static final List<String> SUPERVISED = List.of("causal_lm", "sft");
 
-    /** The SFT options, the alignment ones, and {@code --task_type}. */
-    static final class Options extends RlhfArgumentOptions {
+    /** {@code --task_type}, then the {@code sft} method's arguments and the alignment methods' own. */
+    static final class Options extends ArgumentOptions {
         @Override
         public CommandSpec transform(CommandSpec spec) {
             spec.addOption(OptionSpec.builder("--" + TASK_TYPE).paramLabel("TYPE").type(String.class)
@@ -32,34 +35,42 @@ public class SftCommand extends TrainCommand {
                     .build());
             return super.transform(spec);
         }
+
+        @Override
+        List<ArgumentSpec> arguments() {
+            List<ArgumentSpec> all = new ArrayList<>(TrainingMethods.arguments(platform.extensions, METHOD));
+            all.addAll(TrainingMethods.alignmentArguments(platform.extensions));
+            return TrainingMethods.distinct(all);
+        }
     }
 
     @Override
     public Integer call() throws Exception {
+        TrainingMethods.require(platform.extensions, METHOD);
         ArgumentOptions.Values values = ArgumentOptions.values(spec, demoConfig());
         Map<String, Object> named = new LinkedHashMap<>(values.values());
         Object task = named.remove(TASK_TYPE);
         if (task != null && !SUPERVISED.contains(String.valueOf(task))) {
-            named.put("rlhf_type", task);
+            named.put(RlhfCommand.RLHF_TYPE, task);
             return RlhfCommand.train(platform, out(), new ArgumentOptions.Values(named, values.source()), server);
         }
-        for (java.lang.reflect.Field f : dev.osprey.align.rlhf.RlhfArguments.class.getDeclaredFields()) {
-            var p = f.getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
-            if (p != null && named.containsKey(p.value())) {
-                throw new IllegalArgumentException("--" + p.value() + " is an alignment option: add --task_type dpo (or kto, simpo, orpo, cpo,"
+        List<ArgumentSpec> supervised = TrainingMethods.arguments(platform.extensions, METHOD);
+        for (String name : named.keySet()) {
+            if (supervised.stream().noneMatch(a -> a.isNamed(name))) {
+                throw new IllegalArgumentException("--" + name + " is an alignment option: add --task_type dpo (or kto, simpo, orpo, cpo,"
                         + " rm, grpo), or run osprey rlhf");
             }
         }
-        return train(new ArgumentOptions.Values(named, values.source()));
+        return train(platform, out(), METHOD, new ArgumentOptions.Values(named, values.source()), server);
     }
 
     @Override
-    java.nio.file.Path demoConfig() {
+    Path demoConfig() {
         return shippedDemo("sft.yaml");
     }
 
     @Override
-    SftArguments.Stage stage() {
-        return SftArguments.Stage.SFT;
+    String method() {
+        return METHOD;
     }
 }

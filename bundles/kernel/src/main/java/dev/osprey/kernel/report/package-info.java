@@ -1,9 +1,9 @@
 /**
- * One rendering of the plugin inventory, shared by the command line, the Gogo shell and
- * {@code GET /api/plugins}. Platform-internal: exported for Osprey's own bundles, not part of the API
+ * The plugin inventory as JSON for {@code GET /api/plugins} (each entry as the API's {@code PluginInfo.toMap()}
+ * writes it). Platform-internal: exported for Osprey's own bundles, not part of the API
  * third parties compile against.
  */
-@Version("1.0.0")
+@Version("2.0.0")
 @Export
 package dev.osprey.kernel.report;
 

@@ -1,12 +1,13 @@
 package dev.osprey.kernel.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
@@ -15,31 +16,19 @@ import dev.osprey.api.plugin.PluginState;
 
 class PluginReportTest {
 
-    private final List<PluginInfo> plugins = List.of(
-            new PluginInfo(3, "dev.osprey.kernel", "1.1.0", PluginState.ACTIVE, "jar/kernel.jar", false, List.of(), List.of()),
-            new PluginInfo(7, "com.example.reward", "2.0.0", PluginState.ACTIVE, "file:/p/r.jar", true,
-                    List.of(new ExtensionInfo(ExtensionKind.REWARD_FUNCTION, "custom_length", "d", "com.example.reward", "2.0.0", 42)),
-                    List.of()),
-            new PluginInfo(-1, "notes.txt", "", PluginState.NOT_INSTALLED, "/p/notes.txt", true, List.of(),
-                    List.of("not a jar: ignored")));
-
     @Test
-    void jsonRoundTrips() throws Exception {
-        List<PluginInfo> back = PluginReport.fromJson(PluginReport.json(plugins));
-        assertEquals(3, back.size());
-        assertEquals("custom_length", back.get(1).extensions().get(0).name());
-        assertEquals(ExtensionKind.REWARD_FUNCTION, back.get(1).extensions().get(0).kind());
-        assertEquals(List.of("not a jar: ignored"), back.get(2).problems());
-        assertEquals(PluginState.NOT_INSTALLED, back.get(2).state());
-    }
-
-    @Test
-    void theTableShowsPluginsExtensionsAndProblems() {
-        String table = PluginReport.table(plugins, false);
-        assertFalse(table.contains("dev.osprey.kernel"), table);
-        assertTrue(table.contains("com.example.reward (plugins/)"), table);
-        assertTrue(table.contains("reward:custom_length"), table);
-        assertTrue(table.contains("! not a jar: ignored"), table);
-        assertTrue(PluginReport.table(plugins, true).contains("dev.osprey.kernel"));
+    void theJsonOfGetApiPluginsReadsBackIntoTheSameEntries() throws Exception {
+        PluginInfo reward = new PluginInfo(7, "com.example.reward", "2.0.0", PluginState.ACTIVE, "file:/p/r.jar", true,
+                List.of(new ExtensionInfo(ExtensionKind.REWARD_FUNCTION, "custom_length", "d", "com.example.reward", "2.0.0", 42)),
+                List.of("a warning"));
+        Map<?, ?> json = new ObjectMapper().readValue(PluginReport.json(List.of(reward)), Map.class);
+        PluginInfo back = PluginInfo.fromMap((Map<?, ?>) ((List<?>) json.get("plugins")).get(0));
+        assertEquals(reward.symbolicName(), back.symbolicName());
+        assertEquals(reward.bundleId(), back.bundleId());
+        assertEquals(ExtensionKind.REWARD_FUNCTION, back.extensions().get(0).kind());
+        assertEquals("custom_length", back.extensions().get(0).name());
+        assertEquals(List.of("a warning"), back.problems());
+        assertEquals(PluginState.ACTIVE, back.state());
+        assertEquals(true, back.hotDeployed());
     }
 }

@@ -14,11 +14,13 @@ import org.osgi.service.component.annotations.Reference;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.job.ArgumentSpec;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.job.JobContext;
 import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.train.TrainingMethod;
+import dev.osprey.train.args.ArgumentSpecs;
 import dev.osprey.train.sft.JobProgress;
 import dev.osprey.train.sft.PluginModels;
 import dev.osprey.train.sft.SftArguments;
@@ -37,6 +39,9 @@ public class SupervisedMethods {
     ExtensionRegistry extensions;
     @Reference
     ModelRegistry models;
+
+    /** What both stages take: SftArguments' arguments. */
+    private static final List<ArgumentSpec> ARGUMENTS = ArgumentSpecs.describe(ArgumentSpecs.SUPERVISED_CHOICES, SftArguments.class);
 
     private final List<ServiceRegistration<TrainingMethod>> registrations = new ArrayList<>();
 
@@ -73,6 +78,11 @@ public class SupervisedMethods {
         @Override
         public String description() {
             return stage == SftArguments.Stage.SFT ? "supervised fine-tuning (LoRA, DoRA, QLoRA or full)" : "pre-training on raw text";
+        }
+
+        @Override
+        public List<ArgumentSpec> arguments() {
+            return ARGUMENTS;
         }
 
         @Override

@@ -1,12 +1,16 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.ndarray.NDManager;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
@@ -14,7 +18,6 @@ import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
-import ai.djl.ndarray.NDManager;
 import dev.osprey.checkpoint.GenerationConfig;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
@@ -110,8 +113,8 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
         if (model.tokenizerConfig().defaultChatTemplate().isEmpty()) {
             throw new IllegalArgumentException(model.folder() + " has no chat_template in tokenizer_config.json: pass --template NAME");
         }
-        String text = JinjaChatTemplate.from(model.tokenizerConfig()).apply(conversation, true, java.util.Map.of());
-        return java.util.Arrays.stream(model.tokenizer().encode(text).getIds()).mapToInt(x -> (int) x).toArray();
+        String text = JinjaChatTemplate.from(model.tokenizerConfig()).apply(conversation, true, Map.of());
+        return Arrays.stream(model.tokenizer().encode(text).getIds()).mapToInt(x -> (int) x).toArray();
     }
 
     @Override
@@ -121,14 +124,14 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
         if (inputIds != null) {
             List<long[]> ids = TokenIds.parse("--input_ids", inputIds, false);
             TokenIds.checkVocabulary("--input_ids", ids, model.config().requireInt("vocab_size"), false);
-            ids.forEach(r -> rows.add(java.util.Arrays.stream(r).mapToInt(x -> (int) x).toArray()));
+            ids.forEach(r -> rows.add(Arrays.stream(r).mapToInt(x -> (int) x).toArray()));
         } else {
             if (tokenizer == null) {
                 throw new IllegalArgumentException(model.folder() + " has no tokenizer.json: use --input_ids");
             }
             for (String p : prompts) {
                 rows.add(chat ? chatPromptIds(model, p)
-                        : java.util.Arrays.stream(tokenizer.encode(p).getIds()).mapToInt(x -> (int) x).toArray());
+                        : Arrays.stream(tokenizer.encode(p).getIds()).mapToInt(x -> (int) x).toArray());
             }
         }
         GenerationConfig defaults = model.generationConfig();
@@ -141,8 +144,8 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
                 topP != null ? topP : defaults.topP().orElse(1.0), minP,
                 repetitionPenalty != null ? repetitionPenalty : defaults.repetitionPenalty().orElse(1.0),
                 presencePenalty, frequencyPenalty, seed, eos, new HashSet<>(stopTokenIds), stop);
-        java.util.function.Function<int[], String> decoder = tokenizer == null ? null
-                : ids -> tokenizer.decode(java.util.Arrays.stream(ids).asLongStream().toArray(), true);
+        Function<int[], String> decoder = tokenizer == null ? null
+                : ids -> tokenizer.decode(Arrays.stream(ids).asLongStream().toArray(), true);
         List<Generator.Result> results = Generator.generate(model.model(), rows, options, adapter, decoder,
                 stream ? (row, token) -> {
                     out().printf("row %d: %d%n", row, token);
@@ -150,7 +153,7 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
                 } : null);
         for (int r = 0; r < results.size(); r++) {
             Generator.Result result = results.get(r);
-            out().printf("row %d new token ids: %s (%s)%n", r, java.util.Arrays.toString(result.tokens()), result.finishReason());
+            out().printf("row %d new token ids: %s (%s)%n", r, Arrays.toString(result.tokens()), result.finishReason());
             if (result.text() != null) {
                 out().printf("row %d text: %s%n", r, result.text());
             }

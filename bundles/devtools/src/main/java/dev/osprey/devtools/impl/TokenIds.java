@@ -1,13 +1,17 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** Token-id matrices given on the command line as JSON, e.g. {@code [[1,2,3],[4,5]]}. */
+/**
+ * Token-id matrices given on the command line as JSON, e.g. {@code [[1,2,3],[4,5]]}: read the same way by
+ * {@code osprey generate} and by contributed commands such as {@code osprey logits}.
+ */
 final class TokenIds {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,7 +57,7 @@ final class TokenIds {
     }
 
     static long[] flatten(List<long[]> rows) {
-        return rows.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+        return rows.stream().flatMapToLong(Arrays::stream).toArray();
     }
 
     /** Rejects ids outside the vocabulary, naming the first. */

@@ -1,4 +1,4 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -7,14 +7,15 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
-
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.nn.Linear;
@@ -33,7 +34,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "benchmark-train", mixinStandardHelpOptions = true,
         description = "Measure training tokens/s, the fraction of the matmul peak, weight bytes and peak memory.")
-public class TrainBenchmarkCommand extends PlatformCommand implements Callable<Integer> {
+public class TrainBenchmarkCommand extends DevCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions modelOptions;
@@ -72,7 +73,7 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu())) {
             double peakBefore = matmulPeak(manager);
             QuantSpec quantization = quantBits > 0 && trainType.equals("lora") ? QuantSpec.of(quantBits, "nf4") : null;
-            try (HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles, quantization)) {
+            try (HfModel model = ModelLoading.load(platform, modelOptions, manager, handles, quantization)) {
                 DecoderModel decoder = (DecoderModel) model.model();
                 long linearParams = decoder.linears().stream().mapToLong(l -> l.inFeatures() * l.outFeatures()).sum();
                 Map<String, NDArray> trainable = new LinkedHashMap<>();
@@ -83,7 +84,7 @@ public class TrainBenchmarkCommand extends PlatformCommand implements Callable<I
                         trainable.put(name, a);
                     });
                 } else {
-                    new LoraConfig(loraRank, 2.0 * loraRank, java.util.Set.of(LoraConfig.ALL_LINEAR), false).attach(decoder.linears(),
+                    new LoraConfig(loraRank, 2.0 * loraRank, Set.of(LoraConfig.ALL_LINEAR), false).attach(decoder.linears(),
                             "bench", manager, 1);
                     trainable.putAll(LoraConfig.trainable(decoder.linears(), "bench"));
                     adapter = "bench";

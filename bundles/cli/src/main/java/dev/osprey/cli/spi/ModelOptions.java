@@ -1,28 +1,16 @@
-package dev.osprey.cli.impl;
+package dev.osprey.cli.spi;
 
-import java.io.IOException;
 import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.model.ModelRequest;
-import dev.osprey.api.plugin.ExtensionRegistry;
-import dev.osprey.hub.TerminalProgressBar;
-import dev.osprey.model.load.HfModel;
-import dev.osprey.model.load.TorchDtype;
-import dev.osprey.model.nn.QuantSpec;
-import dev.osprey.train.sft.PluginModels;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * The options that pick a model, with ms-swift's names, as a {@link ModelRequest} of the platform's model
  * service (a local folder, the Hugging Face or ModelScope cache, or a download; the architecture matched as
- * ms-swift does).
+ * ms-swift does). A picocli mixin, shared by the built-in commands and contributed ones.
  */
 public class ModelOptions {
 
@@ -50,7 +38,7 @@ public class ModelOptions {
         String dtype;
 
         /** These options by ms-swift name, for a job's arguments. */
-        Map<String, Object> arguments() {
+        public Map<String, Object> arguments() {
             Map<String, Object> args = new LinkedHashMap<>();
             if (modelType != null) {
                 args.put("model_type", modelType);
@@ -64,39 +52,13 @@ public class ModelOptions {
         }
 
         /** A request for {@code model} with these options. */
-        ModelRequest request(String model) {
+        public ModelRequest request(String model) {
             return ModelRequest.of(model).withModelType(modelType).withUseHf(useHf).withRevision(revision).withTorchDtype(dtype);
         }
     }
 
-    /** What these options ask the model service for (downloads drawn as a progress bar). */
-    ModelRequest request() {
+    /** What these options ask the model service for. */
+    public ModelRequest request() {
         return loading.request(model);
-    }
-
-    DataType dataType() {
-        return TorchDtype.of(loading.dtype);
-    }
-
-    /**
-     * Loads the model through the platform's model service. What the load holds (the architecture's handle) stays
-     * open in {@code handles} while the model is used, since the model's classes come from the architecture's bundle.
-     */
-    HfModel load(ExtensionRegistry registry, ModelRegistry models, NDManager manager, List<AutoCloseable> handles)
-            throws IOException {
-        return load(registry, models, manager, handles, null);
-    }
-
-    /** Loads the model, its decoder's linear layers quantized while loading when {@code quantization} is given. */
-    @SuppressWarnings("deprecation") // the CLI gets the model service as a reference once it imports only the API
-    HfModel load(ExtensionRegistry registry, ModelRegistry models, NDManager manager, List<AutoCloseable> handles,
-            QuantSpec quantization) throws IOException {
-        PluginModels provider = new PluginModels(registry, models, new TerminalProgressBar());
-        handles.add(provider);
-        ModelRequest request = request();
-        if (quantization != null) {
-            request = request.withQuantization(quantization.method().bits(), quantization.method().name().toLowerCase(Locale.ROOT));
-        }
-        return provider.load(request, manager);
     }
 }

@@ -1,4 +1,4 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -7,6 +7,7 @@ import java.util.List;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.PeftAdapter;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** A command that loads one model (and optionally a LoRA adapter) and works on it. */
-abstract class ModelCommand extends PlatformCommand {
+abstract class ModelCommand extends DevCommand {
 
     static final String ADAPTER = "adapter";
 
@@ -33,7 +34,7 @@ abstract class ModelCommand extends PlatformCommand {
         EngineRuntime engine = platform.requireEngine();
         List<AutoCloseable> handles = new ArrayList<>();
         try (NDManager manager = engine.newManager(Device.cpu());
-                HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles)) {
+                HfModel model = ModelLoading.load(platform, modelOptions, manager, handles, null)) {
             String adapter = null;
             if (adapters != null) {
                 if (!(model.model() instanceof DecoderModel decoder)) {

@@ -1,13 +1,19 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -15,11 +21,15 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
+import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.TorchDtype;
+import dev.osprey.model.nn.InferenceThreads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,7 +41,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
         description = "Measure load time, prefill and decode tokens/s and peak memory, against this machine's memory bandwidth.")
-public class BenchmarkCommand extends PlatformCommand implements Callable<Integer> {
+public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions modelOptions;
@@ -54,11 +64,11 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
         List<AutoCloseable> handles = new ArrayList<>();
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu())) {
             long start = System.nanoTime();
-            try (HfModel model = modelOptions.load(platform.extensions, platform.models, manager, handles)) {
+            try (HfModel model = ModelLoading.load(platform, modelOptions, manager, handles, null)) {
                 figures.put("load_s", (System.nanoTime() - start) / 1e9);
                 long bytesPerToken = weightBytesPerToken(model);
                 figures.put("model", model.folder().toString());
-                figures.put("dtype", modelOptions.dataType().toString());
+                figures.put("dtype", TorchDtype.of(modelOptions.request().torchDtype()).toString());
                 figures.put("parameters", model.model().parameters().values().stream().mapToLong(a -> a.getShape().size()).sum());
                 figures.put("weight_bytes_read_per_token", bytesPerToken);
                 int vocab = model.config().requireInt("vocab_size");
@@ -87,7 +97,7 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
                 }
                 figures.put("memory_bandwidth_gb_s", median(bandwidth));
                 figures.put("memory_bandwidth_one_core_gb_s", median(oneCore));
-                figures.put("inference_threads", dev.osprey.model.nn.InferenceThreads.threads());
+                figures.put("inference_threads", InferenceThreads.threads());
                 figures.put("prefill_tokens_per_s", median(prefill));
                 figures.put("decode_tokens_per_s", median(decode));
                 figures.put("decode_runs", runs(decode, bandwidth));
@@ -115,8 +125,8 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
             long t1 = System.nanoTime();
             for (int i = 0; i < steps; i++) {
                 try (NDArray ids = manager.create(new long[] {prompt[i % prompt.length]}, new Shape(1, 1));
-                        NDArray logits = model.model().forward(ForwardRequest.builder(ids).optCache(cache).optLastPositionOnly(true).build())
-                                .logits()) {
+                        NDArray logits = model.model()
+                                .forward(ForwardRequest.builder(ids).optCache(cache).optLastPositionOnly(true).build()).logits()) {
                     logits.toFloatArray();
                 }
             }
@@ -141,14 +151,14 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
      * Read bandwidth in GB/s: {all cores, one core}, each the best of five sums over a 1 GiB float32 array
      * (larger than any cache); all cores sum one slice each at once, as a split decode reads its weights.
      */
-    static double[] bandwidth(NDManager manager) throws InterruptedException, java.util.concurrent.ExecutionException {
+    static double[] bandwidth(NDManager manager) throws InterruptedException, ExecutionException {
         long size = 256L * 1024 * 1024;
         int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(cores);
+        ExecutorService pool = Executors.newFixedThreadPool(cores);
         try (NDArray big = manager.ones(new Shape(size), DataType.FLOAT32)) {
             List<NDArray> slices = new ArrayList<>();
             for (int c = 0; c < cores; c++) {
-                slices.add(big.get(new ai.djl.ndarray.index.NDIndex("{}:{}", size * c / cores, size * (c + 1) / cores)));
+                slices.add(big.get(new NDIndex("{}:{}", size * c / cores, size * (c + 1) / cores)));
             }
             double oneCore = Double.MAX_VALUE;
             double allCores = Double.MAX_VALUE;
@@ -159,7 +169,7 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
                 }
                 oneCore = Math.min(oneCore, (System.nanoTime() - t) / 1e9);
                 t = System.nanoTime();
-                List<java.util.concurrent.Future<Float>> sums = new ArrayList<>();
+                List<Future<Float>> sums = new ArrayList<>();
                 for (NDArray slice : slices) {
                     sums.add(pool.submit(() -> {
                         try (NDArray s = slice.sum()) {
@@ -167,7 +177,7 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
                         }
                     }));
                 }
-                for (java.util.concurrent.Future<Float> f : sums) {
+                for (Future<Float> f : sums) {
                     f.get();
                 }
                 allCores = Math.min(allCores, (System.nanoTime() - t) / 1e9);
@@ -191,7 +201,7 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
 
     private static double median(double[] values) {
         double[] sorted = values.clone();
-        java.util.Arrays.sort(sorted);
+        Arrays.sort(sorted);
         return sorted[sorted.length / 2];
     }
 
@@ -202,7 +212,7 @@ public class BenchmarkCommand extends PlatformCommand implements Callable<Intege
     }
 
     /** Prints the figures, one per line, and writes them as JSON to {@code output} when given. */
-    static void report(java.io.PrintWriter out, Map<String, Object> figures, Path output) throws IOException {
+    static void report(PrintWriter out, Map<String, Object> figures, Path output) throws IOException {
         for (Map.Entry<String, Object> e : figures.entrySet()) {
             out.printf("%-36s %s%n", e.getKey(), e.getValue() instanceof Double d ? String.format("%.3f", d) : e.getValue());
         }

@@ -1,7 +1,9 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +70,7 @@ public class LogitsCommand extends ModelCommand implements Callable<Integer> {
             out().println(json);
         } else {
             Files.writeString(output, json);
-            out().printf("wrote logits %s%s to %s%n", result.get("shape") instanceof long[] s ? java.util.Arrays.toString(s) : "",
+            out().printf("wrote logits %s%s to %s%n", result.get("shape") instanceof long[] s ? Arrays.toString(s) : "",
                     result.containsKey("loss") ? " and loss " + result.get("loss") : "", output);
         }
         out().flush();
@@ -89,12 +91,12 @@ public class LogitsCommand extends ModelCommand implements Callable<Integer> {
         int b = (int) shape.get(0);
         int t = (int) shape.get(1);
         int v = (int) shape.get(2);
-        List<List<float[]>> rows = new java.util.ArrayList<>();
+        List<List<float[]>> rows = new ArrayList<>();
         for (int i = 0; i < b; i++) {
-            List<float[]> row = new java.util.ArrayList<>();
+            List<float[]> row = new ArrayList<>();
             for (int j = 0; j < t; j++) {
                 int from = (i * t + j) * v;
-                row.add(java.util.Arrays.copyOfRange(values, from, from + v));
+                row.add(Arrays.copyOfRange(values, from, from + v));
             }
             rows.add(row);
         }

@@ -1,4 +1,4 @@
-package dev.osprey.cli.impl;
+package dev.osprey.devtools.impl;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "create-model", mixinStandardHelpOptions = true,
         description = "Write a randomly initialised model in Hugging Face format (shapes from a preset, overridable).")
-public class CreateModelCommand extends PlatformCommand implements Callable<Integer> {
+public class CreateModelCommand extends DevCommand implements Callable<Integer> {
 
     /** Shapes of well-known models: vocab, hidden, intermediate, layers, heads, kv heads, tied. */
     static final Map<String, int[]> PRESETS = Map.of(
