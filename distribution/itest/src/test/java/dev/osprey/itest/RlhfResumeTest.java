@@ -61,13 +61,7 @@ class RlhfResumeTest {
         command.addAll(List.of(extra));
         Result run = ChildProcess.run(new ProcessBuilder(command), DistributionCliTest.OSPREY_TIMEOUT);
         assertEquals(0, run.exit(), run.out());
-        List<ObjectNode> records = new ArrayList<>();
-        for (String line : Files.readAllLines(out.resolve("logging.jsonl"))) {
-            ObjectNode record = (ObjectNode) JSON.readTree(line);
-            record.remove(List.of("tokens_per_s", "elapsed_s")); // the clock, not the numbers
-            records.add(record);
-        }
-        return records;
+        return ReproducibleTrainingTest.records(out);
     }
 
     @Test

@@ -22,7 +22,6 @@ import dev.osprey.align.reward.RewardFailurePolicy;
 import dev.osprey.align.reward.RewardRunner;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.reward.RewardFunction;
-import dev.osprey.api.reward.RewardSample;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.decoder.CommonConfig;
@@ -87,19 +86,7 @@ class AlignStepBenchmark {
                     .learningRate(1e-4).loraDropout(0);
             RlhfArguments grpo = new RlhfArguments().rlhfType("grpo").rewardFuncs("even").numGenerations(4).maxCompletionLength(32)
                     .beta(0.04).common(grpoCommon).validate();
-            RewardFunction even = new RewardFunction() {
-                @Override
-                public String name() {
-                    return "even";
-                }
-
-                @Override
-                public double[] score(List<RewardSample> samples) {
-                    // the share of even token ids: varies between completions
-                    return samples.stream().mapToDouble(s -> Arrays.stream(s.completionTokenIds()).filter(t -> t % 2 == 0).count()
-                            / (double) Math.max(1, s.completionTokenIds().length)).toArray();
-                }
-            };
+            RewardFunction even = new EvenTokenReward();
             List<AlignData.Prompt> prompts = List.of(new AlignData.Prompt(ids(random, 64, vocab), List.of(ChatMessage.of("user", "ids")),
                     Map.of(), "prompt"));
             List<double[]> grpoTimes = new ArrayList<>();

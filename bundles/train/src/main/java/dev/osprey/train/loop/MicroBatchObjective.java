@@ -41,25 +41,8 @@ public abstract class MicroBatchObjective<T> implements Objective<T> {
 
     @Override
     public StepWork prepare(long step, List<T> items, TrainerOptions options) {
-        int size = options.batchSize();
-        long tokens = items.stream().mapToLong(this::tokens).sum();
-        return new StepWork() {
-            @Override
-            public int microBatches() {
-                return (items.size() + size - 1) / size;
-            }
-
-            @Override
-            public Map<String, Double> run(int index, NDManager manager) {
-                return microStep(manager, items.subList(index * size, Math.min(items.size(), (index + 1) * size)),
-                        options.gradientAccumulation(), Gradients.TRAINING);
-            }
-
-            @Override
-            public long tokens() {
-                return tokens;
-            }
-        };
+        return StepWork.inBatches(items, options.batchSize(), items.stream().mapToLong(this::tokens).sum(),
+                (batch, manager) -> microStep(manager, batch, options.gradientAccumulation(), Gradients.TRAINING));
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.osprey.train.loop;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 import ai.djl.ndarray.NDManager;
 
@@ -30,6 +31,31 @@ public interface StepWork {
 
     /** Every token the step ran through the trained model. */
     long tokens();
+
+    /**
+     * A step whose items run in micro-batches of {@code size}, in order.
+     *
+     * @param tokens every token the items run through the trained model
+     * @param micro the forward and backward pass of one micro-batch, on a manager freed after it
+     */
+    static <T> StepWork inBatches(List<T> items, int size, long tokens, BiFunction<List<T>, NDManager, Map<String, Double>> micro) {
+        return new StepWork() {
+            @Override
+            public int microBatches() {
+                return (items.size() + size - 1) / size;
+            }
+
+            @Override
+            public Map<String, Double> run(int index, NDManager manager) {
+                return micro.apply(items.subList(index * size, Math.min(items.size(), (index + 1) * size)), manager);
+            }
+
+            @Override
+            public long tokens() {
+                return tokens;
+            }
+        };
+    }
 
     /** Fields logged after the loss's metrics once the step is done (GRPO's rewards and timings); none by default. */
     default Map<String, Object> extras() {

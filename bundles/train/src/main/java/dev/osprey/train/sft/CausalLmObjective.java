@@ -43,36 +43,20 @@ public final class CausalLmObjective implements Objective<SftExample> {
 
     @Override
     public StepWork prepare(long step, List<SftExample> items, TrainerOptions options) {
-        int size = options.batchSize();
         int accumulation = options.gradientAccumulation();
         long seed = options.seed() * 1_000_003L + step;
-        long tokens = items.stream().mapToLong(SftExample::trainedTokens).sum();
-        return new StepWork() {
-            @Override
-            public int microBatches() {
-                return (items.size() + size - 1) / size;
+        return StepWork.inBatches(items, options.batchSize(), items.stream().mapToLong(SftExample::trainedTokens).sum(), (part, m) -> {
+            Batch batch = Batch.of(m, part, padId);
+            if (gradientCheckpointing && model instanceof DecoderModel decoder) {
+                return Map.of("loss", CheckpointedStep.run(decoder, adapter, m, batch, accumulation, seed)[0]);
             }
-
-            @Override
-            public Map<String, Double> run(int index, NDManager manager) {
-                List<SftExample> part = items.subList(index * size, Math.min(items.size(), (index + 1) * size));
-                Batch batch = Batch.of(manager, part, padId);
-                if (gradientCheckpointing && model instanceof DecoderModel decoder) {
-                    return Map.of("loss", CheckpointedStep.run(decoder, adapter, manager, batch, accumulation, seed)[0]);
-                }
-                try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                    NDArray loss = Losses.causalLm(batch.logits(model, adapter, true), batch.labels());
-                    float value = loss.getFloat();
-                    collector.backward(Scalars.div(loss, accumulation));
-                    return Map.of("loss", (double) value);
-                }
+            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray loss = Losses.causalLm(batch.logits(model, adapter, true), batch.labels());
+                float value = loss.getFloat();
+                collector.backward(Scalars.div(loss, accumulation));
+                return Map.of("loss", (double) value);
             }
-
-            @Override
-            public long tokens() {
-                return tokens;
-            }
-        };
+        });
     }
 
     /**
