@@ -98,8 +98,8 @@ public class AlignmentMethods {
             args.common().outputDir(job.outputDir()).device(job.device().toString());
             args.validate();
             try (NDManager manager = engine.newManager(Device.cpu()); PluginModels provider = new PluginModels(extensions, models, null)) {
-                RlhfJob.Result result = new RlhfJob(args, provider, reward -> job.extension(RewardFunction.class, reward), new JobProgress(job))
-                        .train(manager);
+                RlhfJob.Result result = new RlhfJob(args, provider, reward -> job.extension(RewardFunction.class, reward),
+                        new JobProgress(job)).train(manager);
                 if (result.plot() != null) {
                     job.progress().message("loss curves: " + result.plot().toAbsolutePath());
                 }

@@ -1,5 +1,6 @@
 package dev.osprey.train.loop;
 
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,8 +25,8 @@ public record StepLog(long step, long totalSteps, double loss, double learningRa
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public StepLog {
-        metrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
-        eval = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(eval));
+        metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+        eval = Collections.unmodifiableMap(new LinkedHashMap<>(eval));
     }
 
     /** The same step with its evaluation. */
