@@ -67,6 +67,11 @@ class ReproducibleTrainingTest {
                 t.join();
             }
         }
+        return records(out);
+    }
+
+    /** The records of {@code out}'s logging.jsonl without the clock's fields: the numbers a rerun must repeat. */
+    static List<ObjectNode> records(Path out) throws IOException {
         List<ObjectNode> records = new ArrayList<>();
         for (String line : Files.readAllLines(out.resolve("logging.jsonl"))) {
             ObjectNode record = (ObjectNode) JSON.readTree(line);

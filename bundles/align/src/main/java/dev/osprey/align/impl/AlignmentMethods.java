@@ -28,7 +28,7 @@ import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.api.train.TrainingMethod;
 import dev.osprey.train.args.ArgumentSpecs;
-import dev.osprey.train.sft.JobProgress;
+import dev.osprey.train.loop.JobProgress;
 import dev.osprey.train.sft.PluginModels;
 import dev.osprey.train.sft.SftArguments;
 
@@ -118,8 +118,8 @@ public class AlignmentMethods {
             args.common().outputDir(job.outputDir()).device(job.device().toString());
             args.validate();
             try (NDManager manager = engine.newManager(Device.cpu()); PluginModels provider = new PluginModels(extensions, models, null)) {
-                RlhfJob.Result result = new RlhfJob(args, provider, reward -> job.extension(RewardFunction.class, reward), new JobProgress(job))
-                        .train(manager);
+                RlhfJob.Result result = new RlhfJob(args, provider, reward -> job.extension(RewardFunction.class, reward),
+                        new JobProgress(job)).train(manager);
                 if (result.plot() != null) {
                     job.progress().message("loss curves: " + result.plot().toAbsolutePath());
                 }

@@ -1,10 +1,6 @@
 package dev.osprey.align.rlhf;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,10 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.align.reward.RewardRunner;
@@ -29,23 +21,19 @@ import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
-import dev.osprey.dataset.DatasetReader;
-import dev.osprey.dataset.DatasetRow;
-import dev.osprey.dataset.DatasetSpec;
 import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.load.Folders;
 import dev.osprey.model.load.HfModel;
-import dev.osprey.model.load.ModelSaver;
-import dev.osprey.model.load.PeftAdapter;
-import dev.osprey.train.optim.OptimizerSteps;
-import dev.osprey.train.report.LossPlot;
+import dev.osprey.train.loop.MicroBatchObjective;
+import dev.osprey.train.loop.StepLog;
+import dev.osprey.train.loop.Trainer;
+import dev.osprey.train.loop.TrainingListener;
 import dev.osprey.train.sft.ModelProvider;
 import dev.osprey.train.sft.SftArguments;
 import dev.osprey.train.sft.SftExample;
-import dev.osprey.train.sft.Checkpoints;
 import dev.osprey.train.sft.SftJob;
+import dev.osprey.train.sft.TrainingRuns;
 import dev.osprey.train.sft.Tuner;
-import dev.osprey.train.sft.SftTrainer;
-import dev.osprey.train.sft.TrainingListener;
 
 /**
  * One alignment run, from arguments to checkpoints: DPO, KTO, SimPO, ORPO, CPO, a reward model, or GRPO.
@@ -93,8 +81,6 @@ public final class RlhfJob {
     /** The name of the trained LoRA adapter while training. */
     public static final String ADAPTER_NAME = SftJob.ADAPTER_NAME;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final RlhfArguments args;
     private final ModelProvider provider;
     private final Rewards rewards;
@@ -107,8 +93,9 @@ public final class RlhfJob {
      */
     public RlhfJob(RlhfArguments args, ModelProvider provider, Rewards rewards, TrainingListener listener) {
         this.args = args.validate();
-        if (args.common().resumeFromCheckpoint() != null) {
-            throw new IllegalArgumentException("--resume_from_checkpoint is not available for osprey rlhf yet (only sft and pt)");
+        if (args.type() == RlhfArguments.Type.RM && args.common().resumeFromCheckpoint() != null) {
+            // its checkpoints hold the merged weights and the head, not the adapter a resumed LoRA run needs
+            throw new IllegalArgumentException("--resume_from_checkpoint is not available for --rlhf_type rm yet");
         }
         this.provider = provider;
         this.rewards = rewards;
@@ -130,13 +117,7 @@ public final class RlhfJob {
                 }
             }
             try (HfModel model = provider.load(c, manager)) {
-                if (!(model.model() instanceof DecoderModel decoder)) {
-                    throw new IllegalArgumentException(model.folder() + ": this architecture cannot be trained yet");
-                }
-                if (model.tokenizer() == null) {
-                    throw new IllegalArgumentException(model.folder() + " has no tokenizer.json, which training on text needs");
-                }
-                return run(model, decoder, manager, handles);
+                return run(model, TrainingRuns.decoder(model), manager, handles);
             }
         } finally {
             handles.forEach(ExtensionHandle::close);
@@ -150,11 +131,11 @@ public final class RlhfJob {
         ChatEncoder encoder = new ChatEncoder(model.tokenizer());
         DatasetOptions options = DatasetOptions.defaults().withSeed(c.seed()).withColumns(c.columns()).withSkipBadRows(!c.strict());
         BadRows badRows = BadRows.of(options); // one tally for rows bad to read and rows with nothing to align on
-        List<DatasetRow> rows = new DatasetReader(options, badRows).load(DatasetSpec.parseAll(c.dataset())).train();
+        TrainingRuns.Rows rows = TrainingRuns.rows(c, options, badRows);
         AlignData data = new AlignData(template, encoder, c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()), badRows);
 
         Map<String, NDArray> trainable = Tuner.setUp(decoder, args.common(), ADAPTER_NAME, manager, listener);
-        String adapter = c.trainType().equals("lora") ? ADAPTER_NAME : null;
+        String adapter = TrainingRuns.adapter(c);
         HfModel frozenCopy = null;
         List<AutoCloseable> closing = new ArrayList<>();
         try {
@@ -169,101 +150,50 @@ public final class RlhfJob {
                     reference = frozenCopy.model();
                 }
             }
+            Folders.Writer weights = TrainingRuns.weights(c, model, decoder);
             RewardModel rewardModel = null;
             if (args.type() == RlhfArguments.Type.RM) {
                 rewardModel = RewardModel.init(decoder, adapter, manager, c.seed());
                 rewardModel.head().setRequiresGradient(true);
                 trainable.put(RewardModel.SCORE, rewardModel.head());
+                RewardModel rm = rewardModel;
+                weights = dir -> rm.writeFiles(dir, model.config().asMap(), TrainingRuns.tokenizerFiles(model));
             }
             long parameters = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
             long all = decoder.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum();
-
-            Path out = c.outputDir();
-            Files.createDirectories(out);
-            Files.writeString(out.resolve("args.json"), JSON.copy().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(args.toMap()));
-            RewardModel rm = rewardModel;
-            Checkpoints checkpoints = new Checkpoints(out, c.saveSteps(), c.saveTotalLimit(),
-                    rm != null ? dir -> rm.writeFiles(dir, model.config().asMap(), SftJob.tokenizerFiles(model))
-                            : adapter != null ? dir -> PeftAdapter.writeFiles(dir, decoder.linears(), ADAPTER_NAME, c.loraRank(),
-                                    c.loraAlpha(), c.useRslora(), c.model())
-                                    : dir -> ModelSaver.writeFiles(decoder, dir, "F32", SftJob.tokenizerFiles(model)));
-
-            List<Map<String, Object>> history = new ArrayList<>();
-            List<SftTrainer.StepLog> plotted = new ArrayList<>();
-            long start = System.nanoTime();
-            try (Writer writer = Files.newBufferedWriter(out.resolve("logging.jsonl"), StandardCharsets.UTF_8)) {
-                OptimizerSteps[] optimizer = new OptimizerSteps[1];
-                long[] tokensSeen = {0};
-                PreferenceTrainer.StepListener logger = (step, total, record) -> {
-                    double elapsed = (System.nanoTime() - start) / 1e9;
-                    record.put("elapsed_s", elapsed);
-                    history.add(record);
-                    long tokens = ((Number) record.get("num_tokens")).longValue();
-                    tokensSeen[0] += tokens;
-                    SftTrainer.StepLog log = new SftTrainer.StepLog(step, total, ((Number) record.get("loss")).doubleValue(),
-                            ((Number) record.get("learning_rate")).doubleValue(), ((Number) record.get("grad_norm")).doubleValue(), tokens);
-                    plotted.add(log);
-                    if (step % c.loggingSteps() == 0 || step == total) {
-                        writer.write(JSON.writeValueAsString(record) + "\n");
-                        writer.flush();
-                    }
-                    listener.step(log, elapsed, tokensSeen[0] / elapsed);
-                    if (checkpoints.due(step, total)) {
-                        checkpoints.save(step, total, optimizer[0].state(), history);
-                    }
-                };
-                if (args.type() == RlhfArguments.Type.GRPO) {
-                    List<AlignData.Prompt> prompts = data.prompts(rows);
-                    reportSkipped(badRows);
-                    try (RewardRunner runner = rewardRunner(handles, manager, closing)) {
-                        GrpoTrainer trainer = new GrpoTrainer(args, decoder, adapter, reference,
-                                ids -> model.tokenizer().decode(toLongs(ids), true), eosIds(model, encoder), runner);
-                        long total = trainer.totalSteps(prompts.size());
-                        listener.message(String.format("GRPO: training %,d of %,d parameters (%s) on %d prompts, %d completions each, %d steps",
-                                parameters, all, c.trainType(), prompts.size(), args.numGenerations(), total));
-                        optimizer[0] = new OptimizerSteps(trainable, c.learningRate(), c.lrSchedulerType(), c.warmupRatio(), c.weightDecay(),
-                                c.maxGradNorm(), total);
-                        trainer.train(prompts, total, optimizer[0], logger);
-                    }
-                } else {
-                    List<?> items = args.type() == RlhfArguments.Type.KTO ? data.kto(rows) : data.pairs(rows);
-                    reportSkipped(badRows);
-                    if (items.isEmpty()) {
-                        throw new IllegalArgumentException("no training rows left in " + c.dataset() + ": " + (badRows.count() > 0
-                                ? badRows.summary() + "; any other row is longer than --max_length " + c.maxLength()
-                                : "every row is longer than --max_length " + c.maxLength() + "; raise it or use --truncation_strategy left|right"));
-                    }
-                    long total = PreferenceTrainer.totalSteps(items.size(), args);
-                    listener.message(String.format("%s: training %,d of %,d parameters (%s) on %d %s, %d steps", args.rlhfType(),
-                            parameters, all, c.trainType(), items.size(), args.type() == RlhfArguments.Type.KTO ? "examples" : "pairs", total));
-                    optimizer[0] = new OptimizerSteps(trainable, c.learningRate(), c.lrSchedulerType(), c.warmupRatio(), c.weightDecay(),
-                                c.maxGradNorm(), total);
-                    new PreferenceTrainer(args, new PreferenceTrainer.Models(decoder, adapter, reference, rewardModel))
-                            .train(items, total, optimizer[0], logger);
+            Trainer trainer = new Trainer(TrainingRuns.options(c), TrainingRuns.folder(c, args.toMap(), weights), listener);
+            Trainer.Result result;
+            if (args.type() == RlhfArguments.Type.GRPO) {
+                List<AlignData.Prompt> prompts = data.prompts(rows.train());
+                List<AlignData.Prompt> validation = data.prompts(rows.validation());
+                reportSkipped(badRows);
+                try (RewardRunner runner = rewardRunner(handles, manager, closing)) {
+                    GrpoObjective objective = new GrpoObjective(args, decoder, adapter, reference,
+                            ids -> model.tokenizer().decode(toLongs(ids), true), eosIds(model, encoder), runner);
+                    listener.message(String.format("GRPO: training %,d of %,d parameters (%s) on %d prompts, %d completions each, %d steps",
+                            parameters, all, c.trainType(), prompts.size(), args.numGenerations(), trainer.totalSteps(objective,
+                                    prompts.size())));
+                    result = trainer.train(objective, prompts, validation, trainable);
                 }
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
+            } else if (args.type() == RlhfArguments.Type.KTO) {
+                List<AlignData.KtoExample> examples = data.kto(rows.train());
+                List<AlignData.KtoExample> validation = rows.validation().isEmpty() ? List.of() : data.kto(rows.validation());
+                KtoObjective objective = new KtoObjective(args, decoder, adapter, reference);
+                result = train(trainer, objective, examples, validation, trainable, badRows, parameters, all, "examples");
+            } else {
+                List<AlignData.Pair> pairs = data.pairs(rows.train());
+                List<AlignData.Pair> validation = data.pairs(rows.validation());
+                MicroBatchObjective<AlignData.Pair> objective = rewardModel != null
+                        ? new RewardModelObjective(rewardModel, args.centerRewardsCoefficient())
+                        : new PreferenceObjective(args, decoder, adapter, reference);
+                result = train(trainer, objective, pairs, validation, trainable, badRows, parameters, all, "pairs");
             }
-            Path last = out.resolve("checkpoint-" + history.size());
-            Path plot = LossPlot.write(out.resolve("loss.png"), plotted, Map.of()).orElse(null);
             Path merged = null;
-            if (c.mergeLora()) {
-                merged = out.resolve("checkpoint-" + history.size() + "-merged");
-                if (c.quantBits() > 0) {
-                    throw new IllegalArgumentException("--merge_lora with --quant_bits: merge with osprey export --merge_lora from " + last);
-                }
-                decoder.linears().forEach(l -> {
-                    if (l.adapter(ADAPTER_NAME) != null) {
-                        l.merge(ADAPTER_NAME);
-                    }
-                });
-                ModelSaver.save(decoder, merged, "F32", SftJob.tokenizerFiles(model));
+            if (c.mergeLora() && !listener.cancelled()) {
+                merged = TrainingRuns.mergeLora(c, provider, model, decoder, result.lastCheckpoint(), manager);
             }
-            listener.message(String.format("final loss %.4f after %d steps; saved %s%s%s", ((Number) history.get(history.size() - 1)
-                    .get("loss")).doubleValue(), history.size(), last, plot == null ? "" : ", plot " + plot,
-                    merged == null ? "" : ", merged model " + merged));
-            return new Result(last, merged, history, plot);
+            listener.message(TrainingRuns.summary(result, merged));
+            return new Result(result.lastCheckpoint(), merged, result.steps().stream().map(StepLog::toMap).toList(), result.plot());
         } finally {
             if (frozenCopy != null) {
                 frozenCopy.close();
@@ -276,6 +206,22 @@ public final class RlhfJob {
                 }
             }
         }
+    }
+
+    /** Trains an offline method on its encoded items, after naming the rows skipped and what is trained. */
+    private <T> Trainer.Result train(Trainer trainer, MicroBatchObjective<T> objective, List<T> items, List<T> validation,
+            Map<String, NDArray> trainable, BadRows badRows, long parameters, long all, String what) throws IOException {
+        SftArguments c = args.common();
+        reportSkipped(badRows);
+        if (items.isEmpty()) {
+            throw new IllegalArgumentException("no training rows left in " + c.dataset() + ": " + (badRows.count() > 0
+                    ? badRows.summary() + "; any other row is longer than --max_length " + c.maxLength()
+                    : "every row is longer than --max_length " + c.maxLength() + "; raise it or use --truncation_strategy left|right"));
+        }
+        listener.message(String.format("%s: training %,d of %,d parameters (%s) on %d %s%s, %d steps", args.rlhfType(), parameters, all,
+                c.trainType(), items.size(), what, validation.isEmpty() ? "" : ", validating on " + validation.size(),
+                trainer.totalSteps(objective, items.size())));
+        return trainer.train(objective, items, validation, trainable);
     }
 
     private RewardRunner rewardRunner(List<ExtensionHandle<RewardFunction>> handles, NDManager manager, List<AutoCloseable> closing)

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
-import dev.osprey.train.optim.OptimizerSteps;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -23,15 +22,18 @@ import dev.osprey.align.reward.RewardFailurePolicy;
 import dev.osprey.align.reward.RewardRunner;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.reward.RewardFunction;
-import dev.osprey.api.reward.RewardSample;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.decoder.CommonConfig;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.ModelLoader;
+import dev.osprey.train.loop.StepLog;
+import dev.osprey.train.loop.Trainer;
+import dev.osprey.train.loop.TrainingListener;
 import dev.osprey.train.sft.LoraConfig;
 import dev.osprey.train.sft.SftArguments;
 import dev.osprey.train.sft.SftExample;
+import dev.osprey.train.sft.TrainingRuns;
 
 /**
  * Step times of DPO and GRPO (LoRA rank 8 on all linear layers) on a Llama-shaped model folder given by
@@ -70,11 +72,13 @@ class AlignStepBenchmark {
             RlhfArguments dpo = new RlhfArguments().rlhfType("dpo").common(common);
             List<Double> dpoTimes = new ArrayList<>();
             long[] last = {System.nanoTime()};
-            new PreferenceTrainer(dpo, new PreferenceTrainer.Models(model, "sft", model, null)).train(pairs, STEPS,
-                    optimizer(trainable, common), (step, total, record) -> {
-                        dpoTimes.add((System.nanoTime() - last[0]) / 1e9);
-                        last[0] = System.nanoTime();
-                    });
+            new Trainer(TrainingRuns.options(common), null, new TrainingListener() {
+                @Override
+                public void step(StepLog log, double elapsedSeconds, double tokensPerSecond) {
+                    dpoTimes.add((System.nanoTime() - last[0]) / 1e9);
+                    last[0] = System.nanoTime();
+                }
+            }).train(new PreferenceObjective(dpo, model, "sft", model), pairs, List.of(), trainable);
             System.out.printf("DPO (2 pairs x 128 tokens, LoRA r8, %s): step seconds %s%n", folder, dpoTimes);
 
             // ---- GRPO: 1 prompt of 64 tokens x 4 generations of 32 tokens, beta 0.04 (reference forward)
@@ -82,34 +86,26 @@ class AlignStepBenchmark {
                     .learningRate(1e-4).loraDropout(0);
             RlhfArguments grpo = new RlhfArguments().rlhfType("grpo").rewardFuncs("even").numGenerations(4).maxCompletionLength(32)
                     .beta(0.04).common(grpoCommon).validate();
-            RewardFunction even = new RewardFunction() {
-                @Override
-                public String name() {
-                    return "even";
-                }
-
-                @Override
-                public double[] score(List<RewardSample> samples) {
-                    // the share of even token ids: varies between completions
-                    return samples.stream().mapToDouble(s -> Arrays.stream(s.completionTokenIds()).filter(t -> t % 2 == 0).count()
-                            / (double) Math.max(1, s.completionTokenIds().length)).toArray();
-                }
-            };
+            RewardFunction even = new EvenTokenReward();
             List<AlignData.Prompt> prompts = List.of(new AlignData.Prompt(ids(random, 64, vocab), List.of(ChatMessage.of("user", "ids")),
                     Map.of(), "prompt"));
             List<double[]> grpoTimes = new ArrayList<>();
             try (RewardRunner runner = new RewardRunner(List.of(RewardModelFunction.handle(even, "bench")), null, Duration.ofSeconds(60),
                     RewardFailurePolicy.FAIL)) {
-                GrpoTrainer trainer = new GrpoTrainer(grpo, model, "sft", model, ids -> Arrays.toString(ids), new LinkedHashSet<>(), runner);
+                GrpoObjective objective = new GrpoObjective(grpo, model, "sft", model, ids -> Arrays.toString(ids), new LinkedHashSet<>(),
+                        runner);
                 last[0] = System.nanoTime();
-                trainer.train(prompts, STEPS, optimizer(trainable, grpoCommon), (step, total, record) -> {
-                    double stepSeconds = (System.nanoTime() - last[0]) / 1e9;
-                    last[0] = System.nanoTime();
-                    grpoTimes.add(new double[] {stepSeconds, (Double) record.get("timing/sampling_s"), (Double) record.get("timing/training_s")});
-                });
+                new Trainer(TrainingRuns.options(grpoCommon), null, new TrainingListener() {
+                    @Override
+                    public void step(StepLog log, double elapsedSeconds, double tokensPerSecond) {
+                        double stepSeconds = (System.nanoTime() - last[0]) / 1e9;
+                        last[0] = System.nanoTime();
+                        grpoTimes.add(new double[] {stepSeconds, log.metric("timing/sampling_s"), log.metric("timing/training_s")});
+                    }
+                }).train(objective, prompts, List.of(), trainable);
             }
-            // for comparison: the same 4 completions as one batched Generator call (what GrpoTrainer would do if
-            // Generator's per-row seeds were independent; see GrpoTrainer)
+            // for comparison: the same 4 completions as one batched Generator call (what GrpoObjective would do if
+            // Generator's per-row seeds were independent; see GrpoObjective)
             long start = System.nanoTime();
             dev.osprey.model.generate.Generator.generate(model, java.util.Collections.nCopies(4, prompts.get(0).promptIds()),
                     new dev.osprey.model.generate.GenerationOptions(32, true, 1.0, 0, 1.0, 0, 1.0, 0, 0, 5, Set.of(), Set.of(), List.of()),
@@ -137,9 +133,5 @@ class AlignStepBenchmark {
         int[] labels = ids.clone();
         Arrays.fill(labels, 0, prompt.length, -100);
         return new SftExample(ids, labels, "bench");
-    }
-
-    private static OptimizerSteps optimizer(java.util.Map<String, ai.djl.ndarray.NDArray> trainable, SftArguments c) {
-        return new OptimizerSteps(trainable, c.learningRate(), c.lrSchedulerType(), c.warmupRatio(), c.weightDecay(), c.maxGradNorm(), STEPS);
     }
 }

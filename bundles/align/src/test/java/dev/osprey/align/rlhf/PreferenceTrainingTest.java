@@ -151,7 +151,7 @@ class PreferenceTrainingTest {
         RlhfArguments args = args("kto", kto, 2);
         args.common().strict(false);
         List<String> messages = new java.util.ArrayList<>();
-        new RlhfJob(args, TinyAlignModel.provider(), null, new dev.osprey.train.sft.TrainingListener() {
+        new RlhfJob(args, TinyAlignModel.provider(), null, new dev.osprey.train.loop.TrainingListener() {
             @Override
             public void message(String text) {
                 messages.add(text);

@@ -20,9 +20,12 @@ import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.QuantSpec;
+import dev.osprey.train.loop.StepLog;
+import dev.osprey.train.loop.Trainer;
+import dev.osprey.train.loop.TrainerOptions;
+import dev.osprey.train.sft.CausalLmObjective;
 import dev.osprey.train.sft.LoraConfig;
 import dev.osprey.train.sft.SftExample;
-import dev.osprey.train.sft.SftTrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -100,12 +103,13 @@ public class TrainBenchmarkCommand extends DevCommand implements Callable<Intege
                 figures.put("gradient_checkpointing", checkpointing);
                 figures.put("rss_before_training_mib", MemorySampler.statusKb("VmRSS:") / 1024);
                 figures.put("peak_native_mib_loading", memory.peakNativeMib());
-                SftTrainer.Options warm = new SftTrainer.Options(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, 1, 1, checkpointing);
-                SftTrainer.train(decoder, adapter, trainable, examples.subList(0, batchSize), 0, warm, null);
-                SftTrainer.Options measured = new SftTrainer.Options(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, steps, 1, checkpointing);
+                CausalLmObjective objective = new CausalLmObjective(decoder, adapter, 0, checkpointing);
+                TrainerOptions warm = new TrainerOptions(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, 1, 1);
+                new Trainer(warm, null, null).train(objective, examples.subList(0, batchSize), List.of(), trainable);
+                TrainerOptions measured = new TrainerOptions(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, steps, 1);
                 long start = System.nanoTime();
-                List<SftTrainer.StepLog> logs = SftTrainer.train(decoder, adapter, trainable, examples.subList(batchSize, examples.size()),
-                        0, measured, null);
+                List<StepLog> logs = new Trainer(measured, null, null).train(objective, examples.subList(batchSize, examples.size()),
+                        List.of(), trainable).steps();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 // the peak measured before and after the steps, the better of the two: a shared machine is noisy
                 double peak = Math.max(peakBefore, matmulPeak(manager));

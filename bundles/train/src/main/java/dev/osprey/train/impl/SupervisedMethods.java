@@ -21,7 +21,7 @@ import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.train.TrainingMethod;
 import dev.osprey.train.args.ArgumentSpecs;
-import dev.osprey.train.sft.JobProgress;
+import dev.osprey.train.loop.JobProgress;
 import dev.osprey.train.sft.PluginModels;
 import dev.osprey.train.sft.SftArguments;
 import dev.osprey.train.sft.SftJob;

@@ -5,6 +5,7 @@ import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,7 +19,7 @@ import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
-import dev.osprey.train.sft.SftTrainer;
+import dev.osprey.train.loop.StepLog;
 
 /**
  * Draws the training loss (every step) and the evaluation loss (every evaluation) against the step, as a
@@ -32,11 +33,16 @@ public final class LossPlot {
     private LossPlot() {
     }
 
-    /** @return the file written, or empty when it could not be drawn */
-    public static Optional<Path> write(Path file, List<SftTrainer.StepLog> steps, Map<Long, Double> evalLosses) {
+    /**
+     * @param steps every step, the evaluated ones with their {@code eval_loss}
+     * @return the file written, or empty when it could not be drawn
+     */
+    public static Optional<Path> write(Path file, List<StepLog> steps) {
         if (steps.isEmpty()) {
             return Optional.empty();
         }
+        Map<Long, Double> evalLosses = new LinkedHashMap<>();
+        steps.stream().filter(s -> s.eval().containsKey("eval_loss")).forEach(s -> evalLosses.put(s.step(), s.eval().get("eval_loss")));
         System.setProperty("java.awt.headless", "true");
         try {
             XYSeries train = new XYSeries("train loss");

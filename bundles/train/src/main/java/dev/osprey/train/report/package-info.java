@@ -1,5 +1,5 @@
 /** Reports of a training run: the loss plot. */
-@Version("1.0.0")
+@Version("2.0.0")
 @Export
 package dev.osprey.train.report;
 

@@ -6,6 +6,8 @@ import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.LanguageModel;
 import dev.osprey.chat.ChatEncoder;
 
 /**
@@ -16,6 +18,12 @@ import dev.osprey.chat.ChatEncoder;
  * @param positionIds (B, T), or null when no example is packed
  */
 public record Batch(NDArray inputIds, NDArray attentionMask, NDArray labels, NDArray positionIds, long trainedTokens) {
+
+    /** The logits of {@code model} on this batch, (B, T, V). */
+    public NDArray logits(LanguageModel model, String adapter, boolean training) {
+        return model.forward(ForwardRequest.builder(inputIds).optAttentionMask(attentionMask).optPositionIds(positionIds)
+                .optAdapter(adapter).optTraining(training).build()).logits();
+    }
 
     /** @param padId the id padding positions carry (never attended to, never trained on) */
     public static Batch of(NDManager manager, List<SftExample> examples, int padId) {

@@ -43,6 +43,15 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
         return inputIds.length;
     }
 
+    /** The positions the loss is taken on (the first position predicts nothing). */
+    public long trainedTokens() {
+        long trained = 0;
+        for (int i = 1; i < labels.length; i++) {
+            trained += labels[i] != ChatEncoder.IGNORE_INDEX ? 1 : 0;
+        }
+        return trained;
+    }
+
     /**
      * Renders a dataset row through the template and tokenizes it (supervised fine-tuning).
      *

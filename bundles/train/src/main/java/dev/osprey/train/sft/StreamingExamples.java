@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 import dev.osprey.dataset.DatasetReader;
 import dev.osprey.dataset.DatasetRow;
 import dev.osprey.dataset.DatasetSpec;
+import dev.osprey.train.loop.ItemSource;
 
 /**
  * {@code --streaming}: examples read and encoded as training goes, never the whole dataset in memory,
@@ -19,7 +20,7 @@ import dev.osprey.dataset.DatasetSpec;
  * the first N rows), shuffled through a buffer of {@code --shuffle_buffer_size} examples, starting over
  * (a new epoch, a new shuffle) at the end. Rows that truncation drops are skipped.
  */
-public final class StreamingExamples implements ExampleSource, AutoCloseable {
+public final class StreamingExamples implements ItemSource<SftExample>, AutoCloseable {
 
     private final List<DatasetSpec> specs;
     private final DatasetReader reader;

@@ -15,6 +15,7 @@ import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
 import dev.osprey.model.nn.QuantSpec;
+import dev.osprey.train.loop.TrainingListener;
 
 /**
  * The tuner of a training run, shared by supervised fine-tuning and alignment: LoRA (rsLoRA, DoRA,

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import ai.djl.ndarray.NDManager;
 import dev.osprey.dataset.DatasetException;
+import dev.osprey.train.loop.TrainingListener;
 
 /**
  * {@code --strict}: a row that cannot be read and a row with nothing to train on (no assistant answer)

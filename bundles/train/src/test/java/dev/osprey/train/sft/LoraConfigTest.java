@@ -26,6 +26,9 @@ import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.QuantSpec;
+import dev.osprey.train.loop.StepLog;
+import dev.osprey.train.loop.Trainer;
+import dev.osprey.train.loop.TrainerOptions;
 
 /** LoRA and DoRA adapters as training sees them: stable trainable names, PEFT round trips, QLoRA + DoRA SFT. */
 class LoraConfigTest {
@@ -80,8 +83,9 @@ class LoraConfigTest {
             new LoraConfig(8, 16, Set.of(LoraConfig.ALL_LINEAR), false, true).attach(model.linears(), "sft",
                     manager, 7);
             Map<String, NDArray> trainable = LoraConfig.trainable(model.linears(), "sft");
-            SftTrainer.Options options = new SftTrainer.Options(4, 1, 1e-2, "cosine", 0.1, 0.0, 1.0, 0, 40, 1);
-            List<SftTrainer.StepLog> logs = SftTrainer.train(model, "sft", trainable, examples, 0, options, null);
+            TrainerOptions options = new TrainerOptions(4, 1, 1e-2, "cosine", 0.1, 0.0, 1.0, 0, 40, 1);
+            List<StepLog> logs = new Trainer(options, null, null).train(new CausalLmObjective(model, "sft", 0, false), examples, List.of(),
+                    trainable).steps();
             double first = logs.get(0).loss();
             double last = logs.get(logs.size() - 1).loss();
             System.out.println("QDoRA (nf4 base) SFT loss " + first + " -> " + last + " in " + logs.size() + " steps");

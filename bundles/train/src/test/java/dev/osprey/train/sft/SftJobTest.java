@@ -26,6 +26,8 @@ import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.Losses;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.train.loop.Checkpoints;
+import dev.osprey.train.loop.TrainingListener;
 
 /** The training engine through its Java API, on the tiny chat model: what users of {@code SftJob} get. */
 class SftJobTest {

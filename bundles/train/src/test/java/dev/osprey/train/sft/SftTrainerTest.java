@@ -27,6 +27,12 @@ import dev.osprey.dataset.DatasetSpec;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
+import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.train.loop.Checkpoints;
+import dev.osprey.train.loop.RunFolder;
+import dev.osprey.train.loop.StepLog;
+import dev.osprey.train.loop.Trainer;
+import dev.osprey.train.loop.TrainerOptions;
 
 /**
  * LoRA SFT end to end on real parts: a JSONL dataset in ms-swift's query/response format, a ChatML
@@ -73,15 +79,16 @@ class SftTrainerTest {
                 Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
             List<SftExample> examples = examples(tokenizer);
             // batches of 3 over 4 examples: epochs and batches do not line up, so the data position matters
-            SftTrainer.Options options = new SftTrainer.Options(3, 2, 1e-2, "cosine", 0.1, 0.01, 1.0, 0, 12, 5);
+            TrainerOptions options = new TrainerOptions(3, 2, 1e-2, "cosine", 0.1, 0.01, 1.0, 0, 12, 5);
             LoraConfig lora = new LoraConfig(4, 8, Set.of(LoraConfig.ALL_LINEAR), false);
 
             DecoderModel straight = model(dir);
             lora.attach(straight.linears(), "sft", manager, 7);
             Path runA = dir.resolve("a");
-            List<SftTrainer.StepLog> uninterrupted = SftTrainer.train(straight, "sft", LoraConfig.trainable(straight.linears(), "sft"),
-                    examples, 0, options, new Checkpoints(runA, 5, 2, d -> dev.osprey.model.load.PeftAdapter.writeFiles(d,
-                            straight.linears(), "sft", 4, 8, false, "tiny")), null, null);
+            RunFolder folderA = new RunFolder(runA, Map.of(), 1, 5, 2, d -> PeftAdapter.writeFiles(d, straight.linears(), "sft", 4, 8,
+                    false, "tiny"), null);
+            List<StepLog> uninterrupted = new Trainer(options, folderA, null).train(new CausalLmObjective(straight, "sft", 0, false),
+                    examples, List.of(), LoraConfig.trainable(straight.linears(), "sft")).steps();
             assertEquals(List.of(runA.resolve("checkpoint-10"), runA.resolve("checkpoint-12")), Checkpoints.list(runA),
                     "--save_total_limit 2 keeps the two newest");
 
@@ -90,12 +97,11 @@ class SftTrainerTest {
             DecoderModel resumed = model(dir);
             Files.createDirectories(runB);
             copyTree(runA.resolve("checkpoint-10"), runB.resolve("checkpoint-10"));
-            dev.osprey.model.load.PeftAdapter.attach(runB.resolve("checkpoint-10"), resumed.linears(), "sft", manager);
-            Checkpoints.Resume resume = Checkpoints.load(runB.resolve("checkpoint-10"), manager);
-            assertEquals(10, resume.step());
-            List<SftTrainer.StepLog> continued = SftTrainer.train(resumed, "sft", LoraConfig.trainable(resumed.linears(), "sft"),
-                    examples, 0, options, new Checkpoints(runB, 5, 2, d -> dev.osprey.model.load.PeftAdapter.writeFiles(d,
-                            resumed.linears(), "sft", 4, 8, false, "tiny")), resume, null);
+            PeftAdapter.attach(runB.resolve("checkpoint-10"), resumed.linears(), "sft", manager);
+            RunFolder folderB = new RunFolder(runB, Map.of(), 1, 5, 2, d -> PeftAdapter.writeFiles(d, resumed.linears(), "sft", 4, 8,
+                    false, "tiny"), runB.resolve("checkpoint-10"));
+            List<StepLog> continued = new Trainer(options, folderB, null).train(new CausalLmObjective(resumed, "sft", 0, false),
+                    examples, List.of(), LoraConfig.trainable(resumed.linears(), "sft")).steps();
             assertEquals(12, continued.size());
             for (int i = 10; i < 12; i++) {
                 assertEquals(uninterrupted.get(i).loss(), continued.get(i).loss(), 1e-6, "loss of step " + (i + 1));
@@ -116,8 +122,9 @@ class SftTrainerTest {
 
             new LoraConfig(8, 16, Set.of(LoraConfig.ALL_LINEAR), false).attach(model.linears(), "sft", manager, 7);
             Map<String, NDArray> trainable = LoraConfig.trainable(model.linears(), "sft");
-            SftTrainer.Options options = new SftTrainer.Options(4, 1, 1e-2, "cosine", 0.1, 0.0, 1.0, 0, 80, 1);
-            List<SftTrainer.StepLog> logs = SftTrainer.train(model, "sft", trainable, examples, 0, options, null);
+            TrainerOptions options = new TrainerOptions(4, 1, 1e-2, "cosine", 0.1, 0.0, 1.0, 0, 80, 1);
+            List<StepLog> logs = new Trainer(options, null, null).train(new CausalLmObjective(model, "sft", 0, false), examples, List.of(),
+                    trainable).steps();
 
             double first = logs.get(0).loss();
             double last = logs.get(logs.size() - 1).loss();

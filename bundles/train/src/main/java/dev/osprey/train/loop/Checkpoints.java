@@ -1,4 +1,4 @@
-package dev.osprey.train.sft;
+package dev.osprey.train.loop;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,7 +46,7 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Fol
      * @param optimizerState AdamW's moments
      * @param history the step log so far
      */
-    public record Resume(long step, Map<String, NDArray> optimizerState, List<SftTrainer.StepLog> history) {
+    public record Resume(long step, Map<String, NDArray> optimizerState, List<StepLog> history) {
     }
 
     /** Whether step {@code step} of {@code total} writes a checkpoint: every {@code saveSteps}, and the last. */
@@ -57,9 +57,9 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Fol
     /**
      * Writes checkpoint-{@code step} atomically and prunes old ones.
      *
-     * @param history the log so far, as {@code trainer_state.json}'s {@code log_history} (step records or maps of metrics)
+     * @param history the log so far, as {@code trainer_state.json}'s {@code log_history}
      */
-    public Path save(long step, long total, Map<String, NDArray> optimizerState, List<?> history) throws IOException {
+    public Path save(long step, long total, Map<String, NDArray> optimizerState, List<StepLog> history) throws IOException {
         Path target = outputDir.resolve("checkpoint-" + step);
         Folders.writeAtomically(target, dir -> {
             writer.write(dir);
@@ -67,7 +67,7 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Fol
             Map<String, Object> state = new LinkedHashMap<>();
             state.put("global_step", step);
             state.put("max_steps", total);
-            state.put("log_history", history);
+            state.put("log_history", history.stream().map(StepLog::toMap).toList());
             Files.writeString(dir.resolve(STATE_FILE), JSON.writeValueAsString(state));
         });
         prune();
@@ -120,10 +120,9 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Fol
                     + " are needed)");
         }
         JsonNode root = JSON.readTree(state.toFile());
-        List<SftTrainer.StepLog> history = new ArrayList<>();
+        List<StepLog> history = new ArrayList<>();
         for (JsonNode n : root.path("log_history")) {
-            history.add(new SftTrainer.StepLog(n.get("step").asLong(), n.get("totalSteps").asLong(), n.get("loss").asDouble(),
-                    n.get("learningRate").asDouble(), n.get("gradNorm").asDouble(), n.get("tokens").asLong()));
+            history.add(StepLog.fromJson(n));
         }
         WeightFiles optimizer = WeightFiles.openFile(checkpoint.resolve(OPTIMIZER_FILE));
         Map<String, NDArray> moments = new LinkedHashMap<>();

@@ -1,6 +1,9 @@
-package dev.osprey.train.sft;
+package dev.osprey.train.loop;
 
-/** What a training job reports as it goes; every method has a no-op default. Called on the training thread. */
+/**
+ * What a training run reports as it goes, the one path of its progress (the platform's bridge is
+ * {@link JobProgress}); every method has a no-op default. Called on the training thread.
+ */
 public interface TrainingListener {
 
     /** A line for the user (data statistics, what is trained, where results went). */
@@ -8,16 +11,12 @@ public interface TrainingListener {
     }
 
     /**
-     * After every optimizer step.
+     * After every optimizer step, and its evaluation when it had one ({@link StepLog#eval()}).
      *
      * @param elapsedSeconds since this process started training (a resumed run counts from its resume)
      * @param tokensPerSecond trained tokens per second so far in this process
      */
-    default void step(SftTrainer.StepLog log, double elapsedSeconds, double tokensPerSecond) {
-    }
-
-    /** After each evaluation on the validation set. */
-    default void evaluated(long step, double evalLoss) {
+    default void step(StepLog log, double elapsedSeconds, double tokensPerSecond) {
     }
 
     /** Checked after every step: true stops the run there, after a checkpoint of that step. */
