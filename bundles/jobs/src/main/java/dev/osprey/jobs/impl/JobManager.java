@@ -1,5 +1,7 @@
 package dev.osprey.jobs.impl;
 
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -18,7 +20,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -47,7 +48,7 @@ public class JobManager implements JobService {
     static final String FOLDER_PROPERTY = "osprey.jobs.dir";
     /** How long a stopping service waits for running jobs to save their checkpoint. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
-    private static final Logger LOG = Logger.getLogger(JobManager.class.getName());
+    private static final Logger LOG = System.getLogger(JobManager.class.getName());
     private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     private final ExtensionRegistry extensions;
@@ -70,7 +71,7 @@ public class JobManager implements JobService {
             JobRecord job = JobRecord.restored(saved, store);
             jobs.put(job.id(), job);
         }
-        problems.forEach(p -> LOG.warning("skipped an unreadable job record: " + p));
+        problems.forEach(p -> LOG.log(Level.WARNING, "skipped an unreadable job record: " + p));
     }
 
     private static Path folder(BundleContext context) {

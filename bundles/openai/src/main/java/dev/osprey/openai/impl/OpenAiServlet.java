@@ -1,5 +1,7 @@
 package dev.osprey.openai.impl;
 
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -7,8 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,7 +32,7 @@ import jakarta.servlet.http.HttpServletResponse;
 public final class OpenAiServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = Logger.getLogger(OpenAiServlet.class.getName());
+    private static final Logger LOG = System.getLogger(OpenAiServlet.class.getName());
 
     /** The paths this servlet answers, for the whiteboard registration. */
     static final String[] PATTERNS = {"/v1/*", "/tokenize", "/detokenize", "/health", "/ping", "/metrics", "/version"};
@@ -107,7 +107,7 @@ public final class OpenAiServlet extends HttpServlet {
             error(request, response, cfg, ApiException.upstream(e.getMessage()));
         } catch (IOException e) {
             // the client went away; its generations were cancelled on the way out
-            LOG.log(Level.FINE, "client closed the connection: " + e);
+            LOG.log(Level.DEBUG, "client closed the connection: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             error(request, response, cfg, ApiException.unavailable("the server is shutting down"));

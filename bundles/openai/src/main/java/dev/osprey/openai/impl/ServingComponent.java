@@ -1,10 +1,10 @@
 package dev.osprey.openai.impl;
 
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.util.Hashtable;
 import java.util.Map;
 import java.util.Objects;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -36,7 +36,7 @@ import jakarta.servlet.Servlet;
 @Designate(ocd = ServingConfigDefinition.class)
 public class ServingComponent {
 
-    private static final Logger LOG = Logger.getLogger(ServingComponent.class.getName());
+    private static final Logger LOG = System.getLogger(ServingComponent.class.getName());
 
     private final ExtensionRegistry registry;
     private final SessionSwitch sessions;
@@ -85,12 +85,12 @@ public class ServingComponent {
         Thread t = new Thread(() -> {
             try {
                 sessions.open(target.backend(), target.options());
-                LOG.info("serving " + target.options().servedName() + " on backend '" + target.backend() + "'");
+                LOG.log(Level.INFO, "serving " + target.options().servedName() + " on backend '" + target.backend() + "'");
             } catch (Exception e) {
                 sessions.setUnavailableReason("backend '" + target.backend() + "' could not serve " + target.options().model()
                         + ": " + e.getMessage());
                 // the message names what is missing; the stack trace only for failures without one
-                LOG.log(Level.SEVERE, "backend '" + target.backend() + "' could not serve " + target.options().model() + ": "
+                LOG.log(Level.ERROR, "backend '" + target.backend() + "' could not serve " + target.options().model() + ": "
                         + e.getMessage(), e.getMessage() == null ? e : null);
             }
         }, "osprey-openai-open");
@@ -119,7 +119,7 @@ public class ServingComponent {
     /** Anyone who can reach a server bound beyond loopback can use it when it has no key. */
     static void warnIfOpen(ServingConfig config) {
         if (config.bindsBeyondLoopback() && config.access().apiKey().isEmpty()) {
-            LOG.warning("the OpenAI server listens on " + config.host() + " without an API key: anyone who can reach it can"
+            LOG.log(Level.WARNING, "the OpenAI server listens on " + config.host() + " without an API key: anyone who can reach it can"
                     + " use it; set --api_key_file FILE or OSPREY_API_KEY");
         }
     }

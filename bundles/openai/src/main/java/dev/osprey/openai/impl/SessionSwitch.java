@@ -1,10 +1,10 @@
 package dev.osprey.openai.impl;
 
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.InferenceSession;
@@ -16,7 +16,7 @@ import dev.osprey.api.inference.InferenceSession;
  */
 final class SessionSwitch implements AutoCloseable {
 
-    private static final Logger LOG = Logger.getLogger(SessionSwitch.class.getName());
+    private static final Logger LOG = System.getLogger(SessionSwitch.class.getName());
 
     /** Opens a session on a backend found by name. */
     @FunctionalInterface
