@@ -13,7 +13,6 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.align.loss.GroupAdvantages;
 import dev.osprey.align.reward.RewardFailurePolicy;
@@ -23,7 +22,7 @@ import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.job.ArgumentSpec;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.job.JobContext;
-import dev.osprey.api.model.ModelRegistry;
+import dev.osprey.api.model.ModelService;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.api.train.TrainingMethod;
@@ -50,7 +49,7 @@ public class AlignmentMethods {
     @Reference
     ExtensionRegistry extensions;
     @Reference
-    ModelRegistry models;
+    ModelService modelService;
 
     private final List<ServiceRegistration<TrainingMethod>> registrations = new ArrayList<>();
 
@@ -117,7 +116,8 @@ public class AlignmentMethods {
             RlhfArguments args = arguments(job.arguments(), "job " + job.jobId());
             args.common().outputDir(job.outputDir()).device(job.device().toString());
             args.validate();
-            try (NDManager manager = engine.newManager(Device.cpu()); PluginModels provider = new PluginModels(extensions, models, null)) {
+            try (NDManager manager = engine.newManager(job.device());
+                    PluginModels provider = new PluginModels(modelService, extensions, null)) {
                 RlhfJob.Result result = new RlhfJob(args, provider, reward -> job.extension(RewardFunction.class, reward),
                         new JobProgress(job)).train(manager);
                 if (result.plot() != null) {

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
@@ -46,8 +47,7 @@ public final class AlignData {
     public record Prompt(int[] promptIds, List<ChatMessage> messages, Map<String, Object> columns, String source) {
     }
 
-    private final ChatTemplate template;
-    private final ChatEncoder encoder;
+    private final PromptEncoder prompts;
     private final int maxLength;
     private final SftExample.Truncation truncation;
     private final BadRows badRows;
@@ -56,17 +56,16 @@ public final class AlignData {
      * @param badRows what happens to a row that cannot become an example (no answer, no label, nothing to
      *        train on): fatal, naming {@code file:line}, or skipped and counted ({@code --strict false})
      */
-    public AlignData(ChatTemplate template, ChatEncoder encoder, int maxLength, SftExample.Truncation truncation, BadRows badRows) {
-        this.template = template;
-        this.encoder = encoder;
+    public AlignData(PromptEncoder prompts, int maxLength, SftExample.Truncation truncation, BadRows badRows) {
+        this.prompts = prompts;
         this.maxLength = maxLength;
         this.truncation = truncation;
         this.badRows = badRows;
     }
 
     /** Bad rows fail, as {@code --strict true}. */
-    public AlignData(ChatTemplate template, ChatEncoder encoder, int maxLength, SftExample.Truncation truncation) {
-        this(template, encoder, maxLength, truncation, new BadRows(false, 0));
+    public AlignData(PromptEncoder prompts, int maxLength, SftExample.Truncation truncation) {
+        this(prompts, maxLength, truncation, new BadRows(false, 0));
     }
 
     /**
@@ -138,9 +137,8 @@ public final class AlignData {
         if (prompt.isEmpty()) {
             throw new DatasetException(row.source(), "no prompt (a user message) to generate from");
         }
-        var segments = template.render(new Conversation(prompt, row.conversation().tools()),
-                new RenderOptions(true, RenderOptions.LAST_ROUND, Map.of()));
-        int[] ids = encoder.encode(segments).inputIds();
+        int[] ids = prompts.encode(new Conversation(prompt, row.conversation().tools()),
+                new RenderOptions(true, RenderOptions.LAST_ROUND, Map.of())).inputIds();
         if (ids.length > maxLength) {
             if (truncation == SftExample.Truncation.DELETE) {
                 return Optional.empty();
@@ -160,6 +158,6 @@ public final class AlignData {
     /** Renders and tokenizes with labels on the last assistant turn; empty when truncation drops it. */
     private Optional<SftExample> encode(Conversation conversation, String source) {
         DatasetRow row = new DatasetRow(conversation, Optional.empty(), Optional.empty(), Map.of(), source);
-        return SftExample.encode(row, template, encoder, maxLength, RenderOptions.LAST_ROUND, truncation);
+        return SftExample.encode(row, prompts, maxLength, RenderOptions.LAST_ROUND, truncation);
     }
 }

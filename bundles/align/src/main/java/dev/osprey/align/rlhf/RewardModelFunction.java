@@ -7,6 +7,7 @@ import java.util.Optional;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
@@ -32,14 +33,12 @@ public final class RewardModelFunction implements RewardFunction {
     public static final String NAME = "reward_model";
 
     private final RewardModel model;
-    private final ChatTemplate template;
-    private final ChatEncoder encoder;
+    private final PromptEncoder prompts;
     private final int maxLength;
 
-    public RewardModelFunction(RewardModel model, ChatTemplate template, ChatEncoder encoder, int maxLength) {
+    public RewardModelFunction(RewardModel model, PromptEncoder prompts, int maxLength) {
         this.model = model;
-        this.template = template;
-        this.encoder = encoder;
+        this.prompts = prompts;
         this.maxLength = maxLength;
     }
 
@@ -64,7 +63,7 @@ public final class RewardModelFunction implements RewardFunction {
             messages.add(ChatMessage.of("assistant", s.completion()));
             DatasetRow row = new DatasetRow(Conversation.of(messages), Optional.empty(), Optional.empty(), Map.of(), "sample");
             // the last tokens count for the score: cut long samples on the left
-            rows.add(SftExample.encode(row, template, encoder, maxLength, RenderOptions.LAST_ROUND, SftExample.Truncation.LEFT).get());
+            rows.add(SftExample.encode(row, prompts, maxLength, RenderOptions.LAST_ROUND, SftExample.Truncation.LEFT).get());
         }
         NDManager parent = model.decoder().parameters().values().iterator().next().getManager();
         try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {

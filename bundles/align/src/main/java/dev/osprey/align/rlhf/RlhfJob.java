@@ -21,6 +21,7 @@ import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
+import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.Folders;
 import dev.osprey.model.load.HfModel;
@@ -127,12 +128,11 @@ public final class RlhfJob {
     private Result run(HfModel model, DecoderModel decoder, NDManager manager, List<ExtensionHandle<RewardFunction>> handles)
             throws IOException {
         SftArguments c = args.common();
-        ChatTemplate template = SftJob.chatTemplate(model, args.common().template(), provider);
         ChatEncoder encoder = new ChatEncoder(model.tokenizer());
         DatasetOptions options = DatasetOptions.defaults().withSeed(c.seed()).withColumns(c.columns()).withSkipBadRows(!c.strict());
         BadRows badRows = BadRows.of(options); // one tally for rows bad to read and rows with nothing to align on
         TrainingRuns.Rows rows = TrainingRuns.rows(c, options, badRows);
-        AlignData data = new AlignData(template, encoder, c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()), badRows);
+        AlignData data = new AlignData(provider.prompts(model), c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()), badRows);
 
         Map<String, NDArray> trainable = Tuner.setUp(decoder, args.common(), ADAPTER_NAME, manager, listener);
         String adapter = TrainingRuns.adapter(c);
@@ -157,7 +157,7 @@ public final class RlhfJob {
                 rewardModel.head().setRequiresGradient(true);
                 trainable.put(RewardModel.SCORE, rewardModel.head());
                 RewardModel rm = rewardModel;
-                weights = dir -> rm.writeFiles(dir, model.config().asMap(), TrainingRuns.tokenizerFiles(model));
+                weights = dir -> rm.writeFiles(dir, model.config().asMap(), LoraMerge.tokenizerFiles(model.folder()));
             }
             long parameters = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
             long all = decoder.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum();
@@ -234,10 +234,8 @@ public final class RlhfJob {
             if (loaded.tokenizer() == null) {
                 throw new IllegalArgumentException("--reward_model " + args.rewardModel() + " has no tokenizer.json");
             }
-            ChatTemplate template = loaded.tokenizerConfig().defaultChatTemplate().isPresent() ? JinjaChatTemplate.from(loaded.tokenizerConfig())
-                    : SftJob.chatTemplate(loaded, args.common().template(), provider); // its own first, unlike the policy
-            functions.add(RewardModelFunction.handle(new RewardModelFunction(rm, template, new ChatEncoder(loaded.tokenizer()),
-                    args.common().maxLength()), "--reward_model " + args.rewardModel()));
+            // loaded without --template (that one is the policy's): the reward model's registry entry, own or model_type template
+            functions.add(RewardModelFunction.handle(new RewardModelFunction(rm, provider.prompts(loaded), args.common().maxLength()), "--reward_model " + args.rewardModel()));
         }
         return new RewardRunner(functions, args.rewardWeightArray(), Duration.ofMillis((long) (args.rewardTimeout() * 1000)),
                 args.failurePolicy());

@@ -19,6 +19,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import ai.djl.ndarray.NDManager;
+import dev.osprey.model.load.LoraMerge;
+import dev.osprey.chat.ChatPromptEncoder;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
 import dev.osprey.checkpoint.WeightFiles;
@@ -65,7 +67,7 @@ class RewardModelTest {
         // the saved folder, loaded again, ranks every training pair: chosen above rejected
         try (RewardModel loaded = RewardModel.load(TinyAlignModel.load(saved, manager), manager)) {
             HfModel base = TinyAlignModel.load(model, manager);
-            var data = new AlignData(JinjaChatTemplate.from(base.tokenizerConfig()), new ChatEncoder(base.tokenizer()), 64,
+            var data = new AlignData(ChatPromptEncoder.ownTemplate(base.tokenizer(), base.tokenizerConfig(), base.generationConfig()), 64,
                     SftExample.Truncation.DELETE);
             var rows = new DatasetReader(DatasetOptions.defaults()).load(DatasetSpec.parseAll(List.of(pairs.toString()))).train();
             List<SftExample> encoded = new ArrayList<>();
@@ -101,7 +103,7 @@ class RewardModelTest {
                 new SftExample(new int[] {1, 16, 2}, new int[] {-100, 16, 2}, "b"));
         float[] before = trained.scores(Batch.of(manager, rows, 0), false).toFloatArray();
         Path saved = dir.resolve("saved");
-        trained.save(saved, base.config().asMap(), dev.osprey.train.sft.SftJob.tokenizerFiles(base));
+        trained.save(saved, base.config().asMap(), LoraMerge.tokenizerFiles(base.folder()));
         try (RewardModel loaded = RewardModel.load(TinyAlignModel.load(saved, manager), manager)) {
             float[] after = loaded.scores(Batch.of(manager, rows, 0), false).toFloatArray();
             assertArrayEquals(before, after, 1e-5f);

@@ -14,7 +14,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import dev.osprey.api.chat.ChatTemplate;
+import dev.osprey.api.chat.PromptEncoder;
+import dev.osprey.chat.ChatPromptEncoder;
 import dev.osprey.checkpoint.GenerationConfig;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.checkpoint.TokenizerConfig;
@@ -113,8 +114,8 @@ final class TinyAlignModel {
             }
 
             @Override
-            public ChatTemplate template(String name) {
-                throw new IllegalArgumentException("no template plugins in this test");
+            public PromptEncoder prompts(HfModel model) {
+                return ChatPromptEncoder.ownTemplate(model.tokenizer(), model.tokenizerConfig(), model.generationConfig());
             }
 
             @Override

@@ -11,13 +11,12 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.job.ArgumentSpec;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.job.JobContext;
-import dev.osprey.api.model.ModelRegistry;
+import dev.osprey.api.model.ModelService;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.train.TrainingMethod;
 import dev.osprey.train.args.ArgumentSpecs;
@@ -38,7 +37,7 @@ public class SupervisedMethods {
     @Reference
     ExtensionRegistry extensions;
     @Reference
-    ModelRegistry models;
+    ModelService modelService;
 
     /** What both stages take: SftArguments' arguments. */
     private static final List<ArgumentSpec> ARGUMENTS = ArgumentSpecs.describe(ArgumentSpecs.SUPERVISED_CHOICES, SftArguments.class);
@@ -94,7 +93,8 @@ public class SupervisedMethods {
         public void train(JobContext job) throws Exception {
             SftArguments args = SftArguments.fromMap(SftArguments.valuesOf(job.arguments()), "job " + job.jobId()).stage(stage)
                     .outputDir(job.outputDir()).device(job.device().toString()).validate();
-            try (NDManager manager = engine.newManager(Device.cpu()); PluginModels provider = new PluginModels(extensions, models, null)) {
+            try (NDManager manager = engine.newManager(job.device());
+                    PluginModels provider = new PluginModels(modelService, extensions, null)) {
                 SftJob.Result result = new SftJob(args, provider, new JobProgress(job)).train(manager);
                 if (result.plot() != null) {
                     job.progress().message("loss curves: " + result.plot().toAbsolutePath());

@@ -3,7 +3,7 @@ package dev.osprey.train.sft;
 import java.io.IOException;
 
 import ai.djl.ndarray.NDManager;
-import dev.osprey.api.chat.ChatTemplate;
+import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.model.load.HfModel;
 
 /**
@@ -17,8 +17,8 @@ public interface ModelProvider extends AutoCloseable {
     /** Finds (or downloads) and loads the model {@code args} names, in {@code --torch_dtype}. */
     HfModel load(SftArguments args, NDManager manager) throws IOException;
 
-    /** The chat template registered under {@code name} ({@code --template}). */
-    ChatTemplate template(String name);
+    /** How {@code model} (loaded by this provider) encodes conversations: its template by the platform's one precedence. */
+    PromptEncoder prompts(HfModel model);
 
     @Override
     void close();

@@ -42,7 +42,6 @@ public final class PluginModels implements ModelProvider {
     private final ModelService service;
     private final ExtensionRegistry extensions;
     private final DownloadProgress progress;
-    private final Runnable release;
     private final List<ExtensionHandle<?>> handles = new ArrayList<>();
     private final Map<HfModel, LoadedModel> loaded = new IdentityHashMap<>();
 
@@ -51,43 +50,9 @@ public final class PluginModels implements ModelProvider {
      * @param progress shows downloads, or null for none
      */
     public PluginModels(ModelService service, ExtensionRegistry extensions, DownloadProgress progress) {
-        this(service, extensions, progress, () -> { });
-    }
-
-    /**
-     * Finds the model service in the framework this class runs in.
-     *
-     * @deprecated take the {@link ModelService} as a reference and use {@link #PluginModels(ModelService, ExtensionRegistry,
-     *             DownloadProgress)}
-     * @throws IllegalStateException when the model service (bundle {@code dev.osprey.models}) is not running
-     */
-    @Deprecated
-    public PluginModels(ExtensionRegistry extensions, ModelRegistry registry, DownloadProgress progress) {
-        this(extensions, progress, platformService());
-    }
-
-    private PluginModels(ExtensionRegistry extensions, DownloadProgress progress, Map.Entry<ModelService, Runnable> found) {
-        this(found.getKey(), extensions, progress, found.getValue());
-    }
-
-    private PluginModels(ModelService service, ExtensionRegistry extensions, DownloadProgress progress, Runnable release) {
         this.service = service;
         this.extensions = extensions;
         this.progress = progress;
-        this.release = release;
-    }
-
-    /** The model service of the framework, and how to release it. */
-    private static Map.Entry<ModelService, Runnable> platformService() {
-        Bundle bundle = FrameworkUtil.getBundle(PluginModels.class);
-        BundleContext context = bundle == null ? null : bundle.getBundleContext();
-        ServiceReference<ModelService> reference = context == null ? null : context.getServiceReference(ModelService.class);
-        ModelService service = reference == null ? null : context.getService(reference);
-        if (service == null) {
-            throw new IllegalStateException("the model service (bundle dev.osprey.models) is not running; `osprey plugins --local`"
-                    + " shows why");
-        }
-        return Map.entry(service, () -> context.ungetService(reference));
     }
 
     @Override
@@ -137,6 +102,7 @@ public final class PluginModels implements ModelProvider {
      *
      * @throws IllegalArgumentException for a model this provider did not load
      */
+    @Override
     public PromptEncoder prompts(HfModel model) {
         LoadedModel owner;
         synchronized (loaded) {
@@ -149,13 +115,6 @@ public final class PluginModels implements ModelProvider {
     }
 
     @Override
-    public ChatTemplate template(String name) {
-        ExtensionHandle<ChatTemplate> handle = extensions.require(ChatTemplate.class, name);
-        handles.add(handle);
-        return handle.get();
-    }
-
-    @Override
     public void close() {
         handles.forEach(ExtensionHandle::close);
         handles.clear();
@@ -163,21 +122,6 @@ public final class PluginModels implements ModelProvider {
             loaded.values().forEach(LoadedModel::close); // a model the caller closed already is closed once
             loaded.clear();
         }
-        release.run();
-    }
-
-    /**
-     * The model folder, found locally or downloaded (ModelScope by default, Hugging Face with {@code useHf}).
-     *
-     * @deprecated use {@link ModelService#locate}
-     */
-    @Deprecated
-    public static Path locate(String model, boolean useHf, String revision, DownloadProgress progress) throws IOException {
-        HubOptions options = HubOptions.fromEnvironment(useHf);
-        if (revision != null) {
-            options = options.withRevision(revision);
-        }
-        return (progress == null ? new ModelLocator(options) : new ModelLocator(options, progress)).locate(model);
     }
 
     /** {@code --torch_dtype}: float32, or float16; bfloat16 checkpoints are widened to float32 on the CPU. */

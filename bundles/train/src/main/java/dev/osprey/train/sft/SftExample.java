@@ -1,8 +1,11 @@
 package dev.osprey.train.sft;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
+import dev.osprey.api.chat.EncodedPrompt;
+import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.chat.ChatEncoder;
@@ -59,19 +62,18 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
      * @throws DatasetException naming the row ({@code file:line}) when nothing is left to train on, e.g. a
      *         row without an assistant answer; a job skips it with {@code --strict false} ({@link dev.osprey.dataset.BadRows})
      */
-    public static Optional<SftExample> encode(DatasetRow row, ChatTemplate template, ChatEncoder encoder, int maxLength,
-            String lossScope, Truncation truncation) {
-        var segments = template.render(row.conversation(), new RenderOptions(false, lossScope, java.util.Map.of()));
-        ChatEncoder.Encoded encoded = encoder.encode(segments);
+    public static Optional<SftExample> encode(DatasetRow row, PromptEncoder prompts, int maxLength, String lossScope,
+            Truncation truncation) {
+        EncodedPrompt encoded = prompts.forTraining(row.conversation(), lossScope);
         boolean answered = row.conversation().messages().stream().anyMatch(m -> "assistant".equals(m.role()));
         return truncate(encoded.inputIds(), encoded.labels(), maxLength, truncation, row.source(),
                 answered ? "" : " (the row has no assistant answer)");
     }
 
     /** Rows encoded in order; rows that {@link Truncation#DELETE} drops are left out. */
-    public static java.util.List<SftExample> encodeAll(java.util.List<DatasetRow> rows, ChatTemplate template, ChatEncoder encoder,
-            int maxLength, String lossScope, Truncation truncation) {
-        return rows.stream().flatMap(r -> encode(r, template, encoder, maxLength, lossScope, truncation).stream()).toList();
+    public static List<SftExample> encodeAll(List<DatasetRow> rows, PromptEncoder prompts, int maxLength, String lossScope,
+            Truncation truncation) {
+        return rows.stream().flatMap(r -> encode(r, prompts, maxLength, lossScope, truncation).stream()).toList();
     }
 
     /**

@@ -9,6 +9,7 @@ import java.util.Optional;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
@@ -116,8 +117,8 @@ public final class SftJob {
                     .or(() -> model.tokenizerConfig().eosToken().map(t -> encoder.tokenize(t)[0])).orElse(-1);
             encode = row -> SftExample.encodeText(row, encoder, bos, eos, args.maxLength(), truncation);
         } else {
-            ChatTemplate template = chatTemplate(model, args.template(), provider);
-            encode = row -> SftExample.encode(row, template, encoder, args.maxLength(), args.lossScope(), truncation);
+            PromptEncoder prompts = provider.prompts(model);
+            encode = row -> SftExample.encode(row, prompts, args.maxLength(), args.lossScope(), truncation);
         }
         encode = badRows.skipping(encode); // a row with nothing to train on is a bad row too
         List<SftExample> validation = encodeAll(rows.validation(), encode, badRows, "validation");
@@ -162,20 +163,6 @@ public final class SftJob {
         return out;
     }
 
-    /**
-     * The chat template of a run: the plugin named by {@code --template}, else the model's own
-     * {@code chat_template}; a model without one is an error that says to pass {@code --template}.
-     */
-    public static ChatTemplate chatTemplate(HfModel model, String templateName, ModelProvider provider) {
-        if (templateName != null) {
-            return provider.template(templateName);
-        }
-        if (model.tokenizerConfig().defaultChatTemplate().isEmpty()) {
-            throw new IllegalArgumentException(model.folder() + " has no chat_template in tokenizer_config.json: pass --template");
-        }
-        return JinjaChatTemplate.from(model.tokenizerConfig());
-    }
-
     private Result run(HfModel model, DecoderModel decoder, Map<String, NDArray> trainable, Datasets data, NDManager manager)
             throws IOException {
         String adapter = TrainingRuns.adapter(args);
@@ -195,10 +182,5 @@ public final class SftJob {
         }
         listener.message(TrainingRuns.summary(result, merged));
         return new Result(result.lastCheckpoint(), merged, result.steps(), result.evalMetric("eval_loss"), result.plot());
-    }
-
-    /** The tokenizer and generation files travel with a full or merged model, so it loads and chats as the base did. */
-    public static Map<String, byte[]> tokenizerFiles(HfModel model) throws IOException {
-        return TrainingRuns.tokenizerFiles(model);
     }
 }

@@ -16,6 +16,7 @@ import dev.osprey.dataset.DatasetRow;
 import dev.osprey.dataset.DatasetSpec;
 import dev.osprey.dataset.LoadedDatasets;
 import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.Folders;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelSaver;
@@ -76,7 +77,7 @@ public final class TrainingRuns {
         return adapter(args) != null
                 ? dir -> PeftAdapter.writeFiles(dir, decoder.linears(), ADAPTER_NAME, args.loraRank(), args.loraAlpha(), args.useRslora(),
                         args.model())
-                : dir -> ModelSaver.writeFiles(decoder, dir, "F32", tokenizerFiles(model));
+                : dir -> ModelSaver.writeFiles(decoder, dir, "F32", LoraMerge.tokenizerFiles(model.folder()));
     }
 
     /**
@@ -112,10 +113,10 @@ public final class TrainingRuns {
             try (NDManager fresh = manager.newSubManager(); HfModel base = provider.load(denseCopyOf(args), fresh)) {
                 DecoderModel dense = (DecoderModel) base.model();
                 PeftAdapter.attach(last, dense.linears(), ADAPTER_NAME, fresh);
-                mergeInto(base, dense, merged);
+                LoraMerge.mergeAndSave(base, ADAPTER_NAME, merged, "F32");
             }
         } else {
-            mergeInto(model, decoder, merged);
+            LoraMerge.mergeAndSave(model, ADAPTER_NAME, merged, "F32");
         }
         return merged;
     }
@@ -126,28 +127,6 @@ public final class TrainingRuns {
         map.remove("stage");
         map.put("quant_bits", 0);
         return SftArguments.fromMap(map, "the merge").stage(args.stage());
-    }
-
-    private static void mergeInto(HfModel model, DecoderModel decoder, Path folder) throws IOException {
-        decoder.linears().forEach(l -> {
-            if (l.adapter(ADAPTER_NAME) != null) {
-                l.merge(ADAPTER_NAME);
-            }
-        });
-        ModelSaver.save(decoder, folder, "F32", tokenizerFiles(model));
-    }
-
-    /** The tokenizer and generation files travel with a full or merged model, so it loads and chats as the base did. */
-    public static Map<String, byte[]> tokenizerFiles(HfModel model) throws IOException {
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        for (String name : List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json", "special_tokens_map.json",
-                "chat_template.jinja")) {
-            Path file = model.folder().resolve(name);
-            if (Files.isRegularFile(file)) {
-                files.put(name, Files.readAllBytes(file));
-            }
-        }
-        return files;
     }
 
     /** The run's closing line: final loss and eval loss, where the checkpoint, plot and merged model went. */

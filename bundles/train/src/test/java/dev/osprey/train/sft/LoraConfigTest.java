@@ -76,7 +76,7 @@ class LoraConfigTest {
                 Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
             List<SftExample> examples = SftExample.encodeAll(
                     new DatasetReader().read(DatasetSpec.parse(TinyChatModel.dataset(dir.resolve("train.jsonl"), 1).toString())),
-                    JinjaChatTemplate.of("chatml", TinyChatModel.CHATML, Map.of()), new ChatEncoder(tokenizer), 64, "all_assistant",
+                    TinyChatModel.chatml(tokenizer), 64, "all_assistant",
                     SftExample.Truncation.DELETE);
             DecoderModel model = TinyChatModel.model(manager, folder);
             ModelLoader.quantize(model, QuantSpec.nf4());

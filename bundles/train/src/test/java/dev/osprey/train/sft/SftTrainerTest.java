@@ -53,7 +53,7 @@ class SftTrainerTest {
     private List<SftExample> examples(HuggingFaceTokenizer tokenizer) throws Exception {
         Path data = TinyChatModel.dataset(dir.resolve("train.jsonl"), 1);
         List<DatasetRow> rows = new DatasetReader().read(DatasetSpec.parse(data.toString()));
-        return SftExample.encodeAll(rows, JinjaChatTemplate.of("chatml", TinyChatModel.CHATML, Map.of()), new ChatEncoder(tokenizer), 64,
+        return SftExample.encodeAll(rows, TinyChatModel.chatml(tokenizer), 64,
                 "all_assistant", SftExample.Truncation.DELETE);
     }
 

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,7 +15,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import dev.osprey.api.chat.ChatTemplate;
+import dev.osprey.api.chat.PromptEncoder;
+import dev.osprey.chat.ChatEncoder;
+import dev.osprey.chat.ChatPromptEncoder;
+import dev.osprey.chat.JinjaChatTemplate;
 import dev.osprey.checkpoint.GenerationConfig;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.checkpoint.TokenizerConfig;
@@ -112,13 +116,19 @@ final class TinyChatModel {
             }
 
             @Override
-            public ChatTemplate template(String name) {
-                throw new IllegalArgumentException("no template plugins in this test");
+            public PromptEncoder prompts(HfModel model) {
+                return ChatPromptEncoder.ownTemplate(model.tokenizer(), model.tokenizerConfig(), model.generationConfig());
             }
 
             @Override
             public void close() {
             }
         };
+    }
+
+    /** The ChatML template named as {@code --template chatml} would give it, over {@code tokenizer}. */
+    static PromptEncoder chatml(HuggingFaceTokenizer tokenizer) {
+        return new ChatPromptEncoder(JinjaChatTemplate.of("chatml", CHATML, Map.of()), PromptEncoder.FROM_ARGUMENT, null,
+                new ChatEncoder(tokenizer), OptionalInt.empty(), false);
     }
 }
