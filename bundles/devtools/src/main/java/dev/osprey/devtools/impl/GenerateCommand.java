@@ -97,24 +97,19 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
         return withModel();
     }
 
-    /** The prompt's ids as the model expects a chat: its own Jinja template, or a built-in one by name. */
-    private int[] chatPromptIds(HfModel model, String prompt) {
+    /** The prompt's ids as the model expects a chat, by the platform's one template precedence ({@code --template} first). */
+    private int[] chatPromptIds(String prompt) {
         List<ChatMessage> messages = new ArrayList<>();
         if (system != null) {
             messages.add(ChatMessage.of("system", system));
         }
         messages.add(ChatMessage.of("user", prompt));
-        Conversation conversation = Conversation.of(messages);
-        if (template != null) {
-            try (ExtensionHandle<ChatTemplate> t = platform.extensions.require(ChatTemplate.class, template)) {
-                return new ChatEncoder(model.tokenizer()).encode(t.get().render(conversation, RenderOptions.inference())).inputIds();
-            }
-        }
-        if (model.tokenizerConfig().defaultChatTemplate().isEmpty()) {
-            throw new IllegalArgumentException(model.folder() + " has no chat_template in tokenizer_config.json: pass --template NAME");
-        }
-        String text = JinjaChatTemplate.from(model.tokenizerConfig()).apply(conversation, true, Map.of());
-        return Arrays.stream(model.tokenizer().encode(text).getIds()).mapToInt(x -> (int) x).toArray();
+        return prompts().forGeneration(Conversation.of(messages), Map.of());
+    }
+
+    @Override
+    String template() {
+        return template;
     }
 
     @Override
@@ -130,7 +125,7 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(model.folder() + " has no tokenizer.json: use --input_ids");
             }
             for (String p : prompts) {
-                rows.add(chat ? chatPromptIds(model, p)
+                rows.add(chat ? chatPromptIds(p)
                         : Arrays.stream(tokenizer.encode(p).getIds()).mapToInt(x -> (int) x).toArray());
             }
         }

@@ -6,6 +6,9 @@ import java.util.List;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import dev.osprey.api.chat.PromptEncoder;
+import dev.osprey.api.hardware.DeviceId;
+import dev.osprey.train.sft.PluginModels;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.decoder.DecoderModel;
@@ -28,13 +31,16 @@ abstract class ModelCommand extends DevCommand {
     @Option(names = "--adapters", paramLabel = "DIR", description = "a PEFT LoRA adapter folder to apply (unmerged)")
     Path adapters;
 
+    private PromptEncoder prompts;
+
     /** Runs {@link #run} with the model loaded; everything is freed afterwards. */
     final Integer withModel() throws Exception {
-        platform.devices.select(device.device);
+        DeviceId selected = platform.devices.select(device.device);
         EngineRuntime engine = platform.requireEngine();
-        List<AutoCloseable> handles = new ArrayList<>();
-        try (NDManager manager = engine.newManager(Device.cpu());
-                HfModel model = ModelLoading.load(platform, modelOptions, manager, handles, null)) {
+        try (NDManager manager = engine.newManager(selected);
+                PluginModels provider = ModelLoading.provider(platform);
+                HfModel model = ModelLoading.load(provider, modelOptions, manager, null, template())) {
+            prompts = provider.prompts(model);
             String adapter = null;
             if (adapters != null) {
                 if (!(model.model() instanceof DecoderModel decoder)) {
@@ -45,10 +51,18 @@ abstract class ModelCommand extends DevCommand {
             }
             return run(model, adapter, manager);
         } finally {
-            for (AutoCloseable h : handles) {
-                h.close();
-            }
+            prompts = null;
         }
+    }
+
+    /** The {@code --template} of the command's prompts; null for the platform's precedence without one. */
+    String template() {
+        return null;
+    }
+
+    /** How the loaded model encodes conversations, while {@link #run} runs. */
+    PromptEncoder prompts() {
+        return prompts;
     }
 
     abstract Integer run(HfModel model, String adapter, NDManager manager) throws Exception;

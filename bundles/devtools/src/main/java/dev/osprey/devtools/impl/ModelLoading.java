@@ -25,9 +25,24 @@ final class ModelLoading {
      */
     static HfModel load(DevTools platform, ModelOptions options, NDManager manager, List<AutoCloseable> handles,
             QuantSpec quantization) throws IOException {
-        PluginModels provider = new PluginModels(platform.modelService, platform.extensions, new TerminalProgressBar());
+        PluginModels provider = provider(platform);
         handles.add(provider);
-        ModelRequest request = options.request();
+        return load(provider, options, manager, quantization, null);
+    }
+
+    /** The platform's models for a command, downloads drawn as a progress bar; it holds what it loaded until closed. */
+    static PluginModels provider(DevTools platform) {
+        return new PluginModels(platform.modelService, platform.extensions, new TerminalProgressBar());
+    }
+
+    /**
+     * Loads the model through {@code provider}.
+     *
+     * @param template the {@code --template} of its prompts, or null for the platform's precedence without one
+     */
+    static HfModel load(PluginModels provider, ModelOptions options, NDManager manager, QuantSpec quantization, String template)
+            throws IOException {
+        ModelRequest request = options.request().withTemplate(template);
         if (quantization != null) {
             request = request.withQuantization(quantization.method().bits(), quantization.method().name().toLowerCase(Locale.ROOT));
         }
