@@ -26,6 +26,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 
 /**
  * The safetensors format, read and written without Python: an 8-byte little-endian header length
@@ -254,10 +255,10 @@ public final class Safetensors {
             }
             needed = Math.multiplyExact(numel, (long) elementBytes);
         } catch (ArithmeticException e) {
-            throw new CheckpointException(file, where + ": shape " + java.util.Arrays.toString(shape) + " is absurdly large");
+            throw new CheckpointException(file, where + ": shape " + Arrays.toString(shape) + " is absurdly large");
         }
         if (end - begin != needed) {
-            throw new CheckpointException(file, where + ": shape " + java.util.Arrays.toString(shape) + " of " + dtype
+            throw new CheckpointException(file, where + ": shape " + Arrays.toString(shape) + " of " + dtype
                     + " needs " + needed + " bytes but data_offsets [" + begin + ", " + end + ") hold " + (end - begin));
         }
         return new TensorInfo(name, dtype, shape, begin, end);

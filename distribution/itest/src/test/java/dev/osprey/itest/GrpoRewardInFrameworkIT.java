@@ -31,7 +31,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.osprey.align.rlhf.RlhfArguments;
 import dev.osprey.align.rlhf.RlhfJob;
-import dev.osprey.api.chat.ChatTemplate;
+import dev.osprey.api.chat.PromptEncoder;
+import dev.osprey.chat.ChatPromptEncoder;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.plugin.ExtensionRegistry;
@@ -219,8 +220,8 @@ public class GrpoRewardInFrameworkIT {
             }
 
             @Override
-            public ChatTemplate template(String name) {
-                throw new IllegalArgumentException("no --template in this test");
+            public PromptEncoder prompts(HfModel model) {
+                return ChatPromptEncoder.ownTemplate(model.tokenizer(), model.tokenizerConfig(), model.generationConfig());
             }
 
             @Override

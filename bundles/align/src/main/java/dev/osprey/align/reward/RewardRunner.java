@@ -18,6 +18,9 @@ import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.api.reward.RewardSample;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Scores the completions of a GRPO step with the job's reward functions ({@code --reward_funcs}), as TRL's
@@ -44,7 +47,7 @@ public final class RewardRunner implements AutoCloseable {
     private final Duration timeout;
     private final RewardFailurePolicy policy;
     private final ExecutorService executor;
-    private final java.util.Set<Long> reportedGone = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Long> reportedGone = ConcurrentHashMap.newKeySet();
 
     /**
      * @param functions the reward functions, in {@code --reward_funcs} order
@@ -181,7 +184,7 @@ public final class RewardRunner implements AutoCloseable {
 
     private static double[] filled(int n) {
         double[] w = new double[n];
-        java.util.Arrays.fill(w, 1.0);
+        Arrays.fill(w, 1.0);
         return w;
     }
 

@@ -15,6 +15,7 @@ import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetException;
 import dev.osprey.dataset.DatasetRow;
 import dev.osprey.train.sft.SftExample;
+import java.util.Arrays;
 
 /**
  * Dataset rows encoded for the alignment methods through the chat template, with labels on the last
@@ -143,8 +144,8 @@ public final class AlignData {
             if (truncation == SftExample.Truncation.DELETE) {
                 return Optional.empty();
             }
-            ids = truncation == SftExample.Truncation.LEFT ? java.util.Arrays.copyOfRange(ids, ids.length - maxLength, ids.length)
-                    : java.util.Arrays.copyOf(ids, maxLength);
+            ids = truncation == SftExample.Truncation.LEFT ? Arrays.copyOfRange(ids, ids.length - maxLength, ids.length)
+                    : Arrays.copyOf(ids, maxLength);
         }
         return Optional.of(new Prompt(ids, prompt, row.extra(), row.source()));
     }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A job's options by their ms-swift names ({@code learning_rate}, {@code lora_rank}, ...), already merged
@@ -93,7 +94,7 @@ public final class Arguments {
         return of(map);
     }
 
-    private static <T> T parse(String name, String value, java.util.function.Function<String, T> parser, String what) {
+    private static <T> T parse(String name, String value, Function<String, T> parser, String what) {
         try {
             return parser.apply(value.trim());
         } catch (NumberFormatException e) {

@@ -5,6 +5,7 @@ import java.util.Objects;
 import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.plugin.ExtensionKind;
+import java.util.Map;
 
 /**
  * What to run: the extension of {@code kind} named {@code name} (a training method such as {@code sft},
@@ -22,7 +23,7 @@ public record JobRequest(ExtensionKind kind, String name, Arguments arguments, D
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("method: the name of the method to run is missing");
         }
-        arguments = arguments == null ? Arguments.of(java.util.Map.of()) : arguments;
+        arguments = arguments == null ? Arguments.of(Map.of()) : arguments;
         device = device == null ? DeviceId.CPU : device;
     }
 

@@ -9,6 +9,7 @@ import dev.osprey.api.inference.InferenceBackend;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.api.train.TrainingMethod;
+import java.util.Optional;
 
 /**
  * The kinds of extension the kernel tracks. Each kind is one service interface; the label is what
@@ -43,12 +44,12 @@ public enum ExtensionKind {
     }
 
     /** The kind whose service interface is {@code type}, if any. */
-    public static java.util.Optional<ExtensionKind> of(Class<?> type) {
+    public static Optional<ExtensionKind> of(Class<?> type) {
         for (ExtensionKind kind : values()) {
             if (kind.type == type) {
-                return java.util.Optional.of(kind);
+                return Optional.of(kind);
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 }

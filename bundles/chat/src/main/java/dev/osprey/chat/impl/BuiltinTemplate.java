@@ -10,6 +10,7 @@ import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.chat.Segment;
 import dev.osprey.chat.JinjaChatTemplate;
+import dev.osprey.api.chat.ToolCall;
 
 /**
  * What the built-in templates share: a segment writer that merges neighbouring text of the same
@@ -117,7 +118,7 @@ public abstract class BuiltinTemplate implements ChatTemplate {
      */
     protected List<Turn> alternatingTurns(List<ChatMessage> ms) {
         int start = leadingSystem(ms) == null ? 0 : 1;
-        List<Turn> turns = new java.util.ArrayList<>();
+        List<Turn> turns = new ArrayList<>();
         for (int i = start; i < ms.size(); i++) {
             ChatMessage m = ms.get(i);
             int j = i - start;
@@ -164,7 +165,7 @@ public abstract class BuiltinTemplate implements ChatTemplate {
     }
 
     /** A tool call's arguments as Python's json.dumps writes the parsed object. */
-    protected static String argumentsJson(dev.osprey.api.chat.ToolCall call) {
+    protected static String argumentsJson(ToolCall call) {
         return PyJson.dumps(JinjaChatTemplate.parseJson(call.argumentsJson(), "arguments of tool call " + call.name()));
     }
 

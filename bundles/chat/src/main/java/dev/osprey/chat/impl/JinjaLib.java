@@ -16,6 +16,9 @@ import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.objects.date.StrftimeFormatter;
 
 import jinjava.javax.el.CompositeELResolver;
+import java.time.ZoneId;
+import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * What Hugging Face's chat-template environment has and Jinjava lacks or does differently:
@@ -44,7 +47,7 @@ public final class JinjaLib {
      * Runs {@code work} with this bundle's class loader as the thread context class loader: Jinjava's EL
      * (JUEL) loads its own classes through it, and inside OSGi it would otherwise be the caller's.
      */
-    public static <T> T withBundleLoader(java.util.function.Supplier<T> work) {
+    public static <T> T withBundleLoader(Supplier<T> work) {
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         thread.setContextClassLoader(JinjaLib.class.getClassLoader());
@@ -113,8 +116,8 @@ public final class JinjaLib {
 
     /** {@code strftime_now(format)}: the local time in Python's strftime format. */
     public static String strftimeNow(String format) {
-        return StrftimeFormatter.format(LocalDateTime.now().atZone(java.time.ZoneId.systemDefault()), format,
-                java.util.Locale.ENGLISH);
+        return StrftimeFormatter.format(LocalDateTime.now().atZone(ZoneId.systemDefault()), format,
+                Locale.ENGLISH);
     }
 
     /** {@code x|tojson}, {@code x|tojson(indent=4)}: Python's json.dumps(ensure_ascii=False). */

@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Arrays;
 
 /**
  * Python's {@code json.dumps(x, ensure_ascii=False, indent=indent)}, which is what Hugging Face's
@@ -73,7 +74,7 @@ public final class PyJson {
             close(out, indent, level);
             out.append(']');
         } else if (value instanceof Object[] array) {
-            write(out, java.util.Arrays.asList(array), indent, level);
+            write(out, Arrays.asList(array), indent, level);
         } else {
             quote(out, value.toString());
         }

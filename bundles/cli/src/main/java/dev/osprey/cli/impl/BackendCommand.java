@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import java.io.IOException;
 
 /**
  * {@code osprey backend use NAME}: asks a running {@code osprey deploy} to swap its inference backend
@@ -49,7 +50,7 @@ public class BackendCommand extends PlatformCommand implements Callable<Integer>
         HttpResponse<String> response;
         try {
             response = HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("no server answers at " + url + " (" + e + "); start one with osprey deploy");
         }
         if (response.statusCode() != 200) {

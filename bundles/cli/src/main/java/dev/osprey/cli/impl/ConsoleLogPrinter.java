@@ -8,6 +8,7 @@ import org.osgi.service.log.LogEntry;
 import org.osgi.service.log.LogLevel;
 import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
+import org.osgi.framework.BundleContext;
 
 /**
  * Prints the OSGi log's warnings and errors (SCR, FileInstall, the framework) as one line each on
@@ -23,7 +24,7 @@ public class ConsoleLogPrinter implements LogListener {
     private boolean stackTraces;
 
     @Activate
-    void activate(org.osgi.framework.BundleContext context) {
+    void activate(BundleContext context) {
         stackTraces = Boolean.parseBoolean(context.getProperty("osprey.log.stacktraces"));
         reader.addLogListener(this);
     }

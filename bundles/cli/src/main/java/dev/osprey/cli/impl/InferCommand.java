@@ -32,6 +32,8 @@ import dev.osprey.api.plugin.ExtensionHandle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 /**
  * {@code osprey infer}: chat with a model in the terminal, answers streamed as they are generated
@@ -100,7 +102,7 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
 
     /** Generates one answer, calling {@code onText} with each piece; returns the whole text. */
     private String answer(InferenceSession session, String served, List<ChatMessage> messages,
-            java.util.function.Consumer<String> onText) throws Exception {
+            Consumer<String> onText) throws Exception {
         CompletableFuture<String> done = new CompletableFuture<>();
         StringBuilder text = new StringBuilder();
         session.generate(new GenerationRequest(UUID.randomUUID().toString(), served, Conversation.of(messages), null, null, sampling()),
@@ -123,7 +125,7 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
                 });
         try {
             return done.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception ex ? ex : e;
         }
     }

@@ -10,6 +10,7 @@ import dev.osprey.api.jobs.JobEvent;
 import dev.osprey.api.jobs.JobFailure;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.jobs.JobState;
+import java.util.Locale;
 
 /**
  * A training command's job, run by the job service of this process (as {@code osprey serve} runs those of
@@ -45,7 +46,7 @@ final class LocalJob {
         if (end == JobState.DONE) {
             return 0;
         }
-        JobFailure why = failure.orElse(new JobFailure("job " + id + " ended " + end.name().toLowerCase(java.util.Locale.ROOT), false));
+        JobFailure why = failure.orElse(new JobFailure("job " + id + " ended " + end.name().toLowerCase(Locale.ROOT), false));
         if (why.badInput()) {
             throw new IllegalArgumentException(why.message());
         }

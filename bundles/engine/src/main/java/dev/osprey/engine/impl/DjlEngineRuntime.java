@@ -13,6 +13,8 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.osprey.api.engine.EngineRuntime;
+import ai.djl.huggingface.tokenizers.jni.LibUtils;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Initialises DJL with the PyTorch engine and the tokenizers' native library, once per JVM, and
@@ -39,9 +41,9 @@ public class DjlEngineRuntime implements EngineRuntime {
         try {
             engine = Engine.getEngine(ENGINE);
             // load the tokenizers' native library now, with the right loader, so plugins need no TCCL care
-            ai.djl.huggingface.tokenizers.jni.LibUtils.checkStatus();
+            LibUtils.checkStatus();
             try (NDManager probe = engine.newBaseManager()) {
-                probe.ones(new ai.djl.ndarray.types.Shape(2, 2)).matMul(probe.ones(new ai.djl.ndarray.types.Shape(2, 2)));
+                probe.ones(new Shape(2, 2)).matMul(probe.ones(new Shape(2, 2)));
             }
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             throw new IllegalStateException("the " + ENGINE + " engine could not start: " + e

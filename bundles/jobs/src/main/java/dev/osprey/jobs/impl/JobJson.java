@@ -15,6 +15,9 @@ import dev.osprey.api.jobs.JobFailure;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.jobs.JobState;
 import dev.osprey.api.plugin.ExtensionKind;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The one JSON form of jobs (their events have theirs in {@link dev.osprey.api.jobs.JobEvent#toMap()}), for
@@ -35,7 +38,7 @@ final class JobJson {
         map.put("kind", job.request().kind().label());
         map.put("method", job.request().name());
         map.put("device", job.request().device().toString());
-        map.put("state", job.state().name().toLowerCase(java.util.Locale.ROOT));
+        map.put("state", job.state().name().toLowerCase(Locale.ROOT));
         map.put("submitted", job.submitted().toString());
         map.put("output_dir", job.outputDir().toString());
         job.failure().ifPresent(f -> map.put("failure", Map.of("message", f.message(), "bad_input", f.badInput())));
@@ -54,8 +57,8 @@ final class JobJson {
 
     /** Reads back what {@link #job} wrote. */
     /** The extension kind a job's {@code kind} field names ({@code training-method}, {@code exporter}, {@code evaluator}). */
-    static java.util.Optional<ExtensionKind> kindLabelled(String label) {
-        return java.util.Arrays.stream(ExtensionKind.values()).filter(k -> k.label().equals(label)).findFirst();
+    static Optional<ExtensionKind> kindLabelled(String label) {
+        return Arrays.stream(ExtensionKind.values()).filter(k -> k.label().equals(label)).findFirst();
     }
 
     @SuppressWarnings("unchecked")
@@ -65,7 +68,7 @@ final class JobJson {
         JobRequest request = new JobRequest(kind, (String) map.get("method"), Arguments.of((Map<String, ?>) map.get("arguments")),
                 DeviceId.parse((String) map.get("device")));
         Map<String, Object> failure = (Map<String, Object>) map.get("failure");
-        return new JobRecord.Saved((String) map.get("id"), request, JobState.valueOf(((String) map.get("state")).toUpperCase(java.util.Locale.ROOT)),
+        return new JobRecord.Saved((String) map.get("id"), request, JobState.valueOf(((String) map.get("state")).toUpperCase(Locale.ROOT)),
                 Instant.parse((String) map.get("submitted")), Path.of((String) map.get("output_dir")),
                 failure == null ? null : new JobFailure((String) failure.get("message"), Boolean.TRUE.equals(failure.get("bad_input"))),
                 (String) map.get("result"));

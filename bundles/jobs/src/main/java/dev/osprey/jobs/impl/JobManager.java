@@ -36,6 +36,7 @@ import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.train.TrainingMethod;
+import dev.osprey.api.Extension;
 
 /**
  * The {@link JobService}: one queue per device (a single thread, so one job at a time there, the rest in
@@ -111,19 +112,19 @@ public class JobManager implements JobService {
 
     /** Fails fast, before anything is queued, on an unknown extension or its rejected options. */
     private void validate(JobRequest request) {
-        Class<? extends dev.osprey.api.Extension> type = switch (request.kind()) {
+        Class<? extends Extension> type = switch (request.kind()) {
             case TRAINING_METHOD, EXPORTER, EVALUATOR -> request.kind().type();
             default -> throw new IllegalArgumentException("kind: jobs run training methods, exporters and evaluators, not "
                     + request.kind().label());
         };
-        try (ExtensionHandle<? extends dev.osprey.api.Extension> handle = require(type, request.name())) {
+        try (ExtensionHandle<? extends Extension> handle = require(type, request.name())) {
             if (handle.get() instanceof TrainingMethod method) {
                 method.validate(request.arguments());
             }
         }
     }
 
-    private ExtensionHandle<? extends dev.osprey.api.Extension> require(Class<? extends dev.osprey.api.Extension> type, String name) {
+    private ExtensionHandle<? extends Extension> require(Class<? extends Extension> type, String name) {
         try {
             return extensions.require(type, name);
         } catch (IllegalArgumentException e) {

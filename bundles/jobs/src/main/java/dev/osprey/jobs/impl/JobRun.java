@@ -19,6 +19,8 @@ import dev.osprey.api.jobs.JobState;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.train.TrainingMethod;
+import java.io.IOException;
+import java.util.stream.Stream;
 
 /**
  * One run of a job on its device's thread: the {@link JobContext} the extension sees, turning its progress
@@ -72,11 +74,11 @@ final class JobRun implements JobContext, ProgressReporter {
     }
 
     private static void removeIfEmpty(Path dir) {
-        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+        try (Stream<Path> files = Files.list(dir)) {
             if (files.findAny().isEmpty()) {
                 Files.delete(dir);
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // left in place: harmless
         }
     }

@@ -30,6 +30,9 @@ import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The job service over HTTP: {@code POST /api/jobs} submits, {@code GET /api/jobs} lists,
@@ -46,7 +49,7 @@ public class JobsServlet extends HttpServlet {
     /** How often an idle event stream sends a comment, so a client that left is noticed. */
     private static final Duration KEEP_ALIVE = Duration.ofSeconds(10);
     /** An option as the training methods' errors name it: {@code --lora_rank}, or {@code 'lora_rank'} after "for". */
-    private static final java.util.regex.Pattern OPTION = java.util.regex.Pattern.compile("--([a-z_0-9]+)|for '([a-z_0-9]+)'");
+    private static final Pattern OPTION = Pattern.compile("--([a-z_0-9]+)|for '([a-z_0-9]+)'");
 
     @Reference
     transient JobService jobs;
@@ -160,7 +163,7 @@ public class JobsServlet extends HttpServlet {
                     out.write(": waiting\n\n".getBytes(StandardCharsets.UTF_8)); // fails once the client left
                 } else {
                     for (JobEvent event : events) {
-                        out.write(("id: " + event.sequence() + "\nevent: " + event.type().name().toLowerCase(java.util.Locale.ROOT) + "\ndata: "
+                        out.write(("id: " + event.sequence() + "\nevent: " + event.type().name().toLowerCase(Locale.ROOT) + "\ndata: "
                                 + JobJson.MAPPER.writeValueAsString(event.toMap()) + "\n\n").getBytes(StandardCharsets.UTF_8));
                     }
                     next = events.get(events.size() - 1).sequence() + 1;
@@ -263,7 +266,7 @@ public class JobsServlet extends HttpServlet {
         if (message.startsWith("method: ")) {
             return "method";
         }
-        java.util.regex.Matcher option = OPTION.matcher(message);
+        Matcher option = OPTION.matcher(message);
         return option.find() ? "arguments." + (option.group(1) != null ? option.group(1) : option.group(2)) : "arguments";
     }
 

@@ -14,6 +14,8 @@ import dev.osprey.api.hardware.HardwareTarget;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Checks a {@code --device} value against the hardware targets installed and what they detect. Each
@@ -23,7 +25,7 @@ import dev.osprey.api.plugin.ExtensionKind;
 @Component(service = DeviceSelector.class)
 public class DeviceSelectorImpl implements DeviceSelector {
 
-    private final java.util.Map<Long, HardwareReport> reports = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Long, HardwareReport> reports = new ConcurrentHashMap<>();
 
     @Reference
     ExtensionRegistryImpl registry;

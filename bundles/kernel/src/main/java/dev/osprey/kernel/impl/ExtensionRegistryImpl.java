@@ -35,6 +35,10 @@ import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.plugin.PluginInfo;
 import dev.osprey.api.plugin.PluginInventory;
 import dev.osprey.api.plugin.PluginState;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Tracks every service of every {@link ExtensionKind} (the whiteboard), names it, and tells
@@ -65,7 +69,7 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
     @Activate
     void activate(BundleContext bundleContext) throws InvalidSyntaxException {
         this.context = bundleContext;
-        String filter = "(|" + java.util.Arrays.stream(ExtensionKind.values())
+        String filter = "(|" + Arrays.stream(ExtensionKind.values())
                 .map(k -> "(" + Constants.OBJECTCLASS + "=" + k.type().getName() + ")")
                 .collect(Collectors.joining()) + ")";
         Filter f = bundleContext.createFilter(filter);
@@ -145,7 +149,7 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
         return name;
     }
 
-    private void notify(java.util.function.Consumer<ExtensionListener> call) {
+    private void notify(Consumer<ExtensionListener> call) {
         for (ExtensionListener listener : listeners) {
             try {
                 call.accept(listener);
@@ -182,7 +186,7 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
     }
 
     /** A bundle's services (of one kind, or of any when {@code kind} is null) that yielded no instance, with the reason. */
-    private java.util.stream.Stream<Map.Entry<ServiceReference<?>, String>> brokenServices(long bundleId, ExtensionKind kind) {
+    private Stream<Map.Entry<ServiceReference<?>, String>> brokenServices(long bundleId, ExtensionKind kind) {
         List<Map.Entry<ServiceReference<?>, String>> found = new ArrayList<>();
         for (Map.Entry<Long, String> e : broken.entrySet()) {
             ServiceReference<?>[] refs;
@@ -275,7 +279,7 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
         String type = kind.type().getName();
         for (Capability capability : revision.getCapabilities(SERVICE_NAMESPACE)) {
             Object classes = capability.getAttributes().get(Constants.OBJECTCLASS);
-            if (classes instanceof java.util.Collection<?> names ? names.contains(type) : type.equals(classes)) {
+            if (classes instanceof Collection<?> names ? names.contains(type) : type.equals(classes)) {
                 return true;
             }
         }

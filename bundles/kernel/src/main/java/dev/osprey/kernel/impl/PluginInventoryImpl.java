@@ -36,6 +36,7 @@ import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.PluginInfo;
 import dev.osprey.api.plugin.PluginInventory;
 import dev.osprey.api.plugin.PluginState;
+import java.util.HashMap;
 
 /**
  * The plugin inventory: installed bundles with their extensions, plus files of the hot-deploy folder
@@ -90,7 +91,7 @@ public class PluginInventoryImpl implements PluginInventory {
     @Override
     public List<PluginInfo> plugins() {
         Path pluginsDir = pluginsDir();
-        Map<String, List<ExtensionInfo>> extensionsByBundle = new java.util.HashMap<>();
+        Map<String, List<ExtensionInfo>> extensionsByBundle = new HashMap<>();
         for (ExtensionInfo info : registry.all()) {
             extensionsByBundle.computeIfAbsent(info.bundleSymbolicName() + "@" + info.bundleVersion(), k -> new ArrayList<>())
                     .add(info);

@@ -14,6 +14,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.inference.SamplingParams;
 
 /**
  * Generates continuations for a batch of prompts of any lengths: prompts are left-padded with an
@@ -76,7 +77,7 @@ public final class Generator {
         for (int r = 0; r < batch; r++) {
             generated.add(new ArrayList<>());
             counts.add(new HashMap<>());
-            randoms[r] = new Random(dev.osprey.api.inference.SamplingParams.choiceSeed(options.seed(), r)); // rows of one prompt differ
+            randoms[r] = new Random(SamplingParams.choiceSeed(options.seed(), r)); // rows of one prompt differ
         }
         NDManager parent = model.parameters().values().iterator().next().getManager();
         try (NDManager m = parent.newSubManager(); KvCache cache = model.newCache(batch)) {

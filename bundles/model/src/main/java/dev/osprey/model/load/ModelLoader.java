@@ -22,6 +22,11 @@ import dev.osprey.checkpoint.TokenizerConfig;
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.QuantSpec;
+import dev.osprey.model.decoder.DecoderModel;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * Loads a Hugging Face model folder: config.json, the architecture that runs it, its safetensors by
@@ -86,7 +91,7 @@ public final class ModelLoader {
      * @throws IllegalArgumentException when the model does not expose its linear layers
      */
     public static int quantize(LanguageModel model, QuantSpec quantization) {
-        if (!(model instanceof dev.osprey.model.decoder.DecoderModel decoder)) {
+        if (!(model instanceof DecoderModel decoder)) {
             throw new IllegalArgumentException(model.getClass().getName() + " does not expose linear layers to quantize");
         }
         List<Linear> linears = decoder.linears();
@@ -122,17 +127,17 @@ public final class ModelLoader {
     /** @param prequantized how the checkpoint stores pre-quantized linear weights ({@link PrequantizedWeights#NONE}: it does not) */
     static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType,
             QuantSpec quantization, PrequantizedWeights prequantized) throws IOException {
-        if (!(model instanceof dev.osprey.model.decoder.DecoderModel)) {
+        if (!(model instanceof DecoderModel)) {
             throw new IllegalArgumentException(model.getClass().getName() + " does not expose named parameters for loading");
         }
-        Map<String, Linear> toQuantize = new java.util.HashMap<>();
+        Map<String, Linear> toQuantize = new HashMap<>();
         if (quantization != null) {
-            for (Linear l : ((dev.osprey.model.decoder.DecoderModel) model).linears()) {
+            for (Linear l : ((DecoderModel) model).linears()) {
                 toQuantize.put(l.weight().name(), l);
             }
         }
         // the names as declared: quantized weights leave the parameters while loading
-        java.util.Set<String> params = new java.util.LinkedHashSet<>(((dev.osprey.model.decoder.DecoderModel) model).params().all().keySet());
+        Set<String> params = new LinkedHashSet<>(((DecoderModel) model).params().all().keySet());
         List<String> missing = new ArrayList<>();
         for (String name : params) {
             if (!weights.contains(name) && !prequantized.provides(weights, name)) {
@@ -143,14 +148,14 @@ public final class ModelLoader {
             throw new IllegalArgumentException(weights.source() + " lacks " + missing.size() + " tensor(s) the architecture needs: "
                     + String.join(", ", missing.subList(0, Math.min(missing.size(), 8))) + (missing.size() > 8 ? ", ..." : ""));
         }
-        if (model instanceof dev.osprey.model.decoder.DecoderModel decoder) {
+        if (model instanceof DecoderModel decoder) {
             decoder.params().cast(dataType); // the compute type follows the weights
             for (var p : List.copyOf(decoder.params().all().values())) {
                 boolean quantized = prequantized.provides(weights, p.name());
                 long[] shape = quantized ? prequantized.shape(weights, p.name()) : weights.info(p.name()).shape();
-                if (!java.util.Arrays.equals(shape, p.shape().getShape())) {
+                if (!Arrays.equals(shape, p.shape().getShape())) {
                     throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(p.name())) + ": tensor '" + p.name() + "' has shape "
-                            + java.util.Arrays.toString(shape) + (quantized ? " (from its quantized parts)" : "")
+                            + Arrays.toString(shape) + (quantized ? " (from its quantized parts)" : "")
                             + " but config.json gives " + p.shape());
                 }
                 p.set(quantized ? prequantized.load(manager, weights, p.name(), dataType) : weights.load(manager, p.name(), dataType));

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.Safetensors;
+import java.util.LinkedHashMap;
 
 /** Writes a model as a Hugging Face folder (config.json + model.safetensors), atomically. */
 public final class ModelSaver {
@@ -29,7 +30,7 @@ public final class ModelSaver {
 
     /** Writes config.json, model.safetensors and the extra files into an existing folder (a checkpoint being assembled). */
     public static void writeFiles(LanguageModel model, Path dir, String dtype, Map<String, byte[]> extraFiles) throws IOException {
-        Map<String, Object> config = new java.util.LinkedHashMap<>(model.config().asMap());
+        Map<String, Object> config = new LinkedHashMap<>(model.config().asMap());
         config.put("torch_dtype", switch (dtype) {
             case "F16" -> "float16";
             case "BF16" -> "bfloat16";

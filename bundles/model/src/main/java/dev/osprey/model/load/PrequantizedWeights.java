@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.checkpoint.TensorInfo;
 import dev.osprey.checkpoint.WeightFiles;
+import java.util.Locale;
 
 /**
  * Linear weights a checkpoint stores pre-quantized, as its config.json {@code quantization_config} says,
@@ -68,7 +69,7 @@ final class PrequantizedWeights {
         if (section.isEmpty() || !(section.get() instanceof Map<?, ?>)) {
             return NONE;
         }
-        String method = config.getString("quantization_config.quant_method").orElse("").toLowerCase(java.util.Locale.ROOT);
+        String method = config.getString("quantization_config.quant_method").orElse("").toLowerCase(Locale.ROOT);
         if (!METHODS.contains(method)) {
             throw new IllegalArgumentException(config.source() + ": quantization_config.quant_method '" + method
                     + "' is not one Osprey can load (supported: awq, fbgemm_fp8, fp8, gptq); bitsandbytes checkpoints "

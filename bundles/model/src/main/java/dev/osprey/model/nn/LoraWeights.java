@@ -3,6 +3,7 @@ package dev.osprey.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.engine.Scalars;
+import ai.djl.nn.norm.Dropout;
 
 /**
  * One LoRA adapter on one linear layer, as PEFT defines it: {@code delta(x) = scaling · (x Aᵀ) Bᵀ} with
@@ -77,7 +78,7 @@ public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitud
     /** @param x (..., in) @return (..., out) */
     public NDArray delta(NDArray x) {
         if (dropout > 0 && TrainingMode.isTraining()) {
-            x = ai.djl.nn.norm.Dropout.dropout(x, dropout, true).singletonOrThrow(); // (..., in), survivors scaled by 1/(1-p)
+            x = Dropout.dropout(x, dropout, true).singletonOrThrow(); // (..., in), survivors scaled by 1/(1-p)
         }
         // the adapter computes in its own type (F32) over a half-precision base, as PEFT does; for inference
         // only: DJL's toType is not recorded by autograd

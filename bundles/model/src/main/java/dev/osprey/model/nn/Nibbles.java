@@ -3,6 +3,10 @@ package dev.osprey.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.engine.Scalars;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
 
 /**
  * Two 4-bit codes per byte, the first of each pair in the high nibble (bitsandbytes' order). Packing uses
@@ -32,18 +36,18 @@ final class Nibbles {
      */
     static NDArray lookup(NDArray packed, NDArray pairTable) {
         NDArray index = packed.toType(DataType.INT32, false); // (m)
-        NDArray pairs = ai.djl.nn.core.Embedding.embedding(index, pairTable, ai.djl.ndarray.types.SparseFormat.DENSE)
+        NDArray pairs = Embedding.embedding(index, pairTable, SparseFormat.DENSE)
                 .singletonOrThrow(); // (m, 2)
         return pairs.reshape(-1); // (2m)
     }
 
     /** The (256, 2) table of {@code (values[b >> 4], values[b & 15])} for every byte b. */
-    static NDArray pairTable(ai.djl.ndarray.NDManager manager, float[] values) {
+    static NDArray pairTable(NDManager manager, float[] values) {
         float[] table = new float[512];
         for (int b = 0; b < 256; b++) {
             table[2 * b] = values[b >> 4];
             table[2 * b + 1] = values[b & 15];
         }
-        return manager.create(table, new ai.djl.ndarray.types.Shape(256, 2));
+        return manager.create(table, new Shape(256, 2));
     }
 }

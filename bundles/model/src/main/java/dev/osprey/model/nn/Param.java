@@ -5,6 +5,8 @@ import java.util.Objects;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.osprey.model.spi.Weight;
+import ai.djl.ndarray.NDScope;
+import java.util.function.Supplier;
 
 /**
  * One named parameter: the checkpoint key it is loaded from and saved to, its expected shape, and the
@@ -18,7 +20,7 @@ public final class Param implements Weight {
     private final String name;
     private final Shape shape;
     private NDArray value;
-    private java.util.function.Supplier<NDArray> initializer;
+    private Supplier<NDArray> initializer;
 
     Param(String name, Shape shape, NDArray value) {
         this.name = Objects.requireNonNull(name);
@@ -27,7 +29,7 @@ public final class Param implements Weight {
     }
 
     /** A parameter whose initial values are made by {@code initializer} when first read. */
-    Param(String name, Shape shape, java.util.function.Supplier<NDArray> initializer) {
+    Param(String name, Shape shape, Supplier<NDArray> initializer) {
         this(name, shape, (NDArray) null);
         this.initializer = Objects.requireNonNull(initializer);
     }
@@ -54,7 +56,7 @@ public final class Param implements Weight {
             value = initializer.get();
             initializer = null;
             // made during some pass: it belongs to the model, not to that pass's scope
-            ai.djl.ndarray.NDScope.unregister(value);
+            NDScope.unregister(value);
         }
         return value;
     }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.function.Supplier;
 
 /**
  * The parameters of one model, by checkpoint key, in creation order, all in one manager. New
@@ -59,7 +60,7 @@ public final class Params {
         return add(name, shape, () -> manager.full(shape, value, DataType.FLOAT32));
     }
 
-    private Param add(String name, Shape shape, java.util.function.Supplier<NDArray> initial) {
+    private Param add(String name, Shape shape, Supplier<NDArray> initial) {
         if (params.containsKey(name)) {
             throw new IllegalStateException("parameter " + name + " is declared twice");
         }

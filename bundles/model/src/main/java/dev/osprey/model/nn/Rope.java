@@ -10,6 +10,8 @@ import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.RotaryEmbedding;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
 
 /**
  * Rotary position embeddings with the scaling variants of Hugging Face's {@code ROPE_INIT_FUNCTIONS}:
@@ -91,8 +93,8 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
     }
 
     private static double[] doubles(ModelConfig config, String key) {
-        return config.get(key).filter(java.util.List.class::isInstance)
-                .map(v -> ((java.util.List<?>) v).stream().mapToDouble(x -> ((Number) x).doubleValue()).toArray()).orElse(null);
+        return config.get(key).filter(List.class::isInstance)
+                .map(v -> ((List<?>) v).stream().mapToDouble(x -> ((Number) x).doubleValue()).toArray()).orElse(null);
     }
 
     /** Whether the frequencies change with the sequence length ({@code dynamic}, {@code longrope}). */
@@ -203,7 +205,7 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
             r[(i + half) * dim + i] = -1f; // output i takes -x2[i]
             r[i * dim + i + half] = 1f; // output half + i takes x1[i]
         }
-        return m.create(r, new ai.djl.ndarray.types.Shape(dim, dim)).toType(dataType, false);
+        return m.create(r, new Shape(dim, dim)).toType(dataType, false);
     }
 
     /**

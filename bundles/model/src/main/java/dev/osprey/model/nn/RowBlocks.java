@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.NDScope;
 
 /**
  * A weight (out, in) seen as blocks of consecutive rows, one per core (one in all for a small weight),
@@ -31,7 +32,7 @@ final class RowBlocks implements AutoCloseable {
                 transposedBlocks[i] = block.transpose(); // (in, to - from), a view
             }
             // made during some pass, but kept with the weight (and freed with the model's manager)
-            ai.djl.ndarray.NDScope.unregister(transposedBlocks[i]);
+            NDScope.unregister(transposedBlocks[i]);
         }
     }
 

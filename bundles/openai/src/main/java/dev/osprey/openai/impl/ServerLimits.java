@@ -2,6 +2,7 @@ package dev.osprey.openai.impl;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What one request may ask of the server, and how long it may take to send it; each past its limit is
@@ -36,7 +37,7 @@ record ServerLimits(long maxRequestBytes, int maxJsonDepth, int maxJsonStringLen
             DEFAULT_MAX_SEQUENCES_PER_REQUEST, DEFAULT_MAX_QUEUED_TOKENS, Duration.ofMillis(DEFAULT_DISCONNECT_CHECK_MS));
 
     /** The configuration keys read here. */
-    static final java.util.Set<String> KEYS = java.util.Set.of("max_request_bytes", "max_json_depth", "max_json_string_length",
+    static final Set<String> KEYS = Set.of("max_request_bytes", "max_json_depth", "max_json_string_length",
             "max_json_number_length", "read_timeout", "max_sequences_per_request", "max_queued_tokens", "disconnect_check_ms");
 
     /** @throws IllegalArgumentException naming the key whose value is not a positive number */

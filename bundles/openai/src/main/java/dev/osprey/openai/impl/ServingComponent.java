@@ -24,6 +24,7 @@ import dev.osprey.api.plugin.ExtensionListener;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import jakarta.servlet.Filter;
 import jakarta.servlet.Servlet;
+import dev.osprey.api.inference.BackendOptions;
 
 /**
  * The OpenAI-compatible server, present while configuration {@value ServingConfig#PID} exists: it owns
@@ -68,7 +69,7 @@ public class ServingComponent {
     }
 
     /** A session on the named backend, holding the backend's handle until the session is closed. */
-    private SessionSwitch.Opened openOn(String backend, dev.osprey.api.inference.BackendOptions options) throws Exception {
+    private SessionSwitch.Opened openOn(String backend, BackendOptions options) throws Exception {
         ExtensionHandle<InferenceBackend> handle = registry.require(InferenceBackend.class, backend);
         try {
             return new SessionSwitch.Opened(handle.get().open(options), handle);

@@ -24,6 +24,7 @@ import dev.osprey.train.loop.JobProgress;
 import dev.osprey.train.sft.PluginModels;
 import dev.osprey.train.sft.SftArguments;
 import dev.osprey.train.sft.SftJob;
+import java.util.Locale;
 
 /**
  * Publishes the {@code sft} and {@code pt} training methods, so the platform's job runners (and anything
@@ -71,7 +72,7 @@ public class SupervisedMethods {
 
         @Override
         public String name() {
-            return stage.name().toLowerCase(java.util.Locale.ROOT);
+            return stage.name().toLowerCase(Locale.ROOT);
         }
 
         @Override

@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import dev.osprey.api.engine.Scalars;
+import ai.djl.ndarray.index.NDIndex;
 
 /**
  * AdamW as PyTorch implements it ({@code torch.optim.AdamW}, the Trainer's default): weight decay is
@@ -98,7 +99,7 @@ public final class AdamW {
         for (NDArray p : params.values()) {
             NDArray g = p.getGradient();
             if (g != null) {
-                g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f); // a fill: g - g would keep NaN and make inf NaN
+                g.set(new NDIndex("..."), 0f); // a fill: g - g would keep NaN and make inf NaN
             }
         }
     }

@@ -4,6 +4,7 @@ import java.util.Collection;
 
 import ai.djl.ndarray.NDArray;
 import dev.osprey.api.engine.Scalars;
+import ai.djl.ndarray.types.DataType;
 
 /** {@code torch.nn.utils.clip_grad_norm_}: scales all gradients together so their global L2 norm is at most a bound. */
 public final class GradientClipping {
@@ -21,7 +22,7 @@ public final class GradientClipping {
             NDArray g = p.getGradient();
             if (g != null) {
                 try (NDArray squares = g.mul(g); NDArray sum = squares.sum()) {
-                    sumOfSquares += sum.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                    sumOfSquares += sum.toType(DataType.FLOAT64, false).getDouble();
                 }
             }
         }

@@ -20,6 +20,7 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 import dev.osprey.train.loop.StepLog;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Draws the training loss (every step) and the evaluation loss (every evaluation) against the step, as a
@@ -68,7 +69,7 @@ public final class LossPlot {
             plot.setRenderer(renderer);
             Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
             ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 900, 500);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return Optional.of(file);
         } catch (IOException | RuntimeException | Error e) {
             LOG.log(System.Logger.Level.WARNING, "no loss plot: " + e);

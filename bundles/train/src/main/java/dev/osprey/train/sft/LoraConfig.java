@@ -10,6 +10,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.LoraWeights;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * LoRA as PEFT initialises it: A from kaiming-uniform (a = √5, i.e. U(−1/√in, 1/√in)), B zeros, so the
@@ -45,8 +47,8 @@ public record LoraConfig(int rank, double alpha, Set<String> targetModules, bool
      * checkpoint alike (the optimizer state is keyed by these names, and errors name them), each set to
      * require gradients.
      */
-    public static java.util.Map<String, NDArray> trainable(List<Linear> linears, String name) {
-        java.util.Map<String, NDArray> arrays = new java.util.LinkedHashMap<>();
+    public static Map<String, NDArray> trainable(List<Linear> linears, String name) {
+        Map<String, NDArray> arrays = new LinkedHashMap<>();
         for (Linear l : linears) {
             LoraWeights w = l.adapter(name);
             if (w != null) {

@@ -3,6 +3,7 @@ package dev.osprey.train.sft;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import dev.osprey.chat.ChatEncoder;
 
 /**
  * {@code --packing}: fills sequences of at most {@code maxLength} tokens with several examples, first-fit
@@ -48,7 +49,7 @@ public final class Packing {
         for (SftExample s : samples) {
             System.arraycopy(s.inputIds(), 0, ids, offset, s.length());
             System.arraycopy(s.labels(), 0, labels, offset, s.length());
-            labels[offset] = dev.osprey.chat.ChatEncoder.IGNORE_INDEX; // predicted from the previous sample's end
+            labels[offset] = ChatEncoder.IGNORE_INDEX; // predicted from the previous sample's end
             for (int i = 0; i < s.length(); i++) {
                 positions[offset + i] = i;
             }

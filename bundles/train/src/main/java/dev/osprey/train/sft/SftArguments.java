@@ -20,6 +20,9 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import dev.osprey.api.chat.RenderOptions;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.osprey.api.job.Arguments;
 
 /**
  * Everything a pre-training or supervised fine-tuning run needs, by ms-swift's argument names (and the
@@ -200,7 +203,7 @@ public final class SftArguments {
     }
 
     /** The values of a job's {@link dev.osprey.api.job.Arguments} by name: one text, or a list when there are several. */
-    public static Map<String, Object> valuesOf(dev.osprey.api.job.Arguments arguments) {
+    public static Map<String, Object> valuesOf(Arguments arguments) {
         Map<String, Object> values = new LinkedHashMap<>();
         for (String name : arguments.names()) {
             List<String> list = arguments.getList(name);
@@ -231,7 +234,7 @@ public final class SftArguments {
         } catch (JsonMappingException e) {
             throw new IllegalArgumentException(file + ": " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""), e);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(file + ": " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""), e);
         }
@@ -365,7 +368,7 @@ public final class SftArguments {
     public SftArguments columns(Map<String, String> value) { columns = new LinkedHashMap<>(value); return this; }
 
     /** {@code columns} as a mapping (a config file) or as its JSON text (the command line, a job's {@code Arguments}), as ms-swift takes it. */
-    @com.fasterxml.jackson.annotation.JsonSetter("columns")
+    @JsonSetter("columns")
     @SuppressWarnings("unchecked")
     private void columnsFromMapOrJson(Object value) throws IOException {
         if (value instanceof String json) {

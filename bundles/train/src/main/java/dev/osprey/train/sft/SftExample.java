@@ -11,6 +11,7 @@ import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.dataset.DatasetException;
 import dev.osprey.dataset.DatasetRow;
+import java.util.Locale;
 
 /**
  * One encoded training example: token ids, and labels that are the ids where the loss applies and
@@ -34,7 +35,7 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
         RIGHT;
 
         public static Truncation of(String name) {
-            return valueOf(name.toUpperCase(java.util.Locale.ROOT));
+            return valueOf(name.toUpperCase(Locale.ROOT));
         }
     }
 
@@ -116,7 +117,7 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
         labels[0] = ChatEncoder.IGNORE_INDEX; // nothing predicts the first token
         if (Arrays.stream(labels).noneMatch(l -> l != ChatEncoder.IGNORE_INDEX)) {
             throw new DatasetException(source, "no tokens left to train on" + why
-                    + (truncation != Truncation.DELETE ? " after --truncation_strategy " + truncation.name().toLowerCase(java.util.Locale.ROOT)
+                    + (truncation != Truncation.DELETE ? " after --truncation_strategy " + truncation.name().toLowerCase(Locale.ROOT)
                             + " to --max_length " + maxLength : ""));
         }
         return Optional.of(new SftExample(ids, labels, null, source));

@@ -24,6 +24,7 @@ import dev.osprey.train.loop.StepLog;
 import dev.osprey.train.loop.Trainer;
 import dev.osprey.train.loop.TrainerOptions;
 import dev.osprey.train.loop.TrainingListener;
+import java.util.function.Function;
 
 /**
  * One pre-training or supervised fine-tuning run, from arguments to checkpoints: reads and encodes the
@@ -109,7 +110,7 @@ public final class SftJob {
         TrainingRuns.Rows rows = TrainingRuns.rows(args, options, badRows);
         ChatEncoder encoder = new ChatEncoder(model.tokenizer());
         SftExample.Truncation truncation = SftExample.Truncation.of(args.truncationStrategy());
-        java.util.function.Function<DatasetRow, Optional<SftExample>> encode;
+        Function<DatasetRow, Optional<SftExample>> encode;
         if (args.stage() == SftArguments.Stage.PT) {
             int[] bos = model.tokenizerConfig().addBosToken().orElse(false) && model.tokenizerConfig().bosToken().isPresent()
                     ? encoder.tokenize(model.tokenizerConfig().bosToken().get()) : new int[0];
@@ -139,7 +140,7 @@ public final class SftJob {
         return new Datasets(train, null, validation, badRows);
     }
 
-    private List<SftExample> encodeAll(List<DatasetRow> rows, java.util.function.Function<DatasetRow, Optional<SftExample>> encode,
+    private List<SftExample> encodeAll(List<DatasetRow> rows, Function<DatasetRow, Optional<SftExample>> encode,
             BadRows badRows, String what) {
         List<SftExample> out = new ArrayList<>();
         long badBefore = badRows.count();

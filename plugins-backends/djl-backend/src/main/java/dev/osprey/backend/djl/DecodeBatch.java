@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.decoder.DecoderCache;
 import dev.osprey.model.decoder.DecoderModel;
+import java.util.function.Predicate;
 
 /**
  * The running sequences that use one adapter (or none), decoded together: one forward pass per step
@@ -95,7 +96,7 @@ final class DecodeBatch implements AutoCloseable {
      * Keeps only the rows that satisfy {@code keep}, in order, and drops the cache columns that no kept
      * row needs any more.
      */
-    void retain(java.util.function.Predicate<Sequence> keep) {
+    void retain(Predicate<Sequence> keep) {
         List<Sequence> kept = new ArrayList<>();
         List<Long> indices = new ArrayList<>();
         int longest = 0;
