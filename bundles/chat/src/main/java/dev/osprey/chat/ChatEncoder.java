@@ -7,6 +7,7 @@ import java.util.Objects;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
 import dev.osprey.api.chat.EncodedPrompt;
 import dev.osprey.api.chat.MediaInput;
 import dev.osprey.api.chat.Segment;
@@ -48,8 +49,8 @@ public final class ChatEncoder {
 
         public Encoded {
             if (inputIds.length != labels.length) {
-                throw new IllegalArgumentException("input ids and labels differ in length: " + inputIds.length
-                        + " and " + labels.length);
+                throw new IllegalArgumentException(
+                        "input ids and labels differ in length: " + inputIds.length + " and " + labels.length);
             }
         }
 
@@ -103,7 +104,8 @@ public final class ChatEncoder {
             Segment segment = segments.get(s);
             if (Segment.MEDIA.equals(segment.kind())) {
                 if (!acceptMedia) {
-                    throw new IllegalArgumentException("segment " + s + ": multimodal input needs a multimodal model bundle ("
+                    throw new IllegalArgumentException("segment " + s
+                            + ": multimodal input needs a multimodal model bundle ("
                             + segment.media().type() + " " + segment.media().value() + ")");
                 }
                 media.add(new MediaInput(n, segment.media()));
@@ -112,7 +114,8 @@ public final class ChatEncoder {
             int[] piece = switch (segment.kind()) {
                 case Segment.TEXT -> tokenize(segment.text());
                 case Segment.TOKENS -> segment.tokenIds().clone();
-                default -> throw new IllegalArgumentException("segment " + s + ": unknown kind '" + segment.kind() + "'");
+                default ->
+                    throw new IllegalArgumentException("segment " + s + ": unknown kind '" + segment.kind() + "'");
             };
             if (n + piece.length > ids.length) {
                 int size = Math.max(ids.length * 2, n + piece.length);

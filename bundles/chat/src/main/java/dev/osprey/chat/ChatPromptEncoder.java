@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.chat.EncodedPrompt;
@@ -35,7 +36,12 @@ public final class ChatPromptEncoder implements PromptEncoder {
      * @param bosTokenId the id {@link #encodeText} starts with, or empty for none
      * @param acceptsMedia true when the model reads media parts (a multimodal family); text-only models refuse them
      */
-    public ChatPromptEncoder(ChatTemplate template, String origin, String noTemplate, ChatEncoder encoder, OptionalInt bosTokenId,
+    public ChatPromptEncoder(
+            ChatTemplate template,
+            String origin,
+            String noTemplate,
+            ChatEncoder encoder,
+            OptionalInt bosTokenId,
             boolean acceptsMedia) {
         this.template = template;
         this.origin = template == null ? "" : Objects.requireNonNull(origin, "origin");
@@ -50,27 +56,42 @@ public final class ChatPromptEncoder implements PromptEncoder {
      *
      * @param chosen the template, or null with {@code noTemplate} saying why there is none
      */
-    public static ChatPromptEncoder of(ChosenTemplate chosen, String noTemplate, HuggingFaceTokenizer tokenizer,
-            TokenizerConfig tokenizerConfig, GenerationConfig generationConfig) {
+    public static ChatPromptEncoder of(
+            ChosenTemplate chosen,
+            String noTemplate,
+            HuggingFaceTokenizer tokenizer,
+            TokenizerConfig tokenizerConfig,
+            GenerationConfig generationConfig) {
         ChatEncoder encoder = new ChatEncoder(tokenizer);
-        return new ChatPromptEncoder(chosen == null ? null : chosen.template(), chosen == null ? "" : chosen.origin(), noTemplate,
-                encoder, bosTokenId(encoder, tokenizerConfig, generationConfig), false);
+        return new ChatPromptEncoder(
+                chosen == null ? null : chosen.template(),
+                chosen == null ? "" : chosen.origin(),
+                noTemplate,
+                encoder,
+                bosTokenId(encoder, tokenizerConfig, generationConfig),
+                false);
     }
 
     /**
      * The encoder of a model folder read without the platform (tests, plain programs): its own
      * {@code chat_template}, the third step of the precedence, and no other.
      */
-    public static ChatPromptEncoder ownTemplate(HuggingFaceTokenizer tokenizer, TokenizerConfig tokenizerConfig,
-            GenerationConfig generationConfig) {
-        ChosenTemplate own = tokenizerConfig.defaultChatTemplate().isEmpty() ? null
+    public static ChatPromptEncoder ownTemplate(
+            HuggingFaceTokenizer tokenizer, TokenizerConfig tokenizerConfig, GenerationConfig generationConfig) {
+        ChosenTemplate own = tokenizerConfig.defaultChatTemplate().isEmpty()
+                ? null
                 : new ChosenTemplate(JinjaChatTemplate.from(tokenizerConfig), FROM_TOKENIZER_CONFIG, null);
-        return of(own, tokenizerConfig.source() + " has no chat_template: pass --template", tokenizer, tokenizerConfig,
+        return of(
+                own,
+                tokenizerConfig.source() + " has no chat_template: pass --template",
+                tokenizer,
+                tokenizerConfig,
                 generationConfig);
     }
 
     /** The BOS id a plain text starts with: when {@code add_bos_token} is set, generation_config.json's id, else the bos_token's. */
-    public static OptionalInt bosTokenId(ChatEncoder encoder, TokenizerConfig tokenizerConfig, GenerationConfig generationConfig) {
+    public static OptionalInt bosTokenId(
+            ChatEncoder encoder, TokenizerConfig tokenizerConfig, GenerationConfig generationConfig) {
         if (!tokenizerConfig.addBosToken().orElse(false)) {
             return OptionalInt.empty();
         }
@@ -112,7 +133,8 @@ public final class ChatPromptEncoder implements PromptEncoder {
     /** Rendered as one trainable stretch: a prompt needs no labels, and a Jinja template then renders once, not per turn. */
     @Override
     public int[] forGeneration(Conversation conversation, Map<String, Object> templateArgs) {
-        return encode(conversation, new RenderOptions(true, RenderOptions.ALL, templateArgs)).inputIds();
+        return encode(conversation, new RenderOptions(true, RenderOptions.ALL, templateArgs))
+                .inputIds();
     }
 
     @Override

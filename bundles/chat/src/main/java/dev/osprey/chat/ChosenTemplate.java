@@ -23,7 +23,8 @@ import dev.osprey.checkpoint.TokenizerConfig;
  * @param origin the step that chose it, one of {@code PromptEncoder.FROM_*}
  * @param handle the plugin's handle, or null for the folder's own Jinja template
  */
-public record ChosenTemplate(ChatTemplate template, String origin, ExtensionHandle<ChatTemplate> handle) implements AutoCloseable {
+public record ChosenTemplate(ChatTemplate template, String origin, ExtensionHandle<ChatTemplate> handle)
+        implements AutoCloseable {
 
     public ChosenTemplate {
         Objects.requireNonNull(template, "template");
@@ -42,13 +43,19 @@ public record ChosenTemplate(ChatTemplate template, String origin, ExtensionHand
      * @throws IllegalArgumentException naming {@code --template} when nothing gives a template, or the template
      *         named by {@code --template} when it is not installed
      */
-    public static ChosenTemplate choose(String argument, String modelId, String modelType, TokenizerConfig tokenizerConfig,
-            ExtensionRegistry extensions, ModelRegistry registry) {
+    public static ChosenTemplate choose(
+            String argument,
+            String modelId,
+            String modelType,
+            TokenizerConfig tokenizerConfig,
+            ExtensionRegistry extensions,
+            ModelRegistry registry) {
         if (argument != null && !argument.isBlank()) {
             return new ChosenTemplate(extensions.require(ChatTemplate.class, argument), PromptEncoder.FROM_ARGUMENT);
         }
         List<String> missing = new ArrayList<>();
-        Optional<String> registered = registry.find(modelId).map(ModelEntry::chatTemplate).filter(t -> !t.isEmpty());
+        Optional<String> registered =
+                registry.find(modelId).map(ModelEntry::chatTemplate).filter(t -> !t.isEmpty());
         if (registered.isPresent()) {
             Optional<ExtensionHandle<ChatTemplate>> handle = extensions.acquire(ChatTemplate.class, registered.get());
             if (handle.isPresent()) {
@@ -57,10 +64,16 @@ public record ChosenTemplate(ChatTemplate template, String origin, ExtensionHand
             missing.add(registered.get()); // its bundle went away: the folder's own template, else an error naming it
         }
         if (tokenizerConfig.defaultChatTemplate().isPresent()) {
-            return new ChosenTemplate(JinjaChatTemplate.from(tokenizerConfig), PromptEncoder.FROM_TOKENIZER_CONFIG, null);
+            return new ChosenTemplate(
+                    JinjaChatTemplate.from(tokenizerConfig), PromptEncoder.FROM_TOKENIZER_CONFIG, null);
         }
-        List<String> byType = modelType == null ? List.of() : registry.byModelType(modelType).stream().map(ModelEntry::chatTemplate)
-                .filter(t -> !t.isEmpty()).distinct().toList();
+        List<String> byType = modelType == null
+                ? List.of()
+                : registry.byModelType(modelType).stream()
+                        .map(ModelEntry::chatTemplate)
+                        .filter(t -> !t.isEmpty())
+                        .distinct()
+                        .toList();
         if (byType.size() == 1) {
             Optional<ExtensionHandle<ChatTemplate>> handle = extensions.acquire(ChatTemplate.class, byType.get(0));
             if (handle.isPresent()) {
@@ -68,10 +81,15 @@ public record ChosenTemplate(ChatTemplate template, String origin, ExtensionHand
             }
             missing.add(byType.get(0));
         }
-        Path folder = tokenizerConfig.source() == null ? null : tokenizerConfig.source().getParent();
-        throw new IllegalArgumentException((folder == null ? modelId : folder) + " has no chat_template in tokenizer_config.json"
-                + (missing.isEmpty() ? "" : " and its registered template " + String.join(", ", missing) + " is not installed")
-                + ": pass --template NAME (e.g. chatml, qwen3, llama3)");
+        Path folder = tokenizerConfig.source() == null
+                ? null
+                : tokenizerConfig.source().getParent();
+        throw new IllegalArgumentException(
+                (folder == null ? modelId : folder) + " has no chat_template in tokenizer_config.json"
+                        + (missing.isEmpty()
+                                ? ""
+                                : " and its registered template " + String.join(", ", missing) + " is not installed")
+                        + ": pass --template NAME (e.g. chatml, qwen3, llama3)");
     }
 
     private ChosenTemplate(ExtensionHandle<ChatTemplate> handle, String origin) {

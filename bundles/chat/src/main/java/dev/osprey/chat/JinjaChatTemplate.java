@@ -51,6 +51,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
     /** {@code not x is defined}: Jinja reads {@code not (x is defined)}, Jinjava {@code (not x) is defined}. */
     private static final Pattern NOT_IS = Pattern.compile(
             "\\bnot\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\[[^\\[\\]]*\\])*)\\s+is\\s+(not\\s+)?([A-Za-z_]+)\\b");
+
     private static final Pattern KEYWORD_ARGUMENT = Pattern.compile("(?s)(\\s*[A-Za-z_][A-Za-z0-9_]*\\s*)=(?!=)(.*)");
 
     private final String name;
@@ -95,9 +96,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
      * @throws IllegalArgumentException when the config has no template of that name
      */
     public static JinjaChatTemplate from(TokenizerConfig config, String templateName) {
-        String source = config.chatTemplate(templateName).orElseThrow(() -> new IllegalArgumentException(
-                config.source() + " has no chat template named '" + templateName + "' (it has "
-                        + config.chatTemplates().keySet() + ")"));
+        String source = config.chatTemplate(templateName)
+                .orElseThrow(() -> new IllegalArgumentException(config.source() + " has no chat template named '"
+                        + templateName + "' (it has " + config.chatTemplates().keySet() + ")"));
         return new JinjaChatTemplate(config.source() + "#" + templateName, source, specialTokens(config));
     }
 
@@ -151,8 +152,11 @@ public final class JinjaChatTemplate implements ChatTemplate {
      *         and the message) or fails to render
      */
     public String apply(Conversation conversation, boolean addGenerationPrompt, Map<String, ?> kwargs) {
-        return applyRaw(toHfMessages(conversation.messages()),
-                conversation.tools().isEmpty() ? null : toHfTools(conversation.tools()), addGenerationPrompt, kwargs);
+        return applyRaw(
+                toHfMessages(conversation.messages()),
+                conversation.tools().isEmpty() ? null : toHfTools(conversation.tools()),
+                addGenerationPrompt,
+                kwargs);
     }
 
     /**
@@ -160,8 +164,11 @@ public final class JinjaChatTemplate implements ChatTemplate {
      *
      * @param tools the tools in OpenAI form, or null for none (templates test {@code tools is not none})
      */
-    public String applyRaw(List<? extends Map<String, ?>> messages, List<? extends Map<String, ?>> tools,
-            boolean addGenerationPrompt, Map<String, ?> kwargs) {
+    public String applyRaw(
+            List<? extends Map<String, ?>> messages,
+            List<? extends Map<String, ?>> tools,
+            boolean addGenerationPrompt,
+            Map<String, ?> kwargs) {
         Map<String, Object> context = new LinkedHashMap<>(specialTokens);
         context.put("messages", messages);
         context.put("tools", tools);
@@ -191,8 +198,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
         }
         for (TemplateError error : result.getErrors()) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-                throw new IllegalArgumentException("chat template '" + name + "' failed at line " + error.getLineno()
-                        + ": " + error.getMessage(), error.getException());
+                throw new IllegalArgumentException(
+                        "chat template '" + name + "' failed at line " + error.getLineno() + ": " + error.getMessage(),
+                        error.getException());
             }
         }
         return result.getOutput();
@@ -214,8 +222,8 @@ public final class JinjaChatTemplate implements ChatTemplate {
         for (ChatMessage m : conversation.messages()) {
             for (ContentPart p : m.content()) {
                 if (!p.isText()) {
-                    throw new IllegalArgumentException("multimodal input needs a multimodal model bundle (message has "
-                            + p.type() + ")");
+                    throw new IllegalArgumentException(
+                            "multimodal input needs a multimodal model bundle (message has " + p.type() + ")");
                 }
             }
         }
@@ -237,9 +245,11 @@ public final class JinjaChatTemplate implements ChatTemplate {
                 continue;
             }
             try {
-                String before = apply(new Conversation(messages.subList(0, i), conversation.tools()), true,
-                        options.templateArgs());
-                String upTo = apply(new Conversation(messages.subList(0, i + 1), conversation.tools()), false,
+                String before = apply(
+                        new Conversation(messages.subList(0, i), conversation.tools()), true, options.templateArgs());
+                String upTo = apply(
+                        new Conversation(messages.subList(0, i + 1), conversation.tools()),
+                        false,
                         options.templateArgs());
                 if (upTo.startsWith(before) && full.startsWith(upTo)) {
                     int end = upTo.length();

@@ -39,11 +39,19 @@ class BuiltinTemplatesTest {
 
     /** built-in name → the family whose real template it follows. */
     static final Map<String, String> FAMILY = new LinkedHashMap<>();
+
     static final Map<String, ChatTemplate> BUILTIN = new LinkedHashMap<>();
 
     static {
-        for (ChatTemplate t : List.of(new ChatMlTemplate(), new Qwen3Template(), new Llama3Template(), new Llama2Template(),
-                new MistralTemplate(), new GemmaTemplate(), new Phi3Template(), new DeepSeekR1Template())) {
+        for (ChatTemplate t : List.of(
+                new ChatMlTemplate(),
+                new Qwen3Template(),
+                new Llama3Template(),
+                new Llama2Template(),
+                new MistralTemplate(),
+                new GemmaTemplate(),
+                new Phi3Template(),
+                new DeepSeekR1Template())) {
             BUILTIN.put(t.name(), t);
         }
         FAMILY.put("chatml", "qwen2_5");
@@ -80,7 +88,8 @@ class BuiltinTemplatesTest {
         String family = FAMILY.get(builtin);
         Conversation c = Fixtures.conversation(caseName);
         String text = ChatEncoder.text(BUILTIN.get(builtin).render(c, options(caseName, RenderOptions.ALL_ASSISTANT)));
-        String jinja = Fixtures.reference(family).apply(c, Fixtures.addGenerationPrompt(caseName), Fixtures.kwargs(caseName));
+        String jinja =
+                Fixtures.reference(family).apply(c, Fixtures.addGenerationPrompt(caseName), Fixtures.kwargs(caseName));
         assertEquals(jinja, text);
         assertEquals(Fixtures.golden(family).get(caseName).get("text").asText(), text);
     }
@@ -119,18 +128,24 @@ class BuiltinTemplatesTest {
         ChatTemplate t = BUILTIN.get(builtin);
         Conversation c = Fixtures.conversation("no_system");
         assertEquals(expected, trainable(t.render(c, RenderOptions.training())));
-        assertEquals(List.of(expected.get(1)), trainable(t.render(c, new RenderOptions(false, RenderOptions.LAST_ROUND, Map.of()))));
-        assertEquals(List.of(), trainable(t.render(Fixtures.conversation("gen_no_system"), RenderOptions.inference()))
-                .stream().filter(s -> !s.strip().startsWith(A1)).toList());
+        assertEquals(
+                List.of(expected.get(1)),
+                trainable(t.render(c, new RenderOptions(false, RenderOptions.LAST_ROUND, Map.of()))));
+        assertEquals(
+                List.of(),
+                trainable(t.render(Fixtures.conversation("gen_no_system"), RenderOptions.inference())).stream()
+                        .filter(s -> !s.strip().startsWith(A1))
+                        .toList());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"chatml", "qwen3", "llama3", "llama2", "mistral", "gemma", "phi3", "deepseek_r1"})
     void refusesAnUnknownRole(String builtin) {
         Conversation c = Conversation.of(List.of(ChatMessage.of("user", "hi"), ChatMessage.of("critic", "meh")));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> BUILTIN.get(builtin).render(c, RenderOptions.training()));
-        assertTrue(e.getMessage().startsWith("message 1: role 'critic' is not supported by the " + builtin + " template"),
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> BUILTIN.get(builtin).render(c, RenderOptions.training()));
+        assertTrue(
+                e.getMessage().startsWith("message 1: role 'critic' is not supported by the " + builtin + " template"),
                 e.getMessage());
     }
 
@@ -138,29 +153,40 @@ class BuiltinTemplatesTest {
     @ValueSource(strings = {"llama2", "mistral", "gemma"})
     void refusesRolesThatDoNotAlternate(String builtin) {
         Conversation c = Conversation.of(List.of(ChatMessage.of("user", "a"), ChatMessage.of("user", "b")));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> BUILTIN.get(builtin).render(c, RenderOptions.training()));
-        assertTrue(e.getMessage().startsWith("message 1: the " + builtin + " template needs the roles to alternate"),
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> BUILTIN.get(builtin).render(c, RenderOptions.training()));
+        assertTrue(
+                e.getMessage().startsWith("message 1: the " + builtin + " template needs the roles to alternate"),
                 e.getMessage());
         // the model's own template says so through raise_exception, naming the template
-        IllegalArgumentException raised = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException raised = assertThrows(
+                IllegalArgumentException.class,
                 () -> Fixtures.reference(FAMILY.get(builtin)).apply(c, false, Map.of()));
-        assertEquals("chat template '" + FAMILY.get(builtin) + "' raised: Conversation roles must alternate "
-                + "user/assistant/user/assistant/...", raised.getMessage());
+        assertEquals(
+                "chat template '" + FAMILY.get(builtin) + "' raised: Conversation roles must alternate "
+                        + "user/assistant/user/assistant/...",
+                raised.getMessage());
     }
 
     @Test
     void mistralAndGemmaFoldTheSystemMessageIntoTheFirstUserTurn() {
         Conversation c = Fixtures.conversation("full");
-        assertEquals("<s>[INST] You are a terse assistant.\n\nHello, how are you? [/INST]" + A1 + "</s> [INST] What is 2+2? [/INST]"
-                + "  2 + 2 = 4.  </s> ", ChatEncoder.text(BUILTIN.get("mistral").render(c, RenderOptions.training())));
-        assertEquals("<bos><start_of_turn>user\nYou are a terse assistant.\n\nHello, how are you?<end_of_turn>\n"
-                + "<start_of_turn>model\n" + A1 + "<end_of_turn>\n<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n"
-                + "<start_of_turn>model\n" + A2 + "<end_of_turn>\n",
+        assertEquals(
+                "<s>[INST] You are a terse assistant.\n\nHello, how are you? [/INST]" + A1
+                        + "</s> [INST] What is 2+2? [/INST]" + "  2 + 2 = 4.  </s> ",
+                ChatEncoder.text(BUILTIN.get("mistral").render(c, RenderOptions.training())));
+        assertEquals(
+                "<bos><start_of_turn>user\nYou are a terse assistant.\n\nHello, how are you?<end_of_turn>\n"
+                        + "<start_of_turn>model\n" + A1
+                        + "<end_of_turn>\n<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n"
+                        + "<start_of_turn>model\n" + A2 + "<end_of_turn>\n",
                 ChatEncoder.text(BUILTIN.get("gemma").render(c, RenderOptions.training())));
         // where the real templates refuse it
-        assertEquals("System role not supported", Fixtures.golden("gemma").get("full").get("error").asText());
-        assertEquals("Conversation roles must alternate user/assistant/user/assistant/...",
+        assertEquals(
+                "System role not supported",
+                Fixtures.golden("gemma").get("full").get("error").asText());
+        assertEquals(
+                "Conversation roles must alternate user/assistant/user/assistant/...",
                 Fixtures.golden("mistral").get("full").get("error").asText());
     }
 
@@ -168,8 +194,10 @@ class BuiltinTemplatesTest {
     void qwen3TrainsTheLastReasoningAndEnableThinkingFalseClosesTheThinkBlock() {
         ChatTemplate t = BUILTIN.get("qwen3");
         List<Segment> s = t.render(Fixtures.conversation("reasoning"), RenderOptions.training());
-        assertEquals(List.of("4.<|im_end|>", "<think>\nThree plus three is six.\n</think>\n\n6.<|im_end|>"), trainable(s));
-        String prompt = ChatEncoder.text(t.render(Fixtures.conversation("gen_no_system"),
+        assertEquals(
+                List.of("4.<|im_end|>", "<think>\nThree plus three is six.\n</think>\n\n6.<|im_end|>"), trainable(s));
+        String prompt = ChatEncoder.text(t.render(
+                Fixtures.conversation("gen_no_system"),
                 new RenderOptions(true, RenderOptions.ALL_ASSISTANT, Map.of("enable_thinking", false))));
         assertTrue(prompt.endsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n"), prompt);
     }
@@ -177,41 +205,52 @@ class BuiltinTemplatesTest {
     @Test
     void deepSeekKeepsOnlyTheFinalReasoning() {
         ChatTemplate t = BUILTIN.get("deepseek_r1");
-        Conversation c = Conversation.of(List.of(ChatMessage.of("user", "2+2?"),
+        Conversation c = Conversation.of(List.of(
+                ChatMessage.of("user", "2+2?"),
                 new ChatMessage("assistant", List.of(ContentPart.text("4.")), List.of(), "", "add"),
                 ChatMessage.of("user", "3+3?"),
                 ChatMessage.of("assistant", "<think>\nthree and three\n</think>\n\n6.")));
         List<Segment> s = t.render(c, RenderOptions.training());
-        assertEquals("<｜begin▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜>4.<｜end▁of▁sentence｜><｜User｜>3+3?"
-                + "<｜Assistant｜><think>\nthree and three\n</think>\n\n6.<｜end▁of▁sentence｜>", ChatEncoder.text(s));
-        assertEquals(List.of("4.<｜end▁of▁sentence｜>", "three and three\n</think>\n\n6.<｜end▁of▁sentence｜>"), trainable(s));
+        assertEquals(
+                "<｜begin▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜>4.<｜end▁of▁sentence｜><｜User｜>3+3?"
+                        + "<｜Assistant｜><think>\nthree and three\n</think>\n\n6.<｜end▁of▁sentence｜>",
+                ChatEncoder.text(s));
+        assertEquals(
+                List.of("4.<｜end▁of▁sentence｜>", "three and three\n</think>\n\n6.<｜end▁of▁sentence｜>"), trainable(s));
         // keep_last_reasoning=false renders what the model's own template renders
-        RenderOptions drop = new RenderOptions(false, RenderOptions.ALL_ASSISTANT, Map.of("keep_last_reasoning", false));
+        RenderOptions drop =
+                new RenderOptions(false, RenderOptions.ALL_ASSISTANT, Map.of("keep_last_reasoning", false));
         assertEquals(Fixtures.reference("deepseek_r1").apply(c, false, Map.of()), ChatEncoder.text(t.render(c, drop)));
     }
 
     @Test
     void llama3RefusesTwoToolCallsInOneTurn() {
         ToolCall call = new ToolCall("1", "f", "{}");
-        Conversation c = Conversation.of(List.of(ChatMessage.of("user", "x"),
-                new ChatMessage("assistant", List.of(), List.of(call, call), "", "")));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> BUILTIN.get("llama3").render(c, RenderOptions.training()));
-        assertTrue(e.getMessage().startsWith("message 1: the llama3 template supports a single tool call"), e.getMessage());
+        Conversation c = Conversation.of(List.of(
+                ChatMessage.of("user", "x"), new ChatMessage("assistant", List.of(), List.of(call, call), "", "")));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> BUILTIN.get("llama3").render(c, RenderOptions.training()));
+        assertTrue(
+                e.getMessage().startsWith("message 1: the llama3 template supports a single tool call"),
+                e.getMessage());
     }
 
     @Test
     void chatmlDefaultSystemCanBeReplaced() {
         Conversation c = Conversation.of(List.of(ChatMessage.of("user", "hi")));
-        assertEquals("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n",
-                ChatEncoder.text(BUILTIN.get("chatml").render(c,
-                        new RenderOptions(false, null, Map.of("default_system", "You are a helpful assistant.")))));
+        assertEquals(
+                "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n",
+                ChatEncoder.text(BUILTIN.get("chatml")
+                        .render(
+                                c,
+                                new RenderOptions(
+                                        false, null, Map.of("default_system", "You are a helpful assistant.")))));
     }
 
     @Test
     void mediaBecomesMediaSegments() {
-        Conversation c = Conversation.of(List.of(new ChatMessage("user",
-                List.of(ContentPart.image("cat.png"), ContentPart.text("What is this?")), List.of(), "", "")));
+        Conversation c = Conversation.of(List.of(new ChatMessage(
+                "user", List.of(ContentPart.image("cat.png"), ContentPart.text("What is this?")), List.of(), "", "")));
         List<Segment> s = BUILTIN.get("chatml").render(c, RenderOptions.inference());
         assertEquals(1, s.stream().filter(x -> Segment.MEDIA.equals(x.kind())).count());
     }
@@ -223,8 +262,10 @@ class BuiltinTemplatesTest {
         assertEquals(List.of(A1 + "<|im_end|>", A2 + "<|im_end|>"), trainable(s));
         assertEquals(Fixtures.golden("qwen2_5").get("no_system").get("text").asText(), ChatEncoder.text(s));
         JsonNode golden = Fixtures.golden("llama3_1").get("no_system");
-        List<Segment> l = Fixtures.reference("llama3_1").render(Fixtures.conversation("no_system"),
-                new RenderOptions(false, RenderOptions.LAST_ROUND, Map.of()));
+        List<Segment> l = Fixtures.reference("llama3_1")
+                .render(
+                        Fixtures.conversation("no_system"),
+                        new RenderOptions(false, RenderOptions.LAST_ROUND, Map.of()));
         assertEquals(List.of(A2 + "<|eot_id|>"), trainable(l));
         assertEquals(golden.get("text").asText(), ChatEncoder.text(l));
     }

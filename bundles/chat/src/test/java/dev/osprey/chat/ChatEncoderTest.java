@@ -23,6 +23,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.Conversation;
@@ -34,21 +35,49 @@ import dev.osprey.chat.impl.ChatMlTemplate;
 class ChatEncoderTest {
 
     /** Every special token the eight templates write. */
-    static final List<String> SPECIAL = List.of("<|im_start|>", "<|im_end|>", "<|begin_of_text|>", "<|start_header_id|>",
-            "<|end_header_id|>", "<|eot_id|>", "<|eom_id|>", "<s>", "</s>", "<bos>", "<eos>", "<start_of_turn>",
-            "<end_of_turn>", "<|user|>", "<|assistant|>", "<|system|>", "<|end|>", "<|endoftext|>",
-            "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>", "<think>", "</think>",
-            "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>");
-    static final String QWEN_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
-            + "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    static final List<String> SPECIAL = List.of(
+            "<|im_start|>",
+            "<|im_end|>",
+            "<|begin_of_text|>",
+            "<|start_header_id|>",
+            "<|end_header_id|>",
+            "<|eot_id|>",
+            "<|eom_id|>",
+            "<s>",
+            "</s>",
+            "<bos>",
+            "<eos>",
+            "<start_of_turn>",
+            "<end_of_turn>",
+            "<|user|>",
+            "<|assistant|>",
+            "<|system|>",
+            "<|end|>",
+            "<|endoftext|>",
+            "<｜begin▁of▁sentence｜>",
+            "<｜end▁of▁sentence｜>",
+            "<｜User｜>",
+            "<｜Assistant｜>",
+            "<think>",
+            "</think>",
+            "<tool_call>",
+            "</tool_call>",
+            "<tool_response>",
+            "</tool_response>");
+
+    static final String QWEN_SPLIT =
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
+                    + "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     static HuggingFaceTokenizer bpe;
     static HuggingFaceTokenizer words;
 
     @BeforeAll
     static void tokenizers(@TempDir Path dir) throws IOException {
-        bpe = HuggingFaceTokenizer.newInstance(write(dir.resolve("bpe.json"), byteLevelBpe()), Map.of("truncation", "false"));
-        words = HuggingFaceTokenizer.newInstance(write(dir.resolve("words.json"), wordLevel()), Map.of("truncation", "false"));
+        bpe = HuggingFaceTokenizer.newInstance(
+                write(dir.resolve("bpe.json"), byteLevelBpe()), Map.of("truncation", "false"));
+        words = HuggingFaceTokenizer.newInstance(
+                write(dir.resolve("words.json"), wordLevel()), Map.of("truncation", "false"));
     }
 
     @AfterAll
@@ -116,8 +145,8 @@ class ChatEncoderTest {
         for (String m : merges) {
             vocab.putIfAbsent(m.replace(" ", ""), vocab.size());
         }
-        Map<String, Object> byteLevel = new LinkedHashMap<>(Map.of("type", "ByteLevel", "add_prefix_space", false,
-                "trim_offsets", false, "use_regex", false));
+        Map<String, Object> byteLevel = new LinkedHashMap<>(
+                Map.of("type", "ByteLevel", "add_prefix_space", false, "trim_offsets", false, "use_regex", false));
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("type", "BPE");
         model.put("dropout", null);
@@ -134,9 +163,23 @@ class ChatEncoderTest {
         json.put("padding", null);
         json.put("added_tokens", addedTokens(vocab.size()));
         json.put("normalizer", null);
-        json.put("pre_tokenizer", Map.of("type", "Sequence", "pretokenizers", List.of(
-                Map.of("type", "Split", "pattern", Map.of("Regex", QWEN_SPLIT), "behavior", "Isolated", "invert", false),
-                byteLevel)));
+        json.put(
+                "pre_tokenizer",
+                Map.of(
+                        "type",
+                        "Sequence",
+                        "pretokenizers",
+                        List.of(
+                                Map.of(
+                                        "type",
+                                        "Split",
+                                        "pattern",
+                                        Map.of("Regex", QWEN_SPLIT),
+                                        "behavior",
+                                        "Isolated",
+                                        "invert",
+                                        false),
+                                byteLevel)));
         json.put("post_processor", null);
         json.put("decoder", byteLevel);
         json.put("model", model);
@@ -170,8 +213,11 @@ class ChatEncoderTest {
     @MethodSource("cases")
     void segmentIdsEqualWholeTextIds(String builtin, String caseName) {
         ChatEncoder encoder = new ChatEncoder(bpe);
-        List<Segment> segments = BuiltinTemplatesTest.BUILTIN.get(builtin).render(Fixtures.conversation(caseName),
-                BuiltinTemplatesTest.options(caseName, RenderOptions.ALL_ASSISTANT));
+        List<Segment> segments = BuiltinTemplatesTest.BUILTIN
+                .get(builtin)
+                .render(
+                        Fixtures.conversation(caseName),
+                        BuiltinTemplatesTest.options(caseName, RenderOptions.ALL_ASSISTANT));
         ChatEncoder.Encoded e = encoder.encode(segments);
         assertArrayEquals(encoder.tokenize(ChatEncoder.text(segments)), e.inputIds());
         // labels: the ids of the trainable segments, in place; -100 elsewhere
@@ -198,27 +244,38 @@ class ChatEncoderTest {
     @Test
     void lossMaskCoversExactlyTheAssistantTokens() {
         ChatEncoder encoder = new ChatEncoder(words);
-        Conversation c = Conversation.of(List.of(ChatMessage.of("system", "system"), ChatMessage.of("user", "hello"),
-                ChatMessage.of("assistant", "hi there"), ChatMessage.of("user", "bye"), ChatMessage.of("assistant", "bye")));
+        Conversation c = Conversation.of(List.of(
+                ChatMessage.of("system", "system"),
+                ChatMessage.of("user", "hello"),
+                ChatMessage.of("assistant", "hi there"),
+                ChatMessage.of("user", "bye"),
+                ChatMessage.of("assistant", "bye")));
         ChatEncoder.Encoded e = encoder.encode(new ChatMlTemplate().render(c, RenderOptions.training()));
         int imStart = 8;
         int imEnd = 9;
-        // <|im_start|> system system <|im_end|> <|im_start|> user hello <|im_end|> <|im_start|> assistant hi there <|im_end|>
+        // <|im_start|> system system <|im_end|> <|im_start|> user hello <|im_end|> <|im_start|> assistant hi there
+        // <|im_end|>
         // <|im_start|> user bye <|im_end|> <|im_start|> assistant bye <|im_end|>
-        assertArrayEquals(new int[] {imStart, 1, 1, imEnd, imStart, 2, 4, imEnd, imStart, 3, 5, 6, imEnd,
-                imStart, 2, 7, imEnd, imStart, 3, 7, imEnd}, e.inputIds());
+        assertArrayEquals(
+                new int[] {
+                    imStart, 1, 1, imEnd, imStart, 2, 4, imEnd, imStart, 3, 5, 6, imEnd, imStart, 2, 7, imEnd, imStart,
+                    3, 7, imEnd
+                },
+                e.inputIds());
         int x = ChatEncoder.IGNORE_INDEX;
-        assertArrayEquals(new int[] {x, x, x, x, x, x, x, x, x, x, 5, 6, imEnd, x, x, x, x, x, x, 7, imEnd}, e.labels());
+        assertArrayEquals(
+                new int[] {x, x, x, x, x, x, x, x, x, x, 5, 6, imEnd, x, x, x, x, x, x, 7, imEnd}, e.labels());
         assertEquals(5, e.trainedTokens());
-        ChatEncoder.Encoded last = encoder.encode(new ChatMlTemplate().render(c,
-                new RenderOptions(false, RenderOptions.LAST_ROUND, Map.of())));
+        ChatEncoder.Encoded last = encoder.encode(
+                new ChatMlTemplate().render(c, new RenderOptions(false, RenderOptions.LAST_ROUND, Map.of())));
         assertEquals(2, last.trainedTokens());
     }
 
     @Test
     void tokenSegmentsAreTakenAsTheyAre() {
         ChatEncoder encoder = new ChatEncoder(words);
-        ChatEncoder.Encoded e = encoder.encode(List.of(Segment.tokens(new int[] {7, 8}, false), Segment.text("hi", true)));
+        ChatEncoder.Encoded e =
+                encoder.encode(List.of(Segment.tokens(new int[] {7, 8}, false), Segment.text("hi", true)));
         assertArrayEquals(new int[] {7, 8, 5}, e.inputIds());
         assertArrayEquals(new int[] {-100, -100, 5}, e.labels());
     }
@@ -226,7 +283,8 @@ class ChatEncoderTest {
     @Test
     void mediaNeedsAMultimodalModelBundle() {
         ChatEncoder encoder = new ChatEncoder(words);
-        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException ex = assertThrows(
+                IllegalArgumentException.class,
                 () -> encoder.encode(List.of(Segment.text("hi", false), Segment.media(ContentPart.image("cat.png")))));
         assertTrue(ex.getMessage().contains("multimodal input needs a multimodal model bundle"), ex.getMessage());
     }

@@ -25,8 +25,7 @@ final class Fixtures {
     static final JsonNode CONVERSATIONS = json("chat/conversations.json");
     static final JsonNode GOLDEN = json("chat/golden.json");
 
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     static String resource(String path) {
         try (InputStream in = Fixtures.class.getClassLoader().getResourceAsStream(path)) {
@@ -74,17 +73,26 @@ final class Fixtures {
             List<ToolCall> calls = new ArrayList<>();
             if (m.has("tool_calls")) {
                 for (JsonNode call : m.get("tool_calls")) {
-                    calls.add(new ToolCall(call.get("id").asText(), call.get("name").asText(),
+                    calls.add(new ToolCall(
+                            call.get("id").asText(),
+                            call.get("name").asText(),
                             call.get("arguments").toString()));
                 }
             }
-            messages.add(new ChatMessage(m.get("role").asText(), List.of(ContentPart.text(m.get("content").asText())),
-                    calls, m.path("tool_call_id").asText(""), m.path("reasoning").asText("")));
+            messages.add(new ChatMessage(
+                    m.get("role").asText(),
+                    List.of(ContentPart.text(m.get("content").asText())),
+                    calls,
+                    m.path("tool_call_id").asText(""),
+                    m.path("reasoning").asText("")));
         }
         List<ToolSpec> tools = new ArrayList<>();
         if (c.has("tools")) {
             for (JsonNode t : c.get("tools")) {
-                tools.add(new ToolSpec(t.get("name").asText(), t.get("description").asText(), t.get("parameters").toString()));
+                tools.add(new ToolSpec(
+                        t.get("name").asText(),
+                        t.get("description").asText(),
+                        t.get("parameters").toString()));
             }
         }
         return new Conversation(messages, tools);

@@ -27,8 +27,12 @@ class JinjaChatTemplateTest {
 
     static Stream<Arguments> goldenCases() {
         List<Arguments> out = new ArrayList<>();
-        Fixtures.GOLDEN.get("golden").fields().forEachRemaining(family -> family.getValue().fieldNames()
-                .forEachRemaining(c -> out.add(Arguments.of(family.getKey(), c))));
+        Fixtures.GOLDEN
+                .get("golden")
+                .fields()
+                .forEachRemaining(family -> family.getValue()
+                        .fieldNames()
+                        .forEachRemaining(c -> out.add(Arguments.of(family.getKey(), c))));
         return out.stream();
     }
 
@@ -39,11 +43,16 @@ class JinjaChatTemplateTest {
         JinjaChatTemplate template = Fixtures.reference(family);
         Conversation c = Fixtures.conversation(caseName);
         if (expected.has("error")) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
                     () -> template.apply(c, Fixtures.addGenerationPrompt(caseName), Fixtures.kwargs(caseName)));
-            assertEquals("chat template '" + family + "' raised: " + expected.get("error").asText(), e.getMessage());
+            assertEquals(
+                    "chat template '" + family + "' raised: "
+                            + expected.get("error").asText(),
+                    e.getMessage());
         } else {
-            assertEquals(expected.get("text").asText(),
+            assertEquals(
+                    expected.get("text").asText(),
                     template.apply(c, Fixtures.addGenerationPrompt(caseName), Fixtures.kwargs(caseName)));
         }
     }
@@ -61,8 +70,13 @@ class JinjaChatTemplateTest {
         assertEquals("\n  Hello, World", render("{{ s.rstrip() }}", v));
         assertEquals("c", render("{{ t.split('</think>')[-1] }}", v));
         assertEquals("b", render("{{ t.split('</think>')[0].split('<think>')[-1] }}", v));
-        assertEquals("True", render("{{ t.startswith('a<') }}|{{ t.endswith('c') }}", v).split("\\|")[0].equals("true")
-                ? "True" : render("{% if t.startswith('a<') and t.endswith('c') %}True{% endif %}", v));
+        assertEquals(
+                "True",
+                render("{{ t.startswith('a<') }}|{{ t.endswith('c') }}", v)
+                                .split("\\|")[0]
+                                .equals("true")
+                        ? "True"
+                        : render("{% if t.startswith('a<') and t.endswith('c') %}True{% endif %}", v));
         assertEquals("A<THINK>B</THINK>C|a<think>b</think>c", render("{{ t.upper() }}|{{ t.lower() }}", v));
         assertEquals("Hello World", render("{{ 'hello world'.title() }}", v));
         assertEquals("a-b-c", render("{{ 'a b c'.replace(' ', '-') }}", v));
@@ -84,15 +98,26 @@ class JinjaChatTemplateTest {
         assertEquals("1|none", render("{{ d.get('a') }}|{{ d.get('zz', 'none') }}", v));
         assertEquals("zyx", render("{% for x in xs[::-1] %}{{ x }}{% endfor %}", v));
         assertEquals("yz", render("{% for x in xs[1:] %}{{ x }}{% endfor %}", v));
-        assertEquals("0x-last,1y,2z-first", render(
-                "{% for x in xs[::-1] %}{{ loop.index0 }}{{ xs[loop.index0] }}{% if loop.first %}-last{% endif %}"
-                        + "{% if loop.last %}-first{% endif %}{% if not loop.last %},{% endif %}{% endfor %}", v)
-                .replace("0x", "0x"));
+        assertEquals(
+                "0x-last,1y,2z-first",
+                render(
+                                "{% for x in xs[::-1] %}{{ loop.index0 }}{{ xs[loop.index0] }}{% if loop.first %}-last{% endif %}"
+                                        + "{% if loop.last %}-first{% endif %}{% if not loop.last %},{% endif %}{% endfor %}",
+                                v)
+                        .replace("0x", "0x"));
         assertEquals("3", render("{{ xs|length }}", v));
-        assertEquals("SMI", render("{% if s is string %}S{% endif %}{% if d is mapping %}M{% endif %}"
-                + "{% if s is iterable %}I{% endif %}{% if u is defined %}U{% endif %}", v));
-        assertEquals("2", render("{% set ns = namespace(n=0) %}{% for x in xs[1:] %}{% set ns.n = ns.n + 1 %}"
-                + "{% endfor %}{{ ns.n }}", v));
+        assertEquals(
+                "SMI",
+                render(
+                        "{% if s is string %}S{% endif %}{% if d is mapping %}M{% endif %}"
+                                + "{% if s is iterable %}I{% endif %}{% if u is defined %}U{% endif %}",
+                        v));
+        assertEquals(
+                "2",
+                render(
+                        "{% set ns = namespace(n=0) %}{% for x in xs[1:] %}{% set ns.n = ns.n + 1 %}"
+                                + "{% endfor %}{{ ns.n }}",
+                        v));
     }
 
     @Test
@@ -102,18 +127,23 @@ class JinjaChatTemplateTest {
         d.put("x", 1.5);
         d.put("l", List.of(true, "é\"\n"));
         d.put("e", Map.of());
-        assertEquals("{\"name\": \"f\", \"x\": 1.5, \"l\": [true, \"é\\\"\\n\"], \"e\": {}}",
+        assertEquals(
+                "{\"name\": \"f\", \"x\": 1.5, \"l\": [true, \"é\\\"\\n\"], \"e\": {}}",
                 render("{{ d|tojson }}", Map.of("d", d)));
-        assertEquals("{\n    \"name\": \"f\",\n    \"x\": 1.5,\n    \"l\": [\n        true,\n        \"é\\\"\\n\"\n    ],\n"
-                + "    \"e\": {}\n}", render("{{ d|tojson(indent=4) }}", Map.of("d", d)));
+        assertEquals(
+                "{\n    \"name\": \"f\",\n    \"x\": 1.5,\n    \"l\": [\n        true,\n        \"é\\\"\\n\"\n    ],\n"
+                        + "    \"e\": {}\n}",
+                render("{{ d|tojson(indent=4) }}", Map.of("d", d)));
     }
 
     @Test
     void raiseExceptionNamesTemplateAndMessage() {
-        JinjaChatTemplate t = JinjaChatTemplate.of("my-model#default",
+        JinjaChatTemplate t = JinjaChatTemplate.of(
+                "my-model#default",
                 "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}ok",
                 Map.of());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> t.apply(Conversation.of(List.of(ChatMessage.of("system", "s"))), false, Map.of()));
         assertEquals("chat template 'my-model#default' raised: System role not supported", e.getMessage());
         assertEquals("ok", t.apply(Conversation.of(List.of(ChatMessage.of("user", "u"))), false, Map.of()));
@@ -128,8 +158,10 @@ class JinjaChatTemplateTest {
 
     @Test
     void trimAndLstripBlocks() {
-        assertEquals("a\nb\n", render("{% if true %}\n    a\n{% endif %}\n    {% if true %}\nb\n{% endif %}\n",
-                Map.of()).replace("    a", "a"));
+        assertEquals(
+                "a\nb\n",
+                render("{% if true %}\n    a\n{% endif %}\n    {% if true %}\nb\n{% endif %}\n", Map.of())
+                        .replace("    a", "a"));
         assertEquals("x\n", render("  {% if true %}\nx\n  {% endif %}\n", Map.of()));
     }
 
@@ -142,7 +174,8 @@ class JinjaChatTemplateTest {
         TokenizerConfig config = TokenizerConfig.of(raw, Path.of("model/tokenizer_config.json"));
         JinjaChatTemplate t = JinjaChatTemplate.from(config);
         assertEquals("<s>hi</s>", t.apply(Conversation.of(List.of(ChatMessage.of("user", "hi"))), false, Map.of()));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JinjaChatTemplate.from(config, "tool_use"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> JinjaChatTemplate.from(config, "tool_use"));
         assertTrue(e.getMessage().contains("no chat template named 'tool_use'"), e.getMessage());
     }
 }

@@ -17,8 +17,7 @@ final class DirectBuffers {
 
     private static final MethodHandle INVOKE_CLEANER = invokeCleaner();
 
-    private DirectBuffers() {
-    }
+    private DirectBuffers() {}
 
     private static MethodHandle invokeCleaner() {
         try {
@@ -26,7 +25,8 @@ final class DirectBuffers {
             Field field = unsafeClass.getDeclaredField("theUnsafe");
             field.setAccessible(true);
             Object unsafe = field.get(null);
-            return MethodHandles.lookup().findVirtual(unsafeClass, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
+            return MethodHandles.lookup()
+                    .findVirtual(unsafeClass, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
                     .bindTo(unsafe);
         } catch (ReflectiveOperationException | RuntimeException e) {
             return null;

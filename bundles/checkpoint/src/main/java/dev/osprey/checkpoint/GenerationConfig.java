@@ -22,8 +22,8 @@ public final class GenerationConfig {
     /** The file name inside a model folder. */
     public static final String FILE = "generation_config.json";
 
-    private static final GenerationConfig EMPTY = new GenerationConfig(null, List.of(), null, null, null, null,
-            null, null, null, null, null);
+    private static final GenerationConfig EMPTY =
+            new GenerationConfig(null, List.of(), null, null, null, null, null, null, null, null, null);
 
     private final Path source;
     private final List<Integer> eosTokenIds;
@@ -37,9 +37,18 @@ public final class GenerationConfig {
     private final Integer maxNewTokens;
     private final Integer maxLength;
 
-    private GenerationConfig(Path source, List<Integer> eosTokenIds, Integer bosTokenId, Integer padTokenId,
-            Boolean doSample, Double temperature, Double topP, Integer topK, Double repetitionPenalty,
-            Integer maxNewTokens, Integer maxLength) {
+    private GenerationConfig(
+            Path source,
+            List<Integer> eosTokenIds,
+            Integer bosTokenId,
+            Integer padTokenId,
+            Boolean doSample,
+            Double temperature,
+            Double topP,
+            Integer topK,
+            Double repetitionPenalty,
+            Integer maxNewTokens,
+            Integer maxLength) {
         this.source = source;
         this.eosTokenIds = List.copyOf(eosTokenIds);
         this.bosTokenId = bosTokenId;
@@ -79,11 +88,17 @@ public final class GenerationConfig {
         } else if (eos != null) {
             eosIds.add(Json.toInt(eos, source, "eos_token_id"));
         }
-        return new GenerationConfig(source, eosIds,
-                integer(map, "bos_token_id", source), integer(map, "pad_token_id", source),
+        return new GenerationConfig(
+                source,
+                eosIds,
+                integer(map, "bos_token_id", source),
+                integer(map, "pad_token_id", source),
                 map.get("do_sample") == null ? null : Json.toBoolean(map.get("do_sample"), source, "do_sample"),
-                decimal(map, "temperature", source), decimal(map, "top_p", source), integer(map, "top_k", source),
-                decimal(map, "repetition_penalty", source), integer(map, "max_new_tokens", source),
+                decimal(map, "temperature", source),
+                decimal(map, "top_p", source),
+                integer(map, "top_k", source),
+                decimal(map, "repetition_penalty", source),
+                integer(map, "max_new_tokens", source),
                 integer(map, "max_length", source));
     }
 
@@ -145,18 +160,34 @@ public final class GenerationConfig {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof GenerationConfig g && Objects.equals(source, g.source) && eosTokenIds.equals(g.eosTokenIds)
-                && Objects.equals(bosTokenId, g.bosTokenId) && Objects.equals(padTokenId, g.padTokenId)
-                && Objects.equals(doSample, g.doSample) && Objects.equals(temperature, g.temperature)
-                && Objects.equals(topP, g.topP) && Objects.equals(topK, g.topK)
+        return o instanceof GenerationConfig g
+                && Objects.equals(source, g.source)
+                && eosTokenIds.equals(g.eosTokenIds)
+                && Objects.equals(bosTokenId, g.bosTokenId)
+                && Objects.equals(padTokenId, g.padTokenId)
+                && Objects.equals(doSample, g.doSample)
+                && Objects.equals(temperature, g.temperature)
+                && Objects.equals(topP, g.topP)
+                && Objects.equals(topK, g.topK)
                 && Objects.equals(repetitionPenalty, g.repetitionPenalty)
-                && Objects.equals(maxNewTokens, g.maxNewTokens) && Objects.equals(maxLength, g.maxLength);
+                && Objects.equals(maxNewTokens, g.maxNewTokens)
+                && Objects.equals(maxLength, g.maxLength);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(source, eosTokenIds, bosTokenId, padTokenId, doSample, temperature, topP, topK,
-                repetitionPenalty, maxNewTokens, maxLength);
+        return Objects.hash(
+                source,
+                eosTokenIds,
+                bosTokenId,
+                padTokenId,
+                doSample,
+                temperature,
+                topP,
+                topK,
+                repetitionPenalty,
+                maxNewTokens,
+                maxLength);
     }
 
     @Override

@@ -62,7 +62,8 @@ public final class HfConfig implements ModelConfig {
             return Optional.empty();
         }
         if (!(value instanceof List<?> list)) {
-            throw new CheckpointException(source, "field 'architectures' must be a list of strings, was " + Json.show(value));
+            throw new CheckpointException(
+                    source, "field 'architectures' must be a list of strings, was " + Json.show(value));
         }
         return list.isEmpty() ? Optional.empty() : Optional.of(Json.toStr(list.get(0), source, "architectures[0]"));
     }
@@ -125,8 +126,7 @@ public final class HfConfig implements ModelConfig {
         return root;
     }
 
-    private record Found(String key, Object value) {
-    }
+    private record Found(String key, Object value) {}
 
     private Found find(String... keys) {
         if (keys == null || keys.length == 0) {
@@ -145,8 +145,10 @@ public final class HfConfig implements ModelConfig {
         Found f = find(keys);
         if (f == null) {
             String others = Arrays.stream(keys).skip(1).map(k -> "'" + k + "'").collect(Collectors.joining(", "));
-            throw new CheckpointException(source, "required field '" + keys[0] + "'"
-                    + (others.isEmpty() ? "" : " (or " + others + ")") + " is missing");
+            throw new CheckpointException(
+                    source,
+                    "required field '" + keys[0] + "'" + (others.isEmpty() ? "" : " (or " + others + ")")
+                            + " is missing");
         }
         return f;
     }

@@ -30,8 +30,7 @@ final class Json {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
-    private Json() {
-    }
+    private Json() {}
 
     /** Reads {@code file}, which must hold one JSON object, as unmodifiable nested maps and lists. */
     static Map<String, Object> readObject(Path file) throws IOException {
@@ -119,9 +118,11 @@ final class Json {
         try {
             return d.longValueExact();
         } catch (ArithmeticException e) {
-            throw new CheckpointException(file, "field '" + field + "' must be an integer"
-                    + (d.signum() != 0 && d.stripTrailingZeros().scale() <= 0 ? " that fits in a long" : "")
-                    + ", was " + n);
+            throw new CheckpointException(
+                    file,
+                    "field '" + field + "' must be an integer"
+                            + (d.signum() != 0 && d.stripTrailingZeros().scale() <= 0 ? " that fits in a long" : "")
+                            + ", was " + n);
         }
     }
 

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -26,7 +27,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.Arrays;
 
 /**
  * The safetensors format, read and written without Python: an 8-byte little-endian header length
@@ -55,27 +55,62 @@ public final class Safetensors {
 
     /** Element sizes of the dtypes the header may declare (the sub-byte F4/F6 types are not supported). */
     private static final Map<String, Integer> DTYPE_BYTES = Map.ofEntries(
-            Map.entry("BOOL", 1), Map.entry("U8", 1), Map.entry("I8", 1),
-            Map.entry("F8_E5M2", 1), Map.entry("F8_E4M3", 1), Map.entry("F8_E8M0", 1),
-            Map.entry("I16", 2), Map.entry("U16", 2), Map.entry("F16", 2), Map.entry("BF16", 2),
-            Map.entry("I32", 4), Map.entry("U32", 4), Map.entry("F32", 4),
-            Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("F64", 8));
+            Map.entry("BOOL", 1),
+            Map.entry("U8", 1),
+            Map.entry("I8", 1),
+            Map.entry("F8_E5M2", 1),
+            Map.entry("F8_E4M3", 1),
+            Map.entry("F8_E8M0", 1),
+            Map.entry("I16", 2),
+            Map.entry("U16", 2),
+            Map.entry("F16", 2),
+            Map.entry("BF16", 2),
+            Map.entry("I32", 4),
+            Map.entry("U32", 4),
+            Map.entry("F32", 4),
+            Map.entry("I64", 8),
+            Map.entry("U64", 8),
+            Map.entry("F64", 8));
 
     /** The dtypes {@link #read} turns into arrays (BF16 and FP8 E4M3 arrive as F32). */
     private static final Map<String, DataType> LOADABLE = Map.of(
-            "F64", DataType.FLOAT64, "F32", DataType.FLOAT32, "F16", DataType.FLOAT16,
-            "BF16", DataType.FLOAT32, "F8_E4M3", DataType.FLOAT32, "I64", DataType.INT64, "I32", DataType.INT32,
-            "I8", DataType.INT8, "U8", DataType.UINT8, "BOOL", DataType.BOOLEAN);
+            "F64",
+            DataType.FLOAT64,
+            "F32",
+            DataType.FLOAT32,
+            "F16",
+            DataType.FLOAT16,
+            "BF16",
+            DataType.FLOAT32,
+            "F8_E4M3",
+            DataType.FLOAT32,
+            "I64",
+            DataType.INT64,
+            "I32",
+            DataType.INT32,
+            "I8",
+            DataType.INT8,
+            "U8",
+            DataType.UINT8,
+            "BOOL",
+            DataType.BOOLEAN);
 
     /** The dtypes non-floating arrays are written as. */
     private static final Map<DataType, String> WRITABLE_EXACT = Map.of(
-            DataType.INT64, "I64", DataType.INT32, "I32", DataType.INT8, "I8",
-            DataType.UINT8, "U8", DataType.BOOLEAN, "BOOL");
+            DataType.INT64,
+            "I64",
+            DataType.INT32,
+            "I32",
+            DataType.INT8,
+            "I8",
+            DataType.UINT8,
+            "U8",
+            DataType.BOOLEAN,
+            "BOOL");
 
     private static final int CHUNK_ELEMENTS = 1 << 20;
 
-    private Safetensors() {
-    }
+    private Safetensors() {}
 
     // ------------------------------------------------------------------------------------------ reading
 
@@ -113,16 +148,20 @@ public final class Safetensors {
         checkTarget(target);
         DataType stored = LOADABLE.get(info.dtype());
         if (stored == null) {
-            throw new CheckpointException(file, "tensor '" + info.name() + "' has dtype " + info.dtype()
-                    + ", which Osprey cannot load (supported: " + String.join(", ", new TreeMap<>(LOADABLE).keySet()) + ")");
+            throw new CheckpointException(
+                    file,
+                    "tensor '" + info.name() + "' has dtype " + info.dtype() + ", which Osprey cannot load (supported: "
+                            + String.join(", ", new TreeMap<>(LOADABLE).keySet()) + ")");
         }
         boolean bf16 = info.dtype().equals("BF16");
-        boolean fp8 = info.dtype().equals("F8_E4M3"); // pre-quantized weights; their scales are applied by the model loader
+        boolean fp8 =
+                info.dtype().equals("F8_E4M3"); // pre-quantized weights; their scales are applied by the model loader
         long numel = info.numel();
         long arrayBytes = bf16 || fp8 ? numel * 4 : info.byteSize();
         if (arrayBytes > MAX_TENSOR_BYTES || numel > Integer.MAX_VALUE) {
-            throw new CheckpointException(file, "tensor '" + info.name() + "' needs " + arrayBytes
-                    + " bytes, more than one buffer holds (2 GiB)");
+            throw new CheckpointException(
+                    file,
+                    "tensor '" + info.name() + "' needs " + arrayBytes + " bytes, more than one buffer holds (2 GiB)");
         }
         Shape shape = new Shape(info.shape());
         if (numel == 0) {
@@ -134,14 +173,17 @@ public final class Safetensors {
             long dataStart = 8 + headerLength(ch, file);
             long size = ch.size();
             if (dataStart + info.end() > size) {
-                throw new CheckpointException(file, "tensor '" + info.name() + "': offsets [" + info.begin() + ", "
-                        + info.end() + ") past the end of the data (size " + (size - dataStart)
-                        + "): the file is truncated or lying");
+                throw new CheckpointException(
+                        file,
+                        "tensor '" + info.name() + "': offsets [" + info.begin() + ", "
+                                + info.end() + ") past the end of the data (size " + (size - dataStart)
+                                + "): the file is truncated or lying");
             }
             readFully(ch, raw, dataStart + info.begin(), file, "tensor '" + info.name() + "'");
         }
         raw.flip();
-        ByteBuffer data = bf16 ? widenBf16(raw, (int) numel)
+        ByteBuffer data = bf16
+                ? widenBf16(raw, (int) numel)
                 : fp8 ? widenFp8E4m3(raw, (int) numel) : toNativeOrder(raw, DTYPE_BYTES.get(info.dtype()));
         if (data != raw) {
             DirectBuffers.free(raw); // the file's bytes were copied (widened or byte-swapped)
@@ -156,8 +198,7 @@ public final class Safetensors {
     }
 
     /** The parsed header: where the data starts, the tensors in data order, the metadata. */
-    record Header(long dataStart, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
-    }
+    record Header(long dataStart, Map<String, TensorInfo> tensors, Map<String, String> metadata) {}
 
     static Header parse(Path file) throws IOException {
         byte[] json;
@@ -167,8 +208,10 @@ public final class Safetensors {
             fileSize = ch.size();
             n = headerLength(ch, file);
             if (n > fileSize - 8) {
-                throw new CheckpointException(file, "truncated: the header length says " + n
-                        + " bytes of header but only " + (fileSize - 8) + " bytes follow it");
+                throw new CheckpointException(
+                        file,
+                        "truncated: the header length says " + n + " bytes of header but only " + (fileSize - 8)
+                                + " bytes follow it");
             }
             ByteBuffer buf = ByteBuffer.allocate((int) n);
             readFully(ch, buf, 8, file, "the header");
@@ -186,7 +229,8 @@ public final class Safetensors {
                 tensors.add(parseTensor(file, e.getKey(), e.getValue(), dataSize));
             }
         }
-        tensors.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end)
+        tensors.sort(Comparator.comparingLong(TensorInfo::begin)
+                .thenComparingLong(TensorInfo::end)
                 .thenComparing(TensorInfo::name));
         TensorInfo previous = null;
         for (TensorInfo t : tensors) {
@@ -194,8 +238,10 @@ public final class Safetensors {
                 continue;
             }
             if (previous != null && t.begin() < previous.end()) {
-                throw new CheckpointException(file, "tensors '" + previous.name() + "' [" + previous.begin() + ", "
-                        + previous.end() + ") and '" + t.name() + "' [" + t.begin() + ", " + t.end() + ") overlap");
+                throw new CheckpointException(
+                        file,
+                        "tensors '" + previous.name() + "' [" + previous.begin() + ", " + previous.end() + ") and '"
+                                + t.name() + "' [" + t.begin() + ", " + t.end() + ") overlap");
             }
             if (previous == null || t.end() > previous.end()) {
                 previous = t;
@@ -208,14 +254,14 @@ public final class Safetensors {
 
     private static Map<String, String> parseMetadata(Path file, Object value) {
         if (!(value instanceof Map<?, ?> map)) {
-            throw new CheckpointException(file, "header field '" + METADATA_KEY + "' must be an object of strings, was "
-                    + Json.show(value));
+            throw new CheckpointException(
+                    file, "header field '" + METADATA_KEY + "' must be an object of strings, was " + Json.show(value));
         }
         Map<String, String> out = new LinkedHashMap<>();
         map.forEach((k, v) -> {
             if (!(v instanceof String s)) {
-                throw new CheckpointException(file, "header field '" + METADATA_KEY + "." + k
-                        + "' must be a string, was " + Json.show(v));
+                throw new CheckpointException(
+                        file, "header field '" + METADATA_KEY + "." + k + "' must be a string, was " + Json.show(v));
             }
             out.put((String) k, s);
         });
@@ -225,12 +271,13 @@ public final class Safetensors {
     private static TensorInfo parseTensor(Path file, String name, Object value, long dataSize) {
         String where = "tensor '" + name + "'";
         if (!(value instanceof Map<?, ?> entry)) {
-            throw new CheckpointException(file, where + " must be an object with dtype, shape and data_offsets, was "
-                    + Json.show(value));
+            throw new CheckpointException(
+                    file, where + " must be an object with dtype, shape and data_offsets, was " + Json.show(value));
         }
         Object dtypeValue = entry.get("dtype");
         if (!(dtypeValue instanceof String dtype)) {
-            throw new CheckpointException(file, where + ": field 'dtype' must be a string, was " + Json.show(dtypeValue));
+            throw new CheckpointException(
+                    file, where + ": field 'dtype' must be a string, was " + Json.show(dtypeValue));
         }
         Integer elementBytes = DTYPE_BYTES.get(dtype);
         if (elementBytes == null) {
@@ -241,11 +288,14 @@ public final class Safetensors {
         long begin = offsets[0];
         long end = offsets[1];
         if (begin > end) {
-            throw new CheckpointException(file, where + ": data_offsets [" + begin + ", " + end + ") end before they begin");
+            throw new CheckpointException(
+                    file, where + ": data_offsets [" + begin + ", " + end + ") end before they begin");
         }
         if (end > dataSize) {
-            throw new CheckpointException(file, where + ": offsets [" + begin + ", " + end
-                    + ") past the end of the data (size " + dataSize + "): the file is truncated or lying");
+            throw new CheckpointException(
+                    file,
+                    where + ": offsets [" + begin + ", " + end + ") past the end of the data (size " + dataSize
+                            + "): the file is truncated or lying");
         }
         long needed;
         try {
@@ -258,8 +308,10 @@ public final class Safetensors {
             throw new CheckpointException(file, where + ": shape " + Arrays.toString(shape) + " is absurdly large");
         }
         if (end - begin != needed) {
-            throw new CheckpointException(file, where + ": shape " + Arrays.toString(shape) + " of " + dtype
-                    + " needs " + needed + " bytes but data_offsets [" + begin + ", " + end + ") hold " + (end - begin));
+            throw new CheckpointException(
+                    file,
+                    where + ": shape " + Arrays.toString(shape) + " of " + dtype + " needs " + needed
+                            + " bytes but data_offsets [" + begin + ", " + end + ") hold " + (end - begin));
         }
         return new TensorInfo(name, dtype, shape, begin, end);
     }
@@ -267,15 +319,19 @@ public final class Safetensors {
     /** A JSON list of non-negative integers; {@code size} -1 for any length. */
     private static long[] longs(Path file, String where, String field, Object value, int size) {
         if (!(value instanceof List<?> list) || (size >= 0 && list.size() != size)) {
-            throw new CheckpointException(file, where + ": field '" + field + "' must be a list of "
-                    + (size >= 0 ? size + " " : "") + "non-negative integers, was " + Json.show(value));
+            throw new CheckpointException(
+                    file,
+                    where + ": field '" + field + "' must be a list of " + (size >= 0 ? size + " " : "")
+                            + "non-negative integers, was " + Json.show(value));
         }
         long[] out = new long[list.size()];
         for (int i = 0; i < out.length; i++) {
             Object v = list.get(i);
             if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < 0) {
-                throw new CheckpointException(file, where + ": field '" + field + "' must be a list of "
-                        + "non-negative integers, has " + Json.show(v));
+                throw new CheckpointException(
+                        file,
+                        where + ": field '" + field + "' must be a list of " + "non-negative integers, has "
+                                + Json.show(v));
             }
             out[i] = ((Number) v).longValue();
         }
@@ -286,16 +342,20 @@ public final class Safetensors {
     private static long headerLength(FileChannel ch, Path file) throws IOException {
         long size = ch.size();
         if (size < 8) {
-            throw new CheckpointException(file, "truncated: " + size
-                    + " bytes, shorter than the 8-byte header length that starts a safetensors file");
+            throw new CheckpointException(
+                    file,
+                    "truncated: " + size
+                            + " bytes, shorter than the 8-byte header length that starts a safetensors file");
         }
         ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, len, 0, file, "the header length");
         long n = len.getLong(0);
         if (n < 0 || n > MAX_HEADER_BYTES || n > size) {
-            throw new CheckpointException(file, "header length " + Long.toUnsignedString(n)
-                    + " is absurd (the file has " + size + " bytes; headers are at most 100 MB): "
-                    + "not a safetensors file, or a corrupt one");
+            throw new CheckpointException(
+                    file,
+                    "header length " + Long.toUnsignedString(n)
+                            + " is absurd (the file has " + size + " bytes; headers are at most 100 MB): "
+                            + "not a safetensors file, or a corrupt one");
         }
         return n;
     }
@@ -350,9 +410,11 @@ public final class Safetensors {
         for (int b = 0; b < 256; b++) {
             int exponent = (b >> 3) & 0xF;
             int mantissa = b & 0x7;
-            float magnitude = exponent == 0 ? (float) Math.scalb(mantissa / 8.0, -6) // subnormal
-                    : exponent == 0xF && mantissa == 0x7 ? Float.NaN
-                    : (float) Math.scalb(1 + mantissa / 8.0, exponent - 7);
+            float magnitude = exponent == 0
+                    ? (float) Math.scalb(mantissa / 8.0, -6) // subnormal
+                    : exponent == 0xF && mantissa == 0x7
+                            ? Float.NaN
+                            : (float) Math.scalb(1 + mantissa / 8.0, exponent - 7);
             FP8_E4M3[b] = (b & 0x80) != 0 ? -magnitude : magnitude;
         }
     }
@@ -417,7 +479,8 @@ public final class Safetensors {
         Map<String, Object> header = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) {
             Map<String, String> meta = new TreeMap<>();
-            metadata.forEach((k, v) -> meta.put(Objects.requireNonNull(k, "metadata key"),
+            metadata.forEach((k, v) -> meta.put(
+                    Objects.requireNonNull(k, "metadata key"),
                     Objects.requireNonNull(v, () -> "metadata '" + k + "'")));
             header.put(METADATA_KEY, meta);
         }
@@ -434,8 +497,9 @@ public final class Safetensors {
             DataType type = array.getDataType();
             String out;
             if (type == DataType.BFLOAT16) {
-                throw new IllegalArgumentException(file + ": tensor '" + name + "' is a BF16 array, which DJL 0.36 "
-                        + "cannot convert on the PyTorch CPU engine; keep weights in F32 or F16 and write BF16 from those");
+                throw new IllegalArgumentException(
+                        file + ": tensor '" + name + "' is a BF16 array, which DJL 0.36 "
+                                + "cannot convert on the PyTorch CPU engine; keep weights in F32 or F16 and write BF16 from those");
             } else if (type.isFloating()) {
                 out = dtype;
             } else {
@@ -466,8 +530,8 @@ public final class Safetensors {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         // not Files.createTempFile: its owner-only permissions would carry over to the checkpoint
-        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
-                + ".tmp");
+        Path tmp = dir.resolve("." + target.getFileName() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writeFully(ch, head);

@@ -42,8 +42,12 @@ public record TensorInfo(String name, String dtype, long[] shape, long begin, lo
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TensorInfo t && name.equals(t.name) && dtype.equals(t.dtype)
-                && Arrays.equals(shape, t.shape) && begin == t.begin && end == t.end;
+        return o instanceof TensorInfo t
+                && name.equals(t.name)
+                && dtype.equals(t.dtype)
+                && Arrays.equals(shape, t.shape)
+                && begin == t.begin
+                && end == t.end;
     }
 
     @Override

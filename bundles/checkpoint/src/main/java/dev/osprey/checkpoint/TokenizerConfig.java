@@ -49,9 +49,11 @@ public final class TokenizerConfig {
         this.eosToken = token(raw, "eos_token");
         this.padToken = token(raw, "pad_token");
         this.unkToken = token(raw, "unk_token");
-        this.addBosToken = raw.get("add_bos_token") == null ? null
+        this.addBosToken = raw.get("add_bos_token") == null
+                ? null
                 : Json.toBoolean(raw.get("add_bos_token"), source, "add_bos_token");
-        this.addEosToken = raw.get("add_eos_token") == null ? null
+        this.addEosToken = raw.get("add_eos_token") == null
+                ? null
                 : Json.toBoolean(raw.get("add_eos_token"), source, "add_eos_token");
         this.modelMaxLength = maxLength(raw.get("model_max_length"));
         this.chatTemplates = chatTemplates;
@@ -67,8 +69,8 @@ public final class TokenizerConfig {
         TokenizerConfig config = of(raw, file);
         Path jinja = folder.resolve(CHAT_TEMPLATE_FILE);
         if (config.chatTemplates.isEmpty() && Files.isRegularFile(jinja)) {
-            return new TokenizerConfig(file, config.raw,
-                    Map.of(DEFAULT_TEMPLATE, Files.readString(jinja, StandardCharsets.UTF_8)));
+            return new TokenizerConfig(
+                    file, config.raw, Map.of(DEFAULT_TEMPLATE, Files.readString(jinja, StandardCharsets.UTF_8)));
         }
         return config;
     }
@@ -88,15 +90,19 @@ public final class TokenizerConfig {
             return Map.of(DEFAULT_TEMPLATE, s);
         }
         if (!(value instanceof List<?> list)) {
-            throw new CheckpointException(source, "field 'chat_template' must be a string or a list of "
-                    + "{\"name\", \"template\"}, was " + Json.show(value));
+            throw new CheckpointException(
+                    source,
+                    "field 'chat_template' must be a string or a list of " + "{\"name\", \"template\"}, was "
+                            + Json.show(value));
         }
         Map<String, String> out = new LinkedHashMap<>();
         for (int i = 0; i < list.size(); i++) {
             String field = "chat_template[" + i + "]";
             if (!(list.get(i) instanceof Map<?, ?> entry)) {
-                throw new CheckpointException(source, "field '" + field + "' must be an object with name and template, was "
-                        + Json.show(list.get(i)));
+                throw new CheckpointException(
+                        source,
+                        "field '" + field + "' must be an object with name and template, was "
+                                + Json.show(list.get(i)));
             }
             String name = Json.toStr(entry.get("name"), source, field + ".name");
             String template = Json.toStr(entry.get("template"), source, field + ".template");
@@ -118,8 +124,8 @@ public final class TokenizerConfig {
         if (value instanceof Map<?, ?> added) {
             return Json.toStr(added.get("content"), source, field + ".content");
         }
-        throw new CheckpointException(source, "field '" + field + "' must be a string or an AddedToken object, was "
-                + Json.show(value));
+        throw new CheckpointException(
+                source, "field '" + field + "' must be a string or an AddedToken object, was " + Json.show(value));
     }
 
     /** Empty also for values past a long: Transformers writes {@code int(1e30)} to mean "no limit". */

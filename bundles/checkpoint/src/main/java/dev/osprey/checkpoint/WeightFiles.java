@@ -62,7 +62,8 @@ public final class WeightFiles {
             return openIndex(index);
         }
         String hint = Files.isRegularFile(folder.resolve(ADAPTER_FILE))
-                ? " (it holds " + ADAPTER_FILE + ": a LoRA adapter, to be opened with openFile)" : "";
+                ? " (it holds " + ADAPTER_FILE + ": a LoRA adapter, to be opened with openFile)"
+                : "";
         throw new CheckpointException(folder, "has neither " + SINGLE_FILE + " nor " + INDEX_FILE + hint);
     }
 
@@ -77,8 +78,12 @@ public final class WeightFiles {
         Map<String, Object> root = Json.readObject(index);
         Object weightMap = root.get("weight_map");
         if (!(weightMap instanceof Map<?, ?> map)) {
-            throw new CheckpointException(index, weightMap == null ? "required field 'weight_map' is missing"
-                    : "field 'weight_map' must be an object of tensor name to shard file, was " + Json.show(weightMap));
+            throw new CheckpointException(
+                    index,
+                    weightMap == null
+                            ? "required field 'weight_map' is missing"
+                            : "field 'weight_map' must be an object of tensor name to shard file, was "
+                                    + Json.show(weightMap));
         }
         Path folder = index.toAbsolutePath().getParent();
         Map<String, Map<String, TensorInfo>> headers = new HashMap<>();
@@ -89,22 +94,25 @@ public final class WeightFiles {
             String shard = Json.toStr(e.getValue(), index, "weight_map." + name);
             Path file = folder.resolve(shard).normalize();
             if (!file.startsWith(folder.normalize()) || file.equals(folder.normalize())) {
-                throw new CheckpointException(index, "tensor '" + name + "' maps to '" + shard
-                        + "', which is not a file inside the model folder");
+                throw new CheckpointException(
+                        index,
+                        "tensor '" + name + "' maps to '" + shard + "', which is not a file inside the model folder");
             }
             Map<String, TensorInfo> header = headers.get(shard);
             if (header == null) {
                 if (!Files.isRegularFile(file)) {
-                    throw new CheckpointException(index, "tensor '" + name + "' maps to shard '" + shard
-                            + "', which does not exist (" + file + "): the download is incomplete");
+                    throw new CheckpointException(
+                            index,
+                            "tensor '" + name + "' maps to shard '" + shard + "', which does not exist (" + file
+                                    + "): the download is incomplete");
                 }
                 header = Safetensors.readHeader(file);
                 headers.put(shard, header);
             }
             TensorInfo info = header.get(name);
             if (info == null) {
-                throw new CheckpointException(index, "tensor '" + name + "' maps to shard '" + shard
-                        + "', which lacks it");
+                throw new CheckpointException(
+                        index, "tensor '" + name + "' maps to shard '" + shard + "', which lacks it");
             }
             infos.put(name, info);
             files.put(name, file);
@@ -143,8 +151,10 @@ public final class WeightFiles {
 
     /** The distinct safetensors files, in the order of the tensor names. */
     public Set<Path> files() {
-        return files.isEmpty() ? Set.of(source) : Collections.unmodifiableSet(new LinkedHashSet<>(
-                infos.keySet().stream().map(files::get).collect(Collectors.toList())));
+        return files.isEmpty()
+                ? Set.of(source)
+                : Collections.unmodifiableSet(new LinkedHashSet<>(
+                        infos.keySet().stream().map(files::get).collect(Collectors.toList())));
     }
 
     /**
@@ -167,8 +177,11 @@ public final class WeightFiles {
             }
         }
         String end = tail;
-        var matches = infos.keySet().stream().filter(n -> n.endsWith(end)).limit(3).collect(Collectors.toList());
-        return matches.isEmpty() ? " (it has " + infos.size() + " tensors)" : "; similar: " + String.join(", ", matches);
+        var matches =
+                infos.keySet().stream().filter(n -> n.endsWith(end)).limit(3).collect(Collectors.toList());
+        return matches.isEmpty()
+                ? " (it has " + infos.size() + " tensors)"
+                : "; similar: " + String.join(", ", matches);
     }
 
     @Override

@@ -15,20 +15,35 @@ class Bf16Test {
 
     @Test
     void widensKnownValues() {
-        float[] f = Safetensors.bf16ToFloat(new short[] {bits(0x3F80), bits(0xC000), 0, bits(0x8000), bits(0x7F80),
-                bits(0xFF80), bits(0x3FC0), bits(0x0001)});
-        assertArrayEquals(new float[] {1.0f, -2.0f, 0.0f, -0.0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
-                1.5f, Float.intBitsToFloat(0x0001_0000)}, f);
+        float[] f = Safetensors.bf16ToFloat(new short[] {
+            bits(0x3F80), bits(0xC000), 0, bits(0x8000), bits(0x7F80), bits(0xFF80), bits(0x3FC0), bits(0x0001)
+        });
+        assertArrayEquals(
+                new float[] {
+                    1.0f,
+                    -2.0f,
+                    0.0f,
+                    -0.0f,
+                    Float.POSITIVE_INFINITY,
+                    Float.NEGATIVE_INFINITY,
+                    1.5f,
+                    Float.intBitsToFloat(0x0001_0000)
+                },
+                f);
         assertEquals(Float.floatToRawIntBits(-0.0f), Float.floatToRawIntBits(f[3]));
         assertTrue(Float.isNaN(Safetensors.bf16ToFloat(bits(0x7FC0))));
     }
 
     @Test
     void narrowsKnownValues() {
-        short[] b = Safetensors.floatToBf16(new float[] {1.0f, -2.0f, 0.0f, -0.0f, Float.POSITIVE_INFINITY,
-                Float.NEGATIVE_INFINITY, 1.5f, (float) Math.PI});
-        assertArrayEquals(new short[] {bits(0x3F80), bits(0xC000), 0, bits(0x8000), bits(0x7F80), bits(0xFF80),
-                bits(0x3FC0), bits(0x4049)}, b); // pi = 0x40490FDB rounds down to 0x4049
+        short[] b = Safetensors.floatToBf16(new float[] {
+            1.0f, -2.0f, 0.0f, -0.0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1.5f, (float) Math.PI
+        });
+        assertArrayEquals(
+                new short[] {
+                    bits(0x3F80), bits(0xC000), 0, bits(0x8000), bits(0x7F80), bits(0xFF80), bits(0x3FC0), bits(0x4049)
+                },
+                b); // pi = 0x40490FDB rounds down to 0x4049
     }
 
     @Test

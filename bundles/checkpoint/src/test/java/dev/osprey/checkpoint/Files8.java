@@ -10,8 +10,7 @@ import java.nio.file.Path;
 /** Hand-made safetensors files, for headers that Safetensors.write would never produce. */
 final class Files8 {
 
-    private Files8() {
-    }
+    private Files8() {}
 
     /** A file with a correct length prefix, {@code json} as the header and {@code data} after it. */
     static Path safetensors(Path file, String json, byte[] data) throws IOException {

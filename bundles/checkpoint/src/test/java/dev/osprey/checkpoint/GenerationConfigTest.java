@@ -42,7 +42,8 @@ class GenerationConfigTest {
 
     @Test
     void eosAsAList() throws IOException {
-        Files.writeString(dir.resolve(GenerationConfig.FILE), "{\"eos_token_id\": [151645, 151643], \"temperature\": 1}");
+        Files.writeString(
+                dir.resolve(GenerationConfig.FILE), "{\"eos_token_id\": [151645, 151643], \"temperature\": 1}");
         GenerationConfig g = GenerationConfig.read(dir);
         assertEquals(List.of(151645, 151643), g.eosTokenIds());
         assertEquals(Optional.of(1.0), g.temperature());
@@ -54,7 +55,9 @@ class GenerationConfigTest {
         GenerationConfig g = GenerationConfig.read(dir);
         assertSame(GenerationConfig.empty(), g);
         assertEquals(List.of(), g.eosTokenIds());
-        assertTrue(g.temperature().isEmpty() && g.doSample().isEmpty() && g.source().isEmpty());
+        assertTrue(g.temperature().isEmpty()
+                && g.doSample().isEmpty()
+                && g.source().isEmpty());
     }
 
     @Test

@@ -57,7 +57,9 @@ class HfConfigTest {
         assertTrue(c.getBoolean(false, "tie_word_embeddings"));
         assertEquals(Optional.of("bfloat16"), c.getString("dtype", "torch_dtype"));
         assertEquals(dir.resolve("config.json"), c.source());
-        assertEquals(List.of("full_attention", "sliding_attention"), c.get("layer_types").orElseThrow());
+        assertEquals(
+                List.of("full_attention", "sliding_attention"),
+                c.get("layer_types").orElseThrow());
     }
 
     @Test
@@ -88,7 +90,8 @@ class HfConfigTest {
         CheckpointException e = assertThrows(CheckpointException.class, () -> c.requireInt("num_attention_heads"));
         assertEquals("config.json (" + file + "): required field 'num_attention_heads' is missing", e.getMessage());
         e = assertThrows(CheckpointException.class, () -> c.requireInt("num_experts", "n_routed_experts"));
-        assertEquals("config.json (" + file + "): required field 'num_experts' (or 'n_routed_experts') is missing",
+        assertEquals(
+                "config.json (" + file + "): required field 'num_experts' (or 'n_routed_experts') is missing",
                 e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> c.requireDouble("rope_scaling.beta"));
     }
@@ -120,8 +123,8 @@ class HfConfigTest {
     @Test
     void asMapIsADeepUnmodifiableCopy() {
         Map<String, Object> nested = new HashMap<>(Map.of("factor", 2.0));
-        Map<String, Object> map = new HashMap<>(Map.of("model_type", "llama", "rope_scaling", nested,
-                "list", List.of(1, 2)));
+        Map<String, Object> map =
+                new HashMap<>(Map.of("model_type", "llama", "rope_scaling", nested, "list", List.of(1, 2)));
         HfConfig c = HfConfig.of(map, null);
         nested.put("factor", 8.0);
         assertEquals(2.0, c.requireDouble("rope_scaling.factor"), "copied, not shared");

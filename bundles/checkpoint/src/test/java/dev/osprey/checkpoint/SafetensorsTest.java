@@ -93,7 +93,10 @@ class SafetensorsTest {
         assertEquals(DataType.FLOAT32, z.getDataType());
         assertEquals(new Shape(3, 5), z.getShape());
         assertArrayEquals(a, z.toFloatArray());
-        assertArrayEquals(b, Safetensors.read(manager, file, header.get("a.bias"), DataType.FLOAT32).toFloatArray());
+        assertArrayEquals(
+                b,
+                Safetensors.read(manager, file, header.get("a.bias"), DataType.FLOAT32)
+                        .toFloatArray());
         NDArray scalar = Safetensors.read(manager, file, header.get("scalar"), null);
         assertEquals(new Shape(), scalar.getShape());
         assertEquals(7.5f, scalar.getFloat());
@@ -136,8 +139,11 @@ class SafetensorsTest {
         float[] values = {1f, 0.1f, -65504f, 3.14159f};
         Path file = dir.resolve("narrow.safetensors");
         Safetensors.write(file, Map.of("w", manager.create(values)), null, "F16");
-        NDArray back = Safetensors.read(manager, file, Safetensors.readHeader(file).get("w"), DataType.FLOAT32);
-        float[] expected = manager.create(values).toType(DataType.FLOAT16, false).toType(DataType.FLOAT32, false)
+        NDArray back =
+                Safetensors.read(manager, file, Safetensors.readHeader(file).get("w"), DataType.FLOAT32);
+        float[] expected = manager.create(values)
+                .toType(DataType.FLOAT16, false)
+                .toType(DataType.FLOAT32, false)
                 .toFloatArray();
         assertArrayEquals(expected, back.toFloatArray());
     }
@@ -179,7 +185,8 @@ class SafetensorsTest {
 
     @Test
     void readsAHandMadeBf16File() throws IOException {
-        Path file = Files8.safetensors(dir.resolve("hand.safetensors"),
+        Path file = Files8.safetensors(
+                dir.resolve("hand.safetensors"),
                 "{\"w\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[0,6]}}",
                 new byte[] {(byte) 0x80, 0x3F, 0x00, (byte) 0xC0, (byte) 0xC0, 0x3F});
         NDArray w = Safetensors.read(manager, file, Safetensors.readHeader(file).get("w"), null);
@@ -189,8 +196,17 @@ class SafetensorsTest {
     @Test
     void integerTensorsKeepTheirType() throws IOException {
         Path file = dir.resolve("ints.safetensors");
-        Safetensors.write(file, Map.of("ids", manager.create(new long[] {1, -2, 1L << 40}),
-                "mask", manager.create(new int[] {3, 4}), "w", manager.create(new float[] {0.5f})), null, "BF16");
+        Safetensors.write(
+                file,
+                Map.of(
+                        "ids",
+                        manager.create(new long[] {1, -2, 1L << 40}),
+                        "mask",
+                        manager.create(new int[] {3, 4}),
+                        "w",
+                        manager.create(new float[] {0.5f})),
+                null,
+                "BF16");
         Map<String, TensorInfo> header = Safetensors.readHeader(file);
         assertEquals("I64", header.get("ids").dtype());
         assertEquals("I32", header.get("mask").dtype());
@@ -198,7 +214,9 @@ class SafetensorsTest {
         NDArray ids = Safetensors.read(manager, file, header.get("ids"), DataType.FLOAT16);
         assertEquals(DataType.INT64, ids.getDataType(), "target applies to floating tensors only");
         assertArrayEquals(new long[] {1, -2, 1L << 40}, ids.toLongArray());
-        assertArrayEquals(new int[] {3, 4}, Safetensors.read(manager, file, header.get("mask"), null).toIntArray());
+        assertArrayEquals(
+                new int[] {3, 4},
+                Safetensors.read(manager, file, header.get("mask"), null).toIntArray());
     }
 
     @Test
@@ -206,7 +224,8 @@ class SafetensorsTest {
         NDArray m = manager.create(new float[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3));
         Path file = dir.resolve("t.safetensors");
         Safetensors.write(file, Map.of("t", m.transpose()), null, "F32");
-        NDArray back = Safetensors.read(manager, file, Safetensors.readHeader(file).get("t"), null);
+        NDArray back =
+                Safetensors.read(manager, file, Safetensors.readHeader(file).get("t"), null);
         assertEquals(new Shape(3, 2), back.getShape());
         assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, back.toFloatArray());
     }
@@ -214,11 +233,13 @@ class SafetensorsTest {
     @Test
     void emptyTensorsRoundTrip() throws IOException {
         Path file = dir.resolve("empty.safetensors");
-        Safetensors.write(file, Map.of("e", manager.zeros(new Shape(0, 4)), "w", manager.create(new float[] {2f})),
-                null, "F32");
+        Safetensors.write(
+                file, Map.of("e", manager.zeros(new Shape(0, 4)), "w", manager.create(new float[] {2f})), null, "F32");
         Map<String, TensorInfo> header = Safetensors.readHeader(file);
         assertEquals(0, header.get("e").byteSize());
-        assertEquals(new Shape(0, 4), Safetensors.read(manager, file, header.get("e"), null).getShape());
+        assertEquals(
+                new Shape(0, 4),
+                Safetensors.read(manager, file, header.get("e"), null).getShape());
         assertEquals(2f, Safetensors.read(manager, file, header.get("w"), null).getFloat());
     }
 
@@ -238,9 +259,12 @@ class SafetensorsTest {
         Path file = dir.resolve("x.safetensors");
         NDArray w = manager.create(new float[] {1f});
         assertThrows(IllegalArgumentException.class, () -> Safetensors.write(file, Map.of("w", w), null, "F64"));
-        assertThrows(IllegalArgumentException.class, () -> Safetensors.write(file, Map.of("__metadata__", w), null, "F32"));
-        assertThrows(IllegalArgumentException.class, () -> Safetensors.read(manager, file,
-                new TensorInfo("w", "F32", new long[] {1}, 0, 4), DataType.BFLOAT16));
+        assertThrows(
+                IllegalArgumentException.class, () -> Safetensors.write(file, Map.of("__metadata__", w), null, "F32"));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Safetensors.read(
+                        manager, file, new TensorInfo("w", "F32", new long[] {1}, 0, 4), DataType.BFLOAT16));
         assertFalse(Files.exists(file));
         try (Stream<Path> files = Files.list(dir)) {
             assertEquals(0, files.count());
@@ -283,19 +307,27 @@ class SafetensorsTest {
 
     @Test
     void lyingHeaderWithOffsetsPastTheEnd() throws IOException {
-        Path file = Files8.safetensors(dir.resolve("liar.safetensors"),
+        Path file = Files8.safetensors(
+                dir.resolve("liar.safetensors"),
                 "{\"ok\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                         + "\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[4,20]}}",
                 Files8.floats(1, 2));
-        fails(() -> Safetensors.readHeader(file), file, "'w'", "offsets [4, 20) past the end of the data (size 8)",
+        fails(
+                () -> Safetensors.readHeader(file),
+                file,
+                "'w'",
+                "offsets [4, 20) past the end of the data (size 8)",
                 "truncated or lying");
     }
 
     @Test
     void fileTruncatedAfterItsHeaderWasReadFailsOnLoad() throws IOException {
         Path file = dir.resolve("model.safetensors");
-        Safetensors.write(file, Map.of("a", manager.create(new float[] {1, 2}), "b", manager.create(new float[] {3, 4})),
-                null, "F32");
+        Safetensors.write(
+                file,
+                Map.of("a", manager.create(new float[] {1, 2}), "b", manager.create(new float[] {3, 4})),
+                null,
+                "F32");
         TensorInfo b = Safetensors.readHeader(file).get("b");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.truncate(ch.size() - 4);
@@ -306,14 +338,17 @@ class SafetensorsTest {
 
     @Test
     void shapeThatDisagreesWithTheByteCount() throws IOException {
-        Path file = Files8.safetensors(dir.resolve("shape.safetensors"),
-                "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", Files8.floats(1, 2));
+        Path file = Files8.safetensors(
+                dir.resolve("shape.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}",
+                Files8.floats(1, 2));
         fails(() -> Safetensors.readHeader(file), file, "'w'", "needs 12 bytes", "hold 8");
     }
 
     @Test
     void overlappingTensors() throws IOException {
-        Path file = Files8.safetensors(dir.resolve("overlap.safetensors"),
+        Path file = Files8.safetensors(
+                dir.resolve("overlap.safetensors"),
                 "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                         + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
                 Files8.floats(1, 2, 3));
@@ -322,36 +357,48 @@ class SafetensorsTest {
 
     @Test
     void unknownDtype() throws IOException {
-        Path file = Files8.safetensors(dir.resolve("dtype.safetensors"),
-                "{\"w\":{\"dtype\":\"Q4_K\",\"shape\":[1],\"data_offsets\":[0,4]}}", Files8.floats(1));
+        Path file = Files8.safetensors(
+                dir.resolve("dtype.safetensors"),
+                "{\"w\":{\"dtype\":\"Q4_K\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                Files8.floats(1));
         fails(() -> Safetensors.readHeader(file), file, "'w'", "Q4_K");
     }
 
     @Test
     void knownButUnloadableDtype() throws IOException {
-        Path file = Files8.safetensors(dir.resolve("u16.safetensors"),
-                "{\"w\":{\"dtype\":\"U16\",\"shape\":[2],\"data_offsets\":[0,4]}}", Files8.floats(1));
+        Path file = Files8.safetensors(
+                dir.resolve("u16.safetensors"),
+                "{\"w\":{\"dtype\":\"U16\",\"shape\":[2],\"data_offsets\":[0,4]}}",
+                Files8.floats(1));
         TensorInfo info = Safetensors.readHeader(file).get("w");
         fails(() -> Safetensors.read(manager, file, info, null), file, "'w'", "U16");
     }
 
     @Test
     void malformedEntries() throws IOException {
-        Path dup = Files8.safetensors(dir.resolve("dup.safetensors"),
+        Path dup = Files8.safetensors(
+                dir.resolve("dup.safetensors"),
                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                        + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", Files8.floats(1));
+                        + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                Files8.floats(1));
         fails(() -> Safetensors.readHeader(dup), dup, "'w'");
-        Path noShape = Files8.safetensors(dir.resolve("noshape.safetensors"),
-                "{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", Files8.floats(1));
+        Path noShape = Files8.safetensors(
+                dir.resolve("noshape.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}",
+                Files8.floats(1));
         fails(() -> Safetensors.readHeader(noShape), noShape, "'w'", "'shape'");
-        Path negative = Files8.safetensors(dir.resolve("neg.safetensors"),
-                "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", Files8.floats(1));
+        Path negative = Files8.safetensors(
+                dir.resolve("neg.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}",
+                Files8.floats(1));
         fails(() -> Safetensors.readHeader(negative), negative, "'w'", "'shape'");
-        Path backwards = Files8.safetensors(dir.resolve("backwards.safetensors"),
-                "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", Files8.floats(1));
+        Path backwards = Files8.safetensors(
+                dir.resolve("backwards.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}",
+                Files8.floats(1));
         fails(() -> Safetensors.readHeader(backwards), backwards, "'w'", "[4, 0)");
-        Path meta = Files8.safetensors(dir.resolve("meta.safetensors"),
-                "{\"__metadata__\":{\"format\":\"pt\",\"step\":3}}", new byte[0]);
+        Path meta = Files8.safetensors(
+                dir.resolve("meta.safetensors"), "{\"__metadata__\":{\"format\":\"pt\",\"step\":3}}", new byte[0]);
         fails(() -> Safetensors.readHeader(meta), meta, "__metadata__.step");
     }
 }

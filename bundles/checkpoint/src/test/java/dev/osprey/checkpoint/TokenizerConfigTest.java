@@ -47,7 +47,9 @@ class TokenizerConfigTest {
         assertEquals(Optional.of(true), t.addBosToken());
         assertEquals(Optional.of(false), t.addEosToken());
         assertEquals(Optional.empty(), t.modelMaxLength(), "int(1e30) means no limit");
-        assertEquals(List.of("default", "tool_use", "rag"), List.copyOf(t.chatTemplates().keySet()));
+        assertEquals(
+                List.of("default", "tool_use", "rag"),
+                List.copyOf(t.chatTemplates().keySet()));
         assertEquals(Optional.of("{% for m in messages %}{{ m.content }}{% endfor %}"), t.defaultChatTemplate());
         assertEquals(Optional.of("{{ tools }}"), t.chatTemplate("tool_use"));
         assertEquals("LlamaTokenizer", t.asMap().get("tokenizer_class"));
@@ -80,7 +82,9 @@ class TokenizerConfigTest {
     @Test
     void missingFileIsEmpty() throws IOException {
         TokenizerConfig t = TokenizerConfig.read(dir);
-        assertTrue(t.eosToken().isEmpty() && t.chatTemplates().isEmpty() && t.defaultChatTemplate().isEmpty());
+        assertTrue(t.eosToken().isEmpty()
+                && t.chatTemplates().isEmpty()
+                && t.defaultChatTemplate().isEmpty());
     }
 
     @Test

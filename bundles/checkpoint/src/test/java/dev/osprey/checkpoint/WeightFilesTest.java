@@ -41,16 +41,25 @@ class WeightFilesTest {
     }
 
     private void shards() throws IOException {
-        Safetensors.write(dir.resolve("model-00001-of-00002.safetensors"),
-                Map.of("model.embed_tokens.weight", manager.create(new float[] {1, 2, 3, 4}),
-                        "model.layers.0.mlp.up_proj.weight", manager.create(new float[] {5, 6})),
-                Map.of("format", "pt"), "BF16");
-        Safetensors.write(dir.resolve("model-00002-of-00002.safetensors"),
-                Map.of("lm_head.weight", manager.create(new float[] {0.5f, -0.25f})), Map.of("format", "pt"), "F16");
+        Safetensors.write(
+                dir.resolve("model-00001-of-00002.safetensors"),
+                Map.of(
+                        "model.embed_tokens.weight",
+                        manager.create(new float[] {1, 2, 3, 4}),
+                        "model.layers.0.mlp.up_proj.weight",
+                        manager.create(new float[] {5, 6})),
+                Map.of("format", "pt"),
+                "BF16");
+        Safetensors.write(
+                dir.resolve("model-00002-of-00002.safetensors"),
+                Map.of("lm_head.weight", manager.create(new float[] {0.5f, -0.25f})),
+                Map.of("format", "pt"),
+                "F16");
     }
 
     private void index(String weightMap) throws IOException {
-        Files.writeString(dir.resolve(WeightFiles.INDEX_FILE),
+        Files.writeString(
+                dir.resolve(WeightFiles.INDEX_FILE),
                 "{\"metadata\": {\"total_size\": 16}, \"weight_map\": {" + weightMap + "}}");
     }
 
@@ -64,9 +73,11 @@ class WeightFilesTest {
         index(GOOD_MAP);
         WeightFiles weights = WeightFiles.open(dir);
         assertEquals(dir.resolve(WeightFiles.INDEX_FILE), weights.source());
-        assertEquals(List.of("lm_head.weight", "model.embed_tokens.weight", "model.layers.0.mlp.up_proj.weight"),
+        assertEquals(
+                List.of("lm_head.weight", "model.embed_tokens.weight", "model.layers.0.mlp.up_proj.weight"),
                 List.copyOf(weights.names()));
-        assertEquals(dir.resolve("model-00002-of-00002.safetensors").toAbsolutePath(), weights.fileOf("lm_head.weight"));
+        assertEquals(
+                dir.resolve("model-00002-of-00002.safetensors").toAbsolutePath(), weights.fileOf("lm_head.weight"));
         assertEquals("BF16", weights.info("model.embed_tokens.weight").dtype());
         assertEquals(2, weights.files().size());
 
@@ -75,12 +86,14 @@ class WeightFilesTest {
         assertArrayEquals(new float[] {1, 2, 3, 4}, embed.toFloatArray());
         NDArray head = weights.load(manager, "lm_head.weight", DataType.FLOAT32);
         assertArrayEquals(new float[] {0.5f, -0.25f}, head.toFloatArray());
-        assertEquals(DataType.FLOAT16, weights.load(manager, "lm_head.weight", null).getDataType());
+        assertEquals(
+                DataType.FLOAT16, weights.load(manager, "lm_head.weight", null).getDataType());
     }
 
     @Test
     void singleFileWinsOverAnIndex() throws IOException {
-        Safetensors.write(dir.resolve(WeightFiles.SINGLE_FILE), Map.of("w", manager.create(new float[] {9})), null, "F32");
+        Safetensors.write(
+                dir.resolve(WeightFiles.SINGLE_FILE), Map.of("w", manager.create(new float[] {9})), null, "F32");
         index("\"x\": \"missing.safetensors\"");
         WeightFiles weights = WeightFiles.open(dir);
         assertEquals(Set.of("w"), weights.names());
@@ -91,8 +104,11 @@ class WeightFilesTest {
     @Test
     void adapterFileOpensDirectly() throws IOException {
         Path adapter = dir.resolve(WeightFiles.ADAPTER_FILE);
-        Safetensors.write(adapter, Map.of("base_model.model.q_proj.lora_A.weight", manager.create(new float[] {1, 2})),
-                null, "F32");
+        Safetensors.write(
+                adapter,
+                Map.of("base_model.model.q_proj.lora_A.weight", manager.create(new float[] {1, 2})),
+                null,
+                "F32");
         CheckpointException e = assertThrows(CheckpointException.class, () -> WeightFiles.open(dir));
         assertTrue(e.getMessage().contains(WeightFiles.ADAPTER_FILE), e.getMessage());
         WeightFiles weights = WeightFiles.openFile(adapter);
@@ -126,11 +142,14 @@ class WeightFilesTest {
     void indexWithoutWeightMapOrEscapingTheFolder() throws IOException {
         Files.writeString(dir.resolve(WeightFiles.INDEX_FILE), "{\"metadata\": {}}");
         CheckpointException e = assertThrows(CheckpointException.class, () -> WeightFiles.open(dir));
-        assertTrue(e.getMessage().contains(WeightFiles.INDEX_FILE) && e.getMessage().contains("'weight_map'"),
+        assertTrue(
+                e.getMessage().contains(WeightFiles.INDEX_FILE)
+                        && e.getMessage().contains("'weight_map'"),
                 e.getMessage());
         index("\"w\": \"../elsewhere.safetensors\"");
         e = assertThrows(CheckpointException.class, () -> WeightFiles.open(dir));
-        assertTrue(e.getMessage().contains("'w'") && e.getMessage().contains("inside the model folder"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("'w'") && e.getMessage().contains("inside the model folder"), e.getMessage());
         index("\"w\": 3");
         e = assertThrows(CheckpointException.class, () -> WeightFiles.open(dir));
         assertTrue(e.getMessage().contains("weight_map.w"), e.getMessage());
@@ -161,7 +180,9 @@ class WeightFilesTest {
     @Test
     void emptyFolder() {
         CheckpointException e = assertThrows(CheckpointException.class, () -> WeightFiles.open(dir));
-        assertTrue(e.getMessage().contains(WeightFiles.SINGLE_FILE) && e.getMessage().contains(WeightFiles.INDEX_FILE),
+        assertTrue(
+                e.getMessage().contains(WeightFiles.SINGLE_FILE)
+                        && e.getMessage().contains(WeightFiles.INDEX_FILE),
                 e.getMessage());
     }
 }

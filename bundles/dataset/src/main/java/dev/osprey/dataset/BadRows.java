@@ -106,7 +106,7 @@ public final class BadRows {
             return "";
         }
         List<String> named = problems();
-        return "skipped " + count + " bad row" + (count == 1 ? "" : "s") + " (--strict false): " + String.join("; ", named)
-                + (count > named.size() ? "; and " + (count - named.size()) + " more" : "");
+        return "skipped " + count + " bad row" + (count == 1 ? "" : "s") + " (--strict false): "
+                + String.join("; ", named) + (count > named.size() ? "; and " + (count - named.size()) + " more" : "");
     }
 }

@@ -97,7 +97,8 @@ final class CsvParser implements Closeable {
                 while (true) {
                     int d = read();
                     if (d == -1) {
-                        throw new CsvFormatException(openedOn, "a quoted field opened on line " + openedOn + " is not closed");
+                        throw new CsvFormatException(
+                                openedOn, "a quoted field opened on line " + openedOn + " is not closed");
                     }
                     if (d == '"') {
                         int e = read();
@@ -121,8 +122,10 @@ final class CsvParser implements Closeable {
                 }
                 c = read();
                 if (c != ',' && c != '\n' && c != '\r' && c != -1) {
-                    throw new CsvFormatException(line, "unexpected character '" + (char) c + "' after the closing quote of a field"
-                            + " (a quote inside a quoted field must be doubled: \"\")");
+                    throw new CsvFormatException(
+                            line,
+                            "unexpected character '" + (char) c + "' after the closing quote of a field"
+                                    + " (a quote inside a quoted field must be doubled: \"\")");
                 }
             } else {
                 while (c != ',' && c != '\n' && c != '\r' && c != -1) {

@@ -14,8 +14,13 @@ import java.util.Map;
  * @param splitDatasetRatio the share of rows held out for validation, in [0, 1); 0 for none
  * @param maxProblems how many problems {@link DatasetStats#problems()} keeps
  */
-public record DatasetOptions(Map<String, String> columns, boolean skipBadRows, long seed, boolean shuffle,
-        double splitDatasetRatio, int maxProblems) {
+public record DatasetOptions(
+        Map<String, String> columns,
+        boolean skipBadRows,
+        long seed,
+        boolean shuffle,
+        double splitDatasetRatio,
+        int maxProblems) {
 
     public DatasetOptions {
         columns = columns == null ? Map.of() : Map.copyOf(columns);

@@ -110,7 +110,8 @@ public final class DatasetReader {
             return rows;
         }
         if (rows.isEmpty()) {
-            throw new DatasetException(spec.path(), "cannot take a sample of " + spec.sample().getAsInt() + " rows: no rows");
+            throw new DatasetException(
+                    spec.path(), "cannot take a sample of " + spec.sample().getAsInt() + " rows: no rows");
         }
         return sample(rows, spec.sample().getAsInt(), random);
     }
@@ -138,8 +139,10 @@ public final class DatasetReader {
             int n = all.size();
             int nVal = (int) Math.ceil(options.splitDatasetRatio() * n);
             if (nVal >= n) {
-                throw new DatasetException("", "splitDatasetRatio " + options.splitDatasetRatio() + " of " + n
-                        + " rows leaves no training rows");
+                throw new DatasetException(
+                        "",
+                        "splitDatasetRatio " + options.splitDatasetRatio() + " of " + n
+                                + " rows leaves no training rows");
             }
             // shuffled: the first rows; not shuffled: the last rows
             validation = options.shuffle() ? all.subList(0, nVal) : all.subList(n - nVal, n);
@@ -179,9 +182,11 @@ public final class DatasetReader {
         Path p = Path.of(spec.path());
         if (!Files.exists(p)) {
             if (spec.looksLikeHubId()) {
-                throw new DatasetException(spec.path(), "no such file or folder, and hub datasets (ModelScope or Hugging Face"
-                        + " ids such as org/name) are not supported: the hub module downloads models only, for now."
-                        + " Download the dataset and pass its local path");
+                throw new DatasetException(
+                        spec.path(),
+                        "no such file or folder, and hub datasets (ModelScope or Hugging Face"
+                                + " ids such as org/name) are not supported: the hub module downloads models only, for now."
+                                + " Download the dataset and pass its local path");
             }
             throw new DatasetException(spec.path(), "no such file or folder");
         }
@@ -194,7 +199,8 @@ public final class DatasetReader {
         }
         if (!Files.isDirectory(path)) {
             if (format(path) == null) {
-                throw new DatasetException(path.toString(), "unknown dataset file type; expected .jsonl, .json, .csv or .txt");
+                throw new DatasetException(
+                        path.toString(), "unknown dataset file type; expected .jsonl, .json, .csv or .txt");
             }
             return List.of(path);
         }
@@ -234,8 +240,7 @@ public final class DatasetReader {
     }
 
     /** A raw row: a JSON object, or the problem that kept it from being one. */
-    private record Raw(ObjectNode node, long line, String problem) {
-    }
+    private record Raw(ObjectNode node, long line, String problem) {}
 
     /**
      * An iterator over a file's raw rows that owns the file: {@code hasNext()} reads ahead into
@@ -306,7 +311,8 @@ public final class DatasetReader {
                 return r;
             }
         };
-        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED | Spliterator.NONNULL), false)
+        return StreamSupport.stream(
+                        Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED | Spliterator.NONNULL), false)
                 .onClose(() -> {
                     try {
                         raws.close();
@@ -422,7 +428,10 @@ public final class DatasetReader {
                     } else if (t == JsonToken.END_ARRAY) {
                         done = true;
                         if (parser.nextToken() != null) {
-                            pending = new Raw(null, parser.currentTokenLocation().getLineNr(), "bad JSON: text after the closing ]");
+                            pending = new Raw(
+                                    null,
+                                    parser.currentTokenLocation().getLineNr(),
+                                    "bad JSON: text after the closing ]");
                         }
                     } else if (t == JsonToken.START_OBJECT) {
                         pending = new Raw((ObjectNode) RowConverter.MAPPER.readTree(parser), line, null);
@@ -432,7 +441,9 @@ public final class DatasetReader {
                     }
                 } catch (JsonProcessingException e) {
                     done = true; // no way to find the next element after broken JSON
-                    pending = new Raw(null, e.getLocation() == null ? line : e.getLocation().getLineNr(),
+                    pending = new Raw(
+                            null,
+                            e.getLocation() == null ? line : e.getLocation().getLineNr(),
                             "bad JSON: " + e.getOriginalMessage());
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
@@ -476,7 +487,10 @@ public final class DatasetReader {
                         continue;
                     }
                     if (record.size() != header.size()) {
-                        pending = new Raw(null, line, "bad CSV: " + record.size() + " fields but the header has " + header.size());
+                        pending = new Raw(
+                                null,
+                                line,
+                                "bad CSV: " + record.size() + " fields but the header has " + header.size());
                         break;
                     }
                     ObjectNode node = RowConverter.MAPPER.createObjectNode();

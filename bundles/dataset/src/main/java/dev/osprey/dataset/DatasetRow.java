@@ -23,8 +23,12 @@ import dev.osprey.api.chat.Conversation;
  *        Boolean, List, Map; CSV values are Strings
  * @param source {@code file:line} of the row, for messages
  */
-public record DatasetRow(Conversation conversation, Optional<List<ChatMessage>> rejected, Optional<Boolean> label,
-        Map<String, Object> extra, String source) {
+public record DatasetRow(
+        Conversation conversation,
+        Optional<List<ChatMessage>> rejected,
+        Optional<Boolean> label,
+        Map<String, Object> extra,
+        String source) {
 
     public DatasetRow {
         Objects.requireNonNull(conversation, "conversation");

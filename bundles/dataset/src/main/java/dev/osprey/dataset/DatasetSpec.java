@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  */
 public record DatasetSpec(String path, OptionalInt sample) {
 
-    private static final Pattern HUB_ID = Pattern.compile("(?:(?:ms|hf|MS|HF)::)?[A-Za-z0-9][\\w.-]*/[\\w.-]+(?::[\\w.-]+)?");
+    private static final Pattern HUB_ID =
+            Pattern.compile("(?:(?:ms|hf|MS|HF)::)?[A-Za-z0-9][\\w.-]*/[\\w.-]+(?::[\\w.-]+)?");
 
     public DatasetSpec {
         Objects.requireNonNull(path, "path");
@@ -30,7 +31,8 @@ public record DatasetSpec(String path, OptionalInt sample) {
         }
         sample = sample == null ? OptionalInt.empty() : sample;
         if (sample.isPresent() && sample.getAsInt() <= 0) {
-            throw new DatasetException("", "--dataset " + path + ": the sample size must be positive, not " + sample.getAsInt());
+            throw new DatasetException(
+                    "", "--dataset " + path + ": the sample size must be positive, not " + sample.getAsInt());
         }
     }
 
@@ -44,7 +46,8 @@ public record DatasetSpec(String path, OptionalInt sample) {
         }
         String count = v.substring(hash + 1);
         if (!count.matches("\\d+")) {
-            throw new DatasetException("", "--dataset " + v + ": expected path#N with N a number of rows, found '#" + count + "'");
+            throw new DatasetException(
+                    "", "--dataset " + v + ": expected path#N with N a number of rows, found '#" + count + "'");
         }
         int n;
         try {
@@ -79,7 +82,8 @@ public record DatasetSpec(String path, OptionalInt sample) {
 
     /** True when {@link #path()} does not exist here and looks like a hub id ({@code org/name}). */
     public boolean looksLikeHubId() {
-        return !Files.exists(Path.of(path)) && HUB_ID.matcher(path).matches()
+        return !Files.exists(Path.of(path))
+                && HUB_ID.matcher(path).matches()
                 && !path.matches(".*\\.(jsonl|json|csv|txt)$");
     }
 

@@ -80,13 +80,18 @@ final class RowConverter {
         JsonNode messagesNode = row.remove("messages");
         if (messagesNode != null) {
             msgs = messages(structured(messagesNode, "messages"), "messages");
-        } else if (row.containsKey("instruction") || row.containsKey("input") || row.containsKey("output")
-                || row.containsKey("query") || row.containsKey("response")) {
+        } else if (row.containsKey("instruction")
+                || row.containsKey("input")
+                || row.containsKey("output")
+                || row.containsKey("query")
+                || row.containsKey("response")) {
             msgs = queryResponse(row);
         } else {
-            throw new RowException("unknown format: found the keys " + raw.properties().stream().map(Map.Entry::getKey).toList()
-                    + (columns.isEmpty() ? "" : " (after --columns: " + row.keySet() + ")")
-                    + "; expected messages, conversations, instruction/input/output or query/response (rename columns with --columns)");
+            throw new RowException(
+                    "unknown format: found the keys "
+                            + raw.properties().stream().map(Map.Entry::getKey).toList()
+                            + (columns.isEmpty() ? "" : " (after --columns: " + row.keySet() + ")")
+                            + "; expected messages, conversations, instruction/input/output or query/response (rename columns with --columns)");
         }
         prependSystem(msgs, system);
         List<ChatMessage> chosen = expandMedia(msgs, media, true);
@@ -106,7 +111,8 @@ final class RowConverter {
             rejected = Optional.of(rejectedTail(chosen, rejectedAll));
         } else if (rejectedResponse != null) {
             String text = text(rejectedResponse, "rejected_response");
-            if (chosen.isEmpty() || !"assistant".equals(chosen.get(chosen.size() - 1).role())) {
+            if (chosen.isEmpty()
+                    || !"assistant".equals(chosen.get(chosen.size() - 1).role())) {
                 throw new RowException("rejected_response is given but the last message is not an assistant message");
             }
             if (text.equals(chosen.get(chosen.size() - 1).text())) {
@@ -142,7 +148,8 @@ final class RowConverter {
             }
             String key = columns.getOrDefault(e.getKey(), e.getKey());
             if (row.containsKey(key)) {
-                throw new RowException("column '" + key + "' appears twice after --columns renaming (from '" + e.getKey() + "')");
+                throw new RowException(
+                        "column '" + key + "' appears twice after --columns renaming (from '" + e.getKey() + "')");
             }
             row.put(key, e.getValue());
         }
@@ -155,7 +162,9 @@ final class RowConverter {
         alias(row, "system", "system_prompt");
         JsonNode chosen = row.get("chosen");
         if (chosen != null) {
-            JsonNode c = chosen.isTextual() && looksLikeJson(chosen.asText()) ? parseJson(chosen.asText(), "chosen") : chosen;
+            JsonNode c = chosen.isTextual() && looksLikeJson(chosen.asText())
+                    ? parseJson(chosen.asText(), "chosen")
+                    : chosen;
             if (c.isArray()) {
                 if (!row.containsKey("messages")) {
                     row.remove("chosen");
@@ -170,7 +179,9 @@ final class RowConverter {
         }
         JsonNode rejected = row.get("rejected");
         if (rejected != null && !row.containsKey("rejected_messages") && !row.containsKey("rejected_response")) {
-            JsonNode r = rejected.isTextual() && looksLikeJson(rejected.asText()) ? parseJson(rejected.asText(), "rejected") : rejected;
+            JsonNode r = rejected.isTextual() && looksLikeJson(rejected.asText())
+                    ? parseJson(rejected.asText(), "rejected")
+                    : rejected;
             row.remove("rejected");
             row.put(r.isArray() ? "rejected_messages" : "rejected_response", r);
         }
@@ -207,7 +218,8 @@ final class RowConverter {
         String response = text(row.remove("response"), "response");
         String output = text(row.remove("output"), "output");
         if (query == null && (instruction != null || input != null)) {
-            query = instruction == null || instruction.isEmpty() ? (input == null ? "" : input)
+            query = instruction == null || instruction.isEmpty()
+                    ? (input == null ? "" : input)
                     : input == null || input.isEmpty() ? instruction : instruction + "\n" + input;
         }
         if (response == null) {
@@ -225,7 +237,8 @@ final class RowConverter {
             int i = 0;
             for (JsonNode pair : h) {
                 if (!pair.isArray() || pair.size() != 2) {
-                    throw new RowException("history[" + i + "] must be a [query, response] pair, found " + abbreviate(pair));
+                    throw new RowException(
+                            "history[" + i + "] must be a [query, response] pair, found " + abbreviate(pair));
                 }
                 msgs.add(textMsg("user", text(pair.get(0), "history[" + i + "][0]")));
                 msgs.add(textMsg("assistant", text(pair.get(1), "history[" + i + "][1]")));
@@ -275,7 +288,8 @@ final class RowConverter {
         JsonNode tool = m.get("tool");
         JsonNode assistant = first(m, "assistant", "gpt", "bot");
         if (user == null && tool == null && assistant == null) {
-            throw new RowException(where + " has no role: found the keys " + names(m) + "; expected role/content or from/value");
+            throw new RowException(
+                    where + " has no role: found the keys " + names(m) + "; expected role/content or from/value");
         }
         if (tool != null) {
             out.add(textMsg("tool", text(tool, where + ".tool")));
@@ -298,8 +312,9 @@ final class RowConverter {
             case "assistant", "gpt", "bot" -> "assistant";
             case "tool", "tool_response", "observation", "function", "ipython" -> "tool";
             case "tool_call", "function_call" -> "tool_call";
-            default -> throw new RowException(where + " has an unknown role '" + given
-                    + "'; expected system, user/human, assistant/gpt, tool/observation or tool_call/function_call");
+            default ->
+                throw new RowException(where + " has an unknown role '" + given
+                        + "'; expected system, user/human, assistant/gpt, tool/observation or tool_call/function_call");
         };
         JsonNode content = m.has("content") ? m.get("content") : m.get("value");
         if ("tool_call".equals(role)) {
@@ -322,7 +337,8 @@ final class RowConverter {
             } else if (content.isObject() && "tool".equals(role)) {
                 msg.parts.add(ContentPart.text(content.toString()));
             } else {
-                throw new RowException(where + ".content must be a string or a list of parts, found " + abbreviate(content));
+                throw new RowException(
+                        where + ".content must be a string or a list of parts, found " + abbreviate(content));
             }
         }
         JsonNode calls = m.get("tool_calls");
@@ -331,13 +347,15 @@ final class RowConverter {
                 throw new RowException(where + ".tool_calls must be a list");
             }
             if (!"assistant".equals(role)) {
-                throw new RowException(where + " has tool_calls but its role is '" + given + "'; only assistant messages call tools");
+                throw new RowException(
+                        where + " has tool_calls but its role is '" + given + "'; only assistant messages call tools");
             }
             int k = 0;
             for (JsonNode c : calls) {
                 JsonNode id = c.get("id");
                 JsonNode fn = c.has("function") ? c.get("function") : c;
-                msg.calls.add(toolCall(fn, id == null || id.isNull() ? "" : id.asText(), where + ".tool_calls[" + k++ + "]"));
+                msg.calls.add(
+                        toolCall(fn, id == null || id.isNull() ? "" : id.asText(), where + ".tool_calls[" + k++ + "]"));
             }
         }
         JsonNode callId = m.get("tool_call_id");
@@ -363,7 +381,8 @@ final class RowConverter {
             switch (type) {
                 case "text" -> parts.add(ContentPart.text(p.path("text").asText("")));
                 case "image_url", "image", "video_url", "video", "audio_url", "audio", "input_audio" -> {
-                    String kind = type.startsWith("image") ? ContentPart.IMAGE
+                    String kind = type.startsWith("image")
+                            ? ContentPart.IMAGE
                             : type.startsWith("video") ? ContentPart.VIDEO : ContentPart.AUDIO;
                     JsonNode v = p.get(type);
                     if (v != null && v.isObject()) {
@@ -374,7 +393,9 @@ final class RowConverter {
                     }
                     parts.add(new ContentPart(kind, v.asText()));
                 }
-                default -> throw new RowException(w + " has an unknown part type '" + type + "'; expected text, image_url, image, video, audio");
+                default ->
+                    throw new RowException(w + " has an unknown part type '" + type
+                            + "'; expected text, image_url, image, video, audio");
             }
         }
     }
@@ -385,7 +406,8 @@ final class RowConverter {
             call = parseJson(call.asText(), where);
         }
         if (call == null || !call.isObject() || !call.path("name").isTextual()) {
-            throw new RowException(where + ": a tool call must be a JSON object with a name and arguments, found " + abbreviate(node));
+            throw new RowException(
+                    where + ": a tool call must be a JSON object with a name and arguments, found " + abbreviate(node));
         }
         JsonNode args = call.get("arguments");
         if (args == null) {
@@ -417,7 +439,8 @@ final class RowConverter {
             list = MAPPER.createArrayNode().add(list);
         }
         if (!list.isArray()) {
-            throw new RowException("tools must be a list of tools (or a JSON string of one), found " + abbreviate(node));
+            throw new RowException(
+                    "tools must be a list of tools (or a JSON string of one), found " + abbreviate(node));
         }
         List<ToolSpec> specs = new ArrayList<>();
         int i = 0;
@@ -427,7 +450,9 @@ final class RowConverter {
                 throw new RowException("tools[" + i + "] has no name: " + abbreviate(t));
             }
             JsonNode params = fn.get("parameters");
-            specs.add(new ToolSpec(fn.get("name").asText(), fn.path("description").asText(""),
+            specs.add(new ToolSpec(
+                    fn.get("name").asText(),
+                    fn.path("description").asText(""),
                     params == null || params.isNull() ? "{}" : params.toString()));
             i++;
         }
@@ -437,8 +462,11 @@ final class RowConverter {
     // ---- media
 
     private static List<String> mediaList(String key, JsonNode node) {
-        JsonNode n = node.isTextual() && looksLikeJson(node.asText()) && node.asText().startsWith("[")
-                ? parseJson(node.asText(), key) : node;
+        JsonNode n = node.isTextual()
+                        && looksLikeJson(node.asText())
+                        && node.asText().startsWith("[")
+                ? parseJson(node.asText(), key)
+                : node;
         List<String> out = new ArrayList<>();
         if (n.isArray()) {
             int i = 0;
@@ -459,7 +487,8 @@ final class RowConverter {
         if (ref != null && ref.isTextual()) {
             return ref.asText();
         }
-        throw new RowException(where + " must be a path or URL (or an object with one under path/url), found " + abbreviate(e));
+        throw new RowException(
+                where + " must be a path or URL (or an object with one under path/url), found " + abbreviate(e));
     }
 
     /**
@@ -495,8 +524,8 @@ final class RowConverter {
                     int k = used.getOrDefault(kind, 0);
                     if (k >= refs.size()) {
                         if (strict) {
-                            throw new RowException("message " + i + " (" + m.role + ") has <" + kind + "> number " + (k + 1)
-                                    + " but " + kind + "s holds " + refs.size());
+                            throw new RowException("message " + i + " (" + m.role + ") has <" + kind + "> number "
+                                    + (k + 1) + " but " + kind + "s holds " + refs.size());
                         }
                         continue;
                     }
@@ -524,7 +553,9 @@ final class RowConverter {
                 }
             }
             if (!leftovers.isEmpty()) {
-                Msg target = result.stream().filter(m -> !"system".equals(m.role)).findFirst()
+                Msg target = result.stream()
+                        .filter(m -> !"system".equals(m.role))
+                        .findFirst()
                         .orElseThrow(() -> new RowException("media given but no message to hold them"));
                 leftovers.addAll(target.parts);
                 target.parts = leftovers;
@@ -555,7 +586,8 @@ final class RowConverter {
                 }
                 case "user" -> {
                     if ("user".equals(prev)) {
-                        throw new RowException(column + ": role 'user' out of place at message " + i + ": two user messages in a row");
+                        throw new RowException(
+                                column + ": role 'user' out of place at message " + i + ": two user messages in a row");
                     }
                 }
                 case "assistant" -> {
@@ -563,12 +595,16 @@ final class RowConverter {
                         throw new RowException(column + ": role 'assistant' out of place at message " + i
                                 + ": two assistant messages in a row");
                     }
-                    if (m.content().stream().allMatch(p -> p.isText() && p.value().isEmpty()) && m.toolCalls().isEmpty()) {
+                    if (m.content().stream()
+                                    .allMatch(p -> p.isText() && p.value().isEmpty())
+                            && m.toolCalls().isEmpty()) {
                         throw new RowException(column + ": assistant message " + i + " is empty");
                     }
                 }
                 case "tool" -> {
-                    boolean afterCall = i > 0 && ("tool".equals(prev) || !messages.get(i - 1).toolCalls().isEmpty());
+                    boolean afterCall = i > 0
+                            && ("tool".equals(prev)
+                                    || !messages.get(i - 1).toolCalls().isEmpty());
                     if (!afterCall) {
                         throw new RowException(column + ": role 'tool' out of place at message " + i
                                 + ": a tool result must follow an assistant tool call");
@@ -674,7 +710,7 @@ final class RowConverter {
 
     private static List<String> names(JsonNode node) {
         List<String> names = new ArrayList<>();
-        for (Iterator<String> it = node.fieldNames(); it.hasNext();) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             names.add(it.next());
         }
         return names;
@@ -684,5 +720,4 @@ final class RowConverter {
         String s = node == null ? "nothing" : node.toString();
         return s.length() > 80 ? s.substring(0, 77) + "..." : s;
     }
-
 }

@@ -36,9 +36,13 @@ class BadRowsTest {
             skipping.report("a.jsonl:" + line, "no tokens left to train on");
         }
         assertEquals(4, skipping.count());
-        assertEquals("skipped 4 bad rows (--strict false): a.jsonl:1: no tokens left to train on; a.jsonl:2: no tokens left to train on;"
-                + " and 2 more", skipping.summary());
-        assertEquals("skipped 1 bad row (--strict false): b.jsonl:7: x", one("b.jsonl:7", "x").summary());
+        assertEquals(
+                "skipped 4 bad rows (--strict false): a.jsonl:1: no tokens left to train on; a.jsonl:2: no tokens left to train on;"
+                        + " and 2 more",
+                skipping.summary());
+        assertEquals(
+                "skipped 1 bad row (--strict false): b.jsonl:7: x",
+                one("b.jsonl:7", "x").summary());
     }
 
     private static BadRows one(String source, String problem) {
@@ -55,15 +59,19 @@ class BadRowsTest {
         List<String> encoded;
         try (Stream<DatasetRow> rows = reader.stream(file)) {
             encoded = rows.map(reader.badRows().skipping((DatasetRow row) -> {
-                if (row.completion().isEmpty()) {
-                    throw new DatasetException(row.source(), "no answer");
-                }
-                return Optional.of(row.completion().get(0).text());
-            })).flatMap(Optional::stream).toList();
+                        if (row.completion().isEmpty()) {
+                            throw new DatasetException(row.source(), "no answer");
+                        }
+                        return Optional.of(row.completion().get(0).text());
+                    }))
+                    .flatMap(Optional::stream)
+                    .toList();
         }
         assertEquals(List.of("b"), encoded);
         assertEquals(2, reader.stats().rowsSkipped());
-        assertTrue(reader.stats().problems().get(0).startsWith(file + ":2: bad JSON"), reader.stats().toString());
+        assertTrue(
+                reader.stats().problems().get(0).startsWith(file + ":2: bad JSON"),
+                reader.stats().toString());
         assertEquals(file + ":3: no answer", reader.stats().problems().get(1));
     }
 }

@@ -10,9 +10,14 @@ public interface DownloadProgress {
 
     /** A listener that ignores everything. */
     DownloadProgress NONE = new DownloadProgress() {
-        @Override public void started(String name, long totalBytes) { }
-        @Override public void advanced(long bytes) { }
-        @Override public void finished(String name) { }
+        @Override
+        public void started(String name, long totalBytes) {}
+
+        @Override
+        public void advanced(long bytes) {}
+
+        @Override
+        public void finished(String name) {}
     };
 
     /**
@@ -39,6 +44,5 @@ public interface DownloadProgress {
     void finished(String name);
 
     /** The current file failed; nothing more will be reported for it. */
-    default void failed(String name, Exception cause) {
-    }
+    default void failed(String name, Exception cause) {}
 }

@@ -30,8 +30,16 @@ import java.util.regex.Pattern;
  *     a pattern ending in {@code /} matches everything below that folder)
  * @param ignorePatterns repository files matching one of these globs are not downloaded
  */
-public record HubOptions(boolean useHf, String revision, String hfEndpoint, String modelscopeEndpoint,
-        String token, boolean offline, Path hfCache, Path modelscopeCache, List<String> allowPatterns,
+public record HubOptions(
+        boolean useHf,
+        String revision,
+        String hfEndpoint,
+        String modelscopeEndpoint,
+        String token,
+        boolean offline,
+        Path hfCache,
+        Path modelscopeCache,
+        List<String> allowPatterns,
         List<String> ignorePatterns) {
 
     public static final String DEFAULT_HF_ENDPOINT = "https://huggingface.co";
@@ -70,8 +78,7 @@ public record HubOptions(boolean useHf, String revision, String hfEndpoint, Stri
     public static HubOptions fromEnvironment(boolean useHf, Map<String, String> env, Path home) {
         String hfEndpoint = blankToNull(env.get("HF_ENDPOINT"));
         String msDomain = blankToNull(env.get("MODELSCOPE_DOMAIN"));
-        String msEndpoint = msDomain == null ? null
-                : msDomain.contains("://") ? msDomain : "https://" + msDomain;
+        String msEndpoint = msDomain == null ? null : msDomain.contains("://") ? msDomain : "https://" + msDomain;
         Path hfHome = envPath(env, "HF_HOME", home);
         if (hfHome == null) {
             Path xdg = envPath(env, "XDG_CACHE_HOME", home);
@@ -101,8 +108,17 @@ public record HubOptions(boolean useHf, String revision, String hfEndpoint, Stri
         } else {
             token = blankToNull(env.get("MODELSCOPE_API_TOKEN"));
         }
-        return new HubOptions(useHf, null, hfEndpoint, msEndpoint, token, isTrue(env.get("HF_HUB_OFFLINE")),
-                hfCache, msCache, List.of(), List.of());
+        return new HubOptions(
+                useHf,
+                null,
+                hfEndpoint,
+                msEndpoint,
+                token,
+                isTrue(env.get("HF_HUB_OFFLINE")),
+                hfCache,
+                msCache,
+                List.of(),
+                List.of());
     }
 
     /** {@code true} for 1, true, yes, on (any case), like huggingface_hub's boolean env parsing. */
@@ -124,45 +140,110 @@ public record HubOptions(boolean useHf, String revision, String hfEndpoint, Stri
 
     /** Whether a repository file passes {@link #allowPatterns()} and {@link #ignorePatterns()}. */
     public boolean accepts(String repoPath) {
-        if (!allowPatterns.isEmpty() && allowPatterns.stream().noneMatch(p -> glob(p).matcher(repoPath).matches())) {
+        if (!allowPatterns.isEmpty()
+                && allowPatterns.stream()
+                        .noneMatch(p -> glob(p).matcher(repoPath).matches())) {
             return false;
         }
         return ignorePatterns.stream().noneMatch(p -> glob(p).matcher(repoPath).matches());
     }
 
     public HubOptions withUseHf(boolean newUseHf) {
-        return new HubOptions(newUseHf, revision, hfEndpoint, modelscopeEndpoint, token, offline, hfCache,
-                modelscopeCache, allowPatterns, ignorePatterns);
+        return new HubOptions(
+                newUseHf,
+                revision,
+                hfEndpoint,
+                modelscopeEndpoint,
+                token,
+                offline,
+                hfCache,
+                modelscopeCache,
+                allowPatterns,
+                ignorePatterns);
     }
 
     public HubOptions withRevision(String newRevision) {
-        return new HubOptions(useHf, newRevision, hfEndpoint, modelscopeEndpoint, token, offline, hfCache,
-                modelscopeCache, allowPatterns, ignorePatterns);
+        return new HubOptions(
+                useHf,
+                newRevision,
+                hfEndpoint,
+                modelscopeEndpoint,
+                token,
+                offline,
+                hfCache,
+                modelscopeCache,
+                allowPatterns,
+                ignorePatterns);
     }
 
     public HubOptions withToken(String newToken) {
-        return new HubOptions(useHf, revision, hfEndpoint, modelscopeEndpoint, newToken, offline, hfCache,
-                modelscopeCache, allowPatterns, ignorePatterns);
+        return new HubOptions(
+                useHf,
+                revision,
+                hfEndpoint,
+                modelscopeEndpoint,
+                newToken,
+                offline,
+                hfCache,
+                modelscopeCache,
+                allowPatterns,
+                ignorePatterns);
     }
 
     public HubOptions withOffline(boolean newOffline) {
-        return new HubOptions(useHf, revision, hfEndpoint, modelscopeEndpoint, token, newOffline, hfCache,
-                modelscopeCache, allowPatterns, ignorePatterns);
+        return new HubOptions(
+                useHf,
+                revision,
+                hfEndpoint,
+                modelscopeEndpoint,
+                token,
+                newOffline,
+                hfCache,
+                modelscopeCache,
+                allowPatterns,
+                ignorePatterns);
     }
 
     public HubOptions withEndpoints(String newHfEndpoint, String newModelscopeEndpoint) {
-        return new HubOptions(useHf, revision, newHfEndpoint, newModelscopeEndpoint, token, offline, hfCache,
-                modelscopeCache, allowPatterns, ignorePatterns);
+        return new HubOptions(
+                useHf,
+                revision,
+                newHfEndpoint,
+                newModelscopeEndpoint,
+                token,
+                offline,
+                hfCache,
+                modelscopeCache,
+                allowPatterns,
+                ignorePatterns);
     }
 
     public HubOptions withCaches(Path newHfCache, Path newModelscopeCache) {
-        return new HubOptions(useHf, revision, hfEndpoint, modelscopeEndpoint, token, offline, newHfCache,
-                newModelscopeCache, allowPatterns, ignorePatterns);
+        return new HubOptions(
+                useHf,
+                revision,
+                hfEndpoint,
+                modelscopeEndpoint,
+                token,
+                offline,
+                newHfCache,
+                newModelscopeCache,
+                allowPatterns,
+                ignorePatterns);
     }
 
     public HubOptions withPatterns(List<String> newAllow, List<String> newIgnore) {
-        return new HubOptions(useHf, revision, hfEndpoint, modelscopeEndpoint, token, offline, hfCache,
-                modelscopeCache, newAllow, newIgnore);
+        return new HubOptions(
+                useHf,
+                revision,
+                hfEndpoint,
+                modelscopeEndpoint,
+                token,
+                offline,
+                hfCache,
+                modelscopeCache,
+                newAllow,
+                newIgnore);
     }
 
     /** Hides the token. */

@@ -1,9 +1,5 @@
 package dev.osprey.hub;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.osprey.hub.HubException.Reason;
-import dev.osprey.hub.impl.Transfer;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,6 +13,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.osprey.hub.HubException.Reason;
+import dev.osprey.hub.impl.Transfer;
 
 /**
  * Lists and downloads Hugging Face model repositories into the Hugging Face hub cache, in
@@ -41,6 +43,7 @@ public final class HuggingFaceHub {
 
     /** Retries of a dropped transfer within one download call. */
     public static final int DEFAULT_MAX_RETRIES = 3;
+
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -104,8 +107,8 @@ public final class HuggingFaceHub {
     /** {@code GET {endpoint}/api/models/{repo}/revision/{rev}}: the commit and the file names. */
     public RepoListing listFiles(String repoId, String revision) throws HubException {
         String rev = revision == null ? HubOptions.HF_DEFAULT_REVISION : revision;
-        URI uri = URI.create(endpoint + "/api/models/" + Transfer.encodePath(repoId) + "/revision/"
-                + Transfer.encodeComponent(rev));
+        URI uri = URI.create(
+                endpoint + "/api/models/" + Transfer.encodePath(repoId) + "/revision/" + Transfer.encodeComponent(rev));
         String what = "listing the files of Hugging Face model '" + repoId + "' at revision '" + rev + "'";
         Transfer.Answer a = transfer.getText(uri, what);
         transfer.check(a, what, endpoint + "/" + repoId);
@@ -113,14 +116,14 @@ public final class HuggingFaceHub {
         try {
             root = JSON.readTree(a.body());
         } catch (IOException e) {
-            throw new HubException(Reason.PROTOCOL, what + " failed: " + uri + " did not answer JSON: "
-                    + Transfer.describe(e), e);
+            throw new HubException(
+                    Reason.PROTOCOL, what + " failed: " + uri + " did not answer JSON: " + Transfer.describe(e), e);
         }
         String sha = root.path("sha").asText(null);
         JsonNode siblings = root.path("siblings");
         if (sha == null || !siblings.isArray()) {
-            throw new HubException(Reason.PROTOCOL, what + " failed: the answer of " + uri
-                    + " has no 'sha' and 'siblings'");
+            throw new HubException(
+                    Reason.PROTOCOL, what + " failed: the answer of " + uri + " has no 'sha' and 'siblings'");
         }
         List<RemoteFile> files = new ArrayList<>();
         for (JsonNode s : siblings) {
@@ -129,7 +132,9 @@ public final class HuggingFaceHub {
                 continue;
             }
             JsonNode lfs = s.path("lfs");
-            long size = lfs.has("size") ? lfs.path("size").asLong(-1) : s.path("size").asLong(-1);
+            long size = lfs.has("size")
+                    ? lfs.path("size").asLong(-1)
+                    : s.path("size").asLong(-1);
             String sha256 = lfs.path("sha256").asText(null);
             files.add(new RemoteFile(name, size, sha256));
         }
@@ -148,15 +153,17 @@ public final class HuggingFaceHub {
      */
     public Path download(String repoId, String revision) throws HubException {
         if (options.offline()) {
-            throw new HubException(Reason.OFFLINE, "cannot download Hugging Face model '" + repoId
-                    + "': offline mode is on");
+            throw new HubException(
+                    Reason.OFFLINE, "cannot download Hugging Face model '" + repoId + "': offline mode is on");
         }
         String rev = revision == null ? HubOptions.HF_DEFAULT_REVISION : revision;
         RepoListing listing = listFiles(repoId, rev);
         String commit = listing.commit();
         if (!COMMIT.matcher(commit).matches()) {
-            throw new HubException(Reason.PROTOCOL, "listing Hugging Face model '" + repoId + "' gave '" + commit
-                    + "' as commit, which is not a commit hash");
+            throw new HubException(
+                    Reason.PROTOCOL,
+                    "listing Hugging Face model '" + repoId + "' gave '" + commit
+                            + "' as commit, which is not a commit hash");
         }
         Path repo = repoFolder(options.hfCache(), repoId);
         Path snapshot = repo.resolve("snapshots").resolve(commit);
@@ -171,8 +178,11 @@ public final class HuggingFaceHub {
                 Transfer.writeAtomically(repo.resolve("refs").resolve(rev), commit);
             }
         } catch (IOException e) {
-            throw new HubException(Reason.LOCAL_IO, "downloading Hugging Face model '" + repoId
-                    + "' failed: cannot write the ref in " + repo + ": " + Transfer.describe(e), e);
+            throw new HubException(
+                    Reason.LOCAL_IO,
+                    "downloading Hugging Face model '" + repoId + "' failed: cannot write the ref in " + repo + ": "
+                            + Transfer.describe(e),
+                    e);
         }
         return snapshot;
     }
@@ -182,23 +192,27 @@ public final class HuggingFaceHub {
         String name = f.path();
         Path pointer = snapshot.resolve(name).normalize();
         if (!pointer.startsWith(snapshot) || name.startsWith("/")) {
-            throw new HubException(Reason.PROTOCOL, "Hugging Face model '" + repoId + "' lists the unsafe file name '"
-                    + name + "'");
+            throw new HubException(
+                    Reason.PROTOCOL, "Hugging Face model '" + repoId + "' lists the unsafe file name '" + name + "'");
         }
-        URI url = URI.create(endpoint + "/" + Transfer.encodePath(repoId) + "/resolve/" + commit + "/"
-                + Transfer.encodePath(name));
+        URI url = URI.create(
+                endpoint + "/" + Transfer.encodePath(repoId) + "/resolve/" + commit + "/" + Transfer.encodePath(name));
         String what = "downloading '" + name + "' of Hugging Face model '" + repoId + "'";
         String page = endpoint + "/" + repoId;
         Transfer.Answer head = transfer.head(url, what);
         if (head.status() / 100 != 2 && head.status() / 100 != 3) {
             throw transfer.httpError(head.status(), head.uri(), head.headers(), null, what, page);
         }
-        String etag = normalizeEtag(head.header("X-Linked-Etag").orElse(head.header("ETag").orElse(null)));
+        String etag = normalizeEtag(
+                head.header("X-Linked-Etag").orElse(head.header("ETag").orElse(null)));
         if (etag == null || etag.isEmpty() || etag.contains("/") || etag.contains("..")) {
-            throw new HubException(Reason.PROTOCOL, what + " failed: " + url
-                    + " answered without a usable ETag, so the file cannot be cached or verified");
+            throw new HubException(
+                    Reason.PROTOCOL,
+                    what + " failed: " + url
+                            + " answered without a usable ETag, so the file cannot be cached or verified");
         }
-        long size = parseLong(head.header("X-Linked-Size").orElse(head.header("Content-Length").orElse(null)));
+        long size = parseLong(head.header("X-Linked-Size")
+                .orElse(head.header("Content-Length").orElse(null)));
         if (size < 0) {
             size = f.size();
         }
@@ -216,8 +230,8 @@ public final class HuggingFaceHub {
         } catch (HubException e) {
             throw e;
         } catch (IOException e) {
-            throw new HubException(Reason.LOCAL_IO, what + " failed: cannot write the cache " + repo + ": "
-                    + Transfer.describe(e), e);
+            throw new HubException(
+                    Reason.LOCAL_IO, what + " failed: cannot write the cache " + repo + ": " + Transfer.describe(e), e);
         }
     }
 
@@ -228,7 +242,8 @@ public final class HuggingFaceHub {
         if (Files.isSymbolicLink(pointer) && Files.readSymbolicLink(pointer).equals(target)) {
             return;
         }
-        Path tmp = pointer.resolveSibling(pointer.getFileName() + ".tmp" + ProcessHandle.current().pid());
+        Path tmp = pointer.resolveSibling(
+                pointer.getFileName() + ".tmp" + ProcessHandle.current().pid());
         Files.deleteIfExists(tmp);
         try {
             Files.createSymbolicLink(tmp, target);

@@ -1,6 +1,5 @@
 package dev.osprey.hub;
 
-import dev.osprey.hub.HubException.Reason;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -10,6 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+
+import dev.osprey.hub.HubException.Reason;
 
 /**
  * Resolves a {@code --model} value to a local folder in ms-swift's order: an existing local path
@@ -58,16 +59,21 @@ public final class ModelLocator {
     public Path locate(String model) throws HubException {
         String value = model == null ? "" : model.trim();
         if (value.isEmpty()) {
-            throw new HubException(Reason.INVALID_ID, "no model given: pass a local folder or a hub model id 'org/name'");
+            throw new HubException(
+                    Reason.INVALID_ID, "no model given: pass a local folder or a hub model id 'org/name'");
         }
         Path local = localPath(value);
         if (local != null && Files.exists(local)) {
             return local;
         }
         if (!isHubId(value, options.useHf())) {
-            throw new HubException(Reason.INVALID_ID, "model '" + value + "' is not a local folder ("
-                    + (local != null ? local.toAbsolutePath() : value) + " does not exist) and not a "
-                    + (options.useHf() ? "Hugging Face model id ('org/name' or 'name')" : "ModelScope model id ('org/name')"));
+            throw new HubException(
+                    Reason.INVALID_ID,
+                    "model '" + value + "' is not a local folder ("
+                            + (local != null ? local.toAbsolutePath() : value) + " does not exist) and not a "
+                            + (options.useHf()
+                                    ? "Hugging Face model id ('org/name' or 'name')"
+                                    : "ModelScope model id ('org/name')"));
         }
         Optional<Path> cached = findInCache(value);
         if (cached.isPresent()) {
@@ -76,8 +82,11 @@ public final class ModelLocator {
         String notCached = "model '" + value + "' is not a local folder, not in the " + cacheName() + " cache ("
                 + cacheLocations(value).stream().map(Path::toString).collect(Collectors.joining(", ")) + ")";
         if (options.offline()) {
-            throw new HubException(Reason.OFFLINE, notCached + " and offline mode is on ("
-                    + (HubOptions.isTrue(env.get("HF_HUB_OFFLINE")) ? "HF_HUB_OFFLINE=1" : "offline option") + ")");
+            throw new HubException(
+                    Reason.OFFLINE,
+                    notCached + " and offline mode is on ("
+                            + (HubOptions.isTrue(env.get("HF_HUB_OFFLINE")) ? "HF_HUB_OFFLINE=1" : "offline option")
+                            + ")");
         }
         try {
             return options.useHf()

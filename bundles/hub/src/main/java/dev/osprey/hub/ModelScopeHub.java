@@ -1,9 +1,5 @@
 package dev.osprey.hub;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.osprey.hub.HubException.Reason;
-import dev.osprey.hub.impl.Transfer;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,6 +12,12 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.osprey.hub.HubException.Reason;
+import dev.osprey.hub.impl.Transfer;
 
 /**
  * Lists and downloads ModelScope model repositories into the ModelScope cache, in the layout of the
@@ -34,6 +36,7 @@ public final class ModelScopeHub {
 
     /** Present in a model folder while a download into it runs or after one was interrupted. */
     public static final String MARKER = ".osprey-download-incomplete";
+
     public static final int DEFAULT_MAX_RETRIES = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -93,7 +96,9 @@ public final class ModelScopeHub {
                 if (p.getFileName().toString().endsWith(".incomplete")) {
                     return false;
                 }
-                if (!p.equals(folder) && Files.isRegularFile(p) && !p.getFileName().toString().startsWith(".")) {
+                if (!p.equals(folder)
+                        && Files.isRegularFile(p)
+                        && !p.getFileName().toString().startsWith(".")) {
                     any = true;
                 }
             }
@@ -116,14 +121,15 @@ public final class ModelScopeHub {
         try {
             root = JSON.readTree(a.body());
         } catch (IOException e) {
-            throw new HubException(Reason.PROTOCOL, what + " failed: " + uri + " did not answer JSON: "
-                    + Transfer.describe(e), e);
+            throw new HubException(
+                    Reason.PROTOCOL, what + " failed: " + uri + " did not answer JSON: " + Transfer.describe(e), e);
         }
         int code = root.path("Code").asInt(200);
         JsonNode files = root.path("Data").path("Files");
         if (code != 200 || !files.isArray()) {
             String message = root.path("Message").asText("");
-            throw new HubException(root.path("Success").asBoolean(true) ? Reason.PROTOCOL : Reason.NOT_FOUND,
+            throw new HubException(
+                    root.path("Success").asBoolean(true) ? Reason.PROTOCOL : Reason.NOT_FOUND,
                     what + " failed: " + uri + " answered Code " + code
                             + (message.isEmpty() ? "" : " (the hub says: " + message + ")")
                             + (files.isArray() ? "" : " and no Data.Files"));
@@ -138,8 +144,8 @@ public final class ModelScopeHub {
                 continue;
             }
             String sha = f.path("Sha256").asText("");
-            out.add(new RemoteFile(path, f.path("Size").asLong(-1),
-                    sha.isBlank() ? null : sha.toLowerCase(Locale.ROOT)));
+            out.add(new RemoteFile(
+                    path, f.path("Size").asLong(-1), sha.isBlank() ? null : sha.toLowerCase(Locale.ROOT)));
         }
         return new RepoListing(modelId, rev, null, out);
     }
@@ -156,8 +162,8 @@ public final class ModelScopeHub {
      */
     public Path download(String modelId, String revision) throws HubException {
         if (options.offline()) {
-            throw new HubException(Reason.OFFLINE, "cannot download ModelScope model '" + modelId
-                    + "': offline mode is on");
+            throw new HubException(
+                    Reason.OFFLINE, "cannot download ModelScope model '" + modelId + "': offline mode is on");
         }
         String rev = revision == null ? HubOptions.MODELSCOPE_DEFAULT_REVISION : revision;
         RepoListing listing = listFiles(modelId, rev);
@@ -166,8 +172,11 @@ public final class ModelScopeHub {
         try {
             Transfer.writeAtomically(marker, rev + "\n");
         } catch (IOException e) {
-            throw new HubException(Reason.LOCAL_IO, "downloading ModelScope model '" + modelId + "' failed: cannot write "
-                    + folder + ": " + Transfer.describe(e), e);
+            throw new HubException(
+                    Reason.LOCAL_IO,
+                    "downloading ModelScope model '" + modelId + "' failed: cannot write " + folder + ": "
+                            + Transfer.describe(e),
+                    e);
         }
         for (RemoteFile f : listing.files()) {
             if (options.accepts(f.path())) {
@@ -177,8 +186,11 @@ public final class ModelScopeHub {
         try {
             Files.deleteIfExists(marker);
         } catch (IOException e) {
-            throw new HubException(Reason.LOCAL_IO, "downloading ModelScope model '" + modelId + "' failed: cannot delete "
-                    + marker + ": " + Transfer.describe(e), e);
+            throw new HubException(
+                    Reason.LOCAL_IO,
+                    "downloading ModelScope model '" + modelId + "' failed: cannot delete " + marker + ": "
+                            + Transfer.describe(e),
+                    e);
         }
         return folder;
     }
@@ -187,8 +199,8 @@ public final class ModelScopeHub {
         String name = f.path();
         Path target = folder.resolve(name).normalize();
         if (!target.startsWith(folder) || name.startsWith("/") || target.equals(folder)) {
-            throw new HubException(Reason.PROTOCOL, "ModelScope model '" + modelId + "' lists the unsafe file name '"
-                    + name + "'");
+            throw new HubException(
+                    Reason.PROTOCOL, "ModelScope model '" + modelId + "' lists the unsafe file name '" + name + "'");
         }
         String what = "downloading '" + name + "' of ModelScope model '" + modelId + "'";
         try {
@@ -203,15 +215,20 @@ public final class ModelScopeHub {
         } catch (HubException e) {
             throw e;
         } catch (IOException e) {
-            throw new HubException(Reason.LOCAL_IO, what + " failed: cannot write " + target + ": "
-                    + Transfer.describe(e), e);
+            throw new HubException(
+                    Reason.LOCAL_IO, what + " failed: cannot write " + target + ": " + Transfer.describe(e), e);
         }
     }
 
     private static String[] split(String modelId) {
         String[] parts = modelId.split("/", -1);
-        if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty() || parts[0].equals("..")
-                || parts[1].equals("..") || parts[0].equals(".") || parts[1].equals(".")) {
+        if (parts.length != 2
+                || parts[0].isEmpty()
+                || parts[1].isEmpty()
+                || parts[0].equals("..")
+                || parts[1].equals("..")
+                || parts[0].equals(".")
+                || parts[1].equals(".")) {
             throw new IllegalArgumentException("a ModelScope model id is 'org/name', not '" + modelId + "'");
         }
         return parts;

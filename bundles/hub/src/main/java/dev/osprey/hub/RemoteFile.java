@@ -7,5 +7,4 @@ package dev.osprey.hub;
  * @param size its size in bytes, or -1 when the listing does not say
  * @param sha256 its sha256 (lower-case hex) when the listing says, else {@code null}
  */
-public record RemoteFile(String path, long size, String sha256) {
-}
+public record RemoteFile(String path, long size, String sha256) {}

@@ -1,7 +1,5 @@
 package dev.osprey.hub;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -18,6 +16,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 
 /**
  * A local HTTP server with the URL layout of both hubs, serving one repository of a few small files.
@@ -48,6 +49,7 @@ final class FakeHub implements AutoCloseable {
     final Set<String> dropAlways = ConcurrentHashMap.newKeySet();
     /** Files served with other content than their announced sha256. */
     final Map<String, byte[]> corrupt = new ConcurrentHashMap<>();
+
     volatile String requiredToken;
 
     private final HttpServer server;
@@ -79,8 +81,11 @@ final class FakeHub implements AutoCloseable {
 
     List<Request> requests(String method, String pathPart) {
         synchronized (log) {
-            return log.stream().filter(r -> r.method().equals(method)
-                    && (r.path().contains(pathPart) || (r.query() != null && r.query().contains(pathPart)))).toList();
+            return log.stream()
+                    .filter(r -> r.method().equals(method)
+                            && (r.path().contains(pathPart)
+                                    || (r.query() != null && r.query().contains(pathPart))))
+                    .toList();
         }
     }
 
@@ -111,12 +116,19 @@ final class FakeHub implements AutoCloseable {
     private void handle(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getPath();
         String query = ex.getRequestURI().getRawQuery();
-        log.add(new Request(ex.getRequestMethod(), path, query, ex.getRequestHeaders().getFirst("Range"),
+        log.add(new Request(
+                ex.getRequestMethod(),
+                path,
+                query,
+                ex.getRequestHeaders().getFirst("Range"),
                 ex.getRequestHeaders().getFirst("Authorization")));
         try {
             if (path.startsWith("/cdn/")) {
                 String sha = path.substring(5);
-                String file = files.keySet().stream().filter(f -> sha256(files.get(f)).equals(sha)).findFirst().orElse(null);
+                String file = files.keySet().stream()
+                        .filter(f -> sha256(files.get(f)).equals(sha))
+                        .findFirst()
+                        .orElse(null);
                 if (file == null) {
                     send(ex, 404, "no such blob");
                 } else {
@@ -124,7 +136,9 @@ final class FakeHub implements AutoCloseable {
                 }
                 return;
             }
-            if (requiredToken != null && !("Bearer " + requiredToken).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            if (requiredToken != null
+                    && !("Bearer " + requiredToken)
+                            .equals(ex.getRequestHeaders().getFirst("Authorization"))) {
                 ex.getResponseHeaders().set("X-Error-Code", "GatedRepo");
                 send(ex, 401, "{\"error\":\"Access to model " + repoId + " is restricted.\"}");
                 return;
@@ -234,12 +248,22 @@ final class FakeHub implements AutoCloseable {
             json.append("{\"Name\":\"nested\",\"Path\":\"nested\",\"Type\":\"tree\",\"Size\":0,\"Sha256\":\"\"}");
             for (var e : files.entrySet()) {
                 String name = e.getKey().substring(e.getKey().lastIndexOf('/') + 1);
-                json.append(",{\"Name\":\"").append(name).append("\",\"Path\":\"").append(e.getKey())
-                        .append("\",\"Type\":\"blob\",\"Size\":").append(e.getValue().length)
-                        .append(",\"Sha256\":\"").append(sha256(e.getValue())).append("\",\"IsLFS\":")
-                        .append(lfs.contains(e.getKey())).append("}");
+                json.append(",{\"Name\":\"")
+                        .append(name)
+                        .append("\",\"Path\":\"")
+                        .append(e.getKey())
+                        .append("\",\"Type\":\"blob\",\"Size\":")
+                        .append(e.getValue().length)
+                        .append(",\"Sha256\":\"")
+                        .append(sha256(e.getValue()))
+                        .append("\",\"IsLFS\":")
+                        .append(lfs.contains(e.getKey()))
+                        .append("}");
             }
-            send(ex, 200, json.append("]},\"Message\":\"success\",\"Success\":true}").toString());
+            send(
+                    ex,
+                    200,
+                    json.append("]},\"Message\":\"success\",\"Success\":true}").toString());
             return;
         }
         String file = q.get("FilePath");
@@ -262,8 +286,8 @@ final class FakeHub implements AutoCloseable {
                 ex.sendResponseHeaders(416, -1);
                 return;
             }
-            ex.getResponseHeaders().set("Content-Range",
-                    "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
+            ex.getResponseHeaders()
+                    .set("Content-Range", "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
         }
         int length = content.length - from;
         ex.getResponseHeaders().set("Accept-Ranges", "bytes");

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,8 +40,8 @@ class HuggingFaceHubTest {
     }
 
     HubOptions options() {
-        return new HubOptions(true, null, hub.endpoint(), null, null, false, cache, cache.resolve("ms"), List.of(),
-                List.of());
+        return new HubOptions(
+                true, null, hub.endpoint(), null, null, false, cache, cache.resolve("ms"), List.of(), List.of());
     }
 
     HuggingFaceHub client(HubOptions o, int retries) {
@@ -65,9 +66,11 @@ class HuggingFaceHubTest {
             assertTrue(Files.isRegularFile(blob), "blob of " + e.getKey());
             assertEquals(blob.toRealPath(), pointer.toRealPath());
         }
-        assertEquals(Path.of("../../blobs/" + FakeHub.sha256(hub.files.get(FakeHub.MODEL))),
+        assertEquals(
+                Path.of("../../blobs/" + FakeHub.sha256(hub.files.get(FakeHub.MODEL))),
                 Files.readSymbolicLink(snapshot.resolve(FakeHub.MODEL)));
-        assertEquals(Path.of("../../../blobs/" + FakeHub.gitSha1(hub.files.get("nested/vocab.txt"))),
+        assertEquals(
+                Path.of("../../../blobs/" + FakeHub.gitSha1(hub.files.get("nested/vocab.txt"))),
                 Files.readSymbolicLink(snapshot.resolve("nested/vocab.txt")));
         assertNoIncompleteFiles();
         // the LFS file's HEAD was not followed to the CDN (the X-Linked-* headers are on the redirect)
@@ -98,7 +101,8 @@ class HuggingFaceHubTest {
     @Test
     void crashLeavesOnlyTheIncompleteBlobAndTheNextRunResumes() throws Exception {
         hub.dropAlways.add(FakeHub.MODEL);
-        HubException e = assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
+        HubException e =
+                assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
         assertEquals(HubException.Reason.NETWORK, e.reason());
         assertTrue(e.getMessage().contains(FakeHub.MODEL) && e.getMessage().contains("/cdn/"), e.getMessage());
 
@@ -106,7 +110,8 @@ class HuggingFaceHubTest {
         Path incomplete = repoDir().resolve("blobs").resolve(sha + ".incomplete");
         assertTrue(Files.size(incomplete) > 0, "partial bytes kept");
         assertFalse(Files.exists(repoDir().resolve("blobs").resolve(sha)));
-        assertFalse(Files.exists(repoDir().resolve("snapshots").resolve(FakeHub.COMMIT).resolve(FakeHub.MODEL)));
+        assertFalse(Files.exists(
+                repoDir().resolve("snapshots").resolve(FakeHub.COMMIT).resolve(FakeHub.MODEL)));
         assertFalse(Files.exists(repoDir().resolve("refs/main")), "no ref before the snapshot is complete");
         assertTrue(HuggingFaceHub.findCachedSnapshot(cache, REPO, "main").isEmpty());
         long partial = Files.size(incomplete);
@@ -129,7 +134,9 @@ class HuggingFaceHubTest {
 
         Path snapshot = client(options(), 0).download(REPO);
         assertArrayEquals(model, Files.readAllBytes(snapshot.resolve(FakeHub.MODEL)));
-        assertEquals("bytes=" + model.length / 2 + "-", hub.requests("GET", "/cdn/").get(0).range());
+        assertEquals(
+                "bytes=" + model.length / 2 + "-",
+                hub.requests("GET", "/cdn/").get(0).range());
     }
 
     @Test
@@ -137,7 +144,8 @@ class HuggingFaceHubTest {
         byte[] bad = hub.files.get(FakeHub.MODEL).clone();
         bad[1000] ^= 1;
         hub.corrupt.put(FakeHub.MODEL, bad);
-        HubException e = assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
+        HubException e =
+                assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
 
         String expected = FakeHub.sha256(hub.files.get(FakeHub.MODEL));
         assertEquals(HubException.Reason.INTEGRITY, e.reason());
@@ -146,36 +154,47 @@ class HuggingFaceHubTest {
         assertTrue(e.getMessage().contains(FakeHub.sha256(bad)), e.getMessage());
         assertFalse(Files.exists(repoDir().resolve("blobs").resolve(expected)));
         assertFalse(Files.exists(repoDir().resolve("blobs").resolve(expected + ".incomplete")));
-        assertFalse(Files.exists(repoDir().resolve("snapshots").resolve(FakeHub.COMMIT).resolve(FakeHub.MODEL)));
+        assertFalse(Files.exists(
+                repoDir().resolve("snapshots").resolve(FakeHub.COMMIT).resolve(FakeHub.MODEL)));
     }
 
     @Test
     void unauthorizedSaysGatedOrPrivateAndTheTokenIsSent() throws Exception {
         hub.requiredToken = "hf_secret";
-        HubException e = assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
+        HubException e =
+                assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
         assertEquals(HubException.Reason.UNAUTHORIZED, e.reason());
         assertTrue(e.getMessage().contains("HTTP 401"), e.getMessage());
         assertTrue(e.getMessage().contains("gated or private"), e.getMessage());
         assertTrue(e.getMessage().contains("HF_TOKEN"), e.getMessage());
-        assertTrue(e.getMessage().contains(hub.endpoint() + "/api/models/acme/Tiny-0.5B/revision/main"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains(hub.endpoint() + "/api/models/acme/Tiny-0.5B/revision/main"), e.getMessage());
 
         Path snapshot = client(options().withToken("hf_secret"), 0).download(REPO);
         assertTrue(Files.exists(snapshot.resolve(FakeHub.MODEL)));
-        assertTrue(hub.log.stream().filter(r -> !r.path().startsWith("/cdn/"))
+        assertTrue(hub.log.stream()
+                .filter(r -> !r.path().startsWith("/cdn/"))
                 .allMatch(r -> r.authorization() == null || r.authorization().equals("Bearer hf_secret")));
-        assertEquals("Bearer hf_secret", hub.requests("HEAD", "config.json").get(0).authorization());
+        assertEquals(
+                "Bearer hf_secret", hub.requests("HEAD", "config.json").get(0).authorization());
     }
 
     @Test
     void notFoundNamesRepoRevisionAndUrl() {
-        HubException repo = assertThrows(HubException.class, () -> client(options(), 0).download("acme/nope"));
+        HubException repo =
+                assertThrows(HubException.class, () -> client(options(), 0).download("acme/nope"));
         assertEquals(HubException.Reason.NOT_FOUND, repo.reason());
-        assertTrue(repo.getMessage().contains("'acme/nope'") && repo.getMessage().contains("HTTP 404")
-                && repo.getMessage().contains("no such repository")
-                && repo.getMessage().contains(hub.endpoint() + "/api/models/acme/nope/revision/main"), repo.getMessage());
+        assertTrue(
+                repo.getMessage().contains("'acme/nope'")
+                        && repo.getMessage().contains("HTTP 404")
+                        && repo.getMessage().contains("no such repository")
+                        && repo.getMessage().contains(hub.endpoint() + "/api/models/acme/nope/revision/main"),
+                repo.getMessage());
 
-        HubException rev = assertThrows(HubException.class, () -> client(options(), 0).download(REPO, "v9"));
-        assertTrue(rev.getMessage().contains("revision 'v9'") && rev.getMessage().contains("no such revision"),
+        HubException rev =
+                assertThrows(HubException.class, () -> client(options(), 0).download(REPO, "v9"));
+        assertTrue(
+                rev.getMessage().contains("revision 'v9'") && rev.getMessage().contains("no such revision"),
                 rev.getMessage());
     }
 
@@ -188,7 +207,8 @@ class HuggingFaceHubTest {
         HubOptions o = options().withEndpoints("http://127.0.0.1:" + port, null);
         HubException e = assertThrows(HubException.class, () -> client(o, 0).download(REPO));
         assertEquals(HubException.Reason.NETWORK, e.reason());
-        assertTrue(e.getMessage().contains("cannot reach http://127.0.0.1:" + port + "/api/models/acme/Tiny-0.5B"),
+        assertTrue(
+                e.getMessage().contains("cannot reach http://127.0.0.1:" + port + "/api/models/acme/Tiny-0.5B"),
                 e.getMessage());
         assertTrue(e.getMessage().contains("ConnectException"), e.getMessage());
     }
@@ -198,8 +218,10 @@ class HuggingFaceHubTest {
         HubOptions o = options().withPatterns(List.of("*.safetensors", "*.json", "*.txt"), List.of("tokenizer*"));
         Path snapshot = client(o, 0).download(REPO);
         try (Stream<Path> s = Files.walk(snapshot)) {
-            List<String> names = s.filter(p -> !Files.isDirectory(p)).map(p -> snapshot.relativize(p).toString())
-                    .sorted().toList();
+            List<String> names = s.filter(p -> !Files.isDirectory(p))
+                    .map(p -> snapshot.relativize(p).toString())
+                    .sorted()
+                    .toList();
             assertEquals(List.of("config.json", FakeHub.MODEL, "nested/vocab.txt"), names);
         }
         assertTrue(hub.requests("HEAD", "README.md").isEmpty());
@@ -210,7 +232,9 @@ class HuggingFaceHubTest {
         client(options(), 0).download(REPO);
         hub.log.clear();
         client(options(), 0).download(REPO, FakeHub.COMMIT);
-        assertTrue(hub.requests("GET", "/resolve/").isEmpty() && hub.requests("GET", "/cdn/").isEmpty(),
+        assertTrue(
+                hub.requests("GET", "/resolve/").isEmpty()
+                        && hub.requests("GET", "/cdn/").isEmpty(),
                 hub.log.toString());
     }
 
@@ -219,9 +243,20 @@ class HuggingFaceHubTest {
         StringBuilder events = new StringBuilder();
         long[] bytes = new long[1];
         DownloadProgress p = new DownloadProgress() {
-            @Override public void started(String name, long total) { events.append("started ").append(name).append(' ').append(total).append('\n'); }
-            @Override public void advanced(long n) { bytes[0] += n; }
-            @Override public void finished(String name) { events.append("finished ").append(name).append('\n'); }
+            @Override
+            public void started(String name, long total) {
+                events.append("started ").append(name).append(' ').append(total).append('\n');
+            }
+
+            @Override
+            public void advanced(long n) {
+                bytes[0] += n;
+            }
+
+            @Override
+            public void finished(String name) {
+                events.append("finished ").append(name).append('\n');
+            }
         };
         new HuggingFaceHub(options().withPatterns(List.of(FakeHub.MODEL), List.of()), p, null, 0).download(REPO);
         assertEquals("started model.safetensors 300000\nfinished model.safetensors\n", events.toString());
@@ -230,7 +265,9 @@ class HuggingFaceHubTest {
 
     private void assertNoIncompleteFiles() throws IOException {
         try (Stream<Path> s = Files.walk(cache)) {
-            assertEquals(List.of(), s.filter(p -> p.toString().endsWith(".incomplete")).toList());
+            assertEquals(
+                    List.of(),
+                    s.filter(p -> p.toString().endsWith(".incomplete")).toList());
         }
     }
 

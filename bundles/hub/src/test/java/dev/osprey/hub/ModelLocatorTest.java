@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,25 +34,32 @@ class ModelLocatorTest {
     void offlineWithAnEmptyHfCacheSaysWhatWasTried() {
         Map<String, String> env = Map.of("HF_HUB_OFFLINE", "1");
         HubOptions o = HubOptions.fromEnvironment(true, env, home);
-        HubException e = assertThrows(HubException.class,
+        HubException e = assertThrows(
+                HubException.class,
                 () -> new ModelLocator(o, DownloadProgress.NONE, null, env).locate("Qwen/Qwen3-0.6B"));
         assertEquals(HubException.Reason.OFFLINE, e.reason());
-        assertEquals("model 'Qwen/Qwen3-0.6B' is not a local folder, not in the Hugging Face cache ("
-                + home.resolve(".cache/huggingface/hub/models--Qwen--Qwen3-0.6B")
-                + ") and offline mode is on (HF_HUB_OFFLINE=1)", e.getMessage());
+        assertEquals(
+                "model 'Qwen/Qwen3-0.6B' is not a local folder, not in the Hugging Face cache ("
+                        + home.resolve(".cache/huggingface/hub/models--Qwen--Qwen3-0.6B")
+                        + ") and offline mode is on (HF_HUB_OFFLINE=1)",
+                e.getMessage());
     }
 
     @Test
     void offlineWithAnEmptyModelScopeCacheListsEveryLayoutTried() {
-        HubOptions o = HubOptions.fromEnvironment(false, Map.of("MODELSCOPE_CACHE", home.resolve("ms").toString()), home)
+        HubOptions o = HubOptions.fromEnvironment(
+                        false, Map.of("MODELSCOPE_CACHE", home.resolve("ms").toString()), home)
                 .withOffline(true);
-        HubException e = assertThrows(HubException.class,
+        HubException e = assertThrows(
+                HubException.class,
                 () -> new ModelLocator(o, DownloadProgress.NONE, null, Map.of()).locate("Qwen/Qwen3-0.6B"));
         Path ms = home.resolve("ms");
-        assertEquals("model 'Qwen/Qwen3-0.6B' is not a local folder, not in the ModelScope cache ("
-                + ms.resolve("models/Qwen/Qwen3-0___6B") + ", " + ms.resolve("models/Qwen/Qwen3-0.6B") + ", "
-                + ms.resolve("Qwen/Qwen3-0___6B") + ", " + ms.resolve("Qwen/Qwen3-0.6B")
-                + ") and offline mode is on (offline option)", e.getMessage());
+        assertEquals(
+                "model 'Qwen/Qwen3-0.6B' is not a local folder, not in the ModelScope cache ("
+                        + ms.resolve("models/Qwen/Qwen3-0___6B") + ", " + ms.resolve("models/Qwen/Qwen3-0.6B") + ", "
+                        + ms.resolve("Qwen/Qwen3-0___6B") + ", " + ms.resolve("Qwen/Qwen3-0.6B")
+                        + ") and offline mode is on (offline option)",
+                e.getMessage());
     }
 
     @Test
@@ -66,11 +74,14 @@ class ModelLocatorTest {
         Files.createDirectories(repo.resolve("snapshots").resolve(COMMIT_V1));
         Files.writeString(repo.resolve("snapshots").resolve(COMMIT_V1).resolve("config.json"), "{}");
 
-        HubOptions o = HubOptions.fromEnvironment(true, Map.of("HF_HUB_CACHE", hf.toString(), "HF_HUB_OFFLINE", "1"), home);
+        HubOptions o =
+                HubOptions.fromEnvironment(true, Map.of("HF_HUB_CACHE", hf.toString(), "HF_HUB_OFFLINE", "1"), home);
         assertEquals(repo.resolve("snapshots").resolve(COMMIT_MAIN), new ModelLocator(o).locate("Qwen/Qwen3-0.6B"));
-        assertEquals(repo.resolve("snapshots").resolve(COMMIT_V1),
+        assertEquals(
+                repo.resolve("snapshots").resolve(COMMIT_V1),
                 new ModelLocator(o.withRevision("v1.0")).locate("Qwen/Qwen3-0.6B"));
-        assertEquals(repo.resolve("snapshots").resolve(COMMIT_V1),
+        assertEquals(
+                repo.resolve("snapshots").resolve(COMMIT_V1),
                 new ModelLocator(o.withRevision(COMMIT_V1)).locate("Qwen/Qwen3-0.6B"));
         assertThrows(HubException.class, () -> new ModelLocator(o.withRevision("v2")).locate("Qwen/Qwen3-0.6B"));
     }
@@ -115,9 +126,22 @@ class ModelLocatorTest {
         assertNull(d.token());
         assertFalse(d.offline());
 
-        HubOptions e = HubOptions.fromEnvironment(true, Map.of("HF_ENDPOINT", "https://hf-mirror.com/",
-                "HF_HOME", "/data/hf", "HF_TOKEN", "hf_x", "MODELSCOPE_DOMAIN", "modelscope.example",
-                "MODELSCOPE_CACHE", "/data/ms", "HF_HUB_OFFLINE", "true"), home);
+        HubOptions e = HubOptions.fromEnvironment(
+                true,
+                Map.of(
+                        "HF_ENDPOINT",
+                        "https://hf-mirror.com/",
+                        "HF_HOME",
+                        "/data/hf",
+                        "HF_TOKEN",
+                        "hf_x",
+                        "MODELSCOPE_DOMAIN",
+                        "modelscope.example",
+                        "MODELSCOPE_CACHE",
+                        "/data/ms",
+                        "HF_HUB_OFFLINE",
+                        "true"),
+                home);
         assertEquals("https://hf-mirror.com", e.hfEndpoint());
         assertEquals("https://modelscope.example", e.modelscopeEndpoint());
         assertEquals(Path.of("/data/hf/hub"), e.hfCache());
@@ -125,14 +149,19 @@ class ModelLocatorTest {
         assertEquals("hf_x", e.token());
         assertTrue(e.offline());
         assertFalse(e.toString().contains("hf_x"), "toString hides the token");
-        assertEquals("ms_x", HubOptions.fromEnvironment(false,
-                Map.of("HF_TOKEN", "hf_x", "MODELSCOPE_API_TOKEN", "ms_x"), home).token());
-        assertEquals(Path.of("/c/hub"), HubOptions.fromEnvironment(true,
-                Map.of("HF_HUB_CACHE", "/c/hub", "HF_HOME", "/data/hf"), home).hfCache());
+        assertEquals(
+                "ms_x",
+                HubOptions.fromEnvironment(false, Map.of("HF_TOKEN", "hf_x", "MODELSCOPE_API_TOKEN", "ms_x"), home)
+                        .token());
+        assertEquals(
+                Path.of("/c/hub"),
+                HubOptions.fromEnvironment(true, Map.of("HF_HUB_CACHE", "/c/hub", "HF_HOME", "/data/hf"), home)
+                        .hfCache());
 
         Files.createDirectories(home.resolve(".cache/huggingface"));
         Files.writeString(home.resolve(".cache/huggingface/token"), "hf_from_file\n");
-        assertEquals("hf_from_file", HubOptions.fromEnvironment(true, Map.of(), home).token());
+        assertEquals(
+                "hf_from_file", HubOptions.fromEnvironment(true, Map.of(), home).token());
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,8 +38,8 @@ class ModelScopeHubTest {
     }
 
     HubOptions options() {
-        return new HubOptions(false, null, null, hub.endpoint(), null, false, cache.resolve("hf"), cache, List.of(),
-                List.of());
+        return new HubOptions(
+                false, null, null, hub.endpoint(), null, false, cache.resolve("hf"), cache, List.of(), List.of());
     }
 
     ModelScopeHub client(HubOptions o, int retries) {
@@ -62,7 +63,9 @@ class ModelScopeHubTest {
         FakeHub.Request get = hub.requests("GET", "FilePath=model.safetensors").get(0);
         assertEquals("/api/v1/models/acme/Tiny-0.5B/repo", get.path());
         assertEquals("Revision=master&FilePath=model.safetensors", get.query());
-        assertEquals("Revision=master&Recursive=true", hub.requests("GET", "/repo/files").get(0).query());
+        assertEquals(
+                "Revision=master&Recursive=true",
+                hub.requests("GET", "/repo/files").get(0).query());
         assertEquals(1, hub.requests("GET", "FilePath=nested%2Fvocab.txt").size());
 
         int before = hub.log.size();
@@ -85,15 +88,16 @@ class ModelScopeHubTest {
     @Test
     void crashLeavesOnlyIncompleteFilesAndTheNextRunResumes() throws Exception {
         hub.dropAlways.add(FakeHub.MODEL);
-        HubException e = assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
+        HubException e =
+                assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
         assertEquals(HubException.Reason.NETWORK, e.reason());
         Path incomplete = modelDir().resolve(FakeHub.MODEL + ".incomplete");
         long partial = Files.size(incomplete);
         assertTrue(partial > 0);
         assertFalse(Files.exists(modelDir().resolve(FakeHub.MODEL)));
         assertTrue(ModelScopeHub.findCached(cache, REPO).isEmpty(), "an interrupted download is no cache hit");
-        HubException offline = assertThrows(HubException.class,
-                () -> new ModelLocator(options().withOffline(true)).locate(REPO));
+        HubException offline = assertThrows(
+                HubException.class, () -> new ModelLocator(options().withOffline(true)).locate(REPO));
         assertEquals(HubException.Reason.OFFLINE, offline.reason());
 
         hub.dropAlways.clear();
@@ -114,7 +118,9 @@ class ModelScopeHubTest {
         Files.createDirectories(modelDir());
         Files.write(modelDir().resolve(FakeHub.MODEL + ".incomplete"), Arrays.copyOf(model, model.length / 2));
         client(options(), 0).download(REPO);
-        assertEquals("bytes=" + model.length / 2 + "-", hub.requests("GET", "FilePath=model.safetensors").get(0).range());
+        assertEquals(
+                "bytes=" + model.length / 2 + "-",
+                hub.requests("GET", "FilePath=model.safetensors").get(0).range());
         assertArrayEquals(model, Files.readAllBytes(modelDir().resolve(FakeHub.MODEL)));
     }
 
@@ -123,11 +129,14 @@ class ModelScopeHubTest {
         byte[] bad = hub.files.get(FakeHub.MODEL).clone();
         bad[5] ^= 0x7f;
         hub.corrupt.put(FakeHub.MODEL, bad);
-        HubException e = assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
+        HubException e =
+                assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
         assertEquals(HubException.Reason.INTEGRITY, e.reason());
-        assertTrue(e.getMessage().contains("'model.safetensors'")
-                && e.getMessage().contains(FakeHub.sha256(hub.files.get(FakeHub.MODEL)))
-                && e.getMessage().contains(FakeHub.sha256(bad)), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("'model.safetensors'")
+                        && e.getMessage().contains(FakeHub.sha256(hub.files.get(FakeHub.MODEL)))
+                        && e.getMessage().contains(FakeHub.sha256(bad)),
+                e.getMessage());
         assertFalse(Files.exists(modelDir().resolve(FakeHub.MODEL)));
         assertFalse(Files.exists(modelDir().resolve(FakeHub.MODEL + ".incomplete")));
         assertTrue(ModelScopeHub.findCached(cache, REPO).isEmpty());
@@ -136,33 +145,47 @@ class ModelScopeHubTest {
     @Test
     void unauthorizedAndNotFound() throws Exception {
         hub.requiredToken = "ms-token";
-        HubException e = assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
+        HubException e =
+                assertThrows(HubException.class, () -> client(options(), 0).download(REPO));
         assertEquals(HubException.Reason.UNAUTHORIZED, e.reason());
-        assertTrue(e.getMessage().contains("HTTP 401") && e.getMessage().contains("gated or private")
-                && e.getMessage().contains("MODELSCOPE_API_TOKEN"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("HTTP 401")
+                        && e.getMessage().contains("gated or private")
+                        && e.getMessage().contains("MODELSCOPE_API_TOKEN"),
+                e.getMessage());
         client(options().withToken("ms-token"), 0).download(REPO);
 
-        HubException nf = assertThrows(HubException.class,
+        HubException nf = assertThrows(
+                HubException.class,
                 () -> client(options().withToken("ms-token"), 0).download("acme/missing"));
         assertEquals(HubException.Reason.NOT_FOUND, nf.reason());
-        assertTrue(nf.getMessage().contains("'acme/missing'") && nf.getMessage().contains("HTTP 404")
-                && nf.getMessage().contains(hub.endpoint() + "/api/v1/models/acme/missing/repo/files?Revision=master")
-                && nf.getMessage().contains("model acme/missing not found"), nf.getMessage());
+        assertTrue(
+                nf.getMessage().contains("'acme/missing'")
+                        && nf.getMessage().contains("HTTP 404")
+                        && nf.getMessage()
+                                .contains(hub.endpoint() + "/api/v1/models/acme/missing/repo/files?Revision=master")
+                        && nf.getMessage().contains("model acme/missing not found"),
+                nf.getMessage());
     }
 
     @Test
     void ignorePatterns() throws Exception {
-        client(options().withPatterns(List.of(), List.of("*.safetensors", "nested/")), 0).download(REPO);
+        client(options().withPatterns(List.of(), List.of("*.safetensors", "nested/")), 0)
+                .download(REPO);
         try (Stream<Path> s = Files.walk(modelDir())) {
-            List<String> names = s.filter(Files::isRegularFile).map(p -> modelDir().relativize(p).toString())
-                    .sorted().toList();
+            List<String> names = s.filter(Files::isRegularFile)
+                    .map(p -> modelDir().relativize(p).toString())
+                    .sorted()
+                    .toList();
             assertEquals(List.of("README.md", "config.json", "tokenizer.json"), names);
         }
     }
 
     private void assertNoIncompleteFiles() throws IOException {
         try (Stream<Path> s = Files.walk(cache)) {
-            assertEquals(List.of(), s.filter(p -> p.toString().endsWith(".incomplete")).toList());
+            assertEquals(
+                    List.of(),
+                    s.filter(p -> p.toString().endsWith(".incomplete")).toList());
         }
     }
 }

@@ -6,15 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+
 import org.junit.jupiter.api.Test;
 
 class TerminalProgressBarTest {
 
     @Test
     void rendersPercentBytesRateAndEta() {
-        assertEquals("model.safetensors   40%  100.0 MB / 250.0 MB  10.0 MB/s  ETA 0:15",
+        assertEquals(
+                "model.safetensors   40%  100.0 MB / 250.0 MB  10.0 MB/s  ETA 0:15",
                 TerminalProgressBar.render("model.safetensors", 100_000_000, 250_000_000, 10e6, 10_000_000_000L));
-        assertEquals("config.json  100%  512 B / 512 B  0.0 MB/s  in 0:00",
+        assertEquals(
+                "config.json  100%  512 B / 512 B  0.0 MB/s  in 0:00",
                 TerminalProgressBar.render("config.json", 512, 512, 5120, 100_000_000));
         assertEquals("x  1.5 kB  0.0 MB/s  ETA --:--", TerminalProgressBar.render("x", 1500, -1, 0, 0));
         assertEquals("1:01:01", TerminalProgressBar.duration(3661));
@@ -25,8 +28,8 @@ class TerminalProgressBarTest {
     void interactiveRedrawsOneLineWithCarriageReturns() {
         long[] now = {0};
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        TerminalProgressBar bar = new TerminalProgressBar(new PrintStream(buf, true, StandardCharsets.UTF_8), true,
-                () -> now[0], 5000);
+        TerminalProgressBar bar =
+                new TerminalProgressBar(new PrintStream(buf, true, StandardCharsets.UTF_8), true, () -> now[0], 5000);
         bar.started("w.bin", 2_000_000);
         now[0] = 1_000_000_000L;
         bar.advanced(1_000_000);
@@ -43,8 +46,8 @@ class TerminalProgressBarTest {
     void plainOutputPrintsPeriodicLinesAndIgnoresResumedBytesForTheRate() {
         long[] now = {0};
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        TerminalProgressBar bar = new TerminalProgressBar(new PrintStream(buf, true, StandardCharsets.UTF_8), false,
-                () -> now[0], 5000);
+        TerminalProgressBar bar =
+                new TerminalProgressBar(new PrintStream(buf, true, StandardCharsets.UTF_8), false, () -> now[0], 5000);
         bar.started("w.bin", 10_000_000);
         bar.resumed(5_000_000);
         for (int i = 1; i <= 10; i++) {

@@ -20,6 +20,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.decoder.DecoderModel;
@@ -67,13 +68,18 @@ class GradientsAcrossGarbageCollectionTest {
                 trainable.add(b);
                 linear.attach("lora", new LoraWeights(a, b, 2.0));
             }
-            try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager();
+            try (NDScope scope = new NDScope();
+                    NDManager step = manager.newSubManager();
                     GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
                 scope.suppressNotUsedWarning();
                 NDArray ids = step.create(new long[] {0, 14, 15, 9, 2, 6, 5, 3}, new Shape(2, 4));
                 NDArray mask = step.create(new long[] {0, 1, 1, 1, 1, 1, 1, 1}, new Shape(2, 4));
-                NDArray logits = model.forward(ForwardRequest.builder(ids).optAttentionMask(mask).optAdapter("lora").optTraining(true)
-                        .build()).logits(); // (2, 4, V)
+                NDArray logits = model.forward(ForwardRequest.builder(ids)
+                                .optAttentionMask(mask)
+                                .optAdapter("lora")
+                                .optTraining(true)
+                                .build())
+                        .logits(); // (2, 4, V)
                 NDArray loss = Losses.causalLm(logits, ids);
                 if (churn) {
                     NativeMemoryChurn.now();
@@ -96,9 +102,14 @@ class GradientsAcrossGarbageCollectionTest {
 
     private static void assertSameAcrossCollection(DecoderSpec spec) throws IOException {
         float[] undisturbed = loraGradients(spec, false);
-        assertTrue(java.util.stream.IntStream.range(0, undisturbed.length).allMatch(i -> Float.isFinite(undisturbed[i])));
+        assertTrue(
+                java.util.stream.IntStream.range(0, undisturbed.length).allMatch(i -> Float.isFinite(undisturbed[i])));
         for (int run = 0; run < 3; run++) {
-            assertArrayEquals(undisturbed, loraGradients(spec, true), 0f, "run " + run + ": gradients changed by a garbage collection");
+            assertArrayEquals(
+                    undisturbed,
+                    loraGradients(spec, true),
+                    0f,
+                    "run " + run + ": gradients changed by a garbage collection");
         }
     }
 
@@ -109,8 +120,29 @@ class GradientsAcrossGarbageCollectionTest {
 
     @Test
     void gemmaStyleLayersKeepTheirGradients() throws IOException {
-        // Gemma's tanh GELU (x³ and three numbers), norms that add 1 to their weight, scaled embeddings, a sliding window
-        assertSameAcrossCollection(new DecoderSpec(64, 32, 48, 2, 4, 2, 8, 1e-6, Rope.plain(10000, 8, 128), false, false, false, false, 1f,
-                Math.sqrt(32), "gelu_pytorch_tanh", 3, false, 0.2, false, null));
+        // Gemma's tanh GELU (x³ and three numbers), norms that add 1 to their weight, scaled embeddings, a sliding
+        // window
+        assertSameAcrossCollection(new DecoderSpec(
+                64,
+                32,
+                48,
+                2,
+                4,
+                2,
+                8,
+                1e-6,
+                Rope.plain(10000, 8, 128),
+                false,
+                false,
+                false,
+                false,
+                1f,
+                Math.sqrt(32),
+                "gelu_pytorch_tanh",
+                3,
+                false,
+                0.2,
+                false,
+                null));
     }
 }

@@ -14,13 +14,14 @@ import java.util.List;
  */
 public final class NativeMemoryChurn {
 
-    private NativeMemoryChurn() {
-    }
+    private NativeMemoryChurn() {}
 
     /** Collects until the direct-buffer count drops (up to a second), then reallocates the freed memory. */
     public static void now() {
         BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
-                .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
+                .filter(pool -> pool.getName().equals("direct"))
+                .findFirst()
+                .orElseThrow();
         long before = direct.getCount();
         for (int i = 0; i < 50 && direct.getCount() >= before; i++) {
             System.gc(); // direct buffers are freed by their cleaners, which run after the collection finds them

@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.decoder.DecoderSpec;
@@ -31,8 +32,28 @@ import dev.osprey.model.nn.Rope;
 class QuantizationMemoryBenchmark {
 
     static DecoderSpec spec110m() {
-        return new DecoderSpec(32000, 768, 2048, 12, 12, 12, 64, 1e-6, Rope.plain(10000, 64, 2048), false, false, false, false, 0f, 1.0,
-                "silu", 0, true, 0.02, false, null);
+        return new DecoderSpec(
+                32000,
+                768,
+                2048,
+                12,
+                12,
+                12,
+                64,
+                1e-6,
+                Rope.plain(10000, 64, 2048),
+                false,
+                false,
+                false,
+                false,
+                0f,
+                1.0,
+                "silu",
+                0,
+                true,
+                0.02,
+                false,
+                null);
     }
 
     @Test
@@ -46,19 +67,26 @@ class QuantizationMemoryBenchmark {
             }
             long rssBefore = rssKib();
             try (NDManager manager = NDManager.newBaseManager()) {
-                DecoderModel model = new DecoderModel(TinyModels.EMPTY_CONFIG, spec110m(), manager, DataType.FLOAT32, 1);
-                long parameters = model.parameters().values().stream().mapToLong(NDArray::size).sum();
+                DecoderModel model =
+                        new DecoderModel(TinyModels.EMPTY_CONFIG, spec110m(), manager, DataType.FLOAT32, 1);
+                long parameters = model.parameters().values().stream()
+                        .mapToLong(NDArray::size)
+                        .sum();
                 long rssDense = rssKib();
                 long start = System.nanoTime();
                 if (spec != null) {
                     ModelLoader.quantize(model, spec);
                 }
                 long quantizeMs = (System.nanoTime() - start) / 1_000_000;
-                long linearBytes = model.linears().stream().mapToLong(Linear::weightBytes).sum();
+                long linearBytes =
+                        model.linears().stream().mapToLong(Linear::weightBytes).sum();
                 java.util.Set<String> linearWeights = new java.util.HashSet<>();
                 model.linears().forEach(l -> linearWeights.add(l.name() + ".weight"));
-                long otherBytes = model.parameters().entrySet().stream().filter(e -> !linearWeights.contains(e.getKey()))
-                        .mapToLong(e -> e.getValue().size() * e.getValue().getDataType().getNumOfBytes()).sum();
+                long otherBytes = model.parameters().entrySet().stream()
+                        .filter(e -> !linearWeights.contains(e.getKey()))
+                        .mapToLong(e ->
+                                e.getValue().size() * e.getValue().getDataType().getNumOfBytes())
+                        .sum();
                 System.gc();
                 long rssAfter = rssKib();
                 NDArray ids = manager.randomInteger(0, 32000, new Shape(1, 128), DataType.INT64);
@@ -68,10 +96,19 @@ class QuantizationMemoryBenchmark {
                     model.forward(ForwardRequest.builder(ids).build()).logits().close();
                 }
                 long forwardMs = (System.nanoTime() - start) / 3_000_000;
-                System.out.printf("%-7s params %,d (dense)  decoder linears %,d bytes  other params %,d bytes  total %,d bytes"
-                        + "  RSS KiB: start %,d, dense model %,d, after quantize+gc %,d  quantize %d ms  forward(1x128) %d ms%n",
-                        spec == null ? "f32" : spec.toString(), parameters, linearBytes, otherBytes, linearBytes + otherBytes, rssBefore,
-                        rssDense, rssAfter, quantizeMs, forwardMs);
+                System.out.printf(
+                        "%-7s params %,d (dense)  decoder linears %,d bytes  other params %,d bytes  total %,d bytes"
+                                + "  RSS KiB: start %,d, dense model %,d, after quantize+gc %,d  quantize %d ms  forward(1x128) %d ms%n",
+                        spec == null ? "f32" : spec.toString(),
+                        parameters,
+                        linearBytes,
+                        otherBytes,
+                        linearBytes + otherBytes,
+                        rssBefore,
+                        rssDense,
+                        rssAfter,
+                        quantizeMs,
+                        forwardMs);
                 model.close();
             }
         }

@@ -6,6 +6,7 @@ import java.util.Optional;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.decoder.DecoderSpec;
@@ -14,8 +15,7 @@ import dev.osprey.model.nn.Rope;
 /** Tiny random decoders for tests: real math, a few thousand parameters. */
 public final class TinyModels {
 
-    private TinyModels() {
-    }
+    private TinyModels() {}
 
     /** A Llama-shaped spec: 2 layers, width 32, 4 query heads over 2 key/value heads, vocabulary 64. */
     public static DecoderSpec llama() {
@@ -23,8 +23,28 @@ public final class TinyModels {
     }
 
     public static DecoderSpec spec(boolean qkvBias, boolean qkNorm, int slidingWindow) {
-        return new DecoderSpec(64, 32, 48, 2, 4, 2, 8, 1e-6, Rope.plain(10000, 8, 128), qkvBias, qkvBias, qkvBias, qkNorm, 0f, 1.0, "silu",
-                slidingWindow, false, 0.2, false, null);
+        return new DecoderSpec(
+                64,
+                32,
+                48,
+                2,
+                4,
+                2,
+                8,
+                1e-6,
+                Rope.plain(10000, 8, 128),
+                qkvBias,
+                qkvBias,
+                qkvBias,
+                qkNorm,
+                0f,
+                1.0,
+                "silu",
+                slidingWindow,
+                false,
+                0.2,
+                false,
+                null);
     }
 
     public static DecoderModel build(NDManager manager, DecoderSpec spec, long seed) {

@@ -13,6 +13,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.decoder.DecoderSpec;
 import dev.osprey.model.decoder.MoeSpec;
@@ -40,7 +41,8 @@ class TrainingPathTest {
     @Test
     void loraStepsLowerTheLossAndLeaveTheBaseUntouched() {
         DecoderModel model = TinyModels.build(manager, TinyModels.llama(), 31);
-        NDArray baseQ = model.parameters().get("model.layers.0.self_attn.q_proj.weight").duplicate();
+        NDArray baseQ =
+                model.parameters().get("model.layers.0.self_attn.q_proj.weight").duplicate();
         List<NDArray> trainable = new ArrayList<>();
         for (Linear l : model.linears()) {
             NDArray a = manager.randomNormal(0, 0.1f, new Shape(4, l.inFeatures()), DataType.FLOAT32);
@@ -51,22 +53,33 @@ class TrainingPathTest {
         }
         float[] losses = Sgd.run(model, batch(), "train", trainable, 15, 0.05f);
         assertTrue(losses[1] < losses[0] * 0.9, "LoRA loss " + losses[0] + " -> " + losses[1]);
-        assertEquals(0f, model.parameters().get("model.layers.0.self_attn.q_proj.weight").sub(baseQ).abs().max().getFloat(), 0f);
+        assertEquals(
+                0f,
+                model.parameters()
+                        .get("model.layers.0.self_attn.q_proj.weight")
+                        .sub(baseQ)
+                        .abs()
+                        .max()
+                        .getFloat(),
+                0f);
     }
 
     @Test
     void fullFineTuningStepsLowerTheLoss() {
         DecoderModel model = TinyModels.build(manager, TinyModels.llama(), 32);
-        float[] losses = Sgd.run(model, batch(), null, new ArrayList<>(model.parameters().values()), 15, 0.05f);
+        float[] losses =
+                Sgd.run(model, batch(), null, new ArrayList<>(model.parameters().values()), 15, 0.05f);
         assertTrue(losses[1] < losses[0] * 0.9, "full loss " + losses[0] + " -> " + losses[1]);
     }
 
     @Test
     void gradientsReachTheChosenExperts() {
-        DecoderSpec moe = TinyModels.llama().withMoe(new MoeSpec(4, 2, true, 24, "block_sparse_moe", List.of("w1", "w3", "w2"),
-                java.util.Set.of()));
+        DecoderSpec moe = TinyModels.llama()
+                .withMoe(
+                        new MoeSpec(4, 2, true, 24, "block_sparse_moe", List.of("w1", "w3", "w2"), java.util.Set.of()));
         DecoderModel model = TinyModels.build(manager, moe, 33);
-        float[] losses = Sgd.run(model, batch(), null, new ArrayList<>(model.parameters().values()), 15, 0.05f);
+        float[] losses =
+                Sgd.run(model, batch(), null, new ArrayList<>(model.parameters().values()), 15, 0.05f);
         assertTrue(losses[1] < losses[0] * 0.9, "MoE loss " + losses[0] + " -> " + losses[1]);
     }
 }

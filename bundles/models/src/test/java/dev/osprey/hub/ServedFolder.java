@@ -24,8 +24,18 @@ public final class ServedFolder implements AutoCloseable {
 
     /** Hub settings pointing both hubs at this server, with caches under {@code home}. */
     public HubOptions options(boolean useHf, Path home) {
-        return HubOptions.fromEnvironment(useHf, Map.of("HF_ENDPOINT", hub.endpoint(), "MODELSCOPE_DOMAIN", hub.endpoint(),
-                "HF_HUB_CACHE", home.resolve("hf").toString(), "MODELSCOPE_CACHE", home.resolve("ms").toString()), home);
+        return HubOptions.fromEnvironment(
+                useHf,
+                Map.of(
+                        "HF_ENDPOINT",
+                        hub.endpoint(),
+                        "MODELSCOPE_DOMAIN",
+                        hub.endpoint(),
+                        "HF_HUB_CACHE",
+                        home.resolve("hf").toString(),
+                        "MODELSCOPE_CACHE",
+                        home.resolve("ms").toString()),
+                home);
     }
 
     @Override

@@ -16,8 +16,7 @@ import java.util.concurrent.TimeUnit;
 final class ChildProcess implements AutoCloseable {
 
     /** How a finished process ended: its exit code and what it printed (standard output and error). */
-    record Result(int exit, String out) {
-    }
+    record Result(int exit, String out) {}
 
     /** How long the rest of the output may take once the process ended (a child may still hold the pipe). */
     private static final long DRAIN_MILLIS = 10_000;
@@ -40,7 +39,9 @@ final class ChildProcess implements AutoCloseable {
      * output to a file keeps doing so (the output read here is then empty).
      */
     static ChildProcess start(ProcessBuilder builder) throws IOException {
-        return new ChildProcess(String.join(" ", builder.command()), builder.redirectErrorStream(true).start());
+        return new ChildProcess(
+                String.join(" ", builder.command()),
+                builder.redirectErrorStream(true).start());
     }
 
     /** Runs {@code builder} to its end, at most for {@code timeout}. */
@@ -70,8 +71,8 @@ final class ChildProcess implements AutoCloseable {
     ChildProcess awaitOutput(String text, Duration timeout) throws InterruptedException {
         for (long deadline = System.nanoTime() + timeout.toNanos(); !output().contains(text); Thread.sleep(100)) {
             if (System.nanoTime() > deadline || !process.isAlive() && !output().contains(text)) {
-                throw new AssertionError(command + " did not print '" + text + "' within " + timeout.toSeconds() + " s; output:\n"
-                        + output());
+                throw new AssertionError(command + " did not print '" + text + "' within " + timeout.toSeconds()
+                        + " s; output:\n" + output());
             }
         }
         return this;
@@ -81,8 +82,8 @@ final class ChildProcess implements AutoCloseable {
     Result waitFor(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             kill();
-            throw new AssertionError(command + " did not finish within " + timeout.toSeconds() + " s and was killed; output so far:\n"
-                    + output());
+            throw new AssertionError(command + " did not finish within " + timeout.toSeconds()
+                    + " s and was killed; output so far:\n" + output());
         }
         reader.join(DRAIN_MILLIS);
         return new Result(process.exitValue(), output());

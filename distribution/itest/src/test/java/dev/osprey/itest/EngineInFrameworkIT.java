@@ -7,7 +7,6 @@ import static org.junit.Assert.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
 import javax.inject.Inject;
 
 import org.junit.Test;
@@ -26,6 +25,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.api.engine.EngineRuntime;
 
 /** DJL inside the framework: the engine bundle's service, real tensor math, autograd and a tokenizer. */
@@ -91,7 +91,8 @@ public class EngineInFrameworkIT {
         try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(file)) {
             Encoding encoding = tokenizer.encode("hello osprey world unknown");
             assertArrayEquals(new long[] {1, 2, 3, 0}, encoding.getIds());
-            assertEquals("hello osprey world", tokenizer.decode(new long[] {1, 2, 3}).trim());
+            assertEquals(
+                    "hello osprey world", tokenizer.decode(new long[] {1, 2, 3}).trim());
         }
     }
 }

@@ -39,6 +39,7 @@ class ExportJobTest {
 
     @TempDir
     static Path home;
+
     static Path adapter;
 
     /** An adapter of a few steps on the demo model. */
@@ -46,9 +47,21 @@ class ExportJobTest {
     static void trainAnAdapter() throws Exception {
         DistributionCliTest.layOutHome(home);
         Path out = home.resolve("sft");
-        ChildProcess.Result sft = DistributionCliTest.ospreyIn(home, "sft", "--model", home.resolve("demo/tiny-chat").toString(),
-                "--dataset", home.resolve("demo/data/qa.jsonl").toString(), "--max_steps", "5", "--save_steps", "5", "--learning_rate", "0.01",
-                "--output_dir", out.toString());
+        ChildProcess.Result sft = DistributionCliTest.ospreyIn(
+                home,
+                "sft",
+                "--model",
+                home.resolve("demo/tiny-chat").toString(),
+                "--dataset",
+                home.resolve("demo/data/qa.jsonl").toString(),
+                "--max_steps",
+                "5",
+                "--save_steps",
+                "5",
+                "--learning_rate",
+                "0.01",
+                "--output_dir",
+                out.toString());
         assertEquals(0, sft.exit(), sft.out());
         adapter = out.resolve("checkpoint-5");
         assertTrue(Files.isRegularFile(adapter.resolve("adapter_model.safetensors")), sft.out());
@@ -56,7 +69,8 @@ class ExportJobTest {
 
     @Test
     void exportMergeLoraRunsAsAJobAndGivesTheLogitsOfTheBaseWithTheAdapter() throws Exception {
-        ChildProcess.Result export = DistributionCliTest.ospreyIn(home, "export", "--adapters", adapter.toString(), "--merge_lora", "true");
+        ChildProcess.Result export =
+                DistributionCliTest.ospreyIn(home, "export", "--adapters", adapter.toString(), "--merge_lora", "true");
         assertEquals(0, export.exit(), export.out());
         Path merged = adapter.resolveSibling("checkpoint-5-merged");
         for (String file : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
@@ -64,7 +78,8 @@ class ExportJobTest {
         }
         assertFalse(Files.exists(merged.resolve("adapter_config.json")), "a merged folder is a full model");
 
-        float[] withAdapter = logits("--model", home.resolve("demo/tiny-chat").toString(), "--adapters", adapter.toString());
+        float[] withAdapter =
+                logits("--model", home.resolve("demo/tiny-chat").toString(), "--adapters", adapter.toString());
         float[] base = logits("--model", home.resolve("demo/tiny-chat").toString());
         float[] fromMerged = logits("--model", merged.toString());
         assertEquals(withAdapter.length, fromMerged.length);
@@ -77,7 +92,8 @@ class ExportJobTest {
         assertTrue(maxDiff < 1e-4, "merged vs. base with adapter: max difference " + maxDiff);
         assertTrue(adapterEffect > 1e-3, "the adapter changes the logits: " + adapterEffect);
 
-        ChildProcess.Result again = DistributionCliTest.ospreyIn(home, "export", "--adapters", adapter.toString(), "--merge_lora", "true");
+        ChildProcess.Result again =
+                DistributionCliTest.ospreyIn(home, "export", "--adapters", adapter.toString(), "--merge_lora", "true");
         assertEquals(2, again.exit(), again.out());
         assertTrue(again.out().contains("is not empty"), "an export never overwrites: " + again.out());
         ChildProcess.Result nothing = DistributionCliTest.ospreyIn(home, "export", "--adapters", adapter.toString());
@@ -90,34 +106,65 @@ class ExportJobTest {
         int port = TestPlatform.freePort();
         String base = "http://127.0.0.1:" + port;
         Path target = home.resolve("merged-over-http");
-        Process server = new ProcessBuilder(home.resolve("bin/osprey").toString(), "serve", "--port", Integer.toString(port))
-                .redirectErrorStream(true).redirectOutput(home.resolve("serve.log").toFile()).start();
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        Process server = new ProcessBuilder(
+                        home.resolve("bin/osprey").toString(), "serve", "--port", Integer.toString(port))
+                .redirectErrorStream(true)
+                .redirectOutput(home.resolve("serve.log").toFile())
+                .start();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         try {
-            assertNotNull(TestPlatform.waitFor(60_000, () -> {
-                try {
-                    return http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).GET().build(),
-                            HttpResponse.BodyHandlers.ofString()).statusCode() == 200 ? true : null;
-                } catch (IOException e) {
-                    return null;
-                }
-            }), () -> "the server did not start: " + read(home.resolve("serve.log")));
-            String body = JSON.writeValueAsString(Map.of("method", "merge_lora", "kind", "exporter", "device", "cpu", "arguments",
+            assertNotNull(
+                    TestPlatform.waitFor(60_000, () -> {
+                        try {
+                            return http.send(
+                                                            HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                                                                    .GET()
+                                                                    .build(),
+                                                            HttpResponse.BodyHandlers.ofString())
+                                                    .statusCode()
+                                            == 200
+                                    ? true
+                                    : null;
+                        } catch (IOException e) {
+                            return null;
+                        }
+                    }),
+                    () -> "the server did not start: " + read(home.resolve("serve.log")));
+            String body = JSON.writeValueAsString(Map.of(
+                    "method",
+                    "merge_lora",
+                    "kind",
+                    "exporter",
+                    "device",
+                    "cpu",
+                    "arguments",
                     Map.of("adapters", adapter.toString(), "output_dir", target.toString())));
-            HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            HttpResponse<String> submitted = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(201, submitted.statusCode(), submitted.body());
             String id = JSON.readTree(submitted.body()).get("id").asText();
             JsonNode job = TestPlatform.waitFor(240_000, () -> {
-                JsonNode j = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + id)).GET().build(),
-                        HttpResponse.BodyHandlers.ofString()).body());
-                return List.of("done", "failed", "cancelled").contains(j.get("state").asText()) ? j : null;
+                JsonNode j = JSON.readTree(http.send(
+                                HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + id))
+                                        .GET()
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body());
+                return List.of("done", "failed", "cancelled")
+                                .contains(j.get("state").asText())
+                        ? j
+                        : null;
             });
             assertNotNull(job, "the export job did not end");
             assertEquals("done", job.get("state").asText(), job.toString());
             assertEquals(target.toString(), job.get("result").asText(), job.toString());
-            assertTrue(Files.isRegularFile(target.resolve("model.safetensors")) && Files.isRegularFile(target.resolve("tokenizer.json")));
+            assertTrue(Files.isRegularFile(target.resolve("model.safetensors"))
+                    && Files.isRegularFile(target.resolve("tokenizer.json")));
         } finally {
             server.destroy();
             assertTrue(server.waitFor(30, TimeUnit.SECONDS));
@@ -127,7 +174,8 @@ class ExportJobTest {
     /** The logits of {@link #INPUT_IDS} under {@code osprey logits} with the given model options. */
     private static float[] logits(String... model) throws Exception {
         Path file = Files.createTempFile(home, "logits", ".json");
-        List<String> args = new java.util.ArrayList<>(List.of("logits", "--input_ids", INPUT_IDS, "--output", file.toString()));
+        List<String> args =
+                new java.util.ArrayList<>(List.of("logits", "--input_ids", INPUT_IDS, "--output", file.toString()));
         args.addAll(List.of(model));
         ChildProcess.Result r = DistributionCliTest.ospreyIn(home, args.toArray(String[]::new));
         assertEquals(0, r.exit(), r.out());

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
 import javax.inject.Inject;
 
 import org.junit.Test;
@@ -26,6 +25,7 @@ import org.osgi.framework.BundleContext;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.plugin.ExtensionHandle;
@@ -49,10 +49,13 @@ public class HotDeployInFrameworkIT {
 
     @Inject
     BundleContext context;
+
     @Inject
     PluginInventory inventory;
+
     @Inject
     ExtensionRegistry registry;
+
     @Inject
     EngineRuntime engine;
 
@@ -66,7 +69,10 @@ public class HotDeployInFrameworkIT {
     }
 
     private PluginInfo plugin(String name) {
-        return inventory.plugins().stream().filter(p -> p.symbolicName().equals(name)).findFirst().orElse(null);
+        return inventory.plugins().stream()
+                .filter(p -> p.symbolicName().equals(name))
+                .findFirst()
+                .orElse(null);
     }
 
     @Test
@@ -79,7 +85,11 @@ public class HotDeployInFrameworkIT {
         Files.move(pluginsDir().resolve("length-reward.jar.part"), deployed);
         PluginInfo active = TestPlatform.waitFor(10_000, () -> {
             PluginInfo p = plugin(REWARD_BUNDLE);
-            return p != null && p.state() == PluginState.ACTIVE && !p.extensions().isEmpty() ? p : null;
+            return p != null
+                            && p.state() == PluginState.ACTIVE
+                            && !p.extensions().isEmpty()
+                    ? p
+                    : null;
         });
         long millis = (System.nanoTime() - start) / 1_000_000;
         System.out.println("hot deploy: active with its extension after " + millis + " ms");
@@ -94,14 +104,16 @@ public class HotDeployInFrameworkIT {
             return p != null && p.version().equals("2.0.0") && !p.extensions().isEmpty() ? p : null;
         });
         assertNotNull("version 2 did not become active", updated);
-        ExtensionInfo reward = registry.list(dev.osprey.api.plugin.ExtensionKind.REWARD_FUNCTION).get(0);
+        ExtensionInfo reward = registry.list(dev.osprey.api.plugin.ExtensionKind.REWARD_FUNCTION)
+                .get(0);
         assertEquals("2.0.0", reward.bundleVersion());
         assertTrue(reward.description(), reward.description().contains("v2.0.0"));
 
         Files.delete(deployed);
         Object gone = TestPlatform.waitFor(10_000, () -> plugin(REWARD_BUNDLE) == null ? Boolean.TRUE : null);
         assertNotNull("the deleted plugin is still installed", gone);
-        assertTrue(registry.list(dev.osprey.api.plugin.ExtensionKind.REWARD_FUNCTION).isEmpty());
+        assertTrue(registry.list(dev.osprey.api.plugin.ExtensionKind.REWARD_FUNCTION)
+                .isEmpty());
     }
 
     @Test
@@ -109,11 +121,28 @@ public class HotDeployInFrameworkIT {
         Path dir = pluginsDir();
         Files.copy(TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0"), dir.resolve("good.jar"));
         Files.copy(TestPlatform.exampleJar("faulty-plugin", "faulty-reward", "1.0.0"), dir.resolve("faulty.jar"));
-        TestPlatform.writeJar(dir.resolve("bad-manifest.jar"), Map.of("Bundle-ManifestVersion", "2",
-                "Bundle-SymbolicName", "test.bad.manifest", "Bundle-Version", "1.0.not!a!version"), Map.of());
-        TestPlatform.writeJar(dir.resolve("missing-import.jar"), Map.of("Bundle-ManifestVersion", "2",
-                "Bundle-SymbolicName", "test.missing.import", "Bundle-Version", "1.0.0",
-                "Import-Package", "com.nowhere.missing;version=\"[1.0,2)\""), Map.of());
+        TestPlatform.writeJar(
+                dir.resolve("bad-manifest.jar"),
+                Map.of(
+                        "Bundle-ManifestVersion",
+                        "2",
+                        "Bundle-SymbolicName",
+                        "test.bad.manifest",
+                        "Bundle-Version",
+                        "1.0.not!a!version"),
+                Map.of());
+        TestPlatform.writeJar(
+                dir.resolve("missing-import.jar"),
+                Map.of(
+                        "Bundle-ManifestVersion",
+                        "2",
+                        "Bundle-SymbolicName",
+                        "test.missing.import",
+                        "Bundle-Version",
+                        "1.0.0",
+                        "Import-Package",
+                        "com.nowhere.missing;version=\"[1.0,2)\""),
+                Map.of());
         TestPlatform.writeJar(dir.resolve("plain-library.jar"), Map.of("Created-By", "a plain jar"), Map.of());
         Files.writeString(dir.resolve("notes.txt"), "not a plugin");
 
@@ -122,17 +151,24 @@ public class HotDeployInFrameworkIT {
             PluginInfo faulty = find(all, "com.example.osprey.faulty-reward");
             PluginInfo missing = find(all, "test.missing.import");
             PluginInfo good = find(all, REWARD_BUNDLE);
-            boolean settled = faulty != null && faulty.state() == PluginState.FAILED
-                    && missing != null && missing.state() == PluginState.FAILED
-                    && good != null && good.state() == PluginState.ACTIVE
+            boolean settled = faulty != null
+                    && faulty.state() == PluginState.FAILED
+                    && missing != null
+                    && missing.state() == PluginState.FAILED
+                    && good != null
+                    && good.state() == PluginState.ACTIVE
                     && all.stream().noneMatch(p -> p.state() == PluginState.TRANSITIONING);
             return settled ? all : null;
         });
         assertNotNull("the plugins folder did not settle: " + inventory.plugins(), plugins);
 
-        assertProblem(plugins, "com.example.osprey.faulty-reward", PluginState.FAILED,
+        assertProblem(
+                plugins,
+                "com.example.osprey.faulty-reward",
+                PluginState.FAILED,
                 "component com.example.osprey.faulty.FaultyReward failed to activate");
-        assertProblem(plugins, "com.example.osprey.faulty-reward", PluginState.FAILED, "faulty-reward refuses to start");
+        assertProblem(
+                plugins, "com.example.osprey.faulty-reward", PluginState.FAILED, "faulty-reward refuses to start");
         assertProblem(plugins, "test.missing.import", PluginState.FAILED, "com.nowhere.missing");
         assertProblem(plugins, "bad-manifest.jar", PluginState.NOT_INSTALLED, "Bundle-Version '1.0.not!a!version'");
         assertProblem(plugins, "plain-library.jar", PluginState.NOT_INSTALLED, "no Bundle-SymbolicName");
@@ -147,9 +183,11 @@ public class HotDeployInFrameworkIT {
             assertEquals(6f, m.create(new float[] {1, 2, 3}).sum().getFloat(), 0f);
         }
         String port = System.getProperty("osprey.test.httpPort");
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/plugins")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/plugins"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode());
         assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
         assertTrue(response.body().contains("\"name\" : \"test.missing.import\""));
@@ -158,7 +196,10 @@ public class HotDeployInFrameworkIT {
     }
 
     private static PluginInfo find(List<PluginInfo> plugins, String name) {
-        return plugins.stream().filter(p -> p.symbolicName().equals(name)).findFirst().orElse(null);
+        return plugins.stream()
+                .filter(p -> p.symbolicName().equals(name))
+                .findFirst()
+                .orElse(null);
     }
 
     private static void assertProblem(List<PluginInfo> plugins, String name, PluginState state, String reason) {

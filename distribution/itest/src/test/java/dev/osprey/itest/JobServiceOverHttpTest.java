@@ -37,7 +37,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 class JobServiceOverHttpTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
     Path home;
@@ -55,17 +56,29 @@ class JobServiceOverHttpTest {
             // bad input is refused naming the field, before anything runs
             HttpResponse<String> unknown = post(base, Map.of("method", "sfft"));
             assertEquals(400, unknown.statusCode(), unknown.body());
-            assertEquals("method", JSON.readTree(unknown.body()).at("/error/param").asText(), unknown.body());
-            HttpResponse<String> badOption = post(base, Map.of("method", "sft", "arguments", Map.of("max_steps", "many")));
+            assertEquals(
+                    "method", JSON.readTree(unknown.body()).at("/error/param").asText(), unknown.body());
+            HttpResponse<String> badOption =
+                    post(base, Map.of("method", "sft", "arguments", Map.of("max_steps", "many")));
             assertEquals(400, badOption.statusCode(), badOption.body());
-            assertEquals("arguments.max_steps", JSON.readTree(badOption.body()).at("/error/param").asText(), badOption.body());
-            assertEquals(404, send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/job-nope")).GET()).statusCode());
+            assertEquals(
+                    "arguments.max_steps",
+                    JSON.readTree(badOption.body()).at("/error/param").asText(),
+                    badOption.body());
+            assertEquals(
+                    404,
+                    send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/job-nope"))
+                                    .GET())
+                            .statusCode());
 
             // the demo, followed live from its submission to its end
             JsonNode first = submit(base, demo(20, 100, home.resolve("out-done")));
             done = first.get("id").asText();
-            CompletableFuture<HttpResponse<String>> live = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + done
-                    + "/events?from=0")).timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> live = HTTP.sendAsync(
+                    HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + done + "/events?from=0"))
+                            .timeout(Duration.ofSeconds(120))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             String stream = live.get(150, TimeUnit.SECONDS).body();
             assertTrue(stream.contains("event: step") && stream.contains("\"step\":20,\"total_steps\":20"), stream);
             assertTrue(stream.contains("\"state\":\"done\""), stream);
@@ -73,22 +86,33 @@ class JobServiceOverHttpTest {
             assertTrue(Files.isDirectory(home.resolve("out-done/checkpoint-20")));
             // replayed from an offset: the same events from there on
             String replay = get(base + "/api/jobs/" + done + "/events?from=3");
-            assertTrue(replay.startsWith(": job " + done) && replay.contains("\nid: 3\n") && !replay.contains("\nid: 2\n"), replay);
+            assertTrue(
+                    replay.startsWith(": job " + done) && replay.contains("\nid: 3\n") && !replay.contains("\nid: 2\n"),
+                    replay);
             assertEquals(stream.substring(stream.indexOf("\nid: 3\n")), replay.substring(replay.indexOf("\nid: 3\n")));
 
             // cancelled while it runs: it saves the step it was at, then stops
-            cancelled = submit(base, demo(300, 1000, home.resolve("out-cancelled"))).get("id").asText();
+            cancelled = submit(base, demo(300, 1000, home.resolve("out-cancelled")))
+                    .get("id")
+                    .asText();
             awaitStep(base, cancelled);
-            HttpResponse<String> cancel = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + cancelled)).DELETE());
+            HttpResponse<String> cancel = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + cancelled))
+                    .DELETE());
             assertEquals(202, cancel.statusCode(), cancel.body());
             JsonNode after = awaitState(base, cancelled, "cancelled");
             String checkpoint = after.get("last_checkpoint").asText();
-            assertTrue(checkpoint.matches(".*checkpoint-\\d+") && !checkpoint.endsWith("checkpoint-300"), after.toString());
+            assertTrue(
+                    checkpoint.matches(".*checkpoint-\\d+") && !checkpoint.endsWith("checkpoint-300"),
+                    after.toString());
             assertTrue(Files.isRegularFile(Path.of(checkpoint, "adapter_model.safetensors")), checkpoint);
 
             // the server dies (SIGKILL) while a job runs, after its first checkpoint
-            killed = submit(base, demo(60, 10, home.resolve("out-killed"))).get("id").asText();
-            assertNotNull(TestPlatform.waitFor(120_000, () -> Files.isDirectory(home.resolve("out-killed/checkpoint-10")) ? true : null),
+            killed = submit(base, demo(60, 10, home.resolve("out-killed")))
+                    .get("id")
+                    .asText();
+            assertNotNull(
+                    TestPlatform.waitFor(
+                            120_000, () -> Files.isDirectory(home.resolve("out-killed/checkpoint-10")) ? true : null),
                     "no checkpoint within 120 s");
         } finally {
             server.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -104,14 +128,33 @@ class JobServiceOverHttpTest {
             assertEquals("interrupted", stateOf(list, killed));
             JsonNode interrupted = job(base, killed);
             String checkpoint = interrupted.get("last_checkpoint").asText();
-            assertTrue(interrupted.at("/failure/message").asText().contains("--resume_from_checkpoint " + checkpoint), interrupted.toString());
-            assertTrue(get(base + "/api/jobs/" + done + "/events").contains("\"step\":20,\"total_steps\":20"), "past events are kept");
+            assertTrue(
+                    interrupted.at("/failure/message").asText().contains("--resume_from_checkpoint " + checkpoint),
+                    interrupted.toString());
+            assertTrue(
+                    get(base + "/api/jobs/" + done + "/events").contains("\"step\":20,\"total_steps\":20"),
+                    "past events are kept");
 
             // osprey sft --server submits the resumed run to this server and follows it with the progress bar
-            ChildProcess.Result resumed = DistributionCliTest.ospreyIn(home, "sft", "--server", base, "--model",
-                    home.resolve("demo/tiny-chat").toString(), "--dataset", home.resolve("demo/data/qa.jsonl").toString(), "--max_steps", "60",
-                    "--save_steps", "10", "--logging_steps", "5", "--output_dir", home.resolve("out-killed").toString(),
-                    "--resume_from_checkpoint", checkpoint);
+            ChildProcess.Result resumed = DistributionCliTest.ospreyIn(
+                    home,
+                    "sft",
+                    "--server",
+                    base,
+                    "--model",
+                    home.resolve("demo/tiny-chat").toString(),
+                    "--dataset",
+                    home.resolve("demo/data/qa.jsonl").toString(),
+                    "--max_steps",
+                    "60",
+                    "--save_steps",
+                    "10",
+                    "--logging_steps",
+                    "5",
+                    "--output_dir",
+                    home.resolve("out-killed").toString(),
+                    "--resume_from_checkpoint",
+                    checkpoint);
             assertEquals(0, resumed.exit(), resumed.out());
             assertTrue(resumed.out().contains("job job-") && resumed.out().contains("step 60/60"), resumed.out());
             assertTrue(Files.isDirectory(home.resolve("out-killed/checkpoint-60")));
@@ -138,7 +181,11 @@ class JobServiceOverHttpTest {
 
             String detached = interruptFollowedJob(base, "out-no", "n");
             assertEquals("running", job(base, detached).get("state").asText(), "answering n leaves the job running");
-            assertEquals(202, send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + detached)).DELETE()).statusCode());
+            assertEquals(
+                    202,
+                    send(HttpRequest.newBuilder(URI.create(base + "/api/jobs/" + detached))
+                                    .DELETE())
+                            .statusCode());
             awaitState(base, detached, "cancelled");
         } finally {
             server.destroy();
@@ -148,9 +195,22 @@ class JobServiceOverHttpTest {
 
     /** Follows a long demo job from a terminal, presses Ctrl-C once it trains, answers; returns the job's id. */
     private String interruptFollowedJob(String base, String output, String reply) throws Exception {
-        String command = String.join(" ", home.resolve("bin/osprey").toString(), "sft", "--server", base, "--model",
-                home.resolve("demo/tiny-chat").toString(), "--dataset", home.resolve("demo/data/qa.jsonl").toString(), "--max_steps", "400",
-                "--save_steps", "1000", "--output_dir", home.resolve(output).toString());
+        String command = String.join(
+                " ",
+                home.resolve("bin/osprey").toString(),
+                "sft",
+                "--server",
+                base,
+                "--model",
+                home.resolve("demo/tiny-chat").toString(),
+                "--dataset",
+                home.resolve("demo/data/qa.jsonl").toString(),
+                "--max_steps",
+                "400",
+                "--save_steps",
+                "1000",
+                "--output_dir",
+                home.resolve(output).toString());
         try (ChildProcess follower = ChildProcess.start(new ProcessBuilder("script", "-qefc", command, "/dev/null"))) {
             follower.awaitOutput("Ctrl-C asks", Duration.ofSeconds(60));
             Matcher id = Pattern.compile("job (job-\\S+) on").matcher(follower.output());
@@ -158,8 +218,13 @@ class JobServiceOverHttpTest {
             awaitStep(base, id.group(1));
             follower.type("\u0003").awaitOutput("[y/N]", Duration.ofSeconds(30)).type(reply + "\n");
             ChildProcess.Result result = follower.waitFor(Duration.ofSeconds(90));
-            assertTrue(result.out().contains(reply.equals("y") ? "job " + id.group(1) + " cancelled on " + base + "; last checkpoint"
-                    : "stopped following job " + id.group(1) + "; it goes on on the server"), result.out());
+            assertTrue(
+                    result.out()
+                            .contains(
+                                    reply.equals("y")
+                                            ? "job " + id.group(1) + " cancelled on " + base + "; last checkpoint"
+                                            : "stopped following job " + id.group(1) + "; it goes on on the server"),
+                    result.out());
             return id.group(1);
         }
     }
@@ -170,15 +235,25 @@ class JobServiceOverHttpTest {
         DistributionCliTest.layOutHome(home);
         int port = TestPlatform.freePort();
         String base = "http://127.0.0.1:" + port;
-        Process server = start(port, "deploy.log", "/health", "deploy", "--model", home.resolve("demo/tiny-chat").toString(), "--api_key",
+        Process server = start(
+                port,
+                "deploy.log",
+                "/health",
+                "deploy",
+                "--model",
+                home.resolve("demo/tiny-chat").toString(),
+                "--api_key",
                 "job-key");
         try {
-            HttpResponse<String> anonymous = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).GET());
+            HttpResponse<String> anonymous =
+                    send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).GET());
             assertEquals(401, anonymous.statusCode(), anonymous.body());
-            HttpResponse<String> wrongKey = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).header("Authorization", "Bearer nope")
+            HttpResponse<String> wrongKey = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                    .header("Authorization", "Bearer nope")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"method\": \"sft\"}")));
             assertEquals(401, wrongKey.statusCode(), wrongKey.body());
-            HttpResponse<String> withKey = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).header("Authorization", "Bearer job-key")
+            HttpResponse<String> withKey = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                    .header("Authorization", "Bearer job-key")
                     .GET());
             assertEquals(200, withKey.statusCode(), withKey.body());
             assertEquals("list", JSON.readTree(withKey.body()).get("object").asText());
@@ -194,18 +269,27 @@ class JobServiceOverHttpTest {
 
     /** {@code osprey COMMAND... --port PORT}, its output in {@code log}, once {@code probe} answers 200. */
     private Process start(int port, String log, String probe, String... command) throws Exception {
-        List<String> line = new java.util.ArrayList<>(List.of(home.resolve("bin/osprey").toString()));
+        List<String> line =
+                new java.util.ArrayList<>(List.of(home.resolve("bin/osprey").toString()));
         line.addAll(List.of(command));
         line.addAll(List.of("--port", Integer.toString(port)));
-        Process server = new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(home.resolve(log).toFile()).start();
+        Process server = new ProcessBuilder(line)
+                .redirectErrorStream(true)
+                .redirectOutput(home.resolve(log).toFile())
+                .start();
         if (TestPlatform.waitFor(60_000, () -> {
-            try {
-                return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + probe)).GET()).statusCode() == 200 ? true
-                        : null;
-            } catch (IOException e) {
-                return null;
-            }
-        }) == null) {
+                    try {
+                        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + probe))
+                                                        .GET())
+                                                .statusCode()
+                                        == 200
+                                ? true
+                                : null;
+                    } catch (IOException e) {
+                        return null;
+                    }
+                })
+                == null) {
             server.destroyForcibly();
             throw new AssertionError("the server did not start:\n" + Files.readString(home.resolve(log)));
         }
@@ -214,9 +298,25 @@ class JobServiceOverHttpTest {
 
     /** The built-in demo's model and data, {@code steps} steps with a checkpoint every {@code saveSteps}. */
     private Map<String, Object> demo(int steps, int saveSteps, Path out) {
-        return Map.of("method", "sft", "device", "cpu", "arguments", Map.of("model", home.resolve("demo/tiny-chat").toString(), "dataset",
-                home.resolve("demo/data/qa.jsonl").toString(), "max_steps", steps, "save_steps", saveSteps, "logging_steps", 5,
-                "output_dir", out.toString()));
+        return Map.of(
+                "method",
+                "sft",
+                "device",
+                "cpu",
+                "arguments",
+                Map.of(
+                        "model",
+                        home.resolve("demo/tiny-chat").toString(),
+                        "dataset",
+                        home.resolve("demo/data/qa.jsonl").toString(),
+                        "max_steps",
+                        steps,
+                        "save_steps",
+                        saveSteps,
+                        "logging_steps",
+                        5,
+                        "output_dir",
+                        out.toString()));
     }
 
     private static JsonNode submit(String base, Map<String, Object> body) throws Exception {
@@ -226,7 +326,8 @@ class JobServiceOverHttpTest {
     }
 
     private static HttpResponse<String> post(String base, Map<String, Object> body) throws Exception {
-        return send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).header("Content-Type", "application/json")
+        return send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
     }
 
@@ -245,7 +346,9 @@ class JobServiceOverHttpTest {
     }
 
     private static void awaitStep(String base, String id) throws Exception {
-        assertNotNull(TestPlatform.waitFor(120_000, () -> job(base, id).at("/progress/step").asLong() > 0 ? true : null),
+        assertNotNull(
+                TestPlatform.waitFor(
+                        120_000, () -> job(base, id).at("/progress/step").asLong() > 0 ? true : null),
                 "no step within 120 s: " + job(base, id));
     }
 

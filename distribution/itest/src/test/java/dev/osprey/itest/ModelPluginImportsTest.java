@@ -21,16 +21,29 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ModelPluginImportsTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"plugins-models/llama", "plugins-models/qwen", "plugins-models/gemma", "plugins-models/phi3",
-        "plugins-models/hunyuan", "examples/olmo-architecture"})
+    @ValueSource(
+            strings = {
+                "plugins-models/llama",
+                "plugins-models/qwen",
+                "plugins-models/gemma",
+                "plugins-models/phi3",
+                "plugins-models/hunyuan",
+                "examples/olmo-architecture"
+            })
     void importsOnlyTheApiTheSpiAndLibraries(String module) throws IOException {
-        Path jar = module.startsWith("examples/") ? TestPlatform.exampleJar("olmo-architecture", "olmo-architecture", "1.0.0")
+        Path jar = module.startsWith("examples/")
+                ? TestPlatform.exampleJar("olmo-architecture", "olmo-architecture", "1.0.0")
                 : TestPlatform.reactorJar(module, "osprey-models-" + module.substring(module.indexOf('/') + 1));
         assertTrue(Files.isRegularFile(jar), "not built: " + jar);
         List<String> imports = imports(jar);
         assertTrue(imports.contains("dev.osprey.model.spi"), jar + " imports " + imports);
-        List<String> others = imports.stream().filter(p -> !p.equals("dev.osprey.model.spi") && !p.startsWith("dev.osprey.api.")
-                && !p.startsWith("ai.djl.") && !p.startsWith("org.osgi.") && !p.startsWith("java.")).toList();
+        List<String> others = imports.stream()
+                .filter(p -> !p.equals("dev.osprey.model.spi")
+                        && !p.startsWith("dev.osprey.api.")
+                        && !p.startsWith("ai.djl.")
+                        && !p.startsWith("org.osgi.")
+                        && !p.startsWith("java."))
+                .toList();
         assertEquals(List.of(), others, jar + " imports packages outside the API and the SPI");
     }
 

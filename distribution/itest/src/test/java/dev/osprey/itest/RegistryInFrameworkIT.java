@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-
 import javax.inject.Inject;
 
 import org.apache.felix.service.command.CommandProcessor;
@@ -50,14 +49,19 @@ public class RegistryInFrameworkIT {
 
     @Inject
     BundleContext context;
+
     @Inject
     ExtensionRegistry registry;
+
     @Inject
     ModelRegistry models;
+
     @Inject
     DeviceSelector devices;
+
     @Inject
     CommandProcessor gogo;
+
     @Inject
     dev.osprey.api.plugin.PluginInventory inventory;
 
@@ -68,28 +72,46 @@ public class RegistryInFrameworkIT {
 
     @Test
     public void theBuiltInHardwareTargetsAreRegistered() {
-        List<String> names = registry.list(ExtensionKind.HARDWARE_TARGET).stream().map(ExtensionInfo::name).toList();
+        List<String> names = registry.list(ExtensionKind.HARDWARE_TARGET).stream()
+                .map(ExtensionInfo::name)
+                .toList();
         assertEquals(List.of("cpu", "cuda", "npu"), names);
     }
 
     @Test
     public void theModelBundlesBringTheirArchitecturesAndRegistryEntries() throws Exception {
-        // what the registry lists is the expectation (a new family needs no edit here); the qwen bundle's part of it is checked
+        // what the registry lists is the expectation (a new family needs no edit here); the qwen bundle's part of it is
+        // checked
         List<ExtensionInfo> architectures = registry.list(ExtensionKind.MODEL_ARCHITECTURE);
-        List<String> ofQwen = architectures.stream().filter(a -> "dev.osprey.models.qwen".equals(a.bundleSymbolicName()))
-                .map(ExtensionInfo::name).toList();
+        List<String> ofQwen = architectures.stream()
+                .filter(a -> "dev.osprey.models.qwen".equals(a.bundleSymbolicName()))
+                .map(ExtensionInfo::name)
+                .toList();
         assertEquals(List.of("qwen2", "qwen2_moe", "qwen3", "qwen3_moe"), ofQwen);
-        List<String> withoutQwen = architectures.stream().map(ExtensionInfo::name).filter(n -> !ofQwen.contains(n)).toList();
+        List<String> withoutQwen = architectures.stream()
+                .map(ExtensionInfo::name)
+                .filter(n -> !ofQwen.contains(n))
+                .toList();
         assertTrue("architectures of other bundles: " + withoutQwen, withoutQwen.contains("llama"));
         assertTrue("registry size " + models.entries().size(), models.entries().size() >= 300);
         assertEquals("qwen3", models.find("Qwen/Qwen3-0.6B").orElseThrow().modelType());
-        assertEquals("llama", models.find("LLM-Research/Meta-Llama-3.1-8B-Instruct").orElseThrow().modelType());
+        assertEquals(
+                "llama",
+                models.find("LLM-Research/Meta-Llama-3.1-8B-Instruct")
+                        .orElseThrow()
+                        .modelType());
         Bundle qwen = java.util.Arrays.stream(context.getBundles())
-                .filter(b -> "dev.osprey.models.qwen".equals(b.getSymbolicName())).findFirst().orElseThrow();
+                .filter(b -> "dev.osprey.models.qwen".equals(b.getSymbolicName()))
+                .findFirst()
+                .orElseThrow();
         qwen.stop();
         try {
             assertTrue(models.find("Qwen/Qwen3-0.6B").isEmpty());
-            assertEquals(withoutQwen, registry.list(ExtensionKind.MODEL_ARCHITECTURE).stream().map(ExtensionInfo::name).toList());
+            assertEquals(
+                    withoutQwen,
+                    registry.list(ExtensionKind.MODEL_ARCHITECTURE).stream()
+                            .map(ExtensionInfo::name)
+                            .toList());
         } finally {
             qwen.start();
         }
@@ -99,7 +121,8 @@ public class RegistryInFrameworkIT {
     @Test
     public void aRewardComponentArrivesAndLeavesWithItsBundle() throws Exception {
         List<String> events = new CopyOnWriteArrayList<>();
-        ServiceRegistration<ExtensionListener> listener = context.registerService(ExtensionListener.class,
+        ServiceRegistration<ExtensionListener> listener = context.registerService(
+                ExtensionListener.class,
                 new ExtensionListener() {
                     @Override
                     public void added(ExtensionInfo e) {
@@ -110,12 +133,19 @@ public class RegistryInFrameworkIT {
                     public void removed(ExtensionInfo e) {
                         events.add("-" + e);
                     }
-                }, null);
-        Bundle plugin = context.installBundle(TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0").toUri().toString());
+                },
+                null);
+        Bundle plugin = context.installBundle(TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0")
+                .toUri()
+                .toString());
         try {
             plugin.start();
-            ExtensionInfo info = TestPlatform.waitFor(5000, () -> registry.list(ExtensionKind.REWARD_FUNCTION).stream()
-                    .filter(e -> e.name().equals("custom_length")).findFirst().orElse(null));
+            ExtensionInfo info = TestPlatform.waitFor(
+                    5000,
+                    () -> registry.list(ExtensionKind.REWARD_FUNCTION).stream()
+                            .filter(e -> e.name().equals("custom_length"))
+                            .findFirst()
+                            .orElse(null));
             assertNotNull("the example reward did not appear", info);
             assertEquals("com.example.osprey.length-reward", info.bundleSymbolicName());
             assertTrue(events.contains("+reward:custom_length"));
@@ -141,21 +171,34 @@ public class RegistryInFrameworkIT {
     @Test
     public void chatTemplatesRenderInsideTheFramework() {
         dev.osprey.api.chat.Conversation conversation = dev.osprey.api.chat.Conversation.of(List.of(
-                ChatMessage.of("system", "Be brief."), ChatMessage.of("user", "Hi"), ChatMessage.of("assistant", "Hello!")));
-        try (ExtensionHandle<dev.osprey.api.chat.ChatTemplate> chatml = registry.require(dev.osprey.api.chat.ChatTemplate.class, "chatml")) {
-            List<dev.osprey.api.chat.Segment> segments = chatml.get().render(conversation, dev.osprey.api.chat.RenderOptions.training());
-            String text = segments.stream().map(dev.osprey.api.chat.Segment::text).reduce("", String::concat);
-            assertEquals("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
-                    + "<|im_start|>assistant\nHello!<|im_end|>\n", text);
-            assertEquals("Hello!<|im_end|>", segments.stream().filter(dev.osprey.api.chat.Segment::trainable)
-                    .map(dev.osprey.api.chat.Segment::text).reduce("", String::concat).trim());
+                ChatMessage.of("system", "Be brief."),
+                ChatMessage.of("user", "Hi"),
+                ChatMessage.of("assistant", "Hello!")));
+        try (ExtensionHandle<dev.osprey.api.chat.ChatTemplate> chatml =
+                registry.require(dev.osprey.api.chat.ChatTemplate.class, "chatml")) {
+            List<dev.osprey.api.chat.Segment> segments =
+                    chatml.get().render(conversation, dev.osprey.api.chat.RenderOptions.training());
+            String text =
+                    segments.stream().map(dev.osprey.api.chat.Segment::text).reduce("", String::concat);
+            assertEquals(
+                    "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                            + "<|im_start|>assistant\nHello!<|im_end|>\n",
+                    text);
+            assertEquals(
+                    "Hello!<|im_end|>",
+                    segments.stream()
+                            .filter(dev.osprey.api.chat.Segment::trainable)
+                            .map(dev.osprey.api.chat.Segment::text)
+                            .reduce("", String::concat)
+                            .trim());
         }
         // the model's own Jinja template, rendered by the embedded Jinja engine
         String jinja = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] | trim }}{% endfor %}"
                 + "{% if add_generation_prompt %}<assistant>{% endif %}";
         String rendered;
         try {
-            rendered = dev.osprey.chat.JinjaChatTemplate.of("test", jinja, java.util.Map.of()).apply(conversation, true, java.util.Map.of());
+            rendered = dev.osprey.chat.JinjaChatTemplate.of("test", jinja, java.util.Map.of())
+                    .apply(conversation, true, java.util.Map.of());
         } catch (RuntimeException e) {
             // exceptions of the embedded engine cannot cross Pax Exam's RMI: report them as text
             java.io.StringWriter trace = new java.io.StringWriter();
@@ -178,11 +221,21 @@ public class RegistryInFrameworkIT {
     @Test
     public void modelRegistryEntriesComeAndGoWithTheirBundle() throws Exception {
         Path jar = Files.createTempFile("models", ".jar");
-        String json = "[{\"id\":\"test-org/Tiny-Qwen3\",\"modelscope_id\":\"test-org/Tiny-Qwen3-ms\",\"model_type\":\"qwen3\","
-                + "\"architecture\":\"Qwen3ForCausalLM\",\"template\":\"qwen3\",\"tags\":[\"thinking\"]},"
-                + "{\"model_type\":\"broken-without-id\"}]";
-        TestPlatform.writeJar(jar, Map.of("Bundle-ManifestVersion", "2", "Bundle-SymbolicName", "test.models",
-                "Bundle-Version", "1.0.0", ModelRegistry.MODELS_HEADER, "models.json"),
+        String json =
+                "[{\"id\":\"test-org/Tiny-Qwen3\",\"modelscope_id\":\"test-org/Tiny-Qwen3-ms\",\"model_type\":\"qwen3\","
+                        + "\"architecture\":\"Qwen3ForCausalLM\",\"template\":\"qwen3\",\"tags\":[\"thinking\"]},"
+                        + "{\"model_type\":\"broken-without-id\"}]";
+        TestPlatform.writeJar(
+                jar,
+                Map.of(
+                        "Bundle-ManifestVersion",
+                        "2",
+                        "Bundle-SymbolicName",
+                        "test.models",
+                        "Bundle-Version",
+                        "1.0.0",
+                        ModelRegistry.MODELS_HEADER,
+                        "models.json"),
                 Map.of("models.json", json.getBytes(StandardCharsets.UTF_8)));
         Bundle bundle = context.installBundle(jar.toUri().toString());
         try {
@@ -191,9 +244,16 @@ public class RegistryInFrameworkIT {
             assertEquals("qwen3", entry.modelType());
             assertEquals("test.models", entry.bundle());
             assertTrue(entry.tags().contains("thinking"));
-            assertEquals(1, models.byModelType("qwen3").stream().filter(e -> e.bundle().equals("test.models")).count());
+            assertEquals(
+                    1,
+                    models.byModelType("qwen3").stream()
+                            .filter(e -> e.bundle().equals("test.models"))
+                            .count());
             // the bad entry is skipped, and named in the inventory
-            assertTrue(inventory.plugin("test.models").orElseThrow().problems()
+            assertTrue(inventory
+                    .plugin("test.models")
+                    .orElseThrow()
+                    .problems()
                     .contains("models.json entry 1: 'id' and 'model_type' are required"));
             bundle.stop();
             assertTrue(models.find("test-org/Tiny-Qwen3").isEmpty());
@@ -206,7 +266,9 @@ public class RegistryInFrameworkIT {
     public void deviceSelectionGivesClearErrors() {
         assertEquals(DeviceId.CPU, devices.select("cpu"));
         assertMessage(() -> devices.select("cuda:0"), "--device cuda:0 is not available");
-        assertMessage(() -> devices.select("tpu:0"), "no hardware target named 'tpu' is installed; installed: cpu, cuda, npu");
+        assertMessage(
+                () -> devices.select("tpu:0"),
+                "no hardware target named 'tpu' is installed; installed: cpu, cuda, npu");
         assertMessage(() -> devices.select("cuda:x"), "the index after ':' must be a number");
     }
 

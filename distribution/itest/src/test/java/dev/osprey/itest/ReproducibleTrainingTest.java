@@ -38,21 +38,24 @@ class ReproducibleTrainingTest {
     }
 
     /** Runs the demo into {@code out} with {@code javaOpts}, optionally beside a busy core per processor. */
-    private static List<ObjectNode> demo(Path out, String javaOpts, boolean underLoad, String... extra) throws Exception {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin/osprey").toString(), "sft", "--logging_steps", "1",
-                "--output_dir", out.toString()));
+    private static List<ObjectNode> demo(Path out, String javaOpts, boolean underLoad, String... extra)
+            throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                home.resolve("bin/osprey").toString(), "sft", "--logging_steps", "1", "--output_dir", out.toString()));
         command.addAll(List.of(extra));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("OSPREY_JAVA_OPTS", javaOpts);
         AtomicBoolean busy = new AtomicBoolean(underLoad);
         List<Thread> load = new ArrayList<>();
         for (int i = 0; underLoad && i < Runtime.getRuntime().availableProcessors(); i++) {
-            Thread spinner = new Thread(() -> {
-                double x = 1;
-                while (busy.get()) {
-                    x = Math.sin(x) + 1; // keeps a core busy for the length of the run
-                }
-            }, "cpu-load-" + i);
+            Thread spinner = new Thread(
+                    () -> {
+                        double x = 1;
+                        while (busy.get()) {
+                            x = Math.sin(x) + 1; // keeps a core busy for the length of the run
+                        }
+                    },
+                    "cpu-load-" + i);
             spinner.setDaemon(true);
             spinner.start();
             load.add(spinner);
@@ -85,15 +88,22 @@ class ReproducibleTrainingTest {
     void theDemoWritesBitIdenticalLossesEveryRunUnderLoadAndAfterAResume() throws Exception {
         List<ObjectNode> first = demo(home.resolve("run-1"), "", false);
         assertEquals(300, first.size());
-        assertTrue(first.get(first.size() - 1).has("eval_loss"), "the last step is evaluated: " + first.get(first.size() - 1));
+        assertTrue(
+                first.get(first.size() - 1).has("eval_loss"),
+                "the last step is evaluated: " + first.get(first.size() - 1));
         Map<String, List<ObjectNode>> others = Map.of(
                 "run beside a CPU load", demo(home.resolve("run-2"), "", true),
-                "run with a 2 MB young generation (a collection every few operations)", demo(home.resolve("run-3"), "-Xmn2m", false),
+                "run with a 2 MB young generation (a collection every few operations)",
+                        demo(home.resolve("run-3"), "-Xmn2m", false),
                 "run with both", demo(home.resolve("run-4"), "-Xmn2m", true));
         others.forEach((what, records) -> assertRecordsEqual(first, records, what));
 
         // resumed in a fresh folder from the uninterrupted run's checkpoint: the steps after it, the same bits
-        List<ObjectNode> resumed = demo(home.resolve("resumed"), "-Xmn2m", true, "--resume_from_checkpoint",
+        List<ObjectNode> resumed = demo(
+                home.resolve("resumed"),
+                "-Xmn2m",
+                true,
+                "--resume_from_checkpoint",
                 home.resolve("run-1/checkpoint-150").toString());
         assertRecordsEqual(first.subList(150, 300), resumed, "run resumed from checkpoint-150");
     }

@@ -40,12 +40,16 @@ class RlhfResumeTest {
 
     /** The demo's questions with their answers chosen and, rejected, the answer of the next question. */
     private static Path pairs() throws IOException {
-        List<String> rows = Files.readAllLines(home.resolve("demo/data/qa.jsonl")).subList(0, 30);
+        List<String> rows =
+                Files.readAllLines(home.resolve("demo/data/qa.jsonl")).subList(0, 30);
         List<String> out = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             ObjectNode row = (ObjectNode) JSON.readTree(rows.get(i));
-            ArrayNode next = (ArrayNode) JSON.readTree(rows.get((i + 1) % rows.size())).get("messages");
-            row.put("rejected_response", next.get(next.size() - 1).get("content").asText());
+            ArrayNode next =
+                    (ArrayNode) JSON.readTree(rows.get((i + 1) % rows.size())).get("messages");
+            row.put(
+                    "rejected_response",
+                    next.get(next.size() - 1).get("content").asText());
             out.add(JSON.writeValueAsString(row));
         }
         Path file = home.resolve("pairs.jsonl");
@@ -54,10 +58,35 @@ class RlhfResumeTest {
     }
 
     private static List<ObjectNode> dpo(Path out, String... extra) throws Exception {
-        List<String> command = new ArrayList<>(List.of(home.resolve("bin/osprey").toString(), "rlhf", "--rlhf_type", "dpo", "--model",
-                home.resolve("demo/tiny-chat").toString(), "--dataset", pairs().toString(), "--split_dataset_ratio", "0.2", "--eval_steps",
-                "5", "--max_steps", "20", "--save_steps", "10", "--logging_steps", "1", "--per_device_train_batch_size", "2",
-                "--gradient_accumulation_steps", "2", "--learning_rate", "5e-3", "--lora_dropout", "0.1", "--output_dir", out.toString()));
+        List<String> command = new ArrayList<>(List.of(
+                home.resolve("bin/osprey").toString(),
+                "rlhf",
+                "--rlhf_type",
+                "dpo",
+                "--model",
+                home.resolve("demo/tiny-chat").toString(),
+                "--dataset",
+                pairs().toString(),
+                "--split_dataset_ratio",
+                "0.2",
+                "--eval_steps",
+                "5",
+                "--max_steps",
+                "20",
+                "--save_steps",
+                "10",
+                "--logging_steps",
+                "1",
+                "--per_device_train_batch_size",
+                "2",
+                "--gradient_accumulation_steps",
+                "2",
+                "--learning_rate",
+                "5e-3",
+                "--lora_dropout",
+                "0.1",
+                "--output_dir",
+                out.toString()));
         command.addAll(List.of(extra));
         Result run = ChildProcess.run(new ProcessBuilder(command), DistributionCliTest.OSPREY_TIMEOUT);
         assertEquals(0, run.exit(), run.out());
@@ -71,23 +100,32 @@ class RlhfResumeTest {
         assertEquals(20, first.size(), first.toString());
         for (int step = 5; step <= 20; step += 5) {
             ObjectNode record = first.get(step - 1);
-            for (String name : List.of("eval_loss", "eval_rewards/accuracies", "eval_rewards/margins", "eval_rewards/chosen")) {
-                assertTrue(record.has(name) && Double.isFinite(record.get(name).asDouble()), name + " at step " + step + ": " + record);
+            for (String name :
+                    List.of("eval_loss", "eval_rewards/accuracies", "eval_rewards/margins", "eval_rewards/chosen")) {
+                assertTrue(
+                        record.has(name) && Double.isFinite(record.get(name).asDouble()),
+                        name + " at step " + step + ": " + record);
             }
         }
         assertTrue(!first.get(5).has("eval_loss"), "step 6 is not evaluated: " + first.get(5));
-        assertTrue(first.get(0).has("rewards/margins") && first.get(0).has("num_tokens"), first.get(0).toString());
+        assertTrue(
+                first.get(0).has("rewards/margins") && first.get(0).has("num_tokens"),
+                first.get(0).toString());
         assertTrue(Files.isRegularFile(whole.resolve("loss.png")), "the loss plot");
         assertTrue(Files.isRegularFile(whole.resolve("checkpoint-10/trainer_state.json")), "checkpoint-10");
 
         // in a fresh folder: the steps after the checkpoint
-        List<ObjectNode> fresh = dpo(home.resolve("dpo-fresh"), "--resume_from_checkpoint", whole.resolve("checkpoint-10").toString());
+        List<ObjectNode> fresh = dpo(
+                home.resolve("dpo-fresh"),
+                "--resume_from_checkpoint",
+                whole.resolve("checkpoint-10").toString());
         assertEquals(first.subList(10, 20), fresh, "resumed in a fresh folder from checkpoint-10");
 
         // in its own folder, as after a crash: the log is cut back to the checkpoint and written again
         Path own = home.resolve("dpo-own");
         copyTree(whole, own);
-        List<ObjectNode> again = dpo(own, "--resume_from_checkpoint", own.resolve("checkpoint-10").toString());
+        List<ObjectNode> again = dpo(
+                own, "--resume_from_checkpoint", own.resolve("checkpoint-10").toString());
         assertEquals(first, again, "resumed in its own folder from checkpoint-10");
     }
 

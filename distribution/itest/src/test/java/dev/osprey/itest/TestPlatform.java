@@ -33,26 +33,32 @@ import org.ops4j.pax.exam.Option;
  */
 final class TestPlatform {
 
-    private TestPlatform() {
-    }
+    private TestPlatform() {}
 
     static Path root() {
-        return Path.of(System.getProperty("osprey.root", "../..")).toAbsolutePath().normalize();
+        return Path.of(System.getProperty("osprey.root", "../.."))
+                .toAbsolutePath()
+                .normalize();
     }
 
     /** A jar built by this reactor, e.g. {@code bundles/kernel} and {@code osprey-kernel}. */
     static Path reactorJar(String module, String artifactId) {
-        return root().resolve(module).resolve("target").resolve(artifactId + "-" + System.getProperty("osprey.version") + ".jar");
+        return root().resolve(module)
+                .resolve("target")
+                .resolve(artifactId + "-" + System.getProperty("osprey.version") + ".jar");
     }
 
     static Path exampleJar(String module, String artifactId, String version) {
-        return root().resolve("examples").resolve(module).resolve("target").resolve(artifactId + "-" + version + ".jar");
+        return root().resolve("examples")
+                .resolve(module)
+                .resolve("target")
+                .resolve(artifactId + "-" + version + ".jar");
     }
 
     /** The platform, with a hot-deploy folder and an HTTP port of its own, plus {@code extra} options. */
     static Option[] platform(Path pluginsDir, int httpPort, Option... extra) {
-        String localRepo = System.getProperty("org.ops4j.pax.url.mvn.localRepository",
-                System.getProperty("user.home") + "/.m2/repository");
+        String localRepo = System.getProperty(
+                "org.ops4j.pax.url.mvn.localRepository", System.getProperty("user.home") + "/.m2/repository");
         List<Option> options = new ArrayList<>(Arrays.asList(
                 // pax-url-aether: the local repository only, so the tests run offline
                 systemProperty("org.ops4j.pax.url.mvn.localRepository").value(localRepo),
@@ -66,7 +72,8 @@ final class TestPlatform {
                 frameworkProperty("felix.fileinstall.poll").value("500"),
                 frameworkProperty("felix.fileinstall.noInitialDelay").value("true"),
                 frameworkProperty("felix.fileinstall.bundles.new.start").value("true"),
-                frameworkProperty("felix.fileinstall.bundles.updateWithListeners").value("true"),
+                frameworkProperty("felix.fileinstall.bundles.updateWithListeners")
+                        .value("true"),
                 frameworkProperty("felix.fileinstall.log.level").value("0"),
                 frameworkProperty("gosh.args").value("--nointeractive"),
                 frameworkProperty("org.osgi.service.http.port").value(Integer.toString(httpPort)),
@@ -94,7 +101,9 @@ final class TestPlatform {
                 // Jetty logs through the slf4j API the engine exports, so it comes after the engine
                 mavenBundle("org.apache.felix", "org.apache.felix.http.jetty12", "1.1.8"),
                 bundle(reactorJar("bundles/kernel", "osprey-kernel").toUri().toString()),
-                bundle(reactorJar("bundles/checkpoint", "osprey-checkpoint").toUri().toString()),
+                bundle(reactorJar("bundles/checkpoint", "osprey-checkpoint")
+                        .toUri()
+                        .toString()),
                 bundle(reactorJar("bundles/hub", "osprey-hub").toUri().toString()),
                 bundle(reactorJar("bundles/model", "osprey-model").toUri().toString()),
                 bundle(reactorJar("bundles/chat", "osprey-chat").toUri().toString()),
@@ -103,16 +112,32 @@ final class TestPlatform {
                 bundle(reactorJar("bundles/align", "osprey-align").toUri().toString()),
                 bundle(reactorJar("bundles/models", "osprey-models").toUri().toString()),
                 bundle(reactorJar("bundles/export", "osprey-export").toUri().toString()),
-                bundle(reactorJar("plugins-models/llama", "osprey-models-llama").toUri().toString()),
-                bundle(reactorJar("plugins-models/qwen", "osprey-models-qwen").toUri().toString()),
-                bundle(reactorJar("plugins-models/gemma", "osprey-models-gemma").toUri().toString()),
-                bundle(reactorJar("plugins-models/hunyuan", "osprey-models-hunyuan").toUri().toString()),
-                bundle(reactorJar("plugins-models/phi3", "osprey-models-phi3").toUri().toString()),
+                bundle(reactorJar("plugins-models/llama", "osprey-models-llama")
+                        .toUri()
+                        .toString()),
+                bundle(reactorJar("plugins-models/qwen", "osprey-models-qwen")
+                        .toUri()
+                        .toString()),
+                bundle(reactorJar("plugins-models/gemma", "osprey-models-gemma")
+                        .toUri()
+                        .toString()),
+                bundle(reactorJar("plugins-models/hunyuan", "osprey-models-hunyuan")
+                        .toUri()
+                        .toString()),
+                bundle(reactorJar("plugins-models/phi3", "osprey-models-phi3")
+                        .toUri()
+                        .toString()),
                 bundle(reactorJar("bundles/cli", "osprey-cli").toUri().toString()),
                 bundle(reactorJar("bundles/webapi", "osprey-webapi").toUri().toString()),
-                bundle(reactorJar("plugins-backends/target-cpu", "osprey-target-cpu").toUri().toString()),
-                bundle(reactorJar("plugins-backends/target-cuda", "osprey-target-cuda").toUri().toString()),
-                bundle(reactorJar("plugins-backends/target-ascend", "osprey-target-ascend").toUri().toString()),
+                bundle(reactorJar("plugins-backends/target-cpu", "osprey-target-cpu")
+                        .toUri()
+                        .toString()),
+                bundle(reactorJar("plugins-backends/target-cuda", "osprey-target-cuda")
+                        .toUri()
+                        .toString()),
+                bundle(reactorJar("plugins-backends/target-ascend", "osprey-target-ascend")
+                        .toUri()
+                        .toString()),
                 junitBundles()));
         options.addAll(Arrays.asList(extra));
         return options(options.toArray(new Option[0]));
@@ -149,7 +174,8 @@ final class TestPlatform {
         main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
         headers.forEach(main::putValue);
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        try (OutputStream os = Files.newOutputStream(tmp); JarOutputStream jar = new JarOutputStream(os, manifest)) {
+        try (OutputStream os = Files.newOutputStream(tmp);
+                JarOutputStream jar = new JarOutputStream(os, manifest)) {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 jar.putNextEntry(new JarEntry(e.getKey()));
                 jar.write(e.getValue());
@@ -157,7 +183,11 @@ final class TestPlatform {
             }
         }
         // appear in the watched folder in one step, as a copy-then-rename deploy does
-        Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                tmp,
+                target,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** A copy of {@code source} whose Bundle-Version is {@code version}: a real update of the same bundle. */
@@ -174,6 +204,10 @@ final class TestPlatform {
                 }
             }
         }
-        Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                tmp,
+                target,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -37,7 +37,8 @@ import dev.osprey.itest.ChildProcess.Result;
 class ThirdPartyArchitectureTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final int VOCAB = 128;
 
     @TempDir
@@ -48,34 +49,72 @@ class ThirdPartyArchitectureTest {
         DistributionCliTest.layOutHome(home);
         Path model = checkpointWithTokenizer();
         Path dataset = home.resolve("qa.jsonl");
-        Files.writeString(dataset, "{\"query\": \"w10 w11 w12\", \"response\": \"w13\"}\n"
-                + "{\"query\": \"w20 w21\", \"response\": \"w22 w23\"}\n");
+        Files.writeString(
+                dataset,
+                "{\"query\": \"w10 w11 w12\", \"response\": \"w13\"}\n"
+                        + "{\"query\": \"w20 w21\", \"response\": \"w22 w23\"}\n");
         JsonNode reference = JSON.readTree(model.resolve("reference.json").toFile());
         Path out = home.resolve("olmo-sft");
 
         int port = TestPlatform.freePort();
         String base = "http://127.0.0.1:" + port;
-        try (ChildProcess server = ChildProcess.start(new ProcessBuilder(home.resolve("bin/osprey").toString(), "serve", "--port",
-                Integer.toString(port)).redirectOutput(home.resolve("serve.log").toFile()))) {
-            assertNotNull(TestPlatform.waitFor(60_000, () -> get(base + "/api/plugins")), () -> "the server did not start:\n" + log());
+        try (ChildProcess server = ChildProcess.start(
+                new ProcessBuilder(home.resolve("bin/osprey").toString(), "serve", "--port", Integer.toString(port))
+                        .redirectOutput(home.resolve("serve.log").toFile()))) {
+            assertNotNull(
+                    TestPlatform.waitFor(60_000, () -> get(base + "/api/plugins")),
+                    () -> "the server did not start:\n" + log());
             Path jar = TestPlatform.exampleJar("olmo-architecture", "olmo-architecture", "1.0.0");
             Path plugins = home.resolve("plugins");
             Files.copy(jar, plugins.resolve("olmo-architecture.jar.part"));
             Files.move(plugins.resolve("olmo-architecture.jar.part"), plugins.resolve("olmo-architecture.jar"));
-            assertNotNull(TestPlatform.waitFor(20_000, () -> {
-                String body = get(base + "/api/plugins");
-                return body != null && body.contains("\"name\" : \"com.example.osprey.olmo-architecture\"")
-                        && body.contains("\"name\" : \"olmo\"") ? body : null;
-            }), () -> "the example architecture was not deployed:\n" + log());
+            assertNotNull(
+                    TestPlatform.waitFor(20_000, () -> {
+                        String body = get(base + "/api/plugins");
+                        return body != null
+                                        && body.contains("\"name\" : \"com.example.osprey.olmo-architecture\"")
+                                        && body.contains("\"name\" : \"olmo\"")
+                                ? body
+                                : null;
+                    }),
+                    () -> "the example architecture was not deployed:\n" + log());
 
             Result listed = DistributionCliTest.ospreyIn(home, "plugins", "--server", base);
             assertEquals(0, listed.exit(), listed.out());
-            assertTrue(listed.out().contains("model-architecture:olmo") && listed.out().contains("com.example.osprey.olmo-architecture"),
+            assertTrue(
+                    listed.out().contains("model-architecture:olmo")
+                            && listed.out().contains("com.example.osprey.olmo-architecture"),
                     listed.out());
 
-            JsonNode job = submit(base, Map.of("method", "sft", "device", "cpu", "arguments", Map.of("model", model.toString(),
-                    "dataset", dataset.toString(), "template", "chatml", "train_type", "lora", "lora_rank", 4, "learning_rate", 1e-2,
-                    "max_steps", 4, "save_steps", 4, "logging_steps", 1, "output_dir", out.toString())));
+            JsonNode job = submit(
+                    base,
+                    Map.of(
+                            "method",
+                            "sft",
+                            "device",
+                            "cpu",
+                            "arguments",
+                            Map.of(
+                                    "model",
+                                    model.toString(),
+                                    "dataset",
+                                    dataset.toString(),
+                                    "template",
+                                    "chatml",
+                                    "train_type",
+                                    "lora",
+                                    "lora_rank",
+                                    4,
+                                    "learning_rate",
+                                    1e-2,
+                                    "max_steps",
+                                    4,
+                                    "save_steps",
+                                    4,
+                                    "logging_steps",
+                                    1,
+                                    "output_dir",
+                                    out.toString())));
             String id = job.get("id").asText();
             JsonNode done = TestPlatform.waitFor(180_000, () -> {
                 JsonNode j = JSON.readTree(get(base + "/api/jobs/" + id));
@@ -87,7 +126,8 @@ class ThirdPartyArchitectureTest {
         }
         Path checkpoint = out.resolve("checkpoint-4");
         assertTrue(Files.isRegularFile(checkpoint.resolve("adapter_model.safetensors")), "no adapter in " + checkpoint);
-        JsonNode adapterConfig = JSON.readTree(checkpoint.resolve("adapter_config.json").toFile());
+        JsonNode adapterConfig =
+                JSON.readTree(checkpoint.resolve("adapter_config.json").toFile());
         assertTrue(adapterConfig.get("target_modules").toString().contains("q_proj"), adapterConfig.toString());
         List<String> logged = Files.readAllLines(out.resolve("logging.jsonl"));
         assertEquals(4, logged.size(), "one line per step: " + logged);
@@ -99,23 +139,47 @@ class ThirdPartyArchitectureTest {
         // a new process with the jar already in plugins/: serves the checkpoint, and the adapter beside it
         int servePort = TestPlatform.freePort();
         String api = "http://127.0.0.1:" + servePort;
-        try (ChildProcess deploy = ChildProcess.start(new ProcessBuilder(home.resolve("bin/osprey").toString(), "deploy", "--model",
-                model.toString(), "--adapters", "sft=" + checkpoint, "--torch_dtype", "float32", "--port", Integer.toString(servePort))
+        try (ChildProcess deploy = ChildProcess.start(new ProcessBuilder(
+                        home.resolve("bin/osprey").toString(),
+                        "deploy",
+                        "--model",
+                        model.toString(),
+                        "--adapters",
+                        "sft=" + checkpoint,
+                        "--torch_dtype",
+                        "float32",
+                        "--port",
+                        Integer.toString(servePort))
                 .redirectOutput(home.resolve("deploy.log").toFile()))) {
-            assertNotNull(TestPlatform.waitFor(120_000, () -> get(api + "/health")), () -> "deploy did not start:\n" + read("deploy.log"));
+            assertNotNull(
+                    TestPlatform.waitFor(120_000, () -> get(api + "/health")),
+                    () -> "deploy did not start:\n" + read("deploy.log"));
             JsonNode greedy = reference.get("greedy");
             List<Integer> prompt = new ArrayList<>();
             reference.get("input_ids").get(0).forEach(t -> prompt.add(t.asInt()));
-            JsonNode completion = post(api + "/v1/completions", Map.of("prompt", prompt, "max_tokens", greedy.get("max_new_tokens").asInt(),
-                    "temperature", 0));
+            JsonNode completion = post(
+                    api + "/v1/completions",
+                    Map.of(
+                            "prompt",
+                            prompt,
+                            "max_tokens",
+                            greedy.get("max_new_tokens").asInt(),
+                            "temperature",
+                            0));
             List<Integer> expected = new ArrayList<>();
             greedy.get("tokens").get(0).forEach(t -> expected.add(t.asInt()));
-            String expectedText = post(api + "/detokenize", Map.of("tokens", expected)).get("prompt").asText();
+            String expectedText = post(api + "/detokenize", Map.of("tokens", expected))
+                    .get("prompt")
+                    .asText();
             // a word-level tokenizer puts a space between the prompt's last word and the continuation's first
-            assertEquals(" " + expectedText, completion.at("/choices/0/text").asText(), "transformers' greedy tokens " + expected + ": "
-                    + completion);
+            assertEquals(
+                    " " + expectedText,
+                    completion.at("/choices/0/text").asText(),
+                    "transformers' greedy tokens " + expected + ": " + completion);
 
-            JsonNode adapted = post(api + "/v1/completions", Map.of("model", "sft", "prompt", prompt, "max_tokens", 4, "temperature", 0));
+            JsonNode adapted = post(
+                    api + "/v1/completions",
+                    Map.of("model", "sft", "prompt", prompt, "max_tokens", 4, "temperature", 0));
             assertEquals(4, adapted.at("/usage/completion_tokens").asInt(), adapted.toString());
             deploy.stop(Duration.ofSeconds(20));
         }
@@ -133,7 +197,8 @@ class ThirdPartyArchitectureTest {
         for (String f : List.of("config.json", "generation_config.json", "model.safetensors", "reference.json")) {
             Files.copy(fixture.resolve(f), model.resolve(f));
         }
-        List<String> words = new ArrayList<>(List.of("<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
+        List<String> words =
+                new ArrayList<>(List.of("<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
         for (int i = words.size(); i < VOCAB; i++) {
             words.add("w" + i);
         }
@@ -155,14 +220,16 @@ class ThirdPartyArchitectureTest {
     }
 
     private static JsonNode submit(String base, Map<String, Object> body) throws Exception {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).header("Content-Type", "application/json")
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
         assertEquals(201, r.statusCode(), r.body());
         return JSON.readTree(r.body());
     }
 
     private static JsonNode post(String url, Map<String, Object> body) throws Exception {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url))
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
         assertEquals(200, r.statusCode(), url + ": " + r.body());
         return JSON.readTree(r.body());
@@ -175,7 +242,8 @@ class ThirdPartyArchitectureTest {
     /** The body of a 200 answer, or null (not up yet, or another status). */
     private static String get(String url) {
         try {
-            HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url)).GET());
+            HttpResponse<String> r =
+                    send(HttpRequest.newBuilder(URI.create(url)).GET());
             return r.statusCode() == 200 ? r.body() : null;
         } catch (IOException e) {
             return null;

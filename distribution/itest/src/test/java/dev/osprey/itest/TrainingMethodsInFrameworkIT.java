@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-
 import javax.inject.Inject;
 
 import org.junit.Test;
@@ -51,7 +50,9 @@ public class TrainingMethodsInFrameworkIT {
 
     @Test
     public void theBuiltInMethodsAreListedAndRunAJobThatCanBeCancelled() throws Exception {
-        List<String> names = registry.list(ExtensionKind.TRAINING_METHOD).stream().map(ExtensionInfo::name).toList();
+        List<String> names = registry.list(ExtensionKind.TRAINING_METHOD).stream()
+                .map(ExtensionInfo::name)
+                .toList();
         for (String name : List.of("sft", "pt", "dpo", "kto", "simpo", "orpo", "cpo", "rm", "grpo")) {
             assertTrue(name + " in " + names, names.contains(name));
         }
@@ -62,16 +63,32 @@ public class TrainingMethodsInFrameworkIT {
                 sft.get().validate(Arguments.of(Map.of("model", "m", "dataset", "d", "lora_rnak", "4")));
                 fail("an unknown argument passed validation");
             } catch (IllegalArgumentException e) {
-                assertTrue(e.getMessage(), e.getMessage().contains("unknown argument 'lora_rnak'; did you mean 'lora_rank'?"));
+                assertTrue(
+                        e.getMessage(),
+                        e.getMessage().contains("unknown argument 'lora_rnak'; did you mean 'lora_rank'?"));
             }
-            Arguments arguments = Arguments.of(Map.of("model", demo.resolve("tiny-chat").toString(), "dataset",
-                    demo.resolve("data/qa.jsonl").toString(), "max_steps", "40", "per_device_train_batch_size", "4", "learning_rate", "1e-2",
-                    "save_steps", "0", "logging_steps", "1"));
+            Arguments arguments = Arguments.of(Map.of(
+                    "model",
+                    demo.resolve("tiny-chat").toString(),
+                    "dataset",
+                    demo.resolve("data/qa.jsonl").toString(),
+                    "max_steps",
+                    "40",
+                    "per_device_train_batch_size",
+                    "4",
+                    "learning_rate",
+                    "1e-2",
+                    "save_steps",
+                    "0",
+                    "logging_steps",
+                    "1"));
             sft.get().validate(arguments);
             RecordingJob job = new RecordingJob(arguments, out, 5);
             sft.get().train(job);
             assertEquals("the job stopped at the step it was cancelled after", 5, job.lastStep.get());
-            assertTrue("a checkpoint of that step", Files.isRegularFile(out.resolve("checkpoint-5/adapter_model.safetensors")));
+            assertTrue(
+                    "a checkpoint of that step",
+                    Files.isRegularFile(out.resolve("checkpoint-5/adapter_model.safetensors")));
             assertTrue(job.messages.toString(), job.messages.stream().anyMatch(m -> m.startsWith("training ")));
             assertEquals(List.of("train 40"), job.phases);
         }

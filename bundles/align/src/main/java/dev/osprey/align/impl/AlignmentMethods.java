@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.align.loss.GroupAdvantages;
 import dev.osprey.align.reward.RewardFailurePolicy;
 import dev.osprey.align.rlhf.RlhfArguments;
@@ -42,12 +43,15 @@ public class AlignmentMethods {
     static final List<String> METHODS = List.of("dpo", "kto", "simpo", "orpo", "cpo", "rm", "grpo");
 
     /** What every alignment method takes: SftArguments' arguments, then RlhfArguments' own. */
-    private static final List<ArgumentSpec> ARGUMENTS = ArgumentSpecs.describe(choices(), SftArguments.class, RlhfArguments.class);
+    private static final List<ArgumentSpec> ARGUMENTS =
+            ArgumentSpecs.describe(choices(), SftArguments.class, RlhfArguments.class);
 
     @Reference
     EngineRuntime engine;
+
     @Reference
     ExtensionRegistry extensions;
+
     @Reference
     ModelService modelService;
 
@@ -118,8 +122,12 @@ public class AlignmentMethods {
             args.validate();
             try (NDManager manager = engine.newManager(job.device());
                     PluginModels provider = new PluginModels(modelService, extensions, null)) {
-                RlhfJob.Result result = new RlhfJob(args, provider, reward -> job.extension(RewardFunction.class, reward),
-                        new JobProgress(job)).train(manager);
+                RlhfJob.Result result = new RlhfJob(
+                                args,
+                                provider,
+                                reward -> job.extension(RewardFunction.class, reward),
+                                new JobProgress(job))
+                        .train(manager);
                 if (result.plot() != null) {
                     job.progress().message("loss curves: " + result.plot().toAbsolutePath());
                 }

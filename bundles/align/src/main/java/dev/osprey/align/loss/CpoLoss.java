@@ -5,6 +5,7 @@ import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -27,7 +28,10 @@ public final class CpoLoss {
 
     /** TRL's {@code loss_type} values implemented here. */
     public enum Type {
-        SIGMOID, HINGE, IPO, SIMPO;
+        SIGMOID,
+        HINGE,
+        IPO,
+        SIMPO;
 
         /** The type for TRL's name. */
         public static Type parse(String name) {
@@ -64,8 +68,9 @@ public final class CpoLoss {
 
     public CpoLoss(double beta, Type type, double labelSmoothing, double cpoAlpha, double simpoGamma) {
         if (!(beta > 0) || cpoAlpha < 0 || labelSmoothing < 0 || labelSmoothing >= 0.5) {
-            throw new IllegalArgumentException("CPO needs beta > 0, cpo_alpha >= 0, label_smoothing in [0, 0.5); got beta="
-                    + beta + ", cpo_alpha=" + cpoAlpha + ", label_smoothing=" + labelSmoothing);
+            throw new IllegalArgumentException(
+                    "CPO needs beta > 0, cpo_alpha >= 0, label_smoothing in [0, 0.5); got beta=" + beta + ", cpo_alpha="
+                            + cpoAlpha + ", label_smoothing=" + labelSmoothing);
         }
         this.beta = beta;
         this.type = type;
@@ -102,8 +107,8 @@ public final class CpoLoss {
             }
             loss = loss.add(Scalars.mul(chosenNll, cpoAlpha));
         }
-        Map<String, Double> metrics = LossMath.preferenceMetrics(Scalars.mul(chosen.stopGradient(), beta),
-                Scalars.mul(rejected.stopGradient(), beta), chosen, rejected);
+        Map<String, Double> metrics = LossMath.preferenceMetrics(
+                Scalars.mul(chosen.stopGradient(), beta), Scalars.mul(rejected.stopGradient(), beta), chosen, rejected);
         if (chosenNll != null) {
             metrics.put("nll_loss", LossMath.mean(chosenNll));
         }

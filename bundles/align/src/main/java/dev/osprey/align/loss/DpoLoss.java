@@ -4,6 +4,7 @@ import java.util.Locale;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -23,14 +24,17 @@ public final class DpoLoss {
 
     /** TRL's {@code loss_type} values implemented here. */
     public enum Type {
-        SIGMOID, IPO, HINGE;
+        SIGMOID,
+        IPO,
+        HINGE;
 
         /** The type for TRL's name ({@code sigmoid}, {@code ipo}, {@code hinge}). */
         public static Type parse(String name) {
             try {
                 return valueOf(name.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown DPO loss_type '" + name + "'; one of sigmoid, ipo, hinge", e);
+                throw new IllegalArgumentException(
+                        "unknown DPO loss_type '" + name + "'; one of sigmoid, ipo, hinge", e);
             }
         }
     }
@@ -82,7 +86,7 @@ public final class DpoLoss {
         };
         NDArray chosenRewards = Scalars.mul(chosen.sub(refChosen).stopGradient(), beta);
         NDArray rejectedRewards = Scalars.mul(rejected.sub(refRejected).stopGradient(), beta);
-        return new LossOutput(losses.mean(),
-                LossMath.preferenceMetrics(chosenRewards, rejectedRewards, chosen, rejected));
+        return new LossOutput(
+                losses.mean(), LossMath.preferenceMetrics(chosenRewards, rejectedRewards, chosen, rejected));
     }
 }

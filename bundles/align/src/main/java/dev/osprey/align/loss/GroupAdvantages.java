@@ -3,6 +3,7 @@ package dev.osprey.align.loss;
 import java.util.Locale;
 
 import ai.djl.ndarray.NDArray;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -20,7 +21,9 @@ public final class GroupAdvantages {
 
     /** TRL's {@code scale_rewards}; default {@link #GROUP}. */
     public enum ScaleRewards {
-        GROUP, BATCH, NONE;
+        GROUP,
+        BATCH,
+        NONE;
 
         /** The mode for TRL's name; {@code true}/{@code false} are the older boolean spellings. */
         public static ScaleRewards parse(String name) {
@@ -29,8 +32,9 @@ public final class GroupAdvantages {
                 case "group", "true" -> GROUP;
                 case "batch" -> BATCH;
                 case "none", "false" -> NONE;
-                default -> throw new IllegalArgumentException(
-                        "unknown scale_rewards '" + name + "'; one of group, batch, none");
+                default ->
+                    throw new IllegalArgumentException(
+                            "unknown scale_rewards '" + name + "'; one of group, batch, none");
             };
         }
     }
@@ -40,20 +44,19 @@ public final class GroupAdvantages {
      * @param std the standard deviation each sample was scaled by, or would have been for "none" (N)
      * @param fracRewardZeroStd the fraction of samples whose std is 0 (TRL logs it as frac_reward_zero_std)
      */
-    public record Result(NDArray advantages, NDArray std, double fracRewardZeroStd) {
-    }
+    public record Result(NDArray advantages, NDArray std, double fracRewardZeroStd) {}
 
     private static final double EPS = 1e-4;
 
-    private GroupAdvantages() {
-    }
+    private GroupAdvantages() {}
 
     /**
      * @param rewards the weighted total reward per sample (N), N a multiple of numGenerations
      * @param numGenerations completions per prompt (G)
      */
     public static Result compute(NDArray rewards, int numGenerations, ScaleRewards scale) {
-        if (rewards.getShape().dimension() != 1 || numGenerations < 1
+        if (rewards.getShape().dimension() != 1
+                || numGenerations < 1
                 || rewards.getShape().get(0) % numGenerations != 0) {
             throw new IllegalArgumentException("rewards " + rewards.getShape()
                     + " must be a vector whose length is a multiple of num_generations " + numGenerations);
@@ -64,11 +67,14 @@ public final class GroupAdvantages {
         NDArray advantages = centred.reshape(n); // (N)
         NDArray std;
         if (scale == ScaleRewards.BATCH) {
-            std = n > 1 ? unbiasedStd(rewards.sub(rewards.mean()), n).broadcast(n) // () -> (N)
+            std = n > 1
+                    ? unbiasedStd(rewards.sub(rewards.mean()), n).broadcast(n) // () -> (N)
                     : rewards.zerosLike();
         } else {
             std = numGenerations > 1
-                    ? unbiasedStd(centred, numGenerations).expandDims(1).broadcast(n / numGenerations, numGenerations)
+                    ? unbiasedStd(centred, numGenerations)
+                            .expandDims(1)
+                            .broadcast(n / numGenerations, numGenerations)
                             .reshape(n) // (N/G) -> (N/G, G) -> (N)
                     : rewards.zerosLike();
         }

@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -26,7 +27,10 @@ public final class GrpoLoss {
 
     /** TRL's {@code loss_type} values implemented here. */
     public enum Type {
-        GRPO, BNPO, DR_GRPO, DAPO;
+        GRPO,
+        BNPO,
+        DR_GRPO,
+        DAPO;
 
         /** The type for TRL's name ({@code grpo}, {@code bnpo}, {@code dr_grpo}, {@code dapo}). */
         public static Type parse(String name) {
@@ -50,12 +54,13 @@ public final class GrpoLoss {
 
         public Config {
             if (beta < 0 || epsilonLow < 0 || epsilonHigh < 0 || type == null) {
-                throw new IllegalArgumentException("GRPO needs beta >= 0, epsilon >= 0, epsilon_high >= 0 and a loss_type; got beta="
-                        + beta + ", epsilon=" + epsilonLow + ", epsilon_high=" + epsilonHigh + ", loss_type=" + type);
+                throw new IllegalArgumentException(
+                        "GRPO needs beta >= 0, epsilon >= 0, epsilon_high >= 0 and a loss_type; got beta=" + beta
+                                + ", epsilon=" + epsilonLow + ", epsilon_high=" + epsilonHigh + ", loss_type=" + type);
             }
             if (type == Type.DR_GRPO && maxCompletionLength < 1) {
-                throw new IllegalArgumentException("loss_type dr_grpo needs max_completion_length >= 1, got "
-                        + maxCompletionLength);
+                throw new IllegalArgumentException(
+                        "loss_type dr_grpo needs max_completion_length >= 1, got " + maxCompletionLength);
             }
         }
 
@@ -81,10 +86,17 @@ public final class GrpoLoss {
      * @param numItemsInBatch for dapo: completion tokens in the whole generation batch (all accumulation
      *        steps); null means this batch's own token count
      */
-    public LossOutput compute(NDArray logps, NDArray oldLogps, NDArray refLogps, NDArray advantages,
-            NDArray completionMask, Double numItemsInBatch) {
-        if (logps.getShape().dimension() != 2 || !completionMask.getShape().equals(logps.getShape())
-                || advantages.getShape().dimension() != 1 || advantages.getShape().get(0) != logps.getShape().get(0)) {
+    public LossOutput compute(
+            NDArray logps,
+            NDArray oldLogps,
+            NDArray refLogps,
+            NDArray advantages,
+            NDArray completionMask,
+            Double numItemsInBatch) {
+        if (logps.getShape().dimension() != 2
+                || !completionMask.getShape().equals(logps.getShape())
+                || advantages.getShape().dimension() != 1
+                || advantages.getShape().get(0) != logps.getShape().get(0)) {
             throw new IllegalArgumentException("GRPO expects logps and mask (B, T) and advantages (B); got "
                     + logps.getShape() + ", " + completionMask.getShape() + ", " + advantages.getShape());
         }
@@ -98,7 +110,8 @@ public final class GrpoLoss {
         Map<String, Double> metrics = new LinkedHashMap<>();
         if (config.beta() != 0) {
             if (refLogps == null) {
-                throw new IllegalArgumentException("GRPO with beta " + config.beta() + " needs reference log-probabilities");
+                throw new IllegalArgumentException(
+                        "GRPO with beta " + config.beta() + " needs reference log-probabilities");
             }
             NDArray delta = refLogps.sub(logps); // (B, T)
             NDArray kl = Scalars.sub(delta.exp().sub(delta), 1); // (B, T)
@@ -108,11 +121,16 @@ public final class GrpoLoss {
 
         NDArray masked = perToken.mul(mask); // (B, T)
         NDArray loss = switch (config.type()) {
-            case GRPO -> masked.sum(new int[] {1}).div(Scalars.maximum(mask.sum(new int[] {1}), 1)).mean();
+            case GRPO ->
+                masked.sum(new int[] {1})
+                        .div(Scalars.maximum(mask.sum(new int[] {1}), 1))
+                        .mean();
             case BNPO -> masked.sum().div(Scalars.maximum(mask.sum(), 1));
             case DR_GRPO -> Scalars.div(masked.sum(), (double) logps.getShape().get(0) * config.maxCompletionLength());
-            case DAPO -> numItemsInBatch == null ? masked.sum().div(Scalars.maximum(mask.sum(), 1))
-                    : Scalars.div(masked.sum(), numItemsInBatch);
+            case DAPO ->
+                numItemsInBatch == null
+                        ? masked.sum().div(Scalars.maximum(mask.sum(), 1))
+                        : Scalars.div(masked.sum(), numItemsInBatch);
         };
 
         NDArray lowClipped = ratio.lt(1 - config.epsilonLow()).logicalAnd(adv.lt(0)); // (B, T)

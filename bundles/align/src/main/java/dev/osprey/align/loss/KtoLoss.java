@@ -5,6 +5,7 @@ import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -54,8 +55,8 @@ public final class KtoLoss {
      * @param refRejected reference of {@code rejected} (Nr)
      * @param refKl reference of {@code policyKl} (N), or null with it
      */
-    public LossOutput compute(NDArray chosen, NDArray rejected, NDArray policyKl, NDArray refChosen,
-            NDArray refRejected, NDArray refKl) {
+    public LossOutput compute(
+            NDArray chosen, NDArray rejected, NDArray policyKl, NDArray refChosen, NDArray refRejected, NDArray refKl) {
         LossMath.requireSameVector("KTO desirable log-probabilities", chosen, refChosen);
         LossMath.requireSameVector("KTO undesirable log-probabilities", rejected, refRejected);
         long nc = chosen.getShape().get(0);
@@ -73,9 +74,16 @@ public final class KtoLoss {
         }
         NDArray chosenLogratios = chosen.sub(refChosen); // (Nc)
         NDArray rejectedLogratios = rejected.sub(refRejected); // (Nr)
-        NDArray chosenLosses = Scalars.add(Activation.sigmoid(Scalars.mul(Scalars.sub(chosenLogratios, kl), beta)).neg(), 1);
-        NDArray rejectedLosses = Scalars.add(Activation.sigmoid(Scalars.mul(Scalars.add(rejectedLogratios.neg(), kl), beta)).neg(), 1);
-        NDArray losses = Scalars.mul(chosenLosses, desirableWeight).concat(Scalars.mul(rejectedLosses, undesirableWeight)); // (Nc+Nr)
+        NDArray chosenLosses = Scalars.add(
+                Activation.sigmoid(Scalars.mul(Scalars.sub(chosenLogratios, kl), beta))
+                        .neg(),
+                1);
+        NDArray rejectedLosses = Scalars.add(
+                Activation.sigmoid(Scalars.mul(Scalars.add(rejectedLogratios.neg(), kl), beta))
+                        .neg(),
+                1);
+        NDArray losses = Scalars.mul(chosenLosses, desirableWeight)
+                .concat(Scalars.mul(rejectedLosses, undesirableWeight)); // (Nc+Nr)
 
         Map<String, Double> metrics = new LinkedHashMap<>();
         double chosenReward = nc > 0 ? beta * LossMath.mean(chosenLogratios) : Double.NaN;

@@ -3,6 +3,7 @@ package dev.osprey.align.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -32,11 +33,12 @@ public final class LabelLogps {
      * @param labels (B, T) integer token ids, {@value #IGNORE_INDEX} where no loss is taken
      */
     public static LabelLogps of(NDArray logits, NDArray labels) {
-        if (logits.getShape().dimension() != 3 || labels.getShape().dimension() != 2
+        if (logits.getShape().dimension() != 3
+                || labels.getShape().dimension() != 2
                 || logits.getShape().get(0) != labels.getShape().get(0)
                 || logits.getShape().get(1) != labels.getShape().get(1)) {
-            throw new IllegalArgumentException("logits must be (B, T, V) and labels (B, T); got "
-                    + logits.getShape() + " and " + labels.getShape());
+            throw new IllegalArgumentException("logits must be (B, T, V) and labels (B, T); got " + logits.getShape()
+                    + " and " + labels.getShape());
         }
         NDArray ignored = labels.eq(IGNORE_INDEX); // (B, T)
         // gather needs a valid index everywhere; masked positions are zeroed afterwards

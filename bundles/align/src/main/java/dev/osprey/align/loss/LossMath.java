@@ -11,8 +11,7 @@ import ai.djl.nn.Activation;
 /** Small numeric pieces the losses share: a stable log-sigmoid, reading scalars, checking shapes. */
 final class LossMath {
 
-    private LossMath() {
-    }
+    private LossMath() {}
 
     /** log(sigmoid(x)) = -softplus(-x), stable for large |x| (torch.nn.functional.logsigmoid). */
     static NDArray logSigmoid(NDArray x) {
@@ -36,15 +35,15 @@ final class LossMath {
         Shape first = arrays[0].getShape();
         for (NDArray a : arrays) {
             if (a.getShape().dimension() != 1 || !a.getShape().equals(first)) {
-                throw new IllegalArgumentException(what + ": expected vectors of one shape " + first
-                        + ", got " + a.getShape());
+                throw new IllegalArgumentException(
+                        what + ": expected vectors of one shape " + first + ", got " + a.getShape());
             }
         }
     }
 
     /** The six metrics TRL's preference trainers log: rewards (chosen, rejected, accuracies, margins) and logps. */
-    static Map<String, Double> preferenceMetrics(NDArray chosenRewards, NDArray rejectedRewards,
-            NDArray chosenLogps, NDArray rejectedLogps) {
+    static Map<String, Double> preferenceMetrics(
+            NDArray chosenRewards, NDArray rejectedRewards, NDArray chosenLogps, NDArray rejectedLogps) {
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("rewards/chosen", mean(chosenRewards));
         metrics.put("rewards/rejected", mean(rejectedRewards));

@@ -3,6 +3,7 @@ package dev.osprey.align.loss;
 import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -45,8 +46,8 @@ public final class OrpoLoss {
         NDArray logOdds = chosen.sub(rejected).sub(log1mExp(chosen).sub(log1mExp(rejected))); // (B)
         NDArray ratio = LossMath.logSigmoid(logOdds); // (B)
         NDArray loss = chosenNll.sub(Scalars.mul(ratio.mean(), beta));
-        Map<String, Double> metrics = LossMath.preferenceMetrics(Scalars.mul(chosen.stopGradient(), beta),
-                Scalars.mul(rejected.stopGradient(), beta), chosen, rejected);
+        Map<String, Double> metrics = LossMath.preferenceMetrics(
+                Scalars.mul(chosen.stopGradient(), beta), Scalars.mul(rejected.stopGradient(), beta), chosen, rejected);
         metrics.put("nll_loss", LossMath.mean(chosenNll));
         metrics.put("log_odds_ratio", LossMath.mean(ratio));
         metrics.put("log_odds_chosen", LossMath.mean(logOdds));

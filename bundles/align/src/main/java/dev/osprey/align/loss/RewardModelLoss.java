@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -27,7 +28,8 @@ public final class RewardModelLoss {
 
     public RewardModelLoss(double centerRewardsCoefficient) {
         if (centerRewardsCoefficient < 0) {
-            throw new IllegalArgumentException("center_rewards_coefficient must be >= 0, got " + centerRewardsCoefficient);
+            throw new IllegalArgumentException(
+                    "center_rewards_coefficient must be >= 0, got " + centerRewardsCoefficient);
         }
         this.centerRewardsCoefficient = centerRewardsCoefficient;
     }

@@ -2,9 +2,12 @@ package dev.osprey.align.reward;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,9 +21,6 @@ import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.api.reward.RewardSample;
-import java.util.Arrays;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Scores the completions of a GRPO step with the job's reward functions ({@code --reward_funcs}), as TRL's
@@ -55,17 +55,21 @@ public final class RewardRunner implements AutoCloseable {
      * @param timeout per step ({@code --reward_timeout})
      * @param policy what a failure does ({@code --reward_failure})
      */
-    public RewardRunner(List<ExtensionHandle<RewardFunction>> functions, double[] weights, Duration timeout,
+    public RewardRunner(
+            List<ExtensionHandle<RewardFunction>> functions,
+            double[] weights,
+            Duration timeout,
             RewardFailurePolicy policy) {
         if (functions.isEmpty()) {
             throw new IllegalArgumentException("--reward_funcs names no reward function");
         }
         if (weights != null && weights.length != functions.size()) {
-            throw new IllegalArgumentException("--reward_weights has " + weights.length + " values but --reward_funcs names "
-                    + functions.size() + " functions (" + names(functions) + ")");
+            throw new IllegalArgumentException("--reward_weights has " + weights.length
+                    + " values but --reward_funcs names " + functions.size() + " functions (" + names(functions) + ")");
         }
         if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("--reward_timeout must be > 0 seconds, got " + timeout.toMillis() / 1000.0);
+            throw new IllegalArgumentException(
+                    "--reward_timeout must be > 0 seconds, got " + timeout.toMillis() / 1000.0);
         }
         this.functions = List.copyOf(functions);
         this.weights = weights == null ? filled(functions.size()) : weights.clone();
@@ -147,8 +151,10 @@ public final class RewardRunner implements AutoCloseable {
             return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new RewardFailureException(info.name(), describe(info) + " did not answer within --reward_timeout "
-                    + timeout.toMillis() / 1000.0 + " s", e);
+            throw new RewardFailureException(
+                    info.name(),
+                    describe(info) + " did not answer within --reward_timeout " + timeout.toMillis() / 1000.0 + " s",
+                    e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             throw new RewardFailureException(info.name(), describe(info) + " threw " + cause, cause);
@@ -161,13 +167,18 @@ public final class RewardRunner implements AutoCloseable {
 
     private static double[] check(ExtensionInfo info, double[] scores, int expected) {
         if (scores == null || scores.length != expected) {
-            throw new RewardFailureException(info.name(), describe(info) + " returned "
-                    + (scores == null ? "null" : scores.length + " scores") + " for " + expected + " samples", null);
+            throw new RewardFailureException(
+                    info.name(),
+                    describe(info) + " returned " + (scores == null ? "null" : scores.length + " scores") + " for "
+                            + expected + " samples",
+                    null);
         }
         for (int s = 0; s < scores.length; s++) {
             if (!Double.isFinite(scores[s])) {
-                throw new RewardFailureException(info.name(), describe(info) + " returned " + scores[s]
-                        + " for sample " + s + "; scores must be finite", null);
+                throw new RewardFailureException(
+                        info.name(),
+                        describe(info) + " returned " + scores[s] + " for sample " + s + "; scores must be finite",
+                        null);
             }
         }
         return scores.clone();

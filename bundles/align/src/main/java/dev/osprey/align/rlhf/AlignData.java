@@ -1,21 +1,19 @@
 package dev.osprey.align.rlhf;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.chat.ChatMessage;
-import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.chat.RenderOptions;
-import dev.osprey.chat.ChatEncoder;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetException;
 import dev.osprey.dataset.DatasetRow;
 import dev.osprey.train.sft.SftExample;
-import java.util.Arrays;
 
 /**
  * Dataset rows encoded for the alignment methods through the chat template, with labels on the last
@@ -25,8 +23,7 @@ import java.util.Arrays;
 public final class AlignData {
 
     /** A chosen and a rejected answer to one prompt. */
-    public record Pair(SftExample chosen, SftExample rejected, String source) {
-    }
+    public record Pair(SftExample chosen, SftExample rejected, String source) {}
 
     /**
      * One KTO example.
@@ -35,8 +32,7 @@ public final class AlignData {
      * @param mismatched the same prompt with another row's answer, for the KL estimate
      * @param desirable the row's {@code label}
      */
-    public record KtoExample(SftExample example, SftExample mismatched, boolean desirable, String source) {
-    }
+    public record KtoExample(SftExample example, SftExample mismatched, boolean desirable, String source) {}
 
     /**
      * A GRPO prompt.
@@ -45,8 +41,7 @@ public final class AlignData {
      * @param messages the prompt messages, for reward functions
      * @param columns the row's other columns (e.g. {@code solution})
      */
-    public record Prompt(int[] promptIds, List<ChatMessage> messages, Map<String, Object> columns, String source) {
-    }
+    public record Prompt(int[] promptIds, List<ChatMessage> messages, Map<String, Object> columns, String source) {}
 
     private final PromptEncoder prompts;
     private final int maxLength;
@@ -76,13 +71,19 @@ public final class AlignData {
         List<Pair> pairs = new ArrayList<>();
         for (DatasetRow row : rows) {
             badRows.attempt(() -> {
-                Conversation rejected = row.rejectedConversation().orElseThrow(() -> new DatasetException(row.source(),
-                        "no rejected answer; preference training needs rejected_response, rejected_messages or chosen/rejected columns"));
-                requireAnswer(row);
-                Optional<SftExample> c = encode(row.conversation(), row.source());
-                Optional<SftExample> r = encode(rejected, row.source());
-                return c.isPresent() && r.isPresent() ? Optional.of(new Pair(c.get(), r.get(), row.source())) : Optional.empty();
-            }).ifPresent(pairs::add);
+                        Conversation rejected = row.rejectedConversation()
+                                .orElseThrow(
+                                        () -> new DatasetException(
+                                                row.source(),
+                                                "no rejected answer; preference training needs rejected_response, rejected_messages or chosen/rejected columns"));
+                        requireAnswer(row);
+                        Optional<SftExample> c = encode(row.conversation(), row.source());
+                        Optional<SftExample> r = encode(rejected, row.source());
+                        return c.isPresent() && r.isPresent()
+                                ? Optional.of(new Pair(c.get(), r.get(), row.source()))
+                                : Optional.empty();
+                    })
+                    .ifPresent(pairs::add);
         }
         return pairs;
     }
@@ -98,11 +99,15 @@ public final class AlignData {
         List<DatasetRow> usable = new ArrayList<>();
         for (DatasetRow row : rows) {
             badRows.attempt(() -> {
-                row.label().orElseThrow(() -> new DatasetException(row.source(),
-                        "no 'label' (true for a desirable answer, false for an undesirable one); --rlhf_type kto needs it on every row"));
-                requireAnswer(row);
-                return Optional.of(row);
-            }).ifPresent(usable::add);
+                        row.label()
+                                .orElseThrow(
+                                        () -> new DatasetException(
+                                                row.source(),
+                                                "no 'label' (true for a desirable answer, false for an undesirable one); --rlhf_type kto needs it on every row"));
+                        requireAnswer(row);
+                        return Optional.of(row);
+                    })
+                    .ifPresent(usable::add);
         }
         List<KtoExample> out = new ArrayList<>();
         for (int i = 0; i < usable.size(); i++) {
@@ -111,11 +116,15 @@ public final class AlignData {
             List<ChatMessage> mismatched = new ArrayList<>(row.prompt());
             mismatched.addAll(next.completion());
             badRows.attempt(() -> {
-                Optional<SftExample> e = encode(row.conversation(), row.source());
-                Optional<SftExample> m = encode(new Conversation(mismatched, row.conversation().tools()), row.source());
-                return e.isPresent() && m.isPresent() ? Optional.of(new KtoExample(e.get(), m.get(), row.label().get(), row.source()))
-                        : Optional.empty();
-            }).ifPresent(out::add);
+                        Optional<SftExample> e = encode(row.conversation(), row.source());
+                        Optional<SftExample> m = encode(
+                                new Conversation(mismatched, row.conversation().tools()), row.source());
+                        return e.isPresent() && m.isPresent()
+                                ? Optional.of(new KtoExample(
+                                        e.get(), m.get(), row.label().get(), row.source()))
+                                : Optional.empty();
+                    })
+                    .ifPresent(out::add);
         }
         if (out.stream().noneMatch(KtoExample::desirable) && out.stream().noneMatch(k -> !k.desirable())) {
             throw new IllegalArgumentException("no KTO rows left to train on");
@@ -138,13 +147,16 @@ public final class AlignData {
         if (prompt.isEmpty()) {
             throw new DatasetException(row.source(), "no prompt (a user message) to generate from");
         }
-        int[] ids = prompts.encode(new Conversation(prompt, row.conversation().tools()),
-                new RenderOptions(true, RenderOptions.LAST_ROUND, Map.of())).inputIds();
+        int[] ids = prompts.encode(
+                        new Conversation(prompt, row.conversation().tools()),
+                        new RenderOptions(true, RenderOptions.LAST_ROUND, Map.of()))
+                .inputIds();
         if (ids.length > maxLength) {
             if (truncation == SftExample.Truncation.DELETE) {
                 return Optional.empty();
             }
-            ids = truncation == SftExample.Truncation.LEFT ? Arrays.copyOfRange(ids, ids.length - maxLength, ids.length)
+            ids = truncation == SftExample.Truncation.LEFT
+                    ? Arrays.copyOfRange(ids, ids.length - maxLength, ids.length)
                     : Arrays.copyOf(ids, maxLength);
         }
         return Optional.of(new Prompt(ids, prompt, row.extra(), row.source()));

@@ -11,7 +11,9 @@ import java.util.function.Function;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.align.loss.GroupAdvantages;
 import dev.osprey.align.loss.GrpoLoss;
 import dev.osprey.align.loss.LabelLogps;
@@ -24,7 +26,6 @@ import dev.osprey.api.reward.RewardSample;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
-import ai.djl.ndarray.types.DataType;
 import dev.osprey.train.loop.Objective;
 import dev.osprey.train.loop.StepWork;
 import dev.osprey.train.loop.TrainerOptions;
@@ -55,8 +56,14 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
      * @param reference the reference model (the policy itself, run with the adapter off, or a frozen copy); used when beta > 0
      * @param decoder completion token ids to text (special tokens left out)
      */
-    GrpoObjective(RlhfArguments args, LanguageModel policy, String adapter, LanguageModel reference, Function<int[], String> decoder,
-            Set<Integer> eosIds, RewardRunner rewards) {
+    GrpoObjective(
+            RlhfArguments args,
+            LanguageModel policy,
+            String adapter,
+            LanguageModel reference,
+            Function<int[], String> decoder,
+            Set<Integer> eosIds,
+            RewardRunner rewards) {
         this.args = args;
         this.policy = policy;
         this.adapter = adapter;
@@ -64,8 +71,8 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
         this.decoder = decoder;
         this.eosIds = eosIds;
         this.rewards = rewards;
-        this.loss = new GrpoLoss(new GrpoLoss.Config(args.beta(), args.epsilon(), args.epsilonHigh(), args.grpoType(),
-                args.maxCompletionLength()));
+        this.loss = new GrpoLoss(new GrpoLoss.Config(
+                args.beta(), args.epsilon(), args.epsilonHigh(), args.grpoType(), args.maxCompletionLength()));
     }
 
     @Override
@@ -84,7 +91,8 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
     public StepWork prepare(long step, List<AlignData.Prompt> chosen, TrainerOptions options) {
         int g = args.numGenerations();
         long sampleStart = System.nanoTime();
-        // one batched call: every prompt num_generations times, laid out prompt by prompt (Generator mixes each row's seed)
+        // one batched call: every prompt num_generations times, laid out prompt by prompt (Generator mixes each row's
+        // seed)
         List<int[]> inputs = new ArrayList<>();
         List<AlignData.Prompt> owners = new ArrayList<>();
         for (AlignData.Prompt prompt : chosen) {
@@ -93,8 +101,20 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
                 owners.add(prompt);
             }
         }
-        GenerationOptions sampling = new GenerationOptions(args.maxCompletionLength(), true, args.temperature(), args.topK(),
-                args.topP(), 0, 1.0, 0, 0, options.seed() * 1_000_003L + step, eosIds, Set.of(), List.of());
+        GenerationOptions sampling = new GenerationOptions(
+                args.maxCompletionLength(),
+                true,
+                args.temperature(),
+                args.topK(),
+                args.topP(),
+                0,
+                1.0,
+                0,
+                0,
+                options.seed() * 1_000_003L + step,
+                eosIds,
+                Set.of(),
+                List.of());
         List<Generator.Result> generated = Generator.generate(policy, inputs, sampling, adapter, null, null);
         double samplingSeconds = (System.nanoTime() - sampleStart) / 1e9;
 
@@ -106,7 +126,8 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
         for (int i = 0; i < generated.size(); i++) {
             Generator.Result r = generated.get(i);
             AlignData.Prompt p = owners.get(i);
-            int[] text = Arrays.stream(r.tokens()).filter(t -> !eosIds.contains(t)).toArray();
+            int[] text =
+                    Arrays.stream(r.tokens()).filter(t -> !eosIds.contains(t)).toArray();
             samples.add(new RewardSample(p.messages(), decoder.apply(text), r.tokens(), p.columns()));
             sequences.add(sequence(p.promptIds(), r.tokens(), p.source()));
             completionTokens += r.tokens().length;
@@ -156,7 +177,11 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
                 }
                 int from = index * micro;
                 int to = Math.min(sequences.size(), from + micro);
-                return microStep(manager, sequences.subList(from, to), Arrays.copyOfRange(advantages, from, to), itemsInBatch,
+                return microStep(
+                        manager,
+                        sequences.subList(from, to),
+                        Arrays.copyOfRange(advantages, from, to),
+                        itemsInBatch,
                         accumulation);
             }
 
@@ -192,18 +217,20 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
         return new SftExample(ids, labels, source);
     }
 
-    private Map<String, Double> microStep(NDManager m, List<SftExample> sequences, float[] advantages, double itemsInBatch,
-            int accumulation) {
+    private Map<String, Double> microStep(
+            NDManager m, List<SftExample> sequences, float[] advantages, double itemsInBatch, int accumulation) {
         Batch batch = Batch.of(m, sequences, 0); // (B, T)
         NDArray refLogps = null;
         if (args.beta() != 0) {
-            refLogps = LabelLogps.ofCausal(batch.logits(reference, null, false), batch.labels()).perToken().stopGradient(); // (B, T-1)
+            refLogps = LabelLogps.ofCausal(batch.logits(reference, null, false), batch.labels())
+                    .perToken()
+                    .stopGradient(); // (B, T-1)
         }
         try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
             LabelLogps logps = LabelLogps.ofCausal(batch.logits(policy, adapter, true), batch.labels()); // (B, T-1)
             boolean dapo = args.grpoType() == GrpoLoss.Type.DAPO;
-            LossOutput out = loss.compute(logps.perToken(), null, refLogps, m.create(advantages), logps.mask(),
-                    dapo ? itemsInBatch : null);
+            LossOutput out = loss.compute(
+                    logps.perToken(), null, refLogps, m.create(advantages), logps.mask(), dapo ? itemsInBatch : null);
             // dapo is already normalised over the whole generation batch; the others per micro-batch
             NDArray scaled = dapo ? out.loss() : Scalars.div(out.loss(), accumulation);
             Map<String, Double> metrics = new LinkedHashMap<>();

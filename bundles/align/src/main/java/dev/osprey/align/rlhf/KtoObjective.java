@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.align.loss.KtoLoss;
 import dev.osprey.align.loss.LabelLogps;
 import dev.osprey.api.model.LanguageModel;
@@ -41,7 +42,8 @@ final class KtoObjective extends MicroBatchObjective<AlignData.KtoExample> {
     }
 
     @Override
-    protected Map<String, Double> microStep(NDManager m, List<AlignData.KtoExample> examples, int accumulation, Gradients gradients) {
+    protected Map<String, Double> microStep(
+            NDManager m, List<AlignData.KtoExample> examples, int accumulation, Gradients gradients) {
         // rows: desirable answers, undesirable answers, then every example's mismatched pair (for the KL estimate)
         List<SftExample> rows = new ArrayList<>();
         examples.stream().filter(AlignData.KtoExample::desirable).forEach(e -> rows.add(e.example()));
@@ -50,12 +52,25 @@ final class KtoObjective extends MicroBatchObjective<AlignData.KtoExample> {
         int n = rows.size();
         examples.forEach(e -> rows.add(e.mismatched()));
         Batch batch = Batch.of(m, rows, 0); // (2N, T)
-        NDArray ref = LabelLogps.ofCausal(batch.logits(reference, null, false), batch.labels()).sum().stopGradient(); // (2N)
+        NDArray ref = LabelLogps.ofCausal(batch.logits(reference, null, false), batch.labels())
+                .sum()
+                .stopGradient(); // (2N)
         try (GradientCollector collector = gradients.open()) {
-            NDArray policyLogps = LabelLogps.ofCausal(batch.logits(policy, adapter, gradients.training()), batch.labels()).sum(); // (2N)
-            return PreferenceObjective.metrics(new KtoLoss(args.beta(), args.desirableWeight(), args.undesirableWeight()).compute(
-                    slice(policyLogps, 0, nc), slice(policyLogps, nc, n), slice(policyLogps, n, 2 * n).stopGradient(),
-                    slice(ref, 0, nc), slice(ref, nc, n), slice(ref, n, 2 * n)), collector, gradients, accumulation);
+            NDArray policyLogps = LabelLogps.ofCausal(
+                            batch.logits(policy, adapter, gradients.training()), batch.labels())
+                    .sum(); // (2N)
+            return PreferenceObjective.metrics(
+                    new KtoLoss(args.beta(), args.desirableWeight(), args.undesirableWeight())
+                            .compute(
+                                    slice(policyLogps, 0, nc),
+                                    slice(policyLogps, nc, n),
+                                    slice(policyLogps, n, 2 * n).stopGradient(),
+                                    slice(ref, 0, nc),
+                                    slice(ref, nc, n),
+                                    slice(ref, n, 2 * n)),
+                    collector,
+                    gradients,
+                    accumulation);
         }
     }
 

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.align.loss.CpoLoss;
 import dev.osprey.align.loss.DpoLoss;
 import dev.osprey.align.loss.LabelLogps;
@@ -57,11 +58,13 @@ final class PreferenceObjective extends MicroBatchObjective<AlignData.Pair> {
     }
 
     @Override
-    protected Map<String, Double> microStep(NDManager m, List<AlignData.Pair> pairs, int accumulation, Gradients gradients) {
+    protected Map<String, Double> microStep(
+            NDManager m, List<AlignData.Pair> pairs, int accumulation, Gradients gradients) {
         int b = pairs.size();
         Batch batch = rows(m, pairs); // (2B, T)
         RlhfArguments.Type type = args.type();
-        boolean averaged = type == RlhfArguments.Type.SIMPO || type == RlhfArguments.Type.ORPO
+        boolean averaged = type == RlhfArguments.Type.SIMPO
+                || type == RlhfArguments.Type.ORPO
                 || (type == RlhfArguments.Type.DPO && args.dpoType() == DpoLoss.Type.IPO)
                 || (type == RlhfArguments.Type.CPO && args.cpoType() == CpoLoss.Type.IPO);
         NDArray refChosen = null;
@@ -77,12 +80,16 @@ final class PreferenceObjective extends MicroBatchObjective<AlignData.Pair> {
             NDArray summed = averaged ? logps.mean() : logps.sum(); // (2B)
             NDArray chosen = summed.get(new NDIndex("0:{}", b));
             NDArray rejected = summed.get(new NDIndex("{}:", b));
-            NDArray chosenNll = logps.perToken().get(new NDIndex("0:{}", b)).sum().neg()
-                    .div(Scalars.maximum(logps.mask().get(new NDIndex("0:{}", b)).sum(), 1)); // token-mean NLL of the chosen rows
+            NDArray chosenNll = logps.perToken()
+                    .get(new NDIndex("0:{}", b))
+                    .sum()
+                    .neg()
+                    .div(Scalars.maximum(
+                            logps.mask().get(new NDIndex("0:{}", b)).sum(), 1)); // token-mean NLL of the chosen rows
             LossOutput out = switch (type) {
                 case DPO -> {
-                    LossOutput dpo = new DpoLoss(args.beta(), args.dpoType(), args.labelSmoothing()).compute(chosen, rejected, refChosen,
-                            refRejected);
+                    LossOutput dpo = new DpoLoss(args.beta(), args.dpoType(), args.labelSmoothing())
+                            .compute(chosen, rejected, refChosen, refRejected);
                     if (args.rpoAlpha() > 0) { // RPO: DPO plus alpha times the chosen NLL
                         Map<String, Double> metrics = new LinkedHashMap<>(dpo.metrics());
                         metrics.put("nll_loss", scalar(chosenNll));
@@ -90,8 +97,9 @@ final class PreferenceObjective extends MicroBatchObjective<AlignData.Pair> {
                     }
                     yield dpo;
                 }
-                case CPO, SIMPO -> new CpoLoss(args.beta(), args.cpoType(), args.labelSmoothing(), args.cpoAlpha(), args.simpoGamma())
-                        .compute(chosen, rejected, chosenNll);
+                case CPO, SIMPO ->
+                    new CpoLoss(args.beta(), args.cpoType(), args.labelSmoothing(), args.cpoAlpha(), args.simpoGamma())
+                            .compute(chosen, rejected, chosenNll);
                 case ORPO -> new OrpoLoss(args.beta()).compute(chosen, rejected, chosenNll);
                 default -> throw new IllegalStateException("not a paired preference method: " + type);
             };
@@ -100,7 +108,8 @@ final class PreferenceObjective extends MicroBatchObjective<AlignData.Pair> {
     }
 
     /** The loss and its metrics, after the backward pass of the loss when training. */
-    static Map<String, Double> metrics(LossOutput out, GradientCollector collector, Gradients gradients, int accumulation) {
+    static Map<String, Double> metrics(
+            LossOutput out, GradientCollector collector, Gradients gradients, int accumulation) {
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("loss", scalar(out.loss()));
         metrics.putAll(out.metrics());

@@ -15,6 +15,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.checkpoint.Safetensors;
@@ -59,7 +60,8 @@ public final class RewardModel implements AutoCloseable {
     public static RewardModel init(DecoderModel decoder, String adapter, NDManager manager, long seed) {
         NDManager m = decoder.parameters().values().iterator().next().getManager();
         manager.getEngine().setRandomSeed((int) seed);
-        NDArray w = m.randomNormal(0, (float) decoder.spec().initStd(), new Shape(1, decoder.spec().hiddenSize()), DataType.FLOAT32);
+        NDArray w = m.randomNormal(
+                0, (float) decoder.spec().initStd(), new Shape(1, decoder.spec().hiddenSize()), DataType.FLOAT32);
         return new RewardModel(decoder, w, adapter, null);
     }
 
@@ -74,13 +76,16 @@ public final class RewardModel implements AutoCloseable {
         }
         WeightFiles weights = WeightFiles.open(loaded.folder());
         if (!weights.contains(SCORE)) {
-            throw new IllegalArgumentException(loaded.folder() + " has no '" + SCORE + "': not a reward model (a *ForSequenceClassification"
-                    + " folder with num_labels 1)");
+            throw new IllegalArgumentException(loaded.folder() + " has no '" + SCORE
+                    + "': not a reward model (a *ForSequenceClassification" + " folder with num_labels 1)");
         }
-        NDArray w = weights.load(decoder.parameters().values().iterator().next().getManager(), SCORE, DataType.FLOAT32); // (1, H)
-        if (w.getShape().dimension() != 2 || w.getShape().get(0) != 1 || w.getShape().get(1) != decoder.spec().hiddenSize()) {
-            throw new IllegalArgumentException(weights.fileOf(SCORE) + ": '" + SCORE + "' has shape " + w.getShape() + ", expected (1, "
-                    + decoder.spec().hiddenSize() + ") (num_labels 1)");
+        NDArray w = weights.load(
+                decoder.parameters().values().iterator().next().getManager(), SCORE, DataType.FLOAT32); // (1, H)
+        if (w.getShape().dimension() != 2
+                || w.getShape().get(0) != 1
+                || w.getShape().get(1) != decoder.spec().hiddenSize()) {
+            throw new IllegalArgumentException(weights.fileOf(SCORE) + ": '" + SCORE + "' has shape " + w.getShape()
+                    + ", expected (1, " + decoder.spec().hiddenSize() + ") (num_labels 1)");
         }
         return new RewardModel(decoder, w, null, loaded);
     }
@@ -100,12 +105,17 @@ public final class RewardModel implements AutoCloseable {
      * @param training a training pass (gradients kept, dropout on)
      */
     public NDArray scores(Batch batch, boolean training) {
-        NDArray h = decoder.hiddenStates(ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
-                .optAdapter(adapter).optTraining(training).build()); // (B, T, H)
+        NDArray h = decoder.hiddenStates(ForwardRequest.builder(batch.inputIds())
+                .optAttentionMask(batch.attentionMask())
+                .optAdapter(adapter)
+                .optTraining(training)
+                .build()); // (B, T, H)
         long t = h.getShape().get(1);
         NDArray last = Scalars.sub(batch.attentionMask().sum(new int[] {1}), 1); // (B): index of the last real token
-        NDArray positions = h.getManager().arange(0, (int) t).toType(DataType.INT64, false).expandDims(0); // (1, T)
-        NDArray pick = positions.eq(last.toType(DataType.INT64, false).expandDims(1)).toType(h.getDataType(), false); // (B, T)
+        NDArray positions =
+                h.getManager().arange(0, (int) t).toType(DataType.INT64, false).expandDims(0); // (1, T)
+        NDArray pick =
+                positions.eq(last.toType(DataType.INT64, false).expandDims(1)).toType(h.getDataType(), false); // (B, T)
         NDArray pooled = h.mul(pick.expandDims(-1)).sum(new int[] {1}); // (B, T, H) * (B, T, 1) -> (B, H)
         return pooled.toType(DataType.FLOAT32, false).matMul(score.transpose()).squeeze(1); // (B, H) x (H, 1) -> (B)
     }
@@ -130,7 +140,9 @@ public final class RewardModel implements AutoCloseable {
             for (Linear l : decoder.linears()) {
                 LoraWeights w = l.adapter(adapter);
                 if (w != null) {
-                    tensors.put(l.name() + ".weight", w.mergedWeight(l.weight().get()).stopGradient());
+                    tensors.put(
+                            l.name() + ".weight",
+                            w.mergedWeight(l.weight().get()).stopGradient());
                 }
             }
         }

@@ -7,17 +7,16 @@ import java.util.Optional;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import dev.osprey.api.chat.PromptEncoder;
+
 import dev.osprey.api.chat.ChatMessage;
-import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.api.reward.RewardSample;
-import dev.osprey.chat.ChatEncoder;
 import dev.osprey.dataset.DatasetRow;
 import dev.osprey.train.sft.Batch;
 import dev.osprey.train.sft.SftExample;
@@ -61,12 +60,16 @@ public final class RewardModelFunction implements RewardFunction {
         for (RewardSample s : samples) {
             List<ChatMessage> messages = new ArrayList<>(s.prompt());
             messages.add(ChatMessage.of("assistant", s.completion()));
-            DatasetRow row = new DatasetRow(Conversation.of(messages), Optional.empty(), Optional.empty(), Map.of(), "sample");
+            DatasetRow row =
+                    new DatasetRow(Conversation.of(messages), Optional.empty(), Optional.empty(), Map.of(), "sample");
             // the last tokens count for the score: cut long samples on the left
-            rows.add(SftExample.encode(row, prompts, maxLength, RenderOptions.LAST_ROUND, SftExample.Truncation.LEFT).get());
+            rows.add(SftExample.encode(row, prompts, maxLength, RenderOptions.LAST_ROUND, SftExample.Truncation.LEFT)
+                    .get());
         }
-        NDManager parent = model.decoder().parameters().values().iterator().next().getManager();
-        try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
+        NDManager parent =
+                model.decoder().parameters().values().iterator().next().getManager();
+        try (NDScope scope = new NDScope();
+                NDManager m = parent.newSubManager()) {
             scope.suppressNotUsedWarning();
             float[] scores = model.scores(Batch.of(m, rows, 0), false).toFloatArray(); // (B)
             double[] out = new double[scores.length];
@@ -79,7 +82,8 @@ public final class RewardModelFunction implements RewardFunction {
 
     /** A handle for a reward made by the job itself rather than taken from the registry. */
     static ExtensionHandle<RewardFunction> handle(RewardFunction function, String origin) {
-        ExtensionInfo info = new ExtensionInfo(ExtensionKind.REWARD_FUNCTION, function.name(), function.description(), origin, "-", -1);
+        ExtensionInfo info = new ExtensionInfo(
+                ExtensionKind.REWARD_FUNCTION, function.name(), function.description(), origin, "-", -1);
         return new ExtensionHandle<>() {
             @Override
             public RewardFunction get() {
@@ -97,8 +101,7 @@ public final class RewardModelFunction implements RewardFunction {
             }
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.align.loss.RewardModelLoss;
 import dev.osprey.train.loop.MicroBatchObjective;
 import dev.osprey.train.sft.Batch;
@@ -29,13 +30,18 @@ final class RewardModelObjective extends MicroBatchObjective<AlignData.Pair> {
     }
 
     @Override
-    protected Map<String, Double> microStep(NDManager m, List<AlignData.Pair> pairs, int accumulation, Gradients gradients) {
+    protected Map<String, Double> microStep(
+            NDManager m, List<AlignData.Pair> pairs, int accumulation, Gradients gradients) {
         int b = pairs.size();
         Batch batch = PreferenceObjective.rows(m, pairs); // (2B, T)
         try (GradientCollector collector = gradients.open()) {
             NDArray scores = model.scores(batch, gradients.training()); // (2B)
-            return PreferenceObjective.metrics(new RewardModelLoss(centerRewardsCoefficient).compute(scores.get(new NDIndex("0:{}", b)),
-                    scores.get(new NDIndex("{}:", b)), null), collector, gradients, accumulation);
+            return PreferenceObjective.metrics(
+                    new RewardModelLoss(centerRewardsCoefficient)
+                            .compute(scores.get(new NDIndex("0:{}", b)), scores.get(new NDIndex("{}:", b)), null),
+                    collector,
+                    gradients,
+                    accumulation);
         }
     }
 }

@@ -43,20 +43,30 @@ import dev.osprey.train.sft.SftArguments;
  * model with the adapter switched off (no second copy), with full tuning a frozen copy of the initial
  * weights. {@code ref_model} may only name the trained model itself.
  */
-@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
-        isGetterVisibility = JsonAutoDetect.Visibility.NONE, setterVisibility = JsonAutoDetect.Visibility.NONE)
+@JsonAutoDetect(
+        fieldVisibility = JsonAutoDetect.Visibility.ANY,
+        getterVisibility = JsonAutoDetect.Visibility.NONE,
+        isGetterVisibility = JsonAutoDetect.Visibility.NONE,
+        setterVisibility = JsonAutoDetect.Visibility.NONE)
 public final class RlhfArguments {
 
     /** The alignment methods ({@code --rlhf_type}). */
     public enum Type {
-        DPO, KTO, SIMPO, ORPO, CPO, RM, GRPO;
+        DPO,
+        KTO,
+        SIMPO,
+        ORPO,
+        CPO,
+        RM,
+        GRPO;
 
         /** The type for ms-swift's name. */
         public static Type parse(String name) {
             try {
                 return valueOf(name.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException | NullPointerException e) {
-                throw new IllegalArgumentException("--rlhf_type must be one of dpo, kto, simpo, orpo, cpo, rm, grpo; was '" + name + "'");
+                throw new IllegalArgumentException(
+                        "--rlhf_type must be one of dpo, kto, simpo, orpo, cpo, rm, grpo; was '" + name + "'");
             }
         }
 
@@ -73,63 +83,85 @@ public final class RlhfArguments {
 
     @JsonProperty("rlhf_type")
     private String rlhfType = "dpo";
+
     @JsonProperty("ref_model")
     private String refModel;
+
     @JsonProperty("beta")
     private Double beta;
+
     @JsonProperty("loss_type")
     private String lossType;
+
     @JsonProperty("label_smoothing")
     private double labelSmoothing;
+
     @JsonProperty("rpo_alpha")
     private Double rpoAlpha;
+
     @JsonProperty("simpo_gamma")
     private double simpoGamma = 1.0;
+
     @JsonProperty("cpo_alpha")
     private Double cpoAlpha;
+
     @JsonProperty("desirable_weight")
     private double desirableWeight = 1.0;
+
     @JsonProperty("undesirable_weight")
     private double undesirableWeight = 1.0;
+
     @JsonProperty("center_rewards_coefficient")
     private Double centerRewardsCoefficient;
     // ---- GRPO
     @JsonProperty("num_generations")
     private int numGenerations = 8;
+
     @JsonProperty("max_completion_length")
     private int maxCompletionLength = 512;
+
     @JsonProperty("temperature")
     private double temperature = 1.0;
+
     @JsonProperty("top_p")
     private double topP = 1.0;
+
     @JsonProperty("top_k")
     private int topK;
+
     @JsonProperty("reward_funcs")
     private List<String> rewardFuncs = new ArrayList<>();
+
     @JsonProperty("reward_weights")
     private List<Double> rewardWeights = new ArrayList<>();
+
     @JsonProperty("reward_model")
     private String rewardModel;
+
     @JsonProperty("reward_timeout")
     private double rewardTimeout = 60;
+
     @JsonProperty("reward_failure")
     private String rewardFailure = "fail";
+
     @JsonProperty("epsilon")
     private double epsilon = 0.2;
+
     @JsonProperty("epsilon_high")
     private Double epsilonHigh;
+
     @JsonProperty("scale_rewards")
     private String scaleRewards = "group";
 
     @JsonIgnore
     private SftArguments common = new SftArguments();
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /** ms-swift's defaults: DPO, with the SFT defaults for everything else. */
-    public RlhfArguments() {
-    }
+    public RlhfArguments() {}
 
     /** The names (and aliases) this class reads itself; the rest belong to {@link SftArguments}. */
     static Set<String> ownNames() {
@@ -167,13 +199,16 @@ public final class RlhfArguments {
             if (e.getCause() instanceof UnrecognizedPropertyException u) {
                 detail = "unknown argument '" + u.getPropertyName() + "'";
             } else if (e.getCause() instanceof JsonMappingException j) {
-                detail = "bad value for '" + (j.getPath().isEmpty() ? "" : j.getPath().get(0).getFieldName()) + "': " + j.getOriginalMessage();
+                detail = "bad value for '"
+                        + (j.getPath().isEmpty() ? "" : j.getPath().get(0).getFieldName()) + "': "
+                        + j.getOriginalMessage();
             }
             throw new IllegalArgumentException(source + ": " + detail, e);
         }
         args.common = SftArguments.fromMap(rest, source);
         if (args.type() == Type.GRPO) {
-            args.fitGrpoBatch(rest.containsKey("per_device_train_batch_size") || rest.containsKey("batch_size"),
+            args.fitGrpoBatch(
+                    rest.containsKey("per_device_train_batch_size") || rest.containsKey("batch_size"),
                     rest.containsKey("gradient_accumulation_steps"));
         }
         return args;
@@ -220,12 +255,15 @@ public final class RlhfArguments {
     public RlhfArguments validate() {
         Type type = type();
         common.validate();
-        require(beta() > 0 || (type == Type.GRPO && beta() == 0), "--beta must be > 0" + (type == Type.GRPO ? " (or 0 for GRPO)" : "")
-                + ", was " + beta());
+        require(
+                beta() > 0 || (type == Type.GRPO && beta() == 0),
+                "--beta must be > 0" + (type == Type.GRPO ? " (or 0 for GRPO)" : "") + ", was " + beta());
         switch (type) {
             case DPO -> {
                 dpoType(); // parses loss_type
-                require(labelSmoothing >= 0 && labelSmoothing < 0.5, "--label_smoothing must be in [0, 0.5), was " + labelSmoothing);
+                require(
+                        labelSmoothing >= 0 && labelSmoothing < 0.5,
+                        "--label_smoothing must be in [0, 0.5), was " + labelSmoothing);
                 require(rpoAlpha == null || rpoAlpha >= 0, "--rpo_alpha must be >= 0, was " + rpoAlpha);
             }
             case CPO, SIMPO -> {
@@ -234,17 +272,22 @@ public final class RlhfArguments {
             }
             case GRPO -> {
                 grpoType();
-                require(!rewardFuncs.isEmpty() || rewardModel != null,
+                require(
+                        !rewardFuncs.isEmpty() || rewardModel != null,
                         "--rlhf_type grpo needs --reward_funcs (e.g. accuracy format) or --reward_model DIR");
-                require(numGenerations >= 2, "--num_generations must be at least 2 (advantages compare completions of one prompt), was "
-                        + numGenerations);
+                require(
+                        numGenerations >= 2,
+                        "--num_generations must be at least 2 (advantages compare completions of one prompt), was "
+                                + numGenerations);
                 requireWholeGroups();
                 require(maxCompletionLength >= 1, "--max_completion_length must be >= 1, was " + maxCompletionLength);
                 require(temperature > 0, "--temperature must be > 0, was " + temperature);
                 require(topP > 0 && topP <= 1, "--top_p must be in (0, 1], was " + topP);
                 require(topK >= 0, "--top_k must be >= 0 (0 keeps every token), was " + topK);
-                require(rewardWeights.isEmpty() || rewardWeights.size() == rewardCount(), "--reward_weights has " + rewardWeights.size()
-                        + " values but there are " + rewardCount() + " rewards (" + rewardNames() + ")");
+                require(
+                        rewardWeights.isEmpty() || rewardWeights.size() == rewardCount(),
+                        "--reward_weights has " + rewardWeights.size() + " values but there are " + rewardCount()
+                                + " rewards (" + rewardNames() + ")");
                 require(rewardTimeout > 0, "--reward_timeout must be > 0 seconds, was " + rewardTimeout);
                 failurePolicy();
                 scaleRewards();
@@ -252,25 +295,35 @@ public final class RlhfArguments {
                 require(!common.packing(), "--packing does not apply to grpo (completions are generated)");
             }
             case RM -> {
-                require(centerRewardsCoefficient == null || centerRewardsCoefficient >= 0,
+                require(
+                        centerRewardsCoefficient == null || centerRewardsCoefficient >= 0,
                         "--center_rewards_coefficient must be >= 0, was " + centerRewardsCoefficient);
-                require(common.quantBits() == 0, "--rlhf_type rm saves a merged Hugging Face model, which a quantized base cannot give;"
-                        + " drop --quant_bits");
+                require(
+                        common.quantBits() == 0,
+                        "--rlhf_type rm saves a merged Hugging Face model, which a quantized base cannot give;"
+                                + " drop --quant_bits");
             }
-            case KTO -> require(desirableWeight >= 0 && undesirableWeight >= 0,
-                    "--desirable_weight and --undesirable_weight must be >= 0");
-            default -> {
-            }
+            case KTO ->
+                require(
+                        desirableWeight >= 0 && undesirableWeight >= 0,
+                        "--desirable_weight and --undesirable_weight must be >= 0");
+            default -> {}
         }
-        require(!(type != Type.GRPO && (!rewardFuncs.isEmpty() || rewardModel != null)),
+        require(
+                !(type != Type.GRPO && (!rewardFuncs.isEmpty() || rewardModel != null)),
                 "--reward_funcs and --reward_model apply to --rlhf_type grpo only, not " + rlhfType);
-        require(!(type != Type.DPO && type != Type.CPO && type != Type.SIMPO && type != Type.GRPO && lossType != null),
+        require(
+                !(type != Type.DPO && type != Type.CPO && type != Type.SIMPO && type != Type.GRPO && lossType != null),
                 "--loss_type does not apply to --rlhf_type " + rlhfType);
-        require(refModel == null || refModel.equals(common.model()),
-                "--ref_model " + refModel + ": only the trained model itself can be the reference (with LoRA the base with the adapter"
+        require(
+                refModel == null || refModel.equals(common.model()),
+                "--ref_model " + refModel
+                        + ": only the trained model itself can be the reference (with LoRA the base with the adapter"
                         + " off, with full tuning a frozen copy of the initial weights); leave --ref_model unset");
-        require(!common.packing() || type == Type.GRPO, "--packing does not apply to --rlhf_type " + rlhfType
-                + " (chosen and rejected are compared as whole sequences)");
+        require(
+                !common.packing() || type == Type.GRPO,
+                "--packing does not apply to --rlhf_type " + rlhfType
+                        + " (chosen and rejected are compared as whole sequences)");
         require(!common.mergeLora() || type != Type.RM, "--merge_lora: an rm run already saves merged weights");
         return this;
     }
@@ -289,13 +342,15 @@ public final class RlhfArguments {
                 fitting.add(n);
             }
         }
-        throw new IllegalArgumentException("--per_device_train_batch_size " + batch + " x --gradient_accumulation_steps " + accumulation
-                + " (" + completions + " completions per step) must be a multiple of --num_generations " + numGenerations
-                + ": each prompt's completions are compared within one step. Set --gradient_accumulation_steps "
-                + numGenerations / gcd(batch, numGenerations) + " or --per_device_train_batch_size " + numGenerations / gcd(accumulation,
-                        numGenerations)
-                + (fitting.isEmpty() ? "" : ", or --num_generations to one of " + fitting)
-                + "; on the command line, leave one of the two unset and it is chosen to fit");
+        throw new IllegalArgumentException(
+                "--per_device_train_batch_size " + batch + " x --gradient_accumulation_steps " + accumulation
+                        + " (" + completions + " completions per step) must be a multiple of --num_generations "
+                        + numGenerations
+                        + ": each prompt's completions are compared within one step. Set --gradient_accumulation_steps "
+                        + numGenerations / gcd(batch, numGenerations) + " or --per_device_train_batch_size "
+                        + numGenerations / gcd(accumulation, numGenerations)
+                        + (fitting.isEmpty() ? "" : ", or --num_generations to one of " + fitting)
+                        + "; on the command line, leave one of the two unset and it is chosen to fit");
     }
 
     private int rewardCount() {
@@ -340,7 +395,9 @@ public final class RlhfArguments {
 
     CpoLoss.Type cpoType() {
         if (type() == Type.SIMPO) {
-            require(lossType == null || lossType.equals("simpo"), "--rlhf_type simpo uses loss_type simpo, not " + lossType);
+            require(
+                    lossType == null || lossType.equals("simpo"),
+                    "--rlhf_type simpo uses loss_type simpo, not " + lossType);
             return CpoLoss.Type.SIMPO;
         }
         return CpoLoss.Type.parse(lossType == null ? "sigmoid" : lossType);
@@ -369,7 +426,9 @@ public final class RlhfArguments {
 
     /** {@code --reward_weights} as an array, or null for all 1. */
     double[] rewardWeightArray() {
-        return rewardWeights.isEmpty() ? null : rewardWeights.stream().mapToDouble(Double::doubleValue).toArray();
+        return rewardWeights.isEmpty()
+                ? null
+                : rewardWeights.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     // ---- fluent setters (the Java API) and getters
@@ -379,53 +438,214 @@ public final class RlhfArguments {
         return common;
     }
 
-    public RlhfArguments common(SftArguments value) { common = value; return this; }
-    public RlhfArguments rlhfType(String value) { rlhfType = value; return this; }
-    public RlhfArguments refModel(String value) { refModel = value; return this; }
-    public RlhfArguments beta(double value) { beta = value; return this; }
-    public RlhfArguments lossType(String value) { lossType = value; return this; }
-    public RlhfArguments labelSmoothing(double value) { labelSmoothing = value; return this; }
-    public RlhfArguments rpoAlpha(double value) { rpoAlpha = value; return this; }
-    public RlhfArguments simpoGamma(double value) { simpoGamma = value; return this; }
-    public RlhfArguments cpoAlpha(double value) { cpoAlpha = value; return this; }
-    public RlhfArguments desirableWeight(double value) { desirableWeight = value; return this; }
-    public RlhfArguments undesirableWeight(double value) { undesirableWeight = value; return this; }
-    public RlhfArguments centerRewardsCoefficient(double value) { centerRewardsCoefficient = value; return this; }
-    public RlhfArguments numGenerations(int value) { numGenerations = value; return this; }
-    public RlhfArguments maxCompletionLength(int value) { maxCompletionLength = value; return this; }
-    public RlhfArguments temperature(double value) { temperature = value; return this; }
-    public RlhfArguments topP(double value) { topP = value; return this; }
-    public RlhfArguments topK(int value) { topK = value; return this; }
-    public RlhfArguments rewardFuncs(String... values) { rewardFuncs = new ArrayList<>(List.of(values)); return this; }
-    public RlhfArguments rewardWeights(Double... values) { rewardWeights = new ArrayList<>(List.of(values)); return this; }
-    public RlhfArguments rewardModel(String value) { rewardModel = value; return this; }
-    public RlhfArguments rewardTimeout(double seconds) { rewardTimeout = seconds; return this; }
-    public RlhfArguments rewardFailure(String value) { rewardFailure = value; return this; }
-    public RlhfArguments epsilon(double value) { epsilon = value; return this; }
-    public RlhfArguments epsilonHigh(double value) { epsilonHigh = value; return this; }
-    public RlhfArguments scaleRewards(String value) { scaleRewards = value; return this; }
+    public RlhfArguments common(SftArguments value) {
+        common = value;
+        return this;
+    }
 
-    public String rlhfType() { return rlhfType; }
-    public String refModel() { return refModel; }
-    public String lossType() { return lossType; }
-    public double labelSmoothing() { return labelSmoothing; }
-    public double rpoAlpha() { return rpoAlpha == null ? 0 : rpoAlpha; }
-    public double simpoGamma() { return simpoGamma; }
-    public double desirableWeight() { return desirableWeight; }
-    public double undesirableWeight() { return undesirableWeight; }
-    public double centerRewardsCoefficient() { return centerRewardsCoefficient == null ? 0 : centerRewardsCoefficient; }
-    public int numGenerations() { return numGenerations; }
-    public int maxCompletionLength() { return maxCompletionLength; }
-    public double temperature() { return temperature; }
-    public double topP() { return topP; }
-    public int topK() { return topK; }
-    public List<String> rewardFuncs() { return List.copyOf(rewardFuncs); }
-    public List<Double> rewardWeights() { return List.copyOf(rewardWeights); }
-    public String rewardModel() { return rewardModel; }
-    public double rewardTimeout() { return rewardTimeout; }
-    public String rewardFailure() { return rewardFailure; }
-    public double epsilon() { return epsilon; }
-    public String scaleRewardsName() { return scaleRewards; }
+    public RlhfArguments rlhfType(String value) {
+        rlhfType = value;
+        return this;
+    }
+
+    public RlhfArguments refModel(String value) {
+        refModel = value;
+        return this;
+    }
+
+    public RlhfArguments beta(double value) {
+        beta = value;
+        return this;
+    }
+
+    public RlhfArguments lossType(String value) {
+        lossType = value;
+        return this;
+    }
+
+    public RlhfArguments labelSmoothing(double value) {
+        labelSmoothing = value;
+        return this;
+    }
+
+    public RlhfArguments rpoAlpha(double value) {
+        rpoAlpha = value;
+        return this;
+    }
+
+    public RlhfArguments simpoGamma(double value) {
+        simpoGamma = value;
+        return this;
+    }
+
+    public RlhfArguments cpoAlpha(double value) {
+        cpoAlpha = value;
+        return this;
+    }
+
+    public RlhfArguments desirableWeight(double value) {
+        desirableWeight = value;
+        return this;
+    }
+
+    public RlhfArguments undesirableWeight(double value) {
+        undesirableWeight = value;
+        return this;
+    }
+
+    public RlhfArguments centerRewardsCoefficient(double value) {
+        centerRewardsCoefficient = value;
+        return this;
+    }
+
+    public RlhfArguments numGenerations(int value) {
+        numGenerations = value;
+        return this;
+    }
+
+    public RlhfArguments maxCompletionLength(int value) {
+        maxCompletionLength = value;
+        return this;
+    }
+
+    public RlhfArguments temperature(double value) {
+        temperature = value;
+        return this;
+    }
+
+    public RlhfArguments topP(double value) {
+        topP = value;
+        return this;
+    }
+
+    public RlhfArguments topK(int value) {
+        topK = value;
+        return this;
+    }
+
+    public RlhfArguments rewardFuncs(String... values) {
+        rewardFuncs = new ArrayList<>(List.of(values));
+        return this;
+    }
+
+    public RlhfArguments rewardWeights(Double... values) {
+        rewardWeights = new ArrayList<>(List.of(values));
+        return this;
+    }
+
+    public RlhfArguments rewardModel(String value) {
+        rewardModel = value;
+        return this;
+    }
+
+    public RlhfArguments rewardTimeout(double seconds) {
+        rewardTimeout = seconds;
+        return this;
+    }
+
+    public RlhfArguments rewardFailure(String value) {
+        rewardFailure = value;
+        return this;
+    }
+
+    public RlhfArguments epsilon(double value) {
+        epsilon = value;
+        return this;
+    }
+
+    public RlhfArguments epsilonHigh(double value) {
+        epsilonHigh = value;
+        return this;
+    }
+
+    public RlhfArguments scaleRewards(String value) {
+        scaleRewards = value;
+        return this;
+    }
+
+    public String rlhfType() {
+        return rlhfType;
+    }
+
+    public String refModel() {
+        return refModel;
+    }
+
+    public String lossType() {
+        return lossType;
+    }
+
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
+
+    public double rpoAlpha() {
+        return rpoAlpha == null ? 0 : rpoAlpha;
+    }
+
+    public double simpoGamma() {
+        return simpoGamma;
+    }
+
+    public double desirableWeight() {
+        return desirableWeight;
+    }
+
+    public double undesirableWeight() {
+        return undesirableWeight;
+    }
+
+    public double centerRewardsCoefficient() {
+        return centerRewardsCoefficient == null ? 0 : centerRewardsCoefficient;
+    }
+
+    public int numGenerations() {
+        return numGenerations;
+    }
+
+    public int maxCompletionLength() {
+        return maxCompletionLength;
+    }
+
+    public double temperature() {
+        return temperature;
+    }
+
+    public double topP() {
+        return topP;
+    }
+
+    public int topK() {
+        return topK;
+    }
+
+    public List<String> rewardFuncs() {
+        return List.copyOf(rewardFuncs);
+    }
+
+    public List<Double> rewardWeights() {
+        return List.copyOf(rewardWeights);
+    }
+
+    public String rewardModel() {
+        return rewardModel;
+    }
+
+    public double rewardTimeout() {
+        return rewardTimeout;
+    }
+
+    public String rewardFailure() {
+        return rewardFailure;
+    }
+
+    public double epsilon() {
+        return epsilon;
+    }
+
+    public String scaleRewardsName() {
+        return scaleRewards;
+    }
 
     /** Every argument, these and the common ones, by ms-swift name (saved as {@code args.json}). */
     @SuppressWarnings("unchecked")

@@ -11,20 +11,19 @@ import java.util.Set;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.align.reward.RewardRunner;
-import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.chat.ChatEncoder;
-import dev.osprey.chat.JinjaChatTemplate;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
-import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.Folders;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.LoraMerge;
 import dev.osprey.train.loop.MicroBatchObjective;
 import dev.osprey.train.loop.StepLog;
 import dev.osprey.train.loop.Trainer;
@@ -61,7 +60,9 @@ public final class RlhfJob {
 
         /** One metric of every step, in order. */
         public double[] metric(String name) {
-            return steps.stream().mapToDouble(s -> s.get(name) instanceof Number n ? n.doubleValue() : Double.NaN).toArray();
+            return steps.stream()
+                    .mapToDouble(s -> s.get(name) instanceof Number n ? n.doubleValue() : Double.NaN)
+                    .toArray();
         }
     }
 
@@ -100,7 +101,7 @@ public final class RlhfJob {
         }
         this.provider = provider;
         this.rewards = rewards;
-        this.listener = listener == null ? new TrainingListener() { } : listener;
+        this.listener = listener == null ? new TrainingListener() {} : listener;
     }
 
     /** Runs the whole job on {@code parentManager}'s device; everything it allocates is freed at the end. */
@@ -112,7 +113,8 @@ public final class RlhfJob {
                 // acquired first: a missing reward fails before minutes of model loading
                 for (String name : args.rewardFuncs()) {
                     if (rewards == null) {
-                        throw new IllegalArgumentException("--reward_funcs " + name + ": no reward functions are available to this job");
+                        throw new IllegalArgumentException(
+                                "--reward_funcs " + name + ": no reward functions are available to this job");
                     }
                     handles.add(rewards.acquire(name));
                 }
@@ -125,14 +127,19 @@ public final class RlhfJob {
         }
     }
 
-    private Result run(HfModel model, DecoderModel decoder, NDManager manager, List<ExtensionHandle<RewardFunction>> handles)
+    private Result run(
+            HfModel model, DecoderModel decoder, NDManager manager, List<ExtensionHandle<RewardFunction>> handles)
             throws IOException {
         SftArguments c = args.common();
         ChatEncoder encoder = new ChatEncoder(model.tokenizer());
-        DatasetOptions options = DatasetOptions.defaults().withSeed(c.seed()).withColumns(c.columns()).withSkipBadRows(!c.strict());
+        DatasetOptions options = DatasetOptions.defaults()
+                .withSeed(c.seed())
+                .withColumns(c.columns())
+                .withSkipBadRows(!c.strict());
         BadRows badRows = BadRows.of(options); // one tally for rows bad to read and rows with nothing to align on
         TrainingRuns.Rows rows = TrainingRuns.rows(c, options, badRows);
-        AlignData data = new AlignData(provider.prompts(model), c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()), badRows);
+        AlignData data = new AlignData(
+                provider.prompts(model), c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()), badRows);
 
         Map<String, NDArray> trainable = Tuner.setUp(decoder, args.common(), ADAPTER_NAME, manager, listener);
         String adapter = TrainingRuns.adapter(c);
@@ -140,7 +147,8 @@ public final class RlhfJob {
         List<AutoCloseable> closing = new ArrayList<>();
         try {
             LanguageModel reference = null;
-            boolean needsReference = args.type() == RlhfArguments.Type.DPO || args.type() == RlhfArguments.Type.KTO
+            boolean needsReference = args.type() == RlhfArguments.Type.DPO
+                    || args.type() == RlhfArguments.Type.KTO
                     || (args.type() == RlhfArguments.Type.GRPO && args.beta() != 0);
             if (needsReference) {
                 if (adapter != null) {
@@ -159,27 +167,45 @@ public final class RlhfJob {
                 RewardModel rm = rewardModel;
                 weights = dir -> rm.writeFiles(dir, model.config().asMap(), LoraMerge.tokenizerFiles(model.folder()));
             }
-            long parameters = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
-            long all = decoder.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum();
-            Trainer trainer = new Trainer(TrainingRuns.options(c), TrainingRuns.folder(c, args.toMap(), weights), listener);
+            long parameters = trainable.values().stream()
+                    .mapToLong(a -> a.getShape().size())
+                    .sum();
+            long all = decoder.parameters().values().stream()
+                    .mapToLong(a -> a.getShape().size())
+                    .sum();
+            Trainer trainer =
+                    new Trainer(TrainingRuns.options(c), TrainingRuns.folder(c, args.toMap(), weights), listener);
             Trainer.Result result;
             if (args.type() == RlhfArguments.Type.GRPO) {
                 List<AlignData.Prompt> prompts = data.prompts(rows.train());
                 List<AlignData.Prompt> validation = data.prompts(rows.validation());
                 reportSkipped(badRows);
                 try (RewardRunner runner = rewardRunner(handles, manager, closing)) {
-                    GrpoObjective objective = new GrpoObjective(args, decoder, adapter, reference,
-                            ids -> model.tokenizer().decode(toLongs(ids), true), eosIds(model, encoder), runner);
-                    listener.message(String.format("GRPO: training %,d of %,d parameters (%s) on %d prompts, %d completions each, %d steps",
-                            parameters, all, c.trainType(), prompts.size(), args.numGenerations(), trainer.totalSteps(objective,
-                                    prompts.size())));
+                    GrpoObjective objective = new GrpoObjective(
+                            args,
+                            decoder,
+                            adapter,
+                            reference,
+                            ids -> model.tokenizer().decode(toLongs(ids), true),
+                            eosIds(model, encoder),
+                            runner);
+                    listener.message(String.format(
+                            "GRPO: training %,d of %,d parameters (%s) on %d prompts, %d completions each, %d steps",
+                            parameters,
+                            all,
+                            c.trainType(),
+                            prompts.size(),
+                            args.numGenerations(),
+                            trainer.totalSteps(objective, prompts.size())));
                     result = trainer.train(objective, prompts, validation, trainable);
                 }
             } else if (args.type() == RlhfArguments.Type.KTO) {
                 List<AlignData.KtoExample> examples = data.kto(rows.train());
-                List<AlignData.KtoExample> validation = rows.validation().isEmpty() ? List.of() : data.kto(rows.validation());
+                List<AlignData.KtoExample> validation =
+                        rows.validation().isEmpty() ? List.of() : data.kto(rows.validation());
                 KtoObjective objective = new KtoObjective(args, decoder, adapter, reference);
-                result = train(trainer, objective, examples, validation, trainable, badRows, parameters, all, "examples");
+                result = train(
+                        trainer, objective, examples, validation, trainable, badRows, parameters, all, "examples");
             } else {
                 List<AlignData.Pair> pairs = data.pairs(rows.train());
                 List<AlignData.Pair> validation = data.pairs(rows.validation());
@@ -193,7 +219,11 @@ public final class RlhfJob {
                 merged = TrainingRuns.mergeLora(c, provider, model, decoder, result.lastCheckpoint(), manager);
             }
             listener.message(TrainingRuns.summary(result, merged));
-            return new Result(result.lastCheckpoint(), merged, result.steps().stream().map(StepLog::toMap).toList(), result.plot());
+            return new Result(
+                    result.lastCheckpoint(),
+                    merged,
+                    result.steps().stream().map(StepLog::toMap).toList(),
+                    result.plot());
         } finally {
             if (frozenCopy != null) {
                 frozenCopy.close();
@@ -209,35 +239,65 @@ public final class RlhfJob {
     }
 
     /** Trains an offline method on its encoded items, after naming the rows skipped and what is trained. */
-    private <T> Trainer.Result train(Trainer trainer, MicroBatchObjective<T> objective, List<T> items, List<T> validation,
-            Map<String, NDArray> trainable, BadRows badRows, long parameters, long all, String what) throws IOException {
+    private <T> Trainer.Result train(
+            Trainer trainer,
+            MicroBatchObjective<T> objective,
+            List<T> items,
+            List<T> validation,
+            Map<String, NDArray> trainable,
+            BadRows badRows,
+            long parameters,
+            long all,
+            String what)
+            throws IOException {
         SftArguments c = args.common();
         reportSkipped(badRows);
         if (items.isEmpty()) {
-            throw new IllegalArgumentException("no training rows left in " + c.dataset() + ": " + (badRows.count() > 0
-                    ? badRows.summary() + "; any other row is longer than --max_length " + c.maxLength()
-                    : "every row is longer than --max_length " + c.maxLength() + "; raise it or use --truncation_strategy left|right"));
+            throw new IllegalArgumentException("no training rows left in " + c.dataset() + ": "
+                    + (badRows.count() > 0
+                            ? badRows.summary() + "; any other row is longer than --max_length " + c.maxLength()
+                            : "every row is longer than --max_length " + c.maxLength()
+                                    + "; raise it or use --truncation_strategy left|right"));
         }
-        listener.message(String.format("%s: training %,d of %,d parameters (%s) on %d %s%s, %d steps", args.rlhfType(), parameters, all,
-                c.trainType(), items.size(), what, validation.isEmpty() ? "" : ", validating on " + validation.size(),
+        listener.message(String.format(
+                "%s: training %,d of %,d parameters (%s) on %d %s%s, %d steps",
+                args.rlhfType(),
+                parameters,
+                all,
+                c.trainType(),
+                items.size(),
+                what,
+                validation.isEmpty() ? "" : ", validating on " + validation.size(),
                 trainer.totalSteps(objective, items.size())));
         return trainer.train(objective, items, validation, trainable);
     }
 
-    private RewardRunner rewardRunner(List<ExtensionHandle<RewardFunction>> handles, NDManager manager, List<AutoCloseable> closing)
+    private RewardRunner rewardRunner(
+            List<ExtensionHandle<RewardFunction>> handles, NDManager manager, List<AutoCloseable> closing)
             throws IOException {
         List<ExtensionHandle<RewardFunction>> functions = new ArrayList<>(handles);
         if (args.rewardModel() != null) {
-            HfModel loaded = provider.load(new SftArguments().model(args.rewardModel()).torchDtype(args.common().torchDtype()), manager);
+            HfModel loaded = provider.load(
+                    new SftArguments()
+                            .model(args.rewardModel())
+                            .torchDtype(args.common().torchDtype()),
+                    manager);
             RewardModel rm = RewardModel.load(loaded, manager);
             closing.add(rm);
             if (loaded.tokenizer() == null) {
                 throw new IllegalArgumentException("--reward_model " + args.rewardModel() + " has no tokenizer.json");
             }
-            // loaded without --template (that one is the policy's): the reward model's registry entry, own or model_type template
-            functions.add(RewardModelFunction.handle(new RewardModelFunction(rm, provider.prompts(loaded), args.common().maxLength()), "--reward_model " + args.rewardModel()));
+            // loaded without --template (that one is the policy's): the reward model's registry entry, own or
+            // model_type template
+            functions.add(RewardModelFunction.handle(
+                    new RewardModelFunction(
+                            rm, provider.prompts(loaded), args.common().maxLength()),
+                    "--reward_model " + args.rewardModel()));
         }
-        return new RewardRunner(functions, args.rewardWeightArray(), Duration.ofMillis((long) (args.rewardTimeout() * 1000)),
+        return new RewardRunner(
+                functions,
+                args.rewardWeightArray(),
+                Duration.ofMillis((long) (args.rewardTimeout() * 1000)),
                 args.failurePolicy());
     }
 

@@ -38,7 +38,8 @@ class DpoConvergenceTest {
         NDArray chosenLabels = manager.create(new long[][] {{-100, 1, 2}, {-100, 3, 3}, {-100, 0, 6}, {-100, 5, 4}});
         NDArray rejectedLabels = manager.create(new long[][] {{-100, 2, 1}, {-100, 4, 0}, {-100, 6, 6}, {-100, 2, 5}});
         NDArray refChosen = LabelLogps.of(chosenLogits, chosenLabels).sum().duplicate();
-        NDArray refRejected = LabelLogps.of(rejectedLogits, rejectedLabels).sum().duplicate();
+        NDArray refRejected =
+                LabelLogps.of(rejectedLogits, rejectedLabels).sum().duplicate();
         chosenLogits.setRequiresGradient(true);
         rejectedLogits.setRequiresGradient(true);
 
@@ -48,8 +49,11 @@ class DpoConvergenceTest {
         double lr = 5.0; // loss gradients carry beta/B = 0.025
         for (int step = 0; step < 200; step++) {
             try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                out = dpo.compute(LabelLogps.of(chosenLogits, chosenLabels).sum(),
-                        LabelLogps.of(rejectedLogits, rejectedLabels).sum(), refChosen, refRejected);
+                out = dpo.compute(
+                        LabelLogps.of(chosenLogits, chosenLabels).sum(),
+                        LabelLogps.of(rejectedLogits, rejectedLabels).sum(),
+                        refChosen,
+                        refRejected);
                 collector.backward(out.loss());
             }
             if (step == 0) {
@@ -63,6 +67,8 @@ class DpoConvergenceTest {
         }
         assertEquals(1.0, out.metric("rewards/accuracies"), 0.0);
         assertTrue(out.metric("rewards/margins") > 0);
-        assertTrue(out.loss().getFloat() < firstLoss / 2, "loss fell from " + firstLoss + " to " + out.loss().getFloat());
+        assertTrue(
+                out.loss().getFloat() < firstLoss / 2,
+                "loss fell from " + firstLoss + " to " + out.loss().getFloat());
     }
 }

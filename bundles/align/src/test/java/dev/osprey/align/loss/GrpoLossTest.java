@@ -70,8 +70,14 @@ class GrpoLossTest {
     }
 
     private LossOutput compute(GrpoLoss.Config config, Double numItems) {
-        return new GrpoLoss(config).compute(manager.create(lp), manager.create(old), manager.create(ref),
-                manager.create(adv), manager.create(mask), numItems);
+        return new GrpoLoss(config)
+                .compute(
+                        manager.create(lp),
+                        manager.create(old),
+                        manager.create(ref),
+                        manager.create(adv),
+                        manager.create(mask),
+                        numItems);
     }
 
     @Test
@@ -83,7 +89,10 @@ class GrpoLossTest {
             assertEquals(expected, compute(config, 40.0).loss().getDouble(), TOL, name);
         }
         // dapo without a batch-wide count normalises by this batch's tokens, i.e. as bnpo
-        assertEquals(reference("bnpo", 0, 0.2, 0.2, 8, 0), compute(GrpoLoss.Config.defaults(), null).loss().getDouble(), TOL);
+        assertEquals(
+                reference("bnpo", 0, 0.2, 0.2, 8, 0),
+                compute(GrpoLoss.Config.defaults(), null).loss().getDouble(),
+                TOL);
     }
 
     @Test
@@ -137,17 +146,21 @@ class GrpoLossTest {
     @Test
     void groupAdvantagesUseUnbiasedGroupStd() {
         double[] rewards = {1.0, 0.0, 0.5, 2.0, 2.0, 2.0};
-        GroupAdvantages.Result r = GroupAdvantages.compute(manager.create(rewards), 3, GroupAdvantages.ScaleRewards.GROUP);
+        GroupAdvantages.Result r =
+                GroupAdvantages.compute(manager.create(rewards), 3, GroupAdvantages.ScaleRewards.GROUP);
         double mean0 = 0.5;
         double std0 = Math.sqrt((0.25 + 0.25 + 0) / 2);
         double[] expected = {(1 - mean0) / (std0 + 1e-4), (0 - mean0) / (std0 + 1e-4), 0, 0, 0, 0};
         assertArrayEquals(expected, r.advantages().toDoubleArray(), TOL);
         assertEquals(0.5, r.fracRewardZeroStd(), TOL, "the second group is all equal");
 
-        GroupAdvantages.Result none = GroupAdvantages.compute(manager.create(rewards), 3, GroupAdvantages.ScaleRewards.NONE);
-        assertArrayEquals(new double[] {0.5, -0.5, 0, 0, 0, 0}, none.advantages().toDoubleArray(), TOL);
+        GroupAdvantages.Result none =
+                GroupAdvantages.compute(manager.create(rewards), 3, GroupAdvantages.ScaleRewards.NONE);
+        assertArrayEquals(
+                new double[] {0.5, -0.5, 0, 0, 0, 0}, none.advantages().toDoubleArray(), TOL);
 
-        GroupAdvantages.Result batch = GroupAdvantages.compute(manager.create(rewards), 3, GroupAdvantages.ScaleRewards.BATCH);
+        GroupAdvantages.Result batch =
+                GroupAdvantages.compute(manager.create(rewards), 3, GroupAdvantages.ScaleRewards.BATCH);
         double m = Reference.mean(rewards);
         double sq = 0;
         for (double x : rewards) {
@@ -157,7 +170,8 @@ class GrpoLossTest {
         assertEquals((1.0 - 0.5) / (std + 1e-4), batch.advantages().toDoubleArray()[0], TOL);
         assertEquals(0.0, batch.advantages().toDoubleArray()[4], TOL);
 
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> GroupAdvantages.compute(manager.create(rewards), 4, GroupAdvantages.ScaleRewards.GROUP));
         assertEquals(GroupAdvantages.ScaleRewards.NONE, GroupAdvantages.ScaleRewards.parse("false"));
     }
@@ -167,7 +181,9 @@ class GrpoLossTest {
         assertThrows(IllegalArgumentException.class, () -> new GrpoLoss.Config(-1, 0.2, 0.2, GrpoLoss.Type.GRPO, 8));
         assertThrows(IllegalArgumentException.class, () -> new GrpoLoss.Config(0, 0.2, 0.2, GrpoLoss.Type.DR_GRPO, 0));
         assertThrows(IllegalArgumentException.class, () -> GrpoLoss.Type.parse("cispo"));
-        assertThrows(IllegalArgumentException.class, () -> new GrpoLoss(new GrpoLoss.Config(0.04, 0.2, 0.2, GrpoLoss.Type.GRPO, 8))
-                .compute(manager.create(lp), null, null, manager.create(adv), manager.create(mask), null));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new GrpoLoss(new GrpoLoss.Config(0.04, 0.2, 0.2, GrpoLoss.Type.GRPO, 8))
+                        .compute(manager.create(lp), null, null, manager.create(adv), manager.create(mask), null));
     }
 }

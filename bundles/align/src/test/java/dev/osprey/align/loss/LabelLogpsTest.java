@@ -88,7 +88,8 @@ class LabelLogpsTest {
 
     @Test
     void mismatchedShapesAreNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> LabelLogps.of(manager.ones(new Shape(2, 3, 4)), manager.create(new long[][] {{1, 2}})));
         assertEquals(true, e.getMessage().contains("(B, T, V)"));
     }

@@ -90,7 +90,8 @@ class PreferenceLossesTest {
 
     @Test
     void dpoMetricsAreTrlsRewardsAndLogps() {
-        LossOutput out = new DpoLoss().compute(manager.create(c), manager.create(r), manager.create(rc), manager.create(rr));
+        LossOutput out =
+                new DpoLoss().compute(manager.create(c), manager.create(r), manager.create(rc), manager.create(rr));
         double[] cr = new double[3];
         double[] rjr = new double[3];
         double acc = 0;
@@ -151,8 +152,14 @@ class PreferenceLossesTest {
         }
         NDArray policyKl = param(pkl);
         NDArray chosen = param(kc);
-        LossOutput out = backward(() -> new KtoLoss(beta, wd, wu).compute(chosen, manager.create(kr),
-                policyKl, manager.create(krc), manager.create(krr), manager.create(rkl)));
+        LossOutput out = backward(() -> new KtoLoss(beta, wd, wu)
+                .compute(
+                        chosen,
+                        manager.create(kr),
+                        policyKl,
+                        manager.create(krc),
+                        manager.create(krr),
+                        manager.create(rkl)));
         assertEquals(mean(losses), out.loss().getDouble(), TOL);
         assertEquals(kl, out.metric("kl"), TOL);
         assertEquals(beta * mean(new double[] {kc[0] - krc[0], kc[1] - krc[1]}), out.metric("rewards/chosen"), TOL);
@@ -170,8 +177,14 @@ class PreferenceLossesTest {
         }
 
         // a negative batch KL is clamped at 0
-        LossOutput clamped = new KtoLoss().compute(manager.create(kc), manager.create(kr), manager.create(rkl),
-                manager.create(krc), manager.create(krr), manager.create(pkl));
+        LossOutput clamped = new KtoLoss()
+                .compute(
+                        manager.create(kc),
+                        manager.create(kr),
+                        manager.create(rkl),
+                        manager.create(krc),
+                        manager.create(krr),
+                        manager.create(pkl));
         assertEquals(0.0, clamped.metric("kl"), 0.0);
     }
 
@@ -179,8 +192,14 @@ class PreferenceLossesTest {
     void ktoGradientRaisesDesirableAndLowersUndesirable() {
         NDArray chosen = param(new double[] {-4.0, -6.0});
         NDArray rejected = param(new double[] {-3.0});
-        backward(() -> new KtoLoss().compute(chosen, rejected, null, manager.create(new double[] {-4.5, -6.1}),
-                manager.create(new double[] {-3.3}), null));
+        backward(() -> new KtoLoss()
+                .compute(
+                        chosen,
+                        rejected,
+                        null,
+                        manager.create(new double[] {-4.5, -6.1}),
+                        manager.create(new double[] {-3.3}),
+                        null));
         assertTrue(grad(chosen)[0] < 0 && grad(chosen)[1] < 0);
         assertTrue(grad(rejected)[0] > 0);
     }
@@ -188,8 +207,14 @@ class PreferenceLossesTest {
     @Test
     void ktoAcceptsOneSidedBatches() {
         NDArray empty = manager.create(new double[0]);
-        LossOutput out = new KtoLoss().compute(manager.create(new double[] {-4.0}), empty, null,
-                manager.create(new double[] {-4.5}), empty, null);
+        LossOutput out = new KtoLoss()
+                .compute(
+                        manager.create(new double[] {-4.0}),
+                        empty,
+                        null,
+                        manager.create(new double[] {-4.5}),
+                        empty,
+                        null);
         assertEquals(1 - sigmoid(0.1 * 0.5), out.loss().getDouble(), TOL);
         assertFalse(out.metrics().containsKey("rewards/rejected"));
     }
@@ -261,7 +286,8 @@ class PreferenceLossesTest {
             centre[i] = Math.pow(rcz[i] + rrz[i], 2);
         }
         NDArray chosen = param(rcz);
-        LossOutput out = backward(() -> new RewardModelLoss(coef).compute(chosen, manager.create(rrz), manager.create(margin)));
+        LossOutput out =
+                backward(() -> new RewardModelLoss(coef).compute(chosen, manager.create(rrz), manager.create(margin)));
         assertEquals(mean(l) + coef * mean(centre), out.loss().getDouble(), TOL);
         assertEquals(2.0 / 3, out.metric("accuracy"), TOL);
         LossOutput plain = new RewardModelLoss().compute(manager.create(rcz), manager.create(rrz), null);
@@ -275,8 +301,14 @@ class PreferenceLossesTest {
 
     @Test
     void badInputsAreRejectedWithTheirName() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DpoLoss()
-                .compute(manager.create(c), manager.create(new double[] {1, 2}), manager.create(rc), manager.create(rr)));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new DpoLoss()
+                        .compute(
+                                manager.create(c),
+                                manager.create(new double[] {1, 2}),
+                                manager.create(rc),
+                                manager.create(rr)));
         assertTrue(e.getMessage().contains("DPO"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> DpoLoss.Type.parse("sppo"));
         assertThrows(IllegalArgumentException.class, () -> new DpoLoss(0.1, DpoLoss.Type.IPO, 0.1));

@@ -3,8 +3,7 @@ package dev.osprey.align.loss;
 /** TRL's formulas in plain doubles, written out independently of the classes under test. */
 final class Reference {
 
-    private Reference() {
-    }
+    private Reference() {}
 
     static double logSigmoid(double x) {
         return x < 0 ? x - Math.log1p(Math.exp(x)) : -Math.log1p(Math.exp(-x));

@@ -12,8 +12,7 @@ import dev.osprey.api.reward.RewardSample;
 /** Small real reward functions that behave well or badly, and a handle as the kernel hands them out. */
 final class TestRewards {
 
-    private TestRewards() {
-    }
+    private TestRewards() {}
 
     /** A handle on an instance, with the bundle the kernel would report. */
     static final class Handle implements ExtensionHandle<RewardFunction> {
@@ -69,7 +68,9 @@ final class TestRewards {
 
         @Override
         public double[] score(List<RewardSample> samples) {
-            return samples.stream().mapToDouble(s -> s.completion().contains("yes") ? 1 : 0).toArray();
+            return samples.stream()
+                    .mapToDouble(s -> s.completion().contains("yes") ? 1 : 0)
+                    .toArray();
         }
     }
 

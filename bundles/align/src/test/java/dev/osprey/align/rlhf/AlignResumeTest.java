@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.train.sft.SftArguments;
 
@@ -30,6 +31,7 @@ class AlignResumeTest {
 
     @TempDir
     Path dir;
+
     private final NDManager manager = NDManager.newBaseManager();
 
     @AfterEach
@@ -40,9 +42,23 @@ class AlignResumeTest {
     /** @param heldOut evaluated every 4 steps, or null */
     private SftArguments common(Path data, Path heldOut, String trainType, Path out) throws Exception {
         Path model = TinyAlignModel.folder(dir.resolve("model"));
-        SftArguments common = new SftArguments().model(model.toString()).dataset(data.toString()).maxLength(64)
-                .perDeviceTrainBatchSize(2).gradientAccumulationSteps(2).learningRate(1e-2).maxSteps(8).warmupRatio(0.1)
-                .trainType(trainType).loraRank(8).loraAlpha(16).loraDropout(0.1).loggingSteps(1).saveSteps(4).outputDir(out).seed(5);
+        SftArguments common = new SftArguments()
+                .model(model.toString())
+                .dataset(data.toString())
+                .maxLength(64)
+                .perDeviceTrainBatchSize(2)
+                .gradientAccumulationSteps(2)
+                .learningRate(1e-2)
+                .maxSteps(8)
+                .warmupRatio(0.1)
+                .trainType(trainType)
+                .loraRank(8)
+                .loraAlpha(16)
+                .loraDropout(0.1)
+                .loggingSteps(1)
+                .saveSteps(4)
+                .outputDir(out)
+                .seed(5);
         return heldOut == null ? common : common.valDataset(heldOut.toString()).evalSteps(4);
     }
 
@@ -51,25 +67,40 @@ class AlignResumeTest {
         List<ObjectNode> records = new ArrayList<>();
         for (String line : Files.readAllLines(out.resolve("logging.jsonl"))) {
             ObjectNode record = (ObjectNode) JSON.readTree(line);
-            record.remove(List.of("tokens_per_s", "elapsed_s", "timing/sampling_s", "timing/rewards_s", "timing/training_s")); // clocks
+            record.remove(List.of(
+                    "tokens_per_s",
+                    "elapsed_s",
+                    "timing/sampling_s",
+                    "timing/rewards_s",
+                    "timing/training_s")); // clocks
             records.add(record);
         }
         return records;
     }
 
     /** Runs {@code type} whole, then again from its checkpoint-4 in a fresh folder; returns the whole run's records. */
-    private List<ObjectNode> resumeRepeats(String type, Path data, Path heldOut, String trainType, RlhfArguments extra,
-            RlhfJob.Rewards rewards) throws Exception {
+    private List<ObjectNode> resumeRepeats(
+            String type, Path data, Path heldOut, String trainType, RlhfArguments extra, RlhfJob.Rewards rewards)
+            throws Exception {
         Path whole = dir.resolve(type + "-" + trainType + "-whole");
-        new RlhfJob(extra.rlhfType(type).common(common(data, heldOut, trainType, whole)), TinyAlignModel.provider(), rewards, null).train(manager);
+        new RlhfJob(
+                        extra.rlhfType(type).common(common(data, heldOut, trainType, whole)),
+                        TinyAlignModel.provider(),
+                        rewards,
+                        null)
+                .train(manager);
         List<ObjectNode> expected = records(whole);
         assertEquals(8, expected.size(), expected.toString());
 
         Path resumed = dir.resolve(type + "-" + trainType + "-resumed");
-        SftArguments again = common(data, heldOut, trainType, resumed).resumeFromCheckpoint(whole.resolve("checkpoint-4"));
+        SftArguments again =
+                common(data, heldOut, trainType, resumed).resumeFromCheckpoint(whole.resolve("checkpoint-4"));
         new RlhfJob(extra.rlhfType(type).common(again), TinyAlignModel.provider(), rewards, null).train(manager);
         List<ObjectNode> continued = records(resumed);
-        assertEquals(expected.subList(4, 8), continued, type + " (" + trainType + ") resumed from checkpoint-4: steps 5 to 8");
+        assertEquals(
+                expected.subList(4, 8),
+                continued,
+                type + " (" + trainType + ") resumed from checkpoint-4: steps 5 to 8");
         return expected;
     }
 
@@ -80,26 +111,37 @@ class AlignResumeTest {
         List<ObjectNode> records = resumeRepeats("dpo", pairs, heldOut, "lora", new RlhfArguments(), null);
         for (int step : new int[] {4, 8}) {
             ObjectNode record = records.get(step - 1);
-            for (String name : List.of("eval_loss", "eval_rewards/chosen", "eval_rewards/rejected", "eval_rewards/accuracies",
+            for (String name : List.of(
+                    "eval_loss",
+                    "eval_rewards/chosen",
+                    "eval_rewards/rejected",
+                    "eval_rewards/accuracies",
                     "eval_rewards/margins")) {
-                assertTrue(record.has(name) && Double.isFinite(record.get(name).asDouble()), name + " at step " + step + ": " + record);
+                assertTrue(
+                        record.has(name) && Double.isFinite(record.get(name).asDouble()),
+                        name + " at step " + step + ": " + record);
             }
         }
         assertTrue(!records.get(2).has("eval_loss"), "step 3 is not evaluated: " + records.get(2));
         // the policy learns: the held-out margin grows from the reference's 0
-        assertTrue(records.get(7).get("eval_rewards/margins").asDouble() > records.get(3).get("eval_rewards/margins").asDouble(),
+        assertTrue(
+                records.get(7).get("eval_rewards/margins").asDouble()
+                        > records.get(3).get("eval_rewards/margins").asDouble(),
                 records.get(3) + " then " + records.get(7));
     }
 
     @Test
     void fullTuningDpoResumesAgainstItsFrozenReference() throws Exception {
-        resumeRepeats("dpo", TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 2), null, "full", new RlhfArguments(), null);
+        resumeRepeats(
+                "dpo", TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 2), null, "full", new RlhfArguments(), null);
     }
 
     @Test
     void ktoAndSimpoResumeBitForBit() throws Exception {
-        resumeRepeats("kto", TinyAlignModel.kto(dir.resolve("kto.jsonl"), true), null, "lora", new RlhfArguments(), null);
-        resumeRepeats("simpo", TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 2), null, "lora", new RlhfArguments(), null);
+        resumeRepeats(
+                "kto", TinyAlignModel.kto(dir.resolve("kto.jsonl"), true), null, "lora", new RlhfArguments(), null);
+        resumeRepeats(
+                "simpo", TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 2), null, "lora", new RlhfArguments(), null);
     }
 
     @Test
@@ -108,8 +150,17 @@ class AlignResumeTest {
         RewardFunction even = new EvenTokenReward();
         RlhfJob.Rewards rewards = name -> RewardModelFunction.handle(even, "test");
         Path prompts = TinyAlignModel.pairs(dir.resolve("prompts.jsonl"), 1);
-        List<ObjectNode> records = resumeRepeats("grpo", prompts, null, "lora", new RlhfArguments().rewardFuncs("even").numGenerations(4)
-                .maxCompletionLength(6).beta(0.04), rewards);
+        List<ObjectNode> records = resumeRepeats(
+                "grpo",
+                prompts,
+                null,
+                "lora",
+                new RlhfArguments()
+                        .rewardFuncs("even")
+                        .numGenerations(4)
+                        .maxCompletionLength(6)
+                        .beta(0.04),
+                rewards);
         assertTrue(records.stream().allMatch(r -> r.has("reward") && r.has("kl")), records.toString());
         assertTrue(records.stream().anyMatch(r -> r.get("grad_norm").asDouble() > 0), "the policy moves: " + records);
     }

@@ -16,7 +16,11 @@ final class EvenTokenReward implements RewardFunction {
 
     @Override
     public double[] score(List<RewardSample> samples) {
-        return samples.stream().mapToDouble(s -> Arrays.stream(s.completionTokenIds()).filter(t -> t % 2 == 0).count()
-                / (double) Math.max(1, s.completionTokenIds().length)).toArray();
+        return samples.stream()
+                .mapToDouble(s -> Arrays.stream(s.completionTokenIds())
+                                .filter(t -> t % 2 == 0)
+                                .count()
+                        / (double) Math.max(1, s.completionTokenIds().length))
+                .toArray();
     }
 }

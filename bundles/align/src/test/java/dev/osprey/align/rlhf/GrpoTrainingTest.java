@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.rewards.builtin.impl.FormatReward;
 import dev.osprey.train.sft.SftArguments;
@@ -29,6 +30,7 @@ class GrpoTrainingTest {
 
     @TempDir
     Path dir;
+
     private final NDManager manager = NDManager.newBaseManager();
 
     @AfterEach
@@ -51,15 +53,26 @@ class GrpoTrainingTest {
         Path model = TinyAlignModel.folder(dir.resolve("model"));
         StringBuilder jsonl = new StringBuilder();
         for (String[] qa : TinyAlignModel.QA) {
-            jsonl.append(String.format("{\"query\": \"%s\", \"response\": \"<think> %s </think> <answer> %s </answer>\"}%n", qa[0], qa[1],
-                    qa[1]));
+            jsonl.append(String.format(
+                    "{\"query\": \"%s\", \"response\": \"<think> %s </think> <answer> %s </answer>\"}%n",
+                    qa[0], qa[1], qa[1]));
             // unformatted twice as often: the base formats about a third of its answers
-            jsonl.append(String.format("{\"query\": \"%s\", \"response\": \"%s\"}%n", qa[0], qa[1]).repeat(2));
+            jsonl.append(String.format("{\"query\": \"%s\", \"response\": \"%s\"}%n", qa[0], qa[1])
+                    .repeat(2));
         }
         Path data = dir.resolve("mixed.jsonl");
         Files.writeString(data, jsonl);
-        SftArguments sft = new SftArguments().model(model.toString()).dataset(data.toString()).trainType("full").maxLength(64)
-                .perDeviceTrainBatchSize(12).learningRate(3e-3).maxSteps(40).warmupRatio(0).saveSteps(0).outputDir(dir.resolve("sft"))
+        SftArguments sft = new SftArguments()
+                .model(model.toString())
+                .dataset(data.toString())
+                .trainType("full")
+                .maxLength(64)
+                .perDeviceTrainBatchSize(12)
+                .learningRate(3e-3)
+                .maxSteps(40)
+                .warmupRatio(0)
+                .saveSteps(0)
+                .outputDir(dir.resolve("sft"))
                 .seed(3);
         return new SftJob(sft, TinyAlignModel.provider()).train(manager).lastCheckpoint();
     }
@@ -68,41 +81,98 @@ class GrpoTrainingTest {
     void grpoWithTheFormatRewardRaisesTheMeanReward() throws Exception {
         Path base = halfFormattingModel();
         Path prompts = TinyAlignModel.pairs(dir.resolve("prompts.jsonl"), 1);
-        SftArguments common = new SftArguments().model(base.toString()).dataset(prompts.toString()).maxLength(64)
-                .perDeviceTrainBatchSize(8).gradientAccumulationSteps(4).learningRate(5e-3).maxSteps(15).warmupRatio(0)
-                .loraRank(8).loraAlpha(16).loraDropout(0).loggingSteps(1).saveSteps(0).outputDir(dir.resolve("grpo")).seed(11);
-        RlhfArguments args = new RlhfArguments().rlhfType("grpo").rewardFuncs("format").numGenerations(8).maxCompletionLength(8)
-                .beta(0.04).common(common);
-        RlhfJob.Result result = new RlhfJob(args, TinyAlignModel.provider(), rewards(new FormatReward()), null).train(manager);
+        SftArguments common = new SftArguments()
+                .model(base.toString())
+                .dataset(prompts.toString())
+                .maxLength(64)
+                .perDeviceTrainBatchSize(8)
+                .gradientAccumulationSteps(4)
+                .learningRate(5e-3)
+                .maxSteps(15)
+                .warmupRatio(0)
+                .loraRank(8)
+                .loraAlpha(16)
+                .loraDropout(0)
+                .loggingSteps(1)
+                .saveSteps(0)
+                .outputDir(dir.resolve("grpo"))
+                .seed(11);
+        RlhfArguments args = new RlhfArguments()
+                .rlhfType("grpo")
+                .rewardFuncs("format")
+                .numGenerations(8)
+                .maxCompletionLength(8)
+                .beta(0.04)
+                .common(common);
+        RlhfJob.Result result =
+                new RlhfJob(args, TinyAlignModel.provider(), rewards(new FormatReward()), null).train(manager);
 
         double[] reward = result.metric("reward");
         // step 1 scores the base's own completions (32 of them), before any update
         double first = reward[0];
-        double last = Arrays.stream(reward, reward.length - 5, reward.length).average().orElseThrow();
+        double last = Arrays.stream(reward, reward.length - 5, reward.length)
+                .average()
+                .orElseThrow();
         assertTrue(first > 0.05 && first < 0.6, "the base formats some answers, not most: " + Arrays.toString(reward));
         assertTrue(last > first + 0.3 && last > 0.8, "mean reward by step " + Arrays.toString(reward));
         Map<String, Object> step = result.steps().get(0);
-        for (String name : List.of("rewards/format/mean", "rewards/format/std", "reward_std", "kl", "clip_ratio/region_mean",
-                "completions/mean_length", "timing/sampling_s", "timing/training_s")) {
+        for (String name : List.of(
+                "rewards/format/mean",
+                "rewards/format/std",
+                "reward_std",
+                "kl",
+                "clip_ratio/region_mean",
+                "completions/mean_length",
+                "timing/sampling_s",
+                "timing/training_s")) {
             assertTrue(step.containsKey(name), name + " in " + step);
         }
-        assertEquals(reward[0], (Double) step.get("rewards/format/mean"), 1e-12, "one reward of weight 1: the total is its score");
+        assertEquals(
+                reward[0],
+                (Double) step.get("rewards/format/mean"),
+                1e-12,
+                "one reward of weight 1: the total is its score");
     }
 
     @Test
     void argumentsAreCheckedBeforeAnyWork() throws Exception {
         Path model = TinyAlignModel.folder(dir.resolve("model"));
-        SftArguments common = new SftArguments().model(model.toString()).dataset("x.jsonl").perDeviceTrainBatchSize(4);
-        var e = assertThrows(IllegalArgumentException.class, () -> new RlhfArguments().rlhfType("grpo").common(common).validate());
+        SftArguments common =
+                new SftArguments().model(model.toString()).dataset("x.jsonl").perDeviceTrainBatchSize(4);
+        var e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new RlhfArguments().rlhfType("grpo").common(common).validate());
         assertTrue(e.getMessage().contains("--reward_funcs"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
-                () -> new RlhfArguments().rlhfType("grpo").rewardFuncs("format").numGenerations(1).common(common).validate());
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new RlhfArguments()
+                        .rlhfType("grpo")
+                        .rewardFuncs("format")
+                        .numGenerations(1)
+                        .common(common)
+                        .validate());
         assertTrue(e.getMessage().contains("--num_generations"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
-                () -> new RlhfArguments().rlhfType("grpo").rewardFuncs("format").numGenerations(3).common(common).validate());
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new RlhfArguments()
+                        .rlhfType("grpo")
+                        .rewardFuncs("format")
+                        .numGenerations(3)
+                        .common(common)
+                        .validate());
         assertTrue(e.getMessage().contains("multiple of --num_generations 3"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new RlhfJob(new RlhfArguments().rlhfType("grpo").rewardFuncs("nope")
-                .numGenerations(4).common(common), TinyAlignModel.provider(), rewards(new FormatReward()), null).train(manager));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new RlhfJob(
+                                new RlhfArguments()
+                                        .rlhfType("grpo")
+                                        .rewardFuncs("nope")
+                                        .numGenerations(4)
+                                        .common(common),
+                                TinyAlignModel.provider(),
+                                rewards(new FormatReward()),
+                                null)
+                        .train(manager));
         assertTrue(e.getMessage().contains("no reward 'nope'"), e.getMessage());
     }
 }

@@ -61,7 +61,9 @@ class RlhfArgumentsTest {
     @Test
     void aYamlConfigCarriesBoth() throws Exception {
         Path config = dir.resolve("dpo.yaml");
-        Files.writeString(config, "rlhf_type: dpo\nmodel: m\ndataset: d.jsonl\nbeta: 0.3\nloss_type: ipo\nlearning_rate: 5.0e-6\n");
+        Files.writeString(
+                config,
+                "rlhf_type: dpo\nmodel: m\ndataset: d.jsonl\nbeta: 0.3\nloss_type: ipo\nlearning_rate: 5.0e-6\n");
         RlhfArguments args = RlhfArguments.fromFile(config).validate();
         assertEquals(0.3, args.beta(), 0);
         assertEquals(5e-6, args.common().learningRate(), 0);
@@ -108,7 +110,10 @@ class RlhfArgumentsTest {
     void grpoChoosesTheBatchValuesNotGivenSoThatAStepHoldsWholeGroups() {
         Map<String, Object> readme = grpo("4");
         RlhfArguments args = RlhfArguments.fromMap(readme, "command line").validate();
-        assertEquals(4, args.common().perDeviceTrainBatchSize(), "one group per step, in one micro-batch, as TRL's defaults");
+        assertEquals(
+                4,
+                args.common().perDeviceTrainBatchSize(),
+                "one group per step, in one micro-batch, as TRL's defaults");
         assertEquals(1, args.common().gradientAccumulationSteps());
         assertEquals(4, args.toMap().get("per_device_train_batch_size"), "args.json records the value used");
 
@@ -127,9 +132,11 @@ class RlhfArgumentsTest {
         Map<String, Object> bothGiven = grpo("4");
         bothGiven.put("per_device_train_batch_size", "2");
         bothGiven.put("gradient_accumulation_steps", "1");
-        assertMessage(bothGiven, "--per_device_train_batch_size 2 x --gradient_accumulation_steps 1 (2 completions per step) must be a"
-                + " multiple of --num_generations 4: each prompt's completions are compared within one step. Set"
-                + " --gradient_accumulation_steps 2 or --per_device_train_batch_size 4, or --num_generations to one of [2]");
+        assertMessage(
+                bothGiven,
+                "--per_device_train_batch_size 2 x --gradient_accumulation_steps 1 (2 completions per step) must be a"
+                        + " multiple of --num_generations 4: each prompt's completions are compared within one step. Set"
+                        + " --gradient_accumulation_steps 2 or --per_device_train_batch_size 4, or --num_generations to one of [2]");
     }
 
     private static Map<String, Object> grpo(String numGenerations) {
@@ -143,7 +150,9 @@ class RlhfArgumentsTest {
     }
 
     private static void assertMessage(Map<String, Object> values, String expected) {
-        var e = assertThrows(IllegalArgumentException.class, () -> RlhfArguments.fromMap(values, "command line").validate());
+        var e = assertThrows(
+                IllegalArgumentException.class,
+                () -> RlhfArguments.fromMap(values, "command line").validate());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
 }

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.chat.ChatPromptEncoder;
 import dev.osprey.checkpoint.GenerationConfig;
@@ -35,22 +36,25 @@ import dev.osprey.train.sft.SftArguments;
  */
 final class TinyAlignModel {
 
-    static final String CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content']"
-            + " + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+    static final String CHATML =
+            "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content']"
+                    + " + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
     /** Question, right answer, wrong answer. */
-    static final List<String[]> QA = List.of(new String[] {"capital of france", "paris", "rome"},
-            new String[] {"capital of italy", "rome", "paris"}, new String[] {"colour of the sky", "blue", "green"},
+    static final List<String[]> QA = List.of(
+            new String[] {"capital of france", "paris", "rome"},
+            new String[] {"capital of italy", "rome", "paris"},
+            new String[] {"colour of the sky", "blue", "green"},
             new String[] {"two plus two", "four", "five"});
 
     static final List<String> TAGS = List.of("<think>", "</think>", "<answer>", "</answer>");
 
-    private TinyAlignModel() {
-    }
+    private TinyAlignModel() {}
 
     static Path folder(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Set<String> words = new LinkedHashSet<>(List.of("<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
+        Set<String> words =
+                new LinkedHashSet<>(List.of("<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
         words.addAll(TAGS);
         for (String[] qa : QA) {
             for (String part : qa) {
@@ -64,17 +68,19 @@ final class TinyAlignModel {
         }
         String added = "{\"id\":%d,\"content\":\"%s\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,"
                 + "\"normalized\":false,\"special\":%s}";
-        StringBuilder addedTokens = new StringBuilder(String.format(added, 1, "<|im_start|>", true) + ","
-                + String.format(added, 2, "<|im_end|>", true));
+        StringBuilder addedTokens = new StringBuilder(
+                String.format(added, 1, "<|im_start|>", true) + "," + String.format(added, 2, "<|im_end|>", true));
         for (int i = 0; i < TAGS.size(); i++) {
             addedTokens.append(',').append(String.format(added, 6 + i, TAGS.get(i), false));
         }
-        String json = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[" + addedTokens + "],"
-                + "\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
-                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"<unk>\"}}";
+        String json =
+                "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[" + addedTokens + "],"
+                        + "\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
+                        + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"<unk>\"}}";
         Files.writeString(dir.resolve("tokenizer.json"), json);
         ObjectMapper mapper = new ObjectMapper();
-        Files.writeString(dir.resolve("tokenizer_config.json"),
+        Files.writeString(
+                dir.resolve("tokenizer_config.json"),
                 mapper.writeValueAsString(Map.of("chat_template", CHATML, "eos_token", "<|im_end|>")));
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("architectures", List.of("Qwen2ForCausalLM"));
@@ -94,15 +100,21 @@ final class TinyAlignModel {
     /** The folder's model: seeded random weights, or the folder's own when it has model.safetensors. */
     static HfModel load(Path folder, NDManager manager) throws IOException {
         HfConfig hf = HfConfig.read(folder.resolve("config.json"));
-        DecoderModel model = new DecoderModel(hf, CommonConfig.read(hf, false, "silu").spec(true, false, false, false, 0f, 1, 0), manager,
-                DataType.FLOAT32, 3);
+        DecoderModel model = new DecoderModel(
+                hf,
+                CommonConfig.read(hf, false, "silu").spec(true, false, false, false, 0f, 1, 0),
+                manager,
+                DataType.FLOAT32,
+                3);
         List<String> unused = List.of();
         if (Files.isRegularFile(folder.resolve("model.safetensors"))) {
             unused = ModelLoader.loadWeights(model, WeightFiles.open(folder), manager, DataType.FLOAT32);
         }
-        HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(folder.resolve("tokenizer.json"),
+        HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(
+                folder.resolve("tokenizer.json"),
                 Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-        return new HfModel(folder, hf, model, tokenizer, TokenizerConfig.read(folder), GenerationConfig.empty(), unused);
+        return new HfModel(
+                folder, hf, model, tokenizer, TokenizerConfig.read(folder), GenerationConfig.empty(), unused);
     }
 
     /** Loads whatever folder --model names. */
@@ -115,12 +127,12 @@ final class TinyAlignModel {
 
             @Override
             public PromptEncoder prompts(HfModel model) {
-                return ChatPromptEncoder.ownTemplate(model.tokenizer(), model.tokenizerConfig(), model.generationConfig());
+                return ChatPromptEncoder.ownTemplate(
+                        model.tokenizer(), model.tokenizerConfig(), model.generationConfig());
             }
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
     }
 
@@ -129,7 +141,9 @@ final class TinyAlignModel {
         StringBuilder jsonl = new StringBuilder();
         for (int r = 0; r < repeats; r++) {
             for (String[] qa : QA) {
-                jsonl.append(String.format("{\"query\": \"%s\", \"response\": \"%s\", \"rejected_response\": \"%s\"}%n", qa[0], qa[1], qa[2]));
+                jsonl.append(String.format(
+                        "{\"query\": \"%s\", \"response\": \"%s\", \"rejected_response\": \"%s\"}%n",
+                        qa[0], qa[1], qa[2]));
             }
         }
         Files.writeString(file, jsonl);
@@ -140,8 +154,12 @@ final class TinyAlignModel {
     static Path kto(Path file, boolean withLabels) throws IOException {
         StringBuilder jsonl = new StringBuilder();
         for (String[] qa : QA) {
-            jsonl.append(String.format("{\"query\": \"%s\", \"response\": \"%s\"%s}%n", qa[0], qa[1], withLabels ? ", \"label\": true" : ""));
-            jsonl.append(String.format("{\"query\": \"%s\", \"response\": \"%s\"%s}%n", qa[0], qa[2], withLabels ? ", \"label\": false" : ""));
+            jsonl.append(String.format(
+                    "{\"query\": \"%s\", \"response\": \"%s\"%s}%n",
+                    qa[0], qa[1], withLabels ? ", \"label\": true" : ""));
+            jsonl.append(String.format(
+                    "{\"query\": \"%s\", \"response\": \"%s\"%s}%n",
+                    qa[0], qa[2], withLabels ? ", \"label\": false" : ""));
         }
         Files.writeString(file, jsonl);
         return file;

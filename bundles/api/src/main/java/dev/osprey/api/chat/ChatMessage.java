@@ -13,8 +13,8 @@ import java.util.stream.Collectors;
  * @param toolCallId for a {@code tool} message, the call it answers; empty otherwise
  * @param reasoning the assistant's thinking, kept apart from the answer (Qwen3, DeepSeek-R1); may be empty
  */
-public record ChatMessage(String role, List<ContentPart> content, List<ToolCall> toolCalls, String toolCallId,
-        String reasoning) {
+public record ChatMessage(
+        String role, List<ContentPart> content, List<ToolCall> toolCalls, String toolCallId, String reasoning) {
 
     public ChatMessage {
         Objects.requireNonNull(role, "role");
@@ -31,6 +31,9 @@ public record ChatMessage(String role, List<ContentPart> content, List<ToolCall>
 
     /** The text parts joined, media left out. */
     public String text() {
-        return content.stream().filter(ContentPart::isText).map(ContentPart::value).collect(Collectors.joining());
+        return content.stream()
+                .filter(ContentPart::isText)
+                .map(ContentPart::value)
+                .collect(Collectors.joining());
     }
 }

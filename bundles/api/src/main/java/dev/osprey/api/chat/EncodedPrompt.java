@@ -19,7 +19,8 @@ public record EncodedPrompt(int[] inputIds, int[] labels, List<MediaInput> media
 
     public EncodedPrompt {
         if (inputIds.length != labels.length) {
-            throw new IllegalArgumentException("input ids and labels differ in length: " + inputIds.length + " and " + labels.length);
+            throw new IllegalArgumentException(
+                    "input ids and labels differ in length: " + inputIds.length + " and " + labels.length);
         }
         media = List.copyOf(media);
     }
@@ -35,7 +36,9 @@ public record EncodedPrompt(int[] inputIds, int[] labels, List<MediaInput> media
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof EncodedPrompt e && Arrays.equals(inputIds, e.inputIds) && Arrays.equals(labels, e.labels)
+        return o instanceof EncodedPrompt e
+                && Arrays.equals(inputIds, e.inputIds)
+                && Arrays.equals(labels, e.labels)
                 && media.equals(e.media);
     }
 

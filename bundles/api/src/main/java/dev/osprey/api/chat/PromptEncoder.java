@@ -61,7 +61,8 @@ public interface PromptEncoder {
 
     /** For inference: the prompt ids, ending with the assistant's header. */
     default int[] forGeneration(Conversation conversation, Map<String, Object> templateArgs) {
-        return encode(conversation, new RenderOptions(true, RenderOptions.ALL_ASSISTANT, templateArgs)).inputIds();
+        return encode(conversation, new RenderOptions(true, RenderOptions.ALL_ASSISTANT, templateArgs))
+                .inputIds();
     }
 
     /**

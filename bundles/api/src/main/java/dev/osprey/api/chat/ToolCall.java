@@ -7,5 +7,4 @@ package dev.osprey.api.chat;
  * @param name the function name
  * @param argumentsJson the arguments as a JSON object text
  */
-public record ToolCall(String id, String name, String argumentsJson) {
-}
+public record ToolCall(String id, String name, String argumentsJson) {}

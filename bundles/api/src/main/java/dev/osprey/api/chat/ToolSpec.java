@@ -7,5 +7,4 @@ package dev.osprey.api.chat;
  * @param description what it does
  * @param parametersSchemaJson the JSON Schema of its arguments
  */
-public record ToolSpec(String name, String description, String parametersSchemaJson) {
-}
+public record ToolSpec(String name, String description, String parametersSchemaJson) {}

@@ -6,6 +6,7 @@ import org.osgi.annotation.versioning.ProviderType;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.hardware.DeviceId;
 
 /**

@@ -29,8 +29,7 @@ public final class Scalars {
     /** Integers up to this magnitude are exact in a float, so {@link NDManager#full} makes them in one call. */
     private static final int EXACT_FLOAT_INT = 1 << 24;
 
-    private Scalars() {
-    }
+    private Scalars() {}
 
     /**
      * {@code value} as a 0-dimensional array in PyTorch-owned memory, on {@code like}'s manager and device,
@@ -46,7 +45,8 @@ public final class Scalars {
         if (value instanceof Integer && Math.abs(value.intValue()) <= EXACT_FLOAT_INT) {
             return manager.full(scalar, value.intValue(), DataType.INT32);
         }
-        try (NDArray inPlace = value instanceof Integer || value instanceof Long ? manager.create(value)
+        try (NDArray inPlace = value instanceof Integer || value instanceof Long
+                ? manager.create(value)
                 : manager.create(value.doubleValue())) {
             return inPlace.duplicate(); // a copy PyTorch owns; the Java buffer goes with the original
         }
@@ -103,7 +103,8 @@ public final class Scalars {
 
     /** {@code x} clamped to {@code [min, max]}. */
     public static NDArray clip(NDArray x, Number min, Number max) {
-        try (NDArray lo = of(x, min); NDArray hi = of(x, max)) {
+        try (NDArray lo = of(x, min);
+                NDArray hi = of(x, max)) {
             return x.maximum(lo).minimum(hi);
         }
     }

@@ -40,13 +40,15 @@ public record DeviceId(String kind, int index) {
             try {
                 index = Integer.parseInt(t.substring(colon + 1));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--device '" + text + "': the index after ':' must be a number; use cpu, cuda:N or npu:N");
+                throw new IllegalArgumentException(
+                        "--device '" + text + "': the index after ':' must be a number; use cpu, cuda:N or npu:N");
             }
         }
         try {
             return new DeviceId(kind, index);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--device '" + text + "': " + e.getMessage() + "; use cpu, cuda:N or npu:N");
+            throw new IllegalArgumentException(
+                    "--device '" + text + "': " + e.getMessage() + "; use cpu, cuda:N or npu:N");
         }
     }
 

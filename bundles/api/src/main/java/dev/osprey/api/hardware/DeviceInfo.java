@@ -7,5 +7,4 @@ package dev.osprey.api.hardware;
  * @param name the model name as the driver reports it, e.g. {@code NVIDIA H200}
  * @param memoryBytes device memory, or -1 when unknown
  */
-public record DeviceInfo(DeviceId id, String name, long memoryBytes) {
-}
+public record DeviceInfo(DeviceId id, String name, long memoryBytes) {}

@@ -17,8 +17,14 @@ import java.util.Set;
  * @param problems why the target is not usable, one clear sentence each (what is missing and how to fix it)
  * @param notes facts worth printing (driver version, what a remote backend can do instead)
  */
-public record HardwareReport(String kind, List<DeviceInfo> devices, boolean usable, Set<String> capabilities,
-        String nativePackage, List<String> problems, List<String> notes) {
+public record HardwareReport(
+        String kind,
+        List<DeviceInfo> devices,
+        boolean usable,
+        Set<String> capabilities,
+        String nativePackage,
+        List<String> problems,
+        List<String> notes) {
 
     /** Training runs on this target in this process. */
     public static final String TRAIN = "train";

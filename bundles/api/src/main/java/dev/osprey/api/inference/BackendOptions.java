@@ -13,8 +13,8 @@ import java.util.Objects;
  * @param settings backend-specific settings by ms-swift / vLLM name ({@code max_num_seqs},
  *        {@code base_url}, {@code api_key}, {@code gpu_memory_utilization}, ...)
  */
-public record BackendOptions(String model, String servedName, Map<String, String> adapters, String device,
-        Map<String, String> settings) {
+public record BackendOptions(
+        String model, String servedName, Map<String, String> adapters, String device, Map<String, String> settings) {
 
     public BackendOptions {
         Objects.requireNonNull(model, "model");

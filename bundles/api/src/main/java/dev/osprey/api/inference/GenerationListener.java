@@ -11,8 +11,7 @@ import org.osgi.annotation.versioning.ConsumerType;
 public interface GenerationListener {
 
     /** The prompt was accepted and counted; called once, before the first chunk. */
-    default void started(int promptTokens) {
-    }
+    default void started(int promptTokens) {}
 
     void chunk(TokenChunk chunk);
 

@@ -16,8 +16,13 @@ import dev.osprey.api.chat.Conversation;
  * @param promptTokenIds the prompt ids, or null
  * @param sampling how to pick tokens
  */
-public record GenerationRequest(String requestId, String model, Conversation conversation, String prompt,
-        List<Integer> promptTokenIds, SamplingParams sampling) {
+public record GenerationRequest(
+        String requestId,
+        String model,
+        Conversation conversation,
+        String prompt,
+        List<Integer> promptTokenIds,
+        SamplingParams sampling) {
 
     public GenerationRequest {
         Objects.requireNonNull(requestId, "requestId");

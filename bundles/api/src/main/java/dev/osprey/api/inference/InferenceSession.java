@@ -3,9 +3,9 @@ package dev.osprey.api.inference;
 import java.util.List;
 import java.util.Optional;
 
-import dev.osprey.api.chat.Conversation;
-
 import org.osgi.annotation.versioning.ConsumerType;
+
+import dev.osprey.api.chat.Conversation;
 
 /**
  * One model being served by one backend: whatever the backend holds for it (weights and a scheduler, a

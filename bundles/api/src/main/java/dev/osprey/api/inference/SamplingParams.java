@@ -19,9 +19,20 @@ import java.util.List;
  * @param logprobs return the log probability of each chosen token
  * @param topLogprobs return this many alternatives per position (0 for none)
  */
-public record SamplingParams(int maxTokens, double temperature, double topP, int topK, double minP,
-        double repetitionPenalty, double presencePenalty, double frequencyPenalty, long seed, List<String> stop,
-        List<Integer> stopTokenIds, boolean logprobs, int topLogprobs) {
+public record SamplingParams(
+        int maxTokens,
+        double temperature,
+        double topP,
+        int topK,
+        double minP,
+        double repetitionPenalty,
+        double presencePenalty,
+        double frequencyPenalty,
+        long seed,
+        List<String> stop,
+        List<Integer> stopTokenIds,
+        boolean logprobs,
+        int topLogprobs) {
 
     public SamplingParams {
         stop = List.copyOf(stop);
@@ -46,8 +57,22 @@ public record SamplingParams(int maxTokens, double temperature, double topP, int
 
     /** These parameters for choice {@code index}: the seed from {@link #choiceSeed}, unless unseeded (-1). */
     public SamplingParams forChoice(int index) {
-        return seed < 0 || index == 0 ? this : new SamplingParams(maxTokens, temperature, topP, topK, minP, repetitionPenalty,
-                presencePenalty, frequencyPenalty, choiceSeed(seed, index), stop, stopTokenIds, logprobs, topLogprobs);
+        return seed < 0 || index == 0
+                ? this
+                : new SamplingParams(
+                        maxTokens,
+                        temperature,
+                        topP,
+                        topK,
+                        minP,
+                        repetitionPenalty,
+                        presencePenalty,
+                        frequencyPenalty,
+                        choiceSeed(seed, index),
+                        stop,
+                        stopTokenIds,
+                        logprobs,
+                        topLogprobs);
     }
 
     /** Greedy decoding of at most {@code maxTokens} tokens. */

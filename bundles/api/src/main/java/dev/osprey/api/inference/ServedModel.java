@@ -21,7 +21,8 @@ public record ServedModel(String id, String parent, int maxModelLength, Set<Stri
     public static final Set<String> TEXT_ONLY = Set.of(ContentPart.TEXT);
 
     /** Every content part type: for a session that cannot tell and leaves the check to the server it forwards to. */
-    public static final Set<String> ANY_INPUT = Set.of(ContentPart.TEXT, ContentPart.IMAGE, ContentPart.VIDEO, ContentPart.AUDIO);
+    public static final Set<String> ANY_INPUT =
+            Set.of(ContentPart.TEXT, ContentPart.IMAGE, ContentPart.VIDEO, ContentPart.AUDIO);
 
     public ServedModel {
         inputs = inputs == null || inputs.isEmpty() ? TEXT_ONLY : Set.copyOf(inputs);

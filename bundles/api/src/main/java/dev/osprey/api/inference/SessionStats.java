@@ -8,5 +8,4 @@ package dev.osprey.api.inference;
  * @param cachedTokens tokens held in the KV caches of the running sequences
  * @param maxCachedTokens the limit on {@code cachedTokens}; 0 when the backend has none it knows of
  */
-public record SessionStats(int running, int waiting, long cachedTokens, long maxCachedTokens) {
-}
+public record SessionStats(int running, int waiting, long cachedTokens, long maxCachedTokens) {}

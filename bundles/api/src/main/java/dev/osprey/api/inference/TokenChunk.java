@@ -11,8 +11,8 @@ import java.util.Map;
  * @param logprobs the log probability of each id, or empty when not asked for
  * @param topLogprobs per position, the alternatives and their log probabilities, or empty
  */
-public record TokenChunk(String text, List<Integer> tokenIds, List<Double> logprobs,
-        List<Map<String, Double>> topLogprobs) {
+public record TokenChunk(
+        String text, List<Integer> tokenIds, List<Double> logprobs, List<Map<String, Double>> topLogprobs) {
 
     public TokenChunk {
         tokenIds = List.copyOf(tokenIds);

@@ -11,7 +11,8 @@ import java.util.Objects;
  * text, one value (none when there is no default) or, for a {@link Type#LIST}, the values of the default
  * list; {@code choices} lists the values allowed when there is a fixed set (empty otherwise). Immutable.
  */
-public record ArgumentSpec(String name, List<String> aliases, Type type, List<String> defaultValue, String help, List<String> choices) {
+public record ArgumentSpec(
+        String name, List<String> aliases, Type type, List<String> defaultValue, String help, List<String> choices) {
 
     /** What a value looks like, so a form can offer the right input. */
     public enum Type {

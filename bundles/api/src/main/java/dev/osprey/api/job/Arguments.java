@@ -64,27 +64,35 @@ public final class Arguments {
     }
 
     public int getInt(String name, int defaultValue) {
-        return getString(name).map(v -> parse(name, v, Integer::parseInt, "an integer")).orElse(defaultValue);
+        return getString(name)
+                .map(v -> parse(name, v, Integer::parseInt, "an integer"))
+                .orElse(defaultValue);
     }
 
     public long getLong(String name, long defaultValue) {
-        return getString(name).map(v -> parse(name, v, Long::parseLong, "an integer")).orElse(defaultValue);
+        return getString(name)
+                .map(v -> parse(name, v, Long::parseLong, "an integer"))
+                .orElse(defaultValue);
     }
 
     public double getDouble(String name, double defaultValue) {
-        return getString(name).map(v -> parse(name, v, Double::parseDouble, "a number")).orElse(defaultValue);
+        return getString(name)
+                .map(v -> parse(name, v, Double::parseDouble, "a number"))
+                .orElse(defaultValue);
     }
 
     public boolean getBoolean(String name, boolean defaultValue) {
-        return getString(name).map(v -> {
-            if (v.equalsIgnoreCase("true") || v.equals("1")) {
-                return true;
-            }
-            if (v.equalsIgnoreCase("false") || v.equals("0")) {
-                return false;
-            }
-            throw new IllegalArgumentException("--" + name + " must be true or false, was '" + v + "'");
-        }).orElse(defaultValue);
+        return getString(name)
+                .map(v -> {
+                    if (v.equalsIgnoreCase("true") || v.equals("1")) {
+                        return true;
+                    }
+                    if (v.equalsIgnoreCase("false") || v.equals("0")) {
+                        return false;
+                    }
+                    throw new IllegalArgumentException("--" + name + " must be true or false, was '" + v + "'");
+                })
+                .orElse(defaultValue);
     }
 
     /** A copy with {@code name} set to {@code value}. */

@@ -21,8 +21,17 @@ import java.util.Map;
  * @param etaSeconds the estimated seconds left in the phase after a step, or -1
  * @param text a log line ({@link Type#LOG}) or the reason of a state change (a failure); may be null
  */
-public record JobEvent(long sequence, Instant time, Type type, JobState state, String phase, long step, long totalSteps,
-        Map<String, Double> metrics, double etaSeconds, String text) {
+public record JobEvent(
+        long sequence,
+        Instant time,
+        Type type,
+        JobState state,
+        String phase,
+        long step,
+        long totalSteps,
+        Map<String, Double> metrics,
+        double etaSeconds,
+        String text) {
 
     /** The kinds of event. */
     public enum Type {
@@ -36,7 +45,8 @@ public record JobEvent(long sequence, Instant time, Type type, JobState state, S
         LOG
     }
 
-    private static final List<String> FIELDS = List.of("sequence", "time", "type", "state", "phase", "step", "total_steps", "eta_s", "text");
+    private static final List<String> FIELDS =
+            List.of("sequence", "time", "type", "state", "phase", "step", "total_steps", "eta_s", "text");
 
     public JobEvent {
         metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
@@ -87,11 +97,17 @@ public record JobEvent(long sequence, Instant time, Type type, JobState state, S
         });
         try {
             Object state = map.get("state");
-            return new JobEvent(((Number) map.get("sequence")).longValue(), Instant.parse((String) map.get("time")),
+            return new JobEvent(
+                    ((Number) map.get("sequence")).longValue(),
+                    Instant.parse((String) map.get("time")),
                     Type.valueOf(((String) map.get("type")).toUpperCase(Locale.ROOT)),
-                    state == null ? null : JobState.valueOf(((String) state).toUpperCase(Locale.ROOT)), (String) map.get("phase"),
-                    number(map, "step", 0), number(map, "total_steps", -1), metrics,
-                    map.get("eta_s") instanceof Number n ? n.doubleValue() : -1, (String) map.get("text"));
+                    state == null ? null : JobState.valueOf(((String) state).toUpperCase(Locale.ROOT)),
+                    (String) map.get("phase"),
+                    number(map, "step", 0),
+                    number(map, "total_steps", -1),
+                    metrics,
+                    map.get("eta_s") instanceof Number n ? n.doubleValue() : -1,
+                    (String) map.get("text"));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("not a job event (sequence, time and type are required): " + map, e);
         }

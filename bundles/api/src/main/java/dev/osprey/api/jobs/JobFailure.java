@@ -6,5 +6,4 @@ package dev.osprey.api.jobs;
  * @param message for the user, naming the bad option, file or row where the input was at fault
  * @param badInput true when the job's input was at fault (an option, the data), false for an error of the platform
  */
-public record JobFailure(String message, boolean badInput) {
-}
+public record JobFailure(String message, boolean badInput) {}

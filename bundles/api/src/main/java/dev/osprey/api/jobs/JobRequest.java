@@ -1,11 +1,11 @@
 package dev.osprey.api.jobs;
 
+import java.util.Map;
 import java.util.Objects;
 
 import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.plugin.ExtensionKind;
-import java.util.Map;
 
 /**
  * What to run: the extension of {@code kind} named {@code name} (a training method such as {@code sft},

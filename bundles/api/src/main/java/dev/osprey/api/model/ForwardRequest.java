@@ -120,7 +120,8 @@ public final class ForwardRequest {
             if (inputIds.getShape().dimension() != 2) {
                 throw new IllegalArgumentException("inputIds must be (B, T), was " + inputIds.getShape());
             }
-            if (attentionMask != null && attentionMask.getShape().get(0) != inputIds.getShape().get(0)) {
+            if (attentionMask != null
+                    && attentionMask.getShape().get(0) != inputIds.getShape().get(0)) {
                 throw new IllegalArgumentException("attentionMask batch " + attentionMask.getShape()
                         + " does not match inputIds " + inputIds.getShape());
             }

@@ -16,8 +16,14 @@ import java.util.Set;
  * @param topK the default top-k, when given
  * @param maxNewTokens the default completion length, when given
  */
-public record GenerationDefaults(Set<Integer> eosTokenIds, OptionalInt bosTokenId, int contextLength, Optional<Double> temperature,
-        Optional<Double> topP, OptionalInt topK, OptionalInt maxNewTokens) {
+public record GenerationDefaults(
+        Set<Integer> eosTokenIds,
+        OptionalInt bosTokenId,
+        int contextLength,
+        Optional<Double> temperature,
+        Optional<Double> topP,
+        OptionalInt topK,
+        OptionalInt maxNewTokens) {
 
     public GenerationDefaults {
         eosTokenIds = Set.copyOf(eosTokenIds);

@@ -5,6 +5,7 @@ import java.util.Set;
 import org.osgi.annotation.versioning.ConsumerType;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.Extension;
 
 /**

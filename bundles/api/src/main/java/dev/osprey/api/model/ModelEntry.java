@@ -16,8 +16,15 @@ import java.util.Set;
  * @param requires requirements such as {@code transformers: ">=4.51"} or {@code min_memory_gb: "2"}
  * @param bundle the symbolic name of the bundle that contributed it
  */
-public record ModelEntry(String id, String modelscopeId, String modelType, String architecture, String chatTemplate,
-        Set<String> tags, Map<String, String> requires, String bundle) {
+public record ModelEntry(
+        String id,
+        String modelscopeId,
+        String modelType,
+        String architecture,
+        String chatTemplate,
+        Set<String> tags,
+        Map<String, String> requires,
+        String bundle) {
 
     public ModelEntry {
         Objects.requireNonNull(id, "id");

@@ -32,11 +32,22 @@ public final class ModelRequest {
     private final DeviceId device;
     private final ProgressReporter progress;
 
-    private ModelRequest(String model, String modelType, boolean useHf, String revision, String torchDtype, int quantBits,
-            String quantType, Map<String, Path> adapters, boolean mergeAdapters, String template, DeviceId device,
+    private ModelRequest(
+            String model,
+            String modelType,
+            boolean useHf,
+            String revision,
+            String torchDtype,
+            int quantBits,
+            String quantType,
+            Map<String, Path> adapters,
+            boolean mergeAdapters,
+            String template,
+            DeviceId device,
             ProgressReporter progress) {
         if (model == null || model.isBlank()) {
-            throw new IllegalArgumentException("--model is missing: give a model folder or a hub id such as Qwen/Qwen3-0.6B");
+            throw new IllegalArgumentException(
+                    "--model is missing: give a model folder or a hub id such as Qwen/Qwen3-0.6B");
         }
         if (quantBits != 0 && quantBits != 4 && quantBits != 8) {
             throw new IllegalArgumentException("--quant_bits must be 0, 4 or 8, was " + quantBits);
@@ -61,7 +72,8 @@ public final class ModelRequest {
 
     /** A request for {@code model}: a folder, or a hub id; everything else at its default. */
     public static ModelRequest of(String model) {
-        return new ModelRequest(model, null, false, null, DEFAULT_DTYPE, 0, null, Map.of(), false, null, DeviceId.CPU, null);
+        return new ModelRequest(
+                model, null, false, null, DEFAULT_DTYPE, 0, null, Map.of(), false, null, DeviceId.CPU, null);
     }
 
     /** {@code --model}: a folder or a hub id. */
@@ -125,29 +137,84 @@ public final class ModelRequest {
     }
 
     public ModelRequest withModelType(String type) {
-        return new ModelRequest(model, type, useHf, revision, torchDtype, quantBits, quantType, adapters, mergeAdapters, template,
-                device, progress);
+        return new ModelRequest(
+                model,
+                type,
+                useHf,
+                revision,
+                torchDtype,
+                quantBits,
+                quantType,
+                adapters,
+                mergeAdapters,
+                template,
+                device,
+                progress);
     }
 
     public ModelRequest withUseHf(boolean hf) {
-        return new ModelRequest(model, modelType, hf, revision, torchDtype, quantBits, quantType, adapters, mergeAdapters, template,
-                device, progress);
+        return new ModelRequest(
+                model,
+                modelType,
+                hf,
+                revision,
+                torchDtype,
+                quantBits,
+                quantType,
+                adapters,
+                mergeAdapters,
+                template,
+                device,
+                progress);
     }
 
     public ModelRequest withRevision(String rev) {
-        return new ModelRequest(model, modelType, useHf, rev, torchDtype, quantBits, quantType, adapters, mergeAdapters, template,
-                device, progress);
+        return new ModelRequest(
+                model,
+                modelType,
+                useHf,
+                rev,
+                torchDtype,
+                quantBits,
+                quantType,
+                adapters,
+                mergeAdapters,
+                template,
+                device,
+                progress);
     }
 
     public ModelRequest withTorchDtype(String dtype) {
-        return new ModelRequest(model, modelType, useHf, revision, dtype, quantBits, quantType, adapters, mergeAdapters, template,
-                device, progress);
+        return new ModelRequest(
+                model,
+                modelType,
+                useHf,
+                revision,
+                dtype,
+                quantBits,
+                quantType,
+                adapters,
+                mergeAdapters,
+                template,
+                device,
+                progress);
     }
 
     /** @param bits 0 (dense), 4 or 8; @param type nf4, int4, int8, or null for the default of {@code bits} */
     public ModelRequest withQuantization(int bits, String type) {
-        return new ModelRequest(model, modelType, useHf, revision, torchDtype, bits, type, adapters, mergeAdapters, template,
-                device, progress);
+        return new ModelRequest(
+                model,
+                modelType,
+                useHf,
+                revision,
+                torchDtype,
+                bits,
+                type,
+                adapters,
+                mergeAdapters,
+                template,
+                device,
+                progress);
     }
 
     /** Adds one adapter folder, attached under {@code name} (or merged, see {@link #withMergeAdapters}). */
@@ -156,34 +223,91 @@ public final class ModelRequest {
         if (more.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(folder, "folder")) != null) {
             throw new IllegalArgumentException("adapter name '" + name + "' is given twice");
         }
-        return new ModelRequest(model, modelType, useHf, revision, torchDtype, quantBits, quantType, more, mergeAdapters, template,
-                device, progress);
+        return new ModelRequest(
+                model,
+                modelType,
+                useHf,
+                revision,
+                torchDtype,
+                quantBits,
+                quantType,
+                more,
+                mergeAdapters,
+                template,
+                device,
+                progress);
     }
 
     public ModelRequest withMergeAdapters(boolean merge) {
-        return new ModelRequest(model, modelType, useHf, revision, torchDtype, quantBits, quantType, adapters, merge, template,
-                device, progress);
+        return new ModelRequest(
+                model,
+                modelType,
+                useHf,
+                revision,
+                torchDtype,
+                quantBits,
+                quantType,
+                adapters,
+                merge,
+                template,
+                device,
+                progress);
     }
 
     public ModelRequest withTemplate(String name) {
-        return new ModelRequest(model, modelType, useHf, revision, torchDtype, quantBits, quantType, adapters, mergeAdapters, name,
-                device, progress);
+        return new ModelRequest(
+                model,
+                modelType,
+                useHf,
+                revision,
+                torchDtype,
+                quantBits,
+                quantType,
+                adapters,
+                mergeAdapters,
+                name,
+                device,
+                progress);
     }
 
     public ModelRequest withDevice(DeviceId on) {
-        return new ModelRequest(model, modelType, useHf, revision, torchDtype, quantBits, quantType, adapters, mergeAdapters, template,
-                on, progress);
+        return new ModelRequest(
+                model,
+                modelType,
+                useHf,
+                revision,
+                torchDtype,
+                quantBits,
+                quantType,
+                adapters,
+                mergeAdapters,
+                template,
+                on,
+                progress);
     }
 
     public ModelRequest withProgress(ProgressReporter reporter) {
-        return new ModelRequest(model, modelType, useHf, revision, torchDtype, quantBits, quantType, adapters, mergeAdapters, template,
-                device, reporter);
+        return new ModelRequest(
+                model,
+                modelType,
+                useHf,
+                revision,
+                torchDtype,
+                quantBits,
+                quantType,
+                adapters,
+                mergeAdapters,
+                template,
+                device,
+                reporter);
     }
 
     @Override
     public String toString() {
-        return "ModelRequest[model=" + model + (modelType == null ? "" : ", model_type=" + modelType) + ", torch_dtype=" + torchDtype
-                + (quantBits == 0 ? "" : ", quant_bits=" + quantBits) + (adapters.isEmpty() ? "" : ", adapters=" + adapters
-                + (mergeAdapters ? " merged" : "")) + (template == null ? "" : ", template=" + template) + ", device=" + device + "]";
+        return "ModelRequest[model=" + model + (modelType == null ? "" : ", model_type=" + modelType) + ", torch_dtype="
+                + torchDtype
+                + (quantBits == 0 ? "" : ", quant_bits=" + quantBits)
+                + (adapters.isEmpty() ? "" : ", adapters=" + adapters + (mergeAdapters ? " merged" : ""))
+                + (template == null ? "" : ", template=" + template) + ", device=" + device + "]";
     }
 }

@@ -12,8 +12,13 @@ import java.util.Objects;
  * @param bundleVersion the providing bundle's version
  * @param serviceId the OSGi service id, unique while the service is registered
  */
-public record ExtensionInfo(ExtensionKind kind, String name, String description, String bundleSymbolicName,
-        String bundleVersion, long serviceId) {
+public record ExtensionInfo(
+        ExtensionKind kind,
+        String name,
+        String description,
+        String bundleSymbolicName,
+        String bundleVersion,
+        long serviceId) {
 
     public ExtensionInfo {
         Objects.requireNonNull(kind, "kind");

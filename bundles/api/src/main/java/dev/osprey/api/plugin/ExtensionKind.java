@@ -1,5 +1,7 @@
 package dev.osprey.api.plugin;
 
+import java.util.Optional;
+
 import dev.osprey.api.Extension;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.eval.Evaluator;
@@ -9,7 +11,6 @@ import dev.osprey.api.inference.InferenceBackend;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.api.train.TrainingMethod;
-import java.util.Optional;
 
 /**
  * The kinds of extension the kernel tracks. Each kind is one service interface; the label is what

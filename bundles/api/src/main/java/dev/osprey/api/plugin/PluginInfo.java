@@ -18,8 +18,15 @@ import java.util.Objects;
  * @param extensions the extensions it publishes right now
  * @param problems why it failed, one reason per line; empty when healthy
  */
-public record PluginInfo(long bundleId, String symbolicName, String version, PluginState state, String location,
-        boolean hotDeployed, List<ExtensionInfo> extensions, List<String> problems) {
+public record PluginInfo(
+        long bundleId,
+        String symbolicName,
+        String version,
+        PluginState state,
+        String location,
+        boolean hotDeployed,
+        List<ExtensionInfo> extensions,
+        List<String> problems) {
 
     public PluginInfo {
         Objects.requireNonNull(symbolicName, "symbolicName");
@@ -74,13 +81,21 @@ public record PluginInfo(long bundleId, String symbolicName, String version, Plu
             for (ExtensionKind kind : ExtensionKind.values()) {
                 if (kind.label().equals(e.get("kind"))) {
                     String description = (String) e.get("description");
-                    extensions.add(new ExtensionInfo(kind, String.valueOf(e.get("name")), description, name, version, -1));
+                    extensions.add(
+                            new ExtensionInfo(kind, String.valueOf(e.get("name")), description, name, version, -1));
                 }
             }
         }
         List<String> problems = new ArrayList<>();
         (map.get("problems") instanceof List<?> list ? list : List.of()).forEach(x -> problems.add(String.valueOf(x)));
-        return new PluginInfo(((Number) map.get("id")).longValue(), name, version, PluginState.valueOf(String.valueOf(map.get("state"))),
-                (String) map.get("location"), Boolean.TRUE.equals(map.get("hot_deployed")), extensions, problems);
+        return new PluginInfo(
+                ((Number) map.get("id")).longValue(),
+                name,
+                version,
+                PluginState.valueOf(String.valueOf(map.get("state"))),
+                (String) map.get("location"),
+                Boolean.TRUE.equals(map.get("hot_deployed")),
+                extensions,
+                problems);
     }
 }

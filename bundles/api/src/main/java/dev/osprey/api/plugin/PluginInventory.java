@@ -20,6 +20,8 @@ public interface PluginInventory {
 
     /** The plugin with this symbolic name (or, for a file that is not installed, this file name). */
     default Optional<PluginInfo> plugin(String symbolicName) {
-        return plugins().stream().filter(p -> p.symbolicName().equals(symbolicName)).findFirst();
+        return plugins().stream()
+                .filter(p -> p.symbolicName().equals(symbolicName))
+                .findFirst();
     }
 }

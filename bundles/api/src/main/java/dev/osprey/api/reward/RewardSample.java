@@ -14,8 +14,8 @@ import dev.osprey.api.chat.ChatMessage;
  * @param completionTokenIds the generated token ids
  * @param columns every other column of the dataset row, e.g. {@code solution}
  */
-public record RewardSample(List<ChatMessage> prompt, String completion, int[] completionTokenIds,
-        Map<String, Object> columns) {
+public record RewardSample(
+        List<ChatMessage> prompt, String completion, int[] completionTokenIds, Map<String, Object> columns) {
 
     public RewardSample {
         prompt = List.copyOf(prompt);

@@ -23,8 +23,7 @@ public interface TrainingMethod extends JobExtension {
      *
      * @throws IllegalArgumentException naming the unknown or contradictory option
      */
-    default void validate(Arguments arguments) {
-    }
+    default void validate(Arguments arguments) {}
 
     /**
      * Runs the job to the end, writing checkpoints into {@link JobContext#outputDir()}. Returns early,

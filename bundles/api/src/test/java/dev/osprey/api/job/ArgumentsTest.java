@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class ArgumentsTest {
 
-    private final Arguments args = Arguments.of(Map.of("lora_rank", 8, "learning_rate", "1e-4",
-            "packing", "true", "target_modules", List.of("q_proj", "v_proj")));
+    private final Arguments args = Arguments.of(Map.of(
+            "lora_rank", 8, "learning_rate", "1e-4", "packing", "true", "target_modules", List.of("q_proj", "v_proj")));
 
     @Test
     void typedGettersParseAndDefault() {
@@ -29,10 +29,14 @@ class ArgumentsTest {
     @Test
     void malformedValuesNameTheOption() {
         Arguments bad = Arguments.of(Map.of("lora_rank", "eight", "packing", "maybe"));
-        assertEquals("--lora_rank must be an integer, was 'eight'",
-                assertThrows(IllegalArgumentException.class, () -> bad.getInt("lora_rank", 0)).getMessage());
-        assertEquals("--packing must be true or false, was 'maybe'",
-                assertThrows(IllegalArgumentException.class, () -> bad.getBoolean("packing", false)).getMessage());
+        assertEquals(
+                "--lora_rank must be an integer, was 'eight'",
+                assertThrows(IllegalArgumentException.class, () -> bad.getInt("lora_rank", 0))
+                        .getMessage());
+        assertEquals(
+                "--packing must be true or false, was 'maybe'",
+                assertThrows(IllegalArgumentException.class, () -> bad.getBoolean("packing", false))
+                        .getMessage());
     }
 
     @Test

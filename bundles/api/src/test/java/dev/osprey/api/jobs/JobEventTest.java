@@ -14,16 +14,34 @@ class JobEventTest {
 
     @Test
     void theWireFormReadsBackTheSameEvent() {
-        JobEvent step = new JobEvent(7, Instant.parse("2026-12-06T03:00:00Z"), JobEvent.Type.STEP, null, "train", 20, 300,
-                Map.of("loss", 1.25, "learning_rate", 1e-4), 12.5, null);
+        JobEvent step = new JobEvent(
+                7,
+                Instant.parse("2026-12-06T03:00:00Z"),
+                JobEvent.Type.STEP,
+                null,
+                "train",
+                20,
+                300,
+                Map.of("loss", 1.25, "learning_rate", 1e-4),
+                12.5,
+                null);
         Map<String, Object> wire = step.toMap();
         assertEquals(20L, wire.get("step"));
         assertEquals(1.25, wire.get("loss"));
         assertFalse(wire.containsKey("state") || wire.containsKey("text"), "fields that do not apply are left out");
         assertEquals(step, JobEvent.fromMap(wire));
 
-        JobEvent state = new JobEvent(8, Instant.parse("2026-12-06T03:00:01Z"), JobEvent.Type.STATE, JobState.FAILED, null, 0, -1, Map.of(),
-                -1, "--dataset: no such file");
+        JobEvent state = new JobEvent(
+                8,
+                Instant.parse("2026-12-06T03:00:01Z"),
+                JobEvent.Type.STATE,
+                JobState.FAILED,
+                null,
+                0,
+                -1,
+                Map.of(),
+                -1,
+                "--dataset: no such file");
         assertEquals(state, JobEvent.fromMap(state.toMap()));
     }
 
@@ -44,7 +62,8 @@ class JobEventTest {
 
     @Test
     void aMapThatIsNoEventIsRefused() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobEvent.fromMap(Map.of("type", "step")));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> JobEvent.fromMap(Map.of("type", "step")));
         assertEquals(true, e.getMessage().startsWith("not a job event"));
     }
 }

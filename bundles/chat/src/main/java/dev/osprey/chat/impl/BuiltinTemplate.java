@@ -9,8 +9,8 @@ import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.chat.Segment;
-import dev.osprey.chat.JinjaChatTemplate;
 import dev.osprey.api.chat.ToolCall;
+import dev.osprey.chat.JinjaChatTemplate;
 
 /**
  * What the built-in templates share: a segment writer that merges neighbouring text of the same
@@ -80,8 +80,9 @@ public abstract class BuiltinTemplate implements ChatTemplate {
         return switch (options.lossScope()) {
             case RenderOptions.LAST_ROUND -> index == lastIndexOf(messages, "assistant");
             case RenderOptions.ALL_ASSISTANT, RenderOptions.ALL -> true;
-            default -> throw new IllegalArgumentException("unknown loss scope '" + options.lossScope()
-                    + "' (last_round, all_assistant or all)");
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown loss scope '" + options.lossScope() + "' (last_round, all_assistant or all)");
         };
     }
 

@@ -53,7 +53,8 @@ public class ChatMlTemplate extends BuiltinTemplate {
     }
 
     static String toolCall(ToolCall call) {
-        return "<tool_call>\n{\"name\": \"" + call.name() + "\", \"arguments\": " + argumentsJson(call) + "}\n</tool_call>";
+        return "<tool_call>\n{\"name\": \"" + call.name() + "\", \"arguments\": " + argumentsJson(call)
+                + "}\n</tool_call>";
     }
 
     @Override
@@ -82,7 +83,9 @@ public class ChatMlTemplate extends BuiltinTemplate {
                 case "assistant" -> {
                     boolean t = trains(options, ms, i);
                     if (m.toolCalls().isEmpty()) {
-                        out.prompt("<|im_start|>assistant\n").add(m.text() + "<|im_end|>", t).prompt("\n");
+                        out.prompt("<|im_start|>assistant\n")
+                                .add(m.text() + "<|im_end|>", t)
+                                .prompt("\n");
                     } else {
                         StringBuilder b = new StringBuilder();
                         if (hasText(m)) {
@@ -91,7 +94,9 @@ public class ChatMlTemplate extends BuiltinTemplate {
                         for (ToolCall call : m.toolCalls()) {
                             b.append('\n').append(toolCall(call));
                         }
-                        out.prompt("<|im_start|>assistant").add(b + "<|im_end|>", t).prompt("\n");
+                        out.prompt("<|im_start|>assistant")
+                                .add(b + "<|im_end|>", t)
+                                .prompt("\n");
                     }
                 }
                 case "tool" -> toolResponse(out, ms, i);

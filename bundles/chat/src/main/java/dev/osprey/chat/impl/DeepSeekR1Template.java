@@ -79,9 +79,12 @@ public class DeepSeekR1Template extends BuiltinTemplate {
                         content = parts.get(parts.size() - 1);
                     }
                     boolean t = trains(options, ms, i);
-                    if (keep && i == lastAssistant && i > lastUser && !strip(reasoning, "\n").isEmpty()) {
-                        out.prompt("<｜Assistant｜><think>\n").add(strip(reasoning, "\n") + "\n</think>\n\n"
-                                + lstrip(content, "\n") + EOS, t);
+                    if (keep
+                            && i == lastAssistant
+                            && i > lastUser
+                            && !strip(reasoning, "\n").isEmpty()) {
+                        out.prompt("<｜Assistant｜><think>\n")
+                                .add(strip(reasoning, "\n") + "\n</think>\n\n" + lstrip(content, "\n") + EOS, t);
                     } else {
                         out.prompt("<｜Assistant｜>").add(content + EOS, t);
                     }

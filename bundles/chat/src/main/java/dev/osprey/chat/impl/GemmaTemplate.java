@@ -47,7 +47,8 @@ public class GemmaTemplate extends BuiltinTemplate {
                 String prefix = turn.firstUser() && system != null ? system + "\n\n" : "";
                 out.prompt("<start_of_turn>user\n" + prefix).media(m).prompt(trim(m.text()) + "<end_of_turn>\n");
             } else {
-                out.prompt("<start_of_turn>model\n").add(trim(m.text()) + "<end_of_turn>", trains(options, ms, i))
+                out.prompt("<start_of_turn>model\n")
+                        .add(trim(m.text()) + "<end_of_turn>", trains(options, ms, i))
                         .prompt("\n");
             }
         }

@@ -1,9 +1,12 @@
 package dev.osprey.chat.impl;
 
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
@@ -16,9 +19,6 @@ import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.objects.date.StrftimeFormatter;
 
 import jinjava.javax.el.CompositeELResolver;
-import java.time.ZoneId;
-import java.util.Locale;
-import java.util.function.Supplier;
 
 /**
  * What Hugging Face's chat-template environment has and Jinjava lacks or does differently:
@@ -31,8 +31,7 @@ public final class JinjaLib {
     /** The message of the last {@code raise_exception} on this thread's current render. */
     private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
 
-    private JinjaLib() {
-    }
+    private JinjaLib() {}
 
     /** Thrown by {@code raise_exception}; Jinjava records it, the caller reads {@link #takeRaised()}. */
     public static final class TemplateRaise extends RuntimeException {
@@ -88,10 +87,10 @@ public final class JinjaLib {
                 .withNestedInterpretationEnabled(false)
                 .build();
         Jinjava jinjava = new Jinjava(config);
-        jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", JinjaLib.class, "raiseException",
-                Object.class));
-        jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", JinjaLib.class, "strftimeNow",
-                String.class));
+        jinjava.registerFunction(
+                new ELFunctionDefinition("", "raise_exception", JinjaLib.class, "raiseException", Object.class));
+        jinjava.registerFunction(
+                new ELFunctionDefinition("", "strftime_now", JinjaLib.class, "strftimeNow", String.class));
         jinjava.registerFilter(new ToJson());
         jinjava.registerFilter(new Items());
         jinjava.registerExpTest(new Iterable());
@@ -116,8 +115,7 @@ public final class JinjaLib {
 
     /** {@code strftime_now(format)}: the local time in Python's strftime format. */
     public static String strftimeNow(String format) {
-        return StrftimeFormatter.format(LocalDateTime.now().atZone(ZoneId.systemDefault()), format,
-                Locale.ENGLISH);
+        return StrftimeFormatter.format(LocalDateTime.now().atZone(ZoneId.systemDefault()), format, Locale.ENGLISH);
     }
 
     /** {@code x|tojson}, {@code x|tojson(indent=4)}: Python's json.dumps(ensure_ascii=False). */
@@ -139,8 +137,11 @@ public final class JinjaLib {
             if (indent == null && args.length > 0) {
                 indent = args[0];
             }
-            return PyJson.dumps(var, indent == null ? null : ((Number) (indent instanceof Number n ? n
-                    : Long.valueOf(indent.toString()))).intValue());
+            return PyJson.dumps(
+                    var,
+                    indent == null
+                            ? null
+                            : ((Number) (indent instanceof Number n ? n : Long.valueOf(indent.toString()))).intValue());
         }
     }
 
@@ -159,7 +160,8 @@ public final class JinjaLib {
             if (var instanceof Map<?, ?> map) {
                 return PythonMethods.items(map);
             }
-            throw new IllegalArgumentException("items filter needs a mapping, got " + var.getClass().getSimpleName());
+            throw new IllegalArgumentException(
+                    "items filter needs a mapping, got " + var.getClass().getSimpleName());
         }
     }
 
@@ -172,8 +174,11 @@ public final class JinjaLib {
 
         @Override
         public boolean evaluate(Object var, JinjavaInterpreter interpreter, Object... args) {
-            return var instanceof java.lang.Iterable<?> || var instanceof CharSequence || var instanceof Map<?, ?>
-                    || var instanceof Collection<?> || (var != null && var.getClass().isArray());
+            return var instanceof java.lang.Iterable<?>
+                    || var instanceof CharSequence
+                    || var instanceof Map<?, ?>
+                    || var instanceof Collection<?>
+                    || (var != null && var.getClass().isArray());
         }
     }
 }

@@ -44,7 +44,8 @@ public class Llama2Template extends BuiltinTemplate {
         for (Turn turn : alternatingTurns(ms)) {
             ChatMessage m = turn.message();
             int i = turn.index();
-            String content = turn.firstUser() && system != null ? "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + m.text() : m.text();
+            String content =
+                    turn.firstUser() && system != null ? "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + m.text() : m.text();
             if (turn.user()) {
                 out.prompt("<s>[INST] ").media(m).prompt(trim(content) + " [/INST]");
             } else {

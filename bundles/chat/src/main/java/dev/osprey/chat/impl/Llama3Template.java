@@ -65,10 +65,14 @@ public class Llama3Template extends BuiltinTemplate {
         if (tools) {
             sys.append("Environment: ipython\n");
         }
-        sys.append("Cutting Knowledge Date: December 2023\n").append("Today Date: ").append(date).append("\n\n");
+        sys.append("Cutting Knowledge Date: December 2023\n")
+                .append("Today Date: ")
+                .append(date)
+                .append("\n\n");
         if (tools && !toolsInUser) {
             sys.append("You have access to the following functions. To call a function, please respond with JSON for "
-                    + "a function call.").append(FORMAT);
+                            + "a function call.")
+                    .append(FORMAT);
             appendTools(sys, conversation);
         }
         out.prompt(sys.append(system).append("<|eot_id|>").toString());
@@ -79,9 +83,12 @@ public class Llama3Template extends BuiltinTemplate {
             }
             StringBuilder user = new StringBuilder(header("user"))
                     .append("Given the following functions, please respond with a JSON for a function call ")
-                    .append("with its proper arguments that best answers the given prompt.\n\n").append(FORMAT);
+                    .append("with its proper arguments that best answers the given prompt.\n\n")
+                    .append(FORMAT);
             appendTools(user, conversation);
-            out.prompt(user.append(trim(all.get(start).text())).append("<|eot_id|>").toString());
+            out.prompt(user.append(trim(all.get(start).text()))
+                    .append("<|eot_id|>")
+                    .toString());
             start++;
         }
         for (int i = start; i < all.size(); i++) {
@@ -95,11 +102,15 @@ public class Llama3Template extends BuiltinTemplate {
                     } else {
                         if (m.toolCalls().size() != 1) {
                             throw new IllegalArgumentException("message " + i + ": the " + name()
-                                    + " template supports a single tool call per turn, this one has " + m.toolCalls().size());
+                                    + " template supports a single tool call per turn, this one has "
+                                    + m.toolCalls().size());
                         }
                         ToolCall call = m.toolCalls().get(0);
-                        out.prompt(header("assistant")).add("{\"name\": \"" + call.name() + "\", \"parameters\": "
-                                + argumentsJson(call) + "}<|eot_id|>", t);
+                        out.prompt(header("assistant"))
+                                .add(
+                                        "{\"name\": \"" + call.name() + "\", \"parameters\": " + argumentsJson(call)
+                                                + "}<|eot_id|>",
+                                        t);
                     }
                 }
                 case "tool", "ipython" -> out.prompt(header("ipython") + PyJson.dumps(m.text()) + "<|eot_id|>");

@@ -40,9 +40,12 @@ public class Phi3Template extends BuiltinTemplate {
         for (int i = 0; i < ms.size(); i++) {
             ChatMessage m = ms.get(i);
             switch (m.role()) {
-                case "system", "user" -> out.prompt("<|" + m.role() + "|>\n").media(m).prompt(m.text() + "<|end|>\n");
-                case "assistant" -> out.prompt("<|assistant|>\n").add(m.text() + "<|end|>", trains(options, ms, i))
-                        .prompt("\n");
+                case "system", "user" ->
+                    out.prompt("<|" + m.role() + "|>\n").media(m).prompt(m.text() + "<|end|>\n");
+                case "assistant" ->
+                    out.prompt("<|assistant|>\n")
+                            .add(m.text() + "<|end|>", trains(options, ms, i))
+                            .prompt("\n");
                 default -> throw unsupportedRole(i, m, "system, user, assistant");
             }
         }

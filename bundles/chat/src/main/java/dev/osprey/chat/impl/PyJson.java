@@ -2,9 +2,9 @@ package dev.osprey.chat.impl;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Arrays;
 
 /**
  * Python's {@code json.dumps(x, ensure_ascii=False, indent=indent)}, which is what Hugging Face's
@@ -13,8 +13,7 @@ import java.util.Arrays;
  */
 public final class PyJson {
 
-    private PyJson() {
-    }
+    private PyJson() {}
 
     public static String dumps(Object value) {
         return dumps(value, null);

@@ -49,9 +49,13 @@ public final class PythonMethods extends ELResolver {
             case "strip":
                 return a.length == 0 || a[0] == null ? pyStrip(s, null, true, true) : pyStrip(s, str(a[0]), true, true);
             case "lstrip":
-                return a.length == 0 || a[0] == null ? pyStrip(s, null, true, false) : pyStrip(s, str(a[0]), true, false);
+                return a.length == 0 || a[0] == null
+                        ? pyStrip(s, null, true, false)
+                        : pyStrip(s, str(a[0]), true, false);
             case "rstrip":
-                return a.length == 0 || a[0] == null ? pyStrip(s, null, false, true) : pyStrip(s, str(a[0]), false, true);
+                return a.length == 0 || a[0] == null
+                        ? pyStrip(s, null, false, true)
+                        : pyStrip(s, str(a[0]), false, true);
             case "startswith":
                 return affix(s, a, true);
             case "endswith":
@@ -76,7 +80,10 @@ public final class PythonMethods extends ELResolver {
             case "title":
                 return title(s);
             case "capitalize":
-                return s.isEmpty() ? s : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1).toLowerCase(Locale.ROOT);
+                return s.isEmpty()
+                        ? s
+                        : s.substring(0, 1).toUpperCase(Locale.ROOT)
+                                + s.substring(1).toLowerCase(Locale.ROOT);
             case "find":
                 return a.length == 0 ? NONE : (long) s.indexOf(str(a[0]));
             case "rfind":
@@ -154,8 +161,13 @@ public final class PythonMethods extends ELResolver {
     }
 
     static boolean isPyWhitespace(char c) {
-        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u001c' || c == '\u001d'
-                || c == '\u001e' || c == '\u001f' || c == '\u0085';
+        return Character.isWhitespace(c)
+                || Character.isSpaceChar(c)
+                || c == '\u001c'
+                || c == '\u001d'
+                || c == '\u001e'
+                || c == '\u001f'
+                || c == '\u0085';
     }
 
     private static boolean affix(String s, Object[] a, boolean prefix) {
@@ -288,7 +300,8 @@ public final class PythonMethods extends ELResolver {
 
     private static String join(String sep, Object items) {
         StringBuilder out = new StringBuilder();
-        Iterator<?> it = items instanceof Iterable<?> i ? i.iterator() : List.of(items).iterator();
+        Iterator<?> it =
+                items instanceof Iterable<?> i ? i.iterator() : List.of(items).iterator();
         boolean first = true;
         while (it.hasNext()) {
             if (!first) {

@@ -76,7 +76,9 @@ public class Qwen3Template extends BuiltinTemplate {
                     }
                     StringBuilder b = new StringBuilder();
                     if (i > lastQuery && (i == ms.size() - 1 || !reasoning.isEmpty())) {
-                        b.append("<think>\n").append(strip(reasoning, "\n")).append("\n</think>\n\n")
+                        b.append("<think>\n")
+                                .append(strip(reasoning, "\n"))
+                                .append("\n</think>\n\n")
                                 .append(lstrip(content, "\n"));
                     } else {
                         b.append(content);
@@ -87,7 +89,9 @@ public class Qwen3Template extends BuiltinTemplate {
                         }
                         b.append(ChatMlTemplate.toolCall(m.toolCalls().get(j)));
                     }
-                    out.prompt("<|im_start|>assistant\n").add(b + "<|im_end|>", trains(options, ms, i)).prompt("\n");
+                    out.prompt("<|im_start|>assistant\n")
+                            .add(b + "<|im_end|>", trains(options, ms, i))
+                            .prompt("\n");
                 }
                 case "tool" -> ChatMlTemplate.toolResponse(out, ms, i);
                 default -> throw unsupportedRole(i, m, "system, user, assistant, tool");

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import dev.osprey.api.job.ArgumentSpec;
 import dev.osprey.api.job.Arguments;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -43,7 +44,9 @@ abstract class ArgumentOptions implements CommandLine.IModelTransformer {
         Arguments arguments() throws IOException {
             Map<String, Object> named = new LinkedHashMap<>();
             for (Map.Entry<String, Object> e : values.entrySet()) {
-                named.put(e.getKey(), e.getValue() instanceof Map<?, ?> map ? JSON.writeValueAsString(map) : e.getValue());
+                named.put(
+                        e.getKey(),
+                        e.getValue() instanceof Map<?, ?> map ? JSON.writeValueAsString(map) : e.getValue());
             }
             return Arguments.of(named);
         }
@@ -54,9 +57,14 @@ abstract class ArgumentOptions implements CommandLine.IModelTransformer {
 
     @Override
     public CommandSpec transform(CommandSpec spec) {
-        spec.addOption(OptionSpec.builder(CONFIG).paramLabel("FILE").type(String.class)
-                .description("a YAML or JSON file of arguments by ms-swift name; options on the command line override it").build());
-        spec.usageMessage().abbreviateSynopsis(true); // dozens of options: "[OPTIONS]", each listed below with its aliases
+        spec.addOption(OptionSpec.builder(CONFIG)
+                .paramLabel("FILE")
+                .type(String.class)
+                .description(
+                        "a YAML or JSON file of arguments by ms-swift name; options on the command line override it")
+                .build());
+        spec.usageMessage()
+                .abbreviateSynopsis(true); // dozens of options: "[OPTIONS]", each listed below with its aliases
         List<ArgumentSpec> arguments = arguments();
         if (arguments.isEmpty()) {
             // the method is not installed: let the command say so rather than call every option unknown
@@ -67,16 +75,23 @@ abstract class ArgumentOptions implements CommandLine.IModelTransformer {
     }
 
     private static OptionSpec option(ArgumentSpec argument) {
-        OptionSpec.Builder option = OptionSpec.builder(argument.names().stream().map(n -> "--" + n).toArray(String[]::new))
+        OptionSpec.Builder option = OptionSpec.builder(
+                        argument.names().stream().map(n -> "--" + n).toArray(String[]::new))
                 .type(String.class);
         switch (argument.type()) {
-            case LIST -> option.type(List.class).auxiliaryTypes(String.class).arity("1..*").paramLabel("VALUE");
+            case LIST ->
+                option.type(List.class)
+                        .auxiliaryTypes(String.class)
+                        .arity("1..*")
+                        .paramLabel("VALUE");
             case BOOLEAN -> option.arity("0..1").fallbackValue("true").paramLabel("BOOL");
             case INTEGER, NUMBER -> option.arity("1").paramLabel("NUMBER");
             default -> option.arity("1").paramLabel("VALUE");
         }
         List<String> value = argument.defaultValue();
-        String shown = value.isEmpty() ? "" : " (default: " + (argument.type() == ArgumentSpec.Type.LIST ? value : value.get(0)) + ")";
+        String shown = value.isEmpty()
+                ? ""
+                : " (default: " + (argument.type() == ArgumentSpec.Type.LIST ? value : value.get(0)) + ")";
         return option.description(argument.help() + shown).build();
     }
 
@@ -91,22 +106,29 @@ abstract class ArgumentOptions implements CommandLine.IModelTransformer {
         CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
         Map<String, Object> values = new LinkedHashMap<>();
         String source = "command line";
-        boolean modelOrData = parsed.matchedOptions().stream().map(ArgumentOptions::canonicalName)
+        boolean modelOrData = parsed.matchedOptions().stream()
+                .map(ArgumentOptions::canonicalName)
                 .anyMatch(n -> n.equals("model") || n.equals("dataset"));
         if (demo != null && !modelOrData && !parsed.hasMatchedOption(CONFIG)) {
             // the built-in defaults: the demo model and dataset shipped in the Osprey home, any option still applies
             source = demo + " (the built-in demo) and the command line";
             values.putAll(readConfig(spec, demo, source));
             Path home = demo.getParent().getParent();
-            values.put("model", home.resolve(String.valueOf(values.get("model"))).toString());
-            values.put("dataset", home.resolve(String.valueOf(values.get("dataset"))).toString());
+            values.put(
+                    "model", home.resolve(String.valueOf(values.get("model"))).toString());
+            values.put(
+                    "dataset",
+                    home.resolve(String.valueOf(values.get("dataset"))).toString());
         } else if (parsed.hasMatchedOption(CONFIG)) {
             Path config = Path.of((String) parsed.matchedOptionValue(CONFIG, ""));
             source = config + " and the command line";
             values.putAll(readConfig(spec, config, source));
         }
         for (OptionSpec option : parsed.matchedOptions()) {
-            if (option.longestName().equals(CONFIG) || option.longestName().equals(SERVER) || option.usageHelp() || option.versionHelp()) {
+            if (option.longestName().equals(CONFIG)
+                    || option.longestName().equals(SERVER)
+                    || option.usageHelp()
+                    || option.versionHelp()) {
                 continue;
             }
             String canonical = canonicalName(option);
@@ -134,17 +156,25 @@ abstract class ArgumentOptions implements CommandLine.IModelTransformer {
         try {
             read = reader.readValue(file.toFile(), Object.class);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + ": " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""), e);
+            throw new IllegalArgumentException(
+                    file + ": " + e.getOriginalMessage()
+                            + (e.getLocation() != null
+                                    ? " (line " + e.getLocation().getLineNr() + ")"
+                                    : ""),
+                    e);
         }
         if (!(read instanceof Map<?, ?> map)) {
-            throw new IllegalArgumentException(file + ": a config file must hold a mapping of argument names to values");
+            throw new IllegalArgumentException(
+                    file + ": a config file must hold a mapping of argument names to values");
         }
         Map<String, Object> values = new LinkedHashMap<>();
         map.forEach((key, value) -> {
             OptionSpec option = spec.findOption("--" + key);
-            if (option == null || option.longestName().equals(CONFIG) || option.longestName().equals(SERVER)) {
-                throw new IllegalArgumentException(source + ": unknown argument '" + key + "'" + suggestion(spec, String.valueOf(key)));
+            if (option == null
+                    || option.longestName().equals(CONFIG)
+                    || option.longestName().equals(SERVER)) {
+                throw new IllegalArgumentException(
+                        source + ": unknown argument '" + key + "'" + suggestion(spec, String.valueOf(key)));
             }
             values.put(canonicalName(option), value);
         });
@@ -177,7 +207,8 @@ abstract class ArgumentOptions implements CommandLine.IModelTransformer {
             row[0] = i;
             for (int j = 1; j <= b.length(); j++) {
                 int above = row[j];
-                row[j] = Math.min(Math.min(row[j - 1], above) + 1, diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+                row[j] = Math.min(
+                        Math.min(row[j - 1], above) + 1, diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
                 diagonal = above;
             }
         }

@@ -9,11 +9,11 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
-import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
 
 /**
  * Runs the {@code osprey} command line when the platform was started by the launcher: the launcher
@@ -111,9 +111,12 @@ public class CommandLineLauncher {
                 for (Bundle b : context.getBundles()) {
                     if (b.getState() == Bundle.ACTIVE && b.getHeaders("").get("Service-Component") != null) {
                         var descriptions = scr.getComponentDescriptionDTOs(b);
-                        if (descriptions.isEmpty() || descriptions.stream().anyMatch(
-                                d -> d.defaultEnabled && !"require".equals(d.configurationPolicy)
-                                        && scr.getComponentConfigurationDTOs(d).isEmpty())) {
+                        if (descriptions.isEmpty()
+                                || descriptions.stream()
+                                        .anyMatch(d -> d.defaultEnabled
+                                                && !"require".equals(d.configurationPolicy)
+                                                && scr.getComponentConfigurationDTOs(d)
+                                                        .isEmpty())) {
                             return false;
                         }
                     }

@@ -1,5 +1,6 @@
 package dev.osprey.cli.impl;
 
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -8,7 +9,6 @@ import org.osgi.service.log.LogEntry;
 import org.osgi.service.log.LogLevel;
 import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
-import org.osgi.framework.BundleContext;
 
 /**
  * Prints the OSGi log's warnings and errors (SCR, FileInstall, the framework) as one line each on

@@ -19,6 +19,7 @@ import org.osgi.service.cm.Configuration;
 
 import dev.osprey.api.inference.InferenceBackend;
 import dev.osprey.api.plugin.ExtensionHandle;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,8 +30,11 @@ import picocli.CommandLine.Option;
  * server ({@code dev.osprey.openai}) and Felix HTTP through Config Admin, then waits for
  * {@code /health}.
  */
-@Command(name = "deploy", mixinStandardHelpOptions = true,
-        description = "Serve a model with an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /metrics) until stopped.")
+@Command(
+        name = "deploy",
+        mixinStandardHelpOptions = true,
+        description =
+                "Serve a model with an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /metrics) until stopped.")
 public class DeployCommand extends PlatformCommand implements Callable<Integer> {
 
     static final String SERVER_PID = "dev.osprey.openai";
@@ -38,26 +42,46 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
     @Mixin
     ServingOptions serving;
 
-    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--host",
+            paramLabel = "HOST",
+            defaultValue = "127.0.0.1",
+            description = "address to bind (default: ${DEFAULT-VALUE})")
     String host;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8000", description = "port to bind (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--port",
+            paramLabel = "PORT",
+            defaultValue = "8000",
+            description = "port to bind (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--api_key", paramLabel = "KEY", description = "clients must send 'Authorization: Bearer KEY' on every route"
-            + " but /health and /metrics; visible to other users in ps, so prefer --api_key_file or the environment variable"
-            + " OSPREY_API_KEY (or VLLM_API_KEY)")
+    @Option(
+            names = "--api_key",
+            paramLabel = "KEY",
+            description = "clients must send 'Authorization: Bearer KEY' on every route"
+                    + " but /health and /metrics; visible to other users in ps, so prefer --api_key_file or the environment variable"
+                    + " OSPREY_API_KEY (or VLLM_API_KEY)")
     String apiKey;
 
-    @Option(names = "--api_key_file", paramLabel = "FILE", description = "read the API key from this file (the key alone on one line)")
+    @Option(
+            names = "--api_key_file",
+            paramLabel = "FILE",
+            description = "read the API key from this file (the key alone on one line)")
     Path apiKeyFile;
 
-    @Option(names = "--enable_admin", description = "answer POST /v1/load_lora_adapter, /v1/unload_lora_adapter and"
-            + " /v1/admin/backend (off by default)")
+    @Option(
+            names = "--enable_admin",
+            description = "answer POST /v1/load_lora_adapter, /v1/unload_lora_adapter and"
+                    + " /v1/admin/backend (off by default)")
     boolean enableAdmin;
 
-    @Option(names = "--adapter_roots", paramLabel = "DIR", arity = "1..*", description = "folders that /v1/load_lora_adapter may"
-            + " load from (default: the folders of the --adapters)")
+    @Option(
+            names = "--adapter_roots",
+            paramLabel = "DIR",
+            arity = "1..*",
+            description =
+                    "folders that /v1/load_lora_adapter may" + " load from (default: the folders of the --adapters)")
     List<Path> adapterRoots = new ArrayList<>();
 
     @Option(names = "--max_loras", paramLabel = "N", description = "adapters served at once at most (default: 16)")
@@ -66,28 +90,44 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
     @Option(names = "--protect_metrics", description = "/metrics needs the API key too")
     boolean protectMetrics;
 
-    @Option(names = "--max_request_bytes", paramLabel = "N", description = "the largest request body; larger gets 413 (default: 32 MiB)")
+    @Option(
+            names = "--max_request_bytes",
+            paramLabel = "N",
+            description = "the largest request body; larger gets 413 (default: 32 MiB)")
     Long maxRequestBytes;
 
-    @Option(names = "--read_timeout", paramLabel = "SECONDS", description = "a request body that sends nothing for this long"
-            + " gets 408 (default: 30)")
+    @Option(
+            names = "--read_timeout",
+            paramLabel = "SECONDS",
+            description = "a request body that sends nothing for this long" + " gets 408 (default: 30)")
     Double readTimeout;
 
-    @Option(names = "--max_sequences_per_request", paramLabel = "N", description = "prompts x n of one request at most; more"
-            + " gets 400 (default: 256)")
+    @Option(
+            names = "--max_sequences_per_request",
+            paramLabel = "N",
+            description = "prompts x n of one request at most; more" + " gets 400 (default: 256)")
     Integer maxSequencesPerRequest;
 
-    @Option(names = "--max_queued_tokens", paramLabel = "N", description = "prompt + max_tokens of all requests in flight at most;"
-            + " past it new requests get 429 (default: 8388608)")
+    @Option(
+            names = "--max_queued_tokens",
+            paramLabel = "N",
+            description = "prompt + max_tokens of all requests in flight at most;"
+                    + " past it new requests get 429 (default: 8388608)")
     Long maxQueuedTokens;
 
-    @Option(names = "--served_model_name", paramLabel = "NAME", description = "the model name clients use (default: --model)")
+    @Option(
+            names = "--served_model_name",
+            paramLabel = "NAME",
+            description = "the model name clients use (default: --model)")
     String servedModelName;
 
     @Option(names = "--max_num_seqs", paramLabel = "N", description = "sequences generated together at most")
     Integer maxNumSeqs;
 
-    @Option(names = "--base_url", paramLabel = "URL", description = "with --infer_backend remote (or vllm, ...): the server to forward to")
+    @Option(
+            names = "--base_url",
+            paramLabel = "URL",
+            description = "with --infer_backend remote (or vllm, ...): the server to forward to")
     String baseUrl;
 
     @Option(names = "--torch_dtype", paramLabel = "TYPE", description = "float32 or float16, for the djl backend")
@@ -112,8 +152,9 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         out().printf("Loading %s on backend '%s' ...%n", serving.model, serving.backend);
         out().flush();
         waitHealthy(base);
-        out().printf("Serving %s (backend %s) at %s/v1 (POST /v1/chat/completions, /v1/completions; GET /v1/models, /metrics)%n",
-                servedModelName != null ? servedModelName : serving.model, serving.backend, base);
+        out().printf(
+                        "Serving %s (backend %s) at %s/v1 (POST /v1/chat/completions, /v1/completions; GET /v1/models, /metrics)%n",
+                        servedModelName != null ? servedModelName : serving.model, serving.backend, base);
         out().flush();
         new CountDownLatch(1).await(); // until SIGTERM; the framework then closes the session
         return 0;
@@ -126,7 +167,9 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         p.put("model", serving.model);
         p.put("infer_backend", serving.backend);
         p.put("device", serving.device.device);
-        List<String> named = serving.namedAdapters().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+        List<String> named = serving.namedAdapters().entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .toList();
         if (!named.isEmpty()) {
             p.put("adapters", named.toArray(new String[0]));
         }
@@ -140,7 +183,11 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
             p.put("protect_metrics", "true");
         }
         if (!adapterRoots.isEmpty()) {
-            p.put("adapter_roots", adapterRoots.stream().map(r -> r.toAbsolutePath().toString()).toArray(String[]::new));
+            p.put(
+                    "adapter_roots",
+                    adapterRoots.stream()
+                            .map(r -> r.toAbsolutePath().toString())
+                            .toArray(String[]::new));
         }
         put(p, "max_loras", maxLoras);
         put(p, "max_request_bytes", maxRequestBytes);
@@ -184,16 +231,21 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
 
     /** Waits for /health; a backend that failed to open is reported with the server's reason (the 503's message). */
     private void waitHealthy(String base) throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         while (true) {
             try {
-                HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET().build(),
+                HttpResponse<String> health = http.send(
+                        HttpRequest.newBuilder(URI.create(base + "/health"))
+                                .GET()
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (health.statusCode() == 200) {
                     return;
                 }
                 if (health.statusCode() == 503 && health.body().contains("could not serve")) {
-                    String message = health.body().replaceAll(".*\"message\":\"", "").replaceAll("\",\"type\".*", "");
+                    String message =
+                            health.body().replaceAll(".*\"message\":\"", "").replaceAll("\",\"type\".*", "");
                     throw new IllegalStateException(message);
                 }
             } catch (IOException e) {

@@ -8,11 +8,14 @@ import dev.osprey.api.hardware.HardwareTarget;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** What each hardware target finds here; with {@code --device}, whether that device can be used. */
-@Command(name = "devices", mixinStandardHelpOptions = true,
+@Command(
+        name = "devices",
+        mixinStandardHelpOptions = true,
         description = "Detect CPUs, NVIDIA GPUs and Ascend NPUs, and check a --device value.")
 public class DevicesCommand extends PlatformCommand implements Callable<Integer> {
 
@@ -22,7 +25,8 @@ public class DevicesCommand extends PlatformCommand implements Callable<Integer>
     @Override
     public Integer call() {
         for (ExtensionInfo info : platform.extensions.list(ExtensionKind.HARDWARE_TARGET)) {
-            try (ExtensionHandle<HardwareTarget> target = platform.extensions.require(HardwareTarget.class, info.name())) {
+            try (ExtensionHandle<HardwareTarget> target =
+                    platform.extensions.require(HardwareTarget.class, info.name())) {
                 print(target.get().detect());
             }
         }
@@ -35,8 +39,14 @@ public class DevicesCommand extends PlatformCommand implements Callable<Integer>
 
     private void print(HardwareReport r) {
         out().printf("%-5s %s%n", r.kind(), r.usable() ? "usable" : "not usable");
-        r.devices().forEach(d -> out().printf("      %-7s %s%s%n", d.id(), d.name(),
-                d.memoryBytes() > 0 ? String.format(" (%.1f GiB)", d.memoryBytes() / (double) (1L << 30)) : ""));
+        r.devices()
+                .forEach(d -> out().printf(
+                                "      %-7s %s%s%n",
+                                d.id(),
+                                d.name(),
+                                d.memoryBytes() > 0
+                                        ? String.format(" (%.1f GiB)", d.memoryBytes() / (double) (1L << 30))
+                                        : ""));
         if (!r.capabilities().isEmpty()) {
             out().println("      can: " + String.join(", ", r.capabilities()));
         }

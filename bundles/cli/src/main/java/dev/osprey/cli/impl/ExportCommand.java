@@ -10,6 +10,7 @@ import dev.osprey.api.job.Arguments;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.cli.spi.ModelOptions;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -21,28 +22,45 @@ import picocli.CommandLine.Option;
  * first adapter as {@code DIR-merged}); {@code --quant_method NAME} runs the exporter of that name (quantized
  * exports arrive as more exporter plugins).
  */
-@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "export",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Export a model through an exporter plugin: --merge_lora true merges --adapters into the base.")
 public class ExportCommand extends PlatformCommand implements Callable<Integer> {
 
     static final String MERGE_LORA = "merge_lora";
 
-    @Option(names = {"--model", "--model_name_or_path"}, paramLabel = "MODEL",
+    @Option(
+            names = {"--model", "--model_name_or_path"},
+            paramLabel = "MODEL",
             description = "the base model (folder or hub id); default: the one the adapter's adapter_config.json names")
     String model;
 
-    @Option(names = "--adapters", paramLabel = "DIR", split = ",", description = "PEFT LoRA adapter folder(s), merged in order")
+    @Option(
+            names = "--adapters",
+            paramLabel = "DIR",
+            split = ",",
+            description = "PEFT LoRA adapter folder(s), merged in order")
     List<Path> adapters;
 
-    @Option(names = "--merge_lora", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+    @Option(
+            names = "--merge_lora",
+            arity = "0..1",
+            fallbackValue = "true",
+            defaultValue = "false",
             description = "merge --adapters into the weights (default: ${DEFAULT-VALUE})")
     boolean mergeLora;
 
-    @Option(names = "--quant_method", paramLabel = "METHOD",
+    @Option(
+            names = "--quant_method",
+            paramLabel = "METHOD",
             description = "the quantizing exporter to run (gptq, awq, ...), when installed")
     String quantMethod;
 
-    @Option(names = "--output_dir", paramLabel = "DIR",
+    @Option(
+            names = "--output_dir",
+            paramLabel = "DIR",
             description = "where to write; default with --merge_lora: the adapter folder + '-merged'")
     Path outputDir;
 
@@ -57,8 +75,8 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
 
     @Override
     public Integer call() throws Exception {
-        JobRequest request = new JobRequest(ExtensionKind.EXPORTER, exporter(), Arguments.of(arguments()),
-                platform.devices.select(device.device));
+        JobRequest request = new JobRequest(
+                ExtensionKind.EXPORTER, exporter(), Arguments.of(arguments()), platform.devices.select(device.device));
         return LocalJob.run(platform, out(), request, 1);
     }
 
@@ -83,13 +101,16 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
             args.put("model", model);
         }
         if (adapters != null) {
-            args.put("adapters", adapters.stream().map(a -> a.toAbsolutePath().toString()).toList());
+            args.put(
+                    "adapters",
+                    adapters.stream().map(a -> a.toAbsolutePath().toString()).toList());
         }
         args.put("merge_lora", mergeLora);
         if (quantMethod != null) {
             args.put("quant_method", quantMethod);
         }
-        Path out = outputDir != null ? outputDir
+        Path out = outputDir != null
+                ? outputDir
                 : mergeLora && adapters != null && !adapters.isEmpty() ? mergedBeside(adapters.get(0)) : null;
         if (out != null) {
             args.put("output_dir", out.toAbsolutePath().toString());

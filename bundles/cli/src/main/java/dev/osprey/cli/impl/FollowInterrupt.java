@@ -49,13 +49,18 @@ final class FollowInterrupt implements AutoCloseable {
         out.flush();
         // read on a daemon thread: the JVM must be able to end when nobody answers
         CompletableFuture<String> answer = new CompletableFuture<>();
-        Thread reader = new Thread(() -> answer.complete(console.readLine(
-                "cancel job %s on the server too (it saves a checkpoint first)? [y/N] ", jobId)), "osprey-follow-answer");
+        Thread reader = new Thread(
+                () -> answer.complete(console.readLine(
+                        "cancel job %s on the server too (it saves a checkpoint first)? [y/N] ", jobId)),
+                "osprey-follow-answer");
         reader.setDaemon(true);
         reader.start();
         try {
             String reply = answer.get(ANSWER_SECONDS, TimeUnit.SECONDS);
-            out.println(reply != null && reply.trim().toLowerCase(Locale.ROOT).startsWith("y") ? cancel.cancel() : detached);
+            out.println(
+                    reply != null && reply.trim().toLowerCase(Locale.ROOT).startsWith("y")
+                            ? cancel.cancel()
+                            : detached);
         } catch (TimeoutException e) {
             out.println();
             out.println("no answer within " + ANSWER_SECONDS + " s: " + detached);

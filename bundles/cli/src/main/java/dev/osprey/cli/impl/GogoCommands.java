@@ -9,8 +9,9 @@ import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.PluginInventory;
 
 /** The {@code osprey:*} commands of the Gogo shell. Gogo prints what they return. */
-@Component(service = GogoCommands.class, property = {"osgi.command.scope=osprey",
-        "osgi.command.function=plugins", "osgi.command.function=models"})
+@Component(
+        service = GogoCommands.class,
+        property = {"osgi.command.scope=osprey", "osgi.command.function=plugins", "osgi.command.function=models"})
 public class GogoCommands {
 
     @Reference
@@ -34,7 +35,8 @@ public class GogoCommands {
         if (models.entries().isEmpty()) {
             return "no models registered: model bundles add them (plugins-models/)";
         }
-        return models.entries().stream().map(e -> e.id() + "  " + e.modelType() + "  " + e.chatTemplate())
+        return models.entries().stream()
+                .map(e -> e.id() + "  " + e.modelType() + "  " + e.chatTemplate())
                 .collect(Collectors.joining(System.lineSeparator()));
     }
 }

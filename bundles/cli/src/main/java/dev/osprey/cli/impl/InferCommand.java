@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -29,11 +31,10 @@ import dev.osprey.api.inference.InferenceSession;
 import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.inference.TokenChunk;
 import dev.osprey.api.plugin.ExtensionHandle;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import java.util.concurrent.ExecutionException;
-import java.util.function.Consumer;
 
 /**
  * {@code osprey infer}: chat with a model in the terminal, answers streamed as they are generated
@@ -41,8 +42,11 @@ import java.util.function.Consumer;
  * the next), or answer every row of {@code --val_dataset} into {@code --result_path} (JSON lines, as
  * ms-swift writes them) with a progress bar.
  */
-@Command(name = "infer", mixinStandardHelpOptions = true,
-        description = "Chat with a model in the terminal, or answer a dataset into a JSONL file (--val_dataset, --result_path).")
+@Command(
+        name = "infer",
+        mixinStandardHelpOptions = true,
+        description =
+                "Chat with a model in the terminal, or answer a dataset into a JSONL file (--val_dataset, --result_path).")
 public class InferCommand extends PlatformCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -56,7 +60,11 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
     @Option(names = "--max_new_tokens", paramLabel = "N", defaultValue = "512")
     int maxNewTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "0 for greedy (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--temperature",
+            paramLabel = "T",
+            defaultValue = "0",
+            description = "0 for greedy (default: ${DEFAULT-VALUE})")
     double temperature;
 
     @Option(names = "--top_k", paramLabel = "K", defaultValue = "-1")
@@ -77,7 +85,10 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
     @Option(names = "--val_dataset", paramLabel = "FILE", description = "answer every row of this dataset (batch mode)")
     Path valDataset;
 
-    @Option(names = "--result_path", paramLabel = "FILE", description = "where batch answers go (default: infer_result.jsonl)")
+    @Option(
+            names = "--result_path",
+            paramLabel = "FILE",
+            description = "where batch answers go (default: infer_result.jsonl)")
     Path resultPath;
 
     @Override
@@ -90,22 +101,28 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
         BackendOptions options = new BackendOptions(serving.model, "", named, serving.device.device, s);
         platform.settledPlugins(10_000); // backends hot-deployed from plugins/ are there too
         ExtensionHandle<InferenceBackend> handle = serving.requireBackend(platform.extensions);
-        try (handle; InferenceSession session = handle.get().open(options)) {
-            String served = named.isEmpty() ? options.servedName() : named.keySet().iterator().next();
+        try (handle;
+                InferenceSession session = handle.get().open(options)) {
+            String served = named.isEmpty()
+                    ? options.servedName()
+                    : named.keySet().iterator().next();
             return valDataset != null ? batch(session, served) : chat(session, served);
         }
     }
 
     private SamplingParams sampling() {
-        return new SamplingParams(maxNewTokens, temperature, topP, topK, 0, repetitionPenalty, 0, 0, seed, stop, List.of(), false, 0);
+        return new SamplingParams(
+                maxNewTokens, temperature, topP, topK, 0, repetitionPenalty, 0, 0, seed, stop, List.of(), false, 0);
     }
 
     /** Generates one answer, calling {@code onText} with each piece; returns the whole text. */
-    private String answer(InferenceSession session, String served, List<ChatMessage> messages,
-            Consumer<String> onText) throws Exception {
+    private String answer(InferenceSession session, String served, List<ChatMessage> messages, Consumer<String> onText)
+            throws Exception {
         CompletableFuture<String> done = new CompletableFuture<>();
         StringBuilder text = new StringBuilder();
-        session.generate(new GenerationRequest(UUID.randomUUID().toString(), served, Conversation.of(messages), null, null, sampling()),
+        session.generate(
+                new GenerationRequest(
+                        UUID.randomUUID().toString(), served, Conversation.of(messages), null, null, sampling()),
                 new GenerationListener() {
                     @Override
                     public void chunk(TokenChunk chunk) {
@@ -134,7 +151,8 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
         PrintWriter out = out();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         List<ChatMessage> history = new ArrayList<>();
-        out.println("Chat with " + served + ". /clear forgets the conversation, /exit quits; end a line with \\ to go on writing.");
+        out.println("Chat with " + served
+                + ". /clear forgets the conversation, /exit quits; end a line with \\ to go on writing.");
         while (true) {
             out.print("<<< ");
             out.flush();
@@ -202,8 +220,7 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
                 if (system != null && (prompt.isEmpty() || !prompt.get(0).role().equals("system"))) {
                     prompt.add(0, ChatMessage.of("system", system));
                 }
-                String response = answer(session, served, prompt, piece -> {
-                });
+                String response = answer(session, served, prompt, piece -> {});
                 ObjectNode result = JSON.createObjectNode();
                 ArrayNode messages = result.putArray("messages");
                 for (ChatMessage m : prompt) {

@@ -3,6 +3,7 @@ package dev.osprey.cli.impl;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 import dev.osprey.api.jobs.Job;
@@ -10,7 +11,6 @@ import dev.osprey.api.jobs.JobEvent;
 import dev.osprey.api.jobs.JobFailure;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.jobs.JobState;
-import java.util.Locale;
 
 /**
  * A training command's job, run by the job service of this process (as {@code osprey serve} runs those of
@@ -18,14 +18,14 @@ import java.util.Locale;
  */
 final class LocalJob {
 
-    private LocalJob() {
-    }
+    private LocalJob() {}
 
     /**
      * Submits, follows and returns the exit code: 0 done; a failure is thrown as the exception the command
      * line turns into one clear line (an {@link IllegalArgumentException}, exit 2, when the input was at fault).
      */
-    static int run(Platform platform, PrintWriter out, JobRequest request, int loggingSteps) throws InterruptedException {
+    static int run(Platform platform, PrintWriter out, JobRequest request, int loggingSteps)
+            throws InterruptedException {
         Job job = platform.requireJobs().submit(request);
         TrainingProgress progress = new TrainingProgress(out, System.console() != null, loggingSteps);
         long next = 0;
@@ -46,7 +46,8 @@ final class LocalJob {
         if (end == JobState.DONE) {
             return 0;
         }
-        JobFailure why = failure.orElse(new JobFailure("job " + id + " ended " + end.name().toLowerCase(Locale.ROOT), false));
+        JobFailure why = failure.orElse(
+                new JobFailure("job " + id + " ended " + end.name().toLowerCase(Locale.ROOT), false));
         if (why.badInput()) {
             throw new IllegalArgumentException(why.message());
         }

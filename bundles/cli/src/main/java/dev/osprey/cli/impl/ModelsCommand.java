@@ -5,11 +5,15 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import dev.osprey.api.model.ModelEntry;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code osprey models list}: the model registry, as the installed model bundles contribute it. */
-@Command(name = "models", mixinStandardHelpOptions = true, description = "The models Osprey knows by id.",
+@Command(
+        name = "models",
+        mixinStandardHelpOptions = true,
+        description = "The models Osprey knows by id.",
         subcommands = ModelsCommand.ListModels.class)
 public class ModelsCommand implements Runnable {
 
@@ -22,11 +26,16 @@ public class ModelsCommand implements Runnable {
     }
 
     /** Lists registry entries, optionally of one architecture or model type. */
-    @Command(name = "list", mixinStandardHelpOptions = true,
-            description = "List registered model ids (Hugging Face and ModelScope) with their model type and architecture.")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description =
+                    "List registered model ids (Hugging Face and ModelScope) with their model type and architecture.")
     public static class ListModels extends PlatformCommand implements Callable<Integer> {
 
-        @Option(names = "--arch", paramLabel = "ARCH",
+        @Option(
+                names = "--arch",
+                paramLabel = "ARCH",
                 description = "only this model_type (llama, qwen2, ...) or architecture (LlamaForCausalLM, ...)")
         String arch;
 
@@ -36,14 +45,20 @@ public class ModelsCommand implements Runnable {
         @Override
         public Integer call() {
             List<ModelEntry> entries = platform.models.entries().stream()
-                    .filter(e -> arch == null || e.modelType().equalsIgnoreCase(arch) || e.architecture().equalsIgnoreCase(arch))
+                    .filter(e -> arch == null
+                            || e.modelType().equalsIgnoreCase(arch)
+                            || e.architecture().equalsIgnoreCase(arch))
                     .filter(e -> tag == null || e.tags().contains(tag.toLowerCase(Locale.ROOT)))
                     .toList();
             int width = entries.stream().mapToInt(e -> e.id().length()).max().orElse(10);
             out().printf("%-" + width + "s  %-8s  %-18s  %s%n", "ID", "TYPE", "ARCHITECTURE", "TAGS");
             for (ModelEntry e : entries) {
-                out().printf("%-" + width + "s  %-8s  %-18s  %s%n", e.id(), e.modelType(), e.architecture(),
-                        String.join(",", e.tags()));
+                out().printf(
+                                "%-" + width + "s  %-8s  %-18s  %s%n",
+                                e.id(),
+                                e.modelType(),
+                                e.architecture(),
+                                String.join(",", e.tags()));
             }
             out().printf("%d models%s%n", entries.size(), arch == null ? "" : " of " + arch);
             out().flush();

@@ -4,16 +4,31 @@ import java.io.PrintWriter;
 import java.util.List;
 
 import dev.osprey.cli.spi.CommandContribution;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IFactory;
 
 /** The {@code osprey} command: picocli over the platform's services. */
-@Command(name = "osprey", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+@Command(
+        name = "osprey",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
         description = "Osprey: take a large language model from base checkpoint to production.",
-        subcommands = {PluginsCommand.class, ServeCommand.class, DevicesCommand.class, ModelsCommand.class,
-                SftCommand.class, PtCommand.class, RlhfCommand.class, ExportCommand.class, ShellCommand.class, DeployCommand.class,
-                InferCommand.class, BackendCommand.class})
+        subcommands = {
+            PluginsCommand.class,
+            ServeCommand.class,
+            DevicesCommand.class,
+            ModelsCommand.class,
+            SftCommand.class,
+            PtCommand.class,
+            RlhfCommand.class,
+            ExportCommand.class,
+            ShellCommand.class,
+            DeployCommand.class,
+            InferCommand.class,
+            BackendCommand.class
+        })
 public class OspreyCommand implements Runnable {
 
     @CommandLine.Spec
@@ -72,7 +87,8 @@ public class OspreyCommand implements Runnable {
     /** The subcommands other bundles contribute; one whose name is taken is named on stderr and left out. */
     private static void addContributedCommands(CommandLine cl, Platform platform, PrintWriter err) {
         List<CommandContribution> contributions = platform == null ? null : platform.contributions;
-        for (CommandContribution contribution : contributions == null ? List.<CommandContribution>of() : contributions) {
+        for (CommandContribution contribution :
+                contributions == null ? List.<CommandContribution>of() : contributions) {
             for (Object command : contribution.newCommands()) {
                 try {
                     cl.addSubcommand(command);

@@ -38,22 +38,32 @@ public class Platform {
 
     @Reference
     PluginInventory inventory;
+
     @Reference
     ExtensionRegistry extensions;
+
     @Reference
     DeviceSelector devices;
+
     @Reference
     ModelRegistry models;
+
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile ConfigurationAdmin configurationAdmin;
+
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile EngineRuntime engine;
+
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile JobService jobs;
+
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile DatasetService datasets;
     /** Bundles that add subcommands (Osprey's devtools, third parties). */
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    @Reference(
+            cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
     volatile List<CommandContribution> contributions;
 
     BundleContext context;
@@ -86,7 +96,8 @@ public class Platform {
     JobService requireJobs() {
         JobService service = jobs;
         if (service == null) {
-            throw new IllegalStateException("the job service (bundle dev.osprey.jobs) is not running; `osprey plugins --local` shows why");
+            throw new IllegalStateException(
+                    "the job service (bundle dev.osprey.jobs) is not running; `osprey plugins --local` shows why");
         }
         return service;
     }

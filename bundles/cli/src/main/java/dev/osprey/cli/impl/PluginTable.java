@@ -12,8 +12,7 @@ import dev.osprey.api.plugin.PluginInfo;
 /** The plugin inventory as the text table of {@code osprey plugins}, {@code osprey serve} and {@code osprey:plugins}. */
 final class PluginTable {
 
-    private PluginTable() {
-    }
+    private PluginTable() {}
 
     /**
      * A table: one line per plugin (id, state, name, version, extensions), problems indented below.
@@ -27,10 +26,15 @@ final class PluginTable {
             if (!all && !p.hotDeployed() && p.extensions().isEmpty() && !p.failed()) {
                 continue;
             }
-            String extensions = p.extensions().stream().map(ExtensionInfo::toString).collect(Collectors.joining(", "));
-            rows.add(new String[] {p.bundleId() < 0 ? "-" : Long.toString(p.bundleId()), p.state().name(),
-                    p.symbolicName() + (p.hotDeployed() ? " (plugins/)" : ""), p.version(),
-                    extensions.isEmpty() ? "-" : extensions});
+            String extensions =
+                    p.extensions().stream().map(ExtensionInfo::toString).collect(Collectors.joining(", "));
+            rows.add(new String[] {
+                p.bundleId() < 0 ? "-" : Long.toString(p.bundleId()),
+                p.state().name(),
+                p.symbolicName() + (p.hotDeployed() ? " (plugins/)" : ""),
+                p.version(),
+                extensions.isEmpty() ? "-" : extensions
+            });
             if (!p.problems().isEmpty()) {
                 problems.put(rows.size() - 1, p.problems());
             }
@@ -44,7 +48,8 @@ final class PluginTable {
         StringBuilder out = new StringBuilder();
         for (int r = 0; r < rows.size(); r++) {
             String[] row = rows.get(r);
-            out.append(String.format("%-" + width[0] + "s  %-" + width[1] + "s  %-" + width[2] + "s  %-" + width[3] + "s  %s%n",
+            out.append(String.format(
+                    "%-" + width[0] + "s  %-" + width[1] + "s  %-" + width[2] + "s  %-" + width[3] + "s  %s%n",
                     (Object[]) row));
             for (String problem : problems.getOrDefault(r, List.of())) {
                 out.append("      ! ").append(problem).append(System.lineSeparator());

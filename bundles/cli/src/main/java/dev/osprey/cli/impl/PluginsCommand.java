@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.osprey.api.plugin.PluginInfo;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,7 +25,9 @@ import picocli.CommandLine.Option;
  * Lists the plugins and their extensions. Asks the running server first (so that what a hot deploy did
  * there shows), and falls back to this process's own platform when no server answers.
  */
-@Command(name = "plugins", mixinStandardHelpOptions = true,
+@Command(
+        name = "plugins",
+        mixinStandardHelpOptions = true,
         description = "List installed plugins, the extensions each provides, and why a plugin failed.")
 public class PluginsCommand extends PlatformCommand implements Callable<Integer> {
 
@@ -39,7 +42,10 @@ public class PluginsCommand extends PlatformCommand implements Callable<Integer>
     @Option(names = "--local", description = "do not ask a running server; list this process's plugins")
     boolean local;
 
-    @Option(names = "--server", paramLabel = "URL", description = "the running server (default: from conf/osprey.properties)")
+    @Option(
+            names = "--server",
+            paramLabel = "URL",
+            description = "the running server (default: from conf/osprey.properties)")
     String server;
 
     @Override
@@ -52,7 +58,8 @@ public class PluginsCommand extends PlatformCommand implements Callable<Integer>
             source = "this process (no server at " + base + ")";
         }
         if (json) {
-            out().println(JSON.writeValueAsString(Map.of("plugins", plugins.stream().map(PluginInfo::toMap).toList())));
+            out().println(JSON.writeValueAsString(
+                    Map.of("plugins", plugins.stream().map(PluginInfo::toMap).toList())));
         } else {
             out().println("Plugins of " + source + ":");
             out().print(PluginTable.table(plugins, all));
@@ -63,15 +70,19 @@ public class PluginsCommand extends PlatformCommand implements Callable<Integer>
 
     /** The server's inventory, or null when no Osprey answers at {@code base}. */
     static List<PluginInfo> fetch(String base) throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/plugins")).timeout(Duration.ofSeconds(10)).build();
+        HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/plugins"))
+                .timeout(Duration.ofSeconds(10))
+                .build();
         try {
             HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 return null;
             }
             List<PluginInfo> plugins = new ArrayList<>();
-            for (Object plugin : (List<?>) JSON.readValue(response.body(), Map.class).getOrDefault("plugins", List.of())) {
+            for (Object plugin :
+                    (List<?>) JSON.readValue(response.body(), Map.class).getOrDefault("plugins", List.of())) {
                 plugins.add(PluginInfo.fromMap((Map<?, ?>) plugin));
             }
             return plugins;

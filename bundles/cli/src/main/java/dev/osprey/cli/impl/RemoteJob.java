@@ -37,39 +37,46 @@ import dev.osprey.api.jobs.JobState;
 final class RemoteJob {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
-    };
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
     /** How long Ctrl-C's cancel waits for the job to have saved its checkpoint and stopped. */
     private static final int CANCEL_WAIT_SECONDS = 60;
     /** The server's API key, when it has one, as {@code osprey deploy} reads it. */
     static final String API_KEY_VARIABLE = "OSPREY_API_KEY";
     /** The description of the training commands' {@code --server} option. */
-    static final String SERVER_OPTION = "submit the job to this running osprey serve and follow it here (its API key from $"
-            + API_KEY_VARIABLE + "); paths are made absolute for it";
+    static final String SERVER_OPTION =
+            "submit the job to this running osprey serve and follow it here (its API key from $" + API_KEY_VARIABLE
+                    + "); paths are made absolute for it";
 
-    private RemoteJob() {
-    }
+    private RemoteJob() {}
 
-    static int run(String server, PrintWriter out, String method, Map<String, Object> values, String device, int loggingSteps)
+    static int run(
+            String server, PrintWriter out, String method, Map<String, Object> values, String device, int loggingSteps)
             throws IOException, InterruptedException {
         String base = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("method", method);
         body.put("device", device);
         body.put("arguments", absolutePaths(values));
-        HttpResponse<String> submitted = send(client, request(base + "/api/jobs").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))), base);
+        HttpResponse<String> submitted = send(
+                client,
+                request(base + "/api/jobs")
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))),
+                base);
         JsonNode job = JSON.readTree(submitted.body());
         if (submitted.statusCode() != 201) {
             String message = job.at("/error/message").asText(submitted.body());
             if (submitted.statusCode() == 400) {
                 throw new IllegalArgumentException(message);
             }
-            throw new IllegalStateException(base + " refused the job (HTTP " + submitted.statusCode() + "): " + message);
+            throw new IllegalStateException(
+                    base + " refused the job (HTTP " + submitted.statusCode() + "): " + message);
         }
         String id = job.get("id").asText();
-        out.println("job " + id + " on " + base + " (Ctrl-C asks whether to cancel it there or only stop following it)");
+        out.println(
+                "job " + id + " on " + base + " (Ctrl-C asks whether to cancel it there or only stop following it)");
         out.flush();
         try (FollowInterrupt interrupt = FollowInterrupt.install(out, id, () -> cancel(client, base, id))) {
             return follow(client, base, id, out, loggingSteps);
@@ -81,13 +88,18 @@ final class RemoteJob {
      * says where it ended, so that the user knows what to resume from.
      */
     private static String cancel(HttpClient client, String base, String id) throws IOException, InterruptedException {
-        HttpResponse<String> answer = send(client, request(base + "/api/jobs/" + id).DELETE(), base);
+        HttpResponse<String> answer =
+                send(client, request(base + "/api/jobs/" + id).DELETE(), base);
         if (answer.statusCode() != 202) {
             return "the server did not cancel job " + id + " (HTTP " + answer.statusCode() + "): " + answer.body();
         }
-        for (long deadline = System.nanoTime() + Duration.ofSeconds(CANCEL_WAIT_SECONDS).toNanos(); System.nanoTime() < deadline;) {
-            JsonNode job = JSON.readTree(send(client, request(base + "/api/jobs/" + id).GET(), base).body());
-            if (JobState.valueOf(job.get("state").asText().toUpperCase(Locale.ROOT)).isFinal()) {
+        for (long deadline = System.nanoTime()
+                        + Duration.ofSeconds(CANCEL_WAIT_SECONDS).toNanos();
+                System.nanoTime() < deadline; ) {
+            JsonNode job = JSON.readTree(
+                    send(client, request(base + "/api/jobs/" + id).GET(), base).body());
+            if (JobState.valueOf(job.get("state").asText().toUpperCase(Locale.ROOT))
+                    .isFinal()) {
                 JsonNode checkpoint = job.get("last_checkpoint");
                 return "job " + id + " " + job.get("state").asText() + " on " + base
                         + (checkpoint == null || checkpoint.isNull() ? "" : "; last checkpoint " + checkpoint.asText());
@@ -105,7 +117,10 @@ final class RemoteJob {
         long next = 0;
         JobState state = JobState.QUEUED;
         do { // a dropped stream is taken up again where it stopped
-            HttpResponse<Stream<String>> events = client.send(request(base + "/api/jobs/" + id + "/events?from=" + next).GET().build(),
+            HttpResponse<Stream<String>> events = client.send(
+                    request(base + "/api/jobs/" + id + "/events?from=" + next)
+                            .GET()
+                            .build(),
                     HttpResponse.BodyHandlers.ofLines());
             try (Stream<String> lines = events.body()) {
                 for (String line : (Iterable<String>) lines::iterator) {
@@ -116,12 +131,19 @@ final class RemoteJob {
                     }
                 }
             }
-            job = JSON.readTree(send(client, request(base + "/api/jobs/" + id).GET(), base).body());
+            job = JSON.readTree(
+                    send(client, request(base + "/api/jobs/" + id).GET(), base).body());
             state = JobState.valueOf(job.get("state").asText().toUpperCase(Locale.ROOT));
         } while (!state.isFinal());
         JsonNode failure = job.get("failure");
-        return LocalJob.exitCode(id, state, failure == null ? Optional.empty()
-                : Optional.of(new JobFailure(failure.get("message").asText(), failure.get("bad_input").asBoolean())));
+        return LocalJob.exitCode(
+                id,
+                state,
+                failure == null
+                        ? Optional.empty()
+                        : Optional.of(new JobFailure(
+                                failure.get("message").asText(),
+                                failure.get("bad_input").asBoolean())));
     }
 
     private static HttpRequest.Builder request(String url) {
@@ -133,7 +155,8 @@ final class RemoteJob {
         return builder;
     }
 
-    private static HttpResponse<String> send(HttpClient client, HttpRequest.Builder request, String base) throws IOException, InterruptedException {
+    private static HttpResponse<String> send(HttpClient client, HttpRequest.Builder request, String base)
+            throws IOException, InterruptedException {
         try {
             return client.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
@@ -150,7 +173,9 @@ final class RemoteJob {
                 list.forEach(v -> each.add(absolute(name, v)));
                 absolute.put(name, each);
             } else {
-                absolute.put(name, value instanceof Map<?, ?> map ? json(map) : absolute(name, value)); // as --columns is typed
+                absolute.put(
+                        name,
+                        value instanceof Map<?, ?> map ? json(map) : absolute(name, value)); // as --columns is typed
             }
         });
         return absolute;

@@ -12,6 +12,7 @@ import org.osgi.service.cm.Configuration;
 
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionListener;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -21,20 +22,29 @@ import picocli.CommandLine.Option;
  * OpenAI API later), hot deploy from {@code plugins/}, and a line on the terminal whenever an
  * extension arrives or leaves. Runs until the process is stopped.
  */
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
         description = "Start the platform as a server (HTTP API, hot deploy from plugins/) until stopped.")
 public class ServeCommand extends PlatformCommand implements Callable<Integer> {
 
     /** Felix HTTP's configuration PID and keys. */
     static final String HTTP_PID = "org.apache.felix.http";
+
     static final String HOST_KEY = "org.apache.felix.http.host";
     static final String PORT_KEY = "org.osgi.service.http.port";
     static final String ENABLE_KEY = "org.apache.felix.http.enable";
 
-    @Option(names = "--host", paramLabel = "HOST", description = "address to bind (default: 127.0.0.1, from conf/osprey.properties)")
+    @Option(
+            names = "--host",
+            paramLabel = "HOST",
+            description = "address to bind (default: 127.0.0.1, from conf/osprey.properties)")
     String host;
 
-    @Option(names = "--port", paramLabel = "PORT", description = "port to bind (default: 8000, from conf/osprey.properties)")
+    @Option(
+            names = "--port",
+            paramLabel = "PORT",
+            description = "port to bind (default: 8000, from conf/osprey.properties)")
     Integer port;
 
     @Mixin
@@ -62,10 +72,12 @@ public class ServeCommand extends PlatformCommand implements Callable<Integer> {
         }
         startHttp(bindHost, bindPort);
         out().println(PluginTable.table(platform.settledPlugins(10_000), false));
-        out().printf("Osprey is serving on http://%s:%d (GET /api/plugins); hot deploy watches %s%n", bindHost, bindPort,
-                platform.context.getProperty("felix.fileinstall.dir"));
+        out().printf(
+                        "Osprey is serving on http://%s:%d (GET /api/plugins); hot deploy watches %s%n",
+                        bindHost, bindPort, platform.context.getProperty("felix.fileinstall.dir"));
         ChangePrinter printer = new ChangePrinter();
-        ServiceRegistration<ExtensionListener> registration = platform.context.registerService(ExtensionListener.class, printer, null);
+        ServiceRegistration<ExtensionListener> registration =
+                platform.context.registerService(ExtensionListener.class, printer, null);
         // the registry replays the extensions already present when a listener arrives; print changes only
         printer.live = true;
         new CountDownLatch(1).await(); // until the JVM is stopped

@@ -9,25 +9,38 @@ import java.util.Map;
 import dev.osprey.api.inference.InferenceBackend;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionRegistry;
+
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** What {@code osprey deploy} and {@code osprey infer} serve and on which backend, with ms-swift's option names. */
 public class ServingOptions {
 
-    @Option(names = {"--model", "--model_name_or_path"}, required = true, paramLabel = "MODEL",
+    @Option(
+            names = {"--model", "--model_name_or_path"},
+            required = true,
+            paramLabel = "MODEL",
             description = "a model folder, or a hub id such as Qwen/Qwen3-0.6B")
     String model;
 
-    @Option(names = "--adapters", paramLabel = "NAME=PATH", arity = "1..*",
+    @Option(
+            names = "--adapters",
+            paramLabel = "NAME=PATH",
+            arity = "1..*",
             description = "LoRA adapters, each as name=folder (a bare folder is named after it)")
     List<String> adapters = new ArrayList<>();
 
-    @Option(names = "--infer_backend", paramLabel = "NAME", defaultValue = "djl",
+    @Option(
+            names = "--infer_backend",
+            paramLabel = "NAME",
+            defaultValue = "djl",
             description = "djl (built in), vllm, sglang, lmdeploy or remote (default: ${DEFAULT-VALUE})")
     String backend;
 
-    @Option(names = "--max_model_len", paramLabel = "N", description = "the context length to serve (default: the model's)")
+    @Option(
+            names = "--max_model_len",
+            paramLabel = "N",
+            description = "the context length to serve (default: the model's)")
     Integer maxModelLen;
 
     @Option(names = "--setting", paramLabel = "KEY=VALUE", description = "any other backend setting (repeatable)")
@@ -41,7 +54,9 @@ public class ServingOptions {
         Map<String, String> named = new LinkedHashMap<>();
         for (String a : adapters) {
             int eq = a.indexOf('=');
-            named.put(eq > 0 ? a.substring(0, eq) : Path.of(a).getFileName().toString(), eq > 0 ? a.substring(eq + 1) : a);
+            named.put(
+                    eq > 0 ? a.substring(0, eq) : Path.of(a).getFileName().toString(),
+                    eq > 0 ? a.substring(eq + 1) : a);
         }
         return named;
     }

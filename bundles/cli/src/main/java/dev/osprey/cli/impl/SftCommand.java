@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.osprey.api.job.ArgumentSpec;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -18,8 +19,13 @@ import picocli.CommandLine.Model.OptionSpec;
  * {@code --rlhf_type}) runs that alignment method instead, as {@code osprey rlhf} would, the spelling some
  * users bring; the alignment options apply only then.
  */
-@Command(name = "sft", mixinStandardHelpOptions = true, modelTransformer = SftCommand.Options.class, sortOptions = false,
-        description = "Supervised fine-tuning (LoRA, DoRA, QLoRA or full) with ms-swift's arguments; --task_type dpo|kto|... aligns instead.")
+@Command(
+        name = "sft",
+        mixinStandardHelpOptions = true,
+        modelTransformer = SftCommand.Options.class,
+        sortOptions = false,
+        description =
+                "Supervised fine-tuning (LoRA, DoRA, QLoRA or full) with ms-swift's arguments; --task_type dpo|kto|... aligns instead.")
 public class SftCommand extends TrainCommand {
 
     static final String METHOD = "sft";
@@ -30,8 +36,11 @@ public class SftCommand extends TrainCommand {
     static final class Options extends ArgumentOptions {
         @Override
         public CommandSpec transform(CommandSpec spec) {
-            spec.addOption(OptionSpec.builder("--" + TASK_TYPE).paramLabel("TYPE").type(String.class)
-                    .description("causal_lm (default: supervised fine-tuning), or an alignment method: dpo, kto, simpo, orpo, cpo, rm, grpo")
+            spec.addOption(OptionSpec.builder("--" + TASK_TYPE)
+                    .paramLabel("TYPE")
+                    .type(String.class)
+                    .description(
+                            "causal_lm (default: supervised fine-tuning), or an alignment method: dpo, kto, simpo, orpo, cpo, rm, grpo")
                     .build());
             return super.transform(spec);
         }
@@ -57,8 +66,9 @@ public class SftCommand extends TrainCommand {
         List<ArgumentSpec> supervised = TrainingMethods.arguments(platform.extensions, METHOD);
         for (String name : named.keySet()) {
             if (supervised.stream().noneMatch(a -> a.isNamed(name))) {
-                throw new IllegalArgumentException("--" + name + " is an alignment option: add --task_type dpo (or kto, simpo, orpo, cpo,"
-                        + " rm, grpo), or run osprey rlhf");
+                throw new IllegalArgumentException(
+                        "--" + name + " is an alignment option: add --task_type dpo (or kto, simpo, orpo, cpo,"
+                                + " rm, grpo), or run osprey rlhf");
             }
         }
         return train(platform, out(), METHOD, new ArgumentOptions.Values(named, values.source()), server);

@@ -18,7 +18,9 @@ import picocli.CommandLine.Command;
  * {@code osprey:models}, {@code lb}, {@code inspect}, ...) with the platform running. {@code exit} or
  * end of input leaves.
  */
-@Command(name = "shell", mixinStandardHelpOptions = true,
+@Command(
+        name = "shell",
+        mixinStandardHelpOptions = true,
         description = "Open a Gogo shell (osprey:plugins, osprey:models, lb, ...); exit or Ctrl-D leaves.")
 public class ShellCommand extends PlatformCommand implements Callable<Integer> {
 

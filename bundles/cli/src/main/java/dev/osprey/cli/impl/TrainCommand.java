@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import dev.osprey.api.job.ArgumentSpec;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.jobs.JobRequest;
+
 import picocli.CommandLine.Option;
 
 /**
@@ -73,8 +74,7 @@ abstract class TrainCommand extends PlatformCommand implements Callable<Integer>
                     case INTEGER -> arguments.getLong(argument.name(), 0);
                     case NUMBER -> arguments.getDouble(argument.name(), 0);
                     case BOOLEAN -> arguments.getBoolean(argument.name(), false);
-                    default -> {
-                    }
+                    default -> {}
                 }
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(source + ": " + e.getMessage(), e);

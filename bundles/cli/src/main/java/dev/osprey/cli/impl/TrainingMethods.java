@@ -23,8 +23,7 @@ final class TrainingMethods {
 
     static final List<String> SUPERVISED = List.of("sft", "pt");
 
-    private TrainingMethods() {
-    }
+    private TrainingMethods() {}
 
     /** The arguments {@code method} describes; empty when no such method is installed. */
     static List<ArgumentSpec> arguments(ExtensionRegistry registry, String method) {
@@ -48,7 +47,9 @@ final class TrainingMethods {
 
     /** The installed alignment methods, by name. */
     static List<String> alignmentMethods(ExtensionRegistry registry) {
-        return registry.list(ExtensionKind.TRAINING_METHOD).stream().map(ExtensionInfo::name).filter(n -> !SUPERVISED.contains(n))
+        return registry.list(ExtensionKind.TRAINING_METHOD).stream()
+                .map(ExtensionInfo::name)
+                .filter(n -> !SUPERVISED.contains(n))
                 .toList();
     }
 
@@ -80,7 +81,11 @@ final class TrainingMethods {
 
     /** The value given for {@code name}, else its described default, else {@code fallback}. */
     static String value(Arguments given, List<ArgumentSpec> arguments, String name, String fallback) {
-        return given.getString(name).orElseGet(() -> arguments.stream().filter(a -> a.name().equals(name)).findFirst()
-                .flatMap(a -> a.defaultValue().stream().findFirst()).orElse(fallback));
+        return given.getString(name)
+                .orElseGet(() -> arguments.stream()
+                        .filter(a -> a.name().equals(name))
+                        .findFirst()
+                        .flatMap(a -> a.defaultValue().stream().findFirst())
+                        .orElse(fallback));
     }
 }

@@ -38,8 +38,7 @@ final class TrainingProgress {
             }
             case LOG -> message(event.text());
             case STEP -> step(event);
-            default -> {
-            }
+            default -> {}
         }
     }
 
@@ -51,7 +50,8 @@ final class TrainingProgress {
 
     private void step(JobEvent event) {
         boolean last = event.step() == event.totalSteps();
-        double elapsed = started == null ? 0 : Duration.between(started, event.time()).toMillis() / 1000.0;
+        double elapsed =
+                started == null ? 0 : Duration.between(started, event.time()).toMillis() / 1000.0;
         if (interactive) {
             out.print("\r" + render(event, elapsed));
             barShown = true;
@@ -79,14 +79,27 @@ final class TrainingProgress {
         double fraction = total > 0 ? step / (double) total : 0;
         int filled = (int) Math.round(fraction * WIDTH);
         String bar = "=".repeat(filled) + (filled < WIDTH ? ">" + " ".repeat(WIDTH - filled - 1) : "");
-        double eta = event.etaSeconds() >= 0 ? event.etaSeconds() : step == 0 || total < 0 ? 0 : elapsedSeconds / step * (total - step);
-        return String.format("step %d/%d [%s] %3.0f%%  loss %.4f  lr %.2e  grad_norm %.3f  %,.0f tokens/s  %s<%s", step, total, bar,
-                fraction * 100, m.getOrDefault("loss", Double.NaN), m.getOrDefault("learning_rate", Double.NaN),
-                m.getOrDefault("grad_norm", Double.NaN), m.getOrDefault("tokens_per_s", 0.0), clock(elapsedSeconds), clock(eta));
+        double eta = event.etaSeconds() >= 0
+                ? event.etaSeconds()
+                : step == 0 || total < 0 ? 0 : elapsedSeconds / step * (total - step);
+        return String.format(
+                "step %d/%d [%s] %3.0f%%  loss %.4f  lr %.2e  grad_norm %.3f  %,.0f tokens/s  %s<%s",
+                step,
+                total,
+                bar,
+                fraction * 100,
+                m.getOrDefault("loss", Double.NaN),
+                m.getOrDefault("learning_rate", Double.NaN),
+                m.getOrDefault("grad_norm", Double.NaN),
+                m.getOrDefault("tokens_per_s", 0.0),
+                clock(elapsedSeconds),
+                clock(eta));
     }
 
     private static String clock(double seconds) {
         long s = Math.round(seconds);
-        return s >= 3600 ? String.format("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String.format("%02d:%02d", s / 60, s % 60);
+        return s >= 3600
+                ? String.format("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+                : String.format("%02d:%02d", s / 60, s % 60);
     }
 }

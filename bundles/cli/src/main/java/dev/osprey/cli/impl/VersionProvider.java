@@ -8,6 +8,8 @@ import picocli.CommandLine.IVersionProvider;
 public class VersionProvider implements IVersionProvider {
     @Override
     public String[] getVersion() {
-        return new String[] {"osprey " + FrameworkUtil.getBundle(VersionProvider.class).getVersion()};
+        return new String[] {
+            "osprey " + FrameworkUtil.getBundle(VersionProvider.class).getVersion()
+        };
     }
 }

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.osprey.api.model.ModelRequest;
+
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -14,7 +15,10 @@ import picocli.CommandLine.Option;
  */
 public class ModelOptions {
 
-    @Option(names = {"--model", "--model_name_or_path"}, required = true, paramLabel = "MODEL",
+    @Option(
+            names = {"--model", "--model_name_or_path"},
+            required = true,
+            paramLabel = "MODEL",
             description = "a model folder, or a hub id such as Qwen/Qwen3-0.6B")
     String model;
 
@@ -24,16 +28,24 @@ public class ModelOptions {
     /** How to find and load a model once it is named: shared with commands whose {@code --model} is optional. */
     public static class Loading {
 
-        @Option(names = "--model_type", paramLabel = "TYPE", description = "the architecture to use, overriding config.json")
+        @Option(
+                names = "--model_type",
+                paramLabel = "TYPE",
+                description = "the architecture to use, overriding config.json")
         String modelType;
 
-        @Option(names = "--use_hf", description = "download from the Hugging Face hub (default: ModelScope, like ms-swift)")
+        @Option(
+                names = "--use_hf",
+                description = "download from the Hugging Face hub (default: ModelScope, like ms-swift)")
         boolean useHf;
 
         @Option(names = "--model_revision", paramLabel = "REV", description = "hub revision (branch, tag or commit)")
         String revision;
 
-        @Option(names = "--torch_dtype", paramLabel = "TYPE", defaultValue = "float32",
+        @Option(
+                names = "--torch_dtype",
+                paramLabel = "TYPE",
+                defaultValue = "float32",
                 description = "float32 or float16 (bfloat16 checkpoints are widened; default: ${DEFAULT-VALUE})")
         String dtype;
 
@@ -53,7 +65,11 @@ public class ModelOptions {
 
         /** A request for {@code model} with these options. */
         public ModelRequest request(String model) {
-            return ModelRequest.of(model).withModelType(modelType).withUseHf(useHf).withRevision(revision).withTorchDtype(dtype);
+            return ModelRequest.of(model)
+                    .withModelType(modelType)
+                    .withUseHf(useHf)
+                    .withRevision(revision)
+                    .withTorchDtype(dtype);
         }
     }
 

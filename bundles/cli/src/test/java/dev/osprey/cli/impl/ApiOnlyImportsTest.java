@@ -20,8 +20,15 @@ import org.junit.jupiter.api.Test;
 class ApiOnlyImportsTest {
 
     /** The API, the libraries, and the package this bundle exports itself (for commands contributed by other bundles). */
-    private static final List<String> ALLOWED = List.of("dev.osprey.api", "java.", "javax.", "picocli", "com.fasterxml.jackson.",
-            "org.osgi.", "org.apache.felix.service.command", "dev.osprey.cli.spi");
+    private static final List<String> ALLOWED = List.of(
+            "dev.osprey.api",
+            "java.",
+            "javax.",
+            "picocli",
+            "com.fasterxml.jackson.",
+            "org.osgi.",
+            "org.apache.felix.service.command",
+            "dev.osprey.cli.spi");
 
     @Test
     void theBundleImportsOnlyApiPackagesAndLibraries() throws Exception {
@@ -32,11 +39,16 @@ class ApiOnlyImportsTest {
             imports = new Manifest(in).getMainAttributes().getValue("Import-Package");
         }
         List<String> packages = packageNames(imports);
-        assertTrue(packages.contains("dev.osprey.api.jobs") && packages.contains("picocli"), "the imports as read: " + packages);
-        List<String> offending = packages.stream().filter(p -> ALLOWED.stream().noneMatch(a -> p.equals(a) || p.startsWith(a)
-                || p.startsWith(a + "."))).toList();
-        assertFalse(!offending.isEmpty(), "the CLI imports packages that are not the API's: " + String.join(", ", offending)
-                + "; go through an API service, or move the command into a contributing bundle (bundles/devtools)");
+        assertTrue(
+                packages.contains("dev.osprey.api.jobs") && packages.contains("picocli"),
+                "the imports as read: " + packages);
+        List<String> offending = packages.stream()
+                .filter(p -> ALLOWED.stream().noneMatch(a -> p.equals(a) || p.startsWith(a) || p.startsWith(a + ".")))
+                .toList();
+        assertFalse(
+                !offending.isEmpty(),
+                "the CLI imports packages that are not the API's: " + String.join(", ", offending)
+                        + "; go through an API service, or move the command into a contributing bundle (bundles/devtools)");
     }
 
     /** The package names of an Import-Package header: clauses split at commas outside quoted attribute values. */

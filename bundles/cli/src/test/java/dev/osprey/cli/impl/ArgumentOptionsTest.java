@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.osprey.api.job.ArgumentSpec;
 import dev.osprey.api.job.ArgumentSpec.Type;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -29,7 +30,8 @@ class ArgumentOptionsTest {
             new ArgumentSpec("lora_rank", List.of("lora_r"), Type.INTEGER, List.of("8"), "", List.of()),
             new ArgumentSpec("target_modules", List.of(), Type.LIST, List.of("all-linear"), "", List.of()),
             new ArgumentSpec("packing", List.of(), Type.BOOLEAN, List.of("false"), "pack samples", List.of()),
-            new ArgumentSpec("train_type", List.of(), Type.TEXT, List.of("lora"), "lora or full", List.of("lora", "full")),
+            new ArgumentSpec(
+                    "train_type", List.of(), Type.TEXT, List.of("lora"), "lora or full", List.of("lora", "full")),
             new ArgumentSpec("columns", List.of(), Type.MAPPING, List.of(), "", List.of()));
 
     /** The options of {@link DESCRIBED}. */
@@ -63,7 +65,9 @@ class ArgumentOptionsTest {
         new CommandLine(new Train()).usage(new PrintWriter(help));
         assertTrue(help.toString().contains("--model, --model_name_or_path=VALUE"), help.toString());
         assertTrue(help.toString().contains("--lora_r, --lora_rank=NUMBER"), help.toString());
-        assertTrue(help.toString().contains("--target_modules=VALUE...") && help.toString().contains("(default: [all-linear])"),
+        assertTrue(
+                help.toString().contains("--target_modules=VALUE...")
+                        && help.toString().contains("(default: [all-linear])"),
                 help.toString());
         assertTrue(help.toString().contains("--packing[=BOOL]"), help.toString());
         assertTrue(help.toString().contains("lora or full (default: lora)"), help.toString());
@@ -71,17 +75,40 @@ class ArgumentOptionsTest {
 
     @Test
     void aliasesTypedOnTheCommandLineAreTakenByTheirMsSwiftName() throws Exception {
-        ArgumentOptions.Values values = parse("--model_name_or_path", "m", "--lora_r", "4", "--packing", "--train_dataset", "a", "b",
-                "--columns", "{\"instruction\": \"query\"}");
-        assertEquals(Map.of("model", "m", "lora_rank", "4", "packing", "true", "dataset", List.of("a", "b"),
-                "columns", Map.of("instruction", "query")), values.values());
+        ArgumentOptions.Values values = parse(
+                "--model_name_or_path",
+                "m",
+                "--lora_r",
+                "4",
+                "--packing",
+                "--train_dataset",
+                "a",
+                "b",
+                "--columns",
+                "{\"instruction\": \"query\"}");
+        assertEquals(
+                Map.of(
+                        "model",
+                        "m",
+                        "lora_rank",
+                        "4",
+                        "packing",
+                        "true",
+                        "dataset",
+                        List.of("a", "b"),
+                        "columns",
+                        Map.of("instruction", "query")),
+                values.values());
         assertEquals("command line", values.source());
-        assertEquals("{\"instruction\":\"query\"}", values.arguments().getString("columns").orElseThrow());
+        assertEquals(
+                "{\"instruction\":\"query\"}",
+                values.arguments().getString("columns").orElseThrow());
     }
 
     @Test
     void theCommandLineOverridesTheConfigFileWhoseAliasesAreCanonical(@TempDir Path dir) throws Exception {
-        Path config = Files.writeString(dir.resolve("run.yaml"), "model_name_or_path: base\nlora_r: 16\ntrain_dataset: d.jsonl\n");
+        Path config = Files.writeString(
+                dir.resolve("run.yaml"), "model_name_or_path: base\nlora_r: 16\ntrain_dataset: d.jsonl\n");
         ArgumentOptions.Values values = parse("--config", config.toString(), "--lora_rank", "2");
         assertEquals(Map.of("model", "base", "lora_rank", "2", "dataset", "d.jsonl"), values.values());
         assertEquals(config + " and the command line", values.source());
@@ -90,10 +117,14 @@ class ArgumentOptionsTest {
     @Test
     void anUnknownNameInTheConfigFileIsNamedWithTheFileAndTheClosestName(@TempDir Path dir) throws Exception {
         Path config = Files.writeString(dir.resolve("run.json"), "{\"model\": \"m\", \"lora_rnak\": 4}");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse("--config", config.toString()));
-        assertEquals(config + " and the command line: unknown argument 'lora_rnak'; did you mean 'lora_rank'?", e.getMessage());
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> parse("--config", dir.resolve("no.yaml")
-                .toString()));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> parse("--config", config.toString()));
+        assertEquals(
+                config + " and the command line: unknown argument 'lora_rnak'; did you mean 'lora_rank'?",
+                e.getMessage());
+        IllegalArgumentException missing = assertThrows(
+                IllegalArgumentException.class,
+                () -> parse("--config", dir.resolve("no.yaml").toString()));
         assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
     }
 }

@@ -22,9 +22,28 @@ class DeployOptionsTest {
 
     @Test
     void accessAndLimitOptionsBecomeServerKeys() {
-        Hashtable<String, Object> p = properties("--model", "m", "--host", "0.0.0.0", "--api_key_file", "key.txt", "--enable_admin",
-                "--protect_metrics", "--adapter_roots", "/a", "/b", "--max_loras", "4", "--max_request_bytes", "1000",
-                "--read_timeout", "2.5", "--max_sequences_per_request", "8", "--max_queued_tokens", "9000");
+        Hashtable<String, Object> p = properties(
+                "--model",
+                "m",
+                "--host",
+                "0.0.0.0",
+                "--api_key_file",
+                "key.txt",
+                "--enable_admin",
+                "--protect_metrics",
+                "--adapter_roots",
+                "/a",
+                "/b",
+                "--max_loras",
+                "4",
+                "--max_request_bytes",
+                "1000",
+                "--read_timeout",
+                "2.5",
+                "--max_sequences_per_request",
+                "8",
+                "--max_queued_tokens",
+                "9000");
         assertEquals("0.0.0.0", p.get("host"));
         assertEquals(Path.of("key.txt").toAbsolutePath().toString(), p.get("api_key_file"));
         assertEquals("true", p.get("enable_admin"));

@@ -15,11 +15,26 @@ import dev.osprey.api.plugin.PluginState;
 class PluginTableTest {
 
     private final List<PluginInfo> plugins = List.of(
-            new PluginInfo(3, "dev.osprey.kernel", "1.1.0", PluginState.ACTIVE, "jar/kernel.jar", false, List.of(), List.of()),
-            new PluginInfo(7, "com.example.reward", "2.0.0", PluginState.ACTIVE, "file:/p/r.jar", true,
-                    List.of(new ExtensionInfo(ExtensionKind.REWARD_FUNCTION, "custom_length", "d", "com.example.reward", "2.0.0", 42)),
+            new PluginInfo(
+                    3, "dev.osprey.kernel", "1.1.0", PluginState.ACTIVE, "jar/kernel.jar", false, List.of(), List.of()),
+            new PluginInfo(
+                    7,
+                    "com.example.reward",
+                    "2.0.0",
+                    PluginState.ACTIVE,
+                    "file:/p/r.jar",
+                    true,
+                    List.of(new ExtensionInfo(
+                            ExtensionKind.REWARD_FUNCTION, "custom_length", "d", "com.example.reward", "2.0.0", 42)),
                     List.of()),
-            new PluginInfo(-1, "notes.txt", "", PluginState.NOT_INSTALLED, "/p/notes.txt", true, List.of(),
+            new PluginInfo(
+                    -1,
+                    "notes.txt",
+                    "",
+                    PluginState.NOT_INSTALLED,
+                    "/p/notes.txt",
+                    true,
+                    List.of(),
                     List.of("not a jar: ignored")));
 
     @Test

@@ -24,12 +24,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.TorchDtype;
 import dev.osprey.model.nn.InferenceThreads;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,8 +41,11 @@ import picocli.CommandLine.Option;
  * this machine's memory bandwidth measured in the same run, so decode speed can be read as a fraction
  * of the bandwidth bound (every weight byte is read once per decoded token).
  */
-@Command(name = "benchmark", mixinStandardHelpOptions = true,
-        description = "Measure load time, prefill and decode tokens/s and peak memory, against this machine's memory bandwidth.")
+@Command(
+        name = "benchmark",
+        mixinStandardHelpOptions = true,
+        description =
+                "Measure load time, prefill and decode tokens/s and peak memory, against this machine's memory bandwidth.")
 public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
 
     @Mixin
@@ -52,7 +57,10 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
     @Option(names = "--new_tokens", defaultValue = "32")
     int newTokens;
 
-    @Option(names = "--repeats", defaultValue = "3", description = "decode runs; the median is reported (this machine is shared and noisy)")
+    @Option(
+            names = "--repeats",
+            defaultValue = "3",
+            description = "decode runs; the median is reported (this machine is shared and noisy)")
     int repeats;
 
     @Option(names = "--output", paramLabel = "FILE", description = "also write the figures as JSON")
@@ -68,8 +76,14 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
                 figures.put("load_s", (System.nanoTime() - start) / 1e9);
                 long bytesPerToken = weightBytesPerToken(model);
                 figures.put("model", model.folder().toString());
-                figures.put("dtype", TorchDtype.of(modelOptions.request().torchDtype()).toString());
-                figures.put("parameters", model.model().parameters().values().stream().mapToLong(a -> a.getShape().size()).sum());
+                figures.put(
+                        "dtype",
+                        TorchDtype.of(modelOptions.request().torchDtype()).toString());
+                figures.put(
+                        "parameters",
+                        model.model().parameters().values().stream()
+                                .mapToLong(a -> a.getShape().size())
+                                .sum());
                 figures.put("weight_bytes_read_per_token", bytesPerToken);
                 int vocab = model.config().requireInt("vocab_size");
                 long[] prompt = new long[promptTokens];
@@ -118,15 +132,23 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
     private static double[] run(HfModel model, NDManager manager, long[] prompt, int steps) {
         try (KvCache cache = model.model().newCache(1)) {
             long t0 = System.nanoTime();
-            try (NDArray logits = model.model().forward(ForwardRequest.builder(manager.create(prompt, new Shape(1, prompt.length)))
-                    .optCache(cache).optLastPositionOnly(true).build()).logits()) {
+            try (NDArray logits = model.model()
+                    .forward(ForwardRequest.builder(manager.create(prompt, new Shape(1, prompt.length)))
+                            .optCache(cache)
+                            .optLastPositionOnly(true)
+                            .build())
+                    .logits()) {
                 logits.toFloatArray(); // wait for the result, as a real caller would
             }
             long t1 = System.nanoTime();
             for (int i = 0; i < steps; i++) {
                 try (NDArray ids = manager.create(new long[] {prompt[i % prompt.length]}, new Shape(1, 1));
                         NDArray logits = model.model()
-                                .forward(ForwardRequest.builder(ids).optCache(cache).optLastPositionOnly(true).build()).logits()) {
+                                .forward(ForwardRequest.builder(ids)
+                                        .optCache(cache)
+                                        .optLastPositionOnly(true)
+                                        .build())
+                                .logits()) {
                     logits.toFloatArray();
                 }
             }
@@ -144,7 +166,9 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
         }
         NDArray embedding = params.get("model.embed_tokens.weight");
         boolean tied = !params.containsKey("lm_head.weight");
-        return tied || embedding == null ? total : total - embedding.getShape().size() * embedding.getDataType().getNumOfBytes();
+        return tied || embedding == null
+                ? total
+                : total - embedding.getShape().size() * embedding.getDataType().getNumOfBytes();
     }
 
     /**
@@ -214,10 +238,16 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
     /** Prints the figures, one per line, and writes them as JSON to {@code output} when given. */
     static void report(PrintWriter out, Map<String, Object> figures, Path output) throws IOException {
         for (Map.Entry<String, Object> e : figures.entrySet()) {
-            out.printf("%-36s %s%n", e.getKey(), e.getValue() instanceof Double d ? String.format("%.3f", d) : e.getValue());
+            out.printf(
+                    "%-36s %s%n",
+                    e.getKey(), e.getValue() instanceof Double d ? String.format("%.3f", d) : e.getValue());
         }
         if (output != null) {
-            Files.writeString(output, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
+            Files.writeString(
+                    output,
+                    new ObjectMapper()
+                            .enable(SerializationFeature.INDENT_OUTPUT)
+                            .writeValueAsString(figures));
         }
         out.flush();
     }

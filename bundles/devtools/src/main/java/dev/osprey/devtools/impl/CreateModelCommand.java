@@ -9,11 +9,13 @@ import java.util.concurrent.Callable;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.model.load.ModelSaver;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -22,7 +24,9 @@ import picocli.CommandLine.Option;
  * initialises them) as a Hugging Face folder, for tests, demos and benchmarks on this machine, which
  * cannot download real checkpoints. Presets give the shapes of well-known models.
  */
-@Command(name = "create-model", mixinStandardHelpOptions = true,
+@Command(
+        name = "create-model",
+        mixinStandardHelpOptions = true,
         description = "Write a randomly initialised model in Hugging Face format (shapes from a preset, overridable).")
 public class CreateModelCommand extends DevCommand implements Callable<Integer> {
 
@@ -33,32 +37,52 @@ public class CreateModelCommand extends DevCommand implements Callable<Integer> 
             "tinyllama-1.1b", new int[] {32000, 2048, 5632, 22, 32, 4, 0},
             "7b", new int[] {32000, 4096, 11008, 32, 32, 32, 0});
 
-    @Option(names = "--model_type", defaultValue = "llama", description = "llama, mistral, qwen2, qwen3, gemma (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--model_type",
+            defaultValue = "llama",
+            description = "llama, mistral, qwen2, qwen3, gemma (default: ${DEFAULT-VALUE})")
     String modelType;
 
-    @Option(names = "--preset", defaultValue = "tiny", description = "tiny, 110m, tinyllama-1.1b or 7b (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--preset",
+            defaultValue = "tiny",
+            description = "tiny, 110m, tinyllama-1.1b or 7b (default: ${DEFAULT-VALUE})")
     String preset;
 
     @Option(names = "--vocab_size")
     Integer vocabSize;
+
     @Option(names = "--hidden_size")
     Integer hiddenSize;
+
     @Option(names = "--intermediate_size")
     Integer intermediateSize;
+
     @Option(names = "--num_hidden_layers")
     Integer layers;
+
     @Option(names = "--num_attention_heads")
     Integer heads;
+
     @Option(names = "--num_key_value_heads")
     Integer kvHeads;
 
-    @Option(names = "--tie_word_embeddings", arity = "1", description = "share the embedding with the output head (default: the preset's)")
+    @Option(
+            names = "--tie_word_embeddings",
+            arity = "1",
+            description = "share the embedding with the output head (default: the preset's)")
     Boolean tie;
 
-    @Option(names = "--initializer_range", defaultValue = "0.02", description = "the standard deviation of the random weights")
+    @Option(
+            names = "--initializer_range",
+            defaultValue = "0.02",
+            description = "the standard deviation of the random weights")
     double initializerRange;
 
-    @Option(names = "--torch_dtype", defaultValue = "float32", description = "how to store the weights: float32, float16 or bfloat16")
+    @Option(
+            names = "--torch_dtype",
+            defaultValue = "float32",
+            description = "how to store the weights: float32, float16 or bfloat16")
     String dtype;
 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "a tokenizer.json to put in the folder")
@@ -71,16 +95,20 @@ public class CreateModelCommand extends DevCommand implements Callable<Integer> 
     public Integer call() throws Exception {
         int[] p = PRESETS.get(preset);
         if (p == null) {
-            throw new IllegalArgumentException("--preset '" + preset + "' is unknown; presets: " + String.join(", ", PRESETS.keySet()));
+            throw new IllegalArgumentException(
+                    "--preset '" + preset + "' is unknown; presets: " + String.join(", ", PRESETS.keySet()));
         }
         Map<String, Object> config = new LinkedHashMap<>();
-        config.put("architectures", List.of(switch (modelType) {
-            case "qwen2" -> "Qwen2ForCausalLM";
-            case "qwen3" -> "Qwen3ForCausalLM";
-            case "mistral" -> "MistralForCausalLM";
-            case "gemma" -> "GemmaForCausalLM";
-            default -> "LlamaForCausalLM";
-        }));
+        config.put(
+                "architectures",
+                List.of(
+                        switch (modelType) {
+                            case "qwen2" -> "Qwen2ForCausalLM";
+                            case "qwen3" -> "Qwen3ForCausalLM";
+                            case "mistral" -> "MistralForCausalLM";
+                            case "gemma" -> "GemmaForCausalLM";
+                            default -> "LlamaForCausalLM";
+                        }));
         config.put("model_type", modelType);
         config.put("vocab_size", vocabSize != null ? vocabSize : p[0]);
         config.put("hidden_size", hiddenSize != null ? hiddenSize : p[1]);
@@ -100,18 +128,25 @@ public class CreateModelCommand extends DevCommand implements Callable<Integer> 
             case "float16", "fp16" -> "F16";
             case "bfloat16", "bf16" -> "BF16";
             case "float32", "fp32" -> "F32";
-            default -> throw new IllegalArgumentException("--torch_dtype must be float32, float16 or bfloat16, was '" + dtype + "'");
+            default ->
+                throw new IllegalArgumentException(
+                        "--torch_dtype must be float32, float16 or bfloat16, was '" + dtype + "'");
         };
         Map<String, byte[]> extra = new LinkedHashMap<>();
-        extra.put("generation_config.json", "{\"bos_token_id\": 1, \"eos_token_id\": 2, \"do_sample\": false}\n".getBytes());
+        extra.put(
+                "generation_config.json",
+                "{\"bos_token_id\": 1, \"eos_token_id\": 2, \"do_sample\": false}\n".getBytes());
         if (tokenizer != null) {
             extra.put("tokenizer.json", Files.readAllBytes(tokenizer));
         }
         try (ExtensionHandle<ModelArchitecture> arch = platform.extensions.require(ModelArchitecture.class, modelType);
                 NDManager manager = platform.requireEngine().newManager(Device.cpu());
-                LanguageModel model = arch.get().build(HfConfig.of(config, outputDir.resolve("config.json")), manager)) {
+                LanguageModel model =
+                        arch.get().build(HfConfig.of(config, outputDir.resolve("config.json")), manager)) {
             ModelSaver.save(model, outputDir, stored, extra);
-            long count = model.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum();
+            long count = model.parameters().values().stream()
+                    .mapToLong(a -> a.getShape().size())
+                    .sum();
             out().printf("wrote a random %s model (%,d parameters, %s) to %s%n", modelType, count, stored, outputDir);
         }
         out().flush();

@@ -23,16 +23,23 @@ public class DevTools implements CommandContribution {
 
     @Reference
     ExtensionRegistry extensions;
+
     @Reference
     ModelService modelService;
+
     @Reference
     DeviceSelector devices;
+
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
     volatile EngineRuntime engine;
 
     @Override
     public List<Object> newCommands() {
-        List<DevCommand> commands = List.of(new LogitsCommand(), new GenerateCommand(), new CreateModelCommand(), new BenchmarkCommand(),
+        List<DevCommand> commands = List.of(
+                new LogitsCommand(),
+                new GenerateCommand(),
+                new CreateModelCommand(),
+                new BenchmarkCommand(),
                 new TrainBenchmarkCommand());
         commands.forEach(command -> command.platform = this);
         return List.copyOf(commands);

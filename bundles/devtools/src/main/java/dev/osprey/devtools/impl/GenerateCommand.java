@@ -11,17 +11,14 @@ import java.util.function.Function;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.chat.ChatMessage;
-import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
-import dev.osprey.api.chat.RenderOptions;
-import dev.osprey.api.plugin.ExtensionHandle;
-import dev.osprey.chat.ChatEncoder;
-import dev.osprey.chat.JinjaChatTemplate;
 import dev.osprey.checkpoint.GenerationConfig;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,14 +27,22 @@ import picocli.CommandLine.Option;
  * prints the new token ids, and the text when the model has a tokenizer. Defaults come from the
  * model's generation_config.json, as in transformers.
  */
-@Command(name = "generate", mixinStandardHelpOptions = true,
+@Command(
+        name = "generate",
+        mixinStandardHelpOptions = true,
         description = "Generate from token ids or text and print the new token ids (and text).")
 public class GenerateCommand extends ModelCommand implements Callable<Integer> {
 
-    @Option(names = "--input_ids", paramLabel = "JSON", description = "prompts as token ids, e.g. '[[1,2,3],[4,5]]' (rows may differ in length)")
+    @Option(
+            names = "--input_ids",
+            paramLabel = "JSON",
+            description = "prompts as token ids, e.g. '[[1,2,3],[4,5]]' (rows may differ in length)")
     String inputIds;
 
-    @Option(names = "--prompt", paramLabel = "TEXT", description = "a prompt as text (needs a tokenizer in the model folder)")
+    @Option(
+            names = "--prompt",
+            paramLabel = "TEXT",
+            description = "a prompt as text (needs a tokenizer in the model folder)")
     List<String> prompts;
 
     @Option(names = "--chat", description = "treat each --prompt as a user message and apply the chat template")
@@ -46,8 +51,11 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
     @Option(names = "--system", paramLabel = "TEXT", description = "a system message, with --chat")
     String system;
 
-    @Option(names = "--template", paramLabel = "NAME",
-            description = "a built-in chat template (chatml, qwen3, llama3, ...) instead of the model's own, with --chat")
+    @Option(
+            names = "--template",
+            paramLabel = "NAME",
+            description =
+                    "a built-in chat template (chatml, qwen3, llama3, ...) instead of the model's own, with --chat")
     String template;
 
     @Option(names = "--max_new_tokens", paramLabel = "N", description = "default: generation_config.json, else 64")
@@ -125,27 +133,48 @@ public class GenerateCommand extends ModelCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(model.folder() + " has no tokenizer.json: use --input_ids");
             }
             for (String p : prompts) {
-                rows.add(chat ? chatPromptIds(p)
-                        : Arrays.stream(tokenizer.encode(p).getIds()).mapToInt(x -> (int) x).toArray());
+                rows.add(
+                        chat
+                                ? chatPromptIds(p)
+                                : Arrays.stream(tokenizer.encode(p).getIds())
+                                        .mapToInt(x -> (int) x)
+                                        .toArray());
             }
         }
         GenerationConfig defaults = model.generationConfig();
         boolean sample = doSample != null ? doSample : defaults.doSample().orElse(false);
         Set<Integer> eos = new HashSet<>(defaults.eosTokenIds());
         GenerationOptions options = new GenerationOptions(
-                maxNewTokens != null ? maxNewTokens : defaults.maxNewTokens().orElse(64), sample,
+                maxNewTokens != null ? maxNewTokens : defaults.maxNewTokens().orElse(64),
+                sample,
                 temperature != null ? temperature : defaults.temperature().orElse(1.0),
                 topK != null ? topK : defaults.topK().orElse(sample ? 50 : 0),
-                topP != null ? topP : defaults.topP().orElse(1.0), minP,
-                repetitionPenalty != null ? repetitionPenalty : defaults.repetitionPenalty().orElse(1.0),
-                presencePenalty, frequencyPenalty, seed, eos, new HashSet<>(stopTokenIds), stop);
-        Function<int[], String> decoder = tokenizer == null ? null
+                topP != null ? topP : defaults.topP().orElse(1.0),
+                minP,
+                repetitionPenalty != null
+                        ? repetitionPenalty
+                        : defaults.repetitionPenalty().orElse(1.0),
+                presencePenalty,
+                frequencyPenalty,
+                seed,
+                eos,
+                new HashSet<>(stopTokenIds),
+                stop);
+        Function<int[], String> decoder = tokenizer == null
+                ? null
                 : ids -> tokenizer.decode(Arrays.stream(ids).asLongStream().toArray(), true);
-        List<Generator.Result> results = Generator.generate(model.model(), rows, options, adapter, decoder,
-                stream ? (row, token) -> {
-                    out().printf("row %d: %d%n", row, token);
-                    out().flush();
-                } : null);
+        List<Generator.Result> results = Generator.generate(
+                model.model(),
+                rows,
+                options,
+                adapter,
+                decoder,
+                stream
+                        ? (row, token) -> {
+                            out().printf("row %d: %d%n", row, token);
+                            out().flush();
+                        }
+                        : null);
         for (int r = 0; r < results.size(); r++) {
             Generator.Result result = results.get(r);
             out().printf("row %d new token ids: %s (%s)%n", r, Arrays.toString(result.tokens()), result.finishReason());

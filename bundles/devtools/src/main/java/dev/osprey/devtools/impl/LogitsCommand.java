@@ -14,9 +14,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.Losses;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,14 +26,23 @@ import picocli.CommandLine.Option;
  * {@code osprey logits}: one forward pass over given token ids; writes the logits (shape and values)
  * and, with labels, the causal-LM loss as transformers computes it.
  */
-@Command(name = "logits", mixinStandardHelpOptions = true,
+@Command(
+        name = "logits",
+        mixinStandardHelpOptions = true,
         description = "Run a forward pass on token ids and write the logits (and the loss, given labels) as JSON.")
 public class LogitsCommand extends ModelCommand implements Callable<Integer> {
 
-    @Option(names = "--input_ids", required = true, paramLabel = "JSON", description = "token ids, e.g. '[[1,2,3],[4,5,6]]'")
+    @Option(
+            names = "--input_ids",
+            required = true,
+            paramLabel = "JSON",
+            description = "token ids, e.g. '[[1,2,3],[4,5,6]]'")
     String inputIds;
 
-    @Option(names = "--attention_mask", paramLabel = "JSON", description = "1 for tokens, 0 for padding, same shape as --input_ids")
+    @Option(
+            names = "--attention_mask",
+            paramLabel = "JSON",
+            description = "1 for tokens, 0 for padding, same shape as --input_ids")
     String attentionMask;
 
     @Option(names = "--labels", paramLabel = "JSON", description = "labels (-100 to ignore), same shape as --input_ids")
@@ -51,7 +62,8 @@ public class LogitsCommand extends ModelCommand implements Callable<Integer> {
         long vocab = model.config().requireInt("vocab_size");
         TokenIds.checkVocabulary("--input_ids", ids, vocab, false);
         Shape shape = new Shape(ids.size(), ids.get(0).length);
-        ForwardRequest.Builder request = ForwardRequest.builder(manager.create(TokenIds.flatten(ids), shape)).optAdapter(adapter);
+        ForwardRequest.Builder request = ForwardRequest.builder(manager.create(TokenIds.flatten(ids), shape))
+                .optAdapter(adapter);
         if (attentionMask != null) {
             request.optAttentionMask(matrix(manager, "--attention_mask", attentionMask, shape));
         }
@@ -70,8 +82,11 @@ public class LogitsCommand extends ModelCommand implements Callable<Integer> {
             out().println(json);
         } else {
             Files.writeString(output, json);
-            out().printf("wrote logits %s%s to %s%n", result.get("shape") instanceof long[] s ? Arrays.toString(s) : "",
-                    result.containsKey("loss") ? " and loss " + result.get("loss") : "", output);
+            out().printf(
+                            "wrote logits %s%s to %s%n",
+                            result.get("shape") instanceof long[] s ? Arrays.toString(s) : "",
+                            result.containsKey("loss") ? " and loss " + result.get("loss") : "",
+                            output);
         }
         out().flush();
         return 0;

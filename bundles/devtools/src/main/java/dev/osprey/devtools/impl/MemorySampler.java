@@ -18,16 +18,18 @@ final class MemorySampler implements AutoCloseable {
     private volatile boolean running = true;
 
     MemorySampler() {
-        thread = new Thread(() -> {
-            while (running) {
-                sample();
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "osprey-memory-sampler");
+        thread = new Thread(
+                () -> {
+                    while (running) {
+                        sample();
+                        try {
+                            Thread.sleep(50);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                },
+                "osprey-memory-sampler");
         thread.setDaemon(true);
         thread.start();
     }

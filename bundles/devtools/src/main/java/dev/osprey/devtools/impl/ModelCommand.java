@@ -1,19 +1,18 @@
 package dev.osprey.devtools.impl;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.chat.PromptEncoder;
-import dev.osprey.api.hardware.DeviceId;
-import dev.osprey.train.sft.PluginModels;
 import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.train.sft.PluginModels;
+
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 

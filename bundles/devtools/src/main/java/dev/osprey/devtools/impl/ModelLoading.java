@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.model.ModelRequest;
 import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.hub.TerminalProgressBar;
@@ -15,16 +16,20 @@ import dev.osprey.train.sft.PluginModels;
 /** The model of a developer command's {@link ModelOptions}, loaded by the model service as the engine's own {@link HfModel}. */
 final class ModelLoading {
 
-    private ModelLoading() {
-    }
+    private ModelLoading() {}
 
     /**
      * Loads the model, its decoder's linear layers quantized while loading when {@code quantization} is given. What
      * the load holds (the architecture's handle) stays open in {@code handles} while the model is used, since the
      * model's classes come from the architecture's bundle; downloads are drawn as a progress bar.
      */
-    static HfModel load(DevTools platform, ModelOptions options, NDManager manager, List<AutoCloseable> handles,
-            QuantSpec quantization) throws IOException {
+    static HfModel load(
+            DevTools platform,
+            ModelOptions options,
+            NDManager manager,
+            List<AutoCloseable> handles,
+            QuantSpec quantization)
+            throws IOException {
         PluginModels provider = provider(platform);
         handles.add(provider);
         return load(provider, options, manager, quantization, null);
@@ -40,11 +45,13 @@ final class ModelLoading {
      *
      * @param template the {@code --template} of its prompts, or null for the platform's precedence without one
      */
-    static HfModel load(PluginModels provider, ModelOptions options, NDManager manager, QuantSpec quantization, String template)
+    static HfModel load(
+            PluginModels provider, ModelOptions options, NDManager manager, QuantSpec quantization, String template)
             throws IOException {
         ModelRequest request = options.request().withTemplate(template);
         if (quantization != null) {
-            request = request.withQuantization(quantization.method().bits(), quantization.method().name().toLowerCase(Locale.ROOT));
+            request = request.withQuantization(
+                    quantization.method().bits(), quantization.method().name().toLowerCase(Locale.ROOT));
         }
         return provider.load(request, manager);
     }

@@ -16,8 +16,7 @@ final class TokenIds {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private TokenIds() {
-    }
+    private TokenIds() {}
 
     /**
      * @param option the option's name, for the error message
@@ -28,11 +27,12 @@ final class TokenIds {
         try {
             root = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(option + " must be a JSON list of lists of integers, e.g. [[1,2,3]]: "
-                    + e.getOriginalMessage());
+            throw new IllegalArgumentException(
+                    option + " must be a JSON list of lists of integers, e.g. [[1,2,3]]: " + e.getOriginalMessage());
         }
         if (root == null || !root.isArray() || root.isEmpty()) {
-            throw new IllegalArgumentException(option + " must be a non-empty JSON list of lists of integers, e.g. [[1,2,3]]");
+            throw new IllegalArgumentException(
+                    option + " must be a non-empty JSON list of lists of integers, e.g. [[1,2,3]]");
         }
         List<long[]> rows = new ArrayList<>();
         for (int r = 0; r < root.size(); r++) {
@@ -43,7 +43,8 @@ final class TokenIds {
             long[] ids = new long[row.size()];
             for (int i = 0; i < ids.length; i++) {
                 if (!row.get(i).canConvertToLong() || !row.get(i).isIntegralNumber()) {
-                    throw new IllegalArgumentException(option + ": row " + r + ", item " + i + " is not an integer: " + row.get(i));
+                    throw new IllegalArgumentException(
+                            option + ": row " + r + ", item " + i + " is not an integer: " + row.get(i));
                 }
                 ids[i] = row.get(i).asLong();
             }

@@ -3,7 +3,6 @@ package dev.osprey.devtools.impl;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -15,6 +14,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
@@ -26,6 +26,7 @@ import dev.osprey.train.loop.TrainerOptions;
 import dev.osprey.train.sft.CausalLmObjective;
 import dev.osprey.train.sft.LoraConfig;
 import dev.osprey.train.sft.SftExample;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,7 +36,9 @@ import picocli.CommandLine.Option;
  * fraction of this machine's matmul peak it reaches (measured in the same run), the bytes its weights
  * take and the process's peak memory.
  */
-@Command(name = "benchmark-train", mixinStandardHelpOptions = true,
+@Command(
+        name = "benchmark-train",
+        mixinStandardHelpOptions = true,
         description = "Measure training tokens/s, the fraction of the matmul peak, weight bytes and peak memory.")
 public class TrainBenchmarkCommand extends DevCommand implements Callable<Integer> {
 
@@ -57,7 +60,10 @@ public class TrainBenchmarkCommand extends DevCommand implements Callable<Intege
     @Option(names = "--max_length", defaultValue = "256", description = "tokens per sequence")
     int length;
 
-    @Option(names = "--gradient_checkpointing", arity = "1", defaultValue = "true",
+    @Option(
+            names = "--gradient_checkpointing",
+            arity = "1",
+            defaultValue = "true",
             description = "recompute each layer in the backward pass (default: ${DEFAULT-VALUE})")
     boolean checkpointing;
 
@@ -78,7 +84,9 @@ public class TrainBenchmarkCommand extends DevCommand implements Callable<Intege
             QuantSpec quantization = quantBits > 0 && trainType.equals("lora") ? QuantSpec.of(quantBits, "nf4") : null;
             try (HfModel model = ModelLoading.load(platform, modelOptions, manager, handles, quantization)) {
                 DecoderModel decoder = (DecoderModel) model.model();
-                long linearParams = decoder.linears().stream().mapToLong(l -> l.inFeatures() * l.outFeatures()).sum();
+                long linearParams = decoder.linears().stream()
+                        .mapToLong(l -> l.inFeatures() * l.outFeatures())
+                        .sum();
                 Map<String, NDArray> trainable = new LinkedHashMap<>();
                 String adapter = null;
                 if (trainType.equals("full")) {
@@ -87,17 +95,28 @@ public class TrainBenchmarkCommand extends DevCommand implements Callable<Intege
                         trainable.put(name, a);
                     });
                 } else {
-                    new LoraConfig(loraRank, 2.0 * loraRank, Set.of(LoraConfig.ALL_LINEAR), false).attach(decoder.linears(),
-                            "bench", manager, 1);
+                    new LoraConfig(loraRank, 2.0 * loraRank, Set.of(LoraConfig.ALL_LINEAR), false)
+                            .attach(decoder.linears(), "bench", manager, 1);
                     trainable.putAll(LoraConfig.trainable(decoder.linears(), "bench"));
                     adapter = "bench";
                 }
                 figures.put("train_type", trainType + (quantBits > 0 ? " (base " + quantBits + "-bit nf4)" : ""));
                 // dense parameters, plus the quantized layers (which are no longer parameters)
-                figures.put("weight_bytes", decoder.parameters().values().stream()
-                        .mapToLong(a -> a.getShape().size() * a.getDataType().getNumOfBytes()).sum()
-                        + decoder.linears().stream().filter(l -> l.quantization().isPresent()).mapToLong(Linear::weightBytes).sum());
-                figures.put("trainable_parameters", trainable.values().stream().mapToLong(a -> a.getShape().size()).sum());
+                figures.put(
+                        "weight_bytes",
+                        decoder.parameters().values().stream()
+                                        .mapToLong(a -> a.getShape().size()
+                                                * a.getDataType().getNumOfBytes())
+                                        .sum()
+                                + decoder.linears().stream()
+                                        .filter(l -> l.quantization().isPresent())
+                                        .mapToLong(Linear::weightBytes)
+                                        .sum());
+                figures.put(
+                        "trainable_parameters",
+                        trainable.values().stream()
+                                .mapToLong(a -> a.getShape().size())
+                                .sum());
                 int vocab = model.config().requireInt("vocab_size");
                 List<SftExample> examples = randomExamples(vocab, batchSize * (steps + 1));
                 figures.put("gradient_checkpointing", checkpointing);
@@ -108,8 +127,9 @@ public class TrainBenchmarkCommand extends DevCommand implements Callable<Intege
                 new Trainer(warm, null, null).train(objective, examples.subList(0, batchSize), List.of(), trainable);
                 TrainerOptions measured = new TrainerOptions(batchSize, 1, 1e-4, "constant", 0, 0, 1.0, 0, steps, 1);
                 long start = System.nanoTime();
-                List<StepLog> logs = new Trainer(measured, null, null).train(objective, examples.subList(batchSize, examples.size()),
-                        List.of(), trainable).steps();
+                List<StepLog> logs = new Trainer(measured, null, null)
+                        .train(objective, examples.subList(batchSize, examples.size()), List.of(), trainable)
+                        .steps();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 // the peak measured before and after the steps, the better of the two: a shared machine is noisy
                 double peak = Math.max(peakBefore, matmulPeak(manager));
@@ -121,7 +141,8 @@ public class TrainBenchmarkCommand extends DevCommand implements Callable<Intege
                 // per layer forward (QKᵀ and PV), times 3 with its backward
                 int layers = model.config().requireInt("num_hidden_layers");
                 int hidden = model.config().requireInt("hidden_size");
-                double perToken = (trainType.equals("full") ? 6.0 : 4.0) * linearParams + 3.0 * 4 * length * hidden * layers;
+                double perToken =
+                        (trainType.equals("full") ? 6.0 : 4.0) * linearParams + 3.0 * 4 * length * hidden * layers;
                 figures.put("step_s", seconds / steps);
                 figures.put("train_tokens_per_s", tokensPerSecond);
                 figures.put("model_flops_per_token", perToken);

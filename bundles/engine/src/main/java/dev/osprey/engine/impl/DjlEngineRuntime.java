@@ -11,17 +11,20 @@ import org.osgi.service.component.annotations.Deactivate;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDManager;
-import dev.osprey.api.engine.EngineRuntime;
 import ai.djl.huggingface.tokenizers.jni.LibUtils;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
+import dev.osprey.api.engine.EngineRuntime;
 
 /**
  * Initialises DJL with the PyTorch engine and the tokenizers' native library, once per JVM, and
  * registers {@link EngineRuntime} itself once both work, so that no bundle ever sees the service of an
  * engine that failed to start. (A DS-declared service would be registered before activation.)
  */
-@Component(immediate = true, service = {})
+@Component(
+        immediate = true,
+        service = {})
 public class DjlEngineRuntime implements EngineRuntime {
 
     private static final System.Logger LOG = System.getLogger(DjlEngineRuntime.class.getName());
@@ -46,15 +49,22 @@ public class DjlEngineRuntime implements EngineRuntime {
                 probe.ones(new Shape(2, 2)).matMul(probe.ones(new Shape(2, 2)));
             }
         } catch (RuntimeException | UnsatisfiedLinkError e) {
-            throw new IllegalStateException("the " + ENGINE + " engine could not start: " + e
-                    + ". Osprey runs DJL offline (-Dai.djl.offline=true) from the natives embedded in the engine"
-                    + " bundle (ai.djl.pytorch:pytorch-native-cpu, linux-x86_64); check that the cache folder"
-                    + " (DJL_CACHE_DIR, default ~/.djl.ai) is writable and has ~500 MB free.", e);
+            throw new IllegalStateException(
+                    "the " + ENGINE + " engine could not start: " + e
+                            + ". Osprey runs DJL offline (-Dai.djl.offline=true) from the natives embedded in the engine"
+                            + " bundle (ai.djl.pytorch:pytorch-native-cpu, linux-x86_64); check that the cache folder"
+                            + " (DJL_CACHE_DIR, default ~/.djl.ai) is writable and has ~500 MB free.",
+                    e);
         } finally {
             thread.setContextClassLoader(previous);
         }
-        LOG.log(System.Logger.Level.INFO, "DJL {0} with {1} {2} ready in {3} ms", djlVersion(), ENGINE,
-                engine.getVersion(), (System.nanoTime() - start) / 1_000_000);
+        LOG.log(
+                System.Logger.Level.INFO,
+                "DJL {0} with {1} {2} ready in {3} ms",
+                djlVersion(),
+                ENGINE,
+                engine.getVersion(),
+                (System.nanoTime() - start) / 1_000_000);
         registration = context.registerService(EngineRuntime.class, this, null);
     }
 
@@ -84,7 +94,9 @@ public class DjlEngineRuntime implements EngineRuntime {
     public List<Device> devices() {
         List<Device> devices = new ArrayList<>();
         devices.add(Device.cpu());
-        devices.addAll(List.of(engine.getDevices(engine.getGpuCount())).stream().filter(Device::isGpu).toList());
+        devices.addAll(List.of(engine.getDevices(engine.getGpuCount())).stream()
+                .filter(Device::isGpu)
+                .toList());
         return devices;
     }
 

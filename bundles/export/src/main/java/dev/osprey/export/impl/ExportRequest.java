@@ -23,8 +23,7 @@ final class ExportRequest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String ADAPTER_CONFIG = "adapter_config.json";
 
-    private ExportRequest() {
-    }
+    private ExportRequest() {}
 
     /**
      * The model to load for {@code job}, its adapters merged when {@code merge}.
@@ -33,9 +32,15 @@ final class ExportRequest {
      */
     static ModelRequest of(JobContext job, boolean merge) throws IOException {
         Arguments args = job.arguments();
-        List<Path> adapters = args.getList("adapters").stream().flatMap(a -> List.of(a.split(",")).stream()).map(String::trim)
-                .filter(a -> !a.isEmpty()).map(Path::of).toList();
-        String model = args.getString("model").or(() -> args.getString("model_name_or_path")).orElse(null);
+        List<Path> adapters = args.getList("adapters").stream()
+                .flatMap(a -> List.of(a.split(",")).stream())
+                .map(String::trim)
+                .filter(a -> !a.isEmpty())
+                .map(Path::of)
+                .toList();
+        String model = args.getString("model")
+                .or(() -> args.getString("model_name_or_path"))
+                .orElse(null);
         if (model == null) {
             if (adapters.isEmpty()) {
                 throw new IllegalArgumentException("--model is missing: give the base model, or --adapters DIR whose "
@@ -43,10 +48,14 @@ final class ExportRequest {
             }
             model = baseModelOf(adapters.get(0));
         }
-        ModelRequest request = ModelRequest.of(model).withModelType(args.getString("model_type").orElse(null))
-                .withUseHf(args.getBoolean("use_hf", false)).withRevision(args.getString("model_revision").orElse(null))
-                .withTorchDtype(args.getString("torch_dtype", ModelRequest.DEFAULT_DTYPE)).withDevice(job.device())
-                .withProgress(job.progress()).withMergeAdapters(merge);
+        ModelRequest request = ModelRequest.of(model)
+                .withModelType(args.getString("model_type").orElse(null))
+                .withUseHf(args.getBoolean("use_hf", false))
+                .withRevision(args.getString("model_revision").orElse(null))
+                .withTorchDtype(args.getString("torch_dtype", ModelRequest.DEFAULT_DTYPE))
+                .withDevice(job.device())
+                .withProgress(job.progress())
+                .withMergeAdapters(merge);
         for (int i = 0; i < adapters.size(); i++) {
             request = request.withAdapter("adapter" + i, adapters.get(i));
         }
@@ -57,12 +66,13 @@ final class ExportRequest {
     static String baseModelOf(Path adapter) throws IOException {
         Path file = adapter.resolve(ADAPTER_CONFIG);
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("--adapters " + adapter + " has no " + ADAPTER_CONFIG
-                    + ", so it is not a PEFT adapter folder");
+            throw new IllegalArgumentException(
+                    "--adapters " + adapter + " has no " + ADAPTER_CONFIG + ", so it is not a PEFT adapter folder");
         }
         JsonNode base = JSON.readTree(file.toFile()).path("base_model_name_or_path");
         if (!base.isTextual() || base.asText().isBlank()) {
-            throw new IllegalArgumentException(file + " does not name its base model (base_model_name_or_path): pass --model");
+            throw new IllegalArgumentException(
+                    file + " does not name its base model (base_model_name_or_path): pass --model");
         }
         return base.asText();
     }

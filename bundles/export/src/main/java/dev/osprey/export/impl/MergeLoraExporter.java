@@ -53,8 +53,9 @@ public class MergeLoraExporter implements Exporter {
         Path target = ExportRequest.target(job);
         job.progress().message("merging " + request.adapters().values() + " into " + request.model());
         try (LoadedModel model = models.load(request)) {
-            HfModel hf = model.unwrap(HfModel.class).orElseThrow(() -> new IllegalStateException(
-                    "the model service returned no Hugging Face model for " + request.model()));
+            HfModel hf = model.unwrap(HfModel.class)
+                    .orElseThrow(() -> new IllegalStateException(
+                            "the model service returned no Hugging Face model for " + request.model()));
             LoraMerge.save(hf, target, saveDtype);
         }
         job.progress().message("wrote " + target);

@@ -1,8 +1,5 @@
 package dev.osprey.hub.impl;
 
-import dev.osprey.hub.DownloadProgress;
-import dev.osprey.hub.HubException;
-import dev.osprey.hub.HubException.Reason;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -29,6 +26,10 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.osprey.hub.DownloadProgress;
+import dev.osprey.hub.HubException;
+import dev.osprey.hub.HubException.Reason;
+
 /**
  * The HTTP side shared by both hubs: requests with manual redirect handling (the token is only sent
  * to the origin it was meant for), error mapping to {@link HubException}s that name the URL, and
@@ -39,7 +40,8 @@ public final class Transfer {
     public static final int MAX_REDIRECTS = 10;
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)");
-    private static final String USER_AGENT = "osprey-hub/1.0 (Java " + Runtime.version().feature() + ")";
+    private static final String USER_AGENT =
+            "osprey-hub/1.0 (Java " + Runtime.version().feature() + ")";
 
     private final HttpClient client;
     private final String token;
@@ -53,7 +55,12 @@ public final class Transfer {
      * @param maxRetries how many times a dropped or failed transfer is resumed within one call
      * @param retryBaseMillis the first retry waits this long, each next one twice as long (at most 10 s)
      */
-    public Transfer(HttpClient client, String token, String tokenEnv, int maxRetries, long retryBaseMillis,
+    public Transfer(
+            HttpClient client,
+            String token,
+            String tokenEnv,
+            int maxRetries,
+            long retryBaseMillis,
             DownloadProgress progress) {
         this.client = client != null ? client : defaultClient();
         this.token = token;
@@ -82,15 +89,20 @@ public final class Transfer {
 
     /** GET with the body as text, following all redirects; any status is returned. */
     public Answer getText(URI uri, String what) throws HubException {
-        HttpResponse<String> r = send("GET", uri, Map.of(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8),
-                true, what);
+        HttpResponse<String> r =
+                send("GET", uri, Map.of(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8), true, what);
         return new Answer(r.statusCode(), r.uri(), r.headers(), r.body());
     }
 
     /** HEAD following only relative redirects (like huggingface_hub), so that a CDN redirect's headers are kept. */
     public Answer head(URI uri, String what) throws HubException {
-        HttpResponse<Void> r = send("HEAD", uri, Map.of("Accept-Encoding", "identity"),
-                HttpResponse.BodyHandlers.discarding(), false, what);
+        HttpResponse<Void> r = send(
+                "HEAD",
+                uri,
+                Map.of("Accept-Encoding", "identity"),
+                HttpResponse.BodyHandlers.discarding(),
+                false,
+                what);
         return new Answer(r.statusCode(), r.uri(), r.headers(), "");
     }
 
@@ -102,8 +114,7 @@ public final class Transfer {
     }
 
     /** A {@link HubException} for a non-2xx answer. */
-    public HubException httpError(int status, URI uri, HttpHeaders headers, String body, String what,
-            String repoPage) {
+    public HubException httpError(int status, URI uri, HttpHeaders headers, String body, String what, String repoPage) {
         String code = headers.firstValue("X-Error-Code").orElse("");
         String serverMessage = headers.firstValue("X-Error-Message").orElse(null);
         if (serverMessage == null && body != null && !body.isBlank()) {
@@ -116,16 +127,21 @@ public final class Transfer {
         String noToken = token == null ? "; no token was sent: set " + tokenEnv : "";
         switch (status) {
             case 401:
-                return new HubException(Reason.UNAUTHORIZED, what + " failed: HTTP 401 Unauthorized from " + uri
-                        + ": the repository is gated or private and needs authentication"
-                        + (token == null ? noToken : "; the token that was sent was rejected (invalid or expired)")
-                        + detail);
+                return new HubException(
+                        Reason.UNAUTHORIZED,
+                        what + " failed: HTTP 401 Unauthorized from " + uri
+                                + ": the repository is gated or private and needs authentication"
+                                + (token == null
+                                        ? noToken
+                                        : "; the token that was sent was rejected (invalid or expired)")
+                                + detail);
             case 403:
-                return new HubException(Reason.UNAUTHORIZED, what + " failed: HTTP 403 Forbidden from " + uri
-                        + ": the repository is gated or private and "
-                        + (token == null ? "needs authentication" + noToken
-                                : "the token has no access to it")
-                        + (repoPage != null ? "; request access at " + repoPage : "") + detail);
+                return new HubException(
+                        Reason.UNAUTHORIZED,
+                        what + " failed: HTTP 403 Forbidden from " + uri
+                                + ": the repository is gated or private and "
+                                + (token == null ? "needs authentication" + noToken : "the token has no access to it")
+                                + (repoPage != null ? "; request access at " + repoPage : "") + detail);
             case 404: {
                 String which;
                 switch (code) {
@@ -141,8 +157,8 @@ public final class Transfer {
                     default:
                         which = "no such repository, revision or file";
                 }
-                return new HubException(Reason.NOT_FOUND,
-                        what + " failed: HTTP 404 Not Found from " + uri + ": " + which + detail);
+                return new HubException(
+                        Reason.NOT_FOUND, what + " failed: HTTP 404 Not Found from " + uri + ": " + which + detail);
             }
             default:
                 return new HubException(Reason.PROTOCOL, what + " failed: HTTP " + status + " from " + uri + detail);
@@ -161,13 +177,20 @@ public final class Transfer {
      * @param expectedSize the size the hub announced, or -1
      * @param expectedSha256 the sha256 the hub announced (hex), or {@code null}
      */
-    public void download(URI url, String what, String name, Path incomplete, long expectedSize,
-            String expectedSha256, String repoPage) throws HubException {
+    public void download(
+            URI url,
+            String what,
+            String name,
+            Path incomplete,
+            long expectedSize,
+            String expectedSha256,
+            String repoPage)
+            throws HubException {
         try {
             Files.createDirectories(incomplete.toAbsolutePath().getParent());
         } catch (IOException e) {
-            throw new HubException(Reason.LOCAL_IO, what + " failed: cannot create " + incomplete.getParent()
-                    + ": " + describe(e), e);
+            throw new HubException(
+                    Reason.LOCAL_IO, what + " failed: cannot create " + incomplete.getParent() + ": " + describe(e), e);
         }
         progress.started(name, expectedSize);
         boolean first = true;
@@ -200,10 +223,16 @@ public final class Transfer {
             }
             if (attempt >= maxRetries) {
                 long kept = sizeOf(incomplete);
-                HubException e = new HubException(Reason.NETWORK, what + " failed: the transfer from " + url
-                        + " broke off (" + describe(failure) + ")" + (attempt > 0 ? " after " + (attempt + 1)
-                        + " attempts" : "") + (kept > 0 ? "; the " + kept + " bytes received are kept in "
-                        + incomplete + " and the next run resumes from there" : ""), failure);
+                HubException e = new HubException(
+                        Reason.NETWORK,
+                        what + " failed: the transfer from " + url
+                                + " broke off (" + describe(failure) + ")"
+                                + (attempt > 0 ? " after " + (attempt + 1) + " attempts" : "")
+                                + (kept > 0
+                                        ? "; the " + kept + " bytes received are kept in " + incomplete
+                                                + " and the next run resumes from there"
+                                        : ""),
+                        failure);
                 progress.failed(name, e);
                 throw e;
             }
@@ -215,8 +244,16 @@ public final class Transfer {
     }
 
     /** One GET; returns {@code null} on success, the failure when it may be retried; throws when it may not. */
-    private IOException transferOnce(URI url, String what, String name, Path incomplete, long have, long expectedSize,
-            MessageDigest digest, String repoPage) throws HubException {
+    private IOException transferOnce(
+            URI url,
+            String what,
+            String name,
+            Path incomplete,
+            long have,
+            long expectedSize,
+            MessageDigest digest,
+            String repoPage)
+            throws HubException {
         Map<String, String> headers = have > 0
                 ? Map.of("Accept-Encoding", "identity", "Range", "bytes=" + have + "-")
                 : Map.of("Accept-Encoding", "identity");
@@ -237,8 +274,7 @@ public final class Transfer {
                 if (offset != have) {
                     // the server answered another range than asked: start over
                     deleteQuietly(incomplete);
-                    return new IOException("the server answered range start " + offset + " to a request for "
-                            + have);
+                    return new IOException("the server answered range start " + offset + " to a request for " + have);
                 }
             } else if (status == 200) {
                 offset = 0;
@@ -287,8 +323,8 @@ public final class Transfer {
                     return broken;
                 }
             } catch (IOException e) {
-                throw new HubException(Reason.LOCAL_IO, what + " failed: cannot write " + incomplete + ": "
-                        + describe(e), e);
+                throw new HubException(
+                        Reason.LOCAL_IO, what + " failed: cannot write " + incomplete + ": " + describe(e), e);
             }
             long got = sizeOf(incomplete);
             if (expectedSize >= 0 && got < expectedSize) {
@@ -302,14 +338,23 @@ public final class Transfer {
         }
     }
 
-    private void verify(Path file, URI url, String what, String name, long expectedSize, String expectedSha256,
-            MessageDigest digest) throws HubException {
+    private void verify(
+            Path file,
+            URI url,
+            String what,
+            String name,
+            long expectedSize,
+            String expectedSha256,
+            MessageDigest digest)
+            throws HubException {
         long size = sizeOf(file);
         if (expectedSize >= 0 && size != expectedSize) {
             deleteQuietly(file);
-            HubException e = new HubException(Reason.INTEGRITY, what + " failed: file '" + name + "' should be "
-                    + expectedSize + " bytes but " + size + " bytes arrived from " + url
-                    + "; the download was discarded");
+            HubException e = new HubException(
+                    Reason.INTEGRITY,
+                    what + " failed: file '" + name + "' should be "
+                            + expectedSize + " bytes but " + size + " bytes arrived from " + url
+                            + "; the download was discarded");
             progress.failed(name, e);
             throw e;
         }
@@ -317,10 +362,12 @@ public final class Transfer {
             String actual = HexFormat.of().formatHex(digest.digest());
             if (!actual.equalsIgnoreCase(expectedSha256)) {
                 deleteQuietly(file);
-                HubException e = new HubException(Reason.INTEGRITY, what + " failed: file '" + name
-                        + "' is corrupt: expected sha256 " + expectedSha256.toLowerCase(Locale.ROOT)
-                        + " but the downloaded content has sha256 " + actual + " (from " + url
-                        + "); the download was discarded");
+                HubException e = new HubException(
+                        Reason.INTEGRITY,
+                        what + " failed: file '" + name
+                                + "' is corrupt: expected sha256 " + expectedSha256.toLowerCase(Locale.ROOT)
+                                + " but the downloaded content has sha256 " + actual + " (from " + url
+                                + "); the download was discarded");
                 progress.failed(name, e);
                 throw e;
             }
@@ -328,10 +375,16 @@ public final class Transfer {
     }
 
     /** Sends a request, following redirects (all of them, or only relative ones). */
-    private <T> HttpResponse<T> send(String method, URI uri, Map<String, String> headers, BodyHandler<T> handler,
-            boolean followAbsolute, String what) throws HubException {
+    private <T> HttpResponse<T> send(
+            String method,
+            URI uri,
+            Map<String, String> headers,
+            BodyHandler<T> handler,
+            boolean followAbsolute,
+            String what)
+            throws HubException {
         URI current = uri;
-        for (int hop = 0;; hop++) {
+        for (int hop = 0; ; hop++) {
             HttpRequest.Builder b = HttpRequest.newBuilder(current)
                     .method(method, HttpRequest.BodyPublishers.noBody())
                     .timeout(REQUEST_TIMEOUT)
@@ -344,14 +397,14 @@ public final class Transfer {
             try {
                 r = client.send(b.build(), handler);
             } catch (IOException e) {
-                throw new HubException(Reason.NETWORK, what + " failed: cannot reach " + current + ": "
-                        + describe(e), e);
+                throw new HubException(
+                        Reason.NETWORK, what + " failed: cannot reach " + current + ": " + describe(e), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new HubException(Reason.NETWORK, what + " was interrupted while requesting " + current, e);
             } catch (IllegalArgumentException e) {
-                throw new HubException(Reason.PROTOCOL, what + " failed: invalid URL " + current + ": "
-                        + e.getMessage(), e);
+                throw new HubException(
+                        Reason.PROTOCOL, what + " failed: invalid URL " + current + ": " + e.getMessage(), e);
             }
             int s = r.statusCode();
             Optional<String> location = r.headers().firstValue("Location");
@@ -360,10 +413,13 @@ public final class Transfer {
                 try {
                     target = current.resolve(location.get());
                 } catch (IllegalArgumentException e) {
-                    throw new HubException(Reason.PROTOCOL, what + " failed: bad redirect from " + current + " to "
-                            + location.get(), e);
+                    throw new HubException(
+                            Reason.PROTOCOL,
+                            what + " failed: bad redirect from " + current + " to " + location.get(),
+                            e);
                 }
-                boolean relative = URI.create(location.get().replace(" ", "%20")).getAuthority() == null;
+                boolean relative =
+                        URI.create(location.get().replace(" ", "%20")).getAuthority() == null;
                 if (!followAbsolute && !relative) {
                     return r;
                 }
@@ -375,8 +431,9 @@ public final class Transfer {
                     }
                 }
                 if (hop >= MAX_REDIRECTS) {
-                    throw new HubException(Reason.PROTOCOL, what + " failed: more than " + MAX_REDIRECTS
-                            + " redirects starting at " + uri);
+                    throw new HubException(
+                            Reason.PROTOCOL,
+                            what + " failed: more than " + MAX_REDIRECTS + " redirects starting at " + uri);
                 }
                 current = target;
                 continue;
@@ -400,7 +457,8 @@ public final class Transfer {
     /** Writes a small text file atomically (temporary file, then move). */
     public static void writeAtomically(Path file, String text) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp" + ProcessHandle.current().pid());
+        Path tmp = file.resolveSibling(
+                file.getFileName() + ".tmp" + ProcessHandle.current().pid());
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
         moveIntoPlace(tmp, file);
     }
@@ -419,11 +477,18 @@ public final class Transfer {
         StringBuilder sb = new StringBuilder();
         for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
             int c = b & 0xff;
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
-                    || c == '_' || c == '~' || (keepSlash && c == '/')) {
+            if ((c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '-'
+                    || c == '.'
+                    || c == '_'
+                    || c == '~'
+                    || (keepSlash && c == '/')) {
                 sb.append((char) c);
             } else {
-                sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                sb.append('%')
+                        .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
                         .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
             }
         }
@@ -451,8 +516,11 @@ public final class Transfer {
     }
 
     private static boolean sameOrigin(URI a, URI b) {
-        return a.getScheme() != null && a.getScheme().equalsIgnoreCase(b.getScheme())
-                && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost()) && a.getPort() == b.getPort();
+        return a.getScheme() != null
+                && a.getScheme().equalsIgnoreCase(b.getScheme())
+                && a.getHost() != null
+                && a.getHost().equalsIgnoreCase(b.getHost())
+                && a.getPort() == b.getPort();
     }
 
     private static long contentRangeStart(HttpHeaders h) {

@@ -2,9 +2,12 @@ package dev.osprey.jobs.impl;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -15,9 +18,6 @@ import dev.osprey.api.jobs.JobFailure;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.jobs.JobState;
 import dev.osprey.api.plugin.ExtensionKind;
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.Optional;
 
 /**
  * The one JSON form of jobs (their events have theirs in {@link dev.osprey.api.jobs.JobEvent#toMap()}), for
@@ -28,8 +28,7 @@ final class JobJson {
 
     static final ObjectMapper MAPPER = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
-    private JobJson() {
-    }
+    private JobJson() {}
 
     /** A job's record: what it runs, where, and how it ended. */
     static Map<String, Object> job(JobRecord job) {
@@ -58,19 +57,32 @@ final class JobJson {
     /** Reads back what {@link #job} wrote. */
     /** The extension kind a job's {@code kind} field names ({@code training-method}, {@code exporter}, {@code evaluator}). */
     static Optional<ExtensionKind> kindLabelled(String label) {
-        return Arrays.stream(ExtensionKind.values()).filter(k -> k.label().equals(label)).findFirst();
+        return Arrays.stream(ExtensionKind.values())
+                .filter(k -> k.label().equals(label))
+                .findFirst();
     }
 
     @SuppressWarnings("unchecked")
     static JobRecord.Saved readJob(Map<String, Object> map) {
         String kindLabel = (String) map.get("kind");
-        ExtensionKind kind = kindLabelled(kindLabel).orElseThrow(() -> new IllegalArgumentException("unknown job kind '" + kindLabel + "'"));
-        JobRequest request = new JobRequest(kind, (String) map.get("method"), Arguments.of((Map<String, ?>) map.get("arguments")),
+        ExtensionKind kind = kindLabelled(kindLabel)
+                .orElseThrow(() -> new IllegalArgumentException("unknown job kind '" + kindLabel + "'"));
+        JobRequest request = new JobRequest(
+                kind,
+                (String) map.get("method"),
+                Arguments.of((Map<String, ?>) map.get("arguments")),
                 DeviceId.parse((String) map.get("device")));
         Map<String, Object> failure = (Map<String, Object>) map.get("failure");
-        return new JobRecord.Saved((String) map.get("id"), request, JobState.valueOf(((String) map.get("state")).toUpperCase(Locale.ROOT)),
-                Instant.parse((String) map.get("submitted")), Path.of((String) map.get("output_dir")),
-                failure == null ? null : new JobFailure((String) failure.get("message"), Boolean.TRUE.equals(failure.get("bad_input"))),
+        return new JobRecord.Saved(
+                (String) map.get("id"),
+                request,
+                JobState.valueOf(((String) map.get("state")).toUpperCase(Locale.ROOT)),
+                Instant.parse((String) map.get("submitted")),
+                Path.of((String) map.get("output_dir")),
+                failure == null
+                        ? null
+                        : new JobFailure(
+                                (String) failure.get("message"), Boolean.TRUE.equals(failure.get("bad_input"))),
                 (String) map.get("result"));
     }
 }

@@ -1,8 +1,8 @@
 package dev.osprey.jobs.impl;
 
+import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -27,16 +27,15 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
+import dev.osprey.api.Extension;
 import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.api.jobs.Job;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.jobs.JobService;
 import dev.osprey.api.jobs.JobState;
 import dev.osprey.api.plugin.ExtensionHandle;
-import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.train.TrainingMethod;
-import dev.osprey.api.Extension;
 
 /**
  * The {@link JobService}: one queue per device (a single thread, so one job at a time there, the rest in
@@ -49,8 +48,10 @@ public class JobManager implements JobService {
     static final String FOLDER_PROPERTY = "osprey.jobs.dir";
     /** How long a stopping service waits for running jobs to save their checkpoint. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+
     private static final Logger LOG = System.getLogger(JobManager.class.getName());
-    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter ID_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     private final ExtensionRegistry extensions;
     private final JobStore store;
@@ -88,9 +89,14 @@ public class JobManager implements JobService {
     public Job submit(JobRequest request) {
         validate(request);
         String id = newId();
-        Path output = request.arguments().getString("output_dir").map(p -> Path.of(p).toAbsolutePath().normalize())
+        Path output = request.arguments()
+                .getString("output_dir")
+                .map(p -> Path.of(p).toAbsolutePath().normalize())
                 .orElse(store.jobFolder(id).resolve("output"));
-        JobRequest resolved = new JobRequest(request.kind(), request.name(), request.arguments().with("output_dir", output.toString()),
+        JobRequest resolved = new JobRequest(
+                request.kind(),
+                request.name(),
+                request.arguments().with("output_dir", output.toString()),
                 request.device());
         JobRecord job = new JobRecord(id, resolved, Instant.now(), output, store);
         ExecutorService queue;
@@ -99,11 +105,13 @@ public class JobManager implements JobService {
                 throw new IllegalStateException("the job service is stopping");
             }
             jobs.put(id, job);
-            queue = queues.computeIfAbsent(resolved.device(), d -> Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "osprey-jobs-" + d);
-                t.setDaemon(true);
-                return t;
-            }));
+            queue = queues.computeIfAbsent(
+                    resolved.device(),
+                    d -> Executors.newSingleThreadExecutor(r -> {
+                        Thread t = new Thread(r, "osprey-jobs-" + d);
+                        t.setDaemon(true);
+                        return t;
+                    }));
         }
         job.changeState(JobState.QUEUED, null, null);
         queue.execute(() -> new JobRun(job, extensions).run());
@@ -114,8 +122,9 @@ public class JobManager implements JobService {
     private void validate(JobRequest request) {
         Class<? extends Extension> type = switch (request.kind()) {
             case TRAINING_METHOD, EXPORTER, EVALUATOR -> request.kind().type();
-            default -> throw new IllegalArgumentException("kind: jobs run training methods, exporters and evaluators, not "
-                    + request.kind().label());
+            default ->
+                throw new IllegalArgumentException("kind: jobs run training methods, exporters and evaluators, not "
+                        + request.kind().label());
         };
         try (ExtensionHandle<? extends Extension> handle = require(type, request.name())) {
             if (handle.get() instanceof TrainingMethod method) {

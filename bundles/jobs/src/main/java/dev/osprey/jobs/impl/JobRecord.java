@@ -27,8 +27,14 @@ import dev.osprey.api.jobs.JobState;
 final class JobRecord implements Job {
 
     /** A job as read back from its record. */
-    record Saved(String id, JobRequest request, JobState state, Instant submitted, Path outputDir, JobFailure failure, String result) {
-    }
+    record Saved(
+            String id,
+            JobRequest request,
+            JobState state,
+            Instant submitted,
+            Path outputDir,
+            JobFailure failure,
+            String result) {}
 
     private final String id;
     private final JobRequest request;
@@ -37,6 +43,7 @@ final class JobRecord implements Job {
     private final JobStore store;
     /** Null until read from the job's event log, for a job of an earlier run; see {@link #events()}. */
     private List<JobEvent> events = new ArrayList<>();
+
     private BufferedWriter eventLog;
     private JobState state;
     private JobFailure failure;
@@ -62,8 +69,16 @@ final class JobRecord implements Job {
         job.failure = saved.failure();
         job.result = saved.result();
         if (!saved.state().isFinal()) {
-            job.changeState(JobState.INTERRUPTED, new JobFailure("the process stopped while the job was " + saved.state().name().toLowerCase()
-                    + job.lastCheckpoint().map(c -> "; resume it with --resume_from_checkpoint " + c).orElse(""), false), null);
+            job.changeState(
+                    JobState.INTERRUPTED,
+                    new JobFailure(
+                            "the process stopped while the job was "
+                                    + saved.state().name().toLowerCase()
+                                    + job.lastCheckpoint()
+                                            .map(c -> "; resume it with --resume_from_checkpoint " + c)
+                                            .orElse(""),
+                            false),
+                    null);
         }
         return job;
     }
@@ -110,7 +125,8 @@ final class JobRecord implements Job {
         }
         try (Stream<Path> files = Files.list(outputDir)) {
             return files.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+") && Files.isDirectory(p))
-                    .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring("checkpoint-".length()))));
+                    .max(Comparator.comparingLong(
+                            p -> Long.parseLong(p.getFileName().toString().substring("checkpoint-".length()))));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -212,10 +228,18 @@ final class JobRecord implements Job {
         return true;
     }
 
-    synchronized void add(JobEvent.Type type, JobState newState, String phase, long step, long totalSteps, Map<String, Double> metrics,
-            double etaSeconds, String text) {
+    synchronized void add(
+            JobEvent.Type type,
+            JobState newState,
+            String phase,
+            long step,
+            long totalSteps,
+            Map<String, Double> metrics,
+            double etaSeconds,
+            String text) {
         List<JobEvent> all = events();
-        JobEvent event = new JobEvent(all.size(), Instant.now(), type, newState, phase, step, totalSteps, metrics, etaSeconds, text);
+        JobEvent event = new JobEvent(
+                all.size(), Instant.now(), type, newState, phase, step, totalSteps, metrics, etaSeconds, text);
         all.add(event);
         try {
             if (eventLog == null) {

@@ -1,10 +1,12 @@
 package dev.osprey.jobs.impl;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import dev.osprey.api.Extension;
 import dev.osprey.api.eval.Evaluator;
@@ -19,8 +21,6 @@ import dev.osprey.api.jobs.JobState;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.train.TrainingMethod;
-import java.io.IOException;
-import java.util.stream.Stream;
 
 /**
  * One run of a job on its device's thread: the {@link JobContext} the extension sees, turning its progress
@@ -53,14 +53,21 @@ final class JobRun implements JobContext, ProgressReporter {
         try {
             Files.createDirectories(job.outputDir());
             result = execute();
-            end = job.isCancelRequested() ? (job.isShuttingDown() ? JobState.INTERRUPTED : JobState.CANCELLED) : JobState.DONE;
+            end = job.isCancelRequested()
+                    ? (job.isShuttingDown() ? JobState.INTERRUPTED : JobState.CANCELLED)
+                    : JobState.DONE;
             if (end == JobState.INTERRUPTED) {
-                failure = new JobFailure("the server stopped during the job" + job.lastCheckpoint()
-                        .map(c -> "; resume it with --resume_from_checkpoint " + c).orElse(""), false);
+                failure = new JobFailure(
+                        "the server stopped during the job"
+                                + job.lastCheckpoint()
+                                        .map(c -> "; resume it with --resume_from_checkpoint " + c)
+                                        .orElse(""),
+                        false);
             }
         } catch (Throwable e) {
             end = JobState.FAILED;
-            failure = new JobFailure(e.getMessage() != null ? e.getMessage() : e.toString(), e instanceof IllegalArgumentException);
+            failure = new JobFailure(
+                    e.getMessage() != null ? e.getMessage() : e.toString(), e instanceof IllegalArgumentException);
         } finally {
             taken.forEach(ExtensionHandle::close);
         }
@@ -94,8 +101,9 @@ final class JobRun implements JobContext, ProgressReporter {
             case EVALUATOR -> {
                 return String.valueOf(extension(Evaluator.class, name).get().evaluate(this));
             }
-            default -> throw new IllegalArgumentException("kind: jobs run training methods, exporters and evaluators, not "
-                    + job.request().kind().label());
+            default ->
+                throw new IllegalArgumentException("kind: jobs run training methods, exporters and evaluators, not "
+                        + job.request().kind().label());
         }
         return null;
     }

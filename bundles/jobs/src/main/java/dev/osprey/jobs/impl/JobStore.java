@@ -25,8 +25,7 @@ final class JobStore {
 
     static final String RECORD = "job.json";
     static final String EVENTS = "events.jsonl";
-    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
-    };
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
     private final Path folder;
 
@@ -56,7 +55,8 @@ final class JobStore {
     /** Opens the job's event log for appending. */
     BufferedWriter openEvents(String id) throws IOException {
         Path dir = Files.createDirectories(jobFolder(id));
-        return Files.newBufferedWriter(dir.resolve(EVENTS), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        return Files.newBufferedWriter(
+                dir.resolve(EVENTS), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
     static void append(BufferedWriter out, JobEvent event) throws IOException {
@@ -75,9 +75,12 @@ final class JobStore {
             return jobs;
         }
         try (Stream<Path> dirs = Files.list(folder)) {
-            for (Path dir : dirs.filter(d -> Files.isRegularFile(d.resolve(RECORD))).sorted().toList()) {
+            for (Path dir : dirs.filter(d -> Files.isRegularFile(d.resolve(RECORD)))
+                    .sorted()
+                    .toList()) {
                 try {
-                    jobs.add(JobJson.readJob(JobJson.MAPPER.readValue(dir.resolve(RECORD).toFile(), MAP)));
+                    jobs.add(JobJson.readJob(
+                            JobJson.MAPPER.readValue(dir.resolve(RECORD).toFile(), MAP)));
                 } catch (IOException | RuntimeException e) {
                     problems.add(dir.resolve(RECORD) + ": " + e.getMessage());
                 }

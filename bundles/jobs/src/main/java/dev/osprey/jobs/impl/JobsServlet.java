@@ -8,8 +8,11 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -26,13 +29,11 @@ import dev.osprey.api.jobs.JobEvent;
 import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.jobs.JobService;
 import dev.osprey.api.plugin.ExtensionKind;
+
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The job service over HTTP: {@code POST /api/jobs} submits, {@code GET /api/jobs} lists,
@@ -42,7 +43,7 @@ import java.util.regex.Pattern;
  * serving bundle's access filter over every route protects these too.
  */
 @Component(service = Servlet.class)
-@HttpWhiteboardServletPattern({ "/api/jobs", "/api/jobs/*" })
+@HttpWhiteboardServletPattern({"/api/jobs", "/api/jobs/*"})
 public class JobsServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
@@ -53,6 +54,7 @@ public class JobsServlet extends HttpServlet {
 
     @Reference
     transient JobService jobs;
+
     @Reference
     transient DeviceSelector devices;
 
@@ -85,13 +87,22 @@ public class JobsServlet extends HttpServlet {
         List<String> path = segments(request.getPathInfo());
         if (path.isEmpty()) {
             switch (method) {
-                case "GET" -> sendJson(response, 200, Map.of("object", "list", "data", jobs.list().stream().map(JobsServlet::view).toList()));
+                case "GET" ->
+                    sendJson(
+                            response,
+                            200,
+                            Map.of(
+                                    "object",
+                                    "list",
+                                    "data",
+                                    jobs.list().stream().map(JobsServlet::view).toList()));
                 case "POST" -> sendJson(response, 201, view(jobs.submit(parse(request))));
                 default -> notAllowed(response, "GET, POST");
             }
             return;
         }
-        Job job = jobs.find(path.get(0)).orElseThrow(() -> new BadRequest(404, "id", "no job with id '" + path.get(0) + "'"));
+        Job job = jobs.find(path.get(0))
+                .orElseThrow(() -> new BadRequest(404, "id", "no job with id '" + path.get(0) + "'"));
         if (path.size() == 1) {
             switch (method) {
                 case "GET" -> sendJson(response, 200, view(job));
@@ -138,8 +149,11 @@ public class JobsServlet extends HttpServlet {
             }
             return lastId == null ? 0 : Long.parseLong(lastId.trim()) + 1;
         } catch (NumberFormatException e) {
-            throw new BadRequest(400, from != null ? "from" : "Last-Event-ID", (from != null ? "from" : "Last-Event-ID")
-                    + " must be an event number (0 or more), was '" + (from != null ? from : lastId) + "'");
+            throw new BadRequest(
+                    400,
+                    from != null ? "from" : "Last-Event-ID",
+                    (from != null ? "from" : "Last-Event-ID") + " must be an event number (0 or more), was '"
+                            + (from != null ? from : lastId) + "'");
         }
     }
 
@@ -163,8 +177,10 @@ public class JobsServlet extends HttpServlet {
                     out.write(": waiting\n\n".getBytes(StandardCharsets.UTF_8)); // fails once the client left
                 } else {
                     for (JobEvent event : events) {
-                        out.write(("id: " + event.sequence() + "\nevent: " + event.type().name().toLowerCase(Locale.ROOT) + "\ndata: "
-                                + JobJson.MAPPER.writeValueAsString(event.toMap()) + "\n\n").getBytes(StandardCharsets.UTF_8));
+                        out.write(("id: " + event.sequence() + "\nevent: "
+                                        + event.type().name().toLowerCase(Locale.ROOT) + "\ndata: "
+                                        + JobJson.MAPPER.writeValueAsString(event.toMap()) + "\n\n")
+                                .getBytes(StandardCharsets.UTF_8));
                     }
                     next = events.get(events.size() - 1).sequence() + 1;
                 }
@@ -202,25 +218,34 @@ public class JobsServlet extends HttpServlet {
             throw new BadRequest(400, null, "the body is not JSON: " + e.getOriginalMessage());
         }
         if (body == null || !body.isObject()) {
-            throw new BadRequest(400, null, "the body must be a JSON object such as {\"method\": \"sft\", \"arguments\": {...}}");
+            throw new BadRequest(
+                    400, null, "the body must be a JSON object such as {\"method\": \"sft\", \"arguments\": {...}}");
         }
-        for (Iterator<String> names = body.fieldNames(); names.hasNext();) {
+        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!List.of("method", "kind", "arguments", "device").contains(name)) {
-                throw new BadRequest(400, name, "unknown field '" + name + "'; a job has method, kind, arguments and device");
+                throw new BadRequest(
+                        400, name, "unknown field '" + name + "'; a job has method, kind, arguments and device");
             }
         }
-        String method = text(body, "method").orElseThrow(() -> new BadRequest(400, "method", "method is missing: the name of a"
-                + " training method (sft, pt, dpo, ...), exporter or evaluator"));
+        String method = text(body, "method")
+                .orElseThrow(() -> new BadRequest(
+                        400,
+                        "method",
+                        "method is missing: the name of a"
+                                + " training method (sft, pt, dpo, ...), exporter or evaluator"));
         String kindLabel = text(body, "kind").orElse(ExtensionKind.TRAINING_METHOD.label());
-        ExtensionKind kind = JobJson.kindLabelled(kindLabel).orElseThrow(() -> new BadRequest(400, "kind", "unknown kind '" + kindLabel + "'; use training-method, exporter or evaluator"));
+        ExtensionKind kind = JobJson.kindLabelled(kindLabel)
+                .orElseThrow(() -> new BadRequest(
+                        400, "kind", "unknown kind '" + kindLabel + "'; use training-method, exporter or evaluator"));
         Map<String, Object> arguments = new LinkedHashMap<>();
         JsonNode args = body.get("arguments");
         if (args != null && !args.isNull()) {
             if (!args.isObject()) {
-                throw new BadRequest(400, "arguments", "arguments must be an object of options by their ms-swift names");
+                throw new BadRequest(
+                        400, "arguments", "arguments must be an object of options by their ms-swift names");
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = args.fields(); it.hasNext();) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = args.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 arguments.put(e.getKey(), value(e.getKey(), e.getValue()));
             }
@@ -255,7 +280,8 @@ public class JobsServlet extends HttpServlet {
         if (node.isValueNode() && !node.isNull()) {
             return node.asText();
         }
-        throw new BadRequest(400, "arguments." + name, "arguments." + name + " must be a string, number, boolean or a list of them");
+        throw new BadRequest(
+                400, "arguments." + name, "arguments." + name + " must be a string, number, boolean or a list of them");
     }
 
     /** The option an argument error names ({@code --lora_rank must be ...}, {@code method: no training method ...}). */
@@ -267,7 +293,9 @@ public class JobsServlet extends HttpServlet {
             return "method";
         }
         Matcher option = OPTION.matcher(message);
-        return option.find() ? "arguments." + (option.group(1) != null ? option.group(1) : option.group(2)) : "arguments";
+        return option.find()
+                ? "arguments." + (option.group(1) != null ? option.group(1) : option.group(2))
+                : "arguments";
     }
 
     private static void notAllowed(HttpServletResponse response, String allowed) throws IOException {
@@ -275,7 +303,8 @@ public class JobsServlet extends HttpServlet {
         sendError(response, 405, null, "use " + allowed + " here");
     }
 
-    private static void sendError(HttpServletResponse response, int status, String param, String message) throws IOException {
+    private static void sendError(HttpServletResponse response, int status, String param, String message)
+            throws IOException {
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("message", message);
         error.put("type", status == 404 ? "not_found_error" : "invalid_request_error");

@@ -1,8 +1,8 @@
 package dev.osprey.jobs.impl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,8 +50,12 @@ class JobManagerTest {
         JobManager jobs = new JobManager(dir.resolve("jobs"), registry);
         Job first = jobs.submit(request(3, dir.resolve("a")));
         Job second = jobs.submit(request(1, dir.resolve("b")));
-        Job elsewhere = jobs.submit(new JobRequest(ExtensionKind.TRAINING_METHOD, "stepped", Arguments.of(Map.of("max_steps", 1,
-                "output_dir", dir.resolve("c").toString())), new DeviceId("cuda", 0)));
+        Job elsewhere = jobs.submit(new JobRequest(
+                ExtensionKind.TRAINING_METHOD,
+                "stepped",
+                Arguments.of(
+                        Map.of("max_steps", 1, "output_dir", dir.resolve("c").toString())),
+                new DeviceId("cuda", 0)));
         awaitState(first, JobState.RUNNING);
         awaitState(elsewhere, JobState.RUNNING); // another device does not wait for the cpu
         assertEquals(JobState.QUEUED, second.state());
@@ -73,7 +77,8 @@ class JobManagerTest {
         for (int i = 0; i < all.size(); i++) {
             assertEquals(i, all.get(i).sequence());
         }
-        List<JobEvent> steps = all.stream().filter(e -> e.type() == JobEvent.Type.STEP).toList();
+        List<JobEvent> steps =
+                all.stream().filter(e -> e.type() == JobEvent.Type.STEP).toList();
         assertEquals(4, steps.size());
         assertEquals(4, steps.get(3).step());
         assertEquals(4, steps.get(3).totalSteps());
@@ -135,15 +140,26 @@ class JobManagerTest {
 
         // the process "dies": a second service reads the folder while the first still holds the job
         JobManager after = new JobManager(dir.resolve("jobs"), registry);
-        assertEquals(List.of(running.id(), done.id()), after.list().stream().map(Job::id).toList());
+        assertEquals(
+                List.of(running.id(), done.id()),
+                after.list().stream().map(Job::id).toList());
         Job restored = after.find(done.id()).orElseThrow();
         assertEquals(JobState.DONE, restored.state());
         assertEquals(done.events(0), restored.events(0), "the events survive, with their numbers");
-        assertEquals(done.request().arguments().getString("output_dir"), restored.request().arguments().getString("output_dir"));
+        assertEquals(
+                done.request().arguments().getString("output_dir"),
+                restored.request().arguments().getString("output_dir"));
         Job interrupted = after.find(running.id()).orElseThrow();
         assertEquals(JobState.INTERRUPTED, interrupted.state());
-        assertEquals(dir.resolve("running/checkpoint-3"), interrupted.lastCheckpoint().orElseThrow());
-        assertTrue(interrupted.failure().orElseThrow().message().contains("--resume_from_checkpoint " + dir.resolve("running/checkpoint-3")),
+        assertEquals(
+                dir.resolve("running/checkpoint-3"),
+                interrupted.lastCheckpoint().orElseThrow());
+        assertTrue(
+                interrupted
+                        .failure()
+                        .orElseThrow()
+                        .message()
+                        .contains("--resume_from_checkpoint " + dir.resolve("running/checkpoint-3")),
                 interrupted.failure().toString());
         method.permits.release(1000);
         before.stop();
@@ -160,17 +176,28 @@ class JobManagerTest {
         jobs.stop();
         assertEquals(JobState.INTERRUPTED, job.state());
         assertTrue(job.lastCheckpoint().isPresent());
-        assertEquals(JobState.INTERRUPTED, new JobManager(dir.resolve("jobs"), registry).find(job.id()).orElseThrow().state());
+        assertEquals(
+                JobState.INTERRUPTED,
+                new JobManager(dir.resolve("jobs"), registry)
+                        .find(job.id())
+                        .orElseThrow()
+                        .state());
     }
 
     @Test
     void badRequestsAreRefusedBeforeAnythingIsQueuedNamingTheField() throws Exception {
         JobManager jobs = new JobManager(dir.resolve("jobs"), registry);
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException unknown = assertThrows(
+                IllegalArgumentException.class,
                 () -> jobs.submit(JobRequest.training("sfft", Arguments.of(Map.of()), DeviceId.CPU)));
-        assertTrue(unknown.getMessage().startsWith("method: ") && unknown.getMessage().contains("stepped"), unknown.getMessage());
-        IllegalArgumentException option = assertThrows(IllegalArgumentException.class,
-                () -> jobs.submit(JobRequest.training("stepped", Arguments.of(Map.of("max_steps", "many")), DeviceId.CPU)));
+        assertTrue(
+                unknown.getMessage().startsWith("method: ")
+                        && unknown.getMessage().contains("stepped"),
+                unknown.getMessage());
+        IllegalArgumentException option = assertThrows(
+                IllegalArgumentException.class,
+                () -> jobs.submit(
+                        JobRequest.training("stepped", Arguments.of(Map.of("max_steps", "many")), DeviceId.CPU)));
         assertTrue(option.getMessage().contains("--max_steps"), option.getMessage());
         assertEquals(List.of(), jobs.list());
         jobs.stop();
@@ -179,17 +206,20 @@ class JobManagerTest {
     @Test
     void aFailingMethodFailsItsJobWithTheReason() throws Exception {
         JobManager jobs = new JobManager(dir.resolve("jobs"), registry);
-        Job job = jobs.submit(JobRequest.training("stepped", request(2, dir.resolve("out")).arguments().with("fail_at", 1), DeviceId.CPU));
+        Job job = jobs.submit(JobRequest.training(
+                "stepped", request(2, dir.resolve("out")).arguments().with("fail_at", 1), DeviceId.CPU));
         method.permits.release(2);
         assertEquals(JobState.FAILED, job.await(Duration.ofSeconds(10)));
         assertEquals("--dataset row 1 is bad", job.failure().orElseThrow().message());
         assertTrue(job.failure().orElseThrow().badInput());
-        assertTrue(!Files.exists(dir.resolve("out")), "a job that failed before writing anything leaves no output folder");
+        assertTrue(
+                !Files.exists(dir.resolve("out")), "a job that failed before writing anything leaves no output folder");
         jobs.stop();
     }
 
     private static JobRequest request(int steps, Path out) {
-        return JobRequest.training("stepped", Arguments.of(Map.of("max_steps", steps, "output_dir", out.toString())), DeviceId.CPU);
+        return JobRequest.training(
+                "stepped", Arguments.of(Map.of("max_steps", steps, "output_dir", out.toString())), DeviceId.CPU);
     }
 
     private static void awaitState(Job job, JobState state) throws InterruptedException {
@@ -297,15 +327,16 @@ class JobManagerTest {
                 }
 
                 @Override
-                public void close() {
-                }
+                public void close() {}
             });
         }
 
         @Override
         public <T extends Extension> ExtensionHandle<T> require(Class<T> type, String name) {
-            return acquire(type, name).orElseThrow(() -> new IllegalArgumentException("no " + ExtensionKind.of(type).map(ExtensionKind::label)
-                    .orElse(type.getSimpleName()) + " named '" + name + "'; installed: " + new ArrayList<>(List.of(method.name()))));
+            return acquire(type, name)
+                    .orElseThrow(() -> new IllegalArgumentException("no "
+                            + ExtensionKind.of(type).map(ExtensionKind::label).orElse(type.getSimpleName()) + " named '"
+                            + name + "'; installed: " + new ArrayList<>(List.of(method.name()))));
         }
     }
 }

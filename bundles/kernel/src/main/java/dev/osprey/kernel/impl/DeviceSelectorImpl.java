@@ -1,6 +1,8 @@
 package dev.osprey.kernel.impl;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 import org.osgi.service.component.annotations.Component;
@@ -14,8 +16,6 @@ import dev.osprey.api.hardware.HardwareTarget;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Checks a {@code --device} value against the hardware targets installed and what they detect. Each
@@ -39,7 +39,9 @@ public class DeviceSelectorImpl implements DeviceSelector {
         HardwareReport report = detect(id.kind());
         if (!report.usable()) {
             throw new IllegalArgumentException("--device " + id + " is not available: "
-                    + (report.problems().isEmpty() ? "the " + id.kind() + " target reports it unusable" : String.join(" ", report.problems())));
+                    + (report.problems().isEmpty()
+                            ? "the " + id.kind() + " target reports it unusable"
+                            : String.join(" ", report.problems())));
         }
         boolean present = report.devices().stream().map(DeviceInfo::id).anyMatch(id::equals);
         if (!present) {
@@ -50,10 +52,11 @@ public class DeviceSelectorImpl implements DeviceSelector {
     }
 
     private HardwareReport detect(String kind) {
-        try (ExtensionHandle<HardwareTarget> target = registry.acquire(HardwareTarget.class, kind).orElseThrow(() ->
-                new IllegalArgumentException("--device " + kind + ": no hardware target named '" + kind
-                        + "' is installed; installed: " + installed()))) {
-            return reports.computeIfAbsent(target.info().serviceId(), id -> target.get().detect());
+        try (ExtensionHandle<HardwareTarget> target = registry.acquire(HardwareTarget.class, kind)
+                .orElseThrow(() -> new IllegalArgumentException("--device " + kind + ": no hardware target named '"
+                        + kind + "' is installed; installed: " + installed()))) {
+            return reports.computeIfAbsent(
+                    target.info().serviceId(), id -> target.get().detect());
         }
     }
 
@@ -71,7 +74,9 @@ public class DeviceSelectorImpl implements DeviceSelector {
     }
 
     private String installed() {
-        List<String> names = registry.list(ExtensionKind.HARDWARE_TARGET).stream().map(ExtensionInfo::name).toList();
+        List<String> names = registry.list(ExtensionKind.HARDWARE_TARGET).stream()
+                .map(ExtensionInfo::name)
+                .toList();
         return names.isEmpty() ? "none" : String.join(", ", names);
     }
 }

@@ -1,6 +1,8 @@
 package dev.osprey.kernel.impl;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -8,7 +10,9 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -35,17 +39,15 @@ import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.plugin.PluginInfo;
 import dev.osprey.api.plugin.PluginInventory;
 import dev.osprey.api.plugin.PluginState;
-import java.util.Arrays;
-import java.util.Collection;
-import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Tracks every service of every {@link ExtensionKind} (the whiteboard), names it, and tells
  * {@link ExtensionListener}s when one comes or goes. A service whose component fails to activate
  * yields no instance; it is remembered as broken so the inventory can name it.
  */
-@Component(service = {ExtensionRegistry.class, ExtensionRegistryImpl.class}, immediate = true)
+@Component(
+        service = {ExtensionRegistry.class, ExtensionRegistryImpl.class},
+        immediate = true)
 public class ExtensionRegistryImpl implements ExtensionRegistry {
 
     private static final System.Logger LOG = System.getLogger(ExtensionRegistryImpl.class.getName());
@@ -56,22 +58,25 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
     private final Map<Long, Tracked> tracked = new ConcurrentHashMap<>();
     /** Services of an extension kind that yielded no instance, by service id: the reason. */
     private final Map<Long, String> broken = new ConcurrentHashMap<>();
+
     private final List<ExtensionListener> listeners = new CopyOnWriteArrayList<>();
     /** Names the plugins that failed when an extension is missing; optional and dynamic, as it needs this registry itself. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile PluginInventory inventory;
+
     private BundleContext context;
     private ServiceTracker<Extension, Tracked> tracker;
 
-    private record Tracked(ServiceReference<Extension> reference, List<ExtensionInfo> infos) {
-    }
+    private record Tracked(ServiceReference<Extension> reference, List<ExtensionInfo> infos) {}
 
     @Activate
     void activate(BundleContext bundleContext) throws InvalidSyntaxException {
         this.context = bundleContext;
-        String filter = "(|" + Arrays.stream(ExtensionKind.values())
-                .map(k -> "(" + Constants.OBJECTCLASS + "=" + k.type().getName() + ")")
-                .collect(Collectors.joining()) + ")";
+        String filter = "(|"
+                + Arrays.stream(ExtensionKind.values())
+                        .map(k -> "(" + Constants.OBJECTCLASS + "=" + k.type().getName() + ")")
+                        .collect(Collectors.joining())
+                + ")";
         Filter f = bundleContext.createFilter(filter);
         tracker = new ServiceTracker<>(bundleContext, f, null) {
             @Override
@@ -111,8 +116,13 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
             String description = extension.description();
             for (ExtensionKind kind : ExtensionKind.values()) {
                 if (kind.type().isInstance(extension)) {
-                    infos.add(new ExtensionInfo(kind, name, description, reference.getBundle().getSymbolicName(),
-                            reference.getBundle().getVersion().toString(), id));
+                    infos.add(new ExtensionInfo(
+                            kind,
+                            name,
+                            description,
+                            reference.getBundle().getSymbolicName(),
+                            reference.getBundle().getVersion().toString(),
+                            id));
                 }
             }
         } catch (RuntimeException e) {
@@ -179,10 +189,14 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
 
     /** Why services of a bundle yielded no extension, for the inventory. */
     List<String> brokenServices(long bundleId) {
-        return brokenServices(bundleId, null).map(e -> {
-            Object component = e.getKey().getProperty("component.name");
-            return "service " + (component != null ? component : e.getKey().getProperty(Constants.SERVICE_ID)) + ": " + e.getValue();
-        }).toList();
+        return brokenServices(bundleId, null)
+                .map(e -> {
+                    Object component = e.getKey().getProperty("component.name");
+                    return "service "
+                            + (component != null ? component : e.getKey().getProperty(Constants.SERVICE_ID)) + ": "
+                            + e.getValue();
+                })
+                .toList();
     }
 
     /** A bundle's services (of one kind, or of any when {@code kind} is null) that yielded no instance, with the reason. */
@@ -191,12 +205,15 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
         for (Map.Entry<Long, String> e : broken.entrySet()) {
             ServiceReference<?>[] refs;
             try {
-                refs = context.getAllServiceReferences(kind == null ? null : kind.type().getName(),
+                refs = context.getAllServiceReferences(
+                        kind == null ? null : kind.type().getName(),
                         "(" + Constants.SERVICE_ID + "=" + e.getKey() + ")");
             } catch (InvalidSyntaxException ex) {
                 throw new IllegalStateException(ex);
             }
-            if (refs != null && refs[0].getBundle() != null && refs[0].getBundle().getBundleId() == bundleId) {
+            if (refs != null
+                    && refs[0].getBundle() != null
+                    && refs[0].getBundle().getBundleId() == bundleId) {
                 found.add(Map.entry(refs[0], e.getValue()));
             }
         }
@@ -210,8 +227,10 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
 
     @Override
     public List<ExtensionInfo> all() {
-        return tracked.values().stream().flatMap(t -> t.infos().stream())
-                .sorted(Comparator.comparing((ExtensionInfo i) -> i.kind().ordinal()).thenComparing(ExtensionInfo::name))
+        return tracked.values().stream()
+                .flatMap(t -> t.infos().stream())
+                .sorted(Comparator.comparing((ExtensionInfo i) -> i.kind().ordinal())
+                        .thenComparing(ExtensionInfo::name))
                 .toList();
     }
 
@@ -221,7 +240,8 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
                 .orElseThrow(() -> new IllegalArgumentException(type.getName() + " is not an extension kind"));
         // the highest ranking service wins a name clash, as the whiteboard pattern prescribes
         Optional<Tracked> best = tracked.values().stream()
-                .filter(t -> t.infos().stream().anyMatch(i -> i.kind() == kind && i.name().equals(name)))
+                .filter(t -> t.infos().stream()
+                        .anyMatch(i -> i.kind() == kind && i.name().equals(name)))
                 .max(Comparator.comparing(Tracked::reference));
         if (best.isEmpty()) {
             return Optional.empty();
@@ -231,7 +251,10 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
         if (service == null) {
             return Optional.empty();
         }
-        ExtensionInfo info = best.get().infos().stream().filter(i -> i.kind() == kind).findFirst().orElseThrow();
+        ExtensionInfo info = best.get().infos().stream()
+                .filter(i -> i.kind() == kind)
+                .findFirst()
+                .orElseThrow();
         return Optional.of(new Handle<>(type.cast(service), info, reference));
     }
 
@@ -239,7 +262,8 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
     public <T extends Extension> ExtensionHandle<T> require(Class<T> type, String name) {
         return acquire(type, name).orElseThrow(() -> {
             ExtensionKind kind = ExtensionKind.of(type).orElseThrow();
-            List<String> present = list(kind).stream().map(ExtensionInfo::name).distinct().toList();
+            List<String> present =
+                    list(kind).stream().map(ExtensionInfo::name).distinct().toList();
             return new IllegalArgumentException(MissingExtension.message(kind, name, present, notStarted(kind)));
         });
     }
@@ -254,9 +278,11 @@ public class ExtensionRegistryImpl implements ExtensionRegistry {
             return List.of();
         }
         try {
-            return plugins.plugins().stream().filter(p -> p.state() == PluginState.NOT_INSTALLED
-                    ? p.symbolicName().endsWith(".jar")
-                    : (p.state() != PluginState.ACTIVE || !p.problems().isEmpty()) && declares(p.bundleId(), kind))
+            return plugins.plugins().stream()
+                    .filter(p -> p.state() == PluginState.NOT_INSTALLED
+                            ? p.symbolicName().endsWith(".jar")
+                            : (p.state() != PluginState.ACTIVE || !p.problems().isEmpty())
+                                    && declares(p.bundleId(), kind))
                     .toList();
         } catch (RuntimeException e) {
             // explaining is a courtesy: it must not hide the error it explains

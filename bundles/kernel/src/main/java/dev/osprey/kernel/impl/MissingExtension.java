@@ -15,8 +15,7 @@ import dev.osprey.api.plugin.PluginInfo;
  */
 final class MissingExtension {
 
-    private MissingExtension() {
-    }
+    private MissingExtension() {}
 
     /**
      * @param installed the names of this kind present now
@@ -29,8 +28,10 @@ final class MissingExtension {
         if (notStarted.isEmpty()) {
             return message + " A plugin bundle dropped into plugins/ adds one (see docs/writing-a-plugin.md).";
         }
-        return message + (notStarted.size() == 1 ? " A " + kind.label() + " plugin did not start: "
-                : " " + notStarted.size() + " " + kind.label() + " plugins did not start: ")
+        return message
+                + (notStarted.size() == 1
+                        ? " A " + kind.label() + " plugin did not start: "
+                        : " " + notStarted.size() + " " + kind.label() + " plugins did not start: ")
                 + notStarted.stream().map(MissingExtension::describe).collect(Collectors.joining(" | "))
                 + ". `osprey plugins` lists every plugin with its state.";
     }
@@ -41,7 +42,8 @@ final class MissingExtension {
         String where = file != null ? file.toString() : plugin.location();
         String what = switch (plugin.state()) {
             case NOT_INSTALLED -> where + " could not be installed";
-            case TRANSITIONING -> plugin.symbolicName() + " " + plugin.version() + " (" + where + ") is still starting; try again";
+            case TRANSITIONING ->
+                plugin.symbolicName() + " " + plugin.version() + " (" + where + ") is still starting; try again";
             case RESOLVED -> plugin.symbolicName() + " " + plugin.version() + " (" + where + ") is not started";
             default -> plugin.symbolicName() + " " + plugin.version() + " (" + where + ") failed";
         };

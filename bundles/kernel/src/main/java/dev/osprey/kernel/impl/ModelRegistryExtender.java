@@ -33,7 +33,9 @@ import dev.osprey.api.model.ModelRegistry;
  * header starts, its JSON file is read; when it stops, its entries go. A malformed file is reported
  * with the bundle, the file and the entry at fault, and the bundle's other entries still load.
  */
-@Component(service = {ModelRegistry.class, ModelRegistryExtender.class}, immediate = true)
+@Component(
+        service = {ModelRegistry.class, ModelRegistryExtender.class},
+        immediate = true)
 public class ModelRegistryExtender implements ModelRegistry {
 
     private static final System.Logger LOG = System.getLogger(ModelRegistryExtender.class.getName());
@@ -77,7 +79,8 @@ public class ModelRegistryExtender implements ModelRegistry {
             problems.add(MODELS_HEADER + " names " + path + ", which is not in the bundle");
         } else {
             try (InputStream in = url.openStream()) {
-                entriesByBundle.put(bundle.getBundleId(), parse(JSON.readTree(in), bundle.getSymbolicName(), path, problems));
+                entriesByBundle.put(
+                        bundle.getBundleId(), parse(JSON.readTree(in), bundle.getSymbolicName(), path, problems));
             } catch (IOException e) {
                 problems.add(path + " is not valid JSON: " + e.getMessage());
             }
@@ -106,9 +109,18 @@ public class ModelRegistryExtender implements ModelRegistry {
             Set<String> tags = new LinkedHashSet<>();
             node.path("tags").forEach(t -> tags.add(t.asText()));
             Map<String, String> requires = new LinkedHashMap<>();
-            node.path("requires").fields().forEachRemaining(e -> requires.put(e.getKey(), e.getValue().asText()));
-            entries.add(new ModelEntry(id, text(node, "modelscope_id"), modelType, text(node, "architecture"),
-                    text(node, "template"), tags, requires, bundle));
+            node.path("requires")
+                    .fields()
+                    .forEachRemaining(e -> requires.put(e.getKey(), e.getValue().asText()));
+            entries.add(new ModelEntry(
+                    id,
+                    text(node, "modelscope_id"),
+                    modelType,
+                    text(node, "architecture"),
+                    text(node, "template"),
+                    tags,
+                    requires,
+                    bundle));
         }
         return entries;
     }
@@ -125,15 +137,18 @@ public class ModelRegistryExtender implements ModelRegistry {
 
     @Override
     public List<ModelEntry> entries() {
-        return entriesByBundle.values().stream().flatMap(List::stream)
-                .sorted(Comparator.comparing(ModelEntry::id, String.CASE_INSENSITIVE_ORDER)).toList();
+        return entriesByBundle.values().stream()
+                .flatMap(List::stream)
+                .sorted(Comparator.comparing(ModelEntry::id, String.CASE_INSENSITIVE_ORDER))
+                .toList();
     }
 
     @Override
     public Optional<ModelEntry> find(String id) {
         String key = id.toLowerCase(Locale.ROOT);
         return entries().stream()
-                .filter(e -> e.id().toLowerCase(Locale.ROOT).equals(key) || e.modelscopeId().toLowerCase(Locale.ROOT).equals(key))
+                .filter(e -> e.id().toLowerCase(Locale.ROOT).equals(key)
+                        || e.modelscopeId().toLowerCase(Locale.ROOT).equals(key))
                 .findFirst();
     }
 

@@ -24,8 +24,7 @@ import dev.osprey.api.plugin.PluginState;
  */
 final class PluginFiles {
 
-    private PluginFiles() {
-    }
+    private PluginFiles() {}
 
     /**
      * @param scanGraceMillis a file younger than this, or any file while the platform is younger than
@@ -38,10 +37,14 @@ final class PluginFiles {
             return result;
         }
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path file : files.map(p -> p.toAbsolutePath().normalize()).sorted().toList()) {
+            for (Path file :
+                    files.map(p -> p.toAbsolutePath().normalize()).sorted().toList()) {
                 String name = file.getFileName().toString();
-                if (installed.contains(file) || Files.isDirectory(file) || name.startsWith(".")
-                        || name.endsWith(".cfg") || name.endsWith(".config")) {
+                if (installed.contains(file)
+                        || Files.isDirectory(file)
+                        || name.startsWith(".")
+                        || name.endsWith(".cfg")
+                        || name.endsWith(".config")) {
                     continue; // configuration files go to Config Admin
                 }
                 List<String> problems = new ArrayList<>();
@@ -51,7 +54,8 @@ final class PluginFiles {
                 } else {
                     problems.addAll(manifestProblems(file));
                     if (problems.isEmpty()) {
-                        long fileAge = System.currentTimeMillis() - Files.getLastModifiedTime(file).toMillis();
+                        long fileAge = System.currentTimeMillis()
+                                - Files.getLastModifiedTime(file).toMillis();
                         if (fileAge < scanGraceMillis || platformAgeMillis < scanGraceMillis) {
                             state = PluginState.TRANSITIONING;
                             problems.add("waiting for the hot-deploy scanner");
@@ -64,7 +68,14 @@ final class PluginFiles {
                 result.add(new PluginInfo(-1, name, "", state, file.toString(), true, List.of(), problems));
             }
         } catch (IOException e) {
-            result.add(new PluginInfo(-1, dir.toString(), "", PluginState.NOT_INSTALLED, dir.toString(), true, List.of(),
+            result.add(new PluginInfo(
+                    -1,
+                    dir.toString(),
+                    "",
+                    PluginState.NOT_INSTALLED,
+                    dir.toString(),
+                    true,
+                    List.of(),
                     List.of("the plugins folder cannot be read: " + e)));
         }
         return result;
@@ -99,12 +110,16 @@ final class PluginFiles {
             try {
                 Version.parseVersion(version.trim());
             } catch (IllegalArgumentException e) {
-                problems.add("bad manifest: Bundle-Version '" + version + "' is not a version (" + e.getMessage() + ")");
+                problems.add(
+                        "bad manifest: Bundle-Version '" + version + "' is not a version (" + e.getMessage() + ")");
             }
         }
         for (String header : List.of(Constants.IMPORT_PACKAGE, Constants.EXPORT_PACKAGE)) {
             String value = main.getValue(header);
-            if (value != null && (value.contains(",,") || value.trim().endsWith(",") || value.trim().startsWith(","))) {
+            if (value != null
+                    && (value.contains(",,")
+                            || value.trim().endsWith(",")
+                            || value.trim().startsWith(","))) {
                 problems.add("bad manifest: " + header + " has an empty clause");
             }
         }

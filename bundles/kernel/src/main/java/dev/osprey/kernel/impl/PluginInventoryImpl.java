@@ -5,6 +5,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,6 @@ import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.PluginInfo;
 import dev.osprey.api.plugin.PluginInventory;
 import dev.osprey.api.plugin.PluginState;
-import java.util.HashMap;
 
 /**
  * The plugin inventory: installed bundles with their extensions, plus files of the hot-deploy folder
@@ -78,14 +78,18 @@ public class PluginInventoryImpl implements PluginInventory {
 
     private void frameworkEvent(FrameworkEvent event) {
         if (event.getType() == FrameworkEvent.ERROR && event.getBundle() != null && event.getThrowable() != null) {
-            frameworkErrors.put(event.getBundle().getBundleId(), String.valueOf(event.getThrowable().getMessage()));
+            frameworkErrors.put(
+                    event.getBundle().getBundleId(),
+                    String.valueOf(event.getThrowable().getMessage()));
         }
     }
 
     /** The hot-deploy folder, or null when this framework has none. */
     Path pluginsDir() {
         String dir = context.getProperty(PLUGINS_DIR_PROPERTY);
-        return dir == null || dir.isBlank() ? null : Path.of(dir).toAbsolutePath().normalize();
+        return dir == null || dir.isBlank()
+                ? null
+                : Path.of(dir).toAbsolutePath().normalize();
     }
 
     @Override
@@ -93,7 +97,8 @@ public class PluginInventoryImpl implements PluginInventory {
         Path pluginsDir = pluginsDir();
         Map<String, List<ExtensionInfo>> extensionsByBundle = new HashMap<>();
         for (ExtensionInfo info : registry.all()) {
-            extensionsByBundle.computeIfAbsent(info.bundleSymbolicName() + "@" + info.bundleVersion(), k -> new ArrayList<>())
+            extensionsByBundle
+                    .computeIfAbsent(info.bundleSymbolicName() + "@" + info.bundleVersion(), k -> new ArrayList<>())
                     .add(info);
         }
         List<PluginInfo> result = new ArrayList<>();
@@ -109,15 +114,22 @@ public class PluginInventoryImpl implements PluginInventory {
             }
             List<String> problems = new ArrayList<>();
             PluginState state = stateOf(bundle, problems);
-            List<ExtensionInfo> extensions = extensionsByBundle.getOrDefault(
-                    bundle.getSymbolicName() + "@" + bundle.getVersion(), List.of());
+            List<ExtensionInfo> extensions =
+                    extensionsByBundle.getOrDefault(bundle.getSymbolicName() + "@" + bundle.getVersion(), List.of());
             problems.addAll(clashes(extensions));
-            result.add(new PluginInfo(bundle.getBundleId(), String.valueOf(bundle.getSymbolicName()),
-                    bundle.getVersion().toString(), state, bundle.getLocation(), hotDeployed, extensions, problems));
+            result.add(new PluginInfo(
+                    bundle.getBundleId(),
+                    String.valueOf(bundle.getSymbolicName()),
+                    bundle.getVersion().toString(),
+                    state,
+                    bundle.getLocation(),
+                    hotDeployed,
+                    extensions,
+                    problems));
         }
         if (pluginsDir != null) {
-            result.addAll(PluginFiles.notInstalled(pluginsDir, installedFiles, scanGraceMillis(),
-                    System.currentTimeMillis() - startedAt));
+            result.addAll(PluginFiles.notInstalled(
+                    pluginsDir, installedFiles, scanGraceMillis(), System.currentTimeMillis() - startedAt));
         }
         result.sort(Comparator.comparing(PluginInfo::hotDeployed).thenComparing(PluginInfo::symbolicName));
         return result;
@@ -129,9 +141,11 @@ public class PluginInventoryImpl implements PluginInventory {
         List<ExtensionInfo> all = registry.all();
         for (ExtensionInfo mine : extensions) {
             for (ExtensionInfo other : all) {
-                if (other.serviceId() != mine.serviceId() && other.kind() == mine.kind() && other.name().equals(mine.name())) {
-                    clashes.add(mine + " is also provided by " + other.bundleSymbolicName() + " " + other.bundleVersion()
-                            + "; the service with the highest ranking is used");
+                if (other.serviceId() != mine.serviceId()
+                        && other.kind() == mine.kind()
+                        && other.name().equals(mine.name())) {
+                    clashes.add(mine + " is also provided by " + other.bundleSymbolicName() + " "
+                            + other.bundleVersion() + "; the service with the highest ranking is used");
                 }
             }
         }
@@ -191,7 +205,8 @@ public class PluginInventoryImpl implements PluginInventory {
         FrameworkWiring wiring = context.getBundle(0).adapt(FrameworkWiring.class);
         if (revision != null && wiring != null) {
             for (Requirement requirement : revision.getRequirements(null)) {
-                if (Namespace.RESOLUTION_OPTIONAL.equals(requirement.getDirectives().get(Namespace.REQUIREMENT_RESOLUTION_DIRECTIVE))
+                if (Namespace.RESOLUTION_OPTIONAL.equals(
+                                requirement.getDirectives().get(Namespace.REQUIREMENT_RESOLUTION_DIRECTIVE))
                         || requirement.getNamespace().startsWith("osgi.identity")) {
                     continue;
                 }
@@ -238,7 +253,11 @@ public class PluginInventoryImpl implements PluginInventory {
         if (text == null) {
             return "unknown failure";
         }
-        return Stream.of(text.split("\\R")).filter(s -> !s.isBlank()).findFirst().orElse(text).trim();
+        return Stream.of(text.split("\\R"))
+                .filter(s -> !s.isBlank())
+                .findFirst()
+                .orElse(text)
+                .trim();
     }
 
     /** The file behind a bundle location ({@code file:...} or {@code reference:file:...}), or null. */

@@ -14,13 +14,13 @@ public final class PluginReport {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private PluginReport() {
-    }
+    private PluginReport() {}
 
     /** JSON: {@code {"plugins": [...]}}, each plugin as {@link PluginInfo#toMap()} writes it. */
     public static String json(List<PluginInfo> plugins) {
         try {
-            return JSON.writeValueAsString(Map.of("plugins", plugins.stream().map(PluginInfo::toMap).toList()));
+            return JSON.writeValueAsString(
+                    Map.of("plugins", plugins.stream().map(PluginInfo::toMap).toList()));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -23,7 +23,8 @@ class ModelRegistryExtenderTest {
                  {"id": "no-type"}]
                 """;
         List<String> problems = new ArrayList<>();
-        List<ModelEntry> entries = ModelRegistryExtender.parse(new ObjectMapper().readTree(json), "b", "models.json", problems);
+        List<ModelEntry> entries =
+                ModelRegistryExtender.parse(new ObjectMapper().readTree(json), "b", "models.json", problems);
         assertEquals(1, entries.size());
         ModelEntry e = entries.get(0);
         assertEquals("llama", e.modelType());
@@ -35,7 +36,8 @@ class ModelRegistryExtenderTest {
     @Test
     void aFileThatIsNotAnArrayIsReported() throws Exception {
         List<String> problems = new ArrayList<>();
-        assertTrue(ModelRegistryExtender.parse(new ObjectMapper().readTree("{}"), "b", "m.json", problems).isEmpty());
+        assertTrue(ModelRegistryExtender.parse(new ObjectMapper().readTree("{}"), "b", "m.json", problems)
+                .isEmpty());
         assertEquals(List.of("m.json: the top level must be a JSON array of model entries"), problems);
     }
 }

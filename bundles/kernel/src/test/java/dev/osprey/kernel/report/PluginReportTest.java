@@ -18,8 +18,15 @@ class PluginReportTest {
 
     @Test
     void theJsonOfGetApiPluginsReadsBackIntoTheSameEntries() throws Exception {
-        PluginInfo reward = new PluginInfo(7, "com.example.reward", "2.0.0", PluginState.ACTIVE, "file:/p/r.jar", true,
-                List.of(new ExtensionInfo(ExtensionKind.REWARD_FUNCTION, "custom_length", "d", "com.example.reward", "2.0.0", 42)),
+        PluginInfo reward = new PluginInfo(
+                7,
+                "com.example.reward",
+                "2.0.0",
+                PluginState.ACTIVE,
+                "file:/p/r.jar",
+                true,
+                List.of(new ExtensionInfo(
+                        ExtensionKind.REWARD_FUNCTION, "custom_length", "d", "com.example.reward", "2.0.0", 42)),
                 List.of("a warning"));
         Map<?, ?> json = new ObjectMapper().readValue(PluginReport.json(List.of(reward)), Map.class);
         PluginInfo back = PluginInfo.fromMap((Map<?, ?>) ((List<?>) json.get("plugins")).get(0));

@@ -5,6 +5,7 @@ import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.model.spi.FeedForward;
 import dev.osprey.model.spi.Parameters;
@@ -26,7 +27,14 @@ public final class GatedMlp implements FeedForward {
      * @param names the gate, up and down module names under {@code module}
      * @param fused one {@code gate_up_proj} instead of gate and up
      */
-    public GatedMlp(Parameters p, String module, List<String> names, long hidden, long inter, boolean bias, boolean fused,
+    public GatedMlp(
+            Parameters p,
+            String module,
+            List<String> names,
+            long hidden,
+            long inter,
+            boolean bias,
+            boolean fused,
             String activation) {
         this.activation = activation;
         if (fused) {
@@ -59,7 +67,8 @@ public final class GatedMlp implements FeedForward {
 
     private NDArray activate(NDArray x) {
         if (activation.equals("silu")) {
-            return x.mul(Activation.sigmoid(x)); // SiLU; DJL's swish(x, 1) multiplies by a number autograd cannot keep (Scalars)
+            return x.mul(Activation.sigmoid(
+                    x)); // SiLU; DJL's swish(x, 1) multiplies by a number autograd cannot keep (Scalars)
         }
         // GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³)))
         NDArray inner = Scalars.mul(x.add(Scalars.mul(Scalars.pow(x, 3), 0.044715f)), (float) Math.sqrt(2 / Math.PI));

@@ -6,6 +6,7 @@ import java.util.List;
 
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.Params;
 import dev.osprey.model.spi.Parameters;

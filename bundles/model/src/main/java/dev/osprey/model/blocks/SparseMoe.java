@@ -11,6 +11,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+
 import dev.osprey.model.spi.Experts;
 import dev.osprey.model.spi.FeedForward;
 import dev.osprey.model.spi.Parameters;
@@ -34,12 +35,28 @@ public final class SparseMoe implements FeedForward {
         this.spec = spec;
         router = p.plainLinear(block + ".gate", hidden, spec.experts(), false);
         for (int e = 0; e < spec.experts(); e++) {
-            experts.add(new GatedMlp(p, block + ".experts." + e, spec.expertNames(), hidden, spec.expertIntermediate(), bias, false,
+            experts.add(new GatedMlp(
+                    p,
+                    block + ".experts." + e,
+                    spec.expertNames(),
+                    hidden,
+                    spec.expertIntermediate(),
+                    bias,
+                    false,
                     activation));
         }
         boolean shared = spec.sharedExpertIntermediate() > 0;
-        sharedExpert = shared ? new GatedMlp(p, block + ".shared_expert", spec.expertNames(), hidden,
-                spec.sharedExpertIntermediate(), bias, false, activation) : null;
+        sharedExpert = shared
+                ? new GatedMlp(
+                        p,
+                        block + ".shared_expert",
+                        spec.expertNames(),
+                        hidden,
+                        spec.sharedExpertIntermediate(),
+                        bias,
+                        false,
+                        activation)
+                : null;
         sharedGate = shared ? p.plainLinear(block + ".shared_expert_gate", hidden, 1, false) : null;
     }
 
@@ -49,7 +66,8 @@ public final class SparseMoe implements FeedForward {
         long hidden = shape.get(2);
         int tokens = Math.toIntExact(shape.get(0) * shape.get(1));
         NDArray flat = x.reshape(tokens, hidden); // (N, H)
-        NDArray probs = router.forward(flat, null).toType(DataType.FLOAT32, false).softmax(-1); // (N, E)
+        NDArray probs =
+                router.forward(flat, null).toType(DataType.FLOAT32, false).softmax(-1); // (N, E)
         NDList top = probs.topK(spec.topK(), -1, true, true); // values (N, k), indices (N, k)
         NDArray weights = top.get(0);
         if (spec.normTopkProb()) {
@@ -86,7 +104,8 @@ public final class SparseMoe implements FeedForward {
         }
         NDArray all = NDArrays.concat(outputs, 0); // (N * k, H)
         NDArray picked = all.get(new NDIndex("{}", m.create(position, new Shape(tokens, k)))); // (N, k, H)
-        NDArray mixed = picked.mul(weights.toType(x.getDataType(), false).expandDims(-1)).sum(new int[] {1}); // (N, H)
+        NDArray mixed = picked.mul(weights.toType(x.getDataType(), false).expandDims(-1))
+                .sum(new int[] {1}); // (N, H)
         if (sharedExpert != null) {
             NDArray gate = Activation.sigmoid(sharedGate.forward(flat, null)); // (N, 1)
             mixed = mixed.add(sharedExpert.forward(flat, adapter).mul(gate)); // (N, H)

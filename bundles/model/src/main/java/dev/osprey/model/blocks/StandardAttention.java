@@ -2,6 +2,7 @@ package dev.osprey.model.blocks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+
 import dev.osprey.model.spi.Attention;
 import dev.osprey.model.spi.AttentionContext;
 import dev.osprey.model.spi.AttentionMath;
@@ -79,7 +80,8 @@ public final class StandardAttention implements Attention {
             key = kNorm.forward(key);
         }
         NDArray[] kv = context.remember(key, value); // each (B, kvHeads, S, D)
-        NDArray out = AttentionMath.attend(query, kv[0], kv[1], context.bias(), (float) (1.0 / Math.sqrt(d))); // (B, T, heads·D)
+        NDArray out = AttentionMath.attend(
+                query, kv[0], kv[1], context.bias(), (float) (1.0 / Math.sqrt(d))); // (B, T, heads·D)
         return o.forward(out, adapter);
     }
 }

@@ -22,8 +22,19 @@ import dev.osprey.model.spi.LlamaLikeConfig;
  * @param activation {@code hidden_act} (or {@code hidden_activation})
  * @param initStd {@code initializer_range}
  */
-public record CommonConfig(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads,
-        int headDim, double rmsEps, Rope rope, boolean tieWordEmbeddings, String activation, double initStd) {
+public record CommonConfig(
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int layers,
+        int heads,
+        int kvHeads,
+        int headDim,
+        double rmsEps,
+        Rope rope,
+        boolean tieWordEmbeddings,
+        String activation,
+        double initStd) {
 
     /**
      * @param tieDefault the architecture's default for {@code tie_word_embeddings}
@@ -32,8 +43,19 @@ public record CommonConfig(int vocabSize, int hiddenSize, int intermediateSize, 
      */
     public static CommonConfig read(ModelConfig c, boolean tieDefault, String actDefault) {
         LlamaLikeConfig s = LlamaLikeConfig.read(c, tieDefault, actDefault);
-        return new CommonConfig(s.vocabSize(), s.hiddenSize(), s.intermediateSize(), s.layers(), s.heads(), s.kvHeads(), s.headDim(),
-                s.rmsEps(), (Rope) s.rope(), s.tieWordEmbeddings(), s.activation(), s.initStd());
+        return new CommonConfig(
+                s.vocabSize(),
+                s.hiddenSize(),
+                s.intermediateSize(),
+                s.layers(),
+                s.heads(),
+                s.kvHeads(),
+                s.headDim(),
+                s.rmsEps(),
+                (Rope) s.rope(),
+                s.tieWordEmbeddings(),
+                s.activation(),
+                s.initStd());
     }
 
     /**
@@ -41,10 +63,35 @@ public record CommonConfig(int vocabSize, int hiddenSize, int intermediateSize, 
      *
      * @see DecoderSpec for the meaning of each flag
      */
-    public DecoderSpec spec(boolean qkvBias, boolean outputBias, boolean mlpBias, boolean qkNorm, float normOffset,
-            double embeddingScale, int slidingWindow) {
-        return new DecoderSpec(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias,
-                outputBias, mlpBias, qkNorm, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd, false,
+    public DecoderSpec spec(
+            boolean qkvBias,
+            boolean outputBias,
+            boolean mlpBias,
+            boolean qkNorm,
+            float normOffset,
+            double embeddingScale,
+            int slidingWindow) {
+        return new DecoderSpec(
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                layers,
+                heads,
+                kvHeads,
+                headDim,
+                rmsEps,
+                rope,
+                qkvBias,
+                outputBias,
+                mlpBias,
+                qkNorm,
+                normOffset,
+                embeddingScale,
+                activation,
+                slidingWindow,
+                tieWordEmbeddings,
+                initStd,
+                false,
                 null);
     }
 }

@@ -4,6 +4,7 @@ import java.util.Set;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;

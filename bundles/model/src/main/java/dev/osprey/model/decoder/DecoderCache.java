@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.KvCache;
 
 /**
@@ -25,6 +26,7 @@ public final class DecoderCache implements KvCache {
 
     /** Per layer (B, kvHeads, capacity, headDim); positions from {@link #length} on are unused. */
     private final NDArray[] keys;
+
     private final NDArray[] values;
     private final int batchSize;
     private int length;
@@ -78,7 +80,10 @@ public final class DecoderCache implements KvCache {
     /** A bigger buffer holding the cached positions of {@code old} (closed), shaped like {@code like} otherwise. */
     private NDArray grown(NDArray old, NDArray like, int needed) {
         Shape s = like.getShape();
-        NDArray buffer = like.getManager().zeros(new Shape(s.get(0), s.get(1), capacityFor(needed), s.get(3)), like.getDataType()); // (B, kvHeads, capacity, D)
+        NDArray buffer = like.getManager()
+                .zeros(
+                        new Shape(s.get(0), s.get(1), capacityFor(needed), s.get(3)),
+                        like.getDataType()); // (B, kvHeads, capacity, D)
         if (old != null) {
             if (length > 0) {
                 NDIndex cached = new NDIndex(":, :, :{}", length);
@@ -137,12 +142,16 @@ public final class DecoderCache implements KvCache {
     private static NDArray stackLayer(List<DecoderCache> parts, int layer, int rows, int length, boolean key) {
         NDArray first = key ? parts.get(0).keys[layer] : parts.get(0).values[layer];
         Shape s = first.getShape();
-        NDArray buffer = first.getManager().zeros(new Shape(rows, s.get(1), capacityFor(length), s.get(3)), first.getDataType()); // (rows, kvHeads, capacity, D)
+        NDArray buffer = first.getManager()
+                .zeros(
+                        new Shape(rows, s.get(1), capacityFor(length), s.get(3)),
+                        first.getDataType()); // (rows, kvHeads, capacity, D)
         int row = 0;
         for (DecoderCache c : parts) {
             NDArray source = key ? c.keys[layer] : c.values[layer]; // (b, kvHeads, capacity_c, D)
             try (NDArray filled = source.get(new NDIndex(":, :, :{}", c.length()))) { // (b, kvHeads, length_c, D)
-                buffer.set(new NDIndex("{}:{}, :, {}:{}", row, row + c.batchSize(), length - c.length(), length), filled);
+                buffer.set(
+                        new NDIndex("{}:{}, :, {}:{}", row, row + c.batchSize(), length - c.length(), length), filled);
             }
             row += c.batchSize();
         }
@@ -175,8 +184,13 @@ public final class DecoderCache implements KvCache {
 
     private static NDArray selectLayer(NDArray buffer, NDArray rows, int from, int kept) {
         Shape s = buffer.getShape();
-        NDArray out = buffer.getManager().zeros(new Shape(rows.size(), s.get(1), capacityFor(kept), s.get(3)), buffer.getDataType()); // (R, kvHeads, capacity, D)
-        out.set(new NDIndex(":, :, :{}", kept), buffer.get(new NDIndex("{}, :, {}:{}", rows, from, from + kept))); // (R, kvHeads, kept, D)
+        NDArray out = buffer.getManager()
+                .zeros(
+                        new Shape(rows.size(), s.get(1), capacityFor(kept), s.get(3)),
+                        buffer.getDataType()); // (R, kvHeads, capacity, D)
+        out.set(
+                new NDIndex(":, :, :{}", kept),
+                buffer.get(new NDIndex("{}, :, {}:{}", rows, from, from + kept))); // (R, kvHeads, kept, D)
         return out;
     }
 

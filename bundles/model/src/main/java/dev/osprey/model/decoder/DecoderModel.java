@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.ForwardResult;
@@ -53,6 +54,7 @@ public final class DecoderModel implements LanguageModel {
     private final Params params;
     /** The blocks' view of {@link #params}, which keeps the linear layers LoRA may adapt. */
     private final ModuleParameters modules;
+
     private final Param embedTokens;
     private final List<Layer> layers = new ArrayList<>();
     private final Norm norm;
@@ -70,19 +72,27 @@ public final class DecoderModel implements LanguageModel {
         this(config, layout, SpecLayouts.summary(layout), manager, dataType, seed);
     }
 
-    private DecoderModel(ModelConfig config, DecoderLayout layout, DecoderSpec spec, NDManager manager, DataType dataType, long seed) {
+    private DecoderModel(
+            ModelConfig config,
+            DecoderLayout layout,
+            DecoderSpec spec,
+            NDManager manager,
+            DataType dataType,
+            long seed) {
         this.config = config;
         this.layout = layout;
         this.spec = spec;
         this.params = new Params(manager, dataType, seed, layout.initStd());
         this.modules = new ModuleParameters(params);
         CheckpointKeys keys = layout.keys();
-        this.embedTokens = params.normal(keys.embedTokens() + ".weight", new Shape(layout.vocabSize(), layout.hiddenSize()));
+        this.embedTokens =
+                params.normal(keys.embedTokens() + ".weight", new Shape(layout.vocabSize(), layout.hiddenSize()));
         for (int i = 0; i < layout.layers(); i++) {
             layers.add(new Layer(modules, keys.layers() + "." + i, i, layout));
         }
         this.norm = layout.finalNorm().create(modules, keys.finalNorm(), layout.hiddenSize());
-        this.lmHead = layout.tieWordEmbeddings() ? new Linear(keys.lmHead(), embedTokens)
+        this.lmHead = layout.tieWordEmbeddings()
+                ? new Linear(keys.lmHead(), embedTokens)
                 : new Linear(params, keys.lmHead(), layout.hiddenSize(), layout.vocabSize(), false);
         RotaryEmbedding rope = layout.rope();
         this.ropeFrequencies = rope == null || rope.dependsOnLength() ? null : rope.inverseFrequencies(0);
@@ -190,12 +200,13 @@ public final class DecoderModel implements LanguageModel {
         DecoderCache cache = request.cache().map(DecoderModel::decoderCache).orElse(null);
         int past = cache == null ? 0 : cache.length();
         if (cache != null && cache.batchSize() != batch) {
-            throw new IllegalArgumentException("the cache holds " + cache.batchSize() + " sequences but the batch has " + batch);
+            throw new IllegalArgumentException(
+                    "the cache holds " + cache.batchSize() + " sequences but the batch has " + batch);
         }
         NDArray mask = request.attentionMask().orElse(null);
         if (mask != null && mask.getShape().get(1) != past + steps) {
-            throw new IllegalArgumentException("attentionMask must be (B, cached + new) = (" + batch + ", " + (past + steps)
-                    + "), was " + mask.getShape());
+            throw new IllegalArgumentException("attentionMask must be (B, cached + new) = (" + batch + ", "
+                    + (past + steps) + "), was " + mask.getShape());
         }
         String adapter = request.adapter().orElse(null);
         NDManager m = ids.getManager();
@@ -227,9 +238,11 @@ public final class DecoderModel implements LanguageModel {
         }
         // explicit positions that restart at 0 inside a row mark packed samples (as transformers reads
         // position_ids for padding-free batches): each sample then sees only its own tokens
-        NDArray samples = request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
+        NDArray samples =
+                request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
         NDArray bias = attentionBias(m, mask, samples, past, steps); // (B or 1, 1, 1, T, P + T) or null
-        return new LayerPass(embed(request.inputIds()), cosSin, bias, request.adapter().orElse(null));
+        return new LayerPass(
+                embed(request.inputIds()), cosSin, bias, request.adapter().orElse(null));
     }
 
     /**
@@ -242,20 +255,26 @@ public final class DecoderModel implements LanguageModel {
      * @param bias the additive attention bias, or null
      * @param adapter the LoRA adapter, or null
      */
-    public record LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter) {
-    }
+    public record LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter) {}
 
     /** Starts a layer-by-layer pass over a whole batch (no cache). */
     public LayerPass beginLayers(ForwardRequest request) {
         NDArray ids = request.inputIds(); // (B, T)
         NDArray mask = request.attentionMask().orElse(null);
-        return prepare(request, ids.getManager(), mask, 0, Math.toIntExact(ids.getShape().get(1)), ids.getShape().get(0));
+        return prepare(
+                request,
+                ids.getManager(),
+                mask,
+                0,
+                Math.toIntExact(ids.getShape().get(1)),
+                ids.getShape().get(0));
     }
 
     /** The token embeddings, scaled as the architecture wants: (B, T) ids to (B, T, H). */
     public NDArray embed(NDArray ids) {
         // torch.embedding: the lookup op autograd knows, rather than advanced indexing
-        NDArray h = Embedding.embedding(ids, embedTokens.get(), SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
+        NDArray h =
+                Embedding.embedding(ids, embedTokens.get(), SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
         return layout.embeddingScale() != 1.0 ? Scalars.mul(h, (float) layout.embeddingScale()) : h;
     }
 
@@ -265,7 +284,8 @@ public final class DecoderModel implements LanguageModel {
 
     /** Decoder layer {@code index} of a layer-by-layer pass: (B, T, H) to (B, T, H). */
     public NDArray layer(int index, NDArray h, LayerPass pass) {
-        return layers.get(index).forward(h, new PassContext(layout.rope(), pass.cosSin(), pass.bias(), null, index, pass.adapter()));
+        return layers.get(index)
+                .forward(h, new PassContext(layout.rope(), pass.cosSin(), pass.bias(), null, index, pass.adapter()));
     }
 
     /** The final norm and the output head of a layer-by-layer pass: (B, T, H) to F32 logits (B, T, V). */
@@ -283,9 +303,13 @@ public final class DecoderModel implements LanguageModel {
     /** Positions count real tokens only: cumsum(mask) - 1 over cached + new, the new part kept. */
     private static NDArray positions(NDManager m, NDArray mask, int past, int steps, long batch) {
         if (mask == null) {
-            return m.arange(past, past + steps).toType(DataType.INT64, false).expandDims(0).repeat(0, batch); // (B, T)
+            return m.arange(past, past + steps)
+                    .toType(DataType.INT64, false)
+                    .expandDims(0)
+                    .repeat(0, batch); // (B, T)
         }
-        NDArray counted = Scalars.maximum(Scalars.sub(mask.toType(DataType.INT64, false).cumSum(1), 1), 0); // (B, P + T)
+        NDArray counted =
+                Scalars.maximum(Scalars.sub(mask.toType(DataType.INT64, false).cumSum(1), 1), 0); // (B, P + T)
         return counted.get(new NDIndex(":, {}:", past)); // (B, T)
     }
 
@@ -301,7 +325,10 @@ public final class DecoderModel implements LanguageModel {
      */
     private NDArray attentionBias(NDManager m, NDArray mask, NDArray samples, int past, int steps) {
         int total = past + steps;
-        if (mask == null && samples == null && steps == 1 && (layout.slidingWindow() == 0 || total <= layout.slidingWindow())) {
+        if (mask == null
+                && samples == null
+                && steps == 1
+                && (layout.slidingWindow() == 0 || total <= layout.slidingWindow())) {
             return null; // one new token sees everything before it
         }
         NDArray query = m.arange(past, total).toType(DataType.INT64, false).reshape(steps, 1); // (T, 1)
@@ -315,7 +342,8 @@ public final class DecoderModel implements LanguageModel {
             allowed = allowed.logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)); // (B, T, P + T)
         }
         if (samples != null) {
-            allowed = allowed.logicalAnd(samples.expandDims(2).eq(samples.expandDims(1))); // (B, T, 1) vs (B, 1, T) -> (B, T, T)
+            allowed = allowed.logicalAnd(
+                    samples.expandDims(2).eq(samples.expandDims(1))); // (B, T, 1) vs (B, 1, T) -> (B, T, T)
         }
         float min = params.dataType() == DataType.FLOAT16 ? -65504f : -1e9f;
         NDArray bias = Scalars.mul(allowed.logicalNot().toType(params.dataType(), false), min); // (B, T, P + T)
@@ -347,7 +375,8 @@ public final class DecoderModel implements LanguageModel {
     }
 
     /** What one layer's attention sees of a pass: its rotary tables, mask, cache and adapter. */
-    private record PassContext(RotaryEmbedding rope, NDArray[] cosSin, NDArray bias, DecoderCache cache, int layer, String adapter)
+    private record PassContext(
+            RotaryEmbedding rope, NDArray[] cosSin, NDArray bias, DecoderCache cache, int layer, String adapter)
             implements AttentionContext {
 
         @Override

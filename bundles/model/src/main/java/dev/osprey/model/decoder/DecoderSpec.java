@@ -29,9 +29,28 @@ import dev.osprey.model.nn.Rope;
  * @param moe the mixture-of-experts block replacing the MLP, or null for a dense model
  * @param qkNormLayout where the q/k norms sit and what they are called, when {@code qkNorm}
  */
-public record DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads,
-        int headDim, double rmsEps, Rope rope, boolean qkvBias, boolean outputBias, boolean mlpBias, boolean qkNorm, float normOffset, double embeddingScale,
-        String activation, int slidingWindow, boolean tieWordEmbeddings, double initStd, boolean fusedProjections, MoeSpec moe,
+public record DecoderSpec(
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int layers,
+        int heads,
+        int kvHeads,
+        int headDim,
+        double rmsEps,
+        Rope rope,
+        boolean qkvBias,
+        boolean outputBias,
+        boolean mlpBias,
+        boolean qkNorm,
+        float normOffset,
+        double embeddingScale,
+        String activation,
+        int slidingWindow,
+        boolean tieWordEmbeddings,
+        double initStd,
+        boolean fusedProjections,
+        MoeSpec moe,
         QkNormLayout qkNormLayout) {
 
     /**
@@ -44,12 +63,50 @@ public record DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, i
     }
 
     /** A spec whose q/k norms, if any, are Qwen3's. */
-    public DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads,
-            int headDim, double rmsEps, Rope rope, boolean qkvBias, boolean outputBias, boolean mlpBias, boolean qkNorm, float normOffset,
-            double embeddingScale, String activation, int slidingWindow, boolean tieWordEmbeddings, double initStd,
-            boolean fusedProjections, MoeSpec moe) {
-        this(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias, outputBias, mlpBias, qkNorm,
-                normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd, fusedProjections, moe,
+    public DecoderSpec(
+            int vocabSize,
+            int hiddenSize,
+            int intermediateSize,
+            int layers,
+            int heads,
+            int kvHeads,
+            int headDim,
+            double rmsEps,
+            Rope rope,
+            boolean qkvBias,
+            boolean outputBias,
+            boolean mlpBias,
+            boolean qkNorm,
+            float normOffset,
+            double embeddingScale,
+            String activation,
+            int slidingWindow,
+            boolean tieWordEmbeddings,
+            double initStd,
+            boolean fusedProjections,
+            MoeSpec moe) {
+        this(
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                layers,
+                heads,
+                kvHeads,
+                headDim,
+                rmsEps,
+                rope,
+                qkvBias,
+                outputBias,
+                mlpBias,
+                qkNorm,
+                normOffset,
+                embeddingScale,
+                activation,
+                slidingWindow,
+                tieWordEmbeddings,
+                initStd,
+                fusedProjections,
+                moe,
                 QkNormLayout.BEFORE_ROPE);
     }
 
@@ -62,33 +119,94 @@ public record DecoderSpec(int vocabSize, int hiddenSize, int intermediateSize, i
         positive("num_key_value_heads", kvHeads);
         positive("head_dim", headDim);
         if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("num_attention_heads (" + heads + ") must be a multiple of num_key_value_heads ("
-                    + kvHeads + ")");
+            throw new IllegalArgumentException(
+                    "num_attention_heads (" + heads + ") must be a multiple of num_key_value_heads (" + kvHeads + ")");
         }
         if (!activation.equals("silu") && !activation.equals("gelu_pytorch_tanh") && !activation.equals("gelu")) {
-            throw new IllegalArgumentException("hidden_act '" + activation + "' is not supported; supported: silu, gelu_pytorch_tanh");
+            throw new IllegalArgumentException(
+                    "hidden_act '" + activation + "' is not supported; supported: silu, gelu_pytorch_tanh");
         }
     }
 
     /** This spec with q/k/v and gate/up fused into single projections (Phi-3's checkpoint layout). */
     public DecoderSpec withFusedProjections() {
-        return new DecoderSpec(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias,
-                outputBias, mlpBias, qkNorm, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd,
-                true, moe, qkNormLayout);
+        return new DecoderSpec(
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                layers,
+                heads,
+                kvHeads,
+                headDim,
+                rmsEps,
+                rope,
+                qkvBias,
+                outputBias,
+                mlpBias,
+                qkNorm,
+                normOffset,
+                embeddingScale,
+                activation,
+                slidingWindow,
+                tieWordEmbeddings,
+                initStd,
+                true,
+                moe,
+                qkNormLayout);
     }
 
     /** This spec with a mixture-of-experts block instead of the dense MLP. */
     public DecoderSpec withMoe(MoeSpec experts) {
-        return new DecoderSpec(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias,
-                outputBias, mlpBias, qkNorm, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd,
-                fusedProjections, experts, qkNormLayout);
+        return new DecoderSpec(
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                layers,
+                heads,
+                kvHeads,
+                headDim,
+                rmsEps,
+                rope,
+                qkvBias,
+                outputBias,
+                mlpBias,
+                qkNorm,
+                normOffset,
+                embeddingScale,
+                activation,
+                slidingWindow,
+                tieWordEmbeddings,
+                initStd,
+                fusedProjections,
+                experts,
+                qkNormLayout);
     }
 
     /** This spec with per-head q/k norms laid out as {@code layout}. */
     public DecoderSpec withQkNorm(QkNormLayout layout) {
-        return new DecoderSpec(vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsEps, rope, qkvBias,
-                outputBias, mlpBias, true, normOffset, embeddingScale, activation, slidingWindow, tieWordEmbeddings, initStd,
-                fusedProjections, moe, layout);
+        return new DecoderSpec(
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                layers,
+                heads,
+                kvHeads,
+                headDim,
+                rmsEps,
+                rope,
+                qkvBias,
+                outputBias,
+                mlpBias,
+                true,
+                normOffset,
+                embeddingScale,
+                activation,
+                slidingWindow,
+                tieWordEmbeddings,
+                initStd,
+                fusedProjections,
+                moe,
+                layout);
     }
 
     private static void positive(String field, int value) {

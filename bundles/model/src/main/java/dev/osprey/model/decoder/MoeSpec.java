@@ -18,22 +18,36 @@ import java.util.Set;
  * @param sharedExpertIntermediate the width of an expert every token also runs, scaled by a sigmoid gate
  *        ({@code shared_expert}, {@code shared_expert_gate}: Qwen2-MoE), or 0 for none
  */
-public record MoeSpec(int experts, int topK, boolean normTopkProb, int expertIntermediate, String blockName,
-        List<String> expertNames, Set<Integer> denseLayers, int sharedExpertIntermediate) {
+public record MoeSpec(
+        int experts,
+        int topK,
+        boolean normTopkProb,
+        int expertIntermediate,
+        String blockName,
+        List<String> expertNames,
+        Set<Integer> denseLayers,
+        int sharedExpertIntermediate) {
 
     /** Experts without a shared one (Mixtral, Qwen3-MoE). */
-    public MoeSpec(int experts, int topK, boolean normTopkProb, int expertIntermediate, String blockName,
-            List<String> expertNames, Set<Integer> denseLayers) {
+    public MoeSpec(
+            int experts,
+            int topK,
+            boolean normTopkProb,
+            int expertIntermediate,
+            String blockName,
+            List<String> expertNames,
+            Set<Integer> denseLayers) {
         this(experts, topK, normTopkProb, expertIntermediate, blockName, expertNames, denseLayers, 0);
     }
 
     public MoeSpec {
         if (experts <= 0 || topK <= 0 || topK > experts) {
-            throw new IllegalArgumentException("num_experts_per_tok (" + topK + ") must be between 1 and the number of experts ("
-                    + experts + ")");
+            throw new IllegalArgumentException(
+                    "num_experts_per_tok (" + topK + ") must be between 1 and the number of experts (" + experts + ")");
         }
         if (expertIntermediate <= 0) {
-            throw new IllegalArgumentException("the experts' intermediate size must be positive, was " + expertIntermediate);
+            throw new IllegalArgumentException(
+                    "the experts' intermediate size must be positive, was " + expertIntermediate);
         }
         expertNames = List.copyOf(expertNames);
         denseLayers = Set.copyOf(denseLayers);

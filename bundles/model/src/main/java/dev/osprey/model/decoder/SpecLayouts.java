@@ -13,27 +13,46 @@ import dev.osprey.model.spi.QkNorms;
 /** Between the platform's {@link DecoderSpec} and the SPI's {@link DecoderLayout}. */
 final class SpecLayouts {
 
-    private SpecLayouts() {
-    }
+    private SpecLayouts() {}
 
     /** The built-in blocks a spec names. */
     static DecoderLayout of(DecoderSpec s) {
         NormFactory norm = Blocks.rmsNorm(s.rmsEps(), s.normOffset());
         DecoderSpec.QkNormLayout names = s.qkNormLayout();
         QkNorms qkNorms = s.qkNorm() ? new QkNorms(names.queryNorm(), names.keyNorm(), names.afterRope(), norm) : null;
-        AttentionSpec attention = new AttentionSpec(s.heads(), s.kvHeads(), s.headDim(), s.qkvBias(), s.outputBias(),
-                s.fusedProjections(), qkNorms);
-        FeedForwardFactory feedForward = Blocks.gatedMlp(s.intermediateSize(), s.mlpBias(), s.fusedProjections(), s.activation());
+        AttentionSpec attention = new AttentionSpec(
+                s.heads(), s.kvHeads(), s.headDim(), s.qkvBias(), s.outputBias(), s.fusedProjections(), qkNorms);
+        FeedForwardFactory feedForward =
+                Blocks.gatedMlp(s.intermediateSize(), s.mlpBias(), s.fusedProjections(), s.activation());
         CheckpointKeys keys = CheckpointKeys.LLAMA;
         MoeSpec moe = s.moe();
         if (moe != null) {
-            Experts experts = new Experts(moe.experts(), moe.topK(), moe.normTopkProb(), moe.expertIntermediate(), moe.expertNames(),
-                    moe.denseLayers(), moe.sharedExpertIntermediate());
+            Experts experts = new Experts(
+                    moe.experts(),
+                    moe.topK(),
+                    moe.normTopkProb(),
+                    moe.expertIntermediate(),
+                    moe.expertNames(),
+                    moe.denseLayers(),
+                    moe.sharedExpertIntermediate());
             feedForward = Blocks.sparseMoe(experts, s.mlpBias(), s.activation(), feedForward);
             keys = keys.withFeedForward(moe.blockName());
         }
-        return new DecoderLayout(s.vocabSize(), s.hiddenSize(), s.layers(), s.initStd(), s.tieWordEmbeddings(), s.embeddingScale(),
-                s.rope(), s.slidingWindow(), keys, norm, Blocks.attention(attention), norm, feedForward, norm);
+        return new DecoderLayout(
+                s.vocabSize(),
+                s.hiddenSize(),
+                s.layers(),
+                s.initStd(),
+                s.tieWordEmbeddings(),
+                s.embeddingScale(),
+                s.rope(),
+                s.slidingWindow(),
+                keys,
+                norm,
+                Blocks.attention(attention),
+                norm,
+                feedForward,
+                norm);
     }
 
     /**
@@ -42,7 +61,27 @@ final class SpecLayouts {
      */
     static DecoderSpec summary(DecoderLayout l) {
         Rope rope = l.rope() instanceof Rope r ? r : Rope.plain(10000, 2, 2048);
-        return new DecoderSpec(l.vocabSize(), l.hiddenSize(), l.hiddenSize(), l.layers(), 1, 1, l.hiddenSize(), 1e-6, rope, false,
-                false, false, false, 0f, l.embeddingScale(), "silu", l.slidingWindow(), l.tieWordEmbeddings(), l.initStd(), false, null);
+        return new DecoderSpec(
+                l.vocabSize(),
+                l.hiddenSize(),
+                l.hiddenSize(),
+                l.layers(),
+                1,
+                1,
+                l.hiddenSize(),
+                1e-6,
+                rope,
+                false,
+                false,
+                false,
+                false,
+                0f,
+                l.embeddingScale(),
+                "silu",
+                l.slidingWindow(),
+                l.tieWordEmbeddings(),
+                l.initStd(),
+                false,
+                null);
     }
 }

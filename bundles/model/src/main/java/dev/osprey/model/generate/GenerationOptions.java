@@ -20,9 +20,20 @@ import java.util.Set;
  * @param stopTokenIds end a sequence too, beyond EOS
  * @param stopStrings end a sequence when its text contains one (the string is cut off)
  */
-public record GenerationOptions(int maxNewTokens, boolean doSample, double temperature, int topK, double topP, double minP,
-        double repetitionPenalty, double presencePenalty, double frequencyPenalty, long seed, Set<Integer> eosTokenIds,
-        Set<Integer> stopTokenIds, List<String> stopStrings) {
+public record GenerationOptions(
+        int maxNewTokens,
+        boolean doSample,
+        double temperature,
+        int topK,
+        double topP,
+        double minP,
+        double repetitionPenalty,
+        double presencePenalty,
+        double frequencyPenalty,
+        long seed,
+        Set<Integer> eosTokenIds,
+        Set<Integer> stopTokenIds,
+        List<String> stopStrings) {
 
     public GenerationOptions {
         if (maxNewTokens < 0) {
@@ -50,6 +61,7 @@ public record GenerationOptions(int maxNewTokens, boolean doSample, double tempe
 
     /** Greedy decoding of at most {@code maxNewTokens}, ending at {@code eosTokenIds}. */
     public static GenerationOptions greedy(int maxNewTokens, Set<Integer> eosTokenIds) {
-        return new GenerationOptions(maxNewTokens, false, 1.0, 0, 1.0, 0, 1.0, 0, 0, 0, eosTokenIds, Set.of(), List.of());
+        return new GenerationOptions(
+                maxNewTokens, false, 1.0, 0, 1.0, 0, 1.0, 0, 0, 0, eosTokenIds, Set.of(), List.of());
     }
 }

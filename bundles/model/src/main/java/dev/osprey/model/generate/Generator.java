@@ -11,10 +11,11 @@ import java.util.function.Function;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
+import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
-import dev.osprey.api.inference.SamplingParams;
 
 /**
  * Generates continuations for a batch of prompts of any lengths: prompts are left-padded with an
@@ -35,19 +36,22 @@ public final class Generator {
      * @param text the decoded new text, cut before a stop string; null without a decoder
      * @param finishReason {@code stop} (EOS, stop token or stop string) or {@code length}
      */
-    public record Result(int[] tokens, String text, String finishReason) {
-    }
+    public record Result(int[] tokens, String text, String finishReason) {}
 
-    private Generator() {
-    }
+    private Generator() {}
 
     /**
      * @param prompts token ids per sequence, each non-empty
      * @param decoder token ids to text, for stop strings and {@link Result#text()}; may be null
      * @param listener told of every token as it is chosen; may be null
      */
-    public static List<Result> generate(LanguageModel model, List<int[]> prompts, GenerationOptions options,
-            String adapter, Function<int[], String> decoder, TokenListener listener) {
+    public static List<Result> generate(
+            LanguageModel model,
+            List<int[]> prompts,
+            GenerationOptions options,
+            String adapter,
+            Function<int[], String> decoder,
+            TokenListener listener) {
         int batch = prompts.size();
         if (batch == 0) {
             return List.of();
@@ -80,14 +84,20 @@ public final class Generator {
             randoms[r] = new Random(SamplingParams.choiceSeed(options.seed(), r)); // rows of one prompt differ
         }
         NDManager parent = model.parameters().values().iterator().next().getManager();
-        try (NDManager m = parent.newSubManager(); KvCache cache = model.newCache(batch)) {
+        try (NDManager m = parent.newSubManager();
+                KvCache cache = model.newCache(batch)) {
             NDArray maskArray = m.create(mask, new Shape(batch, longest)); // (B, P)
             NDArray input = m.create(ids, new Shape(batch, longest)); // (B, P)
             int running = batch;
             for (int step = 0; step < options.maxNewTokens() && running > 0; step++) {
                 float[] logits;
-                try (NDArray out = model.forward(ForwardRequest.builder(input).optAttentionMask(maskArray).optCache(cache)
-                        .optLastPositionOnly(true).optAdapter(adapter).build()).logits()) { // (B, 1, V)
+                try (NDArray out = model.forward(ForwardRequest.builder(input)
+                                .optAttentionMask(maskArray)
+                                .optCache(cache)
+                                .optLastPositionOnly(true)
+                                .optAdapter(adapter)
+                                .build())
+                        .logits()) { // (B, 1, V)
                     logits = out.toFloatArray();
                 }
                 int vocab = logits.length / batch;
@@ -105,7 +115,8 @@ public final class Generator {
                     if (listener != null) {
                         listener.token(r, token);
                     }
-                    if (options.eosTokenIds().contains(token) || options.stopTokenIds().contains(token)) {
+                    if (options.eosTokenIds().contains(token)
+                            || options.stopTokenIds().contains(token)) {
                         finish[r] = "stop";
                     } else if (decoder != null && !options.stopStrings().isEmpty()) {
                         String text = decoder.apply(toArray(generated.get(r)));
@@ -122,7 +133,8 @@ public final class Generator {
                 NDArray oldInput = input;
                 NDArray oldMask = maskArray;
                 input = m.create(next, new Shape(batch, 1)); // (B, 1)
-                maskArray = maskArray.concat(m.ones(new Shape(batch, 1), maskArray.getDataType()), 1); // (B, P + step + 1)
+                maskArray =
+                        maskArray.concat(m.ones(new Shape(batch, 1), maskArray.getDataType()), 1); // (B, P + step + 1)
                 oldInput.close();
                 oldMask.close();
             }

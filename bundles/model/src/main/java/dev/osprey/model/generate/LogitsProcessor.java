@@ -12,15 +12,15 @@ import java.util.Random;
  */
 public final class LogitsProcessor {
 
-    private LogitsProcessor() {
-    }
+    private LogitsProcessor() {}
 
     /**
      * @param logits (V) next-token logits, modified in place
      * @param context every token of the sequence so far (prompt and generated), for the repetition penalty
      * @param generatedCounts how often each generated token occurred, for presence and frequency penalties
      */
-    public static int next(float[] logits, int[] context, Map<Integer, Integer> generatedCounts, GenerationOptions o, Random random) {
+    public static int next(
+            float[] logits, int[] context, Map<Integer, Integer> generatedCounts, GenerationOptions o, Random random) {
         if (o.repetitionPenalty() != 1.0) {
             BitSet seen = new BitSet(logits.length);
             for (int id : context) {

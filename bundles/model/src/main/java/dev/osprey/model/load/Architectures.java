@@ -18,8 +18,7 @@ import dev.osprey.api.plugin.ExtensionRegistry;
  */
 public final class Architectures {
 
-    private Architectures() {
-    }
+    private Architectures() {}
 
     /**
      * @param modelId what the user gave ({@code --model}), for its registry entry
@@ -27,14 +26,19 @@ public final class Architectures {
      * @return a handle the caller keeps open while the model is in use (its classes come from that bundle)
      * @throws IllegalArgumentException naming the model type and the installed architectures
      */
-    public static ExtensionHandle<ModelArchitecture> find(ExtensionRegistry extensions, ModelRegistry registry, String modelId,
-            String modelType, ModelConfig config) {
+    public static ExtensionHandle<ModelArchitecture> find(
+            ExtensionRegistry extensions,
+            ModelRegistry registry,
+            String modelId,
+            String modelType,
+            ModelConfig config) {
         if (modelType != null) {
             return extensions.require(ModelArchitecture.class, modelType);
         }
         String type = config.getString("model_type")
                 // a config without model_type: the registry entry of the id the user gave
-                .or(() -> registry.find(modelId).map(ModelEntry::modelType)).orElse("");
+                .or(() -> registry.find(modelId).map(ModelEntry::modelType))
+                .orElse("");
         var byType = extensions.acquire(ModelArchitecture.class, type);
         if (byType.isPresent()) {
             return byType.get();
@@ -47,10 +51,13 @@ public final class Architectures {
             }
             handle.ifPresent(ExtensionHandle::close);
         }
-        String installed = extensions.list(ExtensionKind.MODEL_ARCHITECTURE).stream().map(ExtensionInfo::name).sorted()
+        String installed = extensions.list(ExtensionKind.MODEL_ARCHITECTURE).stream()
+                .map(ExtensionInfo::name)
+                .sorted()
                 .collect(Collectors.joining(", "));
         throw new IllegalArgumentException(config.source() + ": no installed architecture runs model_type '" + type
-                + "'" + (arch.isEmpty() ? "" : " (" + arch + ")") + "; installed: " + (installed.isEmpty() ? "none" : installed)
+                + "'" + (arch.isEmpty() ? "" : " (" + arch + ")") + "; installed: "
+                + (installed.isEmpty() ? "none" : installed)
                 + ". Architectures are plugin bundles: see docs/writing-a-plugin.md, or pass --model_type.");
     }
 }

@@ -10,8 +10,7 @@ import java.util.stream.Stream;
 /** Puts a fully written folder in place in one rename, so a crash never leaves half a checkpoint. */
 public final class Folders {
 
-    private Folders() {
-    }
+    private Folders() {}
 
     /** Fills a folder. */
     @FunctionalInterface

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.GenerationConfig;
 import dev.osprey.checkpoint.HfConfig;
@@ -21,8 +22,15 @@ import dev.osprey.checkpoint.TokenizerConfig;
  * @param generationConfig generation_config.json defaults, possibly empty
  * @param unusedWeights checkpoint tensors the architecture has no place for (reported, not fatal)
  */
-public record HfModel(Path folder, HfConfig config, LanguageModel model, HuggingFaceTokenizer tokenizer,
-        TokenizerConfig tokenizerConfig, GenerationConfig generationConfig, List<String> unusedWeights) implements AutoCloseable {
+public record HfModel(
+        Path folder,
+        HfConfig config,
+        LanguageModel model,
+        HuggingFaceTokenizer tokenizer,
+        TokenizerConfig tokenizerConfig,
+        GenerationConfig generationConfig,
+        List<String> unusedWeights)
+        implements AutoCloseable {
 
     public Optional<HuggingFaceTokenizer> optTokenizer() {
         return Optional.ofNullable(tokenizer);

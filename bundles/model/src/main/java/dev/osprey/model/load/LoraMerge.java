@@ -21,11 +21,14 @@ import dev.osprey.model.nn.Linear;
 public final class LoraMerge {
 
     /** The files of a model folder that travel with a full or merged copy, so it loads and chats as the base did. */
-    public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json",
-            "special_tokens_map.json", "chat_template.jinja");
+    public static final List<String> TOKENIZER_FILES = List.of(
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "generation_config.json",
+            "special_tokens_map.json",
+            "chat_template.jinja");
 
-    private LoraMerge() {
-    }
+    private LoraMerge() {}
 
     /**
      * Merges the adapter attached under {@code adapter} into every layer that carries it.
@@ -79,7 +82,8 @@ public final class LoraMerge {
     /** The model's linear layers, which carry the adapters. */
     public static List<Linear> linearsOf(LanguageModel model) {
         if (!(model instanceof DecoderModel decoder)) {
-            throw new IllegalArgumentException(model.getClass().getName() + " does not expose linear layers for LoRA adapters");
+            throw new IllegalArgumentException(
+                    model.getClass().getName() + " does not expose linear layers for LoRA adapters");
         }
         return decoder.linears();
     }

@@ -9,8 +9,7 @@ public final class Losses {
     /** Labels with this value are not predicted (padding, prompts), as in PyTorch's cross entropy. */
     public static final long IGNORE_INDEX = -100;
 
-    private Losses() {
-    }
+    private Losses() {}
 
     /**
      * The causal-LM loss of transformers' {@code ForCausalLMLoss}: logits at position t predict label t+1;

@@ -4,29 +4,28 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.checkpoint.GenerationConfig;
 import dev.osprey.checkpoint.HfConfig;
-import dev.osprey.checkpoint.TensorInfo;
 import dev.osprey.checkpoint.TokenizerConfig;
 import dev.osprey.checkpoint.WeightFiles;
+import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.QuantSpec;
-import dev.osprey.model.decoder.DecoderModel;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
-import java.util.Set;
 
 /**
  * Loads a Hugging Face model folder: config.json, the architecture that runs it, its safetensors by
@@ -38,16 +37,16 @@ public final class ModelLoader {
     /** Buffers some checkpoints carry that are recomputed, never loaded. */
     private static final List<String> IGNORED_SUFFIXES = List.of("rotary_emb.inv_freq");
 
-    private ModelLoader() {
-    }
+    private ModelLoader() {}
 
     /**
      * @param architectures finds the architecture for a config; throws with the installed ones listed when none fits
      * @param dataType the parameters' type: FLOAT32, or FLOAT16 to halve memory
      * @throws IllegalArgumentException naming the folder, file, tensor or field at fault
      */
-    public static HfModel load(Path folder, Function<ModelConfig, ModelArchitecture> architectures, NDManager manager,
-            DataType dataType) throws IOException {
+    public static HfModel load(
+            Path folder, Function<ModelConfig, ModelArchitecture> architectures, NDManager manager, DataType dataType)
+            throws IOException {
         return load(folder, architectures, manager, dataType, null);
     }
 
@@ -57,24 +56,39 @@ public final class ModelLoader {
      *
      * @param quantization the storage of the decoder linears, or null to keep them dense
      */
-    public static HfModel load(Path folder, Function<ModelConfig, ModelArchitecture> architectures, NDManager manager,
-            DataType dataType, QuantSpec quantization) throws IOException {
+    public static HfModel load(
+            Path folder,
+            Function<ModelConfig, ModelArchitecture> architectures,
+            NDManager manager,
+            DataType dataType,
+            QuantSpec quantization)
+            throws IOException {
         Path configFile = folder.resolve("config.json");
         if (!Files.isRegularFile(configFile)) {
-            throw new IllegalArgumentException(folder + " has no config.json, so it is not a Hugging Face model folder");
+            throw new IllegalArgumentException(
+                    folder + " has no config.json, so it is not a Hugging Face model folder");
         }
         HfConfig config = HfConfig.read(configFile);
         ModelArchitecture architecture = architectures.apply(config);
         LanguageModel model = architecture.build(config, manager);
         try {
-            List<String> unused = loadWeights(model, WeightFiles.open(folder), manager, dataType, quantization,
-                    PrequantizedWeights.of(config));
+            List<String> unused = loadWeights(
+                    model, WeightFiles.open(folder), manager, dataType, quantization, PrequantizedWeights.of(config));
             Path tokenizerFile = folder.resolve("tokenizer.json");
             HuggingFaceTokenizer tokenizer = Files.isRegularFile(tokenizerFile)
-                    ? HuggingFaceTokenizer.newInstance(tokenizerFile,
+                    ? HuggingFaceTokenizer.newInstance(
+                            tokenizerFile,
                             // templates place special tokens themselves; prompts are never silently cut
-                            Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false")) : null;
-            return new HfModel(folder, config, model, tokenizer, TokenizerConfig.read(folder), GenerationConfig.read(folder), unused);
+                            Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))
+                    : null;
+            return new HfModel(
+                    folder,
+                    config,
+                    model,
+                    tokenizer,
+                    TokenizerConfig.read(folder),
+                    GenerationConfig.read(folder),
+                    unused);
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
@@ -92,7 +106,8 @@ public final class ModelLoader {
      */
     public static int quantize(LanguageModel model, QuantSpec quantization) {
         if (!(model instanceof DecoderModel decoder)) {
-            throw new IllegalArgumentException(model.getClass().getName() + " does not expose linear layers to quantize");
+            throw new IllegalArgumentException(
+                    model.getClass().getName() + " does not expose linear layers to quantize");
         }
         List<Linear> linears = decoder.linears();
         for (Linear l : linears) {
@@ -107,8 +122,8 @@ public final class ModelLoader {
      * @return the checkpoint tensors nothing used
      * @throws IllegalArgumentException listing the parameters the checkpoint lacks, or a shape that differs
      */
-    public static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType)
-            throws IOException {
+    public static List<String> loadWeights(
+            LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType) throws IOException {
         return loadWeights(model, weights, manager, dataType, null);
     }
 
@@ -119,16 +134,24 @@ public final class ModelLoader {
      *
      * @param quantization how to store the decoder linears, or null to keep them dense
      */
-    public static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType,
-            QuantSpec quantization) throws IOException {
+    public static List<String> loadWeights(
+            LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType, QuantSpec quantization)
+            throws IOException {
         return loadWeights(model, weights, manager, dataType, quantization, PrequantizedWeights.NONE);
     }
 
     /** @param prequantized how the checkpoint stores pre-quantized linear weights ({@link PrequantizedWeights#NONE}: it does not) */
-    static List<String> loadWeights(LanguageModel model, WeightFiles weights, NDManager manager, DataType dataType,
-            QuantSpec quantization, PrequantizedWeights prequantized) throws IOException {
+    static List<String> loadWeights(
+            LanguageModel model,
+            WeightFiles weights,
+            NDManager manager,
+            DataType dataType,
+            QuantSpec quantization,
+            PrequantizedWeights prequantized)
+            throws IOException {
         if (!(model instanceof DecoderModel)) {
-            throw new IllegalArgumentException(model.getClass().getName() + " does not expose named parameters for loading");
+            throw new IllegalArgumentException(
+                    model.getClass().getName() + " does not expose named parameters for loading");
         }
         Map<String, Linear> toQuantize = new HashMap<>();
         if (quantization != null) {
@@ -137,7 +160,8 @@ public final class ModelLoader {
             }
         }
         // the names as declared: quantized weights leave the parameters while loading
-        Set<String> params = new LinkedHashSet<>(((DecoderModel) model).params().all().keySet());
+        Set<String> params =
+                new LinkedHashSet<>(((DecoderModel) model).params().all().keySet());
         List<String> missing = new ArrayList<>();
         for (String name : params) {
             if (!weights.contains(name) && !prequantized.provides(weights, name)) {
@@ -145,32 +169,43 @@ public final class ModelLoader {
             }
         }
         if (!missing.isEmpty()) {
-            throw new IllegalArgumentException(weights.source() + " lacks " + missing.size() + " tensor(s) the architecture needs: "
-                    + String.join(", ", missing.subList(0, Math.min(missing.size(), 8))) + (missing.size() > 8 ? ", ..." : ""));
+            throw new IllegalArgumentException(weights.source() + " lacks " + missing.size()
+                    + " tensor(s) the architecture needs: "
+                    + String.join(", ", missing.subList(0, Math.min(missing.size(), 8)))
+                    + (missing.size() > 8 ? ", ..." : ""));
         }
         if (model instanceof DecoderModel decoder) {
             decoder.params().cast(dataType); // the compute type follows the weights
             for (var p : List.copyOf(decoder.params().all().values())) {
                 boolean quantized = prequantized.provides(weights, p.name());
-                long[] shape = quantized ? prequantized.shape(weights, p.name()) : weights.info(p.name()).shape();
+                long[] shape = quantized
+                        ? prequantized.shape(weights, p.name())
+                        : weights.info(p.name()).shape();
                 if (!Arrays.equals(shape, p.shape().getShape())) {
-                    throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(p.name())) + ": tensor '" + p.name() + "' has shape "
+                    throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(p.name()))
+                            + ": tensor '" + p.name() + "' has shape "
                             + Arrays.toString(shape) + (quantized ? " (from its quantized parts)" : "")
                             + " but config.json gives " + p.shape());
                 }
-                p.set(quantized ? prequantized.load(manager, weights, p.name(), dataType) : weights.load(manager, p.name(), dataType));
+                p.set(
+                        quantized
+                                ? prequantized.load(manager, weights, p.name(), dataType)
+                                : weights.load(manager, p.name(), dataType));
                 Linear linear = toQuantize.get(p.name());
                 if (linear != null) {
                     linear.quantize(quantization); // frees the dense weight before the next one is read
                 }
             }
         } else {
-            throw new IllegalArgumentException(model.getClass().getName() + " does not expose named parameters for loading");
+            throw new IllegalArgumentException(
+                    model.getClass().getName() + " does not expose named parameters for loading");
         }
         List<String> unused = new ArrayList<>();
         for (String name : weights.names()) {
             // some tied checkpoints still carry lm_head.weight: a copy of the embedding, not unused
-            if (!params.contains(name) && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith) && !name.equals("lm_head.weight")
+            if (!params.contains(name)
+                    && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith)
+                    && !name.equals("lm_head.weight")
                     && !prequantized.isPart(weights, name)) {
                 unused.add(name);
             }

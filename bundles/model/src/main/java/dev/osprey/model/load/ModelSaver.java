@@ -3,6 +3,7 @@ package dev.osprey.model.load;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,32 +11,34 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.Safetensors;
-import java.util.LinkedHashMap;
 
 /** Writes a model as a Hugging Face folder (config.json + model.safetensors), atomically. */
 public final class ModelSaver {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private ModelSaver() {
-    }
+    private ModelSaver() {}
 
     /**
      * @param dtype {@code F32}, {@code F16} or {@code BF16}; config.json's {@code torch_dtype} follows it
      * @param extraFiles more files to put in the folder (tokenizer.json, generation_config.json, ...): name → content
      */
-    public static void save(LanguageModel model, Path folder, String dtype, Map<String, byte[]> extraFiles) throws IOException {
+    public static void save(LanguageModel model, Path folder, String dtype, Map<String, byte[]> extraFiles)
+            throws IOException {
         Folders.writeAtomically(folder, dir -> writeFiles(model, dir, dtype, extraFiles));
     }
 
     /** Writes config.json, model.safetensors and the extra files into an existing folder (a checkpoint being assembled). */
-    public static void writeFiles(LanguageModel model, Path dir, String dtype, Map<String, byte[]> extraFiles) throws IOException {
+    public static void writeFiles(LanguageModel model, Path dir, String dtype, Map<String, byte[]> extraFiles)
+            throws IOException {
         Map<String, Object> config = new LinkedHashMap<>(model.config().asMap());
-        config.put("torch_dtype", switch (dtype) {
-            case "F16" -> "float16";
-            case "BF16" -> "bfloat16";
-            default -> "float32";
-        });
+        config.put(
+                "torch_dtype",
+                switch (dtype) {
+                    case "F16" -> "float16";
+                    case "BF16" -> "bfloat16";
+                    default -> "float32";
+                });
         Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(config));
         Safetensors.write(dir.resolve("model.safetensors"), model.parameters(), Map.of("format", "pt"), dtype);
         for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) {

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.checkpoint.Safetensors;
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.nn.Linear;
@@ -36,15 +37,16 @@ public final class PeftAdapter {
     static final String CONFIG_FILE = "adapter_config.json";
     static final String WEIGHTS_FILE = "adapter_model.safetensors";
     private static final String PREFIX = "base_model.model.";
-    private static final Pattern KEY = Pattern.compile("^(?:base_model\\.model\\.)?(.+)\\.lora_([AB])(?:\\.[^.]+)?\\.weight$");
+    private static final Pattern KEY =
+            Pattern.compile("^(?:base_model\\.model\\.)?(.+)\\.lora_([AB])(?:\\.[^.]+)?\\.weight$");
     /** PEFT writes {@code <module>.lora_magnitude_vector}; older or unfiltered state dicts add an adapter name and {@code .weight}. */
     private static final Pattern MAGNITUDE_KEY = Pattern.compile(
             "^(?:base_model\\.model\\.)?(.+)\\.lora_magnitude_vector(?:\\.(?!weight$)[^.]+)?(?:\\.weight)?$");
+
     private static final String MAGNITUDE_SUFFIX = ".lora_magnitude_vector";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private PeftAdapter() {
-    }
+    private PeftAdapter() {}
 
     /**
      * Attaches the adapter in {@code folder} to the model's linear layers under {@code name}, unmerged.
@@ -52,10 +54,12 @@ public final class PeftAdapter {
      * @return the modules it was attached to
      * @throws IllegalArgumentException naming the file and the key or field at fault
      */
-    public static List<String> attach(Path folder, List<Linear> linears, String name, NDManager manager) throws IOException {
+    public static List<String> attach(Path folder, List<Linear> linears, String name, NDManager manager)
+            throws IOException {
         Path configFile = folder.resolve(CONFIG_FILE);
         if (!Files.isRegularFile(configFile)) {
-            throw new IllegalArgumentException(folder + " has no " + CONFIG_FILE + ", so it is not a PEFT adapter folder");
+            throw new IllegalArgumentException(
+                    folder + " has no " + CONFIG_FILE + ", so it is not a PEFT adapter folder");
         }
         JsonNode config = JSON.readTree(configFile.toFile());
         String type = config.path("peft_type").asText("LORA");
@@ -63,7 +67,8 @@ public final class PeftAdapter {
             throw new IllegalArgumentException(configFile + ": peft_type " + type + " is not supported (only LORA)");
         }
         int defaultRank = requireInt(config, "r", configFile);
-        double defaultAlpha = config.has("lora_alpha") ? config.get("lora_alpha").asDouble() : defaultRank;
+        double defaultAlpha =
+                config.has("lora_alpha") ? config.get("lora_alpha").asDouble() : defaultRank;
         boolean rsLora = config.path("use_rslora").asBoolean(false);
         boolean useDora = config.path("use_dora").asBoolean(false);
         Map<String, Linear> byName = new LinkedHashMap<>();
@@ -81,14 +86,15 @@ public final class PeftAdapter {
                 slot = m.group(2).equals("A") ? 0 : 1;
             } else if (magnitude.matches()) {
                 if (!useDora) {
-                    throw new IllegalArgumentException(weights.source() + ": tensor '" + key + "' is a DoRA magnitude but "
-                            + configFile + " does not set use_dora");
+                    throw new IllegalArgumentException(weights.source() + ": tensor '" + key
+                            + "' is a DoRA magnitude but " + configFile + " does not set use_dora");
                 }
                 module = magnitude.group(1);
                 slot = 2;
             } else {
-                throw new IllegalArgumentException(weights.source() + ": tensor '" + key + "' is not a LoRA weight (expected"
-                        + " <module>.lora_A.weight, <module>.lora_B.weight or <module>.lora_magnitude_vector)");
+                throw new IllegalArgumentException(
+                        weights.source() + ": tensor '" + key + "' is not a LoRA weight (expected"
+                                + " <module>.lora_A.weight, <module>.lora_B.weight or <module>.lora_magnitude_vector)");
             }
             if (!byName.containsKey(module)) {
                 throw new IllegalArgumentException(weights.source() + ": tensor '" + key + "' targets module '" + module
@@ -99,25 +105,28 @@ public final class PeftAdapter {
         List<String> attached = new ArrayList<>();
         for (Map.Entry<String, NDArray[]> e : pairs.entrySet()) {
             if (e.getValue()[0] == null || e.getValue()[1] == null) {
-                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "' lacks lora_A or lora_B");
+                throw new IllegalArgumentException(
+                        weights.source() + ": module '" + e.getKey() + "' lacks lora_A or lora_B");
             }
             if (useDora && e.getValue()[2] == null) {
-                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "' has no lora_magnitude_vector but "
-                        + configFile + " sets use_dora");
+                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey()
+                        + "' has no lora_magnitude_vector but " + configFile + " sets use_dora");
             }
             int rank = Math.toIntExact(e.getValue()[0].getShape().get(0));
             int expectedRank = patternValue(config.path("rank_pattern"), e.getKey(), defaultRank);
             if (rank != expectedRank) {
-                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "' has rank " + rank + " but "
-                        + CONFIG_FILE + " says " + expectedRank);
+                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "' has rank " + rank
+                        + " but " + CONFIG_FILE + " says " + expectedRank);
             }
             double alpha = patternDouble(config.path("alpha_pattern"), e.getKey(), defaultAlpha);
             LoraWeights lora;
             try {
-                lora = new LoraWeights(e.getValue()[0], e.getValue()[1], LoraWeights.scaling(alpha, rank, rsLora), e.getValue()[2]);
+                lora = new LoraWeights(
+                        e.getValue()[0], e.getValue()[1], LoraWeights.scaling(alpha, rank, rsLora), e.getValue()[2]);
                 byName.get(e.getKey()).attach(name, lora);
             } catch (IllegalArgumentException bad) {
-                throw new IllegalArgumentException(weights.source() + ": module '" + e.getKey() + "': " + bad.getMessage(), bad);
+                throw new IllegalArgumentException(
+                        weights.source() + ": module '" + e.getKey() + "': " + bad.getMessage(), bad);
             }
             attached.add(e.getKey());
         }
@@ -131,7 +140,9 @@ public final class PeftAdapter {
      * some of its layers silently missing.
      */
     private static void requireTargets(JsonNode targets, Set<String> modules, Path configFile) {
-        if (targets == null || targets.isNull() || (targets.isTextual() && targets.asText().equals("all-linear"))) {
+        if (targets == null
+                || targets.isNull()
+                || (targets.isTextual() && targets.asText().equals("all-linear"))) {
             return;
         }
         if (targets.isTextual()) {
@@ -139,25 +150,29 @@ public final class PeftAdapter {
             try {
                 pattern = Pattern.compile(targets.asText());
             } catch (PatternSyntaxException e) {
-                throw new IllegalArgumentException(configFile + ": target_modules '" + targets.asText() + "' is not a regular"
-                        + " expression: " + e.getDescription());
+                throw new IllegalArgumentException(configFile + ": target_modules '" + targets.asText()
+                        + "' is not a regular" + " expression: " + e.getDescription());
             }
             if (modules.stream().noneMatch(m -> pattern.matcher(m).matches())) {
-                throw new IllegalArgumentException(configFile + ": target_modules '" + targets.asText()
-                        + "' matches no module of this model");
+                throw new IllegalArgumentException(
+                        configFile + ": target_modules '" + targets.asText() + "' matches no module of this model");
             }
             return;
         }
         if (!targets.isArray()) {
-            throw new IllegalArgumentException(configFile + ": target_modules must be a list of module names or a regular"
-                    + " expression, was " + targets);
+            throw new IllegalArgumentException(configFile
+                    + ": target_modules must be a list of module names or a regular" + " expression, was " + targets);
         }
         for (JsonNode target : targets) {
             String t = target.asText();
             if (modules.stream().noneMatch(m -> m.equals(t) || m.endsWith("." + t))) {
                 throw new IllegalArgumentException(configFile + ": target module '" + t + "' is not in this model (its"
-                        + " adapters can target " + modules.stream().map(m -> m.substring(m.lastIndexOf('.') + 1)).distinct()
-                        .sorted().toList() + ")");
+                        + " adapters can target "
+                        + modules.stream()
+                                .map(m -> m.substring(m.lastIndexOf('.') + 1))
+                                .distinct()
+                                .sorted()
+                                .toList() + ")");
             }
         }
     }
@@ -177,8 +192,11 @@ public final class PeftAdapter {
         var it = patterns.fields();
         while (it.hasNext()) {
             var e = it.next();
-            if (module.equals(e.getKey()) || module.endsWith("." + e.getKey())
-                    || Pattern.compile("(.*\\.)?" + e.getKey() + "$").matcher(module).matches()) {
+            if (module.equals(e.getKey())
+                    || module.endsWith("." + e.getKey())
+                    || Pattern.compile("(.*\\.)?" + e.getKey() + "$")
+                            .matcher(module)
+                            .matches()) {
                 return e.getValue();
             }
         }
@@ -198,14 +216,16 @@ public final class PeftAdapter {
      *
      * @param baseModel what {@code base_model_name_or_path} records
      */
-    public static void save(Path folder, List<Linear> linears, String name, int rank, double alpha, boolean rsLora,
-            String baseModel) throws IOException {
+    public static void save(
+            Path folder, List<Linear> linears, String name, int rank, double alpha, boolean rsLora, String baseModel)
+            throws IOException {
         Folders.writeAtomically(folder, dir -> writeFiles(dir, linears, name, rank, alpha, rsLora, baseModel));
     }
 
     /** Writes adapter_config.json and adapter_model.safetensors into an existing folder (a checkpoint being assembled). */
-    public static void writeFiles(Path dir, List<Linear> linears, String name, int rank, double alpha, boolean rsLora,
-            String baseModel) throws IOException {
+    public static void writeFiles(
+            Path dir, List<Linear> linears, String name, int rank, double alpha, boolean rsLora, String baseModel)
+            throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         List<String> targets = new ArrayList<>();
         Boolean dora = null;
@@ -213,8 +233,8 @@ public final class PeftAdapter {
             LoraWeights w = l.adapter(name);
             if (w != null) {
                 if (dora != null && dora != w.isDora()) {
-                    throw new IllegalArgumentException("adapter '" + name + "' mixes DoRA and plain LoRA layers (at " + l.name()
-                            + "); PEFT's use_dora is one flag per adapter");
+                    throw new IllegalArgumentException("adapter '" + name + "' mixes DoRA and plain LoRA layers (at "
+                            + l.name() + "); PEFT's use_dora is one flag per adapter");
                 }
                 dora = w.isDora();
                 tensors.put(PREFIX + l.name() + ".lora_A.weight", w.a());

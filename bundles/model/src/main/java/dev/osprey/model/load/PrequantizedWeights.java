@@ -2,6 +2,7 @@ package dev.osprey.model.load;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -10,10 +11,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.checkpoint.TensorInfo;
 import dev.osprey.checkpoint.WeightFiles;
-import java.util.Locale;
 
 /**
  * Linear weights a checkpoint stores pre-quantized, as its config.json {@code quantization_config} says,
@@ -39,9 +40,10 @@ final class PrequantizedWeights {
     private static final Set<String> METHODS = Set.of("gptq", "awq", "fp8", "fbgemm_fp8");
     /** AutoAWQ packs output column {@code 8c + ORDER[k]} into bits {@code 4k..4k+3}. */
     private static final int[] AWQ_ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
+
     private static final List<String> PACKED_PARTS = List.of(".qweight", ".qzeros", ".scales", ".g_idx", ".bias");
-    private static final List<String> SCALE_PARTS = List.of(".weight_scale_inv", ".weight_scale", ".input_scale",
-            ".input_scale_ub");
+    private static final List<String> SCALE_PARTS =
+            List.of(".weight_scale_inv", ".weight_scale", ".input_scale", ".input_scale_ub");
 
     /** A dense checkpoint: nothing is pre-quantized. */
     static final PrequantizedWeights NONE = new PrequantizedWeights("none", 0, 0, 0, null);
@@ -69,21 +71,28 @@ final class PrequantizedWeights {
         if (section.isEmpty() || !(section.get() instanceof Map<?, ?>)) {
             return NONE;
         }
-        String method = config.getString("quantization_config.quant_method").orElse("").toLowerCase(Locale.ROOT);
+        String method =
+                config.getString("quantization_config.quant_method").orElse("").toLowerCase(Locale.ROOT);
         if (!METHODS.contains(method)) {
             throw new IllegalArgumentException(config.source() + ": quantization_config.quant_method '" + method
                     + "' is not one Osprey can load (supported: awq, fbgemm_fp8, fp8, gptq); bitsandbytes checkpoints "
                     + "must be loaded from their dense original, then quantized with --quant_bits");
         }
-        int bits = config.getInt(method.startsWith("fp8") || method.equals("fbgemm_fp8") ? 8 : 4, "quantization_config.bits");
+        int bits = config.getInt(
+                method.startsWith("fp8") || method.equals("fbgemm_fp8") ? 8 : 4, "quantization_config.bits");
         if ((method.equals("gptq") && 32 % bits != 0) || (method.equals("awq") && bits != 4)) {
-            throw new IllegalArgumentException(config.source() + ": quantization_config.bits " + bits + " is not supported for "
-                    + method + " (gptq: 2, 4 or 8; awq: 4)");
+            throw new IllegalArgumentException(config.source() + ": quantization_config.bits " + bits
+                    + " is not supported for " + method + " (gptq: 2, 4 or 8; awq: 4)");
         }
         int group = config.getInt(-1, "quantization_config.group_size", "quantization_config.q_group_size");
-        boolean v2 = config.getString("quantization_config.checkpoint_format").orElse("gptq").equals("gptq_v2");
-        int[] block = config.get("quantization_config.weight_block_size").filter(List.class::isInstance)
-                .map(b -> ((List<?>) b).stream().mapToInt(x -> ((Number) x).intValue()).toArray()).orElse(null);
+        boolean v2 = config.getString("quantization_config.checkpoint_format")
+                .orElse("gptq")
+                .equals("gptq_v2");
+        int[] block = config.get("quantization_config.weight_block_size")
+                .filter(List.class::isInstance)
+                .map(b -> ((List<?>) b)
+                        .stream().mapToInt(x -> ((Number) x).intValue()).toArray())
+                .orElse(null);
         return new PrequantizedWeights(method, bits, group, method.equals("gptq") && !v2 ? 1 : 0, block);
     }
 
@@ -100,7 +109,8 @@ final class PrequantizedWeights {
         if (packed()) {
             return weights.contains(module + ".qweight");
         }
-        return weights.contains(weightName) && weights.info(weightName).dtype().startsWith("F8_")
+        return weights.contains(weightName)
+                && weights.info(weightName).dtype().startsWith("F8_")
                 && (weights.contains(module + ".weight_scale_inv") || weights.contains(module + ".weight_scale"));
     }
 
@@ -193,9 +203,12 @@ final class PrequantizedWeights {
     }
 
     /** FP8 values times their scale: one per block of (out / scale rows) × (in / scale columns) values. */
-    private float[] fp8(NDManager m, WeightFiles weights, String module, String weightName, int out, int in) throws IOException {
+    private float[] fp8(NDManager m, WeightFiles weights, String module, String weightName, int out, int in)
+            throws IOException {
         float[] w = floats(m, weights, weightName); // (out, in), the E4M3 values widened
-        String scaleName = weights.contains(module + ".weight_scale_inv") ? module + ".weight_scale_inv" : module + ".weight_scale";
+        String scaleName = weights.contains(module + ".weight_scale_inv")
+                ? module + ".weight_scale_inv"
+                : module + ".weight_scale";
         long[] scaleShape = weights.info(scaleName).shape();
         float[] scale = floats(m, weights, scaleName);
         int scaleRows = scaleShape.length == 2 ? (int) scaleShape[0] : scaleShape.length == 1 ? (int) scaleShape[0] : 1;
@@ -223,7 +236,8 @@ final class PrequantizedWeights {
     private static int[] ints(NDManager m, WeightFiles weights, String name) throws IOException {
         TensorInfo info = weights.info(name);
         if (!info.dtype().equals("I32")) {
-            throw new IllegalArgumentException(weights.fileOf(name) + ": tensor '" + name + "' must be I32, was " + info.dtype());
+            throw new IllegalArgumentException(
+                    weights.fileOf(name) + ": tensor '" + name + "' must be I32, was " + info.dtype());
         }
         try (NDArray a = weights.load(m, name, null)) {
             return a.toIntArray();
@@ -246,6 +260,8 @@ final class PrequantizedWeights {
 
     /** {@code X} of {@code X.weight}, or null for any other name. */
     private static String module(String weightName) {
-        return weightName.endsWith(".weight") ? weightName.substring(0, weightName.length() - ".weight".length()) : null;
+        return weightName.endsWith(".weight")
+                ? weightName.substring(0, weightName.length() - ".weight".length())
+                : null;
     }
 }

@@ -24,7 +24,10 @@ public final class ComputeThreads implements AutoCloseable {
 
     /** The thread count of training steps: {@code -Dosprey.training.threads}, else every available processor. */
     public static int forTraining() {
-        return Math.max(1, Integer.getInteger("osprey.training.threads", Runtime.getRuntime().availableProcessors()));
+        return Math.max(
+                1,
+                Integer.getInteger(
+                        "osprey.training.threads", Runtime.getRuntime().availableProcessors()));
     }
 
     /** Sets the calling thread to {@link #forTraining()} threads until {@link #close()} puts back what it had. */

@@ -20,16 +20,16 @@ import java.util.function.Supplier;
 public final class InferenceThreads {
 
     /** Cores to split across: {@code -Dosprey.inference.threads}, else every available processor. */
-    static final int WAYS = Math.max(1, Integer.getInteger("osprey.inference.threads",
-            Runtime.getRuntime().availableProcessors()));
+    static final int WAYS = Math.max(
+            1,
+            Integer.getInteger("osprey.inference.threads", Runtime.getRuntime().availableProcessors()));
 
     private static final ThreadFlag ACTIVE = new ThreadFlag();
     private static final long SPIN_NANOS = 200_000;
     private static final ReentrantLock BUSY = new ReentrantLock();
     private static Worker[] workers; // guarded by BUSY
 
-    private InferenceThreads() {
-    }
+    private InferenceThreads() {}
 
     /** How many cores an inference product is split across. */
     public static int threads() {
@@ -104,8 +104,7 @@ public final class InferenceThreads {
     private static final class Worker extends Thread {
         private static final long IDLE_EXIT_NANOS = 10_000_000_000L;
         /** Set in place of a task by a worker that has ended: no task can be handed to it any more. */
-        private static final Runnable RETIRED = () -> {
-        };
+        private static final Runnable RETIRED = () -> {};
 
         private final AtomicReference<Runnable> task = new AtomicReference<>();
         private AtomicInteger pending;

@@ -5,6 +5,7 @@ import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -46,8 +47,13 @@ public final class Int4Weight implements QuantizedWeight {
         scale = scale.add(scale.eq(0).toType(DataType.FLOAT32, false)); // an all-zero group: any scale works
         NDArray zero = Scalars.clip(min.neg().div(scale).round(), 0, 15); // (out * g, 1)
         NDArray q = Scalars.clip(groups.div(scale).round().add(zero), 0, 15); // (out * g, group)
-        return new Int4Weight(w.getShape(), groupSize, Nibbles.pack(q.reshape(-1)), scale.reshape(-1),
-                zero.reshape(-1).toType(DataType.UINT8, false), Nibbles.pairTable(w.getManager(), CODES));
+        return new Int4Weight(
+                w.getShape(),
+                groupSize,
+                Nibbles.pack(q.reshape(-1)),
+                scale.reshape(-1),
+                zero.reshape(-1).toType(DataType.UINT8, false),
+                Nibbles.pairTable(w.getManager(), CODES));
     }
 
     private static final float[] CODES = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};

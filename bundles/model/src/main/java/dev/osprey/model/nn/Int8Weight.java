@@ -5,6 +5,7 @@ import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -26,7 +27,8 @@ public final class Int8Weight implements QuantizedWeight {
 
     /** @param w (out, in) F32 */
     static Int8Weight quantize(NDArray w) {
-        NDArray scale = Scalars.maximum(Scalars.div(w.abs().max(new int[] {1}, true), 127), Float.MIN_NORMAL); // (out, 1)
+        NDArray scale =
+                Scalars.maximum(Scalars.div(w.abs().max(new int[] {1}, true), 127), Float.MIN_NORMAL); // (out, 1)
         NDArray q = Scalars.clip(w.div(scale).round(), -127, 127).toType(DataType.INT8, false); // (out, in)
         return new Int8Weight(w.getShape(), q, scale);
     }

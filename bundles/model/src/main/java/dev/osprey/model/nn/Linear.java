@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.model.spi.Projection;
 
 /**
@@ -66,8 +67,9 @@ public final class Linear implements Projection {
     public Param weight() {
         QuantizedWeight q = quantized;
         if (q != null) {
-            throw new IllegalStateException("linear layer " + name + " is quantized (" + q.spec() + "): its weight is stored only as"
-                    + " codes and scales; use dequantizedWeight(type) for a dense copy");
+            throw new IllegalStateException(
+                    "linear layer " + name + " is quantized (" + q.spec() + "): its weight is stored only as"
+                            + " codes and scales; use dequantizedWeight(type) for a dense copy");
         }
         return weight;
     }
@@ -96,7 +98,9 @@ public final class Linear implements Projection {
     /** Bytes the base weight occupies: codes and scales when quantized, else the dense array (bias excluded). */
     public long weightBytes() {
         QuantizedWeight q = quantized;
-        return q != null ? q.storageBytes() : weight.get().size() * weight.get().getDataType().getNumOfBytes();
+        return q != null
+                ? q.storageBytes()
+                : weight.get().size() * weight.get().getDataType().getNumOfBytes();
     }
 
     /**
@@ -118,7 +122,8 @@ public final class Linear implements Projection {
      */
     public void quantize(QuantSpec spec) {
         if (quantized != null) {
-            throw new IllegalStateException("linear layer " + name + " is already quantized (" + quantized.spec() + ")");
+            throw new IllegalStateException(
+                    "linear layer " + name + " is already quantized (" + quantized.spec() + ")");
         }
         if (params == null || params.get(weight.name()) != weight) {
             throw new IllegalStateException("linear layer " + name + " uses the shared weight " + weight.name()
@@ -184,8 +189,9 @@ public final class Linear implements Projection {
     /** Attaches a LoRA or DoRA adapter under {@code adapterName}, replacing one of the same name. */
     public void attach(String adapterName, LoraWeights lora) {
         if (lora.inFeatures() != inFeatures() || lora.outFeatures() != outFeatures()) {
-            throw new IllegalArgumentException("LoRA adapter '" + adapterName + "' for " + name + " is (" + lora.outFeatures()
-                    + ", " + lora.inFeatures() + ") but the layer is (" + outFeatures() + ", " + inFeatures() + ")");
+            throw new IllegalArgumentException(
+                    "LoRA adapter '" + adapterName + "' for " + name + " is (" + lora.outFeatures() + ", "
+                            + lora.inFeatures() + ") but the layer is (" + outFeatures() + ", " + inFeatures() + ")");
         }
         adapters.put(adapterName, lora);
     }

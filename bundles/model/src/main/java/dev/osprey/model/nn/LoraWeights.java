@@ -2,8 +2,9 @@ package dev.osprey.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import dev.osprey.api.engine.Scalars;
 import ai.djl.nn.norm.Dropout;
+
+import dev.osprey.api.engine.Scalars;
 
 /**
  * One LoRA adapter on one linear layer, as PEFT defines it: {@code delta(x) = scaling · (x Aᵀ) Bᵀ} with
@@ -26,16 +27,20 @@ import ai.djl.nn.norm.Dropout;
 public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitude, float dropout) {
 
     public LoraWeights {
-        if (a.getShape().dimension() != 2 || b.getShape().dimension() != 2 || a.getShape().get(0) != b.getShape().get(1)) {
+        if (a.getShape().dimension() != 2
+                || b.getShape().dimension() != 2
+                || a.getShape().get(0) != b.getShape().get(1)) {
             throw new IllegalArgumentException("LoRA A " + a.getShape() + " and B " + b.getShape()
                     + " do not fit: A must be (r, in) and B (out, r)");
         }
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException("lora_dropout must be in [0, 1), was " + dropout);
         }
-        if (magnitude != null && (magnitude.getShape().dimension() != 1 || magnitude.getShape().get(0) != b.getShape().get(0))) {
-            throw new IllegalArgumentException("DoRA magnitude " + magnitude.getShape() + " does not fit B " + b.getShape()
-                    + ": it must be (out)");
+        if (magnitude != null
+                && (magnitude.getShape().dimension() != 1
+                        || magnitude.getShape().get(0) != b.getShape().get(0))) {
+            throw new IllegalArgumentException("DoRA magnitude " + magnitude.getShape() + " does not fit B "
+                    + b.getShape() + ": it must be (out)");
         }
     }
 
@@ -82,7 +87,9 @@ public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitud
         }
         // the adapter computes in its own type (F32) over a half-precision base, as PEFT does; for inference
         // only: DJL's toType is not recorded by autograd
-        NDArray h = Scalars.mul(x.toType(a.getDataType(), false).matMul(a.transpose()).matMul(b.transpose()), scaling); // (..., r) -> (..., out)
+        NDArray h = Scalars.mul(
+                x.toType(a.getDataType(), false).matMul(a.transpose()).matMul(b.transpose()),
+                scaling); // (..., r) -> (..., out)
         return h.toType(x.getDataType(), false);
     }
 
@@ -138,7 +145,8 @@ public record LoraWeights(NDArray a, NDArray b, double scaling, NDArray magnitud
     }
 
     private static NDArray rowNorms(NDArray weight, NDArray a, NDArray b, double scaling) {
-        NDArray combined = weight.add(Scalars.mul(b.matMul(a), scaling).toType(weight.getDataType(), false)); // (out, r) x (r, in) -> (out, in)
+        NDArray combined = weight.add(Scalars.mul(b.matMul(a), scaling)
+                .toType(weight.getDataType(), false)); // (out, r) x (r, in) -> (out, in)
         return combined.square().sum(new int[] {1}).sqrt().stopGradient(); // (out)
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.engine.Scalars;
 
 /**
@@ -16,9 +17,24 @@ import dev.osprey.api.engine.Scalars;
 public final class Nf4Weight implements QuantizedWeight {
 
     /** The 16 NF4 levels of bitsandbytes ({@code create_normal_map}), ascending. */
-    static final float[] LEVELS = {-1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f, -0.28444138169288635f,
-        -0.18477343022823334f, -0.09105003625154495f, 0.0f, 0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f,
-        0.33791524171829224f, 0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f};
+    static final float[] LEVELS = {
+        -1.0f,
+        -0.6961928009986877f,
+        -0.5250730514526367f,
+        -0.39491748809814453f,
+        -0.28444138169288635f,
+        -0.18477343022823334f,
+        -0.09105003625154495f,
+        0.0f,
+        0.07958029955625534f,
+        0.16093020141124725f,
+        0.24611230194568634f,
+        0.33791524171829224f,
+        0.44070982933044434f,
+        0.5626170039176941f,
+        0.7229568362236023f,
+        1.0f
+    };
 
     private final Shape shape;
     private final int blockSize;
@@ -53,14 +69,17 @@ public final class Nf4Weight implements QuantizedWeight {
         for (int step = 8; step >= 1; step /= 2) {
             // each step's temporaries are as large as the weight (int64): freed at once, not at the end of
             // the caller's scope, so quantizing a 7B layer does not hold four generations of them
-            try (NDArray probe = Scalars.add(index, step - 1); NDArray mid = mids.take(probe); NDArray above = flat.gt(mid); // is midpoint[index + step - 1] below the value?
+            try (NDArray probe = Scalars.add(index, step - 1);
+                    NDArray mid = mids.take(probe);
+                    NDArray above = flat.gt(mid); // is midpoint[index + step - 1] below the value?
                     NDArray increment = Scalars.mul(above.toType(DataType.INT64, false), step)) {
                 NDArray next = index.add(increment);
                 index.close();
                 index = next;
             }
         }
-        return new Nf4Weight(w.getShape(), blockSize, Nibbles.pack(index), absmax.reshape(-1), Nibbles.pairTable(m, LEVELS));
+        return new Nf4Weight(
+                w.getShape(), blockSize, Nibbles.pack(index), absmax.reshape(-1), Nibbles.pairTable(m, LEVELS));
     }
 
     /** {@code flat} zero-padded to a multiple of {@code blockSize}. */

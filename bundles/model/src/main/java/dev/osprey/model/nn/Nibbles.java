@@ -1,12 +1,13 @@
 package dev.osprey.model.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
-import dev.osprey.api.engine.Scalars;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
+
+import dev.osprey.api.engine.Scalars;
 
 /**
  * Two 4-bit codes per byte, the first of each pair in the high nibble (bitsandbytes' order). Packing uses
@@ -15,8 +16,7 @@ import ai.djl.nn.core.Embedding;
  */
 final class Nibbles {
 
-    private Nibbles() {
-    }
+    private Nibbles() {}
 
     /** @param codes (n) integer values 0..15 in any numeric type, n even @return (n / 2) UINT8 */
     static NDArray pack(NDArray codes) {
@@ -36,8 +36,8 @@ final class Nibbles {
      */
     static NDArray lookup(NDArray packed, NDArray pairTable) {
         NDArray index = packed.toType(DataType.INT32, false); // (m)
-        NDArray pairs = Embedding.embedding(index, pairTable, SparseFormat.DENSE)
-                .singletonOrThrow(); // (m, 2)
+        NDArray pairs =
+                Embedding.embedding(index, pairTable, SparseFormat.DENSE).singletonOrThrow(); // (m, 2)
         return pairs.reshape(-1); // (2m)
     }
 

@@ -1,12 +1,13 @@
 package dev.osprey.model.nn;
 
 import java.util.Objects;
+import java.util.function.Supplier;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.Shape;
-import dev.osprey.model.spi.Weight;
 import ai.djl.ndarray.NDScope;
-import java.util.function.Supplier;
+import ai.djl.ndarray.types.Shape;
+
+import dev.osprey.model.spi.Weight;
 
 /**
  * One named parameter: the checkpoint key it is loaded from and saved to, its expected shape, and the
@@ -77,8 +78,8 @@ public final class Param implements Weight {
      */
     public void set(NDArray array) {
         if (!array.getShape().equals(shape)) {
-            throw new IllegalArgumentException("parameter " + name + ": expected shape " + shape + " but got "
-                    + array.getShape());
+            throw new IllegalArgumentException(
+                    "parameter " + name + ": expected shape " + shape + " but got " + array.getShape());
         }
         NDArray old = value;
         initializer = null; // loaded or replaced: the initial values are never needed

@@ -3,12 +3,12 @@ package dev.osprey.model.nn;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.function.Supplier;
 
 /**
  * The parameters of one model, by checkpoint key, in creation order, all in one manager. New
@@ -83,14 +83,18 @@ public final class Params {
      */
     public void cast(DataType type) {
         if (type != dataType) {
-            params.values().stream().filter(Param::isMaterialized).forEach(p -> p.set(p.get().toType(type, false)));
+            params.values().stream()
+                    .filter(Param::isMaterialized)
+                    .forEach(p -> p.set(p.get().toType(type, false)));
             dataType = type;
         }
     }
 
     /** Frees every array made so far; parameters never read allocate nothing. */
     public void closeAll() {
-        params.values().stream().filter(Param::isMaterialized).forEach(p -> p.get().close());
+        params.values().stream()
+                .filter(Param::isMaterialized)
+                .forEach(p -> p.get().close());
     }
 
     /**

@@ -23,7 +23,9 @@ public record QuantSpec(Method method, int blockSize) {
 
     /** A storage format for frozen weights. */
     public enum Method {
-        NF4(4), INT4(4), INT8(8);
+        NF4(4),
+        INT4(4),
+        INT8(8);
 
         private final int bits;
 
@@ -41,8 +43,8 @@ public record QuantSpec(Method method, int blockSize) {
             throw new IllegalArgumentException("quantization method is required");
         }
         if (method != Method.INT8 && (blockSize <= 0 || blockSize % 2 != 0)) {
-            throw new IllegalArgumentException(method + " block size must be positive and even (two 4-bit codes share a byte), was "
-                    + blockSize);
+            throw new IllegalArgumentException(
+                    method + " block size must be positive and even (two 4-bit codes share a byte), was " + blockSize);
         }
     }
 
@@ -79,7 +81,9 @@ public record QuantSpec(Method method, int blockSize) {
         return switch (m) {
             case "nf4" -> nf4();
             case "int4" -> int4();
-            default -> throw new IllegalArgumentException("4-bit quantization method must be nf4 or int4, was '" + method4Bit + "'");
+            default ->
+                throw new IllegalArgumentException(
+                        "4-bit quantization method must be nf4 or int4, was '" + method4Bit + "'");
         };
     }
 

@@ -49,7 +49,9 @@ public sealed interface QuantizedWeight extends AutoCloseable permits Nf4Weight,
 
     /** Bytes held by {@link #storage()}, from the arrays' sizes and types. */
     default long storageBytes() {
-        return storage().stream().mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum();
+        return storage().stream()
+                .mapToLong(a -> a.size() * a.getDataType().getNumOfBytes())
+                .sum();
     }
 
     @Override

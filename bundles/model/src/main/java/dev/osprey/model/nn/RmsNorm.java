@@ -3,6 +3,7 @@ package dev.osprey.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.model.spi.Norm;
 import dev.osprey.model.spi.Weight;

@@ -1,5 +1,6 @@
 package dev.osprey.model.nn;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -7,11 +8,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.RotaryEmbedding;
-import ai.djl.ndarray.types.Shape;
-import java.util.List;
 
 /**
  * Rotary position embeddings with the scaling variants of Hugging Face's {@code ROPE_INIT_FUNCTIONS}:
@@ -32,21 +33,38 @@ import java.util.List;
  * @param shortFactor longrope's per-frequency divisors within the original context, else null
  * @param longFactor longrope's per-frequency divisors beyond it, else null
  */
-public record Rope(String type, double theta, int dim, double factor, int maxPositions, int originalMaxPositions,
-        double lowFreqFactor, double highFreqFactor, double betaFast, double betaSlow, double attentionFactor,
-        double[] shortFactor, double[] longFactor) implements RotaryEmbedding {
+public record Rope(
+        String type,
+        double theta,
+        int dim,
+        double factor,
+        int maxPositions,
+        int originalMaxPositions,
+        double lowFreqFactor,
+        double highFreqFactor,
+        double betaFast,
+        double betaSlow,
+        double attentionFactor,
+        double[] shortFactor,
+        double[] longFactor)
+        implements RotaryEmbedding {
 
     public Rope {
         if (dim <= 0 || dim % 2 != 0) {
             throw new IllegalArgumentException("rotary dimension must be even and positive, was " + dim);
         }
-        if (!Map.of("default", 1, "linear", 1, "dynamic", 1, "llama3", 1, "yarn", 1, "longrope", 1).containsKey(type)) {
+        if (!Map.of("default", 1, "linear", 1, "dynamic", 1, "llama3", 1, "yarn", 1, "longrope", 1)
+                .containsKey(type)) {
             throw new IllegalArgumentException("rope_type '" + type
                     + "' is not supported; supported: default, linear, dynamic, llama3, yarn, longrope");
         }
-        if (type.equals("longrope") && (shortFactor == null || longFactor == null || shortFactor.length != dim / 2
-                || longFactor.length != dim / 2)) {
-            throw new IllegalArgumentException("longrope needs short_factor and long_factor with " + dim / 2 + " values each");
+        if (type.equals("longrope")
+                && (shortFactor == null
+                        || longFactor == null
+                        || shortFactor.length != dim / 2
+                        || longFactor.length != dim / 2)) {
+            throw new IllegalArgumentException(
+                    "longrope needs short_factor and long_factor with " + dim / 2 + " values each");
         }
     }
 
@@ -63,9 +81,13 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
         int dim = (int) (headDim * config.getDouble(1.0, "partial_rotary_factor"));
         double theta = config.getDouble(10000.0, "rope_theta", "rope_parameters.rope_theta");
         int maxPositions = config.getInt(2048, "max_position_embeddings");
-        String scaling = config.get("rope_scaling").filter(Map.class::isInstance).isPresent() ? "rope_scaling"
-                : "rope_parameters";
-        String type = config.getString(scaling + ".rope_type", scaling + ".type").orElse("default").toLowerCase(Locale.ROOT);
+        String scaling =
+                config.get("rope_scaling").filter(Map.class::isInstance).isPresent()
+                        ? "rope_scaling"
+                        : "rope_parameters";
+        String type = config.getString(scaling + ".rope_type", scaling + ".type")
+                .orElse("default")
+                .toLowerCase(Locale.ROOT);
         if (type.equals("su")) {
             type = "longrope"; // Phi-3's older name
         }
@@ -76,25 +98,41 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
             type = "default";
         }
         double factor = config.getDouble(1.0, scaling + ".factor");
-        int originalMax = config.getInt(maxPositions, scaling + ".original_max_position_embeddings",
-                "original_max_position_embeddings");
+        int originalMax = config.getInt(
+                maxPositions, scaling + ".original_max_position_embeddings", "original_max_position_embeddings");
         if (type.equals("longrope")) {
             factor = (double) maxPositions / originalMax;
         }
         double attentionFactor = config.getDouble(Double.NaN, scaling + ".attention_factor");
         if (Double.isNaN(attentionFactor)) {
-            attentionFactor = type.equals("yarn") && factor > 1 ? 0.1 * Math.log(factor) + 1.0
-                    : type.equals("longrope") && factor > 1 ? Math.sqrt(1 + Math.log(factor) / Math.log(originalMax)) : 1.0;
+            attentionFactor = type.equals("yarn") && factor > 1
+                    ? 0.1 * Math.log(factor) + 1.0
+                    : type.equals("longrope") && factor > 1
+                            ? Math.sqrt(1 + Math.log(factor) / Math.log(originalMax))
+                            : 1.0;
         }
-        return new Rope(type, theta, dim, factor, maxPositions, originalMax,
-                config.getDouble(1.0, scaling + ".low_freq_factor"), config.getDouble(4.0, scaling + ".high_freq_factor"),
-                config.getDouble(32, scaling + ".beta_fast"), config.getDouble(1, scaling + ".beta_slow"), attentionFactor,
-                doubles(config, scaling + ".short_factor"), doubles(config, scaling + ".long_factor"));
+        return new Rope(
+                type,
+                theta,
+                dim,
+                factor,
+                maxPositions,
+                originalMax,
+                config.getDouble(1.0, scaling + ".low_freq_factor"),
+                config.getDouble(4.0, scaling + ".high_freq_factor"),
+                config.getDouble(32, scaling + ".beta_fast"),
+                config.getDouble(1, scaling + ".beta_slow"),
+                attentionFactor,
+                doubles(config, scaling + ".short_factor"),
+                doubles(config, scaling + ".long_factor"));
     }
 
     private static double[] doubles(ModelConfig config, String key) {
-        return config.get(key).filter(List.class::isInstance)
-                .map(v -> ((List<?>) v).stream().mapToDouble(x -> ((Number) x).doubleValue()).toArray()).orElse(null);
+        return config.get(key)
+                .filter(List.class::isInstance)
+                .map(v -> ((List<?>) v)
+                        .stream().mapToDouble(x -> ((Number) x).doubleValue()).toArray())
+                .orElse(null);
     }
 
     /** Whether the frequencies change with the sequence length ({@code dynamic}, {@code longrope}). */
@@ -126,8 +164,7 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
             case "linear" -> scaleAll(inv, 1 / factor);
             case "llama3" -> llama3(inv);
             case "yarn" -> yarn(inv);
-            default -> {
-            }
+            default -> {}
         }
         float[] out = new float[half];
         for (int i = 0; i < half; i++) {
@@ -222,6 +259,8 @@ public record Rope(String type, double theta, int dim, double factor, int maxPos
         }
         NDArray rotated = x.get(new NDIndex("..., :{}", dim)); // (B, heads, T, dim)
         NDArray passed = x.get(new NDIndex("..., {}:", dim)); // (B, heads, T, headDim - dim)
-        return rotated.mul(cosSin[0]).add(rotated.matMul(cosSin[2]).mul(cosSin[1])).concat(passed, -1);
+        return rotated.mul(cosSin[0])
+                .add(rotated.matMul(cosSin[2]).mul(cosSin[1]))
+                .concat(passed, -1);
     }
 }

@@ -3,8 +3,8 @@ package dev.osprey.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 
 /**
  * A weight (out, in) seen as blocks of consecutive rows, one per core (one in all for a small weight),

@@ -10,8 +10,7 @@ public final class TrainingMode {
 
     private static final ThreadFlag TRAINING = new ThreadFlag();
 
-    private TrainingMode() {
-    }
+    private TrainingMode() {}
 
     /** True inside a training forward pass on this thread. */
     public static boolean isTraining() {

@@ -2,13 +2,13 @@ package dev.osprey.model.spi;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.api.engine.Scalars;
 
 /** The arithmetic attention blocks share: splitting heads and scaled dot-product attention with grouped keys. */
 public final class AttentionMath {
 
-    private AttentionMath() {
-    }
+    private AttentionMath() {}
 
     /**
      * Splits the features of each position into heads; a single position (decode) is a plain reshape.
@@ -19,7 +19,9 @@ public final class AttentionMath {
     public static NDArray byHead(NDArray x, int heads, int headDim) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
-        return t == 1 ? x.reshape(b, heads, 1, headDim) : x.reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);
+        return t == 1
+                ? x.reshape(b, heads, 1, headDim)
+                : x.reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);
     }
 
     /**
@@ -49,7 +51,8 @@ public final class AttentionMath {
         }
         NDArray probs = scores.toType(DataType.FLOAT32, false).softmax(-1).toType(query.getDataType(), false);
         NDArray out = probs.matMul(v5); // (B, kvHeads, group, T, D)
-        return t == 1 ? out.reshape(b, 1, heads * d) // (B, 1, heads·D): one position needs no transpose
+        return t == 1
+                ? out.reshape(b, 1, heads * d) // (B, 1, heads·D): one position needs no transpose
                 : out.reshape(b, heads, t, d).transpose(0, 2, 1, 3).reshape(b, t, heads * d); // (B, T, heads·D)
     }
 }

@@ -13,17 +13,17 @@ package dev.osprey.model.spi;
  * @param fusedQkv q, k and v as one {@code qkv_proj} (Phi-3), q first
  * @param qkNorms per-head q/k norms, or null for none
  */
-public record AttentionSpec(int heads, int kvHeads, int headDim, boolean qkvBias, boolean outputBias, boolean fusedQkv,
-        QkNorms qkNorms) {
+public record AttentionSpec(
+        int heads, int kvHeads, int headDim, boolean qkvBias, boolean outputBias, boolean fusedQkv, QkNorms qkNorms) {
 
     public AttentionSpec {
         if (heads <= 0 || kvHeads <= 0 || headDim <= 0) {
-            throw new IllegalArgumentException("attention heads (" + heads + "), key/value heads (" + kvHeads + ") and head_dim ("
-                    + headDim + ") must be positive");
+            throw new IllegalArgumentException("attention heads (" + heads + "), key/value heads (" + kvHeads
+                    + ") and head_dim (" + headDim + ") must be positive");
         }
         if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("num_attention_heads (" + heads + ") must be a multiple of num_key_value_heads ("
-                    + kvHeads + ")");
+            throw new IllegalArgumentException(
+                    "num_attention_heads (" + heads + ") must be a multiple of num_key_value_heads (" + kvHeads + ")");
         }
     }
 

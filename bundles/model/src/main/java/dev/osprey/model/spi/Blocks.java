@@ -18,8 +18,7 @@ public final class Blocks {
 
     private static final List<String> MLP_NAMES = List.of("gate_proj", "up_proj", "down_proj");
 
-    private Blocks() {
-    }
+    private Blocks() {}
 
     /** Multi-head / grouped-query attention as {@code spec} describes it. */
     public static AttentionFactory attention(AttentionSpec spec) {
@@ -39,10 +38,11 @@ public final class Blocks {
     public static FeedForwardFactory gatedMlp(int intermediate, boolean bias, boolean fusedGateUp, String activation) {
         checkActivation(activation);
         if (intermediate <= 0) {
-            throw new IllegalArgumentException("config field 'intermediate_size' must be positive, was " + intermediate);
+            throw new IllegalArgumentException(
+                    "config field 'intermediate_size' must be positive, was " + intermediate);
         }
-        return (parameters, module, layer, hidden) -> new GatedMlp(parameters, module, MLP_NAMES, hidden, intermediate, bias,
-                fusedGateUp, activation);
+        return (parameters, module, layer, hidden) ->
+                new GatedMlp(parameters, module, MLP_NAMES, hidden, intermediate, bias, fusedGateUp, activation);
     }
 
     /**
@@ -53,7 +53,8 @@ public final class Blocks {
      * @param activation the experts' {@code hidden_act}
      * @param dense the block of the layers in {@link Experts#denseLayers()}
      */
-    public static FeedForwardFactory sparseMoe(Experts experts, boolean bias, String activation, FeedForwardFactory dense) {
+    public static FeedForwardFactory sparseMoe(
+            Experts experts, boolean bias, String activation, FeedForwardFactory dense) {
         checkActivation(activation);
         return (parameters, module, layer, hidden) -> experts.denseLayers().contains(layer)
                 ? dense.create(parameters, module, layer, hidden)
@@ -91,7 +92,8 @@ public final class Blocks {
 
     private static void checkActivation(String activation) {
         if (!ACTIVATIONS.contains(activation)) {
-            throw new IllegalArgumentException("hidden_act '" + activation + "' is not supported; supported: silu, gelu_pytorch_tanh");
+            throw new IllegalArgumentException(
+                    "hidden_act '" + activation + "' is not supported; supported: silu, gelu_pytorch_tanh");
         }
     }
 }

@@ -15,15 +15,30 @@ package dev.osprey.model.spi;
  * @param postAttentionNorm the norm before the feed-forward block, under a layer ({@code post_attention_layernorm})
  * @param feedForward the feed-forward block, under a layer ({@code mlp}; Mixtral's experts: {@code block_sparse_moe})
  */
-public record CheckpointKeys(String embedTokens, String layers, String finalNorm, String lmHead, String inputNorm,
-        String attention, String postAttentionNorm, String feedForward) {
+public record CheckpointKeys(
+        String embedTokens,
+        String layers,
+        String finalNorm,
+        String lmHead,
+        String inputNorm,
+        String attention,
+        String postAttentionNorm,
+        String feedForward) {
 
     /** The names of Llama and most of its relatives. */
-    public static final CheckpointKeys LLAMA = new CheckpointKeys("model.embed_tokens", "model.layers", "model.norm", "lm_head",
-            "input_layernorm", "self_attn", "post_attention_layernorm", "mlp");
+    public static final CheckpointKeys LLAMA = new CheckpointKeys(
+            "model.embed_tokens",
+            "model.layers",
+            "model.norm",
+            "lm_head",
+            "input_layernorm",
+            "self_attn",
+            "post_attention_layernorm",
+            "mlp");
 
     /** These keys with the feed-forward block under another name (e.g. {@code block_sparse_moe}). */
     public CheckpointKeys withFeedForward(String name) {
-        return new CheckpointKeys(embedTokens, layers, finalNorm, lmHead, inputNorm, attention, postAttentionNorm, name);
+        return new CheckpointKeys(
+                embedTokens, layers, finalNorm, lmHead, inputNorm, attention, postAttentionNorm, name);
     }
 }

@@ -6,6 +6,7 @@ import org.osgi.annotation.versioning.ConsumerType;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;

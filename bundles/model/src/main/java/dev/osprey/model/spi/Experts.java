@@ -18,19 +18,27 @@ import java.util.Set;
  * @param sharedExpertIntermediate the width of an expert every token also runs, scaled by a sigmoid gate
  *        ({@code shared_expert}, {@code shared_expert_gate}: Qwen2-MoE), or 0 for none
  */
-public record Experts(int experts, int topK, boolean normTopkProb, int expertIntermediate, List<String> expertNames,
-        Set<Integer> denseLayers, int sharedExpertIntermediate) {
+public record Experts(
+        int experts,
+        int topK,
+        boolean normTopkProb,
+        int expertIntermediate,
+        List<String> expertNames,
+        Set<Integer> denseLayers,
+        int sharedExpertIntermediate) {
 
     public Experts {
         if (experts <= 0 || topK <= 0 || topK > experts) {
-            throw new IllegalArgumentException("num_experts_per_tok (" + topK + ") must be between 1 and the number of experts ("
-                    + experts + ")");
+            throw new IllegalArgumentException(
+                    "num_experts_per_tok (" + topK + ") must be between 1 and the number of experts (" + experts + ")");
         }
         if (expertIntermediate <= 0) {
-            throw new IllegalArgumentException("the experts' intermediate size must be positive, was " + expertIntermediate);
+            throw new IllegalArgumentException(
+                    "the experts' intermediate size must be positive, was " + expertIntermediate);
         }
         if (expertNames.size() != 3) {
-            throw new IllegalArgumentException("an expert has three projections (gate, up, down), named " + expertNames);
+            throw new IllegalArgumentException(
+                    "an expert has three projections (gate, up, down), named " + expertNames);
         }
         expertNames = List.copyOf(expertNames);
         denseLayers = Set.copyOf(denseLayers);

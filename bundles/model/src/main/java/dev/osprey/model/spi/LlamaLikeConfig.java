@@ -19,8 +19,19 @@ import dev.osprey.api.model.ModelConfig;
  * @param activation {@code hidden_act} (or {@code hidden_activation})
  * @param initStd {@code initializer_range}
  */
-public record LlamaLikeConfig(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads,
-        int headDim, double rmsEps, RotaryEmbedding rope, boolean tieWordEmbeddings, String activation, double initStd) {
+public record LlamaLikeConfig(
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int layers,
+        int heads,
+        int kvHeads,
+        int headDim,
+        double rmsEps,
+        RotaryEmbedding rope,
+        boolean tieWordEmbeddings,
+        String activation,
+        double initStd) {
 
     /**
      * @param tieDefault the family's default for {@code tie_word_embeddings}
@@ -35,11 +46,19 @@ public record LlamaLikeConfig(int vocabSize, int hiddenSize, int intermediateSiz
                     + " num_attention_heads (" + heads + ") and head_dim is not given");
         }
         int headDim = c.getInt(hidden / heads, "head_dim");
-        return new LlamaLikeConfig(c.requireInt("vocab_size"), hidden, c.requireInt("intermediate_size"),
-                c.requireInt("num_hidden_layers"), heads, c.getInt(heads, "num_key_value_heads"), headDim,
-                c.getDouble(1e-6, "rms_norm_eps", "layer_norm_epsilon"), Blocks.rope(c, headDim),
+        return new LlamaLikeConfig(
+                c.requireInt("vocab_size"),
+                hidden,
+                c.requireInt("intermediate_size"),
+                c.requireInt("num_hidden_layers"),
+                heads,
+                c.getInt(heads, "num_key_value_heads"),
+                headDim,
+                c.getDouble(1e-6, "rms_norm_eps", "layer_norm_epsilon"),
+                Blocks.rope(c, headDim),
                 c.getBoolean(tieDefault, "tie_word_embeddings"),
-                c.getString("hidden_activation", "hidden_act").orElse(actDefault), c.getDouble(0.02, "initializer_range"));
+                c.getString("hidden_activation", "hidden_act").orElse(actDefault),
+                c.getDouble(0.02, "initializer_range"));
     }
 
     /** This config's attention heads, with or without biases, no q/k norms. */
@@ -63,7 +82,20 @@ public record LlamaLikeConfig(int vocabSize, int hiddenSize, int intermediateSiz
      */
     public DecoderLayout layout(AttentionFactory attention, FeedForwardFactory feedForward) {
         NormFactory norm = rmsNorm();
-        return new DecoderLayout(vocabSize, hiddenSize, layers, initStd, tieWordEmbeddings, 1.0, rope, 0, CheckpointKeys.LLAMA, norm,
-                attention, norm, feedForward, norm);
+        return new DecoderLayout(
+                vocabSize,
+                hiddenSize,
+                layers,
+                initStd,
+                tieWordEmbeddings,
+                1.0,
+                rope,
+                0,
+                CheckpointKeys.LLAMA,
+                norm,
+                attention,
+                norm,
+                feedForward,
+                norm);
     }
 }

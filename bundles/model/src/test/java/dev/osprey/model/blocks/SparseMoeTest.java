@@ -13,6 +13,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+
 import dev.osprey.model.nn.Params;
 import dev.osprey.model.spi.Experts;
 
@@ -48,7 +49,10 @@ class SparseMoeTest {
         float[] expected = new float[6 * 8];
         for (int t = 0; t < 6; t++) {
             NDArray token = flat.get(t).reshape(1, 8);
-            float[] probs = token.matMul(w(params, "layer.block_sparse_moe.gate.weight").transpose()).softmax(-1).toFloatArray();
+            float[] probs = token.matMul(
+                            w(params, "layer.block_sparse_moe.gate.weight").transpose())
+                    .softmax(-1)
+                    .toFloatArray();
             int first = 0;
             for (int e = 1; e < 4; e++) {
                 if (probs[e] > probs[first]) {
@@ -62,8 +66,10 @@ class SparseMoeTest {
                 }
             }
             double sum = normalise ? probs[first] + probs[second] : 1;
-            float[] a = expert(params, "layer.block_sparse_moe.experts." + first, token).toFloatArray();
-            float[] b = expert(params, "layer.block_sparse_moe.experts." + second, token).toFloatArray();
+            float[] a = expert(params, "layer.block_sparse_moe.experts." + first, token)
+                    .toFloatArray();
+            float[] b = expert(params, "layer.block_sparse_moe.experts." + second, token)
+                    .toFloatArray();
             for (int h = 0; h < 8; h++) {
                 expected[t * 8 + h] = (float) ((probs[first] * a[h] + probs[second] * b[h]) / sum);
             }

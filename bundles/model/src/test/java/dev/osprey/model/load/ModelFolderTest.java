@@ -21,6 +21,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
@@ -28,8 +29,8 @@ import dev.osprey.api.model.ModelConfig;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.model.decoder.CommonConfig;
 import dev.osprey.model.decoder.DecoderArchitecture;
-import dev.osprey.model.decoder.DecoderSpec;
 import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.decoder.DecoderSpec;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.LoraWeights;
 
@@ -38,6 +39,7 @@ class ModelFolderTest {
 
     @TempDir
     Path dir;
+
     private final NDManager manager = NDManager.newBaseManager();
 
     @AfterEach
@@ -83,7 +85,9 @@ class ModelFolderTest {
 
     private float[] logits(LanguageModel model, String adapter) {
         NDArray ids = manager.create(new long[] {1, 7, 3, 30, 2}, new Shape(1, 5));
-        return model.forward(ForwardRequest.builder(ids).optAdapter(adapter).build()).logits().toFloatArray();
+        return model.forward(ForwardRequest.builder(ids).optAdapter(adapter).build())
+                .logits()
+                .toFloatArray();
     }
 
     private HfModel load(Path folder, DataType type) throws Exception {
@@ -119,7 +123,9 @@ class ModelFolderTest {
             assertArrayEquals(logits(original, null), logits(loaded.model(), null), 0.05f);
         }
         try (HfModel half = load(dir.resolve("bf16"), DataType.FLOAT16)) {
-            assertEquals(DataType.FLOAT16, half.model().parameters().get("model.norm.weight").getDataType());
+            assertEquals(
+                    DataType.FLOAT16,
+                    half.model().parameters().get("model.norm.weight").getDataType());
             assertArrayEquals(logits(original, null), logits(half.model(), null), 0.1f);
         }
     }
@@ -128,26 +134,44 @@ class ModelFolderTest {
     void aCheckpointThatDisagreesWithItsConfigIsNamed() throws Exception {
         ModelSaver.save(fresh(), dir.resolve("m"), "F32", Map.of());
         Path config = dir.resolve("m/config.json");
-        Files.writeString(config, Files.readString(config).replace("\"num_hidden_layers\" : 2", "\"num_hidden_layers\" : 3"));
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> load(dir.resolve("m"), DataType.FLOAT32));
+        Files.writeString(
+                config, Files.readString(config).replace("\"num_hidden_layers\" : 2", "\"num_hidden_layers\" : 3"));
+        IllegalArgumentException missing =
+                assertThrows(IllegalArgumentException.class, () -> load(dir.resolve("m"), DataType.FLOAT32));
         assertTrue(missing.getMessage().contains("model.layers.2.self_attn.q_proj.weight"), missing.getMessage());
-        Files.writeString(config, Files.readString(config).replace("\"num_hidden_layers\" : 3", "\"num_hidden_layers\" : 2")
-                .replace("\"intermediate_size\" : 32", "\"intermediate_size\" : 24"));
-        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class, () -> load(dir.resolve("m"), DataType.FLOAT32));
-        assertTrue(shape.getMessage().contains("model.layers.0.mlp.gate_proj.weight") && shape.getMessage().contains("model.safetensors"),
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace("\"num_hidden_layers\" : 3", "\"num_hidden_layers\" : 2")
+                        .replace("\"intermediate_size\" : 32", "\"intermediate_size\" : 24"));
+        IllegalArgumentException shape =
+                assertThrows(IllegalArgumentException.class, () -> load(dir.resolve("m"), DataType.FLOAT32));
+        assertTrue(
+                shape.getMessage().contains("model.layers.0.mlp.gate_proj.weight")
+                        && shape.getMessage().contains("model.safetensors"),
                 shape.getMessage());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> load(dir, DataType.FLOAT32)).getMessage().contains("config.json"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> load(dir, DataType.FLOAT32))
+                .getMessage()
+                .contains("config.json"));
     }
 
     @Test
     void aQuantizationOspreyCannotReadIsNamedWithTheOnesItCan() throws Exception {
         ModelSaver.save(fresh(), dir.resolve("q"), "F32", Map.of());
         Path config = dir.resolve("q/config.json");
-        Files.writeString(config, Files.readString(config).replaceFirst("\\{",
-                "{ \"quantization_config\" : { \"quant_method\" : \"bitsandbytes\", \"load_in_4bit\" : true },"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(dir.resolve("q"), DataType.FLOAT32));
-        assertTrue(e.getMessage().contains("config.json") && e.getMessage().contains("'bitsandbytes'")
-                && e.getMessage().contains("supported: awq, fbgemm_fp8, fp8, gptq"), e.getMessage());
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replaceFirst(
+                                "\\{",
+                                "{ \"quantization_config\" : { \"quant_method\" : \"bitsandbytes\", \"load_in_4bit\" : true },"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> load(dir.resolve("q"), DataType.FLOAT32));
+        assertTrue(
+                e.getMessage().contains("config.json")
+                        && e.getMessage().contains("'bitsandbytes'")
+                        && e.getMessage().contains("supported: awq, fbgemm_fp8, fp8, gptq"),
+                e.getMessage());
     }
 
     @Test
@@ -165,8 +189,12 @@ class ModelFolderTest {
                 for (int i = 0; i < b.length; i++) {
                     b[i] = (float) r.nextGaussian() * 0.5f;
                 }
-                l.attach("mine", new LoraWeights(manager.create(a, new Shape(4, l.inFeatures())),
-                        manager.create(b, new Shape(l.outFeatures(), 4)), LoraWeights.scaling(16, 4, true)));
+                l.attach(
+                        "mine",
+                        new LoraWeights(
+                                manager.create(a, new Shape(4, l.inFeatures())),
+                                manager.create(b, new Shape(l.outFeatures(), 4)),
+                                LoraWeights.scaling(16, 4, true)));
             }
         }
         float[] adapted = logits(model, "mine");
@@ -190,13 +218,19 @@ class ModelFolderTest {
     @Test
     void anAdapterForAnotherModelIsRefusedByName() throws Exception {
         Path folder = Files.createDirectories(dir.resolve("bad"));
-        Files.writeString(folder.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 2, \"lora_alpha\": 4}");
-        dev.osprey.checkpoint.Safetensors.write(folder.resolve("adapter_model.safetensors"),
-                Map.of("base_model.model.model.layers.9.self_attn.q_proj.lora_A.weight", manager.zeros(new Shape(2, 16)),
-                        "base_model.model.model.layers.9.self_attn.q_proj.lora_B.weight", manager.zeros(new Shape(16, 2))),
-                Map.of(), "F32");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PeftAdapter.attach(folder, fresh().linears(), "x", manager));
+        Files.writeString(
+                folder.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 2, \"lora_alpha\": 4}");
+        dev.osprey.checkpoint.Safetensors.write(
+                folder.resolve("adapter_model.safetensors"),
+                Map.of(
+                        "base_model.model.model.layers.9.self_attn.q_proj.lora_A.weight",
+                        manager.zeros(new Shape(2, 16)),
+                        "base_model.model.model.layers.9.self_attn.q_proj.lora_B.weight",
+                        manager.zeros(new Shape(16, 2))),
+                Map.of(),
+                "F32");
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> PeftAdapter.attach(folder, fresh().linears(), "x", manager));
         assertTrue(e.getMessage().contains("model.layers.9.self_attn.q_proj"), e.getMessage());
     }
 
@@ -215,13 +249,22 @@ class ModelFolderTest {
 
     @Test
     void aTokenizerInTheFolderIsLoaded() throws Exception {
-        String tokenizer = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,"
-                + "\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
-                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{\"<unk>\":0,\"hello\":1,\"world\":2},\"unk_token\":\"<unk>\"}}";
-        ModelSaver.save(fresh(), dir.resolve("t"), "F32", Map.of("tokenizer.json", tokenizer.getBytes(StandardCharsets.UTF_8),
-                "generation_config.json", "{\"eos_token_id\": [2, 0]}".getBytes(StandardCharsets.UTF_8)));
+        String tokenizer =
+                "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,"
+                        + "\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
+                        + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{\"<unk>\":0,\"hello\":1,\"world\":2},\"unk_token\":\"<unk>\"}}";
+        ModelSaver.save(
+                fresh(),
+                dir.resolve("t"),
+                "F32",
+                Map.of(
+                        "tokenizer.json",
+                        tokenizer.getBytes(StandardCharsets.UTF_8),
+                        "generation_config.json",
+                        "{\"eos_token_id\": [2, 0]}".getBytes(StandardCharsets.UTF_8)));
         try (HfModel loaded = load(dir.resolve("t"), DataType.FLOAT32)) {
-            assertArrayEquals(new long[] {1, 2}, loaded.tokenizer().encode("hello world").getIds());
+            assertArrayEquals(
+                    new long[] {1, 2}, loaded.tokenizer().encode("hello world").getIds());
             assertEquals(List.of(2, 0), loaded.generationConfig().eosTokenIds());
         }
     }

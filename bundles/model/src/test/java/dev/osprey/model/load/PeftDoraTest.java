@@ -19,6 +19,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.HfConfig;
@@ -34,6 +35,7 @@ class PeftDoraTest {
 
     @TempDir
     Path dir;
+
     private final NDManager manager = NDManager.newBaseManager();
 
     @AfterEach
@@ -42,12 +44,15 @@ class PeftDoraTest {
     }
 
     private DecoderModel fresh() {
-        return (DecoderModel) ModelFolderTest.LLAMA.build(HfConfig.of(ModelFolderTest.config(), dir.resolve("config.json")), manager);
+        return (DecoderModel)
+                ModelFolderTest.LLAMA.build(HfConfig.of(ModelFolderTest.config(), dir.resolve("config.json")), manager);
     }
 
     private float[] logits(LanguageModel model, String adapter) {
         NDArray ids = manager.create(new long[] {1, 7, 3, 30, 2}, new Shape(1, 5));
-        return model.forward(ForwardRequest.builder(ids).optAdapter(adapter).build()).logits().toFloatArray();
+        return model.forward(ForwardRequest.builder(ids).optAdapter(adapter).build())
+                .logits()
+                .toFloatArray();
     }
 
     /** DoRA on q_proj and v_proj with non-zero B and a magnitude away from the initial norms. */
@@ -76,7 +81,10 @@ class PeftDoraTest {
         assertArrayEquals(new long[] {16}, files.info(key).shape());
 
         DecoderModel other = fresh(); // same seed: the same base weights
-        assertEquals(4, PeftAdapter.attach(dir.resolve("dora"), other.linears(), "loaded", manager).size());
+        assertEquals(
+                4,
+                PeftAdapter.attach(dir.resolve("dora"), other.linears(), "loaded", manager)
+                        .size());
         assertTrue(other.linears().get(0).adapter("loaded").isDora());
         assertArrayEquals(adapted, logits(other, "loaded"), 0f);
         other.linears().stream().filter(l -> l.adapter("loaded") != null).forEach(l -> l.merge("loaded"));
@@ -87,7 +95,10 @@ class PeftDoraTest {
     void aPlainLoraAdapterStillSaysUseDoraFalse() throws Exception {
         DecoderModel model = fresh();
         Linear q = model.linears().get(0);
-        q.attach("plain", new LoraWeights(manager.zeros(new Shape(2, q.inFeatures())), manager.zeros(new Shape(q.outFeatures(), 2)), 1));
+        q.attach(
+                "plain",
+                new LoraWeights(
+                        manager.zeros(new Shape(2, q.inFeatures())), manager.zeros(new Shape(q.outFeatures(), 2)), 1));
         PeftAdapter.save(dir.resolve("plain"), model.linears(), "plain", 2, 2, false, "tiny-llama");
         assertTrue(Files.readString(dir.resolve("plain/adapter_config.json")).contains("\"use_dora\" : false"));
         assertFalse(WeightFiles.openFile(dir.resolve("plain/adapter_model.safetensors")).names().stream()
@@ -102,37 +113,53 @@ class PeftDoraTest {
         tensors.put(module + ".lora_B.weight", manager.zeros(new Shape(16, 2)));
 
         Path noMagnitude = Files.createDirectories(dir.resolve("a"));
-        Files.writeString(noMagnitude.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 2, \"use_dora\": true}");
+        Files.writeString(
+                noMagnitude.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 2, \"use_dora\": true}");
         Safetensors.write(noMagnitude.resolve("adapter_model.safetensors"), tensors, Map.of(), "F32");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PeftAdapter.attach(noMagnitude, fresh().linears(), "x", manager));
-        assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj") && e.getMessage().contains("lora_magnitude_vector"),
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> PeftAdapter.attach(noMagnitude, fresh().linears(), "x", manager));
+        assertTrue(
+                e.getMessage().contains("model.layers.0.self_attn.q_proj")
+                        && e.getMessage().contains("lora_magnitude_vector"),
                 e.getMessage());
 
         tensors.put(module + ".lora_magnitude_vector", manager.ones(new Shape(16)));
         Path notDora = Files.createDirectories(dir.resolve("b"));
         Files.writeString(notDora.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 2}");
         Safetensors.write(notDora.resolve("adapter_model.safetensors"), tensors, Map.of(), "F32");
-        e = assertThrows(IllegalArgumentException.class, () -> PeftAdapter.attach(notDora, fresh().linears(), "x", manager));
-        assertTrue(e.getMessage().contains("use_dora") && e.getMessage().contains("lora_magnitude_vector"), e.getMessage());
+        e = assertThrows(
+                IllegalArgumentException.class, () -> PeftAdapter.attach(notDora, fresh().linears(), "x", manager));
+        assertTrue(
+                e.getMessage().contains("use_dora") && e.getMessage().contains("lora_magnitude_vector"),
+                e.getMessage());
 
         tensors.put(module + ".lora_magnitude_vector", manager.ones(new Shape(8)));
         Path wrongShape = Files.createDirectories(dir.resolve("c"));
-        Files.writeString(wrongShape.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 2, \"use_dora\": true}");
+        Files.writeString(
+                wrongShape.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 2, \"use_dora\": true}");
         Safetensors.write(wrongShape.resolve("adapter_model.safetensors"), tensors, Map.of(), "F32");
-        e = assertThrows(IllegalArgumentException.class, () -> PeftAdapter.attach(wrongShape, fresh().linears(), "x", manager));
-        assertTrue(e.getMessage().contains("adapter_model.safetensors") && e.getMessage().contains("magnitude"), e.getMessage());
+        e = assertThrows(
+                IllegalArgumentException.class, () -> PeftAdapter.attach(wrongShape, fresh().linears(), "x", manager));
+        assertTrue(
+                e.getMessage().contains("adapter_model.safetensors")
+                        && e.getMessage().contains("magnitude"),
+                e.getMessage());
     }
 
     @Test
     void aModelQuantizedWhileLoadingKeepsEmbeddingsAndNormsDense() throws Exception {
         DecoderModel original = fresh();
         ModelSaver.save(original, dir.resolve("m"), "F32", Map.of());
-        try (HfModel loaded = ModelLoader.load(dir.resolve("m"), c -> ModelFolderTest.LLAMA, manager, DataType.FLOAT32, QuantSpec.int8())) {
+        try (HfModel loaded = ModelLoader.load(
+                dir.resolve("m"), c -> ModelFolderTest.LLAMA, manager, DataType.FLOAT32, QuantSpec.int8())) {
             DecoderModel model = (DecoderModel) loaded.model();
-            assertTrue(model.linears().stream().allMatch(l -> l.quantization().equals(java.util.Optional.of(QuantSpec.int8()))));
-            assertTrue(model.parameters().keySet().stream().noneMatch(k -> k.endsWith("_proj.weight")), model.parameters().keySet().toString());
-            assertTrue(model.parameters().containsKey("model.embed_tokens.weight") && model.parameters().containsKey("model.norm.weight"));
+            assertTrue(model.linears().stream()
+                    .allMatch(l -> l.quantization().equals(java.util.Optional.of(QuantSpec.int8()))));
+            assertTrue(
+                    model.parameters().keySet().stream().noneMatch(k -> k.endsWith("_proj.weight")),
+                    model.parameters().keySet().toString());
+            assertTrue(model.parameters().containsKey("model.embed_tokens.weight")
+                    && model.parameters().containsKey("model.norm.weight"));
             float[] dense = logits(original, null);
             float[] quantized = logits(model, null);
             double diff = 0;
@@ -141,8 +168,9 @@ class PeftDoraTest {
                 diff += (dense[i] - quantized[i]) * (dense[i] - quantized[i]);
                 norm += dense[i] * dense[i];
             }
-            assertTrue(Math.sqrt(diff / norm) < 0.03, // measured 0.011 on this width-16 model
-                     "int8 relative logits error " + Math.sqrt(diff / norm));
+            assertTrue(
+                    Math.sqrt(diff / norm) < 0.03, // measured 0.011 on this width-16 model
+                    "int8 relative logits error " + Math.sqrt(diff / norm));
         }
     }
 }

@@ -15,6 +15,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.TinyModels;
 import dev.osprey.model.decoder.DecoderModel;
@@ -34,7 +35,9 @@ class DoraTest {
     }
 
     private float[] logits(DecoderModel model, String adapter) {
-        return model.forward(ForwardRequest.builder(ids()).optAdapter(adapter).build()).logits().toFloatArray();
+        return model.forward(ForwardRequest.builder(ids()).optAdapter(adapter).build())
+                .logits()
+                .toFloatArray();
     }
 
     /** Fresh DoRA adapters (B zero) on every linear layer; returns A, B and m of each. */
@@ -42,7 +45,8 @@ class DoraTest {
         List<NDArray> trainable = new ArrayList<>();
         for (Linear l : model.linears()) {
             NDArray a = manager.randomNormal(0, 0.2f, new Shape(4, l.inFeatures()), DataType.FLOAT32);
-            LoraWeights dora = l.attachDora(name, a, manager.zeros(new Shape(l.outFeatures(), 4)), LoraWeights.scaling(8, 4, false));
+            LoraWeights dora = l.attachDora(
+                    name, a, manager.zeros(new Shape(l.outFeatures(), 4)), LoraWeights.scaling(8, 4, false));
             trainable.addAll(List.of(dora.a(), dora.b(), dora.magnitude()));
         }
         return trainable;
@@ -68,7 +72,8 @@ class DoraTest {
             NDArray b = manager.randomNormal(0, 0.3f, new Shape(l.outFeatures(), 4), DataType.FLOAT32);
             LoraWeights fresh = l.attachDora("style", a, b, 2);
             // a trained magnitude differs from the initial norms
-            NDArray m = fresh.magnitude().mul(manager.randomUniform(0.5f, 1.5f, fresh.magnitude().getShape(), DataType.FLOAT32));
+            NDArray m = fresh.magnitude()
+                    .mul(manager.randomUniform(0.5f, 1.5f, fresh.magnitude().getShape(), DataType.FLOAT32));
             l.attach("style", new LoraWeights(a, b, 2, m));
         }
         float[] unmerged = logits(model, "style");

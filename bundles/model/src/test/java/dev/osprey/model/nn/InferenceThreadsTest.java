@@ -21,26 +21,33 @@ class InferenceThreadsTest {
     void tasksRunOnAnotherThreadAndFailuresReachTheCaller() {
         assumeTrue(InferenceThreads.WAYS > 1, "one core: nothing is split");
         Thread[] ran = new Thread[2];
-        assertTrue(InferenceThreads.runAll(new Runnable[] {() -> ran[0] = Thread.currentThread(), () -> ran[1] = Thread.currentThread()}));
+        assertTrue(InferenceThreads.runAll(
+                new Runnable[] {() -> ran[0] = Thread.currentThread(), () -> ran[1] = Thread.currentThread()}));
         assertSame(Thread.currentThread(), ran[0], "the first task runs on the caller");
         assertNotEquals(Thread.currentThread(), ran[1]);
         assertTrue(ran[1].getName().startsWith("osprey-inference-"), ran[1].getName());
 
-        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> InferenceThreads.runAll(
-                new Runnable[] {() -> { }, () -> {
-                    throw new IllegalStateException("from the worker");
-                }}));
+        IllegalStateException thrown = assertThrows(
+                IllegalStateException.class,
+                () -> InferenceThreads.runAll(new Runnable[] {
+                    () -> {},
+                    () -> {
+                        throw new IllegalStateException("from the worker");
+                    }
+                }));
         assertEquals("from the worker", thrown.getMessage());
         // and the workers still serve the next split
-        assertTrue(InferenceThreads.runAll(new Runnable[] {() -> { }, () -> { }}));
+        assertTrue(InferenceThreads.runAll(new Runnable[] {() -> {}, () -> {}}));
     }
 
     @Test
     void aSplitProductEqualsTheWholeOneAndTrainedWeightsAreNotSplit() {
         assumeTrue(InferenceThreads.WAYS > 1, "one core: nothing is split");
-        assertEquals(0, RowBlocks.MIN_BYTES, "the build splits every weight in tests (-Dosprey.inference.split_bytes=0)");
+        assertEquals(
+                0, RowBlocks.MIN_BYTES, "the build splits every weight in tests (-Dosprey.inference.split_bytes=0)");
         try (NDManager m = NDManager.newBaseManager()) {
-            Linear linear = new Linear(new Params(m, DataType.FLOAT32, 7, 0.5), "proj", 48, 77, true); // 77 rows: uneven blocks
+            Linear linear =
+                    new Linear(new Params(m, DataType.FLOAT32, 7, 0.5), "proj", 48, 77, true); // 77 rows: uneven blocks
             NDArray x = m.randomNormal(new Shape(2, 3, 48)); // (B, T, in)
             NDArray whole = linear.forward(x);
             NDArray split = InferenceThreads.during(() -> linear.forward(x));
@@ -53,11 +60,13 @@ class InferenceThreadsTest {
 
             // a weight that is being trained (though split before) takes the caller's path, where autograd records
             linear.weight().get().setRequiresGradient(true);
-            try (ai.djl.training.GradientCollector collector = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+            try (ai.djl.training.GradientCollector collector =
+                    ai.djl.engine.Engine.getInstance().newGradientCollector()) {
                 NDArray y = InferenceThreads.during(() -> linear.forward(x));
                 collector.backward(y.sum());
             }
-            assertTrue(linear.weight().get().getGradient().abs().sum().getFloat() > 0, "no gradient reached the weight");
+            assertTrue(
+                    linear.weight().get().getGradient().abs().sum().getFloat() > 0, "no gradient reached the weight");
         }
     }
 }

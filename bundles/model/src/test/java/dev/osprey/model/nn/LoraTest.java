@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.TinyModels;
 import dev.osprey.model.decoder.DecoderModel;
@@ -27,14 +28,19 @@ class LoraTest {
 
     private float[] logits(DecoderModel model, String adapter) {
         NDArray ids = manager.create(new long[] {3, 14, 15, 9, 2}, new Shape(1, 5));
-        return model.forward(ForwardRequest.builder(ids).optAdapter(adapter).build()).logits().toFloatArray();
+        return model.forward(ForwardRequest.builder(ids).optAdapter(adapter).build())
+                .logits()
+                .toFloatArray();
     }
 
     private void attachRandom(DecoderModel model, String name, int rank, boolean zeroB, double alpha) {
         for (Linear linear : model.linears()) {
-            NDArray a = manager.randomNormal(0, 0.3f, new Shape(rank, linear.inFeatures()), ai.djl.ndarray.types.DataType.FLOAT32);
-            NDArray b = zeroB ? manager.zeros(new Shape(linear.outFeatures(), rank))
-                    : manager.randomNormal(0, 0.3f, new Shape(linear.outFeatures(), rank), ai.djl.ndarray.types.DataType.FLOAT32);
+            NDArray a = manager.randomNormal(
+                    0, 0.3f, new Shape(rank, linear.inFeatures()), ai.djl.ndarray.types.DataType.FLOAT32);
+            NDArray b = zeroB
+                    ? manager.zeros(new Shape(linear.outFeatures(), rank))
+                    : manager.randomNormal(
+                            0, 0.3f, new Shape(linear.outFeatures(), rank), ai.djl.ndarray.types.DataType.FLOAT32);
             linear.attach(name, new LoraWeights(a, b, LoraWeights.scaling(alpha, rank, false)));
         }
     }

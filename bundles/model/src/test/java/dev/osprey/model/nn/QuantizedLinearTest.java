@@ -18,9 +18,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.osprey.model.Sgd;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.model.Sgd;
 import dev.osprey.model.TinyModels;
 import dev.osprey.model.decoder.DecoderModel;
 
@@ -39,7 +40,8 @@ class QuantizedLinearTest {
     }
 
     private NDArray logits(DecoderModel model, String adapter) {
-        return model.forward(ForwardRequest.builder(ids()).optAdapter(adapter).build()).logits();
+        return model.forward(ForwardRequest.builder(ids()).optAdapter(adapter).build())
+                .logits();
     }
 
     private static void quantize(DecoderModel model, QuantSpec spec) {
@@ -83,10 +85,14 @@ class QuantizedLinearTest {
         assertFalse(model.parameters().containsKey(q.name() + ".weight"));
         IllegalStateException e = assertThrows(IllegalStateException.class, q::weight);
         assertTrue(e.getMessage().contains(q.name()) && e.getMessage().contains("dequantizedWeight"), e.getMessage());
-        assertEquals(new Shape(q.outFeatures(), q.inFeatures()), q.dequantizedWeight(DataType.FLOAT32).getShape());
+        assertEquals(
+                new Shape(q.outFeatures(), q.inFeatures()),
+                q.dequantizedWeight(DataType.FLOAT32).getShape());
         assertThrows(IllegalStateException.class, () -> q.quantize(QuantSpec.int8()));
         Linear tied = new Linear("lm_head", model.params().get("model.embed_tokens.weight"));
-        assertTrue(assertThrows(IllegalStateException.class, () -> tied.quantize(QuantSpec.nf4())).getMessage().contains("lm_head"));
+        assertTrue(assertThrows(IllegalStateException.class, () -> tied.quantize(QuantSpec.nf4()))
+                .getMessage()
+                .contains("lm_head"));
     }
 
     @Test
@@ -100,7 +106,10 @@ class QuantizedLinearTest {
             collector.backward(linear.forward(x).sum());
         }
         // d(sum(x Wᵀ + b))/dx = column sums of W, in every row
-        NDArray expected = linear.dequantizedWeight(DataType.FLOAT32).sum(new int[] {0}).expandDims(0).repeat(0, 3); // (3, 24)
+        NDArray expected = linear.dequantizedWeight(DataType.FLOAT32)
+                .sum(new int[] {0})
+                .expandDims(0)
+                .repeat(0, 3); // (3, 24)
         assertArrayEquals(expected.toFloatArray(), x.getGradient().toFloatArray(), 1e-5f);
     }
 
@@ -108,7 +117,8 @@ class QuantizedLinearTest {
     void loraOnAQuantizedBaseTrainsWhileTheCodesStayFrozen() {
         DecoderModel model = TinyModels.build(manager, TinyModels.llama(), 43);
         quantize(model, QuantSpec.nf4());
-        NDArray codesBefore = ((Nf4Weight) model.linears().get(0).quantizedWeight()).codes().duplicate();
+        NDArray codesBefore =
+                ((Nf4Weight) model.linears().get(0).quantizedWeight()).codes().duplicate();
         List<NDArray> trainable = new ArrayList<>();
         for (Linear l : model.linears()) {
             NDArray a = manager.randomNormal(0, 0.1f, new Shape(4, l.inFeatures()), DataType.FLOAT32);
@@ -119,7 +129,9 @@ class QuantizedLinearTest {
         }
         float[] losses = Sgd.run(model, ids(), "qlora", trainable, 15, 0.05f);
         assertTrue(losses[1] < losses[0] * 0.9, "QLoRA loss " + losses[0] + " -> " + losses[1]);
-        assertArrayEquals(codesBefore.toByteArray(), ((Nf4Weight) model.linears().get(0).quantizedWeight()).codes().toByteArray());
+        assertArrayEquals(
+                codesBefore.toByteArray(),
+                ((Nf4Weight) model.linears().get(0).quantizedWeight()).codes().toByteArray());
     }
 
     @Test
@@ -128,8 +140,12 @@ class QuantizedLinearTest {
         quantize(model, QuantSpec.int8());
         int quantizedParams = model.parameters().size();
         for (Linear l : model.linears()) {
-            l.attach("m", new LoraWeights(manager.randomNormal(0, 0.3f, new Shape(2, l.inFeatures()), DataType.FLOAT32),
-                    manager.randomNormal(0, 0.3f, new Shape(l.outFeatures(), 2), DataType.FLOAT32), 2));
+            l.attach(
+                    "m",
+                    new LoraWeights(
+                            manager.randomNormal(0, 0.3f, new Shape(2, l.inFeatures()), DataType.FLOAT32),
+                            manager.randomNormal(0, 0.3f, new Shape(l.outFeatures(), 2), DataType.FLOAT32),
+                            2));
         }
         NDArray unmerged = logits(model, "m");
         model.linears().forEach(l -> l.merge("m"));
@@ -137,6 +153,7 @@ class QuantizedLinearTest {
         Linear first = model.linears().get(0);
         assertNull(first.quantizedWeight());
         assertEquals(first.outFeatures() * first.inFeatures() * 4, first.weightBytes());
-        assertEquals(quantizedParams + model.linears().size(), model.parameters().size());
+        assertEquals(
+                quantizedParams + model.linears().size(), model.parameters().size());
     }
 }

@@ -49,7 +49,9 @@ class QuantizedWeightTest {
             }
             double halfGap = (levels[upper] - levels[upper - 1]) / 2;
             double error = Math.abs(original[i] - restored[i]);
-            assertTrue(error <= halfGap * scale * (1 + 1e-5) + 1e-9, "value " + i + ": error " + error + " > " + halfGap * scale);
+            assertTrue(
+                    error <= halfGap * scale * (1 + 1e-5) + 1e-9,
+                    "value " + i + ": error " + error + " > " + halfGap * scale);
             worst = Math.max(worst, error / scale);
         }
         // the widest NF4 gap is between -1 and -0.696: no normalized error may exceed half of it
@@ -75,8 +77,9 @@ class QuantizedWeightTest {
             int row = i / 200;
             int group = row * 2 + (i % 200) / 128;
             float step = scales[group];
-            assertTrue(Math.abs(original[i] - restored[i]) <= step / 2 * (1 + 1e-4), "value " + i + ": error "
-                    + Math.abs(original[i] - restored[i]) + ", step " + step);
+            assertTrue(
+                    Math.abs(original[i] - restored[i]) <= step / 2 * (1 + 1e-4),
+                    "value " + i + ": error " + Math.abs(original[i] - restored[i]) + ", step " + step);
         }
     }
 
@@ -93,7 +96,9 @@ class QuantizedWeightTest {
             }
             for (int j = 0; j < 70; j++) {
                 int i = row * 70 + j;
-                assertTrue(Math.abs(original[i] - restored[i]) <= absmax / 127 / 2 * (1 + 1e-5), "row " + row + " col " + j);
+                assertTrue(
+                        Math.abs(original[i] - restored[i]) <= absmax / 127 / 2 * (1 + 1e-5),
+                        "row " + row + " col " + j);
             }
         }
     }
@@ -110,9 +115,12 @@ class QuantizedWeightTest {
             assertEquals(f32 / 8, codes.size()); // two 4-bit codes per byte
             long table = 256 * 2 * 4; // the byte -> two values lookup table
             assertEquals(f32 / 8 + w.size() / 64 * 4 + table, nf4.storageBytes()); // + one F32 absmax per 64
-            assertEquals(f32 / 8 + w.size() / 128 * (4 + 1) + table, int4.storageBytes()); // + F32 scale and a byte zero point per 128
+            assertEquals(
+                    f32 / 8 + w.size() / 128 * (4 + 1) + table,
+                    int4.storageBytes()); // + F32 scale and a byte zero point per 128
             assertEquals(f32 / 4 + 256 * 4, int8.storageBytes()); // + one F32 scale per row
-            assertTrue(nf4.storageBytes() < f32 * 0.145 && int8.storageBytes() < f32 * 0.252,
+            assertTrue(
+                    nf4.storageBytes() < f32 * 0.145 && int8.storageBytes() < f32 * 0.252,
                     nf4.storageBytes() + " and " + int8.storageBytes() + " of " + f32);
         }
     }
@@ -122,7 +130,9 @@ class QuantizedWeightTest {
         NDArray packed = Nibbles.pack(manager.create(new float[] {1, 2, 15, 0, 0, 15}));
         assertArrayEquals(new byte[] {0x12, (byte) 0xF0, 0x0F}, packed.toByteArray());
         float[] identity = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-        assertArrayEquals(new float[] {1, 2, 15, 0, 0, 15}, Nibbles.lookup(packed, Nibbles.pairTable(manager, identity)).toFloatArray());
+        assertArrayEquals(
+                new float[] {1, 2, 15, 0, 0, 15},
+                Nibbles.lookup(packed, Nibbles.pairTable(manager, identity)).toFloatArray());
     }
 
     @Test
@@ -139,8 +149,12 @@ class QuantizedWeightTest {
         assertEquals(QuantSpec.nf4(), QuantSpec.of(4, null));
         assertEquals(QuantSpec.int4(), QuantSpec.of(4, "INT4"));
         assertEquals(QuantSpec.int8(), QuantSpec.of(8, "nf4"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> QuantSpec.of(3, null)).getMessage().contains("--quant_bits"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> QuantSpec.of(4, "fp4")).getMessage().contains("fp4"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> QuantSpec.of(3, null))
+                .getMessage()
+                .contains("--quant_bits"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> QuantSpec.of(4, "fp4"))
+                .getMessage()
+                .contains("fp4"));
         assertThrows(IllegalArgumentException.class, () -> new QuantSpec(QuantSpec.Method.NF4, 63));
     }
 }

@@ -31,7 +31,8 @@ class RopeTest {
     void llama3KeepsHighFrequenciesAndDividesLowOnes() {
         // Llama 3.1's settings, 128-dimensional heads
         Rope llama3 = new Rope("llama3", 500000, 128, 8, 131072, 8192, 1, 4, 32, 1, 1, null, null);
-        float[] plain = new Rope("default", 500000, 128, 1, 131072, 131072, 1, 4, 32, 1, 1, null, null).inverseFrequencies(10);
+        float[] plain =
+                new Rope("default", 500000, 128, 1, 131072, 131072, 1, 4, 32, 1, 1, null, null).inverseFrequencies(10);
         float[] scaled = llama3.inverseFrequencies(10);
         assertEquals(plain[0], scaled[0], 0); // wavelength 2π < 8192/4: unchanged
         assertEquals(plain[63] / 8, scaled[63], 1e-12); // longest wavelength > 8192: divided by the factor
@@ -51,7 +52,8 @@ class RopeTest {
     @Test
     void yarnInterpolatesLowFrequenciesAndKeepsHighOnes() {
         Rope yarn = new Rope("yarn", 10000, 64, 4, 4096, 1024, 1, 4, 32, 1, 0.1 * Math.log(4) + 1, null, null);
-        float[] plain = new Rope("default", 10000, 64, 1, 1024, 1024, 1, 4, 32, 1, 1, null, null).inverseFrequencies(10);
+        float[] plain =
+                new Rope("default", 10000, 64, 1, 1024, 1024, 1, 4, 32, 1, 1, null, null).inverseFrequencies(10);
         float[] scaled = yarn.inverseFrequencies(10);
         assertEquals(plain[0], scaled[0], 1e-9);
         assertEquals(plain[31] / 4, scaled[31], 1e-9);
@@ -67,12 +69,16 @@ class RopeTest {
             assertEquals(plain[i] / shortF[i], longrope.inverseFrequencies(4096)[i], 1e-6);
             assertEquals(plain[i] / longF[i], longrope.inverseFrequencies(5000)[i], 1e-6);
         }
-        assertThrows(IllegalArgumentException.class, () -> new Rope("longrope", 10000, 8, 1, 1, 1, 1, 4, 32, 1, 1, shortF, null));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new Rope("longrope", 10000, 8, 1, 1, 1, 1, 4, 32, 1, 1, shortF, null));
     }
 
     @Test
     void unknownTypesAndOddDimensionsAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new Rope("longrope2", 10000, 8, 1, 1, 1, 1, 4, 32, 1, 1, null, null));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new Rope("longrope2", 10000, 8, 1, 1, 1, 1, 4, 32, 1, 1, null, null));
         assertThrows(IllegalArgumentException.class, () -> Rope.plain(10000, 7, 128));
     }
 }

@@ -18,6 +18,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.model.decoder.DecoderModel;
@@ -39,8 +40,7 @@ public final class HfReference {
     /** Both sides compute in float32 but in different kernels and orders: 1e-4 of the logits' scale. */
     static final double RELATIVE_TOLERANCE = 1e-4;
 
-    private HfReference() {
-    }
+    private HfReference() {}
 
     /** Checks the fixture folder {@code reference/NAME} on the test class path of {@code anchor}. */
     public static void check(Class<?> anchor, String name, ModelArchitecture architecture) throws IOException {
@@ -60,43 +60,83 @@ public final class HfReference {
     }
 
     public static void check(Path folder, ModelArchitecture architecture) throws IOException {
-        JsonNode ref = new ObjectMapper().readTree(folder.resolve("reference.json").toFile());
+        JsonNode ref =
+                new ObjectMapper().readTree(folder.resolve("reference.json").toFile());
         try (NDManager manager = NDManager.newBaseManager();
                 HfModel model = ModelLoader.load(folder, config -> architecture, manager, DataType.FLOAT32)) {
             assertEquals(List.of(), model.unusedWeights(), folder + ": every checkpoint tensor has a place");
             long[][] ids = matrix(ref.get("input_ids"));
             long[][] mask = matrix(ref.get("attention_mask"));
             long[][] labels = matrix(ref.get("labels"));
-            String what = folder.getFileName() + " (transformers " + ref.get("transformers_version").asText() + ")";
+            String what = folder.getFileName() + " (transformers "
+                    + ref.get("transformers_version").asText() + ")";
 
-            compareForward(what, model, null, manager, ids, mask, labels, ref.get("logits"), ref.get("loss").asDouble());
+            compareForward(
+                    what,
+                    model,
+                    null,
+                    manager,
+                    ids,
+                    mask,
+                    labels,
+                    ref.get("logits"),
+                    ref.get("loss").asDouble());
             compareGreedy(what, model, ids, mask, ref.get("greedy"));
 
             JsonNode lora = ref.get("lora");
             if (lora != null) {
                 DecoderModel decoder = (DecoderModel) model.model();
-                List<String> attached = PeftAdapter.attach(folder.resolve(lora.get("folder").asText()), decoder.linears(), "ref",
-                        manager);
-                assertEquals(lora.get("modules").size(), attached.size(), what + ": the adapter's modules, attached " + attached);
-                compareForward(what + " with its LoRA adapter", model, "ref", manager, ids, mask, labels, lora.get("logits"),
+                List<String> attached = PeftAdapter.attach(
+                        folder.resolve(lora.get("folder").asText()), decoder.linears(), "ref", manager);
+                assertEquals(
+                        lora.get("modules").size(),
+                        attached.size(),
+                        what + ": the adapter's modules, attached " + attached);
+                compareForward(
+                        what + " with its LoRA adapter",
+                        model,
+                        "ref",
+                        manager,
+                        ids,
+                        mask,
+                        labels,
+                        lora.get("logits"),
                         lora.get("loss").asDouble());
                 for (Linear linear : decoder.linears()) {
                     if (linear.adapter("ref") != null) {
                         linear.merge("ref");
                     }
                 }
-                compareForward(what + " with its LoRA adapter merged", model, null, manager, ids, mask, labels,
-                        lora.get("logits"), lora.get("loss").asDouble());
+                compareForward(
+                        what + " with its LoRA adapter merged",
+                        model,
+                        null,
+                        manager,
+                        ids,
+                        mask,
+                        labels,
+                        lora.get("logits"),
+                        lora.get("loss").asDouble());
             }
         }
     }
 
-    private static void compareForward(String what, HfModel model, String adapter, NDManager manager, long[][] ids,
-            long[][] mask, long[][] labels, JsonNode expected, double expectedLoss) {
+    private static void compareForward(
+            String what,
+            HfModel model,
+            String adapter,
+            NDManager manager,
+            long[][] ids,
+            long[][] mask,
+            long[][] labels,
+            JsonNode expected,
+            double expectedLoss) {
         Shape shape = new Shape(ids.length, ids[0].length);
         try (NDManager scope = manager.newSubManager()) {
             ForwardRequest request = ForwardRequest.builder(scope.create(flat(ids), shape))
-                    .optAttentionMask(scope.create(flat(mask), shape)).optAdapter(adapter).build();
+                    .optAttentionMask(scope.create(flat(mask), shape))
+                    .optAdapter(adapter)
+                    .build();
             NDArray logits = model.model().forward(request).logits(); // (B, T, V)
             long[] expectedShape = longs(expected.get("shape"));
             assertArrayEquals(expectedShape, logits.getShape().getShape(), what + ": logits shape");
@@ -123,9 +163,12 @@ public final class HfReference {
                     }
                 }
             }
-            assertTrue(worst <= RELATIVE_TOLERANCE * scale,
-                    what + ": logits differ from transformers' by " + worst + " at " + worstAt + " (largest logit " + scale + ")");
-            double loss = Losses.causalLm(logits, scope.create(flat(labels), shape)).getFloat();
+            assertTrue(
+                    worst <= RELATIVE_TOLERANCE * scale,
+                    what + ": logits differ from transformers' by " + worst + " at " + worstAt + " (largest logit "
+                            + scale + ")");
+            double loss =
+                    Losses.causalLm(logits, scope.create(flat(labels), shape)).getFloat();
             assertEquals(expectedLoss, loss, RELATIVE_TOLERANCE * Math.max(1, expectedLoss), what + ": loss");
         }
     }
@@ -142,15 +185,22 @@ public final class HfReference {
             prompts.add(real.stream().mapToInt(Integer::intValue).toArray());
         }
         // EOS as the folder's generation_config.json says, the way Osprey's commands take it
-        GenerationOptions options = GenerationOptions.greedy(greedy.get("max_new_tokens").asInt(),
+        GenerationOptions options = GenerationOptions.greedy(
+                greedy.get("max_new_tokens").asInt(),
                 new HashSet<>(model.generationConfig().eosTokenIds()));
-        assertEquals(greedy.get("eos_token_id").asInt(), model.generationConfig().eosTokenIds().get(0), what + ": EOS");
+        assertEquals(
+                greedy.get("eos_token_id").asInt(),
+                model.generationConfig().eosTokenIds().get(0),
+                what + ": EOS");
         List<Generator.Result> batched = Generator.generate(model.model(), prompts, options, null, null, null);
         for (int b = 0; b < prompts.size(); b++) {
             int[] expected = ints(greedy.get("tokens").get(b));
             assertArrayEquals(expected, batched.get(b).tokens(), what + ": greedy tokens of row " + b + " in a batch");
-            List<Generator.Result> alone = Generator.generate(model.model(), List.of(prompts.get(b)), options, null, null, null);
-            assertArrayEquals(ints(greedy.get("tokens_alone").get(b)), alone.get(0).tokens(),
+            List<Generator.Result> alone =
+                    Generator.generate(model.model(), List.of(prompts.get(b)), options, null, null, null);
+            assertArrayEquals(
+                    ints(greedy.get("tokens_alone").get(b)),
+                    alone.get(0).tokens(),
                     what + ": greedy tokens of row " + b + " alone");
         }
     }

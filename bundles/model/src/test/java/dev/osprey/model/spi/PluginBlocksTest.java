@@ -16,6 +16,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
@@ -49,7 +50,9 @@ class PluginBlocksTest {
         return x -> {
             NDArray centred = x.sub(x.mean(new int[] {-1}, true)); // (..., H)
             NDArray variance = Scalars.pow(centred, 2).mean(new int[] {-1}, true); // (..., 1)
-            return centred.div(Scalars.add(variance, 1e-5f).sqrt()).mul(weight.get()).add(bias.get());
+            return centred.div(Scalars.add(variance, 1e-5f).sqrt())
+                    .mul(weight.get())
+                    .add(bias.get());
         };
     };
 
@@ -62,17 +65,35 @@ class PluginBlocksTest {
         Weight temperature = parameters.ones(module + ".temperature", HEADS);
         return (x, context) -> {
             String adapter = context.adapter();
-            NDArray query = context.rotate(AttentionMath.byHead(q.forward(x, adapter), HEADS, HEAD_DIM)); // (B, heads, T, D)
+            NDArray query =
+                    context.rotate(AttentionMath.byHead(q.forward(x, adapter), HEADS, HEAD_DIM)); // (B, heads, T, D)
             query = query.div(temperature.get().reshape(1, HEADS, 1, 1)); // (B, heads, T, D)
-            NDArray key = context.rotate(AttentionMath.byHead(k.forward(x, adapter), HEADS, HEAD_DIM)); // (B, heads, T, D)
-            NDArray[] kv = context.remember(key, AttentionMath.byHead(v.forward(x, adapter), HEADS, HEAD_DIM)); // (B, heads, S, D)
-            return o.forward(AttentionMath.attend(query, kv[0], kv[1], context.bias(), (float) (1 / Math.sqrt(HEAD_DIM))), adapter);
+            NDArray key =
+                    context.rotate(AttentionMath.byHead(k.forward(x, adapter), HEADS, HEAD_DIM)); // (B, heads, T, D)
+            NDArray[] kv = context.remember(
+                    key, AttentionMath.byHead(v.forward(x, adapter), HEADS, HEAD_DIM)); // (B, heads, S, D)
+            return o.forward(
+                    AttentionMath.attend(query, kv[0], kv[1], context.bias(), (float) (1 / Math.sqrt(HEAD_DIM))),
+                    adapter);
         };
     };
 
     private DecoderModel model(long seed) {
-        DecoderLayout layout = new DecoderLayout(64, 32, 2, 0.2, false, 1.0, null, 0, CheckpointKeys.LLAMA, LAYER_NORM, TEMPERED,
-                LAYER_NORM, Blocks.gatedMlp(48, false, false, "silu"), LAYER_NORM);
+        DecoderLayout layout = new DecoderLayout(
+                64,
+                32,
+                2,
+                0.2,
+                false,
+                1.0,
+                null,
+                0,
+                CheckpointKeys.LLAMA,
+                LAYER_NORM,
+                TEMPERED,
+                LAYER_NORM,
+                Blocks.gatedMlp(48, false, false, "silu"),
+                LAYER_NORM);
         return new DecoderModel(TinyModels.EMPTY_CONFIG, layout, manager, DataType.FLOAT32, seed);
     }
 
@@ -83,12 +104,15 @@ class PluginBlocksTest {
     @Test
     void parametersAndLoraTargetsAreNamedByCheckpointKeys() {
         DecoderModel model = model(1);
-        assertTrue(model.parameters().containsKey("model.layers.1.self_attn.temperature"), model.parameters().keySet().toString());
+        assertTrue(
+                model.parameters().containsKey("model.layers.1.self_attn.temperature"),
+                model.parameters().keySet().toString());
         assertTrue(model.parameters().containsKey("model.layers.0.post_attention_layernorm.bias"));
         assertTrue(model.parameters().containsKey("model.norm.bias"));
         List<String> linears = model.linears().stream().map(Linear::name).toList();
         assertEquals(2 * 7, linears.size(), linears.toString());
-        assertTrue(linears.contains("model.layers.1.self_attn.o_proj") && linears.contains("model.layers.1.mlp.down_proj"),
+        assertTrue(
+                linears.contains("model.layers.1.self_attn.o_proj") && linears.contains("model.layers.1.mlp.down_proj"),
                 linears.toString());
         assertTrue(model.layout().rope() == null && model.spec().hiddenSize() == 32);
     }
@@ -99,8 +123,13 @@ class PluginBlocksTest {
         NDArray ids = ids();
         NDArray whole = model.forward(ForwardRequest.builder(ids).build()).logits(); // (2, 8, 64)
         try (KvCache cache = model.newCache(2)) {
-            model.forward(ForwardRequest.builder(ids.get(new NDIndex(":, :7"))).optCache(cache).build());
-            NDArray last = model.forward(ForwardRequest.builder(ids.get(new NDIndex(":, 7:"))).optCache(cache).build()).logits();
+            model.forward(ForwardRequest.builder(ids.get(new NDIndex(":, :7")))
+                    .optCache(cache)
+                    .build());
+            NDArray last = model.forward(ForwardRequest.builder(ids.get(new NDIndex(":, 7:")))
+                            .optCache(cache)
+                            .build())
+                    .logits();
             assertArrayEquals(whole.get(new NDIndex(":, 7:, :")).toFloatArray(), last.toFloatArray(), 1e-4f);
         }
     }
@@ -123,8 +152,11 @@ class PluginBlocksTest {
         DecoderModel model = model(4);
         NDArray temperature = model.parameters().get("model.layers.0.self_attn.temperature");
         float[] before = temperature.toFloatArray();
-        float[] losses = Sgd.run(model, ids(), null, new ArrayList<>(model.parameters().values()), 15, 0.05f);
+        float[] losses =
+                Sgd.run(model, ids(), null, new ArrayList<>(model.parameters().values()), 15, 0.05f);
         assertTrue(losses[1] < losses[0] * 0.9, "loss " + losses[0] + " -> " + losses[1]);
-        assertNotEquals(before[0], model.parameters().get("model.layers.0.self_attn.temperature").toFloatArray()[0]);
+        assertNotEquals(
+                before[0],
+                model.parameters().get("model.layers.0.self_attn.temperature").toFloatArray()[0]);
     }
 }

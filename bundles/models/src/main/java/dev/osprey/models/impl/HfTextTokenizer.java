@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.OptionalInt;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
 import dev.osprey.api.model.TextTokenizer;
 import dev.osprey.chat.ChatEncoder;
 

@@ -39,13 +39,15 @@ final class LoadedHfModel implements LoadedModel {
      * @param prompts the encoder, or null when the folder has no tokenizer.json
      * @param held closed after the model, in order (extension handles, the model's own manager)
      */
-    LoadedHfModel(HfModel hf, DeviceId device, List<String> adapters, ChatPromptEncoder prompts, List<AutoCloseable> held) {
+    LoadedHfModel(
+            HfModel hf, DeviceId device, List<String> adapters, ChatPromptEncoder prompts, List<AutoCloseable> held) {
         this.hf = hf;
         this.device = device;
         this.adapters = List.copyOf(adapters);
         this.prompts = prompts;
         this.held = new ArrayList<>(held);
-        this.tokenizer = hf.tokenizer() == null ? null : new HfTextTokenizer(hf.tokenizer(), new ChatEncoder(hf.tokenizer()));
+        this.tokenizer =
+                hf.tokenizer() == null ? null : new HfTextTokenizer(hf.tokenizer(), new ChatEncoder(hf.tokenizer()));
         this.generation = generationDefaults(hf, prompts);
     }
 
@@ -58,13 +60,21 @@ final class LoadedHfModel implements LoadedModel {
                 eos.add(fromConfig);
             }
         }
-        OptionalInt bos = prompts != null ? prompts.bosTokenId()
-                : hf.tokenizerConfig().addBosToken().orElse(false) && g.bosTokenId().isPresent() ? OptionalInt.of(g.bosTokenId().get())
-                : OptionalInt.empty();
+        OptionalInt bos = prompts != null
+                ? prompts.bosTokenId()
+                : hf.tokenizerConfig().addBosToken().orElse(false)
+                                && g.bosTokenId().isPresent()
+                        ? OptionalInt.of(g.bosTokenId().get())
+                        : OptionalInt.empty();
         int configured = hf.config().getInt(0, "max_position_embeddings");
-        int context = configured > 0 ? configured
-                : hf.tokenizerConfig().modelMaxLength().map(l -> (int) Math.min(l, Integer.MAX_VALUE)).orElse(DEFAULT_CONTEXT);
-        return new GenerationDefaults(eos, bos, context, g.temperature(), g.topP(), optionalInt(g.topK()), optionalInt(g.maxNewTokens()));
+        int context = configured > 0
+                ? configured
+                : hf.tokenizerConfig()
+                        .modelMaxLength()
+                        .map(l -> (int) Math.min(l, Integer.MAX_VALUE))
+                        .orElse(DEFAULT_CONTEXT);
+        return new GenerationDefaults(
+                eos, bos, context, g.temperature(), g.topP(), optionalInt(g.topK()), optionalInt(g.maxNewTokens()));
     }
 
     private static OptionalInt optionalInt(Optional<Integer> value) {
@@ -99,7 +109,8 @@ final class LoadedHfModel implements LoadedModel {
     @Override
     public PromptEncoder prompts() {
         if (prompts == null) {
-            throw new IllegalArgumentException(hf.folder() + " has no tokenizer.json, so it cannot encode prompts: send token ids");
+            throw new IllegalArgumentException(
+                    hf.folder() + " has no tokenizer.json, so it cannot encode prompts: send token ids");
         }
         return prompts;
     }
@@ -142,6 +153,7 @@ final class LoadedHfModel implements LoadedModel {
 
     @Override
     public String toString() {
-        return "LoadedModel[" + hf.folder() + (adapters.isEmpty() ? "" : ", adapters " + adapters) + ", " + device + "]";
+        return "LoadedModel[" + hf.folder() + (adapters.isEmpty() ? "" : ", adapters " + adapters) + ", " + device
+                + "]";
     }
 }

@@ -11,13 +11,14 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.api.model.LoadedModel;
 import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.model.ModelRequest;
 import dev.osprey.api.model.ModelService;
-import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.chat.ChatPromptEncoder;
@@ -48,7 +49,10 @@ public class ModelServiceImpl implements ModelService {
 
     /** On the platform: the engine makes the managers, the environment configures the hubs. */
     @Activate
-    public ModelServiceImpl(@Reference EngineRuntime engine, @Reference ExtensionRegistry extensions, @Reference ModelRegistry registry) {
+    public ModelServiceImpl(
+            @Reference EngineRuntime engine,
+            @Reference ExtensionRegistry extensions,
+            @Reference ModelRegistry registry) {
         this(extensions, registry, engine::newManager, HubOptions::fromEnvironment);
     }
 
@@ -56,7 +60,10 @@ public class ModelServiceImpl implements ModelService {
      * @param managers a new root manager on a device
      * @param hubOptions the hub settings for {@code use_hf} true or false
      */
-    public ModelServiceImpl(ExtensionRegistry extensions, ModelRegistry registry, Function<DeviceId, NDManager> managers,
+    public ModelServiceImpl(
+            ExtensionRegistry extensions,
+            ModelRegistry registry,
+            Function<DeviceId, NDManager> managers,
             Function<Boolean, HubOptions> hubOptions) {
         this.extensions = extensions;
         this.registry = registry;
@@ -70,7 +77,8 @@ public class ModelServiceImpl implements ModelService {
         if (request.revision().isPresent()) {
             options = options.withRevision(request.revision().get());
         }
-        DownloadProgress progress = request.progress().<DownloadProgress>map(DownloadReporter::new).orElse(DownloadProgress.NONE);
+        DownloadProgress progress =
+                request.progress().<DownloadProgress>map(DownloadReporter::new).orElse(DownloadProgress.NONE);
         return new ModelLocator(options, progress).locate(request.model());
     }
 
@@ -96,14 +104,24 @@ public class ModelServiceImpl implements ModelService {
         List<AutoCloseable> held = new ArrayList<>();
         HfModel hf = null;
         try {
-            QuantSpec quantization = request.quantBits() == 0 ? null
+            QuantSpec quantization = request.quantBits() == 0
+                    ? null
                     : QuantSpec.of(request.quantBits(), request.quantType().orElse(null));
-            hf = ModelLoader.load(folder, config -> {
-                ExtensionHandle<ModelArchitecture> handle = Architectures.find(extensions, registry, request.model(),
-                        request.modelType().orElse(null), config);
-                held.add(handle);
-                return handle.get();
-            }, manager, TorchDtype.of(request.torchDtype()), quantization);
+            hf = ModelLoader.load(
+                    folder,
+                    config -> {
+                        ExtensionHandle<ModelArchitecture> handle = Architectures.find(
+                                extensions,
+                                registry,
+                                request.model(),
+                                request.modelType().orElse(null),
+                                config);
+                        held.add(handle);
+                        return handle.get();
+                    },
+                    manager,
+                    TorchDtype.of(request.torchDtype()),
+                    quantization);
             List<String> attached = applyAdapters(request, hf, manager);
             ChatPromptEncoder prompts = hf.tokenizer() == null ? null : prompts(request, hf, held);
             if (ownManager != null) {
@@ -124,8 +142,13 @@ public class ModelServiceImpl implements ModelService {
         ChosenTemplate chosen = null;
         String noTemplate = null;
         try {
-            chosen = ChosenTemplate.choose(request.template().orElse(null), request.model(),
-                    hf.config().getString("model_type").orElse(null), hf.tokenizerConfig(), extensions, registry);
+            chosen = ChosenTemplate.choose(
+                    request.template().orElse(null),
+                    request.model(),
+                    hf.config().getString("model_type").orElse(null),
+                    hf.tokenizerConfig(),
+                    extensions,
+                    registry);
             held.add(chosen);
         } catch (IllegalArgumentException e) {
             if (request.template().isPresent()) {

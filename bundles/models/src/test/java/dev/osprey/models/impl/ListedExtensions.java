@@ -43,7 +43,10 @@ public final class ListedExtensions implements ExtensionRegistry {
 
     @Override
     public List<ExtensionInfo> list(ExtensionKind kind) {
-        return extensions.stream().filter(e -> kind.type().isInstance(e)).map(ListedExtensions::info).toList();
+        return extensions.stream()
+                .filter(e -> kind.type().isInstance(e))
+                .map(ListedExtensions::info)
+                .toList();
     }
 
     @Override
@@ -53,15 +56,19 @@ public final class ListedExtensions implements ExtensionRegistry {
 
     @Override
     public <T extends Extension> Optional<ExtensionHandle<T>> acquire(Class<T> type, String name) {
-        return extensions.stream().filter(e -> type.isInstance(e) && e.name().equals(name)).findFirst().map(e -> handle(type.cast(e)));
+        return extensions.stream()
+                .filter(e -> type.isInstance(e) && e.name().equals(name))
+                .findFirst()
+                .map(e -> handle(type.cast(e)));
     }
 
     @Override
     public <T extends Extension> ExtensionHandle<T> require(Class<T> type, String name) {
         List<String> installed = new ArrayList<>();
         extensions.stream().filter(type::isInstance).forEach(e -> installed.add(e.name()));
-        return acquire(type, name).orElseThrow(() -> new IllegalArgumentException("no " + type.getSimpleName() + " named '" + name
-                + "'; installed: " + installed));
+        return acquire(type, name)
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "no " + type.getSimpleName() + " named '" + name + "'; installed: " + installed));
     }
 
     private synchronized <T extends Extension> ExtensionHandle<T> handle(T extension) {

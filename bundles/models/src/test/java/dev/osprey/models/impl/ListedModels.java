@@ -29,7 +29,9 @@ public final class ListedModels implements ModelRegistry {
 
     @Override
     public Optional<ModelEntry> find(String id) {
-        return entries.stream().filter(e -> e.id().equalsIgnoreCase(id) || e.modelscopeId().equalsIgnoreCase(id)).findFirst();
+        return entries.stream()
+                .filter(e -> e.id().equalsIgnoreCase(id) || e.modelscopeId().equalsIgnoreCase(id))
+                .findFirst();
     }
 
     @Override

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.chat.EncodedPrompt;
@@ -49,6 +50,7 @@ class ModelServiceTest {
 
     @TempDir
     static Path dir;
+
     static Path folder;
     static Path adapter;
 
@@ -70,7 +72,8 @@ class ModelServiceTest {
     static float[] logits(LoadedModel model, String adapterName) {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray ids = m.create(new long[] {3, 5, 9, 11, 4, 6}, new Shape(1, 6)); // (B, T)
-            ForwardRequest request = ForwardRequest.builder(ids).optAdapter(adapterName).build(); // null: none
+            ForwardRequest request =
+                    ForwardRequest.builder(ids).optAdapter(adapterName).build(); // null: none
             return model.model().forward(request).logits().get(0, 5).toFloatArray(); // (V)
         }
     }
@@ -109,13 +112,14 @@ class ModelServiceTest {
             }
 
             @Override
-            public void message(String text) {
-            }
+            public void message(String text) {}
         };
         try (ServedFolder hub = new ServedFolder("osprey/tiny-llama", folder)) {
             for (boolean useHf : new boolean[] {true, false}) {
-                ModelServiceImpl service = service(plugins(), new ListedModels(), hub.options(useHf, home.resolve("cache-" + useHf)));
-                ModelRequest request = ModelRequest.of("osprey/tiny-llama").withUseHf(useHf).withProgress(progress);
+                ModelServiceImpl service =
+                        service(plugins(), new ListedModels(), hub.options(useHf, home.resolve("cache-" + useHf)));
+                ModelRequest request =
+                        ModelRequest.of("osprey/tiny-llama").withUseHf(useHf).withProgress(progress);
                 try (LoadedModel fromHub = service.load(request);
                         LoadedModel fromFolder = service.load(ModelRequest.of(folder.toString()))) {
                     assertTrue(fromHub.folder().startsWith(home), fromHub.folder() + " is in the cache");
@@ -124,7 +128,10 @@ class ModelServiceTest {
             }
         }
         assertTrue(phases.contains("download model.safetensors"), phases.toString());
-        assertEquals(Files.size(folder.resolve("model.safetensors")), bytes.get("download model.safetensors"), "the weights' bytes");
+        assertEquals(
+                Files.size(folder.resolve("model.safetensors")),
+                bytes.get("download model.safetensors"),
+                "the weights' bytes");
     }
 
     @Test
@@ -136,36 +143,48 @@ class ModelServiceTest {
                 Files.copy(f, noTemplate.resolve(f.getFileName()));
             }
         }
-        Files.writeString(noTemplate.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\"}");
+        Files.writeString(
+                noTemplate.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\"}");
         try (ServedFolder hub = new ServedFolder(id, folder)) {
             HubOptions options = hub.options(true, dir.resolve("precedence-cache"));
-            ModelRegistry registry = new ListedModels(ListedModels.entry(id, "llama", "chatml"),
-                    ListedModels.entry("other/llama", "llama", "llama3"));
+            ModelRegistry registry = new ListedModels(
+                    ListedModels.entry(id, "llama", "chatml"), ListedModels.entry("other/llama", "llama", "llama3"));
             ModelServiceImpl service = service(plugins(), registry, options);
             ModelRequest byId = ModelRequest.of(id).withUseHf(true);
             assertOrigin(service, byId.withTemplate("llama3"), PromptEncoder.FROM_ARGUMENT, "llama3");
             assertOrigin(service, byId, PromptEncoder.FROM_REGISTRY, "chatml");
             // the registry's template missing: the model's own
-            ModelServiceImpl noChatml = service(new ListedExtensions(new LlamaArchitecture(), new Llama3Template()), registry, options);
+            ModelServiceImpl noChatml =
+                    service(new ListedExtensions(new LlamaArchitecture(), new Llama3Template()), registry, options);
             assertOrigin(noChatml, byId, PromptEncoder.FROM_TOKENIZER_CONFIG, null);
-            // a folder the registry does not know: its own template, else its model_type's (if the entries agree on one)
+            // a folder the registry does not know: its own template, else its model_type's (if the entries agree on
+            // one)
             assertOrigin(service, ModelRequest.of(folder.toString()), PromptEncoder.FROM_TOKENIZER_CONFIG, null);
-            ModelServiceImpl oneTemplate = service(plugins(), new ListedModels(ListedModels.entry(id, "llama", "chatml")), options);
+            ModelServiceImpl oneTemplate =
+                    service(plugins(), new ListedModels(ListedModels.entry(id, "llama", "chatml")), options);
             assertOrigin(oneTemplate, ModelRequest.of(noTemplate.toString()), PromptEncoder.FROM_MODEL_TYPE, "chatml");
-            try (LoadedModel none = service.load(ModelRequest.of(noTemplate.toString()))) { // two templates for llama: none
+            try (LoadedModel none =
+                    service.load(ModelRequest.of(noTemplate.toString()))) { // two templates for llama: none
                 assertTrue(none.prompts().template().isEmpty());
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                        () -> none.prompts().forGeneration(Conversation.of(List.of(ChatMessage.of("user", "w9"))), Map.of()));
-                assertTrue(e.getMessage().contains("has no chat_template") && e.getMessage().contains("--template"), e.getMessage());
+                IllegalArgumentException e = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> none.prompts()
+                                .forGeneration(Conversation.of(List.of(ChatMessage.of("user", "w9"))), Map.of()));
+                assertTrue(
+                        e.getMessage().contains("has no chat_template")
+                                && e.getMessage().contains("--template"),
+                        e.getMessage());
                 assertEquals(3, none.prompts().encodeText("w9 w10 w11").length, "plain text needs no template");
             }
-            IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+            IllegalArgumentException unknown = assertThrows(
+                    IllegalArgumentException.class,
                     () -> service.load(ModelRequest.of(folder.toString()).withTemplate("vicuna")));
             assertTrue(unknown.getMessage().contains("vicuna"), unknown.getMessage());
         }
     }
 
-    private static void assertOrigin(ModelServiceImpl service, ModelRequest request, String origin, String template) throws IOException {
+    private static void assertOrigin(ModelServiceImpl service, ModelRequest request, String origin, String template)
+            throws IOException {
         try (LoadedModel model = service.load(request)) {
             assertEquals(origin, model.prompts().templateOrigin(), request.toString());
             // the folder's own template is named by its file; a plugin by its name
@@ -176,9 +195,11 @@ class ModelServiceTest {
 
     @Test
     void encodesForTrainingWithLabelsAndForGenerationWithTheAssistantHeader() throws IOException {
-        try (LoadedModel model = service(plugins(), new ListedModels(), null).load(ModelRequest.of(folder.toString()))) {
+        try (LoadedModel model =
+                service(plugins(), new ListedModels(), null).load(ModelRequest.of(folder.toString()))) {
             PromptEncoder prompts = model.prompts();
-            Conversation chat = Conversation.of(List.of(ChatMessage.of("user", "w9 w10"), ChatMessage.of("assistant", "w11 w12")));
+            Conversation chat =
+                    Conversation.of(List.of(ChatMessage.of("user", "w9 w10"), ChatMessage.of("assistant", "w11 w12")));
             EncodedPrompt training = prompts.forTraining(chat, RenderOptions.ALL_ASSISTANT);
             // <|im_start|> user w9 w10 <|im_end|> <|im_start|> assistant [w11 w12 <|im_end|>]
             assertArrayEquals(new int[] {3, 5, 9, 10, 4, 3, 6, 11, 12, 4}, training.inputIds());
@@ -193,7 +214,8 @@ class ModelServiceTest {
     void adaptersAttachUnmergedOrMergeIntoTheWeightsWithTheSameLogits() throws IOException {
         ModelServiceImpl service = service(plugins(), new ListedModels(), null);
         ModelRequest base = ModelRequest.of(folder.toString()).withAdapter("sql", adapter);
-        try (LoadedModel attached = service.load(base); LoadedModel merged = service.load(base.withMergeAdapters(true));
+        try (LoadedModel attached = service.load(base);
+                LoadedModel merged = service.load(base.withMergeAdapters(true));
                 LoadedModel plain = service.load(ModelRequest.of(folder.toString()))) {
             assertEquals(List.of("sql"), attached.adapters());
             assertEquals(List.of(), merged.adapters());

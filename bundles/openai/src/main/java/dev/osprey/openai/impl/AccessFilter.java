@@ -34,7 +34,8 @@ final class AccessFilter implements Filter {
     }
 
     @Override
-    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
         if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse out) {
             ServingConfig cfg = config.get();
             String path = http.getRequestURI().substring(http.getContextPath().length());

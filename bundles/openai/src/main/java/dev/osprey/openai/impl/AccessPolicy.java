@@ -26,8 +26,10 @@ record AccessPolicy(String apiKey, String adminApiKey, boolean enableAdmin, bool
 
     /** The routes that change what the server serves. */
     static boolean isAdminRoute(String method, String path) {
-        return method.equals("POST") && (path.equals("/v1/load_lora_adapter") || path.equals("/v1/unload_lora_adapter")
-                || path.equals("/v1/admin/backend"));
+        return method.equals("POST")
+                && (path.equals("/v1/load_lora_adapter")
+                        || path.equals("/v1/unload_lora_adapter")
+                        || path.equals("/v1/admin/backend"));
     }
 
     /**
@@ -39,8 +41,13 @@ record AccessPolicy(String apiKey, String adminApiKey, boolean enableAdmin, bool
     void check(String method, String path, String authorization) {
         if (isAdminRoute(method, path)) {
             if (!enableAdmin && adminApiKey.isEmpty()) {
-                throw new ApiException(403, "permission_error", method + " " + path + " is off on this server; start it with"
-                        + " --enable_admin (setting enable_admin) or an --admin_api_key to allow it", null, "admin_disabled");
+                throw new ApiException(
+                        403,
+                        "permission_error",
+                        method + " " + path + " is off on this server; start it with"
+                                + " --enable_admin (setting enable_admin) or an --admin_api_key to allow it",
+                        null,
+                        "admin_disabled");
             }
             requireKey(adminApiKey.isEmpty() ? apiKey : adminApiKey, authorization);
             return;

@@ -36,8 +36,10 @@ record AdapterFolders(List<Path> roots, int maxLoras) {
     /** The folder to load {@code requested} from; 400 outside the roots, 404 when it is not there. */
     Path resolve(String requested) {
         if (roots.isEmpty()) {
-            throw ApiException.badRequest("this server loads no adapters at runtime: no adapter_roots are set (start it with"
-                    + " --adapter_roots DIR, or give adapters at start, whose folders are then the roots)", "lora_path");
+            throw ApiException.badRequest(
+                    "this server loads no adapters at runtime: no adapter_roots are set (start it with"
+                            + " --adapter_roots DIR, or give adapters at start, whose folders are then the roots)",
+                    "lora_path");
         }
         Path given;
         try {
@@ -45,7 +47,8 @@ record AdapterFolders(List<Path> roots, int maxLoras) {
         } catch (InvalidPathException e) {
             throw ApiException.badRequest("'lora_path' is not a path: " + e.getMessage(), "lora_path");
         }
-        List<Path> candidates = given.isAbsolute() ? List.of(given.normalize())
+        List<Path> candidates = given.isAbsolute()
+                ? List.of(given.normalize())
                 : roots.stream().map(r -> r.resolve(given).normalize()).toList();
         for (Path candidate : candidates) {
             if (under(candidate) && Files.exists(candidate)) {
@@ -54,8 +57,10 @@ record AdapterFolders(List<Path> roots, int maxLoras) {
                     throw outside(requested + " (a link to " + real + ")");
                 }
                 if (!Files.isDirectory(real)) {
-                    throw ApiException.badRequest("'lora_path' " + requested + " is a file; give the adapter's folder (with"
-                            + " adapter_config.json and adapter_model.safetensors)", "lora_path");
+                    throw ApiException.badRequest(
+                            "'lora_path' " + requested + " is a file; give the adapter's folder (with"
+                                    + " adapter_config.json and adapter_model.safetensors)",
+                            "lora_path");
                 }
                 return real;
             }
@@ -63,15 +68,25 @@ record AdapterFolders(List<Path> roots, int maxLoras) {
         if (candidates.stream().noneMatch(this::under)) {
             throw outside(requested);
         }
-        throw new ApiException(404, "invalid_request_error", "no adapter folder at " + requested + " (looked in "
-                + candidates.stream().filter(this::under).map(Path::toString).toList() + ")", "lora_path", "not_found");
+        throw new ApiException(
+                404,
+                "invalid_request_error",
+                "no adapter folder at " + requested + " (looked in "
+                        + candidates.stream()
+                                .filter(this::under)
+                                .map(Path::toString)
+                                .toList() + ")",
+                "lora_path",
+                "not_found");
     }
 
     /** 400 when {@code loaded} adapters already fill {@code max_loras}. */
     void checkRoom(long loaded) {
         if (loaded >= maxLoras) {
-            throw ApiException.badRequest("this server already serves " + loaded + " adapters, its limit (setting max_loras);"
-                    + " unload one first", "lora_name");
+            throw ApiException.badRequest(
+                    "this server already serves " + loaded + " adapters, its limit (setting max_loras);"
+                            + " unload one first",
+                    "lora_name");
         }
     }
 
@@ -88,7 +103,8 @@ record AdapterFolders(List<Path> roots, int maxLoras) {
     }
 
     private ApiException outside(String requested) {
-        return ApiException.badRequest("'lora_path' " + requested + " is outside the adapter roots " + roots
-                + " (setting adapter_roots)", "lora_path");
+        return ApiException.badRequest(
+                "'lora_path' " + requested + " is outside the adapter roots " + roots + " (setting adapter_roots)",
+                "lora_path");
     }
 }

@@ -28,8 +28,8 @@ final class ApiException extends RuntimeException {
 
     /** 404: a model name the session does not serve. */
     static ApiException unknownModel(String model) {
-        return new ApiException(404, "invalid_request_error", "The model `" + model + "` does not exist.", "model",
-                "model_not_found");
+        return new ApiException(
+                404, "invalid_request_error", "The model `" + model + "` does not exist.", "model", "model_not_found");
     }
 
     /** 401: the API key is missing or wrong. */

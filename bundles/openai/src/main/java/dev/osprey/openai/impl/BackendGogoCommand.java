@@ -7,7 +7,9 @@ import org.osgi.service.component.annotations.Reference;
  * {@code osprey:backend} in the Gogo shell of a running server: {@code backend} prints the backend
  * serving now, {@code backend use NAME} swaps to another without failing requests in flight.
  */
-@Component(service = BackendGogoCommand.class, property = {"osgi.command.scope=osprey", "osgi.command.function=backend"})
+@Component(
+        service = BackendGogoCommand.class,
+        property = {"osgi.command.scope=osprey", "osgi.command.function=backend"})
 public class BackendGogoCommand {
 
     @Reference

@@ -51,9 +51,11 @@ final class ChatFormat implements ResponseFormat {
     }
 
     @Override
-    public ObjectNode fullChoice(int index, String text, int textOffset, List<TokenLogprob> logprobs, String finishReason) {
+    public ObjectNode fullChoice(
+            int index, String text, int textOffset, List<TokenLogprob> logprobs, String finishReason) {
         ObjectNode choice = Json.object().put("index", index);
-        ObjectNode message = choice.putObject("message").put("role", "assistant").put("content", text);
+        ObjectNode message =
+                choice.putObject("message").put("role", "assistant").put("content", text);
         message.putArray("tool_calls");
         putLogprobs(choice, logprobs);
         choice.put("finish_reason", finishReason);

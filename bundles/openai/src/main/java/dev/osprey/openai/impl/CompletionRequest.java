@@ -27,19 +27,25 @@ import dev.osprey.api.inference.SamplingParams;
  * @param echo completions only: put the prompt before the completion text
  * @param sampling what every choice samples with (choice {@code i} with {@link SamplingParams#forChoice})
  */
-record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n, boolean stream, boolean includeUsage,
-        boolean echo, SamplingParams sampling) {
+record CompletionRequest(
+        boolean chat,
+        String model,
+        List<Prompt> prompts,
+        int n,
+        boolean stream,
+        boolean includeUsage,
+        boolean echo,
+        SamplingParams sampling) {
 
     /** One prompt: exactly one of the three is set. */
-    record Prompt(Conversation conversation, String text, List<Integer> tokenIds) {
-    }
+    record Prompt(Conversation conversation, String text, List<Integer> tokenIds) {}
 
     /** The generation of choice {@code choice} of prompt {@code prompt}. */
     GenerationRequest generation(String requestId, String servedModel, int prompt, int choice) {
         Prompt p = prompts.get(prompt);
         SamplingParams s = sampling.forChoice(choice); // distinct choices from one seeded request, still reproducible
-        return new GenerationRequest(requestId + "-" + prompt + "-" + choice, servedModel, p.conversation(), p.text(),
-                p.tokenIds(), s);
+        return new GenerationRequest(
+                requestId + "-" + prompt + "-" + choice, servedModel, p.conversation(), p.text(), p.tokenIds(), s);
     }
 
     /** The sequences the request generates: prompts x n. */
@@ -57,8 +63,13 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
     long tokenBudget(int contextLength) {
         long total = 0;
         for (Prompt p : prompts) {
-            long prompt = p.tokenIds() != null ? p.tokenIds().size() : p.text() != null ? p.text().length()
-                    : p.conversation().messages().stream().mapToLong(m -> m.text().length()).sum();
+            long prompt = p.tokenIds() != null
+                    ? p.tokenIds().size()
+                    : p.text() != null
+                            ? p.text().length()
+                            : p.conversation().messages().stream()
+                                    .mapToLong(m -> m.text().length())
+                                    .sum();
             long completion = sampling.maxTokens() > 0 ? sampling.maxTokens() : contextLength;
             long perSequence = contextLength > 0 ? Math.min(prompt + completion, contextLength) : prompt + completion;
             total += perSequence * n;
@@ -86,8 +97,14 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
         if (maxTokens == null) {
             maxTokens = f.integer("max_tokens", null, 1, Integer.MAX_VALUE);
         }
-        return new CompletionRequest(true, f.string("model", null), List.of(new Prompt(conversation, null, null)),
-                f.integer("n", 1, 1, 128), f.bool("stream", false), includeUsage(f), false,
+        return new CompletionRequest(
+                true,
+                f.string("model", null),
+                List.of(new Prompt(conversation, null, null)),
+                f.integer("n", 1, 1, 128),
+                f.bool("stream", false),
+                includeUsage(f),
+                false,
                 sampling(f, maxTokens, logprobs, top));
     }
 
@@ -109,22 +126,32 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
                 } else if (p.isArray()) {
                     prompts.add(new Prompt(null, null, ids(p, "prompt[" + i + "]")));
                 } else {
-                    throw ApiException.badRequest("'prompt[" + i + "]' must be a string or a list of token ids, was " + p, "prompt");
+                    throw ApiException.badRequest(
+                            "'prompt[" + i + "]' must be a string or a list of token ids, was " + p, "prompt");
                 }
             }
         } else {
-            throw ApiException.badRequest("'prompt' must be a string, a list of strings, or token ids, was " + prompt, "prompt");
+            throw ApiException.badRequest(
+                    "'prompt' must be a string, a list of strings, or token ids, was " + prompt, "prompt");
         }
         for (Prompt p : prompts) {
-            if ((p.text() != null && p.text().isEmpty()) || (p.tokenIds() != null && p.tokenIds().isEmpty())) {
+            if ((p.text() != null && p.text().isEmpty())
+                    || (p.tokenIds() != null && p.tokenIds().isEmpty())) {
                 throw ApiException.badRequest("'prompt' must not be empty", "prompt");
             }
         }
         // completions: logprobs is the number of alternatives (0 = the chosen tokens only)
         Integer top = f.integer("logprobs", null, 0, 20);
         Integer maxTokens = f.integer("max_tokens", 16, 1, Integer.MAX_VALUE);
-        return new CompletionRequest(false, f.string("model", null), prompts, f.integer("n", 1, 1, 128), f.bool("stream", false),
-                includeUsage(f), f.bool("echo", false), sampling(f, maxTokens, top != null, top == null ? 0 : top));
+        return new CompletionRequest(
+                false,
+                f.string("model", null),
+                prompts,
+                f.integer("n", 1, 1, 128),
+                f.bool("stream", false),
+                includeUsage(f),
+                f.bool("echo", false),
+                sampling(f, maxTokens, top != null, top == null ? 0 : top));
     }
 
     private static boolean includeUsage(Fields f) {
@@ -154,8 +181,20 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
         if (stop.stream().anyMatch(String::isEmpty)) {
             throw ApiException.badRequest("'stop' strings must not be empty", "stop");
         }
-        return new SamplingParams(maxTokens == null ? -1 : maxTokens, temperature, topP, topK, minP, repetition, presence,
-                frequency, seed, stop, f.integers("stop_token_ids", 0, Integer.MAX_VALUE), logprobs, topLogprobs);
+        return new SamplingParams(
+                maxTokens == null ? -1 : maxTokens,
+                temperature,
+                topP,
+                topK,
+                minP,
+                repetition,
+                presence,
+                frequency,
+                seed,
+                stop,
+                f.integers("stop_token_ids", 0, Integer.MAX_VALUE),
+                logprobs,
+                topLogprobs);
     }
 
     private static List<Integer> ids(JsonNode array, String param) {
@@ -176,11 +215,13 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
         }
         JsonNode role = m.get("role");
         if (role == null || !role.isTextual()) {
-            throw ApiException.badRequest("'" + where + ".role' is required (system, user, assistant or tool)", "messages");
+            throw ApiException.badRequest(
+                    "'" + where + ".role' is required (system, user, assistant or tool)", "messages");
         }
         String r = role.asText();
         if (!List.of("system", "developer", "user", "assistant", "tool").contains(r)) {
-            throw ApiException.badRequest("'" + where + ".role' must be system, developer, user, assistant or tool, was '" + r + "'",
+            throw ApiException.badRequest(
+                    "'" + where + ".role' must be system, developer, user, assistant or tool, was '" + r + "'",
                     "messages");
         }
         List<ContentPart> parts = new ArrayList<>();
@@ -194,7 +235,8 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
                 parts.add(part(content.get(i), where + ".content[" + i + "]"));
             }
         } else {
-            throw ApiException.badRequest("'" + where + ".content' must be a string or a list of content parts", "messages");
+            throw ApiException.badRequest(
+                    "'" + where + ".content' must be a string or a list of content parts", "messages");
         }
         List<ToolCall> calls = new ArrayList<>();
         JsonNode toolCalls = m.get("tool_calls");
@@ -202,24 +244,40 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
             for (JsonNode c : toolCalls) {
                 JsonNode fn = c.path("function");
                 JsonNode args = fn.get("arguments");
-                calls.add(new ToolCall(c.path("id").asText(""), fn.path("name").asText(""),
+                calls.add(new ToolCall(
+                        c.path("id").asText(""),
+                        fn.path("name").asText(""),
                         args == null ? "{}" : args.isTextual() ? args.asText() : Json.write(args)));
             }
         }
         String reasoning = m.path("reasoning_content").asText("");
-        return new ChatMessage("developer".equals(r) ? "system" : r, parts, calls, m.path("tool_call_id").asText(""), reasoning);
+        return new ChatMessage(
+                "developer".equals(r) ? "system" : r,
+                parts,
+                calls,
+                m.path("tool_call_id").asText(""),
+                reasoning);
     }
 
     private static ContentPart part(JsonNode p, String where) {
         String type = p.path("type").asText("");
         return switch (type) {
             case "text" -> ContentPart.text(p.path("text").asText(""));
-            case "image_url" -> ContentPart.image(p.path("image_url").path("url").asText(""));
-            case "video_url" -> new ContentPart(ContentPart.VIDEO, p.path("video_url").path("url").asText(""));
-            case "input_audio", "audio_url" -> new ContentPart(ContentPart.AUDIO,
-                    p.path("audio_url").path("url").asText(p.path("input_audio").path("data").asText("")));
-            default -> throw ApiException.badRequest("'" + where + ".type' must be text, image_url, video_url or audio_url, was '"
-                    + type + "'", "messages");
+            case "image_url" ->
+                ContentPart.image(p.path("image_url").path("url").asText(""));
+            case "video_url" ->
+                new ContentPart(
+                        ContentPart.VIDEO, p.path("video_url").path("url").asText(""));
+            case "input_audio", "audio_url" ->
+                new ContentPart(
+                        ContentPart.AUDIO,
+                        p.path("audio_url")
+                                .path("url")
+                                .asText(p.path("input_audio").path("data").asText("")));
+            default ->
+                throw ApiException.badRequest(
+                        "'" + where + ".type' must be text, image_url, video_url or audio_url, was '" + type + "'",
+                        "messages");
         };
     }
 
@@ -236,7 +294,9 @@ record CompletionRequest(boolean chat, String model, List<Prompt> prompts, int n
             if (!fn.path("name").isTextual()) {
                 throw ApiException.badRequest("every tool needs 'function.name'", "tools");
             }
-            out.add(new ToolSpec(fn.path("name").asText(), fn.path("description").asText(""),
+            out.add(new ToolSpec(
+                    fn.path("name").asText(),
+                    fn.path("description").asText(""),
                     fn.has("parameters") ? Json.write(fn.get("parameters")) : "{}"));
         }
         return out;

@@ -22,7 +22,7 @@ import dev.osprey.openai.impl.GenerationEvents.Chunk;
 import dev.osprey.openai.impl.GenerationEvents.Completed;
 import dev.osprey.openai.impl.GenerationEvents.Event;
 import dev.osprey.openai.impl.GenerationEvents.Failed;
-import dev.osprey.openai.impl.GenerationEvents.Started;
+
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
@@ -53,8 +53,13 @@ final class CompletionsEndpoint {
     }
 
     /** @param disconnectCheck how often a whole answer checks that its client is there; zero for never */
-    void run(CompletionRequest request, String model, InferenceSession session, HttpServletResponse response,
-            Duration disconnectCheck) throws IOException, InterruptedException {
+    void run(
+            CompletionRequest request,
+            String model,
+            InferenceSession session,
+            HttpServletResponse response,
+            Duration disconnectCheck)
+            throws IOException, InterruptedException {
         ResponseFormat format = request.chat() ? new ChatFormat() : new TextFormat();
         String id = format.idPrefix() + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
@@ -70,7 +75,8 @@ final class CompletionsEndpoint {
         for (int c = 0; c < total; c++) {
             choices[c] = new Choice();
             try {
-                handles.add(session.generate(request.generation(id, model, c / perPrompt, c % perPrompt),
+                handles.add(session.generate(
+                        request.generation(id, model, c / perPrompt, c % perPrompt),
                         events.listener(c, metrics.timer(model))));
             } catch (RuntimeException e) {
                 events.fail(c, e);
@@ -88,9 +94,19 @@ final class CompletionsEndpoint {
         }
     }
 
-    private void whole(CompletionRequest request, ResponseFormat format, String id, long created, String model,
-            InferenceSession session, GenerationEvents events, Choice[] choices, List<String> echoes,
-            HttpServletResponse response, Duration disconnectCheck) throws IOException, InterruptedException {
+    private void whole(
+            CompletionRequest request,
+            ResponseFormat format,
+            String id,
+            long created,
+            String model,
+            InferenceSession session,
+            GenerationEvents events,
+            Choice[] choices,
+            List<String> echoes,
+            HttpServletResponse response,
+            Duration disconnectCheck)
+            throws IOException, InterruptedException {
         int open = choices.length;
         long checkNanos = disconnectCheck.toNanos();
         boolean underWay = false; // a choice has started: from then on the client is probed
@@ -113,7 +129,9 @@ final class CompletionsEndpoint {
             if (e instanceof Failed f) {
                 if (response.isCommitted()) {
                     // status 200 went out with the first probe: the error is the body
-                    response.getOutputStream().write(Json.write(ErrorBody.of(asApiError(f.error()))).getBytes(StandardCharsets.UTF_8));
+                    response.getOutputStream()
+                            .write(Json.write(ErrorBody.of(asApiError(f.error())))
+                                    .getBytes(StandardCharsets.UTF_8));
                     return;
                 }
                 throw asApiError(f.error());
@@ -131,8 +149,12 @@ final class CompletionsEndpoint {
         ArrayNode list = body.putArray("choices");
         for (int c = 0; c < choices.length; c++) {
             String echo = echoes.get(c / request.n());
-            list.add(format.fullChoice(c, echo + choices[c].text, echo.length(),
-                    request.sampling().logprobs() ? choices[c].logprobs : null, choices[c].finishReason));
+            list.add(format.fullChoice(
+                    c,
+                    echo + choices[c].text,
+                    echo.length(),
+                    request.sampling().logprobs() ? choices[c].logprobs : null,
+                    choices[c].finishReason));
         }
         body.set("usage", usage(request, choices));
         byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
@@ -156,9 +178,18 @@ final class CompletionsEndpoint {
         response.getOutputStream().flush();
     }
 
-    private void stream(CompletionRequest request, ResponseFormat format, String id, long created, String model,
-            InferenceSession session, GenerationEvents events, Choice[] choices, List<String> echoes,
-            HttpServletResponse response) throws IOException, InterruptedException {
+    private void stream(
+            CompletionRequest request,
+            ResponseFormat format,
+            String id,
+            long created,
+            String model,
+            InferenceSession session,
+            GenerationEvents events,
+            Choice[] choices,
+            List<String> echoes,
+            HttpServletResponse response)
+            throws IOException, InterruptedException {
         // wait for the first event before committing 200, so a refused prompt still gets its 400
         Event first = null;
         while (first == null) {
@@ -198,7 +229,14 @@ final class CompletionsEndpoint {
                     TokenChunk tc = ch.chunk();
                     List<TokenLogprob> lp = request.sampling().logprobs() ? tokens(session, model, tc) : null;
                     if (!tc.text().isEmpty() || lp != null) {
-                        send(out, chunk(format, id, created, model, format.deltaChoice(e.index(), tc.text(), choice.text.length(), lp)));
+                        send(
+                                out,
+                                chunk(
+                                        format,
+                                        id,
+                                        created,
+                                        model,
+                                        format.deltaChoice(e.index(), tc.text(), choice.text.length(), lp)));
                     }
                     choice.text.append(tc.text());
                 } else if (e instanceof Completed done) {
@@ -239,8 +277,10 @@ final class CompletionsEndpoint {
             }
             completion += choices[c].completionTokens;
         }
-        return Json.object().put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens",
-                prompt + completion);
+        return Json.object()
+                .put("prompt_tokens", prompt)
+                .put("completion_tokens", completion)
+                .put("total_tokens", prompt + completion);
     }
 
     private static String chunk(ResponseFormat format, String id, long created, String model, ObjectNode choice) {
@@ -250,7 +290,11 @@ final class CompletionsEndpoint {
     }
 
     private static ObjectNode envelope(ResponseFormat format, String id, long created, String model, boolean stream) {
-        return Json.object().put("id", id).put("object", format.object(stream)).put("created", created).put("model", model);
+        return Json.object()
+                .put("id", id)
+                .put("object", format.object(stream))
+                .put("created", created)
+                .put("model", model);
     }
 
     private static void send(OutputStream out, String data) throws IOException {
@@ -264,10 +308,12 @@ final class CompletionsEndpoint {
         // a remote backend knows tokens by text only: one chunk per token, no ids
         int count = Math.max(ids.size(), chunk.logprobs().size());
         for (int i = 0; i < count; i++) {
-            String text = count == 1 && !chunk.text().isEmpty() ? chunk.text()
+            String text = count == 1 && !chunk.text().isEmpty()
+                    ? chunk.text()
                     : i < ids.size() ? tokenText(session, model, ids.get(i)) : "";
             double logprob = i < chunk.logprobs().size() ? chunk.logprobs().get(i) : Double.NaN;
-            Map<String, Double> top = i < chunk.topLogprobs().size() ? chunk.topLogprobs().get(i) : Map.of();
+            Map<String, Double> top =
+                    i < chunk.topLogprobs().size() ? chunk.topLogprobs().get(i) : Map.of();
             out.add(new TokenLogprob(text, logprob, new LinkedHashMap<>(top)));
         }
         return out;
@@ -295,7 +341,9 @@ final class CompletionsEndpoint {
         if (error instanceof IOException || error instanceof UncheckedIOException) {
             return ApiException.upstream(error.getMessage() != null ? error.getMessage() : error.toString());
         }
-        String message = error.getMessage() != null ? error.getMessage() : error.getClass().getName();
+        String message = error.getMessage() != null
+                ? error.getMessage()
+                : error.getClass().getName();
         return new ApiException(500, "server_error", message, null, null);
     }
 }

@@ -5,8 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /** OpenAI's error object: {@code {"error": {"message", "type", "param", "code"}}}. */
 final class ErrorBody {
 
-    private ErrorBody() {
-    }
+    private ErrorBody() {}
 
     static ObjectNode of(ApiException e) {
         ObjectNode body = Json.object();

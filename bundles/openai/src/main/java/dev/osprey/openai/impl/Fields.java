@@ -74,10 +74,12 @@ final class Fields {
      * {@code asLong}/{@code asInt} wrap around what does not fit (2^64 + 5 would read as 5).
      */
     static long whole(JsonNode v, String name, long min, long max) {
-        if (!v.isIntegralNumber() && !(v.isNumber() && Double.isFinite(v.asDouble()) && v.asDouble() == Math.rint(v.asDouble()))) {
+        if (!v.isIntegralNumber()
+                && !(v.isNumber() && Double.isFinite(v.asDouble()) && v.asDouble() == Math.rint(v.asDouble()))) {
             throw ApiException.badRequest("'" + name + "' must be an integer, was " + v, name);
         }
-        BigInteger x = v.isIntegralNumber() ? v.bigIntegerValue() : v.decimalValue().toBigInteger();
+        BigInteger x =
+                v.isIntegralNumber() ? v.bigIntegerValue() : v.decimalValue().toBigInteger();
         if (x.compareTo(BigInteger.valueOf(min)) < 0 || x.compareTo(BigInteger.valueOf(max)) > 0) {
             throw ApiException.badRequest("'" + name + "' must be between " + min + " and " + max + ", was " + x, name);
         }

@@ -18,17 +18,13 @@ final class GenerationEvents {
         int index();
     }
 
-    record Started(int index, int promptTokens) implements Event {
-    }
+    record Started(int index, int promptTokens) implements Event {}
 
-    record Chunk(int index, TokenChunk chunk) implements Event {
-    }
+    record Chunk(int index, TokenChunk chunk) implements Event {}
 
-    record Completed(int index, String finishReason, int promptTokens, int completionTokens) implements Event {
-    }
+    record Completed(int index, String finishReason, int promptTokens, int completionTokens) implements Event {}
 
-    record Failed(int index, Throwable error) implements Event {
-    }
+    record Failed(int index, Throwable error) implements Event {}
 
     private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
 

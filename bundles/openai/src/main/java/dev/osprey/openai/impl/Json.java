@@ -17,8 +17,7 @@ final class Json {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private Json() {
-    }
+    private Json() {}
 
     static ObjectNode object() {
         return MAPPER.createObjectNode();
@@ -26,10 +25,14 @@ final class Json {
 
     /** A reader of request bodies that refuses nesting, strings and numbers past {@code limits}. */
     static ObjectMapper reader(ServerLimits limits) {
-        StreamReadConstraints constraints = StreamReadConstraints.builder().maxNestingDepth(limits.maxJsonDepth())
-                .maxStringLength(limits.maxJsonStringLength()).maxNumberLength(limits.maxJsonNumberLength())
-                .maxDocumentLength(limits.maxRequestBytes()).build();
-        return new ObjectMapper(JsonFactory.builder().streamReadConstraints(constraints).build())
+        StreamReadConstraints constraints = StreamReadConstraints.builder()
+                .maxNestingDepth(limits.maxJsonDepth())
+                .maxStringLength(limits.maxJsonStringLength())
+                .maxNumberLength(limits.maxJsonNumberLength())
+                .maxDocumentLength(limits.maxRequestBytes())
+                .build();
+        return new ObjectMapper(
+                        JsonFactory.builder().streamReadConstraints(constraints).build())
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
@@ -39,11 +42,15 @@ final class Json {
         try {
             node = reader.readTree(body);
         } catch (StreamConstraintsException e) {
-            throw ApiException.badRequest("the request body is over a JSON limit of this server (max_json_depth "
-                    + limits.maxJsonDepth() + ", max_json_string_length " + limits.maxJsonStringLength()
-                    + ", max_json_number_length " + limits.maxJsonNumberLength() + "): " + e.getOriginalMessage() + where(e), null);
+            throw ApiException.badRequest(
+                    "the request body is over a JSON limit of this server (max_json_depth "
+                            + limits.maxJsonDepth() + ", max_json_string_length " + limits.maxJsonStringLength()
+                            + ", max_json_number_length " + limits.maxJsonNumberLength() + "): "
+                            + e.getOriginalMessage() + where(e),
+                    null);
         } catch (JsonProcessingException e) {
-            throw ApiException.badRequest("the request body is not valid JSON: " + e.getOriginalMessage() + where(e), null);
+            throw ApiException.badRequest(
+                    "the request body is not valid JSON: " + e.getOriginalMessage() + where(e), null);
         } catch (IOException e) {
             // e.g. bytes that are no text in any Unicode encoding
             throw ApiException.badRequest("the request body is not valid JSON: " + e.getMessage(), null);
@@ -52,7 +59,10 @@ final class Json {
             throw ApiException.badRequest("the request body is empty; a JSON object is expected", null);
         }
         if (!node.isObject()) {
-            throw ApiException.badRequest("the request body must be a JSON object, was " + node.getNodeType().name().toLowerCase(), null);
+            throw ApiException.badRequest(
+                    "the request body must be a JSON object, was "
+                            + node.getNodeType().name().toLowerCase(),
+                    null);
         }
         return (ObjectNode) node;
     }
@@ -60,7 +70,9 @@ final class Json {
     /** " (line L, column C)", or nothing when the parser could not tell where (a limit checked outside the text). */
     private static String where(JsonProcessingException e) {
         JsonLocation at = e.getLocation();
-        return at == null || at.getLineNr() < 0 ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+        return at == null || at.getLineNr() < 0
+                ? ""
+                : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
     }
 
     static String write(JsonNode node) {

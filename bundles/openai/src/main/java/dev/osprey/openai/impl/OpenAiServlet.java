@@ -1,9 +1,9 @@
 package dev.osprey.openai.impl;
 
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,6 +20,7 @@ import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.inference.InferenceSession;
 import dev.osprey.api.inference.InvalidRequestException;
 import dev.osprey.api.inference.ServedModel;
+
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -55,11 +56,11 @@ public final class OpenAiServlet extends HttpServlet {
     /** The body reader of the limits in force, made again when they change. */
     private transient volatile BodyReader reader;
 
-    private record BodyReader(ServerLimits limits, ObjectMapper mapper) {
-    }
+    private record BodyReader(ServerLimits limits, ObjectMapper mapper) {}
 
     /** @param config the configuration in force (access, limits); read for every request */
-    OpenAiServlet(SessionSwitch sessions, ServingMetrics metrics, Supplier<ServingConfig> config, BackendSwitcher switcher) {
+    OpenAiServlet(
+            SessionSwitch sessions, ServingMetrics metrics, Supplier<ServingConfig> config, BackendSwitcher switcher) {
         this.sessions = sessions;
         this.metrics = metrics;
         this.completions = new CompletionsEndpoint(metrics);
@@ -85,7 +86,8 @@ public final class OpenAiServlet extends HttpServlet {
                 case "GET /version" -> json(response, 200, Json.object().put("version", "osprey"));
                 case "GET /metrics" -> metrics(response);
                 case "GET /v1/models" -> models(response);
-                case "POST /v1/chat/completions" -> complete(CompletionRequest.readChat(body(request, cfg)), cfg, response);
+                case "POST /v1/chat/completions" ->
+                    complete(CompletionRequest.readChat(body(request, cfg)), cfg, response);
                 case "POST /v1/completions" -> complete(CompletionRequest.readText(body(request, cfg)), cfg, response);
                 case "POST /tokenize" -> tokenize(body(request, cfg), response);
                 case "POST /detokenize" -> detokenize(body(request, cfg), response);
@@ -93,15 +95,20 @@ public final class OpenAiServlet extends HttpServlet {
                 case "POST /v1/unload_lora_adapter" -> unloadAdapter(body(request, cfg), response);
                 case "POST /v1/admin/backend" -> useBackend(body(request, cfg), response);
                 case "GET /v1/admin/backend" -> currentBackend(response);
-                default -> throw new ApiException(404, "invalid_request_error", "no endpoint " + method + " " + path, null,
-                        "not_found");
+                default ->
+                    throw new ApiException(
+                            404, "invalid_request_error", "no endpoint " + method + " " + path, null, "not_found");
             }
         } catch (ApiException e) {
             error(request, response, cfg, e);
         } catch (InvalidRequestException e) {
             error(request, response, cfg, ApiException.badRequest(e.getMessage(), e.param()));
         } catch (UnsupportedOperationException e) {
-            error(request, response, cfg, new ApiException(501, "invalid_request_error", e.getMessage(), null, "not_implemented"));
+            error(
+                    request,
+                    response,
+                    cfg,
+                    new ApiException(501, "invalid_request_error", e.getMessage(), null, "not_implemented"));
         } catch (UncheckedIOException e) {
             // a backend that forwards could not reach its server, or it failed
             error(request, response, cfg, ApiException.upstream(e.getMessage()));
@@ -113,7 +120,11 @@ public final class OpenAiServlet extends HttpServlet {
             error(request, response, cfg, ApiException.unavailable("the server is shutting down"));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, method + " " + path + " failed: " + e, e);
-            error(request, response, cfg, new ApiException(500, "server_error", String.valueOf(e.getMessage()), null, null));
+            error(
+                    request,
+                    response,
+                    cfg,
+                    new ApiException(500, "server_error", String.valueOf(e.getMessage()), null, null));
         }
     }
 
@@ -135,8 +146,10 @@ public final class OpenAiServlet extends HttpServlet {
             return;
         }
         // the reason helps whoever waits for the server (osprey deploy) without needing the API key
-        throw ApiException.unavailable(active.isPresent() ? "the " + active.get().backend + " backend is not healthy"
-                : sessions.unavailableReason());
+        throw ApiException.unavailable(
+                active.isPresent()
+                        ? "the " + active.get().backend + " backend is not healthy"
+                        : sessions.unavailableReason());
     }
 
     private void metrics(HttpServletResponse response) throws IOException {
@@ -152,10 +165,17 @@ public final class OpenAiServlet extends HttpServlet {
             ObjectNode body = Json.object().put("object", "list");
             ArrayNode data = body.putArray("data");
             List<ServedModel> models = lease.session().models();
-            String root = models.stream().filter(m -> m.parent().isEmpty()).map(ServedModel::id).findFirst().orElse("");
+            String root = models.stream()
+                    .filter(m -> m.parent().isEmpty())
+                    .map(ServedModel::id)
+                    .findFirst()
+                    .orElse("");
             for (ServedModel m : models) {
-                ObjectNode entry = data.addObject().put("id", m.id()).put("object", "model")
-                        .put("created", System.currentTimeMillis() / 1000).put("owned_by", "osprey")
+                ObjectNode entry = data.addObject()
+                        .put("id", m.id())
+                        .put("object", "model")
+                        .put("created", System.currentTimeMillis() / 1000)
+                        .put("owned_by", "osprey")
                         .put("root", m.parent().isEmpty() ? m.id() : root);
                 if (m.parent().isEmpty()) {
                     entry.putNull("parent");
@@ -174,9 +194,13 @@ public final class OpenAiServlet extends HttpServlet {
         ServerLimits limits = cfg.limits();
         if (request.sequences() > limits.maxSequencesPerRequest()) {
             metrics.refused("too_many_sequences");
-            throw ApiException.badRequest("the request asks for " + request.sequences() + " sequences (" + request.prompts().size()
-                    + " prompts x n " + request.n() + ") but this server generates at most " + limits.maxSequencesPerRequest()
-                    + " per request (setting max_sequences_per_request)", "n");
+            throw ApiException.badRequest(
+                    "the request asks for " + request.sequences() + " sequences ("
+                            + request.prompts().size()
+                            + " prompts x n " + request.n() + ") but this server generates at most "
+                            + limits.maxSequencesPerRequest()
+                            + " per request (setting max_sequences_per_request)",
+                    "n");
         }
         try (SessionSwitch.Lease lease = sessions.acquire()) {
             InferenceSession session = lease.session();
@@ -201,10 +225,14 @@ public final class OpenAiServlet extends HttpServlet {
     static ServedModel servedModel(InferenceSession session, String requested) {
         List<ServedModel> models = session.models();
         if (requested == null || requested.isEmpty()) {
-            return models.stream().filter(m -> m.parent().isEmpty()).findFirst()
+            return models.stream()
+                    .filter(m -> m.parent().isEmpty())
+                    .findFirst()
                     .orElseThrow(() -> ApiException.badRequest("'model' is required", "model"));
         }
-        return models.stream().filter(m -> m.id().equals(requested)).findFirst()
+        return models.stream()
+                .filter(m -> m.id().equals(requested))
+                .findFirst()
                 .orElseThrow(() -> ApiException.unknownModel(requested));
     }
 
@@ -220,8 +248,10 @@ public final class OpenAiServlet extends HttpServlet {
                         case ContentPart.VIDEO -> "videos";
                         default -> type;
                     };
-                    throw ApiException.badRequest("model `" + model.id() + "` does not accept " + what + " (messages[" + i
-                            + "].content[" + j + "] is " + type + "); it reads " + model.inputs().stream().sorted().toList(),
+                    throw ApiException.badRequest(
+                            "model `" + model.id() + "` does not accept " + what + " (messages[" + i + "].content[" + j
+                                    + "] is " + type + "); it reads "
+                                    + model.inputs().stream().sorted().toList(),
                             "messages");
                 }
             }
@@ -281,9 +311,13 @@ public final class OpenAiServlet extends HttpServlet {
             try (SessionSwitch.Lease lease = sessions.acquire()) {
                 List<ServedModel> served = lease.session().models();
                 if (served.stream().anyMatch(m -> m.id().equals(name))) {
-                    throw ApiException.badRequest("The lora adapter '" + name + "' has already been loaded.", "lora_name");
+                    throw ApiException.badRequest(
+                            "The lora adapter '" + name + "' has already been loaded.", "lora_name");
                 }
-                cfg.adapterFolders().checkRoom(served.stream().filter(m -> !m.parent().isEmpty()).count());
+                cfg.adapterFolders()
+                        .checkRoom(served.stream()
+                                .filter(m -> !m.parent().isEmpty())
+                                .count());
                 lease.session().loadAdapter(name, folder.toString());
             } catch (InvalidRequestException e) {
                 throw e;
@@ -298,9 +332,14 @@ public final class OpenAiServlet extends HttpServlet {
         Fields f = new Fields(body);
         String name = require(f, "lora_name");
         try (SessionSwitch.Lease lease = sessions.acquire()) {
-            if (lease.session().models().stream().noneMatch(m -> m.id().equals(name) && !m.parent().isEmpty())) {
-                throw new ApiException(404, "invalid_request_error", "The lora adapter '" + name + "' cannot be found.",
-                        "lora_name", "not_found");
+            if (lease.session().models().stream()
+                    .noneMatch(m -> m.id().equals(name) && !m.parent().isEmpty())) {
+                throw new ApiException(
+                        404,
+                        "invalid_request_error",
+                        "The lora adapter '" + name + "' cannot be found.",
+                        "lora_name",
+                        "not_found");
             }
             lease.session().unloadAdapter(name);
         }
@@ -320,14 +359,19 @@ public final class OpenAiServlet extends HttpServlet {
             // the program started but never served, or the server it forwards to cannot be reached
             throw ApiException.upstream("could not open a session on backend '" + backend + "': " + e.getMessage());
         } catch (Exception e) {
-            throw new ApiException(500, "server_error", "could not open a session on backend '" + backend + "': "
-                    + e.getMessage(), "backend", null);
+            throw new ApiException(
+                    500,
+                    "server_error",
+                    "could not open a session on backend '" + backend + "': " + e.getMessage(),
+                    "backend",
+                    null);
         }
         currentBackend(response);
     }
 
     private void currentBackend(HttpServletResponse response) throws IOException {
-        SessionSwitch.Active active = sessions.current().orElseThrow(() -> ApiException.unavailable("no backend session is open"));
+        SessionSwitch.Active active =
+                sessions.current().orElseThrow(() -> ApiException.unavailable("no backend session is open"));
         json(response, 200, Json.object().put("backend", active.backend));
     }
 
@@ -358,7 +402,8 @@ public final class OpenAiServlet extends HttpServlet {
     }
 
     /** Sends {@code e} as OpenAI's error object, leaving the connection fit for the next request or closing it. */
-    void error(HttpServletRequest request, HttpServletResponse response, ServingConfig cfg, ApiException e) throws IOException {
+    void error(HttpServletRequest request, HttpServletResponse response, ServingConfig cfg, ApiException e)
+            throws IOException {
         if (response.isCommitted()) {
             LOG.log(Level.WARNING, "error after the response started: " + e.getMessage());
             return;

@@ -18,15 +18,14 @@ final class RequestBody {
     private static final String READ = RequestBody.class.getName() + ".read";
     private static final String FAILED = RequestBody.class.getName() + ".failed";
 
-    private RequestBody() {
-    }
+    private RequestBody() {}
 
     static byte[] read(HttpServletRequest request, ServerLimits limits, StallWatchdog watchdog) {
         long limit = limits.maxRequestBytes();
         long declared = request.getContentLengthLong();
         if (declared > limit) {
-            throw ApiException.tooLarge("the request body has " + declared + " bytes; this server reads at most " + limit
-                    + " (setting max_request_bytes)");
+            throw ApiException.tooLarge("the request body has " + declared + " bytes; this server reads at most "
+                    + limit + " (setting max_request_bytes)");
         }
         // grown as bytes arrive: a declared length alone must not make the server allocate it
         ByteArrayOutputStream body = new ByteArrayOutputStream((int) Math.min(Math.max(declared, 8192), 1 << 16));

@@ -19,8 +19,15 @@ import java.util.Set;
  * @param disconnectCheck {@code disconnect_check_ms}: how often a non-streamed request that is generating
  *        checks that its client is still there (0: never)
  */
-record ServerLimits(long maxRequestBytes, int maxJsonDepth, int maxJsonStringLength, int maxJsonNumberLength,
-        Duration readTimeout, int maxSequencesPerRequest, long maxQueuedTokens, Duration disconnectCheck) {
+record ServerLimits(
+        long maxRequestBytes,
+        int maxJsonDepth,
+        int maxJsonStringLength,
+        int maxJsonNumberLength,
+        Duration readTimeout,
+        int maxSequencesPerRequest,
+        long maxQueuedTokens,
+        Duration disconnectCheck) {
 
     static final long DEFAULT_MAX_REQUEST_BYTES = 32L << 20;
     static final int DEFAULT_MAX_JSON_DEPTH = 100;
@@ -30,24 +37,40 @@ record ServerLimits(long maxRequestBytes, int maxJsonDepth, int maxJsonStringLen
     static final int DEFAULT_MAX_SEQUENCES_PER_REQUEST = 256;
     /** Lets about 200 requests without max_tokens wait on a model with a 40k context (each may hold a whole context). */
     static final long DEFAULT_MAX_QUEUED_TOKENS = 8L << 20;
+
     static final long DEFAULT_DISCONNECT_CHECK_MS = 1000;
 
-    static final ServerLimits DEFAULTS = new ServerLimits(DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_JSON_DEPTH,
-            DEFAULT_MAX_JSON_STRING_LENGTH, DEFAULT_MAX_JSON_NUMBER_LENGTH, Duration.ofSeconds(DEFAULT_READ_TIMEOUT_SECONDS),
-            DEFAULT_MAX_SEQUENCES_PER_REQUEST, DEFAULT_MAX_QUEUED_TOKENS, Duration.ofMillis(DEFAULT_DISCONNECT_CHECK_MS));
+    static final ServerLimits DEFAULTS = new ServerLimits(
+            DEFAULT_MAX_REQUEST_BYTES,
+            DEFAULT_MAX_JSON_DEPTH,
+            DEFAULT_MAX_JSON_STRING_LENGTH,
+            DEFAULT_MAX_JSON_NUMBER_LENGTH,
+            Duration.ofSeconds(DEFAULT_READ_TIMEOUT_SECONDS),
+            DEFAULT_MAX_SEQUENCES_PER_REQUEST,
+            DEFAULT_MAX_QUEUED_TOKENS,
+            Duration.ofMillis(DEFAULT_DISCONNECT_CHECK_MS));
 
     /** The configuration keys read here. */
-    static final Set<String> KEYS = Set.of("max_request_bytes", "max_json_depth", "max_json_string_length",
-            "max_json_number_length", "read_timeout", "max_sequences_per_request", "max_queued_tokens", "disconnect_check_ms");
+    static final Set<String> KEYS = Set.of(
+            "max_request_bytes",
+            "max_json_depth",
+            "max_json_string_length",
+            "max_json_number_length",
+            "read_timeout",
+            "max_sequences_per_request",
+            "max_queued_tokens",
+            "disconnect_check_ms");
 
     /** @throws IllegalArgumentException naming the key whose value is not a positive number */
     static ServerLimits read(Map<String, ?> properties) {
         ServerLimits d = DEFAULTS;
-        return new ServerLimits(positive(properties, "max_request_bytes", d.maxRequestBytes),
+        return new ServerLimits(
+                positive(properties, "max_request_bytes", d.maxRequestBytes),
                 (int) positive(properties, "max_json_depth", d.maxJsonDepth),
                 (int) positive(properties, "max_json_string_length", d.maxJsonStringLength),
                 (int) positive(properties, "max_json_number_length", d.maxJsonNumberLength),
-                Duration.ofMillis(Math.round(seconds(properties, "read_timeout", d.readTimeout.toMillis() / 1000.0) * 1000)),
+                Duration.ofMillis(
+                        Math.round(seconds(properties, "read_timeout", d.readTimeout.toMillis() / 1000.0) * 1000)),
                 (int) positive(properties, "max_sequences_per_request", d.maxSequencesPerRequest),
                 positive(properties, "max_queued_tokens", d.maxQueuedTokens),
                 Duration.ofMillis(nonNegative(properties, "disconnect_check_ms", d.disconnectCheck.toMillis())));
@@ -68,8 +91,11 @@ record ServerLimits(long maxRequestBytes, int maxJsonDepth, int maxJsonStringLen
         }
         try {
             long value = Long.parseLong(v.toString().trim());
-            if (value >= 0 && value <= (key.equals("max_request_bytes") || key.equals("max_queued_tokens") ? Long.MAX_VALUE
-                    : Integer.MAX_VALUE)) {
+            if (value >= 0
+                    && value
+                            <= (key.equals("max_request_bytes") || key.equals("max_queued_tokens")
+                                    ? Long.MAX_VALUE
+                                    : Integer.MAX_VALUE)) {
                 return value;
             }
         } catch (NumberFormatException e) {
@@ -95,7 +121,7 @@ record ServerLimits(long maxRequestBytes, int maxJsonDepth, int maxJsonStringLen
     }
 
     private static IllegalArgumentException invalid(String key, Object value, String what) {
-        return new IllegalArgumentException("configuration " + ServingConfig.PID + ": '" + key + "' must be " + what + ", was '"
-                + value + "'");
+        return new IllegalArgumentException(
+                "configuration " + ServingConfig.PID + ": '" + key + "' must be " + what + ", was '" + value + "'");
     }
 }

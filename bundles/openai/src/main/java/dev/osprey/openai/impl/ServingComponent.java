@@ -16,15 +16,16 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 
+import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.InferenceBackend;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionInfo;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.plugin.ExtensionListener;
 import dev.osprey.api.plugin.ExtensionRegistry;
+
 import jakarta.servlet.Filter;
 import jakarta.servlet.Servlet;
-import dev.osprey.api.inference.BackendOptions;
 
 /**
  * The OpenAI-compatible server, present while configuration {@value ServingConfig#PID} exists: it owns
@@ -32,7 +33,10 @@ import dev.osprey.api.inference.BackendOptions;
  * publishes {@link OpenAiServlet} on the HTTP Whiteboard with an {@link AccessFilter} over every route, swaps backends on a configuration change or
  * an admin request, and stops sending requests to a backend whose bundle goes away.
  */
-@Component(service = ServingComponent.class, immediate = true, configurationPid = ServingConfig.PID,
+@Component(
+        service = ServingComponent.class,
+        immediate = true,
+        configurationPid = ServingConfig.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = ServingConfigDefinition.class)
 public class ServingComponent {
@@ -48,12 +52,13 @@ public class ServingComponent {
     private ServiceRegistration<ExtensionListener> listener;
 
     @Activate
-    public ServingComponent(@Reference ExtensionRegistry registry, BundleContext context, Map<String, Object> properties) {
+    public ServingComponent(
+            @Reference ExtensionRegistry registry, BundleContext context, Map<String, Object> properties) {
         this.registry = registry;
         this.config = ServingConfig.read(properties);
         this.sessions = new SessionSwitch(this::openOn);
-        this.metrics = new ServingMetrics(() -> config.options().servedName(),
-                () -> sessions.current().flatMap(a -> a.session.stats()));
+        this.metrics = new ServingMetrics(
+                () -> config.options().servedName(), () -> sessions.current().flatMap(a -> a.session.stats()));
         warnIfOpen(config);
         OpenAiServlet api = new OpenAiServlet(sessions, metrics, () -> config, this::use);
         Hashtable<String, Object> props = new Hashtable<>();
@@ -81,20 +86,27 @@ public class ServingComponent {
 
     /** Loading a model can take minutes: do it off the configuration thread; /health says 503 meanwhile. */
     private void openInBackground(ServingConfig target) {
-        sessions.setUnavailableReason("the server is loading " + target.options().model() + " on backend '"
-                + target.backend() + "'");
-        Thread t = new Thread(() -> {
-            try {
-                sessions.open(target.backend(), target.options());
-                LOG.log(Level.INFO, "serving " + target.options().servedName() + " on backend '" + target.backend() + "'");
-            } catch (Exception e) {
-                sessions.setUnavailableReason("backend '" + target.backend() + "' could not serve " + target.options().model()
-                        + ": " + e.getMessage());
-                // the message names what is missing; the stack trace only for failures without one
-                LOG.log(Level.ERROR, "backend '" + target.backend() + "' could not serve " + target.options().model() + ": "
-                        + e.getMessage(), e.getMessage() == null ? e : null);
-            }
-        }, "osprey-openai-open");
+        sessions.setUnavailableReason(
+                "the server is loading " + target.options().model() + " on backend '" + target.backend() + "'");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        sessions.open(target.backend(), target.options());
+                        LOG.log(
+                                Level.INFO,
+                                "serving " + target.options().servedName() + " on backend '" + target.backend() + "'");
+                    } catch (Exception e) {
+                        sessions.setUnavailableReason("backend '" + target.backend() + "' could not serve "
+                                + target.options().model() + ": " + e.getMessage());
+                        // the message names what is missing; the stack trace only for failures without one
+                        LOG.log(
+                                Level.ERROR,
+                                "backend '" + target.backend() + "' could not serve "
+                                        + target.options().model() + ": " + e.getMessage(),
+                                e.getMessage() == null ? e : null);
+                    }
+                },
+                "osprey-openai-open");
         t.setDaemon(true);
         t.start();
     }
@@ -105,7 +117,8 @@ public class ServingComponent {
         ServingConfig next = ServingConfig.read(properties);
         config = next;
         warnIfOpen(next);
-        if (!Objects.equals(previous.backend(), next.backend()) || !Objects.equals(previous.options(), next.options())) {
+        if (!Objects.equals(previous.backend(), next.backend())
+                || !Objects.equals(previous.options(), next.options())) {
             openInBackground(next);
         }
     }
@@ -120,8 +133,10 @@ public class ServingComponent {
     /** Anyone who can reach a server bound beyond loopback can use it when it has no key. */
     static void warnIfOpen(ServingConfig config) {
         if (config.bindsBeyondLoopback() && config.access().apiKey().isEmpty()) {
-            LOG.log(Level.WARNING, "the OpenAI server listens on " + config.host() + " without an API key: anyone who can reach it can"
-                    + " use it; set --api_key_file FILE or OSPREY_API_KEY");
+            LOG.log(
+                    Level.WARNING,
+                    "the OpenAI server listens on " + config.host() + " without an API key: anyone who can reach it can"
+                            + " use it; set --api_key_file FILE or OSPREY_API_KEY");
         }
     }
 
@@ -142,7 +157,8 @@ public class ServingComponent {
     private final class BackendWatcher implements ExtensionListener {
         @Override
         public void added(ExtensionInfo extension) {
-            if (extension.kind() == ExtensionKind.INFERENCE_BACKEND && extension.name().equals(config.backend())
+            if (extension.kind() == ExtensionKind.INFERENCE_BACKEND
+                    && extension.name().equals(config.backend())
                     && sessions.current().isEmpty()) {
                 openInBackground(config);
             }
@@ -151,7 +167,9 @@ public class ServingComponent {
         @Override
         public void removed(ExtensionInfo extension) {
             if (extension.kind() == ExtensionKind.INFERENCE_BACKEND
-                    && sessions.current().map(a -> a.backend.equals(extension.name())).orElse(false)) {
+                    && sessions.current()
+                            .map(a -> a.backend.equals(extension.name()))
+                            .orElse(false)) {
                 sessions.retire("backend '" + extension.name() + "' went away (" + extension.bundleSymbolicName()
                         + " stopped); install it again or switch with POST /v1/admin/backend");
             }

@@ -26,7 +26,12 @@ import dev.osprey.api.inference.BackendOptions;
  * @param backend the backend name
  * @param host the address the HTTP server binds
  */
-record ServingConfig(String backend, String host, AccessPolicy access, AdapterFolders adapterFolders, ServerLimits limits,
+record ServingConfig(
+        String backend,
+        String host,
+        AccessPolicy access,
+        AdapterFolders adapterFolders,
+        ServerLimits limits,
         BackendOptions options) {
 
     static final String PID = "dev.osprey.openai";
@@ -35,8 +40,20 @@ record ServingConfig(String backend, String host, AccessPolicy access, AdapterFo
     static final Set<String> OWN_KEYS;
 
     static {
-        Set<String> own = new HashSet<>(Set.of("model", "infer_backend", "backend", "served_model_name", "adapters", "device",
-                "host", "api_key", "api_key_file", "admin_api_key", "enable_admin", "protect_metrics", "adapter_roots",
+        Set<String> own = new HashSet<>(Set.of(
+                "model",
+                "infer_backend",
+                "backend",
+                "served_model_name",
+                "adapters",
+                "device",
+                "host",
+                "api_key",
+                "api_key_file",
+                "admin_api_key",
+                "enable_admin",
+                "protect_metrics",
+                "adapter_roots",
                 "max_loras"));
         own.addAll(ServerLimits.KEYS);
         OWN_KEYS = Set.copyOf(own);
@@ -57,25 +74,41 @@ record ServingConfig(String backend, String host, AccessPolicy access, AdapterFo
         for (String entry : list(properties.get("adapters"))) {
             int eq = entry.indexOf('=');
             if (eq <= 0 || eq == entry.length() - 1) {
-                throw new IllegalArgumentException("configuration " + PID + ": 'adapters' entries are name=path, found '"
-                        + entry + "'");
+                throw new IllegalArgumentException(
+                        "configuration " + PID + ": 'adapters' entries are name=path, found '" + entry + "'");
             }
             adapters.put(entry.substring(0, eq).trim(), entry.substring(eq + 1).trim());
         }
         Map<String, String> settings = new LinkedHashMap<>();
         for (Map.Entry<String, ?> e : properties.entrySet()) {
             String key = e.getKey();
-            if (!OWN_KEYS.contains(key) && !key.startsWith("service.") && !key.startsWith("component.")
-                    && !key.startsWith("felix.") && !key.startsWith("osgi.") && !key.contains(".")) {
+            if (!OWN_KEYS.contains(key)
+                    && !key.startsWith("service.")
+                    && !key.startsWith("component.")
+                    && !key.startsWith("felix.")
+                    && !key.startsWith("osgi.")
+                    && !key.contains(".")) {
                 settings.put(key, String.valueOf(e.getValue()));
             }
         }
-        BackendOptions options = new BackendOptions(model.toString(), string(properties, "served_model_name", ""), adapters,
-                string(properties, "device", "cpu"), settings);
-        AccessPolicy access = new AccessPolicy(apiKey(properties, environment), string(properties, "admin_api_key", ""),
-                bool(properties, "enable_admin"), bool(properties, "protect_metrics"));
-        return new ServingConfig(backend, string(properties, "host", "127.0.0.1"), access,
-                adapterFolders(properties, adapters), ServerLimits.read(properties), options);
+        BackendOptions options = new BackendOptions(
+                model.toString(),
+                string(properties, "served_model_name", ""),
+                adapters,
+                string(properties, "device", "cpu"),
+                settings);
+        AccessPolicy access = new AccessPolicy(
+                apiKey(properties, environment),
+                string(properties, "admin_api_key", ""),
+                bool(properties, "enable_admin"),
+                bool(properties, "protect_metrics"));
+        return new ServingConfig(
+                backend,
+                string(properties, "host", "127.0.0.1"),
+                access,
+                adapterFolders(properties, adapters),
+                ServerLimits.read(properties),
+                options);
     }
 
     /** This configuration serving on {@code otherBackend}. */
@@ -102,12 +135,13 @@ record ServingConfig(String backend, String host, AccessPolicy access, AdapterFo
             try {
                 String text = Files.readString(Path.of(file)).strip();
                 if (text.isEmpty() || text.contains("\n")) {
-                    throw new IllegalArgumentException("configuration " + PID + ": api_key_file " + file
-                            + " must hold the key alone on one line");
+                    throw new IllegalArgumentException(
+                            "configuration " + PID + ": api_key_file " + file + " must hold the key alone on one line");
                 }
                 return text;
             } catch (IOException e) {
-                throw new IllegalArgumentException("configuration " + PID + ": cannot read api_key_file " + file + ": " + e, e);
+                throw new IllegalArgumentException(
+                        "configuration " + PID + ": cannot read api_key_file " + file + ": " + e, e);
             }
         }
         for (String variable : List.of("OSPREY_API_KEY", "VLLM_API_KEY")) {
@@ -141,8 +175,8 @@ record ServingConfig(String backend, String host, AccessPolicy access, AdapterFo
             maxLoras = -1;
         }
         if (maxLoras < 0) {
-            throw new IllegalArgumentException("configuration " + PID + ": 'max_loras' must be a non-negative integer, was '"
-                    + max + "'");
+            throw new IllegalArgumentException(
+                    "configuration " + PID + ": 'max_loras' must be a non-negative integer, was '" + max + "'");
         }
         return new AdapterFolders(roots, maxLoras);
     }
@@ -155,7 +189,8 @@ record ServingConfig(String backend, String host, AccessPolicy access, AdapterFo
         if (v.equalsIgnoreCase("false")) {
             return false;
         }
-        throw new IllegalArgumentException("configuration " + PID + ": '" + key + "' must be true or false, was '" + v + "'");
+        throw new IllegalArgumentException(
+                "configuration " + PID + ": '" + key + "' must be true or false, was '" + v + "'");
     }
 
     private static String string(Map<String, ?> properties, String key, String defaultValue) {

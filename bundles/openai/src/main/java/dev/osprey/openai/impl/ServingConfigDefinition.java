@@ -8,9 +8,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * (metatype); {@link ServingConfig} reads them, and passes every other plain key to the backend as a
  * setting. Method names spell the keys the metatype way: {@code __} is one underscore.
  */
-@ObjectClassDefinition(id = ServingConfig.PID, name = "Osprey OpenAI-compatible server",
-        description = "What the OpenAI-compatible server serves, who may call it and the limits of a request; other keys"
-                + " without a dot are backend settings (max_num_seqs, max_model_len, base_url, ...)")
+@ObjectClassDefinition(
+        id = ServingConfig.PID,
+        name = "Osprey OpenAI-compatible server",
+        description =
+                "What the OpenAI-compatible server serves, who may call it and the limits of a request; other keys"
+                        + " without a dot are backend settings (max_num_seqs, max_model_len, base_url, ...)")
 @interface ServingConfigDefinition {
 
     @AttributeDefinition(description = "a model id or folder")
@@ -28,10 +31,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "cpu, cuda:N, ...")
     String device() default "cpu";
 
-    @AttributeDefinition(description = "the address the HTTP server binds, for the warning about a server open without a key")
+    @AttributeDefinition(
+            description = "the address the HTTP server binds, for the warning about a server open without a key")
     String host() default "127.0.0.1";
 
-    @AttributeDefinition(description = "the API key; else api_key_file, else the environment's OSPREY_API_KEY or VLLM_API_KEY",
+    @AttributeDefinition(
+            description = "the API key; else api_key_file, else the environment's OSPREY_API_KEY or VLLM_API_KEY",
             required = false)
     String api__key();
 
@@ -47,7 +52,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "/metrics needs the API key too")
     boolean protect__metrics() default false;
 
-    @AttributeDefinition(description = "folders adapters may be loaded from at runtime (default: the folders of the adapters)",
+    @AttributeDefinition(
+            description = "folders adapters may be loaded from at runtime (default: the folders of the adapters)",
             required = false)
     String[] adapter__roots();
 
@@ -75,6 +81,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "prompt + max_tokens of all requests in flight at most (429 past it)")
     long max__queued__tokens() default ServerLimits.DEFAULT_MAX_QUEUED_TOKENS;
 
-    @AttributeDefinition(description = "milliseconds between checks that the client of a whole answer is still there; 0: never")
+    @AttributeDefinition(
+            description = "milliseconds between checks that the client of a whole answer is still there; 0: never")
     long disconnect__check__ms() default ServerLimits.DEFAULT_DISCONNECT_CHECK_MS;
 }

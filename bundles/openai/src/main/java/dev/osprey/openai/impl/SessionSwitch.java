@@ -29,8 +29,7 @@ final class SessionSwitch implements AutoCloseable {
     }
 
     /** A session and what it holds on to (e.g. the backend's extension handle). */
-    record Opened(InferenceSession session, AutoCloseable resources) {
-    }
+    record Opened(InferenceSession session, AutoCloseable resources) {}
 
     /** One opened session with its count of requests in flight. */
     static final class Active {
@@ -63,20 +62,28 @@ final class SessionSwitch implements AutoCloseable {
         private void closeOnce() {
             if (closed.compareAndSet(false, true)) {
                 // off the request thread: a backend may take long to free its model or stop its child process
-                Thread t = new Thread(() -> {
-                    try {
-                        session.close();
-                    } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, "closing the " + backend + " session failed: " + e.getMessage(), e);
-                    }
-                    try {
-                        if (resources != null) {
-                            resources.close();
-                        }
-                    } catch (Exception e) {
-                        LOG.log(Level.WARNING, "releasing the " + backend + " backend failed: " + e.getMessage(), e);
-                    }
-                }, "osprey-openai-close-" + backend);
+                Thread t = new Thread(
+                        () -> {
+                            try {
+                                session.close();
+                            } catch (RuntimeException e) {
+                                LOG.log(
+                                        Level.WARNING,
+                                        "closing the " + backend + " session failed: " + e.getMessage(),
+                                        e);
+                            }
+                            try {
+                                if (resources != null) {
+                                    resources.close();
+                                }
+                            } catch (Exception e) {
+                                LOG.log(
+                                        Level.WARNING,
+                                        "releasing the " + backend + " backend failed: " + e.getMessage(),
+                                        e);
+                            }
+                        },
+                        "osprey-openai-close-" + backend);
                 t.setDaemon(true);
                 t.start();
             }

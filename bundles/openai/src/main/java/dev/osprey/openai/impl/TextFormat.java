@@ -45,7 +45,8 @@ final class TextFormat implements ResponseFormat {
     }
 
     @Override
-    public ObjectNode fullChoice(int index, String text, int textOffset, List<TokenLogprob> logprobs, String finishReason) {
+    public ObjectNode fullChoice(
+            int index, String text, int textOffset, List<TokenLogprob> logprobs, String finishReason) {
         ObjectNode choice = Json.object().put("index", index).put("text", text);
         putLogprobs(choice, textOffset, logprobs);
         choice.put("finish_reason", finishReason);

@@ -37,9 +37,12 @@ final class TokenBudget {
      */
     Reservation reserve(long tokens, long max) {
         if (tokens > max) {
-            throw ApiException.badRequest("the request may need " + tokens + " tokens (prompt + max_tokens of every sequence)"
-                    + " but this server queues at most " + max + " (setting max_queued_tokens); lower max_tokens, n or the"
-                    + " number of prompts", "max_tokens");
+            throw ApiException.badRequest(
+                    "the request may need " + tokens + " tokens (prompt + max_tokens of every sequence)"
+                            + " but this server queues at most " + max
+                            + " (setting max_queued_tokens); lower max_tokens, n or the"
+                            + " number of prompts",
+                    "max_tokens");
         }
         while (true) {
             long now = reserved.get();

@@ -9,5 +9,4 @@ import java.util.Map;
  * @param logprob its log probability, or NaN when the backend gave none
  * @param top the alternatives (token text to log probability), empty when none were asked for
  */
-record TokenLogprob(String token, double logprob, Map<String, Double> top) {
-}
+record TokenLogprob(String token, double logprob, Map<String, Double> top) {}

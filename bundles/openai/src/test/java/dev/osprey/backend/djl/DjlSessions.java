@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.InferenceSession;
 import dev.osprey.models.llama.LlamaArchitecture;
@@ -15,12 +16,16 @@ import dev.osprey.models.llama.LlamaArchitecture;
  */
 public final class DjlSessions {
 
-    private DjlSessions() {
-    }
+    private DjlSessions() {}
 
-    public static InferenceSession open(Path folder, String servedName, Map<String, String> adapters, Map<String, String> settings)
+    public static InferenceSession open(
+            Path folder, String servedName, Map<String, String> adapters, Map<String, String> settings)
             throws Exception {
-        return DjlSession.open(folder, c -> new LlamaArchitecture(), NDManager.newBaseManager(),
-                new BackendOptions(folder.toString(), servedName, adapters, "cpu", settings), List.of());
+        return DjlSession.open(
+                folder,
+                c -> new LlamaArchitecture(),
+                NDManager.newBaseManager(),
+                new BackendOptions(folder.toString(), servedName, adapters, "cpu", settings),
+                List.of());
     }
 }

@@ -44,15 +44,27 @@ class AccessControlTest {
         if (key != null) {
             b.header("Authorization", "Bearer " + key);
         }
-        b.method(method, method.equals("GET") ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(
-                path.equals("/detokenize") ? "{\"tokens\":[3,4]}" : "{\"prompt\":\"abc\",\"max_tokens\":1}"));
+        b.method(
+                method,
+                method.equals("GET")
+                        ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(
+                                path.equals("/detokenize")
+                                        ? "{\"tokens\":[3,4]}"
+                                        : "{\"prompt\":\"abc\",\"max_tokens\":1}"));
         return server.send(b);
     }
 
     @Test
     void everyRouteButTheHealthChecksNeedsTheKey() throws Exception {
-        for (String route : List.of("POST /tokenize", "POST /detokenize", "GET /version", "GET /v1/models", "POST /v1/completions",
-                "GET /v1/admin/backend", "GET /v1/no-such-route")) {
+        for (String route : List.of(
+                "POST /tokenize",
+                "POST /detokenize",
+                "GET /version",
+                "GET /v1/models",
+                "POST /v1/completions",
+                "GET /v1/admin/backend",
+                "GET /v1/no-such-route")) {
             String[] mp = route.split(" ");
             assertEquals(401, call(mp[0], mp[1], null).statusCode(), route + " without the key");
             assertEquals(401, call(mp[0], mp[1], "sk-wrong").statusCode(), route + " with a wrong key");
@@ -77,25 +89,58 @@ class AccessControlTest {
     void theKeyComesFromTheConfigurationAFileOrTheEnvironmentInThatOrder() throws Exception {
         Path file = Files.writeString(dir.resolve("key"), "sk-file\n");
         Map<String, String> env = Map.of("OSPREY_API_KEY", "sk-osprey-env", "VLLM_API_KEY", "sk-vllm-env");
-        assertEquals("sk-given", ServingConfig.read(Map.of("model", "m", "api_key", "sk-given", "api_key_file", file.toString()), env)
-                .access().apiKey());
-        assertEquals("sk-file", ServingConfig.read(Map.of("model", "m", "api_key_file", file.toString()), env).access().apiKey());
-        assertEquals("sk-osprey-env", ServingConfig.read(Map.of("model", "m"), env).access().apiKey());
-        assertEquals("sk-vllm-env", ServingConfig.read(Map.of("model", "m"), Map.of("VLLM_API_KEY", "sk-vllm-env")).access().apiKey());
-        assertEquals("", ServingConfig.read(Map.of("model", "m"), Map.of()).access().apiKey());
-        Exception missing = assertThrows(IllegalArgumentException.class,
-                () -> ServingConfig.read(Map.of("model", "m", "api_key_file", dir.resolve("none").toString()), env));
+        assertEquals(
+                "sk-given",
+                ServingConfig.read(Map.of("model", "m", "api_key", "sk-given", "api_key_file", file.toString()), env)
+                        .access()
+                        .apiKey());
+        assertEquals(
+                "sk-file",
+                ServingConfig.read(Map.of("model", "m", "api_key_file", file.toString()), env)
+                        .access()
+                        .apiKey());
+        assertEquals(
+                "sk-osprey-env",
+                ServingConfig.read(Map.of("model", "m"), env).access().apiKey());
+        assertEquals(
+                "sk-vllm-env",
+                ServingConfig.read(Map.of("model", "m"), Map.of("VLLM_API_KEY", "sk-vllm-env"))
+                        .access()
+                        .apiKey());
+        assertEquals(
+                "", ServingConfig.read(Map.of("model", "m"), Map.of()).access().apiKey());
+        Exception missing = assertThrows(
+                IllegalArgumentException.class,
+                () -> ServingConfig.read(
+                        Map.of("model", "m", "api_key_file", dir.resolve("none").toString()), env));
         assertTrue(missing.getMessage().contains("api_key_file"), missing.getMessage());
         // the key settings are the server's own, never handed to a backend (which may log its settings)
-        assertEquals(Map.of("max_num_seqs", "4"), ServingConfig.read(Map.of("model", "m", "api_key", "k", "admin_api_key", "a",
-                "max_num_seqs", "4", "max_queued_tokens", "9"), Map.of()).options().settings());
+        assertEquals(
+                Map.of("max_num_seqs", "4"),
+                ServingConfig.read(
+                                Map.of(
+                                        "model",
+                                        "m",
+                                        "api_key",
+                                        "k",
+                                        "admin_api_key",
+                                        "a",
+                                        "max_num_seqs",
+                                        "4",
+                                        "max_queued_tokens",
+                                        "9"),
+                                Map.of())
+                        .options()
+                        .settings());
     }
 
     @Test
     void anOpenServerBeyondLoopbackIsWarnedAbout() {
-        assertTrue(ServingConfig.read(Map.of("model", "m", "host", "0.0.0.0"), Map.of()).bindsBeyondLoopback());
+        assertTrue(ServingConfig.read(Map.of("model", "m", "host", "0.0.0.0"), Map.of())
+                .bindsBeyondLoopback());
         assertTrue(!ServingConfig.read(Map.of("model", "m"), Map.of()).bindsBeyondLoopback());
-        assertTrue(!ServingConfig.read(Map.of("model", "m", "host", "127.0.0.1"), Map.of()).bindsBeyondLoopback());
+        assertTrue(!ServingConfig.read(Map.of("model", "m", "host", "127.0.0.1"), Map.of())
+                .bindsBeyondLoopback());
         java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.logging.Logger log = java.util.logging.Logger.getLogger(ServingComponent.class.getName());
         java.util.logging.Handler handler = new java.util.logging.Handler() {
@@ -107,16 +152,15 @@ class AccessControlTest {
             }
 
             @Override
-            public void flush() {
-            }
+            public void flush() {}
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
         log.addHandler(handler);
         try {
-            ServingComponent.warnIfOpen(ServingConfig.read(Map.of("model", "m", "host", "0.0.0.0", "api_key", "k"), Map.of()));
+            ServingComponent.warnIfOpen(
+                    ServingConfig.read(Map.of("model", "m", "host", "0.0.0.0", "api_key", "k"), Map.of()));
             ServingComponent.warnIfOpen(ServingConfig.read(Map.of("model", "m"), Map.of()));
             assertEquals(List.of(), warnings, "a key, or loopback only: nothing to warn about");
             ServingComponent.warnIfOpen(ServingConfig.read(Map.of("model", "m", "host", "0.0.0.0"), Map.of()));
@@ -129,10 +173,19 @@ class AccessControlTest {
 
     @Test
     void adapterRootsDefaultToTheFoldersOfTheAdaptersGivenAtStart() {
-        ServingConfig config = ServingConfig.read(Map.of("model", "m", "adapters", "sql=" + dir.resolve("a/sql") + "," + "x=" + dir.resolve(
-                "b/chat")), Map.of());
-        assertEquals(2, config.adapterFolders().roots().size(), config.adapterFolders().toString());
-        assertTrue(ServingConfig.read(Map.of("model", "m"), Map.of()).adapterFolders().roots().isEmpty(), "none without adapters");
+        ServingConfig config = ServingConfig.read(
+                Map.of("model", "m", "adapters", "sql=" + dir.resolve("a/sql") + "," + "x=" + dir.resolve("b/chat")),
+                Map.of());
+        assertEquals(
+                2,
+                config.adapterFolders().roots().size(),
+                config.adapterFolders().toString());
+        assertTrue(
+                ServingConfig.read(Map.of("model", "m"), Map.of())
+                        .adapterFolders()
+                        .roots()
+                        .isEmpty(),
+                "none without adapters");
     }
 
     /** The metatype description lists exactly the keys the server reads itself (backend settings aside). */

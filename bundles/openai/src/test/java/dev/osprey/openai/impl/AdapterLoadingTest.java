@@ -28,6 +28,7 @@ class AdapterLoadingTest {
 
     @TempDir
     static Path dir;
+
     static Path roots;
     static Path good;
     static TestServer server;
@@ -46,9 +47,14 @@ class AdapterLoadingTest {
         Files.write(weights, java.util.Arrays.copyOf(Files.readAllBytes(weights), (int) Files.size(weights) / 2));
         copy(good, roots.resolve("foreign-target"));
         Path config = roots.resolve("foreign-target/adapter_config.json");
-        Files.writeString(config, Files.readString(config).replaceFirst("\"target_modules\"\\s*:\\s*\\[", "\"target_modules\" : [ \"foo_proj\", "));
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replaceFirst("\"target_modules\"\\s*:\\s*\\[", "\"target_modules\" : [ \"foo_proj\", "));
         Files.createSymbolicLink(roots.resolve("link-out"), dir.resolve("outside"));
-        server = new TestServer("djl", name -> DjlSessions.open(model, "tiny", Map.of("sql", good.toString()), Map.of()),
+        server = new TestServer(
+                "djl",
+                name -> DjlSessions.open(model, "tiny", Map.of("sql", good.toString()), Map.of()),
                 Map.of("adapter_roots", roots.toString(), "max_loras", "3"));
     }
 
@@ -67,8 +73,9 @@ class AdapterLoadingTest {
     }
 
     static HttpResponse<String> load(String name, String path) throws Exception {
-        return server.post("/v1/load_lora_adapter", "{\"lora_name\":\"" + name + "\",\"lora_path\":" + Json.MAPPER.writeValueAsString(path)
-                + "}");
+        return server.post(
+                "/v1/load_lora_adapter",
+                "{\"lora_name\":\"" + name + "\",\"lora_path\":" + Json.MAPPER.writeValueAsString(path) + "}");
     }
 
     /** The message of a refusal with {@code status}, naming lora_path. */
@@ -83,11 +90,16 @@ class AdapterLoadingTest {
         assertTrue(refused(load("a", roots.resolve("empty").toString()), 400).contains("adapter_config.json"));
         String truncated = refused(load("a", roots.resolve("truncated").toString()), 400);
         assertTrue(truncated.contains("adapter_model.safetensors") && truncated.contains("truncated"), truncated);
-        assertTrue(refused(load("a", roots.resolve("wrong-shape").toString()), 400).contains("adapter_model.safetensors"));
-        assertTrue(refused(load("a", roots.resolve("good/adapter_config.json").toString()), 400).contains("is a file"));
+        assertTrue(
+                refused(load("a", roots.resolve("wrong-shape").toString()), 400).contains("adapter_model.safetensors"));
+        assertTrue(refused(load("a", roots.resolve("good/adapter_config.json").toString()), 400)
+                .contains("is a file"));
         assertFalse(server.get("/v1/models").body().contains("\"a\""), "nothing was loaded");
         // the model still answers with its adapter after all those
-        assertEquals(200, server.post("/v1/completions", "{\"model\":\"sql\",\"prompt\":\"w8\",\"max_tokens\":2}").statusCode());
+        assertEquals(
+                200,
+                server.post("/v1/completions", "{\"model\":\"sql\",\"prompt\":\"w8\",\"max_tokens\":2}")
+                        .statusCode());
     }
 
     /** PEFT refuses such an adapter; loading it would serve a model with some of the adapter's layers missing. */
@@ -114,8 +126,12 @@ class AdapterLoadingTest {
         assertEquals(200, second.statusCode(), second.body());
         String full = refused(load("c3", "good"), 400);
         assertTrue(full.contains("max_loras"), full);
-        assertEquals(200, server.post("/v1/unload_lora_adapter", "{\"lora_name\":\"c1\"}").statusCode());
-        assertEquals(200, server.post("/v1/unload_lora_adapter", "{\"lora_name\":\"c2\"}").statusCode());
+        assertEquals(
+                200,
+                server.post("/v1/unload_lora_adapter", "{\"lora_name\":\"c1\"}").statusCode());
+        assertEquals(
+                200,
+                server.post("/v1/unload_lora_adapter", "{\"lora_name\":\"c2\"}").statusCode());
     }
 
     @Test
@@ -128,14 +144,19 @@ class AdapterLoadingTest {
             BadRequestTest.error(server.post("/v1/admin/backend", "{\"backend\":\"djl\"}"), 403);
             server.set("api_key", "sk-user");
             server.set("admin_api_key", "sk-admin");
-            HttpResponse<String> userKey = server.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.base
-                    + "/v1/unload_lora_adapter")).header("Authorization", "Bearer sk-user")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+            HttpResponse<String> userKey = server.send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.base + "/v1/unload_lora_adapter"))
+                            .header("Authorization", "Bearer sk-user")
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
             BadRequestTest.error(userKey, 401);
-            HttpResponse<String> adminKey = server.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.base
-                    + "/v1/unload_lora_adapter")).header("Authorization", "Bearer sk-admin")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
-            assertEquals("lora_name", BadRequestTest.error(adminKey, 400).get("param").asText(), "the admin key gets through");
+            HttpResponse<String> adminKey = server.send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.base + "/v1/unload_lora_adapter"))
+                            .header("Authorization", "Bearer sk-admin")
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+            assertEquals(
+                    "lora_name",
+                    BadRequestTest.error(adminKey, 400).get("param").asText(),
+                    "the admin key gets through");
         } finally {
             server.set("api_key", null);
             server.set("admin_api_key", null);

@@ -28,12 +28,15 @@ class BackendSwapTest {
 
     @Test
     void swapRoutesNewRequestsToTheNewBackendAndLetsRequestsInFlightFinish() throws Exception {
-        try (TestServer server = new TestServer("tiny-a", name -> name.startsWith("tiny-") ? new TinySession("tiny",
-                name.equals("tiny-a") ? 1 : 2, 20) : null)) {
+        try (TestServer server = new TestServer(
+                "tiny-a",
+                name -> name.startsWith("tiny-") ? new TinySession("tiny", name.equals("tiny-a") ? 1 : 2, 20) : null)) {
             // a long streamed request on backend a
             CompletableFuture<HttpResponse<String>> inFlight = server.client.sendAsync(
-                    HttpRequest.newBuilder(URI.create(server.base + "/v1/completions")).POST(HttpRequest.BodyPublishers.ofString(
-                            "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":40,\"stream\":true}")).build(),
+                    HttpRequest.newBuilder(URI.create(server.base + "/v1/completions"))
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":40,\"stream\":true}"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             TinySession a = (TinySession) server.opened.get("tiny-a");
             long deadline = System.currentTimeMillis() + 10_000;
@@ -44,11 +47,13 @@ class BackendSwapTest {
 
             HttpResponse<String> swap = server.post("/v1/admin/backend", "{\"backend\":\"tiny-b\"}");
             assertEquals(200, swap.statusCode(), swap.body());
-            assertEquals("tiny-b", Json.MAPPER.readTree(swap.body()).get("backend").asText());
+            assertEquals(
+                    "tiny-b", Json.MAPPER.readTree(swap.body()).get("backend").asText());
             assertFalse(a.isClosed(), "backend a stays open while its request is in flight");
 
             // a new request is served by backend b while a still finishes its own
-            HttpResponse<String> fresh = server.post("/v1/completions", "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":2}");
+            HttpResponse<String> fresh =
+                    server.post("/v1/completions", "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":2}");
             assertEquals(200, fresh.statusCode(), fresh.body());
             TinySession b = (TinySession) server.opened.get("tiny-b");
             assertTrue(b.stats().isPresent());
@@ -57,7 +62,10 @@ class BackendSwapTest {
             assertEquals(200, finished.statusCode());
             List<String> data = OpenAiProtocolTest.events(finished.body());
             JsonNode last = Json.MAPPER.readTree(data.get(data.size() - 2));
-            assertTrue(List.of("stop", "length").contains(last.at("/choices/0/finish_reason").asText()), finished.body());
+            assertTrue(
+                    List.of("stop", "length")
+                            .contains(last.at("/choices/0/finish_reason").asText()),
+                    finished.body());
             assertFalse(finished.body().contains("\"error\""), finished.body());
 
             deadline = System.currentTimeMillis() + 10_000;
@@ -69,7 +77,12 @@ class BackendSwapTest {
 
             HttpResponse<String> unknown = server.post("/v1/admin/backend", "{\"backend\":\"nope\"}");
             assertEquals(400, unknown.statusCode());
-            assertEquals("tiny-b", Json.MAPPER.readTree(server.get("/v1/admin/backend").body()).get("backend").asText(),
+            assertEquals(
+                    "tiny-b",
+                    Json.MAPPER
+                            .readTree(server.get("/v1/admin/backend").body())
+                            .get("backend")
+                            .asText(),
                     "a failed swap keeps the backend serving");
         }
     }
@@ -81,8 +94,10 @@ class BackendSwapTest {
             String body = "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":60,\"stream\":true}";
             try (Socket socket = new Socket("127.0.0.1", server.port())) {
                 OutputStream out = socket.getOutputStream();
-                out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
-                        + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+                out.write(
+                        ("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+                                        + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                                .getBytes(StandardCharsets.UTF_8));
                 out.flush();
                 InputStream in = socket.getInputStream();
                 BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
@@ -104,15 +119,22 @@ class BackendSwapTest {
                 }
                 Thread.sleep(50);
             }
-            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("vllm:request_success_total{finished_reason=\"cancelled\"")
-                    || l.startsWith("vllm:request_success_total{model_name=\"tiny\",finished_reason=\"cancelled\"}")), metrics);
+            assertTrue(
+                    metrics.lines()
+                            .anyMatch(
+                                    l -> l.startsWith("vllm:request_success_total{finished_reason=\"cancelled\"")
+                                            || l.startsWith(
+                                                    "vllm:request_success_total{model_name=\"tiny\",finished_reason=\"cancelled\"}")),
+                    metrics);
             for (int i = 0; i < 40 && session.stats().get().running() > 0; i++) {
                 Thread.sleep(50); // the worker leaves the running count just after it reports the cancel
             }
             assertEquals(0, session.stats().get().running(), "nothing is generating after the cancel");
             // generation stopped early: far fewer than 60 tokens were produced
-            double generated = metrics.lines().filter(l -> l.startsWith("vllm:generation_tokens_total"))
-                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            double generated = metrics.lines()
+                    .filter(l -> l.startsWith("vllm:generation_tokens_total"))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                    .sum();
             assertTrue(generated < 60, "generated " + generated);
         }
     }

@@ -43,7 +43,12 @@ class BadRequestTest {
     static JsonNode error(HttpResponse<String> r, int status) throws Exception {
         assertEquals(status, r.statusCode(), r.body());
         JsonNode error = Json.MAPPER.readTree(r.body()).get("error");
-        assertTrue(error != null && error.get("message").isTextual() && error.has("type") && error.has("param") && error.has("code"),
+        assertTrue(
+                error != null
+                        && error.get("message").isTextual()
+                        && error.has("type")
+                        && error.has("param")
+                        && error.has("code"),
                 "OpenAI's error shape: " + r.body());
         return error;
     }
@@ -69,8 +74,10 @@ class BadRequestTest {
             String body = "{\"prompt\":\"" + "a".repeat(2000) + "\"}";
             JsonNode e = error(server.post("/v1/completions", body), 413);
             assertTrue(e.get("message").asText().contains("max_request_bytes"), e.toString());
-            String chunked = rawExchange("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n");
+            String chunked =
+                    rawExchange("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(body.length()) + "\r\n" + body
+                            + "\r\n0\r\n\r\n");
             assertTrue(chunked.startsWith("HTTP/1.1 413"), chunked);
         } finally {
             server.set("max_request_bytes", null);
@@ -79,7 +86,8 @@ class BadRequestTest {
 
     @Test
     void malformedOrCutOffChunkedBodiesAre400() throws Exception {
-        String head = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+        String head =
+                "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
         String badSize = rawExchange(head + "ZZ\r\n{\"prompt\":\"a\"}\r\n0\r\n\r\n");
         assertTrue(badSize.startsWith("HTTP/1.1 400"), badSize);
         String cutOff;
@@ -98,8 +106,10 @@ class BadRequestTest {
         try (Socket socket = new Socket("127.0.0.1", server.port())) {
             socket.setSoTimeout(10_000);
             long start = System.nanoTime();
-            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: 100\r\n\r\n{\"prompt\":").getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream()
+                    .write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                    + "Content-Length: 100\r\n\r\n{\"prompt\":")
+                            .getBytes(StandardCharsets.UTF_8));
             socket.getOutputStream().flush(); // ... and nothing more
             String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -115,24 +125,31 @@ class BadRequestTest {
         try {
             String big = "{\"prompt\":\"" + "a".repeat(4 << 20) + "\"}";
             HttpRequest.Builder wrongKey = HttpRequest.newBuilder(URI.create(server.base + "/v1/completions"))
-                    .header("Authorization", "Bearer sk-wrong").POST(HttpRequest.BodyPublishers.ofString(big));
+                    .header("Authorization", "Bearer sk-wrong")
+                    .POST(HttpRequest.BodyPublishers.ofString(big));
             for (int i = 0; i < 3; i++) { // the same client, so the same keep-alive connection if the server kept it
                 HttpResponse<String> refused = server.send(wrongKey);
                 error(refused, 401);
                 HttpResponse<String> next = server.send(HttpRequest.newBuilder(URI.create(server.base + "/v1/models"))
-                        .header("Authorization", "Bearer sk-right").GET());
+                        .header("Authorization", "Bearer sk-right")
+                        .GET());
                 assertEquals(200, next.statusCode(), next.body());
             }
             // and on one connection, byte for byte: the refused body is not read as the next request
             String body = "{\"prompt\":\"" + "a".repeat(1 << 20) + "\"}";
             try (Socket socket = new Socket("127.0.0.1", server.port())) {
                 socket.setSoTimeout(10_000);
-                socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-wrong\r\n"
-                        + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body
-                        + "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                socket.getOutputStream()
+                        .write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-wrong\r\n"
+                                        + "Content-Type: application/json\r\nContent-Length: " + body.length()
+                                        + "\r\n\r\n" + body
+                                        + "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                                .getBytes(StandardCharsets.UTF_8));
                 String answers = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertTrue(answers.startsWith("HTTP/1.1 401"), answers);
-                assertTrue(answers.contains("HTTP/1.1 200"), "the second request is answered on the same connection: " + answers);
+                assertTrue(
+                        answers.contains("HTTP/1.1 200"),
+                        "the second request is answered on the same connection: " + answers);
             }
         } finally {
             server.set("api_key", null);
@@ -143,39 +160,53 @@ class BadRequestTest {
     void integersThatDoNotFitAre400NamingTheField() throws Exception {
         String beyond64 = "18446744073709551621"; // 2^64 + 5: reads as 5 when it wraps around
         for (String field : new String[] {"max_tokens", "n", "seed", "logprobs", "top_k"}) {
-            JsonNode e = error(server.post("/v1/completions", "{\"prompt\":\"abc\",\"" + field + "\":" + beyond64 + "}"), 400);
+            JsonNode e = error(
+                    server.post("/v1/completions", "{\"prompt\":\"abc\",\"" + field + "\":" + beyond64 + "}"), 400);
             assertEquals(field, e.get("param").asText(), e.toString());
         }
-        JsonNode beyondInt = error(server.post("/v1/completions", "{\"prompt\":\"abc\",\"max_tokens\":4294967298}"), 400);
+        JsonNode beyondInt =
+                error(server.post("/v1/completions", "{\"prompt\":\"abc\",\"max_tokens\":4294967298}"), 400);
         assertEquals("max_tokens", beyondInt.get("param").asText());
         JsonNode ids = error(server.post("/v1/completions", "{\"prompt\":[3, 4294967299]}"), 400);
         assertTrue(ids.get("message").asText().contains("prompt[1]"), ids.toString());
-        JsonNode stops = error(server.post("/v1/completions", "{\"prompt\":\"abc\",\"stop_token_ids\":[" + beyond64 + "]}"), 400);
+        JsonNode stops = error(
+                server.post("/v1/completions", "{\"prompt\":\"abc\",\"stop_token_ids\":[" + beyond64 + "]}"), 400);
         assertTrue(stops.get("message").asText().contains("stop_token_ids[0]"), stops.toString());
         JsonNode tokens = error(server.post("/detokenize", "{\"tokens\":[4294967299]}"), 400);
         assertTrue(tokens.get("message").asText().contains("tokens[0]"), tokens.toString());
-        JsonNode chat = error(server.post("/v1/chat/completions", OpenAiProtocolTest.chat(",\"max_completion_tokens\":" + beyond64)), 400);
+        JsonNode chat = error(
+                server.post("/v1/chat/completions", OpenAiProtocolTest.chat(",\"max_completion_tokens\":" + beyond64)),
+                400);
         assertEquals("max_completion_tokens", chat.get("param").asText());
     }
 
     @Test
     void mediaForATextOnlyModelIs400() throws Exception {
-        String image = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"what is it\"},"
-                + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,iVBORw0KGgo=\"}}]}]}";
+        String image =
+                "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"what is it\"},"
+                        + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,iVBORw0KGgo=\"}}]}]}";
         JsonNode e = error(server.post("/v1/chat/completions", image), 400);
         assertTrue(e.get("message").asText().contains("model `tiny` does not accept images"), e.toString());
         assertEquals("messages", e.get("param").asText());
-        String audio = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\",\"input_audio\":{\"data\":\"AAAA\","
-                + "\"format\":\"wav\"}}]}]}";
-        assertTrue(error(server.post("/v1/chat/completions", audio), 400).get("message").asText().contains("does not accept audio"));
-        assertTrue(error(server.post("/tokenize", image), 400).get("message").asText().contains("does not accept images"));
+        String audio =
+                "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\",\"input_audio\":{\"data\":\"AAAA\","
+                        + "\"format\":\"wav\"}}]}]}";
+        assertTrue(error(server.post("/v1/chat/completions", audio), 400)
+                .get("message")
+                .asText()
+                .contains("does not accept audio"));
+        assertTrue(error(server.post("/tokenize", image), 400)
+                .get("message")
+                .asText()
+                .contains("does not accept images"));
     }
 
     @Test
     void trailingGarbageAndInvalidUtf8Are400() throws Exception {
         error(server.post("/v1/completions", "{\"prompt\":\"abc\"} {\"more\":1}"), 400);
         HttpResponse<String> bytes = server.send(HttpRequest.newBuilder(URI.create(server.base + "/v1/completions"))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {'{', '"', 'p', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'})));
+                .POST(HttpRequest.BodyPublishers.ofByteArray(
+                        new byte[] {'{', '"', 'p', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'})));
         error(bytes, 400);
     }
 

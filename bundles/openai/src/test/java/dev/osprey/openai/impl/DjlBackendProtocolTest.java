@@ -29,6 +29,7 @@ class DjlBackendProtocolTest {
 
     @TempDir
     static Path dir;
+
     static Path adapter;
     static TestServer server;
 
@@ -36,8 +37,10 @@ class DjlBackendProtocolTest {
     static void start() throws Exception {
         Path model = TinyCheckpoint.model(dir.resolve("model"), 96, 64, 2, 4, 2, 128, CONTEXT);
         adapter = TinyCheckpoint.adapter(model, dir.resolve("adapter"), 4, 7);
-        server = new TestServer("djl", name -> DjlSessions.open(model, "tiny", Map.of("sql", adapter.toString()),
-                Map.of("max_num_seqs", "4")), Map.of("adapter_roots", dir.toString()));
+        server = new TestServer(
+                "djl",
+                name -> DjlSessions.open(model, "tiny", Map.of("sql", adapter.toString()), Map.of("max_num_seqs", "4")),
+                Map.of("adapter_roots", dir.toString()));
     }
 
     @AfterAll
@@ -69,8 +72,10 @@ class DjlBackendProtocolTest {
 
     @Test
     void chatLogprobsHaveTheChatShape() throws Exception {
-        JsonNode body = json(server.post("/v1/chat/completions", "{\"model\":\"tiny\"," + MESSAGES
-                + ",\"temperature\":0,\"max_tokens\":4,\"logprobs\":true,\"top_logprobs\":3}"));
+        JsonNode body = json(server.post(
+                "/v1/chat/completions",
+                "{\"model\":\"tiny\"," + MESSAGES
+                        + ",\"temperature\":0,\"max_tokens\":4,\"logprobs\":true,\"top_logprobs\":3}"));
         JsonNode content = body.at("/choices/0/logprobs/content");
         int completion = body.at("/usage/completion_tokens").asInt();
         assertEquals(completion, content.size(), body.toString());
@@ -84,12 +89,14 @@ class DjlBackendProtocolTest {
             assertEquals(top.get(0).get("logprob").asDouble(), t.get("logprob").asDouble(), 1e-4, t.toString());
         }
         JsonNode tokenized = json(server.post("/tokenize", "{\"model\":\"tiny\"," + MESSAGES + "}"));
-        assertEquals(body.at("/usage/prompt_tokens").asInt(), tokenized.get("count").asInt());
+        assertEquals(
+                body.at("/usage/prompt_tokens").asInt(), tokenized.get("count").asInt());
     }
 
     @Test
     void completionLogprobsHaveTheCompletionsShape() throws Exception {
-        JsonNode body = json(server.post("/v1/completions",
+        JsonNode body = json(server.post(
+                "/v1/completions",
                 "{\"model\":\"tiny\",\"prompt\":\"w8 w9\",\"temperature\":0,\"max_tokens\":5,\"logprobs\":2}"));
         JsonNode lp = body.at("/choices/0/logprobs");
         int n = body.at("/usage/completion_tokens").asInt();
@@ -97,11 +104,15 @@ class DjlBackendProtocolTest {
             assertEquals(n, lp.get(field).size(), field + " in " + lp);
         }
         for (int i = 0; i < n; i++) {
-            assertTrue(lp.get("top_logprobs").get(i).size() >= 1 && lp.get("top_logprobs").get(i).size() <= 2, lp.toString());
+            assertTrue(
+                    lp.get("top_logprobs").get(i).size() >= 1
+                            && lp.get("top_logprobs").get(i).size() <= 2,
+                    lp.toString());
             assertTrue(lp.get("token_logprobs").get(i).asDouble() <= 0);
         }
         for (int i = 1; i < n; i++) {
-            assertTrue(lp.get("text_offset").get(i).asInt() >= lp.get("text_offset").get(i - 1).asInt());
+            assertTrue(lp.get("text_offset").get(i).asInt()
+                    >= lp.get("text_offset").get(i - 1).asInt());
         }
     }
 
@@ -109,7 +120,9 @@ class DjlBackendProtocolTest {
     void streamedAndWholeChatAgreeOnBaseAndAdapter() throws Exception {
         for (String model : List.of("tiny", "sql")) {
             String request = "{\"model\":\"" + model + "\"," + MESSAGES + ",\"temperature\":0,\"max_tokens\":6";
-            String whole = json(server.post("/v1/chat/completions", request + "}")).at("/choices/0/message/content").asText();
+            String whole = json(server.post("/v1/chat/completions", request + "}"))
+                    .at("/choices/0/message/content")
+                    .asText();
             HttpResponse<String> r = server.post("/v1/chat/completions", request + ",\"stream\":true}");
             StringBuilder text = new StringBuilder();
             for (String d : OpenAiProtocolTest.events(r.body())) {
@@ -125,16 +138,26 @@ class DjlBackendProtocolTest {
 
     @Test
     void adaptersLoadAndUnloadAtRuntime() throws Exception {
-        HttpResponse<String> load = server.post("/v1/load_lora_adapter",
+        HttpResponse<String> load = server.post(
+                "/v1/load_lora_adapter",
                 "{\"lora_name\":\"sql2\",\"lora_path\":" + Json.MAPPER.writeValueAsString(adapter.toString()) + "}");
         assertEquals(200, load.statusCode(), load.body());
         assertTrue(load.body().contains("sql2"));
         assertTrue(server.get("/v1/models").body().contains("\"sql2\""));
         json(server.post("/v1/completions", "{\"model\":\"sql2\",\"prompt\":\"w8\",\"max_tokens\":2}"));
-        assertEquals(200, server.post("/v1/unload_lora_adapter", "{\"lora_name\":\"sql2\"}").statusCode());
+        assertEquals(
+                200,
+                server.post("/v1/unload_lora_adapter", "{\"lora_name\":\"sql2\"}")
+                        .statusCode());
         assertTrue(!server.get("/v1/models").body().contains("\"sql2\""));
-        assertEquals(404, server.post("/v1/unload_lora_adapter", "{\"lora_name\":\"sql2\"}").statusCode());
-        assertEquals(404, server.post("/v1/completions", "{\"model\":\"sql2\",\"prompt\":\"w8\"}").statusCode());
+        assertEquals(
+                404,
+                server.post("/v1/unload_lora_adapter", "{\"lora_name\":\"sql2\"}")
+                        .statusCode());
+        assertEquals(
+                404,
+                server.post("/v1/completions", "{\"model\":\"sql2\",\"prompt\":\"w8\"}")
+                        .statusCode());
     }
 
     @Test
@@ -143,7 +166,8 @@ class DjlBackendProtocolTest {
         for (int i = 0; i < CONTEXT + 4; i++) {
             words.append(" w").append(8 + i % 80);
         }
-        HttpResponse<String> r = server.post("/v1/completions", "{\"model\":\"tiny\",\"prompt\":\"" + words + "\",\"max_tokens\":2}");
+        HttpResponse<String> r =
+                server.post("/v1/completions", "{\"model\":\"tiny\",\"prompt\":\"" + words + "\",\"max_tokens\":2}");
         assertEquals(400, r.statusCode(), r.body());
         JsonNode error = Json.MAPPER.readTree(r.body()).get("error");
         assertEquals("invalid_request_error", error.get("type").asText());

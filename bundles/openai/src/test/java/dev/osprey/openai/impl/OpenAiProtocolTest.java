@@ -35,7 +35,8 @@ class OpenAiProtocolTest {
     }
 
     static String chat(String extra) {
-        return "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":0" + extra + "}";
+        return "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":0" + extra
+                + "}";
     }
 
     /** The data lines of an SSE body; fails unless every event is exactly {@code data: ...\n\n}. */
@@ -74,16 +75,22 @@ class OpenAiProtocolTest {
         assertTrue(completion >= 1 && completion <= 6, body.toString());
         assertEquals(promptTokens + completion, body.at("/usage/total_tokens").asInt());
         // the same prompt as text, greedy: the same continuation
-        JsonNode text = json(server.post("/v1/completions",
+        JsonNode text = json(server.post(
+                "/v1/completions",
                 "{\"model\":\"tiny\",\"prompt\":\"user:hi\\nassistant:\",\"temperature\":0,\"max_tokens\":6}"));
         assertEquals(content, text.at("/choices/0/text").asText());
-        assertEquals(body.at("/choices/0/finish_reason").asText(), text.at("/choices/0/finish_reason").asText());
+        assertEquals(
+                body.at("/choices/0/finish_reason").asText(),
+                text.at("/choices/0/finish_reason").asText());
     }
 
     @Test
     void streamedChatIsSseChunksEndingWithDoneAndAddsUpToTheWholeAnswer() throws Exception {
-        String whole = json(server.post("/v1/chat/completions", chat(",\"max_tokens\":8"))).at("/choices/0/message/content").asText();
-        HttpResponse<String> r = server.post("/v1/chat/completions",
+        String whole = json(server.post("/v1/chat/completions", chat(",\"max_tokens\":8")))
+                .at("/choices/0/message/content")
+                .asText();
+        HttpResponse<String> r = server.post(
+                "/v1/chat/completions",
                 chat(",\"max_tokens\":8,\"stream\":true,\"stream_options\":{\"include_usage\":true}"));
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
@@ -105,15 +112,18 @@ class OpenAiProtocolTest {
         assertTrue(finish != null, "a chunk carries the finish reason");
         JsonNode usage = Json.MAPPER.readTree(data.get(data.size() - 2));
         assertEquals(0, usage.get("choices").size());
-        assertEquals(text.length() > 0 ? usage.at("/usage/completion_tokens").asInt() : 0,
+        assertEquals(
+                text.length() > 0 ? usage.at("/usage/completion_tokens").asInt() : 0,
                 usage.at("/usage/completion_tokens").asInt());
         assertTrue(usage.at("/usage/completion_tokens").asInt() >= 1);
     }
 
     @Test
     void completionsEchoNChoicesAndStopStrings() throws Exception {
-        JsonNode body = json(server.post("/v1/completions",
-                "{\"model\":\"tiny\",\"prompt\":\"abc\",\"echo\":true,\"n\":2,\"seed\":3,\"temperature\":1.0,\"max_tokens\":5}"));
+        JsonNode body = json(
+                server.post(
+                        "/v1/completions",
+                        "{\"model\":\"tiny\",\"prompt\":\"abc\",\"echo\":true,\"n\":2,\"seed\":3,\"temperature\":1.0,\"max_tokens\":5}"));
         assertEquals("text_completion", body.get("object").asText());
         assertEquals(2, body.get("choices").size());
         for (int i = 0; i < 2; i++) {
@@ -123,19 +133,25 @@ class OpenAiProtocolTest {
         assertEquals(3, body.at("/usage/prompt_tokens").asInt(), "a prompt counts once for n choices");
         // greedy text, then stop at a character it contains: the answer is cut before it
         String free = json(server.post("/v1/completions", "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":12}"))
-                .at("/choices/0/text").asText();
+                .at("/choices/0/text")
+                .asText();
         String stop = free.length() > 3 ? free.substring(2, 4) : null;
         if (stop != null && !stop.isBlank()) {
-            JsonNode cut = json(server.post("/v1/completions", "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":12,\"stop\":["
-                    + Json.MAPPER.writeValueAsString(stop) + "]}"));
-            assertEquals(free.substring(0, free.indexOf(stop)), cut.at("/choices/0/text").asText());
+            JsonNode cut = json(server.post(
+                    "/v1/completions",
+                    "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":12,\"stop\":["
+                            + Json.MAPPER.writeValueAsString(stop) + "]}"));
+            assertEquals(
+                    free.substring(0, free.indexOf(stop)),
+                    cut.at("/choices/0/text").asText());
             assertEquals("stop", cut.at("/choices/0/finish_reason").asText());
         }
     }
 
     @Test
     void streamedChoicesAreIndexedAndEachFinishes() throws Exception {
-        HttpResponse<String> r = server.post("/v1/completions",
+        HttpResponse<String> r = server.post(
+                "/v1/completions",
                 "{\"prompt\":[\"abc\",\"xyz\"],\"n\":2,\"temperature\":0,\"max_tokens\":4,\"stream\":true}");
         java.util.Map<Integer, StringBuilder> texts = new java.util.TreeMap<>();
         java.util.Set<Integer> finished = new java.util.TreeSet<>();
@@ -144,14 +160,16 @@ class OpenAiProtocolTest {
                 continue;
             }
             JsonNode c = Json.MAPPER.readTree(d).at("/choices/0");
-            texts.computeIfAbsent(c.get("index").asInt(), i -> new StringBuilder()).append(c.get("text").asText());
+            texts.computeIfAbsent(c.get("index").asInt(), i -> new StringBuilder())
+                    .append(c.get("text").asText());
             if (!c.get("finish_reason").isNull()) {
                 finished.add(c.get("index").asInt());
             }
         }
         assertEquals(java.util.Set.of(0, 1, 2, 3), finished, "two prompts times n=2");
         assertEquals(texts.get(0).toString(), texts.get(1).toString(), "greedy choices of one prompt agree");
-        JsonNode whole = json(server.post("/v1/completions", "{\"prompt\":\"xyz\",\"temperature\":0,\"max_tokens\":4}"));
+        JsonNode whole =
+                json(server.post("/v1/completions", "{\"prompt\":\"xyz\",\"temperature\":0,\"max_tokens\":4}"));
         assertEquals(whole.at("/choices/0/text").asText(), texts.get(2).toString());
     }
 
@@ -170,13 +188,14 @@ class OpenAiProtocolTest {
         assertEquals(400, badField.statusCode());
         assertEquals("top_p", json(badField).at("/error/param").asText());
 
-        HttpResponse<String> unknown = server.post("/v1/chat/completions",
-                "{\"model\":\"nope\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        HttpResponse<String> unknown = server.post(
+                "/v1/chat/completions", "{\"model\":\"nope\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertEquals(404, unknown.statusCode());
         assertEquals("model_not_found", json(unknown).at("/error/code").asText());
 
         String longPrompt = "a".repeat(TinySession.CONTEXT + 5);
-        HttpResponse<String> tooLong = server.post("/v1/completions", "{\"prompt\":\"" + longPrompt + "\",\"stream\":true}");
+        HttpResponse<String> tooLong =
+                server.post("/v1/completions", "{\"prompt\":\"" + longPrompt + "\",\"stream\":true}");
         assertEquals(400, tooLong.statusCode(), "a refused prompt gets 400 even when streaming");
         assertEquals("prompt", json(tooLong).at("/error/param").asText());
         assertTrue(json(tooLong).at("/error/message").asText().contains("maximum context length"));
@@ -187,12 +206,16 @@ class OpenAiProtocolTest {
         server.set("api_key", "sk-test");
         try {
             assertEquals(401, server.get("/v1/models").statusCode());
-            HttpResponse<String> wrong = server.send(HttpRequest.newBuilder(java.net.URI.create(server.base + "/v1/models"))
-                    .header("Authorization", "Bearer sk-wrong").GET());
+            HttpResponse<String> wrong =
+                    server.send(HttpRequest.newBuilder(java.net.URI.create(server.base + "/v1/models"))
+                            .header("Authorization", "Bearer sk-wrong")
+                            .GET());
             assertEquals(401, wrong.statusCode());
             assertEquals("invalid_api_key", json(wrong).at("/error/code").asText());
-            HttpResponse<String> right = server.send(HttpRequest.newBuilder(java.net.URI.create(server.base + "/v1/models"))
-                    .header("Authorization", "Bearer sk-test").GET());
+            HttpResponse<String> right =
+                    server.send(HttpRequest.newBuilder(java.net.URI.create(server.base + "/v1/models"))
+                            .header("Authorization", "Bearer sk-test")
+                            .GET());
             assertEquals(200, right.statusCode());
             assertEquals(200, server.get("/health").statusCode());
         } finally {
@@ -213,7 +236,8 @@ class OpenAiProtocolTest {
 
     @Test
     void metricsUseVllmNamesAndCountTokens() throws Exception {
-        JsonNode body = json(server.post("/v1/completions", "{\"prompt\":\"abcd\",\"temperature\":0,\"max_tokens\":3}"));
+        JsonNode body =
+                json(server.post("/v1/completions", "{\"prompt\":\"abcd\",\"temperature\":0,\"max_tokens\":3}"));
         int completion = body.at("/usage/completion_tokens").asInt();
         HttpResponse<String> m = server.get("/metrics");
         assertEquals(200, m.statusCode());
@@ -225,7 +249,10 @@ class OpenAiProtocolTest {
         }
         assertTrue(text.contains("vllm:num_requests_running{model_name=\"tiny\"} 0"), text);
         assertTrue(text.contains("vllm:num_requests_waiting{model_name=\"tiny\"}"), text);
-        assertTrue(text.contains("# TYPE vllm:prompt_tokens_total counter") || text.contains("# TYPE vllm:prompt_tokens counter"), text);
+        assertTrue(
+                text.contains("# TYPE vllm:prompt_tokens_total counter")
+                        || text.contains("# TYPE vllm:prompt_tokens counter"),
+                text);
         assertTrue(text.contains("vllm:time_to_first_token_seconds_bucket{model_name=\"tiny\",le=\"0.001\"}"), text);
         assertTrue(text.contains("vllm:e2e_request_latency_seconds_count{model_name=\"tiny\"}"), text);
         assertTrue(completion > 0);

@@ -32,8 +32,9 @@ class RemoteChainTest {
         upstream = new TestServer("tiny", name -> new TinySession("tiny", 5, 0));
         front = new TestServer("remote", name -> {
             try {
-                return new RemoteBackend().open(new BackendOptions("tiny", "tiny", Map.of(), "cpu",
-                        Map.of("base_url", upstream.base + "/v1")));
+                return new RemoteBackend()
+                        .open(new BackendOptions(
+                                "tiny", "tiny", Map.of(), "cpu", Map.of("base_url", upstream.base + "/v1")));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -55,19 +56,23 @@ class RemoteChainTest {
         String chat = OpenAiProtocolTest.chat(",\"max_tokens\":7");
         JsonNode direct = OpenAiProtocolTest.json(upstream.post("/v1/chat/completions", chat));
         JsonNode forwarded = OpenAiProtocolTest.json(front.post("/v1/chat/completions", chat));
-        assertEquals(direct.at("/choices/0/message/content").asText(), forwarded.at("/choices/0/message/content").asText());
+        assertEquals(
+                direct.at("/choices/0/message/content").asText(),
+                forwarded.at("/choices/0/message/content").asText());
         assertEquals(direct.at("/usage"), forwarded.at("/usage"));
 
-        HttpResponse<String> stream = front.post("/v1/completions",
-                "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":9,\"stream\":true}");
+        HttpResponse<String> stream = front.post(
+                "/v1/completions", "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":9,\"stream\":true}");
         StringBuilder text = new StringBuilder();
         for (String d : OpenAiProtocolTest.events(stream.body())) {
             if (!d.equals("[DONE]")) {
                 text.append(Json.MAPPER.readTree(d).at("/choices/0/text").asText(""));
             }
         }
-        String expected = OpenAiProtocolTest.json(upstream.post("/v1/completions",
-                "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":9}")).at("/choices/0/text").asText();
+        String expected = OpenAiProtocolTest.json(
+                        upstream.post("/v1/completions", "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":9}"))
+                .at("/choices/0/text")
+                .asText();
         assertEquals(expected, text.toString());
 
         JsonNode ids = OpenAiProtocolTest.json(front.post("/tokenize", "{\"prompt\":\"hello\"}"));
@@ -76,10 +81,11 @@ class RemoteChainTest {
 
     @Test
     void upstreamRefusalsKeepTheirStatusAndParam() throws Exception {
-        HttpResponse<String> tooLong = front.post("/v1/completions",
-                "{\"prompt\":\"" + "a".repeat(TinySession.CONTEXT + 1) + "\",\"max_tokens\":2}");
+        HttpResponse<String> tooLong = front.post(
+                "/v1/completions", "{\"prompt\":\"" + "a".repeat(TinySession.CONTEXT + 1) + "\",\"max_tokens\":2}");
         assertEquals(400, tooLong.statusCode(), tooLong.body());
-        assertEquals("prompt", OpenAiProtocolTest.json(tooLong).at("/error/param").asText());
+        assertEquals(
+                "prompt", OpenAiProtocolTest.json(tooLong).at("/error/param").asText());
     }
 
     @Test
@@ -87,7 +93,8 @@ class RemoteChainTest {
         TestServer dying = new TestServer("tiny", name -> new TinySession("tiny", 5, 30));
         try (TestServer relay = new TestServer("remote", name -> {
             try {
-                return new RemoteBackend().open(new BackendOptions("tiny", "tiny", Map.of(), "cpu", Map.of("base_url", dying.base)));
+                return new RemoteBackend()
+                        .open(new BackendOptions("tiny", "tiny", Map.of(), "cpu", Map.of("base_url", dying.base)));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -96,10 +103,12 @@ class RemoteChainTest {
                     java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.base + "/v1/completions"))
                             .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
                                     "{\"prompt\":\"abc\",\"temperature\":0,\"max_tokens\":50,\"stream\":true}"))
-                            .build(), HttpResponse.BodyHandlers.ofString());
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             // a few tokens are through: counted by the upstream (its inter-token latencies), not guessed from a sleep
             long deadline = System.currentTimeMillis() + 10_000;
-            while (!(RequestLimitsTest.sample(dying.get("/metrics").body(), "vllm:inter_token_latency_seconds_count{") >= 4)
+            while (!(RequestLimitsTest.sample(dying.get("/metrics").body(), "vllm:inter_token_latency_seconds_count{")
+                            >= 4)
                     && System.currentTimeMillis() < deadline) {
                 Thread.sleep(10);
             }
@@ -116,20 +125,27 @@ class RemoteChainTest {
 
     @Test
     void missingProgramOrAddressIsNamed() {
-        Exception noUrl = assertThrows(IllegalArgumentException.class,
+        Exception noUrl = assertThrows(
+                IllegalArgumentException.class,
                 () -> new RemoteBackend().open(new BackendOptions("m", "", Map.of(), "cpu", Map.of())));
         assertTrue(noUrl.getMessage().contains("base_url"), noUrl.getMessage());
-        Exception noProgram = assertThrows(IllegalArgumentException.class, () -> new VllmBackend().open(
-                new BackendOptions("m", "", Map.of(), "cpu", Map.of("executable", "osprey-no-such-vllm"))));
-        assertTrue(noProgram.getMessage().contains("`osprey-no-such-vllm`, which is not on PATH"), noProgram.getMessage());
+        Exception noProgram = assertThrows(
+                IllegalArgumentException.class,
+                () -> new VllmBackend()
+                        .open(new BackendOptions(
+                                "m", "", Map.of(), "cpu", Map.of("executable", "osprey-no-such-vllm"))));
+        assertTrue(
+                noProgram.getMessage().contains("`osprey-no-such-vllm`, which is not on PATH"), noProgram.getMessage());
         assertEquals(List.of("remote", "vllm"), List.of(new RemoteBackend().name(), new VllmBackend().name()));
     }
 
     @Test
     void anUpstreamThatIsDownIs502NamingIt() throws Exception {
         TestServer gone = new TestServer("tiny", name -> new TinySession("tiny", 5, 0));
-        try (TestServer relay = new TestServer("remote", name -> new RemoteBackend().open(new BackendOptions("tiny", "tiny", Map.of(),
-                "cpu", Map.of("base_url", gone.base))))) {
+        try (TestServer relay = new TestServer(
+                "remote",
+                name -> new RemoteBackend()
+                        .open(new BackendOptions("tiny", "tiny", Map.of(), "cpu", Map.of("base_url", gone.base))))) {
             gone.close();
             for (String path : List.of("/v1/completions", "/tokenize")) {
                 HttpResponse<String> r = relay.post(path, "{\"prompt\":\"abc\",\"max_tokens\":2}");
@@ -144,8 +160,10 @@ class RemoteChainTest {
     void swappingToAnUninstalledServerIs400NamingTheProgram() throws Exception {
         try (TestServer server = new TestServer("tiny", name -> switch (name) {
             case "tiny" -> new TinySession("tiny", 5, 0);
-            case "vllm" -> new VllmBackend().open(new BackendOptions("tiny", "tiny", Map.of(), "cpu",
-                    Map.of("executable", "osprey-no-such-vllm")));
+            case "vllm" ->
+                new VllmBackend()
+                        .open(new BackendOptions(
+                                "tiny", "tiny", Map.of(), "cpu", Map.of("executable", "osprey-no-such-vllm")));
             default -> null;
         })) {
             HttpResponse<String> r = server.post("/v1/admin/backend", "{\"backend\":\"vllm\"}");

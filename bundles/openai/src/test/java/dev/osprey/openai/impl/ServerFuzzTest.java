@@ -38,16 +38,40 @@ class ServerFuzzTest {
     /** No request may take longer to be answered. */
     static final int TIMEOUT_MILLIS = 20_000;
 
-    static final String[] PATHS = {"/v1/chat/completions", "/v1/completions", "/tokenize", "/detokenize", "/v1/models", "/health",
-        "/metrics", "/version", "/ping", "/v1/load_lora_adapter", "/v1/unload_lora_adapter", "/v1/admin/backend", "/v1/embeddings",
-        "/v1/", "/v1/chat/completions/", "/v1/../health", "/v1/%00", "/v1/chat%2Fcompletions"};
+    static final String[] PATHS = {
+        "/v1/chat/completions",
+        "/v1/completions",
+        "/tokenize",
+        "/detokenize",
+        "/v1/models",
+        "/health",
+        "/metrics",
+        "/version",
+        "/ping",
+        "/v1/load_lora_adapter",
+        "/v1/unload_lora_adapter",
+        "/v1/admin/backend",
+        "/v1/embeddings",
+        "/v1/",
+        "/v1/chat/completions/",
+        "/v1/../health",
+        "/v1/%00",
+        "/v1/chat%2Fcompletions"
+    };
     static final String[] METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "FOO"};
-    static final String[] CONTENT_TYPES = {"application/json", "application/json; charset=utf-8", "text/plain",
-        "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", ""};
+    static final String[] CONTENT_TYPES = {
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=latin1",
+        ""
+    };
     static final String[] VALID = {
         "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":3,\"temperature\":0}",
         "{\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"abc\"}]}],"
-            + "\"max_completion_tokens\":2,\"n\":2,\"seed\":4,\"stream\":true,\"stream_options\":{\"include_usage\":true}}",
+                + "\"max_completion_tokens\":2,\"n\":2,\"seed\":4,\"stream\":true,\"stream_options\":{\"include_usage\":true}}",
         "{\"model\":\"tiny\",\"prompt\":\"abc\",\"max_tokens\":4,\"echo\":true,\"stop\":[\"x\"],\"logprobs\":0}",
         "{\"prompt\":[\"abc\",\"xyz\"],\"max_tokens\":2,\"temperature\":0.7,\"top_p\":0.9,\"top_k\":5,\"stream\":true}",
         "{\"prompt\":[3,4,5],\"max_tokens\":2,\"stop_token_ids\":[1],\"presence_penalty\":0.5,\"frequency_penalty\":0.1}",
@@ -55,24 +79,79 @@ class ServerFuzzTest {
         "{\"model\":\"tiny\",\"tokens\":[3,4,5]}",
         "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AA==\"}}]}]}",
         "{\"lora_name\":\"x\",\"lora_path\":\"/tmp\"}",
-        "{\"backend\":\"nope\"}"};
-    static final String[] WEIRD_VALUES = {"null", "true", "\"s\"", "[]", "{}", "[1,\"a\"]", "3.7", "-1", "0", "1e999", "-1e999",
-        "18446744073709551621", "-18446744073709551621", "99999999999999999999999999999999999999", "1e-999", "-0", "2147483648",
-        "4294967297", "\"\\ud800\"", "\"\\u0000\"", "\"" + "\\\"".repeat(50) + "\""};
-    static final String[] FIELDS = {"model", "messages", "prompt", "max_tokens", "max_completion_tokens", "n", "stream", "temperature",
-        "top_p", "top_k", "min_p", "seed", "stop", "stop_token_ids", "logprobs", "top_logprobs", "echo", "stream_options", "tools",
-        "tokens", "lora_name", "lora_path", "backend", "presence_penalty", "repetition_penalty"};
+        "{\"backend\":\"nope\"}"
+    };
+    static final String[] WEIRD_VALUES = {
+        "null",
+        "true",
+        "\"s\"",
+        "[]",
+        "{}",
+        "[1,\"a\"]",
+        "3.7",
+        "-1",
+        "0",
+        "1e999",
+        "-1e999",
+        "18446744073709551621",
+        "-18446744073709551621",
+        "99999999999999999999999999999999999999",
+        "1e-999",
+        "-0",
+        "2147483648",
+        "4294967297",
+        "\"\\ud800\"",
+        "\"\\u0000\"",
+        "\"" + "\\\"".repeat(50) + "\""
+    };
+    static final String[] FIELDS = {
+        "model",
+        "messages",
+        "prompt",
+        "max_tokens",
+        "max_completion_tokens",
+        "n",
+        "stream",
+        "temperature",
+        "top_p",
+        "top_k",
+        "min_p",
+        "seed",
+        "stop",
+        "stop_token_ids",
+        "logprobs",
+        "top_logprobs",
+        "echo",
+        "stream_options",
+        "tools",
+        "tokens",
+        "lora_name",
+        "lora_path",
+        "backend",
+        "presence_penalty",
+        "repetition_penalty"
+    };
 
     /** One request as bytes, and what it was, for the failure message. */
-    record Case(int index, String kind, byte[] bytes) {
-    }
+    record Case(int index, String kind, byte[] bytes) {}
 
     @Test
     void noMutatedRequestGetsA5xxOrHangsAndTheServerStaysHealthy() throws Exception {
-        Map<String, Object> config = Map.of("read_timeout", "0.5", "max_request_bytes", String.valueOf(2 << 20),
-                "max_json_string_length", String.valueOf(1 << 20), "max_sequences_per_request", "8", "max_queued_tokens", "200",
-                "disconnect_check_ms", "200");
-        try (TestServer server = new TestServer("tiny", name -> name.equals("tiny") ? new TinySession("tiny", 3, 0) : null, config)) {
+        Map<String, Object> config = Map.of(
+                "read_timeout",
+                "0.5",
+                "max_request_bytes",
+                String.valueOf(2 << 20),
+                "max_json_string_length",
+                String.valueOf(1 << 20),
+                "max_sequences_per_request",
+                "8",
+                "max_queued_tokens",
+                "200",
+                "disconnect_check_ms",
+                "200");
+        try (TestServer server =
+                new TestServer("tiny", name -> name.equals("tiny") ? new TinySession("tiny", 3, 0) : null, config)) {
             Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
             AtomicInteger closedEarly = new AtomicInteger();
             List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -89,11 +168,13 @@ class ServerFuzzTest {
                         } else {
                             statuses.merge(status, 1, Integer::sum);
                             if (status >= 500) {
-                                failures.add("#" + c.index() + " (" + c.kind() + ") got " + status + ": " + preview(c.bytes()));
+                                failures.add("#" + c.index() + " (" + c.kind() + ") got " + status + ": "
+                                        + preview(c.bytes()));
                             }
                         }
                     } catch (SocketTimeoutException e) {
-                        failures.add("#" + c.index() + " (" + c.kind() + ") hung for " + TIMEOUT_MILLIS + " ms: " + preview(c.bytes()));
+                        failures.add("#" + c.index() + " (" + c.kind() + ") hung for " + TIMEOUT_MILLIS + " ms: "
+                                + preview(c.bytes()));
                     } catch (IOException e) {
                         failures.add("#" + c.index() + " (" + c.kind() + ") failed: " + e + ": " + preview(c.bytes()));
                     }
@@ -104,10 +185,15 @@ class ServerFuzzTest {
             }
             clients.shutdown();
             assertTrue(clients.awaitTermination(10, TimeUnit.SECONDS));
-            System.out.printf("server fuzz: %d requests in %.1f s, statuses %s, %d closed before an answer%n", REQUESTS,
-                    (System.nanoTime() - start) / 1e9, new java.util.TreeMap<>(statuses), closedEarly.get());
-            assertTrue(failures.isEmpty(), failures.size() + " failures, the first: " + failures.subList(0, Math.min(10, failures.size())));
-            assertTrue(closedEarly.get() < REQUESTS / 20, closedEarly + " requests saw the connection close without an answer");
+            System.out.printf(
+                    "server fuzz: %d requests in %.1f s, statuses %s, %d closed before an answer%n",
+                    REQUESTS, (System.nanoTime() - start) / 1e9, new java.util.TreeMap<>(statuses), closedEarly.get());
+            assertTrue(
+                    failures.isEmpty(),
+                    failures.size() + " failures, the first: " + failures.subList(0, Math.min(10, failures.size())));
+            assertTrue(
+                    closedEarly.get() < REQUESTS / 20,
+                    closedEarly + " requests saw the connection close without an answer");
 
             // healthy afterwards
             server.set("disconnect_check_ms", null);
@@ -116,7 +202,10 @@ class ServerFuzzTest {
             assertEquals(200, r.statusCode(), r.body());
             JsonNode body = Json.MAPPER.readTree(r.body());
             assertTrue(body.at("/usage/completion_tokens").asInt() >= 1, r.body());
-            assertEquals(0, RequestLimitsTest.sample(server.get("/metrics").body(), "osprey:queued_tokens{"), "every reservation returned");
+            assertEquals(
+                    0,
+                    RequestLimitsTest.sample(server.get("/metrics").body(), "osprey:queued_tokens{"),
+                    "every reservation returned");
         }
     }
 
@@ -124,7 +213,8 @@ class ServerFuzzTest {
     static Case mutate(int index, Random random) {
         String path = PATHS[random.nextInt(3) == 0 ? random.nextInt(PATHS.length) : random.nextInt(4)];
         String method = random.nextInt(8) == 0 ? METHODS[random.nextInt(METHODS.length)] : "POST";
-        String contentType = random.nextInt(8) == 0 ? CONTENT_TYPES[random.nextInt(CONTENT_TYPES.length)] : "application/json";
+        String contentType =
+                random.nextInt(8) == 0 ? CONTENT_TYPES[random.nextInt(CONTENT_TYPES.length)] : "application/json";
         String json = VALID[random.nextInt(VALID.length)];
         byte[] body;
         String kind;
@@ -134,11 +224,15 @@ class ServerFuzzTest {
                 int depth = 1 + random.nextInt(3000);
                 String open = random.nextBoolean() ? "[" : "{\"a\":";
                 String close = open.equals("[") ? "]" : "}";
-                body = utf8(json.substring(0, json.length() - 1) + ",\"deep\":" + open.repeat(depth) + "1" + close.repeat(depth) + "}");
+                body = utf8(json.substring(0, json.length() - 1) + ",\"deep\":" + open.repeat(depth) + "1"
+                        + close.repeat(depth) + "}");
             }
             case 1 -> {
                 kind = "weird value";
-                body = utf8(setField(json, FIELDS[random.nextInt(FIELDS.length)], WEIRD_VALUES[random.nextInt(WEIRD_VALUES.length)]));
+                body = utf8(setField(
+                        json,
+                        FIELDS[random.nextInt(FIELDS.length)],
+                        WEIRD_VALUES[random.nextInt(WEIRD_VALUES.length)]));
             }
             case 2 -> {
                 kind = "truncated";
@@ -164,11 +258,14 @@ class ServerFuzzTest {
             }
             case 6 -> {
                 kind = "not an object";
-                body = utf8(new String[] {"[]", "1", "\"x\"", "null", "", " ", "[" + json + "]", json + json}[random.nextInt(8)]);
+                body = utf8(new String[] {"[]", "1", "\"x\"", "null", "", " ", "[" + json + "]", json + json}
+                        [random.nextInt(8)]);
             }
             case 7 -> {
                 kind = "big numbers of work";
-                body = utf8(setField(setField(json, "n", String.valueOf(random.nextInt(300))), "max_tokens",
+                body = utf8(setField(
+                        setField(json, "n", String.valueOf(random.nextInt(300))),
+                        "max_tokens",
                         String.valueOf(random.nextInt(100_000))));
             }
             default -> {
@@ -180,9 +277,11 @@ class ServerFuzzTest {
     }
 
     /** Puts the body into an HTTP/1.1 request, sometimes chunked, sometimes broken at the framing level. */
-    static Case frame(int index, Random random, String method, String path, String contentType, byte[] body, String kind) {
+    static Case frame(
+            int index, Random random, String method, String path, String contentType, byte[] body, String kind) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StringBuilder head = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+        StringBuilder head =
+                new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
         if (!contentType.isEmpty()) {
             head.append("Content-Type: ").append(contentType).append("\r\n");
         }
@@ -205,12 +304,22 @@ class ServerFuzzTest {
             what += ", chunked garbage";
             head.append("Transfer-Encoding: chunked\r\n\r\n");
             out.writeBytes(utf8(head.toString()));
-            String[] garbage = {"ZZ\r\n", "FFFFFFFFFFFFFFFF\r\nabc", "5\r\nab", "3;ext=1\r\nabc\r\n0\r\n\r\n", "-1\r\n", "\r\n\r\n",
-                "2\r\nabcdef\r\n0\r\n\r\n", "0\r\nTrailer: x\r\n\r\n"};
+            String[] garbage = {
+                "ZZ\r\n",
+                "FFFFFFFFFFFFFFFF\r\nabc",
+                "5\r\nab",
+                "3;ext=1\r\nabc\r\n0\r\n\r\n",
+                "-1\r\n",
+                "\r\n\r\n",
+                "2\r\nabcdef\r\n0\r\n\r\n",
+                "0\r\nTrailer: x\r\n\r\n"
+            };
             out.writeBytes(utf8(garbage[random.nextInt(garbage.length)]));
         } else if (framing == 2) {
             what += ", Content-Length too large";
-            head.append("Content-Length: ").append(body.length + 1 + random.nextInt(100)).append("\r\n\r\n");
+            head.append("Content-Length: ")
+                    .append(body.length + 1 + random.nextInt(100))
+                    .append("\r\n\r\n");
             out.writeBytes(utf8(head.toString()));
             out.writeBytes(body);
         } else if (framing == 3) {
@@ -220,8 +329,14 @@ class ServerFuzzTest {
             out.writeBytes(body);
         } else if (framing == 4) {
             what += ", bad header";
-            String[] bad = {"Content-Length: abc\r\n", "Content-Length: -5\r\n", "Content-Length: 99999999999999999999\r\n",
-                "X-Long: " + "x".repeat(20_000) + "\r\n", "Authorization: Bearer\r\n", "Bad Header\r\n"};
+            String[] bad = {
+                "Content-Length: abc\r\n",
+                "Content-Length: -5\r\n",
+                "Content-Length: 99999999999999999999\r\n",
+                "X-Long: " + "x".repeat(20_000) + "\r\n",
+                "Authorization: Bearer\r\n",
+                "Bad Header\r\n"
+            };
             head.append(bad[random.nextInt(bad.length)]).append("\r\n");
             out.writeBytes(utf8(head.toString()));
             out.writeBytes(body);

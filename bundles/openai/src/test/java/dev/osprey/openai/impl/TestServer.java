@@ -26,8 +26,8 @@ final class TestServer implements AutoCloseable {
     final SessionSwitch sessions;
     final ServingMetrics metrics;
     final Map<String, InferenceSession> opened = new ConcurrentHashMap<>();
-    private final Map<String, Object> settings = new ConcurrentHashMap<>(Map.of("model", "tiny", "served_model_name", "tiny",
-            "enable_admin", "true"));
+    private final Map<String, Object> settings =
+            new ConcurrentHashMap<>(Map.of("model", "tiny", "served_model_name", "tiny", "enable_admin", "true"));
     private volatile ServingConfig config = ServingConfig.read(settings, Map.of());
     private final Server jetty;
     final String base;
@@ -57,7 +57,8 @@ final class TestServer implements AutoCloseable {
         });
         metrics = new ServingMetrics(() -> "tiny", () -> sessions.current().flatMap(a -> a.session.stats()));
         BackendOptions options = new BackendOptions("tiny", "tiny", Map.of(), "cpu", Map.of());
-        OpenAiServlet servlet = new OpenAiServlet(sessions, metrics, () -> config, name -> sessions.open(name, options));
+        OpenAiServlet servlet =
+                new OpenAiServlet(sessions, metrics, () -> config, name -> sessions.open(name, options));
         jetty = new Server();
         ServerConnector connector = new ServerConnector(jetty);
         connector.setHost("127.0.0.1");
@@ -69,14 +70,20 @@ final class TestServer implements AutoCloseable {
             context.addServlet(holder, pattern);
         }
         // another bundle's route on the same server, as /api/plugins is
-        context.addServlet(new ServletHolder(new jakarta.servlet.http.HttpServlet() {
-            @Override
-            protected void doGet(jakarta.servlet.http.HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response)
-                    throws java.io.IOException {
-                response.getWriter().write("other");
-            }
-        }), "/api/other");
-        context.addFilter(new org.eclipse.jetty.ee10.servlet.FilterHolder(servlet.accessFilter()), "/*",
+        context.addServlet(
+                new ServletHolder(new jakarta.servlet.http.HttpServlet() {
+                    @Override
+                    protected void doGet(
+                            jakarta.servlet.http.HttpServletRequest request,
+                            jakarta.servlet.http.HttpServletResponse response)
+                            throws java.io.IOException {
+                        response.getWriter().write("other");
+                    }
+                }),
+                "/api/other");
+        context.addFilter(
+                new org.eclipse.jetty.ee10.servlet.FilterHolder(servlet.accessFilter()),
+                "/*",
                 java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST));
         jetty.setHandler(context);
         jetty.start();
@@ -97,7 +104,8 @@ final class TestServer implements AutoCloseable {
     }
 
     HttpResponse<String> post(String path, String json) throws Exception {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofString(json))
+        return send(HttpRequest.newBuilder(URI.create(base + path))
+                .POST(HttpRequest.BodyPublishers.ofString(json))
                 .header("Content-Type", "application/json"));
     }
 

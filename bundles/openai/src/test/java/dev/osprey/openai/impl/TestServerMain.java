@@ -6,8 +6,7 @@ package dev.osprey.openai.impl;
  */
 public final class TestServerMain {
 
-    private TestServerMain() {
-    }
+    private TestServerMain() {}
 
     public static void main(String[] args) throws Exception {
         TestServer server = new TestServer("tiny", name -> new TinySession("tiny", 3, 0));

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.inference.GenerationHandle;
@@ -39,6 +40,7 @@ final class TinySession implements InferenceSession {
 
     /** Id 0 is unused padding, id 1 is EOS; the rest are characters. */
     static final String ALPHABET = "\0\1 abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:\n";
+
     static final int CONTEXT = 64;
 
     private final String name;
@@ -56,8 +58,28 @@ final class TinySession implements InferenceSession {
         this.name = name;
         this.tokenDelayMillis = tokenDelayMillis;
         this.manager = NDManager.newBaseManager();
-        DecoderSpec spec = new DecoderSpec(ALPHABET.length(), 32, 48, 2, 4, 2, 8, 1e-6, Rope.plain(10000, 8, 128), false, false,
-                false, false, 0f, 1.0, "silu", 0, false, 0.2, false, null);
+        DecoderSpec spec = new DecoderSpec(
+                ALPHABET.length(),
+                32,
+                48,
+                2,
+                4,
+                2,
+                8,
+                1e-6,
+                Rope.plain(10000, 8, 128),
+                false,
+                false,
+                false,
+                false,
+                0f,
+                1.0,
+                "silu",
+                0,
+                false,
+                0.2,
+                false,
+                null);
         this.model = new DecoderModel(null, spec, manager, DataType.FLOAT32, seed);
     }
 
@@ -71,11 +93,14 @@ final class TinySession implements InferenceSession {
         if (!request.model().equals(name)) {
             throw new InvalidRequestException("unknown model " + request.model(), "model");
         }
-        List<Integer> prompt = request.promptTokenIds() != null ? request.promptTokenIds()
+        List<Integer> prompt = request.promptTokenIds() != null
+                ? request.promptTokenIds()
                 : tokenize(name, request.prompt(), request.conversation());
         if (prompt.size() >= CONTEXT) {
-            throw new InvalidRequestException("This model's maximum context length is " + CONTEXT + " tokens; the prompt has "
-                    + prompt.size() + " tokens", request.conversation() != null ? "messages" : "prompt");
+            throw new InvalidRequestException(
+                    "This model's maximum context length is " + CONTEXT + " tokens; the prompt has " + prompt.size()
+                            + " tokens",
+                    request.conversation() != null ? "messages" : "prompt");
         }
         AtomicBoolean cancelled = new AtomicBoolean();
         AtomicBoolean done = new AtomicBoolean();
@@ -113,27 +138,45 @@ final class TinySession implements InferenceSession {
         listener.started(prompt.size());
         int max = s.maxTokens() < 0 ? CONTEXT - prompt.size() : Math.min(s.maxTokens(), CONTEXT - prompt.size());
         boolean sample = s.temperature() > 0;
-        GenerationOptions options = new GenerationOptions(max, sample, sample ? s.temperature() : 1.0, Math.max(0, s.topK()),
-                s.topP(), s.minP(), s.repetitionPenalty(), s.presencePenalty(), s.frequencyPenalty(),
-                s.seed() < 0 ? System.nanoTime() : s.seed(), Set.of(1), Set.copyOf(s.stopTokenIds()), s.stop());
+        GenerationOptions options = new GenerationOptions(
+                max,
+                sample,
+                sample ? s.temperature() : 1.0,
+                Math.max(0, s.topK()),
+                s.topP(),
+                s.minP(),
+                s.repetitionPenalty(),
+                s.presencePenalty(),
+                s.frequencyPenalty(),
+                s.seed() < 0 ? System.nanoTime() : s.seed(),
+                Set.of(1),
+                Set.copyOf(s.stopTokenIds()),
+                s.stop());
         int holdBack = s.stop().stream().mapToInt(String::length).max().orElse(0);
         StringBuilder text = new StringBuilder();
         int[] sent = {0};
         int[] count = {0};
         try {
-            Generator.Result result = Generator.generate(model, List.of(prompt.stream().mapToInt(Integer::intValue).toArray()),
-                    options, null, this::decode, (row, token) -> {
-                        if (cancelled.get() || closed) {
-                            throw new CancellationException();
-                        }
-                        count[0]++;
-                        pause();
-                        text.append(decode(new int[] {token}));
-                        // hold back what could still become a stop string
-                        int upTo = Math.max(sent[0], text.length() - holdBack);
-                        listener.chunk(new TokenChunk(text.substring(sent[0], upTo), List.of(token), List.of(), List.of()));
-                        sent[0] = upTo;
-                    }).get(0);
+            Generator.Result result = Generator.generate(
+                            model,
+                            List.of(prompt.stream().mapToInt(Integer::intValue).toArray()),
+                            options,
+                            null,
+                            this::decode,
+                            (row, token) -> {
+                                if (cancelled.get() || closed) {
+                                    throw new CancellationException();
+                                }
+                                count[0]++;
+                                pause();
+                                text.append(decode(new int[] {token}));
+                                // hold back what could still become a stop string
+                                int upTo = Math.max(sent[0], text.length() - holdBack);
+                                listener.chunk(new TokenChunk(
+                                        text.substring(sent[0], upTo), List.of(token), List.of(), List.of()));
+                                sent[0] = upTo;
+                            })
+                    .get(0);
             String finalText = result.text();
             if (finalText.length() > sent[0]) {
                 listener.chunk(new TokenChunk(finalText.substring(sent[0]), List.of(), List.of(), List.of()));
@@ -169,7 +212,8 @@ final class TinySession implements InferenceSession {
         for (int i = 0; i < s.length(); i++) {
             int id = ALPHABET.indexOf(s.charAt(i));
             if (id < 2) {
-                throw new InvalidRequestException("character '" + s.charAt(i) + "' is not in the tiny vocabulary",
+                throw new InvalidRequestException(
+                        "character '" + s.charAt(i) + "' is not in the tiny vocabulary",
                         conversation != null ? "messages" : "prompt");
             }
             ids.add(id);

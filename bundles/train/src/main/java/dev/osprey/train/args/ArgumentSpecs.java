@@ -34,8 +34,7 @@ public final class ArgumentSpecs {
             "lr_scheduler_type", List.of("linear", "cosine", "constant", "constant_with_warmup"),
             "parallel", List.of("none"));
 
-    private ArgumentSpecs() {
-    }
+    private ArgumentSpecs() {}
 
     /**
      * The arguments of {@code classes}, in field order; the first class that names an argument describes it.
@@ -56,8 +55,13 @@ public final class ArgumentSpecs {
                 String name = property.value();
                 JsonAlias alias = field.getAnnotation(JsonAlias.class);
                 JsonPropertyDescription help = field.getAnnotation(JsonPropertyDescription.class);
-                specs.add(new ArgumentSpec(name, alias == null ? List.of() : List.of(alias.value()), typeOf(field.getType()),
-                        text(defaults.get(name)), help == null ? "" : help.value(), choices.getOrDefault(name, List.of())));
+                specs.add(new ArgumentSpec(
+                        name,
+                        alias == null ? List.of() : List.of(alias.value()),
+                        typeOf(field.getType()),
+                        text(defaults.get(name)),
+                        help == null ? "" : help.value(),
+                        choices.getOrDefault(name, List.of())));
             }
         }
         return List.copyOf(specs);
@@ -75,7 +79,8 @@ public final class ArgumentSpecs {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> defaults(Class<?> type) {
         try {
-            return (Map<String, Object>) type.getMethod("toMap").invoke(type.getConstructor().newInstance());
+            return (Map<String, Object>)
+                    type.getMethod("toMap").invoke(type.getConstructor().newInstance());
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(type.getName() + " needs a public no-argument constructor and toMap()", e);
         }

@@ -3,6 +3,7 @@ package dev.osprey.train.impl;
 import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Locale;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -12,6 +13,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.job.ArgumentSpec;
 import dev.osprey.api.job.Arguments;
@@ -24,7 +26,6 @@ import dev.osprey.train.loop.JobProgress;
 import dev.osprey.train.sft.PluginModels;
 import dev.osprey.train.sft.SftArguments;
 import dev.osprey.train.sft.SftJob;
-import java.util.Locale;
 
 /**
  * Publishes the {@code sft} and {@code pt} training methods, so the platform's job runners (and anything
@@ -35,13 +36,16 @@ public class SupervisedMethods {
 
     @Reference
     EngineRuntime engine;
+
     @Reference
     ExtensionRegistry extensions;
+
     @Reference
     ModelService modelService;
 
     /** What both stages take: SftArguments' arguments. */
-    private static final List<ArgumentSpec> ARGUMENTS = ArgumentSpecs.describe(ArgumentSpecs.SUPERVISED_CHOICES, SftArguments.class);
+    private static final List<ArgumentSpec> ARGUMENTS =
+            ArgumentSpecs.describe(ArgumentSpecs.SUPERVISED_CHOICES, SftArguments.class);
 
     private final List<ServiceRegistration<TrainingMethod>> registrations = new ArrayList<>();
 
@@ -77,7 +81,9 @@ public class SupervisedMethods {
 
         @Override
         public String description() {
-            return stage == SftArguments.Stage.SFT ? "supervised fine-tuning (LoRA, DoRA, QLoRA or full)" : "pre-training on raw text";
+            return stage == SftArguments.Stage.SFT
+                    ? "supervised fine-tuning (LoRA, DoRA, QLoRA or full)"
+                    : "pre-training on raw text";
         }
 
         @Override
@@ -87,13 +93,18 @@ public class SupervisedMethods {
 
         @Override
         public void validate(Arguments arguments) {
-            SftArguments.fromMap(SftArguments.valuesOf(arguments), name() + " arguments").stage(stage).validate();
+            SftArguments.fromMap(SftArguments.valuesOf(arguments), name() + " arguments")
+                    .stage(stage)
+                    .validate();
         }
 
         @Override
         public void train(JobContext job) throws Exception {
-            SftArguments args = SftArguments.fromMap(SftArguments.valuesOf(job.arguments()), "job " + job.jobId()).stage(stage)
-                    .outputDir(job.outputDir()).device(job.device().toString()).validate();
+            SftArguments args = SftArguments.fromMap(SftArguments.valuesOf(job.arguments()), "job " + job.jobId())
+                    .stage(stage)
+                    .outputDir(job.outputDir())
+                    .device(job.device().toString())
+                    .validate();
             try (NDManager manager = engine.newManager(job.device());
                     PluginModels provider = new PluginModels(modelService, extensions, null)) {
                 SftJob.Result result = new SftJob(args, provider, new JobProgress(job)).train(manager);

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.checkpoint.Safetensors;
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.load.Folders;
@@ -46,8 +47,7 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Fol
      * @param optimizerState AdamW's moments
      * @param history the step log so far
      */
-    public record Resume(long step, Map<String, NDArray> optimizerState, List<StepLog> history) {
-    }
+    public record Resume(long step, Map<String, NDArray> optimizerState, List<StepLog> history) {}
 
     /** Whether step {@code step} of {@code total} writes a checkpoint: every {@code saveSteps}, and the last. */
     public boolean due(long step, long total) {
@@ -59,7 +59,8 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Fol
      *
      * @param history the log so far, as {@code trainer_state.json}'s {@code log_history}
      */
-    public Path save(long step, long total, Map<String, NDArray> optimizerState, List<StepLog> history) throws IOException {
+    public Path save(long step, long total, Map<String, NDArray> optimizerState, List<StepLog> history)
+            throws IOException {
         Path target = outputDir.resolve("checkpoint-" + step);
         Folders.writeAtomically(target, dir -> {
             writer.write(dir);
@@ -90,7 +91,8 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Fol
             return;
         }
         try (Stream<Path> files = Files.list(outputDir)) {
-            for (Path p : files.filter(p -> p.getFileName().toString().matches("\\.checkpoint-\\d+\\.tmp-\\d+")).toList()) {
+            for (Path p : files.filter(p -> p.getFileName().toString().matches("\\.checkpoint-\\d+\\.tmp-\\d+"))
+                    .toList()) {
                 Folders.deleteTree(p);
             }
         }
@@ -102,8 +104,10 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Fol
             return List.of();
         }
         try (Stream<Path> files = Files.list(outputDir)) {
-            return files.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+") && Files.isRegularFile(p.resolve(STATE_FILE)))
-                    .sorted(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring("checkpoint-".length()))))
+            return files.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+")
+                            && Files.isRegularFile(p.resolve(STATE_FILE)))
+                    .sorted(Comparator.comparingLong(
+                            p -> Long.parseLong(p.getFileName().toString().substring("checkpoint-".length()))))
                     .toList();
         }
     }
@@ -116,8 +120,8 @@ public record Checkpoints(Path outputDir, int saveSteps, int saveTotalLimit, Fol
     public static Resume load(Path checkpoint, NDManager manager) throws IOException {
         Path state = checkpoint.resolve(STATE_FILE);
         if (!Files.isRegularFile(state) || !Files.isRegularFile(checkpoint.resolve(OPTIMIZER_FILE))) {
-            throw new IllegalArgumentException(checkpoint + " is not a complete checkpoint (" + STATE_FILE + " and " + OPTIMIZER_FILE
-                    + " are needed)");
+            throw new IllegalArgumentException(checkpoint + " is not a complete checkpoint (" + STATE_FILE + " and "
+                    + OPTIMIZER_FILE + " are needed)");
         }
         JsonNode root = JSON.readTree(state.toFile());
         List<StepLog> history = new ArrayList<>();

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.LanguageModel;
 
@@ -34,14 +35,18 @@ public abstract class MicroBatchObjective<T> implements Objective<T> {
      *
      * @return at least {@code loss}, plus the objective's metrics
      */
-    protected abstract Map<String, Double> microStep(NDManager manager, List<T> batch, int accumulation, Gradients gradients);
+    protected abstract Map<String, Double> microStep(
+            NDManager manager, List<T> batch, int accumulation, Gradients gradients);
 
     /** Every token one item runs through the trained model. */
     protected abstract long tokens(T item);
 
     @Override
     public StepWork prepare(long step, List<T> items, TrainerOptions options) {
-        return StepWork.inBatches(items, options.batchSize(), items.stream().mapToLong(this::tokens).sum(),
+        return StepWork.inBatches(
+                items,
+                options.batchSize(),
+                items.stream().mapToLong(this::tokens).sum(),
                 (batch, manager) -> microStep(manager, batch, options.gradientAccumulation(), Gradients.TRAINING));
     }
 
@@ -51,7 +56,8 @@ public abstract class MicroBatchObjective<T> implements Objective<T> {
         Map<String, Double> sum = new LinkedHashMap<>();
         int batches = 0;
         for (int from = 0; from < items.size(); from += batchSize) {
-            try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
+            try (NDScope scope = new NDScope();
+                    NDManager m = parent.newSubManager()) {
                 scope.suppressNotUsedWarning();
                 microStep(m, items.subList(from, Math.min(items.size(), from + batchSize)), 1, Gradients.EVALUATING)
                         .forEach((k, v) -> sum.merge(k, v, Double::sum));
@@ -65,7 +71,8 @@ public abstract class MicroBatchObjective<T> implements Objective<T> {
 
     /** Whether a micro-step records gradients (training) or not (evaluation). */
     public enum Gradients {
-        TRAINING, EVALUATING;
+        TRAINING,
+        EVALUATING;
 
         /** A collector while training, null when evaluating (try-with-resources skips a null). */
         public GradientCollector open() {

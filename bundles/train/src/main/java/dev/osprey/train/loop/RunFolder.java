@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.model.load.Folders;
 
 /**
@@ -31,8 +32,14 @@ import dev.osprey.model.load.Folders;
  * @param weights writes the trained weights into a checkpoint folder being assembled
  * @param resumeFrom {@code --resume_from_checkpoint}, or null
  */
-public record RunFolder(Path outputDir, Map<String, Object> arguments, int loggingSteps, int saveSteps, int saveTotalLimit,
-        Folders.Writer weights, Path resumeFrom) {
+public record RunFolder(
+        Path outputDir,
+        Map<String, Object> arguments,
+        int loggingSteps,
+        int saveSteps,
+        int saveTotalLimit,
+        Folders.Writer weights,
+        Path resumeFrom) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String LOG_FILE = "logging.jsonl";
@@ -54,14 +61,18 @@ public record RunFolder(Path outputDir, Map<String, Object> arguments, int loggi
     Open open(NDManager manager) throws IOException {
         Files.createDirectories(outputDir);
         Checkpoints.removeScratch(outputDir);
-        Files.writeString(outputDir.resolve("args.json"), JSON.copy().enable(SerializationFeature.INDENT_OUTPUT)
-                .writeValueAsString(arguments));
+        Files.writeString(
+                outputDir.resolve("args.json"),
+                JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(arguments));
         Checkpoints.Resume resume = resumeFrom == null ? null : Checkpoints.load(resumeFrom, manager);
         Path log = outputDir.resolve(LOG_FILE);
         if (resume != null) {
             keepLogUpTo(log, resume.step());
         }
-        Writer writer = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+        Writer writer = Files.newBufferedWriter(
+                log,
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
                 resume == null ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND);
         return new Open(resume, writer);
     }

@@ -18,10 +18,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param metrics the objective's other metrics and fields, in log order ({@code rewards/margins}, ...)
  * @param eval the evaluation after this step, names prefixed {@code eval_}; empty when it did not evaluate
  */
-public record StepLog(long step, long totalSteps, double loss, double learningRate, double gradNorm, long tokens,
-        Map<String, Object> metrics, Map<String, Double> eval) {
+public record StepLog(
+        long step,
+        long totalSteps,
+        double loss,
+        double learningRate,
+        double gradNorm,
+        long tokens,
+        Map<String, Object> metrics,
+        Map<String, Double> eval) {
 
-    private static final Set<String> FIELDS = Set.of("step", "total_steps", "loss", "learning_rate", "grad_norm", "num_tokens");
+    private static final Set<String> FIELDS =
+            Set.of("step", "total_steps", "loss", "learning_rate", "grad_norm", "num_tokens");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public StepLog {
@@ -64,7 +72,7 @@ public record StepLog(long step, long totalSteps, double loss, double learningRa
     public static StepLog fromJson(JsonNode node) {
         Map<String, Object> metrics = new LinkedHashMap<>();
         Map<String, Double> eval = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
             String name = field.getKey();
             if (FIELDS.contains(name)) {
@@ -76,8 +84,15 @@ public record StepLog(long step, long totalSteps, double loss, double learningRa
                 metrics.put(name, JSON.convertValue(field.getValue(), Object.class));
             }
         }
-        return new StepLog(node.path("step").asLong(), node.path("total_steps").asLong(), node.path("loss").asDouble(),
-                node.path("learning_rate").asDouble(), node.path("grad_norm").asDouble(), node.path("num_tokens").asLong(), metrics, eval);
+        return new StepLog(
+                node.path("step").asLong(),
+                node.path("total_steps").asLong(),
+                node.path("loss").asDouble(),
+                node.path("learning_rate").asDouble(),
+                node.path("grad_norm").asDouble(),
+                node.path("num_tokens").asLong(),
+                metrics,
+                eval);
     }
 
     /** The numeric metrics of the step and its evaluation, for progress events. */

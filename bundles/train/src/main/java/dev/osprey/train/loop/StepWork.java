@@ -38,7 +38,8 @@ public interface StepWork {
      * @param tokens every token the items run through the trained model
      * @param micro the forward and backward pass of one micro-batch, on a manager freed after it
      */
-    static <T> StepWork inBatches(List<T> items, int size, long tokens, BiFunction<List<T>, NDManager, Map<String, Double>> micro) {
+    static <T> StepWork inBatches(
+            List<T> items, int size, long tokens, BiFunction<List<T>, NDManager, Map<String, Double>> micro) {
         return new StepWork() {
             @Override
             public int microBatches() {

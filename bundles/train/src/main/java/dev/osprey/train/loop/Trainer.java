@@ -11,6 +11,7 @@ import java.util.Map;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+
 import dev.osprey.model.nn.ComputeThreads;
 import dev.osprey.train.optim.OptimizerSteps;
 import dev.osprey.train.report.LossPlot;
@@ -48,7 +49,9 @@ public final class Trainer {
         /** The evaluation metric {@code name} (e.g. {@code eval_loss}) by step, for the steps that evaluated. */
         public Map<Long, Double> evalMetric(String name) {
             Map<Long, Double> values = new LinkedHashMap<>();
-            steps.stream().filter(s -> s.eval().containsKey(name)).forEach(s -> values.put(s.step(), s.eval().get(name)));
+            steps.stream()
+                    .filter(s -> s.eval().containsKey(name))
+                    .forEach(s -> values.put(s.step(), s.eval().get(name)));
             return values;
         }
     }
@@ -64,7 +67,7 @@ public final class Trainer {
     public Trainer(TrainerOptions options, RunFolder folder, TrainingListener listener) {
         this.options = options;
         this.folder = folder;
-        this.listener = listener == null ? new TrainingListener() { } : listener;
+        this.listener = listener == null ? new TrainingListener() {} : listener;
     }
 
     /** Optimizer steps of a run over {@code items} training items. */
@@ -78,7 +81,11 @@ public final class Trainer {
         if (items.isEmpty()) {
             throw new IllegalArgumentException("the training set is empty");
         }
-        return train(objective, ItemSource.shuffledEpochs(items, options.seed()), totalSteps(objective, items.size()), validation,
+        return train(
+                objective,
+                ItemSource.shuffledEpochs(items, options.seed()),
+                totalSteps(objective, items.size()),
+                validation,
                 trainable);
     }
 
@@ -87,8 +94,13 @@ public final class Trainer {
      * {@code source}; when the listener says cancelled the run stops after the step in progress, checkpointed.
      * Given a run folder with a checkpoint to resume from, the trainable arrays must already hold its weights.
      */
-    public <T> Result train(Objective<T> objective, ItemSource<T> source, long total, List<T> validation,
-            Map<String, NDArray> trainable) throws IOException {
+    public <T> Result train(
+            Objective<T> objective,
+            ItemSource<T> source,
+            long total,
+            List<T> validation,
+            Map<String, NDArray> trainable)
+            throws IOException {
         NDManager parent = trainable.values().iterator().next().getManager();
         try (ComputeThreads threads = ComputeThreads.training(); // a step's operations use every core
                 RunFolder.Open run = folder == null ? null : folder.open(parent)) {
@@ -96,18 +108,33 @@ public final class Trainer {
             if (folder == null) {
                 return new Result(steps, null, null);
             }
-            Path last = folder.outputDir().resolve("checkpoint-" + steps.get(steps.size() - 1).step());
-            Path plot = LossPlot.write(folder.outputDir().resolve("loss.png"), steps).orElse(null);
+            Path last = folder.outputDir()
+                    .resolve("checkpoint-" + steps.get(steps.size() - 1).step());
+            Path plot = LossPlot.write(folder.outputDir().resolve("loss.png"), steps)
+                    .orElse(null);
             return new Result(steps, last, plot);
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
     }
 
-    private <T> List<StepLog> loop(Objective<T> objective, ItemSource<T> source, long total, List<T> validation,
-            Map<String, NDArray> trainable, NDManager parent, RunFolder.Open run) throws IOException {
-        OptimizerSteps optimizer = new OptimizerSteps(trainable, options.learningRate(), options.scheduler(), options.warmupRatio(),
-                options.weightDecay(), options.maxGradNorm(), total);
+    private <T> List<StepLog> loop(
+            Objective<T> objective,
+            ItemSource<T> source,
+            long total,
+            List<T> validation,
+            Map<String, NDArray> trainable,
+            NDManager parent,
+            RunFolder.Open run)
+            throws IOException {
+        OptimizerSteps optimizer = new OptimizerSteps(
+                trainable,
+                options.learningRate(),
+                options.scheduler(),
+                options.warmupRatio(),
+                options.weightDecay(),
+                options.maxGradNorm(),
+                total);
         Checkpoints checkpoints = folder == null ? null : folder.checkpoints();
         int itemsPerStep = objective.itemsPerStep(options);
         List<StepLog> logs = new ArrayList<>();
@@ -136,7 +163,8 @@ public final class Trainer {
                 parent.getEngine().setRandomSeed((int) (options.seed() * 1_000_003L + current));
                 List<Map<String, Double>> micro = new ArrayList<>();
                 for (int i = 0; i < work.microBatches(); i++) {
-                    try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
+                    try (NDScope scope = new NDScope();
+                            NDManager m = parent.newSubManager()) {
                         scope.suppressNotUsedWarning();
                         micro.add(work.run(i, m));
                     }
@@ -146,8 +174,15 @@ public final class Trainer {
             Map<String, Object> metrics = new LinkedHashMap<>(update.metrics());
             metrics.remove("loss");
             metrics.putAll(work.extras());
-            StepLog log = new StepLog(step + 1, total, update.metrics().get("loss"), update.learningRate(), update.gradNorm(),
-                    work.tokens(), metrics, Map.of());
+            StepLog log = new StepLog(
+                    step + 1,
+                    total,
+                    update.metrics().get("loss"),
+                    update.learningRate(),
+                    update.gradNorm(),
+                    work.tokens(),
+                    metrics,
+                    Map.of());
             if (!validation.isEmpty() && options.evaluates(step + 1, total)) {
                 Map<String, Double> eval = new LinkedHashMap<>();
                 objective.evaluate(validation, options.evalBatchSize()).forEach((k, v) -> eval.put("eval_" + k, v));

@@ -16,13 +16,44 @@ package dev.osprey.train.loop;
  * @param evalSteps {@code --eval_steps}; 0 evaluates only after the last step
  * @param evalBatchSize {@code --per_device_eval_batch_size}
  */
-public record TrainerOptions(int batchSize, int gradientAccumulation, double learningRate, String scheduler, double warmupRatio,
-        double weightDecay, double maxGradNorm, double epochs, long maxSteps, long seed, int evalSteps, int evalBatchSize) {
+public record TrainerOptions(
+        int batchSize,
+        int gradientAccumulation,
+        double learningRate,
+        String scheduler,
+        double warmupRatio,
+        double weightDecay,
+        double maxGradNorm,
+        double epochs,
+        long maxSteps,
+        long seed,
+        int evalSteps,
+        int evalBatchSize) {
 
     /** Without periodic evaluation. */
-    public TrainerOptions(int batchSize, int gradientAccumulation, double learningRate, String scheduler, double warmupRatio,
-            double weightDecay, double maxGradNorm, double epochs, long maxSteps, long seed) {
-        this(batchSize, gradientAccumulation, learningRate, scheduler, warmupRatio, weightDecay, maxGradNorm, epochs, maxSteps, seed, 0,
+    public TrainerOptions(
+            int batchSize,
+            int gradientAccumulation,
+            double learningRate,
+            String scheduler,
+            double warmupRatio,
+            double weightDecay,
+            double maxGradNorm,
+            double epochs,
+            long maxSteps,
+            long seed) {
+        this(
+                batchSize,
+                gradientAccumulation,
+                learningRate,
+                scheduler,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                epochs,
+                maxSteps,
+                seed,
+                0,
                 1);
     }
 

@@ -7,8 +7,7 @@ package dev.osprey.train.loop;
 public interface TrainingListener {
 
     /** A line for the user (data statistics, what is trained, where results went). */
-    default void message(String text) {
-    }
+    default void message(String text) {}
 
     /**
      * After every optimizer step, and its evaluation when it had one ({@link StepLog#eval()}).
@@ -16,8 +15,7 @@ public interface TrainingListener {
      * @param elapsedSeconds since this process started training (a resumed run counts from its resume)
      * @param tokensPerSecond trained tokens per second so far in this process
      */
-    default void step(StepLog log, double elapsedSeconds, double tokensPerSecond) {
-    }
+    default void step(StepLog log, double elapsedSeconds, double tokensPerSecond) {}
 
     /** Checked after every step: true stops the run there, after a checkpoint of that step. */
     default boolean cancelled() {

@@ -9,8 +9,9 @@ import java.util.regex.Pattern;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
-import dev.osprey.api.engine.Scalars;
 import ai.djl.ndarray.index.NDIndex;
+
+import dev.osprey.api.engine.Scalars;
 
 /**
  * AdamW as PyTorch implements it ({@code torch.optim.AdamW}, the Trainer's default): weight decay is
@@ -35,7 +36,12 @@ public final class AdamW {
      * @param params the trainable arrays by name; they must require gradients
      * @param decays which parameters get weight decay (see {@link #decaysByDefault})
      */
-    public AdamW(Map<String, NDArray> params, Predicate<String> decays, double beta1, double beta2, double eps,
+    public AdamW(
+            Map<String, NDArray> params,
+            Predicate<String> decays,
+            double beta1,
+            double beta2,
+            double eps,
             double weightDecay) {
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
             throw new IllegalArgumentException("adam betas must be in [0, 1), were " + beta1 + ", " + beta2);
@@ -127,11 +133,13 @@ public final class AdamW {
             String name = key.substring(0, dot);
             Matcher legacy = LEGACY_LORA_KEY.matcher(name);
             if (!params.containsKey(name) && legacy.matches() && Integer.parseInt(legacy.group(1)) < order.size()) {
-                name = order.get(Integer.parseInt(legacy.group(1))); // checkpoints before 1.1 keyed adapters lora.0, lora.1, ... in this order
+                name = order.get(Integer.parseInt(
+                        legacy.group(1))); // checkpoints before 1.1 keyed adapters lora.0, lora.1, ... in this order
             }
             NDArray p = params.get(name);
             if (p == null || !p.getShape().equals(e.getValue().getShape())) {
-                throw new IllegalArgumentException("optimizer state '" + key + "' does not fit the trainable parameters");
+                throw new IllegalArgumentException(
+                        "optimizer state '" + key + "' does not fit the trainable parameters");
             }
             NDArray[] m = moments.computeIfAbsent(name, k -> new NDArray[2]);
             m[key.endsWith(".exp_avg") ? 0 : 1] = e.getValue().duplicate();

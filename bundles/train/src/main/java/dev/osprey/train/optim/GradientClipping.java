@@ -3,14 +3,14 @@ package dev.osprey.train.optim;
 import java.util.Collection;
 
 import ai.djl.ndarray.NDArray;
-import dev.osprey.api.engine.Scalars;
 import ai.djl.ndarray.types.DataType;
+
+import dev.osprey.api.engine.Scalars;
 
 /** {@code torch.nn.utils.clip_grad_norm_}: scales all gradients together so their global L2 norm is at most a bound. */
 public final class GradientClipping {
 
-    private GradientClipping() {
-    }
+    private GradientClipping() {}
 
     /**
      * @param maxNorm {@code --max_grad_norm}; 0 or less only measures
@@ -21,7 +21,8 @@ public final class GradientClipping {
         for (NDArray p : params) {
             NDArray g = p.getGradient();
             if (g != null) {
-                try (NDArray squares = g.mul(g); NDArray sum = squares.sum()) {
+                try (NDArray squares = g.mul(g);
+                        NDArray sum = squares.sum()) {
                     sumOfSquares += sum.toType(DataType.FLOAT64, false).getDouble();
                 }
             }

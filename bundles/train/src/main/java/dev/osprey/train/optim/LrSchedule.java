@@ -16,9 +16,12 @@ public record LrSchedule(String type, double peak, long warmupSteps, long totalS
 
     public LrSchedule {
         type = type.toLowerCase(Locale.ROOT);
-        if (!type.equals("linear") && !type.equals("cosine") && !type.equals("constant") && !type.equals("constant_with_warmup")) {
-            throw new IllegalArgumentException("--lr_scheduler_type '" + type + "' is not supported; supported: linear, cosine,"
-                    + " constant, constant_with_warmup");
+        if (!type.equals("linear")
+                && !type.equals("cosine")
+                && !type.equals("constant")
+                && !type.equals("constant_with_warmup")) {
+            throw new IllegalArgumentException("--lr_scheduler_type '" + type
+                    + "' is not supported; supported: linear, cosine," + " constant, constant_with_warmup");
         }
         if (warmupSteps < 0 || totalSteps <= 0) {
             throw new IllegalArgumentException("warmup steps must be >= 0 and total steps > 0");

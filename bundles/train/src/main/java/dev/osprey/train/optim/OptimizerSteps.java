@@ -45,8 +45,14 @@ public final class OptimizerSteps {
      * @param trainable the arrays to update, by stable name (the optimizer state is keyed by them)
      * @param scheduler {@code --lr_scheduler_type}
      */
-    public OptimizerSteps(Map<String, NDArray> trainable, double learningRate, String scheduler, double warmupRatio, double weightDecay,
-            double maxGradNorm, long totalSteps) {
+    public OptimizerSteps(
+            Map<String, NDArray> trainable,
+            double learningRate,
+            String scheduler,
+            double warmupRatio,
+            double weightDecay,
+            double maxGradNorm,
+            long totalSteps) {
         this.trainable = trainable;
         this.optimizer = AdamW.withDefaults(new LinkedHashMap<>(trainable), weightDecay);
         this.schedule = LrSchedule.withWarmupRatio(scheduler, learningRate, warmupRatio, totalSteps);
@@ -67,8 +73,11 @@ public final class OptimizerSteps {
         double loss = metrics.getOrDefault("loss", 0.0);
         if (!Double.isFinite(gradNorm) || !Double.isFinite(loss)) {
             List<String> bad = nonFiniteGradients();
-            throw new IllegalStateException("training diverged at step " + (step + 1) + ": loss " + loss + ", grad_norm " + gradNorm
-                    + (bad.isEmpty() ? "" : ", non-finite gradients in " + bad.size() + " parameter(s): " + String.join(", ", bad))
+            throw new IllegalStateException("training diverged at step " + (step + 1) + ": loss " + loss
+                    + ", grad_norm " + gradNorm
+                    + (bad.isEmpty()
+                            ? ""
+                            : ", non-finite gradients in " + bad.size() + " parameter(s): " + String.join(", ", bad))
                     + "; lower --learning_rate or raise --warmup_ratio");
         }
         double lr = schedule.at(step);
@@ -83,7 +92,8 @@ public final class OptimizerSteps {
         trainable.forEach((name, p) -> {
             NDArray g = p.hasGradient() ? p.getGradient() : null;
             if (g != null) {
-                try (g; NDArray absMax = g.abs().max()) {
+                try (g;
+                        NDArray absMax = g.abs().max()) {
                     if (!Float.isFinite(absMax.getFloat())) {
                         bad.add(name + " " + p.getShape());
                     }

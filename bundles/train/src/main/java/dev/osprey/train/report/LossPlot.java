@@ -5,6 +5,7 @@ import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +21,6 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 import dev.osprey.train.loop.StepLog;
-import java.nio.file.StandardCopyOption;
 
 /**
  * Draws the training loss (every step) and the evaluation loss (every evaluation) against the step, as a
@@ -31,8 +31,7 @@ public final class LossPlot {
 
     private static final System.Logger LOG = System.getLogger(LossPlot.class.getName());
 
-    private LossPlot() {
-    }
+    private LossPlot() {}
 
     /**
      * @param steps every step, the evaluated ones with their {@code eval_loss}
@@ -43,7 +42,9 @@ public final class LossPlot {
             return Optional.empty();
         }
         Map<Long, Double> evalLosses = new LinkedHashMap<>();
-        steps.stream().filter(s -> s.eval().containsKey("eval_loss")).forEach(s -> evalLosses.put(s.step(), s.eval().get("eval_loss")));
+        steps.stream()
+                .filter(s -> s.eval().containsKey("eval_loss"))
+                .forEach(s -> evalLosses.put(s.step(), s.eval().get("eval_loss")));
         System.setProperty("java.awt.headless", "true");
         try {
             XYSeries train = new XYSeries("train loss");
@@ -54,7 +55,8 @@ public final class LossPlot {
                 evalLosses.forEach(eval::add);
                 data.addSeries(eval);
             }
-            JFreeChart chart = ChartFactory.createXYLineChart("Loss", "step", "loss", data, PlotOrientation.VERTICAL, true, false, false);
+            JFreeChart chart = ChartFactory.createXYLineChart(
+                    "Loss", "step", "loss", data, PlotOrientation.VERTICAL, true, false, false);
             XYPlot plot = chart.getXYPlot();
             plot.setBackgroundPaint(Color.WHITE);
             plot.setDomainGridlinePaint(Color.LIGHT_GRAY);

@@ -6,6 +6,7 @@ import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.chat.ChatEncoder;
@@ -21,8 +22,13 @@ public record Batch(NDArray inputIds, NDArray attentionMask, NDArray labels, NDA
 
     /** The logits of {@code model} on this batch, (B, T, V). */
     public NDArray logits(LanguageModel model, String adapter, boolean training) {
-        return model.forward(ForwardRequest.builder(inputIds).optAttentionMask(attentionMask).optPositionIds(positionIds)
-                .optAdapter(adapter).optTraining(training).build()).logits();
+        return model.forward(ForwardRequest.builder(inputIds)
+                        .optAttentionMask(attentionMask)
+                        .optPositionIds(positionIds)
+                        .optAdapter(adapter)
+                        .optTraining(training)
+                        .build())
+                .logits();
     }
 
     /** @param padId the id padding positions carry (never attended to, never trained on) */
@@ -50,7 +56,11 @@ public record Batch(NDArray inputIds, NDArray attentionMask, NDArray labels, NDA
             }
         }
         Shape shape = new Shape(b, t);
-        return new Batch(manager.create(ids, shape), manager.create(mask, shape), manager.create(labels, shape),
-                packed ? manager.create(positions, shape) : null, trained);
+        return new Batch(
+                manager.create(ids, shape),
+                manager.create(mask, shape),
+                manager.create(labels, shape),
+                packed ? manager.create(positions, shape) : null,
+                trained);
     }
 }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.model.decoder.DecoderModel;
@@ -45,18 +46,23 @@ public final class CausalLmObjective implements Objective<SftExample> {
     public StepWork prepare(long step, List<SftExample> items, TrainerOptions options) {
         int accumulation = options.gradientAccumulation();
         long seed = options.seed() * 1_000_003L + step;
-        return StepWork.inBatches(items, options.batchSize(), items.stream().mapToLong(SftExample::trainedTokens).sum(), (part, m) -> {
-            Batch batch = Batch.of(m, part, padId);
-            if (gradientCheckpointing && model instanceof DecoderModel decoder) {
-                return Map.of("loss", CheckpointedStep.run(decoder, adapter, m, batch, accumulation, seed)[0]);
-            }
-            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray loss = Losses.causalLm(batch.logits(model, adapter, true), batch.labels());
-                float value = loss.getFloat();
-                collector.backward(Scalars.div(loss, accumulation));
-                return Map.of("loss", (double) value);
-            }
-        });
+        return StepWork.inBatches(
+                items,
+                options.batchSize(),
+                items.stream().mapToLong(SftExample::trainedTokens).sum(),
+                (part, m) -> {
+                    Batch batch = Batch.of(m, part, padId);
+                    if (gradientCheckpointing && model instanceof DecoderModel decoder) {
+                        return Map.of("loss", CheckpointedStep.run(decoder, adapter, m, batch, accumulation, seed)[0]);
+                    }
+                    try (GradientCollector collector =
+                            Engine.getEngine("PyTorch").newGradientCollector()) {
+                        NDArray loss = Losses.causalLm(batch.logits(model, adapter, true), batch.labels());
+                        float value = loss.getFloat();
+                        collector.backward(Scalars.div(loss, accumulation));
+                        return Map.of("loss", (double) value);
+                    }
+                });
     }
 
     /**
@@ -70,13 +76,16 @@ public final class CausalLmObjective implements Objective<SftExample> {
         long tokens = 0;
         for (int from = 0; from < examples.size(); from += batchSize) {
             List<SftExample> part = examples.subList(from, Math.min(examples.size(), from + batchSize));
-            try (NDScope scope = new NDScope(); NDManager m = parent.newSubManager()) {
+            try (NDScope scope = new NDScope();
+                    NDManager m = parent.newSubManager()) {
                 scope.suppressNotUsedWarning();
                 Batch batch = Batch.of(m, part, padId);
                 if (batch.trainedTokens() == 0) {
                     continue;
                 }
-                weighted += Losses.causalLm(batch.logits(model, adapter, false), batch.labels()).getFloat() * batch.trainedTokens();
+                weighted += Losses.causalLm(batch.logits(model, adapter, false), batch.labels())
+                                .getFloat()
+                        * batch.trainedTokens();
                 tokens += batch.trainedTokens();
             }
         }

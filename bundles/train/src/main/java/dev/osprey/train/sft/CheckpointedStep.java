@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.decoder.DecoderModel;
@@ -22,13 +23,17 @@ import dev.osprey.model.nn.TrainingMode;
  */
 final class CheckpointedStep {
 
-    private CheckpointedStep() {
-    }
+    private CheckpointedStep() {}
 
     /** @return {mean loss, trained tokens} */
-    static double[] run(DecoderModel model, String adapter, NDManager parent, Batch batch, int accumulation, long seed) {
-        ForwardRequest request = ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
-                .optPositionIds(batch.positionIds()).optAdapter(adapter).optTraining(true).build();
+    static double[] run(
+            DecoderModel model, String adapter, NDManager parent, Batch batch, int accumulation, long seed) {
+        ForwardRequest request = ForwardRequest.builder(batch.inputIds())
+                .optAttentionMask(batch.attentionMask())
+                .optPositionIds(batch.positionIds())
+                .optAdapter(adapter)
+                .optTraining(true)
+                .build();
         return TrainingMode.during(true, () -> {
             int layers = model.layerCount();
             DecoderModel.LayerPass pass = model.beginLayers(request);
@@ -54,7 +59,8 @@ final class CheckpointedStep {
             }
             for (int i = layers - 1; i >= 0; i--) {
                 seedLayer(parent, seed, i);
-                try (NDScope layer = new NDScope(); GradientCollector collector = newCollector()) {
+                try (NDScope layer = new NDScope();
+                        GradientCollector collector = newCollector()) {
                     layer.suppressNotUsedWarning();
                     NDArray input = inputs[i];
                     input.setRequiresGradient(true);
@@ -66,7 +72,8 @@ final class CheckpointedStep {
             }
             if (model.params().get("model.embed_tokens.weight").get().hasGradient()) {
                 try (GradientCollector collector = newCollector()) {
-                    collector.backward(model.embed(batch.inputIds()).mul(gradient).sum()); // full tuning: the embeddings too
+                    collector.backward(
+                            model.embed(batch.inputIds()).mul(gradient).sum()); // full tuning: the embeddings too
                 }
             }
             return new double[] {loss, batch.trainedTokens()};

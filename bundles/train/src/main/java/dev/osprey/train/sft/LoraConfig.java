@@ -1,17 +1,18 @@
 package dev.osprey.train.sft;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.LoraWeights;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * LoRA as PEFT initialises it: A from kaiming-uniform (a = √5, i.e. U(−1/√in, 1/√in)), B zeros, so the
@@ -93,8 +94,13 @@ public record LoraConfig(int rank, double alpha, Set<String> targetModules, bool
             }
         }
         if (trainable.isEmpty()) {
-            throw new IllegalArgumentException("--target_modules " + targetModules + " matches no linear layer; the model has "
-                    + linears.stream().map(l -> l.name().substring(l.name().lastIndexOf('.') + 1)).distinct().sorted().toList());
+            throw new IllegalArgumentException("--target_modules " + targetModules
+                    + " matches no linear layer; the model has "
+                    + linears.stream()
+                            .map(l -> l.name().substring(l.name().lastIndexOf('.') + 1))
+                            .distinct()
+                            .sorted()
+                            .toList());
         }
         return trainable;
     }

@@ -3,6 +3,7 @@ package dev.osprey.train.sft;
 import java.io.IOException;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.model.load.HfModel;
 

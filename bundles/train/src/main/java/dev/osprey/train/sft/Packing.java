@@ -3,6 +3,7 @@ package dev.osprey.train.sft;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+
 import dev.osprey.chat.ChatEncoder;
 
 /**
@@ -13,8 +14,7 @@ import dev.osprey.chat.ChatEncoder;
  */
 public final class Packing {
 
-    private Packing() {
-    }
+    private Packing() {}
 
     /** @param examples each at most {@code maxLength} tokens long */
     public static List<SftExample> pack(List<SftExample> examples, int maxLength) {
@@ -24,7 +24,8 @@ public final class Packing {
         List<Integer> free = new ArrayList<>();
         for (SftExample e : sorted) {
             if (e.length() > maxLength) {
-                throw new IllegalArgumentException(e.source() + ": " + e.length() + " tokens do not fit --max_length " + maxLength);
+                throw new IllegalArgumentException(
+                        e.source() + ": " + e.length() + " tokens do not fit --max_length " + maxLength);
             }
             int bin = 0;
             while (bin < bins.size() && free.get(bin) < e.length()) {
@@ -55,7 +56,8 @@ public final class Packing {
             }
             offset += s.length();
         }
-        String source = samples.size() == 1 ? samples.get(0).source()
+        String source = samples.size() == 1
+                ? samples.get(0).source()
                 : samples.get(0).source() + " +" + (samples.size() - 1) + " packed";
         return new SftExample(ids, labels, positions, source);
     }

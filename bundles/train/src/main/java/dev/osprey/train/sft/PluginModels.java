@@ -1,32 +1,23 @@
 package dev.osprey.train.sft;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.FrameworkUtil;
-import org.osgi.framework.ServiceReference;
-
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import dev.osprey.api.chat.ChatTemplate;
+
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.job.ProgressReporter;
 import dev.osprey.api.model.LoadedModel;
-import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.model.ModelRequest;
 import dev.osprey.api.model.ModelService;
 import dev.osprey.api.plugin.ExtensionHandle;
 import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.hub.DownloadProgress;
-import dev.osprey.hub.HubOptions;
-import dev.osprey.hub.ModelLocator;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.TorchDtype;
 import dev.osprey.model.nn.QuantSpec;
@@ -59,8 +50,10 @@ public final class PluginModels implements ModelProvider {
     public HfModel load(SftArguments args, NDManager manager) throws IOException {
         // QLoRA: quantized while loading, one dense weight in memory at a time
         boolean qlora = args.quantBits() > 0 && args.trainType().equals("lora");
-        return load(request(args.model(), args.modelType(), args.useHf(), args.modelRevision(), args.torchDtype())
-                .withQuantization(qlora ? args.quantBits() : 0, qlora ? args.quantType() : null).withTemplate(args.template()),
+        return load(
+                request(args.model(), args.modelType(), args.useHf(), args.modelRevision(), args.torchDtype())
+                        .withQuantization(qlora ? args.quantBits() : 0, qlora ? args.quantType() : null)
+                        .withTemplate(args.template()),
                 manager);
     }
 
@@ -70,11 +63,19 @@ public final class PluginModels implements ModelProvider {
      * @param quantization how to store the decoder's linear layers (its method; block sizes are the defaults), or null
      *        for dense
      */
-    public HfModel load(String model, String modelType, boolean useHf, String revision, String torchDtype, QuantSpec quantization,
-            NDManager manager) throws IOException {
+    public HfModel load(
+            String model,
+            String modelType,
+            boolean useHf,
+            String revision,
+            String torchDtype,
+            QuantSpec quantization,
+            NDManager manager)
+            throws IOException {
         ModelRequest request = request(model, modelType, useHf, revision, torchDtype);
         if (quantization != null) {
-            request = request.withQuantization(quantization.method().bits(), quantization.method().name().toLowerCase(Locale.ROOT));
+            request = request.withQuantization(
+                    quantization.method().bits(), quantization.method().name().toLowerCase(Locale.ROOT));
         }
         return load(request, manager);
     }
@@ -82,8 +83,9 @@ public final class PluginModels implements ModelProvider {
     /** Loads what {@code request} asks for into {@code manager}; kept until {@link #close()}. */
     public HfModel load(ModelRequest request, NDManager manager) throws IOException {
         LoadedModel model = service.load(request, manager);
-        HfModel hf = model.unwrap(HfModel.class).orElseThrow(() -> new IllegalStateException("the model service gave no"
-                + " Hugging Face model for " + request.model()));
+        HfModel hf = model.unwrap(HfModel.class)
+                .orElseThrow(() -> new IllegalStateException(
+                        "the model service gave no" + " Hugging Face model for " + request.model()));
         synchronized (loaded) {
             loaded.put(hf, model);
         }
@@ -91,7 +93,10 @@ public final class PluginModels implements ModelProvider {
     }
 
     private ModelRequest request(String model, String modelType, boolean useHf, String revision, String torchDtype) {
-        ModelRequest request = ModelRequest.of(model).withModelType(modelType).withUseHf(useHf).withRevision(revision)
+        ModelRequest request = ModelRequest.of(model)
+                .withModelType(modelType)
+                .withUseHf(useHf)
+                .withRevision(revision)
                 .withTorchDtype(torchDtype);
         return progress == null ? request : request.withProgress(new DownloadBar(progress));
     }

@@ -2,16 +2,14 @@ package dev.osprey.train.sft;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 import dev.osprey.api.chat.EncodedPrompt;
 import dev.osprey.api.chat.PromptEncoder;
-import dev.osprey.api.chat.ChatTemplate;
-import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.dataset.DatasetException;
 import dev.osprey.dataset.DatasetRow;
-import java.util.Locale;
 
 /**
  * One encoded training example: token ids, and labels that are the ids where the loss applies and
@@ -63,26 +61,33 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
      * @throws DatasetException naming the row ({@code file:line}) when nothing is left to train on, e.g. a
      *         row without an assistant answer; a job skips it with {@code --strict false} ({@link dev.osprey.dataset.BadRows})
      */
-    public static Optional<SftExample> encode(DatasetRow row, PromptEncoder prompts, int maxLength, String lossScope,
-            Truncation truncation) {
+    public static Optional<SftExample> encode(
+            DatasetRow row, PromptEncoder prompts, int maxLength, String lossScope, Truncation truncation) {
         EncodedPrompt encoded = prompts.forTraining(row.conversation(), lossScope);
         boolean answered = row.conversation().messages().stream().anyMatch(m -> "assistant".equals(m.role()));
-        return truncate(encoded.inputIds(), encoded.labels(), maxLength, truncation, row.source(),
+        return truncate(
+                encoded.inputIds(),
+                encoded.labels(),
+                maxLength,
+                truncation,
+                row.source(),
                 answered ? "" : " (the row has no assistant answer)");
     }
 
     /** Rows encoded in order; rows that {@link Truncation#DELETE} drops are left out. */
-    public static List<SftExample> encodeAll(List<DatasetRow> rows, PromptEncoder prompts, int maxLength, String lossScope,
-            Truncation truncation) {
-        return rows.stream().flatMap(r -> encode(r, prompts, maxLength, lossScope, truncation).stream()).toList();
+    public static List<SftExample> encodeAll(
+            List<DatasetRow> rows, PromptEncoder prompts, int maxLength, String lossScope, Truncation truncation) {
+        return rows.stream()
+                .flatMap(r -> encode(r, prompts, maxLength, lossScope, truncation).stream())
+                .toList();
     }
 
     /**
      * Pre-training: the row's texts joined (no chat template), then EOS, with every token trained; the
      * first token has no label since nothing predicts it.
      */
-    public static Optional<SftExample> encodeText(DatasetRow row, ChatEncoder encoder, int[] prefix, int eosId, int maxLength,
-            Truncation truncation) {
+    public static Optional<SftExample> encodeText(
+            DatasetRow row, ChatEncoder encoder, int[] prefix, int eosId, int maxLength, Truncation truncation) {
         StringBuilder text = new StringBuilder();
         row.conversation().messages().forEach(m -> text.append(m.text()));
         int[] body = encoder.tokenize(text.toString());
@@ -97,8 +102,8 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
     }
 
     /** @param why what to add to the error when nothing is left to train on, e.g. " (the row has no assistant answer)" */
-    private static Optional<SftExample> truncate(int[] ids, int[] labels, int maxLength, Truncation truncation, String source,
-            String why) {
+    private static Optional<SftExample> truncate(
+            int[] ids, int[] labels, int maxLength, Truncation truncation, String source, String why) {
         if (ids.length > maxLength) {
             switch (truncation) {
                 case DELETE -> {
@@ -116,9 +121,14 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
         }
         labels[0] = ChatEncoder.IGNORE_INDEX; // nothing predicts the first token
         if (Arrays.stream(labels).noneMatch(l -> l != ChatEncoder.IGNORE_INDEX)) {
-            throw new DatasetException(source, "no tokens left to train on" + why
-                    + (truncation != Truncation.DELETE ? " after --truncation_strategy " + truncation.name().toLowerCase(Locale.ROOT)
-                            + " to --max_length " + maxLength : ""));
+            throw new DatasetException(
+                    source,
+                    "no tokens left to train on" + why
+                            + (truncation != Truncation.DELETE
+                                    ? " after --truncation_strategy "
+                                            + truncation.name().toLowerCase(Locale.ROOT) + " to --max_length "
+                                            + maxLength
+                                    : ""));
         }
         return Optional.of(new SftExample(ids, labels, null, source));
     }

@@ -6,13 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.chat.PromptEncoder;
-import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.chat.ChatEncoder;
-import dev.osprey.chat.JinjaChatTemplate;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
 import dev.osprey.dataset.DatasetReader;
@@ -24,7 +24,6 @@ import dev.osprey.train.loop.StepLog;
 import dev.osprey.train.loop.Trainer;
 import dev.osprey.train.loop.TrainerOptions;
 import dev.osprey.train.loop.TrainingListener;
-import java.util.function.Function;
 
 /**
  * One pre-training or supervised fine-tuning run, from arguments to checkpoints: reads and encodes the
@@ -47,8 +46,8 @@ public final class SftJob {
      * @param evalLosses the evaluation loss by step
      * @param plot the loss plot, or null when it could not be drawn
      */
-    public record Result(Path lastCheckpoint, Path mergedModel, List<StepLog> steps, Map<Long, Double> evalLosses,
-            Path plot) {
+    public record Result(
+            Path lastCheckpoint, Path mergedModel, List<StepLog> steps, Map<Long, Double> evalLosses, Path plot) {
 
         public double finalLoss() {
             return steps.get(steps.size() - 1).loss();
@@ -66,7 +65,7 @@ public final class SftJob {
     public SftJob(SftArguments args, ModelProvider provider, TrainingListener listener) {
         this.args = args.validate();
         this.provider = provider;
-        this.listener = listener == null ? new TrainingListener() { } : listener;
+        this.listener = listener == null ? new TrainingListener() {} : listener;
     }
 
     public SftJob(SftArguments args, ModelProvider provider) {
@@ -75,15 +74,26 @@ public final class SftJob {
 
     /** Runs the whole job on {@code manager}'s device; everything it allocates is freed at the end. */
     public Result train(NDManager parentManager) throws IOException {
-        try (NDManager manager = parentManager.newSubManager(); HfModel model = provider.load(args, manager)) {
+        try (NDManager manager = parentManager.newSubManager();
+                HfModel model = provider.load(args, manager)) {
             DecoderModel decoder = TrainingRuns.decoder(model);
             Datasets data = encode(model);
             Map<String, NDArray> trainable = Tuner.setUp(decoder, args, ADAPTER_NAME, manager, listener);
-            long parameters = trainable.values().stream().mapToLong(a -> a.getShape().size()).sum();
-            long total = decoder.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum();
-            listener.message(String.format("training %,d of %,d parameters (%s%s) on %s%s", parameters, total, args.trainType(),
-                    args.quantBits() > 0 ? ", base " + args.quantBits() + "-bit" : "", data.stream != null
-                            ? "the stream of " + args.dataset() + " (--streaming)" : data.train.size() + " sequences",
+            long parameters = trainable.values().stream()
+                    .mapToLong(a -> a.getShape().size())
+                    .sum();
+            long total = decoder.parameters().values().stream()
+                    .mapToLong(a -> a.getShape().size())
+                    .sum();
+            listener.message(String.format(
+                    "training %,d of %,d parameters (%s%s) on %s%s",
+                    parameters,
+                    total,
+                    args.trainType(),
+                    args.quantBits() > 0 ? ", base " + args.quantBits() + "-bit" : "",
+                    data.stream != null
+                            ? "the stream of " + args.dataset() + " (--streaming)"
+                            : data.train.size() + " sequences",
                     data.validation.isEmpty() ? "" : ", validating on " + data.validation.size()));
             try {
                 return run(model, decoder, trainable, data, manager);
@@ -99,11 +109,13 @@ public final class SftJob {
      * The training examples (all of them, or a stream), the validation set, and the bad rows skipped so far
      * (a stream finds more as it goes).
      */
-    private record Datasets(List<SftExample> train, StreamingExamples stream, List<SftExample> validation, BadRows badRows) {
-    }
+    private record Datasets(
+            List<SftExample> train, StreamingExamples stream, List<SftExample> validation, BadRows badRows) {}
 
     private Datasets encode(HfModel model) throws IOException {
-        DatasetOptions options = DatasetOptions.defaults().withSeed(args.seed()).withColumns(args.columns())
+        DatasetOptions options = DatasetOptions.defaults()
+                .withSeed(args.seed())
+                .withColumns(args.columns())
                 .withSkipBadRows(!args.strict());
         BadRows badRows = BadRows.of(options); // one tally for reading and encoding, training and validation
         DatasetReader reader = new DatasetReader(options, badRows);
@@ -112,10 +124,14 @@ public final class SftJob {
         SftExample.Truncation truncation = SftExample.Truncation.of(args.truncationStrategy());
         Function<DatasetRow, Optional<SftExample>> encode;
         if (args.stage() == SftArguments.Stage.PT) {
-            int[] bos = model.tokenizerConfig().addBosToken().orElse(false) && model.tokenizerConfig().bosToken().isPresent()
-                    ? encoder.tokenize(model.tokenizerConfig().bosToken().get()) : new int[0];
-            int eos = model.generationConfig().eosTokenIds().stream().findFirst()
-                    .or(() -> model.tokenizerConfig().eosToken().map(t -> encoder.tokenize(t)[0])).orElse(-1);
+            int[] bos = model.tokenizerConfig().addBosToken().orElse(false)
+                            && model.tokenizerConfig().bosToken().isPresent()
+                    ? encoder.tokenize(model.tokenizerConfig().bosToken().get())
+                    : new int[0];
+            int eos = model.generationConfig().eosTokenIds().stream()
+                    .findFirst()
+                    .or(() -> model.tokenizerConfig().eosToken().map(t -> encoder.tokenize(t)[0]))
+                    .orElse(-1);
             encode = row -> SftExample.encodeText(row, encoder, bos, eos, args.maxLength(), truncation);
         } else {
             PromptEncoder prompts = provider.prompts(model);
@@ -124,8 +140,16 @@ public final class SftJob {
         encode = badRows.skipping(encode); // a row with nothing to train on is a bad row too
         List<SftExample> validation = encodeAll(rows.validation(), encode, badRows, "validation");
         if (args.streaming()) {
-            return new Datasets(List.of(), new StreamingExamples(DatasetSpec.parseAll(args.dataset()), reader, encode,
-                    args.shuffleBufferSize(), args.seed()), validation, badRows);
+            return new Datasets(
+                    List.of(),
+                    new StreamingExamples(
+                            DatasetSpec.parseAll(args.dataset()),
+                            reader,
+                            encode,
+                            args.shuffleBufferSize(),
+                            args.seed()),
+                    validation,
+                    badRows);
         }
         List<SftExample> train = encodeAll(rows.train(), encode, badRows, "training");
         if (badRows.count() > 0) {
@@ -135,13 +159,14 @@ public final class SftJob {
             int before = train.size();
             train = Packing.pack(train, args.maxLength());
             validation = Packing.pack(validation, args.maxLength());
-            listener.message("packed " + before + " samples into " + train.size() + " sequences of at most " + args.maxLength() + " tokens");
+            listener.message("packed " + before + " samples into " + train.size() + " sequences of at most "
+                    + args.maxLength() + " tokens");
         }
         return new Datasets(train, null, validation, badRows);
     }
 
-    private List<SftExample> encodeAll(List<DatasetRow> rows, Function<DatasetRow, Optional<SftExample>> encode,
-            BadRows badRows, String what) {
+    private List<SftExample> encodeAll(
+            List<DatasetRow> rows, Function<DatasetRow, Optional<SftExample>> encode, BadRows badRows, String what) {
         List<SftExample> out = new ArrayList<>();
         long badBefore = badRows.count();
         for (DatasetRow row : rows) {
@@ -155,21 +180,24 @@ public final class SftJob {
         }
         if (out.isEmpty() && what.equals("training")) {
             if (badRows.count() > 0) {
-                throw new IllegalArgumentException("no training rows left in " + args.dataset() + ": " + badRows.summary()
+                throw new IllegalArgumentException("no training rows left in " + args.dataset() + ": "
+                        + badRows.summary()
                         + (tooLong > 0 ? "; and " + tooLong + " longer than --max_length " + args.maxLength() : ""));
             }
-            throw new IllegalArgumentException("no training rows left: every row of " + args.dataset() + " is longer than --max_length "
-                    + args.maxLength() + "; raise it or use --truncation_strategy left|right");
+            throw new IllegalArgumentException(
+                    "no training rows left: every row of " + args.dataset() + " is longer than --max_length "
+                            + args.maxLength() + "; raise it or use --truncation_strategy left|right");
         }
         return out;
     }
 
-    private Result run(HfModel model, DecoderModel decoder, Map<String, NDArray> trainable, Datasets data, NDManager manager)
+    private Result run(
+            HfModel model, DecoderModel decoder, Map<String, NDArray> trainable, Datasets data, NDManager manager)
             throws IOException {
         String adapter = TrainingRuns.adapter(args);
         TrainerOptions options = TrainingRuns.options(args);
-        Trainer trainer = new Trainer(options, TrainingRuns.folder(args, args.toMap(), TrainingRuns.weights(args, model, decoder)),
-                listener);
+        Trainer trainer = new Trainer(
+                options, TrainingRuns.folder(args, args.toMap(), TrainingRuns.weights(args, model, decoder)), listener);
         CausalLmObjective objective = new CausalLmObjective(decoder, adapter, 0, args.gradientCheckpointing());
         Trainer.Result result = data.stream != null
                 ? trainer.train(objective, data.stream, args.maxSteps(), data.validation, trainable)
@@ -182,6 +210,7 @@ public final class SftJob {
             listener.message(data.badRows().summary());
         }
         listener.message(TrainingRuns.summary(result, merged));
-        return new Result(result.lastCheckpoint(), merged, result.steps(), result.evalMetric("eval_loss"), result.plot());
+        return new Result(
+                result.lastCheckpoint(), merged, result.steps(), result.evalMetric("eval_loss"), result.plot());
     }
 }

@@ -32,8 +32,12 @@ public final class StreamingExamples implements ItemSource<SftExample>, AutoClos
     private Iterator<SftExample> rows;
     private long epochs;
 
-    public StreamingExamples(List<DatasetSpec> specs, DatasetReader reader, Function<DatasetRow, Optional<SftExample>> encode,
-            int bufferSize, long seed) {
+    public StreamingExamples(
+            List<DatasetSpec> specs,
+            DatasetReader reader,
+            Function<DatasetRow, Optional<SftExample>> encode,
+            int bufferSize,
+            long seed) {
         if (bufferSize <= 0) {
             throw new IllegalArgumentException("--shuffle_buffer_size must be positive, was " + bufferSize);
         }
@@ -52,7 +56,8 @@ public final class StreamingExamples implements ItemSource<SftExample>, AutoClos
             epochs++;
             fill();
             if (buffer.isEmpty()) {
-                throw new IllegalArgumentException("no training rows in " + specs + " (each is longer than --max_length, or the files are empty)");
+                throw new IllegalArgumentException(
+                        "no training rows in " + specs + " (each is longer than --max_length, or the files are empty)");
             }
         }
         int pick = random.nextInt(buffer.size());

@@ -1,7 +1,6 @@
 package dev.osprey.train.sft;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
 import dev.osprey.dataset.DatasetReader;
@@ -16,9 +16,9 @@ import dev.osprey.dataset.DatasetRow;
 import dev.osprey.dataset.DatasetSpec;
 import dev.osprey.dataset.LoadedDatasets;
 import dev.osprey.model.decoder.DecoderModel;
-import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.Folders;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.ModelSaver;
 import dev.osprey.model.load.PeftAdapter;
 import dev.osprey.train.loop.RunFolder;
@@ -35,8 +35,7 @@ public final class TrainingRuns {
     /** The name the trained LoRA adapter has on the model while training. */
     public static final String ADAPTER_NAME = "sft";
 
-    private TrainingRuns() {
-    }
+    private TrainingRuns() {}
 
     /** The model as a trainable decoder with a tokenizer, or an error naming its folder. */
     public static DecoderModel decoder(HfModel model) {
@@ -56,9 +55,19 @@ public final class TrainingRuns {
 
     /** How the Trainer runs, from {@code --per_device_train_batch_size}, {@code --learning_rate}, {@code --eval_steps} ... */
     public static TrainerOptions options(SftArguments args) {
-        return new TrainerOptions(args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps(), args.learningRate(),
-                args.lrSchedulerType(), args.warmupRatio(), args.weightDecay(), args.maxGradNorm(), args.numTrainEpochs(), args.maxSteps(),
-                args.seed(), args.evalSteps(), args.perDeviceEvalBatchSize());
+        return new TrainerOptions(
+                args.perDeviceTrainBatchSize(),
+                args.gradientAccumulationSteps(),
+                args.learningRate(),
+                args.lrSchedulerType(),
+                args.warmupRatio(),
+                args.weightDecay(),
+                args.maxGradNorm(),
+                args.numTrainEpochs(),
+                args.maxSteps(),
+                args.seed(),
+                args.evalSteps(),
+                args.perDeviceEvalBatchSize());
     }
 
     /**
@@ -68,14 +77,26 @@ public final class TrainingRuns {
      * @param weights what a checkpoint holds of the trained model
      */
     public static RunFolder folder(SftArguments args, Map<String, Object> arguments, Folders.Writer weights) {
-        return new RunFolder(args.outputDir(), arguments, args.loggingSteps(), args.saveSteps(), args.saveTotalLimit(), weights,
+        return new RunFolder(
+                args.outputDir(),
+                arguments,
+                args.loggingSteps(),
+                args.saveSteps(),
+                args.saveTotalLimit(),
+                weights,
                 args.resumeFromCheckpoint());
     }
 
     /** A checkpoint's weights: the PEFT adapter when LoRA is trained, else the whole model with its tokenizer files. */
     public static Folders.Writer weights(SftArguments args, HfModel model, DecoderModel decoder) {
         return adapter(args) != null
-                ? dir -> PeftAdapter.writeFiles(dir, decoder.linears(), ADAPTER_NAME, args.loraRank(), args.loraAlpha(), args.useRslora(),
+                ? dir -> PeftAdapter.writeFiles(
+                        dir,
+                        decoder.linears(),
+                        ADAPTER_NAME,
+                        args.loraRank(),
+                        args.loraAlpha(),
+                        args.useRslora(),
                         args.model())
                 : dir -> ModelSaver.writeFiles(decoder, dir, "F32", LoraMerge.tokenizerFiles(model.folder()));
     }
@@ -86,18 +107,19 @@ public final class TrainingRuns {
      */
     public static Rows rows(SftArguments args, DatasetOptions options, BadRows badRows) throws IOException {
         DatasetOptions split = options.withSplitDatasetRatio(args.splitDatasetRatio());
-        LoadedDatasets loaded = args.streaming() ? null : new DatasetReader(split, badRows).load(DatasetSpec.parseAll(args.dataset()));
+        LoadedDatasets loaded =
+                args.streaming() ? null : new DatasetReader(split, badRows).load(DatasetSpec.parseAll(args.dataset()));
         List<DatasetRow> validation = new ArrayList<>(loaded == null ? List.of() : loaded.validation());
         if (!args.valDataset().isEmpty()) {
-            validation.addAll(new DatasetReader(options.withSplitDatasetRatio(0), badRows).load(DatasetSpec.parseAll(args.valDataset()))
+            validation.addAll(new DatasetReader(options.withSplitDatasetRatio(0), badRows)
+                    .load(DatasetSpec.parseAll(args.valDataset()))
                     .train());
         }
         return new Rows(loaded == null ? List.of() : loaded.train(), validation);
     }
 
     /** Training and held-out rows. */
-    public record Rows(List<DatasetRow> train, List<DatasetRow> validation) {
-    }
+    public record Rows(List<DatasetRow> train, List<DatasetRow> validation) {}
 
     /**
      * {@code --merge_lora}: merges the trained adapter into the weights and saves a Hugging Face folder beside
@@ -106,11 +128,18 @@ public final class TrainingRuns {
      *
      * @return the merged model's folder
      */
-    public static Path mergeLora(SftArguments args, ModelProvider provider, HfModel model, DecoderModel decoder, Path last,
-            NDManager manager) throws IOException {
+    public static Path mergeLora(
+            SftArguments args,
+            ModelProvider provider,
+            HfModel model,
+            DecoderModel decoder,
+            Path last,
+            NDManager manager)
+            throws IOException {
         Path merged = last.resolveSibling(last.getFileName() + "-merged");
         if (args.quantBits() > 0) {
-            try (NDManager fresh = manager.newSubManager(); HfModel base = provider.load(denseCopyOf(args), fresh)) {
+            try (NDManager fresh = manager.newSubManager();
+                    HfModel base = provider.load(denseCopyOf(args), fresh)) {
                 DecoderModel dense = (DecoderModel) base.model();
                 PeftAdapter.attach(last, dense.linears(), ADAPTER_NAME, fresh);
                 LoraMerge.mergeAndSave(base, ADAPTER_NAME, merged, "F32");
@@ -132,9 +161,17 @@ public final class TrainingRuns {
     /** The run's closing line: final loss and eval loss, where the checkpoint, plot and merged model went. */
     public static String summary(Trainer.Result result, Path merged) {
         Map<Long, Double> eval = result.evalMetric("eval_loss");
-        return String.format("final loss %.4f after %d steps%s; saved %s%s%s", result.finalLoss(), result.steps().size(),
-                eval.isEmpty() ? "" : String.format(", eval loss %.4f", eval.values().stream().reduce((a, b) -> b).get()),
-                result.lastCheckpoint(), result.plot() == null ? "" : ", plot " + result.plot(),
+        return String.format(
+                "final loss %.4f after %d steps%s; saved %s%s%s",
+                result.finalLoss(),
+                result.steps().size(),
+                eval.isEmpty()
+                        ? ""
+                        : String.format(
+                                ", eval loss %.4f",
+                                eval.values().stream().reduce((a, b) -> b).get()),
+                result.lastCheckpoint(),
+                result.plot() == null ? "" : ", plot " + result.plot(),
                 merged == null ? "" : ", merged model " + merged);
     }
 }

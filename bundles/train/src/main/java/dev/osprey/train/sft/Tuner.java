@@ -10,6 +10,7 @@ import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.ModelLoader;
@@ -24,8 +25,7 @@ import dev.osprey.train.loop.TrainingListener;
  */
 public final class Tuner {
 
-    private Tuner() {
-    }
+    private Tuner() {}
 
     /**
      * Prepares {@code decoder} for training as {@code args} say and returns the arrays to train, by stable
@@ -33,8 +33,9 @@ public final class Tuner {
      *
      * @param adapterName the name the LoRA adapter gets on the model
      */
-    public static Map<String, NDArray> setUp(DecoderModel decoder, SftArguments args, String adapterName, NDManager manager,
-            TrainingListener listener) throws IOException {
+    public static Map<String, NDArray> setUp(
+            DecoderModel decoder, SftArguments args, String adapterName, NDManager manager, TrainingListener listener)
+            throws IOException {
         Map<String, NDArray> trainable = new LinkedHashMap<>();
         Path resume = args.resumeFromCheckpoint();
         if (args.trainType().equals("lora")) {
@@ -44,21 +45,32 @@ public final class Tuner {
                 if (decoder.linears().stream().noneMatch(l -> l.quantization().isPresent())) {
                     ModelLoader.quantize(decoder, QuantSpec.of(args.quantBits(), args.quantType()));
                 }
-                long layers = decoder.linears().stream().filter(l -> l.quantization().isPresent()).count();
+                long layers = decoder.linears().stream()
+                        .filter(l -> l.quantization().isPresent())
+                        .count();
                 listener.message("quantized " + layers + " linear layers to " + args.quantBits() + " bits ("
                         + (args.quantBits() == 4 ? args.quantType() : "int8") + ")");
             }
             if (resume != null) {
                 PeftAdapter.attach(resume, decoder.linears(), adapterName, manager);
             } else {
-                new LoraConfig(args.loraRank(), args.loraAlpha(), new LinkedHashSet<>(args.targetModules()), args.useRslora(),
-                        args.useDora()).attach(decoder.linears(), adapterName, manager, args.seed());
+                new LoraConfig(
+                                args.loraRank(),
+                                args.loraAlpha(),
+                                new LinkedHashSet<>(args.targetModules()),
+                                args.useRslora(),
+                                args.useDora())
+                        .attach(decoder.linears(), adapterName, manager, args.seed());
             }
             LoraConfig.setDropout(decoder.linears(), adapterName, args.loraDropout());
             trainable.putAll(LoraConfig.trainable(decoder.linears(), adapterName));
         } else {
             if (resume != null) {
-                ModelLoader.loadWeights(decoder, WeightFiles.open(resume), manager, decoder.parameters().values().iterator().next().getDataType());
+                ModelLoader.loadWeights(
+                        decoder,
+                        WeightFiles.open(resume),
+                        manager,
+                        decoder.parameters().values().iterator().next().getDataType());
             }
             List<String> frozen = new ArrayList<>();
             decoder.parameters().forEach((name, array) -> {
@@ -70,11 +82,13 @@ public final class Tuner {
                 }
             });
             if (!args.freezeParameters().isEmpty() && frozen.isEmpty()) {
-                throw new IllegalArgumentException("--freeze_parameters " + args.freezeParameters() + " matches no parameter; names look like "
+                throw new IllegalArgumentException("--freeze_parameters " + args.freezeParameters()
+                        + " matches no parameter; names look like "
                         + decoder.parameters().keySet().stream().limit(3).toList());
             }
             if (trainable.isEmpty()) {
-                throw new IllegalArgumentException("--freeze_parameters " + args.freezeParameters() + " freezes every parameter");
+                throw new IllegalArgumentException(
+                        "--freeze_parameters " + args.freezeParameters() + " freezes every parameter");
             }
         }
         return trainable;

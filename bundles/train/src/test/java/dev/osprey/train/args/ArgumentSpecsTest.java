@@ -17,8 +17,9 @@ import dev.osprey.train.sft.SftArguments;
 /** The supervised methods describe SftArguments' arguments: names, aliases, types, defaults, help and choices. */
 class ArgumentSpecsTest {
 
-    private final Map<String, ArgumentSpec> described = ArgumentSpecs.describe(ArgumentSpecs.SUPERVISED_CHOICES, SftArguments.class)
-            .stream().collect(Collectors.toMap(ArgumentSpec::name, Function.identity()));
+    private final Map<String, ArgumentSpec> described =
+            ArgumentSpecs.describe(ArgumentSpecs.SUPERVISED_CHOICES, SftArguments.class).stream()
+                    .collect(Collectors.toMap(ArgumentSpec::name, Function.identity()));
 
     @Test
     void eachArgumentHasItsAliasesTypeAndDefault() {
@@ -50,6 +51,7 @@ class ArgumentSpecsTest {
     void everyConfigNameIsDescribedOnce() {
         List<ArgumentSpec> all = ArgumentSpecs.describe(Map.of(), SftArguments.class, SftArguments.class);
         assertEquals(described.size(), all.size(), "a second class naming the same arguments adds none");
-        assertTrue(described.keySet().containsAll(List.of("model", "dataset", "output_dir", "max_steps", "merge_lora")));
+        assertTrue(
+                described.keySet().containsAll(List.of("model", "dataset", "output_dir", "max_steps", "merge_lora")));
     }
 }

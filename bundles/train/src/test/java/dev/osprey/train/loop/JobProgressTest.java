@@ -82,10 +82,14 @@ class JobProgressTest {
     void evaluatedStepsCarryTheirEvalMetricsAsEventFields() {
         RecordingJob job = new RecordingJob();
         JobProgress progress = new JobProgress(job);
-        StepLog first = new StepLog(1, 2, 0.69, 1e-3, 0.5, 40, Map.of("rewards/margins", 0.0, "reward_warnings", List.of("w")), Map.of());
+        StepLog first = new StepLog(
+                1, 2, 0.69, 1e-3, 0.5, 40, Map.of("rewards/margins", 0.0, "reward_warnings", List.of("w")), Map.of());
         progress.step(first, 1.0, 40);
-        progress.step(new StepLog(2, 2, 0.6, 1e-3, 0.4, 40, Map.of("rewards/margins", 0.1), Map.of()).withEval(
-                Map.of("eval_loss", 0.65, "eval_rewards/accuracies", 0.75)), 2.0, 40);
+        progress.step(
+                new StepLog(2, 2, 0.6, 1e-3, 0.4, 40, Map.of("rewards/margins", 0.1), Map.of())
+                        .withEval(Map.of("eval_loss", 0.65, "eval_rewards/accuracies", 0.75)),
+                2.0,
+                40);
 
         assertEquals(List.of("train/2"), job.phases, "one train phase");
         Map<String, Double> plain = job.steps.get(1L);
@@ -96,6 +100,8 @@ class JobProgressTest {
         Map<String, Double> evaluated = job.steps.get(2L);
         assertEquals(0.65, evaluated.get("eval_loss"));
         assertEquals(0.75, evaluated.get("eval_rewards/accuracies"));
-        assertTrue(job.messages.stream().anyMatch(m -> m.startsWith("step 2") && m.contains("eval_loss 0.6500")), job.messages.toString());
+        assertTrue(
+                job.messages.stream().anyMatch(m -> m.startsWith("step 2") && m.contains("eval_loss 0.6500")),
+                job.messages.toString());
     }
 }

@@ -109,8 +109,9 @@ class OptimTest {
             second.zeroGrad();
         }
         assertArrayEquals(straight.toFloatArray(), resumed.toFloatArray(), 0f);
-        assertThrows(IllegalArgumentException.class, () -> second.restore(Map.of("nope.exp_avg", manager.zeros(
-                new ai.djl.ndarray.types.Shape(2))), 1));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> second.restore(Map.of("nope.exp_avg", manager.zeros(new ai.djl.ndarray.types.Shape(2))), 1));
     }
 
     @Test
@@ -157,15 +158,19 @@ class OptimTest {
         trainable.put("model.layers.1.mlp.down_proj.lora_B", broken);
         OptimizerSteps steps = new OptimizerSteps(trainable, 1e-3, "constant", 0, 0, 1.0, 10);
         int[] passes = {0};
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> steps.step(6, () -> {
-            passes[0]++;
-            setGradient(finite, new float[] {0.5f, 0.5f});
-            setGradient(broken, new float[] {0.5f, Float.NaN, 1f});
-            return Map.of("loss", 1.25);
-        }));
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
+                () -> steps.step(6, () -> {
+                    passes[0]++;
+                    setGradient(finite, new float[] {0.5f, 0.5f});
+                    setGradient(broken, new float[] {0.5f, Float.NaN, 1f});
+                    return Map.of("loss", 1.25);
+                }));
         assertEquals(1, passes[0], "the step is not recomputed");
         assertTrue(e.getMessage().startsWith("training diverged at step 7: loss 1.25"), e.getMessage());
-        assertTrue(e.getMessage().contains("non-finite gradients in 1 parameter(s): model.layers.1.mlp.down_proj.lora_B (3)"),
+        assertTrue(
+                e.getMessage()
+                        .contains("non-finite gradients in 1 parameter(s): model.layers.1.mlp.down_proj.lora_B (3)"),
                 e.getMessage());
         assertArrayEquals(new float[] {1f, 2f, 3f}, broken.toFloatArray(), "nothing is updated");
     }
@@ -176,10 +181,22 @@ class OptimTest {
         params.put("model.layers.0.self_attn.q_proj.lora_A", manager.zeros(new Shape(2)));
         params.put("model.layers.0.self_attn.q_proj.lora_B", manager.zeros(new Shape(3)));
         AdamW adam = AdamW.withDefaults(params, 0);
-        adam.restore(Map.of("lora.1.exp_avg", manager.create(new float[] {1f, 2f, 3f}), "lora.1.exp_avg_sq",
-                manager.create(new float[] {4f, 5f, 6f})), 7);
-        assertArrayEquals(new float[] {1f, 2f, 3f}, adam.state().get("model.layers.0.self_attn.q_proj.lora_B.exp_avg").toFloatArray());
+        adam.restore(
+                Map.of(
+                        "lora.1.exp_avg",
+                        manager.create(new float[] {1f, 2f, 3f}),
+                        "lora.1.exp_avg_sq",
+                        manager.create(new float[] {4f, 5f, 6f})),
+                7);
+        assertArrayEquals(
+                new float[] {1f, 2f, 3f},
+                adam.state()
+                        .get("model.layers.0.self_attn.q_proj.lora_B.exp_avg")
+                        .toFloatArray());
         assertEquals(7, adam.steps());
-        assertThrows(IllegalArgumentException.class, () -> adam.restore(Map.of("lora.2.exp_avg", manager.zeros(new Shape(3))), 7), "a position past the parameters is refused");
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> adam.restore(Map.of("lora.2.exp_avg", manager.zeros(new Shape(3))), 7),
+                "a position past the parameters is refused");
     }
 }

@@ -17,6 +17,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.Losses;
@@ -26,6 +27,7 @@ class CheckpointedStepTest {
 
     @TempDir
     Path dir;
+
     private final NDManager manager = NDManager.newBaseManager();
 
     @AfterEach
@@ -49,12 +51,20 @@ class CheckpointedStepTest {
         return out;
     }
 
-    private void compare(DecoderModel model, String adapter, Map<String, NDArray> trainable, List<SftExample> examples) {
+    private void compare(
+            DecoderModel model, String adapter, Map<String, NDArray> trainable, List<SftExample> examples) {
         Batch batch = Batch.of(manager, examples, 0);
         float plainLoss;
         try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-            NDArray loss = Losses.causalLm(model.forward(ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
-                    .optPositionIds(batch.positionIds()).optAdapter(adapter).optTraining(true).build()).logits(), batch.labels());
+            NDArray loss = Losses.causalLm(
+                    model.forward(ForwardRequest.builder(batch.inputIds())
+                                    .optAttentionMask(batch.attentionMask())
+                                    .optPositionIds(batch.positionIds())
+                                    .optAdapter(adapter)
+                                    .optTraining(true)
+                                    .build())
+                            .logits(),
+                    batch.labels());
             plainLoss = loss.getFloat();
             collector.backward(loss);
         }
@@ -68,7 +78,8 @@ class CheckpointedStepTest {
     @Test
     void loraGradientsEqualThePlainBackwardPass() throws Exception {
         DecoderModel model = TinyChatModel.model(manager, TinyChatModel.folder(dir));
-        new LoraConfig(4, 8, Set.of(LoraConfig.ALL_LINEAR), false, true).attach(model.linears(), "a", manager, 2); // DoRA: magnitudes too
+        new LoraConfig(4, 8, Set.of(LoraConfig.ALL_LINEAR), false, true)
+                .attach(model.linears(), "a", manager, 2); // DoRA: magnitudes too
         model.linears().forEach(l -> l.adapter("a").b().addi(0.05f));
         Map<String, NDArray> trainable = LoraConfig.trainable(model.linears(), "a");
         compare(model, "a", trainable, examples());

@@ -30,11 +30,17 @@ class SftArgumentsTest {
     @Test
     void columnsAreReadFromAMappingOrItsJsonText() {
         Map<String, String> expected = Map.of("instruction", "query", "output", "response");
-        assertEquals(expected, SftArguments.fromMap(Map.of("columns", Map.of("instruction", "query", "output", "response")), "test").columns());
+        assertEquals(
+                expected,
+                SftArguments.fromMap(Map.of("columns", Map.of("instruction", "query", "output", "response")), "test")
+                        .columns());
         dev.osprey.api.job.Arguments arguments = dev.osprey.api.job.Arguments.of(
                 Map.of("columns", "{\"instruction\": \"query\", \"output\": \"response\"}"));
-        assertEquals(expected, SftArguments.fromMap(SftArguments.valuesOf(arguments), "job").columns());
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> SftArguments.fromMap(Map.of("columns", "[1]"), "job"));
+        assertEquals(
+                expected,
+                SftArguments.fromMap(SftArguments.valuesOf(arguments), "job").columns());
+        IllegalArgumentException bad = assertThrows(
+                IllegalArgumentException.class, () -> SftArguments.fromMap(Map.of("columns", "[1]"), "job"));
         assertTrue(bad.getMessage().contains("columns"), bad.getMessage());
     }
 
@@ -62,7 +68,8 @@ class SftArgumentsTest {
     void anUnknownArgumentIsNamedWithTheClosestKnownOne() {
         Map<String, Object> m = minimal();
         m.put("lora_rnak", 16);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SftArguments.fromMap(m, "my.yaml"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> SftArguments.fromMap(m, "my.yaml"));
         assertEquals("my.yaml: unknown argument 'lora_rnak'; did you mean 'lora_rank'?", e.getMessage());
     }
 
@@ -70,29 +77,63 @@ class SftArgumentsTest {
     void aBadValueNamesItsArgument() {
         Map<String, Object> m = minimal();
         m.put("lora_rank", "eight");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SftArguments.fromMap(m, "command line"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> SftArguments.fromMap(m, "command line"));
         assertTrue(e.getMessage().startsWith("command line: bad value for 'lora_rank'"), e.getMessage());
     }
 
     @Test
     void contradictionsAreRefusedBeforeAnyWork() {
-        assertEquals("--quant_bits 4 quantizes frozen base weights, which contradicts --train_type full; use lora (QLoRA)",
-                assertThrows(IllegalArgumentException.class,
-                        () -> new SftArguments().model("m").dataset("d").trainType("full").quantBits(4).validate()).getMessage());
-        assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> new SftArguments().model("m").dataset("d").evalSteps(10).validate()).getMessage().contains("--eval_steps needs"));
-        assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> new SftArguments().model("m").dataset("d").quantBits(3).validate()).getMessage().contains("4 or 8"));
-        assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> new SftArguments().model("m").dataset("d").parallel("deepspeed").validate()).getMessage().contains("one device"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> new SftArguments().dataset("d").validate()).getMessage()
+        assertEquals(
+                "--quant_bits 4 quantizes frozen base weights, which contradicts --train_type full; use lora (QLoRA)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> new SftArguments()
+                                        .model("m")
+                                        .dataset("d")
+                                        .trainType("full")
+                                        .quantBits(4)
+                                        .validate())
+                        .getMessage());
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> new SftArguments()
+                                .model("m")
+                                .dataset("d")
+                                .evalSteps(10)
+                                .validate())
+                .getMessage()
+                .contains("--eval_steps needs"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> new SftArguments()
+                                .model("m")
+                                .dataset("d")
+                                .quantBits(3)
+                                .validate())
+                .getMessage()
+                .contains("4 or 8"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> new SftArguments()
+                                .model("m")
+                                .dataset("d")
+                                .parallel("deepspeed")
+                                .validate())
+                .getMessage()
+                .contains("one device"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> new SftArguments().dataset("d").validate())
+                .getMessage()
                 .contains("--model"));
     }
 
     @Test
     void yamlAndJsonConfigFilesAreRead() throws Exception {
         Path yaml = dir.resolve("sft.yaml");
-        Files.writeString(yaml, "model: Qwen/Qwen3-0.6B\ndataset:\n  - a.jsonl\n  - b.jsonl#10\nlora_rank: 16\nuse_dora: true\n");
+        Files.writeString(
+                yaml, "model: Qwen/Qwen3-0.6B\ndataset:\n  - a.jsonl\n  - b.jsonl#10\nlora_rank: 16\nuse_dora: true\n");
         SftArguments a = SftArguments.fromFile(yaml).validate();
         assertEquals(List.of("a.jsonl", "b.jsonl#10"), a.dataset());
         assertEquals(16, a.loraRank());
@@ -112,7 +153,12 @@ class SftArgumentsTest {
 
     @Test
     void theArgumentsRoundTripThroughTheirMap() {
-        SftArguments a = new SftArguments().model("m").dataset("d").loraRank(4).outputDir(Path.of("out")).validate();
+        SftArguments a = new SftArguments()
+                .model("m")
+                .dataset("d")
+                .loraRank(4)
+                .outputDir(Path.of("out"))
+                .validate();
         Map<String, Object> map = new LinkedHashMap<>(a.toMap());
         map.remove("stage");
         SftArguments b = SftArguments.fromMap(map, "args.json");

@@ -20,6 +20,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.decoder.DecoderModel;
@@ -34,6 +35,7 @@ class SftJobTest {
 
     @TempDir
     Path dir;
+
     private final NDManager manager = NDManager.newBaseManager();
 
     @AfterEach
@@ -60,16 +62,31 @@ class SftJobTest {
         Path model = TinyChatModel.folder(dir.resolve("model"));
         Path data = TinyChatModel.dataset(dir.resolve("train.jsonl"), 4);
         Path out = dir.resolve("out");
-        SftArguments args = new SftArguments().model(model.toString()).dataset(data.toString()).valDataset(data + "#4")
-                .maxLength(64).packing(true).perDeviceTrainBatchSize(2).learningRate(1e-2).maxSteps(30).warmupRatio(0.1)
-                .loraRank(8).loraAlpha(16).evalSteps(10).saveSteps(15).outputDir(out).mergeLora(true).seed(1);
+        SftArguments args = new SftArguments()
+                .model(model.toString())
+                .dataset(data.toString())
+                .valDataset(data + "#4")
+                .maxLength(64)
+                .packing(true)
+                .perDeviceTrainBatchSize(2)
+                .learningRate(1e-2)
+                .maxSteps(30)
+                .warmupRatio(0.1)
+                .loraRank(8)
+                .loraAlpha(16)
+                .evalSteps(10)
+                .saveSteps(15)
+                .outputDir(out)
+                .mergeLora(true)
+                .seed(1);
         List<String> messages = new ArrayList<>();
         SftJob.Result result = new SftJob(args, TinyChatModel.provider(model), new TrainingListener() {
-            @Override
-            public void message(String text) {
-                messages.add(text);
-            }
-        }).train(manager);
+                    @Override
+                    public void message(String text) {
+                        messages.add(text);
+                    }
+                })
+                .train(manager);
 
         assertEquals(30, result.steps().size());
         assertTrue(messages.stream().anyMatch(m -> m.startsWith("packed 16 samples into ")), messages.toString());
@@ -78,9 +95,16 @@ class SftJobTest {
         double lastEval = result.evalLosses().get(30L);
         assertTrue(lastEval < firstEval && lastEval < 0.5, "eval loss " + result.evalLosses());
         // logging.jsonl carries the eval losses, args.json the arguments, loss.png the plot
-        long evalLines = Files.readAllLines(out.resolve("logging.jsonl")).stream().filter(l -> l.contains("eval_loss")).count();
+        long evalLines = Files.readAllLines(out.resolve("logging.jsonl")).stream()
+                .filter(l -> l.contains("eval_loss"))
+                .count();
         assertEquals(3, evalLines);
-        assertEquals(8, new ObjectMapper().readTree(out.resolve("args.json").toFile()).path("lora_rank").asInt());
+        assertEquals(
+                8,
+                new ObjectMapper()
+                        .readTree(out.resolve("args.json").toFile())
+                        .path("lora_rank")
+                        .asInt());
         byte[] png = Files.readAllBytes(result.plot());
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
         assertEquals(List.of(out.resolve("checkpoint-15"), out.resolve("checkpoint-30")), Checkpoints.list(out));
@@ -95,8 +119,14 @@ class SftJobTest {
         DecoderModel mergedModel = TinyChatModel.model(manager, model);
         ModelLoader.loadWeights(mergedModel, WeightFiles.open(merged), manager, DataType.FLOAT32);
         NDArray ids = manager.create(forwardIds(), new Shape(1, 8));
-        float[] expected = withAdapter.forward(ForwardRequest.builder(ids).optAdapter("a").build()).logits().toFloatArray();
-        float[] actual = mergedModel.forward(ForwardRequest.builder(ids).build()).logits().toFloatArray();
+        float[] expected = withAdapter
+                .forward(ForwardRequest.builder(ids).optAdapter("a").build())
+                .logits()
+                .toFloatArray();
+        float[] actual = mergedModel
+                .forward(ForwardRequest.builder(ids).build())
+                .logits()
+                .toFloatArray();
         assertArrayEquals(expected, actual, 1e-4f);
     }
 
@@ -115,8 +145,11 @@ class SftJobTest {
 
     private double loss(DecoderModel model, List<SftExample> examples) {
         Batch batch = Batch.of(manager, examples, 0);
-        NDArray logits = model.forward(ForwardRequest.builder(batch.inputIds()).optAttentionMask(batch.attentionMask())
-                .optPositionIds(batch.positionIds()).build()).logits(); // (B, T, V)
+        NDArray logits = model.forward(ForwardRequest.builder(batch.inputIds())
+                        .optAttentionMask(batch.attentionMask())
+                        .optPositionIds(batch.positionIds())
+                        .build())
+                .logits(); // (B, T, V)
         return Losses.causalLm(logits, batch.labels()).getFloat();
     }
 
@@ -125,16 +158,28 @@ class SftJobTest {
         Path model = TinyChatModel.folder(dir.resolve("model"));
         Path text = dir.resolve("corpus.jsonl");
         Files.writeString(text, "{\"text\": \"capital of france paris\"}\n{\"text\": \"two plus two four\"}\n");
-        SftArguments args = new SftArguments().model(model.toString()).dataset(text.toString()).stage(SftArguments.Stage.PT)
-                .trainType("full").learningRate(3e-3).maxSteps(25).perDeviceTrainBatchSize(2).outputDir(dir.resolve("pt"))
-                .saveSteps(0).warmupRatio(0).seed(2);
+        SftArguments args = new SftArguments()
+                .model(model.toString())
+                .dataset(text.toString())
+                .stage(SftArguments.Stage.PT)
+                .trainType("full")
+                .learningRate(3e-3)
+                .maxSteps(25)
+                .perDeviceTrainBatchSize(2)
+                .outputDir(dir.resolve("pt"))
+                .saveSteps(0)
+                .warmupRatio(0)
+                .seed(2);
         SftJob.Result result = new SftJob(args, TinyChatModel.provider(model)).train(manager);
-        assertTrue(result.steps().get(0).loss() > 2.0 && result.finalLoss() < 0.2, "losses " + result.steps().get(0).loss()
-                + " -> " + result.finalLoss());
+        assertTrue(
+                result.steps().get(0).loss() > 2.0 && result.finalLoss() < 0.2,
+                "losses " + result.steps().get(0).loss() + " -> " + result.finalLoss());
         // every token but the first is trained: rows of 4 words + EOS predict 4 tokens each
         assertEquals(8, result.steps().get(0).tokens(), "tokens trained per step: (4 words + EOS - 1) x 2 rows");
-        assertTrue(Files.isRegularFile(dir.resolve("pt").resolve("checkpoint-25").resolve("model.safetensors")));
-        Map<?, ?> state = new ObjectMapper().readValue(dir.resolve("pt/checkpoint-25/trainer_state.json").toFile(), Map.class);
+        assertTrue(
+                Files.isRegularFile(dir.resolve("pt").resolve("checkpoint-25").resolve("model.safetensors")));
+        Map<?, ?> state = new ObjectMapper()
+                .readValue(dir.resolve("pt/checkpoint-25/trainer_state.json").toFile(), Map.class);
         assertEquals(25, state.get("global_step"));
     }
 
@@ -143,29 +188,54 @@ class SftJobTest {
         Path model = TinyChatModel.folder(dir.resolve("model"));
         Path data = TinyChatModel.dataset(dir.resolve("train.jsonl"), 2);
         Path out = dir.resolve("qdora");
-        SftArguments args = new SftArguments().model(model.toString()).dataset(data.toString()).quantBits(4).quantType("nf4")
-                .useDora(true).loraDropout(0.1).loraRank(8).loraAlpha(16).perDeviceTrainBatchSize(4).learningRate(1e-2)
-                .maxSteps(40).warmupRatio(0.1).saveSteps(0).outputDir(out).mergeLora(true).seed(3);
+        SftArguments args = new SftArguments()
+                .model(model.toString())
+                .dataset(data.toString())
+                .quantBits(4)
+                .quantType("nf4")
+                .useDora(true)
+                .loraDropout(0.1)
+                .loraRank(8)
+                .loraAlpha(16)
+                .perDeviceTrainBatchSize(4)
+                .learningRate(1e-2)
+                .maxSteps(40)
+                .warmupRatio(0.1)
+                .saveSteps(0)
+                .outputDir(out)
+                .mergeLora(true)
+                .seed(3);
         List<String> messages = new ArrayList<>();
         SftJob.Result result = new SftJob(args, TinyChatModel.provider(model), new TrainingListener() {
-            @Override
-            public void message(String text) {
-                messages.add(text);
-            }
-        }).train(manager);
-        assertTrue(messages.stream().anyMatch(m -> m.startsWith("quantized ") && m.contains("4 bits (nf4)")), messages.toString());
-        assertTrue(result.steps().get(0).loss() > 2.0 && result.finalLoss() < 0.5,
+                    @Override
+                    public void message(String text) {
+                        messages.add(text);
+                    }
+                })
+                .train(manager);
+        assertTrue(
+                messages.stream().anyMatch(m -> m.startsWith("quantized ") && m.contains("4 bits (nf4)")),
+                messages.toString());
+        assertTrue(
+                result.steps().get(0).loss() > 2.0 && result.finalLoss() < 0.5,
                 "losses " + result.steps().get(0).loss() + " -> " + result.finalLoss());
-        var config = new ObjectMapper().readTree(result.lastCheckpoint().resolve("adapter_config.json").toFile());
+        var config = new ObjectMapper()
+                .readTree(result.lastCheckpoint().resolve("adapter_config.json").toFile());
         assertTrue(config.path("use_dora").asBoolean(), config.toString());
 
-        DecoderModel withAdapter = TinyChatModel.model(manager, model); // full precision base + the trained DoRA adapter
+        DecoderModel withAdapter =
+                TinyChatModel.model(manager, model); // full precision base + the trained DoRA adapter
         PeftAdapter.attach(result.lastCheckpoint(), withAdapter.linears(), "a", manager);
         DecoderModel merged = TinyChatModel.model(manager, model);
         ModelLoader.loadWeights(merged, WeightFiles.open(result.mergedModel()), manager, DataType.FLOAT32);
         NDArray ids = manager.create(forwardIds(), new Shape(1, 8));
-        assertArrayEquals(withAdapter.forward(ForwardRequest.builder(ids).optAdapter("a").build()).logits().toFloatArray(),
-                merged.forward(ForwardRequest.builder(ids).build()).logits().toFloatArray(), 1e-4f);
+        assertArrayEquals(
+                withAdapter
+                        .forward(ForwardRequest.builder(ids).optAdapter("a").build())
+                        .logits()
+                        .toFloatArray(),
+                merged.forward(ForwardRequest.builder(ids).build()).logits().toFloatArray(),
+                1e-4f);
     }
 
     @Test
@@ -176,10 +246,21 @@ class SftJobTest {
         model.linears().forEach(l -> l.adapter("a").b().addi(0.05f));
         LoraConfig.setDropout(model.linears(), "a", 0.5);
         NDArray ids = manager.create(forwardIds(), new Shape(1, 8));
-        float[] eval1 = model.forward(ForwardRequest.builder(ids).optAdapter("a").build()).logits().toFloatArray();
-        float[] eval2 = model.forward(ForwardRequest.builder(ids).optAdapter("a").build()).logits().toFloatArray();
+        float[] eval1 = model.forward(
+                        ForwardRequest.builder(ids).optAdapter("a").build())
+                .logits()
+                .toFloatArray();
+        float[] eval2 = model.forward(
+                        ForwardRequest.builder(ids).optAdapter("a").build())
+                .logits()
+                .toFloatArray();
         assertArrayEquals(eval1, eval2, 0f, "no dropout outside training");
-        float[] train = model.forward(ForwardRequest.builder(ids).optAdapter("a").optTraining(true).build()).logits().toFloatArray();
+        float[] train = model.forward(ForwardRequest.builder(ids)
+                        .optAdapter("a")
+                        .optTraining(true)
+                        .build())
+                .logits()
+                .toFloatArray();
         double difference = 0;
         for (int i = 0; i < train.length; i++) {
             difference = Math.max(difference, Math.abs(train[i] - eval1[i]));
@@ -191,15 +272,28 @@ class SftJobTest {
     void aResumedRunWithDropoutHasTheLossesOfAnUninterruptedOne() throws Exception {
         Path model = TinyChatModel.folder(dir.resolve("model"));
         Path data = TinyChatModel.dataset(dir.resolve("train.jsonl"), 3);
-        java.util.function.Function<Path, SftArguments> args = out -> new SftArguments().model(model.toString()).dataset(data.toString())
-                .loraDropout(0.2).perDeviceTrainBatchSize(3).learningRate(1e-2).maxSteps(12).saveSteps(6).outputDir(out).seed(5);
+        java.util.function.Function<Path, SftArguments> args = out -> new SftArguments()
+                .model(model.toString())
+                .dataset(data.toString())
+                .loraDropout(0.2)
+                .perDeviceTrainBatchSize(3)
+                .learningRate(1e-2)
+                .maxSteps(12)
+                .saveSteps(6)
+                .outputDir(out)
+                .seed(5);
         SftJob.Result whole = new SftJob(args.apply(dir.resolve("a")), TinyChatModel.provider(model)).train(manager);
         Path b = dir.resolve("b");
         copyCheckpoint(dir.resolve("a/checkpoint-6"), b.resolve("checkpoint-6"));
-        SftJob.Result resumed = new SftJob(args.apply(b).resumeFromCheckpoint(b.resolve("checkpoint-6")), TinyChatModel.provider(model))
+        SftJob.Result resumed = new SftJob(
+                        args.apply(b).resumeFromCheckpoint(b.resolve("checkpoint-6")), TinyChatModel.provider(model))
                 .train(manager);
         for (int step = 6; step < 12; step++) {
-            assertEquals(whole.steps().get(step).loss(), resumed.steps().get(step).loss(), 1e-6, "loss of step " + (step + 1));
+            assertEquals(
+                    whole.steps().get(step).loss(),
+                    resumed.steps().get(step).loss(),
+                    1e-6,
+                    "loss of step " + (step + 1));
         }
     }
 
@@ -207,18 +301,33 @@ class SftJobTest {
     void streamingTrainsFromFilesReadAsItGoesAndResumesExactly() throws Exception {
         Path model = TinyChatModel.folder(dir.resolve("model"));
         Path data = TinyChatModel.dataset(dir.resolve("train.jsonl"), 5);
-        java.util.function.Function<Path, SftArguments> args = out -> new SftArguments().model(model.toString())
-                .dataset(data + "#12").streaming(true).shuffleBufferSize(5).perDeviceTrainBatchSize(2).learningRate(1e-2)
-                .maxSteps(20).saveSteps(10).outputDir(out).seed(4);
+        java.util.function.Function<Path, SftArguments> args = out -> new SftArguments()
+                .model(model.toString())
+                .dataset(data + "#12")
+                .streaming(true)
+                .shuffleBufferSize(5)
+                .perDeviceTrainBatchSize(2)
+                .learningRate(1e-2)
+                .maxSteps(20)
+                .saveSteps(10)
+                .outputDir(out)
+                .seed(4);
         SftJob.Result whole = new SftJob(args.apply(dir.resolve("a")), TinyChatModel.provider(model)).train(manager);
         assertEquals(20, whole.steps().size());
-        assertTrue(whole.finalLoss() < whole.steps().get(0).loss() / 2, "losses " + whole.steps().get(0).loss() + " -> " + whole.finalLoss());
+        assertTrue(
+                whole.finalLoss() < whole.steps().get(0).loss() / 2,
+                "losses " + whole.steps().get(0).loss() + " -> " + whole.finalLoss());
         Path b = dir.resolve("b");
         copyCheckpoint(dir.resolve("a/checkpoint-10"), b.resolve("checkpoint-10"));
-        SftJob.Result resumed = new SftJob(args.apply(b).resumeFromCheckpoint(b.resolve("checkpoint-10")), TinyChatModel.provider(model))
+        SftJob.Result resumed = new SftJob(
+                        args.apply(b).resumeFromCheckpoint(b.resolve("checkpoint-10")), TinyChatModel.provider(model))
                 .train(manager);
         for (int step = 10; step < 20; step++) {
-            assertEquals(whole.steps().get(step).loss(), resumed.steps().get(step).loss(), 1e-6, "loss of step " + (step + 1));
+            assertEquals(
+                    whole.steps().get(step).loss(),
+                    resumed.steps().get(step).loss(),
+                    1e-6,
+                    "loss of step " + (step + 1));
         }
     }
 
@@ -226,8 +335,12 @@ class SftJobTest {
     void theStreamingSourceShufflesThroughItsBufferAndStartsOverAtTheEnd() throws Exception {
         Path data = TinyChatModel.dataset(dir.resolve("rows.jsonl"), 1); // 4 rows
         dev.osprey.dataset.DatasetReader reader = new dev.osprey.dataset.DatasetReader();
-        try (StreamingExamples stream = new StreamingExamples(dev.osprey.dataset.DatasetSpec.parseAll(List.of(data.toString())), reader,
-                row -> java.util.Optional.of(new SftExample(new int[] {1}, new int[] {1}, row.source())), 2, 1)) {
+        try (StreamingExamples stream = new StreamingExamples(
+                dev.osprey.dataset.DatasetSpec.parseAll(List.of(data.toString())),
+                reader,
+                row -> java.util.Optional.of(new SftExample(new int[] {1}, new int[] {1}, row.source())),
+                2,
+                1)) {
             List<String> first = new ArrayList<>();
             List<String> second = new ArrayList<>();
             for (int i = 0; i < 4; i++) {

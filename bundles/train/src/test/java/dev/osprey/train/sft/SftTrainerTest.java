@@ -17,9 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.Conversation;
-import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.JinjaChatTemplate;
 import dev.osprey.dataset.DatasetReader;
 import dev.osprey.dataset.DatasetRow;
@@ -43,6 +43,7 @@ class SftTrainerTest {
 
     @TempDir
     Path dir;
+
     private final NDManager manager = NDManager.newBaseManager();
 
     @AfterEach
@@ -53,8 +54,8 @@ class SftTrainerTest {
     private List<SftExample> examples(HuggingFaceTokenizer tokenizer) throws Exception {
         Path data = TinyChatModel.dataset(dir.resolve("train.jsonl"), 1);
         List<DatasetRow> rows = new DatasetReader().read(DatasetSpec.parse(data.toString()));
-        return SftExample.encodeAll(rows, TinyChatModel.chatml(tokenizer), 64,
-                "all_assistant", SftExample.Truncation.DELETE);
+        return SftExample.encodeAll(
+                rows, TinyChatModel.chatml(tokenizer), 64, "all_assistant", SftExample.Truncation.DELETE);
     }
 
     private Path tokenizer() throws Exception {
@@ -75,8 +76,8 @@ class SftTrainerTest {
 
     @Test
     void resumingFromACheckpointContinuesWithTheSameLosses() throws Exception {
-        try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizer(),
-                Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
+        try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(
+                tokenizer(), Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
             List<SftExample> examples = examples(tokenizer);
             // batches of 3 over 4 examples: epochs and batches do not line up, so the data position matters
             TrainerOptions options = new TrainerOptions(3, 2, 1e-2, "cosine", 0.1, 0.01, 1.0, 0, 12, 5);
@@ -85,11 +86,24 @@ class SftTrainerTest {
             DecoderModel straight = model(dir);
             lora.attach(straight.linears(), "sft", manager, 7);
             Path runA = dir.resolve("a");
-            RunFolder folderA = new RunFolder(runA, Map.of(), 1, 5, 2, d -> PeftAdapter.writeFiles(d, straight.linears(), "sft", 4, 8,
-                    false, "tiny"), null);
-            List<StepLog> uninterrupted = new Trainer(options, folderA, null).train(new CausalLmObjective(straight, "sft", 0, false),
-                    examples, List.of(), LoraConfig.trainable(straight.linears(), "sft")).steps();
-            assertEquals(List.of(runA.resolve("checkpoint-10"), runA.resolve("checkpoint-12")), Checkpoints.list(runA),
+            RunFolder folderA = new RunFolder(
+                    runA,
+                    Map.of(),
+                    1,
+                    5,
+                    2,
+                    d -> PeftAdapter.writeFiles(d, straight.linears(), "sft", 4, 8, false, "tiny"),
+                    null);
+            List<StepLog> uninterrupted = new Trainer(options, folderA, null)
+                    .train(
+                            new CausalLmObjective(straight, "sft", 0, false),
+                            examples,
+                            List.of(),
+                            LoraConfig.trainable(straight.linears(), "sft"))
+                    .steps();
+            assertEquals(
+                    List.of(runA.resolve("checkpoint-10"), runA.resolve("checkpoint-12")),
+                    Checkpoints.list(runA),
                     "--save_total_limit 2 keeps the two newest");
 
             // a second process: the same base, the adapter and optimizer of checkpoint-10, then the rest
@@ -98,22 +112,37 @@ class SftTrainerTest {
             Files.createDirectories(runB);
             copyTree(runA.resolve("checkpoint-10"), runB.resolve("checkpoint-10"));
             PeftAdapter.attach(runB.resolve("checkpoint-10"), resumed.linears(), "sft", manager);
-            RunFolder folderB = new RunFolder(runB, Map.of(), 1, 5, 2, d -> PeftAdapter.writeFiles(d, resumed.linears(), "sft", 4, 8,
-                    false, "tiny"), runB.resolve("checkpoint-10"));
-            List<StepLog> continued = new Trainer(options, folderB, null).train(new CausalLmObjective(resumed, "sft", 0, false),
-                    examples, List.of(), LoraConfig.trainable(resumed.linears(), "sft")).steps();
+            RunFolder folderB = new RunFolder(
+                    runB,
+                    Map.of(),
+                    1,
+                    5,
+                    2,
+                    d -> PeftAdapter.writeFiles(d, resumed.linears(), "sft", 4, 8, false, "tiny"),
+                    runB.resolve("checkpoint-10"));
+            List<StepLog> continued = new Trainer(options, folderB, null)
+                    .train(
+                            new CausalLmObjective(resumed, "sft", 0, false),
+                            examples,
+                            List.of(),
+                            LoraConfig.trainable(resumed.linears(), "sft"))
+                    .steps();
             assertEquals(12, continued.size());
             for (int i = 10; i < 12; i++) {
                 assertEquals(uninterrupted.get(i).loss(), continued.get(i).loss(), 1e-6, "loss of step " + (i + 1));
-                assertEquals(uninterrupted.get(i).learningRate(), continued.get(i).learningRate(), 0, "lr of step " + (i + 1));
+                assertEquals(
+                        uninterrupted.get(i).learningRate(),
+                        continued.get(i).learningRate(),
+                        0,
+                        "lr of step " + (i + 1));
             }
         }
     }
 
     @Test
     void loraSftLearnsTheAnswersAndReproducesThemGreedily() throws Exception {
-        try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizer(),
-                Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
+        try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(
+                tokenizer(), Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
             JinjaChatTemplate template = JinjaChatTemplate.of("chatml", TinyChatModel.CHATML, Map.of());
             List<SftExample> examples = examples(tokenizer);
             DecoderModel model = model(dir);
@@ -123,8 +152,9 @@ class SftTrainerTest {
             new LoraConfig(8, 16, Set.of(LoraConfig.ALL_LINEAR), false).attach(model.linears(), "sft", manager, 7);
             Map<String, NDArray> trainable = LoraConfig.trainable(model.linears(), "sft");
             TrainerOptions options = new TrainerOptions(4, 1, 1e-2, "cosine", 0.1, 0.0, 1.0, 0, 80, 1);
-            List<StepLog> logs = new Trainer(options, null, null).train(new CausalLmObjective(model, "sft", 0, false), examples, List.of(),
-                    trainable).steps();
+            List<StepLog> logs = new Trainer(options, null, null)
+                    .train(new CausalLmObjective(model, "sft", 0, false), examples, List.of(), trainable)
+                    .steps();
 
             double first = logs.get(0).loss();
             double last = logs.get(logs.size() - 1).loss();
@@ -133,14 +163,27 @@ class SftTrainerTest {
             // probability > 0.9: each answer is tied to its question
             assertTrue(first > 2.0, "first loss " + first);
             assertTrue(last < 0.1, "last loss " + last);
-            before.forEach((k, v) -> assertEquals(0f, model.parameters().get(k).sub(v).abs().max().getFloat(), 0f, k));
+            before.forEach((k, v) -> assertEquals(
+                    0f, model.parameters().get(k).sub(v).abs().max().getFloat(), 0f, k));
 
             int imEnd = 2;
             for (String[] qa : TinyChatModel.QA) {
                 String prompt = template.apply(Conversation.of(List.of(ChatMessage.of("user", qa[0]))), true, Map.of());
-                int[] ids = java.util.Arrays.stream(tokenizer.encode(prompt).getIds()).mapToInt(x -> (int) x).toArray();
-                Generator.Result answer = Generator.generate(model, List.of(ids), GenerationOptions.greedy(5, Set.of(imEnd)), "sft",
-                        t -> tokenizer.decode(java.util.Arrays.stream(t).asLongStream().toArray(), true), null).get(0);
+                int[] ids = java.util.Arrays.stream(tokenizer.encode(prompt).getIds())
+                        .mapToInt(x -> (int) x)
+                        .toArray();
+                Generator.Result answer = Generator.generate(
+                                model,
+                                List.of(ids),
+                                GenerationOptions.greedy(5, Set.of(imEnd)),
+                                "sft",
+                                t -> tokenizer.decode(
+                                        java.util.Arrays.stream(t)
+                                                .asLongStream()
+                                                .toArray(),
+                                        true),
+                                null)
+                        .get(0);
                 assertEquals(qa[1], answer.text().trim(), "answer to '" + qa[0] + "'");
                 assertEquals("stop", answer.finishReason());
             }

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.ChatPromptEncoder;
@@ -33,22 +34,25 @@ import dev.osprey.model.load.HfModel;
  */
 final class TinyChatModel {
 
-    static final String CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content']"
-            + " + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+    static final String CHATML =
+            "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content']"
+                    + " + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-    static final List<String[]> QA = List.of(new String[] {"capital of france", "paris"},
-            new String[] {"capital of italy", "rome"}, new String[] {"colour of the sky", "blue"},
+    static final List<String[]> QA = List.of(
+            new String[] {"capital of france", "paris"},
+            new String[] {"capital of italy", "rome"},
+            new String[] {"colour of the sky", "blue"},
             new String[] {"two plus two", "four"});
 
     static final int VOCAB = 24;
 
-    private TinyChatModel() {
-    }
+    private TinyChatModel() {}
 
     /** Writes the model folder (no weights: the provider builds them) and returns it. */
     static Path folder(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Set<String> words = new LinkedHashSet<>(List.of("<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
+        Set<String> words =
+                new LinkedHashSet<>(List.of("<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
         for (String[] qa : QA) {
             words.addAll(List.of(qa[0].split(" ")));
             words.addAll(List.of(qa[1].split(" ")));
@@ -66,7 +70,8 @@ final class TinyChatModel {
                 + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"<unk>\"}}";
         Files.writeString(dir.resolve("tokenizer.json"), json);
         ObjectMapper mapper = new ObjectMapper();
-        Files.writeString(dir.resolve("tokenizer_config.json"),
+        Files.writeString(
+                dir.resolve("tokenizer_config.json"),
                 mapper.writeValueAsString(Map.of("chat_template", CHATML, "eos_token", "<|im_end|>")));
         Files.writeString(dir.resolve("config.json"), mapper.writeValueAsString(config()));
         return dir;
@@ -88,8 +93,12 @@ final class TinyChatModel {
     /** The seeded random model of that config. */
     static DecoderModel model(NDManager manager, Path folder) {
         HfConfig hf = HfConfig.of(config(), folder.resolve("config.json"));
-        return new DecoderModel(hf, CommonConfig.read(hf, false, "silu").spec(true, false, false, false, 0f, 1, 0), manager,
-                DataType.FLOAT32, 3);
+        return new DecoderModel(
+                hf,
+                CommonConfig.read(hf, false, "silu").spec(true, false, false, false, 0f, 1, 0),
+                manager,
+                DataType.FLOAT32,
+                3);
     }
 
     /** A JSONL file of the question/answer pairs in ms-swift's query/response format, each repeated. */
@@ -97,7 +106,11 @@ final class TinyChatModel {
         StringBuilder jsonl = new StringBuilder();
         for (int r = 0; r < repeats; r++) {
             for (String[] qa : QA) {
-                jsonl.append("{\"query\": \"").append(qa[0]).append("\", \"response\": \"").append(qa[1]).append("\"}\n");
+                jsonl.append("{\"query\": \"")
+                        .append(qa[0])
+                        .append("\", \"response\": \"")
+                        .append(qa[1])
+                        .append("\"}\n");
             }
         }
         Files.writeString(file, jsonl);
@@ -109,26 +122,38 @@ final class TinyChatModel {
         return new ModelProvider() {
             @Override
             public HfModel load(SftArguments args, NDManager manager) throws IOException {
-                HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(folder.resolve("tokenizer.json"),
+                HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(
+                        folder.resolve("tokenizer.json"),
                         Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-                return new HfModel(folder, HfConfig.of(config(), folder.resolve("config.json")), model(manager, folder), tokenizer,
-                        TokenizerConfig.read(folder), GenerationConfig.empty(), List.of());
+                return new HfModel(
+                        folder,
+                        HfConfig.of(config(), folder.resolve("config.json")),
+                        model(manager, folder),
+                        tokenizer,
+                        TokenizerConfig.read(folder),
+                        GenerationConfig.empty(),
+                        List.of());
             }
 
             @Override
             public PromptEncoder prompts(HfModel model) {
-                return ChatPromptEncoder.ownTemplate(model.tokenizer(), model.tokenizerConfig(), model.generationConfig());
+                return ChatPromptEncoder.ownTemplate(
+                        model.tokenizer(), model.tokenizerConfig(), model.generationConfig());
             }
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
     }
 
     /** The ChatML template named as {@code --template chatml} would give it, over {@code tokenizer}. */
     static PromptEncoder chatml(HuggingFaceTokenizer tokenizer) {
-        return new ChatPromptEncoder(JinjaChatTemplate.of("chatml", CHATML, Map.of()), PromptEncoder.FROM_ARGUMENT, null,
-                new ChatEncoder(tokenizer), OptionalInt.empty(), false);
+        return new ChatPromptEncoder(
+                JinjaChatTemplate.of("chatml", CHATML, Map.of()),
+                PromptEncoder.FROM_ARGUMENT,
+                null,
+                new ChatEncoder(tokenizer),
+                OptionalInt.empty(),
+                false);
     }
 }

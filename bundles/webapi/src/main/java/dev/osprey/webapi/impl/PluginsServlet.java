@@ -9,6 +9,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 
 import dev.osprey.api.plugin.PluginInventory;
 import dev.osprey.kernel.report.PluginReport;
+
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;

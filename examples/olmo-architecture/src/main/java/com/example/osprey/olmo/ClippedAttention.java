@@ -1,6 +1,7 @@
 package com.example.osprey.olmo;
 
 import ai.djl.ndarray.NDArray;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.model.spi.Attention;
 import dev.osprey.model.spi.AttentionContext;
@@ -47,7 +48,8 @@ final class ClippedAttention implements Attention {
         NDArray key = AttentionMath.byHead(clamped(k.forward(x, adapter)), spec.kvHeads(), d); // (B, kvHeads, T, D)
         NDArray value = AttentionMath.byHead(clamped(v.forward(x, adapter)), spec.kvHeads(), d); // (B, kvHeads, T, D)
         NDArray[] kv = context.remember(context.rotate(key), value); // each (B, kvHeads, S, D)
-        NDArray out = AttentionMath.attend(context.rotate(query), kv[0], kv[1], context.bias(), (float) (1.0 / Math.sqrt(d))); // (B, T, heads·D)
+        NDArray out = AttentionMath.attend(
+                context.rotate(query), kv[0], kv[1], context.bias(), (float) (1.0 / Math.sqrt(d))); // (B, T, heads·D)
         return o.forward(out, adapter);
     }
 

@@ -44,8 +44,8 @@ public class OlmoArchitecture extends DecoderFamily {
         }
 
         DecoderLayout layout() {
-            AttentionFactory attention = (parameters, module, layer, hidden) -> new ClippedAttention(parameters, module, hidden,
-                    common.attention(attentionBias, attentionBias), clipQkv);
+            AttentionFactory attention = (parameters, module, layer, hidden) -> new ClippedAttention(
+                    parameters, module, hidden, common.attention(attentionBias, attentionBias), clipQkv);
             return common.layout(attention, common.gatedMlp(false)).withNorms(ParameterFreeLayerNorm.FACTORY);
         }
     }

@@ -2,6 +2,7 @@ package com.example.osprey.olmo;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.model.spi.Norm;
 import dev.osprey.model.spi.NormFactory;

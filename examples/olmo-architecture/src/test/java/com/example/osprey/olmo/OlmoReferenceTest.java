@@ -33,7 +33,8 @@ class OlmoReferenceTest {
     void theFixturesClampMatters() throws Exception {
         Path fixture = HfReference.fixture(OlmoReferenceTest.class, "olmo");
         @SuppressWarnings("unchecked")
-        Map<String, Object> config = new ObjectMapper().readValue(fixture.resolve("config.json").toFile(), Map.class);
+        Map<String, Object> config =
+                new ObjectMapper().readValue(fixture.resolve("config.json").toFile(), Map.class);
         assertEquals(1.0, ((Number) config.get("clip_qkv")).doubleValue());
         Path unclamped = Files.createTempDirectory("olmo-unclamped");
         try {
@@ -42,7 +43,8 @@ class OlmoReferenceTest {
             }
             config.remove("clip_qkv");
             new ObjectMapper().writeValue(unclamped.resolve("config.json").toFile(), config);
-            AssertionError differs = assertThrows(AssertionError.class, () -> HfReference.check(unclamped, new OlmoArchitecture()));
+            AssertionError differs =
+                    assertThrows(AssertionError.class, () -> HfReference.check(unclamped, new OlmoArchitecture()));
             assertTrue(differs.getMessage() != null, "the reference check names what differs");
         } finally {
             try (var files = Files.walk(unclamped)) {
@@ -53,9 +55,23 @@ class OlmoReferenceTest {
 
     @Test
     void aNegativeClipIsRefusedNamingTheField() {
-        HfConfig config = HfConfig.of(Map.of("vocab_size", 8, "hidden_size", 8, "intermediate_size", 16, "num_hidden_layers", 1,
-                "num_attention_heads", 2, "clip_qkv", -1.0), Path.of("config.json"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OlmoArchitecture.OlmoConfig.from(config));
+        HfConfig config = HfConfig.of(
+                Map.of(
+                        "vocab_size",
+                        8,
+                        "hidden_size",
+                        8,
+                        "intermediate_size",
+                        16,
+                        "num_hidden_layers",
+                        1,
+                        "num_attention_heads",
+                        2,
+                        "clip_qkv",
+                        -1.0),
+                Path.of("config.json"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> OlmoArchitecture.OlmoConfig.from(config));
         assertTrue(e.getMessage().contains("clip_qkv") && e.getMessage().contains("config.json"), e.getMessage());
     }
 }

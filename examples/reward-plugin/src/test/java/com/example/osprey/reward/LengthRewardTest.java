@@ -35,7 +35,8 @@ class LengthRewardTest {
 
     @Test
     void shortCompletionScoresPointFive() throws Exception {
-        assertArrayEquals(new double[] {0.5, 0.5, 0.5},
+        assertArrayEquals(
+                new double[] {0.5, 0.5, 0.5},
                 reward.score(List.of(sample("你好，我是一个助手。"), sample(""), sample("x".repeat(50)))));
     }
 
@@ -49,7 +50,8 @@ class LengthRewardTest {
 
     @Test
     void scoresAreInOrder() throws Exception {
-        assertArrayEquals(new double[] {0.5, -1.0, 0.8},
+        assertArrayEquals(
+                new double[] {0.5, -1.0, 0.8},
                 reward.score(List.of(sample("短"), sample("违法"), sample("长".repeat(60)))));
     }
 

@@ -2,16 +2,17 @@ package dev.osprey.backend.djl;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.decoder.DecoderCache;
 import dev.osprey.model.decoder.DecoderModel;
-import java.util.function.Predicate;
 
 /**
  * The running sequences that use one adapter (or none), decoded together: one forward pass per step
@@ -81,10 +82,17 @@ final class DecodeBatch implements AutoCloseable {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray input = manager.create(last, new Shape(b, 1)); // (B, 1)
-            NDArray columns = manager.arange(0, total).toType(DataType.INT64, false).reshape(1, total); // (1, S + 1)
-            NDArray mask = columns.gte(manager.create(starts, new Shape(b, 1))).toType(DataType.INT64, false); // (B, S + 1)
-            NDArray logits = model.forward(ForwardRequest.builder(input).optAttentionMask(mask).optCache(cache)
-                    .optLastPositionOnly(true).optAdapter(adapter).build()).logits(); // (B, 1, V)
+            NDArray columns =
+                    manager.arange(0, total).toType(DataType.INT64, false).reshape(1, total); // (1, S + 1)
+            NDArray mask =
+                    columns.gte(manager.create(starts, new Shape(b, 1))).toType(DataType.INT64, false); // (B, S + 1)
+            NDArray logits = model.forward(ForwardRequest.builder(input)
+                            .optAttentionMask(mask)
+                            .optCache(cache)
+                            .optLastPositionOnly(true)
+                            .optAdapter(adapter)
+                            .build())
+                    .logits(); // (B, 1, V)
             NDArray out = logits.reshape(b, logits.getShape().get(2)); // (B, V)
             NDScope.unregister(out);
             logits.close(); // the forward pass handed it over outside any scope; the reshaped view keeps the data

@@ -1,10 +1,10 @@
 package dev.osprey.backend.djl;
 
-
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.api.inference.BackendOptions;
@@ -27,6 +27,7 @@ public class DjlInferenceBackend implements InferenceBackend {
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
     EngineRuntime engine;
+
     @Reference
     ModelService models;
 
@@ -44,12 +45,16 @@ public class DjlInferenceBackend implements InferenceBackend {
     public InferenceSession open(BackendOptions options) throws Exception {
         DeviceId device = DeviceId.parse(options.device());
         if (!device.kind().equals("cpu")) {
-            throw new IllegalArgumentException("--device " + options.device() + ": the djl backend runs on the CPU only for now");
+            throw new IllegalArgumentException(
+                    "--device " + options.device() + ": the djl backend runs on the CPU only for now");
         }
         ServingSettings settings = ServingSettings.parse(options.settings());
-        ModelRequest request = ModelRequest.of(options.model()).withModelType(settings.modelType()).withTorchDtype(settings.torchDtype())
+        ModelRequest request = ModelRequest.of(options.model())
+                .withModelType(settings.modelType())
+                .withTorchDtype(settings.torchDtype())
                 .withUseHf(HubOptions.isTrue(options.settings().getOrDefault("use_hf", "false")))
-                .withTemplate(options.settings().get("template")).withDevice(device);
+                .withTemplate(options.settings().get("template"))
+                .withDevice(device);
         NDManager manager = engine.newManager(device);
         LoadedModel loaded;
         try {

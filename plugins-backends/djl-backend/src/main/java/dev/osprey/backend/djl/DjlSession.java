@@ -16,6 +16,7 @@ import java.util.function.Function;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.inference.BackendOptions;
@@ -27,8 +28,8 @@ import dev.osprey.api.inference.InvalidRequestException;
 import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.inference.ServedModel;
 import dev.osprey.api.inference.SessionStats;
-import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.LoadedModel;
+import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.chat.ChatPromptEncoder;
 import dev.osprey.model.decoder.DecoderModel;
@@ -70,6 +71,7 @@ final class DjlSession implements InferenceSession {
     private final Set<Integer> eosTokenIds;
     /** Conversations and texts to ids; null without tokenizer.json. */
     private final PromptEncoder prompts;
+
     private final Map<String, AdapterSlot> adapters = new ConcurrentHashMap<>();
     private final Scheduler scheduler;
     private final List<AutoCloseable> resources;
@@ -93,10 +95,16 @@ final class DjlSession implements InferenceSession {
      */
     static DjlSession open(LoadedModel loaded, NDManager manager, BackendOptions options) throws IOException {
         try {
-            HfModel hf = loaded.unwrap(HfModel.class).orElseThrow(() -> new IllegalArgumentException(loaded.folder()
-                    + ": the djl backend serves Hugging Face folders loaded by the model service"));
-            return new DjlSession(hf, loaded.tokenizer().isPresent() ? loaded.prompts() : null, manager, options,
-                    ServingSettings.parse(options.settings()), List.of(loaded));
+            HfModel hf = loaded.unwrap(HfModel.class)
+                    .orElseThrow(() -> new IllegalArgumentException(loaded.folder()
+                            + ": the djl backend serves Hugging Face folders loaded by the model service"));
+            return new DjlSession(
+                    hf,
+                    loaded.tokenizer().isPresent() ? loaded.prompts() : null,
+                    manager,
+                    options,
+                    ServingSettings.parse(options.settings()),
+                    List.of(loaded));
         } catch (IOException | RuntimeException e) {
             loaded.close();
             throw e;
@@ -110,12 +118,18 @@ final class DjlSession implements InferenceSession {
      * @param manager the session's own manager, closed with the session
      * @param resources closed with the session, after the model (architecture handles)
      */
-    static DjlSession open(Path folder, Function<ModelConfig, ModelArchitecture> architectures, NDManager manager,
-            BackendOptions options, List<AutoCloseable> resources) throws IOException {
+    static DjlSession open(
+            Path folder,
+            Function<ModelConfig, ModelArchitecture> architectures,
+            NDManager manager,
+            BackendOptions options,
+            List<AutoCloseable> resources)
+            throws IOException {
         ServingSettings settings = ServingSettings.parse(options.settings());
         HfModel hf = ModelLoader.load(folder, architectures, manager, settings.dataType());
         try {
-            PromptEncoder prompts = hf.tokenizer() == null ? null
+            PromptEncoder prompts = hf.tokenizer() == null
+                    ? null
                     : ChatPromptEncoder.ownTemplate(hf.tokenizer(), hf.tokenizerConfig(), hf.generationConfig());
             List<AutoCloseable> owned = new ArrayList<>();
             owned.add(hf);
@@ -128,8 +142,14 @@ final class DjlSession implements InferenceSession {
     }
 
     /** @param resources closed with the session, in order, before the manager (the model, architecture handles) */
-    private DjlSession(HfModel hf, PromptEncoder prompts, NDManager manager, BackendOptions options, ServingSettings settings,
-            List<AutoCloseable> resources) throws IOException {
+    private DjlSession(
+            HfModel hf,
+            PromptEncoder prompts,
+            NDManager manager,
+            BackendOptions options,
+            ServingSettings settings,
+            List<AutoCloseable> resources)
+            throws IOException {
         if (!(hf.model() instanceof DecoderModel decoder)) {
             throw new IllegalArgumentException(hf.folder() + ": the djl backend serves decoder models; "
                     + hf.model().getClass().getName() + " is not one");
@@ -143,11 +163,18 @@ final class DjlSession implements InferenceSession {
         this.vocabSize = decoder.spec().vocabSize();
         int configured = hf.config().getInt(0, "max_position_embeddings");
         if (settings.maxModelLen() > 0 && configured > 0 && settings.maxModelLen() > configured) {
-            throw new IllegalArgumentException("setting max_model_len " + settings.maxModelLen() + " exceeds max_position_embeddings "
-                    + configured + " of " + hf.config().source());
+            throw new IllegalArgumentException(
+                    "setting max_model_len " + settings.maxModelLen() + " exceeds max_position_embeddings " + configured
+                            + " of " + hf.config().source());
         }
-        this.contextLength = settings.maxModelLen() > 0 ? settings.maxModelLen()
-                : configured > 0 ? configured : hf.tokenizerConfig().modelMaxLength().map(Long::intValue).orElse(2048);
+        this.contextLength = settings.maxModelLen() > 0
+                ? settings.maxModelLen()
+                : configured > 0
+                        ? configured
+                        : hf.tokenizerConfig()
+                                .modelMaxLength()
+                                .map(Long::intValue)
+                                .orElse(2048);
         Set<Integer> eos = new HashSet<>(hf.generationConfig().eosTokenIds());
         if (eos.isEmpty()) {
             int fromConfig = hf.config().getInt(-1, "eos_token_id");
@@ -162,7 +189,12 @@ final class DjlSession implements InferenceSession {
             attachAdapter(a.getKey(), Path.of(a.getValue()));
         }
         HuggingFaceTokenizer tokenizer = hf.tokenizer();
-        this.scheduler = new Scheduler(servedName, model, work, settings.maxNumSeqs(), settings.maxNumBatchedTokens(),
+        this.scheduler = new Scheduler(
+                servedName,
+                model,
+                work,
+                settings.maxNumSeqs(),
+                settings.maxNumBatchedTokens(),
                 settings.cachedTokenLimit(contextLength),
                 id -> tokenizer == null ? String.valueOf(id) : tokenizer.decode(new long[] {id}, false));
     }
@@ -181,7 +213,9 @@ final class DjlSession implements InferenceSession {
     public List<ServedModel> models() {
         List<ServedModel> served = new ArrayList<>();
         served.add(new ServedModel(servedName, "", contextLength));
-        adapters.keySet().stream().sorted().forEach(name -> served.add(new ServedModel(name, servedName, contextLength)));
+        adapters.keySet().stream()
+                .sorted()
+                .forEach(name -> served.add(new ServedModel(name, servedName, contextLength)));
         return served;
     }
 
@@ -204,17 +238,29 @@ final class DjlSession implements InferenceSession {
             GenerationOptions options = options(sampling, maxTokens);
             long limit = scheduler.stats().maxCachedTokens();
             if (prompt.length + (long) maxTokens > limit) {
-                throw new InvalidRequestException("the request needs " + (prompt.length + maxTokens) + " cached tokens ("
-                        + prompt.length + " in the " + field + ", " + maxTokens + " in the completion) but the server holds at most "
-                        + limit + " (setting max_cached_tokens)", "max_tokens");
+                throw new InvalidRequestException(
+                        "the request needs " + (prompt.length + maxTokens) + " cached tokens ("
+                                + prompt.length + " in the " + field + ", " + maxTokens
+                                + " in the completion) but the server holds at most "
+                                + limit + " (setting max_cached_tokens)",
+                        "max_tokens");
             }
             if (adapter != null) {
                 slot = reserve(adapter);
             }
             AdapterSlot used = slot;
             HuggingFaceTokenizer tokenizer = hf.tokenizer();
-            TextStream text = new TextStream(tokenizer == null ? null : ids -> tokenizer.decode(ids, true), prompt, sampling.stop());
-            sequence = new Sequence(request.requestId(), adapter, prompt, maxTokens, sampling, options, text, listener,
+            TextStream text = new TextStream(
+                    tokenizer == null ? null : ids -> tokenizer.decode(ids, true), prompt, sampling.stop());
+            sequence = new Sequence(
+                    request.requestId(),
+                    adapter,
+                    prompt,
+                    maxTokens,
+                    sampling,
+                    options,
+                    text,
+                    listener,
                     () -> release(used));
             scheduler.submit(sequence);
             return sequence;
@@ -231,8 +277,7 @@ final class DjlSession implements InferenceSession {
             }
             return new GenerationHandle() {
                 @Override
-                public void cancel() {
-                }
+                public void cancel() {}
 
                 @Override
                 public boolean isDone() {
@@ -250,16 +295,21 @@ final class DjlSession implements InferenceSession {
         if (adapters.containsKey(name)) {
             return name;
         }
-        throw new InvalidRequestException("The model `" + name + "` does not exist; this server has " + models().stream()
-                .map(ServedModel::id).toList(), "model");
+        throw new InvalidRequestException(
+                "The model `" + name + "` does not exist; this server has "
+                        + models().stream().map(ServedModel::id).toList(),
+                "model");
     }
 
     private int[] promptIds(GenerationRequest request) {
         if (request.promptTokenIds() != null) {
-            int[] ids = request.promptTokenIds().stream().mapToInt(Integer::intValue).toArray();
+            int[] ids = request.promptTokenIds().stream()
+                    .mapToInt(Integer::intValue)
+                    .toArray();
             for (int id : ids) {
                 if (id < 0 || id >= vocabSize) {
-                    throw new InvalidRequestException("token id " + id + " is outside the vocabulary [0, " + vocabSize + ")", "prompt");
+                    throw new InvalidRequestException(
+                            "token id " + id + " is outside the vocabulary [0, " + vocabSize + ")", "prompt");
                 }
             }
             return ids;
@@ -277,20 +327,26 @@ final class DjlSession implements InferenceSession {
         }
         if (conversation != null) {
             if (prompts.template().isEmpty()) {
-                throw new InvalidRequestException(hf.folder() + " has no chat_template in tokenizer_config.json, so it cannot"
-                        + " answer chat requests; use completions", "messages");
+                throw new InvalidRequestException(
+                        hf.folder() + " has no chat_template in tokenizer_config.json, so it cannot"
+                                + " answer chat requests; use completions",
+                        "messages");
             }
             return prompts.forGeneration(conversation, Map.of());
         }
-        // completions get the BOS token the tokenizer adds by default (the loader turns special tokens off for templates)
+        // completions get the BOS token the tokenizer adds by default (the loader turns special tokens off for
+        // templates)
         return prompts.encodeText(text);
     }
 
     /** max_tokens, or what the context leaves when it is -1; the prompt and completion must fit the context. */
     private int maxTokens(SamplingParams sampling, int promptLength, String field) {
         if (promptLength >= contextLength) {
-            throw new InvalidRequestException("This model's maximum context length is " + contextLength + " tokens. However, your "
-                    + field + " resulted in " + promptLength + " tokens. Please reduce the length of the " + field + ".", field);
+            throw new InvalidRequestException(
+                    "This model's maximum context length is " + contextLength + " tokens. However, your " + field
+                            + " resulted in " + promptLength + " tokens. Please reduce the length of the " + field
+                            + ".",
+                    field);
         }
         int max = sampling.maxTokens();
         if (max == -1) {
@@ -300,9 +356,12 @@ final class DjlSession implements InferenceSession {
             throw new InvalidRequestException("max_tokens must be at least 1, was " + max, "max_tokens");
         }
         if ((long) promptLength + max > contextLength) {
-            throw new InvalidRequestException("This model's maximum context length is " + contextLength + " tokens. However, you"
-                    + " requested " + (promptLength + max) + " tokens (" + promptLength + " in the " + field + ", " + max
-                    + " in the completion). Please reduce the length of the " + field + " or completion.", field);
+            throw new InvalidRequestException(
+                    "This model's maximum context length is " + contextLength + " tokens. However, you"
+                            + " requested " + (promptLength + max) + " tokens (" + promptLength + " in the " + field
+                            + ", " + max
+                            + " in the completion). Please reduce the length of the " + field + " or completion.",
+                    field);
         }
         return max;
     }
@@ -313,23 +372,46 @@ final class DjlSession implements InferenceSession {
         check(s.topP() > 0 && s.topP() <= 1, "top_p must be in (0, 1], was " + s.topP(), "top_p");
         check(s.topK() >= -1, "top_k must be -1 (off) or positive, was " + s.topK(), "top_k");
         check(s.minP() >= 0 && s.minP() <= 1, "min_p must be in [0, 1], was " + s.minP(), "min_p");
-        check(s.repetitionPenalty() > 0, "repetition_penalty must be > 0, was " + s.repetitionPenalty(), "repetition_penalty");
-        check(s.presencePenalty() >= -2 && s.presencePenalty() <= 2, "presence_penalty must be in [-2, 2], was "
-                + s.presencePenalty(), "presence_penalty");
-        check(s.frequencyPenalty() >= -2 && s.frequencyPenalty() <= 2, "frequency_penalty must be in [-2, 2], was "
-                + s.frequencyPenalty(), "frequency_penalty");
-        check(s.topLogprobs() >= 0 && s.topLogprobs() <= MAX_TOP_LOGPROBS, "top_logprobs must be in [0, " + MAX_TOP_LOGPROBS
-                + "], was " + s.topLogprobs(), "top_logprobs");
+        check(
+                s.repetitionPenalty() > 0,
+                "repetition_penalty must be > 0, was " + s.repetitionPenalty(),
+                "repetition_penalty");
+        check(
+                s.presencePenalty() >= -2 && s.presencePenalty() <= 2,
+                "presence_penalty must be in [-2, 2], was " + s.presencePenalty(),
+                "presence_penalty");
+        check(
+                s.frequencyPenalty() >= -2 && s.frequencyPenalty() <= 2,
+                "frequency_penalty must be in [-2, 2], was " + s.frequencyPenalty(),
+                "frequency_penalty");
+        check(
+                s.topLogprobs() >= 0 && s.topLogprobs() <= MAX_TOP_LOGPROBS,
+                "top_logprobs must be in [0, " + MAX_TOP_LOGPROBS + "], was " + s.topLogprobs(),
+                "top_logprobs");
         for (int id : s.stopTokenIds()) {
-            check(id >= 0 && id < vocabSize, "stop token id " + id + " is outside the vocabulary [0, " + vocabSize + ")", "stop_token_ids");
+            check(
+                    id >= 0 && id < vocabSize,
+                    "stop token id " + id + " is outside the vocabulary [0, " + vocabSize + ")",
+                    "stop_token_ids");
         }
         List<String> stops = s.stop().stream().filter(x -> !x.isEmpty()).toList();
         check(stops.isEmpty() || hf.tokenizer() != null, "stop strings need the model's tokenizer.json", "stop");
         // as vLLM: a temperature this close to 0 means greedy
         boolean sample = s.temperature() >= 1e-5;
         long seed = s.seed() == -1 ? ThreadLocalRandom.current().nextLong() : s.seed();
-        return new GenerationOptions(maxTokens, sample, sample ? s.temperature() : 1.0, Math.max(0, s.topK()), s.topP(), s.minP(),
-                s.repetitionPenalty(), s.presencePenalty(), s.frequencyPenalty(), seed, eosTokenIds, Set.copyOf(s.stopTokenIds()),
+        return new GenerationOptions(
+                maxTokens,
+                sample,
+                sample ? s.temperature() : 1.0,
+                Math.max(0, s.topK()),
+                s.topP(),
+                s.minP(),
+                s.repetitionPenalty(),
+                s.presencePenalty(),
+                s.frequencyPenalty(),
+                seed,
+                eosTokenIds,
+                Set.copyOf(s.stopTokenIds()),
                 stops);
     }
 
@@ -349,7 +431,8 @@ final class DjlSession implements InferenceSession {
                 }
             }
         }
-        throw new InvalidRequestException("The model `" + adapter + "` does not exist (the adapter is being removed)", "model");
+        throw new InvalidRequestException(
+                "The model `" + adapter + "` does not exist (the adapter is being removed)", "model");
     }
 
     private static void release(AdapterSlot slot) {
@@ -417,7 +500,8 @@ final class DjlSession implements InferenceSession {
                     slot.wait();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting for the requests of adapter '" + name + "'");
+                    throw new IllegalStateException(
+                            "interrupted while waiting for the requests of adapter '" + name + "'");
                 }
             }
         }
@@ -448,7 +532,10 @@ final class DjlSession implements InferenceSession {
             throw new InvalidRequestException(hf.folder() + " has no tokenizer.json", "tokens");
         }
         for (int id : tokenIds) {
-            check(id >= 0 && id < vocabSize, "token id " + id + " is outside the vocabulary [0, " + vocabSize + ")", "tokens");
+            check(
+                    id >= 0 && id < vocabSize,
+                    "token id " + id + " is outside the vocabulary [0, " + vocabSize + ")",
+                    "tokens");
         }
         return tokenizer.decode(tokenIds.stream().mapToLong(Integer::longValue).toArray(), false);
     }

@@ -17,6 +17,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.inference.SessionStats;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.decoder.DecoderCache;
@@ -48,6 +49,7 @@ final class Scheduler implements AutoCloseable {
     private boolean closing; // guarded by lock
     /** Running batches by adapter ("" for the base model); scheduler thread only. */
     private final Map<String, DecodeBatch> batches = new LinkedHashMap<>();
+
     private final Thread thread;
     private volatile SessionStats stats;
 
@@ -55,7 +57,13 @@ final class Scheduler implements AutoCloseable {
      * @param manager for this scheduler's arrays; the scheduler closes the arrays it makes, not the manager
      * @param tokenText one token's text, for top logprobs
      */
-    Scheduler(String name, DecoderModel model, NDManager manager, int maxNumSeqs, int maxNumBatchedTokens, long maxCachedTokens,
+    Scheduler(
+            String name,
+            DecoderModel model,
+            NDManager manager,
+            int maxNumSeqs,
+            int maxNumBatchedTokens,
+            long maxCachedTokens,
             IntFunction<String> tokenText) {
         this.model = model;
         this.manager = manager;
@@ -189,7 +197,7 @@ final class Scheduler implements AutoCloseable {
 
     private void dropCancelled() {
         synchronized (lock) {
-            for (Iterator<Sequence> it = waiting.iterator(); it.hasNext();) {
+            for (Iterator<Sequence> it = waiting.iterator(); it.hasNext(); ) {
                 Sequence s = it.next();
                 if (s.cancelRequested()) {
                     it.remove();
@@ -223,7 +231,9 @@ final class Scheduler implements AutoCloseable {
             Sequence s;
             synchronized (lock) {
                 s = waiting.peek();
-                if (s == null || running >= maxNumSeqs || reserved + s.reservedTokens > maxCachedTokens
+                if (s == null
+                        || running >= maxNumSeqs
+                        || reserved + s.reservedTokens > maxCachedTokens
                         || (prefilled > 0 && prefilled + s.prompt.length > maxNumBatchedTokens)) {
                     break;
                 }
@@ -236,7 +246,8 @@ final class Scheduler implements AutoCloseable {
             prefilled += s.prompt.length;
             running++;
             reserved += s.reservedTokens;
-            admitted.computeIfAbsent(s.adapter == null ? "" : s.adapter, k -> new ArrayList<>()).add(s);
+            admitted.computeIfAbsent(s.adapter == null ? "" : s.adapter, k -> new ArrayList<>())
+                    .add(s);
         }
         for (Map.Entry<String, List<Sequence>> e : admitted.entrySet()) {
             List<Sequence> group = e.getValue();
@@ -246,12 +257,13 @@ final class Scheduler implements AutoCloseable {
             }
             List<Sequence> joining = group.stream().filter(s -> !s.isDone()).toList();
             String key = e.getKey();
-            DecodeBatch batch = batches.computeIfAbsent(key, k -> new DecodeBatch(model, manager, k.isEmpty() ? null : k));
+            DecodeBatch batch =
+                    batches.computeIfAbsent(key, k -> new DecodeBatch(model, manager, k.isEmpty() ? null : k));
             try {
                 batch.join(joining, List.of(cache));
             } catch (RuntimeException ex) {
-                joining.forEach(s -> s.fail(new IllegalStateException("could not add request " + s.requestId
-                        + " to the running batch: " + ex, ex)));
+                joining.forEach(s -> s.fail(new IllegalStateException(
+                        "could not add request " + s.requestId + " to the running batch: " + ex, ex)));
                 cache.close();
                 if (batch.isEmpty()) {
                     batches.remove(key);
@@ -286,16 +298,23 @@ final class Scheduler implements AutoCloseable {
                 scope.suppressNotUsedWarning();
                 NDArray input = manager.create(ids, new Shape(b, longest)); // (B, P)
                 NDArray attention = manager.create(mask, new Shape(b, longest)); // (B, P)
-                NDArray out = model.forward(ForwardRequest.builder(input).optAttentionMask(attention).optCache(cache)
-                        .optLastPositionOnly(true).optAdapter(group.get(0).adapter).build()).logits(); // (B, 1, V)
+                NDArray out = model.forward(ForwardRequest.builder(input)
+                                .optAttentionMask(attention)
+                                .optCache(cache)
+                                .optLastPositionOnly(true)
+                                .optAdapter(group.get(0).adapter)
+                                .build())
+                        .logits(); // (B, 1, V)
                 logits = out.reshape(b, out.getShape().get(2)); // (B, V)
                 NDScope.unregister(logits);
                 out.close();
             }
         } catch (RuntimeException e) {
             cache.close();
-            String which = b == 1 ? "the prompt of request " + group.get(0).requestId
-                    : "the prompts of requests " + group.stream().map(s -> s.requestId).toList();
+            String which = b == 1
+                    ? "the prompt of request " + group.get(0).requestId
+                    : "the prompts of requests "
+                            + group.stream().map(s -> s.requestId).toList();
             group.forEach(s -> s.fail(new IllegalStateException("reading " + which + " failed: " + e, e)));
             return null;
         }
@@ -328,21 +347,25 @@ final class Scheduler implements AutoCloseable {
             return cache;
         }
         try {
-            return kept.isEmpty() ? null : cache.selectRows(kept.stream().mapToLong(Long::longValue).toArray(), longest - keptLongest);
+            return kept.isEmpty()
+                    ? null
+                    : cache.selectRows(kept.stream().mapToLong(Long::longValue).toArray(), longest - keptLongest);
         } finally {
             cache.close();
         }
     }
 
     private void step() {
-        for (Iterator<DecodeBatch> it = batches.values().iterator(); it.hasNext();) {
+        for (Iterator<DecodeBatch> it = batches.values().iterator(); it.hasNext(); ) {
             DecodeBatch batch = it.next();
             NDArray logits;
             try {
                 logits = batch.step();
             } catch (RuntimeException e) {
                 String which = batch.adapter == null ? "the base model" : "adapter " + batch.adapter;
-                batch.rows().forEach(s -> s.fail(new IllegalStateException("a decode step of " + which + " failed: " + e, e)));
+                batch.rows()
+                        .forEach(s ->
+                                s.fail(new IllegalStateException("a decode step of " + which + " failed: " + e, e)));
                 batch.close();
                 it.remove();
                 continue;
@@ -390,10 +413,12 @@ final class Scheduler implements AutoCloseable {
         if (wanted) {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                NDArray logSoftmax = logits.logSoftmax(-1); // (B, V): the model's own distribution, before any processing
+                NDArray logSoftmax =
+                        logits.logSoftmax(-1); // (B, V): the model's own distribution, before any processing
                 logprobs = logSoftmax.toFloatArray();
                 if (topK > 0) {
-                    NDList top = logSoftmax.topK(Math.min(topK, vocab), -1, true, true); // values (B, k), indices (B, k)
+                    NDList top =
+                            logSoftmax.topK(Math.min(topK, vocab), -1, true, true); // values (B, k), indices (B, k)
                     topValues = top.get(0).toFloatArray();
                     topIds = top.get(1).toLongArray();
                 }

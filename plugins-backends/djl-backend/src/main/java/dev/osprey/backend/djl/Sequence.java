@@ -22,6 +22,7 @@ final class Sequence implements GenerationHandle {
     final String requestId;
     /** The adapter the request uses, or null for the base model. */
     final String adapter;
+
     final int[] prompt;
     final int maxTokens;
     final SamplingParams sampling;
@@ -31,6 +32,7 @@ final class Sequence implements GenerationHandle {
     final long reservedTokens;
     /** Told once the sequence ended, however it ended (adapter bookkeeping). */
     final Runnable onEnd;
+
     private final TextStream text;
     private final Random random;
     private final Map<Integer, Integer> counts = new HashMap<>();
@@ -39,8 +41,16 @@ final class Sequence implements GenerationHandle {
     private volatile boolean cancelled;
     private volatile boolean done;
 
-    Sequence(String requestId, String adapter, int[] prompt, int maxTokens, SamplingParams sampling, GenerationOptions options,
-            TextStream text, GenerationListener listener, Runnable onEnd) {
+    Sequence(
+            String requestId,
+            String adapter,
+            int[] prompt,
+            int maxTokens,
+            SamplingParams sampling,
+            GenerationOptions options,
+            TextStream text,
+            GenerationListener listener,
+            Runnable onEnd) {
         this.requestId = requestId;
         this.adapter = adapter;
         this.prompt = prompt;
@@ -96,8 +106,10 @@ final class Sequence implements GenerationHandle {
         }
         tokens[prompt.length + generated++] = token;
         counts.merge(token, 1, Integer::sum);
-        String finish = options.eosTokenIds().contains(token) || options.stopTokenIds().contains(token) ? "stop"
-                : generated >= maxTokens ? "length" : null;
+        String finish =
+                options.eosTokenIds().contains(token) || options.stopTokenIds().contains(token)
+                        ? "stop"
+                        : generated >= maxTokens ? "length" : null;
         TextStream.Piece piece = text.add(token, finish != null);
         if (piece.stopped()) {
             finish = "stop";

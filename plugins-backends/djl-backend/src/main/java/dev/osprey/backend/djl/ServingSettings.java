@@ -3,6 +3,7 @@ package dev.osprey.backend.djl;
 import java.util.Map;
 
 import ai.djl.ndarray.types.DataType;
+
 import dev.osprey.model.load.TorchDtype;
 
 /**
@@ -20,8 +21,14 @@ import dev.osprey.model.load.TorchDtype;
  * @param dataType what {@code torchDtype} loads as
  * @param modelType {@code model_type}: the architecture to use instead of config.json's, or null
  */
-record ServingSettings(int maxNumSeqs, int maxNumBatchedTokens, long maxCachedTokens, int maxModelLen, String torchDtype,
-        DataType dataType, String modelType) {
+record ServingSettings(
+        int maxNumSeqs,
+        int maxNumBatchedTokens,
+        long maxCachedTokens,
+        int maxModelLen,
+        String torchDtype,
+        DataType dataType,
+        String modelType) {
 
     /**
      * Reads the settings this backend knows; others are left alone, since the server passes every setting
@@ -41,7 +48,8 @@ record ServingSettings(int maxNumSeqs, int maxNumBatchedTokens, long maxCachedTo
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("setting torch_dtype must be float32 or float16, was '" + dtype + "'");
         }
-        return new ServingSettings(maxNumSeqs, batched, cached, maxModelLen, dtype, dataType, settings.get("model_type"));
+        return new ServingSettings(
+                maxNumSeqs, batched, cached, maxModelLen, dtype, dataType, settings.get("model_type"));
     }
 
     private static int positive(Map<String, String> settings, String key, int defaultValue) {

@@ -16,11 +16,11 @@ final class TextStream {
 
     /** How many prompt ids to decode with, so that the first new token's text is decoded in context. */
     private static final int PROMPT_CONTEXT = 5;
+
     private static final char REPLACEMENT = '\uFFFD';
 
     /** Text that {@link #add} made final, and whether a stop string ended the text. */
-    record Piece(String text, boolean stopped) {
-    }
+    record Piece(String text, boolean stopped) {}
 
     private final Function<long[], String> decoder;
     private final List<String> stops;

@@ -74,7 +74,10 @@ class Collector implements GenerationListener {
     }
 
     synchronized int[] tokens() {
-        return chunks.stream().flatMap(c -> c.tokenIds().stream()).mapToInt(Integer::intValue).toArray();
+        return chunks.stream()
+                .flatMap(c -> c.tokenIds().stream())
+                .mapToInt(Integer::intValue)
+                .toArray();
     }
 
     synchronized String text() {

@@ -26,6 +26,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.inference.BackendOptions;
@@ -36,12 +37,12 @@ import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.inference.SessionStats;
 import dev.osprey.api.inference.TokenChunk;
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
-import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.models.llama.LlamaArchitecture;
 
 /**
@@ -55,6 +56,7 @@ class DjlSessionTest {
 
     @TempDir
     static Path dir;
+
     static Path modelDir;
     static Path adapterDir;
     static NDManager referenceManager;
@@ -76,14 +78,25 @@ class DjlSessionTest {
     }
 
     static DjlSession open(Map<String, String> settings, Map<String, String> adapters) throws Exception {
-        return DjlSession.open(modelDir, c -> new LlamaArchitecture(), NDManager.newBaseManager(),
-                new BackendOptions("tiny", "tiny", adapters, "cpu", settings), List.of());
+        return DjlSession.open(
+                modelDir,
+                c -> new LlamaArchitecture(),
+                NDManager.newBaseManager(),
+                new BackendOptions("tiny", "tiny", adapters, "cpu", settings),
+                List.of());
     }
 
     /** What the model core generates greedily for this prompt alone. */
     static int[] alone(int[] prompt, int maxTokens, String adapter) {
-        return Generator.generate(reference.model(), List.of(prompt), GenerationOptions.greedy(maxTokens, Set.of(TinyCheckpoint.EOS)),
-                adapter, null, null).get(0).tokens();
+        return Generator.generate(
+                        reference.model(),
+                        List.of(prompt),
+                        GenerationOptions.greedy(maxTokens, Set.of(TinyCheckpoint.EOS)),
+                        adapter,
+                        null,
+                        null)
+                .get(0)
+                .tokens();
     }
 
     /** Prompts whose greedy continuation runs the full length (no early EOS), so batches overlap for long. */
@@ -104,7 +117,8 @@ class DjlSessionTest {
     }
 
     static GenerationRequest ids(String id, String model, int[] prompt, SamplingParams sampling) {
-        return new GenerationRequest(id, model, null, null, Arrays.stream(prompt).boxed().toList(), sampling);
+        return new GenerationRequest(
+                id, model, null, null, Arrays.stream(prompt).boxed().toList(), sampling);
     }
 
     static Collector collector(int chunksToSee) {
@@ -150,7 +164,8 @@ class DjlSessionTest {
         List<int[]> prompts = prompts(2, 8, 2);
         try (DjlSession session = open(Map.of("max_num_seqs", "1"), Map.of())) {
             Pausing first = new Pausing(2);
-            GenerationHandle handle = session.generate(ids("long", prompts.get(0), SamplingParams.greedy(CONTEXT - 20)), first);
+            GenerationHandle handle =
+                    session.generate(ids("long", prompts.get(0), SamplingParams.greedy(CONTEXT - 20)), first);
             Collector second = new Collector();
             session.generate(ids("next", prompts.get(1), SamplingParams.greedy(8)), second);
             first.awaitPause();
@@ -162,7 +177,9 @@ class DjlSessionTest {
             assertTrue(handle.isDone());
             second.await(); // only one sequence fits: it runs because the cancelled one left
             assertArrayEquals(alone(prompts.get(1), 8, null), second.tokens());
-            assertTrue(eventually(() -> session.stats().orElseThrow().equals(new SessionStats(0, 0, 0, CONTEXT))), "stats: " + session.stats());
+            assertTrue(
+                    eventually(() -> session.stats().orElseThrow().equals(new SessionStats(0, 0, 0, CONTEXT))),
+                    "stats: " + session.stats());
         }
     }
 
@@ -185,7 +202,10 @@ class DjlSessionTest {
                 Thread.sleep(1);
             }
             for (int i = 0; i < 5; i++) {
-                assertArrayEquals(alone(prompts.get(i), 10, null), collectors.get(i).await().tokens(), "request " + i);
+                assertArrayEquals(
+                        alone(prompts.get(i), 10, null),
+                        collectors.get(i).await().tokens(),
+                        "request " + i);
             }
             assertTrue(maxRunning <= 2, "ran " + maxRunning + " at once");
             assertTrue(maxWaiting >= 1, "no request ever waited");
@@ -195,7 +215,9 @@ class DjlSessionTest {
     @Test
     void theCachedTokenLimitKeepsRequestsWaitingAndRefusesOnesThatCanNeverFit() throws Exception {
         Random random = new Random(14);
-        List<int[]> prompts = List.of(random.ints(10, 8, VOCAB).toArray(), random.ints(10, 8, VOCAB).toArray(),
+        List<int[]> prompts = List.of(
+                random.ints(10, 8, VOCAB).toArray(),
+                random.ints(10, 8, VOCAB).toArray(),
                 random.ints(10, 8, VOCAB).toArray());
         try (DjlSession session = open(Map.of("max_cached_tokens", "40", "max_model_len", "48"), Map.of())) {
             assertEquals(48, session.models().get(0).maxModelLength());
@@ -215,22 +237,29 @@ class DjlSessionTest {
             }
             assertEquals(1, maxRunning);
             for (int i = 0; i < 3; i++) {
-                assertArrayEquals(alone(prompts.get(i), 16, null), collectors.get(i).await().tokens());
+                assertArrayEquals(
+                        alone(prompts.get(i), 16, null),
+                        collectors.get(i).await().tokens());
             }
             Collector tooBig = new Collector();
             session.generate(ids("big", prompts.get(0), SamplingParams.greedy(36)), tooBig);
-            assertEquals("max_tokens", assertInstanceOf(InvalidRequestException.class, tooBig.await().error).param());
+            assertEquals(
+                    "max_tokens",
+                    assertInstanceOf(InvalidRequestException.class, tooBig.await().error)
+                            .param());
         }
     }
 
     @Test
     void badSettingsAreRefusedByName() {
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> open(Map.of("max_num_seqs", "many"), Map.of()));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> open(Map.of("max_num_seqs", "many"), Map.of()));
         assertTrue(e.getMessage().contains("max_num_seqs"), e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> open(Map.of("max_model_len", "4096"), Map.of()));
+        e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> open(Map.of("max_model_len", "4096"), Map.of()));
         assertTrue(e.getMessage().contains("max_position_embeddings"), e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> open(Map.of("torch_dtype", "int3"), Map.of()));
+        e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> open(Map.of("torch_dtype", "int3"), Map.of()));
         assertTrue(e.getMessage().contains("torch_dtype"), e.getMessage());
     }
 
@@ -238,7 +267,9 @@ class DjlSessionTest {
     void anAdapterRequestUsesItsAdapterAlongsideTheBase() throws Exception {
         int[] prompt = prompts(1, 12, 4).get(0);
         try (DjlSession session = open(Map.of(), Map.of("sql", adapterDir.toString()))) {
-            assertEquals(List.of("tiny", "sql"), session.models().stream().map(m -> m.id()).toList());
+            assertEquals(
+                    List.of("tiny", "sql"),
+                    session.models().stream().map(m -> m.id()).toList());
             assertEquals("tiny", session.models().get(1).parent());
             Collector base = new Collector();
             Collector lora = new Collector();
@@ -256,7 +287,9 @@ class DjlSessionTest {
         int[] prompt = prompts(1, 30, 5).get(0);
         try (DjlSession session = open(Map.of(), Map.of())) {
             session.loadAdapter("late", adapterDir.toString());
-            assertEquals(List.of("tiny", "late"), session.models().stream().map(m -> m.id()).toList());
+            assertEquals(
+                    List.of("tiny", "late"),
+                    session.models().stream().map(m -> m.id()).toList());
             Pausing running = new Pausing(2);
             session.generate(ids("x", "late", prompt, SamplingParams.greedy(30)), running);
             running.awaitPause();
@@ -266,15 +299,21 @@ class DjlSessionTest {
                 unloaded.countDown();
             });
             unloader.start();
-            assertFalse(unloaded.await(300, TimeUnit.MILLISECONDS), "unload did not wait for the request using the adapter");
+            assertFalse(
+                    unloaded.await(300, TimeUnit.MILLISECONDS),
+                    "unload did not wait for the request using the adapter");
             running.resume();
             assertTrue(unloaded.await(30, TimeUnit.SECONDS));
             assertTrue(running.done.getCount() == 0, "unload returned before the request using the adapter finished");
             assertArrayEquals(alone(prompt, 30, "sql"), running.await().tokens());
             Collector refused = new Collector();
             session.generate(ids("y", "late", prompt, SamplingParams.greedy(3)), refused);
-            assertEquals("model", assertInstanceOf(InvalidRequestException.class, refused.await().error).param());
-            assertEquals(List.of("tiny"), session.models().stream().map(m -> m.id()).toList());
+            assertEquals(
+                    "model",
+                    assertInstanceOf(InvalidRequestException.class, refused.await().error)
+                            .param());
+            assertEquals(
+                    List.of("tiny"), session.models().stream().map(m -> m.id()).toList());
         }
     }
 
@@ -292,8 +331,14 @@ class DjlSessionTest {
                 System.arraycopy(tokens, 0, context, prompt.length, t);
                 float[] expected;
                 try (NDManager m = referenceManager.newSubManager()) {
-                    NDArray input = m.create(Arrays.stream(context).asLongStream().toArray(), new Shape(1, context.length));
-                    NDArray logits = reference.model().forward(ForwardRequest.builder(input).optLastPositionOnly(true).build()).logits();
+                    NDArray input =
+                            m.create(Arrays.stream(context).asLongStream().toArray(), new Shape(1, context.length));
+                    NDArray logits = reference
+                            .model()
+                            .forward(ForwardRequest.builder(input)
+                                    .optLastPositionOnly(true)
+                                    .build())
+                            .logits();
                     expected = logits.logSoftmax(-1).toFloatArray(); // (1, 1, V)
                     logits.close();
                 }
@@ -321,7 +366,10 @@ class DjlSessionTest {
             Collector tooLong = new Collector();
             session.generate(ids("long", full, SamplingParams.greedy(1)), tooLong);
             assertEquals(0, tooLong.done.getCount(), "not reported before generate returned");
-            assertEquals("prompt", assertInstanceOf(InvalidRequestException.class, tooLong.error).param());
+            assertEquals(
+                    "prompt",
+                    assertInstanceOf(InvalidRequestException.class, tooLong.error)
+                            .param());
 
             Collector withCompletion = new Collector();
             session.generate(ids("sum", Arrays.copyOf(full, 40), SamplingParams.greedy(30)), withCompletion);
@@ -330,18 +378,37 @@ class DjlSessionTest {
 
             String words = String.join(" ", TinyCheckpoint.words(VOCAB).subList(8, 8 + CONTEXT));
             Collector chat = new Collector();
-            session.generate(new GenerationRequest("chat", "tiny", Conversation.of(List.of(ChatMessage.of("user", words))), null, null,
-                    SamplingParams.greedy(4)), chat);
-            assertEquals("messages", assertInstanceOf(InvalidRequestException.class, chat.error).param());
+            session.generate(
+                    new GenerationRequest(
+                            "chat",
+                            "tiny",
+                            Conversation.of(List.of(ChatMessage.of("user", words))),
+                            null,
+                            null,
+                            SamplingParams.greedy(4)),
+                    chat);
+            assertEquals(
+                    "messages",
+                    assertInstanceOf(InvalidRequestException.class, chat.error).param());
 
             Collector unknown = new Collector();
             session.generate(ids("u", "nope", Arrays.copyOf(full, 4), SamplingParams.greedy(2)), unknown);
-            assertEquals("model", assertInstanceOf(InvalidRequestException.class, unknown.error).param());
+            assertEquals(
+                    "model",
+                    assertInstanceOf(InvalidRequestException.class, unknown.error)
+                            .param());
 
             Collector badTopP = new Collector();
-            session.generate(ids("p", Arrays.copyOf(full, 4), new SamplingParams(4, 1, 1.5, -1, 0, 1, 0, 0, -1, List.of(), List.of(),
-                    false, 0)), badTopP);
-            assertEquals("top_p", assertInstanceOf(InvalidRequestException.class, badTopP.error).param());
+            session.generate(
+                    ids(
+                            "p",
+                            Arrays.copyOf(full, 4),
+                            new SamplingParams(4, 1, 1.5, -1, 0, 1, 0, 0, -1, List.of(), List.of(), false, 0)),
+                    badTopP);
+            assertEquals(
+                    "top_p",
+                    assertInstanceOf(InvalidRequestException.class, badTopP.error)
+                            .param());
             assertTrue(session.healthy());
         }
     }
@@ -351,22 +418,37 @@ class DjlSessionTest {
         try (DjlSession session = open(Map.of(), Map.of())) {
             Conversation conversation = Conversation.of(List.of(ChatMessage.of("user", "w10 w11 w12")));
             List<Integer> promptIds = session.tokenize("tiny", null, conversation);
-            assertEquals("<|im_start|> user w10 w11 w12 <|im_end|> <|im_start|> assistant", session.detokenize("tiny", promptIds));
+            assertEquals(
+                    "<|im_start|> user w10 w11 w12 <|im_end|> <|im_start|> assistant",
+                    session.detokenize("tiny", promptIds));
             Collector free = new Collector();
-            session.generate(new GenerationRequest("free", "tiny", conversation, null, null, SamplingParams.greedy(12)), free);
+            session.generate(
+                    new GenerationRequest("free", "tiny", conversation, null, null, SamplingParams.greedy(12)), free);
             free.await();
             assertEquals(promptIds.size(), free.promptTokens);
-            int[] expected = alone(promptIds.stream().mapToInt(Integer::intValue).toArray(), 12, null);
+            int[] expected =
+                    alone(promptIds.stream().mapToInt(Integer::intValue).toArray(), 12, null);
             assertArrayEquals(expected, free.tokens());
             String text = free.text();
-            assertEquals(reference.tokenizer().decode(Arrays.stream(expected).asLongStream().toArray(), true), text.trim());
+            assertEquals(
+                    reference
+                            .tokenizer()
+                            .decode(Arrays.stream(expected).asLongStream().toArray(), true),
+                    text.trim());
             // a stop string that starts inside the completion: the text ends right before it
             String[] words = text.trim().split(" ");
             String stop = words[words.length / 2];
             int cut = text.indexOf(stop);
             Collector stopped = new Collector();
-            session.generate(new GenerationRequest("stop", "tiny", conversation, null, null, new SamplingParams(12, 0, 1, -1, 0, 1, 0, 0,
-                    -1, List.of(stop), List.of(), false, 0)), stopped);
+            session.generate(
+                    new GenerationRequest(
+                            "stop",
+                            "tiny",
+                            conversation,
+                            null,
+                            null,
+                            new SamplingParams(12, 0, 1, -1, 0, 1, 0, 0, -1, List.of(stop), List.of(), false, 0)),
+                    stopped);
             stopped.await();
             assertEquals(text.substring(0, cut), stopped.text());
             assertEquals("stop", stopped.finishReason);
@@ -407,7 +489,12 @@ class DjlSessionTest {
             session.generate(ids("b", "broken", prompts.get(1), SamplingParams.greedy(12)), broken);
             broken.awaitPause();
             // a real fault while the adapter's sequence runs: one of its arrays is freed, so its next pass throws
-            session.model().linears().stream().filter(l -> l.adapter("broken") != null).findFirst().orElseThrow().adapter("broken").a()
+            session.model().linears().stream()
+                    .filter(l -> l.adapter("broken") != null)
+                    .findFirst()
+                    .orElseThrow()
+                    .adapter("broken")
+                    .a()
                     .close();
             broken.resume();
             Throwable error = broken.await().error;
@@ -434,8 +521,26 @@ class DjlSessionTest {
                     for (int i = 0; i < prompts.size(); i++) {
                         Collector c = new Collector();
                         all.add(c);
-                        GenerationHandle h = session.generate(ids("r" + i, i % 2 == 0 ? "tiny" : "sql", prompts.get(i),
-                                new SamplingParams(16, 0, 1, -1, 0, 1, 0, 0, -1, List.of(), List.of(), i % 3 == 0, i % 3 == 0 ? 2 : 0)), c);
+                        GenerationHandle h = session.generate(
+                                ids(
+                                        "r" + i,
+                                        i % 2 == 0 ? "tiny" : "sql",
+                                        prompts.get(i),
+                                        new SamplingParams(
+                                                16,
+                                                0,
+                                                1,
+                                                -1,
+                                                0,
+                                                1,
+                                                0,
+                                                0,
+                                                -1,
+                                                List.of(),
+                                                List.of(),
+                                                i % 3 == 0,
+                                                i % 3 == 0 ? 2 : 0)),
+                                c);
                         if (i == 4) {
                             h.cancel();
                         }
@@ -512,10 +617,13 @@ class DjlSessionTest {
     @Test
     void seededSamplingEqualsTheModelCoreWithTheSameSeed() throws Exception {
         int[] prompt = prompts(1, 10, 10).get(0);
-        SamplingParams sampling = new SamplingParams(10, 0.8, 0.9, 20, 0.05, 1.1, 0.2, 0.1, 1234, List.of(), List.of(), false, 0);
-        GenerationOptions options = new GenerationOptions(10, true, 0.8, 20, 0.9, 0.05, 1.1, 0.2, 0.1, 1234, Set.of(TinyCheckpoint.EOS),
-                Set.of(), List.of());
-        int[] expected = Generator.generate(reference.model(), List.of(prompt), options, null, null, null).get(0).tokens();
+        SamplingParams sampling =
+                new SamplingParams(10, 0.8, 0.9, 20, 0.05, 1.1, 0.2, 0.1, 1234, List.of(), List.of(), false, 0);
+        GenerationOptions options = new GenerationOptions(
+                10, true, 0.8, 20, 0.9, 0.05, 1.1, 0.2, 0.1, 1234, Set.of(TinyCheckpoint.EOS), Set.of(), List.of());
+        int[] expected = Generator.generate(reference.model(), List.of(prompt), options, null, null, null)
+                .get(0)
+                .tokens();
         try (DjlSession session = open(Map.of(), Map.of())) {
             Collector other = new Collector();
             Collector c = new Collector();

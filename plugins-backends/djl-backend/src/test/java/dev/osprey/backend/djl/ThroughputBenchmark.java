@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.GenerationRequest;
 import dev.osprey.api.inference.SamplingParams;
@@ -33,8 +34,11 @@ class ThroughputBenchmark {
     static final int MAX_TOKENS = Integer.getInteger("osprey.bench.max_tokens", 64);
     /** Prompt tokens per stream; longer prompts show what the cache costs per step. */
     static final int PROMPT = Integer.getInteger("osprey.bench.prompt", 16);
-    static final int[] LEVELS = Arrays.stream(System.getProperty("osprey.bench.streams", "1,4,8,16").split(","))
-            .mapToInt(Integer::parseInt).toArray();
+
+    static final int[] LEVELS = Arrays.stream(
+                    System.getProperty("osprey.bench.streams", "1,4,8,16").split(","))
+            .mapToInt(Integer::parseInt)
+            .toArray();
 
     @Test
     @EnabledIfSystemProperty(named = "osprey.bench", matches = "true")
@@ -47,23 +51,38 @@ class ThroughputBenchmark {
         try {
             long t0 = System.nanoTime();
             Path model = TinyCheckpoint.model(dir.resolve("model"), 32000, 768, 12, 12, 12, 2048, 2048);
-            System.out.printf("checkpoint written in %.1f s; PyTorch threads: %s%n", (System.nanoTime() - t0) / 1e9,
-                    System.getProperty("ai.djl.pytorch.num_threads", "default"));
-            try (DjlSession session = DjlSession.open(model, c -> new LlamaArchitecture(), NDManager.newBaseManager(),
-                    new BackendOptions("bench", "bench", Map.of(), "cpu", Map.of("max_num_seqs", "16")), List.of())) {
+            System.out.printf(
+                    "checkpoint written in %.1f s; PyTorch threads: %s%n",
+                    (System.nanoTime() - t0) / 1e9, System.getProperty("ai.djl.pytorch.num_threads", "default"));
+            try (DjlSession session = DjlSession.open(
+                    model,
+                    c -> new LlamaArchitecture(),
+                    NDManager.newBaseManager(),
+                    new BackendOptions("bench", "bench", Map.of(), "cpu", Map.of("max_num_seqs", "16")),
+                    List.of())) {
                 round(session, 2, 8, new Random(0)); // warm-up: the first passes allocate and pick kernels
                 double single = 0;
-                System.out.println("streams  tokens  wall_s  agg_tok/s  x_single  itl_p50_ms  itl_p90_ms  itl_p99_ms  ttft_p50_ms  e2e_p50_s  e2e_p99_s");
+                System.out.println(
+                        "streams  tokens  wall_s  agg_tok/s  x_single  itl_p50_ms  itl_p90_ms  itl_p99_ms  ttft_p50_ms  e2e_p50_s  e2e_p99_s");
                 System.out.printf("prompt %d tokens, %d new tokens per stream%n", PROMPT, MAX_TOKENS);
                 for (int streams : LEVELS) {
                     Result r = round(session, streams, MAX_TOKENS, new Random(streams));
                     if (streams == 1) {
                         single = r.tokensPerSecond();
                     }
-                    System.out.printf("%7d  %6d  %6.2f  %9.1f  %8.2f  %10.1f  %10.1f  %10.1f  %11.1f  %9.2f  %9.2f%n", streams, r.tokens,
-                            r.wallSeconds, r.tokensPerSecond(), r.tokensPerSecond() / single, percentile(r.interToken, 50),
-                            percentile(r.interToken, 90), percentile(r.interToken, 99), percentile(r.firstToken, 50),
-                            percentile(r.endToEnd, 50) / 1000, percentile(r.endToEnd, 99) / 1000);
+                    System.out.printf(
+                            "%7d  %6d  %6.2f  %9.1f  %8.2f  %10.1f  %10.1f  %10.1f  %11.1f  %9.2f  %9.2f%n",
+                            streams,
+                            r.tokens,
+                            r.wallSeconds,
+                            r.tokensPerSecond(),
+                            r.tokensPerSecond() / single,
+                            percentile(r.interToken, 50),
+                            percentile(r.interToken, 90),
+                            percentile(r.interToken, 99),
+                            percentile(r.firstToken, 50),
+                            percentile(r.endToEnd, 50) / 1000,
+                            percentile(r.endToEnd, 99) / 1000);
                 }
             }
         } finally {
@@ -73,7 +92,8 @@ class ThroughputBenchmark {
         }
     }
 
-    record Result(int tokens, double wallSeconds, List<Double> interToken, List<Double> firstToken, List<Double> endToEnd) {
+    record Result(
+            int tokens, double wallSeconds, List<Double> interToken, List<Double> firstToken, List<Double> endToEnd) {
         double tokensPerSecond() {
             return tokens / wallSeconds;
         }
@@ -86,8 +106,11 @@ class ThroughputBenchmark {
         for (int i = 0; i < streams; i++) {
             Timed t = new Timed(start);
             timed.add(t);
-            List<Integer> prompt = Arrays.stream(random.ints(PROMPT, 10, 32000).toArray()).boxed().toList();
-            session.generate(new GenerationRequest("s" + i, "bench", null, null, prompt, SamplingParams.greedy(maxTokens)), t);
+            List<Integer> prompt = Arrays.stream(random.ints(PROMPT, 10, 32000).toArray())
+                    .boxed()
+                    .toList();
+            session.generate(
+                    new GenerationRequest("s" + i, "bench", null, null, prompt, SamplingParams.greedy(maxTokens)), t);
         }
         int tokens = 0;
         List<Double> itl = new ArrayList<>();

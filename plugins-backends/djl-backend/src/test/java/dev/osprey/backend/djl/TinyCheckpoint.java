@@ -10,6 +10,7 @@ import java.util.Map;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.ModelSaver;
@@ -26,15 +27,16 @@ import dev.osprey.models.llama.LlamaArchitecture;
 public final class TinyCheckpoint {
 
     static final int EOS = 2;
-    static final String CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + ' ' + message['content']"
-            + " + '<|im_end|>' + ' ' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant ' }}{% endif %}";
+    static final String CHATML =
+            "{% for message in messages %}{{ '<|im_start|>' + message['role'] + ' ' + message['content']"
+                    + " + '<|im_end|>' + ' ' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant ' }}{% endif %}";
 
-    private TinyCheckpoint() {
-    }
+    private TinyCheckpoint() {}
 
     /** The words of the vocabulary: specials first, then w5, w6, ... */
     public static List<String> words(int vocab) {
-        List<String> words = new ArrayList<>(List.of("<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
+        List<String> words = new ArrayList<>(
+                List.of("<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
         for (int i = words.size(); i < vocab; i++) {
             words.add("w" + i);
         }
@@ -47,7 +49,8 @@ public final class TinyCheckpoint {
      * @param maxPositions max_position_embeddings, the context length the backend serves
      * (weights: the architecture's own seeded initialisation, N(0, 0.2))
      */
-    public static Path model(Path folder, int vocab, int hidden, int layers, int heads, int kvHeads, int intermediate, int maxPositions)
+    public static Path model(
+            Path folder, int vocab, int hidden, int layers, int heads, int kvHeads, int intermediate, int maxPositions)
             throws IOException {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("model_type", "llama");
@@ -67,12 +70,21 @@ public final class TinyCheckpoint {
         try (NDManager manager = NDManager.newBaseManager()) {
             HfConfig hf = HfConfig.of(config, folder.resolve("config.json"));
             DecoderModel model = (DecoderModel) new LlamaArchitecture().build(hf, manager);
-            ModelSaver.save(model, folder, "F32", Map.of(
-                    "tokenizer.json", tokenizer(vocab).getBytes(StandardCharsets.UTF_8),
-                    "generation_config.json", ("{\"bos_token_id\": 1, \"eos_token_id\": " + EOS + "}").getBytes(StandardCharsets.UTF_8),
-                    "tokenizer_config.json", ("{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\", \"add_bos_token\": false,"
-                            + " \"chat_template\": \"" + CHATML.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}")
-                            .getBytes(StandardCharsets.UTF_8)));
+            ModelSaver.save(
+                    model,
+                    folder,
+                    "F32",
+                    Map.of(
+                            "tokenizer.json", tokenizer(vocab).getBytes(StandardCharsets.UTF_8),
+                            "generation_config.json",
+                                    ("{\"bos_token_id\": 1, \"eos_token_id\": " + EOS + "}")
+                                            .getBytes(StandardCharsets.UTF_8),
+                            "tokenizer_config.json",
+                                    ("{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\", \"add_bos_token\": false,"
+                                                    + " \"chat_template\": \""
+                                                    + CHATML.replace("\\", "\\\\")
+                                                            .replace("\"", "\\\"") + "\"}")
+                                            .getBytes(StandardCharsets.UTF_8)));
         }
         return folder;
     }
@@ -82,7 +94,11 @@ public final class TinyCheckpoint {
         List<String> words = words(vocab);
         StringBuilder map = new StringBuilder();
         for (int i = 0; i < words.size(); i++) {
-            map.append(i == 0 ? "" : ",").append('"').append(words.get(i)).append("\":").append(i);
+            map.append(i == 0 ? "" : ",")
+                    .append('"')
+                    .append(words.get(i))
+                    .append("\":")
+                    .append(i);
         }
         String special = "{\"id\":%d,\"content\":\"%s\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,"
                 + "\"normalized\":false,\"special\":true}";
@@ -103,9 +119,20 @@ public final class TinyCheckpoint {
             manager.getEngine().setRandomSeed((int) seed);
             for (Linear l : model.linears()) {
                 if (l.name().endsWith("q_proj") || l.name().endsWith("v_proj")) {
-                    l.attach("a", new LoraWeights(manager.randomNormal(0f, 0.3f, new Shape(rank, l.inFeatures()), ai.djl.ndarray.types.DataType.FLOAT32),
-                            manager.randomNormal(0f, 0.3f, new Shape(l.outFeatures(), rank), ai.djl.ndarray.types.DataType.FLOAT32),
-                            LoraWeights.scaling(2 * rank, rank, false)));
+                    l.attach(
+                            "a",
+                            new LoraWeights(
+                                    manager.randomNormal(
+                                            0f,
+                                            0.3f,
+                                            new Shape(rank, l.inFeatures()),
+                                            ai.djl.ndarray.types.DataType.FLOAT32),
+                                    manager.randomNormal(
+                                            0f,
+                                            0.3f,
+                                            new Shape(l.outFeatures(), rank),
+                                            ai.djl.ndarray.types.DataType.FLOAT32),
+                                    LoraWeights.scaling(2 * rank, rank, false)));
                 }
             }
             PeftAdapter.save(folder, model.linears(), "a", rank, 2 * rank, false, modelFolder.toString());

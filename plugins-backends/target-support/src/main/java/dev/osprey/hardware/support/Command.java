@@ -19,11 +19,9 @@ import java.util.stream.Collectors;
 public final class Command {
 
     /** What a program printed and how it ended; {@code exitCode} is -1 when it ran past the limit. */
-    public record Result(int exitCode, String output, boolean timedOut) {
-    }
+    public record Result(int exitCode, String output, boolean timedOut) {}
 
-    private Command() {
-    }
+    private Command() {}
 
     /** @return empty when the program cannot be started (not installed, not executable) */
     public static Optional<Result> run(List<String> command, long timeoutSeconds) {
@@ -38,7 +36,8 @@ public final class Command {
             CompletableFuture<byte[]> output = CompletableFuture.supplyAsync(() -> readAll(in));
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                return Optional.of(new Result(-1, command.get(0) + " did not finish within " + timeoutSeconds + " s", true));
+                return Optional.of(
+                        new Result(-1, command.get(0) + " did not finish within " + timeoutSeconds + " s", true));
             }
             String text = new String(output.get(1, TimeUnit.SECONDS), StandardCharsets.UTF_8);
             return Optional.of(new Result(process.exitValue(), text, false));
@@ -72,7 +71,8 @@ public final class Command {
     /** Why a program gave no answer, in words: not installed, timed out, or its exit code and first lines. */
     public static String failure(Optional<Result> result, String program) {
         return result.map(r -> program + " failed (" + (r.timedOut() ? "timed out" : "exit " + r.exitCode()) + "): "
-                + firstLines(r.output())).orElse(program + " is not installed");
+                        + firstLines(r.output()))
+                .orElse(program + " is not installed");
     }
 
     private static String firstLines(String output) {

@@ -37,7 +37,8 @@ public class GemmaArchitecture extends DecoderFamily {
 
         DecoderLayout layout() {
             return common.layout(Blocks.attention(common.attention(false, false)), common.gatedMlp(false))
-                    .withNorms(Blocks.rmsNorm(common.rmsEps(), 1f)).withEmbeddingScale(Math.sqrt(common.hiddenSize()));
+                    .withNorms(Blocks.rmsNorm(common.rmsEps(), 1f))
+                    .withEmbeddingScale(Math.sqrt(common.hiddenSize()));
         }
     }
 

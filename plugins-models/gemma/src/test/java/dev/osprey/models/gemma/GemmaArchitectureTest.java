@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.HfConfig;
@@ -36,12 +37,17 @@ class GemmaArchitectureTest {
         GemmaArchitecture.GemmaConfig gemma = GemmaArchitecture.GemmaConfig.from(config);
         assertEquals(4.0, gemma.layout().embeddingScale(), 1e-12);
         assertEquals("gelu_pytorch_tanh", gemma.common().activation());
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new GemmaArchitecture().build(config, m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new GemmaArchitecture().build(config, m)) {
             assertFalse(model.parameters().containsKey("lm_head.weight"));
             // Gemma stores norm weights as w - 1: a fresh model's are zeros
             assertEquals(0f, model.parameters().get("model.norm.weight").sum().getFloat(), 0f);
-            assertEquals(new Shape(1, 2, 64), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2}, new Shape(1, 2))).build())
-                    .logits().getShape());
+            assertEquals(
+                    new Shape(1, 2, 64),
+                    model.forward(ForwardRequest.builder(m.create(new long[] {1, 2}, new Shape(1, 2)))
+                                    .build())
+                            .logits()
+                            .getShape());
         }
     }
 }

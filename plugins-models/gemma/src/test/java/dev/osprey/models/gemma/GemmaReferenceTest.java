@@ -18,8 +18,7 @@ import dev.osprey.model.reference.HfReference;
 class GemmaReferenceTest {
 
     static Stream<Arguments> fixtures() {
-        return Stream.of(
-                arguments("gemma", new GemmaArchitecture()));
+        return Stream.of(arguments("gemma", new GemmaArchitecture()));
     }
 
     @ParameterizedTest(name = "{0}")

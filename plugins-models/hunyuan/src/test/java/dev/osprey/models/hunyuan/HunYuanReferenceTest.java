@@ -1,7 +1,6 @@
 package dev.osprey.models.hunyuan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +21,10 @@ class HunYuanReferenceTest {
 
     @Test
     void normsFollowTheRotaryEmbeddingAndAlphaRaisesTheBase() throws Exception {
-        HfConfig config = HfConfig.read(HfReference.fixture(getClass(), "hunyuan").resolve("config.json"));
-        Rope rope = (Rope) HunYuanDenseArchitecture.HunYuanConfig.from(config).common().rope();
+        HfConfig config =
+                HfConfig.read(HfReference.fixture(getClass(), "hunyuan").resolve("config.json"));
+        Rope rope = (Rope)
+                HunYuanDenseArchitecture.HunYuanConfig.from(config).common().rope();
         // rope_parameters {type dynamic, alpha 1000}: base 10000 · 1000^(8/6), the same for every length
         assertEquals("default", rope.type());
         assertEquals(10000 * Math.pow(1000, 8 / 6.0), rope.theta(), 1e-3);

@@ -34,11 +34,15 @@ public class LlamaArchitecture extends DecoderFamily {
     record LlamaConfig(LlamaLikeConfig common, boolean attentionBias, boolean mlpBias) {
 
         static LlamaConfig from(ModelConfig c) {
-            return new LlamaConfig(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"), c.getBoolean(false, "mlp_bias"));
+            return new LlamaConfig(
+                    LlamaLikeConfig.read(c, false, "silu"),
+                    c.getBoolean(false, "attention_bias"),
+                    c.getBoolean(false, "mlp_bias"));
         }
 
         DecoderLayout layout() {
-            return common.layout(Blocks.attention(common.attention(attentionBias, attentionBias)), common.gatedMlp(mlpBias));
+            return common.layout(
+                    Blocks.attention(common.attention(attentionBias, attentionBias)), common.gatedMlp(mlpBias));
         }
     }
 

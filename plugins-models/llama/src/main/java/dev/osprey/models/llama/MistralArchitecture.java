@@ -36,7 +36,8 @@ public class MistralArchitecture extends DecoderFamily {
         }
 
         DecoderLayout layout() {
-            return common.layout(Blocks.attention(common.attention(false, false)), common.gatedMlp(false)).withSlidingWindow(slidingWindow);
+            return common.layout(Blocks.attention(common.attention(false, false)), common.gatedMlp(false))
+                    .withSlidingWindow(slidingWindow);
         }
     }
 

@@ -39,15 +39,21 @@ public class MixtralArchitecture extends DecoderFamily {
     record MixtralConfig(LlamaLikeConfig common, int experts, int topK, int slidingWindow) {
 
         static MixtralConfig from(ModelConfig c) {
-            return new MixtralConfig(LlamaLikeConfig.read(c, false, "silu"), c.requireInt("num_local_experts", "num_experts"),
-                    c.getInt(2, "num_experts_per_tok"), c.getInt(0, "sliding_window"));
+            return new MixtralConfig(
+                    LlamaLikeConfig.read(c, false, "silu"),
+                    c.requireInt("num_local_experts", "num_experts"),
+                    c.getInt(2, "num_experts_per_tok"),
+                    c.getInt(0, "sliding_window"));
         }
 
         DecoderLayout layout() {
-            Experts experts = new Experts(this.experts, topK, true, common.intermediateSize(), List.of("w1", "w3", "w2"), Set.of(), 0);
-            return common.layout(Blocks.attention(common.attention(false, false)),
-                    Blocks.sparseMoe(experts, false, common.activation(), common.gatedMlp(false)))
-                    .withKeys(CheckpointKeys.LLAMA.withFeedForward("block_sparse_moe")).withSlidingWindow(slidingWindow);
+            Experts experts = new Experts(
+                    this.experts, topK, true, common.intermediateSize(), List.of("w1", "w3", "w2"), Set.of(), 0);
+            return common.layout(
+                            Blocks.attention(common.attention(false, false)),
+                            Blocks.sparseMoe(experts, false, common.activation(), common.gatedMlp(false)))
+                    .withKeys(CheckpointKeys.LLAMA.withFeedForward("block_sparse_moe"))
+                    .withSlidingWindow(slidingWindow);
         }
     }
 

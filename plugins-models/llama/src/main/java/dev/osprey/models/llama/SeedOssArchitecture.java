@@ -36,8 +36,11 @@ public class SeedOssArchitecture extends DecoderFamily {
     record SeedOssConfig(LlamaLikeConfig common, boolean qkvBias, boolean outputBias, boolean mlpBias) {
 
         static SeedOssConfig from(ModelConfig c) {
-            return new SeedOssConfig(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(true, "attention_bias"),
-                    c.getBoolean(false, "attention_out_bias"), c.getBoolean(false, "mlp_bias"));
+            return new SeedOssConfig(
+                    LlamaLikeConfig.read(c, false, "silu"),
+                    c.getBoolean(true, "attention_bias"),
+                    c.getBoolean(false, "attention_out_bias"),
+                    c.getBoolean(false, "mlp_bias"));
         }
 
         DecoderLayout layout() {

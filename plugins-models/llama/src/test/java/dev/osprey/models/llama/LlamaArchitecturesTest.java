@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.HfConfig;
@@ -36,8 +37,19 @@ class LlamaArchitecturesTest {
         c.put("max_position_embeddings", 131072);
         c.put("rms_norm_eps", 1e-5);
         c.put("rope_theta", 500000.0);
-        c.put("rope_scaling", Map.of("factor", 32.0, "high_freq_factor", 4.0, "low_freq_factor", 1.0,
-                "original_max_position_embeddings", 8192, "rope_type", "llama3"));
+        c.put(
+                "rope_scaling",
+                Map.of(
+                        "factor",
+                        32.0,
+                        "high_freq_factor",
+                        4.0,
+                        "low_freq_factor",
+                        1.0,
+                        "original_max_position_embeddings",
+                        8192,
+                        "rope_type",
+                        "llama3"));
         c.put("tie_word_embeddings", true);
         c.put("attention_bias", false);
         c.put("mlp_bias", false);
@@ -54,11 +66,20 @@ class LlamaArchitecturesTest {
         assertEquals(8192, rope.originalMaxPositions());
         assertEquals(1, llama.common().kvHeads());
         assertTrue(llama.layout().tieWordEmbeddings());
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new LlamaArchitecture().build(config, m)) {
-            assertEquals(new Shape(8, 32), model.parameters().get("model.layers.0.self_attn.k_proj.weight").getShape());
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new LlamaArchitecture().build(config, m)) {
+            assertEquals(
+                    new Shape(8, 32),
+                    model.parameters()
+                            .get("model.layers.0.self_attn.k_proj.weight")
+                            .getShape());
             assertFalse(model.parameters().containsKey("model.layers.0.self_attn.q_proj.bias"));
-            assertEquals(new Shape(2, 4, 80), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3, 4, 5, 6, 7, 8},
-                    new Shape(2, 4))).build()).logits().getShape());
+            assertEquals(
+                    new Shape(2, 4, 80),
+                    model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3, 4, 5, 6, 7, 8}, new Shape(2, 4)))
+                                    .build())
+                            .logits()
+                            .getShape());
         }
     }
 
@@ -68,7 +89,9 @@ class LlamaArchitecturesTest {
         c.remove("rope_theta");
         c.remove("rope_scaling");
         c.put("rope_parameters", Map.of("rope_theta", 10000.0, "rope_type", "linear", "factor", 2.0));
-        Rope rope = (Rope) LlamaArchitecture.LlamaConfig.from(HfConfig.of(c, Path.of("config.json"))).common().rope();
+        Rope rope = (Rope) LlamaArchitecture.LlamaConfig.from(HfConfig.of(c, Path.of("config.json")))
+                .common()
+                .rope();
         assertEquals("linear", rope.type());
         assertEquals(10000.0, rope.theta());
         assertEquals(2.0, rope.factor());
@@ -93,9 +116,17 @@ class LlamaArchitecturesTest {
         Map<String, Object> c = llama32();
         c.put("model_type", "mistral");
         c.put("sliding_window", 4096);
-        assertEquals(4096, MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json"))).layout().slidingWindow());
+        assertEquals(
+                4096,
+                MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json")))
+                        .layout()
+                        .slidingWindow());
         c.put("sliding_window", null);
-        assertEquals(0, MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json"))).layout().slidingWindow());
+        assertEquals(
+                0,
+                MistralArchitecture.MistralConfig.from(HfConfig.of(c, Path.of("config.json")))
+                        .layout()
+                        .slidingWindow());
     }
 
     @Test
@@ -109,13 +140,30 @@ class LlamaArchitecturesTest {
         MixtralArchitecture.MixtralConfig mixtral = MixtralArchitecture.MixtralConfig.from(config);
         assertEquals(4, mixtral.experts());
         assertEquals("block_sparse_moe", mixtral.layout().keys().feedForward());
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new MixtralArchitecture().build(config, m)) {
-            assertEquals(new Shape(4, 32), model.parameters().get("model.layers.1.block_sparse_moe.gate.weight").getShape());
-            assertEquals(new Shape(64, 32), model.parameters().get("model.layers.1.block_sparse_moe.experts.3.w1.weight").getShape());
-            assertEquals(new Shape(32, 64), model.parameters().get("model.layers.1.block_sparse_moe.experts.3.w2.weight").getShape());
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new MixtralArchitecture().build(config, m)) {
+            assertEquals(
+                    new Shape(4, 32),
+                    model.parameters()
+                            .get("model.layers.1.block_sparse_moe.gate.weight")
+                            .getShape());
+            assertEquals(
+                    new Shape(64, 32),
+                    model.parameters()
+                            .get("model.layers.1.block_sparse_moe.experts.3.w1.weight")
+                            .getShape());
+            assertEquals(
+                    new Shape(32, 64),
+                    model.parameters()
+                            .get("model.layers.1.block_sparse_moe.experts.3.w2.weight")
+                            .getShape());
             assertFalse(model.parameters().containsKey("model.layers.0.mlp.gate_proj.weight"));
-            assertEquals(new Shape(2, 3, 80), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3, 4, 5, 6},
-                    new Shape(2, 3))).build()).logits().getShape());
+            assertEquals(
+                    new Shape(2, 3, 80),
+                    model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3)))
+                                    .build())
+                            .logits()
+                            .getShape());
         }
     }
 }

@@ -38,8 +38,10 @@ public class Phi3Architecture extends DecoderFamily {
         }
 
         DecoderLayout layout() {
-            return common.layout(Blocks.attention(common.attention(false, false).withFusedQkv()),
-                    Blocks.gatedMlp(common.intermediateSize(), false, true, common.activation())).withSlidingWindow(slidingWindow);
+            return common.layout(
+                            Blocks.attention(common.attention(false, false).withFusedQkv()),
+                            Blocks.gatedMlp(common.intermediateSize(), false, true, common.activation()))
+                    .withSlidingWindow(slidingWindow);
         }
     }
 

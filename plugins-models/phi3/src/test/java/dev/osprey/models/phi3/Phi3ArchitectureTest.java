@@ -2,7 +2,6 @@ package dev.osprey.models.phi3;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
@@ -54,18 +54,36 @@ class Phi3ArchitectureTest {
         assertEquals("longrope", rope.type());
         assertEquals(32.0, rope.factor());
         assertEquals(Math.sqrt(1 + Math.log(32) / Math.log(4096)), rope.attentionFactor(), 1e-12);
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Phi3Architecture().build(config, m)) {
-            assertEquals(new Shape(96, 32), model.parameters().get("model.layers.0.self_attn.qkv_proj.weight").getShape());
-            assertEquals(new Shape(96, 32), model.parameters().get("model.layers.0.mlp.gate_up_proj.weight").getShape());
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new Phi3Architecture().build(config, m)) {
+            assertEquals(
+                    new Shape(96, 32),
+                    model.parameters()
+                            .get("model.layers.0.self_attn.qkv_proj.weight")
+                            .getShape());
+            assertEquals(
+                    new Shape(96, 32),
+                    model.parameters()
+                            .get("model.layers.0.mlp.gate_up_proj.weight")
+                            .getShape());
             assertFalse(model.parameters().containsKey("model.layers.0.self_attn.q_proj.weight"));
             // fused projections keep the decoder's invariants: cached decoding equals a full pass
             long[] ids = {3, 9, 27, 17, 51};
-            float[] full = model.forward(ForwardRequest.builder(m.create(ids, new Shape(1, 5))).build()).logits().toFloatArray();
+            float[] full = model.forward(ForwardRequest.builder(m.create(ids, new Shape(1, 5)))
+                            .build())
+                    .logits()
+                    .toFloatArray();
             try (KvCache cache = model.newCache(1)) {
-                model.forward(ForwardRequest.builder(m.create(new long[] {3, 9, 27, 17}, new Shape(1, 4))).optCache(cache).build());
-                float[] last = model.forward(ForwardRequest.builder(m.create(new long[] {51}, new Shape(1, 1))).optCache(cache).build())
-                        .logits().toFloatArray();
-                org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOfRange(full, 4 * 64, 5 * 64), last, 2e-4f);
+                model.forward(ForwardRequest.builder(m.create(new long[] {3, 9, 27, 17}, new Shape(1, 4)))
+                        .optCache(cache)
+                        .build());
+                float[] last = model.forward(ForwardRequest.builder(m.create(new long[] {51}, new Shape(1, 1)))
+                                .optCache(cache)
+                                .build())
+                        .logits()
+                        .toFloatArray();
+                org.junit.jupiter.api.Assertions.assertArrayEquals(
+                        java.util.Arrays.copyOfRange(full, 4 * 64, 5 * 64), last, 2e-4f);
             }
         }
     }
@@ -76,11 +94,20 @@ class Phi3ArchitectureTest {
         c.remove("rope_scaling");
         c.put("partial_rotary_factor", 0.75); // Phi-4-mini
         c.put("head_dim", 8);
-        assertEquals(6, ((Rope) Phi3Architecture.Phi3Config.from(HfConfig.of(c, Path.of("config.json"))).common().rope()).dim());
+        assertEquals(
+                6,
+                ((Rope) Phi3Architecture.Phi3Config.from(HfConfig.of(c, Path.of("config.json")))
+                                .common()
+                                .rope())
+                        .dim());
         try (NDManager m = NDManager.newBaseManager();
                 LanguageModel model = new Phi3Architecture().build(HfConfig.of(c, Path.of("config.json")), m)) {
-            assertEquals(new Shape(1, 3, 64), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3}, new Shape(1, 3))).build())
-                    .logits().getShape());
+            assertEquals(
+                    new Shape(1, 3, 64),
+                    model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3}, new Shape(1, 3)))
+                                    .build())
+                            .logits()
+                            .getShape());
         }
     }
 }

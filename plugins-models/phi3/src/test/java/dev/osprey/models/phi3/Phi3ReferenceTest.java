@@ -18,9 +18,7 @@ import dev.osprey.model.reference.HfReference;
 class Phi3ReferenceTest {
 
     static Stream<Arguments> fixtures() {
-        return Stream.of(
-                arguments("phi3", new Phi3Architecture()),
-                arguments("phi3-longrope", new Phi3Architecture()));
+        return Stream.of(arguments("phi3", new Phi3Architecture()), arguments("phi3-longrope", new Phi3Architecture()));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -33,11 +33,14 @@ public class Qwen2Architecture extends DecoderFamily {
     record Qwen2Config(LlamaLikeConfig common, int slidingWindow) {
 
         static Qwen2Config from(ModelConfig c) {
-            return new Qwen2Config(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(false, "use_sliding_window") ? c.getInt(0, "sliding_window") : 0);
+            return new Qwen2Config(
+                    LlamaLikeConfig.read(c, false, "silu"),
+                    c.getBoolean(false, "use_sliding_window") ? c.getInt(0, "sliding_window") : 0);
         }
 
         DecoderLayout layout() {
-            return common.layout(Blocks.attention(common.attention(true, false)), common.gatedMlp(false)).withSlidingWindow(slidingWindow);
+            return common.layout(Blocks.attention(common.attention(true, false)), common.gatedMlp(false))
+                    .withSlidingWindow(slidingWindow);
         }
     }
 

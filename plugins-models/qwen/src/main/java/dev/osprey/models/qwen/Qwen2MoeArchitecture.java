@@ -37,14 +37,18 @@ public class Qwen2MoeArchitecture extends DecoderFamily {
     record Qwen2MoeConfig(LlamaLikeConfig common, boolean qkvBias, int slidingWindow, Experts moe) {
 
         static Qwen2MoeConfig from(ModelConfig c) {
-            return new Qwen2MoeConfig(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(true, "qkv_bias"),
+            return new Qwen2MoeConfig(
+                    LlamaLikeConfig.read(c, false, "silu"),
+                    c.getBoolean(true, "qkv_bias"),
                     c.getBoolean(false, "use_sliding_window") ? c.getInt(0, "sliding_window") : 0,
                     Qwen3MoeArchitecture.Qwen3MoeConfig.moe(c));
         }
 
         DecoderLayout layout() {
-            return common.layout(Blocks.attention(common.attention(qkvBias, false)),
-                    Blocks.sparseMoe(moe, false, common.activation(), common.gatedMlp(false))).withSlidingWindow(slidingWindow);
+            return common.layout(
+                            Blocks.attention(common.attention(qkvBias, false)),
+                            Blocks.sparseMoe(moe, false, common.activation(), common.gatedMlp(false)))
+                    .withSlidingWindow(slidingWindow);
         }
     }
 

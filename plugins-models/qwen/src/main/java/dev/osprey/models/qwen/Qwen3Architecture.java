@@ -36,13 +36,17 @@ public class Qwen3Architecture extends DecoderFamily {
     record Qwen3Config(LlamaLikeConfig common, boolean attentionBias, int slidingWindow) {
 
         static Qwen3Config from(ModelConfig c) {
-            return new Qwen3Config(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"),
+            return new Qwen3Config(
+                    LlamaLikeConfig.read(c, false, "silu"),
+                    c.getBoolean(false, "attention_bias"),
                     c.getBoolean(false, "use_sliding_window") ? c.getInt(0, "sliding_window") : 0);
         }
 
         DecoderLayout layout() {
-            AttentionSpec attention = common.attention(attentionBias, attentionBias).withQkNorms(QkNorms.beforeRope(common.rmsNorm()));
-            return common.layout(Blocks.attention(attention), common.gatedMlp(false)).withSlidingWindow(slidingWindow);
+            AttentionSpec attention =
+                    common.attention(attentionBias, attentionBias).withQkNorms(QkNorms.beforeRope(common.rmsNorm()));
+            return common.layout(Blocks.attention(attention), common.gatedMlp(false))
+                    .withSlidingWindow(slidingWindow);
         }
     }
 

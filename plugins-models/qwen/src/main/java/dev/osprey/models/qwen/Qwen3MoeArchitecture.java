@@ -40,7 +40,8 @@ public class Qwen3MoeArchitecture extends DecoderFamily {
     record Qwen3MoeConfig(LlamaLikeConfig common, boolean attentionBias, Experts moe) {
 
         static Qwen3MoeConfig from(ModelConfig c) {
-            return new Qwen3MoeConfig(LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"), moe(c));
+            return new Qwen3MoeConfig(
+                    LlamaLikeConfig.read(c, false, "silu"), c.getBoolean(false, "attention_bias"), moe(c));
         }
 
         /**
@@ -51,21 +52,30 @@ public class Qwen3MoeArchitecture extends DecoderFamily {
             int layers = c.requireInt("num_hidden_layers");
             int step = c.getInt(1, "decoder_sparse_step");
             Set<Integer> dense = new HashSet<>();
-            c.get("mlp_only_layers").filter(List.class::isInstance)
+            c.get("mlp_only_layers")
+                    .filter(List.class::isInstance)
                     .ifPresent(v -> ((List<?>) v).forEach(x -> dense.add(((Number) x).intValue())));
             for (int i = 0; i < layers; i++) {
                 if (step <= 0 || (i + 1) % step != 0) {
                     dense.add(i);
                 }
             }
-            return new Experts(c.requireInt("num_experts", "num_local_experts"), c.getInt(8, "num_experts_per_tok"),
-                    c.getBoolean(false, "norm_topk_prob"), c.requireInt("moe_intermediate_size"),
-                    List.of("gate_proj", "up_proj", "down_proj"), dense, c.getInt(0, "shared_expert_intermediate_size"));
+            return new Experts(
+                    c.requireInt("num_experts", "num_local_experts"),
+                    c.getInt(8, "num_experts_per_tok"),
+                    c.getBoolean(false, "norm_topk_prob"),
+                    c.requireInt("moe_intermediate_size"),
+                    List.of("gate_proj", "up_proj", "down_proj"),
+                    dense,
+                    c.getInt(0, "shared_expert_intermediate_size"));
         }
 
         DecoderLayout layout() {
-            AttentionSpec attention = common.attention(attentionBias, attentionBias).withQkNorms(QkNorms.beforeRope(common.rmsNorm()));
-            return common.layout(Blocks.attention(attention), Blocks.sparseMoe(moe, false, common.activation(), common.gatedMlp(false)));
+            AttentionSpec attention =
+                    common.attention(attentionBias, attentionBias).withQkNorms(QkNorms.beforeRope(common.rmsNorm()));
+            return common.layout(
+                    Blocks.attention(attention),
+                    Blocks.sparseMoe(moe, false, common.activation(), common.gatedMlp(false)));
         }
     }
 

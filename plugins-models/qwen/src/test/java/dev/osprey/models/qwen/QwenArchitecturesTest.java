@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.HfConfig;
@@ -50,14 +51,19 @@ class QwenArchitecturesTest {
         assertEquals(0, qwen2.layout().slidingWindow(), "use_sliding_window is false");
         assertEquals(8, qwen2.common().headDim());
         assertEquals(1000000.0, ((Rope) qwen2.common().rope()).theta());
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Qwen2Architecture().build(config, m)) {
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new Qwen2Architecture().build(config, m)) {
             Map<String, ?> params = model.parameters();
             assertTrue(params.containsKey("model.layers.1.self_attn.q_proj.bias"));
             assertFalse(params.containsKey("model.layers.1.self_attn.o_proj.bias"));
             assertFalse(params.containsKey("lm_head.weight"), "tied to model.embed_tokens.weight");
             assertEquals(2 + 2 * 12, params.size(), "embed, final norm, and per layer 2 norms, 7 weights, 3 biases");
-            assertEquals(new Shape(1, 3, 96), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3}, new Shape(1, 3))).build())
-                    .logits().getShape());
+            assertEquals(
+                    new Shape(1, 3, 96),
+                    model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3}, new Shape(1, 3)))
+                                    .build())
+                            .logits()
+                            .getShape());
         }
     }
 
@@ -73,12 +79,29 @@ class QwenArchitecturesTest {
         Qwen3Architecture.Qwen3Config qwen3 = Qwen3Architecture.Qwen3Config.from(config);
         assertFalse(qwen3.attentionBias());
         assertEquals(16, qwen3.common().headDim());
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Qwen3Architecture().build(config, m)) {
-            assertEquals(new Shape(16), model.parameters().get("model.layers.0.self_attn.q_norm.weight").getShape());
-            assertEquals(new Shape(64, 32), model.parameters().get("model.layers.0.self_attn.q_proj.weight").getShape()); // 4 heads × 16
-            assertEquals(new Shape(32, 64), model.parameters().get("model.layers.0.self_attn.o_proj.weight").getShape());
-            assertEquals(new Shape(1, 2, 96), model.forward(ForwardRequest.builder(m.create(new long[] {5, 6}, new Shape(1, 2))).build())
-                    .logits().getShape());
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new Qwen3Architecture().build(config, m)) {
+            assertEquals(
+                    new Shape(16),
+                    model.parameters()
+                            .get("model.layers.0.self_attn.q_norm.weight")
+                            .getShape());
+            assertEquals(
+                    new Shape(64, 32),
+                    model.parameters()
+                            .get("model.layers.0.self_attn.q_proj.weight")
+                            .getShape()); // 4 heads × 16
+            assertEquals(
+                    new Shape(32, 64),
+                    model.parameters()
+                            .get("model.layers.0.self_attn.o_proj.weight")
+                            .getShape());
+            assertEquals(
+                    new Shape(1, 2, 96),
+                    model.forward(ForwardRequest.builder(m.create(new long[] {5, 6}, new Shape(1, 2)))
+                                    .build())
+                            .logits()
+                            .getShape());
         }
     }
 
@@ -87,8 +110,11 @@ class QwenArchitecturesTest {
         Map<String, Object> c = qwen2Config();
         c.remove("num_hidden_layers");
         HfConfig config = HfConfig.of(c, Path.of("/models/q/config.json"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Qwen2Architecture.Qwen2Config.from(config));
-        assertTrue(e.getMessage().contains("num_hidden_layers") && e.getMessage().contains("/models/q/config.json"), e.getMessage());
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Qwen2Architecture.Qwen2Config.from(config));
+        assertTrue(
+                e.getMessage().contains("num_hidden_layers") && e.getMessage().contains("/models/q/config.json"),
+                e.getMessage());
     }
 
     @Test
@@ -103,13 +129,26 @@ class QwenArchitecturesTest {
         c.put("mlp_only_layers", java.util.List.of(0));
         c.put("decoder_sparse_step", 1);
         HfConfig config = HfConfig.of(c, Path.of("config.json"));
-        assertEquals(java.util.Set.of(0), Qwen3MoeArchitecture.Qwen3MoeConfig.from(config).moe().denseLayers());
-        try (NDManager m = NDManager.newBaseManager(); LanguageModel model = new Qwen3MoeArchitecture().build(config, m)) {
+        assertEquals(
+                java.util.Set.of(0),
+                Qwen3MoeArchitecture.Qwen3MoeConfig.from(config).moe().denseLayers());
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new Qwen3MoeArchitecture().build(config, m)) {
             assertTrue(model.parameters().containsKey("model.layers.0.mlp.gate_proj.weight"), "layer 0 is dense");
-            assertEquals(new Shape(4, 32), model.parameters().get("model.layers.1.mlp.gate.weight").getShape());
-            assertEquals(new Shape(16, 32), model.parameters().get("model.layers.1.mlp.experts.2.up_proj.weight").getShape());
-            assertEquals(new Shape(1, 4, 96), model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3, 4}, new Shape(1, 4))).build())
-                    .logits().getShape());
+            assertEquals(
+                    new Shape(4, 32),
+                    model.parameters().get("model.layers.1.mlp.gate.weight").getShape());
+            assertEquals(
+                    new Shape(16, 32),
+                    model.parameters()
+                            .get("model.layers.1.mlp.experts.2.up_proj.weight")
+                            .getShape());
+            assertEquals(
+                    new Shape(1, 4, 96),
+                    model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3, 4}, new Shape(1, 4)))
+                                    .build())
+                            .logits()
+                            .getShape());
         }
     }
 }

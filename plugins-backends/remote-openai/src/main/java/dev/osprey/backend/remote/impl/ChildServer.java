@@ -53,8 +53,14 @@ final class ChildServer implements AutoCloseable {
      */
     static boolean hasPythonModule(String python, String module) throws InterruptedException {
         try {
-            Process check = new ProcessBuilder(python, "-c", "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('"
-                    + module + "') else 3)").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process check = new ProcessBuilder(
+                            python,
+                            "-c",
+                            "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('" + module
+                                    + "') else 3)")
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             if (!check.waitFor(30, TimeUnit.SECONDS)) {
                 check.destroyForcibly();
                 return false;
@@ -70,10 +76,13 @@ final class ChildServer implements AutoCloseable {
      *
      * @throws IOException when the process exits or is not healthy within {@code timeout}, with the end of its log
      */
-    static ChildServer start(List<String> command, String baseUrl, Duration timeout, HttpClient http) throws IOException,
-            InterruptedException {
+    static ChildServer start(List<String> command, String baseUrl, Duration timeout, HttpClient http)
+            throws IOException, InterruptedException {
         Path log = Files.createTempFile("osprey-" + Path.of(command.get(0)).getFileName() + "-", ".log");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         ChildServer child = new ChildServer(process, log);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
@@ -87,13 +96,18 @@ final class ChildServer implements AutoCloseable {
             Thread.sleep(500);
         }
         child.close();
-        throw new IOException("`" + String.join(" ", command) + "` was not healthy at " + baseUrl + " within "
-                + timeout.toSeconds() + " s (setting startup_timeout); its output (" + log + ") ends with:\n" + child.tail());
+        throw new IOException(
+                "`" + String.join(" ", command) + "` was not healthy at " + baseUrl + " within " + timeout.toSeconds()
+                        + " s (setting startup_timeout); its output (" + log + ") ends with:\n" + child.tail());
     }
 
     private static boolean answers(HttpClient http, String url) {
         try {
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).GET().build(),
+            HttpResponse<Void> r = http.send(
+                    HttpRequest.newBuilder(URI.create(url))
+                            .timeout(Duration.ofSeconds(2))
+                            .GET()
+                            .build(),
                     HttpResponse.BodyHandlers.discarding());
             return r.statusCode() == 200;
         } catch (IOException e) {

@@ -38,31 +38,44 @@ abstract class OpenAiCompatibleBackend implements InferenceBackend {
     @Override
     public InferenceSession open(BackendOptions options) throws Exception {
         Map<String, String> s = options.settings();
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient http = HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(10))
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
         Duration requestTimeout = Duration.ofSeconds(seconds(s, "request_timeout", 600));
         String baseUrl = s.getOrDefault("base_url", "");
         if (!baseUrl.isEmpty()) {
-            return RemoteSession.connect(http, strip(baseUrl), s.getOrDefault("api_key", ""), options, requestTimeout, null);
+            return RemoteSession.connect(
+                    http, strip(baseUrl), s.getOrDefault("api_key", ""), options, requestTimeout, null);
         }
         if (kind.program == null) {
             throw new IllegalArgumentException("backend '" + name() + "' needs the setting base_url (the address of an "
                     + "OpenAI-compatible server, e.g. http://127.0.0.1:8000), or use --infer_backend vllm, sglang or lmdeploy "
                     + "to start one");
         }
-        // refused before anything starts: a missing program is a setting to fix (IllegalArgumentException), not a failure
+        // refused before anything starts: a missing program is a setting to fix (IllegalArgumentException), not a
+        // failure
         String program = s.getOrDefault("executable", kind.program);
-        String executable = ChildServer.onPath(program).map(Object::toString).orElseThrow(() -> new IllegalArgumentException(
-                "backend '" + name() + "' starts `" + program + "`, which is not on PATH; install it (" + kind.description
+        String executable = ChildServer.onPath(program)
+                .map(Object::toString)
+                .orElseThrow(() -> new IllegalArgumentException("backend '" + name() + "' starts `" + program
+                        + "`, which is not on PATH; install it (" + kind.description
                         + "), set the setting executable to its path, or point base_url at a running server"));
-        if (kind.pythonModule != null && !s.containsKey("executable") && !ChildServer.hasPythonModule(executable, kind.pythonModule)) {
-            throw new IllegalArgumentException("backend '" + name() + "' runs `" + executable + " -m " + kind.pythonModule
+        if (kind.pythonModule != null
+                && !s.containsKey("executable")
+                && !ChildServer.hasPythonModule(executable, kind.pythonModule)) {
+            throw new IllegalArgumentException("backend '" + name() + "' runs `" + executable + " -m "
+                    + kind.pythonModule
                     + "...`, but that Python has no module " + kind.pythonModule + "; install it (" + kind.description
                     + "), set the setting executable to a Python that has it, or point base_url at a running server");
         }
         int port = s.containsKey("port") ? Integer.parseInt(s.get("port")) : freePort();
         String url = "http://127.0.0.1:" + port;
-        ChildServer child = ChildServer.start(kind.command(executable, options, port), url,
-                Duration.ofSeconds(seconds(s, "startup_timeout", 900)), http);
+        ChildServer child = ChildServer.start(
+                kind.command(executable, options, port),
+                url,
+                Duration.ofSeconds(seconds(s, "startup_timeout", 900)),
+                http);
         try {
             return RemoteSession.connect(http, url, "", options, requestTimeout, child);
         } catch (Exception | Error e) {

@@ -55,12 +55,20 @@ final class RemoteSession implements InferenceSession {
     private final ChildServer child;
     /** Our served name of the base model, and the upstream's id for it. */
     private final String servedName;
+
     private final String upstreamBase;
     private volatile List<ServedModel> models;
     private volatile boolean closed;
 
-    private RemoteSession(HttpClient http, String baseUrl, String apiKey, Duration timeout, ChildServer child, String servedName,
-            String upstreamBase, List<ServedModel> models) {
+    private RemoteSession(
+            HttpClient http,
+            String baseUrl,
+            String apiKey,
+            Duration timeout,
+            ChildServer child,
+            String servedName,
+            String upstreamBase,
+            List<ServedModel> models) {
         this.http = http;
         this.baseUrl = baseUrl;
         this.apiKey = apiKey;
@@ -72,15 +80,18 @@ final class RemoteSession implements InferenceSession {
     }
 
     /** Connects and reads the upstream's models; the first base model is served under our served name. */
-    static RemoteSession connect(HttpClient http, String baseUrl, String apiKey, BackendOptions options, Duration timeout,
-            ChildServer child) throws IOException, InterruptedException {
-        RemoteSession probe = new RemoteSession(http, baseUrl, apiKey, timeout, child, options.servedName(), "", List.of());
+    static RemoteSession connect(
+            HttpClient http, String baseUrl, String apiKey, BackendOptions options, Duration timeout, ChildServer child)
+            throws IOException, InterruptedException {
+        RemoteSession probe =
+                new RemoteSession(http, baseUrl, apiKey, timeout, child, options.servedName(), "", List.of());
         JsonNode list = probe.call("GET", "/v1/models", null);
         String upstreamBase = null;
         for (JsonNode m : list.path("data")) {
             if (m.path("parent").isNull() || m.path("parent").isMissingNode()) {
                 // the upstream's own name for the model we were asked to serve, else its first base model
-                if (upstreamBase == null || m.path("id").asText().equals(options.model())
+                if (upstreamBase == null
+                        || m.path("id").asText().equals(options.model())
                         || m.path("id").asText().equals(options.servedName())) {
                     upstreamBase = m.path("id").asText();
                 }
@@ -89,8 +100,8 @@ final class RemoteSession implements InferenceSession {
         if (upstreamBase == null) {
             throw new IOException(baseUrl + "/v1/models lists no model");
         }
-        RemoteSession session = new RemoteSession(http, baseUrl, apiKey, timeout, child, options.servedName(), upstreamBase,
-                List.of());
+        RemoteSession session =
+                new RemoteSession(http, baseUrl, apiKey, timeout, child, options.servedName(), upstreamBase, List.of());
         session.models = session.readModels(list);
         return session;
     }
@@ -130,12 +141,16 @@ final class RemoteSession implements InferenceSession {
             if (!request.conversation().tools().isEmpty()) {
                 ArrayNode tools = body.putArray("tools");
                 for (ToolSpec t : request.conversation().tools()) {
-                    ObjectNode fn = tools.addObject().put("type", "function").putObject("function").put("name", t.name())
+                    ObjectNode fn = tools.addObject()
+                            .put("type", "function")
+                            .putObject("function")
+                            .put("name", t.name())
                             .put("description", t.description());
                     try {
                         fn.set("parameters", JSON.readTree(t.parametersSchemaJson()));
                     } catch (IOException e) {
-                        throw new InvalidRequestException("tool " + t.name() + " has parameters that are not JSON", "tools");
+                        throw new InvalidRequestException(
+                                "tool " + t.name() + " has parameters that are not JSON", "tools");
                     }
                 }
             }
@@ -174,8 +189,8 @@ final class RemoteSession implements InferenceSession {
                 } else {
                     Throwable cause = error.getCause() != null ? error.getCause() : error;
                     // a refused connection has no message of its own: name the exception, so the error says why
-                    listener.failed(new IOException("the upstream server " + baseUrl + " failed or cannot be reached: " + cause,
-                            cause));
+                    listener.failed(new IOException(
+                            "the upstream server " + baseUrl + " failed or cannot be reached: " + cause, cause));
                 }
             }
         });
@@ -199,7 +214,11 @@ final class RemoteSession implements InferenceSession {
     }
 
     /** Reads the upstream's SSE lines and tells the listener. */
-    private static void relay(Iterator<String> lines, boolean chat, boolean logprobs, GenerationListener listener,
+    private static void relay(
+            Iterator<String> lines,
+            boolean chat,
+            boolean logprobs,
+            GenerationListener listener,
             AtomicBoolean cancelled) {
         String finish = null;
         int prompt = 0;
@@ -234,7 +253,9 @@ final class RemoteSession implements InferenceSession {
                 completion = event.at("/usage/completion_tokens").asInt();
             }
             for (JsonNode choice : event.path("choices")) {
-                String text = chat ? choice.at("/delta/content").asText("") : choice.path("text").asText("");
+                String text = chat
+                        ? choice.at("/delta/content").asText("")
+                        : choice.path("text").asText("");
                 JsonNode lp = choice.path("logprobs");
                 if (logprobs && lp.isObject()) {
                     for (TokenChunk c : logprobChunks(lp, chat)) {
@@ -262,7 +283,10 @@ final class RemoteSession implements InferenceSession {
                 for (JsonNode alt : t.path("top_logprobs")) {
                     top.put(alt.path("token").asText(), alt.path("logprob").asDouble());
                 }
-                out.add(new TokenChunk(t.path("token").asText(), List.of(), List.of(t.path("logprob").asDouble()),
+                out.add(new TokenChunk(
+                        t.path("token").asText(),
+                        List.of(),
+                        List.of(t.path("logprob").asDouble()),
                         top.isEmpty() ? List.of() : List.of(top)));
             }
         } else {
@@ -270,8 +294,12 @@ final class RemoteSession implements InferenceSession {
             for (int i = 0; i < tokens.size(); i++) {
                 Map<String, Double> top = new LinkedHashMap<>();
                 JsonNode alts = lp.path("top_logprobs").path(i);
-                alts.fields().forEachRemaining(e -> top.put(e.getKey(), e.getValue().asDouble()));
-                out.add(new TokenChunk(tokens.get(i).asText(), List.of(), List.of(lp.path("token_logprobs").path(i).asDouble()),
+                alts.fields()
+                        .forEachRemaining(e -> top.put(e.getKey(), e.getValue().asDouble()));
+                out.add(new TokenChunk(
+                        tokens.get(i).asText(),
+                        List.of(),
+                        List.of(lp.path("token_logprobs").path(i).asDouble()),
                         top.isEmpty() ? List.of() : List.of(top)));
             }
         }
@@ -348,17 +376,34 @@ final class RemoteSession implements InferenceSession {
                 ArrayNode parts = msg.putArray("content");
                 for (ContentPart p : m.content()) {
                     switch (p.type()) {
-                        case ContentPart.TEXT -> parts.addObject().put("type", "text").put("text", p.value());
-                        case ContentPart.IMAGE -> parts.addObject().put("type", "image_url").putObject("image_url").put("url", p.value());
-                        case ContentPart.VIDEO -> parts.addObject().put("type", "video_url").putObject("video_url").put("url", p.value());
-                        default -> parts.addObject().put("type", "audio_url").putObject("audio_url").put("url", p.value());
+                        case ContentPart.TEXT ->
+                            parts.addObject().put("type", "text").put("text", p.value());
+                        case ContentPart.IMAGE ->
+                            parts.addObject()
+                                    .put("type", "image_url")
+                                    .putObject("image_url")
+                                    .put("url", p.value());
+                        case ContentPart.VIDEO ->
+                            parts.addObject()
+                                    .put("type", "video_url")
+                                    .putObject("video_url")
+                                    .put("url", p.value());
+                        default ->
+                            parts.addObject()
+                                    .put("type", "audio_url")
+                                    .putObject("audio_url")
+                                    .put("url", p.value());
                     }
                 }
             }
             if (!m.toolCalls().isEmpty()) {
                 ArrayNode calls = msg.putArray("tool_calls");
                 for (ToolCall c : m.toolCalls()) {
-                    calls.addObject().put("id", c.id()).put("type", "function").putObject("function").put("name", c.name())
+                    calls.addObject()
+                            .put("id", c.id())
+                            .put("type", "function")
+                            .putObject("function")
+                            .put("name", c.name())
                             .put("arguments", c.argumentsJson());
                 }
             }
@@ -401,21 +446,25 @@ final class RemoteSession implements InferenceSession {
         ObjectNode body = JSON.createObjectNode().put("model", upstreamName(model));
         ArrayNode tokens = body.putArray("tokens");
         tokenIds.forEach(tokens::add);
-        return callChecked("POST", "/detokenize", body.toString()).path("prompt").asText();
+        return callChecked("POST", "/detokenize", body.toString())
+                .path("prompt")
+                .asText();
     }
 
     /** vLLM's own gauges, read from its {@code /metrics}; empty for servers without them. */
     @Override
     public Optional<SessionStats> stats() {
         try {
-            HttpResponse<String> r = http.send(request("/metrics").timeout(Duration.ofSeconds(2)).GET().build(),
+            HttpResponse<String> r = http.send(
+                    request("/metrics").timeout(Duration.ofSeconds(2)).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
                 return Optional.empty();
             }
             double running = gauge(r.body(), "vllm:num_requests_running");
             double waiting = gauge(r.body(), "vllm:num_requests_waiting");
-            return Double.isNaN(running) ? Optional.empty()
+            return Double.isNaN(running)
+                    ? Optional.empty()
                     : Optional.of(new SessionStats((int) running, Double.isNaN(waiting) ? 0 : (int) waiting, 0, 0));
         } catch (IOException e) {
             return Optional.empty();
@@ -442,7 +491,8 @@ final class RemoteSession implements InferenceSession {
             return false;
         }
         try {
-            HttpResponse<Void> r = http.send(request("/health").timeout(Duration.ofSeconds(2)).GET().build(),
+            HttpResponse<Void> r = http.send(
+                    request("/health").timeout(Duration.ofSeconds(2)).GET().build(),
                     HttpResponse.BodyHandlers.discarding());
             return r.statusCode() == 200;
         } catch (IOException e) {
@@ -472,7 +522,8 @@ final class RemoteSession implements InferenceSession {
     }
 
     private HttpRequest.Builder request(String path) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(timeout)
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .timeout(timeout)
                 .header("Content-Type", "application/json");
         if (!apiKey.isEmpty()) {
             b.header("Authorization", "Bearer " + apiKey);
@@ -493,8 +544,10 @@ final class RemoteSession implements InferenceSession {
 
     /** One request; a 4xx is an {@link InvalidRequestException}, other failures an IOException naming the URL. */
     private JsonNode call(String method, String path, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = request(path).method(method,
-                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        HttpRequest.Builder b = request(path)
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r;
         try {
             r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());

@@ -13,14 +13,23 @@ import dev.osprey.api.inference.BackendOptions;
 enum ServerKind {
     REMOTE("remote", null, null, "forward to a running OpenAI-compatible server (setting base_url)"),
     VLLM("vllm", "vllm", null, "vLLM: forward to base_url, or start `vllm serve` as a child process"),
-    SGLANG("sglang", "python3", "sglang", "SGLang: forward to base_url, or start `python3 -m sglang.launch_server` as a child process"),
-    LMDEPLOY("lmdeploy", "lmdeploy", null, "LMDeploy: forward to base_url, or start `lmdeploy serve api_server` as a child process");
+    SGLANG(
+            "sglang",
+            "python3",
+            "sglang",
+            "SGLang: forward to base_url, or start `python3 -m sglang.launch_server` as a child process"),
+    LMDEPLOY(
+            "lmdeploy",
+            "lmdeploy",
+            null,
+            "LMDeploy: forward to base_url, or start `lmdeploy serve api_server` as a child process");
 
     final String backendName;
     /** The program to find on PATH, or null when this kind never starts one. */
     final String program;
     /** The Python package the program runs as a module, checked before starting it; null for none. */
     final String pythonModule;
+
     final String description;
 
     ServerKind(String backendName, String program, String pythonModule, String description) {
@@ -37,8 +46,15 @@ enum ServerKind {
         c.add(executable);
         switch (this) {
             case VLLM -> {
-                c.addAll(List.of("serve", options.model(), "--host", "127.0.0.1", "--port", String.valueOf(port),
-                        "--served-model-name", options.servedName()));
+                c.addAll(List.of(
+                        "serve",
+                        options.model(),
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        String.valueOf(port),
+                        "--served-model-name",
+                        options.servedName()));
                 flag(c, s, "max_model_len", "--max-model-len");
                 flag(c, s, "max_num_seqs", "--max-num-seqs");
                 flag(c, s, "gpu_memory_utilization", "--gpu-memory-utilization");
@@ -50,8 +66,17 @@ enum ServerKind {
                 }
             }
             case SGLANG -> {
-                c.addAll(List.of("-m", "sglang.launch_server", "--model-path", options.model(), "--host", "127.0.0.1", "--port",
-                        String.valueOf(port), "--served-model-name", options.servedName()));
+                c.addAll(List.of(
+                        "-m",
+                        "sglang.launch_server",
+                        "--model-path",
+                        options.model(),
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        String.valueOf(port),
+                        "--served-model-name",
+                        options.servedName()));
                 flag(c, s, "max_model_len", "--context-length");
                 flag(c, s, "max_num_seqs", "--max-running-requests");
                 flag(c, s, "gpu_memory_utilization", "--mem-fraction-static");
@@ -62,8 +87,16 @@ enum ServerKind {
                 }
             }
             case LMDEPLOY -> {
-                c.addAll(List.of("serve", "api_server", options.model(), "--server-name", "127.0.0.1", "--server-port",
-                        String.valueOf(port), "--model-name", options.servedName()));
+                c.addAll(List.of(
+                        "serve",
+                        "api_server",
+                        options.model(),
+                        "--server-name",
+                        "127.0.0.1",
+                        "--server-port",
+                        String.valueOf(port),
+                        "--model-name",
+                        options.servedName()));
                 flag(c, s, "max_model_len", "--session-len");
                 flag(c, s, "max_num_seqs", "--max-batch-size");
                 flag(c, s, "gpu_memory_utilization", "--cache-max-entry-count");

@@ -33,6 +33,7 @@ class ChildServerTest {
 
     @TempDir
     static Path dir;
+
     static Path fake;
 
     @BeforeAll
@@ -54,9 +55,22 @@ class ChildServerTest {
     @Test
     void startsTheProgramWithVllmFlagsAndStopsItOnClose() throws Exception {
         int port = freePort();
-        BackendOptions options = new BackendOptions("org/model", "served", Map.of("sql", "/adapters/sql"), "cuda:0",
-                Map.of("executable", fake.toString(), "port", String.valueOf(port), "max_model_len", "128",
-                        "max_num_seqs", "8", "startup_timeout", "60"));
+        BackendOptions options = new BackendOptions(
+                "org/model",
+                "served",
+                Map.of("sql", "/adapters/sql"),
+                "cuda:0",
+                Map.of(
+                        "executable",
+                        fake.toString(),
+                        "port",
+                        String.valueOf(port),
+                        "max_model_len",
+                        "128",
+                        "max_num_seqs",
+                        "8",
+                        "startup_timeout",
+                        "60"));
         InferenceSession session = new VllmBackend().open(options);
         try {
             assertEquals(List.of(new ServedModel("served", "", 128, ServedModel.ANY_INPUT)), session.models());
@@ -67,9 +81,25 @@ class ChildServerTest {
         assertFalse(session.healthy());
         assertThrows(IOException.class, () -> new Socket("127.0.0.1", port).close(), "the child no longer listens");
         List<String> command = ServerKind.VLLM.command("vllm", options, port);
-        assertEquals(List.of("vllm", "serve", "org/model", "--host", "127.0.0.1", "--port", String.valueOf(port),
-                "--served-model-name", "served", "--max-model-len", "128", "--max-num-seqs", "8", "--enable-lora",
-                "--lora-modules", "sql=/adapters/sql"), command);
+        assertEquals(
+                List.of(
+                        "vllm",
+                        "serve",
+                        "org/model",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        String.valueOf(port),
+                        "--served-model-name",
+                        "served",
+                        "--max-model-len",
+                        "128",
+                        "--max-num-seqs",
+                        "8",
+                        "--enable-lora",
+                        "--lora-modules",
+                        "sql=/adapters/sql"),
+                command);
     }
 
     @Test
@@ -77,16 +107,26 @@ class ChildServerTest {
         Path failing = dir.resolve("failing-vllm");
         Files.writeString(failing, "#!/bin/sh\necho 'CUDA out of memory while loading'\nexit 3\n");
         Files.setPosixFilePermissions(failing, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Exception e = assertThrows(IOException.class, () -> new VllmBackend().open(new BackendOptions("m", "", Map.of(), "cpu",
-                Map.of("executable", failing.toString(), "startup_timeout", "30"))));
+        Exception e = assertThrows(
+                IOException.class,
+                () -> new VllmBackend()
+                        .open(new BackendOptions(
+                                "m",
+                                "",
+                                Map.of(),
+                                "cpu",
+                                Map.of("executable", failing.toString(), "startup_timeout", "30"))));
         assertTrue(e.getMessage().contains("exited with code 3"), e.getMessage());
         assertTrue(e.getMessage().contains("CUDA out of memory while loading"), e.getMessage());
     }
 
     @Test
     void aMissingProgramIsNamed() {
-        Exception e = assertThrows(IllegalArgumentException.class, () -> new SglangBackend().open(new BackendOptions("m", "", Map.of(),
-                "cpu", Map.of("executable", "no-such-python-for-osprey"))));
+        Exception e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new SglangBackend()
+                        .open(new BackendOptions(
+                                "m", "", Map.of(), "cpu", Map.of("executable", "no-such-python-for-osprey"))));
         assertTrue(e.getMessage().contains("`no-such-python-for-osprey`, which is not on PATH"), e.getMessage());
         assertEquals("sglang", new SglangBackend().name());
         assertEquals("lmdeploy", new LmdeployBackend().name());
@@ -98,16 +138,24 @@ class ChildServerTest {
         for (OpenAiCompatibleBackend backend : List.of(new VllmBackend(), new LmdeployBackend())) {
             String program = backend.name();
             Assumptions.assumeTrue(ChildServer.onPath(program).isEmpty(), program + " is installed here");
-            Exception e = assertThrows(IllegalArgumentException.class, () -> backend.open(new BackendOptions("m", "", Map.of(), "cpu",
-                    Map.of())));
+            Exception e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> backend.open(new BackendOptions("m", "", Map.of(), "cpu", Map.of())));
             assertTrue(e.getMessage().contains("`" + program + "`, which is not on PATH"), e.getMessage());
         }
         Assumptions.assumeFalse(ChildServer.hasPythonModule("python3", "sglang"), "SGLang is installed here");
         long childrenBefore = ProcessHandle.current().children().count();
-        Exception e = assertThrows(IllegalArgumentException.class, () -> new SglangBackend().open(new BackendOptions("m", "",
-                Map.of(), "cpu", Map.of("startup_timeout", "5"))));
+        Exception e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new SglangBackend()
+                        .open(new BackendOptions("m", "", Map.of(), "cpu", Map.of("startup_timeout", "5"))));
         assertTrue(e.getMessage().contains("no module sglang"), e.getMessage());
-        assertEquals(childrenBefore, ProcessHandle.current().children().filter(ProcessHandle::isAlive).count(),
+        assertEquals(
+                childrenBefore,
+                ProcessHandle.current()
+                        .children()
+                        .filter(ProcessHandle::isAlive)
+                        .count(),
                 "no server process was started");
     }
 }

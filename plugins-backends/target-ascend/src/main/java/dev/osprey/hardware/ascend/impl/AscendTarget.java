@@ -10,7 +10,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
-
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -39,8 +38,7 @@ public final class AscendTarget implements HardwareTarget {
     private static final Pattern DAVINCI = Pattern.compile("davinci(\\d+)");
 
     /** What the parsing of {@code npu-smi info -l} found: NPUs, and lines it could not read. */
-    record SmiResult(List<DeviceInfo> devices, List<String> problems) {
-    }
+    record SmiResult(List<DeviceInfo> devices, List<String> problems) {}
 
     private final Function<List<String>, Optional<Command.Result>> runner;
     private final Path devRoot;

@@ -44,8 +44,11 @@ class AscendTargetTest {
     void parsesNpuSmiList() {
         AscendTarget.SmiResult result = AscendTarget.parseNpuSmiList(NPU_SMI_TWO);
 
-        assertEquals(List.of(new DeviceInfo(new DeviceId("npu", 0), "IT21PDDA01", -1),
-                new DeviceInfo(new DeviceId("npu", 1), "IT21PDDA01", -1)), result.devices());
+        assertEquals(
+                List.of(
+                        new DeviceInfo(new DeviceId("npu", 0), "IT21PDDA01", -1),
+                        new DeviceInfo(new DeviceId("npu", 1), "IT21PDDA01", -1)),
+                result.devices());
         assertTrue(result.problems().isEmpty());
     }
 
@@ -59,8 +62,11 @@ class AscendTargetTest {
                 some banner without a colon
                 """);
 
-        assertEquals(List.of(new DeviceInfo(new DeviceId("npu", 3), "Ascend910B3", -1),
-                new DeviceInfo(new DeviceId("npu", 4), "Ascend NPU", -1)), result.devices());
+        assertEquals(
+                List.of(
+                        new DeviceInfo(new DeviceId("npu", 3), "Ascend910B3", -1),
+                        new DeviceInfo(new DeviceId("npu", 4), "Ascend NPU", -1)),
+                result.devices());
         assertEquals(1, result.problems().size());
         assertTrue(result.problems().get(0).contains("seven"), result.problems().get(0));
         assertTrue(AscendTarget.parseNpuSmiList("").devices().isEmpty());
@@ -68,7 +74,8 @@ class AscendTargetTest {
 
     @Test
     void npuSmiFoundNpus() {
-        HardwareReport report = target(cmd -> Optional.of(new Command.Result(0, NPU_SMI_TWO, false))).detect();
+        HardwareReport report = target(cmd -> Optional.of(new Command.Result(0, NPU_SMI_TWO, false)))
+                .detect();
 
         assertEquals("npu", report.kind());
         assertFalse(report.usable());
@@ -89,12 +96,15 @@ class AscendTargetTest {
 
         HardwareReport report = target(cmd -> Optional.empty()).detect();
 
-        assertEquals(List.of(new DeviceId("npu", 0), new DeviceId("npu", 1), new DeviceId("npu", 10)),
+        assertEquals(
+                List.of(new DeviceId("npu", 0), new DeviceId("npu", 1), new DeviceId("npu", 10)),
                 report.devices().stream().map(DeviceInfo::id).toList());
         assertEquals("Ascend NPU (/dev/davinci1)", report.devices().get(1).name());
         assertFalse(report.usable());
         assertEquals(Set.of(HardwareReport.REMOTE_INFER), report.capabilities());
-        assertTrue(report.notes().stream().anyMatch(n -> n.contains("npu-smi is not installed")), report.notes().toString());
+        assertTrue(
+                report.notes().stream().anyMatch(n -> n.contains("npu-smi is not installed")),
+                report.notes().toString());
     }
 
     @Test
@@ -104,17 +114,20 @@ class AscendTargetTest {
         assertFalse(report.usable());
         assertTrue(report.devices().isEmpty());
         assertTrue(report.capabilities().isEmpty());
-        assertEquals("no Ascend NPU found: npu-smi is not installed and /dev has no davinciN device node",
+        assertEquals(
+                "no Ascend NPU found: npu-smi is not installed and /dev has no davinciN device node",
                 report.problems().get(0));
         assertTrue(report.problems().get(1).contains("no Ascend (CANN) engine"));
     }
 
     @Test
     void npuSmiErrorIsReported() {
-        HardwareReport report = target(cmd -> Optional.of(new Command.Result(-1, "npu-smi did not finish within 5 s", true)))
+        HardwareReport report = target(
+                        cmd -> Optional.of(new Command.Result(-1, "npu-smi did not finish within 5 s", true)))
                 .detect();
 
-        assertTrue(report.problems().get(0).startsWith("no Ascend NPU found: npu-smi failed (timed out)"),
+        assertTrue(
+                report.problems().get(0).startsWith("no Ascend NPU found: npu-smi failed (timed out)"),
                 report.problems().get(0));
     }
 

@@ -57,8 +57,13 @@ public final class CpuTarget implements HardwareTarget {
         long memory = memTotalBytes(readLines(procRoot.resolve("meminfo")));
         String coreText = cores + (cores == 1 ? " core" : " cores");
         String name = (model.isEmpty() ? "CPU" : model) + " (" + coreText + ")";
-        return new HardwareReport("cpu", List.of(new DeviceInfo(DeviceId.CPU, name, memory)), true,
-                Set.of(HardwareReport.TRAIN, HardwareReport.INFER), NATIVE_PACKAGE, List.of(),
+        return new HardwareReport(
+                "cpu",
+                List.of(new DeviceInfo(DeviceId.CPU, name, memory)),
+                true,
+                Set.of(HardwareReport.TRAIN, HardwareReport.INFER),
+                NATIVE_PACKAGE,
+                List.of(),
                 List.of(coreText + " available to Osprey"));
     }
 

@@ -43,7 +43,8 @@ class CpuTargetTest {
         assertEquals(Set.of(HardwareReport.TRAIN, HardwareReport.INFER), report.capabilities());
         assertEquals("ai.djl.pytorch:pytorch-native-cpu:2.7.1:linux-x86_64", report.nativePackage());
         assertTrue(report.problems().isEmpty());
-        assertEquals(List.of(new DeviceInfo(DeviceId.CPU, "Intel(R) Xeon(R) Platinum 8480+ (8 cores)", 16384000L * 1024)),
+        assertEquals(
+                List.of(new DeviceInfo(DeviceId.CPU, "Intel(R) Xeon(R) Platinum 8480+ (8 cores)", 16384000L * 1024)),
                 report.devices());
         assertTrue(report.notes().get(0).startsWith("8 cores"));
     }

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
-
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -35,15 +34,14 @@ public final class CudaTarget implements HardwareTarget {
     /** The PyTorch native package an engine bundle would have to embed to run on these GPUs. */
     static final String NATIVE_PACKAGE = "ai.djl.pytorch:pytorch-native-cu128:2.7.1:linux-x86_64";
 
-    static final List<String> NVIDIA_SMI = List.of("nvidia-smi",
-            "--query-gpu=index,name,memory.total,driver_version", "--format=csv,noheader,nounits");
+    static final List<String> NVIDIA_SMI = List.of(
+            "nvidia-smi", "--query-gpu=index,name,memory.total,driver_version", "--format=csv,noheader,nounits");
 
     private static final long TIMEOUT_SECONDS = 5;
     private static final long MIB = 1024L * 1024;
 
     /** What the parsing of {@code nvidia-smi} CSV found: GPUs, driver versions, and lines it could not read. */
-    record SmiResult(List<DeviceInfo> devices, Set<String> driverVersions, List<String> problems) {
-    }
+    record SmiResult(List<DeviceInfo> devices, Set<String> driverVersions, List<String> problems) {}
 
     private final Function<List<String>, Optional<Command.Result>> runner;
     private final Path procRoot;
@@ -115,8 +113,8 @@ public final class CudaTarget implements HardwareTarget {
                 + " inference to a remote backend on these GPUs, e.g. --infer_backend vllm");
         notes.add("inference can run on these GPUs through a remote inference server (e.g. vLLM with"
                 + " --infer_backend vllm); training stays on the CPU");
-        return new HardwareReport(name(), devices, false, Set.of(HardwareReport.REMOTE_INFER), NATIVE_PACKAGE,
-                problems, notes);
+        return new HardwareReport(
+                name(), devices, false, Set.of(HardwareReport.REMOTE_INFER), NATIVE_PACKAGE, problems, notes);
     }
 
     /**
@@ -135,12 +133,14 @@ public final class CudaTarget implements HardwareTarget {
             }
             String[] fields = line.split(",");
             if (fields.length < 4) {
-                problems.add("cannot read nvidia-smi line '" + line + "': expected index, name, memory, driver version");
+                problems.add(
+                        "cannot read nvidia-smi line '" + line + "': expected index, name, memory, driver version");
                 continue;
             }
             int last = fields.length - 1;
             // a name with commas in it spans several fields: index first, memory and driver last
-            String name = Stream.of(fields).skip(1).limit(last - 2L).map(String::trim).collect(Collectors.joining(", "));
+            String name =
+                    Stream.of(fields).skip(1).limit(last - 2L).map(String::trim).collect(Collectors.joining(", "));
             int index;
             try {
                 index = Integer.parseInt(fields[0].trim());
@@ -151,7 +151,9 @@ public final class CudaTarget implements HardwareTarget {
                 problems.add("cannot read nvidia-smi line '" + line + "': the GPU index is not a number");
                 continue;
             }
-            devices.add(new DeviceInfo(new DeviceId("cuda", index), name.isEmpty() ? "NVIDIA GPU" : name,
+            devices.add(new DeviceInfo(
+                    new DeviceId("cuda", index),
+                    name.isEmpty() ? "NVIDIA GPU" : name,
                     mibToBytes(fields[last - 1].trim())));
             String driver = fields[last].trim();
             if (!driver.isEmpty() && !driver.startsWith("[")) {
@@ -177,12 +179,13 @@ public final class CudaTarget implements HardwareTarget {
             String model = "NVIDIA GPU";
             for (String line : readLines(dir.resolve("information"))) {
                 int colon = line.indexOf(':');
-                if (colon > 0 && line.substring(0, colon).trim().equals("Model") && !line.substring(colon + 1).isBlank()) {
+                if (colon > 0
+                        && line.substring(0, colon).trim().equals("Model")
+                        && !line.substring(colon + 1).isBlank()) {
                     model = line.substring(colon + 1).trim();
                 }
             }
-            devices.add(new DeviceInfo(new DeviceId("cuda", devices.size()),
-                    model + " at " + dir.getFileName(), -1));
+            devices.add(new DeviceInfo(new DeviceId("cuda", devices.size()), model + " at " + dir.getFileName(), -1));
         }
         return devices;
     }

@@ -60,7 +60,9 @@ class CudaTargetTest {
         assertEquals(List.of(new DeviceInfo(new DeviceId("cuda", 1), "NVIDIA T4", -1)), result.devices());
         assertTrue(result.driverVersions().isEmpty());
         assertEquals(2, result.problems().size());
-        assertTrue(result.problems().get(0).contains("'garbage'"), result.problems().get(0));
+        assertTrue(
+                result.problems().get(0).contains("'garbage'"),
+                result.problems().get(0));
         assertTrue(result.problems().get(1).contains("index"), result.problems().get(1));
     }
 
@@ -74,8 +76,9 @@ class CudaTargetTest {
 
     @Test
     void gpusFoundButNotUsable() {
-        HardwareReport report = target(cmd -> Optional.of(new Command.Result(0,
-                "0, NVIDIA H200, 143771, 570.124.06\n1, NVIDIA H200, 143771, 570.124.06\n", false))).detect();
+        HardwareReport report = target(cmd -> Optional.of(new Command.Result(
+                        0, "0, NVIDIA H200, 143771, 570.124.06\n1, NVIDIA H200, 143771, 570.124.06\n", false)))
+                .detect();
 
         assertEquals("cuda", report.kind());
         assertFalse(report.usable());
@@ -88,7 +91,9 @@ class CudaTargetTest {
         assertTrue(problems.contains("pytorch-native-cu128"), problems);
         assertTrue(problems.contains("rebuilt"), problems);
         assertTrue(problems.contains("--infer_backend vllm"), problems);
-        assertTrue(report.notes().contains("NVIDIA driver 570.124.06"), report.notes().toString());
+        assertTrue(
+                report.notes().contains("NVIDIA driver 570.124.06"),
+                report.notes().toString());
     }
 
     @Test
@@ -98,19 +103,22 @@ class CudaTargetTest {
         assertFalse(report.usable());
         assertTrue(report.devices().isEmpty());
         assertTrue(report.capabilities().isEmpty());
-        assertEquals(List.of("no NVIDIA GPU found: nvidia-smi is not installed and /proc/driver/nvidia does not exist"),
+        assertEquals(
+                List.of("no NVIDIA GPU found: nvidia-smi is not installed and /proc/driver/nvidia does not exist"),
                 report.problems());
     }
 
     @Test
     void nvidiaSmiErrorIsReported() {
-        HardwareReport report = target(cmd -> Optional.of(new Command.Result(9,
-                "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n", false))).detect();
+        HardwareReport report = target(cmd -> Optional.of(new Command.Result(
+                        9, "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n", false)))
+                .detect();
 
         assertFalse(report.usable());
         assertEquals(1, report.problems().size());
         String problem = report.problems().get(0);
-        assertTrue(problem.startsWith("no NVIDIA GPU found: nvidia-smi failed (exit 9): NVIDIA-SMI has failed"), problem);
+        assertTrue(
+                problem.startsWith("no NVIDIA GPU found: nvidia-smi failed (exit 9): NVIDIA-SMI has failed"), problem);
     }
 
     @Test
@@ -121,18 +129,24 @@ class CudaTargetTest {
 
         HardwareReport report = target(cmd -> Optional.empty()).detect();
 
-        assertEquals(List.of(new DeviceInfo(new DeviceId("cuda", 0), "NVIDIA L40S at 0000:3b:00.0", -1),
-                new DeviceInfo(new DeviceId("cuda", 1), "NVIDIA GPU at 0000:af:00.0", -1)), report.devices());
+        assertEquals(
+                List.of(
+                        new DeviceInfo(new DeviceId("cuda", 0), "NVIDIA L40S at 0000:3b:00.0", -1),
+                        new DeviceInfo(new DeviceId("cuda", 1), "NVIDIA GPU at 0000:af:00.0", -1)),
+                report.devices());
         assertFalse(report.usable());
         assertTrue(report.capabilities().contains(HardwareReport.REMOTE_INFER));
-        assertTrue(report.notes().stream().anyMatch(n -> n.contains("nvidia-smi is not installed")), report.notes().toString());
+        assertTrue(
+                report.notes().stream().anyMatch(n -> n.contains("nvidia-smi is not installed")),
+                report.notes().toString());
     }
 
     @Test
     void runnerFailureDoesNotEscape() {
         HardwareReport report = target(cmd -> {
-            throw new IllegalStateException("boom");
-        }).detect();
+                    throw new IllegalStateException("boom");
+                })
+                .detect();
 
         assertFalse(report.usable());
         assertTrue(report.problems().get(0).contains("boom"), report.problems().toString());

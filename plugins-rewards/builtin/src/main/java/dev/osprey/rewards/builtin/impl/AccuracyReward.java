@@ -40,8 +40,10 @@ public class AccuracyReward implements RewardFunction {
 
     /** Whether a sample's completion answers its solution; shared with {@code cosine}. */
     static boolean correct(RewardSample sample, int index, String reward) {
-        Object solution = sample.column("solution").orElseThrow(() -> new IllegalArgumentException("reward '" + reward
-                + "' needs a 'solution' column; sample " + index + " has only " + sample.columns().keySet()));
+        Object solution = sample.column("solution")
+                .orElseThrow(
+                        () -> new IllegalArgumentException("reward '" + reward + "' needs a 'solution' column; sample "
+                                + index + " has only " + sample.columns().keySet()));
         String gold = solution.toString();
         if (gold.isBlank()) {
             return false;

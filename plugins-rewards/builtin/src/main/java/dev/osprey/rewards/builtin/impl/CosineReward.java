@@ -26,7 +26,9 @@ import dev.osprey.api.reward.RewardSample;
  * {@code cosine_max_len} [1000], from the constructor's map or the Config Admin PID
  * {@code dev.osprey.rewards.cosine}.
  */
-@Component(service = RewardFunction.class, configurationPid = "dev.osprey.rewards.cosine",
+@Component(
+        service = RewardFunction.class,
+        configurationPid = "dev.osprey.rewards.cosine",
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
 public class CosineReward implements RewardFunction {
 

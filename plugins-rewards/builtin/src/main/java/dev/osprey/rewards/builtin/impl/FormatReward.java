@@ -18,8 +18,8 @@ public class FormatReward implements RewardFunction {
 
     static final String NAME = "format";
 
-    private static final Pattern FORMAT = Pattern.compile("^<think>.*?</think>\\s*<answer>.*?</answer>(?![\\s\\S])",
-            Pattern.DOTALL | Pattern.MULTILINE);
+    private static final Pattern FORMAT = Pattern.compile(
+            "^<think>.*?</think>\\s*<answer>.*?</answer>(?![\\s\\S])", Pattern.DOTALL | Pattern.MULTILINE);
 
     @Override
     public String name() {

@@ -26,8 +26,7 @@ final class MathAnswers {
     private static final Pattern TEXT = Pattern.compile("\\\\(?:text|textbf|mathrm|mbox)\\{([^{}]*)\\}");
     private static final Pattern LEADING_VARIABLE = Pattern.compile("^[a-zA-Z]\\w*=");
 
-    private MathAnswers() {
-    }
+    private MathAnswers() {}
 
     /** The final answer of a completion, if it states one. */
     static Optional<String> extract(String text) {
@@ -86,9 +85,19 @@ final class MathAnswers {
     }
 
     static String normalise(String s) {
-        String t = s.replace("\\left", "").replace("\\right", "").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-                .replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "").replace("$", "")
-                .replace("\\!", "").replace("\\,", "").replace("\\;", "").replace("\\%", "%");
+        String t = s.replace("\\left", "")
+                .replace("\\right", "")
+                .replace("\\dfrac", "\\frac")
+                .replace("\\tfrac", "\\frac")
+                .replace("\\(", "")
+                .replace("\\)", "")
+                .replace("\\[", "")
+                .replace("\\]", "")
+                .replace("$", "")
+                .replace("\\!", "")
+                .replace("\\,", "")
+                .replace("\\;", "")
+                .replace("\\%", "%");
         Matcher text = TEXT.matcher(t);
         t = text.replaceAll(m -> Matcher.quoteReplacement(m.group(1)));
         t = t.replaceAll("(?U)\\s+", "");

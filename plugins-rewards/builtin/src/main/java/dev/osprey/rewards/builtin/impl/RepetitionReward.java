@@ -21,7 +21,9 @@ import dev.osprey.api.reward.RewardSample;
  * n words. Settings: {@code repetition_n_grams} [3], {@code repetition_max_penalty} [-1.0], from the
  * constructor's map or the Config Admin PID {@code dev.osprey.rewards.repetition}.
  */
-@Component(service = RewardFunction.class, configurationPid = "dev.osprey.rewards.repetition",
+@Component(
+        service = RewardFunction.class,
+        configurationPid = "dev.osprey.rewards.repetition",
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
 public class RepetitionReward implements RewardFunction {
 
@@ -41,10 +43,12 @@ public class RepetitionReward implements RewardFunction {
         ngramSize = s.integer("repetition_n_grams", 3);
         maxPenalty = s.number("repetition_max_penalty", -1.0);
         if (ngramSize < 1) {
-            throw new IllegalArgumentException("reward 'repetition': setting repetition_n_grams must be >= 1, got " + ngramSize);
+            throw new IllegalArgumentException(
+                    "reward 'repetition': setting repetition_n_grams must be >= 1, got " + ngramSize);
         }
         if (maxPenalty > 0) {
-            throw new IllegalArgumentException("reward 'repetition': setting repetition_max_penalty must be <= 0, got " + maxPenalty);
+            throw new IllegalArgumentException(
+                    "reward 'repetition': setting repetition_max_penalty must be <= 0, got " + maxPenalty);
         }
     }
 

@@ -22,13 +22,16 @@ final class Settings {
             return defaultValue;
         }
         try {
-            double d = v instanceof Number n ? n.doubleValue() : Double.parseDouble(v.toString().trim());
+            double d = v instanceof Number n
+                    ? n.doubleValue()
+                    : Double.parseDouble(v.toString().trim());
             if (!Double.isFinite(d)) {
                 throw new NumberFormatException();
             }
             return d;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("reward '" + reward + "': setting " + key + " must be a number, got '" + v + "'", e);
+            throw new IllegalArgumentException(
+                    "reward '" + reward + "': setting " + key + " must be a number, got '" + v + "'", e);
         }
     }
 
@@ -39,9 +42,12 @@ final class Settings {
             return defaultValue;
         }
         try {
-            return v instanceof Number n && n.doubleValue() == n.intValue() ? n.intValue() : Integer.parseInt(v.toString().trim());
+            return v instanceof Number n && n.doubleValue() == n.intValue()
+                    ? n.intValue()
+                    : Integer.parseInt(v.toString().trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("reward '" + reward + "': setting " + key + " must be an integer, got '" + v + "'", e);
+            throw new IllegalArgumentException(
+                    "reward '" + reward + "': setting " + key + " must be an integer, got '" + v + "'", e);
         }
     }
 }

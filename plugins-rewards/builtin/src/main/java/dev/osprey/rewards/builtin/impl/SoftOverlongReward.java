@@ -24,7 +24,9 @@ import dev.osprey.api.reward.RewardSample;
  * map or the Config Admin PID {@code dev.osprey.rewards.soft_overlong}. Without soft_cache_length every
  * call fails with a message naming the setting.
  */
-@Component(service = RewardFunction.class, configurationPid = "dev.osprey.rewards.soft_overlong",
+@Component(
+        service = RewardFunction.class,
+        configurationPid = "dev.osprey.rewards.soft_overlong",
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
 public class SoftOverlongReward implements RewardFunction {
 
@@ -44,8 +46,9 @@ public class SoftOverlongReward implements RewardFunction {
         softMaxLength = s.integer("soft_max_length", 512);
         softCacheLength = s.integer("soft_cache_length", null);
         if (softCacheLength != null && (softCacheLength < 1 || softCacheLength >= softMaxLength)) {
-            throw new IllegalArgumentException("reward 'soft_overlong': setting soft_cache_length must be in [1, soft_max_length "
-                    + softMaxLength + "), got " + softCacheLength);
+            throw new IllegalArgumentException(
+                    "reward 'soft_overlong': setting soft_cache_length must be in [1, soft_max_length " + softMaxLength
+                            + "), got " + softCacheLength);
         }
     }
 
@@ -62,8 +65,9 @@ public class SoftOverlongReward implements RewardFunction {
     @Override
     public double[] score(List<RewardSample> samples) {
         if (softCacheLength == null) {
-            throw new IllegalStateException("reward 'soft_overlong' needs the setting soft_cache_length (e.g. 20% of soft_max_length "
-                    + softMaxLength + "); set it in PID dev.osprey.rewards.soft_overlong");
+            throw new IllegalStateException(
+                    "reward 'soft_overlong' needs the setting soft_cache_length (e.g. 20% of soft_max_length "
+                            + softMaxLength + "); set it in PID dev.osprey.rewards.soft_overlong");
         }
         double[] scores = new double[samples.size()];
         int expected = softMaxLength - softCacheLength;

@@ -5,8 +5,7 @@ import dev.osprey.api.reward.RewardSample;
 /** The completion length in tokens, which the length-aware rewards measure. */
 final class TokenLengths {
 
-    private TokenLengths() {
-    }
+    private TokenLengths() {}
 
     /** Fails when a non-empty completion comes without its token ids, rather than scoring it as length 0. */
     static int of(RewardSample sample, int index, String reward) {

@@ -33,9 +33,14 @@ class BuiltinRewardsTest {
 
     @Test
     void namesAreMsSwifts() {
-        assertEquals(List.of("accuracy", "format", "cosine", "repetition", "soft_overlong"),
-                List.of(new AccuracyReward().name(), new FormatReward().name(), new CosineReward().name(),
-                        new RepetitionReward().name(), new SoftOverlongReward().name()));
+        assertEquals(
+                List.of("accuracy", "format", "cosine", "repetition", "soft_overlong"),
+                List.of(
+                        new AccuracyReward().name(),
+                        new FormatReward().name(),
+                        new CosineReward().name(),
+                        new RepetitionReward().name(),
+                        new SoftOverlongReward().name()));
     }
 
     @Test
@@ -59,7 +64,8 @@ class BuiltinRewardsTest {
 
     @Test
     void accuracyWithoutSolutionColumnNamesTheSample() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new AccuracyReward().score(List.of(sample("\\boxed{1}", "1", 3), sample("\\boxed{1}", null, 3))));
         assertTrue(e.getMessage().contains("'solution' column; sample 1"), e.getMessage());
     }
@@ -78,8 +84,12 @@ class BuiltinRewardsTest {
     @Test
     void cosineFollowsTheLengthSchedule() throws Exception {
         CosineReward cos = new CosineReward();
-        double[] scores = cos.score(List.of(sample("\\boxed{1}", "1", 250), sample("\\boxed{2}", "1", 500),
-                sample("\\boxed{1}", "1", 1000), sample("\\boxed{2}", "1", 1000), sample("\\boxed{2}", "1", 1)));
+        double[] scores = cos.score(List.of(
+                sample("\\boxed{1}", "1", 250),
+                sample("\\boxed{2}", "1", 500),
+                sample("\\boxed{1}", "1", 1000),
+                sample("\\boxed{2}", "1", 1000),
+                sample("\\boxed{2}", "1", 1)));
         // correct, L=250: 1 - (1 - 0.5) * (1 - cos(pi/4)) / 2
         assertEquals(1 - 0.25 * (1 - Math.sqrt(2) / 2), scores[0], TOL);
         assertEquals(0.9267766952966369, scores[0], 1e-12);
@@ -92,8 +102,8 @@ class BuiltinRewardsTest {
         CosineReward custom = new CosineReward(Map.of("cosine_max_len", "500", "cosine_max_len_value_correct", "0.2"));
         assertEquals(0.2, custom.score(List.of(sample("\\boxed{1}", "1", 500)))[0], TOL);
         assertThrows(IllegalArgumentException.class, () -> new CosineReward(Map.of("cosine_max_len", "long")));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> cos.score(List.of(sample("\\boxed{1}", "1", 0))));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> cos.score(List.of(sample("\\boxed{1}", "1", 0))));
         assertTrue(e.getMessage().contains("no completion token ids"), e.getMessage());
     }
 
@@ -108,7 +118,8 @@ class BuiltinRewardsTest {
         assertEquals(0.0, one(rep, "too short", null), TOL);
         assertEquals(0.0, one(rep, "", null), TOL);
         // case-insensitive, any whitespace; unigrams: 1 distinct of 4, scaled by -0.5
-        RepetitionReward uni = new RepetitionReward(Map.of("repetition_n_grams", "1", "repetition_max_penalty", "-0.5"));
+        RepetitionReward uni =
+                new RepetitionReward(Map.of("repetition_n_grams", "1", "repetition_max_penalty", "-0.5"));
         assertEquals(-0.5 * 0.75, uni.score(List.of(sample("The the\nTHE\tthe", null, 4)))[0], TOL);
         assertThrows(IllegalArgumentException.class, () -> new RepetitionReward(Map.of("repetition_max_penalty", "1")));
     }
@@ -116,13 +127,18 @@ class BuiltinRewardsTest {
     @Test
     void softOverlongPunishesTheLastCacheTokens() throws Exception {
         SoftOverlongReward soft = new SoftOverlongReward(Map.of("soft_max_length", "100", "soft_cache_length", "20"));
-        double[] scores = soft.score(List.of(sample("x", null, 70), sample("x", null, 80), sample("x", null, 90),
-                sample("x", null, 100), sample("x", null, 110)));
+        double[] scores = soft.score(List.of(
+                sample("x", null, 70),
+                sample("x", null, 80),
+                sample("x", null, 90),
+                sample("x", null, 100),
+                sample("x", null, 110)));
         assertArrayEquals(new double[] {0.0, 0.0, -0.5, -1.0, -1.5}, scores, TOL);
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new SoftOverlongReward().score(List.of(sample("x", null, 3))));
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class, () -> new SoftOverlongReward().score(List.of(sample("x", null, 3))));
         assertTrue(e.getMessage().contains("soft_cache_length"), e.getMessage());
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new SoftOverlongReward(Map.of("soft_max_length", "100", "soft_cache_length", "100")));
     }
 }
