@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -165,6 +166,23 @@ class ExportJobTest {
             assertEquals(target.toString(), job.get("result").asText(), job.toString());
             assertTrue(Files.isRegularFile(target.resolve("model.safetensors"))
                     && Files.isRegularFile(target.resolve("tokenizer.json")));
+
+            // osprey export --server submits the same job kind to the server and follows it
+            Path remote = home.resolve("merged-by-server");
+            ChildProcess.Result exported = DistributionCliTest.ospreyIn(
+                    home,
+                    "export",
+                    "--server",
+                    base,
+                    "--adapters",
+                    adapter.toString(),
+                    "--merge_lora",
+                    "true",
+                    "--output_dir",
+                    remote.toString());
+            assertEquals(0, exported.exit(), exported.out());
+            assertTrue(exported.out().contains("job job-") && exported.out().contains(base), exported.out());
+            assertTrue(Files.isRegularFile(remote.resolve("model.safetensors")), exported.out());
         } finally {
             server.destroy();
             assertTrue(server.waitFor(30, TimeUnit.SECONDS));
@@ -174,13 +192,12 @@ class ExportJobTest {
     /** The logits of {@link #INPUT_IDS} under {@code osprey logits} with the given model options. */
     private static float[] logits(String... model) throws Exception {
         Path file = Files.createTempFile(home, "logits", ".json");
-        List<String> args =
-                new java.util.ArrayList<>(List.of("logits", "--input_ids", INPUT_IDS, "--output", file.toString()));
+        List<String> args = new ArrayList<>(List.of("logits", "--input_ids", INPUT_IDS, "--output", file.toString()));
         args.addAll(List.of(model));
         ChildProcess.Result r = DistributionCliTest.ospreyIn(home, args.toArray(String[]::new));
         assertEquals(0, r.exit(), r.out());
         JsonNode rows = JSON.readTree(file.toFile()).get("logits");
-        List<Float> values = new java.util.ArrayList<>();
+        List<Float> values = new ArrayList<>();
         rows.forEach(row -> row.forEach(position -> position.forEach(v -> values.add((float) v.asDouble()))));
         float[] out = new float[values.size()];
         for (int i = 0; i < out.length; i++) {

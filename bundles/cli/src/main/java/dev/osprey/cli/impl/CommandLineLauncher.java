@@ -1,13 +1,19 @@
 package dev.osprey.cli.impl;
 
+import java.util.Arrays;
 import java.util.Hashtable;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -68,7 +74,7 @@ public class CommandLineLauncher {
 
         @Override
         public Integer call() throws InterruptedException {
-            awaitBeginningStartLevel();
+            awaitBundlesStarted();
             int code = OspreyCommand.run(platform, arguments);
             System.out.flush();
             System.err.flush();
@@ -79,25 +85,55 @@ public class CommandLineLauncher {
         }
 
         /**
-         * The launcher may call us while the framework is still climbing to its beginning start level
-         * (that happens asynchronously): wait until every bundle of the distribution has been started.
+         * The launcher may call us while the framework is still climbing its start levels (that happens
+         * asynchronously; each bundle of the distribution has a level of its own): wait until every bundle
+         * set to start is active, or, should one fail to start, until the framework announces that it has
+         * reached the highest of their levels.
          */
-        private void awaitBeginningStartLevel() throws InterruptedException {
-            String beginning = context.getProperty("org.osgi.framework.startlevel.beginning");
-            int target = beginning == null ? 1 : Integer.parseInt(beginning.trim());
+        private void awaitBundlesStarted() throws InterruptedException {
+            int highest = Arrays.stream(context.getBundles())
+                    .filter(this::setToStart)
+                    .mapToInt(b -> b.adapt(BundleStartLevel.class).getStartLevel())
+                    .max()
+                    .orElse(1);
             FrameworkStartLevel level = context.getBundle(0).adapt(FrameworkStartLevel.class);
-            long deadline = System.currentTimeMillis() + 60_000;
-            int stablePolls = 0;
-            int extensions = -1;
-            // started, every component read by DS, and the set of extensions unchanged for a few polls
-            // (DS registers services a moment after it reads the components)
-            while (stablePolls < 4 && System.currentTimeMillis() < deadline) {
-                Thread.sleep(25);
-                int now = platform.extensions.all().size();
-                boolean ready = level.getStartLevel() >= target && componentsProcessed();
-                stablePolls = ready && now == extensions ? stablePolls + 1 : 0;
-                extensions = now;
+            AtomicBoolean levelReached = new AtomicBoolean();
+            FrameworkListener listener = event -> {
+                if (event.getType() == FrameworkEvent.STARTLEVEL_CHANGED && level.getStartLevel() >= highest) {
+                    levelReached.set(true);
+                }
+            };
+            context.addFrameworkListener(listener);
+            try {
+                long deadline = System.currentTimeMillis() + 60_000;
+                int stablePolls = 0;
+                int extensions = -1;
+                // started, every component read by DS, and the set of extensions unchanged for a few polls
+                // (DS registers services a moment after it reads the components)
+                while (stablePolls < 4 && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(25);
+                    int now = platform.extensions.all().size();
+                    boolean ready = (levelReached.get() || everyBundleStarted()) && componentsProcessed();
+                    stablePolls = ready && now == extensions ? stablePolls + 1 : 0;
+                    extensions = now;
+                }
+            } finally {
+                context.removeFrameworkListener(listener);
             }
+        }
+
+        /** True when every bundle set to start is active. */
+        private boolean everyBundleStarted() {
+            return Arrays.stream(context.getBundles())
+                    .filter(this::setToStart)
+                    .allMatch(b -> b.getState() == Bundle.ACTIVE);
+        }
+
+        /** A bundle the launcher started (persistently), other than the framework; fragments never start. */
+        private boolean setToStart(Bundle bundle) {
+            return bundle.getBundleId() != 0
+                    && bundle.getHeaders("").get(Constants.FRAGMENT_HOST) == null
+                    && bundle.adapt(BundleStartLevel.class).isPersistentlyStarted();
         }
 
         /** True once Declarative Services has read the components of every active bundle that declares some. */

@@ -73,10 +73,17 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
     @Mixin
     DeviceOption device;
 
+    @Option(names = ArgumentOptions.SERVER, paramLabel = "URL", description = RemoteJob.SERVER_OPTION)
+    String server;
+
     @Override
     public Integer call() throws Exception {
+        String exporter = exporter();
+        if (server != null) {
+            return RemoteJob.run(server, out(), ExtensionKind.EXPORTER, exporter, arguments(), device.device, 1);
+        }
         JobRequest request = new JobRequest(
-                ExtensionKind.EXPORTER, exporter(), Arguments.of(arguments()), platform.devices.select(device.device));
+                ExtensionKind.EXPORTER, exporter, Arguments.of(arguments()), platform.devices.select(device.device));
         return LocalJob.run(platform, out(), request, 1);
     }
 

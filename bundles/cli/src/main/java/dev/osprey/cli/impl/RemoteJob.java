@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.osprey.api.jobs.JobEvent;
 import dev.osprey.api.jobs.JobFailure;
 import dev.osprey.api.jobs.JobState;
+import dev.osprey.api.plugin.ExtensionKind;
 
 /**
  * A training command's job submitted to a running {@code osprey serve} ({@code --server URL}) and followed
@@ -49,14 +50,26 @@ final class RemoteJob {
 
     private RemoteJob() {}
 
+    /**
+     * Submits a job of {@code kind} (a training method, an exporter, ...) named {@code method} and follows it.
+     *
+     * @return the command's exit code
+     */
     static int run(
-            String server, PrintWriter out, String method, Map<String, Object> values, String device, int loggingSteps)
+            String server,
+            PrintWriter out,
+            ExtensionKind kind,
+            String method,
+            Map<String, Object> values,
+            String device,
+            int loggingSteps)
             throws IOException, InterruptedException {
         String base = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
         HttpClient client =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("method", method);
+        body.put("kind", kind.label());
         body.put("device", device);
         body.put("arguments", absolutePaths(values));
         HttpResponse<String> submitted = send(

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import dev.osprey.api.job.ArgumentSpec;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.jobs.JobRequest;
+import dev.osprey.api.plugin.ExtensionKind;
 
 import picocli.CommandLine.Option;
 
@@ -57,7 +58,8 @@ abstract class TrainCommand extends PlatformCommand implements Callable<Integer>
         String device = TrainingMethods.value(arguments, described, "device", "cpu");
         int loggingSteps = Integer.parseInt(TrainingMethods.value(arguments, described, "logging_steps", "5"));
         if (server != null) {
-            return RemoteJob.run(server, out, method, values.values(), device, loggingSteps);
+            return RemoteJob.run(
+                    server, out, ExtensionKind.TRAINING_METHOD, method, values.values(), device, loggingSteps);
         }
         JobRequest request = JobRequest.training(method, arguments, platform.devices.select(device));
         return LocalJob.run(platform, out, request, loggingSteps);

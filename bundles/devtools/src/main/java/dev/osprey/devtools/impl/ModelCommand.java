@@ -1,6 +1,7 @@
 package dev.osprey.devtools.impl;
 
 import java.nio.file.Path;
+import java.util.function.Supplier;
 
 import ai.djl.ndarray.NDManager;
 
@@ -30,7 +31,8 @@ abstract class ModelCommand extends DevCommand {
     @Option(names = "--adapters", paramLabel = "DIR", description = "a PEFT LoRA adapter folder to apply (unmerged)")
     Path adapters;
 
-    private PromptEncoder prompts;
+    /** Resolves the loaded model's prompt encoder; set while {@link #run} runs. */
+    private Supplier<PromptEncoder> prompts;
 
     /** Runs {@link #run} with the model loaded; everything is freed afterwards. */
     final Integer withModel() throws Exception {
@@ -39,7 +41,8 @@ abstract class ModelCommand extends DevCommand {
         try (NDManager manager = engine.newManager(selected);
                 PluginModels provider = ModelLoading.provider(platform);
                 HfModel model = ModelLoading.load(provider, modelOptions, manager, null, template())) {
-            prompts = provider.prompts(model);
+            // Resolved on first use: a model without a tokenizer still computes logits from token ids.
+            prompts = () -> provider.prompts(model);
             String adapter = null;
             if (adapters != null) {
                 if (!(model.model() instanceof DecoderModel decoder)) {
@@ -61,7 +64,7 @@ abstract class ModelCommand extends DevCommand {
 
     /** How the loaded model encodes conversations, while {@link #run} runs. */
     PromptEncoder prompts() {
-        return prompts;
+        return prompts.get();
     }
 
     abstract Integer run(HfModel model, String adapter, NDManager manager) throws Exception;
