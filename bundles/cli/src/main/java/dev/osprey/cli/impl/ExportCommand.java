@@ -2,7 +2,6 @@ package dev.osprey.cli.impl;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -31,18 +30,8 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
 
     static final String MERGE_LORA = "merge_lora";
 
-    @Option(
-            names = {"--model", "--model_name_or_path"},
-            paramLabel = "MODEL",
-            description = "the base model (folder or hub id); default: the one the adapter's adapter_config.json names")
-    String model;
-
-    @Option(
-            names = "--adapters",
-            paramLabel = "DIR",
-            split = ",",
-            description = "PEFT LoRA adapter folder(s), merged in order")
-    List<Path> adapters;
+    @Mixin
+    AdaptedModelOptions modelOptions;
 
     @Option(
             names = "--merge_lora",
@@ -95,7 +84,7 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
         if (!mergeLora) {
             throw new IllegalArgumentException("nothing to export: give --merge_lora true (or --quant_method METHOD)");
         }
-        if (adapters == null || adapters.isEmpty()) {
+        if (modelOptions.adapters().isEmpty()) {
             throw new IllegalArgumentException("--merge_lora needs --adapters DIR, the PEFT adapter to merge");
         }
         return MERGE_LORA;
@@ -104,21 +93,16 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
     /** The job's arguments by ms-swift name, paths absolute. */
     private Map<String, Object> arguments() {
         Map<String, Object> args = new LinkedHashMap<>();
-        if (model != null) {
-            args.put("model", model);
-        }
-        if (adapters != null) {
-            args.put(
-                    "adapters",
-                    adapters.stream().map(a -> a.toAbsolutePath().toString()).toList());
-        }
+        modelOptions.putInto(args);
         args.put("merge_lora", mergeLora);
         if (quantMethod != null) {
             args.put("quant_method", quantMethod);
         }
         Path out = outputDir != null
                 ? outputDir
-                : mergeLora && adapters != null && !adapters.isEmpty() ? mergedBeside(adapters.get(0)) : null;
+                : mergeLora && !modelOptions.adapters().isEmpty()
+                        ? mergedBeside(modelOptions.adapters().get(0))
+                        : null;
         if (out != null) {
             args.put("output_dir", out.toAbsolutePath().toString());
         }

@@ -24,6 +24,7 @@ import picocli.CommandLine.IFactory;
             PtCommand.class,
             RlhfCommand.class,
             ExportCommand.class,
+            EvalCommand.class,
             ShellCommand.class,
             DeployCommand.class,
             InferCommand.class,

@@ -82,18 +82,22 @@ final class TrainingProgress {
         double eta = event.etaSeconds() >= 0
                 ? event.etaSeconds()
                 : step == 0 || total < 0 ? 0 : elapsedSeconds / step * (total - step);
-        return String.format(
-                "step %d/%d [%s] %3.0f%%  loss %.4f  lr %.2e  grad_norm %.3f  %,.0f tokens/s  %s<%s",
-                step,
-                total,
-                bar,
-                fraction * 100,
-                m.getOrDefault("loss", Double.NaN),
-                m.getOrDefault("learning_rate", Double.NaN),
-                m.getOrDefault("grad_norm", Double.NaN),
-                m.getOrDefault("tokens_per_s", 0.0),
-                clock(elapsedSeconds),
-                clock(eta));
+        StringBuilder line =
+                new StringBuilder(String.format("step %d/%d [%s] %3.0f%%", step, total, bar, fraction * 100));
+        // only what the job reports: an evaluation's steps have a loss but no learning rate or gradient
+        appendMetric(line, m, "loss", "  loss %.4f");
+        appendMetric(line, m, "learning_rate", "  lr %.2e");
+        appendMetric(line, m, "grad_norm", "  grad_norm %.3f");
+        appendMetric(line, m, "tokens_per_s", "  %,.0f tokens/s");
+        return line.append(String.format("  %s<%s", clock(elapsedSeconds), clock(eta)))
+                .toString();
+    }
+
+    private static void appendMetric(StringBuilder line, Map<String, Double> metrics, String name, String format) {
+        Double value = metrics.get(name);
+        if (value != null) {
+            line.append(String.format(format, value));
+        }
     }
 
     private static String clock(double seconds) {

@@ -13,12 +13,13 @@ import dev.osprey.api.model.ModelRequest;
 import dev.osprey.api.model.ModelService;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.LoraMerge;
+import dev.osprey.model.load.ModelArguments;
 
 /**
  * {@code merge_lora}: as ms-swift's {@code swift export --adapters DIR --merge_lora true}, loads the base model with
  * its PEFT adapters merged into the weights (in order, each by PEFT's formula; a QLoRA adapter into the dense base)
  * and writes a Hugging Face folder with the base's tokenizer and generation files, assembled beside the job's
- * output folder and renamed into place. Arguments: those of {@link ExportRequest}, and {@code --save_dtype}
+ * output folder and renamed into place. Arguments: those of {@link ModelArguments}, and {@code --save_dtype}
  * (F32, F16 or BF16; default F32).
  */
 @Component(service = Exporter.class)
@@ -45,7 +46,7 @@ public class MergeLoraExporter implements Exporter {
 
     @Override
     public Path export(JobContext job) throws Exception {
-        ModelRequest request = ExportRequest.of(job, true);
+        ModelRequest request = ModelArguments.request(job, true);
         if (request.adapters().isEmpty()) {
             throw new IllegalArgumentException("merge_lora needs --adapters DIR, the PEFT adapter(s) to merge");
         }

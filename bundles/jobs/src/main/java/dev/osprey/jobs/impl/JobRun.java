@@ -99,7 +99,9 @@ final class JobRun implements JobContext, ProgressReporter {
                 return String.valueOf(extension(Exporter.class, name).get().export(this));
             }
             case EVALUATOR -> {
-                return String.valueOf(extension(Evaluator.class, name).get().evaluate(this));
+                return EvaluationResult.write(
+                                extension(Evaluator.class, name).get().evaluate(this), this)
+                        .toString();
             }
             default ->
                 throw new IllegalArgumentException("kind: jobs run training methods, exporters and evaluators, not "
