@@ -1,6 +1,8 @@
 package dev.osprey.align.rlhf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -18,6 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.reward.RewardFunction;
+import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.train.sft.SftArguments;
 
 /**
@@ -142,6 +145,61 @@ class AlignResumeTest {
                 "kto", TinyAlignModel.kto(dir.resolve("kto.jsonl"), true), null, "lora", new RlhfArguments(), null);
         resumeRepeats(
                 "simpo", TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 2), null, "lora", new RlhfArguments(), null);
+    }
+
+    @Test
+    void loraRewardModelResumesFromTheAdapterAndHeadBesideItsMergedFolder() throws Exception {
+        Path pairs = TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 2);
+        Path heldOut = TinyAlignModel.pairs(dir.resolve("held-out.jsonl"), 1);
+        List<ObjectNode> records = resumeRepeats("rm", pairs, heldOut, "lora", new RlhfArguments(), null);
+        for (int step : new int[] {4, 8}) {
+            ObjectNode record = records.get(step - 1);
+            assertTrue(
+                    record.has("eval_loss") && record.has("eval_accuracy"),
+                    "evaluated at step " + step + ": " + record);
+        }
+
+        // the checkpoint: a transformers sequence-classification folder, the unmerged adapter in adapter/
+        Path whole = dir.resolve("rm-lora-whole");
+        Path checkpoint = whole.resolve("checkpoint-4");
+        assertEquals(
+                "Qwen2ForSequenceClassification",
+                JSON.readTree(checkpoint.resolve("config.json").toFile())
+                        .path("architectures")
+                        .get(0)
+                        .asText());
+        assertTrue(WeightFiles.open(checkpoint).contains(RewardModel.SCORE));
+        assertTrue(Files.isRegularFile(checkpoint.resolve("adapter/adapter_model.safetensors")));
+        assertFalse(
+                Files.exists(checkpoint.resolve("adapter_config.json")),
+                "transformers would load the top level as an adapter over its base");
+
+        // the resumed run ends with the uninterrupted run's weights, merged, adapter and head
+        Path resumed = dir.resolve("rm-lora-resumed");
+        for (String file : List.of("model.safetensors", "adapter/adapter_model.safetensors")) {
+            assertEquals(
+                    -1L,
+                    Files.mismatch(
+                            whole.resolve("checkpoint-8").resolve(file),
+                            resumed.resolve("checkpoint-8").resolve(file)),
+                    file);
+        }
+    }
+
+    @Test
+    void fullTuningRewardModelResumesFromItsCheckpointWeights() throws Exception {
+        Path pairs = TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 2);
+        resumeRepeats("rm", pairs, null, "full", new RlhfArguments(), null);
+
+        // a LoRA run cannot resume from it: there is no adapter to continue
+        SftArguments lora = common(pairs, null, "lora", dir.resolve("rm-wrong"))
+                .resumeFromCheckpoint(dir.resolve("rm-full-whole/checkpoint-4"));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new RlhfJob(
+                                new RlhfArguments().rlhfType("rm").common(lora), TinyAlignModel.provider(), null, null)
+                        .train(manager));
+        assertTrue(e.getMessage().contains("adapter_config.json"), e.getMessage());
     }
 
     @Test
