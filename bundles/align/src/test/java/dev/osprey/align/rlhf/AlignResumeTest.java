@@ -203,15 +203,18 @@ class AlignResumeTest {
     }
 
     @Test
-    void grpoResumesBitForBitWithItsSeededSampling() throws Exception {
+    void grpoResumesBitForBitWithItsSeededSamplingAndEvaluatesOnHeldOutPrompts() throws Exception {
         // differs between completions, so the advantages and the gradients are not 0
         RewardFunction even = new EvenTokenReward();
         RlhfJob.Rewards rewards = name -> RewardModelFunction.handle(even, "test");
         Path prompts = TinyAlignModel.pairs(dir.resolve("prompts.jsonl"), 1);
+        Path heldOut = TinyAlignModel.pairs(dir.resolve("held-out.jsonl"), 1);
+        // the uninterrupted run evaluates after step 4, the resumed one starts after it: equal steps 5 to 8 show
+        // that an evaluation's sampling leaves the training's as it was
         List<ObjectNode> records = resumeRepeats(
                 "grpo",
                 prompts,
-                null,
+                heldOut,
                 "lora",
                 new RlhfArguments()
                         .rewardFuncs("even")
@@ -221,5 +224,32 @@ class AlignResumeTest {
                 rewards);
         assertTrue(records.stream().allMatch(r -> r.has("reward") && r.has("kl")), records.toString());
         assertTrue(records.stream().anyMatch(r -> r.get("grad_norm").asDouble() > 0), "the policy moves: " + records);
+        for (int step : new int[] {4, 8}) {
+            ObjectNode record = records.get(step - 1);
+            for (String name : List.of(
+                    "eval_reward",
+                    "eval_reward_std",
+                    "eval_rewards/even/mean",
+                    "eval_rewards/even/std",
+                    "eval_completions/mean_length",
+                    "eval_completions/max_length",
+                    "eval_completions/clipped_ratio")) {
+                assertTrue(
+                        record.has(name) && Double.isFinite(record.get(name).asDouble()),
+                        name + " at step " + step + ": " + record);
+            }
+            double share = record.get("eval_rewards/even/mean").asDouble();
+            assertTrue(share >= 0 && share <= 1, "a share of even tokens: " + record);
+            assertTrue(
+                    record.get("eval_completions/max_length").asDouble() <= 6, "--max_completion_length 6: " + record);
+        }
+        assertFalse(records.get(2).has("eval_reward"), "step 3 is not evaluated: " + records.get(2));
+        // the held-out prompts' completions, not a training step's: the metrics differ from the step's own
+        assertTrue(
+                records.get(3).get("eval_reward").asDouble()
+                                != records.get(3).get("reward").asDouble()
+                        || records.get(3).get("eval_reward_std").asDouble()
+                                != records.get(3).get("reward_std").asDouble(),
+                records.get(3).toString());
     }
 }
