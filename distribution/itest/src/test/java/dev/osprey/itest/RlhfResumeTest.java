@@ -24,7 +24,8 @@ import dev.osprey.itest.ChildProcess.Result;
  * {@code osprey rlhf} as a user runs it, through the one Trainer every method shares: DPO evaluates on a held-out
  * split under TRL's names ({@code eval_loss}, {@code eval_rewards/accuracies}, {@code eval_rewards/margins}) in
  * logging.jsonl, and a run resumed from a checkpoint — in a fresh folder, or in its own folder where the log
- * after the checkpoint is rewritten — repeats the uninterrupted run's records bit for bit.
+ * after the checkpoint is rewritten — repeats the uninterrupted run's records bit for bit; so does a reward
+ * model's ({@code --rlhf_type rm}), from the adapter and head beside its checkpoint's merged weights.
  */
 class RlhfResumeTest {
 
@@ -58,11 +59,15 @@ class RlhfResumeTest {
     }
 
     private static List<ObjectNode> dpo(Path out, String... extra) throws Exception {
+        return rlhf("dpo", out, extra);
+    }
+
+    private static List<ObjectNode> rlhf(String type, Path out, String... extra) throws Exception {
         List<String> command = new ArrayList<>(List.of(
                 home.resolve("bin/osprey").toString(),
                 "rlhf",
                 "--rlhf_type",
-                "dpo",
+                type,
                 "--model",
                 home.resolve("demo/tiny-chat").toString(),
                 "--dataset",
@@ -127,6 +132,24 @@ class RlhfResumeTest {
         List<ObjectNode> again = dpo(
                 own, "--resume_from_checkpoint", own.resolve("checkpoint-10").toString());
         assertEquals(first, again, "resumed in its own folder from checkpoint-10");
+    }
+
+    @Test
+    void rewardModelResumesBitForBitFromItsCheckpoint() throws Exception {
+        Path whole = home.resolve("rm-whole");
+        List<ObjectNode> first = rlhf("rm", whole);
+        assertEquals(20, first.size(), first.toString());
+        assertTrue(first.get(4).has("eval_accuracy"), "evaluated at step 5: " + first.get(4));
+        // the merged sequence-classification folder, and the adapter a resumed run continues
+        assertTrue(Files.isRegularFile(whole.resolve("checkpoint-10/model.safetensors")), "checkpoint-10");
+        assertTrue(Files.isRegularFile(whole.resolve("checkpoint-10/adapter/adapter_config.json")), "its adapter");
+
+        List<ObjectNode> fresh = rlhf(
+                "rm",
+                home.resolve("rm-fresh"),
+                "--resume_from_checkpoint",
+                whole.resolve("checkpoint-10").toString());
+        assertEquals(first.subList(10, 20), fresh, "rm resumed in a fresh folder from checkpoint-10");
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

@@ -43,6 +43,8 @@ import dev.osprey.train.sft.SftExample;
  */
 final class GrpoObjective implements Objective<AlignData.Prompt> {
 
+    private static final System.Logger LOG = System.getLogger(GrpoObjective.class.getName());
+
     private final RlhfArguments args;
     private final LanguageModel policy;
     private final String adapter;
@@ -80,80 +82,62 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
         return options.batchSize() * options.gradientAccumulation() / args.numGenerations();
     }
 
-    /** No held-out evaluation: GRPO's would sample and score completions of the held-out prompts. */
+    /**
+     * Samples {@code num_generations} completions of every held-out prompt as a training step does (the same
+     * sampling settings, adapter on, no gradients) and scores them with the same rewards: the rollout metrics of
+     * a step ({@code reward}, {@code rewards/NAME/mean}, {@code completions/mean_length}, ...), which the Trainer
+     * logs with {@code eval_}. Its seeds ({@link #evalSeed}) are apart from every training step's and its sampler
+     * draws from its own {@code Random}s, not the engine's generator, so an evaluation leaves the training steps
+     * after it as they would be without it (a resumed run repeats them); every evaluation draws the same numbers,
+     * so a change between two is the policy's, not the sampler's.
+     *
+     * @param batchSize completions per generation call ({@code --per_device_eval_batch_size}), in whole groups
+     *        (at least one)
+     */
     @Override
     public Map<String, Double> evaluate(List<AlignData.Prompt> prompts, int batchSize) {
-        return Map.of();
+        int promptsPerCall = Math.max(1, batchSize / args.numGenerations());
+        List<AlignData.Prompt> owners = new ArrayList<>();
+        List<Generator.Result> generated = new ArrayList<>();
+        for (int from = 0, call = 0; from < prompts.size(); from += promptsPerCall, call++) {
+            List<AlignData.Prompt> group = prompts.subList(from, Math.min(prompts.size(), from + promptsPerCall));
+            generated.addAll(generate(group, evalSeed(call), owners));
+        }
+        RewardScores scores = rewards.score(rewardSamples(owners, generated));
+        scores.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, "evaluation: {0}", w));
+        return rolloutMetrics(scores, advantages(scores.total()).zeroStdShare(), generated);
+    }
+
+    /**
+     * The seed of the evaluation's {@code call}-th generation call: training's step seeds are
+     * {@code seed * 1_000_003 + step} with {@code step >= 0}, so the evaluation takes those below them.
+     */
+    private long evalSeed(int call) {
+        return args.common().seed() * 1_000_003L - 1 - call;
     }
 
     /** Samples {@code num_generations} completions of every prompt, scores them and turns the rewards into advantages. */
     @Override
     public StepWork prepare(long step, List<AlignData.Prompt> chosen, TrainerOptions options) {
-        int g = args.numGenerations();
         long sampleStart = System.nanoTime();
-        // one batched call: every prompt num_generations times, laid out prompt by prompt (Generator mixes each row's
-        // seed)
-        List<int[]> inputs = new ArrayList<>();
         List<AlignData.Prompt> owners = new ArrayList<>();
-        for (AlignData.Prompt prompt : chosen) {
-            for (int round = 0; round < g; round++) {
-                inputs.add(prompt.promptIds());
-                owners.add(prompt);
-            }
-        }
-        GenerationOptions sampling = new GenerationOptions(
-                args.maxCompletionLength(),
-                true,
-                args.temperature(),
-                args.topK(),
-                args.topP(),
-                0,
-                1.0,
-                0,
-                0,
-                options.seed() * 1_000_003L + step,
-                eosIds,
-                Set.of(),
-                List.of());
-        List<Generator.Result> generated = Generator.generate(policy, inputs, sampling, adapter, null, null);
+        List<Generator.Result> generated = generate(chosen, options.seed() * 1_000_003L + step, owners);
         double samplingSeconds = (System.nanoTime() - sampleStart) / 1e9;
 
         long rewardStart = System.nanoTime();
-        List<RewardSample> samples = new ArrayList<>();
         List<SftExample> sequences = new ArrayList<>();
         long completionTokens = 0;
-        int clipped = 0;
         for (int i = 0; i < generated.size(); i++) {
             Generator.Result r = generated.get(i);
             AlignData.Prompt p = owners.get(i);
-            int[] text =
-                    Arrays.stream(r.tokens()).filter(t -> !eosIds.contains(t)).toArray();
-            samples.add(new RewardSample(p.messages(), decoder.apply(text), r.tokens(), p.columns()));
             sequences.add(sequence(p.promptIds(), r.tokens(), p.source()));
             completionTokens += r.tokens().length;
-            clipped += r.finishReason().equals("length") ? 1 : 0;
         }
-        RewardScores scores = rewards.score(samples);
+        RewardScores scores = rewards.score(rewardSamples(owners, generated));
         double rewardSeconds = (System.nanoTime() - rewardStart) / 1e9;
-        double[] totals = scores.total();
-        float[] advantages;
-        double zeroStd;
-        NDManager parent = policy.parameters().values().iterator().next().getManager();
-        try (NDManager m = parent.newSubManager()) {
-            GroupAdvantages.Result adv = GroupAdvantages.compute(m.create(totals), g, args.scaleRewards());
-            advantages = adv.advantages().toType(DataType.FLOAT32, false).toFloatArray();
-            zeroStd = adv.fracRewardZeroStd();
-        }
-        Map<String, Object> extras = new LinkedHashMap<>();
-        extras.put("reward", mean(totals));
-        extras.put("reward_std", std(totals));
-        for (String name : scores.perFunction().keySet()) {
-            extras.put("rewards/" + name + "/mean", scores.mean(name));
-            extras.put("rewards/" + name + "/std", scores.std(name));
-        }
-        extras.put("frac_reward_zero_std", zeroStd);
-        extras.put("completions/mean_length", completionTokens / (double) generated.size());
-        extras.put("completions/clipped_ratio", clipped / (double) generated.size());
+        Advantages adv = advantages(scores.total());
+        float[] advantages = adv.advantages();
+        Map<String, Object> extras = new LinkedHashMap<>(rolloutMetrics(scores, adv.zeroStdShare(), generated));
         extras.put("timing/sampling_s", samplingSeconds);
         extras.put("timing/rewards_s", rewardSeconds);
         if (!scores.warnings().isEmpty()) {
@@ -205,6 +189,92 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
                 return extras;
             }
         };
+    }
+
+    /**
+     * {@code num_generations} completions of every prompt in one batched call, laid out prompt by prompt
+     * (Generator mixes each row's seed into {@code seed}); each completion's prompt is added to {@code owners}.
+     */
+    private List<Generator.Result> generate(List<AlignData.Prompt> prompts, long seed, List<AlignData.Prompt> owners) {
+        List<int[]> inputs = new ArrayList<>();
+        for (AlignData.Prompt prompt : prompts) {
+            for (int round = 0; round < args.numGenerations(); round++) {
+                inputs.add(prompt.promptIds());
+                owners.add(prompt);
+            }
+        }
+        GenerationOptions sampling = new GenerationOptions(
+                args.maxCompletionLength(),
+                true,
+                args.temperature(),
+                args.topK(),
+                args.topP(),
+                0,
+                1.0,
+                0,
+                0,
+                seed,
+                eosIds,
+                Set.of(),
+                List.of());
+        return Generator.generate(policy, inputs, sampling, adapter, null, null);
+    }
+
+    /** What the reward functions see of each completion: its prompt's messages and columns, its text without EOS. */
+    private List<RewardSample> rewardSamples(List<AlignData.Prompt> owners, List<Generator.Result> generated) {
+        List<RewardSample> samples = new ArrayList<>();
+        for (int i = 0; i < generated.size(); i++) {
+            Generator.Result r = generated.get(i);
+            AlignData.Prompt p = owners.get(i);
+            int[] text =
+                    Arrays.stream(r.tokens()).filter(t -> !eosIds.contains(t)).toArray();
+            samples.add(new RewardSample(p.messages(), decoder.apply(text), r.tokens(), p.columns()));
+        }
+        return samples;
+    }
+
+    /**
+     * Group-relative advantages of the total rewards.
+     *
+     * @param advantages one per completion
+     * @param zeroStdShare the share of groups whose rewards are all equal (TRL's {@code frac_reward_zero_std})
+     */
+    private record Advantages(float[] advantages, double zeroStdShare) {}
+
+    private Advantages advantages(double[] totals) {
+        NDManager parent = policy.parameters().values().iterator().next().getManager();
+        try (NDManager m = parent.newSubManager()) {
+            GroupAdvantages.Result adv =
+                    GroupAdvantages.compute(m.create(totals), args.numGenerations(), args.scaleRewards());
+            return new Advantages(
+                    adv.advantages().toType(DataType.FLOAT32, false).toFloatArray(), adv.fracRewardZeroStd());
+        }
+    }
+
+    /** TRL's rollout metrics of scored completions, the same in training and evaluation. */
+    private static Map<String, Double> rolloutMetrics(
+            RewardScores scores, double zeroStdShare, List<Generator.Result> generated) {
+        double[] totals = scores.total();
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("reward", mean(totals));
+        metrics.put("reward_std", std(totals));
+        for (String name : scores.perFunction().keySet()) {
+            metrics.put("rewards/" + name + "/mean", scores.mean(name));
+            metrics.put("rewards/" + name + "/std", scores.std(name));
+        }
+        metrics.put("frac_reward_zero_std", zeroStdShare);
+        int[] lengths = generated.stream().mapToInt(r -> r.tokens().length).toArray();
+        long clipped = generated.stream()
+                .filter(r -> r.finishReason().equals("length"))
+                .count();
+        metrics.put(
+                "completions/mean_length", Arrays.stream(lengths).asLongStream().sum() / (double) lengths.length);
+        metrics.put(
+                "completions/min_length", (double) Arrays.stream(lengths).min().orElse(0));
+        metrics.put(
+                "completions/max_length", (double) Arrays.stream(lengths).max().orElse(0));
+        metrics.put("completions/clipped_ratio", clipped / (double) lengths.length);
+        return metrics;
     }
 
     /** Prompt then completion, the loss on the completion tokens only. */

@@ -26,17 +26,23 @@ import dev.osprey.model.load.HfModel;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.LoraWeights;
 import dev.osprey.train.sft.Batch;
+import dev.osprey.train.sft.SftArguments;
 
 /**
  * A reward model as Hugging Face's {@code *ForSequenceClassification} with one label: the decoder's final
  * hidden state at the last non-padding token times a bias-free linear head {@code score.weight} (1, H).
  * Saved as a Hugging Face folder (config {@code architectures} {@code XForSequenceClassification},
- * {@code num_labels} 1, a LoRA adapter merged into the weights) that {@link #load} reads back.
+ * {@code num_labels} 1, a LoRA adapter merged into the weights) that {@link #load} reads back. A training
+ * checkpoint ({@link #writeCheckpoint}) adds the unmerged PEFT adapter of a LoRA run in {@value #ADAPTER_FOLDER}/,
+ * from which {@link #resume} continues the run.
  */
 public final class RewardModel implements AutoCloseable {
 
     /** The head's tensor name in Hugging Face checkpoints. */
     public static final String SCORE = "score.weight";
+
+    /** The subfolder of a LoRA run's checkpoint that holds its PEFT adapter. */
+    public static final String ADAPTER_FOLDER = "adapter";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -74,10 +80,52 @@ public final class RewardModel implements AutoCloseable {
         if (!(loaded.model() instanceof DecoderModel decoder)) {
             throw new IllegalArgumentException(loaded.folder() + ": this architecture cannot be a reward model");
         }
-        WeightFiles weights = WeightFiles.open(loaded.folder());
+        return new RewardModel(decoder, readHead(loaded.folder(), decoder), null, loaded);
+    }
+
+    /**
+     * The reward model of a training checkpoint ({@link #writeCheckpoint}), to train on from where it stopped:
+     * the head from its {@code score.weight}, over a decoder that already holds the checkpoint's weights (full
+     * tuning) or its unmerged adapter (LoRA, attached by the tuner from {@link #tunerArguments}). The merged
+     * weights beside them are not used: merging rounds, and a resumed run must repeat the uninterrupted one.
+     *
+     * @param adapter the LoRA adapter on {@code decoder}, or null for full tuning
+     * @throws IllegalArgumentException naming the checkpoint when it is not a reward model's
+     */
+    public static RewardModel resume(DecoderModel decoder, String adapter, Path checkpoint) throws IOException {
+        return new RewardModel(decoder, readHead(checkpoint, decoder), adapter, null);
+    }
+
+    /**
+     * The arguments the tuner sets the model up from: those given, except that a resumed LoRA run attaches the
+     * adapter in the checkpoint's {@value #ADAPTER_FOLDER}/ (its top level holds the merged weights).
+     *
+     * @throws IllegalArgumentException naming the missing file when the checkpoint has no adapter
+     */
+    public static SftArguments tunerArguments(SftArguments args) {
+        Path checkpoint = args.resumeFromCheckpoint();
+        if (checkpoint == null || !args.trainType().equals("lora")) {
+            return args;
+        }
+        Path adapterFolder = checkpoint.resolve(ADAPTER_FOLDER);
+        if (!Files.isRegularFile(adapterFolder.resolve("adapter_config.json"))) {
+            throw new IllegalArgumentException("--resume_from_checkpoint " + checkpoint + ": "
+                    + adapterFolder.resolve("adapter_config.json") + " is missing, so this is not a checkpoint of a"
+                    + " LoRA reward-model run (--rlhf_type rm --train_type lora)");
+        }
+        Map<String, Object> values = new LinkedHashMap<>(args.toMap());
+        values.remove("stage");
+        return SftArguments.fromMap(values, "--resume_from_checkpoint " + checkpoint)
+                .stage(args.stage())
+                .resumeFromCheckpoint(adapterFolder);
+    }
+
+    /** {@code score.weight} (1, H) of a folder's weights, checked against the decoder. */
+    private static NDArray readHead(Path folder, DecoderModel decoder) throws IOException {
+        WeightFiles weights = WeightFiles.open(folder);
         if (!weights.contains(SCORE)) {
-            throw new IllegalArgumentException(loaded.folder() + " has no '" + SCORE
-                    + "': not a reward model (a *ForSequenceClassification" + " folder with num_labels 1)");
+            throw new IllegalArgumentException(folder + " has no '" + SCORE
+                    + "': not a reward model (a *ForSequenceClassification folder with num_labels 1)");
         }
         NDArray w = weights.load(
                 decoder.parameters().values().iterator().next().getManager(), SCORE, DataType.FLOAT32); // (1, H)
@@ -87,7 +135,7 @@ public final class RewardModel implements AutoCloseable {
             throw new IllegalArgumentException(weights.fileOf(SCORE) + ": '" + SCORE + "' has shape " + w.getShape()
                     + ", expected (1, " + decoder.spec().hiddenSize() + ") (num_labels 1)");
         }
-        return new RewardModel(decoder, w, null, loaded);
+        return w;
     }
 
     public DecoderModel decoder() {
@@ -150,6 +198,23 @@ public final class RewardModel implements AutoCloseable {
         Safetensors.write(dir.resolve(WeightFiles.SINGLE_FILE), tensors, Map.of("format", "pt"), "F32");
         for (Map.Entry<String, byte[]> e : extraFiles.entrySet()) {
             Files.write(dir.resolve(e.getKey()), e.getValue());
+        }
+    }
+
+    /**
+     * A training checkpoint's weights, into the folder being assembled: the Hugging Face folder of
+     * {@link #writeFiles} and, for a LoRA run, the PEFT adapter in {@value #ADAPTER_FOLDER}/. Not at the top
+     * level: transformers (with peft installed) loads a folder holding {@code adapter_config.json} as that
+     * adapter over its base, which would drop the merged weights and the trained head.
+     *
+     * @param adapterFiles writes the PEFT adapter into a folder; null for full tuning
+     */
+    public void writeCheckpoint(
+            Path dir, Map<String, Object> config, Map<String, byte[]> extraFiles, Folders.Writer adapterFiles)
+            throws IOException {
+        writeFiles(dir, config, extraFiles);
+        if (adapterFiles != null) {
+            adapterFiles.write(Files.createDirectory(dir.resolve(ADAPTER_FOLDER)));
         }
     }
 

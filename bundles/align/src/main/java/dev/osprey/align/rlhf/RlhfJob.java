@@ -95,10 +95,6 @@ public final class RlhfJob {
      */
     public RlhfJob(RlhfArguments args, ModelProvider provider, Rewards rewards, TrainingListener listener) {
         this.args = args.validate();
-        if (args.type() == RlhfArguments.Type.RM && args.common().resumeFromCheckpoint() != null) {
-            // its checkpoints hold the merged weights and the head, not the adapter a resumed LoRA run needs
-            throw new IllegalArgumentException("--resume_from_checkpoint is not available for --rlhf_type rm yet");
-        }
         this.provider = provider;
         this.rewards = rewards;
         this.listener = listener == null ? new TrainingListener() {} : listener;
@@ -141,7 +137,9 @@ public final class RlhfJob {
         AlignData data = new AlignData(
                 provider.prompts(model), c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()), badRows);
 
-        Map<String, NDArray> trainable = Tuner.setUp(decoder, args.common(), ADAPTER_NAME, manager, listener);
+        // a resumed rm run's adapter sits in its checkpoint's adapter/ folder, beside the merged weights
+        SftArguments tuning = args.type() == RlhfArguments.Type.RM ? RewardModel.tunerArguments(c) : c;
+        Map<String, NDArray> trainable = Tuner.setUp(decoder, tuning, ADAPTER_NAME, manager, listener);
         String adapter = TrainingRuns.adapter(c);
         HfModel frozenCopy = null;
         List<AutoCloseable> closing = new ArrayList<>();
@@ -161,11 +159,15 @@ public final class RlhfJob {
             Folders.Writer weights = TrainingRuns.weights(c, model, decoder);
             RewardModel rewardModel = null;
             if (args.type() == RlhfArguments.Type.RM) {
-                rewardModel = RewardModel.init(decoder, adapter, manager, c.seed());
+                rewardModel = c.resumeFromCheckpoint() == null
+                        ? RewardModel.init(decoder, adapter, manager, c.seed())
+                        : RewardModel.resume(decoder, adapter, c.resumeFromCheckpoint());
                 rewardModel.head().setRequiresGradient(true);
                 trainable.put(RewardModel.SCORE, rewardModel.head());
                 RewardModel rm = rewardModel;
-                weights = dir -> rm.writeFiles(dir, model.config().asMap(), LoraMerge.tokenizerFiles(model.folder()));
+                Folders.Writer adapterFiles = adapter == null ? null : weights; // the PEFT adapter, for a resume
+                weights = dir -> rm.writeCheckpoint(
+                        dir, model.config().asMap(), LoraMerge.tokenizerFiles(model.folder()), adapterFiles);
             }
             long parameters = trainable.values().stream()
                     .mapToLong(a -> a.getShape().size())

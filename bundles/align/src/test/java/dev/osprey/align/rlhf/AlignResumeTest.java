@@ -1,6 +1,8 @@
 package dev.osprey.align.rlhf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -18,6 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.reward.RewardFunction;
+import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.train.sft.SftArguments;
 
 /**
@@ -145,15 +148,73 @@ class AlignResumeTest {
     }
 
     @Test
-    void grpoResumesBitForBitWithItsSeededSampling() throws Exception {
+    void loraRewardModelResumesFromTheAdapterAndHeadBesideItsMergedFolder() throws Exception {
+        Path pairs = TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 2);
+        Path heldOut = TinyAlignModel.pairs(dir.resolve("held-out.jsonl"), 1);
+        List<ObjectNode> records = resumeRepeats("rm", pairs, heldOut, "lora", new RlhfArguments(), null);
+        for (int step : new int[] {4, 8}) {
+            ObjectNode record = records.get(step - 1);
+            assertTrue(
+                    record.has("eval_loss") && record.has("eval_accuracy"),
+                    "evaluated at step " + step + ": " + record);
+        }
+
+        // the checkpoint: a transformers sequence-classification folder, the unmerged adapter in adapter/
+        Path whole = dir.resolve("rm-lora-whole");
+        Path checkpoint = whole.resolve("checkpoint-4");
+        assertEquals(
+                "Qwen2ForSequenceClassification",
+                JSON.readTree(checkpoint.resolve("config.json").toFile())
+                        .path("architectures")
+                        .get(0)
+                        .asText());
+        assertTrue(WeightFiles.open(checkpoint).contains(RewardModel.SCORE));
+        assertTrue(Files.isRegularFile(checkpoint.resolve("adapter/adapter_model.safetensors")));
+        assertFalse(
+                Files.exists(checkpoint.resolve("adapter_config.json")),
+                "transformers would load the top level as an adapter over its base");
+
+        // the resumed run ends with the uninterrupted run's weights, merged, adapter and head
+        Path resumed = dir.resolve("rm-lora-resumed");
+        for (String file : List.of("model.safetensors", "adapter/adapter_model.safetensors")) {
+            assertEquals(
+                    -1L,
+                    Files.mismatch(
+                            whole.resolve("checkpoint-8").resolve(file),
+                            resumed.resolve("checkpoint-8").resolve(file)),
+                    file);
+        }
+    }
+
+    @Test
+    void fullTuningRewardModelResumesFromItsCheckpointWeights() throws Exception {
+        Path pairs = TinyAlignModel.pairs(dir.resolve("pairs.jsonl"), 2);
+        resumeRepeats("rm", pairs, null, "full", new RlhfArguments(), null);
+
+        // a LoRA run cannot resume from it: there is no adapter to continue
+        SftArguments lora = common(pairs, null, "lora", dir.resolve("rm-wrong"))
+                .resumeFromCheckpoint(dir.resolve("rm-full-whole/checkpoint-4"));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new RlhfJob(
+                                new RlhfArguments().rlhfType("rm").common(lora), TinyAlignModel.provider(), null, null)
+                        .train(manager));
+        assertTrue(e.getMessage().contains("adapter_config.json"), e.getMessage());
+    }
+
+    @Test
+    void grpoResumesBitForBitWithItsSeededSamplingAndEvaluatesOnHeldOutPrompts() throws Exception {
         // differs between completions, so the advantages and the gradients are not 0
         RewardFunction even = new EvenTokenReward();
         RlhfJob.Rewards rewards = name -> RewardModelFunction.handle(even, "test");
         Path prompts = TinyAlignModel.pairs(dir.resolve("prompts.jsonl"), 1);
+        Path heldOut = TinyAlignModel.pairs(dir.resolve("held-out.jsonl"), 1);
+        // the uninterrupted run evaluates after step 4, the resumed one starts after it: equal steps 5 to 8 show
+        // that an evaluation's sampling leaves the training's as it was
         List<ObjectNode> records = resumeRepeats(
                 "grpo",
                 prompts,
-                null,
+                heldOut,
                 "lora",
                 new RlhfArguments()
                         .rewardFuncs("even")
@@ -163,5 +224,32 @@ class AlignResumeTest {
                 rewards);
         assertTrue(records.stream().allMatch(r -> r.has("reward") && r.has("kl")), records.toString());
         assertTrue(records.stream().anyMatch(r -> r.get("grad_norm").asDouble() > 0), "the policy moves: " + records);
+        for (int step : new int[] {4, 8}) {
+            ObjectNode record = records.get(step - 1);
+            for (String name : List.of(
+                    "eval_reward",
+                    "eval_reward_std",
+                    "eval_rewards/even/mean",
+                    "eval_rewards/even/std",
+                    "eval_completions/mean_length",
+                    "eval_completions/max_length",
+                    "eval_completions/clipped_ratio")) {
+                assertTrue(
+                        record.has(name) && Double.isFinite(record.get(name).asDouble()),
+                        name + " at step " + step + ": " + record);
+            }
+            double share = record.get("eval_rewards/even/mean").asDouble();
+            assertTrue(share >= 0 && share <= 1, "a share of even tokens: " + record);
+            assertTrue(
+                    record.get("eval_completions/max_length").asDouble() <= 6, "--max_completion_length 6: " + record);
+        }
+        assertFalse(records.get(2).has("eval_reward"), "step 3 is not evaluated: " + records.get(2));
+        // the held-out prompts' completions, not a training step's: the metrics differ from the step's own
+        assertTrue(
+                records.get(3).get("eval_reward").asDouble()
+                                != records.get(3).get("reward").asDouble()
+                        || records.get(3).get("eval_reward_std").asDouble()
+                                != records.get(3).get("reward_std").asDouble(),
+                records.get(3).toString());
     }
 }

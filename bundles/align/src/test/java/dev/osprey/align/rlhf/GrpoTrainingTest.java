@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -96,7 +97,9 @@ class GrpoTrainingTest {
                 .loggingSteps(1)
                 .saveSteps(0)
                 .outputDir(dir.resolve("grpo"))
-                .seed(11);
+                .seed(11)
+                .valDataset(prompts.toString()) // the formatting of held-out completions, sampled apart from training's
+                .evalSteps(5);
         RlhfArguments args = new RlhfArguments()
                 .rlhfType("grpo")
                 .rewardFuncs("format")
@@ -132,6 +135,27 @@ class GrpoTrainingTest {
                 (Double) step.get("rewards/format/mean"),
                 1e-12,
                 "one reward of weight 1: the total is its score");
+
+        // evaluated at steps 5, 10 and 15 on 8 completions of every held-out prompt: the policy formats them too
+        Map<Long, Double> evalReward = new LinkedHashMap<>();
+        result.steps().stream()
+                .filter(s -> s.containsKey("eval_reward"))
+                .forEach(s -> evalReward.put(((Number) s.get("step")).longValue(), (Double) s.get("eval_reward")));
+        assertEquals(
+                List.of(5L, 10L, 15L),
+                List.copyOf(evalReward.keySet()),
+                result.steps().toString());
+        assertTrue(evalReward.get(15L) > first + 0.3 && evalReward.get(15L) > 0.8, "eval_reward by step " + evalReward);
+        Map<String, Object> evaluated = result.steps().get(14);
+        assertEquals(
+                evalReward.get(15L),
+                (Double) evaluated.get("eval_rewards/format/mean"),
+                1e-12,
+                "one reward of weight 1: the total is its score");
+        assertTrue(
+                (Double) evaluated.get("eval_completions/max_length") <= 8
+                        && (Double) evaluated.get("eval_completions/min_length") >= 1,
+                "--max_completion_length 8: " + evaluated);
     }
 
     @Test
