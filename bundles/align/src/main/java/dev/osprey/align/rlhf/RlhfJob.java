@@ -20,7 +20,6 @@ import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
-import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.Folders;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.LoraMerge;
@@ -120,7 +119,7 @@ public final class RlhfJob {
                 }
             }
             try (HfModel model = provider.load(c, manager)) {
-                return run(model, TrainingRuns.decoder(model), manager, handles);
+                return run(model, TrainingRuns.trainable(model), manager, handles);
             }
         } finally {
             handles.forEach(ExtensionHandle::close);
@@ -128,7 +127,7 @@ public final class RlhfJob {
     }
 
     private Result run(
-            HfModel model, DecoderModel decoder, NDManager manager, List<ExtensionHandle<RewardFunction>> handles)
+            HfModel model, LanguageModel decoder, NDManager manager, List<ExtensionHandle<RewardFunction>> handles)
             throws IOException {
         SftArguments c = args.common();
         ChatEncoder encoder = new ChatEncoder(model.tokenizer());
@@ -161,7 +160,8 @@ public final class RlhfJob {
             Folders.Writer weights = TrainingRuns.weights(c, model, decoder);
             RewardModel rewardModel = null;
             if (args.type() == RlhfArguments.Type.RM) {
-                rewardModel = RewardModel.init(decoder, adapter, manager, c.seed());
+                rewardModel =
+                        RewardModel.init(TrainingRuns.decoder(model, "--rlhf_type rm"), adapter, manager, c.seed());
                 rewardModel.head().setRequiresGradient(true);
                 trainable.put(RewardModel.SCORE, rewardModel.head());
                 RewardModel rm = rewardModel;
@@ -216,7 +216,7 @@ public final class RlhfJob {
             }
             Path merged = null;
             if (c.mergeLora() && !listener.cancelled()) {
-                merged = TrainingRuns.mergeLora(c, provider, model, decoder, result.lastCheckpoint(), manager);
+                merged = TrainingRuns.mergeLora(c, provider, model, result.lastCheckpoint(), manager);
             }
             listener.message(TrainingRuns.summary(result, merged));
             return new Result(
