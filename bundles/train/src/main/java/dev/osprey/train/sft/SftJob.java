@@ -19,6 +19,7 @@ import dev.osprey.dataset.DatasetOptions;
 import dev.osprey.dataset.DatasetReader;
 import dev.osprey.dataset.DatasetRow;
 import dev.osprey.dataset.DatasetSpec;
+import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.train.loop.StepLog;
 import dev.osprey.train.loop.Trainer;
@@ -198,7 +199,13 @@ public final class SftJob {
         TrainerOptions options = TrainingRuns.options(args);
         Trainer trainer = new Trainer(
                 options, TrainingRuns.folder(args, args.toMap(), TrainingRuns.weights(args, model, trained)), listener);
-        CausalLmObjective objective = new CausalLmObjective(trained, adapter, 0, args.gradientCheckpointing());
+        boolean checkpointing = args.gradientCheckpointing();
+        if (checkpointing && !(trained instanceof DecoderModel)) {
+            // on by default (as in ms-swift): another model trains keeping every layer's graph, and says so
+            listener.message(TrainingRuns.notADecoder(trained, "--gradient_checkpointing") + "; training without it");
+            checkpointing = false;
+        }
+        CausalLmObjective objective = new CausalLmObjective(trained, adapter, 0, checkpointing);
         Trainer.Result result = data.stream != null
                 ? trainer.train(objective, data.stream, args.maxSteps(), data.validation, trainable)
                 : trainer.train(objective, data.train, data.validation, trainable);
