@@ -14,6 +14,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -40,6 +42,25 @@ class GptReferenceTest {
     @Test
     void reproducesTransformers() throws Exception {
         HfReference.check(GptReferenceTest.class, "gpt2", new GptArchitecture());
+    }
+
+    /**
+     * The reference tells the activations apart: read as exact (erf) GELU instead of GPT-2's tanh
+     * approximation, the same weights miss transformers' logits.
+     */
+    @Test
+    void theReferenceSeesTheActivation(@TempDir Path dir) throws Exception {
+        Path fixture = HfReference.fixture(GptReferenceTest.class, "gpt2");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> config =
+                new ObjectMapper().readValue(fixture.resolve("config.json").toFile(), Map.class);
+        assertEquals("gelu_new", config.get("activation_function"));
+        for (String f : new String[] {"model.safetensors", "generation_config.json", "reference.json"}) {
+            Files.copy(fixture.resolve(f), dir.resolve(f));
+        }
+        config.put("activation_function", "gelu");
+        new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), config);
+        assertThrows(AssertionError.class, () -> HfReference.check(dir, new GptArchitecture()));
     }
 
     /** Loading and saving go by checkpoint key through LanguageModel alone: a saved copy gives the same logits. */
