@@ -27,6 +27,7 @@ import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.LoraWeights;
 import dev.osprey.train.sft.Batch;
 import dev.osprey.train.sft.SftArguments;
+import dev.osprey.train.sft.TrainingRuns;
 
 /**
  * A reward model as Hugging Face's {@code *ForSequenceClassification} with one label: the decoder's final
@@ -78,7 +79,8 @@ public final class RewardModel implements AutoCloseable {
      */
     public static RewardModel load(HfModel loaded, NDManager manager) throws IOException {
         if (!(loaded.model() instanceof DecoderModel decoder)) {
-            throw new IllegalArgumentException(loaded.folder() + ": this architecture cannot be a reward model");
+            throw new IllegalArgumentException(
+                    loaded.folder() + ": " + TrainingRuns.notADecoder(loaded.model(), "a reward model's score head"));
         }
         return new RewardModel(decoder, readHead(loaded.folder(), decoder), null, loaded);
     }

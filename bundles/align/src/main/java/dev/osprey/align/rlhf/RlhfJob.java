@@ -116,7 +116,7 @@ public final class RlhfJob {
                 }
             }
             try (HfModel model = provider.load(c, manager)) {
-                return run(model, TrainingRuns.decoder(model), manager, handles);
+                return run(model, TrainingRuns.trainable(model), manager, handles);
             }
         } finally {
             handles.forEach(ExtensionHandle::close);
@@ -124,7 +124,7 @@ public final class RlhfJob {
     }
 
     private Result run(
-            HfModel model, DecoderModel decoder, NDManager manager, List<ExtensionHandle<RewardFunction>> handles)
+            HfModel model, LanguageModel decoder, NDManager manager, List<ExtensionHandle<RewardFunction>> handles)
             throws IOException {
         SftArguments c = args.common();
         ChatEncoder encoder = new ChatEncoder(model.tokenizer());
@@ -159,9 +159,10 @@ public final class RlhfJob {
             Folders.Writer weights = TrainingRuns.weights(c, model, decoder);
             RewardModel rewardModel = null;
             if (args.type() == RlhfArguments.Type.RM) {
+                DecoderModel rmDecoder = TrainingRuns.decoder(model, "--rlhf_type rm");
                 rewardModel = c.resumeFromCheckpoint() == null
-                        ? RewardModel.init(decoder, adapter, manager, c.seed())
-                        : RewardModel.resume(decoder, adapter, c.resumeFromCheckpoint());
+                        ? RewardModel.init(rmDecoder, adapter, manager, c.seed())
+                        : RewardModel.resume(rmDecoder, adapter, c.resumeFromCheckpoint());
                 rewardModel.head().setRequiresGradient(true);
                 trainable.put(RewardModel.SCORE, rewardModel.head());
                 RewardModel rm = rewardModel;
@@ -218,7 +219,7 @@ public final class RlhfJob {
             }
             Path merged = null;
             if (c.mergeLora() && !listener.cancelled()) {
-                merged = TrainingRuns.mergeLora(c, provider, model, decoder, result.lastCheckpoint(), manager);
+                merged = TrainingRuns.mergeLora(c, provider, model, result.lastCheckpoint(), manager);
             }
             listener.message(TrainingRuns.summary(result, merged));
             return new Result(

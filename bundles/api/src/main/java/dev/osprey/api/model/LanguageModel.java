@@ -27,7 +27,11 @@ public interface LanguageModel extends AutoCloseable {
     /** A new empty cache for {@code batchSize} sequences. */
     KvCache newCache(int batchSize);
 
-    /** One forward pass; see {@link ForwardRequest} for shapes. */
+    /**
+     * One forward pass; see {@link ForwardRequest} for shapes. The logits and the arrays the cache keeps belong
+     * to the caller and the cache: they outlive any {@code NDScope} open on the calling thread, whose scopes
+     * free only the pass's intermediates.
+     */
     ForwardResult forward(ForwardRequest request);
 
     @Override

@@ -9,8 +9,8 @@ import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.cli.spi.ModelOptions;
-import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.PeftAdapter;
 import dev.osprey.train.sft.PluginModels;
 
@@ -45,10 +45,8 @@ abstract class ModelCommand extends DevCommand {
             prompts = () -> provider.prompts(model);
             String adapter = null;
             if (adapters != null) {
-                if (!(model.model() instanceof DecoderModel decoder)) {
-                    throw new IllegalArgumentException("this architecture does not support LoRA adapters");
-                }
-                PeftAdapter.attach(adapters, decoder.linears(), ADAPTER, manager);
+                // names the architecture when it declares no linear layers for adapters
+                PeftAdapter.attach(adapters, LoraMerge.linearsOf(model.model()), ADAPTER, manager);
                 adapter = ADAPTER;
             }
             return run(model, adapter, manager);

@@ -3,18 +3,20 @@ package dev.osprey.model.blocks;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.Params;
-import dev.osprey.model.spi.Parameters;
+import dev.osprey.model.spi.ParameterStore;
 import dev.osprey.model.spi.Projection;
 import dev.osprey.model.spi.Weight;
 
-/** The SPI's {@link Parameters} over a model's {@link Params}, keeping the linear layers LoRA may adapt. */
-public final class ModuleParameters implements Parameters {
+/** The SPI's {@link ParameterStore} over a model's {@link Params}, keeping the linear layers LoRA may adapt. */
+public final class ModuleParameters implements ParameterStore {
 
     private final Params params;
     private final List<Linear> adaptable = new ArrayList<>();
@@ -26,6 +28,13 @@ public final class ModuleParameters implements Parameters {
     @Override
     public Projection linear(String module, long in, long out, boolean bias) {
         Linear linear = new Linear(params, module, in, out, bias);
+        adaptable.add(linear);
+        return linear;
+    }
+
+    @Override
+    public Projection conv1d(String module, long in, long out, boolean bias) {
+        Linear linear = Linear.conv1d(params, module, in, out, bias);
         adaptable.add(linear);
         return linear;
     }
@@ -55,8 +64,25 @@ public final class ModuleParameters implements Parameters {
         return params.dataType();
     }
 
-    /** The linear layers made by {@link #linear}, in the order the blocks made them. */
+    /** The linear layers made by {@link #linear} and {@link #conv1d}, in the order the blocks made them. */
+    @Override
     public List<Linear> adaptable() {
         return Collections.unmodifiableList(adaptable);
+    }
+
+    @Override
+    public Map<String, NDArray> arrays() {
+        return params.arrays();
+    }
+
+    /** Frees every parameter, and the quantized weights that left the parameters. */
+    @Override
+    public void close() {
+        params.closeAll();
+        adaptable.forEach(linear -> {
+            if (linear.quantizedWeight() != null) {
+                linear.quantizedWeight().close();
+            }
+        });
     }
 }

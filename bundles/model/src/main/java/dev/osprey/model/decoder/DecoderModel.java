@@ -25,6 +25,7 @@ import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.Param;
 import dev.osprey.model.nn.Params;
 import dev.osprey.model.nn.TrainingMode;
+import dev.osprey.model.spi.AdaptableLinears;
 import dev.osprey.model.spi.Attention;
 import dev.osprey.model.spi.AttentionContext;
 import dev.osprey.model.spi.CheckpointKeys;
@@ -46,7 +47,7 @@ import dev.osprey.model.spi.RotaryEmbedding;
  * returns, except the logits and the cache; in training mode they stay for the backward pass, and the
  * training loop frees them after its update (an {@link NDScope} around the whole step).
  */
-public final class DecoderModel implements LanguageModel {
+public final class DecoderModel implements LanguageModel, AdaptableLinears {
 
     private final ModelConfig config;
     private final DecoderLayout layout;
@@ -121,6 +122,11 @@ public final class DecoderModel implements LanguageModel {
     }
 
     @Override
+    public List<Linear> adaptableLinears() {
+        return modules.adaptable();
+    }
+
+    @Override
     public ModelConfig config() {
         return config;
     }
@@ -138,12 +144,7 @@ public final class DecoderModel implements LanguageModel {
     /** Frees every parameter array (adapters attached to linear layers are their owner's to close). */
     @Override
     public void close() {
-        params.closeAll();
-        modules.adaptable().forEach(linear -> {
-            if (linear.quantizedWeight() != null) {
-                linear.quantizedWeight().close(); // quantized layers left the parameters
-            }
-        });
+        modules.close(); // the parameters, and quantized layers' weights, which left them
     }
 
     @Override

@@ -3,13 +3,15 @@ package dev.osprey.model.load;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import dev.osprey.api.model.LanguageModel;
-import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.nn.Linear;
+import dev.osprey.model.spi.AdaptableLinears;
+import dev.osprey.model.spi.Projection;
 
 /**
  * The one LoRA merge: folds an attached adapter into the weights of every linear layer it targets
@@ -79,12 +81,28 @@ public final class LoraMerge {
         return files;
     }
 
-    /** The model's linear layers, which carry the adapters. */
+    /**
+     * The model's linear layers, which carry the adapters: those it declares as {@link AdaptableLinears}.
+     *
+     * @throws IllegalArgumentException naming the architecture when it declares none, or declares a layer the
+     *     platform did not make
+     */
     public static List<Linear> linearsOf(LanguageModel model) {
-        if (!(model instanceof DecoderModel decoder)) {
-            throw new IllegalArgumentException(
-                    model.getClass().getName() + " does not expose linear layers for LoRA adapters");
+        String architecture =
+                model.config().modelType() + " (" + model.getClass().getName() + ")";
+        if (!(model instanceof AdaptableLinears adaptable)) {
+            throw new IllegalArgumentException(architecture + " does not declare the linear layers LoRA may wrap"
+                    + " (it does not implement " + AdaptableLinears.class.getSimpleName() + "), so it takes no"
+                    + " LoRA adapters and no quantization; full fine-tuning works without them");
         }
-        return decoder.linears();
+        List<Linear> linears = new ArrayList<>();
+        for (Projection p : adaptable.adaptableLinears()) {
+            if (!(p instanceof Linear linear)) {
+                throw new IllegalArgumentException(architecture + " declares the adaptable layer " + p.name()
+                        + ", which was not made by Parameters.linear or Parameters.conv1d");
+            }
+            linears.add(linear);
+        }
+        return linears;
     }
 }

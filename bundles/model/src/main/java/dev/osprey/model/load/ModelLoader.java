@@ -13,7 +13,9 @@ import java.util.Set;
 import java.util.function.Function;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 
 import dev.osprey.api.model.LanguageModel;
@@ -36,6 +38,9 @@ public final class ModelLoader {
 
     /** Buffers some checkpoints carry that are recomputed, never loaded. */
     private static final List<String> IGNORED_SUFFIXES = List.of("rotary_emb.inv_freq");
+
+    /** Every element of an array, to copy a loaded tensor into a live one. */
+    private static final NDIndex ALL = new NDIndex("...");
 
     private ModelLoader() {}
 
@@ -96,20 +101,16 @@ public final class ModelLoader {
     }
 
     /**
-     * Quantizes every linear layer of the decoder blocks (attention and MLP projections, experts), as
+     * Quantizes every linear layer LoRA may adapt (a decoder's attention and MLP projections, experts), as
      * bitsandbytes/PEFT's {@code prepare_model_for_kbit_training} leaves embeddings, norms, the router and
      * {@code lm_head} in the compute type. The dense weights are freed and leave {@code model.parameters()},
      * so a quantized model cannot be saved whole; train and save adapters on it.
      *
      * @return the number of layers quantized
-     * @throws IllegalArgumentException when the model does not expose its linear layers
+     * @throws IllegalArgumentException naming the architecture when the model does not declare its linear layers
      */
     public static int quantize(LanguageModel model, QuantSpec quantization) {
-        if (!(model instanceof DecoderModel decoder)) {
-            throw new IllegalArgumentException(
-                    model.getClass().getName() + " does not expose linear layers to quantize");
-        }
-        List<Linear> linears = decoder.linears();
+        List<Linear> linears = LoraMerge.linearsOf(model);
         for (Linear l : linears) {
             l.quantize(quantization);
         }
@@ -149,19 +150,17 @@ public final class ModelLoader {
             QuantSpec quantization,
             PrequantizedWeights prequantized)
             throws IOException {
-        if (!(model instanceof DecoderModel)) {
-            throw new IllegalArgumentException(
-                    model.getClass().getName() + " does not expose named parameters for loading");
+        if (!(model instanceof DecoderModel decoder)) {
+            return loadByKey(model, weights, manager, quantization, prequantized);
         }
         Map<String, Linear> toQuantize = new HashMap<>();
         if (quantization != null) {
-            for (Linear l : ((DecoderModel) model).linears()) {
+            for (Linear l : decoder.linears()) {
                 toQuantize.put(l.weight().name(), l);
             }
         }
         // the names as declared: quantized weights leave the parameters while loading
-        Set<String> params =
-                new LinkedHashSet<>(((DecoderModel) model).params().all().keySet());
+        Set<String> params = new LinkedHashSet<>(decoder.params().all().keySet());
         List<String> missing = new ArrayList<>();
         for (String name : params) {
             if (!weights.contains(name) && !prequantized.provides(weights, name)) {
@@ -174,32 +173,81 @@ public final class ModelLoader {
                     + String.join(", ", missing.subList(0, Math.min(missing.size(), 8)))
                     + (missing.size() > 8 ? ", ..." : ""));
         }
-        if (model instanceof DecoderModel decoder) {
-            decoder.params().cast(dataType); // the compute type follows the weights
-            for (var p : List.copyOf(decoder.params().all().values())) {
-                boolean quantized = prequantized.provides(weights, p.name());
-                long[] shape = quantized
-                        ? prequantized.shape(weights, p.name())
-                        : weights.info(p.name()).shape();
-                if (!Arrays.equals(shape, p.shape().getShape())) {
-                    throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(p.name()))
-                            + ": tensor '" + p.name() + "' has shape "
-                            + Arrays.toString(shape) + (quantized ? " (from its quantized parts)" : "")
-                            + " but config.json gives " + p.shape());
-                }
-                p.set(
-                        quantized
-                                ? prequantized.load(manager, weights, p.name(), dataType)
-                                : weights.load(manager, p.name(), dataType));
-                Linear linear = toQuantize.get(p.name());
-                if (linear != null) {
-                    linear.quantize(quantization); // frees the dense weight before the next one is read
-                }
+        decoder.params().cast(dataType); // the compute type follows the weights
+        for (var p : List.copyOf(decoder.params().all().values())) {
+            boolean quantized = prequantized.provides(weights, p.name());
+            long[] shape = quantized
+                    ? prequantized.shape(weights, p.name())
+                    : weights.info(p.name()).shape();
+            if (!Arrays.equals(shape, p.shape().getShape())) {
+                throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(p.name()))
+                        + ": tensor '" + p.name() + "' has shape "
+                        + Arrays.toString(shape) + (quantized ? " (from its quantized parts)" : "")
+                        + " but config.json gives " + p.shape());
             }
-        } else {
-            throw new IllegalArgumentException(
-                    model.getClass().getName() + " does not expose named parameters for loading");
+            p.set(
+                    quantized
+                            ? prequantized.load(manager, weights, p.name(), dataType)
+                            : weights.load(manager, p.name(), dataType));
+            Linear linear = toQuantize.get(p.name());
+            if (linear != null) {
+                linear.quantize(quantization); // frees the dense weight before the next one is read
+            }
         }
+        return unused(weights, params, prequantized);
+    }
+
+    /**
+     * Any other {@link LanguageModel}: each checkpoint tensor is copied into the live array of the same key, in
+     * that array's type (such a model keeps the type it built its parameters in), then, given a quantization,
+     * the linear layers it declares are quantized.
+     */
+    private static List<String> loadByKey(
+            LanguageModel model,
+            WeightFiles weights,
+            NDManager manager,
+            QuantSpec quantization,
+            PrequantizedWeights prequantized)
+            throws IOException {
+        String architecture =
+                model.config().modelType() + " (" + model.getClass().getSimpleName() + ")";
+        if (prequantized != PrequantizedWeights.NONE) {
+            throw new IllegalArgumentException(weights.source() + ": " + architecture
+                    + " is not a decoder model of the SPI; pre-quantized checkpoints (quantization_config) load"
+                    + " into those only");
+        }
+        Map<String, NDArray> params = model.parameters();
+        List<String> missing = new ArrayList<>();
+        for (String name : params.keySet()) {
+            if (!weights.contains(name)) {
+                missing.add(name);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(weights.source() + " lacks " + missing.size()
+                    + " tensor(s) that " + architecture + " needs: "
+                    + String.join(", ", missing.subList(0, Math.min(missing.size(), 8)))
+                    + (missing.size() > 8 ? ", ..." : ""));
+        }
+        for (Map.Entry<String, NDArray> p : params.entrySet()) {
+            NDArray target = p.getValue();
+            long[] shape = weights.info(p.getKey()).shape();
+            if (!Arrays.equals(shape, target.getShape().getShape())) {
+                throw new IllegalArgumentException(weights.fileOf(p.getKey()) + ": tensor '" + p.getKey()
+                        + "' has shape " + Arrays.toString(shape) + " but " + architecture + " declares "
+                        + target.getShape());
+            }
+            try (NDArray loaded = weights.load(manager, p.getKey(), target.getDataType())) {
+                target.set(ALL, loaded); // in place: the model holds these very arrays
+            }
+        }
+        if (quantization != null) {
+            quantize(model, quantization);
+        }
+        return unused(weights, params.keySet(), prequantized);
+    }
+
+    private static List<String> unused(WeightFiles weights, Set<String> params, PrequantizedWeights prequantized) {
         List<String> unused = new ArrayList<>();
         for (String name : weights.names()) {
             // some tied checkpoints still carry lm_head.weight: a copy of the embedding, not unused

@@ -229,6 +229,7 @@ public final class PeftAdapter {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         List<String> targets = new ArrayList<>();
         Boolean dora = null;
+        boolean fanInFanOut = false;
         for (Linear l : linears) {
             LoraWeights w = l.adapter(name);
             if (w != null) {
@@ -237,6 +238,7 @@ public final class PeftAdapter {
                             + l.name() + "); PEFT's use_dora is one flag per adapter");
                 }
                 dora = w.isDora();
+                fanInFanOut |= l.fanInFanOut();
                 tensors.put(PREFIX + l.name() + ".lora_A.weight", w.a());
                 tensors.put(PREFIX + l.name() + ".lora_B.weight", w.b());
                 if (w.isDora()) {
@@ -260,7 +262,7 @@ public final class PeftAdapter {
         config.put("lora_dropout", 0.0);
         config.put("use_rslora", rsLora);
         config.put("use_dora", dora);
-        config.put("fan_in_fan_out", false);
+        config.put("fan_in_fan_out", fanInFanOut); // GPT-2's Conv1D layers, as PEFT records them
         config.put("bias", "none");
         config.put("target_modules", targets);
         config.put("inference_mode", true);

@@ -25,6 +25,9 @@ public final class Linear implements Projection {
     private final String name;
     private final Params params;
     private final Shape shape;
+    /** GPT-2's Conv1D: the weight is stored (in, out) and multiplied without a transpose. */
+    private final boolean fanInFanOut;
+
     private final Param weight;
     private final Param bias;
     private final Map<String, LoraWeights> adapters = new ConcurrentHashMap<>();
@@ -36,11 +39,21 @@ public final class Linear implements Projection {
      * @param bias whether the module has a {@code .bias}
      */
     public Linear(Params params, String name, long in, long out, boolean bias) {
+        this(params, name, in, out, bias, false);
+    }
+
+    private Linear(Params params, String name, long in, long out, boolean bias, boolean fanInFanOut) {
         this.name = name;
         this.params = params;
         this.shape = new Shape(out, in);
-        this.weight = params.normal(name + ".weight", shape);
+        this.fanInFanOut = fanInFanOut;
+        this.weight = params.normal(name + ".weight", fanInFanOut ? new Shape(in, out) : shape);
         this.bias = bias ? params.constant(name + ".bias", new Shape(out), 0f) : null;
+    }
+
+    /** GPT-2's {@code Conv1D}: {@code y = x W + b} with W stored (in, out); LoRA adapts it as PEFT's {@code fan_in_fan_out}. */
+    public static Linear conv1d(Params params, String name, long in, long out, boolean bias) {
+        return new Linear(params, name, in, out, bias, true);
     }
 
     /** A linear layer over an existing weight, e.g. an output head tied to the embedding; it cannot be quantized. */
@@ -48,6 +61,7 @@ public final class Linear implements Projection {
         this.name = name;
         this.params = null;
         this.shape = weight.shape();
+        this.fanInFanOut = false;
         this.weight = weight;
         this.bias = null;
     }
@@ -72,6 +86,11 @@ public final class Linear implements Projection {
                             + " codes and scales; use dequantizedWeight(type) for a dense copy");
         }
         return weight;
+    }
+
+    /** True when the weight is stored (in, out) as GPT-2's {@code Conv1D} stores it (PEFT's {@code fan_in_fan_out}). */
+    public boolean fanInFanOut() {
+        return fanInFanOut;
     }
 
     @Override
@@ -111,7 +130,12 @@ public final class Linear implements Projection {
      */
     public NDArray dequantizedWeight(DataType type) {
         QuantizedWeight q = quantized;
-        return q != null ? q.dequantize(type) : weight.get().toType(type, true);
+        return q != null ? q.dequantize(type) : outByIn(weight.get()).toType(type, true);
+    }
+
+    /** The stored weight as (out, in): a transposed view for a Conv1D layer. */
+    private NDArray outByIn(NDArray stored) {
+        return fanInFanOut ? stored.transpose() : stored; // (in, out) -> (out, in)
     }
 
     /**
@@ -124,6 +148,10 @@ public final class Linear implements Projection {
         if (quantized != null) {
             throw new IllegalStateException(
                     "linear layer " + name + " is already quantized (" + quantized.spec() + ")");
+        }
+        if (fanInFanOut) {
+            throw new IllegalStateException("linear layer " + name
+                    + " stores its weight (in, out) as GPT-2's Conv1D; quantizing that layout is not supported");
         }
         if (params == null || params.get(weight.name()) != weight) {
             throw new IllegalStateException("linear layer " + name + " uses the shared weight " + weight.name()
@@ -143,8 +171,13 @@ public final class Linear implements Projection {
     @Override
     public NDArray forward(NDArray x, String adapter) {
         QuantizedWeight q = quantized;
-        NDArray w = q != null ? q.dequantize(x.getDataType()) : weight.get(); // (out, in)
-        NDArray y = q == null && InferenceThreads.active() ? splitProduct(x, w) : x.matMul(w.transpose()); // (..., out)
+        NDArray w = q != null ? q.dequantize(x.getDataType()) : outByIn(weight.get()); // (out, in)
+        NDArray y;
+        if (fanInFanOut) {
+            y = x.matMul(weight.get()); // (..., in) x (in, out)
+        } else {
+            y = q == null && InferenceThreads.active() ? splitProduct(x, w) : x.matMul(w.transpose()); // (..., out)
+        }
         LoraWeights lora = adapter == null ? null : adapters.get(adapter);
         if (lora != null && lora.isDora()) {
             // PEFT: base + (s - 1)·base + s·delta with s = m / ‖W + scaling·B A‖ (detached); the bias is not scaled
@@ -207,7 +240,7 @@ public final class Linear implements Projection {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             QuantizedWeight q = quantized;
-            NDArray w = q != null ? q.dequantize(DataType.FLOAT32) : weight.get(); // (out, in)
+            NDArray w = q != null ? q.dequantize(DataType.FLOAT32) : outByIn(weight.get()); // (out, in)
             magnitude = LoraWeights.initialMagnitude(w, a, b, scaling); // (out)
             NDScope.unregister(magnitude);
         }
@@ -249,9 +282,10 @@ public final class Linear implements Projection {
             quantized = null;
             q.close();
         }
-        NDArray merged = lora.mergedWeight(weight.get());
+        NDArray merged = lora.mergedWeight(outByIn(weight.get())); // (out, in)
         dropRowBlocks();
-        weight.set(merged);
+        // a Conv1D weight goes back (in, out), copied contiguous (the reshape of the transposed view copies)
+        weight.set(fanInFanOut ? merged.transpose().reshape(-1).reshape(inFeatures(), outFeatures()) : merged);
     }
 
     private synchronized void dropRowBlocks() {

@@ -2,13 +2,20 @@ package dev.osprey.model.spi;
 
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.blocks.GatedMlp;
+import dev.osprey.model.blocks.ModuleParameters;
 import dev.osprey.model.blocks.SparseMoe;
 import dev.osprey.model.blocks.StandardAttention;
+import dev.osprey.model.nn.Params;
 import dev.osprey.model.nn.RmsNorm;
 import dev.osprey.model.nn.Rope;
+import dev.osprey.model.nn.TrainingMode;
 
 /** The block kinds the platform has built in, as factories a {@link DecoderLayout} takes. */
 public final class Blocks {
@@ -88,6 +95,27 @@ public final class Blocks {
     /** Unscaled rotary embeddings over {@code dim} features of each head. */
     public static RotaryEmbedding plainRope(double theta, int dim, int maxPositions) {
         return Rope.plain(theta, dim, maxPositions);
+    }
+
+    /**
+     * The parameters of a model that implements {@code LanguageModel} itself: declared by checkpoint key,
+     * initialised as {@link Parameters} says (each drawn when first read, seeded by {@code seed} and its index).
+     *
+     * @param manager owns every parameter array
+     * @param dataType FLOAT32 (or FLOAT16)
+     * @param initStd the standard deviation of initial weights ({@code initializer_range})
+     */
+    public static ParameterStore parameters(NDManager manager, DataType dataType, long seed, double initStd) {
+        return new ModuleParameters(new Params(manager, dataType, seed, initStd));
+    }
+
+    /**
+     * Runs a training forward pass of a model that implements {@code LanguageModel} itself (a request whose
+     * {@code training()} is true): the platform's layers inside it train (LoRA's {@code lora_dropout} applies
+     * only here), as the built-in decoder runs its own.
+     */
+    public static <T> T trainingPass(Supplier<T> pass) {
+        return TrainingMode.during(true, pass);
     }
 
     private static void checkActivation(String activation) {

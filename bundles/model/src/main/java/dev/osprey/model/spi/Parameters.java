@@ -30,6 +30,12 @@ public interface Parameters {
      */
     Projection plainLinear(String module, long in, long out, boolean bias);
 
+    /**
+     * A linear layer stored as GPT-2's {@code Conv1D}: {@code y = x·W + b} with {@code MODULE.weight} (in, out),
+     * the transpose of {@link #linear}'s; a LoRA target like it (PEFT's {@code fan_in_fan_out}), not quantizable.
+     */
+    Projection conv1d(String module, long in, long out, boolean bias);
+
     /** A vector of {@code size} ones (a norm's scale), under {@code key}. */
     Weight ones(String key, long size);
 

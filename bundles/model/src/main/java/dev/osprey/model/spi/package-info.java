@@ -16,10 +16,14 @@
  * the KV cache ({@link dev.osprey.model.spi.AttentionContext#remember}), autograd, gradient checkpointing
  * and the inference threads work for it as for the built-in blocks.
  *
+ * <p>A model that is not a decoder of that shape implements {@code LanguageModel} itself: it takes its
+ * parameters from a {@link dev.osprey.model.spi.ParameterStore} ({@link dev.osprey.model.spi.Blocks#parameters})
+ * and declares the linear layers LoRA may wrap by implementing {@link dev.osprey.model.spi.AdaptableLinears}.
+ *
  * <p>Tensor shapes use B (batch), T (new positions), S (cached plus new positions), H (hidden size),
  * D (head size).
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.model.spi;
 

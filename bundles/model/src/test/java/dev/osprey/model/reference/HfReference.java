@@ -21,10 +21,10 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.ModelArchitecture;
-import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.Losses;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
@@ -85,9 +85,9 @@ public final class HfReference {
 
             JsonNode lora = ref.get("lora");
             if (lora != null) {
-                DecoderModel decoder = (DecoderModel) model.model();
-                List<String> attached = PeftAdapter.attach(
-                        folder.resolve(lora.get("folder").asText()), decoder.linears(), "ref", manager);
+                List<Linear> linears = LoraMerge.linearsOf(model.model());
+                List<String> attached =
+                        PeftAdapter.attach(folder.resolve(lora.get("folder").asText()), linears, "ref", manager);
                 assertEquals(
                         lora.get("modules").size(),
                         attached.size(),
@@ -102,7 +102,7 @@ public final class HfReference {
                         labels,
                         lora.get("logits"),
                         lora.get("loss").asDouble());
-                for (Linear linear : decoder.linears()) {
+                for (Linear linear : linears) {
                     if (linear.adapter("ref") != null) {
                         linear.merge("ref");
                     }

@@ -33,9 +33,13 @@ public final class CausalLmObjective implements Objective<SftExample> {
      * @param adapter the LoRA adapter to train through, or null for full fine-tuning
      * @param padId the id padding positions carry
      * @param gradientCheckpointing {@code --gradient_checkpointing}: recompute each layer in the backward pass
-     *        instead of keeping every layer's graph (decoder models)
+     *        instead of keeping every layer's graph (decoder models only: refused for any other)
      */
     public CausalLmObjective(LanguageModel model, String adapter, int padId, boolean gradientCheckpointing) {
+        if (gradientCheckpointing && !(model instanceof DecoderModel)) {
+            // recomputation goes layer by layer, which only a decoder of the SPI exposes
+            throw new IllegalArgumentException(TrainingRuns.notADecoder(model, "--gradient_checkpointing"));
+        }
         this.model = model;
         this.adapter = adapter;
         this.padId = padId;

@@ -12,6 +12,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.chat.PromptEncoder;
+import dev.osprey.api.model.LanguageModel;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
@@ -76,13 +77,13 @@ public final class SftJob {
     public Result train(NDManager parentManager) throws IOException {
         try (NDManager manager = parentManager.newSubManager();
                 HfModel model = provider.load(args, manager)) {
-            DecoderModel decoder = TrainingRuns.decoder(model);
+            LanguageModel trained = TrainingRuns.trainable(model);
             Datasets data = encode(model);
-            Map<String, NDArray> trainable = Tuner.setUp(decoder, args, ADAPTER_NAME, manager, listener);
+            Map<String, NDArray> trainable = Tuner.setUp(trained, args, ADAPTER_NAME, manager, listener);
             long parameters = trainable.values().stream()
                     .mapToLong(a -> a.getShape().size())
                     .sum();
-            long total = decoder.parameters().values().stream()
+            long total = trained.parameters().values().stream()
                     .mapToLong(a -> a.getShape().size())
                     .sum();
             listener.message(String.format(
@@ -96,7 +97,7 @@ public final class SftJob {
                             : data.train.size() + " sequences",
                     data.validation.isEmpty() ? "" : ", validating on " + data.validation.size()));
             try {
-                return run(model, decoder, trainable, data, manager);
+                return run(model, trained, trainable, data, manager);
             } finally {
                 if (data.stream() != null) {
                     data.stream().close();
@@ -192,19 +193,25 @@ public final class SftJob {
     }
 
     private Result run(
-            HfModel model, DecoderModel decoder, Map<String, NDArray> trainable, Datasets data, NDManager manager)
+            HfModel model, LanguageModel trained, Map<String, NDArray> trainable, Datasets data, NDManager manager)
             throws IOException {
         String adapter = TrainingRuns.adapter(args);
         TrainerOptions options = TrainingRuns.options(args);
         Trainer trainer = new Trainer(
-                options, TrainingRuns.folder(args, args.toMap(), TrainingRuns.weights(args, model, decoder)), listener);
-        CausalLmObjective objective = new CausalLmObjective(decoder, adapter, 0, args.gradientCheckpointing());
+                options, TrainingRuns.folder(args, args.toMap(), TrainingRuns.weights(args, model, trained)), listener);
+        boolean checkpointing = args.gradientCheckpointing();
+        if (checkpointing && !(trained instanceof DecoderModel)) {
+            // on by default (as in ms-swift): another model trains keeping every layer's graph, and says so
+            listener.message(TrainingRuns.notADecoder(trained, "--gradient_checkpointing") + "; training without it");
+            checkpointing = false;
+        }
+        CausalLmObjective objective = new CausalLmObjective(trained, adapter, 0, checkpointing);
         Trainer.Result result = data.stream != null
                 ? trainer.train(objective, data.stream, args.maxSteps(), data.validation, trainable)
                 : trainer.train(objective, data.train, data.validation, trainable);
         Path merged = null;
         if (args.mergeLora() && !listener.cancelled()) { // a cancelled run keeps its checkpoint, unmerged
-            merged = TrainingRuns.mergeLora(args, provider, model, decoder, result.lastCheckpoint(), manager);
+            merged = TrainingRuns.mergeLora(args, provider, model, result.lastCheckpoint(), manager);
         }
         if (data.stream() != null && data.badRows().count() > 0) { // a stream meets its bad rows while training
             listener.message(data.badRows().summary());

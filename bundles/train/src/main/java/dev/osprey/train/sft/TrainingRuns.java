@@ -9,6 +9,7 @@ import java.util.Map;
 
 import ai.djl.ndarray.NDManager;
 
+import dev.osprey.api.model.LanguageModel;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
 import dev.osprey.dataset.DatasetReader;
@@ -37,15 +38,43 @@ public final class TrainingRuns {
 
     private TrainingRuns() {}
 
-    /** The model as a trainable decoder with a tokenizer, or an error naming its folder. */
-    public static DecoderModel decoder(HfModel model) {
-        if (!(model.model() instanceof DecoderModel decoder)) {
-            throw new IllegalArgumentException(model.folder() + ": this architecture cannot be trained yet");
-        }
+    /**
+     * The model to train, any {@link LanguageModel}: full tuning needs only its parameters and forward pass;
+     * LoRA and QLoRA need it to declare its linear layers ({@code AdaptableLinears}), gradient checkpointing
+     * to be a {@link DecoderModel} (each asks when it is set up).
+     *
+     * @throws IllegalArgumentException naming the folder when it has no tokenizer
+     */
+    public static LanguageModel trainable(HfModel model) {
         if (model.tokenizer() == null) {
             throw new IllegalArgumentException(model.folder() + " has no tokenizer.json, which training on text needs");
         }
+        return model.model();
+    }
+
+    /**
+     * The model as a decoder of the SPI, for what needs its layers and hidden states.
+     *
+     * @param feature what needs it, for the error ("--gradient_checkpointing", "a reward model's score head")
+     * @throws IllegalArgumentException naming the architecture and the feature when it is not one
+     */
+    public static DecoderModel decoder(HfModel model, String feature) {
+        LanguageModel trainable = trainable(model);
+        if (!(trainable instanceof DecoderModel decoder)) {
+            throw new IllegalArgumentException(notADecoder(trainable, feature));
+        }
         return decoder;
+    }
+
+    /** The model as a decoder of the SPI with a tokenizer, or an error naming the architecture. */
+    public static DecoderModel decoder(HfModel model) {
+        return decoder(model, "this run");
+    }
+
+    /** Why {@code feature} cannot run on {@code model}: it is not a {@link DecoderModel}. */
+    public static String notADecoder(LanguageModel model, String feature) {
+        return feature + " needs a decoder model of the model-family SPI (its layers and hidden states); architecture "
+                + model.config().modelType() + " (" + model.getClass().getName() + ") is another LanguageModel";
     }
 
     /** The adapter trained through ({@link #ADAPTER_NAME}), or null for full tuning. */
@@ -88,17 +117,17 @@ public final class TrainingRuns {
     }
 
     /** A checkpoint's weights: the PEFT adapter when LoRA is trained, else the whole model with its tokenizer files. */
-    public static Folders.Writer weights(SftArguments args, HfModel model, DecoderModel decoder) {
+    public static Folders.Writer weights(SftArguments args, HfModel model, LanguageModel trained) {
         return adapter(args) != null
                 ? dir -> PeftAdapter.writeFiles(
                         dir,
-                        decoder.linears(),
+                        LoraMerge.linearsOf(trained),
                         ADAPTER_NAME,
                         args.loraRank(),
                         args.loraAlpha(),
                         args.useRslora(),
                         args.model())
-                : dir -> ModelSaver.writeFiles(decoder, dir, "F32", LoraMerge.tokenizerFiles(model.folder()));
+                : dir -> ModelSaver.writeFiles(trained, dir, "F32", LoraMerge.tokenizerFiles(model.folder()));
     }
 
     /**
@@ -128,20 +157,13 @@ public final class TrainingRuns {
      *
      * @return the merged model's folder
      */
-    public static Path mergeLora(
-            SftArguments args,
-            ModelProvider provider,
-            HfModel model,
-            DecoderModel decoder,
-            Path last,
-            NDManager manager)
+    public static Path mergeLora(SftArguments args, ModelProvider provider, HfModel model, Path last, NDManager manager)
             throws IOException {
         Path merged = last.resolveSibling(last.getFileName() + "-merged");
         if (args.quantBits() > 0) {
             try (NDManager fresh = manager.newSubManager();
                     HfModel base = provider.load(denseCopyOf(args), fresh)) {
-                DecoderModel dense = (DecoderModel) base.model();
-                PeftAdapter.attach(last, dense.linears(), ADAPTER_NAME, fresh);
+                PeftAdapter.attach(last, LoraMerge.linearsOf(base.model()), ADAPTER_NAME, fresh);
                 LoraMerge.mergeAndSave(base, ADAPTER_NAME, merged, "F32");
             }
         } else {

@@ -11,10 +11,12 @@ import java.util.Map;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
+import dev.osprey.api.model.LanguageModel;
 import dev.osprey.checkpoint.WeightFiles;
-import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.QuantSpec;
 import dev.osprey.train.loop.TrainingListener;
 
@@ -28,31 +30,32 @@ public final class Tuner {
     private Tuner() {}
 
     /**
-     * Prepares {@code decoder} for training as {@code args} say and returns the arrays to train, by stable
+     * Prepares {@code model} for training as {@code args} say and returns the arrays to train, by stable
      * names (the optimizer state is keyed by them).
      *
      * @param adapterName the name the LoRA adapter gets on the model
      */
     public static Map<String, NDArray> setUp(
-            DecoderModel decoder, SftArguments args, String adapterName, NDManager manager, TrainingListener listener)
+            LanguageModel model, SftArguments args, String adapterName, NDManager manager, TrainingListener listener)
             throws IOException {
         Map<String, NDArray> trainable = new LinkedHashMap<>();
         Path resume = args.resumeFromCheckpoint();
         if (args.trainType().equals("lora")) {
+            List<Linear> linears = LoraMerge.linearsOf(model); // names the architecture when it declares none
             if (args.quantBits() > 0) {
                 // QLoRA: the frozen base weights are stored in 4 or 8 bits and dequantized layer by layer
                 // (a provider may have quantized them while loading already)
-                if (decoder.linears().stream().noneMatch(l -> l.quantization().isPresent())) {
-                    ModelLoader.quantize(decoder, QuantSpec.of(args.quantBits(), args.quantType()));
+                if (linears.stream().noneMatch(l -> l.quantization().isPresent())) {
+                    ModelLoader.quantize(model, QuantSpec.of(args.quantBits(), args.quantType()));
                 }
-                long layers = decoder.linears().stream()
+                long layers = linears.stream()
                         .filter(l -> l.quantization().isPresent())
                         .count();
                 listener.message("quantized " + layers + " linear layers to " + args.quantBits() + " bits ("
                         + (args.quantBits() == 4 ? args.quantType() : "int8") + ")");
             }
             if (resume != null) {
-                PeftAdapter.attach(resume, decoder.linears(), adapterName, manager);
+                PeftAdapter.attach(resume, linears, adapterName, manager);
             } else {
                 new LoraConfig(
                                 args.loraRank(),
@@ -60,20 +63,20 @@ public final class Tuner {
                                 new LinkedHashSet<>(args.targetModules()),
                                 args.useRslora(),
                                 args.useDora())
-                        .attach(decoder.linears(), adapterName, manager, args.seed());
+                        .attach(linears, adapterName, manager, args.seed());
             }
-            LoraConfig.setDropout(decoder.linears(), adapterName, args.loraDropout());
-            trainable.putAll(LoraConfig.trainable(decoder.linears(), adapterName));
+            LoraConfig.setDropout(linears, adapterName, args.loraDropout());
+            trainable.putAll(LoraConfig.trainable(linears, adapterName));
         } else {
             if (resume != null) {
                 ModelLoader.loadWeights(
-                        decoder,
+                        model,
                         WeightFiles.open(resume),
                         manager,
-                        decoder.parameters().values().iterator().next().getDataType());
+                        model.parameters().values().iterator().next().getDataType());
             }
             List<String> frozen = new ArrayList<>();
-            decoder.parameters().forEach((name, array) -> {
+            model.parameters().forEach((name, array) -> {
                 if (args.freezeParameters().stream().anyMatch(name::startsWith)) {
                     frozen.add(name);
                 } else {
@@ -84,7 +87,7 @@ public final class Tuner {
             if (!args.freezeParameters().isEmpty() && frozen.isEmpty()) {
                 throw new IllegalArgumentException("--freeze_parameters " + args.freezeParameters()
                         + " matches no parameter; names look like "
-                        + decoder.parameters().keySet().stream().limit(3).toList());
+                        + model.parameters().keySet().stream().limit(3).toList());
             }
             if (trainable.isEmpty()) {
                 throw new IllegalArgumentException(

@@ -28,6 +28,7 @@ import dev.osprey.api.inference.InvalidRequestException;
 import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.inference.ServedModel;
 import dev.osprey.api.inference.SessionStats;
+import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.LoadedModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
@@ -35,6 +36,7 @@ import dev.osprey.chat.ChatPromptEncoder;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
 import dev.osprey.model.nn.Linear;
@@ -54,6 +56,10 @@ import dev.osprey.model.nn.LoraWeights;
  * <p>Adapters: the scheduler keeps one batch per adapter and runs one forward pass per batch and step,
  * because a {@link Linear} applies one adapter to the whole batch; requests for different adapters are
  * decoded in the same step, in separate passes.
+ *
+ * <p>Any {@link LanguageModel} is served: a decoder of the SPI with batched passes, any other with one batch-1
+ * pass per sequence and step (through its {@code newCache} and {@code forward}), and adapters only when it
+ * declares its linear layers.
  */
 final class DjlSession implements InferenceSession {
 
@@ -61,7 +67,7 @@ final class DjlSession implements InferenceSession {
     static final int MAX_TOP_LOGPROBS = 20;
 
     private final HfModel hf;
-    private final DecoderModel model;
+    private final LanguageModel model;
     private final NDManager manager;
     private final NDManager work;
     private final String servedName;
@@ -150,17 +156,15 @@ final class DjlSession implements InferenceSession {
             ServingSettings settings,
             List<AutoCloseable> resources)
             throws IOException {
-        if (!(hf.model() instanceof DecoderModel decoder)) {
-            throw new IllegalArgumentException(hf.folder() + ": the djl backend serves decoder models; "
-                    + hf.model().getClass().getName() + " is not one");
-        }
         this.hf = hf;
-        this.model = decoder;
+        this.model = hf.model();
         this.manager = manager;
         this.resources = resources;
         this.servedName = options.servedName();
         this.modelId = options.model();
-        this.vocabSize = decoder.spec().vocabSize();
+        this.vocabSize = model instanceof DecoderModel decoder
+                ? decoder.spec().vocabSize()
+                : hf.config().requireInt("vocab_size");
         int configured = hf.config().getInt(0, "max_position_embeddings");
         if (settings.maxModelLen() > 0 && configured > 0 && settings.maxModelLen() > configured) {
             throw new IllegalArgumentException(
@@ -205,7 +209,7 @@ final class DjlSession implements InferenceSession {
     }
 
     /** The served network, for tests that need to reach into it. */
-    DecoderModel model() {
+    LanguageModel model() {
         return model;
     }
 
@@ -468,8 +472,9 @@ final class DjlSession implements InferenceSession {
         if (name.equals(servedName) || name.equals(modelId) || adapters.containsKey(name)) {
             throw new IllegalArgumentException("adapter name '" + name + "' is already served");
         }
+        List<Linear> linears = LoraMerge.linearsOf(model); // names the architecture when it takes no adapters
         try {
-            PeftAdapter.attach(folder, model.linears(), name, manager);
+            PeftAdapter.attach(folder, linears, name, manager);
         } catch (IOException | RuntimeException e) {
             detachAdapter(name);
             throw e;
@@ -478,7 +483,7 @@ final class DjlSession implements InferenceSession {
     }
 
     private void detachAdapter(String name) {
-        for (Linear linear : model.linears()) {
+        for (Linear linear : LoraMerge.linearsOf(model)) {
             LoraWeights lora = linear.detach(name);
             if (lora != null) {
                 lora.a().close();

@@ -13,6 +13,7 @@ import java.util.concurrent.FutureTask;
 import java.util.function.IntFunction;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -20,8 +21,9 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.inference.SessionStats;
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.KvCache;
+import dev.osprey.api.model.LanguageModel;
 import dev.osprey.model.decoder.DecoderCache;
-import dev.osprey.model.decoder.DecoderModel;
 
 /**
  * Continuous batching on one thread, which alone touches the model and the caches. Each iteration:
@@ -34,10 +36,13 @@ import dev.osprey.model.decoder.DecoderModel;
  * <p>Limits: at most {@code max_num_seqs} running sequences, and the worst case of each (prompt +
  * max_tokens) reserved against {@code max_cached_tokens} when it is admitted, so a running sequence
  * never has to be preempted; requests beyond the limits wait in the queue.
+ *
+ * <p>A model that is not a decoder of the SPI runs every pass with batch 1 ({@link DecodeBatch}): the same
+ * scheduling, one prompt and one row's step at a time.
  */
 final class Scheduler implements AutoCloseable {
 
-    private final DecoderModel model;
+    private final LanguageModel model;
     private final NDManager manager;
     private final int maxNumSeqs;
     private final int maxNumBatchedTokens;
@@ -59,7 +64,7 @@ final class Scheduler implements AutoCloseable {
      */
     Scheduler(
             String name,
-            DecoderModel model,
+            LanguageModel model,
             NDManager manager,
             int maxNumSeqs,
             int maxNumBatchedTokens,
@@ -251,8 +256,8 @@ final class Scheduler implements AutoCloseable {
         }
         for (Map.Entry<String, List<Sequence>> e : admitted.entrySet()) {
             List<Sequence> group = e.getValue();
-            DecoderCache cache = prefill(group);
-            if (cache == null) {
+            List<KvCache> caches = prefill(group);
+            if (caches == null) {
                 continue;
             }
             List<Sequence> joining = group.stream().filter(s -> !s.isDone()).toList();
@@ -260,11 +265,11 @@ final class Scheduler implements AutoCloseable {
             DecodeBatch batch =
                     batches.computeIfAbsent(key, k -> new DecodeBatch(model, manager, k.isEmpty() ? null : k));
             try {
-                batch.join(joining, List.of(cache));
+                batch.join(joining, caches);
             } catch (RuntimeException ex) {
                 joining.forEach(s -> s.fail(new IllegalStateException(
                         "could not add request " + s.requestId + " to the running batch: " + ex, ex)));
-                cache.close();
+                caches.forEach(KvCache::close);
                 if (batch.isEmpty()) {
                     batches.remove(key);
                 }
@@ -276,9 +281,13 @@ final class Scheduler implements AutoCloseable {
      * Reads the prompts of sequences that share an adapter in one pass (left-padded, masked) and streams
      * each one's first token.
      *
-     * @return the cache of the sequences still running, in order, or null when none is
+     * @return the caches of the sequences still running, in order (a decoder's: one for them all), or null when
+     *     none is
      */
-    private DecoderCache prefill(List<Sequence> group) {
+    private List<KvCache> prefill(List<Sequence> group) {
+        if (!DecodeBatch.batches(model)) {
+            return prefillEach(group);
+        }
         int b = group.size();
         int longest = group.stream().mapToInt(s -> s.prompt.length).max().orElseThrow();
         DecoderCache cache = (DecoderCache) model.newCache(b);
@@ -311,13 +320,81 @@ final class Scheduler implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             cache.close();
-            String which = b == 1
-                    ? "the prompt of request " + group.get(0).requestId
-                    : "the prompts of requests "
-                            + group.stream().map(s -> s.requestId).toList();
-            group.forEach(s -> s.fail(new IllegalStateException("reading " + which + " failed: " + e, e)));
+            failPrefill(group, e);
             return null;
         }
+        emitFirst(group, logits);
+        List<Long> kept = new ArrayList<>();
+        int keptLongest = 0;
+        for (int r = 0; r < b; r++) {
+            if (!group.get(r).isDone()) {
+                kept.add((long) r);
+                keptLongest = Math.max(keptLongest, group.get(r).prompt.length);
+            }
+        }
+        if (kept.size() == b) {
+            return List.of(cache);
+        }
+        try {
+            return kept.isEmpty()
+                    ? null
+                    : List.of(cache.selectRows(
+                            kept.stream().mapToLong(Long::longValue).toArray(), longest - keptLongest));
+        } finally {
+            cache.close();
+        }
+    }
+
+    /** Any other model: each prompt read alone into a cache of its own (batch 1). */
+    private List<KvCache> prefillEach(List<Sequence> group) {
+        List<KvCache> caches = new ArrayList<>();
+        NDArray logits;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDList firsts = new NDList();
+            for (Sequence s : group) {
+                KvCache cache = model.newCache(1);
+                caches.add(cache);
+                long[] ids = Arrays.stream(s.prompt).asLongStream().toArray();
+                NDArray out = model.forward(ForwardRequest.builder(manager.create(ids, new Shape(1, ids.length)))
+                                .optCache(cache)
+                                .optLastPositionOnly(true)
+                                .optAdapter(s.adapter)
+                                .build())
+                        .logits(); // (1, 1, V)
+                NDScope.register(out); // handed over outside any scope: freed with this pass's arrays
+                firsts.add(out.reshape(1, out.getShape().get(2))); // (1, V)
+            }
+            logits = NDArrays.concat(firsts, 0); // (B, V)
+            NDScope.unregister(logits);
+        } catch (RuntimeException e) {
+            caches.forEach(KvCache::close);
+            failPrefill(group, e);
+            return null;
+        }
+        emitFirst(group, logits);
+        List<KvCache> running = new ArrayList<>();
+        for (int r = 0; r < group.size(); r++) {
+            if (group.get(r).isDone()) {
+                caches.get(r).close();
+            } else {
+                running.add(caches.get(r));
+            }
+        }
+        return running.isEmpty() ? null : running;
+    }
+
+    private static void failPrefill(List<Sequence> group, RuntimeException e) {
+        String which = group.size() == 1
+                ? "the prompt of request " + group.get(0).requestId
+                : "the prompts of requests "
+                        + group.stream().map(s -> s.requestId).toList();
+        group.forEach(s -> s.fail(new IllegalStateException("reading " + which + " failed: " + e, e)));
+    }
+
+    /** Streams each prefilled sequence's first token from {@code logits} (B, V), which it closes. */
+    private void emitFirst(List<Sequence> group, NDArray logits) {
+        int b = group.size();
         try {
             for (Sequence s : group) {
                 try {
@@ -334,24 +411,6 @@ final class Scheduler implements AutoCloseable {
             }
         } finally {
             logits.close();
-        }
-        List<Long> kept = new ArrayList<>();
-        int keptLongest = 0;
-        for (int r = 0; r < b; r++) {
-            if (!group.get(r).isDone()) {
-                kept.add((long) r);
-                keptLongest = Math.max(keptLongest, group.get(r).prompt.length);
-            }
-        }
-        if (kept.size() == b) {
-            return cache;
-        }
-        try {
-            return kept.isEmpty()
-                    ? null
-                    : cache.selectRows(kept.stream().mapToLong(Long::longValue).toArray(), longest - keptLongest);
-        } finally {
-            cache.close();
         }
     }
 

@@ -41,6 +41,7 @@ import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
 import dev.osprey.models.llama.LlamaArchitecture;
@@ -489,7 +490,7 @@ class DjlSessionTest {
             session.generate(ids("b", "broken", prompts.get(1), SamplingParams.greedy(12)), broken);
             broken.awaitPause();
             // a real fault while the adapter's sequence runs: one of its arrays is freed, so its next pass throws
-            session.model().linears().stream()
+            LoraMerge.linearsOf(session.model()).stream()
                     .filter(l -> l.adapter("broken") != null)
                     .findFirst()
                     .orElseThrow()

@@ -1,0 +1,259 @@
+package dev.osprey.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * A model that is not a decoder of the SPI's layout, arriving as a third party's jar: the GPT-2 example
+ * ({@code examples/gpt-architecture}, a {@code LanguageModel} of its own built against the API and the SPI) is
+ * dropped into the {@code plugins/} folder of a running {@code osprey serve}; through {@code POST /api/jobs} it
+ * is fully fine-tuned twice (the losses fall and repeat bit for bit), LoRA-tuned on its Conv1D layers and
+ * DPO-aligned (the reference being the same weights with the adapter off); then {@code osprey deploy} serves the
+ * checkpoint through the DJL backend's general (batch-1) path, whose greedy tokens are transformers'.
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class NonDecoderArchitectureTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final int VOCAB = 128;
+
+    @TempDir
+    Path home;
+
+    @Test
+    void aLanguageModelOfItsOwnTrainsAlignsAndServesTransformersTokens() throws Exception {
+        DistributionCliTest.layOutHome(home);
+        Path model = checkpointWithTokenizer();
+        Path dataset = home.resolve("qa.jsonl");
+        Files.writeString(
+                dataset,
+                "{\"query\": \"w10 w11 w12\", \"response\": \"w13\", \"rejected_response\": \"w40 w41\"}\n"
+                        + "{\"query\": \"w20 w21\", \"response\": \"w22 w23\", \"rejected_response\": \"w50\"}\n");
+        JsonNode reference = JSON.readTree(model.resolve("reference.json").toFile());
+
+        int port = TestPlatform.freePort();
+        String base = "http://127.0.0.1:" + port;
+        try (ChildProcess server = ChildProcess.start(
+                new ProcessBuilder(home.resolve("bin/osprey").toString(), "serve", "--port", Integer.toString(port))
+                        .redirectOutput(home.resolve("serve.log").toFile()))) {
+            assertNotNull(
+                    TestPlatform.waitFor(60_000, () -> get(base + "/api/plugins")),
+                    () -> "the server did not start:\n" + log());
+            Path jar = TestPlatform.exampleJar("gpt-architecture", "gpt-architecture", "1.0.0");
+            Path plugins = home.resolve("plugins");
+            Files.copy(jar, plugins.resolve("gpt-architecture.jar.part"));
+            Files.move(plugins.resolve("gpt-architecture.jar.part"), plugins.resolve("gpt-architecture.jar"));
+            assertNotNull(
+                    TestPlatform.waitFor(20_000, () -> {
+                        String body = get(base + "/api/plugins");
+                        return body != null && body.contains("\"name\" : \"gpt2\"") ? body : null;
+                    }),
+                    () -> "the example architecture was not deployed:\n" + log());
+
+            List<ObjectNode> full = train(base, "sft", model, dataset, "full", 1e-3, "full-1");
+            assertFalls("full fine-tuning", full);
+            assertEquals(full, train(base, "sft", model, dataset, "full", 1e-3, "full-2"), "a repeated run");
+            assertTrue(
+                    Files.isRegularFile(home.resolve("full-1/checkpoint-6/model.safetensors")),
+                    "a full checkpoint of the whole model");
+
+            List<ObjectNode> lora = train(base, "sft", model, dataset, "lora", 1e-2, "lora");
+            assertFalls("LoRA", lora);
+            JsonNode adapterConfig = JSON.readTree(
+                    home.resolve("lora/checkpoint-6/adapter_config.json").toFile());
+            assertTrue(adapterConfig.get("target_modules").toString().contains("c_attn"), adapterConfig.toString());
+            assertTrue(adapterConfig.get("fan_in_fan_out").asBoolean(), "GPT-2's Conv1D layers: " + adapterConfig);
+
+            List<ObjectNode> dpo = train(base, "dpo", model, dataset, "lora", 1e-2, "dpo");
+            assertFalls("DPO", dpo);
+            for (ObjectNode step : dpo) {
+                assertTrue(step.has("rewards/margins"), step.toString());
+            }
+            server.stop(Duration.ofSeconds(20));
+        }
+
+        // a new process with the jar already in plugins/: serves the base and the LoRA checkpoint beside it
+        int servePort = TestPlatform.freePort();
+        String api = "http://127.0.0.1:" + servePort;
+        try (ChildProcess deploy = ChildProcess.start(new ProcessBuilder(
+                        home.resolve("bin/osprey").toString(),
+                        "deploy",
+                        "--model",
+                        model.toString(),
+                        "--adapters",
+                        "sft=" + home.resolve("lora/checkpoint-6"),
+                        "--torch_dtype",
+                        "float32",
+                        "--port",
+                        Integer.toString(servePort))
+                .redirectOutput(home.resolve("deploy.log").toFile()))) {
+            assertNotNull(
+                    TestPlatform.waitFor(120_000, () -> get(api + "/health")),
+                    () -> "deploy did not start:\n" + read("deploy.log"));
+            JsonNode greedy = reference.get("greedy");
+            for (int row = 0; row < 2; row++) {
+                List<Integer> prompt = new ArrayList<>();
+                JsonNode mask = reference.get("attention_mask").get(row);
+                JsonNode ids = reference.get("input_ids").get(row);
+                for (int t = 0; t < ids.size(); t++) {
+                    if (mask.get(t).asInt() == 1) {
+                        prompt.add(ids.get(t).asInt());
+                    }
+                }
+                JsonNode completion = post(
+                        api + "/v1/completions",
+                        Map.of(
+                                "prompt",
+                                prompt,
+                                "max_tokens",
+                                greedy.get("max_new_tokens").asInt(),
+                                "temperature",
+                                0));
+                List<Integer> expected = new ArrayList<>();
+                greedy.get("tokens_alone").get(row).forEach(t -> expected.add(t.asInt()));
+                String expectedText = post(api + "/detokenize", Map.of("tokens", expected))
+                        .get("prompt")
+                        .asText();
+                // a word-level tokenizer puts a space between the prompt's last word and the continuation's first
+                assertEquals(
+                        " " + expectedText,
+                        completion.at("/choices/0/text").asText(),
+                        "row " + row + ": transformers' greedy tokens " + expected + ": " + completion);
+            }
+            JsonNode adapted = post(
+                    api + "/v1/completions",
+                    Map.of("model", "sft", "prompt", List.of(1, 17, 93), "max_tokens", 4, "temperature", 0));
+            assertEquals(4, adapted.at("/usage/completion_tokens").asInt(), adapted.toString());
+            deploy.stop(Duration.ofSeconds(20));
+        }
+    }
+
+    /** Six steps of {@code method} over both rows at once, through the job service; the step records. */
+    private List<ObjectNode> train(
+            String base, String method, Path model, Path dataset, String trainType, double lr, String outName)
+            throws Exception {
+        Path out = home.resolve(outName);
+        Map<String, Object> arguments = new LinkedHashMap<>();
+        arguments.put("model", model.toString());
+        arguments.put("dataset", dataset.toString());
+        arguments.put("template", "chatml");
+        arguments.put("train_type", trainType);
+        arguments.put("lora_rank", 4);
+        arguments.put("learning_rate", lr);
+        arguments.put("per_device_train_batch_size", 2);
+        arguments.put("max_steps", 6);
+        arguments.put("save_steps", 6);
+        arguments.put("logging_steps", 1);
+        arguments.put("output_dir", out.toString());
+        JsonNode job = submit(base, Map.of("method", method, "device", "cpu", "arguments", arguments));
+        String id = job.get("id").asText();
+        JsonNode done = TestPlatform.waitFor(180_000, () -> {
+            JsonNode j = JSON.readTree(get(base + "/api/jobs/" + id));
+            return j.get("state").asText().matches("done|failed|cancelled") ? j : null;
+        });
+        assertNotNull(done, () -> method + " " + trainType + " did not end within 180 s:\n" + log());
+        assertEquals("done", done.get("state").asText(), method + " " + trainType + ": " + done);
+        List<ObjectNode> records = ReproducibleTrainingTest.records(out);
+        assertEquals(6, records.size(), "one line per step: " + records);
+        return records;
+    }
+
+    private static void assertFalls(String what, List<ObjectNode> steps) {
+        double first = steps.get(0).get("loss").asDouble();
+        double last = steps.get(steps.size() - 1).get("loss").asDouble();
+        assertTrue(Double.isFinite(first) && last < first, what + ": the loss falls from " + first + " to " + last);
+    }
+
+    /**
+     * The reference checkpoint of the example (config, weights, transformers' outputs) with a word-level
+     * tokenizer over its 128 ids: ChatML's markers at 1 and 2 (the checkpoint's BOS and EOS), the roles, and
+     * {@code wN} for the rest.
+     */
+    private Path checkpointWithTokenizer() throws IOException {
+        Path fixture = TestPlatform.root().resolve("examples/gpt-architecture/src/test/resources/reference/gpt2");
+        Path model = home.resolve("gpt2");
+        Files.createDirectories(model);
+        for (String f : List.of("config.json", "generation_config.json", "model.safetensors", "reference.json")) {
+            Files.copy(fixture.resolve(f), model.resolve(f));
+        }
+        List<String> words =
+                new ArrayList<>(List.of("<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
+        for (int i = words.size(); i < VOCAB; i++) {
+            words.add("w" + i);
+        }
+        Files.writeString(model.resolve("tokenizer.json"), DistributionCliTest.chatWordTokenizer(words));
+        return model;
+    }
+
+    private String log() {
+        return read("serve.log");
+    }
+
+    /** A log of the test's processes, or why it cannot be read (for failure messages). */
+    private String read(String file) {
+        try {
+            return Files.readString(home.resolve(file));
+        } catch (IOException e) {
+            return "(" + file + " unreadable: " + e + ")";
+        }
+    }
+
+    private static JsonNode submit(String base, Map<String, Object> body) throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
+        assertEquals(201, r.statusCode(), r.body());
+        return JSON.readTree(r.body());
+    }
+
+    private static JsonNode post(String url, Map<String, Object> body) throws Exception {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
+        assertEquals(200, r.statusCode(), url + ": " + r.body());
+        return JSON.readTree(r.body());
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        return HTTP.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The body of a 200 answer, or null (not up yet, or another status). */
+    private static String get(String url) {
+        try {
+            HttpResponse<String> r =
+                    send(HttpRequest.newBuilder(URI.create(url)).GET());
+            return r.statusCode() == 200 ? r.body() : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+}
