@@ -15,6 +15,7 @@ positions, LayerNorm with a bias, Conv1D layers stored (in, out) with q, k and v
 a head tied to the token table. Its sizes are GPT-2's own config names, and its LoRA adapter targets the Conv1D
 layers the way PEFT does (fan_in_fan_out: the merged delta is transposed into the (in, out) weight).
 """
+import functools
 import importlib.util
 import os
 import sys
@@ -51,33 +52,9 @@ def randomize_gpt2(model, model_type):
                 p.copy_(torch.randn(p.shape, generator=g) * (1.5 / math.sqrt(fan_in)))
 
 
-def lora_adapter_gpt2(model, modules, rslora, folder):
-    """A PEFT-format adapter on Conv1D layers (fan_in_fan_out): A (r, in), B (out, r); merged as (B A)^T into W (in, out)."""
-    g = torch.Generator().manual_seed(fixtures.SEED + 1)
-    r, alpha = 4, 8
-    scale = alpha / math.sqrt(r) if rslora else alpha / r
-    tensors, merged = {}, {}
-    for name, module in model.named_modules():
-        if name.split(".")[-1] in modules and isinstance(module, Conv1D):
-            fan_in, fan_out = module.weight.shape
-            a = torch.randn(r, fan_in, generator=g) * 0.3
-            b = torch.randn(fan_out, r, generator=g) * 0.3
-            tensors[f"base_model.model.{name}.lora_A.weight"] = a.contiguous()
-            tensors[f"base_model.model.{name}.lora_B.weight"] = b.contiguous()
-            merged[name] = (scale * (b @ a)).T
-    os.makedirs(folder, exist_ok=True)
-    save_file(tensors, os.path.join(folder, "adapter_model.safetensors"), metadata={"format": "pt"})
-    with open(os.path.join(folder, "adapter_config.json"), "w") as f:
-        json.dump(dict(peft_type="LORA", task_type="CAUSAL_LM", r=r, lora_alpha=alpha, lora_dropout=0.0,
-                       target_modules=sorted(modules), use_rslora=rslora, fan_in_fan_out=True, bias="none",
-                       base_model_name_or_path=None, use_dora=False, modules_to_save=None), f, indent=2)
-    copy = type(model)(model.config)
-    copy.load_state_dict(model.state_dict())
-    with torch.no_grad():
-        for name, module in copy.named_modules():
-            if name in merged:
-                module.weight.add_(merged[name])
-    return copy.eval(), list(merged)
+# make-reference-fixtures.py's adapter on Conv1D layers (fan_in_fan_out): merged as (B A)^T into W (in, out);
+# bound now, before make_gpt2 puts it in the module's place
+lora_adapter_gpt2 = functools.partial(fixtures.lora_adapter, layer_type=Conv1D, fan_in_fan_out=True)
 
 
 def make_gpt2(name, out):

@@ -109,25 +109,30 @@ def forward(model, ids, mask, labels):
     return out.logits.float(), float(out.loss)
 
 
-def lora_adapter(model, modules, rslora, folder):
-    """A PEFT-format adapter with random A and non-zero B; returns a copy of the model with it merged."""
+def lora_adapter(model, modules, rslora, folder, layer_type=torch.nn.Linear, fan_in_fan_out=False):
+    """A PEFT-format adapter with random A (r, in) and non-zero B (out, r) on the layer_type modules named in
+    modules; returns a copy of the model with it merged. fan_in_fan_out: the layers store W as (in, out) (GPT-2's
+    Conv1D), so the delta B A is transposed into it, as PEFT does."""
     g = torch.Generator().manual_seed(SEED + 1)
     r, alpha = 4, 8
     scale = alpha / math.sqrt(r) if rslora else alpha / r
     tensors = {}
     merged = {}
     for name, module in model.named_modules():
-        if name.split(".")[-1] in modules and isinstance(module, torch.nn.Linear):
-            a = torch.randn(r, module.in_features, generator=g) * 0.3
-            b = torch.randn(module.out_features, r, generator=g) * 0.3
+        if name.split(".")[-1] in modules and isinstance(module, layer_type):
+            rows, columns = module.weight.shape
+            fan_in, fan_out = (rows, columns) if fan_in_fan_out else (columns, rows)
+            a = torch.randn(r, fan_in, generator=g) * 0.3
+            b = torch.randn(fan_out, r, generator=g) * 0.3
             tensors[f"base_model.model.{name}.lora_A.weight"] = a.contiguous()
             tensors[f"base_model.model.{name}.lora_B.weight"] = b.contiguous()
-            merged[name] = scale * (b @ a)
+            delta = scale * (b @ a)
+            merged[name] = delta.T if fan_in_fan_out else delta
     os.makedirs(folder, exist_ok=True)
     save_file(tensors, os.path.join(folder, "adapter_model.safetensors"), metadata={"format": "pt"})
     with open(os.path.join(folder, "adapter_config.json"), "w") as f:
         json.dump(dict(peft_type="LORA", task_type="CAUSAL_LM", r=r, lora_alpha=alpha, lora_dropout=0.0,
-                       target_modules=sorted(modules), use_rslora=rslora, fan_in_fan_out=False, bias="none",
+                       target_modules=sorted(modules), use_rslora=rslora, fan_in_fan_out=fan_in_fan_out, bias="none",
                        base_model_name_or_path=None, use_dora=False, modules_to_save=None), f, indent=2)
     copy = type(model)(model.config)
     copy.load_state_dict(model.state_dict())

@@ -308,6 +308,25 @@ class DistributionCliTest {
     }
 
     /**
+     * An example's reference checkpoint (config, weights, transformers' outputs) copied to {@code model}, with a
+     * word-level tokenizer over its {@code vocab} ids: ChatML's markers at 1 and 2 (the checkpoint's BOS and EOS),
+     * the roles, and {@code wN} for the rest.
+     */
+    static Path referenceCheckpointWithTokenizer(Path fixture, Path model, int vocab) throws IOException {
+        Files.createDirectories(model);
+        for (String f : List.of("config.json", "generation_config.json", "model.safetensors", "reference.json")) {
+            Files.copy(fixture.resolve(f), model.resolve(f));
+        }
+        List<String> words =
+                new ArrayList<>(List.of("<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
+        for (int i = words.size(); i < vocab; i++) {
+            words.add("w" + i);
+        }
+        Files.writeString(model.resolve("tokenizer.json"), chatWordTokenizer(words));
+        return model;
+    }
+
+    /**
      * A word-level tokenizer in the real tokenizer.json format: {@code words} numbered in order, split at
      * whitespace, with ChatML's markers as special tokens at ids 1 and 2.
      */

@@ -1,14 +1,14 @@
 package dev.osprey.itest;
 
+import static dev.osprey.itest.JsonHttp.JSON;
+import static dev.osprey.itest.JsonHttp.get;
+import static dev.osprey.itest.JsonHttp.post;
+import static dev.osprey.itest.JsonHttp.submit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.osprey.itest.ChildProcess.Result;
 
@@ -36,9 +35,6 @@ import dev.osprey.itest.ChildProcess.Result;
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 class ThirdPartyArchitectureTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final int VOCAB = 128;
 
     @TempDir
@@ -47,7 +43,10 @@ class ThirdPartyArchitectureTest {
     @Test
     void hotDeployedArchitectureTrainsAndServesTransformersTokens() throws Exception {
         DistributionCliTest.layOutHome(home);
-        Path model = checkpointWithTokenizer();
+        Path model = DistributionCliTest.referenceCheckpointWithTokenizer(
+                TestPlatform.root().resolve("examples/olmo-architecture/src/test/resources/reference/olmo"),
+                home.resolve("olmo"),
+                VOCAB);
         Path dataset = home.resolve("qa.jsonl");
         Files.writeString(
                 dataset,
@@ -185,27 +184,6 @@ class ThirdPartyArchitectureTest {
         }
     }
 
-    /**
-     * The reference checkpoint of the example (config, weights, transformers' outputs) with a word-level
-     * tokenizer over its 128 ids: ChatML's markers at 1 and 2 (the checkpoint's BOS and EOS), the roles, and
-     * {@code wN} for the rest.
-     */
-    private Path checkpointWithTokenizer() throws IOException {
-        Path fixture = TestPlatform.root().resolve("examples/olmo-architecture/src/test/resources/reference/olmo");
-        Path model = home.resolve("olmo");
-        Files.createDirectories(model);
-        for (String f : List.of("config.json", "generation_config.json", "model.safetensors", "reference.json")) {
-            Files.copy(fixture.resolve(f), model.resolve(f));
-        }
-        List<String> words =
-                new ArrayList<>(List.of("<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system"));
-        for (int i = words.size(); i < VOCAB; i++) {
-            words.add("w" + i);
-        }
-        Files.writeString(model.resolve("tokenizer.json"), DistributionCliTest.chatWordTokenizer(words));
-        return model;
-    }
-
     private String log() {
         return read("serve.log");
     }
@@ -216,40 +194,6 @@ class ThirdPartyArchitectureTest {
             return Files.readString(home.resolve(file));
         } catch (IOException e) {
             return "(" + file + " unreadable: " + e + ")";
-        }
-    }
-
-    private static JsonNode submit(String base, Map<String, Object> body) throws Exception {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
-        assertEquals(201, r.statusCode(), r.body());
-        return JSON.readTree(r.body());
-    }
-
-    private static JsonNode post(String url, Map<String, Object> body) throws Exception {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
-        assertEquals(200, r.statusCode(), url + ": " + r.body());
-        return JSON.readTree(r.body());
-    }
-
-    private static HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-        return HTTP.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** The body of a 200 answer, or null (not up yet, or another status). */
-    private static String get(String url) {
-        try {
-            HttpResponse<String> r =
-                    send(HttpRequest.newBuilder(URI.create(url)).GET());
-            return r.statusCode() == 200 ? r.body() : null;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
         }
     }
 }
