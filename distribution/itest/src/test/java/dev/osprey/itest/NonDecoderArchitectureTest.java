@@ -63,16 +63,7 @@ class NonDecoderArchitectureTest {
             assertNotNull(
                     TestPlatform.waitFor(60_000, () -> get(base + "/api/plugins")),
                     () -> "the server did not start:\n" + log());
-            Path jar = TestPlatform.exampleJar("gpt-architecture", "gpt-architecture", "1.0.0");
-            Path plugins = home.resolve("plugins");
-            Files.copy(jar, plugins.resolve("gpt-architecture.jar.part"));
-            Files.move(plugins.resolve("gpt-architecture.jar.part"), plugins.resolve("gpt-architecture.jar"));
-            assertNotNull(
-                    TestPlatform.waitFor(20_000, () -> {
-                        String body = get(base + "/api/plugins");
-                        return body != null && body.contains("\"name\" : \"gpt2\"") ? body : null;
-                    }),
-                    () -> "the example architecture was not deployed:\n" + log());
+            HotDeploy.example(home, base, "gpt-architecture", "gpt2");
 
             List<ObjectNode> full = train(base, "sft", model, dataset, "full", 1e-3, "full-1");
             assertFalls("full fine-tuning", full);

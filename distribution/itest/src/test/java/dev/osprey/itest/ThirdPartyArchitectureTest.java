@@ -63,20 +63,7 @@ class ThirdPartyArchitectureTest {
             assertNotNull(
                     TestPlatform.waitFor(60_000, () -> get(base + "/api/plugins")),
                     () -> "the server did not start:\n" + log());
-            Path jar = TestPlatform.exampleJar("olmo-architecture", "olmo-architecture", "1.0.0");
-            Path plugins = home.resolve("plugins");
-            Files.copy(jar, plugins.resolve("olmo-architecture.jar.part"));
-            Files.move(plugins.resolve("olmo-architecture.jar.part"), plugins.resolve("olmo-architecture.jar"));
-            assertNotNull(
-                    TestPlatform.waitFor(20_000, () -> {
-                        String body = get(base + "/api/plugins");
-                        return body != null
-                                        && body.contains("\"name\" : \"com.example.osprey.olmo-architecture\"")
-                                        && body.contains("\"name\" : \"olmo\"")
-                                ? body
-                                : null;
-                    }),
-                    () -> "the example architecture was not deployed:\n" + log());
+            HotDeploy.example(home, base, "olmo-architecture", "com.example.osprey.olmo-architecture", "olmo");
 
             Result listed = DistributionCliTest.ospreyIn(home, "plugins", "--server", base);
             assertEquals(0, listed.exit(), listed.out());
