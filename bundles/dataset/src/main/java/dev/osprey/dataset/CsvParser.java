@@ -11,12 +11,12 @@ import java.util.List;
  * may hold commas, line breaks and doubled quotes ({@code ""} for {@code "}). A quote inside an unquoted
  * field is kept as it is. Blank lines are skipped; a byte-order mark at the start is dropped.
  */
-final class CsvParser implements Closeable {
+public final class CsvParser implements Closeable {
 
     /** A problem in the CSV text at {@link #line}. */
-    static final class CsvFormatException extends Exception {
+    public static final class CsvFormatException extends Exception {
         private static final long serialVersionUID = 1L;
-        final long line;
+        public final long line;
 
         CsvFormatException(long line, String message) {
             super(message);
@@ -30,12 +30,12 @@ final class CsvParser implements Closeable {
     private int pending = -2;
     private boolean first = true;
 
-    CsvParser(Reader in) {
+    public CsvParser(Reader in) {
         this.in = in;
     }
 
     /** The line on which the record last returned by {@link #next()} starts. */
-    long recordLine() {
+    public long recordLine() {
         return recordLine;
     }
 
@@ -61,7 +61,7 @@ final class CsvParser implements Closeable {
     }
 
     /** The next record, or null at the end. */
-    List<String> next() throws IOException, CsvFormatException {
+    public List<String> next() throws IOException, CsvFormatException {
         while (true) {
             recordLine = line;
             int c = read();

@@ -21,7 +21,7 @@
  * file system itself are {@link java.io.UncheckedIOException}s. Datasets on a hub (ModelScope or Hugging
  * Face ids such as {@code org/name}) are not supported: download them and pass the local path.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package dev.osprey.dataset;
 

@@ -7,8 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
+import java.util.Map;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,6 +27,9 @@ class EvalJobTest {
             .toAbsolutePath()
             .normalize();
 
+    /** The word-level tokenizer, the MMLU-layout questions and transformers' answers (tools/make-eval-fixtures.py). */
+    private static final Path FIXTURES = TestPlatform.root().resolve("distribution/itest/src/test/resources/eval");
+
     @TempDir
     static Path home;
 
@@ -43,25 +45,11 @@ class EvalJobTest {
         for (String file : List.of("config.json", "generation_config.json", "model.safetensors")) {
             Files.copy(FIXTURE.resolve(file), model.resolve(file));
         }
-        writeWordTokenizer(model, reference.path("logits").path("shape").get(2).asInt());
-    }
-
-    /**
-     * A word-level tokenizer whose word {@code tN} is token N, and a template that writes the messages' text as it
-     * is: a conversation {@code "t1 t17 t93"} is exactly the token ids 1, 17, 93.
-     */
-    private static void writeWordTokenizer(Path folder, int vocab) throws IOException {
-        String words =
-                IntStream.range(0, vocab).mapToObj(i -> "\"t" + i + "\":" + i).collect(Collectors.joining(","));
-        Files.writeString(
-                folder.resolve("tokenizer.json"),
-                "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,"
-                        + "\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
-                        + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + words + "},\"unk_token\":\"t0\"}}");
-        Files.writeString(
-                folder.resolve("tokenizer_config.json"),
-                "{\"chat_template\": \"{% for m in messages %}{{ m['content'] }}{% endfor %}\","
-                        + " \"add_bos_token\": false, \"eos_token\": \"t2\"}");
+        // a word-level tokenizer whose word tN is token N (up to 120; the letters and MMLU's marks above), and a
+        // template that writes the messages' text as it is: "t1 t17 t93" is exactly the token ids 1, 17, 93
+        for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(FIXTURES.resolve("word-model").resolve(file), model.resolve(file));
+        }
     }
 
     /** The reference's rows (padding dropped) as pre-training style conversations: one assistant message each. */
@@ -114,6 +102,48 @@ class EvalJobTest {
         List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
         assertEquals(2, details.size(), details.toString());
         assertEquals(11, JSON.readTree(details.get(0)).path("tokens").asInt(), details.toString());
+    }
+
+    @Test
+    void mmluGivesTransformersAnswers() throws Exception {
+        Path out = home.resolve("mmlu-out");
+        String datasetArgs = JSON.writeValueAsString(
+                Map.of("mmlu", Map.of("local_path", FIXTURES.resolve("mmlu").toString(), "few_shot_num", 1)));
+        ChildProcess.Result eval = DistributionCliTest.ospreyIn(
+                home,
+                "eval",
+                "--model",
+                model.toString(),
+                "--eval_dataset",
+                "mmlu",
+                "--dataset_args",
+                datasetArgs,
+                "--eval_output_dir",
+                out.toString());
+        assertEquals(0, eval.exit(), eval.out());
+
+        JsonNode golden = JSON.readTree(FIXTURES.resolve("mmlu-golden.json").toFile());
+        JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
+        assertEquals(golden.path("acc").asDouble(), result.at("/metrics/acc").asDouble(), 1e-9, result.toString());
+        assertEquals(
+                golden.path("answers").size(), result.at("/metrics/questions").asInt(), result.toString());
+        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
+        assertEquals(golden.path("answers").size(), details.size());
+        for (int i = 0; i < details.size(); i++) {
+            JsonNode ours = JSON.readTree(details.get(i));
+            JsonNode theirs = golden.path("answers").get(i);
+            String where = "question " + i + ": " + ours + " vs transformers' " + theirs;
+            assertEquals(theirs.path("subject").asText(), ours.path("subject").asText(), where);
+            assertEquals(
+                    theirs.path("predicted").asText(), ours.path("predicted").asText(), where);
+            for (int c = 0; c < 4; c++) {
+                assertEquals(
+                        theirs.path("log_likelihoods").get(c).asDouble(),
+                        ours.path("log_likelihoods").get(c).asDouble(),
+                        1e-4,
+                        where);
+            }
+        }
     }
 
     @Test

@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code osprey eval}: runs an {@code Evaluator} service as a job of the platform's job service (as {@code POST
  * /api/jobs} with {@code "kind": "evaluator"} does), with ms-swift's argument names: {@code --eval_dataset NAME}
- * picks the evaluator (the built-in {@code perplexity} scores {@code --dataset} files; benchmark evaluators arrive as
- * more plugins), {@code --eval_output_dir} receives {@code eval_result.json}.
+ * picks the evaluator (the built-in {@code perplexity} scores {@code --dataset} files, {@code mmlu} a local copy of MMLU named by
+ * {@code --dataset_args}; more benchmarks arrive as more evaluator plugins), {@code --eval_output_dir} receives {@code eval_result.json}.
  */
 @Command(
         name = "eval",
@@ -41,6 +41,12 @@ public class EvalCommand extends PlatformCommand implements Callable<Integer> {
 
     @Option(names = "--dataset", paramLabel = "FILE", split = ",", description = "the data the evaluator reads")
     List<Path> datasets;
+
+    @Option(
+            names = "--dataset_args",
+            paramLabel = "JSON",
+            description = "per benchmark options, e.g. '{\"mmlu\": {\"local_path\": \"DIR\", \"few_shot_num\": 5}}'")
+    String datasetArgs;
 
     @Option(names = "--eval_limit", paramLabel = "N", description = "evaluate only the first N samples")
     Integer evalLimit;
@@ -90,6 +96,9 @@ public class EvalCommand extends PlatformCommand implements Callable<Integer> {
             args.put(
                     "dataset",
                     datasets.stream().map(p -> p.toAbsolutePath().toString()).toList());
+        }
+        if (datasetArgs != null) {
+            args.put("dataset_args", datasetArgs);
         }
         if (evalLimit != null) {
             args.put("eval_limit", evalLimit);
