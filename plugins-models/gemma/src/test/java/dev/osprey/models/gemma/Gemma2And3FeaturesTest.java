@@ -23,8 +23,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.checkpoint.HfConfig;
+import dev.osprey.model.decoder.DecoderModel;
+import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.reference.HfReference;
 
 /**
@@ -78,6 +87,35 @@ class Gemma2And3FeaturesTest {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
+    }
+
+    /**
+     * Gradient checkpointing runs the layers one by one ({@code DecoderModel.layer}, {@code head}): the
+     * per-layer rope and the final soft cap apply there as in a whole pass.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void layerByLayerEqualsTheWholePass(String fixture, ModelArchitecture architecture) throws Exception {
+        try (NDManager m = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(
+                        HfReference.fixture(getClass(), fixture), c -> architecture, m, DataType.FLOAT32)) {
+            DecoderModel decoder = (DecoderModel) model.model();
+            NDArray ids = m.create(new long[] {1, 17, 93, 5, 44, 120, 8, 61}, new Shape(1, 8)); // (1, T)
+            ForwardRequest request = ForwardRequest.builder(ids).build();
+            NDArray whole = decoder.forward(request).logits(); // (1, T, V)
+            DecoderModel.LayerPass pass = decoder.beginLayers(request);
+            NDArray h = pass.embeddings(); // (1, T, H)
+            for (int i = 0; i < decoder.layerCount(); i++) {
+                h = decoder.layer(i, h, pass);
+            }
+            NDArray layered = decoder.head(h, pass); // (1, T, V)
+            assertTrue(whole.allClose(layered, 1e-5, 1e-5, false), fixture);
+        }
+    }
+
+    static Stream<Arguments> fixtures() {
+        return Stream.of(
+                arguments("gemma2", new Gemma2Architecture()), arguments("gemma3-text", new Gemma3TextArchitecture()));
     }
 
     @Test
