@@ -59,6 +59,16 @@ CASES = {
                                                 rope_parameters=rope("default")), {}),
     "gemma": ("gemma", dict(head_dim=HEAD_DIM, tie_word_embeddings=True, hidden_activation="gelu_pytorch_tanh",
                             rope_parameters=rope("default")), {}),
+    # sliding_window 4 < the 12-token batch and its 8 new tokens; small soft caps, so that they change the logits
+    "gemma2": ("gemma2", dict(head_dim=HEAD_DIM, tie_word_embeddings=False, hidden_activation="gelu_pytorch_tanh",
+                              sliding_window=4, query_pre_attn_scalar=16, attn_logit_softcapping=2.0,
+                              final_logit_softcapping=8.0, rope_parameters=rope("default")),
+               dict(lora=["q_proj", "v_proj", "down_proj"])),
+    "gemma3-text": ("gemma3_text", dict(head_dim=HEAD_DIM, tie_word_embeddings=False, sliding_window=4,
+                                        query_pre_attn_scalar=16, layer_types=["sliding_attention", "full_attention"],
+                                        rope_parameters={"sliding_attention": rope("default", 10000.0),
+                                                         "full_attention": rope("linear", 1000000.0, factor=8.0)}),
+                    dict(lora=["q_proj", "k_proj", "o_proj", "up_proj"])),
     "hunyuan": ("hunyuan_v1_dense", dict(head_dim=HEAD_DIM, tie_word_embeddings=True,
                                          rope_parameters=rope("dynamic", alpha=1000.0, factor=1.0)), {}),
     "phi3": ("phi3", dict(rope_parameters=rope("default")), dict(lora=["qkv_proj", "gate_up_proj"])),
@@ -85,14 +95,14 @@ def randomize(model, model_type):
     with torch.no_grad():
         for name, p in model.named_parameters():
             if p.dim() == 1 and "norm" in name:
-                base = 0.0 if model_type == "gemma" else 1.0  # Gemma's RMSNorm multiplies by 1 + weight
+                base = 0.0 if model_type.startswith("gemma") else 1.0  # Gemma's RMSNorm multiplies by 1 + weight
                 p.copy_(base + 0.1 * torch.randn(p.shape, generator=g))
             elif p.dim() == 1:
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))
             elif "embed_tokens" in name:
                 # a tied table is also the head: smaller, or the logits of these tiny models saturate
                 # (Gemma also scales its input by sqrt(hidden_size), which would make greedy repeat the last token)
-                std = 0.1 if model_type == "gemma" else 0.3 if model.config.tie_word_embeddings else 1.0
+                std = 0.1 if model_type.startswith("gemma") else 0.3 if model.config.tie_word_embeddings else 1.0
                 p.copy_(std * torch.randn(p.shape, generator=g))
             else:
                 fan_in = p.shape[-1]

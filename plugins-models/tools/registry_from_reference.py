@@ -13,7 +13,7 @@ REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "model-ids.json")
 BUNDLES = {
     "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral"},
     "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe"},
-    "gemma": {"GemmaForCausalLM": "gemma"},
+    "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head

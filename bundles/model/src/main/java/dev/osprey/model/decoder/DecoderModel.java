@@ -62,24 +62,46 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     private final Linear lmHead;
     /** RoPE's inverse frequencies, computed once unless they depend on the length (or there is no RoPE). */
     private final float[] ropeFrequencies;
+    /** The final logit soft cap c (logits become c·tanh(logits / c)), or 0 for none. */
+    private final double logitSoftcap;
 
     /** A Llama-like model as {@code spec} describes it, composed from the built-in blocks. */
     public DecoderModel(ModelConfig config, DecoderSpec spec, NDManager manager, DataType dataType, long seed) {
-        this(config, SpecLayouts.of(spec), spec, manager, dataType, seed);
+        this(config, SpecLayouts.of(spec), spec, 0, manager, dataType, seed);
     }
 
     /** The model a family's {@code layout} composes, its blocks made by the layout's factories. */
     public DecoderModel(ModelConfig config, DecoderLayout layout, NDManager manager, DataType dataType, long seed) {
-        this(config, layout, SpecLayouts.summary(layout), manager, dataType, seed);
+        this(config, layout, 0, manager, dataType, seed);
+    }
+
+    /**
+     * The model a family's {@code layout} composes, its logits soft-capped at {@code logitSoftcap}
+     * (c·tanh(logits / c); 0 for none).
+     */
+    public DecoderModel(
+            ModelConfig config,
+            DecoderLayout layout,
+            double logitSoftcap,
+            NDManager manager,
+            DataType dataType,
+            long seed) {
+        this(config, layout, SpecLayouts.summary(layout), logitSoftcap, manager, dataType, seed);
     }
 
     private DecoderModel(
             ModelConfig config,
             DecoderLayout layout,
             DecoderSpec spec,
+            double logitSoftcap,
             NDManager manager,
             DataType dataType,
             long seed) {
+        if (!(logitSoftcap >= 0) || Double.isInfinite(logitSoftcap)) {
+            throw new IllegalArgumentException(
+                    "the final logit soft cap must be finite and not negative, was " + logitSoftcap);
+        }
+        this.logitSoftcap = logitSoftcap;
         this.config = config;
         this.layout = layout;
         this.spec = spec;
@@ -190,7 +212,8 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     private ForwardResult run(ForwardRequest request) {
         DecoderCache cache = request.cache().map(DecoderModel::decoderCache).orElse(null);
         NDArray h = hidden(request); // (B, T, H)
-        NDArray logits = lmHead.forward(h, request.adapter().orElse(null)).toType(DataType.FLOAT32, false); // (B, T, V)
+        NDArray logits = softcapped(
+                lmHead.forward(h, request.adapter().orElse(null)).toType(DataType.FLOAT32, false)); // (B, T, V)
         return new ForwardResult(logits, cache);
     }
 
@@ -291,7 +314,16 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
 
     /** The final norm and the output head of a layer-by-layer pass: (B, T, H) to F32 logits (B, T, V). */
     public NDArray head(NDArray h, LayerPass pass) {
-        return lmHead.forward(norm.forward(h), pass.adapter()).toType(DataType.FLOAT32, false);
+        return softcapped(lmHead.forward(norm.forward(h), pass.adapter()).toType(DataType.FLOAT32, false));
+    }
+
+    /** @param logits (B, T, V) float32 @return c·tanh(logits / c), or the logits when there is no cap */
+    private NDArray softcapped(NDArray logits) {
+        if (logitSoftcap == 0) {
+            return logits;
+        }
+        float cap = (float) logitSoftcap;
+        return Scalars.mul(Scalars.div(logits, cap).tanh(), cap); // (B, T, V)
     }
 
     private static DecoderCache decoderCache(KvCache cache) {
@@ -382,7 +414,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
 
         @Override
         public NDArray rotate(NDArray x) {
-            return rope == null ? x : rope.apply(x, cosSin);
+            return rope == null ? x : rope.apply(layer, x, cosSin);
         }
 
         @Override

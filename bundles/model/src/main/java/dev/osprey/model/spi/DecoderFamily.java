@@ -37,9 +37,19 @@ public abstract class DecoderFamily implements ModelArchitecture {
         return LLAMA_LINEAR_MODULES;
     }
 
+    /**
+     * The final logit soft cap {@code c} of the config: logits become {@code c·tanh(logits / c)} (Gemma 2's
+     * {@code final_logit_softcapping}); 0, the default, for none.
+     *
+     * @throws IllegalArgumentException naming the config field at fault
+     */
+    public double finalLogitSoftcap(ModelConfig config) {
+        return 0;
+    }
+
     /** Freshly initialised float32 parameters (seed 0); the loader replaces them with the checkpoint's. */
     @Override
     public LanguageModel build(ModelConfig config, NDManager manager) {
-        return new DecoderModel(config, layout(config), manager, DataType.FLOAT32, 0);
+        return new DecoderModel(config, layout(config), finalLogitSoftcap(config), manager, DataType.FLOAT32, 0);
     }
 }

@@ -30,4 +30,17 @@ public interface RotaryEmbedding {
 
     /** @param x (B, heads, T, D) @param cosSin from {@link #cosSin} @return (B, heads, T, D) rotated */
     NDArray apply(NDArray x, NDArray[] cosSin);
+
+    /**
+     * Rotates the queries or keys of decoder layer {@code layer}: {@link #apply(NDArray, NDArray[])} unless the
+     * layers rotate differently (Gemma 3's local and global layers have different bases).
+     *
+     * @param layer the decoder layer (0-based)
+     * @param x (B, heads, T, D)
+     * @param cosSin from {@link #cosSin}
+     * @return (B, heads, T, D) rotated
+     */
+    default NDArray apply(int layer, NDArray x, NDArray[] cosSin) {
+        return apply(x, cosSin);
+    }
 }

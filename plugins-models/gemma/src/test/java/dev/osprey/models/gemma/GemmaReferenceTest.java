@@ -18,7 +18,10 @@ import dev.osprey.model.reference.HfReference;
 class GemmaReferenceTest {
 
     static Stream<Arguments> fixtures() {
-        return Stream.of(arguments("gemma", new GemmaArchitecture()));
+        return Stream.of(
+                arguments("gemma", new GemmaArchitecture()),
+                arguments("gemma2", new Gemma2Architecture()),
+                arguments("gemma3-text", new Gemma3TextArchitecture()));
     }
 
     @ParameterizedTest(name = "{0}")
