@@ -16,6 +16,7 @@ BUNDLES = {
     "gemma": {"GemmaForCausalLM": "gemma"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
     "glm": {"Glm4ForCausalLM": "glm4"},
+    "olmoe": {"OlmoeForCausalLM": "olmoe"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
 NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}

@@ -29,6 +29,7 @@ class ModelPluginImportsTest {
                 "plugins-models/phi3",
                 "plugins-models/hunyuan",
                 "plugins-models/glm",
+                "plugins-models/olmoe",
                 "examples/olmo-architecture"
             })
     void importsOnlyTheApiTheSpiAndLibraries(String module) throws IOException {
