@@ -32,6 +32,15 @@ class Glm4ReferenceTest {
     }
 
     @Test
+    void gradientsFlowThroughTheSandwichNormsAndTheInterleavedRope() throws Exception {
+        Path folder = HfReference.fixture(getClass(), "glm4");
+        GradientCheck.check(folder, new Glm4Architecture(), "model.layers.0.post_self_attn_layernorm.weight", 1e-2f);
+        GradientCheck.check(folder, new Glm4Architecture(), "model.layers.0.post_mlp_layernorm.weight", 1e-2f);
+        // k reaches the loss only through the rotary embedding (its first half rotated, the rest passed)
+        GradientCheck.check(folder, new Glm4Architecture(), "model.layers.0.self_attn.k_proj.bias", 1e-2f);
+    }
+
+    @Test
     void partialRotaryFactorIsReadAtTheTopLevelOrInRopeParametersAndDefaultsToHalf() throws Exception {
         assertEquals(4, rope(TINY + "}").dim());
         assertEquals(2, rope(TINY + ", \"partial_rotary_factor\": 0.25}").dim());

@@ -38,6 +38,15 @@ class OlmoeReferenceTest {
     }
 
     @Test
+    void gradientsFlowThroughTheWholeProjectionNormsAndTheRouter() throws Exception {
+        Path folder = HfReference.fixture(getClass(), "olmoe");
+        GradientCheck.check(folder, new OlmoeArchitecture(), "model.layers.0.self_attn.q_norm.weight", 1e-2f);
+        GradientCheck.check(folder, new OlmoeArchitecture(), "model.layers.1.self_attn.k_norm.weight", 1e-2f);
+        // the router reaches the loss through the chosen experts' probabilities
+        GradientCheck.check(folder, new OlmoeArchitecture(), "model.layers.0.mlp.gate.weight", 1e-3f);
+    }
+
+    @Test
     void readsOlmoesDefaults() throws Exception {
         OlmoeArchitecture.OlmoeConfig c = config(TINY + ", \"num_experts\": 64, \"clip_qkv\": null}");
         assertEquals(8, c.moe().topK());
