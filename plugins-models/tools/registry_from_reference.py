@@ -15,6 +15,8 @@ BUNDLES = {
     "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
+    "glm": {"Glm4ForCausalLM": "glm4"},
+    "olmoe": {"OlmoeForCausalLM": "olmoe"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
 NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}

@@ -28,6 +28,8 @@ class ModelPluginImportsTest {
                 "plugins-models/gemma",
                 "plugins-models/phi3",
                 "plugins-models/hunyuan",
+                "plugins-models/glm",
+                "plugins-models/olmoe",
                 "examples/olmo-architecture"
             })
     void importsOnlyTheApiTheSpiAndLibraries(String module) throws IOException {

@@ -124,6 +124,12 @@ final class TestPlatform {
                 bundle(reactorJar("plugins-models/hunyuan", "osprey-models-hunyuan")
                         .toUri()
                         .toString()),
+                bundle(reactorJar("plugins-models/glm", "osprey-models-glm")
+                        .toUri()
+                        .toString()),
+                bundle(reactorJar("plugins-models/olmoe", "osprey-models-olmoe")
+                        .toUri()
+                        .toString()),
                 bundle(reactorJar("plugins-models/phi3", "osprey-models-phi3")
                         .toUri()
                         .toString()),

@@ -1,0 +1,82 @@
+package dev.osprey.models.olmoe;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.Losses;
+import dev.osprey.model.load.ModelLoader;
+
+/**
+ * Autograd's gradient of the causal-LM loss equals central finite differences, element by element, for the
+ * parameters of a family's own blocks: the backward pass runs through the same math as the forward pass.
+ */
+final class GradientCheck {
+
+    private static final long[] IDS = {1, 17, 93, 5, 44, 120, 8, 61, 33, 77, 12, 99};
+
+    private GradientCheck() {}
+
+    /**
+     * @param folder a reference checkpoint
+     * @param key a parameter of it
+     * @param step the finite-difference step
+     */
+    static void check(Path folder, ModelArchitecture architecture, String key, float step) throws Exception {
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel loaded = ModelLoader.load(folder, config -> architecture, manager, DataType.FLOAT32)) {
+            LanguageModel model = loaded.model();
+            NDArray parameter = model.parameters().get(key);
+            assertTrue(
+                    parameter != null,
+                    key + " is not a parameter of " + model.parameters().keySet());
+            float[] values = parameter.toFloatArray();
+            float[] numeric = new float[Math.min(values.length, 6)];
+            for (int i = 0; i < numeric.length; i++) {
+                float[] plus = values.clone();
+                plus[i] += step;
+                float[] minus = values.clone();
+                minus[i] -= step;
+                parameter.set(FloatBuffer.wrap(plus));
+                float up = loss(model, manager).getFloat();
+                parameter.set(FloatBuffer.wrap(minus));
+                float down = loss(model, manager).getFloat();
+                numeric[i] = (up - down) / (2 * step);
+            }
+            parameter.set(FloatBuffer.wrap(values));
+            parameter.setRequiresGradient(true);
+            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                collector.backward(loss(model, manager));
+            }
+            float[] analytic = parameter.getGradient().toFloatArray();
+            double largest = 0;
+            for (int i = 0; i < numeric.length; i++) {
+                largest = Math.max(largest, Math.abs(analytic[i]));
+                assertTrue(
+                        Math.abs(analytic[i] - numeric[i]) <= 2e-3 + 0.03 * Math.abs(numeric[i]),
+                        key + "[" + i + "]: autograd " + analytic[i] + ", finite differences " + numeric[i]);
+            }
+            assertTrue(largest > 1e-4, key + ": the loss does not depend on it");
+        }
+    }
+
+    private static NDArray loss(LanguageModel model, NDManager manager) {
+        NDArray ids = manager.create(IDS, new Shape(1, IDS.length));
+        NDArray logits = model.forward(
+                        ForwardRequest.builder(ids).optTraining(true).build())
+                .logits(); // (1, T, V)
+        return Losses.causalLm(logits, ids);
+    }
+}
