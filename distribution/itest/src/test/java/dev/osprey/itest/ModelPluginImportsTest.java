@@ -28,6 +28,7 @@ class ModelPluginImportsTest {
                 "plugins-models/gemma",
                 "plugins-models/phi3",
                 "plugins-models/hunyuan",
+                "plugins-models/deepseek",
                 "examples/olmo-architecture"
             })
     void importsOnlyTheApiTheSpiAndLibraries(String module) throws IOException {
