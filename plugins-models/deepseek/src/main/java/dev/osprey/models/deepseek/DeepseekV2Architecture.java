@@ -33,6 +33,8 @@ public class DeepseekV2Architecture extends DecoderFamily {
             "up_proj",
             "down_proj");
 
+    private static final System.Logger LOG = System.getLogger(DeepseekV2Architecture.class.getName());
+
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
     EngineRuntime engine;
@@ -62,6 +64,13 @@ public class DeepseekV2Architecture extends DecoderFamily {
             if (!scoring.equals("softmax")) {
                 throw new IllegalArgumentException(c.source()
                         + ": DeepSeek-V2 scores experts by softmax; config field 'scoring_func' is '" + scoring + "'");
+            }
+            if (c.getBoolean(false, "norm_topk_prob")) {
+                // DeepSeek's own remote code renormalised; transformers' DeepseekV2Moe never does, and we match it
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "{0}: norm_topk_prob is true but DeepSeek-V2 routing ignores it, as transformers does",
+                        c.source());
             }
             return new DeepseekV2Config(
                     common,
