@@ -83,6 +83,27 @@ CASES = {
     "llama-awq": ("llama", dict(rope_parameters=rope("default")), dict(quantize="awq")),
     "qwen3-fp8": ("qwen3", dict(head_dim=16, tie_word_embeddings=True, rope_parameters=rope("default", 1000000.0)),
                   dict(quantize="fp8")),
+    # DeepSeek: Multi-head Latent Attention (MLA), a dense first layer, then routed + shared experts
+    "deepseek-v3": ("deepseek_v3", dict(num_key_value_heads=4, q_lora_rank=16, kv_lora_rank=16, qk_nope_head_dim=8,
+                                        qk_rope_head_dim=4, v_head_dim=6, first_k_dense_replace=1, n_routed_experts=8,
+                                        n_shared_experts=1, num_experts_per_tok=2, moe_intermediate_size=16, n_group=4,
+                                        topk_group=2, norm_topk_prob=True, routed_scaling_factor=2.5,
+                                        rope_parameters=rope("yarn", factor=4.0, original_max_position_embeddings=16,
+                                                             mscale=0.8, mscale_all_dim=1.0)),
+                    dict(lora=["q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj", "gate_proj",
+                               "up_proj", "down_proj"])),
+    "deepseek-v2": ("deepseek_v2", dict(num_key_value_heads=4, q_lora_rank=None, kv_lora_rank=16, qk_nope_head_dim=8,
+                                        qk_rope_head_dim=4, v_head_dim=6, first_k_dense_replace=1, n_routed_experts=8,
+                                        n_shared_experts=2, num_experts_per_tok=2, moe_intermediate_size=16,
+                                        topk_method="greedy", routed_scaling_factor=1.5, rope_parameters=rope("default")),
+                    dict(lora=["q_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj", "gate_proj", "up_proj",
+                               "down_proj"])),
+    "deepseek-v2-group": ("deepseek_v2", dict(num_key_value_heads=4, q_lora_rank=16, kv_lora_rank=16, qk_nope_head_dim=8,
+                                              qk_rope_head_dim=4, v_head_dim=8, first_k_dense_replace=0,
+                                              n_routed_experts=8, n_shared_experts=1, num_experts_per_tok=3,
+                                              moe_intermediate_size=16, topk_method="group_limited_greedy", n_group=4,
+                                              topk_group=2, routed_scaling_factor=1.0, rope_parameters=rope("default")),
+                          {}),
     "phi3-longrope": ("phi3", dict(rope_parameters=rope("longrope", short_factor=[1.0 + 0.1 * i for i in range(HEAD_DIM // 2)],
                                                         long_factor=[1.5 + 0.5 * i for i in range(HEAD_DIM // 2)]),
                                    original_max_position_embeddings=8), {}),
@@ -113,6 +134,9 @@ def randomize(model, model_type):
             else:
                 fan_in = p.shape[-1]
                 p.copy_(torch.randn(p.shape, generator=g) * (1.5 / math.sqrt(fan_in)))
+        for name, b in model.named_buffers():
+            if name.endswith("e_score_correction_bias"):  # DeepSeek-V3's router bias, a buffer the checkpoint stores
+                b.copy_(0.3 * torch.randn(b.shape, generator=g))
 
 
 def positions(mask):
@@ -311,6 +335,10 @@ def make(name, model_type, overrides, options, out_dir):
     config = AutoConfig.for_model(model_type, **kwargs)
     config._attn_implementation = "eager"
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32, attn_implementation="eager").eval()
+    for module in model.modules():
+        if type(module).__name__ == "DeepseekV2Moe" and not hasattr(module, "num_experts"):
+            # transformers 5.12's group_limited_greedy reads an attribute DeepseekV2Moe never sets
+            module.num_experts = config.n_routed_experts
     randomize(model, model_type)
     folder = os.path.join(out_dir, name)
     model.generation_config.eos_token_id = 2

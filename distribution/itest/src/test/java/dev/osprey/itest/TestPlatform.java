@@ -124,6 +124,9 @@ final class TestPlatform {
                 bundle(reactorJar("plugins-models/hunyuan", "osprey-models-hunyuan")
                         .toUri()
                         .toString()),
+                bundle(reactorJar("plugins-models/deepseek", "osprey-models-deepseek")
+                        .toUri()
+                        .toString()),
                 bundle(reactorJar("plugins-models/glm", "osprey-models-glm")
                         .toUri()
                         .toString()),

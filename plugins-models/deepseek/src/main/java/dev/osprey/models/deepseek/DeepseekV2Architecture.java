@@ -1,0 +1,112 @@
+package dev.osprey.models.deepseek;
+
+import java.util.Set;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
+
+/**
+ * DeepSeek-V2 ({@code DeepseekV2ForCausalLM}; V2-Lite, V2.5, Coder-V2): Multi-head Latent Attention
+ * ({@link MultiHeadLatentAttention}, rotary features always interleaved, no softmax mscale), dense MLPs in the
+ * first {@code first_k_dense_replace} layers and DeepSeekMoE with softmax routing after ({@link DeepseekMoe};
+ * {@code topk_method} greedy or group_limited_greedy, no renormalisation, as transformers runs it).
+ */
+@Component(service = ModelArchitecture.class)
+public class DeepseekV2Architecture extends DecoderFamily {
+
+    /** MLA's projections and the MLPs' (dense, shared and routed experts): LoRA's targets. */
+    static final Set<String> LINEAR_MODULES = Set.of(
+            "q_proj",
+            "q_a_proj",
+            "q_b_proj",
+            "kv_a_proj_with_mqa",
+            "kv_b_proj",
+            "o_proj",
+            "gate_proj",
+            "up_proj",
+            "down_proj");
+
+    private static final System.Logger LOG = System.getLogger(DeepseekV2Architecture.class.getName());
+
+    /** Started after the engine, which fixes DJL's engine for the JVM. */
+    @Reference
+    EngineRuntime engine;
+
+    /**
+     * The config.json of deepseek_v2.
+     *
+     * @param common the fields every Llama-like model shares (its head_dim and key/value heads unused: MLA has its own)
+     * @param attention the latent attention's shape
+     * @param experts the sparse layers' experts
+     * @param firstDense {@code first_k_dense_replace}
+     */
+    record DeepseekV2Config(
+            LlamaLikeConfig common, MultiHeadLatentAttention.Spec attention, DeepseekMoe.Spec experts, int firstDense) {
+
+        static DeepseekV2Config from(ModelConfig c) {
+            LlamaLikeConfig common = LlamaLikeConfig.read(c, false, "silu");
+            String method = c.getString("topk_method").orElse("greedy");
+            DeepseekMoe.Routing routing = switch (method) {
+                case "greedy" -> DeepseekMoe.Routing.SOFTMAX_GREEDY;
+                case "group_limited_greedy" -> DeepseekMoe.Routing.SOFTMAX_GROUP_LIMITED;
+                default ->
+                    throw new IllegalArgumentException(c.source() + ": config field 'topk_method' is '" + method
+                            + "'; DeepSeek-V2 supports greedy, group_limited_greedy");
+            };
+            String scoring = c.getString("scoring_func").orElse("softmax");
+            if (!scoring.equals("softmax")) {
+                throw new IllegalArgumentException(c.source()
+                        + ": DeepSeek-V2 scores experts by softmax; config field 'scoring_func' is '" + scoring + "'");
+            }
+            if (c.getBoolean(false, "norm_topk_prob")) {
+                // DeepSeek's own remote code renormalised; transformers' DeepseekV2Moe never does, and we match it
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "{0}: norm_topk_prob is true but DeepSeek-V2 routing ignores it, as transformers does",
+                        c.source());
+            }
+            return new DeepseekV2Config(
+                    common,
+                    MultiHeadLatentAttention.Spec.from(c, true, false),
+                    DeepseekMoe.Spec.from(c, routing, false, common.activation()),
+                    c.getInt(0, "first_k_dense_replace"));
+        }
+
+        DecoderLayout layout(ModelConfig c) {
+            return common.layout(attention.factory(), experts.factory(firstDense, common.gatedMlp(false)))
+                    .withRope(DeepseekRope.from(c, attention.qkRopeHeadDim()));
+        }
+    }
+
+    @Override
+    public String name() {
+        return "deepseek_v2";
+    }
+
+    @Override
+    public String description() {
+        return "DeepSeek-V2 / V2-Lite / V2.5: Multi-head Latent Attention and DeepSeekMoE with softmax routing";
+    }
+
+    @Override
+    public Set<String> architectures() {
+        return Set.of("DeepseekV2ForCausalLM");
+    }
+
+    @Override
+    public Set<String> linearModules() {
+        return LINEAR_MODULES;
+    }
+
+    @Override
+    public DecoderLayout layout(ModelConfig config) {
+        return DeepseekV2Config.from(config).layout(config);
+    }
+}

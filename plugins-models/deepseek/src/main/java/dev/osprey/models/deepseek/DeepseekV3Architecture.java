@@ -1,0 +1,88 @@
+package dev.osprey.models.deepseek;
+
+import java.util.Set;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
+
+/**
+ * DeepSeek-V3 ({@code DeepseekV3ForCausalLM}; also DeepSeek-R1 and Kimi-K2's layout): Llama's pre-norm
+ * decoder with Multi-head Latent Attention ({@link MultiHeadLatentAttention}, rotary features interleaved
+ * unless {@code rope_interleave} is false, YaRN's mscale on the softmax), dense MLPs in the first
+ * {@code first_k_dense_replace} layers and DeepSeekMoE with sigmoid, bias-corrected, group-limited routing
+ * after ({@link DeepseekMoe}).
+ */
+@Component(service = ModelArchitecture.class)
+public class DeepseekV3Architecture extends DecoderFamily {
+
+    /** Started after the engine, which fixes DJL's engine for the JVM. */
+    @Reference
+    EngineRuntime engine;
+
+    /**
+     * The config.json of deepseek_v3.
+     *
+     * @param common the fields every Llama-like model shares (its head_dim and key/value heads unused: MLA has its own)
+     * @param attention the latent attention's shape
+     * @param experts the sparse layers' experts
+     * @param firstDense {@code first_k_dense_replace}
+     */
+    record DeepseekV3Config(
+            LlamaLikeConfig common, MultiHeadLatentAttention.Spec attention, DeepseekMoe.Spec experts, int firstDense) {
+
+        static DeepseekV3Config from(ModelConfig c) {
+            LlamaLikeConfig common = LlamaLikeConfig.read(c, false, "silu");
+            String scoring = c.getString("scoring_func").orElse("sigmoid");
+            if (!scoring.equals("sigmoid")) {
+                throw new IllegalArgumentException(c.source()
+                        + ": DeepSeek-V3 scores experts by sigmoid; config field 'scoring_func' is '" + scoring + "'");
+            }
+            return new DeepseekV3Config(
+                    common,
+                    MultiHeadLatentAttention.Spec.from(c, c.getBoolean(true, "rope_interleave"), true),
+                    DeepseekMoe.Spec.from(
+                            c,
+                            DeepseekMoe.Routing.SIGMOID_BIASED_GROUPS,
+                            c.getBoolean(true, "norm_topk_prob"),
+                            common.activation()),
+                    c.getInt(3, "first_k_dense_replace"));
+        }
+
+        DecoderLayout layout(ModelConfig c) {
+            return common.layout(attention.factory(), experts.factory(firstDense, common.gatedMlp(false)))
+                    .withRope(DeepseekRope.from(c, attention.qkRopeHeadDim()));
+        }
+    }
+
+    @Override
+    public String name() {
+        return "deepseek_v3";
+    }
+
+    @Override
+    public String description() {
+        return "DeepSeek-V3 / R1: Multi-head Latent Attention and DeepSeekMoE with sigmoid group routing";
+    }
+
+    @Override
+    public Set<String> architectures() {
+        return Set.of("DeepseekV3ForCausalLM");
+    }
+
+    @Override
+    public Set<String> linearModules() {
+        return DeepseekV2Architecture.LINEAR_MODULES;
+    }
+
+    @Override
+    public DecoderLayout layout(ModelConfig config) {
+        return DeepseekV3Config.from(config).layout(config);
+    }
+}
