@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
  * {@code osprey export}: runs an {@code Exporter} service as a job of the platform's job service (as {@code POST
  * /api/jobs} with {@code "kind": "exporter"} does), with ms-swift's argument names. {@code --merge_lora true} runs
  * {@code merge_lora} (the adapters merged into the base, written as a Hugging Face folder, by default beside the
- * first adapter as {@code DIR-merged}); {@code --quant_method NAME} runs the exporter of that name (quantized
- * exports arrive as more exporter plugins).
+ * first adapter as {@code DIR-merged}); {@code --quant_method NAME} runs the exporter of that name ({@code gguf}: a llama.cpp file, typed by
+ * {@code --gguf_type} or {@code --quant_bits}; quantized exports arrive as more exporter plugins).
  */
 @Command(
         name = "export",
@@ -44,8 +44,20 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
     @Option(
             names = "--quant_method",
             paramLabel = "METHOD",
-            description = "the quantizing exporter to run (gptq, awq, ...), when installed")
+            description = "the quantizing exporter to run (gguf, ...), when installed")
     String quantMethod;
+
+    @Option(
+            names = "--quant_bits",
+            paramLabel = "BITS",
+            description = "bits per weight of a quantized export (gguf: 8 for q8_0)")
+    Integer quantBits;
+
+    @Option(
+            names = "--gguf_type",
+            paramLabel = "TYPE",
+            description = "with --quant_method gguf: f32, f16 (default) or q8_0")
+    String ggufType;
 
     @Option(
             names = "--output_dir",
@@ -97,6 +109,12 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
         args.put("merge_lora", mergeLora);
         if (quantMethod != null) {
             args.put("quant_method", quantMethod);
+        }
+        if (quantBits != null) {
+            args.put("quant_bits", quantBits);
+        }
+        if (ggufType != null) {
+            args.put("gguf_type", ggufType);
         }
         Path out = outputDir != null
                 ? outputDir

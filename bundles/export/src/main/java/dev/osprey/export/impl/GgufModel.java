@@ -1,0 +1,189 @@
+package dev.osprey.export.impl;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.osprey.checkpoint.HfConfig;
+
+/**
+ * A Hugging Face decoder as llama.cpp's GGUF names it, as {@code convert_hf_to_gguf.py} does for the {@code llama}
+ * and {@code qwen2} architectures: the hyper-parameters as {@code ARCH.*} metadata and each checkpoint tensor
+ * under llama.cpp's name ({@code blk.N.attn_q.weight}, ...), with dimensions in ggml order (innermost first).
+ * Llama's q and k projections are permuted from Hugging Face's rotate-half layout to the interleaved pairs
+ * llama.cpp's rope expects; Qwen2 uses llama.cpp's NEOX rope, which is rotate-half, so its weights stay.
+ */
+final class GgufModel {
+
+    private static final Logger LOG = System.getLogger(GgufModel.class.getName());
+
+    /** Hugging Face model_type → llama.cpp architecture. */
+    static final Map<String, String> ARCHITECTURES = Map.of("llama", "llama", "qwen2", "qwen2");
+
+    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)\\.(weight|bias)");
+    private static final Map<String, String> LAYER_NAMES = Map.of(
+            "input_layernorm", "attn_norm",
+            "post_attention_layernorm", "ffn_norm",
+            "self_attn.q_proj", "attn_q",
+            "self_attn.k_proj", "attn_k",
+            "self_attn.v_proj", "attn_v",
+            "self_attn.o_proj", "attn_output",
+            "mlp.gate_proj", "ffn_gate",
+            "mlp.up_proj", "ffn_up",
+            "mlp.down_proj", "ffn_down");
+    private static final Map<String, String> GLOBAL_NAMES = Map.of(
+            "model.embed_tokens.weight", "token_embd.weight",
+            "model.norm.weight", "output_norm.weight",
+            "lm_head.weight", "output.weight");
+
+    /** A checkpoint tensor: its Hugging Face shape (outermost first) and its values in row-major order. */
+    record HfTensor(long[] shape, float[] values) {}
+
+    final HfConfig config;
+    final String arch;
+    final int heads;
+    final int kvHeads;
+    final int headDim;
+    final boolean tied;
+
+    /**
+     * @throws IllegalArgumentException naming the model_type or config.json field llama.cpp's export does not take
+     */
+    GgufModel(HfConfig config) {
+        this.config = config;
+        this.arch = ARCHITECTURES.get(config.modelType());
+        if (arch == null) {
+            throw new IllegalArgumentException("gguf export does not support model_type " + config.modelType()
+                    + "; supported: " + ARCHITECTURES.keySet().stream().sorted().toList());
+        }
+        this.heads = config.requireInt("num_attention_heads");
+        this.kvHeads = config.getInt(heads, "num_key_value_heads");
+        this.headDim = config.getInt(config.requireInt("hidden_size") / heads, "head_dim");
+        this.tied = config.getBoolean(false, "tie_word_embeddings");
+        String act = config.getString("hidden_act").orElse("silu");
+        if (!act.equals("silu")) {
+            throw unsupported("hidden_act", act);
+        }
+        // a scaled rope (llama3, yarn, linear, dynamic) needs more metadata than this exporter writes
+        String ropeType = config.getString("rope_parameters.rope_type", "rope_scaling.rope_type", "rope_scaling.type")
+                .orElse("default");
+        if (!ropeType.equals("default")) {
+            throw unsupported("rope_type", ropeType);
+        }
+        if (config.getBoolean(false, "use_sliding_window")) {
+            throw unsupported("use_sliding_window", "true");
+        }
+    }
+
+    private IllegalArgumentException unsupported(String field, String value) {
+        return new IllegalArgumentException("gguf export of model_type " + config.modelType() + " does not support "
+                + field + " = " + value + " (config.json " + config.source() + ")");
+    }
+
+    /** The {@code general.*} and {@code ARCH.*} metadata. */
+    void putMetadata(GgufWriter gguf, String name, GgufType type) {
+        gguf.put("general.architecture", arch)
+                .put("general.type", "model")
+                .put("general.name", name)
+                .put("general.file_type", type.fileType)
+                .put("general.quantization_version", 2);
+        String a = arch + ".";
+        gguf.put(a + "vocab_size", config.requireInt("vocab_size"))
+                .put(a + "context_length", config.requireInt("max_position_embeddings"))
+                .put(a + "embedding_length", config.requireInt("hidden_size"))
+                .put(a + "feed_forward_length", config.requireInt("intermediate_size"))
+                .put(a + "block_count", config.requireInt("num_hidden_layers"))
+                .put(a + "attention.head_count", heads)
+                .put(a + "attention.head_count_kv", kvHeads)
+                .put(a + "attention.key_length", headDim)
+                .put(a + "attention.value_length", headDim)
+                .put(a + "rope.dimension_count", headDim)
+                .put(a + "rope.freq_base", (float)
+                        config.getDouble(10000.0, "rope_parameters.rope_theta", "rope_theta"))
+                .put(a + "attention.layer_norm_rms_epsilon", (float) config.getDouble(1e-6, "rms_norm_eps"));
+    }
+
+    /**
+     * Adds every tensor under its llama.cpp name: 1-D ones (norms, biases) in F32 as llama.cpp's converter keeps
+     * them, matrices in {@code type} (F16 where a Q8_0 row would not fill whole blocks).
+     *
+     * @throws IllegalArgumentException naming a tensor llama.cpp has no place for
+     */
+    void addTensors(GgufWriter gguf, Map<String, HfTensor> tensors, GgufType type) {
+        for (String hfName :
+                tensors.keySet().stream().sorted(GgufModel::byLayer).toList()) {
+            if (hfName.endsWith("rotary_emb.inv_freq") || (tied && hfName.equals("lm_head.weight"))) {
+                continue; // recomputed by llama.cpp; a tied head is token_embd itself
+            }
+            HfTensor t = tensors.get(hfName);
+            float[] values = t.values();
+            String name = ggufName(hfName);
+            if (arch.equals("llama") && name.matches("blk\\.\\d+\\.attn_[qk]\\.(weight|bias)")) {
+                values = permute(values, t.shape()[0], name.contains("attn_q") ? heads : kvHeads);
+            }
+            long[] ne = new long[t.shape().length];
+            for (int i = 0; i < ne.length; i++) {
+                ne[i] = t.shape()[ne.length - 1 - i];
+            }
+            GgufType tensorType = ne.length == 1 ? GgufType.F32 : type;
+            if (ne[0] % tensorType.blockSize != 0) {
+                LOG.log(Level.INFO, "{0}: rows of {1} do not fill {2} blocks; written as f16", name, ne[0], type.id());
+                tensorType = GgufType.F16;
+            }
+            gguf.add(new GgufWriter.Tensor(name, ne, values, tensorType));
+        }
+    }
+
+    /** llama.cpp's name of a Hugging Face tensor. */
+    String ggufName(String hfName) {
+        String global = GLOBAL_NAMES.get(hfName);
+        if (global != null) {
+            return global;
+        }
+        Matcher m = LAYER.matcher(hfName);
+        String module = m.matches() ? LAYER_NAMES.get(m.group(2)) : null;
+        if (module == null) {
+            throw new IllegalArgumentException("gguf export of model_type " + config.modelType()
+                    + " has no llama.cpp name for the tensor " + hfName);
+        }
+        return "blk." + m.group(1) + "." + module + "." + m.group(3);
+    }
+
+    /**
+     * convert_hf_to_gguf.py's {@code LlamaModel.permute}: within each head, output rows {@code [x0..x(d/2-1),
+     * y0..y(d/2-1)]} (rotate-half pairs) become {@code [x0, y0, x1, y1, ...]} (adjacent pairs). Rows are {@code
+     * rows = heads * headDim}; the row length is whatever follows (1 for a bias).
+     */
+    static float[] permute(float[] w, long rows, int heads) {
+        int headDim = Math.toIntExact(rows / heads);
+        int half = headDim / 2;
+        int rowLength = Math.toIntExact(w.length / rows);
+        float[] out = new float[w.length];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < half; i++) {
+                for (int j = 0; j < 2; j++) {
+                    int from = h * headDim + j * half + i; // (heads, 2, half) in Hugging Face's order
+                    int to = h * headDim + i * 2 + j; // (heads, half, 2) in llama.cpp's order
+                    System.arraycopy(w, from * rowLength, out, to * rowLength, rowLength);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Global tensors first, then layers in numeric order (blk.2 before blk.10), as llama.cpp's converter lists them. */
+    private static int byLayer(String a, String b) {
+        Matcher ma = LAYER.matcher(a);
+        Matcher mb = LAYER.matcher(b);
+        int la = ma.matches() ? Integer.parseInt(ma.group(1)) : -1;
+        int lb = mb.matches() ? Integer.parseInt(mb.group(1)) : -1;
+        return la != lb ? Integer.compare(la, lb) : a.compareTo(b);
+    }
+
+    static List<String> supported() {
+        return ARCHITECTURES.keySet().stream().sorted().toList();
+    }
+}

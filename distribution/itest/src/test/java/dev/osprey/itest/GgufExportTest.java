@@ -1,0 +1,143 @@
+package dev.osprey.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * {@code osprey export --quant_method gguf} of the built distribution writes, through the job service, the very
+ * GGUF files llama.cpp was run on (same SHA-256 as in bundles/export's golden files, made by
+ * tools/gguf-llamacpp-reference.sh), and Osprey's own model agrees with llama.cpp on them: the same greedy tokens
+ * for the golden prompt and, at the first step, the same log-probability (F32/F16 within llama.cpp's F16 KV cache's
+ * error; Q8_0 within its quantization error).
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class GgufExportTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path GOLDEN = TestPlatform.root().resolve("bundles/export/src/test/resources/gguf");
+
+    @TempDir
+    static Path home;
+
+    @BeforeAll
+    static void layOut() throws Exception {
+        DistributionCliTest.layOutHome(home);
+    }
+
+    @Test
+    void llamaF32IsTheFileLlamaCppReadAndOspreyGivesItsGreedyTokens() throws Exception {
+        checkAgainstLlamaCpp("llama", "llama/src/test/resources/reference/llama", "f32", 5e-3, "--gguf_type", "f32");
+    }
+
+    @Test
+    void qwen2Q8_0ByQuantBitsIsTheFileLlamaCppReadAndAgreesWithinQuantization() throws Exception {
+        checkAgainstLlamaCpp("qwen2", "qwen/src/test/resources/reference/qwen2", "q8_0", 3e-2, "--quant_bits", "8");
+    }
+
+    @Test
+    void aWordLevelTokenizerIsRefusedByName() throws Exception {
+        ChildProcess.Result r = DistributionCliTest.ospreyIn(
+                home,
+                "export",
+                "--quant_method",
+                "gguf",
+                "--model",
+                home.resolve("demo/tiny-chat").toString(),
+                "--output_dir",
+                home.resolve("word-level").toString());
+        assertEquals(2, r.exit(), r.out());
+        assertTrue(r.out().contains("model.type WordLevel"), r.out());
+    }
+
+    private static void checkAgainstLlamaCpp(
+            String name, String reference, String type, double tolerance, String... typeOptions) throws Exception {
+        Path model = home.resolve("models").resolve(name);
+        Files.createDirectories(model);
+        Path fixture = TestPlatform.root().resolve("plugins-models").resolve(reference);
+        for (String f : List.of("config.json", "generation_config.json", "model.safetensors")) {
+            Files.copy(fixture.resolve(f), model.resolve(f));
+        }
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(GOLDEN.resolve(f), model.resolve(f));
+        }
+        Path out = home.resolve(name + "-" + type);
+        List<String> args = new ArrayList<>(List.of(
+                "export", "--quant_method", "gguf", "--model", model.toString(), "--output_dir", out.toString()));
+        args.addAll(List.of(typeOptions));
+        ChildProcess.Result export = DistributionCliTest.ospreyIn(home, args.toArray(String[]::new));
+        assertEquals(0, export.exit(), export.out());
+        Path file = out.resolve(name + "-" + type + ".gguf");
+        assertTrue(Files.isRegularFile(file), export.out());
+
+        JsonNode golden =
+                JSON.readTree(GOLDEN.resolve("llamacpp-" + name + ".json").toFile());
+        JsonNode llamaCpp = golden.get(type);
+        String sha =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        assertEquals(llamaCpp.get("sha256").asText(), sha, "the file llama.cpp was run on");
+
+        // the prompt followed by llama.cpp's tokens: Osprey's argmax at each step must be llama.cpp's next token
+        List<Integer> ids = new ArrayList<>();
+        golden.get("prompt").forEach(t -> ids.add(t.asInt()));
+        int promptLength = ids.size();
+        List<Integer> expected = new ArrayList<>();
+        llamaCpp.get("tokens").forEach(t -> expected.add(t.asInt()));
+        ids.addAll(expected.subList(0, expected.size() - 1));
+        Path logitsFile = home.resolve(name + "-logits.json");
+        ChildProcess.Result logits = DistributionCliTest.ospreyIn(
+                home,
+                "logits",
+                "--model",
+                model.toString(),
+                "--input_ids",
+                JSON.writeValueAsString(List.of(ids)),
+                "--output",
+                logitsFile.toString());
+        assertEquals(0, logits.exit(), logits.out());
+        JsonNode rows = JSON.readTree(logitsFile.toFile()).get("logits").get(0);
+        List<Integer> greedy = new ArrayList<>();
+        for (int p = promptLength - 1; p < ids.size(); p++) {
+            greedy.add(argmax(rows.get(p)));
+        }
+        assertEquals(expected, greedy, "Osprey's greedy tokens vs. llama.cpp's on " + file.getFileName());
+
+        JsonNode first = llamaCpp.get("top_logprobs").get(0).get(0);
+        double osprey = logSoftmax(rows.get(promptLength - 1), first.get("id").asInt());
+        assertEquals(first.get("logprob").asDouble(), osprey, tolerance, "log-probability of the first token");
+    }
+
+    private static int argmax(JsonNode logits) {
+        int best = 0;
+        for (int i = 1; i < logits.size(); i++) {
+            if (logits.get(i).asDouble() > logits.get(best).asDouble()) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static double logSoftmax(JsonNode logits, int id) {
+        double max = logits.get(argmax(logits)).asDouble();
+        double sum = 0;
+        for (JsonNode v : logits) {
+            sum += Math.exp(v.asDouble() - max);
+        }
+        return logits.get(id).asDouble() - max - Math.log(sum);
+    }
+}
