@@ -61,6 +61,23 @@ public record LlamaLikeConfig(
                 c.getDouble(0.02, "initializer_range"));
     }
 
+    /** This config with another {@code rms_norm_eps}: a family whose default differs from Llama's sets its own. */
+    public LlamaLikeConfig withRmsEps(double eps) {
+        return new LlamaLikeConfig(
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                layers,
+                heads,
+                kvHeads,
+                headDim,
+                eps,
+                rope,
+                tieWordEmbeddings,
+                activation,
+                initStd);
+    }
+
     /** This config's attention heads, with or without biases, no q/k norms. */
     public AttentionSpec attention(boolean qkvBias, boolean outputBias) {
         return new AttentionSpec(heads, kvHeads, headDim, qkvBias, outputBias, false, null);

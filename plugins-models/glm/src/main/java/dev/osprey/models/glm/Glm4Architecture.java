@@ -47,7 +47,7 @@ public class Glm4Architecture extends DecoderFamily {
             double factor = partialRotaryFactor(c); // checked first: the common fields' RoPE reads it too
             LlamaLikeConfig read = LlamaLikeConfig.read(c, false, "silu");
             if (c.get("rms_norm_eps").isEmpty()) {
-                read = withRmsEps(read, DEFAULT_RMS_EPS);
+                read = read.withRmsEps(DEFAULT_RMS_EPS);
             }
             return new Glm4Config(read, c.getBoolean(true, "attention_bias"), rope(c, read.headDim(), factor));
         }
@@ -84,23 +84,6 @@ public class Glm4Architecture extends DecoderFamily {
                     "post_mlp_layernorm");
             return common.layout(attention, mlp).withRope(rope);
         }
-    }
-
-    /** {@code c} with another {@code rms_norm_eps}, for a family whose default differs from Llama's. */
-    static LlamaLikeConfig withRmsEps(LlamaLikeConfig c, double eps) {
-        return new LlamaLikeConfig(
-                c.vocabSize(),
-                c.hiddenSize(),
-                c.intermediateSize(),
-                c.layers(),
-                c.heads(),
-                c.kvHeads(),
-                c.headDim(),
-                eps,
-                c.rope(),
-                c.tieWordEmbeddings(),
-                c.activation(),
-                c.initStd());
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.osprey.checkpoint.HfConfig;
+import dev.osprey.model.reference.GradientCheck;
 import dev.osprey.model.reference.HfReference;
 
 /**

@@ -45,7 +45,7 @@ public class OlmoeArchitecture extends DecoderFamily {
         static OlmoeConfig from(ModelConfig c) {
             LlamaLikeConfig read = LlamaLikeConfig.read(c, false, "silu");
             if (c.get("rms_norm_eps").isEmpty()) {
-                read = withRmsEps(read, DEFAULT_RMS_EPS);
+                read = read.withRmsEps(DEFAULT_RMS_EPS);
             }
             double clip = c.getDouble(0, "clip_qkv");
             if (clip < 0) {
@@ -79,23 +79,6 @@ public class OlmoeArchitecture extends DecoderFamily {
             // every layer is sparse: the dense block is never built
             return common.layout(attention, Blocks.sparseMoe(moe, false, common.activation(), common.gatedMlp(false)));
         }
-    }
-
-    /** {@code c} with another {@code rms_norm_eps}, for a family whose default differs from Llama's. */
-    static LlamaLikeConfig withRmsEps(LlamaLikeConfig c, double eps) {
-        return new LlamaLikeConfig(
-                c.vocabSize(),
-                c.hiddenSize(),
-                c.intermediateSize(),
-                c.layers(),
-                c.heads(),
-                c.kvHeads(),
-                c.headDim(),
-                eps,
-                c.rope(),
-                c.tieWordEmbeddings(),
-                c.activation(),
-                c.initStd());
     }
 
     @Override

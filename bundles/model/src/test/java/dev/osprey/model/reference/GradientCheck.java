@@ -1,4 +1,4 @@
-package dev.osprey.models.olmoe;
+package dev.osprey.model.reference;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,7 +23,7 @@ import dev.osprey.model.load.ModelLoader;
  * Autograd's gradient of the causal-LM loss equals central finite differences, element by element, for the
  * parameters of a family's own blocks: the backward pass runs through the same math as the forward pass.
  */
-final class GradientCheck {
+public final class GradientCheck {
 
     private static final long[] IDS = {1, 17, 93, 5, 44, 120, 8, 61, 33, 77, 12, 99};
 
@@ -34,7 +34,7 @@ final class GradientCheck {
      * @param key a parameter of it
      * @param step the finite-difference step
      */
-    static void check(Path folder, ModelArchitecture architecture, String key, float step) throws Exception {
+    public static void check(Path folder, ModelArchitecture architecture, String key, float step) throws Exception {
         try (NDManager manager = NDManager.newBaseManager();
                 HfModel loaded = ModelLoader.load(folder, config -> architecture, manager, DataType.FLOAT32)) {
             LanguageModel model = loaded.model();
