@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Transformers' answers to the tiny MMLU-layout fixture of distribution/itest (EvalJobTest): the qwen2 reference
-checkpoint with the word-level tokenizer of eval/word-model asked each test question as MMLU's original prompt
-(lm-eval-harness's: the continuation " X" scored as the tokens that encoding context + continuation adds), its
-letter log-likelihoods, prediction and the accuracy, written as JSON.
+"""Transformers' answers to the tiny benchmark fixtures of distribution/itest (EvalJobTest): the qwen2 reference
+checkpoint with the word-level tokenizer of eval/word-model asked each question of the MMLU-, C-Eval- and
+ARC-layout fixtures with one answered example, as Osprey's evaluators ask them (each benchmark's prompt; a label's
+continuation scored as lm-eval-harness scores it: the tokens that encoding context + continuation adds). Writes the
+letter log-likelihoods, predictions and accuracy to eval/{mmlu,ceval,arc}-golden.json.
 
-    python3 tools/make-eval-fixtures.py ROOT FEW_SHOT distribution/itest/src/test/resources/eval/mmlu-golden.json
+    python3 tools/make-eval-fixtures.py ROOT
 
 Run it where transformers and torch are installed (the Debian sid chroot of docs/architecture.md); ROOT is the
-repository; the output path is relative to it (torch's native libraries may print to stdout).
+repository (torch's native libraries may print to stdout, so the results go to files).
 """
 import csv
 import json
@@ -18,55 +19,103 @@ import torch
 from tokenizers import Tokenizer
 from transformers import AutoModelForCausalLM
 
-LETTERS = ["A", "B", "C", "D"]
+FEW_SHOT = 1
 
 
-def rows(path):
-    with open(path, newline="", encoding="utf-8") as f:
-        return [r for r in csv.reader(f) if r]
+def question_text(q, cue):
+    text = q["question"].strip() + "\n"
+    for label, choice in zip(q["labels"], q["choices"]):
+        text += f"{label}. {choice.strip()}\n"
+    return text + cue
 
 
-def question_text(q):
-    text = q[0].strip() + "\n"
-    for letter, choice in zip(LETTERS, q[1:5]):
-        text += f"{letter}. {choice.strip()}\n"
-    return text + "Answer:"
-
-
-def prompt(subject, q, shots):
+def mmlu_prompt(subject, q, shots):
     text = f"The following are multiple choice questions (with answers) about {subject.replace('_', ' ')}.\n\n"
     for s in shots:
-        text += question_text(s) + f" {s[5].strip()}\n\n"
-    return text + question_text(q)
+        text += question_text(s, "Answer:") + f" {s['answer']}\n\n"
+    return text + question_text(q, "Answer:")
+
+
+def ceval_prompt(subject, q, shots):
+    text = f"以下是中国关于{subject.replace('_', ' ')}考试的单项选择题，请选出其中的正确答案。\n\n"
+    for s in shots:
+        text += question_text(s, "答案：") + f"{s['answer']}\n\n"
+    return text + question_text(q, "答案：")
+
+
+def arc_prompt(subject, q, shots):
+    text = ""
+    for s in shots:
+        text += "Question: " + question_text(s, "Answer:") + f" {s['answer']}\n\n"
+    return text + "Question: " + question_text(q, "Answer:")
+
+
+def csv_questions(path, header):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f) if r]
+    first = 0
+    if header:
+        first = rows[0].index("question")
+        rows = rows[1:]
+    return [dict(question=r[first], labels=list("ABCD"), choices=r[first + 1:first + 5], answer=r[first + 5].strip())
+            for r in rows]
+
+
+def arc_questions(path):
+    with open(path, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [dict(question=r["question"]["stem"], labels=[c["label"] for c in r["question"]["choices"]],
+                 choices=[c["text"] for c in r["question"]["choices"]], answer=r["answerKey"]) for r in rows]
+
+
+def subjects(folder, suffix, read):
+    return {name[: -len(suffix)]: read(os.path.join(folder, name))
+            for name in sorted(os.listdir(folder)) if name.endswith(suffix)}
+
+
+def answer(model, tokenizer, subject, questions, shots, prompt, before_label):
+    answers = []
+    for index, q in enumerate(questions):
+        context = prompt(subject, q, shots[:FEW_SHOT])
+        context_ids = tokenizer.encode(context).ids
+        scores = []
+        for label in q["labels"]:
+            whole = tokenizer.encode(context + before_label + label).ids
+            tail = whole[len(context_ids):]
+            with torch.no_grad():
+                logp = torch.log_softmax(model(torch.tensor([whole])).logits[0].float(), dim=-1)
+            scores.append(sum(logp[len(context_ids) - 1 + t, tok].item() for t, tok in enumerate(tail)))
+        predicted = q["labels"][max(range(len(scores)), key=lambda i: scores[i])]
+        answers.append(dict(subject=subject, index=index, answer=q["answer"], predicted=predicted,
+                            log_likelihoods=scores))
+    return answers
 
 
 def main():
-    root, few_shot, output = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    data = os.path.join(root, "distribution/itest/src/test/resources/eval/mmlu/data")
-    tokenizer = Tokenizer.from_file(os.path.join(root, "distribution/itest/src/test/resources/eval/word-model/tokenizer.json"))
+    root = sys.argv[1]
+    fixtures = os.path.join(root, "distribution/itest/src/test/resources/eval")
+    tokenizer = Tokenizer.from_file(os.path.join(fixtures, "word-model/tokenizer.json"))
     model = AutoModelForCausalLM.from_pretrained(
         os.path.join(root, "plugins-models/qwen/src/test/resources/reference/qwen2"), dtype=torch.float32).eval()
-    answers, correct = [], 0
-    for name in sorted(os.listdir(os.path.join(data, "test"))):
-        subject = name[: -len("_test.csv")]
-        shots = rows(os.path.join(data, "dev", subject + "_dev.csv"))[:few_shot]
-        for index, q in enumerate(rows(os.path.join(data, "test", name))):
-            context = prompt(subject, q, shots)
-            context_ids = tokenizer.encode(context).ids
-            scores = []
-            for letter in LETTERS:
-                whole = tokenizer.encode(context + " " + letter).ids
-                tail = whole[len(context_ids):]
-                ids = torch.tensor([whole])
-                with torch.no_grad():
-                    logp = torch.log_softmax(model(ids).logits[0].float(), dim=-1)
-                scores.append(sum(logp[len(context_ids) - 1 + t, tok].item() for t, tok in enumerate(tail)))
-            predicted = LETTERS[max(range(4), key=lambda i: scores[i])]
-            correct += predicted == q[5].strip()
-            answers.append(dict(subject=subject, index=index, answer=q[5].strip(), predicted=predicted,
-                                log_likelihoods=scores))
-    with open(os.path.join(root, output), "w", encoding="utf-8") as f:
-        json.dump(dict(few_shot_num=few_shot, acc=correct / len(answers), answers=answers), f, indent=1)
+    benchmarks = {}
+    mmlu = os.path.join(fixtures, "mmlu/data")
+    tests = subjects(os.path.join(mmlu, "test"), "_test.csv", lambda p: csv_questions(p, False))
+    dev = subjects(os.path.join(mmlu, "dev"), "_dev.csv", lambda p: csv_questions(p, False))
+    benchmarks["mmlu"] = [a for s in tests for a in answer(model, tokenizer, s, tests[s], dev[s], mmlu_prompt, " ")]
+    ceval = os.path.join(fixtures, "ceval")
+    tests = subjects(os.path.join(ceval, "val"), "_val.csv", lambda p: csv_questions(p, True))
+    dev = subjects(os.path.join(ceval, "dev"), "_dev.csv", lambda p: csv_questions(p, True))
+    benchmarks["ceval"] = [a for s in tests for a in answer(model, tokenizer, s, tests[s], dev[s], ceval_prompt, "")]
+    arc = os.path.join(fixtures, "arc")
+    benchmarks["arc"] = []
+    for subset in ["ARC-Challenge", "ARC-Easy"]:
+        tests = arc_questions(os.path.join(arc, subset, subset + "-Test.jsonl"))
+        train = arc_questions(os.path.join(arc, subset, subset + "-Train.jsonl"))
+        benchmarks["arc"] += answer(model, tokenizer, subset, tests, train, arc_prompt, " ")
+    for name, answers in benchmarks.items():
+        acc = sum(a["predicted"] == a["answer"] for a in answers) / len(answers)
+        with open(os.path.join(fixtures, name + "-golden.json"), "w", encoding="utf-8") as f:
+            json.dump(dict(few_shot_num=FEW_SHOT, acc=acc, answers=answers), f, indent=1, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -106,23 +106,42 @@ class EvalJobTest {
 
     @Test
     void mmluGivesTransformersAnswers() throws Exception {
-        Path out = home.resolve("mmlu-out");
-        String datasetArgs = JSON.writeValueAsString(
-                Map.of("mmlu", Map.of("local_path", FIXTURES.resolve("mmlu").toString(), "few_shot_num", 1)));
+        assertGivesTransformersAnswers("mmlu");
+    }
+
+    @Test
+    void cevalGivesTransformersAnswers() throws Exception {
+        assertGivesTransformersAnswers("ceval");
+    }
+
+    @Test
+    void arcGivesTransformersAnswers() throws Exception {
+        assertGivesTransformersAnswers("arc");
+    }
+
+    /**
+     * {@code osprey eval --eval_dataset BENCHMARK} over the fixture in the benchmark's published layout, with one
+     * answered example: every answer and label log-likelihood is transformers' (tools/make-eval-fixtures.py).
+     */
+    private static void assertGivesTransformersAnswers(String benchmark) throws Exception {
+        Path out = home.resolve(benchmark + "-out");
+        String datasetArgs = JSON.writeValueAsString(Map.of(
+                benchmark, Map.of("local_path", FIXTURES.resolve(benchmark).toString(), "few_shot_num", 1)));
         ChildProcess.Result eval = DistributionCliTest.ospreyIn(
                 home,
                 "eval",
                 "--model",
                 model.toString(),
                 "--eval_dataset",
-                "mmlu",
+                benchmark,
                 "--dataset_args",
                 datasetArgs,
                 "--eval_output_dir",
                 out.toString());
         assertEquals(0, eval.exit(), eval.out());
 
-        JsonNode golden = JSON.readTree(FIXTURES.resolve("mmlu-golden.json").toFile());
+        JsonNode golden =
+                JSON.readTree(FIXTURES.resolve(benchmark + "-golden.json").toFile());
         JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
         assertEquals(golden.path("acc").asDouble(), result.at("/metrics/acc").asDouble(), 1e-9, result.toString());
         assertEquals(
@@ -132,11 +151,15 @@ class EvalJobTest {
         for (int i = 0; i < details.size(); i++) {
             JsonNode ours = JSON.readTree(details.get(i));
             JsonNode theirs = golden.path("answers").get(i);
-            String where = "question " + i + ": " + ours + " vs transformers' " + theirs;
+            String where = benchmark + " question " + i + ": " + ours + " vs transformers' " + theirs;
             assertEquals(theirs.path("subject").asText(), ours.path("subject").asText(), where);
             assertEquals(
                     theirs.path("predicted").asText(), ours.path("predicted").asText(), where);
-            for (int c = 0; c < 4; c++) {
+            assertEquals(
+                    theirs.path("log_likelihoods").size(),
+                    ours.path("log_likelihoods").size(),
+                    where);
+            for (int c = 0; c < theirs.path("log_likelihoods").size(); c++) {
                 assertEquals(
                         theirs.path("log_likelihoods").get(c).asDouble(),
                         ours.path("log_likelihoods").get(c).asDouble(),

@@ -10,36 +10,45 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.osprey.dataset.CsvParser;
 
 /**
- * MMLU's published layout, as EvalScope reads a {@code local_path}: {@code data/test/SUBJECT_test.csv} (and
- * {@code data/dev/SUBJECT_dev.csv} for the few-shot examples), each row {@code question,A,B,C,D,answer} without a
- * header, the answer a letter.
+ * The published layouts of the multiple-choice benchmarks, as EvalScope reads a {@code local_path}: one file per
+ * subject (or subset) and split, each question with its lettered choices and the letter of the answer.
  */
 final class MultipleChoiceQuestions {
 
+    /** MMLU's and C-Eval's four letters. */
     static final List<String> LETTERS = List.of("A", "B", "C", "D");
 
-    /** One question of a subject. */
-    record Question(String subject, int index, String question, List<String> choices, String answer) {}
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One question of a subject; {@code labels} name {@code choices} in order, {@code answer} is one of them. */
+    record Question(
+            String subject, int index, String question, List<String> labels, List<String> choices, String answer) {}
+
+    /** Reads one subject's file into its questions. */
+    @FunctionalInterface
+    interface FileReader {
+        List<Question> read(Path file, String subject) throws IOException;
+    }
 
     private MultipleChoiceQuestions() {}
 
     /**
-     * The subjects of {@code root} ({@code data/SPLIT/SUBJECT_SPLIT.csv}) by name, sorted, each with its questions
-     * in file order; only those of {@code subjects} when it is not empty.
+     * The subjects of {@code folder} (files {@code SUBJECT + suffix}) by name, sorted, each with its questions in
+     * file order; only those of {@code subjects} when it is not empty.
      *
-     * @throws IllegalArgumentException naming the file and line of a row that is not a question, a missing folder,
-     *         or a subject asked for that has no file
+     * @throws IllegalArgumentException naming a missing folder, or a subject asked for that has no file
      */
-    static Map<String, List<Question>> read(Path root, String split, List<String> subjects) throws IOException {
-        Path folder = root.resolve("data").resolve(split);
+    static Map<String, List<Question>> read(Path folder, String suffix, List<String> subjects, FileReader reader)
+            throws IOException {
         if (!Files.isDirectory(folder)) {
-            throw new IllegalArgumentException("local_path " + root + " has no data/" + split
-                    + "/ folder: expected MMLU's layout (data/test/SUBJECT_test.csv, data/dev/SUBJECT_dev.csv)");
+            throw new IllegalArgumentException("local_path has no " + folder + " folder");
         }
-        String suffix = "_" + split + ".csv";
         Map<String, List<Question>> bySubject = new TreeMap<>();
         try (Stream<Path> files = Files.list(folder)) {
             for (Path file : files.filter(f -> f.getFileName().toString().endsWith(suffix))
@@ -47,7 +56,7 @@ final class MultipleChoiceQuestions {
                 String name = file.getFileName().toString();
                 String subject = name.substring(0, name.length() - suffix.length());
                 if (subjects.isEmpty() || subjects.contains(subject)) {
-                    bySubject.put(subject, questions(file, subject));
+                    bySubject.put(subject, reader.read(file, subject));
                 }
             }
         }
@@ -60,12 +69,27 @@ final class MultipleChoiceQuestions {
         return bySubject;
     }
 
-    private static List<Question> questions(Path file, String subject) throws IOException {
+    /**
+     * MMLU's CSV rows, {@code question,A,B,C,D,answer} without a header ({@code header false}), or C-Eval's, with a
+     * header row naming {@code id,question,A,B,C,D,answer[,explanation]} ({@code header true}).
+     *
+     * @throws IllegalArgumentException naming the file and line of a row that is not a question
+     */
+    static List<Question> csv(Path file, String subject, boolean header) throws IOException {
         List<Question> questions = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file);
                 CsvParser csv = new CsvParser(in)) {
+            int first = 0;
+            if (header) {
+                List<String> names = csv.next();
+                first = names == null ? 0 : names.indexOf("question");
+                if (first < 0) {
+                    throw new IllegalArgumentException(file + ":1: expected a header naming question,A,B,C,D,answer");
+                }
+            }
             for (List<String> row = csv.next(); row != null; row = csv.next()) {
-                if (row.size() != 6 || !LETTERS.contains(row.get(5).trim())) {
+                if (row.size() < first + 6
+                        || !LETTERS.contains(row.get(first + 5).trim())) {
                     throw new IllegalArgumentException(file + ":" + csv.recordLine()
                             + ": expected question,A,B,C,D,answer with the answer one of " + LETTERS + ", got "
                             + row.size() + " fields");
@@ -73,9 +97,10 @@ final class MultipleChoiceQuestions {
                 questions.add(new Question(
                         subject,
                         questions.size(),
-                        row.get(0),
-                        row.subList(1, 5),
-                        row.get(5).trim()));
+                        row.get(first),
+                        LETTERS,
+                        row.subList(first + 1, first + 5),
+                        row.get(first + 5).trim()));
             }
         } catch (CsvParser.CsvFormatException e) {
             throw new IllegalArgumentException(file + ":" + e.line + ": " + e.getMessage(), e);
@@ -84,30 +109,46 @@ final class MultipleChoiceQuestions {
     }
 
     /**
-     * The prompt of MMLU's original evaluation (and lm-eval-harness's, EvalScope's): a line naming the subject, the
-     * {@code shots} with their answers, then the question, its lettered choices and {@code Answer:}; the model's
-     * answer is the letter that continues it most likely.
+     * AI2's ARC JSON lines: {@code {"question": {"stem": ..., "choices": [{"text": ..., "label": "A"}, ...]},
+     * "answerKey": "A"}}, three to five choices labelled with letters or digits.
+     *
+     * @throws IllegalArgumentException naming the file and line of a row that is not a question
      */
-    static String prompt(Question question, List<Question> shots) {
-        StringBuilder text = new StringBuilder("The following are multiple choice questions (with answers) about ")
-                .append(question.subject().replace('_', ' '))
-                .append(".\n\n");
-        for (Question shot : shots) {
-            appendQuestion(text, shot);
-            text.append(' ').append(shot.answer()).append("\n\n");
+    static List<Question> arc(Path file, String subject) throws IOException {
+        List<Question> questions = new ArrayList<>();
+        List<String> lines = Files.readAllLines(file);
+        for (int n = 0; n < lines.size(); n++) {
+            if (lines.get(n).isBlank()) {
+                continue;
+            }
+            JsonNode row = JSON.readTree(lines.get(n));
+            List<String> labels = new ArrayList<>();
+            List<String> choices = new ArrayList<>();
+            row.at("/question/choices").forEach(c -> {
+                labels.add(c.path("label").asText());
+                choices.add(c.path("text").asText());
+            });
+            String answer = row.path("answerKey").asText();
+            if (!row.at("/question/stem").isTextual() || choices.size() < 2 || !labels.contains(answer)) {
+                throw new IllegalArgumentException(file + ":" + (n + 1)
+                        + ": expected {\"question\": {\"stem\", \"choices\": [{\"text\", \"label\"}]}, \"answerKey\"}"
+                        + " with the answer one of the labels");
+            }
+            questions.add(new Question(
+                    subject, questions.size(), row.at("/question/stem").asText(), labels, choices, answer));
         }
-        appendQuestion(text, question);
-        return text.toString();
+        return questions;
     }
 
-    private static void appendQuestion(StringBuilder text, Question q) {
+    /** The question, its labelled choices one per line, and {@code cue} (e.g. {@code Answer:}). */
+    static StringBuilder appendQuestion(StringBuilder text, Question q, String cue) {
         text.append(q.question().trim()).append('\n');
-        for (int i = 0; i < LETTERS.size(); i++) {
-            text.append(LETTERS.get(i))
+        for (int i = 0; i < q.choices().size(); i++) {
+            text.append(q.labels().get(i))
                     .append(". ")
                     .append(q.choices().get(i).trim())
                     .append('\n');
         }
-        text.append("Answer:");
+        return text.append(cue);
     }
 }

@@ -1,0 +1,178 @@
+package dev.osprey.eval.impl;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import ai.djl.ndarray.NDManager;
+
+import dev.osprey.api.engine.EngineRuntime;
+import dev.osprey.api.eval.EvaluationReport;
+import dev.osprey.api.eval.Evaluator;
+import dev.osprey.api.job.ArgumentSpec;
+import dev.osprey.api.job.ArgumentSpec.Type;
+import dev.osprey.api.job.Arguments;
+import dev.osprey.api.job.JobContext;
+import dev.osprey.api.model.LoadedModel;
+import dev.osprey.api.model.ModelService;
+import dev.osprey.eval.impl.MultipleChoiceQuestions.Question;
+import dev.osprey.model.load.ModelArguments;
+
+/**
+ * A multiple-choice benchmark from a local copy in its published layout, as {@code swift eval --eval_dataset NAME
+ * --dataset_args '{"NAME": {"local_path": DIR, "subset_list": [...], "few_shot_num": N}}'} reads it (the hub is not
+ * reached: the data must be local). Each question is asked with {@code few_shot_num} answered examples of its
+ * subject, and the model's answer is the label whose continuation is most likely ({@link ContinuationScorer}, as
+ * lm-eval-harness scores). Reports the accuracy over all questions and per subject ({@code acc/SUBJECT});
+ * {@code eval_details.jsonl} holds each question's answer, prediction and label log-likelihoods. {@code
+ * --eval_limit N} takes the first N questions of each subject. A benchmark says where its questions are and how it
+ * asks them.
+ */
+abstract class MultipleChoiceEvaluator implements Evaluator {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ModelService models;
+    private final EngineRuntime engine;
+
+    MultipleChoiceEvaluator(ModelService models, EngineRuntime engine) {
+        this.models = models;
+        this.engine = engine;
+    }
+
+    /** The questions to ask, by subject, from {@code root}; only those of {@code subjects} when not empty. */
+    abstract Map<String, List<Question>> questions(Path root, List<String> subjects) throws IOException;
+
+    /** The answered examples to show first, by subject; empty when the benchmark has none. */
+    abstract Map<String, List<Question>> examples(Path root, List<String> subjects) throws IOException;
+
+    /** The prompt of {@code question} after {@code shots}, ending where the answer's label follows. */
+    abstract String prompt(Question question, List<Question> shots);
+
+    /** What comes between the prompt and the label ({@code " "} after {@code Answer:}). */
+    abstract String beforeLabel();
+
+    /** The benchmark's usual number of examples shown. */
+    abstract int defaultShots();
+
+    @Override
+    public List<ArgumentSpec> arguments() {
+        return List.of(
+                ArgumentSpec.of("model", Type.TEXT, "the model (folder or hub id)"),
+                ArgumentSpec.of("adapters", Type.LIST, "PEFT LoRA adapter folder(s), merged before evaluating"),
+                ArgumentSpec.of(
+                        "dataset_args",
+                        Type.MAPPING,
+                        "{\"" + name() + "\": {\"local_path\": DIR, \"subset_list\": [...], \"few_shot_num\": N}}"),
+                ArgumentSpec.of("eval_limit", Type.INTEGER, "the first N questions of each subject"));
+    }
+
+    @Override
+    public EvaluationReport evaluate(JobContext job) throws Exception {
+        Arguments args = job.arguments();
+        JsonNode options = options(args);
+        Path root = Path.of(options.path("local_path").asText());
+        List<String> subjects = new ArrayList<>();
+        options.path("subset_list").forEach(s -> subjects.add(s.asText()));
+        int shots = options.path("few_shot_num").asInt(defaultShots());
+        int limit = args.getInt("eval_limit", Integer.MAX_VALUE);
+        Map<String, List<Question>> tests = questions(root, subjects);
+        Map<String, List<Question>> dev = shots > 0 ? examples(root, subjects) : Map.of();
+        long total = tests.values().stream()
+                .mapToLong(q -> Math.min(q.size(), limit))
+                .sum();
+
+        Path details = job.outputDir().resolve(PerplexityEvaluator.DETAILS);
+        Path partial = job.outputDir().resolve(PerplexityEvaluator.DETAILS + ".partial");
+        Files.createDirectories(job.outputDir());
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        int correct = 0;
+        int asked = 0;
+        try (NDManager manager = engine.newManager(job.device());
+                LoadedModel model = models.load(ModelArguments.request(job, true), manager);
+                BufferedWriter out = Files.newBufferedWriter(partial)) {
+            ContinuationScorer scorer = new ContinuationScorer(model.model(), model.prompts(), manager);
+            job.progress().begin("eval", total);
+            for (Map.Entry<String, List<Question>> subject : tests.entrySet()) {
+                List<Question> examples = dev.getOrDefault(subject.getKey(), List.of());
+                List<Question> fewShot = examples.subList(0, Math.min(shots, examples.size()));
+                int subjectCorrect = 0;
+                int subjectAsked = 0;
+                for (Question q : subject.getValue()
+                        .subList(0, Math.min(limit, subject.getValue().size()))) {
+                    if (job.isCancelled()) {
+                        break;
+                    }
+                    List<String> answers =
+                            q.labels().stream().map(l -> beforeLabel() + l).toList();
+                    double[] scores = scorer.score(prompt(q, fewShot), answers);
+                    String predicted = q.labels().get(argmax(scores));
+                    boolean right = predicted.equals(q.answer());
+                    subjectCorrect += right ? 1 : 0;
+                    subjectAsked++;
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("subject", q.subject());
+                    line.put("index", q.index());
+                    line.put("answer", q.answer());
+                    line.put("predicted", predicted);
+                    line.put("log_likelihoods", scores);
+                    out.write(JSON.writeValueAsString(line));
+                    out.newLine();
+                    job.progress()
+                            .step(
+                                    asked + subjectAsked,
+                                    Map.of("acc", (correct + subjectCorrect) / (double) (asked + subjectAsked)));
+                }
+                if (subjectAsked > 0) {
+                    metrics.put("acc/" + subject.getKey(), subjectCorrect / (double) subjectAsked);
+                }
+                correct += subjectCorrect;
+                asked += subjectAsked;
+            }
+        }
+        Files.move(partial, details, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        if (asked == 0) {
+            throw new IllegalArgumentException("local_path " + root + ": no test question to ask");
+        }
+        metrics.put("acc", correct / (double) asked);
+        metrics.put("questions", (double) asked);
+        return new EvaluationReport(metrics, details);
+    }
+
+    /** This benchmark's entry of {@code --dataset_args}, which must name its {@code local_path}. */
+    private JsonNode options(Arguments args) {
+        String text = args.getString("dataset_args")
+                .orElseThrow(() -> new IllegalArgumentException(name() + " reads a local copy of the benchmark: give"
+                        + " --dataset_args '{\"" + name() + "\": {\"local_path\": \"DIR\"}}'"));
+        JsonNode all;
+        try {
+            all = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(
+                    "--dataset_args is not JSON: " + e.getOriginalMessage() + " in " + text, e);
+        }
+        JsonNode options = all.path(name());
+        if (!options.path("local_path").isTextual()) {
+            throw new IllegalArgumentException("--dataset_args has no " + name() + ".local_path: " + text);
+        }
+        return options;
+    }
+
+    private static int argmax(double[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            best = values[i] > values[best] ? i : best;
+        }
+        return best;
+    }
+}
