@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes each model bundle's models.json from ../shared/reference/model-ids.json: the ids whose
-Hugging Face architecture the bundle runs. Usage: python3 plugins-models/tools/registry_from_reference.py"""
+Hugging Face architecture the bundle runs. Usage: python3 plugins-models/tools/registry_from_reference.py
+(hunyuan's file is kept by hand; a few hand-added tags, such as qwen2_moe's "moe", are not regenerated)."""
 import json
 import os
 import sys
@@ -11,8 +12,10 @@ REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "model-ids.json")
 
 # bundle -> {HF architecture: HF model_type it runs as}
 BUNDLES = {
-    "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral"},
-    "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe"},
+    "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
+              "SeedOssForCausalLM": "seed_oss"},
+    "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen2MoeForCausalLM": "qwen2_moe", "Qwen3ForCausalLM": "qwen3",
+             "Qwen3MoeForCausalLM": "qwen3_moe"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
     "glm": {"Glm4ForCausalLM": "glm4"},
@@ -21,6 +24,9 @@ BUNDLES = {
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
 NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
+# bitsandbytes-quantized checkpoints: the model loader refuses them (it reads GPTQ, AWQ and FP8 ones), so they are
+# not ids that run
+BITSANDBYTES = ("bnb-4bit", "bnb-nf4", "bnb-8bit")
 
 
 def main():
@@ -37,7 +43,7 @@ def main():
             for ids in group["ids"]:
                 hf, ms = ids.get("huggingface"), ids.get("modelscope")
                 key = (hf or ms).lower()
-                if key in seen:
+                if key in seen or any(marker in key for marker in BITSANDBYTES):
                     continue
                 seen.add(key)
                 tags = [group["model_type"]] + (["thinking"] if "qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key) else [])
