@@ -17,7 +17,11 @@ c_proj, w1 and w2 (one A per fused c_attn, its B over the q, k and v rows), and 
 the transformers model with each delta added to the rearranged weight. Sequences stay under seq_length, where
 Qwen-1's dynamic NTK and logn attention scaling do nothing.
 
-    chroot /srv/sid python3 tools/make-qwen1-fixtures.py OUT_DIR
+XVERSE (XverseForCausalLM, remote code too) is Llama under Llama's keys (vLLM's model_executor/models/xverse.py:
+no biases, gate/up/down SwiGLU, RMSNorm, neox-style RoPE): its fixture is the llama case of
+make-reference-fixtures.py with XVERSE's config.json (model_type xverse, no rope_theta: the default 10000).
+
+    chroot /srv/sid python3 tools/make-qwen1-fixtures.py OUT_DIR [qwen1|qwen1-bias|xverse ...]
 """
 import importlib.util
 import json
@@ -172,8 +176,26 @@ def make(name, model_type, overrides, no_bias, out_dir):
     print(f"{name}: loss {loss:.5f}, greedy {tokens}, alone {alone}, smallest top-2 gap {margin:.4f}")
 
 
+def make_xverse(out_dir):
+    fx.make("xverse", "llama", dict(rope_parameters=fx.rope("default")), dict(lora=["q_proj", "v_proj", "down_proj"]),
+            out_dir)
+    path = os.path.join(out_dir, "xverse", "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    for llama_only in ("head_dim", "attention_bias", "mlp_bias", "pretraining_tp", "rope_parameters", "rope_theta",
+                       "rope_scaling", "dtype"):
+        config.pop(llama_only, None)
+    config.update(model_type="xverse", architectures=["XverseForCausalLM"])
+    with open(path, "w") as f:
+        json.dump(config, f, indent=2)
+
+
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "reference-fixtures"
+    only = set(sys.argv[2:])
     torch.set_num_threads(1)
     for case, (mt, over, nb) in CASES.items():
-        make(case, mt, over, nb, out)
+        if not only or case in only:
+            make(case, mt, over, nb, out)
+    if not only or "xverse" in only:
+        make_xverse(out)

@@ -11,7 +11,8 @@ REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "model-ids.json")
 
 # bundle -> {HF architecture: HF model_type it runs as}
 BUNDLES = {
-    "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral"},
+    "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
+              "XverseForCausalLM": "xverse"},
     "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
@@ -22,6 +23,8 @@ BUNDLES = {
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
 NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
+# ms-swift model types that share an architecture name with a dense family but have experts it lacks
+OTHER_BLOCKS = {"xverse_moe"}
 
 
 def main():
@@ -30,7 +33,7 @@ def main():
     for bundle, archs in BUNDLES.items():
         entries, seen = [], set()
         for group in reference["model_types"]:
-            if group["multimodal"] or group["model_type"] in NOT_CAUSAL_LM:
+            if group["multimodal"] or group["model_type"] in NOT_CAUSAL_LM | OTHER_BLOCKS:
                 continue
             arch = next((a for a in group["hf_architectures"] if a in archs), None)
             if arch is None:
