@@ -1,6 +1,7 @@
 package dev.osprey.models.qwen1;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -90,7 +91,7 @@ class Qwen1ReferenceTest {
         String swapped = header.replace("mlp.w1.", "mlp.wX.")
                 .replace("mlp.w2.", "mlp.w1.")
                 .replace("mlp.wX.", "mlp.w2.");
-        assertTrue(!swapped.equals(header));
+        assertNotEquals(header, swapped);
         System.arraycopy(swapped.getBytes(StandardCharsets.UTF_8), 0, bytes, 8, headerEnd - 8);
         Files.write(weights, bytes);
         AssertionFailedError e =
