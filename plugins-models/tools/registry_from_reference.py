@@ -13,7 +13,7 @@ REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "model-ids.json")
 # bundle -> {HF architecture: HF model_type it runs as}
 BUNDLES = {
     "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
-              "SeedOssForCausalLM": "seed_oss"},
+              "SeedOssForCausalLM": "seed_oss", "XverseForCausalLM": "xverse"},
     "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen2MoeForCausalLM": "qwen2_moe", "Qwen3ForCausalLM": "qwen3",
              "Qwen3MoeForCausalLM": "qwen3_moe"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
@@ -21,12 +21,15 @@ BUNDLES = {
     "glm": {"Glm4ForCausalLM": "glm4"},
     "olmoe": {"OlmoeForCausalLM": "olmoe"},
     "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3"},
+    "qwen1": {"QWenLMHeadModel": "qwen"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
 NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
 # bitsandbytes-quantized checkpoints: the model loader refuses them (it reads GPTQ, AWQ and FP8 ones), so they are
 # not ids that run
 BITSANDBYTES = ("bnb-4bit", "bnb-nf4", "bnb-8bit")
+# ms-swift model types that share an architecture name with a dense family but have experts it lacks
+OTHER_BLOCKS = {"xverse_moe"}
 
 
 def main():
@@ -35,7 +38,7 @@ def main():
     for bundle, archs in BUNDLES.items():
         entries, seen = [], set()
         for group in reference["model_types"]:
-            if group["multimodal"] or group["model_type"] in NOT_CAUSAL_LM:
+            if group["multimodal"] or group["model_type"] in NOT_CAUSAL_LM | OTHER_BLOCKS:
                 continue
             arch = next((a for a in group["hf_architectures"] if a in archs), None)
             if arch is None:

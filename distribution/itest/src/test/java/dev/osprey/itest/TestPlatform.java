@@ -127,6 +127,9 @@ final class TestPlatform {
                 bundle(reactorJar("plugins-models/deepseek", "osprey-models-deepseek")
                         .toUri()
                         .toString()),
+                bundle(reactorJar("plugins-models/qwen1", "osprey-models-qwen1")
+                        .toUri()
+                        .toString()),
                 bundle(reactorJar("plugins-models/glm", "osprey-models-glm")
                         .toUri()
                         .toString()),
