@@ -31,6 +31,7 @@ class ModelPluginImportsTest {
                 "plugins-models/glm",
                 "plugins-models/olmoe",
                 "plugins-models/deepseek",
+                "plugins-models/internlm",
                 "examples/olmo-architecture"
             })
     void importsOnlyTheApiTheSpiAndLibraries(String module) throws IOException {
