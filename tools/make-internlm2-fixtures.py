@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the tiny InternLM2 reference fixture: a checkpoint in InternLM2's own key layout and the outputs
-transformers computes for it.
+"""Writes the tiny InternLM reference fixtures (internlm2, internlm3, internlm): checkpoints in each family's
+own key layout and the outputs transformers computes for them.
 
 InternLM2 (InternLM2ForCausalLM) is remote code, not part of transformers, and the Hub cannot be reached
 here. Its math is Llama's (RMSNorm, RoPE with rope_scaling dynamic or linear, grouped-query attention,
@@ -23,7 +23,12 @@ The packing follows ModelTC/lightllm, lightllm/models/internlm2/layer_weights/tr
 (wqkv.reshape(n_kv_head, q_groups + 2, head_dim, in): q = [:, :q_groups], k = [:, -2], v = [:, -1]), which
 is also how vLLM's internlm2.py splits it (view(-1, kv_heads, groups + 2, head_dim), split [groups, 1, 1]).
 
-The PEFT adapter targets InternLM2's names (wqkv, wo, w1, w2, w3), as adapters trained on these models do:
+InternLM3 and InternLM (v1) keep Llama's keys; only their biases differ. InternLM3 (lmdeploy's
+pytorch/models/internlm3.py): q, k, v biased by qkv_bias, o_proj and the MLP by bias. InternLM (v1): q, k, v
+and o biased by bias, the MLP not (lightllm's models/internlm). Llama's attention_bias biases q, k, v and o
+alike, so for InternLM3 with qkv_bias and not bias the reference Llama's o_proj bias is zero and not stored.
+
+The InternLM2 PEFT adapter targets InternLM2's names (wqkv, wo, w1, w2, w3), as adapters trained on these models do:
 it is drawn in InternLM2's layout and its merged delta is unpacked into Llama's q/k/v for the reference.
 
 Needs what make-reference-fixtures.py needs (Debian sid: chroot /srv/sid python3 ...):
@@ -47,10 +52,23 @@ spec.loader.exec_module(fx)
 # name -> (Llama config overrides, InternLM2 config overrides); max_position_embeddings 16 < 12 + 8 new tokens,
 # so dynamic NTK scaling grows the base during generation
 CASES = {
-    "internlm2": (dict(max_position_embeddings=16, rope_parameters=fx.rope("dynamic", 1000000.0, factor=2.0)),
+    "internlm2": ("internlm2", dict(max_position_embeddings=16, rope_parameters=fx.rope("dynamic", 1000000.0, factor=2.0)),
                   dict(max_position_embeddings=16, rope_theta=1000000.0,
                        rope_scaling=dict(type="dynamic", factor=2.0))),
+    # head_dim 16 with hidden 32 and 4 heads: q is wider than the model
+    "internlm3": ("internlm3", dict(head_dim=16, attention_bias=True,
+                                    rope_parameters=fx.rope("linear", 50000000.0, factor=2.0)),
+                  dict(head_dim=16, qkv_bias=True, bias=False, rope_theta=50000000.0,
+                       rope_scaling=dict(rope_type="linear", factor=2.0))),
+    # InternLM (v1) names its rotary embedding "rotary" (base, type origin or dynamic, scaling_factor)
+    "internlm": ("internlm", dict(num_key_value_heads=4, attention_bias=True, max_position_embeddings=16,
+                                  rope_parameters=fx.rope("dynamic", factor=2.0)),
+                 dict(bias=True, max_position_embeddings=16,
+                      rotary=dict(base=10000.0, type="dynamic", scaling_factor=2.0))),
 }
+ARCHITECTURES = {"internlm2": "InternLM2ForCausalLM", "internlm3": "InternLM3ForCausalLM",
+                 "internlm": "InternLMForCausalLM"}
+LLAMA_LORA = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 LORA = ["wqkv", "wo", "w1", "w2", "w3"]
 
 
@@ -132,7 +150,7 @@ def lora_adapter(model, folder):
     return merged.eval(), sorted(m[len("base_model.model."):-len(".lora_A.weight")] for m in tensors if "lora_A" in m)
 
 
-def make(name, llama_overrides, internlm_overrides, out_dir):
+def make(name, family, llama_overrides, internlm_overrides, out_dir):
     torch.manual_seed(fx.SEED)
     kwargs = dict(fx.TINY)
     kwargs.update(llama_overrides)
@@ -140,6 +158,10 @@ def make(name, llama_overrides, internlm_overrides, out_dir):
     model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32,
                                                           attn_implementation="eager").eval()
     fx.randomize(model, "llama")
+    if family == "internlm3":
+        with torch.no_grad():  # InternLM3 with bias false has no o_proj bias: Llama's is 0
+            for layer in model.model.layers:
+                layer.self_attn.o_proj.bias.zero_()
     model.generation_config.eos_token_id = 2
     model.generation_config.pad_token_id = 0
     model.generation_config.bos_token_id = 1
@@ -147,16 +169,18 @@ def make(name, llama_overrides, internlm_overrides, out_dir):
     model.save_pretrained(folder)  # the generation_config.json; the Llama weights and config are replaced below
     os.remove(os.path.join(folder, "model.safetensors"))
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    packed = internlm2_state(state, config)
-    # the packing is a permutation: unpacking restores Llama's q, k and v exactly
-    q, k, v = unpack_qkv(packed["model.layers.0.attention.wqkv.weight"], config.num_key_value_heads,
-                         config.hidden_size // config.num_attention_heads)
-    assert torch.equal(q, state["model.layers.0.self_attn.q_proj.weight"]) and torch.equal(
-        k, state["model.layers.0.self_attn.k_proj.weight"]) and torch.equal(v, state["model.layers.0.self_attn.v_proj.weight"])
+    if family == "internlm2":
+        packed = internlm2_state(state, config)
+        # the packing is a permutation: unpacking restores Llama's q, k and v exactly
+        q, k, v = unpack_qkv(packed["model.layers.0.attention.wqkv.weight"], config.num_key_value_heads,
+                             config.hidden_size // config.num_attention_heads)
+        assert torch.equal(q, state["model.layers.0.self_attn.q_proj.weight"]) and torch.equal(
+            k, state["model.layers.0.self_attn.k_proj.weight"]) and torch.equal(v, state["model.layers.0.self_attn.v_proj.weight"])
+    else:
+        packed = {k: v.contiguous() for k, v in state.items()
+                  if not (family == "internlm3" and k.endswith("o_proj.bias"))}
     save_file(packed, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
-    internlm = dict(architectures=["InternLM2ForCausalLM"], model_type="internlm2",
-                    auto_map={"AutoConfig": "configuration_internlm2.InternLM2Config",
-                              "AutoModelForCausalLM": "modeling_internlm2.InternLM2ForCausalLM"},
+    internlm = dict(architectures=[ARCHITECTURES[family]], model_type=family,
                     vocab_size=config.vocab_size, hidden_size=config.hidden_size,
                     intermediate_size=config.intermediate_size, num_hidden_layers=config.num_hidden_layers,
                     num_attention_heads=config.num_attention_heads, num_key_value_heads=config.num_key_value_heads,
@@ -171,8 +195,8 @@ def make(name, llama_overrides, internlm_overrides, out_dir):
     mask = (torch.arange(ids.shape[1]) >= (ids == 0).sum(-1, keepdim=True)).long()
     labels = ids.masked_fill(mask == 0, -100).masked_fill(fx.positions(mask) == 0, -100)
     ref = dict(transformers_version=transformers.__version__, torch_version=torch.__version__,
-               note="InternLM2 is remote code: computed by LlamaForCausalLM on the same weights unpacked into"
-                    " Llama's keys (tools/make-internlm2-fixtures.py); position ids count the real tokens",
+               note="InternLM is remote code: computed by LlamaForCausalLM on the same weights in Llama's keys (InternLM2's wqkv unpacked;"
+                    " tools/make-internlm2-fixtures.py); position ids count the real tokens",
                input_ids=ids.tolist(), attention_mask=mask.tolist(), position_ids=fx.positions(mask).tolist(),
                labels=labels.tolist())
     with torch.no_grad():
@@ -188,7 +212,11 @@ def make(name, llama_overrides, internlm_overrides, out_dir):
             margin = min(margin, row_margin)
         ref["greedy"] = dict(max_new_tokens=fx.NEW_TOKENS, eos_token_id=2, tokens=tokens, tokens_alone=alone,
                              min_top2_gap=margin)
-        merged, adapted = lora_adapter(model, os.path.join(folder, "adapter"))
+        if family == "internlm2":
+            merged, adapted = lora_adapter(model, os.path.join(folder, "adapter"))
+        else:
+            merged, adapted = fx.lora_adapter(model, LLAMA_LORA, False, os.path.join(folder, "adapter"))
+            adapted = sorted(adapted)
         lora_logits, lora_loss = fx.forward(merged, ids, mask, labels)
         ref["lora"] = dict(folder="adapter", modules=adapted,
                            logits=dict(shape=list(lora_logits.shape), values=lora_logits.tolist()), loss=lora_loss)
@@ -200,5 +228,7 @@ def make(name, llama_overrides, internlm_overrides, out_dir):
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "reference-fixtures"
     torch.set_num_threads(1)
-    for case, (llama, internlm) in CASES.items():
-        make(case, llama, internlm, out)
+    only = set(sys.argv[2:])
+    for case, (family, llama, internlm) in CASES.items():
+        if not only or case in only:
+            make(case, family, llama, internlm, out)
