@@ -60,10 +60,11 @@ CASES = {
                                     rope_parameters=fx.rope("linear", 50000000.0, factor=2.0)),
                   dict(head_dim=16, qkv_bias=True, bias=False, rope_theta=50000000.0,
                        rope_scaling=dict(rope_type="linear", factor=2.0))),
-    # InternLM (v1) names its rotary embedding "rotary" (base, type origin or dynamic, scaling_factor)
-    "internlm": ("internlm", dict(num_key_value_heads=4, attention_bias=True, max_position_embeddings=16,
+    # InternLM (v1) names its rotary embedding "rotary" (base, type origin or dynamic, scaling_factor); 8 positions
+    # before the 12-token batch, so the scaled base already shapes the compared logits
+    "internlm": ("internlm", dict(num_key_value_heads=4, attention_bias=True, max_position_embeddings=8,
                                   rope_parameters=fx.rope("dynamic", factor=2.0)),
-                 dict(bias=True, max_position_embeddings=16,
+                 dict(bias=True, max_position_embeddings=8,
                       rotary=dict(base=10000.0, type="dynamic", scaling_factor=2.0))),
 }
 ARCHITECTURES = {"internlm2": "InternLM2ForCausalLM", "internlm3": "InternLM3ForCausalLM",

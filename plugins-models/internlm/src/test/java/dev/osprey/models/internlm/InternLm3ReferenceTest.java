@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +40,24 @@ class InternLm3ReferenceTest {
     @Test
     void internLmMatchesTransformers() throws Exception {
         HfReference.check(getClass(), "internlm", new InternLmArchitecture());
+    }
+
+    @Test
+    void internLmWithoutItsDynamicRotaryFailsTheReference() throws Exception {
+        // the fixture's 12 tokens pass max_position_embeddings (8): an unscaled base must not pass
+        Path from = HfReference.fixture(getClass(), "internlm");
+        Path copy = dir.resolve("internlm-origin");
+        Files.createDirectories(copy.resolve("adapter"));
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                Files.copy(p, copy.resolve(from.relativize(p).toString()));
+            }
+        }
+        Path config = copy.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"dynamic\"", "\"origin\""));
+        AssertionError wrong =
+                assertThrows(AssertionError.class, () -> HfReference.check(copy, new InternLmArchitecture()));
+        assertTrue(wrong.getMessage().contains("logit"), wrong.getMessage());
     }
 
     @Test
