@@ -32,6 +32,7 @@ class ModelPluginImportsTest {
                 "plugins-models/olmoe",
                 "plugins-models/deepseek",
                 "plugins-models/qwen1",
+                "plugins-models/internlm",
                 "examples/olmo-architecture"
             })
     void importsOnlyTheApiTheSpiAndLibraries(String module) throws IOException {

@@ -133,6 +133,9 @@ final class TestPlatform {
                 bundle(reactorJar("plugins-models/glm", "osprey-models-glm")
                         .toUri()
                         .toString()),
+                bundle(reactorJar("plugins-models/internlm", "osprey-models-internlm")
+                        .toUri()
+                        .toString()),
                 bundle(reactorJar("plugins-models/olmoe", "osprey-models-olmoe")
                         .toUri()
                         .toString()),
