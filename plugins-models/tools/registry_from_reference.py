@@ -17,6 +17,7 @@ BUNDLES = {
     "phi3": {"Phi3ForCausalLM": "phi3"},
     "glm": {"Glm4ForCausalLM": "glm4"},
     "olmoe": {"OlmoeForCausalLM": "olmoe"},
+    "cohere": {"CohereForCausalLM": "cohere"},
     "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head

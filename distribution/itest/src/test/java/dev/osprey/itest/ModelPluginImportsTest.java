@@ -30,6 +30,7 @@ class ModelPluginImportsTest {
                 "plugins-models/hunyuan",
                 "plugins-models/glm",
                 "plugins-models/olmoe",
+                "plugins-models/cohere",
                 "plugins-models/deepseek",
                 "examples/olmo-architecture"
             })
