@@ -18,6 +18,7 @@ BUNDLES = {
     "glm": {"Glm4ForCausalLM": "glm4"},
     "olmoe": {"OlmoeForCausalLM": "olmoe"},
     "cohere": {"CohereForCausalLM": "cohere"},
+    "ernie": {"Ernie4_5ForCausalLM": "ernie4_5", "Ernie4_5_ForCausalLM": "ernie4_5", "Ernie4_5_MoeForCausalLM": "ernie4_5_moe"},
     "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head

@@ -31,6 +31,7 @@ class ModelPluginImportsTest {
                 "plugins-models/glm",
                 "plugins-models/olmoe",
                 "plugins-models/cohere",
+                "plugins-models/ernie",
                 "plugins-models/deepseek",
                 "examples/olmo-architecture"
             })

@@ -136,6 +136,9 @@ final class TestPlatform {
                 bundle(reactorJar("plugins-models/cohere", "osprey-models-cohere")
                         .toUri()
                         .toString()),
+                bundle(reactorJar("plugins-models/ernie", "osprey-models-ernie")
+                        .toUri()
+                        .toString()),
                 bundle(reactorJar("plugins-models/phi3", "osprey-models-phi3")
                         .toUri()
                         .toString()),
