@@ -79,6 +79,13 @@ class ErnieReferenceTest {
     }
 
     @Test
+    void theDenseModelRunsUnderTransformersAndMsSwiftsArchitectureNames() {
+        assertTrue(new Ernie45Architecture().architectures().contains("Ernie4_5ForCausalLM"));
+        assertTrue(new Ernie45Architecture().architectures().contains("Ernie4_5_ForCausalLM"));
+        assertTrue(new Ernie45MoeArchitecture().architectures().contains("Ernie4_5_MoeForCausalLM"));
+    }
+
+    @Test
     void namesTheFieldsAtFault() {
         IllegalArgumentException k = assertThrows(
                 IllegalArgumentException.class, () -> config(TINY + ", \"moe_num_experts\": 4, \"moe_k\": 5}"));
