@@ -68,12 +68,7 @@ public class CohereArchitecture extends DecoderFamily {
             if (qkNorm) {
                 // q_norm: (heads, D), k_norm: (kvHeads, D); before RoPE, as transformers applies them
                 spec = spec.withQkNorms(new QkNorms(
-                        "q_norm",
-                        "k_norm",
-                        false,
-                        (p, module, size) -> CohereLayerNorm.perHead(
-                                        eps, module.endsWith("q_norm") ? common.heads() : common.kvHeads())
-                                .create(p, module, size)));
+                        "q_norm", "k_norm", false, CohereLayerNorm.qkNorms(eps, common.heads(), common.kvHeads())));
             }
             AttentionFactory parallel = ParallelBlock.attentionAndMlp(Blocks.attention(spec), common.gatedMlp(false));
             NormFactory norm = CohereLayerNorm.factory(eps);

@@ -33,6 +33,14 @@ final class CohereLayerNorm implements Norm {
     }
 
     /**
+     * Cohere's {@code q_norm} (heads, D) and {@code k_norm} (kvHeads, D), told apart by their module name.
+     */
+    static NormFactory qkNorms(double eps, int heads, int kvHeads) {
+        return (parameters, module, size) ->
+                perHead(eps, module.endsWith("q_norm") ? heads : kvHeads).create(parameters, module, size);
+    }
+
+    /**
      * The q/k norms: a (heads, D) scale, applied to queries or keys laid out (B, heads, T, D).
      *
      * @param heads query heads for {@code q_norm}, key/value heads for {@code k_norm}
