@@ -78,6 +78,19 @@ CASES = {
                             rope_parameters=rope("default")), dict(lora=["q_proj", "k_proj", "v_proj", "o_proj"])),
     "olmoe-clip": ("olmoe", dict(num_experts=4, num_experts_per_tok=2, intermediate_size=16, norm_topk_prob=True,
                                  clip_qkv=1.0, rope_parameters=rope("default")), {}),
+    # Cohere: one input LayerNorm (no bias) feeds attention and MLP in parallel, interleaved RoPE, scaled logits
+    "cohere": ("cohere", dict(tie_word_embeddings=True, logit_scale=0.5, rope_parameters=rope("default")),
+               dict(lora=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])),
+    "cohere-qknorm": ("cohere", dict(tie_word_embeddings=False, logit_scale=0.25, use_qk_norm=True, attention_bias=True,
+                                     layer_norm_eps=1e-2, rope_parameters=rope("default", 500000.0)), {}),
+    # ERNIE 4.5: interleaved RoPE; MoE layers from moe_layer_start_index, softmax router whose correction bias only
+    # chooses, shared experts; the dense model with biases on every linear (use_bias)
+    "ernie4_5-moe": ("ernie4_5_moe", dict(tie_word_embeddings=True, moe_num_experts=4, moe_k=2, moe_num_shared_experts=1,
+                                          moe_intermediate_size=16, moe_layer_start_index=1,
+                                          rope_parameters=rope("default")),
+                     dict(lora=["q_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])),
+    "ernie4_5": ("ernie4_5", dict(head_dim=HEAD_DIM, use_bias=True, rope_parameters=rope("default", 500000.0)),
+                 dict(lora=["q_proj", "k_proj", "down_proj"])),
     # pre-quantized checkpoints, in the formats GPTQ, AWQ and FP8 checkpoints on the Hub use
     "llama-gptq": ("llama", dict(rope_parameters=rope("default")), dict(quantize="gptq")),
     "llama-awq": ("llama", dict(rope_parameters=rope("default")), dict(quantize="awq")),

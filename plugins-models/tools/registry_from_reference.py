@@ -20,6 +20,8 @@ BUNDLES = {
     "phi3": {"Phi3ForCausalLM": "phi3"},
     "glm": {"Glm4ForCausalLM": "glm4"},
     "olmoe": {"OlmoeForCausalLM": "olmoe"},
+    "cohere": {"CohereForCausalLM": "cohere"},
+    "ernie": {"Ernie4_5ForCausalLM": "ernie4_5", "Ernie4_5_ForCausalLM": "ernie4_5", "Ernie4_5_MoeForCausalLM": "ernie4_5_moe"},
     "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3"},
     "qwen1": {"QWenLMHeadModel": "qwen"},
     "internlm": {"InternLM2ForCausalLM": "internlm2", "InternLM3ForCausalLM": "internlm3", "InternLMForCausalLM": "internlm"},

@@ -30,6 +30,8 @@ class ModelPluginImportsTest {
                 "plugins-models/hunyuan",
                 "plugins-models/glm",
                 "plugins-models/olmoe",
+                "plugins-models/cohere",
+                "plugins-models/ernie",
                 "plugins-models/deepseek",
                 "plugins-models/qwen1",
                 "plugins-models/internlm",

@@ -139,6 +139,12 @@ final class TestPlatform {
                 bundle(reactorJar("plugins-models/olmoe", "osprey-models-olmoe")
                         .toUri()
                         .toString()),
+                bundle(reactorJar("plugins-models/cohere", "osprey-models-cohere")
+                        .toUri()
+                        .toString()),
+                bundle(reactorJar("plugins-models/ernie", "osprey-models-ernie")
+                        .toUri()
+                        .toString()),
                 bundle(reactorJar("plugins-models/phi3", "osprey-models-phi3")
                         .toUri()
                         .toString()),
