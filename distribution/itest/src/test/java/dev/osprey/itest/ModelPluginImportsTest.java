@@ -9,9 +9,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.jar.JarFile;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Model families are built on the model-family SPI alone: the bundles of {@code plugins-models/} and the
@@ -20,23 +22,22 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ModelPluginImportsTest {
 
+    /** Every model bundle of {@code plugins-models/} (a folder with a pom), and the OLMo example. */
+    static Stream<String> modelBundles() throws IOException {
+        Path root = TestPlatform.root();
+        try (Stream<Path> folders = Files.list(root.resolve("plugins-models"))) {
+            List<String> modules = folders.filter(f -> Files.isRegularFile(f.resolve("pom.xml")))
+                    .map(f -> "plugins-models/" + f.getFileName())
+                    .sorted()
+                    .collect(Collectors.toCollection(ArrayList::new));
+            assertTrue(modules.size() > 1, "no model bundles under " + root.resolve("plugins-models"));
+            modules.add("examples/olmo-architecture");
+            return modules.stream();
+        }
+    }
+
     @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "plugins-models/llama",
-                "plugins-models/qwen",
-                "plugins-models/gemma",
-                "plugins-models/phi3",
-                "plugins-models/hunyuan",
-                "plugins-models/glm",
-                "plugins-models/olmoe",
-                "plugins-models/cohere",
-                "plugins-models/ernie",
-                "plugins-models/deepseek",
-                "plugins-models/qwen1",
-                "plugins-models/internlm",
-                "examples/olmo-architecture"
-            })
+    @MethodSource("modelBundles")
     void importsOnlyTheApiTheSpiAndLibraries(String module) throws IOException {
         Path jar = module.startsWith("examples/")
                 ? TestPlatform.exampleJar("olmo-architecture", "olmo-architecture", "1.0.0")

@@ -10,6 +10,7 @@ import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.DecoderFamily;
 import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.InterleavedRope;
 
 /**
  * ERNIE 4.5 dense ({@code Ernie4_5ForCausalLM}): the Llama decoder with RoPE over neighbouring pairs

@@ -4,6 +4,7 @@ import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.DecoderLayout;
 import dev.osprey.model.spi.FeedForwardFactory;
+import dev.osprey.model.spi.InterleavedRope;
 import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**

@@ -13,6 +13,7 @@ import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.DecoderFamily;
 import dev.osprey.model.spi.DecoderLayout;
 import dev.osprey.model.spi.FeedForwardFactory;
+import dev.osprey.model.spi.InterleavedRope;
 import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.model.reference.GradientCheck;
 import dev.osprey.model.reference.HfReference;
+import dev.osprey.model.spi.InterleavedRope;
 
 /**
  * Logits, loss, greedy tokens (batched and cached) and a PEFT LoRA adapter's logits equal those Hugging Face

@@ -1,4 +1,4 @@
-package dev.osprey.models.glm;
+package dev.osprey.model.spi;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -6,14 +6,13 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import dev.osprey.model.spi.RotaryEmbedding;
-
 /**
- * GLM's rotary embedding: the first {@code dim} features of each head rotate as pairs of neighbours
- * ({@code (x0, x1), (x2, x3), ...}, the interleaved layout) instead of Llama's two halves; the rest pass
- * through. The frequencies (and any scaling of them) are those of the platform's RoPE over the same width.
+ * The interleaved rotary embedding of GLM, Cohere and ERNIE: the first {@code dim} features of each head rotate as
+ * pairs of neighbours ({@code (x0, x1), (x2, x3), ...}) instead of Llama's two halves; the rest pass through. The
+ * frequencies (and any scaling of them) are those of another embedding over the same width, usually {@link
+ * Blocks#rope}.
  */
-final class InterleavedRope implements RotaryEmbedding {
+public final class InterleavedRope implements RotaryEmbedding {
 
     private final RotaryEmbedding frequencies;
     private final int dim;
@@ -23,16 +22,17 @@ final class InterleavedRope implements RotaryEmbedding {
      *        its cos/sin tables, laid out as {@code cat(f, f)}
      * @param dim the rotated features per head, even
      */
-    InterleavedRope(RotaryEmbedding frequencies, int dim) {
+    public InterleavedRope(RotaryEmbedding frequencies, int dim) {
         if (dim <= 0 || dim % 2 != 0) {
             throw new IllegalArgumentException(
-                    "the rotary width (head_dim · partial_rotary_factor) must be even and" + " positive, was " + dim);
+                    "the rotary width (head_dim, or its rotated part) must be even and positive, was " + dim);
         }
         this.frequencies = frequencies;
         this.dim = dim;
     }
 
-    int dim() {
+    /** The rotated features per head. */
+    public int dim() {
         return dim;
     }
 
