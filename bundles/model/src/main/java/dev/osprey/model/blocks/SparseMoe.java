@@ -4,14 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 
+import dev.osprey.model.spi.ExpertMix;
 import dev.osprey.model.spi.Experts;
 import dev.osprey.model.spi.FeedForward;
 import dev.osprey.model.spi.Parameters;
@@ -74,38 +72,7 @@ public final class SparseMoe implements FeedForward {
             weights = weights.div(weights.sum(new int[] {-1}, true));
         }
         long[] chosen = top.get(1).toLongArray(); // token t's j-th expert at t * k + j
-        int k = spec.topK();
-        // dispatch: the tokens of each expert, and where each (token, j) lands in the concatenated outputs
-        List<List<Long>> byExpert = new ArrayList<>();
-        for (int e = 0; e < spec.experts(); e++) {
-            byExpert.add(new ArrayList<>());
-        }
-        for (int i = 0; i < chosen.length; i++) {
-            byExpert.get((int) chosen[i]).add((long) (i / k));
-        }
-        long[] position = new long[chosen.length];
-        int[] filled = new int[spec.experts()];
-        int[] offset = new int[spec.experts()];
-        for (int e = 1; e < spec.experts(); e++) {
-            offset[e] = offset[e - 1] + byExpert.get(e - 1).size();
-        }
-        for (int i = 0; i < chosen.length; i++) {
-            int e = (int) chosen[i];
-            position[i] = offset[e] + filled[e]++;
-        }
-        NDManager m = x.getManager();
-        NDList outputs = new NDList();
-        for (int e = 0; e < spec.experts(); e++) {
-            List<Long> rows = byExpert.get(e);
-            if (!rows.isEmpty()) {
-                NDArray idx = m.create(rows.stream().mapToLong(Long::longValue).toArray());
-                outputs.add(experts.get(e).forward(flat.get(new NDIndex("{}", idx)), adapter)); // (n_e, H)
-            }
-        }
-        NDArray all = NDArrays.concat(outputs, 0); // (N * k, H)
-        NDArray picked = all.get(new NDIndex("{}", m.create(position, new Shape(tokens, k)))); // (N, k, H)
-        NDArray mixed = picked.mul(weights.toType(x.getDataType(), false).expandDims(-1))
-                .sum(new int[] {1}); // (N, H)
+        NDArray mixed = ExpertMix.mix(flat, chosen, weights, experts, adapter); // (N, H)
         if (sharedExpert != null) {
             NDArray gate = Activation.sigmoid(sharedGate.forward(flat, null)); // (N, 1)
             mixed = mixed.add(sharedExpert.forward(flat, adapter).mul(gate)); // (N, H)
