@@ -8,12 +8,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.ExpertMix;
+import dev.osprey.model.spi.ExpertRouting;
 import dev.osprey.model.spi.FeedForward;
 import dev.osprey.model.spi.FeedForwardFactory;
 import dev.osprey.model.spi.Parameters;
@@ -161,16 +161,29 @@ final class DeepseekMoe implements FeedForward {
         // the router runs in float32 whatever the model's type, as transformers runs it
         NDArray logits = flat.toType(DataType.FLOAT32, false)
                 .matMul(router.get().toType(DataType.FLOAT32, false).transpose()); // (N, E)
-        NDArray scores = spec.routing() == Routing.SIGMOID_BIASED_GROUPS
-                ? Activation.sigmoid(logits)
-                : logits.softmax(-1); // (N, E)
-        long[] chosen = choose(scores); // token n's j-th expert at n·k + j
-        NDManager m = x.getManager();
-        NDArray weights = scores.gather(m.create(chosen, new Shape(tokens, k)), 1); // (N, k)
-        if (spec.normTopkProb()) {
-            weights = weights.div(Scalars.add(weights.sum(new int[] {-1}, true), 1e-20f)); // (N, k)
+        long[] chosen; // token n's j-th expert at n·k + j
+        NDArray weights; // (N, k)
+        if (spec.routing() == Routing.SIGMOID_BIASED_GROUPS) {
+            ExpertRouting.Choice choice = ExpertRouting.sigmoidGroupLimited(
+                    logits,
+                    correctionBias.get(),
+                    k,
+                    spec.groups(),
+                    spec.topkGroup(),
+                    spec.normTopkProb(),
+                    spec.scalingFactor());
+            chosen = choice.chosen();
+            weights = choice.weights();
+        } else {
+            NDArray scores = logits.softmax(-1); // (N, E)
+            chosen = choose(scores);
+            NDManager m = x.getManager();
+            weights = scores.gather(m.create(chosen, new Shape(tokens, k)), 1); // (N, k)
+            if (spec.normTopkProb()) {
+                weights = weights.div(Scalars.add(weights.sum(new int[] {-1}, true), 1e-20f)); // (N, k)
+            }
+            weights = Scalars.mul(weights, (float) spec.scalingFactor());
         }
-        weights = Scalars.mul(weights, (float) spec.scalingFactor());
 
         NDArray mixed = ExpertMix.mix(flat, chosen, weights, experts, adapter); // (N, H)
         if (shared != null) {
@@ -180,67 +193,42 @@ final class DeepseekMoe implements FeedForward {
     }
 
     /**
-     * The experts each token is routed to.
+     * The experts each token is routed to by V2's softmax router.
      *
-     * @param scores (N, E) the router's softmax or sigmoid scores
+     * @param scores (N, E) the router's softmax scores
      * @return (N·k) expert indices, token by token
      */
     private long[] choose(NDArray scores) {
         int n = Math.toIntExact(scores.getShape().get(0));
         int e = spec.experts();
         float[] all = scores.toFloatArray();
-        float[] bias = correctionBias != null
-                ? correctionBias.get().toType(DataType.FLOAT32, false).toFloatArray()
-                : new float[e];
         int perGroup = e / spec.groups();
         long[] chosen = new long[n * spec.topK()];
         float[] choice = new float[e];
         float[] groupScore = new float[spec.groups()];
         for (int t = 0; t < n; t++) {
-            for (int i = 0; i < e; i++) {
-                choice[i] = all[t * e + i] + bias[i];
-            }
-            if (spec.routing() != Routing.SOFTMAX_GREEDY && spec.topkGroup() < spec.groups()) {
+            System.arraycopy(all, t * e, choice, 0, e);
+            if (spec.routing() == Routing.SOFTMAX_GROUP_LIMITED && spec.topkGroup() < spec.groups()) {
                 for (int g = 0; g < spec.groups(); g++) {
                     float[] members = Arrays.copyOfRange(choice, g * perGroup, (g + 1) * perGroup);
                     Arrays.sort(members);
-                    groupScore[g] = spec.routing() == Routing.SIGMOID_BIASED_GROUPS
-                            ? members[perGroup - 1] + members[perGroup - 2]
-                            : members[perGroup - 1];
+                    groupScore[g] = members[perGroup - 1];
                 }
                 boolean[] kept = new boolean[spec.groups()];
-                for (int g : top(groupScore, spec.topkGroup())) {
+                for (int g : ExpertRouting.top(groupScore, spec.topkGroup())) {
                     kept[g] = true;
                 }
                 for (int i = 0; i < e; i++) {
                     if (!kept[i / perGroup]) {
-                        // V3 masks with -inf, V2 with 0 (below every softmax score)
-                        choice[i] = spec.routing() == Routing.SIGMOID_BIASED_GROUPS ? Float.NEGATIVE_INFINITY : 0f;
+                        choice[i] = 0f; // V2 masks with 0, below every softmax score
                     }
                 }
             }
-            int[] best = top(choice, spec.topK());
+            int[] best = ExpertRouting.top(choice, spec.topK());
             for (int j = 0; j < best.length; j++) {
                 chosen[t * spec.topK() + j] = best[j];
             }
         }
         return chosen;
-    }
-
-    /** The indices of the {@code count} largest values, largest first (the lower index on ties). */
-    private static int[] top(float[] values, int count) {
-        boolean[] taken = new boolean[values.length];
-        int[] best = new int[count];
-        for (int j = 0; j < count; j++) {
-            int arg = -1;
-            for (int i = 0; i < values.length; i++) {
-                if (!taken[i] && (arg < 0 || values[i] > values[arg])) {
-                    arg = i;
-                }
-            }
-            taken[arg] = true;
-            best[j] = arg;
-        }
-        return best;
     }
 }
