@@ -117,6 +117,13 @@ CASES = {
                                               moe_intermediate_size=16, topk_method="group_limited_greedy", n_group=4,
                                               topk_group=2, routed_scaling_factor=1.0, rope_parameters=rope("default")),
                           {}),
+    # GLM-4-MoE: partial rotary in the half layout, q/k norms, biases on q, k, v; a dense first layer, then
+    # DeepSeek-V3's sigmoid router (correction bias, groups) and a shared expert
+    "glm4-moe": ("glm4_moe", dict(head_dim=16, partial_rotary_factor=0.5, attention_bias=True, use_qk_norm=True,
+                                  first_k_dense_replace=1, n_routed_experts=8, n_shared_experts=1,
+                                  num_experts_per_tok=2, moe_intermediate_size=16, n_group=4, topk_group=2,
+                                  norm_topk_prob=True, routed_scaling_factor=2.5, rope_parameters=rope("default")),
+                 dict(lora=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])),
     "phi3-longrope": ("phi3", dict(rope_parameters=rope("longrope", short_factor=[1.0 + 0.1 * i for i in range(HEAD_DIM // 2)],
                                                         long_factor=[1.5 + 0.5 * i for i in range(HEAD_DIM // 2)]),
                                    original_max_position_embeddings=8), {}),
