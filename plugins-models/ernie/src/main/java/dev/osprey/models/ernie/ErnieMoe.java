@@ -13,6 +13,7 @@ import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.ExpertMix;
+import dev.osprey.model.spi.ExpertRouting;
 import dev.osprey.model.spi.FeedForward;
 import dev.osprey.model.spi.FeedForwardFactory;
 import dev.osprey.model.spi.Parameters;
@@ -172,28 +173,11 @@ final class ErnieMoe implements FeedForward {
             for (int i = 0; i < e; i++) {
                 choice[i] = all[t * e + i] + bias[i];
             }
-            int[] best = top(choice, spec.topK());
+            int[] best = ExpertRouting.top(choice, spec.topK());
             for (int j = 0; j < best.length; j++) {
                 chosen[t * spec.topK() + j] = best[j];
             }
         }
         return chosen;
-    }
-
-    /** The indices of the {@code count} largest values, largest first (the lower index on ties). */
-    private static int[] top(float[] values, int count) {
-        boolean[] taken = new boolean[values.length];
-        int[] best = new int[count];
-        for (int j = 0; j < count; j++) {
-            int arg = -1;
-            for (int i = 0; i < values.length; i++) {
-                if (!taken[i] && (arg < 0 || values[i] > values[arg])) {
-                    arg = i;
-                }
-            }
-            taken[arg] = true;
-            best[j] = arg;
-        }
-        return best;
     }
 }
