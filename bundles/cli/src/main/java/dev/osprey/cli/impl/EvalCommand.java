@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import dev.osprey.api.job.Arguments;
-import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.cli.spi.ModelOptions;
 
@@ -80,12 +78,7 @@ public class EvalCommand extends PlatformCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (server != null) {
-            return RemoteJob.run(server, out(), ExtensionKind.EVALUATOR, evaluator, arguments(), device.device, 1);
-        }
-        JobRequest request = new JobRequest(
-                ExtensionKind.EVALUATOR, evaluator, Arguments.of(arguments()), platform.devices.select(device.device));
-        return LocalJob.run(platform, out(), request, 1);
+        return runJob(ExtensionKind.EVALUATOR, evaluator, arguments(), server, device.device);
     }
 
     /** The job's arguments by ms-swift name, paths absolute. */

@@ -5,8 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import dev.osprey.api.job.Arguments;
-import dev.osprey.api.jobs.JobRequest;
 import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.cli.spi.ModelOptions;
 
@@ -79,13 +77,7 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
 
     @Override
     public Integer call() throws Exception {
-        String exporter = exporter();
-        if (server != null) {
-            return RemoteJob.run(server, out(), ExtensionKind.EXPORTER, exporter, arguments(), device.device, 1);
-        }
-        JobRequest request = new JobRequest(
-                ExtensionKind.EXPORTER, exporter, Arguments.of(arguments()), platform.devices.select(device.device));
-        return LocalJob.run(platform, out(), request, 1);
+        return runJob(ExtensionKind.EXPORTER, exporter(), arguments(), server, device.device);
     }
 
     /** The exporter to run: the quantizing one named by {@code --quant_method}, else {@code merge_lora}. */
