@@ -3,7 +3,10 @@
 checkpoint with the word-level tokenizer of eval/word-model asked each question of the MMLU-, C-Eval- and
 ARC-layout fixtures with one answered example, as Osprey's evaluators ask them (each benchmark's prompt; a label's
 continuation scored as lm-eval-harness scores it: the tokens that encoding context + continuation adds). Writes the
-letter log-likelihoods, predictions and accuracy to eval/{mmlu,ceval,arc}-golden.json.
+letter log-likelihoods, predictions and accuracy to eval/{mmlu,ceval,arc}-golden.json. GSM8K is asked by
+generation as lm-eval-harness asks it (greedy, cut at its stop strings; its strict-match and flexible-extract
+regular expressions and exact-match rules), with the digit-level tokenizer of eval/digit-model and one worked
+examples, into eval/gsm8k-golden.json.
 
     python3 tools/make-eval-fixtures.py ROOT
 
@@ -13,6 +16,7 @@ repository (torch's native libraries may print to stdout, so the results go to f
 import csv
 import json
 import os
+import re
 import sys
 
 import torch
@@ -91,6 +95,53 @@ def answer(model, tokenizer, subject, questions, shots, prompt, before_label):
     return answers
 
 
+GSM8K_SHOTS = 1
+GSM8K_MAX_TOKENS = 12
+GSM8K_UNTIL = ["Question:", "</s>", "<|im_end|>"]
+GSM8K_IGNORED = [",", r"\$", r"(?s).*#### ", r"\.$"]
+
+
+def gsm8k_filters(completion):
+    """lm-eval-harness's gsm8k filters: strict-match takes the first '#### N', flexible-extract the last number."""
+    strict = re.findall(r"#### (\-?[0-9\.\,]+)", completion)
+    flexible = [m for m in re.findall(r"(-?[$0-9.,]{2,})|(-?[0-9]+)", completion)]
+    last = [g for g in flexible[-1] if g] if flexible else []
+    return {"strict-match": strict[0].strip() if strict else "",
+            "flexible-extract": last[0].strip() if last else ""}
+
+
+def gsm8k_normalised(text):
+    for pattern in GSM8K_IGNORED:
+        text = re.sub(pattern, "", text)
+    return text.lower().strip()
+
+
+def gsm8k(model, fixtures):
+    tokenizer = Tokenizer.from_file(os.path.join(fixtures, "digit-model/tokenizer.json"))
+    data = os.path.join(fixtures, "gsm8k/grade_school_math/data")
+    read = lambda split: [json.loads(l) for l in open(os.path.join(data, split + ".jsonl"), encoding="utf-8") if l.strip()]
+    shots = read("train")[:GSM8K_SHOTS]
+    prefix = "".join(f"Question: {s['question']}\nAnswer: {s['answer']}\n\n" for s in shots)
+    answers = []
+    for index, row in enumerate(read("test")):
+        ids = tokenizer.encode(prefix + f"Question: {row['question']}\nAnswer:").ids
+        with torch.no_grad():
+            out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                                 max_new_tokens=GSM8K_MAX_TOKENS, do_sample=False)
+        completion = tokenizer.decode(out[0, len(ids):].tolist(), skip_special_tokens=True)
+        for stop in GSM8K_UNTIL:
+            completion = completion.split(stop)[0]
+        gold = row["answer"][row["answer"].rindex("####") + 4:].strip()
+        extracted = gsm8k_filters(completion)
+        answers.append(dict(subset="main", index=index, answer=gold, completion=completion, extracted=extracted,
+                            correct={k: gsm8k_normalised(v) == gsm8k_normalised(gold) for k, v in extracted.items()}))
+    acc = sum(a["correct"]["strict-match"] for a in answers) / len(answers)
+    acc_flexible = sum(a["correct"]["flexible-extract"] for a in answers) / len(answers)
+    with open(os.path.join(fixtures, "gsm8k-golden.json"), "w", encoding="utf-8") as f:
+        json.dump(dict(few_shot_num=GSM8K_SHOTS, max_tokens=GSM8K_MAX_TOKENS, acc=acc, acc_flexible=acc_flexible,
+                       answers=answers), f, indent=1, ensure_ascii=False)
+
+
 def main():
     root = sys.argv[1]
     fixtures = os.path.join(root, "distribution/itest/src/test/resources/eval")
@@ -112,6 +163,7 @@ def main():
         tests = arc_questions(os.path.join(arc, subset, subset + "-Test.jsonl"))
         train = arc_questions(os.path.join(arc, subset, subset + "-Train.jsonl"))
         benchmarks["arc"] += answer(model, tokenizer, subset, tests, train, arc_prompt, " ")
+    gsm8k(model, fixtures)
     for name, answers in benchmarks.items():
         acc = sum(a["predicted"] == a["answer"] for a in answers) / len(answers)
         with open(os.path.join(fixtures, name + "-golden.json"), "w", encoding="utf-8") as f:

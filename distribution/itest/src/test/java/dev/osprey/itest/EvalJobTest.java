@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * {@code osprey eval} runs the {@code perplexity} evaluator as a job of the distribution's job service and reproduces
@@ -166,6 +167,92 @@ class EvalJobTest {
                         1e-4,
                         where);
             }
+        }
+    }
+
+    /**
+     * {@code osprey eval --eval_dataset gsm8k}, two problems generated together, on the reference checkpoint with a
+     * digit-level tokenizer: every completion is transformers' greedy one cut at lm-eval-harness's stop strings, and
+     * both answer filters extract what lm-eval-harness's regular expressions extract (tools/make-eval-fixtures.py).
+     * A second run into the same folder after a stop keeps the answers the first one wrote and asks only the rest.
+     */
+    @Test
+    void gsm8kGivesTransformersCompletionsAndResumes() throws Exception {
+        Path digitModel = home.resolve("digit-model");
+        Files.createDirectories(digitModel);
+        for (String file : List.of("config.json", "generation_config.json", "model.safetensors")) {
+            Files.copy(FIXTURE.resolve(file), digitModel.resolve(file));
+        }
+        for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(FIXTURES.resolve("digit-model").resolve(file), digitModel.resolve(file));
+        }
+        JsonNode golden = JSON.readTree(FIXTURES.resolve("gsm8k-golden.json").toFile());
+        String datasetArgs = JSON.writeValueAsString(Map.of(
+                "gsm8k",
+                Map.of(
+                        "local_path",
+                        FIXTURES.resolve("gsm8k").toString(),
+                        "few_shot_num",
+                        golden.path("few_shot_num"))));
+        String generation = "{\"max_tokens\": " + golden.path("max_tokens").asInt() + ", \"temperature\": 0}";
+        Path out = home.resolve("gsm8k-out");
+        String[] command = {
+            "eval",
+            "--model",
+            digitModel.toString(),
+            "--eval_dataset",
+            "gsm8k",
+            "--dataset_args",
+            datasetArgs,
+            "--eval_generation_config",
+            generation,
+            "--eval_batch_size",
+            "2",
+            "--eval_output_dir",
+            out.toString()
+        };
+        ChildProcess.Result eval = DistributionCliTest.ospreyIn(home, command);
+        assertEquals(0, eval.exit(), eval.out());
+        JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
+        assertEquals(golden.path("acc").asDouble(), result.at("/metrics/acc").asDouble(), 1e-9, result.toString());
+        assertEquals(
+                golden.path("acc_flexible").asDouble(),
+                result.at("/metrics/acc_flexible-extract").asDouble(),
+                1e-9,
+                result.toString());
+        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
+        assertEquals(golden.path("answers").size(), details.size());
+        for (int i = 0; i < details.size(); i++) {
+            JsonNode ours = JSON.readTree(details.get(i));
+            JsonNode theirs = golden.path("answers").get(i);
+            String where = "gsm8k problem " + i + ": " + ours + " vs transformers' " + theirs;
+            assertEquals(
+                    theirs.path("completion").asText(), ours.path("completion").asText(), where);
+            assertEquals(theirs.path("extracted"), ours.path("extracted"), where);
+            assertEquals(theirs.path("correct"), ours.path("correct"), where);
+        }
+
+        // a run stopped after two answers left them in the .partial file: the next run keeps them as written
+        Path resumed = home.resolve("gsm8k-resumed");
+        Files.createDirectories(resumed);
+        StringBuilder partial = new StringBuilder();
+        for (int i = 0; i < 2; i++) {
+            ObjectNode kept = (ObjectNode) JSON.readTree(details.get(i));
+            kept.put("completion", "kept from the stopped run");
+            partial.append(JSON.writeValueAsString(kept)).append('\n');
+        }
+        Files.writeString(resumed.resolve("eval_details.jsonl.partial"), partial + "{\"subset\": \"ma");
+        command[command.length - 1] = resumed.toString();
+        ChildProcess.Result again = DistributionCliTest.ospreyIn(home, command);
+        assertEquals(0, again.exit(), again.out());
+        List<String> resumedDetails = Files.readAllLines(resumed.resolve("eval_details.jsonl"));
+        assertEquals(details.size(), resumedDetails.size(), String.join("\n", resumedDetails));
+        for (int i = 0; i < details.size(); i++) {
+            JsonNode line = JSON.readTree(resumedDetails.get(i));
+            String expected = i < 2
+                    ? "kept from the stopped run"
+                    : golden.path("answers").get(i).path("completion").asText();
+            assertEquals(expected, line.path("completion").asText(), "resumed problem " + i);
         }
     }
 

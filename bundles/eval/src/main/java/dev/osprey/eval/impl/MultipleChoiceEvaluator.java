@@ -5,13 +5,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import ai.djl.ndarray.NDManager;
@@ -70,21 +67,17 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
         return List.of(
                 ArgumentSpec.of("model", Type.TEXT, "the model (folder or hub id)"),
                 ArgumentSpec.of("adapters", Type.LIST, "PEFT LoRA adapter folder(s), merged before evaluating"),
-                ArgumentSpec.of(
-                        "dataset_args",
-                        Type.MAPPING,
-                        "{\"" + name() + "\": {\"local_path\": DIR, \"subset_list\": [...], \"few_shot_num\": N}}"),
+                BenchmarkOptions.argument(name()),
                 ArgumentSpec.of("eval_limit", Type.INTEGER, "the first N questions of each subject"));
     }
 
     @Override
     public EvaluationReport evaluate(JobContext job) throws Exception {
         Arguments args = job.arguments();
-        JsonNode options = options(args);
-        Path root = Path.of(options.path("local_path").asText());
-        List<String> subjects = new ArrayList<>();
-        options.path("subset_list").forEach(s -> subjects.add(s.asText()));
-        int shots = options.path("few_shot_num").asInt(defaultShots());
+        BenchmarkOptions options = BenchmarkOptions.of(args, name(), defaultShots());
+        Path root = options.localPath();
+        List<String> subjects = options.subsets();
+        int shots = options.fewShot();
         int limit = args.getInt("eval_limit", Integer.MAX_VALUE);
         Map<String, List<Question>> tests = questions(root, subjects);
         Map<String, List<Question>> dev = shots > 0 ? examples(root, subjects) : Map.of();
@@ -147,25 +140,6 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
         metrics.put("acc", correct / (double) asked);
         metrics.put("questions", (double) asked);
         return new EvaluationReport(metrics, details);
-    }
-
-    /** This benchmark's entry of {@code --dataset_args}, which must name its {@code local_path}. */
-    private JsonNode options(Arguments args) {
-        String text = args.getString("dataset_args")
-                .orElseThrow(() -> new IllegalArgumentException(name() + " reads a local copy of the benchmark: give"
-                        + " --dataset_args '{\"" + name() + "\": {\"local_path\": \"DIR\"}}'"));
-        JsonNode all;
-        try {
-            all = JSON.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(
-                    "--dataset_args is not JSON: " + e.getOriginalMessage() + " in " + text, e);
-        }
-        JsonNode options = all.path(name());
-        if (!options.path("local_path").isTextual()) {
-            throw new IllegalArgumentException("--dataset_args has no " + name() + ".local_path: " + text);
-        }
-        return options;
     }
 
     private static int argmax(double[] values) {
