@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Transformers' answers to the tiny benchmark fixtures of distribution/itest (EvalJobTest): the qwen2 reference
 checkpoint with the word-level tokenizer of eval/word-model asked each question of the MMLU-, C-Eval- and
-ARC-layout fixtures with one answered example, as Osprey's evaluators ask them (each benchmark's prompt; a label's
+ARC- and HellaSwag-layout fixtures with one answered example, as Osprey's evaluators ask them (each benchmark's prompt; a label's
 continuation scored as lm-eval-harness scores it: the tokens that encoding context + continuation adds). Writes the
-letter log-likelihoods, predictions and accuracy to eval/{mmlu,ceval,arc}-golden.json. GSM8K is asked by
+letter log-likelihoods, predictions and accuracy to eval/{mmlu,ceval,arc,hellaswag}-golden.json (HellaSwag's
+endings scored after lm-eval-harness's cleaning, with acc_norm). GSM8K is asked by
 generation as lm-eval-harness asks it (greedy, cut at its stop strings; its strict-match and flexible-extract
 regular expressions and exact-match rules), with the digit-level tokenizer of eval/digit-model and one worked
 examples, into eval/gsm8k-golden.json.
@@ -95,6 +96,42 @@ def answer(model, tokenizer, subject, questions, shots, prompt, before_label):
     return answers
 
 
+def hellaswag_clean(text):
+    """lm-eval-harness's hellaswag preprocess."""
+    text = text.strip().replace(" [title]", ". ")
+    text = re.sub("\\[.*?\\]", "", text)
+    return text.replace("  ", " ")
+
+
+def hellaswag(model, tokenizer, fixtures):
+    data = os.path.join(fixtures, "hellaswag/data")
+    def read(split):
+        rows = [json.loads(l) for l in open(os.path.join(data, f"hellaswag_{split}.jsonl"), encoding="utf-8") if l.strip()]
+        return [dict(query=hellaswag_clean(r["activity_label"] + ": " + r["ctx_a"] + " " + r["ctx_b"].capitalize()),
+                     choices=[hellaswag_clean(e) for e in r["endings"]], gold=int(r["label"])) for r in rows]
+    shots = read("train")[:FEW_SHOT]
+    prefix = "".join(s["query"] + " " + s["choices"][s["gold"]] + "\n\n" for s in shots)
+    answers = []
+    for index, q in enumerate(read("val")):
+        context = prefix + q["query"]
+        context_ids = tokenizer.encode(context).ids
+        scores = []
+        for choice in q["choices"]:
+            whole = tokenizer.encode(context + " " + choice).ids
+            tail = whole[len(context_ids):]
+            with torch.no_grad():
+                logp = torch.log_softmax(model(torch.tensor([whole])).logits[0].float(), dim=-1)
+            scores.append(sum(logp[len(context_ids) - 1 + t, tok].item() for t, tok in enumerate(tail)))
+        norm = [sc / len(" " + c) for sc, c in zip(scores, q["choices"])]
+        answers.append(dict(subject="hellaswag", index=index, answer=str(q["gold"]),
+                            predicted=str(max(range(4), key=lambda i: scores[i])),
+                            predicted_norm=str(max(range(4), key=lambda i: norm[i])), log_likelihoods=scores))
+    acc = sum(a["predicted"] == a["answer"] for a in answers) / len(answers)
+    acc_norm = sum(a["predicted_norm"] == a["answer"] for a in answers) / len(answers)
+    with open(os.path.join(fixtures, "hellaswag-golden.json"), "w", encoding="utf-8") as f:
+        json.dump(dict(few_shot_num=FEW_SHOT, acc=acc, acc_norm=acc_norm, answers=answers), f, indent=1)
+
+
 GSM8K_SHOTS = 1
 GSM8K_MAX_TOKENS = 12
 GSM8K_UNTIL = ["Question:", "</s>", "<|im_end|>"]
@@ -164,6 +201,7 @@ def main():
         train = arc_questions(os.path.join(arc, subset, subset + "-Train.jsonl"))
         benchmarks["arc"] += answer(model, tokenizer, subset, tests, train, arc_prompt, " ")
     gsm8k(model, fixtures)
+    hellaswag(model, tokenizer, fixtures)
     for name, answers in benchmarks.items():
         acc = sum(a["predicted"] == a["answer"] for a in answers) / len(answers)
         with open(os.path.join(fixtures, name + "-golden.json"), "w", encoding="utf-8") as f:

@@ -120,6 +120,11 @@ class EvalJobTest {
         assertGivesTransformersAnswers("arc");
     }
 
+    @Test
+    void hellaswagGivesTransformersAnswers() throws Exception {
+        assertGivesTransformersAnswers("hellaswag");
+    }
+
     /**
      * {@code osprey eval --eval_dataset BENCHMARK} over the fixture in the benchmark's published layout, with one
      * answered example: every answer and label log-likelihood is transformers' (tools/make-eval-fixtures.py).
@@ -146,6 +151,11 @@ class EvalJobTest {
         JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
         assertEquals(golden.path("acc").asDouble(), result.at("/metrics/acc").asDouble(), 1e-9, result.toString());
         assertEquals(
+                golden.path("acc_norm").asDouble(-1),
+                result.at("/metrics/acc_norm").asDouble(-1),
+                1e-9,
+                result.toString());
+        assertEquals(
                 golden.path("answers").size(), result.at("/metrics/questions").asInt(), result.toString());
         List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
         assertEquals(golden.path("answers").size(), details.size());
@@ -156,6 +166,10 @@ class EvalJobTest {
             assertEquals(theirs.path("subject").asText(), ours.path("subject").asText(), where);
             assertEquals(
                     theirs.path("predicted").asText(), ours.path("predicted").asText(), where);
+            assertEquals(
+                    theirs.path("predicted_norm").asText(),
+                    ours.path("predicted_norm").asText(),
+                    where);
             assertEquals(
                     theirs.path("log_likelihoods").size(),
                     ours.path("log_likelihoods").size(),

@@ -59,6 +59,19 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
     /** What comes between the prompt and the label ({@code " "} after {@code Answer:}). */
     abstract String beforeLabel();
 
+    /** The continuations scored, one per label: by default the label itself after {@link #beforeLabel()}. */
+    List<String> continuations(Question question) {
+        return question.labels().stream().map(l -> beforeLabel() + l).toList();
+    }
+
+    /**
+     * Whether the benchmark also reports {@code acc_norm}, lm-eval-harness's choice by log-likelihood per character
+     * of the continuation (for benchmarks whose choices are sentences of different lengths).
+     */
+    boolean reportsNormalisedAccuracy() {
+        return false;
+    }
+
     /** The benchmark's usual number of examples shown. */
     abstract int defaultShots();
 
@@ -90,6 +103,7 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
         Files.createDirectories(job.outputDir());
         Map<String, Double> metrics = new LinkedHashMap<>();
         int correct = 0;
+        int correctNormalised = 0;
         int asked = 0;
         try (NDManager manager = engine.newManager(job.device());
                 LoadedModel model = models.load(ModelArguments.request(job, true), manager);
@@ -106,8 +120,7 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
                     if (job.isCancelled()) {
                         break;
                     }
-                    List<String> answers =
-                            q.labels().stream().map(l -> beforeLabel() + l).toList();
+                    List<String> answers = continuations(q);
                     double[] scores = scorer.score(prompt(q, fewShot), answers);
                     String predicted = q.labels().get(argmax(scores));
                     boolean right = predicted.equals(q.answer());
@@ -118,6 +131,15 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
                     line.put("index", q.index());
                     line.put("answer", q.answer());
                     line.put("predicted", predicted);
+                    if (reportsNormalisedAccuracy()) {
+                        double[] perCharacter = new double[scores.length];
+                        for (int c = 0; c < scores.length; c++) {
+                            perCharacter[c] = scores[c] / answers.get(c).length();
+                        }
+                        String predictedNormalised = q.labels().get(argmax(perCharacter));
+                        correctNormalised += predictedNormalised.equals(q.answer()) ? 1 : 0;
+                        line.put("predicted_norm", predictedNormalised);
+                    }
                     line.put("log_likelihoods", scores);
                     out.write(JSON.writeValueAsString(line));
                     out.newLine();
@@ -138,6 +160,9 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
             throw new IllegalArgumentException("local_path " + root + ": no test question to ask");
         }
         metrics.put("acc", correct / (double) asked);
+        if (reportsNormalisedAccuracy()) {
+            metrics.put("acc_norm", correctNormalised / (double) asked);
+        }
         metrics.put("questions", (double) asked);
         return new EvaluationReport(metrics, details);
     }
