@@ -1,11 +1,14 @@
 package dev.osprey.itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -35,6 +38,7 @@ class EvalJobTest {
     static Path home;
 
     static Path model;
+    static Path digitModel;
     static JsonNode reference;
 
     @BeforeAll
@@ -50,6 +54,15 @@ class EvalJobTest {
         // template that writes the messages' text as it is: "t1 t17 t93" is exactly the token ids 1, 17, 93
         for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
             Files.copy(FIXTURES.resolve("word-model").resolve(file), model.resolve(file));
+        }
+        // the same weights with a tokenizer that has digits (one token each) for the math benchmarks
+        digitModel = home.resolve("digit-model");
+        Files.createDirectories(digitModel);
+        for (String file : List.of("config.json", "generation_config.json", "model.safetensors")) {
+            Files.copy(FIXTURE.resolve(file), digitModel.resolve(file));
+        }
+        for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(FIXTURES.resolve("digit-model").resolve(file), digitModel.resolve(file));
         }
     }
 
@@ -192,59 +205,11 @@ class EvalJobTest {
      */
     @Test
     void gsm8kGivesTransformersCompletionsAndResumes() throws Exception {
-        Path digitModel = home.resolve("digit-model");
-        Files.createDirectories(digitModel);
-        for (String file : List.of("config.json", "generation_config.json", "model.safetensors")) {
-            Files.copy(FIXTURE.resolve(file), digitModel.resolve(file));
-        }
-        for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
-            Files.copy(FIXTURES.resolve("digit-model").resolve(file), digitModel.resolve(file));
-        }
-        JsonNode golden = JSON.readTree(FIXTURES.resolve("gsm8k-golden.json").toFile());
-        String datasetArgs = JSON.writeValueAsString(Map.of(
-                "gsm8k",
-                Map.of(
-                        "local_path",
-                        FIXTURES.resolve("gsm8k").toString(),
-                        "few_shot_num",
-                        golden.path("few_shot_num"))));
-        String generation = "{\"max_tokens\": " + golden.path("max_tokens").asInt() + ", \"temperature\": 0}";
         Path out = home.resolve("gsm8k-out");
-        String[] command = {
-            "eval",
-            "--model",
-            digitModel.toString(),
-            "--eval_dataset",
-            "gsm8k",
-            "--dataset_args",
-            datasetArgs,
-            "--eval_generation_config",
-            generation,
-            "--eval_batch_size",
-            "2",
-            "--eval_output_dir",
-            out.toString()
-        };
+        String[] command = gsm8k(digitModel.toString(), out, "--eval_batch_size", "2");
         ChildProcess.Result eval = DistributionCliTest.ospreyIn(home, command);
         assertEquals(0, eval.exit(), eval.out());
-        JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
-        assertEquals(golden.path("acc").asDouble(), result.at("/metrics/acc").asDouble(), 1e-9, result.toString());
-        assertEquals(
-                golden.path("acc_flexible").asDouble(),
-                result.at("/metrics/acc_flexible-extract").asDouble(),
-                1e-9,
-                result.toString());
-        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
-        assertEquals(golden.path("answers").size(), details.size());
-        for (int i = 0; i < details.size(); i++) {
-            JsonNode ours = JSON.readTree(details.get(i));
-            JsonNode theirs = golden.path("answers").get(i);
-            String where = "gsm8k problem " + i + ": " + ours + " vs transformers' " + theirs;
-            assertEquals(
-                    theirs.path("completion").asText(), ours.path("completion").asText(), where);
-            assertEquals(theirs.path("extracted"), ours.path("extracted"), where);
-            assertEquals(theirs.path("correct"), ours.path("correct"), where);
-        }
+        List<String> details = assertGsm8kAnswers(out);
 
         // a run stopped after two answers left them in the .partial file: the next run keeps them as written
         Path resumed = home.resolve("gsm8k-resumed");
@@ -265,8 +230,99 @@ class EvalJobTest {
             JsonNode line = JSON.readTree(resumedDetails.get(i));
             String expected = i < 2
                     ? "kept from the stopped run"
-                    : golden.path("answers").get(i).path("completion").asText();
+                    : JSON.readTree(details.get(i)).path("completion").asText();
             assertEquals(expected, line.path("completion").asText(), "resumed problem " + i);
+        }
+    }
+
+    /**
+     * The same GSM8K problems asked of {@code osprey deploy} serving the model, three requests in flight ({@code
+     * --eval_url}): the server's greedy completions are transformers' too.
+     */
+    @Test
+    void gsm8kOverEvalUrlAsksTheServer() throws Exception {
+        int port = TestPlatform.freePort();
+        try (ChildProcess deploy = ChildProcess.start(new ProcessBuilder(
+                        home.resolve("bin/osprey").toString(),
+                        "deploy",
+                        "--model",
+                        digitModel.toString(),
+                        "--served_model_name",
+                        "digits",
+                        "--port",
+                        Integer.toString(port))
+                .redirectOutput(home.resolve("deploy.log").toFile()))) {
+            assertNotNull(
+                    TestPlatform.waitFor(120_000, () -> JsonHttp.get("http://127.0.0.1:" + port + "/health")),
+                    () -> "deploy did not start:\n" + read(home.resolve("deploy.log")));
+            Path out = home.resolve("gsm8k-remote");
+            ChildProcess.Result eval = DistributionCliTest.ospreyIn(
+                    home,
+                    gsm8k("digits", out, "--eval_url", "http://127.0.0.1:" + port + "/v1", "--eval_batch_size", "3"));
+            assertEquals(0, eval.exit(), eval.out());
+            assertGsm8kAnswers(out);
+            deploy.stop(Duration.ofSeconds(20));
+        }
+    }
+
+    /** {@code osprey eval} on the GSM8K fixture as the golden run asked it, into {@code out}. */
+    private static String[] gsm8k(String model, Path out, String... more) throws IOException {
+        JsonNode golden = JSON.readTree(FIXTURES.resolve("gsm8k-golden.json").toFile());
+        String datasetArgs = JSON.writeValueAsString(Map.of(
+                "gsm8k",
+                Map.of(
+                        "local_path",
+                        FIXTURES.resolve("gsm8k").toString(),
+                        "few_shot_num",
+                        golden.path("few_shot_num"))));
+        String generation = "{\"max_tokens\": " + golden.path("max_tokens").asInt() + ", \"temperature\": 0}";
+        List<String> command = new ArrayList<>(List.of(
+                "eval",
+                "--model",
+                model,
+                "--eval_dataset",
+                "gsm8k",
+                "--dataset_args",
+                datasetArgs,
+                "--eval_generation_config",
+                generation));
+        command.addAll(List.of(more));
+        command.addAll(List.of("--eval_output_dir", out.toString()));
+        return command.toArray(String[]::new);
+    }
+
+    /** The run into {@code out} gave transformers' completions, both filters' answers and accuracies; its details. */
+    private static List<String> assertGsm8kAnswers(Path out) throws IOException {
+        JsonNode golden = JSON.readTree(FIXTURES.resolve("gsm8k-golden.json").toFile());
+        JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
+        assertEquals(golden.path("acc").asDouble(), result.at("/metrics/acc").asDouble(), 1e-9, result.toString());
+        assertEquals(
+                golden.path("acc_flexible").asDouble(),
+                result.at("/metrics/acc_flexible-extract").asDouble(),
+                1e-9,
+                result.toString());
+        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
+        assertEquals(golden.path("answers").size(), details.size());
+        for (int i = 0; i < details.size(); i++) {
+            JsonNode ours = JSON.readTree(details.get(i));
+            JsonNode theirs = golden.path("answers").get(i);
+            String where = "gsm8k problem " + i + ": " + ours + " vs transformers' " + theirs;
+            // a server's text continues the prompt's, so it may begin with the space a word-level tokenizer puts
+            assertEquals(
+                    theirs.path("completion").asText().strip(),
+                    ours.path("completion").asText().strip(),
+                    where);
+            assertEquals(theirs.path("extracted"), ours.path("extracted"), where);
+            assertEquals(theirs.path("correct"), ours.path("correct"), where);
+        }
+        return details;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "(no " + file + ")";
         }
     }
 

@@ -61,6 +61,13 @@ public class EvalCommand extends PlatformCommand implements Callable<Integer> {
             description = "benchmarks answered by generation, e.g. '{\"max_tokens\": 512, \"temperature\": 0}'")
     String generationConfig;
 
+    @Option(
+            names = "--eval_url",
+            paramLabel = "URL",
+            description = "evaluate the model an OpenAI-compatible server serves (e.g. http://127.0.0.1:8000/v1);"
+                    + " --model is then its served name; its API key from $OPENAI_API_KEY")
+    String evalUrl;
+
     @Option(names = "--max_length", paramLabel = "N", description = "cut longer samples to N tokens")
     Integer maxLength;
 
@@ -113,6 +120,9 @@ public class EvalCommand extends PlatformCommand implements Callable<Integer> {
         }
         if (generationConfig != null) {
             args.put("eval_generation_config", generationConfig);
+        }
+        if (evalUrl != null) {
+            args.put("eval_url", evalUrl);
         }
         if (maxLength != null) {
             args.put("max_length", maxLength);

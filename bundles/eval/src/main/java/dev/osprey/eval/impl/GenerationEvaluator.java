@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -29,17 +30,16 @@ import dev.osprey.api.job.Arguments;
 import dev.osprey.api.job.JobContext;
 import dev.osprey.api.model.LoadedModel;
 import dev.osprey.api.model.ModelService;
-import dev.osprey.api.model.TextTokenizer;
 import dev.osprey.model.generate.GenerationOptions;
-import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.ModelArguments;
 
 /**
  * A benchmark answered by generation: each problem is asked after {@code few_shot_num} worked examples, the model
  * writes a solution (greedy unless {@code --eval_generation_config} says otherwise) until one of the benchmark's stop
  * strings, and each of the benchmark's answer filters extracts a final answer from it that is compared with the
- * reference. The first filter gives {@code acc} (and {@code acc/SUBSET}), the others {@code acc_FILTER}. Problems
- * are generated {@code --eval_batch_size} at a time (left-padded). {@code eval_details.jsonl} holds each problem's
+ * reference (the model loaded here, or the server at {@code --eval_url}). The first filter gives {@code acc} (and {@code acc/SUBSET}), the others {@code acc_FILTER}. Problems
+ * are generated {@code --eval_batch_size} at a time (left-padded; with {@code --eval_url}, that many requests in
+ * flight). {@code eval_details.jsonl} holds each problem's
  * completion and extracted answers; a run that stopped part-way left {@code eval_details.jsonl.partial}, and the
  * next run into the same {@code --eval_output_dir} keeps those answers and asks only the rest.
  */
@@ -86,7 +86,16 @@ abstract class GenerationEvaluator implements Evaluator {
                 ArgumentSpec.of("adapters", Type.LIST, "PEFT LoRA adapter folder(s), merged before evaluating"),
                 BenchmarkOptions.argument(name()),
                 ArgumentSpec.of("eval_limit", Type.INTEGER, "the first N problems of each subset"),
-                ArgumentSpec.of("eval_batch_size", Type.INTEGER, "problems generated together (default 1)"),
+                ArgumentSpec.of(
+                        "eval_batch_size",
+                        Type.INTEGER,
+                        "problems generated together, or requests in flight with --eval_url (default 1)"),
+                ArgumentSpec.of(
+                        "eval_url",
+                        Type.TEXT,
+                        "an OpenAI-compatible server's base URL (e.g. http://127.0.0.1:8000/v1) to evaluate instead"
+                                + " of a model loaded here; --model is then the served model's name, the API key"
+                                + " $OPENAI_API_KEY of the process that runs the job"),
                 ArgumentSpec.of(
                         "eval_generation_config",
                         Type.MAPPING,
@@ -120,29 +129,21 @@ abstract class GenerationEvaluator implements Evaluator {
                 .filter(p -> !done.contains(key(p.subset(), p.index())))
                 .toList();
 
-        try (NDManager manager = engine.newManager(job.device());
-                LoadedModel model = models.load(ModelArguments.request(job, true), manager);
+        try (CompletionSource source = completions(job, generation);
                 BufferedWriter out =
                         Files.newBufferedWriter(partial, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-            TextTokenizer tokenizer = model.tokenizer()
-                    .orElseThrow(() -> new IllegalArgumentException(
-                            model.folder() + " has no tokenizer; " + name() + " decodes the model's solutions"));
-            GenerationOptions sampling = sampling(generation, model, stopStrings());
             job.progress().begin("eval", asked.size());
             job.progress().step(answered.size(), Map.of());
             for (int from = 0; from < remaining.size() && !job.isCancelled(); from += batchSize) {
                 List<Problem> batch = remaining.subList(from, Math.min(remaining.size(), from + batchSize));
-                List<int[]> prompts = new ArrayList<>();
+                List<String> prompts = new ArrayList<>();
                 for (Problem p : batch) {
                     List<Problem> pool = examples.getOrDefault(p.subset(), List.of());
-                    prompts.add(model.prompts()
-                            .encodeText(prompt(p, pool.subList(0, Math.min(options.fewShot(), pool.size())))));
+                    prompts.add(prompt(p, pool.subList(0, Math.min(options.fewShot(), pool.size()))));
                 }
-                List<Generator.Result> results = Generator.generate(
-                        model.model(), prompts, sampling, null, ids -> tokenizer.decode(ids, true), null);
+                List<String> completions = source.complete(prompts);
                 for (int i = 0; i < batch.size(); i++) {
-                    JsonNode line =
-                            JSON.valueToTree(detail(batch.get(i), results.get(i).text()));
+                    JsonNode line = JSON.valueToTree(detail(batch.get(i), completions.get(i)));
                     out.write(JSON.writeValueAsString(line));
                     out.newLine();
                     answered.add(line);
@@ -156,6 +157,28 @@ abstract class GenerationEvaluator implements Evaluator {
         }
         Files.move(partial, details, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return new EvaluationReport(metrics(answered), details);
+    }
+
+    /** The server at {@code --eval_url} when one is given, else the model loaded here. */
+    private CompletionSource completions(JobContext job, JsonNode generation) throws IOException {
+        Arguments args = job.arguments();
+        Optional<String> url = args.getString("eval_url");
+        if (url.isPresent()) {
+            String served = args.getString("model")
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "--eval_url needs --model, the name the server serves the model under"));
+            // the key stays out of the job's arguments, which the job service keeps and lists
+            String apiKey = Optional.ofNullable(System.getenv("OPENAI_API_KEY")).orElse("");
+            return new RemoteCompletions(url.get(), served, apiKey, generation, stopStrings());
+        }
+        NDManager manager = engine.newManager(job.device());
+        try {
+            LoadedModel model = models.load(ModelArguments.request(job, true), manager);
+            return new LocalCompletions(manager, model, sampling(generation, model, stopStrings()), name());
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
     }
 
     private Map<String, Object> detail(Problem problem, String completion) {
