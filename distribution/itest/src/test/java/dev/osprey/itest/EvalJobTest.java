@@ -170,6 +170,28 @@ class EvalJobTest {
                 result.toString());
         assertEquals(
                 golden.path("answers").size(), result.at("/metrics/questions").asInt(), result.toString());
+        // EvalScope's report and table: the accuracy per subject and over all, micro-averaged
+        JsonNode evalScope = JSON.readTree(
+                out.resolve("reports/reference-qwen2/" + benchmark + ".json").toFile());
+        assertEquals(benchmark, evalScope.path("dataset_name").asText(), evalScope.toString());
+        assertEquals("reference-qwen2", evalScope.path("model_name").asText(), evalScope.toString());
+        JsonNode acc = evalScope.at("/metrics/0");
+        assertEquals("acc", acc.path("name").asText(), evalScope.toString());
+        assertEquals(golden.path("answers").size(), acc.path("num").asInt(), evalScope.toString());
+        assertEquals(golden.path("acc").asDouble(), acc.path("score").asDouble(), 1e-4, evalScope.toString());
+        int subsetQuestions = 0;
+        for (JsonNode subset : acc.at("/categories/0/subsets")) {
+            subsetQuestions += subset.path("num").asInt();
+            assertEquals(
+                    result.at("/metrics/acc~1" + subset.path("name").asText()).asDouble(),
+                    subset.path("score").asDouble(),
+                    1e-4,
+                    evalScope.toString());
+        }
+        assertEquals(golden.path("answers").size(), subsetQuestions, evalScope.toString());
+        assertTrue(
+                eval.out().contains("| Model ") && eval.out().contains("| reference-qwen2 | " + benchmark), eval.out());
+
         List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
         assertEquals(golden.path("answers").size(), details.size());
         for (int i = 0; i < details.size(); i++) {

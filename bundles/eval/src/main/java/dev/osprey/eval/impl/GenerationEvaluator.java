@@ -149,14 +149,15 @@ abstract class GenerationEvaluator implements Evaluator {
                     answered.add(line);
                 }
                 out.flush(); // a stopped run keeps every finished batch
-                job.progress().step(answered.size(), Map.of("acc", accuracy(answered, primaryFilter())));
+                job.progress()
+                        .step(answered.size(), Map.of("acc", tally(answered).accuracy("acc")));
             }
         }
         if (job.isCancelled()) {
-            return new EvaluationReport(metrics(answered), partial);
+            return report(answered, partial);
         }
         Files.move(partial, details, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return new EvaluationReport(metrics(answered), details);
+        return report(answered, details);
     }
 
     /** The server at {@code --eval_url} when one is given, else the model loaded here. */
@@ -199,29 +200,28 @@ abstract class GenerationEvaluator implements Evaluator {
         return line;
     }
 
-    private Map<String, Double> metrics(List<JsonNode> answered) {
-        Map<String, Double> metrics = new LinkedHashMap<>();
-        Map<String, List<JsonNode>> bySubset = new LinkedHashMap<>();
-        answered.forEach(a -> bySubset.computeIfAbsent(a.path("subset").asText(), s -> new ArrayList<>())
-                .add(a));
-        bySubset.forEach((subset, lines) -> metrics.put("acc/" + subset, accuracy(lines, primaryFilter())));
-        metrics.put("acc", accuracy(answered, primaryFilter()));
-        filters().keySet().stream().skip(1).forEach(name -> metrics.put("acc_" + name, accuracy(answered, name)));
+    /** {@code acc} (and {@code acc/SUBSET}) of the first filter, {@code acc_FILTER} of the others. */
+    private Tally tally(List<JsonNode> answered) {
+        Tally tally = new Tally();
+        List<String> names = new ArrayList<>(filters().keySet());
+        for (JsonNode a : answered) {
+            for (int f = 0; f < names.size(); f++) {
+                tally.add(
+                        a.path("subset").asText(),
+                        f == 0 ? "acc" : "acc_" + names.get(f),
+                        a.path("correct").path(names.get(f)).asBoolean());
+            }
+        }
+        return tally;
+    }
+
+    private EvaluationReport report(List<JsonNode> answered, Path details) {
+        Tally tally = tally(answered);
+        Map<String, Double> metrics = new LinkedHashMap<>(tally.perSubset("acc"));
+        metrics.put("acc", tally.accuracy("acc"));
+        filters().keySet().stream().skip(1).forEach(name -> metrics.put("acc_" + name, tally.accuracy("acc_" + name)));
         metrics.put("questions", (double) answered.size());
-        return metrics;
-    }
-
-    private String primaryFilter() {
-        return filters().keySet().iterator().next();
-    }
-
-    private static double accuracy(List<JsonNode> answered, String filter) {
-        return answered.isEmpty()
-                ? 0
-                : answered.stream()
-                                .filter(a -> a.path("correct").path(filter).asBoolean())
-                                .count()
-                        / (double) answered.size();
+        return new EvaluationReport(metrics, details, tally.subsets());
     }
 
     /** The answers a stopped run wrote, whole lines only (the last may have been cut mid-write). */

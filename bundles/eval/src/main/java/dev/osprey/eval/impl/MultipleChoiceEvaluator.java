@@ -101,9 +101,7 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
         Path details = job.outputDir().resolve(PerplexityEvaluator.DETAILS);
         Path partial = job.outputDir().resolve(PerplexityEvaluator.DETAILS + ".partial");
         Files.createDirectories(job.outputDir());
-        Map<String, Double> metrics = new LinkedHashMap<>();
-        int correct = 0;
-        int correctNormalised = 0;
+        Tally tally = new Tally();
         int asked = 0;
         try (NDManager manager = engine.newManager(job.device());
                 LoadedModel model = models.load(ModelArguments.request(job, true), manager);
@@ -113,8 +111,6 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
             for (Map.Entry<String, List<Question>> subject : tests.entrySet()) {
                 List<Question> examples = dev.getOrDefault(subject.getKey(), List.of());
                 List<Question> fewShot = examples.subList(0, Math.min(shots, examples.size()));
-                int subjectCorrect = 0;
-                int subjectAsked = 0;
                 for (Question q : subject.getValue()
                         .subList(0, Math.min(limit, subject.getValue().size()))) {
                     if (job.isCancelled()) {
@@ -123,9 +119,8 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
                     List<String> answers = continuations(q);
                     double[] scores = scorer.score(prompt(q, fewShot), answers);
                     String predicted = q.labels().get(argmax(scores));
-                    boolean right = predicted.equals(q.answer());
-                    subjectCorrect += right ? 1 : 0;
-                    subjectAsked++;
+                    tally.add(q.subject(), "acc", predicted.equals(q.answer()));
+                    asked++;
                     Map<String, Object> line = new LinkedHashMap<>();
                     line.put("subject", q.subject());
                     line.put("index", q.index());
@@ -137,34 +132,27 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
                             perCharacter[c] = scores[c] / answers.get(c).length();
                         }
                         String predictedNormalised = q.labels().get(argmax(perCharacter));
-                        correctNormalised += predictedNormalised.equals(q.answer()) ? 1 : 0;
+                        tally.add(q.subject(), "acc_norm", predictedNormalised.equals(q.answer()));
                         line.put("predicted_norm", predictedNormalised);
                     }
                     line.put("log_likelihoods", scores);
                     out.write(JSON.writeValueAsString(line));
                     out.newLine();
-                    job.progress()
-                            .step(
-                                    asked + subjectAsked,
-                                    Map.of("acc", (correct + subjectCorrect) / (double) (asked + subjectAsked)));
+                    job.progress().step(asked, Map.of("acc", tally.accuracy("acc")));
                 }
-                if (subjectAsked > 0) {
-                    metrics.put("acc/" + subject.getKey(), subjectCorrect / (double) subjectAsked);
-                }
-                correct += subjectCorrect;
-                asked += subjectAsked;
             }
         }
         Files.move(partial, details, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         if (asked == 0) {
             throw new IllegalArgumentException("local_path " + root + ": no test question to ask");
         }
-        metrics.put("acc", correct / (double) asked);
+        Map<String, Double> metrics = new LinkedHashMap<>(tally.perSubset("acc"));
+        metrics.put("acc", tally.accuracy("acc"));
         if (reportsNormalisedAccuracy()) {
-            metrics.put("acc_norm", correctNormalised / (double) asked);
+            metrics.put("acc_norm", tally.accuracy("acc_norm"));
         }
         metrics.put("questions", (double) asked);
-        return new EvaluationReport(metrics, details);
+        return new EvaluationReport(metrics, details, tally.subsets());
     }
 
     private static int argmax(double[] values) {
