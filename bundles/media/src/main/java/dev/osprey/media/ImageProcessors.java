@@ -26,6 +26,30 @@ public final class ImageProcessors {
         return fromFile(modelFolder.resolve("preprocessor_config.json"));
     }
 
+    /**
+     * The Qwen2-VL video processor of a model folder: {@code video_preprocessor_config.json} where the folder has
+     * one, else {@code preprocessor_config.json} read with the video processor's defaults for missing fields
+     * (as transformers' {@code AutoVideoProcessor} falls back to it).
+     */
+    public static Qwen2VlImageProcessor videoForModel(Path modelFolder) {
+        Path video = modelFolder.resolve("video_preprocessor_config.json");
+        Path config = Files.exists(video) ? video : modelFolder.resolve("preprocessor_config.json");
+        String json;
+        try {
+            json = Files.readString(config);
+        } catch (NoSuchFileException e) {
+            throw new MediaException(config + ": not found (a Qwen-VL model folder has one)");
+        } catch (IOException e) {
+            throw new MediaException(config + ": cannot read: " + e.getMessage(), e);
+        }
+        ProcessorConfig parsed = new ProcessorConfig(parse(json, config.toString()), config.toString());
+        String kind = kind(parsed);
+        if (!kind.equals("Qwen2VLImageProcessor") && !kind.equals("Qwen2VLVideoProcessor")) {
+            throw new MediaException(config + ": video needs a Qwen2-VL processor, this names '" + kind + "'");
+        }
+        return new Qwen2VlImageProcessor(Qwen2VlImageProcessor.config(parsed, 128 * 28 * 28, 28 * 28 * 768));
+    }
+
     public static ImageProcessor fromFile(Path preprocessorConfig) {
         try {
             return fromJson(Files.readString(preprocessorConfig), preprocessorConfig.toString());
@@ -38,13 +62,7 @@ public final class ImageProcessors {
 
     /** @param source what error messages call the JSON, e.g. its path */
     public static ImageProcessor fromJson(String json, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (IOException e) {
-            throw new MediaException(source + ": not valid JSON: " + e.getMessage(), e);
-        }
-        ProcessorConfig config = new ProcessorConfig(root, source);
+        ProcessorConfig config = new ProcessorConfig(parse(json, source), source);
         String type = kind(config);
         return switch (type) {
             case "Qwen2VLImageProcessor" ->
@@ -58,6 +76,14 @@ public final class ImageProcessors {
                         source + ": image processor '" + type
                                 + "' is not supported (Qwen2VLImageProcessor, CLIPImageProcessor and SiglipImageProcessor are)");
         };
+    }
+
+    private static JsonNode parse(String json, String source) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new MediaException(source + ": not valid JSON: " + e.getMessage(), e);
+        }
     }
 
     private static String kind(ProcessorConfig config) {

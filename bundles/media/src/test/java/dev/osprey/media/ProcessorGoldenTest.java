@@ -134,6 +134,20 @@ class ProcessorGoldenTest {
     }
 
     @Test
+    void videoProcessorOfAModelFolderFallsBackToPreprocessorConfig(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws IOException {
+        java.nio.file.Files.writeString(
+                dir.resolve("preprocessor_config.json"),
+                "{\"image_processor_type\": \"Qwen2VLImageProcessor\", \"patch_size\": 14}");
+        Qwen2VlImageProcessor fallback = ImageProcessors.videoForModel(dir);
+        assertEquals(128 * 28 * 28, fallback.config().minPixels(), "the video processor's default");
+        java.nio.file.Files.writeString(
+                dir.resolve("video_preprocessor_config.json"),
+                Fixtures.EXPECTED.get("video").get("config").toString());
+        assertEquals(3136, ImageProcessors.videoForModel(dir).config().minPixels());
+    }
+
+    @Test
     void frameSamplingEqualsQwenVlUtils() {
         for (JsonNode s : Fixtures.EXPECTED.get("frame_sampling")) {
             JsonNode o = s.get("options");
