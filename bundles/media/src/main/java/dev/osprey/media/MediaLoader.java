@@ -14,6 +14,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -27,10 +28,20 @@ public final class MediaLoader {
      * @param maxBytes the largest file, download or data URI accepted
      * @param httpTimeout connect and read timeout of a download
      * @param allowHttp whether {@code http(s):} references are fetched at all
+     * @param allowedRoots the folders local files must lie in (after following links), e.g. for a server; empty
+     *     for any
      */
-    public record Limits(long maxBytes, Duration httpTimeout, boolean allowHttp) {
-        /** 64 MiB, 20 s, downloads allowed. */
-        public static final Limits DEFAULT = new Limits(64L << 20, Duration.ofSeconds(20), true);
+    public record Limits(long maxBytes, Duration httpTimeout, boolean allowHttp, List<Path> allowedRoots) {
+        /** 64 MiB, 20 s, downloads allowed, any local file. */
+        public static final Limits DEFAULT = new Limits(64L << 20, Duration.ofSeconds(20), true, List.of());
+
+        public Limits {
+            allowedRoots = List.copyOf(allowedRoots);
+        }
+
+        public Limits(long maxBytes, Duration httpTimeout, boolean allowHttp) {
+            this(maxBytes, httpTimeout, allowHttp, List.of());
+        }
     }
 
     private final Path baseFolder;
@@ -53,7 +64,7 @@ public final class MediaLoader {
     }
 
     /** The frames of a video given as a list of frame images (as ms-swift accepts), in order. */
-    public java.util.List<RgbImage> frames(java.util.List<MediaRef> frames) {
+    public List<RgbImage> frames(List<MediaRef> frames) {
         return frames.stream().map(this::image).toList();
     }
 
@@ -87,6 +98,9 @@ public final class MediaLoader {
     private byte[] file(MediaRef ref, Path path) {
         Path resolved = baseFolder.resolve(path).toAbsolutePath().normalize();
         try {
+            if (!limits.allowedRoots().isEmpty() && !allowed(resolved.toRealPath())) {
+                throw ref.error("file " + resolved + " is outside the allowed folders " + limits.allowedRoots());
+            }
             long size = Files.size(resolved);
             if (size > limits.maxBytes()) {
                 throw ref.error("file is " + size + " bytes, more than the limit of " + limits.maxBytes());
@@ -97,6 +111,15 @@ public final class MediaLoader {
         } catch (IOException e) {
             throw ref.error("cannot read " + resolved + ": " + e.getMessage(), e);
         }
+    }
+
+    private boolean allowed(Path real) throws IOException {
+        for (Path root : limits.allowedRoots()) {
+            if (Files.exists(root) && real.startsWith(root.toRealPath())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private byte[] dataUri(MediaRef ref, String reference) {

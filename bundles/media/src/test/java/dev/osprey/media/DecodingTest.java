@@ -161,6 +161,24 @@ class DecodingTest {
     }
 
     @Test
+    void localFilesOutsideTheAllowedFoldersAreRefused(@TempDir Path folder) throws IOException {
+        Path inside = Files.createDirectories(folder.resolve("inside"));
+        Files.copy(Fixtures.FOLDER.resolve("small.bmp"), inside.resolve("small.bmp"));
+        Files.createSymbolicLink(inside.resolve("escape.png"), Fixtures.FOLDER.resolve("alpha.png"));
+        MediaLoader guarded = new MediaLoader(
+                inside, new MediaLoader.Limits(1 << 20, Duration.ofSeconds(5), false, java.util.List.of(inside)));
+        assertEquals(64, guarded.image(MediaRef.image("small.bmp")).width());
+        for (String outside : new String[] {
+            "escape.png",
+            inside.relativize(Fixtures.FOLDER.resolve("photo.jpg")).toString(),
+            Fixtures.FOLDER.resolve("photo.jpg").toUri().toString()
+        }) {
+            MediaException e = assertThrows(MediaException.class, () -> guarded.bytes(MediaRef.image(outside)));
+            assertTrue(e.getMessage().contains("is outside the allowed folders"), e.getMessage());
+        }
+    }
+
+    @Test
     void processorConfigErrorsNameTheFileAndField() {
         MediaException unknown = assertThrows(
                 MediaException.class,
