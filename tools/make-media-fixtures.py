@@ -35,6 +35,8 @@ QWEN2VL = dict(image_processor_type="Qwen2VLImageProcessor", processor_class="Qw
                temporal_patch_size=2, merge_size=2, image_mean=CLIP_MEAN, image_std=CLIP_STD, do_resize=True,
                do_rescale=True, do_normalize=True, do_convert_rgb=True, rescale_factor=1 / 255, resample=3,
                min_pixels=3136, max_pixels=28 * 28 * 64)
+# Qwen2-VL-7B-Instruct's bounds (its preprocessor_config.json): every test picture is rounded to multiples of 28
+QWEN2VL_RELEASED = dict(QWEN2VL, max_pixels=12845056)
 # LLaVA 1.5's preprocessor_config.json (llava-hf/llava-1.5-7b-hf), and a small variant that downscales
 CLIP = dict(image_processor_type="CLIPImageProcessor", processor_class="LlavaProcessor", crop_size=dict(height=336, width=336),
             do_center_crop=True, do_convert_rgb=True, do_normalize=True, do_rescale=True, do_resize=True,
@@ -147,7 +149,7 @@ def main():
         result["images"][n] = dict(mode=Image.open(os.path.join(out, n)).mode, width=im.width, height=im.height,
                                    rgb_sha256=hashlib.sha256(px.tobytes()).hexdigest(),
                                    rgb_mean=[float(px[..., c].mean()) for c in range(3)])
-    cases = {"qwen2vl": (QWEN2VL, None), "qwen2vl_swift": (QWEN2VL, (SWIFT_MIN_PIXELS, SWIFT_MAX_PIXELS)),
+    cases = {"qwen2vl": (QWEN2VL, None), "qwen2vl_released": (QWEN2VL_RELEASED, None), "qwen2vl_swift": (QWEN2VL, (SWIFT_MIN_PIXELS, SWIFT_MAX_PIXELS)),
              "clip": (CLIP, None), "clip_small": (CLIP_SMALL, None), "siglip": (SIGLIP, None)}
     for case, (config, swift) in cases.items():
         p = processor(config)
