@@ -47,7 +47,21 @@ class GgufExportTest {
 
     @Test
     void qwen2Q8_0ByQuantBitsIsTheFileLlamaCppReadAndAgreesWithinQuantization() throws Exception {
-        checkAgainstLlamaCpp("qwen2", "qwen/src/test/resources/reference/qwen2", "q8_0", 3e-2, "--quant_bits", "8");
+        checkAgainstLlamaCpp(
+                "qwen2", "qwen/src/test/resources/reference/qwen2", "q8_0", 3e-2, "--quant_bits", "8", "--to_ollama");
+
+        // --to_ollama: Ollama's Modelfile beside the file, its TEMPLATE derived from the model's ChatML template
+        List<String> modelfile = Files.readAllLines(home.resolve("qwen2-q8_0").resolve("Modelfile"));
+        assertEquals("FROM ./qwen2-q8_0.gguf", modelfile.get(0), String.join("\n", modelfile));
+        assertEquals(
+                "TEMPLATE \"\"\"{{ if .System }}<|im_start|>system", modelfile.get(1), String.join("\n", modelfile));
+        String template = String.join("\n", modelfile.subList(1, modelfile.indexOf("{{ .Response }}<|im_end|>") + 2));
+        assertEquals(
+                "TEMPLATE \"\"\"{{ if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n<|im_start|>user\n"
+                        + "{{ else }}<|im_start|>user\n{{ end }}{{ .Prompt }}<|im_end|>\n<|im_start|>assistant\n"
+                        + "{{ .Response }}<|im_end|>\n\"\"\"",
+                template);
+        assertTrue(modelfile.stream().anyMatch(l -> l.startsWith("PARAMETER stop \"")), String.join("\n", modelfile));
     }
 
     @Test

@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
 public class ExportCommand extends PlatformCommand implements Callable<Integer> {
 
     static final String MERGE_LORA = "merge_lora";
+    static final String OLLAMA = "ollama";
 
     @Mixin
     AdaptedModelOptions modelOptions;
@@ -58,6 +59,18 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
     String ggufType;
 
     @Option(
+            names = "--to_ollama",
+            arity = "0..1",
+            fallbackValue = "true",
+            defaultValue = "false",
+            description = "write Ollama's Modelfile: beside the GGUF file with --quant_method gguf, else for the model"
+                    + " folder or --gguf_file (default: ${DEFAULT-VALUE})")
+    boolean toOllama;
+
+    @Option(names = "--gguf_file", paramLabel = "FILE", description = "with --to_ollama: the GGUF file to name in FROM")
+    Path ggufFile;
+
+    @Option(
             names = "--output_dir",
             paramLabel = "DIR",
             description = "where to write; default with --merge_lora: the adapter folder + '-merged'")
@@ -85,8 +98,12 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
         if (quantMethod != null) {
             return quantMethod;
         }
+        if (toOllama && !mergeLora) {
+            return OLLAMA;
+        }
         if (!mergeLora) {
-            throw new IllegalArgumentException("nothing to export: give --merge_lora true (or --quant_method METHOD)");
+            throw new IllegalArgumentException(
+                    "nothing to export: give --merge_lora true, --quant_method METHOD or --to_ollama true");
         }
         if (modelOptions.adapters().isEmpty()) {
             throw new IllegalArgumentException("--merge_lora needs --adapters DIR, the PEFT adapter to merge");
@@ -107,6 +124,12 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
         }
         if (ggufType != null) {
             args.put("gguf_type", ggufType);
+        }
+        if (toOllama) {
+            args.put("to_ollama", true);
+        }
+        if (ggufFile != null) {
+            args.put("gguf_file", ggufFile.toAbsolutePath().toString());
         }
         Path out = outputDir != null
                 ? outputDir

@@ -31,7 +31,8 @@ import dev.osprey.model.load.ModelArguments;
  * {@code gguf}: writes the model as one GGUF v3 file that llama.cpp loads ({@code llama} and {@code qwen2}
  * architectures, byte-level BPE tokenizers), its {@code --adapters} merged first as {@code merge_lora} does.
  * Arguments: those of {@link ModelArguments}; {@code --gguf_type} {@code f32}, {@code f16} (default) or {@code
- * q8_0}, or {@code --quant_bits 8} for {@code q8_0}. The file {@code MODEL-TYPE.gguf} is assembled in a folder
+ * q8_0}, or {@code --quant_bits 8} for {@code q8_0}; {@code --to_ollama true} adds Ollama's {@code Modelfile}
+ * ({@link OllamaModelfile}) beside the file. The file {@code MODEL-TYPE.gguf} is assembled in a folder
  * beside the job's output folder and renamed into place; the job's result is the file.
  */
 @Component(service = Exporter.class)
@@ -68,8 +69,11 @@ public class GgufExporter implements Exporter {
                     .orElseThrow(() -> new IllegalStateException(
                             "the model service returned no Hugging Face model for " + request.model()));
             String name = hf.folder().toAbsolutePath().normalize().getFileName().toString();
+            String modelfile = job.arguments().getBoolean("to_ollama", false)
+                    ? OllamaModelfile.of("./" + fileName(name, type), model)
+                    : null;
             file = write(
-                    target, name, hf.config(), hf.folder(), tensors(hf.model().parameters()), type);
+                    target, name, hf.config(), hf.folder(), tensors(hf.model().parameters()), type, modelfile);
         }
         Path written = target.resolve(file);
         job.progress().message("wrote " + written);
@@ -98,15 +102,22 @@ public class GgufExporter implements Exporter {
 
     /**
      * Writes {@code MODEL-TYPE.gguf} into the folder {@code target} atomically (a scratch folder beside it, renamed
-     * into place). {@code name} is the model's ({@code general.name}); {@code folder} holds its tokenizer files.
+     * into place). {@code name} is the model's ({@code general.name}); {@code folder} holds its tokenizer files;
+     * {@code modelfile}, when not null, is written beside the file as Ollama's {@code Modelfile}.
      *
      * @return the file's name
      */
     static String write(
-            Path target, String name, HfConfig config, Path folder, Map<String, HfTensor> tensors, GgufType type)
+            Path target,
+            String name,
+            HfConfig config,
+            Path folder,
+            Map<String, HfTensor> tensors,
+            GgufType type,
+            String modelfile)
             throws IOException {
         GgufModel model = new GgufModel(config);
-        String file = name + "-" + type.id() + ".gguf";
+        String file = fileName(name, type);
         GgufWriter gguf = new GgufWriter();
         model.putMetadata(gguf, name, type);
         GgufVocab.putMetadata(gguf, folder, model.arch, config.requireInt("vocab_size"));
@@ -115,8 +126,15 @@ public class GgufExporter implements Exporter {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(dir.resolve(file)), 1 << 20)) {
                 gguf.write(out);
             }
+            if (modelfile != null) {
+                Files.writeString(dir.resolve(OllamaExporter.MODELFILE), modelfile);
+            }
         });
         return file;
+    }
+
+    private static String fileName(String name, GgufType type) {
+        return name + "-" + type.id() + ".gguf";
     }
 
     /** The model's weights as F32 values in the checkpoint's names. */

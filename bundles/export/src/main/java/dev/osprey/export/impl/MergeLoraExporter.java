@@ -1,5 +1,6 @@
 package dev.osprey.export.impl;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.osgi.service.component.annotations.Activate;
@@ -20,7 +21,7 @@ import dev.osprey.model.load.ModelArguments;
  * its PEFT adapters merged into the weights (in order, each by PEFT's formula; a QLoRA adapter into the dense base)
  * and writes a Hugging Face folder with the base's tokenizer and generation files, assembled beside the job's
  * output folder and renamed into place. Arguments: those of {@link ModelArguments}, and {@code --save_dtype}
- * (F32, F16 or BF16; default F32).
+ * (F32, F16 or BF16; default F32); {@code --to_ollama true} adds Ollama's {@code Modelfile} to the folder.
  */
 @Component(service = Exporter.class)
 public class MergeLoraExporter implements Exporter {
@@ -58,6 +59,9 @@ public class MergeLoraExporter implements Exporter {
                     .orElseThrow(() -> new IllegalStateException(
                             "the model service returned no Hugging Face model for " + request.model()));
             LoraMerge.save(hf, target, saveDtype);
+            if (job.arguments().getBoolean("to_ollama", false)) {
+                Files.writeString(target.resolve(OllamaExporter.MODELFILE), OllamaModelfile.of(".", model));
+            }
         }
         job.progress().message("wrote " + target);
         return target;

@@ -176,7 +176,8 @@ class GgufExporterTest {
                         HfConfig.read(model.resolve("config.json")),
                         TOKENIZER,
                         checkpoint(model),
-                        GgufType.parse(type));
+                        GgufType.parse(type),
+                        null);
                 assertEquals(
                         golden.path(type).path("sha256").asText(),
                         sha256(out.resolve(file)),
@@ -214,7 +215,8 @@ class GgufExporterTest {
                         HfConfig.read(LLAMA.resolve("config.json")),
                         wordLevel,
                         checkpoint(LLAMA),
-                        GgufType.F32));
+                        GgufType.F32,
+                        null));
         assertTrue(e.getMessage().contains("model.type WordLevel"), e.getMessage());
         assertFalse(Files.exists(target), "nothing is written when the export fails");
         try (var left = Files.list(tmp)) {
@@ -264,7 +266,13 @@ class GgufExporterTest {
     private GgufReader export(Path model, Map<String, HfTensor> hf, GgufType type) throws IOException {
         Path out = tmp.resolve(type.id());
         String file = GgufExporter.write(
-                out, model.getFileName().toString(), HfConfig.read(model.resolve("config.json")), TOKENIZER, hf, type);
+                out,
+                model.getFileName().toString(),
+                HfConfig.read(model.resolve("config.json")),
+                TOKENIZER,
+                hf,
+                type,
+                null);
         assertEquals(model.getFileName() + "-" + type.id() + ".gguf", file);
         try (var files = Files.list(out)) {
             assertEquals(List.of(out.resolve(file)), files.toList());
