@@ -169,17 +169,18 @@ def forward(model, ids, mask, labels):
     return out.logits.float(), float(out.loss)
 
 
-def lora_adapter(model, modules, rslora, folder, layer_type=torch.nn.Linear, fan_in_fan_out=False):
+def lora_adapter(model, modules, rslora, folder, layer_type=torch.nn.Linear, fan_in_fan_out=False, skip=None):
     """A PEFT-format adapter with random A (r, in) and non-zero B (out, r) on the layer_type modules named in
     modules; returns a copy of the model with it merged. fan_in_fan_out: the layers store W as (in, out) (GPT-2's
-    Conv1D), so the delta B A is transposed into it, as PEFT does."""
+    Conv1D), so the delta B A is transposed into it, as PEFT does. skip: leaves out modules whose name contains it
+    (layers the causal LM never runs)."""
     g = torch.Generator().manual_seed(SEED + 1)
     r, alpha = 4, 8
     scale = alpha / math.sqrt(r) if rslora else alpha / r
     tensors = {}
     merged = {}
     for name, module in model.named_modules():
-        if name.split(".")[-1] in modules and isinstance(module, layer_type):
+        if name.split(".")[-1] in modules and isinstance(module, layer_type) and not (skip and skip in name):
             rows, columns = module.weight.shape
             fan_in, fan_out = (rows, columns) if fan_in_fan_out else (columns, rows)
             a = torch.randn(r, fan_in, generator=g) * 0.3

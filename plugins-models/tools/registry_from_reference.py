@@ -15,7 +15,7 @@ BUNDLES = {
     "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
               "SeedOssForCausalLM": "seed_oss", "XverseForCausalLM": "xverse"},
     "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen2MoeForCausalLM": "qwen2_moe", "Qwen3ForCausalLM": "qwen3",
-             "Qwen3MoeForCausalLM": "qwen3_moe"},
+             "Qwen3MoeForCausalLM": "qwen3_moe", "MiMoForCausalLM": "mimo"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
     "glm": {"Glm4ForCausalLM": "glm4", "Glm4MoeForCausalLM": "glm4_moe"},

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Reference fixtures for families whose modelling code is remote code on the Hub (transformers does not ship
+it): the family's own published files run on a tiny config, and the checkpoint is what their save_pretrained
+writes, in the family's own names.
+
+The remote files are never part of this repository: save them under REMOTE_DIR (e.g. /tmp/remote), one Python
+package per family, each with an empty __init__.py:
+  - mimo/: configuration_mimo.py and modeling_mimo.py of XiaomiMiMo/MiMo-7B-RL (MiMoForCausalLM: Qwen2's
+    decoder, with num_nextn_predict_layers multi-token-prediction layers under model.mtp_layers that the causal
+    LM's forward never runs; they are in the checkpoint and stay unused).
+
+The outputs are those of make-reference-fixtures.py (logits of a left-padded batch with position ids that count
+the real tokens, loss, greedy tokens batched and row by row with the KV cache, a LoRA adapter's logits):
+
+    chroot /srv/sid python3 tools/make-remote-code-fixtures.py REMOTE_DIR OUT_DIR [mimo ...]
+"""
+import importlib
+import importlib.util
+import json
+import os
+import sys
+
+import torch
+import transformers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location("fixtures", os.path.join(HERE, "make-reference-fixtures.py"))
+fx = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fx)
+
+
+def remote(package, module):
+    """REMOTE_DIR/package/module.py, imported as a package so that its relative imports resolve."""
+    return importlib.import_module(f"{package}.{module}")
+
+
+def mimo():
+    config_module, modeling = remote("mimo", "configuration_mimo"), remote("mimo", "modeling_mimo")
+    kwargs = dict(fx.TINY)
+    kwargs.update(rope_theta=640000.0, num_nextn_predict_layers=1)
+    config = config_module.MiMoConfig(**kwargs)
+    config.architectures = ["MiMoForCausalLM"]
+    config._attn_implementation = "eager"
+    return modeling.MiMoForCausalLM(config), ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "down_proj"], "mtp_layers"
+
+
+# name -> builder returning (model, LoRA target modules, part of the names LoRA leaves out or None)
+CASES = {"mimo": mimo}
+
+
+def record(name, model, lora, skip, out_dir):
+    torch.manual_seed(fx.SEED)
+    model = model.to(torch.float32).eval()
+    fx.randomize(model, name)
+    model.generation_config.eos_token_id = 2
+    model.generation_config.pad_token_id = 0
+    model.generation_config.bos_token_id = 1
+    folder = os.path.join(out_dir, name)
+    model.save_pretrained(folder)
+
+    ids = torch.tensor(fx.INPUT_IDS)
+    mask = (torch.arange(ids.shape[1]) >= (ids == 0).sum(-1, keepdim=True)).long()
+    labels = ids.masked_fill(mask == 0, -100).masked_fill(fx.positions(mask) == 0, -100)
+    ref = dict(transformers_version=transformers.__version__, torch_version=torch.__version__,
+               note=f"computed by the family's own remote code ({type(model).__module__}.{type(model).__name__},"
+                    " tools/make-remote-code-fixtures.py); position ids count the real tokens of each row",
+               input_ids=ids.tolist(), attention_mask=mask.tolist(), position_ids=fx.positions(mask).tolist(),
+               labels=labels.tolist())
+    with torch.no_grad():
+        logits, loss = fx.forward(model, ids, mask, labels)
+        ref["logits"] = dict(shape=list(logits.shape), values=logits.tolist())
+        ref["loss"] = loss
+        tokens, margin = fx.greedy(model, ids, mask)
+        alone = []
+        for b in range(ids.shape[0]):
+            row, row_margin = fx.greedy_cached(model, ids[b][mask[b] == 1].unsqueeze(0))
+            alone.append(row)
+            margin = min(margin, row_margin)
+        ref["greedy"] = dict(max_new_tokens=fx.NEW_TOKENS, eos_token_id=2, tokens=tokens, tokens_alone=alone,
+                             min_top2_gap=margin)
+        merged, adapted = fx.lora_adapter(model, lora, False, os.path.join(folder, "adapter"), skip=skip)
+        lora_logits, lora_loss = fx.forward(merged, ids, mask, labels)
+        ref["lora"] = dict(folder="adapter", modules=sorted(adapted),
+                           logits=dict(shape=list(lora_logits.shape), values=lora_logits.tolist()), loss=lora_loss)
+    with open(os.path.join(folder, "reference.json"), "w") as f:
+        json.dump(ref, f, separators=(",", ":"))
+    print(f"{name}: loss {loss:.5f}, greedy {tokens}, alone {alone}, smallest top-2 gap {margin:.4f}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.abspath(sys.argv[1]))
+    out = sys.argv[2] if len(sys.argv) > 2 else "reference-fixtures"
+    only = set(sys.argv[3:])
+    torch.set_num_threads(1)
+    for case, build in CASES.items():
+        if not only or case in only:
+            record(case, *build(), out)
