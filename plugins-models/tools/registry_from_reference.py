@@ -18,7 +18,8 @@ BUNDLES = {
              "Qwen3MoeForCausalLM": "qwen3_moe", "MiMoForCausalLM": "mimo"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
-    "glm": {"Glm4ForCausalLM": "glm4", "Glm4MoeForCausalLM": "glm4_moe"},
+    "glm": {"Glm4ForCausalLM": "glm4", "Glm4MoeForCausalLM": "glm4_moe", "ChatGLMModel": "chatglm",
+            "ChatGLMForConditionalGeneration": "chatglm"},
     "olmoe": {"OlmoeForCausalLM": "olmoe"},
     "cohere": {"CohereForCausalLM": "cohere"},
     "ernie": {"Ernie4_5ForCausalLM": "ernie4_5", "Ernie4_5_ForCausalLM": "ernie4_5", "Ernie4_5_MoeForCausalLM": "ernie4_5_moe"},
@@ -33,6 +34,9 @@ NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
 BITSANDBYTES = ("bnb-4bit", "bnb-nf4", "bnb-8bit")
 # ms-swift model types that share an architecture name with a dense family but have experts it lacks
 OTHER_BLOCKS = {"xverse_moe"}
+# ids whose own code computes what their config does not say: ChatGLM2-6B-32K divides the positions by rope_ratio
+# where ChatGLM3 and GLM-4 (same config fields) scale the rotary base
+NOT_PROVEN = {"zai-org/chatglm2-6b-32k"}
 
 
 def main():
@@ -49,7 +53,7 @@ def main():
             for ids in group["ids"]:
                 hf, ms = ids.get("huggingface"), ids.get("modelscope")
                 key = (hf or ms).lower()
-                if key in seen or any(marker in key for marker in BITSANDBYTES):
+                if key in seen or key in NOT_PROVEN or any(marker in key for marker in BITSANDBYTES):
                     continue
                 seen.add(key)
                 tags = [group["model_type"]] + (["thinking"] if "qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key) else [])

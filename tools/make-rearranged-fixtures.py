@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Reference fixtures for remote-code families whose math is a transformers class on the same weights in other
+names or packings: the reference outputs come from that transformers class (the functions of
+make-reference-fixtures.py), and the checkpoint, config.json and LoRA adapter are written in the family's own
+layout.
+
+  - chatglm: ChatGLM2/3 and GLM-4-9B (ChatGLMModel / ChatGLMForConditionalGeneration, model_type "chatglm") are
+    transformers' GlmForCausalLM, which is their port (transformers' models/glm/convert_glm_weights_to_hf.py
+    converts THUDM/glm-4-9b): q, k and v from one query_key_value (rows [q heads; k groups; v groups], with a
+    bias: add_qkv_bias), grouped-query attention over multi_query_group_num key/value heads of kv_channels,
+    GLM's interleaved rotary embedding over the first half of each head with base 10000 · rope_ratio, RMSNorm,
+    the SwiGLU silu(x0) * x1 of dense_h_to_4h's two halves (transformers' gate_up_proj) and dense_4h_to_h, no
+    biases elsewhere (add_bias_linear false). Names:
+        model.embed_tokens            -> transformer.embedding.word_embeddings
+        model.layers.N                -> transformer.encoder.layers.N
+        self_attn.{q,k,v}_proj        -> self_attention.query_key_value (rows concatenated)
+        self_attn.o_proj              -> self_attention.dense
+        mlp.gate_up_proj / down_proj  -> mlp.dense_h_to_4h / dense_4h_to_h
+        model.norm                    -> transformer.encoder.final_layernorm
+        lm_head                       -> transformer.output_layer
+
+The LoRA adapter targets the family's names and is drawn in its layout; its merged delta is split back into the
+transformers model's weights (by rows, for a fused projection) for the reference logits.
+
+    chroot /srv/sid python3 tools/make-rearranged-fixtures.py OUT_DIR [chatglm ...]
+"""
+import importlib.util
+import json
+import os
+import sys
+
+import torch
+import transformers
+from safetensors.torch import save_file
+from transformers import AutoConfig, AutoModelForCausalLM
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location("fixtures", os.path.join(HERE, "make-reference-fixtures.py"))
+fx = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fx)
+
+
+class Family:
+    """How one family names and packs transformers' weights.
+
+    layer_map: (transformers name under model.layers.N, family name under the family's layer prefix, a list of
+    transformers names whose rows are concatenated into it, or None for a plain rename)."""
+
+    def __init__(self, model_type, overrides, top, layers, layer_map, config, lora, extra=None):
+        self.model_type, self.overrides, self.top, self.layers = model_type, overrides, top, layers
+        self.layer_map, self.config, self.lora, self.extra = layer_map, config, lora, extra or {}
+
+    def to_family(self, state, n_layers):
+        out = dict(self.extra)
+        for hf, fam in self.top.items():
+            out[fam] = state[hf]
+        for i in range(n_layers):
+            src, dst = f"model.layers.{i}.", f"{self.layers}.{i}."
+            for fam, parts in self.layer_map.items():
+                for part in ("weight", "bias"):
+                    pieces = [state.get(f"{src}{p}.{part}") for p in parts]
+                    if all(p is not None for p in pieces):
+                        out[f"{dst}{fam}.{part}"] = torch.cat(pieces, 0)
+                    elif any(p is not None for p in pieces):
+                        raise ValueError(f"{fam}.{part}: only some of {parts} have one")
+        return {k: v.contiguous() for k, v in out.items()}
+
+
+CHATGLM_TINY = dict(head_dim=16, num_key_value_heads=2, attention_bias=True, partial_rotary_factor=0.5,
+                    rope_parameters=fx.rope("default", 10000.0 * 2.0))
+FAMILIES = {
+    "chatglm": Family(
+        "glm", CHATGLM_TINY,
+        top={"model.embed_tokens.weight": "transformer.embedding.word_embeddings.weight",
+             "model.norm.weight": "transformer.encoder.final_layernorm.weight",
+             "lm_head.weight": "transformer.output_layer.weight"},
+        layers="transformer.encoder.layers",
+        layer_map={"input_layernorm": ["input_layernorm"],
+                   "self_attention.query_key_value": ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"],
+                   "self_attention.dense": ["self_attn.o_proj"],
+                   "post_attention_layernorm": ["post_attention_layernorm"],
+                   "mlp.dense_h_to_4h": ["mlp.gate_up_proj"],
+                   "mlp.dense_4h_to_h": ["mlp.down_proj"]},
+        config=dict(architectures=["ChatGLMModel"], model_type="chatglm", add_bias_linear=False, add_qkv_bias=True,
+                    apply_query_key_layer_scaling=True, apply_residual_connection_post_layernorm=False,
+                    attention_dropout=0.0, attention_softmax_in_fp32=True, bias_dropout_fusion=True,
+                    ffn_hidden_size=fx.TINY["intermediate_size"], fp32_residual_connection=False, hidden_dropout=0.0,
+                    hidden_size=fx.TINY["hidden_size"], kv_channels=16, layernorm_epsilon=fx.TINY["rms_norm_eps"],
+                    multi_query_attention=True, multi_query_group_num=2,
+                    num_attention_heads=fx.TINY["num_attention_heads"], num_layers=fx.TINY["num_hidden_layers"],
+                    original_rope=True, padded_vocab_size=fx.TINY["vocab_size"], post_layer_norm=True, rmsnorm=True,
+                    rope_ratio=2.0, seq_length=fx.TINY["max_position_embeddings"], tie_word_embeddings=False,
+                    torch_dtype="float32", use_cache=True, eos_token_id=2, pad_token_id=0),
+        lora=["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"],
+        # the buffer ChatGLM's checkpoints carry (RotaryEmbedding(kv_channels // 2)); the loader skips it
+        extra={"transformer.rotary_pos_emb.inv_freq": 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8))}),
+}
+
+
+def lora(family, model, folder):
+    """A PEFT adapter in the family's names; returns a copy of the transformers model with it merged."""
+    g = torch.Generator().manual_seed(fx.SEED + 1)
+    r, alpha = 4, 8
+    n_layers = model.config.num_hidden_layers
+    state = model.state_dict()
+    fam = family.to_family(state, n_layers)
+    tensors, modules = {}, []
+    merged = dict(state)
+    for i in range(n_layers):
+        src, dst = f"model.layers.{i}.", f"{family.layers}.{i}."
+        for name, parts in family.layer_map.items():
+            if name.split(".")[-1] not in family.lora:
+                continue
+            module = dst + name
+            rows, columns = fam[module + ".weight"].shape
+            a = torch.randn(r, columns, generator=g) * 0.3
+            b = torch.randn(rows, r, generator=g) * 0.3
+            tensors[f"base_model.model.{module}.lora_A.weight"] = a
+            tensors[f"base_model.model.{module}.lora_B.weight"] = b
+            modules.append(module)
+            delta = (alpha / r) * (b @ a)  # (rows, columns), as the family's weight
+            start = 0
+            for p in parts:  # split back by rows into the transformers weights it packs
+                key = f"{src}{p}.weight"
+                n = state[key].shape[0]
+                merged[key] = state[key] + delta[start:start + n]
+                start += n
+    os.makedirs(folder, exist_ok=True)
+    save_file(tensors, os.path.join(folder, "adapter_model.safetensors"), metadata={"format": "pt"})
+    with open(os.path.join(folder, "adapter_config.json"), "w") as f:
+        json.dump(dict(peft_type="LORA", task_type="CAUSAL_LM", r=r, lora_alpha=alpha, lora_dropout=0.0,
+                       target_modules=family.lora, use_rslora=False, fan_in_fan_out=False, bias="none",
+                       base_model_name_or_path=None, use_dora=False, modules_to_save=None), f, indent=2)
+    copy = type(model)(model.config)
+    copy.load_state_dict(merged)
+    return copy.eval(), sorted(modules)
+
+
+def make(name, family, out_dir):
+    torch.manual_seed(fx.SEED)
+    kwargs = dict(fx.TINY)
+    kwargs.update(family.overrides)
+    config = AutoConfig.for_model(family.model_type, **kwargs)
+    config._attn_implementation = "eager"
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32, attn_implementation="eager").eval()
+    fx.randomize(model, family.model_type)
+    model.generation_config.eos_token_id = 2
+    model.generation_config.pad_token_id = 0
+    model.generation_config.bos_token_id = 1
+    folder = os.path.join(out_dir, name)
+    os.makedirs(folder, exist_ok=True)
+    save_file(family.to_family(model.state_dict(), config.num_hidden_layers), os.path.join(folder, "model.safetensors"),
+              metadata={"format": "pt"})
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(dict(family.config, transformers_version=transformers.__version__), f, indent=2)
+    model.generation_config.save_pretrained(folder)
+
+    ids = torch.tensor(fx.INPUT_IDS)
+    mask = (torch.arange(ids.shape[1]) >= (ids == 0).sum(-1, keepdim=True)).long()
+    labels = ids.masked_fill(mask == 0, -100).masked_fill(fx.positions(mask) == 0, -100)
+    ref = dict(transformers_version=transformers.__version__, torch_version=torch.__version__,
+               note=f"computed by transformers' {type(model).__name__} on these weights in its own names"
+                    " (tools/make-rearranged-fixtures.py); position ids count the real tokens of each row",
+               input_ids=ids.tolist(), attention_mask=mask.tolist(), position_ids=fx.positions(mask).tolist(),
+               labels=labels.tolist())
+    with torch.no_grad():
+        logits, loss = fx.forward(model, ids, mask, labels)
+        ref["logits"] = dict(shape=list(logits.shape), values=logits.tolist())
+        ref["loss"] = loss
+        tokens, margin = fx.greedy(model, ids, mask)
+        alone = []
+        for b in range(ids.shape[0]):
+            row, row_margin = fx.greedy_cached(model, ids[b][mask[b] == 1].unsqueeze(0))
+            alone.append(row)
+            margin = min(margin, row_margin)
+        ref["greedy"] = dict(max_new_tokens=fx.NEW_TOKENS, eos_token_id=2, tokens=tokens, tokens_alone=alone,
+                             min_top2_gap=margin)
+        merged, modules = lora(family, model, os.path.join(folder, "adapter"))
+        lora_logits, lora_loss = fx.forward(merged, ids, mask, labels)
+        ref["lora"] = dict(folder="adapter", modules=modules,
+                           logits=dict(shape=list(lora_logits.shape), values=lora_logits.tolist()), loss=lora_loss)
+    with open(os.path.join(folder, "reference.json"), "w") as f:
+        json.dump(ref, f, separators=(",", ":"))
+    print(f"{name}: loss {loss:.5f}, greedy {tokens}, alone {alone}, smallest top-2 gap {margin:.4f}")
+
+
+if __name__ == "__main__":
+    out = sys.argv[1] if len(sys.argv) > 1 else "reference-fixtures"
+    only = set(sys.argv[2:])
+    torch.set_num_threads(1)
+    for case, family in FAMILIES.items():
+        if not only or case in only:
+            make(case, family, out)
