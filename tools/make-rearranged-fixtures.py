@@ -22,16 +22,18 @@ layout.
 The LoRA adapter targets the family's names and is drawn in its layout; its merged delta is split back into the
 transformers model's weights (by rows, for a fused projection) for the reference logits.
 
-    chroot /srv/sid python3 tools/make-rearranged-fixtures.py OUT_DIR [chatglm ...]
+    chroot /srv/sid python3 tools/make-rearranged-fixtures.py REMOTE_DIR OUT_DIR [chatglm|telechat ...]
 """
 import importlib.util
 import json
+import math
 import os
 import sys
+import types
 
 import torch
 import transformers
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModelForCausalLM
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,15 +42,35 @@ fx = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(fx)
 
 
+def concat(pieces):
+    """Rows of the pieces one after another."""
+    return torch.cat(pieces, 0)
+
+
+def per_head(head_dim):
+    """[a head 0; b head 0; a head 1; b head 1; ...]: TeleChat's key_value, k and v interleaved per key/value head."""
+    def pack(pieces):
+        a, b = pieces
+        heads = a.shape[0] // head_dim
+        rest = a.shape[1:]
+        return torch.stack([a.reshape(heads, head_dim, *rest), b.reshape(heads, head_dim, *rest)], 1).reshape(
+            2 * a.shape[0], *rest)
+    return pack
+
+
 class Family:
     """How one family names and packs transformers' weights.
 
-    layer_map: (transformers name under model.layers.N, family name under the family's layer prefix, a list of
-    transformers names whose rows are concatenated into it, or None for a plain rename)."""
+    layer_map: family name under the family's layer prefix -> the transformers names under model.layers.N packed
+    into it (by packer, rows concatenated unless given: (names, packer)). zeroed: transformers biases the family
+    lacks, set to zero in the reference model and not stored. check: runs the family's own remote code on the
+    written folder, if given."""
 
-    def __init__(self, model_type, overrides, top, layers, layer_map, config, lora, extra=None):
+    def __init__(self, model_type, overrides, top, layers, layer_map, config, lora, extra=None, zeroed=(),
+                 check=None):
         self.model_type, self.overrides, self.top, self.layers = model_type, overrides, top, layers
-        self.layer_map, self.config, self.lora, self.extra = layer_map, config, lora, extra or {}
+        self.layer_map = {k: v if isinstance(v, tuple) else (v, concat) for k, v in layer_map.items()}
+        self.config, self.lora, self.extra, self.zeroed, self.check = config, lora, extra or {}, zeroed, check
 
     def to_family(self, state, n_layers):
         out = dict(self.extra)
@@ -56,11 +78,11 @@ class Family:
             out[fam] = state[hf]
         for i in range(n_layers):
             src, dst = f"model.layers.{i}.", f"{self.layers}.{i}."
-            for fam, parts in self.layer_map.items():
+            for fam, (parts, pack) in self.layer_map.items():
                 for part in ("weight", "bias"):
-                    pieces = [state.get(f"{src}{p}.{part}") for p in parts]
+                    pieces = [None if f"{p}.{part}" in self.zeroed else state.get(f"{src}{p}.{part}") for p in parts]
                     if all(p is not None for p in pieces):
-                        out[f"{dst}{fam}.{part}"] = torch.cat(pieces, 0)
+                        out[f"{dst}{fam}.{part}"] = pack(pieces)
                     elif any(p is not None for p in pieces):
                         raise ValueError(f"{fam}.{part}: only some of {parts} have one")
         return {k: v.contiguous() for k, v in out.items()}
@@ -68,6 +90,48 @@ class Family:
 
 CHATGLM_TINY = dict(head_dim=16, num_key_value_heads=2, attention_bias=True, partial_rotary_factor=0.5,
                     rope_parameters=fx.rope("default", 10000.0 * 2.0))
+def telechat_base(base, head_dim, training_seqlen, base_seqlen):
+    """TeleChat's RotaryEmbedding: up to training_seqlen tokens, the base times ntk_alpha^(d / (d - 2)), ntk_alpha =
+    max(2^ceil(log2(training_seqlen / base_seqlen) + 1) - 1, 1)."""
+    alpha = max(2 ** math.ceil(math.log(training_seqlen / base_seqlen, 2) + 1) - 1, 1)
+    return base * alpha ** (head_dim / (head_dim - 2))
+
+
+TELECHAT_SEQLEN = dict(training_seqlen=64, base_seqlen=16)  # ntk_alpha 7 at every length of these tests
+
+
+def telechat_check(model, folder, ids, mask):
+    """TeleChat2-115B's own modeling_telechat.py (Tele-AI/TeleChat2, model/115B; remote/telechat/) on the written
+    checkpoint, each row alone (its code counts positions from the first token, padding included, so rows are
+    compared unpadded): its cos/sin tables are float16, so the logits agree to about 1e-3, not 1e-5."""
+    sys.path.insert(0, REMOTE)
+    # its attention asserts that flash-attn and einops import even when flash_attn is false; stand-ins that fail if
+    # called show that neither is used on this path
+    def unused(*args, **kwargs):
+        raise AssertionError("flash-attn / einops called with flash_attn false")
+    for name, attr in (("einops", "rearrange"), ("flash_attn", None), ("flash_attn.flash_attn_interface", "flash_attn_unpadded_func")):
+        module = types.ModuleType(name)
+        if attr:
+            setattr(module, attr, unused)
+        sys.modules.setdefault(name, module)
+    from telechat.configuration_telechat import TelechatConfig
+    from telechat.modeling_telechat import TelechatForCausalLM
+    with open(os.path.join(folder, "config.json")) as f:
+        config = TelechatConfig(**json.load(f))
+    remote = TelechatForCausalLM(config).eval()
+    missing, unexpected = remote.load_state_dict(load_file(os.path.join(folder, "model.safetensors")), strict=False)
+    assert not missing and not unexpected, (missing, unexpected)
+    worst = 0.0
+    with torch.no_grad():
+        for b in range(ids.shape[0]):
+            row = ids[b][mask[b] == 1].unsqueeze(0)
+            theirs = remote(input_ids=row).logits.float()
+            ours = model(input_ids=row).logits.float()
+            worst = max(worst, float((theirs - ours).abs().max() / ours.abs().max()))
+    assert worst < 5e-3, f"TeleChat's own code differs from the reference by {worst:.2e} of the logits' scale"
+    print(f"  telechat: its own remote code agrees to {worst:.1e} of the logits' scale")
+
+
 FAMILIES = {
     "chatglm": Family(
         "glm", CHATGLM_TINY,
@@ -94,6 +158,31 @@ FAMILIES = {
         lora=["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"],
         # the buffer ChatGLM's checkpoints carry (RotaryEmbedding(kv_channels // 2)); the loader skips it
         extra={"transformer.rotary_pos_emb.inv_freq": 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8))}),
+    "telechat": Family(
+        "llama", dict(attention_bias=True, mlp_bias=True, rope_parameters=fx.rope(
+            "default", telechat_base(10000.0, 8, **TELECHAT_SEQLEN))),
+        top={"model.embed_tokens.weight": "transformer.word_embeddings.weight",
+             "model.norm.weight": "transformer.ln_f.weight", "lm_head.weight": "lm_head.weight"},
+        layers="transformer.h",
+        layer_map={"input_layernorm": ["input_layernorm"],
+                   "self_attention.query": ["self_attn.q_proj"],
+                   "self_attention.key_value": (["self_attn.k_proj", "self_attn.v_proj"], per_head(8)),
+                   "self_attention.dense": ["self_attn.o_proj"],
+                   "post_attention_layernorm": ["post_attention_layernorm"],
+                   "mlp.gate_proj": ["mlp.gate_proj"], "mlp.up_proj": ["mlp.up_proj"],
+                   "mlp.down_proj": ["mlp.down_proj"]},
+        zeroed=("self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias", "mlp.gate_proj.bias",
+                "mlp.up_proj.bias"),
+        config=dict(architectures=["TelechatForCausalLM"], model_type="telechat",
+                    apply_residual_connection_post_layernorm=False, attention_dropout=0.0, hidden_dropout=0.0,
+                    hidden_size=fx.TINY["hidden_size"], n_head=fx.TINY["num_attention_heads"],
+                    num_key_value_heads=fx.TINY["num_key_value_heads"], n_layer=fx.TINY["num_hidden_layers"],
+                    ffn_hidden_size=fx.TINY["intermediate_size"], layer_norm_epsilon=fx.TINY["rms_norm_eps"],
+                    vocab_size=fx.TINY["vocab_size"], initializer_range=0.02, flash_attn=False, embed_layernorm=False,
+                    tie_word_embeddings=False, seq_length=64, bos_token_id=1, eos_token_id=2, pad_token_id=0,
+                    **TELECHAT_SEQLEN),
+        lora=["query", "key_value", "dense", "gate_proj", "up_proj", "down_proj"],
+        check=telechat_check),
 }
 
 
@@ -108,7 +197,7 @@ def lora(family, model, folder):
     merged = dict(state)
     for i in range(n_layers):
         src, dst = f"model.layers.{i}.", f"{family.layers}.{i}."
-        for name, parts in family.layer_map.items():
+        for name, (parts, pack) in family.layer_map.items():
             if name.split(".")[-1] not in family.lora:
                 continue
             module = dst + name
@@ -119,12 +208,17 @@ def lora(family, model, folder):
             tensors[f"base_model.model.{module}.lora_B.weight"] = b
             modules.append(module)
             delta = (alpha / r) * (b @ a)  # (rows, columns), as the family's weight
-            start = 0
-            for p in parts:  # split back by rows into the transformers weights it packs
-                key = f"{src}{p}.weight"
-                n = state[key].shape[0]
-                merged[key] = state[key] + delta[start:start + n]
+            # which family row each transformers row went to: pack the row numbers themselves
+            numbers, start = [], 0
+            for p in parts:
+                n = state[f"{src}{p}.weight"].shape[0]
+                numbers.append(torch.arange(start, start + n))
                 start += n
+            where = torch.empty(start, dtype=torch.long)
+            where[pack(numbers)] = torch.arange(start)
+            for p, rows in zip(parts, numbers):  # split back into the transformers weights it packs
+                key = f"{src}{p}.weight"
+                merged[key] = state[key] + delta[where[rows]]
     os.makedirs(folder, exist_ok=True)
     save_file(tensors, os.path.join(folder, "adapter_model.safetensors"), metadata={"format": "pt"})
     with open(os.path.join(folder, "adapter_config.json"), "w") as f:
@@ -144,6 +238,10 @@ def make(name, family, out_dir):
     config._attn_implementation = "eager"
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32, attn_implementation="eager").eval()
     fx.randomize(model, family.model_type)
+    with torch.no_grad():
+        for key, p in model.named_parameters():
+            if any(key.endswith(z) for z in family.zeroed):
+                p.zero_()
     model.generation_config.eos_token_id = 2
     model.generation_config.pad_token_id = 0
     model.generation_config.bos_token_id = 1
@@ -181,12 +279,18 @@ def make(name, family, out_dir):
                            logits=dict(shape=list(lora_logits.shape), values=lora_logits.tolist()), loss=lora_loss)
     with open(os.path.join(folder, "reference.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))
+    if family.check is not None:
+        family.check(model, folder, ids, mask)
     print(f"{name}: loss {loss:.5f}, greedy {tokens}, alone {alone}, smallest top-2 gap {margin:.4f}")
 
 
+REMOTE = None  # the folder of the families' own remote code, for the checks that run it
+
+
 if __name__ == "__main__":
-    out = sys.argv[1] if len(sys.argv) > 1 else "reference-fixtures"
-    only = set(sys.argv[2:])
+    REMOTE = os.path.abspath(sys.argv[1])
+    out = sys.argv[2] if len(sys.argv) > 2 else "reference-fixtures"
+    only = set(sys.argv[3:])
     torch.set_num_threads(1)
     for case, family in FAMILIES.items():
         if not only or case in only:
