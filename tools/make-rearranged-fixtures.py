@@ -18,11 +18,22 @@ layout.
         mlp.gate_up_proj / down_proj  -> mlp.dense_h_to_4h / dense_4h_to_h
         model.norm                    -> transformer.encoder.final_layernorm
         lm_head                       -> transformer.output_layer
+  - telechat: TeleChat (TelechatForCausalLM; TeleChat2-115B's modeling_telechat.py, Tele-AI/TeleChat2 model/115B) is
+    LlamaForCausalLM with a bias on o_proj and down_proj only (transformers' q/k/v/gate/up biases are zeroed here
+    and not stored), its rotary base 10000 · ntk_alpha^(d / (d - 2)) (telechat_base), names
+        model.embed_tokens / norm     -> transformer.word_embeddings / ln_f
+        model.layers.N                -> transformer.h.N
+        self_attn.q_proj              -> self_attention.query
+        self_attn.{k,v}_proj          -> self_attention.key_value, [k head h; v head h] per key/value head
+        self_attn.o_proj              -> self_attention.dense
+    and its own code is run on the written checkpoint as a check (telechat_check).
+  - baichuan-7b: Baichuan-7B (BaiChuanForCausalLM) is LlamaForCausalLM (multi-head) with q, k and v in one
+    self_attn.W_pack (rows [q; k; v]), every other name Llama's.
 
 The LoRA adapter targets the family's names and is drawn in its layout; its merged delta is split back into the
 transformers model's weights (by rows, for a fused projection) for the reference logits.
 
-    chroot /srv/sid python3 tools/make-rearranged-fixtures.py REMOTE_DIR OUT_DIR [chatglm|telechat ...]
+    chroot /srv/sid python3 tools/make-rearranged-fixtures.py REMOTE_DIR OUT_DIR [chatglm|telechat|baichuan-7b ...]
 """
 import importlib.util
 import json
@@ -183,6 +194,25 @@ FAMILIES = {
                     **TELECHAT_SEQLEN),
         lora=["query", "key_value", "dense", "gate_proj", "up_proj", "down_proj"],
         check=telechat_check),
+    # Baichuan-7B (BaiChuanForCausalLM, model_type baichuan; vLLM's baichuan.py BaiChuanForCausalLM): Llama with
+    # q, k and v in one W_pack (rows [q; k; v], no biases), multi-head attention, RoPE with base 10000
+    "baichuan-7b": Family(
+        "llama", dict(num_key_value_heads=fx.TINY["num_attention_heads"], rope_parameters=fx.rope("default")),
+        top={"model.embed_tokens.weight": "model.embed_tokens.weight", "model.norm.weight": "model.norm.weight",
+             "lm_head.weight": "lm_head.weight"},
+        layers="model.layers",
+        layer_map={"input_layernorm": ["input_layernorm"],
+                   "self_attn.W_pack": ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"],
+                   "self_attn.o_proj": ["self_attn.o_proj"],
+                   "post_attention_layernorm": ["post_attention_layernorm"],
+                   "mlp.gate_proj": ["mlp.gate_proj"], "mlp.up_proj": ["mlp.up_proj"],
+                   "mlp.down_proj": ["mlp.down_proj"]},
+        config=dict(architectures=["BaiChuanForCausalLM"], model_type="baichuan", hidden_act="silu",
+                    hidden_size=fx.TINY["hidden_size"], intermediate_size=fx.TINY["intermediate_size"],
+                    num_attention_heads=fx.TINY["num_attention_heads"], num_hidden_layers=fx.TINY["num_hidden_layers"],
+                    max_position_embeddings=64, rms_norm_eps=fx.TINY["rms_norm_eps"], vocab_size=fx.TINY["vocab_size"],
+                    initializer_range=0.02, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2, pad_token_id=0),
+        lora=["W_pack", "o_proj", "up_proj"]),
 }
 
 

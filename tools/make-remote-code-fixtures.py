@@ -8,6 +8,10 @@ package per family, each with an empty __init__.py:
   - mimo/: configuration_mimo.py and modeling_mimo.py of XiaomiMiMo/MiMo-7B-RL (MiMoForCausalLM: Qwen2's
     decoder, with num_nextn_predict_layers multi-token-prediction layers under model.mtp_layers that the causal
     LM's forward never runs; they are in the checkpoint and stay unused).
+  - baichuan13/: configuration_baichuan.py, generation_utils.py and modeling_baichuan.py of
+    baichuan-inc/Baichuan2-13B-Chat (BaichuanForCausalLM with ALiBi, W_pack and NormHead). Its code predates
+    transformers' cache classes, so its greedy tokens are computed here by re-running its forward on the grown
+    sequence (ALiBi has no positions: the left padding changes nothing).
 
 The outputs are those of make-reference-fixtures.py (logits of a left-padded batch with position ids that count
 the real tokens, loss, greedy tokens batched and row by row with the KV cache, a LoRA adapter's logits):
@@ -19,6 +23,7 @@ import importlib.util
 import json
 import os
 import sys
+import types
 
 import torch
 import transformers
@@ -44,19 +49,67 @@ def mimo():
     return modeling.MiMoForCausalLM(config), ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "down_proj"], "mtp_layers"
 
 
+def stand_in(name, *attrs):
+    """A module for an import the remote code makes but never uses on this path: calling it fails."""
+    module = types.ModuleType(name)
+    def unused(*args, **kwargs):
+        raise AssertionError(f"{name} was used")
+    for attr in attrs:
+        setattr(module, attr, unused)
+    sys.modules.setdefault(name, module)
+
+
+def baichuan13():
+    stand_in("accelerate", "init_empty_weights")  # only its 4-bit loading path uses it
+    config_module, modeling = remote("baichuan13", "configuration_baichuan"), remote("baichuan13", "modeling_baichuan")
+    t = fx.TINY
+    config = config_module.BaichuanConfig(
+        vocab_size=t["vocab_size"], hidden_size=t["hidden_size"], intermediate_size=t["intermediate_size"],
+        num_hidden_layers=t["num_hidden_layers"], num_attention_heads=6, model_max_length=64,
+        rms_norm_eps=t["rms_norm_eps"], tie_word_embeddings=False, bos_token_id=1, eos_token_id=2, pad_token_id=0)
+    config.hidden_size = 48  # six heads of 8: not a power of two, so ALiBi's interleaved slopes are used
+    config.architectures = ["BaichuanForCausalLM"]
+    return modeling.BaichuanForCausalLM(config), ["W_pack", "o_proj", "gate_proj", "down_proj"], None
+
+
 # name -> builder returning (model, LoRA target modules, part of the names LoRA leaves out or None)
-CASES = {"mimo": mimo}
+CASES = {"mimo": mimo, "baichuan2-13b": baichuan13}
+USE_GENERATE = {"mimo"}  # the others: greedy by their forward (greedy_forward)
+
+
+def greedy_forward(model, ids, mask):
+    """Greedy tokens of each row by re-running the model's forward on the grown sequence (no cache), cut after EOS,
+    with the smallest top-1/top-2 gap met on the way."""
+    rows, margin = [], float("inf")
+    for b in range(ids.shape[0]):
+        seq, row_mask, kept = ids[b:b + 1], mask[b:b + 1], []
+        for _ in range(fx.NEW_TOKENS):
+            scores = model(input_ids=seq, attention_mask=row_mask).logits[0, -1].float()
+            top = torch.topk(scores, 2).values
+            margin = min(margin, float(top[0] - top[1]))
+            token = int(scores.argmax())
+            kept.append(token)
+            if token == 2:
+                break
+            seq = torch.cat([seq, torch.tensor([[token]])], 1)
+            row_mask = torch.cat([row_mask, torch.ones(1, 1, dtype=row_mask.dtype)], 1)
+        rows.append(kept)
+    return rows, margin
 
 
 def record(name, model, lora, skip, out_dir):
     torch.manual_seed(fx.SEED)
     model = model.to(torch.float32).eval()
     fx.randomize(model, name)
-    model.generation_config.eos_token_id = 2
-    model.generation_config.pad_token_id = 0
-    model.generation_config.bos_token_id = 1
     folder = os.path.join(out_dir, name)
+    if getattr(model, "generation_config", None) is not None:
+        model.generation_config.eos_token_id = 2
+        model.generation_config.pad_token_id = 0
+        model.generation_config.bos_token_id = 1
     model.save_pretrained(folder)
+    if not os.path.exists(os.path.join(folder, "generation_config.json")):  # a model without generate()
+        with open(os.path.join(folder, "generation_config.json"), "w") as f:
+            json.dump(dict(bos_token_id=1, eos_token_id=2, pad_token_id=0), f, indent=2)
 
     ids = torch.tensor(fx.INPUT_IDS)
     mask = (torch.arange(ids.shape[1]) >= (ids == 0).sum(-1, keepdim=True)).long()
@@ -70,14 +123,22 @@ def record(name, model, lora, skip, out_dir):
         logits, loss = fx.forward(model, ids, mask, labels)
         ref["logits"] = dict(shape=list(logits.shape), values=logits.tolist())
         ref["loss"] = loss
-        tokens, margin = fx.greedy(model, ids, mask)
-        alone = []
-        for b in range(ids.shape[0]):
-            row, row_margin = fx.greedy_cached(model, ids[b][mask[b] == 1].unsqueeze(0))
-            alone.append(row)
-            margin = min(margin, row_margin)
+        if name in USE_GENERATE:
+            tokens, margin = fx.greedy(model, ids, mask)
+            alone = []
+            for b in range(ids.shape[0]):
+                row, row_margin = fx.greedy_cached(model, ids[b][mask[b] == 1].unsqueeze(0))
+                alone.append(row)
+                margin = min(margin, row_margin)
+        else:
+            tokens, margin = greedy_forward(model, ids, mask)
+            alone = [greedy_forward(model, ids[b][mask[b] == 1].unsqueeze(0),
+                                    torch.ones(1, int(mask[b].sum()), dtype=mask.dtype))[0][0]
+                     for b in range(ids.shape[0])]
         ref["greedy"] = dict(max_new_tokens=fx.NEW_TOKENS, eos_token_id=2, tokens=tokens, tokens_alone=alone,
                              min_top2_gap=margin)
+        # transformers 5 drops a config's gradient_checkpointing once a model is built; Baichuan's code reads it
+        model.config.__dict__.setdefault("gradient_checkpointing", False)
         merged, adapted = fx.lora_adapter(model, lora, False, os.path.join(folder, "adapter"), skip=skip)
         lora_logits, lora_loss = fx.forward(merged, ids, mask, labels)
         ref["lora"] = dict(folder="adapter", modules=sorted(adapted),

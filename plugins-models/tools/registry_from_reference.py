@@ -26,6 +26,7 @@ BUNDLES = {
     "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3"},
     "qwen1": {"QWenLMHeadModel": "qwen"},
     "internlm": {"InternLM2ForCausalLM": "internlm2", "InternLM3ForCausalLM": "internlm3", "InternLMForCausalLM": "internlm"},
+    "baichuan": {"BaichuanForCausalLM": "baichuan", "BaiChuanForCausalLM": "baichuan"},
     "telechat": {"TelechatForCausalLM": "telechat", "TeleChatForCausalLM": "telechat", "TeleChat2ForCausalLM": "telechat2"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
@@ -38,7 +39,9 @@ OTHER_BLOCKS = {"xverse_moe"}
 # ids whose own code computes what their config does not say: ChatGLM2-6B-32K divides the positions by rope_ratio
 # where ChatGLM3 and GLM-4 (same config fields) scale the rotary base; TeleChat-7B's code fixes the base_seqlen of its
 # rotary base at 4096 where TeleChat-12B's fixes 8192, and neither config says it
-NOT_PROVEN = {"zai-org/chatglm2-6b-32k", "tele-ai/telechat-7b"}
+NOT_PROVEN = {"zai-org/chatglm2-6b-32k", "tele-ai/telechat-7b",
+              # Baichuan 2's -4bits checkpoints are bitsandbytes ones (a load_in_4bit quantization_config)
+              "baichuan-inc/baichuan2-7b-chat-4bits", "baichuan-inc/baichuan2-13b-chat-4bits"}
 
 
 def main():
