@@ -12,6 +12,11 @@ package per family, each with an empty __init__.py:
     baichuan-inc/Baichuan2-13B-Chat (BaichuanForCausalLM with ALiBi, W_pack and NormHead). Its code predates
     transformers' cache classes, so its greedy tokens are computed here by re-running its forward on the grown
     sequence (ALiBi has no positions: the left padding changes nothing).
+  - minicpm4/: configuration_minicpm.py and modeling_minicpm.py of openbmb/MiniCPM4-8B (MiniCPMForCausalLM:
+    embeddings times scale_emb, each block's output times scale_depth / sqrt(num_hidden_layers), the final hidden
+    state divided by hidden_size / dim_model_base before the head, and its LongRoPE), run with eager attention,
+    where its InfLLM v2 sparse attention (flash-attn only, beyond sparse_config's dense_len) is not used.
+  - minicpm2/: the same two files of openbmb/MiniCPM-2B-sft-fp32 (no LongRoPE), on an untied head.
 
 The outputs are those of make-reference-fixtures.py (logits of a left-padded batch with position ids that count
 the real tokens, loss, greedy tokens batched and row by row with the KV cache, a LoRA adapter's logits):
@@ -37,6 +42,34 @@ spec.loader.exec_module(fx)
 def remote(package, module):
     """REMOTE_DIR/package/module.py, imported as a package so that its relative imports resolve."""
     return importlib.import_module(f"{package}.{module}")
+
+
+def remote_flat(package, *modules):
+    """REMOTE_DIR/package's modules that import each other by bare name (the MiniCPM copies do:
+    'from configuration_minicpm import ...'), each package's under its own names."""
+    folder = os.path.join(sys.path[0], package)
+    sys.path.insert(0, folder)
+    try:
+        for name in modules:
+            sys.modules.pop(name, None)
+        return [importlib.import_module(name) for name in modules]
+    finally:
+        sys.path.remove(folder)
+        for name in modules:
+            sys.modules.pop(name, None)
+
+
+def transformers4_names():
+    """A name transformers 5 dropped that MiniCPM's code imports (it only guards torch.fx tracing)."""
+    import transformers.utils.import_utils as import_utils
+    if not hasattr(import_utils, "is_torch_fx_available"):
+        import_utils.is_torch_fx_available = lambda: False
+
+
+def tied_as_transformers5(model_class):
+    """transformers 5 reads _tied_weights_keys as {tied: source}; MiniCPM's code lists the tied name (4.x)."""
+    model_class._tied_weights_keys = {"lm_head.weight": "model.embed_tokens.weight"}
+    return model_class
 
 
 def mimo():
@@ -72,19 +105,59 @@ def baichuan13():
     return modeling.BaichuanForCausalLM(config), ["W_pack", "o_proj", "gate_proj", "down_proj"], None
 
 
+# hidden 32: the head input divided by 4 (a scale_emb as large as the released 12 makes these tiny tied models repeat
+# their last token)
+MINICPM = dict(scale_emb=2.5, dim_model_base=8, scale_depth=1.4)
+
+
+def minicpm4():
+    transformers4_names()
+    config_module, modeling = remote_flat("minicpm4", "configuration_minicpm", "modeling_minicpm")
+    kwargs = dict(fx.TINY)
+    half = 4  # head_dim 8: four frequencies
+    # max_position_embeddings 64 over original 32: LongRoPE's long factors and its scale sqrt(1 + ln 2 / ln 32)
+    kwargs.update(tie_word_embeddings=True, rope_theta=10000.0, rope_scaling=dict(
+        rope_type="longrope", long_factor=[1.0, 1.5, 2.5, 4.0][:half], short_factor=[1.0, 1.1, 1.2, 1.3][:half],
+        original_max_position_embeddings=32), **MINICPM)
+    config = config_module.MiniCPMConfig(**kwargs)
+    config.architectures = ["MiniCPMForCausalLM"]
+    config._attn_implementation = "eager"
+    config.use_cache = False  # its cache needs a transformers 4 Cache; the greedy tokens here re-run the forward
+    return tied_as_transformers5(modeling.MiniCPMForCausalLM)(config), ["q_proj", "k_proj", "v_proj", "o_proj",
+                                                                        "up_proj", "down_proj"], None
+
+
+def minicpm2():
+    transformers4_names()
+    config_module, modeling = remote_flat("minicpm2", "configuration_minicpm", "modeling_minicpm")
+    kwargs = dict(fx.TINY)
+    kwargs.update(num_key_value_heads=fx.TINY["num_attention_heads"], tie_word_embeddings=False, **MINICPM)
+    config = config_module.MiniCPMConfig(**kwargs)
+    config.rope_scaling = None  # transformers 5 fills in a default rope dict; MiniCPM-2B's code reads None as plain
+    config.architectures = ["MiniCPMForCausalLM"]
+    config._attn_implementation = "eager"
+    config.use_cache = False  # its cache needs a transformers 4 Cache; the greedy tokens here re-run the forward
+    return tied_as_transformers5(modeling.MiniCPMForCausalLM)(config), ["q_proj", "v_proj", "gate_proj"], None
+
+
 # name -> builder returning (model, LoRA target modules, part of the names LoRA leaves out or None)
-CASES = {"mimo": mimo, "baichuan2-13b": baichuan13}
+# cases whose config.json is written as the released ones are (rope_theta and rope_scaling, not transformers 5's
+# rope_parameters)
+RELEASED_ROPE_FIELDS = {"minicpm4", "minicpm2"}
+
+CASES = {"mimo": mimo, "baichuan2-13b": baichuan13, "minicpm4": minicpm4, "minicpm2": minicpm2}
 USE_GENERATE = {"mimo"}  # the others: greedy by their forward (greedy_forward)
 
 
 def greedy_forward(model, ids, mask):
-    """Greedy tokens of each row by re-running the model's forward on the grown sequence (no cache), cut after EOS,
-    with the smallest top-1/top-2 gap met on the way."""
+    """Greedy tokens of each row by re-running the model's forward on the grown sequence (no cache; position ids that
+    count the real tokens), cut after EOS, with the smallest top-1/top-2 gap met on the way."""
     rows, margin = [], float("inf")
     for b in range(ids.shape[0]):
         seq, row_mask, kept = ids[b:b + 1], mask[b:b + 1], []
         for _ in range(fx.NEW_TOKENS):
-            scores = model(input_ids=seq, attention_mask=row_mask).logits[0, -1].float()
+            scores = model(input_ids=seq, attention_mask=row_mask,
+                           position_ids=fx.positions(row_mask)).logits[0, -1].float()
             top = torch.topk(scores, 2).values
             margin = min(margin, float(top[0] - top[1]))
             token = int(scores.argmax())
@@ -107,6 +180,14 @@ def record(name, model, lora, skip, out_dir):
         model.generation_config.pad_token_id = 0
         model.generation_config.bos_token_id = 1
     model.save_pretrained(folder)
+    if name in RELEASED_ROPE_FIELDS:
+        path = os.path.join(folder, "config.json")
+        with open(path) as f:
+            config = json.load(f)
+        rope = config.pop("rope_parameters", None)
+        config["rope_scaling"] = {k: v for k, v in rope.items() if k != "rope_theta"} if rope else None
+        with open(path, "w") as f:
+            json.dump(config, f, indent=2)
     if not os.path.exists(os.path.join(folder, "generation_config.json")):  # a model without generate()
         with open(os.path.join(folder, "generation_config.json"), "w") as f:
             json.dump(dict(bos_token_id=1, eos_token_id=2, pad_token_id=0), f, indent=2)

@@ -26,6 +26,7 @@ BUNDLES = {
     "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3"},
     "qwen1": {"QWenLMHeadModel": "qwen"},
     "internlm": {"InternLM2ForCausalLM": "internlm2", "InternLM3ForCausalLM": "internlm3", "InternLMForCausalLM": "internlm"},
+    "minicpm": {"MiniCPMForCausalLM": "minicpm"},
     "baichuan": {"BaichuanForCausalLM": "baichuan", "BaiChuanForCausalLM": "baichuan"},
     "telechat": {"TelechatForCausalLM": "telechat", "TeleChatForCausalLM": "telechat", "TeleChat2ForCausalLM": "telechat2"},
 }
@@ -35,7 +36,7 @@ NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
 # not ids that run
 BITSANDBYTES = ("bnb-4bit", "bnb-nf4", "bnb-8bit")
 # ms-swift model types that share an architecture name with a dense family but have experts it lacks
-OTHER_BLOCKS = {"xverse_moe"}
+OTHER_BLOCKS = {"xverse_moe", "minicpm_moe"}
 # ids whose own code computes what their config does not say: ChatGLM2-6B-32K divides the positions by rope_ratio
 # where ChatGLM3 and GLM-4 (same config fields) scale the rotary base; TeleChat-7B's code fixes the base_seqlen of its
 # rotary base at 4096 where TeleChat-12B's fixes 8192, and neither config says it
