@@ -29,11 +29,12 @@ layout.
     and its own code is run on the written checkpoint as a check (telechat_check).
   - baichuan-7b: Baichuan-7B (BaiChuanForCausalLM) is LlamaForCausalLM (multi-head) with q, k and v in one
     self_attn.W_pack (rows [q; k; v]), every other name Llama's.
+  - iquestcoder: IQuest-Coder-V1 (IQuestCoderForCausalLM) is LlamaForCausalLM under Llama's names (see FAMILIES).
 
 The LoRA adapter targets the family's names and is drawn in its layout; its merged delta is split back into the
 transformers model's weights (by rows, for a fused projection) for the reference logits.
 
-    chroot /srv/sid python3 tools/make-rearranged-fixtures.py REMOTE_DIR OUT_DIR [chatglm|telechat|baichuan-7b ...]
+    chroot /srv/sid python3 tools/make-rearranged-fixtures.py REMOTE_DIR OUT_DIR [chatglm|telechat|baichuan-7b|iquestcoder ...]
 """
 import importlib.util
 import json
@@ -213,6 +214,27 @@ FAMILIES = {
                     max_position_embeddings=64, rms_norm_eps=fx.TINY["rms_norm_eps"], vocab_size=fx.TINY["vocab_size"],
                     initializer_range=0.02, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2, pad_token_id=0),
         lora=["W_pack", "o_proj", "up_proj"]),
+    # IQuest-Coder-V1 (IQuestCoderForCausalLM, non-loop): Llama under Llama's names (its configuration_iquestcoder.py:
+    # "IQuestCoder is structurally Llama (RMSNorm + GQA + RoPE + SwiGLU)"; sglang's models/llama.py serves it as
+    # IQuestCoderForCausalLM(LlamaForCausalLM)), with OLMo's clip_qkv and Qwen2's sliding window as options the
+    # released configs leave off
+    "iquestcoder": Family(
+        "llama", dict(head_dim=16, rope_parameters=fx.rope("default", 500000.0)),
+        top={"model.embed_tokens.weight": "model.embed_tokens.weight", "model.norm.weight": "model.norm.weight",
+             "lm_head.weight": "lm_head.weight"},
+        layers="model.layers",
+        layer_map={n: [n] for n in ("input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                    "self_attn.o_proj", "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj",
+                                    "mlp.down_proj")},
+        config=dict(architectures=["IQuestCoderForCausalLM"], model_type="iquestcoder", hidden_act="silu",
+                    hidden_size=fx.TINY["hidden_size"], intermediate_size=fx.TINY["intermediate_size"],
+                    num_attention_heads=fx.TINY["num_attention_heads"], num_key_value_heads=fx.TINY["num_key_value_heads"],
+                    head_dim=16, num_hidden_layers=fx.TINY["num_hidden_layers"], max_position_embeddings=64,
+                    rms_norm_eps=fx.TINY["rms_norm_eps"], vocab_size=fx.TINY["vocab_size"], rope_theta=500000.0,
+                    rope_scaling=None, attention_bias=False, mlp_bias=False, clip_qkv=None, use_sliding_window=False,
+                    sliding_window=None, max_window_layers=0, initializer_range=0.02, tie_word_embeddings=False,
+                    bos_token_id=1, eos_token_id=2, pad_token_id=0),
+        lora=["q_proj", "k_proj", "o_proj", "down_proj"]),
 }
 
 

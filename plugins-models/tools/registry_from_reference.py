@@ -13,7 +13,7 @@ REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "model-ids.json")
 # bundle -> {HF architecture: HF model_type it runs as}
 BUNDLES = {
     "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
-              "SeedOssForCausalLM": "seed_oss", "XverseForCausalLM": "xverse"},
+              "SeedOssForCausalLM": "seed_oss", "XverseForCausalLM": "xverse", "IQuestCoderForCausalLM": "iquestcoder"},
     "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen2MoeForCausalLM": "qwen2_moe", "Qwen3ForCausalLM": "qwen3",
              "Qwen3MoeForCausalLM": "qwen3_moe", "MiMoForCausalLM": "mimo"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
