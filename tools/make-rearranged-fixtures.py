@@ -18,6 +18,7 @@ layout.
         mlp.gate_up_proj / down_proj  -> mlp.dense_h_to_4h / dense_4h_to_h
         model.norm                    -> transformer.encoder.final_layernorm
         lm_head                       -> transformer.output_layer
+    ChatGLM3-6B's own modeling_chatglm.py is run on the written checkpoint as a check (chatglm_check).
   - telechat: TeleChat (TelechatForCausalLM; TeleChat2-115B's modeling_telechat.py, Tele-AI/TeleChat2 model/115B) is
     LlamaForCausalLM with a bias on o_proj and down_proj only (transformers' q/k/v/gate/up biases are zeroed here
     and not stored), its rotary base 10000 · ntk_alpha^(d / (d - 2)) (telechat_base), names
@@ -36,6 +37,7 @@ transformers model's weights (by rows, for a fused projection) for the reference
 
     chroot /srv/sid python3 tools/make-rearranged-fixtures.py REMOTE_DIR OUT_DIR [chatglm|telechat|baichuan-7b|iquestcoder ...]
 """
+import copy
 import importlib.util
 import json
 import math
@@ -144,6 +146,35 @@ def telechat_check(model, folder, ids, mask):
     print(f"  telechat: its own remote code agrees to {worst:.1e} of the logits' scale")
 
 
+def chatglm_check(model, folder, ids, mask):
+    """ChatGLM3-6B's own modeling_chatglm.py (THUDM/chatglm3-6b; remote/chatglm3/) on the written checkpoint, each
+    row alone (its code counts positions from the first token). That version predates rope_ratio (ChatGLM3-32K's and
+    GLM-4's code multiply the base by it), so it is compared with the transformers model at base 10000 on the same
+    weights: the names, the packing, the half-head interleaved rotation and the grouped keys are what it checks."""
+    sys.path.insert(0, REMOTE)
+    from chatglm3.configuration_chatglm import ChatGLMConfig
+    from chatglm3.modeling_chatglm import ChatGLMForConditionalGeneration
+    with open(os.path.join(folder, "config.json")) as f:
+        config = ChatGLMConfig(**json.load(f))
+    config.__dict__.setdefault("max_length", config.seq_length)  # a generation default transformers 5 dropped
+    remote = ChatGLMForConditionalGeneration(config, empty_init=False).eval()
+    missing, unexpected = remote.load_state_dict(load_file(os.path.join(folder, "model.safetensors")), strict=False)
+    assert not missing and not [k for k in unexpected if not k.endswith("inv_freq")], (missing, unexpected)
+    plain_config = copy.deepcopy(model.config)
+    plain_config.rope_parameters = fx.rope("default", 10000.0, partial_rotary_factor=0.5)
+    plain = type(model)(plain_config).eval()
+    plain.load_state_dict(model.state_dict())
+    worst = 0.0
+    with torch.no_grad():
+        for b in range(ids.shape[0]):
+            row = ids[b][mask[b] == 1].unsqueeze(0)
+            theirs = remote(input_ids=row, use_cache=False).logits.float()
+            ours = plain(input_ids=row).logits.float()
+            worst = max(worst, float((theirs - ours).abs().max() / ours.abs().max()))
+    assert worst < 1e-4, f"ChatGLM's own code differs from the reference by {worst:.2e} of the logits' scale"
+    print(f"  chatglm: ChatGLM3's own remote code agrees to {worst:.1e} of the logits' scale")
+
+
 FAMILIES = {
     "chatglm": Family(
         "glm", CHATGLM_TINY,
@@ -169,7 +200,8 @@ FAMILIES = {
                     torch_dtype="float32", use_cache=True, eos_token_id=2, pad_token_id=0),
         lora=["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"],
         # the buffer ChatGLM's checkpoints carry (RotaryEmbedding(kv_channels // 2)); the loader skips it
-        extra={"transformer.rotary_pos_emb.inv_freq": 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8))}),
+        extra={"transformer.rotary_pos_emb.inv_freq": 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8))},
+        check=chatglm_check),
     "telechat": Family(
         "llama", dict(attention_bias=True, mlp_bias=True, rope_parameters=fx.rope(
             "default", telechat_base(10000.0, 8, **TELECHAT_SEQLEN))),

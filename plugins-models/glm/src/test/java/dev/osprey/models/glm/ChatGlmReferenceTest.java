@@ -19,7 +19,7 @@ import dev.osprey.model.reference.HfReference;
  * those transformers computed for a tiny ChatGLM checkpoint (tools/make-rearranged-fixtures.py: ChatGLM's keys
  * and config, with rope_ratio 2, two key/value groups for four heads, kv_channels wider than hidden / heads and
  * the rotary buffer its checkpoints carry; the reference from GlmForCausalLM, transformers' port of ChatGLM, on
- * the same weights).
+ * the same weights, which ChatGLM3-6B's own modeling_chatglm.py reproduces to 1e-6 on them).
  */
 class ChatGlmReferenceTest {
 
