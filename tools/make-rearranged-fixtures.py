@@ -29,7 +29,7 @@ layout.
         self_attn.o_proj              -> self_attention.dense
     and its own code is run on the written checkpoint as a check (telechat_check).
   - baichuan-7b: Baichuan-7B (BaiChuanForCausalLM) is LlamaForCausalLM (multi-head) with q, k and v in one
-    self_attn.W_pack (rows [q; k; v]), every other name Llama's.
+    self_attn.W_pack (rows [q; k; v]), every other name Llama's; its own code is run as a check (baichuan7_check).
   - iquestcoder: IQuest-Coder-V1 (IQuestCoderForCausalLM) is LlamaForCausalLM under Llama's names (see FAMILIES).
 
 The LoRA adapter targets the family's names and is drawn in its layout; its merged delta is split back into the
@@ -175,6 +175,32 @@ def chatglm_check(model, folder, ids, mask):
     print(f"  chatglm: ChatGLM3's own remote code agrees to {worst:.1e} of the logits' scale")
 
 
+def baichuan7_check(model, folder, ids, mask):
+    """Baichuan-7B's own models/modeling_baichuan.py (baichuan-inc/Baichuan-7B; remote/baichuan7/) on the written
+    checkpoint, the left-padded batch with the reference's position ids (its inference path takes them; only its
+    training path uses xformers, which is stood in for)."""
+    sys.path.insert(0, REMOTE)
+    module = types.ModuleType("xformers")
+    module.ops = types.ModuleType("xformers.ops")
+    sys.modules.setdefault("xformers", module)
+    sys.modules.setdefault("xformers.ops", module.ops)
+    from baichuan7.configuration_baichuan import BaiChuanConfig
+    from baichuan7.modeling_baichuan import BaiChuanForCausalLM
+    with open(os.path.join(folder, "config.json")) as f:
+        config = BaiChuanConfig(**json.load(f))
+    remote = BaiChuanForCausalLM(config).eval()
+    missing, unexpected = remote.load_state_dict(load_file(os.path.join(folder, "model.safetensors")), strict=False)
+    # its rotary inv_freq is a stored buffer (Osprey's loader skips it); here it keeps the value it computes
+    assert not [k for k in missing if not k.endswith("inv_freq")] and not unexpected, (missing, unexpected)
+    with torch.no_grad():
+        theirs = remote(input_ids=ids, attention_mask=mask, position_ids=fx.positions(mask), use_cache=False).logits
+        ours = model(input_ids=ids, attention_mask=mask, position_ids=fx.positions(mask)).logits
+    real = mask.bool()
+    worst = float((theirs[real] - ours[real]).abs().max() / ours[real].abs().max())
+    assert worst < 1e-4, f"Baichuan-7B's own code differs from the reference by {worst:.2e} of the logits' scale"
+    print(f"  baichuan-7b: its own remote code agrees to {worst:.1e} of the logits' scale")
+
+
 FAMILIES = {
     "chatglm": Family(
         "glm", CHATGLM_TINY,
@@ -245,7 +271,8 @@ FAMILIES = {
                     num_attention_heads=fx.TINY["num_attention_heads"], num_hidden_layers=fx.TINY["num_hidden_layers"],
                     max_position_embeddings=64, rms_norm_eps=fx.TINY["rms_norm_eps"], vocab_size=fx.TINY["vocab_size"],
                     initializer_range=0.02, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2, pad_token_id=0),
-        lora=["W_pack", "o_proj", "up_proj"]),
+        lora=["W_pack", "o_proj", "up_proj"],
+        check=baichuan7_check),
     # IQuest-Coder-V1 (IQuestCoderForCausalLM, non-loop): Llama under Llama's names (its configuration_iquestcoder.py:
     # "IQuestCoder is structurally Llama (RMSNorm + GQA + RoPE + SwiGLU)"; sglang's models/llama.py serves it as
     # IQuestCoderForCausalLM(LlamaForCausalLM)), with OLMo's clip_qkv and Qwen2's sliding window as options the
