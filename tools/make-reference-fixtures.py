@@ -72,6 +72,9 @@ CASES = {
     "hunyuan": ("hunyuan_v1_dense", dict(head_dim=HEAD_DIM, tie_word_embeddings=True,
                                          rope_parameters=rope("dynamic", alpha=1000.0, factor=1.0)), {}),
     "phi3": ("phi3", dict(rope_parameters=rope("default")), dict(lora=["qkv_proj", "gate_up_proj"])),
+    # GLM (GlmForCausalLM: GLM-Edge, and transformers' port of ChatGLM-4): GLM-4-0414 without its sandwich norms
+    "glm": ("glm", dict(head_dim=16, attention_bias=True, partial_rotary_factor=0.5, rope_parameters=rope("default")),
+            dict(lora=["q_proj", "k_proj", "gate_up_proj"])),
     "glm4": ("glm4", dict(head_dim=16, attention_bias=True, partial_rotary_factor=0.5, rope_parameters=rope("default")),
              dict(lora=["q_proj", "v_proj", "o_proj", "gate_up_proj", "down_proj"])),
     "olmoe": ("olmoe", dict(num_experts=4, num_experts_per_tok=2, intermediate_size=16, norm_topk_prob=False,

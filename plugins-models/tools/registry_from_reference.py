@@ -18,7 +18,7 @@ BUNDLES = {
              "Qwen3MoeForCausalLM": "qwen3_moe", "MiMoForCausalLM": "mimo"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
-    "glm": {"Glm4ForCausalLM": "glm4", "Glm4MoeForCausalLM": "glm4_moe", "ChatGLMModel": "chatglm",
+    "glm": {"GlmForCausalLM": "glm", "Glm4ForCausalLM": "glm4", "Glm4MoeForCausalLM": "glm4_moe", "ChatGLMModel": "chatglm",
             "ChatGLMForConditionalGeneration": "chatglm"},
     "olmoe": {"OlmoeForCausalLM": "olmoe"},
     "cohere": {"CohereForCausalLM": "cohere"},
