@@ -38,9 +38,8 @@ BITSANDBYTES = ("bnb-4bit", "bnb-nf4", "bnb-8bit")
 # ms-swift model types that share an architecture name with a dense family but have experts it lacks
 OTHER_BLOCKS = {"xverse_moe", "minicpm_moe"}
 # ids whose own code computes what their config does not say: ChatGLM2-6B-32K divides the positions by rope_ratio
-# where ChatGLM3 and GLM-4 (same config fields) scale the rotary base; TeleChat-7B's code fixes the base_seqlen of its
-# rotary base at 4096 where TeleChat-12B's fixes 8192, and neither config says it
-NOT_PROVEN = {"zai-org/chatglm2-6b-32k", "tele-ai/telechat-7b",
+# where ChatGLM3 and GLM-4 (same config fields) scale the rotary base
+NOT_PROVEN = {"zai-org/chatglm2-6b-32k",
               # Baichuan 2's -4bits checkpoints are bitsandbytes ones (a load_in_4bit quantization_config)
               "baichuan-inc/baichuan2-7b-chat-4bits", "baichuan-inc/baichuan2-13b-chat-4bits"}
 

@@ -18,8 +18,8 @@ import dev.osprey.model.spi.DecoderLayout;
  * {@code key_value} ({@link TeleChatAttention}), biases on {@code dense} and {@code down_proj} only
  * ({@link TeleChatMlp}), and TeleChat's NTK-scaled rotary base ({@link TeleChatConfig#ntkRope}).
  *
- * <p>TeleChat-7B's code fixes {@code base_seqlen} at 4096 where its config says nothing, so its rotary base
- * cannot be read from the config: it is not in the registry.
+ * <p>TeleChat-7B's code fixes {@code base_seqlen} at 4096 where TeleChat-12B's fixes 8192 and neither config says
+ * it: TeleChat-7B is told by its vocabulary ({@link TeleChatConfig#ntkRope}).
  */
 @Component(service = ModelArchitecture.class)
 public class TeleChatArchitecture extends DecoderFamily {
@@ -35,7 +35,7 @@ public class TeleChatArchitecture extends DecoderFamily {
 
     @Override
     public String description() {
-        return "TeleChat-12B (and v2), TeleChat-52B, TeleChat2-35B/115B";
+        return "TeleChat-7B, TeleChat-12B (and v2), TeleChat-52B, TeleChat2-35B/115B";
     }
 
     @Override

@@ -98,15 +98,20 @@ record TeleChatConfig(
                 c.getDouble(0.02, "initializer_range"));
     }
 
+    /** TeleChat-7B's vocabulary: its code, unlike TeleChat-12B's, divides by a base_seqlen of 4096. */
+    static final int TELECHAT_7B_VOCAB = 160256;
+
     /**
      * TeleChat's RotaryEmbedding up to {@code training_seqlen} tokens: base 10000 · α^(D / (D − 2)) with
-     * α = max(2^⌈log2(training_seqlen / base_seqlen) + 1⌉ − 1, 1); {@code base_seqlen} defaults to 8192, the
-     * constant of TeleChat-12B's code. Beyond {@code training_seqlen} its code grows α with the length and scales
-     * cos and sin; that is not applied.
+     * α = max(2^⌈log2(training_seqlen / base_seqlen) + 1⌉ − 1, 1). Where the config has no {@code base_seqlen}, it
+     * is the constant of the checkpoint's code: 4096 in TeleChat-7B's (told by its vocabulary of 160256, as the
+     * Baichuan family is told by its own), 8192 in TeleChat-12B's. Beyond {@code training_seqlen} its code grows
+     * α with the length and scales cos and sin; that is not applied.
      */
     static RotaryEmbedding ntkRope(ModelConfig c, int headDim) {
         int training = positive(c, "training_seqlen", c.getInt(8192, "training_seqlen"));
-        int base = positive(c, "base_seqlen", c.getInt(8192, "base_seqlen"));
+        int codeDefault = c.getInt(0, "vocab_size") == TELECHAT_7B_VOCAB ? 4096 : 8192;
+        int base = positive(c, "base_seqlen", c.getInt(codeDefault, "base_seqlen"));
         return Blocks.plainRope(ntkBase(training, base, headDim), headDim, training);
     }
 

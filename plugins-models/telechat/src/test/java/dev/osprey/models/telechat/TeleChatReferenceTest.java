@@ -54,6 +54,12 @@ class TeleChatReferenceTest {
                 .rope()
                 .inverseFrequencies(8);
         assertEquals(1 / Math.pow(10000.0 * Math.pow(7, 4 / 2.0), 2 / 4.0), inv[1], 1e-9);
+        // TeleChat-7B's config (no base_seqlen, vocabulary 160256) gets its code's 4096: ntk_alpha 3
+        float[] seven = config(
+                        TINY.replace("\"vocab_size\": 16", "\"vocab_size\": 160256") + ", \"training_seqlen\": 8192}")
+                .rope()
+                .inverseFrequencies(8);
+        assertEquals(1 / Math.pow(10000.0 * Math.pow(3, 4 / 2.0), 2 / 4.0), seven[1], 1e-9);
         // a transformers-style config (TeleChat2) says its base itself
         float[] theta = config(TINY + ", \"rope_theta\": 100.0}").rope().inverseFrequencies(8);
         assertEquals(0.1, theta[1], 1e-7);
