@@ -72,6 +72,9 @@ CASES = {
     "hunyuan": ("hunyuan_v1_dense", dict(head_dim=HEAD_DIM, tie_word_embeddings=True,
                                          rope_parameters=rope("dynamic", alpha=1000.0, factor=1.0)), {}),
     "phi3": ("phi3", dict(rope_parameters=rope("default")), dict(lora=["qkv_proj", "gate_up_proj"])),
+    # GLM (GlmForCausalLM: GLM-Edge, and transformers' port of ChatGLM-4): GLM-4-0414 without its sandwich norms
+    "glm": ("glm", dict(head_dim=16, attention_bias=True, partial_rotary_factor=0.5, rope_parameters=rope("default")),
+            dict(lora=["q_proj", "k_proj", "gate_up_proj"])),
     "glm4": ("glm4", dict(head_dim=16, attention_bias=True, partial_rotary_factor=0.5, rope_parameters=rope("default")),
              dict(lora=["q_proj", "v_proj", "o_proj", "gate_up_proj", "down_proj"])),
     "olmoe": ("olmoe", dict(num_experts=4, num_experts_per_tok=2, intermediate_size=16, norm_topk_prob=False,
@@ -169,17 +172,18 @@ def forward(model, ids, mask, labels):
     return out.logits.float(), float(out.loss)
 
 
-def lora_adapter(model, modules, rslora, folder, layer_type=torch.nn.Linear, fan_in_fan_out=False):
+def lora_adapter(model, modules, rslora, folder, layer_type=torch.nn.Linear, fan_in_fan_out=False, skip=None):
     """A PEFT-format adapter with random A (r, in) and non-zero B (out, r) on the layer_type modules named in
     modules; returns a copy of the model with it merged. fan_in_fan_out: the layers store W as (in, out) (GPT-2's
-    Conv1D), so the delta B A is transposed into it, as PEFT does."""
+    Conv1D), so the delta B A is transposed into it, as PEFT does. skip: leaves out modules whose name contains it
+    (layers the causal LM never runs)."""
     g = torch.Generator().manual_seed(SEED + 1)
     r, alpha = 4, 8
     scale = alpha / math.sqrt(r) if rslora else alpha / r
     tensors = {}
     merged = {}
     for name, module in model.named_modules():
-        if name.split(".")[-1] in modules and isinstance(module, layer_type):
+        if name.split(".")[-1] in modules and isinstance(module, layer_type) and not (skip and skip in name):
             rows, columns = module.weight.shape
             fan_in, fan_out = (rows, columns) if fan_in_fan_out else (columns, rows)
             a = torch.randn(r, fan_in, generator=g) * 0.3

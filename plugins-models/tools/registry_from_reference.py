@@ -13,18 +13,22 @@ REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "model-ids.json")
 # bundle -> {HF architecture: HF model_type it runs as}
 BUNDLES = {
     "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
-              "SeedOssForCausalLM": "seed_oss", "XverseForCausalLM": "xverse"},
+              "SeedOssForCausalLM": "seed_oss", "XverseForCausalLM": "xverse", "IQuestCoderForCausalLM": "iquestcoder"},
     "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen2MoeForCausalLM": "qwen2_moe", "Qwen3ForCausalLM": "qwen3",
-             "Qwen3MoeForCausalLM": "qwen3_moe"},
+             "Qwen3MoeForCausalLM": "qwen3_moe", "MiMoForCausalLM": "mimo"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
-    "glm": {"Glm4ForCausalLM": "glm4", "Glm4MoeForCausalLM": "glm4_moe"},
+    "glm": {"GlmForCausalLM": "glm", "Glm4ForCausalLM": "glm4", "Glm4MoeForCausalLM": "glm4_moe", "ChatGLMModel": "chatglm",
+            "ChatGLMForConditionalGeneration": "chatglm"},
     "olmoe": {"OlmoeForCausalLM": "olmoe"},
     "cohere": {"CohereForCausalLM": "cohere"},
     "ernie": {"Ernie4_5ForCausalLM": "ernie4_5", "Ernie4_5_ForCausalLM": "ernie4_5", "Ernie4_5_MoeForCausalLM": "ernie4_5_moe"},
     "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3"},
     "qwen1": {"QWenLMHeadModel": "qwen"},
     "internlm": {"InternLM2ForCausalLM": "internlm2", "InternLM3ForCausalLM": "internlm3", "InternLMForCausalLM": "internlm"},
+    "minicpm": {"MiniCPMForCausalLM": "minicpm"},
+    "baichuan": {"BaichuanForCausalLM": "baichuan", "BaiChuanForCausalLM": "baichuan"},
+    "telechat": {"TelechatForCausalLM": "telechat", "TeleChatForCausalLM": "telechat", "TeleChat2ForCausalLM": "telechat2"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
 NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
@@ -32,7 +36,12 @@ NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
 # not ids that run
 BITSANDBYTES = ("bnb-4bit", "bnb-nf4", "bnb-8bit")
 # ms-swift model types that share an architecture name with a dense family but have experts it lacks
-OTHER_BLOCKS = {"xverse_moe"}
+OTHER_BLOCKS = {"xverse_moe", "minicpm_moe"}
+# ids whose own code computes what their config does not say: ChatGLM2-6B-32K divides the positions by rope_ratio
+# where ChatGLM3 and GLM-4 (same config fields) scale the rotary base
+NOT_PROVEN = {"zai-org/chatglm2-6b-32k",
+              # Baichuan 2's -4bits checkpoints are bitsandbytes ones (a load_in_4bit quantization_config)
+              "baichuan-inc/baichuan2-7b-chat-4bits", "baichuan-inc/baichuan2-13b-chat-4bits"}
 
 
 def main():
@@ -49,7 +58,7 @@ def main():
             for ids in group["ids"]:
                 hf, ms = ids.get("huggingface"), ids.get("modelscope")
                 key = (hf or ms).lower()
-                if key in seen or any(marker in key for marker in BITSANDBYTES):
+                if key in seen or key in NOT_PROVEN or any(marker in key for marker in BITSANDBYTES):
                     continue
                 seen.add(key)
                 tags = [group["model_type"]] + (["thinking"] if "qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key) else [])

@@ -65,9 +65,11 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     /** The final logit soft cap c (logits become c·tanh(logits / c)), or 0 for none. */
     private final double logitSoftcap;
 
+    private final boolean normalizedHead;
+
     /** A Llama-like model as {@code spec} describes it, composed from the built-in blocks. */
     public DecoderModel(ModelConfig config, DecoderSpec spec, NDManager manager, DataType dataType, long seed) {
-        this(config, SpecLayouts.of(spec), spec, 0, manager, dataType, seed);
+        this(config, SpecLayouts.of(spec), spec, 0, false, manager, dataType, seed);
     }
 
     /** The model a family's {@code layout} composes, its blocks made by the layout's factories. */
@@ -86,7 +88,23 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             NDManager manager,
             DataType dataType,
             long seed) {
-        this(config, layout, SpecLayouts.summary(layout), logitSoftcap, manager, dataType, seed);
+        this(config, layout, logitSoftcap, false, manager, dataType, seed);
+    }
+
+    /**
+     * The model a family's {@code layout} composes, its logits soft-capped at {@code logitSoftcap} (0 for none),
+     * its output head normalized per row when {@code normalizedHead} (Baichuan 2's NormHead:
+     * {@code x·normalize(W)ᵀ}).
+     */
+    public DecoderModel(
+            ModelConfig config,
+            DecoderLayout layout,
+            double logitSoftcap,
+            boolean normalizedHead,
+            NDManager manager,
+            DataType dataType,
+            long seed) {
+        this(config, layout, SpecLayouts.summary(layout), logitSoftcap, normalizedHead, manager, dataType, seed);
     }
 
     private DecoderModel(
@@ -94,6 +112,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             DecoderLayout layout,
             DecoderSpec spec,
             double logitSoftcap,
+            boolean normalizedHead,
             NDManager manager,
             DataType dataType,
             long seed) {
@@ -102,6 +121,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
                     "the final logit soft cap must be finite and not negative, was " + logitSoftcap);
         }
         this.logitSoftcap = logitSoftcap;
+        this.normalizedHead = normalizedHead;
         this.config = config;
         this.layout = layout;
         this.spec = spec;
@@ -212,8 +232,8 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     private ForwardResult run(ForwardRequest request) {
         DecoderCache cache = request.cache().map(DecoderModel::decoderCache).orElse(null);
         NDArray h = hidden(request); // (B, T, H)
-        NDArray logits = softcapped(
-                lmHead.forward(h, request.adapter().orElse(null)).toType(DataType.FLOAT32, false)); // (B, T, V)
+        NDArray logits =
+                softcapped(output(h, request.adapter().orElse(null)).toType(DataType.FLOAT32, false)); // (B, T, V)
         return new ForwardResult(logits, cache);
     }
 
@@ -314,7 +334,27 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
 
     /** The final norm and the output head of a layer-by-layer pass: (B, T, H) to F32 logits (B, T, V). */
     public NDArray head(NDArray h, LayerPass pass) {
-        return softcapped(lmHead.forward(norm.forward(h), pass.adapter()).toType(DataType.FLOAT32, false));
+        return softcapped(output(norm.forward(h), pass.adapter()).toType(DataType.FLOAT32, false));
+    }
+
+    /**
+     * The output head on (B, T, H): {@code h·Wᵀ}, or with a normalized head {@code h·normalize(W)ᵀ}, each row of
+     * W divided by its length (at least 1e-12, as torch's F.normalize) inside autograd.
+     *
+     * @return (B, T, V)
+     */
+    private NDArray output(NDArray h, String adapter) {
+        if (!normalizedHead) {
+            return lmHead.forward(h, adapter);
+        }
+        if (adapter != null && lmHead.adapter(adapter) != null) {
+            throw new IllegalStateException("the normalized output head (Baichuan 2's NormHead) takes no LoRA adapter");
+        }
+        NDArray w = lmHead.quantization().isPresent()
+                ? lmHead.dequantizedWeight(h.getDataType())
+                : lmHead.weight().get(); // (V, H)
+        NDArray length = Scalars.maximum(w.square().sum(new int[] {1}, true).sqrt(), 1e-12); // (V, 1)
+        return h.matMul(w.div(length).transpose()); // (B, T, V)
     }
 
     /** @param logits (B, T, V) float32 @return c·tanh(logits / c), or the logits when there is no cap */

@@ -37,7 +37,7 @@ import dev.osprey.model.nn.QuantSpec;
 public final class ModelLoader {
 
     /** Buffers some checkpoints carry that are recomputed, never loaded. */
-    private static final List<String> IGNORED_SUFFIXES = List.of("rotary_emb.inv_freq");
+    private static final List<String> IGNORED_SUFFIXES = List.of("rotary_emb.inv_freq", "rotary_pos_emb.inv_freq");
 
     /** Every element of an array, to copy a loaded tensor into a live one. */
     private static final NDIndex ALL = new NDIndex("...");

@@ -47,9 +47,27 @@ public abstract class DecoderFamily implements ModelArchitecture {
         return 0;
     }
 
+    /**
+     * Whether the output head multiplies by its weight with every row scaled to unit length,
+     * {@code x·normalize(W)ᵀ} (Baichuan 2's {@code NormHead}), inside autograd as that model trains it; false, the
+     * default, for a plain linear head. Such a head takes no LoRA adapter.
+     *
+     * @throws IllegalArgumentException naming the config field at fault
+     */
+    public boolean normalizedHead(ModelConfig config) {
+        return false;
+    }
+
     /** Freshly initialised float32 parameters (seed 0); the loader replaces them with the checkpoint's. */
     @Override
     public LanguageModel build(ModelConfig config, NDManager manager) {
-        return new DecoderModel(config, layout(config), finalLogitSoftcap(config), manager, DataType.FLOAT32, 0);
+        return new DecoderModel(
+                config,
+                layout(config),
+                finalLogitSoftcap(config),
+                normalizedHead(config),
+                manager,
+                DataType.FLOAT32,
+                0);
     }
 }

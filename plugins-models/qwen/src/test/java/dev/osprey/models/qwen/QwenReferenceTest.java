@@ -4,6 +4,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,5 +33,11 @@ class QwenReferenceTest {
     @MethodSource("fixtures")
     void matchesTransformers(String fixture, ModelArchitecture architecture) throws Exception {
         HfReference.check(getClass(), fixture, architecture);
+    }
+
+    /** MiMo's own remote code (tools/make-remote-code-fixtures.py); its MTP layer is in the checkpoint, unused. */
+    @Test
+    void mimoMatchesItsRemoteCode() throws Exception {
+        HfReference.check(getClass(), "mimo", new MiMoArchitecture(), "model.mtp_layers.");
     }
 }
