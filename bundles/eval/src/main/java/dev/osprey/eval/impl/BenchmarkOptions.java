@@ -28,12 +28,16 @@ record BenchmarkOptions(Path localPath, List<String> subsets, int fewShot) {
         subsets = List.copyOf(subsets);
     }
 
-    /** The {@code --dataset_args} option as benchmark {@code name} documents it. */
-    static ArgumentSpec argument(String name) {
-        return ArgumentSpec.of(
-                "dataset_args",
-                Type.MAPPING,
-                "{\"" + name + "\": {\"local_path\": DIR, \"subset_list\": [...], \"few_shot_num\": N}}");
+    /** The arguments every benchmark of a local copy takes: the model, its adapters, these options, a limit. */
+    static List<ArgumentSpec> arguments(String name) {
+        return List.of(
+                ArgumentSpec.of("model", Type.TEXT, "the model (folder or hub id)"),
+                ArgumentSpec.of("adapters", Type.LIST, "PEFT LoRA adapter folder(s), merged before evaluating"),
+                ArgumentSpec.of(
+                        "dataset_args",
+                        Type.MAPPING,
+                        "{\"" + name + "\": {\"local_path\": DIR, \"subset_list\": [...], \"few_shot_num\": N}}"),
+                ArgumentSpec.of("eval_limit", Type.INTEGER, "the first N questions of each subset"));
     }
 
     /** Benchmark {@code name}'s options, {@code defaultShots} examples when the entry names none. */

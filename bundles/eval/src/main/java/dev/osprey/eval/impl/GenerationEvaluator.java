@@ -81,25 +81,22 @@ abstract class GenerationEvaluator implements Evaluator {
 
     @Override
     public List<ArgumentSpec> arguments() {
-        return List.of(
-                ArgumentSpec.of("model", Type.TEXT, "the model (folder or hub id)"),
-                ArgumentSpec.of("adapters", Type.LIST, "PEFT LoRA adapter folder(s), merged before evaluating"),
-                BenchmarkOptions.argument(name()),
-                ArgumentSpec.of("eval_limit", Type.INTEGER, "the first N problems of each subset"),
-                ArgumentSpec.of(
-                        "eval_batch_size",
-                        Type.INTEGER,
-                        "problems generated together, or requests in flight with --eval_url (default 1)"),
-                ArgumentSpec.of(
-                        "eval_url",
-                        Type.TEXT,
-                        "an OpenAI-compatible server's base URL (e.g. http://127.0.0.1:8000/v1) to evaluate instead"
-                                + " of a model loaded here; --model is then the served model's name, the API key"
-                                + " $OPENAI_API_KEY of the process that runs the job"),
-                ArgumentSpec.of(
-                        "eval_generation_config",
-                        Type.MAPPING,
-                        "{\"max_tokens\": 512, \"temperature\": 0, \"top_p\": 1, \"top_k\": 0, \"seed\": 0}"));
+        List<ArgumentSpec> arguments = new ArrayList<>(BenchmarkOptions.arguments(name()));
+        arguments.add(ArgumentSpec.of(
+                "eval_batch_size",
+                Type.INTEGER,
+                "problems generated together, or requests in flight with --eval_url (default 1)"));
+        arguments.add(ArgumentSpec.of(
+                "eval_url",
+                Type.TEXT,
+                "an OpenAI-compatible server's base URL (e.g. http://127.0.0.1:8000/v1) to evaluate instead of a model"
+                        + " loaded here; --model is then the served model's name, the API key $OPENAI_API_KEY of the"
+                        + " process that runs the job"));
+        arguments.add(ArgumentSpec.of(
+                "eval_generation_config",
+                Type.MAPPING,
+                "{\"max_tokens\": 512, \"temperature\": 0, \"top_p\": 1, \"top_k\": 0, \"seed\": 0}"));
+        return arguments;
     }
 
     @Override

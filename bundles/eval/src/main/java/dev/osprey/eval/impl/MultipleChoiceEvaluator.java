@@ -17,7 +17,6 @@ import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.eval.EvaluationReport;
 import dev.osprey.api.eval.Evaluator;
 import dev.osprey.api.job.ArgumentSpec;
-import dev.osprey.api.job.ArgumentSpec.Type;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.job.JobContext;
 import dev.osprey.api.model.LoadedModel;
@@ -77,11 +76,7 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
 
     @Override
     public List<ArgumentSpec> arguments() {
-        return List.of(
-                ArgumentSpec.of("model", Type.TEXT, "the model (folder or hub id)"),
-                ArgumentSpec.of("adapters", Type.LIST, "PEFT LoRA adapter folder(s), merged before evaluating"),
-                BenchmarkOptions.argument(name()),
-                ArgumentSpec.of("eval_limit", Type.INTEGER, "the first N questions of each subject"));
+        return BenchmarkOptions.arguments(name());
     }
 
     @Override
