@@ -21,6 +21,8 @@ import dev.osprey.api.chat.Conversation;
  * @param assistantPrefix for a conversation: text the answer starts with, written after the generation prompt
  *        (the opening of a tool call that {@code tool_choice} forces); the completion continues it and does not
  *        repeat it. Empty for none
+ * @param thinkingBudget for a conversation with a template that thinks: at most this many completion tokens of
+ *        thinking, after which the template's end-of-thinking marker is written and the answer follows; -1 for no limit
  */
 public record GenerationRequest(
         String requestId,
@@ -30,7 +32,8 @@ public record GenerationRequest(
         List<Integer> promptTokenIds,
         SamplingParams sampling,
         Map<String, Object> templateArgs,
-        String assistantPrefix) {
+        String assistantPrefix,
+        int thinkingBudget) {
 
     public GenerationRequest {
         Objects.requireNonNull(requestId, "requestId");
@@ -43,12 +46,13 @@ public record GenerationRequest(
         promptTokenIds = promptTokenIds == null ? null : List.copyOf(promptTokenIds);
         templateArgs = templateArgs == null ? Map.of() : Map.copyOf(templateArgs);
         assistantPrefix = assistantPrefix == null ? "" : assistantPrefix;
-        if (conversation == null && (!templateArgs.isEmpty() || !assistantPrefix.isEmpty())) {
-            throw new IllegalArgumentException("templateArgs and assistantPrefix apply to a conversation only");
+        if (conversation == null && (!templateArgs.isEmpty() || !assistantPrefix.isEmpty() || thinkingBudget >= 0)) {
+            throw new IllegalArgumentException(
+                    "templateArgs, assistantPrefix and thinkingBudget apply to a conversation only");
         }
     }
 
-    /** A request without template arguments or an answer prefix. */
+    /** A request without template arguments, answer prefix or thinking budget. */
     public GenerationRequest(
             String requestId,
             String model,
@@ -56,6 +60,6 @@ public record GenerationRequest(
             String prompt,
             List<Integer> promptTokenIds,
             SamplingParams sampling) {
-        this(requestId, model, conversation, prompt, promptTokenIds, sampling, Map.of(), "");
+        this(requestId, model, conversation, prompt, promptTokenIds, sampling, Map.of(), "", -1);
     }
 }

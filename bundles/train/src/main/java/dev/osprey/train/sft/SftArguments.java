@@ -75,6 +75,11 @@ public final class SftArguments {
     @JsonProperty("template")
     private String template;
 
+    @JsonPropertyDescription("how tools, tool calls and tool results are written (ms-swift's agent templates: hermes,"
+            + " react_en, react_zh, llama3, llama4, deepseek_v3_1); default: the chat template's own")
+    @JsonProperty("agent_template")
+    private String agentTemplate;
+
     @JsonProperty("device")
     private String device = "cpu";
 
@@ -483,6 +488,11 @@ public final class SftArguments {
         return this;
     }
 
+    public SftArguments agentTemplate(String value) {
+        agentTemplate = value;
+        return this;
+    }
+
     public SftArguments template(String value) {
         template = value;
         return this;
@@ -741,6 +751,10 @@ public final class SftArguments {
 
     public String torchDtype() {
         return torchDtype;
+    }
+
+    public String agentTemplate() {
+        return agentTemplate;
     }
 
     public String template() {

@@ -14,6 +14,7 @@ import ai.djl.ndarray.NDManager;
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.chat.ChatEncoder;
+import dev.osprey.chat.ChatPromptEncoder;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
 import dev.osprey.dataset.DatasetReader;
@@ -135,7 +136,7 @@ public final class SftJob {
                     .orElse(-1);
             encode = row -> SftExample.encodeText(row, encoder, bos, eos, args.maxLength(), truncation);
         } else {
-            PromptEncoder prompts = provider.prompts(model);
+            PromptEncoder prompts = ChatPromptEncoder.withAgentTemplate(provider.prompts(model), args.agentTemplate());
             encode = row -> SftExample.encode(row, prompts, args.maxLength(), args.lossScope(), truncation);
         }
         encode = badRows.skipping(encode); // a row with nothing to train on is a bad row too
