@@ -65,8 +65,17 @@ public abstract class AgentFormat implements ToolSyntax {
                 .toList();
     }
 
-    /** A call's arguments as Python's json.dumps writes them. */
+    /**
+     * A call's arguments as Python's json.dumps writes them; arguments that are not JSON (a model's malformed call
+     * sent back by a client) as they are, as Qwen's templates write string arguments.
+     */
     static String arguments(ToolCall call) {
+        Parsed p = call.argumentsJson().isBlank()
+                ? null
+                : readJson(call.argumentsJson().strip(), 0);
+        if (p == null || p.end() != call.argumentsJson().strip().length()) {
+            return call.argumentsJson().isBlank() ? "{}" : call.argumentsJson();
+        }
         return PyJson.dumps(JinjaChatTemplate.parseJson(call.argumentsJson(), "arguments of tool call " + call.name()));
     }
 

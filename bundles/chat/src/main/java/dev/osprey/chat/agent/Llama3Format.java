@@ -54,7 +54,12 @@ public class Llama3Format extends AgentFormat {
                 .map(c -> {
                     Map<String, Object> call = new LinkedHashMap<>();
                     call.put("name", c.name());
-                    call.put("parameters", JinjaChatTemplate.parseJson(c.argumentsJson(), "arguments of " + c.name()));
+                    String args = arguments(c);
+                    call.put(
+                            "parameters",
+                            args.equals(c.argumentsJson()) && readJson(args, 0) == null
+                                    ? args // not JSON: as it is
+                                    : JinjaChatTemplate.parseJson(args, "arguments of " + c.name()));
                     return PyJson.dumps(call);
                 })
                 .collect(Collectors.joining("\n"));
