@@ -137,7 +137,12 @@ public final class SftJob {
             encode = row -> SftExample.encodeText(row, encoder, bos, eos, args.maxLength(), truncation);
         } else {
             PromptEncoder prompts = ChatPromptEncoder.withAgentTemplate(provider.prompts(model), args.agentTemplate());
-            encode = row -> SftExample.encode(row, prompts, args.maxLength(), args.lossScope(), truncation);
+            Function<DatasetRow, Optional<SftExample>> templated =
+                    row -> SftExample.encode(row, prompts, args.maxLength(), args.lossScope(), truncation);
+            // --loss_scale ...+ignore_empty_think: the empty think block of an answer without thinking is not trained
+            int[] emptyThink = args.ignoreEmptyThink() ? encoder.tokenize(SftExample.EMPTY_THINK) : null;
+            encode =
+                    emptyThink == null ? templated : row -> templated.apply(row).map(e -> e.untraining(emptyThink));
         }
         encode = badRows.skipping(encode); // a row with nothing to train on is a bad row too
         List<SftExample> validation = encodeAll(rows.validation(), encode, badRows, "validation");
