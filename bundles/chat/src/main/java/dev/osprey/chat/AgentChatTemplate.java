@@ -3,7 +3,9 @@ package dev.osprey.chat;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ChatTemplate;
@@ -26,6 +28,8 @@ public final class AgentChatTemplate implements ChatTemplate {
 
     private final ChatTemplate base;
     private final AgentFormat format;
+    /** Whether the base template's generation prompt opens a think block, by template arguments. */
+    private final Map<Map<String, Object>, Boolean> opensThinking = new ConcurrentHashMap<>();
 
     private AgentChatTemplate(ChatTemplate base, AgentFormat format) {
         this.base = base;
@@ -125,9 +129,11 @@ public final class AgentChatTemplate implements ChatTemplate {
 
     @Override
     public ParsedCompletion parseCompletion(String completion, boolean finished, RenderOptions options) {
-        return new CompletionSplitter(
-                        !base.thinkingEnd().isEmpty(), CompletionSplitter.opensThinking(base, options), format)
-                .split(completion, finished);
+        boolean thinking = !base.thinkingEnd().isEmpty();
+        boolean opens = thinking
+                && opensThinking.computeIfAbsent(
+                        options.templateArgs(), args -> CompletionSplitter.opensThinking(base, options));
+        return new CompletionSplitter(thinking, opens, format).split(completion, finished);
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -46,6 +47,9 @@ import dev.osprey.checkpoint.TokenizerConfig;
 public final class JinjaChatTemplate implements ChatTemplate {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** {@link #opensThinking} by template arguments. */
+    private final Map<Map<String, Object>, Boolean> opensThinking = new ConcurrentHashMap<>();
     /** {@code x[::-1]}, which Jinjava's slices do not support, becomes {@code (x|reverse|list)}. */
     private static final Pattern REVERSE_SLICE = Pattern.compile(
             "([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\[[^\\[\\]]*\\])*)\\[\\s*:\\s*:\\s*-1\\s*\\]");
@@ -144,8 +148,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
     @Override
     public ParsedCompletion parseCompletion(String completion, boolean finished, RenderOptions options) {
         boolean thinking = !thinkingEnd().isEmpty();
-        return new CompletionSplitter(
-                        thinking, thinking && CompletionSplitter.opensThinking(this, options), toolSyntax())
+        return new CompletionSplitter(thinking, thinking && opensThinking(options), toolSyntax())
                 .split(completion, finished);
     }
 
@@ -163,6 +166,15 @@ public final class JinjaChatTemplate implements ChatTemplate {
     @Override
     public String thinkingEnd() {
         return source.contains(CompletionSplitter.THINK_END) ? CompletionSplitter.THINK_END : "";
+    }
+
+    /** Whether the generation prompt opens a think block, per template arguments (a stream asks at every chunk). */
+    private boolean opensThinking(RenderOptions options) {
+        return opensThinking.computeIfAbsent(options.templateArgs(), args -> {
+            synchronized (this) { // one Jinja interpreter per template, as ChatPromptEncoder renders
+                return CompletionSplitter.opensThinking(this, options);
+            }
+        });
     }
 
     /** The call syntax the source writes, or null. */
