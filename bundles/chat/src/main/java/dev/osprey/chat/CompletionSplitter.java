@@ -89,9 +89,11 @@ public final class CompletionSplitter {
         if (tools == null) {
             return new ParsedCompletion(reasoning, rest, List.of(), ended);
         }
-        int first = rest.indexOf(tools.callStart());
+        int first = tools.firstCall(rest);
         if (first < 0) {
-            String content = finished ? rest : holdBack(rest, tools.callStart());
+            String content = finished
+                    ? rest
+                    : rest.substring(0, tools.certainContent(rest)).stripTrailing();
             return new ParsedCompletion(reasoning, content, List.of(), ended);
         }
         List<ToolCall> calls = tools.parse(rest.substring(first), finished);
@@ -99,12 +101,6 @@ public final class CompletionSplitter {
             return new ParsedCompletion(reasoning, rest, List.of(), ended); // not a call after all: all content
         }
         return new ParsedCompletion(reasoning, rest.substring(0, first).stripTrailing(), calls, ended);
-    }
-
-    /** The content of a completion still being written: without a possible partial call marker and trailing space. */
-    private static String holdBack(String content, String marker) {
-        String safe = content.substring(0, content.length() - partialSuffix(content, marker));
-        return safe.stripTrailing();
     }
 
     /** The thinking without the newlines around it (while generating, trailing newlines wait for what follows). */

@@ -19,6 +19,19 @@ public interface ToolSyntax {
      */
     String opening(String function);
 
+    /** Where the first call begins in {@code text}, or -1: by default where {@link #callStart()} first occurs. */
+    default int firstCall(String text) {
+        return text.indexOf(callStart());
+    }
+
+    /**
+     * How much of a completion still being written is content for certain, however it goes on: by default all but a
+     * trailing part of {@link #callStart()}.
+     */
+    default int certainContent(String text) {
+        return text.length() - CompletionSplitter.partialSuffix(text, callStart());
+    }
+
     /**
      * The calls in {@code text}, which begins where the first call begins ({@link #callStart()}). While generating
      * ({@code finished} false) only the calls that are closed; when finished, also a last call the completion ended

@@ -122,7 +122,7 @@ class AgentTemplatesTest {
 
     /** Every agent template reads back the calls it writes, with the text before them as content. */
     @ParameterizedTest
-    @ValueSource(strings = {"hermes", "react_en", "react_zh", "llama3", "llama4", "deepseek_v3_1"})
+    @ValueSource(strings = {"hermes", "react_en", "react_zh", "llama3", "llama4", "deepseek_v3_1", "glm4", "chatglm4"})
     void eachAgentTemplateReadsBackTheCallsItWrites(String name) {
         ChatTemplate agent = AgentChatTemplate.wrap(new Llama3Template(), name);
         var format = AgentFormats.find(name).orElseThrow();
@@ -138,11 +138,13 @@ class AgentTemplatesTest {
         assertTrue(prompt.contains("get_weather") && prompt.contains("The time in a city"), prompt);
         // forcing a call: the opening plus the arguments the model writes parse as that call
         String forced = format.opening("get_time") + "{\"city\": \"Oslo\"}"
-                + (name.startsWith("react")
-                        ? "\n"
-                        : name.equals("hermes")
-                                ? "}\n</tool_call>"
-                                : name.startsWith("llama") ? "}" : "<｜tool▁call▁end｜><｜tool▁calls▁end｜>");
+                + switch (name) {
+                    case "react_en", "react_zh" -> "\n";
+                    case "hermes" -> "}\n</tool_call>";
+                    case "llama3", "llama4" -> "}";
+                    case "deepseek_v3_1" -> "<｜tool▁call▁end｜><｜tool▁calls▁end｜>";
+                    default -> ""; // glm4: the name line and the arguments
+                };
         assertEquals(
                 List.of(new ToolCall("", "get_time", "{\"city\": \"Oslo\"}")),
                 agent.parseCompletion(forced, true, RenderOptions.inference()).toolCalls());
@@ -176,6 +178,24 @@ class AgentTemplatesTest {
                 prompt.contains("{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}\n"
                         + "{\"name\": \"get_time\", \"parameters\": {\"city\": \"Paris\"}}"),
                 prompt);
+    }
+
+    @Test
+    void glm4WritesNameAndArgumentsLinesAndHoldsBackItsLastTwoLinesWhileStreaming() {
+        ChatTemplate agent = AgentChatTemplate.wrap(new ChatMlTemplate(), "glm4");
+        String prompt = text(agent.render(agentConversation(true), RenderOptions.inference()));
+        assertTrue(prompt.contains("# 可用工具\n\n## get_weather\n\n{\n    \"name\": \"get_weather\","), prompt);
+        assertTrue(
+                prompt.contains("get_weather\n{\"city\": \"Paris\"}<|assistant|>get_time\n{\"city\": \"Paris\"}"
+                        + "<|observation|>"),
+                prompt);
+        String reply = "It is sunny.\nAsk me more.\nBye";
+        assertEquals(
+                "It is sunny.",
+                agent.parseCompletion(reply, false, RenderOptions.inference()).content());
+        assertEquals(
+                reply,
+                agent.parseCompletion(reply, true, RenderOptions.inference()).content());
     }
 
     @Test

@@ -17,7 +17,9 @@ public final class AgentFormats {
                 new ReactFormat(true),
                 new Llama3Format("llama3"),
                 new Llama3Format("llama4"),
-                new DeepSeekV31Format())) {
+                new DeepSeekV31Format(),
+                new Glm4Format(false),
+                new Glm4Format(true))) {
             BY_NAME.put(f.name(), f);
         }
     }

@@ -55,7 +55,7 @@ public class ServingOptions {
             names = "--agent_template",
             paramLabel = "NAME",
             description = "how tools and tool calls are written and read back: hermes, react_en, react_zh, llama3,"
-                    + " llama4 or deepseek_v3_1 (default: the chat template's own)")
+                    + " llama4, deepseek_v3_1, glm4 or chatglm4 (default: the chat template's own)")
     void agentTemplate(String name) {
         settings.put("agent_template", name);
     }
