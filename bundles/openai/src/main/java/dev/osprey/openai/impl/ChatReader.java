@@ -142,11 +142,12 @@ final class ChatReader {
     }
 
     /** The text after the thinking, for a completion read without tools. */
-    private static String stripThinking(String text, ParsedCompletion p) {
-        int end = text.indexOf("</think>");
-        return p.reasoning().isEmpty() || end < 0
+    private String stripThinking(String text, ParsedCompletion p) {
+        String end = template.thinkingEnd();
+        int at = end.isEmpty() ? -1 : text.indexOf(end);
+        return p.reasoning().isEmpty() || at < 0
                 ? text
-                : text.substring(end + "</think>".length()).stripLeading();
+                : text.substring(at + end.length()).stripLeading();
     }
 
     /** The JSON value a text starts with, as compact JSON; the text itself (stripped) when it starts with none. */
