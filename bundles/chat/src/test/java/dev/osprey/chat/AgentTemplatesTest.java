@@ -199,6 +199,33 @@ class AgentTemplatesTest {
     }
 
     @Test
+    void qwen3CoderWritesXmlCallsAndReadsTheirValuesBackAsText() {
+        ChatTemplate agent = AgentChatTemplate.wrap(new Qwen3Template(), "qwen3_coder");
+        String prompt = text(agent.render(agentConversation(false), RenderOptions.inference()));
+        assertTrue(
+                prompt.startsWith("<|im_start|>system\nYou are Qwen, a helpful AI assistant that can interact with a"
+                        + " computer to solve tasks.\n\n# Tools\n\nYou have access to the following functions:\n\n<tools>\n"
+                        + "<function>\n<name>get_weather</name>\n<description>The weather in a city</description>\n"
+                        + "<parameters>\n<parameter>\n<name>city</name>\n<type>string</type>\n</parameter>\n"
+                        + "<required>[\"city\"]</required>\n</parameters>\n</function>\n"),
+                prompt);
+        assertTrue(
+                prompt.contains("<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n"
+                        + "</function>\n</tool_call>\n<tool_call>\n<function=get_time>"),
+                prompt);
+        String completion = "Checking.\n<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n"
+                + "<parameter=days>\n2\n</parameter>\n</function>\n</tool_call>";
+        ParsedCompletion p = agent.parseCompletion(completion, true, RenderOptions.inference());
+        assertEquals("Checking.", p.content());
+        assertEquals(List.of(new ToolCall("", "get_weather", "{\"city\": \"Paris\", \"days\": \"2\"}")), p.toolCalls());
+        String forced = AgentFormats.find("qwen3_coder").orElseThrow().opening("get_time")
+                + "<parameter=city>\nOslo\n</parameter>\n</function>\n</tool_call>";
+        assertEquals(
+                List.of(new ToolCall("", "get_time", "{\"city\": \"Oslo\"}")),
+                agent.parseCompletion(forced, true, RenderOptions.inference()).toolCalls());
+    }
+
+    @Test
     void anUnknownAgentTemplateIsNamed() {
         var e = assertThrows(IllegalArgumentException.class, () -> AgentChatTemplate.wrap(new ChatMlTemplate(), "x"));
         assertTrue(

@@ -13,6 +13,7 @@ public final class AgentFormats {
     static {
         for (AgentFormat f : List.of(
                 new HermesFormat(),
+                new Qwen3CoderFormat(),
                 new ReactFormat(false),
                 new ReactFormat(true),
                 new Llama3Format("llama3"),

@@ -54,8 +54,9 @@ public class ServingOptions {
     @Option(
             names = "--agent_template",
             paramLabel = "NAME",
-            description = "how tools and tool calls are written and read back: hermes, react_en, react_zh, llama3,"
-                    + " llama4, deepseek_v3_1, glm4 or chatglm4 (default: the chat template's own)")
+            description =
+                    "how tools and tool calls are written and read back: hermes, qwen3_coder, react_en, react_zh, llama3,"
+                            + " llama4, deepseek_v3_1, glm4 or chatglm4 (default: the chat template's own)")
     void agentTemplate(String name) {
         settings.put("agent_template", name);
     }

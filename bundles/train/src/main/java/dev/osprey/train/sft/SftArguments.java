@@ -75,8 +75,9 @@ public final class SftArguments {
     @JsonProperty("template")
     private String template;
 
-    @JsonPropertyDescription("how tools, tool calls and tool results are written (ms-swift's agent templates: hermes,"
-            + " react_en, react_zh, llama3, llama4, deepseek_v3_1, glm4, chatglm4); default: the chat template's own")
+    @JsonPropertyDescription(
+            "how tools, tool calls and tool results are written (ms-swift's agent templates: hermes, qwen3_coder,"
+                    + " react_en, react_zh, llama3, llama4, deepseek_v3_1, glm4, chatglm4); default: the chat template's own")
     @JsonProperty("agent_template")
     private String agentTemplate;
 
