@@ -81,3 +81,64 @@ test('errors arrive as the client exception classes', async () => {
   const wrong = new OpenAI({ baseURL: server.base + '/v1', apiKey: 'sk-wrong', maxRetries: 0 });
   await assert.rejects(wrong.models.list(), OpenAI.AuthenticationError);
 });
+
+const tools = [{
+  type: 'function',
+  function: {
+    name: 'get_weather', description: 'The weather in a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+}];
+const forced = { type: 'function', function: { name: 'get_weather' } };
+
+test('the tool-calling flow: tools, a forced call, its result as a tool message, an answer', async () => {
+  const ask = [{ role: 'user', content: 'what is two plus two ?' }];
+  const first = await client.chat.completions.create({ model, messages: ask, tools, tool_choice: forced, max_tokens: 6, temperature: 0 });
+  const choice = first.choices[0];
+  assert.equal(choice.message.content, null);
+  assert.equal(choice.message.tool_calls.length, 1);
+  const call = choice.message.tool_calls[0];
+  assert.match(call.id, /^call_/);
+  assert.equal(call.type, 'function');
+  assert.equal(call.function.name, 'get_weather');
+  assert.equal(typeof call.function.arguments, 'string');
+  assert.ok(['tool_calls', 'length'].includes(choice.finish_reason), choice.finish_reason);
+
+  const answer = await client.chat.completions.create({
+    model, tools, max_tokens: 6, temperature: 0,
+    messages: [...ask, choice.message, { role: 'tool', tool_call_id: call.id, content: '{"temp": 21}' }],
+  });
+  assert.equal(answer.choices[0].message.role, 'assistant');
+  assert.equal(typeof answer.choices[0].message.content, 'string');
+  // the result is in the prompt: it is longer than the question alone
+  assert.ok(answer.usage.prompt_tokens > first.usage.prompt_tokens);
+});
+
+test('a streamed tool call arrives in delta.tool_calls, as the whole one', async () => {
+  const args = { model, messages, tools, tool_choice: forced, max_tokens: 6, temperature: 0 };
+  const whole = (await client.chat.completions.create(args)).choices[0].message.tool_calls[0];
+  const stream = await client.chat.completions.create({ ...args, stream: true });
+  const calls = [];
+  let finish = null;
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) {
+      for (const t of c.delta?.tool_calls ?? []) {
+        calls[t.index] ??= { id: t.id, type: t.type, name: t.function?.name, arguments: '' };
+        calls[t.index].arguments += t.function?.arguments ?? '';
+      }
+      finish = c.finish_reason ?? finish;
+    }
+  }
+  assert.equal(calls.length, 1);
+  assert.match(calls[0].id, /^call_/);
+  assert.equal(calls[0].type, 'function');
+  assert.equal(calls[0].name, 'get_weather');
+  assert.equal(calls[0].arguments, whole.function.arguments);
+  assert.ok(['tool_calls', 'length'].includes(finish), finish);
+});
+
+test('a tool_choice naming a function not in tools is a BadRequestError', async () => {
+  await assert.rejects(
+    client.chat.completions.create({ model, messages, tools, tool_choice: { type: 'function', function: { name: 'nope' } } }),
+    OpenAI.BadRequestError);
+});

@@ -36,7 +36,9 @@ export async function startServer() {
   }
   const port = await freePort();
   const args = ['deploy', '--model', model, '--port', String(port), '--api_key', apiKey,
-    '--infer_backend', process.env.OSPREY_BACKEND ?? 'djl', '--served_model_name', 'osprey-itest'];
+    '--infer_backend', process.env.OSPREY_BACKEND ?? 'djl', '--served_model_name', 'osprey-itest',
+    // tools written and read back as Hermes (<tool_call>): the demo model's own template has no tool syntax
+    '--agent_template', 'hermes'];
   const child = spawn(path.join(home, 'bin', 'osprey'), args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const base = `http://127.0.0.1:${port}`;

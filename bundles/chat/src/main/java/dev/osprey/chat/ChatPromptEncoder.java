@@ -89,6 +89,38 @@ public final class ChatPromptEncoder implements PromptEncoder {
                 generationConfig);
     }
 
+    /**
+     * This encoder with its template under the ms-swift agent template {@code name} ({@code --agent_template}); this
+     * encoder itself for a blank name.
+     *
+     * @throws IllegalArgumentException for an unknown name, or when there is no chat template to apply it to
+     */
+    public ChatPromptEncoder withAgentTemplate(String name) {
+        if (name == null || name.isBlank()) {
+            return this;
+        }
+        if (template == null) {
+            throw new IllegalArgumentException("--agent_template " + name + " needs a chat template: " + noTemplate);
+        }
+        return new ChatPromptEncoder(
+                AgentChatTemplate.wrap(template, name), origin, noTemplate, encoder, bosTokenId, acceptsMedia);
+    }
+
+    /**
+     * {@code prompts} with the agent template {@code name}, for the platform's encoders; {@code prompts} itself for a
+     * blank name.
+     */
+    public static PromptEncoder withAgentTemplate(PromptEncoder prompts, String name) {
+        if (name == null || name.isBlank()) {
+            return prompts;
+        }
+        if (prompts instanceof ChatPromptEncoder c) {
+            return c.withAgentTemplate(name);
+        }
+        throw new IllegalArgumentException(
+                "--agent_template " + name + ": the model's prompt encoder (" + prompts + ") takes no agent template");
+    }
+
     /** The BOS id a plain text starts with: when {@code add_bos_token} is set, generation_config.json's id, else the bos_token's. */
     public static OptionalInt bosTokenId(
             ChatEncoder encoder, TokenizerConfig tokenizerConfig, GenerationConfig generationConfig) {

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -18,10 +19,12 @@ import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.ParsedCompletion;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.chat.Segment;
 import dev.osprey.api.chat.ToolCall;
 import dev.osprey.api.chat.ToolSpec;
+import dev.osprey.chat.agent.AgentFormats;
 import dev.osprey.chat.impl.JinjaLib;
 import dev.osprey.checkpoint.TokenizerConfig;
 
@@ -44,6 +47,9 @@ import dev.osprey.checkpoint.TokenizerConfig;
 public final class JinjaChatTemplate implements ChatTemplate {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** {@link #opensThinking} by template arguments. */
+    private final Map<Map<String, Object>, Boolean> opensThinking = new ConcurrentHashMap<>();
     /** {@code x[::-1]}, which Jinjava's slices do not support, becomes {@code (x|reverse|list)}. */
     private static final Pattern REVERSE_SLICE = Pattern.compile(
             "([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\[[^\\[\\]]*\\])*)\\[\\s*:\\s*:\\s*-1\\s*\\]");
@@ -132,6 +138,54 @@ public final class JinjaChatTemplate implements ChatTemplate {
     @Override
     public String description() {
         return "the model's own Jinja chat template";
+    }
+
+    /**
+     * Read as the template writes: {@code <think>} blocks when its source has {@code </think>} (open from the start
+     * when its generation prompt ends with {@code <think>}), and the tool calls of the syntax its source writes:
+     * Hermes {@code <tool_call>} or DeepSeek-V3.1 {@code <｜tool▁calls▁begin｜>}.
+     */
+    @Override
+    public ParsedCompletion parseCompletion(String completion, boolean finished, RenderOptions options) {
+        boolean thinking = !thinkingEnd().isEmpty();
+        return new CompletionSplitter(thinking, thinking && opensThinking(options), toolSyntax())
+                .split(completion, finished);
+    }
+
+    @Override
+    public List<ToolCall> parseToolCalls(String completion) {
+        return parseCompletion(completion, true, RenderOptions.inference()).toolCalls();
+    }
+
+    @Override
+    public String toolCallOpening(String function) {
+        ToolSyntax syntax = toolSyntax();
+        return syntax == null ? "" : syntax.opening(function);
+    }
+
+    @Override
+    public String thinkingEnd() {
+        return source.contains(CompletionSplitter.THINK_END) ? CompletionSplitter.THINK_END : "";
+    }
+
+    /** Whether the generation prompt opens a think block, per template arguments (a stream asks at every chunk). */
+    private boolean opensThinking(RenderOptions options) {
+        return opensThinking.computeIfAbsent(options.templateArgs(), args -> {
+            synchronized (this) { // one Jinja interpreter per template, as ChatPromptEncoder renders
+                return CompletionSplitter.opensThinking(this, options);
+            }
+        });
+    }
+
+    /** The call syntax the source writes, or null. */
+    private ToolSyntax toolSyntax() {
+        if (source.contains("<tool_call>")) {
+            return CompletionSplitter.hermes();
+        }
+        if (source.contains("tool▁calls▁begin")) {
+            return AgentFormats.find("deepseek_v3_1").orElseThrow();
+        }
+        return null;
     }
 
     /** The template source as given. */

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -27,6 +28,8 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.EncodedPrompt;
+import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.chat.Segment;
 import dev.osprey.chat.impl.ChatMlTemplate;
@@ -229,6 +232,46 @@ class ChatEncoderTest {
             }
         }
         assertEquals(e.length(), at);
+    }
+
+    /** Training rows with tools under --agent_template: the assistant's calls are labelled, the tool results not. */
+    @Test
+    void anAgentTemplateTrainsTheAssistantsCallsAndNotTheToolResults() {
+        ChatPromptEncoder prompts = new ChatPromptEncoder(
+                        new ChatMlTemplate(),
+                        PromptEncoder.FROM_ARGUMENT,
+                        null,
+                        new ChatEncoder(bpe),
+                        OptionalInt.empty(),
+                        false)
+                .withAgentTemplate("react_en");
+        for (String scope : List.of(RenderOptions.ALL_ASSISTANT, RenderOptions.LAST_ROUND)) {
+            EncodedPrompt e = prompts.forTraining(AgentTemplatesTest.agentConversation(true), scope);
+            List<String> runs = new ArrayList<>();
+            List<Long> run = new ArrayList<>();
+            for (int i = 0; i <= e.length(); i++) {
+                if (i < e.length() && e.labels()[i] != EncodedPrompt.IGNORE_INDEX) {
+                    run.add((long) e.labels()[i]);
+                } else if (!run.isEmpty()) {
+                    runs.add(bpe.decode(run.stream().mapToLong(Long::longValue).toArray(), false));
+                    run.clear();
+                }
+            }
+            String lastCall =
+                    "Let me check.\nAction: get_weather\nAction Input: {\"city\": \"Rome\"}\nObservation:<|im_end|>";
+            if (scope.equals(RenderOptions.LAST_ROUND)) {
+                assertEquals(List.of(lastCall), runs);
+            } else {
+                assertEquals(
+                        List.of(
+                                "Action: get_weather\nAction Input: {\"city\": \"Paris\"}\nAction: get_time\n"
+                                        + "Action Input: {\"city\": \"Paris\"}\nObservation:<|im_end|>",
+                                "21 degrees at 10:00.<|im_end|>",
+                                lastCall),
+                        runs);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> prompts.withAgentTemplate("nope"));
     }
 
     @Test

@@ -36,4 +36,37 @@ public interface ChatTemplate extends Extension {
     default List<ToolCall> parseToolCalls(String completion) {
         return List.of();
     }
+
+    /**
+     * Splits a completion of a prompt rendered with {@code options} into its thinking, its answer and its tool
+     * calls. While generating ({@code finished} false) the parts that may still change are held back: the content
+     * stops before anything that may be the start of a tool call, and only closed calls are listed, so that each
+     * later result extends the earlier one (a server streams the differences).
+     *
+     * <p>By default: no thinking, and {@link #parseToolCalls} on the finished text (the text is content when there
+     * are no calls); while generating, the text is content when the template has no tool syntax
+     * ({@link #toolCallOpening} empty), else held back to the end.
+     */
+    default ParsedCompletion parseCompletion(String completion, boolean finished, RenderOptions options) {
+        if (!finished) {
+            return ParsedCompletion.text(toolCallOpening(null).isEmpty() ? completion : "");
+        }
+        List<ToolCall> calls = parseToolCalls(completion);
+        return new ParsedCompletion("", calls.isEmpty() ? completion : "", calls, true);
+    }
+
+    /**
+     * The text that opens a call of {@code function} in this template's tool syntax, up to where its arguments
+     * begin (Hermes: <code>&lt;tool_call&gt;\n{"name": "f", "arguments": </code>), so that a server can force the
+     * call by writing it after the generation prompt; with {@code function} null, the opening up to where the
+     * name begins. Empty when the template has no tool syntax.
+     */
+    default String toolCallOpening(String function) {
+        return "";
+    }
+
+    /** The marker that ends the thinking ({@code </think>}), for a thinking budget; empty for a template without one. */
+    default String thinkingEnd() {
+        return "";
+    }
 }

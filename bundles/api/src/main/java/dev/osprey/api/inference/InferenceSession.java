@@ -5,6 +5,7 @@ import java.util.Optional;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
+import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
 
 /**
@@ -46,6 +47,15 @@ public interface InferenceSession extends AutoCloseable {
      */
     default List<Integer> tokenize(String model, String text, Conversation conversation) {
         throw new UnsupportedOperationException("this backend cannot tokenize");
+    }
+
+    /**
+     * The chat template this session renders conversations for {@code model} with, so that a server can read
+     * completions back ({@link ChatTemplate#parseCompletion}: reasoning, tool calls) and force a tool call; empty
+     * when the session does not render them itself (a remote server).
+     */
+    default Optional<ChatTemplate> chatTemplate(String model) {
+        return Optional.empty();
     }
 
     /** The text of token ids, for {@code POST /detokenize}. */

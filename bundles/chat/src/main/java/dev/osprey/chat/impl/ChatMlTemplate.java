@@ -8,9 +8,11 @@ import org.osgi.service.component.annotations.Component;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.ParsedCompletion;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.chat.Segment;
 import dev.osprey.api.chat.ToolCall;
+import dev.osprey.chat.CompletionSplitter;
 import dev.osprey.chat.JinjaChatTemplate;
 
 /**
@@ -107,6 +109,21 @@ public class ChatMlTemplate extends BuiltinTemplate {
             out.prompt("<|im_start|>assistant\n");
         }
         return out.build();
+    }
+
+    @Override
+    public List<ToolCall> parseToolCalls(String completion) {
+        return parseCompletion(completion, true, RenderOptions.inference()).toolCalls();
+    }
+
+    @Override
+    public ParsedCompletion parseCompletion(String completion, boolean finished, RenderOptions options) {
+        return new CompletionSplitter(false, false, CompletionSplitter.hermes()).split(completion, finished);
+    }
+
+    @Override
+    public String toolCallOpening(String function) {
+        return CompletionSplitter.hermes().opening(function);
     }
 
     /** Tool results as Qwen's templates write them: consecutive tool messages share one user turn. */

@@ -8,8 +8,10 @@ import org.osgi.service.component.annotations.Component;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.ParsedCompletion;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.chat.Segment;
+import dev.osprey.chat.CompletionSplitter;
 
 /**
  * DeepSeek-R1-Distill's template: {@code <｜begin▁of▁sentence｜>} + the system message, then
@@ -40,6 +42,17 @@ public class DeepSeekR1Template extends BuiltinTemplate {
     @Override
     protected Set<String> stops() {
         return Set.of(EOS);
+    }
+
+    /** The generation prompt opens the {@code <think>} block: the completion is thinking up to {@code </think>}. */
+    @Override
+    public ParsedCompletion parseCompletion(String completion, boolean finished, RenderOptions options) {
+        return new CompletionSplitter(true, true, null).split(completion, finished);
+    }
+
+    @Override
+    public String thinkingEnd() {
+        return CompletionSplitter.THINK_END;
     }
 
     @Override

@@ -8,8 +8,11 @@ import org.osgi.service.component.annotations.Component;
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.ParsedCompletion;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.chat.Segment;
+import dev.osprey.api.chat.ToolCall;
+import dev.osprey.chat.CompletionSplitter;
 
 /**
  * Qwen3's template: ChatML without a default system message; the assistant turns after the last user
@@ -34,6 +37,27 @@ public class Qwen3Template extends BuiltinTemplate {
     @Override
     protected Set<String> stops() {
         return Set.of("<|im_end|>");
+    }
+
+    @Override
+    public List<ToolCall> parseToolCalls(String completion) {
+        return parseCompletion(completion, true, RenderOptions.inference()).toolCalls();
+    }
+
+    /** {@code <think>} blocks the model opens itself, and Hermes tool calls. */
+    @Override
+    public ParsedCompletion parseCompletion(String completion, boolean finished, RenderOptions options) {
+        return new CompletionSplitter(true, false, CompletionSplitter.hermes()).split(completion, finished);
+    }
+
+    @Override
+    public String toolCallOpening(String function) {
+        return CompletionSplitter.hermes().opening(function);
+    }
+
+    @Override
+    public String thinkingEnd() {
+        return CompletionSplitter.THINK_END;
     }
 
     @Override

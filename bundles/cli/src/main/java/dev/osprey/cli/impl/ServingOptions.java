@@ -46,6 +46,30 @@ public class ServingOptions {
     @Option(names = "--setting", paramLabel = "KEY=VALUE", description = "any other backend setting (repeatable)")
     Map<String, String> settings = new LinkedHashMap<>();
 
+    @Option(names = "--template", paramLabel = "NAME", description = "the chat template, over the model's own")
+    void template(String name) {
+        settings.put("template", name);
+    }
+
+    @Option(
+            names = "--agent_template",
+            paramLabel = "NAME",
+            description =
+                    "how tools and tool calls are written and read back: hermes, qwen3_coder, react_en, react_zh, llama3,"
+                            + " llama4, deepseek_v3_1, glm4 or chatglm4 (default: the chat template's own)")
+    void agentTemplate(String name) {
+        settings.put("agent_template", name);
+    }
+
+    @Option(
+            names = "--enable_thinking",
+            paramLabel = "BOOL",
+            description = "true or false: the chat template's enable_thinking for every request that does not set it"
+                    + " in chat_template_kwargs")
+    void enableThinking(String value) {
+        settings.put("enable_thinking", value);
+    }
+
     @Mixin
     DeviceOption device;
 

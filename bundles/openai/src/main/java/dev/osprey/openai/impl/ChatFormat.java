@@ -7,6 +7,8 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.osprey.api.chat.ParsedCompletion;
+
 /**
  * The {@code /v1/chat/completions} shapes: {@code message} / {@code delta}, and log probabilities as
  * {@code {"content": [{"token", "logprob", "bytes", "top_logprobs": [...]}]}}.
@@ -60,6 +62,67 @@ final class ChatFormat implements ResponseFormat {
         putLogprobs(choice, logprobs);
         choice.put("finish_reason", finishReason);
         return choice;
+    }
+
+    /**
+     * A whole answer read through the chat template: {@code content} (null when empty and there are calls),
+     * {@code reasoning_content} when the model thought, and {@code tool_calls}.
+     */
+    ObjectNode messageChoice(
+            int index,
+            ParsedCompletion parts,
+            List<ChatReader.SentCall> calls,
+            List<TokenLogprob> logprobs,
+            String finishReason) {
+        ObjectNode choice = Json.object().put("index", index);
+        ObjectNode message = choice.putObject("message").put("role", "assistant");
+        if (parts.content().isEmpty() && !calls.isEmpty()) {
+            message.putNull("content");
+        } else {
+            message.put("content", parts.content());
+        }
+        if (!parts.reasoning().isEmpty()) {
+            message.put("reasoning_content", parts.reasoning());
+        }
+        ArrayNode list = message.putArray("tool_calls");
+        for (ChatReader.SentCall c : calls) {
+            call(list.addObject(), c, false);
+        }
+        putLogprobs(choice, logprobs);
+        choice.put("finish_reason", finishReason);
+        return choice;
+    }
+
+    /** A stream delta read through the chat template: new thinking, content, and each new call whole. */
+    ObjectNode partsDelta(int index, ChatReader.Delta delta, List<TokenLogprob> logprobs) {
+        ObjectNode choice = Json.object().put("index", index);
+        ObjectNode d = choice.putObject("delta");
+        if (!delta.reasoning().isEmpty()) {
+            d.put("reasoning_content", delta.reasoning());
+        }
+        if (!delta.content().isEmpty()) {
+            d.put("content", delta.content());
+        }
+        if (!delta.calls().isEmpty()) {
+            ArrayNode list = d.putArray("tool_calls");
+            for (ChatReader.SentCall c : delta.calls()) {
+                call(list.addObject(), c, true);
+            }
+        }
+        putLogprobs(choice, logprobs);
+        choice.putNull("finish_reason");
+        return choice;
+    }
+
+    /** A call as OpenAI writes it; in a stream with its {@code index}. */
+    private static void call(ObjectNode node, ChatReader.SentCall c, boolean streamed) {
+        if (streamed) {
+            node.put("index", c.index());
+        }
+        node.put("id", c.id()).put("type", "function");
+        node.putObject("function")
+                .put("name", c.call().name())
+                .put("arguments", c.call().argumentsJson());
     }
 
     private static void putLogprobs(ObjectNode choice, List<TokenLogprob> logprobs) {

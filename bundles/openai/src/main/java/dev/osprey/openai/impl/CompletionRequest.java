@@ -1,7 +1,10 @@
 package dev.osprey.openai.impl;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -26,6 +29,7 @@ import dev.osprey.api.inference.SamplingParams;
  * @param includeUsage {@code stream_options.include_usage}
  * @param echo completions only: put the prompt before the completion text
  * @param sampling what every choice samples with (choice {@code i} with {@link SamplingParams#forChoice})
+ * @param chatOptions chat only: tools, thinking and template arguments; null for text completions
  */
 record CompletionRequest(
         boolean chat,
@@ -35,17 +39,84 @@ record CompletionRequest(
         boolean stream,
         boolean includeUsage,
         boolean echo,
-        SamplingParams sampling) {
+        SamplingParams sampling,
+        ChatOptions chatOptions) {
 
     /** One prompt: exactly one of the three is set. */
     record Prompt(Conversation conversation, String text, List<Integer> tokenIds) {}
 
-    /** The generation of choice {@code choice} of prompt {@code prompt}. */
-    GenerationRequest generation(String requestId, String servedModel, int prompt, int choice) {
+    /** {@code tool_choice} {@code none}: the tools stay out of the prompt and nothing is read as a call. */
+    static final String NONE = "none";
+    /** {@code tool_choice} {@code auto}: the model decides; calls are read back. */
+    static final String AUTO = "auto";
+    /** {@code tool_choice} {@code required}: the answer opens with a call (the template's call opening is prefilled). */
+    static final String REQUIRED = "required";
+    /** {@code tool_choice} naming a function: the answer opens with a call of it, prefilled up to its arguments. */
+    static final String FUNCTION = "function";
+
+    /**
+     * What a chat request asks beyond sampling.
+     *
+     * @param toolChoice {@link #NONE}, {@link #AUTO}, {@link #REQUIRED} or {@link #FUNCTION}
+     * @param function the function {@code tool_choice} names, for {@link #FUNCTION}; else null
+     * @param parallelToolCalls {@code parallel_tool_calls}: false keeps the first call only
+     * @param templateArgs {@code chat_template_kwargs}
+     * @param thinkingBudget {@code thinking_budget} (or {@code max_thinking_tokens}); -1 for none
+     */
+    record ChatOptions(
+            String toolChoice,
+            String function,
+            boolean parallelToolCalls,
+            Map<String, Object> templateArgs,
+            int thinkingBudget) {}
+
+    /**
+     * The generation of choice {@code choice} of prompt {@code prompt}.
+     *
+     * @param answerPrefix the text the answer starts with (a forced tool call's opening); empty for none
+     * @param extraStops stop strings of the chat template beyond the request's (ReAct's {@code Observation:})
+     */
+    GenerationRequest generation(
+            String requestId,
+            String servedModel,
+            int prompt,
+            int choice,
+            String answerPrefix,
+            Collection<String> extraStops) {
         Prompt p = prompts.get(prompt);
         SamplingParams s = sampling.forChoice(choice); // distinct choices from one seeded request, still reproducible
+        String id = requestId + "-" + prompt + "-" + choice;
+        if (chatOptions == null) {
+            return new GenerationRequest(id, servedModel, p.conversation(), p.text(), p.tokenIds(), s);
+        }
+        if (!extraStops.isEmpty()) {
+            List<String> stops = new ArrayList<>(s.stop());
+            extraStops.stream().filter(x -> !stops.contains(x)).forEach(stops::add);
+            s = new SamplingParams(
+                    s.maxTokens(),
+                    s.temperature(),
+                    s.topP(),
+                    s.topK(),
+                    s.minP(),
+                    s.repetitionPenalty(),
+                    s.presencePenalty(),
+                    s.frequencyPenalty(),
+                    s.seed(),
+                    stops,
+                    s.stopTokenIds(),
+                    s.logprobs(),
+                    s.topLogprobs());
+        }
         return new GenerationRequest(
-                requestId + "-" + prompt + "-" + choice, servedModel, p.conversation(), p.text(), p.tokenIds(), s);
+                id,
+                servedModel,
+                p.conversation(),
+                null,
+                null,
+                s,
+                chatOptions.templateArgs(),
+                answerPrefix,
+                chatOptions.thinkingBudget());
     }
 
     /** The sequences the request generates: prompts x n. */
@@ -87,7 +158,9 @@ record CompletionRequest(
         for (int i = 0; i < messages.size(); i++) {
             list.add(message(messages.get(i), "messages[" + i + "]"));
         }
-        Conversation conversation = new Conversation(list, tools(body.get("tools")));
+        List<ToolSpec> tools = tools(body.get("tools"));
+        ChatOptions options = chatOptions(f, tools);
+        Conversation conversation = new Conversation(list, NONE.equals(options.toolChoice()) ? List.of() : tools);
         boolean logprobs = f.bool("logprobs", false);
         int top = f.integer("top_logprobs", 0, 0, 20);
         if (top > 0 && !logprobs) {
@@ -105,7 +178,65 @@ record CompletionRequest(
                 f.bool("stream", false),
                 includeUsage(f),
                 false,
-                sampling(f, maxTokens, logprobs, top));
+                sampling(f, maxTokens, logprobs, top),
+                options);
+    }
+
+    /** tool_choice (checked against the tools), parallel_tool_calls, chat_template_kwargs and the thinking budget. */
+    private static ChatOptions chatOptions(Fields f, List<ToolSpec> tools) {
+        JsonNode choice = f.body().get("tool_choice");
+        String mode;
+        String function = null;
+        if (choice == null || choice.isNull()) {
+            mode = tools.isEmpty() ? NONE : AUTO;
+        } else if (choice.isTextual()) {
+            mode = choice.asText();
+            if (!List.of(NONE, AUTO, REQUIRED).contains(mode)) {
+                throw ApiException.badRequest(
+                        "Invalid value for 'tool_choice': '" + mode + "'; expected 'none', 'auto', 'required' or"
+                                + " {\"type\": \"function\", \"function\": {\"name\": ...}}",
+                        "tool_choice");
+            }
+        } else if (choice.isObject()
+                && "function".equals(choice.path("type").asText())
+                && choice.path("function").path("name").isTextual()) {
+            mode = FUNCTION;
+            function = choice.path("function").path("name").asText();
+        } else {
+            throw ApiException.badRequest(
+                    "Invalid value for 'tool_choice': " + choice + "; expected 'none', 'auto', 'required' or"
+                            + " {\"type\": \"function\", \"function\": {\"name\": ...}}",
+                    "tool_choice");
+        }
+        if (!NONE.equals(mode) && tools.isEmpty()) {
+            throw ApiException.badRequest(
+                    "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+                    "tool_choice");
+        }
+        if (function != null) {
+            String name = function;
+            if (tools.stream().noneMatch(t -> t.name().equals(name))) {
+                throw ApiException.badRequest(
+                        "Invalid value for 'tool_choice': function '" + name + "' is not among 'tools' ("
+                                + String.join(
+                                        ", ", tools.stream().map(ToolSpec::name).toList()) + ")",
+                        "tool_choice");
+            }
+        }
+        Map<String, Object> templateArgs = new LinkedHashMap<>();
+        JsonNode kwargs = f.body().get("chat_template_kwargs");
+        if (kwargs != null && !kwargs.isNull()) {
+            if (!kwargs.isObject()) {
+                throw ApiException.badRequest("'chat_template_kwargs' must be an object", "chat_template_kwargs");
+            }
+            kwargs.fields().forEachRemaining(e -> templateArgs.put(e.getKey(), Json.plain(e.getValue())));
+        }
+        Integer budget = f.integer("thinking_budget", null, 0, Integer.MAX_VALUE);
+        if (budget == null) {
+            budget = f.integer("max_thinking_tokens", null, 0, Integer.MAX_VALUE);
+        }
+        return new ChatOptions(
+                mode, function, f.bool("parallel_tool_calls", true), templateArgs, budget == null ? -1 : budget);
     }
 
     static CompletionRequest readText(ObjectNode body) {
@@ -151,7 +282,8 @@ record CompletionRequest(
                 f.bool("stream", false),
                 includeUsage(f),
                 f.bool("echo", false),
-                sampling(f, maxTokens, top != null, top == null ? 0 : top));
+                sampling(f, maxTokens, top != null, top == null ? 0 : top),
+                null);
     }
 
     private static boolean includeUsage(Fields f) {

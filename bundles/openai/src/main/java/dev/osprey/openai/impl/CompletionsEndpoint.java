@@ -9,11 +9,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.osprey.api.chat.ChatTemplate;
+import dev.osprey.api.chat.ParsedCompletion;
 import dev.osprey.api.inference.GenerationHandle;
 import dev.osprey.api.inference.InferenceSession;
 import dev.osprey.api.inference.InvalidRequestException;
@@ -45,6 +49,9 @@ final class CompletionsEndpoint {
     /** What one choice has produced so far. */
     private static final class Choice {
         final StringBuilder text = new StringBuilder();
+        /** Its reading through the chat template; null for text completions and backends that render no template. */
+        ChatReader.Choice parts;
+
         final List<TokenLogprob> logprobs = new ArrayList<>();
         String finishReason;
         int promptTokens;
@@ -69,14 +76,22 @@ final class CompletionsEndpoint {
         for (CompletionRequest.Prompt p : request.prompts()) {
             echoes.add(!request.echo() ? "" : p.text() != null ? p.text() : session.detokenize(model, p.tokenIds()));
         }
+        ChatReader reader = request.chat() ? reader(request, model, session) : null;
         GenerationEvents events = new GenerationEvents();
         List<GenerationHandle> handles = new ArrayList<>();
         Choice[] choices = new Choice[total];
         for (int c = 0; c < total; c++) {
             choices[c] = new Choice();
+            choices[c].parts = reader == null ? null : reader.choice();
             try {
                 handles.add(session.generate(
-                        request.generation(id, model, c / perPrompt, c % perPrompt),
+                        request.generation(
+                                id,
+                                model,
+                                c / perPrompt,
+                                c % perPrompt,
+                                reader == null ? "" : reader.answerPrefix(),
+                                reader == null ? Set.of() : reader.stops()),
                         events.listener(c, metrics.timer(model))));
             } catch (RuntimeException e) {
                 events.fail(c, e);
@@ -92,6 +107,30 @@ final class CompletionsEndpoint {
             // a client that went away, or a choice that failed: stop what is still generating
             handles.forEach(GenerationHandle::cancel);
         }
+    }
+
+    /**
+     * The reader of a chat request's completions: through the template the session renders with; none when the
+     * session renders none (a remote server answers in its own shape), unless tool_choice must be forced.
+     */
+    private static ChatReader reader(CompletionRequest request, String model, InferenceSession session) {
+        Optional<ChatTemplate> template;
+        try {
+            template = session.chatTemplate(model);
+        } catch (RuntimeException e) {
+            template = Optional.empty(); // an unknown model: generate() reports it
+        }
+        CompletionRequest.ChatOptions options = request.chatOptions();
+        if (template.isEmpty()) {
+            if (CompletionRequest.REQUIRED.equals(options.toolChoice())
+                    || CompletionRequest.FUNCTION.equals(options.toolChoice())) {
+                throw ApiException.badRequest(
+                        "tool_choice '" + options.toolChoice() + "' needs a backend that renders the chat template",
+                        "tool_choice");
+            }
+            return null;
+        }
+        return new ChatReader(template.get(), options);
     }
 
     private void whole(
@@ -149,6 +188,18 @@ final class CompletionsEndpoint {
         ArrayNode list = body.putArray("choices");
         for (int c = 0; c < choices.length; c++) {
             String echo = echoes.get(c / request.n());
+            if (choices[c].parts != null) {
+                ParsedCompletion parts = choices[c].parts.read(choices[c].text.toString(), true);
+                List<ChatReader.SentCall> calls = choices[c].parts.withIds(parts.toolCalls());
+                list.add(((ChatFormat) format)
+                        .messageChoice(
+                                c,
+                                parts,
+                                calls,
+                                request.sampling().logprobs() ? choices[c].logprobs : null,
+                                finishReason(choices[c].finishReason, !calls.isEmpty())));
+                continue;
+            }
             list.add(format.fullChoice(
                     c,
                     echo + choices[c].text,
@@ -228,7 +279,26 @@ final class CompletionsEndpoint {
                 } else if (e instanceof Chunk ch) {
                     TokenChunk tc = ch.chunk();
                     List<TokenLogprob> lp = request.sampling().logprobs() ? tokens(session, model, tc) : null;
-                    if (!tc.text().isEmpty() || lp != null) {
+                    if (choice.parts != null) {
+                        choice.text.append(tc.text());
+                        ChatReader.Delta delta = choice.parts.next(choice.text.toString(), false);
+                        if (delta != null || lp != null) {
+                            send(
+                                    out,
+                                    chunk(
+                                            format,
+                                            id,
+                                            created,
+                                            model,
+                                            ((ChatFormat) format)
+                                                    .partsDelta(
+                                                            e.index(),
+                                                            delta != null
+                                                                    ? delta
+                                                                    : new ChatReader.Delta("", "", List.of()),
+                                                            lp)));
+                        }
+                    } else if (!tc.text().isEmpty() || lp != null) {
                         send(
                                 out,
                                 chunk(
@@ -238,10 +308,27 @@ final class CompletionsEndpoint {
                                         model,
                                         format.deltaChoice(e.index(), tc.text(), choice.text.length(), lp)));
                     }
-                    choice.text.append(tc.text());
+                    if (choice.parts == null) {
+                        choice.text.append(tc.text());
+                    }
                 } else if (e instanceof Completed done) {
                     finish(choice, done);
-                    send(out, chunk(format, id, created, model, format.finishChoice(e.index(), done.finishReason())));
+                    String reason = done.finishReason();
+                    if (choice.parts != null) {
+                        ChatReader.Delta rest = choice.parts.next(choice.text.toString(), true);
+                        if (rest != null) {
+                            send(
+                                    out,
+                                    chunk(
+                                            format,
+                                            id,
+                                            created,
+                                            model,
+                                            ((ChatFormat) format).partsDelta(e.index(), rest, null)));
+                        }
+                        reason = finishReason(reason, choice.parts.hasCalls());
+                    }
+                    send(out, chunk(format, id, created, model, format.finishChoice(e.index(), reason)));
                     if (--open == 0) {
                         if (request.includeUsage()) {
                             ObjectNode last = envelope(format, id, created, model, true);
@@ -258,6 +345,11 @@ final class CompletionsEndpoint {
         }
         send(out, "[DONE]");
         out.flush();
+    }
+
+    /** {@code tool_calls} when a choice that stopped by itself made calls; its own reason otherwise. */
+    private static String finishReason(String reason, boolean calls) {
+        return calls && "stop".equals(reason) ? "tool_calls" : reason;
     }
 
     private static void finish(Choice choice, Completed done) {

@@ -82,4 +82,9 @@ final class Json {
             throw new IllegalStateException(e);
         }
     }
+
+    /** A JSON value as plain Java: maps, lists, strings, numbers, booleans, null (template arguments). */
+    static Object plain(JsonNode node) {
+        return MAPPER.convertValue(node, Object.class);
+    }
 }

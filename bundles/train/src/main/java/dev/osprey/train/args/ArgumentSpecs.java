@@ -30,7 +30,15 @@ public final class ArgumentSpecs {
             "quant_bits", List.of("0", "4", "8"),
             "bnb_4bit_quant_type", List.of("nf4", "int4"),
             "truncation_strategy", List.of("delete", "left", "right"),
-            "loss_scale", List.of("default", "last_round", "all"),
+            "loss_scale",
+                    List.of(
+                            "default",
+                            "last_round",
+                            "all",
+                            "ignore_empty_think",
+                            "default+ignore_empty_think",
+                            "last_round+ignore_empty_think",
+                            "all+ignore_empty_think"),
             "lr_scheduler_type", List.of("linear", "cosine", "constant", "constant_with_warmup"),
             "parallel", List.of("none"));
 

@@ -75,6 +75,12 @@ public final class SftArguments {
     @JsonProperty("template")
     private String template;
 
+    @JsonPropertyDescription(
+            "how tools, tool calls and tool results are written (ms-swift's agent templates: hermes, qwen3_coder,"
+                    + " react_en, react_zh, llama3, llama4, deepseek_v3_1, glm4, chatglm4); default: the chat template's own")
+    @JsonProperty("agent_template")
+    private String agentTemplate;
+
     @JsonProperty("device")
     private String device = "cpu";
 
@@ -122,7 +128,8 @@ public final class SftArguments {
     @JsonProperty("packing")
     private boolean packing;
 
-    @JsonPropertyDescription("default (every assistant turn), last_round or all")
+    @JsonPropertyDescription("default (every assistant turn), last_round or all; +ignore_empty_think (or"
+            + " ignore_empty_think alone) leaves empty think blocks out of the loss")
     @JsonProperty("loss_scale")
     @JsonAlias("loss_scope")
     private String lossScale = "default";
@@ -395,8 +402,9 @@ public final class SftArguments {
                 "--truncation_strategy must be delete, left or right, was '" + truncationStrategy + "'");
         require(
                 List.of("default", RenderOptions.ALL_ASSISTANT, RenderOptions.LAST_ROUND, RenderOptions.ALL)
-                        .contains(lossScale),
-                "--loss_scale must be default, last_round or all, was '" + lossScale + "'");
+                        .contains(baseLossScale()),
+                "--loss_scale must be default, last_round or all, each optionally with +" + IGNORE_EMPTY_THINK + " (or "
+                        + IGNORE_EMPTY_THINK + " alone), was '" + lossScale + "'");
         require(
                 perDeviceTrainBatchSize > 0 && perDeviceEvalBatchSize > 0 && gradientAccumulationSteps > 0,
                 "--per_device_train_batch_size, --per_device_eval_batch_size and --gradient_accumulation_steps must be positive");
@@ -451,9 +459,32 @@ public final class SftArguments {
         }
     }
 
+    /** ms-swift's loss scale that leaves an empty think block ({@code <think>\n\n</think>\n\n}) untrained. */
+    public static final String IGNORE_EMPTY_THINK = "ignore_empty_think";
+
     /** The loss scope the chat template understands. */
     public String lossScope() {
-        return lossScale.equals("default") ? RenderOptions.ALL_ASSISTANT : lossScale;
+        String base = baseLossScale();
+        return base.equals("default") ? RenderOptions.ALL_ASSISTANT : base;
+    }
+
+    /**
+     * {@code --loss_scale ignore_empty_think} (alone, as {@code default+ignore_empty_think}, or after
+     * {@code last_round+} or {@code all+}): the empty think blocks of answers without thinking are not trained on, as
+     * ms-swift leaves them out of the loss.
+     */
+    public boolean ignoreEmptyThink() {
+        return lossScale.equals(IGNORE_EMPTY_THINK) || lossScale.endsWith("+" + IGNORE_EMPTY_THINK);
+    }
+
+    /** {@code --loss_scale} without its {@code +ignore_empty_think}. */
+    private String baseLossScale() {
+        if (lossScale.equals(IGNORE_EMPTY_THINK)) {
+            return "default";
+        }
+        return lossScale.endsWith("+" + IGNORE_EMPTY_THINK)
+                ? lossScale.substring(0, lossScale.length() - IGNORE_EMPTY_THINK.length() - 1)
+                : lossScale;
     }
 
     // ---- fluent setters (the Java API) and getters
@@ -480,6 +511,11 @@ public final class SftArguments {
 
     public SftArguments torchDtype(String value) {
         torchDtype = value;
+        return this;
+    }
+
+    public SftArguments agentTemplate(String value) {
+        agentTemplate = value;
         return this;
     }
 
@@ -741,6 +777,10 @@ public final class SftArguments {
 
     public String torchDtype() {
         return torchDtype;
+    }
+
+    public String agentTemplate() {
+        return agentTemplate;
     }
 
     public String template() {

@@ -37,6 +37,24 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
         }
     }
 
+    /** The empty think block of Qwen3's answers without thinking, as ms-swift's {@code ignore_empty_think} finds it. */
+    public static final String EMPTY_THINK = "<think>\n\n</think>\n\n";
+
+    /** This example with every trained occurrence of the ids {@code run} left out of the loss. */
+    public SftExample untraining(int[] run) {
+        if (run.length == 0) {
+            return this;
+        }
+        int[] out = labels.clone();
+        for (int i = 0; i + run.length <= inputIds.length; i++) {
+            if (Arrays.equals(inputIds, i, i + run.length, run, 0, run.length)) {
+                Arrays.fill(out, i, i + run.length, EncodedPrompt.IGNORE_INDEX);
+                i += run.length - 1;
+            }
+        }
+        return new SftExample(inputIds, out, positionIds, source);
+    }
+
     public SftExample(int[] inputIds, int[] labels, String source) {
         this(inputIds, labels, null, source);
     }

@@ -14,6 +14,7 @@ import ai.djl.ndarray.NDManager;
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.chat.ChatEncoder;
+import dev.osprey.chat.ChatPromptEncoder;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetOptions;
 import dev.osprey.dataset.DatasetReader;
@@ -135,8 +136,13 @@ public final class SftJob {
                     .orElse(-1);
             encode = row -> SftExample.encodeText(row, encoder, bos, eos, args.maxLength(), truncation);
         } else {
-            PromptEncoder prompts = provider.prompts(model);
-            encode = row -> SftExample.encode(row, prompts, args.maxLength(), args.lossScope(), truncation);
+            PromptEncoder prompts = ChatPromptEncoder.withAgentTemplate(provider.prompts(model), args.agentTemplate());
+            Function<DatasetRow, Optional<SftExample>> templated =
+                    row -> SftExample.encode(row, prompts, args.maxLength(), args.lossScope(), truncation);
+            // --loss_scale ...+ignore_empty_think: the empty think block of an answer without thinking is not trained
+            int[] emptyThink = args.ignoreEmptyThink() ? encoder.tokenize(SftExample.EMPTY_THINK) : null;
+            encode =
+                    emptyThink == null ? templated : row -> templated.apply(row).map(e -> e.untraining(emptyThink));
         }
         encode = badRows.skipping(encode); // a row with nothing to train on is a bad row too
         List<SftExample> validation = encodeAll(rows.validation(), encode, badRows, "validation");

@@ -1,5 +1,6 @@
 package dev.osprey.train.sft;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,6 +63,32 @@ class SftArgumentsTest {
         assertTrue(a.packing());
         assertEquals(2.5, a.numTrainEpochs());
         assertEquals(8, a.loraRank(), "unset values keep ms-swift's defaults");
+    }
+
+    @Test
+    void agentTemplateAndIgnoreEmptyThinkAreMsSwiftsArguments() {
+        Map<String, Object> m = minimal();
+        m.put("agent_template", "react_en");
+        m.put("loss_scale", "last_round+ignore_empty_think");
+        SftArguments args = SftArguments.fromMap(m, "test");
+        args.validate();
+        assertEquals("react_en", args.agentTemplate());
+        assertEquals("last_round", args.lossScope());
+        assertTrue(args.ignoreEmptyThink());
+        m.put("loss_scale", "ignore_empty_think");
+        SftArguments alone = SftArguments.fromMap(m, "test");
+        alone.validate();
+        assertEquals("all_assistant", alone.lossScope());
+        assertTrue(alone.ignoreEmptyThink());
+        m.put("loss_scale", "react");
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SftArguments.fromMap(m, "test").validate());
+        // the empty think block leaves the loss wherever it was trained; other trained ids stay
+        SftExample e = new SftExample(new int[] {1, 7, 8, 9, 4, 7, 8, 9}, new int[] {-100, 7, 8, 9, 4, 7, 8, 9}, "r");
+        assertArrayEquals(
+                new int[] {-100, -100, -100, -100, 4, -100, -100, -100},
+                e.untraining(new int[] {7, 8, 9}).labels());
     }
 
     @Test

@@ -5,8 +5,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -17,6 +19,7 @@ import java.util.function.Function;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDManager;
 
+import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.inference.BackendOptions;
@@ -77,6 +80,8 @@ final class DjlSession implements InferenceSession {
     private final Set<Integer> eosTokenIds;
     /** Conversations and texts to ids; null without tokenizer.json. */
     private final PromptEncoder prompts;
+    /** Template arguments of every conversation unless the request sets them: setting {@code enable_thinking}. */
+    private final Map<String, Object> defaultTemplateArgs;
 
     private final Map<String, AdapterSlot> adapters = new ConcurrentHashMap<>();
     private final Scheduler scheduler;
@@ -187,7 +192,12 @@ final class DjlSession implements InferenceSession {
             }
         }
         this.eosTokenIds = Set.copyOf(eos);
-        this.prompts = prompts;
+        // --agent_template: tools, calls and results written as that ms-swift agent template writes them
+        this.prompts = prompts == null
+                ? null
+                : ChatPromptEncoder.withAgentTemplate(
+                        prompts, options.settings().get("agent_template"));
+        this.defaultTemplateArgs = defaultTemplateArgs(options.settings());
         this.work = manager.newSubManager();
         for (Map.Entry<String, String> a : options.adapters().entrySet()) {
             attachAdapter(a.getKey(), Path.of(a.getValue()));
@@ -234,6 +244,7 @@ final class DjlSession implements InferenceSession {
             String adapter = adapterOf(request.model());
             String field = request.conversation() != null ? "messages" : "prompt";
             int[] prompt = promptIds(request);
+            ThinkingBudget budget = thinkingBudget(request);
             if (prompt.length == 0) {
                 throw new InvalidRequestException("the prompt is empty", field);
             }
@@ -265,7 +276,8 @@ final class DjlSession implements InferenceSession {
                     options,
                     text,
                     listener,
-                    () -> release(used));
+                    () -> release(used),
+                    budget);
             scheduler.submit(sequence);
             return sequence;
         } catch (RuntimeException e) {
@@ -318,10 +330,66 @@ final class DjlSession implements InferenceSession {
             }
             return ids;
         }
-        return encode(request.prompt(), request.conversation());
+        if (request.conversation() == null) {
+            return encode(request.prompt(), null);
+        }
+        int[] ids = encode(null, request.conversation(), request.templateArgs());
+        if (request.assistantPrefix().isEmpty()) {
+            return ids;
+        }
+        // the forced opening of the answer, tokenized on its own as the template's segments are
+        int[] prefix = tokenIds(request.assistantPrefix());
+        int[] all = Arrays.copyOf(ids, ids.length + prefix.length);
+        System.arraycopy(prefix, 0, all, ids.length, prefix.length);
+        return all;
+    }
+
+    /** A text's ids without special tokens. */
+    private int[] tokenIds(String text) {
+        return Arrays.stream(hf.tokenizer().encode(text, false, false).getIds())
+                .mapToInt(Math::toIntExact)
+                .toArray();
+    }
+
+    /** The thinking budget of a chat request whose template thinks; null for none. */
+    private ThinkingBudget thinkingBudget(GenerationRequest request) {
+        if (request.thinkingBudget() < 0 || request.conversation() == null) {
+            return null;
+        }
+        String end = prompts.template().map(t -> t.thinkingEnd()).orElse("");
+        if (end.isEmpty()) {
+            throw new InvalidRequestException(
+                    "thinking_budget needs a chat template that thinks; "
+                            + prompts.template().map(t -> t.name()).orElse("none") + " does not",
+                    "thinking_budget");
+        }
+        return new ThinkingBudget(request.thinkingBudget(), tokenIds(end), tokenIds("\n" + end + "\n\n"));
+    }
+
+    /** Setting {@code enable_thinking} (true or false), the default of every request's {@code chat_template_kwargs}. */
+    static Map<String, Object> defaultTemplateArgs(Map<String, String> settings) {
+        String thinking = settings.get("enable_thinking");
+        if (thinking == null || thinking.isBlank()) {
+            return Map.of();
+        }
+        String t = thinking.trim().toLowerCase(Locale.ROOT);
+        if (!t.equals("true") && !t.equals("false")) {
+            throw new IllegalArgumentException("setting enable_thinking must be true or false, was '" + thinking + "'");
+        }
+        return Map.of("enable_thinking", Boolean.parseBoolean(t));
+    }
+
+    @Override
+    public Optional<ChatTemplate> chatTemplate(String model) {
+        adapterOf(model);
+        return prompts == null ? Optional.empty() : prompts.template();
     }
 
     private int[] encode(String text, Conversation conversation) {
+        return encode(text, conversation, Map.of());
+    }
+
+    private int[] encode(String text, Conversation conversation, Map<String, Object> templateArgs) {
         String field = conversation != null ? "messages" : "prompt";
         if (prompts == null) {
             throw new InvalidRequestException(hf.folder() + " has no tokenizer.json: send token ids", field);
@@ -336,7 +404,9 @@ final class DjlSession implements InferenceSession {
                                 + " answer chat requests; use completions",
                         "messages");
             }
-            return prompts.forGeneration(conversation, Map.of());
+            Map<String, Object> args = new HashMap<>(defaultTemplateArgs);
+            args.putAll(templateArgs);
+            return prompts.forGeneration(conversation, args);
         }
         // completions get the BOS token the tokenizer adds by default (the loader turns special tokens off for
         // templates)

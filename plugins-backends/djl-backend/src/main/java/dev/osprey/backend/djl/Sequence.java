@@ -34,6 +34,9 @@ final class Sequence implements GenerationHandle {
     final Runnable onEnd;
 
     private final TextStream text;
+    /** Ends the thinking when its budget runs out; null for none. */
+    private final ThinkingBudget thinkingBudget;
+
     private final Random random;
     private final Map<Integer, Integer> counts = new HashMap<>();
     private int[] tokens;
@@ -50,7 +53,8 @@ final class Sequence implements GenerationHandle {
             GenerationOptions options,
             TextStream text,
             GenerationListener listener,
-            Runnable onEnd) {
+            Runnable onEnd,
+            ThinkingBudget thinkingBudget) {
         this.requestId = requestId;
         this.adapter = adapter;
         this.prompt = prompt;
@@ -60,6 +64,7 @@ final class Sequence implements GenerationHandle {
         this.text = text;
         this.listener = listener;
         this.onEnd = onEnd;
+        this.thinkingBudget = thinkingBudget;
         this.random = new Random(options.seed());
         this.reservedTokens = (long) prompt.length + maxTokens;
         this.tokens = Arrays.copyOf(prompt, prompt.length + Math.min(maxTokens, 256));
@@ -90,6 +95,12 @@ final class Sequence implements GenerationHandle {
 
     /** Picks the next token from this row's logits (modified in place) with the request's processors. */
     int choose(float[] logits) {
+        if (thinkingBudget != null) {
+            int forced = thinkingBudget.forced(Arrays.copyOfRange(tokens, prompt.length, prompt.length + generated));
+            if (forced >= 0) {
+                return forced;
+            }
+        }
         return LogitsProcessor.next(logits, Arrays.copyOf(tokens, prompt.length + generated), counts, options, random);
     }
 

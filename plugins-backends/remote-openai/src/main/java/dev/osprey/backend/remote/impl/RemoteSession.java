@@ -154,6 +154,15 @@ final class RemoteSession implements InferenceSession {
                     }
                 }
             }
+            if (!request.templateArgs().isEmpty()) {
+                body.set("chat_template_kwargs", JSON.valueToTree(request.templateArgs())); // vLLM's and SGLang's name
+            }
+            if (request.thinkingBudget() >= 0) {
+                throw new InvalidRequestException(
+                        "thinking_budget is enforced by the djl backend; this server forwards to " + baseUrl
+                                + ", which is not asked for it",
+                        "thinking_budget");
+            }
         } else if (request.prompt() != null) {
             body.put("prompt", request.prompt());
         } else {
