@@ -100,7 +100,7 @@ record Qwen2VlConfig(
                 c.getString("vision_config.hidden_act").orElse("quick_gelu"),
                 c.getInt(14, "vision_config.patch_size"),
                 c.getInt(2, "vision_config.temporal_patch_size"),
-                c.getInt(3, "vision_config.in_channels"),
+                c.getInt(3, "vision_config.in_channels", "vision_config.in_chans"),
                 c.getInt(2, "vision_config.spatial_merge_size"),
                 c.getInt(hidden, "vision_config.hidden_size"));
         if (vision.outDim() != hidden) {

@@ -234,7 +234,9 @@ class Qwen2VlReferenceTest {
                 "visual.patch_embed.proj.weight",
                 "visual.blocks.0.attn.qkv.weight",
                 "visual.blocks.1.mlp.fc1.bias",
-                "visual.merger.ln_q.weight", "visual.blocks.0.norm1.weight", "visual.merger.ln_q.bias",
+                "visual.merger.ln_q.weight",
+                "visual.blocks.0.norm1.weight",
+                "visual.merger.ln_q.bias",
                 "visual.merger.mlp.0.weight")) {
             GradientCheck.check(folder, new Qwen2VlArchitecture(), key, 0, 1e-3f, prompt, scope -> media(scope, 0, 2));
         }
