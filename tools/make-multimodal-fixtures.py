@@ -3,10 +3,10 @@
 
 The multimodal counterpart of make-reference-fixtures.py (whose seed, weight randomisation, PEFT-format LoRA
 adapter and greedy-decoding helpers it reuses): each case is a model folder as save_pretrained writes it, with
-inputs.safetensors (the images' pixel_values and image_grid_thw, random but fixed, in the order of their
-placeholder tokens in the batch) and reference.json beside it: logits of a left-padded batch of two rows holding
-three images, the causal-LM loss, greedy tokens from generate() with the images (batched, and each row alone
-through the model's own cache), and the logits of a LoRA adapter on the language model's linear layers. Osprey's
+inputs.safetensors (the images' pixel_values and image_grid_thw, and Qwen2.5-VL's video, random but fixed, in the
+order of their placeholder tokens in the batch) and reference.json beside it: logits of a left-padded batch of two
+rows holding three images, the causal-LM loss, the M-RoPE positions, greedy tokens through the model's cache with the
+media (batched, and each row alone), and the logits of a LoRA adapter on the language model's linear layers. Osprey's
 tests load the folders and must reproduce these numbers.
 
 Needs torch, transformers and safetensors (the Debian sid chroot of docs/reference-fixtures.md):
@@ -35,27 +35,40 @@ TEXT = dict(vocab_size=160, hidden_size=32, intermediate_size=64, num_hidden_lay
 MROPE = dict(rope_type="default", rope_theta=10000.0, mrope_section=[1, 1, 2])
 VISION = dict(depth=2, embed_dim=32, num_heads=2, mlp_ratio=2, hidden_size=32, patch_size=14, spatial_merge_size=2,
               temporal_patch_size=2, in_channels=3)
-
-CASES = {
-    "qwen2-vl": ("Qwen2VLConfig", "Qwen2VLForConditionalGeneration", dict(VISION)),
-}
-
+# Qwen2.5-VL: windows of 16 pixels = 2 x 2 merged tokens of 4-pixel patches (small patches keep the fixture small);
+# block 1 attends over whole items, block 0 within windows
+VISION_25 = dict(depth=2, hidden_size=32, intermediate_size=48, num_heads=2, out_hidden_size=32, patch_size=4,
+                 spatial_merge_size=2, temporal_patch_size=2, in_channels=3, window_size=16, fullatt_block_indexes=[1],
+                 tokens_per_second=4, hidden_act="silu")
+MERGE = 2
 # (t, h, w) in patches of each image, in the order their placeholders appear: two in row 0, one in row 1
 GRIDS = [[1, 4, 4], [1, 6, 4], [1, 2, 4]]
-MERGE = 2
+# Qwen2.5-VL also has a video of two frame groups in row 1, 2 seconds each: its temporal positions step by 4 * 2
+VIDEO_GRIDS = [[2, 4, 4]]
+SECONDS_PER_GRID = [2.0]
+
+# name -> (config class, model class, vision config, videos?)
+CASES = {
+    "qwen2-vl": ("Qwen2VLConfig", "Qwen2VLForConditionalGeneration", dict(VISION), False),
+    "qwen2.5-vl": ("Qwen2_5_VLConfig", "Qwen2_5_VLForConditionalGeneration", dict(VISION_25), True),
+}
 
 
-def image(grid):
-    return [VISION_START] + [IMAGE] * (grid[0] * grid[1] * grid[2] // (MERGE * MERGE)) + [VISION_END]
+def placeholder(grid, token=IMAGE):
+    return [VISION_START] + [token] * (grid[0] * grid[1] * grid[2] // (MERGE * MERGE)) + [VISION_END]
 
 
-ROWS = [[1, 17] + image(GRIDS[0]) + [93, 5, 44] + image(GRIDS[1]) + [8, 61],
-        [1, 64] + image(GRIDS[2]) + [23, 87, 110, 3, 50]]
+def rows(videos):
+    second = [1, 64] + placeholder(GRIDS[2]) + [23, 87, 110, 3, 50]
+    if videos:
+        second = [1, 64] + placeholder(GRIDS[2]) + [23, 87] + placeholder(VIDEO_GRIDS[0], VIDEO) + [110, 3, 50]
+    return [[1, 17] + placeholder(GRIDS[0]) + [93, 5, 44] + placeholder(GRIDS[1]) + [8, 61], second]
 
 
-def batch():
-    width = max(len(r) for r in ROWS)
-    ids = torch.tensor([[0] * (width - len(r)) + r for r in ROWS])  # left-padded, as batched generation pads
+def batch(videos):
+    rs = rows(videos)
+    width = max(len(r) for r in rs)
+    ids = torch.tensor([[0] * (width - len(r)) + r for r in rs])  # left-padded, as batched generation pads
     mask = (torch.arange(width) >= (ids == 0).sum(-1, keepdim=True)).long()
     return ids, mask
 
@@ -64,42 +77,74 @@ def token_types(ids):
     return (ids == IMAGE).int() + 2 * (ids == VIDEO).int()  # the processor's mm_token_type_ids
 
 
-def media(config):
+def media(config, videos):
+    """pixel_values and image_grid_thw (and the video's), random but fixed: normalised pixels are about N(0, 1)."""
     g = torch.Generator().manual_seed(text.SEED + 3)
     v = config.vision_config
     patch = v.in_channels * v.temporal_patch_size * v.patch_size * v.patch_size
     patches = sum(t * h * w for t, h, w in GRIDS)
-    return torch.randn(patches, patch, generator=g), torch.tensor(GRIDS)  # normalised pixels are about N(0, 1)
+    out = dict(pixel_values=torch.randn(patches, patch, generator=g), image_grid_thw=torch.tensor(GRIDS))
+    if videos:
+        frames = sum(t * h * w for t, h, w in VIDEO_GRIDS)
+        out.update(pixel_values_videos=torch.randn(frames, patch, generator=g), video_grid_thw=torch.tensor(VIDEO_GRIDS),
+                   second_per_grid_ts=torch.tensor(SECONDS_PER_GRID))
+    return out
 
 
-def greedy_cached(model, ids, pixels, grid):
-    """One row alone, prefilled with its images, then one token at a time through the model's cache."""
+def select(inputs, ids, image_rows, video_rows, row):
+    """The media of batch row {row} alone."""
+    out = {}
+    for kind, item_rows in (("image", image_rows), ("video", video_rows)):
+        pixels_key = "pixel_values" if kind == "image" else "pixel_values_videos"
+        if f"{kind}_grid_thw" not in inputs:
+            continue
+        grid = inputs[f"{kind}_grid_thw"]
+        sizes = [int(g.prod()) for g in grid]
+        chosen = [i for i, r in enumerate(item_rows) if r == row]
+        if not chosen:
+            continue
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        out[pixels_key] = torch.cat([inputs[pixels_key][starts[i]:starts[i] + sizes[i]] for i in chosen])
+        out[f"{kind}_grid_thw"] = grid[chosen]
+        if kind == "video":
+            out["second_per_grid_ts"] = inputs["second_per_grid_ts"][chosen]
+    return out
+
+
+def greedy_cached(model, ids, mask, inputs):
+    """Greedy tokens of a (left-padded) batch: prefilled with its media, then one token at a time through the model's
+    cache at the positions transformers' forward gives a cached step (compute_3d_position_ids): the real tokens
+    counted plus rope_deltas, so text continues after the largest position of the prompt. generate() in 5.12 instead
+    continues from the last token's positions, which differs after a video whose frames span more positions than
+    its rows and columns (Qwen2.5-VL's tokens_per_second); vLLM and transformers 4 continue as the forward does."""
     model = copy.deepcopy(model)
-    mask = torch.ones_like(ids)
-    out = model(input_ids=ids, attention_mask=mask, pixel_values=pixels, image_grid_thw=grid,
-                mm_token_type_ids=token_types(ids), use_cache=True)
-    deltas = model.model.rope_deltas
-    tokens, margin = [], float("inf")
+    out = model(input_ids=ids, attention_mask=mask, mm_token_type_ids=token_types(ids), use_cache=True, **inputs)
+    deltas = model.model.rope_deltas  # (B, 1)
+    rows = [[] for _ in range(ids.shape[0])]
+    done = [False] * ids.shape[0]
+    margin = float("inf")
     for step in range(text.NEW_TOKENS):
-        scores = out.logits[0, -1].float()
-        top = torch.topk(scores, 2).values
-        margin = min(margin, float(top[0] - top[1]))
-        token = int(scores.argmax())
-        tokens.append(token)
-        if token == model.generation_config.eos_token_id:
+        scores = out.logits[:, -1].float()
+        tokens = scores.argmax(-1)
+        for b in range(ids.shape[0]):
+            if not done[b]:
+                top = torch.topk(scores[b], 2).values
+                margin = min(margin, float(top[0] - top[1]))
+                rows[b].append(int(tokens[b]))
+                done[b] = int(tokens[b]) == model.generation_config.eos_token_id
+        if all(done):
             break
-        position = (torch.tensor([[ids.shape[1] + step]]) + deltas).expand(3, 1, 1)  # text continues after the image
-        mask = torch.cat([mask, torch.ones(1, 1, dtype=mask.dtype)], dim=1)
-        out = model(input_ids=torch.tensor([[token]]), attention_mask=mask, past_key_values=out.past_key_values,
+        mask = torch.cat([mask, torch.ones(mask.shape[0], 1, dtype=mask.dtype)], dim=1)
+        position = (mask.cumsum(-1)[:, -1:] - 1 + deltas).unsqueeze(0).expand(3, -1, -1)  # (3, B, 1)
+        out = model(input_ids=tokens.unsqueeze(1), attention_mask=mask, past_key_values=out.past_key_values,
                     position_ids=position, use_cache=True)
-    return tokens, margin
+    return rows, margin
 
 
-def greedy(model, ids, mask, pixels, grid):
+def greedy(model, ids, mask, inputs):
     model = copy.deepcopy(model)
-    out = model.generate(input_ids=ids, attention_mask=mask, pixel_values=pixels, image_grid_thw=grid,
-                         mm_token_type_ids=token_types(ids), do_sample=False, max_new_tokens=text.NEW_TOKENS,
-                         output_scores=True, return_dict_in_generate=True)
+    out = model.generate(input_ids=ids, attention_mask=mask, mm_token_type_ids=token_types(ids), do_sample=False,
+                         max_new_tokens=text.NEW_TOKENS, output_scores=True, return_dict_in_generate=True, **inputs)
     new = out.sequences[:, ids.shape[1]:].tolist()
     rows, margin = [], float("inf")
     for b, row in enumerate(new):
@@ -114,9 +159,8 @@ def greedy(model, ids, mask, pixels, grid):
     return rows, margin
 
 
-def forward(model, ids, mask, pixels, grid, labels):
-    out = model(input_ids=ids, attention_mask=mask, pixel_values=pixels, image_grid_thw=grid,
-                mm_token_type_ids=token_types(ids), labels=labels)
+def forward(model, ids, mask, inputs, labels):
+    out = model(input_ids=ids, attention_mask=mask, mm_token_type_ids=token_types(ids), labels=labels, **inputs)
     return out.logits.float(), float(out.loss)
 
 
@@ -149,7 +193,7 @@ def lora_adapter(model, folder):
     return adapted.eval(), list(merged)
 
 
-def make(name, config_class, model_class, vision, out_dir):
+def make(name, config_class, model_class, vision, videos, out_dir):
     torch.manual_seed(text.SEED)
     config = getattr(transformers, config_class)(
         text_config=dict(TEXT, rope_parameters=MROPE, tie_word_embeddings=False), vision_config=vision,
@@ -163,41 +207,45 @@ def make(name, config_class, model_class, vision, out_dir):
     model.generation_config.pad_token_id = 0
     model.generation_config.bos_token_id = 1
     model.save_pretrained(folder)
-    pixels, grid = media(config)
-    save_file({"pixel_values": pixels.contiguous(), "image_grid_thw": grid.contiguous()},
-              os.path.join(folder, "inputs.safetensors"), metadata={"format": "pt"})
+    inputs = media(config, videos)
+    save_file({k: v.contiguous() for k, v in inputs.items()}, os.path.join(folder, "inputs.safetensors"),
+              metadata={"format": "pt"})
 
-    ids, mask = batch()
+    ids, mask = batch(videos)
     # a left-padded row's first token would be predicted from a padding position: it is not a label
     labels = ids.masked_fill(mask == 0, -100).masked_fill(text.positions(mask) == 0, -100)
+    image_rows = [b for b in range(ids.shape[0]) for _ in range(int((ids[b] == VISION_START).sum()
+                                                                    - (ids[b] == VIDEO).any().int()))]
+    video_rows = [b for b in range(ids.shape[0]) if bool((ids[b] == VIDEO).any())]
     ref = dict(transformers_version=transformers.__version__, torch_version=torch.__version__,
-               note="pixel_values and image_grid_thw are in inputs.safetensors, in the order of the image tokens",
-               input_ids=ids.tolist(), attention_mask=mask.tolist(), labels=labels.tolist())
+               note="the media are in inputs.safetensors, in the order of their placeholder tokens",
+               input_ids=ids.tolist(), attention_mask=mask.tolist(), labels=labels.tolist(),
+               image_rows=image_rows, video_rows=video_rows)
     with torch.no_grad():
-        rope, deltas = model.model.get_rope_index(ids, token_types(ids), grid, None, mask)
+        rope, deltas = model.model.get_rope_index(
+            ids, token_types(ids), inputs["image_grid_thw"], inputs.get("video_grid_thw"), attention_mask=mask,
+            **({"second_per_grid_ts": inputs["second_per_grid_ts"]} if videos else {}))
         ref["mrope_position_ids"] = rope.tolist()
         ref["rope_deltas"] = deltas.flatten().tolist()
-        logits, loss = forward(model, ids, mask, pixels, grid, labels)
+        logits, loss = forward(model, ids, mask, inputs, labels)
         ref["logits"] = dict(shape=list(logits.shape), values=logits.tolist())
         ref["loss"] = loss
-        tokens, margin = greedy(model, ids, mask, pixels, grid)
-        alone, first = [], 0
+        tokens, margin = greedy_cached(model, ids, mask, inputs)
+        generated, _ = greedy(model, ids, mask, inputs)
+        if generated != tokens:
+            print(f"  {name}: generate() gives {generated}, the model's forward with its cache {tokens}")
+        alone = []
         for b in range(ids.shape[0]):
             real = ids[b][mask[b] == 1].unsqueeze(0)
-            count = int((real == VISION_START).sum())
-            row_grid = grid[first:first + count]
-            row_pixels = pixels[sum(int(g.prod()) for g in grid[:first]):][:sum(int(g.prod()) for g in row_grid)]
-            first += count
-            row, row_margin = greedy_cached(model, real, row_pixels, row_grid)
-            alone.append(row)
+            own = select(inputs, ids, image_rows, video_rows, b)
+            row, row_margin = greedy_cached(model, real, torch.ones_like(real), own)
+            alone.append(row[0])
             margin = min(margin, row_margin)
-            generated, _ = greedy(model, real, torch.ones_like(real), row_pixels, row_grid)
-            if generated[0] != row:
-                print(f"  {name} row {b}: generate() gives {generated[0]}, the model's forward with its cache {row}")
         ref["greedy"] = dict(max_new_tokens=text.NEW_TOKENS, eos_token_id=2, tokens=tokens, tokens_alone=alone,
-                             min_top2_gap=margin)
+                             generate_tokens=generated, min_top2_gap=margin,
+                             note="through the cache at the positions of transformers' forward (see greedy_cached)")
         merged, adapted = lora_adapter(model, os.path.join(folder, "adapter"))
-        lora_logits, lora_loss = forward(merged, ids, mask, pixels, grid, labels)
+        lora_logits, lora_loss = forward(merged, ids, mask, inputs, labels)
         ref["lora"] = dict(folder="adapter", modules=sorted(adapted),
                            logits=dict(shape=list(lora_logits.shape), values=lora_logits.tolist()), loss=lora_loss)
     with open(os.path.join(folder, "reference.json"), "w") as f:
@@ -209,6 +257,6 @@ if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "reference-fixtures"
     only = set(sys.argv[2:])
     torch.set_num_threads(1)
-    for case, (config_class, model_class, vision) in CASES.items():
+    for case, (config_class, model_class, vision, videos) in CASES.items():
         if not only or case in only:
-            make(case, config_class, model_class, vision, out)
+            make(case, config_class, model_class, vision, videos, out)

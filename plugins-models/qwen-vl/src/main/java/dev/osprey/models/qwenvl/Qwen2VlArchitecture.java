@@ -1,6 +1,5 @@
 package dev.osprey.models.qwenvl;
 
-import java.util.List;
 import java.util.Set;
 
 import org.osgi.service.component.annotations.Component;
@@ -9,30 +8,13 @@ import org.osgi.service.component.annotations.Reference;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.api.model.MultimodalKeys;
-import dev.osprey.model.spi.Blocks;
-import dev.osprey.model.spi.DecoderFamily;
-import dev.osprey.model.spi.DecoderLayout;
-import dev.osprey.model.spi.MediaStageFactory;
 
 /**
- * Qwen2-VL ({@code Qwen2VLForConditionalGeneration}): a vision tower with 2-D rotary positions and a patch merger
- * ({@link Qwen2VlStage}) before Qwen2's decoder (q/k/v biases, SwiGLU), whose rotary embedding is M-RoPE
- * ({@link MRope}).
- *
- * <p>Parameters carry the names of the checkpoints on the Hub, which transformers 5's {@code save_pretrained}
- * still writes: {@code visual.*}, {@code model.layers.*}, {@code model.embed_tokens}, {@code lm_head}. The names
- * transformers 5 gives the same modules in memory ({@code model.visual.*}, {@code model.language_model.*}), which
- * PEFT adapters trained on it carry, load too ({@link #checkpointKey}).
+ * Qwen2-VL ({@code Qwen2VLForConditionalGeneration}): a ViT of LayerNorm blocks with 2-D rotary positions and a
+ * QuickGELU MLP, attending over each image, and a patch merger, before Qwen2's decoder with M-RoPE.
  */
 @Component(service = ModelArchitecture.class)
-public class Qwen2VlArchitecture extends DecoderFamily {
-
-    /** The vision tower's checkpoint prefix, ms-swift's {@code vision_tower}. */
-    static final String VISION_TOWER = "visual";
-
-    /** The aligner's checkpoint prefix, ms-swift's {@code aligner}. */
-    static final String ALIGNER = "visual.merger";
+public class Qwen2VlArchitecture extends QwenVlFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
     @Reference
@@ -54,35 +36,7 @@ public class Qwen2VlArchitecture extends DecoderFamily {
     }
 
     @Override
-    public DecoderLayout layout(ModelConfig config) {
-        Qwen2VlConfig c = Qwen2VlConfig.from(config);
-        return c.text()
-                .layout(
-                        Blocks.attention(c.text().attention(true, false)),
-                        c.text().gatedMlp(false))
-                .withRope(new MRope(c.text().rope(), c.mropeSection()));
-    }
-
-    @Override
-    public MediaStageFactory mediaStage(ModelConfig config) {
-        Qwen2VlConfig c = Qwen2VlConfig.from(config);
-        return parameters -> new Qwen2VlStage(parameters, c);
-    }
-
-    @Override
-    public MultimodalKeys multimodalKeys(ModelConfig config) {
-        return new MultimodalKeys(List.of("model", "lm_head"), List.of(ALIGNER), List.of(VISION_TOWER));
-    }
-
-    /** transformers 5's in-memory names to the checkpoint's: {@code model.visual.} and {@code model.language_model.}. */
-    @Override
-    public String checkpointKey(String key) {
-        if (key.startsWith("model.visual.")) {
-            return key.substring("model.".length());
-        }
-        if (key.startsWith("model.language_model.")) {
-            return "model." + key.substring("model.language_model.".length());
-        }
-        return key;
+    Qwen2VlConfig config(ModelConfig config) {
+        return Qwen2VlConfig.from(config);
     }
 }

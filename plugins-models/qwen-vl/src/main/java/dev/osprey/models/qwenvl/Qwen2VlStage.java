@@ -14,7 +14,7 @@ import dev.osprey.model.spi.Parameters;
 import dev.osprey.model.spi.StagedInputs;
 
 /**
- * What Qwen2-VL does before its language model's layers: encodes the request's images and videos with the
+ * What Qwen2-VL and Qwen2.5-VL do before its language model's layers: encodes the request's images and videos with the
  * {@link VisionTower}, puts the i-th item's embeddings into the i-th run of its placeholder tokens
  * ({@code <|image_pad|>}, {@code <|video_pad|>}), and gives every token its M-RoPE positions
  * ({@link MropePositions}). Decoding steps carry no media: their text positions, shifted by the prompt's
@@ -22,12 +22,18 @@ import dev.osprey.model.spi.StagedInputs;
  */
 final class Qwen2VlStage implements MediaStage {
 
+    /** Qwen2.5-VL's processor's seconds per temporal patch of each video. */
+    static final String SECOND_PER_GRID_TS = "second_per_grid_ts";
+
+    private final String name;
     private final Qwen2VlConfig config;
     private final VisionTower tower;
 
-    Qwen2VlStage(Parameters p, Qwen2VlConfig config) {
+    /** @param name the model type, for messages */
+    Qwen2VlStage(Parameters p, String name, Qwen2VlConfig config) {
+        this.name = name;
         this.config = config;
-        this.tower = new VisionTower(p, Qwen2VlArchitecture.VISION_TOWER, config.vision());
+        this.tower = new VisionTower(p, QwenVlFamily.VISION_TOWER, config.vision());
     }
 
     @Override
@@ -51,6 +57,7 @@ final class Qwen2VlStage implements MediaStage {
                 images,
                 config.videoTokenId(),
                 videos,
+                videoIntervals(media, videos.length),
                 config.vision().mergeSize());
         check(media, MediaTensors.IMAGE, mrope.imageRows());
         check(media, MediaTensors.VIDEO, mrope.videoRows());
@@ -65,13 +72,12 @@ final class Qwen2VlStage implements MediaStage {
         }
         long next = (long) batch * steps;
         if (images.length > 0) {
-            NDArray features = tower.encode(media.require(MediaTensors.PIXEL_VALUES, "qwen2_vl"), images, adapter);
+            NDArray features = tower.encode(media.require(MediaTensors.PIXEL_VALUES, name), images, adapter);
             flat = flat.concat(features.toType(flat.getDataType(), false), 0); // (B·T + images' tokens, H)
             next = placeholders(tokens, config.imageTokenId(), source, next);
         }
         if (videos.length > 0) {
-            NDArray features =
-                    tower.encode(media.require(MediaTensors.PIXEL_VALUES_VIDEOS, "qwen2_vl"), videos, adapter);
+            NDArray features = tower.encode(media.require(MediaTensors.PIXEL_VALUES_VIDEOS, name), videos, adapter);
             flat = flat.concat(features.toType(flat.getDataType(), false), 0);
             placeholders(tokens, config.videoTokenId(), source, next);
         }
@@ -79,6 +85,28 @@ final class Qwen2VlStage implements MediaStage {
         NDArray merged = flat.get(m.create(source)).reshape(batch, steps, hidden); // (B, T, H)
         NDArray rope = m.create(mrope.positions(), new Shape(3, batch, steps)); // (3, B, T)
         return new StagedInputs(merged, rope, mrope.shift());
+    }
+
+    /**
+     * Qwen2.5-VL's temporal step of each video, {@code tokens_per_second · int(second_per_grid_ts)}; null for
+     * Qwen2-VL's 1.
+     */
+    private long[] videoIntervals(MediaTensors media, int videos) {
+        if (config.vision().tokensPerSecond() == 0 || videos == 0) {
+            return null;
+        }
+        float[] seconds = media.require(SECOND_PER_GRID_TS, name)
+                .toType(DataType.FLOAT32, false)
+                .toFloatArray();
+        if (seconds.length != videos) {
+            throw new IllegalArgumentException(
+                    SECOND_PER_GRID_TS + " has " + seconds.length + " values for " + videos + " videos");
+        }
+        long[] intervals = new long[videos];
+        for (int i = 0; i < videos; i++) {
+            intervals[i] = config.vision().tokensPerSecond() * (long) seconds[i];
+        }
+        return intervals;
     }
 
     /** Points each placeholder of {@code token}, in order, at the next media row after the token rows. */

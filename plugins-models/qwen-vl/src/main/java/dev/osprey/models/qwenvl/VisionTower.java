@@ -14,23 +14,32 @@ import ai.djl.nn.Activation;
 
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.model.spi.AttentionMath;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.FeedForward;
+import dev.osprey.model.spi.Norm;
+import dev.osprey.model.spi.NormFactory;
 import dev.osprey.model.spi.Parameters;
 import dev.osprey.model.spi.Projection;
 import dev.osprey.model.spi.Weight;
 
 /**
- * Qwen2-VL's vision encoder ({@code visual}, transformers' {@code Qwen2VisionTransformerPretrainedModel}): the
- * patch embedding (a Conv3d whose kernel equals its stride, so a linear map of each patch's C·T·P·P pixels),
- * pre-LayerNorm blocks of fused-q/k/v attention with 2-D rotary positions (each patch's row and column) and an MLP,
- * then the {@link PatchMerger}. Attention stays within each image or video: patches of different items never see
- * each other ({@code cu_seqlens}).
+ * The vision encoder of Qwen2-VL and Qwen2.5-VL ({@code visual}): the patch embedding (a Conv3d whose kernel equals
+ * its stride, so a linear map of each patch's C·T·P·P pixels), pre-norm blocks of fused-q/k/v attention with 2-D
+ * rotary positions (each patch's row and column) and an MLP, then the {@link PatchMerger}. Attention stays within
+ * each image, or each frame group of a video ({@code cu_seqlens}); Qwen2.5-VL's blocks outside {@code fullatt_block_indexes} attend only
+ * within windows of {@code window_size} pixels ({@link VisionWindows}), for which the patches are put in window
+ * order before the blocks and the merged tokens back in the processor's order after the merger.
+ *
+ * <p>Qwen2-VL: LayerNorms and a {@code fc1}/{@code fc2} MLP with QuickGELU. Qwen2.5-VL: RMSNorms and a SwiGLU MLP
+ * ({@code gate_proj}, {@code up_proj}, {@code down_proj}, with biases).
  */
 final class VisionTower {
 
-    /** The MLP activations ({@code vision_config.hidden_act}) it computes. */
+    /** The activations of the {@code fc1}/{@code fc2} MLP ({@code vision_config.hidden_act}) it computes. */
     static final Set<String> ACTIVATIONS = Set.of("quick_gelu", "gelu", "silu");
 
     private static final double ROTARY_THETA = 10000.0;
+    private static final double NORM_EPS = 1e-6;
 
     private final Qwen2VlConfig.VisionConfig v;
     private final Weight patchEmbed;
@@ -47,9 +56,14 @@ final class VisionTower {
                 v.patchSize(),
                 v.patchSize());
         for (int i = 0; i < v.depth(); i++) {
-            blocks.add(new Block(p, module + ".blocks." + i));
+            blocks.add(new Block(p, module + ".blocks." + i, i));
         }
         this.merger = new PatchMerger(p, module + ".merger", v);
+    }
+
+    /** The vision norms: LayerNorm (Qwen2-VL) or RMSNorm (Qwen2.5-VL), eps 1e-6. */
+    static NormFactory norms(Qwen2VlConfig.VisionConfig v) {
+        return v.rmsNorm() ? Blocks.rmsNorm(NORM_EPS, 0f) : VisionLayerNorm.FACTORY;
     }
 
     /**
@@ -70,22 +84,32 @@ final class VisionTower {
                     "pixel_values must be (patches, channels·temporal_patch_size·patch_size²)" + " = (" + patches + ", "
                             + v.patchFeatures() + ") for the grids, was " + pixels.getShape());
         }
+        NDManager m = pixels.getManager();
+        VisionWindows windows = VisionWindows.of(grids, v.mergeSize(), v.windowSize() / v.mergeSize() / v.patchSize());
         NDArray weight = patchEmbed.get().reshape(v.embedDim(), v.patchFeatures()); // (E, C·T·P·P)
         NDArray h = pixels.toType(weight.getDataType(), false).matMul(weight.transpose()); // (N, E)
-        NDArray[] cosSin = rotary(pixels.getManager(), grids, weight);
-        for (Block block : blocks) {
-            h = block.forward(h, cosSin, grids, adapter);
+        if (v.windowSize() > 0) {
+            h = h.get(m.create(windows.patchOrder())); // (N, E) in window order
         }
-        return merger.forward(h, adapter);
+        NDArray[] cosSin = rotary(m, grids, v.windowSize() > 0 ? windows.patchOrder() : null, weight);
+        for (Block block : blocks) {
+            long[] spans = v.windowSize() > 0 && !v.fullAttentionBlocks().contains(block.index)
+                    ? windows.windowBounds()
+                    : windows.frameBounds();
+            h = block.forward(h, cosSin, spans, adapter);
+        }
+        NDArray merged = merger.forward(h, adapter); // (N / merge², hidden)
+        return v.windowSize() > 0 ? merged.get(m.create(windows.tokenInverse())) : merged;
     }
 
     /**
      * The rotary tables of every patch: the first half of each head's rotary features turn with its row, the
-     * second with its column; patches come in merge x merge windows, row-major within and between windows.
+     * second with its column; the processor's patches come in merge x merge windows, row-major within and between.
      *
+     * @param order the patches' order in the blocks, or null for the processor's
      * @return cos and sin (1, N, D)
      */
-    private NDArray[] rotary(NDManager m, long[][] grids, NDArray like) {
+    private NDArray[] rotary(NDManager m, long[][] grids, long[] order, NDArray like) {
         int d = v.headDim();
         int quarter = d / 4; // frequencies per axis
         float[] inverse = new float[quarter];
@@ -110,9 +134,10 @@ final class VisionTower {
         float[] cos = new float[rows.size() * d];
         float[] sin = new float[rows.size() * d];
         for (int n = 0; n < rows.size(); n++) {
+            float[] at = rows.get(order == null ? n : Math.toIntExact(order[n]));
             for (int axis = 0; axis < 2; axis++) {
                 for (int j = 0; j < quarter; j++) {
-                    float angle = rows.get(n)[axis] * inverse[j]; // float32, as transformers computes it
+                    float angle = at[axis] * inverse[j]; // float32, as transformers computes it
                     int feature = axis * quarter + j;
                     for (int copy = 0; copy < 2; copy++) { // emb = cat(freqs, freqs)
                         cos[n * d + copy * (d / 2) + feature] = (float) Math.cos(angle);
@@ -137,7 +162,7 @@ final class VisionTower {
         return x.mul(cosSin[0]).add(rotated.mul(cosSin[1]));
     }
 
-    /** The vision MLP's activation, and the merger's exact GELU. */
+    /** The {@code fc1}/{@code fc2} MLP's activation, and the merger's exact GELU. */
     static NDArray activation(String name, NDArray x) {
         return switch (name) {
             case "quick_gelu" -> x.mul(Activation.sigmoid(Scalars.mul(x, 1.702f)));
@@ -152,33 +177,43 @@ final class VisionTower {
         };
     }
 
-    /** One pre-LayerNorm block: {@code h + attn(norm1(h))}, then {@code h + mlp(norm2(h))}. */
+    /** One pre-norm block: {@code h + attn(norm1(h))}, then {@code h + mlp(norm2(h))}. */
     private final class Block {
-        final VisionLayerNorm norm1;
+        final int index;
+        final Norm norm1;
         final Projection qkv;
         final Projection proj;
-        final VisionLayerNorm norm2;
-        final Projection fc1;
-        final Projection fc2;
+        final Norm norm2;
+        final FeedForward mlp;
 
-        Block(Parameters p, String module) {
+        Block(Parameters p, String module, int index) {
+            this.index = index;
             int e = v.embedDim();
-            norm1 = new VisionLayerNorm(p, module + ".norm1", e);
-            norm2 = new VisionLayerNorm(p, module + ".norm2", e);
+            NormFactory norms = norms(v);
+            norm1 = norms.create(p, module + ".norm1", e);
+            norm2 = norms.create(p, module + ".norm2", e);
             qkv = p.linear(module + ".attn.qkv", e, 3L * e, true);
             proj = p.linear(module + ".attn.proj", e, e, true);
-            fc1 = p.linear(module + ".mlp.fc1", e, v.mlpDim(), true);
-            fc2 = p.linear(module + ".mlp.fc2", v.mlpDim(), e, true);
+            mlp = v.gatedMlp()
+                    ? Blocks.gatedMlp(v.mlpDim(), true, false, v.activation()).create(p, module + ".mlp", index, e)
+                    : plainMlp(p, module + ".mlp", e);
         }
 
-        /** (N, E) to (N, E). */
-        NDArray forward(NDArray h, NDArray[] cosSin, long[][] grids, String adapter) {
-            h = h.add(attention(norm1.forward(h), cosSin, grids, adapter));
-            return h.add(fc2.forward(activation(v.activation(), fc1.forward(norm2.forward(h), adapter)), adapter));
+        /** Qwen2-VL's {@code fc2(act(fc1(x)))}. */
+        private FeedForward plainMlp(Parameters p, String module, int e) {
+            Projection fc1 = p.linear(module + ".fc1", e, v.mlpDim(), true);
+            Projection fc2 = p.linear(module + ".fc2", v.mlpDim(), e, true);
+            return (x, adapter) -> fc2.forward(activation(v.activation(), fc1.forward(x, adapter)), adapter);
         }
 
-        /** Bidirectional attention within each item. (N, E) to (N, E). */
-        private NDArray attention(NDArray x, NDArray[] cosSin, long[][] grids, String adapter) {
+        /** (N, E) to (N, E). @param spans the boundaries, in patches, of the groups that attend among themselves */
+        NDArray forward(NDArray h, NDArray[] cosSin, long[] spans, String adapter) {
+            h = h.add(attention(norm1.forward(h), cosSin, spans, adapter));
+            return h.add(mlp.forward(norm2.forward(h), adapter));
+        }
+
+        /** Bidirectional attention within each span. (N, E) to (N, E). */
+        private NDArray attention(NDArray x, NDArray[] cosSin, long[] spans, String adapter) {
             long n = x.getShape().get(0);
             int heads = v.heads();
             int d = v.headDim();
@@ -186,22 +221,19 @@ final class VisionTower {
             NDArray q = rotate(split.get(0), cosSin); // (heads, N, D)
             NDArray k = rotate(split.get(1), cosSin);
             NDArray value = split.get(2);
-            NDList items = new NDList();
-            long from = 0;
+            NDList parts = new NDList();
             float scale = (float) (1 / Math.sqrt(d));
-            for (long[] g : grids) {
-                long to = from + g[0] * g[1] * g[2];
-                NDIndex span = new NDIndex(":, {}:{}, :", from, to);
-                items.add(AttentionMath.attend(
+            for (int s = 0; s + 1 < spans.length; s++) {
+                NDIndex span = new NDIndex(":, {}:{}, :", spans[s], spans[s + 1]);
+                parts.add(AttentionMath.attend(
                                 q.get(span).expandDims(0),
                                 k.get(span).expandDims(0),
                                 value.get(span).expandDims(0),
                                 null,
                                 scale)
-                        .squeeze(0)); // (patches, heads·D)
-                from = to;
+                        .squeeze(0)); // (span, heads·D)
             }
-            NDArray out = items.size() == 1 ? items.get(0) : NDArrays.concat(items, 0); // (N, heads·D)
+            NDArray out = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0); // (N, heads·D)
             return proj.forward(out, adapter);
         }
     }

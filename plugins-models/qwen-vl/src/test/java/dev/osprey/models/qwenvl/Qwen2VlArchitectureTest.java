@@ -101,6 +101,65 @@ class Qwen2VlArchitectureTest {
         }
     }
 
+    /** Qwen2.5-VL-7B-Instruct's config.json as the Hub has it, shrunk: a vision width of its own, windows. */
+    @Test
+    void qwen25sHubConfigBuildsWindowsRmsNormsAndAGatedMlp() {
+        Map<String, Object> c = hubConfig();
+        c.put("architectures", List.of("Qwen2_5_VLForConditionalGeneration"));
+        c.put("model_type", "qwen2_5_vl");
+        c.put(
+                "vision_config",
+                Map.ofEntries(
+                        Map.entry("depth", 2),
+                        Map.entry("hidden_act", "silu"),
+                        Map.entry("hidden_size", 16),
+                        Map.entry("intermediate_size", 24),
+                        Map.entry("num_heads", 2),
+                        Map.entry("in_chans", 3),
+                        Map.entry("out_hidden_size", 32),
+                        Map.entry("patch_size", 14),
+                        Map.entry("spatial_merge_size", 2),
+                        Map.entry("spatial_patch_size", 14),
+                        Map.entry("window_size", 112),
+                        Map.entry("fullatt_block_indexes", List.of(1)),
+                        Map.entry("tokens_per_second", 2),
+                        Map.entry("temporal_patch_size", 2)));
+        HfConfig config = HfConfig.of(c, Path.of("config.json"));
+        Qwen2VlConfig q = Qwen2VlConfig.qwen25(config);
+        assertEquals(java.util.Set.of(1), q.vision().fullAttentionBlocks());
+        assertEquals(2, q.vision().tokensPerSecond());
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new Qwen25VlArchitecture().build(config, m)) {
+            Map<String, NDArray> params = model.parameters();
+            assertEquals(
+                    new Shape(24, 16),
+                    params.get("visual.blocks.0.mlp.gate_proj.weight").getShape());
+            assertTrue(params.containsKey("visual.blocks.0.mlp.down_proj.bias"));
+            assertFalse(params.containsKey("visual.blocks.0.norm1.bias"), "RMSNorm has no bias");
+            assertFalse(params.containsKey("visual.merger.ln_q.bias"));
+            assertEquals(
+                    new Shape(32, 64), params.get("visual.merger.mlp.2.weight").getShape());
+        }
+        c.put(
+                "vision_config",
+                Map.of(
+                        "depth",
+                        1,
+                        "hidden_size",
+                        16,
+                        "num_heads",
+                        2,
+                        "intermediate_size",
+                        8,
+                        "out_hidden_size",
+                        32,
+                        "window_size",
+                        100));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> Qwen2VlConfig.qwen25(HfConfig.of(c, Path.of("config.json"))));
+        assertTrue(e.getMessage().contains("vision_config.window_size"), e.getMessage());
+    }
+
     @Test
     void configErrorsNameTheirFields() {
         Map<String, Object> c = hubConfig();
