@@ -20,7 +20,7 @@ import sys
 
 import torch
 import transformers
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("text_fixtures", os.path.join(HERE, "make-reference-fixtures.py"))
@@ -51,6 +51,11 @@ SECONDS_PER_GRID = [2.0]
 CASES = {
     "qwen2-vl": ("Qwen2VLConfig", "Qwen2VLForConditionalGeneration", dict(VISION), False),
     "qwen2.5-vl": ("Qwen2_5_VLConfig", "Qwen2_5_VLForConditionalGeneration", dict(VISION_25), True),
+}
+# pre-quantized checkpoints as the Hub's AWQ/GPTQ ids store them: the language model's linears packed (make-reference-
+# fixtures.py's formats), the vision tower dense; the same model and media as the case named, logits and loss only
+QUANTIZED = {
+    "qwen2.5-vl-awq": ("qwen2.5-vl", "awq"),
 }
 
 
@@ -193,7 +198,7 @@ def lora_adapter(model, folder):
     return adapted.eval(), list(merged)
 
 
-def make(name, config_class, model_class, vision, videos, out_dir):
+def build(config_class, model_class, vision):
     torch.manual_seed(text.SEED)
     config = getattr(transformers, config_class)(
         text_config=dict(TEXT, rope_parameters=MROPE, tie_word_embeddings=False), vision_config=vision,
@@ -202,10 +207,49 @@ def make(name, config_class, model_class, vision, videos, out_dir):
     model = getattr(transformers, model_class)._from_config(config, dtype=torch.float32,
                                                             attn_implementation="eager").eval()
     text.randomize(model, "qwen2")
-    folder = os.path.join(out_dir, name)
     model.generation_config.eos_token_id = 2
     model.generation_config.pad_token_id = 0
     model.generation_config.bos_token_id = 1
+    return config, model
+
+
+def make_quantized(name, base, method, out_dir):
+    config_class, model_class, vision, videos = CASES[base]
+    config, model = build(config_class, model_class, vision)
+    folder = os.path.join(out_dir, name)
+    # the language model's linears only (transformers names them model.language_model.layers.N... in memory, the
+    # checkpoint model.layers.N...); quantize_linears leaves their dequantized values in the model, the reference
+    parts = {"model." + k: v for k, v in text.quantize_linears(model.model.language_model, method).items()}
+    model.save_pretrained(folder)
+    weights = os.path.join(folder, "model.safetensors")
+    state = load_file(weights)
+    for module in [k[: -len(".qweight")] for k in parts if k.endswith(".qweight")]:
+        del state[module + ".weight"]
+    state.update(parts)
+    save_file(state, weights, metadata={"format": "pt"})
+    config_file = os.path.join(folder, "config.json")
+    with open(config_file) as f:
+        saved = json.load(f)
+    saved["quantization_config"] = dict(text.QUANT_CONFIG[method], modules_to_not_convert=["visual"])
+    with open(config_file, "w") as f:
+        json.dump(saved, f, indent=2)
+    inputs = media(config, videos)
+    ids, mask = batch(videos)
+    labels = ids.masked_fill(mask == 0, -100).masked_fill(text.positions(mask) == 0, -100)
+    with torch.no_grad():
+        logits, loss = forward(model, ids, mask, inputs, labels)
+    ref = dict(transformers_version=transformers.__version__, torch_version=torch.__version__,
+               note=f"the media are {base}'s inputs.safetensors", inputs=f"../{base}/inputs.safetensors",
+               input_ids=ids.tolist(), attention_mask=mask.tolist(), labels=labels.tolist(),
+               logits=dict(shape=list(logits.shape), values=logits.tolist()), loss=loss)
+    with open(os.path.join(folder, "reference.json"), "w") as f:
+        json.dump(ref, f, separators=(",", ":"))
+    print(f"{name}: loss {loss:.5f}")
+
+
+def make(name, config_class, model_class, vision, videos, out_dir):
+    config, model = build(config_class, model_class, vision)
+    folder = os.path.join(out_dir, name)
     model.save_pretrained(folder)
     inputs = media(config, videos)
     save_file({k: v.contiguous() for k, v in inputs.items()}, os.path.join(folder, "inputs.safetensors"),
@@ -260,3 +304,6 @@ if __name__ == "__main__":
     for case, (config_class, model_class, vision, videos) in CASES.items():
         if not only or case in only:
             make(case, config_class, model_class, vision, videos, out)
+    for case, (base, method) in QUANTIZED.items():
+        if not only or case in only:
+            make_quantized(case, base, method, out)

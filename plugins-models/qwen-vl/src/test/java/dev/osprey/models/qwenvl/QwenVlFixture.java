@@ -75,21 +75,31 @@ final class QwenVlFixture {
         ids = matrix(ref.get("input_ids"));
         mask = matrix(ref.get("attention_mask"));
         labels = matrix(ref.get("labels"));
-        WeightFiles inputs = WeightFiles.openFile(folder.resolve("inputs.safetensors"));
+        // a pre-quantized variant reads the media of the case it was made from
+        WeightFiles inputs =
+                WeightFiles.openFile(folder.resolve(ref.path("inputs").asText("inputs.safetensors")));
+        JsonNode rows = ref.has("image_rows") ? ref : base();
         try (NDManager scratch = NDManager.newBaseManager()) {
             images = item(
-                    inputs, scratch, MediaTensors.PIXEL_VALUES, MediaTensors.IMAGE_GRID_THW, ref.get("image_rows"));
+                    inputs, scratch, MediaTensors.PIXEL_VALUES, MediaTensors.IMAGE_GRID_THW, rows.get("image_rows"));
             videos = item(
                     inputs,
                     scratch,
                     MediaTensors.PIXEL_VALUES_VIDEOS,
                     MediaTensors.VIDEO_GRID_THW,
-                    ref.get("video_rows"));
+                    rows.get("video_rows"));
             seconds = inputs.contains(Qwen2VlStage.SECOND_PER_GRID_TS)
                     ? inputs.load(scratch, Qwen2VlStage.SECOND_PER_GRID_TS, DataType.FLOAT32)
                             .toFloatArray()
                     : new float[0];
         }
+    }
+
+    /** The reference.json of the case a pre-quantized variant was made from. */
+    private JsonNode base() throws IOException {
+        Path inputs = folder.resolve(ref.get("inputs").asText()).normalize();
+        return new ObjectMapper()
+                .readTree(inputs.resolveSibling("reference.json").toFile());
     }
 
     private static Item item(WeightFiles inputs, NDManager m, String pixels, String grid, JsonNode rows)

@@ -110,6 +110,28 @@ class QwenVlReferenceTest {
         }
     }
 
+    /**
+     * An AWQ checkpoint as the Hub's Qwen2.5-VL-*-AWQ ids store it: the language model's linears packed, the vision
+     * tower (quantization_config's modules_to_not_convert) dense.
+     */
+    @Test
+    void aPreQuantizedCheckpointWithADenseVisionTowerIsTransformers() throws IOException {
+        QwenVlFixture f = new QwenVlFixture("qwen2.5-vl-awq");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model =
+                        ModelLoader.load(f.folder, c -> new Qwen25VlArchitecture(), manager, DataType.FLOAT32)) {
+            assertEquals(List.of(), model.unusedWeights(), "every checkpoint tensor has a place");
+            compareForward(
+                    "qwen2.5-vl-awq",
+                    f,
+                    model,
+                    manager,
+                    null,
+                    f.ref.get("logits"),
+                    f.ref.get("loss").asDouble());
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void mropePositionsAreTransformers(String name, QwenVlFamily architecture) throws IOException {
