@@ -1,11 +1,14 @@
 package dev.osprey.itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -15,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * {@code osprey eval} runs the {@code perplexity} evaluator as a job of the distribution's job service and reproduces
@@ -34,6 +38,7 @@ class EvalJobTest {
     static Path home;
 
     static Path model;
+    static Path digitModel;
     static JsonNode reference;
 
     @BeforeAll
@@ -49,6 +54,15 @@ class EvalJobTest {
         // template that writes the messages' text as it is: "t1 t17 t93" is exactly the token ids 1, 17, 93
         for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
             Files.copy(FIXTURES.resolve("word-model").resolve(file), model.resolve(file));
+        }
+        // the same weights with a tokenizer that has digits (one token each) for the math benchmarks
+        digitModel = home.resolve("digit-model");
+        Files.createDirectories(digitModel);
+        for (String file : List.of("config.json", "generation_config.json", "model.safetensors")) {
+            Files.copy(FIXTURE.resolve(file), digitModel.resolve(file));
+        }
+        for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(FIXTURES.resolve("digit-model").resolve(file), digitModel.resolve(file));
         }
     }
 
@@ -119,6 +133,11 @@ class EvalJobTest {
         assertGivesTransformersAnswers("arc");
     }
 
+    @Test
+    void hellaswagGivesTransformersAnswers() throws Exception {
+        assertGivesTransformersAnswers("hellaswag");
+    }
+
     /**
      * {@code osprey eval --eval_dataset BENCHMARK} over the fixture in the benchmark's published layout, with one
      * answered example: every answer and label log-likelihood is transformers' (tools/make-eval-fixtures.py).
@@ -145,7 +164,34 @@ class EvalJobTest {
         JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
         assertEquals(golden.path("acc").asDouble(), result.at("/metrics/acc").asDouble(), 1e-9, result.toString());
         assertEquals(
+                golden.path("acc_norm").asDouble(-1),
+                result.at("/metrics/acc_norm").asDouble(-1),
+                1e-9,
+                result.toString());
+        assertEquals(
                 golden.path("answers").size(), result.at("/metrics/questions").asInt(), result.toString());
+        // EvalScope's report and table: the accuracy per subject and over all, micro-averaged
+        JsonNode evalScope = JSON.readTree(
+                out.resolve("reports/reference-qwen2/" + benchmark + ".json").toFile());
+        assertEquals(benchmark, evalScope.path("dataset_name").asText(), evalScope.toString());
+        assertEquals("reference-qwen2", evalScope.path("model_name").asText(), evalScope.toString());
+        JsonNode acc = evalScope.at("/metrics/0");
+        assertEquals("acc", acc.path("name").asText(), evalScope.toString());
+        assertEquals(golden.path("answers").size(), acc.path("num").asInt(), evalScope.toString());
+        assertEquals(golden.path("acc").asDouble(), acc.path("score").asDouble(), 1e-4, evalScope.toString());
+        int subsetQuestions = 0;
+        for (JsonNode subset : acc.at("/categories/0/subsets")) {
+            subsetQuestions += subset.path("num").asInt();
+            assertEquals(
+                    result.at("/metrics/acc~1" + subset.path("name").asText()).asDouble(),
+                    subset.path("score").asDouble(),
+                    1e-4,
+                    evalScope.toString());
+        }
+        assertEquals(golden.path("answers").size(), subsetQuestions, evalScope.toString());
+        assertTrue(
+                eval.out().contains("| Model ") && eval.out().contains("| reference-qwen2 | " + benchmark), eval.out());
+
         List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
         assertEquals(golden.path("answers").size(), details.size());
         for (int i = 0; i < details.size(); i++) {
@@ -155,6 +201,10 @@ class EvalJobTest {
             assertEquals(theirs.path("subject").asText(), ours.path("subject").asText(), where);
             assertEquals(
                     theirs.path("predicted").asText(), ours.path("predicted").asText(), where);
+            assertEquals(
+                    theirs.path("predicted_norm").asText(),
+                    ours.path("predicted_norm").asText(),
+                    where);
             assertEquals(
                     theirs.path("log_likelihoods").size(),
                     ours.path("log_likelihoods").size(),
@@ -166,6 +216,135 @@ class EvalJobTest {
                         1e-4,
                         where);
             }
+        }
+    }
+
+    /**
+     * {@code osprey eval --eval_dataset gsm8k}, two problems generated together, on the reference checkpoint with a
+     * digit-level tokenizer: every completion is transformers' greedy one cut at lm-eval-harness's stop strings, and
+     * both answer filters extract what lm-eval-harness's regular expressions extract (tools/make-eval-fixtures.py).
+     * A second run into the same folder after a stop keeps the answers the first one wrote and asks only the rest.
+     */
+    @Test
+    void gsm8kGivesTransformersCompletionsAndResumes() throws Exception {
+        Path out = home.resolve("gsm8k-out");
+        String[] command = gsm8k(digitModel.toString(), out, "--eval_batch_size", "2");
+        ChildProcess.Result eval = DistributionCliTest.ospreyIn(home, command);
+        assertEquals(0, eval.exit(), eval.out());
+        List<String> details = assertGsm8kAnswers(out);
+
+        // a run stopped after two answers left them in the .partial file: the next run keeps them as written
+        Path resumed = home.resolve("gsm8k-resumed");
+        Files.createDirectories(resumed);
+        StringBuilder partial = new StringBuilder();
+        for (int i = 0; i < 2; i++) {
+            ObjectNode kept = (ObjectNode) JSON.readTree(details.get(i));
+            kept.put("completion", "kept from the stopped run");
+            partial.append(JSON.writeValueAsString(kept)).append('\n');
+        }
+        Files.writeString(resumed.resolve("eval_details.jsonl.partial"), partial + "{\"subset\": \"ma");
+        command[command.length - 1] = resumed.toString();
+        ChildProcess.Result again = DistributionCliTest.ospreyIn(home, command);
+        assertEquals(0, again.exit(), again.out());
+        List<String> resumedDetails = Files.readAllLines(resumed.resolve("eval_details.jsonl"));
+        assertEquals(details.size(), resumedDetails.size(), String.join("\n", resumedDetails));
+        for (int i = 0; i < details.size(); i++) {
+            JsonNode line = JSON.readTree(resumedDetails.get(i));
+            String expected = i < 2
+                    ? "kept from the stopped run"
+                    : JSON.readTree(details.get(i)).path("completion").asText();
+            assertEquals(expected, line.path("completion").asText(), "resumed problem " + i);
+        }
+    }
+
+    /**
+     * The same GSM8K problems asked of {@code osprey deploy} serving the model, three requests in flight ({@code
+     * --eval_url}): the server's greedy completions are transformers' too.
+     */
+    @Test
+    void gsm8kOverEvalUrlAsksTheServer() throws Exception {
+        int port = TestPlatform.freePort();
+        try (ChildProcess deploy = ChildProcess.start(new ProcessBuilder(
+                        home.resolve("bin/osprey").toString(),
+                        "deploy",
+                        "--model",
+                        digitModel.toString(),
+                        "--served_model_name",
+                        "digits",
+                        "--port",
+                        Integer.toString(port))
+                .redirectOutput(home.resolve("deploy.log").toFile()))) {
+            assertNotNull(
+                    TestPlatform.waitFor(120_000, () -> JsonHttp.get("http://127.0.0.1:" + port + "/health")),
+                    () -> "deploy did not start:\n" + read(home.resolve("deploy.log")));
+            Path out = home.resolve("gsm8k-remote");
+            ChildProcess.Result eval = DistributionCliTest.ospreyIn(
+                    home,
+                    gsm8k("digits", out, "--eval_url", "http://127.0.0.1:" + port + "/v1", "--eval_batch_size", "3"));
+            assertEquals(0, eval.exit(), eval.out());
+            assertGsm8kAnswers(out);
+            deploy.stop(Duration.ofSeconds(20));
+        }
+    }
+
+    /** {@code osprey eval} on the GSM8K fixture as the golden run asked it, into {@code out}. */
+    private static String[] gsm8k(String model, Path out, String... more) throws IOException {
+        JsonNode golden = JSON.readTree(FIXTURES.resolve("gsm8k-golden.json").toFile());
+        String datasetArgs = JSON.writeValueAsString(Map.of(
+                "gsm8k",
+                Map.of(
+                        "local_path",
+                        FIXTURES.resolve("gsm8k").toString(),
+                        "few_shot_num",
+                        golden.path("few_shot_num"))));
+        String generation = "{\"max_tokens\": " + golden.path("max_tokens").asInt() + ", \"temperature\": 0}";
+        List<String> command = new ArrayList<>(List.of(
+                "eval",
+                "--model",
+                model,
+                "--eval_dataset",
+                "gsm8k",
+                "--dataset_args",
+                datasetArgs,
+                "--eval_generation_config",
+                generation));
+        command.addAll(List.of(more));
+        command.addAll(List.of("--eval_output_dir", out.toString()));
+        return command.toArray(String[]::new);
+    }
+
+    /** The run into {@code out} gave transformers' completions, both filters' answers and accuracies; its details. */
+    private static List<String> assertGsm8kAnswers(Path out) throws IOException {
+        JsonNode golden = JSON.readTree(FIXTURES.resolve("gsm8k-golden.json").toFile());
+        JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
+        assertEquals(golden.path("acc").asDouble(), result.at("/metrics/acc").asDouble(), 1e-9, result.toString());
+        assertEquals(
+                golden.path("acc_flexible").asDouble(),
+                result.at("/metrics/acc_flexible-extract").asDouble(),
+                1e-9,
+                result.toString());
+        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
+        assertEquals(golden.path("answers").size(), details.size());
+        for (int i = 0; i < details.size(); i++) {
+            JsonNode ours = JSON.readTree(details.get(i));
+            JsonNode theirs = golden.path("answers").get(i);
+            String where = "gsm8k problem " + i + ": " + ours + " vs transformers' " + theirs;
+            // a server's text continues the prompt's, so it may begin with the space a word-level tokenizer puts
+            assertEquals(
+                    theirs.path("completion").asText().strip(),
+                    ours.path("completion").asText().strip(),
+                    where);
+            assertEquals(theirs.path("extracted"), ours.path("extracted"), where);
+            assertEquals(theirs.path("correct"), ours.path("correct"), where);
+        }
+        return details;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "(no " + file + ")";
         }
     }
 

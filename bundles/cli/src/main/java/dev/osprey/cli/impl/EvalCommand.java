@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code osprey eval}: runs an {@code Evaluator} service as a job of the platform's job service (as {@code POST
  * /api/jobs} with {@code "kind": "evaluator"} does), with ms-swift's argument names: {@code --eval_dataset NAME}
- * picks the evaluator (the built-in {@code perplexity} scores {@code --dataset} files, {@code mmlu} a local copy of MMLU named by
- * {@code --dataset_args}; more benchmarks arrive as more evaluator plugins), {@code --eval_output_dir} receives {@code eval_result.json}.
+ * picks the evaluator (the built-in {@code perplexity} scores {@code --dataset} files, {@code mmlu}, {@code ceval}, {@code arc} and
+ * {@code gsm8k} a local copy of the benchmark named by {@code --dataset_args}; more benchmarks arrive as more evaluator plugins), {@code --eval_output_dir} receives {@code eval_result.json}.
  */
 @Command(
         name = "eval",
@@ -48,6 +48,25 @@ public class EvalCommand extends PlatformCommand implements Callable<Integer> {
 
     @Option(names = "--eval_limit", paramLabel = "N", description = "evaluate only the first N samples")
     Integer evalLimit;
+
+    @Option(
+            names = "--eval_batch_size",
+            paramLabel = "N",
+            description = "benchmarks answered by generation: problems generated together")
+    Integer evalBatchSize;
+
+    @Option(
+            names = "--eval_generation_config",
+            paramLabel = "JSON",
+            description = "benchmarks answered by generation, e.g. '{\"max_tokens\": 512, \"temperature\": 0}'")
+    String generationConfig;
+
+    @Option(
+            names = "--eval_url",
+            paramLabel = "URL",
+            description = "evaluate the model an OpenAI-compatible server serves (e.g. http://127.0.0.1:8000/v1);"
+                    + " --model is then its served name; its API key from $OPENAI_API_KEY")
+    String evalUrl;
 
     @Option(names = "--max_length", paramLabel = "N", description = "cut longer samples to N tokens")
     Integer maxLength;
@@ -95,6 +114,15 @@ public class EvalCommand extends PlatformCommand implements Callable<Integer> {
         }
         if (evalLimit != null) {
             args.put("eval_limit", evalLimit);
+        }
+        if (evalBatchSize != null) {
+            args.put("eval_batch_size", evalBatchSize);
+        }
+        if (generationConfig != null) {
+            args.put("eval_generation_config", generationConfig);
+        }
+        if (evalUrl != null) {
+            args.put("eval_url", evalUrl);
         }
         if (maxLength != null) {
             args.put("max_length", maxLength);

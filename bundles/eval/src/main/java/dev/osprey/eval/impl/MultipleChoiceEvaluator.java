@@ -5,13 +5,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import ai.djl.ndarray.NDManager;
@@ -62,6 +59,19 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
     /** What comes between the prompt and the label ({@code " "} after {@code Answer:}). */
     abstract String beforeLabel();
 
+    /** The continuations scored, one per label: by default the label itself after {@link #beforeLabel()}. */
+    List<String> continuations(Question question) {
+        return question.labels().stream().map(l -> beforeLabel() + l).toList();
+    }
+
+    /**
+     * Whether the benchmark also reports {@code acc_norm}, lm-eval-harness's choice by log-likelihood per character
+     * of the continuation (for benchmarks whose choices are sentences of different lengths).
+     */
+    boolean reportsNormalisedAccuracy() {
+        return false;
+    }
+
     /** The benchmark's usual number of examples shown. */
     abstract int defaultShots();
 
@@ -70,21 +80,17 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
         return List.of(
                 ArgumentSpec.of("model", Type.TEXT, "the model (folder or hub id)"),
                 ArgumentSpec.of("adapters", Type.LIST, "PEFT LoRA adapter folder(s), merged before evaluating"),
-                ArgumentSpec.of(
-                        "dataset_args",
-                        Type.MAPPING,
-                        "{\"" + name() + "\": {\"local_path\": DIR, \"subset_list\": [...], \"few_shot_num\": N}}"),
+                BenchmarkOptions.argument(name()),
                 ArgumentSpec.of("eval_limit", Type.INTEGER, "the first N questions of each subject"));
     }
 
     @Override
     public EvaluationReport evaluate(JobContext job) throws Exception {
         Arguments args = job.arguments();
-        JsonNode options = options(args);
-        Path root = Path.of(options.path("local_path").asText());
-        List<String> subjects = new ArrayList<>();
-        options.path("subset_list").forEach(s -> subjects.add(s.asText()));
-        int shots = options.path("few_shot_num").asInt(defaultShots());
+        BenchmarkOptions options = BenchmarkOptions.of(args, name(), defaultShots());
+        Path root = options.localPath();
+        List<String> subjects = options.subsets();
+        int shots = options.fewShot();
         int limit = args.getInt("eval_limit", Integer.MAX_VALUE);
         Map<String, List<Question>> tests = questions(root, subjects);
         Map<String, List<Question>> dev = shots > 0 ? examples(root, subjects) : Map.of();
@@ -95,8 +101,7 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
         Path details = job.outputDir().resolve(PerplexityEvaluator.DETAILS);
         Path partial = job.outputDir().resolve(PerplexityEvaluator.DETAILS + ".partial");
         Files.createDirectories(job.outputDir());
-        Map<String, Double> metrics = new LinkedHashMap<>();
-        int correct = 0;
+        Tally tally = new Tally();
         int asked = 0;
         try (NDManager manager = engine.newManager(job.device());
                 LoadedModel model = models.load(ModelArguments.request(job, true), manager);
@@ -106,66 +111,48 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
             for (Map.Entry<String, List<Question>> subject : tests.entrySet()) {
                 List<Question> examples = dev.getOrDefault(subject.getKey(), List.of());
                 List<Question> fewShot = examples.subList(0, Math.min(shots, examples.size()));
-                int subjectCorrect = 0;
-                int subjectAsked = 0;
                 for (Question q : subject.getValue()
                         .subList(0, Math.min(limit, subject.getValue().size()))) {
                     if (job.isCancelled()) {
                         break;
                     }
-                    List<String> answers =
-                            q.labels().stream().map(l -> beforeLabel() + l).toList();
+                    List<String> answers = continuations(q);
                     double[] scores = scorer.score(prompt(q, fewShot), answers);
                     String predicted = q.labels().get(argmax(scores));
-                    boolean right = predicted.equals(q.answer());
-                    subjectCorrect += right ? 1 : 0;
-                    subjectAsked++;
+                    tally.add(q.subject(), "acc", predicted.equals(q.answer()));
+                    asked++;
                     Map<String, Object> line = new LinkedHashMap<>();
                     line.put("subject", q.subject());
                     line.put("index", q.index());
                     line.put("answer", q.answer());
                     line.put("predicted", predicted);
+                    if (reportsNormalisedAccuracy()) {
+                        double[] perCharacter = new double[scores.length];
+                        for (int c = 0; c < scores.length; c++) {
+                            perCharacter[c] = scores[c] / answers.get(c).length();
+                        }
+                        String predictedNormalised = q.labels().get(argmax(perCharacter));
+                        tally.add(q.subject(), "acc_norm", predictedNormalised.equals(q.answer()));
+                        line.put("predicted_norm", predictedNormalised);
+                    }
                     line.put("log_likelihoods", scores);
                     out.write(JSON.writeValueAsString(line));
                     out.newLine();
-                    job.progress()
-                            .step(
-                                    asked + subjectAsked,
-                                    Map.of("acc", (correct + subjectCorrect) / (double) (asked + subjectAsked)));
+                    job.progress().step(asked, Map.of("acc", tally.accuracy("acc")));
                 }
-                if (subjectAsked > 0) {
-                    metrics.put("acc/" + subject.getKey(), subjectCorrect / (double) subjectAsked);
-                }
-                correct += subjectCorrect;
-                asked += subjectAsked;
             }
         }
         Files.move(partial, details, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         if (asked == 0) {
             throw new IllegalArgumentException("local_path " + root + ": no test question to ask");
         }
-        metrics.put("acc", correct / (double) asked);
+        Map<String, Double> metrics = new LinkedHashMap<>(tally.perSubset("acc"));
+        metrics.put("acc", tally.accuracy("acc"));
+        if (reportsNormalisedAccuracy()) {
+            metrics.put("acc_norm", tally.accuracy("acc_norm"));
+        }
         metrics.put("questions", (double) asked);
-        return new EvaluationReport(metrics, details);
-    }
-
-    /** This benchmark's entry of {@code --dataset_args}, which must name its {@code local_path}. */
-    private JsonNode options(Arguments args) {
-        String text = args.getString("dataset_args")
-                .orElseThrow(() -> new IllegalArgumentException(name() + " reads a local copy of the benchmark: give"
-                        + " --dataset_args '{\"" + name() + "\": {\"local_path\": \"DIR\"}}'"));
-        JsonNode all;
-        try {
-            all = JSON.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(
-                    "--dataset_args is not JSON: " + e.getOriginalMessage() + " in " + text, e);
-        }
-        JsonNode options = all.path(name());
-        if (!options.path("local_path").isTextual()) {
-            throw new IllegalArgumentException("--dataset_args has no " + name() + ".local_path: " + text);
-        }
-        return options;
+        return new EvaluationReport(metrics, details, tally.subsets());
     }
 
     private static int argmax(double[] values) {

@@ -100,7 +100,7 @@ final class JobRun implements JobContext, ProgressReporter {
             }
             case EVALUATOR -> {
                 return EvaluationResult.write(
-                                extension(Evaluator.class, name).get().evaluate(this), this)
+                                extension(Evaluator.class, name).get().evaluate(this), name, this)
                         .toString();
             }
             default ->
