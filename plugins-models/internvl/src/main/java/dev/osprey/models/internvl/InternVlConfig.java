@@ -3,12 +3,13 @@ package dev.osprey.models.internvl;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.checkpoint.HfConfig;
 
 /**
  * The config.json of an InternVL model, in either format: the original remote code's ({@code internvl_chat}:
@@ -117,7 +118,7 @@ record InternVlConfig(
                 new InternVlConfig(
                         TowerNames.CHAT,
                         v,
-                        section(c, "llm_config"),
+                        new ConfigSection(c, "llm_config"),
                         shuffle(c),
                         psVersion.equals("v1"),
                         c.getInt(-1, "select_layer"),
@@ -158,7 +159,7 @@ record InternVlConfig(
                 new InternVlConfig(
                         TowerNames.HF,
                         v,
-                        section(c, "text_config"),
+                        new ConfigSection(c, "text_config"),
                         shuffle(c),
                         false,
                         c.getInt(-1, "vision_feature_layer"),
@@ -230,55 +231,44 @@ record InternVlConfig(
                 c.source() + ": " + field + " must be a number or [side, side] (square tiles), was " + value);
     }
 
-    /** The language model's own config, the object under {@code field}. */
-    @SuppressWarnings("unchecked")
-    private static ModelConfig section(ModelConfig c, String field) {
-        Object value = c.get(field)
-                .orElseThrow(() -> new IllegalArgumentException(
-                        c.source() + ": config field '" + field + "' (the language model's config) is missing"));
-        if (!(value instanceof Map<?, ?> map)) {
-            throw new IllegalArgumentException(c.source() + ": config field '" + field + "' must be an object");
-        }
-        return HfConfig.of((Map<String, ?>) map, c.source());
-    }
-
     /**
-     * The id of {@code <IMG_CONTEXT>}: the chat format's config does not hold it (its code asks the tokenizer), so
-     * it is read from the model's {@code added_tokens.json} or {@code tokenizer.json}, or the config's
-     * {@code img_context_token_id}.
+     * The id of {@code <IMG_CONTEXT>}: the chat format's config does not hold it (its code asks the tokenizer), so it
+     * is the config's {@code img_context_token_id} if given, else the tokenizer's, from {@code added_tokens.json},
+     * {@code tokenizer_config.json}'s {@code added_tokens_decoder} or {@code tokenizer.json}'s {@code added_tokens}
+     * beside it. The SPI gives a family no JSON reader; an added token's entry in these files is a flat object, which
+     * the patterns below match whole.
      */
     static long imageContextToken(ModelConfig c) {
-        Optional<Object> given = c.get("img_context_token_id");
-        if (given.isPresent()) {
+        if (c.get("img_context_token_id").isPresent()) {
             return c.requireInt("img_context_token_id");
         }
         Path folder = c.source() == null ? null : c.source().toAbsolutePath().getParent();
+        String token = Pattern.quote("\"" + IMAGE_CONTEXT + "\"");
+        Map<String, Pattern> sources = new LinkedHashMap<>();
+        sources.put("added_tokens.json", Pattern.compile(token + "\\s*:\\s*(\\d+)"));
+        sources.put(
+                "tokenizer_config.json",
+                Pattern.compile("\"(\\d+)\"\\s*:\\s*\\{[^{}]*\"content\"\\s*:\\s*" + token + "[^{}]*}"));
+        sources.put(
+                "tokenizer.json",
+                Pattern.compile("\\{[^{}]*\"id\"\\s*:\\s*(\\d+)[^{}]*\"content\"\\s*:\\s*" + token + "[^{}]*}"));
         if (folder != null) {
-            try {
-                Path added = folder.resolve("added_tokens.json");
-                if (Files.isRegularFile(added)) {
-                    int id = HfConfig.read(added).getInt(-1, IMAGE_CONTEXT);
-                    if (id >= 0) {
-                        return id;
-                    }
+            for (Map.Entry<String, Pattern> source : sources.entrySet()) {
+                Path file = folder.resolve(source.getKey());
+                if (!Files.isRegularFile(file)) {
+                    continue;
                 }
-                Path tokenizer = folder.resolve("tokenizer.json");
-                if (Files.isRegularFile(tokenizer)
-                        && HfConfig.read(tokenizer).get("added_tokens").orElse(null) instanceof List<?> tokens) {
-                    for (Object token : tokens) {
-                        if (token instanceof Map<?, ?> t
-                                && IMAGE_CONTEXT.equals(t.get("content"))
-                                && t.get("id") instanceof Number id) {
-                            return id.longValue();
-                        }
+                try {
+                    Matcher m = source.getValue().matcher(Files.readString(file));
+                    if (m.find()) {
+                        return Long.parseLong(m.group(1));
                     }
+                } catch (IOException e) {
+                    throw new IllegalArgumentException(file + ": cannot read the tokenizer's added tokens: " + e, e);
                 }
-            } catch (IOException e) {
-                throw new IllegalArgumentException(
-                        c.source() + ": cannot read the tokenizer's added tokens: " + e.getMessage(), e);
             }
         }
-        throw new IllegalArgumentException(c.source() + ": the id of " + IMAGE_CONTEXT
-                + " is in neither added_tokens.json nor tokenizer.json beside it, nor in img_context_token_id");
+        throw new IllegalArgumentException(c.source() + ": the id of " + IMAGE_CONTEXT + " is in none of "
+                + sources.keySet() + " beside it, nor in img_context_token_id");
     }
 }
