@@ -2,6 +2,7 @@ package dev.osprey.itest;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.bundle;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -46,7 +47,12 @@ public class InternVlInFrameworkIT {
 
     @Configuration
     public Option[] config() throws Exception {
-        return TestPlatform.platform(TestPlatform.newPluginsDir(), TestPlatform.freePort());
+        return TestPlatform.platform(
+                TestPlatform.newPluginsDir(),
+                TestPlatform.freePort(),
+                bundle(TestPlatform.reactorJar("plugins-models/internvl", "osprey-models-internvl")
+                        .toUri()
+                        .toString()));
     }
 
     @Test

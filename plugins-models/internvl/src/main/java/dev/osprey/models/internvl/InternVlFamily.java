@@ -99,7 +99,7 @@ abstract class InternVlFamily extends DecoderFamily {
                 + ") is not an installed decoder family; installed: "
                 + all.stream()
                         .filter(a -> a instanceof DecoderFamily && !(a instanceof InternVlFamily))
-                        .map(ModelArchitecture::name)
+                        .map(a -> a.name())
                         .sorted()
                         .toList());
     }
