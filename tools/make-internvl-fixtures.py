@@ -8,9 +8,13 @@
   model and InternViT-6B's kind of tower (RMSNorm blocks with q/k RMSNorm). transformers has no class for it, so the
   numbers come from running OpenGVLab's published code: pass the folder that holds its `internvl` package
   (internvl_chat/ of github.com/OpenGVLab/InternVL, e.g. unpacked under /tmp; never copied into this repository).
-  That code imports timm (only DropPath, unused at drop_path_rate 0), einops (only on its flash-attention path)
-  and peft (only for its own LoRA wrappers): this script puts inert stand-ins for those three on the path.
-  Logits, loss, greedy tokens (its generate(), through the language model's cache) and a LoRA adapter.
+  That code imports timm (only DropPath, unused at drop_path_rate 0) and peft (only for its own LoRA wrappers):
+  this script puts inert stand-ins for those on the path; einops is real (InternLM2's attention uses it; Debian's
+  python3-einops), a stand-in only for the Qwen2 case when it is missing. Two chat cases: InternViT-6B's kind of
+  tower (RMSNorm, q/k norms) over Qwen2, and InternViT-300M's kind (LayerNorm, q/k/v biases, ps_version v1) over
+  OpenGVLab's own InternLM2 code (internvl_chat/internvl/model/internlm2; under transformers 5 its rope_scaling is
+  set to None, none being meant, and it cannot generate(), so its greedy tokens come from its forward step by step).
+  Logits, loss, greedy tokens and a LoRA adapter.
 
 Each folder holds the checkpoint, inputs.safetensors (pixel_values: the tiles of three images, random but fixed,
 in the order of their placeholder runs) and reference.json. Row 0 holds two images (2 tiles and 1 tile), row 1,
@@ -79,14 +83,14 @@ def randomize(model):
                 p.copy_(0.5 * torch.randn(p.shape, generator=g))
 
 
-def lora_adapter(model, folder, prefix):
+def lora_adapter(model, folder, prefix, linears=text.LINEARS):
     """PEFT's LoRA (make-reference-fixtures.py's formula) on the language model's linears, the tower frozen, as
     ms-swift targets them; keys as PEFT names the modules (base_model.model.<module>.lora_A.weight)."""
     g = torch.Generator().manual_seed(text.SEED + 1)
     r, alpha = 4, 8
     tensors, merged = {}, {}
     for name, module in model.named_modules():
-        if name.split(".")[-1] in text.LINEARS and name.startswith(prefix):
+        if name.split(".")[-1] in linears and name.startswith(prefix):
             rows, columns = module.weight.shape
             a = torch.randn(r, columns, generator=g) * 0.3
             b = torch.randn(rows, r, generator=g) * 0.3
@@ -97,7 +101,7 @@ def lora_adapter(model, folder, prefix):
     save_file(tensors, os.path.join(folder, "adapter_model.safetensors"), metadata={"format": "pt"})
     with open(os.path.join(folder, "adapter_config.json"), "w") as f:
         json.dump(dict(peft_type="LORA", task_type="CAUSAL_LM", r=r, lora_alpha=alpha, lora_dropout=0.0,
-                       target_modules=sorted(text.LINEARS), use_rslora=False, fan_in_fan_out=False, bias="none",
+                       target_modules=sorted(linears), use_rslora=False, fan_in_fan_out=False, bias="none",
                        base_model_name_or_path=None, use_dora=False, modules_to_save=None), f, indent=2)
     adapted = copy.deepcopy(model)
     with torch.no_grad():
@@ -187,28 +191,55 @@ def stand_ins():
         raise AssertionError("the remote code's own LoRA wrappers are not used")
 
     peft.LoraConfig = peft.get_peft_model = unused
+    try:
+        import einops as real  # InternLM2's eager attention uses it (Debian: python3-einops)
+        einops = real
+    except ImportError:
+        pass
     for name, module in {"timm": timm, "timm.models": timm.models, "timm.models.layers": timm.models.layers,
                          "einops": einops, "peft": peft}.items():
         sys.modules.setdefault(name, module)
 
 
-def chat_model(remote):
+# chat cases: InternViT-6B's kind of tower (RMSNorm, q/k norms) with Qwen2, as InternVL2.5/3 over Qwen; and
+# InternViT-300M's kind (LayerNorm, q/k/v biases) with InternLM2 and ps_version v1, as Mini-InternVL-Chat-2B-V1-5
+CHAT = {
+    "internvl-chat": dict(
+        vision=dict(qk_normalization=True, norm_type="rms_norm", qkv_bias=False),
+        llm=dict(TEXT, architectures=["Qwen2ForCausalLM"], model_type="qwen2"), ps_version="v2",
+        linears=text.LINEARS),
+    "internvl-chat-internlm2": dict(
+        vision=dict(qk_normalization=False, norm_type="layer_norm", qkv_bias=True),
+        llm=dict(TEXT, architectures=["InternLM2ForCausalLM"], model_type="internlm2", bias=False,
+                 attn_implementation="eager", rope_scaling=None), ps_version="v1",
+        linears=("wqkv", "wo", "w1", "w2", "w3")),
+}
+
+
+def chat_model(remote, case):
     stand_ins()
-    sys.path.insert(0, remote)
+    if remote not in sys.path:
+        sys.path.insert(0, remote)
     from internvl.model.internvl_chat import InternVLChatConfig, InternVLChatModel
     torch.manual_seed(text.SEED)
     config = InternVLChatConfig(
-        vision_config=dict(VISION, architectures=["InternVisionModel"], qk_normalization=True, norm_type="rms_norm",
-                           qkv_bias=True, use_flash_attn=False, drop_path_rate=0.0),
-        llm_config=dict(TEXT, architectures=["Qwen2ForCausalLM"], model_type="qwen2"),
+        vision_config=dict(VISION, **case["vision"], architectures=["InternVisionModel"], use_flash_attn=False,
+                           drop_path_rate=0.0),
+        llm_config=dict(case["llm"]),
         select_layer=-1, force_image_size=IMAGE_SIZE, downsample_ratio=0.5, template="internvl2_5",
-        ps_version="v2", dynamic_image_size=True, use_thumbnail=True, min_dynamic_patch=1, max_dynamic_patch=6)
+        ps_version=case["ps_version"], dynamic_image_size=True, use_thumbnail=True, min_dynamic_patch=1,
+        max_dynamic_patch=6)
+    if case["llm"]["model_type"] == "internlm2":
+        # transformers 5 fills rope_scaling with its own rope_parameters, which InternLM2's code reads as a
+        # scaling of a 'type' it lacks: none is meant
+        config.llm_config.rope_scaling = None
     config.architectures = ["InternVLChatModel"]
     model = InternVLChatModel(config, use_flash_attn=False).float().eval()
     model.img_context_token_id = IMG_CONTEXT
     randomize(model)
-    model.language_model.generation_config.eos_token_id = 2
-    model.language_model.generation_config.pad_token_id = 0
+    if getattr(model.language_model, "generation_config", None) is not None:
+        model.language_model.generation_config.eos_token_id = 2
+        model.language_model.generation_config.pad_token_id = 0
     return model
 
 
@@ -220,14 +251,40 @@ def chat_forward(model, ids, mask, pixel_values, labels):
 
 
 def chat_greedy(model, ids, mask, pixel_values):
+    if getattr(model.language_model, "generation_config", None) is None:
+        return chat_greedy_uncached(model, ids, mask, pixel_values)
     out = copy.deepcopy(model).generate(pixel_values=pixel_values, input_ids=ids, attention_mask=mask,
                                         do_sample=False, max_new_tokens=text.NEW_TOKENS, output_scores=True,
                                         return_dict_in_generate=True, eos_token_id=2, pad_token_id=0)
     return kept_until_eos(out.sequences.tolist(), out.scores)  # generated from embeddings: only the new tokens
 
 
-def make_chat(folder, remote):
-    model = chat_model(remote)
+def chat_greedy_uncached(model, ids, mask, pixel_values):
+    """Greedy tokens by the model's own forward over the whole sequence at each step: InternLM2's remote code has
+    no generation support under transformers 5."""
+    rows = [[] for _ in range(ids.shape[0])]
+    done = [False] * ids.shape[0]
+    margin = float("inf")
+    flags = torch.ones(pixel_values.shape[0], 1, dtype=torch.long)
+    for _ in range(text.NEW_TOKENS):
+        logits = model(pixel_values=pixel_values, input_ids=ids, attention_mask=mask,
+                       position_ids=text.positions(mask), image_flags=flags, return_dict=True).logits[:, -1].float()
+        tokens = logits.argmax(-1)
+        for b in range(ids.shape[0]):
+            if not done[b]:
+                top = torch.topk(logits[b], 2).values
+                margin = min(margin, float(top[0] - top[1]))
+                rows[b].append(int(tokens[b]))
+                done[b] = int(tokens[b]) == 2
+        if all(done):
+            break
+        ids = torch.cat([ids, tokens.unsqueeze(1)], dim=1)
+        mask = torch.cat([mask, torch.ones(mask.shape[0], 1, dtype=mask.dtype)], dim=1)
+    return rows, margin
+
+
+def make_chat(folder, remote, case):
+    model = chat_model(remote, case)
     # transformers 5's save_pretrained builds a default InternVLChatConfig, which that config refuses: the weights
     # and config are written as save_pretrained would write them
     os.makedirs(folder, exist_ok=True)
@@ -249,7 +306,12 @@ def make_chat(folder, remote):
 
 def make(name, out_dir, remote):
     folder = os.path.join(out_dir, name)
-    model, forward, greedy, llm_prefix = make_hf(folder) if name == "internvl-hf" else make_chat(folder, remote)
+    if name == "internvl-hf":
+        model, forward, greedy, llm_prefix = make_hf(folder)
+        linears = text.LINEARS
+    else:
+        model, forward, greedy, llm_prefix = make_chat(folder, remote, CHAT[name])
+        linears = CHAT[name]["linears"]
     pixel_values = pixels()
     save_file({"pixel_values": pixel_values.contiguous()}, os.path.join(folder, "inputs.safetensors"),
               metadata={"format": "pt"})
@@ -265,7 +327,7 @@ def make(name, out_dir, remote):
         ref["loss"] = loss
         tokens, margin = greedy(model, ids, mask, pixel_values)
         ref["greedy"] = dict(max_new_tokens=text.NEW_TOKENS, eos_token_id=2, tokens=tokens, min_top2_gap=margin)
-        merged, adapted = lora_adapter(model, os.path.join(folder, "adapter"), llm_prefix)
+        merged, adapted = lora_adapter(model, os.path.join(folder, "adapter"), llm_prefix, linears)
         lora_logits, lora_loss = forward(merged, ids, mask, pixel_values, labels)
         ref["lora"] = dict(folder="adapter", modules=adapted,
                            logits=dict(shape=list(lora_logits.shape), values=lora_logits.tolist()), loss=lora_loss)
@@ -279,6 +341,6 @@ if __name__ == "__main__":
     remote = sys.argv[2]
     only = set(sys.argv[3:])
     torch.set_num_threads(1)
-    for case in ("internvl-hf", "internvl-chat"):
+    for case in ("internvl-hf", *CHAT):
         if not only or case in only:
             make(case, out, remote)

@@ -54,8 +54,9 @@ import dev.osprey.models.qwen.Qwen3Architecture;
  * InternVL's logits, loss, greedy tokens through the KV cache and LoRA outputs equal those its own code computed for
  * the same tiny checkpoints and tiles (tools/make-internvl-fixtures.py; src/test/resources/reference): transformers'
  * {@code InternVLForConditionalGeneration} for the "-hf" format (a LayerNorm InternViT), and OpenGVLab's remote
- * {@code InternVLChatModel} for the chat format (an RMSNorm InternViT with q/k norms), both over a Qwen2 language
- * model that is the qwen bundle's decoder; a left-padded batch of two rows, the first with two images (2 and 1
+ * {@code InternVLChatModel} for the chat format, once with an RMSNorm InternViT with q/k norms over a Qwen2 language
+ * model (the qwen bundle's decoder), once with a LayerNorm InternViT, q/k/v biases and ps_version v1 over OpenGVLab's
+ * InternLM2 (the internlm bundle's decoder); a left-padded batch of two rows, the first with two images (2 and 1
  * tiles), the second with one of 3 tiles.
  */
 class InternVlReferenceTest {
@@ -68,7 +69,9 @@ class InternVlReferenceTest {
         return Stream.of(
                 arguments("internvl-hf", new InternVlArchitecture(LANGUAGE_MODELS), "language_model.model.layers."),
                 arguments(
-                        "internvl-chat",
+                        "internvl-chat", new InternVlChatArchitecture(LANGUAGE_MODELS), "language_model.model.layers."),
+                arguments(
+                        "internvl-chat-internlm2",
                         new InternVlChatArchitecture(LANGUAGE_MODELS),
                         "language_model.model.layers."));
     }
