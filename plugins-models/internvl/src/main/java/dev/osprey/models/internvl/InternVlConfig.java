@@ -91,15 +91,20 @@ record InternVlConfig(
 
     /** The original format's config ({@code InternVLChatConfig}). */
     static InternVlConfig chat(ModelConfig c) {
+        if (c.get("force_image_size").isPresent()
+                && side(c, "force_image_size") != side(c, "vision_config.image_size")) {
+            // the released models tile at the tower's own size; other sizes would interpolate its position table
+            throw new IllegalArgumentException(c.source() + ": force_image_size (" + side(c, "force_image_size")
+                    + ") differs from vision_config.image_size (" + side(c, "vision_config.image_size")
+                    + "); interpolating the position embeddings to another tile size is not supported");
+        }
         VisionConfig v = new VisionConfig(
                 c.requireInt("vision_config.hidden_size"),
                 c.requireInt("vision_config.num_hidden_layers"),
                 c.requireInt("vision_config.num_attention_heads"),
                 c.requireInt("vision_config.intermediate_size"),
                 c.getString("vision_config.hidden_act").orElse("gelu"),
-                c.get("force_image_size").isPresent()
-                        ? side(c, "force_image_size")
-                        : side(c, "vision_config.image_size"),
+                side(c, "vision_config.image_size"),
                 side(c, "vision_config.patch_size"),
                 c.getInt(3, "vision_config.num_channels"),
                 normType(c, "rms_norm"),
@@ -216,7 +221,9 @@ record InternVlConfig(
 
     /** A side in pixels: a number, or transformers' [height, width] of equal sides. */
     private static int side(ModelConfig c, String field) {
-        Object value = c.get(field).orElseThrow();
+        Object value = c.get(field)
+                .orElseThrow(
+                        () -> new IllegalArgumentException(c.source() + ": required field '" + field + "' is missing"));
         if (value instanceof Number n) {
             return n.intValue();
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -68,5 +69,28 @@ class InternVlConfigTest {
         assertTrue(e.getMessage().contains("llm_config.hidden_size"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new ConfigSection(c, "text_config"));
         assertTrue(e.getMessage().contains("'text_config' (the language model's config) is missing"), e.getMessage());
+    }
+
+    @Test
+    void aTileSizeOtherThanTheTowersIsRefusedByName() {
+        Map<String, Object> vision = Map.of(
+                "hidden_size", 32,
+                "num_hidden_layers", 2,
+                "num_attention_heads", 2,
+                "intermediate_size", 48,
+                "image_size", 448,
+                "patch_size", 14);
+        ModelConfig c = HfConfig.of(
+                Map.of("vision_config", vision, "force_image_size", 224, "img_context_token_id", 5),
+                folder.resolve("config.json"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> InternVlConfig.chat(c));
+        assertTrue(
+                e.getMessage().contains("force_image_size (224) differs from vision_config.image_size (448)"),
+                e.getMessage());
+        Map<String, Object> sizeless = new HashMap<>(vision);
+        sizeless.remove("image_size");
+        ModelConfig noSize = HfConfig.of(Map.of("vision_config", sizeless), folder.resolve("config.json"));
+        e = assertThrows(IllegalArgumentException.class, () -> InternVlConfig.chat(noSize));
+        assertTrue(e.getMessage().contains("'vision_config.image_size' is missing"), e.getMessage());
     }
 }
