@@ -1,5 +1,6 @@
 package dev.osprey.models.internvl;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
@@ -13,6 +14,7 @@ import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.api.model.MultimodalKeys;
+import dev.osprey.model.spi.DecoderLayout;
 
 /**
  * InternVL in transformers' format ({@code InternVLForConditionalGeneration}, the "-hf" ids): the same model as
@@ -80,6 +82,36 @@ public class InternVlArchitecture extends InternVlFamily {
     @Override
     public MultimodalKeys multimodalKeys(ModelConfig config) {
         return keys(TowerNames.HF);
+    }
+
+    /**
+     * The language model's layout with transformers 5's tying: the top-level {@code tie_word_embeddings} (true by
+     * default), and only when the checkpoint holds no {@code language_model.lm_head.weight} of its own, whatever
+     * {@code text_config} says.
+     */
+    @Override
+    public DecoderLayout layout(ModelConfig config) {
+        DecoderLayout l = super.layout(config);
+        boolean tie = config.getBoolean(true, "tie_word_embeddings");
+        if (tie && config.source() != null) {
+            Path folder = config.source().toAbsolutePath().getParent();
+            tie = !CheckpointHead.has(folder, l.keys().lmHead() + ".weight").orElse(false);
+        }
+        return new DecoderLayout(
+                l.vocabSize(),
+                l.hiddenSize(),
+                l.layers(),
+                l.initStd(),
+                tie,
+                l.embeddingScale(),
+                l.rope(),
+                l.slidingWindow(),
+                l.keys(),
+                l.inputNorm(),
+                l.attention(),
+                l.postAttentionNorm(),
+                l.feedForward(),
+                l.finalNorm());
     }
 
     /** transformers 5's in-memory names to the checkpoint's. */

@@ -219,6 +219,38 @@ class InternVlReferenceTest {
         assertEquals("multi_modal_projector.linear_1", a.checkpointKey("model.multi_modal_projector.linear_1"));
     }
 
+    /** transformers 5 ties the "-hf" head to the embeddings only when the checkpoint lacks one, whatever text_config says. */
+    @Test
+    void theHfFormatTiesItsHeadOnlyWhenTheCheckpointHasNone(@org.junit.jupiter.api.io.TempDir Path temp)
+            throws IOException {
+        Fixture f = Fixture.of("internvl-hf");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> config =
+                new ObjectMapper().readValue(f.folder().resolve("config.json").toFile(), Map.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> text = (Map<String, Object>) config.get("text_config");
+        text.put("tie_word_embeddings", true);
+        config.remove("tie_word_embeddings"); // InternVLConfig's default: true
+        InternVlArchitecture a = new InternVlArchitecture(LANGUAGE_MODELS);
+        assertTrue(
+                !a.layout(HfConfig.of(config, f.folder().resolve("config.json")))
+                        .tieWordEmbeddings(),
+                "the fixture's checkpoint has language_model.lm_head.weight");
+
+        String header = "{\"language_model.model.embed_tokens.weight\":{\"dtype\":\"F32\",\"shape\":[1],"
+                + "\"data_offsets\":[0,4]}}";
+        byte[] json = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer file =
+                java.nio.ByteBuffer.allocate(8 + json.length + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        file.putLong(json.length).put(json).putFloat(0f);
+        java.nio.file.Files.write(temp.resolve("model.safetensors"), file.array());
+        assertTrue(
+                a.layout(HfConfig.of(config, temp.resolve("config.json"))).tieWordEmbeddings(),
+                "a checkpoint without a head of its own ties it");
+        config.put("tie_word_embeddings", false);
+        assertTrue(!a.layout(HfConfig.of(config, temp.resolve("config.json"))).tieWordEmbeddings());
+    }
+
     @Test
     void tilesThatDoNotFitThePlaceholdersAreRefused() throws IOException {
         Fixture f = Fixture.of("internvl-hf");
