@@ -43,7 +43,12 @@ final class Fixtures {
 
     /** The F32 tensors of pixels.safetensors by name. */
     static Map<String, float[]> fullPixels() throws IOException {
-        byte[] bytes = Files.readAllBytes(FOLDER.resolve("pixels.safetensors"));
+        return fullPixels(FOLDER);
+    }
+
+    /** The F32 tensors of {@code folder}'s pixels.safetensors by name. */
+    static Map<String, float[]> fullPixels(Path folder) throws IOException {
+        byte[] bytes = Files.readAllBytes(folder.resolve("pixels.safetensors"));
         ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         int headerLength = (int) buffer.getLong(0);
         JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, headerLength, StandardCharsets.UTF_8));

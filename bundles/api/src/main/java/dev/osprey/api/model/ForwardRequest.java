@@ -7,8 +7,9 @@ import ai.djl.ndarray.NDArray;
 
 /**
  * The input of one forward pass. Shapes: {@code inputIds} (B, T) int64; {@code attentionMask} (B, P + T)
- * with 1 for real tokens and 0 for padding, P being the cached length; {@code positionIds} (B, T).
- * Build with {@link #builder(NDArray)}.
+ * with 1 for real tokens and 0 for padding, P being the cached length; {@code positionIds} (B, T). A multimodal
+ * model also reads the pass's {@link #media()}, pre-processed images or video whose features fill the placeholder
+ * tokens of {@code inputIds}. Build with {@link #builder(NDArray)}.
  */
 public final class ForwardRequest {
 
@@ -19,6 +20,7 @@ public final class ForwardRequest {
     private final boolean lastPositionOnly;
     private final boolean training;
     private final String adapter;
+    private final MediaTensors media;
 
     private ForwardRequest(Builder b) {
         this.inputIds = b.inputIds;
@@ -28,6 +30,7 @@ public final class ForwardRequest {
         this.lastPositionOnly = b.lastPositionOnly;
         this.training = b.training;
         this.adapter = b.adapter;
+        this.media = b.media;
     }
 
     public static Builder builder(NDArray inputIds) {
@@ -72,6 +75,14 @@ public final class ForwardRequest {
         return Optional.ofNullable(adapter);
     }
 
+    /**
+     * The media whose features fill this pass's placeholder tokens (a prefill with images), or empty: a text-only
+     * pass, or a decoding step after the prompt. A model that takes no media refuses a request that has some.
+     */
+    public Optional<MediaTensors> media() {
+        return Optional.ofNullable(media);
+    }
+
     /** Builder; {@link #build()} checks the shapes it can check without running the model. */
     public static final class Builder {
         private final NDArray inputIds;
@@ -81,6 +92,7 @@ public final class ForwardRequest {
         private boolean lastPositionOnly;
         private boolean training;
         private String adapter;
+        private MediaTensors media;
 
         private Builder(NDArray inputIds) {
             this.inputIds = Objects.requireNonNull(inputIds, "inputIds");
@@ -113,6 +125,11 @@ public final class ForwardRequest {
 
         public Builder optAdapter(String adapterName) {
             this.adapter = adapterName;
+            return this;
+        }
+
+        public Builder optMedia(MediaTensors mediaTensors) {
+            this.media = mediaTensors;
             return this;
         }
 

@@ -1,6 +1,7 @@
 package dev.osprey.api.model;
 
 import java.util.Map;
+import java.util.Optional;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -33,6 +34,22 @@ public interface LanguageModel extends AutoCloseable {
      * free only the pass's intermediates.
      */
     ForwardResult forward(ForwardRequest request);
+
+    /**
+     * The parameter a checkpoint (or PEFT adapter) key names when it was written under another layout of the same
+     * model, or the key itself. Qwen2-VL's parameters are {@code visual.*} and {@code model.layers.*}, as its
+     * checkpoints on the Hub and transformers' {@code save_pretrained} store them; transformers 5 names the same
+     * modules {@code model.visual.*} and {@code model.language_model.layers.*} in memory, which PEFT adapters
+     * trained on it carry.
+     */
+    default String checkpointKey(String key) {
+        return key;
+    }
+
+    /** The modules of a multimodal model (vision tower, aligner, language model), or empty for a text model. */
+    default Optional<MultimodalKeys> multimodalKeys() {
+        return Optional.empty();
+    }
 
     @Override
     void close();

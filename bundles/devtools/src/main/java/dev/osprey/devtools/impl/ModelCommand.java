@@ -46,7 +46,8 @@ abstract class ModelCommand extends DevCommand {
             String adapter = null;
             if (adapters != null) {
                 // names the architecture when it declares no linear layers for adapters
-                PeftAdapter.attach(adapters, LoraMerge.linearsOf(model.model()), ADAPTER, manager);
+                PeftAdapter.attach(
+                        adapters, LoraMerge.linearsOf(model.model()), ADAPTER, manager, model.model()::checkpointKey);
                 adapter = ADAPTER;
             }
             return run(model, adapter, manager);

@@ -30,6 +30,8 @@ public final class DecoderCache implements KvCache {
     private final NDArray[] values;
     private final int batchSize;
     private int length;
+    /** Per row, how far text positions are shifted (M-RoPE's rope_deltas), or null for none. */
+    private long[] positionShift;
 
     DecoderCache(int layers, int batchSize) {
         this.keys = new NDArray[layers];
@@ -45,6 +47,25 @@ public final class DecoderCache implements KvCache {
     @Override
     public int length() {
         return length;
+    }
+
+    /** Per row, how far the model shifts the text positions of passes over this cache, or null for none. */
+    public long[] positionShift() {
+        return positionShift == null ? null : positionShift.clone();
+    }
+
+    /** Adds {@code by} (one value per row) to the shift of later passes' positions. */
+    void shiftPositions(long[] by) {
+        if (by.length != batchSize) {
+            throw new IllegalArgumentException(
+                    "a position shift needs one value per row (" + batchSize + "), had " + by.length);
+        }
+        if (positionShift == null) {
+            positionShift = new long[batchSize];
+        }
+        for (int i = 0; i < batchSize; i++) {
+            positionShift[i] += by[i];
+        }
     }
 
     /** The layers this cache has room for. */
@@ -135,6 +156,17 @@ public final class DecoderCache implements KvCache {
             stacked.values[layer] = stackLayer(parts, layer, rows, length, false);
         }
         stacked.length = length;
+        if (parts.stream().anyMatch(c -> c.positionShift != null)) {
+            long[] shift = new long[rows];
+            int row = 0;
+            for (DecoderCache c : parts) {
+                if (c.positionShift != null) {
+                    System.arraycopy(c.positionShift, 0, shift, row, c.batchSize());
+                }
+                row += c.batchSize();
+            }
+            stacked.positionShift = shift;
+        }
         return stacked;
     }
 
@@ -179,6 +211,12 @@ public final class DecoderCache implements KvCache {
             }
         }
         selected.length = kept;
+        if (positionShift != null) {
+            selected.positionShift = new long[rows.length];
+            for (int i = 0; i < rows.length; i++) {
+                selected.positionShift[i] = positionShift[Math.toIntExact(rows[i])];
+            }
+        }
         return selected;
     }
 

@@ -3,6 +3,8 @@ package dev.osprey.model.decoder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -19,6 +21,7 @@ import dev.osprey.api.model.ForwardResult;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.api.model.MultimodalKeys;
 import dev.osprey.model.blocks.ModuleParameters;
 import dev.osprey.model.nn.InferenceThreads;
 import dev.osprey.model.nn.Linear;
@@ -31,9 +34,12 @@ import dev.osprey.model.spi.AttentionContext;
 import dev.osprey.model.spi.CheckpointKeys;
 import dev.osprey.model.spi.DecoderLayout;
 import dev.osprey.model.spi.FeedForward;
+import dev.osprey.model.spi.MediaStage;
+import dev.osprey.model.spi.MediaStageFactory;
 import dev.osprey.model.spi.Norm;
 import dev.osprey.model.spi.Parameters;
 import dev.osprey.model.spi.RotaryEmbedding;
+import dev.osprey.model.spi.StagedInputs;
 
 /**
  * The decoder-only transformer of Llama and its relatives, composed from the blocks a {@link DecoderLayout}
@@ -64,12 +70,25 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     private final float[] ropeFrequencies;
     /** The final logit soft cap c (logits become c·tanh(logits / c)), or 0 for none. */
     private final double logitSoftcap;
+    /** A multimodal family's vision tower and aligner, or null for a text model. */
+    private final Multimodal multimodal;
+
+    private final MediaStage mediaStage;
+
+    /**
+     * What a multimodal family adds to the decoder.
+     *
+     * @param stage makes the stage run before the layers (vision tower, aligner, rotary positions)
+     * @param keys the modules as ms-swift names them, or null
+     * @param checkpointKeys the parameter a key of another checkpoint layout names
+     */
+    public record Multimodal(MediaStageFactory stage, MultimodalKeys keys, UnaryOperator<String> checkpointKeys) {}
 
     private final boolean normalizedHead;
 
     /** A Llama-like model as {@code spec} describes it, composed from the built-in blocks. */
     public DecoderModel(ModelConfig config, DecoderSpec spec, NDManager manager, DataType dataType, long seed) {
-        this(config, SpecLayouts.of(spec), spec, 0, false, manager, dataType, seed);
+        this(config, SpecLayouts.of(spec), spec, 0, false, null, manager, dataType, seed);
     }
 
     /** The model a family's {@code layout} composes, its blocks made by the layout's factories. */
@@ -88,7 +107,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             NDManager manager,
             DataType dataType,
             long seed) {
-        this(config, layout, logitSoftcap, false, manager, dataType, seed);
+        this(config, layout, logitSoftcap, false, null, manager, dataType, seed);
     }
 
     /**
@@ -104,7 +123,33 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             NDManager manager,
             DataType dataType,
             long seed) {
-        this(config, layout, SpecLayouts.summary(layout), logitSoftcap, normalizedHead, manager, dataType, seed);
+        this(config, layout, logitSoftcap, normalizedHead, null, manager, dataType, seed);
+    }
+
+    /**
+     * A model as a family composes it: the decoder of {@code layout} (logits soft-capped at {@code logitSoftcap},
+     * 0 for none; a normalized head when {@code normalizedHead}), after the family's media stage when {@code
+     * multimodal} is not null.
+     */
+    public DecoderModel(
+            ModelConfig config,
+            DecoderLayout layout,
+            double logitSoftcap,
+            boolean normalizedHead,
+            Multimodal multimodal,
+            NDManager manager,
+            DataType dataType,
+            long seed) {
+        this(
+                config,
+                layout,
+                SpecLayouts.summary(layout),
+                logitSoftcap,
+                normalizedHead,
+                multimodal,
+                manager,
+                dataType,
+                seed);
     }
 
     private DecoderModel(
@@ -113,6 +158,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             DecoderSpec spec,
             double logitSoftcap,
             boolean normalizedHead,
+            Multimodal multimodal,
             NDManager manager,
             DataType dataType,
             long seed) {
@@ -139,6 +185,8 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
                 : new Linear(params, keys.lmHead(), layout.hiddenSize(), layout.vocabSize(), false);
         RotaryEmbedding rope = layout.rope();
         this.ropeFrequencies = rope == null || rope.dependsOnLength() ? null : rope.inverseFrequencies(0);
+        this.multimodal = multimodal;
+        this.mediaStage = multimodal == null ? null : multimodal.stage().create(modules);
     }
 
     /**
@@ -176,6 +224,16 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     @Override
     public Map<String, NDArray> parameters() {
         return params.arrays();
+    }
+
+    @Override
+    public String checkpointKey(String key) {
+        return multimodal == null ? key : multimodal.checkpointKeys().apply(key);
+    }
+
+    @Override
+    public Optional<MultimodalKeys> multimodalKeys() {
+        return multimodal == null ? Optional.empty() : Optional.ofNullable(multimodal.keys());
     }
 
     @Override
@@ -255,7 +313,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         String adapter = request.adapter().orElse(null);
         NDManager m = ids.getManager();
 
-        LayerPass pass = prepare(request, m, mask, past, steps, batch);
+        LayerPass pass = prepare(request, m, mask, cache, past, steps, batch);
         NDArray[] cosSin = pass.cosSin();
         NDArray bias = pass.bias();
         NDArray h = pass.embeddings(); // (B, T, H)
@@ -272,21 +330,38 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     }
 
     /** Positions, rotary tables, the attention bias and the embeddings of a pass over {@code steps} new tokens. */
-    private LayerPass prepare(ForwardRequest request, NDManager m, NDArray mask, int past, int steps, long batch) {
+    private LayerPass prepare(
+            ForwardRequest request, NDManager m, NDArray mask, DecoderCache cache, int past, int steps, long batch) {
         NDArray positions = request.positionIds().orElseGet(() -> positions(m, mask, past, steps, batch)); // (B, T)
+        long[] shift = cache == null ? null : cache.positionShift();
+        if (shift != null) {
+            positions = positions.add(m.create(shift).reshape(batch, 1)); // (B, T): text after an image, M-RoPE
+        }
+        NDArray embeddings = embed(request.inputIds()); // (B, T, H)
+        NDArray ropePositions = positions;
+        if (mediaStage != null) {
+            StagedInputs staged = mediaStage.apply(request, embeddings, positions);
+            embeddings = staged.embeddings();
+            ropePositions = staged.ropePositions();
+            if (cache != null && staged.positionShift() != null) {
+                cache.shiftPositions(staged.positionShift());
+            }
+        } else if (request.media().isPresent()) {
+            throw new IllegalArgumentException("model type " + config.modelType() + " takes text only, but the request"
+                    + " has media " + request.media().get().tensors().keySet());
+        }
         RotaryEmbedding rope = layout.rope();
         NDArray[] cosSin = null;
         if (rope != null) {
             float[] frequencies = ropeFrequencies != null ? ropeFrequencies : rope.inverseFrequencies(past + steps);
-            cosSin = rope.cosSin(positions, frequencies, params.dataType());
+            cosSin = rope.cosSin(ropePositions, frequencies, params.dataType());
         }
         // explicit positions that restart at 0 inside a row mark packed samples (as transformers reads
         // position_ids for padding-free batches): each sample then sees only its own tokens
         NDArray samples =
                 request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
         NDArray bias = attentionBias(m, mask, samples, past, steps); // (B or 1, 1, 1, T, P + T) or null
-        return new LayerPass(
-                embed(request.inputIds()), cosSin, bias, request.adapter().orElse(null));
+        return new LayerPass(embeddings, cosSin, bias, request.adapter().orElse(null));
     }
 
     /**
@@ -309,6 +384,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
                 request,
                 ids.getManager(),
                 mask,
+                null,
                 0,
                 Math.toIntExact(ids.getShape().get(1)),
                 ids.getShape().get(0));

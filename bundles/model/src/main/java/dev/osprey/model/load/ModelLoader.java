@@ -161,9 +161,10 @@ public final class ModelLoader {
         }
         // the names as declared: quantized weights leave the parameters while loading
         Set<String> params = new LinkedHashSet<>(decoder.params().all().keySet());
+        Map<String, String> stored = storedKeys(model, weights);
         List<String> missing = new ArrayList<>();
         for (String name : params) {
-            if (!weights.contains(name) && !prequantized.provides(weights, name)) {
+            if (!weights.contains(stored.getOrDefault(name, name)) && !prequantized.provides(weights, name)) {
                 missing.add(name);
             }
         }
@@ -176,25 +177,41 @@ public final class ModelLoader {
         decoder.params().cast(dataType); // the compute type follows the weights
         for (var p : List.copyOf(decoder.params().all().values())) {
             boolean quantized = prequantized.provides(weights, p.name());
+            String key = stored.getOrDefault(p.name(), p.name());
             long[] shape = quantized
                     ? prequantized.shape(weights, p.name())
-                    : weights.info(p.name()).shape();
+                    : weights.info(key).shape();
             if (!Arrays.equals(shape, p.shape().getShape())) {
-                throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(p.name()))
-                        + ": tensor '" + p.name() + "' has shape "
+                throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(key))
+                        + ": tensor '" + key + "' has shape "
                         + Arrays.toString(shape) + (quantized ? " (from its quantized parts)" : "")
                         + " but config.json gives " + p.shape());
             }
             p.set(
                     quantized
                             ? prequantized.load(manager, weights, p.name(), dataType)
-                            : weights.load(manager, p.name(), dataType));
+                            : weights.load(manager, key, dataType));
             Linear linear = toQuantize.get(p.name());
             if (linear != null) {
                 linear.quantize(quantization); // frees the dense weight before the next one is read
             }
         }
-        return unused(weights, params, prequantized);
+        return unused(model, weights, params, prequantized);
+    }
+
+    /**
+     * The checkpoint key each parameter is stored under where the checkpoint uses another layout of the model
+     * ({@link LanguageModel#checkpointKey}: Qwen2-VL as transformers 5 names it in memory), by parameter name.
+     */
+    private static Map<String, String> storedKeys(LanguageModel model, WeightFiles weights) {
+        Map<String, String> stored = new HashMap<>();
+        for (String key : weights.names()) {
+            String parameter = model.checkpointKey(key);
+            if (!parameter.equals(key) && !weights.contains(parameter)) {
+                stored.put(parameter, key);
+            }
+        }
+        return stored;
     }
 
     /**
@@ -244,14 +261,16 @@ public final class ModelLoader {
         if (quantization != null) {
             quantize(model, quantization);
         }
-        return unused(weights, params.keySet(), prequantized);
+        return unused(model, weights, params.keySet(), prequantized);
     }
 
-    private static List<String> unused(WeightFiles weights, Set<String> params, PrequantizedWeights prequantized) {
+    private static List<String> unused(
+            LanguageModel model, WeightFiles weights, Set<String> params, PrequantizedWeights prequantized) {
         List<String> unused = new ArrayList<>();
         for (String name : weights.names()) {
             // some tied checkpoints still carry lm_head.weight: a copy of the embedding, not unused
             if (!params.contains(name)
+                    && !params.contains(model.checkpointKey(name))
                     && IGNORED_SUFFIXES.stream().noneMatch(name::endsWith)
                     && !name.equals("lm_head.weight")
                     && !prequantized.isPart(weights, name)) {

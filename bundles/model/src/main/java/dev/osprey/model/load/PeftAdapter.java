@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -56,6 +57,18 @@ public final class PeftAdapter {
      */
     public static List<String> attach(Path folder, List<Linear> linears, String name, NDManager manager)
             throws IOException {
+        return attach(folder, linears, name, manager, UnaryOperator.identity());
+    }
+
+    /**
+     * Attaches the adapter as {@link #attach(Path, List, String, NDManager)} does, reading each module name it
+     * stores through {@code moduleKeys}, the model's {@code LanguageModel::checkpointKey}: an adapter trained on
+     * another layout of the model (Qwen2-VL under transformers 5: {@code model.language_model.layers.N...}) attaches
+     * to the model's own modules ({@code model.layers.N...}).
+     */
+    public static List<String> attach(
+            Path folder, List<Linear> linears, String name, NDManager manager, UnaryOperator<String> moduleKeys)
+            throws IOException {
         Path configFile = folder.resolve(CONFIG_FILE);
         if (!Files.isRegularFile(configFile)) {
             throw new IllegalArgumentException(
@@ -82,14 +95,14 @@ public final class PeftAdapter {
             int slot;
             String module;
             if (m.matches()) {
-                module = m.group(1);
+                module = moduleKeys.apply(m.group(1));
                 slot = m.group(2).equals("A") ? 0 : 1;
             } else if (magnitude.matches()) {
                 if (!useDora) {
                     throw new IllegalArgumentException(weights.source() + ": tensor '" + key
                             + "' is a DoRA magnitude but " + configFile + " does not set use_dora");
                 }
-                module = magnitude.group(1);
+                module = moduleKeys.apply(magnitude.group(1));
                 slot = 2;
             } else {
                 throw new IllegalArgumentException(

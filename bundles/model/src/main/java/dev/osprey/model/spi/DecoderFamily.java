@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.api.model.MultimodalKeys;
 import dev.osprey.model.decoder.DecoderModel;
 
 /**
@@ -58,14 +59,39 @@ public abstract class DecoderFamily implements ModelArchitecture {
         return false;
     }
 
+    /**
+     * The stage a multimodal family runs before the decoder's layers (vision tower, aligner, positions), or null,
+     * the default, for a text model, which then refuses requests with media.
+     *
+     * @throws IllegalArgumentException naming the config field at fault
+     */
+    public MediaStageFactory mediaStage(ModelConfig config) {
+        return null;
+    }
+
+    /** The modules of a multimodal model, as ms-swift names them; null, the default, for a text model. */
+    public MultimodalKeys multimodalKeys(ModelConfig config) {
+        return null;
+    }
+
+    /**
+     * The parameter a checkpoint or PEFT adapter key written under another layout of this model names
+     * ({@link LanguageModel#checkpointKey}); the key itself by default.
+     */
+    public String checkpointKey(String key) {
+        return key;
+    }
+
     /** Freshly initialised float32 parameters (seed 0); the loader replaces them with the checkpoint's. */
     @Override
     public LanguageModel build(ModelConfig config, NDManager manager) {
+        MediaStageFactory stage = mediaStage(config);
         return new DecoderModel(
                 config,
                 layout(config),
                 finalLogitSoftcap(config),
                 normalizedHead(config),
+                stage == null ? null : new DecoderModel.Multimodal(stage, multimodalKeys(config), this::checkpointKey),
                 manager,
                 DataType.FLOAT32,
                 0);

@@ -16,6 +16,11 @@
  * the KV cache ({@link dev.osprey.model.spi.AttentionContext#remember}), autograd, gradient checkpointing
  * and the inference threads work for it as for the built-in blocks.
  *
+ * <p>A multimodal family (a vision-language model) is a decoder family too: its
+ * {@link dev.osprey.model.spi.DecoderFamily#mediaStage} runs the vision tower and the aligner, fills the
+ * placeholder tokens with their features and gives the positions its rotary embedding reads
+ * ({@link dev.osprey.model.spi.MediaStage}); the decoder, its cache and training stay the platform's.
+ *
  * <p>A model that is not a decoder of that shape implements {@code LanguageModel} itself: it takes its
  * parameters from a {@link dev.osprey.model.spi.ParameterStore} ({@link dev.osprey.model.spi.Blocks#parameters})
  * and declares the linear layers LoRA may wrap by implementing {@link dev.osprey.model.spi.AdaptableLinears}.

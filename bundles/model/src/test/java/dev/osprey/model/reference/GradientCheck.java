@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.function.Function;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -14,6 +15,7 @@ import ai.djl.training.GradientCollector;
 
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.MediaTensors;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.Losses;
@@ -49,6 +51,25 @@ public final class GradientCheck {
      */
     public static void check(Path folder, ModelArchitecture architecture, String key, int first, float step)
             throws Exception {
+        check(folder, architecture, key, first, step, IDS, manager -> null);
+    }
+
+    /**
+     * Checks six elements from {@code first} on a prompt with media: for the parameters of a vision tower or an
+     * aligner, which only the media reach.
+     *
+     * @param ids the prompt, its placeholder tokens included
+     * @param media the prompt's media, made in the manager given (null for none)
+     */
+    public static void check(
+            Path folder,
+            ModelArchitecture architecture,
+            String key,
+            int first,
+            float step,
+            long[] ids,
+            Function<NDManager, MediaTensors> media)
+            throws Exception {
         try (NDManager manager = NDManager.newBaseManager();
                 HfModel loaded = ModelLoader.load(folder, config -> architecture, manager, DataType.FLOAT32)) {
             LanguageModel model = loaded.model();
@@ -64,15 +85,15 @@ public final class GradientCheck {
                 float[] minus = values.clone();
                 minus[first + i] -= step;
                 parameter.set(FloatBuffer.wrap(plus));
-                float up = loss(model, manager).getFloat();
+                float up = loss(model, manager, ids, media).getFloat();
                 parameter.set(FloatBuffer.wrap(minus));
-                float down = loss(model, manager).getFloat();
+                float down = loss(model, manager, ids, media).getFloat();
                 numeric[i] = (up - down) / (2 * step);
             }
             parameter.set(FloatBuffer.wrap(values));
             parameter.setRequiresGradient(true);
             try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                collector.backward(loss(model, manager));
+                collector.backward(loss(model, manager, ids, media));
             }
             float[] analytic = parameter.getGradient().toFloatArray();
             double largest = 0;
@@ -87,10 +108,13 @@ public final class GradientCheck {
         }
     }
 
-    private static NDArray loss(LanguageModel model, NDManager manager) {
-        NDArray ids = manager.create(IDS, new Shape(1, IDS.length));
-        NDArray logits = model.forward(
-                        ForwardRequest.builder(ids).optTraining(true).build())
+    private static NDArray loss(
+            LanguageModel model, NDManager manager, long[] prompt, Function<NDManager, MediaTensors> media) {
+        NDArray ids = manager.create(prompt, new Shape(1, prompt.length));
+        NDArray logits = model.forward(ForwardRequest.builder(ids)
+                        .optTraining(true)
+                        .optMedia(media.apply(manager))
+                        .build())
                 .logits(); // (1, T, V)
         return Losses.causalLm(logits, ids);
     }

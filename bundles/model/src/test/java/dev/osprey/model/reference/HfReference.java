@@ -38,7 +38,7 @@ import dev.osprey.model.nn.Linear;
 public final class HfReference {
 
     /** Both sides compute in float32 but in different kernels and orders: 1e-4 of the logits' scale. */
-    static final double RELATIVE_TOLERANCE = 1e-4;
+    public static final double RELATIVE_TOLERANCE = 1e-4;
 
     private HfReference() {}
 
@@ -159,39 +159,51 @@ public final class HfReference {
                     .optAdapter(adapter)
                     .build();
             NDArray logits = model.model().forward(request).logits(); // (B, T, V)
-            long[] expectedShape = longs(expected.get("shape"));
-            assertArrayEquals(expectedShape, logits.getShape().getShape(), what + ": logits shape");
-            float[] actual = logits.toFloatArray();
-            JsonNode values = expected.get("values");
-            int vocab = (int) expectedShape[2];
-            double scale = 0;
-            double worst = 0;
-            String worstAt = "";
-            for (int b = 0; b < ids.length; b++) {
-                for (int t = 0; t < ids[0].length; t++) {
-                    if (mask[b][t] == 0) {
-                        continue; // transformers' logits at padding are whatever the masked softmax gives
-                    }
-                    JsonNode row = values.get(b).get(t);
-                    for (int v = 0; v < vocab; v++) {
-                        double e = row.get(v).asDouble();
-                        scale = Math.max(scale, Math.abs(e));
-                        double d = Math.abs(e - actual[(b * ids[0].length + t) * vocab + v]);
-                        if (d > worst) {
-                            worst = d;
-                            worstAt = "[" + b + ", " + t + ", " + v + "]";
-                        }
-                    }
-                }
-            }
-            assertTrue(
-                    worst <= RELATIVE_TOLERANCE * scale,
-                    what + ": logits differ from transformers' by " + worst + " at " + worstAt + " (largest logit "
-                            + scale + ")");
+            assertLogits(what, logits, mask, expected);
             double loss =
                     Losses.causalLm(logits, scope.create(flat(labels), shape)).getFloat();
             assertEquals(expectedLoss, loss, RELATIVE_TOLERANCE * Math.max(1, expectedLoss), what + ": loss");
         }
+    }
+
+    /**
+     * The logits equal transformers' at every real token (mask 1), within {@link #RELATIVE_TOLERANCE} of the
+     * largest logit, naming the worst position.
+     *
+     * @param logits (B, T, V)
+     * @param mask (B, T) 1 for real tokens
+     * @param expected {@code {"shape": [B, T, V], "values": [...]}} as the fixture scripts write it
+     */
+    public static void assertLogits(String what, NDArray logits, long[][] mask, JsonNode expected) {
+        long[] expectedShape = longs(expected.get("shape"));
+        assertArrayEquals(expectedShape, logits.getShape().getShape(), what + ": logits shape");
+        float[] actual = logits.toFloatArray();
+        JsonNode values = expected.get("values");
+        int vocab = (int) expectedShape[2];
+        double scale = 0;
+        double worst = 0;
+        String worstAt = "";
+        for (int b = 0; b < mask.length; b++) {
+            for (int t = 0; t < mask[0].length; t++) {
+                if (mask[b][t] == 0) {
+                    continue; // transformers' logits at padding are whatever the masked softmax gives
+                }
+                JsonNode row = values.get(b).get(t);
+                for (int v = 0; v < vocab; v++) {
+                    double e = row.get(v).asDouble();
+                    scale = Math.max(scale, Math.abs(e));
+                    double d = Math.abs(e - actual[(b * mask[0].length + t) * vocab + v]);
+                    if (d > worst) {
+                        worst = d;
+                        worstAt = "[" + b + ", " + t + ", " + v + "]";
+                    }
+                }
+            }
+        }
+        assertTrue(
+                worst <= RELATIVE_TOLERANCE * scale,
+                what + ": logits differ from transformers' by " + worst + " at " + worstAt + " (largest logit " + scale
+                        + ")");
     }
 
     private static void compareGreedy(String what, HfModel model, long[][] ids, long[][] mask, JsonNode greedy) {

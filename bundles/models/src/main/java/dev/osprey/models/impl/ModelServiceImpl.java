@@ -163,7 +163,12 @@ public class ModelServiceImpl implements ModelService {
     private static List<String> applyAdapters(ModelRequest request, HfModel hf, NDManager manager) throws IOException {
         List<String> attached = new ArrayList<>();
         for (var adapter : request.adapters().entrySet()) {
-            PeftAdapter.attach(adapter.getValue(), LoraMerge.linearsOf(hf.model()), adapter.getKey(), manager);
+            PeftAdapter.attach(
+                    adapter.getValue(),
+                    LoraMerge.linearsOf(hf.model()),
+                    adapter.getKey(),
+                    manager,
+                    hf.model()::checkpointKey);
             if (request.mergeAdapters()) {
                 LoraMerge.merge(hf.model(), adapter.getKey());
             } else {

@@ -163,7 +163,8 @@ public final class TrainingRuns {
         if (args.quantBits() > 0) {
             try (NDManager fresh = manager.newSubManager();
                     HfModel base = provider.load(denseCopyOf(args), fresh)) {
-                PeftAdapter.attach(last, LoraMerge.linearsOf(base.model()), ADAPTER_NAME, fresh);
+                PeftAdapter.attach(
+                        last, LoraMerge.linearsOf(base.model()), ADAPTER_NAME, fresh, base.model()::checkpointKey);
                 LoraMerge.mergeAndSave(base, ADAPTER_NAME, merged, "F32");
             }
         } else {

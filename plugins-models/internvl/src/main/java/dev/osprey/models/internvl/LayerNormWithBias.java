@@ -1,0 +1,37 @@
+package dev.osprey.models.internvl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.LayerNorm;
+
+import dev.osprey.model.spi.Norm;
+import dev.osprey.model.spi.NormFactory;
+import dev.osprey.model.spi.Weight;
+
+/** torch's {@code nn.LayerNorm} over the last axis, {@code MODULE.weight} and {@code MODULE.bias}, with its eps. */
+final class LayerNormWithBias implements Norm {
+
+    private final Weight weight;
+    private final Weight bias;
+    private final long size;
+    private final float eps;
+
+    private LayerNormWithBias(Weight weight, Weight bias, long size, double eps) {
+        this.weight = weight;
+        this.bias = bias;
+        this.size = size;
+        this.eps = (float) eps;
+    }
+
+    static NormFactory factory(double eps) {
+        return (p, module, size) ->
+                new LayerNormWithBias(p.ones(module + ".weight", size), p.zeros(module + ".bias", size), size, eps);
+    }
+
+    /** (..., size) to (..., size). */
+    @Override
+    public NDArray forward(NDArray x) {
+        return LayerNorm.layerNorm(x, new Shape(size), weight.get(), bias.get(), eps)
+                .singletonOrThrow();
+    }
+}

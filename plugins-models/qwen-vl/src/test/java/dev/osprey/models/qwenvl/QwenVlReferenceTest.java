@@ -1,0 +1,343 @@
+package dev.osprey.models.qwenvl;
+
+import static dev.osprey.models.qwenvl.QwenVlFixture.flat;
+import static dev.osprey.models.qwenvl.QwenVlFixture.longs;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.ForwardResult;
+import dev.osprey.api.model.KvCache;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.MediaTensors;
+import dev.osprey.api.model.MultimodalKeys;
+import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.LoraMerge;
+import dev.osprey.model.load.Losses;
+import dev.osprey.model.load.ModelLoader;
+import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.model.nn.Linear;
+import dev.osprey.model.reference.GradientCheck;
+import dev.osprey.model.reference.HfReference;
+
+/**
+ * Qwen2-VL's and Qwen2.5-VL's logits, loss, M-RoPE positions, greedy tokens through the KV cache and LoRA outputs
+ * equal those Hugging Face transformers computed for the same tiny checkpoints and media (written by
+ * tools/make-multimodal-fixtures.py; src/test/resources/reference): a left-padded batch of two rows, the first with
+ * two images of different shapes, the second with one (and, for Qwen2.5-VL, a video of two frame groups).
+ */
+class QwenVlReferenceTest {
+
+    static Stream<Arguments> fixtures() {
+        return Stream.of(
+                arguments("qwen2-vl", new Qwen2VlArchitecture()), arguments("qwen2.5-vl", new Qwen25VlArchitecture()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void logitsLossGreedyTokensAndLoraAreTransformers(String name, QwenVlFamily architecture) throws IOException {
+        QwenVlFixture f = new QwenVlFixture(name);
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> architecture, manager, DataType.FLOAT32)) {
+            assertEquals(List.of(), model.unusedWeights(), name + ": every checkpoint tensor has a place");
+            compareForward(
+                    name,
+                    f,
+                    model,
+                    manager,
+                    null,
+                    f.ref.get("logits"),
+                    f.ref.get("loss").asDouble());
+
+            JsonNode greedy = f.ref.get("greedy");
+            int newTokens = greedy.get("max_new_tokens").asInt();
+            List<long[]> batched = decode(model, manager, f.ids, f.mask, f.media(manager), newTokens);
+            for (int b = 0; b < f.ids.length; b++) {
+                assertArrayEquals(
+                        longs(greedy.get("tokens").get(b)), batched.get(b), name + ": greedy tokens of row " + b);
+                int row = b;
+                long real = Arrays.stream(f.mask[b]).sum();
+                long[][] alone = {
+                    Arrays.stream(f.ids[b]).skip(f.ids[b].length - real).toArray()
+                };
+                long[][] ones = {Arrays.stream(alone[0]).map(t -> 1).toArray()};
+                assertArrayEquals(
+                        longs(greedy.get("tokens_alone").get(b)),
+                        decode(model, manager, alone, ones, f.media(manager, r -> r == row), newTokens)
+                                .get(0),
+                        name + ": greedy tokens of row " + b + " alone");
+            }
+
+            // transformers 5 names the adapter's modules model.language_model.layers.N...; they are model.layers.N
+            JsonNode lora = f.ref.get("lora");
+            LanguageModel language = model.model();
+            List<Linear> linears = LoraMerge.linearsOf(language);
+            List<String> attached = PeftAdapter.attach(
+                    f.folder.resolve(lora.get("folder").asText()), linears, "ref", manager, language::checkpointKey);
+            assertEquals(lora.get("modules").size(), attached.size(), "the adapter's modules, attached " + attached);
+            assertTrue(attached.stream().allMatch(m -> m.startsWith("model.layers.")), attached.toString());
+            compareForward(
+                    name + " with its LoRA adapter",
+                    f,
+                    model,
+                    manager,
+                    "ref",
+                    lora.get("logits"),
+                    lora.get("loss").asDouble());
+        }
+    }
+
+    /**
+     * An AWQ checkpoint as the Hub's Qwen2.5-VL-*-AWQ ids store it: the language model's linears packed, the vision
+     * tower (quantization_config's modules_to_not_convert) dense.
+     */
+    @Test
+    void aPreQuantizedCheckpointWithADenseVisionTowerIsTransformers() throws IOException {
+        QwenVlFixture f = new QwenVlFixture("qwen2.5-vl-awq");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model =
+                        ModelLoader.load(f.folder, c -> new Qwen25VlArchitecture(), manager, DataType.FLOAT32)) {
+            assertEquals(List.of(), model.unusedWeights(), "every checkpoint tensor has a place");
+            compareForward(
+                    "qwen2.5-vl-awq",
+                    f,
+                    model,
+                    manager,
+                    null,
+                    f.ref.get("logits"),
+                    f.ref.get("loss").asDouble());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void mropePositionsAreTransformers(String name, QwenVlFamily architecture) throws IOException {
+        QwenVlFixture f = new QwenVlFixture(name);
+        int batch = f.ids.length;
+        int steps = f.ids[0].length;
+        long[] text = new long[batch * steps];
+        for (int b = 0; b < batch; b++) {
+            long counted = 0;
+            for (int t = 0; t < steps; t++) {
+                counted += f.mask[b][t];
+                text[b * steps + t] = Math.max(counted - 1, 0); // the decoder's positions: real tokens counted
+            }
+        }
+        Qwen2VlConfig config =
+                architecture.config(dev.osprey.checkpoint.HfConfig.read(f.folder.resolve("config.json")));
+        MropePositions mrope = MropePositions.of(
+                flat(f.ids),
+                text,
+                batch,
+                steps,
+                config.imageTokenId(),
+                f.imageGrids(),
+                config.videoTokenId(),
+                f.videoGrids(),
+                f.videoIntervals(config.vision().tokensPerSecond()),
+                config.vision().mergeSize());
+        JsonNode expected = f.ref.get("mrope_position_ids");
+        for (int axis = 0; axis < 3; axis++) {
+            for (int b = 0; b < batch; b++) {
+                for (int t = 0; t < steps; t++) {
+                    if (f.mask[b][t] == 1) {
+                        assertEquals(
+                                expected.get(axis).get(b).get(t).asLong(),
+                                mrope.positions()[(axis * batch + b) * steps + t],
+                                name + ": axis " + axis + " row " + b + " token " + t);
+                    }
+                }
+            }
+        }
+        assertArrayEquals(longs(f.ref.get("rope_deltas")), mrope.shift(), name + ": rope_deltas");
+        assertArrayEquals(f.imageRows(), mrope.imageRows());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void gradientsReachTheVisionTowerAndTheMerger(String name, QwenVlFamily architecture) throws Exception {
+        QwenVlFixture f = new QwenVlFixture(name);
+        long[] prompt = f.ids[0].clone(); // row 0: two images, no padding
+        boolean qwen25 = architecture instanceof Qwen25VlArchitecture;
+        for (String key : List.of(
+                "visual.patch_embed.proj.weight",
+                "visual.blocks.0.attn.qkv.weight",
+                qwen25 ? "visual.blocks.0.mlp.gate_proj.weight" : "visual.blocks.1.mlp.fc1.bias",
+                "visual.blocks.0.norm1.weight",
+                "visual.merger.ln_q.weight",
+                "visual.merger.mlp.0.weight")) {
+            GradientCheck.check(f.folder, architecture, key, 0, 1e-3f, prompt, m -> f.media(m, r -> r == 0));
+        }
+    }
+
+    @Test
+    void aTextOnlyPassThroughTheCacheIsTheWholePass() throws IOException {
+        QwenVlFixture f = new QwenVlFixture("qwen2-vl");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> new Qwen2VlArchitecture(), manager, DataType.FLOAT32)) {
+            long[] prompt = {1, 17, 93, 5, 44};
+            NDArray tokens = manager.create(prompt, new Shape(1, prompt.length));
+            NDArray whole = model.model()
+                    .forward(ForwardRequest.builder(tokens).build())
+                    .logits(); // (1, T, V)
+            try (KvCache cache = model.model().newCache(1)) {
+                model.model()
+                        .forward(ForwardRequest.builder(tokens.get(new NDIndex(":, :4")))
+                                .optCache(cache)
+                                .build());
+                NDArray last = model.model()
+                        .forward(ForwardRequest.builder(tokens.get(new NDIndex(":, 4:")))
+                                .optCache(cache)
+                                .build())
+                        .logits(); // (1, 1, V)
+                float[] expected = whole.get(new NDIndex("0, 4")).toFloatArray();
+                float[] actual = last.get(new NDIndex("0, 0")).toFloatArray();
+                for (int v = 0; v < expected.length; v++) {
+                    assertEquals(expected[v], actual[v], 1e-4, "token " + v);
+                }
+            }
+        }
+    }
+
+    @Test
+    void modulesAreNamedAsMsSwiftNamesThem() throws IOException {
+        QwenVlFixture f = new QwenVlFixture("qwen2-vl");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> new Qwen2VlArchitecture(), manager, DataType.FLOAT32)) {
+            MultimodalKeys keys = model.model().multimodalKeys().orElseThrow();
+            assertEquals("aligner", keys.moduleOf("visual.merger.mlp.0.weight").orElseThrow());
+            assertEquals(
+                    "vision_tower",
+                    keys.moduleOf("visual.blocks.0.attn.qkv.weight").orElseThrow());
+            assertEquals(
+                    "language_model",
+                    keys.moduleOf("model.layers.0.self_attn.q_proj.weight").orElseThrow());
+            assertEquals("language_model", keys.moduleOf("lm_head.weight").orElseThrow());
+            for (String key : model.model().parameters().keySet()) {
+                assertTrue(keys.moduleOf(key).isPresent(), key + " belongs to a module");
+            }
+        }
+    }
+
+    @Test
+    void mediaThatDoNotFitThePlaceholdersAreRefusedByName() throws IOException {
+        QwenVlFixture f = new QwenVlFixture("qwen2-vl");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> new Qwen2VlArchitecture(), manager, DataType.FLOAT32)) {
+            Shape shape = new Shape(2, f.ids[0].length);
+            // row 0's two images only: the third image's grid is missing
+            ForwardRequest request = ForwardRequest.builder(manager.create(flat(f.ids), shape))
+                    .optAttentionMask(manager.create(flat(f.mask), shape))
+                    .optMedia(f.media(manager, r -> r == 0))
+                    .build();
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> model.model().forward(request));
+            assertTrue(e.getMessage().contains("image_grid_thw"), e.getMessage());
+
+            ForwardRequest misplaced = ForwardRequest.builder(manager.create(flat(f.ids), shape))
+                    .optAttentionMask(manager.create(flat(f.mask), shape))
+                    .optMedia(new MediaTensors(
+                            f.media(manager).tensors(), Map.of(MediaTensors.IMAGE, new int[] {0, 1, 1})))
+                    .build();
+            e = assertThrows(IllegalArgumentException.class, () -> model.model().forward(misplaced));
+            assertTrue(e.getMessage().contains("rows [0, 1, 1]"), e.getMessage());
+        }
+    }
+
+    private static void compareForward(
+            String what,
+            QwenVlFixture f,
+            HfModel model,
+            NDManager manager,
+            String adapter,
+            JsonNode expected,
+            double expectedLoss) {
+        Shape shape = new Shape(f.ids.length, f.ids[0].length);
+        try (NDManager scope = manager.newSubManager()) {
+            ForwardRequest request = ForwardRequest.builder(scope.create(flat(f.ids), shape))
+                    .optAttentionMask(scope.create(flat(f.mask), shape))
+                    .optAdapter(adapter)
+                    .optMedia(f.media(scope))
+                    .build();
+            NDArray logits = model.model().forward(request).logits(); // (B, T, V)
+            HfReference.assertLogits(what, logits, f.mask, expected);
+            double loss =
+                    Losses.causalLm(logits, scope.create(flat(f.labels), shape)).getFloat();
+            assertEquals(
+                    expectedLoss, loss, HfReference.RELATIVE_TOLERANCE * Math.max(1, expectedLoss), what + ": loss");
+        }
+    }
+
+    /** Greedy decoding: the prompt with its media through the cache, then one token per step (EOS ends a row). */
+    private static List<long[]> decode(
+            HfModel model, NDManager manager, long[][] prompt, long[][] promptMask, MediaTensors media, int newTokens) {
+        int batch = prompt.length;
+        List<List<Long>> out = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            out.add(new ArrayList<>());
+        }
+        boolean[] done = new boolean[batch];
+        long eos = model.generationConfig().eosTokenIds().get(0);
+        try (NDManager scope = manager.newSubManager();
+                KvCache cache = model.model().newCache(batch)) {
+            long[][] attention = promptMask;
+            ForwardResult step = model.model()
+                    .forward(ForwardRequest.builder(scope.create(flat(prompt), new Shape(batch, prompt[0].length)))
+                            .optAttentionMask(scope.create(flat(attention), new Shape(batch, prompt[0].length)))
+                            .optMedia(media)
+                            .optCache(cache)
+                            .optLastPositionOnly(true)
+                            .build());
+            for (int n = 0; n < newTokens; n++) {
+                long[] next =
+                        step.logits().argMax(-1).toType(DataType.INT64, false).toLongArray(); // (B)
+                for (int b = 0; b < batch; b++) {
+                    if (!done[b]) {
+                        out.get(b).add(next[b]);
+                        done[b] = next[b] == eos;
+                    }
+                }
+                long[][] grown = new long[batch][];
+                for (int b = 0; b < batch; b++) {
+                    grown[b] = Arrays.copyOf(attention[b], attention[b].length + 1);
+                    grown[b][attention[b].length] = 1;
+                }
+                attention = grown;
+                step = model.model()
+                        .forward(ForwardRequest.builder(scope.create(next, new Shape(batch, 1)))
+                                .optAttentionMask(scope.create(flat(attention), new Shape(batch, attention[0].length)))
+                                .optCache(cache)
+                                .optLastPositionOnly(true)
+                                .build());
+            }
+        }
+        List<long[]> tokens = new ArrayList<>();
+        for (List<Long> row : out) {
+            tokens.add(row.stream().mapToLong(Long::longValue).toArray());
+        }
+        return tokens;
+    }
+}
