@@ -305,10 +305,12 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         }
         NDArray embeddings = embed(request.inputIds()); // (B, T, H)
         NDArray ropePositions = positions;
+        NDArray blocks = null; // (B, T) bidirectional blocks of a media stage, or null
         if (mediaStage != null) {
             StagedInputs staged = mediaStage.apply(request, embeddings, positions);
             embeddings = staged.embeddings();
             ropePositions = staged.ropePositions();
+            blocks = staged.attentionBlocks();
             if (cache != null && staged.positionShift() != null) {
                 cache.shiftPositions(staged.positionShift());
             }
@@ -326,7 +328,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         // position_ids for padding-free batches): each sample then sees only its own tokens
         NDArray samples =
                 request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
-        NDArray bias = attentionBias(m, mask, samples, past, steps); // (B or 1, 1, 1, T, P + T) or null
+        NDArray bias = attentionBias(m, mask, samples, blocks, past, steps); // (B or 1, 1, 1, T, P + T) or null
         return new LayerPass(embeddings, cosSin, bias, request.adapter().orElse(null));
     }
 
@@ -416,12 +418,15 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     /**
      * Additive attention bias: 0 where a query may see a key (causal, within the sliding window, key not
      * padding), -1e9 elsewhere: exp underflows to exactly 0, a fully padded row stays finite, and, unlike
-     * -Float.MAX_VALUE, training does not turn NaN (seen in SftTrainerTest at a high learning rate).
+     * -Float.MAX_VALUE, training does not turn NaN (seen in SftTrainerTest at a high learning rate). A media
+     * stage's {@code blocks} (B, T) open the causal mask among the new tokens of one block (transformers'
+     * {@code block_sequence_ids}: (causal or same block) and not padding).
      */
-    private NDArray attentionBias(NDManager m, NDArray mask, NDArray samples, int past, int steps) {
+    private NDArray attentionBias(NDManager m, NDArray mask, NDArray samples, NDArray blocks, int past, int steps) {
         int total = past + steps;
         if (mask == null
                 && samples == null
+                && blocks == null
                 && steps == 1
                 && (layout.slidingWindow() == 0 || total <= layout.slidingWindow())) {
             return null; // one new token sees everything before it
@@ -433,6 +438,21 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             allowed = allowed.logicalAnd(key.gt(Scalars.sub(query, layout.slidingWindow())));
         }
         allowed = allowed.expandDims(0); // (1, T, P + T)
+        if (blocks != null) {
+            if (blocks.getShape().dimension() != 2 || blocks.getShape().get(1) != steps) {
+                throw new IllegalArgumentException("a media stage's attention blocks must be (B, T) = (B, " + steps
+                        + "), were " + blocks.getShape());
+            }
+            NDArray ids = blocks.toType(DataType.INT64, false);
+            NDArray together = ids.expandDims(2)
+                    .eq(ids.expandDims(1))
+                    .logicalAnd(ids.gte(0).expandDims(2)); // (B, T, 1) vs (B, 1, T) -> (B, T, T)
+            if (past > 0) {
+                together = m.zeros(new Shape(ids.getShape().get(0), steps, past), DataType.BOOLEAN)
+                        .concat(together, 2); // (B, T, P + T): cached keys stay causal
+            }
+            allowed = allowed.logicalOr(together); // (B, T, P + T)
+        }
         if (mask != null) {
             allowed = allowed.logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)); // (B, T, P + T)
         }
