@@ -56,11 +56,12 @@ CASES = {
 def text_config(model_type):
     cfg = dict(GEMMA, model_type=model_type)
     if model_type == "gemma2":
-        cfg.update(query_pre_attn_scalar=8, sliding_window=32, attn_logit_softcapping=50.0,
+        # a window (16) shorter than row 0's prefix (22): the prefix block stays whole in the local layer
+        cfg.update(query_pre_attn_scalar=8, sliding_window=16, attn_logit_softcapping=50.0,
                    final_logit_softcapping=30.0, layer_types=["sliding_attention", "full_attention"])
     if model_type == "gemma3_text":
-        # the window (32) covers an image's 4 soft tokens, as Gemma 3's 1024 covers its 256
-        cfg.update(query_pre_attn_scalar=8, sliding_window=32, layer_types=["sliding_attention", "full_attention"],
+        # a window (3) shorter than an image's 4 soft tokens: each image stays whole in the local layer
+        cfg.update(query_pre_attn_scalar=8, sliding_window=3, layer_types=["sliding_attention", "full_attention"],
                    rope_parameters=dict(sliding_attention=dict(rope_type="default", rope_theta=10000.0),
                                         full_attention=dict(rope_type="linear", rope_theta=1000000.0, factor=8.0)))
     return cfg
