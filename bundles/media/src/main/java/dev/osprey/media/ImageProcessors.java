@@ -71,6 +71,7 @@ public final class ImageProcessors {
                 new Qwen2VlImageProcessor(Qwen2VlImageProcessor.config(config, 128 * 28 * 28, 28 * 28 * 768));
             case "CLIPImageProcessor" -> new ClipImageProcessor(ClipImageProcessor.config(config, type, false));
             case "SiglipImageProcessor" -> new ClipImageProcessor(ClipImageProcessor.config(config, type, true));
+            case "Gemma3ImageProcessor" -> new Gemma3ImageProcessor(Gemma3ImageProcessor.config(config));
             default ->
                 throw new MediaException(
                         source + ": image processor '" + type

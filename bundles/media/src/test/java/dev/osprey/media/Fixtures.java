@@ -43,7 +43,12 @@ final class Fixtures {
 
     /** The F32 tensors of pixels.safetensors by name. */
     static Map<String, float[]> fullPixels() throws IOException {
-        byte[] bytes = Files.readAllBytes(FOLDER.resolve("pixels.safetensors"));
+        return fullPixels("pixels.safetensors");
+    }
+
+    /** The F32 tensors of another safetensors file of the folder by name. */
+    static Map<String, float[]> fullPixels(String file) throws IOException {
+        byte[] bytes = Files.readAllBytes(FOLDER.resolve(file));
         ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         int headerLength = (int) buffer.getLong(0);
         JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, headerLength, StandardCharsets.UTF_8));
