@@ -7,7 +7,6 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
-import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.model.spi.DecoderFamily;
 
 /**
@@ -97,16 +96,14 @@ final class TextDecoders {
      * transformers' defaults for its model type ({@code defaultType} when it names none).
      */
     static ModelConfig textConfig(ModelConfig config, String defaultType) {
-        Map<String, Object> text = new LinkedHashMap<>();
         Object given = config.get("text_config").orElse(Map.of());
-        if (!(given instanceof Map<?, ?> fields)) {
+        if (!(given instanceof Map<?, ?>)) {
             throw new IllegalArgumentException(config.source() + ": text_config must be an object");
         }
-        String type = fields.get("model_type") instanceof String s ? s : defaultType;
-        text.putAll(DEFAULTS.getOrDefault(type, Map.of()));
-        text.put("tie_word_embeddings", config.getBoolean(true, "tie_word_embeddings"));
-        fields.forEach((k, v) -> text.put(String.valueOf(k), v));
-        text.put("model_type", type);
-        return HfConfig.of(text, config.source());
+        String type = config.getString("text_config.model_type").orElse(defaultType);
+        Map<String, Object> defaults = new LinkedHashMap<>(DEFAULTS.getOrDefault(type, Map.of()));
+        // a composite model's tie_word_embeddings is the language model's (PaliGemma and Gemma 3 tie by default)
+        defaults.put("tie_word_embeddings", config.getBoolean(true, "tie_word_embeddings"));
+        return new TextConfig(config, type, defaults);
     }
 }

@@ -7,7 +7,7 @@
  * LLaVA-style families with a SigLIP tower can.
  */
 @Version("1.0.0")
-@Export
+@Export(substitution = Export.Substitution.NOIMPORT)
 package dev.osprey.models.siglip;
 
 import org.osgi.annotation.bundle.Export;
