@@ -72,6 +72,7 @@ public final class ImageProcessors {
             case "CLIPImageProcessor" -> new ClipImageProcessor(ClipImageProcessor.config(config, type, false));
             case "SiglipImageProcessor" -> new ClipImageProcessor(ClipImageProcessor.config(config, type, true));
             case "GotOcr2ImageProcessor" -> new GotOcr2ImageProcessor(GotOcr2ImageProcessor.config(config));
+            case "Gemma3ImageProcessor" -> new Gemma3ImageProcessor(Gemma3ImageProcessor.config(config));
             default ->
                 throw new MediaException(
                         source + ": image processor '" + type

@@ -46,9 +46,18 @@ final class Fixtures {
         return fullPixels(FOLDER);
     }
 
+    /** The F32 tensors of another safetensors file of the folder by name. */
+    static Map<String, float[]> fullPixels(String file) throws IOException {
+        return safetensors(FOLDER.resolve(file));
+    }
+
     /** The F32 tensors of {@code folder}'s pixels.safetensors by name. */
     static Map<String, float[]> fullPixels(Path folder) throws IOException {
-        byte[] bytes = Files.readAllBytes(folder.resolve("pixels.safetensors"));
+        return safetensors(folder.resolve("pixels.safetensors"));
+    }
+
+    private static Map<String, float[]> safetensors(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
         ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         int headerLength = (int) buffer.getLong(0);
         JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, headerLength, StandardCharsets.UTF_8));

@@ -318,7 +318,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         NDArray bias = pass.bias();
         NDArray h = pass.embeddings(); // (B, T, H)
         for (int i = 0; i < layers.size(); i++) {
-            h = layers.get(i).forward(h, new PassContext(layout.rope(), cosSin, bias, cache, i, adapter));
+            h = layers.get(i).forward(h, pass.context(layout.rope(), cache, i, past, h, params.dataType()));
         }
         if (cache != null) {
             cache.advance(steps);
@@ -339,10 +339,12 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         }
         NDArray embeddings = embed(request.inputIds()); // (B, T, H)
         NDArray ropePositions = positions;
+        NDArray blocks = null; // (B, T) bidirectional blocks of a media stage, or null
         if (mediaStage != null) {
             StagedInputs staged = mediaStage.apply(request, embeddings, positions);
             embeddings = staged.embeddings();
             ropePositions = staged.ropePositions();
+            blocks = staged.attentionBlocks();
             if (cache != null && staged.positionShift() != null) {
                 cache.shiftPositions(staged.positionShift());
             }
@@ -360,8 +362,9 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         // position_ids for padding-free batches): each sample then sees only its own tokens
         NDArray samples =
                 request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
-        NDArray bias = attentionBias(m, mask, samples, past, steps); // (B or 1, 1, 1, T, P + T) or null
-        return new LayerPass(embeddings, cosSin, bias, request.adapter().orElse(null));
+        NDArray together = blocks == null ? null : together(m, blocks, past, steps); // (B, T, P + T) or null
+        NDArray bias = attentionBias(m, mask, samples, together, past, steps); // (B or 1, 1, 1, T, P + T) or null
+        return new LayerPass(embeddings, cosSin, bias, request.adapter().orElse(null), together);
     }
 
     /**
@@ -373,8 +376,36 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
      * @param cosSin the rotary tables of the positions, or null when the family has no RoPE
      * @param bias the additive attention bias, or null
      * @param adapter the LoRA adapter, or null
+     * @param together (B, T, S) where a query and a key are in one attention block of a media stage, or null
      */
-    public record LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter) {}
+    public record LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter, NDArray together) {
+
+        /** A pass without attention blocks. */
+        public LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter) {
+            this(embeddings, cosSin, bias, adapter, null);
+        }
+
+        /**
+         * What layer {@code layer}'s attention sees of this pass over {@code past} cached positions.
+         *
+         * @param h (B, T, H) the layer's input
+         */
+        private PassContext context(
+                RotaryEmbedding rope, DecoderCache cache, int layer, int past, NDArray h, DataType type) {
+            return new PassContext(
+                    rope,
+                    cosSin,
+                    bias,
+                    together,
+                    cache,
+                    layer,
+                    past,
+                    Math.toIntExact(h.getShape().get(1)),
+                    h.getManager(),
+                    adapter,
+                    type);
+        }
+    }
 
     /** Starts a layer-by-layer pass over a whole batch (no cache). */
     public LayerPass beginLayers(ForwardRequest request) {
@@ -404,8 +435,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
 
     /** Decoder layer {@code index} of a layer-by-layer pass: (B, T, H) to (B, T, H). */
     public NDArray layer(int index, NDArray h, LayerPass pass) {
-        return layers.get(index)
-                .forward(h, new PassContext(layout.rope(), pass.cosSin(), pass.bias(), null, index, pass.adapter()));
+        return layers.get(index).forward(h, pass.context(layout.rope(), null, index, 0, h, params.dataType()));
     }
 
     /** The final norm and the output head of a layer-by-layer pass: (B, T, H) to F32 logits (B, T, V). */
@@ -468,14 +498,37 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     }
 
     /**
+     * Where a new query and a key are in one attention block of a media stage: (B, T) block ids, -1 for none, to
+     * (B, T, P + T); cached keys are in none.
+     */
+    private static NDArray together(NDManager m, NDArray blocks, int past, int steps) {
+        if (blocks.getShape().dimension() != 2 || blocks.getShape().get(1) != steps) {
+            throw new IllegalArgumentException(
+                    "a media stage's attention blocks must be (B, T) = (B, " + steps + "), were " + blocks.getShape());
+        }
+        NDArray ids = blocks.toType(DataType.INT64, false);
+        NDArray together = ids.expandDims(2)
+                .eq(ids.expandDims(1))
+                .logicalAnd(ids.gte(0).expandDims(2)); // (B, T, 1) vs (B, 1, T) -> (B, T, T)
+        if (past > 0) {
+            together = m.zeros(new Shape(ids.getShape().get(0), steps, past), DataType.BOOLEAN)
+                    .concat(together, 2); // (B, T, P + T): cached keys stay causal
+        }
+        return together;
+    }
+
+    /**
      * Additive attention bias: 0 where a query may see a key (causal, within the sliding window, key not
      * padding), -1e9 elsewhere: exp underflows to exactly 0, a fully padded row stays finite, and, unlike
-     * -Float.MAX_VALUE, training does not turn NaN (seen in SftTrainerTest at a high learning rate).
+     * -Float.MAX_VALUE, training does not turn NaN (seen in SftTrainerTest at a high learning rate). A media
+     * stage's {@code blocks} (B, T) open the causal mask among the new tokens of one block (transformers'
+     * {@code block_sequence_ids}: (causal or same block) and not padding).
      */
-    private NDArray attentionBias(NDManager m, NDArray mask, NDArray samples, int past, int steps) {
+    private NDArray attentionBias(NDManager m, NDArray mask, NDArray samples, NDArray together, int past, int steps) {
         int total = past + steps;
         if (mask == null
                 && samples == null
+                && together == null
                 && steps == 1
                 && (layout.slidingWindow() == 0 || total <= layout.slidingWindow())) {
             return null; // one new token sees everything before it
@@ -487,6 +540,9 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             allowed = allowed.logicalAnd(key.gt(Scalars.sub(query, layout.slidingWindow())));
         }
         allowed = allowed.expandDims(0); // (1, T, P + T)
+        if (together != null) {
+            allowed = allowed.logicalOr(together); // (B, T, P + T)
+        }
         if (mask != null) {
             allowed = allowed.logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)); // (B, T, P + T)
         }
@@ -525,8 +581,47 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
 
     /** What one layer's attention sees of a pass: its rotary tables, mask, cache and adapter. */
     private record PassContext(
-            RotaryEmbedding rope, NDArray[] cosSin, NDArray bias, DecoderCache cache, int layer, String adapter)
+            RotaryEmbedding rope,
+            NDArray[] cosSin,
+            NDArray bias,
+            NDArray together,
+            DecoderCache cache,
+            int layer,
+            int past,
+            int steps,
+            NDManager manager,
+            String adapter,
+            DataType type)
             implements AttentionContext {
+
+        /**
+         * The bias with keys {@code window} or more positions before their query masked, except keys of the query's
+         * attention block: (causal and inside the window) or same block, and not padding, as transformers ORs
+         * {@code block_sequence_ids} over its sliding-window mask.
+         */
+        @Override
+        public NDArray slidingBias(int window) {
+            if (window <= 0) {
+                return bias;
+            }
+            int total = past + steps;
+            if (total <= window) {
+                return bias; // every key is inside the window
+            }
+            NDManager m = manager;
+            NDArray queryAt =
+                    m.arange(past, total).toType(DataType.INT64, false).reshape(steps, 1); // (T, 1)
+            NDArray keyAt = m.arange(0, total).toType(DataType.INT64, false).reshape(1, total); // (1, S)
+            NDArray outside = keyAt.lte(Scalars.sub(queryAt, window)).expandDims(0); // (1, T, S)
+            if (together != null) {
+                outside = outside.logicalAnd(together.logicalNot()); // (B, T, S)
+            }
+            float min = type == DataType.FLOAT16 ? -65504f : -1e9f;
+            NDArray windowBias =
+                    Scalars.mul(outside.toType(type, false), min).expandDims(1).expandDims(1); // (B or 1, 1, 1, T, S)
+            // not their sum: -1e9 twice would overflow float16 to -inf
+            return bias == null ? windowBias : bias.minimum(windowBias);
+        }
 
         @Override
         public NDArray rotate(NDArray x) {

@@ -33,6 +33,17 @@ public interface AttentionContext {
     NDArray bias();
 
     /**
+     * The bias of a layer with a sliding window of its own (Gemma 2's and Gemma 3's local layers): {@link #bias()}
+     * with the keys {@code window} or more positions before their query masked too, except keys in the query's
+     * attention block ({@link StagedInputs#attentionBlocks}), as transformers ORs {@code block_sequence_ids} over its
+     * sliding-window mask.
+     *
+     * @param window the layer's window, 0 for none (then {@link #bias()})
+     * @return (B or 1, 1, 1, T, S), or null when every query may see every key
+     */
+    NDArray slidingBias(int window);
+
+    /**
      * Adds this pass's keys and values to the KV cache of this layer, when the pass has one.
      *
      * @param key (B, kvHeads, T, D)

@@ -11,12 +11,22 @@ import ai.djl.ndarray.NDArray;
  * @param positionShift per row, how much later passes over the same cache shift their text positions (M-RoPE's
  *        {@code rope_deltas}: text after an image continues from the image's largest position), added to what
  *        earlier passes shifted; null for none
+ * @param attentionBlocks (B, T) int64 or null: new tokens of a row with the same non-negative id see each other
+ *        both ways, on top of the causal (and sliding-window) mask and within the padding mask; -1 keeps a token
+ *        causal. transformers' {@code block_sequence_ids}: PaliGemma's prefix (image and prompt) is one block, each
+ *        of Gemma 3's images is a block of its own. Only this pass's tokens are grouped (a prefill's), so cached
+ *        keys of earlier passes are seen causally
  */
-public record StagedInputs(NDArray embeddings, NDArray ropePositions, long[] positionShift) {
+public record StagedInputs(NDArray embeddings, NDArray ropePositions, long[] positionShift, NDArray attentionBlocks) {
 
     public StagedInputs {
         if (embeddings == null || ropePositions == null) {
             throw new IllegalArgumentException("a media stage must return embeddings and positions");
         }
+    }
+
+    /** Inputs whose attention stays causal. */
+    public StagedInputs(NDArray embeddings, NDArray ropePositions, long[] positionShift) {
+        this(embeddings, ropePositions, positionShift, null);
     }
 }

@@ -1,7 +1,6 @@
 package dev.osprey.models.gemma;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 
 import dev.osprey.api.engine.Scalars;
@@ -75,7 +74,9 @@ final class SoftCappedAttention implements Attention {
             key = kNorm.forward(key);
         }
         NDArray[] kv = context.remember(context.rotate(key), value); // each (B, kvHeads, S, D)
-        NDArray out = attend(context.rotate(query), kv[0], kv[1], context.bias()); // (B, T, heads·D)
+        // a local layer's window is the context's, which keeps a media stage's attention blocks whole
+        NDArray bias = window > 0 ? context.slidingBias(window) : context.bias();
+        NDArray out = attend(context.rotate(query), kv[0], kv[1], bias); // (B, T, heads·D)
         return o.forward(out, adapter);
     }
 
@@ -86,7 +87,7 @@ final class SoftCappedAttention implements Attention {
      * @param query (B, heads, T, D)
      * @param key (B, kvHeads, S, D)
      * @param value (B, kvHeads, S, D)
-     * @param bias the context's bias, (B or 1, 1, 1, T, S), or null
+     * @param bias the context's bias (with this layer's window), (B or 1, 1, 1, T, S), or null
      * @return (B, T, heads·D)
      */
     private NDArray attend(NDArray query, NDArray key, NDArray value, NDArray bias) {
@@ -94,7 +95,6 @@ final class SoftCappedAttention implements Attention {
         int heads = Math.toIntExact(query.getShape().get(1));
         int t = Math.toIntExact(query.getShape().get(2));
         long d = query.getShape().get(3);
-        int s = Math.toIntExact(key.getShape().get(2));
         int kvHeads = Math.toIntExact(key.getShape().get(1));
         NDArray grouped = query.reshape(b, kvHeads, heads / kvHeads, t, d); // (B, kvHeads, group, T, D)
         NDArray keysT = key.expandDims(2).transpose(0, 1, 2, 4, 3); // (B, kvHeads, 1, D, S)
@@ -102,32 +102,11 @@ final class SoftCappedAttention implements Attention {
         if (softcap > 0) {
             scores = Scalars.mul(Scalars.div(scores, softcap).tanh(), softcap); // capped before the mask, as Gemma 2
         }
-        NDArray windowBias =
-                window > 0 && s > window ? windowBias(query.getManager(), t, s, scores.getDataType()) : null;
-        if (bias != null && windowBias != null) {
-            bias = bias.minimum(windowBias); // not their sum: -1e9 twice would overflow float16 to -inf
-        } else if (windowBias != null) {
-            bias = windowBias;
-        }
         if (bias != null) {
             scores = scores.add(bias);
         }
         NDArray probs = scores.toType(DataType.FLOAT32, false).softmax(-1).toType(query.getDataType(), false);
         NDArray out = probs.matMul(value.expandDims(2)); // (B, kvHeads, group, T, D)
         return out.reshape(b, heads, t, d).transpose(0, 2, 1, 3).reshape(b, t, heads * d); // (B, T, heads·D)
-    }
-
-    /**
-     * The new queries are the last T of S cache positions: query i (at S - T + i) sees key j when
-     * {@code j > S - T + i - window}.
-     *
-     * @return (1, 1, 1, T, S): 0 inside the window, a large negative number before it
-     */
-    private NDArray windowBias(NDManager m, int t, int s, DataType type) {
-        NDArray queryAt = m.arange(s - t, s).toType(DataType.INT64, false).reshape(t, 1); // (T, 1)
-        NDArray keyAt = m.arange(0, s).toType(DataType.INT64, false).reshape(1, s); // (1, S)
-        NDArray outside = keyAt.lte(Scalars.sub(queryAt, window)); // (T, S)
-        float min = type == DataType.FLOAT16 ? -65504f : -1e9f;
-        return Scalars.mul(outside.toType(type, false), min).reshape(1, 1, 1, t, s); // (1, 1, 1, T, S)
     }
 }

@@ -1,0 +1,356 @@
+package dev.osprey.models.gemmavision;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.ForwardResult;
+import dev.osprey.api.model.KvCache;
+import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.MediaTensors;
+import dev.osprey.api.model.MultimodalKeys;
+import dev.osprey.checkpoint.WeightFiles;
+import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.LoraMerge;
+import dev.osprey.model.load.Losses;
+import dev.osprey.model.load.ModelLoader;
+import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.model.nn.Linear;
+import dev.osprey.model.reference.GradientCheck;
+import dev.osprey.model.reference.HfReference;
+import dev.osprey.models.gemma.Gemma2Architecture;
+import dev.osprey.models.gemma.Gemma3TextArchitecture;
+import dev.osprey.models.gemma.GemmaArchitecture;
+
+/**
+ * PaliGemma's (Gemma and Gemma 2 decoders) and Gemma 3's logits, loss, greedy tokens through the KV cache and LoRA
+ * outputs equal those Hugging Face transformers 5.12 computed for the same tiny checkpoints and images (written by
+ * tools/make-siglip-fixtures.py; src/test/resources/reference): a left-padded batch of two rows; PaliGemma's with
+ * prefix (image + prompt, bidirectional) and labelled suffix, Gemma 3's with two images in row 0 and one in row 1.
+ */
+class GemmaVisionReferenceTest {
+
+    static Stream<Arguments> fixtures() {
+        return Stream.of(
+                arguments("paligemma", (Supplier<GemmaVisionFamily>) GemmaVisionReferenceTest::paliGemma),
+                arguments("paligemma2", (Supplier<GemmaVisionFamily>) GemmaVisionReferenceTest::paliGemma),
+                arguments("gemma3-vision", (Supplier<GemmaVisionFamily>) GemmaVisionReferenceTest::gemma3));
+    }
+
+    /** The architecture with the Gemma bundle's decoders, as DS binds them. */
+    static GemmaVisionFamily paliGemma() {
+        return withDecoders(new PaliGemmaArchitecture());
+    }
+
+    static GemmaVisionFamily gemma3() {
+        return withDecoders(new Gemma3VisionArchitecture());
+    }
+
+    private static GemmaVisionFamily withDecoders(GemmaVisionFamily family) {
+        family.addArchitecture(new GemmaArchitecture());
+        family.addArchitecture(new Gemma2Architecture());
+        family.addArchitecture(new Gemma3TextArchitecture());
+        return family;
+    }
+
+    /** reference.json and inputs.safetensors of a case. */
+    record Fixture(Path folder, JsonNode ref, float[] pixels, long images) {
+
+        static Fixture of(String name) throws IOException {
+            Path folder = HfReference.fixture(GemmaVisionReferenceTest.class, name);
+            JsonNode ref =
+                    new ObjectMapper().readTree(folder.resolve("reference.json").toFile());
+            WeightFiles inputs = WeightFiles.openFile(folder.resolve("inputs.safetensors"));
+            try (NDManager scratch = NDManager.newBaseManager()) {
+                NDArray p = inputs.load(scratch, MediaTensors.PIXEL_VALUES, DataType.FLOAT32);
+                return new Fixture(folder, ref, p.toFloatArray(), p.getShape().get(0));
+            }
+        }
+
+        /** Images {@code from} (inclusive) to {@code to}, and the token types when given. */
+        MediaTensors media(NDManager m, int from, int to, long[][] types) {
+            int each = pixels.length / (int) images;
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            tensors.put(
+                    MediaTensors.PIXEL_VALUES,
+                    m.create(Arrays.copyOfRange(pixels, from * each, to * each), new Shape(to - from, 3, 32, 32)));
+            if (types != null) {
+                tensors.put(
+                        PaliGemmaStage.TOKEN_TYPE_IDS, m.create(flat(types), new Shape(types.length, types[0].length)));
+            }
+            return MediaTensors.of(tensors);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void logitsLossGreedyTokensAndLoraAreTransformers(String name, Supplier<GemmaVisionFamily> architecture)
+            throws IOException {
+        Fixture f = Fixture.of(name);
+        GemmaVisionFamily family = architecture.get();
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> family, manager, DataType.FLOAT32)) {
+            assertEquals(List.of(), model.unusedWeights(), name + ": every checkpoint tensor has a place");
+            compareForward(
+                    name,
+                    f,
+                    model,
+                    manager,
+                    null,
+                    f.ref.get("logits"),
+                    f.ref.get("loss").asDouble());
+
+            JsonNode greedy = f.ref.get("greedy");
+            int newTokens = greedy.get("max_new_tokens").asInt();
+            long[][] ids = matrix(greedy.get("input_ids"));
+            long[][] mask = matrix(greedy.get("attention_mask"));
+            long[][] types = matrix(greedy.get("token_type_ids"));
+            List<long[]> batched =
+                    decode(model, manager, ids, mask, f.media(manager, 0, (int) f.images, types), newTokens);
+            int first = 0;
+            for (int b = 0; b < ids.length; b++) {
+                assertArrayEquals(
+                        longs(greedy.get("tokens").get(b)), batched.get(b), name + ": greedy tokens of row " + b);
+                long real = Arrays.stream(mask[b]).sum();
+                long[][] alone = {
+                    Arrays.stream(ids[b]).skip(ids[b].length - real).toArray()
+                };
+                long[][] ones = {Arrays.stream(alone[0]).map(t -> 1).toArray()};
+                long[][] aloneTypes = {
+                    Arrays.stream(types[b]).skip(ids[b].length - real).toArray()
+                };
+                int count = greedy.get("images_per_row").get(b).asInt();
+                assertArrayEquals(
+                        longs(greedy.get("tokens_alone").get(b)),
+                        decode(
+                                        model,
+                                        manager,
+                                        alone,
+                                        ones,
+                                        f.media(manager, first, first + count, aloneTypes),
+                                        newTokens)
+                                .get(0),
+                        name + ": greedy tokens of row " + b + " alone");
+                first += count;
+            }
+
+            // transformers 5 names the adapter's modules model.language_model.layers.N...
+            JsonNode lora = f.ref.get("lora");
+            LanguageModel language = model.model();
+            List<Linear> linears = LoraMerge.linearsOf(language);
+            List<String> attached = PeftAdapter.attach(
+                    f.folder.resolve(lora.get("folder").asText()), linears, "ref", manager, language::checkpointKey);
+            assertEquals(lora.get("modules").size(), attached.size(), "the adapter's modules, attached " + attached);
+            assertTrue(
+                    attached.stream().allMatch(m -> m.startsWith("language_model.model.layers.")), attached.toString());
+            compareForward(
+                    name + " with its LoRA adapter",
+                    f,
+                    model,
+                    manager,
+                    "ref",
+                    lora.get("logits"),
+                    lora.get("loss").asDouble());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void gradientsReachTheVisionTowerAndTheProjector(String name, Supplier<GemmaVisionFamily> architecture)
+            throws Exception {
+        Fixture f = Fixture.of(name);
+        JsonNode greedy = f.ref.get("greedy");
+        long[] prompt = longs(greedy.get("input_ids").get(0)); // row 0: no padding
+        int images = greedy.get("images_per_row").get(0).asInt();
+        List<String> keys = new ArrayList<>(List.of(
+                "vision_tower.vision_model.embeddings.patch_embedding.weight",
+                "vision_tower.vision_model.embeddings.position_embedding.weight",
+                "vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight",
+                "vision_tower.vision_model.encoder.layers.1.mlp.fc1.bias",
+                "vision_tower.vision_model.encoder.layers.0.layer_norm1.weight",
+                "vision_tower.vision_model.post_layernorm.bias"));
+        keys.addAll(
+                name.startsWith("paligemma")
+                        ? List.of("multi_modal_projector.linear.weight")
+                        : List.of(
+                                "multi_modal_projector.mm_input_projection_weight",
+                                "multi_modal_projector.mm_soft_emb_norm.weight"));
+        for (String key : keys) {
+            GradientCheck.check(f.folder, architecture.get(), key, 0, 1e-3f, prompt, m -> f.media(m, 0, images, null));
+        }
+    }
+
+    @Test
+    void modulesAreNamedAsMsSwiftNamesThem() throws IOException {
+        Fixture f = Fixture.of("gemma3-vision");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> gemma3(), manager, DataType.FLOAT32)) {
+            MultimodalKeys keys = model.model().multimodalKeys().orElseThrow();
+            assertEquals(
+                    "aligner",
+                    keys.moduleOf("multi_modal_projector.mm_input_projection_weight")
+                            .orElseThrow());
+            assertEquals(
+                    "vision_tower",
+                    keys.moduleOf("vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight")
+                            .orElseThrow());
+            assertEquals(
+                    "language_model",
+                    keys.moduleOf("language_model.model.layers.0.self_attn.q_proj.weight")
+                            .orElseThrow());
+            for (String key : model.model().parameters().keySet()) {
+                assertTrue(keys.moduleOf(key).isPresent(), key + " belongs to a module");
+            }
+        }
+    }
+
+    @Test
+    void imagesThatDoNotFitThePlaceholdersAreRefusedByName() throws IOException {
+        Fixture f = Fixture.of("gemma3-vision");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> gemma3(), manager, DataType.FLOAT32)) {
+            long[][] ids = matrix(f.ref.get("input_ids"));
+            Shape shape = new Shape(ids.length, ids[0].length);
+            ForwardRequest twoImages = ForwardRequest.builder(manager.create(flat(ids), shape))
+                    .optAttentionMask(manager.create(flat(matrix(f.ref.get("attention_mask"))), shape))
+                    .optMedia(f.media(manager, 0, 2, null))
+                    .build();
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> model.model().forward(twoImages));
+            assertTrue(
+                    e.getMessage().contains("12 image tokens") && e.getMessage().contains("2 images"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aLanguageModelOfAnotherFamilyIsRefusedByName() throws IOException {
+        Fixture f = Fixture.of("gemma3-vision");
+        GemmaVisionFamily without = new Gemma3VisionArchitecture(); // no Gemma bundle
+        try (NDManager manager = NDManager.newBaseManager()) {
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> ModelLoader.load(f.folder, c -> without, manager, DataType.FLOAT32));
+            assertTrue(e.getMessage().contains("gemma3_text"), e.getMessage());
+        }
+    }
+
+    private static void compareForward(
+            String what, Fixture f, HfModel model, NDManager manager, String adapter, JsonNode expected, double loss) {
+        long[][] ids = matrix(f.ref.get("input_ids"));
+        long[][] mask = matrix(f.ref.get("attention_mask"));
+        long[][] types = matrix(f.ref.get("token_type_ids"));
+        Shape shape = new Shape(ids.length, ids[0].length);
+        try (NDManager scope = manager.newSubManager()) {
+            ForwardRequest request = ForwardRequest.builder(scope.create(flat(ids), shape))
+                    .optAttentionMask(scope.create(flat(mask), shape))
+                    .optAdapter(adapter)
+                    .optMedia(f.media(scope, 0, (int) f.images, types))
+                    .build();
+            NDArray logits = model.model().forward(request).logits(); // (B, T, V)
+            HfReference.assertLogits(what, logits, mask, expected);
+            double actual = Losses.causalLm(logits, scope.create(flat(matrix(f.ref.get("labels"))), shape))
+                    .getFloat();
+            assertEquals(loss, actual, HfReference.RELATIVE_TOLERANCE * Math.max(1, loss), what + ": loss");
+        }
+    }
+
+    /** Greedy decoding: the prompt with its images through the cache, then one token per step (EOS ends a row). */
+    private static List<long[]> decode(
+            HfModel model, NDManager manager, long[][] prompt, long[][] promptMask, MediaTensors media, int newTokens) {
+        int batch = prompt.length;
+        List<List<Long>> out = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            out.add(new ArrayList<>());
+        }
+        boolean[] done = new boolean[batch];
+        long eos = model.generationConfig().eosTokenIds().get(0);
+        try (NDManager scope = manager.newSubManager();
+                KvCache cache = model.model().newCache(batch)) {
+            long[][] attention = promptMask;
+            ForwardResult step = model.model()
+                    .forward(ForwardRequest.builder(scope.create(flat(prompt), new Shape(batch, prompt[0].length)))
+                            .optAttentionMask(scope.create(flat(attention), new Shape(batch, prompt[0].length)))
+                            .optMedia(media)
+                            .optCache(cache)
+                            .optLastPositionOnly(true)
+                            .build());
+            for (int n = 0; n < newTokens; n++) {
+                long[] next =
+                        step.logits().argMax(-1).toType(DataType.INT64, false).toLongArray(); // (B)
+                for (int b = 0; b < batch; b++) {
+                    if (!done[b]) {
+                        out.get(b).add(next[b]);
+                        done[b] = next[b] == eos;
+                    }
+                }
+                long[][] grown = new long[batch][];
+                for (int b = 0; b < batch; b++) {
+                    grown[b] = Arrays.copyOf(attention[b], attention[b].length + 1);
+                    grown[b][attention[b].length] = 1;
+                }
+                attention = grown;
+                step = model.model()
+                        .forward(ForwardRequest.builder(scope.create(next, new Shape(batch, 1)))
+                                .optAttentionMask(scope.create(flat(attention), new Shape(batch, attention[0].length)))
+                                .optCache(cache)
+                                .optLastPositionOnly(true)
+                                .build());
+            }
+        }
+        List<long[]> tokens = new ArrayList<>();
+        for (List<Long> row : out) {
+            tokens.add(row.stream().mapToLong(Long::longValue).toArray());
+        }
+        return tokens;
+    }
+
+    static long[][] matrix(JsonNode node) {
+        long[][] m = new long[node.size()][];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = longs(node.get(i));
+        }
+        return m;
+    }
+
+    static long[] longs(JsonNode node) {
+        long[] v = new long[node.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = node.get(i).asLong();
+        }
+        return v;
+    }
+
+    static long[] flat(long[][] m) {
+        long[] v = new long[m.length * m[0].length];
+        for (int i = 0; i < m.length; i++) {
+            System.arraycopy(m[i], 0, v, i * m[0].length, m[0].length);
+        }
+        return v;
+    }
+}
