@@ -33,10 +33,11 @@ TEXT = dict(vocab_size=160, hidden_size=32, intermediate_size=64, num_hidden_lay
             pad_token_id=0)
 # mrope_section splits the head's 4 rotary frequencies into temporal, height and width
 MROPE = dict(rope_type="default", rope_theta=10000.0, mrope_section=[1, 1, 2])
-VISION = dict(depth=2, embed_dim=32, num_heads=2, mlp_ratio=2, hidden_size=32, patch_size=14, spatial_merge_size=2,
+# 4-pixel patches (the Hub's are 14) keep the patch embedding and the pixels, and so the fixtures, small
+VISION = dict(depth=2, embed_dim=32, num_heads=2, mlp_ratio=2, hidden_size=32, patch_size=4, spatial_merge_size=2,
               temporal_patch_size=2, in_channels=3)
-# Qwen2.5-VL: windows of 16 pixels = 2 x 2 merged tokens of 4-pixel patches (small patches keep the fixture small);
-# block 1 attends over whole items, block 0 within windows
+# Qwen2.5-VL: windows of 16 pixels = 2 x 2 merged tokens of 4-pixel patches; block 1 attends over whole items,
+# block 0 within windows
 VISION_25 = dict(depth=2, hidden_size=32, intermediate_size=48, num_heads=2, out_hidden_size=32, patch_size=4,
                  spatial_merge_size=2, temporal_patch_size=2, in_channels=3, window_size=16, fullatt_block_indexes=[1],
                  tokens_per_second=4, hidden_act="silu")
@@ -76,6 +77,12 @@ def batch(videos):
     ids = torch.tensor([[0] * (width - len(r)) + r for r in rs])  # left-padded, as batched generation pads
     mask = (torch.arange(width) >= (ids == 0).sum(-1, keepdim=True)).long()
     return ids, mask
+
+
+def values(logits):
+    """Logits for reference.json, to 6 decimals: far below the tests' tolerance (1e-4 of the largest logit), and
+    the files stay small."""
+    return dict(shape=list(logits.shape), values=[[[round(x, 6) for x in t] for t in row] for row in logits.tolist()])
 
 
 def token_types(ids):
@@ -241,7 +248,7 @@ def make_quantized(name, base, method, out_dir):
     ref = dict(transformers_version=transformers.__version__, torch_version=torch.__version__,
                note=f"the media are {base}'s inputs.safetensors", inputs=f"../{base}/inputs.safetensors",
                input_ids=ids.tolist(), attention_mask=mask.tolist(), labels=labels.tolist(),
-               logits=dict(shape=list(logits.shape), values=logits.tolist()), loss=loss)
+               logits=values(logits), loss=loss)
     with open(os.path.join(folder, "reference.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))
     print(f"{name}: loss {loss:.5f}")
@@ -272,7 +279,7 @@ def make(name, config_class, model_class, vision, videos, out_dir):
         ref["mrope_position_ids"] = rope.tolist()
         ref["rope_deltas"] = deltas.flatten().tolist()
         logits, loss = forward(model, ids, mask, inputs, labels)
-        ref["logits"] = dict(shape=list(logits.shape), values=logits.tolist())
+        ref["logits"] = values(logits)
         ref["loss"] = loss
         tokens, margin = greedy_cached(model, ids, mask, inputs)
         generated, _ = greedy(model, ids, mask, inputs)
@@ -291,7 +298,7 @@ def make(name, config_class, model_class, vision, videos, out_dir):
         merged, adapted = lora_adapter(model, os.path.join(folder, "adapter"))
         lora_logits, lora_loss = forward(merged, ids, mask, inputs, labels)
         ref["lora"] = dict(folder="adapter", modules=sorted(adapted),
-                           logits=dict(shape=list(lora_logits.shape), values=lora_logits.tolist()), loss=lora_loss)
+                           logits=values(lora_logits), loss=lora_loss)
     with open(os.path.join(folder, "reference.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))
     print(f"{name}: loss {loss:.5f}, greedy {tokens}, alone {alone}, smallest top-2 gap {margin:.4f}")

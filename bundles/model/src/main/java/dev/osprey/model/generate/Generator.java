@@ -16,6 +16,7 @@ import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.MediaTensors;
 
 /**
  * Generates continuations for a batch of prompts of any lengths: prompts are left-padded with an
@@ -48,6 +49,24 @@ public final class Generator {
     public static List<Result> generate(
             LanguageModel model,
             List<int[]> prompts,
+            GenerationOptions options,
+            String adapter,
+            Function<int[], String> decoder,
+            TokenListener listener) {
+        return generate(model, prompts, null, options, adapter, decoder, listener);
+    }
+
+    /**
+     * Generates for prompts with media: a multimodal model reads {@code media} in the prefill, where its features
+     * fill the prompts' placeholder tokens; the decoding steps carry none.
+     *
+     * @param media the prompts' images or video, items in the order of their placeholders, prompt by prompt; null
+     *        for none
+     */
+    public static List<Result> generate(
+            LanguageModel model,
+            List<int[]> prompts,
+            MediaTensors media,
             GenerationOptions options,
             String adapter,
             Function<int[], String> decoder,
@@ -93,6 +112,7 @@ public final class Generator {
                 float[] logits;
                 try (NDArray out = model.forward(ForwardRequest.builder(input)
                                 .optAttentionMask(maskArray)
+                                .optMedia(step == 0 ? media : null)
                                 .optCache(cache)
                                 .optLastPositionOnly(true)
                                 .optAdapter(adapter)

@@ -8,6 +8,7 @@ import ai.djl.training.GradientCollector;
 
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.MultimodalKeys;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.Losses;
 import dev.osprey.model.nn.TrainingMode;
@@ -70,14 +71,33 @@ final class CheckpointedStep {
                     NDScope.unregister(gradient);
                 }
             }
-            if (model.params().get("model.embed_tokens.weight").get().hasGradient()) {
+            // full tuning: the token embeddings, and a multimodal model's vision tower and aligner when trained,
+            // recomputed with their graph (checkpointed as a layer is)
+            if (embeddingsTrained(model)) {
                 try (GradientCollector collector = newCollector()) {
-                    collector.backward(
-                            model.embed(batch.inputIds()).mul(gradient).sum()); // full tuning: the embeddings too
+                    collector.backward(model.beginLayers(request)
+                            .embeddings()
+                            .mul(gradient)
+                            .sum());
                 }
             }
             return new double[] {loss, batch.trainedTokens()};
         });
+    }
+
+    /**
+     * Whether a parameter before the first layer trains: the token table, or a multimodal model's vision tower or
+     * aligner ({@code MultimodalKeys}).
+     */
+    private static boolean embeddingsTrained(DecoderModel model) {
+        String table = model.layout().keys().embedTokens() + ".weight";
+        var keys = model.multimodalKeys();
+        return model.parameters().entrySet().stream()
+                .filter(p -> p.getKey().equals(table)
+                        || keys.flatMap(k -> k.moduleOf(p.getKey()))
+                                .filter(m -> !m.equals(MultimodalKeys.LANGUAGE_MODEL))
+                                .isPresent())
+                .anyMatch(p -> p.getValue().hasGradient());
     }
 
     private static GradientCollector newCollector() {

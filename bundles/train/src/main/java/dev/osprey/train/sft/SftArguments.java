@@ -175,6 +175,21 @@ public final class SftArguments {
     @JsonProperty("freeze_parameters")
     private List<String> freezeParameters = new ArrayList<>();
 
+    @JsonPropertyDescription(
+            "multimodal models: keep the language model frozen (full), leave it out of all-linear (LoRA)")
+    @JsonProperty("freeze_llm")
+    private boolean freezeLlm;
+
+    @JsonPropertyDescription(
+            "multimodal models: keep the vision tower frozen (full), leave it out of all-linear (LoRA)")
+    @JsonProperty("freeze_vit")
+    private boolean freezeVit = true;
+
+    @JsonPropertyDescription(
+            "multimodal models: keep the aligner (projector) frozen (full), leave it out of all-linear (LoRA)")
+    @JsonProperty("freeze_aligner")
+    private boolean freezeAligner = true;
+
     // ---- optimisation
     @JsonProperty("per_device_train_batch_size")
     @JsonAlias("batch_size")
@@ -629,6 +644,21 @@ public final class SftArguments {
         return this;
     }
 
+    public SftArguments freezeLlm(boolean value) {
+        freezeLlm = value;
+        return this;
+    }
+
+    public SftArguments freezeVit(boolean value) {
+        freezeVit = value;
+        return this;
+    }
+
+    public SftArguments freezeAligner(boolean value) {
+        freezeAligner = value;
+        return this;
+    }
+
     public SftArguments useRslora(boolean value) {
         useRslora = value;
         return this;
@@ -857,6 +887,18 @@ public final class SftArguments {
 
     public List<String> targetModules() {
         return List.copyOf(targetModules);
+    }
+
+    public boolean freezeLlm() {
+        return freezeLlm;
+    }
+
+    public boolean freezeVit() {
+        return freezeVit;
+    }
+
+    public boolean freezeAligner() {
+        return freezeAligner;
     }
 
     public boolean useRslora() {

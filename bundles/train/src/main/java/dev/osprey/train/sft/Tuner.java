@@ -12,6 +12,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.MultimodalKeys;
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.ModelLoader;
@@ -55,7 +56,7 @@ public final class Tuner {
                         + (args.quantBits() == 4 ? args.quantType() : "int8") + ")");
             }
             if (resume != null) {
-                PeftAdapter.attach(resume, linears, adapterName, manager);
+                PeftAdapter.attach(resume, linears, adapterName, manager, model::checkpointKey);
             } else {
                 new LoraConfig(
                                 args.loraRank(),
@@ -63,7 +64,7 @@ public final class Tuner {
                                 new LinkedHashSet<>(args.targetModules()),
                                 args.useRslora(),
                                 args.useDora())
-                        .attach(linears, adapterName, manager, args.seed());
+                        .attach(loraTargets(model, linears, args), adapterName, manager, args.seed());
             }
             LoraConfig.setDropout(linears, adapterName, args.loraDropout());
             trainable.putAll(LoraConfig.trainable(linears, adapterName));
@@ -77,13 +78,18 @@ public final class Tuner {
             }
             List<String> frozen = new ArrayList<>();
             model.parameters().forEach((name, array) -> {
-                if (args.freezeParameters().stream().anyMatch(name::startsWith)) {
+                if (args.freezeParameters().stream().anyMatch(name::startsWith) || frozenModule(model, name, args)) {
                     frozen.add(name);
                 } else {
                     array.setRequiresGradient(true);
                     trainable.put(name, array);
                 }
             });
+            if (!frozen.isEmpty() && model.multimodalKeys().isPresent()) {
+                listener.message("froze " + frozen.size() + " parameters (--freeze_llm " + args.freezeLlm()
+                        + ", --freeze_vit " + args.freezeVit() + ", --freeze_aligner " + args.freezeAligner()
+                        + (args.freezeParameters().isEmpty() ? "" : ", --freeze_parameters") + ")");
+            }
             if (!args.freezeParameters().isEmpty() && frozen.isEmpty()) {
                 throw new IllegalArgumentException("--freeze_parameters " + args.freezeParameters()
                         + " matches no parameter; names look like "
@@ -95,5 +101,41 @@ public final class Tuner {
             }
         }
         return trainable;
+    }
+
+    /**
+     * Whether a multimodal model's parameter lies in a module ms-swift's {@code --freeze_llm}, {@code --freeze_vit}
+     * or {@code --freeze_aligner} freezes (by the model's {@code MultimodalKeys}); never for a text model.
+     */
+    static boolean frozenModule(LanguageModel model, String parameter, SftArguments args) {
+        return model.multimodalKeys()
+                .flatMap(keys -> keys.moduleOf(parameter))
+                .map(module -> switch (module) {
+                    case MultimodalKeys.LANGUAGE_MODEL -> args.freezeLlm();
+                    case MultimodalKeys.VISION_TOWER -> args.freezeVit();
+                    case MultimodalKeys.ALIGNER -> args.freezeAligner();
+                    default -> false;
+                })
+                .orElse(false);
+    }
+
+    /**
+     * The linears LoRA may target: with {@code --target_modules all-linear} on a multimodal model, those of the
+     * modules not frozen (ms-swift's {@code get_multimodal_target_regex}: by default the language model's only);
+     * named target modules, and text models, keep every linear.
+     */
+    static List<Linear> loraTargets(LanguageModel model, List<Linear> linears, SftArguments args) {
+        if (model.multimodalKeys().isEmpty() || !args.targetModules().contains(LoraConfig.ALL_LINEAR)) {
+            return linears;
+        }
+        List<Linear> open = linears.stream()
+                .filter(l -> !frozenModule(model, l.weight().name(), args))
+                .toList();
+        if (open.isEmpty()) {
+            throw new IllegalArgumentException("--target_modules all-linear with --freeze_llm " + args.freezeLlm()
+                    + ", --freeze_vit " + args.freezeVit() + " and --freeze_aligner " + args.freezeAligner()
+                    + " leaves no linear layer to adapt");
+        }
+        return open;
     }
 }

@@ -11,6 +11,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -29,11 +30,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.model.ForwardRequest;
-import dev.osprey.api.model.ForwardResult;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.MediaTensors;
 import dev.osprey.api.model.MultimodalKeys;
+import dev.osprey.model.generate.GenerationOptions;
+import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.Losses;
@@ -72,22 +74,38 @@ class QwenVlReferenceTest {
                     f.ref.get("logits"),
                     f.ref.get("loss").asDouble());
 
+            // the platform's Generator: the media in the prefill, then one token per step through the cache
             JsonNode greedy = f.ref.get("greedy");
-            int newTokens = greedy.get("max_new_tokens").asInt();
-            List<long[]> batched = decode(model, manager, f.ids, f.mask, f.media(manager), newTokens);
+            GenerationOptions options = GenerationOptions.greedy(
+                    greedy.get("max_new_tokens").asInt(),
+                    new HashSet<>(model.generationConfig().eosTokenIds()));
+            List<int[]> prompts = new ArrayList<>();
             for (int b = 0; b < f.ids.length; b++) {
-                assertArrayEquals(
-                        longs(greedy.get("tokens").get(b)), batched.get(b), name + ": greedy tokens of row " + b);
-                int row = b;
                 long real = Arrays.stream(f.mask[b]).sum();
-                long[][] alone = {
-                    Arrays.stream(f.ids[b]).skip(f.ids[b].length - real).toArray()
-                };
-                long[][] ones = {Arrays.stream(alone[0]).map(t -> 1).toArray()};
+                prompts.add(Arrays.stream(f.ids[b])
+                        .skip(f.ids[b].length - real)
+                        .mapToInt(t -> (int) t)
+                        .toArray());
+            }
+            List<Generator.Result> batched =
+                    Generator.generate(model.model(), prompts, f.media(manager), options, null, null, null);
+            for (int b = 0; b < prompts.size(); b++) {
+                int row = b;
                 assertArrayEquals(
-                        longs(greedy.get("tokens_alone").get(b)),
-                        decode(model, manager, alone, ones, f.media(manager, r -> r == row), newTokens)
-                                .get(0),
+                        ints(greedy.get("tokens").get(b)),
+                        batched.get(b).tokens(),
+                        name + ": greedy tokens of row " + b);
+                List<Generator.Result> alone = Generator.generate(
+                        model.model(),
+                        List.of(prompts.get(b)),
+                        f.media(manager, r -> r == row),
+                        options,
+                        null,
+                        null,
+                        null);
+                assertArrayEquals(
+                        ints(greedy.get("tokens_alone").get(b)),
+                        alone.get(0).tokens(),
                         name + ": greedy tokens of row " + b + " alone");
             }
 
@@ -291,53 +309,11 @@ class QwenVlReferenceTest {
         }
     }
 
-    /** Greedy decoding: the prompt with its media through the cache, then one token per step (EOS ends a row). */
-    private static List<long[]> decode(
-            HfModel model, NDManager manager, long[][] prompt, long[][] promptMask, MediaTensors media, int newTokens) {
-        int batch = prompt.length;
-        List<List<Long>> out = new ArrayList<>();
-        for (int b = 0; b < batch; b++) {
-            out.add(new ArrayList<>());
+    private static int[] ints(JsonNode node) {
+        int[] v = new int[node.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = node.get(i).asInt();
         }
-        boolean[] done = new boolean[batch];
-        long eos = model.generationConfig().eosTokenIds().get(0);
-        try (NDManager scope = manager.newSubManager();
-                KvCache cache = model.model().newCache(batch)) {
-            long[][] attention = promptMask;
-            ForwardResult step = model.model()
-                    .forward(ForwardRequest.builder(scope.create(flat(prompt), new Shape(batch, prompt[0].length)))
-                            .optAttentionMask(scope.create(flat(attention), new Shape(batch, prompt[0].length)))
-                            .optMedia(media)
-                            .optCache(cache)
-                            .optLastPositionOnly(true)
-                            .build());
-            for (int n = 0; n < newTokens; n++) {
-                long[] next =
-                        step.logits().argMax(-1).toType(DataType.INT64, false).toLongArray(); // (B)
-                for (int b = 0; b < batch; b++) {
-                    if (!done[b]) {
-                        out.get(b).add(next[b]);
-                        done[b] = next[b] == eos;
-                    }
-                }
-                long[][] grown = new long[batch][];
-                for (int b = 0; b < batch; b++) {
-                    grown[b] = Arrays.copyOf(attention[b], attention[b].length + 1);
-                    grown[b][attention[b].length] = 1;
-                }
-                attention = grown;
-                step = model.model()
-                        .forward(ForwardRequest.builder(scope.create(next, new Shape(batch, 1)))
-                                .optAttentionMask(scope.create(flat(attention), new Shape(batch, attention[0].length)))
-                                .optCache(cache)
-                                .optLastPositionOnly(true)
-                                .build());
-            }
-        }
-        List<long[]> tokens = new ArrayList<>();
-        for (List<Long> row : out) {
-            tokens.add(row.stream().mapToLong(Long::longValue).toArray());
-        }
-        return tokens;
+        return v;
     }
 }
