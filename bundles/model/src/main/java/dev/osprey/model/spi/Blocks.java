@@ -118,7 +118,7 @@ public final class Blocks {
         return TrainingMode.during(true, pass);
     }
 
-    private static void checkActivation(String activation) {
+    static void checkActivation(String activation) {
         if (!ACTIVATIONS.contains(activation)) {
             throw new IllegalArgumentException(
                     "hidden_act '" + activation + "' is not supported; supported: silu, gelu_pytorch_tanh");

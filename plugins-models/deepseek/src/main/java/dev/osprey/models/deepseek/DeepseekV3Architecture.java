@@ -10,14 +10,16 @@ import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.DecoderFamily;
 import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.ExpertRouting;
 import dev.osprey.model.spi.LlamaLikeConfig;
+import dev.osprey.model.spi.MixtureOfExperts;
 
 /**
  * DeepSeek-V3 ({@code DeepseekV3ForCausalLM}; also DeepSeek-R1 and Kimi-K2's layout): Llama's pre-norm
  * decoder with Multi-head Latent Attention ({@link MultiHeadLatentAttention}, rotary features interleaved
  * unless {@code rope_interleave} is false, YaRN's mscale on the softmax), dense MLPs in the first
  * {@code first_k_dense_replace} layers and DeepSeekMoE with sigmoid, bias-corrected, group-limited routing
- * after ({@link DeepseekMoe}).
+ * after ({@link MixtureOfExperts}, {@link ExpertRouting.Rule#deepseekV3}).
  */
 @Component(service = ModelArchitecture.class)
 public class DeepseekV3Architecture extends DecoderFamily {
@@ -35,7 +37,10 @@ public class DeepseekV3Architecture extends DecoderFamily {
      * @param firstDense {@code first_k_dense_replace}
      */
     record DeepseekV3Config(
-            LlamaLikeConfig common, MultiHeadLatentAttention.Spec attention, DeepseekMoe.Spec experts, int firstDense) {
+            LlamaLikeConfig common,
+            MultiHeadLatentAttention.Spec attention,
+            MixtureOfExperts.Spec experts,
+            int firstDense) {
 
         static DeepseekV3Config from(ModelConfig c) {
             LlamaLikeConfig common = LlamaLikeConfig.read(c, false, "silu");
@@ -47,16 +52,13 @@ public class DeepseekV3Architecture extends DecoderFamily {
             return new DeepseekV3Config(
                     common,
                     MultiHeadLatentAttention.Spec.from(c, c.getBoolean(true, "rope_interleave"), true),
-                    DeepseekMoe.Spec.from(
-                            c,
-                            DeepseekMoe.Routing.SIGMOID_BIASED_GROUPS,
-                            c.getBoolean(true, "norm_topk_prob"),
-                            common.activation()),
-                    c.getInt(3, "first_k_dense_replace"));
+                    MixtureOfExperts.Spec.deepseek(c, ExpertRouting.Rule.deepseekV3(c, true), 0, common.activation())
+                            .withCorrectionBias("gate.e_score_correction_bias", false),
+                    MixtureOfExperts.firstDenseLayers(c, 3));
         }
 
         DecoderLayout layout(ModelConfig c) {
-            return common.layout(attention.factory(), experts.factory(firstDense, common.gatedMlp(false)))
+            return common.layout(attention.factory(), experts.afterDense(firstDense, common.gatedMlp(false)))
                     .withRope(DeepseekRope.from(c, attention.qkRopeHeadDim()));
         }
     }
