@@ -124,6 +124,17 @@ CASES = {
                                   num_experts_per_tok=2, moe_intermediate_size=16, n_group=4, topk_group=2,
                                   norm_topk_prob=True, routed_scaling_factor=2.5, rope_parameters=rope("default")),
                  dict(lora=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])),
+    # dots.llm1: Qwen3's attention (per-head q/k norms) with DeepSeek-V3's MoE (a dense first layer, sigmoid router with
+    # correction bias and groups, a shared expert)
+    "dots1": ("dots1", dict(head_dim=HEAD_DIM, first_k_dense_replace=1, n_routed_experts=8, n_shared_experts=1,
+                            num_experts_per_tok=2, moe_intermediate_size=16, n_group=4, topk_group=2, norm_topk_prob=True,
+                            routed_scaling_factor=2.5, sliding_window=None, rope_parameters=rope("default")),
+              dict(lora=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])),
+    # MiniMax-M2: q/k RMS-normed over the whole projection, rotary over half of each head, sigmoid router with a
+    # correction bias beside it (block_sparse_moe), experts w1/w3/w2 in every layer
+    "minimax-m2": ("minimax_m2", dict(head_dim=HEAD_DIM, num_local_experts=4, num_experts_per_tok=2, intermediate_size=16,
+                                      rope_parameters=rope("default", 5000000.0, partial_rotary_factor=0.5)),
+                   dict(lora=["q_proj", "k_proj", "v_proj", "o_proj"])),
     "phi3-longrope": ("phi3", dict(rope_parameters=rope("longrope", short_factor=[1.0 + 0.1 * i for i in range(HEAD_DIM // 2)],
                                                         long_factor=[1.5 + 0.5 * i for i in range(HEAD_DIM // 2)]),
                                    original_max_position_embeddings=8), {}),

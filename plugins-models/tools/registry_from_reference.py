@@ -25,6 +25,8 @@ BUNDLES = {
     "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3"},
     "qwen1": {"QWenLMHeadModel": "qwen"},
     "internlm": {"InternLM2ForCausalLM": "internlm2", "InternLM3ForCausalLM": "internlm3", "InternLMForCausalLM": "internlm"},
+    "dots": {"Dots1ForCausalLM": "dots1"},
+    "minimax": {"MiniMaxM2ForCausalLM": "minimax_m2"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
 NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}

@@ -33,7 +33,7 @@ public final class MixtureOfExperts implements FeedForward {
      * @param experts the number of routed experts ({@code n_routed_experts})
      * @param topK experts per token ({@code num_experts_per_tok})
      * @param intermediate each expert's width ({@code moe_intermediate_size})
-     * @param sharedExperts the number of shared experts ({@code n_shared_experts})
+     * @param sharedExperts the number of shared experts ({@code n_shared_experts}; null where the family has none)
      */
     public record Fields(String experts, String topK, String intermediate, String sharedExperts) {
 
