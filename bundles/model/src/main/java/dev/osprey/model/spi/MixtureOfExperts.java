@@ -202,6 +202,31 @@ public final class MixtureOfExperts implements FeedForward {
         return firstDense;
     }
 
+    /**
+     * Which layers have experts: transformers' {@code mlp_layer_types} ({@code "dense"} or {@code "sparse"} per layer)
+     * when the config has it, else every layer from {@code first_k_dense_replace} on.
+     *
+     * @param layers {@code num_hidden_layers}
+     * @param defaultFirstDense {@code first_k_dense_replace} when the config lacks it
+     * @throws IllegalArgumentException naming the config and the field at fault
+     */
+    public static IntPredicate sparseLayers(ModelConfig c, int layers, int defaultFirstDense) {
+        Object types = c.get("mlp_layer_types").orElse(null);
+        if (!(types instanceof List<?> list)) {
+            int firstDense = firstDenseLayers(c, defaultFirstDense);
+            return layer -> layer >= firstDense;
+        }
+        if (list.size() != layers || !list.stream().allMatch(t -> "dense".equals(t) || "sparse".equals(t))) {
+            throw new IllegalArgumentException(c.source() + ": config field 'mlp_layer_types' must name \"dense\" or"
+                    + " \"sparse\" for each of the " + layers + " layers, was " + list);
+        }
+        boolean[] sparse = new boolean[layers];
+        for (int i = 0; i < layers; i++) {
+            sparse[i] = "sparse".equals(list.get(i));
+        }
+        return layer -> sparse[layer];
+    }
+
     private final Spec spec;
     private final Weight router;
     private final Weight correctionBias;

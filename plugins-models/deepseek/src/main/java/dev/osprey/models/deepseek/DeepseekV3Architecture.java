@@ -1,6 +1,7 @@
 package dev.osprey.models.deepseek;
 
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -34,15 +35,20 @@ public class DeepseekV3Architecture extends DecoderFamily {
      * @param common the fields every Llama-like model shares (its head_dim and key/value heads unused: MLA has its own)
      * @param attention the latent attention's shape
      * @param experts the sparse layers' experts
-     * @param firstDense {@code first_k_dense_replace}
+     * @param sparseLayers the layers with experts ({@code first_k_dense_replace} or {@code mlp_layer_types})
      */
     record DeepseekV3Config(
             LlamaLikeConfig common,
             MultiHeadLatentAttention.Spec attention,
             MixtureOfExperts.Spec experts,
-            int firstDense) {
+            IntPredicate sparseLayers) {
 
         static DeepseekV3Config from(ModelConfig c) {
+            return from(c, MultiHeadLatentAttention.Spec.from(c, c.getBoolean(true, "rope_interleave"), true));
+        }
+
+        /** V3's layout around {@code attention} (V3.2's adds the sparse attention's indexer). */
+        static DeepseekV3Config from(ModelConfig c, MultiHeadLatentAttention.Spec attention) {
             LlamaLikeConfig common = LlamaLikeConfig.read(c, false, "silu");
             String scoring = c.getString("scoring_func").orElse("sigmoid");
             if (!scoring.equals("sigmoid")) {
@@ -51,14 +57,14 @@ public class DeepseekV3Architecture extends DecoderFamily {
             }
             return new DeepseekV3Config(
                     common,
-                    MultiHeadLatentAttention.Spec.from(c, c.getBoolean(true, "rope_interleave"), true),
+                    attention,
                     MixtureOfExperts.Spec.deepseek(c, ExpertRouting.Rule.deepseekV3(c, true), 0, common.activation())
                             .withCorrectionBias("gate.e_score_correction_bias", false),
-                    MixtureOfExperts.firstDenseLayers(c, 3));
+                    MixtureOfExperts.sparseLayers(c, common.layers(), 3));
         }
 
         DecoderLayout layout(ModelConfig c) {
-            return common.layout(attention.factory(), experts.afterDense(firstDense, common.gatedMlp(false)))
+            return common.layout(attention.factory(), experts.factory(sparseLayers, common.gatedMlp(false)))
                     .withRope(DeepseekRope.from(c, attention.qkRopeHeadDim()));
         }
     }
