@@ -145,6 +145,15 @@ CASES = {
                                           index_head_dim=8, index_n_heads=16, rope_parameters=rope("default")),
                      dict(lora=["q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj", "gate_proj",
                                 "up_proj", "down_proj"], index_topk=4)),
+    # GLM-5 (glm_moe_dsa): DeepSeek-V3.2's sparse attention and MoE under GLM's names and defaults, every layer's
+    # indexer its own ("full")
+    "glm-moe-dsa": ("glm_moe_dsa", dict(num_key_value_heads=4, q_lora_rank=16, kv_lora_rank=16, qk_nope_head_dim=8,
+                                        qk_rope_head_dim=4, v_head_dim=6, first_k_dense_replace=1, n_routed_experts=8,
+                                        n_shared_experts=1, num_experts_per_tok=2, moe_intermediate_size=16, n_group=4,
+                                        topk_group=2, norm_topk_prob=True, routed_scaling_factor=2.5, index_topk=5,
+                                        index_head_dim=8, index_n_heads=16, rope_parameters=rope("default")),
+                    dict(lora=["q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj", "gate_proj",
+                               "up_proj", "down_proj"], index_topk=5)),
     "phi3-longrope": ("phi3", dict(rope_parameters=rope("longrope", short_factor=[1.0 + 0.1 * i for i in range(HEAD_DIM // 2)],
                                                         long_factor=[1.5 + 0.5 * i for i in range(HEAD_DIM // 2)]),
                                    original_max_position_embeddings=8), {}),

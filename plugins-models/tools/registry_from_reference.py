@@ -23,7 +23,7 @@ BUNDLES = {
     "cohere": {"CohereForCausalLM": "cohere"},
     "ernie": {"Ernie4_5ForCausalLM": "ernie4_5", "Ernie4_5_ForCausalLM": "ernie4_5", "Ernie4_5_MoeForCausalLM": "ernie4_5_moe"},
     "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3",
-                 "DeepseekV32ForCausalLM": "deepseek_v32"},
+                 "DeepseekV32ForCausalLM": "deepseek_v32", "GlmMoeDsaForCausalLM": "glm_moe_dsa"},
     "qwen1": {"QWenLMHeadModel": "qwen"},
     "internlm": {"InternLM2ForCausalLM": "internlm2", "InternLM3ForCausalLM": "internlm3", "InternLMForCausalLM": "internlm"},
     "dots": {"Dots1ForCausalLM": "dots1"},

@@ -35,6 +35,30 @@ class DeepseekV32ReferenceTest {
         HfReference.check(getClass(), "deepseek-v32", new DeepseekV32Architecture());
     }
 
+    /** GLM-5's layout: the same sparse attention, indexer in every layer, keeping 5 keys. */
+    @Test
+    void glmMoeDsaMatchesTransformers() throws Exception {
+        HfReference.check(getClass(), "glm-moe-dsa", new GlmMoeDsaArchitecture());
+    }
+
+    @Test
+    void glmLayersThatShareASelectionAreRefused() throws Exception {
+        Path folder = copyWith("glm-moe-dsa", Map.of("indexer_types", new String[] {"full", "shared"}));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new GlmMoeDsaArchitecture().layout(HfConfig.read(folder.resolve("config.json"))));
+        assertTrue(e.getMessage().contains("indexer_types"), e.getMessage());
+        Map<String, Object> every2 = new HashMap<>();
+        every2.put("indexer_types", "null");
+        every2.put("index_topk_freq", 2);
+        every2.put("index_skip_topk_offset", 0);
+        Path derived = copyWith("glm-moe-dsa", every2);
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new GlmMoeDsaArchitecture().layout(HfConfig.read(derived.resolve("config.json"))));
+        assertTrue(e.getMessage().contains("index_topk_freq"), e.getMessage());
+    }
+
     @Test
     void denseAttentionDoesNotMatch() throws Exception {
         Path dense = copyWith(Map.of("index_topk", 64));
@@ -72,7 +96,11 @@ class DeepseekV32ReferenceTest {
 
     /** The fixture in a fresh folder, its config.json changed ("null" for a JSON null). */
     private Path copyWith(Map<String, Object> change) throws Exception {
-        Path from = HfReference.fixture(getClass(), "deepseek-v32");
+        return copyWith("deepseek-v32", change);
+    }
+
+    private Path copyWith(String fixture, Map<String, Object> change) throws Exception {
+        Path from = HfReference.fixture(getClass(), fixture);
         Path to = Files.createTempDirectory(dir, "v32");
         try (Stream<Path> files = Files.walk(from)) {
             for (Path f : (Iterable<Path>) files::iterator) {
