@@ -28,6 +28,7 @@ BUNDLES = {
     "internlm": {"InternLM2ForCausalLM": "internlm2", "InternLM3ForCausalLM": "internlm3", "InternLMForCausalLM": "internlm"},
     "dots": {"Dots1ForCausalLM": "dots1"},
     "minimax": {"MiniMaxM2ForCausalLM": "minimax_m2"},
+    "bailing": {"BailingMoeForCausalLM": "bailing_moe", "BailingMoeV2ForCausalLM": "bailing_moe"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
 NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}

@@ -32,6 +32,11 @@ public final class Blocks {
         return (parameters, module, layer, hidden) -> new StandardAttention(parameters, module, hidden, spec);
     }
 
+    /** Multi-head / grouped-query attention as {@code spec} describes it, its projections named {@code names}. */
+    public static AttentionFactory attention(AttentionSpec spec, ProjectionNames names) {
+        return (parameters, module, layer, hidden) -> new StandardAttention(parameters, module, hidden, spec, names);
+    }
+
     /**
      * {@code down_proj(act(gate_proj(x)) * up_proj(x))}: SwiGLU ({@code silu}) or GeGLU ({@code gelu_pytorch_tanh},
      * tanh-approximated GELU as {@code gelu} in these families).
