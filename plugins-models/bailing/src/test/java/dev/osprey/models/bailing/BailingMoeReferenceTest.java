@@ -15,7 +15,7 @@ import dev.osprey.model.reference.HfReference;
 
 /**
  * Logits, loss, greedy tokens (batched and one row at a time) and a PEFT LoRA adapter's logits equal those Ling's
- * published remote code computed for tiny checkpoints (tools/make-bailing-fixtures.py): V1 with biases on the fused
+ * published remote code computed for tiny checkpoints (tools/make-remote-moe-fixtures.py): V1 with biases on the fused
  * q/k/v and on dense, a softmax router and a shared expert; V2 with per-head q/k norms, half-head rotary, a sigmoid
  * router with expert_bias and groups, and routed_scaling_factor.
  */

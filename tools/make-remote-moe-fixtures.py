@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
-"""Reference fixtures for inclusionAI's Ling models (model_type "bailing_moe"), whose modelling code is remote code
-that transformers does not ship: BailingMoeForCausalLM (Ling-lite/plus, modeling_bailing_moe.py of
-github.com/inclusionAI/Ling, models/) and BailingMoeV2ForCausalLM (Ling-mini-2.0, Ling-1T, Ring-mini-2.0,
-modeling_bailing_moe_v2.py of github.com/inclusionAI/Ling-V2, models/).
+"""Reference fixtures for mixture-of-experts models whose modelling code is remote code that transformers does not
+ship, computed by that published code itself:
 
-The published code itself computes the numbers: give the folders holding each modeling_*.py and configuration_*.py
-pair (they are not part of this project). Written for transformers 4.x, it needs three shims under transformers 5:
+- inclusionAI's Ling (model_type "bailing_moe"): BailingMoeForCausalLM (Ling-lite/plus; modeling_bailing_moe.py and
+  configuration_bailing_moe.py of github.com/inclusionAI/Ling, models/) and BailingMoeV2ForCausalLM (Ling-mini-2.0,
+  Ling-1T, Ring-mini-2.0; modeling_bailing_moe_v2.py and configuration_bailing_moe_v2.py of
+  github.com/inclusionAI/Ling-V2, models/);
+- DeepSeek's first MoE (model_type "deepseek", DeepseekForCausalLM: deepseek-moe-16b): the Hub repo's
+  modeling_deepseek.py, as github.com/zhexiangzhang/ServerlessMOE (first commit) keeps a copy, with that copy's
+  timing lines (torch.cuda.Event records, a measurements file) removed. Its configuration class only stores the
+  fields it is given, so the script supplies such a holder (DeepseekConfig, below).
+
+Give the folders holding those files (they are not part of this project). Written for transformers 4.x, the code
+needs these shims under transformers 5:
 is_torch_fx_available (gone; False), is_torch_greater_or_equal_than_1_13 (gone; True) and the "default" rope
 initialiser V2 looks up (gone from ROPE_INIT_FUNCTIONS; transformers 4's definition: inverse frequencies
 1 / theta^(2i / dim) over head_dim · partial_rotary_factor features, attention scaling 1); and V1's unscaled
@@ -14,7 +21,7 @@ rope_scaling must stay None, which transformers 5 fills with a default-rope dict
 Greedy tokens come from the models' own forward on the whole sequence each step (no generate(), whose cache API the
 remote code predates); the logits, loss, LoRA adapter and the rest follow make-reference-fixtures.py.
 
-    chroot /srv/sid python3 tools/make-bailing-fixtures.py OUT_DIR LING_MODELS_DIR LING_V2_MODELS_DIR [case ...]
+    chroot /srv/sid python3 tools/make-remote-moe-fixtures.py OUT_DIR LING_DIR LING_V2_DIR DEEPSEEK_MOE_DIR [case ...]
 """
 import importlib
 import importlib.util
@@ -51,8 +58,11 @@ rope_utils.ROPE_INIT_FUNCTIONS.setdefault("default", default_rope)
 TINY = dict(vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, bos_token_id=1, eos_token_id=2,
             pad_token_id=0, tie_word_embeddings=False, rope_theta=600000.0, embedding_dropout=0.0,
-            attention_dropout=0.0, output_dropout=0.0)
-LORA = ["query_key_value", "dense", "gate_proj", "up_proj", "down_proj"]
+            attention_dropout=0.0, output_dropout=0.0, hidden_act="silu", initializer_range=0.02, use_cache=True)
+LORA = {"v1": ["query_key_value", "dense", "gate_proj", "up_proj", "down_proj"],
+        "v2": ["query_key_value", "dense", "gate_proj", "up_proj", "down_proj"],
+        "deepseek": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]}
+MODEL_TYPES = {"v1": "bailing_moe", "v2": "bailing_moe", "deepseek": "deepseek"}
 
 # name -> (version, config overrides)
 CASES = {
@@ -65,20 +75,45 @@ CASES = {
                                   num_shared_experts=1, moe_intermediate_size=16, first_k_dense_replace=1,
                                   use_qk_norm=True, partial_rotary_factor=0.5, routed_scaling_factor=2.5,
                                   use_qkv_bias=False, use_bias=False)),
+    # DeepSeek V1: Llama's attention; dense layers before first_k_dense_replace and off moe_layer_freq, then a
+    # softmax router whose top 3 are renormalised, and two shared experts fused into one MLP
+    "deepseek-moe": ("deepseek", dict(n_routed_experts=8, n_shared_experts=2, num_experts_per_tok=3,
+                                      moe_intermediate_size=16, num_hidden_layers=4, first_k_dense_replace=1,
+                                      moe_layer_freq=2, norm_topk_prob=True, scoring_func="softmax",
+                                      aux_loss_alpha=0.001, seq_aux=True, attention_bias=False, pretraining_tp=1,
+                                      rope_theta=10000.0, rope_scaling=None)),
 }
 SAVED_NOT = {"rope_parameters", "output_hidden_states", "return_dict", "dtype", "chunk_size_feed_forward",
              "is_encoder_decoder", "id2label", "label2id", "problem_type", "_name_or_path", "output_attentions",
              "_attn_implementation_internal", "transformers_version"}
 NAMES = {"v1": ("modeling_bailing_moe", "configuration_bailing_moe", "BailingMoeConfig", "BailingMoeForCausalLM"),
          "v2": ("modeling_bailing_moe_v2", "configuration_bailing_moe_v2", "BailingMoeV2Config",
-                "BailingMoeV2ForCausalLM")}
+                "BailingMoeV2ForCausalLM"),
+         "deepseek": ("modeling_deepseek", "configuration_deepseek", "DeepseekConfig", "DeepseekForCausalLM")}
+
+
+class DeepseekConfig(transformers.PretrainedConfig):
+    """deepseek-moe's configuration: the fields it is given, as attributes."""
+    model_type = "deepseek"
+
+    def __init__(self, **fields):
+        special = {k: fields.pop(k) for k in ("pad_token_id", "bos_token_id", "eos_token_id", "tie_word_embeddings")
+                   if k in fields}
+        for k, v in fields.items():
+            setattr(self, k, v)
+        super().__init__(**special)
 
 
 def load(version, folder):
     """The published configuration and modelling modules, the relative import made absolute."""
     modeling, configuration, config_class, model_class = NAMES[version]
     sys.path.insert(0, folder)
-    config_module = importlib.import_module(configuration)
+    if version == "deepseek":
+        config_module = type(sys)(configuration)
+        config_module.DeepseekConfig = DeepseekConfig
+        sys.modules[configuration] = config_module
+    else:
+        config_module = importlib.import_module(configuration)
     with open(os.path.join(folder, modeling + ".py")) as f:
         source = f.read().replace("from ." + configuration, "from " + configuration)
     module = type(sys)(modeling + "_" + version)
@@ -119,11 +154,11 @@ def make(name, version, overrides, folder, out_dir):
     kwargs.update(overrides)
     config = config_class(**kwargs)
     config._attn_implementation = "eager"
-    if version == "v1":
-        # transformers 5 turns a missing rope_scaling into {"rope_type": "default", ...}; V1 reads None as unscaled
+    if version in ("v1", "deepseek"):
+        # transformers 5 turns a missing rope_scaling into {"rope_type": "default", ...}; these read None as unscaled
         config.rope_scaling = None
     model = model_class(config).eval()
-    fx.randomize(model, "bailing_moe")
+    fx.randomize(model, MODEL_TYPES[version])
     g = torch.Generator().manual_seed(fx.SEED + 3)
     with torch.no_grad():
         for buffer_name, b in model.named_buffers():
@@ -136,7 +171,7 @@ def make(name, version, overrides, folder, out_dir):
     # the fields the published config.json files have: rope_theta, partial_rotary_factor and rope_scaling null at
     # the top, not transformers 5's rope_parameters
     saved = {k: v for k, v in config.to_dict().items() if k not in SAVED_NOT}
-    saved.update(architectures=[NAMES[version][3]], model_type="bailing_moe", torch_dtype="float32",
+    saved.update(architectures=[NAMES[version][3]], model_type=MODEL_TYPES[version], torch_dtype="float32",
                  rope_scaling=None)
     with open(os.path.join(target, "config.json"), "w") as f:
         json.dump(saved, f, indent=2, default=str)
@@ -147,7 +182,7 @@ def make(name, version, overrides, folder, out_dir):
     mask = (torch.arange(ids.shape[1]) >= (ids == 0).sum(-1, keepdim=True)).long()
     labels = ids.masked_fill(mask == 0, -100).masked_fill(fx.positions(mask) == 0, -100)
     ref = dict(transformers_version=transformers.__version__, torch_version=torch.__version__,
-               note=f"computed by {NAMES[version][3]}'s published remote code (tools/make-bailing-fixtures.py);"
+               note=f"computed by {NAMES[version][3]}'s published remote code (tools/make-remote-moe-fixtures.py);"
                     " position ids count the real tokens of each row",
                input_ids=ids.tolist(), attention_mask=mask.tolist(), position_ids=fx.positions(mask).tolist(),
                labels=labels.tolist())
@@ -164,7 +199,7 @@ def make(name, version, overrides, folder, out_dir):
             margin = min(margin, row_margin)
         ref["greedy"] = dict(max_new_tokens=fx.NEW_TOKENS, eos_token_id=2, tokens=tokens, tokens_alone=alone,
                              min_top2_gap=margin)
-        merged, adapted = fx.lora_adapter(model, LORA, False, os.path.join(target, "adapter"))
+        merged, adapted = fx.lora_adapter(model, LORA[version], False, os.path.join(target, "adapter"))
         lora_logits = merged(input_ids=ids, attention_mask=mask, position_ids=fx.positions(mask),
                              use_cache=False).logits
         ref["lora"] = dict(folder="adapter", modules=sorted(adapted),
@@ -176,9 +211,10 @@ def make(name, version, overrides, folder, out_dir):
 
 
 if __name__ == "__main__":
-    out, v1_dir, v2_dir = sys.argv[1:4]
-    only = set(sys.argv[4:])
+    out = sys.argv[1]
+    folders = dict(zip(("v1", "v2", "deepseek"), sys.argv[2:5]))
+    only = set(sys.argv[5:])
     torch.set_num_threads(1)
     for case, (version, over) in CASES.items():
         if not only or case in only:
-            make(case, version, over, v1_dir if version == "v1" else v2_dir, out)
+            make(case, version, over, folders[version], out)
