@@ -154,6 +154,12 @@ CASES = {
                                         index_head_dim=8, index_n_heads=16, rope_parameters=rope("default")),
                     dict(lora=["q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj", "gate_proj",
                                "up_proj", "down_proj"], index_topk=5)),
+    # Hy3 (hy_v3): Qwen3's attention (per-head q/k norms), a dense first layer, then a sigmoid router with a
+    # correction bias whose weights are renormalised and scaled (router_scaling_factor), and a shared expert
+    "hy-v3": ("hy_v3", dict(head_dim=HEAD_DIM, num_experts=8, num_experts_per_tok=2, num_shared_experts=1,
+                            moe_intermediate_size=16, router_scaling_factor=2.5, rope_parameters=rope("default")),
+              # transformers renames shared_mlp to shared_experts in memory: the adapter stays on the attention
+              dict(lora=["q_proj", "k_proj", "v_proj", "o_proj"])),
     "phi3-longrope": ("phi3", dict(rope_parameters=rope("longrope", short_factor=[1.0 + 0.1 * i for i in range(HEAD_DIM // 2)],
                                                         long_factor=[1.5 + 0.5 * i for i in range(HEAD_DIM // 2)]),
                                    original_max_position_embeddings=8), {}),

@@ -88,9 +88,15 @@ public final class MixtureOfExperts implements FeedForward {
      * @param rule how the router chooses and weights them
      * @param correctionBias the router's correction bias, or null for none
      * @param shared the shared experts, or null for none
+     * @param router the router's module under the block ({@code gate}; its weight {@code gate.weight}, E by H)
      */
     public record Spec(
-            Fields fields, Routed routed, ExpertRouting.Rule rule, CorrectionBias correctionBias, Shared shared) {
+            Fields fields,
+            Routed routed,
+            ExpertRouting.Rule rule,
+            CorrectionBias correctionBias,
+            Shared shared,
+            String router) {
 
         public Spec {
             if (routed.count() <= 0) {
@@ -118,17 +124,19 @@ public final class MixtureOfExperts implements FeedForward {
          */
         public static Spec of(
                 Fields fields, int experts, int intermediate, String activation, ExpertRouting.Rule rule) {
-            return new Spec(fields, new Routed(experts, intermediate, activation, GATE_UP_DOWN), rule, null, null);
+            return new Spec(
+                    fields, new Routed(experts, intermediate, activation, GATE_UP_DOWN), rule, null, null, "gate");
         }
 
         /** This layer with a correction bias under {@code key} of the block, stored as (E), or (1, E) when {@code row}. */
         public Spec withCorrectionBias(String key, boolean row) {
-            return new Spec(fields, routed, rule, new CorrectionBias(key, row), shared);
+            return new Spec(fields, routed, rule, new CorrectionBias(key, row), shared, router);
         }
 
         /** This layer with shared experts. */
         public Spec withShared(int count, int intermediate, String name, boolean bias, boolean gated) {
-            return new Spec(fields, routed, rule, correctionBias, new Shared(count, intermediate, name, bias, gated));
+            return new Spec(
+                    fields, routed, rule, correctionBias, new Shared(count, intermediate, name, bias, gated), router);
         }
 
         /** This layer with the experts' gate, up and down projections named {@code names}. */
@@ -138,7 +146,13 @@ public final class MixtureOfExperts implements FeedForward {
                     new Routed(routed.count(), routed.intermediate(), routed.activation(), names),
                     rule,
                     correctionBias,
-                    shared);
+                    shared,
+                    router);
+        }
+
+        /** This layer with its router under {@code module} of the block (Hy3's {@code router.gate}). */
+        public Spec withRouter(String module) {
+            return new Spec(fields, routed, rule, correctionBias, shared, module);
         }
 
         /**
@@ -238,7 +252,7 @@ public final class MixtureOfExperts implements FeedForward {
     public MixtureOfExperts(Parameters p, String block, int layer, int hidden, Spec spec) {
         this.spec = spec;
         Routed routed = spec.routed();
-        router = p.normal(block + ".gate.weight", routed.count(), hidden);
+        router = p.normal(block + "." + spec.router() + ".weight", routed.count(), hidden);
         CorrectionBias bias = spec.correctionBias();
         // a fresh model's bias is zero: it chooses nothing
         correctionBias = bias == null
