@@ -160,6 +160,11 @@ CASES = {
                             moe_intermediate_size=16, router_scaling_factor=2.5, rope_parameters=rope("default")),
               # transformers renames shared_mlp to shared_experts in memory: the adapter stays on the attention
               dict(lora=["q_proj", "k_proj", "v_proj", "o_proj"])),
+    # HunYuan MoE (hunyuan_v1_moe, Hunyuan-A13B): HunYuan's attention (q/k norms after RoPE, NTK alpha), every layer
+    # a float32 softmax router (gate.wg) over experts as wide as intermediate_size, renormalised, plus a shared MLP
+    "hunyuan-moe": ("hunyuan_v1_moe", dict(head_dim=HEAD_DIM, num_experts=4, moe_topk=2, intermediate_size=16,
+                                           rope_parameters=rope("dynamic", alpha=1000.0, factor=1.0)),
+                    dict(lora=["q_proj", "k_proj", "v_proj", "o_proj"])),
     "phi3-longrope": ("phi3", dict(rope_parameters=rope("longrope", short_factor=[1.0 + 0.1 * i for i in range(HEAD_DIM // 2)],
                                                         long_factor=[1.5 + 0.5 * i for i in range(HEAD_DIM // 2)]),
                                    original_max_position_embeddings=8), {}),

@@ -30,7 +30,8 @@ BUNDLES = {
     "internlm": {"InternLM2ForCausalLM": "internlm2", "InternLM3ForCausalLM": "internlm3", "InternLMForCausalLM": "internlm"},
     "dots": {"Dots1ForCausalLM": "dots1"},
     "minimax": {"MiniMaxM2ForCausalLM": "minimax_m2"},
-    "hunyuan": {"HunYuanDenseV1ForCausalLM": "hunyuan_v1_dense", "HYV3ForCausalLM": "hy_v3"},
+    "hunyuan": {"HunYuanDenseV1ForCausalLM": "hunyuan_v1_dense", "HYV3ForCausalLM": "hy_v3",
+                "HunYuanMoEV1ForCausalLM": "hunyuan_v1_moe"},
     "bailing": {"BailingMoeForCausalLM": "bailing_moe", "BailingMoeV2ForCausalLM": "bailing_moe"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
