@@ -1,15 +1,11 @@
 package dev.osprey.models.bailing;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.osprey.checkpoint.HfConfig;
+import dev.osprey.model.reference.ConfigErrors;
 import dev.osprey.model.reference.GradientCheck;
 import dev.osprey.model.reference.HfReference;
 
@@ -67,10 +63,6 @@ class BailingMoeReferenceTest {
     }
 
     private void assertNamed(String field, String json) throws Exception {
-        Path file = dir.resolve("config.json");
-        Files.writeString(file, json);
-        IllegalArgumentException e = assertThrows(
-                IllegalArgumentException.class, () -> BailingMoeArchitecture.BailingConfig.from(HfConfig.read(file)));
-        assertTrue(e.getMessage().contains(field), e.getMessage());
+        ConfigErrors.assertNamed(dir, field, json, BailingMoeArchitecture.BailingConfig::from);
     }
 }

@@ -1,15 +1,11 @@
 package dev.osprey.models.deepseek;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.osprey.checkpoint.HfConfig;
+import dev.osprey.model.reference.ConfigErrors;
 import dev.osprey.model.reference.GradientCheck;
 import dev.osprey.model.reference.HfReference;
 
@@ -53,11 +49,6 @@ class DeepseekV1ReferenceTest {
     }
 
     private void assertNamed(String field, String json) throws Exception {
-        Path file = dir.resolve("config.json");
-        Files.writeString(file, json);
-        IllegalArgumentException e = assertThrows(
-                IllegalArgumentException.class,
-                () -> DeepseekV1Architecture.DeepseekV1Config.from(HfConfig.read(file)));
-        assertTrue(e.getMessage().contains(field), e.getMessage());
+        ConfigErrors.assertNamed(dir, field, json, DeepseekV1Architecture.DeepseekV1Config::from);
     }
 }
