@@ -37,6 +37,10 @@ public final class MixtureOfExperts implements FeedForward {
      */
     public record Fields(String experts, String topK, String intermediate, String sharedExperts) {
 
+        /** Mixtral's and Qwen MoE's names (the built-in {@link Blocks#sparseMoe}). */
+        public static final Fields QWEN_MOE = new Fields(
+                "num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size");
+
         /** DeepSeek's names, also GLM-4-MoE's and dots.llm1's. */
         public static final Fields DEEPSEEK =
                 new Fields("n_routed_experts", "num_experts_per_tok", "moe_intermediate_size", "n_shared_experts");
@@ -49,8 +53,9 @@ public final class MixtureOfExperts implements FeedForward {
      * @param intermediate each one's width
      * @param activation their {@code hidden_act}
      * @param names each one's gate, up and down projections ({@link #GATE_UP_DOWN}; Mixtral's w1, w3, w2)
+     * @param bias biases on their projections
      */
-    public record Routed(int count, int intermediate, String activation, List<String> names) {
+    public record Routed(int count, int intermediate, String activation, List<String> names, boolean bias) {
 
         public Routed {
             if (names.size() != 3) {
@@ -68,6 +73,19 @@ public final class MixtureOfExperts implements FeedForward {
      * @param row whether the checkpoint stores it as (1, E) rather than (E) (ERNIE)
      */
     public record CorrectionBias(String key, boolean row) {}
+
+    /**
+     * The router: {@code E} logits per token from {@code MODULE.weight} (E, H).
+     *
+     * @param module its module under the block ({@code gate})
+     * @param float32 whether the logits are computed in float32 whatever the model's type (DeepSeek, GLM, ERNIE), or
+     *     in the model's type and then widened (Mixtral, Qwen MoE, OLMoE)
+     */
+    public record Router(String module, boolean float32) {
+
+        /** {@code gate}, in float32. */
+        public static final Router FLOAT32 = new Router("gate", true);
+    }
 
     /**
      * Shared experts that every token runs, fused into one MLP.
@@ -88,7 +106,7 @@ public final class MixtureOfExperts implements FeedForward {
      * @param rule how the router chooses and weights them
      * @param correctionBias the router's correction bias, or null for none
      * @param shared the shared experts, or null for none
-     * @param router the router's module under the block ({@code gate}; its weight {@code gate.weight}, E by H)
+     * @param router the router
      */
     public record Spec(
             Fields fields,
@@ -96,7 +114,7 @@ public final class MixtureOfExperts implements FeedForward {
             ExpertRouting.Rule rule,
             CorrectionBias correctionBias,
             Shared shared,
-            String router) {
+            Router router) {
 
         public Spec {
             if (routed.count() <= 0) {
@@ -125,7 +143,12 @@ public final class MixtureOfExperts implements FeedForward {
         public static Spec of(
                 Fields fields, int experts, int intermediate, String activation, ExpertRouting.Rule rule) {
             return new Spec(
-                    fields, new Routed(experts, intermediate, activation, GATE_UP_DOWN), rule, null, null, "gate");
+                    fields,
+                    new Routed(experts, intermediate, activation, GATE_UP_DOWN, false),
+                    rule,
+                    null,
+                    null,
+                    Router.FLOAT32);
         }
 
         /** This layer with a correction bias under {@code key} of the block, stored as (E), or (1, E) when {@code row}. */
@@ -143,7 +166,7 @@ public final class MixtureOfExperts implements FeedForward {
         public Spec withExpertNames(List<String> names) {
             return new Spec(
                     fields,
-                    new Routed(routed.count(), routed.intermediate(), routed.activation(), names),
+                    new Routed(routed.count(), routed.intermediate(), routed.activation(), names, routed.bias()),
                     rule,
                     correctionBias,
                     shared,
@@ -152,7 +175,23 @@ public final class MixtureOfExperts implements FeedForward {
 
         /** This layer with its router under {@code module} of the block (Hy3's {@code router.gate}). */
         public Spec withRouter(String module) {
-            return new Spec(fields, routed, rule, correctionBias, shared, module);
+            return new Spec(fields, routed, rule, correctionBias, shared, new Router(module, router.float32()));
+        }
+
+        /** This layer with its router's logits in the model's type, widened to float32 after (Mixtral, Qwen MoE). */
+        public Spec withRouterInModelType() {
+            return new Spec(fields, routed, rule, correctionBias, shared, new Router(router.module(), false));
+        }
+
+        /** This layer with biases on the routed experts' projections. */
+        public Spec withExpertBias(boolean bias) {
+            return new Spec(
+                    fields,
+                    new Routed(routed.count(), routed.intermediate(), routed.activation(), routed.names(), bias),
+                    rule,
+                    correctionBias,
+                    shared,
+                    router);
         }
 
         /**
@@ -252,7 +291,7 @@ public final class MixtureOfExperts implements FeedForward {
     public MixtureOfExperts(Parameters p, String block, int layer, int hidden, Spec spec) {
         this.spec = spec;
         Routed routed = spec.routed();
-        router = p.normal(block + "." + spec.router() + ".weight", routed.count(), hidden);
+        router = p.normal(block + "." + spec.router().module() + ".weight", routed.count(), hidden);
         CorrectionBias bias = spec.correctionBias();
         // a fresh model's bias is zero: it chooses nothing
         correctionBias = bias == null
@@ -267,7 +306,7 @@ public final class MixtureOfExperts implements FeedForward {
                     routed.names(),
                     hidden,
                     routed.intermediate(),
-                    false,
+                    routed.bias(),
                     false,
                     routed.activation()));
         }
@@ -276,7 +315,7 @@ public final class MixtureOfExperts implements FeedForward {
                 ? new GatedMlp(
                         p,
                         block + "." + fused.name(),
-                        GATE_UP_DOWN,
+                        routed.names(),
                         hidden,
                         (long) fused.intermediate() * fused.count(),
                         fused.bias(),
@@ -300,9 +339,10 @@ public final class MixtureOfExperts implements FeedForward {
         long hidden = shape.get(2);
         int tokens = Math.toIntExact(shape.get(0) * shape.get(1));
         NDArray flat = x.reshape(tokens, hidden); // (N, H)
-        // the router runs in float32 whatever the model's type, as transformers runs it
-        NDArray logits = flat.toType(DataType.FLOAT32, false)
-                .matMul(router.get().toType(DataType.FLOAT32, false).transpose()); // (N, E)
+        NDArray logits = spec.router().float32()
+                ? flat.toType(DataType.FLOAT32, false)
+                        .matMul(router.get().toType(DataType.FLOAT32, false).transpose())
+                : flat.matMul(router.get().transpose()).toType(DataType.FLOAT32, false); // (N, E)
         ExpertRouting.Choice choice = spec.rule().choose(logits, correctionBias == null ? null : correctionBias.get());
         NDArray mixed = ExpertMix.mix(flat, choice.chosen(), choice.weights(), experts, adapter); // (N, H)
         if (shared != null) {
