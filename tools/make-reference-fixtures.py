@@ -127,6 +127,47 @@ CASES = {
                                   num_experts_per_tok=2, moe_intermediate_size=16, n_group=4, topk_group=2,
                                   norm_topk_prob=True, routed_scaling_factor=2.5, rope_parameters=rope("default")),
                  dict(lora=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])),
+    # dots.llm1: Qwen3's attention (per-head q/k norms) with DeepSeek-V3's MoE (a dense first layer, sigmoid router with
+    # correction bias and groups, a shared expert)
+    "dots1": ("dots1", dict(head_dim=HEAD_DIM, first_k_dense_replace=1, n_routed_experts=8, n_shared_experts=1,
+                            num_experts_per_tok=2, moe_intermediate_size=16, n_group=4, topk_group=2, norm_topk_prob=True,
+                            routed_scaling_factor=2.5, sliding_window=None, rope_parameters=rope("default")),
+              dict(lora=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])),
+    # MiniMax-M2: q/k RMS-normed over the whole projection, rotary over half of each head, sigmoid router with a
+    # correction bias beside it (block_sparse_moe), experts w1/w3/w2 in every layer
+    "minimax-m2": ("minimax_m2", dict(head_dim=HEAD_DIM, num_local_experts=4, num_experts_per_tok=2, intermediate_size=16,
+                                      rope_parameters=rope("default", 5000000.0, partial_rotary_factor=0.5)),
+                   dict(lora=["q_proj", "k_proj", "v_proj", "o_proj"])),
+    # DeepSeek-V3.2: V3 with DeepSeek Sparse Attention: a lightning indexer (its own q from q_a's latent, one
+    # LayerNormed key, ReLU scores weighted per head) keeps the index_topk best keys of each query; 4 < the 12-token
+    # batch and its 8 new tokens, so the selection matters (the script checks that no selection is a near-tie)
+    "deepseek-v32": ("deepseek_v32", dict(num_key_value_heads=4, q_lora_rank=16, kv_lora_rank=16, qk_nope_head_dim=8,
+                                          qk_rope_head_dim=4, v_head_dim=6, first_k_dense_replace=1, n_routed_experts=8,
+                                          n_shared_experts=1, num_experts_per_tok=2, moe_intermediate_size=16, n_group=4,
+                                          topk_group=2, norm_topk_prob=True, routed_scaling_factor=2.5, index_topk=4, num_experts=8,
+                                          index_head_dim=8, index_n_heads=16, rope_parameters=rope("default")),
+                     dict(lora=["q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj", "gate_proj",
+                                "up_proj", "down_proj"], index_topk=4)),
+    # GLM-5 (glm_moe_dsa): DeepSeek-V3.2's sparse attention and MoE under GLM's names and defaults, every layer's
+    # indexer its own ("full")
+    "glm-moe-dsa": ("glm_moe_dsa", dict(num_key_value_heads=4, q_lora_rank=16, kv_lora_rank=16, qk_nope_head_dim=8,
+                                        qk_rope_head_dim=4, v_head_dim=6, first_k_dense_replace=1, n_routed_experts=8,
+                                        n_shared_experts=1, num_experts_per_tok=2, moe_intermediate_size=16, n_group=4,
+                                        topk_group=2, norm_topk_prob=True, routed_scaling_factor=2.5, index_topk=5,
+                                        index_head_dim=8, index_n_heads=16, rope_parameters=rope("default")),
+                    dict(lora=["q_a_proj", "q_b_proj", "kv_a_proj_with_mqa", "kv_b_proj", "o_proj", "gate_proj",
+                               "up_proj", "down_proj"], index_topk=5)),
+    # Hy3 (hy_v3): Qwen3's attention (per-head q/k norms), a dense first layer, then a sigmoid router with a
+    # correction bias whose weights are renormalised and scaled (router_scaling_factor), and a shared expert
+    "hy-v3": ("hy_v3", dict(head_dim=HEAD_DIM, num_experts=8, num_experts_per_tok=2, num_shared_experts=1,
+                            moe_intermediate_size=16, router_scaling_factor=2.5, rope_parameters=rope("default")),
+              # transformers renames shared_mlp to shared_experts in memory: the adapter stays on the attention
+              dict(lora=["q_proj", "k_proj", "v_proj", "o_proj"])),
+    # HunYuan MoE (hunyuan_v1_moe, Hunyuan-A13B): HunYuan's attention (q/k norms after RoPE, NTK alpha), every layer
+    # a float32 softmax router (gate.wg) over experts as wide as intermediate_size, renormalised, plus a shared MLP
+    "hunyuan-moe": ("hunyuan_v1_moe", dict(head_dim=HEAD_DIM, num_experts=4, moe_topk=2, intermediate_size=16,
+                                           rope_parameters=rope("dynamic", alpha=1000.0, factor=1.0)),
+                    dict(lora=["q_proj", "k_proj", "v_proj", "o_proj"])),
     "phi3-longrope": ("phi3", dict(rope_parameters=rope("longrope", short_factor=[1.0 + 0.1 * i for i in range(HEAD_DIM // 2)],
                                                         long_factor=[1.5 + 0.5 * i for i in range(HEAD_DIM // 2)]),
                                    original_max_position_embeddings=8), {}),
@@ -352,6 +393,26 @@ def save_quantized(model, parts, method, folder):
         json.dump(config, f, indent=2)
 
 
+TOPK = torch.Tensor.topk
+
+
+def watch_index_selection(k):
+    """Records, for every top-k of a DSA indexer (index scores (B, S, T), k of T), the gap between the k-th and the
+    next unmasked score: a selection whose gap is a rounding error could differ in another implementation."""
+    gaps = []
+
+    def topk(self, count, dim=-1, *args, **kwargs):
+        if self.dim() == 3 and count == k and self.shape[-1] > k and self.is_floating_point():
+            ordered = TOPK(self.float(), k + 1, dim=-1).values  # (B, S, k + 1)
+            real = ordered[..., k] > -1e30  # only where a (k+1)-th key is visible
+            if real.any():
+                gaps.append(float((ordered[..., k - 1] - ordered[..., k])[real].min()))
+        return TOPK(self, count, dim, *args, **kwargs)
+
+    torch.Tensor.topk = topk
+    return gaps
+
+
 def make(name, model_type, overrides, options, out_dir):
     torch.manual_seed(SEED)
     kwargs = dict(TINY)
@@ -399,6 +460,9 @@ def make(name, model_type, overrides, options, out_dir):
                note="position ids count the real tokens of each row, as generate() does",
                input_ids=ids.tolist(), attention_mask=mask.tolist(), position_ids=positions(mask).tolist(),
                labels=labels.tolist())
+    selection_gaps = []
+    if "index_topk" in options:
+        selection_gaps = watch_index_selection(options["index_topk"])
     with torch.no_grad():
         logits, loss = forward(model, ids, mask, labels)
         ref["logits"] = dict(shape=list(logits.shape), values=logits.tolist())
@@ -421,6 +485,11 @@ def make(name, model_type, overrides, options, out_dir):
             lora_logits, lora_loss = forward(merged, ids, mask, labels)
             ref["lora"] = dict(folder="adapter", modules=sorted(adapted), logits=dict(shape=list(lora_logits.shape), values=lora_logits.tolist()),
                                loss=lora_loss)
+    if "index_topk" in options:
+        torch.Tensor.topk = TOPK
+        gap = min(selection_gaps)
+        assert gap > 1e-3, f"{name}: an indexer selection is a near-tie ({gap})"
+        ref["index_selection_min_gap"] = gap
     with open(os.path.join(folder, "reference.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))
     print(f"{name}: loss {loss:.5f}, greedy {tokens}, alone {alone}, smallest top-2 gap {margin:.4f}")

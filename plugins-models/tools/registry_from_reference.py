@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes each model bundle's models.json from ../shared/reference/model-ids.json: the ids whose
 Hugging Face architecture the bundle runs. Usage: python3 plugins-models/tools/registry_from_reference.py
-(hunyuan's file is kept by hand; a few hand-added tags, such as qwen2_moe's "moe", are not regenerated)."""
+(a committed file's order, and the tags its entries have beyond the generated ones, such as qwen2_moe's "moe" or a
+quantized checkpoint's "gptq", are kept)."""
 import json
 import os
 import sys
@@ -23,12 +24,19 @@ BUNDLES = {
     "olmoe": {"OlmoeForCausalLM": "olmoe"},
     "cohere": {"CohereForCausalLM": "cohere"},
     "ernie": {"Ernie4_5ForCausalLM": "ernie4_5", "Ernie4_5_ForCausalLM": "ernie4_5", "Ernie4_5_MoeForCausalLM": "ernie4_5_moe"},
-    "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3"},
+    "deepseek": {"DeepseekV2ForCausalLM": "deepseek_v2", "DeepseekV3ForCausalLM": "deepseek_v3",
+                 "DeepseekV32ForCausalLM": "deepseek_v32", "GlmMoeDsaForCausalLM": "glm_moe_dsa",
+                 "DeepseekForCausalLM": "deepseek"},
     "qwen1": {"QWenLMHeadModel": "qwen"},
     "internlm": {"InternLM2ForCausalLM": "internlm2", "InternLM3ForCausalLM": "internlm3", "InternLMForCausalLM": "internlm"},
     "minicpm": {"MiniCPMForCausalLM": "minicpm"},
     "baichuan": {"BaichuanForCausalLM": "baichuan", "BaiChuanForCausalLM": "baichuan"},
     "telechat": {"TelechatForCausalLM": "telechat", "TeleChatForCausalLM": "telechat", "TeleChat2ForCausalLM": "telechat2"},
+    "dots": {"Dots1ForCausalLM": "dots1"},
+    "minimax": {"MiniMaxM2ForCausalLM": "minimax_m2"},
+    "hunyuan": {"HunYuanDenseV1ForCausalLM": "hunyuan_v1_dense", "HYV3ForCausalLM": "hy_v3",
+                "HunYuanMoEV1ForCausalLM": "hunyuan_v1_moe"},
+    "bailing": {"BailingMoeForCausalLM": "bailing_moe", "BailingMoeV2ForCausalLM": "bailing_moe"},
 }
 # ms-swift model types with these architectures that are embedding or reranking models: another head
 NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
@@ -42,6 +50,20 @@ OTHER_BLOCKS = {"xverse_moe", "minicpm_moe"}
 NOT_PROVEN = {"zai-org/chatglm2-6b-32k",
               # Baichuan 2's -4bits checkpoints are bitsandbytes ones (a load_in_4bit quantization_config)
               "baichuan-inc/baichuan2-7b-chat-4bits", "baichuan-inc/baichuan2-13b-chat-4bits"}
+
+
+def keep_committed(entries, path):
+    """Adds to each entry the tags its committed entry in path has beyond the generated ones, and keeps the committed
+    order (new entries after the committed ones, by id): regenerating a committed file changes nothing."""
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        committed = json.load(f)
+    tags = {e["id"]: e["tags"] for e in committed}
+    for entry in entries:
+        entry["tags"] += [t for t in tags.get(entry["id"], []) if t not in entry["tags"]]
+    position = {e["id"]: i for i, e in enumerate(committed)}
+    entries.sort(key=lambda e: position.get(e["id"], len(position)))
 
 
 def main():
@@ -66,6 +88,7 @@ def main():
                                 "architecture": arch, "template": "", "tags": tags, "requires": {}})
         entries.sort(key=lambda e: e["id"].lower())
         out = os.path.join(ROOT, "plugins-models", bundle, "src", "main", "resources", "models.json")
+        keep_committed(entries, out)
         with open(out, "w", encoding="utf-8") as f:
             json.dump(entries, f, indent=1, ensure_ascii=False)
             f.write("\n")

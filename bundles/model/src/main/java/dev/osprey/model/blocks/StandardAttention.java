@@ -10,6 +10,7 @@ import dev.osprey.model.spi.AttentionSpec;
 import dev.osprey.model.spi.Norm;
 import dev.osprey.model.spi.Parameters;
 import dev.osprey.model.spi.Projection;
+import dev.osprey.model.spi.ProjectionNames;
 import dev.osprey.model.spi.QkNorms;
 
 /** The built-in attention ({@link AttentionSpec}): MHA/GQA with optional biases, fused q/k/v and per-head q/k norms. */
@@ -25,22 +26,27 @@ public final class StandardAttention implements Attention {
     private final Norm kNorm;
 
     public StandardAttention(Parameters p, String module, int hidden, AttentionSpec spec) {
+        this(p, module, hidden, spec, ProjectionNames.LLAMA);
+    }
+
+    /** @param names the projections' module names under {@code module} */
+    public StandardAttention(Parameters p, String module, int hidden, AttentionSpec spec, ProjectionNames names) {
         this.spec = spec;
         int d = spec.headDim();
         long qOut = (long) spec.heads() * d;
         long kvOut = (long) spec.kvHeads() * d;
         if (spec.fusedQkv()) {
-            qkv = p.linear(module + ".qkv_proj", hidden, qOut + 2 * kvOut, spec.qkvBias());
+            qkv = p.linear(module + "." + names.fusedQkv(), hidden, qOut + 2 * kvOut, spec.qkvBias());
             q = null;
             k = null;
             v = null;
         } else {
             qkv = null;
-            q = p.linear(module + ".q_proj", hidden, qOut, spec.qkvBias());
-            k = p.linear(module + ".k_proj", hidden, kvOut, spec.qkvBias());
-            v = p.linear(module + ".v_proj", hidden, kvOut, spec.qkvBias());
+            q = p.linear(module + "." + names.query(), hidden, qOut, spec.qkvBias());
+            k = p.linear(module + "." + names.key(), hidden, kvOut, spec.qkvBias());
+            v = p.linear(module + "." + names.value(), hidden, kvOut, spec.qkvBias());
         }
-        o = p.linear(module + ".o_proj", qOut, hidden, spec.outputBias());
+        o = p.linear(module + "." + names.output(), qOut, hidden, spec.outputBias());
         QkNorms norms = spec.qkNorms();
         qNorm = norms == null ? null : norms.norm().create(p, module + "." + norms.queryNorm(), d);
         kNorm = norms == null ? null : norms.norm().create(p, module + "." + norms.keyNorm(), d);

@@ -10,7 +10,6 @@ import ai.djl.ndarray.types.DataType;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.blocks.GatedMlp;
 import dev.osprey.model.blocks.ModuleParameters;
-import dev.osprey.model.blocks.SparseMoe;
 import dev.osprey.model.blocks.StandardAttention;
 import dev.osprey.model.nn.Params;
 import dev.osprey.model.nn.RmsNorm;
@@ -30,6 +29,11 @@ public final class Blocks {
     /** Multi-head / grouped-query attention as {@code spec} describes it. */
     public static AttentionFactory attention(AttentionSpec spec) {
         return (parameters, module, layer, hidden) -> new StandardAttention(parameters, module, hidden, spec);
+    }
+
+    /** Multi-head / grouped-query attention as {@code spec} describes it, its projections named {@code names}. */
+    public static AttentionFactory attention(AttentionSpec spec, ProjectionNames names) {
+        return (parameters, module, layer, hidden) -> new StandardAttention(parameters, module, hidden, spec, names);
     }
 
     /**
@@ -53,7 +57,9 @@ public final class Blocks {
     }
 
     /**
-     * Top-k routed experts (Mixtral, Qwen MoE): only the chosen experts run, each once on its tokens.
+     * Top-k routed experts (Mixtral, Qwen MoE, OLMoE): a softmax router ({@code gate}) in the model's type, the top
+     * {@code topK} renormalised when {@code normTopkProb}, and Qwen2-MoE's {@code shared_expert} scaled by its sigmoid
+     * {@code shared_expert_gate}; a {@link MixtureOfExperts}. Only the chosen experts run, each once on its tokens.
      *
      * @param experts the experts and which layers stay dense
      * @param bias biases on the experts' projections
@@ -62,10 +68,22 @@ public final class Blocks {
      */
     public static FeedForwardFactory sparseMoe(
             Experts experts, boolean bias, String activation, FeedForwardFactory dense) {
-        checkActivation(activation);
-        return (parameters, module, layer, hidden) -> experts.denseLayers().contains(layer)
-                ? dense.create(parameters, module, layer, hidden)
-                : new SparseMoe(parameters, module, experts, hidden, bias, activation);
+        MixtureOfExperts.Spec spec = MixtureOfExperts.Spec.of(
+                        MixtureOfExperts.Fields.QWEN_MOE,
+                        experts.experts(),
+                        experts.expertIntermediate(),
+                        activation,
+                        ExpertRouting.Rule.softmaxTopK(experts.topK(), experts.normTopkProb()))
+                .withExpertNames(experts.expertNames())
+                .withExpertBias(bias)
+                .withRouterInModelType()
+                .withShared(
+                        experts.sharedExpertIntermediate() > 0 ? 1 : 0,
+                        experts.sharedExpertIntermediate(),
+                        "shared_expert",
+                        bias,
+                        true);
+        return spec.factory(layer -> !experts.denseLayers().contains(layer), dense);
     }
 
     /**
@@ -118,7 +136,7 @@ public final class Blocks {
         return TrainingMode.during(true, pass);
     }
 
-    private static void checkActivation(String activation) {
+    static void checkActivation(String activation) {
         if (!ACTIVATIONS.contains(activation)) {
             throw new IllegalArgumentException(
                     "hidden_act '" + activation + "' is not supported; supported: silu, gelu_pytorch_tanh");

@@ -15,9 +15,14 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 
 import dev.osprey.model.nn.Params;
+import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.Experts;
+import dev.osprey.model.spi.FeedForward;
 
-/** The sparse dispatch against the definition: each token's top-k experts, mixed by their probabilities. */
+/**
+ * The built-in sparse MoE ({@link Blocks#sparseMoe}, a {@code MixtureOfExperts}) against the definition: each token's
+ * top-k experts, mixed by their probabilities.
+ */
 class SparseMoeTest {
 
     private final NDManager manager = NDManager.newBaseManager();
@@ -41,7 +46,8 @@ class SparseMoeTest {
     private void check(boolean normalise) {
         Params params = new Params(manager, DataType.FLOAT32, 9, 0.3);
         Experts spec = new Experts(4, 2, normalise, 12, List.of("w1", "w3", "w2"), Set.of(), 0);
-        SparseMoe moe = new SparseMoe(new ModuleParameters(params), "layer.block_sparse_moe", spec, 8, false, "silu");
+        FeedForward moe = Blocks.sparseMoe(spec, false, "silu", null)
+                .create(new ModuleParameters(params), "layer.block_sparse_moe", 0, 8);
         NDArray x = manager.randomNormal(new Shape(2, 3, 8)); // (B, T, H)
         float[] actual = moe.forward(x, null).toFloatArray();
 

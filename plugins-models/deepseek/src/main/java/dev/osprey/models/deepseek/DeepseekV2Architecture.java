@@ -10,12 +10,14 @@ import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.DecoderFamily;
 import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.ExpertRouting;
 import dev.osprey.model.spi.LlamaLikeConfig;
+import dev.osprey.model.spi.MixtureOfExperts;
 
 /**
  * DeepSeek-V2 ({@code DeepseekV2ForCausalLM}; V2-Lite, V2.5, Coder-V2): Multi-head Latent Attention
  * ({@link MultiHeadLatentAttention}, rotary features always interleaved, no softmax mscale), dense MLPs in the
- * first {@code first_k_dense_replace} layers and DeepSeekMoE with softmax routing after ({@link DeepseekMoe};
+ * first {@code first_k_dense_replace} layers and DeepSeekMoE with softmax routing after ({@link MixtureOfExperts};
  * {@code topk_method} greedy or group_limited_greedy, no renormalisation, as transformers runs it).
  */
 @Component(service = ModelArchitecture.class)
@@ -48,14 +50,23 @@ public class DeepseekV2Architecture extends DecoderFamily {
      * @param firstDense {@code first_k_dense_replace}
      */
     record DeepseekV2Config(
-            LlamaLikeConfig common, MultiHeadLatentAttention.Spec attention, DeepseekMoe.Spec experts, int firstDense) {
+            LlamaLikeConfig common,
+            MultiHeadLatentAttention.Spec attention,
+            MixtureOfExperts.Spec experts,
+            int firstDense) {
 
         static DeepseekV2Config from(ModelConfig c) {
             LlamaLikeConfig common = LlamaLikeConfig.read(c, false, "silu");
             String method = c.getString("topk_method").orElse("greedy");
-            DeepseekMoe.Routing routing = switch (method) {
-                case "greedy" -> DeepseekMoe.Routing.SOFTMAX_GREEDY;
-                case "group_limited_greedy" -> DeepseekMoe.Routing.SOFTMAX_GROUP_LIMITED;
+            // transformers' DeepseekV2Moe never renormalises (DeepSeek's own remote code did), and we match it
+            ExpertRouting.Rule greedy = ExpertRouting.Rule.softmaxTopK(c.requireInt("num_experts_per_tok"), false)
+                    .scaled(c.getDouble(1.0, "routed_scaling_factor"));
+            int groups = c.getInt(1, "n_group");
+            int topkGroup = c.getInt(groups, "topk_group");
+            ExpertRouting.Rule rule = switch (method) {
+                case "greedy" -> greedy;
+                case "group_limited_greedy" ->
+                    MixtureOfExperts.checked(c, () -> greedy.grouped(groups, topkGroup, ExpertRouting.GroupRank.BEST));
                 default ->
                     throw new IllegalArgumentException(c.source() + ": config field 'topk_method' is '" + method
                             + "'; DeepSeek-V2 supports greedy, group_limited_greedy");
@@ -75,12 +86,12 @@ public class DeepseekV2Architecture extends DecoderFamily {
             return new DeepseekV2Config(
                     common,
                     MultiHeadLatentAttention.Spec.from(c, true, false),
-                    DeepseekMoe.Spec.from(c, routing, false, common.activation()),
-                    c.getInt(0, "first_k_dense_replace"));
+                    MixtureOfExperts.Spec.deepseek(c, rule, 0, common.activation()),
+                    MixtureOfExperts.firstDenseLayers(c, 0));
         }
 
         DecoderLayout layout(ModelConfig c) {
-            return common.layout(attention.factory(), experts.factory(firstDense, common.gatedMlp(false)))
+            return common.layout(attention.factory(), experts.afterDense(firstDense, common.gatedMlp(false)))
                     .withRope(DeepseekRope.from(c, attention.qkRopeHeadDim()));
         }
     }

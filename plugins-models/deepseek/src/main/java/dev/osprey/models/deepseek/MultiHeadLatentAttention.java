@@ -46,6 +46,7 @@ final class MultiHeadLatentAttention implements Attention {
      * @param bias biases on q_a_proj, kv_a_proj_with_mqa and o_proj ({@code attention_bias})
      * @param interleaved the rotary features are stored as pairs (x0, x1), (x2, x3), ... ({@code rope_interleave}, always in V2)
      * @param scale what q·kᵀ is multiplied by
+     * @param indexer DeepSeek Sparse Attention's lightning indexer (V3.2), or null for dense attention
      */
     record Spec(
             int heads,
@@ -56,7 +57,8 @@ final class MultiHeadLatentAttention implements Attention {
             int vHeadDim,
             boolean bias,
             boolean interleaved,
-            float scale) {
+            float scale,
+            LightningIndexer.Spec indexer) {
 
         Spec {
             if (qkRopeHeadDim % 2 != 0) {
@@ -91,7 +93,28 @@ final class MultiHeadLatentAttention implements Attention {
                     positive(c, "v_head_dim"),
                     c.getBoolean(false, "attention_bias"),
                     interleaved,
-                    (float) scale);
+                    (float) scale,
+                    null);
+        }
+
+        /** This attention with DeepSeek Sparse Attention's indexer, which reads MLA's q latent. */
+        Spec withIndexer(ModelConfig c) {
+            if (qLoraRank == 0) {
+                throw new IllegalArgumentException(
+                        c.source()
+                                + ": config field 'q_lora_rank' must be set: the sparse attention's indexer reads the q latent");
+            }
+            return new Spec(
+                    heads,
+                    qLoraRank,
+                    kvLoraRank,
+                    qkNopeHeadDim,
+                    qkRopeHeadDim,
+                    vHeadDim,
+                    bias,
+                    interleaved,
+                    scale,
+                    LightningIndexer.Spec.from(c, qkRopeHeadDim));
         }
 
         int qkHeadDim() {
@@ -113,6 +136,7 @@ final class MultiHeadLatentAttention implements Attention {
     private final Norm kvANorm;
     private final Projection kvB;
     private final Projection o;
+    private final LightningIndexer indexer;
 
     MultiHeadLatentAttention(Parameters p, String module, int hidden, Spec spec) {
         this.spec = spec;
@@ -137,6 +161,10 @@ final class MultiHeadLatentAttention implements Attention {
                 (long) spec.heads() * (spec.qkNopeHeadDim() + spec.vHeadDim()),
                 false);
         o = p.linear(module + ".o_proj", (long) spec.heads() * spec.vHeadDim(), hidden, spec.bias());
+        indexer = spec.indexer() == null
+                ? null
+                : new LightningIndexer(
+                        p, module + ".indexer", hidden, spec.qLoraRank(), spec.qkRopeHeadDim(), spec.indexer());
     }
 
     @Override
@@ -148,9 +176,8 @@ final class MultiHeadLatentAttention implements Attention {
         int nope = spec.qkNopeHeadDim();
         int rope = spec.qkRopeHeadDim();
 
-        NDArray qFlat = q != null
-                ? q.forward(x, adapter)
-                : qB.forward(qANorm.forward(qA.forward(x, adapter)), adapter); // (B, T, heads·qkHeadDim)
+        NDArray qLatent = q != null ? null : qANorm.forward(qA.forward(x, adapter)); // (B, T, qLoraRank)
+        NDArray qFlat = q != null ? q.forward(x, adapter) : qB.forward(qLatent, adapter); // (B, T, heads·qkHeadDim)
         NDArray query = AttentionMath.byHead(qFlat, heads, spec.qkHeadDim()); // (B, heads, T, nope + rope)
         NDArray qPass = query.get(new NDIndex("..., :{}", nope)); // (B, heads, T, nope)
         NDArray qRot = query.get(new NDIndex("..., {}:", nope)); // (B, heads, T, rope)
@@ -170,8 +197,20 @@ final class MultiHeadLatentAttention implements Attention {
         qRot = context.rotate(spec.interleaved() ? deinterleave(qRot) : qRot); // (B, heads, T, rope)
         kRot = context.rotate(spec.interleaved() ? deinterleave(kRot) : kRot); // (B, 1, T, rope)
         NDArray key = kPass.concat(kRot.broadcast(b, heads, t, rope), -1); // (B, heads, T, nope + rope)
-        NDArray[] cached = context.remember(key, value); // (B, heads, S, nope + rope), (B, heads, S, v)
-        NDArray out = attend(qPass.concat(qRot, -1), cached[0], cached[1], context.bias()); // (B, T, heads·v)
+        NDArray bias = context.bias() == null ? null : context.bias().squeeze(1); // (B or 1, 1, T, S)
+        NDArray[] cached;
+        if (indexer == null) {
+            cached = context.remember(key, value); // (B, heads, S, nope + rope), (B, heads, S, v)
+        } else {
+            // the index keys ride in the cache beside each head's values: (B, heads, T, v + index_head_dim)
+            NDArray indexKeys = indexer.keys(x, context); // (B, 1, T, D)
+            cached = context.remember(key, value.concat(indexKeys.broadcast(b, heads, t, indexer.cachedWidth()), -1));
+            int v = spec.vHeadDim();
+            NDArray allIndexKeys = cached[1].get(new NDIndex(":, :1, :, {}:", v)); // (B, 1, S, D)
+            cached[1] = cached[1].get(new NDIndex("..., :{}", v)); // (B, heads, S, v)
+            bias = indexer.sparseBias(x, qLatent, allIndexKeys, bias, context);
+        }
+        NDArray out = attend(qPass.concat(qRot, -1), cached[0], cached[1], bias); // (B, T, heads·v)
         return o.forward(out, adapter);
     }
 
@@ -196,7 +235,7 @@ final class MultiHeadLatentAttention implements Attention {
      * @param query (B, heads, T, qkHeadDim)
      * @param key (B, heads, S, qkHeadDim)
      * @param value (B, heads, S, v)
-     * @param bias (B or 1, 1, 1, T, S) or null
+     * @param bias (B or 1, 1, T, S) or null
      * @return (B, T, heads·v)
      */
     private NDArray attend(NDArray query, NDArray key, NDArray value, NDArray bias) {
@@ -204,7 +243,7 @@ final class MultiHeadLatentAttention implements Attention {
         long t = query.getShape().get(2);
         NDArray scores = Scalars.mul(query.matMul(key.transpose(0, 1, 3, 2)), spec.scale()); // (B, heads, T, S)
         if (bias != null) {
-            scores = scores.add(bias.squeeze(1)); // bias (B or 1, 1, T, S)
+            scores = scores.add(bias);
         }
         NDArray probs = scores.toType(DataType.FLOAT32, false).softmax(-1).toType(query.getDataType(), false);
         NDArray out = probs.matMul(value); // (B, heads, T, v)

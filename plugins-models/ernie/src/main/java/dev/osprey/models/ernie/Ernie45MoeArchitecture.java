@@ -14,7 +14,7 @@ import dev.osprey.model.spi.DecoderLayout;
 /**
  * ERNIE 4.5 MoE ({@code Ernie4_5_MoeForCausalLM}): ERNIE 4.5's decoder ({@link ErnieConfig}) with the layers from
  * {@code moe_layer_start_index} to {@code moe_layer_end_index}, every {@code moe_layer_interval}-th, running
- * {@link ErnieMoe} instead of the dense MLP.
+ * {@link ErnieMoeLayers} instead of the dense MLP.
  */
 @Component(service = ModelArchitecture.class)
 public class Ernie45MoeArchitecture extends DecoderFamily {
@@ -29,7 +29,7 @@ public class Ernie45MoeArchitecture extends DecoderFamily {
      * @param base the fields ERNIE 4.5 models share
      * @param moe the experts and their layers
      */
-    record ErnieMoeConfig(ErnieConfig base, ErnieMoe.Spec moe) {
+    record ErnieMoeConfig(ErnieConfig base, ErnieMoeLayers moe) {
 
         static ErnieMoeConfig from(ModelConfig c) {
             ErnieConfig base = ErnieConfig.from(c, 0);
@@ -41,7 +41,7 @@ public class Ernie45MoeArchitecture extends DecoderFamily {
             }
             return new ErnieMoeConfig(
                     base,
-                    ErnieMoe.Spec.from(
+                    ErnieMoeLayers.from(
                             c, base.common().layers(), false, base.common().activation()));
         }
 

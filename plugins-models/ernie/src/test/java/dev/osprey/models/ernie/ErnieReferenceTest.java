@@ -54,9 +54,9 @@ class ErnieReferenceTest {
     @Test
     void readsErniesDefaults() throws Exception {
         Ernie45MoeArchitecture.ErnieMoeConfig c = config(TINY + "}");
-        assertEquals(64, c.moe().experts());
-        assertEquals(6, c.moe().topK());
-        assertEquals(2, c.moe().sharedExperts());
+        assertEquals(64, c.moe().experts().routed().count());
+        assertEquals(6, c.moe().experts().rule().topK());
+        assertEquals(2, c.moe().experts().shared().count());
         assertEquals(1e-5, c.base().common().rmsEps());
         assertTrue(c.base().common().tieWordEmbeddings());
         assertEquals(4, c.base().common().headDim()); // hidden / heads: the MoE config has no head_dim

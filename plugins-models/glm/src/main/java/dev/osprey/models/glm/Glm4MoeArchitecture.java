@@ -12,7 +12,9 @@ import dev.osprey.model.spi.AttentionSpec;
 import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.DecoderFamily;
 import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.ExpertRouting;
 import dev.osprey.model.spi.LlamaLikeConfig;
+import dev.osprey.model.spi.MixtureOfExperts;
 import dev.osprey.model.spi.QkNorms;
 import dev.osprey.model.spi.RotaryEmbedding;
 
@@ -21,7 +23,8 @@ import dev.osprey.model.spi.RotaryEmbedding;
  * q, k and v ({@code attention_bias}), optional per-head RMSNorms on q and k before the rotary embedding
  * ({@code use_qk_norm}), rotary embeddings over the first {@code partial_rotary_factor} (default 0.5) of each head in
  * the half layout (not GLM-4's interleaved one), dense MLPs in the first {@code first_k_dense_replace} layers and
- * DeepSeek-V3-routed experts plus shared experts after ({@link Glm4MoeExperts}).
+ * DeepSeek-V3-routed experts plus shared experts after ({@link MixtureOfExperts},
+ * {@link ExpertRouting.Rule#deepseekV3}).
  */
 @Component(service = ModelArchitecture.class)
 public class Glm4MoeArchitecture extends DecoderFamily {
@@ -45,7 +48,7 @@ public class Glm4MoeArchitecture extends DecoderFamily {
             boolean attentionBias,
             boolean qkNorm,
             RotaryEmbedding rope,
-            Glm4MoeExperts.Spec experts,
+            MixtureOfExperts.Spec experts,
             int firstDense) {
 
         static Glm4MoeConfig from(ModelConfig c) {
@@ -53,17 +56,10 @@ public class Glm4MoeArchitecture extends DecoderFamily {
             LlamaLikeConfig common = LlamaLikeConfig.read(c, false, "silu");
             boolean topLevel = c.get("partial_rotary_factor").isPresent();
             int dim = (int) (common.headDim() * factor);
-            int firstDense = c.getInt(1, "first_k_dense_replace");
-            if (firstDense < 0) {
-                throw new IllegalArgumentException(
-                        c.source() + ": config field 'first_k_dense_replace' must not be negative, was " + firstDense);
-            }
-            Glm4MoeExperts.Spec experts;
-            try {
-                experts = Glm4MoeExperts.Spec.from(c, common.activation());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(c.source() + ": " + e.getMessage(), e);
-            }
+            int firstDense = MixtureOfExperts.firstDenseLayers(c, 1);
+            MixtureOfExperts.Spec experts = MixtureOfExperts.Spec.deepseek(
+                            c, ExpertRouting.Rule.deepseekV3(c, true), 1, common.activation())
+                    .withCorrectionBias("gate.e_score_correction_bias", false);
             return new Glm4MoeConfig(
                     common,
                     c.getBoolean(false, "attention_bias"),
@@ -79,7 +75,7 @@ public class Glm4MoeArchitecture extends DecoderFamily {
             if (qkNorm) {
                 attention = attention.withQkNorms(QkNorms.beforeRope(common.rmsNorm()));
             }
-            return common.layout(Blocks.attention(attention), experts.factory(firstDense, common.gatedMlp(false)))
+            return common.layout(Blocks.attention(attention), experts.afterDense(firstDense, common.gatedMlp(false)))
                     .withRope(rope);
         }
     }

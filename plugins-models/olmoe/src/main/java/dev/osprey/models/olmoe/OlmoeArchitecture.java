@@ -15,10 +15,11 @@ import dev.osprey.model.spi.DecoderFamily;
 import dev.osprey.model.spi.DecoderLayout;
 import dev.osprey.model.spi.Experts;
 import dev.osprey.model.spi.LlamaLikeConfig;
+import dev.osprey.model.spi.ProjectionNormedAttention;
 
 /**
  * Allen AI's OLMoE ({@code OlmoeForCausalLM}): the Llama decoder whose attention RMS-norms q and k over the whole
- * projection and may clamp q, k and v ({@link OlmoeAttention}), and whose every MLP is a sparse mixture of
+ * projection and may clamp q, k and v ({@link ProjectionNormedAttention}), and whose every MLP is a sparse mixture of
  * experts: softmax over {@code num_experts}, the top {@code num_experts_per_tok} renormalised when
  * {@code norm_topk_prob}, no shared expert ({@code mlp.gate}, {@code mlp.experts.N.gate_proj/up_proj/down_proj}).
  */
@@ -69,7 +70,7 @@ public class OlmoeArchitecture extends DecoderFamily {
         }
 
         DecoderLayout layout() {
-            AttentionFactory attention = (parameters, module, layer, hidden) -> new OlmoeAttention(
+            AttentionFactory attention = (parameters, module, layer, hidden) -> new ProjectionNormedAttention(
                     parameters,
                     module,
                     hidden,

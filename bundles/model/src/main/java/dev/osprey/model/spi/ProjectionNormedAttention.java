@@ -1,23 +1,15 @@
-package dev.osprey.models.olmoe;
+package dev.osprey.model.spi;
 
 import ai.djl.ndarray.NDArray;
 
 import dev.osprey.api.engine.Scalars;
-import dev.osprey.model.spi.Attention;
-import dev.osprey.model.spi.AttentionContext;
-import dev.osprey.model.spi.AttentionMath;
-import dev.osprey.model.spi.AttentionSpec;
-import dev.osprey.model.spi.Norm;
-import dev.osprey.model.spi.NormFactory;
-import dev.osprey.model.spi.Parameters;
-import dev.osprey.model.spi.Projection;
 
 /**
- * OLMoE's attention: grouped-query attention with RoPE whose q and k are RMS-normed over the whole projection
- * ({@code q_norm} over heads·D features, {@code k_norm} over kvHeads·D), not per head as Qwen3's are, and then,
- * with v, clamped to {@code [-clip_qkv, clip_qkv]} when the config asks for it; both before the heads split.
+ * Grouped-query attention with RoPE whose q and k are normed over the whole projection ({@code q_norm} over
+ * heads·D features, {@code k_norm} over kvHeads·D), not per head as {@link QkNorms} are, and then, with v,
+ * clamped to {@code [-clip_qkv, clip_qkv]} when asked; both before the heads split (OLMoE, MiniMax-M2).
  */
-final class OlmoeAttention implements Attention {
+public final class ProjectionNormedAttention implements Attention {
 
     private final AttentionSpec spec;
     private final float clip;
@@ -35,7 +27,8 @@ final class OlmoeAttention implements Attention {
      * @param norm the kind of the q and k norms
      * @param clip the clamp ({@code clip_qkv}), or 0 for none
      */
-    OlmoeAttention(Parameters p, String module, int hidden, AttentionSpec spec, NormFactory norm, double clip) {
+    public ProjectionNormedAttention(
+            Parameters p, String module, int hidden, AttentionSpec spec, NormFactory norm, double clip) {
         this.spec = spec;
         this.clip = (float) clip;
         long qOut = (long) spec.heads() * spec.headDim();
