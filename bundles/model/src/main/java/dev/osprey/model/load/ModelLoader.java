@@ -161,9 +161,10 @@ public final class ModelLoader {
         }
         // the names as declared: quantized weights leave the parameters while loading
         Set<String> params = new LinkedHashSet<>(decoder.params().all().keySet());
+        CheckpointNames names = CheckpointNames.of(model.config(), weights, params);
         List<String> missing = new ArrayList<>();
         for (String name : params) {
-            if (!weights.contains(name) && !prequantized.provides(weights, name)) {
+            if (!names.stored(name) && !prequantized.provides(weights, name) && !names.headless(name)) {
                 missing.add(name);
             }
         }
@@ -175,26 +176,33 @@ public final class ModelLoader {
         }
         decoder.params().cast(dataType); // the compute type follows the weights
         for (var p : List.copyOf(decoder.params().all().values())) {
+            if (!names.stored(p.name()) && names.headless(p.name())) {
+                // a classifier's or embedding model's checkpoint has no output head: zeros, never read as a language
+                // model's
+                p.set(manager.zeros(p.shape(), dataType));
+                continue;
+            }
+            String key = names.key(p.name());
             boolean quantized = prequantized.provides(weights, p.name());
             long[] shape = quantized
                     ? prequantized.shape(weights, p.name())
-                    : weights.info(p.name()).shape();
+                    : weights.info(key).shape();
             if (!Arrays.equals(shape, p.shape().getShape())) {
-                throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(p.name()))
-                        + ": tensor '" + p.name() + "' has shape "
+                throw new IllegalArgumentException((quantized ? weights.source() : weights.fileOf(key))
+                        + ": tensor '" + key + "' has shape "
                         + Arrays.toString(shape) + (quantized ? " (from its quantized parts)" : "")
                         + " but config.json gives " + p.shape());
             }
             p.set(
                     quantized
                             ? prequantized.load(manager, weights, p.name(), dataType)
-                            : weights.load(manager, p.name(), dataType));
+                            : weights.load(manager, key, dataType));
             Linear linear = toQuantize.get(p.name());
             if (linear != null) {
                 linear.quantize(quantization); // frees the dense weight before the next one is read
             }
         }
-        return unused(weights, params, prequantized);
+        return unused(weights, names.keys(params), prequantized);
     }
 
     /**
