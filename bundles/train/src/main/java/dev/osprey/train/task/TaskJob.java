@@ -13,13 +13,19 @@ import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.dataset.BadRows;
+import dev.osprey.dataset.DatasetException;
 import dev.osprey.dataset.DatasetOptions;
 import dev.osprey.dataset.DatasetRow;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.Folders;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.LoraMerge;
+import dev.osprey.model.load.ModelSaver;
+import dev.osprey.model.load.PeftAdapter;
+import dev.osprey.model.nn.Pooling;
+import dev.osprey.model.task.Embedder;
 import dev.osprey.model.task.SequenceClassifier;
+import dev.osprey.train.loop.Objective;
 import dev.osprey.train.loop.Trainer;
 import dev.osprey.train.loop.TrainingListener;
 import dev.osprey.train.sft.ModelProvider;
@@ -30,8 +36,8 @@ import dev.osprey.train.sft.TrainingRuns;
 import dev.osprey.train.sft.Tuner;
 
 /**
- * A fine-tuning run of a task beyond causal LM ({@code --task_type seq_cls}): the same rows, tuners, Trainer,
- * checkpoints and resume as {@code osprey sft}, with the task's head, examples and objective.
+ * A fine-tuning run of a task beyond causal LM ({@code --task_type seq_cls}, {@code embedding}): the same rows,
+ * tuners, Trainer, checkpoints and resume as {@code osprey sft}, with the task's head, examples and objective.
  */
 public final class TaskJob {
 
@@ -48,9 +54,6 @@ public final class TaskJob {
 
     public SftJob.Result train(NDManager parentManager) throws IOException {
         TaskType task = args.task();
-        if (task != TaskType.SEQ_CLS) {
-            throw new IllegalArgumentException("--task_type " + task.argument() + " is not trained by this job");
-        }
         try (NDManager manager = parentManager.newSubManager();
                 HfModel model = provider.load(args, manager)) {
             DecoderModel decoder = TrainingRuns.decoder(model, "--task_type " + task.argument());
@@ -63,69 +66,145 @@ public final class TaskJob {
             if (rows.train().isEmpty()) {
                 throw new IllegalArgumentException("no training rows in " + args.dataset());
             }
-            String problemType = args.problemType() != null
-                    ? args.problemType()
-                    : ClassificationExample.problemType(rows.train().get(0), args.numLabels());
-            PromptEncoder prompts = provider.prompts(model);
-            boolean left = args.truncationStrategy().equals("left");
-            Function<DatasetRow, Optional<ClassificationExample>> encode = badRows.skipping(row ->
-                    ClassificationExample.encode(row, prompts, args.maxLength(), left, problemType, args.numLabels()));
-            List<ClassificationExample> train = encodeAll(rows.train(), encode);
-            List<ClassificationExample> validation = encodeAll(rows.validation(), encode);
+            Map<String, NDArray> trainable = Tuner.setUp(decoder, args, TrainingRuns.ADAPTER_NAME, manager, listener);
+            trainable.remove("lm_head.weight"); // unused by a head or pooling; kept as it was
+            String adapter = TrainingRuns.adapter(args);
+            int padId = model.config().getInt(0, "pad_token_id");
+            Run<?> run = switch (task) {
+                case SEQ_CLS -> classification(model, decoder, adapter, rows, badRows, padId);
+                case EMBEDDING -> embedding(model, decoder, adapter, rows, badRows, padId);
+                default ->
+                    throw new IllegalArgumentException("--task_type " + task.argument() + " is not trained here");
+            };
             if (badRows.count() > 0) {
                 listener.message(badRows.summary());
             }
-            if (train.isEmpty()) {
+            if (run.train().isEmpty()) {
                 throw new IllegalArgumentException("no training rows left in " + args.dataset()
                         + (badRows.count() > 0
                                 ? ": " + badRows.summary()
                                 : " within --max_length " + args.maxLength()));
             }
-
-            Map<String, NDArray> trainable = Tuner.setUp(decoder, args, TrainingRuns.ADAPTER_NAME, manager, listener);
-            trainable.remove("lm_head.weight"); // a classifier reads no language-model head
-            String adapter = TrainingRuns.adapter(args);
-            Path resume = args.resumeFromCheckpoint();
-            SequenceClassifier classifier = resume == null
-                    ? SequenceClassifier.init(decoder, args.numLabels(), adapter, args.seed())
-                    : SequenceClassifier.load(decoder, resume, adapter);
-            if (classifier.numLabels() != args.numLabels()) {
-                throw new IllegalArgumentException("--resume_from_checkpoint " + resume + " has a head of "
-                        + classifier.numLabels() + " labels but --num_labels is " + args.numLabels());
-            }
-            classifier.head().setRequiresGradient(true);
-            trainable.put(SequenceClassifier.SCORE, classifier.head());
-            Map<String, byte[]> tokenizerFiles = LoraMerge.tokenizerFiles(model.folder());
-            Folders.Writer weights = adapter != null
-                    ? dir -> classifier.writeAdapter(
-                            dir, args.loraRank(), args.loraAlpha(), args.useRslora(), args.model())
-                    : dir -> classifier.writeModel(dir, model.config().asMap(), problemType, tokenizerFiles);
+            run.head().forEach((name, head) -> {
+                head.setRequiresGradient(true);
+                trainable.put(name, head);
+            });
             listener.message(String.format(
-                    "seq_cls (%s, %d labels): training %,d parameters (%s) on %d rows%s",
-                    problemType,
-                    args.numLabels(),
+                    "%s: training %,d parameters (%s) on %d rows%s",
+                    run.description(),
                     trainable.values().stream()
                             .mapToLong(a -> a.getShape().size())
                             .sum(),
                     args.trainType(),
-                    train.size(),
-                    validation.isEmpty() ? "" : ", validating on " + validation.size()));
-            Trainer trainer =
-                    new Trainer(TrainingRuns.options(args), TrainingRuns.folder(args, args.toMap(), weights), listener);
-            int padId = model.config().getInt(0, "pad_token_id");
-            Trainer.Result result = trainer.train(
-                    new ClassificationObjective(classifier, problemType, padId), train, validation, trainable);
+                    run.train().size(),
+                    run.validation().isEmpty()
+                            ? ""
+                            : ", validating on " + run.validation().size()));
+            Trainer trainer = new Trainer(
+                    TrainingRuns.options(args), TrainingRuns.folder(args, args.toMap(), run.checkpoint()), listener);
+            Trainer.Result result = run.train(trainer, trainable);
             Path merged = null;
             if (args.mergeLora() && !listener.cancelled()) {
                 Path last = result.lastCheckpoint();
                 merged = last.resolveSibling(last.getFileName() + "-merged");
-                Folders.writeAtomically(
-                        merged, dir -> classifier.writeModel(dir, model.config().asMap(), problemType, tokenizerFiles));
+                Folders.writeAtomically(merged, run.merged());
             }
             listener.message(TrainingRuns.summary(result, merged));
             return new SftJob.Result(
                     result.lastCheckpoint(), merged, result.steps(), result.evalMetric("eval_loss"), result.plot());
         }
+    }
+
+    /**
+     * What a task brings to the common run: its examples, the head it trains beside the decoder, its objective,
+     * what a checkpoint holds and what {@code --merge_lora} writes.
+     */
+    private record Run<T>(
+            String description,
+            List<T> train,
+            List<T> validation,
+            Map<String, NDArray> head,
+            Objective<T> objective,
+            Folders.Writer checkpoint,
+            Folders.Writer merged) {
+
+        Trainer.Result train(Trainer trainer, Map<String, NDArray> trainable) throws IOException {
+            return trainer.train(objective, train, validation, trainable);
+        }
+    }
+
+    private Run<ClassificationExample> classification(
+            HfModel model, DecoderModel decoder, String adapter, TrainingRuns.Rows rows, BadRows badRows, int padId)
+            throws IOException {
+        String problemType = args.problemType() != null
+                ? args.problemType()
+                : ClassificationExample.problemType(rows.train().get(0), args.numLabels());
+        PromptEncoder prompts = provider.prompts(model);
+        boolean left = args.truncationStrategy().equals("left");
+        Function<DatasetRow, Optional<ClassificationExample>> encode = badRows.skipping(row ->
+                ClassificationExample.encode(row, prompts, args.maxLength(), left, problemType, args.numLabels()));
+        Path resume = args.resumeFromCheckpoint();
+        SequenceClassifier classifier = resume == null
+                ? SequenceClassifier.init(decoder, args.numLabels(), adapter, args.seed())
+                : SequenceClassifier.load(decoder, resume, adapter);
+        if (classifier.numLabels() != args.numLabels()) {
+            throw new IllegalArgumentException("--resume_from_checkpoint " + resume + " has a head of "
+                    + classifier.numLabels() + " labels but --num_labels is " + args.numLabels());
+        }
+        Map<String, byte[]> tokenizerFiles = LoraMerge.tokenizerFiles(model.folder());
+        Folders.Writer full = dir -> classifier.writeModel(dir, model.config().asMap(), problemType, tokenizerFiles);
+        return new Run<>(
+                String.format("seq_cls (%s, %d labels)", problemType, args.numLabels()),
+                encodeAll(rows.train(), encode),
+                encodeAll(rows.validation(), encode),
+                Map.of(SequenceClassifier.SCORE, classifier.head()),
+                new ClassificationObjective(classifier, problemType, padId),
+                adapter != null
+                        ? dir -> classifier.writeAdapter(
+                                dir, args.loraRank(), args.loraAlpha(), args.useRslora(), args.model())
+                        : full,
+                full);
+    }
+
+    private Run<EncodedGroup> embedding(
+            HfModel model, DecoderModel decoder, String adapter, TrainingRuns.Rows rows, BadRows badRows, int padId)
+            throws IOException {
+        String lossType = args.task().lossType(args);
+        boolean cosine = lossType.equals("cosine_similarity");
+        Function<DatasetRow, Optional<EncodedGroup>> encode = badRows.skipping(row -> {
+            PairExample pair = PairExample.of(row);
+            if (cosine && Float.isNaN(pair.label())) {
+                throw new DatasetException(
+                        row.source(), "--loss_type cosine_similarity needs a 'label' (the target cosine)");
+            }
+            return Optional.of(pair.encode(text -> Embedder.tokenize(model.tokenizer(), text), args.maxLength()));
+        });
+        Embedder embedder = new Embedder(decoder, Pooling.LAST, adapter);
+        double temperature = EmbeddingLoss.temperature();
+        Map<String, byte[]> tokenizerFiles = LoraMerge.tokenizerFiles(model.folder());
+        Folders.Writer full = dir -> ModelSaver.writeFiles(decoder, dir, "F32", tokenizerFiles);
+        return new Run<>(
+                "embedding (" + lossType + (cosine ? "" : ", temperature " + temperature) + ", last-token pooling)",
+                encodeAll(rows.train(), encode),
+                encodeAll(rows.validation(), encode),
+                Map.of(),
+                new EmbeddingObjective(embedder, lossType, temperature, padId),
+                adapter != null
+                        ? dir -> PeftAdapter.writeFiles(
+                                dir,
+                                decoder.linears(),
+                                adapter,
+                                args.loraRank(),
+                                args.loraAlpha(),
+                                args.useRslora(),
+                                args.model(),
+                                "FEATURE_EXTRACTION",
+                                Map.of())
+                        : full,
+                dir -> {
+                    LoraMerge.merge(decoder, adapter); // the trained adapter into the weights, for the merged folder
+                    full.write(dir);
+                });
     }
 
     private static <T> List<T> encodeAll(List<DatasetRow> rows, Function<DatasetRow, Optional<T>> encode) {
