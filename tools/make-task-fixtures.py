@@ -189,7 +189,7 @@ def word_tokenizer(texts, folder):
 
 def generative_reranker(name, out_dir):
     torch.manual_seed(SEED)
-    config = AutoConfig.for_model("qwen3", head_dim=16, **dict(TINY, tie_word_embeddings=True))
+    config = AutoConfig.for_model("qwen3", head_dim=16, **dict(TINY, tie_word_embeddings=True, max_position_embeddings=128))
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32, attn_implementation="eager").eval()
     randomize(model, SEED + 3)
     folder = os.path.join(out_dir, name)

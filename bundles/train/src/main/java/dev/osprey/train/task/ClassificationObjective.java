@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
+import dev.osprey.model.task.Padded;
 import dev.osprey.model.task.SequenceClassifier;
 import dev.osprey.train.loop.MicroBatchObjective;
 

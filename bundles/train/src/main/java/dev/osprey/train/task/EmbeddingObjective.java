@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
 import dev.osprey.model.task.Embedder;
+import dev.osprey.model.task.Padded;
 import dev.osprey.train.loop.MicroBatchObjective;
 
 /**

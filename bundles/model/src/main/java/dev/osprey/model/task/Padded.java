@@ -1,4 +1,4 @@
-package dev.osprey.train.task;
+package dev.osprey.model.task;
 
 import java.util.Arrays;
 import java.util.List;
