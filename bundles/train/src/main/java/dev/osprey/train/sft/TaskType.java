@@ -15,7 +15,8 @@ public enum TaskType {
     SEQ_CLS(List.of()),
     EMBEDDING(List.of("infonce", "cosine_similarity")),
     RERANKER(List.of("pointwise_reranker", "listwise_reranker")),
-    GENERATIVE_RERANKER(List.of("pointwise_reranker", "listwise_reranker"));
+    GENERATIVE_RERANKER(
+            List.of("pointwise_reranker", "listwise_reranker", "generative_reranker", "listwise_generative_reranker"));
 
     /** The problem types of a {@code seq_cls} head, as transformers names them in config.json. */
     public static final List<String> PROBLEM_TYPES =

@@ -24,6 +24,8 @@ import dev.osprey.model.load.ModelSaver;
 import dev.osprey.model.load.PeftAdapter;
 import dev.osprey.model.nn.Pooling;
 import dev.osprey.model.task.Embedder;
+import dev.osprey.model.task.GenerativeReranker;
+import dev.osprey.model.task.RerankInput;
 import dev.osprey.model.task.SequenceClassifier;
 import dev.osprey.train.loop.Objective;
 import dev.osprey.train.loop.Trainer;
@@ -36,7 +38,8 @@ import dev.osprey.train.sft.TrainingRuns;
 import dev.osprey.train.sft.Tuner;
 
 /**
- * A fine-tuning run of a task beyond causal LM ({@code --task_type seq_cls}, {@code embedding}): the same rows,
+ * A fine-tuning run of a task beyond causal LM ({@code --task_type seq_cls}, {@code embedding}, {@code reranker},
+ * {@code generative_reranker}): the same rows,
  * tuners, Trainer, checkpoints and resume as {@code osprey sft}, with the task's head, examples and objective.
  */
 public final class TaskJob {
@@ -73,6 +76,7 @@ public final class TaskJob {
             Run<?> run = switch (task) {
                 case SEQ_CLS -> classification(model, decoder, adapter, rows, badRows, padId);
                 case EMBEDDING -> embedding(model, decoder, adapter, rows, badRows, padId);
+                case RERANKER, GENERATIVE_RERANKER -> reranker(model, decoder, adapter, rows, badRows, padId);
                 default ->
                     throw new IllegalArgumentException("--task_type " + task.argument() + " is not trained here");
             };
@@ -205,6 +209,79 @@ public final class TaskJob {
                     LoraMerge.merge(decoder, adapter); // the trained adapter into the weights, for the merged folder
                     full.write(dir);
                 });
+    }
+
+    private Run<EncodedGroup> reranker(
+            HfModel model, DecoderModel decoder, String adapter, TrainingRuns.Rows rows, BadRows badRows, int padId)
+            throws IOException {
+        boolean generative = args.task() == TaskType.GENERATIVE_RERANKER;
+        String lossType = args.task().lossType(args);
+        boolean listwise = lossType.startsWith("listwise");
+        Function<DatasetRow, Optional<EncodedGroup>> encode = badRows.skipping(row -> {
+            PairExample pair = PairExample.of(row);
+            if (listwise && pair.negatives().isEmpty()) {
+                throw new DatasetException(
+                        row.source(),
+                        "--loss_type " + lossType + " ranks the positive among hard"
+                                + " negatives: give rejected_response (or negative_messages)");
+            }
+            List<int[]> pairs = new java.util.ArrayList<>();
+            pairs.add(cut(RerankInput.ids(model.tokenizer(), generative, null, pair.anchor(), pair.positive())));
+            for (String negative : pair.negatives()) {
+                pairs.add(cut(RerankInput.ids(model.tokenizer(), generative, null, pair.anchor(), negative)));
+            }
+            return Optional.of(new EncodedGroup(pairs, pair.label(), row.source()));
+        });
+        Map<String, byte[]> tokenizerFiles = LoraMerge.tokenizerFiles(model.folder());
+        double temperature = listwise ? RerankerObjective.temperature() : 1;
+        String description = args.task().argument() + " (" + lossType + ")";
+        if (generative) {
+            GenerativeReranker reranker = new GenerativeReranker(
+                    decoder,
+                    RerankInput.singleToken(model.tokenizer(), "yes", model.folder()),
+                    RerankInput.singleToken(model.tokenizer(), "no", model.folder()),
+                    adapter);
+            Folders.Writer full = dir -> ModelSaver.writeFiles(decoder, dir, "F32", tokenizerFiles);
+            return new Run<>(
+                    description,
+                    encodeAll(rows.train(), encode),
+                    encodeAll(rows.validation(), encode),
+                    Map.of(),
+                    new RerankerObjective(decoder, reranker::scores, listwise, temperature, padId),
+                    adapter != null ? TrainingRuns.weights(args, model, decoder) : full,
+                    dir -> {
+                        LoraMerge.merge(decoder, adapter);
+                        full.write(dir);
+                    });
+        }
+        Path resume = args.resumeFromCheckpoint();
+        SequenceClassifier classifier = resume == null
+                ? SequenceClassifier.init(decoder, 1, adapter, args.seed())
+                : SequenceClassifier.load(decoder, resume, adapter);
+        Folders.Writer full = dir -> classifier.writeModel(dir, model.config().asMap(), null, tokenizerFiles);
+        return new Run<>(
+                description,
+                encodeAll(rows.train(), encode),
+                encodeAll(rows.validation(), encode),
+                Map.of(SequenceClassifier.SCORE, classifier.head()),
+                new RerankerObjective(
+                        decoder,
+                        (ids, mask, training) ->
+                                classifier.logits(ids, mask, training).squeeze(1),
+                        listwise,
+                        temperature,
+                        padId),
+                adapter != null
+                        ? dir -> classifier.writeAdapter(
+                                dir, args.loraRank(), args.loraAlpha(), args.useRslora(), args.model())
+                        : full,
+                full);
+    }
+
+    private int[] cut(int[] ids) {
+        return ids.length <= args.maxLength()
+                ? ids
+                : java.util.Arrays.copyOfRange(ids, ids.length - args.maxLength(), ids.length);
     }
 
     private static <T> List<T> encodeAll(List<DatasetRow> rows, Function<DatasetRow, Optional<T>> encode) {

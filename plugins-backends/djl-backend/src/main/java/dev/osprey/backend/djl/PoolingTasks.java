@@ -22,6 +22,7 @@ import dev.osprey.model.nn.Pooling;
 import dev.osprey.model.task.Embedder;
 import dev.osprey.model.task.GenerativeReranker;
 import dev.osprey.model.task.Padded;
+import dev.osprey.model.task.RerankInput;
 import dev.osprey.model.task.SequenceClassifier;
 
 /**
@@ -81,17 +82,11 @@ final class PoolingTasks {
             throw new IllegalArgumentException(
                     hf.folder() + ": a reranker's score head has one label; this one has " + classifier.numLabels());
         }
-        this.yesId = this.task.equals(GENERATIVE_RERANKER) ? singleToken("yes") : -1;
-        this.noId = this.task.equals(GENERATIVE_RERANKER) ? singleToken("no") : -1;
-    }
-
-    private int singleToken(String word) {
-        long[] ids = hf.tokenizer().encode(word, false, false).getIds();
-        if (ids.length != 1) {
-            throw new IllegalArgumentException(hf.folder() + ": a generative reranker reads the logit of the token '"
-                    + word + "', but the tokenizer splits it into " + ids.length + " tokens");
-        }
-        return Math.toIntExact(ids[0]);
+        this.yesId = this.task.equals(GENERATIVE_RERANKER)
+                ? RerankInput.singleToken(hf.tokenizer(), "yes", hf.folder())
+                : -1;
+        this.noId =
+                this.task.equals(GENERATIVE_RERANKER) ? RerankInput.singleToken(hf.tokenizer(), "no", hf.folder()) : -1;
     }
 
     String task() {
@@ -163,11 +158,12 @@ final class PoolingTasks {
         }
         List<int[]> inputs = new ArrayList<>();
         for (int i = 0; i < request.documents().size(); i++) {
-            String content = GenerativeReranker.content(
-                    request.instruction(), request.query(), request.documents().get(i));
-            int[] ids = task.equals(GENERATIVE_RERANKER)
-                    ? concat(plain(GenerativeReranker.PREFIX), plain(content), plain(GenerativeReranker.SUFFIX))
-                    : Embedder.tokenize(hf.tokenizer(), content);
+            int[] ids = RerankInput.ids(
+                    hf.tokenizer(),
+                    task.equals(GENERATIVE_RERANKER),
+                    request.instruction(),
+                    request.query(),
+                    request.documents().get(i));
             if (ids.length > contextLength) {
                 throw new InvalidRequestException(
                         "This model's maximum context length is " + contextLength + " tokens. However, the query with"
@@ -214,15 +210,5 @@ final class PoolingTasks {
             out[i] = id;
         }
         return out;
-    }
-
-    /** A text's ids without the special tokens the tokenizer might add (Qwen3-Reranker's prompt parts). */
-    private int[] plain(String text) {
-        long[] ids = hf.tokenizer().encode(text, false, false).getIds();
-        return Arrays.stream(ids).mapToInt(Math::toIntExact).toArray();
-    }
-
-    private static int[] concat(int[]... parts) {
-        return Arrays.stream(parts).flatMapToInt(Arrays::stream).toArray();
     }
 }
