@@ -256,6 +256,10 @@ public final class RlhfArguments {
         Type type = type();
         common.validate();
         require(
+                common.task() == dev.osprey.train.sft.TaskType.CAUSAL_LM,
+                "--task_type " + common.taskType() + " is a fine-tuning task of osprey sft, not of --rlhf_type "
+                        + rlhfType);
+        require(
                 beta() > 0 || (type == Type.GRPO && beta() == 0),
                 "--beta must be > 0" + (type == Type.GRPO ? " (or 0 for GRPO)" : "") + ", was " + beta());
         switch (type) {

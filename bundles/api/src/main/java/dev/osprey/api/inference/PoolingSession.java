@@ -3,8 +3,8 @@ package dev.osprey.api.inference;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * A session whose model is served for a task beyond generating text: embeddings ({@code POST /v1/embeddings})
- * or relevance scores ({@code POST /v1/rerank}). An {@link InferenceSession} implements it besides when its
+ * A session whose model is served for a task beyond generating text: embeddings ({@code POST /v1/embeddings}),
+ * relevance scores ({@code POST /v1/rerank}) or a classifier's logits ({@code POST /classify}). An {@link InferenceSession} implements it besides when its
  * backend can run such models; the server answers those routes for the sessions that do.
  *
  * <p>Called from many threads at once.
@@ -31,4 +31,11 @@ public interface PoolingSession {
      * @throws InvalidRequestException naming the field at fault
      */
     RerankResult rerank(RerankRequest request);
+
+    /**
+     * The classification head's logits for each input (classifiers, reward models), in their order.
+     *
+     * @throws InvalidRequestException naming the field at fault
+     */
+    ClassificationResult classify(ClassificationRequest request);
 }

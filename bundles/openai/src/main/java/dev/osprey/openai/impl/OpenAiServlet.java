@@ -37,7 +37,16 @@ public final class OpenAiServlet extends HttpServlet {
 
     /** The paths this servlet answers, for the whiteboard registration. */
     static final String[] PATTERNS = {
-        "/v1/*", "/tokenize", "/detokenize", "/health", "/ping", "/metrics", "/version", "/rerank", "/v2/rerank"
+        "/v1/*",
+        "/tokenize",
+        "/detokenize",
+        "/health",
+        "/ping",
+        "/metrics",
+        "/version",
+        "/rerank",
+        "/v2/rerank",
+        "/classify"
     };
 
     /** What the admin endpoint calls to swap backends. */
@@ -94,6 +103,8 @@ public final class OpenAiServlet extends HttpServlet {
                 case "POST /v1/embeddings" -> pooling(EmbeddingsEndpoint::answer, body(request, cfg), response);
                 case "POST /v1/rerank", "POST /rerank", "POST /v2/rerank" ->
                     pooling(RerankEndpoint::answer, body(request, cfg), response);
+                case "POST /classify", "POST /v1/classify" ->
+                    pooling(ClassifyEndpoint::answer, body(request, cfg), response);
                 case "POST /tokenize" -> tokenize(body(request, cfg), response);
                 case "POST /detokenize" -> detokenize(body(request, cfg), response);
                 case "POST /v1/load_lora_adapter" -> loadAdapter(body(request, cfg), cfg, response);

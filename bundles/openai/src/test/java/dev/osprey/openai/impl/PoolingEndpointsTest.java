@@ -36,6 +36,7 @@ class PoolingEndpointsTest {
 
     static TestServer embeddings;
     static TestServer reranker;
+    static TestServer classifier;
     static JsonNode embeddingRef;
     static JsonNode rerankRef;
 
@@ -47,6 +48,14 @@ class PoolingEndpointsTest {
         rerankRef = Json.MAPPER.readTree(rerank.resolve("reference.json").toFile());
         embeddings = new TestServer(
                 "djl", name -> DjlSessions.openQwen3(emb, "emb", Map.of("task_type", "embedding")), Map.of());
+        classifier = new TestServer(
+                "djl",
+                name -> DjlSessions.open(
+                        FIXTURES.resolve("seq-cls-qwen2"),
+                        "cls",
+                        Map.of("task_type", "seq_cls"),
+                        new dev.osprey.models.qwen.Qwen2Architecture()),
+                Map.of());
         reranker = new TestServer(
                 "djl",
                 name -> DjlSessions.openQwen3(rerank, "rerank", Map.of("task_type", "generative_reranker")),
@@ -57,6 +66,7 @@ class PoolingEndpointsTest {
     static void stop() throws Exception {
         embeddings.close();
         reranker.close();
+        classifier.close();
     }
 
     static JsonNode ok(java.net.http.HttpResponse<String> r) throws Exception {
@@ -220,5 +230,43 @@ class PoolingEndpointsTest {
         assertEquals(400, bad.statusCode());
         assertEquals(
                 "documents", Json.MAPPER.readTree(bad.body()).at("/error/param").asText());
+    }
+
+    @Test
+    void classifyGivesTransformersLogitsAndTheirSoftmax() throws Exception {
+        JsonNode ref = Json.MAPPER.readTree(
+                FIXTURES.resolve("seq-cls-qwen2").resolve("reference.json").toFile());
+        StringBuilder input = new StringBuilder("[");
+        for (int r = 0; r < ref.get("input_ids").size(); r++) {
+            input.append(r == 0 ? "[" : ",[");
+            boolean first = true;
+            for (int i = 0; i < ref.get("input_ids").get(r).size(); i++) {
+                if (ref.at("/attention_mask/" + r + "/" + i).asInt() == 1) {
+                    input.append(first ? "" : ",")
+                            .append(ref.at("/input_ids/" + r + "/" + i).asInt());
+                    first = false;
+                }
+            }
+            input.append("]");
+        }
+        input.append("]");
+        JsonNode body = ok(classifier.post("/classify", "{\"model\":\"cls\",\"input\":" + input + "}"));
+        JsonNode data = body.get("data");
+        for (int r = 0; r < data.size(); r++) {
+            JsonNode logits = ref.at("/logits/values/" + r);
+            assertVector(logits, data.get(r).get("logits"));
+            assertEquals(3, data.get(r).get("num_classes").asInt());
+            double sum = 0;
+            int best = 0;
+            for (int c = 0; c < 3; c++) {
+                sum += data.get(r).at("/probs/" + c).asDouble();
+                best = logits.get(c).asDouble() > logits.get(best).asDouble() ? c : best;
+            }
+            assertEquals(1.0, sum, 1e-6);
+            assertEquals("LABEL_" + best, data.get(r).get("label").asText());
+        }
+        var text = classifier.post("/v1/classify", "{\"model\":\"cls\",\"input\":\"no tokenizer here\"}");
+        assertEquals(400, text.statusCode(), text.body());
+        assertTrue(text.body().contains("send token ids"), text.body());
     }
 }

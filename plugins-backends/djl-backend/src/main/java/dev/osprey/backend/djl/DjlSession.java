@@ -20,6 +20,8 @@ import ai.djl.ndarray.NDManager;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.inference.BackendOptions;
+import dev.osprey.api.inference.ClassificationRequest;
+import dev.osprey.api.inference.ClassificationResult;
 import dev.osprey.api.inference.EmbeddingRequest;
 import dev.osprey.api.inference.EmbeddingResult;
 import dev.osprey.api.inference.GenerationHandle;
@@ -316,6 +318,11 @@ final class DjlSession implements InferenceSession, PoolingSession {
     @Override
     public EmbeddingResult embed(EmbeddingRequest request) {
         return pooled(request.model(), adapter -> pooling.embed(request, adapter));
+    }
+
+    @Override
+    public ClassificationResult classify(ClassificationRequest request) {
+        return pooled(request.model(), adapter -> pooling.classify(request, adapter));
     }
 
     @Override

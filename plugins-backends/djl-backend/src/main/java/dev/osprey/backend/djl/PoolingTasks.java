@@ -5,11 +5,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
 
+import dev.osprey.api.inference.ClassificationRequest;
+import dev.osprey.api.inference.ClassificationResult;
 import dev.osprey.api.inference.EmbeddingRequest;
 import dev.osprey.api.inference.EmbeddingResult;
 import dev.osprey.api.inference.InvalidRequestException;
@@ -27,7 +30,7 @@ import dev.osprey.model.task.SequenceClassifier;
 
 /**
  * The pooling tasks of a served model ({@code task_type}): embeddings of texts or token ids
- * ({@code embedding}), and relevance scores of documents to a query, from a one-label score head
+ * ({@code embedding}), a classifier's logits ({@code seq_cls}: classifiers and reward models), and relevance scores of documents to a query, from a one-label score head
  * ({@code reranker}: a {@code *ForSequenceClassification} checkpoint) or from the "yes" and "no" logits after
  * Qwen3-Reranker's prompt ({@code generative_reranker}). One batch at a time: the passes run on the calling
  * thread, holding the model's lock, and the generation scheduler has nothing to run for such a model.
@@ -70,7 +73,7 @@ final class PoolingTasks {
             throw new IllegalArgumentException(hf.folder() + ": task_type " + this.task
                     + " needs a decoder of the model-family SPI; " + hf.config().modelType() + " is another model");
         }
-        if (pooling && hf.tokenizer() == null) {
+        if ((this.task.equals(RERANKER) || this.task.equals(GENERATIVE_RERANKER)) && hf.tokenizer() == null) {
             throw new IllegalArgumentException(
                     hf.folder() + " has no tokenizer.json, which task_type " + this.task + " needs");
         }
@@ -104,22 +107,7 @@ final class PoolingTasks {
         if (request.size() == 0) {
             throw new InvalidRequestException("input must not be empty", "input");
         }
-        List<int[]> inputs = new ArrayList<>();
-        for (int i = 0; i < request.size(); i++) {
-            int[] ids = request.texts() != null
-                    ? Embedder.tokenize(hf.tokenizer(), request.texts().get(i))
-                    : checkIds(request.tokenIds().get(i));
-            if (ids.length == 0) {
-                throw new InvalidRequestException("input " + i + " is empty", "input");
-            }
-            if (ids.length > contextLength) {
-                throw new InvalidRequestException(
-                        "This model's maximum context length is " + contextLength + " tokens. However, input " + i
-                                + " has " + ids.length + " tokens. Please reduce the length of the input.",
-                        "input");
-            }
-            inputs.add(ids);
-        }
+        List<int[]> inputs = inputs(request.texts(), request.tokenIds());
         int hidden = decoder.spec().hiddenSize();
         if (request.dimensions() < 0 || request.dimensions() > hidden) {
             throw new InvalidRequestException(
@@ -146,12 +134,92 @@ final class PoolingTasks {
         }
     }
 
+    /** @param adapter the LoRA adapter the request's model name selects, or null */
+    ClassificationResult classify(ClassificationRequest request, String adapter) {
+        if (!task.equals(SEQ_CLS) && !task.equals(RERANKER)) {
+            throw new InvalidRequestException(
+                    "the model is served for task " + task + ", not classification (serve a classifier or reward"
+                            + " model with --task_type seq_cls)",
+                    "model");
+        }
+        refuseAdapter(adapter);
+        List<int[]> inputs = inputs(request.texts(), request.tokenIds());
+        synchronized (lock) {
+            try (NDManager m = work.newSubManager()) {
+                Padded batch = Padded.right(m, inputs, hf.config().getInt(0, "pad_token_id"));
+                SequenceClassifier head = classifier;
+                NDArray logits = head.logits(batch.ids(), batch.mask(), false); // (B, N)
+                float[] flat = logits.toFloatArray();
+                int n = head.numLabels();
+                List<float[]> out = new ArrayList<>();
+                for (int r = 0; r < inputs.size(); r++) {
+                    out.add(Arrays.copyOfRange(flat, r * n, (r + 1) * n));
+                }
+                return new ClassificationResult(
+                        out, labels(n), inputs.stream().mapToInt(a -> a.length).sum());
+            }
+        }
+    }
+
+    /**
+     * A LoRA adapter of a score head carries its own head ({@code modules_to_save}), which a session serving one
+     * head cannot switch per request: such a run is served merged ({@code --merge_lora true}).
+     */
+    private void refuseAdapter(String adapter) {
+        if (adapter != null) {
+            throw new InvalidRequestException(
+                    "adapter '" + adapter + "' cannot be served on a score head: serve the merged model of its run"
+                            + " (osprey sft --merge_lora true writes checkpoint-N-merged)",
+                    "model");
+        }
+    }
+
+    /** config.json's {@code id2label} names, or LABEL_i. */
+    private List<String> labels(int n) {
+        Map<?, ?> id2label = hf.config().get("id2label").orElse(null) instanceof Map<?, ?> map ? map : Map.of();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Object name = id2label.get(String.valueOf(i));
+            names.add(name == null ? "LABEL_" + i : String.valueOf(name));
+        }
+        return names;
+    }
+
+    /** The inputs' token ids: texts as the tokenizer reads them by default, or ids checked against the vocabulary. */
+    private List<int[]> inputs(List<String> texts, List<List<Integer>> tokenIds) {
+        int size = texts != null ? texts.size() : tokenIds.size();
+        if (size == 0) {
+            throw new InvalidRequestException("input must not be empty", "input");
+        }
+        List<int[]> inputs = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            if (texts != null && hf.tokenizer() == null) {
+                throw new InvalidRequestException(hf.folder() + " has no tokenizer.json: send token ids", "input");
+            }
+            int[] ids = texts != null ? Embedder.tokenize(hf.tokenizer(), texts.get(i)) : checkIds(tokenIds.get(i));
+            if (ids.length == 0) {
+                throw new InvalidRequestException("input " + i + " is empty", "input");
+            }
+            if (ids.length > contextLength) {
+                throw new InvalidRequestException(
+                        "This model's maximum context length is " + contextLength + " tokens. However, input " + i
+                                + " has " + ids.length + " tokens. Please reduce the length of the input.",
+                        "input");
+            }
+            inputs.add(ids);
+        }
+        return inputs;
+    }
+
     RerankResult rerank(RerankRequest request, String adapter) {
         if (!task.equals(RERANKER) && !task.equals(GENERATIVE_RERANKER)) {
             throw new InvalidRequestException(
                     "the model is served for task " + task + ", not reranking (serve a reranker with --task_type"
                             + " reranker or generative_reranker)",
                     "model");
+        }
+        if (task.equals(RERANKER)) {
+            refuseAdapter(adapter);
         }
         if (request.documents().isEmpty()) {
             throw new InvalidRequestException("documents must not be empty", "documents");
