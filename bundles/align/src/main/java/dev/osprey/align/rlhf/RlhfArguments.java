@@ -26,6 +26,7 @@ import dev.osprey.align.loss.GroupAdvantages;
 import dev.osprey.align.loss.GrpoLoss;
 import dev.osprey.align.reward.RewardFailurePolicy;
 import dev.osprey.train.sft.SftArguments;
+import dev.osprey.train.sft.TaskType;
 
 /**
  * The arguments of an alignment run by ms-swift's names ({@code swift rlhf}): the method
@@ -256,7 +257,7 @@ public final class RlhfArguments {
         Type type = type();
         common.validate();
         require(
-                common.task() == dev.osprey.train.sft.TaskType.CAUSAL_LM,
+                common.task() == TaskType.CAUSAL_LM,
                 "--task_type " + common.taskType() + " is a fine-tuning task of osprey sft, not of --rlhf_type "
                         + rlhfType);
         require(

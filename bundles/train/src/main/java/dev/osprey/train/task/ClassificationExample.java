@@ -1,5 +1,6 @@
 package dev.osprey.train.task;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,7 +38,7 @@ public record ClassificationExample(int[] inputIds, float[] target, String sourc
             if (!truncateLeft) {
                 return Optional.empty();
             }
-            ids = java.util.Arrays.copyOfRange(ids, ids.length - maxLength, ids.length);
+            ids = Arrays.copyOfRange(ids, ids.length - maxLength, ids.length);
         }
         return Optional.of(new ClassificationExample(ids, target(row, problemType, numLabels), row.source()));
     }

@@ -33,9 +33,7 @@ public final class EmbeddingLoss {
     public static ClassificationLoss.Result infonce(
             NDArray anchors, NDArray others, NDArray positives, double temperature) {
         NDArray similarity = Scalars.div(anchors.matMul(others.transpose()), temperature); // (B, S)
-        ClassificationLoss.Result ce =
-                ClassificationLoss.compute(similarity, positives, ClassificationLoss.SINGLE_LABEL);
-        return ce;
+        return ClassificationLoss.compute(similarity, positives, ClassificationLoss.SINGLE_LABEL);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.osprey.train.task;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -86,7 +87,7 @@ public record PairExample(String anchor, String positive, List<String> negatives
     }
 
     private static int[] cut(int[] ids, int maxLength) {
-        return ids.length <= maxLength ? ids : java.util.Arrays.copyOf(ids, maxLength);
+        return ids.length <= maxLength ? ids : Arrays.copyOf(ids, maxLength);
     }
 
     private static String join(List<ChatMessage> messages) {

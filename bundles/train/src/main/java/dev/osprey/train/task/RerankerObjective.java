@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
 import dev.osprey.api.engine.Scalars;
+import dev.osprey.api.model.LanguageModel;
 import dev.osprey.model.task.Padded;
 import dev.osprey.train.loop.MicroBatchObjective;
 
@@ -33,12 +34,7 @@ final class RerankerObjective extends MicroBatchObjective<EncodedGroup> {
     private final double temperature;
     private final int padId;
 
-    RerankerObjective(
-            dev.osprey.api.model.LanguageModel trained,
-            Scorer scorer,
-            boolean listwise,
-            double temperature,
-            int padId) {
+    RerankerObjective(LanguageModel trained, Scorer scorer, boolean listwise, double temperature, int padId) {
         super(trained);
         this.scorer = scorer;
         this.listwise = listwise;

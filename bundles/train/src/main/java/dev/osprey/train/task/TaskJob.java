@@ -3,6 +3,7 @@ package dev.osprey.train.task;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -225,7 +226,7 @@ public final class TaskJob {
                         "--loss_type " + lossType + " ranks the positive among hard"
                                 + " negatives: give rejected_response (or negative_messages)");
             }
-            List<int[]> pairs = new java.util.ArrayList<>();
+            List<int[]> pairs = new ArrayList<>();
             pairs.add(cut(RerankInput.ids(model.tokenizer(), generative, null, pair.anchor(), pair.positive())));
             for (String negative : pair.negatives()) {
                 pairs.add(cut(RerankInput.ids(model.tokenizer(), generative, null, pair.anchor(), negative)));
@@ -281,7 +282,7 @@ public final class TaskJob {
     private int[] cut(int[] ids) {
         return ids.length <= args.maxLength()
                 ? ids
-                : java.util.Arrays.copyOfRange(ids, ids.length - args.maxLength(), ids.length);
+                : Arrays.copyOfRange(ids, ids.length - args.maxLength(), ids.length);
     }
 
     private static <T> List<T> encodeAll(List<DatasetRow> rows, Function<DatasetRow, Optional<T>> encode) {
