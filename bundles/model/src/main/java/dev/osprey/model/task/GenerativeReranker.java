@@ -29,6 +29,21 @@ public record GenerativeReranker(DecoderModel decoder, int yesId, int noId, Stri
     public static final String INSTRUCTION =
             "Given a web search query, retrieve relevant passages that answer the query";
 
+    /** The answer token scored as relevant: ms-swift's {@code GENERATIVE_RERANKER_POSITIVE_TOKEN}, default "yes". */
+    public static String positiveToken() {
+        return environment("GENERATIVE_RERANKER_POSITIVE_TOKEN", "yes");
+    }
+
+    /** The answer token scored as irrelevant: ms-swift's {@code GENERATIVE_RERANKER_NEGATIVE_TOKEN}, default "no". */
+    public static String negativeToken() {
+        return environment("GENERATIVE_RERANKER_NEGATIVE_TOKEN", "no");
+    }
+
+    private static String environment(String name, String defaultValue) {
+        String value = System.getenv(name);
+        return value == null || value.isEmpty() ? defaultValue : value;
+    }
+
     /** The text between {@link #PREFIX} and {@link #SUFFIX} for one query and document. */
     public static String content(String instruction, String query, String document) {
         return "<Instruct>: " + (instruction == null ? INSTRUCTION : instruction) + "\n<Query>: " + query

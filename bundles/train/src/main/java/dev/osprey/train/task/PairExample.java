@@ -18,28 +18,24 @@ import dev.osprey.dataset.DatasetRow;
  * by newlines.
  *
  * @param anchor the query's text
- * @param positive the positive's text
+ * @param positives the positives' texts (an embedding row has one; a reranker row may have several, each ranked
+ *        against every hard negative)
  * @param negatives the hard negatives' texts
  * @param label the row's {@code label}, NaN when it has none
  * @param source {@code file:line}
  */
-public record PairExample(String anchor, String positive, List<String> negatives, float label, String source) {
+public record PairExample(String anchor, List<String> positives, List<String> negatives, float label, String source) {
 
     /** The texts of a row. */
     public static PairExample of(DatasetRow row) {
         String source = row.source();
         Map<String, Object> extra = row.extra();
         String anchor;
-        String positive;
+        List<String> positives;
         List<String> negatives = new ArrayList<>();
         if (extra.containsKey("positive_messages")) {
             anchor = join(row.conversation().messages());
-            List<String> positives = sides(extra.get("positive_messages"), "positive_messages", source);
-            if (positives.size() != 1) {
-                throw new DatasetException(
-                        source, "positive_messages must hold one list of messages, found " + positives.size());
-            }
-            positive = positives.get(0);
+            positives = sides(extra.get("positive_messages"), "positive_messages", source);
             if (extra.containsKey("negative_messages")) {
                 negatives.addAll(sides(extra.get("negative_messages"), "negative_messages", source));
             }
@@ -53,7 +49,7 @@ public record PairExample(String anchor, String positive, List<String> negatives
                                 + " with positive_messages)");
             }
             anchor = join(prompt);
-            positive = join(answer);
+            positives = List.of(join(answer));
             row.rejected().ifPresent(r -> negatives.add(join(r)));
             if (extra.get("rejected_response") instanceof List<?> list) {
                 list.forEach(t -> negatives.add(String.valueOf(t)));
@@ -72,18 +68,29 @@ public record PairExample(String anchor, String positive, List<String> negatives
                 throw new DatasetException(source, "label '" + label + "' is not a number");
             }
         }
-        return new PairExample(anchor, positive, List.copyOf(negatives), value, source);
+        return new PairExample(anchor, List.copyOf(positives), List.copyOf(negatives), value, source);
     }
 
-    /** The texts as the model reads them, each cut to {@code maxLength} tokens. */
+    /** An embedding row's one positive. */
+    public String positive() {
+        if (positives.size() != 1) {
+            throw new DatasetException(
+                    source,
+                    "an embedding row takes one positive, found " + positives.size()
+                            + " (positive_messages holds one list of messages)");
+        }
+        return positives.get(0);
+    }
+
+    /** An embedding row's texts as the model reads them (anchor, positive, negatives), each cut to {@code maxLength} tokens. */
     public EncodedGroup encode(Function<String, int[]> tokenize, int maxLength) {
         List<int[]> out = new ArrayList<>();
         out.add(cut(tokenize.apply(anchor), maxLength));
-        out.add(cut(tokenize.apply(positive), maxLength));
+        out.add(cut(tokenize.apply(positive()), maxLength));
         for (String n : negatives) {
             out.add(cut(tokenize.apply(n), maxLength));
         }
-        return new EncodedGroup(out, label, source);
+        return new EncodedGroup(out, 1, label, source);
     }
 
     private static int[] cut(int[] ids, int maxLength) {

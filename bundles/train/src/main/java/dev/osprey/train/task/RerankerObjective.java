@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
@@ -17,10 +19,10 @@ import dev.osprey.train.loop.MicroBatchObjective;
 
 /**
  * The objective of {@code --task_type reranker} and {@code generative_reranker}, with ms-swift's losses over each
- * row's group (the query with its positive, then with each hard negative): {@code pointwise_reranker}, binary
- * cross-entropy of every pair's score against 1 for the positive and 0 for the negatives; {@code listwise_reranker},
- * cross-entropy of the softmax over the group's scores (divided by {@code LISTWISE_RERANKER_TEMPERATURE}, default
- * 1) towards the positive.
+ * row's group (the query with each positive, then with each hard negative): {@code pointwise_reranker}, binary
+ * cross-entropy of every pair's score against 1 for a positive and 0 for a negative; {@code listwise_reranker},
+ * for each positive, cross-entropy of the softmax over its score and the negatives' (divided by
+ * {@code LISTWISE_RERANKER_TEMPERATURE}, default 1) towards the positive.
  */
 final class RerankerObjective extends MicroBatchObjective<EncodedGroup> {
 
@@ -55,7 +57,7 @@ final class RerankerObjective extends MicroBatchObjective<EncodedGroup> {
         for (EncodedGroup g : batch) {
             for (int i = 0; i < g.sequences().size(); i++) {
                 pairs.add(g.sequences().get(i));
-                labels.add(i == 0 ? 1f : 0f);
+                labels.add(i < g.positives() ? 1f : 0f);
             }
         }
         Padded rows = Padded.right(m, pairs, padId);
@@ -67,16 +69,24 @@ final class RerankerObjective extends MicroBatchObjective<EncodedGroup> {
                 NDArray sum = null;
                 int at = 0;
                 int top = 0;
+                int groups = 0;
                 for (EncodedGroup g : batch) {
                     int k = g.sequences().size();
-                    NDArray group = Scalars.div(scores.get(at + ":" + (at + k)), temperature); // (K)
-                    NDArray term = group.logSoftmax(0).get(0).neg(); // -log p(positive)
-                    sum = sum == null ? term : sum.add(term);
-                    top += group.argMax().getLong() == 0 ? 1 : 0;
+                    NDArray negatives = scores.get((at + g.positives()) + ":" + (at + k)); // (K - P)
+                    for (int p = 0; p < g.positives(); p++) {
+                        // each positive against every hard negative of its row: (1 + K - P) scores, the positive first
+                        NDArray group = Scalars.div(
+                                NDArrays.concat(new NDList(scores.get((at + p) + ":" + (at + p + 1)), negatives)),
+                                temperature);
+                        NDArray term = group.logSoftmax(0).get(0).neg(); // -log p(positive)
+                        sum = sum == null ? term : sum.add(term);
+                        top += group.argMax().getLong() == 0 ? 1 : 0;
+                        groups++;
+                    }
                     at += k;
                 }
-                loss = Scalars.div(sum, batch.size());
-                metrics.put("acc", (double) top / batch.size());
+                loss = Scalars.div(sum, groups);
+                metrics.put("acc", (double) top / groups);
             } else {
                 float[] y = new float[labels.size()];
                 for (int i = 0; i < y.length; i++) {

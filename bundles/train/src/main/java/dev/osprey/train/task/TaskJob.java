@@ -227,11 +227,13 @@ public final class TaskJob {
                                 + " negatives: give rejected_response (or negative_messages)");
             }
             List<int[]> pairs = new ArrayList<>();
-            pairs.add(cut(RerankInput.ids(model.tokenizer(), generative, null, pair.anchor(), pair.positive())));
+            for (String positive : pair.positives()) {
+                pairs.add(cut(RerankInput.ids(model.tokenizer(), generative, null, pair.anchor(), positive)));
+            }
             for (String negative : pair.negatives()) {
                 pairs.add(cut(RerankInput.ids(model.tokenizer(), generative, null, pair.anchor(), negative)));
             }
-            return Optional.of(new EncodedGroup(pairs, pair.label(), row.source()));
+            return Optional.of(new EncodedGroup(pairs, pair.positives().size(), pair.label(), row.source()));
         });
         Map<String, byte[]> tokenizerFiles = LoraMerge.tokenizerFiles(model.folder());
         double temperature = listwise ? RerankerObjective.temperature() : 1;
@@ -239,8 +241,8 @@ public final class TaskJob {
         if (generative) {
             GenerativeReranker reranker = new GenerativeReranker(
                     decoder,
-                    RerankInput.singleToken(model.tokenizer(), "yes", model.folder()),
-                    RerankInput.singleToken(model.tokenizer(), "no", model.folder()),
+                    RerankInput.singleToken(model.tokenizer(), GenerativeReranker.positiveToken(), model.folder()),
+                    RerankInput.singleToken(model.tokenizer(), GenerativeReranker.negativeToken(), model.folder()),
                     adapter);
             Folders.Writer full = dir -> ModelSaver.writeFiles(decoder, dir, "F32", tokenizerFiles);
             return new Run<>(

@@ -27,7 +27,8 @@ import dev.osprey.train.sft.SftJob;
 /**
  * {@code --task_type reranker} (a one-label score head) and {@code generative_reranker} (Qwen3-Reranker's yes/no
  * logits) trained with ms-swift's pointwise and listwise losses on the reranker fixture (a Qwen3 model whose
- * tokenizer holds "yes" and "no"): the positive ends up scored above its hard negatives, and the checkpoints have
+ * tokenizer holds "yes" and "no"), in both of ms-swift's row formats (query/response/rejected_response, and messages
+ * with several positive_messages): each positive ends up scored above its hard negatives, and the checkpoints have
  * the task's layout.
  */
 class RerankerTrainingTest {
@@ -47,6 +48,10 @@ class RerankerTrainingTest {
             "rejected_response": ["gravity is a force that attracts two bodies", "china is a country in asia"]}
             {"query": "what is a force", "response": "gravity is a force that attracts two bodies", \
             "rejected_response": ["the capital of china is beijing", "china is a country in asia"]}
+            {"messages": [{"role": "user", "content": "china"}], "positive_messages": \
+            [[{"role": "assistant", "content": "china is a country in asia"}], \
+            [{"role": "assistant", "content": "the capital of china is beijing"}]], "negative_messages": \
+            [[{"role": "assistant", "content": "gravity is a force that attracts two bodies"}]]}
             """;
 
     static ModelProvider fixture() {
@@ -102,9 +107,19 @@ class RerankerTrainingTest {
 
     @Test
     void scoreHeadPointwiseLearnsAndSavesAOneLabelClassifier() throws Exception {
-        SftJob.Result result = new SftJob(args("reranker", "pointwise_reranker", "full"), fixture()).train(manager);
+        SftJob.Result result = new SftJob(
+                        args("reranker", "pointwise_reranker", "full")
+                                .maxSteps(24)
+                                .saveSteps(24),
+                        fixture())
+                .train(manager);
         double first = result.steps().get(0).loss();
-        assertTrue(result.finalLoss() < first / 2, "pointwise " + first + " -> " + result.finalLoss());
+        // the mean over the last three steps: two passes over the three rows
+        double last = result.steps().subList(21, 24).stream()
+                        .mapToDouble(s -> s.loss())
+                        .sum()
+                / 3;
+        assertTrue(last < first / 2, "pointwise " + first + " -> " + last);
         JsonNode config = new ObjectMapper()
                 .readTree(result.lastCheckpoint().resolve("config.json").toFile());
         assertEquals(

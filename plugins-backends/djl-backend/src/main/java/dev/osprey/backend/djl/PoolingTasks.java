@@ -86,10 +86,11 @@ final class PoolingTasks {
                     hf.folder() + ": a reranker's score head has one label; this one has " + classifier.numLabels());
         }
         this.yesId = this.task.equals(GENERATIVE_RERANKER)
-                ? RerankInput.singleToken(hf.tokenizer(), "yes", hf.folder())
+                ? RerankInput.singleToken(hf.tokenizer(), GenerativeReranker.positiveToken(), hf.folder())
                 : -1;
-        this.noId =
-                this.task.equals(GENERATIVE_RERANKER) ? RerankInput.singleToken(hf.tokenizer(), "no", hf.folder()) : -1;
+        this.noId = this.task.equals(GENERATIVE_RERANKER)
+                ? RerankInput.singleToken(hf.tokenizer(), GenerativeReranker.negativeToken(), hf.folder())
+                : -1;
     }
 
     String task() {
