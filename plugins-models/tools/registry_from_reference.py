@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes each model bundle's models.json from ../shared/reference/model-ids.json: the ids whose
-Hugging Face architecture the bundle runs. Usage: python3 plugins-models/tools/registry_from_reference.py
-(a committed file's order, and the tags its entries have beyond the generated ones, such as qwen2_moe's "moe" or a
-quantized checkpoint's "gptq", are kept)."""
+Hugging Face architecture the bundle runs, with "task" on the entries of embedding, reranker and reward models
+(ms-swift's --task_type, which osprey deploy serves; an entry without it is a causal LM). Usage: python3
+plugins-models/tools/registry_from_reference.py (a committed file's order, and the tags its entries have beyond the
+generated ones, such as qwen2_moe's "moe" or a quantized checkpoint's "gptq", are kept)."""
 import json
 import os
 import sys
@@ -14,7 +15,8 @@ REFERENCE = os.path.join(ROOT, "..", "shared", "reference", "model-ids.json")
 # bundle -> {HF architecture: HF model_type it runs as}
 BUNDLES = {
     "llama": {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "MixtralForCausalLM": "mixtral",
-              "SeedOssForCausalLM": "seed_oss", "XverseForCausalLM": "xverse", "IQuestCoderForCausalLM": "iquestcoder"},
+              "SeedOssForCausalLM": "seed_oss", "XverseForCausalLM": "xverse", "IQuestCoderForCausalLM": "iquestcoder",
+              "LlamaForSequenceClassification": "llama"},
     "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen2MoeForCausalLM": "qwen2_moe", "Qwen3ForCausalLM": "qwen3",
              "Qwen3MoeForCausalLM": "qwen3_moe", "MiMoForCausalLM": "mimo"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
@@ -38,8 +40,15 @@ BUNDLES = {
                 "HunYuanMoEV1ForCausalLM": "hunyuan_v1_moe"},
     "bailing": {"BailingMoeForCausalLM": "bailing_moe", "BailingMoeV2ForCausalLM": "bailing_moe"},
 }
-# ms-swift model types with these architectures that are embedding or reranking models: another head
-NOT_CAUSAL_LM = {"qwen2_gte", "qwen3_emb", "qwen3_reranker"}
+# ms-swift model types whose architecture runs for a task beyond causal LM, and that task: Qwen3-Embedding (a bare
+# Qwen3Model pooled at the last token), Qwen3-Reranker (its yes/no logits), Llama reward models (a one-label score head)
+TASKS = {"qwen3_emb": "embedding", "qwen3_reranker": "generative_reranker", "llama3_2_reward": "seq_cls"}
+# ms-swift model types with these architectures that are not run: GTE-Qwen2 attends bidirectionally
+NOT_CAUSAL_LM = {"qwen2_gte"}
+# tags kept beside the model type's own, by model type
+EXTRA_TAGS = {"qwen2_moe": ["moe"]}
+# tags of single ids
+ID_TAGS = {"ByteDance-Seed/Seed-OSS-36B-Instruct": ["thinking"]}
 # bitsandbytes-quantized checkpoints: the model loader refuses them (it reads GPTQ, AWQ and FP8 ones), so they are
 # not ids that run
 BITSANDBYTES = ("bnb-4bit", "bnb-nf4", "bnb-8bit")
@@ -83,9 +92,16 @@ def main():
                 if key in seen or key in NOT_PROVEN or any(marker in key for marker in BITSANDBYTES):
                     continue
                 seen.add(key)
-                tags = [group["model_type"]] + (["thinking"] if "qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key) else [])
-                entries.append({"id": hf or ms, "modelscope_id": ms or "", "model_type": archs[arch],
-                                "architecture": arch, "template": "", "tags": tags, "requires": {}})
+                task = TASKS.get(group["model_type"])
+                tags = [group["model_type"]] + EXTRA_TAGS.get(group["model_type"], [])
+                tags += ["gptq"] if group["model_type"] in EXTRA_TAGS and "gptq" in key else []
+                tags += (["thinking"] if task is None and ("qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key)) else [])
+                entry = {"id": hf or ms, "modelscope_id": ms or "", "model_type": archs[arch],
+                         "architecture": arch, "template": "", "tags": tags, "requires": {}}
+                entry["tags"] += ID_TAGS.get(hf or ms, [])
+                if task is not None:
+                    entry["task"] = task
+                entries.append(entry)
         entries.sort(key=lambda e: e["id"].lower())
         out = os.path.join(ROOT, "plugins-models", bundle, "src", "main", "resources", "models.json")
         keep_committed(entries, out)

@@ -24,13 +24,14 @@ async function healthy(base, deadlineMs) {
   throw new Error(`${base}/health did not answer 200 within ${deadlineMs / 1000} s`);
 }
 
-export async function startServer() {
+// options: { model, args }: another model folder than OSPREY_MODEL, and more `osprey deploy` options
+export async function startServer(options = {}) {
   const apiKey = process.env.OSPREY_API_KEY ?? 'sk-node-itest';
-  if (process.env.OSPREY_BASE_URL) {
+  if (process.env.OSPREY_BASE_URL && !options.model) {
     return { base: process.env.OSPREY_BASE_URL.replace(/\/$/, ''), apiKey, stop: async () => {} };
   }
   const home = process.env.OSPREY_HOME;
-  const model = process.env.OSPREY_MODEL;
+  const model = options.model ?? process.env.OSPREY_MODEL;
   if (!home || !model) {
     throw new Error('set OSPREY_BASE_URL, or OSPREY_HOME (the unpacked distribution) and OSPREY_MODEL (a model folder)');
   }
@@ -38,7 +39,7 @@ export async function startServer() {
   const args = ['deploy', '--model', model, '--port', String(port), '--api_key', apiKey,
     '--infer_backend', process.env.OSPREY_BACKEND ?? 'djl', '--served_model_name', 'osprey-itest',
     // tools written and read back as Hermes (<tool_call>): the demo model's own template has no tool syntax
-    '--agent_template', 'hermes'];
+    '--agent_template', 'hermes', ...(options.args ?? [])];
   const child = spawn(path.join(home, 'bin', 'osprey'), args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const base = `http://127.0.0.1:${port}`;

@@ -100,6 +100,11 @@ final class RowConverter {
         Optional<List<ChatMessage>> rejected = Optional.empty();
         JsonNode rejectedMessages = row.remove("rejected_messages");
         JsonNode rejectedResponse = row.remove("rejected_response");
+        if (rejectedResponse != null && rejectedResponse.isArray()) {
+            // an embedding row's hard negatives (ms-swift: a list of texts), not a preference pair: kept in extra
+            row.put("rejected_response", rejectedResponse);
+            rejectedResponse = null;
+        }
         if (rejectedMessages != null && rejectedResponse != null) {
             throw new RowException("both rejected_messages and rejected_response are given; keep one");
         }

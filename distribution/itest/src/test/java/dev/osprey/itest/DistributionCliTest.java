@@ -826,7 +826,11 @@ class DistributionCliTest {
                         "OSPREY_HOME",
                         home.toString(),
                         "OSPREY_MODEL",
-                        home.resolve("demo/tiny-chat").toString()));
+                        home.resolve("demo/tiny-chat").toString(),
+                        "OSPREY_EMBEDDING_MODEL",
+                        TestPlatform.root()
+                                .resolve("bundles/train/src/test/resources/tasks/embedding-qwen3")
+                                .toString()));
         Result tests = ChildProcess.run(npmTest, OSPREY_TIMEOUT);
         assertEquals(0, tests.exit(), tests.out());
         assertTrue(tests.out().contains("# fail 0") && !tests.out().contains("# pass 0"), tests.out());

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,7 +15,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.checkpoint.Safetensors;
 import dev.osprey.checkpoint.WeightFiles;
@@ -25,6 +23,8 @@ import dev.osprey.model.load.Folders;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.LoraWeights;
+import dev.osprey.model.nn.Pooling;
+import dev.osprey.model.task.SequenceClassifier;
 import dev.osprey.train.sft.Batch;
 import dev.osprey.train.sft.SftArguments;
 import dev.osprey.train.sft.TrainingRuns;
@@ -160,13 +160,7 @@ public final class RewardModel implements AutoCloseable {
                 .optAdapter(adapter)
                 .optTraining(training)
                 .build()); // (B, T, H)
-        long t = h.getShape().get(1);
-        NDArray last = Scalars.sub(batch.attentionMask().sum(new int[] {1}), 1); // (B): index of the last real token
-        NDArray positions =
-                h.getManager().arange(0, (int) t).toType(DataType.INT64, false).expandDims(0); // (1, T)
-        NDArray pick =
-                positions.eq(last.toType(DataType.INT64, false).expandDims(1)).toType(h.getDataType(), false); // (B, T)
-        NDArray pooled = h.mul(pick.expandDims(-1)).sum(new int[] {1}); // (B, T, H) * (B, T, 1) -> (B, H)
+        NDArray pooled = Pooling.LAST.pool(h, batch.attentionMask()); // (B, H): the last real token
         return pooled.toType(DataType.FLOAT32, false).matMul(score.transpose()).squeeze(1); // (B, H) x (H, 1) -> (B)
     }
 
@@ -227,13 +221,7 @@ public final class RewardModel implements AutoCloseable {
 
     /** {@code Qwen2ForCausalLM} becomes {@code Qwen2ForSequenceClassification}; without architectures, from model_type. */
     static String architecture(Map<String, Object> config) {
-        if (config.get("architectures") instanceof List<?> list && !list.isEmpty()) {
-            String first = String.valueOf(list.get(0));
-            int at = first.indexOf("For");
-            return (at > 0 ? first.substring(0, at) : first) + "ForSequenceClassification";
-        }
-        String type = String.valueOf(config.getOrDefault("model_type", "Model"));
-        return type.substring(0, 1).toUpperCase(Locale.ROOT) + type.substring(1) + "ForSequenceClassification";
+        return SequenceClassifier.architecture(config);
     }
 
     /** Closes the model it loaded (a head built on a training model leaves that model to its owner). */

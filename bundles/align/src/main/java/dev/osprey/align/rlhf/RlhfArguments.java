@@ -26,6 +26,7 @@ import dev.osprey.align.loss.GroupAdvantages;
 import dev.osprey.align.loss.GrpoLoss;
 import dev.osprey.align.reward.RewardFailurePolicy;
 import dev.osprey.train.sft.SftArguments;
+import dev.osprey.train.sft.TaskType;
 
 /**
  * The arguments of an alignment run by ms-swift's names ({@code swift rlhf}): the method
@@ -255,6 +256,10 @@ public final class RlhfArguments {
     public RlhfArguments validate() {
         Type type = type();
         common.validate();
+        require(
+                common.task() == TaskType.CAUSAL_LM,
+                "--task_type " + common.taskType() + " is a fine-tuning task of osprey sft, not of --rlhf_type "
+                        + rlhfType);
         require(
                 beta() > 0 || (type == Type.GRPO && beta() == 0),
                 "--beta must be > 0" + (type == Type.GRPO ? " (or 0 for GRPO)" : "") + ", was " + beta());

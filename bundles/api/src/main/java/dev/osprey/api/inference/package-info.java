@@ -1,7 +1,7 @@
 /**
  * Inference backends (the built-in DJL engine, remote OpenAI-compatible servers) and the requests they serve.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package dev.osprey.api.inference;
 

@@ -15,6 +15,10 @@ import java.util.Set;
  * @param tags e.g. {@code thinking}, {@code moe}, {@code coder}, {@code math}, {@code base}
  * @param requires requirements such as {@code transformers: ">=4.51"} or {@code min_memory_gb: "2"}
  * @param bundle the symbolic name of the bundle that contributed it
+ * @param task what the model is for, by ms-swift's {@code --task_type}: {@link #CAUSAL_LM} (the default, also
+ *        for an entry without {@code "task"}), {@code seq_cls}, {@code embedding}, {@code reranker} or
+ *        {@code generative_reranker}; serving reads it to answer {@code /v1/embeddings} or {@code /v1/rerank}
+ * @since 1.3 (task)
  */
 public record ModelEntry(
         String id,
@@ -24,7 +28,24 @@ public record ModelEntry(
         String chatTemplate,
         Set<String> tags,
         Map<String, String> requires,
-        String bundle) {
+        String bundle,
+        String task) {
+
+    /** The task of a language model that generates text. */
+    public static final String CAUSAL_LM = "causal_lm";
+
+    /** An entry of a causal language model. */
+    public ModelEntry(
+            String id,
+            String modelscopeId,
+            String modelType,
+            String architecture,
+            String chatTemplate,
+            Set<String> tags,
+            Map<String, String> requires,
+            String bundle) {
+        this(id, modelscopeId, modelType, architecture, chatTemplate, tags, requires, bundle, CAUSAL_LM);
+    }
 
     public ModelEntry {
         Objects.requireNonNull(id, "id");
@@ -35,5 +56,6 @@ public record ModelEntry(
         tags = Set.copyOf(tags);
         requires = Map.copyOf(requires);
         bundle = bundle == null ? "" : bundle;
+        task = task == null || task.isEmpty() ? CAUSAL_LM : task;
     }
 }

@@ -42,6 +42,12 @@ public class ModelsCommand implements Runnable {
         @Option(names = "--tag", paramLabel = "TAG", description = "only entries with this tag (thinking, yi, ...)")
         String tag;
 
+        @Option(
+                names = "--task",
+                paramLabel = "TASK",
+                description = "only entries for this task (causal_lm, embedding, generative_reranker, seq_cls, ...)")
+        String task;
+
         @Override
         public Integer call() {
             List<ModelEntry> entries = platform.models.entries().stream()
@@ -49,15 +55,17 @@ public class ModelsCommand implements Runnable {
                             || e.modelType().equalsIgnoreCase(arch)
                             || e.architecture().equalsIgnoreCase(arch))
                     .filter(e -> tag == null || e.tags().contains(tag.toLowerCase(Locale.ROOT)))
+                    .filter(e -> task == null || e.task().equalsIgnoreCase(task))
                     .toList();
             int width = entries.stream().mapToInt(e -> e.id().length()).max().orElse(10);
-            out().printf("%-" + width + "s  %-8s  %-18s  %s%n", "ID", "TYPE", "ARCHITECTURE", "TAGS");
+            out().printf("%-" + width + "s  %-8s  %-18s  %-19s  %s%n", "ID", "TYPE", "ARCHITECTURE", "TASK", "TAGS");
             for (ModelEntry e : entries) {
                 out().printf(
-                                "%-" + width + "s  %-8s  %-18s  %s%n",
+                                "%-" + width + "s  %-8s  %-18s  %-19s  %s%n",
                                 e.id(),
                                 e.modelType(),
                                 e.architecture(),
+                                e.task(),
                                 String.join(",", e.tags()));
             }
             out().printf("%d models%s%n", entries.size(), arch == null ? "" : " of " + arch);

@@ -70,6 +70,16 @@ public class ServingOptions {
         settings.put("enable_thinking", value);
     }
 
+    /** Put into {@link #settings} as {@code task_type}, which the djl backend reads. */
+    @Option(
+            names = "--task_type",
+            paramLabel = "TYPE",
+            description = "embedding (POST /v1/embeddings), reranker or generative_reranker (POST /v1/rerank), or"
+                    + " causal_lm; default: the registry entry's task, else causal_lm")
+    void taskType(String value) {
+        settings.put("task_type", value);
+    }
+
     @Mixin
     DeviceOption device;
 

@@ -31,6 +31,8 @@ public class SftCommand extends TrainCommand {
     static final String METHOD = "sft";
     static final String TASK_TYPE = "task_type";
     private static final List<String> SUPERVISED = List.of("causal_lm", "sft");
+    /** ms-swift's tasks beyond causal LM, which the sft method trains itself (its task_type argument). */
+    private static final List<String> TASKS = List.of("seq_cls", "embedding", "reranker", "generative_reranker");
 
     /** {@code --task_type}, then the {@code sft} method's arguments and the alignment methods' own. */
     static final class Options extends ArgumentOptions {
@@ -40,7 +42,8 @@ public class SftCommand extends TrainCommand {
                     .paramLabel("TYPE")
                     .type(String.class)
                     .description(
-                            "causal_lm (default: supervised fine-tuning), or an alignment method: dpo, kto, simpo, orpo, cpo, rm, grpo")
+                            "causal_lm (default: supervised fine-tuning), seq_cls, embedding, reranker, generative_reranker,"
+                                    + " or an alignment method: dpo, kto, simpo, orpo, cpo, rm, grpo")
                     .build());
             return super.transform(spec);
         }
@@ -49,6 +52,7 @@ public class SftCommand extends TrainCommand {
         List<ArgumentSpec> arguments() {
             List<ArgumentSpec> all = new ArrayList<>(TrainingMethods.arguments(platform.extensions, METHOD));
             all.addAll(TrainingMethods.alignmentArguments(platform.extensions));
+            all.removeIf(a -> a.isNamed(TASK_TYPE)); // the option above, which also names the alignment methods
             return TrainingMethods.distinct(all);
         }
     }
@@ -59,7 +63,9 @@ public class SftCommand extends TrainCommand {
         ArgumentOptions.Values values = ArgumentOptions.values(spec, demoConfig());
         Map<String, Object> named = new LinkedHashMap<>(values.values());
         Object task = named.remove(TASK_TYPE);
-        if (task != null && !SUPERVISED.contains(String.valueOf(task))) {
+        if (task != null && TASKS.contains(String.valueOf(task))) {
+            named.put(TASK_TYPE, task);
+        } else if (task != null && !SUPERVISED.contains(String.valueOf(task))) {
             named.put(RlhfCommand.RLHF_TYPE, task);
             return RlhfCommand.train(platform, out(), new ArgumentOptions.Values(named, values.source()), server);
         }

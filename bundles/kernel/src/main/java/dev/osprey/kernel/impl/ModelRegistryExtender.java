@@ -120,7 +120,8 @@ public class ModelRegistryExtender implements ModelRegistry {
                     text(node, "template"),
                     tags,
                     requires,
-                    bundle));
+                    bundle,
+                    text(node, "task")));
         }
         return entries;
     }

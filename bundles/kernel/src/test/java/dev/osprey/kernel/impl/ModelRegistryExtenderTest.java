@@ -34,6 +34,18 @@ class ModelRegistryExtenderTest {
     }
 
     @Test
+    void anEntrysTaskDefaultsToCausalLm() throws Exception {
+        String json = """
+                [{"id": "Qwen/Qwen3-Embedding-0.6B", "model_type": "qwen3", "task": "embedding"},
+                 {"id": "Qwen/Qwen3-0.6B", "model_type": "qwen3"}]
+                """;
+        List<ModelEntry> entries =
+                ModelRegistryExtender.parse(new ObjectMapper().readTree(json), "b", "models.json", new ArrayList<>());
+        assertEquals("embedding", entries.get(0).task());
+        assertEquals(ModelEntry.CAUSAL_LM, entries.get(1).task());
+    }
+
+    @Test
     void aFileThatIsNotAnArrayIsReported() throws Exception {
         List<String> problems = new ArrayList<>();
         assertTrue(ModelRegistryExtender.parse(new ObjectMapper().readTree("{}"), "b", "m.json", problems)

@@ -438,6 +438,16 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         return layers.get(index).forward(h, pass.context(layout.rope(), null, index, 0, h, params.dataType()));
     }
 
+    /**
+     * The output head alone, on final hidden states after the last norm ({@link #hiddenStates}): (B, T, H) to F32
+     * logits (B, T, V); a generative reranker reads the logits of the last token only.
+     *
+     * @param adapter the LoRA adapter, or null
+     */
+    public NDArray outputHead(NDArray normed, String adapter) {
+        return softcapped(lmHead.forward(normed, adapter).toType(DataType.FLOAT32, false));
+    }
+
     /** The final norm and the output head of a layer-by-layer pass: (B, T, H) to F32 logits (B, T, V). */
     public NDArray head(NDArray h, LayerPass pass) {
         return softcapped(output(norm.forward(h), pass.adapter()).toType(DataType.FLOAT32, false));

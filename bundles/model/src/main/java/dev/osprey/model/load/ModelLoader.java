@@ -161,10 +161,10 @@ public final class ModelLoader {
         }
         // the names as declared: quantized weights leave the parameters while loading
         Set<String> params = new LinkedHashSet<>(decoder.params().all().keySet());
-        Map<String, String> stored = storedKeys(model, weights);
+        CheckpointNames names = CheckpointNames.of(model, weights, params);
         List<String> missing = new ArrayList<>();
         for (String name : params) {
-            if (!weights.contains(stored.getOrDefault(name, name)) && !prequantized.provides(weights, name)) {
+            if (!names.stored(name) && !prequantized.provides(weights, name) && !names.headless(name)) {
                 missing.add(name);
             }
         }
@@ -176,8 +176,14 @@ public final class ModelLoader {
         }
         decoder.params().cast(dataType); // the compute type follows the weights
         for (var p : List.copyOf(decoder.params().all().values())) {
+            if (!names.stored(p.name()) && names.headless(p.name())) {
+                // a classifier's or embedding model's checkpoint has no output head: zeros, never read as a language
+                // model's
+                p.set(manager.zeros(p.shape(), dataType));
+                continue;
+            }
+            String key = names.key(p.name());
             boolean quantized = prequantized.provides(weights, p.name());
-            String key = stored.getOrDefault(p.name(), p.name());
             long[] shape = quantized
                     ? prequantized.shape(weights, p.name())
                     : weights.info(key).shape();
@@ -196,22 +202,7 @@ public final class ModelLoader {
                 linear.quantize(quantization); // frees the dense weight before the next one is read
             }
         }
-        return unused(model, weights, params, prequantized);
-    }
-
-    /**
-     * The checkpoint key each parameter is stored under where the checkpoint uses another layout of the model
-     * ({@link LanguageModel#checkpointKey}: Qwen2-VL as transformers 5 names it in memory), by parameter name.
-     */
-    private static Map<String, String> storedKeys(LanguageModel model, WeightFiles weights) {
-        Map<String, String> stored = new HashMap<>();
-        for (String key : weights.names()) {
-            String parameter = model.checkpointKey(key);
-            if (!parameter.equals(key) && !weights.contains(parameter)) {
-                stored.put(parameter, key);
-            }
-        }
-        return stored;
+        return unused(model, weights, names.keys(params), prequantized);
     }
 
     /**

@@ -89,7 +89,11 @@ public final class PeftAdapter {
         requireTargets(config.get("target_modules"), byName.keySet(), configFile);
         WeightFiles weights = WeightFiles.openFile(folder.resolve(WEIGHTS_FILE));
         Map<String, NDArray[]> pairs = new LinkedHashMap<>();
+        List<String> saved = modulesToSave(config);
         for (String key : weights.names()) {
+            if (isSavedModule(key, saved)) {
+                continue; // a whole module trained beside the adapter (a classifier's score head): its owner reads it
+            }
             var m = KEY.matcher(key);
             var magnitude = MAGNITUDE_KEY.matcher(key);
             int slot;
@@ -144,6 +148,40 @@ public final class PeftAdapter {
             attached.add(e.getKey());
         }
         return attached;
+    }
+
+    /** PEFT's {@code modules_to_save}: the modules an adapter stores whole (a classifier's {@code score}). */
+    private static List<String> modulesToSave(JsonNode config) {
+        List<String> modules = new ArrayList<>();
+        config.path("modules_to_save").forEach(n -> modules.add(n.asText()));
+        return modules;
+    }
+
+    private static boolean isSavedModule(String key, List<String> saved) {
+        String name = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : key;
+        return saved.stream().anyMatch(m -> name.startsWith(m + ".") || name.contains("." + m + "."));
+    }
+
+    /**
+     * The tensors of a module the adapter in {@code folder} stores whole ({@code modules_to_save}, as a
+     * {@code SEQ_CLS} adapter stores {@code score}), by parameter name ({@code score.weight}); empty when it stores none.
+     */
+    public static Map<String, NDArray> savedModule(Path folder, String module, NDManager manager) throws IOException {
+        JsonNode config = JSON.readTree(folder.resolve(CONFIG_FILE).toFile());
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        if (!modulesToSave(config).contains(module)) {
+            return tensors;
+        }
+        WeightFiles weights = WeightFiles.openFile(folder.resolve(WEIGHTS_FILE));
+        for (String key : weights.names()) {
+            String name = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : key;
+            // PEFT strips "modules_to_save.<adapter>." when it saves; older files keep it
+            name = name.replaceFirst("\\.modules_to_save\\.[^.]+\\.", ".");
+            if (name.startsWith(module + ".")) {
+                tensors.put(name, weights.load(manager, key, DataType.FLOAT32));
+            }
+        }
+        return tensors;
     }
 
     /**
@@ -239,6 +277,27 @@ public final class PeftAdapter {
     public static void writeFiles(
             Path dir, List<Linear> linears, String name, int rank, double alpha, boolean rsLora, String baseModel)
             throws IOException {
+        writeFiles(dir, linears, name, rank, alpha, rsLora, baseModel, "CAUSAL_LM", Map.of());
+    }
+
+    /**
+     * Writes the adapter of a model with a task head, as PEFT saves it: {@code task_type} ({@code SEQ_CLS},
+     * {@code FEATURE_EXTRACTION}) and the whole modules trained beside the adapter in {@code modules_to_save},
+     * their tensors under {@code base_model.model.<name>}.
+     *
+     * @param saved tensors of the modules saved whole, by parameter name ({@code score.weight})
+     */
+    public static void writeFiles(
+            Path dir,
+            List<Linear> linears,
+            String name,
+            int rank,
+            double alpha,
+            boolean rsLora,
+            String baseModel,
+            String taskType,
+            Map<String, NDArray> saved)
+            throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         List<String> targets = new ArrayList<>();
         Boolean dora = null;
@@ -268,7 +327,7 @@ public final class PeftAdapter {
         }
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("peft_type", "LORA");
-        config.put("task_type", "CAUSAL_LM");
+        config.put("task_type", taskType);
         config.put("base_model_name_or_path", baseModel);
         config.put("r", rank);
         config.put("lora_alpha", alpha);
@@ -279,6 +338,15 @@ public final class PeftAdapter {
         config.put("bias", "none");
         config.put("target_modules", targets);
         config.put("inference_mode", true);
+        List<String> modules = new ArrayList<>();
+        for (Map.Entry<String, NDArray> e : saved.entrySet()) {
+            tensors.put(PREFIX + e.getKey(), e.getValue().stopGradient());
+            String module = e.getKey().substring(0, e.getKey().lastIndexOf('.'));
+            if (!modules.contains(module)) {
+                modules.add(module);
+            }
+        }
+        config.put("modules_to_save", modules.isEmpty() ? null : modules);
         Files.writeString(dir.resolve(CONFIG_FILE), JSON.writeValueAsString(config));
         Safetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"), "F32");
     }

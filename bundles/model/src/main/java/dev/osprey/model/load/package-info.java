@@ -4,7 +4,7 @@
  * defaults; PEFT LoRA and DoRA adapters; saving.
  * Platform-internal.
  */
-@Version("1.3.0")
+@Version("1.4.0")
 @Export
 package dev.osprey.model.load;
 

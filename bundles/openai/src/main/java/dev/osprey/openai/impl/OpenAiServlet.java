@@ -36,7 +36,18 @@ public final class OpenAiServlet extends HttpServlet {
     private static final Logger LOG = System.getLogger(OpenAiServlet.class.getName());
 
     /** The paths this servlet answers, for the whiteboard registration. */
-    static final String[] PATTERNS = {"/v1/*", "/tokenize", "/detokenize", "/health", "/ping", "/metrics", "/version"};
+    static final String[] PATTERNS = {
+        "/v1/*",
+        "/tokenize",
+        "/detokenize",
+        "/health",
+        "/ping",
+        "/metrics",
+        "/version",
+        "/rerank",
+        "/v2/rerank",
+        "/classify"
+    };
 
     /** What the admin endpoint calls to swap backends. */
     @FunctionalInterface
@@ -89,6 +100,11 @@ public final class OpenAiServlet extends HttpServlet {
                 case "POST /v1/chat/completions" ->
                     complete(CompletionRequest.readChat(body(request, cfg)), cfg, response);
                 case "POST /v1/completions" -> complete(CompletionRequest.readText(body(request, cfg)), cfg, response);
+                case "POST /v1/embeddings" -> pooling(EmbeddingsEndpoint::answer, body(request, cfg), response);
+                case "POST /v1/rerank", "POST /rerank", "POST /v2/rerank" ->
+                    pooling(RerankEndpoint::answer, body(request, cfg), response);
+                case "POST /classify", "POST /v1/classify" ->
+                    pooling(ClassifyEndpoint::answer, body(request, cfg), response);
                 case "POST /tokenize" -> tokenize(body(request, cfg), response);
                 case "POST /detokenize" -> detokenize(body(request, cfg), response);
                 case "POST /v1/load_lora_adapter" -> loadAdapter(body(request, cfg), cfg, response);
@@ -255,6 +271,17 @@ public final class OpenAiServlet extends HttpServlet {
                             "messages");
                 }
             }
+        }
+    }
+
+    /** An embeddings or rerank request, answered on the session in use (new endpoint classes per route). */
+    private void pooling(
+            java.util.function.BiFunction<InferenceSession, ObjectNode, ObjectNode> endpoint,
+            ObjectNode body,
+            HttpServletResponse response)
+            throws IOException {
+        try (SessionSwitch.Lease lease = sessions.acquire()) {
+            json(response, 200, endpoint.apply(lease.session(), body));
         }
     }
 

@@ -28,4 +28,25 @@ public final class DjlSessions {
                 new BackendOptions(folder.toString(), servedName, adapters, "cpu", settings),
                 List.of());
     }
+
+    /** A Qwen3 checkpoint served with the given settings ({@code task_type}, ...), under the real Qwen3 architecture. */
+    public static InferenceSession openQwen3(Path folder, String servedName, Map<String, String> settings)
+            throws Exception {
+        return open(folder, servedName, settings, new dev.osprey.models.qwen.Qwen3Architecture());
+    }
+
+    /** A checkpoint served with the given settings under the given architecture. */
+    public static InferenceSession open(
+            Path folder,
+            String servedName,
+            Map<String, String> settings,
+            dev.osprey.api.model.ModelArchitecture architecture)
+            throws Exception {
+        return DjlSession.open(
+                folder,
+                c -> architecture,
+                NDManager.newBaseManager(),
+                new BackendOptions(folder.toString(), servedName, Map.of(), "cpu", settings),
+                List.of());
+    }
 }

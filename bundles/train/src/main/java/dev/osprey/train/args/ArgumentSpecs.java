@@ -15,6 +15,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import dev.osprey.api.job.ArgumentSpec;
 import dev.osprey.api.job.ArgumentSpec.Type;
+import dev.osprey.train.sft.TaskType;
 
 /**
  * Describes the arguments of an arguments class (such as {@code SftArguments}) for the API: each
@@ -40,7 +41,12 @@ public final class ArgumentSpecs {
                             "last_round+ignore_empty_think",
                             "all+ignore_empty_think"),
             "lr_scheduler_type", List.of("linear", "cosine", "constant", "constant_with_warmup"),
-            "parallel", List.of("none"));
+            "parallel", List.of("none"),
+            "task_type",
+                    java.util.Arrays.stream(TaskType.values())
+                            .map(TaskType::argument)
+                            .toList(),
+            "problem_type", TaskType.PROBLEM_TYPES);
 
     private ArgumentSpecs() {}
 

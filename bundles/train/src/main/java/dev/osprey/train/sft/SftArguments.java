@@ -87,6 +87,27 @@ public final class SftArguments {
     @JsonProperty("adapters")
     private String adapters;
 
+    // ---- task (ms-swift's --task_type; alignment methods are run by osprey rlhf)
+    @JsonPropertyDescription("causal_lm, seq_cls (a classification head), embedding, reranker or generative_reranker")
+    @JsonProperty("task_type")
+    private String taskType = TaskType.CAUSAL_LM.argument();
+
+    @JsonPropertyDescription("seq_cls: the number of labels (classes, or regression outputs)")
+    @JsonProperty("num_labels")
+    private int numLabels;
+
+    @JsonPropertyDescription(
+            "seq_cls: single_label_classification, multi_label_classification or regression (default: as transformers"
+                    + " chooses from num_labels and the labels)")
+    @JsonProperty("problem_type")
+    private String problemType;
+
+    @JsonPropertyDescription(
+            "embedding: infonce (default) or cosine_similarity; reranker and generative_reranker: pointwise_reranker"
+                    + " (default) or listwise_reranker; with --task_type dpo...: the alignment method's loss")
+    @JsonProperty("loss_type")
+    private String lossType;
+
     // ---- data
     @JsonPropertyDescription("dataset files or folders in ms-swift's formats; PATH#N takes N rows; several mix")
     @JsonProperty("dataset")
@@ -458,6 +479,14 @@ public final class SftArguments {
         require(
                 resumeFromCheckpoint == null || Files.isDirectory(resumeFromCheckpoint),
                 "--resume_from_checkpoint " + resumeFromCheckpoint + " is not a folder");
+        TaskType task = TaskType.of(taskType);
+        task.validate(this);
+        require(
+                task == TaskType.CAUSAL_LM || stage == Stage.SFT,
+                "--task_type " + taskType + " is a fine-tuning task: run it with osprey sft, not pt");
+        require(
+                task == TaskType.CAUSAL_LM || !packing,
+                "--packing applies to --task_type causal_lm (a head reads one sample's last token)");
         require(torchDtype != null, "--torch_dtype is required");
         // DJL's dtype cast (NDArray.toType) is not recorded by autograd, so half-precision activations cannot
         // feed F32 adapters or an F32 loss; on the CPU, F32 matmuls are also the faster ones (docs/benchmarks.md)
@@ -547,6 +576,49 @@ public final class SftArguments {
     public SftArguments adapters(String value) {
         adapters = value;
         return this;
+    }
+
+    public SftArguments taskType(String value) {
+        taskType = value;
+        return this;
+    }
+
+    public SftArguments numLabels(int value) {
+        numLabels = value;
+        return this;
+    }
+
+    public SftArguments problemType(String value) {
+        problemType = value;
+        return this;
+    }
+
+    public SftArguments lossType(String value) {
+        lossType = value;
+        return this;
+    }
+
+    /** {@code --task_type}, parsed. */
+    public TaskType task() {
+        return TaskType.of(taskType);
+    }
+
+    public String taskType() {
+        return taskType;
+    }
+
+    public int numLabels() {
+        return numLabels;
+    }
+
+    /** {@code --problem_type}, or null when transformers' choice applies. */
+    public String problemType() {
+        return problemType;
+    }
+
+    /** {@code --loss_type}, or null for the task's default. */
+    public String lossType() {
+        return lossType;
     }
 
     public SftArguments dataset(String... values) {

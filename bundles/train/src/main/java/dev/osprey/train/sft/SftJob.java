@@ -26,6 +26,7 @@ import dev.osprey.train.loop.StepLog;
 import dev.osprey.train.loop.Trainer;
 import dev.osprey.train.loop.TrainerOptions;
 import dev.osprey.train.loop.TrainingListener;
+import dev.osprey.train.task.TaskJob;
 
 /**
  * One pre-training or supervised fine-tuning run, from arguments to checkpoints: reads and encodes the
@@ -76,6 +77,9 @@ public final class SftJob {
 
     /** Runs the whole job on {@code manager}'s device; everything it allocates is freed at the end. */
     public Result train(NDManager parentManager) throws IOException {
+        if (args.task() != TaskType.CAUSAL_LM) {
+            return new TaskJob(args, provider, listener).train(parentManager);
+        }
         try (NDManager manager = parentManager.newSubManager();
                 HfModel model = provider.load(args, manager)) {
             LanguageModel trained = TrainingRuns.trainable(model);

@@ -1,7 +1,12 @@
 package dev.osprey.backend.djl;
 
+import java.util.HashMap;
+import java.util.Map;
+
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import ai.djl.ndarray.NDManager;
 
@@ -11,6 +16,8 @@ import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.InferenceBackend;
 import dev.osprey.api.inference.InferenceSession;
 import dev.osprey.api.model.LoadedModel;
+import dev.osprey.api.model.ModelEntry;
+import dev.osprey.api.model.ModelRegistry;
 import dev.osprey.api.model.ModelRequest;
 import dev.osprey.api.model.ModelService;
 import dev.osprey.hub.HubOptions;
@@ -19,7 +26,9 @@ import dev.osprey.hub.HubOptions;
  * The built-in backend ({@code --infer_backend djl}): loads the model through the {@link ModelService} and serves
  * it in this process with continuous batching ({@link DjlSession}). Settings, by vLLM name:
  * {@code max_num_seqs}, {@code max_num_batched_tokens}, {@code max_cached_tokens}, {@code max_model_len},
- * {@code torch_dtype}, {@code model_type}, {@code use_hf}, {@code template} (the chat template, above the model's own).
+ * {@code torch_dtype}, {@code model_type}, {@code use_hf}, {@code template} (the chat template, above the model's own),
+ * {@code task_type} ({@code embedding}, {@code reranker}, {@code generative_reranker}, {@code seq_cls}: the model
+ * answers {@code /v1/embeddings} or {@code /v1/rerank} instead of generating; default: the registry entry's task).
  */
 @Component(service = InferenceBackend.class)
 public class DjlInferenceBackend implements InferenceBackend {
@@ -31,6 +40,9 @@ public class DjlInferenceBackend implements InferenceBackend {
     @Reference
     ModelService models;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
+    volatile ModelRegistry registry;
+
     @Override
     public String name() {
         return "djl";
@@ -39,6 +51,26 @@ public class DjlInferenceBackend implements InferenceBackend {
     @Override
     public String description() {
         return "the built-in engine: DJL on this machine, continuous batching, LoRA adapters unmerged";
+    }
+
+    /**
+     * The options with {@code task_type}: as given (the {@code --task_type} of {@code osprey deploy}), else the
+     * registry entry's task for the model id, so that {@code osprey deploy --model Qwen/Qwen3-Embedding-0.6B}
+     * serves embeddings.
+     */
+    BackendOptions withTask(BackendOptions options) {
+        if (options.settings().containsKey("task_type") || registry == null) {
+            return options;
+        }
+        return registry.find(options.model())
+                .filter(e -> !e.task().equals(ModelEntry.CAUSAL_LM))
+                .map(e -> {
+                    Map<String, String> settings = new HashMap<>(options.settings());
+                    settings.put("task_type", e.task());
+                    return new BackendOptions(
+                            options.model(), options.servedName(), options.adapters(), options.device(), settings);
+                })
+                .orElse(options);
     }
 
     @Override
@@ -64,7 +96,7 @@ public class DjlInferenceBackend implements InferenceBackend {
             throw e;
         }
         try {
-            return DjlSession.open(loaded, manager, options); // closes the model when it fails
+            return DjlSession.open(loaded, manager, withTask(options)); // closes the model when it fails
         } catch (Exception | Error e) {
             manager.close();
             throw e;

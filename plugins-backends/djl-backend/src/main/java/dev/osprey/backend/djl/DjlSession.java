@@ -23,11 +23,18 @@ import dev.osprey.api.chat.ChatTemplate;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.inference.BackendOptions;
+import dev.osprey.api.inference.ClassificationRequest;
+import dev.osprey.api.inference.ClassificationResult;
+import dev.osprey.api.inference.EmbeddingRequest;
+import dev.osprey.api.inference.EmbeddingResult;
 import dev.osprey.api.inference.GenerationHandle;
 import dev.osprey.api.inference.GenerationListener;
 import dev.osprey.api.inference.GenerationRequest;
 import dev.osprey.api.inference.InferenceSession;
 import dev.osprey.api.inference.InvalidRequestException;
+import dev.osprey.api.inference.PoolingSession;
+import dev.osprey.api.inference.RerankRequest;
+import dev.osprey.api.inference.RerankResult;
 import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.inference.ServedModel;
 import dev.osprey.api.inference.SessionStats;
@@ -64,7 +71,7 @@ import dev.osprey.model.nn.LoraWeights;
  * pass per sequence and step (through its {@code newCache} and {@code forward}), and adapters only when it
  * declares its linear layers.
  */
-final class DjlSession implements InferenceSession {
+final class DjlSession implements InferenceSession, PoolingSession {
 
     /** The most alternatives per position, as in OpenAI's API. */
     static final int MAX_TOP_LOGPROBS = 20;
@@ -85,6 +92,9 @@ final class DjlSession implements InferenceSession {
 
     private final Map<String, AdapterSlot> adapters = new ConcurrentHashMap<>();
     private final Scheduler scheduler;
+    /** Embeddings and scores, for a model served for such a task ({@code task_type}). */
+    private final PoolingTasks pooling;
+
     private final List<AutoCloseable> resources;
     private volatile boolean closed;
 
@@ -199,6 +209,7 @@ final class DjlSession implements InferenceSession {
                         prompts, options.settings().get("agent_template"));
         this.defaultTemplateArgs = defaultTemplateArgs(options.settings());
         this.work = manager.newSubManager();
+        this.pooling = new PoolingTasks(options.settings().get("task_type"), hf, work, contextLength);
         for (Map.Entry<String, String> a : options.adapters().entrySet()) {
             attachAdapter(a.getKey(), Path.of(a.getValue()));
         }
@@ -240,6 +251,14 @@ final class DjlSession implements InferenceSession {
         try {
             if (closed) {
                 throw new IllegalStateException("the session is closed");
+            }
+            if (!pooling.generates()) {
+                throw new InvalidRequestException(
+                        "the model is served for task " + pooling.task() + ", which does not generate text; use "
+                                + (pooling.task().equals(PoolingTasks.EMBEDDING)
+                                        ? "POST /v1/embeddings"
+                                        : "POST /v1/rerank"),
+                        "model");
             }
             String adapter = adapterOf(request.model());
             String field = request.conversation() != null ? "messages" : "prompt";
@@ -300,6 +319,40 @@ final class DjlSession implements InferenceSession {
                     return true;
                 }
             };
+        }
+    }
+
+    @Override
+    public String task() {
+        return pooling.task();
+    }
+
+    @Override
+    public EmbeddingResult embed(EmbeddingRequest request) {
+        return pooled(request.model(), adapter -> pooling.embed(request, adapter));
+    }
+
+    @Override
+    public ClassificationResult classify(ClassificationRequest request) {
+        return pooled(request.model(), adapter -> pooling.classify(request, adapter));
+    }
+
+    @Override
+    public RerankResult rerank(RerankRequest request) {
+        return pooled(request.model(), adapter -> pooling.rerank(request, adapter));
+    }
+
+    /** Runs a pooling pass through the adapter the model name selects, holding it against unloading meanwhile. */
+    private <T> T pooled(String model, Function<String, T> pass) {
+        if (closed) {
+            throw new IllegalStateException("the session is closed");
+        }
+        String adapter = adapterOf(model);
+        AdapterSlot slot = adapter == null ? null : reserve(adapter);
+        try {
+            return pass.apply(adapter);
+        } finally {
+            release(slot);
         }
     }
 
