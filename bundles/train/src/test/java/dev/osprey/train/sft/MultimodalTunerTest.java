@@ -58,6 +58,7 @@ class MultimodalTunerTest {
                 hf,
                 layout,
                 0,
+                false,
                 new DecoderModel.Multimodal(
                         p -> {
                             Projection tower = p.linear("visual.blocks.0.fc", 4, 4, true);
