@@ -85,4 +85,22 @@ ref = {
     "greedy": {"max_new_tokens": 8, "tokens": new, "smallest_top2_gap": margin},
 }
 (out / "images.json").write_text(json.dumps(ref, indent=1) + "\n")
+
+# a chat folder's text side for the tiny model (its weights are the qwen2-vl fixture's): a word-level tokenizer where
+# "wN" is id N, Qwen2-VL's special tokens at the fixture's ids, and a chat template that writes the parts as
+# Qwen2-VL's does (<|vision_start|><|image_pad|><|vision_end|>), without the turn markup the tiny vocabulary lacks
+special = ["<|vision_start|>", "<|image_pad|>", "<|video_pad|>", "<|vision_end|>"]
+tokenizer = {
+    "version": "1.0", "truncation": None, "padding": None,
+    "added_tokens": [{"id": 150 + i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+                      "normalized": False, "special": True} for i, t in enumerate(special)],
+    "normalizer": None, "pre_tokenizer": {"type": "WhitespaceSplit"}, "post_processor": None, "decoder": None,
+    "model": {"type": "WordLevel", "vocab": {f"w{i}": i for i in range(150)}, "unk_token": "w0"},
+}
+(out / "tokenizer.json").write_text(json.dumps(tokenizer) + "\n")
+template = ("{% for message in messages %}{% for content in message['content'] %}"
+            "{% if content['type'] == 'image' or 'image' in content %}<|vision_start|><|image_pad|><|vision_end|>"
+            "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}{% endfor %}")
+(out / "tokenizer_config.json").write_text(json.dumps({"chat_template": template, "model_max_length": 256}, indent=1)
+                                           + "\n")
 print(json.dumps({k: v for k, v in ref.items() if "pixel_values_f" not in k}))

@@ -9,9 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -48,60 +46,20 @@ class DjlSessionImagesTest {
     static JsonNode ref;
 
     /**
-     * The tiny Qwen2-VL fixture with a word-level tokenizer: {@code wN} is id N, Qwen2-VL's special tokens at the
-     * fixture's ids (150 vision start, 151 image pad, 152 video pad, 153 vision end), and a chat template that writes
-     * the parts as Qwen2-VL's does, without the turn markup the tiny vocabulary lacks.
+     * The tiny Qwen2-VL fixture's weights with the prompt fixture's processor, word-level tokenizer ({@code wN} is id
+     * N, Qwen2-VL's special tokens at the fixture's ids) and a chat template that writes image parts as Qwen2-VL's.
      */
     @BeforeAll
     static void folder(@TempDir Path dir) throws Exception {
         model = dir;
-        Path weights = FIXTURES.resolve("qwen2-vl");
         Path images = FIXTURES.resolve("qwen2-vl-images");
         for (String f : List.of("config.json", "model.safetensors", "generation_config.json")) {
-            Files.copy(weights.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(FIXTURES.resolve("qwen2-vl").resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }
-        Files.copy(images.resolve("preprocessor_config.json"), dir.resolve("preprocessor_config.json"));
+        for (String f : List.of("preprocessor_config.json", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(images.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
         ref = JSON.readTree(images.resolve("images.json").toFile());
-        Map<String, Integer> vocab = new LinkedHashMap<>();
-        for (int i = 0; i < 150; i++) {
-            vocab.put("w" + i, i);
-        }
-        List<Map<String, Object>> added = new ArrayList<>();
-        String[] special = {"<|vision_start|>", "<|image_pad|>", "<|video_pad|>", "<|vision_end|>"};
-        for (int i = 0; i < special.length; i++) {
-            added.add(Map.of(
-                    "id",
-                    150 + i,
-                    "content",
-                    special[i],
-                    "single_word",
-                    false,
-                    "lstrip",
-                    false,
-                    "rstrip",
-                    false,
-                    "normalized",
-                    false,
-                    "special",
-                    true));
-        }
-        Map<String, Object> tokenizer = new LinkedHashMap<>();
-        tokenizer.put("version", "1.0");
-        tokenizer.put("truncation", null);
-        tokenizer.put("padding", null);
-        tokenizer.put("added_tokens", added);
-        tokenizer.put("normalizer", null);
-        tokenizer.put("pre_tokenizer", Map.of("type", "WhitespaceSplit"));
-        tokenizer.put("post_processor", null);
-        tokenizer.put("decoder", null);
-        tokenizer.put("model", Map.of("type", "WordLevel", "vocab", vocab, "unk_token", "w0"));
-        Files.writeString(dir.resolve("tokenizer.json"), JSON.writeValueAsString(tokenizer));
-        String template = "{% for message in messages %}{% for content in message['content'] %}"
-                + "{% if content['type'] == 'image' or 'image' in content %}<|vision_start|><|image_pad|><|vision_end|>"
-                + "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}{% endfor %}";
-        Files.writeString(
-                dir.resolve("tokenizer_config.json"),
-                JSON.writeValueAsString(Map.of("chat_template", template, "model_max_length", 256)));
     }
 
     static DjlSession open(Map<String, String> settings) throws Exception {
