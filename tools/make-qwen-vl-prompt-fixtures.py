@@ -98,9 +98,10 @@ tokenizer = {
     "model": {"type": "WordLevel", "vocab": {f"w{i}": i for i in range(150)}, "unk_token": "w0"},
 }
 (out / "tokenizer.json").write_text(json.dumps(tokenizer) + "\n")
-template = ("{% for message in messages %}{% for content in message['content'] %}"
+template = ("{% for message in messages %}{% if message['content'] is string %}{{ message['content'] }}"
+            "{% else %}{% for content in message['content'] %}"
             "{% if content['type'] == 'image' or 'image' in content %}<|vision_start|><|image_pad|><|vision_end|>"
-            "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}{% endfor %}")
+            "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}{% endif %} {% endfor %}")
 (out / "tokenizer_config.json").write_text(json.dumps({"chat_template": template, "model_max_length": 256}, indent=1)
                                            + "\n")
 print(json.dumps({k: v for k, v in ref.items() if "pixel_values_f" not in k}))
