@@ -211,7 +211,10 @@ public final class ChatPromptEncoder implements PromptEncoder {
         } else {
             segments = template.render(conversation, options);
         }
-        if (!media.isEmpty() && !mediaPlaceholders.isEmpty()) {
+        // a built-in template places media segments itself; a model's own Jinja template writes placeholders
+        if (!media.isEmpty()
+                && !mediaPlaceholders.isEmpty()
+                && segments.stream().noneMatch(x -> Segment.MEDIA.equals(x.kind()))) {
             segments = MediaSegments.split(segments, media, mediaPlaceholders);
         }
         return encoder.encode(segments, acceptsMedia);

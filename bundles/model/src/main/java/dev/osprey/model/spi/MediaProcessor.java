@@ -2,6 +2,7 @@ package dev.osprey.model.spi;
 
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Objects;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -55,7 +56,7 @@ public interface MediaProcessor {
             return o instanceof Processed p
                     && Arrays.equals(inputIds, p.inputIds)
                     && Arrays.equals(labels, p.labels)
-                    && java.util.Objects.equals(media, p.media);
+                    && Objects.equals(media, p.media);
         }
 
         @Override
