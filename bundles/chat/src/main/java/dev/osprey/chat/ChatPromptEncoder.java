@@ -1,5 +1,6 @@
 package dev.osprey.chat;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -8,10 +9,12 @@ import java.util.OptionalInt;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 
 import dev.osprey.api.chat.ChatTemplate;
+import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.chat.EncodedPrompt;
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.chat.RenderOptions;
+import dev.osprey.api.chat.Segment;
 import dev.osprey.checkpoint.GenerationConfig;
 import dev.osprey.checkpoint.TokenizerConfig;
 
@@ -28,6 +31,8 @@ public final class ChatPromptEncoder implements PromptEncoder {
     private final ChatEncoder encoder;
     private final OptionalInt bosTokenId;
     private final boolean acceptsMedia;
+    /** The placeholder text the template writes per media type ({@code image -> <|image_pad|>}); empty for none. */
+    private final Map<String, String> mediaPlaceholders;
 
     /**
      * @param template the template, or null when there is none
@@ -43,6 +48,18 @@ public final class ChatPromptEncoder implements PromptEncoder {
             ChatEncoder encoder,
             OptionalInt bosTokenId,
             boolean acceptsMedia) {
+        this(template, origin, noTemplate, encoder, bosTokenId, acceptsMedia, Map.of());
+    }
+
+    private ChatPromptEncoder(
+            ChatTemplate template,
+            String origin,
+            String noTemplate,
+            ChatEncoder encoder,
+            OptionalInt bosTokenId,
+            boolean acceptsMedia,
+            Map<String, String> mediaPlaceholders) {
+        this.mediaPlaceholders = Map.copyOf(mediaPlaceholders);
         this.template = template;
         this.origin = template == null ? "" : Objects.requireNonNull(origin, "origin");
         this.noTemplate = noTemplate;
@@ -103,7 +120,32 @@ public final class ChatPromptEncoder implements PromptEncoder {
             throw new IllegalArgumentException("--agent_template " + name + " needs a chat template: " + noTemplate);
         }
         return new ChatPromptEncoder(
-                AgentChatTemplate.wrap(template, name), origin, noTemplate, encoder, bosTokenId, acceptsMedia);
+                AgentChatTemplate.wrap(template, name),
+                origin,
+                noTemplate,
+                encoder,
+                bosTokenId,
+                acceptsMedia,
+                mediaPlaceholders);
+    }
+
+    /**
+     * This encoder for a multimodal model whose chat template writes {@code placeholders} (by content part type:
+     * Qwen2-VL's {@code image -> <|image_pad|>}, {@code video -> <|video_pad|>}) for its media parts: the rendered
+     * text is split there and each part becomes a {@code MediaInput} at its position in {@link EncodedPrompt}.
+     *
+     * @param placeholders non-empty
+     */
+    public ChatPromptEncoder withMediaPlaceholders(Map<String, String> placeholders) {
+        if (placeholders.isEmpty() || placeholders.values().stream().anyMatch(String::isEmpty)) {
+            throw new IllegalArgumentException("media placeholders must be given and non-empty: " + placeholders);
+        }
+        return new ChatPromptEncoder(template, origin, noTemplate, encoder, bosTokenId, true, placeholders);
+    }
+
+    /** The placeholder text the template writes per media type; empty for a text-only model. */
+    public Map<String, String> mediaPlaceholders() {
+        return mediaPlaceholders;
     }
 
     /**
@@ -154,12 +196,28 @@ public final class ChatPromptEncoder implements PromptEncoder {
         if (template == null) {
             throw new IllegalArgumentException(noTemplate);
         }
+        List<ContentPart> media = MediaSegments.parts(conversation);
+        if (!media.isEmpty() && !acceptsMedia) {
+            ContentPart first = media.get(0);
+            throw new IllegalArgumentException(
+                    "multimodal input needs a multimodal model bundle: this model is text-only" + " (message has "
+                            + first.type() + ")");
+        }
+        List<Segment> segments;
         if (template instanceof JinjaChatTemplate) {
             synchronized (template) { // one Jinja interpreter per template
-                return encoder.encode(template.render(conversation, options), acceptsMedia);
+                segments = template.render(conversation, options);
             }
+        } else {
+            segments = template.render(conversation, options);
         }
-        return encoder.encode(template.render(conversation, options), acceptsMedia);
+        // a built-in template places media segments itself; a model's own Jinja template writes placeholders
+        if (!media.isEmpty()
+                && !mediaPlaceholders.isEmpty()
+                && segments.stream().noneMatch(x -> Segment.MEDIA.equals(x.kind()))) {
+            segments = MediaSegments.split(segments, media, mediaPlaceholders);
+        }
+        return encoder.encode(segments, acceptsMedia);
     }
 
     /** Rendered as one trainable stretch: a prompt needs no labels, and a Jinja template then renders once, not per turn. */

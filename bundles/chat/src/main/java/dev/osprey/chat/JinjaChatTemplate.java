@@ -269,18 +269,11 @@ public final class JinjaChatTemplate implements ChatTemplate {
      * {@link RenderOptions#lossScope()} says. A turn's span is what rendering the conversation up to and
      * including it adds to rendering the conversation before it with the generation prompt, less trailing
      * whitespace; where a template does not render prefixes as prefixes of the whole, that turn stays
-     * untrainable.
+     * untrainable. Media parts reach the template as Hugging Face's list-of-parts content; the text it writes
+     * for them (a multimodal template's placeholders) stays in the text, which {@link ChatPromptEncoder} splits.
      */
     @Override
     public List<Segment> render(Conversation conversation, RenderOptions options) {
-        for (ChatMessage m : conversation.messages()) {
-            for (ContentPart p : m.content()) {
-                if (!p.isText()) {
-                    throw new IllegalArgumentException(
-                            "multimodal input needs a multimodal model bundle (message has " + p.type() + ")");
-                }
-            }
-        }
         String full = apply(conversation, options.addGenerationPrompt(), options.templateArgs());
         if (RenderOptions.ALL.equals(options.lossScope())) {
             return List.of(Segment.text(full, true));

@@ -7,7 +7,7 @@
  * applies the one template precedence and {@link dev.osprey.chat.ChatPromptEncoder} is the platform's
  * {@link dev.osprey.api.chat.PromptEncoder}. Platform-internal.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package dev.osprey.chat;
 

@@ -3,7 +3,6 @@ package dev.osprey.itest;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.bundle;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -44,11 +43,7 @@ public class MediaInFrameworkIT {
     @Configuration
     public Option[] config() throws Exception {
         return TestPlatform.platform(
-                TestPlatform.newPluginsDir(),
-                TestPlatform.freePort(),
-                bundle(TestPlatform.reactorJar("bundles/media", "osprey-media")
-                        .toUri()
-                        .toString()));
+                TestPlatform.newPluginsDir(), TestPlatform.freePort()); // the media bundle is in it
     }
 
     @Test

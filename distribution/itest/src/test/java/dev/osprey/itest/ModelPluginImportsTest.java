@@ -17,8 +17,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Model families are built on the model-family SPI alone: the bundles of {@code plugins-models/} and the
- * third-party OLMo example import the API, {@code dev.osprey.model.spi} and libraries (DJL, OSGi), never the
- * model core's internal packages ({@code dev.osprey.model.decoder}, {@code .nn}, {@code .load}).
+ * third-party OLMo example import the API, {@code dev.osprey.model.spi}, the media library {@code dev.osprey.media}
+ * (a multimodal family's image processing, which the SPI's {@code MediaProcessor} reads with) and libraries (DJL,
+ * OSGi), never the model core's internal packages ({@code dev.osprey.model.decoder}, {@code .nn}, {@code .load}).
  */
 class ModelPluginImportsTest {
 
@@ -47,6 +48,7 @@ class ModelPluginImportsTest {
         assertTrue(imports.contains("dev.osprey.model.spi"), jar + " imports " + imports);
         List<String> others = imports.stream()
                 .filter(p -> !p.equals("dev.osprey.model.spi")
+                        && !p.equals("dev.osprey.media")
                         && !p.startsWith("dev.osprey.api.")
                         && !p.startsWith("ai.djl.")
                         && !p.startsWith("org.osgi.")

@@ -105,6 +105,8 @@ final class TestPlatform {
                         .toUri()
                         .toString()),
                 bundle(reactorJar("bundles/hub", "osprey-hub").toUri().toString()),
+                // the model core's SPI reads media with it (MediaProcessor)
+                bundle(reactorJar("bundles/media", "osprey-media").toUri().toString()),
                 bundle(reactorJar("bundles/model", "osprey-model").toUri().toString()),
                 bundle(reactorJar("bundles/chat", "osprey-chat").toUri().toString()),
                 bundle(reactorJar("bundles/dataset", "osprey-dataset").toUri().toString()),

@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.osprey.api.chat.ChatMessage;
+import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.Conversation;
 import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.GenerationListener;
@@ -91,10 +92,31 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
             description = "where batch answers go (default: infer_result.jsonl)")
     Path resultPath;
 
+    @Option(
+            names = "--images",
+            paramLabel = "FILE",
+            arity = "1..*",
+            description = "images for the first question, in place of its <image> tags (else before its text)")
+    List<Path> images = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         Map<String, String> named = serving.namedAdapters();
         Map<String, String> s = new LinkedHashMap<>(serving.settings);
+        if (!images.isEmpty() && !s.containsKey("allowed_local_media_path")) {
+            // the images given here may be read, and only they: their folders
+            s.put(
+                    "allowed_local_media_path",
+                    String.join(
+                            ",",
+                            images.stream()
+                                    .map(i -> i.toAbsolutePath()
+                                            .normalize()
+                                            .getParent()
+                                            .toString())
+                                    .distinct()
+                                    .toList()));
+        }
         if (serving.maxModelLen != null) {
             s.put("max_model_len", serving.maxModelLen.toString());
         }
@@ -147,6 +169,37 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A question with images, as ms-swift places them: each {@code <image>} tag of the text takes the next image; without
+     * tags, the images go before the text.
+     */
+    static ChatMessage userMessage(String query, List<Path> images) {
+        if (images.isEmpty()) {
+            return ChatMessage.of("user", query);
+        }
+        List<ContentPart> parts = new ArrayList<>();
+        String[] pieces = query.split("<image>", -1);
+        int tags = pieces.length - 1;
+        if (tags != 0 && tags != images.size()) {
+            throw new IllegalArgumentException(
+                    "the question has " + tags + " <image> tags but --images gives " + images.size() + " image(s)");
+        }
+        for (int i = 0; tags == 0 && i < images.size(); i++) {
+            parts.add(
+                    ContentPart.image(images.get(i).toAbsolutePath().normalize().toString()));
+        }
+        for (int i = 0; i < pieces.length; i++) {
+            if (!pieces[i].isEmpty()) {
+                parts.add(ContentPart.text(pieces[i]));
+            }
+            if (i < tags) {
+                parts.add(ContentPart.image(
+                        images.get(i).toAbsolutePath().normalize().toString()));
+            }
+        }
+        return new ChatMessage("user", parts, List.of(), "", "");
+    }
+
     private int chat(InferenceSession session, String served) throws Exception {
         PrintWriter out = out();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -182,14 +235,15 @@ public class InferCommand extends PlatformCommand implements Callable<Integer> {
                 messages.add(ChatMessage.of("system", system));
             }
             messages.addAll(history);
-            messages.add(ChatMessage.of("user", query));
+            ChatMessage asked = history.isEmpty() ? userMessage(query, images) : ChatMessage.of("user", query);
+            messages.add(asked);
             try {
                 String reply = answer(session, served, messages, piece -> {
                     out.print(piece);
                     out.flush();
                 });
                 out.println();
-                history.add(ChatMessage.of("user", query));
+                history.add(asked);
                 history.add(ChatMessage.of("assistant", reply));
             } catch (IllegalArgumentException e) {
                 out.println();

@@ -1,5 +1,6 @@
 package dev.osprey.model.spi;
 
+import java.nio.file.Path;
 import java.util.Set;
 
 import org.osgi.annotation.versioning.ConsumerType;
@@ -66,6 +67,16 @@ public abstract class DecoderFamily implements ModelArchitecture {
      * @throws IllegalArgumentException naming the config field at fault
      */
     public MediaStageFactory mediaStage(ModelConfig config) {
+        return null;
+    }
+
+    /**
+     * The step that turns a prompt's media parts into this family's tokens and tensors, for the model in
+     * {@code folder} (its {@code preprocessor_config.json}), or null, the default, for a text model.
+     *
+     * @throws IllegalArgumentException naming the config field or file at fault
+     */
+    public MediaProcessor mediaProcessor(ModelConfig config, Path folder) {
         return null;
     }
 

@@ -19,14 +19,19 @@ import dev.osprey.chat.ChatEncoder;
 import dev.osprey.chat.ChatPromptEncoder;
 import dev.osprey.checkpoint.GenerationConfig;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.spi.MediaProcessor;
 
-/** A loaded Hugging Face folder as the API's {@link LoadedModel}; {@link #unwrap} gives the {@link HfModel}. */
+/**
+ * A loaded Hugging Face folder as the API's {@link LoadedModel}; {@link #unwrap} gives the {@link HfModel}, and a
+ * multimodal family's {@link MediaProcessor}.
+ */
 final class LoadedHfModel implements LoadedModel {
 
     /** The context length when neither config.json nor tokenizer_config.json gives one. */
     private static final int DEFAULT_CONTEXT = 2048;
 
     private final HfModel hf;
+    private final MediaProcessor media;
     private final DeviceId device;
     private final List<String> adapters;
     private final ChatPromptEncoder prompts;
@@ -41,6 +46,18 @@ final class LoadedHfModel implements LoadedModel {
      */
     LoadedHfModel(
             HfModel hf, DeviceId device, List<String> adapters, ChatPromptEncoder prompts, List<AutoCloseable> held) {
+        this(hf, device, adapters, prompts, null, held);
+    }
+
+    /** @param media the family's media step, or null for a text model */
+    LoadedHfModel(
+            HfModel hf,
+            DeviceId device,
+            List<String> adapters,
+            ChatPromptEncoder prompts,
+            MediaProcessor media,
+            List<AutoCloseable> held) {
+        this.media = media;
         this.hf = hf;
         this.device = device;
         this.adapters = List.copyOf(adapters);
@@ -127,7 +144,10 @@ final class LoadedHfModel implements LoadedModel {
 
     @Override
     public <T> Optional<T> unwrap(Class<T> type) {
-        return type.isInstance(hf) ? Optional.of(type.cast(hf)) : Optional.empty();
+        if (type.isInstance(hf)) {
+            return Optional.of(type.cast(hf));
+        }
+        return type.isInstance(media) ? Optional.of(type.cast(media)) : Optional.empty();
     }
 
     @Override

@@ -33,6 +33,8 @@ import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
 import dev.osprey.model.load.TorchDtype;
 import dev.osprey.model.nn.QuantSpec;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.MediaProcessor;
 
 /**
  * The platform's {@link ModelService}: the hub bundle finds the folder, {@link Architectures} matches the
@@ -103,6 +105,7 @@ public class ModelServiceImpl implements ModelService {
         Path folder = locate(request);
         List<AutoCloseable> held = new ArrayList<>();
         HfModel hf = null;
+        ModelArchitecture[] architecture = new ModelArchitecture[1]; // the family, for its media step
         try {
             QuantSpec quantization = request.quantBits() == 0
                     ? null
@@ -117,17 +120,23 @@ public class ModelServiceImpl implements ModelService {
                                 request.modelType().orElse(null),
                                 config);
                         held.add(handle);
-                        return handle.get();
+                        architecture[0] = handle.get();
+                        return architecture[0];
                     },
                     manager,
                     TorchDtype.of(request.torchDtype()),
                     quantization);
             List<String> attached = applyAdapters(request, hf, manager);
             ChatPromptEncoder prompts = hf.tokenizer() == null ? null : prompts(request, hf, held);
+            MediaProcessor media =
+                    architecture[0] instanceof DecoderFamily family ? family.mediaProcessor(hf.config(), folder) : null;
+            if (media != null && prompts != null) {
+                prompts = prompts.withMediaPlaceholders(media.placeholders());
+            }
             if (ownManager != null) {
                 held.add(ownManager);
             }
-            return new LoadedHfModel(hf, request.device(), attached, prompts, held);
+            return new LoadedHfModel(hf, request.device(), attached, prompts, media, held);
         } catch (IOException | RuntimeException | Error e) {
             if (hf != null) {
                 hf.close();

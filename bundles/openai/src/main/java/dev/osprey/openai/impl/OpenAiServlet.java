@@ -199,6 +199,10 @@ public final class OpenAiServlet extends HttpServlet {
                     entry.put("parent", m.parent());
                 }
                 entry.put("max_model_len", m.maxModelLength());
+                if (!m.inputs().equals(ServedModel.TEXT_ONLY)) { // a multimodal model says what it reads
+                    var inputs = entry.putArray("input_modalities");
+                    m.inputs().stream().sorted().forEach(inputs::add);
+                }
                 entry.putArray("permission");
             }
             json(response, 200, body);

@@ -3,11 +3,14 @@ package dev.osprey.backend.djl;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.InferenceSession;
+import dev.osprey.api.model.ModelArchitecture;
+import dev.osprey.api.model.ModelConfig;
 import dev.osprey.models.llama.LlamaArchitecture;
 
 /**
@@ -21,9 +24,20 @@ public final class DjlSessions {
     public static InferenceSession open(
             Path folder, String servedName, Map<String, String> adapters, Map<String, String> settings)
             throws Exception {
+        return open(folder, c -> new LlamaArchitecture(), servedName, adapters, settings);
+    }
+
+    /** A session over {@code folder} built by {@code architectures} (a multimodal family, for instance). */
+    public static InferenceSession open(
+            Path folder,
+            Function<ModelConfig, ModelArchitecture> architectures,
+            String servedName,
+            Map<String, String> adapters,
+            Map<String, String> settings)
+            throws Exception {
         return DjlSession.open(
                 folder,
-                c -> new LlamaArchitecture(),
+                architectures,
                 NDManager.newBaseManager(),
                 new BackendOptions(folder.toString(), servedName, adapters, "cpu", settings),
                 List.of());

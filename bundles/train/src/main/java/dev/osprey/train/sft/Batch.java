@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.LanguageModel;
+import dev.osprey.api.model.MediaTensors;
 import dev.osprey.chat.ChatEncoder;
 
 /**
@@ -17,8 +18,19 @@ import dev.osprey.chat.ChatEncoder;
  * packed sample.
  *
  * @param positionIds (B, T), or null when no example is packed
+ * @param media the examples' images in row order (their tokens in {@code inputIds}), or null for text
  */
-public record Batch(NDArray inputIds, NDArray attentionMask, NDArray labels, NDArray positionIds, long trainedTokens) {
+public record Batch(
+        NDArray inputIds,
+        NDArray attentionMask,
+        NDArray labels,
+        NDArray positionIds,
+        long trainedTokens,
+        MediaTensors media) {
+
+    public Batch(NDArray inputIds, NDArray attentionMask, NDArray labels, NDArray positionIds, long trainedTokens) {
+        this(inputIds, attentionMask, labels, positionIds, trainedTokens, null);
+    }
 
     /** The logits of {@code model} on this batch, (B, T, V). */
     public NDArray logits(LanguageModel model, String adapter, boolean training) {
@@ -27,6 +39,7 @@ public record Batch(NDArray inputIds, NDArray attentionMask, NDArray labels, NDA
                         .optPositionIds(positionIds)
                         .optAdapter(adapter)
                         .optTraining(training)
+                        .optMedia(media)
                         .build())
                 .logits();
     }
@@ -61,6 +74,8 @@ public record Batch(NDArray inputIds, NDArray attentionMask, NDArray labels, NDA
                 manager.create(mask, shape),
                 manager.create(labels, shape),
                 packed ? manager.create(positions, shape) : null,
-                trained);
+                trained,
+                ExampleMedia.batch(
+                        manager, examples.stream().map(SftExample::media).toList()));
     }
 }

@@ -32,6 +32,7 @@ final class CheckpointedStep {
         ForwardRequest request = ForwardRequest.builder(batch.inputIds())
                 .optAttentionMask(batch.attentionMask())
                 .optPositionIds(batch.positionIds())
+                .optMedia(batch.media())
                 .optAdapter(adapter)
                 .optTraining(true)
                 .build();

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.spi.MediaProcessor;
 
 /**
  * Where a training job gets its model and named chat templates: on the platform, from the installed
@@ -20,6 +21,11 @@ public interface ModelProvider extends AutoCloseable {
 
     /** How {@code model} (loaded by this provider) encodes conversations: its template by the platform's one precedence. */
     PromptEncoder prompts(HfModel model);
+
+    /** The media step of {@code model}'s family (images in training rows), or null for a text model. */
+    default MediaProcessor media(HfModel model) {
+        return null;
+    }
 
     @Override
     void close();

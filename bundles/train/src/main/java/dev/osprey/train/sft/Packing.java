@@ -23,6 +23,10 @@ public final class Packing {
         List<List<SftExample>> bins = new ArrayList<>();
         List<Integer> free = new ArrayList<>();
         for (SftExample e : sorted) {
+            if (e.media() != null) {
+                throw new IllegalArgumentException(
+                        e.source() + ": --packing does not take rows with images yet; train them without packing");
+            }
             if (e.length() > maxLength) {
                 throw new IllegalArgumentException(
                         e.source() + ": " + e.length() + " tokens do not fit --max_length " + maxLength);

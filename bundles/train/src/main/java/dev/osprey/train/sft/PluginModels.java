@@ -21,6 +21,7 @@ import dev.osprey.hub.DownloadProgress;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.TorchDtype;
 import dev.osprey.model.nn.QuantSpec;
+import dev.osprey.model.spi.MediaProcessor;
 
 /**
  * Models and chat templates from the running platform, for a training job inside Osprey: a thin adapter over the
@@ -117,6 +118,15 @@ public final class PluginModels implements ModelProvider {
             throw new IllegalArgumentException(model.folder() + " was not loaded by this provider");
         }
         return owner.prompts();
+    }
+
+    @Override
+    public MediaProcessor media(HfModel model) {
+        LoadedModel owner;
+        synchronized (loaded) {
+            owner = loaded.get(model);
+        }
+        return owner == null ? null : owner.unwrap(MediaProcessor.class).orElse(null);
     }
 
     @Override

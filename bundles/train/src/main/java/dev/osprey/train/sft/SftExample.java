@@ -1,15 +1,20 @@
 package dev.osprey.train.sft;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+
+import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.chat.EncodedPrompt;
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.chat.ChatEncoder;
 import dev.osprey.dataset.DatasetException;
 import dev.osprey.dataset.DatasetRow;
+import dev.osprey.media.MediaLoader;
+import dev.osprey.model.spi.MediaProcessor;
 
 /**
  * One encoded training example: token ids, and labels that are the ids where the loss applies and
@@ -20,8 +25,13 @@ import dev.osprey.dataset.DatasetRow;
  * @param positionIds for a packed example, the position of each token within its own sample (restarting
  *        at 0 where the next sample begins); null for one sample, whose positions are 0, 1, 2, ...
  * @param source where the row came from, for messages
+ * @param media the row's images as its model's processor made them (their tokens are in {@code inputIds}), or null
  */
-public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String source) {
+public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String source, ExampleMedia media) {
+
+    public SftExample(int[] inputIds, int[] labels, int[] positionIds, String source) {
+        this(inputIds, labels, positionIds, source, null);
+    }
 
     /** How to cut an encoded row longer than {@code --max_length}, as ms-swift's {@code truncation_strategy}. */
     public enum Truncation {
@@ -52,7 +62,7 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
                 i += run.length - 1;
             }
         }
-        return new SftExample(inputIds, out, positionIds, source);
+        return new SftExample(inputIds, out, positionIds, source, media);
     }
 
     public SftExample(int[] inputIds, int[] labels, String source) {
@@ -90,6 +100,70 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
                 truncation,
                 row.source(),
                 answered ? "" : " (the row has no assistant answer)");
+    }
+
+    /**
+     * {@link #encode(DatasetRow, PromptEncoder, int, String, Truncation)} for a multimodal model: the row's images
+     * (paths relative to the dataset file) go through the model's media step, their tokens unlabelled; an example with
+     * images is not truncated (its tokens and pixels must agree): too long, it is dropped with {@link Truncation#DELETE}
+     * and an error naming the row otherwise.
+     *
+     * @param media the model's media step, or null for a text model (a row with images is then an error naming it)
+     */
+    public static Optional<SftExample> encode(
+            DatasetRow row,
+            PromptEncoder prompts,
+            MediaProcessor media,
+            int maxLength,
+            String lossScope,
+            Truncation truncation) {
+        boolean hasMedia = row.conversation().messages().stream()
+                .flatMap(m -> m.content().stream())
+                .anyMatch(p -> !p.isText());
+        if (!hasMedia) {
+            return encode(row, prompts, maxLength, lossScope, truncation);
+        }
+        if (media == null) {
+            throw new DatasetException(row.source(), "the row has images or videos, but the model reads text only");
+        }
+        EncodedPrompt encoded;
+        MediaProcessor.Processed processed;
+        try (NDManager scratch = NDManager.newBaseManager()) {
+            encoded = prompts.forTraining(row.conversation(), lossScope);
+            processed = media.process(encoded, new MediaLoader(datasetFolder(row.source())), scratch);
+            ExampleMedia arrays = ExampleMedia.of(processed.media());
+            int[] ids = processed.inputIds();
+            if (ids.length > maxLength) {
+                if (truncation == Truncation.DELETE) {
+                    return Optional.empty();
+                }
+                throw new DatasetException(
+                        row.source(),
+                        ids.length + " tokens with its images, over --max_length " + maxLength
+                                + "; a row with images is not cut (use --truncation_strategy delete or a larger"
+                                + " --max_length)");
+            }
+            int[] labels = processed.labels().clone();
+            labels[0] = ChatEncoder.IGNORE_INDEX;
+            if (Arrays.stream(labels).noneMatch(l -> l != ChatEncoder.IGNORE_INDEX)) {
+                throw new DatasetException(row.source(), "no tokens left to train on");
+            }
+            return Optional.of(new SftExample(ids, labels, null, row.source(), arrays));
+        } catch (DatasetException e) {
+            throw e;
+        } catch (RuntimeException e) { // an unreadable image, a template without placeholders
+            throw new DatasetException(row.source(), e.getMessage());
+        }
+    }
+
+    /** The folder of the dataset file a row's {@code source} ({@code FILE:LINE}) names; relative image paths start there. */
+    static Path datasetFolder(String source) {
+        int colon = source == null ? -1 : source.lastIndexOf(':');
+        if (colon <= 0) {
+            return null;
+        }
+        Path parent = Path.of(source.substring(0, colon)).toAbsolutePath().getParent();
+        return parent;
     }
 
     /** Rows encoded in order; rows that {@link Truncation#DELETE} drops are left out. */

@@ -22,6 +22,7 @@ import dev.osprey.dataset.DatasetRow;
 import dev.osprey.dataset.DatasetSpec;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.spi.MediaProcessor;
 import dev.osprey.train.loop.StepLog;
 import dev.osprey.train.loop.Trainer;
 import dev.osprey.train.loop.TrainerOptions;
@@ -141,8 +142,9 @@ public final class SftJob {
             encode = row -> SftExample.encodeText(row, encoder, bos, eos, args.maxLength(), truncation);
         } else {
             PromptEncoder prompts = ChatPromptEncoder.withAgentTemplate(provider.prompts(model), args.agentTemplate());
+            MediaProcessor media = provider.media(model);
             Function<DatasetRow, Optional<SftExample>> templated =
-                    row -> SftExample.encode(row, prompts, args.maxLength(), args.lossScope(), truncation);
+                    row -> SftExample.encode(row, prompts, media, args.maxLength(), args.lossScope(), truncation);
             // --loss_scale ...+ignore_empty_think: the empty think block of an answer without thinking is not trained
             int[] emptyThink = args.ignoreEmptyThink() ? encoder.tokenize(SftExample.EMPTY_THINK) : null;
             encode =

@@ -3,6 +3,7 @@ package dev.osprey.backend.djl;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -20,8 +21,11 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.chat.ChatTemplate;
+import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.EncodedPrompt;
 import dev.osprey.api.chat.PromptEncoder;
+import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.inference.ClassificationRequest;
 import dev.osprey.api.inference.ClassificationResult;
@@ -43,6 +47,7 @@ import dev.osprey.api.model.LoadedModel;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.chat.ChatPromptEncoder;
+import dev.osprey.media.MediaLoader;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.load.HfModel;
@@ -51,6 +56,8 @@ import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.LoraWeights;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.MediaProcessor;
 
 /**
  * A model served by the DJL backend: the weights, LoRA adapters attached unmerged to the one copy of
@@ -87,6 +94,12 @@ final class DjlSession implements InferenceSession, PoolingSession {
     private final Set<Integer> eosTokenIds;
     /** Conversations and texts to ids; null without tokenizer.json. */
     private final PromptEncoder prompts;
+    /** The family's media step (images in prompts), or null for a text model. */
+    private final MediaProcessor media;
+    /** Reads image references: data URIs; http(s) with setting media_http; local files in allowed_local_media_path. */
+    private final MediaLoader mediaLoader;
+
+    private final boolean localMedia;
     /** Template arguments of every conversation unless the request sets them: setting {@code enable_thinking}. */
     private final Map<String, Object> defaultTemplateArgs;
 
@@ -122,6 +135,7 @@ final class DjlSession implements InferenceSession, PoolingSession {
             return new DjlSession(
                     hf,
                     loaded.tokenizer().isPresent() ? loaded.prompts() : null,
+                    loaded.unwrap(MediaProcessor.class).orElse(null),
                     manager,
                     options,
                     ServingSettings.parse(options.settings()),
@@ -149,13 +163,18 @@ final class DjlSession implements InferenceSession, PoolingSession {
         ServingSettings settings = ServingSettings.parse(options.settings());
         HfModel hf = ModelLoader.load(folder, architectures, manager, settings.dataType());
         try {
-            PromptEncoder prompts = hf.tokenizer() == null
+            MediaProcessor media = architectures.apply(hf.config()) instanceof DecoderFamily family
+                    ? family.mediaProcessor(hf.config(), folder)
+                    : null;
+            ChatPromptEncoder own = hf.tokenizer() == null
                     ? null
                     : ChatPromptEncoder.ownTemplate(hf.tokenizer(), hf.tokenizerConfig(), hf.generationConfig());
+            PromptEncoder prompts =
+                    own != null && media != null ? own.withMediaPlaceholders(media.placeholders()) : own;
             List<AutoCloseable> owned = new ArrayList<>();
             owned.add(hf);
             owned.addAll(resources);
-            return new DjlSession(hf, prompts, manager, options, settings, owned);
+            return new DjlSession(hf, prompts, media, manager, options, settings, owned);
         } catch (IOException | RuntimeException e) {
             hf.close();
             throw e;
@@ -166,11 +185,26 @@ final class DjlSession implements InferenceSession, PoolingSession {
     private DjlSession(
             HfModel hf,
             PromptEncoder prompts,
+            MediaProcessor media,
             NDManager manager,
             BackendOptions options,
             ServingSettings settings,
             List<AutoCloseable> resources)
             throws IOException {
+        this.media = media;
+        List<Path> roots = Arrays.stream(options.settings()
+                        .getOrDefault("allowed_local_media_path", "")
+                        .split(","))
+                .map(String::trim)
+                .filter(r -> !r.isEmpty())
+                .map(r -> Path.of(r).toAbsolutePath())
+                .toList();
+        this.localMedia = !roots.isEmpty();
+        boolean http = Boolean.parseBoolean(
+                options.settings().getOrDefault("media_http", "false").trim());
+        this.mediaLoader = new MediaLoader(
+                localMedia ? roots.get(0) : null,
+                new MediaLoader.Limits(64L << 20, Duration.ofSeconds(20), http, roots));
         this.hf = hf;
         this.model = hf.model();
         this.manager = manager;
@@ -237,10 +271,14 @@ final class DjlSession implements InferenceSession, PoolingSession {
     @Override
     public List<ServedModel> models() {
         List<ServedModel> served = new ArrayList<>();
-        served.add(new ServedModel(servedName, "", contextLength));
+        Set<String> inputs = new HashSet<>(ServedModel.TEXT_ONLY);
+        if (media != null && prompts != null) {
+            inputs.addAll(media.placeholders().keySet());
+        }
+        served.add(new ServedModel(servedName, "", contextLength, inputs));
         adapters.keySet().stream()
                 .sorted()
-                .forEach(name -> served.add(new ServedModel(name, servedName, contextLength)));
+                .forEach(name -> served.add(new ServedModel(name, servedName, contextLength, inputs)));
         return served;
     }
 
@@ -248,6 +286,7 @@ final class DjlSession implements InferenceSession, PoolingSession {
     public GenerationHandle generate(GenerationRequest request, GenerationListener listener) {
         AdapterSlot slot = null;
         Sequence sequence = null;
+        NDManager mediaOwner = null; // the prompt's media until the sequence holds them
         try {
             if (closed) {
                 throw new IllegalStateException("the session is closed");
@@ -262,7 +301,12 @@ final class DjlSession implements InferenceSession, PoolingSession {
             }
             String adapter = adapterOf(request.model());
             String field = request.conversation() != null ? "messages" : "prompt";
-            int[] prompt = promptIds(request);
+            MediaProcessor.Processed withMedia = null;
+            if (hasMedia(request)) {
+                mediaOwner = work.newSubManager();
+                withMedia = mediaPrompt(request, mediaOwner);
+            }
+            int[] prompt = withMedia != null ? withMedia.inputIds() : promptIds(request);
             ThinkingBudget budget = thinkingBudget(request);
             if (prompt.length == 0) {
                 throw new InvalidRequestException("the prompt is empty", field);
@@ -297,9 +341,16 @@ final class DjlSession implements InferenceSession, PoolingSession {
                     listener,
                     () -> release(used),
                     budget);
+            if (withMedia != null) {
+                sequence.attachMedia(withMedia.media(), mediaOwner);
+                mediaOwner = null;
+            }
             scheduler.submit(sequence);
             return sequence;
         } catch (RuntimeException e) {
+            if (mediaOwner != null) {
+                mediaOwner.close();
+            }
             if (sequence != null) {
                 sequence.fail(e);
                 return sequence;
@@ -368,6 +419,60 @@ final class DjlSession implements InferenceSession, PoolingSession {
                 "The model `" + name + "` does not exist; this server has "
                         + models().stream().map(ServedModel::id).toList(),
                 "model");
+    }
+
+    private static boolean hasMedia(GenerationRequest request) {
+        return request.conversation() != null
+                && request.conversation().messages().stream()
+                        .flatMap(m -> m.content().stream())
+                        .anyMatch(p -> !p.isText());
+    }
+
+    /**
+     * A conversation with media parts as the model reads it: the template's placeholders expanded by the family's
+     * media step, the images loaded (data URIs; http(s) with setting {@code media_http}; local files only inside
+     * setting {@code allowed_local_media_path}) and pre-processed into {@code owner}.
+     */
+    private MediaProcessor.Processed mediaPrompt(GenerationRequest request, NDManager owner) {
+        if (media == null || prompts == null) {
+            throw new InvalidRequestException(
+                    "model `" + servedName + "` does not accept images or videos; it reads text", "messages");
+        }
+        if (prompts.template().isEmpty()) {
+            throw new InvalidRequestException(
+                    hf.folder() + " has no chat_template, so it cannot answer chat requests", "messages");
+        }
+        for (var m : request.conversation().messages()) {
+            for (ContentPart part : m.content()) {
+                String ref = part.value();
+                boolean remote = ref.startsWith("data:") || ref.startsWith("http://") || ref.startsWith("https://");
+                if (!part.isText() && !remote && !localMedia) {
+                    throw new InvalidRequestException(
+                            "local " + part.type() + " files are not served: start the server with setting"
+                                    + " allowed_local_media_path, or send a data: URL",
+                            "messages");
+                }
+            }
+        }
+        Map<String, Object> args = new HashMap<>(defaultTemplateArgs);
+        args.putAll(request.templateArgs());
+        EncodedPrompt encoded;
+        MediaProcessor.Processed processed;
+        try {
+            encoded = prompts.encode(request.conversation(), new RenderOptions(true, RenderOptions.ALL, args));
+            processed = media.process(encoded, mediaLoader, owner);
+        } catch (InvalidRequestException e) {
+            throw e;
+        } catch (RuntimeException e) { // an unreadable image, a template without placeholders: the request's fault
+            throw new InvalidRequestException(e.getMessage(), "messages");
+        }
+        if (request.assistantPrefix().isEmpty()) {
+            return processed;
+        }
+        int[] prefix = tokenIds(request.assistantPrefix());
+        int[] ids = Arrays.copyOf(processed.inputIds(), processed.inputIds().length + prefix.length);
+        System.arraycopy(prefix, 0, ids, processed.inputIds().length, prefix.length);
+        return new MediaProcessor.Processed(ids, ids.clone(), processed.media());
     }
 
     private int[] promptIds(GenerationRequest request) {

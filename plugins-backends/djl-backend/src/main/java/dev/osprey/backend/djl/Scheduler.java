@@ -251,8 +251,9 @@ final class Scheduler implements AutoCloseable {
             prefilled += s.prompt.length;
             running++;
             reserved += s.reservedTokens;
-            admitted.computeIfAbsent(s.adapter == null ? "" : s.adapter, k -> new ArrayList<>())
-                    .add(s);
+            // a prompt with media is read alone: its tensors are the pass's (items in placeholder order)
+            String group = (s.adapter == null ? "" : s.adapter) + (s.media() == null ? "" : "\u0000" + s.requestId);
+            admitted.computeIfAbsent(group, k -> new ArrayList<>()).add(s);
         }
         for (Map.Entry<String, List<Sequence>> e : admitted.entrySet()) {
             List<Sequence> group = e.getValue();
@@ -261,7 +262,7 @@ final class Scheduler implements AutoCloseable {
                 continue;
             }
             List<Sequence> joining = group.stream().filter(s -> !s.isDone()).toList();
-            String key = e.getKey();
+            String key = group.get(0).adapter == null ? "" : group.get(0).adapter;
             DecodeBatch batch =
                     batches.computeIfAbsent(key, k -> new DecodeBatch(model, manager, k.isEmpty() ? null : k));
             try {
@@ -285,6 +286,14 @@ final class Scheduler implements AutoCloseable {
      *     none is
      */
     private List<KvCache> prefill(List<Sequence> group) {
+        try {
+            return prefillGroup(group);
+        } finally {
+            group.forEach(Sequence::releaseMedia);
+        }
+    }
+
+    private List<KvCache> prefillGroup(List<Sequence> group) {
         if (!DecodeBatch.batches(model)) {
             return prefillEach(group);
         }
@@ -312,6 +321,7 @@ final class Scheduler implements AutoCloseable {
                                 .optCache(cache)
                                 .optLastPositionOnly(true)
                                 .optAdapter(group.get(0).adapter)
+                                .optMedia(b == 1 ? group.get(0).media() : null)
                                 .build())
                         .logits(); // (B, 1, V)
                 logits = out.reshape(b, out.getShape().get(2)); // (B, V)
@@ -360,6 +370,7 @@ final class Scheduler implements AutoCloseable {
                                 .optCache(cache)
                                 .optLastPositionOnly(true)
                                 .optAdapter(s.adapter)
+                                .optMedia(s.media())
                                 .build())
                         .logits(); // (1, 1, V)
                 NDScope.register(out); // handed over outside any scope: freed with this pass's arrays

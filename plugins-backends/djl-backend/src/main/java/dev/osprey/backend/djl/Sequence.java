@@ -6,10 +6,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import ai.djl.ndarray.NDManager;
+
 import dev.osprey.api.inference.GenerationHandle;
 import dev.osprey.api.inference.GenerationListener;
 import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.inference.TokenChunk;
+import dev.osprey.api.model.MediaTensors;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.LogitsProcessor;
 
@@ -32,6 +35,11 @@ final class Sequence implements GenerationHandle {
     final long reservedTokens;
     /** Told once the sequence ended, however it ended (adapter bookkeeping). */
     final Runnable onEnd;
+
+    /** The prompt's media for the prefill, or null; freed with their manager once read or when the sequence ends. */
+    private volatile MediaTensors media;
+
+    private NDManager mediaManager; // guarded by this
 
     private final TextStream text;
     /** Ends the thinking when its budget runs out; null for none. */
@@ -68,6 +76,26 @@ final class Sequence implements GenerationHandle {
         this.random = new Random(options.seed());
         this.reservedTokens = (long) prompt.length + maxTokens;
         this.tokens = Arrays.copyOf(prompt, prompt.length + Math.min(maxTokens, 256));
+    }
+
+    /** Gives the prefill the prompt's media, held in {@code owner} (which this sequence closes). */
+    synchronized void attachMedia(MediaTensors tensors, NDManager owner) {
+        this.media = tensors;
+        this.mediaManager = owner;
+    }
+
+    /** The prompt's media, or null. */
+    MediaTensors media() {
+        return media;
+    }
+
+    /** Frees the media once the prompt is read (or the sequence ended without being read). */
+    synchronized void releaseMedia() {
+        media = null;
+        if (mediaManager != null) {
+            mediaManager.close();
+            mediaManager = null;
+        }
     }
 
     @Override
@@ -142,6 +170,7 @@ final class Sequence implements GenerationHandle {
         } catch (RuntimeException e) {
             // the listener's problem; nothing is left to tell it
         } finally {
+            releaseMedia();
             onEnd.run();
         }
     }
@@ -156,6 +185,7 @@ final class Sequence implements GenerationHandle {
         } catch (RuntimeException e) {
             // as in complete()
         } finally {
+            releaseMedia();
             onEnd.run();
         }
     }

@@ -1,5 +1,6 @@
 package dev.osprey.models.qwenvl;
 
+import java.nio.file.Path;
 import java.util.List;
 
 import dev.osprey.api.model.ModelConfig;
@@ -7,6 +8,7 @@ import dev.osprey.api.model.MultimodalKeys;
 import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.DecoderFamily;
 import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.MediaProcessor;
 import dev.osprey.model.spi.MediaStageFactory;
 
 /**
@@ -43,6 +45,11 @@ abstract class QwenVlFamily extends DecoderFamily {
     public MediaStageFactory mediaStage(ModelConfig config) {
         Qwen2VlConfig c = config(config);
         return parameters -> new Qwen2VlStage(parameters, name(), c);
+    }
+
+    @Override
+    public MediaProcessor mediaProcessor(ModelConfig config, Path folder) {
+        return new QwenVlMediaProcessor(folder, config(config));
     }
 
     @Override

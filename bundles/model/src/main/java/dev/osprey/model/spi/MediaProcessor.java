@@ -1,0 +1,73 @@
+package dev.osprey.model.spi;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+import ai.djl.ndarray.NDManager;
+
+import dev.osprey.api.chat.EncodedPrompt;
+import dev.osprey.api.model.MediaTensors;
+import dev.osprey.media.MediaLoader;
+
+/**
+ * What a multimodal family's Hugging Face processor does to a prompt beside its pixels: the chat template writes a
+ * placeholder per media part ({@link #placeholders}), the prompt encoder records each part where its placeholder was
+ * ({@link EncodedPrompt#media()}), and this step loads the parts, runs the model's image processor and puts the
+ * family's own tokens there (Qwen2-VL: t·h·w/merge² {@code <|image_pad|>}; InternVL: {@code <img>},
+ * {@code <IMG_CONTEXT>}×N, {@code </img>}), unlabelled, with the {@link MediaTensors} its media stage reads.
+ * Made per model folder by {@link DecoderFamily#mediaProcessor}.
+ */
+@ConsumerType
+public interface MediaProcessor {
+
+    /** The text the model's chat template writes for one part, by content part type ({@code image}, {@code video}). */
+    Map<String, String> placeholders();
+
+    /**
+     * The prompt with its media expanded into the model's tokens, and their tensors in {@code manager}.
+     *
+     * @param loader reads the parts' references (its base folder: the dataset's or the request's)
+     * @throws IllegalArgumentException (a {@code MediaException} for an unreadable part, naming it) when a part
+     *         cannot be used
+     */
+    Processed process(EncodedPrompt prompt, MediaLoader loader, NDManager manager);
+
+    /**
+     * A prompt as the model reads it.
+     *
+     * @param inputIds with each media part's tokens
+     * @param labels as long, {@link EncodedPrompt#IGNORE_INDEX} at the media tokens
+     * @param media the tensors, or null when the prompt has no media
+     */
+    record Processed(int[] inputIds, int[] labels, MediaTensors media) {
+
+        public Processed {
+            if (inputIds.length != labels.length) {
+                throw new IllegalArgumentException(
+                        "input ids and labels differ in length: " + inputIds.length + " and " + labels.length);
+            }
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Processed p
+                    && Arrays.equals(inputIds, p.inputIds)
+                    && Arrays.equals(labels, p.labels)
+                    && Objects.equals(media, p.media);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Arrays.hashCode(inputIds) + Arrays.hashCode(labels);
+        }
+
+        @Override
+        public String toString() {
+            return "Processed[inputIds=" + Arrays.toString(inputIds) + ", media="
+                    + (media == null ? "none" : media.tensors().keySet()) + "]";
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.osprey.train.sft;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import dev.osprey.api.model.MediaTensors;
+
+/**
+ * The media tensors of one training example (a processor's {@code pixel_values}, {@code image_grid_thw}, ...), kept as
+ * plain Java between encoding and batching so that a dataset holds no native memory.
+ *
+ * @param arrays by tensor name: float32 or int64 values with their shape
+ */
+public record ExampleMedia(Map<String, Array> arrays) {
+
+    /** One tensor: exactly one of {@code floats} and {@code longs} is set. */
+    public record Array(long[] shape, float[] floats, long[] longs) {}
+
+    public ExampleMedia {
+        arrays = Map.copyOf(new LinkedHashMap<>(arrays));
+    }
+
+    /** A copy of {@code media}'s tensors. */
+    public static ExampleMedia of(MediaTensors media) {
+        Map<String, Array> out = new LinkedHashMap<>();
+        media.tensors().forEach((name, a) -> {
+            long[] shape = a.getShape().getShape();
+            out.put(
+                    name,
+                    a.getDataType() == DataType.INT64 || a.getDataType() == DataType.INT32
+                            ? new Array(
+                                    shape, null, a.toType(DataType.INT64, false).toLongArray())
+                            : new Array(shape, a.toType(DataType.FLOAT32, false).toFloatArray(), null));
+        });
+        return new ExampleMedia(out);
+    }
+
+    /**
+     * The tensors of a batch's examples in {@code manager}: each name's items joined along the first axis in row order,
+     * as a processor returns a batch (Qwen2-VL's patches and grids, LLaVA's images).
+     *
+     * @param rows the examples' media in row order, null for rows without
+     * @return the batch's media, or null when no row has any
+     * @throws IllegalArgumentException when the rows' media differ in their tensor names
+     */
+    public static MediaTensors batch(NDManager manager, List<ExampleMedia> rows) {
+        List<ExampleMedia> present = rows.stream().filter(m -> m != null).toList();
+        if (present.isEmpty()) {
+            return null;
+        }
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        for (String name : present.get(0).arrays().keySet()) {
+            List<NDArray> parts = new ArrayList<>();
+            for (ExampleMedia m : present) {
+                Array a = m.arrays().get(name);
+                if (a == null) {
+                    throw new IllegalArgumentException("the batch's examples have different media tensors: "
+                            + present.get(0).arrays().keySet() + " and "
+                            + m.arrays().keySet());
+                }
+                parts.add(
+                        a.floats() != null
+                                ? manager.create(a.floats(), new Shape(a.shape()))
+                                : manager.create(a.longs(), new Shape(a.shape())));
+            }
+            tensors.put(name, parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0));
+        }
+        return MediaTensors.of(tensors);
+    }
+}
