@@ -1,5 +1,9 @@
 package dev.osprey.models.internvl;
 
+import static dev.osprey.model.reference.MediaReference.decode;
+import static dev.osprey.model.reference.MediaReference.flat;
+import static dev.osprey.model.reference.MediaReference.longs;
+import static dev.osprey.model.reference.MediaReference.matrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,7 +12,6 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -24,13 +27,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.model.ForwardRequest;
-import dev.osprey.api.model.ForwardResult;
-import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.MediaTensors;
 import dev.osprey.api.model.ModelArchitecture;
@@ -320,82 +320,5 @@ class InternVlReferenceTest {
             assertEquals(
                     expectedLoss, loss, HfReference.RELATIVE_TOLERANCE * Math.max(1, expectedLoss), what + ": loss");
         }
-    }
-
-    /** Greedy decoding: the prompt with its tiles through the cache, then one token per step (EOS ends a row). */
-    private static List<long[]> decode(
-            HfModel model, NDManager manager, long[][] prompt, long[][] promptMask, MediaTensors media, int newTokens) {
-        int batch = prompt.length;
-        List<List<Long>> out = new ArrayList<>();
-        for (int b = 0; b < batch; b++) {
-            out.add(new ArrayList<>());
-        }
-        boolean[] done = new boolean[batch];
-        long eos = model.generationConfig().eosTokenIds().get(0);
-        try (NDManager scope = manager.newSubManager();
-                KvCache cache = model.model().newCache(batch)) {
-            long[][] attention = promptMask;
-            ForwardResult step = model.model()
-                    .forward(ForwardRequest.builder(scope.create(flat(prompt), new Shape(batch, prompt[0].length)))
-                            .optAttentionMask(scope.create(flat(attention), new Shape(batch, prompt[0].length)))
-                            .optMedia(media)
-                            .optCache(cache)
-                            .optLastPositionOnly(true)
-                            .build());
-            for (int n = 0; n < newTokens; n++) {
-                long[] next = step.logits()
-                        .get(new NDIndex(":, -1, :"))
-                        .argMax(-1)
-                        .toType(DataType.INT64, false)
-                        .toLongArray(); // (B)
-                for (int b = 0; b < batch; b++) {
-                    if (!done[b]) {
-                        out.get(b).add(next[b]);
-                        done[b] = next[b] == eos;
-                    }
-                }
-                long[][] grown = new long[batch][];
-                for (int b = 0; b < batch; b++) {
-                    grown[b] = Arrays.copyOf(attention[b], attention[b].length + 1);
-                    grown[b][attention[b].length] = 1;
-                }
-                attention = grown;
-                step = model.model()
-                        .forward(ForwardRequest.builder(scope.create(next, new Shape(batch, 1)))
-                                .optAttentionMask(scope.create(flat(attention), new Shape(batch, attention[0].length)))
-                                .optCache(cache)
-                                .optLastPositionOnly(true)
-                                .build());
-            }
-        }
-        List<long[]> tokens = new ArrayList<>();
-        for (List<Long> row : out) {
-            tokens.add(row.stream().mapToLong(Long::longValue).toArray());
-        }
-        return tokens;
-    }
-
-    static long[][] matrix(JsonNode node) {
-        long[][] m = new long[node.size()][];
-        for (int i = 0; i < m.length; i++) {
-            m[i] = longs(node.get(i));
-        }
-        return m;
-    }
-
-    static long[] longs(JsonNode node) {
-        long[] v = new long[node.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = node.get(i).asLong();
-        }
-        return v;
-    }
-
-    static long[] flat(long[][] m) {
-        long[] v = new long[m.length * m[0].length];
-        for (int i = 0; i < m.length; i++) {
-            System.arraycopy(m[i], 0, v, i * m[0].length, m[0].length);
-        }
-        return v;
     }
 }

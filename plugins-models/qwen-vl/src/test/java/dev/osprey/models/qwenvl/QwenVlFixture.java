@@ -1,5 +1,8 @@
 package dev.osprey.models.qwenvl;
 
+import static dev.osprey.model.reference.MediaReference.flat;
+import static dev.osprey.model.reference.MediaReference.matrix;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -166,33 +169,6 @@ final class QwenVlFixture {
         long[] v = new long[seconds.length];
         for (int i = 0; i < v.length; i++) {
             v[i] = tokensPerSecond * (long) seconds[i];
-        }
-        return v;
-    }
-
-    static long[][] matrix(JsonNode node) {
-        long[][] m = new long[node.size()][];
-        for (int i = 0; i < m.length; i++) {
-            m[i] = longs(node.get(i));
-        }
-        return m;
-    }
-
-    static long[] longs(JsonNode node) {
-        long[] v = new long[node.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = node.get(i).asLong();
-        }
-        return v;
-    }
-
-    static long[] flat(long[][] m) {
-        if (m.length == 0) {
-            return new long[0];
-        }
-        long[] v = new long[m.length * m[0].length];
-        for (int i = 0; i < m.length; i++) {
-            System.arraycopy(m[i], 0, v, i * m[0].length, m[0].length);
         }
         return v;
     }

@@ -1,7 +1,7 @@
 package dev.osprey.models.qwenvl;
 
-import static dev.osprey.models.qwenvl.QwenVlFixture.flat;
-import static dev.osprey.models.qwenvl.QwenVlFixture.longs;
+import static dev.osprey.model.reference.MediaReference.flat;
+import static dev.osprey.model.reference.MediaReference.longs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
