@@ -38,9 +38,8 @@ export async function startServer(options = {}) {
   const port = await freePort();
   const args = ['deploy', '--model', model, '--port', String(port), '--api_key', apiKey,
     '--infer_backend', process.env.OSPREY_BACKEND ?? 'djl', '--served_model_name', 'osprey-itest',
-    // the demo chat model's tools written and read back as Hermes (<tool_call>): its template has no tool syntax;
-    // another model (an embedding model without a chat template) takes only the options its test gives
-    ...(options.model ? [] : ['--agent_template', 'hermes']), ...(options.args ?? [])];
+    // tools written and read back as Hermes (<tool_call>): the demo model's own template has no tool syntax
+    '--agent_template', 'hermes', ...(options.args ?? [])];
   const child = spawn(path.join(home, 'bin', 'osprey'), args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const base = `http://127.0.0.1:${port}`;

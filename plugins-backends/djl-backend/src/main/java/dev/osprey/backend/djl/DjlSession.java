@@ -236,14 +236,15 @@ final class DjlSession implements InferenceSession, PoolingSession {
             }
         }
         this.eosTokenIds = Set.copyOf(eos);
-        // --agent_template: tools, calls and results written as that ms-swift agent template writes them
-        this.prompts = prompts == null
-                ? null
+        this.work = manager.newSubManager();
+        this.pooling = new PoolingTasks(options.settings().get("task_type"), hf, work, contextLength);
+        // --agent_template: tools, calls and results written as that ms-swift agent template writes them; a model
+        // served for a pooling task renders no chats, so the setting does not apply to it
+        this.prompts = prompts == null || !pooling.generates()
+                ? prompts
                 : ChatPromptEncoder.withAgentTemplate(
                         prompts, options.settings().get("agent_template"));
         this.defaultTemplateArgs = defaultTemplateArgs(options.settings());
-        this.work = manager.newSubManager();
-        this.pooling = new PoolingTasks(options.settings().get("task_type"), hf, work, contextLength);
         for (Map.Entry<String, String> a : options.adapters().entrySet()) {
             attachAdapter(a.getKey(), Path.of(a.getValue()));
         }
