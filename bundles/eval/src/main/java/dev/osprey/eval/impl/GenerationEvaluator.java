@@ -129,6 +129,8 @@ abstract class GenerationEvaluator implements Evaluator {
         try (CompletionSource source = completions(job, generation);
                 BufferedWriter out =
                         Files.newBufferedWriter(partial, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            Tally running = new Tally(); // the answers so far, counted once each for the progress line
+            answered.forEach(a -> count(running, a));
             job.progress().begin("eval", asked.size());
             job.progress().step(answered.size(), Map.of());
             for (int from = 0; from < remaining.size() && !job.isCancelled(); from += batchSize) {
@@ -144,10 +146,10 @@ abstract class GenerationEvaluator implements Evaluator {
                     out.write(JSON.writeValueAsString(line));
                     out.newLine();
                     answered.add(line);
+                    count(running, line);
                 }
                 out.flush(); // a stopped run keeps every finished batch
-                job.progress()
-                        .step(answered.size(), Map.of("acc", tally(answered).accuracy("acc")));
+                job.progress().step(answered.size(), Map.of("acc", running.accuracy("acc")));
             }
         }
         if (job.isCancelled()) {
@@ -200,16 +202,19 @@ abstract class GenerationEvaluator implements Evaluator {
     /** {@code acc} (and {@code acc/SUBSET}) of the first filter, {@code acc_FILTER} of the others. */
     private Tally tally(List<JsonNode> answered) {
         Tally tally = new Tally();
-        List<String> names = new ArrayList<>(filters().keySet());
-        for (JsonNode a : answered) {
-            for (int f = 0; f < names.size(); f++) {
-                tally.add(
-                        a.path("subset").asText(),
-                        f == 0 ? "acc" : "acc_" + names.get(f),
-                        a.path("correct").path(names.get(f)).asBoolean());
-            }
-        }
+        answered.forEach(a -> count(tally, a));
         return tally;
+    }
+
+    /** Counts one answer line's verdict under each filter. */
+    private void count(Tally tally, JsonNode answer) {
+        List<String> names = new ArrayList<>(filters().keySet());
+        for (int f = 0; f < names.size(); f++) {
+            tally.add(
+                    answer.path("subset").asText(),
+                    f == 0 ? "acc" : "acc_" + names.get(f),
+                    answer.path("correct").path(names.get(f)).asBoolean());
+        }
     }
 
     private EvaluationReport report(List<JsonNode> answered, Path details) {
