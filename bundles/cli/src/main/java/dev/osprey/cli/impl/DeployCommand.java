@@ -125,6 +125,19 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
     Integer maxNumSeqs;
 
     @Option(
+            names = "--max_num_batched_tokens",
+            paramLabel = "N",
+            description = "prompt tokens read between two decode steps, for the djl backend (default: 256)")
+    Integer maxNumBatchedTokens;
+
+    @Option(
+            names = "--enable_chunked_prefill",
+            paramLabel = "BOOL",
+            arity = "1",
+            description = "read a long prompt in chunks between decode steps, for the djl backend (default: true)")
+    Boolean enableChunkedPrefill;
+
+    @Option(
             names = "--base_url",
             paramLabel = "URL",
             description = "with --infer_backend remote (or vllm, ...): the server to forward to")
@@ -196,6 +209,8 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         put(p, "max_queued_tokens", maxQueuedTokens);
         put(p, "served_model_name", servedModelName);
         put(p, "max_num_seqs", maxNumSeqs);
+        put(p, "max_num_batched_tokens", maxNumBatchedTokens);
+        put(p, "enable_chunked_prefill", enableChunkedPrefill);
         put(p, "max_model_len", serving.maxModelLen);
         put(p, "base_url", baseUrl);
         put(p, "torch_dtype", dtype);

@@ -255,6 +255,7 @@ final class DjlSession implements InferenceSession, PoolingSession {
                 work,
                 settings.maxNumSeqs(),
                 settings.maxNumBatchedTokens(),
+                settings.chunkedPrefill(),
                 settings.cachedTokenLimit(contextLength),
                 id -> tokenizer == null ? String.valueOf(id) : tokenizer.decode(new long[] {id}, false));
     }

@@ -27,11 +27,15 @@ import dev.osprey.model.decoder.DecoderCache;
 
 /**
  * Continuous batching on one thread, which alone touches the model and the caches. Each iteration:
- * run queued tasks (adapters being loaded or removed), drop cancelled sequences, admit waiting requests
- * while the limits allow (first come, first served, up to {@code max_num_batched_tokens} prompt tokens
- * per iteration; those of one adapter prefilled together in one left-padded pass, then joined to the
- * running batch of their adapter), and run one decode step for every running batch. Sequences that finish leave the batch
- * before the next step. A failure fails the requests it touched and the loop goes on.
+ * run queued tasks (adapters being loaded or removed), drop cancelled sequences, read prompts up to
+ * {@code max_num_batched_tokens} tokens, and run one decode step for every running batch. Prompts are read
+ * first come, first served: the next chunk of prompts already being read in chunks, then waiting requests
+ * while the limits allow (those of one adapter prefilled together in one left-padded pass, then joined to
+ * the running batch of their adapter). With {@code enable_chunked_prefill}, a prompt longer than what is left
+ * of the iteration's budget is read in chunks over several iterations ({@link ChunkedPrefill}), so a long
+ * prompt arriving delays the running streams by one chunk per step instead of by its whole prefill.
+ * Sequences that finish leave the batch before the next step. A failure fails the requests it touched and
+ * the loop goes on.
  *
  * <p>Limits: at most {@code max_num_seqs} running sequences, and the worst case of each (prompt +
  * max_tokens) reserved against {@code max_cached_tokens} when it is admitted, so a running sequence
@@ -46,6 +50,7 @@ final class Scheduler implements AutoCloseable {
     private final NDManager manager;
     private final int maxNumSeqs;
     private final int maxNumBatchedTokens;
+    private final boolean chunkedPrefill;
     private final long maxCachedTokens;
     private final IntFunction<String> tokenText;
     private final Object lock = new Object();
@@ -54,6 +59,8 @@ final class Scheduler implements AutoCloseable {
     private boolean closing; // guarded by lock
     /** Running batches by adapter ("" for the base model); scheduler thread only. */
     private final Map<String, DecodeBatch> batches = new LinkedHashMap<>();
+    /** Admitted prompts being read in chunks, in arrival order; scheduler thread only. */
+    private final List<ChunkedPrefill> reading = new ArrayList<>();
 
     private final Thread thread;
     private volatile SessionStats stats;
@@ -68,12 +75,14 @@ final class Scheduler implements AutoCloseable {
             NDManager manager,
             int maxNumSeqs,
             int maxNumBatchedTokens,
+            boolean chunkedPrefill,
             long maxCachedTokens,
             IntFunction<String> tokenText) {
         this.model = model;
         this.manager = manager;
         this.maxNumSeqs = maxNumSeqs;
         this.maxNumBatchedTokens = maxNumBatchedTokens;
+        this.chunkedPrefill = chunkedPrefill;
         this.maxCachedTokens = maxCachedTokens;
         this.tokenText = tokenText;
         this.stats = new SessionStats(0, 0, 0, maxCachedTokens);
@@ -147,7 +156,7 @@ final class Scheduler implements AutoCloseable {
         while (true) {
             List<FutureTask<?>> todo;
             synchronized (lock) {
-                while (!closing && tasks.isEmpty() && waiting.isEmpty() && batches.isEmpty()) {
+                while (!closing && tasks.isEmpty() && waiting.isEmpty() && batches.isEmpty() && reading.isEmpty()) {
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
@@ -189,6 +198,11 @@ final class Scheduler implements AutoCloseable {
             batch.close();
         }
         batches.clear();
+        for (ChunkedPrefill p : reading) {
+            p.sequence.complete("cancelled");
+            p.close();
+        }
+        reading.clear();
         publishStats();
     }
 
@@ -198,6 +212,11 @@ final class Scheduler implements AutoCloseable {
             batch.close();
         }
         batches.clear();
+        for (ChunkedPrefill p : reading) {
+            p.sequence.fail(new IllegalStateException(message, cause));
+            p.close();
+        }
+        reading.clear();
     }
 
     private void dropCancelled() {
@@ -219,6 +238,14 @@ final class Scheduler implements AutoCloseable {
             retainUnfinished(batch);
         }
         batches.values().removeIf(DecodeBatch::isEmpty);
+        for (Iterator<ChunkedPrefill> it = reading.iterator(); it.hasNext(); ) {
+            ChunkedPrefill p = it.next();
+            if (p.sequence.cancelRequested()) {
+                p.sequence.complete("cancelled");
+                p.close();
+                it.remove();
+            }
+        }
     }
 
     private void admit() {
@@ -230,17 +257,24 @@ final class Scheduler implements AutoCloseable {
                 reserved += s.reservedTokens;
             }
         }
-        int prefilled = 0;
+        for (ChunkedPrefill p : reading) {
+            running++;
+            reserved += p.sequence.reservedTokens;
+        }
+        int prefilled = readChunks();
         Map<String, List<Sequence>> admitted = new LinkedHashMap<>();
-        while (true) {
+        while (prefilled < maxNumBatchedTokens || !chunkedPrefill) {
             Sequence s;
+            boolean inChunks;
             synchronized (lock) {
                 s = waiting.peek();
-                if (s == null
-                        || running >= maxNumSeqs
-                        || reserved + s.reservedTokens > maxCachedTokens
-                        || (prefilled > 0 && prefilled + s.prompt.length > maxNumBatchedTokens)) {
+                if (s == null || running >= maxNumSeqs || reserved + s.reservedTokens > maxCachedTokens) {
                     break;
+                }
+                boolean fits = prefilled + s.prompt.length <= maxNumBatchedTokens;
+                inChunks = !fits && chunkedPrefill && ChunkedPrefill.applies(model, s);
+                if (!fits && !inChunks && prefilled > 0) {
+                    break; // read whole next iteration (at least one prompt is always read)
                 }
                 waiting.poll();
             }
@@ -248,9 +282,15 @@ final class Scheduler implements AutoCloseable {
                 s.complete("cancelled");
                 continue;
             }
-            prefilled += s.prompt.length;
             running++;
             reserved += s.reservedTokens;
+            if (inChunks) {
+                ChunkedPrefill p = new ChunkedPrefill(s, model, manager);
+                reading.add(p);
+                prefilled += readChunk(p, maxNumBatchedTokens - prefilled);
+                continue;
+            }
+            prefilled += s.prompt.length;
             // a prompt with media is read alone: its tensors are the pass's (items in placeholder order)
             String group = (s.adapter == null ? "" : s.adapter) + (s.media() == null ? "" : "\u0000" + s.requestId);
             admitted.computeIfAbsent(group, k -> new ArrayList<>()).add(s);
@@ -258,22 +298,67 @@ final class Scheduler implements AutoCloseable {
         for (Map.Entry<String, List<Sequence>> e : admitted.entrySet()) {
             List<Sequence> group = e.getValue();
             List<KvCache> caches = prefill(group);
-            if (caches == null) {
-                continue;
+            if (caches != null) {
+                join(group, caches);
             }
-            List<Sequence> joining = group.stream().filter(s -> !s.isDone()).toList();
-            String key = group.get(0).adapter == null ? "" : group.get(0).adapter;
-            DecodeBatch batch =
-                    batches.computeIfAbsent(key, k -> new DecodeBatch(model, manager, k.isEmpty() ? null : k));
-            try {
-                batch.join(joining, caches);
-            } catch (RuntimeException ex) {
-                joining.forEach(s -> s.fail(new IllegalStateException(
-                        "could not add request " + s.requestId + " to the running batch: " + ex, ex)));
-                caches.forEach(KvCache::close);
-                if (batch.isEmpty()) {
-                    batches.remove(key);
-                }
+        }
+    }
+
+    /** The next chunk of each prompt being read in chunks, in arrival order, within the iteration's budget. */
+    private int readChunks() {
+        int prefilled = 0;
+        for (ChunkedPrefill p : List.copyOf(reading)) {
+            if (prefilled >= maxNumBatchedTokens) {
+                break;
+            }
+            prefilled += readChunk(p, maxNumBatchedTokens - prefilled);
+        }
+        return prefilled;
+    }
+
+    /**
+     * Reads up to {@code budget} more tokens of {@code p}'s prompt; once it is read, streams the first token
+     * and joins the sequence to its batch.
+     *
+     * @return the prompt tokens read
+     */
+    private int readChunk(ChunkedPrefill p, int budget) {
+        int tokens = Math.min(budget, p.remaining());
+        NDArray logits;
+        try {
+            logits = p.read(tokens);
+        } catch (RuntimeException e) {
+            reading.remove(p);
+            p.close();
+            failPrefill(List.of(p.sequence), e);
+            return tokens;
+        }
+        if (logits != null) {
+            reading.remove(p);
+            List<Sequence> group = List.of(p.sequence);
+            emitFirst(group, logits);
+            if (p.sequence.isDone()) {
+                p.close();
+            } else {
+                join(group, List.of(p.takeCache()));
+            }
+        }
+        return tokens;
+    }
+
+    /** Joins prefilled sequences (those not already done) with their caches to the running batch of their adapter. */
+    private void join(List<Sequence> group, List<KvCache> caches) {
+        List<Sequence> joining = group.stream().filter(s -> !s.isDone()).toList();
+        String key = group.get(0).adapter == null ? "" : group.get(0).adapter;
+        DecodeBatch batch = batches.computeIfAbsent(key, k -> new DecodeBatch(model, manager, k.isEmpty() ? null : k));
+        try {
+            batch.join(joining, caches);
+        } catch (RuntimeException ex) {
+            joining.forEach(s -> s.fail(new IllegalStateException(
+                    "could not add request " + s.requestId + " to the running batch: " + ex, ex)));
+            caches.forEach(KvCache::close);
+            if (batch.isEmpty()) {
+                batches.remove(key);
             }
         }
     }
@@ -527,6 +612,10 @@ final class Scheduler implements AutoCloseable {
                 running++;
                 cached += s.length() - 1; // the last token enters the cache with the next step
             }
+        }
+        for (ChunkedPrefill p : reading) {
+            running++;
+            cached += p.sequence.prompt.length - p.remaining();
         }
         int queued;
         synchronized (lock) {

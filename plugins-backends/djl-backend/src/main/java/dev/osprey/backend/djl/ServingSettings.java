@@ -10,9 +10,11 @@ import dev.osprey.model.load.TorchDtype;
  * The backend settings of {@code BackendOptions.settings()}, by their vLLM names.
  *
  * @param maxNumSeqs {@code max_num_seqs}: sequences in the running batch at once (default 16)
- * @param maxNumBatchedTokens {@code max_num_batched_tokens}: prompt tokens prefilled between two decode
- *        steps, so joining requests do not stall the running ones for long (at least one prompt is always
- *        prefilled; default 2048)
+ * @param maxNumBatchedTokens {@code max_num_batched_tokens}: prompt tokens read between two decode steps, so
+ *        joining requests do not stall the running ones for long (default 256; without chunked prefill at least
+ *        one whole prompt is always read)
+ * @param chunkedPrefill {@code enable_chunked_prefill}: a prompt longer than what is left of an iteration's
+ *        {@code max_num_batched_tokens} is read in chunks between decode steps (default true)
  * @param maxCachedTokens {@code max_cached_tokens}: tokens the KV caches may hold, reserved per sequence
  *        as prompt + max_tokens when it is admitted (default max_num_seqs x max_model_len)
  * @param maxModelLen {@code max_model_len}: the context length; 0 for config.json's
@@ -24,6 +26,7 @@ import dev.osprey.model.load.TorchDtype;
 record ServingSettings(
         int maxNumSeqs,
         int maxNumBatchedTokens,
+        boolean chunkedPrefill,
         long maxCachedTokens,
         int maxModelLen,
         String torchDtype,
@@ -38,7 +41,8 @@ record ServingSettings(
      */
     static ServingSettings parse(Map<String, String> settings) {
         int maxNumSeqs = positive(settings, "max_num_seqs", 16);
-        int batched = positive(settings, "max_num_batched_tokens", 2048);
+        int batched = positive(settings, "max_num_batched_tokens", 256);
+        boolean chunked = bool(settings, "enable_chunked_prefill", true);
         long cached = settings.containsKey("max_cached_tokens") ? positive(settings, "max_cached_tokens", 1) : 0;
         int maxModelLen = settings.containsKey("max_model_len") ? positive(settings, "max_model_len", 1) : 0;
         String dtype = settings.getOrDefault("torch_dtype", "float32");
@@ -49,7 +53,7 @@ record ServingSettings(
             throw new IllegalArgumentException("setting torch_dtype must be float32 or float16, was '" + dtype + "'");
         }
         return new ServingSettings(
-                maxNumSeqs, batched, cached, maxModelLen, dtype, dataType, settings.get("model_type"));
+                maxNumSeqs, batched, chunked, cached, maxModelLen, dtype, dataType, settings.get("model_type"));
     }
 
     private static int positive(Map<String, String> settings, String key, int defaultValue) {
@@ -66,6 +70,19 @@ record ServingSettings(
             // reported below
         }
         throw new IllegalArgumentException("setting " + key + " must be a positive integer, was '" + value + "'");
+    }
+
+    private static boolean bool(Map<String, String> settings, String key, boolean defaultValue) {
+        String value = settings.get(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default ->
+                throw new IllegalArgumentException("setting " + key + " must be true or false, was '" + value + "'");
+        };
     }
 
     /** The cached-token limit once the context length is known. */

@@ -161,6 +161,47 @@ class DjlSessionTest {
     }
 
     @Test
+    void aLongPromptIsReadInChunksBetweenTheRunningStreamsStepsAndGivesTheSameTokens() throws Exception {
+        int[] longPrompt = new Random(5).ints(40, 8, VOCAB).toArray();
+        int[] expected = alone(longPrompt, 6, null);
+        int[] runningPrompt = prompts(1, 24, 4).get(0);
+        for (boolean chunked : new boolean[] {true, false}) {
+            Map<String, String> settings =
+                    Map.of("max_num_batched_tokens", "4", "enable_chunked_prefill", String.valueOf(chunked));
+            try (DjlSession session = open(settings, Map.of())) {
+                Collector running = collector(2);
+                session.generate(ids("running", runningPrompt, SamplingParams.greedy(24)), running);
+                awaitChunks(running);
+                int[] stepsWhileReading = new int[1];
+                Collector joining = new Collector() {
+                    @Override
+                    public synchronized void started(int promptTokens) {
+                        synchronized (running) { // listeners run on the scheduler thread, between its steps
+                            stepsWhileReading[0] += running.chunks.size();
+                        }
+                        super.started(promptTokens);
+                    }
+                };
+                synchronized (running) {
+                    stepsWhileReading[0] = -running.chunks.size();
+                }
+                session.generate(ids("joining", longPrompt, SamplingParams.greedy(6)), joining);
+                joining.await();
+                running.await();
+                assertArrayEquals(expected, joining.tokens(), "chunked prefill " + chunked + " changed the tokens");
+                assertArrayEquals(alone(runningPrompt, 24, null), running.tokens());
+                // 40 prompt tokens, 4 per iteration: the running stream steps 9 times before the last chunk
+                if (chunked) {
+                    assertTrue(stepsWhileReading[0] >= 9, "steps while reading: " + stepsWhileReading[0]);
+                } else {
+                    assertTrue(stepsWhileReading[0] <= 2, "steps while reading: " + stepsWhileReading[0]);
+                }
+                assertTrue(eventually(() -> session.stats().orElseThrow().running() == 0), "stats: " + session.stats());
+            }
+        }
+    }
+
+    @Test
     void cancellingFreesTheSequenceForTheNextRequest() throws Exception {
         List<int[]> prompts = prompts(2, 8, 2);
         try (DjlSession session = open(Map.of("max_num_seqs", "1"), Map.of())) {

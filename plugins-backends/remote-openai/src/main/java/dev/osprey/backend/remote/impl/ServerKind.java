@@ -57,6 +57,7 @@ enum ServerKind {
                         options.servedName()));
                 flag(c, s, "max_model_len", "--max-model-len");
                 flag(c, s, "max_num_seqs", "--max-num-seqs");
+                flag(c, s, "max_num_batched_tokens", "--max-num-batched-tokens");
                 flag(c, s, "gpu_memory_utilization", "--gpu-memory-utilization");
                 flag(c, s, "tensor_parallel_size", "--tensor-parallel-size");
                 if (!options.adapters().isEmpty()) {
