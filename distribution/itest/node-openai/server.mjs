@@ -24,7 +24,8 @@ async function healthy(base, deadlineMs) {
   throw new Error(`${base}/health did not answer 200 within ${deadlineMs / 1000} s`);
 }
 
-// options: { model, args }: another model folder than OSPREY_MODEL, and more `osprey deploy` options
+// options: { model, args, agentTemplate }: another model folder than OSPREY_MODEL, more `osprey deploy` options,
+// and the agent template (default hermes; null for the model's own template alone)
 export async function startServer(options = {}) {
   const apiKey = process.env.OSPREY_API_KEY ?? 'sk-node-itest';
   if (process.env.OSPREY_BASE_URL && !options.model) {
@@ -39,7 +40,8 @@ export async function startServer(options = {}) {
   const args = ['deploy', '--model', model, '--port', String(port), '--api_key', apiKey,
     '--infer_backend', process.env.OSPREY_BACKEND ?? 'djl', '--served_model_name', 'osprey-itest',
     // tools written and read back as Hermes (<tool_call>): the demo model's own template has no tool syntax
-    '--agent_template', 'hermes', ...(options.args ?? [])];
+    ...(options.agentTemplate === null ? [] : ['--agent_template', options.agentTemplate ?? 'hermes']),
+    ...(options.args ?? [])];
   const child = spawn(path.join(home, 'bin', 'osprey'), args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const base = `http://127.0.0.1:${port}`;

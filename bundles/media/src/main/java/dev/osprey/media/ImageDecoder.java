@@ -3,6 +3,7 @@ package dev.osprey.media;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import javax.imageio.ImageReader;
 import javax.imageio.ImageTypeSpecifier;
@@ -39,8 +40,11 @@ public final class ImageDecoder {
             }
         } catch (MediaException e) {
             throw e;
+        } catch (EOFException e) {
+            throw ref.error("the image data ends too early (a truncated file, or not an image)", e);
         } catch (IOException | RuntimeException e) {
-            throw ref.error("cannot decode the image: " + e.getMessage(), e);
+            String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw ref.error("cannot decode the image: " + why, e);
         }
         return ExifOrientation.apply(image, ExifOrientation.read(encoded));
     }

@@ -22,13 +22,20 @@ import dev.osprey.model.spi.Projection;
  */
 public final class LoraMerge {
 
-    /** The files of a model folder that travel with a full or merged copy, so it loads and chats as the base did. */
+    /**
+     * The files of a model folder that travel with a full or merged copy, so it loads and chats as the base did: the
+     * tokenizer, templates and generation settings, and a multimodal model's image and video processors.
+     */
     public static final List<String> TOKENIZER_FILES = List.of(
             "tokenizer.json",
             "tokenizer_config.json",
             "generation_config.json",
             "special_tokens_map.json",
-            "chat_template.jinja");
+            "chat_template.jinja",
+            "chat_template.json",
+            "preprocessor_config.json",
+            "video_preprocessor_config.json",
+            "processor_config.json");
 
     private LoraMerge() {}
 
