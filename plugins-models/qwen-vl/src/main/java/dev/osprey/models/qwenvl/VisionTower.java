@@ -49,8 +49,8 @@ final class VisionTower {
     private final Weight patchEmbed;
     /** Qwen3-VL's patch-embedding bias, or null. */
     private final Weight patchBias;
-    /** Qwen3-VL's learned positions (side², E), or null. */
-    private final Weight positions;
+    /** Qwen3-VL's learned positions, or null. */
+    private final LearnedPositions positions;
 
     private final List<Block> blocks = new ArrayList<>();
     private final PatchMerger merger;
@@ -75,9 +75,7 @@ final class VisionTower {
                 v.patchSize(),
                 v.patchSize());
         this.patchBias = v.qwen3() ? p.zeros(module + ".patch_embed.proj.bias", v.embedDim()) : null;
-        this.positions = v.positionEmbeddings() > 0
-                ? p.normal(module + ".pos_embed.weight", v.positionEmbeddings(), v.embedDim())
-                : null;
+        this.positions = v.positionEmbeddings() > 0 ? new LearnedPositions(p, module + ".pos_embed", v) : null;
         for (int i = 0; i < v.depth(); i++) {
             blocks.add(new Block(p, module + ".blocks." + i, i));
         }
@@ -118,7 +116,7 @@ final class VisionTower {
             h = h.add(patchBias.get());
         }
         if (positions != null) {
-            h = h.add(interpolatedPositions(m, grids)); // (N, E)
+            h = h.add(positions.forward(m, grids)); // (N, E)
         }
         if (v.windowSize() > 0) {
             h = h.get(m.create(windows.patchOrder())); // (N, E) in window order
@@ -138,76 +136,6 @@ final class VisionTower {
         }
         NDArray merged = merger.forward(h, adapter); // (N / merge², hidden)
         return new Encoded(v.windowSize() > 0 ? merged.get(m.create(windows.tokenInverse())) : merged, deep);
-    }
-
-    /**
-     * Qwen3-VL's learned positions of every patch: the side x side table bilinearly interpolated to each item's
-     * h x w patches (corners aligned: {@code linspace(0, side - 1, h)}), the same for each of its frames, in the
-     * processor's merge-window order.
-     *
-     * @return (N, E)
-     */
-    private NDArray interpolatedPositions(NDManager m, long[][] grids) {
-        int side = (int) Math.round(Math.sqrt(v.positionEmbeddings()));
-        int merge = v.mergeSize();
-        List<long[]> corners = new ArrayList<>(); // per patch its four table rows
-        List<float[]> weights = new ArrayList<>(); // and their weights
-        for (long[] g : grids) {
-            float[] hs = linspace(side - 1, Math.toIntExact(g[1]));
-            float[] ws = linspace(side - 1, Math.toIntExact(g[2]));
-            for (long t = 0; t < g[0]; t++) {
-                for (long bh = 0; bh < g[1] / merge; bh++) {
-                    for (long bw = 0; bw < g[2] / merge; bw++) {
-                        for (int ih = 0; ih < merge; ih++) {
-                            for (int iw = 0; iw < merge; iw++) {
-                                float y = hs[Math.toIntExact(bh * merge + ih)];
-                                float x = ws[Math.toIntExact(bw * merge + iw)];
-                                int y0 = (int) y;
-                                int x0 = (int) x;
-                                int y1 = Math.min(y0 + 1, side - 1);
-                                int x1 = Math.min(x0 + 1, side - 1);
-                                float dy = y - y0;
-                                float dx = x - x0;
-                                corners.add(new long[] {
-                                    (long) y0 * side + x0,
-                                    (long) y0 * side + x1,
-                                    (long) y1 * side + x0,
-                                    (long) y1 * side + x1
-                                });
-                                weights.add(new float[] {(1 - dy) * (1 - dx), (1 - dy) * dx, dy * (1 - dx), dy * dx});
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        int n = corners.size();
-        long[] index = new long[4 * n];
-        float[] weight = new float[4 * n];
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < 4; k++) {
-                index[k * n + i] = corners.get(i)[k];
-                weight[k * n + i] = weights.get(i)[k];
-            }
-        }
-        NDArray table = positions.get(); // (side², E)
-        NDArray rows = table.get(m.create(index)).reshape(4, n, v.embedDim()); // (4, N, E)
-        NDArray w = m.create(weight, new Shape(4, n, 1)).toType(table.getDataType(), false);
-        return rows.mul(w).sum(new int[] {0}); // (N, E)
-    }
-
-    /** torch.linspace(0, end, steps) in float32: from the start for the first half, from the end for the rest. */
-    private static float[] linspace(float end, int steps) {
-        float[] out = new float[steps];
-        if (steps == 1) {
-            return out;
-        }
-        float step = end / (steps - 1);
-        int half = steps / 2;
-        for (int i = 0; i < steps; i++) {
-            out[i] = i < half ? step * i : end - step * (steps - i - 1);
-        }
-        return out;
     }
 
     /**

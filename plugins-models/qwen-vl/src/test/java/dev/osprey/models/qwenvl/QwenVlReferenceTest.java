@@ -34,6 +34,7 @@ import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.MediaTensors;
 import dev.osprey.api.model.MultimodalKeys;
+import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;
@@ -249,6 +250,31 @@ class QwenVlReferenceTest {
                 "model.language_model.layers.1.mlp.experts.down_proj")) {
             GradientCheck.check(
                     f.folder, new Qwen3VlMoeArchitecture(), key, 0, 1e-3f, prompt, m -> f.media(m, r -> r == 0));
+        }
+    }
+
+    /**
+     * The layer-by-layer pass of activation checkpointing gives transformers' logits too: each layer adds its
+     * DeepStack features as the whole pass does.
+     */
+    @Test
+    void qwen3VlLayerByLayerIsTransformers() throws IOException {
+        QwenVlFixture f = new QwenVlFixture("qwen3-vl");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> new Qwen3VlArchitecture(), manager, DataType.FLOAT32)) {
+            DecoderModel decoder = (DecoderModel) model.model();
+            Shape shape = new Shape(f.ids.length, f.ids[0].length);
+            ForwardRequest request = ForwardRequest.builder(manager.create(flat(f.ids), shape))
+                    .optAttentionMask(manager.create(flat(f.mask), shape))
+                    .optMedia(f.media(manager))
+                    .build();
+            DecoderModel.LayerPass pass = decoder.beginLayers(request);
+            assertEquals(2, pass.layerAdditions().size(), "DeepStack adds to the first two layers");
+            NDArray h = pass.embeddings(); // (B, T, H)
+            for (int i = 0; i < decoder.layerCount(); i++) {
+                h = decoder.layer(i, h, pass);
+            }
+            HfReference.assertLogits("layer by layer", decoder.head(h, pass), f.mask, f.ref.get("logits"));
         }
     }
 
