@@ -190,6 +190,10 @@ record Qwen2VlConfig(
             throw new IllegalArgumentException(c.source() + ": vision_config.deepstack_visual_indexes has "
                     + vision.deepstackLayers().size() + " layers, more than the " + layers + " of the language model");
         }
+        if (moe && !VisionTower.ACTIVATIONS.contains(text.activation())) {
+            throw new IllegalArgumentException(c.source() + ": text_config.hidden_act '" + text.activation()
+                    + "' is not supported for the experts (" + VisionTower.ACTIVATIONS + ")");
+        }
         return new Qwen2VlConfig(
                 text,
                 section,
@@ -221,7 +225,7 @@ record Qwen2VlConfig(
         return new Experts(
                 c.requireInt("text_config.num_experts", "text_config.num_local_experts"),
                 c.requireInt("text_config.num_experts_per_tok"),
-                c.getBoolean(true, "text_config.norm_topk_prob"),
+                true, // the router renormalises always (norm_topk_prob is not read)
                 c.requireInt("text_config.moe_intermediate_size"),
                 List.of("gate_proj", "up_proj", "down_proj"),
                 dense,

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 
 import dev.osprey.model.spi.ExpertMix;
 import dev.osprey.model.spi.ExpertRouting;
@@ -40,7 +39,8 @@ final class Qwen3VlMoeExperts implements FeedForward {
         this.router = p.normal(module + ".gate.weight", count, hidden);
         this.gateUp = p.normal(module + ".experts.gate_up_proj", count, hidden, 2L * inter);
         this.down = p.normal(module + ".experts.down_proj", count, inter, hidden);
-        this.rule = ExpertRouting.Rule.softmaxTopK(spec.topK(), spec.normTopkProb());
+        // transformers' router renormalises the chosen experts' probabilities whatever norm_topk_prob says
+        this.rule = ExpertRouting.Rule.softmaxTopK(spec.topK(), true);
         rule.check(count, "num_experts", "num_experts_per_tok");
         for (int e = 0; e < count; e++) {
             int expert = e;
@@ -56,10 +56,7 @@ final class Qwen3VlMoeExperts implements FeedForward {
     }
 
     private NDArray act(NDArray x) {
-        if (activation.equals("silu")) {
-            return x.mul(Activation.sigmoid(x));
-        }
-        return VisionTower.activation(activation, x);
+        return VisionTower.activation(activation, x); // silu, as Qwen3-VL-MoE's hidden_act
     }
 
     @Override
