@@ -5,7 +5,11 @@ Writes plugins-models/qwen-vl/src/test/resources/reference/qwen2-vl-images/: two
 for the tiny qwen2-vl fixture (patch 4, merge 2), and images.json: the prompt's ids with one <|image_pad|> per image
 (what the prompt encoder gives), the expanded input_ids, image_grid_thw, pixel_values' sum and a few values, and
 transformers' greedy tokens through the model's cache. Run in the Debian sid chroot:
-    chroot /srv/sid python3 /work/wt-NAME/tools/make-qwen-vl-prompt-fixtures.py /work/wt-NAME
+    chroot /srv/sid python3 /work/wt-NAME/tools/make-qwen-vl-prompt-fixtures.py /work/wt-NAME [qwen3-vl]
+
+With qwen3-vl it writes qwen3-vl-images/ for the tiny qwen3-vl fixture instead: a preprocessor_config.json shaped
+as Qwen3-VL's on the Hub (processor_class Qwen3VLProcessor, Qwen2VLImageProcessorFast, size.shortest_edge and
+size.longest_edge, mean and std 0.5) with 4-pixel patches, and Qwen3VLForConditionalGeneration's greedy tokens.
 """
 import json
 import sys
@@ -13,11 +17,13 @@ from pathlib import Path
 
 import torch
 from PIL import Image, ImageDraw
-from transformers import AutoImageProcessor, Qwen2VLForConditionalGeneration
+import transformers
+from transformers import AutoImageProcessor
 
 root = Path(sys.argv[1])
-model_dir = root / "plugins-models/qwen-vl/src/test/resources/reference/qwen2-vl"
-out = root / "plugins-models/qwen-vl/src/test/resources/reference/qwen2-vl-images"
+case = sys.argv[2] if len(sys.argv) > 2 else "qwen2-vl"
+model_dir = root / f"plugins-models/qwen-vl/src/test/resources/reference/{case}"
+out = root / f"plugins-models/qwen-vl/src/test/resources/reference/{case}-images"
 out.mkdir(parents=True, exist_ok=True)
 
 
@@ -43,6 +49,14 @@ config = {
     "image_mean": [0.48145466, 0.4578275, 0.40821073], "image_std": [0.26862954, 0.26130258, 0.27577711],
     "min_pixels": 64, "max_pixels": 4096, "patch_size": 4, "temporal_patch_size": 2, "merge_size": 2,
 }
+if case == "qwen3-vl":
+    config = {
+        "processor_class": "Qwen3VLProcessor", "image_processor_type": "Qwen2VLImageProcessorFast",
+        "do_resize": True, "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
+        "do_convert_rgb": True, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+        "size": {"shortest_edge": 64, "longest_edge": 4096}, "patch_size": 4, "temporal_patch_size": 2,
+        "merge_size": 2,
+    }
 (out / "preprocessor_config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 processor = AutoImageProcessor.from_pretrained(out)
@@ -63,7 +77,8 @@ for i, p in enumerate(positions):
     at = p
 expanded += prompt[at:]
 
-model = Qwen2VLForConditionalGeneration.from_pretrained(model_dir, dtype=torch.float32).eval()
+model_class = "Qwen3VLForConditionalGeneration" if case == "qwen3-vl" else "Qwen2VLForConditionalGeneration"
+model = getattr(transformers, model_class).from_pretrained(model_dir, dtype=torch.float32).eval()
 ids = torch.tensor([expanded])
 mask = torch.ones_like(ids)
 with torch.no_grad():

@@ -39,7 +39,13 @@ BUNDLES = {
     "hunyuan": {"HunYuanDenseV1ForCausalLM": "hunyuan_v1_dense", "HYV3ForCausalLM": "hy_v3",
                 "HunYuanMoEV1ForCausalLM": "hunyuan_v1_moe"},
     "bailing": {"BailingMoeForCausalLM": "bailing_moe", "BailingMoeV2ForCausalLM": "bailing_moe"},
+    "qwen-vl": {"Qwen2VLForConditionalGeneration": "qwen2_vl", "Qwen2_5_VLForConditionalGeneration": "qwen2_5_vl",
+                "Qwen3VLForConditionalGeneration": "qwen3_vl", "Qwen3VLMoeForConditionalGeneration": "qwen3_vl_moe"},
 }
+# bundles of vision-language models: their ms-swift model types are multimodal ones, tagged so
+MULTIMODAL = {"qwen-vl": ["multimodal", "vision", "video"]}
+# multimodal model types whose thinking checkpoints say so in their ids (Qwen3-VL-*-Thinking)
+THINKING_IN_ID = {"qwen3_vl", "qwen3_vl_moe"}
 # ms-swift model types whose architecture runs for a task beyond causal LM, and that task: Qwen3-Embedding (a bare
 # Qwen3Model pooled at the last token), Qwen3-Reranker (its yes/no logits), Llama reward models (a one-label score head)
 TASKS = {"qwen3_emb": "embedding", "qwen3_reranker": "generative_reranker", "llama3_2_reward": "seq_cls"}
@@ -52,13 +58,17 @@ ID_TAGS = {"ByteDance-Seed/Seed-OSS-36B-Instruct": ["thinking"]}
 # bitsandbytes-quantized checkpoints: the model loader refuses them (it reads GPTQ, AWQ and FP8 ones), so they are
 # not ids that run
 BITSANDBYTES = ("bnb-4bit", "bnb-nf4", "bnb-8bit")
-# ms-swift model types that share an architecture name with a dense family but have experts it lacks
-OTHER_BLOCKS = {"xverse_moe", "minicpm_moe"}
+# ms-swift model types that share an architecture name with a dense family but have experts it lacks, or a task
+# that is not proven (GME's and Qwen3-VL's embedding and reranker models)
+OTHER_BLOCKS = {"xverse_moe", "minicpm_moe", "qwen2_gme", "qwen3_vl_emb", "qwen3_vl_reranker"}
 # ids whose own code computes what their config does not say: ChatGLM2-6B-32K divides the positions by rope_ratio
 # where ChatGLM3 and GLM-4 (same config fields) scale the rotary base
 NOT_PROVEN = {"zai-org/chatglm2-6b-32k",
               # Baichuan 2's -4bits checkpoints are bitsandbytes ones (a load_in_4bit quantization_config)
               "baichuan-inc/baichuan2-7b-chat-4bits", "baichuan-inc/baichuan2-13b-chat-4bits"}
+# FP8 checkpoints of multimodal types without a pre-quantized fixture yet (which of their vision modules stay dense,
+# and Qwen3-VL-MoE's FP8 experts, stored one by one rather than stacked, are unproven)
+NOT_PROVEN_FP8 = {"qwen3_vl", "qwen3_vl_moe"}
 
 
 def keep_committed(entries, path):
@@ -81,7 +91,7 @@ def main():
     for bundle, archs in BUNDLES.items():
         entries, seen = [], set()
         for group in reference["model_types"]:
-            if group["multimodal"] or group["model_type"] in NOT_CAUSAL_LM | OTHER_BLOCKS:
+            if group["multimodal"] != (bundle in MULTIMODAL) or group["model_type"] in NOT_CAUSAL_LM | OTHER_BLOCKS:
                 continue
             arch = next((a for a in group["hf_architectures"] if a in archs), None)
             if arch is None:
@@ -91,10 +101,13 @@ def main():
                 key = (hf or ms).lower()
                 if key in seen or key in NOT_PROVEN or any(marker in key for marker in BITSANDBYTES):
                     continue
+                if group["model_type"] in NOT_PROVEN_FP8 and key.endswith("-fp8"):
+                    continue
                 seen.add(key)
                 task = TASKS.get(group["model_type"])
-                tags = [group["model_type"]] + EXTRA_TAGS.get(group["model_type"], [])
+                tags = [group["model_type"]] + EXTRA_TAGS.get(group["model_type"], []) + MULTIMODAL.get(bundle, [])
                 tags += ["gptq"] if group["model_type"] in EXTRA_TAGS and "gptq" in key else []
+                tags += ["thinking"] if group["model_type"] in THINKING_IN_ID and "thinking" in key else []
                 tags += (["thinking"] if task is None and ("qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key)) else [])
                 entry = {"id": hf or ms, "modelscope_id": ms or "", "model_type": archs[arch],
                          "architecture": arch, "template": "", "tags": tags, "requires": {}}

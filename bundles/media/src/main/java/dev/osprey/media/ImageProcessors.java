@@ -13,7 +13,7 @@ import dev.osprey.media.impl.ProcessorConfig;
 /**
  * The image processor a model folder's {@code preprocessor_config.json} names, by its
  * {@code image_processor_type} (a {@code …Fast} suffix from transformers 4 is the same processor), else
- * by its {@code processor_class}: Qwen2-VL and Qwen2.5-VL, CLIP (LLaVA), SigLIP (PaliGemma).
+ * by its {@code processor_class}: Qwen2-VL, Qwen2.5-VL and Qwen3-VL, CLIP (LLaVA), SigLIP (PaliGemma).
  */
 public final class ImageProcessors {
 
@@ -101,7 +101,8 @@ public final class ImageProcessors {
             throw new MediaException(config.source() + ": names neither image_processor_type nor processor_class");
         }
         return switch (processor) {
-            case "Qwen2VLProcessor", "Qwen2_5_VLProcessor" -> "Qwen2VLImageProcessor";
+            case "Qwen2VLProcessor", "Qwen2_5_VLProcessor", "Qwen3VLProcessor", "Qwen3VLMoeProcessor" ->
+                "Qwen2VLImageProcessor";
             case "LlavaProcessor", "CLIPProcessor" -> "CLIPImageProcessor";
             case "PaliGemmaProcessor", "SiglipProcessor" -> "SiglipImageProcessor";
             default -> processor;

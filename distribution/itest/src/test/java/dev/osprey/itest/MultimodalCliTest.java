@@ -2,15 +2,19 @@ package dev.osprey.itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,9 +22,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.osprey.itest.ChildProcess.Result;
 
 /**
- * The command line with images on the tiny Qwen2-VL (its weights with the prompt fixture's processor, tokenizer and
- * template, tools/make-qwen-vl-prompt-fixtures.py): {@code osprey sft} on rows with an {@code images} column lowers
- * its loss, and {@code osprey infer --images} answers.
+ * The command line with images on the tiny Qwen2-VL and Qwen3-VL (their weights with the prompt fixtures' processor,
+ * tokenizer and template, tools/make-qwen-vl-prompt-fixtures.py): {@code osprey sft} on rows with an {@code images}
+ * column lowers its loss, and {@code osprey infer --images} answers. Qwen3-VL trains its vision tower too, with
+ * activation checkpointing, so the DeepStack features' gradients go through the checkpointed step.
  */
 class MultimodalCliTest {
 
@@ -30,26 +35,37 @@ class MultimodalCliTest {
     @TempDir
     static Path home;
 
-    static Path model;
-
     @BeforeAll
     static void layOut() throws Exception {
         DistributionCliTest.layOutHome(home);
-        model = Files.createDirectories(home.resolve("tiny-qwen2-vl"));
-        Path root = TestPlatform.root();
-        for (String f : List.of("config.json", "model.safetensors", "generation_config.json")) {
-            Files.copy(root.resolve(REFERENCE + "qwen2-vl/" + f), model.resolve(f));
-        }
-        for (String f : List.of("preprocessor_config.json", "tokenizer.json", "tokenizer_config.json")) {
-            Files.copy(root.resolve(REFERENCE + "qwen2-vl-images/" + f), model.resolve(f));
-        }
     }
 
-    @Test
-    void sftOnRowsWithImagesLowersTheLossAndInferReadsAnImage() throws Exception {
-        Path data = Files.createDirectories(home.resolve("pictures"));
+    /** The tiny model {@code name} with its prompt fixture's processor, tokenizer and template. */
+    private static Path model(String name) throws Exception {
+        Path model = Files.createDirectories(home.resolve("tiny-" + name));
+        Path root = TestPlatform.root();
+        for (String f : List.of("config.json", "model.safetensors", "generation_config.json")) {
+            Files.copy(root.resolve(REFERENCE + name + "/" + f), model.resolve(f));
+        }
+        for (String f : List.of("preprocessor_config.json", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(root.resolve(REFERENCE + name + "-images/" + f), model.resolve(f));
+        }
+        return model;
+    }
+
+    static Stream<Arguments> models() {
+        return Stream.of(
+                arguments("qwen2-vl", List.of()),
+                arguments("qwen3-vl", List.of("--freeze_vit", "false", "--gradient_checkpointing", "true")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void sftOnRowsWithImagesLowersTheLossAndInferReadsAnImage(String name, List<String> extra) throws Exception {
+        Path model = model(name);
+        Path data = Files.createDirectories(home.resolve("pictures-" + name));
         for (String f : List.of("a.png", "b.png")) {
-            Files.copy(TestPlatform.root().resolve(REFERENCE + "qwen2-vl-images/" + f), data.resolve(f));
+            Files.copy(TestPlatform.root().resolve(REFERENCE + name + "-images/" + f), data.resolve(f));
         }
         // ms-swift's rows: <image> tags in the text, paths relative to the dataset file
         List<String> rows = new ArrayList<>();
@@ -64,9 +80,8 @@ class MultimodalCliTest {
             rows.set(i, rows.get(i).substring(0, rows.get(i).length() - 1) + ", \"images\": [\"" + image + "\"]}");
         }
         Files.write(data.resolve("rows.jsonl"), rows);
-        Path out = home.resolve("vl-sft");
-        Result sft = DistributionCliTest.ospreyIn(
-                home,
+        Path out = home.resolve("vl-sft-" + name);
+        List<String> args = new ArrayList<>(List.of(
                 "sft",
                 "--model",
                 model.toString(),
@@ -83,7 +98,9 @@ class MultimodalCliTest {
                 "--logging_steps",
                 "4",
                 "--output_dir",
-                out.toString());
+                out.toString()));
+        args.addAll(extra);
+        Result sft = DistributionCliTest.ospreyIn(home, args.toArray(new String[0]));
         assertEquals(0, sft.exit(), sft.out());
         List<String> logged = Files.readAllLines(out.resolve("logging.jsonl"));
         double first = JSON.readTree(logged.get(0)).get("loss").asDouble();

@@ -76,15 +76,15 @@ public class QwenVlImagesInFrameworkIT {
                         .toString()));
     }
 
-    /** The tiny Qwen2-VL's weights with the prompt fixture's processor, tokenizer and chat template. */
-    private static Path folder() throws Exception {
-        Path dir = Files.createTempDirectory("qwen2-vl-chat");
+    /** The tiny model {@code name}'s weights with its prompt fixture's processor, tokenizer and chat template. */
+    private static Path folder(String name) throws Exception {
+        Path dir = Files.createTempDirectory(name + "-chat");
         Path root = TestPlatform.root();
         for (String f : List.of("config.json", "model.safetensors", "generation_config.json")) {
-            Files.copy(root.resolve(REFERENCE + "qwen2-vl/" + f), dir.resolve(f));
+            Files.copy(root.resolve(REFERENCE + name + "/" + f), dir.resolve(f));
         }
         for (String f : List.of("preprocessor_config.json", "tokenizer.json", "tokenizer_config.json")) {
-            Files.copy(root.resolve(REFERENCE + "qwen2-vl-images/" + f), dir.resolve(f));
+            Files.copy(root.resolve(REFERENCE + name + "-images/" + f), dir.resolve(f));
         }
         return dir;
     }
@@ -105,8 +105,18 @@ public class QwenVlImagesInFrameworkIT {
 
     @Test
     public void aChatWithImagesIsEncodedAndServed() throws Exception {
-        Path model = folder();
-        Path images = TestPlatform.root().resolve(REFERENCE + "qwen2-vl-images");
+        chatWithImages("qwen2-vl");
+    }
+
+    /** Qwen3-VL through the same prompt encoder, processor and backend (DeepStack in the served prefill). */
+    @Test
+    public void aQwen3VlChatWithImagesIsEncodedAndServed() throws Exception {
+        chatWithImages("qwen3-vl");
+    }
+
+    private void chatWithImages(String name) throws Exception {
+        Path model = folder(name);
+        Path images = TestPlatform.root().resolve(REFERENCE + name + "-images");
         JsonNode ref = new ObjectMapper().readTree(images.resolve("images.json").toFile());
         try (NDManager manager = NDManager.newBaseManager();
                 LoadedModel loaded = models.load(ModelRequest.of(model.toString()), manager)) {

@@ -318,7 +318,8 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         NDArray bias = pass.bias();
         NDArray h = pass.embeddings(); // (B, T, H)
         for (int i = 0; i < layers.size(); i++) {
-            h = layers.get(i).forward(h, pass.context(layout.rope(), cache, i, past, h, params.dataType()));
+            h = pass.added(
+                    i, layers.get(i).forward(h, pass.context(layout.rope(), cache, i, past, h, params.dataType())));
         }
         if (cache != null) {
             cache.advance(steps);
@@ -340,11 +341,17 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         NDArray embeddings = embed(request.inputIds()); // (B, T, H)
         NDArray ropePositions = positions;
         NDArray blocks = null; // (B, T) bidirectional blocks of a media stage, or null
+        List<NDArray> additions = List.of(); // (B, T, H) each: added to the first layers' outputs (DeepStack)
         if (mediaStage != null) {
             StagedInputs staged = mediaStage.apply(request, embeddings, positions);
             embeddings = staged.embeddings();
             ropePositions = staged.ropePositions();
             blocks = staged.attentionBlocks();
+            additions = staged.layerAdditions();
+            if (additions.size() > layers.size()) {
+                throw new IllegalArgumentException("the media stage adds to " + additions.size()
+                        + " layers' outputs but the decoder has " + layers.size() + " layers");
+            }
             if (cache != null && staged.positionShift() != null) {
                 cache.shiftPositions(staged.positionShift());
             }
@@ -364,7 +371,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
                 request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
         NDArray together = blocks == null ? null : together(m, blocks, past, steps); // (B, T, P + T) or null
         NDArray bias = attentionBias(m, mask, samples, together, past, steps); // (B or 1, 1, 1, T, P + T) or null
-        return new LayerPass(embeddings, cosSin, bias, request.adapter().orElse(null), together);
+        return new LayerPass(embeddings, cosSin, bias, request.adapter().orElse(null), together, additions);
     }
 
     /**
@@ -377,12 +384,35 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
      * @param bias the additive attention bias, or null
      * @param adapter the LoRA adapter, or null
      * @param together (B, T, S) where a query and a key are in one attention block of a media stage, or null
+     * @param layerAdditions (B, T, H) each: added to the output of layer {@code i} ({@link StagedInputs#layerAdditions})
      */
-    public record LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter, NDArray together) {
+    public record LayerPass(
+            NDArray embeddings,
+            NDArray[] cosSin,
+            NDArray bias,
+            String adapter,
+            NDArray together,
+            List<NDArray> layerAdditions) {
+
+        public LayerPass {
+            layerAdditions = layerAdditions == null ? List.of() : List.copyOf(layerAdditions);
+        }
+
+        /** A pass without additions to the layers' outputs. */
+        public LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter, NDArray together) {
+            this(embeddings, cosSin, bias, adapter, together, List.of());
+        }
 
         /** A pass without attention blocks. */
         public LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter) {
-            this(embeddings, cosSin, bias, adapter, null);
+            this(embeddings, cosSin, bias, adapter, null, List.of());
+        }
+
+        /** Layer {@code layer}'s output {@code h} (B, T, H) plus what the media stage adds to it. */
+        public NDArray added(int layer, NDArray h) {
+            return layer < layerAdditions.size()
+                    ? h.add(layerAdditions.get(layer).toType(h.getDataType(), false))
+                    : h;
         }
 
         /**
@@ -435,7 +465,8 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
 
     /** Decoder layer {@code index} of a layer-by-layer pass: (B, T, H) to (B, T, H). */
     public NDArray layer(int index, NDArray h, LayerPass pass) {
-        return layers.get(index).forward(h, pass.context(layout.rope(), null, index, 0, h, params.dataType()));
+        return pass.added(
+                index, layers.get(index).forward(h, pass.context(layout.rope(), null, index, 0, h, params.dataType())));
     }
 
     /**

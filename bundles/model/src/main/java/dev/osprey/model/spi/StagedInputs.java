@@ -1,5 +1,7 @@
 package dev.osprey.model.spi;
 
+import java.util.List;
+
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -16,13 +18,27 @@ import ai.djl.ndarray.NDArray;
  *        causal. transformers' {@code block_sequence_ids}: PaliGemma's prefix (image and prompt) is one block, each
  *        of Gemma 3's images is a block of its own. Only this pass's tokens are grouped (a prefill's), so cached
  *        keys of earlier passes are seen causally
+ * @param layerAdditions (B, T, H) each: what is added to the output of decoder layer {@code i}, for the first
+ *        {@code layerAdditions.size()} layers (Qwen3-VL's DeepStack: the merged features of chosen vision layers at
+ *        the image tokens, zeros elsewhere); empty for none
  */
-public record StagedInputs(NDArray embeddings, NDArray ropePositions, long[] positionShift, NDArray attentionBlocks) {
+public record StagedInputs(
+        NDArray embeddings,
+        NDArray ropePositions,
+        long[] positionShift,
+        NDArray attentionBlocks,
+        List<NDArray> layerAdditions) {
 
     public StagedInputs {
         if (embeddings == null || ropePositions == null) {
             throw new IllegalArgumentException("a media stage must return embeddings and positions");
         }
+        layerAdditions = layerAdditions == null ? List.of() : List.copyOf(layerAdditions);
+    }
+
+    /** Inputs without additions to the layers' outputs. */
+    public StagedInputs(NDArray embeddings, NDArray ropePositions, long[] positionShift, NDArray attentionBlocks) {
+        this(embeddings, ropePositions, positionShift, attentionBlocks, List.of());
     }
 
     /** Inputs whose attention stays causal. */

@@ -38,7 +38,7 @@ final class CheckpointedStep {
                 .build();
         return TrainingMode.during(true, () -> {
             int layers = model.layerCount();
-            DecoderModel.LayerPass pass = model.beginLayers(request);
+            DecoderModel.LayerPass pass = withoutGraphs(model.beginLayers(request));
             NDArray[] inputs = new NDArray[layers + 1]; // (B, T, H) each, without graphs
             inputs[0] = pass.embeddings().stopGradient();
             for (int i = 0; i < layers; i++) {
@@ -59,7 +59,12 @@ final class CheckpointedStep {
                 collector.backward(Scalars.div(value, accumulation));
                 gradient = last.getGradient().duplicate();
             }
+            // d loss / d (what the media stage adds to layer i's output), Qwen3-VL's DeepStack: layer i's output's
+            NDArray[] addedGradients = new NDArray[pass.layerAdditions().size()];
             for (int i = layers - 1; i >= 0; i--) {
+                if (i < addedGradients.length) {
+                    addedGradients[i] = gradient;
+                }
                 seedLayer(parent, seed, i);
                 try (NDScope layer = new NDScope();
                         GradientCollector collector = newCollector()) {
@@ -76,14 +81,36 @@ final class CheckpointedStep {
             // recomputed with their graph (checkpointed as a layer is)
             if (embeddingsTrained(model)) {
                 try (GradientCollector collector = newCollector()) {
-                    collector.backward(model.beginLayers(request)
-                            .embeddings()
-                            .mul(gradient)
-                            .sum());
+                    DecoderModel.LayerPass again = model.beginLayers(request);
+                    NDArray total = again.embeddings().mul(gradient).sum();
+                    for (int i = 0; i < addedGradients.length; i++) {
+                        total = total.add(again.layerAdditions()
+                                .get(i)
+                                .mul(addedGradients[i])
+                                .sum());
+                    }
+                    collector.backward(total);
                 }
             }
             return new double[] {loss, batch.trainedTokens()};
         });
+    }
+
+    /**
+     * The pass with its layer additions (DeepStack) cut from their graphs: the layers' recomputations must not
+     * reach the vision tower, which the last step reaches once, as it does the embeddings.
+     */
+    private static DecoderModel.LayerPass withoutGraphs(DecoderModel.LayerPass pass) {
+        if (pass.layerAdditions().isEmpty()) {
+            return pass;
+        }
+        return new DecoderModel.LayerPass(
+                pass.embeddings(),
+                pass.cosSin(),
+                pass.bias(),
+                pass.adapter(),
+                pass.together(),
+                pass.layerAdditions().stream().map(NDArray::stopGradient).toList());
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.osprey.train.sft;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,8 +20,18 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.api.model.ModelConfig;
+import dev.osprey.api.model.MultimodalKeys;
+import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.Losses;
+import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.LlamaLikeConfig;
+import dev.osprey.model.spi.MediaStageFactory;
+import dev.osprey.model.spi.StagedInputs;
+import dev.osprey.model.spi.Weight;
 
 /** Activation checkpointing must give the gradients of the plain backward pass, for LoRA and full tuning. */
 class CheckpointedStepTest {
@@ -84,6 +95,72 @@ class CheckpointedStepTest {
         Map<String, NDArray> trainable = LoraConfig.trainable(model.linears(), "a");
         compare(model, "a", trainable, examples());
         compare(model, "a", trainable, Packing.pack(examples(), 16)); // packed positions and masks too
+    }
+
+    /**
+     * What a media stage adds to the first layers' outputs (Qwen3-VL's DeepStack) gets the plain pass's gradients,
+     * and so do the stage's own parameters, which reach the loss only through those additions.
+     */
+    @Test
+    void layerAdditionsOfAMediaStageGetThePlainBackwardPassGradients() throws Exception {
+        HfConfig hf =
+                HfConfig.of(TinyChatModel.config(), TinyChatModel.folder(dir).resolve("config.json"));
+        DecoderModel model = (DecoderModel) new StackedFamily().build(hf, manager);
+        Map<String, NDArray> trainable = new java.util.LinkedHashMap<>();
+        model.parameters().forEach((k, v) -> {
+            v.setRequiresGradient(true);
+            trainable.put(k, v);
+        });
+        assertTrue(
+                trainable.containsKey("visual.deep.1.weight"),
+                trainable.keySet().toString());
+        compare(model, null, trainable, examples());
+    }
+
+    /** The tiny Qwen2 with a stage that adds tanh(h·Wₖᵀ) of the embeddings to the output of layer k. */
+    private static final class StackedFamily extends DecoderFamily {
+
+        @Override
+        public String name() {
+            return "stacked_test";
+        }
+
+        @Override
+        public String description() {
+            return "a decoder with layer additions";
+        }
+
+        @Override
+        public Set<String> architectures() {
+            return Set.of();
+        }
+
+        @Override
+        public DecoderLayout layout(ModelConfig c) {
+            LlamaLikeConfig l = LlamaLikeConfig.read(c, false, "silu");
+            return l.layout(Blocks.attention(l.attention(true, false)), l.gatedMlp(false));
+        }
+
+        @Override
+        public MediaStageFactory mediaStage(ModelConfig c) {
+            return p -> {
+                List<Weight> deep =
+                        List.of(p.normal("visual.deep.0.weight", 64, 64), p.normal("visual.deep.1.weight", 64, 64));
+                return (request, embeddings, positions) -> new StagedInputs(
+                        embeddings,
+                        positions,
+                        null,
+                        null,
+                        deep.stream()
+                                .map(w -> embeddings.matMul(w.get().transpose()).tanh()) // (B, T, H)
+                                .toList());
+            };
+        }
+
+        @Override
+        public MultimodalKeys multimodalKeys(ModelConfig c) {
+            return new MultimodalKeys(List.of("model", "lm_head"), List.of(), List.of("visual"));
+        }
     }
 
     @Test

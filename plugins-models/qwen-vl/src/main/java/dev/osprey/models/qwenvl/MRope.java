@@ -16,15 +16,22 @@ import dev.osprey.model.spi.RotaryEmbedding;
  * {@code section[1]} with the height and the last {@code section[2]} with the width, in both halves of the head
  * (transformers' {@code apply_multimodal_rotary_pos_emb}). Text tokens have three equal positions, where it is the
  * plain rotary embedding, which it wraps for the frequencies, the tables and the rotation.
+ *
+ * <p>Qwen3-VL interleaves the axes instead ({@code mrope_interleaved}): frequency j follows the height when
+ * {@code j % 3 == 1} and {@code j < 3·section[1]}, the width when {@code j % 3 == 2} and {@code j < 3·section[2]},
+ * else the temporal position.
  */
 final class MRope implements RotaryEmbedding {
 
     private final RotaryEmbedding plain;
     private final int[] section;
+    private final boolean interleaved;
 
-    MRope(RotaryEmbedding plain, int[] section) {
+    /** @param interleaved Qwen3-VL's interleaved axes rather than Qwen2-VL's consecutive sections */
+    MRope(RotaryEmbedding plain, int[] section, boolean interleaved) {
         this.plain = plain;
         this.section = section.clone();
+        this.interleaved = interleaved;
     }
 
     @Override
@@ -55,6 +62,9 @@ final class MRope implements RotaryEmbedding {
 
     /** Table {@code which} (0 cos, 1 sin) with features [s0 | s1 | s2 | s0 | s1 | s2] from axes t, h, w. */
     private NDArray pick(NDArray[][] axes, int which) {
+        if (interleaved) {
+            return interleave(axes, which);
+        }
         List<NDArray> chunks = new ArrayList<>();
         int from = 0;
         for (int i = 0; i < 6; i++) {
@@ -63,6 +73,26 @@ final class MRope implements RotaryEmbedding {
             from += size;
         }
         return NDArrays.concat(new ai.djl.ndarray.NDList(chunks), -1); // (B, 1, T, D)
+    }
+
+    /** Table {@code which} with each of the D / 2 frequencies (in both halves) from its interleaved axis. */
+    private NDArray interleave(NDArray[][] axes, int which) {
+        NDArray like = axes[0][which]; // (B, 1, T, D)
+        int d = Math.toIntExact(like.getShape().getLastDimension());
+        int half = d / 2;
+        float[][] masks = new float[3][d]; // one-hot: which axis each feature follows
+        for (int feature = 0; feature < d; feature++) {
+            int j = feature % half;
+            int axis = (j % 3 == 1 && j < 3 * section[1]) ? 1 : (j % 3 == 2 && j < 3 * section[2]) ? 2 : 0;
+            masks[axis][feature] = 1f;
+        }
+        NDArray table = null;
+        for (int axis = 0; axis < 3; axis++) {
+            NDArray mask = like.getManager().create(masks[axis]).toType(like.getDataType(), false); // (D)
+            NDArray part = axes[axis][which].mul(mask);
+            table = table == null ? part : table.add(part);
+        }
+        return table;
     }
 
     @Override

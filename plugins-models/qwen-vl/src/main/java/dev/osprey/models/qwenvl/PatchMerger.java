@@ -7,8 +7,11 @@ import dev.osprey.model.spi.Parameters;
 import dev.osprey.model.spi.Projection;
 
 /**
- * Qwen2-VL's aligner ({@code visual.merger}): a LayerNorm (Qwen2.5-VL: an RMSNorm) over each patch, then the merge² neighbouring patches of
- * one token side by side through a two-layer MLP with an exact GELU between, to the language model's width.
+ * Qwen-VL's aligner ({@code visual.merger}): a norm over each patch, then the merge² neighbouring patches of one token
+ * side by side through a two-layer MLP with an exact GELU between, to the language model's width. Qwen2-VL: a
+ * LayerNorm {@code ln_q} (Qwen2.5-VL: an RMSNorm) and {@code mlp.0}, {@code mlp.2}; Qwen3-VL: a LayerNorm
+ * {@code norm} and {@code linear_fc1}, {@code linear_fc2}, and its DeepStack mergers norm the merge² patches
+ * together, after putting them side by side ({@code use_postshuffle_norm}).
  */
 final class PatchMerger {
 
@@ -16,12 +19,16 @@ final class PatchMerger {
     private final Projection up;
     private final Projection down;
     private final long joined;
+    private final boolean postShuffleNorm;
 
-    PatchMerger(Parameters p, String module, Qwen2VlConfig.VisionConfig v) {
+    /** @param postShuffleNorm norm the joined patches of a token rather than each patch (Qwen3-VL's DeepStack) */
+    PatchMerger(Parameters p, String module, Qwen2VlConfig.VisionConfig v, boolean postShuffleNorm) {
         this.joined = (long) v.embedDim() * v.mergeSize() * v.mergeSize();
-        this.norm = VisionTower.norms(v).create(p, module + ".ln_q", v.embedDim());
-        this.up = p.linear(module + ".mlp.0", joined, joined, true);
-        this.down = p.linear(module + ".mlp.2", joined, v.outDim(), true);
+        this.postShuffleNorm = postShuffleNorm;
+        this.norm = VisionTower.norms(v)
+                .create(p, module + (v.qwen3() ? ".norm" : ".ln_q"), postShuffleNorm ? joined : v.embedDim());
+        this.up = p.linear(module + (v.qwen3() ? ".linear_fc1" : ".mlp.0"), joined, joined, true);
+        this.down = p.linear(module + (v.qwen3() ? ".linear_fc2" : ".mlp.2"), joined, v.outDim(), true);
     }
 
     /**
@@ -29,7 +36,9 @@ final class PatchMerger {
      * @return (N / merge², hidden)
      */
     NDArray forward(NDArray patches, String adapter) {
-        NDArray x = norm.forward(patches).reshape(-1, joined); // (N / merge², E·merge²)
+        NDArray x = postShuffleNorm
+                ? norm.forward(patches.reshape(-1, joined)) // (N / merge², E·merge²)
+                : norm.forward(patches).reshape(-1, joined);
         return down.forward(VisionTower.activation("gelu", up.forward(x, adapter)), adapter);
     }
 }

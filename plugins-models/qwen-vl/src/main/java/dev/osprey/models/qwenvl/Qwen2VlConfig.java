@@ -1,25 +1,50 @@
 package dev.osprey.models.qwenvl;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.Blocks;
+import dev.osprey.model.spi.Experts;
 import dev.osprey.model.spi.LlamaLikeConfig;
 
 /**
- * The config.json of Qwen2-VL. Its language model's fields are under {@code text_config} (as transformers 5
- * writes them) or at the top level (the checkpoints on the Hub); its vision tower's under {@code vision_config}.
+ * The config.json of Qwen2-VL, Qwen2.5-VL and Qwen3-VL. Its language model's fields are under {@code text_config}
+ * (as transformers 5 writes them) or at the top level (Qwen2-VL's checkpoints on the Hub); its vision tower's under
+ * {@code vision_config}.
  *
- * @param text the Qwen2 language model
+ * @param text the language model: Qwen2's, or Qwen3's (with {@code head_dim})
  * @param mropeSection how many of a head's rotary frequencies follow the temporal, height and width positions
  * @param vision the vision tower and patch merger
  * @param imageTokenId {@code image_token_id}: the placeholder an image's features fill
  * @param videoTokenId {@code video_token_id}
+ * @param qwen3 Qwen3-VL's language model, or null for Qwen2's
  */
 record Qwen2VlConfig(
-        LlamaLikeConfig text, int[] mropeSection, VisionConfig vision, long imageTokenId, long videoTokenId) {
+        LlamaLikeConfig text,
+        int[] mropeSection,
+        VisionConfig vision,
+        long imageTokenId,
+        long videoTokenId,
+        Qwen3Text qwen3) {
+
+    /** The generations of the family, which differ in their vision towers and language models. */
+    enum Generation {
+        QWEN2,
+        QWEN25,
+        QWEN3
+    }
+
+    /**
+     * What Qwen3-VL's language model adds to Qwen2's: RMSNorms over each head of q and k, M-RoPE's frequencies
+     * interleaved over the axes ({@code mrope_interleaved}), and in Qwen3-VL-MoE a mixture of experts.
+     *
+     * @param attentionBias biases on q, k, v and o ({@code attention_bias})
+     * @param experts Qwen3-VL-MoE's experts ({@code num_experts}, ...), or null for the dense model's MLP
+     */
+    record Qwen3Text(boolean attentionBias, Experts experts) {}
 
     /**
      * {@code vision_config}.
@@ -42,6 +67,12 @@ record Qwen2VlConfig(
      * @param fullAttentionBlocks the blocks that attend over the whole item when there are windows
      * @param tokensPerSecond how far a video's temporal position moves per second (Qwen2.5-VL); 0 for one step per
      *        frame group (Qwen2-VL)
+     * @param positionEmbeddings Qwen3-VL's {@code num_position_embeddings}: a learned table of that many (a square
+     *        grid) positions, bilinearly interpolated to each item's patches; 0 for none
+     * @param deepstackLayers Qwen3-VL's {@code deepstack_visual_indexes}: the blocks whose merged outputs are added
+     *        to the first language-model layers' outputs (DeepStack), in order
+     * @param qwen3 Qwen3-VL's names and biases: a bias on the patch embedding, {@code linear_fc1}/{@code linear_fc2}
+     *        MLPs, the merger's {@code norm}/{@code linear_fc1}/{@code linear_fc2}
      */
     record VisionConfig(
             int depth,
@@ -58,7 +89,14 @@ record Qwen2VlConfig(
             boolean gatedMlp,
             int windowSize,
             Set<Integer> fullAttentionBlocks,
-            int tokensPerSecond) {
+            int tokensPerSecond,
+            int positionEmbeddings,
+            List<Integer> deepstackLayers,
+            boolean qwen3) {
+
+        VisionConfig {
+            deepstackLayers = List.copyOf(deepstackLayers);
+        }
 
         /** The features of one patch: channels x frames x pixels. */
         int patchFeatures() {
@@ -72,24 +110,35 @@ record Qwen2VlConfig(
 
     /** Qwen2-VL's config. */
     static Qwen2VlConfig from(ModelConfig c) {
-        return from(c, false);
+        return from(c, Generation.QWEN2, false);
     }
 
     /** Qwen2.5-VL's config: its vision tower has RMSNorms, a gated MLP and window attention. */
     static Qwen2VlConfig qwen25(ModelConfig c) {
-        return from(c, true);
+        return from(c, Generation.QWEN25, false);
     }
 
-    private static Qwen2VlConfig from(ModelConfig c, boolean qwen25) {
+    /**
+     * Qwen3-VL's config: learned, interpolated position embeddings and DeepStack mergers in the vision tower, a
+     * Qwen3 language model.
+     *
+     * @param moe Qwen3-VL-MoE: the language model's MLPs are mixtures of experts
+     */
+    static Qwen2VlConfig qwen3(ModelConfig c, boolean moe) {
+        return from(c, Generation.QWEN3, moe);
+    }
+
+    private static Qwen2VlConfig from(ModelConfig c, Generation generation, boolean moe) {
         int hidden = c.requireInt("text_config.hidden_size", "hidden_size");
         int heads = c.requireInt("text_config.num_attention_heads", "num_attention_heads");
-        int headDim = hidden / heads;
-        if (hidden % heads != 0) {
+        boolean qwen3 = generation == Generation.QWEN3;
+        if (!qwen3 && hidden % heads != 0) {
             throw new IllegalArgumentException(c.source() + ": hidden_size (" + hidden
                     + ") is not a multiple of num_attention_heads (" + heads + ")");
         }
+        int headDim = qwen3 ? c.getInt(hidden / heads, "text_config.head_dim", "head_dim") : hidden / heads;
         double theta = c.getDouble(
-                1000000.0,
+                qwen3 ? 5000000.0 : 1000000.0,
                 "text_config.rope_parameters.rope_theta",
                 "text_config.rope_theta",
                 "rope_parameters.rope_theta",
@@ -110,7 +159,11 @@ record Qwen2VlConfig(
                 c.getDouble(0.02, "text_config.initializer_range", "initializer_range"));
         int[] section = mropeSection(c, headDim);
 
-        VisionConfig vision = qwen25 ? qwen25Vision(c) : qwen2Vision(c, hidden);
+        VisionConfig vision = switch (generation) {
+            case QWEN2 -> qwen2Vision(c, hidden);
+            case QWEN25 -> qwen25Vision(c);
+            case QWEN3 -> qwen3Vision(c);
+        };
         if (vision.embedDim() % vision.heads() != 0 || vision.headDim() % 4 != 0) {
             throw new IllegalArgumentException(c.source() + ": the vision width (" + vision.embedDim()
                     + ") must split into vision_config.num_heads (" + vision.heads()
@@ -118,20 +171,107 @@ record Qwen2VlConfig(
         }
         if (vision.outDim() != hidden) {
             throw new IllegalArgumentException(c.source() + ": the vision merger's output (vision_config."
-                    + (qwen25 ? "out_hidden_size" : "hidden_size") + " = " + vision.outDim()
-                    + ") must equal the language model's hidden_size (" + hidden + ")");
+                    + (generation == Generation.QWEN2 ? "hidden_size" : "out_hidden_size") + " = "
+                    + vision.outDim() + ") must equal the language model's hidden_size (" + hidden + ")");
         }
         Set<String> activations = vision.gatedMlp() ? Blocks.ACTIVATIONS : VisionTower.ACTIVATIONS;
         if (!activations.contains(vision.activation())) {
             throw new IllegalArgumentException(c.source() + ": vision_config.hidden_act '" + vision.activation()
                     + "' is not supported (" + activations + ")");
         }
+        int layers = text.layers();
+        for (int layer : vision.deepstackLayers()) {
+            if (layer < 0 || layer >= vision.depth()) {
+                throw new IllegalArgumentException(c.source() + ": vision_config.deepstack_visual_indexes "
+                        + vision.deepstackLayers() + " must name vision blocks (0 to " + (vision.depth() - 1) + ")");
+            }
+        }
+        if (vision.deepstackLayers().size() > layers) {
+            throw new IllegalArgumentException(c.source() + ": vision_config.deepstack_visual_indexes has "
+                    + vision.deepstackLayers().size() + " layers, more than the " + layers + " of the language model");
+        }
+        if (moe && !VisionTower.ACTIVATIONS.contains(text.activation())) {
+            throw new IllegalArgumentException(c.source() + ": text_config.hidden_act '" + text.activation()
+                    + "' is not supported for the experts (" + VisionTower.ACTIVATIONS + ")");
+        }
         return new Qwen2VlConfig(
                 text,
                 section,
                 vision,
                 c.getInt(151655, "image_token_id", "text_config.image_token_id"),
-                c.getInt(151656, "video_token_id", "text_config.video_token_id"));
+                c.getInt(151656, "video_token_id", "text_config.video_token_id"),
+                qwen3
+                        ? new Qwen3Text(
+                                c.getBoolean(false, "text_config.attention_bias", "attention_bias"),
+                                moe ? experts(c, layers) : null)
+                        : null);
+    }
+
+    /**
+     * Qwen3-VL-MoE's experts: {@code num_experts} of {@code moe_intermediate_size}, {@code num_experts_per_tok} per
+     * token, in every layer but those of {@code mlp_only_layers} and those {@code decoder_sparse_step} skips.
+     */
+    private static Experts experts(ModelConfig c, int layers) {
+        int step = c.getInt(1, "text_config.decoder_sparse_step");
+        Set<Integer> dense = new TreeSet<>();
+        c.get("text_config.mlp_only_layers")
+                .filter(List.class::isInstance)
+                .ifPresent(v -> ((List<?>) v).forEach(x -> dense.add(((Number) x).intValue())));
+        for (int i = 0; i < layers; i++) {
+            if (step <= 0 || (i + 1) % step != 0) {
+                dense.add(i);
+            }
+        }
+        return new Experts(
+                c.requireInt("text_config.num_experts", "text_config.num_local_experts"),
+                c.requireInt("text_config.num_experts_per_tok"),
+                true, // the router renormalises always (norm_topk_prob is not read)
+                c.requireInt("text_config.moe_intermediate_size"),
+                List.of("gate_proj", "up_proj", "down_proj"),
+                dense,
+                0);
+    }
+
+    /**
+     * Qwen3-VL's {@code vision_config}: {@code hidden_size} wide, {@code intermediate_size}, {@code out_hidden_size}
+     * out, {@code num_position_embeddings} learned positions, DeepStack mergers after
+     * {@code deepstack_visual_indexes}.
+     */
+    private static VisionConfig qwen3Vision(ModelConfig c) {
+        List<Integer> deepstack = new ArrayList<>();
+        Object listed = c.get("vision_config.deepstack_visual_indexes").orElse(List.of(8, 16, 24));
+        if (!(listed instanceof List<?> indexes)) {
+            throw new IllegalArgumentException(
+                    c.source() + ": vision_config.deepstack_visual_indexes must be a list, was " + listed);
+        }
+        for (Object i : indexes) {
+            deepstack.add(((Number) i).intValue());
+        }
+        int positions = c.getInt(2304, "vision_config.num_position_embeddings");
+        int side = (int) Math.round(Math.sqrt(positions));
+        if (side * side != positions) {
+            throw new IllegalArgumentException(c.source() + ": vision_config.num_position_embeddings (" + positions
+                    + ") must be a square (a grid of learned positions)");
+        }
+        return new VisionConfig(
+                c.requireInt("vision_config.depth"),
+                c.requireInt("vision_config.hidden_size"),
+                c.requireInt("vision_config.num_heads"),
+                c.requireInt("vision_config.intermediate_size"),
+                c.getString("vision_config.hidden_act").orElse("gelu_pytorch_tanh"),
+                c.getInt(16, "vision_config.patch_size"),
+                c.getInt(2, "vision_config.temporal_patch_size"),
+                c.getInt(3, "vision_config.in_channels"),
+                c.getInt(2, "vision_config.spatial_merge_size"),
+                c.requireInt("vision_config.out_hidden_size"),
+                false,
+                false,
+                0,
+                Set.of(),
+                0,
+                positions,
+                deepstack,
+                true);
     }
 
     /** Qwen2-VL's {@code vision_config}: {@code embed_dim} wide, {@code mlp_ratio}, {@code hidden_size} out. */
@@ -152,7 +292,10 @@ record Qwen2VlConfig(
                 false,
                 0,
                 Set.of(),
-                0);
+                0,
+                0,
+                List.of(),
+                false);
     }
 
     /**
@@ -191,7 +334,10 @@ record Qwen2VlConfig(
                 true,
                 window,
                 Set.copyOf(full),
-                c.getInt(4, "vision_config.tokens_per_second"));
+                c.getInt(4, "vision_config.tokens_per_second"),
+                0,
+                List.of(),
+                false);
     }
 
     /** {@code mrope_section} (under {@code rope_parameters} or the Hub's {@code rope_scaling}), summing to D / 2. */

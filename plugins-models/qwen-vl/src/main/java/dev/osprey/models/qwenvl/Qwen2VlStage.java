@@ -1,8 +1,12 @@
 package dev.osprey.models.qwenvl;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -19,6 +23,10 @@ import dev.osprey.model.spi.StagedInputs;
  * ({@code <|image_pad|>}, {@code <|video_pad|>}), and gives every token its M-RoPE positions
  * ({@link MropePositions}). Decoding steps carry no media: their text positions, shifted by the prompt's
  * {@code rope_deltas}, serve all three axes.
+ *
+ * <p>Qwen3-VL also hands the decoder its DeepStack features: the k-th is added to the output of language-model layer
+ * k at the image and video tokens. Its videos are prompted frame group by frame group, each after its timestamp, so
+ * each group's placeholders are an item of their own for the positions.
  */
 final class Qwen2VlStage implements MediaStage {
 
@@ -29,11 +37,14 @@ final class Qwen2VlStage implements MediaStage {
     private final Qwen2VlConfig config;
     private final VisionTower tower;
 
-    /** @param name the model type, for messages */
-    Qwen2VlStage(Parameters p, String name, Qwen2VlConfig config) {
+    /**
+     * @param name the model type, for messages
+     * @param module the vision tower's checkpoint prefix
+     */
+    Qwen2VlStage(Parameters p, String name, Qwen2VlConfig config, String module) {
         this.name = name;
         this.config = config;
-        this.tower = new VisionTower(p, QwenVlFamily.VISION_TOWER, config.vision());
+        this.tower = new VisionTower(p, module, config.vision());
     }
 
     @Override
@@ -48,6 +59,7 @@ final class Qwen2VlStage implements MediaStage {
         long[] tokens = ids.toType(DataType.INT64, false).toLongArray();
         long[][] images = grids(media, MediaTensors.IMAGE_GRID_THW);
         long[][] videos = grids(media, MediaTensors.VIDEO_GRID_THW);
+        boolean framesApart = config.qwen3() != null;
         MropePositions mrope = MropePositions.of(
                 tokens,
                 positions.toType(DataType.INT64, false).toLongArray(),
@@ -56,11 +68,11 @@ final class Qwen2VlStage implements MediaStage {
                 config.imageTokenId(),
                 images,
                 config.videoTokenId(),
-                videos,
-                videoIntervals(media, videos.length),
+                framesApart ? frames(videos) : videos,
+                framesApart ? null : videoIntervals(media, videos.length),
                 config.vision().mergeSize());
         check(media, MediaTensors.IMAGE, mrope.imageRows());
-        check(media, MediaTensors.VIDEO, mrope.videoRows());
+        check(media, MediaTensors.VIDEO, framesApart ? firstFrames(mrope.videoRows(), videos) : mrope.videoRows());
 
         NDManager m = embeddings.getManager();
         long hidden = embeddings.getShape().get(2);
@@ -71,20 +83,76 @@ final class Qwen2VlStage implements MediaStage {
             source[i] = i;
         }
         long next = (long) batch * steps;
+        // DeepStack: per stacked layer, a zero row for text tokens and then the visual tokens' rows, in order
+        int stacked = config.vision().deepstackLayers().size();
+        List<List<NDArray>> deep = new ArrayList<>();
+        for (int k = 0; k < stacked; k++) {
+            deep.add(new ArrayList<>(List.of(m.zeros(new Shape(1, hidden), flat.getDataType())))); // (1, H)
+        }
         if (images.length > 0) {
-            NDArray features = tower.encode(media.require(MediaTensors.PIXEL_VALUES, name), images, adapter);
-            flat = flat.concat(features.toType(flat.getDataType(), false), 0); // (B·T + images' tokens, H)
+            VisionTower.Encoded encoded = tower.encode(media.require(MediaTensors.PIXEL_VALUES, name), images, adapter);
+            flat = flat.concat(encoded.features().toType(flat.getDataType(), false), 0); // (B·T + images' tokens, H)
             next = placeholders(tokens, config.imageTokenId(), source, next);
+            collect(deep, encoded, flat.getDataType());
         }
         if (videos.length > 0) {
-            NDArray features = tower.encode(media.require(MediaTensors.PIXEL_VALUES_VIDEOS, name), videos, adapter);
-            flat = flat.concat(features.toType(flat.getDataType(), false), 0);
+            VisionTower.Encoded encoded =
+                    tower.encode(media.require(MediaTensors.PIXEL_VALUES_VIDEOS, name), videos, adapter);
+            flat = flat.concat(encoded.features().toType(flat.getDataType(), false), 0);
             placeholders(tokens, config.videoTokenId(), source, next);
+            collect(deep, encoded, flat.getDataType());
         }
         // a gather rather than an in-place scatter: autograd reaches the vision tower through it
         NDArray merged = flat.get(m.create(source)).reshape(batch, steps, hidden); // (B, T, H)
         NDArray rope = m.create(mrope.positions(), new Shape(3, batch, steps)); // (3, B, T)
-        return new StagedInputs(merged, rope, mrope.shift());
+        List<NDArray> additions = new ArrayList<>();
+        if (stacked > 0) {
+            // the visual tokens in order: images' then videos' rows, as the features were concatenated
+            long[] visual = new long[batch * steps];
+            long row = 1;
+            for (long token : new long[] {config.imageTokenId(), config.videoTokenId()}) {
+                for (int i = 0; i < tokens.length; i++) {
+                    if (tokens[i] == token) {
+                        visual[i] = row++;
+                    }
+                }
+            }
+            NDArray index = m.create(visual);
+            for (List<NDArray> rows : deep) {
+                NDArray table = NDArrays.concat(new NDList(rows), 0); // (1 + visual tokens, H)
+                additions.add(table.get(index).reshape(batch, steps, hidden)); // (B, T, H)
+            }
+        }
+        return new StagedInputs(merged, rope, mrope.shift(), null, additions);
+    }
+
+    /** Appends an encoding's DeepStack features to each stacked layer's rows. */
+    private static void collect(List<List<NDArray>> deep, VisionTower.Encoded encoded, DataType type) {
+        for (int k = 0; k < deep.size(); k++) {
+            deep.get(k).add(encoded.deepstack().get(k).toType(type, false));
+        }
+    }
+
+    /** Each video's (t, h, w) as t items of (1, h, w): Qwen3-VL prompts each frame group apart. */
+    static long[][] frames(long[][] videos) {
+        List<long[]> out = new ArrayList<>();
+        for (long[] g : videos) {
+            for (long t = 0; t < g[0]; t++) {
+                out.add(new long[] {1, g[1], g[2]});
+            }
+        }
+        return out.toArray(new long[0][]);
+    }
+
+    /** The row of each video from the rows of its frame groups. */
+    private static int[] firstFrames(int[] frameRows, long[][] videos) {
+        int[] rows = new int[videos.length];
+        int at = 0;
+        for (int i = 0; i < videos.length; i++) {
+            rows[i] = frameRows[at];
+            at += Math.toIntExact(videos[i][0]);
+        }
+        return rows;
     }
 
     /**

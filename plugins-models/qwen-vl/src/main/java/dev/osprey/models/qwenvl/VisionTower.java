@@ -31,20 +31,39 @@ import dev.osprey.model.spi.Weight;
  * order before the blocks and the merged tokens back in the processor's order after the merger.
  *
  * <p>Qwen2-VL: LayerNorms and a {@code fc1}/{@code fc2} MLP with QuickGELU. Qwen2.5-VL: RMSNorms and a SwiGLU MLP
- * ({@code gate_proj}, {@code up_proj}, {@code down_proj}, with biases).
+ * ({@code gate_proj}, {@code up_proj}, {@code down_proj}, with biases). Qwen3-VL: Qwen2-VL's blocks with a tanh-GELU
+ * {@code linear_fc1}/{@code linear_fc2} MLP, a bias on the patch embedding, learned position embeddings
+ * ({@code pos_embed}, a square grid bilinearly interpolated to each item's patches) added to it, and DeepStack:
+ * the outputs of the blocks of {@code deepstack_visual_indexes}, each through a merger of its own
+ * ({@code deepstack_merger_list.N}), for the language model's first layers.
  */
 final class VisionTower {
 
     /** The activations of the {@code fc1}/{@code fc2} MLP ({@code vision_config.hidden_act}) it computes. */
-    static final Set<String> ACTIVATIONS = Set.of("quick_gelu", "gelu", "silu");
+    static final Set<String> ACTIVATIONS = Set.of("quick_gelu", "gelu", "silu", "gelu_pytorch_tanh");
 
     private static final double ROTARY_THETA = 10000.0;
     private static final double NORM_EPS = 1e-6;
 
     private final Qwen2VlConfig.VisionConfig v;
     private final Weight patchEmbed;
+    /** Qwen3-VL's patch-embedding bias, or null. */
+    private final Weight patchBias;
+    /** Qwen3-VL's learned positions, or null. */
+    private final LearnedPositions positions;
+
     private final List<Block> blocks = new ArrayList<>();
     private final PatchMerger merger;
+    /** Qwen3-VL's DeepStack mergers, one per block of {@code deepstack_visual_indexes}. */
+    private final List<PatchMerger> deepstack = new ArrayList<>();
+
+    /**
+     * What the tower makes of a request's items.
+     *
+     * @param features (N / merge², hidden) one embedding per placeholder token, in order
+     * @param deepstack (N / merge², hidden) each: the DeepStack features for the language model's first layers
+     */
+    record Encoded(NDArray features, List<NDArray> deepstack) {}
 
     VisionTower(Parameters p, String module, Qwen2VlConfig.VisionConfig v) {
         this.v = v;
@@ -55,10 +74,15 @@ final class VisionTower {
                 v.temporalPatchSize(),
                 v.patchSize(),
                 v.patchSize());
+        this.patchBias = v.qwen3() ? p.zeros(module + ".patch_embed.proj.bias", v.embedDim()) : null;
+        this.positions = v.positionEmbeddings() > 0 ? new LearnedPositions(p, module + ".pos_embed", v) : null;
         for (int i = 0; i < v.depth(); i++) {
             blocks.add(new Block(p, module + ".blocks." + i, i));
         }
-        this.merger = new PatchMerger(p, module + ".merger", v);
+        this.merger = new PatchMerger(p, module + ".merger", v, false);
+        for (int i = 0; i < v.deepstackLayers().size(); i++) {
+            deepstack.add(new PatchMerger(p, module + ".deepstack_merger_list." + i, v, true));
+        }
     }
 
     /** The vision norms: LayerNorm (Qwen2-VL) or RMSNorm (Qwen2.5-VL), eps 1e-6. */
@@ -70,9 +94,9 @@ final class VisionTower {
      * @param pixels (N, C·T·P·P) the processor's patches of every item, in order
      * @param grids per item its (t, h, w) in patches
      * @param adapter the LoRA adapter, or null
-     * @return (N / merge², hidden) one embedding per placeholder token, in order
+     * @return one embedding per placeholder token, in order, and Qwen3-VL's DeepStack features
      */
-    NDArray encode(NDArray pixels, long[][] grids, String adapter) {
+    Encoded encode(NDArray pixels, long[][] grids, String adapter) {
         long patches = 0;
         for (long[] g : grids) {
             patches += g[0] * g[1] * g[2];
@@ -88,18 +112,30 @@ final class VisionTower {
         VisionWindows windows = VisionWindows.of(grids, v.mergeSize(), v.windowSize() / v.mergeSize() / v.patchSize());
         NDArray weight = patchEmbed.get().reshape(v.embedDim(), v.patchFeatures()); // (E, C·T·P·P)
         NDArray h = pixels.toType(weight.getDataType(), false).matMul(weight.transpose()); // (N, E)
+        if (patchBias != null) {
+            h = h.add(patchBias.get());
+        }
+        if (positions != null) {
+            h = h.add(positions.forward(m, grids)); // (N, E)
+        }
         if (v.windowSize() > 0) {
             h = h.get(m.create(windows.patchOrder())); // (N, E) in window order
         }
         NDArray[] cosSin = rotary(m, grids, v.windowSize() > 0 ? windows.patchOrder() : null, weight);
+        List<NDArray> deep = new ArrayList<>();
         for (Block block : blocks) {
             long[] spans = v.windowSize() > 0 && !v.fullAttentionBlocks().contains(block.index)
                     ? windows.windowBounds()
                     : windows.frameBounds();
             h = block.forward(h, cosSin, spans, adapter);
+            int stacked = v.deepstackLayers().indexOf(block.index);
+            if (stacked >= 0) {
+                // in block order, as transformers hands them to the language model's layers
+                deep.add(deepstack.get(stacked).forward(h, adapter)); // (N / merge², hidden)
+            }
         }
         NDArray merged = merger.forward(h, adapter); // (N / merge², hidden)
-        return v.windowSize() > 0 ? merged.get(m.create(windows.tokenInverse())) : merged;
+        return new Encoded(v.windowSize() > 0 ? merged.get(m.create(windows.tokenInverse())) : merged, deep);
     }
 
     /**
@@ -173,6 +209,14 @@ final class VisionTower {
                                 Scalars.mul(x, (float) (1 / Math.sqrt(2))).erf(), 1f)),
                         0.5f);
             case "silu" -> x.mul(Activation.sigmoid(x));
+            // tanh GELU: 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³)))
+            case "gelu_pytorch_tanh" ->
+                Scalars.mul(x, 0.5f)
+                        .mul(Scalars.add(
+                                Scalars.mul(x.add(Scalars.mul(Scalars.pow(x, 3), 0.044715f)), (float)
+                                                Math.sqrt(2 / Math.PI))
+                                        .tanh(),
+                                1f));
             default -> throw new IllegalArgumentException("vision activation '" + name + "' is not supported");
         };
     }
@@ -199,10 +243,11 @@ final class VisionTower {
                     : plainMlp(p, module + ".mlp", e);
         }
 
-        /** Qwen2-VL's {@code fc2(act(fc1(x)))}. */
+        /** Qwen2-VL's {@code fc2(act(fc1(x)))}, Qwen3-VL's {@code linear_fc2(act(linear_fc1(x)))}. */
         private FeedForward plainMlp(Parameters p, String module, int e) {
-            Projection fc1 = p.linear(module + ".fc1", e, v.mlpDim(), true);
-            Projection fc2 = p.linear(module + ".fc2", v.mlpDim(), e, true);
+            String names = v.qwen3() ? ".linear_fc" : ".fc";
+            Projection fc1 = p.linear(module + names + "1", e, v.mlpDim(), true);
+            Projection fc2 = p.linear(module + names + "2", v.mlpDim(), e, true);
             return (x, adapter) -> fc2.forward(activation(v.activation(), fc1.forward(x, adapter)), adapter);
         }
 

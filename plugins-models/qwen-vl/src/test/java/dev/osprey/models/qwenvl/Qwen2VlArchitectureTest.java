@@ -240,4 +240,121 @@ class Qwen2VlArchitectureTest {
             }
         }
     }
+
+    /**
+     * Qwen3-VL-8B-Instruct's config.json as the Hub has it (text fields under text_config with rope_scaling's
+     * interleaved mrope_section, head_dim apart from hidden_size / heads; 16-pixel patches, 2304 learned positions,
+     * DeepStack after blocks 8, 16 and 24), shrunk in width and depth.
+     */
+    static Map<String, Object> qwen3HubConfig() {
+        Map<String, Object> text = new HashMap<>();
+        text.put("vocab_size", 160);
+        text.put("hidden_size", 32);
+        text.put("intermediate_size", 64);
+        text.put("num_hidden_layers", 3);
+        text.put("num_attention_heads", 4);
+        text.put("num_key_value_heads", 2);
+        text.put("head_dim", 16);
+        text.put("max_position_embeddings", 262144);
+        text.put("rms_norm_eps", 1e-6);
+        text.put("rope_theta", 5000000);
+        text.put(
+                "rope_scaling",
+                Map.of("mrope_interleaved", true, "mrope_section", List.of(2, 3, 3), "rope_type", "default"));
+        text.put("hidden_act", "silu");
+        text.put("attention_bias", false);
+        text.put("tie_word_embeddings", false);
+        Map<String, Object> c = new HashMap<>();
+        c.put("architectures", List.of("Qwen3VLForConditionalGeneration"));
+        c.put("model_type", "qwen3_vl");
+        c.put("image_token_id", 151);
+        c.put("video_token_id", 152);
+        c.put("vision_start_token_id", 150);
+        c.put("vision_end_token_id", 153);
+        c.put("tie_word_embeddings", false);
+        c.put("text_config", text);
+        c.put(
+                "vision_config",
+                Map.ofEntries(
+                        Map.entry("deepstack_visual_indexes", List.of(8, 16, 24)),
+                        Map.entry("depth", 27),
+                        Map.entry("hidden_act", "gelu_pytorch_tanh"),
+                        Map.entry("hidden_size", 16),
+                        Map.entry("in_channels", 3),
+                        Map.entry("intermediate_size", 24),
+                        Map.entry("num_heads", 2),
+                        Map.entry("num_position_embeddings", 2304),
+                        Map.entry("out_hidden_size", 32),
+                        Map.entry("patch_size", 16),
+                        Map.entry("spatial_merge_size", 2),
+                        Map.entry("temporal_patch_size", 2)));
+        return c;
+    }
+
+    @Test
+    void qwen3VlsHubConfigBuildsDeepStackLearnedPositionsAndQkNorms() {
+        HfConfig config = HfConfig.of(qwen3HubConfig(), Path.of("config.json"));
+        Qwen2VlConfig c = Qwen2VlConfig.qwen3(config, false);
+        assertEquals(16, c.text().headDim());
+        assertEquals(List.of(8, 16, 24), c.vision().deepstackLayers());
+        assertEquals(2304, c.vision().positionEmbeddings());
+        assertEquals(16, c.vision().patchSize());
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new Qwen3VlArchitecture().build(config, m)) {
+            Map<String, NDArray> params = model.parameters();
+            assertEquals(
+                    new Shape(2304, 16),
+                    params.get("model.visual.pos_embed.weight").getShape());
+            assertEquals(
+                    new Shape(64),
+                    params.get("model.visual.deepstack_merger_list.2.norm.weight")
+                            .getShape());
+            assertEquals(
+                    new Shape(16),
+                    params.get("model.language_model.layers.2.self_attn.k_norm.weight")
+                            .getShape());
+            assertEquals(
+                    new Shape(64, 32),
+                    params.get("model.language_model.layers.0.self_attn.q_proj.weight")
+                            .getShape());
+            assertFalse(params.containsKey("model.language_model.layers.0.self_attn.q_proj.bias"));
+            // one 64 x 64-pixel image: 4 x 4 patches, 4 placeholder tokens, DeepStack into layers 0 to 2
+            long[] ids = {1, 150, 151, 151, 151, 151, 153, 9};
+            NDArray logits = model.forward(ForwardRequest.builder(m.create(ids, new Shape(1, ids.length)))
+                            .optMedia(MediaTensors.of(Map.of(
+                                    MediaTensors.PIXEL_VALUES,
+                                    m.randomNormal(new Shape(16, 3 * 2 * 16 * 16)),
+                                    MediaTensors.IMAGE_GRID_THW,
+                                    m.create(new long[] {1, 4, 4}, new Shape(1, 3)))))
+                            .build())
+                    .logits();
+            assertEquals(new Shape(1, ids.length, 160), logits.getShape());
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void qwen3VlConfigErrorsNameTheField() {
+        Map<String, Object> c = qwen3HubConfig();
+        Map<String, Object> vision = new HashMap<>((Map<String, Object>) c.get("vision_config"));
+        vision.put("num_position_embeddings", 2300);
+        c.put("vision_config", vision);
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Qwen2VlConfig.qwen3(HfConfig.of(c, Path.of("config.json")), false));
+        assertTrue(e.getMessage().contains("num_position_embeddings (2300) must be a square"), e.getMessage());
+
+        vision.put("num_position_embeddings", 2304);
+        vision.put("deepstack_visual_indexes", List.of(8, 27));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Qwen2VlConfig.qwen3(HfConfig.of(c, Path.of("config.json")), false));
+        assertTrue(e.getMessage().contains("deepstack_visual_indexes [8, 27] must name vision blocks"), e.getMessage());
+
+        // Qwen3-VL-MoE's experts are required
+        RuntimeException moe = assertThrows(
+                RuntimeException.class,
+                () -> Qwen2VlConfig.qwen3(HfConfig.of(qwen3HubConfig(), Path.of("config.json")), true));
+        assertTrue(moe.getMessage().contains("text_config.num_experts"), moe.getMessage());
+    }
 }

@@ -128,7 +128,7 @@ final class QwenVlFixture {
         Map<String, NDArray> out = new LinkedHashMap<>();
         images.select(m, row, MediaTensors.PIXEL_VALUES, MediaTensors.IMAGE_GRID_THW, out);
         videos.select(m, row, MediaTensors.PIXEL_VALUES_VIDEOS, MediaTensors.VIDEO_GRID_THW, out);
-        if (out.containsKey(MediaTensors.VIDEO_GRID_THW)) {
+        if (out.containsKey(MediaTensors.VIDEO_GRID_THW) && seconds.length > 0) { // Qwen2.5-VL's
             List<Float> chosen = new ArrayList<>();
             for (int i = 0; i < videos.rows().length; i++) {
                 if (row.test(videos.rows()[i])) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,8 +13,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -42,12 +47,22 @@ import dev.osprey.model.spi.MediaProcessor;
  */
 class QwenVlPromptImagesTest {
 
-    @Test
-    void imagesFromFilesGiveTransformersIdsPixelsAndGreedyTokens() throws IOException {
-        Path model = HfReference.fixture(QwenVlPromptImagesTest.class, "qwen2-vl");
-        Path images = model.resolveSibling("qwen2-vl-images");
+    static Stream<Arguments> models() {
+        return Stream.of(
+                arguments("qwen2-vl", new Qwen2VlArchitecture()), arguments("qwen3-vl", new Qwen3VlArchitecture()));
+    }
+
+    /**
+     * Qwen3-VL's processor is Qwen2-VL's image processor with its own config (16-pixel patches on the Hub, here 4;
+     * mean and std 0.5; size.shortest_edge and longest_edge), found through processor_class Qwen3VLProcessor.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void imagesFromFilesGiveTransformersIdsPixelsAndGreedyTokens(String name, QwenVlFamily architecture)
+            throws IOException {
+        Path model = HfReference.fixture(QwenVlPromptImagesTest.class, name);
+        Path images = model.resolveSibling(name + "-images");
         JsonNode ref = new ObjectMapper().readTree(images.resolve("images.json").toFile());
-        Qwen2VlArchitecture architecture = new Qwen2VlArchitecture();
         try (NDManager manager = NDManager.newBaseManager();
                 HfModel hf = ModelLoader.load(model, c -> architecture, manager, DataType.FLOAT32)) {
             // the images folder holds the processor's config; the model folder's weights are the fixture's

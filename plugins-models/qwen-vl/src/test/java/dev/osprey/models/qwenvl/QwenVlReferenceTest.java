@@ -34,6 +34,7 @@ import dev.osprey.api.model.KvCache;
 import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.MediaTensors;
 import dev.osprey.api.model.MultimodalKeys;
+import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.generate.GenerationOptions;
 import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;
@@ -46,16 +47,29 @@ import dev.osprey.model.reference.GradientCheck;
 import dev.osprey.model.reference.HfReference;
 
 /**
- * Qwen2-VL's and Qwen2.5-VL's logits, loss, M-RoPE positions, greedy tokens through the KV cache and LoRA outputs
- * equal those Hugging Face transformers computed for the same tiny checkpoints and media (written by
- * tools/make-multimodal-fixtures.py; src/test/resources/reference): a left-padded batch of two rows, the first with
- * two images of different shapes, the second with one (and, for Qwen2.5-VL, a video of two frame groups).
+ * Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's logits, loss, M-RoPE positions, greedy tokens through the
+ * KV cache and LoRA outputs equal those Hugging Face transformers computed for the same tiny checkpoints and media
+ * (written by tools/make-multimodal-fixtures.py and tools/make-qwen3-vl-fixtures.py; src/test/resources/reference): a
+ * left-padded batch of two rows, the first with two images of different shapes, the second with one (and, for
+ * Qwen2.5-VL and Qwen3-VL, a video of two frame groups).
  */
 class QwenVlReferenceTest {
 
     static Stream<Arguments> fixtures() {
         return Stream.of(
-                arguments("qwen2-vl", new Qwen2VlArchitecture()), arguments("qwen2.5-vl", new Qwen25VlArchitecture()));
+                arguments("qwen2-vl", new Qwen2VlArchitecture()),
+                arguments("qwen2.5-vl", new Qwen25VlArchitecture()),
+                arguments("qwen3-vl", new Qwen3VlArchitecture()),
+                arguments("qwen3-vl-moe", new Qwen3VlMoeArchitecture()));
+    }
+
+    /** Where the language model's layers are: Qwen3-VL's checkpoints keep transformers 5's names. */
+    private static String layers(QwenVlFamily architecture) {
+        return qwen3(architecture) ? "model.language_model.layers." : "model.layers.";
+    }
+
+    private static boolean qwen3(QwenVlFamily architecture) {
+        return architecture instanceof Qwen3VlArchitecture || architecture instanceof Qwen3VlMoeArchitecture;
     }
 
     @ParameterizedTest(name = "{0}")
@@ -109,14 +123,15 @@ class QwenVlReferenceTest {
                         name + ": greedy tokens of row " + b + " alone");
             }
 
-            // transformers 5 names the adapter's modules model.language_model.layers.N...; they are model.layers.N
+            // transformers 5 names the adapter's modules model.language_model.layers.N...; Qwen2-VL's are
+            // model.layers.N
             JsonNode lora = f.ref.get("lora");
             LanguageModel language = model.model();
             List<Linear> linears = LoraMerge.linearsOf(language);
             List<String> attached = PeftAdapter.attach(
                     f.folder.resolve(lora.get("folder").asText()), linears, "ref", manager, language::checkpointKey);
             assertEquals(lora.get("modules").size(), attached.size(), "the adapter's modules, attached " + attached);
-            assertTrue(attached.stream().allMatch(m -> m.startsWith("model.layers.")), attached.toString());
+            assertTrue(attached.stream().allMatch(m -> m.startsWith(layers(architecture))), attached.toString());
             compareForward(
                     name + " with its LoRA adapter",
                     f,
@@ -166,6 +181,8 @@ class QwenVlReferenceTest {
         }
         Qwen2VlConfig config =
                 architecture.config(dev.osprey.checkpoint.HfConfig.read(f.folder.resolve("config.json")));
+        // Qwen3-VL prompts a video frame group by frame group: each is an item of its own for the positions
+        long[][] videos = config.qwen3() != null ? Qwen2VlStage.frames(f.videoGrids()) : f.videoGrids();
         MropePositions mrope = MropePositions.of(
                 flat(f.ids),
                 text,
@@ -174,7 +191,7 @@ class QwenVlReferenceTest {
                 config.imageTokenId(),
                 f.imageGrids(),
                 config.videoTokenId(),
-                f.videoGrids(),
+                videos,
                 f.videoIntervals(config.vision().tokensPerSecond()),
                 config.vision().mergeSize());
         JsonNode expected = f.ref.get("mrope_position_ids");
@@ -200,14 +217,92 @@ class QwenVlReferenceTest {
         QwenVlFixture f = new QwenVlFixture(name);
         long[] prompt = f.ids[0].clone(); // row 0: two images, no padding
         boolean qwen25 = architecture instanceof Qwen25VlArchitecture;
-        for (String key : List.of(
-                "visual.patch_embed.proj.weight",
-                "visual.blocks.0.attn.qkv.weight",
-                qwen25 ? "visual.blocks.0.mlp.gate_proj.weight" : "visual.blocks.1.mlp.fc1.bias",
-                "visual.blocks.0.norm1.weight",
-                "visual.merger.ln_q.weight",
-                "visual.merger.mlp.0.weight")) {
+        List<String> keys = qwen3(architecture)
+                ? List.of(
+                        "model.visual.patch_embed.proj.weight",
+                        "model.visual.patch_embed.proj.bias",
+                        "model.visual.pos_embed.weight",
+                        "model.visual.blocks.0.attn.qkv.weight",
+                        "model.visual.blocks.1.mlp.linear_fc1.bias",
+                        "model.visual.merger.norm.weight",
+                        // DeepStack: reaches the loss only through what it adds to the first layers' outputs
+                        "model.visual.deepstack_merger_list.0.norm.weight",
+                        "model.visual.deepstack_merger_list.1.linear_fc2.weight")
+                : List.of(
+                        "visual.patch_embed.proj.weight",
+                        "visual.blocks.0.attn.qkv.weight",
+                        qwen25 ? "visual.blocks.0.mlp.gate_proj.weight" : "visual.blocks.1.mlp.fc1.bias",
+                        "visual.blocks.0.norm1.weight",
+                        "visual.merger.ln_q.weight",
+                        "visual.merger.mlp.0.weight");
+        for (String key : keys) {
             GradientCheck.check(f.folder, architecture, key, 0, 1e-3f, prompt, m -> f.media(m, r -> r == 0));
+        }
+    }
+
+    @Test
+    void qwen3VlMoeExpertsHaveGradientsThroughTheirStackedWeights() throws Exception {
+        QwenVlFixture f = new QwenVlFixture("qwen3-vl-moe");
+        long[] prompt = f.ids[0].clone();
+        for (String key : List.of(
+                "model.language_model.layers.1.mlp.gate.weight",
+                "model.language_model.layers.1.mlp.experts.gate_up_proj",
+                "model.language_model.layers.1.mlp.experts.down_proj")) {
+            GradientCheck.check(
+                    f.folder, new Qwen3VlMoeArchitecture(), key, 0, 1e-3f, prompt, m -> f.media(m, r -> r == 0));
+        }
+    }
+
+    /**
+     * The layer-by-layer pass of activation checkpointing gives transformers' logits too: each layer adds its
+     * DeepStack features as the whole pass does.
+     */
+    @Test
+    void qwen3VlLayerByLayerIsTransformers() throws IOException {
+        QwenVlFixture f = new QwenVlFixture("qwen3-vl");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> new Qwen3VlArchitecture(), manager, DataType.FLOAT32)) {
+            DecoderModel decoder = (DecoderModel) model.model();
+            Shape shape = new Shape(f.ids.length, f.ids[0].length);
+            ForwardRequest request = ForwardRequest.builder(manager.create(flat(f.ids), shape))
+                    .optAttentionMask(manager.create(flat(f.mask), shape))
+                    .optMedia(f.media(manager))
+                    .build();
+            DecoderModel.LayerPass pass = decoder.beginLayers(request);
+            assertEquals(2, pass.layerAdditions().size(), "DeepStack adds to the first two layers");
+            NDArray h = pass.embeddings(); // (B, T, H)
+            for (int i = 0; i < decoder.layerCount(); i++) {
+                h = decoder.layer(i, h, pass);
+            }
+            HfReference.assertLogits("layer by layer", decoder.head(h, pass), f.mask, f.ref.get("logits"));
+        }
+    }
+
+    /** DeepStack moves transformers' logits (the fixture's record); without it the logits are not transformers'. */
+    @Test
+    void qwen3VlWithoutDeepStackIsNotTransformers() throws IOException {
+        QwenVlFixture f = new QwenVlFixture("qwen3-vl");
+        assertTrue(f.ref.get("max_deepstack_effect").asDouble() > 0.1, "the fixture's DeepStack has an effect");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> new Qwen3VlArchitecture(), manager, DataType.FLOAT32)) {
+            for (String key : model.model().parameters().keySet()) {
+                if (key.startsWith("model.visual.deepstack_merger_list.") && key.endsWith("linear_fc2.weight")
+                        || key.startsWith("model.visual.deepstack_merger_list.") && key.endsWith("linear_fc2.bias")) {
+                    NDArray p = model.model().parameters().get(key);
+                    p.set(new NDIndex("..."), 0f);
+                }
+            }
+            Shape shape = new Shape(f.ids.length, f.ids[0].length);
+            NDArray logits = model.model()
+                    .forward(ForwardRequest.builder(manager.create(flat(f.ids), shape))
+                            .optAttentionMask(manager.create(flat(f.mask), shape))
+                            .optMedia(f.media(manager))
+                            .build())
+                    .logits();
+            AssertionError e = assertThrows(
+                    AssertionError.class,
+                    () -> HfReference.assertLogits("no DeepStack", logits, f.mask, f.ref.get("logits")));
+            assertTrue(e.getMessage().contains("no DeepStack"), e.getMessage());
         }
     }
 
@@ -236,6 +331,32 @@ class QwenVlReferenceTest {
                 for (int v = 0; v < expected.length; v++) {
                     assertEquals(expected[v], actual[v], 1e-4, "token " + v);
                 }
+            }
+        }
+    }
+
+    @Test
+    void qwen3VlModulesAreNamedAsMsSwiftNamesThem() throws IOException {
+        QwenVlFixture f = new QwenVlFixture("qwen3-vl");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> new Qwen3VlArchitecture(), manager, DataType.FLOAT32)) {
+            MultimodalKeys keys = model.model().multimodalKeys().orElseThrow();
+            assertEquals(
+                    "aligner",
+                    keys.moduleOf("model.visual.merger.linear_fc1.weight").orElseThrow());
+            assertEquals(
+                    "aligner",
+                    keys.moduleOf("model.visual.deepstack_merger_list.1.norm.weight")
+                            .orElseThrow());
+            assertEquals(
+                    "vision_tower",
+                    keys.moduleOf("model.visual.pos_embed.weight").orElseThrow());
+            assertEquals(
+                    "language_model",
+                    keys.moduleOf("model.language_model.layers.0.self_attn.q_norm.weight")
+                            .orElseThrow());
+            for (String key : model.model().parameters().keySet()) {
+                assertTrue(keys.moduleOf(key).isPresent(), key + " belongs to a module");
             }
         }
     }
