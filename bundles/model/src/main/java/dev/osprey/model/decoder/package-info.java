@@ -3,7 +3,7 @@
  * {@link dev.osprey.model.decoder.DecoderSpec}: batched forward passes with padding, attention masks
  * and a KV cache. Platform-internal.
  */
-@Version("1.5.0")
+@Version("1.6.0")
 @Export
 package dev.osprey.model.decoder;
 
