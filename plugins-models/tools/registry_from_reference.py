@@ -18,7 +18,7 @@ BUNDLES = {
               "SeedOssForCausalLM": "seed_oss", "XverseForCausalLM": "xverse", "IQuestCoderForCausalLM": "iquestcoder",
               "LlamaForSequenceClassification": "llama"},
     "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen2MoeForCausalLM": "qwen2_moe", "Qwen3ForCausalLM": "qwen3",
-             "Qwen3MoeForCausalLM": "qwen3_moe", "MiMoForCausalLM": "mimo"},
+             "Qwen3MoeForCausalLM": "qwen3_moe", "MiMoForCausalLM": "mimo", "Qwen3NextForCausalLM": "qwen3_next"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
     "glm": {"GlmForCausalLM": "glm", "Glm4ForCausalLM": "glm4", "Glm4MoeForCausalLM": "glm4_moe", "ChatGLMModel": "chatglm",
@@ -95,7 +95,8 @@ def main():
                 task = TASKS.get(group["model_type"])
                 tags = [group["model_type"]] + EXTRA_TAGS.get(group["model_type"], [])
                 tags += ["gptq"] if group["model_type"] in EXTRA_TAGS and "gptq" in key else []
-                tags += (["thinking"] if task is None and ("qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key)) else [])
+                tags += (["thinking"] if task is None and ("qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key)
+                                                                   or (archs[arch] == "qwen3_next" and "thinking" in key)) else [])
                 entry = {"id": hf or ms, "modelscope_id": ms or "", "model_type": archs[arch],
                          "architecture": arch, "template": "", "tags": tags, "requires": {}}
                 entry["tags"] += ID_TAGS.get(hf or ms, [])
