@@ -28,7 +28,8 @@ import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.reference.HfReference;
 
 /**
- * Qwen3-Next's recurrent state under continuous batching and training, on the reference fixture: caches prefilled
+ * Qwen3-Next's recurrent state under continuous batching, chunked prefill and training, on the reference fixture: a
+ * prompt read in two parts equals it read whole; caches prefilled
  * apart, stacked (left-padded) and decoded together, then one row selected out, give each row's tokens alone; a
  * training pass reaches every parameter of the linear-attention layers and a few steps lower the loss.
  */
@@ -84,6 +85,33 @@ class Qwen3NextStateTest {
                 }
                 assertArrayEquals(toArray(shortAlone), toArray(shortTogether), "the short row, selected out");
             }
+        }
+    }
+
+    /** A prompt read in two parts through the cache (the second part multi-token) ends as the whole prompt does. */
+    @Test
+    void aPromptReadInPartsEqualsItReadWhole() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel loaded = load(manager)) {
+            LanguageModel model = loaded.model();
+            float[] whole;
+            try (KvCache cache = model.newCache(1)) {
+                whole = model.forward(request(manager, LONG, null, cache))
+                        .logits()
+                        .toFloatArray();
+            }
+            float[] parts;
+            try (KvCache cache = model.newCache(1)) {
+                model.forward(request(manager, java.util.Arrays.copyOfRange(LONG, 0, 7), null, cache));
+                parts = model.forward(request(manager, java.util.Arrays.copyOfRange(LONG, 7, LONG.length), null, cache))
+                        .logits()
+                        .toFloatArray();
+            }
+            float worst = 0;
+            for (int i = 0; i < whole.length; i++) {
+                worst = Math.max(worst, Math.abs(whole[i] - parts[i]));
+            }
+            assertTrue(worst < 1e-4f, "the last logits differ by " + worst);
         }
     }
 
