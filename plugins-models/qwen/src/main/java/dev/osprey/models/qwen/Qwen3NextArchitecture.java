@@ -92,6 +92,10 @@ public class Qwen3NextArchitecture extends DecoderFamily {
 
         static Qwen3NextConfig from(ModelConfig c) {
             LlamaLikeConfig common = LlamaLikeConfig.read(c, false, "silu");
+            if (!common.activation().equals("silu")) {
+                throw new IllegalArgumentException(c.source() + ": qwen3_next's gated DeltaNet runs its conv and gated"
+                        + " norm with silu; hidden_act '" + common.activation() + "' is not supported");
+            }
             // the rope reads a top-level partial_rotary_factor itself; qwen3_next's default is 0.25, not 1
             RotaryEmbedding rope = c.get("partial_rotary_factor").isPresent()
                     ? common.rope()
