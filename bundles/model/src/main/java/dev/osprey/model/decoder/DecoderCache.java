@@ -13,10 +13,10 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.KvCache;
 
 /**
- * Keys and values per layer (of the layers that attend over positions), each (B, kvHeads, length, headDim), written in place into buffers with
- * room to spare (grown by half when full), so a decode step copies only its own new position rather
- * than the whole history (at 8 sequences of 800 tokens on a 110M model, concatenating cost ~6x the
- * step's matrix products). Owned by one decoding loop.
+ * Keys and values per layer (of the layers that attend over positions), each (B, kvHeads, length, headDim),
+ * written in place into buffers with room to spare (grown by half when full), so a decode step copies only its
+ * own new position rather than the whole history (at 8 sequences of 800 tokens on a 110M model, concatenating
+ * cost ~6x the step's matrix products). Owned by one decoding loop.
  *
  * <p>A layer may keep a recurrent state instead of (or beside) keys and values: the conv window and the
  * (heads, dk, dv) state of a linear-attention layer (Qwen3-Next's gated DeltaNet), a state-space layer's

@@ -95,7 +95,8 @@ final class GatedDeltaNet implements Attention {
                 : x.getManager().zeros(new Shape(b, shape.convKernel() - 1, shape.convDim()), mixed.getDataType());
         NDArray padded = window.concat(mixed, 1); // (B, K - 1 + T, convDim)
         NDArray convolved = convolve(padded, t); // (B, T, convDim)
-        NDArray nextWindow = padded.get(new NDIndex(":, {}:", t)); // (B, K - 1, convDim)
+        // a copy: a view would keep the whole prompt's inputs alive in the cache
+        NDArray nextWindow = padded.get(new NDIndex(":, {}:", t)).duplicate(); // (B, K - 1, convDim)
 
         NDList qkv = convolved.split(new long[] {(long) hk * dk, 2L * hk * dk}, 2);
         NDArray q = heads(qkv.get(0), b, t, hk, dk, r); // (B, Hv, T, dk)
