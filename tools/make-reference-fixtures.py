@@ -168,6 +168,17 @@ CASES = {
     "hunyuan-moe": ("hunyuan_v1_moe", dict(head_dim=HEAD_DIM, num_experts=4, moe_topk=2, intermediate_size=16,
                                            rope_parameters=rope("dynamic", alpha=1000.0, factor=1.0)),
                     dict(lora=["q_proj", "k_proj", "v_proj", "o_proj"])),
+    # Qwen3-Next: gated DeltaNet linear attention (causal conv1d, the gated delta rule) in the layers layer_types names,
+    # gated full attention (an output gate from q_proj, partial rotary) in the others, zero-centred RMSNorms (1 + w),
+    # routed experts with a sigmoid-gated shared expert; a dense middle layer (mlp_only_layers)
+    "qwen3-next": ("qwen3_next", dict(num_hidden_layers=3, head_dim=HEAD_DIM, partial_rotary_factor=0.5,
+                                      layer_types=["linear_attention", "full_attention", "linear_attention"],
+                                      linear_conv_kernel_dim=4, linear_key_head_dim=8, linear_value_head_dim=12,
+                                      linear_num_key_heads=2, linear_num_value_heads=4, num_experts=4,
+                                      num_experts_per_tok=2, moe_intermediate_size=16,
+                                      shared_expert_intermediate_size=24, norm_topk_prob=True, decoder_sparse_step=1,
+                                      mlp_only_layers=[1], rope_parameters=rope("default", 10000.0, partial_rotary_factor=0.5)),
+                   dict(lora=["in_proj_qkvz", "in_proj_ba", "out_proj", "q_proj", "v_proj", "o_proj", "down_proj"])),
     "phi3-longrope": ("phi3", dict(rope_parameters=rope("longrope", short_factor=[1.0 + 0.1 * i for i in range(HEAD_DIM // 2)],
                                                         long_factor=[1.5 + 0.5 * i for i in range(HEAD_DIM // 2)]),
                                    original_max_position_embeddings=8), {}),
@@ -186,7 +197,9 @@ def randomize(model, model_type):
     with torch.no_grad():
         for name, p in model.named_parameters():
             if p.dim() == 1 and "norm" in name:
-                base = 0.0 if model_type.startswith("gemma") else 1.0  # Gemma's RMSNorm multiplies by 1 + weight
+                # Gemma's and Qwen3-Next's RMSNorms multiply by 1 + weight (Qwen3-Next's gated output norm by weight)
+                zero_centred = model_type.startswith("gemma") or (model_type == "qwen3_next" and "linear_attn" not in name)
+                base = 0.0 if zero_centred else 1.0
                 p.copy_(base + 0.1 * torch.randn(p.shape, generator=g))
             elif p.dim() == 1:
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))

@@ -18,7 +18,7 @@ BUNDLES = {
               "SeedOssForCausalLM": "seed_oss", "XverseForCausalLM": "xverse", "IQuestCoderForCausalLM": "iquestcoder",
               "LlamaForSequenceClassification": "llama"},
     "qwen": {"Qwen2ForCausalLM": "qwen2", "Qwen2MoeForCausalLM": "qwen2_moe", "Qwen3ForCausalLM": "qwen3",
-             "Qwen3MoeForCausalLM": "qwen3_moe", "MiMoForCausalLM": "mimo"},
+             "Qwen3MoeForCausalLM": "qwen3_moe", "MiMoForCausalLM": "mimo", "Qwen3NextForCausalLM": "qwen3_next"},
     "gemma": {"GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3_text"},
     "phi3": {"Phi3ForCausalLM": "phi3"},
     "glm": {"GlmForCausalLM": "glm", "Glm4ForCausalLM": "glm4", "Glm4MoeForCausalLM": "glm4_moe", "ChatGLMModel": "chatglm",
@@ -45,7 +45,7 @@ BUNDLES = {
 # bundles of vision-language models: their ms-swift model types are multimodal ones, tagged so
 MULTIMODAL = {"qwen-vl": ["multimodal", "vision", "video"]}
 # multimodal model types whose thinking checkpoints say so in their ids (Qwen3-VL-*-Thinking)
-THINKING_IN_ID = {"qwen3_vl", "qwen3_vl_moe"}
+THINKING_IN_ID = {"qwen3_vl", "qwen3_vl_moe", "qwen3_next"}
 # ms-swift model types whose architecture runs for a task beyond causal LM, and that task: Qwen3-Embedding (a bare
 # Qwen3Model pooled at the last token), Qwen3-Reranker (its yes/no logits), Llama reward models (a one-label score head)
 TASKS = {"qwen3_emb": "embedding", "qwen3_reranker": "generative_reranker", "llama3_2_reward": "seq_cls"}

@@ -87,7 +87,7 @@ public class RegistryInFrameworkIT {
                 .filter(a -> "dev.osprey.models.qwen".equals(a.bundleSymbolicName()))
                 .map(ExtensionInfo::name)
                 .toList();
-        assertEquals(List.of("mimo", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe"), ofQwen);
+        assertEquals(List.of("mimo", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "qwen3_next"), ofQwen);
         List<String> withoutQwen = architectures.stream()
                 .map(ExtensionInfo::name)
                 .filter(n -> !ofQwen.contains(n))

@@ -1,8 +1,11 @@
 package dev.osprey.model.decoder;
 
+import java.util.Arrays;
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -10,10 +13,16 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.api.model.KvCache;
 
 /**
- * Keys and values per layer, each (B, kvHeads, length, headDim), written in place into buffers with
- * room to spare (grown by half when full), so a decode step copies only its own new position rather
- * than the whole history (at 8 sequences of 800 tokens on a 110M model, concatenating cost ~6x the
- * step's matrix products). Owned by one decoding loop.
+ * Keys and values per layer (of the layers that attend over positions), each (B, kvHeads, length, headDim),
+ * written in place into buffers with room to spare (grown by half when full), so a decode step copies only its
+ * own new position rather than the whole history (at 8 sequences of 800 tokens on a 110M model, concatenating
+ * cost ~6x the step's matrix products). Owned by one decoding loop.
+ *
+ * <p>A layer may keep a recurrent state instead of (or beside) keys and values: the conv window and the
+ * (heads, dk, dv) state of a linear-attention layer (Qwen3-Next's gated DeltaNet), a state-space layer's
+ * (Mamba) conv and SSM states. Such a state is a fixed-size summary of every cached position, one array per
+ * part, each with the rows first (B, ...); the layer replaces it every pass
+ * ({@code AttentionContext.keepRecurrentState}), and regrouping rows stacks or selects it along that first axis.
  *
  * <p>A continuous-batching scheduler regroups rows between steps with {@link #stack} (sequences joining,
  * left-padded to a common length) and {@link #selectRows} (sequences leaving); the padded positions must
@@ -28,6 +37,9 @@ public final class DecoderCache implements KvCache {
     private final NDArray[] keys;
 
     private final NDArray[] values;
+    /** Per layer the recurrent state its block keeps (each part (B, ...)), or null for a layer that keeps none. */
+    private final NDArray[][] states;
+
     private final int batchSize;
     private int length;
     /** Per row, how far text positions are shifted (M-RoPE's rope_deltas), or null for none. */
@@ -36,6 +48,7 @@ public final class DecoderCache implements KvCache {
     DecoderCache(int layers, int batchSize) {
         this.keys = new NDArray[layers];
         this.values = new NDArray[layers];
+        this.states = new NDArray[layers][];
         this.batchSize = batchSize;
     }
 
@@ -117,6 +130,46 @@ public final class DecoderCache implements KvCache {
         return buffer;
     }
 
+    /** The recurrent state layer {@code layer} kept after the last pass, or null when it has kept none. */
+    NDArray[] state(int layer) {
+        return states[layer];
+    }
+
+    /**
+     * Replaces the recurrent state of one layer (the old arrays are closed unless kept), each part (B, ...).
+     *
+     * @throws IllegalArgumentException when a part's first axis is not this cache's rows
+     */
+    void keepState(int layer, NDArray[] state) {
+        for (NDArray part : state) {
+            if (part.getShape().dimension() == 0 || part.getShape().get(0) != batchSize) {
+                throw new IllegalArgumentException("a recurrent state part must have the " + batchSize
+                        + " rows first, was " + part.getShape() + " in layer " + layer);
+            }
+        }
+        NDArray[] old = states[layer];
+        states[layer] = state.clone();
+        if (old != null) {
+            for (NDArray part : old) {
+                if (Arrays.stream(state).noneMatch(p -> p == part)) {
+                    part.close();
+                }
+            }
+        }
+    }
+
+    /** Takes this cache's arrays out of the {@link NDScope} of the pass that made them: they outlive it. */
+    void keepBeyondScope() {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != null) {
+                NDScope.unregister(keys[i], values[i]);
+            }
+            if (states[i] != null) {
+                NDScope.unregister(states[i]);
+            }
+        }
+    }
+
     void advance(int tokens) {
         length += tokens;
     }
@@ -144,7 +197,7 @@ public final class DecoderCache implements KvCache {
         int length = 0;
         int rows = 0;
         for (DecoderCache c : parts) {
-            if (c.layers() != layers || c.length() == 0 || c.keys[0] == null) {
+            if (c.layers() != layers || c.length() == 0) {
                 throw new IllegalArgumentException("caches to stack must be filled and have " + layers + " layers");
             }
             length = Math.max(length, c.length());
@@ -152,8 +205,13 @@ public final class DecoderCache implements KvCache {
         }
         DecoderCache stacked = new DecoderCache(layers, rows);
         for (int layer = 0; layer < layers; layer++) {
-            stacked.keys[layer] = stackLayer(parts, layer, rows, length, true);
-            stacked.values[layer] = stackLayer(parts, layer, rows, length, false);
+            if (parts.get(0).keys[layer] != null) {
+                stacked.keys[layer] = stackLayer(parts, layer, rows, length, true);
+                stacked.values[layer] = stackLayer(parts, layer, rows, length, false);
+            }
+            if (parts.get(0).states[layer] != null) {
+                stacked.states[layer] = stackState(parts, layer);
+            }
         }
         stacked.length = length;
         if (parts.stream().anyMatch(c -> c.positionShift != null)) {
@@ -191,6 +249,24 @@ public final class DecoderCache implements KvCache {
         return buffer;
     }
 
+    /** One layer's recurrent state for the stacked rows: each part's rows in order (a state holds no positions). */
+    private static NDArray[] stackState(List<DecoderCache> parts, int layer) {
+        NDArray[] first = parts.get(0).states[layer];
+        NDArray[] stacked = new NDArray[first.length];
+        for (int i = 0; i < first.length; i++) {
+            NDList rows = new NDList();
+            for (DecoderCache c : parts) {
+                if (c.states[layer] == null) {
+                    throw new IllegalArgumentException("caches to stack must all keep layer " + layer + "'s state");
+                }
+                rows.add(c.states[layer][i]); // (b, ...)
+            }
+            stacked[i] = NDArrays.concat(rows, 0); // (rows, ...)
+            NDScope.unregister(stacked[i]); // outlives any scope the caller runs in
+        }
+        return stacked;
+    }
+
     /**
      * A new cache with only {@code rows} (in that order) and without the first {@code dropFront}
      * positions (padding no kept row needs any more). This cache is left as it is.
@@ -203,11 +279,21 @@ public final class DecoderCache implements KvCache {
         DecoderCache selected = new DecoderCache(keys.length, rows.length);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray index = keys[0].getManager().create(rows); // (R)
+            NDArray index = anyArray().getManager().create(rows); // (R)
             for (int layer = 0; layer < keys.length; layer++) {
-                selected.keys[layer] = selectLayer(keys[layer], index, dropFront, kept);
-                selected.values[layer] = selectLayer(values[layer], index, dropFront, kept);
-                NDScope.unregister(selected.keys[layer], selected.values[layer]);
+                if (keys[layer] != null) {
+                    selected.keys[layer] = selectLayer(keys[layer], index, dropFront, kept);
+                    selected.values[layer] = selectLayer(values[layer], index, dropFront, kept);
+                    NDScope.unregister(selected.keys[layer], selected.values[layer]);
+                }
+                if (states[layer] != null) {
+                    NDArray[] state = new NDArray[states[layer].length];
+                    for (int i = 0; i < state.length; i++) {
+                        state[i] = states[layer][i].get(new NDIndex("{}", index)); // (R, ...)
+                        NDScope.unregister(state[i]);
+                    }
+                    selected.states[layer] = state;
+                }
             }
         }
         selected.length = kept;
@@ -218,6 +304,19 @@ public final class DecoderCache implements KvCache {
             }
         }
         return selected;
+    }
+
+    /** Some array of this cache, for its manager. */
+    private NDArray anyArray() {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != null) {
+                return keys[i];
+            }
+            if (states[i] != null) {
+                return states[i][0];
+            }
+        }
+        throw new IllegalStateException("the cache holds nothing yet");
     }
 
     private static NDArray selectLayer(NDArray buffer, NDArray rows, int from, int kept) {
@@ -240,6 +339,12 @@ public final class DecoderCache implements KvCache {
                 values[i].close();
                 keys[i] = null;
                 values[i] = null;
+            }
+            if (states[i] != null) {
+                for (NDArray part : states[i]) {
+                    part.close();
+                }
+                states[i] = null;
             }
         }
         length = 0;

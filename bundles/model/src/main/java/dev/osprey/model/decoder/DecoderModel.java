@@ -257,9 +257,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             ForwardResult result = InferenceThreads.during(() -> run(request)); // no gradients: may use every core
             NDScope.unregister(result.logits());
             if (result.cache() instanceof DecoderCache c) {
-                for (int i = 0; i < layout.layers(); i++) {
-                    NDScope.unregister(c.key(i), c.value(i));
-                }
+                c.keepBeyondScope();
             }
             return result;
         }
@@ -279,9 +277,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             NDArray h = InferenceThreads.during(() -> hidden(request));
             NDScope.unregister(h);
             if (request.cache().orElse(null) instanceof DecoderCache c) {
-                for (int i = 0; i < layout.layers(); i++) {
-                    NDScope.unregister(c.key(i), c.value(i));
-                }
+                c.keepBeyondScope();
             }
             return h;
         }
@@ -371,7 +367,9 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
                 request.positionIds().isPresent() && past == 0 ? sampleIds(positions) : null; // (B, T) or null
         NDArray together = blocks == null ? null : together(m, blocks, past, steps); // (B, T, P + T) or null
         NDArray bias = attentionBias(m, mask, samples, together, past, steps); // (B or 1, 1, 1, T, P + T) or null
-        return new LayerPass(embeddings, cosSin, bias, request.adapter().orElse(null), together, additions);
+        NDArray padding =
+                mask == null ? null : mask.get(new NDIndex(":, {}:", past)).toType(params.dataType(), false); // (B, T)
+        return new LayerPass(embeddings, cosSin, bias, request.adapter().orElse(null), together, additions, padding);
     }
 
     /**
@@ -385,6 +383,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
      * @param adapter the LoRA adapter, or null
      * @param together (B, T, S) where a query and a key are in one attention block of a media stage, or null
      * @param layerAdditions (B, T, H) each: added to the output of layer {@code i} ({@link StagedInputs#layerAdditions})
+     * @param padding (B, T) 1 for the real new tokens, 0 for padding, or null without an attention mask
      */
     public record LayerPass(
             NDArray embeddings,
@@ -392,20 +391,21 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             NDArray bias,
             String adapter,
             NDArray together,
-            List<NDArray> layerAdditions) {
+            List<NDArray> layerAdditions,
+            NDArray padding) {
 
         public LayerPass {
             layerAdditions = layerAdditions == null ? List.of() : List.copyOf(layerAdditions);
         }
 
-        /** A pass without additions to the layers' outputs. */
+        /** A pass without additions to the layers' outputs and without a padding mask for recurrent layers. */
         public LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter, NDArray together) {
-            this(embeddings, cosSin, bias, adapter, together, List.of());
+            this(embeddings, cosSin, bias, adapter, together, List.of(), null);
         }
 
         /** A pass without attention blocks. */
         public LayerPass(NDArray embeddings, NDArray[] cosSin, NDArray bias, String adapter) {
-            this(embeddings, cosSin, bias, adapter, null, List.of());
+            this(embeddings, cosSin, bias, adapter, null, List.of(), null);
         }
 
         /** Layer {@code layer}'s output {@code h} (B, T, H) plus what the media stage adds to it. */
@@ -427,6 +427,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
                     cosSin,
                     bias,
                     together,
+                    padding,
                     cache,
                     layer,
                     past,
@@ -626,6 +627,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             NDArray[] cosSin,
             NDArray bias,
             NDArray together,
+            NDArray padding,
             DecoderCache cache,
             int layer,
             int past,
@@ -672,6 +674,23 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         @Override
         public NDArray[] remember(NDArray key, NDArray value) {
             return cache == null ? new NDArray[] {key, value} : cache.append(layer, key, value);
+        }
+
+        @Override
+        public NDArray paddingMask() {
+            return padding;
+        }
+
+        @Override
+        public NDArray[] recurrentState() {
+            return cache == null ? null : cache.state(layer);
+        }
+
+        @Override
+        public void keepRecurrentState(NDArray... state) {
+            if (cache != null) {
+                cache.keepState(layer, state);
+            }
         }
     }
 }

@@ -52,4 +52,34 @@ public interface AttentionContext {
      *         when the pass has no cache
      */
     NDArray[] remember(NDArray key, NDArray value);
+
+    /**
+     * Which new positions are real tokens: what a block that mixes positions without the attention bias (a
+     * linear-attention or state-space layer, whose recurrence would otherwise carry padding) multiplies its input
+     * by, as transformers' {@code apply_mask_to_padding_states} does.
+     *
+     * @return (B, T) 1 for a real token, 0 for padding, in the model's data type; null when the pass has no
+     *         attention mask (every position is real)
+     */
+    NDArray paddingMask();
+
+    /**
+     * The recurrent state this layer kept in the cache after the previous pass ({@link #keepRecurrentState}): a
+     * fixed-size summary of every cached position, as a linear-attention layer (a conv window and a
+     * (heads, dk, dv) state) or a state-space layer (conv and SSM states) carries it from step to step, beside
+     * the keys and values the other layers {@link #remember}.
+     *
+     * @return the arrays kept, each (B, ...); null when the pass has no cache or this layer has kept nothing
+     *         yet (a prefill: start from zeros)
+     */
+    NDArray[] recurrentState();
+
+    /**
+     * Keeps this layer's recurrent state in the cache for the next pass, replacing (and freeing) the one kept
+     * before; nothing happens when the pass has no cache (training, scoring). The cache stacks and selects the
+     * rows of each array along its first axis when a scheduler regroups sequences.
+     *
+     * @param state the arrays to keep, each (B, ...)
+     */
+    void keepRecurrentState(NDArray... state);
 }

@@ -13,7 +13,8 @@
  * its scaling variants) come from {@link dev.osprey.model.spi.Blocks}. A family that needs a block the
  * platform lacks implements the block's interface itself: its parameters come from
  * {@link dev.osprey.model.spi.Parameters}, named by checkpoint keys, so loading, saving and LoRA by name,
- * the KV cache ({@link dev.osprey.model.spi.AttentionContext#remember}), autograd, gradient checkpointing
+ * the KV cache ({@link dev.osprey.model.spi.AttentionContext#remember}; a recurrent layer's state through
+ * {@link dev.osprey.model.spi.AttentionContext#keepRecurrentState}), autograd, gradient checkpointing
  * and the inference threads work for it as for the built-in blocks.
  *
  * <p>A multimodal family (a vision-language model) is a decoder family too: its

@@ -110,7 +110,8 @@ final class CheckpointedStep {
                 pass.bias(),
                 pass.adapter(),
                 pass.together(),
-                pass.layerAdditions().stream().map(NDArray::stopGradient).toList());
+                pass.layerAdditions().stream().map(NDArray::stopGradient).toList(),
+                pass.padding());
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.osprey.models.qwen;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -150,5 +151,55 @@ class QwenArchitecturesTest {
                             .logits()
                             .getShape());
         }
+    }
+
+    /** Qwen3-Next-80B-A3B's config.json shrunk: no layer_types, only the interval; partial rotary left to default. */
+    @Test
+    void qwen3NextPlacesFullAttentionEveryIntervalAndNamesBadLayerTypes() {
+        Map<String, Object> c = qwen2Config();
+        c.put("model_type", "qwen3_next");
+        c.put("num_hidden_layers", 4);
+        c.put("head_dim", 16);
+        c.put("full_attention_interval", 2);
+        c.put("linear_num_key_heads", 2);
+        c.put("linear_num_value_heads", 4);
+        c.put("linear_key_head_dim", 8);
+        c.put("linear_value_head_dim", 8);
+        c.put("num_experts", 4);
+        c.put("num_experts_per_tok", 2);
+        c.put("moe_intermediate_size", 16);
+        c.put("shared_expert_intermediate_size", 16);
+        HfConfig config = HfConfig.of(c, Path.of("config.json"));
+        Qwen3NextArchitecture.Qwen3NextConfig read = Qwen3NextArchitecture.Qwen3NextConfig.from(config);
+        assertArrayEquals(new boolean[] {false, true, false, true}, read.fullAttention());
+        assertEquals(2, read.rope().inverseFrequencies(0).length, "rotary over a quarter of each 16-feature head");
+        try (NDManager m = NDManager.newBaseManager();
+                LanguageModel model = new Qwen3NextArchitecture().build(config, m)) {
+            assertEquals(
+                    new Shape(64, 1, 4),
+                    model.parameters()
+                            .get("model.layers.0.linear_attn.conv1d.weight")
+                            .getShape());
+            assertEquals(
+                    new Shape(128, 32),
+                    model.parameters()
+                            .get("model.layers.1.self_attn.q_proj.weight")
+                            .getShape(),
+                    "queries and their output gate");
+            assertEquals(
+                    new Shape(1, 3, 96),
+                    model.forward(ForwardRequest.builder(m.create(new long[] {1, 2, 3}, new Shape(1, 3)))
+                                    .build())
+                            .logits()
+                            .getShape());
+        }
+        c.put(
+                "layer_types",
+                java.util.List.of("linear_attention", "full_attention", "sliding_attention", "full_attention"));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Qwen3NextArchitecture.Qwen3NextConfig.from(HfConfig.of(c, Path.of("config.json"))));
+        assertTrue(
+                e.getMessage().contains("layer_types") && e.getMessage().contains("sliding_attention"), e.getMessage());
     }
 }

@@ -26,7 +26,8 @@ class QwenReferenceTest {
                 arguments("qwen3", new Qwen3Architecture()),
                 arguments("qwen3-fp8", new Qwen3Architecture()),
                 arguments("qwen3-moe", new Qwen3MoeArchitecture()),
-                arguments("qwen3-moe-dense-layer", new Qwen3MoeArchitecture()));
+                arguments("qwen3-moe-dense-layer", new Qwen3MoeArchitecture()),
+                arguments("qwen3-next", new Qwen3NextArchitecture()));
     }
 
     @ParameterizedTest(name = "{0}")
