@@ -192,5 +192,12 @@ test('the plugins page lists the inventory with states', async () => {
   await page.goto(server.base + '/ui/#/plugins');
   await page.locator('tr[data-plugin="dev.osprey.webui"]').waitFor();
   assert.match(await page.locator('tr[data-plugin="dev.osprey.jobs"] .state').textContent(), /active/);
+  const faulty = process.env.OSPREY_FAULTY_PLUGIN; // a plugin in plugins/ that fails to start, when the caller put one there
+  if (faulty) {
+    const row = page.locator(`tr[data-plugin="${faulty}"]`);
+    assert.notEqual(await row.locator('.state').textContent(), 'active');
+    assert.match(await row.locator('.problems').textContent(), /refuses to start/);
+    assert.equal(await page.locator('table.plugins tbody tr').first().getAttribute('data-plugin'), faulty, 'failures come first');
+  }
   await shot('plugins');
 });

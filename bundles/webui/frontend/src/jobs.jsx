@@ -8,8 +8,8 @@ function when(iso) {
   return new Date(iso).toLocaleString();
 }
 
-function progressText(job) {
-  const p = job.progress;
+function progressText(job, latest) {
+  const p = latest ?? job.progress;
   if (!p) return '';
   const total = p.total_steps > 0 ? `/${p.total_steps}` : '';
   const loss = p.loss != null ? ` · loss ${p.loss.toFixed(4)}` : '';
@@ -83,8 +83,10 @@ function summarize(events) {
   const lr = [[], []];
   const log = [];
   let lastStep = 0;
+  let latest = null;
   for (const e of events) {
     if (e.type === 'step') {
+      latest = e;
       if (e.phase === 'train') lastStep = e.step;
       const step = e.phase === 'train' ? e.step : lastStep;
       if (e.loss != null || e.eval_loss != null) {
@@ -102,7 +104,7 @@ function summarize(events) {
       log.push(`[${e.state}]${e.text ? ' ' + e.text : ''}`);
     }
   }
-  return { train, lr, log: log.slice(-300) };
+  return { train, lr, log: log.slice(-300), latest };
 }
 
 /** One job: live curves from its event stream, the log tail, cancel and resume. */
@@ -163,7 +165,7 @@ export function JobPage({ id }) {
     if (logBox.current) logBox.current.scrollTop = logBox.current.scrollHeight;
   }, [events]);
 
-  const { train, lr, log } = summarize(events);
+  const { train, lr, log, latest } = summarize(events);
   const act = async (action) => {
     setBusy(true);
     try {
@@ -205,7 +207,13 @@ export function JobPage({ id }) {
       {job.failure && <p class="error">{job.failure.message}</p>}
       <dl class="facts">
         <dt>Progress</dt>
-        <dd id="progress">{progressText(job) || '—'}</dd>
+        <dd id="progress">{progressText(job, latest) || '—'}</dd>
+        {job.arguments.resume_from_checkpoint && (
+          <>
+            <dt>Resumed from</dt>
+            <dd class="path">{job.arguments.resume_from_checkpoint}</dd>
+          </>
+        )}
         <dt>Output</dt>
         <dd class="path">{job.output_dir}</dd>
         <dt>Last checkpoint</dt>

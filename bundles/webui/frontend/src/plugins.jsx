@@ -7,7 +7,8 @@ export function PluginsPage() {
   const [error, setError] = useState(null);
   const load = () =>
     get('/api/plugins')
-      .then((body) => setPlugins(body.plugins))
+      // the ones with problems first: they are what a user opens this page for
+      .then((body) => setPlugins([...body.plugins].sort((a, b) => (b.problems.length > 0) - (a.problems.length > 0))))
       .catch((e) => setError(e.message));
   useEffect(() => {
     load();

@@ -26,7 +26,8 @@ function chosen(specs, values) {
 
 function Field({ spec, value, error, onChange }) {
   const id = `arg-${spec.name}`;
-  const def = spec.default.join(' ');
+  // an output folder left empty is the job's own (work/jobs/ID/output on the server), not the CLI's default
+  const def = spec.name === 'output_dir' ? 'the job\'s own folder' : spec.default.join(' ');
   let input;
   if (spec.choices.length > 0 || spec.type === 'boolean') {
     const choices = spec.type === 'boolean' ? ['true', 'false'] : spec.choices;
