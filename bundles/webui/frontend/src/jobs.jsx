@@ -77,8 +77,12 @@ export function JobsPage() {
   );
 }
 
-/** The curves and log lines that a job's events add up to. */
-function summarize(events) {
+function metric(value) {
+  return Math.abs(value) >= 1e-3 || value === 0 ? value.toFixed(4) : value.toExponential(3);
+}
+
+/** The curves and log lines that a job's events add up to; a step's line every logging_steps, as the CLI prints. */
+function summarize(events, loggingSteps) {
   const train = [[], [], []]; // step, loss, eval_loss
   const lr = [[], []];
   const log = [];
@@ -97,6 +101,12 @@ function summarize(events) {
       if (e.learning_rate != null) {
         lr[0].push(step);
         lr[1].push(e.learning_rate);
+      }
+      if (e.eval_loss != null || (e.phase === 'train' && (e.step % loggingSteps === 0 || e.step === e.total_steps))) {
+        const values = ['loss', 'eval_loss', 'learning_rate', 'grad_norm']
+          .filter((k) => e[k] != null)
+          .map((k) => `${k} ${metric(e[k])}`);
+        log.push(`${e.phase} ${e.step}/${e.total_steps}: ${values.join(', ')}`);
       }
     } else if (e.type === 'log' && e.text) {
       log.push(e.text);
@@ -165,7 +175,7 @@ export function JobPage({ id }) {
     if (logBox.current) logBox.current.scrollTop = logBox.current.scrollHeight;
   }, [events]);
 
-  const { train, lr, log, latest } = summarize(events);
+  const { train, lr, log, latest } = summarize(events, Number(job?.arguments?.logging_steps ?? 5) || 5);
   const act = async (action) => {
     setBusy(true);
     try {
