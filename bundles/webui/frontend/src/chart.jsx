@@ -20,7 +20,14 @@ export function Chart({ title, labels, data, id }) {
       axes: [{ label: 'step' }, { size: 60 }],
       series: [
         { label: 'step' },
-        ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true, points: { show: true, size: 4 } })),
+        // eval points are few (one per eval_steps): drawn larger so that they stand out from the train loss
+        ...labels.map((label, i) => ({
+          label,
+          stroke: COLORS[i % COLORS.length],
+          width: 2,
+          spanGaps: true,
+          points: { show: true, size: label.startsWith('eval') ? 9 : 4, fill: COLORS[i % COLORS.length] },
+        })),
       ],
     };
     plot.current = new uPlot(opts, data, box.current);
