@@ -166,7 +166,7 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         out().flush();
         waitHealthy(base);
         out().printf(
-                        "Serving %s (backend %s) at %s/v1 (POST /v1/chat/completions, /v1/completions; GET /v1/models, /metrics)%n",
+                        "Serving %s (backend %s) at %s/v1 (POST /v1/chat/completions, /v1/completions; GET /v1/models, /metrics; web UI at /ui/)%n",
                         servedModelName != null ? servedModelName : serving.model, serving.backend, base);
         out().flush();
         new CountDownLatch(1).await(); // until SIGTERM; the framework then closes the session

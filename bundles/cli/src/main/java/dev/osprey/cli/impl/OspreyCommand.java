@@ -18,6 +18,7 @@ import picocli.CommandLine.IFactory;
         subcommands = {
             PluginsCommand.class,
             ServeCommand.class,
+            WebUiCommand.class,
             DevicesCommand.class,
             ModelsCommand.class,
             SftCommand.class,

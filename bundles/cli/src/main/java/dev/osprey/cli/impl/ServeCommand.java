@@ -18,8 +18,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Runs the platform as a server: HTTP on the Felix HTTP Whiteboard ({@code /api/plugins} now, the
- * OpenAI API later), hot deploy from {@code plugins/}, and a line on the terminal whenever an
+ * Runs the platform as a server: HTTP on the Felix HTTP Whiteboard ({@code /api/plugins}, {@code /api/jobs},
+ * the web UI at {@code /ui/}), hot deploy from {@code plugins/}, and a line on the terminal whenever an
  * extension arrives or leaves. Runs until the process is stopped.
  */
 @Command(
@@ -73,7 +73,7 @@ public class ServeCommand extends PlatformCommand implements Callable<Integer> {
         startHttp(bindHost, bindPort);
         out().println(PluginTable.table(platform.settledPlugins(10_000), false));
         out().printf(
-                        "Osprey is serving on http://%s:%d (GET /api/plugins); hot deploy watches %s%n",
+                        "Osprey is serving on http://%s:%d (GET /api/plugins, /api/jobs; web UI at /ui/); hot deploy watches %s%n",
                         bindHost, bindPort, platform.context.getProperty("felix.fileinstall.dir"));
         ChangePrinter printer = new ChangePrinter();
         ServiceRegistration<ExtensionListener> registration =

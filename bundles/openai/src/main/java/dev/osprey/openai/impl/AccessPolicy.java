@@ -53,10 +53,19 @@ record AccessPolicy(String apiKey, String adminApiKey, boolean enableAdmin, bool
             return;
         }
         boolean open = ((path.equals("/health") || path.equals("/ping")) && method.equals("GET"))
-                || (path.equals("/metrics") && method.equals("GET") && !protectMetrics);
+                || (path.equals("/metrics") && method.equals("GET") && !protectMetrics)
+                || (isWebUiPage(path) && (method.equals("GET") || method.equals("HEAD")));
         if (!open) {
             requireKey(apiKey, authorization);
         }
+    }
+
+    /**
+     * The web UI's pages and scripts (and the root, which redirects to them): they hold no data, and the
+     * page must load to ask for the key that its calls to the API then send.
+     */
+    static boolean isWebUiPage(String path) {
+        return path.isEmpty() || path.equals("/") || path.equals("/ui") || path.startsWith("/ui/");
     }
 
     private static void requireKey(String key, String authorization) {

@@ -86,6 +86,19 @@ class AccessControlTest {
     }
 
     @Test
+    void theWebUiPagesLoadWithoutTheKeyButNothingElseDoes() {
+        AccessPolicy policy = new AccessPolicy("sk-key", "", false, false);
+        for (String page : List.of("", "/", "/ui", "/ui/", "/ui/assets/index-abc.js")) {
+            policy.check("GET", page, null); // the page asks for the key its API calls then send
+        }
+        for (String route : List.of("POST /ui/", "PUT /ui/x", "GET /uix", "GET /api/jobs", "GET /api/webui/methods")) {
+            String[] mp = route.split(" ");
+            ApiException refused = assertThrows(ApiException.class, () -> policy.check(mp[0], mp[1], null), route);
+            assertEquals(401, refused.status, route);
+        }
+    }
+
+    @Test
     void theKeyComesFromTheConfigurationAFileOrTheEnvironmentInThatOrder() throws Exception {
         Path file = Files.writeString(dir.resolve("key"), "sk-file\n");
         Map<String, String> env = Map.of("OSPREY_API_KEY", "sk-osprey-env", "VLLM_API_KEY", "sk-vllm-env");

@@ -1,0 +1,57 @@
+// A fresh `bin/osprey deploy` of OSPREY_HOME serving OSPREY_MODEL with an API key, on a free port of
+// 127.0.0.1; the web UI is at /ui/ on the same server, over its job service and OpenAI API.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function healthy(base, deadlineMs) {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(base + '/health');
+      if (r.status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${base}/health did not answer 200 within ${deadlineMs / 1000} s`);
+}
+
+export async function startServer() {
+  const home = process.env.OSPREY_HOME;
+  const model = process.env.OSPREY_MODEL ?? (home && path.join(home, 'demo', 'tiny-chat'));
+  if (!home) throw new Error('set OSPREY_HOME (an Osprey home with bin/osprey and demo/)');
+  const apiKey = 'sk-webui-itest';
+  const port = await freePort();
+  const args = ['deploy', '--model', model, '--port', String(port), '--api_key', apiKey, '--served_model_name', 'tiny-chat'];
+  const child = spawn(path.join(home, 'bin', 'osprey'), args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const base = `http://127.0.0.1:${port}`;
+  await Promise.race([
+    healthy(base, 300_000),
+    exited.then((e) => {
+      throw new Error(`osprey deploy exited early: ${JSON.stringify(e)}`);
+    }),
+  ]);
+  return {
+    base,
+    apiKey,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('osprey deploy did not stop within 30 s of SIGTERM')), 30_000));
+      return Promise.race([exited, timeout]);
+    },
+  };
+}
