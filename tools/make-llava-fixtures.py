@@ -18,6 +18,11 @@ model's linear layers.
 - llava (LlavaForConditionalGeneration with a CLIP vision config, LLaVA 1.5): the class token dropped ("default"),
   the second-to-last layer's states (vision_feature_layer -2), a Llama decoder.
 
+- mistral3-images: the prompt path of the mistral3 case: two drawn PNGs through transformers' PixtralProcessor (its
+  PixtralImageProcessor with patch_size · spatial_merge_size, the [IMG] rows with [IMG_BREAK] and [IMG_END]) and a
+  word-level tokenizer holding those tokens; the prompt as the prompt encoder gives it (the [IMG] placeholders cut
+  out, their positions), the processor's input_ids, pixel_values and image_sizes, and generate()'s greedy tokens.
+
 Needs torch, transformers and safetensors (the Debian sid chroot of docs/reference-fixtures.md):
     python3 tools/make-llava-fixtures.py OUT_DIR [CASE...]
 """
@@ -55,7 +60,7 @@ MERGE = 2
 SIZES = [(32, 48), (16, 32), (48, 32)]
 CLIP_PATCHES = 16
 
-CASES = ("mistral3", "pixtral", "llava")
+CASES = ("mistral3", "pixtral", "llava", "mistral3-images")
 
 
 def build(name):
@@ -192,7 +197,68 @@ def lora_adapter(model, folder):
     return adapted.eval(), sorted(merged)
 
 
+def picture(width, height, seed):
+    from PIL import Image, ImageDraw
+    img = Image.new("RGB", (width, height))
+    px = img.load()
+    for y in range(height):
+        for x in range(width):
+            px[x, y] = ((x * 37 + seed * 11) % 256, (y * 53 + seed * 29) % 256, ((x + y) * 19 + seed) % 256)
+    d = ImageDraw.Draw(img)
+    d.ellipse([2, 3, width - 4, height - 2], outline=(250, 240, 10))
+    d.line([0, height - 1, width - 1, 0], fill=(10, 20, 200))
+    return img
+
+
+def make_images(out_dir):
+    from PIL import Image
+    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
+    folder = os.path.join(out_dir, "mistral3-images")
+    os.makedirs(folder, exist_ok=True)
+    names = {"a.png": picture(80, 50, 1), "b.png": picture(20, 40, 2)}  # a is scaled down to fit 64 pixels
+    for name, img in names.items():
+        img.save(os.path.join(folder, name))
+    vocab = {f"w{i}": i for i in range(IMAGE)}
+    vocab.update({"[IMG]": IMAGE, "[IMG_BREAK]": IMAGE_BREAK, "[IMG_END]": IMAGE_END})
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="w0"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.add_special_tokens([AddedToken(t, special=True) for t in ("[IMG]", "[IMG_BREAK]", "[IMG_END]")])
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok)
+    fast.save_pretrained(folder)
+    image_processor = transformers.PixtralImageProcessor(size={"longest_edge": 64}, patch_size=PATCH)
+    image_processor.save_pretrained(folder)
+    processor = transformers.PixtralProcessor(image_processor=image_processor, tokenizer=fast, patch_size=PATCH,
+                                              spatial_merge_size=MERGE)
+    loaded = [Image.open(os.path.join(folder, n)).convert("RGB") for n in names]
+    text_in = "w1 w17 [IMG] w93 w5 [IMG] w44 w8"
+    out = processor(images=loaded, text=[text_in], return_tensors="pt")
+    words = text_in.split()
+    prompt = [vocab[w] for w in words if w != "[IMG]"]
+    positions, at = [], 0
+    for w in words:
+        if w == "[IMG]":
+            positions.append(at)
+        else:
+            at += 1
+    save_file({"pixel_values": out["pixel_values"].contiguous(), "image_sizes": out["image_sizes"].contiguous()},
+              os.path.join(folder, "pixels.safetensors"), metadata={"format": "pt"})
+    model = transformers.Mistral3ForConditionalGeneration.from_pretrained(os.path.join(out_dir, "mistral3"),
+                                                                         dtype=torch.float32).eval()
+    tokens, margin = greedy(model, out["input_ids"], out["attention_mask"],
+                            dict(pixel_values=out["pixel_values"], image_sizes=out["image_sizes"]))
+    ref = dict(transformers_version=transformers.__version__, images=list(names), text=text_in, prompt_ids=prompt,
+               media_positions=positions, input_ids=out["input_ids"][0].tolist(),
+               image_sizes=out["image_sizes"].tolist(), pixel_values_shape=list(out["pixel_values"].shape),
+               greedy=dict(max_new_tokens=text.NEW_TOKENS, tokens=tokens[0], min_top2_gap=margin))
+    with open(os.path.join(folder, "images.json"), "w") as f:
+        json.dump(ref, f, indent=1)
+    print(f"mistral3-images: ids {ref['input_ids']}, sizes {ref['image_sizes']}, greedy {tokens[0]} gap {margin:.4f}")
+
+
 def make(name, out_dir):
+    if name == "mistral3-images":
+        make_images(out_dir)
+        return
     config, model = build(name)
     folder = os.path.join(out_dir, name)
     model.save_pretrained(folder)

@@ -73,6 +73,7 @@ public final class ImageProcessors {
             case "SiglipImageProcessor" -> new ClipImageProcessor(ClipImageProcessor.config(config, type, true));
             case "GotOcr2ImageProcessor" -> new GotOcr2ImageProcessor(GotOcr2ImageProcessor.config(config));
             case "Gemma3ImageProcessor" -> new Gemma3ImageProcessor(Gemma3ImageProcessor.config(config));
+            case "PixtralImageProcessor" -> new PixtralImageProcessor(PixtralImageProcessor.config(config));
             default ->
                 throw new MediaException(
                         source + ": image processor '" + type
@@ -104,6 +105,7 @@ public final class ImageProcessors {
             case "Qwen2VLProcessor", "Qwen2_5_VLProcessor" -> "Qwen2VLImageProcessor";
             case "LlavaProcessor", "CLIPProcessor" -> "CLIPImageProcessor";
             case "PaliGemmaProcessor", "SiglipProcessor" -> "SiglipImageProcessor";
+            case "PixtralProcessor" -> "PixtralImageProcessor";
             default -> processor;
         };
     }

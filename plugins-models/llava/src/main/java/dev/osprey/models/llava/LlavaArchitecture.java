@@ -1,5 +1,6 @@
 package dev.osprey.models.llava;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
@@ -12,6 +13,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.spi.MediaProcessor;
 import dev.osprey.model.spi.MediaStageFactory;
 
 /**
@@ -119,5 +121,19 @@ public class LlavaArchitecture extends LlavaFamily {
                 throw new IllegalArgumentException(config.source() + ": vision_config.model_type '" + tower
                         + "' is not a LLaVA tower here (" + CLIP + " and " + PIXTRAL + " are)");
         };
+    }
+
+    @Override
+    public MediaProcessor mediaProcessor(ModelConfig config, Path folder) {
+        int imageToken = (int) imageToken(config, 32000);
+        if (config.getString("vision_config.model_type").orElse(CLIP).equals(PIXTRAL)) {
+            return LlavaMediaProcessor.pixtral(
+                    folder, imageToken, PixtralConfig.read(config).patchSize());
+        }
+        boolean full = config.getString("vision_feature_select_strategy")
+                .orElse("default")
+                .equals("full");
+        return LlavaMediaProcessor.llava(
+                folder, imageToken, ClipVisionTower.Config.read(config).patchSize(), full ? 1 : 0);
     }
 }

@@ -1,5 +1,6 @@
 package dev.osprey.models.llava;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
@@ -12,6 +13,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.spi.MediaProcessor;
 import dev.osprey.model.spi.MediaStageFactory;
 
 /**
@@ -100,5 +102,12 @@ public class Mistral3Architecture extends LlavaFamily {
         }
         throw new IllegalArgumentException(config.source() + ": vision_config.model_type '"
                 + config.get("vision_config.model_type").orElseThrow() + "' is not a mistral3 tower (pixtral is)");
+    }
+
+    @Override
+    public MediaProcessor mediaProcessor(ModelConfig config, Path folder) {
+        PixtralConfig vision = PixtralConfig.read(config);
+        int merge = config.getInt(2, "spatial_merge_size");
+        return LlavaMediaProcessor.pixtral(folder, (int) imageToken(config, 10), vision.patchSize() * merge);
     }
 }
