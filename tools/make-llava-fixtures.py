@@ -224,6 +224,9 @@ def make_images(out_dir):
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tok.add_special_tokens([AddedToken(t, special=True) for t in ("[IMG]", "[IMG_BREAK]", "[IMG_END]")])
     fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok)
+    # what Mistral 3's template does with a list of parts: the text, and [IMG] where an image is
+    fast.chat_template = ("{% for message in messages %}{% for part in message['content'] %}{% if part['type'] =="
+                          " 'image' %}[IMG]{% else %}{{ part['text'] }}{% endif %}{% endfor %}{% endfor %}")
     fast.save_pretrained(folder)
     image_processor = transformers.PixtralImageProcessor(size={"longest_edge": 64}, patch_size=PATCH)
     image_processor.save_pretrained(folder)
