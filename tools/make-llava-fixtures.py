@@ -22,6 +22,8 @@ model's linear layers.
   PixtralImageProcessor with patch_size · spatial_merge_size, the [IMG] rows with [IMG_BREAK] and [IMG_END]) and a
   word-level tokenizer holding those tokens; the prompt as the prompt encoder gives it (the [IMG] placeholders cut
   out, their positions), the processor's input_ids, pixel_values and image_sizes, and generate()'s greedy tokens.
+- llava-images: the same for the llava case through LlavaProcessor (CLIPImageProcessor at 32 pixels, <image> per
+  patch as llava-hf's processor_config.json asks: num_additional_image_tokens 1, "default" strategy).
 
 Needs torch, transformers and safetensors (the Debian sid chroot of docs/reference-fixtures.md):
     python3 tools/make-llava-fixtures.py OUT_DIR [CASE...]
@@ -60,7 +62,7 @@ MERGE = 2
 SIZES = [(32, 48), (16, 32), (48, 32)]
 CLIP_PATCHES = 16
 
-CASES = ("mistral3", "pixtral", "llava", "mistral3-images")
+CASES = ("mistral3", "pixtral", "llava", "mistral3-images", "llava-images")
 
 
 def build(name):
@@ -210,57 +212,70 @@ def picture(width, height, seed):
     return img
 
 
-def make_images(out_dir):
+def make_images(out_dir, case):
     from PIL import Image
     from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
-    folder = os.path.join(out_dir, "mistral3-images")
+    pixtral = case == "mistral3-images"
+    placeholder = "[IMG]" if pixtral else "<image>"
+    folder = os.path.join(out_dir, case)
     os.makedirs(folder, exist_ok=True)
     names = {"a.png": picture(80, 50, 1), "b.png": picture(20, 40, 2)}  # a is scaled down to fit 64 pixels
     for name, img in names.items():
         img.save(os.path.join(folder, name))
     vocab = {f"w{i}": i for i in range(IMAGE)}
-    vocab.update({"[IMG]": IMAGE, "[IMG_BREAK]": IMAGE_BREAK, "[IMG_END]": IMAGE_END})
+    specials = ("[IMG]", "[IMG_BREAK]", "[IMG_END]") if pixtral else ("<image>",)
+    vocab.update({t: IMAGE + i for i, t in enumerate(specials)})
     tok = Tokenizer(models.WordLevel(vocab, unk_token="w0"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok.add_special_tokens([AddedToken(t, special=True) for t in ("[IMG]", "[IMG_BREAK]", "[IMG_END]")])
+    tok.add_special_tokens([AddedToken(t, special=True) for t in specials])
     fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok)
     # what Mistral 3's template does with a list of parts: the text, and [IMG] where an image is
     fast.chat_template = ("{% for message in messages %}{% for part in message['content'] %}{% if part['type'] =="
-                          " 'image' %}[IMG]{% else %}{{ part['text'] }}{% endif %}{% endfor %}{% endfor %}")
+                          " 'image' %}" + placeholder + "{% else %}{{ part['text'] }}{% endif %}{% endfor %}{% endfor %}")
     fast.save_pretrained(folder)
-    image_processor = transformers.PixtralImageProcessor(size={"longest_edge": 64}, patch_size=PATCH)
+    if pixtral:
+        image_processor = transformers.PixtralImageProcessor(size={"longest_edge": 64}, patch_size=PATCH)
+        processor = transformers.PixtralProcessor(image_processor=image_processor, tokenizer=fast, patch_size=PATCH,
+                                                  spatial_merge_size=MERGE)
+    else:
+        image_processor = transformers.CLIPImageProcessor(size={"shortest_edge": 32},
+                                                          crop_size={"height": 32, "width": 32})
+        processor = transformers.LlavaProcessor(image_processor=image_processor, tokenizer=fast, patch_size=PATCH,
+                                                vision_feature_select_strategy="default",
+                                                num_additional_image_tokens=1)
     image_processor.save_pretrained(folder)
-    processor = transformers.PixtralProcessor(image_processor=image_processor, tokenizer=fast, patch_size=PATCH,
-                                              spatial_merge_size=MERGE)
     loaded = [Image.open(os.path.join(folder, n)).convert("RGB") for n in names]
-    text_in = "w1 w17 [IMG] w93 w5 [IMG] w44 w8"
+    text_in = f"w1 w17 {placeholder} w93 w5 {placeholder} w44 w8"
     out = processor(images=loaded, text=[text_in], return_tensors="pt")
     words = text_in.split()
-    prompt = [vocab[w] for w in words if w != "[IMG]"]
+    prompt = [vocab[w] for w in words if w != placeholder]
     positions, at = [], 0
     for w in words:
-        if w == "[IMG]":
+        if w == placeholder:
             positions.append(at)
         else:
             at += 1
-    save_file({"pixel_values": out["pixel_values"].contiguous(), "image_sizes": out["image_sizes"].contiguous()},
-              os.path.join(folder, "pixels.safetensors"), metadata={"format": "pt"})
-    model = transformers.Mistral3ForConditionalGeneration.from_pretrained(os.path.join(out_dir, "mistral3"),
-                                                                         dtype=torch.float32).eval()
-    tokens, margin = greedy(model, out["input_ids"], out["attention_mask"],
-                            dict(pixel_values=out["pixel_values"], image_sizes=out["image_sizes"]))
+    media = {"pixel_values": out["pixel_values"].contiguous()}
+    if pixtral:
+        media["image_sizes"] = out["image_sizes"].contiguous()
+    save_file(media, os.path.join(folder, "pixels.safetensors"), metadata={"format": "pt"})
+    model_class = transformers.Mistral3ForConditionalGeneration if pixtral else transformers.LlavaForConditionalGeneration
+    model = model_class.from_pretrained(os.path.join(out_dir, "mistral3" if pixtral else "llava"),
+                                        dtype=torch.float32).eval()
+    tokens, margin = greedy(model, out["input_ids"], out["attention_mask"], media)
     ref = dict(transformers_version=transformers.__version__, images=list(names), text=text_in, prompt_ids=prompt,
                media_positions=positions, input_ids=out["input_ids"][0].tolist(),
-               image_sizes=out["image_sizes"].tolist(), pixel_values_shape=list(out["pixel_values"].shape),
+               image_sizes=out["image_sizes"].tolist() if pixtral else None,
+               pixel_values_shape=list(out["pixel_values"].shape),
                greedy=dict(max_new_tokens=text.NEW_TOKENS, tokens=tokens[0], min_top2_gap=margin))
     with open(os.path.join(folder, "images.json"), "w") as f:
         json.dump(ref, f, indent=1)
-    print(f"mistral3-images: ids {ref['input_ids']}, sizes {ref['image_sizes']}, greedy {tokens[0]} gap {margin:.4f}")
+    print(f"{case}: ids {ref['input_ids']}, sizes {ref['image_sizes']}, greedy {tokens[0]} gap {margin:.4f}")
 
 
 def make(name, out_dir):
-    if name == "mistral3-images":
-        make_images(out_dir)
+    if name.endswith("-images"):
+        make_images(out_dir, name)
         return
     config, model = build(name)
     folder = os.path.join(out_dir, name)

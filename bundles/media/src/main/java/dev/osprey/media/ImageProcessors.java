@@ -75,9 +75,9 @@ public final class ImageProcessors {
             case "Gemma3ImageProcessor" -> new Gemma3ImageProcessor(Gemma3ImageProcessor.config(config));
             case "PixtralImageProcessor" -> new PixtralImageProcessor(PixtralImageProcessor.config(config));
             default ->
-                throw new MediaException(
-                        source + ": image processor '" + type
-                                + "' is not supported (Qwen2VLImageProcessor, CLIPImageProcessor and SiglipImageProcessor are)");
+                throw new MediaException(source + ": image processor '" + type
+                        + "' is not supported (Qwen2VLImageProcessor, CLIPImageProcessor, SiglipImageProcessor,"
+                        + " GotOcr2ImageProcessor, Gemma3ImageProcessor and PixtralImageProcessor are)");
         };
     }
 

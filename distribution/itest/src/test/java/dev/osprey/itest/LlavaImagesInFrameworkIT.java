@@ -114,10 +114,12 @@ public class LlavaImagesInFrameworkIT {
 
     @Test
     public void theRegistryListsMistral3AsAnImageModel() {
-        var entry = registry.find("mistralai/Mistral-Small-3.1-24B-Instruct-2503").orElseThrow();
+        var entry =
+                registry.find("mistralai/Mistral-Small-3.1-24B-Instruct-2503").orElseThrow();
         assertEquals("mistral3", entry.modelType());
         assertTrue(entry.tags().contains("vision"));
-        assertEquals("llava", registry.find("llava-hf/llava-1.5-7b-hf").orElseThrow().modelType());
+        assertEquals(
+                "llava", registry.find("llava-hf/llava-1.5-7b-hf").orElseThrow().modelType());
     }
 
     @Test
@@ -154,7 +156,11 @@ public class LlavaImagesInFrameworkIT {
         }
         assertTrue("no djl backend", djl != null);
         BackendOptions options = new BackendOptions(
-                model.toString(), "tiny-mistral3", Map.of(), "cpu", Map.of("allowed_local_media_path", images.toString()));
+                model.toString(),
+                "tiny-mistral3",
+                Map.of(),
+                "cpu",
+                Map.of("allowed_local_media_path", images.toString()));
         JsonNode greedy = ref.get("greedy");
         try (InferenceSession session = djl.open(options)) {
             assertTrue(session.models().get(0).accepts(ContentPart.IMAGE));

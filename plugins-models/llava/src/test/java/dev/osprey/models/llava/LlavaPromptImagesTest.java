@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,25 +39,28 @@ import dev.osprey.model.reference.HfReference;
 import dev.osprey.model.spi.MediaProcessor;
 
 /**
- * The prompt path of Mistral 3 against transformers (tools/make-llava-fixtures.py, case mistral3-images): a prompt as
- * the encoder gives it (one media part where each {@code [IMG]} was) and two PNG files of different shapes become the
- * ids ({@code [IMG]} rows with {@code [IMG_BREAK]} and {@code [IMG_END]}), pixel values, image sizes and greedy tokens
- * that transformers' {@code PixtralProcessor} and model give.
+ * The prompt path against transformers (tools/make-llava-fixtures.py, cases mistral3-images and llava-images): a prompt
+ * as the encoder gives it (one media part where each placeholder was) and two PNG files of different shapes become the
+ * ids, pixel values, image sizes and greedy tokens that transformers' processor and model give: Mistral 3's
+ * {@code PixtralProcessor} ({@code [IMG]} rows with {@code [IMG_BREAK]} and {@code [IMG_END]}), LLaVA 1.5's
+ * {@code LlavaProcessor} ({@code <image>} per patch, CLIP's resize and crop).
  */
 class LlavaPromptImagesTest {
 
-    @Test
-    void imagesFromFilesGiveTransformersIdsPixelsAndGreedyTokens() throws IOException {
-        Path model = HfReference.fixture(LlavaPromptImagesTest.class, "mistral3");
-        Path images = model.resolveSibling("mistral3-images");
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"mistral3, [IMG]", "llava, <image>"})
+    void imagesFromFilesGiveTransformersIdsPixelsAndGreedyTokens(String name, String placeholder) throws IOException {
+        Path model = HfReference.fixture(LlavaPromptImagesTest.class, name);
+        Path images = model.resolveSibling(name + "-images");
         JsonNode ref = new ObjectMapper().readTree(images.resolve("images.json").toFile());
-        Mistral3Architecture architecture = new Mistral3Architecture(LlavaReferenceTest.languageModels());
+        LlavaFamily architecture = name.equals("mistral3")
+                ? new Mistral3Architecture(LlavaReferenceTest.languageModels())
+                : new LlavaArchitecture(LlavaReferenceTest.languageModels());
         try (NDManager manager = NDManager.newBaseManager();
                 HfModel hf = ModelLoader.load(model, c -> architecture, manager, DataType.FLOAT32)) {
-            // the images folder holds the processor's config and tokenizer; the model folder's weights are the
-            // fixture's
+            // the images folder holds the processor's config and tokenizer, the model folder the fixture's weights
             MediaProcessor processor = architecture.mediaProcessor(hf.config(), images);
-            assertEquals(Map.of("image", "[IMG]"), processor.placeholders());
+            assertEquals(Map.of("image", placeholder), processor.placeholders());
             int[] promptIds = ints(ref.get("prompt_ids"));
             List<MediaInput> media = new ArrayList<>();
             for (int i = 0; i < ref.get("images").size(); i++) {
@@ -66,7 +71,7 @@ class LlavaPromptImagesTest {
             MediaProcessor.Processed p = processor.process(
                     new EncodedPrompt(promptIds, promptIds.clone(), media), new MediaLoader(images), manager);
 
-            assertArrayEquals(ints(ref.get("input_ids")), p.inputIds(), "PixtralProcessor's input_ids");
+            assertArrayEquals(ints(ref.get("input_ids")), p.inputIds(), "the processor's input_ids");
             int text = 0;
             for (int i = 0; i < p.inputIds().length; i++) {
                 boolean image = p.inputIds()[i] >= 150 && p.inputIds()[i] <= 152; // [IMG], [IMG_BREAK], [IMG_END]
@@ -74,12 +79,17 @@ class LlavaPromptImagesTest {
                 text += image ? 0 : 1;
             }
             WeightFiles expected = WeightFiles.openFile(images.resolve("pixels.safetensors"));
-            NDArray sizes = p.media().require(VisionStage.IMAGE_SIZES, "test");
-            long[] wantedSizes = new long[ref.get("image_sizes").size() * 2];
-            for (int i = 0; i < wantedSizes.length; i++) {
-                wantedSizes[i] = ref.get("image_sizes").get(i / 2).get(i % 2).asLong();
+            if (ref.get("image_sizes").isNull()) {
+                assertTrue(p.media().get(VisionStage.IMAGE_SIZES).isEmpty(), "no image_sizes for CLIP");
+            } else {
+                NDArray sizes = p.media().require(VisionStage.IMAGE_SIZES, "test");
+                long[] wantedSizes = new long[ref.get("image_sizes").size() * 2];
+                for (int i = 0; i < wantedSizes.length; i++) {
+                    wantedSizes[i] =
+                            ref.get("image_sizes").get(i / 2).get(i % 2).asLong();
+                }
+                assertArrayEquals(wantedSizes, sizes.toLongArray(), "image_sizes");
             }
-            assertArrayEquals(wantedSizes, sizes.toLongArray(), "image_sizes");
             NDArray pixels = p.media().require(MediaTensors.PIXEL_VALUES, "test");
             NDArray want = expected.load(manager, MediaTensors.PIXEL_VALUES, DataType.FLOAT32);
             assertEquals(want.getShape(), pixels.getShape(), "pixel_values' shape");
