@@ -62,7 +62,42 @@ MERGE = 2
 SIZES = [(32, 48), (16, 32), (48, 32)]
 CLIP_PATCHES = 16
 
-CASES = ("mistral3", "pixtral", "llava", "mistral3-images", "llava-images")
+CASES = ("mistral3", "pixtral", "llava", "mistral3-images", "llava-images", "llava-sparse-config")
+
+# the sparse form of LLaVA 1.5's Hub configs (llava-hf/llava-1.5-7b-hf, written by transformers 4.36): its text_config
+# names little more than the model type, so the language model's size comes from LlamaConfig's defaults
+SPARSE_LLAVA = {
+    "architectures": ["LlavaForConditionalGeneration"], "image_token_index": 32000, "model_type": "llava",
+    "pad_token_id": 32001, "projector_hidden_act": "gelu", "tie_word_embeddings": False,
+    "text_config": {"architectures": ["LlamaForCausalLM"], "max_position_embeddings": 4096, "model_type": "llama",
+                    "rms_norm_eps": 1e-05, "vocab_size": 32064},
+    "vision_config": {"hidden_size": 1024, "image_size": 336, "intermediate_size": 4096,
+                      "model_type": "clip_vision_model", "num_attention_heads": 16, "num_hidden_layers": 24,
+                      "patch_size": 14, "projection_dim": 768},
+    "vision_feature_layer": -2, "vision_feature_select_strategy": "default",
+}
+
+
+def make_sparse_config(out_dir):
+    """The sparse config, and the sizes transformers' LlavaConfig reads from it (resolved.json)."""
+    folder = os.path.join(out_dir, "llava-sparse-config")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(SPARSE_LLAVA, f, indent=1)
+    config = transformers.LlavaConfig(**copy.deepcopy(SPARSE_LLAVA))
+    t, v = config.text_config, config.vision_config
+    resolved = dict(text=dict(vocab_size=t.vocab_size, hidden_size=t.hidden_size,
+                              intermediate_size=t.intermediate_size, num_hidden_layers=t.num_hidden_layers,
+                              num_attention_heads=t.num_attention_heads, num_key_value_heads=t.num_key_value_heads,
+                              rms_norm_eps=t.rms_norm_eps, hidden_act=t.hidden_act,
+                              rope_theta=t.rope_parameters["rope_theta"]),
+                    vision=dict(hidden_size=v.hidden_size, hidden_act=v.hidden_act, layer_norm_eps=v.layer_norm_eps,
+                                num_hidden_layers=v.num_hidden_layers, image_size=v.image_size,
+                                patch_size=v.patch_size),
+                    image_token_id=config.image_token_id, tie_word_embeddings=config.tie_word_embeddings)
+    with open(os.path.join(folder, "resolved.json"), "w") as f:
+        json.dump(resolved, f, indent=1)
+    print(f"llava-sparse-config: {resolved}")
 
 
 def build(name):
@@ -274,6 +309,9 @@ def make_images(out_dir, case):
 
 
 def make(name, out_dir):
+    if name == "llava-sparse-config":
+        make_sparse_config(out_dir)
+        return
     if name.endswith("-images"):
         make_images(out_dir, name)
         return
