@@ -17,6 +17,9 @@ model's linear layers.
   patch a token ("full" strategy).
 - llava (LlavaForConditionalGeneration with a CLIP vision config, LLaVA 1.5): the class token dropped ("default"),
   the second-to-last layer's states (vision_feature_layer -2), a Llama decoder.
+- llava_next (LlavaNextForConditionalGeneration): the same tower over each image's base tile and its any-resolution
+  tiles (pixel_values (N, tiles, C, S, S), padded with noise past each image's tiles), unpadded to the original
+  aspect ratio (image_sizes), image_newline after each row; as many image tokens as transformers packs.
 
 - mistral3-images: the prompt path of the mistral3 case: two drawn PNGs through transformers' PixtralProcessor (its
   PixtralImageProcessor with patch_size · spatial_merge_size, the [IMG] rows with [IMG_BREAK] and [IMG_END]) and a
@@ -62,7 +65,10 @@ MERGE = 2
 SIZES = [(32, 48), (16, 32), (48, 32)]
 CLIP_PATCHES = 16
 
-CASES = ("mistral3", "pixtral", "llava", "mistral3-images", "llava-images", "llava-sparse-config")
+CASES = ("mistral3", "pixtral", "llava", "llava_next", "mistral3-images", "llava-images", "llava-sparse-config")
+# LLaVA-NeXT: tiles of 32 pixels on these grids; the images' original sizes choose 2 x 2 and 1 x 2 tiles (+ the base)
+PINPOINTS = [[32, 64], [64, 32], [64, 64]]
+NEXT_SIZES = [(40, 70), (30, 50), (64, 20)]
 
 # the sparse form of LLaVA 1.5's Hub configs (llava-hf/llava-1.5-7b-hf, written by transformers 4.36): its text_config
 # names little more than the model type, so the language model's size comes from LlamaConfig's defaults
@@ -116,6 +122,13 @@ def build(name):
                                           vision_feature_select_strategy="full", multimodal_projector_bias=True,
                                           tie_word_embeddings=False)
         model_class = transformers.LlavaForConditionalGeneration
+    elif name == "llava_next":
+        config = transformers.LlavaNextConfig(text_config=dict(DECODER, model_type="llama"), vision_config=dict(CLIP),
+                                              image_token_index=IMAGE, projector_hidden_act="gelu",
+                                              vision_feature_layer=-2, vision_feature_select_strategy="default",
+                                              image_grid_pinpoints=PINPOINTS, multimodal_projector_bias=True,
+                                              tie_word_embeddings=False)
+        model_class = transformers.LlavaNextForConditionalGeneration
     else:
         config = transformers.LlavaConfig(text_config=dict(DECODER, model_type="llama"), vision_config=dict(CLIP),
                                           image_token_index=IMAGE, projector_hidden_act="gelu",
@@ -139,7 +152,7 @@ def randomize(model):
         for name, p in model.named_parameters():
             if p.dim() == 1 and "norm" in name and name.endswith("weight") or "layrnorm.weight" in name:
                 p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g))
-            elif name.endswith("class_embedding"):
+            elif name.endswith("class_embedding") or name.endswith("image_newline"):
                 p.copy_(torch.randn(p.shape, generator=g))
             elif p.dim() == 1:
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))
@@ -150,8 +163,13 @@ def randomize(model):
                 p.copy_(torch.randn(p.shape, generator=g) * (1.5 / math.sqrt(fan_in)))
 
 
+NEXT_TOKENS = []  # per image, the features transformers packs (set by make for llava_next)
+
+
 def image_tokens(name, size):
     """The tokens of one image as the case's processor writes them."""
+    if name == "llava_next":
+        return [IMAGE] * NEXT_TOKENS[NEXT_SIZES.index(size)]
     if name == "llava":
         return [IMAGE] * CLIP_PATCHES
     side = PATCH * (MERGE if name == "mistral3" else 1)
@@ -164,7 +182,7 @@ def image_tokens(name, size):
 
 
 def sizes(name):
-    return [(32, 32)] * 3 if name == "llava" else SIZES
+    return [(32, 32)] * 3 if name == "llava" else NEXT_SIZES if name == "llava_next" else SIZES
 
 
 def rows(name):
@@ -318,6 +336,14 @@ def make(name, out_dir):
     config, model = build(name)
     folder = os.path.join(out_dir, name)
     model.save_pretrained(folder)
+    if name == "llava_next":
+        g = torch.Generator().manual_seed(text.SEED + 3)
+        probe = torch.randn(len(NEXT_SIZES), 5, 3, 32, 32, generator=g)
+        with torch.no_grad():
+            feats = model.model.get_image_features(pixel_values=probe, image_sizes=torch.tensor(NEXT_SIZES),
+                                                   vision_feature_layer=-2,
+                                                   vision_feature_select_strategy="default").pooler_output
+        NEXT_TOKENS[:] = [int(f.shape[0]) for f in feats]
     prompts = rows(name)
     ids = left_pad(prompts)
     mask = left_pad([[1] * len(r) for r in prompts], 0)
@@ -327,7 +353,10 @@ def make(name, out_dir):
     height = max(h for h, _ in sizes(name))
     width = max(w for _, w in sizes(name))
     # normalised pixels are about N(0, 1); the padding beyond each image's size is noise the tower must not see
-    pixels = torch.randn(len(sizes(name)), 3, height, width, generator=g)
+    if name == "llava_next":
+        pixels = torch.randn(len(sizes(name)), 5, 3, 32, 32, generator=g)
+    else:
+        pixels = torch.randn(len(sizes(name)), 3, height, width, generator=g)
     inputs = {"pixel_values": pixels.contiguous()}
     if name != "llava":
         inputs["image_sizes"] = torch.tensor(sizes(name))

@@ -34,6 +34,9 @@ abstract class LlavaFamily extends DecoderFamily {
     /** The language model's checkpoint prefix, ms-swift's {@code language_model}. */
     static final String LANGUAGE_MODEL = "language_model";
 
+    /** LLaVA-NeXT's row end, a parameter of its own beside the projector. */
+    static final String IMAGE_NEWLINE = "image_newline";
+
     private static final String IN_MEMORY = "model.";
     private static final List<String> CLIP_PARTS =
             List.of("embeddings.", "encoder.", "pre_layrnorm.", "post_layernorm.");
@@ -141,7 +144,7 @@ abstract class LlavaFamily extends DecoderFamily {
             String rest = k.substring(VISION_TOWER.length() + 1);
             return CLIP_PARTS.stream().anyMatch(rest::startsWith) ? VISION_TOWER + ".vision_model." + rest : k;
         }
-        if (k.startsWith(PROJECTOR + ".")) {
+        if (k.startsWith(PROJECTOR + ".") || k.equals(IMAGE_NEWLINE)) {
             return k;
         }
         if (key.startsWith(IN_MEMORY + LANGUAGE_MODEL + ".")) {

@@ -72,6 +72,23 @@ final class VisionStage implements MediaStage {
             states = patches;
         }
         List<NDArray> perImage = projector.project(states, grids, adapter); // each (tokens, hidden)
+        return scatter(name, imageToken, request, embeddings, positions, media, perImage);
+    }
+
+    /**
+     * The embeddings with each image's features, image after image, where the image tokens are, row by row.
+     *
+     * @param perImage per image its (tokens, hidden) features
+     * @throws IllegalArgumentException when the image tokens are not as many as the features
+     */
+    static StagedInputs scatter(
+            String name,
+            long imageToken,
+            ForwardRequest request,
+            NDArray embeddings,
+            NDArray positions,
+            MediaTensors media,
+            List<NDArray> perImage) {
         NDArray features = perImage.size() == 1 ? perImage.get(0) : NDArrays.concat(new NDList(perImage), 0);
         long[] counts = perImage.stream().mapToLong(f -> f.getShape().get(0)).toArray();
 
@@ -90,7 +107,7 @@ final class VisionStage implements MediaStage {
             throw new IllegalArgumentException(name + ": the batch has " + found + " image tokens (id " + imageToken
                     + ") but its " + counts.length + " images make " + total + " features " + Arrays.toString(counts));
         }
-        checkRows(media, tokens, steps, counts);
+        checkRows(name, imageToken, media, tokens, steps, counts);
         NDArray flat = embeddings
                 .reshape(-1, hidden) // (B·T, H)
                 .concat(features.toType(embeddings.getDataType(), false), 0); // (B·T + features, H)
@@ -100,7 +117,8 @@ final class VisionStage implements MediaStage {
     }
 
     /** The rows the request says its images belong to must be the rows their first tokens are in. */
-    private void checkRows(MediaTensors media, long[] tokens, long steps, long[] counts) {
+    private static void checkRows(
+            String name, long imageToken, MediaTensors media, long[] tokens, long steps, long[] counts) {
         media.rowsOf(MediaTensors.IMAGE).ifPresent(said -> {
             int[] rows = new int[counts.length];
             int image = 0;
@@ -126,7 +144,7 @@ final class VisionStage implements MediaStage {
     }
 
     /** (N, 2) image_sizes as rows of (height, width). */
-    private static long[][] sizes(NDArray sizes) {
+    static long[][] sizes(NDArray sizes) {
         if (sizes.getShape().dimension() != 2 || sizes.getShape().get(1) != 2) {
             throw new IllegalArgumentException("image_sizes must be (images, 2), was " + sizes.getShape());
         }

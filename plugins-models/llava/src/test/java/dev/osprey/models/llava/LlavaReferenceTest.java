@@ -66,7 +66,8 @@ class LlavaReferenceTest {
         return Stream.of(
                 arguments("mistral3", (Supplier<LlavaFamily>) () -> new Mistral3Architecture(languageModels())),
                 arguments("pixtral", (Supplier<LlavaFamily>) () -> new LlavaArchitecture(languageModels())),
-                arguments("llava", (Supplier<LlavaFamily>) () -> new LlavaArchitecture(languageModels())));
+                arguments("llava", (Supplier<LlavaFamily>) () -> new LlavaArchitecture(languageModels())),
+                arguments("llava_next", (Supplier<LlavaFamily>) () -> new LlavaNextArchitecture(languageModels())));
     }
 
     /** reference.json and inputs.safetensors of a case. */
@@ -86,12 +87,12 @@ class LlavaReferenceTest {
         /** Images {@code from} (inclusive) to {@code to}, with their sizes. */
         MediaTensors media(NDManager m, int from, int to) {
             int each = (int) (shape.size() / shape.get(0));
+            long[] dims = shape.getShape().clone();
+            dims[0] = to - from;
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             tensors.put(
                     MediaTensors.PIXEL_VALUES,
-                    m.create(
-                            Arrays.copyOfRange(pixels, from * each, to * each),
-                            new Shape(to - from, shape.get(1), shape.get(2), shape.get(3))));
+                    m.create(Arrays.copyOfRange(pixels, from * each, to * each), new Shape(dims)));
             long[][] chosen = Arrays.copyOfRange(sizes, from, to);
             tensors.put(VisionStage.IMAGE_SIZES, m.create(flat(chosen), new Shape(to - from, 2)));
             return MediaTensors.of(tensors);
@@ -171,6 +172,11 @@ class LlavaReferenceTest {
         long[] prompt = longs(greedy.get("input_ids").get(0)); // row 0: no padding
         int images = greedy.get("images_per_row").get(0).asInt();
         List<String> keys = switch (name) {
+            case "llava_next" ->
+                List.of(
+                        "image_newline",
+                        "vision_tower.vision_model.encoder.layers.1.mlp.fc2.weight",
+                        "multi_modal_projector.linear_2.bias");
             case "llava" ->
                 List.of(
                         "vision_tower.vision_model.embeddings.class_embedding",
