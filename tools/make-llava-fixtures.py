@@ -25,6 +25,7 @@ model's linear layers.
   PixtralImageProcessor with patch_size · spatial_merge_size, the [IMG] rows with [IMG_BREAK] and [IMG_END]) and a
   word-level tokenizer holding those tokens; the prompt as the prompt encoder gives it (the [IMG] placeholders cut
   out, their positions), the processor's input_ids, pixel_values and image_sizes, and generate()'s greedy tokens.
+- llava_next-images: the same for the llava_next case through LlavaNextProcessor (LlavaNextImageProcessor's tiles).
 - llava-images: the same for the llava case through LlavaProcessor (CLIPImageProcessor at 32 pixels, <image> per
   patch as llava-hf's processor_config.json asks: num_additional_image_tokens 1, "default" strategy).
 
@@ -65,7 +66,8 @@ MERGE = 2
 SIZES = [(32, 48), (16, 32), (48, 32)]
 CLIP_PATCHES = 16
 
-CASES = ("mistral3", "pixtral", "llava", "llava_next", "mistral3-images", "llava-images", "llava-sparse-config")
+CASES = ("mistral3", "pixtral", "llava", "llava_next", "mistral3-images", "llava-images", "llava_next-images",
+         "llava-sparse-config")
 # LLaVA-NeXT: tiles of 32 pixels on these grids; the images' original sizes choose 2 x 2 and 1 x 2 tiles (+ the base)
 PINPOINTS = [[32, 64], [64, 32], [64, 64]]
 NEXT_SIZES = [(40, 70), (30, 50), (64, 20)]
@@ -272,7 +274,10 @@ def make_images(out_dir, case):
     placeholder = "[IMG]" if pixtral else "<image>"
     folder = os.path.join(out_dir, case)
     os.makedirs(folder, exist_ok=True)
-    names = {"a.png": picture(80, 50, 1), "b.png": picture(20, 40, 2)}  # a is scaled down to fit 64 pixels
+    if case == "llava_next-images":
+        names = {"a.png": picture(70, 40, 1), "b.png": picture(20, 64, 2)}  # 2 x 2 and 2 x 1 tiles
+    else:
+        names = {"a.png": picture(80, 50, 1), "b.png": picture(20, 40, 2)}  # a is scaled down to fit 64 pixels
     for name, img in names.items():
         img.save(os.path.join(folder, name))
     vocab = {f"w{i}": i for i in range(IMAGE)}
@@ -290,6 +295,13 @@ def make_images(out_dir, case):
         image_processor = transformers.PixtralImageProcessor(size={"longest_edge": 64}, patch_size=PATCH)
         processor = transformers.PixtralProcessor(image_processor=image_processor, tokenizer=fast, patch_size=PATCH,
                                                   spatial_merge_size=MERGE)
+    elif case == "llava_next-images":
+        image_processor = transformers.LlavaNextImageProcessor(size={"shortest_edge": 32},
+                                                               crop_size={"height": 32, "width": 32},
+                                                               image_grid_pinpoints=PINPOINTS)
+        processor = transformers.LlavaNextProcessor(image_processor=image_processor, tokenizer=fast, patch_size=PATCH,
+                                                    vision_feature_select_strategy="default",
+                                                    num_additional_image_tokens=1)
     else:
         image_processor = transformers.CLIPImageProcessor(size={"shortest_edge": 32},
                                                           crop_size={"height": 32, "width": 32})
@@ -309,16 +321,18 @@ def make_images(out_dir, case):
         else:
             at += 1
     media = {"pixel_values": out["pixel_values"].contiguous()}
-    if pixtral:
+    if pixtral or case == "llava_next-images":
         media["image_sizes"] = out["image_sizes"].contiguous()
     save_file(media, os.path.join(folder, "pixels.safetensors"), metadata={"format": "pt"})
-    model_class = transformers.Mistral3ForConditionalGeneration if pixtral else transformers.LlavaForConditionalGeneration
-    model = model_class.from_pretrained(os.path.join(out_dir, "mistral3" if pixtral else "llava"),
-                                        dtype=torch.float32).eval()
+    model_case = {"mistral3-images": "mistral3", "llava-images": "llava", "llava_next-images": "llava_next"}[case]
+    model_class = {"mistral3": transformers.Mistral3ForConditionalGeneration,
+                   "llava": transformers.LlavaForConditionalGeneration,
+                   "llava_next": transformers.LlavaNextForConditionalGeneration}[model_case]
+    model = model_class.from_pretrained(os.path.join(out_dir, model_case), dtype=torch.float32).eval()
     tokens, margin = greedy(model, out["input_ids"], out["attention_mask"], media)
     ref = dict(transformers_version=transformers.__version__, images=list(names), text=text_in, prompt_ids=prompt,
                media_positions=positions, input_ids=out["input_ids"][0].tolist(),
-               image_sizes=out["image_sizes"].tolist() if pixtral else None,
+               image_sizes=out["image_sizes"].tolist() if "image_sizes" in media else None,
                pixel_values_shape=list(out["pixel_values"].shape),
                greedy=dict(max_new_tokens=text.NEW_TOKENS, tokens=tokens[0], min_top2_gap=margin))
     with open(os.path.join(folder, "images.json"), "w") as f:

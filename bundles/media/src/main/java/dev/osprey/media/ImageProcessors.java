@@ -74,10 +74,12 @@ public final class ImageProcessors {
             case "GotOcr2ImageProcessor" -> new GotOcr2ImageProcessor(GotOcr2ImageProcessor.config(config));
             case "Gemma3ImageProcessor" -> new Gemma3ImageProcessor(Gemma3ImageProcessor.config(config));
             case "PixtralImageProcessor" -> new PixtralImageProcessor(PixtralImageProcessor.config(config));
+            case "LlavaNextImageProcessor" -> LlavaNextImageProcessor.of(config);
             default ->
-                throw new MediaException(source + ": image processor '" + type
-                        + "' is not supported (Qwen2VLImageProcessor, CLIPImageProcessor, SiglipImageProcessor,"
-                        + " GotOcr2ImageProcessor, Gemma3ImageProcessor and PixtralImageProcessor are)");
+                throw new MediaException(
+                        source + ": image processor '" + type
+                                + "' is not supported (Qwen2VLImageProcessor, CLIPImageProcessor, SiglipImageProcessor,"
+                                + " GotOcr2ImageProcessor, Gemma3ImageProcessor, PixtralImageProcessor and LlavaNextImageProcessor are)");
         };
     }
 
@@ -106,6 +108,7 @@ public final class ImageProcessors {
             case "LlavaProcessor", "CLIPProcessor" -> "CLIPImageProcessor";
             case "PaliGemmaProcessor", "SiglipProcessor" -> "SiglipImageProcessor";
             case "PixtralProcessor" -> "PixtralImageProcessor";
+            case "LlavaNextProcessor" -> "LlavaNextImageProcessor";
             default -> processor;
         };
     }

@@ -40,6 +40,7 @@ final class LlavaMediaProcessor implements MediaProcessor {
     private final int patch;
     private final int extraTokens;
     private final boolean rows;
+    private final AnyResolution tiles;
     private volatile ImageProcessor images;
     private volatile int[] breakAndEnd;
 
@@ -50,8 +51,15 @@ final class LlavaMediaProcessor implements MediaProcessor {
      * @param rows Pixtral's rows with {@code [IMG_BREAK]} and {@code [IMG_END]}
      */
     private LlavaMediaProcessor(
-            Path folder, String placeholder, int imageToken, int patch, int extraTokens, boolean rows) {
+            Path folder,
+            String placeholder,
+            int imageToken,
+            int patch,
+            int extraTokens,
+            boolean rows,
+            AnyResolution tiles) {
         this.folder = folder;
+        this.tiles = tiles;
         this.placeholder = placeholder;
         this.imageToken = imageToken;
         this.patch = patch;
@@ -61,12 +69,22 @@ final class LlavaMediaProcessor implements MediaProcessor {
 
     /** {@code PixtralProcessor}'s: {@code [IMG]} rows, the image processor's patch {@code patch}. */
     static LlavaMediaProcessor pixtral(Path folder, int imageToken, int patch) {
-        return new LlavaMediaProcessor(folder, "[IMG]", imageToken, patch, 0, true);
+        return new LlavaMediaProcessor(folder, "[IMG]", imageToken, patch, 0, true, null);
     }
 
     /** {@code LlavaProcessor}'s: {@code <image>} repeated per patch (CLIP's fixed size) and {@code extra}. */
     static LlavaMediaProcessor llava(Path folder, int imageToken, int towerPatch, int extra) {
-        return new LlavaMediaProcessor(folder, "<image>", imageToken, towerPatch, extra, false);
+        return new LlavaMediaProcessor(folder, "<image>", imageToken, towerPatch, extra, false, null);
+    }
+
+    /**
+     * {@code LlavaNextProcessor}'s: {@code <image>} per feature the stage packs (base tile, unpadded tiles, a newline
+     * per row), {@code image_sizes} the original sizes.
+     *
+     * @param side patches along a tile's side
+     */
+    static LlavaMediaProcessor next(Path folder, int imageToken, int side, int extra, AnyResolution tiles) {
+        return new LlavaMediaProcessor(folder, "<image>", imageToken, side, extra, false, tiles);
     }
 
     @Override
@@ -117,7 +135,19 @@ final class LlavaMediaProcessor implements MediaProcessor {
         System.arraycopy(prompt.inputIds(), from, ids, to, prompt.length() - from);
         System.arraycopy(prompt.labels(), from, labels, to, prompt.length() - from);
 
-        NDArray values = manager.create(pixels.data(), new Shape(pixels.shape())); // (N, 3, H, W)
+        NDArray values = manager.create(pixels.data(), new Shape(pixels.shape())); // (N, [tiles,] 3, H, W)
+        if (tiles != null) {
+            long[] original = new long[pictures.size() * 2];
+            for (int i = 0; i < pictures.size(); i++) {
+                original[2 * i] = pixels.gridThw()[i][1];
+                original[2 * i + 1] = pixels.gridThw()[i][2];
+            }
+            NDArray imageSizes = manager.create(original, new Shape(pictures.size(), 2)); // (N, 2) height, width
+            return new Processed(
+                    ids,
+                    labels,
+                    MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values, VisionStage.IMAGE_SIZES, imageSizes)));
+        }
         if (!rows) {
             return new Processed(ids, labels, MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values)));
         }
@@ -135,6 +165,11 @@ final class LlavaMediaProcessor implements MediaProcessor {
 
     /** The tokens image {@code i} becomes in the prompt. */
     private int[] tokensOf(PixelValues pixels, int i) {
+        if (tiles != null) {
+            int[] out = new int[nextTokens(pixels.gridThw()[i][1], pixels.gridThw()[i][2])];
+            Arrays.fill(out, imageToken);
+            return out;
+        }
         if (!rows) {
             long h = pixels.shape()[2];
             long w = pixels.shape()[3];
@@ -155,6 +190,15 @@ final class LlavaMediaProcessor implements MediaProcessor {
             out[at++] = y + 1 < r ? ends[0] : ends[1];
         }
         return out;
+    }
+
+    /** The base tile's patches (and class token), then the unpadded rows of tiles, each with its newline. */
+    private int nextTokens(long height, long width) {
+        int[] grid = tiles.grid(height, width);
+        int[] keep = AnyResolution.unpadded(grid[0] * patch, grid[1] * patch, height, width);
+        int r = keep[1] - keep[0];
+        int c = keep[3] - keep[2];
+        return patch * patch + extraTokens + r * (c + 1);
     }
 
     private int[] breakAndEnd() {

@@ -1,5 +1,6 @@
 package dev.osprey.models.llava;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
@@ -13,13 +14,14 @@ import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.api.model.MultimodalKeys;
+import dev.osprey.model.spi.MediaProcessor;
 import dev.osprey.model.spi.MediaStageFactory;
 
 /**
  * LLaVA-NeXT in transformers' format ({@code LlavaNextForConditionalGeneration}): LLaVA 1.5's CLIP tower and
  * projector over any-resolution tiles, packed with {@code image_newline} ({@link LlavaNextStage}), before the language
- * model its {@code text_config} names. Its prompts (the tile count depends on the image) are not connected yet: no
- * media processor, so it loads and serves text, and takes images as {@code pixel_values} and {@code image_sizes}.
+ * model its {@code text_config} names. Its media processor writes {@code <image>} once per packed feature, with
+ * {@code LlavaNextImageProcessor}'s tiles.
  */
 @Component(service = ModelArchitecture.class)
 public class LlavaNextArchitecture extends LlavaFamily {
@@ -112,5 +114,19 @@ public class LlavaNextArchitecture extends LlavaFamily {
                 tiles,
                 vision.side(),
                 hidden);
+    }
+
+    @Override
+    public MediaProcessor mediaProcessor(ModelConfig config, Path folder) {
+        ClipVisionTower.Config vision = ClipVisionTower.Config.read(config);
+        boolean full = config.getString("vision_feature_select_strategy")
+                .orElse("default")
+                .equals("full");
+        return LlavaMediaProcessor.next(
+                folder,
+                (int) imageToken(config, 32000),
+                vision.side(),
+                full ? 1 : 0,
+                AnyResolution.read(config, vision.imageSize()));
     }
 }

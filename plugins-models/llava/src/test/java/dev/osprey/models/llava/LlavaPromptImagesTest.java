@@ -43,19 +43,22 @@ import dev.osprey.model.spi.MediaProcessor;
  * as the encoder gives it (one media part where each placeholder was) and two PNG files of different shapes become the
  * ids, pixel values, image sizes and greedy tokens that transformers' processor and model give: Mistral 3's
  * {@code PixtralProcessor} ({@code [IMG]} rows with {@code [IMG_BREAK]} and {@code [IMG_END]}), LLaVA 1.5's
- * {@code LlavaProcessor} ({@code <image>} per patch, CLIP's resize and crop).
+ * {@code LlavaProcessor} ({@code <image>} per patch, CLIP's resize and crop), LLaVA-NeXT's {@code LlavaNextProcessor}
+ * (any-resolution tiles, {@code <image>} per packed feature).
  */
 class LlavaPromptImagesTest {
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"mistral3, [IMG]", "llava, <image>"})
+    @CsvSource({"mistral3, [IMG]", "llava, <image>", "llava_next, <image>"})
     void imagesFromFilesGiveTransformersIdsPixelsAndGreedyTokens(String name, String placeholder) throws IOException {
         Path model = HfReference.fixture(LlavaPromptImagesTest.class, name);
         Path images = model.resolveSibling(name + "-images");
         JsonNode ref = new ObjectMapper().readTree(images.resolve("images.json").toFile());
-        LlavaFamily architecture = name.equals("mistral3")
-                ? new Mistral3Architecture(LlavaReferenceTest.languageModels())
-                : new LlavaArchitecture(LlavaReferenceTest.languageModels());
+        LlavaFamily architecture = switch (name) {
+            case "mistral3" -> new Mistral3Architecture(LlavaReferenceTest.languageModels());
+            case "llava_next" -> new LlavaNextArchitecture(LlavaReferenceTest.languageModels());
+            default -> new LlavaArchitecture(LlavaReferenceTest.languageModels());
+        };
         try (NDManager manager = NDManager.newBaseManager();
                 HfModel hf = ModelLoader.load(model, c -> architecture, manager, DataType.FLOAT32)) {
             // the images folder holds the processor's config and tokenizer, the model folder the fixture's weights
@@ -80,7 +83,7 @@ class LlavaPromptImagesTest {
             }
             WeightFiles expected = WeightFiles.openFile(images.resolve("pixels.safetensors"));
             if (ref.get("image_sizes").isNull()) {
-                assertTrue(p.media().get(VisionStage.IMAGE_SIZES).isEmpty(), "no image_sizes for CLIP");
+                assertTrue(p.media().get(VisionStage.IMAGE_SIZES).isEmpty(), "no image_sizes for LLaVA 1.5");
             } else {
                 NDArray sizes = p.media().require(VisionStage.IMAGE_SIZES, "test");
                 long[] wantedSizes = new long[ref.get("image_sizes").size() * 2];
