@@ -48,7 +48,13 @@ MULTIMODAL_BUNDLES = {
               "mistral3_2506": ("mistral3", "Mistral3ForConditionalGeneration"),
               "pixtral": ("llava", "LlavaForConditionalGeneration"),
               "llava1_5_hf": ("llava", "LlavaForConditionalGeneration"),
-              "llava_llama3_hf": ("llava", "LlavaForConditionalGeneration")},
+              "llava_llama3_hf": ("llava", "LlavaForConditionalGeneration"),
+              "llava1_6_vicuna_hf": ("llava_next", "LlavaNextForConditionalGeneration"),
+              "llava1_6_mistral_hf": ("llava_next", "LlavaNextForConditionalGeneration"),
+              "llava1_6_yi_hf": ("llava_next", "LlavaNextForConditionalGeneration"),
+              "llama3_llava_next_hf": ("llava_next", "LlavaNextForConditionalGeneration"),
+              "llava_next_qwen_hf": ("llava_next", "LlavaNextForConditionalGeneration"),
+              "llava_llama3_1_hf": ("llava_next", "LlavaNextForConditionalGeneration")},
 }
 # Ministral 3 (2512): its text_config is a ministral3 language model (YaRN rope and Llama 4's position-dependent
 # query scaling), which no installed family runs
