@@ -120,6 +120,9 @@ public class LlavaImagesInFrameworkIT {
         assertTrue(entry.tags().contains("vision"));
         assertEquals(
                 "llava", registry.find("llava-hf/llava-1.5-7b-hf").orElseThrow().modelType());
+        assertEquals(
+                "llava_next",
+                registry.find("llava-hf/llava-v1.6-mistral-7b-hf").orElseThrow().modelType());
     }
 
     @Test

@@ -34,7 +34,7 @@ public class Mistral3Architecture extends LlavaFamily {
             cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY,
-            target = "(!(component.name=dev.osprey.models.llava.*))")
+            target = LlavaFamily.LANGUAGE_MODELS)
     volatile List<ModelArchitecture> architectures = List.of();
 
     public Mistral3Architecture() {}
