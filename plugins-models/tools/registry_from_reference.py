@@ -46,6 +46,25 @@ BUNDLES = {
 MULTIMODAL = {"qwen-vl": ["multimodal", "vision", "video"]}
 # multimodal model types whose thinking checkpoints say so in their ids (Qwen3-VL-*-Thinking)
 THINKING_IN_ID = {"qwen3_vl", "qwen3_vl_moe", "qwen3_next"}
+# multimodal bundle -> {ms-swift model type: (Osprey model_type, HF architecture)}: these share architecture names
+# across towers and language models (LlavaForConditionalGeneration is LLaVA 1.5 with CLIP and Pixtral 12B), so the
+# model type says which ids run
+MULTIMODAL_BUNDLES = {
+    "llava": {"mistral3": ("mistral3", "Mistral3ForConditionalGeneration"),
+              "mistral3_2506": ("mistral3", "Mistral3ForConditionalGeneration"),
+              "pixtral": ("llava", "LlavaForConditionalGeneration"),
+              "llava1_5_hf": ("llava", "LlavaForConditionalGeneration"),
+              "llava_llama3_hf": ("llava", "LlavaForConditionalGeneration"),
+              "llava1_6_vicuna_hf": ("llava_next", "LlavaNextForConditionalGeneration"),
+              "llava1_6_mistral_hf": ("llava_next", "LlavaNextForConditionalGeneration"),
+              "llava1_6_yi_hf": ("llava_next", "LlavaNextForConditionalGeneration"),
+              "llama3_llava_next_hf": ("llava_next", "LlavaNextForConditionalGeneration"),
+              "llava_next_qwen_hf": ("llava_next", "LlavaNextForConditionalGeneration"),
+              "llava_llama3_1_hf": ("llava_next", "LlavaNextForConditionalGeneration")},
+}
+# Ministral 3 (2512): its text_config is a ministral3 language model (YaRN rope and Llama 4's position-dependent
+# query scaling), which no installed family runs
+MULTIMODAL_NOT_PROVEN = ("mistralai/ministral-3-",)
 # ms-swift model types whose architecture runs for a task beyond causal LM, and that task: Qwen3-Embedding (a bare
 # Qwen3Model pooled at the last token), Qwen3-Reranker (its yes/no logits), Llama reward models (a one-label score head)
 TASKS = {"qwen3_emb": "embedding", "qwen3_reranker": "generative_reranker", "llama3_2_reward": "seq_cls"}
@@ -85,6 +104,17 @@ def keep_committed(entries, path):
     entries.sort(key=lambda e: position.get(e["id"], len(position)))
 
 
+def write(bundle, entries):
+    """Writes a bundle's models.json: its entries by id, the committed file's order and extra tags kept."""
+    entries.sort(key=lambda e: e["id"].lower())
+    out = os.path.join(ROOT, "plugins-models", bundle, "src", "main", "resources", "models.json")
+    keep_committed(entries, out)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(entries, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print(f"{bundle}: {len(entries)} models -> {os.path.relpath(out, ROOT)}", file=sys.stderr)
+
+
 def main():
     with open(REFERENCE, encoding="utf-8") as f:
         reference = json.load(f)
@@ -115,13 +145,23 @@ def main():
                 if task is not None:
                     entry["task"] = task
                 entries.append(entry)
-        entries.sort(key=lambda e: e["id"].lower())
-        out = os.path.join(ROOT, "plugins-models", bundle, "src", "main", "resources", "models.json")
-        keep_committed(entries, out)
-        with open(out, "w", encoding="utf-8") as f:
-            json.dump(entries, f, indent=1, ensure_ascii=False)
-            f.write("\n")
-        print(f"{bundle}: {len(entries)} models -> {os.path.relpath(out, ROOT)}", file=sys.stderr)
+        write(bundle, entries)
+    for bundle, types in MULTIMODAL_BUNDLES.items():
+        entries, seen = [], set()
+        for group in reference["model_types"]:
+            if group["model_type"] not in types:
+                continue
+            model_type, arch = types[group["model_type"]]
+            for ids in group["ids"]:
+                hf, ms = ids.get("huggingface"), ids.get("modelscope")
+                key = (hf or ms).lower()
+                if key in seen or key.startswith(MULTIMODAL_NOT_PROVEN):
+                    continue
+                seen.add(key)
+                entries.append({"id": hf or ms, "modelscope_id": ms or "", "model_type": model_type,
+                                "architecture": arch, "template": "",
+                                "tags": [group["model_type"], "multimodal", "vision"], "requires": {}})
+        write(bundle, entries)
 
 
 if __name__ == "__main__":

@@ -73,10 +73,13 @@ public final class ImageProcessors {
             case "SiglipImageProcessor" -> new ClipImageProcessor(ClipImageProcessor.config(config, type, true));
             case "GotOcr2ImageProcessor" -> new GotOcr2ImageProcessor(GotOcr2ImageProcessor.config(config));
             case "Gemma3ImageProcessor" -> new Gemma3ImageProcessor(Gemma3ImageProcessor.config(config));
+            case "PixtralImageProcessor" -> new PixtralImageProcessor(PixtralImageProcessor.config(config));
+            case "LlavaNextImageProcessor" -> LlavaNextImageProcessor.of(config);
             default ->
                 throw new MediaException(
                         source + ": image processor '" + type
-                                + "' is not supported (Qwen2VLImageProcessor, CLIPImageProcessor and SiglipImageProcessor are)");
+                                + "' is not supported (Qwen2VLImageProcessor, CLIPImageProcessor, SiglipImageProcessor,"
+                                + " GotOcr2ImageProcessor, Gemma3ImageProcessor, PixtralImageProcessor and LlavaNextImageProcessor are)");
         };
     }
 
@@ -105,6 +108,8 @@ public final class ImageProcessors {
                 "Qwen2VLImageProcessor";
             case "LlavaProcessor", "CLIPProcessor" -> "CLIPImageProcessor";
             case "PaliGemmaProcessor", "SiglipProcessor" -> "SiglipImageProcessor";
+            case "PixtralProcessor" -> "PixtralImageProcessor";
+            case "LlavaNextProcessor" -> "LlavaNextImageProcessor";
             default -> processor;
         };
     }

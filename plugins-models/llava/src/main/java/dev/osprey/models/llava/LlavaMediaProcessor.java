@@ -1,0 +1,228 @@
+package dev.osprey.models.llava;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import dev.osprey.api.chat.ContentPart;
+import dev.osprey.api.chat.EncodedPrompt;
+import dev.osprey.api.chat.MediaInput;
+import dev.osprey.api.model.MediaTensors;
+import dev.osprey.media.ImageProcessor;
+import dev.osprey.media.ImageProcessors;
+import dev.osprey.media.MediaLoader;
+import dev.osprey.media.MediaRef;
+import dev.osprey.media.PixelValues;
+import dev.osprey.media.PixtralImageProcessor;
+import dev.osprey.media.RgbImage;
+import dev.osprey.model.spi.MediaProcessor;
+
+/**
+ * What {@code PixtralProcessor} (Mistral 3, Pixtral) and {@code LlavaProcessor} (LLaVA 1.5) do beside the pixels:
+ * the chat template's image placeholder ({@code [IMG]}, {@code <image>}) becomes the image's tokens, unlabelled, and
+ * the images become {@code pixel_values} (with {@code image_sizes} for Pixtral). Pixtral: per row of merged patches,
+ * that many {@code [IMG]} and an {@code [IMG_BREAK]}, the last one an {@code [IMG_END]}, the image processor's patch
+ * being the tower's patch times {@code spatial_merge_size}; LLaVA: one {@code <image>} per patch (and one for the
+ * class token with the "full" strategy). The image processor is read from {@code preprocessor_config.json} when the
+ * first image comes, so a folder without one loads and serves text.
+ */
+final class LlavaMediaProcessor implements MediaProcessor {
+
+    private final Path folder;
+    private final String placeholder;
+    private final int imageToken;
+    private final int patch;
+    private final int extraTokens;
+    private final boolean rows;
+    private final AnyResolution tiles;
+    private volatile ImageProcessor images;
+    private volatile int[] breakAndEnd;
+
+    /**
+     * @param placeholder what the chat template writes per image
+     * @param patch Pixtral: the tower's patch times the merge, the processor's patch; 0 for CLIP's fixed size
+     * @param extraTokens LLaVA: tokens beside the patches (1 for the class token of the "full" strategy)
+     * @param rows Pixtral's rows with {@code [IMG_BREAK]} and {@code [IMG_END]}
+     */
+    private LlavaMediaProcessor(
+            Path folder,
+            String placeholder,
+            int imageToken,
+            int patch,
+            int extraTokens,
+            boolean rows,
+            AnyResolution tiles) {
+        this.folder = folder;
+        this.tiles = tiles;
+        this.placeholder = placeholder;
+        this.imageToken = imageToken;
+        this.patch = patch;
+        this.extraTokens = extraTokens;
+        this.rows = rows;
+    }
+
+    /** {@code PixtralProcessor}'s: {@code [IMG]} rows, the image processor's patch {@code patch}. */
+    static LlavaMediaProcessor pixtral(Path folder, int imageToken, int patch) {
+        return new LlavaMediaProcessor(folder, "[IMG]", imageToken, patch, 0, true, null);
+    }
+
+    /** {@code LlavaProcessor}'s: {@code <image>} repeated per patch (CLIP's fixed size) and {@code extra}. */
+    static LlavaMediaProcessor llava(Path folder, int imageToken, int towerPatch, int extra) {
+        return new LlavaMediaProcessor(folder, "<image>", imageToken, towerPatch, extra, false, null);
+    }
+
+    /**
+     * {@code LlavaNextProcessor}'s: {@code <image>} per feature the stage packs (base tile, unpadded tiles, a newline
+     * per row), {@code image_sizes} the original sizes.
+     *
+     * @param side patches along a tile's side
+     */
+    static LlavaMediaProcessor next(Path folder, int imageToken, int side, int extra, AnyResolution tiles) {
+        return new LlavaMediaProcessor(folder, "<image>", imageToken, side, extra, false, tiles);
+    }
+
+    @Override
+    public Map<String, String> placeholders() {
+        return Map.of(ContentPart.IMAGE, placeholder);
+    }
+
+    @Override
+    public Processed process(EncodedPrompt prompt, MediaLoader loader, NDManager manager) {
+        if (prompt.media().isEmpty()) {
+            return new Processed(prompt.inputIds(), prompt.labels(), null);
+        }
+        List<RgbImage> pictures = new ArrayList<>();
+        for (int i = 0; i < prompt.media().size(); i++) {
+            ContentPart part = prompt.media().get(i).part();
+            if (!ContentPart.IMAGE.equals(part.type())) {
+                throw new IllegalArgumentException(
+                        "media part " + i + " (" + part.type() + "): these models take images only");
+            }
+            pictures.add(loader.image(MediaRef.image(part.value()).in("image " + (i + 1) + " of the prompt")));
+        }
+        PixelValues pixels = processor().preprocess(pictures);
+        List<int[]> expanded = new ArrayList<>();
+        for (int i = 0; i < pictures.size(); i++) {
+            expanded.add(tokensOf(pixels, i));
+        }
+        int length = prompt.length() + expanded.stream().mapToInt(t -> t.length).sum();
+        int[] ids = new int[length];
+        int[] labels = new int[length];
+        int from = 0;
+        int to = 0;
+        for (int i = 0; i < prompt.media().size(); i++) {
+            MediaInput input = prompt.media().get(i);
+            if (input.position() < from || input.position() > prompt.length()) {
+                throw new IllegalArgumentException(
+                        "media part " + i + " sits at " + input.position() + ", outside or before the previous one");
+            }
+            int text = input.position() - from;
+            System.arraycopy(prompt.inputIds(), from, ids, to, text);
+            System.arraycopy(prompt.labels(), from, labels, to, text);
+            to += text;
+            for (int token : expanded.get(i)) {
+                ids[to] = token;
+                labels[to++] = EncodedPrompt.IGNORE_INDEX;
+            }
+            from = input.position();
+        }
+        System.arraycopy(prompt.inputIds(), from, ids, to, prompt.length() - from);
+        System.arraycopy(prompt.labels(), from, labels, to, prompt.length() - from);
+
+        NDArray values = manager.create(pixels.data(), new Shape(pixels.shape())); // (N, [tiles,] 3, H, W)
+        if (tiles != null) {
+            long[] original = new long[pictures.size() * 2];
+            for (int i = 0; i < pictures.size(); i++) {
+                original[2 * i] = pixels.gridThw()[i][1];
+                original[2 * i + 1] = pixels.gridThw()[i][2];
+            }
+            NDArray imageSizes = manager.create(original, new Shape(pictures.size(), 2)); // (N, 2) height, width
+            return new Processed(
+                    ids,
+                    labels,
+                    MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values, VisionStage.IMAGE_SIZES, imageSizes)));
+        }
+        if (!rows) {
+            return new Processed(ids, labels, MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values)));
+        }
+        long[] sizes = new long[pictures.size() * 2];
+        for (int i = 0; i < pictures.size(); i++) {
+            sizes[2 * i] = (long) pixels.gridThw()[i][1] * patch;
+            sizes[2 * i + 1] = (long) pixels.gridThw()[i][2] * patch;
+        }
+        NDArray imageSizes = manager.create(sizes, new Shape(pictures.size(), 2)); // (N, 2) height, width
+        return new Processed(
+                ids,
+                labels,
+                MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values, VisionStage.IMAGE_SIZES, imageSizes)));
+    }
+
+    /** The tokens image {@code i} becomes in the prompt. */
+    private int[] tokensOf(PixelValues pixels, int i) {
+        if (tiles != null) {
+            int[] out = new int[nextTokens(pixels.gridThw()[i][1], pixels.gridThw()[i][2])];
+            Arrays.fill(out, imageToken);
+            return out;
+        }
+        if (!rows) {
+            long h = pixels.shape()[2];
+            long w = pixels.shape()[3];
+            int count = Math.toIntExact((h / patch) * (w / patch) + extraTokens);
+            int[] out = new int[count];
+            Arrays.fill(out, imageToken);
+            return out;
+        }
+        int[] ends = breakAndEnd();
+        int r = pixels.gridThw()[i][1];
+        int c = pixels.gridThw()[i][2];
+        int[] out = new int[r * (c + 1)];
+        int at = 0;
+        for (int y = 0; y < r; y++) {
+            for (int x = 0; x < c; x++) {
+                out[at++] = imageToken;
+            }
+            out[at++] = y + 1 < r ? ends[0] : ends[1];
+        }
+        return out;
+    }
+
+    /** The base tile's patches (and class token), then the unpadded rows of tiles, each with its newline. */
+    private int nextTokens(long height, long width) {
+        int[] grid = tiles.grid(height, width);
+        int[] keep = AnyResolution.unpadded(grid[0] * patch, grid[1] * patch, height, width);
+        int r = keep[1] - keep[0];
+        int c = keep[3] - keep[2];
+        return patch * patch + extraTokens + r * (c + 1);
+    }
+
+    private int[] breakAndEnd() {
+        int[] ids = breakAndEnd;
+        if (ids == null) {
+            ids = new int[] {AddedTokens.id(folder, "[IMG_BREAK]"), AddedTokens.id(folder, "[IMG_END]")};
+            breakAndEnd = ids;
+        }
+        return ids;
+    }
+
+    private ImageProcessor processor() {
+        ImageProcessor p = images;
+        if (p == null) {
+            p = ImageProcessors.forModel(folder);
+            if (rows) {
+                if (!(p instanceof PixtralImageProcessor pixtral)) {
+                    throw new IllegalArgumentException(folder + ": preprocessor_config.json names " + p.name()
+                            + "; Pixtral towers take PixtralImageProcessor's images");
+                }
+                p = pixtral.withPatchSize(patch);
+            }
+            images = p;
+        }
+        return p;
+    }
+}
