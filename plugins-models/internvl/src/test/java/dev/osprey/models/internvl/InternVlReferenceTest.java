@@ -160,6 +160,40 @@ class InternVlReferenceTest {
         }
     }
 
+    /**
+     * An AWQ checkpoint as lmdeploy writes OpenGVLab's InternVL*-AWQ ids (tools/make-internvl-awq-fixture.py): the
+     * language model's linears packed, {@code llm_config.quantization_config}, the vision tower and projector dense;
+     * the remote code's logits, loss and greedy tokens with the dequantized weights.
+     */
+    @Test
+    void anAwqChatCheckpointIsTheReferenceCodeWithItsDequantizedWeights() throws IOException {
+        Fixture f = Fixture.of("internvl-chat-awq");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(
+                        f.folder(), c -> new InternVlChatArchitecture(LANGUAGE_MODELS), manager, DataType.FLOAT32)) {
+            assertEquals(List.of(), model.unusedWeights(), "every checkpoint tensor has a place");
+            compareForward(
+                    "internvl-chat-awq",
+                    f,
+                    model,
+                    manager,
+                    null,
+                    f.ref().get("logits"),
+                    f.ref().get("loss").asDouble());
+            JsonNode greedy = f.ref().get("greedy");
+            List<long[]> batched = decode(
+                    model,
+                    manager,
+                    f.ids(),
+                    f.mask(),
+                    f.media(manager),
+                    greedy.get("max_new_tokens").asInt());
+            for (int b = 0; b < f.ids().length; b++) {
+                assertArrayEquals(longs(greedy.get("tokens").get(b)), batched.get(b), "greedy tokens of row " + b);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void gradientsReachTheVisionTowerAndTheProjector(String name, InternVlFamily architecture, String layers)
