@@ -40,6 +40,11 @@ BUNDLES = {
                 "HunYuanMoEV1ForCausalLM": "hunyuan_v1_moe"},
     "bailing": {"BailingMoeForCausalLM": "bailing_moe", "BailingMoeV2ForCausalLM": "bailing_moe"},
 }
+# multimodal bundles written here: bundle -> {HF architecture: model_type}; their entries are tagged
+# [model_type, "multimodal", "vision"] (and "awq" for an AWQ checkpoint). A "repo:subfolder" id (ms-swift's
+# InternVL2-Pretrain-Models:InternVL2-1B-Pretrain) is one model in a folder of the repository, which the hub code
+# downloads alone
+MULTIMODAL = {"internvl": {"InternVLChatModel": "internvl_chat", "InternVLForConditionalGeneration": "internvl"}}
 # ms-swift model types whose architecture runs for a task beyond causal LM, and that task: Qwen3-Embedding (a bare
 # Qwen3Model pooled at the last token), Qwen3-Reranker (its yes/no logits), Llama reward models (a one-label score head)
 TASKS = {"qwen3_emb": "embedding", "qwen3_reranker": "generative_reranker", "llama3_2_reward": "seq_cls"}
@@ -57,6 +62,10 @@ OTHER_BLOCKS = {"xverse_moe", "minicpm_moe"}
 # ids whose own code computes what their config does not say: ChatGLM2-6B-32K divides the positions by rope_ratio
 # where ChatGLM3 and GLM-4 (same config fields) scale the rotary base
 NOT_PROVEN = {"zai-org/chatglm2-6b-32k",
+              # InternVL: bitsandbytes int8; a GPT-OSS language model (no gpt_oss family); an InternLM3 text_config
+              # in the transformers format, not verified
+              "opengvlab/internvl-chat-v1-5-int8", "opengvlab/internvl3_5-gpt-oss-20b-a4b-preview",
+              "opengvlab/internvl3_5-gpt-oss-20b-a4b-preview-hf", "opengvlab/internvl3-9b-hf",
               # Baichuan 2's -4bits checkpoints are bitsandbytes ones (a load_in_4bit quantization_config)
               "baichuan-inc/baichuan2-7b-chat-4bits", "baichuan-inc/baichuan2-13b-chat-4bits"}
 
@@ -78,10 +87,11 @@ def keep_committed(entries, path):
 def main():
     with open(REFERENCE, encoding="utf-8") as f:
         reference = json.load(f)
-    for bundle, archs in BUNDLES.items():
+    for bundle, archs in {**BUNDLES, **MULTIMODAL}.items():
+        multimodal = bundle in MULTIMODAL
         entries, seen = [], set()
         for group in reference["model_types"]:
-            if group["multimodal"] or group["model_type"] in NOT_CAUSAL_LM | OTHER_BLOCKS:
+            if group["multimodal"] != multimodal or group["model_type"] in NOT_CAUSAL_LM | OTHER_BLOCKS:
                 continue
             arch = next((a for a in group["hf_architectures"] if a in archs), None)
             if arch is None:
@@ -94,6 +104,7 @@ def main():
                 seen.add(key)
                 task = TASKS.get(group["model_type"])
                 tags = [group["model_type"]] + EXTRA_TAGS.get(group["model_type"], [])
+                tags += (["multimodal", "vision"] + (["awq"] if key.endswith("-awq") else [])) if multimodal else []
                 tags += ["gptq"] if group["model_type"] in EXTRA_TAGS and "gptq" in key else []
                 tags += (["thinking"] if task is None and ("qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key)) else [])
                 entry = {"id": hf or ms, "modelscope_id": ms or "", "model_type": archs[arch],

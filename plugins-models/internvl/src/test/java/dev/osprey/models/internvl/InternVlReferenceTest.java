@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -163,17 +164,18 @@ class InternVlReferenceTest {
     /**
      * An AWQ checkpoint as lmdeploy writes OpenGVLab's InternVL*-AWQ ids (tools/make-internvl-awq-fixture.py): the
      * language model's linears packed, {@code llm_config.quantization_config}, the vision tower and projector dense;
-     * the remote code's logits, loss and greedy tokens with the dequantized weights.
+     * the remote code's logits, loss and greedy tokens with the dequantized weights, over Qwen2 and InternLM2.
      */
-    @Test
-    void anAwqChatCheckpointIsTheReferenceCodeWithItsDequantizedWeights() throws IOException {
-        Fixture f = Fixture.of("internvl-chat-awq");
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"internvl-chat-awq", "internvl-chat-internlm2-awq"})
+    void anAwqChatCheckpointIsTheReferenceCodeWithItsDequantizedWeights(String name) throws IOException {
+        Fixture f = Fixture.of(name);
         try (NDManager manager = NDManager.newBaseManager();
                 HfModel model = ModelLoader.load(
                         f.folder(), c -> new InternVlChatArchitecture(LANGUAGE_MODELS), manager, DataType.FLOAT32)) {
             assertEquals(List.of(), model.unusedWeights(), "every checkpoint tensor has a place");
             compareForward(
-                    "internvl-chat-awq",
+                    name,
                     f,
                     model,
                     manager,
