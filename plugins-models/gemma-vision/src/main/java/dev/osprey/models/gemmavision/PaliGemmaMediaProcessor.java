@@ -25,8 +25,9 @@ import dev.osprey.model.spi.TokenizerFiles;
 /**
  * PaliGemma's {@code PaliGemmaProcessor} beside the pixels, for a prompt whose template writes {@code <image>} per
  * image: each becomes {@code image_seq_length} image tokens, BOS follows the last image (a BOS the prompt starts with
- * moves there), and {@code "\n"} ends the prefix: at the end of a prompt to generate from (one labelled stretch, as
- * the prompt encoder gives it), else before the first labelled token after the images (a training row's answer). The images become
+ * moves there), and {@code "\n"} ends the prompt, which is the prefix. A training row (an unlabelled prompt before
+ * a labelled answer) is refused: the model needs {@code token_type_ids} to read its answer causally, which a training
+ * batch does not carry yet. The images become
  * {@code pixel_values} (N, 3, S, S) from the folder's {@code SiglipImageProcessor}. Without {@code token_type_ids}
  * the model reads the whole prompt as its prefix, which is right for generation.
  */
@@ -54,6 +55,12 @@ final class PaliGemmaMediaProcessor implements MediaProcessor {
     public Processed process(EncodedPrompt prompt, MediaLoader loader, NDManager manager) {
         if (prompt.media().isEmpty()) {
             return new Processed(prompt.inputIds(), prompt.labels(), null);
+        }
+        boolean labelled = Arrays.stream(prompt.labels()).anyMatch(l -> l != EncodedPrompt.IGNORE_INDEX);
+        boolean unlabelled = Arrays.stream(prompt.labels()).anyMatch(l -> l == EncodedPrompt.IGNORE_INDEX);
+        if (labelled && unlabelled) {
+            throw new IllegalArgumentException("paligemma: training rows with images are not supported yet (the"
+                    + " answer must be read causally through token_type_ids, which training batches do not carry)");
         }
         List<RgbImage> pictures = images.load(prompt, loader);
         PixelValues pixels = images.processor().preprocess(pictures);
@@ -83,26 +90,15 @@ final class PaliGemmaMediaProcessor implements MediaProcessor {
         NDArray values = manager.create(pixels.data(), new Shape(pixels.shape())); // (images, 3, S, S)
         Processed expanded =
                 MediaProcessor.expand(withoutBos, runs, MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values)));
-        boolean toGenerate = Arrays.stream(withoutBos.labels()).noneMatch(l -> l == EncodedPrompt.IGNORE_INDEX);
-        int lastImage = withoutBos.media().get(withoutBos.media().size() - 1).position()
-                + runs.stream().mapToInt(r -> r.length).sum();
-        return endPrefix(expanded, toGenerate ? expanded.inputIds().length : lastImage);
+        return endPrefix(expanded);
     }
 
-    /** {@code "\n"} at the end of the prefix: the first labelled token from {@code from}, else the end. */
-    private Processed endPrefix(Processed p, int from) {
-        int at = from;
-        while (at < p.labels().length && p.labels()[at] == EncodedPrompt.IGNORE_INDEX) {
-            at++;
-        }
-        int[] ids = new int[p.inputIds().length + 1];
-        int[] labels = new int[ids.length];
-        System.arraycopy(p.inputIds(), 0, ids, 0, at);
-        System.arraycopy(p.labels(), 0, labels, 0, at);
-        ids[at] = newline();
-        labels[at] = EncodedPrompt.IGNORE_INDEX;
-        System.arraycopy(p.inputIds(), at, ids, at + 1, ids.length - at - 1);
-        System.arraycopy(p.labels(), at, labels, at + 1, ids.length - at - 1);
+    /** {@code "\n"} at the end of the prefix, which is the whole prompt. */
+    private Processed endPrefix(Processed p) {
+        int[] ids = Arrays.copyOf(p.inputIds(), p.inputIds().length + 1);
+        int[] labels = Arrays.copyOf(p.labels(), ids.length);
+        ids[ids.length - 1] = newline();
+        labels[ids.length - 1] = EncodedPrompt.IGNORE_INDEX;
         return new Processed(ids, labels, p.media());
     }
 
