@@ -72,9 +72,11 @@ def tokenizer_json(added, vocab=150):
 
 
 def template(image_text):
-    """Writes each message's parts (an image as image_text), a space after each message, and "w4" to prompt. The
+    """Writes each message's parts (an image as image_text), a space after each message, and "w4" to prompt, which
+    also opens each answer (so a training row's answer follows its prompt as generated). The
     space is an expression: Osprey's Jinja drops a literal space between two block tags, Hugging Face's keeps it."""
-    return ("{% for message in messages %}{% if message['content'] is string %}{{ message['content'] }}"
+    return ("{% for message in messages %}{% if message['role'] == 'assistant' %}w4 {% endif %}"
+            "{% if message['content'] is string %}{{ message['content'] }}"
             "{% else %}{% for content in message['content'] %}"
             "{% if content['type'] == 'image' %}" + image_text +
             "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}{% endfor %}{% endif %}{{ ' ' }}"

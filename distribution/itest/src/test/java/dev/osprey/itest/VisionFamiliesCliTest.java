@@ -1,5 +1,6 @@
 package dev.osprey.itest;
 
+import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,25 +48,8 @@ class VisionFamiliesCliTest {
     })
     void inferWithImagesAnswersWithTheReferencesGreedyTokens(String reference, String name) throws Exception {
         Path fixtures = TestPlatform.root().resolve(reference);
-        Path model = Files.createDirectories(home.resolve(name));
-        for (Path f : List.of(
-                fixtures.resolve(name + "/config.json"),
-                fixtures.resolve(name + "/model.safetensors"),
-                fixtures.resolve(name + "/generation_config.json"))) {
-            Files.copy(f, model.resolve(f.getFileName()));
-        }
-        List<Path> images = new ArrayList<>();
-        try (var files = Files.list(fixtures.resolve(name + "-images"))) {
-            for (Path f : files.toList()) {
-                String file = f.getFileName().toString();
-                if (file.endsWith(".png")) {
-                    images.add(f);
-                } else if (!file.equals("images.json") && !file.equals("pixel_values.safetensors")) {
-                    Files.copy(f, model.resolve(file));
-                }
-            }
-        }
-        images.sort(null); // a.png, b.png: the order of the reference's image parts
+        Path model = layOut(fixtures, name, name);
+        List<Path> images = List.of(fixtures.resolve(name + "-images/a.png"), fixtures.resolve(name + "-images/b.png"));
         JsonNode ref =
                 JSON.readTree(fixtures.resolve(name + "-images/images.json").toFile());
         // the words of the answer: ids outside the tiny tokenizer's words (special or unknown) decode to nothing
@@ -93,5 +77,69 @@ class VisionFamiliesCliTest {
         }
         assertEquals(0, chat.exit(), chat.out());
         assertTrue(chat.out().contains(answer), "transformers' greedy answer '" + answer + "' in: " + chat.out());
+    }
+
+    /** ms-swift's rows ({@code <image>} tags, an {@code images} column) train through each family's media step. */
+    @ParameterizedTest
+    @CsvSource({
+        "plugins-models/internvl/src/test/resources/reference/, internvl-chat",
+        "plugins-models/internvl/src/test/resources/reference/, internvl-hf",
+        "plugins-models/gemma-vision/src/test/resources/reference/, gemma3-vision"
+    })
+    void sftOnRowsWithImagesLowersTheLoss(String reference, String name) throws Exception {
+        Path fixtures = TestPlatform.root().resolve(reference);
+        Path model = layOut(fixtures, name, name + "-sft");
+        Path data = Files.createDirectories(home.resolve(name + "-rows"));
+        List<String> rows = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String image = i % 2 == 0 ? "a.png" : "b.png";
+            Files.copy(fixtures.resolve(name + "-images/" + image), data.resolve(image), REPLACE_EXISTING);
+            String answer = i % 2 == 0 ? "w8 w61" : "w40 w41";
+            rows.add("{\"messages\": [{\"role\": \"user\", \"content\": \"<image>w93 w5\"}, {\"role\": \"assistant\","
+                    + " \"content\": \"" + answer + "\"}], \"images\": [\"" + image + "\"]}");
+        }
+        Files.write(data.resolve("rows.jsonl"), rows);
+        Path out = home.resolve(name + "-sft-out");
+        Result sft = DistributionCliTest.ospreyIn(
+                home,
+                "sft",
+                "--model",
+                model.toString(),
+                "--dataset",
+                data.resolve("rows.jsonl").toString(),
+                "--train_type",
+                "lora",
+                "--learning_rate",
+                "5e-2",
+                "--per_device_train_batch_size",
+                "4",
+                "--max_steps",
+                "12",
+                "--logging_steps",
+                "4",
+                "--output_dir",
+                out.toString());
+        assertEquals(0, sft.exit(), sft.out());
+        List<String> logged = Files.readAllLines(out.resolve("logging.jsonl"));
+        double first = JSON.readTree(logged.get(0)).get("loss").asDouble();
+        double last = JSON.readTree(logged.get(logged.size() - 1)).get("loss").asDouble();
+        assertTrue(last < first * 0.7, "the loss falls: " + logged);
+    }
+
+    /** The fixture's weights with its prompt fixture's processor, tokenizer and template, in {@code folder}. */
+    private static Path layOut(Path fixtures, String name, String folder) throws Exception {
+        Path model = Files.createDirectories(home.resolve(folder));
+        for (String f : List.of("config.json", "model.safetensors", "generation_config.json")) {
+            Files.copy(fixtures.resolve(name + "/" + f), model.resolve(f));
+        }
+        try (var files = Files.list(fixtures.resolve(name + "-images"))) {
+            for (Path f : files.toList()) {
+                String file = f.getFileName().toString();
+                if (!file.endsWith(".png") && !file.equals("images.json") && !file.equals("pixel_values.safetensors")) {
+                    Files.copy(f, model.resolve(file));
+                }
+            }
+        }
+        return model;
     }
 }
