@@ -41,9 +41,12 @@ BUNDLES = {
     "bailing": {"BailingMoeForCausalLM": "bailing_moe", "BailingMoeV2ForCausalLM": "bailing_moe"},
     "qwen-vl": {"Qwen2VLForConditionalGeneration": "qwen2_vl", "Qwen2_5_VLForConditionalGeneration": "qwen2_5_vl",
                 "Qwen3VLForConditionalGeneration": "qwen3_vl", "Qwen3VLMoeForConditionalGeneration": "qwen3_vl_moe"},
+    "internvl": {"InternVLChatModel": "internvl_chat", "InternVLForConditionalGeneration": "internvl"},
 }
-# bundles of vision-language models: their ms-swift model types are multimodal ones, tagged so
-MULTIMODAL = {"qwen-vl": ["multimodal", "vision", "video"]}
+# bundles of vision-language models: their ms-swift model types are multimodal ones, and their entries get these
+# tags (and "awq" for an AWQ checkpoint). A "repo:subfolder" id (ms-swift's InternVL2-Pretrain-Models:InternVL2-1B-Pretrain)
+# is one model in a folder of the repository, which the hub code downloads alone
+MULTIMODAL = {"qwen-vl": ["multimodal", "vision", "video"], "internvl": ["multimodal", "vision"]}
 # multimodal model types whose thinking checkpoints say so in their ids (Qwen3-VL-*-Thinking)
 THINKING_IN_ID = {"qwen3_vl", "qwen3_vl_moe", "qwen3_next"}
 # multimodal bundle -> {ms-swift model type: (Osprey model_type, HF architecture)}: these share architecture names
@@ -83,6 +86,10 @@ OTHER_BLOCKS = {"xverse_moe", "minicpm_moe", "qwen2_gme", "qwen3_vl_emb", "qwen3
 # ids whose own code computes what their config does not say: ChatGLM2-6B-32K divides the positions by rope_ratio
 # where ChatGLM3 and GLM-4 (same config fields) scale the rotary base
 NOT_PROVEN = {"zai-org/chatglm2-6b-32k",
+              # InternVL: bitsandbytes int8; a GPT-OSS language model (no gpt_oss family); an InternLM3 text_config
+              # in the transformers format, not verified
+              "opengvlab/internvl-chat-v1-5-int8", "opengvlab/internvl3_5-gpt-oss-20b-a4b-preview",
+              "opengvlab/internvl3_5-gpt-oss-20b-a4b-preview-hf", "opengvlab/internvl3-9b-hf",
               # Baichuan 2's -4bits checkpoints are bitsandbytes ones (a load_in_4bit quantization_config)
               "baichuan-inc/baichuan2-7b-chat-4bits", "baichuan-inc/baichuan2-13b-chat-4bits"}
 # FP8 checkpoints of multimodal types without a pre-quantized fixture yet (which of their vision modules stay dense,
@@ -119,9 +126,10 @@ def main():
     with open(REFERENCE, encoding="utf-8") as f:
         reference = json.load(f)
     for bundle, archs in BUNDLES.items():
+        multimodal = bundle in MULTIMODAL
         entries, seen = [], set()
         for group in reference["model_types"]:
-            if group["multimodal"] != (bundle in MULTIMODAL) or group["model_type"] in NOT_CAUSAL_LM | OTHER_BLOCKS:
+            if group["multimodal"] != multimodal or group["model_type"] in NOT_CAUSAL_LM | OTHER_BLOCKS:
                 continue
             arch = next((a for a in group["hf_architectures"] if a in archs), None)
             if arch is None:
@@ -136,6 +144,7 @@ def main():
                 seen.add(key)
                 task = TASKS.get(group["model_type"])
                 tags = [group["model_type"]] + EXTRA_TAGS.get(group["model_type"], []) + MULTIMODAL.get(bundle, [])
+                tags += ["awq"] if multimodal and key.endswith("-awq") else []
                 tags += ["gptq"] if group["model_type"] in EXTRA_TAGS and "gptq" in key else []
                 tags += ["thinking"] if group["model_type"] in THINKING_IN_ID and "thinking" in key else []
                 tags += (["thinking"] if task is None and ("qwq" in key or "-r1" in key or (archs[arch] in ("qwen3", "qwen3_moe") and "instruct" not in key and "base" not in key)) else [])

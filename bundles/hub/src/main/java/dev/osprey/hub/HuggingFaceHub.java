@@ -152,6 +152,18 @@ public final class HuggingFaceHub {
      * {@code snapshots/{commit}}.
      */
     public Path download(String repoId, String revision) throws HubException {
+        return download(repoId, revision, null);
+    }
+
+    /**
+     * As {@link #download(String, String)}, only the files under {@code subfolder} of the repository (ms-swift's
+     * {@code repo:subfolder} ids, several models in one repository), the allow/ignore patterns matched against their
+     * paths inside it; returns {@code snapshots/{commit}/{subfolder}}.
+     *
+     * @param subfolder a folder of the repository, or null for all of it
+     * @throws HubException NOT_FOUND naming the folder when the repository has no file under it
+     */
+    public Path download(String repoId, String revision, String subfolder) throws HubException {
         if (options.offline()) {
             throw new HubException(
                     Reason.OFFLINE, "cannot download Hugging Face model '" + repoId + "': offline mode is on");
@@ -167,10 +179,9 @@ public final class HuggingFaceHub {
         }
         Path repo = repoFolder(options.hfCache(), repoId);
         Path snapshot = repo.resolve("snapshots").resolve(commit);
-        for (RemoteFile f : listing.files()) {
-            if (options.accepts(f.path())) {
-                downloadFile(repoId, commit, f, repo, snapshot);
-            }
+        List<RemoteFile> chosen = ModelLocator.inSubfolder(listing.files(), subfolder, options, repoId);
+        for (RemoteFile f : chosen) {
+            downloadFile(repoId, commit, f, repo, snapshot);
         }
         try {
             Files.createDirectories(snapshot);
@@ -184,7 +195,7 @@ public final class HuggingFaceHub {
                             + Transfer.describe(e),
                     e);
         }
-        return snapshot;
+        return subfolder == null ? snapshot : snapshot.resolve(subfolder);
     }
 
     private void downloadFile(String repoId, String commit, RemoteFile f, Path repo, Path snapshot)

@@ -1,5 +1,6 @@
 package dev.osprey.hub;
 
+import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -16,7 +17,9 @@ import dev.osprey.hub.HubException.Reason;
  * Resolves a {@code --model} value to a local folder in ms-swift's order: an existing local path
  * (returned as is, {@code ~} expanded); else the Hugging Face cache ({@link HubOptions#useHf()}) or
  * the ModelScope cache (the default); else a download from that hub into its cache, unless offline.
- * Cache hits need no network at all.
+ * Cache hits need no network at all. A hub id may name a folder of its repository after a colon, as ms-swift's
+ * {@code OpenGVLab/InternVL2-Pretrain-Models:InternVL2-1B-Pretrain} does (several models in one repository): only
+ * that folder's files are downloaded, and the folder is the model's.
  */
 public final class ModelLocator {
 
@@ -72,8 +75,8 @@ public final class ModelLocator {
                     "model '" + value + "' is not a local folder ("
                             + (local != null ? local.toAbsolutePath() : value) + " does not exist) and not a "
                             + (options.useHf()
-                                    ? "Hugging Face model id ('org/name' or 'name')"
-                                    : "ModelScope model id ('org/name')"));
+                                    ? "Hugging Face model id ('org/name' or 'name', optionally ':subfolder')"
+                                    : "ModelScope model id ('org/name', optionally ':subfolder')"));
         }
         Optional<Path> cached = findInCache(value);
         if (cached.isPresent()) {
@@ -88,10 +91,13 @@ public final class ModelLocator {
                             + (HubOptions.isTrue(env.get("HF_HUB_OFFLINE")) ? "HF_HUB_OFFLINE=1" : "offline option")
                             + ")");
         }
+        HubId id = HubId.parse(value);
         try {
             return options.useHf()
-                    ? new HuggingFaceHub(options, progress, client, HuggingFaceHub.DEFAULT_MAX_RETRIES).download(value)
-                    : new ModelScopeHub(options, progress, client, ModelScopeHub.DEFAULT_MAX_RETRIES).download(value);
+                    ? new HuggingFaceHub(options, progress, client, HuggingFaceHub.DEFAULT_MAX_RETRIES)
+                            .download(id.repo(), options.revision(), id.subfolder())
+                    : new ModelScopeHub(options, progress, client, ModelScopeHub.DEFAULT_MAX_RETRIES)
+                            .download(id.repo(), options.revision(), id.subfolder());
         } catch (HubException e) {
             throw new HubException(e.reason(), notCached + ", and the download failed: " + e.getMessage(), e);
         }
@@ -102,20 +108,97 @@ public final class ModelLocator {
         if (!isHubId(modelId, options.useHf())) {
             return Optional.empty();
         }
-        return options.useHf()
-                ? HuggingFaceHub.findCachedSnapshot(options.hfCache(), modelId, options.effectiveRevision())
-                : ModelScopeHub.findCached(options.modelscopeCache(), modelId);
+        HubId id = HubId.parse(modelId);
+        Optional<Path> repo = options.useHf()
+                ? HuggingFaceHub.findCachedSnapshot(options.hfCache(), id.repo(), options.effectiveRevision())
+                : ModelScopeHub.findCached(options.modelscopeCache(), id.repo());
+        return id.subfolder() == null
+                ? repo
+                : repo.map(r -> r.resolve(id.subfolder())).filter(ModelLocator::holdsFiles);
     }
 
     /** Where {@link #findInCache} looks. */
     public List<Path> cacheLocations(String modelId) {
-        return options.useHf()
-                ? List.of(HuggingFaceHub.repoFolder(options.hfCache(), modelId))
-                : ModelScopeHub.cacheCandidates(options.modelscopeCache(), modelId);
+        HubId id = HubId.parse(modelId);
+        List<Path> repos = options.useHf()
+                ? List.of(HuggingFaceHub.repoFolder(options.hfCache(), id.repo()))
+                : ModelScopeHub.cacheCandidates(options.modelscopeCache(), id.repo());
+        return id.subfolder() == null
+                ? repos
+                : repos.stream().map(r -> r.resolve(id.subfolder())).toList();
     }
 
-    /** {@code org/name} (Hugging Face also accepts a bare {@code name}); no {@code ..}, no {@code --}. */
+    /**
+     * {@code org/name} (Hugging Face also accepts a bare {@code name}), optionally {@code :sub/folder}; no
+     * {@code ..}, no {@code --}.
+     */
     public static boolean isHubId(String value, boolean huggingFace) {
+        int colon = value.indexOf(':');
+        if (colon >= 0) {
+            return isRepoId(value.substring(0, colon), huggingFace) && isSubfolder(value.substring(colon + 1));
+        }
+        return isRepoId(value, huggingFace);
+    }
+
+    /**
+     * A hub id: the repository and the folder in it that holds the model.
+     *
+     * @param subfolder the part after the colon, or null for the whole repository
+     */
+    record HubId(String repo, String subfolder) {
+
+        static HubId parse(String value) {
+            int colon = value.indexOf(':');
+            return colon < 0
+                    ? new HubId(value, null)
+                    : new HubId(value.substring(0, colon), value.substring(colon + 1));
+        }
+    }
+
+    /**
+     * The listed files under {@code subfolder} (all of them when it is null) that pass the options' allow/ignore
+     * patterns, matched against their paths inside it.
+     *
+     * @throws HubException NOT_FOUND naming the folder when the repository holds no file under it
+     */
+    static List<RemoteFile> inSubfolder(List<RemoteFile> files, String subfolder, HubOptions options, String repo)
+            throws HubException {
+        String prefix = subfolder == null ? "" : subfolder + "/";
+        List<RemoteFile> chosen = files.stream()
+                .filter(f -> f.path().startsWith(prefix))
+                .filter(f -> options.accepts(f.path().substring(prefix.length())))
+                .toList();
+        if (subfolder != null && files.stream().noneMatch(f -> f.path().startsWith(prefix))) {
+            throw new HubException(
+                    Reason.NOT_FOUND,
+                    "model '" + repo + ":" + subfolder + "': the repository '" + repo + "' has no folder '"
+                            + subfolder + "' (its files: "
+                            + files.stream().map(RemoteFile::path).limit(20).collect(Collectors.joining(", ")) + ")");
+        }
+        return chosen;
+    }
+
+    private static boolean isSubfolder(String value) {
+        if (value.isEmpty()) {
+            return false;
+        }
+        for (String p : value.split("/", -1)) {
+            if (!SEGMENT.matcher(p).matches() || p.contains("..") || p.endsWith(".")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean holdsFiles(Path folder) {
+        try (var entries = Files.list(folder)) {
+            return entries.findAny().isPresent();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static boolean isRepoId(String value, boolean huggingFace) {
         String[] parts = value.split("/", -1);
         if (parts.length > 2 || (parts.length == 1 && !huggingFace)) {
             return false;

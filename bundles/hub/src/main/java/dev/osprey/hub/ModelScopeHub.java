@@ -161,12 +161,24 @@ public final class ModelScopeHub {
      * returns that folder.
      */
     public Path download(String modelId, String revision) throws HubException {
+        return download(modelId, revision, null);
+    }
+
+    /**
+     * As {@link #download(String, String)}, only the files under {@code subfolder} (ms-swift's
+     * {@code repo:subfolder} ids); returns that folder inside {@link #modelFolder}.
+     *
+     * @param subfolder a folder of the repository, or null for all of it
+     * @throws HubException NOT_FOUND naming the folder when the repository has no file under it
+     */
+    public Path download(String modelId, String revision, String subfolder) throws HubException {
         if (options.offline()) {
             throw new HubException(
                     Reason.OFFLINE, "cannot download ModelScope model '" + modelId + "': offline mode is on");
         }
         String rev = revision == null ? HubOptions.MODELSCOPE_DEFAULT_REVISION : revision;
         RepoListing listing = listFiles(modelId, rev);
+        List<RemoteFile> chosen = ModelLocator.inSubfolder(listing.files(), subfolder, options, modelId);
         Path folder = modelFolder(options.modelscopeCache(), modelId);
         Path marker = folder.resolve(MARKER);
         try {
@@ -178,10 +190,8 @@ public final class ModelScopeHub {
                             + Transfer.describe(e),
                     e);
         }
-        for (RemoteFile f : listing.files()) {
-            if (options.accepts(f.path())) {
-                downloadFile(modelId, rev, f, folder);
-            }
+        for (RemoteFile f : chosen) {
+            downloadFile(modelId, rev, f, folder);
         }
         try {
             Files.deleteIfExists(marker);
@@ -192,7 +202,7 @@ public final class ModelScopeHub {
                             + Transfer.describe(e),
                     e);
         }
-        return folder;
+        return subfolder == null ? folder : folder.resolve(subfolder);
     }
 
     private void downloadFile(String modelId, String rev, RemoteFile f, Path folder) throws HubException {

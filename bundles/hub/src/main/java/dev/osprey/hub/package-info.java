@@ -5,7 +5,7 @@
  * integrity checks. Platform-internal: exported for Osprey's own bundles (command line, engine, web
  * API), not part of the API third parties compile against.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.hub;
 

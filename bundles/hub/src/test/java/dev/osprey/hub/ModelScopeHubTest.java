@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -187,5 +188,32 @@ class ModelScopeHubTest {
                     List.of(),
                     s.filter(p -> p.toString().endsWith(".incomplete")).toList());
         }
+    }
+
+    /** ms-swift's {@code repo:subfolder} ids: one model of a repository that holds several. */
+    @Test
+    void aSubfolderIdDownloadsOnlyThatFolderAndIsFoundOfflineAfterwards() throws Exception {
+        hub.files.put("Tiny-1B-Pretrain/config.json", "{\"model_type\":\"qwen3\"}".getBytes(StandardCharsets.UTF_8));
+        hub.files.put("Tiny-1B-Pretrain/model.safetensors", new byte[] {1, 2, 3});
+        hub.files.put("Tiny-2B-Pretrain/config.json", "{}".getBytes(StandardCharsets.UTF_8));
+        Path folder = new ModelLocator(options()).locate(REPO + ":Tiny-1B-Pretrain");
+
+        assertEquals(modelDir().resolve("Tiny-1B-Pretrain"), folder);
+        assertArrayEquals(
+                hub.files.get("Tiny-1B-Pretrain/config.json"), Files.readAllBytes(folder.resolve("config.json")));
+        assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(folder.resolve("model.safetensors")));
+        assertFalse(Files.exists(folder.resolveSibling("Tiny-2B-Pretrain")), "the other model is not downloaded");
+        assertFalse(Files.exists(folder.resolveSibling(FakeHub.MODEL)), "nor the repository's top-level files");
+        int before = hub.log.size();
+        assertEquals(folder, new ModelLocator(options().withOffline(true)).locate(REPO + ":Tiny-1B-Pretrain"));
+        assertEquals(before, hub.log.size(), "the cached folder needs no network");
+
+        HubException missing =
+                assertThrows(HubException.class, () -> new ModelLocator(options()).locate(REPO + ":Tiny-9B-Pretrain"));
+        assertEquals(HubException.Reason.NOT_FOUND, missing.reason());
+        assertTrue(missing.getMessage().contains("has no folder 'Tiny-9B-Pretrain'"), missing.getMessage());
+        HubException bad =
+                assertThrows(HubException.class, () -> new ModelLocator(options()).locate(REPO + ":../escape"));
+        assertEquals(HubException.Reason.INVALID_ID, bad.reason());
     }
 }

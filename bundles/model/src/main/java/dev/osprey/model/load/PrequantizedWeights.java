@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 import ai.djl.ndarray.NDArray;
@@ -37,6 +36,13 @@ import dev.osprey.checkpoint.WeightFiles;
  */
 final class PrequantizedWeights {
 
+    /**
+     * Where config.json says it: at the top, or in a multimodal model's language model config, where lmdeploy's
+     * AWQ export of a vision-language model (InternVL's -AWQ ids) writes it, its vision tower left dense.
+     */
+    private static final List<String> SECTIONS =
+            List.of("quantization_config", "llm_config.quantization_config", "text_config.quantization_config");
+
     private static final Set<String> METHODS = Set.of("gptq", "awq", "fp8", "fbgemm_fp8");
     /** AutoAWQ packs output column {@code 8c + ORDER[k]} into bits {@code 4k..4k+3}. */
     private static final int[] AWQ_ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
@@ -67,28 +73,27 @@ final class PrequantizedWeights {
      * @throws IllegalArgumentException naming config.json and the method when it is one Osprey cannot read
      */
     static PrequantizedWeights of(HfConfig config) {
-        Optional<Object> section = config.get("quantization_config");
-        if (section.isEmpty() || !(section.get() instanceof Map<?, ?>)) {
+        String q = SECTIONS.stream()
+                .filter(at -> config.get(at).orElse(null) instanceof Map<?, ?>)
+                .findFirst()
+                .orElse(null);
+        if (q == null) {
             return NONE;
         }
-        String method =
-                config.getString("quantization_config.quant_method").orElse("").toLowerCase(Locale.ROOT);
+        String method = config.getString(q + ".quant_method").orElse("").toLowerCase(Locale.ROOT);
         if (!METHODS.contains(method)) {
-            throw new IllegalArgumentException(config.source() + ": quantization_config.quant_method '" + method
+            throw new IllegalArgumentException(config.source() + ": " + q + ".quant_method '" + method
                     + "' is not one Osprey can load (supported: awq, fbgemm_fp8, fp8, gptq); bitsandbytes checkpoints "
                     + "must be loaded from their dense original, then quantized with --quant_bits");
         }
-        int bits = config.getInt(
-                method.startsWith("fp8") || method.equals("fbgemm_fp8") ? 8 : 4, "quantization_config.bits");
+        int bits = config.getInt(method.startsWith("fp8") || method.equals("fbgemm_fp8") ? 8 : 4, q + ".bits");
         if ((method.equals("gptq") && 32 % bits != 0) || (method.equals("awq") && bits != 4)) {
-            throw new IllegalArgumentException(config.source() + ": quantization_config.bits " + bits
-                    + " is not supported for " + method + " (gptq: 2, 4 or 8; awq: 4)");
+            throw new IllegalArgumentException(config.source() + ": " + q + ".bits " + bits + " is not supported for "
+                    + method + " (gptq: 2, 4 or 8; awq: 4)");
         }
-        int group = config.getInt(-1, "quantization_config.group_size", "quantization_config.q_group_size");
-        boolean v2 = config.getString("quantization_config.checkpoint_format")
-                .orElse("gptq")
-                .equals("gptq_v2");
-        int[] block = config.get("quantization_config.weight_block_size")
+        int group = config.getInt(-1, q + ".group_size", q + ".q_group_size");
+        boolean v2 = config.getString(q + ".checkpoint_format").orElse("gptq").equals("gptq_v2");
+        int[] block = config.get(q + ".weight_block_size")
                 .filter(List.class::isInstance)
                 .map(b -> ((List<?>) b)
                         .stream().mapToInt(x -> ((Number) x).intValue()).toArray())

@@ -1,6 +1,7 @@
 package dev.osprey.model.spi;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -34,6 +35,45 @@ public interface MediaProcessor {
      *         cannot be used
      */
     Processed process(EncodedPrompt prompt, MediaLoader loader, NDManager manager);
+
+    /**
+     * The prompt with {@code runs.get(i)} put where its media part {@code i} was, unlabelled: what a processor
+     * does to the text once it knows each part's tokens.
+     *
+     * @param runs the tokens of each media part, in the order of {@link EncodedPrompt#media()}
+     * @param media the tensors to carry
+     * @throws IllegalArgumentException when the runs and parts differ in number, or the parts are out of order
+     */
+    static Processed expand(EncodedPrompt prompt, List<int[]> runs, MediaTensors media) {
+        if (runs.size() != prompt.media().size()) {
+            throw new IllegalArgumentException(
+                    runs.size() + " token runs for " + prompt.media().size() + " media parts of the prompt");
+        }
+        int length = prompt.length() + runs.stream().mapToInt(r -> r.length).sum();
+        int[] ids = new int[length];
+        int[] labels = new int[length];
+        int from = 0;
+        int to = 0;
+        for (int i = 0; i < runs.size(); i++) {
+            int position = prompt.media().get(i).position();
+            if (position < from || position > prompt.length()) {
+                throw new IllegalArgumentException(
+                        "media part " + i + " sits at " + position + ", outside or before the previous one");
+            }
+            int text = position - from;
+            System.arraycopy(prompt.inputIds(), from, ids, to, text);
+            System.arraycopy(prompt.labels(), from, labels, to, text);
+            to += text;
+            for (int token : runs.get(i)) {
+                ids[to] = token;
+                labels[to++] = EncodedPrompt.IGNORE_INDEX;
+            }
+            from = position;
+        }
+        System.arraycopy(prompt.inputIds(), from, ids, to, prompt.length() - from);
+        System.arraycopy(prompt.labels(), from, labels, to, prompt.length() - from);
+        return new Processed(ids, labels, media);
+    }
 
     /**
      * A prompt as the model reads it.

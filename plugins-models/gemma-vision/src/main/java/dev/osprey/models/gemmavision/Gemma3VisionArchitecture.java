@@ -1,5 +1,6 @@
 package dev.osprey.models.gemmavision;
 
+import java.nio.file.Path;
 import java.util.Set;
 
 import org.osgi.service.component.annotations.Component;
@@ -10,6 +11,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.spi.MediaProcessor;
 import dev.osprey.model.spi.MediaStageFactory;
 import dev.osprey.models.siglip.SiglipConfig;
 
@@ -72,5 +74,10 @@ public class Gemma3VisionArchitecture extends GemmaVisionFamily {
         int tokens = config.getInt(256, "mm_tokens_per_image");
         long imageToken = config.getInt(262144, "image_token_index", "image_token_id");
         return parameters -> new Gemma3VisionStage(parameters, name(), vision, hidden, tokens, imageToken);
+    }
+
+    @Override
+    public MediaProcessor mediaProcessor(ModelConfig config, Path folder) {
+        return new Gemma3MediaProcessor(config, folder);
     }
 }

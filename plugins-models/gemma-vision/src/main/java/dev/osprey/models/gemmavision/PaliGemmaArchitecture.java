@@ -1,5 +1,6 @@
 package dev.osprey.models.gemmavision;
 
+import java.nio.file.Path;
 import java.util.Set;
 
 import org.osgi.service.component.annotations.Component;
@@ -10,6 +11,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.spi.MediaProcessor;
 import dev.osprey.model.spi.MediaStageFactory;
 import dev.osprey.models.siglip.SiglipConfig;
 
@@ -77,5 +79,11 @@ public class PaliGemmaArchitecture extends GemmaVisionFamily {
         }
         long imageToken = config.getInt(257152, "image_token_index", "image_token_id");
         return parameters -> new PaliGemmaStage(parameters, name(), vision, projection, imageToken);
+    }
+
+    @Override
+    public MediaProcessor mediaProcessor(ModelConfig config, Path folder) {
+        return new PaliGemmaMediaProcessor(
+                config, folder, SiglipConfig.read(config, "vision_config").patches());
     }
 }

@@ -15,6 +15,7 @@ import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.api.model.MultimodalKeys;
 import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.MediaProcessor;
 
 /**
  * InternVL in transformers' format ({@code InternVLForConditionalGeneration}, the "-hf" ids): the same model as
@@ -77,6 +78,11 @@ public class InternVlArchitecture extends InternVlFamily {
     @Override
     String languageField() {
         return "text_config";
+    }
+
+    @Override
+    public MediaProcessor mediaProcessor(ModelConfig config, Path folder) {
+        return InternVlMediaProcessor.hf(config, folder);
     }
 
     @Override

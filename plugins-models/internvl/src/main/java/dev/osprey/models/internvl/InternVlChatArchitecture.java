@@ -1,5 +1,6 @@
 package dev.osprey.models.internvl;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
@@ -13,6 +14,7 @@ import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.api.model.MultimodalKeys;
+import dev.osprey.model.spi.MediaProcessor;
 
 /**
  * InternVL's original format ({@code InternVLChatModel}, remote code; InternVL 1.5 to 3.5): InternViT
@@ -71,6 +73,11 @@ public class InternVlChatArchitecture extends InternVlFamily {
     @Override
     String languageField() {
         return "llm_config";
+    }
+
+    @Override
+    public MediaProcessor mediaProcessor(ModelConfig config, Path folder) {
+        return InternVlMediaProcessor.chat(config, folder);
     }
 
     @Override

@@ -1,15 +1,10 @@
 package dev.osprey.models.internvl;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.osprey.api.model.ModelConfig;
+import dev.osprey.model.spi.TokenizerFiles;
 
 /**
  * The config.json of an InternVL model, in either format: the original remote code's ({@code internvl_chat}:
@@ -240,42 +235,20 @@ record InternVlConfig(
 
     /**
      * The id of {@code <IMG_CONTEXT>}: the chat format's config does not hold it (its code asks the tokenizer), so it
-     * is the config's {@code img_context_token_id} if given, else the tokenizer's, from {@code added_tokens.json},
-     * {@code tokenizer_config.json}'s {@code added_tokens_decoder} or {@code tokenizer.json}'s {@code added_tokens}
-     * beside it. The SPI gives a family no JSON reader; an added token's entry in these files is a flat object, which
-     * the patterns below match whole.
+     * is the config's {@code img_context_token_id} if given, else the tokenizer's ({@link TokenizerFiles}) beside it.
      */
     static long imageContextToken(ModelConfig c) {
         if (c.get("img_context_token_id").isPresent()) {
             return c.requireInt("img_context_token_id");
         }
         Path folder = c.source() == null ? null : c.source().toAbsolutePath().getParent();
-        String token = Pattern.quote("\"" + IMAGE_CONTEXT + "\"");
-        Map<String, Pattern> sources = new LinkedHashMap<>();
-        sources.put("added_tokens.json", Pattern.compile(token + "\\s*:\\s*(\\d+)"));
-        sources.put(
-                "tokenizer_config.json",
-                Pattern.compile("\"(\\d+)\"\\s*:\\s*\\{[^{}]*\"content\"\\s*:\\s*" + token + "[^{}]*}"));
-        sources.put(
-                "tokenizer.json",
-                Pattern.compile("\\{[^{}]*\"id\"\\s*:\\s*(\\d+)[^{}]*\"content\"\\s*:\\s*" + token + "[^{}]*}"));
-        if (folder != null) {
-            for (Map.Entry<String, Pattern> source : sources.entrySet()) {
-                Path file = folder.resolve(source.getKey());
-                if (!Files.isRegularFile(file)) {
-                    continue;
-                }
-                try {
-                    Matcher m = source.getValue().matcher(Files.readString(file));
-                    if (m.find()) {
-                        return Long.parseLong(m.group(1));
-                    }
-                } catch (IOException e) {
-                    throw new IllegalArgumentException(file + ": cannot read the tokenizer's added tokens: " + e, e);
-                }
-            }
+        if (folder == null) {
+            throw new IllegalArgumentException("a config without a folder: the id of " + IMAGE_CONTEXT
+                    + " needs img_context_token_id or the tokenizer's files");
         }
-        throw new IllegalArgumentException(c.source() + ": the id of " + IMAGE_CONTEXT + " is in none of "
-                + sources.keySet() + " beside it, nor in img_context_token_id");
+        return TokenizerFiles.id(folder, IMAGE_CONTEXT)
+                .orElseThrow(() -> new IllegalArgumentException(c.source() + ": the id of " + IMAGE_CONTEXT
+                        + " is in none of [added_tokens.json, tokenizer_config.json, tokenizer.json] beside it,"
+                        + " nor in img_context_token_id"));
     }
 }

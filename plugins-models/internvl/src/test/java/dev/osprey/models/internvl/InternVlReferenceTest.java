@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -157,6 +158,41 @@ class InternVlReferenceTest {
                     "ref",
                     lora.get("logits"),
                     lora.get("loss").asDouble());
+        }
+    }
+
+    /**
+     * An AWQ checkpoint as lmdeploy writes OpenGVLab's InternVL*-AWQ ids (tools/make-internvl-awq-fixture.py): the
+     * language model's linears packed, {@code llm_config.quantization_config}, the vision tower and projector dense;
+     * the remote code's logits, loss and greedy tokens with the dequantized weights, over Qwen2 and InternLM2.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"internvl-chat-awq", "internvl-chat-internlm2-awq"})
+    void anAwqChatCheckpointIsTheReferenceCodeWithItsDequantizedWeights(String name) throws IOException {
+        Fixture f = Fixture.of(name);
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(
+                        f.folder(), c -> new InternVlChatArchitecture(LANGUAGE_MODELS), manager, DataType.FLOAT32)) {
+            assertEquals(List.of(), model.unusedWeights(), "every checkpoint tensor has a place");
+            compareForward(
+                    name,
+                    f,
+                    model,
+                    manager,
+                    null,
+                    f.ref().get("logits"),
+                    f.ref().get("loss").asDouble());
+            JsonNode greedy = f.ref().get("greedy");
+            List<long[]> batched = decode(
+                    model,
+                    manager,
+                    f.ids(),
+                    f.mask(),
+                    f.media(manager),
+                    greedy.get("max_new_tokens").asInt());
+            for (int b = 0; b < f.ids().length; b++) {
+                assertArrayEquals(longs(greedy.get("tokens").get(b)), batched.get(b), "greedy tokens of row " + b);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package dev.osprey.models.qwenvl;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -11,7 +12,6 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.EncodedPrompt;
-import dev.osprey.api.chat.MediaInput;
 import dev.osprey.api.model.MediaTensors;
 import dev.osprey.media.ImageProcessor;
 import dev.osprey.media.ImageProcessors;
@@ -61,30 +61,12 @@ final class QwenVlMediaProcessor implements MediaProcessor {
             pictures.add(loader.image(MediaRef.image(part.value()).in("image " + (i + 1) + " of the prompt")));
         }
         PixelValues pixels = processor().preprocess(pictures);
-        int[] tokens = pixels.tokens();
-        int length = prompt.length() + pixels.totalTokens();
-        int[] ids = new int[length];
-        int[] labels = new int[length];
-        int from = 0;
-        int to = 0;
-        for (int i = 0; i < prompt.media().size(); i++) {
-            MediaInput input = prompt.media().get(i);
-            if (input.position() < from || input.position() > prompt.length()) {
-                throw new IllegalArgumentException(
-                        "media part " + i + " sits at " + input.position() + ", outside or before the previous one");
-            }
-            int text = input.position() - from;
-            System.arraycopy(prompt.inputIds(), from, ids, to, text);
-            System.arraycopy(prompt.labels(), from, labels, to, text);
-            to += text;
-            for (int t = 0; t < tokens[i]; t++) {
-                ids[to] = Math.toIntExact(imageTokenId);
-                labels[to++] = EncodedPrompt.IGNORE_INDEX;
-            }
-            from = input.position();
+        List<int[]> runs = new ArrayList<>();
+        for (int count : pixels.tokens()) {
+            int[] run = new int[count];
+            Arrays.fill(run, Math.toIntExact(imageTokenId));
+            runs.add(run);
         }
-        System.arraycopy(prompt.inputIds(), from, ids, to, prompt.length() - from);
-        System.arraycopy(prompt.labels(), from, labels, to, prompt.length() - from);
         long[] grid = new long[pixels.gridThw().length * 3];
         for (int i = 0; i < pixels.gridThw().length; i++) {
             for (int d = 0; d < 3; d++) {
@@ -93,9 +75,9 @@ final class QwenVlMediaProcessor implements MediaProcessor {
         }
         NDArray values = manager.create(pixels.data(), new Shape(pixels.shape())); // (patches, C·T·P·P)
         NDArray gridThw = manager.create(grid, new Shape(pixels.gridThw().length, 3)); // (images, 3)
-        return new Processed(
-                ids,
-                labels,
+        return MediaProcessor.expand(
+                prompt,
+                runs,
                 MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values, MediaTensors.IMAGE_GRID_THW, gridThw)));
     }
 
