@@ -2,6 +2,7 @@ package dev.osprey.export.impl;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 
@@ -30,18 +31,21 @@ final class Cholesky {
         int n = Math.toIntExact(a64.getShape().get(0));
         NDArray l = m.zeros(a64.getShape(), DataType.FLOAT64); // (n, n)
         for (int j = 0; j < n; j++) {
-            NDArray column = a64.get(new NDIndex("{}:, {}", j, j)); // (n - j)
-            if (j > 0) {
-                NDArray below = l.get(new NDIndex("{}:, :{}", j, j)); // (n - j, j)
-                NDArray row = l.get(new NDIndex("{}, :{}", j, j)); // (j)
-                column = column.sub(below.matMul(row)); // (n - j)
+            try (NDScope step = new NDScope()) { // each step's vectors go with it; l is filled in place
+                step.suppressNotUsedWarning();
+                NDArray column = a64.get(new NDIndex("{}:, {}", j, j)); // (n - j)
+                if (j > 0) {
+                    NDArray below = l.get(new NDIndex("{}:, :{}", j, j)); // (n - j, j)
+                    NDArray row = l.get(new NDIndex("{}, :{}", j, j)); // (j)
+                    column = column.sub(below.matMul(row)); // (n - j)
+                }
+                double pivot = column.getDouble(0);
+                if (!(pivot > 0)) {
+                    throw new IllegalArgumentException("the matrix is not positive definite (pivot " + pivot
+                            + " at column " + j + "); raise --damp_percent");
+                }
+                l.set(new NDIndex("{}:, {}", j, j), column.div(Math.sqrt(pivot)));
             }
-            double pivot = column.getDouble(0);
-            if (!(pivot > 0)) {
-                throw new IllegalArgumentException("the matrix is not positive definite (pivot " + pivot + " at column "
-                        + j + "); raise --damp_percent");
-            }
-            l.set(new NDIndex("{}:, {}", j, j), column.div(Math.sqrt(pivot)));
         }
         return l;
     }

@@ -68,39 +68,45 @@ final class Gptq {
             List<NDArray> scales = new ArrayList<>();
             List<NDArray> zeros = new ArrayList<>();
             if (grid != null) {
-                scales.add(grid.scale());
-                zeros.add(grid.zero());
+                keep(grid.scale(), scales);
+                keep(grid.zero(), zeros);
             }
             for (int i1 = 0; i1 < in; i1 += block) {
                 int i2 = Math.min(i1 + block, in);
                 int count = i2 - i1;
-                NDArray w1 = w.get(new NDIndex("{}:{}", i1, i2)).duplicate(); // (count, out)
-                NDArray hinv1 = hinv.get(new NDIndex("{}:{}, {}:{}", i1, i2, i1, i2)); // (count, count)
-                NDArray[] errors = new NDArray[count];
-                for (int i = 0; i < count; i++) {
-                    if (groupSize > 0 && (i1 + i) % groupSize == 0) {
-                        grid = QuantGrid.of(
-                                w1.get(new NDIndex("{}:{}", i, Math.min(i + groupSize, count))), bits, symmetric);
-                        scales.add(grid.scale());
-                        zeros.add(grid.zero());
+                // one scope per block: the rank-1 updates' temporaries go with it, the codes and grids stay
+                try (NDScope blockScope = new NDScope()) {
+                    blockScope.suppressNotUsedWarning();
+                    NDArray w1 = w.get(new NDIndex("{}:{}", i1, i2)).duplicate(); // (count, out)
+                    NDArray hinv1 = hinv.get(new NDIndex("{}:{}, {}:{}", i1, i2, i1, i2)); // (count, count)
+                    NDArray[] errors = new NDArray[count];
+                    for (int i = 0; i < count; i++) {
+                        if (groupSize > 0 && (i1 + i) % groupSize == 0) {
+                            grid = QuantGrid.of(
+                                    w1.get(new NDIndex("{}:{}", i, Math.min(i + groupSize, count))), bits, symmetric);
+                            keep(grid.scale(), scales);
+                            keep(grid.zero(), zeros);
+                        }
+                        NDArray column = w1.get(i); // (out)
+                        NDArray codes = grid.codes(column, bits); // (out)
+                        NDArray error = column.sub(grid.dequantize(codes)).div(hinv1.getFloat(i, i)); // (out)
+                        if (i + 1 < count) {
+                            NDArray coupling =
+                                    hinv1.get(new NDIndex("{}, {}:", i, i + 1)).expandDims(1); // (count-i-1, 1)
+                            NDArray rest = w1.get(new NDIndex("{}:", i + 1)); // (count-i-1, out)
+                            w1.set(new NDIndex("{}:", i + 1), rest.sub(coupling.mul(error.expandDims(0))));
+                        }
+                        keep(codes, codeRows);
+                        errors[i] = error;
                     }
-                    NDArray column = w1.get(i); // (out)
-                    NDArray codes = grid.codes(column, bits); // (out)
-                    NDArray error = column.sub(grid.dequantize(codes)).div(hinv1.getFloat(i, i)); // (out)
-                    if (i + 1 < count) {
-                        NDArray coupling =
-                                hinv1.get(new NDIndex("{}, {}:", i, i + 1)).expandDims(1); // (count-i-1, 1)
-                        NDArray rest = w1.get(new NDIndex("{}:", i + 1)); // (count-i-1, out)
-                        w1.set(new NDIndex("{}:", i + 1), rest.sub(coupling.mul(error.expandDims(0))));
+                    if (i2 < in) {
+                        NDArray err = NDArrays.stack(new NDList(errors)); // (count, out)
+                        NDArray coupling = hinv.get(new NDIndex("{}:{}, {}:", i1, i2, i2)); // (count, in - i2)
+                        NDArray rest = w.get(new NDIndex("{}:", i2)); // (in - i2, out)
+                        w.set(
+                                new NDIndex("{}:", i2),
+                                rest.sub(coupling.transpose().matMul(err)));
                     }
-                    codeRows.add(codes);
-                    errors[i] = error;
-                }
-                if (i2 < in) {
-                    NDArray err = NDArrays.stack(new NDList(errors)); // (count, out)
-                    NDArray coupling = hinv.get(new NDIndex("{}:{}, {}:", i1, i2, i2)); // (count, in - i2)
-                    NDArray rest = w.get(new NDIndex("{}:", i2)); // (in - i2, out)
-                    w.set(new NDIndex("{}:", i2), rest.sub(coupling.transpose().matMul(err)));
                 }
             }
             NDArray permuted = NDArrays.stack(new NDList(codeRows)); // (in, out) in quantization order
@@ -116,8 +122,17 @@ final class Gptq {
             int[] zeroValues = NDArrays.stack(new NDList(zeros))
                     .toType(DataType.INT32, false)
                     .toIntArray();
+            for (List<NDArray> kept : List.of(codeRows, scales, zeros)) {
+                kept.forEach(NDArray::close); // out of every scope (keep), so closed here
+            }
             return new GroupCodes(out, in, bits, codes, scaleValues, zeroValues, gIdx);
         }
+    }
+
+    /** Keeps {@code array} past the block's scope; the caller closes it. */
+    private static void keep(NDArray array, List<NDArray> into) {
+        NDScope.unregister(array);
+        into.add(array);
     }
 
     /** Round-to-nearest on the same grids, in natural order: the baseline GPTQ must beat. */
