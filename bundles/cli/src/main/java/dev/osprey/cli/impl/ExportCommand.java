@@ -2,6 +2,7 @@ package dev.osprey.cli.impl;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
  * /api/jobs} with {@code "kind": "exporter"} does), with ms-swift's argument names. {@code --merge_lora true} runs
  * {@code merge_lora} (the adapters merged into the base, written as a Hugging Face folder, by default beside the
  * first adapter as {@code DIR-merged}); {@code --quant_method NAME} runs the exporter of that name ({@code gguf}: a llama.cpp file, typed by
- * {@code --gguf_type} or {@code --quant_bits}; quantized exports arrive as more exporter plugins).
+ * {@code --gguf_type} or {@code --quant_bits}; {@code gptq}, {@code awq} and {@code fp8}: quantized Hugging Face
+ * folders, GPTQ and AWQ calibrated on {@code --dataset}).
  */
 @Command(
         name = "export",
@@ -43,14 +45,64 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
     @Option(
             names = "--quant_method",
             paramLabel = "METHOD",
-            description = "the quantizing exporter to run (gguf, ...), when installed")
+            description = "the quantizing exporter to run: gptq, awq, fp8, gguf, or another installed one")
     String quantMethod;
 
     @Option(
             names = "--quant_bits",
             paramLabel = "BITS",
-            description = "bits per weight of a quantized export (gguf: 8 for q8_0)")
+            description = "bits per weight of a quantized export (gptq: 4 or 8; awq: 4; fp8: 8; gguf: 8 for q8_0)")
     Integer quantBits;
+
+    @Option(
+            names = "--dataset",
+            paramLabel = "FILE",
+            split = ",",
+            description = "with --quant_method gptq or awq: the calibration data (any of ms-swift's formats)")
+    List<Path> datasets;
+
+    @Option(
+            names = "--quant_n_samples",
+            paramLabel = "N",
+            description = "gptq, awq: calibration samples, the first N rows of --dataset (default 256)")
+    Integer quantSamples;
+
+    @Option(
+            names = "--max_length",
+            paramLabel = "TOKENS",
+            description = "gptq, awq: each calibration sample is cut to this many tokens (default 2048)")
+    Integer maxLength;
+
+    @Option(
+            names = "--group_size",
+            paramLabel = "G",
+            description = "gptq, awq: input rows per scale (default 128; gptq -1: per channel); fp8: the block edge")
+    Integer groupSize;
+
+    @Option(
+            names = "--desc_act",
+            arity = "1",
+            paramLabel = "BOOL",
+            description = "gptq: act-order, columns by decreasing Hessian diagonal, g_idx written (default true)")
+    Boolean descAct;
+
+    @Option(names = "--sym", arity = "1", paramLabel = "BOOL", description = "gptq: symmetric grid (default true)")
+    Boolean sym;
+
+    @Option(
+            names = "--damp_percent",
+            paramLabel = "F",
+            description = "gptq: Hessian damping, a fraction of its mean diagonal (default 0.01)")
+    Double dampPercent;
+
+    @Option(names = "--awq_grid", paramLabel = "N", description = "awq: values of alpha searched (default 20)")
+    Integer awqGrid;
+
+    @Option(
+            names = "--fp8_scheme",
+            paramLabel = "SCHEME",
+            description = "fp8: block (weight_block_size G x G, the default) or channel (fbgemm_fp8)")
+    String fp8Scheme;
 
     @Option(
             names = "--gguf_type",
@@ -125,6 +177,19 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
         if (ggufType != null) {
             args.put("gguf_type", ggufType);
         }
+        if (datasets != null && !datasets.isEmpty()) {
+            args.put(
+                    "dataset",
+                    datasets.stream().map(d -> d.toAbsolutePath().toString()).toList());
+        }
+        putIfGiven(args, "quant_n_samples", quantSamples);
+        putIfGiven(args, "max_length", maxLength);
+        putIfGiven(args, "group_size", groupSize);
+        putIfGiven(args, "desc_act", descAct);
+        putIfGiven(args, "sym", sym);
+        putIfGiven(args, "damp_percent", dampPercent);
+        putIfGiven(args, "awq_grid", awqGrid);
+        putIfGiven(args, "fp8_scheme", fp8Scheme);
         if (toOllama) {
             args.put("to_ollama", true);
         }
@@ -142,6 +207,12 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
         args.put("save_dtype", saveDtype);
         args.putAll(loading.arguments());
         return args;
+    }
+
+    private static void putIfGiven(Map<String, Object> args, String name, Object value) {
+        if (value != null) {
+            args.put(name, value);
+        }
     }
 
     /** ms-swift's default output of a merge: the adapter folder's sibling {@code NAME-merged}. */

@@ -3,6 +3,7 @@ package dev.osprey.model.nn;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
@@ -33,6 +34,7 @@ public final class Linear implements Projection {
     private final Map<String, LoraWeights> adapters = new ConcurrentHashMap<>();
     private volatile QuantizedWeight quantized;
     private volatile RowBlocks rowBlocks;
+    private volatile Consumer<NDArray> inputObserver;
 
     /**
      * @param name the module's checkpoint prefix, e.g. {@code model.layers.0.self_attn.q_proj}
@@ -164,12 +166,37 @@ public final class Linear implements Projection {
     }
 
     /**
+     * Hands {@code observer} the input (..., in) of every forward pass until the returned handle is closed: how a
+     * calibrating quantizer (GPTQ, AWQ) sees what the layer is fed. The observer must not close the array; it runs
+     * on the forward pass's thread.
+     *
+     * @throws IllegalStateException when another observer is attached
+     */
+    public synchronized AutoCloseable observeInputs(Consumer<NDArray> observer) {
+        if (inputObserver != null) {
+            throw new IllegalStateException("linear layer " + name + " already has an input observer");
+        }
+        inputObserver = observer;
+        return () -> {
+            synchronized (this) {
+                if (inputObserver == observer) {
+                    inputObserver = null;
+                }
+            }
+        };
+    }
+
+    /**
      * @param x (..., in)
      * @param adapter the LoRA adapter to apply, or null for the base layer alone
      * @return (..., out)
      */
     @Override
     public NDArray forward(NDArray x, String adapter) {
+        Consumer<NDArray> observer = inputObserver;
+        if (observer != null) {
+            observer.accept(x);
+        }
         QuantizedWeight q = quantized;
         NDArray w = q != null ? q.dequantize(x.getDataType()) : outByIn(weight.get()); // (out, in)
         NDArray y;

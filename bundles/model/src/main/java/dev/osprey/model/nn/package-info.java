@@ -4,7 +4,7 @@
  * rotary position embeddings. Platform-internal: exported
  * for Osprey's model bundles, not part of the API third parties compile against.
  */
-@Version("1.4.0")
+@Version("1.5.0")
 @Export
 package dev.osprey.model.nn;
 
