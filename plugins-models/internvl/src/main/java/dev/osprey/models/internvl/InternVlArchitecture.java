@@ -14,6 +14,7 @@ import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.api.model.MultimodalKeys;
+import dev.osprey.model.spi.CheckpointNames;
 import dev.osprey.model.spi.DecoderLayout;
 import dev.osprey.model.spi.MediaProcessor;
 
@@ -101,7 +102,7 @@ public class InternVlArchitecture extends InternVlFamily {
         boolean tie = config.getBoolean(true, "tie_word_embeddings");
         if (tie && config.source() != null) {
             Path folder = config.source().toAbsolutePath().getParent();
-            tie = !CheckpointHead.has(folder, l.keys().lmHead() + ".weight").orElse(false);
+            tie = !CheckpointNames.holds(folder, l.keys().lmHead() + ".weight");
         }
         return new DecoderLayout(
                 l.vocabSize(),

@@ -7,6 +7,7 @@ import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.api.model.MultimodalKeys;
 import dev.osprey.model.spi.CheckpointKeys;
+import dev.osprey.model.spi.CheckpointNames;
 import dev.osprey.model.spi.DecoderFamily;
 import dev.osprey.model.spi.DecoderLayout;
 
@@ -114,7 +115,7 @@ abstract class LlavaFamily extends DecoderFamily {
         boolean tie = config.getBoolean(tiedByDefault(), "tie_word_embeddings");
         if (tie && config.source() != null) {
             Path folder = config.source().toAbsolutePath().getParent();
-            tie = !CheckpointHead.has(folder, keys.lmHead() + ".weight").orElse(false);
+            tie = !CheckpointNames.holds(folder, keys.lmHead() + ".weight");
         }
         return new DecoderLayout(
                 l.vocabSize(),
