@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import dev.osprey.api.engine.Scalars;
+
 /**
  * AWQ's weight grid (AutoAWQ's {@code pseudo_quantize_tensor} with {@code zero_point}): each output channel's
  * groups of {@code group_size} consecutive input features get an asymmetric min-max range on {@code [0, 2^bits -
@@ -21,7 +23,7 @@ final class AwqGrid {
             scope.suppressNotUsedWarning();
             NDArray[] grid = grid(weight, bits, groupSize);
             NDArray w = grouped(weight, groupSize); // (out, groups, size)
-            NDArray codes = w.div(grid[0]).round().add(grid[1]).clip(0f, (1 << bits) - 1f);
+            NDArray codes = Scalars.clip(w.div(grid[0]).round().add(grid[1]), 0f, (1 << bits) - 1f);
             NDArray dense = codes.sub(grid[1]).mul(grid[0]).reshape(shape); // (out, in)
             NDScope.unregister(dense);
             return dense;
@@ -36,7 +38,7 @@ final class AwqGrid {
             scope.suppressNotUsedWarning();
             NDArray[] grid = grid(weight, bits, groupSize);
             NDArray w = grouped(weight, groupSize); // (out, groups, size)
-            NDArray codes = w.div(grid[0]).round().add(grid[1]).clip(0f, (1 << bits) - 1f);
+            NDArray codes = Scalars.clip(w.div(grid[0]).round().add(grid[1]), 0f, (1 << bits) - 1f);
             int[] outByIn = codes.reshape(out, in)
                     .transpose()
                     .toType(DataType.INT32, false)
@@ -58,12 +60,10 @@ final class AwqGrid {
         NDArray w = grouped(weight, groupSize); // (out, groups, size)
         NDArray max = w.max(new int[] {2}, true);
         NDArray min = w.min(new int[] {2}, true);
-        NDArray scale = max.sub(min)
-                .maximum(1e-5f)
-                .div(maxq)
+        NDArray scale = Scalars.div(Scalars.maximum(max.sub(min), 1e-5f), maxq)
                 .toType(DataType.FLOAT16, false)
                 .toType(DataType.FLOAT32, false);
-        NDArray zero = min.div(scale).round().neg().clip(0f, maxq);
+        NDArray zero = Scalars.clip(min.div(scale).round().neg(), 0f, maxq);
         return new NDArray[] {scale, zero};
     }
 

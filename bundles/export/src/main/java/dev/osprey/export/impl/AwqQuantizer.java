@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 
+import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.job.ProgressReporter;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.nn.Linear;
@@ -118,16 +119,18 @@ final class AwqQuantizer {
         }
         int g = 0;
         for (NDArray sum : sums.values()) {
-            sum.divi(Math.max(1, rows[g++]));
+            try (NDArray count = Scalars.of(sum, Math.max(1, rows[g++]))) {
+                sum.divi(count); // in place: the map holds these arrays
+            }
         }
         return sums;
     }
 
     /** AutoAWQ's scale for one α: {@code mean|x|^α} clamped at 1e-4, divided by {@code sqrt(max·min)}. */
     static NDArray scales(NDArray inputMean, double alpha) {
-        NDArray s = inputMean.pow(alpha).maximum(1e-4f); // (in)
+        NDArray s = Scalars.maximum(Scalars.pow(inputMean, alpha), 1e-4f); // (in)
         double norm = Math.sqrt(s.max().getFloat() * (double) s.min().getFloat());
-        return s.div(norm);
+        return Scalars.div(s, norm);
     }
 
     /** {@code {error at α = 0, smallest error, its α}} over the grid α = 0, 1/n, ..., (n-1)/n. */

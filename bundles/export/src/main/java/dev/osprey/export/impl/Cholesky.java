@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 
+import dev.osprey.api.engine.Scalars;
+
 /**
  * The Cholesky factor of a symmetric positive-definite matrix from DJL's tensor ops (DJL 0.36 exposes {@code
  * inverse} but no {@code cholesky}): one column per step, each a matrix-vector product on the engine.
@@ -44,7 +46,7 @@ final class Cholesky {
                     throw new IllegalArgumentException("the matrix is not positive definite (pivot " + pivot
                             + " at column " + j + "); raise --damp_percent");
                 }
-                l.set(new NDIndex("{}:, {}", j, j), column.div(Math.sqrt(pivot)));
+                l.set(new NDIndex("{}:, {}", j, j), Scalars.div(column, Math.sqrt(pivot)));
             }
         }
         return l;

@@ -11,6 +11,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 
+import dev.osprey.api.engine.Scalars;
+
 /**
  * GPTQ (Frantar et al. 2022, as AutoGPTQ's {@code GPTQ.fasterquant}) for one linear weight: input columns are
  * quantized one at a time and each one's rounding error, weighted by the inverse Hessian {@code H = 2XXᵀ/n} of the
@@ -59,7 +61,7 @@ final class Gptq {
             h = h.get(perm).transpose().get(perm).transpose(); // (in, in) permuted both ways
 
             double dampValue = damp * h.diagonal().mean().getDouble();
-            h = h.add(m.eye(in, in, 0, DataType.FLOAT64).mul(dampValue));
+            h = h.add(Scalars.mul(m.eye(in, in, 0, DataType.FLOAT64), dampValue));
             NDArray hinv = Cholesky.upper(h.inverse()).toType(DataType.FLOAT32, false); // (in, in)
 
             int block = groupSize > 0 ? groupSize * Math.max(1, BLOCK / groupSize) : BLOCK;
@@ -89,7 +91,7 @@ final class Gptq {
                         }
                         NDArray column = w1.get(i); // (out)
                         NDArray codes = grid.codes(column, bits); // (out)
-                        NDArray error = column.sub(grid.dequantize(codes)).div(hinv1.getFloat(i, i)); // (out)
+                        NDArray error = Scalars.div(column.sub(grid.dequantize(codes)), hinv1.getFloat(i, i)); // (out)
                         if (i + 1 < count) {
                             NDArray coupling =
                                     hinv1.get(new NDIndex("{}, {}:", i, i + 1)).expandDims(1); // (count-i-1, 1)

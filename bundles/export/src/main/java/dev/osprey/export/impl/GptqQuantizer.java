@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 
+import dev.osprey.api.engine.Scalars;
 import dev.osprey.api.job.ProgressReporter;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.nn.Linear;
@@ -120,7 +121,7 @@ final class GptqQuantizer {
 
         /** The Hessian, or null when no input arrived (an expert no token was routed to). */
         NDArray value() {
-            return rows == 0 ? null : sum.mul(2.0f / rows);
+            return rows == 0 ? null : Scalars.mul(sum, 2.0f / rows);
         }
 
         @Override

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 
+import dev.osprey.api.engine.Scalars;
+
 /**
  * The integer grid of one group of input rows, per output channel, as AutoGPTQ's {@code Quantizer.find_params}
  * and AutoAWQ's {@code pseudo_quantize_tensor} set it: a min-max range (widened to hold 0) mapped onto {@code [0,
@@ -19,8 +21,8 @@ record QuantGrid(NDArray scale, NDArray zero) {
     /** @param rows (k, out): k input rows of a weight stored (in, out) */
     static QuantGrid of(NDArray rows, int bits, boolean symmetric) {
         float maxq = (1 << bits) - 1;
-        NDArray min = rows.min(new int[] {0}).minimum(0f); // (out)
-        NDArray max = rows.max(new int[] {0}).maximum(0f); // (out)
+        NDArray min = Scalars.minimum(rows.min(new int[] {0}), 0f); // (out)
+        NDArray max = Scalars.maximum(rows.max(new int[] {0}), 0f); // (out)
         if (symmetric) {
             max = max.maximum(min.abs());
             min = max.neg();
@@ -29,23 +31,21 @@ record QuantGrid(NDArray scale, NDArray zero) {
         NDArray flat = min.eq(0f).logicalAnd(max.eq(0f));
         min = NDArrays.where(flat, min.onesLike().neg(), min);
         max = NDArrays.where(flat, max.onesLike(), max);
-        NDArray scale = max.sub(min)
-                .div(maxq)
-                .maximum(1e-6f)
+        NDArray scale = Scalars.maximum(Scalars.div(max.sub(min), maxq), 1e-6f)
                 .toType(DataType.FLOAT16, false)
                 .toType(DataType.FLOAT32, false); // (out)
         NDArray zero = symmetric
-                ? scale.zerosLike().add((maxq + 1) / 2)
-                : min.neg()
-                        .div(scale)
-                        .round()
-                        .clip(1f, maxq); // (out): at least 1, AutoGPTQ's v1 format stores zero - 1
+                ? Scalars.add(scale.zerosLike(), (maxq + 1) / 2)
+                : Scalars.clip(
+                        min.neg().div(scale).round(),
+                        1f,
+                        maxq); // (out): at least 1, AutoGPTQ's v1 format stores zero - 1
         return new QuantGrid(scale, zero);
     }
 
     /** Codes of {@code rows} (k, out) on this grid, F32 integers in [0, maxq]. */
     NDArray codes(NDArray rows, int bits) {
-        return rows.div(scale).round().add(zero).clip(0f, (1 << bits) - 1f);
+        return Scalars.clip(rows.div(scale).round().add(zero), 0f, (1 << bits) - 1f);
     }
 
     /** The values {@code codes} stand for. */
