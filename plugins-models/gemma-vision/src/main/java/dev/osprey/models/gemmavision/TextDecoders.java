@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import dev.osprey.api.model.ModelArchitecture;
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.DecoderFamily;
+import dev.osprey.model.spi.TextConfigSection;
 
 /**
  * The language models of these families: the Gemma decoders the platform's Gemma bundle publishes as
@@ -104,6 +105,6 @@ final class TextDecoders {
         Map<String, Object> defaults = new LinkedHashMap<>(DEFAULTS.getOrDefault(type, Map.of()));
         // a composite model's tie_word_embeddings is the language model's (PaliGemma and Gemma 3 tie by default)
         defaults.put("tie_word_embeddings", config.getBoolean(true, "tie_word_embeddings"));
-        return new TextConfig(config, type, defaults);
+        return new TextConfigSection(config, type, defaults);
     }
 }

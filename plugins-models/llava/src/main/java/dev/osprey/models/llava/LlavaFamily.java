@@ -10,6 +10,7 @@ import dev.osprey.model.spi.CheckpointKeys;
 import dev.osprey.model.spi.CheckpointNames;
 import dev.osprey.model.spi.DecoderFamily;
 import dev.osprey.model.spi.DecoderLayout;
+import dev.osprey.model.spi.TextConfigSection;
 
 /**
  * What the LLaVA-style families share: a vision tower and a projector (their {@link VisionStage}) before a language
@@ -60,12 +61,12 @@ abstract class LlavaFamily extends DecoderFamily {
     abstract boolean tiedByDefault();
 
     /** The language model's config. */
-    TextSection text(ModelConfig config) {
+    TextConfigSection text(ModelConfig config) {
         return TextSection.of(config, defaultTextType());
     }
 
     /** The decoder family of the language model, among those installed (not this bundle's). */
-    DecoderFamily languageFamily(ModelConfig config, TextSection text) {
+    DecoderFamily languageFamily(ModelConfig config, TextConfigSection text) {
         List<String> wanted = text.architectures();
         List<ModelArchitecture> all = installed();
         for (ModelArchitecture a : all) {
@@ -99,7 +100,7 @@ abstract class LlavaFamily extends DecoderFamily {
      */
     @Override
     public DecoderLayout layout(ModelConfig config) {
-        TextSection text = text(config);
+        TextConfigSection text = text(config);
         DecoderLayout l = languageFamily(config, text).layout(text);
         CheckpointKeys k = l.keys();
         String at = LANGUAGE_MODEL + ".";

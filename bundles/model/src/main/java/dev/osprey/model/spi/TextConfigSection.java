@@ -1,20 +1,21 @@
-package dev.osprey.models.gemmavision;
+package dev.osprey.model.spi;
 
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 import dev.osprey.api.model.ModelConfig;
 
 /**
- * A multimodal config's {@code text_config} seen as a config of its own, for the language model's family: each key
- * is read as {@code text_config.KEY} (so messages name that field), and one the file leaves out takes the default
- * transformers' config class of its model type gives it.
+ * A composite model's {@code text_config} as a config of its own, for the language model's family (a vision-language
+ * model over an installed text family): each key is read as {@code text_config.KEY}, so messages name that field, and
+ * one the file leaves out takes the default the family gives for it (transformers' config class of its model type).
  */
-final class TextConfig implements ModelConfig {
+public final class TextConfigSection implements ModelConfig {
 
     private static final String PREFIX = "text_config.";
 
@@ -22,7 +23,11 @@ final class TextConfig implements ModelConfig {
     private final String modelType;
     private final Map<String, Object> defaults;
 
-    TextConfig(ModelConfig parent, String modelType, Map<String, Object> defaults) {
+    /**
+     * @param modelType the language model's type
+     * @param defaults values of the fields the section leaves out
+     */
+    public TextConfigSection(ModelConfig parent, String modelType, Map<String, Object> defaults) {
         this.parent = parent;
         this.modelType = modelType;
         this.defaults = defaults;
@@ -34,6 +39,13 @@ final class TextConfig implements ModelConfig {
 
     private Optional<Object> defaultOf(String... keys) {
         return Arrays.stream(keys).filter(defaults::containsKey).findFirst().map(defaults::get);
+    }
+
+    /** The architectures the section names ({@code text_config.architectures}), empty when none. */
+    public List<String> architectures() {
+        return parent.get(PREFIX + "architectures").orElse(null) instanceof List<?> names
+                ? names.stream().map(String::valueOf).toList()
+                : List.of();
     }
 
     @Override
@@ -48,7 +60,7 @@ final class TextConfig implements ModelConfig {
 
     @Override
     public Optional<String> architecture() {
-        return Optional.empty();
+        return architectures().stream().findFirst();
     }
 
     @Override
