@@ -12,7 +12,6 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.EncodedPrompt;
-import dev.osprey.api.chat.MediaInput;
 import dev.osprey.api.model.MediaTensors;
 import dev.osprey.media.ImageProcessor;
 import dev.osprey.media.ImageProcessors;
@@ -22,6 +21,7 @@ import dev.osprey.media.PixelValues;
 import dev.osprey.media.PixtralImageProcessor;
 import dev.osprey.media.RgbImage;
 import dev.osprey.model.spi.MediaProcessor;
+import dev.osprey.model.spi.TokenizerFiles;
 
 /**
  * What {@code PixtralProcessor} (Mistral 3, Pixtral) and {@code LlavaProcessor} (LLaVA 1.5) do beside the pixels:
@@ -111,30 +111,6 @@ final class LlavaMediaProcessor implements MediaProcessor {
         for (int i = 0; i < pictures.size(); i++) {
             expanded.add(tokensOf(pixels, i));
         }
-        int length = prompt.length() + expanded.stream().mapToInt(t -> t.length).sum();
-        int[] ids = new int[length];
-        int[] labels = new int[length];
-        int from = 0;
-        int to = 0;
-        for (int i = 0; i < prompt.media().size(); i++) {
-            MediaInput input = prompt.media().get(i);
-            if (input.position() < from || input.position() > prompt.length()) {
-                throw new IllegalArgumentException(
-                        "media part " + i + " sits at " + input.position() + ", outside or before the previous one");
-            }
-            int text = input.position() - from;
-            System.arraycopy(prompt.inputIds(), from, ids, to, text);
-            System.arraycopy(prompt.labels(), from, labels, to, text);
-            to += text;
-            for (int token : expanded.get(i)) {
-                ids[to] = token;
-                labels[to++] = EncodedPrompt.IGNORE_INDEX;
-            }
-            from = input.position();
-        }
-        System.arraycopy(prompt.inputIds(), from, ids, to, prompt.length() - from);
-        System.arraycopy(prompt.labels(), from, labels, to, prompt.length() - from);
-
         NDArray values = manager.create(pixels.data(), new Shape(pixels.shape())); // (N, [tiles,] 3, H, W)
         if (tiles != null) {
             long[] original = new long[pictures.size() * 2];
@@ -143,13 +119,13 @@ final class LlavaMediaProcessor implements MediaProcessor {
                 original[2 * i + 1] = pixels.gridThw()[i][2];
             }
             NDArray imageSizes = manager.create(original, new Shape(pictures.size(), 2)); // (N, 2) height, width
-            return new Processed(
-                    ids,
-                    labels,
+            return MediaProcessor.expand(
+                    prompt,
+                    expanded,
                     MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values, VisionStage.IMAGE_SIZES, imageSizes)));
         }
         if (!rows) {
-            return new Processed(ids, labels, MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values)));
+            return MediaProcessor.expand(prompt, expanded, MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values)));
         }
         long[] sizes = new long[pictures.size() * 2];
         for (int i = 0; i < pictures.size(); i++) {
@@ -157,9 +133,9 @@ final class LlavaMediaProcessor implements MediaProcessor {
             sizes[2 * i + 1] = (long) pixels.gridThw()[i][2] * patch;
         }
         NDArray imageSizes = manager.create(sizes, new Shape(pictures.size(), 2)); // (N, 2) height, width
-        return new Processed(
-                ids,
-                labels,
+        return MediaProcessor.expand(
+                prompt,
+                expanded,
                 MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values, VisionStage.IMAGE_SIZES, imageSizes)));
     }
 
@@ -204,7 +180,10 @@ final class LlavaMediaProcessor implements MediaProcessor {
     private int[] breakAndEnd() {
         int[] ids = breakAndEnd;
         if (ids == null) {
-            ids = new int[] {AddedTokens.id(folder, "[IMG_BREAK]"), AddedTokens.id(folder, "[IMG_END]")};
+            ids = new int[] {
+                Math.toIntExact(TokenizerFiles.require(folder, "[IMG_BREAK]", "Pixtral's row break")),
+                Math.toIntExact(TokenizerFiles.require(folder, "[IMG_END]", "Pixtral's image end"))
+            };
             breakAndEnd = ids;
         }
         return ids;
