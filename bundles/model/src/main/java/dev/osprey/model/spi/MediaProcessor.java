@@ -1,5 +1,6 @@
 package dev.osprey.model.spi;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -9,9 +10,12 @@ import org.osgi.annotation.versioning.ConsumerType;
 
 import ai.djl.ndarray.NDManager;
 
+import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.EncodedPrompt;
 import dev.osprey.api.model.MediaTensors;
 import dev.osprey.media.MediaLoader;
+import dev.osprey.media.MediaRef;
+import dev.osprey.media.RgbImage;
 
 /**
  * What a multimodal family's Hugging Face processor does to a prompt beside its pixels: the chat template writes a
@@ -35,6 +39,25 @@ public interface MediaProcessor {
      *         cannot be used
      */
     Processed process(EncodedPrompt prompt, MediaLoader loader, NDManager manager);
+
+    /**
+     * The prompt's media parts loaded as images, in order, for a family that takes images only.
+     *
+     * @param refusal what the message about any other part says after "media part i (type): "
+     * @throws IllegalArgumentException naming the part that is not an image (a {@code MediaException} for one that
+     *         cannot be read)
+     */
+    static List<RgbImage> images(EncodedPrompt prompt, MediaLoader loader, String refusal) {
+        List<RgbImage> pictures = new ArrayList<>();
+        for (int i = 0; i < prompt.media().size(); i++) {
+            ContentPart part = prompt.media().get(i).part();
+            if (!ContentPart.IMAGE.equals(part.type())) {
+                throw new IllegalArgumentException("media part " + i + " (" + part.type() + "): " + refusal);
+            }
+            pictures.add(loader.image(MediaRef.image(part.value()).in("image " + (i + 1) + " of the prompt")));
+        }
+        return pictures;
+    }
 
     /**
      * The prompt with {@code runs.get(i)} put where its media part {@code i} was, unlabelled: what a processor

@@ -1,16 +1,14 @@
 package dev.osprey.models.gemmavision;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
-import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.EncodedPrompt;
 import dev.osprey.media.ImageProcessor;
 import dev.osprey.media.ImageProcessors;
 import dev.osprey.media.MediaLoader;
-import dev.osprey.media.MediaRef;
 import dev.osprey.media.RgbImage;
+import dev.osprey.model.spi.MediaProcessor;
 
 /**
  * What the Gemma vision families' prompt steps share: a prompt's image parts loaded, and the folder's image
@@ -30,16 +28,7 @@ final class ImageParts {
 
     /** The prompt's images, in order. */
     List<RgbImage> load(EncodedPrompt prompt, MediaLoader loader) {
-        List<RgbImage> pictures = new ArrayList<>();
-        for (int i = 0; i < prompt.media().size(); i++) {
-            ContentPart part = prompt.media().get(i).part();
-            if (!ContentPart.IMAGE.equals(part.type())) {
-                throw new IllegalArgumentException(
-                        "media part " + i + " (" + part.type() + "): " + model + " prompts take images only");
-            }
-            pictures.add(loader.image(MediaRef.image(part.value()).in("image " + (i + 1) + " of the prompt")));
-        }
-        return pictures;
+        return MediaProcessor.images(prompt, loader, model + " prompts take images only");
     }
 
     ImageProcessor processor() {

@@ -19,7 +19,6 @@ import dev.osprey.media.GotOcr2ImageProcessor;
 import dev.osprey.media.ImageProcessor;
 import dev.osprey.media.ImageProcessors;
 import dev.osprey.media.MediaLoader;
-import dev.osprey.media.MediaRef;
 import dev.osprey.media.PixelValues;
 import dev.osprey.media.RgbImage;
 import dev.osprey.model.spi.MediaProcessor;
@@ -106,15 +105,7 @@ final class InternVlMediaProcessor implements MediaProcessor {
         if (prompt.media().isEmpty()) {
             return new Processed(prompt.inputIds(), prompt.labels(), null);
         }
-        List<RgbImage> pictures = new ArrayList<>();
-        for (int i = 0; i < prompt.media().size(); i++) {
-            ContentPart part = prompt.media().get(i).part();
-            if (!ContentPart.IMAGE.equals(part.type())) {
-                throw new IllegalArgumentException(
-                        "media part " + i + " (" + part.type() + "): InternVL prompts take images here");
-            }
-            pictures.add(loader.image(MediaRef.image(part.value()).in("image " + (i + 1) + " of the prompt")));
-        }
+        List<RgbImage> pictures = MediaProcessor.images(prompt, loader, "InternVL prompts take images here");
         GotOcr2ImageProcessor processor = processor();
         PixelValues pixels = processor.preprocess(pictures);
         int[] ends = frame();

@@ -16,7 +16,6 @@ import dev.osprey.api.model.MediaTensors;
 import dev.osprey.media.ImageProcessor;
 import dev.osprey.media.ImageProcessors;
 import dev.osprey.media.MediaLoader;
-import dev.osprey.media.MediaRef;
 import dev.osprey.media.PixelValues;
 import dev.osprey.media.PixtralImageProcessor;
 import dev.osprey.media.RgbImage;
@@ -97,15 +96,7 @@ final class LlavaMediaProcessor implements MediaProcessor {
         if (prompt.media().isEmpty()) {
             return new Processed(prompt.inputIds(), prompt.labels(), null);
         }
-        List<RgbImage> pictures = new ArrayList<>();
-        for (int i = 0; i < prompt.media().size(); i++) {
-            ContentPart part = prompt.media().get(i).part();
-            if (!ContentPart.IMAGE.equals(part.type())) {
-                throw new IllegalArgumentException(
-                        "media part " + i + " (" + part.type() + "): these models take images only");
-            }
-            pictures.add(loader.image(MediaRef.image(part.value()).in("image " + (i + 1) + " of the prompt")));
-        }
+        List<RgbImage> pictures = MediaProcessor.images(prompt, loader, "these models take images only");
         PixelValues pixels = processor().preprocess(pictures);
         List<int[]> expanded = new ArrayList<>();
         for (int i = 0; i < pictures.size(); i++) {

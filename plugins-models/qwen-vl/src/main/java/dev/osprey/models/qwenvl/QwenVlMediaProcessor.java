@@ -16,7 +16,6 @@ import dev.osprey.api.model.MediaTensors;
 import dev.osprey.media.ImageProcessor;
 import dev.osprey.media.ImageProcessors;
 import dev.osprey.media.MediaLoader;
-import dev.osprey.media.MediaRef;
 import dev.osprey.media.PixelValues;
 import dev.osprey.media.RgbImage;
 import dev.osprey.model.spi.MediaProcessor;
@@ -51,15 +50,10 @@ final class QwenVlMediaProcessor implements MediaProcessor {
         if (prompt.media().isEmpty()) {
             return new Processed(prompt.inputIds(), prompt.labels(), null);
         }
-        List<RgbImage> pictures = new ArrayList<>();
-        for (int i = 0; i < prompt.media().size(); i++) {
-            ContentPart part = prompt.media().get(i).part();
-            if (!ContentPart.IMAGE.equals(part.type())) {
-                throw new IllegalArgumentException("media part " + i + " (" + part.type() + "): Qwen-VL prompts take"
-                        + " images here; videos are not connected to the prompt encoder yet");
-            }
-            pictures.add(loader.image(MediaRef.image(part.value()).in("image " + (i + 1) + " of the prompt")));
-        }
+        List<RgbImage> pictures = MediaProcessor.images(
+                prompt,
+                loader,
+                "Qwen-VL prompts take" + " images here; videos are not connected to the prompt encoder yet");
         PixelValues pixels = processor().preprocess(pictures);
         List<int[]> runs = new ArrayList<>();
         for (int count : pixels.tokens()) {
