@@ -58,6 +58,13 @@ public final class JinjaChatTemplate implements ChatTemplate {
     private static final Pattern NOT_IS = Pattern.compile(
             "\\bnot\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\[[^\\[\\]]*\\])*)\\s+is\\s+(not\\s+)?([A-Za-z_]+)\\b");
 
+    /**
+     * Jinja's {@code lstrip_blocks}: the spaces and tabs from the start of a line to a block or comment tag, unless
+     * the tag opens with {@code +}. Done here because Jinjava's own also strips a blank text between two tags
+     * inside a line ({@code {% endif %} {% endfor %}} loses its space).
+     */
+    private static final Pattern LINE_START_BEFORE_TAG = Pattern.compile("(?m)^[ \\t]+(?=\\{%(?!\\+)|\\{#)");
+
     private static final Pattern KEYWORD_ARGUMENT = Pattern.compile("(?s)(\\s*[A-Za-z_][A-Za-z0-9_]*\\s*)=(?!=)(.*)");
 
     private final String name;
@@ -411,6 +418,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         } else if (s.endsWith("\n")) {
             s = s.substring(0, s.length() - 1);
         }
+        s = LINE_START_BEFORE_TAG.matcher(s).replaceAll("").replace("{%+", "{%");
         s = REVERSE_SLICE.matcher(s).replaceAll("($1|reverse|list)");
         s = NOT_IS.matcher(s).replaceAll("not ($1 is $2$3)");
         return parenthesizeKeywordArguments(s, "namespace(");

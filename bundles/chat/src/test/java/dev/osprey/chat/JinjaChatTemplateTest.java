@@ -165,6 +165,17 @@ class JinjaChatTemplateTest {
         assertEquals("x\n", render("  {% if true %}\nx\n  {% endif %}\n", Map.of()));
     }
 
+    /** lstrip_blocks strips only from the start of a line to a block tag; spaces after text or a tag stay (Jinja2's outputs). */
+    @Test
+    void lstripBlocksKeepsSpacesInsideALine() {
+        Map<String, Object> v = Map.of("xs", List.of("a", "b"));
+        assertEquals("a b ", render("{% for x in xs %}{% if true %}{{ x }}{% endif %} {% endfor %}", v));
+        assertEquals("x y", render("x {% if true %}y{% endif %}", v));
+        assertEquals(
+                "a\nb \n  cd", render("a\n   {% if true %}b{% endif %} \n  {%+ if true %}c{% endif %}\n\t{# c #}d", v));
+        assertEquals(" 1 z", render(" {{ 1 }} {% if true %}z{% endif %}", v));
+    }
+
     @Test
     void fromTokenizerConfig() {
         Map<String, Object> raw = new LinkedHashMap<>();

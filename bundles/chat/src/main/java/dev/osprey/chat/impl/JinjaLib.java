@@ -57,7 +57,10 @@ public final class JinjaLib {
         }
     }
 
-    /** A Jinjava set up as transformers' ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True). */
+    /**
+     * A Jinjava set up as transformers' ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True), except
+     * that lstrip_blocks is left to the template's preparation (JinjaChatTemplate), where it keeps Jinja's rule.
+     */
     public static Jinjava newEngine() {
         return withBundleLoader(JinjaLib::configure);
     }
@@ -79,7 +82,7 @@ public final class JinjaLib {
                 .build();
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                .withLstripBlocks(false)
                 .withElResolver(resolver)
                 .withLegacyOverrides(overrides)
                 .withFailOnUnknownTokens(false)
