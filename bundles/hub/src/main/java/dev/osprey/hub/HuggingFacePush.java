@@ -51,6 +51,7 @@ import dev.osprey.hub.impl.Uploads;
 public final class HuggingFacePush {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Files per preupload request and objects per LFS batch, as huggingface_hub sends them. */
     private static final int PREUPLOAD_CHUNK = 256;
 
     private final String endpoint;
@@ -185,13 +186,21 @@ public final class HuggingFacePush {
         return modes;
     }
 
-    /** Sends the LFS objects the hub lacks; returns how many it had already. */
+    /** Sends the LFS objects the hub lacks, 256 to a batch as huggingface_hub asks; returns how many it had already. */
     private int uploadLfs(
             String repo, String rev, List<LocalFolder.Entry> lfs, Map<String, String> oids, long[] sent, String what)
             throws HubException {
-        if (lfs.isEmpty()) {
-            return 0;
+        int already = 0;
+        for (int from = 0; from < lfs.size(); from += PREUPLOAD_CHUNK) {
+            already += uploadLfsBatch(
+                    repo, rev, lfs.subList(from, Math.min(lfs.size(), from + PREUPLOAD_CHUNK)), oids, sent, what);
         }
+        return already;
+    }
+
+    private int uploadLfsBatch(
+            String repo, String rev, List<LocalFolder.Entry> lfs, Map<String, String> oids, long[] sent, String what)
+            throws HubException {
         URI batch = URI.create(endpoint + "/" + Transfer.encodePath(repo) + ".git/info/lfs/objects/batch");
         ObjectNode body = JSON.createObjectNode();
         body.put("operation", "upload");
