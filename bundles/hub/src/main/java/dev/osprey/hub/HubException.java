@@ -3,7 +3,7 @@ package dev.osprey.hub;
 import java.io.IOException;
 
 /**
- * A model could not be located or downloaded. The message is meant for the user: it names the model
+ * A model could not be located, downloaded or uploaded. The message is meant for the user: it names the model
  * or file, what was tried (paths, URLs) and why it failed; {@link #reason()} classifies it for code.
  */
 public class HubException extends IOException {
@@ -20,6 +20,8 @@ public class HubException extends IOException {
         UNAUTHORIZED,
         /** HTTP 404 (or the hub's own "not found"): no such repository, revision or file. */
         NOT_FOUND,
+        /** HTTP 409: the repository already exists as something else, or the branch moved during a commit. */
+        CONFLICT,
         /** A downloaded file does not match the size or sha256 the hub announced. */
         INTEGRITY,
         /** Connection refused, reset or dropped, DNS failure, timeout. */

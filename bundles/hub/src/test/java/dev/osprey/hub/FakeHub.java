@@ -25,6 +25,9 @@ import com.sun.net.httpserver.HttpServer;
  * Hugging Face: /api/models/{repo}/revision/{rev}, HEAD/GET /{repo}/resolve/{rev}/{file} (LFS files
  * redirect to /cdn/{sha256} with X-Linked-Etag/X-Linked-Size on the redirect). ModelScope:
  * /api/v1/models/{id}/repo/files and /api/v1/models/{id}/repo?Revision=&FilePath=.
+ *
+ * <p>It also takes uploads, with both hubs' upload APIs ({@link HubUploadApi}): what a commit brings becomes the
+ * repository's files, served by the download routes above, so a push can be downloaded back.
  */
 final class FakeHub implements AutoCloseable {
 
@@ -52,10 +55,27 @@ final class FakeHub implements AutoCloseable {
 
     volatile String requiredToken;
 
+    /** Whether the repository exists (an {@link #empty} hub's comes into being when a push creates it). */
+    volatile boolean exists = true;
+
+    /** The upload side: both hubs' upload APIs, with the protocol checks. */
+    final HubUploadApi uploads;
+
     private final HttpServer server;
+
+    /** A hub where {@code repoId} does not exist yet: pushes create it. */
+    static FakeHub empty(String repoId, String uploadToken) throws IOException {
+        FakeHub hub = new FakeHub(repoId);
+        hub.files.clear();
+        hub.lfs.clear();
+        hub.exists = false;
+        hub.uploads.token = uploadToken;
+        return hub;
+    }
 
     FakeHub(String repoId) throws IOException {
         this.repoId = repoId;
+        this.uploads = new HubUploadApi(this);
         Random random = new Random(42);
         byte[] weights = new byte[300_000];
         random.nextBytes(weights);
@@ -143,6 +163,9 @@ final class FakeHub implements AutoCloseable {
                 send(ex, 401, "{\"error\":\"Access to model " + repoId + " is restricted.\"}");
                 return;
             }
+            if (uploads.handle(ex, path)) {
+                return;
+            }
             if (path.startsWith("/api/models/")) {
                 hfListing(ex, path.substring("/api/models/".length()));
             } else if (path.startsWith("/api/v1/models/")) {
@@ -159,7 +182,7 @@ final class FakeHub implements AutoCloseable {
         int i = rest.indexOf("/revision/");
         String repo = i < 0 ? rest : rest.substring(0, i);
         String rev = i < 0 ? "main" : rest.substring(i + "/revision/".length());
-        if (!repo.equals(repoId)) {
+        if (!repo.equals(repoId) || !exists) {
             ex.getResponseHeaders().set("X-Error-Code", "RepoNotFound");
             send(ex, 404, "{\"error\":\"Repository not found\"}");
             return;
@@ -181,7 +204,7 @@ final class FakeHub implements AutoCloseable {
     private void hfResolve(HttpExchange ex, String rest) throws IOException {
         // {org}/{name}/resolve/{rev}/{file}
         int i = rest.indexOf("/resolve/");
-        if (i < 0 || !rest.substring(0, i).equals(repoId)) {
+        if (i < 0 || !rest.substring(0, i).equals(repoId) || !exists) {
             ex.getResponseHeaders().set("X-Error-Code", "RepoNotFound");
             send(ex, 404, "Repository not found");
             return;
@@ -235,7 +258,7 @@ final class FakeHub implements AutoCloseable {
             send(ex, 404, "{}");
             return;
         }
-        if (!repo.equals(repoId)) {
+        if (!repo.equals(repoId) || !exists) {
             send(ex, 404, "{\"Code\":10010205001,\"Message\":\"model " + repo + " not found\",\"Success\":false}");
             return;
         }
@@ -311,7 +334,7 @@ final class FakeHub implements AutoCloseable {
         out.write(content, from, length);
     }
 
-    private static void send(HttpExchange ex, int status, String body) throws IOException {
+    static void send(HttpExchange ex, int status, String body) throws IOException {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         if (ex.getRequestMethod().equals("HEAD")) {
@@ -322,7 +345,7 @@ final class FakeHub implements AutoCloseable {
         ex.getResponseBody().write(b);
     }
 
-    private static Map<String, String> query(String raw) {
+    static Map<String, String> query(String raw) {
         Map<String, String> q = new LinkedHashMap<>();
         if (raw == null) {
             return q;

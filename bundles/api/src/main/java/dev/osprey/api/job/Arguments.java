@@ -110,8 +110,14 @@ public final class Arguments {
         }
     }
 
+    /** The values, with a credential ({@code hub_token}) shown as {@code ***}, so no log line carries it. */
     @Override
     public String toString() {
-        return values.toString();
+        if (!values.containsKey("hub_token")) {
+            return values.toString();
+        }
+        Map<String, List<String>> shown = new LinkedHashMap<>(values);
+        shown.put("hub_token", List.of("***"));
+        return shown.toString();
     }
 }

@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
  * {@code merge_lora} (the adapters merged into the base, written as a Hugging Face folder, by default beside the
  * first adapter as {@code DIR-merged}); {@code --quant_method NAME} runs the exporter of that name ({@code gguf}: a llama.cpp file, typed by
  * {@code --gguf_type} or {@code --quant_bits}; {@code gptq}, {@code awq} and {@code fp8}: quantized Hugging Face
- * folders, GPTQ and AWQ calibrated on {@code --dataset}).
+ * folders, GPTQ and AWQ calibrated on {@code --dataset}); {@code --push_to_hub} runs {@code push_to_hub}, which uploads
+ * what the others write (or the first adapter, or the model folder) to ModelScope or Hugging Face.
  */
 @Command(
         name = "export",
@@ -30,6 +31,7 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
 
     static final String MERGE_LORA = "merge_lora";
     static final String OLLAMA = "ollama";
+    static final String PUSH_TO_HUB = "push_to_hub";
 
     @Mixin
     AdaptedModelOptions modelOptions;
@@ -123,6 +125,41 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
     Path ggufFile;
 
     @Option(
+            names = "--push_to_hub",
+            arity = "0..1",
+            fallbackValue = "true",
+            defaultValue = "false",
+            description = "upload to ModelScope (--use_hf true: Hugging Face) as --hub_model_id: what --merge_lora or"
+                    + " --quant_method writes, else the first --adapters, else the --model folder (default:"
+                    + " ${DEFAULT-VALUE})")
+    boolean pushToHub;
+
+    @Option(names = "--hub_model_id", paramLabel = "OWNER/NAME", description = "with --push_to_hub: the repository")
+    String hubModelId;
+
+    @Option(
+            names = "--hub_token",
+            paramLabel = "TOKEN",
+            description = "with --push_to_hub: a write token (default: $MODELSCOPE_API_TOKEN, with --use_hf $HF_TOKEN);"
+                    + " never written to the job's record or logs")
+    String hubToken;
+
+    @Option(
+            names = "--hub_private_repo",
+            arity = "0..1",
+            fallbackValue = "true",
+            defaultValue = "false",
+            description = "with --push_to_hub: a repository the push creates is private (default: ${DEFAULT-VALUE})")
+    boolean hubPrivateRepo;
+
+    @Option(
+            names = "--commit_message",
+            paramLabel = "TEXT",
+            defaultValue = "update files",
+            description = "with --push_to_hub: the commit's message (default: ${DEFAULT-VALUE})")
+    String commitMessage;
+
+    @Option(
             names = "--output_dir",
             paramLabel = "DIR",
             description = "where to write; default with --merge_lora: the adapter folder + '-merged'")
@@ -145,8 +182,20 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
         return runJob(ExtensionKind.EXPORTER, exporter(), arguments(), server, device.device);
     }
 
-    /** The exporter to run: the quantizing one named by {@code --quant_method}, else {@code merge_lora}. */
+    /**
+     * The exporter to run: {@code push_to_hub} with {@code --push_to_hub} (it runs the one the other options name
+     * first), the quantizing one named by {@code --quant_method}, else {@code merge_lora}.
+     */
     private String exporter() {
+        if (pushToHub) {
+            if (hubModelId == null) {
+                throw new IllegalArgumentException("--push_to_hub needs --hub_model_id OWNER/NAME");
+            }
+            if (mergeLora && modelOptions.adapters().isEmpty()) {
+                throw new IllegalArgumentException("--merge_lora needs --adapters DIR, the PEFT adapter to merge");
+            }
+            return PUSH_TO_HUB;
+        }
         if (quantMethod != null) {
             return quantMethod;
         }
@@ -195,6 +244,15 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
         }
         if (ggufFile != null) {
             args.put("gguf_file", ggufFile.toAbsolutePath().toString());
+        }
+        if (pushToHub) {
+            args.put("push_to_hub", true);
+            args.put("hub_model_id", hubModelId);
+            args.put("hub_private_repo", hubPrivateRepo);
+            args.put("commit_message", commitMessage);
+            if (hubToken != null) {
+                args.put("hub_token", hubToken); // the job service keeps it out of job.json and GET /api/jobs
+            }
         }
         Path out = outputDir != null
                 ? outputDir

@@ -16,6 +16,7 @@ import dev.osprey.api.jobs.JobState;
 final class TrainingProgress {
 
     private static final int WIDTH = 24;
+    private static final String UPLOAD_PHASE = "upload";
 
     private final PrintWriter out;
     private final boolean interactive;
@@ -82,13 +83,17 @@ final class TrainingProgress {
         double eta = event.etaSeconds() >= 0
                 ? event.etaSeconds()
                 : step == 0 || total < 0 ? 0 : elapsedSeconds / step * (total - step);
-        StringBuilder line =
-                new StringBuilder(String.format("step %d/%d [%s] %3.0f%%", step, total, bar, fraction * 100));
+        // an upload's steps are bytes (the push_to_hub exporter's phase)
+        StringBuilder line = UPLOAD_PHASE.equals(event.phase())
+                ? new StringBuilder(String.format(
+                        "upload %s/%s [%s] %3.0f%%", megabytes(step), megabytes(total), bar, fraction * 100))
+                : new StringBuilder(String.format("step %d/%d [%s] %3.0f%%", step, total, bar, fraction * 100));
         // only what the job reports: an evaluation's steps have a loss but no learning rate or gradient
         appendMetric(line, m, "loss", "  loss %.4f");
         appendMetric(line, m, "learning_rate", "  lr %.2e");
         appendMetric(line, m, "grad_norm", "  grad_norm %.3f");
         appendMetric(line, m, "tokens_per_s", "  %,.0f tokens/s");
+        appendMetric(line, m, "MB_per_s", "  %.1f MB/s");
         return line.append(String.format("  %s<%s", clock(elapsedSeconds), clock(eta)))
                 .toString();
     }
@@ -98,6 +103,10 @@ final class TrainingProgress {
         if (value != null) {
             line.append(String.format(format, value));
         }
+    }
+
+    private static String megabytes(long bytes) {
+        return String.format("%.1f MB", bytes / 1e6);
     }
 
     private static String clock(double seconds) {

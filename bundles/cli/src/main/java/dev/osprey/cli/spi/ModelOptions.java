@@ -36,7 +36,10 @@ public class ModelOptions {
 
         @Option(
                 names = "--use_hf",
-                description = "download from the Hugging Face hub (default: ModelScope, like ms-swift)")
+                arity = "0..1",
+                fallbackValue = "true",
+                description = "use the Hugging Face hub, to download and to push (default: ModelScope, like ms-swift);"
+                        + " --use_hf or --use_hf true|false")
         boolean useHf;
 
         @Option(names = "--model_revision", paramLabel = "REV", description = "hub revision (branch, tag or commit)")

@@ -39,6 +39,9 @@ public final class Transfer {
 
     public static final int MAX_REDIRECTS = 10;
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+    /** A part of an upload may take long on a slow line. */
+    private static final Duration UPLOAD_TIMEOUT = Duration.ofMinutes(30);
+
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)");
     private static final String USER_AGENT =
             "osprey-hub/1.0 (Java " + Runtime.version().feature() + ")";
@@ -104,6 +107,59 @@ public final class Transfer {
                 false,
                 what);
         return new Answer(r.statusCode(), r.uri(), r.headers(), "");
+    }
+
+    /**
+     * One request with a body (uploads: JSON, NDJSON, file bytes), following no redirects. The token goes as
+     * {@code Authorization: Bearer} only when {@code authorize} is set and the URL is on the hub's own origin
+     * ({@code hubOrigin}), never to a storage URL the hub handed out. A connection failure is a {@link Reason#NETWORK}
+     * exception, so callers may retry.
+     */
+    public Answer exchange(
+            String method,
+            URI uri,
+            Map<String, String> headers,
+            HttpRequest.BodyPublisher body,
+            boolean authorize,
+            URI hubOrigin,
+            String what)
+            throws HubException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri)
+                .method(method, body)
+                .timeout(UPLOAD_TIMEOUT)
+                .header("User-Agent", USER_AGENT);
+        headers.forEach(b::header);
+        if (authorize && token != null && sameOrigin(uri, hubOrigin)) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        try {
+            HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            return new Answer(r.statusCode(), r.uri(), r.headers(), r.body());
+        } catch (IOException e) {
+            throw new HubException(
+                    Reason.NETWORK, scrub(what + " failed: cannot reach " + uri + ": " + describe(e)), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HubException(Reason.NETWORK, what + " was interrupted while requesting " + uri, e);
+        } catch (IllegalArgumentException e) {
+            throw new HubException(
+                    Reason.PROTOCOL, scrub(what + " failed: invalid URL " + uri + ": " + e.getMessage()), e);
+        }
+    }
+
+    /** The text with every occurrence of the token replaced by {@code ***}: no message or file ever holds it. */
+    public String scrub(String text) {
+        return token == null || text == null ? text : text.replace(token, "***");
+    }
+
+    /** Whether a token is set (for messages that say which variable to set). */
+    public boolean hasToken() {
+        return token != null;
+    }
+
+    /** The environment variable users set the token with. */
+    public String tokenEnv() {
+        return tokenEnv;
     }
 
     /** Fails with a message naming {@code what} and the URL unless the status is 2xx. */
@@ -515,7 +571,8 @@ public final class Transfer {
         return s != null && s.length() == 64 && s.chars().allMatch(ch -> Character.digit(ch, 16) >= 0);
     }
 
-    private static boolean sameOrigin(URI a, URI b) {
+    /** Same scheme, host and port. */
+    public static boolean sameOrigin(URI a, URI b) {
         return a.getScheme() != null
                 && a.getScheme().equalsIgnoreCase(b.getScheme())
                 && a.getHost() != null

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -28,6 +29,13 @@ final class JobJson {
 
     static final ObjectMapper MAPPER = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
+    /**
+     * Arguments that are credentials ({@code push_to_hub}'s token): never written to {@code job.json} nor shown by
+     * {@code /api/jobs}. A job read back after a restart has none, so a push resumed then takes the token from the
+     * environment or a new {@code --hub_token}.
+     */
+    static final Set<String> SECRET_ARGUMENTS = Set.of("hub_token");
+
     private JobJson() {}
 
     /** A job's record: what it runs, where, and how it ended. */
@@ -47,6 +55,9 @@ final class JobJson {
         Map<String, Object> arguments = new LinkedHashMap<>();
         Arguments args = job.request().arguments();
         for (String name : args.names()) {
+            if (SECRET_ARGUMENTS.contains(name)) {
+                continue; // a credential lives only in the running job's memory
+            }
             List<String> values = args.getList(name);
             arguments.put(name, values.size() == 1 ? values.get(0) : values);
         }

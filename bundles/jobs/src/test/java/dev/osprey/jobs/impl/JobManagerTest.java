@@ -1,6 +1,7 @@
 package dev.osprey.jobs.impl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -167,6 +168,28 @@ class JobManagerTest {
     }
 
     @Test
+    void aHubTokenReachesTheRunningJobButNeitherItsRecordNorItsJson() throws Exception {
+        String token = "hf_jobSECRET0123456789";
+        JobManager jobs = new JobManager(dir.resolve("jobs"), registry);
+        Job job = jobs.submit(JobRequest.training(
+                "stepped",
+                Arguments.of(
+                        Map.of("max_steps", 1, "output_dir", dir.resolve("out").toString(), "hub_token", token)),
+                DeviceId.CPU));
+        method.permits.release(1);
+        assertEquals(JobState.DONE, job.await(Duration.ofSeconds(10)));
+        assertEquals(token, method.lastToken, "the job itself gets the token");
+        assertFalse(JobJson.job((JobRecord) job).toString().contains(token), "GET /api/jobs does not show it");
+        assertFalse(job.request().arguments().toString().contains(token), "nor does a logged argument map");
+        try (var files = Files.walk(dir.resolve("jobs"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                assertFalse(Files.readString(f).contains(token), "the token is written in " + f);
+            }
+        }
+        jobs.stop();
+    }
+
+    @Test
     void aStoppingServiceInterruptsItsRunningJobAfterItsCheckpoint() throws Exception {
         JobManager jobs = new JobManager(dir.resolve("jobs"), registry);
         Job job = jobs.submit(request(100, dir.resolve("out")));
@@ -247,6 +270,7 @@ class JobManagerTest {
     /** Runs {@code max_steps} steps, each when the test releases a permit; checkpoints when cancelled, as SftJob does. */
     static final class SteppedMethod implements TrainingMethod {
         final Semaphore permits = new Semaphore(0);
+        volatile String lastToken;
 
         @Override
         public String name() {
@@ -260,6 +284,7 @@ class JobManagerTest {
 
         @Override
         public void train(JobContext job) throws Exception {
+            lastToken = job.arguments().getString("hub_token", null);
             int steps = job.arguments().getInt("max_steps", 1);
             job.progress().message("training " + steps + " steps");
             job.progress().begin("train", steps);
