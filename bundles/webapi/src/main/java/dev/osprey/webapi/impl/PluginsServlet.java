@@ -1,6 +1,7 @@
 package dev.osprey.webapi.impl;
 
 import java.io.IOException;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -70,7 +71,9 @@ public class PluginsServlet extends HttpServlet {
                                 405, null, "POST the jar to /api/plugins?file=NAME.jar, not to /api/plugins/" + file);
                     }
                     PluginFolder.Installed installed = folder().install(
-                                    request.getParameter("file"), request.getInputStream(), inventory.plugins());
+                                    fileParameter(request.getQueryString()),
+                                    request.getInputStream(),
+                                    inventory.plugins());
                     Map<String, Object> body = new LinkedHashMap<>();
                     body.put("file", installed.file());
                     body.put("name", installed.symbolicName());
@@ -90,6 +93,22 @@ public class PluginsServlet extends HttpServlet {
         } catch (PluginFolder.Refusal e) {
             error(response, e.status, e.param, e.getMessage());
         }
+    }
+
+    /**
+     * {@code file} of the query string, read here rather than with getParameter, which would take a body sent as
+     * a form ({@code curl --data-binary} says application/x-www-form-urlencoded) for parameters and consume it.
+     */
+    static String fileParameter(String query) {
+        if (query == null) {
+            return null;
+        }
+        for (String pair : query.split("&")) {
+            if (pair.startsWith("file=")) {
+                return URLDecoder.decode(pair.substring(5), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     private PluginFolder folder() {
