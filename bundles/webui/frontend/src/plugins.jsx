@@ -60,7 +60,15 @@ export function PluginsPage() {
       const put = await call('POST', `/api/plugins?file=${encodeURIComponent(jar.name)}`, jar);
       const what = `${put.name} ${put.version}`;
       setStatus({ kind: 'busy', text: `${put.file} is in plugins/: waiting for hot deploy to start ${what}…` });
-      const row = await follow((list) => list.find((p) => p.name === put.name && (p.state === 'ACTIVE' || failed(p))));
+      // active with its extensions published (DS registers them just after the bundle starts), or failed; a
+      // plugin that publishes nothing counts as settled once it has been active for three polls
+      let activePolls = 0;
+      const row = await follow((list) => {
+        const p = list.find((x) => x.name === put.name);
+        if (!p) return null;
+        if (failed(p) || (p.state === 'ACTIVE' && (p.extensions.length > 0 || ++activePolls >= 3))) return p;
+        return null;
+      });
       if (!row) setStatus({ kind: 'error', text: `${what} did not start within a minute; see the server's log` });
       else if (failed(row))
         setStatus({ kind: 'error', text: `${what} failed: ${row.problems.join('; ') || row.state.toLowerCase()}` });
