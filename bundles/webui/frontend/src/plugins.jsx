@@ -18,14 +18,16 @@ export function PluginsPage() {
   const [jar, setJar] = useState(null);
   const [status, setStatus] = useState(null); // {text, kind: 'busy' | 'ok' | 'error'}
   const [busy, setBusy] = useState(false);
+  const [added, setAdded] = useState(null); // the plugin uploaded last, marked in the list
   const alive = useRef(true);
   const fileInput = useRef(null);
 
   const load = () =>
     get('/api/plugins').then(
       (body) => {
-        // the ones with problems first: they are what a user opens this page for
-        const sorted = [...body.plugins].sort((a, b) => failed(b) - failed(a));
+        // the ones with problems first (what a user opens this page for), then those of plugins/, then the platform's
+        const rank = (p) => (failed(p) ? 0 : p.hot_deployed ? 1 : 2);
+        const sorted = [...body.plugins].sort((a, b) => rank(a) - rank(b));
         if (alive.current) setPlugins(sorted);
         return sorted;
       },
@@ -59,6 +61,7 @@ export function PluginsPage() {
     try {
       const put = await call('POST', `/api/plugins?file=${encodeURIComponent(jar.name)}`, jar);
       const what = `${put.name} ${put.version}`;
+      setAdded(put.name);
       setStatus({ kind: 'busy', text: `${put.file} is in plugins/: waiting for hot deploy to start ${what}…` });
       // active with its extensions published (DS registers them just after the bundle starts), or failed; a
       // plugin that publishes nothing counts as settled once it has been active for three polls
@@ -133,6 +136,8 @@ export function PluginsPage() {
           </span>
         )}
       </form>
+      <BackendsPanel plugins={plugins} />
+      <h2>Installed plugins</h2>
       <table class="plugins">
         <thead>
           <tr>
@@ -146,7 +151,7 @@ export function PluginsPage() {
         </thead>
         <tbody>
           {plugins.map((p) => (
-            <tr data-plugin={p.name} class={p.problems.length ? 'failed' : ''}>
+            <tr data-plugin={p.name} class={p.problems.length ? 'failed' : p.name === added ? 'added' : ''}>
               <td>
                 {p.name}
                 {p.hot_deployed && <span class="tag">plugins/</span>}
@@ -174,7 +179,6 @@ export function PluginsPage() {
           ))}
         </tbody>
       </table>
-      <BackendsPanel plugins={plugins} />
     </section>
   );
 }
