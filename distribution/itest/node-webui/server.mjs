@@ -29,13 +29,18 @@ async function healthy(base, deadlineMs) {
   throw new Error(`${base}/health did not answer 200 within ${deadlineMs / 1000} s`);
 }
 
-export async function startServer() {
+/**
+ * @param options.model the model folder (default OSPREY_MODEL, else the demo's tiny-chat)
+ * @param options.name its served name (default tiny-chat)
+ * @param options.args more `osprey deploy` options, such as --enable_admin
+ */
+export async function startServer(options = {}) {
   const home = process.env.OSPREY_HOME;
-  const model = process.env.OSPREY_MODEL ?? (home && path.join(home, 'demo', 'tiny-chat'));
+  const model = options.model ?? process.env.OSPREY_MODEL ?? (home && path.join(home, 'demo', 'tiny-chat'));
   if (!home) throw new Error('set OSPREY_HOME (an Osprey home with bin/osprey and demo/)');
   const apiKey = 'sk-webui-itest';
   const port = await freePort();
-  const args = ['deploy', '--model', model, '--port', String(port), '--api_key', apiKey, '--served_model_name', 'tiny-chat'];
+  const args = ['deploy', '--model', model, '--port', String(port), '--api_key', apiKey, '--served_model_name', options.name ?? 'tiny-chat', ...(options.args ?? [])];
   const child = spawn(path.join(home, 'bin', 'osprey'), args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const base = `http://127.0.0.1:${port}`;

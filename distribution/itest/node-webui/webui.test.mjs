@@ -1,10 +1,12 @@
 // Osprey's web UI in a real browser: Debian's Chromium (no browser download) driven by playwright-core,
 // against `osprey deploy` with an API key. Launches the demo SFT from the Train form, watches its loss curve
-// grow from the job's event stream, cancels and resumes it, chats with the served model, and lists the
-// plugins; a screenshot of each page goes to OSPREY_SCREENSHOTS (docs/webui-*.png in the README).
+// grow from the job's event stream, cancels and resumes it, chats with the served model (with the job's
+// checkpoint loaded as an adapter for the conversation, compared side by side with the base model, and with an
+// image on the demo's vision model), uploads and removes the example reward plugin, and switches backends; a
+// screenshot of each page goes to OSPREY_SCREENSHOTS (docs/webui-*.png in the README).
 import { after, before, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -23,6 +25,9 @@ function test(name, body) {
       await body(t);
     } catch (e) {
       broken = name;
+      // what the page showed, for the report
+      const file = path.join(tmpdir(), `osprey-webui-failure-${Date.now()}.png`);
+      if (await page?.screenshot({ path: file }).then(() => true, () => false)) console.log(`# the page at the failure: ${file}`);
       throw e;
     }
   });
@@ -34,7 +39,9 @@ let page;
 let profile;
 
 before(async () => {
-  server = await startServer();
+  // admin routes on (loading adapters, switching backends), behind the same key; adapters from the jobs' folders
+  const jobs = path.join(process.env.OSPREY_HOME, 'work', 'jobs');
+  server = await startServer({ args: ['--enable_admin', '--adapter_roots', jobs] });
   profile = mkdtempSync(path.join(tmpdir(), 'osprey-webui-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -80,6 +87,11 @@ test('the pages load without the key, and every API route still needs it', async
     ['GET', '/api/webui/methods/sft'],
     ['POST', '/api/webui/methods/sft/validate'],
     ['GET', '/api/plugins'],
+    ['POST', '/api/plugins?file=length-reward.jar'],
+    ['DELETE', '/api/plugins/faulty-reward.jar'],
+    ['GET', '/v1/admin/backend'],
+    ['POST', '/v1/admin/backend'],
+    ['POST', '/v1/load_lora_adapter'],
     ['POST', '/v1/chat/completions'],
   ]) {
     const r = await fetch(server.base + route, { method, body: method === 'POST' ? '{}' : undefined });
@@ -98,6 +110,7 @@ test('the UI asks for the API key, then lists the jobs', async () => {
 });
 
 let firstJob;
+let adapterFolder; // the first job's last checkpoint: a LoRA adapter of the served model
 
 test('the Train form is the CLI argument model: demo defaults, validation messages, command preview', async () => {
   await page.goto(server.base + '/ui/#/train');
@@ -148,6 +161,7 @@ test('the job page draws the loss curve live, then cancel and resume continue it
   const cancelled = await apiGet(`/api/jobs/${firstJob}`);
   assert.equal(cancelled.state, 'cancelled');
   const checkpoint = cancelled.last_checkpoint;
+  adapterFolder = checkpoint;
   const stoppedAt = Number(checkpoint.match(/checkpoint-(\d+)/)[1]);
 
   await page.locator('#resume').click();
@@ -189,7 +203,71 @@ test('chat streams an answer from the served model, with a system prompt and sam
     { timeout: SLOW },
   );
   assert.ok((await answer.textContent()).trim().length > 0);
+  assert.ok(await page.locator('#attach-image').isDisabled(), 'tiny-chat reads text only: no image to attach');
+});
+
+/** The answer `on` gives `model` for these messages, greedy, as the page asks for it. */
+async function apiAnswer(on, model, messages, maxTokens) {
+  const r = await fetch(on.base + '/v1/chat/completions', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${on.apiKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model, messages, temperature: 0, top_p: 1, max_tokens: maxTokens }),
+  });
+  assert.equal(r.status, 200, `chat with ${model}`);
+  return (await r.json()).choices[0].message.content;
+}
+
+/** Until the answers of every lane have ended (they may be empty: a model may stop at once), or an error shows. */
+const answered = (tab, lanes) =>
+  tab.waitForFunction(
+    (ids) =>
+      document.querySelector('#chat-error') ||
+      (ids.every((id) => document.querySelector(`${id} .message.assistant p`)) && !document.querySelector('#send').disabled),
+    lanes,
+    { timeout: SLOW },
+  );
+
+test('chat loads the trained checkpoint as an adapter, holds the conversation with it and compares it with the base model', async () => {
+  await page.goto(server.base + '/ui/#/chat');
+  await page.reload(); // a new conversation, not the previous test's
+  await page.locator('#chat-model option[value="tiny-chat"]').waitFor({ state: 'attached' });
+  await page.locator('#load-adapter summary').click();
+  await page.locator('#adapter-name').fill('demo-sft');
+  await page.locator('#adapter-path').fill(adapterFolder);
+  await page.locator('#load-adapter-button').click();
+  await page.locator('#chat-adapter option[value="demo-sft"]').waitFor({ state: 'attached', timeout: SLOW });
+  assert.equal(await page.locator('#chat-adapter').inputValue(), 'demo-sft', 'the loaded adapter is chosen for the conversation');
+  const served = await apiGet('/v1/models');
+  assert.equal(served.data.find((m) => m.id === 'demo-sft')?.parent, 'tiny-chat');
+
+  await page.locator('#compare').check();
+  await page.locator('#compare-adapter').selectOption(''); // against the base model
+  await page.locator('#max-tokens').fill('12');
+  // a question of the demo's data set, with its system prompt: what the adapter was trained on
+  const system = 'you are a helpful assistant .';
+  const question = 'what is the capital of norway ?';
+  await page.locator('#system-prompt').fill(system);
+  await page.locator('#chat-input').fill(question);
+  await page.locator('#send').click();
+  await answered(page, ['#messages', '#messages-compare']);
+  assert.equal(await page.locator('#chat-error').count(), 0, await page.locator('#chat-error').textContent().catch(() => ''));
+  assert.equal(await page.locator('#conversation-target').textContent(), 'demo-sft vs tiny-chat (base)');
+  assert.ok(await page.locator('#chat-adapter').isDisabled(), 'the adapter is fixed for the conversation');
+  const withAdapter = await page.locator('#messages .message.assistant p').textContent();
+  const base = await page.locator('#messages-compare .message.assistant p').textContent();
+  // each lane streamed from its own target: the same greedy answers the API gives each model
+  const messages = [
+    { role: 'system', content: system },
+    { role: 'user', content: question },
+  ];
+  assert.equal(withAdapter, await apiAnswer(server, 'demo-sft', messages, 12));
+  assert.equal(base, await apiAnswer(server, 'tiny-chat', messages, 12));
+  console.log(`# adapter: ${JSON.stringify(withAdapter)}; base: ${JSON.stringify(base)}`);
   await shot('chat');
+
+  // a new conversation may pick another adapter
+  await page.locator('#new-conversation').click();
+  assert.ok(await page.locator('#chat-adapter').isEnabled());
 });
 
 test('the plugins page lists the inventory with states', async () => {
@@ -203,5 +281,111 @@ test('the plugins page lists the inventory with states', async () => {
     assert.match(await row.locator('.problems').textContent(), /refuses to start/);
     assert.equal(await page.locator('table.plugins tbody tr').first().getAttribute('data-plugin'), faulty, 'failures come first');
   }
+});
+
+const REWARD = 'com.example.osprey.length-reward';
+const plugins = () => path.join(process.env.OSPREY_HOME, 'plugins');
+
+test('the plugins page uploads the example reward plugin, shows it active, and refuses what is not a plugin', async (t) => {
+  const jar = process.env.OSPREY_REWARD_PLUGIN; // examples/reward-plugin's jar
+  if (!jar) return t.skip('set OSPREY_REWARD_PLUGIN to the example reward plugin jar');
+  await page.goto(server.base + '/ui/#/plugins');
+  await page.reload();
+  await page.locator('#plugin-file').setInputFiles(jar);
+  await page.locator('#upload-plugin').click();
+  const status = page.locator('#plugin-status');
+  await page.waitForFunction(() => ['ok', 'error'].includes(document.querySelector('#plugin-status')?.dataset.kind), null, { timeout: SLOW });
+  assert.equal(await status.getAttribute('data-kind'), 'ok', await status.textContent());
+  assert.match(await status.textContent(), /com\.example\.osprey\.length-reward 1\.0\.0 is active: reward:custom_length/);
+  assert.equal(await page.locator(`tr[data-plugin="${REWARD}"] .state`).textContent(), 'active');
+  assert.ok(readdirSync(plugins()).includes(path.basename(jar)), 'the jar is in plugins/ under its own name');
+  const listed = await apiGet('/api/plugins');
+  assert.ok(listed.plugins.find((p) => p.name === REWARD).extensions.some((e) => e.kind === 'reward' && e.name === 'custom_length'));
   await shot('plugins');
+
+  // the same jar again: a name clash, said on the page
+  await page.locator('#plugin-file').setInputFiles(jar);
+  await page.locator('#upload-plugin').click();
+  await page.waitForFunction(() => document.querySelector('#plugin-status')?.dataset.kind === 'error');
+  assert.match(await status.textContent(), /already there/);
+
+  const upload = (file, body) =>
+    fetch(`${server.base}/api/plugins?file=${encodeURIComponent(file)}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.apiKey}`, 'Content-Type': 'application/java-archive' },
+      body,
+    }).then(async (r) => ({ status: r.status, error: (await r.json()).error }));
+  const notJar = await upload('notes.jar', 'not a plugin');
+  assert.equal(notJar.status, 400);
+  assert.match(notJar.error.message, /notes\.jar is not a jar/);
+  const traversal = await upload('../evil.jar', readFileSync(jar));
+  assert.equal(traversal.status, 400);
+  assert.equal(traversal.error.param, 'file');
+  const renamed = await upload('length-reward-copy.jar', readFileSync(jar));
+  assert.equal(renamed.status, 409, 'the same bundle under another file name');
+  assert.match(renamed.error.message, /already installed/);
+  assert.ok(!existsSync(path.join(process.env.OSPREY_HOME, 'evil.jar')) && !readdirSync(plugins()).includes('notes.jar'));
+});
+
+test('the plugins page removes the uploaded plugin: uninstalled, its jar deleted', async (t) => {
+  const jar = process.env.OSPREY_REWARD_PLUGIN;
+  if (!jar) return t.skip('set OSPREY_REWARD_PLUGIN to the example reward plugin jar');
+  await page.goto(server.base + '/ui/#/plugins');
+  await page.reload(); // a fresh page: no status of the upload left
+  const row = page.locator(`tr[data-plugin="${REWARD}"]`);
+  page.once('dialog', (dialog) => dialog.accept());
+  await row.locator('button.remove').click();
+  await page.waitForFunction(() => ['ok', 'error'].includes(document.querySelector('#plugin-status')?.dataset.kind), null, { timeout: SLOW });
+  assert.equal(await page.locator('#plugin-status').getAttribute('data-kind'), 'ok', await page.locator('#plugin-status').textContent());
+  assert.equal(await row.count(), 0);
+  assert.ok(!readdirSync(plugins()).includes(path.basename(jar)), 'the jar is deleted');
+  assert.ok(!(await apiGet('/api/plugins')).plugins.some((p) => p.name === REWARD), 'and the bundle uninstalled');
+});
+
+test('the backends are listed with the serving one, and a switch that cannot serve says why', async () => {
+  await page.goto(server.base + '/ui/#/plugins');
+  await page.reload();
+  await page.locator('#backends tr[data-backend="djl"] .state').waitFor();
+  assert.equal(await page.locator('#current-backend').textContent(), 'serving on djl');
+  await page.locator('#backends tr[data-backend="remote"] button.use-backend').click();
+  await page.locator('#backend-error').waitFor({ timeout: SLOW });
+  assert.match(await page.locator('#backend-error').textContent(), /could not switch to remote: .*base_url/);
+  assert.equal(await page.locator('#current-backend').textContent(), 'serving on djl', 'still serving on djl');
+  assert.equal((await apiGet('/v1/admin/backend')).backend, 'djl');
+});
+
+test('chat sends an attached image to the demo vision model as an image_url part', async () => {
+  const home = process.env.OSPREY_HOME;
+  const vision = await startServer({ model: path.join(home, 'demo', 'tiny-vl'), name: 'tiny-vl' });
+  const tab = await context.newPage();
+  try {
+    await tab.goto(vision.base + '/ui/#/chat'); // another origin: the page asks for its key
+    await tab.locator('#api-key').fill(vision.apiKey);
+    await tab.getByRole('button', { name: 'Use key' }).click();
+    await tab.locator('#chat-model option[value="tiny-vl"]').waitFor({ state: 'attached' });
+    const images = path.join(home, 'demo', 'vision', 'images');
+    const image = path.join(images, readdirSync(images).find((f) => f.endsWith('.png')));
+    await tab.locator('#attach-image:not([disabled])').waitFor();
+    await tab.locator('#chat-image').setInputFiles(image);
+    await tab.locator('#pending-images img').waitFor();
+    await tab.locator('#max-tokens').fill('8');
+    const question = 'What colour is the shape?';
+    await tab.locator('#chat-input').fill(question);
+    await tab.locator('#send').click();
+    await answered(tab, ['#messages']);
+    assert.equal(await tab.locator('#chat-error').count(), 0, await tab.locator('#chat-error').textContent().catch(() => ''));
+    const sent = await tab.locator('.message.user img.attached').getAttribute('src');
+    assert.equal(sent, `data:image/png;base64,${readFileSync(image).toString('base64')}`, 'the image as a data: URL');
+    // the page's answer is the model's answer to the text with that image part
+    const content = [
+      { type: 'text', text: question },
+      { type: 'image_url', image_url: { url: sent } },
+    ];
+    const answer = await tab.locator('.message.assistant p').textContent();
+    assert.equal(answer, await apiAnswer(vision, 'tiny-vl', [{ role: 'user', content }], 8));
+    console.log(`# tiny-vl on ${path.basename(image)}: ${JSON.stringify(answer)}`);
+  } finally {
+    await tab.close();
+    await vision.stop();
+  }
 });

@@ -33,11 +33,12 @@ export class ApiError extends Error {
 }
 
 export async function call(method, path, body, signal) {
+  const raw = body instanceof Blob; // a file (a plugin jar) goes as it is
   const response = await fetch(path, {
     method,
     signal,
-    headers: headers(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: headers(body === undefined ? {} : { 'Content-Type': raw ? body.type || 'application/octet-stream' : 'application/json' }),
+    body: body === undefined || raw ? body : JSON.stringify(body),
   });
   const text = await response.text();
   let json = null;

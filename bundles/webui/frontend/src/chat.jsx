@@ -1,25 +1,92 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, streamEvents } from './api.js';
+import { get, post, streamEvents } from './api.js';
 
-/** Talks to the served model through /v1/chat/completions, streaming the answer as it is generated. */
+/** The text of a message's content: a string, or OpenAI's parts (text and image_url). */
+const textOf = (content) =>
+  typeof content === 'string' ? content : content.filter((p) => p.type === 'text').map((p) => p.text).join('\n');
+const imagesOf = (content) =>
+  typeof content === 'string' ? [] : content.filter((p) => p.type === 'image_url').map((p) => p.image_url.url);
+
+/** Reads a chosen image as a data: URL, which the server's media loader takes like a path or a URL. */
+const dataUrl = (file) =>
+  new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+
+/** Streams one answer from /v1/chat/completions, calling onText with the answer so far. */
+async function streamAnswer(body, onText, signal) {
+  let answer = '';
+  await streamEvents(
+    '/v1/chat/completions',
+    body,
+    (name, data) => {
+      if (data === '[DONE]') return;
+      const delta = JSON.parse(data).choices?.[0]?.delta;
+      if (delta?.content) {
+        answer += delta.content;
+        onText(answer);
+      }
+    },
+    signal,
+  );
+  return answer;
+}
+
+function Messages({ id, title, messages, busy }) {
+  return (
+    <div class="lane">
+      {title && <div class="lane-title">{title}</div>}
+      <div class="messages" id={id}>
+        {messages.map((m, i) => (
+          <div class={`message ${m.role}`} data-index={i}>
+            <b>{m.role}</b>
+            {imagesOf(m.content).map((src) => (
+              <img class="attached" src={src} alt="attached image" />
+            ))}
+            <p>{textOf(m.content) || (busy && i === messages.length - 1 ? '…' : '')}</p>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+/**
+ * Talks to the served model through /v1/chat/completions, streaming the answer as it is generated. A
+ * conversation is held with one adapter (or the base model), chosen before it starts; Compare sends each
+ * prompt to a second one as well and streams both answers side by side. Images attached to a message go as
+ * OpenAI image_url parts (data: URLs) to a model that reads images.
+ */
 export function ChatPage() {
   const [models, setModels] = useState(null);
   const [model, setModel] = useState('');
+  const [adapter, setAdapter] = useState('');
+  const [compare, setCompare] = useState(false);
+  const [other, setOther] = useState('');
   const [system, setSystem] = useState('');
   const [temperature, setTemperature] = useState('0');
   const [topP, setTopP] = useState('1');
   const [maxTokens, setMaxTokens] = useState('64');
-  const [messages, setMessages] = useState([]);
+  const [lanes, setLanes] = useState([[], []]); // the conversation with each target: [primary, compared]
   const [input, setInput] = useState('');
+  const [images, setImages] = useState([]); // data: URLs waiting for the next message
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  const [loadName, setLoadName] = useState('');
+  const [loadPath, setLoadPath] = useState('');
+  const [loadNote, setLoadNote] = useState(null);
   const abort = useRef(null);
+  const imageInput = useRef(null);
 
-  useEffect(() => {
+  const loadModels = () =>
     get('/v1/models').then(
       (body) => {
         setModels(body.data);
-        if (body.data.length) setModel(body.data[0].id);
+        setModel((m) => m || body.data.find((x) => !x.parent)?.id || '');
+        return body.data;
       },
       (e) =>
         setError(
@@ -28,67 +95,154 @@ export function ChatPage() {
             : e.message,
         ),
     );
+  useEffect(() => {
+    loadModels();
     return () => abort.current?.abort();
   }, []);
 
+  const bases = (models ?? []).filter((m) => !m.parent);
+  const adapters = (models ?? []).filter((m) => m.parent && (m.parent === model || m.root === model));
+  const reads = (id) => (models ?? []).find((m) => m.id === id)?.input_modalities?.includes('image');
+  const readsImages = reads(model);
+  const started = lanes[0].length > 0;
+  const targets = compare ? [adapter || model, other || model] : [adapter || model];
+  const label = (id) => (id === model ? `${model} (base)` : id);
+
+  const attach = async (e) => {
+    const files = [...e.target.files];
+    try {
+      const urls = await Promise.all(files.map(dataUrl));
+      setImages((list) => [...list, ...urls]);
+    } catch (err) {
+      setError(`cannot read the image: ${err.message}`);
+    }
+    e.target.value = '';
+  };
+
   const send = async (e) => {
     e.preventDefault();
-    if (!input.trim() || busy) return;
-    const history = [...messages, { role: 'user', content: input }];
-    setMessages([...history, { role: 'assistant', content: '' }]);
+    if ((!input.trim() && !images.length) || busy) return;
+    const content = images.length
+      ? [...(input.trim() ? [{ type: 'text', text: input }] : []), ...images.map((url) => ({ type: 'image_url', image_url: { url } }))]
+      : input;
+    const histories = targets.map((_, i) => [...lanes[i], { role: 'user', content }]);
+    const shown = histories.map((h) => [...h, { role: 'assistant', content: '' }]);
+    setLanes(compare ? shown : [shown[0], []]);
     setInput('');
+    setImages([]);
     setBusy(true);
     setError(null);
     abort.current = new AbortController();
-    const body = {
-      model,
-      stream: true,
-      messages: system.trim() ? [{ role: 'system', content: system }, ...history] : history,
-      temperature: Number(temperature),
-      top_p: Number(topP),
-      max_tokens: Number(maxTokens),
-    };
-    let answer = '';
+    const signal = abort.current.signal;
+    const update = (i, text) =>
+      setLanes((now) => {
+        const next = [...now];
+        next[i] = [...histories[i], { role: 'assistant', content: text }];
+        return next;
+      });
+    // both answers stream at once: the server batches them together
+    const results = await Promise.allSettled(
+      targets.map((target, i) =>
+        streamAnswer(
+          {
+            model: target,
+            stream: true,
+            messages: system.trim() ? [{ role: 'system', content: system }, ...histories[i]] : histories[i],
+            temperature: Number(temperature),
+            top_p: Number(topP),
+            max_tokens: Number(maxTokens),
+          },
+          (text) => update(i, text),
+          signal,
+        ),
+      ),
+    );
+    const failed = results.map((r, i) => (r.status === 'rejected' ? `${label(targets[i])}: ${r.reason.message}` : null)).filter(Boolean);
+    if (failed.length && !signal.aborted) setError(failed.join('; '));
+    setBusy(false);
+  };
+
+  const loadAdapter = async (e) => {
+    e.preventDefault();
+    setLoadNote(null);
     try {
-      await streamEvents(
-        '/v1/chat/completions',
-        body,
-        (name, data) => {
-          if (data === '[DONE]') return;
-          const chunk = JSON.parse(data);
-          const delta = chunk.choices?.[0]?.delta;
-          if (delta?.content) {
-            answer += delta.content;
-            setMessages([...history, { role: 'assistant', content: answer }]);
-          }
-        },
-        abort.current.signal,
-      );
+      await post('/v1/load_lora_adapter', { lora_name: loadName.trim(), lora_path: loadPath.trim() });
+      await loadModels();
+      if (!started) setAdapter(loadName.trim());
+      setLoadNote({ kind: 'ok', text: `adapter ${loadName.trim()} is loaded` });
+      setLoadName('');
+      setLoadPath('');
     } catch (err) {
-      if (!abort.current.signal.aborted) setError(err.message);
-    } finally {
-      setBusy(false);
+      setLoadNote({ kind: 'error', text: err.message });
     }
   };
+
+  const targetSelect = (id, value, onChange, disabled) => (
+    <select id={id} value={value} onChange={(e) => onChange(e.target.value)} disabled={disabled}>
+      <option value="">none (the base model)</option>
+      {adapters.map((m) => (
+        <option value={m.id}>{m.id}</option>
+      ))}
+    </select>
+  );
 
   return (
     <section class="chat">
       <div class="toolbar">
         <h1>Chat</h1>
+        <span class="muted" id="conversation-target">
+          {model && (compare ? `${label(targets[0])} vs ${label(targets[1])}` : label(targets[0]))}
+        </span>
         <span class="grow" />
-        <button onClick={() => setMessages([])} disabled={busy}>
-          Clear
+        <button
+          id="new-conversation"
+          onClick={() => {
+            abort.current?.abort();
+            setLanes([[], []]);
+          }}
+          disabled={busy}
+        >
+          New conversation
         </button>
       </div>
-      {error && <p class="error">{error}</p>}
+      {error && (
+        <p class="error" id="chat-error">
+          {error}
+        </p>
+      )}
       <div class="chat-layout">
         <aside class="settings">
           <label for="chat-model">model</label>
-          <select id="chat-model" value={model} onChange={(e) => setModel(e.target.value)}>
-            {(models ?? []).map((m) => (
+          <select id="chat-model" value={model} disabled={started} onChange={(e) => setModel(e.target.value)}>
+            {bases.map((m) => (
               <option value={m.id}>{m.id}</option>
             ))}
           </select>
+          <label for="chat-adapter">adapter (for this conversation)</label>
+          {targetSelect('chat-adapter', adapter, setAdapter, started)}
+          <label class="check">
+            <input id="compare" type="checkbox" checked={compare} disabled={started} onChange={(e) => setCompare(e.target.checked)} />
+            compare side by side with
+          </label>
+          {compare && targetSelect('compare-adapter', other, setOther, started)}
+          {started && <small class="muted">New conversation to change the model or adapters.</small>}
+          <details id="load-adapter">
+            <summary>Load an adapter</summary>
+            <form class="settings" onSubmit={loadAdapter}>
+              <label for="adapter-name">name</label>
+              <input id="adapter-name" value={loadName} onInput={(e) => setLoadName(e.target.value)} placeholder="my-lora" />
+              <label for="adapter-path">folder (under the server's adapter_roots)</label>
+              <input id="adapter-path" value={loadPath} onInput={(e) => setLoadPath(e.target.value)} placeholder="output/demo-sft/checkpoint-300" />
+              <button type="submit" id="load-adapter-button" disabled={!loadName.trim() || !loadPath.trim()}>
+                Load
+              </button>
+              {loadNote && (
+                <small id="load-adapter-note" class={loadNote.kind === 'error' ? 'error' : 'muted'}>
+                  {loadNote.text}
+                </small>
+              )}
+            </form>
+          </details>
           <label for="system-prompt">system prompt</label>
           <textarea id="system-prompt" rows="3" value={system} onInput={(e) => setSystem(e.target.value)} />
           <label for="temperature">temperature</label>
@@ -99,15 +253,34 @@ export function ChatPage() {
           <input id="max-tokens" type="number" min="1" value={maxTokens} onInput={(e) => setMaxTokens(e.target.value)} />
         </aside>
         <div class="conversation">
-          <div class="messages" id="messages">
-            {messages.map((m, i) => (
-              <div class={`message ${m.role}`} data-index={i}>
-                <b>{m.role}</b>
-                <p>{m.content || (busy && i === messages.length - 1 ? '…' : '')}</p>
-              </div>
-            ))}
+          <div class={compare ? 'lanes compare' : 'lanes'}>
+            <Messages id="messages" title={compare && label(targets[0])} messages={lanes[0]} busy={busy} />
+            {compare && <Messages id="messages-compare" title={label(targets[1])} messages={lanes[1]} busy={busy} />}
           </div>
+          {images.length > 0 && (
+            <div class="pending-images" id="pending-images">
+              {images.map((src, i) => (
+                <span class="pending">
+                  <img class="attached" src={src} alt={`image ${i + 1} to send`} />
+                  <button class="small link" onClick={() => setImages(images.filter((_, j) => j !== i))} title="remove this image">
+                    ×
+                  </button>
+                </span>
+              ))}
+            </div>
+          )}
           <form class="composer" onSubmit={send}>
+            <input ref={imageInput} id="chat-image" type="file" accept="image/*" multiple hidden onChange={attach} />
+            <button
+              type="button"
+              id="attach-image"
+              class="secondary"
+              disabled={!readsImages || busy}
+              title={readsImages ? 'attach an image to the message' : `${model || 'this model'} reads text only`}
+              onClick={() => imageInput.current.click()}
+            >
+              Image…
+            </button>
             <textarea
               id="chat-input"
               rows="2"

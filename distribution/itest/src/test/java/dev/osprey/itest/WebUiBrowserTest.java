@@ -24,7 +24,9 @@ import dev.osprey.itest.ChildProcess.Result;
  * The web UI in a real browser: {@code distribution/itest/node-webui} (node:test with playwright-core, driving
  * Debian's Chromium, no browser download) against {@code osprey deploy} of the built distribution: it launches
  * the demo SFT from the Train form, watches the loss curve grow, cancels and resumes the job, chats with the
- * served model and lists the plugins (a faulty one with its failure), taking a screenshot of each page. Its node modules and Chromium are
+ * served model (with the job's checkpoint loaded as an adapter, compared side by side with the base model, and
+ * with an image on the demo vision model), lists the plugins (a faulty one with its failure), uploads and removes
+ * the example reward plugin and switches backends, taking a screenshot of each page. Its node modules and Chromium are
  * installed beforehand, by .ci/run (README, "Run the tests"), never by the build.
  */
 class WebUiBrowserTest {
@@ -64,10 +66,15 @@ class WebUiBrowserTest {
                         "OSPREY_HOME", home.toString(),
                         "CHROMIUM", CHROMIUM.toString(),
                         "OSPREY_SCREENSHOTS", shots.toString(),
-                        "OSPREY_FAULTY_PLUGIN", "com.example.osprey.faulty-reward"));
+                        "OSPREY_FAULTY_PLUGIN", "com.example.osprey.faulty-reward",
+                        // uploaded and removed through the Plugins page
+                        "OSPREY_REWARD_PLUGIN",
+                                TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0")
+                                        .toString()));
         Result tests = ChildProcess.run(npmTest, Duration.ofMinutes(15));
         assertEquals(0, tests.exit(), tests.out());
         assertTrue(tests.out().contains("# fail 0") && !tests.out().contains("# pass 0"), tests.out());
+        assertTrue(tests.out().contains("# skipped 0"), "every step ran\n" + tests.out());
         for (String page : new String[] {"train", "job", "jobs", "chat", "plugins"}) {
             assertTrue(Files.size(shots.resolve("webui-" + page + ".png")) > 10_000, page + " screenshot");
         }
