@@ -252,7 +252,8 @@ export function JobForm({ kind, name, title, command, jobArguments = (a) => a, h
   const errorFor = (n) => (!check.valid && check.param === `arguments.${n}` ? check.message : null);
   const set = (n) => (value) => setValues((old) => ({ ...old, [n]: value }));
   const matches = (s) => filter === '' || s.name.includes(filter) || s.help.toLowerCase().includes(filter.toLowerCase());
-  const visible = form.arguments.filter((s) => !(s.name in extra));
+  // the device field above is the job's device (as `--device` is on the command line): not shown twice
+  const visible = form.arguments.filter((s) => !(s.name in extra) && s.name !== 'device');
   const pickers = { model: 'models-list', ref_model: 'models-list', reward_model: 'models-list', dataset: 'datasets-list', val_dataset: 'datasets-list' };
 
   const launch = async (e) => {

@@ -88,7 +88,7 @@ public class MemoryEstimateServlet extends HttpServlet {
                 args.getInt("quant_bits", 0),
                 args.getInt("lora_rank", 8),
                 args.getList("target_modules"),
-                args.getInt("per_device_train_batch_size", 1),
+                args.getInt("per_device_train_batch_size", 1) * sequencesPerExample(method, args),
                 args.getInt("max_length", 2048),
                 args.getBoolean("gradient_checkpointing", true),
                 args.getString("torch_dtype", "float32"));
@@ -106,8 +106,21 @@ public class MemoryEstimateServlet extends HttpServlet {
         body.put("optimizer_bytes", e.optimizer());
         body.put("activations_bytes", e.activations());
         body.put("total_bytes", e.total());
+        body.put("sequences_per_example", sequencesPerExample(method, args));
         body.put("settings", settings);
         return body;
+    }
+
+    /**
+     * The sequences one example runs through the model at once: a preference pair's chosen and rejected answers, GRPO's
+     * {@code --num_generations} completions of a prompt, else one.
+     */
+    static int sequencesPerExample(String method, Arguments args) {
+        return switch (method) {
+            case "dpo", "simpo", "orpo", "cpo", "rm" -> 2;
+            case "grpo" -> args.getInt("num_generations", 8);
+            default -> 1;
+        };
     }
 
     /** The parameters the checkpoint's safetensors headers list; 0 when it has none. */
