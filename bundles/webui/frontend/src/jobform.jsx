@@ -226,22 +226,34 @@ export function JobForm({ kind, name, title, command, jobArguments = (a) => a, h
 
   useEffect(() => {
     if (!form) return;
+    // only the answer for the values now in the form counts: an earlier, slower answer must not overwrite it
+    let current = true;
     const timer = setTimeout(() => {
       post(`${route}/validate`, { arguments: jobArguments(args) }).then(
-        () => setCheck({ valid: true }),
-        (e) => setCheck({ valid: false, message: e.message, param: e.param }),
+        () => current && setCheck({ valid: true }),
+        (e) => current && setCheck({ valid: false, message: e.message, param: e.param }),
       );
     }, 250);
-    return () => clearTimeout(timer);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
   }, [args, form]);
 
   const memoryKey = JSON.stringify(MEMORY.map((n) => args[n]));
   useEffect(() => {
     if (!form || !training || !args.model) return;
+    let current = true;
     const timer = setTimeout(() => {
-      post('/api/webui/memory-estimate', { method: name, arguments: jobArguments(args) }).then(setMemory, (e) => setMemory({ error: e.message }));
+      post('/api/webui/memory-estimate', { method: name, arguments: jobArguments(args) }).then(
+        (m) => current && setMemory(m),
+        (e) => current && setMemory({ error: e.message }),
+      );
     }, 400);
-    return () => clearTimeout(timer);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
   }, [memoryKey, form]);
 
   if (error) return <p class="error">{error}</p>;
