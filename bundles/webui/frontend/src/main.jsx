@@ -2,12 +2,13 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { apiKey, onKeyNeeded, setApiKey } from './api.js';
 import { JobsPage, JobPage } from './jobs.jsx';
-import { TrainPage } from './train.jsx';
+import { GrpoPage, RlhfPage, TrainPage } from './train.jsx';
+import { EvalPage, ExportPage } from './evaluate.jsx';
 import { ChatPage } from './chat.jsx';
 import { PluginsPage } from './plugins.jsx';
 import './style.css';
 
-/** The page the location's hash names: #/jobs, #/jobs/ID, #/train, #/chat, #/plugins. */
+/** The page the location's hash names: #/jobs, #/jobs/ID, #/train, #/rlhf, #/grpo, #/eval, #/export, #/chat, #/plugins. */
 function useRoute() {
   const read = () => (location.hash.replace(/^#\/?/, '') || 'jobs').split('/');
   const [route, setRoute] = useState(read());
@@ -54,12 +55,20 @@ function App() {
   const tabs = [
     ['jobs', 'Jobs'],
     ['train', 'Train'],
+    ['rlhf', 'RLHF'],
+    ['grpo', 'GRPO'],
+    ['eval', 'Eval'],
+    ['export', 'Export'],
     ['chat', 'Chat'],
     ['plugins', 'Plugins'],
   ];
   let content;
   if (page === 'jobs' && route[1]) content = <JobPage id={route[1]} />;
   else if (page === 'train') content = <TrainPage />;
+  else if (page === 'rlhf') content = <RlhfPage />;
+  else if (page === 'grpo') content = <GrpoPage />;
+  else if (page === 'eval') content = <EvalPage />;
+  else if (page === 'export') content = <ExportPage />;
   else if (page === 'chat') content = <ChatPage />;
   else if (page === 'plugins') content = <PluginsPage />;
   else content = <JobsPage />;

@@ -1,170 +1,95 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { get, post } from './api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { get } from './api.js';
+import { JobForm } from './jobform.jsx';
 
-/** The arguments shown first; the rest are under "All arguments". */
-const MAIN = ['model', 'dataset', 'train_type', 'output_dir', 'num_train_epochs', 'max_steps', 'learning_rate'];
+/** The supervised methods `osprey sft` and `osprey pt` run; every other training method is an alignment one. */
+const SUPERVISED = ['sft', 'pt'];
+/** The preference methods of `osprey rlhf --rlhf_type`, GRPO having its own page as in ms-swift's web-ui. */
+const PREFERENCE = ['dpo', 'kto', 'simpo', 'orpo', 'cpo', 'rm'];
 
-/** A value as the shell takes it. */
-function quote(value) {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+/** The installed training methods, or null until known. */
+function useMethods() {
+  const [methods, setMethods] = useState(null);
+  useEffect(() => {
+    get('/api/webui/methods').then((b) => setMethods(b.data), () => setMethods([]));
+  }, []);
+  return methods;
 }
 
-function asText(value) {
-  return Array.isArray(value) ? value.join(' ') : value == null ? '' : String(value);
-}
-
-/** The values the job gets: those set in the form that differ from the method's defaults, lists split. */
-function chosen(specs, values) {
-  const out = {};
-  for (const spec of specs) {
-    const text = (values[spec.name] ?? '').trim();
-    if (text === '' || text === spec.default.join(' ')) continue;
-    out[spec.name] = spec.type === 'list' ? text.split(/\s+/) : text;
-  }
-  return out;
-}
-
-function Field({ spec, value, error, onChange }) {
-  const id = `arg-${spec.name}`;
-  // an output folder left empty is the job's own (work/jobs/ID/output on the server), not the CLI's default
-  const def = spec.name === 'output_dir' ? 'the job\'s own folder' : spec.default.join(' ');
-  let input;
-  if (spec.choices.length > 0 || spec.type === 'boolean') {
-    const choices = spec.type === 'boolean' ? ['true', 'false'] : spec.choices;
-    input = (
-      <select id={id} name={spec.name} value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">{def ? `default (${def})` : 'default'}</option>
-        {choices.map((c) => (
-          <option value={c}>{c}</option>
-        ))}
-      </select>
-    );
-  } else {
-    input = (
-      <input
-        id={id}
-        name={spec.name}
-        value={value}
-        placeholder={def}
-        inputmode={spec.type === 'integer' || spec.type === 'number' ? 'decimal' : undefined}
-        onInput={(e) => onChange(e.target.value)}
-      />
-    );
-  }
+function MethodSelect({ id, value, options, onChange }) {
   return (
-    <div class={`field ${error ? 'invalid' : ''}`}>
-      <label for={id} title={spec.aliases.length ? `also --${spec.aliases.join(', --')}` : ''}>
-        {spec.name} <span class="type">{spec.type}</span>
-      </label>
-      {input}
-      <small>{spec.help}</small>
-      {error && (
-        <small class="error" data-error-for={spec.name}>
-          {error}
-        </small>
-      )}
-    </div>
+    <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+      {options.map((m) => (
+        <option value={m}>{m}</option>
+      ))}
+    </select>
   );
 }
 
-/**
- * The SFT form, generated from the method's own argument descriptions (GET /api/webui/methods/sft), filled
- * with the built-in demo's values; checked by the method's validate as values change; shows the equivalent
- * `osprey sft` command; launches the job through POST /api/jobs.
- */
+/** Train: `osprey sft` (or `osprey pt`), filled with the built-in demo. */
 export function TrainPage() {
-  const method = 'sft';
-  const [form, setForm] = useState(null);
-  const [values, setValues] = useState({});
-  const [device, setDevice] = useState('cpu');
-  const [check, setCheck] = useState({ valid: true });
-  const [filter, setFilter] = useState('');
-  const [error, setError] = useState(null);
-  const [launching, setLaunching] = useState(false);
-
-  useEffect(() => {
-    get(`/api/webui/methods/${method}`).then(
-      (body) => {
-        setForm(body);
-        const initial = {};
-        for (const [name, value] of Object.entries(body.preset ?? {})) initial[name] = asText(value);
-        setValues(initial);
-      },
-      (e) => setError(e.message),
-    );
-  }, []);
-
-  const args = useMemo(() => (form ? chosen(form.arguments, values) : {}), [form, values]);
-
-  useEffect(() => {
-    if (!form) return;
-    const timer = setTimeout(() => {
-      post(`/api/webui/methods/${method}/validate`, { arguments: args }).then(
-        () => setCheck({ valid: true }),
-        (e) => setCheck({ valid: false, message: e.message, param: e.param }),
-      );
-    }, 250);
-    return () => clearTimeout(timer);
-  }, [args]);
-
-  if (error) return <p class="error">{error}</p>;
-  if (!form) return <p>Loading…</p>;
-
-  const command = ['osprey', method, ...Object.entries(args).flatMap(([n, v]) => [`--${n}`, ...(Array.isArray(v) ? v : [v]).map(quote)])];
-  if (device !== 'cpu') command.push('--device', quote(device));
-  const errorFor = (name) => (!check.valid && check.param === `arguments.${name}` ? check.message : null);
-  const set = (name) => (value) => setValues((old) => ({ ...old, [name]: value }));
-  const main = form.arguments.filter((s) => MAIN.includes(s.name) || (form.preset && s.name in form.preset));
-  const rest = form.arguments.filter((s) => !main.includes(s) && (filter === '' || s.name.includes(filter) || s.help.toLowerCase().includes(filter.toLowerCase())));
-
-  const launch = async (e) => {
-    e.preventDefault();
-    setLaunching(true);
-    try {
-      const job = await post('/api/jobs', { method, device, arguments: args });
-      location.hash = `#/jobs/${job.id}`;
-    } catch (err) {
-      setCheck({ valid: false, message: err.message, param: err.param });
-    } finally {
-      setLaunching(false);
-    }
-  };
-
+  const methods = useMethods();
+  const [method, setMethod] = useState('sft');
+  const supervised = (methods ?? ['sft']).filter((m) => SUPERVISED.includes(m));
   return (
-    <form class="train" onSubmit={launch}>
-      <div class="toolbar">
-        <h1>Train: {method}</h1>
-        <span class="grow" />
-        <button type="submit" id="launch" disabled={launching}>
-          Launch
-        </button>
-      </div>
-      {form.preset_source && <p class="muted">Filled with the built-in demo ({form.preset_source}); each job writes into its own folder unless output_dir is set.</p>}
-      <pre class="command" id="command-preview">{command.join(' ')}</pre>
-      {!check.valid && (
-        <p class="error" id="validation">
-          {check.message}
-        </p>
-      )}
-      <div class="fields">
-        <div class="field">
-          <label for="device">device</label>
-          <input id="device" value={device} onInput={(e) => setDevice(e.target.value)} />
-          <small>where the job runs: cpu, cuda:0, ...</small>
-        </div>
-        {main.map((spec) => (
-          <Field spec={spec} value={values[spec.name] ?? ''} error={errorFor(spec.name)} onChange={set(spec.name)} />
-        ))}
-      </div>
-      <details open={rest.some((s) => errorFor(s.name))}>
-        <summary>All arguments ({form.arguments.length})</summary>
-        <input class="filter" placeholder="filter by name or help" value={filter} onInput={(e) => setFilter(e.target.value)} />
-        <div class="fields">
-          {rest.map((spec) => (
-            <Field spec={spec} value={values[spec.name] ?? ''} error={errorFor(spec.name)} onChange={set(spec.name)} />
-          ))}
-        </div>
-      </details>
-    </form>
+    <JobForm
+      key={method}
+      kind="training-method"
+      name={method}
+      title="Train"
+      yaml
+      sections={['lora', 'save']}
+      header={<MethodSelect id="method" value={method} options={supervised} onChange={setMethod} />}
+      command={() => ['osprey', method]}
+    />
+  );
+}
+
+/** Without its rlhf_type: the method's name says it (as `osprey rlhf` passes it). */
+function withoutType(args) {
+  const { rlhf_type: _type, ...rest } = args;
+  return rest;
+}
+
+/** RLHF: `osprey rlhf --rlhf_type dpo|kto|simpo|orpo|cpo|rm`, each the alignment method of that name. */
+export function RlhfPage() {
+  const methods = useMethods();
+  const [type, setType] = useState('dpo');
+  if (!methods) return <p>Loading…</p>;
+  const installed = PREFERENCE.filter((m) => methods.includes(m));
+  if (installed.length === 0) return <p class="error">No alignment method is installed (bundle dev.osprey.align); the Plugins page shows why.</p>;
+  return (
+    <JobForm
+      kind="training-method"
+      name={type}
+      title="RLHF"
+      yaml
+      sections={['rlhf', 'lora']}
+      extra={{ rlhf_type: type }}
+      jobArguments={withoutType}
+      onLoaded={(loaded) => loaded.rlhf_type && installed.includes(loaded.rlhf_type) && setType(loaded.rlhf_type)}
+      header={
+        <label class="inline">
+          rlhf_type <MethodSelect id="rlhf-type" value={type} options={installed} onChange={setType} />
+        </label>
+      }
+      command={() => ['osprey', 'rlhf', '--rlhf_type', type]}
+    />
+  );
+}
+
+/** GRPO: `osprey rlhf --rlhf_type grpo`, its reward functions picked from the installed reward plugins. */
+export function GrpoPage() {
+  return (
+    <JobForm
+      kind="training-method"
+      name="grpo"
+      title="GRPO"
+      yaml
+      sections={['grpo']}
+      extra={{ rlhf_type: 'grpo' }}
+      jobArguments={withoutType}
+      command={() => ['osprey', 'rlhf', '--rlhf_type', 'grpo']}
+    />
   );
 }
