@@ -11,7 +11,12 @@ public enum Interpolation {
     TORCH_BILINEAR,
     /** PIL's {@code Image.resize}: transformers' PIL backends and qwen-vl-utils' {@code fetch_image}. */
     PIL_BICUBIC,
-    PIL_BILINEAR;
+    PIL_BILINEAR,
+    /**
+     * torchvision's {@code resize(antialias=True)} with bicubic on a uint8 tensor, as qwen-vl-utils' {@code fetch_video}
+     * calls it: torchvision has no uint8 bicubic kernel, so it interpolates in float32 and rounds half to even.
+     */
+    TORCHVISION_FLOAT_BICUBIC;
 
     /** The torchvision interpolation for a PIL resample number in a {@code preprocessor_config.json} (2 bilinear, 3 bicubic). */
     public static Interpolation torchForPilResample(int resample, String source) {
@@ -26,7 +31,7 @@ public enum Interpolation {
     }
 
     public boolean bicubic() {
-        return this == TORCH_BICUBIC || this == PIL_BICUBIC;
+        return this == TORCH_BICUBIC || this == PIL_BICUBIC || this == TORCHVISION_FLOAT_BICUBIC;
     }
 
     public boolean pil() {

@@ -68,6 +68,66 @@ public final class MediaLoader {
         return frames.stream().map(this::image).toList();
     }
 
+    /**
+     * A video: a local folder of frame images (sorted by file name, all kept, taken at {@code framesFps}), else a
+     * video file (MP4/MOV with H.264, animated GIF; see {@link VideoDecoder}) of which {@code sampler} picks the frames.
+     */
+    public Video video(MediaRef ref, Video.FrameSampler sampler, double framesFps) {
+        Path folder = localFolder(ref);
+        if (folder != null) {
+            List<Path> files;
+            try (var listing = Files.list(folder)) {
+                files = listing.filter(Files::isRegularFile)
+                        .filter(f -> !f.getFileName().toString().startsWith("."))
+                        .sorted()
+                        .toList();
+            } catch (IOException e) {
+                throw ref.error("cannot list the folder " + folder + ": " + e.getMessage(), e);
+            }
+            if (files.isEmpty()) {
+                throw ref.error("the folder " + folder + " holds no frames");
+            }
+            List<RgbImage> frames = new java.util.ArrayList<>();
+            for (int i = 0; i < files.size(); i++) {
+                MediaRef frame =
+                        new MediaRef("video frame", files.get(i).toString(), ref.describe() + ", frame " + (i + 1));
+                frames.add(image(frame));
+            }
+            return Video.ofFrames(frames, framesFps);
+        }
+        return VideoDecoder.decode(bytes(ref), ref, sampler);
+    }
+
+    /** The folder a local reference names, or null when it is not a local folder. */
+    private Path localFolder(MediaRef ref) {
+        String reference = ref.reference().strip();
+        String lower = reference.toLowerCase(Locale.ROOT);
+        if (reference.isEmpty()
+                || lower.startsWith("data:")
+                || lower.startsWith("http://")
+                || lower.startsWith("https://")) {
+            return null;
+        }
+        Path path;
+        try {
+            path = lower.startsWith("file:") ? Path.of(URI.create(reference)) : Path.of(reference);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        Path resolved = baseFolder.resolve(path).toAbsolutePath().normalize();
+        if (!Files.isDirectory(resolved)) {
+            return null;
+        }
+        try {
+            if (!limits.allowedRoots().isEmpty() && !allowed(resolved.toRealPath())) {
+                throw ref.error("folder " + resolved + " is outside the allowed folders " + limits.allowedRoots());
+            }
+        } catch (IOException e) {
+            throw ref.error("cannot read " + resolved + ": " + e.getMessage(), e);
+        }
+        return resolved;
+    }
+
     /** The bytes behind the reference. */
     public byte[] bytes(MediaRef ref) {
         String reference = ref.reference().strip();

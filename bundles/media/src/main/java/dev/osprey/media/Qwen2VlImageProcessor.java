@@ -47,6 +47,23 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
             return patchSize * mergeSize;
         }
 
+        /** The same processor without its resize ({@code do_resize=False}, as ms-swift calls it on fetched frames). */
+        public Config withoutResize() {
+            return new Config(
+                    patchSize,
+                    temporalPatchSize,
+                    mergeSize,
+                    minPixels,
+                    maxPixels,
+                    false,
+                    resample,
+                    doRescale,
+                    rescaleFactor,
+                    doNormalize,
+                    imageMean,
+                    imageStd);
+        }
+
         /** The same processor with other pixel bounds (e.g. ms-swift's MAX_PIXELS). */
         public Config withPixels(long min, long max) {
             return new Config(
@@ -137,6 +154,11 @@ public final class Qwen2VlImageProcessor implements ImageProcessor {
      * of {@code factor} and height·width within [minPixels, maxPixels], keeping the aspect ratio.
      */
     public static int[] smartResize(int height, int width, int factor, long minPixels, long maxPixels) {
+        return smartResize(height, width, factor, (double) minPixels, (double) maxPixels);
+    }
+
+    /** {@link #smartResize(int, int, int, long, long)} with fractional bounds, as qwen-vl-utils' video bounds are. */
+    public static int[] smartResize(int height, int width, int factor, double minPixels, double maxPixels) {
         if ((double) Math.max(height, width) / Math.min(height, width) > 200) {
             throw new IllegalArgumentException("absolute aspect ratio must be smaller than 200, got "
                     + (double) Math.max(height, width) / Math.min(height, width) + " (" + width + "x" + height + ")");

@@ -21,18 +21,52 @@ public final class QwenVlUtils {
     public static final double FPS = 2.0;
     public static final int FPS_MIN_FRAMES = 4;
     public static final int FPS_MAX_FRAMES = 768;
+    public static final long VIDEO_MIN_PIXELS = 128 * 28 * 28;
+    public static final long VIDEO_MAX_PIXELS = 768 * 28 * 28;
+    /** qwen-vl-utils' default budget of a video's pixels over all its frames (128K tokens · 0.9). */
+    public static final long VIDEO_TOTAL_PIXELS = (long) (128000 * 28 * 28 * 0.9);
 
     private QwenVlUtils() {}
 
     /**
      * Pixel bounds and frame sampling as ms-swift reads them from its environment ({@code MIN_PIXELS},
-     * {@code MAX_PIXELS}, {@code FPS}, {@code FPS_MIN_FRAMES}, {@code FPS_MAX_FRAMES}), with qwen-vl-utils'
-     * defaults for those unset.
+     * {@code MAX_PIXELS}, {@code VIDEO_MIN_PIXELS}, {@code VIDEO_MAX_PIXELS}, {@code VIDEO_TOTAL_PIXELS}, {@code FPS},
+     * {@code FPS_MIN_FRAMES}, {@code FPS_MAX_FRAMES}), with qwen-vl-utils' defaults for those unset.
+     *
+     * @param videoTotalPixels the pixels of all a video's frames together, which bounds each frame's
      */
-    public record Settings(long minPixels, long maxPixels, double fps, int minFrames, int maxFrames) {
+    public record Settings(
+            long minPixels,
+            long maxPixels,
+            double fps,
+            int minFrames,
+            int maxFrames,
+            long videoMinPixels,
+            long videoMaxPixels,
+            long videoTotalPixels) {
 
-        public static final Settings DEFAULT =
-                new Settings(MIN_PIXELS, MAX_PIXELS, FPS, FPS_MIN_FRAMES, FPS_MAX_FRAMES);
+        public static final Settings DEFAULT = new Settings(
+                MIN_PIXELS,
+                MAX_PIXELS,
+                FPS,
+                FPS_MIN_FRAMES,
+                FPS_MAX_FRAMES,
+                VIDEO_MIN_PIXELS,
+                VIDEO_MAX_PIXELS,
+                VIDEO_TOTAL_PIXELS);
+
+        /** Images and frame sampling only; the video pixel bounds take their defaults. */
+        public Settings(long minPixels, long maxPixels, double fps, int minFrames, int maxFrames) {
+            this(
+                    minPixels,
+                    maxPixels,
+                    fps,
+                    minFrames,
+                    maxFrames,
+                    VIDEO_MIN_PIXELS,
+                    VIDEO_MAX_PIXELS,
+                    VIDEO_TOTAL_PIXELS);
+        }
 
         public static Settings fromEnvironment(Map<String, String> env) {
             return new Settings(
@@ -40,7 +74,26 @@ public final class QwenVlUtils {
                     longValue(env, "MAX_PIXELS", MAX_PIXELS),
                     env.containsKey("FPS") ? parse("FPS", env.get("FPS")) : FPS,
                     (int) longValue(env, "FPS_MIN_FRAMES", FPS_MIN_FRAMES),
-                    (int) longValue(env, "FPS_MAX_FRAMES", FPS_MAX_FRAMES));
+                    (int) longValue(env, "FPS_MAX_FRAMES", FPS_MAX_FRAMES),
+                    longValue(env, "VIDEO_MIN_PIXELS", VIDEO_MIN_PIXELS),
+                    longValue(env, "VIDEO_MAX_PIXELS", VIDEO_MAX_PIXELS),
+                    // qwen-vl-utils reads its total's default from VIDEO_MAX_PIXELS at import, before ms-swift's own
+                    longValue(env, "VIDEO_TOTAL_PIXELS", longValue(env, "VIDEO_MAX_PIXELS", VIDEO_TOTAL_PIXELS)));
+        }
+
+        /**
+         * The largest frame of a video of {@code frames} sampled frames, qwen-vl-utils' {@code fetch_video}:
+         * {@code max(min(VIDEO_MAX_PIXELS, VIDEO_TOTAL_PIXELS / frames · 2), int(VIDEO_MIN_PIXELS · 1.05))}.
+         */
+        public double videoFrameMaxPixels(int frames) {
+            return Math.max(
+                    Math.min((double) videoMaxPixels, (double) videoTotalPixels / frames * FRAME_FACTOR),
+                    Math.floor(videoMinPixels * 1.05));
+        }
+
+        /** The frames qwen-vl-utils keeps of a decoded video, by {@link QwenVlUtils#frameIndices} at this fps. */
+        public Video.FrameSampler sampler() {
+            return (total, videoFps) -> frameIndices(total, videoFps, null, this);
         }
 
         private static long longValue(Map<String, String> env, String name, long fallback) {
@@ -89,6 +142,38 @@ public final class QwenVlUtils {
             out.add(out.get(out.size() - 1));
         }
         return out;
+    }
+
+    /**
+     * qwen-vl-utils' {@code fetch_video} after decoding: the frames of a video file (already sampled) resized to
+     * {@code smart_resize(factor, VIDEO_MIN_PIXELS, videoFrameMaxPixels)} with torchvision's antialiased bicubic (its
+     * float path, {@link Interpolation#TORCHVISION_FLOAT_BICUBIC}); a
+     * video given as frame images fetched frame by frame as images ({@link #fetchFrames}).
+     */
+    public static List<RgbImage> fetchVideo(Video video, int factor, Settings settings) {
+        if (video.frameList()) {
+            return fetchFrames(video.frames(), factor, settings.minPixels(), settings.maxPixels());
+        }
+        RgbImage first = video.frames().get(0);
+        int[] hw = Qwen2VlImageProcessor.smartResize(
+                first.height(),
+                first.width(),
+                factor,
+                (double) settings.videoMinPixels(),
+                settings.videoFrameMaxPixels(video.frames().size()));
+        List<RgbImage> out = new ArrayList<>();
+        for (RgbImage frame : video.frames()) {
+            out.add(Resampler.resize(frame, hw[1], hw[0], Interpolation.TORCHVISION_FLOAT_BICUBIC));
+        }
+        return out;
+    }
+
+    /**
+     * The frame rate of the frames {@link #fetchVideo} returns, which Qwen2.5-VL's {@code second_per_grid_ts}
+     * (temporal patch / fps) and Qwen3-VL's timestamps read: a file's sampled rate, a frame list's 2.
+     */
+    public static double sampleFps(Video video) {
+        return video.frameList() ? FPS : video.sampleFps();
     }
 
     /**

@@ -24,7 +24,9 @@ import dev.osprey.media.MediaException;
 import dev.osprey.media.MediaLoader;
 import dev.osprey.media.MediaRef;
 import dev.osprey.media.PixelValues;
+import dev.osprey.media.QwenVlUtils;
 import dev.osprey.media.RgbImage;
+import dev.osprey.media.Video;
 
 /**
  * The media bundle inside Felix: ImageIO's service lookup does not see plugins of another bundle, so this
@@ -85,6 +87,30 @@ public class MediaInFrameworkIT {
             assertTrue(
                     e.getMessage(),
                     e.getMessage().startsWith("image 'expected.json' (row 3): not a supported image format"));
+        }
+    }
+
+    /** JCodec, embedded in the media bundle, decodes the Qwen-VL video fixture's MP4 inside Felix. */
+    @Test
+    public void decodesAnMp4ThroughTheBundle() {
+        Path fixture = TestPlatform.root().resolve("plugins-models/qwen-vl/src/test/resources/reference/qwen-vl-video");
+        MediaLoader loader = new MediaLoader(fixture);
+        Video video = loader.video(
+                new MediaRef("video", "clip.mp4", "row 1"),
+                QwenVlUtils.Settings.fromEnvironment(java.util.Map.of("FPS", "3"))
+                        .sampler(),
+                QwenVlUtils.FPS);
+        assertEquals(20, video.totalFrames());
+        assertEquals(10.0, video.fps(), 1e-9);
+        assertEquals(
+                List.of(0, 4, 8, 11, 15, 19),
+                java.util.Arrays.stream(video.frameIndices()).boxed().toList());
+        for (int i = 0; i < video.frames().size(); i++) {
+            RgbImage png = loader.image(MediaRef.image(String.format("clip-frames/%03d.png", video.frameIndices()[i])));
+            assertEquals(
+                    "frame " + i,
+                    sha256(png.rgb()),
+                    sha256(video.frames().get(i).rgb()));
         }
     }
 

@@ -2,23 +2,32 @@ package dev.osprey.align.rlhf;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+
+import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.chat.ChatMessage;
 import dev.osprey.api.chat.Conversation;
+import dev.osprey.api.chat.EncodedPrompt;
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.chat.RenderOptions;
 import dev.osprey.dataset.BadRows;
 import dev.osprey.dataset.DatasetException;
 import dev.osprey.dataset.DatasetRow;
+import dev.osprey.media.MediaLoader;
+import dev.osprey.model.spi.MediaProcessor;
+import dev.osprey.train.sft.ExampleMedia;
 import dev.osprey.train.sft.SftExample;
 
 /**
  * Dataset rows encoded for the alignment methods through the chat template, with labels on the last
  * assistant turn only (what TRL's trainers score): preference pairs, KTO examples with their mismatched
- * KL pairs, and GRPO prompts.
+ * KL pairs, and GRPO prompts. For a multimodal model a row's images and videos (in its prompt, so the chosen and
+ * the rejected answer, and KTO's mismatched pair, share them) go through the model's media step as in SFT.
  */
 public final class AlignData {
 
@@ -40,10 +49,30 @@ public final class AlignData {
      * @param promptIds the prompt rendered with the generation prompt
      * @param messages the prompt messages, for reward functions
      * @param columns the row's other columns (e.g. {@code solution})
+     * @param media the prompt's images or videos as the model's processor made them (their tokens are in
+     *        {@code promptIds}), or null
+     * @param mediaTokens the placeholder ids the processor put in for them (e.g. {@code <|image_pad|>}): a completion
+     *        must not hold one, since it would claim features the rollout has none for
      */
-    public record Prompt(int[] promptIds, List<ChatMessage> messages, Map<String, Object> columns, String source) {}
+    public record Prompt(
+            int[] promptIds,
+            List<ChatMessage> messages,
+            Map<String, Object> columns,
+            String source,
+            ExampleMedia media,
+            Set<Integer> mediaTokens) {
+
+        public Prompt {
+            mediaTokens = Set.copyOf(mediaTokens);
+        }
+
+        public Prompt(int[] promptIds, List<ChatMessage> messages, Map<String, Object> columns, String source) {
+            this(promptIds, messages, columns, source, null, Set.of());
+        }
+    }
 
     private final PromptEncoder prompts;
+    private final MediaProcessor media;
     private final int maxLength;
     private final SftExample.Truncation truncation;
     private final BadRows badRows;
@@ -51,9 +80,16 @@ public final class AlignData {
     /**
      * @param badRows what happens to a row that cannot become an example (no answer, no label, nothing to
      *        train on): fatal, naming {@code file:line}, or skipped and counted ({@code --strict false})
+     * @param media the model's media step, or null for a text model (a row with images is then an error naming it)
      */
-    public AlignData(PromptEncoder prompts, int maxLength, SftExample.Truncation truncation, BadRows badRows) {
+    public AlignData(
+            PromptEncoder prompts,
+            MediaProcessor media,
+            int maxLength,
+            SftExample.Truncation truncation,
+            BadRows badRows) {
         this.prompts = prompts;
+        this.media = media;
         this.maxLength = maxLength;
         this.truncation = truncation;
         this.badRows = badRows;
@@ -61,7 +97,12 @@ public final class AlignData {
 
     /** Bad rows fail, as {@code --strict true}. */
     public AlignData(PromptEncoder prompts, int maxLength, SftExample.Truncation truncation) {
-        this(prompts, maxLength, truncation, new BadRows(false, 0));
+        this(prompts, null, maxLength, truncation, new BadRows(false, 0));
+    }
+
+    /** A text model's rows (no media step). */
+    public AlignData(PromptEncoder prompts, int maxLength, SftExample.Truncation truncation, BadRows badRows) {
+        this(prompts, null, maxLength, truncation, badRows);
     }
 
     /**
@@ -147,10 +188,13 @@ public final class AlignData {
         if (prompt.isEmpty()) {
             throw new DatasetException(row.source(), "no prompt (a user message) to generate from");
         }
-        int[] ids = prompts.encode(
-                        new Conversation(prompt, row.conversation().tools()),
-                        new RenderOptions(true, RenderOptions.LAST_ROUND, Map.of()))
-                .inputIds();
+        EncodedPrompt encoded = prompts.encode(
+                new Conversation(prompt, row.conversation().tools()),
+                new RenderOptions(true, RenderOptions.LAST_ROUND, Map.of()));
+        if (!encoded.media().isEmpty()) {
+            return mediaPrompt(row, prompt, encoded);
+        }
+        int[] ids = encoded.inputIds();
         if (ids.length > maxLength) {
             if (truncation == SftExample.Truncation.DELETE) {
                 return Optional.empty();
@@ -162,6 +206,52 @@ public final class AlignData {
         return Optional.of(new Prompt(ids, prompt, row.extra(), row.source()));
     }
 
+    /**
+     * A prompt with images or videos through the model's media step (paths relative to the dataset file); never cut,
+     * since its tokens and pixels must agree: too long, it is dropped with {@link SftExample.Truncation#DELETE} and an
+     * error naming the row otherwise.
+     */
+    private Optional<Prompt> mediaPrompt(DatasetRow row, List<ChatMessage> prompt, EncodedPrompt encoded) {
+        if (media == null) {
+            throw new DatasetException(row.source(), "the row has images or videos, but the model reads text only");
+        }
+        try (NDManager scratch = NDManager.newBaseManager()) {
+            MediaProcessor.Processed processed =
+                    media.process(encoded, new MediaLoader(SftExample.datasetFolder(row.source())), scratch);
+            int[] ids = processed.inputIds();
+            if (ids.length > maxLength) {
+                if (truncation == SftExample.Truncation.DELETE) {
+                    return Optional.empty();
+                }
+                throw new DatasetException(
+                        row.source(),
+                        "the prompt is " + ids.length + " tokens with its media, over --max_length " + maxLength
+                                + "; a prompt with images is not cut (use --truncation_strategy delete or a larger"
+                                + " --max_length)");
+            }
+            Set<Integer> placeholders = new HashSet<>();
+            Arrays.stream(ids).forEach(placeholders::add);
+            Arrays.stream(encoded.inputIds()).forEach(placeholders::remove); // left: the tokens the media brought
+            placeholders.addAll(placeholderTokens()); // and those of the kinds this prompt has none of
+            return Optional.of(new Prompt(
+                    ids, prompt, row.extra(), row.source(), ExampleMedia.of(processed.media()), placeholders));
+        } catch (DatasetException e) {
+            throw e;
+        } catch (RuntimeException e) { // an unreadable image, a template without placeholders
+            throw new DatasetException(row.source(), e.getMessage());
+        }
+    }
+
+    /** The ids of the model's media placeholders ({@code <|image_pad|>}, {@code <|video_pad|>}), BOS left out. */
+    private Set<Integer> placeholderTokens() {
+        Set<Integer> tokens = new HashSet<>();
+        for (String text : media.placeholders().values()) {
+            Arrays.stream(prompts.encodeText(text)).forEach(tokens::add);
+        }
+        Arrays.stream(prompts.encodeText("")).forEach(tokens::remove);
+        return tokens;
+    }
+
     private static void requireAnswer(DatasetRow row) {
         if (row.completion().isEmpty()) {
             throw new DatasetException(row.source(), "the conversation does not end with an assistant answer");
@@ -171,6 +261,6 @@ public final class AlignData {
     /** Renders and tokenizes with labels on the last assistant turn; empty when truncation drops it. */
     private Optional<SftExample> encode(Conversation conversation, String source) {
         DatasetRow row = new DatasetRow(conversation, Optional.empty(), Optional.empty(), Map.of(), source);
-        return SftExample.encode(row, prompts, maxLength, RenderOptions.LAST_ROUND, truncation);
+        return SftExample.encode(row, prompts, media, maxLength, RenderOptions.LAST_ROUND, truncation);
     }
 }

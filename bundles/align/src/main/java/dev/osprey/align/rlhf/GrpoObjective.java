@@ -2,6 +2,7 @@ package dev.osprey.align.rlhf;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ import dev.osprey.train.loop.Objective;
 import dev.osprey.train.loop.StepWork;
 import dev.osprey.train.loop.TrainerOptions;
 import dev.osprey.train.sft.Batch;
+import dev.osprey.train.sft.ExampleMedia;
 import dev.osprey.train.sft.SftExample;
 
 /**
@@ -130,7 +132,7 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
         for (int i = 0; i < generated.size(); i++) {
             Generator.Result r = generated.get(i);
             AlignData.Prompt p = owners.get(i);
-            sequences.add(sequence(p.promptIds(), r.tokens(), p.source()));
+            sequences.add(sequence(p, r.tokens()));
             completionTokens += r.tokens().length;
         }
         RewardScores scores = rewards.score(rewardSamples(owners, generated));
@@ -197,9 +199,13 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
      */
     private List<Generator.Result> generate(List<AlignData.Prompt> prompts, long seed, List<AlignData.Prompt> owners) {
         List<int[]> inputs = new ArrayList<>();
+        List<ExampleMedia> media = new ArrayList<>();
+        Set<Integer> placeholders = new HashSet<>();
         for (AlignData.Prompt prompt : prompts) {
+            placeholders.addAll(prompt.mediaTokens());
             for (int round = 0; round < args.numGenerations(); round++) {
                 inputs.add(prompt.promptIds());
+                media.add(prompt.media()); // every completion of a prompt sees its images
                 owners.add(prompt);
             }
         }
@@ -215,9 +221,27 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
                 0,
                 seed,
                 eosIds,
-                Set.of(),
+                placeholders, // a media placeholder ends a completion (and is cut off it: see sequence)
                 List.of());
-        return Generator.generate(policy, inputs, sampling, adapter, null, null);
+        if (media.stream().allMatch(m -> m == null)) {
+            return Generator.generate(policy, inputs, sampling, adapter, null, null);
+        }
+        NDManager parent = policy.parameters().values().iterator().next().getManager();
+        List<Generator.Result> results;
+        try (NDManager m = parent.newSubManager()) {
+            // the rows' media joined in row order, as a batch of training sequences carries them
+            results = Generator.generate(policy, inputs, ExampleMedia.batch(m, media), sampling, adapter, null, null);
+        }
+        List<Generator.Result> trimmed = new ArrayList<>();
+        for (Generator.Result r : results) {
+            int[] tokens = r.tokens();
+            boolean placeholder = tokens.length > 0 && placeholders.contains(tokens[tokens.length - 1]);
+            trimmed.add(
+                    placeholder
+                            ? new Generator.Result(Arrays.copyOf(tokens, tokens.length - 1), r.text(), r.finishReason())
+                            : r);
+        }
+        return trimmed;
     }
 
     /** What the reward functions see of each completion: its prompt's messages and columns, its text without EOS. */
@@ -277,14 +301,15 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
         return metrics;
     }
 
-    /** Prompt then completion, the loss on the completion tokens only. */
-    private static SftExample sequence(int[] prompt, int[] completion, String source) {
-        int[] ids = Arrays.copyOf(prompt, prompt.length + completion.length);
-        System.arraycopy(completion, 0, ids, prompt.length, completion.length);
+    /** Prompt then completion, the loss on the completion tokens only; the prompt's media come along. */
+    private static SftExample sequence(AlignData.Prompt prompt, int[] completion) {
+        int[] promptIds = prompt.promptIds();
+        int[] ids = Arrays.copyOf(promptIds, promptIds.length + completion.length);
+        System.arraycopy(completion, 0, ids, promptIds.length, completion.length);
         int[] labels = new int[ids.length];
-        Arrays.fill(labels, 0, prompt.length, ChatEncoder.IGNORE_INDEX);
-        System.arraycopy(completion, 0, labels, prompt.length, completion.length);
-        return new SftExample(ids, labels, source);
+        Arrays.fill(labels, 0, promptIds.length, ChatEncoder.IGNORE_INDEX);
+        System.arraycopy(completion, 0, labels, promptIds.length, completion.length);
+        return new SftExample(ids, labels, null, prompt.source(), prompt.media());
     }
 
     private Map<String, Double> microStep(

@@ -135,7 +135,11 @@ public final class RlhfJob {
         BadRows badRows = BadRows.of(options); // one tally for rows bad to read and rows with nothing to align on
         TrainingRuns.Rows rows = TrainingRuns.rows(c, options, badRows);
         AlignData data = new AlignData(
-                provider.prompts(model), c.maxLength(), SftExample.Truncation.of(c.truncationStrategy()), badRows);
+                provider.prompts(model),
+                provider.media(model),
+                c.maxLength(),
+                SftExample.Truncation.of(c.truncationStrategy()),
+                badRows);
 
         // a resumed rm run's adapter sits in its checkpoint's adapter/ folder, beside the merged weights
         SftArguments tuning = args.type() == RlhfArguments.Type.RM ? RewardModel.tunerArguments(c) : c;

@@ -24,6 +24,9 @@ public final class Resampler {
         if (width == image.width() && height == image.height()) {
             return image;
         }
+        if (interpolation == Interpolation.TORCHVISION_FLOAT_BICUBIC) {
+            return resizeFloat(image, width, height);
+        }
         byte[] pixels = image.rgb();
         int w = image.width();
         int h = image.height();
@@ -93,6 +96,84 @@ public final class Resampler {
             fixed[k] = v < 0 ? (int) (-0.5 + v) : (int) (0.5 + v);
         }
         return new Axis(first, count, fixed, taps, precision);
+    }
+
+    /**
+     * torchvision's bicubic resize of a uint8 tensor: PyTorch's float32 antialiased kernel (weights and sums in
+     * float, width pass then height pass, no rounding between them), then {@code round_()} (half to even) and a clamp.
+     */
+    private static RgbImage resizeFloat(RgbImage image, int width, int height) {
+        byte[] rgb = image.rgb();
+        float[] pixels = new float[rgb.length];
+        for (int i = 0; i < rgb.length; i++) {
+            pixels[i] = rgb[i] & 0xFF;
+        }
+        int w = image.width();
+        int h = image.height();
+        if (width != w) {
+            pixels = floatPass(pixels, w, h, width, true);
+            w = width;
+        }
+        if (height != h) {
+            pixels = floatPass(pixels, w, h, height, false);
+            h = height;
+        }
+        byte[] out = new byte[pixels.length];
+        for (int i = 0; i < pixels.length; i++) {
+            out[i] = clip((int) Math.rint(pixels[i]));
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    /** One float32 pass of PyTorch's antialiased bicubic ({@code _compute_indices_min_size_weights_aa}) along an axis. */
+    private static float[] floatPass(float[] src, int w, int h, int outSize, boolean horizontal) {
+        int in = horizontal ? w : h;
+        int outW = horizontal ? outSize : w;
+        int outH = horizontal ? h : outSize;
+        float scale = (float) in / outSize;
+        float support = scale >= 1.0f ? 2.0f * scale : 2.0f;
+        float invScale = scale >= 1.0f ? 1.0f / scale : 1.0f;
+        int taps = (int) Math.ceil(support) * 2 + 1;
+        int[] first = new int[outSize];
+        int[] count = new int[outSize];
+        float[] weights = new float[outSize * taps];
+        for (int i = 0; i < outSize; i++) {
+            float center = scale * (i + 0.5f);
+            int xmin = Math.max((int) (center - support + 0.5f), 0);
+            int xsize = Math.max(0, Math.min(Math.min((int) (center + support + 0.5f), in) - xmin, taps));
+            float total = 0f;
+            for (int j = 0; j < xsize; j++) {
+                float v = (float) torchCubic((j + xmin - center + 0.5f) * invScale);
+                weights[i * taps + j] = v;
+                total += v;
+            }
+            for (int j = 0; j < xsize; j++) {
+                weights[i * taps + j] = total != 0f ? weights[i * taps + j] / total : 0f;
+            }
+            first[i] = xmin;
+            count[i] = xsize;
+        }
+        float[] dst = new float[outW * outH * 3];
+        for (int y = 0; y < outH; y++) {
+            for (int x = 0; x < outW; x++) {
+                int i = horizontal ? x : y;
+                float r = 0f;
+                float g = 0f;
+                float b = 0f;
+                for (int j = 0; j < count[i]; j++) {
+                    int s = horizontal ? (y * w + first[i] + j) * 3 : ((first[i] + j) * w + x) * 3;
+                    float weight = weights[i * taps + j];
+                    r += src[s] * weight;
+                    g += src[s + 1] * weight;
+                    b += src[s + 2] * weight;
+                }
+                int d = (y * outW + x) * 3;
+                dst[d] = r;
+                dst[d + 1] = g;
+                dst[d + 2] = b;
+            }
+        }
+        return dst;
     }
 
     /** Keys' cubic with a = -0.5, in PIL's form. */

@@ -157,7 +157,7 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
     }
 
     /** The folder of the dataset file a row's {@code source} ({@code FILE:LINE}) names; relative image paths start there. */
-    static Path datasetFolder(String source) {
+    public static Path datasetFolder(String source) {
         int colon = source == null ? -1 : source.lastIndexOf(':');
         if (colon <= 0) {
             return null;

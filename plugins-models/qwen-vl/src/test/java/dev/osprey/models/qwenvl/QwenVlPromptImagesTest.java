@@ -67,7 +67,7 @@ class QwenVlPromptImagesTest {
                 HfModel hf = ModelLoader.load(model, c -> architecture, manager, DataType.FLOAT32)) {
             // the images folder holds the processor's config; the model folder's weights are the fixture's
             MediaProcessor processor = architecture.mediaProcessor(hf.config(), images);
-            assertEquals(Map.of("image", "<|image_pad|>"), processor.placeholders());
+            assertEquals(Map.of("image", "<|image_pad|>", "video", "<|video_pad|>"), processor.placeholders());
             int[] promptIds = ints(ref.get("prompt_ids"));
             int[] labels = promptIds.clone();
             List<MediaInput> media = new ArrayList<>();
