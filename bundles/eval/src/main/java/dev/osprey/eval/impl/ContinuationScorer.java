@@ -24,6 +24,7 @@ final class ContinuationScorer {
     private final LanguageModel model;
     private final PromptEncoder prompts;
     private final NDManager manager;
+    private long forwarded;
 
     ContinuationScorer(LanguageModel model, PromptEncoder prompts, NDManager manager) {
         this.model = model;
@@ -65,8 +66,14 @@ final class ContinuationScorer {
         return scores;
     }
 
+    /** The tokens run through the model so far (every position of every forward pass). */
+    long tokensForwarded() {
+        return forwarded;
+    }
+
     /** Log-softmax rows {@code from .. from + count - 1} of one forward pass over {@code ids}. */
     private float[][] logProbs(int[] ids, int from, int count) {
+        forwarded += ids.length;
         try (NDManager pass = manager.newSubManager()) {
             NDArray input =
                     pass.create(Arrays.stream(ids).asLongStream().toArray()).reshape(1, ids.length); // (1, T)

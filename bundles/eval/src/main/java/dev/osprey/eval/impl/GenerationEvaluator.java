@@ -145,6 +145,8 @@ abstract class GenerationEvaluator implements Evaluator {
             answered.forEach(a -> count(running, a));
             job.progress().begin("eval", asked.size());
             job.progress().step(answered.size(), Map.of());
+            Throughput throughput = new Throughput();
+            int before = answered.size();
             for (int from = 0; from < remaining.size() && !job.isCancelled(); from += batchSize) {
                 List<Problem> batch = remaining.subList(from, Math.min(remaining.size(), from + batchSize));
                 List<String> prompts = new ArrayList<>();
@@ -164,6 +166,8 @@ abstract class GenerationEvaluator implements Evaluator {
                 String primary = metricNames().get(0);
                 job.progress().step(answered.size(), Map.of(primary, running.accuracy(primary)));
             }
+            throughput.add(answered.size() - before, source.tokensGenerated());
+            job.progress().message(throughput.summary("generated"));
         }
         if (job.isCancelled()) {
             return report(answered, partial);

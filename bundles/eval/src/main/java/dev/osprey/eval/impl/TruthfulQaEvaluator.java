@@ -114,6 +114,7 @@ public class TruthfulQaEvaluator implements Evaluator {
             ContinuationScorer scorer = new ContinuationScorer(model.model(), model.prompts(), manager);
             job.progress().begin("eval", items.size());
             int asked = 0;
+            Throughput throughput = new Throughput();
             for (Item item : items) {
                 if (job.isCancelled()) {
                     break;
@@ -135,6 +136,8 @@ public class TruthfulQaEvaluator implements Evaluator {
                 out.newLine();
                 job.progress().step(++asked, Map.of("mc1", tally.accuracy("mc1"), "mc2", tally.accuracy("mc2")));
             }
+            throughput.add(asked, scorer.tokensForwarded());
+            job.progress().message(throughput.summary("forwarded"));
         }
         Files.move(partial, details, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         Map<String, Double> metrics = new LinkedHashMap<>();
