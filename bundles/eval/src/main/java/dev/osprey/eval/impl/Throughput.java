@@ -23,7 +23,7 @@ final class Throughput {
         double seconds = (System.nanoTime() - start) / 1e9;
         return String.format(
                 Locale.ROOT,
-                "eval throughput: %d samples in %.1f s, %.2f samples/s, %.0f %s tokens/s",
+                "eval throughput: %d samples in %.1f s, %.2f samples/s, %.1f %s tokens/s",
                 samples,
                 seconds,
                 samples / seconds,
