@@ -138,6 +138,229 @@ class EvalJobTest {
         assertGivesTransformersAnswers("hellaswag");
     }
 
+    @Test
+    void cmmluGivesTransformersAnswers() throws Exception {
+        assertGivesTransformersAnswers("cmmlu");
+    }
+
+    @Test
+    void generalMcqGivesTransformersAnswers() throws Exception {
+        assertGivesTransformersAnswers("general_mcq");
+    }
+
+    /**
+     * {@code osprey eval --eval_dataset truthful_qa} over mc_task.json: every answer's log-likelihood after the QA
+     * prompt, mc1 and mc2 as transformers and lm-eval-harness's formulas give them (tools/make-eval-more-fixtures.py).
+     */
+    @Test
+    void truthfulQaGivesTransformersScores() throws Exception {
+        Path out = home.resolve("truthful_qa-out");
+        ChildProcess.Result eval = DistributionCliTest.ospreyIn(
+                home,
+                "eval",
+                "--model",
+                model.toString(),
+                "--eval_dataset",
+                "truthful_qa",
+                "--dataset_args",
+                JSON.writeValueAsString(Map.of(
+                        "truthful_qa",
+                        Map.of("local_path", FIXTURES.resolve("truthful_qa").toString()))),
+                "--eval_output_dir",
+                out.toString());
+        assertEquals(0, eval.exit(), eval.out());
+        JsonNode golden =
+                JSON.readTree(FIXTURES.resolve("truthful_qa-golden.json").toFile());
+        JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
+        assertEquals(golden.path("mc1").asDouble(), result.at("/metrics/mc1").asDouble(), 1e-9, result.toString());
+        assertEquals(golden.path("mc2").asDouble(), result.at("/metrics/mc2").asDouble(), 1e-5, result.toString());
+        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
+        assertEquals(golden.path("answers").size(), details.size());
+        for (int i = 0; i < details.size(); i++) {
+            JsonNode ours = JSON.readTree(details.get(i));
+            JsonNode theirs = golden.path("answers").get(i);
+            String where = "truthful_qa question " + i + ": " + ours + " vs transformers' " + theirs;
+            assertEquals(theirs.path("mc1").asBoolean(), ours.path("mc1").asBoolean(), where);
+            for (String set : List.of("mc1_log_likelihoods", "mc2_log_likelihoods")) {
+                assertEquals(theirs.path(set).size(), ours.path(set).size(), where);
+                for (int c = 0; c < theirs.path(set).size(); c++) {
+                    assertEquals(
+                            theirs.path(set).get(c).asDouble(),
+                            ours.path(set).get(c).asDouble(),
+                            1e-4,
+                            where);
+                }
+            }
+        }
+        assertTrue(eval.out().contains("| reference-qwen2 | truthful_qa"), eval.out());
+    }
+
+    /**
+     * {@code osprey eval --eval_dataset ifeval}, two prompts generated together: transformers' greedy completions,
+     * and for each instruction the strict and loose verdicts that IFEval's own rules give on them (computed in Python
+     * by tools/make-eval-more-fixtures.py), so the four accuracies too.
+     */
+    @Test
+    void ifevalJudgesTransformersCompletionsAsIfEvalDoes() throws Exception {
+        JsonNode golden = JSON.readTree(FIXTURES.resolve("ifeval-golden.json").toFile());
+        Path out = home.resolve("ifeval-out");
+        ChildProcess.Result eval = DistributionCliTest.ospreyIn(home, generation("ifeval", golden, out));
+        assertEquals(0, eval.exit(), eval.out());
+        JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
+        golden.path("metrics")
+                .fields()
+                .forEachRemaining(m -> assertEquals(
+                        m.getValue().asDouble(),
+                        result.path("metrics").path(m.getKey()).asDouble(-1),
+                        1e-9,
+                        m.getKey()));
+        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
+        assertEquals(golden.path("answers").size(), details.size());
+        for (int i = 0; i < details.size(); i++) {
+            JsonNode ours = JSON.readTree(details.get(i));
+            JsonNode theirs = golden.path("answers").get(i);
+            String where = "ifeval prompt " + i + ": " + ours + " vs " + theirs;
+            assertEquals(
+                    theirs.path("completion").asText().strip(),
+                    ours.path("completion").asText().strip(),
+                    where);
+            assertEquals(
+                    theirs.path("follow_instruction_list_strict"), ours.path("follow_instruction_list_strict"), where);
+            assertEquals(
+                    theirs.path("follow_instruction_list_loose"), ours.path("follow_instruction_list_loose"), where);
+        }
+    }
+
+    /**
+     * {@code osprey eval --eval_dataset general_qa} over a query/response JSONL: transformers' greedy completions,
+     * exact match (one response is its completion), ROUGE-L F1 and BLEU-1 as tools/make-eval-more-fixtures.py
+     * computes them.
+     */
+    @Test
+    void generalQaScoresTransformersCompletions() throws Exception {
+        JsonNode golden =
+                JSON.readTree(FIXTURES.resolve("general_qa-golden.json").toFile());
+        Path out = home.resolve("general_qa-out");
+        ChildProcess.Result eval = DistributionCliTest.ospreyIn(home, generation("general_qa", golden, out));
+        assertEquals(0, eval.exit(), eval.out());
+        JsonNode metrics =
+                JSON.readTree(out.resolve("eval_result.json").toFile()).path("metrics");
+        assertEquals(
+                golden.path("exact_match").asDouble(),
+                metrics.path("exact_match").asDouble(-1),
+                1e-9);
+        assertEquals(
+                golden.path("rouge_l_f").asDouble(), metrics.path("rouge-l-f").asDouble(-1), 1e-9);
+        assertEquals(golden.path("bleu_1").asDouble(), metrics.path("bleu-1").asDouble(-1), 1e-9);
+        assertEquals(
+                golden.path("exact_match").asDouble(),
+                metrics.path("exact_match/tiny").asDouble(-1),
+                1e-9);
+        assertTrue(eval.out().contains("rouge-l-f"), eval.out());
+    }
+
+    /**
+     * ms-swift's evaluation during training: {@code osprey sft --eval_use_evalscope --eval_dataset mmlu --eval_steps
+     * 1} logs {@code eval_mmlu_acc} beside the loss at every step, and the score at the last step is what {@code
+     * osprey eval} gives the last checkpoint's adapter on the same questions.
+     */
+    @Test
+    void trainingLogsBenchmarkScoresBesideTheLoss() throws Exception {
+        Path out = home.resolve("sft-benchmarks");
+        String datasetArgs = JSON.writeValueAsString(
+                Map.of("mmlu", Map.of("local_path", FIXTURES.resolve("mmlu").toString(), "few_shot_num", 1)));
+        ChildProcess.Result sft = DistributionCliTest.ospreyIn(
+                home,
+                "sft",
+                "--model",
+                model.toString(),
+                "--dataset",
+                referenceDataset().toString(),
+                "--train_type",
+                "lora",
+                "--learning_rate",
+                "5e-2",
+                "--max_steps",
+                "2",
+                "--logging_steps",
+                "1",
+                "--eval_steps",
+                "1",
+                "--eval_use_evalscope",
+                "true",
+                "--eval_dataset",
+                "mmlu",
+                "--eval_dataset_args",
+                datasetArgs,
+                "--eval_limit",
+                "2",
+                "--output_dir",
+                out.toString());
+        assertEquals(0, sft.exit(), sft.out());
+        List<String> logged = Files.readAllLines(out.resolve("logging.jsonl"));
+        assertEquals(2, logged.size(), String.join("\n", logged));
+        for (String line : logged) {
+            JsonNode step = JSON.readTree(line);
+            assertTrue(step.has("loss") && step.path("eval_mmlu_acc").isNumber(), line);
+        }
+        assertTrue(Files.isRegularFile(out.resolve("loss.png")), sft.out());
+
+        Path check = home.resolve("sft-benchmarks-check");
+        ChildProcess.Result eval = DistributionCliTest.ospreyIn(
+                home,
+                "eval",
+                "--model",
+                model.toString(),
+                "--adapters",
+                out.resolve("checkpoint-2").toString(),
+                "--eval_dataset",
+                "mmlu",
+                "--dataset_args",
+                datasetArgs,
+                "--eval_limit",
+                "2",
+                "--eval_output_dir",
+                check.toString());
+        assertEquals(0, eval.exit(), eval.out());
+        JsonNode result = JSON.readTree(check.resolve("eval_result.json").toFile());
+        assertEquals(
+                result.at("/metrics/acc").asDouble(),
+                JSON.readTree(logged.get(1)).path("eval_mmlu_acc").asDouble(),
+                1e-12,
+                logged.get(1));
+        // the per-question answers of both runs are the same
+        List<String> separate =
+                Files.readAllLines(Path.of(result.path("details").asText()));
+        List<String> during = Files.readAllLines(out.resolve("eval/step-2/mmlu/eval_details.jsonl"));
+        assertEquals(separate.size(), during.size());
+        for (int i = 0; i < separate.size(); i++) {
+            assertEquals(
+                    JSON.readTree(separate.get(i)).path("predicted"),
+                    JSON.readTree(during.get(i)).path("predicted"),
+                    during.get(i));
+        }
+    }
+
+    /** {@code osprey eval} of a generation benchmark on the digit model, greedy for the golden's tokens, two at a time. */
+    private static String[] generation(String benchmark, JsonNode golden, Path out) throws IOException {
+        return new String[] {
+            "eval",
+            "--model",
+            digitModel.toString(),
+            "--eval_dataset",
+            benchmark,
+            "--dataset_args",
+            JSON.writeValueAsString(Map.of(
+                    benchmark, Map.of("local_path", FIXTURES.resolve(benchmark).toString()))),
+            "--eval_generation_config",
+            "{\"max_tokens\": " + golden.path("max_tokens").asInt() + ", \"temperature\": 0}",
+            "--eval_batch_size",
+            "2",
+            "--eval_output_dir",
+            out.toString()
+        };
+    }
+
     /**
      * {@code osprey eval --eval_dataset BENCHMARK} over the fixture in the benchmark's published layout, with one
      * answered example: every answer and label log-likelihood is transformers' (tools/make-eval-fixtures.py).

@@ -16,15 +16,19 @@ import picocli.CommandLine.Option;
 /**
  * {@code osprey eval}: runs an {@code Evaluator} service as a job of the platform's job service (as {@code POST
  * /api/jobs} with {@code "kind": "evaluator"} does), with ms-swift's argument names: {@code --eval_dataset NAME}
- * picks the evaluator (the built-in {@code perplexity} scores {@code --dataset} files, {@code mmlu}, {@code ceval}, {@code arc} and
- * {@code gsm8k} a local copy of the benchmark named by {@code --dataset_args}; more benchmarks arrive as more evaluator plugins), {@code --eval_output_dir} receives {@code eval_result.json}.
+ * picks the evaluator (the built-in {@code perplexity} scores {@code --dataset} files; {@code mmlu}, {@code cmmlu},
+ * {@code ceval}, {@code arc}, {@code hellaswag}, {@code truthful_qa}, {@code gsm8k}, {@code math}, {@code ifeval} and
+ * the user's own {@code general_mcq} and {@code general_qa} read a local copy named by {@code --dataset_args}; more
+ * benchmarks arrive as more evaluator plugins), {@code --eval_output_dir} receives {@code eval_result.json}.
  */
 @Command(
         name = "eval",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        description = "Evaluate a model through an evaluator plugin: --eval_dataset perplexity --dataset FILE scores"
-                + " a dataset's conversations.")
+        description =
+                "Evaluate a model through an evaluator plugin: --eval_dataset perplexity --dataset FILE scores"
+                        + " a dataset's conversations; --eval_dataset mmlu|cmmlu|ceval|arc|hellaswag|truthful_qa|gsm8k|math|ifeval"
+                        + "|general_mcq|general_qa --dataset_args '{\"NAME\": {\"local_path\": DIR}}' a benchmark's local copy.")
 public class EvalCommand extends PlatformCommand implements Callable<Integer> {
 
     @Mixin

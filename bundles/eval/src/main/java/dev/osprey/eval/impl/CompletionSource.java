@@ -9,6 +9,11 @@ interface CompletionSource extends AutoCloseable {
     /** The completion of each prompt, in order, each cut before the first stop string it reached. */
     List<String> complete(List<String> prompts) throws IOException, InterruptedException;
 
+    /** The tokens generated so far, where the source knows them (0 otherwise). */
+    default long tokensGenerated() {
+        return 0;
+    }
+
     @Override
     void close();
 }

@@ -24,6 +24,7 @@ final class ContinuationScorer {
     private final LanguageModel model;
     private final PromptEncoder prompts;
     private final NDManager manager;
+    private long forwarded;
 
     ContinuationScorer(LanguageModel model, PromptEncoder prompts, NDManager manager) {
         this.model = model;
@@ -65,14 +66,25 @@ final class ContinuationScorer {
         return scores;
     }
 
+    /** The tokens run through the model so far (every position of every forward pass). */
+    long tokensForwarded() {
+        return forwarded;
+    }
+
     /** Log-softmax rows {@code from .. from + count - 1} of one forward pass over {@code ids}. */
     private float[][] logProbs(int[] ids, int from, int count) {
+        forwarded += ids.length;
         try (NDManager pass = manager.newSubManager()) {
             NDArray input =
                     pass.create(Arrays.stream(ids).asLongStream().toArray()).reshape(1, ids.length); // (1, T)
-            NDArray logits =
-                    model.forward(ForwardRequest.builder(input).build()).logits(); // (1, T, V)
-            NDArray rows = logits.get("0, {}:{}, :", from, from + count)
+            // rows up to the last one only: the head runs on the last position alone, not on all T
+            boolean lastOnly = from + count == ids.length;
+            NDArray logits = model.forward(ForwardRequest.builder(input)
+                            .optLastPositionOnly(lastOnly && count == 1)
+                            .build())
+                    .logits(); // (1, T, V), or (1, 1, V) for the last position only
+            int first = lastOnly && count == 1 ? 0 : from;
+            NDArray rows = logits.get("0, {}:{}, :", first, first + count)
                     .toType(DataType.FLOAT32, false)
                     .logSoftmax(-1); // (count, V)
             long vocab = rows.getShape().get(1);

@@ -45,8 +45,16 @@ import dev.osprey.model.load.ModelArguments;
  */
 abstract class GenerationEvaluator implements Evaluator {
 
-    /** One problem: its subset, index in the subset, text, worked solution (for examples) and final answer. */
-    record Problem(String subset, int index, String question, String solution, String answer) {}
+    /**
+     * One problem: its subset, index in the subset, text, worked solution (for examples), final answer, and the row
+     * it was read from where the benchmark judges by more than an answer (IFEval's instructions; null otherwise).
+     */
+    record Problem(String subset, int index, String question, String solution, String answer, JsonNode data) {
+
+        Problem(String subset, int index, String question, String solution, String answer) {
+            this(subset, index, question, solution, answer, null);
+        }
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -74,10 +82,14 @@ abstract class GenerationEvaluator implements Evaluator {
     abstract int defaultShots();
 
     /** The answer filters by name, in order, each giving the final answer it finds in a completion or "". */
-    abstract Map<String, Function<String, String>> filters();
+    Map<String, Function<String, String>> filters() {
+        return Map.of();
+    }
 
     /** Whether {@code extracted} is the reference answer of {@code problem}. */
-    abstract boolean isCorrect(String extracted, Problem problem);
+    boolean isCorrect(String extracted, Problem problem) {
+        return false;
+    }
 
     @Override
     public List<ArgumentSpec> arguments() {
@@ -133,6 +145,8 @@ abstract class GenerationEvaluator implements Evaluator {
             answered.forEach(a -> count(running, a));
             job.progress().begin("eval", asked.size());
             job.progress().step(answered.size(), Map.of());
+            Throughput throughput = new Throughput();
+            int before = answered.size();
             for (int from = 0; from < remaining.size() && !job.isCancelled(); from += batchSize) {
                 List<Problem> batch = remaining.subList(from, Math.min(remaining.size(), from + batchSize));
                 List<String> prompts = new ArrayList<>();
@@ -149,8 +163,11 @@ abstract class GenerationEvaluator implements Evaluator {
                     count(running, line);
                 }
                 out.flush(); // a stopped run keeps every finished batch
-                job.progress().step(answered.size(), Map.of("acc", running.accuracy("acc")));
+                String primary = metricNames().get(0);
+                job.progress().step(answered.size(), Map.of(primary, running.accuracy(primary)));
             }
+            throughput.add(answered.size() - before, source.tokensGenerated());
+            job.progress().message(throughput.summary("generated"));
         }
         if (job.isCancelled()) {
             return report(answered, partial);
@@ -187,6 +204,15 @@ abstract class GenerationEvaluator implements Evaluator {
         line.put("index", problem.index());
         line.put("answer", problem.answer());
         line.put("completion", completion);
+        line.putAll(judge(problem, completion));
+        return line;
+    }
+
+    /**
+     * The verdict on one completion, as fields of its {@code eval_details.jsonl} line that {@link #count} reads back:
+     * by default each filter's extracted answer ({@code extracted}) and whether it is right ({@code correct}).
+     */
+    Map<String, Object> judge(Problem problem, String completion) {
         Map<String, Object> extracted = new LinkedHashMap<>();
         Map<String, Object> correct = new LinkedHashMap<>();
         filters().forEach((name, filter) -> {
@@ -194,9 +220,14 @@ abstract class GenerationEvaluator implements Evaluator {
             extracted.put(name, value);
             correct.put(name, isCorrect(value, problem));
         });
-        line.put("extracted", extracted);
-        line.put("correct", correct);
-        return line;
+        return Map.of("extracted", extracted, "correct", correct);
+    }
+
+    /** The metrics reported, the first also per subset: {@code acc} of the first filter, {@code acc_FILTER} of the others. */
+    List<String> metricNames() {
+        List<String> names = new ArrayList<>(List.of("acc"));
+        filters().keySet().stream().skip(1).forEach(name -> names.add("acc_" + name));
+        return names;
     }
 
     /** {@code acc} (and {@code acc/SUBSET}) of the first filter, {@code acc_FILTER} of the others. */
@@ -206,8 +237,8 @@ abstract class GenerationEvaluator implements Evaluator {
         return tally;
     }
 
-    /** Counts one answer line's verdict under each filter. */
-    private void count(Tally tally, JsonNode answer) {
+    /** Counts one answer line's verdict (as {@link #judge} wrote it) under each of {@link #metricNames()}. */
+    void count(Tally tally, JsonNode answer) {
         List<String> names = new ArrayList<>(filters().keySet());
         for (int f = 0; f < names.size(); f++) {
             tally.add(
@@ -219,9 +250,9 @@ abstract class GenerationEvaluator implements Evaluator {
 
     private EvaluationReport report(List<JsonNode> answered, Path details) {
         Tally tally = tally(answered);
-        Map<String, Double> metrics = new LinkedHashMap<>(tally.perSubset("acc"));
-        metrics.put("acc", tally.accuracy("acc"));
-        filters().keySet().stream().skip(1).forEach(name -> metrics.put("acc_" + name, tally.accuracy("acc_" + name)));
+        List<String> names = metricNames();
+        Map<String, Double> metrics = new LinkedHashMap<>(tally.perSubset(names.get(0)));
+        names.forEach(name -> metrics.put(name, tally.accuracy(name)));
         metrics.put("questions", (double) answered.size());
         return new EvaluationReport(metrics, details, tally.subsets());
     }

@@ -17,6 +17,7 @@ final class LocalCompletions implements CompletionSource {
     private final LoadedModel model;
     private final TextTokenizer tokenizer;
     private final GenerationOptions sampling;
+    private long generated;
 
     /** Takes ownership of {@code manager} and {@code model}, closed with this. */
     LocalCompletions(NDManager manager, LoadedModel model, GenerationOptions sampling, String benchmark) {
@@ -32,9 +33,15 @@ final class LocalCompletions implements CompletionSource {
     public List<String> complete(List<String> prompts) {
         List<int[]> ids = new ArrayList<>();
         prompts.forEach(p -> ids.add(model.prompts().encodeText(p)));
-        return Generator.generate(model.model(), ids, sampling, null, t -> tokenizer.decode(t, true), null).stream()
-                .map(Generator.Result::text)
-                .toList();
+        List<Generator.Result> results =
+                Generator.generate(model.model(), ids, sampling, null, t -> tokenizer.decode(t, true), null);
+        results.forEach(r -> generated += r.tokens().length);
+        return results.stream().map(Generator.Result::text).toList();
+    }
+
+    @Override
+    public long tokensGenerated() {
+        return generated;
     }
 
     @Override

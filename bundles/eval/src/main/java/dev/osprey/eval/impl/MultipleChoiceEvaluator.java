@@ -98,6 +98,7 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
         Files.createDirectories(job.outputDir());
         Tally tally = new Tally();
         int asked = 0;
+        Throughput throughput = new Throughput();
         try (NDManager manager = engine.newManager(job.device());
                 LoadedModel model = models.load(ModelArguments.request(job, true), manager);
                 BufferedWriter out = Files.newBufferedWriter(partial)) {
@@ -136,6 +137,8 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
                     job.progress().step(asked, Map.of("acc", tally.accuracy("acc")));
                 }
             }
+            throughput.add(asked, scorer.tokensForwarded());
+            job.progress().message(throughput.summary("forwarded"));
         }
         Files.move(partial, details, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         if (asked == 0) {

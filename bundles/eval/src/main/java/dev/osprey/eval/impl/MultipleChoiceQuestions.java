@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -30,10 +31,10 @@ final class MultipleChoiceQuestions {
     record Question(
             String subject, int index, String question, List<String> labels, List<String> choices, String answer) {}
 
-    /** Reads one subject's file into its questions. */
+    /** Reads one subject's file into its questions (or a generation benchmark's problems). */
     @FunctionalInterface
-    interface FileReader {
-        List<Question> read(Path file, String subject) throws IOException;
+    interface FileReader<T> {
+        List<T> read(Path file, String subject) throws IOException;
     }
 
     private MultipleChoiceQuestions() {}
@@ -44,12 +45,12 @@ final class MultipleChoiceQuestions {
      *
      * @throws IllegalArgumentException naming a missing folder, or a subject asked for that has no file
      */
-    static Map<String, List<Question>> read(Path folder, String suffix, List<String> subjects, FileReader reader)
+    static <T> Map<String, List<T>> read(Path folder, String suffix, List<String> subjects, FileReader<T> reader)
             throws IOException {
         if (!Files.isDirectory(folder)) {
             throw new IllegalArgumentException("local_path has no " + folder + " folder");
         }
-        Map<String, List<Question>> bySubject = new TreeMap<>();
+        Map<String, List<T>> bySubject = new TreeMap<>();
         try (Stream<Path> files = Files.list(folder)) {
             for (Path file : files.filter(f -> f.getFileName().toString().endsWith(suffix))
                     .toList()) {
@@ -70,8 +71,10 @@ final class MultipleChoiceQuestions {
     }
 
     /**
-     * MMLU's CSV rows, {@code question,A,B,C,D,answer} without a header ({@code header false}), or C-Eval's, with a
-     * header row naming {@code id,question,A,B,C,D,answer[,explanation]} ({@code header true}).
+     * MMLU's CSV rows, {@code question,A,B,C,D,answer} without a header ({@code header false}), or rows under a
+     * header that names the columns ({@code header true}): C-Eval's and EvalScope's {@code
+     * id,question,A,B,C,D,answer[,explanation]}, CMMLU's {@code ,Question,A,B,C,D,Answer}; the letter columns there
+     * run from A up to J, and an empty one is a choice the question does not have.
      *
      * @throws IllegalArgumentException naming the file and line of a row that is not a question
      */
@@ -79,31 +82,105 @@ final class MultipleChoiceQuestions {
         List<Question> questions = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file);
                 CsvParser csv = new CsvParser(in)) {
-            int first = 0;
+            Columns columns = Columns.MMLU;
             if (header) {
                 List<String> names = csv.next();
-                first = names == null ? 0 : names.indexOf("question");
-                if (first < 0) {
-                    throw new IllegalArgumentException(file + ":1: expected a header naming question,A,B,C,D,answer");
+                columns = names == null ? null : Columns.named(names);
+                if (columns == null) {
+                    throw new IllegalArgumentException(
+                            file + ":1: expected a header naming question, A, B, ... and" + " answer (any case)");
                 }
             }
             for (List<String> row = csv.next(); row != null; row = csv.next()) {
-                if (row.size() < first + 6
-                        || !LETTERS.contains(row.get(first + 5).trim())) {
-                    throw new IllegalArgumentException(file + ":" + csv.recordLine()
-                            + ": expected question,A,B,C,D,answer with the answer one of " + LETTERS + ", got "
-                            + row.size() + " fields");
+                List<String> labels = new ArrayList<>();
+                List<String> choices = new ArrayList<>();
+                for (int c = 0; c < columns.letters().size(); c++) {
+                    int at = columns.first() + c;
+                    if (at < row.size() && !row.get(at).isEmpty()) {
+                        labels.add(columns.letters().get(c));
+                        choices.add(row.get(at));
+                    }
                 }
-                questions.add(new Question(
-                        subject,
-                        questions.size(),
-                        row.get(first),
-                        LETTERS,
-                        row.subList(first + 1, first + 5),
-                        row.get(first + 5).trim()));
+                String answer = columns.answer() < row.size()
+                        ? row.get(columns.answer()).trim()
+                        : "";
+                if (columns.question() >= row.size() || choices.size() < 2 || !labels.contains(answer)) {
+                    throw new IllegalArgumentException(file + ":" + csv.recordLine() + ": expected question,"
+                            + String.join(",", columns.letters()) + ",answer with the answer one of the letters"
+                            + " given, got " + row.size() + " fields");
+                }
+                questions.add(
+                        new Question(subject, questions.size(), row.get(columns.question()), labels, choices, answer));
             }
         } catch (CsvParser.CsvFormatException e) {
             throw new IllegalArgumentException(file + ":" + e.line + ": " + e.getMessage(), e);
+        }
+        return questions;
+    }
+
+    /** Where a CSV's question, its consecutive letter columns from {@code first} on, and its answer are. */
+    private record Columns(int question, int first, List<String> letters, int answer) {
+
+        static final Columns MMLU = new Columns(0, 1, LETTERS, 5);
+
+        /** The columns a header names, or null when it names no question, A, B and answer. */
+        static Columns named(List<String> header) {
+            List<String> names =
+                    header.stream().map(n -> n.trim().toLowerCase(Locale.ROOT)).toList();
+            int question = names.indexOf("question");
+            int answer = names.indexOf("answer");
+            int first = names.indexOf("a");
+            List<String> letters = new ArrayList<>();
+            for (int c = first; c >= 0 && c < names.size() && letters.size() < 10; c++) {
+                String letter = String.valueOf((char) ('A' + letters.size()));
+                if (!names.get(c).equals(letter.toLowerCase(Locale.ROOT))) {
+                    break;
+                }
+                letters.add(letter);
+            }
+            return question < 0 || answer < 0 || letters.size() < 2
+                    ? null
+                    : new Columns(question, first, letters, answer);
+        }
+    }
+
+    /**
+     * EvalScope's multiple-choice JSON lines: {@code {"question", "A", "B", ..., "answer"}} (letters up to J, empty
+     * ones skipped), or {@code {"question", "choices": [...], "answer"}} with the answer a letter or the index of
+     * the right choice.
+     *
+     * @throws IllegalArgumentException naming the file and line of a row that is not a question
+     */
+    static List<Question> jsonl(Path file, String subject) throws IOException {
+        List<Question> questions = new ArrayList<>();
+        List<String> lines = Files.readAllLines(file);
+        for (int n = 0; n < lines.size(); n++) {
+            if (lines.get(n).isBlank()) {
+                continue;
+            }
+            JsonNode row = JSON.readTree(lines.get(n));
+            List<String> labels = new ArrayList<>();
+            List<String> choices = new ArrayList<>();
+            JsonNode listed = row.path("choices");
+            for (int c = 0; c < 10; c++) {
+                String letter = String.valueOf((char) ('A' + c));
+                JsonNode choice = listed.isArray() ? listed.path(c) : row.path(letter);
+                if (choice.isValueNode() && !choice.asText().isEmpty()) {
+                    labels.add(letter);
+                    choices.add(choice.asText());
+                }
+            }
+            JsonNode given = row.path("answer");
+            String answer = given.isInt() && given.asInt() >= 0 && given.asInt() < 10
+                    ? String.valueOf((char) ('A' + given.asInt()))
+                    : given.asText().trim();
+            if (!row.path("question").isTextual() || choices.size() < 2 || !labels.contains(answer)) {
+                throw new IllegalArgumentException(file + ":" + (n + 1) + ": expected {\"question\", \"A\", \"B\","
+                        + " ..., \"answer\"} or {\"question\", \"choices\": [...], \"answer\"} with the answer one of"
+                        + " the choices' letters");
+            }
+            questions.add(
+                    new Question(subject, questions.size(), row.path("question").asText(), labels, choices, answer));
         }
         return questions;
     }

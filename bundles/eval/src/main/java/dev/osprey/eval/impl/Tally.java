@@ -7,41 +7,59 @@ import java.util.Map;
 
 import dev.osprey.api.eval.SubsetScore;
 
-/** Right and asked counts of accuracy metrics, per subset in the order subsets first appear. */
+/**
+ * Sums and counts of per-sample scores by metric, per subset in the order subsets first appear: an answer right or
+ * wrong scores 1 or 0 (accuracy), a graded one its value (TruthfulQA's mc2, ROUGE, BLEU); a metric's score is the
+ * mean over its samples.
+ */
 final class Tally {
 
-    private final Map<String, Map<String, int[]>> bySubset =
-            new LinkedHashMap<>(); // subset -> metric -> {right, asked}
+    private final Map<String, Map<String, double[]>> bySubset =
+            new LinkedHashMap<>(); // subset -> metric -> {sum, count}
 
     /** Counts one answer of {@code subset} for {@code metric}. */
     void add(String subset, String metric, boolean right) {
-        int[] counts =
-                bySubset.computeIfAbsent(subset, s -> new LinkedHashMap<>()).computeIfAbsent(metric, m -> new int[2]);
-        counts[0] += right ? 1 : 0;
-        counts[1]++;
+        add(subset, metric, right ? 1.0 : 0.0);
     }
 
-    /** The accuracy of {@code metric} over every subset; 0 before any answer. */
+    /** Counts one sample's {@code score} of {@code subset} for {@code metric}. */
+    void add(String subset, String metric, double score) {
+        double[] sums = bySubset.computeIfAbsent(subset, s -> new LinkedHashMap<>())
+                .computeIfAbsent(metric, m -> new double[2]);
+        sums[0] += score;
+        sums[1]++;
+    }
+
+    /** The mean of {@code metric} over every subset's samples (micro-averaged); 0 before any sample. */
     double accuracy(String metric) {
-        int right = 0;
-        int asked = 0;
-        for (Map<String, int[]> metrics : bySubset.values()) {
-            int[] counts = metrics.getOrDefault(metric, new int[2]);
-            right += counts[0];
-            asked += counts[1];
+        double sum = 0;
+        double count = 0;
+        for (Map<String, double[]> metrics : bySubset.values()) {
+            double[] sums = metrics.getOrDefault(metric, new double[2]);
+            sum += sums[0];
+            count += sums[1];
         }
-        return asked == 0 ? 0 : right / (double) asked;
+        return count == 0 ? 0 : sum / count;
+    }
+
+    /** The metrics counted, in the order they were first counted. */
+    List<String> metrics() {
+        List<String> names = new ArrayList<>();
+        bySubset.values()
+                .forEach(
+                        m -> m.keySet().stream().filter(n -> !names.contains(n)).forEach(names::add));
+        return names;
     }
 
     /** Each subset's score per metric. */
     List<SubsetScore> subsets() {
         List<SubsetScore> scores = new ArrayList<>();
-        bySubset.forEach((subset, metrics) -> metrics.forEach((metric, counts) ->
-                scores.add(new SubsetScore(metric, subset, counts[1], counts[0] / (double) counts[1]))));
+        bySubset.forEach((subset, metrics) -> metrics.forEach(
+                (metric, sums) -> scores.add(new SubsetScore(metric, subset, (int) sums[1], sums[0] / sums[1]))));
         return scores;
     }
 
-    /** {@code acc/SUBSET} entries for {@code metric}, as the reports so far name them. */
+    /** {@code METRIC/SUBSET} entries for {@code metric}, as the reports so far name them. */
     Map<String, Double> perSubset(String metric) {
         Map<String, Double> scores = new LinkedHashMap<>();
         subsets().stream()

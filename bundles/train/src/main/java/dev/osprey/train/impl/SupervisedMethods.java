@@ -23,6 +23,7 @@ import dev.osprey.api.plugin.ExtensionRegistry;
 import dev.osprey.api.train.TrainingMethod;
 import dev.osprey.train.args.ArgumentSpecs;
 import dev.osprey.train.loop.JobProgress;
+import dev.osprey.train.loop.TrainingListener;
 import dev.osprey.train.sft.PluginModels;
 import dev.osprey.train.sft.SftArguments;
 import dev.osprey.train.sft.SftJob;
@@ -107,7 +108,11 @@ public class SupervisedMethods {
                     .validate();
             try (NDManager manager = engine.newManager(job.device());
                     PluginModels provider = new PluginModels(modelService, extensions, null)) {
-                SftJob.Result result = new SftJob(args, provider, new JobProgress(job)).train(manager);
+                TrainingListener listener = new JobProgress(job);
+                if (args.evalUseEvalscope()) {
+                    listener = new CheckpointBenchmarks(listener, job, args);
+                }
+                SftJob.Result result = new SftJob(args, provider, listener).train(manager);
                 if (result.plot() != null) {
                     job.progress().message("loss curves: " + result.plot().toAbsolutePath());
                 }

@@ -110,7 +110,7 @@ public final class Trainer {
             }
             Path last = folder.outputDir()
                     .resolve("checkpoint-" + steps.get(steps.size() - 1).step());
-            Path plot = LossPlot.write(folder.outputDir().resolve("loss.png"), steps)
+            Path plot = LossPlot.write(folder.outputDir().resolve("loss.png"), steps, listener::isBenchmarkScore)
                     .orElse(null);
             return new Result(steps, last, plot);
         } catch (UncheckedIOException e) {
@@ -183,10 +183,14 @@ public final class Trainer {
                     work.tokens(),
                     metrics,
                     Map.of());
-            if (!validation.isEmpty() && options.evaluates(step + 1, total)) {
+            boolean evaluates = options.evaluates(step + 1, total);
+            if (!validation.isEmpty() && evaluates) {
                 Map<String, Double> eval = new LinkedHashMap<>();
                 objective.evaluate(validation, options.evalBatchSize()).forEach((k, v) -> eval.put("eval_" + k, v));
                 log = log.withEval(eval);
+            }
+            if (evaluates && checkpoints != null && listener.evaluatesCheckpoints()) {
+                log = log.withEval(benchmarks(checkpoints, step + 1, total, optimizer, logs, log));
             }
             logs.add(log);
             tokens += log.tokens();
@@ -205,5 +209,26 @@ public final class Trainer {
             }
         }
         return logs;
+    }
+
+    /**
+     * The step's evaluation with the listener's scores of its checkpoint, written first (and written again if the
+     * step checkpoints anyway, so its {@code trainer_state.json} holds the scores).
+     */
+    private Map<String, Double> benchmarks(
+            Checkpoints checkpoints, long step, long total, OptimizerSteps optimizer, List<StepLog> logs, StepLog log)
+            throws IOException {
+        List<StepLog> history = new ArrayList<>(logs);
+        history.add(log);
+        Path checkpoint = checkpoints.save(step, total, optimizer.state(), history);
+        Map<String, Double> eval = new LinkedHashMap<>(log.eval());
+        try {
+            eval.putAll(listener.evaluateCheckpoint(step, checkpoint));
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("evaluating " + checkpoint + ": " + e.getMessage(), e);
+        }
+        return eval;
     }
 }

@@ -267,6 +267,26 @@ public final class SftArguments {
     @JsonProperty("eval_steps")
     private int evalSteps;
 
+    @JsonPropertyDescription("at --eval_steps, also run the --eval_dataset benchmarks on the step's checkpoint")
+    @JsonProperty("eval_use_evalscope")
+    private boolean evalUseEvalscope;
+
+    @JsonPropertyDescription("benchmarks run during training (osprey eval's names: mmlu, gsm8k, ifeval, ...)")
+    @JsonProperty("eval_dataset")
+    private List<String> evalDataset = new ArrayList<>();
+
+    @JsonPropertyDescription("their --dataset_args, e.g. {\"mmlu\": {\"local_path\": \"DIR\"}}")
+    @JsonProperty("eval_dataset_args")
+    private String evalDatasetArgs;
+
+    @JsonPropertyDescription("the first N samples of each benchmark subset")
+    @JsonProperty("eval_limit")
+    private Integer evalLimit;
+
+    @JsonPropertyDescription("generation benchmarks: {\"max_tokens\": 512, \"temperature\": 0}")
+    @JsonProperty("eval_generation_config")
+    private String evalGenerationConfig;
+
     @JsonProperty("save_steps")
     private int saveSteps = 500;
 
@@ -458,8 +478,12 @@ public final class SftArguments {
                 !(splitDatasetRatio > 0 && !valDataset.isEmpty()),
                 "--split_dataset_ratio and --val_dataset contradict each other; give one");
         require(
-                !(evalSteps > 0 && splitDatasetRatio == 0 && valDataset.isEmpty()),
-                "--eval_steps needs a validation set: --val_dataset or --split_dataset_ratio");
+                !(evalSteps > 0 && splitDatasetRatio == 0 && valDataset.isEmpty() && !evalUseEvalscope),
+                "--eval_steps needs a validation set: --val_dataset or --split_dataset_ratio (or benchmarks:"
+                        + " --eval_use_evalscope --eval_dataset NAME)");
+        require(
+                evalUseEvalscope == !evalDataset.isEmpty(),
+                "--eval_use_evalscope and --eval_dataset go together: give both or neither");
         require(
                 !(streaming && maxSteps <= 0),
                 "--streaming needs --max_steps: the length of a stream is not known in advance");
@@ -939,6 +963,26 @@ public final class SftArguments {
 
     public String lossScale() {
         return lossScale;
+    }
+
+    public boolean evalUseEvalscope() {
+        return evalUseEvalscope;
+    }
+
+    public List<String> evalDataset() {
+        return List.copyOf(evalDataset);
+    }
+
+    public String evalDatasetArgs() {
+        return evalDatasetArgs;
+    }
+
+    public Integer evalLimit() {
+        return evalLimit;
+    }
+
+    public String evalGenerationConfig() {
+        return evalGenerationConfig;
     }
 
     public String trainType() {

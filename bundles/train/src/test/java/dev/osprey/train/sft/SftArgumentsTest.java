@@ -92,6 +92,35 @@ class SftArgumentsTest {
     }
 
     @Test
+    void benchmarksDuringTrainingAreMsSwiftsEvalscopeArguments() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", "m");
+        m.put("dataset", "a.jsonl");
+        m.put("eval_steps", "10");
+        m.put("eval_use_evalscope", "true");
+        m.put("eval_dataset", "mmlu");
+        m.put("eval_dataset_args", "{\"mmlu\": {\"local_path\": \"/data/mmlu\"}}");
+        m.put("eval_limit", "5");
+        SftArguments a = SftArguments.fromMap(m, "test").validate();
+        assertTrue(a.evalUseEvalscope(), "benchmarks stand in for a validation set");
+        assertEquals(List.of("mmlu"), a.evalDataset());
+        assertEquals(5, a.evalLimit());
+        assertEquals("{\"mmlu\": {\"local_path\": \"/data/mmlu\"}}", a.evalDatasetArgs());
+
+        m.remove("eval_dataset");
+        IllegalArgumentException alone = assertThrows(
+                IllegalArgumentException.class,
+                () -> SftArguments.fromMap(m, "test").validate());
+        assertTrue(alone.getMessage().contains("--eval_dataset"), alone.getMessage());
+        m.remove("eval_use_evalscope");
+        IllegalArgumentException noValidation = assertThrows(
+                IllegalArgumentException.class,
+                () -> SftArguments.fromMap(m, "test").validate());
+        assertTrue(
+                noValidation.getMessage().contains("--eval_steps needs a validation set"), noValidation.getMessage());
+    }
+
+    @Test
     void anUnknownArgumentIsNamedWithTheClosestKnownOne() {
         Map<String, Object> m = minimal();
         m.put("lora_rnak", 16);
