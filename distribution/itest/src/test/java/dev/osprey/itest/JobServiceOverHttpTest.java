@@ -229,6 +229,67 @@ class JobServiceOverHttpTest {
         }
     }
 
+    /**
+     * {@code osprey serve --api_key_file}: with no model served, the same access filter as {@code deploy}'s
+     * protects the job and plugin routes (401, OpenAI's error object, without the key; answered with it),
+     * while the web UI's page still loads to ask for the key.
+     */
+    @Test
+    void serveTakesAnApiKeyForItsJobAndPluginRoutes() throws Exception {
+        DistributionCliTest.layOutHome(home);
+        Path keyFile = Files.writeString(home.resolve("api-key"), "serve-key\n");
+        int port = TestPlatform.freePort();
+        String base = "http://127.0.0.1:" + port;
+        Process server = start(port, "serve-key.log", "/ui/", "serve", "--api_key_file", keyFile.toString());
+        try {
+            HttpResponse<String> page =
+                    send(HttpRequest.newBuilder(URI.create(base + "/ui/")).GET());
+            assertEquals(200, page.statusCode());
+            assertTrue(page.body().contains("<html") || page.body().contains("<!doctype"), page.body());
+
+            HttpResponse<String> list =
+                    send(HttpRequest.newBuilder(URI.create(base + "/api/jobs")).GET());
+            assertEquals(401, list.statusCode(), list.body());
+            assertEquals(
+                    "invalid_api_key",
+                    JSON.readTree(list.body()).at("/error/code").asText(),
+                    list.body());
+            assertEquals("Bearer", list.headers().firstValue("WWW-Authenticate").orElse(""));
+            String body = JSON.writeValueAsString(demo(2, 100, home.resolve("out-key")));
+            HttpResponse<String> anonymousJob = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)));
+            assertEquals(401, anonymousJob.statusCode(), anonymousJob.body());
+            Path jar = TestPlatform.exampleJar("reward-plugin", "length-reward", "1.0.0");
+            HttpResponse<String> anonymousPlugin =
+                    send(HttpRequest.newBuilder(URI.create(base + "/api/plugins?file=length-reward.jar"))
+                            .POST(HttpRequest.BodyPublishers.ofFile(jar)));
+            assertEquals(401, anonymousPlugin.statusCode(), anonymousPlugin.body());
+            assertTrue(Files.notExists(home.resolve("plugins/length-reward.jar")), "refused, yet deployed");
+
+            HttpResponse<String> job = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                    .header("Authorization", "Bearer serve-key")
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)));
+            assertEquals(201, job.statusCode(), job.body());
+            HttpResponse<String> listed = send(HttpRequest.newBuilder(URI.create(base + "/api/jobs"))
+                    .header("Authorization", "Bearer serve-key")
+                    .GET());
+            assertEquals(200, listed.statusCode(), listed.body());
+            assertTrue(
+                    listed.body().contains(JSON.readTree(job.body()).get("id").asText()), listed.body());
+            HttpResponse<String> plugin =
+                    send(HttpRequest.newBuilder(URI.create(base + "/api/plugins?file=length-reward.jar"))
+                            .header("Authorization", "Bearer serve-key")
+                            .POST(HttpRequest.BodyPublishers.ofFile(jar)));
+            assertTrue(plugin.statusCode() / 100 == 2, plugin.statusCode() + " " + plugin.body());
+            assertTrue(Files.isRegularFile(home.resolve("plugins/length-reward.jar")));
+        } finally {
+            server.destroy();
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+        }
+    }
+
     /** The serving bundle's access filter covers the job routes: with an API key, no key, no jobs. */
     @Test
     void theServersApiKeyProtectsTheJobRoutes() throws Exception {

@@ -3,10 +3,12 @@ package dev.osprey.cli.impl;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.file.Path;
 import java.util.Hashtable;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.Configuration;
 
@@ -20,7 +22,10 @@ import picocli.CommandLine.Option;
 /**
  * Runs the platform as a server: HTTP on the Felix HTTP Whiteboard ({@code /api/plugins}, {@code /api/jobs},
  * the web UI at {@code /ui/}), hot deploy from {@code plugins/}, and a line on the terminal whenever an
- * extension arrives or leaves. Runs until the process is stopped.
+ * extension arrives or leaves. Runs until the process is stopped. With an API key ({@code --api_key},
+ * {@code --api_key_file} or {@code OSPREY_API_KEY}, as {@code deploy} takes it) every route but the web UI's
+ * pages needs {@code Authorization: Bearer KEY}: the serving bundle's access filter, configured through
+ * {@value #ACCESS_PID}, is in place before the port opens.
  */
 @Command(
         name = "serve",
@@ -35,6 +40,11 @@ public class ServeCommand extends PlatformCommand implements Callable<Integer> {
     static final String PORT_KEY = "org.osgi.service.http.port";
     static final String ENABLE_KEY = "org.apache.felix.http.enable";
 
+    /** The serving bundle's access filter over every route, and its whiteboard name. */
+    static final String ACCESS_PID = "dev.osprey.access";
+
+    static final String ACCESS_FILTER_NAME = "osprey-server-access";
+
     @Option(
             names = "--host",
             paramLabel = "HOST",
@@ -46,6 +56,20 @@ public class ServeCommand extends PlatformCommand implements Callable<Integer> {
             paramLabel = "PORT",
             description = "port to bind (default: 8000, from conf/osprey.properties)")
     Integer port;
+
+    @Option(
+            names = "--api_key",
+            paramLabel = "KEY",
+            description = "clients must send 'Authorization: Bearer KEY' on every route but the web UI's pages;"
+                    + " visible to other users in ps, so prefer --api_key_file or the environment variable"
+                    + " OSPREY_API_KEY (or VLLM_API_KEY)")
+    String apiKey;
+
+    @Option(
+            names = "--api_key_file",
+            paramLabel = "FILE",
+            description = "read the API key from this file (the key alone on one line)")
+    Path apiKeyFile;
 
     @Mixin
     DeviceOption device;
@@ -70,6 +94,7 @@ public class ServeCommand extends PlatformCommand implements Callable<Integer> {
         if (bindPort < 1 || bindPort > 65535) {
             throw new IllegalArgumentException("--port must be between 1 and 65535, was " + bindPort);
         }
+        protect(bindHost);
         startHttp(bindHost, bindPort);
         out().println(PluginTable.table(platform.settledPlugins(10_000), false));
         out().printf(
@@ -99,6 +124,35 @@ public class ServeCommand extends PlatformCommand implements Callable<Integer> {
         @Override
         public void removed(ExtensionInfo e) {
             out().printf("- %s (%s %s)%n", e, e.bundleSymbolicName(), e.bundleVersion());
+        }
+    }
+
+    /**
+     * Configures the access filter (the key from the options or the environment; none leaves every route open)
+     * and waits until it is registered, so that no request reaches the server before it.
+     */
+    private void protect(String bindHost) throws IOException, InterruptedException, InvalidSyntaxException {
+        if (platform.configurationAdmin == null) {
+            throw new IllegalStateException("Config Admin is not running, so the HTTP server cannot be protected");
+        }
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("host", bindHost);
+        if (apiKey != null) {
+            props.put("api_key", apiKey);
+        }
+        if (apiKeyFile != null) {
+            props.put("api_key_file", apiKeyFile.toAbsolutePath().toString());
+        }
+        platform.configurationAdmin.getConfiguration(ACCESS_PID, "?").update(props);
+        String filter = "(osgi.http.whiteboard.filter.name=" + ACCESS_FILTER_NAME + ")";
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (platform.context.getAllServiceReferences("jakarta.servlet.Filter", filter) == null) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("the API key filter (configuration " + ACCESS_PID
+                        + ") did not start within 15 s; see the error above (is --api_key_file readable, the key"
+                        + " alone on one line?) and that bundle dev.osprey.openai is active");
+            }
+            Thread.sleep(50);
         }
     }
 

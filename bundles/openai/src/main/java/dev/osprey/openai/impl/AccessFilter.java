@@ -12,24 +12,25 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * Applies the {@link AccessPolicy} to every route of the HTTP server while it serves a model, those of
- * other bundles included (such as {@code /api/plugins}), so that an API key protects the whole server.
- * {@link OpenAiServlet} checks its own routes as well, so it is safe where no filter runs.
+ * Applies the {@link AccessPolicy} to every route of the HTTP server, those of other bundles included (such
+ * as {@code /api/plugins}), so that an API key protects the whole server: registered by
+ * {@link ServingComponent} while a model is served, and by {@link ServerAccessComponent} for
+ * {@code osprey serve}. {@link OpenAiServlet} checks its own routes as well, so it is safe where no filter runs.
  */
 final class AccessFilter implements Filter {
 
     /** Sends a refusal as OpenAI's error object. */
     @FunctionalInterface
     interface Refusal {
-        void send(HttpServletRequest request, HttpServletResponse response, ServingConfig config, ApiException error)
-                throws IOException;
+        void send(HttpServletRequest request, HttpServletResponse response, ApiException error) throws IOException;
     }
 
-    private final Supplier<ServingConfig> config;
+    private final Supplier<AccessPolicy> policy;
     private final Refusal refusal;
 
-    AccessFilter(Supplier<ServingConfig> config, Refusal refusal) {
-        this.config = config;
+    /** @param policy the policy in force, read for every request */
+    AccessFilter(Supplier<AccessPolicy> policy, Refusal refusal) {
+        this.policy = policy;
         this.refusal = refusal;
     }
 
@@ -37,12 +38,11 @@ final class AccessFilter implements Filter {
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse out) {
-            ServingConfig cfg = config.get();
             String path = http.getRequestURI().substring(http.getContextPath().length());
             try {
-                cfg.access().check(http.getMethod(), path, http.getHeader("Authorization"));
+                policy.get().check(http.getMethod(), path, http.getHeader("Authorization"));
             } catch (ApiException e) {
-                refusal.send(http, out, cfg, e);
+                refusal.send(http, out, e);
                 return;
             }
         }

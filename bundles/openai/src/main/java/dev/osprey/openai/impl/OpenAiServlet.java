@@ -82,7 +82,8 @@ public final class OpenAiServlet extends HttpServlet {
 
     /** The filter that applies the access policy to the other routes of the HTTP server, refusing as this servlet does. */
     AccessFilter accessFilter() {
-        return new AccessFilter(config, this::error);
+        return new AccessFilter(
+                () -> config.get().access(), (request, response, e) -> error(request, response, config.get(), e));
     }
 
     @Override
@@ -435,6 +436,20 @@ public final class OpenAiServlet extends HttpServlet {
     /** Sends {@code e} as OpenAI's error object, leaving the connection fit for the next request or closing it. */
     void error(HttpServletRequest request, HttpServletResponse response, ServingConfig cfg, ApiException e)
             throws IOException {
+        refuse(request, response, cfg.limits(), watchdog, e);
+    }
+
+    /**
+     * Sends {@code e} as OpenAI's error object, reading what is left of the body within {@code limits} so that
+     * the connection can carry the next request, or closing it when that cannot be done.
+     */
+    static void refuse(
+            HttpServletRequest request,
+            HttpServletResponse response,
+            ServerLimits limits,
+            StallWatchdog watchdog,
+            ApiException e)
+            throws IOException {
         if (response.isCommitted()) {
             LOG.log(Level.WARNING, "error after the response started: " + e.getMessage());
             return;
@@ -443,7 +458,7 @@ public final class OpenAiServlet extends HttpServlet {
         if (e.status == 401) {
             response.setHeader("WWW-Authenticate", "Bearer");
         }
-        if (!RequestBody.discard(request, cfg.limits(), watchdog)) {
+        if (!RequestBody.discard(request, limits, watchdog)) {
             // the rest of the body cannot be read (too large, malformed, stalled): it must not be read as the
             // next request, so the connection ends with this answer
             response.setHeader("Connection", "close");

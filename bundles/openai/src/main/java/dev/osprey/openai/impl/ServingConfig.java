@@ -98,7 +98,7 @@ record ServingConfig(
                 string(properties, "device", "cpu"),
                 settings);
         AccessPolicy access = new AccessPolicy(
-                apiKey(properties, environment),
+                apiKey(PID, properties, environment),
                 string(properties, "admin_api_key", ""),
                 bool(properties, "enable_admin"),
                 bool(properties, "protect_metrics"));
@@ -118,14 +118,22 @@ record ServingConfig(
 
     /** True when the server answers on an address other machines can reach. */
     boolean bindsBeyondLoopback() {
+        return bindsBeyondLoopback(host);
+    }
+
+    /** True when {@code host} is an address other machines can reach. */
+    static boolean bindsBeyondLoopback(String host) {
         return !(host.equals("localhost") || host.equals("::1") || host.equals("[::1]") || host.startsWith("127."));
     }
 
     /**
      * {@code api_key}, else the first line of {@code api_key_file}, else {@code OSPREY_API_KEY}, else
-     * vLLM's {@code VLLM_API_KEY}: a key on the command line is visible to every user of the machine.
+     * vLLM's {@code VLLM_API_KEY}: a key on the command line is visible to every user of the machine. Shared
+     * with {@link ServerAccessComponent}, so that {@code osprey serve} takes its key as {@code deploy} does.
+     *
+     * @param pid the configuration read, named in errors
      */
-    private static String apiKey(Map<String, ?> properties, Map<String, String> environment) {
+    static String apiKey(String pid, Map<String, ?> properties, Map<String, String> environment) {
         String key = string(properties, "api_key", "");
         if (!key.isEmpty()) {
             return key;
@@ -136,12 +144,12 @@ record ServingConfig(
                 String text = Files.readString(Path.of(file)).strip();
                 if (text.isEmpty() || text.contains("\n")) {
                     throw new IllegalArgumentException(
-                            "configuration " + PID + ": api_key_file " + file + " must hold the key alone on one line");
+                            "configuration " + pid + ": api_key_file " + file + " must hold the key alone on one line");
                 }
                 return text;
             } catch (IOException e) {
                 throw new IllegalArgumentException(
-                        "configuration " + PID + ": cannot read api_key_file " + file + ": " + e, e);
+                        "configuration " + pid + ": cannot read api_key_file " + file + ": " + e, e);
             }
         }
         for (String variable : List.of("OSPREY_API_KEY", "VLLM_API_KEY")) {
