@@ -149,6 +149,8 @@ public class TrainBenchmarkCommand extends DevCommand implements Callable<Intege
                 figures.put("achieved_gflop_s", perToken * tokensPerSecond / 1e9);
                 figures.put("fraction_of_matmul_peak", perToken * tokensPerSecond / peak);
                 figures.put("last_loss", logs.get(logs.size() - 1).loss());
+                // every measured step's, to set beside tools/hf-train-benchmark.py's on the same batches
+                figures.put("losses", logs.stream().map(StepLog::loss).toList());
             }
         } finally {
             for (AutoCloseable h : handles) {

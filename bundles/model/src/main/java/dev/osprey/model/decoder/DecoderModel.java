@@ -313,9 +313,14 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         NDArray[] cosSin = pass.cosSin();
         NDArray bias = pass.bias();
         NDArray h = pass.embeddings(); // (B, T, H)
+        boolean freeIntermediates = request.training() && cache == null;
         for (int i = 0; i < layers.size(); i++) {
-            h = pass.added(
-                    i, layers.get(i).forward(h, pass.context(layout.rope(), cache, i, past, h, params.dataType())));
+            h = freeIntermediates
+                    ? layerFreeingIntermediates(i, h, pass)
+                    : pass.added(
+                            i,
+                            layers.get(i)
+                                    .forward(h, pass.context(layout.rope(), cache, i, past, h, params.dataType())));
         }
         if (cache != null) {
             cache.advance(steps);
@@ -324,6 +329,23 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
             h = h.get(new NDIndex(":, -1:, :")); // (B, 1, H)
         }
         return norm.forward(h); // (B, T, H)
+    }
+
+    /**
+     * Layer {@code index} of a training pass, its intermediate arrays freed as soon as it returns instead of when the
+     * step ends: autograd holds its own references to the few the backward pass needs, so the step keeps only those,
+     * as PyTorch frees what Python no longer names (the 110M benchmark's peak: docs/benchmarks.md). The output goes
+     * back to the caller's scope. Activation checkpointing runs its layers in such a scope too.
+     */
+    private NDArray layerFreeingIntermediates(int index, NDArray h, LayerPass pass) {
+        NDArray out;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            out = layer(index, h, pass); // (B, T, H)
+            NDScope.unregister(out);
+        }
+        NDScope.register(out);
+        return out;
     }
 
     /** Positions, rotary tables, the attention bias and the embeddings of a pass over {@code steps} new tokens. */

@@ -127,88 +127,90 @@ public final class Trainer {
             NDManager parent,
             RunFolder.Open run)
             throws IOException {
-        OptimizerSteps optimizer = new OptimizerSteps(
+        // closed when the run ends: AdamW's moments are twice the trained parameters' size
+        try (OptimizerSteps optimizer = new OptimizerSteps(
                 trainable,
                 options.learningRate(),
                 options.scheduler(),
                 options.warmupRatio(),
                 options.weightDecay(),
                 options.maxGradNorm(),
-                total);
-        Checkpoints checkpoints = folder == null ? null : folder.checkpoints();
-        int itemsPerStep = objective.itemsPerStep(options);
-        List<StepLog> logs = new ArrayList<>();
-        long first = 0;
-        Checkpoints.Resume resume = run == null ? null : run.resume();
-        if (resume != null) {
-            // replay the data order of the steps already done, so the next items are the ones they would have been
-            for (long i = 0; i < resume.step() * itemsPerStep; i++) {
-                source.next();
-            }
-            optimizer.restore(resume.optimizerState(), resume.step());
-            logs.addAll(resume.history());
-            first = resume.step();
-        }
-        long start = System.nanoTime();
-        long tokens = 0;
-        for (long step = first; step < total; step++) {
-            List<T> items = new ArrayList<>(itemsPerStep);
-            for (int i = 0; i < itemsPerStep; i++) {
-                items.add(source.next());
-            }
-            StepWork work = objective.prepare(step, items, options);
-            long current = step;
-            OptimizerSteps.Update update = optimizer.step(step, () -> {
-                // dropout draws from the engine's generator: seeded by step, a resumed run draws the same masks
-                parent.getEngine().setRandomSeed((int) (options.seed() * 1_000_003L + current));
-                List<Map<String, Double>> micro = new ArrayList<>();
-                for (int i = 0; i < work.microBatches(); i++) {
-                    try (NDScope scope = new NDScope();
-                            NDManager m = parent.newSubManager()) {
-                        scope.suppressNotUsedWarning();
-                        micro.add(work.run(i, m));
-                    }
+                total)) {
+            Checkpoints checkpoints = folder == null ? null : folder.checkpoints();
+            int itemsPerStep = objective.itemsPerStep(options);
+            List<StepLog> logs = new ArrayList<>();
+            long first = 0;
+            Checkpoints.Resume resume = run == null ? null : run.resume();
+            if (resume != null) {
+                // replay the data order of the steps already done, so the next items are the ones they would have been
+                for (long i = 0; i < resume.step() * itemsPerStep; i++) {
+                    source.next();
                 }
-                return work.combine(micro);
-            });
-            Map<String, Object> metrics = new LinkedHashMap<>(update.metrics());
-            metrics.remove("loss");
-            metrics.putAll(work.extras());
-            StepLog log = new StepLog(
-                    step + 1,
-                    total,
-                    update.metrics().get("loss"),
-                    update.learningRate(),
-                    update.gradNorm(),
-                    work.tokens(),
-                    metrics,
-                    Map.of());
-            boolean evaluates = options.evaluates(step + 1, total);
-            if (!validation.isEmpty() && evaluates) {
-                Map<String, Double> eval = new LinkedHashMap<>();
-                objective.evaluate(validation, options.evalBatchSize()).forEach((k, v) -> eval.put("eval_" + k, v));
-                log = log.withEval(eval);
+                optimizer.restore(resume.optimizerState(), resume.step());
+                logs.addAll(resume.history());
+                first = resume.step();
             }
-            if (evaluates && checkpoints != null && listener.evaluatesCheckpoints()) {
-                log = log.withEval(benchmarks(checkpoints, step + 1, total, optimizer, logs, log));
+            long start = System.nanoTime();
+            long tokens = 0;
+            for (long step = first; step < total; step++) {
+                List<T> items = new ArrayList<>(itemsPerStep);
+                for (int i = 0; i < itemsPerStep; i++) {
+                    items.add(source.next());
+                }
+                StepWork work = objective.prepare(step, items, options);
+                long current = step;
+                OptimizerSteps.Update update = optimizer.step(step, () -> {
+                    // dropout draws from the engine's generator: seeded by step, a resumed run draws the same masks
+                    parent.getEngine().setRandomSeed((int) (options.seed() * 1_000_003L + current));
+                    List<Map<String, Double>> micro = new ArrayList<>();
+                    for (int i = 0; i < work.microBatches(); i++) {
+                        try (NDScope scope = new NDScope();
+                                NDManager m = parent.newSubManager()) {
+                            scope.suppressNotUsedWarning();
+                            micro.add(work.run(i, m));
+                        }
+                    }
+                    return work.combine(micro);
+                });
+                Map<String, Object> metrics = new LinkedHashMap<>(update.metrics());
+                metrics.remove("loss");
+                metrics.putAll(work.extras());
+                StepLog log = new StepLog(
+                        step + 1,
+                        total,
+                        update.metrics().get("loss"),
+                        update.learningRate(),
+                        update.gradNorm(),
+                        work.tokens(),
+                        metrics,
+                        Map.of());
+                boolean evaluates = options.evaluates(step + 1, total);
+                if (!validation.isEmpty() && evaluates) {
+                    Map<String, Double> eval = new LinkedHashMap<>();
+                    objective.evaluate(validation, options.evalBatchSize()).forEach((k, v) -> eval.put("eval_" + k, v));
+                    log = log.withEval(eval);
+                }
+                if (evaluates && checkpoints != null && listener.evaluatesCheckpoints()) {
+                    log = log.withEval(benchmarks(checkpoints, step + 1, total, optimizer, logs, log));
+                }
+                logs.add(log);
+                tokens += log.tokens();
+                double elapsed = (System.nanoTime() - start) / 1e9;
+                if (run != null) {
+                    run.log(log, elapsed, tokens / elapsed);
+                }
+                listener.step(log, elapsed, tokens / elapsed);
+                boolean stop = listener.cancelled();
+                if (checkpoints != null && (stop || checkpoints.due(step + 1, total))) {
+                    checkpoints.save(step + 1, total, optimizer.state(), logs);
+                }
+                if (stop) {
+                    LOG.log(System.Logger.Level.INFO, "cancelled after step {0} of {1}", step + 1, total);
+                    break;
+                }
             }
-            logs.add(log);
-            tokens += log.tokens();
-            double elapsed = (System.nanoTime() - start) / 1e9;
-            if (run != null) {
-                run.log(log, elapsed, tokens / elapsed);
-            }
-            listener.step(log, elapsed, tokens / elapsed);
-            boolean stop = listener.cancelled();
-            if (checkpoints != null && (stop || checkpoints.due(step + 1, total))) {
-                checkpoints.save(step + 1, total, optimizer.state(), logs);
-            }
-            if (stop) {
-                LOG.log(System.Logger.Level.INFO, "cancelled after step {0} of {1}", step + 1, total);
-                break;
-            }
+            return logs;
         }
-        return logs;
     }
 
     /**

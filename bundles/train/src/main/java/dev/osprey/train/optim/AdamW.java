@@ -17,9 +17,10 @@ import dev.osprey.api.engine.Scalars;
  * AdamW as PyTorch implements it ({@code torch.optim.AdamW}, the Trainer's default): weight decay is
  * decoupled from the gradient ({@code p ← p·(1 − lr·wd)}), then
  * {@code p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)}. Parameters whose gradient is absent are skipped.
- * Not thread-safe: one training loop owns it.
+ * Not thread-safe: one training loop owns it, and closes it when the run ends (the moments are twice the
+ * trained parameters' size).
  */
-public final class AdamW {
+public final class AdamW implements AutoCloseable {
 
     private final Map<String, NDArray> params;
     private final Predicate<String> decays;
@@ -79,12 +80,15 @@ public final class AdamW {
         double biasCorrection2 = 1 - Math.pow(beta2, step);
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             NDArray p = e.getValue();
-            NDArray g = p.getGradient();
-            if (g == null) {
+            if (!p.hasGradient()) {
                 continue;
             }
             NDArray[] m = moments.computeIfAbsent(e.getKey(), k -> new NDArray[] {p.zerosLike(), p.zerosLike()});
-            try (NDScope scope = new NDScope()) { // frees the temporaries; p and the moments change in place
+            // the gradient's handle closed after use (each read makes a new one on the model's manager); every
+            // temporary is one parameter's size, made once, changed in place and closed at once, instead of eight
+            // left to the end of the update: the same operations on the same operands, so the same bits
+            try (NDArray g = p.getGradient();
+                    NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 // update through a detached view of the same storage: autograd refuses in-place changes to a
                 // leaf that requires grad on threads where gradient recording is on (PyTorch's default)
@@ -92,10 +96,22 @@ public final class AdamW {
                 if (weightDecay != 0 && decays.test(e.getKey())) {
                     Scalars.muli(target, 1 - lr * weightDecay);
                 }
-                Scalars.muli(m[0], beta1).addi(Scalars.mul(g, 1 - beta1)); // exp_avg
-                Scalars.muli(m[1], beta2).addi(Scalars.mul(g.mul(g), 1 - beta2)); // exp_avg_sq
-                NDArray denom = Scalars.add(Scalars.div(m[1].sqrt(), Math.sqrt(biasCorrection2)), eps);
-                target.subi(Scalars.mul(m[0].div(denom), lr / biasCorrection1));
+                try (NDArray scaled = Scalars.mul(g, 1 - beta1)) {
+                    Scalars.muli(m[0], beta1).addi(scaled); // exp_avg
+                }
+                try (NDArray squares = g.mul(g)) {
+                    Scalars.muli(m[1], beta2).addi(Scalars.muli(squares, 1 - beta2)); // exp_avg_sq
+                }
+                NDArray update;
+                try (NDArray denom = m[1].sqrt();
+                        NDArray root = Scalars.of(denom, Math.sqrt(biasCorrection2));
+                        NDArray epsilon = Scalars.of(denom, eps)) {
+                    denom.divi(root).addi(epsilon); // √v / √(1−β₂ᵗ) + ε
+                    update = m[0].div(denom);
+                }
+                try (update) {
+                    target.subi(Scalars.muli(update, lr / biasCorrection1));
+                }
             }
         }
     }
@@ -103,11 +119,25 @@ public final class AdamW {
     /** Sets every gradient to zero, for the next accumulation. */
     public void zeroGrad() {
         for (NDArray p : params.values()) {
-            NDArray g = p.getGradient();
-            if (g != null) {
-                g.set(new NDIndex("..."), 0f); // a fill: g - g would keep NaN and make inf NaN
+            if (p.hasGradient()) {
+                try (NDArray g = p.getGradient()) {
+                    g.set(new NDIndex("..."), 0f); // a fill: g - g would keep NaN and make inf NaN
+                }
             }
         }
+    }
+
+    /** Frees both moments of every parameter: what a run that has finished no longer needs. */
+    @Override
+    public void close() {
+        moments.values().forEach(m -> {
+            for (NDArray a : m) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+        });
+        moments.clear();
     }
 
     /** The optimizer's state for a checkpoint: both moments per parameter ({@code NAME.exp_avg}, {@code NAME.exp_avg_sq}). */

@@ -19,11 +19,13 @@ public final class GradientClipping {
     public static double clip(Collection<NDArray> params, double maxNorm) {
         double sumOfSquares = 0;
         for (NDArray p : params) {
-            NDArray g = p.getGradient();
-            if (g != null) {
-                try (NDArray squares = g.mul(g);
-                        NDArray sum = squares.sum()) {
-                    sumOfSquares += sum.toType(DataType.FLOAT64, false).getDouble();
+            if (p.hasGradient()) {
+                // each read of a gradient makes a handle on the model's manager: closed here, not at the model's end
+                try (NDArray g = p.getGradient();
+                        NDArray squares = g.mul(g);
+                        NDArray sum = squares.sum();
+                        NDArray wide = sum.toType(DataType.FLOAT64, false)) {
+                    sumOfSquares += wide.getDouble();
                 }
             }
         }
@@ -31,9 +33,10 @@ public final class GradientClipping {
         double coefficient = maxNorm / (norm + 1e-6);
         if (maxNorm > 0 && coefficient < 1) {
             for (NDArray p : params) {
-                NDArray g = p.getGradient();
-                if (g != null) {
-                    Scalars.muli(g, coefficient);
+                if (p.hasGradient()) {
+                    try (NDArray g = p.getGradient()) {
+                        Scalars.muli(g, coefficient);
+                    }
                 }
             }
         }

@@ -15,7 +15,7 @@ import ai.djl.ndarray.NDArray;
  * never retried, since the same inputs give the same numbers (docs/architecture.md, "Reproducible
  * training").
  */
-public final class OptimizerSteps {
+public final class OptimizerSteps implements AutoCloseable {
 
     /**
      * What one update did.
@@ -111,5 +111,11 @@ public final class OptimizerSteps {
     /** AdamW's moments, for checkpoints. */
     public Map<String, NDArray> state() {
         return optimizer.state();
+    }
+
+    /** Frees AdamW's moments (twice the trained parameters' size): the run is over. */
+    @Override
+    public void close() {
+        optimizer.close();
     }
 }

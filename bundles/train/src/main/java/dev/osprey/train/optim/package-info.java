@@ -2,7 +2,7 @@
  * Optimisation on DJL arrays as Hugging Face's Trainer does it: AdamW with decoupled weight decay,
  * learning-rate schedules with warmup, and global gradient-norm clipping. Platform-internal.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dev.osprey.train.optim;
 

@@ -61,7 +61,9 @@ public final class CausalLmObjective implements Objective<SftExample> {
                     }
                     try (GradientCollector collector =
                             Engine.getEngine("PyTorch").newGradientCollector()) {
-                        NDArray loss = Losses.causalLm(batch.logits(model, adapter, true), batch.labels());
+                        NDArray logits = batch.logits(model, adapter, true); // (B, T, V)
+                        NDArray loss = Losses.causalLm(logits, batch.labels());
+                        logits.close(); // the backward pass needs only the log-probabilities autograd kept
                         float value = loss.getFloat();
                         collector.backward(Scalars.div(loss, accumulation));
                         return Map.of("loss", (double) value);

@@ -54,7 +54,9 @@ final class CheckpointedStep {
             try (GradientCollector collector = newCollector()) {
                 NDArray last = inputs[layers];
                 last.setRequiresGradient(true);
-                NDArray value = Losses.causalLm(model.head(last, pass), batch.labels());
+                NDArray logits = model.head(last, pass); // (B, T, V)
+                NDArray value = Losses.causalLm(logits, batch.labels());
+                logits.close(); // the backward pass needs only the log-probabilities autograd kept
                 loss = value.getFloat();
                 collector.backward(Scalars.div(value, accumulation));
                 gradient = last.getGradient().duplicate();
