@@ -52,15 +52,8 @@ public class CevalEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     String prompt(Question question, List<Question> shots) {
-        StringBuilder text = new StringBuilder("以下是中国关于")
-                .append(question.subject().replace('_', ' '))
-                .append("考试的单项选择题，请选出其中的正确答案。\n\n");
-        for (Question shot : shots) {
-            MultipleChoiceQuestions.appendQuestion(text, shot, "答案：")
-                    .append(shot.answer())
-                    .append("\n\n");
-        }
-        return MultipleChoiceQuestions.appendQuestion(text, question, "答案：").toString();
+        String header = "以下是中国关于" + question.subject().replace('_', ' ') + "考试的单项选择题，请选出其中的正确答案。\n\n";
+        return fewShotPrompt(header, "", "答案：", question, shots);
     }
 
     @Override

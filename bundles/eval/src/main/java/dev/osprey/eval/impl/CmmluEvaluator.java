@@ -53,16 +53,8 @@ public class CmmluEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     String prompt(Question question, List<Question> shots) {
-        StringBuilder text = new StringBuilder("以下是关于")
-                .append(question.subject().replace('_', ' '))
-                .append("的单项选择题，请直接给出正确答案的选项。\n\n");
-        for (Question shot : shots) {
-            MultipleChoiceQuestions.appendQuestion(text.append("题目："), shot, "答案是：")
-                    .append(shot.answer())
-                    .append("\n\n");
-        }
-        return MultipleChoiceQuestions.appendQuestion(text.append("题目："), question, "答案是：")
-                .toString();
+        String header = "以下是关于" + question.subject().replace('_', ' ') + "的单项选择题，请直接给出正确答案的选项。\n\n";
+        return fewShotPrompt(header, "题目：", "答案是：", question, shots);
     }
 
     @Override

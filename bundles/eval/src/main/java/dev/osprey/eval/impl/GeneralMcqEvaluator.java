@@ -70,14 +70,7 @@ public class GeneralMcqEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     String prompt(Question question, List<Question> shots) {
-        StringBuilder text = new StringBuilder();
-        for (Question shot : shots) {
-            MultipleChoiceQuestions.appendQuestion(text, shot, "Answer:")
-                    .append(' ')
-                    .append(shot.answer())
-                    .append("\n\n");
-        }
-        return MultipleChoiceQuestions.appendQuestion(text, question, "Answer:").toString();
+        return fewShotPrompt("", "", "Answer:", question, shots);
     }
 
     @Override

@@ -51,16 +51,9 @@ public class MmluEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     String prompt(Question question, List<Question> shots) {
-        StringBuilder text = new StringBuilder("The following are multiple choice questions (with answers) about ")
-                .append(question.subject().replace('_', ' '))
-                .append(".\n\n");
-        for (Question shot : shots) {
-            MultipleChoiceQuestions.appendQuestion(text, shot, "Answer:")
-                    .append(' ')
-                    .append(shot.answer())
-                    .append("\n\n");
-        }
-        return MultipleChoiceQuestions.appendQuestion(text, question, "Answer:").toString();
+        String header = "The following are multiple choice questions (with answers) about "
+                + question.subject().replace('_', ' ') + ".\n\n";
+        return fewShotPrompt(header, "", "Answer:", question, shots);
     }
 
     @Override
