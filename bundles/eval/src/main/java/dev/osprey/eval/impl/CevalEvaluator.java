@@ -40,14 +40,12 @@ public class CevalEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     Map<String, List<Question>> questions(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("val"), "_val.csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, true));
+        return MultipleChoiceQuestions.readCsv(root.resolve("val"), "_val.csv", subjects, true);
     }
 
     @Override
     Map<String, List<Question>> examples(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("dev"), "_dev.csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, true));
+        return MultipleChoiceQuestions.readCsv(root.resolve("dev"), "_dev.csv", subjects, true);
     }
 
     @Override

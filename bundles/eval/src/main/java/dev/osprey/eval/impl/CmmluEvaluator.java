@@ -41,14 +41,12 @@ public class CmmluEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     Map<String, List<Question>> questions(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("test"), ".csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, true));
+        return MultipleChoiceQuestions.readCsv(root.resolve("test"), ".csv", subjects, true);
     }
 
     @Override
     Map<String, List<Question>> examples(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("dev"), ".csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, true));
+        return MultipleChoiceQuestions.readCsv(root.resolve("dev"), ".csv", subjects, true);
     }
 
     @Override

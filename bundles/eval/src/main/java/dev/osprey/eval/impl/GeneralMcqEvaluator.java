@@ -63,8 +63,7 @@ public class GeneralMcqEvaluator extends MultipleChoiceEvaluator {
             csv = files.anyMatch(f -> f.getFileName().toString().endsWith(split + ".csv"));
         }
         return csv
-                ? MultipleChoiceQuestions.read(
-                        root, split + ".csv", subsets, (f, s) -> MultipleChoiceQuestions.csv(f, s, true))
+                ? MultipleChoiceQuestions.readCsv(root, split + ".csv", subsets, true)
                 : MultipleChoiceQuestions.read(root, split + ".jsonl", subsets, MultipleChoiceQuestions::jsonl);
     }
 

@@ -39,14 +39,12 @@ public class MmluEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     Map<String, List<Question>> questions(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("data/test"), "_test.csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, false));
+        return MultipleChoiceQuestions.readCsv(root.resolve("data/test"), "_test.csv", subjects, false);
     }
 
     @Override
     Map<String, List<Question>> examples(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("data/dev"), "_dev.csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, false));
+        return MultipleChoiceQuestions.readCsv(root.resolve("data/dev"), "_dev.csv", subjects, false);
     }
 
     @Override

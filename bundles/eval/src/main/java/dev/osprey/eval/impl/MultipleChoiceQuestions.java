@@ -70,6 +70,12 @@ final class MultipleChoiceQuestions {
         return bySubject;
     }
 
+    /** {@link #read} of the subjects' CSV files ({@link #csv}, with or without a header row). */
+    static Map<String, List<Question>> readCsv(Path folder, String suffix, List<String> subjects, boolean header)
+            throws IOException {
+        return read(folder, suffix, subjects, (f, s) -> csv(f, s, header));
+    }
+
     /**
      * MMLU's CSV rows, {@code question,A,B,C,D,answer} without a header ({@code header false}), or rows under a
      * header that names the columns ({@code header true}): C-Eval's and EvalScope's {@code
