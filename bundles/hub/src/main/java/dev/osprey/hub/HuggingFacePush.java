@@ -403,21 +403,9 @@ public final class HuggingFacePush {
                         .put("oid", oids.get(f.path()))
                         .put("size", f.size());
             } else {
-                byte[] content;
-                try {
-                    content = Files.readAllBytes(f.file());
-                } catch (IOException e) {
-                    throw new HubException(
-                            Reason.LOCAL_IO,
-                            what + " failed: cannot read " + f.file() + ": " + Transfer.describe(e),
-                            e);
-                }
-                progress.started(f.path(), f.size());
-                progress.advanced(f.size());
-                progress.finished(f.path());
                 line.put("key", "file");
                 line.putObject("value")
-                        .put("content", Base64.getEncoder().encodeToString(content))
+                        .put("content", Uploads.inlineBase64(f, what, progress))
                         .put("path", f.path())
                         .put("encoding", "base64");
             }
