@@ -264,15 +264,18 @@ public final class HuggingFacePush {
         URI href = Uploads.resolve(endpoint, upload.path("href").asText());
         Map<String, String> headers = storageHeaders(upload.path("header"));
         String doing = what + " (uploading '" + f.path() + "')";
-        int[] attempt = {0};
         Transfer.Answer a = Uploads.withRetries(
-                () -> {
-                    if (attempt[0]++ > 0) {
-                        progress.started(f.path(), f.size());
-                    }
-                    return transfer.exchange(
-                            "PUT", href, headers, Uploads.slice(f.file(), 0, f.size(), progress), false, origin, doing);
-                },
+                Uploads.restartingProgress(
+                        f,
+                        progress,
+                        () -> transfer.exchange(
+                                "PUT",
+                                href,
+                                headers,
+                                Uploads.slice(f.file(), 0, f.size(), progress),
+                                false,
+                                origin,
+                                doing)),
                 maxRetries,
                 retryBaseMillis);
         if (a.status() / 100 != 2) {

@@ -239,16 +239,12 @@ public final class ModelScopePush {
         }
         URI target = Uploads.resolve(endpoint, href);
         String doing = what + " (uploading '" + f.path() + "')";
-        int[] attempt = {0};
         Transfer.Answer a = Uploads.withRetries(
-                () -> {
-                    if (attempt[0]++ > 0) {
-                        progress.started(f.path(), f.size());
-                    }
+                Uploads.restartingProgress(f, progress, () -> {
                     Map<String, String> h = Transfer.sameOrigin(target, origin) ? headers() : Map.of();
                     return transfer.exchange(
                             "PUT", target, h, Uploads.slice(f.file(), 0, f.size(), progress), false, origin, doing);
-                },
+                }),
                 maxRetries,
                 retryBaseMillis);
         ok(a, doing, repo);

@@ -83,6 +83,20 @@ public final class Uploads {
         Transfer.Answer send() throws HubException;
     }
 
+    /**
+     * {@code attempt}, which sends the whole of {@code f}, made to start the file's progress over on each retry: every
+     * byte goes again, so the bytes of a failed try must not count.
+     */
+    public static Attempt restartingProgress(LocalFolder.Entry f, DownloadProgress progress, Attempt attempt) {
+        int[] tries = {0};
+        return () -> {
+            if (tries[0]++ > 0) {
+                progress.started(f.path(), f.size());
+            }
+            return attempt.send();
+        };
+    }
+
     /** Sends {@code attempt}, retrying transient failures with a doubling pause; the last answer or failure wins. */
     public static Transfer.Answer withRetries(Attempt attempt, int retries, long baseMillis) throws HubException {
         for (int i = 0; ; i++) {
