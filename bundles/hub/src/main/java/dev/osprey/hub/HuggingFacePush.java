@@ -3,6 +3,7 @@ package dev.osprey.hub;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -133,17 +134,13 @@ public final class HuggingFacePush {
         }
         if (a.status() == 403) {
             // a token that may write to an existing repository but not create one: fine when it exists
-            Transfer.Answer info = Uploads.withRetries(
-                    () -> transfer.exchange(
-                            "GET",
-                            URI.create(endpoint + "/api/models/" + Transfer.encodePath(repo)),
-                            Map.of(),
-                            BodyPublishers.noBody(),
-                            true,
-                            origin,
-                            what),
-                    maxRetries,
-                    retryBaseMillis);
+            Transfer.Answer info = retried(
+                    "GET",
+                    URI.create(endpoint + "/api/models/" + Transfer.encodePath(repo)),
+                    Map.of(),
+                    BodyPublishers.noBody(),
+                    true,
+                    what);
             if (info.status() == 200) {
                 return;
             }
@@ -211,17 +208,8 @@ public final class HuggingFacePush {
         }
         body.put("hash_algo", "sha256");
         body.putObject("ref").put("name", rev);
-        Transfer.Answer a = Uploads.withRetries(
-                () -> transfer.exchange(
-                        "POST",
-                        batch,
-                        Uploads.LFS_HEADERS,
-                        BodyPublishers.ofString(body.toString()),
-                        true,
-                        origin,
-                        what),
-                maxRetries,
-                retryBaseMillis);
+        Transfer.Answer a =
+                retried("POST", batch, Uploads.LFS_HEADERS, BodyPublishers.ofString(body.toString()), true, what);
         JsonNode answer = json(a, what + " (LFS batch)", repo);
         Map<String, JsonNode> byOid = new HashMap<>();
         for (JsonNode o : answer.path("objects")) {
@@ -276,15 +264,18 @@ public final class HuggingFacePush {
         URI href = Uploads.resolve(endpoint, upload.path("href").asText());
         Map<String, String> headers = storageHeaders(upload.path("header"));
         String doing = what + " (uploading '" + f.path() + "')";
-        int[] attempt = {0};
         Transfer.Answer a = Uploads.withRetries(
-                () -> {
-                    if (attempt[0]++ > 0) {
-                        progress.started(f.path(), f.size());
-                    }
-                    return transfer.exchange(
-                            "PUT", href, headers, Uploads.slice(f.file(), 0, f.size(), progress), false, origin, doing);
-                },
+                Uploads.restartingProgress(
+                        f,
+                        progress,
+                        () -> transfer.exchange(
+                                "PUT",
+                                href,
+                                headers,
+                                Uploads.slice(f.file(), 0, f.size(), progress),
+                                false,
+                                origin,
+                                doing)),
                 maxRetries,
                 retryBaseMillis);
         if (a.status() / 100 != 2) {
@@ -365,17 +356,8 @@ public final class HuggingFacePush {
         body.put("oid", oid);
         body.set("parts", JSON.valueToTree(parts));
         URI done = Uploads.resolve(endpoint, completion);
-        Transfer.Answer a = Uploads.withRetries(
-                () -> transfer.exchange(
-                        "POST",
-                        done,
-                        Uploads.LFS_HEADERS,
-                        BodyPublishers.ofString(body.toString()),
-                        false,
-                        origin,
-                        doing),
-                maxRetries,
-                retryBaseMillis);
+        Transfer.Answer a =
+                retried("POST", done, Uploads.LFS_HEADERS, BodyPublishers.ofString(body.toString()), false, doing);
         if (a.status() / 100 != 2) {
             throw Uploads.error(transfer, a, doing + " (completing)", "Hugging Face", f.path());
         }
@@ -394,11 +376,7 @@ public final class HuggingFacePush {
         Map<String, String> headers = new LinkedHashMap<>(storageHeaders(verify.path("header")));
         headers.putAll(Uploads.LFS_HEADERS);
         String doing = what + " (verifying '" + f.path() + "')";
-        Transfer.Answer a = Uploads.withRetries(
-                () -> transfer.exchange(
-                        "POST", href, headers, BodyPublishers.ofString(body.toString()), true, origin, doing),
-                maxRetries,
-                retryBaseMillis);
+        Transfer.Answer a = retried("POST", href, headers, BodyPublishers.ofString(body.toString()), true, doing);
         if (a.status() / 100 != 2) {
             throw Uploads.error(transfer, a, doing, "Hugging Face", repo);
         }
@@ -428,21 +406,9 @@ public final class HuggingFacePush {
                         .put("oid", oids.get(f.path()))
                         .put("size", f.size());
             } else {
-                byte[] content;
-                try {
-                    content = Files.readAllBytes(f.file());
-                } catch (IOException e) {
-                    throw new HubException(
-                            Reason.LOCAL_IO,
-                            what + " failed: cannot read " + f.file() + ": " + Transfer.describe(e),
-                            e);
-                }
-                progress.started(f.path(), f.size());
-                progress.advanced(f.size());
-                progress.finished(f.path());
                 line.put("key", "file");
                 line.putObject("value")
-                        .put("content", Base64.getEncoder().encodeToString(content))
+                        .put("content", Uploads.inlineBase64(f, what, progress))
                         .put("path", f.path())
                         .put("encoding", "base64");
             }
@@ -462,15 +428,29 @@ public final class HuggingFacePush {
     }
 
     private Transfer.Answer post(URI uri, JsonNode body, String step, String what) throws HubException {
+        return retried(
+                "POST",
+                uri,
+                Map.of("Content-Type", "application/json"),
+                BodyPublishers.ofString(body.toString()),
+                true,
+                what + " (" + step + ")");
+    }
+
+    /**
+     * One exchange with the hub (or the storage it hands out), retried as all of them are; {@code body} is sent
+     * again on each try, so it must be one that can be (a string, no body).
+     */
+    private Transfer.Answer retried(
+            String method,
+            URI uri,
+            Map<String, String> headers,
+            HttpRequest.BodyPublisher body,
+            boolean authorize,
+            String doing)
+            throws HubException {
         return Uploads.withRetries(
-                () -> transfer.exchange(
-                        "POST",
-                        uri,
-                        Map.of("Content-Type", "application/json"),
-                        BodyPublishers.ofString(body.toString()),
-                        true,
-                        origin,
-                        what + " (" + step + ")"),
+                () -> transfer.exchange(method, uri, headers, body, authorize, origin, doing),
                 maxRetries,
                 retryBaseMillis);
     }

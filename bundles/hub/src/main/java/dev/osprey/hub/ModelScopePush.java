@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest.BodyPublishers;
-import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -165,24 +163,12 @@ public final class ModelScopePush {
                         .put("content", "")
                         .put("encoding", "");
             } else {
-                byte[] content;
-                try {
-                    content = Files.readAllBytes(f.file());
-                } catch (IOException e) {
-                    throw new HubException(
-                            Reason.LOCAL_IO,
-                            what + " failed: cannot read " + f.file() + ": " + Transfer.describe(e),
-                            e);
-                }
-                progress.started(f.path(), f.size());
-                progress.advanced(f.size());
-                progress.finished(f.path());
                 action.put("action", "create")
                         .put("path", f.path())
                         .put("type", "normal")
                         .put("size", f.size())
                         .put("sha256", "")
-                        .put("content", Base64.getEncoder().encodeToString(content))
+                        .put("content", Uploads.inlineBase64(f, what, progress))
                         .put("encoding", "base64");
             }
             actions.add(action);
@@ -253,16 +239,12 @@ public final class ModelScopePush {
         }
         URI target = Uploads.resolve(endpoint, href);
         String doing = what + " (uploading '" + f.path() + "')";
-        int[] attempt = {0};
         Transfer.Answer a = Uploads.withRetries(
-                () -> {
-                    if (attempt[0]++ > 0) {
-                        progress.started(f.path(), f.size());
-                    }
+                Uploads.restartingProgress(f, progress, () -> {
                     Map<String, String> h = Transfer.sameOrigin(target, origin) ? headers() : Map.of();
                     return transfer.exchange(
                             "PUT", target, h, Uploads.slice(f.file(), 0, f.size(), progress), false, origin, doing);
-                },
+                }),
                 maxRetries,
                 retryBaseMillis);
         ok(a, doing, repo);

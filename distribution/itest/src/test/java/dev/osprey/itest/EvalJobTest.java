@@ -174,24 +174,12 @@ class EvalJobTest {
         JsonNode result = JSON.readTree(out.resolve("eval_result.json").toFile());
         assertEquals(golden.path("mc1").asDouble(), result.at("/metrics/mc1").asDouble(), 1e-9, result.toString());
         assertEquals(golden.path("mc2").asDouble(), result.at("/metrics/mc2").asDouble(), 1e-5, result.toString());
-        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
-        assertEquals(golden.path("answers").size(), details.size());
-        for (int i = 0; i < details.size(); i++) {
-            JsonNode ours = JSON.readTree(details.get(i));
-            JsonNode theirs = golden.path("answers").get(i);
-            String where = "truthful_qa question " + i + ": " + ours + " vs transformers' " + theirs;
+        assertEachAnswer(result, golden, "truthful_qa question", (ours, theirs, where) -> {
             assertEquals(theirs.path("mc1").asBoolean(), ours.path("mc1").asBoolean(), where);
             for (String set : List.of("mc1_log_likelihoods", "mc2_log_likelihoods")) {
-                assertEquals(theirs.path(set).size(), ours.path(set).size(), where);
-                for (int c = 0; c < theirs.path(set).size(); c++) {
-                    assertEquals(
-                            theirs.path(set).get(c).asDouble(),
-                            ours.path(set).get(c).asDouble(),
-                            1e-4,
-                            where);
-                }
+                assertNumbersClose(theirs.path(set), ours.path(set), where);
             }
-        }
+        });
         assertTrue(eval.out().contains("| reference-qwen2 | truthful_qa"), eval.out());
     }
 
@@ -214,12 +202,7 @@ class EvalJobTest {
                         result.path("metrics").path(m.getKey()).asDouble(-1),
                         1e-9,
                         m.getKey()));
-        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
-        assertEquals(golden.path("answers").size(), details.size());
-        for (int i = 0; i < details.size(); i++) {
-            JsonNode ours = JSON.readTree(details.get(i));
-            JsonNode theirs = golden.path("answers").get(i);
-            String where = "ifeval prompt " + i + ": " + ours + " vs " + theirs;
+        assertEachAnswer(result, golden, "ifeval prompt", (ours, theirs, where) -> {
             assertEquals(
                     theirs.path("completion").asText().strip(),
                     ours.path("completion").asText().strip(),
@@ -228,7 +211,7 @@ class EvalJobTest {
                     theirs.path("follow_instruction_list_strict"), ours.path("follow_instruction_list_strict"), where);
             assertEquals(
                     theirs.path("follow_instruction_list_loose"), ours.path("follow_instruction_list_loose"), where);
-        }
+        });
     }
 
     /**
@@ -415,12 +398,7 @@ class EvalJobTest {
         assertTrue(
                 eval.out().contains("| Model ") && eval.out().contains("| reference-qwen2 | " + benchmark), eval.out());
 
-        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
-        assertEquals(golden.path("answers").size(), details.size());
-        for (int i = 0; i < details.size(); i++) {
-            JsonNode ours = JSON.readTree(details.get(i));
-            JsonNode theirs = golden.path("answers").get(i);
-            String where = benchmark + " question " + i + ": " + ours + " vs transformers' " + theirs;
+        assertEachAnswer(result, golden, benchmark + " question", (ours, theirs, where) -> {
             assertEquals(theirs.path("subject").asText(), ours.path("subject").asText(), where);
             assertEquals(
                     theirs.path("predicted").asText(), ours.path("predicted").asText(), where);
@@ -428,18 +406,8 @@ class EvalJobTest {
                     theirs.path("predicted_norm").asText(),
                     ours.path("predicted_norm").asText(),
                     where);
-            assertEquals(
-                    theirs.path("log_likelihoods").size(),
-                    ours.path("log_likelihoods").size(),
-                    where);
-            for (int c = 0; c < theirs.path("log_likelihoods").size(); c++) {
-                assertEquals(
-                        theirs.path("log_likelihoods").get(c).asDouble(),
-                        ours.path("log_likelihoods").get(c).asDouble(),
-                        1e-4,
-                        where);
-            }
-        }
+            assertNumbersClose(theirs.path("log_likelihoods"), ours.path("log_likelihoods"), where);
+        });
     }
 
     /**
@@ -546,12 +514,7 @@ class EvalJobTest {
                 result.at("/metrics/acc_flexible-extract").asDouble(),
                 1e-9,
                 result.toString());
-        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
-        assertEquals(golden.path("answers").size(), details.size());
-        for (int i = 0; i < details.size(); i++) {
-            JsonNode ours = JSON.readTree(details.get(i));
-            JsonNode theirs = golden.path("answers").get(i);
-            String where = "gsm8k problem " + i + ": " + ours + " vs transformers' " + theirs;
+        return assertEachAnswer(result, golden, "gsm8k problem", (ours, theirs, where) -> {
             // a server's text continues the prompt's, so it may begin with the space a word-level tokenizer puts
             assertEquals(
                     theirs.path("completion").asText().strip(),
@@ -559,8 +522,37 @@ class EvalJobTest {
                     where);
             assertEquals(theirs.path("extracted"), ours.path("extracted"), where);
             assertEquals(theirs.path("correct"), ours.path("correct"), where);
+        });
+    }
+
+    /** What a test asserts of one line of our eval_details.jsonl beside the golden's answer of the same index. */
+    @FunctionalInterface
+    private interface AnswerCheck {
+        void check(JsonNode ours, JsonNode theirs, String where);
+    }
+
+    /**
+     * Checks that the result's eval_details.jsonl has one line per golden answer, and each line against the answer
+     * of its index; {@code where} names the {@code what} and index and shows both. Returns the lines.
+     */
+    private static List<String> assertEachAnswer(JsonNode result, JsonNode golden, String what, AnswerCheck check)
+            throws IOException {
+        List<String> details = Files.readAllLines(Path.of(result.path("details").asText()));
+        assertEquals(golden.path("answers").size(), details.size());
+        for (int i = 0; i < details.size(); i++) {
+            JsonNode ours = JSON.readTree(details.get(i));
+            JsonNode theirs = golden.path("answers").get(i);
+            check.check(ours, theirs, what + " " + i + ": " + ours + " vs transformers' " + theirs);
         }
         return details;
+    }
+
+    /** Two JSON arrays of log-likelihoods, the same length and each number within 1e-4. */
+    private static void assertNumbersClose(JsonNode theirs, JsonNode ours, String where) {
+        assertEquals(theirs.size(), ours.size(), where);
+        for (int c = 0; c < theirs.size(); c++) {
+            assertEquals(theirs.get(c).asDouble(), ours.get(c).asDouble(), 1e-4, where);
+        }
     }
 
     private static String read(Path file) {

@@ -97,12 +97,11 @@ class PushToHubTest {
     @Test
     void pushToHuggingFaceAsAJobThenDownloadTheSameFilesBack() throws Exception {
         try (LocalHub hub = LocalHub.empty(REPO, TOKEN)) {
+            // the local hub as Hugging Face, for the push and for the push with a bad token
+            Map<String, String> hfHub = Map.of(
+                    "HF_ENDPOINT", hub.endpoint(), "HF_HOME", home.resolve("hf").toString());
             ChildProcess.Result push = osprey(
-                    Map.of(
-                            "HF_ENDPOINT",
-                            hub.endpoint(),
-                            "HF_HOME",
-                            home.resolve("hf").toString()),
+                    hfHub,
                     "export",
                     "--model",
                     model.toString(),
@@ -135,11 +134,7 @@ class PushToHubTest {
 
             // a bad token: a clear error naming the repository, the token nowhere
             ChildProcess.Result rejected = osprey(
-                    Map.of(
-                            "HF_ENDPOINT",
-                            hub.endpoint(),
-                            "HF_HOME",
-                            home.resolve("hf").toString()),
+                    hfHub,
                     "export",
                     "--model",
                     model.toString(),

@@ -61,15 +61,7 @@ public class ArcEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     String prompt(Question question, List<Question> shots) {
-        StringBuilder text = new StringBuilder();
-        for (Question shot : shots) {
-            MultipleChoiceQuestions.appendQuestion(text.append("Question: "), shot, "Answer:")
-                    .append(' ')
-                    .append(shot.answer())
-                    .append("\n\n");
-        }
-        return MultipleChoiceQuestions.appendQuestion(text.append("Question: "), question, "Answer:")
-                .toString();
+        return fewShotPrompt("", "Question: ", "Answer:", question, shots);
     }
 
     @Override

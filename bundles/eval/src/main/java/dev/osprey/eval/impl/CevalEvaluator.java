@@ -40,27 +40,18 @@ public class CevalEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     Map<String, List<Question>> questions(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("val"), "_val.csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, true));
+        return MultipleChoiceQuestions.readCsv(root.resolve("val"), "_val.csv", subjects, true);
     }
 
     @Override
     Map<String, List<Question>> examples(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("dev"), "_dev.csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, true));
+        return MultipleChoiceQuestions.readCsv(root.resolve("dev"), "_dev.csv", subjects, true);
     }
 
     @Override
     String prompt(Question question, List<Question> shots) {
-        StringBuilder text = new StringBuilder("以下是中国关于")
-                .append(question.subject().replace('_', ' '))
-                .append("考试的单项选择题，请选出其中的正确答案。\n\n");
-        for (Question shot : shots) {
-            MultipleChoiceQuestions.appendQuestion(text, shot, "答案：")
-                    .append(shot.answer())
-                    .append("\n\n");
-        }
-        return MultipleChoiceQuestions.appendQuestion(text, question, "答案：").toString();
+        String header = "以下是中国关于" + question.subject().replace('_', ' ') + "考试的单项选择题，请选出其中的正确答案。\n\n";
+        return fewShotPrompt(header, "", "答案：", question, shots);
     }
 
     @Override

@@ -41,28 +41,18 @@ public class CmmluEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     Map<String, List<Question>> questions(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("test"), ".csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, true));
+        return MultipleChoiceQuestions.readCsv(root.resolve("test"), ".csv", subjects, true);
     }
 
     @Override
     Map<String, List<Question>> examples(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("dev"), ".csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, true));
+        return MultipleChoiceQuestions.readCsv(root.resolve("dev"), ".csv", subjects, true);
     }
 
     @Override
     String prompt(Question question, List<Question> shots) {
-        StringBuilder text = new StringBuilder("以下是关于")
-                .append(question.subject().replace('_', ' '))
-                .append("的单项选择题，请直接给出正确答案的选项。\n\n");
-        for (Question shot : shots) {
-            MultipleChoiceQuestions.appendQuestion(text.append("题目："), shot, "答案是：")
-                    .append(shot.answer())
-                    .append("\n\n");
-        }
-        return MultipleChoiceQuestions.appendQuestion(text.append("题目："), question, "答案是：")
-                .toString();
+        String header = "以下是关于" + question.subject().replace('_', ' ') + "的单项选择题，请直接给出正确答案的选项。\n\n";
+        return fewShotPrompt(header, "题目：", "答案是：", question, shots);
     }
 
     @Override

@@ -63,21 +63,13 @@ public class GeneralMcqEvaluator extends MultipleChoiceEvaluator {
             csv = files.anyMatch(f -> f.getFileName().toString().endsWith(split + ".csv"));
         }
         return csv
-                ? MultipleChoiceQuestions.read(
-                        root, split + ".csv", subsets, (f, s) -> MultipleChoiceQuestions.csv(f, s, true))
+                ? MultipleChoiceQuestions.readCsv(root, split + ".csv", subsets, true)
                 : MultipleChoiceQuestions.read(root, split + ".jsonl", subsets, MultipleChoiceQuestions::jsonl);
     }
 
     @Override
     String prompt(Question question, List<Question> shots) {
-        StringBuilder text = new StringBuilder();
-        for (Question shot : shots) {
-            MultipleChoiceQuestions.appendQuestion(text, shot, "Answer:")
-                    .append(' ')
-                    .append(shot.answer())
-                    .append("\n\n");
-        }
-        return MultipleChoiceQuestions.appendQuestion(text, question, "Answer:").toString();
+        return fewShotPrompt("", "", "Answer:", question, shots);
     }
 
     @Override

@@ -1,9 +1,7 @@
 package dev.osprey.eval.impl;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +10,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.eval.Evaluator;
@@ -28,8 +24,6 @@ import dev.osprey.api.model.ModelService;
  */
 @Component(service = Evaluator.class)
 public class GeneralQaEvaluator extends GenerationEvaluator {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String EXACT_MATCH = "exact_match";
     private static final List<String> METRICS = List.of(
             EXACT_MATCH,
@@ -112,25 +106,13 @@ public class GeneralQaEvaluator extends GenerationEvaluator {
     }
 
     private static List<Problem> read(Path file, String subset) throws IOException {
-        List<Problem> problems = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
-        for (int n = 0; n < lines.size(); n++) {
-            if (lines.get(n).isBlank()) {
-                continue;
-            }
-            JsonNode row;
-            try {
-                row = JSON.readTree(lines.get(n));
-            } catch (JsonProcessingException e) {
-                throw new IOException(file + " line " + (n + 1) + ": not JSON: " + e.getOriginalMessage(), e);
-            }
+        return JsonLines.read(file, (row, index, line) -> {
             JsonNode query = row.has("query") ? row.path("query") : row.path("question");
             JsonNode response = row.has("response") ? row.path("response") : row.path("answer");
             if (!query.isTextual() || !response.isValueNode()) {
-                throw new IOException(file + " line " + (n + 1) + ": a row needs 'query' and 'response'");
+                throw new IOException(file + " line " + line + ": a row needs 'query' and 'response'");
             }
-            problems.add(new Problem(subset, problems.size(), query.asText(), "", response.asText()));
-        }
-        return problems;
+            return new Problem(subset, index, query.asText(), "", response.asText());
+        });
     }
 }

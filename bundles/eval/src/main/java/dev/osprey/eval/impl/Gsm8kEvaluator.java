@@ -3,7 +3,6 @@ package dev.osprey.eval.impl;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,10 +14,6 @@ import java.util.regex.Pattern;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.eval.Evaluator;
@@ -41,7 +36,6 @@ public class Gsm8kEvaluator extends GenerationEvaluator {
     private static final Pattern FLEXIBLE = Pattern.compile("(-?[$0-9.,]{2,})|(-?[0-9]+)");
     private static final List<Pattern> IGNORED = List.of(
             Pattern.compile(","), Pattern.compile("\\$"), Pattern.compile("(?s).*#### "), Pattern.compile("\\.$"));
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Activate
     public Gsm8kEvaluator(@Reference ModelService models, @Reference EngineRuntime engine) {
@@ -144,32 +138,20 @@ public class Gsm8kEvaluator extends GenerationEvaluator {
     }
 
     private static List<Problem> read(Path file) throws IOException {
-        List<Problem> problems = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
-            }
-            JsonNode row;
-            try {
-                row = JSON.readTree(lines.get(i));
-            } catch (JsonProcessingException e) {
-                throw new IOException(file + " line " + (i + 1) + ": not JSON: " + e.getOriginalMessage(), e);
-            }
+        return JsonLines.read(file, (row, index, line) -> {
             String question = row.path("question").asText("");
             String solution = row.path("answer").asText("");
             int hashes = solution.lastIndexOf("####");
             if (question.isEmpty() || hashes < 0) {
                 throw new IOException(
-                        file + " line " + (i + 1) + ": a row needs 'question' and an 'answer' ending '#### N'");
+                        file + " line " + line + ": a row needs 'question' and an 'answer' ending '#### N'");
             }
-            problems.add(new Problem(
+            return new Problem(
                     SUBSET,
-                    problems.size(),
+                    index,
                     question,
                     solution,
-                    solution.substring(hashes + 4).strip()));
-        }
-        return problems;
+                    solution.substring(hashes + 4).strip());
+        });
     }
 }

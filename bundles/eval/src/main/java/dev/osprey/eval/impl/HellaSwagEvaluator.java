@@ -13,10 +13,6 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.eval.Evaluator;
 import dev.osprey.api.model.ModelService;
@@ -34,7 +30,6 @@ public class HellaSwagEvaluator extends MultipleChoiceEvaluator {
 
     static final String SUBSET = "hellaswag";
     private static final Pattern BRACKETS = Pattern.compile("\\[.*?\\]");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Activate
     public HellaSwagEvaluator(@Reference ModelService models, @Reference EngineRuntime engine) {
@@ -119,23 +114,12 @@ public class HellaSwagEvaluator extends MultipleChoiceEvaluator {
     }
 
     private static List<Question> read(Path file) throws IOException {
-        List<Question> questions = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
-        for (int n = 0; n < lines.size(); n++) {
-            if (lines.get(n).isBlank()) {
-                continue;
-            }
-            JsonNode row;
-            try {
-                row = JSON.readTree(lines.get(n));
-            } catch (JsonProcessingException e) {
-                throw new IOException(file + " line " + (n + 1) + ": not JSON: " + e.getOriginalMessage(), e);
-            }
+        return JsonLines.read(file, (row, index, line) -> {
             List<String> endings = new ArrayList<>();
             row.path("endings").forEach(e -> endings.add(clean(e.asText())));
             int label = row.path("label").asInt(-1);
             if (!row.path("ctx_a").isTextual() || endings.size() < 2 || label < 0 || label >= endings.size()) {
-                throw new IOException(file + " line " + (n + 1) + ": expected activity_label, ctx_a, ctx_b,"
+                throw new IOException(file + " line " + line + ": expected activity_label, ctx_a, ctx_b,"
                         + " endings and a label indexing them");
             }
             String context = row.path("ctx_a").asText() + " "
@@ -144,14 +128,13 @@ public class HellaSwagEvaluator extends MultipleChoiceEvaluator {
             for (int i = 0; i < endings.size(); i++) {
                 labels.add(String.valueOf(i));
             }
-            questions.add(new Question(
+            return new Question(
                     SUBSET,
-                    questions.size(),
+                    index,
                     clean(row.path("activity_label").asText() + ": " + context),
                     labels,
                     endings,
-                    String.valueOf(label)));
-        }
-        return questions;
+                    String.valueOf(label));
+        });
     }
 }

@@ -12,9 +12,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.osprey.api.engine.EngineRuntime;
 import dev.osprey.api.eval.Evaluator;
@@ -34,7 +32,6 @@ import dev.osprey.api.model.ModelService;
 public class IfEvalEvaluator extends GenerationEvaluator {
 
     static final String SUBSET = "ifeval";
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> FILES = List.of("input_data.jsonl", "ifeval_input_data.jsonl");
 
     @Activate
@@ -151,19 +148,8 @@ public class IfEvalEvaluator extends GenerationEvaluator {
 
     /** The rows, each instruction known and its arguments present (checked on an empty response). */
     static List<Problem> read(Path file) throws IOException {
-        List<Problem> problems = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
-        for (int n = 0; n < lines.size(); n++) {
-            if (lines.get(n).isBlank()) {
-                continue;
-            }
-            String where = file + " line " + (n + 1);
-            JsonNode row;
-            try {
-                row = JSON.readTree(lines.get(n));
-            } catch (JsonProcessingException e) {
-                throw new IOException(where + ": not JSON: " + e.getOriginalMessage(), e);
-            }
+        return JsonLines.read(file, (row, index, line) -> {
+            String where = file + " line " + line;
             JsonNode ids = row.path("instruction_id_list");
             JsonNode kwargs = row.path("kwargs");
             if (!row.path("prompt").isTextual() || !ids.isArray() || !kwargs.isArray() || ids.size() != kwargs.size()) {
@@ -177,8 +163,7 @@ public class IfEvalEvaluator extends GenerationEvaluator {
                     throw new IOException(where + ": " + e.getMessage(), e);
                 }
             }
-            problems.add(new Problem(SUBSET, problems.size(), row.path("prompt").asText(), "", "", row));
-        }
-        return problems;
+            return new Problem(SUBSET, index, row.path("prompt").asText(), "", "", row);
+        });
     }
 }

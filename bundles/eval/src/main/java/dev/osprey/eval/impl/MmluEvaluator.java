@@ -39,28 +39,19 @@ public class MmluEvaluator extends MultipleChoiceEvaluator {
 
     @Override
     Map<String, List<Question>> questions(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("data/test"), "_test.csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, false));
+        return MultipleChoiceQuestions.readCsv(root.resolve("data/test"), "_test.csv", subjects, false);
     }
 
     @Override
     Map<String, List<Question>> examples(Path root, List<String> subjects) throws IOException {
-        return MultipleChoiceQuestions.read(
-                root.resolve("data/dev"), "_dev.csv", subjects, (f, s) -> MultipleChoiceQuestions.csv(f, s, false));
+        return MultipleChoiceQuestions.readCsv(root.resolve("data/dev"), "_dev.csv", subjects, false);
     }
 
     @Override
     String prompt(Question question, List<Question> shots) {
-        StringBuilder text = new StringBuilder("The following are multiple choice questions (with answers) about ")
-                .append(question.subject().replace('_', ' '))
-                .append(".\n\n");
-        for (Question shot : shots) {
-            MultipleChoiceQuestions.appendQuestion(text, shot, "Answer:")
-                    .append(' ')
-                    .append(shot.answer())
-                    .append("\n\n");
-        }
-        return MultipleChoiceQuestions.appendQuestion(text, question, "Answer:").toString();
+        String header = "The following are multiple choice questions (with answers) about "
+                + question.subject().replace('_', ' ') + ".\n\n";
+        return fewShotPrompt(header, "", "Answer:", question, shots);
     }
 
     @Override

@@ -58,6 +58,23 @@ abstract class MultipleChoiceEvaluator implements Evaluator {
     /** What comes between the prompt and the label ({@code " "} after {@code Answer:}). */
     abstract String beforeLabel();
 
+    /**
+     * The few-shot prompt most benchmarks ask: {@code header}, then each shot as {@code opener}, its question and
+     * choices ({@link MultipleChoiceQuestions#appendQuestion}), {@code cue}, {@link #beforeLabel()} and its answer,
+     * a blank line; last {@code question} the same way, ending after {@code cue}.
+     */
+    String fewShotPrompt(String header, String opener, String cue, Question question, List<Question> shots) {
+        StringBuilder text = new StringBuilder(header);
+        for (Question shot : shots) {
+            MultipleChoiceQuestions.appendQuestion(text.append(opener), shot, cue)
+                    .append(beforeLabel())
+                    .append(shot.answer())
+                    .append("\n\n");
+        }
+        return MultipleChoiceQuestions.appendQuestion(text.append(opener), question, cue)
+                .toString();
+    }
+
     /** The continuations scored, one per label: by default the label itself after {@link #beforeLabel()}. */
     List<String> continuations(Question question) {
         return question.labels().stream().map(l -> beforeLabel() + l).toList();

@@ -12,7 +12,6 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.osprey.dataset.CsvParser;
 
@@ -24,8 +23,6 @@ final class MultipleChoiceQuestions {
 
     /** MMLU's and C-Eval's four letters. */
     static final List<String> LETTERS = List.of("A", "B", "C", "D");
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One question of a subject; {@code labels} name {@code choices} in order, {@code answer} is one of them. */
     record Question(
@@ -68,6 +65,12 @@ final class MultipleChoiceQuestions {
             }
         }
         return bySubject;
+    }
+
+    /** {@link #read} of the subjects' CSV files ({@link #csv}, with or without a header row). */
+    static Map<String, List<Question>> readCsv(Path folder, String suffix, List<String> subjects, boolean header)
+            throws IOException {
+        return read(folder, suffix, subjects, (f, s) -> csv(f, s, header));
     }
 
     /**
@@ -152,13 +155,7 @@ final class MultipleChoiceQuestions {
      * @throws IllegalArgumentException naming the file and line of a row that is not a question
      */
     static List<Question> jsonl(Path file, String subject) throws IOException {
-        List<Question> questions = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
-        for (int n = 0; n < lines.size(); n++) {
-            if (lines.get(n).isBlank()) {
-                continue;
-            }
-            JsonNode row = JSON.readTree(lines.get(n));
+        return JsonLines.read(file, (row, index, line) -> {
             List<String> labels = new ArrayList<>();
             List<String> choices = new ArrayList<>();
             JsonNode listed = row.path("choices");
@@ -175,14 +172,12 @@ final class MultipleChoiceQuestions {
                     ? String.valueOf((char) ('A' + given.asInt()))
                     : given.asText().trim();
             if (!row.path("question").isTextual() || choices.size() < 2 || !labels.contains(answer)) {
-                throw new IllegalArgumentException(file + ":" + (n + 1) + ": expected {\"question\", \"A\", \"B\","
+                throw new IllegalArgumentException(file + ":" + line + ": expected {\"question\", \"A\", \"B\","
                         + " ..., \"answer\"} or {\"question\", \"choices\": [...], \"answer\"} with the answer one of"
                         + " the choices' letters");
             }
-            questions.add(
-                    new Question(subject, questions.size(), row.path("question").asText(), labels, choices, answer));
-        }
-        return questions;
+            return new Question(subject, index, row.path("question").asText(), labels, choices, answer);
+        });
     }
 
     /**
@@ -192,13 +187,7 @@ final class MultipleChoiceQuestions {
      * @throws IllegalArgumentException naming the file and line of a row that is not a question
      */
     static List<Question> arc(Path file, String subject) throws IOException {
-        List<Question> questions = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
-        for (int n = 0; n < lines.size(); n++) {
-            if (lines.get(n).isBlank()) {
-                continue;
-            }
-            JsonNode row = JSON.readTree(lines.get(n));
+        return JsonLines.read(file, (row, index, line) -> {
             List<String> labels = new ArrayList<>();
             List<String> choices = new ArrayList<>();
             row.at("/question/choices").forEach(c -> {
@@ -207,14 +196,12 @@ final class MultipleChoiceQuestions {
             });
             String answer = row.path("answerKey").asText();
             if (!row.at("/question/stem").isTextual() || choices.size() < 2 || !labels.contains(answer)) {
-                throw new IllegalArgumentException(file + ":" + (n + 1)
+                throw new IllegalArgumentException(file + ":" + line
                         + ": expected {\"question\": {\"stem\", \"choices\": [{\"text\", \"label\"}]}, \"answerKey\"}"
                         + " with the answer one of the labels");
             }
-            questions.add(new Question(
-                    subject, questions.size(), row.at("/question/stem").asText(), labels, choices, answer));
-        }
-        return questions;
+            return new Question(subject, index, row.at("/question/stem").asText(), labels, choices, answer);
+        });
     }
 
     /** The question, its labelled choices one per line, and {@code cue} (e.g. {@code Answer:}). */

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.Map;
 
 import dev.osprey.hub.DownloadProgress;
@@ -18,6 +19,26 @@ import dev.osprey.hub.HubException.Reason;
 public final class Uploads {
 
     private Uploads() {}
+
+    /**
+     * A small file's content in base64, as both hubs take it inline in a commit; its whole size is reported to
+     * {@code progress} at once.
+     *
+     * @throws HubException ({@link Reason#LOCAL_IO}) naming the file when it cannot be read
+     */
+    public static String inlineBase64(LocalFolder.Entry f, String what, DownloadProgress progress) throws HubException {
+        byte[] content;
+        try {
+            content = Files.readAllBytes(f.file());
+        } catch (IOException e) {
+            throw new HubException(
+                    Reason.LOCAL_IO, what + " failed: cannot read " + f.file() + ": " + Transfer.describe(e), e);
+        }
+        progress.started(f.path(), f.size());
+        progress.advanced(f.size());
+        progress.finished(f.path());
+        return Base64.getEncoder().encodeToString(content);
+    }
 
     /** {@code length} bytes of {@code file} from {@code offset}, each read reported to {@code progress}. */
     public static HttpRequest.BodyPublisher slice(Path file, long offset, long length, DownloadProgress progress) {
@@ -60,6 +81,20 @@ public final class Uploads {
     @FunctionalInterface
     public interface Attempt {
         Transfer.Answer send() throws HubException;
+    }
+
+    /**
+     * {@code attempt}, which sends the whole of {@code f}, made to start the file's progress over on each retry: every
+     * byte goes again, so the bytes of a failed try must not count.
+     */
+    public static Attempt restartingProgress(LocalFolder.Entry f, DownloadProgress progress, Attempt attempt) {
+        int[] tries = {0};
+        return () -> {
+            if (tries[0]++ > 0) {
+                progress.started(f.path(), f.size());
+            }
+            return attempt.send();
+        };
     }
 
     /** Sends {@code attempt}, retrying transient failures with a doubling pause; the last answer or failure wins. */

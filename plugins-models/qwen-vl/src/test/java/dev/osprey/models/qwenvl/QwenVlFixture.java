@@ -172,4 +172,28 @@ final class QwenVlFixture {
         }
         return v;
     }
+
+    /** A JSON array of integers, as the fixtures hold token ids. */
+    static int[] ints(JsonNode node) {
+        int[] out = new int[node.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = node.get(i).asInt();
+        }
+        return out;
+    }
+
+    /** The integers of a JSON array nested to any depth (a grid's rows, a shape), one after another. */
+    static long[] flatLongs(JsonNode node) {
+        List<Long> out = new ArrayList<>();
+        flatten(node, out);
+        return out.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static void flatten(JsonNode node, List<Long> out) {
+        if (node.isArray()) {
+            node.forEach(n -> flatten(n, out));
+        } else {
+            out.add(node.asLong());
+        }
+    }
 }

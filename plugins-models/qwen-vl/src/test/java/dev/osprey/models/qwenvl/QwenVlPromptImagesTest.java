@@ -1,5 +1,7 @@
 package dev.osprey.models.qwenvl;
 
+import static dev.osprey.models.qwenvl.QwenVlFixture.flatLongs;
+import static dev.osprey.models.qwenvl.QwenVlFixture.ints;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -85,10 +87,10 @@ class QwenVlPromptImagesTest {
                 assertEquals(image ? EncodedPrompt.IGNORE_INDEX : p.inputIds()[i], p.labels()[i], "label " + i);
             }
             NDArray grid = p.media().require(MediaTensors.IMAGE_GRID_THW, "test");
-            assertArrayEquals(longs(ref.get("image_grid_thw")), grid.toLongArray());
+            assertArrayEquals(flatLongs(ref.get("image_grid_thw")), grid.toLongArray());
             NDArray pixels = p.media().require(MediaTensors.PIXEL_VALUES, "test");
             assertArrayEquals(
-                    longs(ref.get("pixel_values_shape")), pixels.getShape().getShape());
+                    flatLongs(ref.get("pixel_values_shape")), pixels.getShape().getShape());
             float[] values = pixels.toFloatArray();
             double sum = 0;
             for (float v : values) {
@@ -130,28 +132,6 @@ class QwenVlPromptImagesTest {
                             new MediaLoader(images),
                             manager));
             assertTrue(missing.getMessage().contains("nope.png"), missing.getMessage());
-        }
-    }
-
-    private static int[] ints(JsonNode node) {
-        int[] out = new int[node.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = node.get(i).asInt();
-        }
-        return out;
-    }
-
-    private static long[] longs(JsonNode node) {
-        List<Long> out = new ArrayList<>();
-        flatten(node, out);
-        return out.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    private static void flatten(JsonNode node, List<Long> out) {
-        if (node.isArray()) {
-            node.forEach(n -> flatten(n, out));
-        } else {
-            out.add(node.asLong());
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.osprey.models.qwenvl;
 
 import static dev.osprey.model.reference.MediaReference.flat;
 import static dev.osprey.model.reference.MediaReference.longs;
+import static dev.osprey.models.qwenvl.QwenVlFixture.ints;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -428,13 +429,5 @@ class QwenVlReferenceTest {
             assertEquals(
                     expectedLoss, loss, HfReference.RELATIVE_TOLERANCE * Math.max(1, expectedLoss), what + ": loss");
         }
-    }
-
-    private static int[] ints(JsonNode node) {
-        int[] v = new int[node.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = node.get(i).asInt();
-        }
-        return v;
     }
 }

@@ -1,5 +1,7 @@
 package dev.osprey.models.qwenvl;
 
+import static dev.osprey.models.qwenvl.QwenVlFixture.flatLongs;
+import static dev.osprey.models.qwenvl.QwenVlFixture.ints;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -99,10 +101,10 @@ class QwenVlVideoTest {
                 assertEquals(labels[i], p.labels()[i], "label " + i);
             }
             NDArray grid = p.media().require(MediaTensors.VIDEO_GRID_THW, "test");
-            assertArrayEquals(longs(ref.get("video_grid_thw")), grid.toLongArray(), "video_grid_thw");
+            assertArrayEquals(flatLongs(ref.get("video_grid_thw")), grid.toLongArray(), "video_grid_thw");
             NDArray pixels = p.media().require(MediaTensors.PIXEL_VALUES_VIDEOS, "test");
             assertArrayEquals(
-                    longs(ref.get("pixel_values_videos_shape")),
+                    flatLongs(ref.get("pixel_values_videos_shape")),
                     pixels.getShape().getShape());
             float[] values = pixels.toFloatArray();
             double sum = 0;
@@ -230,28 +232,6 @@ class QwenVlVideoTest {
                             new MediaLoader(VIDEO),
                             manager));
             assertTrue(e.getMessage().contains("Qwen3-VL"), e.getMessage());
-        }
-    }
-
-    private static int[] ints(JsonNode node) {
-        int[] out = new int[node.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = node.get(i).asInt();
-        }
-        return out;
-    }
-
-    private static long[] longs(JsonNode node) {
-        List<Long> out = new ArrayList<>();
-        flatten(node, out);
-        return out.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    private static void flatten(JsonNode node, List<Long> out) {
-        if (node.isArray()) {
-            node.forEach(n -> flatten(n, out));
-        } else {
-            out.add(node.asLong());
         }
     }
 }
