@@ -1,8 +1,10 @@
 // Osprey's web UI in a real browser: Debian's Chromium (no browser download) driven by playwright-core,
 // against `osprey deploy` with an API key. Launches the demo SFT from the Train form, watches its loss curve
-// grow from the job's event stream, cancels and resumes it, chats with the served model (with the job's
+// grow from the job's event stream, cancels and resumes it, lists its checkpoints (Chat with it loads one as an
+// adapter), chats with the served model (with the job's
 // checkpoint loaded as an adapter for the conversation, compared side by side with the base model, and with an
-// image on the demo's vision model), uploads and removes the example reward plugin, and switches backends; a
+// image on the demo's vision model; under `osprey serve` the Chat page serves the demo model itself), uploads and
+// removes the example reward plugin, and switches backends; a
 // screenshot of each page goes to OSPREY_SCREENSHOTS (docs/webui-*.png in the README).
 import { after, before, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
@@ -202,9 +204,10 @@ test("the job page lists its output folder's checkpoints, and Chat with it loads
 
   await row.locator('button.chat-checkpoint').click();
   await page.waitForURL(/#\/chat/);
-  const name = adapterFolder.split('/').slice(-2).join('-');
+  const name = adapterFolder.split('/').slice(-3).join('-');
   await page.waitForFunction((n) => document.querySelector('#chat-adapter')?.value === n, name, { timeout: SLOW });
   assert.equal((await apiGet('/v1/models')).data.find((m) => m.id === name)?.parent, 'tiny-chat');
+  await page.goto(server.base + '/ui/#/jobs'); // the next test opens the Chat page afresh, with the base model
 });
 
 test('chat streams an answer from the served model, with a system prompt and sampling settings', async () => {

@@ -156,7 +156,8 @@ export function ChatPage() {
   /** A checkpoint sent from a job's page: a LoRA one is loaded as an adapter of the served model, else served. */
   const openCheckpoint = async (checkpoint, servedModels) => {
     if (checkpoint.kind === 'lora' && servedModels?.length) {
-      const name = checkpoint.path.split('/').slice(-2).join('-');
+      // the job's folder, output folder and checkpoint: checkpoint-N alone repeats across jobs
+      const name = checkpoint.path.split('/').slice(-3).join('-');
       try {
         if (!servedModels.some((m) => m.id === name)) await post('/v1/load_lora_adapter', { lora_name: name, lora_path: checkpoint.path });
         await loadModels();

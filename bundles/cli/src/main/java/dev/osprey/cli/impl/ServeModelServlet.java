@@ -140,7 +140,10 @@ public class ServeModelServlet extends HttpServlet {
                                 + " names no base_model_name_or_path, so its base model cannot be served");
             }
             model = folder(base, "model");
-            adapter = chosen.getParent().getFileName() + "-" + chosen.getFileName();
+            // named as the Chat page names a loaded checkpoint: JOB-OUTPUT-checkpoint-N, unique across jobs
+            Path output = chosen.getParent();
+            adapter = (output.getParent() == null ? "" : output.getParent().getFileName() + "-") + output.getFileName()
+                    + "-" + chosen.getFileName();
             adapters.put(adapter, chosen.toString());
         } else if (!Files.isRegularFile(chosen.resolve("config.json"))) {
             throw new Refusal(
