@@ -15,24 +15,25 @@ async function freePort() {
   });
 }
 
-async function healthy(base, deadlineMs) {
+async function healthy(base, deadlineMs, route) {
   const end = Date.now() + deadlineMs;
   while (Date.now() < end) {
     try {
-      const r = await fetch(base + '/health');
+      const r = await fetch(base + route);
       if (r.status === 200) return;
     } catch {
       /* not listening yet */
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`${base}/health did not answer 200 within ${deadlineMs / 1000} s`);
+  throw new Error(`${base}${route} did not answer 200 within ${deadlineMs / 1000} s`);
 }
 
 /**
  * @param options.model the model folder (default OSPREY_MODEL, else the demo's tiny-chat)
  * @param options.name its served name (default tiny-chat)
  * @param options.args more `osprey deploy` options, such as --enable_admin
+ * @param options.command 'serve' for `osprey serve` (no model served; the server is up when /ui/ answers)
  */
 export async function startServer(options = {}) {
   const home = process.env.OSPREY_HOME;
@@ -40,14 +41,17 @@ export async function startServer(options = {}) {
   if (!home) throw new Error('set OSPREY_HOME (an Osprey home with bin/osprey and demo/)');
   const apiKey = 'sk-webui-itest';
   const port = await freePort();
-  const args = ['deploy', '--model', model, '--port', String(port), '--api_key', apiKey, '--served_model_name', options.name ?? 'tiny-chat', ...(options.args ?? [])];
+  const serve = options.command === 'serve'; // `osprey serve`: no model until the web UI serves one
+  const args = serve
+    ? ['serve', '--port', String(port), '--api_key', apiKey, ...(options.args ?? [])]
+    : ['deploy', '--model', model, '--port', String(port), '--api_key', apiKey, '--served_model_name', options.name ?? 'tiny-chat', ...(options.args ?? [])];
   const child = spawn(path.join(home, 'bin', 'osprey'), args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const base = `http://127.0.0.1:${port}`;
   await Promise.race([
-    healthy(base, 300_000),
+    healthy(base, 300_000, serve ? '/ui/' : '/health'),
     exited.then((e) => {
-      throw new Error(`osprey deploy exited early: ${JSON.stringify(e)}`);
+      throw new Error(`osprey ${args[0]} exited early: ${JSON.stringify(e)}`);
     }),
   ]);
   return {

@@ -1,8 +1,10 @@
 // Osprey's web UI in a real browser: Debian's Chromium (no browser download) driven by playwright-core,
 // against `osprey deploy` with an API key. Launches the demo SFT from the Train form, watches its loss curve
-// grow from the job's event stream, cancels and resumes it, chats with the served model (with the job's
+// grow from the job's event stream, cancels and resumes it, lists its checkpoints (Chat with it loads one as an
+// adapter), chats with the served model (with the job's
 // checkpoint loaded as an adapter for the conversation, compared side by side with the base model, and with an
-// image on the demo's vision model), uploads and removes the example reward plugin, and switches backends; a
+// image on the demo's vision model; under `osprey serve` the Chat page serves the demo model itself), uploads and
+// removes the example reward plugin, and switches backends; a
 // screenshot of each page goes to OSPREY_SCREENSHOTS (docs/webui-*.png in the README).
 import { after, before, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
@@ -183,6 +185,29 @@ test('the job page draws the loss curve live, then cancel and resume continue it
   await page.locator(`tr[data-job="${firstJob}"]`).waitFor();
   await page.locator(`tr[data-job="${resumedId}"]`).waitFor();
   await shot('jobs');
+});
+
+test("the job page lists its output folder's checkpoints, and Chat with it loads one as an adapter", async () => {
+  await page.goto(server.base + `/ui/#/jobs/${firstJob}`);
+  const row = page.locator(`#checkpoints tr[data-checkpoint="${adapterFolder}"]`);
+  await row.waitFor();
+  const job = await apiGet(`/api/jobs/${firstJob}`);
+  const listed = (await apiGet(`/api/webui/checkpoints?dir=${encodeURIComponent(job.output_dir)}`)).data;
+  assert.equal(await page.locator('#checkpoints tbody tr').count(), listed.length);
+  const saved = listed.find((c) => c.path === adapterFolder);
+  assert.equal(saved.kind, 'lora');
+  assert.equal(saved.step, Number(adapterFolder.match(/checkpoint-(\d+)/)[1]));
+  assert.ok(saved.size_bytes > 0 && saved.metrics.loss > 0, JSON.stringify(saved));
+  assert.match(await row.textContent(), /LoRA adapter/);
+  assert.ok(await row.locator('button.resume-checkpoint').isEnabled(), 'a cancelled job resumes from any checkpoint');
+  await shot('checkpoints');
+
+  await row.locator('button.chat-checkpoint').click();
+  await page.waitForURL(/#\/chat/);
+  const name = adapterFolder.split('/').slice(-3).join('-');
+  await page.waitForFunction((n) => document.querySelector('#chat-adapter')?.value === n, name, { timeout: SLOW });
+  assert.equal((await apiGet('/v1/models')).data.find((m) => m.id === name)?.parent, 'tiny-chat');
+  await page.goto(server.base + '/ui/#/jobs'); // the next test opens the Chat page afresh, with the base model
 });
 
 test('chat streams an answer from the served model, with a system prompt and sampling settings', async () => {
@@ -387,5 +412,43 @@ test('chat sends an attached image to the demo vision model as an image_url part
   } finally {
     await tab.close();
     await vision.stop();
+  }
+});
+
+test('under osprey serve (no model served) the Chat page serves the demo model and answers as the API does', async () => {
+  const served = await startServer({ command: 'serve' });
+  const tab = await context.newPage();
+  try {
+    const r = await fetch(served.base + '/api/serving', { method: 'POST', body: '{}' });
+    assert.equal(r.status, 401, 'the serve route needs the key');
+    await tab.goto(served.base + '/ui/#/chat');
+    await tab.locator('#api-key').fill(served.apiKey);
+    await tab.getByRole('button', { name: 'Use key' }).click();
+    const demo = path.join(process.env.OSPREY_HOME, 'demo', 'tiny-chat');
+    await tab.locator(`#serve-choice option[value="${demo}"]`).waitFor({ state: 'attached' });
+    await tab.locator('#serve-choice').selectOption(demo);
+    await tab.locator('#serve-button').click();
+    await tab.locator('#served-model').waitFor({ timeout: SLOW });
+    assert.match(await tab.locator('#served-model').textContent(), /tiny-chat/);
+    const model = await tab.locator('#chat-model').inputValue();
+    await tab.locator('#max-tokens').fill('10');
+    const question = 'what is the capital of norway ?';
+    await tab.locator('#chat-input').fill(question);
+    await tab.locator('#send').click();
+    await answered(tab, ['#messages']);
+    assert.equal(await tab.locator('#chat-error').count(), 0, await tab.locator('#chat-error').textContent().catch(() => ''));
+    const answer = await tab.locator('.message.assistant p').textContent();
+    assert.equal(answer, await apiAnswer(served, model, [{ role: 'user', content: question }], 10));
+    console.log(`# served from the page: ${model}: ${JSON.stringify(answer)}`);
+    await tab.screenshot({ path: path.join(SHOTS, 'webui-serve.png') });
+
+    // stopping leaves nothing served: the picker is back
+    await tab.locator('#stop-serving').click();
+    await tab.locator('#serve-model').waitFor();
+    const models = await fetch(served.base + '/v1/models', { headers: { Authorization: `Bearer ${served.apiKey}` } });
+    assert.equal(models.status, 404);
+  } finally {
+    await tab.close();
+    await served.stop();
   }
 });

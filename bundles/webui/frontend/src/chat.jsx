@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, post, streamEvents } from './api.js';
+import { del, get, post, streamEvents } from './api.js';
 
 /** The text of a message's content: a string, or OpenAI's parts (text and image_url). */
 const textOf = (content) =>
@@ -81,22 +81,101 @@ export function ChatPage() {
   const abort = useRef(null);
   const imageInput = useRef(null);
 
+  const [served, setServed] = useState(null); // GET /api/serving: what osprey serve serves, null under deploy
+  const [choices, setChoices] = useState(null); // the picker's model folders and checkpoints
+  const [choice, setChoice] = useState('');
+  const [serveNote, setServeNote] = useState(null);
+
   const loadModels = () =>
     get('/v1/models').then(
       (body) => {
+        setError(null);
         setModels(body.data);
-        setModel((m) => m || body.data.find((x) => !x.parent)?.id || '');
+        setModel((m) => (m && body.data.some((x) => x.id === m) ? m : body.data.find((x) => !x.parent)?.id || ''));
         return body.data;
       },
-      (e) =>
-        setError(
-          e.status === 404
-            ? 'No model is served here: start the server with osprey deploy --model DIR (the web UI is at /ui/ there too).'
-            : e.message,
-        ),
+      (e) => {
+        setModels(null);
+        setModel('');
+        if (e.status === 404) {
+          // nothing served: offer the picker (osprey serve / web-ui), else say how to serve one
+          get('/api/webui/models').then(
+            (body) =>
+              setChoices([...body.local.map((m) => ({ ...m, kind: 'model' })), ...body.adapters.map((m) => ({ ...m, kind: 'lora' }))]),
+            () => setChoices([]),
+          );
+          setError(null);
+        } else setError(e.message);
+        return null;
+      },
     );
+  const loadServed = () => get('/api/serving').then(setServed, () => setServed(null));
+
+  /** Waits until the server answers /health (it loads the model meanwhile), or says why it could not serve. */
+  const waitServing = async () => {
+    for (;;) {
+      const response = await fetch('/health');
+      if (response.ok) return;
+      const text = await response.text();
+      if (text.includes('could not serve')) throw new Error(JSON.parse(text)?.error?.message ?? text);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+
+  /** Serves a model folder or checkpoint (POST /api/serving) and opens a conversation with it. */
+  const serve = async (path) => {
+    setServeNote({ kind: 'ok', text: `loading ${path} …` });
+    try {
+      const answer = await post('/api/serving', { model: path });
+      await waitServing();
+      await loadModels();
+      await loadServed();
+      setChoices(null);
+      setModel(answer.model);
+      setAdapter(answer.adapter ?? '');
+      setLanes([[], []]);
+      setServeNote({ kind: 'ok', text: `serving ${answer.adapter ? `${answer.adapter} on ${answer.model}` : answer.model}` });
+    } catch (err) {
+      setServeNote({ kind: 'error', text: err.message });
+    }
+  };
+
+  const stopServing = async () => {
+    abort.current?.abort();
+    try {
+      await del('/api/serving');
+      setServed({ serving: false });
+      setLanes([[], []]);
+      setServeNote(null);
+      await loadModels();
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+
+  /** A checkpoint sent from a job's page: a LoRA one is loaded as an adapter of the served model, else served. */
+  const openCheckpoint = async (checkpoint, servedModels) => {
+    if (checkpoint.kind === 'lora' && servedModels?.length) {
+      // the job's folder, output folder and checkpoint: checkpoint-N alone repeats across jobs
+      const name = checkpoint.path.split('/').slice(-3).join('-');
+      try {
+        if (!servedModels.some((m) => m.id === name)) await post('/v1/load_lora_adapter', { lora_name: name, lora_path: checkpoint.path });
+        await loadModels();
+        setAdapter(name);
+        setServeNote({ kind: 'ok', text: `adapter ${name} is loaded` });
+      } catch (err) {
+        setServeNote({ kind: 'error', text: err.message });
+      }
+    } else {
+      await serve(checkpoint.path);
+    }
+  };
+
   useEffect(() => {
-    loadModels();
+    const pending = sessionStorage.getItem('osprey.chatCheckpoint');
+    sessionStorage.removeItem('osprey.chatCheckpoint');
+    loadServed();
+    loadModels().then((data) => pending && openCheckpoint(JSON.parse(pending), data));
     return () => abort.current?.abort();
   }, []);
 
@@ -208,6 +287,53 @@ export function ChatPage() {
       {error && (
         <p class="error" id="chat-error">
           {error}
+        </p>
+      )}
+      {served?.serving && (
+        <p class="muted" id="served-model">
+          Serving <span class="path">{served.model}</span> (backend {served.infer_backend}
+          {served.adapters?.length ? `, adapters ${served.adapters.join(', ')}` : ''}){' '}
+          <button class="small secondary" id="stop-serving" onClick={stopServing} disabled={busy}>
+            Stop serving
+          </button>
+        </p>
+      )}
+      {!models && choices && (
+        <form
+          class="settings"
+          id="serve-model"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (choice) serve(choice);
+          }}
+        >
+          <h2>Serve a model</h2>
+          {served === null ? (
+            <p class="muted">
+              No model is served here: start the server with osprey deploy --model DIR, or with osprey serve or osprey web-ui to
+              pick one here.
+            </p>
+          ) : (
+            <>
+              <label for="serve-choice">model folder or checkpoint</label>
+              <select id="serve-choice" value={choice} onChange={(e) => setChoice(e.target.value)}>
+                <option value="">choose…</option>
+                {choices.map((c) => (
+                  <option value={c.path}>
+                    {c.path} {c.kind === 'lora' ? '(LoRA adapter)' : c.model_type ? `(${c.model_type})` : ''}
+                  </option>
+                ))}
+              </select>
+              <button type="submit" id="serve-button" disabled={!choice || serveNote?.text?.startsWith('loading')}>
+                Serve
+              </button>
+            </>
+          )}
+        </form>
+      )}
+      {serveNote && (
+        <p id="serve-note" class={serveNote.kind === 'error' ? 'error' : 'muted'}>
+          {serveNote.text}
         </p>
       )}
       <div class="chat-layout">

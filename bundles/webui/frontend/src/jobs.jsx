@@ -117,6 +117,78 @@ function summarize(events, loggingSteps) {
   return { train, lr, log: log.slice(-300), latest };
 }
 
+function size(bytes) {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  while (bytes >= 1024 && i < units.length - 1) (bytes /= 1024), i++;
+  return `${i ? bytes.toFixed(1) : bytes} ${units[i]}`;
+}
+
+/**
+ * The checkpoint-N folders of a job's output folder (GET /api/webui/checkpoints), each with Chat with it (the
+ * Chat page loads it: a LoRA checkpoint as an adapter, full weights served) and Resume from here.
+ */
+function Checkpoints({ job, refresh, onResume, busy }) {
+  const [list, setList] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    get(`/api/webui/checkpoints?dir=${encodeURIComponent(job.output_dir)}`).then(
+      (body) => (setList(body.data), setError(null)),
+      (e) => setError(e.message),
+    );
+  }, [job.output_dir, refresh]);
+  const chat = (c) => {
+    sessionStorage.setItem('osprey.chatCheckpoint', JSON.stringify({ path: c.path, kind: c.kind }));
+    location.hash = '#/chat';
+  };
+  if (error) return <p class="error">{error}</p>;
+  if (!list) return null;
+  if (!list.length) return <p class="muted" id="no-checkpoints">No checkpoints in {job.output_dir} yet.</p>;
+  return (
+    <table class="jobs" id="checkpoints">
+      <thead>
+        <tr>
+          <th>Checkpoint</th>
+          <th>Step</th>
+          <th>Kind</th>
+          <th>Saved</th>
+          <th>Size</th>
+          <th>Metrics</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {list.map((c) => (
+          <tr data-checkpoint={c.path} data-step={c.step}>
+            <td class="path">{c.path.split('/').pop()}</td>
+            <td>{c.step}</td>
+            <td>{c.kind === 'lora' ? 'LoRA adapter' : 'full weights'}</td>
+            <td>{when(c.modified)}</td>
+            <td>{size(c.size_bytes)}</td>
+            <td>
+              {Object.entries(c.metrics)
+                .map(([k, v]) => `${k} ${metric(v)}`)
+                .join(', ') || '—'}
+            </td>
+            <td>
+              <button class="small chat-checkpoint" onClick={() => chat(c)}>
+                Chat with it
+              </button>{' '}
+              <button
+                class="small resume-checkpoint"
+                disabled={busy || job.kind !== 'training-method'}
+                onClick={() => onResume(c.path)}
+              >
+                Resume from here
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /** One job: live curves from its event stream, the log tail, cancel and resume. */
 export function JobPage({ id }) {
   const [job, setJob] = useState(null);
@@ -187,9 +259,9 @@ export function JobPage({ id }) {
     }
   };
   const cancel = () => act(async () => setJob(await del(`/api/jobs/${id}`)));
-  const resume = () =>
+  const resume = (checkpoint = job.last_checkpoint) =>
     act(async () => {
-      const arguments_ = { ...job.arguments, resume_from_checkpoint: job.last_checkpoint };
+      const arguments_ = { ...job.arguments, resume_from_checkpoint: checkpoint };
       const resumed = await post('/api/jobs', { method: job.method, kind: job.kind, device: job.device, arguments: arguments_ });
       location.hash = `#/jobs/${resumed.id}`;
     });
@@ -209,7 +281,7 @@ export function JobPage({ id }) {
         <button id="cancel" onClick={cancel} disabled={!running || busy || job.state === 'cancelling'}>
           Cancel
         </button>
-        <button id="resume" onClick={resume} disabled={!canResume || busy}>
+        <button id="resume" onClick={() => resume()} disabled={!canResume || busy}>
           Resume
         </button>
       </div>
@@ -239,6 +311,8 @@ export function JobPage({ id }) {
         <Chart id="loss-chart" title="Loss" labels={['loss', 'eval_loss']} data={train} />
         <Chart id="lr-chart" title="Learning rate" labels={['learning_rate']} data={lr} />
       </div>
+      <h2>Checkpoints</h2>
+      <Checkpoints job={job} refresh={`${job.state}:${job.last_checkpoint}`} onResume={resume} busy={busy || running} />
       <h2>Log</h2>
       <pre class="log" id="log" ref={logBox}>
         {log.join('\n')}

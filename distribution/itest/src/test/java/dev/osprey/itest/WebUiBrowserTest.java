@@ -23,9 +23,10 @@ import dev.osprey.itest.ChildProcess.Result;
 /**
  * The web UI in a real browser: {@code distribution/itest/node-webui} (node:test with playwright-core, driving
  * Debian's Chromium, no browser download) against {@code osprey deploy} of the built distribution: it launches
- * the demo SFT from the Train form, watches the loss curve grow, cancels and resumes the job, chats with the
- * served model (with the job's checkpoint loaded as an adapter, compared side by side with the base model, and
- * with an image on the demo vision model), lists the plugins (a faulty one with its failure), uploads and removes
+ * the demo SFT from the Train form, watches the loss curve grow, cancels and resumes the job, lists the job's
+ * checkpoints (Chat with it loads one as an adapter), chats with the served model (with the job's checkpoint loaded
+ * as an adapter, compared side by side with the base model, and with an image on the demo vision model; under
+ * {@code osprey serve}, with no model served, the Chat page serves the demo model first), lists the plugins (a faulty one with its failure), uploads and removes
  * the example reward plugin and switches backends, taking a screenshot of each page. Its node modules and Chromium are
  * installed beforehand, by .ci/run (README, "Run the tests"), never by the build.
  */

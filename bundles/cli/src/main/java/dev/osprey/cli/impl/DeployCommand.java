@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -175,17 +176,8 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
 
     /** The server's configuration (PID {@value #SERVER_PID}) from the options. */
     Hashtable<String, Object> serverProperties() {
-        Hashtable<String, Object> p = new Hashtable<>();
-        serving.settings.forEach(p::put);
-        p.put("model", serving.model);
-        p.put("infer_backend", serving.backend);
-        p.put("device", serving.device.device);
-        List<String> named = serving.namedAdapters().entrySet().stream()
-                .map(e -> e.getKey() + "=" + e.getValue())
-                .toList();
-        if (!named.isEmpty()) {
-            p.put("adapters", named.toArray(new String[0]));
-        }
+        Hashtable<String, Object> p = modelProperties(
+                serving.settings, serving.model, serving.backend, serving.device.device, serving.namedAdapters());
         put(p, "host", host);
         put(p, "api_key", apiKey);
         put(p, "api_key_file", apiKeyFile == null ? null : apiKeyFile.toAbsolutePath());
@@ -214,6 +206,26 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         put(p, "max_model_len", serving.maxModelLen);
         put(p, "base_url", baseUrl);
         put(p, "torch_dtype", dtype);
+        return p;
+    }
+
+    /**
+     * What the server serves: the model, backend, device and named adapters, over the backend's other settings.
+     * The web UI's serve route ({@link ServeModelServlet}) writes the same.
+     */
+    static Hashtable<String, Object> modelProperties(
+            Map<String, String> settings, String model, String backend, String device, Map<String, String> adapters) {
+        Hashtable<String, Object> p = new Hashtable<>();
+        settings.forEach(p::put);
+        p.put("model", model);
+        p.put("infer_backend", backend);
+        p.put("device", device);
+        List<String> named = adapters.entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .toList();
+        if (!named.isEmpty()) {
+            p.put("adapters", named.toArray(new String[0]));
+        }
         return p;
     }
 
