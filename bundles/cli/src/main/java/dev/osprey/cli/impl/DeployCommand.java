@@ -211,7 +211,7 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
 
     /**
      * What the server serves: the model, backend, device and named adapters, over the backend's other settings.
-     * The web UI's serve route ({@link ServeModelServlet}) writes the same.
+     * The web UI's serve route ({@code /api/serving} of the openai bundle) writes the same keys.
      */
     static Hashtable<String, Object> modelProperties(
             Map<String, String> settings, String model, String backend, String device, Map<String, String> adapters) {

@@ -1,4 +1,4 @@
-package dev.osprey.cli.impl;
+package dev.osprey.openai.impl;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +31,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * {@code POST {"model": DIR, "adapters": {NAME: DIR}}} serves a model folder or checkpoint (a LoRA checkpoint
  * as an adapter of its base model) by writing the configuration {@code osprey deploy} writes, and
  * {@code DELETE} stops serving. It answers only while the server's access filter (configuration
- * {@value ServeCommand#ACCESS_PID}) guards it: under {@code deploy} stopping would also drop the served model's
+ * {@value ServerAccessComponent#PID}) guards it: under {@code deploy} stopping would also drop the served model's
  * key.
  */
 @Component(service = Servlet.class)
@@ -40,6 +40,8 @@ public class ServeModelServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The framework property the launcher sets to the Osprey home. */
+    private static final String HOME_PROPERTY = "osprey.home";
 
     private final transient ConfigurationAdmin configurationAdmin;
     private final String home;
@@ -47,7 +49,7 @@ public class ServeModelServlet extends HttpServlet {
     @Activate
     public ServeModelServlet(@Reference ConfigurationAdmin configurationAdmin, BundleContext context) {
         this.configurationAdmin = configurationAdmin;
-        this.home = context.getProperty(Platform.HOME_PROPERTY);
+        this.home = context.getProperty(HOME_PROPERTY);
     }
 
     /** A refusal with its status and the request field at fault. */
@@ -66,7 +68,7 @@ public class ServeModelServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         try {
-            if (find(ServeCommand.ACCESS_PID) == null) {
+            if (find(ServerAccessComponent.PID) == null) {
                 throw new Refusal(
                         403,
                         null,
@@ -77,7 +79,7 @@ public class ServeModelServlet extends HttpServlet {
                 case "GET" -> send(response, 200, served());
                 case "POST" -> send(response, 202, serve(JSON.readTree(request.getInputStream())));
                 case "DELETE" -> {
-                    Configuration served = find(DeployCommand.SERVER_PID);
+                    Configuration served = find(ServingConfig.PID);
                     if (served != null) {
                         served.delete();
                     }
@@ -98,7 +100,7 @@ public class ServeModelServlet extends HttpServlet {
     /** What is served now: the model, backend and adapters of the server's configuration. */
     private Map<String, Object> served() throws IOException, InvalidSyntaxException {
         Map<String, Object> body = new LinkedHashMap<>();
-        Configuration config = find(DeployCommand.SERVER_PID);
+        Configuration config = find(ServingConfig.PID);
         Dictionary<String, Object> p = config == null ? null : config.getProperties();
         body.put("serving", p != null);
         if (p != null) {
@@ -153,14 +155,24 @@ public class ServeModelServlet extends HttpServlet {
         }
         String backend = request.path("infer_backend").asText("djl");
         String device = request.path("device").asText("cpu");
-        Hashtable<String, Object> p =
-                DeployCommand.modelProperties(Map.of(), model.toString(), backend, device, adapters);
+        // the keys osprey deploy writes (ServingConfigDefinition): the model, backend, device and NAME=DIR adapters
+        Hashtable<String, Object> p = new Hashtable<>();
+        p.put("model", model.toString());
+        p.put("infer_backend", backend);
+        p.put("device", device);
+        if (!adapters.isEmpty()) {
+            p.put(
+                    "adapters",
+                    adapters.entrySet().stream()
+                            .map(e -> e.getKey() + "=" + e.getValue())
+                            .toArray(String[]::new));
+        }
         // the Chat page loads more checkpoints of the home as adapters; the server's key guards these routes
         p.put("enable_admin", "true");
         if (home != null) {
             p.put("adapter_roots", new String[] {Path.of(home).toAbsolutePath().toString()});
         }
-        configurationAdmin.getConfiguration(DeployCommand.SERVER_PID, "?").update(p);
+        configurationAdmin.getConfiguration(ServingConfig.PID, "?").update(p);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("serving", true);
         body.put("model", model.toString());
