@@ -147,7 +147,10 @@ export function ChatPage() {
       setServed({ serving: false });
       setLanes([[], []]);
       setServeNote(null);
-      await loadModels();
+      // the server drops the model after the configuration is deleted, a moment later: wait until /v1/models is gone
+      for (let i = 0; i < 150 && (await loadModels()) !== null; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     } catch (err) {
       setError(err.message);
     }
