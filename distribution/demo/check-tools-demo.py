@@ -7,7 +7,7 @@ arguments, sends the row's tool result back as a `tool` message and checks the f
 
     python3 distribution/demo/check-tools-demo.py OSPREY_HOME MODEL_DIR
 """
-import json, pathlib, socket, subprocess, sys, time, urllib.request
+import json, pathlib, socket, subprocess, sys, tempfile, time, urllib.request
 
 home, model = pathlib.Path(sys.argv[1]), sys.argv[2]
 rows = [json.loads(line) for line in open("distribution/src/main/dist/demo/data/tools-heldout.jsonl")]
@@ -16,9 +16,11 @@ with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
 base = f"http://127.0.0.1:{port}"
+log_path = pathlib.Path(tempfile.gettempdir()) / "check-tools-demo.log"  # the server's output, if it does not start
+log = open(log_path, "w")
 server = subprocess.Popen([str(home / "bin" / "osprey"), "deploy", "--model", model, "--port", str(port),
                            "--agent_template", "hermes", "--served_model_name", "tiny-tools"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          stdout=log, stderr=subprocess.STDOUT)
 
 
 def post(body):
@@ -29,7 +31,9 @@ def post(body):
 
 
 try:
-    for _ in range(300):
+    for _ in range(600):
+        if server.poll() is not None:
+            sys.exit(f"osprey deploy ended: see {log_path}")
         try:
             urllib.request.urlopen(base + "/health", timeout=2)
             break
