@@ -60,9 +60,13 @@ async function call(question) {
   return { messages, choice: first.choices[0] };
 }
 
+// a tool result written as the training rows have it (Python's json.dumps: a space after ':' and ','), not as
+// JSON.stringify writes it: a model this small reads `{"result":54}` as something it never saw
+const pyJson = (flat) => `{${Object.entries(flat).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}`;
+
 async function answer(messages, message, result) {
   const [toolCall] = message.tool_calls;
-  const followUp = [...messages, message, { role: 'tool', tool_call_id: toolCall.id, content: JSON.stringify(result) }];
+  const followUp = [...messages, message, { role: 'tool', tool_call_id: toolCall.id, content: pyJson(result) }];
   return (await client.chat.completions.create({ model, messages: followUp, tools, ...greedy })).choices[0];
 }
 
@@ -118,7 +122,7 @@ test('streamed, the call arrives in delta.tool_calls and the answer in delta.con
   assert.deepEqual(JSON.parse(calls[0].function.arguments), { city: 'Prague' });
 
   const followUp = [...messages, { role: 'assistant', content: null, tool_calls: calls },
-    { role: 'tool', tool_call_id: calls[0].id, content: JSON.stringify({ temperature: 9, condition: 'foggy' }) }];
+    { role: 'tool', tool_call_id: calls[0].id, content: pyJson({ temperature: 9, condition: 'foggy' }) }];
   const answerStream = await client.chat.completions.create({ model, messages: followUp, tools, ...greedy, stream: true });
   let text = '';
   finish = null;
