@@ -106,11 +106,42 @@ for city in rng.sample(cities, 40):
                           False))
 rng.shuffle(train)
 
-held_out = [weather_row(city, weather_asks[i % len(weather_asks)], rng) for i, city in enumerate(held_out_cities)]
+# Stage 2 (tools-names.jsonl, trained on after tools.jsonl): trained cities are one token each and seen 3-4 times,
+# so after stage 1 the model recalls a city it knows instead of copying the one asked. Here every city is a new
+# name of 2-3 syllables (tokens seen hundreds of times), each asked once, and the weather differs each time, so
+# copying the name from the question into the call, and the result into the answer, is the only way to get a row
+# right. A separate random stream leaves stage 1's rows, and so the merges learnt from them, as they were.
+rng2 = random.Random(16)
+
+
+def syllable_name():
+    return "".join(rng2.sample(syllables, rng2.randint(2, 3))).capitalize()
+
+
+taken = set(cities) | set(held_out_cities) | set(made_up)
+names = []
+while len(names) < 2520:
+    name = syllable_name()
+    if name not in taken:
+        taken.add(name)
+        names.append(name)
+held_out_names, name_cities = names[:20], names[20:]
+stage2 = [weather_row(city, rng2.choice(weather_asks), rng2) for city in name_cities[:2400]]
+stage2 += [add_row(a, b, rng2.choice(add_asks)) for a, b in rng2.sample(train_pairs, 500)]
+for q, a in chats:
+    for _ in range(4):
+        stage2.append(chat_row(q, a, True))
+        stage2.append(chat_row(q, a, False))
+for city in name_cities[2400:]:
+    stage2.append(chat_row(rng2.choice(weather_asks).format(c=city), "I cannot look up the weather without a tool.",
+                           False))
+rng2.shuffle(stage2)
+
+held_out = [weather_row(city, weather_asks[i % len(weather_asks)], rng2) for i, city in enumerate(held_out_names)]
 held_out += [add_row(a, b, add_asks[i % len(add_asks)]) for i, (a, b) in enumerate(held_out_pairs)]
 
 (demo / "data").mkdir(parents=True, exist_ok=True)
-for name, rows in (("tools.jsonl", train), ("tools-heldout.jsonl", held_out)):
+for name, rows in (("tools.jsonl", train), ("tools-names.jsonl", stage2), ("tools-heldout.jsonl", held_out)):
     with open(demo / "data" / name, "w") as f:
         for row in rows:
             f.write(json.dumps(row) + "\n")
@@ -234,7 +265,7 @@ tokenizer = {
               "vocab": vocab, "merges": merges}}
 model_dir.mkdir(parents=True, exist_ok=True)
 (model_dir / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False))
-print(len(train), "training rows,", len(held_out), "held out;", len(vocab), "BPE tokens +", len(SPECIALS),
+print(len(train), "+", len(stage2), "training rows,", len(held_out), "held out;", len(vocab), "BPE tokens +", len(SPECIALS),
       "specials =", len(vocab) + len(SPECIALS), "ids")
 
 # Qwen2.5-Instruct's own chat template (the copy the chat bundle's tests check the hermes agent template against)
