@@ -809,8 +809,9 @@ class DistributionCliTest {
     }
 
     /**
-     * A client nobody on the team wrote: the official openai npm package (node:test) against `osprey deploy`.
-     * Its node modules are installed beforehand, by .ci/run (README, "Run the tests"), never by the build.
+     * A client nobody on the team wrote: the official openai npm package (node:test) against `osprey deploy`,
+     * among its suites tools.test.mjs: the whole tool-calling flow on demo/tiny-tools, a tiny model trained to call
+     * tools (it skips while that folder has no model; distribution/demo/README.md). Its node modules are installed beforehand, by .ci/run (README, "Run the tests"), never by the build.
      */
     @Test
     void theOfficialOpenAiNpmClientTalksToDeploy() throws Exception {
@@ -827,6 +828,9 @@ class DistributionCliTest {
                         home.toString(),
                         "OSPREY_MODEL",
                         home.resolve("demo/tiny-chat").toString(),
+                        // tools.test.mjs: the tiny model trained to call tools
+                        "OSPREY_TOOLS_MODEL",
+                        home.resolve("demo/tiny-tools").toString(),
                         "OSPREY_EMBEDDING_MODEL",
                         TestPlatform.root()
                                 .resolve("bundles/train/src/test/resources/tasks/embedding-qwen3")
