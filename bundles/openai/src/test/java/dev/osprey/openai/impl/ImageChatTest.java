@@ -67,7 +67,9 @@ class ImageChatTest {
     void imageUrlPartsGiveTransformersGreedyTokens() throws Exception {
         JsonNode models = Json.MAPPER.readTree(server.get("/v1/models").body());
         assertEquals(
-                "[\"image\",\"text\",\"video\"]", models.at("/data/0/input_modalities").toString(), models.toString());
+                "[\"image\",\"text\",\"video\"]",
+                models.at("/data/0/input_modalities").toString(),
+                models.toString());
         String body = "{\"model\":\"tiny-vl\",\"temperature\":0,\"max_tokens\":8,\"messages\":[{\"role\":\"user\","
                 + "\"content\":[{\"type\":\"text\",\"text\":\"w1 w17\"},"
                 + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + dataUrl("a.png") + "\"}},"
