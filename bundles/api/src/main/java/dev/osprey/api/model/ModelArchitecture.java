@@ -22,6 +22,16 @@ import dev.osprey.api.Extension;
 @ConsumerType
 public interface ModelArchitecture extends Extension {
 
+    /**
+     * Service property ({@code =true}) of an architecture composed around another's language model (a vision-language
+     * model binding the installed architectures to find its text family). Such architectures bind only
+     * {@link #LANGUAGE_MODELS}: binding one another would be a cycle of references, which SCR refuses at run time.
+     */
+    String COMPOSED = "osprey.architecture.composed";
+
+    /** The target filter of a reference to the architectures a composed one may take its language model from. */
+    String LANGUAGE_MODELS = "(!(" + COMPOSED + "=true))";
+
     /** The {@code architectures[0]} values of config.json this builds, e.g. {@code Qwen2ForCausalLM}. */
     Set<String> architectures();
 

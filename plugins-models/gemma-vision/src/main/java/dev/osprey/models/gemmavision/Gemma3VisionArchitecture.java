@@ -20,7 +20,7 @@ import dev.osprey.models.siglip.SiglipConfig;
  * tower and {@code Gemma3MultiModalProjector} ({@link Gemma3VisionStage}) before Gemma 3's text decoder (local and
  * global layers), each image's soft tokens attending among themselves both ways.
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class Gemma3VisionArchitecture extends GemmaVisionFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
@@ -32,6 +32,7 @@ public class Gemma3VisionArchitecture extends GemmaVisionFamily {
             service = ModelArchitecture.class,
             cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC,
+            target = ModelArchitecture.LANGUAGE_MODELS,
             unbind = "removeArchitecture")
     void addArchitecture(ModelArchitecture architecture) {
         super.addArchitecture(architecture);

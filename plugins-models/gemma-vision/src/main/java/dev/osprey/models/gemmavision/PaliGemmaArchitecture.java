@@ -19,7 +19,7 @@ import dev.osprey.models.siglip.SiglipConfig;
  * PaliGemma and PaliGemma 2 ({@code PaliGemmaForConditionalGeneration}): a SigLIP tower and a linear projector
  * ({@link PaliGemmaStage}) before Gemma's (PaliGemma) or Gemma 2's (PaliGemma 2) decoder, with prefix-LM attention.
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class PaliGemmaArchitecture extends GemmaVisionFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
@@ -31,6 +31,7 @@ public class PaliGemmaArchitecture extends GemmaVisionFamily {
             service = ModelArchitecture.class,
             cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC,
+            target = ModelArchitecture.LANGUAGE_MODELS,
             unbind = "removeArchitecture")
     void addArchitecture(ModelArchitecture architecture) {
         super.addArchitecture(architecture);

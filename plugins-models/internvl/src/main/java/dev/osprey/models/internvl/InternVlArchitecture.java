@@ -25,7 +25,7 @@ import dev.osprey.model.spi.MediaProcessor;
  * {@code language_model.lm_head}); the names of its modules in memory ({@code model.vision_tower.*},
  * {@code model.language_model.*}, {@code lm_head}), which PEFT adapters trained on transformers 5 carry, load too.
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class InternVlArchitecture extends InternVlFamily {
 
     private static final String IN_MEMORY_MODEL = "model.";
@@ -40,7 +40,7 @@ public class InternVlArchitecture extends InternVlFamily {
             cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY,
-            target = "(!(component.name=dev.osprey.models.internvl.*))")
+            target = ModelArchitecture.LANGUAGE_MODELS)
     volatile List<ModelArchitecture> architectures = List.of();
 
     public InternVlArchitecture() {}

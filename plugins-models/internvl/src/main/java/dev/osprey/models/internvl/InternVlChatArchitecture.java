@@ -21,7 +21,7 @@ import dev.osprey.model.spi.MediaProcessor;
  * ({@code vision_model.*}), the pixel shuffle and {@code mlp1}, and the language model of {@code llm_config}
  * ({@code language_model.*}). The {@code <IMG_CONTEXT>} id comes from the tokenizer's added tokens.
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class InternVlChatArchitecture extends InternVlFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
@@ -34,7 +34,7 @@ public class InternVlChatArchitecture extends InternVlFamily {
             cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY,
-            target = "(!(component.name=dev.osprey.models.internvl.*))")
+            target = ModelArchitecture.LANGUAGE_MODELS)
     volatile List<ModelArchitecture> architectures = List.of();
 
     public InternVlChatArchitecture() {}

@@ -21,7 +21,7 @@ import dev.osprey.model.spi.MediaStageFactory;
  * dropped by the "default" {@code vision_feature_select_strategy}) or a Pixtral tower (Pixtral 12B, every patch a
  * token), LLaVA's two-layer MLP projector, and the language model its {@code text_config} names (Llama, Mistral...).
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class LlavaArchitecture extends LlavaFamily {
 
     private static final String CLIP = "clip_vision_model";
@@ -37,7 +37,7 @@ public class LlavaArchitecture extends LlavaFamily {
             cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY,
-            target = LlavaFamily.LANGUAGE_MODELS)
+            target = ModelArchitecture.LANGUAGE_MODELS)
     volatile List<ModelArchitecture> architectures = List.of();
 
     public LlavaArchitecture() {}

@@ -36,14 +36,6 @@ abstract class LlavaFamily extends DecoderFamily {
     /** The language model's checkpoint prefix, ms-swift's {@code language_model}. */
     static final String LANGUAGE_MODEL = "language_model";
 
-    /**
-     * The services the language model is looked up among: every architecture but the multimodal families', which are
-     * no language models and bind all architectures themselves (binding them back would make a cycle of references).
-     */
-    static final String LANGUAGE_MODELS = "(!(|(component.name=dev.osprey.models.llava.*)"
-            + "(component.name=dev.osprey.models.gemmavision.*)(component.name=dev.osprey.models.internvl.*)"
-            + "(component.name=dev.osprey.models.qwenvl.*)))";
-
     /** LLaVA-NeXT's row end, a parameter of its own beside the projector. */
     static final String IMAGE_NEWLINE = "image_newline";
 

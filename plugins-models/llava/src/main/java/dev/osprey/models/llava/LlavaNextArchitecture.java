@@ -23,7 +23,7 @@ import dev.osprey.model.spi.MediaStageFactory;
  * model its {@code text_config} names. Its media processor writes {@code <image>} once per packed feature, with
  * {@code LlavaNextImageProcessor}'s tiles.
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class LlavaNextArchitecture extends LlavaFamily {
 
     private static final String CLIP = "clip_vision_model";
@@ -38,7 +38,7 @@ public class LlavaNextArchitecture extends LlavaFamily {
             cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY,
-            target = LlavaFamily.LANGUAGE_MODELS)
+            target = ModelArchitecture.LANGUAGE_MODELS)
     volatile List<ModelArchitecture> architectures = List.of();
 
     public LlavaNextArchitecture() {}

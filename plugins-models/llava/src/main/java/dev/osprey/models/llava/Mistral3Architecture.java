@@ -21,7 +21,7 @@ import dev.osprey.model.spi.MediaStageFactory;
  * patch merger + MLP projector ({@link Mistral3Projector}) and the language model its {@code text_config} names
  * (Mistral's decoder for Mistral Small).
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class Mistral3Architecture extends LlavaFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
@@ -34,7 +34,7 @@ public class Mistral3Architecture extends LlavaFamily {
             cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY,
-            target = LlavaFamily.LANGUAGE_MODELS)
+            target = ModelArchitecture.LANGUAGE_MODELS)
     volatile List<ModelArchitecture> architectures = List.of();
 
     public Mistral3Architecture() {}

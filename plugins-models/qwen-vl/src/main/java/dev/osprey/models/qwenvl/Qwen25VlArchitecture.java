@@ -14,7 +14,7 @@ import dev.osprey.api.model.ModelConfig;
  * whose blocks attend within windows except those of {@code fullatt_block_indexes}, an RMSNorm in the merger, and
  * videos whose temporal positions follow time ({@code tokens_per_second}).
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class Qwen25VlArchitecture extends QwenVlFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */

@@ -13,7 +13,7 @@ import dev.osprey.api.model.ModelConfig;
  * Qwen2-VL ({@code Qwen2VLForConditionalGeneration}): a ViT of LayerNorm blocks with 2-D rotary positions and a
  * QuickGELU MLP, attending over each image, and a patch merger, before Qwen2's decoder with M-RoPE.
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class Qwen2VlArchitecture extends QwenVlFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */

@@ -14,7 +14,7 @@ import dev.osprey.api.model.ModelConfig;
  * to each image, 2-D rotary positions and a tanh-GELU MLP, a patch merger and DeepStack mergers whose features are
  * added to the first language-model layers, before Qwen3's decoder (q/k norms) with interleaved M-RoPE.
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class Qwen3VlArchitecture extends QwenVlFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */

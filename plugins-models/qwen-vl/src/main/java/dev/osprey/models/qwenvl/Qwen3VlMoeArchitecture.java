@@ -13,7 +13,7 @@ import dev.osprey.api.model.ModelConfig;
  * Qwen3-VL-MoE ({@code Qwen3VLMoeForConditionalGeneration}): Qwen3-VL whose language model is Qwen3-MoE's, a
  * mixture of experts ({@link Qwen3VlMoeExperts}) in its sparse layers.
  */
-@Component(service = ModelArchitecture.class)
+@Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class Qwen3VlMoeArchitecture extends QwenVlFamily {
 
     /** Started after the engine, which fixes DJL's engine for the JVM. */
