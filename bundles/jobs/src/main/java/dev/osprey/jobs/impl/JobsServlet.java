@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.osprey.api.hardware.DeviceId;
 import dev.osprey.api.hardware.DeviceSelector;
+import dev.osprey.api.http.ErrorBody;
 import dev.osprey.api.job.Arguments;
 import dev.osprey.api.jobs.Job;
 import dev.osprey.api.jobs.JobEvent;
@@ -305,12 +306,7 @@ public class JobsServlet extends HttpServlet {
 
     private static void sendError(HttpServletResponse response, int status, String param, String message)
             throws IOException {
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("message", message);
-        error.put("type", status == 404 ? "not_found_error" : "invalid_request_error");
-        error.put("param", param);
-        error.put("code", status);
-        sendJson(response, status, Map.of("error", error));
+        sendJson(response, status, ErrorBody.of(status, param, message));
     }
 
     private static void sendJson(HttpServletResponse response, int status, Object body) throws IOException {

@@ -21,6 +21,8 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.osprey.api.http.ErrorBody;
+
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -212,11 +214,6 @@ public class ServeModelServlet extends HttpServlet {
 
     private static void error(HttpServletResponse response, int status, String param, String message)
             throws IOException {
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("message", message);
-        error.put("type", "invalid_request_error");
-        error.put("param", param);
-        error.put("code", status);
-        send(response, status, Map.of("error", error));
+        send(response, status, ErrorBody.of(status, param, message));
     }
 }

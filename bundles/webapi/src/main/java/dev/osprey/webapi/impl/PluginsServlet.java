@@ -15,6 +15,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.osprey.api.http.ErrorBody;
 import dev.osprey.api.plugin.PluginInventory;
 import dev.osprey.kernel.report.PluginReport;
 
@@ -145,11 +146,6 @@ public class PluginsServlet extends HttpServlet {
     /** OpenAI's error object, as {@code /api/jobs} sends it. */
     private static void error(HttpServletResponse response, int status, String param, String message)
             throws IOException {
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("message", message);
-        error.put("type", status == 404 ? "not_found_error" : "invalid_request_error");
-        error.put("param", param);
-        error.put("code", status);
-        send(response, status, Map.of("error", error));
+        send(response, status, ErrorBody.of(status, param, message));
     }
 }

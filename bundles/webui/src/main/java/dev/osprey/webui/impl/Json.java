@@ -1,10 +1,10 @@
 package dev.osprey.webui.impl;
 
 import java.io.IOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import dev.osprey.api.http.ErrorBody;
 
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -40,12 +40,7 @@ final class Json {
     }
 
     static void error(HttpServletResponse response, int status, String param, String message) throws IOException {
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("message", message);
-        error.put("type", status == 404 ? "not_found_error" : "invalid_request_error");
-        error.put("param", param);
-        error.put("code", status);
-        send(response, status, Map.of("error", error));
+        send(response, status, ErrorBody.of(status, param, message));
     }
 
     /** The argument an error message names ({@code --lora_rank must be ...}), as {@code arguments.NAME}. */
