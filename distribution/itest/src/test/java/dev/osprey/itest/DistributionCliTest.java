@@ -109,10 +109,22 @@ class DistributionCliTest {
     @Test
     void createAModelThenComputeLogitsLossAndGreedyTokens() throws Exception {
         Path model = home.resolve("tiny-qwen2");
-        Result created = osprey("create-model", "--model_type", "qwen2", "--output_dir", model.toString());
+        Result created = osprey(
+                "create-model", "--model_type", "qwen2", "--eos_token_id", "7", "--output_dir", model.toString());
         assertEquals(0, created.exit(), created.out());
         assertTrue(Files.isRegularFile(model.resolve("model.safetensors"))
                 && Files.isRegularFile(model.resolve("config.json")));
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertEquals(
+                7,
+                mapper.readTree(model.resolve("config.json").toFile())
+                        .path("eos_token_id")
+                        .asInt());
+        assertEquals(
+                7,
+                mapper.readTree(model.resolve("generation_config.json").toFile())
+                        .path("eos_token_id")
+                        .asInt());
 
         Path out = home.resolve("logits.json");
         Result logits = osprey(

@@ -1,5 +1,6 @@
 package dev.osprey.devtools.impl;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -88,6 +89,18 @@ public class CreateModelCommand extends DevCommand implements Callable<Integer> 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "a tokenizer.json to put in the folder")
     Path tokenizer;
 
+    @Option(
+            names = "--bos_token_id",
+            defaultValue = "1",
+            description = "the tokenizer's beginning-of-text id, written to config.json and generation_config.json")
+    int bosTokenId;
+
+    @Option(
+            names = "--eos_token_id",
+            defaultValue = "2",
+            description = "the id that ends a generation (for a chat model its end-of-turn token)")
+    int eosTokenId;
+
     @Option(names = "--output_dir", required = true, paramLabel = "DIR")
     Path outputDir;
 
@@ -122,8 +135,8 @@ public class CreateModelCommand extends DevCommand implements Callable<Integer> 
         config.put("tie_word_embeddings", tie != null ? tie : p[6] == 1);
         config.put("hidden_act", modelType.equals("gemma") ? "gelu_pytorch_tanh" : "silu");
         config.put("initializer_range", initializerRange);
-        config.put("bos_token_id", 1);
-        config.put("eos_token_id", 2);
+        config.put("bos_token_id", bosTokenId);
+        config.put("eos_token_id", eosTokenId);
         String stored = switch (dtype) {
             case "float16", "fp16" -> "F16";
             case "bfloat16", "bf16" -> "BF16";
@@ -135,7 +148,8 @@ public class CreateModelCommand extends DevCommand implements Callable<Integer> 
         Map<String, byte[]> extra = new LinkedHashMap<>();
         extra.put(
                 "generation_config.json",
-                "{\"bos_token_id\": 1, \"eos_token_id\": 2, \"do_sample\": false}\n".getBytes());
+                ("{\"bos_token_id\": " + bosTokenId + ", \"eos_token_id\": " + eosTokenId + ", \"do_sample\": false}\n")
+                        .getBytes(StandardCharsets.UTF_8));
         if (tokenizer != null) {
             extra.put("tokenizer.json", Files.readAllBytes(tokenizer));
         }
