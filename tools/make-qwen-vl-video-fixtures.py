@@ -9,6 +9,9 @@ model's video processor with do_resize=False as ms-swift's template does, and th
 Also a video given as a folder of frames (frames5/: five of the PNGs, fetched one by one as images with PIL's bicubic
 and padded to an even count). Writes the processor configs and qwen2-vl.json / qwen2.5-vl.json: prompt ids, expanded
 ids, pixel_values_videos (shape, sum, first and last values), video_grid_thw, second_per_grid_ts, logits, loss.
+Then the same clip, folder and image through Qwen3VLProcessor (its timestamps before each frame group, from
+qwen-vl-utils' video_metadata) and Qwen3-VL / Qwen3-VL-MoE into qwen3-vl-video/ (with a word-level tokenizer whose
+words include the timestamps' pieces).
 When PyAV is installed it also decodes clip.mp4 with FFmpeg and records how far its RGB frames (the sampled ones)
 are from JCodec's. Only the sampled frames of clip-frames/ are kept in the repository.
 
@@ -217,3 +220,109 @@ for case, model_class in (("qwen2-vl", "Qwen2VLForConditionalGeneration"),
     (out / f"{case}.json").write_text(json.dumps(ref) + "\n")
     print(case, "tokens", video_tokens, image_tokens, "grid", video_grid.tolist(), "seconds", seconds,
           "loss", float(result.loss))
+
+
+# Qwen3-VL and Qwen3-VL-MoE: the same clip, folder and image through Qwen3VLProcessor, which writes before each
+# temporal patch group its timestamp ("<0.2 seconds>", from the frames' indices and the video's fps, as
+# qwen-vl-utils' video_metadata gives them) and the group's <|vision_start|>, pads and <|vision_end|>. The tokenizer
+# is a word-level one whose words include the timestamps' pieces, so the timestamps become real, distinct ids.
+out3 = ref_dir / "qwen3-vl-video"
+out3.mkdir(exist_ok=True)
+image_config3 = json.loads((ref_dir / "qwen3-vl-images/preprocessor_config.json").read_text())
+video_config3 = dict(video_config, video_processor_type="Qwen3VLVideoProcessor",
+                     image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5])
+(out3 / "preprocessor_config.json").write_text(json.dumps(image_config3, indent=2) + "\n")
+(out3 / "video_preprocessor_config.json").write_text(json.dumps(video_config3, indent=2) + "\n")
+words = {f"w{i}": i for i in range(120)}
+words.update({str(d): 120 + d for d in range(10)})
+words.update({"<": 130, ".": 131, "seconds": 132, ">": 133})
+words.update({f"w{i}": i for i in range(134, 150)})
+specials = ["<|vision_start|>", "<|image_pad|>", "<|video_pad|>", "<|vision_end|>"]
+tokenizer_json = {
+    "version": "1.0", "truncation": None, "padding": None,
+    "added_tokens": [dict(id=150 + i, content=t, single_word=False, lstrip=False, rstrip=False, normalized=False,
+                          special=True) for i, t in enumerate(specials)],
+    "normalizer": None, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": None, "decoder": None,
+    "model": {"type": "WordLevel", "vocab": words, "unk_token": "w0"},
+}
+(out3 / "tokenizer.json").write_text(json.dumps(tokenizer_json) + "\n")
+(out3 / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 512}) + "\n")
+
+from transformers import PreTrainedTokenizerFast, Qwen3VLProcessor
+from transformers.video_utils import VideoMetadata
+
+tokenizer3 = PreTrainedTokenizerFast(tokenizer_file=str(out3 / "tokenizer.json"))
+processor3 = Qwen3VLProcessor(image_processor=transformers.AutoImageProcessor.from_pretrained(out3),
+                              tokenizer=tokenizer3,
+                              video_processor=transformers.AutoVideoProcessor.from_pretrained(out3))
+print(type(processor3.image_processor).__name__, type(processor3.video_processor).__name__)
+# qwen-vl-utils' video_metadata: a decoded file keeps its fps and sampled indices, a list of frames is said to be
+# taken at 2 fps, its (padded) frames numbered 0..n-1
+metadata = [VideoMetadata(total_num_frames=CLIP_FRAMES, fps=VIDEO_FPS, frames_indices=clip_indices),
+            VideoMetadata(total_num_frames=int(listed.shape[0]), fps=listed_fps,
+                          frames_indices=list(range(int(listed.shape[0]))))]
+seg = " ".join
+prompt_text = [seg(["w1", "w17"]), seg(["w93"]), seg(["w5"]), seg(["w44", "w8", "w61", "w20", "w33"])]
+placeholders = ["<|vision_start|><|video_pad|><|vision_end|>", "<|vision_start|><|image_pad|><|vision_end|>",
+                "<|vision_start|><|video_pad|><|vision_end|>"]
+text = prompt_text[0] + placeholders[0] + prompt_text[1] + placeholders[1] + prompt_text[2] + placeholders[2] \
+    + prompt_text[3]
+inputs3 = processor3(text=[text], images=[Image.open(out / "a.png").convert("RGB")], videos=[clip, listed],
+                     videos_kwargs=dict(do_resize=False, do_sample_frames=False, video_metadata=metadata),
+                     return_tensors="pt")
+ids3 = inputs3["input_ids"]
+# the prompt as Osprey's encoder gives it (pads cut out) and each part's run, to label the runs -100
+prompt3, runs, parts3 = [], [], []
+video_index = 0
+for i, piece in enumerate(prompt_text):
+    prompt3 += tokenizer3(piece, add_special_tokens=False)["input_ids"]
+    if i < 3:
+        prompt3 += [150]
+        kind = "image" if i == 1 else "video"
+        parts3.append([kind, len(prompt3)])
+        prompt3 += [153]
+expanded3, labels3, at = [], [], 0
+grid_v = inputs3["video_grid_thw"]
+for kind, position in parts3:
+    if kind == "image":
+        run_text = processor3.replace_image_token(inputs3, 0)
+    else:
+        run_text = processor3.replace_video_token(dict(video_grid_thw=grid_v, video_metadata=metadata), video_index)
+        video_index += 1
+    run = tokenizer3(run_text, add_special_tokens=False)["input_ids"]
+    expanded3 += prompt3[at:position] + run
+    labels3 += prompt3[at:position] + [-100] * len(run)
+    at = position
+expanded3 += prompt3[at:]
+labels3 += prompt3[at:]
+labels3[0] = -100
+assert expanded3 == ids3[0].tolist(), (expanded3, ids3[0].tolist())
+pv3 = inputs3["pixel_values_videos"]
+for case, model_class in (("qwen3-vl", "Qwen3VLForConditionalGeneration"),
+                          ("qwen3-vl-moe", "Qwen3VLMoeForConditionalGeneration")):
+    model = getattr(transformers, model_class).from_pretrained(ref_dir / case, dtype=torch.float32).eval()
+    with torch.no_grad():
+        result = model(input_ids=ids3, attention_mask=torch.ones_like(ids3),
+                       mm_token_type_ids=inputs3["mm_token_type_ids"], labels=torch.tensor([labels3]),
+                       pixel_values=inputs3["pixel_values"], image_grid_thw=inputs3["image_grid_thw"],
+                       pixel_values_videos=pv3, video_grid_thw=grid_v)
+    ref = {
+        "transformers_version": transformers.__version__, "env": ENV,
+        "videos": ["clip.mp4", "frames5"], "image": "a.png",
+        "video_fps": [VIDEO_FPS, listed_fps], "frames_indices": [m.frames_indices for m in metadata],
+        "prompt_ids": prompt3, "parts": parts3, "input_ids": expanded3, "labels": labels3,
+        "video_grid_thw": grid_v.tolist(),
+        "pixel_values_videos_shape": list(pv3.shape),
+        "pixel_values_videos_sum": float(pv3.double().sum()),
+        "pixel_values_videos_abs_sum": float(pv3.double().abs().sum()),
+        "pixel_values_videos_first": pv3[0, :8].tolist(),
+        "pixel_values_videos_last": pv3[-1, -8:].tolist(),
+        "second_per_grid_ts": None,
+        "timestamps": [processor3.replace_video_token(dict(video_grid_thw=grid_v, video_metadata=metadata), v)
+                       .split("<|vision_start|>")[0] for v in range(2)],
+        "logits": values(result.logits.float()), "loss": float(result.loss),
+    }
+    (out3 / f"{case}.json").write_text(json.dumps(ref) + "\n")
+    print(case, "grid", grid_v.tolist(), "ids", len(expanded3), "loss", float(result.loss))
+print(text)
+print(tokenizer3.decode(expanded3))

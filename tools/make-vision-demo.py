@@ -47,13 +47,15 @@ def tokenizer():
     }
 
 
-# Qwen2-VL's template, shortened: images become <|vision_start|><|image_pad|><|vision_end|>, which the processor
-# widens to one pad per merged patch
+# Qwen2-VL's template, shortened: images become <|vision_start|><|image_pad|><|vision_end|> and videos
+# <|vision_start|><|video_pad|><|vision_end|>, which the processor widens to one pad per merged patch
 TEMPLATE = (
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + ' ' }}"
     "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for content in message['content'] %}"
     "{% if content['type'] == 'image' or 'image' in content or 'image_url' in content %}"
     "<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif content['type'] == 'video' or 'video' in content or 'video_url' in content %}"
+    "<|vision_start|><|video_pad|><|vision_end|>"
     "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}{% endif %}"
     "{{ '<|im_end|>' + ' ' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant ' }}{% endif %}"
 )

@@ -44,8 +44,12 @@ public final class ImageProcessors {
         }
         ProcessorConfig parsed = new ProcessorConfig(parse(json, config.toString()), config.toString());
         String kind = kind(parsed);
+        if (kind.equals("Qwen3VLVideoProcessor")) { // its defaults: 32-pixel merged patches
+            return new Qwen2VlImageProcessor(Qwen2VlImageProcessor.config(parsed, 128 * 32 * 32, 32 * 32 * 768));
+        }
         if (!kind.equals("Qwen2VLImageProcessor") && !kind.equals("Qwen2VLVideoProcessor")) {
-            throw new MediaException(config + ": video needs a Qwen2-VL processor, this names '" + kind + "'");
+            throw new MediaException(
+                    config + ": video needs a Qwen2-VL or Qwen3-VL processor, this names '" + kind + "'");
         }
         return new Qwen2VlImageProcessor(Qwen2VlImageProcessor.config(parsed, 128 * 28 * 28, 28 * 28 * 768));
     }

@@ -244,7 +244,10 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
         return trimmed;
     }
 
-    /** What the reward functions see of each completion: its prompt's messages and columns, its text without EOS. */
+    /**
+     * What the reward functions see of each completion: its prompt's messages (media paths made absolute) and
+     * columns, its text without EOS.
+     */
     private List<RewardSample> rewardSamples(List<AlignData.Prompt> owners, List<Generator.Result> generated) {
         List<RewardSample> samples = new ArrayList<>();
         for (int i = 0; i < generated.size(); i++) {
@@ -252,7 +255,11 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
             AlignData.Prompt p = owners.get(i);
             int[] text =
                     Arrays.stream(r.tokens()).filter(t -> !eosIds.contains(t)).toArray();
-            samples.add(new RewardSample(p.messages(), decoder.apply(text), r.tokens(), p.columns()));
+            samples.add(new RewardSample(
+                    PromptMediaPaths.resolved(p.messages(), SftExample.datasetFolder(p.source())),
+                    decoder.apply(text),
+                    r.tokens(),
+                    p.columns()));
         }
         return samples;
     }

@@ -18,13 +18,15 @@ import dev.osprey.api.plugin.ExtensionKind;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.api.reward.RewardSample;
 import dev.osprey.dataset.DatasetRow;
+import dev.osprey.model.spi.MediaProcessor;
 import dev.osprey.train.sft.Batch;
 import dev.osprey.train.sft.SftExample;
 
 /**
  * A trained reward model used as a GRPO reward ({@code --reward_model DIR}, named {@value #NAME} in the
  * logs): each prompt and completion is rendered through the reward model's chat template and scored by
- * its head. Calls are serialised (one model, one forward at a time).
+ * its head; a multimodal reward model reads the prompt's images and videos through its own media step. Calls are
+ * serialised (one model, one forward at a time).
  */
 public final class RewardModelFunction implements RewardFunction {
 
@@ -33,11 +35,17 @@ public final class RewardModelFunction implements RewardFunction {
 
     private final RewardModel model;
     private final PromptEncoder prompts;
+    private final MediaProcessor media;
     private final int maxLength;
 
-    public RewardModelFunction(RewardModel model, PromptEncoder prompts, int maxLength) {
+    /**
+     * @param media the reward model's media step, or null for a text model (a sample with images is then an error
+     *        naming it)
+     */
+    public RewardModelFunction(RewardModel model, PromptEncoder prompts, MediaProcessor media, int maxLength) {
         this.model = model;
         this.prompts = prompts;
+        this.media = media;
         this.maxLength = maxLength;
     }
 
@@ -62,8 +70,9 @@ public final class RewardModelFunction implements RewardFunction {
             messages.add(ChatMessage.of("assistant", s.completion()));
             DatasetRow row =
                     new DatasetRow(Conversation.of(messages), Optional.empty(), Optional.empty(), Map.of(), "sample");
-            // the last tokens count for the score: cut long samples on the left
-            rows.add(SftExample.encode(row, prompts, maxLength, RenderOptions.LAST_ROUND, SftExample.Truncation.LEFT)
+            // the last tokens count for the score: cut long samples on the left (a sample with images is not cut)
+            rows.add(SftExample.encode(
+                            row, prompts, media, maxLength, RenderOptions.LAST_ROUND, SftExample.Truncation.LEFT)
                     .get());
         }
         NDManager parent =

@@ -298,7 +298,10 @@ public final class RlhfJob {
             // model_type template
             functions.add(RewardModelFunction.handle(
                     new RewardModelFunction(
-                            rm, provider.prompts(loaded), args.common().maxLength()),
+                            rm,
+                            provider.prompts(loaded),
+                            provider.media(loaded),
+                            args.common().maxLength()),
                     "--reward_model " + args.rewardModel()));
         }
         return new RewardRunner(

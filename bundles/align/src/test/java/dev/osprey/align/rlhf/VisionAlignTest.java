@@ -17,6 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 
+import dev.osprey.api.chat.ChatMessage;
+import dev.osprey.api.chat.ContentPart;
 import dev.osprey.api.chat.PromptEncoder;
 import dev.osprey.api.reward.RewardFunction;
 import dev.osprey.api.reward.RewardSample;
@@ -229,5 +231,67 @@ class VisionAlignTest {
         assertTrue(Arrays.stream(losses).allMatch(Double::isFinite), "losses " + Arrays.toString(losses));
         double[] lengths = result.metric("completions/mean_length");
         assertTrue(lengths[0] > 0, "completion lengths " + Arrays.toString(lengths));
+    }
+
+    @Test
+    void aRewardModelScoresEachCompletionWithItsPromptsImage() throws Exception {
+        // a reward model trained on pairs whose chosen colour is the picture's and rejected one the next colour
+        SftArguments rm = common(TINY_VL.toString(), rows("pairs.jsonl", true, false), 20, "rm");
+        RlhfJob.Result trained =
+                new RlhfJob(new RlhfArguments().rlhfType("rm").common(rm), provider(), null, null).train(manager);
+        Path saved = trained.lastCheckpoint();
+        ModelProvider provider = provider();
+        HfModel loaded = provider.load(new SftArguments().model(saved.toString()), manager);
+        try (RewardModel model = RewardModel.load(loaded, manager)) { // closes loaded
+            RewardModelFunction function =
+                    new RewardModelFunction(model, provider.prompts(loaded), provider.media(loaded), 64);
+            Path images = DEMO.resolve("vision/images");
+            List<RewardSample> samples = new java.util.ArrayList<>();
+            for (int c = 0; c < COLOURS.size(); c++) {
+                Path picture = images.resolve(COLOURS.get(c) + "-square-0.png");
+                for (int answer = 0; answer < 2; answer++) {
+                    samples.add(new RewardSample(
+                            List.of(new ChatMessage(
+                                    "user",
+                                    List.of(
+                                            ContentPart.image(picture.toString()),
+                                            ContentPart.text("what colour is the shape ?")),
+                                    List.of(),
+                                    "",
+                                    "")),
+                            COLOURS.get((c + answer) % COLOURS.size()),
+                            null,
+                            java.util.Map.of()));
+                }
+            }
+            double[] scores = function.score(samples);
+            // each colour is right for one picture and wrong (the next colour) for another, under the same text: a
+            // score of the text alone cannot rank every right answer above its wrong one
+            for (int c = 0; c < COLOURS.size(); c++) {
+                assertTrue(
+                        scores[2 * c] > scores[2 * c + 1],
+                        COLOURS.get(c) + " picture: scores " + Arrays.toString(scores));
+            }
+        }
+
+        // and as GRPO's --reward_model, on prompts whose images are relative to their dataset file
+        SftArguments common = common(TINY_VL.toString(), rows("prompts.jsonl", false, true), 1, "grpo-rm")
+                .perDeviceTrainBatchSize(2);
+        RlhfJob.Result rl = new RlhfJob(
+                        new RlhfArguments()
+                                .rlhfType("grpo")
+                                .rewardModel(saved.toString())
+                                .numGenerations(2)
+                                .maxCompletionLength(2)
+                                .common(common),
+                        provider(),
+                        null,
+                        null)
+                .train(manager);
+        java.util.Map<String, Object> step = rl.steps().get(0);
+        assertTrue(
+                step.containsKey("rewards/reward_model/mean")
+                        && Double.isFinite((Double) step.get("rewards/reward_model/mean")),
+                step.toString());
     }
 }

@@ -195,6 +195,10 @@ class BadRequestTest {
                 .get("message")
                 .asText()
                 .contains("does not accept audio"));
+        String video = image.replace("image_url", "video_url").replace("data:image/png", "data:video/mp4");
+        JsonNode v = error(server.post("/v1/chat/completions", video), 400);
+        assertTrue(v.get("message").asText().contains("model `tiny` does not accept videos"), v.toString());
+        assertEquals("messages", v.get("param").asText());
         assertTrue(error(server.post("/tokenize", image), 400)
                 .get("message")
                 .asText()

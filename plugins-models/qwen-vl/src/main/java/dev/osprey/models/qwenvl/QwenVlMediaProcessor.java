@@ -32,8 +32,12 @@ import dev.osprey.model.spi.MediaProcessor;
  * and sized as ms-swift's qwen-vl-utils {@code fetch_video} does (fps, {@code FPS_MAX_FRAMES},
  * {@code VIDEO_MIN_PIXELS}/{@code VIDEO_MAX_PIXELS}/{@code VIDEO_TOTAL_PIXELS} from the environment) and then run
  * through the video processor without its resize, as ms-swift calls it: {@code pixel_values_videos},
- * {@code video_grid_thw} and, for Qwen2.5-VL, {@code second_per_grid_ts} (temporal patch / sampled fps). The
- * processors are read when the first image or video comes, so a folder without them loads and serves text.
+ * {@code video_grid_thw} and, for Qwen2.5-VL, {@code second_per_grid_ts} (temporal patch / sampled fps). Qwen3-VL's
+ * {@code Qwen3VLProcessor} writes a video frame group by frame group instead: each group's timestamp text
+ * ({@link VideoTimestamps}, from the frames' indices and the video's fps as qwen-vl-utils' {@code video_metadata}
+ * gives them), then {@code <|vision_start|>}, its h·w/merge² {@code <|video_pad|>}, {@code <|vision_end|>}. The
+ * processors (and, for Qwen3-VL's timestamps, the folder's tokenizer) are read when the first image or video comes,
+ * so a folder without them loads and serves text.
  */
 final class QwenVlMediaProcessor implements MediaProcessor {
 
@@ -49,6 +53,7 @@ final class QwenVlMediaProcessor implements MediaProcessor {
     private final QwenVlUtils.Settings settings;
     private volatile ImageProcessor images;
     private volatile Qwen2VlImageProcessor videos;
+    private volatile FrameGroupText frameGroups;
 
     QwenVlMediaProcessor(Path folder, Qwen2VlConfig config) {
         this(folder, config, QwenVlUtils.Settings.fromEnvironment(System.getenv()));
@@ -80,6 +85,7 @@ final class QwenVlMediaProcessor implements MediaProcessor {
         List<RgbImage> pictures = new ArrayList<>();
         List<List<RgbImage>> clips = new ArrayList<>();
         List<Double> clipFps = new ArrayList<>();
+        List<String[]> clipTimestamps = new ArrayList<>();
         List<String> kinds = new ArrayList<>();
         for (int i = 0; i < prompt.media().size(); i++) {
             ContentPart part = prompt.media().get(i).part();
@@ -88,15 +94,19 @@ final class QwenVlMediaProcessor implements MediaProcessor {
                 case ContentPart.IMAGE ->
                     pictures.add(loader.image(MediaRef.image(part.value()).in(where)));
                 case ContentPart.VIDEO -> {
-                    if (generation == Qwen2VlConfig.Generation.QWEN3) {
-                        throw new IllegalArgumentException("media part " + i + " (video): Qwen3-VL prompts take images"
-                                + " here; its videos (frame groups with timestamps) are not connected yet");
-                    }
                     MediaRef ref = new MediaRef("video", part.value(), where);
                     Video video = loader.video(ref, settings.sampler(), QwenVlUtils.FPS);
-                    clips.add(QwenVlUtils.fetchVideo(
-                            video, videoProcessor().config().factor(), settings));
+                    List<RgbImage> frames = QwenVlUtils.fetchVideo(
+                            video, videoProcessor().config().factor(), settings);
+                    clips.add(frames);
                     clipFps.add(QwenVlUtils.sampleFps(video));
+                    // qwen-vl-utils' video_metadata: a file's sampled indices at its own fps; a frame list's
+                    // (padded) frames numbered 0..n-1 at the 2 fps it is said to be taken at
+                    int[] indices = video.frameList()
+                            ? java.util.stream.IntStream.range(0, frames.size()).toArray()
+                            : video.frameIndices();
+                    clipTimestamps.add(VideoTimestamps.texts(
+                            indices, video.fps(), videoProcessor().config().temporalPatchSize()));
                 }
                 default ->
                     throw new IllegalArgumentException(
@@ -107,6 +117,7 @@ final class QwenVlMediaProcessor implements MediaProcessor {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         int[] imageTokens = new int[0];
         int[] videoTokens = new int[0];
+        int[][] videoGrids = new int[0][];
         if (!pictures.isEmpty()) {
             PixelValues pixels = imageProcessor().preprocess(pictures);
             tensors.put(MediaTensors.PIXEL_VALUES, values(pixels, manager)); // (patches, C·T·P·P)
@@ -125,12 +136,22 @@ final class QwenVlMediaProcessor implements MediaProcessor {
                 tensors.put(Qwen2VlStage.SECOND_PER_GRID_TS, manager.create(seconds)); // (videos)
             }
             videoTokens = pixels.tokens();
+            videoGrids = pixels.gridThw();
         }
         List<int[]> runs = new ArrayList<>();
         int image = 0;
         int video = 0;
         for (String kind : kinds) {
             boolean isImage = kind.equals(ContentPart.IMAGE);
+            if (!isImage && generation == Qwen2VlConfig.Generation.QWEN3) {
+                int groups = videoGrids[video][0]; // grid t: the temporal patch groups
+                if (clipTimestamps.get(video).length != groups) {
+                    throw new IllegalStateException(clipTimestamps.get(video).length + " timestamps for the " + groups
+                            + " frame groups of video " + (video + 1));
+                }
+                runs.add(frameGroupText().run(clipTimestamps.get(video), videoTokens[video++] / groups, videoTokenId));
+                continue;
+            }
             int[] run = new int[isImage ? imageTokens[image++] : videoTokens[video++]];
             Arrays.fill(run, Math.toIntExact(isImage ? imageTokenId : videoTokenId));
             runs.add(run);
@@ -159,6 +180,15 @@ final class QwenVlMediaProcessor implements MediaProcessor {
             images = p;
         }
         return p;
+    }
+
+    private FrameGroupText frameGroupText() {
+        FrameGroupText t = frameGroups;
+        if (t == null) {
+            t = FrameGroupText.forModel(folder);
+            frameGroups = t;
+        }
+        return t;
     }
 
     /** The folder's video processor, without its resize: the frames come sized by {@link QwenVlUtils#fetchVideo}. */

@@ -52,16 +52,23 @@ import dev.osprey.model.spi.MediaProcessor;
  * tools/MakeTestVideo.java) decoded by JCodec, sampled and sized as ms-swift's qwen-vl-utils does with the test's
  * environment, a folder of frames, and an image, in one prompt, become the ids, {@code pixel_values_videos},
  * {@code video_grid_thw}, {@code second_per_grid_ts} (Qwen2.5-VL), logits and loss of transformers 5.12.1's video
- * processor and model.
+ * processor and model. Qwen3-VL and Qwen3-VL-MoE through {@code Qwen3VLProcessor}: each frame group after its
+ * timestamp text ({@code <1.0 seconds>}), tokenized by the folder's tokenizer.
  */
 class QwenVlVideoTest {
 
     static final Path VIDEO =
             HfReference.fixture(QwenVlVideoTest.class, "qwen2-vl").resolveSibling("qwen-vl-video");
 
+    /** Qwen3-VL's processor configs and tokenizer (its timestamps are words of it); the clips stay in {@link #VIDEO}. */
+    static final Path QWEN3_VIDEO = VIDEO.resolveSibling("qwen3-vl-video");
+
     static Stream<Arguments> models() {
         return Stream.of(
-                arguments("qwen2-vl", new Qwen2VlArchitecture()), arguments("qwen2.5-vl", new Qwen25VlArchitecture()));
+                arguments("qwen2-vl", new Qwen2VlArchitecture(), VIDEO),
+                arguments("qwen2.5-vl", new Qwen25VlArchitecture(), VIDEO),
+                arguments("qwen3-vl", new Qwen3VlArchitecture(), QWEN3_VIDEO),
+                arguments("qwen3-vl-moe", new Qwen3VlMoeArchitecture(), QWEN3_VIDEO));
     }
 
     /** The environment the fixture was made with, as ms-swift reads it. */
@@ -73,14 +80,15 @@ class QwenVlVideoTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
-    void videosAndAnImageGiveTransformersIdsPixelsLogitsAndLoss(String name, QwenVlFamily architecture)
+    void videosAndAnImageGiveTransformersIdsPixelsLogitsAndLoss(String name, QwenVlFamily architecture, Path processors)
             throws IOException {
-        JsonNode ref = new ObjectMapper().readTree(VIDEO.resolve(name + ".json").toFile());
+        JsonNode ref =
+                new ObjectMapper().readTree(processors.resolve(name + ".json").toFile());
         Path model = HfReference.fixture(QwenVlVideoTest.class, name);
         try (NDManager manager = NDManager.newBaseManager();
                 HfModel hf = ModelLoader.load(model, c -> architecture, manager, DataType.FLOAT32)) {
             MediaProcessor processor =
-                    new QwenVlMediaProcessor(VIDEO, architecture.config(hf.config()), settings(ref.get("env")));
+                    new QwenVlMediaProcessor(processors, architecture.config(hf.config()), settings(ref.get("env")));
             assertEquals(Map.of("image", "<|image_pad|>", "video", "<|video_pad|>"), processor.placeholders());
             int[] promptIds = ints(ref.get("prompt_ids"));
             List<MediaInput> media = new ArrayList<>();
@@ -188,7 +196,44 @@ class QwenVlVideoTest {
     }
 
     @Test
-    void aMissingOrBrokenVideoIsNamedAndQwen3VlRefusesVideosClearly() throws IOException {
+    void qwen3VlTimestampsAreTheGroupsMeanTimesFormattedAsPython() {
+        // clip.mp4's sampled frames 0, 4, 8, 11, 15, 19 at 10 fps: (0.8 + 1.1) / 2 is 0.9500000000000001
+        assertArrayEquals(
+                new String[] {"<0.2 seconds>", "<1.0 seconds>", "<1.7 seconds>"},
+                VideoTimestamps.texts(new int[] {0, 4, 8, 11, 15, 19}, 10.0, 2));
+        // a list of frames at 2 fps: the exact halves 0.25, 1.25 round to even, not up as Java's %.1f does
+        assertArrayEquals(
+                new String[] {"<0.2 seconds>", "<1.2 seconds>", "<2.2 seconds>"},
+                VideoTimestamps.texts(new int[] {0, 1, 2, 3, 4, 5}, 2.0, 2));
+        // an odd count: the last group repeats its last frame
+        assertArrayEquals(
+                new String[] {"<0.5 seconds>", "<2.0 seconds>"}, VideoTimestamps.texts(new int[] {0, 2, 4}, 2.0, 2));
+    }
+
+    @Test
+    void aQwen3VlFolderWithoutATokenizerIsNamedWhenAVideoComes() throws IOException {
+        Path qwen3 = HfReference.fixture(QwenVlVideoTest.class, "qwen3-vl");
+        Qwen3VlArchitecture three = new Qwen3VlArchitecture();
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel hf = ModelLoader.load(qwen3, c -> three, manager, DataType.FLOAT32)) {
+            // the qwen-vl-video folder has the processors but no tokenizer.json for the timestamps
+            MediaProcessor processor = three.mediaProcessor(hf.config(), VIDEO);
+            int[] ids = {1, 17, 150, 153, 5};
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> processor.process(
+                            new EncodedPrompt(
+                                    ids, ids, List.of(new MediaInput(3, new ContentPart("video", "clip.mp4")))),
+                            new MediaLoader(VIDEO),
+                            manager));
+            assertTrue(
+                    e.getMessage().contains("tokenizer.json") && e.getMessage().contains(VIDEO.toString()),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aMissingOrBrokenVideoIsNamed() throws IOException {
         Path model = HfReference.fixture(QwenVlVideoTest.class, "qwen2-vl");
         Qwen2VlArchitecture architecture = new Qwen2VlArchitecture();
         try (NDManager manager = NDManager.newBaseManager();
@@ -217,21 +262,6 @@ class QwenVlVideoTest {
             MediaProcessor.Processed text =
                     processor.process(new EncodedPrompt(ids, ids, List.of()), new MediaLoader(VIDEO), manager);
             assertNull(text.media());
-        }
-        Path qwen3 = HfReference.fixture(QwenVlVideoTest.class, "qwen3-vl");
-        Qwen3VlArchitecture three = new Qwen3VlArchitecture();
-        try (NDManager manager = NDManager.newBaseManager();
-                HfModel hf = ModelLoader.load(qwen3, c -> three, manager, DataType.FLOAT32)) {
-            MediaProcessor processor = three.mediaProcessor(hf.config(), VIDEO);
-            int[] ids = {1, 17, 5};
-            IllegalArgumentException e = assertThrows(
-                    IllegalArgumentException.class,
-                    () -> processor.process(
-                            new EncodedPrompt(
-                                    ids, ids, List.of(new MediaInput(2, new ContentPart("video", "clip.mp4")))),
-                            new MediaLoader(VIDEO),
-                            manager));
-            assertTrue(e.getMessage().contains("Qwen3-VL"), e.getMessage());
         }
     }
 }
