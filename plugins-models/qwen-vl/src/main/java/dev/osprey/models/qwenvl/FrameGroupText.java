@@ -3,6 +3,9 @@ package dev.osprey.models.qwenvl;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
@@ -16,19 +19,18 @@ import dev.osprey.model.spi.TokenizerFiles;
  */
 final class FrameGroupText {
 
-    private final HuggingFaceTokenizer tokenizer;
+    private final Path tokenizerFile;
     private final int visionStart;
     private final int visionEnd;
 
-    private FrameGroupText(HuggingFaceTokenizer tokenizer, int visionStart, int visionEnd) {
-        this.tokenizer = tokenizer;
+    private FrameGroupText(Path tokenizerFile, int visionStart, int visionEnd) {
+        this.tokenizerFile = tokenizerFile;
         this.visionStart = visionStart;
         this.visionEnd = visionEnd;
     }
 
     /**
-     * The model folder's {@code tokenizer.json} and vision start and end tokens. The tokenizer lives as long as the
-     * model's processor (one per loaded model).
+     * The model folder's {@code tokenizer.json} and vision start and end tokens.
      *
      * @throws IllegalArgumentException naming the folder when it has no tokenizer or lacks the tokens
      */
@@ -40,13 +42,7 @@ final class FrameGroupText {
         }
         int start = Math.toIntExact(TokenizerFiles.require(folder, "<|vision_start|>", "Qwen-VL's vision start"));
         int end = Math.toIntExact(TokenizerFiles.require(folder, "<|vision_end|>", "Qwen-VL's vision end"));
-        try {
-            HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(
-                    file, Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-            return new FrameGroupText(tokenizer, start, end);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": cannot read the tokenizer: " + e.getMessage(), e);
-        }
+        return new FrameGroupText(file, start, end);
     }
 
     /**
@@ -54,19 +50,26 @@ final class FrameGroupText {
      * @param groupTokens the {@code <|video_pad|>} tokens of one group: h·w/merge²
      */
     int[] run(String[] timestamps, int groupTokens, long videoTokenId) {
-        java.util.List<int[]> groups = new java.util.ArrayList<>();
+        List<int[]> groups = new ArrayList<>();
         int length = 0;
-        for (String timestamp : timestamps) {
-            long[] text = tokenizer.encode(timestamp, false, false).getIds();
-            int[] group = new int[text.length + groupTokens + 2];
-            for (int i = 0; i < text.length; i++) {
-                group[i] = Math.toIntExact(text[i]);
+        // opened for each video and closed at once: the processor, which lives as long as its model, has no close
+        // of its own to free the tokenizer's native memory, and reading tokenizer.json is cheap beside decoding a video
+        try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(
+                tokenizerFile, Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
+            for (String timestamp : timestamps) {
+                long[] text = tokenizer.encode(timestamp, false, false).getIds();
+                int[] group = new int[text.length + groupTokens + 2];
+                for (int i = 0; i < text.length; i++) {
+                    group[i] = Math.toIntExact(text[i]);
+                }
+                group[text.length] = visionStart;
+                Arrays.fill(group, text.length + 1, group.length - 1, Math.toIntExact(videoTokenId));
+                group[group.length - 1] = visionEnd;
+                groups.add(group);
+                length += group.length;
             }
-            group[text.length] = visionStart;
-            java.util.Arrays.fill(group, text.length + 1, group.length - 1, Math.toIntExact(videoTokenId));
-            group[group.length - 1] = visionEnd;
-            groups.add(group);
-            length += group.length;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(tokenizerFile + ": cannot read the tokenizer: " + e.getMessage(), e);
         }
         int[] run = new int[length];
         int at = 0;
