@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tiny Qwen3.5 (qwen3_5) checkpoint and the outputs transformers itself computes for it.
+"""Tiny Qwen3.5 (qwen3_5) and Qwen3.5-MoE (qwen3_5_moe) checkpoints and the outputs transformers computes for them.
 
 Qwen3.5 is Qwen3-VL's vision tower without DeepStack before Qwen3-Next's hybrid decoder: gated DeltaNet linear
 attention whose projections are split (in_proj_qkv, in_proj_z, in_proj_b, in_proj_a, where Qwen3-Next fuses
@@ -9,10 +9,13 @@ LoRA adapter and the value rounding are make-qwen3-vl-fixtures.py's (and so make
 
 What it exercises: layers linear / full / linear, 2 key heads and 4 value heads of the delta rule (dk 8, dv 12),
 head_dim 16 with partial_rotary_factor 0.5 (8 rotary features, mrope_section [2, 1, 1] interleaved), 4-pixel
-patches with learned positions (a 4 x 4 table), three images in a left-padded batch of two rows. The adapter also
-adapts the linear-attention projections.
+patches with learned positions (a 4 x 4 table), three images in a left-padded batch of two rows and, for qwen3.5,
+a video of two frame groups (each after its timestamp tokens, as Qwen3-VL prompts them) in the second row. The
+adapter also adapts the linear-attention projections. Qwen3.5-MoE: every layer's MLP is 4 experts (2 per token,
+always renormalised) plus a shared expert scaled by its sigmoid gate; save_pretrained writes the experts one by one
+(experts.N.gate_proj...), as Qwen3-Next's checkpoints store them.
 
-    chroot /srv/sid python3 /work/wt-NAME/tools/make-qwen35-fixtures.py OUT_DIR
+    chroot /srv/sid python3 /work/wt-NAME/tools/make-qwen35-fixtures.py OUT_DIR [CASE...]
 """
 import importlib.util
 import json
@@ -36,16 +39,24 @@ TEXT = dict(mm.TEXT, num_hidden_layers=3, head_dim=16,
 MROPE = dict(rope_type="default", rope_theta=10000.0, partial_rotary_factor=0.5, mrope_section=[2, 1, 1],
              mrope_interleaved=True)
 VISION = {k: v for k, v in q3.VISION.items() if k != "deepstack_visual_indexes"}
+MOE = dict(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=24, shared_expert_intermediate_size=16)
+CASES = {
+    "qwen3.5": ("Qwen3_5Config", "Qwen3_5ForConditionalGeneration", {}, True),
+    "qwen3.5-moe": ("Qwen3_5MoeConfig", "Qwen3_5MoeForConditionalGeneration", MOE, False),
+}
 LINEARS = set(text.LINEARS) | {"in_proj_qkv", "in_proj_z", "in_proj_b", "in_proj_a", "out_proj"}
 
 
-def build():
+def build(config_class, model_class, moe):
     torch.manual_seed(text.SEED)
-    config = transformers.Qwen3_5Config(
-        text_config=dict(TEXT, rope_parameters=MROPE, tie_word_embeddings=False), vision_config=dict(VISION),
+    text_config = dict(TEXT, rope_parameters=MROPE, tie_word_embeddings=False, **moe)
+    if moe:
+        del text_config["intermediate_size"]  # Qwen3.5-MoE has no dense MLP
+    config = getattr(transformers, config_class)(
+        text_config=text_config, vision_config=dict(VISION),
         image_token_id=mm.IMAGE, video_token_id=mm.VIDEO, vision_start_token_id=mm.VISION_START,
         vision_end_token_id=mm.VISION_END, tie_word_embeddings=False)
-    model = transformers.Qwen3_5ForConditionalGeneration._from_config(
+    model = getattr(transformers, model_class)._from_config(
         config, dtype=torch.float32, attn_implementation="eager").eval()
     text.randomize(model, "qwen3_next")
     g = torch.Generator().manual_seed(text.SEED + 5)
@@ -70,20 +81,23 @@ def lora_adapter(model, folder):
         text.LINEARS = saved
 
 
-def make(out_dir, name="qwen3.5"):
-    config, model = build()
+def make(name, config_class, model_class, moe, videos, out_dir):
+    config, model = build(config_class, model_class, moe)
     folder = os.path.join(out_dir, name)
     model.save_pretrained(folder)
-    inputs = q3.media(config, False)
+    inputs = q3.media(config, videos)
     save_file({k: v.contiguous() for k, v in inputs.items()}, os.path.join(folder, "inputs.safetensors"),
               metadata={"format": "pt"})
-    ids, mask = q3.batch(False)
+    ids, mask = q3.batch(videos)
     labels = ids.masked_fill(mask == 0, -100).masked_fill(text.positions(mask) == 0, -100)
-    image_rows = [b for b in range(ids.shape[0]) for _ in range(int((ids[b] == mm.VISION_START).sum()))]
+    frames = q3.VIDEO_GRIDS[0][0]
+    image_rows = [b for b in range(ids.shape[0])
+                  for _ in range(int((ids[b] == mm.VISION_START).sum() - (ids[b] == mm.VIDEO).any().int() * frames))]
+    video_rows = [b for b in range(ids.shape[0]) if bool((ids[b] == mm.VIDEO).any())]
     ref = dict(transformers_version=transformers.__version__, torch_version=torch.__version__,
-               note="the images are in inputs.safetensors, in the order of their placeholder tokens",
+               note="the media are in inputs.safetensors, in the order of their placeholder tokens",
                input_ids=ids.tolist(), attention_mask=mask.tolist(), labels=labels.tolist(),
-               image_rows=image_rows, video_rows=[])
+               image_rows=image_rows, video_rows=video_rows)
     with torch.no_grad():
         logits, loss = mm.forward(model, ids, mask, inputs, labels)
         ref["logits"] = mm.values(logits)
@@ -92,7 +106,7 @@ def make(out_dir, name="qwen3.5"):
         alone = []
         for b in range(ids.shape[0]):
             real = ids[b][mask[b] == 1].unsqueeze(0)
-            own = q3.select(inputs, image_rows, [], b)
+            own = q3.select(inputs, image_rows, video_rows, b)
             row, row_margin = mm.greedy_cached(model, real, torch.ones_like(real), own)
             alone.append(row[0])
             margin = min(margin, row_margin)
@@ -113,5 +127,9 @@ def make(out_dir, name="qwen3.5"):
 
 
 if __name__ == "__main__":
+    out = sys.argv[1] if len(sys.argv) > 1 else "reference-fixtures"
+    only = set(sys.argv[2:])
     torch.set_num_threads(1)
-    make(sys.argv[1] if len(sys.argv) > 1 else "reference-fixtures")
+    for case, (config_class, model_class, moe, videos) in CASES.items():
+        if not only or case in only:
+            make(case, config_class, model_class, moe, videos, out)

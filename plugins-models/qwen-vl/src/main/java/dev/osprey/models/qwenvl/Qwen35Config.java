@@ -20,9 +20,27 @@ import dev.osprey.models.qwen.hybrid.HybridDecoders;
  */
 record Qwen35Config(TextConfigSection text, DecoderLayout decoder, Qwen2VlConfig media) {
 
-    static Qwen35Config from(ModelConfig c) {
-        TextConfigSection text =
-                new TextConfigSection(c, c.getString("text_config.model_type").orElse("qwen3_5_text"), Map.of());
+    /**
+     * @param moe Qwen3.5-MoE ({@code qwen3_5_moe}): every layer's MLP is experts, routed as Qwen3-VL-MoE's (always
+     *     renormalised), with Qwen3-Next's sigmoid-gated shared expert; its text config has no dense
+     *     {@code intermediate_size}
+     */
+    static Qwen35Config from(ModelConfig c, boolean moe) {
+        // transformers' Qwen3.5-MoE text config deletes the fields its router and layers do not read
+        Map<String, Object> defaults = moe
+                ? Map.of(
+                        "norm_topk_prob",
+                        true,
+                        "decoder_sparse_step",
+                        1,
+                        "intermediate_size",
+                        c.getInt(1, "text_config.moe_intermediate_size"))
+                : Map.of();
+        TextConfigSection text = new TextConfigSection(
+                c, c.getString("text_config.model_type").orElse(moe ? "qwen3_5_moe_text" : "qwen3_5_text"), defaults);
+        if (moe && text.get("num_experts").isEmpty()) {
+            throw new IllegalArgumentException(c.source() + ": qwen3_5_moe needs text_config.num_experts");
+        }
         DecoderLayout decoder = HybridDecoders.qwen35(text);
         // M-RoPE splits the rotary frequencies only: partial_rotary_factor of each head
         int rotaryDim = 2 * decoder.rope().inverseFrequencies(1).length;

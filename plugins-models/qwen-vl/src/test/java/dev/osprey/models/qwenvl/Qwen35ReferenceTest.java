@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,9 +15,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -44,24 +49,30 @@ import dev.osprey.model.reference.GradientCheck;
 import dev.osprey.model.reference.HfReference;
 
 /**
- * Qwen3.5's logits, loss, greedy tokens through the cache (the gated DeltaNet layers' recurrent state, the full
- * attention's keys and values) and LoRA outputs equal those Hugging Face transformers computed for the same tiny
- * checkpoint and images (tools/make-qwen35-fixtures.py; src/test/resources/reference/qwen3.5): a left-padded batch
- * of two rows, the first with two images of different shapes, the second with one.
+ * Qwen3.5's and Qwen3.5-MoE's logits, loss, greedy tokens through the cache (the gated DeltaNet layers' recurrent
+ * state, the full attention's keys and values) and LoRA outputs equal those Hugging Face transformers computed for
+ * the same tiny checkpoints and media (tools/make-qwen35-fixtures.py; src/test/resources/reference/qwen3.5*): a
+ * left-padded batch of two rows, the first with two images of different shapes, the second with one (and, for
+ * Qwen3.5, a video of two frame groups).
  */
 class Qwen35ReferenceTest {
 
     private static final String NAME = "qwen3.5";
 
-    @Test
-    void logitsLossGreedyTokensAndLoraAreTransformers() throws IOException {
-        QwenVlFixture f = new QwenVlFixture(NAME);
-        Qwen35Architecture architecture = new Qwen35Architecture();
+    static Stream<Arguments> fixtures() {
+        return Stream.of(
+                arguments("qwen3.5", new Qwen35Architecture()), arguments("qwen3.5-moe", new Qwen35MoeArchitecture()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void logitsLossGreedyTokensAndLoraAreTransformers(String name, Qwen35Family architecture) throws IOException {
+        QwenVlFixture f = new QwenVlFixture(name);
         try (NDManager manager = NDManager.newBaseManager();
                 HfModel model = ModelLoader.load(f.folder, c -> architecture, manager, DataType.FLOAT32)) {
-            assertEquals(List.of(), model.unusedWeights(), "every checkpoint tensor has a place");
+            assertEquals(List.of(), model.unusedWeights(), name + ": every checkpoint tensor has a place");
             compareForward(
-                    NAME,
+                    name,
                     f,
                     model,
                     manager,
@@ -86,7 +97,9 @@ class Qwen35ReferenceTest {
             for (int b = 0; b < prompts.size(); b++) {
                 int row = b;
                 assertArrayEquals(
-                        ints(greedy.get("tokens").get(b)), batched.get(b).tokens(), "greedy tokens of row " + b);
+                        ints(greedy.get("tokens").get(b)),
+                        batched.get(b).tokens(),
+                        name + ": greedy tokens of row " + b);
                 List<Generator.Result> alone = Generator.generate(
                         model.model(),
                         List.of(prompts.get(b)),
@@ -98,7 +111,7 @@ class Qwen35ReferenceTest {
                 assertArrayEquals(
                         ints(greedy.get("tokens_alone").get(b)),
                         alone.get(0).tokens(),
-                        "greedy tokens of row " + b + " alone");
+                        name + ": greedy tokens of row " + b + " alone");
             }
 
             // the adapter covers the linear attention's split projections too
@@ -112,7 +125,7 @@ class Qwen35ReferenceTest {
             assertTrue(
                     attached.stream().allMatch(m -> m.startsWith("model.language_model.layers.")), attached.toString());
             compareForward(
-                    NAME + " with its LoRA adapter",
+                    name + " with its LoRA adapter",
                     f,
                     model,
                     manager,
@@ -122,20 +135,25 @@ class Qwen35ReferenceTest {
         }
     }
 
-    @Test
-    void gradientsReachTheVisionTowerAndTheLinearAttention() throws Exception {
-        QwenVlFixture f = new QwenVlFixture(NAME);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void gradientsReachTheVisionTowerAndTheLinearAttention(String name, Qwen35Family architecture) throws Exception {
+        QwenVlFixture f = new QwenVlFixture(name);
         long[] prompt = f.ids[0].clone(); // row 0: two images, no padding
-        for (String key : List.of(
+        List<String> keys = new ArrayList<>(List.of(
                 "model.visual.patch_embed.proj.weight",
                 "model.visual.pos_embed.weight",
                 "model.visual.blocks.0.attn.qkv.weight",
                 "model.visual.merger.linear_fc2.weight",
                 "model.language_model.layers.0.linear_attn.in_proj_qkv.weight",
                 "model.language_model.layers.0.linear_attn.in_proj_a.weight",
-                "model.language_model.layers.1.self_attn.q_proj.weight")) {
-            GradientCheck.check(
-                    f.folder, new Qwen35Architecture(), key, 0, 1e-3f, prompt, m -> f.media(m, r -> r == 0));
+                "model.language_model.layers.1.self_attn.q_proj.weight"));
+        if (architecture.moe()) {
+            keys.add("model.language_model.layers.1.mlp.shared_expert_gate.weight");
+            keys.add("model.language_model.layers.0.mlp.gate.weight");
+        }
+        for (String key : keys) {
+            GradientCheck.check(f.folder, architecture, key, 0, 1e-3f, prompt, m -> f.media(m, r -> r == 0));
         }
     }
 
