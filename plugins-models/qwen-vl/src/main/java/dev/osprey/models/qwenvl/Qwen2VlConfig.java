@@ -237,7 +237,7 @@ record Qwen2VlConfig(
      * out, {@code num_position_embeddings} learned positions, DeepStack mergers after
      * {@code deepstack_visual_indexes}.
      */
-    private static VisionConfig qwen3Vision(ModelConfig c) {
+    static VisionConfig qwen3Vision(ModelConfig c) {
         List<Integer> deepstack = new ArrayList<>();
         Object listed = c.get("vision_config.deepstack_visual_indexes").orElse(List.of(8, 16, 24));
         if (!(listed instanceof List<?> indexes)) {
@@ -341,7 +341,7 @@ record Qwen2VlConfig(
     }
 
     /** {@code mrope_section} (under {@code rope_parameters} or the Hub's {@code rope_scaling}), summing to D / 2. */
-    private static int[] mropeSection(ModelConfig c, int headDim) {
+    static int[] mropeSection(ModelConfig c, int headDim) {
         Object raw = c.get(
                         "text_config.rope_parameters.mrope_section",
                         "rope_parameters.mrope_section",

@@ -20,7 +20,9 @@ import dev.osprey.model.spi.Weight;
  * q, k, v and the output gate z, {@code in_proj_ba} the write strength beta = sigmoid(b) and the decay
  * g = -exp(A_log)·softplus(a + dt_bias) per value head; q, k and v pass a causal depthwise conv ({@code conv1d},
  * SiLU), q and k are l2-normalised, the {@link GatedDeltaRule} mixes the positions, and an RMSNorm gated by
- * silu(z) ({@code norm}) precedes {@code out_proj}.
+ * silu(z) ({@code norm}) precedes {@code out_proj}. Qwen3.5 splits the projections ({@code in_proj_qkv},
+ * {@code in_proj_z}, {@code in_proj_b}, {@code in_proj_a}), each laid out head after head rather than grouped by
+ * key head.
  *
  * <p>It keeps no keys and values: its cache entry is a recurrent state
  * ({@link AttentionContext#keepRecurrentState}), the conv's last {@code linear_conv_kernel_dim - 1} inputs
@@ -33,22 +35,53 @@ final class GatedDeltaNet implements Attention {
 
     private final Qwen3NextArchitecture.LinearAttention shape;
     private final double eps;
+    /** Qwen3-Next's fused projections, or null for Qwen3.5's split ones. */
     private final Projection qkvz;
+
     private final Projection ba;
+    /** Qwen3.5's split projections, or null for Qwen3-Next's fused ones. */
+    private final Projection qkv;
+
+    private final Projection zProjection;
+    private final Projection bProjection;
+    private final Projection aProjection;
     private final Projection out;
     private final Weight conv;
     private final Weight aLog;
     private final Weight dtBias;
     private final Weight norm;
 
-    /** @param module the block's module name, e.g. {@code model.layers.0.linear_attn} */
-    GatedDeltaNet(Parameters p, String module, int hidden, Qwen3NextArchitecture.LinearAttention shape, double eps) {
+    /**
+     * @param module the block's module name, e.g. {@code model.layers.0.linear_attn}
+     * @param split Qwen3.5's split projections rather than Qwen3-Next's fused ones
+     */
+    GatedDeltaNet(
+            Parameters p,
+            String module,
+            int hidden,
+            Qwen3NextArchitecture.LinearAttention shape,
+            double eps,
+            boolean split) {
         this.shape = shape;
         this.eps = eps;
         int r = shape.valueHeads() / shape.keyHeads();
-        long qkvzOut = (long) shape.keyHeads() * (2L * shape.keyDim() + 2L * r * shape.valueDim());
-        qkvz = p.linear(module + ".in_proj_qkvz", hidden, qkvzOut, false);
-        ba = p.linear(module + ".in_proj_ba", hidden, 2L * shape.valueHeads(), false);
+        long values = (long) shape.valueHeads() * shape.valueDim();
+        if (split) {
+            qkvz = null;
+            ba = null;
+            qkv = p.linear(module + ".in_proj_qkv", hidden, shape.convDim(), false);
+            zProjection = p.linear(module + ".in_proj_z", hidden, values, false);
+            bProjection = p.linear(module + ".in_proj_b", hidden, shape.valueHeads(), false);
+            aProjection = p.linear(module + ".in_proj_a", hidden, shape.valueHeads(), false);
+        } else {
+            long qkvzOut = (long) shape.keyHeads() * (2L * shape.keyDim() + 2L * r * shape.valueDim());
+            qkvz = p.linear(module + ".in_proj_qkvz", hidden, qkvzOut, false);
+            ba = p.linear(module + ".in_proj_ba", hidden, 2L * shape.valueHeads(), false);
+            qkv = null;
+            zProjection = null;
+            bProjection = null;
+            aProjection = null;
+        }
         conv = p.normal(module + ".conv1d.weight", shape.convDim(), 1, shape.convKernel());
         dtBias = p.ones(module + ".dt_bias", shape.valueHeads());
         aLog = p.zeros(module + ".A_log", shape.valueHeads()); // A = 1 until a checkpoint's values load
@@ -70,21 +103,35 @@ final class GatedDeltaNet implements Attention {
         int dk = shape.keyDim();
         int dv = shape.valueDim();
         int r = hv / hk;
-        // per key head: q, k, the values and gates of its r value heads (Qwen3-Next's grouped layout)
-        NDList qkvzParts = qkvz.forward(x, adapter)
-                .reshape(b, t, hk, 2L * dk + 2L * r * dv) // (B, T, Hk, 2dk + 2r·dv)
-                .split(new long[] {dk, 2L * dk, 2L * dk + (long) r * dv}, 3);
-        NDList baParts = ba.forward(x, adapter).reshape(b, t, hk, 2L * r).split(new long[] {r}, 3); // (B, T, Hk, r) ×2
-        NDArray mixed = NDArrays.concat(
-                new NDList(
-                        qkvzParts.get(0).reshape(b, t, (long) hk * dk),
-                        qkvzParts.get(1).reshape(b, t, (long) hk * dk),
-                        qkvzParts.get(2).reshape(b, t, (long) hv * dv)),
-                2); // (B, T, convDim): q, k, v
-
-        NDArray z = qkvzParts.get(3).reshape(b, t, hv, dv); // (B, T, Hv, dv)
-        NDArray beta = Activation.sigmoid(baParts.get(0).reshape(b, t, hv).toType(DataType.FLOAT32, false));
-        NDArray a = baParts.get(1).reshape(b, t, hv).toType(DataType.FLOAT32, false); // (B, T, Hv)
+        NDArray mixed; // (B, T, convDim): q, k, v
+        NDArray z; // (B, T, Hv, dv)
+        NDArray bRaw; // (B, T, Hv)
+        NDArray a; // (B, T, Hv)
+        if (qkvz != null) {
+            // per key head: q, k, the values and gates of its r value heads (Qwen3-Next's grouped layout)
+            NDList qkvzParts = qkvz.forward(x, adapter)
+                    .reshape(b, t, hk, 2L * dk + 2L * r * dv) // (B, T, Hk, 2dk + 2r·dv)
+                    .split(new long[] {dk, 2L * dk, 2L * dk + (long) r * dv}, 3);
+            NDList baParts =
+                    ba.forward(x, adapter).reshape(b, t, hk, 2L * r).split(new long[] {r}, 3); // (B, T, Hk, r) ×2
+            mixed = NDArrays.concat(
+                    new NDList(
+                            qkvzParts.get(0).reshape(b, t, (long) hk * dk),
+                            qkvzParts.get(1).reshape(b, t, (long) hk * dk),
+                            qkvzParts.get(2).reshape(b, t, (long) hv * dv)),
+                    2);
+            z = qkvzParts.get(3).reshape(b, t, hv, dv);
+            bRaw = baParts.get(0).reshape(b, t, hv);
+            a = baParts.get(1).reshape(b, t, hv);
+        } else {
+            // Qwen3.5: q, k and v already head after head, as the conv takes them
+            mixed = qkv.forward(x, adapter);
+            z = zProjection.forward(x, adapter).reshape(b, t, hv, dv);
+            bRaw = bProjection.forward(x, adapter);
+            a = aProjection.forward(x, adapter);
+        }
+        a = a.toType(DataType.FLOAT32, false);
+        NDArray beta = Activation.sigmoid(bRaw.toType(DataType.FLOAT32, false)); // (B, T, Hv)
         NDArray g = GatedDeltaRule.softplus(a.add(dtBias.get().toType(DataType.FLOAT32, false)))
                 .mul(aLog.get().toType(DataType.FLOAT32, false).exp())
                 .neg(); // (B, T, Hv)

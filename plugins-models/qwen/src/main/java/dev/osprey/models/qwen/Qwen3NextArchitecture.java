@@ -17,6 +17,7 @@ import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.DecoderFamily;
 import dev.osprey.model.spi.DecoderLayout;
 import dev.osprey.model.spi.Experts;
+import dev.osprey.model.spi.FeedForwardFactory;
 import dev.osprey.model.spi.LlamaLikeConfig;
 import dev.osprey.model.spi.NormFactory;
 import dev.osprey.model.spi.RotaryEmbedding;
@@ -36,12 +37,16 @@ public class Qwen3NextArchitecture extends DecoderFamily {
     @Reference
     EngineRuntime engine;
 
-    private static final Set<String> LINEAR_MODULES;
+    private static final Set<String> LINEAR_MODULES = linearModules(List.of("in_proj_qkvz", "in_proj_ba", "out_proj"));
 
-    static {
+    /** Qwen3.5's: its linear attention's projections are split. */
+    static final Set<String> SPLIT_LINEAR_MODULES =
+            linearModules(List.of("in_proj_qkv", "in_proj_z", "in_proj_b", "in_proj_a", "out_proj"));
+
+    private static Set<String> linearModules(List<String> linearAttention) {
         Set<String> modules = new HashSet<>(LLAMA_LINEAR_MODULES);
-        modules.addAll(List.of("in_proj_qkvz", "in_proj_ba", "out_proj"));
-        LINEAR_MODULES = Set.copyOf(modules);
+        modules.addAll(linearAttention);
+        return Set.copyOf(modules);
     }
 
     /**
@@ -80,7 +85,8 @@ public class Qwen3NextArchitecture extends DecoderFamily {
      * @param rope the rotary embedding over {@code partial_rotary_factor} (default 0.25) of each head
      * @param linear the shape of the linear-attention layers
      * @param fullAttention per layer, whether it is a full-attention layer
-     * @param moe the experts and which layers stay dense
+     * @param moe the experts and which layers stay dense, or null for a dense SwiGLU MLP in every layer (Qwen3.5)
+     * @param splitProjections Qwen3.5's split linear-attention projections rather than Qwen3-Next's fused ones
      */
     record Qwen3NextConfig(
             LlamaLikeConfig common,
@@ -88,19 +94,37 @@ public class Qwen3NextArchitecture extends DecoderFamily {
             RotaryEmbedding rope,
             LinearAttention linear,
             boolean[] fullAttention,
-            Experts moe) {
+            Experts moe,
+            boolean splitProjections) {
 
         static Qwen3NextConfig from(ModelConfig c) {
+            return from(c, false);
+        }
+
+        /**
+         * @param split Qwen3.5's language model: split projections, experts only where {@code num_experts} is set,
+         *     and the rotary share of each head from {@code rope_parameters.partial_rotary_factor} (which
+         *     transformers' Qwen3.5 rotary embedding reads) before the top-level one
+         */
+        static Qwen3NextConfig from(ModelConfig c, boolean split) {
             LlamaLikeConfig common = LlamaLikeConfig.read(c, false, "silu");
             if (!common.activation().equals("silu")) {
                 throw new IllegalArgumentException(c.source() + ": qwen3_next's gated DeltaNet runs its conv and gated"
                         + " norm with silu; hidden_act '" + common.activation() + "' is not supported");
             }
             // the rope reads a top-level partial_rotary_factor itself; qwen3_next's default is 0.25, not 1
-            RotaryEmbedding rope = c.get("partial_rotary_factor").isPresent()
-                    ? common.rope()
-                    : Blocks.rope(
-                            c, (int) (common.headDim() * c.getDouble(0.25, "rope_parameters.partial_rotary_factor")));
+            RotaryEmbedding rope = split
+                    ? Blocks.plainRope(
+                            c.getDouble(10000.0, "rope_parameters.rope_theta", "rope_theta"),
+                            (int) (common.headDim()
+                                    * c.getDouble(
+                                            c.getDouble(0.25, "partial_rotary_factor"),
+                                            "rope_parameters.partial_rotary_factor")),
+                            c.getInt(32768, "max_position_embeddings"))
+                    : c.get("partial_rotary_factor").isPresent()
+                            ? common.rope()
+                            : Blocks.rope(c, (int)
+                                    (common.headDim() * c.getDouble(0.25, "rope_parameters.partial_rotary_factor")));
             LinearAttention linear = new LinearAttention(
                     c.getInt(16, "linear_num_key_heads"),
                     c.getInt(32, "linear_num_value_heads"),
@@ -113,7 +137,10 @@ public class Qwen3NextArchitecture extends DecoderFamily {
                     rope,
                     linear,
                     layerTypes(c, common.layers()),
-                    Qwen3MoeArchitecture.Qwen3MoeConfig.moe(c));
+                    split && c.get("num_experts", "num_local_experts").isEmpty()
+                            ? null
+                            : Qwen3MoeArchitecture.Qwen3MoeConfig.moe(c),
+                    split);
         }
 
         /** {@code layer_types}, or a full-attention layer every {@code full_attention_interval} (4) layers. */
@@ -158,16 +185,31 @@ public class Qwen3NextArchitecture extends DecoderFamily {
             double eps = common.rmsEps();
             AttentionFactory attention = (parameters, module, layer, hidden) -> fullAttention[layer]
                     ? new GatedAttention(parameters, module, hidden, spec, norm)
-                    : new GatedDeltaNet(parameters, linearModule(module), hidden, linear, eps);
-            return common.layout(attention, Blocks.sparseMoe(moe, false, common.activation(), common.gatedMlp(false)))
-                    .withNorms(norm)
-                    .withRope(rope);
+                    : new GatedDeltaNet(parameters, linearModule(module), hidden, linear, eps, splitProjections);
+            FeedForwardFactory mlp = moe == null
+                    ? common.gatedMlp(false)
+                    : Blocks.sparseMoe(moe, false, common.activation(), common.gatedMlp(false));
+            return common.layout(attention, mlp).withNorms(norm).withRope(rope);
         }
 
         /** {@code model.layers.N.self_attn} to {@code model.layers.N.linear_attn}. */
         private static String linearModule(String attentionModule) {
             return attentionModule.substring(0, attentionModule.lastIndexOf('.') + 1) + "linear_attn";
         }
+    }
+
+    /**
+     * Qwen3.5's language model ({@code text_config} of {@code qwen3_5}): Qwen3-Next's hybrid layers with split
+     * linear-attention projections and, without {@code num_experts}, a dense MLP; for
+     * {@link dev.osprey.models.qwen.hybrid.HybridDecoders}.
+     */
+    public static DecoderLayout splitProjectionLayout(ModelConfig text) {
+        return Qwen3NextConfig.from(text, true).layout();
+    }
+
+    /** The linear modules of {@link #splitProjectionLayout}, which LoRA may adapt. */
+    public static Set<String> splitProjectionLinearModules() {
+        return SPLIT_LINEAR_MODULES;
     }
 
     @Override
