@@ -2,7 +2,6 @@ package dev.osprey.models.qwenvl;
 
 import static dev.osprey.model.reference.MediaReference.flat;
 import static dev.osprey.model.reference.MediaReference.longs;
-import static dev.osprey.models.qwenvl.QwenVlFixture.ints;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,9 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -32,18 +28,11 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
-import dev.osprey.api.model.LanguageModel;
 import dev.osprey.api.model.MediaTensors;
 import dev.osprey.api.model.MultimodalKeys;
 import dev.osprey.model.decoder.DecoderModel;
-import dev.osprey.model.generate.GenerationOptions;
-import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;
-import dev.osprey.model.load.LoraMerge;
-import dev.osprey.model.load.Losses;
 import dev.osprey.model.load.ModelLoader;
-import dev.osprey.model.load.PeftAdapter;
-import dev.osprey.model.nn.Linear;
 import dev.osprey.model.reference.GradientCheck;
 import dev.osprey.model.reference.HfReference;
 
@@ -76,72 +65,12 @@ class QwenVlReferenceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void logitsLossGreedyTokensAndLoraAreTransformers(String name, QwenVlFamily architecture) throws IOException {
-        QwenVlFixture f = new QwenVlFixture(name);
-        try (NDManager manager = NDManager.newBaseManager();
-                HfModel model = ModelLoader.load(f.folder, c -> architecture, manager, DataType.FLOAT32)) {
-            assertEquals(List.of(), model.unusedWeights(), name + ": every checkpoint tensor has a place");
-            compareForward(
-                    name,
-                    f,
-                    model,
-                    manager,
-                    null,
-                    f.ref.get("logits"),
-                    f.ref.get("loss").asDouble());
-
-            // the platform's Generator: the media in the prefill, then one token per step through the cache
-            JsonNode greedy = f.ref.get("greedy");
-            GenerationOptions options = GenerationOptions.greedy(
-                    greedy.get("max_new_tokens").asInt(),
-                    new HashSet<>(model.generationConfig().eosTokenIds()));
-            List<int[]> prompts = new ArrayList<>();
-            for (int b = 0; b < f.ids.length; b++) {
-                long real = Arrays.stream(f.mask[b]).sum();
-                prompts.add(Arrays.stream(f.ids[b])
-                        .skip(f.ids[b].length - real)
-                        .mapToInt(t -> (int) t)
-                        .toArray());
-            }
-            List<Generator.Result> batched =
-                    Generator.generate(model.model(), prompts, f.media(manager), options, null, null, null);
-            for (int b = 0; b < prompts.size(); b++) {
-                int row = b;
-                assertArrayEquals(
-                        ints(greedy.get("tokens").get(b)),
-                        batched.get(b).tokens(),
-                        name + ": greedy tokens of row " + b);
-                List<Generator.Result> alone = Generator.generate(
-                        model.model(),
-                        List.of(prompts.get(b)),
-                        f.media(manager, r -> r == row),
-                        options,
-                        null,
-                        null,
-                        null);
-                assertArrayEquals(
-                        ints(greedy.get("tokens_alone").get(b)),
-                        alone.get(0).tokens(),
-                        name + ": greedy tokens of row " + b + " alone");
-            }
-
-            // transformers 5 names the adapter's modules model.language_model.layers.N...; Qwen2-VL's are
-            // model.layers.N
-            JsonNode lora = f.ref.get("lora");
-            LanguageModel language = model.model();
-            List<Linear> linears = LoraMerge.linearsOf(language);
-            List<String> attached = PeftAdapter.attach(
-                    f.folder.resolve(lora.get("folder").asText()), linears, "ref", manager, language::checkpointKey);
-            assertEquals(lora.get("modules").size(), attached.size(), "the adapter's modules, attached " + attached);
-            assertTrue(attached.stream().allMatch(m -> m.startsWith(layers(architecture))), attached.toString());
-            compareForward(
-                    name + " with its LoRA adapter",
-                    f,
-                    model,
-                    manager,
-                    "ref",
-                    lora.get("logits"),
-                    lora.get("loss").asDouble());
-        }
+        // transformers 5 names the adapter's modules model.language_model.layers.N...; Qwen2-VL's are model.layers.N
+        QwenVlTransformersCheck.logitsLossGreedyTokensAndLora(
+                name,
+                architecture,
+                attached -> assertTrue(
+                        attached.stream().allMatch(m -> m.startsWith(layers(architecture))), attached.toString()));
     }
 
     /**
@@ -155,7 +84,7 @@ class QwenVlReferenceTest {
                 HfModel model =
                         ModelLoader.load(f.folder, c -> new Qwen25VlArchitecture(), manager, DataType.FLOAT32)) {
             assertEquals(List.of(), model.unusedWeights(), "every checkpoint tensor has a place");
-            compareForward(
+            QwenVlTransformersCheck.forward(
                     "qwen2.5-vl-awq",
                     f,
                     model,
@@ -404,30 +333,6 @@ class QwenVlReferenceTest {
                     .build();
             e = assertThrows(IllegalArgumentException.class, () -> model.model().forward(misplaced));
             assertTrue(e.getMessage().contains("rows [0, 1, 1]"), e.getMessage());
-        }
-    }
-
-    private static void compareForward(
-            String what,
-            QwenVlFixture f,
-            HfModel model,
-            NDManager manager,
-            String adapter,
-            JsonNode expected,
-            double expectedLoss) {
-        Shape shape = new Shape(f.ids.length, f.ids[0].length);
-        try (NDManager scope = manager.newSubManager()) {
-            ForwardRequest request = ForwardRequest.builder(scope.create(flat(f.ids), shape))
-                    .optAttentionMask(scope.create(flat(f.mask), shape))
-                    .optAdapter(adapter)
-                    .optMedia(f.media(scope))
-                    .build();
-            NDArray logits = model.model().forward(request).logits(); // (B, T, V)
-            HfReference.assertLogits(what, logits, f.mask, expected);
-            double loss =
-                    Losses.causalLm(logits, scope.create(flat(f.labels), shape)).getFloat();
-            assertEquals(
-                    expectedLoss, loss, HfReference.RELATIVE_TOLERANCE * Math.max(1, expectedLoss), what + ": loss");
         }
     }
 }
