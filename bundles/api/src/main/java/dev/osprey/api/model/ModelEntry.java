@@ -1,5 +1,7 @@
 package dev.osprey.api.model;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -18,7 +20,7 @@ import java.util.Set;
  * @param task what the model is for, by ms-swift's {@code --task_type}: {@link #CAUSAL_LM} (the default, also
  *        for an entry without {@code "task"}), {@code seq_cls}, {@code embedding}, {@code reranker} or
  *        {@code generative_reranker}; serving reads it to answer {@code /v1/embeddings} or {@code /v1/rerank}
- * @since 1.3 (task)
+ * @since 1.3 (task), 1.4 ({@link #modalities()})
  */
 public record ModelEntry(
         String id,
@@ -33,6 +35,9 @@ public record ModelEntry(
 
     /** The task of a language model that generates text. */
     public static final String CAUSAL_LM = "causal_lm";
+
+    /** The modality every entry reads. */
+    public static final String TEXT = "text";
 
     /** An entry of a causal language model. */
     public ModelEntry(
@@ -57,5 +62,24 @@ public record ModelEntry(
         requires = Map.copyOf(requires);
         bundle = bundle == null ? "" : bundle;
         task = task == null || task.isEmpty() ? CAUSAL_LM : task;
+    }
+
+    /**
+     * What the model reads: {@code text}, then {@code image}, {@code video} and {@code audio} for the entries tagged
+     * {@code vision}, {@code video} and {@code audio} (the tags the model bundles' registry files give their
+     * multimodal ids), in that order.
+     */
+    public List<String> modalities() {
+        List<String> modalities = new ArrayList<>(List.of(TEXT));
+        if (tags.contains("vision")) {
+            modalities.add("image");
+        }
+        if (tags.contains("video")) {
+            modalities.add("video");
+        }
+        if (tags.contains("audio")) {
+            modalities.add("audio");
+        }
+        return List.copyOf(modalities);
     }
 }

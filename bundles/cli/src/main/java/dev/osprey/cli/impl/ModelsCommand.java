@@ -33,6 +33,8 @@ public class ModelsCommand implements Runnable {
                     "List registered model ids (Hugging Face and ModelScope) with their model type and architecture.")
     public static class ListModels extends PlatformCommand implements Callable<Integer> {
 
+        private static final List<String> MODALITIES = List.of(ModelEntry.TEXT, "image", "video", "audio");
+
         @Option(
                 names = "--arch",
                 paramLabel = "ARCH",
@@ -48,24 +50,37 @@ public class ModelsCommand implements Runnable {
                 description = "only entries for this task (causal_lm, embedding, generative_reranker, seq_cls, ...)")
         String task;
 
+        @Option(
+                names = "--modality",
+                paramLabel = "MODALITY",
+                description = "only entries that read this input (text, image, video, audio)")
+        String modality;
+
         @Override
         public Integer call() {
+            if (modality != null && !MODALITIES.contains(modality.toLowerCase(Locale.ROOT))) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "--modality must be one of " + MODALITIES + ", not '" + modality + "'");
+            }
             List<ModelEntry> entries = platform.models.entries().stream()
                     .filter(e -> arch == null
                             || e.modelType().equalsIgnoreCase(arch)
                             || e.architecture().equalsIgnoreCase(arch))
                     .filter(e -> tag == null || e.tags().contains(tag.toLowerCase(Locale.ROOT)))
                     .filter(e -> task == null || e.task().equalsIgnoreCase(task))
+                    .filter(e -> modality == null || e.modalities().contains(modality.toLowerCase(Locale.ROOT)))
                     .toList();
             int width = entries.stream().mapToInt(e -> e.id().length()).max().orElse(10);
-            out().printf("%-" + width + "s  %-8s  %-18s  %-19s  %s%n", "ID", "TYPE", "ARCHITECTURE", "TASK", "TAGS");
+            String row = "%-" + width + "s  %-8s  %-18s  %-19s  %-16s  %s%n";
+            out().printf(row, "ID", "TYPE", "ARCHITECTURE", "TASK", "MODALITY", "TAGS");
             for (ModelEntry e : entries) {
                 out().printf(
-                                "%-" + width + "s  %-8s  %-18s  %-19s  %s%n",
+                                row,
                                 e.id(),
                                 e.modelType(),
                                 e.architecture(),
                                 e.task(),
+                                String.join("+", e.modalities()),
                                 String.join(",", e.tags()));
             }
             out().printf("%d models%s%n", entries.size(), arch == null ? "" : " of " + arch);
