@@ -26,6 +26,11 @@ public final class Gemma3ImageProcessor implements ImageProcessor {
     public static final String EOI = "<end_of_image>";
     public static final String IMAGE_TOKEN = "<image_soft_token>";
 
+    /** Gemma3Processor's text before an image that has pan-and-scan crops, and between the image and its crops. */
+    public static final String BEFORE_CROPPED_IMAGE = "Here is the original image ";
+
+    public static final String BEFORE_CROPS = " and here are some crops to help you see better ";
+
     /**
      * @param siglip the resize, rescale and normalisation
      * @param panAndScan {@code do_pan_and_scan}
@@ -214,8 +219,7 @@ public final class Gemma3ImageProcessor implements ImageProcessor {
         StringBuilder text = new StringBuilder(prompt);
         for (int k = at.size() - 1; k >= 0; k--) {
             if (numCrops[k] > 0) {
-                StringBuilder crops = new StringBuilder(
-                        "Here is the original image " + BOI + " and here are some crops to help you see better ");
+                StringBuilder crops = new StringBuilder(BEFORE_CROPPED_IMAGE + BOI + BEFORE_CROPS);
                 for (int c = 0; c < numCrops[k]; c++) {
                     crops.append(c == 0 ? "" : " ").append(BOI);
                 }
