@@ -2,7 +2,7 @@
  * Model architectures on DJL, model configuration, the model registry (data contributed by model bundles), and
  * the {@link dev.osprey.api.model.ModelService} that finds and loads models.
  */
-@Version("1.3.0")
+@Version("1.4.0")
 @Export
 package dev.osprey.api.model;
 
