@@ -30,8 +30,8 @@ import dev.osprey.model.spi.TokenizerFiles;
  * unlabelled prefix, and the row's attention blocks mark the prefix 0 (both ways) and everything from the first
  * labelled token on -1 (causal), as its {@code token_type_ids} 0 and 1 do (ms-swift's PaliGemma template splits its
  * rows there too). The images become {@code pixel_values} (N, 3, S, S) from the folder's
- * {@code SiglipImageProcessor}. A prompt carries no blocks: the model reads the whole of it as its prefix, which is
- * right for generation.
+ * {@code SiglipImageProcessor}. A prompt is one block, its prefix (which is how the model reads a prompt without
+ * blocks too, for generation).
  */
 final class PaliGemmaMediaProcessor implements MediaProcessor {
 
@@ -125,13 +125,16 @@ final class PaliGemmaMediaProcessor implements MediaProcessor {
         return new Processed(ids, labels, p.media(), blocks);
     }
 
-    /** {@code "\n"} at the end of the prefix, which is the whole prompt. */
+    /**
+     * {@code "\n"} at the end of the prefix, which is the whole prompt: one block, so that an answer a trainer
+     * appends (GRPO's completions) is read causally after it.
+     */
     private Processed endPrefix(Processed p) {
         int[] ids = Arrays.copyOf(p.inputIds(), p.inputIds().length + 1);
         int[] labels = Arrays.copyOf(p.labels(), ids.length);
         ids[ids.length - 1] = newline();
         labels[ids.length - 1] = EncodedPrompt.IGNORE_INDEX;
-        return new Processed(ids, labels, p.media());
+        return new Processed(ids, labels, p.media(), new int[ids.length]);
     }
 
     private int newline() {
