@@ -32,7 +32,9 @@ import dev.osprey.model.spi.TokenizerFiles;
  * sequence, " and here are some crops to help you see better ", then each crop's sequence separated by " ", each
  * piece of text encoded on its own by the folder's tokenizer and spliced in as ids (so text before the image does
  * not merge with "Here", which transformers' text rewrite can do); {@code pixel_values} holds each image followed
- * by its crops.
+ * by its crops. {@code DO_PAN_AND_SCAN} and the other {@code PAN_AND_SCAN_*} environment variables override the
+ * processor config ({@link Gemma3ImageProcessor#withEnvironment}), as a processor call's keyword arguments do, so
+ * a command run with {@code DO_PAN_AND_SCAN=true} turns pan-and-scan on for a model whose config leaves it off.
  */
 final class Gemma3MediaProcessor implements MediaProcessor {
 
@@ -41,11 +43,19 @@ final class Gemma3MediaProcessor implements MediaProcessor {
     private final int eoi;
     private final int soft;
     private final int tokens;
+    /** The environment whose pan-and-scan settings override the processor config's. */
+    private final Map<String, String> env;
+
     private volatile Integer doubleNewline;
     /** The ids of the pan-and-scan text: before the image, before its crops, between two crops. */
     private volatile int[][] cropTexts;
 
     Gemma3MediaProcessor(ModelConfig config, Path folder) {
+        this(config, folder, System.getenv());
+    }
+
+    Gemma3MediaProcessor(ModelConfig config, Path folder, Map<String, String> env) {
+        this.env = Map.copyOf(env);
         this.images = new ImageParts(folder, "gemma3");
         this.boi = config.getInt(255999, "boi_token_index");
         this.eoi = config.getInt(256000, "eoi_token_index");
@@ -69,7 +79,7 @@ final class Gemma3MediaProcessor implements MediaProcessor {
             throw new IllegalArgumentException(images.folder().resolve("preprocessor_config.json")
                     + ": Gemma 3 reads images with Gemma3ImageProcessor, not " + p.name());
         }
-        Gemma3ImageProcessor.Processed processed = gemma3.process(pictures);
+        Gemma3ImageProcessor.Processed processed = gemma3.withEnvironment(env).process(pictures);
         PixelValues pixels = processed.pixels();
         int newlines = newlines();
         int[] run = new int[tokens + 4];

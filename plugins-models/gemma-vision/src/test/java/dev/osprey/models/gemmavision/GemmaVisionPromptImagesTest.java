@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,9 +12,11 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -104,6 +107,58 @@ class GemmaVisionPromptImagesTest {
             assertTrue(
                     worst <= HfReference.RELATIVE_TOLERANCE * scale,
                     "logits differ from transformers' by " + worst + " (largest " + scale + ")");
+        }
+    }
+
+    /**
+     * The pan-and-scan fixture with pan-and-scan off in its processor config (and Gemma3Processor's default crop size)
+     * gives transformers' ids, pixels and greedy tokens once the environment turns it on (DO_PAN_AND_SCAN,
+     * PAN_AND_SCAN_MIN_CROP_SIZE, as the processor call's keyword arguments in the fixture's script), and the three
+     * pictures alone without crops once DO_PAN_AND_SCAN=false turns the original config's off.
+     */
+    @Test
+    void theEnvironmentTurnsGemma3PanAndScanOnOverTheProcessorConfig(@TempDir Path copy) throws IOException {
+        Path model = HfReference.fixture(GemmaVisionPromptImagesTest.class, "gemma3-vision");
+        Path images = model.resolveSibling("gemma3-pan-and-scan");
+        try (var files = Files.list(images)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, copy.resolve(f.getFileName().toString()));
+            }
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = (ObjectNode)
+                json.readTree(images.resolve("preprocessor_config.json").toFile());
+        config.put("do_pan_and_scan", false);
+        config.remove("pan_and_scan_min_crop_size");
+        json.writeValue(copy.resolve("preprocessor_config.json").toFile(), config);
+
+        GemmaVisionFamily architecture = GemmaVisionReferenceTest.gemma3();
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel hf = ModelLoader.load(model, c -> architecture, manager, DataType.FLOAT32)) {
+            MediaProcessor on = new Gemma3MediaProcessor(
+                    hf.config(), copy, Map.of("DO_PAN_AND_SCAN", "true", "PAN_AND_SCAN_MIN_CROP_SIZE", "8"));
+            PromptImagesReference.check(copy, hf, on, manager, 150, 151, 152, 108);
+
+            JsonNode ref = json.readTree(images.resolve("images.json").toFile());
+            int[] promptIds = json.treeToValue(ref.get("prompt_ids"), int[].class);
+            List<MediaInput> media = new ArrayList<>();
+            for (String name : List.of("wide.png", "tall.png", "square.png")) {
+                media.add(new MediaInput(
+                        ref.get("media_positions").get(media.size()).asInt(), ContentPart.image(name)));
+            }
+            MediaProcessor off = new Gemma3MediaProcessor(hf.config(), images, Map.of("DO_PAN_AND_SCAN", "false"));
+            MediaProcessor.Processed p = off.process(
+                    new EncodedPrompt(promptIds, promptIds.clone(), media), new MediaLoader(images), manager);
+            assertEquals(
+                    3,
+                    p.media()
+                            .require(MediaTensors.PIXEL_VALUES, "test")
+                            .getShape()
+                            .get(0),
+                    "3 images, no crops");
+            // each image where its media part was: "\n\n", <start_of_image>, 4 soft tokens, <end_of_image>, "\n\n"
+            int imageSequence = 8;
+            assertEquals(promptIds.length + 3 * imageSequence, p.inputIds().length, "one sequence per image");
         }
     }
 
