@@ -2,6 +2,8 @@ package dev.osprey.media;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 import dev.osprey.media.impl.Normalizer;
 import dev.osprey.media.impl.Patches;
@@ -25,6 +27,11 @@ public final class Gemma3ImageProcessor implements ImageProcessor {
 
     public static final String EOI = "<end_of_image>";
     public static final String IMAGE_TOKEN = "<image_soft_token>";
+
+    /** Gemma3Processor's text before an image that has pan-and-scan crops, and between the image and its crops. */
+    public static final String BEFORE_CROPPED_IMAGE = "Here is the original image ";
+
+    public static final String BEFORE_CROPS = " and here are some crops to help you see better ";
 
     /**
      * @param siglip the resize, rescale and normalisation
@@ -88,6 +95,58 @@ public final class Gemma3ImageProcessor implements ImageProcessor {
 
     public Config config() {
         return config;
+    }
+
+    /**
+     * This processor with the pan-and-scan settings of {@code env} over the config's, as the keyword arguments of a
+     * processor call override the config (transformers' {@code processor(..., do_pan_and_scan=True)}; vLLM's
+     * {@code mm_processor_kwargs}): {@code DO_PAN_AND_SCAN} (true/false/1/0), {@code PAN_AND_SCAN_MIN_CROP_SIZE},
+     * {@code PAN_AND_SCAN_MAX_NUM_CROPS}, {@code PAN_AND_SCAN_MIN_RATIO_TO_ACTIVATE}, upper-cased as ms-swift names a
+     * processor argument it reads from the environment. Unset ones keep the config's.
+     */
+    public Gemma3ImageProcessor withEnvironment(Map<String, String> env) {
+        String flag = env.get("DO_PAN_AND_SCAN");
+        boolean panAndScan = config.panAndScan();
+        if (flag != null && !flag.isBlank()) {
+            panAndScan = switch (flag.strip().toLowerCase(Locale.ROOT)) {
+                case "true", "1" -> true;
+                case "false", "0" -> false;
+                default ->
+                    throw new MediaException(
+                            "environment variable DO_PAN_AND_SCAN=" + flag + " must be true, false, 1 or 0");
+            };
+        }
+        int minCrop = (int) whole(env, "PAN_AND_SCAN_MIN_CROP_SIZE", config.minCropSize(), 1);
+        int maxCrops = (int) whole(env, "PAN_AND_SCAN_MAX_NUM_CROPS", config.maxCrops(), 2);
+        double minRatio = config.minRatio();
+        String ratio = env.get("PAN_AND_SCAN_MIN_RATIO_TO_ACTIVATE");
+        if (ratio != null && !ratio.isBlank()) {
+            try {
+                minRatio = Double.parseDouble(ratio.strip());
+            } catch (NumberFormatException e) {
+                throw new MediaException(
+                        "environment variable PAN_AND_SCAN_MIN_RATIO_TO_ACTIVATE=" + ratio + " is not a number");
+            }
+        }
+        Config changed = new Config(config.siglip(), panAndScan, minCrop, maxCrops, minRatio);
+        return changed.equals(config) ? this : new Gemma3ImageProcessor(changed);
+    }
+
+    private static long whole(Map<String, String> env, String name, long fallback, long least) {
+        String v = env.get(name);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n >= least && n <= Integer.MAX_VALUE) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // named below
+        }
+        throw new MediaException(
+                "environment variable " + name + "=" + v + " must be a whole number of at least " + least);
     }
 
     @Override
@@ -214,8 +273,7 @@ public final class Gemma3ImageProcessor implements ImageProcessor {
         StringBuilder text = new StringBuilder(prompt);
         for (int k = at.size() - 1; k >= 0; k--) {
             if (numCrops[k] > 0) {
-                StringBuilder crops = new StringBuilder(
-                        "Here is the original image " + BOI + " and here are some crops to help you see better ");
+                StringBuilder crops = new StringBuilder(BEFORE_CROPPED_IMAGE + BOI + BEFORE_CROPS);
                 for (int c = 0; c < numCrops[k]; c++) {
                     crops.append(c == 0 ? "" : " ").append(BOI);
                 }

@@ -7,7 +7,7 @@
  * and returns the {@link dev.osprey.media.ImageProcessor} it names (Qwen2-VL, CLIP, SigLIP), which makes
  * {@link dev.osprey.media.PixelValues}: plain Java arrays, so this bundle needs no engine.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package dev.osprey.media;
 

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Gemma3ImageProcessor (with and without pan-and-scan) and the prompts of Gemma3Processor and PaliGemmaProcessor,
@@ -94,6 +96,45 @@ class Gemma3ProcessorGoldenTest {
         PixelValues pv = ImageProcessors.fromJson(c.get("config").toString(), "pan and scan")
                 .preprocess(List.of(LOADER.image(MediaRef.image("photo.jpg"))));
         assertArrayEquals(expected, pv.data());
+    }
+
+    /**
+     * The pan-and-scan case's config with pan-and-scan off and Gemma3Processor's default crop size, turned on by the
+     * environment as a processor call's keyword arguments turn it on, gives transformers' pixels of the image and its
+     * crops; DO_PAN_AND_SCAN=false turns the config's pan-and-scan off; a bad value names its variable.
+     */
+    @Test
+    void theEnvironmentTurnsPanAndScanOnAndOffOverTheConfig() throws IOException {
+        ObjectNode off = (ObjectNode)
+                EXPECTED.get("cases").get("gemma3_pan_and_scan").get("config").deepCopy();
+        off.put("do_pan_and_scan", false);
+        off.remove("pan_and_scan_min_crop_size");
+        Gemma3ImageProcessor config = (Gemma3ImageProcessor) ImageProcessors.fromJson(off.toString(), "off");
+        List<RgbImage> photo = List.of(LOADER.image(MediaRef.image("photo.jpg")));
+        assertArrayEquals(new int[] {0}, config.process(photo).numCrops(), "the config leaves pan-and-scan off");
+
+        Gemma3ImageProcessor on = config.withEnvironment(
+                Map.of("DO_PAN_AND_SCAN", "true", "PAN_AND_SCAN_MIN_CROP_SIZE", "32", "UNRELATED", "x"));
+        Gemma3ImageProcessor.Processed out = on.process(photo);
+        assertArrayEquals(new int[] {2}, out.numCrops());
+        assertArrayEquals(
+                Fixtures.fullPixels("gemma3-pixels.safetensors").get("gemma3_pan_and_scan/photo.jpg"),
+                out.pixels().data());
+        assertEquals(
+                false,
+                on.withEnvironment(Map.of("DO_PAN_AND_SCAN", "0")).config().panAndScan());
+        assertEquals(config, config.withEnvironment(Map.of()), "no variables, the same processor");
+
+        for (Map.Entry<String, String> bad : Map.of(
+                        "DO_PAN_AND_SCAN", "yes",
+                        "PAN_AND_SCAN_MIN_CROP_SIZE", "0",
+                        "PAN_AND_SCAN_MAX_NUM_CROPS", "1",
+                        "PAN_AND_SCAN_MIN_RATIO_TO_ACTIVATE", "wide")
+                .entrySet()) {
+            MediaException e = assertThrows(
+                    MediaException.class, () -> config.withEnvironment(Map.of(bad.getKey(), bad.getValue())));
+            assertTrue(e.getMessage().contains(bad.getKey() + "=" + bad.getValue()), e.getMessage());
+        }
     }
 
     @Test

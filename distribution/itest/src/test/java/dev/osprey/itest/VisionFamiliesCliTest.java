@@ -12,12 +12,14 @@ import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.osprey.itest.ChildProcess.Result;
 
@@ -79,11 +81,15 @@ class VisionFamiliesCliTest {
         assertTrue(chat.out().contains(answer), "transformers' greedy answer '" + answer + "' in: " + chat.out());
     }
 
-    /** ms-swift's rows ({@code <image>} tags, an {@code images} column) train through each family's media step. */
+    /**
+     * ms-swift's rows ({@code <image>} tags, an {@code images} column) train through each family's media step;
+     * PaliGemma's as prefix-LM rows (image and prompt read both ways, the answer causally).
+     */
     @ParameterizedTest
     @CsvSource({
         "plugins-models/internvl/src/test/resources/reference/, internvl-chat",
         "plugins-models/internvl/src/test/resources/reference/, internvl-hf",
+        "plugins-models/gemma-vision/src/test/resources/reference/, paligemma",
         "plugins-models/gemma-vision/src/test/resources/reference/, gemma3-vision"
     })
     void sftOnRowsWithImagesLowersTheLoss(String reference, String name) throws Exception {
@@ -126,6 +132,61 @@ class VisionFamiliesCliTest {
         assertTrue(last < first * 0.7, "the loss falls: " + logged);
     }
 
+    /**
+     * Gemma 3's pan-and-scan through {@code osprey infer}'s environment (tools/make-gemma3-pan-and-scan-fixtures.py's
+     * wide, tall and square pictures, the processor config with pan-and-scan off): DO_PAN_AND_SCAN=true gives
+     * transformers' greedy answer, and a bad DO_PAN_AND_SCAN is refused by name, so the variable reaches the media
+     * step of the installed distribution (GemmaVisionPromptImagesTest checks its ids and pixels).
+     */
+    @Test
+    void inferTurnsGemma3PanAndScanOnFromTheEnvironment() throws Exception {
+        Path fixtures = TestPlatform.root().resolve("plugins-models/gemma-vision/src/test/resources/reference/");
+        Path model = Files.createDirectories(home.resolve("gemma3-pan-and-scan"));
+        for (String f : List.of("config.json", "model.safetensors", "generation_config.json")) {
+            Files.copy(fixtures.resolve("gemma3-vision/" + f), model.resolve(f));
+        }
+        Path pictures = fixtures.resolve("gemma3-pan-and-scan");
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(pictures.resolve(f), model.resolve(f));
+        }
+        ObjectNode processor = (ObjectNode)
+                JSON.readTree(pictures.resolve("preprocessor_config.json").toFile());
+        processor.put("do_pan_and_scan", false);
+        JSON.writeValue(model.resolve("preprocessor_config.json").toFile(), processor);
+        JsonNode ref = JSON.readTree(pictures.resolve("images.json").toFile());
+        String answer = StreamSupport.stream(ref.get("greedy").get("tokens").spliterator(), false)
+                .map(t -> "w" + t.asInt())
+                .collect(Collectors.joining(" "));
+        List<String> command = new ArrayList<>(List.of(
+                home.resolve("bin/osprey").toString(),
+                "infer",
+                "--model",
+                model.toString(),
+                "--max_new_tokens",
+                ref.get("greedy").get("max_new_tokens").asText(),
+                "--images"));
+        for (String picture : List.of("wide.png", "tall.png", "square.png")) {
+            command.add(pictures.resolve(picture).toString());
+        }
+        for (String flag : List.of("true", "bogus")) {
+            ProcessBuilder infer = new ProcessBuilder(command);
+            infer.environment().put("DO_PAN_AND_SCAN", flag);
+            Result chat;
+            try (ChildProcess child = ChildProcess.start(infer)) {
+                // the reference's conversation: an image, "w93 w5 ", an image, "w8 w61 ", an image, "w17"
+                chat = child.input("<image>w93 w5 <image>w8 w61 <image>w17\n/exit\n")
+                        .waitFor(DistributionCliTest.OSPREY_TIMEOUT);
+            }
+            if (flag.equals("true")) {
+                assertEquals(0, chat.exit(), chat.out());
+                assertTrue(
+                        chat.out().contains(answer), "transformers' greedy answer '" + answer + "' in: " + chat.out());
+            } else {
+                assertTrue(chat.out().contains("DO_PAN_AND_SCAN=bogus"), chat.out());
+            }
+        }
+    }
+
     /** The fixture's weights with its prompt fixture's processor, tokenizer and template, in {@code folder}. */
     private static Path layOut(Path fixtures, String name, String folder) throws Exception {
         Path model = Files.createDirectories(home.resolve(folder));
@@ -135,7 +196,10 @@ class VisionFamiliesCliTest {
         try (var files = Files.list(fixtures.resolve(name + "-images"))) {
             for (Path f : files.toList()) {
                 String file = f.getFileName().toString();
-                if (!file.endsWith(".png") && !file.equals("images.json") && !file.equals("pixel_values.safetensors")) {
+                if (!file.endsWith(".png")
+                        && !file.equals("images.json")
+                        && !file.equals("pixel_values.safetensors")
+                        && !file.startsWith("training.")) { // PaliGemmaTrainingRowsTest's reference
                     Files.copy(f, model.resolve(file));
                 }
             }

@@ -53,6 +53,8 @@ public final class AlignData {
      *        {@code promptIds}), or null
      * @param mediaTokens the placeholder ids the processor put in for them (e.g. {@code <|image_pad|>}): a completion
      *        must not hold one, since it would claim features the rollout has none for
+     * @param attentionBlocks per prompt token, the bidirectional blocks the processor gave the prompt (a prefix-LM
+     *        family's prefix, PaliGemma's), or null for a causal prompt
      */
     public record Prompt(
             int[] promptIds,
@@ -60,10 +62,34 @@ public final class AlignData {
             Map<String, Object> columns,
             String source,
             ExampleMedia media,
-            Set<Integer> mediaTokens) {
+            Set<Integer> mediaTokens,
+            int[] attentionBlocks) {
 
         public Prompt {
             mediaTokens = Set.copyOf(mediaTokens);
+        }
+
+        public Prompt(
+                int[] promptIds,
+                List<ChatMessage> messages,
+                Map<String, Object> columns,
+                String source,
+                ExampleMedia media,
+                Set<Integer> mediaTokens) {
+            this(promptIds, messages, columns, source, media, mediaTokens, null);
+        }
+
+        /**
+         * The blocks of this prompt followed by a completion of {@code completion} tokens, which is read causally
+         * (-1), or null for a causal prompt.
+         */
+        public int[] attentionBlocksWith(int completion) {
+            if (attentionBlocks == null) {
+                return null;
+            }
+            int[] blocks = Arrays.copyOf(attentionBlocks, attentionBlocks.length + completion);
+            Arrays.fill(blocks, attentionBlocks.length, blocks.length, -1);
+            return blocks;
         }
 
         public Prompt(int[] promptIds, List<ChatMessage> messages, Map<String, Object> columns, String source) {
@@ -234,7 +260,13 @@ public final class AlignData {
             Arrays.stream(encoded.inputIds()).forEach(placeholders::remove); // left: the tokens the media brought
             placeholders.addAll(placeholderTokens()); // and those of the kinds this prompt has none of
             return Optional.of(new Prompt(
-                    ids, prompt, row.extra(), row.source(), ExampleMedia.of(processed.media()), placeholders));
+                    ids,
+                    prompt,
+                    row.extra(),
+                    row.source(),
+                    ExampleMedia.of(processed.media()),
+                    placeholders,
+                    processed.attentionBlocks()));
         } catch (DatasetException e) {
             throw e;
         } catch (RuntimeException e) { // an unreadable image, a template without placeholders

@@ -316,7 +316,8 @@ final class GrpoObjective implements Objective<AlignData.Prompt> {
         int[] labels = new int[ids.length];
         Arrays.fill(labels, 0, promptIds.length, ChatEncoder.IGNORE_INDEX);
         System.arraycopy(completion, 0, labels, promptIds.length, completion.length);
-        return new SftExample(ids, labels, null, prompt.source(), prompt.media());
+        return new SftExample(
+                ids, labels, null, prompt.source(), prompt.media(), prompt.attentionBlocksWith(completion.length));
     }
 
     private Map<String, Double> microStep(

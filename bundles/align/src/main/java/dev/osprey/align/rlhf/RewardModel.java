@@ -160,6 +160,7 @@ public final class RewardModel implements AutoCloseable {
                 .optAdapter(adapter)
                 .optTraining(training)
                 .optMedia(batch.media())
+                .optAttentionBlocks(batch.attentionBlocks())
                 .build()); // (B, T, H)
         NDArray pooled = Pooling.LAST.pool(h, batch.attentionMask()); // (B, H): the last real token
         return pooled.toType(DataType.FLOAT32, false).matMul(score.transpose()).squeeze(1); // (B, H) x (H, 1) -> (B)

@@ -4,7 +4,7 @@
  * ({@link dev.osprey.align.rlhf.RewardModel}, saved as Hugging Face's {@code *ForSequenceClassification}) and
  * GRPO with reward plugins or a trained reward model.
  */
-@Version("2.0.0")
+@Version("2.1.0")
 @Export
 package dev.osprey.align.rlhf;
 

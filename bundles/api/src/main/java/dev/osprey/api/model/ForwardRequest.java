@@ -21,6 +21,7 @@ public final class ForwardRequest {
     private final boolean training;
     private final String adapter;
     private final MediaTensors media;
+    private final NDArray attentionBlocks;
 
     private ForwardRequest(Builder b) {
         this.inputIds = b.inputIds;
@@ -31,6 +32,7 @@ public final class ForwardRequest {
         this.training = b.training;
         this.adapter = b.adapter;
         this.media = b.media;
+        this.attentionBlocks = b.attentionBlocks;
     }
 
     public static Builder builder(NDArray inputIds) {
@@ -83,6 +85,17 @@ public final class ForwardRequest {
         return Optional.ofNullable(media);
     }
 
+    /**
+     * (B, T) int64, or empty for a causal pass: new tokens of a row with the same non-negative id see each other both
+     * ways, on top of the causal mask and within the padding mask; -1 keeps a token causal (transformers'
+     * {@code block_sequence_ids}). A prefix-LM row (PaliGemma's image, prompt and "\n", then its answer) is block 0
+     * for the prefix and -1 for the rest, as its processor's {@code token_type_ids} say; a model whose media stage
+     * makes blocks of its own (Gemma 3's images) may combine them.
+     */
+    public Optional<NDArray> attentionBlocks() {
+        return Optional.ofNullable(attentionBlocks);
+    }
+
     /** Builder; {@link #build()} checks the shapes it can check without running the model. */
     public static final class Builder {
         private final NDArray inputIds;
@@ -93,6 +106,7 @@ public final class ForwardRequest {
         private boolean training;
         private String adapter;
         private MediaTensors media;
+        private NDArray attentionBlocks;
 
         private Builder(NDArray inputIds) {
             this.inputIds = Objects.requireNonNull(inputIds, "inputIds");
@@ -133,6 +147,12 @@ public final class ForwardRequest {
             return this;
         }
 
+        /** @param blocks (B, T) int64, see {@link ForwardRequest#attentionBlocks()}; null for none */
+        public Builder optAttentionBlocks(NDArray blocks) {
+            this.attentionBlocks = blocks;
+            return this;
+        }
+
         public ForwardRequest build() {
             if (inputIds.getShape().dimension() != 2) {
                 throw new IllegalArgumentException("inputIds must be (B, T), was " + inputIds.getShape());
@@ -141,6 +161,10 @@ public final class ForwardRequest {
                     && attentionMask.getShape().get(0) != inputIds.getShape().get(0)) {
                 throw new IllegalArgumentException("attentionMask batch " + attentionMask.getShape()
                         + " does not match inputIds " + inputIds.getShape());
+            }
+            if (attentionBlocks != null && !attentionBlocks.getShape().equals(inputIds.getShape())) {
+                throw new IllegalArgumentException("attentionBlocks " + attentionBlocks.getShape()
+                        + " must be shaped as inputIds " + inputIds.getShape());
             }
             return new ForwardRequest(this);
         }

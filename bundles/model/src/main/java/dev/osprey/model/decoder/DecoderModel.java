@@ -358,13 +358,14 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         }
         NDArray embeddings = embed(request.inputIds()); // (B, T, H)
         NDArray ropePositions = positions;
-        NDArray blocks = null; // (B, T) bidirectional blocks of a media stage, or null
+        // (B, T) bidirectional blocks: the request's (a prefix-LM row's), or what a media stage made of them, or null
+        NDArray blocks = request.attentionBlocks().orElse(null);
         List<NDArray> additions = List.of(); // (B, T, H) each: added to the first layers' outputs (DeepStack)
         if (mediaStage != null) {
             StagedInputs staged = mediaStage.apply(request, embeddings, positions);
             embeddings = staged.embeddings();
             ropePositions = staged.ropePositions();
-            blocks = staged.attentionBlocks();
+            blocks = staged.attentionBlocks() != null ? staged.attentionBlocks() : blocks;
             additions = staged.layerAdditions();
             if (additions.size() > layers.size()) {
                 throw new IllegalArgumentException("the media stage adds to " + additions.size()

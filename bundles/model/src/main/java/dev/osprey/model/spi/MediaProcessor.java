@@ -104,14 +104,26 @@ public interface MediaProcessor {
      * @param inputIds with each media part's tokens
      * @param labels as long, {@link EncodedPrompt#IGNORE_INDEX} at the media tokens
      * @param media the tensors, or null when the prompt has no media
+     * @param attentionBlocks per token, as long: the bidirectional blocks the model must read the row with
+     *        ({@code ForwardRequest#attentionBlocks}: a prefix-LM training row's prefix is block 0, its answer -1),
+     *        or null when the row is read as the model reads any prompt
      */
-    record Processed(int[] inputIds, int[] labels, MediaTensors media) {
+    record Processed(int[] inputIds, int[] labels, MediaTensors media, int[] attentionBlocks) {
 
         public Processed {
             if (inputIds.length != labels.length) {
                 throw new IllegalArgumentException(
                         "input ids and labels differ in length: " + inputIds.length + " and " + labels.length);
             }
+            if (attentionBlocks != null && attentionBlocks.length != inputIds.length) {
+                throw new IllegalArgumentException("input ids and attention blocks differ in length: " + inputIds.length
+                        + " and " + attentionBlocks.length);
+            }
+        }
+
+        /** A prompt read as the model reads any prompt. */
+        public Processed(int[] inputIds, int[] labels, MediaTensors media) {
+            this(inputIds, labels, media, null);
         }
 
         @Override
@@ -119,7 +131,8 @@ public interface MediaProcessor {
             return o instanceof Processed p
                     && Arrays.equals(inputIds, p.inputIds)
                     && Arrays.equals(labels, p.labels)
-                    && Objects.equals(media, p.media);
+                    && Objects.equals(media, p.media)
+                    && Arrays.equals(attentionBlocks, p.attentionBlocks);
         }
 
         @Override

@@ -3,10 +3,14 @@ package dev.osprey.model.spi;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.OptionalLong;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 
 /**
  * Token ids a multimodal family's processor needs beside the ones its config names ({@code <img>}, Gemma's
@@ -75,6 +79,28 @@ public final class TokenizerFiles {
                 .orElseThrow(() -> new IllegalArgumentException(folder + ": the id of " + what + " '"
                         + token.replace("\n", "\\n") + "' is in none of added_tokens.json, tokenizer_config.json"
                         + " (added_tokens_decoder), tokenizer.json (added_tokens, model.vocab)"));
+    }
+
+    /**
+     * The ids of {@code text} in the folder's {@code tokenizer.json}, special tokens recognised and none added: a
+     * processor's own words (Gemma 3's "Here is the original image" before pan-and-scan crops), spliced in as tokens.
+     *
+     * @param what what the text is for, for the message
+     * @throws IllegalArgumentException naming the file when it is missing or cannot be read
+     */
+    public static int[] encode(Path folder, String text, String what) {
+        Path file = folder.resolve("tokenizer.json");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(file + ": missing, needed to encode " + what);
+        }
+        try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(
+                file, Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))) {
+            return Arrays.stream(tokenizer.encode(text).getIds())
+                    .mapToInt(Math::toIntExact)
+                    .toArray();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(file + ": cannot encode " + what + ": " + e.getMessage(), e);
+        }
     }
 
     private static JsonNode read(Path file) {

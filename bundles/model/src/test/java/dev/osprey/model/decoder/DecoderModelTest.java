@@ -3,6 +3,7 @@ package dev.osprey.model.decoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.model.ForwardRequest;
@@ -207,6 +209,45 @@ class DecoderModelTest {
                 java.util.Arrays.copyOfRange(x, 3 * 64, 8 * 64),
                 java.util.Arrays.copyOfRange(y, 3 * 64, 8 * 64),
                 TOLERANCE);
+    }
+
+    /** A prefix-LM row through the request's attention blocks, on a text model without a media stage. */
+    @Test
+    void aPrefixBlockIsReadBothWaysAndTheRestCausally() {
+        DecoderModel model = TinyModels.build(manager, TinyModels.llama(), 9);
+        long[] tokens = randomIds(8, 9);
+        NDArray prefix = manager.create(new long[] {0, 0, 0, 0, -1, -1, -1, -1}, new Shape(1, 8));
+        float[] x = prefixLm(model, tokens, prefix);
+        long[] inPrefix = tokens.clone();
+        inPrefix[3] = tokens[3] == 1 ? 2 : 1;
+        long[] inAnswer = tokens.clone();
+        inAnswer[6] = tokens[6] == 1 ? 2 : 1;
+        // position 0 sees token 3 of its prefix; positions before 6 never see the answer's token 6
+        assertFalse(java.util.Arrays.equals(
+                java.util.Arrays.copyOfRange(x, 0, 64),
+                java.util.Arrays.copyOfRange(prefixLm(model, inPrefix, prefix), 0, 64)));
+        assertArrayEquals(
+                java.util.Arrays.copyOfRange(x, 0, 6 * 64),
+                java.util.Arrays.copyOfRange(prefixLm(model, inAnswer, prefix), 0, 6 * 64),
+                TOLERANCE);
+        // all -1 is the causal pass
+        assertArrayEquals(
+                logits(model, ids(tokens)).toFloatArray(),
+                prefixLm(model, tokens, manager.full(new Shape(1, 8), -1L)),
+                TOLERANCE);
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ForwardRequest.builder(ids(tokens))
+                        .optAttentionBlocks(manager.zeros(new Shape(1, 7), DataType.INT64))
+                        .build());
+    }
+
+    private float[] prefixLm(DecoderModel model, long[] tokens, NDArray blocks) {
+        return model.forward(ForwardRequest.builder(ids(tokens))
+                        .optAttentionBlocks(blocks)
+                        .build())
+                .logits()
+                .toFloatArray();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.osprey.model.spi;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,5 +60,26 @@ class TokenizerFilesTest {
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> TokenizerFiles.id(folder, "<img>"));
         assertTrue(e.getMessage().startsWith(folder.resolve("tokenizer.json").toString()), e.getMessage());
+    }
+
+    @Test
+    void textIsEncodedByTheFoldersTokenizerWithItsAddedTokens() throws IOException {
+        Files.writeString(
+                folder.resolve("tokenizer.json"),
+                "{\"version\": \"1.0\", \"added_tokens\": [{\"id\": 5, \"content\": \"<img>\", \"single_word\": false,"
+                        + " \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}],"
+                        + " \"pre_tokenizer\": {\"type\": \"WhitespaceSplit\"},"
+                        + " \"model\": {\"type\": \"WordLevel\", \"vocab\": {\"unk\": 0, \"Here\": 1, \"is\": 2, \"<img>\": 5},"
+                        + " \"unk_token\": \"unk\"}}");
+        assertArrayEquals(new int[] {1, 2, 5, 0}, TokenizerFiles.encode(folder, "Here is<img> there", "a test"));
+    }
+
+    @Test
+    void encodingWithoutATokenizerNamesTheFile() {
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> TokenizerFiles.encode(folder, "Here", "the crops' text"));
+        assertTrue(
+                e.getMessage().equals(folder.resolve("tokenizer.json") + ": missing, needed to encode the crops' text"),
+                e.getMessage());
     }
 }

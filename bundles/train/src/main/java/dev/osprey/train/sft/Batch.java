@@ -19,6 +19,8 @@ import dev.osprey.chat.ChatEncoder;
  *
  * @param positionIds (B, T), or null when no example is packed
  * @param media the examples' images in row order (their tokens in {@code inputIds}), or null for text
+ * @param attentionBlocks (B, T) the examples' bidirectional blocks ({@link SftExample#attentionBlocks}), -1 (causal)
+ *        for rows without and on padding; null when no example has any
  */
 public record Batch(
         NDArray inputIds,
@@ -26,7 +28,18 @@ public record Batch(
         NDArray labels,
         NDArray positionIds,
         long trainedTokens,
-        MediaTensors media) {
+        MediaTensors media,
+        NDArray attentionBlocks) {
+
+    public Batch(
+            NDArray inputIds,
+            NDArray attentionMask,
+            NDArray labels,
+            NDArray positionIds,
+            long trainedTokens,
+            MediaTensors media) {
+        this(inputIds, attentionMask, labels, positionIds, trainedTokens, media, null);
+    }
 
     public Batch(NDArray inputIds, NDArray attentionMask, NDArray labels, NDArray positionIds, long trainedTokens) {
         this(inputIds, attentionMask, labels, positionIds, trainedTokens, null);
@@ -40,6 +53,7 @@ public record Batch(
                         .optAdapter(adapter)
                         .optTraining(training)
                         .optMedia(media)
+                        .optAttentionBlocks(attentionBlocks)
                         .build())
                 .logits();
     }
@@ -49,10 +63,13 @@ public record Batch(
         int b = examples.size();
         int t = examples.stream().mapToInt(SftExample::length).max().orElse(0);
         boolean packed = examples.stream().anyMatch(e -> e.positionIds() != null);
+        boolean blocked = examples.stream().anyMatch(e -> e.attentionBlocks() != null);
         long[] ids = new long[b * t];
         long[] mask = new long[b * t];
         long[] labels = new long[b * t];
         long[] positions = new long[b * t];
+        long[] blocks = new long[b * t];
+        Arrays.fill(blocks, -1);
         long trained = 0;
         Arrays.fill(ids, padId);
         Arrays.fill(labels, ChatEncoder.IGNORE_INDEX);
@@ -63,6 +80,7 @@ public record Batch(
                 mask[r * t + i] = 1;
                 labels[r * t + i] = e.labels()[i];
                 positions[r * t + i] = e.positionIds() != null ? e.positionIds()[i] : i;
+                blocks[r * t + i] = e.attentionBlocks() != null ? e.attentionBlocks()[i] : -1;
                 if (i > 0 && e.labels()[i] != ChatEncoder.IGNORE_INDEX) {
                     trained++; // the first position predicts nothing
                 }
@@ -76,6 +94,7 @@ public record Batch(
                 packed ? manager.create(positions, shape) : null,
                 trained,
                 ExampleMedia.batch(
-                        manager, examples.stream().map(SftExample::media).toList()));
+                        manager, examples.stream().map(SftExample::media).toList()),
+                blocked ? manager.create(blocks, shape) : null);
     }
 }

@@ -33,6 +33,7 @@ final class CheckpointedStep {
                 .optAttentionMask(batch.attentionMask())
                 .optPositionIds(batch.positionIds())
                 .optMedia(batch.media())
+                .optAttentionBlocks(batch.attentionBlocks())
                 .optAdapter(adapter)
                 .optTraining(true)
                 .build();

@@ -26,8 +26,15 @@ import dev.osprey.model.spi.MediaProcessor;
  *        at 0 where the next sample begins); null for one sample, whose positions are 0, 1, 2, ...
  * @param source where the row came from, for messages
  * @param media the row's images as its model's processor made them (their tokens are in {@code inputIds}), or null
+ * @param attentionBlocks per token, the bidirectional blocks its model's processor gave the row (a prefix-LM row's
+ *        prefix 0, its answer -1: {@link MediaProcessor.Processed#attentionBlocks}), or null for a causal row
  */
-public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String source, ExampleMedia media) {
+public record SftExample(
+        int[] inputIds, int[] labels, int[] positionIds, String source, ExampleMedia media, int[] attentionBlocks) {
+
+    public SftExample(int[] inputIds, int[] labels, int[] positionIds, String source, ExampleMedia media) {
+        this(inputIds, labels, positionIds, source, media, null);
+    }
 
     public SftExample(int[] inputIds, int[] labels, int[] positionIds, String source) {
         this(inputIds, labels, positionIds, source, null);
@@ -62,7 +69,7 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
                 i += run.length - 1;
             }
         }
-        return new SftExample(inputIds, out, positionIds, source, media);
+        return new SftExample(inputIds, out, positionIds, source, media, attentionBlocks);
     }
 
     public SftExample(int[] inputIds, int[] labels, String source) {
@@ -148,7 +155,7 @@ public record SftExample(int[] inputIds, int[] labels, int[] positionIds, String
             if (Arrays.stream(labels).noneMatch(l -> l != ChatEncoder.IGNORE_INDEX)) {
                 throw new DatasetException(row.source(), "no tokens left to train on");
             }
-            return Optional.of(new SftExample(ids, labels, null, row.source(), arrays));
+            return Optional.of(new SftExample(ids, labels, null, row.source(), arrays, processed.attentionBlocks()));
         } catch (DatasetException e) {
             throw e;
         } catch (RuntimeException e) { // an unreadable image, a template without placeholders

@@ -4,7 +4,7 @@
  * training loop (AdamW, schedule, clipping, gradient accumulation). Platform-internal; the CLI and the
  * Java API of the training issue drive it.
  */
-@Version("3.1.0")
+@Version("3.2.0")
 @Export
 package dev.osprey.train.sft;
 

@@ -26,10 +26,12 @@ import dev.osprey.model.spi.TokenizerFiles;
  * PaliGemma's {@code PaliGemmaProcessor} beside the pixels, for a prompt whose template writes {@code <image>} per
  * image: each becomes {@code image_seq_length} image tokens, BOS follows the last image (a BOS the prompt starts with
  * moves there), and {@code "\n"} ends the prompt, which is the prefix. A training row (an unlabelled prompt before
- * a labelled answer) is refused: the model needs {@code token_type_ids} to read its answer causally, which a training
- * batch does not carry yet. The images become
- * {@code pixel_values} (N, 3, S, S) from the folder's {@code SiglipImageProcessor}. Without {@code token_type_ids}
- * the model reads the whole prompt as its prefix, which is right for generation.
+ * a labelled answer) is what {@code PaliGemmaProcessor} makes of a text and its {@code suffix}: {@code "\n"} ends the
+ * unlabelled prefix, and the row's attention blocks mark the prefix 0 (both ways) and everything from the first
+ * labelled token on -1 (causal), as its {@code token_type_ids} 0 and 1 do (ms-swift's PaliGemma template splits its
+ * rows there too). The images become {@code pixel_values} (N, 3, S, S) from the folder's
+ * {@code SiglipImageProcessor}. A prompt is one block, its prefix (which is how the model reads a prompt without
+ * blocks too, for generation).
  */
 final class PaliGemmaMediaProcessor implements MediaProcessor {
 
@@ -58,9 +60,12 @@ final class PaliGemmaMediaProcessor implements MediaProcessor {
         }
         boolean labelled = Arrays.stream(prompt.labels()).anyMatch(l -> l != EncodedPrompt.IGNORE_INDEX);
         boolean unlabelled = Arrays.stream(prompt.labels()).anyMatch(l -> l == EncodedPrompt.IGNORE_INDEX);
-        if (labelled && unlabelled) {
-            throw new IllegalArgumentException("paligemma: training rows with images are not supported yet (the"
-                    + " answer must be read causally through token_type_ids, which training batches do not carry)");
+        int answer = labelled && unlabelled ? firstLabelled(prompt.labels()) : -1;
+        for (int i = 0; answer >= 0 && i < prompt.media().size(); i++) {
+            if (prompt.media().get(i).position() > answer) {
+                throw new IllegalArgumentException("paligemma: image " + (i + 1) + " is in the labelled answer; its"
+                        + " images belong to the prefix (the prompt before the answer)");
+            }
         }
         List<RgbImage> pictures = images.load(prompt, loader);
         PixelValues pixels = images.processor().preprocess(pictures);
@@ -90,16 +95,46 @@ final class PaliGemmaMediaProcessor implements MediaProcessor {
         NDArray values = manager.create(pixels.data(), new Shape(pixels.shape())); // (images, 3, S, S)
         Processed expanded =
                 MediaProcessor.expand(withoutBos, runs, MediaTensors.of(Map.of(MediaTensors.PIXEL_VALUES, values)));
-        return endPrefix(expanded);
+        return answer < 0 ? endPrefix(expanded) : splitAtAnswer(expanded);
     }
 
-    /** {@code "\n"} at the end of the prefix, which is the whole prompt. */
+    private static int firstLabelled(int[] labels) {
+        int i = 0;
+        while (labels[i] == EncodedPrompt.IGNORE_INDEX) {
+            i++;
+        }
+        return i;
+    }
+
+    /**
+     * {@code "\n"} before the first labelled token, and the blocks of a prefix-LM row: 0 up to it (prefix), -1 from
+     * the answer on (suffix).
+     */
+    private Processed splitAtAnswer(Processed p) {
+        int answer = firstLabelled(p.labels());
+        int[] ids = new int[p.inputIds().length + 1];
+        int[] labels = new int[ids.length];
+        System.arraycopy(p.inputIds(), 0, ids, 0, answer);
+        System.arraycopy(p.labels(), 0, labels, 0, answer);
+        ids[answer] = newline();
+        labels[answer] = EncodedPrompt.IGNORE_INDEX;
+        System.arraycopy(p.inputIds(), answer, ids, answer + 1, ids.length - answer - 1);
+        System.arraycopy(p.labels(), answer, labels, answer + 1, ids.length - answer - 1);
+        int[] blocks = new int[ids.length];
+        Arrays.fill(blocks, answer + 1, ids.length, -1);
+        return new Processed(ids, labels, p.media(), blocks);
+    }
+
+    /**
+     * {@code "\n"} at the end of the prefix, which is the whole prompt: one block, so that an answer a trainer
+     * appends (GRPO's completions) is read causally after it.
+     */
     private Processed endPrefix(Processed p) {
         int[] ids = Arrays.copyOf(p.inputIds(), p.inputIds().length + 1);
         int[] labels = Arrays.copyOf(p.labels(), ids.length);
         ids[ids.length - 1] = newline();
         labels[ids.length - 1] = EncodedPrompt.IGNORE_INDEX;
-        return new Processed(ids, labels, p.media());
+        return new Processed(ids, labels, p.media(), new int[ids.length]);
     }
 
     private int newline() {

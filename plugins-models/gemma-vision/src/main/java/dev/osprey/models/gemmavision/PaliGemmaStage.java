@@ -18,8 +18,9 @@ import dev.osprey.models.siglip.SiglipVisionTower;
  * What PaliGemma does before Gemma's layers: encodes each image with SigLIP, projects its patches to the language
  * model's width ({@code multi_modal_projector.linear}) and puts them in the {@code <image>} tokens; the prefix
  * (image, BOS, prompt, "\n") attends both ways, the suffix causally (prefix-LM). The prefix is what the processor's
- * {@code token_type_ids} mark 0 (the labelled suffix is 1); without them a pass with images is all prefix, as the
- * processor marks a prompt. Positions count from 1, as transformers' PaliGemma does.
+ * {@code token_type_ids} mark 0 (the labelled suffix is 1), or the request's attention blocks (a training row's,
+ * from {@link PaliGemmaMediaProcessor}); without either a pass with images is all prefix, as the processor marks a
+ * prompt. Positions count from 1, as transformers' PaliGemma does.
  *
  * <p>The image features go in unscaled: Gemma scales the token embeddings by sqrt(hidden) at the lookup, the
  * features not (transformers 5; transformers 4 divided them by sqrt(hidden) before scaling the whole input).
@@ -64,11 +65,14 @@ final class PaliGemmaStage implements MediaStage {
         NDArray features = projector.forward(tower.encode(pixels, adapter), adapter); // (N, patches, H)
         NDArray merged = placeholders.merge(
                 embeddings, features.reshape(-1, features.getShape().get(2)));
-        return new StagedInputs(merged, ropePositions, null, prefix(media, ids));
+        return new StagedInputs(merged, ropePositions, null, prefix(request, media, ids));
     }
 
     /** (B, T) block 0 for the prefix, -1 (causal) for the suffix. */
-    private NDArray prefix(MediaTensors media, NDArray ids) {
+    private NDArray prefix(ForwardRequest request, MediaTensors media, NDArray ids) {
+        if (request.attentionBlocks().isPresent()) {
+            return request.attentionBlocks().get(); // the batch's prefix-LM rows
+        }
         Shape shape = ids.getShape();
         NDArray types = media.get(TOKEN_TYPE_IDS).orElse(null);
         if (types == null) {
