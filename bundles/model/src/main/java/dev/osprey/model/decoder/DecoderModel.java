@@ -31,6 +31,7 @@ import dev.osprey.model.nn.TrainingMode;
 import dev.osprey.model.spi.AdaptableLinears;
 import dev.osprey.model.spi.Attention;
 import dev.osprey.model.spi.AttentionContext;
+import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.CheckpointKeys;
 import dev.osprey.model.spi.DecoderLayout;
 import dev.osprey.model.spi.FeedForward;
@@ -313,7 +314,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         NDArray[] cosSin = pass.cosSin();
         NDArray bias = pass.bias();
         NDArray h = pass.embeddings(); // (B, T, H)
-        boolean freeIntermediates = request.training() && cache == null;
+        boolean freeIntermediates = cache == null; // a cache keeps arrays its layers make
         for (int i = 0; i < layers.size(); i++) {
             h = freeIntermediates
                     ? layerFreeingIntermediates(i, h, pass)
@@ -332,20 +333,14 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     }
 
     /**
-     * Layer {@code index} of a training pass, its intermediate arrays freed as soon as it returns instead of when the
-     * step ends: autograd holds its own references to the few the backward pass needs, so the step keeps only those,
-     * as PyTorch frees what Python no longer names (the 110M benchmark's peak: docs/benchmarks.md). The output goes
-     * back to the caller's scope. Activation checkpointing runs its layers in such a scope too.
+     * Layer {@code index} of a pass without a cache, its intermediate arrays freed as soon as it returns instead of
+     * when the pass (or training step) ends: autograd holds its own references to the few the backward pass needs,
+     * so a step keeps only those, as PyTorch frees what Python no longer names (the 110M benchmark's peak:
+     * docs/benchmarks.md). The output goes back to the caller's scope. Activation checkpointing runs its layers in
+     * such a scope too.
      */
     private NDArray layerFreeingIntermediates(int index, NDArray h, LayerPass pass) {
-        NDArray out;
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            out = layer(index, h, pass); // (B, T, H)
-            NDScope.unregister(out);
-        }
-        NDScope.register(out);
-        return out;
+        return Blocks.freeingIntermediates(() -> layer(index, h, pass)); // (B, T, H)
     }
 
     /** Positions, rotary tables, the attention bias and the embeddings of a pass over {@code steps} new tokens. */

@@ -127,7 +127,8 @@ final class VisionTower {
             long[] spans = v.windowSize() > 0 && !v.fullAttentionBlocks().contains(block.index)
                     ? windows.windowBounds()
                     : windows.frameBounds();
-            h = block.forward(h, cosSin, spans, adapter);
+            NDArray in = h;
+            h = Blocks.freeingIntermediates(() -> block.forward(in, cosSin, spans, adapter)); // (N, E)
             int stacked = v.deepstackLayers().indexOf(block.index);
             if (stacked >= 0) {
                 // in block order, as transformers hands them to the language model's layers
