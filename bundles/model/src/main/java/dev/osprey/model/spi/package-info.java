@@ -29,7 +29,7 @@
  * <p>Tensor shapes use B (batch), T (new positions), S (cached plus new positions), H (hidden size),
  * D (head size).
  */
-@Version("1.6.0")
+@Version("1.7.0")
 @Export
 package dev.osprey.model.spi;
 

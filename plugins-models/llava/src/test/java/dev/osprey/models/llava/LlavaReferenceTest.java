@@ -47,10 +47,12 @@ import dev.osprey.model.nn.Linear;
 import dev.osprey.model.reference.GradientCheck;
 import dev.osprey.model.reference.HfReference;
 import dev.osprey.models.llama.LlamaArchitecture;
+import dev.osprey.models.llama.Ministral3Architecture;
 import dev.osprey.models.llama.MistralArchitecture;
 
 /**
- * Mistral 3's, Pixtral's and LLaVA 1.5's logits, loss, greedy tokens through the KV cache and LoRA outputs equal those
+ * Mistral 3's, Ministral 3's (YaRN and Llama 4's position-scaled queries past a tiny original context), Pixtral's
+ * and LLaVA 1.5's logits, loss, greedy tokens through the KV cache and LoRA outputs equal those
  * Hugging Face transformers 5.12 computed for the same tiny checkpoints and images (written by
  * tools/make-llava-fixtures.py; src/test/resources/reference): a left-padded batch of two rows, two images in row 0
  * and one in row 1; Pixtral's images of three sizes padded to the largest.
@@ -59,12 +61,13 @@ class LlavaReferenceTest {
 
     /** The language model families the fixtures name, as DS binds them. */
     static List<ModelArchitecture> languageModels() {
-        return List.of(new MistralArchitecture(), new LlamaArchitecture());
+        return List.of(new MistralArchitecture(), new LlamaArchitecture(), new Ministral3Architecture());
     }
 
     static Stream<Arguments> fixtures() {
         return Stream.of(
                 arguments("mistral3", (Supplier<LlavaFamily>) () -> new Mistral3Architecture(languageModels())),
+                arguments("ministral3", (Supplier<LlavaFamily>) () -> new Mistral3Architecture(languageModels())),
                 arguments("pixtral", (Supplier<LlavaFamily>) () -> new LlavaArchitecture(languageModels())),
                 arguments("llava", (Supplier<LlavaFamily>) () -> new LlavaArchitecture(languageModels())),
                 arguments("llava_next", (Supplier<LlavaFamily>) () -> new LlavaNextArchitecture(languageModels())));
@@ -184,7 +187,7 @@ class LlavaReferenceTest {
                         "vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight",
                         "vision_tower.vision_model.pre_layrnorm.bias",
                         "multi_modal_projector.linear_1.weight");
-            case "mistral3" ->
+            case "mistral3", "ministral3" ->
                 List.of(
                         "vision_tower.patch_conv.weight",
                         "vision_tower.transformer.layers.0.attention.k_proj.weight",
