@@ -34,6 +34,8 @@ model's linear layers.
   word-level tokenizer holding those tokens; the prompt as the prompt encoder gives it (the [IMG] placeholders cut
   out, their positions), the processor's input_ids, pixel_values and image_sizes, and generate()'s greedy tokens.
 - llava_next-images: the same for the llava_next case through LlavaNextProcessor (LlavaNextImageProcessor's tiles).
+- llava_onevision-images: the same for the llava_onevision case through LlavaOnevisionProcessor (the two images as a
+  conversation's list, so each is its base tile, padded to a square); llava_onevision_one-images: one image, tiled.
 - llava-images: the same for the llava case through LlavaProcessor (CLIPImageProcessor at 32 pixels, <image> per
   patch as llava-hf's processor_config.json asks: num_additional_image_tokens 1, "default" strategy).
 
@@ -81,7 +83,7 @@ SIZES = [(32, 48), (16, 32), (48, 32)]
 CLIP_PATCHES = 16
 
 CASES = ("mistral3", "ministral3", "pixtral", "llava", "llava_next", "llava_onevision", "mistral3-images", "llava-images",
-         "llava_next-images", "llava-sparse-config")
+         "llava_next-images", "llava_onevision-images", "llava_onevision_one-images", "llava-sparse-config")
 # LLaVA-NeXT: tiles of 32 pixels on these grids; the images' original sizes choose 2 x 2 and 1 x 2 tiles (+ the base)
 PINPOINTS = [[32, 64], [64, 32], [64, 64]]
 NEXT_SIZES = [(40, 70), (30, 50), (64, 20)]
@@ -310,7 +312,10 @@ def make_images(out_dir, case):
     placeholder = "[IMG]" if pixtral else "<image>"
     folder = os.path.join(out_dir, case)
     os.makedirs(folder, exist_ok=True)
-    if case == "llava_next-images":
+    onevision = case.startswith("llava_onevision")
+    if case == "llava_onevision_one-images":
+        names = {"a.png": picture(70, 44, 1)}  # alone, so tiled: 2 x 2 tiles, shrunk past anyres_max_1
+    elif case in ("llava_next-images", "llava_onevision-images"):
         names = {"a.png": picture(70, 40, 1), "b.png": picture(20, 64, 2)}  # 2 x 2 and 2 x 1 tiles
     else:
         names = {"a.png": picture(80, 50, 1), "b.png": picture(20, 40, 2)}  # a is scaled down to fit 64 pixels
@@ -331,6 +336,15 @@ def make_images(out_dir, case):
         image_processor = transformers.PixtralImageProcessor(size={"longest_edge": 64}, patch_size=PATCH)
         processor = transformers.PixtralProcessor(image_processor=image_processor, tokenizer=fast, patch_size=PATCH,
                                                   spatial_merge_size=MERGE)
+    elif onevision:
+        image_processor = transformers.LlavaOnevisionImageProcessor(size={"height": 32, "width": 32},
+                                                                    image_grid_pinpoints=PINPOINTS,
+                                                                    image_mean=[0.5] * 3, image_std=[0.5] * 3)
+        processor = transformers.LlavaOnevisionProcessor(image_processor=image_processor, tokenizer=fast,
+                                                         video_processor=transformers.LlavaOnevisionVideoProcessor(),
+                                                         num_image_tokens=(32 // PATCH) ** 2,
+                                                         vision_feature_select_strategy="full",
+                                                         vision_aspect_ratio="anyres_max_1")
     elif case == "llava_next-images":
         image_processor = transformers.LlavaNextImageProcessor(size={"shortest_edge": 32},
                                                                crop_size={"height": 32, "width": 32},
@@ -347,7 +361,10 @@ def make_images(out_dir, case):
     image_processor.save_pretrained(folder)
     loaded = [Image.open(os.path.join(folder, n)).convert("RGB") for n in names]
     text_in = f"w1 w17 {placeholder} w93 w5 {placeholder} w44 w8"
-    out = processor(images=loaded, text=[text_in], return_tensors="pt")
+    if len(names) == 1:
+        text_in = f"w1 w17 {placeholder} w93 w5 w44 w8"
+    # OneVision: the images as a conversation's list (apply_chat_template's nesting), so several are not tiled
+    out = processor(images=[loaded] if onevision else loaded, text=[text_in], return_tensors="pt")
     words = text_in.split()
     prompt = [vocab[w] for w in words if w != placeholder]
     positions, at = [], 0
@@ -357,15 +374,18 @@ def make_images(out_dir, case):
         else:
             at += 1
     media = {"pixel_values": out["pixel_values"].contiguous()}
-    if pixtral or case == "llava_next-images":
+    if pixtral or case == "llava_next-images" or onevision:
         media["image_sizes"] = out["image_sizes"].contiguous()
     save_file(media, os.path.join(folder, "pixels.safetensors"), metadata={"format": "pt"})
-    model_case = {"mistral3-images": "mistral3", "llava-images": "llava", "llava_next-images": "llava_next"}[case]
-    model_class = {"mistral3": transformers.Mistral3ForConditionalGeneration,
+    model_case = {"mistral3-images": "mistral3", "llava-images": "llava", "llava_next-images": "llava_next",
+                  "llava_onevision-images": "llava_onevision", "llava_onevision_one-images": "llava_onevision"}[case]
+    model_class = {"llava_onevision": transformers.LlavaOnevisionForConditionalGeneration,
+                   "mistral3": transformers.Mistral3ForConditionalGeneration,
                    "llava": transformers.LlavaForConditionalGeneration,
                    "llava_next": transformers.LlavaNextForConditionalGeneration}[model_case]
     model = model_class.from_pretrained(os.path.join(out_dir, model_case), dtype=torch.float32).eval()
-    tokens, margin = greedy(model, out["input_ids"], out["attention_mask"], media)
+    extra = dict(batch_num_images=out["batch_num_images"]) if onevision else {}
+    tokens, margin = greedy(model, out["input_ids"], out["attention_mask"], dict(media, **extra))
     ref = dict(transformers_version=transformers.__version__, images=list(names), text=text_in, prompt_ids=prompt,
                media_positions=positions, input_ids=out["input_ids"][0].tolist(),
                image_sizes=out["image_sizes"].tolist() if "image_sizes" in media else None,

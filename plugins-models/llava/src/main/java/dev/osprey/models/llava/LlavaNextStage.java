@@ -1,12 +1,14 @@
 package dev.osprey.models.llava;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.MediaTensors;
@@ -21,8 +23,43 @@ import dev.osprey.model.spi.Weight;
  * {@code image_sizes} (N, 2) the original height and width); the tower encodes every tile, LLaVA's projector projects
  * each patch, and the tiles' features are laid out as one map (the grid's rows of tiles, each tile's rows of patches),
  * cut back to the image's aspect ratio, with {@code image_newline} after each row; the base tile's features come first.
+ *
+ * <p>LLaVA-OneVision ({@link Tiling}) adds two rules: a map larger than {@code anyres_max_N} tiles of patches is shrunk
+ * bilinearly by the square root of that excess (each side floored), and only an image alone in its row is tiled: the
+ * images of a row of several are each their base tile and {@code image_newline}, as transformers'
+ * {@code batch_num_images} says. Which rows hold one image is read from the image tokens as the processor expanded them:
+ * a row's count is that image's tiled count, else a multiple of the untiled one, else the sum of the next images'
+ * tiled counts (a processor given a flat list of images tiles each).
  */
 final class LlavaNextStage implements MediaStage {
+
+    /**
+     * How images are tiled beyond LLaVA-NeXT's rules.
+     *
+     * @param maxTiles {@code vision_aspect_ratio}'s N of {@code anyres_max_N}: the packed map's area limit in tiles of
+     *     patches, 0 for none (LLaVA-NeXT)
+     * @param loneImagesOnly only an image alone in its row is tiled (LLaVA-OneVision)
+     */
+    record Tiling(int maxTiles, boolean loneImagesOnly) {
+
+        /** LLaVA-NeXT: every image tiled, no area limit. */
+        static final Tiling NEXT = new Tiling(0, false);
+
+        /** {@code vision_aspect_ratio} as {@code anyres_max_N}, tiling lone images only. */
+        static Tiling oneVision(String aspectRatio) {
+            String prefix = "anyres_max_";
+            if (aspectRatio == null || !aspectRatio.startsWith(prefix)) {
+                throw new IllegalArgumentException(
+                        "vision_aspect_ratio must be anyres_max_N (the map's area limit in tiles), was " + aspectRatio);
+            }
+            try {
+                return new Tiling(Integer.parseInt(aspectRatio.substring(prefix.length())), true);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(
+                        "vision_aspect_ratio must be anyres_max_N with a whole N, was " + aspectRatio, e);
+            }
+        }
+    }
 
     private final String name;
     private final long imageToken;
@@ -33,6 +70,7 @@ final class LlavaNextStage implements MediaStage {
     private final AnyResolution layout;
     private final int side;
     private final Weight newline;
+    private final Tiling tiling;
 
     /** @param side patches along a tile's side */
     LlavaNextStage(
@@ -45,7 +83,8 @@ final class LlavaNextStage implements MediaStage {
             LlavaProjector projector,
             AnyResolution layout,
             int side,
-            int hidden) {
+            int hidden,
+            Tiling tiling) {
         this.name = name;
         this.imageToken = imageToken;
         this.tower = tower;
@@ -55,6 +94,7 @@ final class LlavaNextStage implements MediaStage {
         this.layout = layout;
         this.side = side;
         this.newline = p.normal("image_newline", hidden);
+        this.tiling = tiling;
     }
 
     @Override
@@ -72,8 +112,9 @@ final class LlavaNextStage implements MediaStage {
         }
         NDList tiles = new NDList();
         int[] counts = new int[sizes.length];
+        boolean[] tiled = tiled(request, sizes);
         for (int i = 0; i < sizes.length; i++) {
-            counts[i] = layout.tiles(sizes[i][0], sizes[i][1]);
+            counts[i] = tiled[i] ? layout.tiles(sizes[i][0], sizes[i][1]) : 1;
             if (counts[i] > pixels.getShape().get(1)) {
                 throw new IllegalArgumentException(name + ": image " + i + " of " + sizes[i][0] + " x " + sizes[i][1]
                         + " needs " + counts[i] + " tiles, pixel_values holds "
@@ -114,9 +155,108 @@ final class LlavaNextStage implements MediaStage {
                 .reshape(rows, columns, hidden); // (rows, columns, H)
         int[] keep = AnyResolution.unpadded(rows, columns, size[0], size[1]);
         NDArray image = map.get(new NDIndex("{}:{}, {}:{}", keep[0], keep[1], keep[2], keep[3])); // (r, c, H)
+        int[] shrunk = shrunk(tiling, side, keep[1] - keep[0], keep[3] - keep[2]);
+        if (shrunk != null) {
+            image = FeatureMapResize.bilinear(image, shrunk[0], shrunk[1]); // (r', c', H)
+        }
         long r = image.getShape().get(0);
         NDArray ends = newline.get().reshape(1, 1, hidden).repeat(0, r); // (r, 1, H)
         NDArray withEnds = image.concat(ends.toType(image.getDataType(), false), 1); // (r, c + 1, H)
         return base.concat(withEnds.reshape(-1, hidden), 0); // (P + r·(c + 1), H)
+    }
+
+    /**
+     * The (rows, columns) an unpadded map of this size is shrunk to past {@code anyres_max_N}, or null when it is
+     * kept: transformers' {@code ratio = sqrt(r·c / (N·side²))}, shrunk when over 1.1, each side {@code int(x // ratio)}.
+     */
+    static int[] shrunk(Tiling tiling, int side, int rows, int columns) {
+        if (tiling.maxTiles() <= 0) {
+            return null;
+        }
+        double ratio = Math.sqrt((double) rows * columns / ((double) tiling.maxTiles() * side * side));
+        if (ratio <= 1.1) {
+            return null;
+        }
+        return new int[] {(int) floorDivide(rows, ratio), (int) floorDivide(columns, ratio)};
+    }
+
+    /** Python's float {@code a // b} for positive operands (fmod first, then the quotient rounded to the nearest). */
+    private static double floorDivide(double a, double b) {
+        double mod = a % b;
+        double quotient = (a - mod) / b;
+        double floor = Math.floor(quotient);
+        return quotient - floor > 0.5 ? floor + 1 : floor;
+    }
+
+    /**
+     * The features one image packs into: its base tile and newline, or its tiled map as {@link #pack} lays it out
+     * (what {@code LlavaOnevisionProcessor} expands its placeholder to).
+     *
+     * @param extra features beside the base tile's patches (LLaVA-NeXT's kept class token)
+     */
+    static long packedTokens(
+            AnyResolution layout, int side, int extra, Tiling tiling, long[] size, boolean tiledImage) {
+        long base = (long) side * side + extra;
+        if (!tiledImage) {
+            return base + 1;
+        }
+        int[] grid = layout.grid(size[0], size[1]);
+        int[] keep = AnyResolution.unpadded(grid[0] * side, grid[1] * side, size[0], size[1]);
+        int rows = keep[1] - keep[0];
+        int columns = keep[3] - keep[2];
+        int[] shrunk = shrunk(tiling, side, rows, columns);
+        if (shrunk != null) {
+            rows = shrunk[0];
+            columns = shrunk[1];
+        }
+        return base + (long) rows * (columns + 1);
+    }
+
+    /**
+     * Which images are tiled: all of them, or with {@link Tiling#loneImagesOnly} those alone in their row, found
+     * from each row's image tokens in order (a row's count equal to its next image's tiled count holds that image
+     * alone; otherwise it holds count / (patches + 1) untiled images).
+     */
+    private boolean[] tiled(ForwardRequest request, long[][] sizes) {
+        boolean[] tiled = new boolean[sizes.length];
+        if (!tiling.loneImagesOnly()) {
+            Arrays.fill(tiled, true);
+            return tiled;
+        }
+        NDArray ids = request.inputIds(); // (B, T)
+        long[] perRow = ids.eq(ids.getManager().create(imageToken))
+                .toType(DataType.INT64, false)
+                .sum(new int[] {1})
+                .toLongArray(); // (B)
+        long untiled = (long) side * side + 1;
+        int image = 0;
+        for (int b = 0; b < perRow.length; b++) {
+            long tokens = perRow[b];
+            if (tokens == 0) {
+                continue;
+            }
+            if (image < sizes.length && packedTokens(layout, side, 0, tiling, sizes[image], true) == tokens) {
+                tiled[image++] = true;
+                continue;
+            }
+            long images = tokens / untiled;
+            if (tokens % untiled == 0 && image + images <= sizes.length) {
+                image += (int) images;
+                continue;
+            }
+            // several images each tiled (a processor given a flat list of images: batch_num_images all 1)
+            int first = image;
+            long sum = 0;
+            while (sum < tokens && image < sizes.length) {
+                sum += packedTokens(layout, side, 0, tiling, sizes[image], true);
+                tiled[image++] = true;
+            }
+            if (sum != tokens) {
+                throw new IllegalArgumentException(name + ": row " + b + " has " + tokens + " image tokens, neither"
+                        + " image " + first + "'s tiled count, a multiple of " + untiled + " (an untiled image's)"
+                        + " nor the tiled counts of the images from " + first + " on (" + sizes.length + " images)");
+            }
+        }
+        return tiled;
     }
 }

@@ -49,6 +49,7 @@ import dev.osprey.model.reference.HfReference;
 import dev.osprey.models.llama.LlamaArchitecture;
 import dev.osprey.models.llama.Ministral3Architecture;
 import dev.osprey.models.llama.MistralArchitecture;
+import dev.osprey.models.qwen.Qwen2Architecture;
 
 /**
  * Mistral 3's, Ministral 3's (YaRN and Llama 4's position-scaled queries past a tiny original context), Pixtral's
@@ -61,7 +62,11 @@ class LlavaReferenceTest {
 
     /** The language model families the fixtures name, as DS binds them. */
     static List<ModelArchitecture> languageModels() {
-        return List.of(new MistralArchitecture(), new LlamaArchitecture(), new Ministral3Architecture());
+        return List.of(
+                new MistralArchitecture(),
+                new LlamaArchitecture(),
+                new Ministral3Architecture(),
+                new Qwen2Architecture());
     }
 
     static Stream<Arguments> fixtures() {
@@ -70,7 +75,9 @@ class LlavaReferenceTest {
                 arguments("ministral3", (Supplier<LlavaFamily>) () -> new Mistral3Architecture(languageModels())),
                 arguments("pixtral", (Supplier<LlavaFamily>) () -> new LlavaArchitecture(languageModels())),
                 arguments("llava", (Supplier<LlavaFamily>) () -> new LlavaArchitecture(languageModels())),
-                arguments("llava_next", (Supplier<LlavaFamily>) () -> new LlavaNextArchitecture(languageModels())));
+                arguments("llava_next", (Supplier<LlavaFamily>) () -> new LlavaNextArchitecture(languageModels())),
+                arguments("llava_onevision", (Supplier<LlavaFamily>)
+                        () -> new LlavaOnevisionArchitecture(languageModels())));
     }
 
     /** reference.json and inputs.safetensors of a case. */
@@ -175,6 +182,12 @@ class LlavaReferenceTest {
         long[] prompt = longs(greedy.get("input_ids").get(0)); // row 0: no padding
         int images = greedy.get("images_per_row").get(0).asInt();
         List<String> keys = switch (name) {
+            case "llava_onevision" ->
+                List.of(
+                        "image_newline",
+                        "vision_tower.vision_model.embeddings.patch_embedding.weight",
+                        "vision_tower.vision_model.encoder.layers.1.mlp.fc2.weight",
+                        "multi_modal_projector.linear_1.weight");
             case "llava_next" ->
                 List.of(
                         "image_newline",
