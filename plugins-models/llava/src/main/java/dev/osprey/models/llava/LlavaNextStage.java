@@ -2,7 +2,9 @@ package dev.osprey.models.llava;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -27,7 +29,8 @@ import dev.osprey.model.spi.Weight;
  * <p>LLaVA-OneVision ({@link Tiling}) adds two rules: a map larger than {@code anyres_max_N} tiles of patches is shrunk
  * bilinearly by the square root of that excess (each side floored), and only an image alone in its row is tiled: the
  * images of a row of several are each their base tile and {@code image_newline}, as transformers'
- * {@code batch_num_images} says. Which rows hold one image is read from the image tokens as the processor expanded them:
+ * {@code batch_num_images} says. Which rows hold one image is the request's rows of its images where it gives them,
+ * else read from the image tokens as the processor expanded them:
  * a row's count is that image's tiled count, else a multiple of the untiled one, else the sum of the next images'
  * tiled counts (a processor given a flat list of images tiles each).
  */
@@ -112,7 +115,7 @@ final class LlavaNextStage implements MediaStage {
         }
         NDList tiles = new NDList();
         int[] counts = new int[sizes.length];
-        boolean[] tiled = tiled(request, sizes);
+        boolean[] tiled = tiled(request, media, sizes);
         for (int i = 0; i < sizes.length; i++) {
             counts[i] = tiled[i] ? layout.tiles(sizes[i][0], sizes[i][1]) : 1;
             if (counts[i] > pixels.getShape().get(1)) {
@@ -217,10 +220,22 @@ final class LlavaNextStage implements MediaStage {
      * from each row's image tokens in order (a row's count equal to its next image's tiled count holds that image
      * alone; otherwise it holds count / (patches + 1) untiled images).
      */
-    private boolean[] tiled(ForwardRequest request, long[][] sizes) {
+    private boolean[] tiled(ForwardRequest request, MediaTensors media, long[][] sizes) {
         boolean[] tiled = new boolean[sizes.length];
         if (!tiling.loneImagesOnly()) {
             Arrays.fill(tiled, true);
+            return tiled;
+        }
+        int[] rows = media.rowsOf(MediaTensors.IMAGE).orElse(null);
+        if (rows != null && rows.length == sizes.length) {
+            // the request says each image's row: tiled when alone in it
+            Map<Integer, Integer> perRow = new HashMap<>();
+            for (int row : rows) {
+                perRow.merge(row, 1, Integer::sum);
+            }
+            for (int i = 0; i < rows.length; i++) {
+                tiled[i] = perRow.get(rows[i]) == 1;
+            }
             return tiled;
         }
         NDArray ids = request.inputIds(); // (B, T)

@@ -245,6 +245,37 @@ class LlavaReferenceTest {
     }
 
     @Test
+    void oneVisionTilesTheImagesTheRequestPutsAloneInARow() throws IOException {
+        Fixture f = Fixture.of("llava_onevision");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(
+                        f.folder, c -> new LlavaOnevisionArchitecture(languageModels()), manager, DataType.FLOAT32)) {
+            long[][] ids = matrix(f.ref.get("input_ids"));
+            long[][] mask = matrix(f.ref.get("attention_mask"));
+            Shape shape = new Shape(ids.length, ids[0].length);
+            MediaTensors read = f.media(manager, 0, f.images());
+            // rows 0, 0, 1: the two images of row 0 untiled, row 1's tiled, as transformers' batch_num_images [2, 1]
+            MediaTensors withRows = new MediaTensors(read.tensors(), Map.of(MediaTensors.IMAGE, new int[] {0, 0, 1}));
+            ForwardRequest request = ForwardRequest.builder(manager.create(flat(ids), shape))
+                    .optAttentionMask(manager.create(flat(mask), shape))
+                    .optMedia(withRows)
+                    .build();
+            HfReference.assertLogits(
+                    "llava_onevision with rows", model.model().forward(request).logits(), mask, f.ref.get("logits"));
+            // rows 0, 1, 1 contradict the tokens: image 0 alone would be tiled, and the features no longer fit
+            MediaTensors wrong = new MediaTensors(read.tensors(), Map.of(MediaTensors.IMAGE, new int[] {0, 1, 1}));
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> model.model()
+                            .forward(ForwardRequest.builder(manager.create(flat(ids), shape))
+                                    .optAttentionMask(manager.create(flat(mask), shape))
+                                    .optMedia(wrong)
+                                    .build()));
+            assertTrue(e.getMessage().contains("llava_onevision"), e.getMessage());
+        }
+    }
+
+    @Test
     void imagesThatDoNotFitThePlaceholdersAreRefusedByName() throws IOException {
         Fixture f = Fixture.of("mistral3");
         try (NDManager manager = NDManager.newBaseManager();
