@@ -36,6 +36,8 @@ model's linear layers.
 - llava_next-images: the same for the llava_next case through LlavaNextProcessor (LlavaNextImageProcessor's tiles).
 - llava_onevision-images: the same for the llava_onevision case through LlavaOnevisionProcessor (the two images as a
   conversation's list, so each is its base tile, padded to a square); llava_onevision_one-images: one image, tiled.
+- llava_onevision-video: the llava_onevision model over two videos of two frames (pooled 2 x 2, a newline per video)
+  and an image: logits, loss and greedy tokens.
 - llava-images: the same for the llava case through LlavaProcessor (CLIPImageProcessor at 32 pixels, <image> per
   patch as llava-hf's processor_config.json asks: num_additional_image_tokens 1, "default" strategy).
 
@@ -83,7 +85,8 @@ SIZES = [(32, 48), (16, 32), (48, 32)]
 CLIP_PATCHES = 16
 
 CASES = ("mistral3", "ministral3", "pixtral", "llava", "llava_next", "llava_onevision", "mistral3-images", "llava-images",
-         "llava_next-images", "llava_onevision-images", "llava_onevision_one-images", "llava-sparse-config")
+         "llava_next-images", "llava_onevision-images", "llava_onevision_one-images", "llava_onevision-video",
+         "llava-sparse-config")
 # LLaVA-NeXT: tiles of 32 pixels on these grids; the images' original sizes choose 2 x 2 and 1 x 2 tiles (+ the base)
 PINPOINTS = [[32, 64], [64, 32], [64, 64]]
 NEXT_SIZES = [(40, 70), (30, 50), (64, 20)]
@@ -396,7 +399,55 @@ def make_images(out_dir, case):
     print(f"{case}: ids {ref['input_ids']}, sizes {ref['image_sizes']}, greedy {tokens[0]} gap {margin:.4f}")
 
 
+def make_video(out_dir):
+    """llava_onevision-video: the llava_onevision model over videos of two frames each (pixel_values_videos
+    (2, 2, C, S, S)): every frame's patches pooled 2 x 2 by bilinear interpolation to ceil(side / 2) squared, then one
+    image_newline per video, at its <video> tokens (here id 151); row 0 also has an image, alone so tiled."""
+    folder = os.path.join(out_dir, "llava_onevision-video")
+    os.makedirs(folder, exist_ok=True)
+    model = transformers.LlavaOnevisionForConditionalGeneration.from_pretrained(
+        os.path.join(out_dir, "llava_onevision"), dtype=torch.float32, attn_implementation="eager").eval()
+    model.generation_config.pad_token_id = PAD
+    side = SIGLIP["image_size"] // SIGLIP["patch_size"]
+    frames = 2
+    video = [IMAGE_BREAK] * (frames * math.ceil(side / 2) ** 2 + 1)
+    image_size = ONEVISION_SIZES[2]
+    g = torch.Generator().manual_seed(text.SEED + 6)
+    videos = torch.randn(2, frames, 3, 32, 32, generator=g)
+    pixels = torch.randn(1, 5, 3, 32, 32, generator=g)
+    with torch.no_grad():
+        feats = model.model.get_image_features(pixel_values=pixels, image_sizes=torch.tensor([image_size]),
+                                               batch_num_images=torch.tensor([1]), vision_feature_layer=-1,
+                                               vision_feature_select_strategy="full").pooler_output
+    prompts = [[BOS, 17] + video + [93, 5] + [IMAGE] * int(feats[0].shape[0]) + [44, 8],
+               [BOS, 64] + video + [23, 87]]
+    ids = left_pad(prompts)
+    mask = left_pad([[1] * len(r) for r in prompts], 0)
+    labels = ids.masked_fill(mask == 0, -100).masked_fill(text.positions(mask) == 0, -100)
+    labels = labels.masked_fill((ids == IMAGE) | (ids == IMAGE_BREAK), -100)
+    media = dict(pixel_values=pixels, image_sizes=torch.tensor([image_size]), batch_num_images=torch.tensor([1]),
+                 pixel_values_videos=videos)
+    save_file({"pixel_values": pixels.contiguous(), "image_sizes": torch.tensor([image_size]),
+               "pixel_values_videos": videos.contiguous()}, os.path.join(folder, "inputs.safetensors"),
+              metadata={"format": "pt"})
+    with torch.no_grad():
+        out = model(input_ids=ids, attention_mask=mask, labels=labels, position_ids=text.positions(mask), **media)
+        tokens, margin = greedy(model, ids, mask, media)
+    ref = dict(transformers_version=transformers.__version__, torch_version=torch.__version__,
+               note="the model is ../llava_onevision; pixel_values, image_sizes and pixel_values_videos are in"
+                    " inputs.safetensors", video_token_id=IMAGE_BREAK, input_ids=ids.tolist(),
+               attention_mask=mask.tolist(), labels=labels.tolist(), image_sizes=[list(image_size)],
+               logits=dict(shape=list(out.logits.shape), values=out.logits.float().tolist()), loss=float(out.loss),
+               greedy=dict(max_new_tokens=text.NEW_TOKENS, tokens=tokens, min_top2_gap=margin))
+    with open(os.path.join(folder, "reference.json"), "w") as f:
+        json.dump(ref, f, separators=(",", ":"))
+    print(f"llava_onevision-video: loss {ref['loss']:.5f}, greedy {tokens}, smallest top-2 gap {margin:.4f}")
+
+
 def make(name, out_dir):
+    if name == "llava_onevision-video":
+        make_video(out_dir)
+        return
     if name == "llava-sparse-config":
         make_sparse_config(out_dir)
         return

@@ -114,7 +114,8 @@ public class LlavaNextArchitecture extends LlavaFamily {
                 tiles,
                 vision.side(),
                 hidden,
-                LlavaNextStage.Tiling.NEXT);
+                LlavaNextStage.Tiling.NEXT,
+                -1);
     }
 
     @Override

@@ -26,7 +26,8 @@ import dev.osprey.model.spi.Weight;
  * each patch, and the tiles' features are laid out as one map (the grid's rows of tiles, each tile's rows of patches),
  * cut back to the image's aspect ratio, with {@code image_newline} after each row; the base tile's features come first.
  *
- * <p>LLaVA-OneVision ({@link Tiling}) adds two rules: a map larger than {@code anyres_max_N} tiles of patches is shrunk
+ * <p>LLaVA-OneVision ({@link Tiling}) adds videos ({@code pixel_values_videos} at their own token: each frame's
+ * patches pooled 2 x 2, one {@code image_newline} per video) and two rules for images: a map larger than {@code anyres_max_N} tiles of patches is shrunk
  * bilinearly by the square root of that excess (each side floored), and only an image alone in its row is tiled: the
  * images of a row of several are each their base tile and {@code image_newline}, as transformers'
  * {@code batch_num_images} says. Which rows hold one image is the request's rows of its images where it gives them,
@@ -74,6 +75,7 @@ final class LlavaNextStage implements MediaStage {
     private final int side;
     private final Weight newline;
     private final Tiling tiling;
+    private final long videoToken;
 
     /** @param side patches along a tile's side */
     LlavaNextStage(
@@ -87,7 +89,8 @@ final class LlavaNextStage implements MediaStage {
             AnyResolution layout,
             int side,
             int hidden,
-            Tiling tiling) {
+            Tiling tiling,
+            long videoToken) {
         this.name = name;
         this.imageToken = imageToken;
         this.tower = tower;
@@ -98,6 +101,7 @@ final class LlavaNextStage implements MediaStage {
         this.side = side;
         this.newline = p.normal("image_newline", hidden);
         this.tiling = tiling;
+        this.videoToken = videoToken;
     }
 
     @Override
@@ -106,6 +110,62 @@ final class LlavaNextStage implements MediaStage {
         if (media == null) {
             return new StagedInputs(embeddings, positions, null);
         }
+        NDArray videos = videoToken < 0
+                ? null
+                : media.get(MediaTensors.PIXEL_VALUES_VIDEOS).orElse(null); // (V, frames, C, S, S)
+        StagedInputs staged =
+                videos != null && media.get(MediaTensors.PIXEL_VALUES).isEmpty()
+                        ? new StagedInputs(embeddings, positions, null)
+                        : images(request, media, embeddings, positions);
+        if (videos == null) {
+            return staged;
+        }
+        List<NDArray> perVideo = videoFeatures(videos, request.adapter().orElse(null));
+        return VisionStage.scatter(
+                name, MediaTensors.VIDEO, videoToken, request, staged.embeddings(), positions, media, perVideo);
+    }
+
+    /**
+     * LLaVA-OneVision's videos: every frame through the tower and projector, its patches pooled 2 x 2 (torch's
+     * bilinear {@code interpolate} to ceil(side / 2) squared), the frames' features in order and one
+     * {@code image_newline} after them.
+     *
+     * @param videos (V, frames, C, S, S) {@code pixel_values_videos}
+     * @return per video its (frames · pooled² + 1, H) features
+     */
+    private List<NDArray> videoFeatures(NDArray videos, String adapter) {
+        long[] shape = videos.getShape().getShape();
+        if (shape.length != 5) {
+            throw new IllegalArgumentException(name
+                    + ": pixel_values_videos must be (videos, frames, channels, side, side), was " + videos.getShape());
+        }
+        long count = shape[0] * shape[1];
+        NDArray frames = videos.reshape(count, shape[2], shape[3], shape[4]); // (V·F, C, S, S)
+        NDList patches = new NDList();
+        for (NDArray s : tower.hiddenStates(frames, null, featureLayers, adapter)) { // each (P, D)
+            patches.add((dropClassToken ? s.get("1:") : s).expandDims(0)); // (1, P, D)
+        }
+        NDArray projected = projector.forward(NDArrays.concat(patches, 0), adapter); // (V·F, P, H)
+        long hidden = projected.getShape().get(2);
+        int pooled = (side + 1) / 2;
+        NDArray grid = projected
+                .reshape(count, side, side, hidden) // (V·F, s, s, H)
+                .transpose(1, 2, 0, 3) // (s, s, V·F, H)
+                .reshape(side, side, count * hidden); // (s, s, V·F·H): every channel of every frame resized alike
+        NDArray pooledGrid = FeatureMapResize.bilinear(grid, pooled, pooled) // (p, p, V·F·H)
+                .reshape(pooled, pooled, count, hidden) // (p, p, V·F, H)
+                .transpose(2, 0, 1, 3) // (V·F, p, p, H)
+                .reshape(shape[0], shape[1] * pooled * pooled, hidden); // (V, F·p², H)
+        NDArray end = newline.get().reshape(1, hidden);
+        List<NDArray> perVideo = new ArrayList<>();
+        for (long v = 0; v < shape[0]; v++) {
+            perVideo.add(pooledGrid.get(v).concat(end.toType(pooledGrid.getDataType(), false), 0)); // (F·p² + 1, H)
+        }
+        return perVideo;
+    }
+
+    /** The images' features at the image tokens (the request's {@code pixel_values} and {@code image_sizes}). */
+    private StagedInputs images(ForwardRequest request, MediaTensors media, NDArray embeddings, NDArray positions) {
         NDArray pixels = media.require(MediaTensors.PIXEL_VALUES, name); // (N, tiles, C, S, S)
         long[][] sizes = VisionStage.sizes(media.require(VisionStage.IMAGE_SIZES, name));
         if (pixels.getShape().dimension() != 5 || pixels.getShape().get(0) != sizes.length) {

@@ -23,7 +23,8 @@ import dev.osprey.models.siglip.SiglipVisionTower;
  * LLaVA-OneVision in transformers' format ({@code LlavaOnevisionForConditionalGeneration},
  * {@code llava-hf/llava-onevision-qwen2-*-ov-hf}): the gemma-vision bundle's SigLIP tower read by its hidden states,
  * LLaVA's projector and LLaVA-NeXT's packed any-resolution tiles with OneVision's rules ({@code anyres_max_N}, only a
- * lone image tiled: {@link LlavaNextStage.Tiling}), before the language model its {@code text_config} names (Qwen2).
+ * lone image tiled: {@link LlavaNextStage.Tiling}), videos ({@code pixel_values_videos}, each frame pooled 2 x 2), before
+ * the language model its {@code text_config} names (Qwen2). Its media processor takes images only.
  */
 @Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class LlavaOnevisionArchitecture extends LlavaFamily {
@@ -106,6 +107,7 @@ public class LlavaOnevisionArchitecture extends LlavaFamily {
         SiglipConfig vision = SiglipConfig.read(config, "vision_config");
         AnyResolution tiles = AnyResolution.read(config, vision.imageSize());
         LlavaNextStage.Tiling tiling = tiling(config);
+        long videoToken = config.getInt(151647, "video_token_index", "video_token_id");
         return p -> new LlavaNextStage(
                 p,
                 name(),
@@ -117,7 +119,8 @@ public class LlavaOnevisionArchitecture extends LlavaFamily {
                 tiles,
                 vision.patchesPerSide(),
                 hidden,
-                tiling);
+                tiling,
+                videoToken);
     }
 
     /**

@@ -276,6 +276,49 @@ class LlavaReferenceTest {
     }
 
     @Test
+    void oneVisionVideoFramesArePooledAndEndWithANewline() throws IOException {
+        Path folder = HfReference.fixture(LlavaReferenceTest.class, "llava_onevision");
+        Path video = folder.resolveSibling("llava_onevision-video");
+        JsonNode ref =
+                new ObjectMapper().readTree(video.resolve("reference.json").toFile());
+        WeightFiles inputs = WeightFiles.openFile(video.resolve("inputs.safetensors"));
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(
+                        folder, c -> new LlavaOnevisionArchitecture(languageModels()), manager, DataType.FLOAT32)) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            for (String name : List.of(MediaTensors.PIXEL_VALUES, MediaTensors.PIXEL_VALUES_VIDEOS)) {
+                tensors.put(name, inputs.load(manager, name, DataType.FLOAT32));
+            }
+            tensors.put(VisionStage.IMAGE_SIZES, inputs.load(manager, VisionStage.IMAGE_SIZES, null)); // int64
+            MediaTensors media = MediaTensors.of(tensors);
+            long[][] ids = matrix(ref.get("input_ids"));
+            long[][] mask = matrix(ref.get("attention_mask"));
+            Shape shape = new Shape(ids.length, ids[0].length);
+            ForwardRequest request = ForwardRequest.builder(manager.create(flat(ids), shape))
+                    .optAttentionMask(manager.create(flat(mask), shape))
+                    .optMedia(media)
+                    .build();
+            NDArray logits = model.model().forward(request).logits(); // (B, T, V)
+            HfReference.assertLogits("llava_onevision with videos", logits, mask, ref.get("logits"));
+            double loss = Losses.causalLm(logits, manager.create(flat(matrix(ref.get("labels"))), shape))
+                    .getFloat();
+            double expected = ref.get("loss").asDouble();
+            assertEquals(expected, loss, HfReference.RELATIVE_TOLERANCE * Math.max(1, expected), "loss with videos");
+            JsonNode greedy = ref.get("greedy");
+            List<long[]> tokens = decode(
+                    model,
+                    manager,
+                    ids,
+                    mask,
+                    media,
+                    greedy.get("max_new_tokens").asInt());
+            for (int b = 0; b < ids.length; b++) {
+                assertArrayEquals(longs(greedy.get("tokens").get(b)), tokens.get(b), "greedy tokens of row " + b);
+            }
+        }
+    }
+
+    @Test
     void imagesThatDoNotFitThePlaceholdersAreRefusedByName() throws IOException {
         Fixture f = Fixture.of("mistral3");
         try (NDManager manager = NDManager.newBaseManager();
