@@ -79,11 +79,12 @@ public final class ImageProcessors {
             case "Gemma3ImageProcessor" -> new Gemma3ImageProcessor(Gemma3ImageProcessor.config(config));
             case "PixtralImageProcessor" -> new PixtralImageProcessor(PixtralImageProcessor.config(config));
             case "LlavaNextImageProcessor" -> LlavaNextImageProcessor.of(config);
+            case "LlavaOnevisionImageProcessor" -> LlavaNextImageProcessor.oneVision(config);
             default ->
-                throw new MediaException(
-                        source + ": image processor '" + type
-                                + "' is not supported (Qwen2VLImageProcessor, CLIPImageProcessor, SiglipImageProcessor,"
-                                + " GotOcr2ImageProcessor, Gemma3ImageProcessor, PixtralImageProcessor and LlavaNextImageProcessor are)");
+                throw new MediaException(source + ": image processor '" + type
+                        + "' is not supported (Qwen2VLImageProcessor, CLIPImageProcessor, SiglipImageProcessor,"
+                        + " GotOcr2ImageProcessor, Gemma3ImageProcessor, PixtralImageProcessor, LlavaNextImageProcessor and"
+                        + " LlavaOnevisionImageProcessor are)");
         };
     }
 
@@ -114,6 +115,7 @@ public final class ImageProcessors {
             case "PaliGemmaProcessor", "SiglipProcessor" -> "SiglipImageProcessor";
             case "PixtralProcessor" -> "PixtralImageProcessor";
             case "LlavaNextProcessor" -> "LlavaNextImageProcessor";
+            case "LlavaOnevisionProcessor" -> "LlavaOnevisionImageProcessor";
             default -> processor;
         };
     }

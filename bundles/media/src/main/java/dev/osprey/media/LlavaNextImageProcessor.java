@@ -16,27 +16,54 @@ import dev.osprey.media.impl.Resampler;
  * pipeline ({@link ClipImageProcessor}); images with fewer tiles are padded with zero tiles. {@code pixel_values} is
  * (N, tiles, 3, S, S); per image {@link PixelValues#gridThw()} is (tiles, original height, original width): the
  * tiles it uses and its {@code image_sizes}. Its token count depends on the model's tower, so {@link #tokens} is -1.
+ *
+ * <p>{@code LlavaOnevisionImageProcessor} ({@link #oneVision}) is the same with SigLIP's pipeline per tile (a resize
+ * to {@code size}'s height and width, no crop) and one rule more: the images of a prompt with several are not tiled,
+ * each padded to a square with {@code image_mean}'s colour instead (as its {@code batch_num_images} says for a
+ * conversation's images).
  */
 public final class LlavaNextImageProcessor implements ImageProcessor {
 
     private final ClipImageProcessor clip;
     private final List<int[]> pinpoints;
+    private final boolean oneVision;
 
     public LlavaNextImageProcessor(ClipImageProcessor clip, List<int[]> pinpoints) {
+        this(clip, pinpoints, false);
+    }
+
+    private LlavaNextImageProcessor(ClipImageProcessor clip, List<int[]> pinpoints, boolean oneVision) {
         if (pinpoints.isEmpty()) {
-            throw new MediaException("LlavaNextImageProcessor: image_grid_pinpoints is empty");
+            throw new MediaException(clip.config().name() + ": image_grid_pinpoints is empty");
         }
         this.clip = clip;
         this.pinpoints = List.copyOf(pinpoints);
+        this.oneVision = oneVision;
     }
 
     static LlavaNextImageProcessor of(ProcessorConfig json) {
         ClipImageProcessor clip =
                 new ClipImageProcessor(ClipImageProcessor.config(json, "LlavaNextImageProcessor", false));
+        int[][] defaults = {{336, 672}, {672, 336}, {672, 672}, {1008, 336}, {336, 1008}};
+        return new LlavaNextImageProcessor(clip, pinpoints(json, defaults));
+    }
+
+    /** {@code LlavaOnevisionImageProcessor}: SigLIP's pipeline per tile, a prompt's several images untiled. */
+    static LlavaNextImageProcessor oneVision(ProcessorConfig json) {
+        ClipImageProcessor clip =
+                new ClipImageProcessor(ClipImageProcessor.config(json, "LlavaOnevisionImageProcessor", true));
+        int[][] defaults = new int[36][]; // 384 to 2304 by 384, each way
+        for (int i = 0; i < 36; i++) {
+            defaults[i] = new int[] {384 * (i / 6 + 1), 384 * (i % 6 + 1)};
+        }
+        return new LlavaNextImageProcessor(clip, pinpoints(json, defaults), true);
+    }
+
+    private static List<int[]> pinpoints(ProcessorConfig json, int[][] defaults) {
         List<int[]> pinpoints = new ArrayList<>();
         JsonNode given = json.node("image_grid_pinpoints");
         if (given == null) {
-            for (int[] p : new int[][] {{336, 672}, {672, 336}, {672, 672}, {1008, 336}, {336, 1008}}) {
+            for (int[] p : defaults) {
                 pinpoints.add(p);
             }
         } else if (given.isArray()) {
@@ -49,12 +76,12 @@ public final class LlavaNextImageProcessor implements ImageProcessor {
         } else {
             throw json.error("image_grid_pinpoints", "must be a list, got " + given);
         }
-        return new LlavaNextImageProcessor(clip, pinpoints);
+        return pinpoints;
     }
 
     @Override
     public String name() {
-        return "LlavaNextImageProcessor";
+        return clip.config().name();
     }
 
     public List<int[]> pinpoints() {
@@ -94,7 +121,14 @@ public final class LlavaNextImageProcessor implements ImageProcessor {
         int baseSide = c.shortestEdge() > 0 ? c.shortestEdge() : c.height();
         List<PixelValues> perImage = new ArrayList<>();
         int most = 0;
+        boolean tiled = !oneVision || images.size() == 1;
         for (RgbImage image : images) {
+            if (!tiled) {
+                PixelValues values = clip.preprocess(List.of(padToSquare(image, c.imageMean()))); // (1, 3, S, S)
+                perImage.add(values);
+                most = Math.max(most, 1);
+                continue;
+            }
             int[] target = bestResolution(image.height(), image.width());
             List<RgbImage> tiles = new ArrayList<>();
             tiles.add(Resampler.resize(image, c.shortestEdge() > 0 ? baseSide : c.width(), baseSide, c.resample()));
@@ -153,6 +187,29 @@ public final class LlavaNextImageProcessor implements ImageProcessor {
                     image.rgb(), y * image.width() * 3, out, ((y + top) * target[1] + left) * 3, image.width() * 3);
         }
         return new RgbImage(target[1], target[0], out);
+    }
+
+    /**
+     * The image centred in a square of its longer side, the rest {@code int(mean · 255)} per channel (OneVision's
+     * {@code pad_to_square}, the odd pixel at the right and bottom).
+     */
+    private static RgbImage padToSquare(RgbImage image, double[] mean) {
+        int side = Math.max(image.width(), image.height());
+        if (image.width() == image.height()) {
+            return image;
+        }
+        byte[] out = new byte[side * side * 3];
+        for (int i = 0; i < side * side; i++) {
+            for (int k = 0; k < 3; k++) {
+                out[i * 3 + k] = (byte) (int) (mean[k] * 255);
+            }
+        }
+        int left = (side - image.width()) / 2;
+        int top = (side - image.height()) / 2;
+        for (int y = 0; y < image.height(); y++) {
+            System.arraycopy(image.rgb(), y * image.width() * 3, out, ((y + top) * side + left) * 3, image.width() * 3);
+        }
+        return new RgbImage(side, side, out);
     }
 
     private static RgbImage crop(RgbImage image, int x0, int y0, int side) {

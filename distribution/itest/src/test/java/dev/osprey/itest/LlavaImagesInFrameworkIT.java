@@ -123,6 +123,16 @@ public class LlavaImagesInFrameworkIT {
         assertEquals(
                 "llava_next",
                 registry.find("llava-hf/llava-v1.6-mistral-7b-hf").orElseThrow().modelType());
+        assertEquals(
+                "mistral3",
+                registry.find("mistralai/Ministral-3-8B-Reasoning-2512")
+                        .orElseThrow()
+                        .modelType());
+        assertEquals(
+                "llava_onevision",
+                registry.find("llava-hf/llava-onevision-qwen2-0.5b-ov-hf")
+                        .orElseThrow()
+                        .modelType());
     }
 
     @Test

@@ -79,7 +79,7 @@ public final class StandardAttention implements Attention {
             query = qNorm.forward(query);
             key = kNorm.forward(key);
         }
-        query = context.rotate(query);
+        query = context.rotateQueries(query);
         key = context.rotate(key);
         if (normsAfterRope) {
             query = qNorm.forward(query);

@@ -690,6 +690,11 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         }
 
         @Override
+        public NDArray rotateQueries(NDArray x) {
+            return rope == null ? x : rope.applyToQueries(layer, x, cosSin);
+        }
+
+        @Override
         public NDArray[] remember(NDArray key, NDArray value) {
             return cache == null ? new NDArray[] {key, value} : cache.append(layer, key, value);
         }

@@ -104,9 +104,15 @@ public record Rope(
             factor = (double) maxPositions / originalMax;
         }
         double attentionFactor = config.getDouble(Double.NaN, scaling + ".attention_factor");
+        double mscale = config.getDouble(0, scaling + ".mscale");
+        double mscaleAllDim = config.getDouble(0, scaling + ".mscale_all_dim");
+        if (Double.isNaN(attentionFactor) && type.equals("yarn") && mscale != 0 && mscaleAllDim != 0) {
+            // transformers' ratio of the two (Ministral 3's equal ones give 1)
+            attentionFactor = yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAllDim);
+        }
         if (Double.isNaN(attentionFactor)) {
             attentionFactor = type.equals("yarn") && factor > 1
-                    ? 0.1 * Math.log(factor) + 1.0
+                    ? yarnMscale(factor, 1)
                     : type.equals("longrope") && factor > 1
                             ? Math.sqrt(1 + Math.log(factor) / Math.log(originalMax))
                             : 1.0;
@@ -125,6 +131,11 @@ public record Rope(
                 attentionFactor,
                 doubles(config, scaling + ".short_factor"),
                 doubles(config, scaling + ".long_factor"));
+    }
+
+    /** YaRN's {@code get_mscale}: 0.1 · mscale · ln(factor) + 1, or 1 for no stretch. */
+    private static double yarnMscale(double factor, double mscale) {
+        return factor <= 1 ? 1.0 : 0.1 * mscale * Math.log(factor) + 1.0;
     }
 
     private static double[] doubles(ModelConfig config, String key) {

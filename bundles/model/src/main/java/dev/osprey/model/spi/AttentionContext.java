@@ -24,6 +24,17 @@ public interface AttentionContext {
     NDArray rotate(NDArray x);
 
     /**
+     * Applies the family's rotary embedding to queries: {@link #rotate} unless the embedding also scales queries
+     * by position ({@link RotaryEmbedding#applyToQueries}: Ministral 3's Llama 4 attention temperature).
+     *
+     * @param x (B, heads, T, D) queries
+     * @return (B, heads, T, D)
+     */
+    default NDArray rotateQueries(NDArray x) {
+        return rotate(x);
+    }
+
+    /**
      * The additive attention bias: 0 where a query may see a key (causal, inside the sliding window, not
      * padding, same packed sample), a large negative number elsewhere; null when every query may see
      * every key (one new token without padding).

@@ -43,4 +43,18 @@ public interface RotaryEmbedding {
     default NDArray apply(int layer, NDArray x, NDArray[] cosSin) {
         return apply(x, cosSin);
     }
+
+    /**
+     * Rotates the queries of decoder layer {@code layer}: {@link #apply(int, NDArray, NDArray[])} unless the kind
+     * also scales the queries by position (Llama 4's and Ministral 3's attention temperature, whose tables
+     * {@link #cosSin} then carry). Attention blocks call it for queries and {@code apply} for keys.
+     *
+     * @param layer the decoder layer (0-based)
+     * @param x (B, heads, T, D) queries
+     * @param cosSin from {@link #cosSin}
+     * @return (B, heads, T, D) rotated (and scaled)
+     */
+    default NDArray applyToQueries(int layer, NDArray x, NDArray[] cosSin) {
+        return apply(layer, x, cosSin);
+    }
 }

@@ -56,6 +56,33 @@ public final class SiglipVisionTower {
      * @throws IllegalArgumentException when the pixels are not of that shape
      */
     public NDArray encode(NDArray pixels, String adapter) {
+        List<NDArray> last = hiddenStates(pixels, List.of(config.layers()), adapter);
+        return postLayerNorm.forward(last.get(0)); // (N, h·w, H)
+    }
+
+    /**
+     * transformers' {@code hidden_states} of the encoder, as LLaVA-OneVision reads its SigLIP tower: index 0 the
+     * embeddings, i the output of layer i (negative from the end), all before {@code post_layernorm}.
+     *
+     * @param pixels (N, C, S, S) the processor's {@code pixel_values}, S the config's {@code image_size}
+     * @param indices the states wanted, in the order returned
+     * @param adapter the LoRA adapter, or null
+     * @return per index (N, patches, hidden)
+     * @throws IllegalArgumentException when the pixels are not of that shape or an index is out of range
+     */
+    public List<NDArray> hiddenStates(NDArray pixels, List<Integer> indices, String adapter) {
+        int total = config.layers() + 1;
+        int[] wanted = new int[indices.size()];
+        int deepest = 0;
+        for (int i = 0; i < wanted.length; i++) {
+            int at = indices.get(i);
+            wanted[i] = at < 0 ? at + total : at;
+            if (wanted[i] < 0 || wanted[i] >= total) {
+                throw new IllegalArgumentException("vision_feature_layer " + at + " is outside the tower's " + total
+                        + " hidden states (vision_config.num_hidden_layers + 1)");
+            }
+            deepest = Math.max(deepest, wanted[i]);
+        }
         int c = config.channels();
         int s = config.imageSize();
         int patch = config.patchSize();
@@ -76,10 +103,17 @@ public final class SiglipVisionTower {
         NDArray flatWeight = weight.reshape(config.hidden(), (long) c * patch * patch); // (H, C·P·P)
         NDArray h = patches.matMul(flatWeight.transpose()).add(patchBias.get()); // (N, h·w, H), row-major patches
         h = h.add(positions.get()); // (N, h·w, H)
-        for (EncoderLayer layer : layers) {
-            h = layer.forward(h, adapter);
+        NDArray[] states = new NDArray[deepest + 1];
+        states[0] = h;
+        for (int i = 0; i < deepest; i++) {
+            h = layers.get(i).forward(h, adapter);
+            states[i + 1] = h;
         }
-        return postLayerNorm.forward(h); // (N, h·w, H)
+        List<NDArray> out = new ArrayList<>();
+        for (int at : wanted) {
+            out.add(states[at]);
+        }
+        return out;
     }
 
     /** One pre-norm layer: {@code h + attn(layer_norm1(h))}, then {@code h + mlp(layer_norm2(h))}. */

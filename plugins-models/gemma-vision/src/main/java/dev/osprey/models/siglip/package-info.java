@@ -6,7 +6,7 @@
  * under the checkpoint's names so they load, train and take LoRA with the decoder's. PaliGemma and Gemma 3 use it;
  * LLaVA-style families with a SigLIP tower can.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export(substitution = Export.Substitution.NOIMPORT)
 package dev.osprey.models.siglip;
 

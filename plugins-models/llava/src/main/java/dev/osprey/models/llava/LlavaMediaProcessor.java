@@ -40,6 +40,7 @@ final class LlavaMediaProcessor implements MediaProcessor {
     private final int extraTokens;
     private final boolean rows;
     private final AnyResolution tiles;
+    private final LlavaNextStage.Tiling tiling;
     private volatile ImageProcessor images;
     private volatile int[] breakAndEnd;
 
@@ -56,9 +57,11 @@ final class LlavaMediaProcessor implements MediaProcessor {
             int patch,
             int extraTokens,
             boolean rows,
-            AnyResolution tiles) {
+            AnyResolution tiles,
+            LlavaNextStage.Tiling tiling) {
         this.folder = folder;
         this.tiles = tiles;
+        this.tiling = tiling;
         this.placeholder = placeholder;
         this.imageToken = imageToken;
         this.patch = patch;
@@ -68,12 +71,12 @@ final class LlavaMediaProcessor implements MediaProcessor {
 
     /** {@code PixtralProcessor}'s: {@code [IMG]} rows, the image processor's patch {@code patch}. */
     static LlavaMediaProcessor pixtral(Path folder, int imageToken, int patch) {
-        return new LlavaMediaProcessor(folder, "[IMG]", imageToken, patch, 0, true, null);
+        return new LlavaMediaProcessor(folder, "[IMG]", imageToken, patch, 0, true, null, null);
     }
 
     /** {@code LlavaProcessor}'s: {@code <image>} repeated per patch (CLIP's fixed size) and {@code extra}. */
     static LlavaMediaProcessor llava(Path folder, int imageToken, int towerPatch, int extra) {
-        return new LlavaMediaProcessor(folder, "<image>", imageToken, towerPatch, extra, false, null);
+        return new LlavaMediaProcessor(folder, "<image>", imageToken, towerPatch, extra, false, null, null);
     }
 
     /**
@@ -83,7 +86,17 @@ final class LlavaMediaProcessor implements MediaProcessor {
      * @param side patches along a tile's side
      */
     static LlavaMediaProcessor next(Path folder, int imageToken, int side, int extra, AnyResolution tiles) {
-        return new LlavaMediaProcessor(folder, "<image>", imageToken, side, extra, false, tiles);
+        return new LlavaMediaProcessor(
+                folder, "<image>", imageToken, side, extra, false, tiles, LlavaNextStage.Tiling.NEXT);
+    }
+
+    /**
+     * {@code LlavaOnevisionProcessor}'s: as LLaVA-NeXT's with OneVision's {@code tiling} (the map shrunk past
+     * {@code anyres_max_N}); a prompt's several images each its base tile and a newline.
+     */
+    static LlavaMediaProcessor oneVision(
+            Path folder, int imageToken, int side, AnyResolution tiles, LlavaNextStage.Tiling tiling) {
+        return new LlavaMediaProcessor(folder, "<image>", imageToken, side, 0, false, tiles, tiling);
     }
 
     @Override
@@ -133,7 +146,10 @@ final class LlavaMediaProcessor implements MediaProcessor {
     /** The tokens image {@code i} becomes in the prompt. */
     private int[] tokensOf(PixelValues pixels, int i) {
         if (tiles != null) {
-            int[] out = new int[nextTokens(pixels.gridThw()[i][1], pixels.gridThw()[i][2])];
+            long[] size = {pixels.gridThw()[i][1], pixels.gridThw()[i][2]};
+            boolean tiled = !tiling.loneImagesOnly() || pixels.gridThw().length == 1;
+            int[] out = new int
+                    [Math.toIntExact(LlavaNextStage.packedTokens(tiles, patch, extraTokens, tiling, size, tiled))];
             Arrays.fill(out, imageToken);
             return out;
         }
@@ -157,15 +173,6 @@ final class LlavaMediaProcessor implements MediaProcessor {
             out[at++] = y + 1 < r ? ends[0] : ends[1];
         }
         return out;
-    }
-
-    /** The base tile's patches (and class token), then the unpadded rows of tiles, each with its newline. */
-    private int nextTokens(long height, long width) {
-        int[] grid = tiles.grid(height, width);
-        int[] keep = AnyResolution.unpadded(grid[0] * patch, grid[1] * patch, height, width);
-        int r = keep[1] - keep[0];
-        int c = keep[3] - keep[2];
-        return patch * patch + extraTokens + r * (c + 1);
     }
 
     private int[] breakAndEnd() {

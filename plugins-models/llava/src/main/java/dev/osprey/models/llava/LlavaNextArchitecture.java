@@ -113,7 +113,9 @@ public class LlavaNextArchitecture extends LlavaFamily {
                 new LlavaProjector(p, PROJECTOR, (long) vision.hidden() * layers.size(), hidden, bias, act),
                 tiles,
                 vision.side(),
-                hidden);
+                hidden,
+                LlavaNextStage.Tiling.NEXT,
+                -1);
     }
 
     @Override

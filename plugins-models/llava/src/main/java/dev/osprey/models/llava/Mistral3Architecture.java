@@ -19,7 +19,7 @@ import dev.osprey.model.spi.MediaStageFactory;
 /**
  * Mistral 3 ({@code Mistral3ForConditionalGeneration}: Mistral Small 3.1 / 3.2): the Pixtral tower, the RMSNorm +
  * patch merger + MLP projector ({@link Mistral3Projector}) and the language model its {@code text_config} names
- * (Mistral's decoder for Mistral Small).
+ * (Mistral's decoder for Mistral Small, the llama bundle's {@code ministral3} for Ministral 3).
  */
 @Component(service = ModelArchitecture.class, property = ModelArchitecture.COMPOSED + "=true")
 public class Mistral3Architecture extends LlavaFamily {
@@ -51,7 +51,8 @@ public class Mistral3Architecture extends LlavaFamily {
 
     @Override
     public String description() {
-        return "Mistral 3 (vision-language: Pixtral tower, patch merger + MLP projector, Mistral language model)";
+        return "Mistral 3 (vision-language: Pixtral tower, patch merger + MLP projector, Mistral or Ministral 3 language"
+                + " model)";
     }
 
     @Override

@@ -89,6 +89,22 @@ final class VisionStage implements MediaStage {
             NDArray positions,
             MediaTensors media,
             List<NDArray> perImage) {
+        return scatter(name, MediaTensors.IMAGE, imageToken, request, embeddings, positions, media, perImage);
+    }
+
+    /**
+     * {@link #scatter(String, long, ForwardRequest, NDArray, NDArray, MediaTensors, List)} for items of
+     * {@code modality} ({@code image} or {@code video}) at their own token.
+     */
+    static StagedInputs scatter(
+            String name,
+            String modality,
+            long imageToken,
+            ForwardRequest request,
+            NDArray embeddings,
+            NDArray positions,
+            MediaTensors media,
+            List<NDArray> perImage) {
         NDArray features = perImage.size() == 1 ? perImage.get(0) : NDArrays.concat(new NDList(perImage), 0);
         long[] counts = perImage.stream().mapToLong(f -> f.getShape().get(0)).toArray();
 
@@ -104,10 +120,11 @@ final class VisionStage implements MediaStage {
             source[i] = tokens[i] == imageToken ? next + found++ : i;
         }
         if (found != total) {
-            throw new IllegalArgumentException(name + ": the batch has " + found + " image tokens (id " + imageToken
-                    + ") but its " + counts.length + " images make " + total + " features " + Arrays.toString(counts));
+            throw new IllegalArgumentException(name + ": the batch has " + found + " " + modality + " tokens (id "
+                    + imageToken + ") but its " + counts.length + " " + modality + "s make " + total + " features "
+                    + Arrays.toString(counts));
         }
-        checkRows(name, imageToken, media, tokens, steps, counts);
+        checkRows(name, modality, imageToken, media, tokens, steps, counts);
         NDArray flat = embeddings
                 .reshape(-1, hidden) // (B·T, H)
                 .concat(features.toType(embeddings.getDataType(), false), 0); // (B·T + features, H)
@@ -118,8 +135,14 @@ final class VisionStage implements MediaStage {
 
     /** The rows the request says its images belong to must be the rows their first tokens are in. */
     private static void checkRows(
-            String name, long imageToken, MediaTensors media, long[] tokens, long steps, long[] counts) {
-        media.rowsOf(MediaTensors.IMAGE).ifPresent(said -> {
+            String name,
+            String modality,
+            long imageToken,
+            MediaTensors media,
+            long[] tokens,
+            long steps,
+            long[] counts) {
+        media.rowsOf(modality).ifPresent(said -> {
             int[] rows = new int[counts.length];
             int image = 0;
             long seen = 0;
@@ -137,8 +160,9 @@ final class VisionStage implements MediaStage {
                 }
             }
             if (!Arrays.equals(said, rows)) {
-                throw new IllegalArgumentException(name + ": the request puts its images in batch rows "
-                        + Arrays.toString(said) + " but their image tokens are in rows " + Arrays.toString(rows));
+                throw new IllegalArgumentException(name + ": the request puts its " + modality + "s in batch rows "
+                        + Arrays.toString(said) + " but their " + modality + " tokens are in rows "
+                        + Arrays.toString(rows));
             }
         });
     }

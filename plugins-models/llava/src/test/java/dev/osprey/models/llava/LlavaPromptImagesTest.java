@@ -44,19 +44,29 @@ import dev.osprey.model.spi.MediaProcessor;
  * ids, pixel values, image sizes and greedy tokens that transformers' processor and model give: Mistral 3's
  * {@code PixtralProcessor} ({@code [IMG]} rows with {@code [IMG_BREAK]} and {@code [IMG_END]}), LLaVA 1.5's
  * {@code LlavaProcessor} ({@code <image>} per patch, CLIP's resize and crop), LLaVA-NeXT's {@code LlavaNextProcessor}
- * (any-resolution tiles, {@code <image>} per packed feature).
+ * (any-resolution tiles, {@code <image>} per packed feature), LLaVA-OneVision's {@code LlavaOnevisionProcessor} (a
+ * prompt's two images each untiled and padded to a square; one image alone tiled, its map shrunk past
+ * {@code anyres_max_1}).
  */
 class LlavaPromptImagesTest {
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"mistral3, [IMG]", "llava, <image>", "llava_next, <image>"})
-    void imagesFromFilesGiveTransformersIdsPixelsAndGreedyTokens(String name, String placeholder) throws IOException {
+    @CsvSource({
+        "mistral3, [IMG], mistral3-images",
+        "llava, <image>, llava-images",
+        "llava_next, <image>, llava_next-images",
+        "llava_onevision, <image>, llava_onevision-images",
+        "llava_onevision, <image>, llava_onevision_one-images"
+    })
+    void imagesFromFilesGiveTransformersIdsPixelsAndGreedyTokens(String name, String placeholder, String folder)
+            throws IOException {
         Path model = HfReference.fixture(LlavaPromptImagesTest.class, name);
-        Path images = model.resolveSibling(name + "-images");
+        Path images = model.resolveSibling(folder);
         JsonNode ref = new ObjectMapper().readTree(images.resolve("images.json").toFile());
         LlavaFamily architecture = switch (name) {
             case "mistral3" -> new Mistral3Architecture(LlavaReferenceTest.languageModels());
             case "llava_next" -> new LlavaNextArchitecture(LlavaReferenceTest.languageModels());
+            case "llava_onevision" -> new LlavaOnevisionArchitecture(LlavaReferenceTest.languageModels());
             default -> new LlavaArchitecture(LlavaReferenceTest.languageModels());
         };
         try (NDManager manager = NDManager.newBaseManager();

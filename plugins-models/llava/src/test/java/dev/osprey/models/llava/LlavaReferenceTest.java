@@ -47,10 +47,13 @@ import dev.osprey.model.nn.Linear;
 import dev.osprey.model.reference.GradientCheck;
 import dev.osprey.model.reference.HfReference;
 import dev.osprey.models.llama.LlamaArchitecture;
+import dev.osprey.models.llama.Ministral3Architecture;
 import dev.osprey.models.llama.MistralArchitecture;
+import dev.osprey.models.qwen.Qwen2Architecture;
 
 /**
- * Mistral 3's, Pixtral's and LLaVA 1.5's logits, loss, greedy tokens through the KV cache and LoRA outputs equal those
+ * Mistral 3's, Ministral 3's (YaRN and Llama 4's position-scaled queries past a tiny original context), Pixtral's
+ * and LLaVA 1.5's logits, loss, greedy tokens through the KV cache and LoRA outputs equal those
  * Hugging Face transformers 5.12 computed for the same tiny checkpoints and images (written by
  * tools/make-llava-fixtures.py; src/test/resources/reference): a left-padded batch of two rows, two images in row 0
  * and one in row 1; Pixtral's images of three sizes padded to the largest.
@@ -59,15 +62,22 @@ class LlavaReferenceTest {
 
     /** The language model families the fixtures name, as DS binds them. */
     static List<ModelArchitecture> languageModels() {
-        return List.of(new MistralArchitecture(), new LlamaArchitecture());
+        return List.of(
+                new MistralArchitecture(),
+                new LlamaArchitecture(),
+                new Ministral3Architecture(),
+                new Qwen2Architecture());
     }
 
     static Stream<Arguments> fixtures() {
         return Stream.of(
                 arguments("mistral3", (Supplier<LlavaFamily>) () -> new Mistral3Architecture(languageModels())),
+                arguments("ministral3", (Supplier<LlavaFamily>) () -> new Mistral3Architecture(languageModels())),
                 arguments("pixtral", (Supplier<LlavaFamily>) () -> new LlavaArchitecture(languageModels())),
                 arguments("llava", (Supplier<LlavaFamily>) () -> new LlavaArchitecture(languageModels())),
-                arguments("llava_next", (Supplier<LlavaFamily>) () -> new LlavaNextArchitecture(languageModels())));
+                arguments("llava_next", (Supplier<LlavaFamily>) () -> new LlavaNextArchitecture(languageModels())),
+                arguments("llava_onevision", (Supplier<LlavaFamily>)
+                        () -> new LlavaOnevisionArchitecture(languageModels())));
     }
 
     /** reference.json and inputs.safetensors of a case. */
@@ -172,6 +182,12 @@ class LlavaReferenceTest {
         long[] prompt = longs(greedy.get("input_ids").get(0)); // row 0: no padding
         int images = greedy.get("images_per_row").get(0).asInt();
         List<String> keys = switch (name) {
+            case "llava_onevision" ->
+                List.of(
+                        "image_newline",
+                        "vision_tower.vision_model.embeddings.patch_embedding.weight",
+                        "vision_tower.vision_model.encoder.layers.1.mlp.fc2.weight",
+                        "multi_modal_projector.linear_1.weight");
             case "llava_next" ->
                 List.of(
                         "image_newline",
@@ -184,7 +200,7 @@ class LlavaReferenceTest {
                         "vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight",
                         "vision_tower.vision_model.pre_layrnorm.bias",
                         "multi_modal_projector.linear_1.weight");
-            case "mistral3" ->
+            case "mistral3", "ministral3" ->
                 List.of(
                         "vision_tower.patch_conv.weight",
                         "vision_tower.transformer.layers.0.attention.k_proj.weight",
@@ -224,6 +240,80 @@ class LlavaReferenceTest {
                             .orElseThrow());
             for (String key : model.model().parameters().keySet()) {
                 assertTrue(keys.moduleOf(key).isPresent(), key + " belongs to a module");
+            }
+        }
+    }
+
+    @Test
+    void oneVisionTilesTheImagesTheRequestPutsAloneInARow() throws IOException {
+        Fixture f = Fixture.of("llava_onevision");
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(
+                        f.folder, c -> new LlavaOnevisionArchitecture(languageModels()), manager, DataType.FLOAT32)) {
+            long[][] ids = matrix(f.ref.get("input_ids"));
+            long[][] mask = matrix(f.ref.get("attention_mask"));
+            Shape shape = new Shape(ids.length, ids[0].length);
+            MediaTensors read = f.media(manager, 0, f.images());
+            // rows 0, 0, 1: the two images of row 0 untiled, row 1's tiled, as transformers' batch_num_images [2, 1]
+            MediaTensors withRows = new MediaTensors(read.tensors(), Map.of(MediaTensors.IMAGE, new int[] {0, 0, 1}));
+            ForwardRequest request = ForwardRequest.builder(manager.create(flat(ids), shape))
+                    .optAttentionMask(manager.create(flat(mask), shape))
+                    .optMedia(withRows)
+                    .build();
+            HfReference.assertLogits(
+                    "llava_onevision with rows", model.model().forward(request).logits(), mask, f.ref.get("logits"));
+            // rows 0, 1, 1 contradict the tokens: image 0 alone would be tiled, and the features no longer fit
+            MediaTensors wrong = new MediaTensors(read.tensors(), Map.of(MediaTensors.IMAGE, new int[] {0, 1, 1}));
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> model.model()
+                            .forward(ForwardRequest.builder(manager.create(flat(ids), shape))
+                                    .optAttentionMask(manager.create(flat(mask), shape))
+                                    .optMedia(wrong)
+                                    .build()));
+            assertTrue(e.getMessage().contains("llava_onevision"), e.getMessage());
+        }
+    }
+
+    @Test
+    void oneVisionVideoFramesArePooledAndEndWithANewline() throws IOException {
+        Path folder = HfReference.fixture(LlavaReferenceTest.class, "llava_onevision");
+        Path video = folder.resolveSibling("llava_onevision-video");
+        JsonNode ref =
+                new ObjectMapper().readTree(video.resolve("reference.json").toFile());
+        WeightFiles inputs = WeightFiles.openFile(video.resolve("inputs.safetensors"));
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(
+                        folder, c -> new LlavaOnevisionArchitecture(languageModels()), manager, DataType.FLOAT32)) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            for (String name : List.of(MediaTensors.PIXEL_VALUES, MediaTensors.PIXEL_VALUES_VIDEOS)) {
+                tensors.put(name, inputs.load(manager, name, DataType.FLOAT32));
+            }
+            tensors.put(VisionStage.IMAGE_SIZES, inputs.load(manager, VisionStage.IMAGE_SIZES, null)); // int64
+            MediaTensors media = MediaTensors.of(tensors);
+            long[][] ids = matrix(ref.get("input_ids"));
+            long[][] mask = matrix(ref.get("attention_mask"));
+            Shape shape = new Shape(ids.length, ids[0].length);
+            ForwardRequest request = ForwardRequest.builder(manager.create(flat(ids), shape))
+                    .optAttentionMask(manager.create(flat(mask), shape))
+                    .optMedia(media)
+                    .build();
+            NDArray logits = model.model().forward(request).logits(); // (B, T, V)
+            HfReference.assertLogits("llava_onevision with videos", logits, mask, ref.get("logits"));
+            double loss = Losses.causalLm(logits, manager.create(flat(matrix(ref.get("labels"))), shape))
+                    .getFloat();
+            double expected = ref.get("loss").asDouble();
+            assertEquals(expected, loss, HfReference.RELATIVE_TOLERANCE * Math.max(1, expected), "loss with videos");
+            JsonNode greedy = ref.get("greedy");
+            List<long[]> tokens = decode(
+                    model,
+                    manager,
+                    ids,
+                    mask,
+                    media,
+                    greedy.get("max_new_tokens").asInt());
+            for (int b = 0; b < ids.length; b++) {
+                assertArrayEquals(longs(greedy.get("tokens").get(b)), tokens.get(b), "greedy tokens of row " + b);
             }
         }
     }
