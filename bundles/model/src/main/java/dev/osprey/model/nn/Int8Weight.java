@@ -38,6 +38,17 @@ public final class Int8Weight implements QuantizedWeight {
         return codes.toType(DataType.FLOAT32, false).mul(scales).toType(type, false); // (out, in)
     }
 
+    /**
+     * x·Wᵀ straight from the codes with PyTorch's int8 weight-only kernel ({@link PackedKernels}): the dense
+     * weight is never made. No gradient flows through it.
+     *
+     * @param x (..., in) F32 or F16
+     * @return (..., out) in x's type
+     */
+    public NDArray multiply(NDArray x) {
+        return PackedKernels.int8(x, codes, scales);
+    }
+
     @Override
     public QuantSpec spec() {
         return QuantSpec.int8();
