@@ -7,6 +7,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -72,15 +74,17 @@ class PackedProductBenchmark {
         report(n, "F32 dense, split rows", weights * 4, repeats, f32.length, i -> f32Split[i].multiply(x));
         report(n, "F16 dense, one core", weights * 2, repeats, f16.length, i -> x16.matMul(f16[i].transpose()));
         report(n, "F16 dense, split rows", weights * 2, repeats, f16.length, i -> f16Split[i].multiply(x16));
-        report(
-                n,
-                "int8 dequantized",
-                weights,
-                repeats,
-                i8.length,
-                i -> x.matMul(i8[i].dequantize(DataType.FLOAT32).transpose()));
+        report(n, "int8 dequantized", weights, repeats, i8.length, i -> {
+            try (NDScope scope = new NDScope()) { // frees the dense copy each time, as a layer's pass does
+                NDArray y = x.matMul(i8[i].dequantize(DataType.FLOAT32).transpose()); // (1, N)
+                NDScope.unregister(y);
+                return y;
+            }
+        });
         report(n, "int8 packed (F32 x)", weights, repeats, i8.length, i -> i8[i].multiply(x));
         report(n, "int8 packed (F16 x)", weights, repeats, i8.length, i -> i8[i].multiply(x16));
+        report(n, "int8 packed, split rows", weights, repeats, i8.length, i -> splitInt8(x, i8[i]));
+        report(n, "int8 packed (F16), split", weights, repeats, i8.length, i -> splitInt8(x16, i8[i]));
         report(
                 n,
                 "int4 packed, g128",
@@ -89,6 +93,36 @@ class PackedProductBenchmark {
                 i4.length,
                 i -> PackedKernels.int4(x, i4[i], int4.scaleAndZero));
         System.out.printf("  N=%d relative error of the product: int8 %.4f, int4/128 %.4f%n", n, int8Error, int4Error);
+    }
+
+    /**
+     * The packed int8 product cut into one block of rows per core, the blocks multiplied at once on the inference
+     * threads, as {@link RowBlocks} does for a dense weight (measured here; {@link Int8Weight} does not split).
+     */
+    private static NDArray splitInt8(NDArray x, Int8Weight w) {
+        NDArray codes = w.storage().get(0); // (N, K) int8
+        NDArray scales = w.storage().get(1); // (N, 1)
+        long rows = codes.getShape().get(0);
+        int ways = InferenceThreads.threads();
+        NDArray[] parts = new NDArray[ways];
+        Runnable[] tasks = new Runnable[ways];
+        NDArray[][] blocks = new NDArray[ways][];
+        for (int i = 0; i < ways; i++) {
+            NDIndex range = new NDIndex("{}:{}", rows * i / ways, rows * (i + 1) / ways);
+            blocks[i] = new NDArray[] {codes.get(range), scales.get(range)}; // views
+            int b = i;
+            tasks[i] = () -> parts[b] = PackedKernels.int8(x, blocks[b][0], blocks[b][1]); // (1, rows of b)
+        }
+        if (!InferenceThreads.runAll(tasks)) {
+            throw new IllegalStateException("the inference threads are busy");
+        }
+        NDArray y = NDArrays.concat(new NDList(parts), -1); // (1, N)
+        for (int i = 0; i < ways; i++) {
+            parts[i].close();
+            blocks[i][0].close();
+            blocks[i][1].close();
+        }
+        return y;
     }
 
     private interface Product {
