@@ -40,7 +40,9 @@ public final class Int8Weight implements QuantizedWeight {
 
     /**
      * x·Wᵀ straight from the codes with PyTorch's int8 weight-only kernel ({@link PackedKernels}): the dense
-     * weight is never made. No gradient flows through it.
+     * weight is never made. No gradient flows through it. Unlike a dense product it is not split across cores
+     * ({@link RowBlocks}): two row blocks multiplied at once took 1.1–3.6× the time of one call for the whole weight
+     * (PackedProductBenchmark, docs/benchmarks.md).
      *
      * @param x (..., in) F32 or F16
      * @return (..., out) in x's type
