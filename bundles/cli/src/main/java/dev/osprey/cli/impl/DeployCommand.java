@@ -147,6 +147,16 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
     @Option(names = "--torch_dtype", paramLabel = "TYPE", description = "float32 or float16, for the djl backend")
     String dtype;
 
+    @Option(
+            names = "--quant_bits",
+            paramLabel = "N",
+            description = "8: quantize the decoder's linear layers per row while loading and serve them from the int8"
+                    + " codes with a packed kernel (4: nf4 or int4, dequantized per layer), for the djl backend")
+    Integer quantBits;
+
+    @Option(names = "--quant_type", paramLabel = "TYPE", description = "with --quant_bits 4: nf4 (default) or int4")
+    String quantType;
+
     @Override
     public Integer call() throws Exception {
         if (port < 1 || port > 65535) {
@@ -206,6 +216,8 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
         put(p, "max_model_len", serving.maxModelLen);
         put(p, "base_url", baseUrl);
         put(p, "torch_dtype", dtype);
+        put(p, "quant_bits", quantBits);
+        put(p, "quant_type", quantType);
         return p;
     }
 

@@ -58,6 +58,14 @@ class DeployOptionsTest {
     }
 
     @Test
+    void quantizationOptionsReachTheBackendSettings() {
+        Hashtable<String, Object> p = properties("--model", "m", "--quant_bits", "4", "--quant_type", "int4");
+        assertEquals("4", p.get("quant_bits"));
+        assertEquals("int4", p.get("quant_type"));
+        assertFalse(properties("--model", "m").containsKey("quant_bits"), "dense unless asked");
+    }
+
+    @Test
     void adminAndMetricsStayClosedByDefault() {
         Hashtable<String, Object> p = properties("--model", "m");
         assertFalse(p.containsKey("enable_admin"));

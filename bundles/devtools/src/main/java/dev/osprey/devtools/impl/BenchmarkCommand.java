@@ -29,8 +29,11 @@ import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.api.model.KvCache;
 import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.load.HfModel;
+import dev.osprey.model.load.LoraMerge;
 import dev.osprey.model.load.TorchDtype;
 import dev.osprey.model.nn.InferenceThreads;
+import dev.osprey.model.nn.Linear;
+import dev.osprey.model.nn.QuantSpec;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -63,6 +66,16 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
             description = "decode runs; the median is reported (this machine is shared and noisy)")
     int repeats;
 
+    @Option(
+            names = "--quant_bits",
+            defaultValue = "0",
+            description = "8 (int8 per row) or 4 (--quant_type nf4 or int4): quantize the decoder's linear layers while"
+                    + " loading; inference multiplies int8 codes with a packed kernel (default: dense)")
+    int quantBits;
+
+    @Option(names = "--quant_type", description = "with --quant_bits 4: nf4 (default) or int4")
+    String quantType;
+
     @Option(names = "--output", paramLabel = "FILE", description = "also write the figures as JSON")
     Path output;
 
@@ -72,13 +85,23 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
         List<AutoCloseable> handles = new ArrayList<>();
         try (NDManager manager = platform.requireEngine().newManager(Device.cpu())) {
             long start = System.nanoTime();
-            try (HfModel model = ModelLoading.load(platform, modelOptions, manager, handles, null)) {
+            try (HfModel model = ModelLoading.load(
+                    platform,
+                    modelOptions,
+                    manager,
+                    handles,
+                    quantBits == 0 ? null : QuantSpec.of(quantBits, quantType))) {
                 figures.put("load_s", (System.nanoTime() - start) / 1e9);
                 long bytesPerToken = weightBytesPerToken(model);
                 figures.put("model", model.folder().toString());
                 figures.put(
                         "dtype",
                         TorchDtype.of(modelOptions.request().torchDtype()).toString());
+                figures.put(
+                        "quantization",
+                        quantBits == 0
+                                ? "none"
+                                : QuantSpec.of(quantBits, quantType).toString());
                 figures.put(
                         "parameters",
                         model.model().parameters().values().stream()
@@ -163,6 +186,12 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
         long total = 0;
         for (NDArray a : params.values()) {
             total += a.getShape().size() * a.getDataType().getNumOfBytes();
+        }
+        // a quantized layer's codes and scales have left the parameters
+        for (Linear l : LoraMerge.linearsOf(model.model())) {
+            if (l.quantizedWeight() != null) {
+                total += l.weightBytes();
+            }
         }
         NDArray embedding = params.get("model.embed_tokens.weight");
         boolean tied = !params.containsKey("lm_head.weight");

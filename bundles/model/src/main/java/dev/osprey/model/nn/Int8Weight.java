@@ -38,6 +38,19 @@ public final class Int8Weight implements QuantizedWeight {
         return codes.toType(DataType.FLOAT32, false).mul(scales).toType(type, false); // (out, in)
     }
 
+    /**
+     * x·Wᵀ straight from the codes with PyTorch's int8 weight-only kernel ({@link PackedKernels}): the dense
+     * weight is never made. No gradient flows through it. Unlike a dense product it is not split across cores
+     * ({@link RowBlocks}): two row blocks multiplied at once took 1.1–3.6× the time of one call for the whole weight
+     * (PackedProductBenchmark, docs/benchmarks.md).
+     *
+     * @param x (..., in) F32 or F16
+     * @return (..., out) in x's type
+     */
+    public NDArray multiply(NDArray x) {
+        return PackedKernels.int8(x, codes, scales);
+    }
+
     @Override
     public QuantSpec spec() {
         return QuantSpec.int8();

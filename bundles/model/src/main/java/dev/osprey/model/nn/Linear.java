@@ -198,15 +198,21 @@ public final class Linear implements Projection {
             observer.accept(x);
         }
         QuantizedWeight q = quantized;
-        NDArray w = q != null ? q.dequantize(x.getDataType()) : outByIn(weight.get()); // (out, in)
-        NDArray y;
-        if (fanInFanOut) {
-            y = x.matMul(weight.get()); // (..., in) x (in, out)
-        } else {
-            y = q == null && InferenceThreads.active() ? splitProduct(x, w) : x.matMul(w.transpose()); // (..., out)
-        }
         LoraWeights lora = adapter == null ? null : adapters.get(adapter);
-        if (lora != null && lora.isDora()) {
+        boolean dora = lora != null && lora.isDora();
+        NDArray w = null; // (out, in): not made when the codes are multiplied directly
+        NDArray y;
+        if (q instanceof Int8Weight codes && !dora && multipliesPacked(x)) {
+            y = codes.multiply(x); // (..., out)
+        } else {
+            w = q != null ? q.dequantize(x.getDataType()) : outByIn(weight.get()); // (out, in)
+            if (fanInFanOut) {
+                y = x.matMul(weight.get()); // (..., in) x (in, out)
+            } else {
+                y = q == null && InferenceThreads.active() ? splitProduct(x, w) : x.matMul(w.transpose()); // (..., out)
+            }
+        }
+        if (dora) {
             // PEFT: base + (s - 1)·base + s·delta with s = m / ‖W + scaling·B A‖ (detached); the bias is not scaled
             NDArray scale = lora.magnitudeScale(w); // (out)
             y = y.add(lora.delta(x)).mul(scale); // (..., out)
@@ -222,6 +228,14 @@ public final class Linear implements Projection {
 
     public NDArray forward(NDArray x) {
         return forward(x, null);
+    }
+
+    /**
+     * Whether a quantized weight multiplies by its codes with a packed kernel: in inference passes only, where no
+     * gradient has to reach x and the BF16 rounding of the kernel does not change what training computes.
+     */
+    private static boolean multipliesPacked(NDArray x) {
+        return PackedKernels.enabled() && !TrainingMode.isTraining() && !x.hasGradient();
     }
 
     /** x·Wᵀ of an inference pass, with W's rows cut into one block per core (one block when W is small). */

@@ -147,7 +147,12 @@ class QuantizedLinearTest {
                             manager.randomNormal(0, 0.3f, new Shape(l.outFeatures(), 2), DataType.FLOAT32),
                             2));
         }
-        NDArray unmerged = logits(model, "m");
+        // a training pass dequantizes in F32 as the merge does; an inference pass would use the packed BF16 kernel
+        NDArray unmerged = model.forward(ForwardRequest.builder(ids())
+                        .optAdapter("m")
+                        .optTraining(true)
+                        .build())
+                .logits();
         model.linears().forEach(l -> l.merge("m"));
         assertArrayEquals(unmerged.toFloatArray(), logits(model, null).toFloatArray(), 2e-4f);
         Linear first = model.linears().get(0);

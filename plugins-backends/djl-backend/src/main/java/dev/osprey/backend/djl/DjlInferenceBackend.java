@@ -26,7 +26,8 @@ import dev.osprey.hub.HubOptions;
  * The built-in backend ({@code --infer_backend djl}): loads the model through the {@link ModelService} and serves
  * it in this process with continuous batching ({@link DjlSession}). Settings, by vLLM name:
  * {@code max_num_seqs}, {@code max_num_batched_tokens}, {@code max_cached_tokens}, {@code max_model_len},
- * {@code torch_dtype}, {@code model_type}, {@code use_hf}, {@code template} (the chat template, above the model's own),
+ * {@code torch_dtype}, {@code quant_bits} / {@code quant_type} (quantize the linear layers at load and serve them
+ * packed), {@code model_type}, {@code use_hf}, {@code template} (the chat template, above the model's own),
  * {@code task_type} ({@code embedding}, {@code reranker}, {@code generative_reranker}, {@code seq_cls}: the model
  * answers {@code /v1/embeddings} or {@code /v1/rerank} instead of generating; default: the registry entry's task).
  */
@@ -84,6 +85,7 @@ public class DjlInferenceBackend implements InferenceBackend {
         ModelRequest request = ModelRequest.of(options.model())
                 .withModelType(settings.modelType())
                 .withTorchDtype(settings.torchDtype())
+                .withQuantization(settings.quantBits(), settings.quantType())
                 .withUseHf(HubOptions.isTrue(options.settings().getOrDefault("use_hf", "false")))
                 .withTemplate(options.settings().get("template"))
                 .withDevice(device);

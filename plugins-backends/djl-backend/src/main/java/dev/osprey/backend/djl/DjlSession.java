@@ -161,7 +161,7 @@ final class DjlSession implements InferenceSession, PoolingSession {
             List<AutoCloseable> resources)
             throws IOException {
         ServingSettings settings = ServingSettings.parse(options.settings());
-        HfModel hf = ModelLoader.load(folder, architectures, manager, settings.dataType());
+        HfModel hf = ModelLoader.load(folder, architectures, manager, settings.dataType(), settings.quantization());
         try {
             MediaProcessor media = architectures.apply(hf.config()) instanceof DecoderFamily family
                     ? family.mediaProcessor(hf.config(), folder)

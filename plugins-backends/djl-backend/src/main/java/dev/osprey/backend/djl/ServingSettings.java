@@ -5,6 +5,7 @@ import java.util.Map;
 import ai.djl.ndarray.types.DataType;
 
 import dev.osprey.model.load.TorchDtype;
+import dev.osprey.model.nn.QuantSpec;
 
 /**
  * The backend settings of {@code BackendOptions.settings()}, by their vLLM names.
@@ -22,6 +23,9 @@ import dev.osprey.model.load.TorchDtype;
  * @param torchDtype {@code torch_dtype} as given: float32 (also for bfloat16 and auto, widened) or float16
  * @param dataType what {@code torchDtype} loads as
  * @param modelType {@code model_type}: the architecture to use instead of config.json's, or null
+ * @param quantBits {@code quant_bits}: 8 (or 4) to quantize the decoder's linear layers while loading, served
+ *        from their codes (int8: PyTorch's packed weight-only kernel); 0 (default): dense
+ * @param quantType {@code quant_type} with 4 bits: nf4 (default) or int4; null otherwise
  */
 record ServingSettings(
         int maxNumSeqs,
@@ -31,7 +35,9 @@ record ServingSettings(
         int maxModelLen,
         String torchDtype,
         DataType dataType,
-        String modelType) {
+        String modelType,
+        int quantBits,
+        String quantType) {
 
     /**
      * Reads the settings this backend knows; others are left alone, since the server passes every setting
@@ -52,8 +58,31 @@ record ServingSettings(
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("setting torch_dtype must be float32 or float16, was '" + dtype + "'");
         }
+        int quantBits = settings.containsKey("quant_bits") ? positive(settings, "quant_bits", 1) : 0;
+        String quantType = settings.get("quant_type");
+        if (quantBits != 0) {
+            try {
+                QuantSpec.of(quantBits, quantType);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("setting quant_bits / quant_type: " + e.getMessage());
+            }
+        }
         return new ServingSettings(
-                maxNumSeqs, batched, chunked, cached, maxModelLen, dtype, dataType, settings.get("model_type"));
+                maxNumSeqs,
+                batched,
+                chunked,
+                cached,
+                maxModelLen,
+                dtype,
+                dataType,
+                settings.get("model_type"),
+                quantBits,
+                quantBits == 0 ? null : quantType);
+    }
+
+    /** How the decoder's linear layers are stored, or null for dense. */
+    QuantSpec quantization() {
+        return quantBits == 0 ? null : QuantSpec.of(quantBits, quantType);
     }
 
     private static int positive(Map<String, String> settings, String key, int defaultValue) {
