@@ -7,10 +7,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import ai.djl.engine.Engine;
@@ -25,6 +26,7 @@ import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.decoder.DecoderSpec;
+import dev.osprey.model.decoder.MoeSpec;
 import dev.osprey.model.load.Losses;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.ModelSaver;
@@ -42,21 +44,26 @@ import dev.osprey.model.nn.Rope;
  */
 class GradientsAcrossGarbageCollectionTest {
 
-    private static Path checkpoint;
+    private static final Map<DecoderSpec, Path> CHECKPOINTS = new HashMap<>();
 
-    @BeforeAll
-    static void saveCheckpoint() throws IOException {
-        checkpoint = Files.createTempDirectory("gc-gradients");
-        try (NDManager manager = NDManager.newBaseManager()) {
-            ModelSaver.save(TinyModels.build(manager, TinyModels.llama(), 5), checkpoint, "F32", Map.of());
+    /** A checkpoint of {@code spec}'s tiny model, saved once, so its weights sit in Java buffers when loaded. */
+    private static Path checkpoint(DecoderSpec spec) throws IOException {
+        Path saved = CHECKPOINTS.get(spec);
+        if (saved == null) {
+            saved = Files.createTempDirectory("gc-gradients");
+            try (NDManager manager = NDManager.newBaseManager()) {
+                ModelSaver.save(TinyModels.build(manager, spec, 5), saved, "F32", Map.of());
+            }
+            CHECKPOINTS.put(spec, saved);
         }
+        return saved;
     }
 
     /** The LoRA gradients of one pass over a left-padded batch; {@code churn} runs between forward and backward. */
     private static float[] loraGradients(DecoderSpec spec, boolean churn) throws IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
             DecoderModel model = TinyModels.build(manager, spec, 5);
-            ModelLoader.loadWeights(model, WeightFiles.open(checkpoint), manager, DataType.FLOAT32);
+            ModelLoader.loadWeights(model, WeightFiles.open(checkpoint(spec)), manager, DataType.FLOAT32);
             manager.getEngine().setRandomSeed(3);
             List<NDArray> trainable = new ArrayList<>();
             for (Linear linear : model.linears()) {
@@ -116,6 +123,14 @@ class GradientsAcrossGarbageCollectionTest {
     @Test
     void siluGatedLayersKeepTheirGradients() throws IOException {
         assertSameAcrossCollection(TinyModels.llama());
+    }
+
+    @Test
+    void mixtureOfExpertsLayersKeepTheirGradients() throws IOException {
+        // the router's chosen experts index the tokens and the scores inside each layer's scope, which a training
+        // pass closes before its backward pass (OwnedIndex)
+        assertSameAcrossCollection(TinyModels.llama()
+                .withMoe(new MoeSpec(4, 2, true, 24, "block_sparse_moe", List.of("w1", "w3", "w2"), Set.of())));
     }
 
     @Test

@@ -55,12 +55,13 @@ public final class ExpertMix {
         for (int e = 0; e < experts.size(); e++) {
             List<Long> rows = byExpert.get(e);
             if (!rows.isEmpty()) {
-                NDArray idx = m.create(rows.stream().mapToLong(Long::longValue).toArray());
+                NDArray idx = OwnedIndex.of(
+                        m, rows.stream().mapToLong(Long::longValue).toArray());
                 outputs.add(experts.get(e).forward(flat.get(new NDIndex("{}", idx)), adapter)); // (n_e, H)
             }
         }
         NDArray all = NDArrays.concat(outputs, 0); // (N·k, H)
-        NDArray picked = all.get(new NDIndex("{}", m.create(position, new Shape(tokens, k)))); // (N, k, H)
+        NDArray picked = all.get(new NDIndex("{}", OwnedIndex.of(m, position, new Shape(tokens, k)))); // (N, k, H)
         return picked.mul(weights.toType(flat.getDataType(), false).expandDims(-1))
                 .sum(new int[] {1}); // (N, H)
     }

@@ -214,7 +214,7 @@ public final class ExpertRouting {
                 }
             }
             NDManager m = logits.getManager();
-            NDArray weights = scores.gather(m.create(chosen, new Shape(n, topK)), 1); // (N, k)
+            NDArray weights = scores.gather(OwnedIndex.of(m, chosen, new Shape(n, topK)), 1); // (N, k)
             if (normalize) {
                 weights = weights.div(Scalars.maximum(weights.sum(new int[] {-1}, true), (float) normMin)); // (N, k)
             }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 
 import dev.osprey.api.engine.Scalars;
 import dev.osprey.model.spi.AttentionMath;
+import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.Norm;
 import dev.osprey.model.spi.NormFactory;
 import dev.osprey.model.spi.Parameters;
@@ -106,7 +107,9 @@ public final class SiglipVisionTower {
         NDArray[] states = new NDArray[deepest + 1];
         states[0] = h;
         for (int i = 0; i < deepest; i++) {
-            h = layers.get(i).forward(h, adapter);
+            EncoderLayer layer = layers.get(i);
+            NDArray in = h;
+            h = Blocks.freeingIntermediates(() -> layer.forward(in, adapter)); // (N, h·w, H)
             states[i + 1] = h;
         }
         List<NDArray> out = new ArrayList<>();

@@ -87,7 +87,8 @@ final class InternVit {
             h = h.add(positions.get());
         }
         for (Block block : blocks) {
-            h = block.forward(h, adapter);
+            NDArray in = h;
+            h = Blocks.freeingIntermediates(() -> block.forward(in, adapter)); // (N, 1 + g·g, E)
         }
         if (finalNorm != null && lastHiddenState) {
             h = finalNorm.forward(h);

@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.model.ModelConfig;
 import dev.osprey.model.spi.AttentionMath;
+import dev.osprey.model.spi.Blocks;
 import dev.osprey.model.spi.Norm;
 import dev.osprey.model.spi.NormFactory;
 import dev.osprey.model.spi.Parameters;
@@ -154,7 +155,9 @@ final class ClipVisionTower implements VisionEncoder {
         NDArray[] states = new NDArray[last + 1];
         states[0] = x;
         for (int i = 0; i < last; i++) {
-            x = layers.get(i).forward(x, adapter);
+            Layer layer = layers.get(i);
+            NDArray in = x;
+            x = Blocks.freeingIntermediates(() -> layer.forward(in, adapter));
             states[i + 1] = x;
         }
         NDList chosen = new NDList();

@@ -111,7 +111,9 @@ final class PixtralVisionTower implements VisionEncoder {
         NDArray[] states = new NDArray[last + 1];
         states[0] = h;
         for (int i = 0; i < last; i++) {
-            h = layers.get(i).forward(h, cosSin, spans, adapter);
+            Layer layer = layers.get(i);
+            NDArray in = h;
+            h = Blocks.freeingIntermediates(() -> layer.forward(in, cosSin, spans, adapter));
             states[i + 1] = h;
         }
         NDList chosen = new NDList();
