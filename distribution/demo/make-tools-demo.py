@@ -6,10 +6,10 @@ this writes a byte-level BPE tokenizer.json shaped as Qwen2.5's (its pre-tokeniz
 ChatML and tool specials), with 256 byte tokens and merges learnt here from the dataset, and the training rows
 in ms-swift's agent format: a `tools` column (OpenAI function schemas as a JSON string) and `messages` with
 `tool_call` and `tool_response` rows, then the answer that uses the result. Two tools, get_weather(city) and
-add(a, b); the cities and number pairs of tools-heldout.jsonl never occur in training, so a model that gets
-those right copies arguments from the question rather than recalling them. Plain chat rows (some with the
-tools offered, some without) teach it when not to call. Run from the repository root; the model is made by
-`osprey create-model` and `osprey sft` (see distribution/demo/README.md).
+add(a, b); the weather is asked for a closed set of 24 real cities, each many times (the model recalls them),
+while the number pairs of tools-heldout.jsonl never occur in training (the model copies digits). Plain chat
+rows (some with the tools offered, some without) teach it when not to call. Run from the repository root; the
+model is made by `osprey create-model` and `osprey sft` (see distribution/demo/README.md).
 """
 import collections, json, pathlib, random, re
 
@@ -27,26 +27,12 @@ ADD = {"type": "function", "function": {
                    "required": ["a", "b"]}}}
 TOOLS = [WEATHER, ADD]
 
-# real cities: most to train on, the last ones held out; made-up names add variety, so that copying a name
-# is learnt rather than a list of names
-cities = ["Paris", "Rome", "Madrid", "Berlin", "Tokyo", "Cairo", "Lima", "Nairobi", "Ottawa", "Oslo", "Santiago",
-          "Athens", "Warsaw", "Havana", "Dublin", "London", "Vienna", "Prague", "Lisbon", "Moscow", "Beijing",
-          "Seoul", "Delhi", "Mumbai", "Sydney", "Toronto", "Chicago", "Boston", "Denver", "Dallas", "Miami",
-          "Seattle", "Houston", "Phoenix", "Austin", "Munich", "Hamburg", "Milan", "Naples", "Venice", "Zurich",
-          "Geneva", "Brussels", "Amsterdam", "Stockholm", "Helsinki", "Copenhagen", "Budapest", "Bucharest",
-          "Sofia", "Istanbul", "Tehran", "Baghdad", "Karachi", "Dhaka", "Bangkok", "Hanoi", "Manila", "Jakarta",
-          "Singapore", "Shanghai", "Osaka", "Kyoto", "Melbourne", "Auckland", "Montreal", "Vancouver", "Bogota",
-          "Quito", "Caracas", "Lagos", "Accra", "Dakar", "Tunis", "Algiers", "Casablanca", "Riga", "Vilnius",
-          "Tallinn", "Kiev", "Minsk", "Belgrade", "Zagreb", "Krakow", "Porto", "Seville", "Valencia", "Lyon",
-          "Marseille", "Nice", "Florence", "Turin", "Glasgow", "Edinburgh", "Cardiff", "Belfast"]
-held_out_cities = ["Bristol", "Leeds", "Bordeaux", "Toulouse", "Bologna", "Genoa", "Dresden", "Cologne",
-                   "Kampala", "Lusaka", "Harare", "Luanda", "Perth", "Adelaide", "Calgary", "Detroit",
-                   "Memphis", "Atlanta", "Nagoya", "Taipei"]
-syllables = ["ka", "lo", "mi", "ra", "ten", "vo", "zu", "bel", "dor", "fa", "gri", "hu", "jen", "mar", "nis",
-             "pol", "quin", "sar", "tor", "ul", "vek", "wen", "xa", "yor", "zan", "bri", "cas", "del", "esh", "fin"]
-made_up = sorted({"".join(rng.sample(syllables, rng.randint(2, 3))).capitalize() for _ in range(400)}
-                 - set(held_out_cities))
-train_cities = cities + made_up
+# A closed set of real cities, each asked about many times: a model this small recalls a city it was trained on
+# (each is one token, the same in the question and in the call's JSON), but does not learn to copy a name it never
+# saw (see the README: made-up names came back wrong, and hundreds of them diluted the recall of trained ones).
+cities = ["Paris", "Rome", "Madrid", "Berlin", "Tokyo", "Cairo", "Lima", "Oslo", "Athens", "Dublin", "London",
+          "Vienna", "Prague", "Lisbon", "Seoul", "Delhi", "Sydney", "Boston", "Miami", "Austin", "Munich", "Milan",
+          "Zurich", "Riga"]
 conditions = ["sunny", "cloudy", "rainy", "windy", "snowy", "foggy", "clear", "stormy"]
 
 weather_asks = ["What is the weather in {c}?", "How is the weather in {c} today?", "weather in {c}",
@@ -86,62 +72,32 @@ def chat_row(q, a, with_tools):
 
 pairs = [(a, b) for a in range(100) for b in range(100)]
 rng.shuffle(pairs)
-held_out_pairs, train_pairs = pairs[:20], pairs[20:]
+held_out_pairs, train_pairs = pairs[:20], pairs[20:]  # sums: number pairs it never sees, so digits are copied
 
 train = []
-for _ in range(3):
+for _ in range(25):
     for city in cities:
         train.append(weather_row(city, rng.choice(weather_asks), rng))
-for city in made_up:
-    train.append(weather_row(city, rng.choice(weather_asks), rng))
-for a, b in train_pairs[:700]:
+for a, b in train_pairs[:600]:
     train.append(add_row(a, b, rng.choice(add_asks)))
 for q, a in chats:
     for _ in range(10):
         train.append(chat_row(q, a, True))
         train.append(chat_row(q, a, False))
 # without tools a weather question gets words, never a call (what tool_choice "none" leaves the model with)
-for city in rng.sample(cities, 40):
-    train.append(chat_row(rng.choice(weather_asks).format(c=city), "I cannot look up the weather without a tool.",
-                          False))
+for _ in range(3):
+    for city in cities:
+        train.append(chat_row(rng.choice(weather_asks).format(c=city), "I cannot look up the weather without a tool.",
+                              False))
 rng.shuffle(train)
 
-# Stage 2 (tools-names.jsonl, trained on after tools.jsonl): trained cities are one token each and seen 3-4 times,
-# so after stage 1 the model recalls a city it knows instead of copying the one asked. Here every city is a new
-# name of 2-3 syllables (tokens seen hundreds of times), each asked once, and the weather differs each time, so
-# copying the name from the question into the call, and the result into the answer, is the only way to get a row
-# right. A separate random stream leaves stage 1's rows, and so the merges learnt from them, as they were.
-rng2 = random.Random(16)
-
-
-def syllable_name():
-    return "".join(rng2.sample(syllables, rng2.randint(2, 3))).capitalize()
-
-
-taken = set(cities) | set(held_out_cities) | set(made_up)
-names = []
-while len(names) < 2520:
-    name = syllable_name()
-    if name not in taken:
-        taken.add(name)
-        names.append(name)
-held_out_names, name_cities = names[:20], names[20:]
-stage2 = [weather_row(city, rng2.choice(weather_asks), rng2) for city in name_cities[:2400]]
-stage2 += [add_row(a, b, rng2.choice(add_asks)) for a, b in rng2.sample(train_pairs, 500)]
-for q, a in chats:
-    for _ in range(4):
-        stage2.append(chat_row(q, a, True))
-        stage2.append(chat_row(q, a, False))
-for city in name_cities[2400:]:
-    stage2.append(chat_row(rng2.choice(weather_asks).format(c=city), "I cannot look up the weather without a tool.",
-                           False))
-rng2.shuffle(stage2)
-
-held_out = [weather_row(city, weather_asks[i % len(weather_asks)], rng2) for i, city in enumerate(held_out_names)]
+# held out: weather for trained cities with new results (the answer must repeat the tool's result), sums of pairs
+# that never occur in training
+held_out = [weather_row(cities[(7 * i) % len(cities)], weather_asks[i % len(weather_asks)], rng) for i in range(20)]
 held_out += [add_row(a, b, add_asks[i % len(add_asks)]) for i, (a, b) in enumerate(held_out_pairs)]
 
 (demo / "data").mkdir(parents=True, exist_ok=True)
-for name, rows in (("tools.jsonl", train), ("tools-names.jsonl", stage2), ("tools-heldout.jsonl", held_out)):
+for name, rows in (("tools.jsonl", train), ("tools-heldout.jsonl", held_out)):
     with open(demo / "data" / name, "w") as f:
         for row in rows:
             f.write(json.dumps(row) + "\n")
@@ -171,7 +127,7 @@ SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>
             "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>", "<|vision_end|>",
             "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>", "<|fim_prefix|>",
             "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"]
-MERGES = 490  # 256 bytes + 490 merges + 22 specials = 768 ids
+MERGES = 490  # at most: it stops once every word is one token (here 372: 256 + 372 + 22 specials = 650 ids)
 DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
 
@@ -265,7 +221,7 @@ tokenizer = {
               "vocab": vocab, "merges": merges}}
 model_dir.mkdir(parents=True, exist_ok=True)
 (model_dir / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False))
-print(len(train), "+", len(stage2), "training rows,", len(held_out), "held out;", len(vocab), "BPE tokens +", len(SPECIALS),
+print(len(train), "training rows,", len(held_out), "held out;", len(vocab), "BPE tokens +", len(SPECIALS),
       "specials =", len(vocab) + len(SPECIALS), "ids")
 
 # Qwen2.5-Instruct's own chat template (the copy the chat bundle's tests check the hermes agent template against)

@@ -1,10 +1,10 @@
 // The tool-calling flow of the official `openai` npm client against `osprey deploy` serving a tiny model that was
 // trained to call tools (demo/tiny-tools, made by distribution/demo/make-tools-demo.py and `osprey sft
 // --agent_template hermes`; see distribution/demo/README.md). Nothing is forced: with tool_choice auto the model
-// itself decides to call, writes the call's JSON, and answers from the tool's result. The cities and the number
-// pair asked here are held out of its training data (data/tools-heldout.jsonl: names made of syllables it saw, but
-// never in this combination), so the model copies them from the question rather than recalling them; the tool
-// results are new to it too, and the answers repeat them.
+// itself decides to call, writes the call's JSON, and answers from the tool's result. The cities asked here are
+// trained cities (a closed set of 24 in data/tools.jsonl: a model this small is to recall a city's name, not to copy
+// a name it never saw), the number pair is unseen (never in its training rows: digits are copied from the question into the
+// call and from the tool's result into the answer), and the tool results (temperature, condition, sum) are new to it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -71,7 +71,7 @@ async function answer(messages, message, result) {
 }
 
 test('the model calls get_weather for the city asked, and answers with the tool\'s result', { skip }, async () => {
-  for (const city of ['Polfamar', 'Niska', 'Delwenxa']) {
+  for (const city of ['Oslo', 'Tokyo', 'Prague']) { // trained cities
     const { messages, choice } = await call(`What is the weather in ${city}?`);
     assert.equal(choice.finish_reason, 'tool_calls', JSON.stringify(choice));
     assert.equal(choice.message.content, null);
@@ -89,7 +89,7 @@ test('the model calls get_weather for the city asked, and answers with the tool\
   }
 });
 
-test('the model calls add with numbers it never saw, and answers with the sum the tool gave', { skip }, async () => {
+test('the model calls add with numbers it never saw (an unseen pair), and answers with the sum the tool gave', { skip }, async () => {
   const { messages, choice } = await call('What is 23 plus 31?');
   assert.equal(choice.finish_reason, 'tool_calls', JSON.stringify(choice));
   const toolCall = choice.message.tool_calls[0];
@@ -102,7 +102,7 @@ test('the model calls add with numbers it never saw, and answers with the sum th
 });
 
 test('streamed, the call arrives in delta.tool_calls and the answer in delta.content', { skip }, async () => {
-  const messages = [{ role: 'user', content: 'Tell me the weather in Facasgri.' }];
+  const messages = [{ role: 'user', content: 'Tell me the weather in Berlin.' }];
   const stream = await client.chat.completions.create({ model, messages, tools, ...greedy, stream: true });
   const calls = [];
   let finish = null;
@@ -119,7 +119,7 @@ test('streamed, the call arrives in delta.tool_calls and the answer in delta.con
   assert.equal(calls.length, 1);
   assert.match(calls[0].id, /^call_/);
   assert.equal(calls[0].function.name, 'get_weather');
-  assert.deepEqual(JSON.parse(calls[0].function.arguments), { city: 'Facasgri' });
+  assert.deepEqual(JSON.parse(calls[0].function.arguments), { city: 'Berlin' });
 
   const followUp = [...messages, { role: 'assistant', content: null, tool_calls: calls },
     { role: 'tool', tool_call_id: calls[0].id, content: pyJson({ temperature: 9, condition: 'foggy' }) }];
@@ -134,11 +134,11 @@ test('streamed, the call arrives in delta.tool_calls and the answer in delta.con
     }
   }
   assert.equal(finish, 'stop');
-  assert.equal(text, 'It is foggy and 9 degrees in Facasgri.');
+  assert.equal(text, 'It is foggy and 9 degrees in Berlin.');
 });
 
 test('with tool_choice "none" the same question gets words, not a call', { skip }, async () => {
-  const messages = [{ role: 'user', content: 'What is the weather in Yorul?' }];
+  const messages = [{ role: 'user', content: 'What is the weather in Madrid?' }];
   const r = await client.chat.completions.create({ model, messages, tools, tool_choice: 'none', ...greedy });
   const choice = r.choices[0];
   assert.equal(choice.finish_reason, 'stop');
