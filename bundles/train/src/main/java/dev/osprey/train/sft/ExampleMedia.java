@@ -1,6 +1,7 @@
 package dev.osprey.train.sft;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,67 @@ public record ExampleMedia(Map<String, Array> arrays) {
                             : new Array(shape, a.toType(DataType.FLOAT32, false).toFloatArray(), null));
         });
         return new ExampleMedia(out);
+    }
+
+    /**
+     * The media of several examples as one example's ({@code --packing}): each name's items joined along the first
+     * axis in order, as {@link #batch} joins a batch's rows.
+     *
+     * @param source the packed example, for the message
+     * @throws IllegalArgumentException when the parts differ in their tensor names or in a tensor's inner shape
+     */
+    public static ExampleMedia join(List<ExampleMedia> parts, String source) {
+        if (parts.size() == 1) {
+            return parts.get(0);
+        }
+        Map<String, Array> out = new LinkedHashMap<>();
+        for (String name : parts.get(0).arrays().keySet()) {
+            List<Array> items = new ArrayList<>();
+            for (ExampleMedia m : parts) {
+                Array a = m.arrays().get(name);
+                if (a == null || m.arrays().size() != parts.get(0).arrays().size()) {
+                    throw new IllegalArgumentException(source + ": the packed samples have different media tensors: "
+                            + parts.get(0).arrays().keySet() + " and "
+                            + m.arrays().keySet());
+                }
+                items.add(a);
+            }
+            out.put(name, concat(name, items, source));
+        }
+        return new ExampleMedia(out);
+    }
+
+    private static Array concat(String name, List<Array> items, String source) {
+        long[] shape = items.get(0).shape().clone();
+        long rows = 0;
+        int size = 0;
+        for (Array a : items) {
+            if (a.shape().length != shape.length
+                    || !Arrays.equals(a.shape(), 1, a.shape().length, shape, 1, shape.length)
+                    || (a.floats() == null) != (items.get(0).floats() == null)) {
+                throw new IllegalArgumentException(source + ": " + name + " of the packed samples cannot be joined: "
+                        + Arrays.toString(shape) + " and " + Arrays.toString(a.shape()));
+            }
+            rows += a.shape()[0];
+            size += a.floats() != null ? a.floats().length : a.longs().length;
+        }
+        shape[0] = rows;
+        if (items.get(0).floats() != null) {
+            float[] floats = new float[size];
+            int at = 0;
+            for (Array a : items) {
+                System.arraycopy(a.floats(), 0, floats, at, a.floats().length);
+                at += a.floats().length;
+            }
+            return new Array(shape, floats, null);
+        }
+        long[] longs = new long[size];
+        int at = 0;
+        for (Array a : items) {
+            System.arraycopy(a.longs(), 0, longs, at, a.longs().length);
+            at += a.longs().length;
+        }
+        return new Array(shape, null, longs);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.osprey.train.sft;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
@@ -10,7 +11,9 @@ import dev.osprey.chat.ChatEncoder;
  * {@code --packing}: fills sequences of at most {@code maxLength} tokens with several examples, first-fit
  * decreasing (the bin packing ms-swift uses), so batches carry little padding. Each packed example keeps
  * its samples apart: positions restart at 0 for every sample, which the decoder reads as a block-diagonal
- * attention mask, and the first label of every sample is ignored so no sample predicts its neighbour.
+ * attention mask, and the first label of every sample is ignored so no sample predicts its neighbour. A packed
+ * example's media are its samples' in order (the order of their placeholders), as a processor returns a batch's; a
+ * prefix-LM sample keeps its attention blocks, which the decoder confines to the sample as it does attention.
  */
 public final class Packing {
 
@@ -23,10 +26,6 @@ public final class Packing {
         List<List<SftExample>> bins = new ArrayList<>();
         List<Integer> free = new ArrayList<>();
         for (SftExample e : sorted) {
-            if (e.media() != null) {
-                throw new IllegalArgumentException(
-                        e.source() + ": --packing does not take rows with images yet; train them without packing");
-            }
             if (e.length() > maxLength) {
                 throw new IllegalArgumentException(
                         e.source() + ": " + e.length() + " tokens do not fit --max_length " + maxLength);
@@ -63,6 +62,32 @@ public final class Packing {
         String source = samples.size() == 1
                 ? samples.get(0).source()
                 : samples.get(0).source() + " +" + (samples.size() - 1) + " packed";
-        return new SftExample(ids, labels, positions, source);
+        List<ExampleMedia> media =
+                samples.stream().map(SftExample::media).filter(m -> m != null).toList();
+        return new SftExample(
+                ids,
+                labels,
+                positions,
+                source,
+                media.isEmpty() ? null : ExampleMedia.join(media, source),
+                attentionBlocks(samples, length));
+    }
+
+    /** The samples' attention blocks one after another (-1, causal, for a sample without), or null when none has. */
+    private static int[] attentionBlocks(List<SftExample> samples, int length) {
+        if (samples.stream().allMatch(s -> s.attentionBlocks() == null)) {
+            return null;
+        }
+        int[] blocks = new int[length];
+        int offset = 0;
+        for (SftExample s : samples) {
+            if (s.attentionBlocks() != null) {
+                System.arraycopy(s.attentionBlocks(), 0, blocks, offset, s.length());
+            } else {
+                Arrays.fill(blocks, offset, offset + s.length(), -1);
+            }
+            offset += s.length();
+        }
+        return blocks;
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -71,6 +72,61 @@ class QwenVlReferenceTest {
                 architecture,
                 attached -> assertTrue(
                         attached.stream().allMatch(m -> m.startsWith(layers(architecture))), attached.toString()));
+    }
+
+    /**
+     * {@code --packing}: the batch's two rows as one row, positions restarting at the second sample and the media in
+     * order, give each sample transformers' logits of its own row (M-RoPE restarts with the sample, attention stays
+     * inside it).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void aPackedRowGivesEachSampleItsOwnLogits(String name, QwenVlFamily architecture) throws IOException {
+        QwenVlFixture f = new QwenVlFixture(name);
+        int batch = f.ids.length;
+        int steps = f.ids[0].length;
+        List<Long> ids = new ArrayList<>();
+        List<Long> positions = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            long position = 0;
+            for (int t = 0; t < steps; t++) {
+                if (f.mask[b][t] == 1) {
+                    ids.add(f.ids[b][t]);
+                    positions.add(position++);
+                }
+            }
+        }
+        Shape packed = new Shape(1, ids.size());
+        try (NDManager manager = NDManager.newBaseManager();
+                HfModel model = ModelLoader.load(f.folder, c -> architecture, manager, DataType.FLOAT32)) {
+            float[] logits = model.model()
+                    .forward(ForwardRequest.builder(manager.create(
+                                    ids.stream().mapToLong(Long::longValue).toArray(), packed))
+                            .optPositionIds(manager.create(
+                                    positions.stream()
+                                            .mapToLong(Long::longValue)
+                                            .toArray(),
+                                    packed))
+                            .optMedia(f.media(manager))
+                            .build())
+                    .logits() // (1, tokens, V)
+                    .toFloatArray();
+            int vocab = logits.length / ids.size();
+            float[] rows = new float[batch * steps * vocab]; // back in the batch's left-padded layout
+            int at = 0;
+            for (int b = 0; b < batch; b++) {
+                for (int t = 0; t < steps; t++) {
+                    if (f.mask[b][t] == 1) {
+                        System.arraycopy(logits, at++ * vocab, rows, (b * steps + t) * vocab, vocab);
+                    }
+                }
+            }
+            HfReference.assertLogits(
+                    name + " packed",
+                    manager.create(rows, new Shape(batch, steps, vocab)),
+                    f.mask,
+                    f.ref.get("logits"));
+        }
     }
 
     /**
