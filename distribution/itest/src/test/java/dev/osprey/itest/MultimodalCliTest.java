@@ -24,8 +24,8 @@ import dev.osprey.itest.ChildProcess.Result;
 /**
  * The command line with images on the tiny Qwen2-VL and Qwen3-VL (their weights with the prompt fixtures' processor,
  * tokenizer and template, tools/make-qwen-vl-prompt-fixtures.py): {@code osprey sft} on rows with an {@code images}
- * column lowers its loss, and {@code osprey infer --images} answers. Qwen3-VL trains its vision tower too, with
- * activation checkpointing, so the DeepStack features' gradients go through the checkpointed step; Qwen2-VL trains
+ * column lowers its loss, and {@code osprey infer --images} answers. Qwen3-VL trains its vision tower too (at its own
+ * {@code --vit_lr}), with activation checkpointing, so the DeepStack features' gradients go through the checkpointed step; Qwen2-VL trains
  * on its rows packed ({@code --packing}).
  */
 class MultimodalCliTest {
@@ -57,7 +57,9 @@ class MultimodalCliTest {
     static Stream<Arguments> models() {
         return Stream.of(
                 arguments("qwen2-vl", List.of("--packing", "true")), // the rows with their images packed
-                arguments("qwen3-vl", List.of("--freeze_vit", "false", "--gradient_checkpointing", "true")));
+                arguments(
+                        "qwen3-vl",
+                        List.of("--freeze_vit", "false", "--vit_lr", "1e-2", "--gradient_checkpointing", "true")));
     }
 
     @ParameterizedTest(name = "{0}")

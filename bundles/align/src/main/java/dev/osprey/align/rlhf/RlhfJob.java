@@ -180,8 +180,10 @@ public final class RlhfJob {
             long all = decoder.parameters().values().stream()
                     .mapToLong(a -> a.getShape().size())
                     .sum();
-            Trainer trainer =
-                    new Trainer(TrainingRuns.options(c), TrainingRuns.folder(c, args.toMap(), weights), listener);
+            Trainer trainer = new Trainer(
+                    TrainingRuns.options(c, decoder, trainable),
+                    TrainingRuns.folder(c, args.toMap(), weights),
+                    listener);
             Trainer.Result result;
             if (args.type() == RlhfArguments.Type.GRPO) {
                 List<AlignData.Prompt> prompts = data.prompts(rows.train());

@@ -135,7 +135,8 @@ public final class Trainer {
                 options.warmupRatio(),
                 options.weightDecay(),
                 options.maxGradNorm(),
-                total)) {
+                total,
+                options.learningRateScales())) {
             Checkpoints checkpoints = folder == null ? null : folder.checkpoints();
             int itemsPerStep = objective.itemsPerStep(options);
             List<StepLog> logs = new ArrayList<>();

@@ -1,5 +1,7 @@
 package dev.osprey.train.loop;
 
+import java.util.Map;
+
 /**
  * How the {@link Trainer} runs, by ms-swift name.
  *
@@ -15,6 +17,8 @@ package dev.osprey.train.loop;
  * @param seed {@code --seed}: the data order and the dropout masks of each step
  * @param evalSteps {@code --eval_steps}; 0 evaluates only after the last step
  * @param evalBatchSize {@code --per_device_eval_batch_size}
+ * @param learningRateScales per trainable array, its learning rate over {@code learningRate} ({@code --vit_lr},
+ *        {@code --aligner_lr}); absent arrays train at {@code learningRate}
  */
 public record TrainerOptions(
         int batchSize,
@@ -28,7 +32,38 @@ public record TrainerOptions(
         long maxSteps,
         long seed,
         int evalSteps,
-        int evalBatchSize) {
+        int evalBatchSize,
+        Map<String, Double> learningRateScales) {
+
+    /** Every array at {@code learningRate}. */
+    public TrainerOptions(
+            int batchSize,
+            int gradientAccumulation,
+            double learningRate,
+            String scheduler,
+            double warmupRatio,
+            double weightDecay,
+            double maxGradNorm,
+            double epochs,
+            long maxSteps,
+            long seed,
+            int evalSteps,
+            int evalBatchSize) {
+        this(
+                batchSize,
+                gradientAccumulation,
+                learningRate,
+                scheduler,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                epochs,
+                maxSteps,
+                seed,
+                evalSteps,
+                evalBatchSize,
+                Map.of());
+    }
 
     /** Without periodic evaluation. */
     public TrainerOptions(
@@ -58,6 +93,7 @@ public record TrainerOptions(
     }
 
     public TrainerOptions {
+        learningRateScales = Map.copyOf(learningRateScales);
         if (batchSize <= 0 || gradientAccumulation <= 0 || evalBatchSize <= 0) {
             throw new IllegalArgumentException("--per_device_train_batch_size, --per_device_eval_batch_size and"
                     + " --gradient_accumulation_steps must be positive");
@@ -68,6 +104,24 @@ public record TrainerOptions(
         if (epochs <= 0 && maxSteps <= 0) {
             throw new IllegalArgumentException("give --num_train_epochs or --max_steps");
         }
+    }
+
+    /** These options with {@code scales} as {@link #learningRateScales}. */
+    public TrainerOptions withLearningRateScales(Map<String, Double> scales) {
+        return new TrainerOptions(
+                batchSize,
+                gradientAccumulation,
+                learningRate,
+                scheduler,
+                warmupRatio,
+                weightDecay,
+                maxGradNorm,
+                epochs,
+                maxSteps,
+                seed,
+                evalSteps,
+                evalBatchSize,
+                scales);
     }
 
     /** Optimizer steps for {@code items} training items taken {@code itemsPerStep} at a time. */

@@ -29,6 +29,7 @@ public final class AdamW implements AutoCloseable {
     private final double eps;
     private final double weightDecay;
     private final Map<String, NDArray[]> moments = new LinkedHashMap<>();
+    private Map<String, Double> learningRateScales = Map.of();
     private long step;
 
     private static final Pattern LEGACY_LORA_KEY = Pattern.compile("lora\\.(\\d+)");
@@ -68,13 +69,22 @@ public final class AdamW implements AutoCloseable {
         return !name.endsWith(".bias") && !name.contains("norm");
     }
 
+    /**
+     * Gives some parameters their own learning rate, {@code lr} times their scale ({@code --vit_lr} and
+     * {@code --aligner_lr} as parameter groups do in PyTorch: the schedule scales every group alike).
+     */
+    public AdamW withLearningRateScales(Map<String, Double> scales) {
+        learningRateScales = Map.copyOf(scales);
+        return this;
+    }
+
     /** Steps taken so far. */
     public long steps() {
         return step;
     }
 
-    /** One update with learning rate {@code lr} from the parameters' current gradients. */
-    public void step(double lr) {
+    /** One update at learning rate {@code scheduledLr} (times a parameter's scale) from the current gradients. */
+    public void step(double scheduledLr) {
         step++;
         double biasCorrection1 = 1 - Math.pow(beta1, step);
         double biasCorrection2 = 1 - Math.pow(beta2, step);
@@ -83,6 +93,7 @@ public final class AdamW implements AutoCloseable {
             if (!p.hasGradient()) {
                 continue;
             }
+            double lr = scheduledLr * learningRateScales.getOrDefault(e.getKey(), 1.0);
             NDArray[] m = moments.computeIfAbsent(e.getKey(), k -> new NDArray[] {p.zerosLike(), p.zerosLike()});
             // the gradient's handle closed after use (each read makes a new one on the model's manager); every
             // temporary is one parameter's size, made once, changed in place and closed at once, instead of eight

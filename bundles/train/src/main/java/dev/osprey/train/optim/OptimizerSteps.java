@@ -44,6 +44,7 @@ public final class OptimizerSteps implements AutoCloseable {
     /**
      * @param trainable the arrays to update, by stable name (the optimizer state is keyed by them)
      * @param scheduler {@code --lr_scheduler_type}
+     * @param learningRateScales per array, its learning rate over the scheduled one (absent: 1)
      */
     public OptimizerSteps(
             Map<String, NDArray> trainable,
@@ -52,11 +53,25 @@ public final class OptimizerSteps implements AutoCloseable {
             double warmupRatio,
             double weightDecay,
             double maxGradNorm,
-            long totalSteps) {
+            long totalSteps,
+            Map<String, Double> learningRateScales) {
         this.trainable = trainable;
-        this.optimizer = AdamW.withDefaults(new LinkedHashMap<>(trainable), weightDecay);
+        this.optimizer = AdamW.withDefaults(new LinkedHashMap<>(trainable), weightDecay)
+                .withLearningRateScales(learningRateScales);
         this.schedule = LrSchedule.withWarmupRatio(scheduler, learningRate, warmupRatio, totalSteps);
         this.maxGradNorm = maxGradNorm;
+    }
+
+    /** Every array at the scheduled learning rate. */
+    public OptimizerSteps(
+            Map<String, NDArray> trainable,
+            double learningRate,
+            String scheduler,
+            double warmupRatio,
+            double weightDecay,
+            double maxGradNorm,
+            long totalSteps) {
+        this(trainable, learningRate, scheduler, warmupRatio, weightDecay, maxGradNorm, totalSteps, Map.of());
     }
 
     /**

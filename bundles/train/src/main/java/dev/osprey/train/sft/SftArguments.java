@@ -226,6 +226,14 @@ public final class SftArguments {
     @JsonAlias("lr")
     private double learningRate = 1e-4;
 
+    @JsonPropertyDescription("multimodal models: the vision tower's learning rate (default: --learning_rate)")
+    @JsonProperty("vit_lr")
+    private Double vitLr;
+
+    @JsonPropertyDescription("multimodal models: the aligner's (projector's) learning rate (default: --learning_rate)")
+    @JsonProperty("aligner_lr")
+    private Double alignerLr;
+
     @JsonProperty("lr_scheduler_type")
     private String lrSchedulerType = "cosine";
 
@@ -465,6 +473,8 @@ public final class SftArguments {
                 perDeviceTrainBatchSize > 0 && perDeviceEvalBatchSize > 0 && gradientAccumulationSteps > 0,
                 "--per_device_train_batch_size, --per_device_eval_batch_size and --gradient_accumulation_steps must be positive");
         require(learningRate > 0, "--learning_rate must be positive, was " + learningRate);
+        require(vitLr == null || vitLr > 0, "--vit_lr must be positive, was " + vitLr);
+        require(alignerLr == null || alignerLr > 0, "--aligner_lr must be positive, was " + alignerLr);
         require(
                 List.of("linear", "cosine", "constant", "constant_with_warmup").contains(lrSchedulerType),
                 "--lr_scheduler_type must be linear, cosine, constant or constant_with_warmup, was '" + lrSchedulerType
@@ -800,6 +810,16 @@ public final class SftArguments {
         return this;
     }
 
+    public SftArguments vitLr(Double value) {
+        vitLr = value;
+        return this;
+    }
+
+    public SftArguments alignerLr(Double value) {
+        alignerLr = value;
+        return this;
+    }
+
     public SftArguments lrSchedulerType(String value) {
         lrSchedulerType = value;
         return this;
@@ -1051,6 +1071,16 @@ public final class SftArguments {
 
     public double learningRate() {
         return learningRate;
+    }
+
+    /** {@code --vit_lr}, or null for {@code --learning_rate}. */
+    public Double vitLr() {
+        return vitLr;
+    }
+
+    /** {@code --aligner_lr}, or null for {@code --learning_rate}. */
+    public Double alignerLr() {
+        return alignerLr;
     }
 
     public String lrSchedulerType() {

@@ -208,7 +208,7 @@ public final class SftJob {
             HfModel model, LanguageModel trained, Map<String, NDArray> trainable, Datasets data, NDManager manager)
             throws IOException {
         String adapter = TrainingRuns.adapter(args);
-        TrainerOptions options = TrainingRuns.options(args);
+        TrainerOptions options = TrainingRuns.options(args, trained, trainable);
         Trainer trainer = new Trainer(
                 options, TrainingRuns.folder(args, args.toMap(), TrainingRuns.weights(args, model, trained)), listener);
         boolean checkpointing = args.gradientCheckpointing();

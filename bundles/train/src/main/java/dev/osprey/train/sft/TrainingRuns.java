@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import dev.osprey.api.model.LanguageModel;
@@ -97,6 +98,11 @@ public final class TrainingRuns {
                 args.seed(),
                 args.evalSteps(),
                 args.perDeviceEvalBatchSize());
+    }
+
+    /** {@link #options(SftArguments)} with {@code --vit_lr} and {@code --aligner_lr} given to {@code trainable}. */
+    public static TrainerOptions options(SftArguments args, LanguageModel model, Map<String, NDArray> trainable) {
+        return options(args).withLearningRateScales(Tuner.learningRateScales(model, trainable.keySet(), args));
     }
 
     /**

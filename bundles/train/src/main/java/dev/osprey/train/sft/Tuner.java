@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -101,6 +102,40 @@ public final class Tuner {
             }
         }
         return trainable;
+    }
+
+    /**
+     * ms-swift's {@code --vit_lr} and {@code --aligner_lr} (its multimodal optimizer's parameter groups): the
+     * learning rate of each trainable array of the vision tower or the aligner (a parameter, or a LoRA array of one
+     * of their linears) over {@code --learning_rate}, which the schedule then scales as it scales the rest. Arrays at
+     * {@code --learning_rate} are left out.
+     *
+     * @throws IllegalArgumentException when either is given for a model without a vision tower
+     */
+    public static Map<String, Double> learningRateScales(
+            LanguageModel model, Set<String> trainable, SftArguments args) {
+        if (args.vitLr() == null && args.alignerLr() == null) {
+            return Map.of();
+        }
+        MultimodalKeys keys = model.multimodalKeys().orElse(null);
+        if (keys == null) {
+            return Map.of(); // a text model has neither, as it ignores --freeze_vit
+        }
+        Map<String, Double> scales = new LinkedHashMap<>();
+        for (String name : trainable) {
+            String parameter = name.replaceFirst("\\.(lora_A|lora_B|lora_magnitude_vector)$", ".weight");
+            Double lr = keys.moduleOf(parameter)
+                    .map(module -> switch (module) {
+                        case MultimodalKeys.VISION_TOWER -> args.vitLr();
+                        case MultimodalKeys.ALIGNER -> args.alignerLr();
+                        default -> null;
+                    })
+                    .orElse(null);
+            if (lr != null) {
+                scales.put(name, lr / args.learningRate());
+            }
+        }
+        return scales;
     }
 
     /**

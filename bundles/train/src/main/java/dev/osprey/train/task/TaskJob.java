@@ -106,7 +106,9 @@ public final class TaskJob {
                             ? ""
                             : ", validating on " + run.validation().size()));
             Trainer trainer = new Trainer(
-                    TrainingRuns.options(args), TrainingRuns.folder(args, args.toMap(), run.checkpoint()), listener);
+                    TrainingRuns.options(args, decoder, trainable),
+                    TrainingRuns.folder(args, args.toMap(), run.checkpoint()),
+                    listener);
             Trainer.Result result = run.train(trainer, trainable);
             Path merged = null;
             if (args.mergeLora() && !listener.cancelled()) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +81,33 @@ class OptimTest {
         assertEquals(5, adam.steps());
         assertTrue(AdamW.decaysByDefault("lm_head.weight"));
         assertFalse(AdamW.decaysByDefault("model.layers.1.self_attn.q_proj.bias"));
+    }
+
+    @Test
+    void aScaledParameterFollowsPyTorchAtItsOwnLearningRate() {
+        // --vit_lr / --aligner_lr: a parameter group whose rate is the scheduled one times its scale
+        double[] grads = {0.5, -1.0, 0.25};
+        double[] lrs = {1e-2, 5e-3, 1e-3};
+        NDArray vision = manager.create(new float[] {1.5f});
+        NDArray language = manager.create(new float[] {1.5f});
+        vision.setRequiresGradient(true);
+        language.setRequiresGradient(true);
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        params.put("visual.blocks.0.attn.qkv.weight", vision);
+        params.put("model.layers.0.mlp.up_proj.weight", language);
+        AdamW adam =
+                AdamW.withDefaults(params, 0.1).withLearningRateScales(Map.of("visual.blocks.0.attn.qkv.weight", 0.1));
+        double[] scaled = referenceAdamW(
+                1.5, grads, Arrays.stream(lrs).map(lr -> lr * 0.1).toArray(), 0.1);
+        double[] plain = referenceAdamW(1.5, grads, lrs, 0.1);
+        for (int t = 0; t < grads.length; t++) {
+            setGradient(vision, new float[] {(float) grads[t]});
+            setGradient(language, new float[] {(float) grads[t]});
+            adam.step(lrs[t]);
+            adam.zeroGrad();
+            assertEquals(scaled[t], vision.getFloat(), 1e-6, "scaled at step " + t);
+            assertEquals(plain[t], language.getFloat(), 1e-6, "unscaled at step " + t);
+        }
     }
 
     @Test

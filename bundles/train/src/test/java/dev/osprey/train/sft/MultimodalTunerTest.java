@@ -124,9 +124,34 @@ class MultimodalTunerTest {
     }
 
     @Test
+    void vitLrAndAlignerLrScaleTheArraysOfTheirModules() throws Exception {
+        DecoderModel model = model();
+        SftArguments lora = new SftArguments()
+                .trainType("lora")
+                .freezeVit(false)
+                .freezeAligner(false)
+                .learningRate(1e-4)
+                .vitLr(1e-5)
+                .alignerLr(2e-4);
+        Map<String, Double> scales = Tuner.learningRateScales(model, trained(model, lora), lora);
+        assertEquals(0.1, scales.get("visual.blocks.0.fc.lora_A"), 1e-12);
+        assertEquals(0.1, scales.get("visual.blocks.0.fc.lora_B"), 1e-12);
+        assertEquals(2.0, scales.get("visual.merger.mlp.0.lora_A"), 1e-12);
+        assertFalse(scales.containsKey("model.layers.0.self_attn.q_proj.lora_A"), scales.toString());
+
+        SftArguments full =
+                new SftArguments().trainType("full").freezeVit(false).vitLr(5e-5);
+        DecoderModel fullModel = model();
+        scales = Tuner.learningRateScales(fullModel, trained(fullModel, full), full);
+        assertEquals(Map.of("visual.blocks.0.fc.weight", 0.5, "visual.blocks.0.fc.bias", 0.5), scales);
+    }
+
+    @Test
     void aTextModelIgnoresTheMultimodalFlags() throws Exception {
         DecoderModel text = TinyChatModel.model(manager, TinyChatModel.folder(dir.resolve("text")));
-        Set<String> trained = trained(text, new SftArguments().trainType("full").freezeLlm(true));
+        SftArguments args = new SftArguments().trainType("full").freezeLlm(true).vitLr(1e-5);
+        Set<String> trained = trained(text, args);
         assertEquals(text.parameters().keySet(), trained);
+        assertEquals(Map.of(), Tuner.learningRateScales(text, trained, args));
     }
 }
