@@ -108,9 +108,7 @@ public final class Tuner {
      * ms-swift's {@code --vit_lr} and {@code --aligner_lr} (its multimodal optimizer's parameter groups): the
      * learning rate of each trainable array of the vision tower or the aligner (a parameter, or a LoRA array of one
      * of their linears) over {@code --learning_rate}, which the schedule then scales as it scales the rest. Arrays at
-     * {@code --learning_rate} are left out.
-     *
-     * @throws IllegalArgumentException when either is given for a model without a vision tower
+     * {@code --learning_rate} are left out, and so is every array of a text model.
      */
     public static Map<String, Double> learningRateScales(
             LanguageModel model, Set<String> trainable, SftArguments args) {
