@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Map;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -46,10 +44,10 @@ public record ExampleMedia(Map<String, Array> arrays) {
     }
 
     /**
-     * The media of several examples as one example's ({@code --packing}): each name's items joined along the first
-     * axis in order, as {@link #batch} joins a batch's rows.
+     * The media of several examples as one: each name's items joined along the first axis in order, as a processor
+     * returns a batch (a packed example's samples, a batch's rows).
      *
-     * @param source the packed example, for the message
+     * @param source what the parts make up, for the message (a packed example, a batch)
      * @throws IllegalArgumentException when the parts differ in their tensor names or in a tensor's inner shape
      */
     public static ExampleMedia join(List<ExampleMedia> parts, String source) {
@@ -62,7 +60,7 @@ public record ExampleMedia(Map<String, Array> arrays) {
             for (ExampleMedia m : parts) {
                 Array a = m.arrays().get(name);
                 if (a == null || m.arrays().size() != parts.get(0).arrays().size()) {
-                    throw new IllegalArgumentException(source + ": the packed samples have different media tensors: "
+                    throw new IllegalArgumentException(source + ": the examples have different media tensors: "
                             + parts.get(0).arrays().keySet() + " and "
                             + m.arrays().keySet());
                 }
@@ -81,7 +79,7 @@ public record ExampleMedia(Map<String, Array> arrays) {
             if (a.shape().length != shape.length
                     || !Arrays.equals(a.shape(), 1, a.shape().length, shape, 1, shape.length)
                     || (a.floats() == null) != (items.get(0).floats() == null)) {
-                throw new IllegalArgumentException(source + ": " + name + " of the packed samples cannot be joined: "
+                throw new IllegalArgumentException(source + ": " + name + " of the examples cannot be joined: "
                         + Arrays.toString(shape) + " and " + Arrays.toString(a.shape()));
             }
             rows += a.shape()[0];
@@ -107,12 +105,12 @@ public record ExampleMedia(Map<String, Array> arrays) {
     }
 
     /**
-     * The tensors of a batch's examples in {@code manager}: each name's items joined along the first axis in row order,
-     * as a processor returns a batch (Qwen2-VL's patches and grids, LLaVA's images).
+     * The tensors of a batch's examples in {@code manager}: {@link #join}ed in row order (Qwen2-VL's patches and grids,
+     * LLaVA's images), one array per name.
      *
      * @param rows the examples' media in row order, null for rows without
      * @return the batch's media, or null when no row has any
-     * @throws IllegalArgumentException when the rows' media differ in their tensor names
+     * @throws IllegalArgumentException when the rows' media differ in their tensor names or inner shapes
      */
     public static MediaTensors batch(NDManager manager, List<ExampleMedia> rows) {
         List<ExampleMedia> present = rows.stream().filter(m -> m != null).toList();
@@ -120,22 +118,13 @@ public record ExampleMedia(Map<String, Array> arrays) {
             return null;
         }
         Map<String, NDArray> tensors = new LinkedHashMap<>();
-        for (String name : present.get(0).arrays().keySet()) {
-            List<NDArray> parts = new ArrayList<>();
-            for (ExampleMedia m : present) {
-                Array a = m.arrays().get(name);
-                if (a == null) {
-                    throw new IllegalArgumentException("the batch's examples have different media tensors: "
-                            + present.get(0).arrays().keySet() + " and "
-                            + m.arrays().keySet());
-                }
-                parts.add(
+        join(present, "the batch")
+                .arrays()
+                .forEach((name, a) -> tensors.put(
+                        name,
                         a.floats() != null
                                 ? manager.create(a.floats(), new Shape(a.shape()))
-                                : manager.create(a.longs(), new Shape(a.shape())));
-            }
-            tensors.put(name, parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts), 0));
-        }
+                                : manager.create(a.longs(), new Shape(a.shape()))));
         return MediaTensors.of(tensors);
     }
 }
