@@ -13,8 +13,9 @@ import dev.osprey.model.spi.RotaryEmbedding;
 /**
  * DeepSeek's YaRN: the YaRN frequencies over {@code qk_rope_head_dim} features, with cos and sin scaled by
  * {@code mscale(factor, mscale) / mscale(factor, mscale_all_dim)} when both are given (1 in DeepSeek's own
- * checkpoints), as transformers computes it; the platform's YaRN knows only {@code mscale(factor)}. Other
- * rope types are the platform's ({@link Blocks#rope}).
+ * checkpoints), as transformers computes it. The platform's YaRN ({@link Blocks#rope}) takes the same ratio since
+ * Ministral 3 needed it; this class predates that and could now give way to it. Other rope types are the
+ * platform's.
  */
 final class DeepseekRope implements RotaryEmbedding {
 
