@@ -127,6 +127,7 @@ public final class DecoderCache implements KvCache {
             }
             old.close();
         }
+        NDScope.unregister(buffer); // outlives the layer's scope that grew it
         return buffer;
     }
 
@@ -149,6 +150,7 @@ public final class DecoderCache implements KvCache {
         }
         NDArray[] old = states[layer];
         states[layer] = state.clone();
+        NDScope.unregister(state); // outlives the layer's scope that made it
         if (old != null) {
             for (NDArray part : old) {
                 if (Arrays.stream(state).noneMatch(p -> p == part)) {

@@ -314,14 +314,8 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
         NDArray[] cosSin = pass.cosSin();
         NDArray bias = pass.bias();
         NDArray h = pass.embeddings(); // (B, T, H)
-        boolean freeIntermediates = cache == null; // a cache keeps arrays its layers make
         for (int i = 0; i < layers.size(); i++) {
-            h = freeIntermediates
-                    ? layerFreeingIntermediates(i, h, pass)
-                    : pass.added(
-                            i,
-                            layers.get(i)
-                                    .forward(h, pass.context(layout.rope(), cache, i, past, h, params.dataType())));
+            h = layerFreeingIntermediates(i, h, pass, cache, past);
         }
         if (cache != null) {
             cache.advance(steps);
@@ -333,14 +327,23 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
     }
 
     /**
-     * Layer {@code index} of a pass without a cache, its intermediate arrays freed as soon as it returns instead of
-     * when the pass (or training step) ends: autograd holds its own references to the few the backward pass needs,
-     * so a step keeps only those, as PyTorch frees what Python no longer names (the 110M benchmark's peak:
-     * docs/benchmarks.md). The output goes back to the caller's scope. Activation checkpointing runs its layers in
-     * such a scope too.
+     * Layer {@code index} of a pass, its intermediate arrays freed as soon as it returns instead of when the pass (or
+     * training step) ends: autograd holds its own references to the few the backward pass needs, so a step keeps
+     * only those, as PyTorch frees what Python no longer names (the 110M benchmark's peak: docs/benchmarks.md). The
+     * cache's buffers and recurrent states leave the scope as the cache takes them ({@link DecoderCache}), so a
+     * prefill that fills a cache frees as much as one without. The output goes back to the caller's scope.
+     * Activation checkpointing runs its layers in such a scope too.
+     *
+     * @param cache the pass's cache, or null
+     * @param past the positions already in the cache
      */
-    private NDArray layerFreeingIntermediates(int index, NDArray h, LayerPass pass) {
-        return Blocks.freeingIntermediates(() -> layer(index, h, pass)); // (B, T, H)
+    private NDArray layerFreeingIntermediates(int index, NDArray h, LayerPass pass, DecoderCache cache, int past) {
+        return Blocks.freeingIntermediates(() -> pass.added(
+                index,
+                layers.get(index)
+                        .forward(
+                                h,
+                                pass.context(layout.rope(), cache, index, past, h, params.dataType())))); // (B, T, H)
     }
 
     /** Positions, rotary tables, the attention bias and the embeddings of a pass over {@code steps} new tokens. */
