@@ -178,7 +178,9 @@ public final class ModelLoader {
         }
         Map<String, Linear> linears = new HashMap<>();
         for (Linear l : decoder.linears()) {
-            linears.put(l.weight().name(), l);
+            if (l.quantizedWeight() == null) { // a layer quantized already is no parameter to fill
+                linears.put(l.weight().name(), l);
+            }
         }
         List<String> widened = new ArrayList<>();
         // the names as declared: quantized weights leave the parameters while loading

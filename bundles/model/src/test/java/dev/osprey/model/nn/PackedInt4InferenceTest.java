@@ -96,11 +96,19 @@ class PackedInt4InferenceTest {
 
     @Test
     void aGroupLargerThanTheKernelsRepeatsItsScale() {
-        // groups of 512 (one per row here) are groups of 256 with the scale and zero written twice
-        Linear linear = quantizedLinear(512, 64, 512);
+        // groups of 512 (two per row here) are groups of 256 with each scale and zero written twice, in place: the
+        // second group's values are 20× the first's, so a scale in the wrong place would show
+        Params params = new Params(manager, DataType.FLOAT32, 7, 0.05);
+        Linear linear = new Linear(params, "proj", 1024, 64, false);
+        NDArray dense = manager.randomNormal(0, 0.05f, new Shape(64, 1024), DataType.FLOAT32); // (out, in)
+        dense.set(
+                new ai.djl.ndarray.index.NDIndex(":, 512:"),
+                dense.get(":, 512:").mul(20));
+        linear.weight().set(dense);
+        linear.quantize(new QuantSpec(QuantSpec.Method.INT4, 512));
         NDArray w = linear.dequantizedWeight(DataType.FLOAT32);
         assertEquals(Optional.empty(), linear.packForInference());
-        NDArray x = manager.randomNormal(new Shape(4, 512));
+        NDArray x = manager.randomNormal(new Shape(4, 1024));
         float error = relativeError(linear.forward(x), x.matMul(w.transpose()));
         assertTrue(error > 0 && error < 0.01, "relative error " + error);
     }
