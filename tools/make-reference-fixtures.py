@@ -97,6 +97,12 @@ CASES = {
     # pre-quantized checkpoints, in the formats GPTQ, AWQ and FP8 checkpoints on the Hub use
     "llama-gptq": ("llama", dict(rope_parameters=rope("default")), dict(quantize="gptq")),
     "llama-awq": ("llama", dict(rope_parameters=rope("default")), dict(quantize="awq")),
+    # the same in groups of 32 on layers of 64 and 128 features: shapes PyTorch's int4 CPU kernel takes, so Osprey
+    # serves them packed (the groups of 16 above are dequantized in every pass)
+    "llama-gptq-g32": ("llama", dict(hidden_size=64, intermediate_size=128, head_dim=16, rope_parameters=rope("default")),
+                       dict(quantize="gptq", group=32)),
+    "llama-awq-g32": ("llama", dict(hidden_size=64, intermediate_size=128, head_dim=16, rope_parameters=rope("default")),
+                      dict(quantize="awq", group=32)),
     "qwen3-fp8": ("qwen3", dict(head_dim=16, tie_word_embeddings=True, rope_parameters=rope("default", 1000000.0)),
                   dict(quantize="fp8")),
     # DeepSeek: Multi-head Latent Attention (MLA), a dense first layer, then routed + shared experts
@@ -330,7 +336,7 @@ def pack_along_columns(values, bits, order=None):
     return as_int32(packed)
 
 
-def quantize_linears(model, method):
+def quantize_linears(model, method, group=QUANT_GROUP):
     """Quantizes every decoder linear in place (the model then holds the dequantized weights, what a
     quantized checkpoint computes) and returns the tensors the checkpoint stores instead of each weight."""
     g = torch.Generator().manual_seed(SEED + 2)
@@ -342,7 +348,7 @@ def quantize_linears(model, method):
             w = module.weight.float()  # (out, in)
             out_f, in_f = w.shape
             if method == "fp8":
-                blocks = w.reshape(out_f // QUANT_GROUP, QUANT_GROUP, in_f // QUANT_GROUP, QUANT_GROUP)
+                blocks = w.reshape(out_f // group, group, in_f // group, group)
                 scale = (blocks.abs().amax(dim=(1, 3)) / 448.0).clamp(min=1e-12)  # (out/16, in/16)
                 q = (blocks / scale[:, None, :, None]).to(torch.float8_e4m3fn)
                 deq = (q.float() * scale[:, None, :, None]).reshape(out_f, in_f)
@@ -350,8 +356,8 @@ def quantize_linears(model, method):
                 parts[name + ".weight_scale_inv"] = scale.contiguous()
             elif method == "gptq":
                 # symmetric 4 bits (zero point 8), desc_act: input rows join groups in a shuffled order (g_idx)
-                g_idx = (torch.randperm(in_f, generator=g) // QUANT_GROUP).to(torch.int32)
-                groups = in_f // QUANT_GROUP
+                g_idx = (torch.randperm(in_f, generator=g) // group).to(torch.int32)
+                groups = in_f // group
                 scales = torch.zeros(groups, out_f)
                 for grp in range(groups):
                     scales[grp] = w[:, g_idx == grp].abs().amax(dim=1) / 7.0
@@ -365,7 +371,7 @@ def quantize_linears(model, method):
                 parts[name + ".scales"] = scales.half()
                 parts[name + ".g_idx"] = g_idx
             elif method == "awq":
-                wt = w.t().reshape(in_f // QUANT_GROUP, QUANT_GROUP, out_f)  # (groups, 16, out)
+                wt = w.t().reshape(in_f // group, group, out_f)  # (groups, 16, out)
                 lo, hi = wt.amin(dim=1), wt.amax(dim=1)  # (groups, out)
                 scales = ((hi - lo) / 15.0).clamp(min=1e-8).half().float()
                 zeros = torch.round(-lo / scales).clamp(0, 15)
@@ -385,7 +391,7 @@ QUANT_CONFIG = {
 }
 
 
-def save_quantized(model, parts, method, folder):
+def save_quantized(model, parts, method, folder, group=QUANT_GROUP):
     """The dense model's folder with each quantized linear's weight replaced by its parts."""
     model.save_pretrained(folder)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
@@ -401,7 +407,9 @@ def save_quantized(model, parts, method, folder):
     config_file = os.path.join(folder, "config.json")
     with open(config_file) as f:
         config = json.load(f)
-    config["quantization_config"] = QUANT_CONFIG[method]
+    config["quantization_config"] = dict(QUANT_CONFIG[method])
+    if "group_size" in config["quantization_config"]:
+        config["quantization_config"]["group_size"] = group
     with open(config_file, "w") as f:
         json.dump(config, f, indent=2)
 
@@ -445,7 +453,8 @@ def make(name, model_type, overrides, options, out_dir):
     dtype = options.get("dtype", torch.float32)
     if "quantize" in options:
         method = options["quantize"]
-        save_quantized(model, quantize_linears(model, method), method, folder)
+        group = options.get("group", QUANT_GROUP)
+        save_quantized(model, quantize_linears(model, method, group), method, folder, group)
         if method == "fp8":
             # transformers reads fine-grained FP8 itself (dequantizing on a machine without a GPU): its model is the reference
             loaded = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager").eval()

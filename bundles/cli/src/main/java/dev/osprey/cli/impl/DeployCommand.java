@@ -151,10 +151,14 @@ public class DeployCommand extends PlatformCommand implements Callable<Integer> 
             names = "--quant_bits",
             paramLabel = "N",
             description = "8: quantize the decoder's linear layers per row while loading and serve them from the int8"
-                    + " codes with a packed kernel (4: nf4 or int4, dequantized per layer), for the djl backend")
+                    + " codes with a packed kernel; 4: int4 (groups of 128) is served from PyTorch's packed int4"
+                    + " kernel too, nf4 has no packed kernel and is dequantized in every pass; for the djl backend")
     Integer quantBits;
 
-    @Option(names = "--quant_type", paramLabel = "TYPE", description = "with --quant_bits 4: nf4 (default) or int4")
+    @Option(
+            names = {"--quant_type", "--bnb_4bit_quant_type"},
+            paramLabel = "TYPE",
+            description = "with --quant_bits 4: nf4 (default) or int4")
     String quantType;
 
     @Override

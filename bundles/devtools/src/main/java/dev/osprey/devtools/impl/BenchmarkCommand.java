@@ -30,6 +30,7 @@ import dev.osprey.api.model.KvCache;
 import dev.osprey.cli.spi.ModelOptions;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.LoraMerge;
+import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.TorchDtype;
 import dev.osprey.model.nn.InferenceThreads;
 import dev.osprey.model.nn.Linear;
@@ -70,7 +71,8 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
             names = "--quant_bits",
             defaultValue = "0",
             description = "8 (int8 per row) or 4 (--quant_type nf4 or int4): quantize the decoder's linear layers while"
-                    + " loading; inference multiplies int8 codes with a packed kernel (default: dense)")
+                    + " loading; inference multiplies int8 and int4 codes with packed kernels, nf4 is dequantized"
+                    + " (default: dense)")
     int quantBits;
 
     @Option(names = "--quant_type", description = "with --quant_bits 4: nf4 (default) or int4")
@@ -92,6 +94,12 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
                     handles,
                     quantBits == 0 ? null : QuantSpec.of(quantBits, quantType))) {
                 figures.put("load_s", (System.nanoTime() - start) / 1e9);
+                // int4 layers (--quant_type int4, GPTQ/AWQ checkpoints) multiply by their codes, as serving does
+                List<String> unpacked = ModelLoader.packForInference(model.model());
+                figures.put("int4_layers_dequantized_per_pass", unpacked.size());
+                if (!unpacked.isEmpty()) {
+                    figures.put("int4_layer_not_packed", unpacked.get(0));
+                }
                 long bytesPerToken = weightBytesPerToken(model);
                 figures.put("model", model.folder().toString());
                 figures.put(
@@ -140,6 +148,10 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
                 figures.put("decode_runs", runs(decode, bandwidth));
                 figures.put("decode_bandwidth_bound_tokens_per_s", median(bandwidth) * 1e9 / bytesPerToken);
                 figures.put("decode_fraction_of_bound", median(fraction));
+                // resident memory while the model is loaded and decoding: weights, caches, the JVM (peak_rss_mib
+                // below also counts loading's temporaries)
+                long rssKb = MemorySampler.statusKb("VmRSS:");
+                figures.put("rss_after_decode_mib", rssKb < 0 ? -1 : rssKb / 1024);
             }
         } finally {
             for (AutoCloseable h : handles) {

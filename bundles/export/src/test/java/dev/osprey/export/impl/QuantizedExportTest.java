@@ -34,6 +34,9 @@ import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.Losses;
 import dev.osprey.model.load.ModelLoader;
+import dev.osprey.model.nn.Int4Weight;
+import dev.osprey.model.nn.Int8Weight;
+import dev.osprey.model.nn.Linear;
 import dev.osprey.models.llama.LlamaArchitecture;
 import dev.osprey.models.qwen.Qwen2Architecture;
 
@@ -209,8 +212,17 @@ class QuantizedExportTest {
                     reloaded.config()
                             .getString("quantization_config.quant_method")
                             .orElseThrow());
+            if (!s.method().equals("fp8")) {
+                // GPTQ and AWQ reload as their own codes: int4, or int8 for 8 bits per row; never a dense weight
+                Class<?> codes = s.bits() == 8 ? Int8Weight.class : Int4Weight.class;
+                for (Linear l : decoder(reloaded).linears()) {
+                    assertTrue(codes.isInstance(l.quantizedWeight()), l.name() + " holds " + l.quantizedWeight());
+                }
+            }
             float[] after = logits(reloaded.model(), heldOut());
-            float exact = maxAbsDiff(after, inMemory);
+            // the checkpoint's codes, dequantized, compute what the quantized model in memory computes: an 8-bit
+            // per-row GPTQ export reloads as int8 codes, whose inference passes run the BF16 int8 kernel
+            float exact = maxAbsDiff(logits(reloaded.model(), heldOut(), true), inMemory);
             float drift = maxAbsDiff(after, before);
             float scale = maxAbs(before);
             double relative = relativeError(after, before);
@@ -318,9 +330,20 @@ class QuantizedExportTest {
     }
 
     private float[] logits(LanguageModel model, long[][] ids) {
+        return logits(model, ids, false);
+    }
+
+    /**
+     * @param training a training pass: quantized layers are dequantized and multiplied in F32, where an inference pass
+     *     multiplies int8 codes (and packed int4 ones) with PyTorch's BF16 kernels
+     */
+    private float[] logits(LanguageModel model, long[][] ids, boolean training) {
         try (NDManager m = manager.newSubManager()) {
             NDArray input = m.create(flatten(ids), new Shape(ids.length, ids[0].length)); // (B, T)
-            return model.forward(ForwardRequest.builder(input).build()).logits().toFloatArray();
+            return model.forward(
+                            ForwardRequest.builder(input).optTraining(training).build())
+                    .logits()
+                    .toFloatArray();
         }
     }
 

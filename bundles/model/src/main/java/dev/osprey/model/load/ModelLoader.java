@@ -28,6 +28,7 @@ import dev.osprey.checkpoint.WeightFiles;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.QuantSpec;
+import dev.osprey.model.spi.AdaptableLinears;
 
 /**
  * Loads a Hugging Face model folder: config.json, the architecture that runs it, its safetensors by
@@ -35,6 +36,8 @@ import dev.osprey.model.nn.QuantSpec;
  * tokenizer_config.json and generation_config.json.
  */
 public final class ModelLoader {
+
+    private static final System.Logger LOG = System.getLogger(ModelLoader.class.getName());
 
     /** Buffers some checkpoints carry that are recomputed, never loaded. */
     private static final List<String> IGNORED_SUFFIXES = List.of("rotary_emb.inv_freq", "rotary_pos_emb.inv_freq");
@@ -118,6 +121,26 @@ public final class ModelLoader {
     }
 
     /**
+     * Puts every int4 decoder linear into the layout of PyTorch's int4 CPU kernel, so that inference passes multiply
+     * by its codes (what serving does; a training pass or merge that dequantizes a layer returns it to the plain
+     * layout). Int8 layers are served from their codes already; NF4 has no packed kernel and is dequantized in every
+     * pass.
+     *
+     * @return "layer (format, shape): reason" for each int4 layer the kernel cannot take (it is dequantized in
+     *     every pass); empty when all were packed or there are none
+     */
+    public static List<String> packForInference(LanguageModel model) {
+        if (!(model instanceof AdaptableLinears)) {
+            return List.of();
+        }
+        List<String> unpacked = new ArrayList<>();
+        for (Linear l : LoraMerge.linearsOf(model)) {
+            l.packForInference().ifPresent(unpacked::add);
+        }
+        return unpacked;
+    }
+
+    /**
      * Fills every parameter from the checkpoint by name.
      *
      * @return the checkpoint tensors nothing used
@@ -153,12 +176,13 @@ public final class ModelLoader {
         if (!(model instanceof DecoderModel decoder)) {
             return loadByKey(model, weights, manager, quantization, prequantized);
         }
-        Map<String, Linear> toQuantize = new HashMap<>();
-        if (quantization != null) {
-            for (Linear l : decoder.linears()) {
-                toQuantize.put(l.weight().name(), l);
+        Map<String, Linear> linears = new HashMap<>();
+        for (Linear l : decoder.linears()) {
+            if (l.quantizedWeight() == null) { // a layer quantized already is no parameter to fill
+                linears.put(l.weight().name(), l);
             }
         }
+        List<String> widened = new ArrayList<>();
         // the names as declared: quantized weights leave the parameters while loading
         Set<String> params = new LinkedHashSet<>(decoder.params().all().keySet());
         CheckpointNames names = CheckpointNames.of(model, weights, params);
@@ -193,14 +217,28 @@ public final class ModelLoader {
                         + Arrays.toString(shape) + (quantized ? " (from its quantized parts)" : "")
                         + " but config.json gives " + p.shape());
             }
+            Linear linear = linears.get(p.name());
+            if (quantized && linear != null) {
+                var codes = prequantized.codes(manager, weights, p.name(), quantization, widened);
+                if (codes.isPresent()) {
+                    linear.adoptQuantized(codes.get()); // the checkpoint's own codes: no dense weight is made
+                    continue;
+                }
+            }
             p.set(
                     quantized
                             ? prequantized.load(manager, weights, p.name(), dataType)
                             : weights.load(manager, key, dataType));
-            Linear linear = toQuantize.get(p.name());
-            if (linear != null) {
+            if (linear != null && quantization != null) {
                 linear.quantize(quantization); // frees the dense weight before the next one is read
             }
+        }
+        if (!widened.isEmpty()) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    weights.source() + ": " + widened.size() + " pre-quantized layer(s) widened to dense weights: "
+                            + String.join("; ", widened.subList(0, Math.min(widened.size(), 4)))
+                            + (widened.size() > 4 ? "; ..." : ""));
         }
         return unused(model, weights, names.keys(params), prequantized);
     }

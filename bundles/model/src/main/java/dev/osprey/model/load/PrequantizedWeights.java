@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import ai.djl.ndarray.NDArray;
@@ -14,11 +15,17 @@ import ai.djl.ndarray.types.Shape;
 import dev.osprey.checkpoint.HfConfig;
 import dev.osprey.checkpoint.TensorInfo;
 import dev.osprey.checkpoint.WeightFiles;
+import dev.osprey.model.nn.Int4Weight;
+import dev.osprey.model.nn.Int8Weight;
+import dev.osprey.model.nn.QuantSpec;
+import dev.osprey.model.nn.QuantizedWeight;
 
 /**
- * Linear weights a checkpoint stores pre-quantized, as its config.json {@code quantization_config} says,
- * widened to dense weights while loading (the model then runs, trains adapters and quantizes again like
- * any dense one):
+ * Linear weights a checkpoint stores pre-quantized, as its config.json {@code quantization_config} says. GPTQ
+ * and AWQ 4-bit weights load as their own codes ({@link #codes}: an {@link Int4Weight}, never a dense weight;
+ * 8-bit GPTQ with one group per row as an {@link Int8Weight}); the rest, and layers whose codes do not fit those
+ * forms, are widened to dense weights while loading ({@link #load}: the model then runs, trains adapters and
+ * quantizes again like any dense one):
  *
  * <ul>
  * <li>{@code gptq} (AutoGPTQ / GPTQModel): {@code qweight} int32 (in·bits/32, out) packing consecutive
@@ -142,6 +149,216 @@ final class PrequantizedWeights {
         long[] q = weights.info(module + ".qweight").shape();
         long[] scales = weights.info(module + ".scales").shape();
         return method.equals("gptq") ? new long[] {scales[1], q[0] * 32 / bits} : new long[] {scales[1], q[0]};
+    }
+
+    /**
+     * The weight in the checkpoint's own codes, without a dense copy: 4-bit GPTQ and AWQ as {@link Int4Weight}
+     * (act-order GPTQ with its input columns reordered so that groups are contiguous), 8-bit GPTQ with one group
+     * per row as {@link Int8Weight} when its codes fit int8 exactly. Only when {@code requested} is null or the
+     * same format; otherwise, or when the codes do not fit, the weight is widened ({@link #load}).
+     *
+     * @param requested the storage asked for (--quant_bits), or null
+     * @param widened receives "module: reason" when the answer is empty because the layer must be widened
+     * @return the quantized weight, or empty to widen
+     */
+    Optional<QuantizedWeight> codes(
+            NDManager manager, WeightFiles weights, String weightName, QuantSpec requested, List<String> widened)
+            throws IOException {
+        if (!packed()) {
+            return Optional.empty(); // FP8: no FP8 kernel here; widened and (with --quant_bits) quantized again
+        }
+        String module = module(weightName);
+        QuantSpec.Method own = bits == 4 ? QuantSpec.Method.INT4 : bits == 8 ? QuantSpec.Method.INT8 : null;
+        if (own == null) {
+            widened.add(module + ": " + bits + "-bit " + method + " codes have no int4/int8 form here");
+            return Optional.empty();
+        }
+        if (requested != null && requested.method() != own) {
+            return Optional.empty(); // widened, then quantized as asked
+        }
+        long[] shape = shape(weights, weightName);
+        int out = Math.toIntExact(shape[0]);
+        int in = Math.toIntExact(shape[1]);
+        float[] scales = floats(manager, weights, module + ".scales"); // (groups, out)
+        int groups = scales.length / out;
+        if (groups <= 0 || in % groups != 0 || (in / groups) % 2 != 0) {
+            widened.add(module + ": " + groups + " groups of scales do not split its " + in
+                    + " input features into even groups");
+            return Optional.empty();
+        }
+        int group = in / groups;
+        long[] order = null;
+        if (method.equals("gptq") && weights.contains(module + ".g_idx")) {
+            int[] gIdx = ints(manager, weights, module + ".g_idx"); // (in)
+            String misfit = contiguousGroups(gIdx, groups, group);
+            if (misfit != null) {
+                widened.add(module + ": " + misfit);
+                return Optional.empty();
+            }
+            order = inputOrder(gIdx, groups, group);
+        }
+        int[] q = new int[out * in]; // (out, in) in stored column order
+        int[] zeros = new int[out * groups]; // (out, groups)
+        float[] rowScales = new float[out * groups]; // (out, groups)
+        if (method.equals("gptq")) {
+            gptqCodes(manager, weights, module, out, in, groups, order, q, zeros);
+        } else {
+            awqCodes(manager, weights, module, out, in, groups, group, q, zeros);
+        }
+        for (int g = 0; g < groups; g++) {
+            for (int o = 0; o < out; o++) {
+                rowScales[o * groups + g] = scales[g * out + o];
+            }
+        }
+        if (own == QuantSpec.Method.INT8) {
+            return int8(manager, module, out, in, groups, q, zeros, rowScales, widened);
+        }
+        return Optional.of(Int4Weight.fromCodes(
+                manager, out, in, group, bytes(q), bytes(zeros), rowScales, order == null ? null : order));
+    }
+
+    /**
+     * Why act-order groups cannot be made contiguous by reordering input columns, or null when they can: every
+     * group must hold exactly {@code group} input rows.
+     */
+    private static String contiguousGroups(int[] gIdx, int groups, int group) {
+        int[] count = new int[groups];
+        for (int i = 0; i < gIdx.length; i++) {
+            int g = gIdx[i];
+            if (g < 0 || g >= groups) {
+                return "g_idx[" + i + "] = " + g + " is outside its " + groups + " groups of scales";
+            }
+            count[g]++;
+        }
+        for (int g = 0; g < groups; g++) {
+            if (count[g] != group) {
+                return "g_idx puts " + count[g] + " input rows in group " + g + ", not " + group
+                        + ", so no reordering of the input makes its groups contiguous";
+            }
+        }
+        return null;
+    }
+
+    /** The input rows sorted by group (stable), or null when g_idx already lists them in group order. */
+    private static long[] inputOrder(int[] gIdx, int groups, int group) {
+        boolean inOrder = true;
+        for (int i = 0; i < gIdx.length && inOrder; i++) {
+            inOrder = gIdx[i] == i / group;
+        }
+        if (inOrder) {
+            return null;
+        }
+        int[] next = new int[groups];
+        for (int g = 0; g < groups; g++) {
+            next[g] = g * group;
+        }
+        long[] order = new long[gIdx.length];
+        for (int i = 0; i < gIdx.length; i++) {
+            order[next[gIdx[i]]++] = i;
+        }
+        return order;
+    }
+
+    /** GPTQ's codes into q (out, in) in the order of {@code order} (or as stored) and zeros (out, groups). */
+    private void gptqCodes(
+            NDManager m,
+            WeightFiles weights,
+            String module,
+            int out,
+            int in,
+            int groups,
+            long[] order,
+            int[] q,
+            int[] zeros)
+            throws IOException {
+        int[] qweight = ints(m, weights, module + ".qweight"); // (in·bits/32, out)
+        int[] qzeros = ints(m, weights, module + ".qzeros"); // (groups, out·bits/32)
+        int perInt = 32 / bits;
+        int mask = (1 << bits) - 1;
+        int zeroInts = out / perInt;
+        for (int j = 0; j < in; j++) {
+            int i = order == null ? j : (int) order[j]; // the checkpoint's input row held by column j
+            int shift = bits * (i % perInt);
+            int row = (i / perInt) * out;
+            for (int o = 0; o < out; o++) {
+                q[o * in + j] = (qweight[row + o] >>> shift) & mask;
+            }
+        }
+        for (int g = 0; g < groups; g++) {
+            for (int o = 0; o < out; o++) {
+                zeros[o * groups + g] =
+                        ((qzeros[g * zeroInts + o / perInt] >>> (bits * (o % perInt))) & mask) + zeroOffset;
+            }
+        }
+    }
+
+    /** AWQ's codes into q (out, in) and zeros (out, groups). */
+    private static void awqCodes(
+            NDManager m,
+            WeightFiles weights,
+            String module,
+            int out,
+            int in,
+            int groups,
+            int group,
+            int[] q,
+            int[] zeros)
+            throws IOException {
+        int[] qweight = ints(m, weights, module + ".qweight"); // (in, out/8)
+        int[] qzeros = ints(m, weights, module + ".qzeros"); // (groups, out/8)
+        int packedCols = out / 8;
+        int[] nibbleOf = new int[8]; // output column 8c + j sits in nibble nibbleOf[j]
+        for (int k = 0; k < 8; k++) {
+            nibbleOf[AWQ_ORDER[k]] = k;
+        }
+        for (int i = 0; i < in; i++) {
+            for (int o = 0; o < out; o++) {
+                q[o * in + i] = (qweight[i * packedCols + o / 8] >>> (4 * nibbleOf[o % 8])) & 0xF;
+            }
+        }
+        for (int g = 0; g < groups; g++) {
+            for (int o = 0; o < out; o++) {
+                zeros[o * groups + g] = (qzeros[g * packedCols + o / 8] >>> (4 * nibbleOf[o % 8])) & 0xF;
+            }
+        }
+    }
+
+    /** 8-bit GPTQ as int8 codes {@code q − z} with the row's scale, when that is exact. */
+    private static Optional<QuantizedWeight> int8(
+            NDManager manager,
+            String module,
+            int out,
+            int in,
+            int groups,
+            int[] q,
+            int[] zeros,
+            float[] scales,
+            List<String> widened) {
+        if (groups != 1) {
+            widened.add(module + ": 8-bit codes in " + groups + " groups per row; the int8 kernel takes one scale per"
+                    + " row");
+            return Optional.empty();
+        }
+        byte[] codes = new byte[q.length];
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) {
+                int c = q[o * in + i] - zeros[o];
+                if (c < Byte.MIN_VALUE || c > Byte.MAX_VALUE) {
+                    widened.add(module + ": 8-bit code minus zero point " + c + " (row " + o + ") is outside int8");
+                    return Optional.empty();
+                }
+                codes[o * in + i] = (byte) c;
+            }
+        }
+        return Optional.of(Int8Weight.fromCodes(manager, out, in, codes, scales));
+    }
+
+    private static byte[] bytes(int[] values) {
+        byte[] b = new byte[values.length];
+        for (int i = 0; i < values.length; i++) {
+            b[i] = (byte) values[i];
+        }
+        return b;
     }
 
     /** The dense weight (out, in) in {@code type}. */

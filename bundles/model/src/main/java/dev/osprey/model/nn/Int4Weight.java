@@ -1,8 +1,16 @@
 package dev.osprey.model.nn;
 
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -11,27 +19,63 @@ import dev.osprey.api.engine.Scalars;
 /**
  * Asymmetric int4 in groups along the input dimension, as GPTQ and AWQ store it: per group a scale
  * {@code s = (max − min) / 15} and an integer zero point {@code z = round(−min / s)} (the range always
- * includes 0), codes {@code q = clamp(round(w / s) + z, 0, 15)}, {@code w ≈ (q − z) · s}. Rows whose
- * length is not a multiple of the group size are zero-padded; codes are packed two per byte, scales in
- * F32, zero points one per byte.
+ * includes 0), codes {@code q = clamp(round(w / s) + z, 0, 15)}, {@code w ≈ (q − z) · s}.
+ *
+ * <p>The weight lives in one of two layouts:
+ *
+ * <ul>
+ * <li><b>plain</b> (as quantized, and as a GPTQ/AWQ checkpoint loads): codes packed two per byte, scales in F32,
+ * zero points one per byte; rows whose length is not a multiple of the group size are zero-padded. It is
+ * dequantized in every pass (training, QLoRA).
+ * <li><b>packed</b> ({@link #pack}, done for serving): only the codes in the layout of PyTorch's int4 CPU kernel
+ * and its {@code scale_and_zero} ({@code w = (q − 8) · scale + zero}, so {@code scale = s},
+ * {@code zero = (8 − z) · s}); an inference pass multiplies by them with {@link PackedKernels#int4} without a
+ * dense weight. A packed weight that is dequantized (a training pass, DoRA, a merge) goes back to the plain layout
+ * for good, its codes read back exactly through the kernel.
+ * </ul>
+ *
+ * <p>An act-order GPTQ checkpoint ({@code desc_act}) gathers input features into groups in a shuffled order; its
+ * weight is kept with the input columns reordered so that groups are contiguous ({@link #inputOrder}), and the
+ * product reorders x's features the same way.
  */
 public final class Int4Weight implements QuantizedWeight {
 
+    /** The group sizes {@code _weight_int4pack_mm_for_cpu} accepts (PyTorch 2.7.1), largest first. */
+    private static final int[] KERNEL_GROUPS = {256, 128, 64, 32};
+    /** {@code _convert_weight_to_int4pack_for_cpu} packs output rows in tiles of 16. */
+    private static final int KERNEL_ROWS = 16;
+    /** Rows of the identity multiplied at once when reading packed codes back. */
+    private static final int UNPACK_ROWS = 512;
+
+    private static final float[] CODES = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
     private final Shape shape;
     private final int groupSize;
-    private final NDArray codes;
-    private final NDArray scales;
-    private final NDArray zeros;
-    /** (256, 2): the two codes each byte holds, as floats. */
-    private final NDArray codePairs;
+    /** (in) INT64: stored input column j holds the weight's input feature {@code inputOrder[j]}; null: in order. */
+    private final NDArray inputOrder;
 
-    private Int4Weight(Shape shape, int groupSize, NDArray codes, NDArray scales, NDArray zeros, NDArray codePairs) {
+    private volatile Plain plain;
+    private volatile Packed packed;
+
+    /** @param codes (out · (in + pad) / 2) UINT8; scales and zeros (out · groups) F32 and UINT8; (256, 2) table */
+    private record Plain(NDArray codes, NDArray scales, NDArray zeros, NDArray codePairs) {
+        List<NDArray> arrays() {
+            return List.of(codes, scales, zeros, codePairs);
+        }
+    }
+
+    /** @param codes (out, in / 2) UINT8 in the kernel's layout; scaleAndZero (in / kernelGroup, out, 2) F32 */
+    private record Packed(NDArray codes, NDArray scaleAndZero) {
+        List<NDArray> arrays() {
+            return List.of(codes, scaleAndZero);
+        }
+    }
+
+    private Int4Weight(Shape shape, int groupSize, NDArray inputOrder, Plain plain) {
         this.shape = shape;
         this.groupSize = groupSize;
-        this.codes = codes;
-        this.scales = scales;
-        this.zeros = zeros;
-        this.codePairs = codePairs;
+        this.inputOrder = inputOrder;
+        this.plain = plain;
     }
 
     /** @param w (out, in) F32 */
@@ -50,23 +94,230 @@ public final class Int4Weight implements QuantizedWeight {
         return new Int4Weight(
                 w.getShape(),
                 groupSize,
-                Nibbles.pack(q.reshape(-1)),
-                scale.reshape(-1),
-                zero.reshape(-1).toType(DataType.UINT8, false),
-                Nibbles.pairTable(w.getManager(), CODES));
+                null,
+                new Plain(
+                        Nibbles.pack(q.reshape(-1)),
+                        scale.reshape(-1),
+                        zero.reshape(-1).toType(DataType.UINT8, false),
+                        Nibbles.pairTable(w.getManager(), CODES)));
     }
 
-    private static final float[] CODES = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    /**
+     * A weight from the codes a GPTQ or AWQ checkpoint stores, in the plain layout; no dense weight is made.
+     *
+     * @param codes out · in values 0..15, row-major (out, in), the input columns in stored order
+     * @param zeros out · groups integer zero points, (out, groups): 0..15, or 16 where a GPTQ v1 checkpoint stores
+     *     15 for zero point 0 (AutoGPTQ's off-by-one, which its own kernels reproduce)
+     * @param scales out · groups, (out, groups)
+     * @param groupSize input columns per group; {@code in} must be a multiple of it
+     * @param inputOrder the weight's input feature held by each stored column (a permutation of 0..in−1), or null
+     *     when the columns are in order
+     */
+    public static Int4Weight fromCodes(
+            NDManager manager,
+            int out,
+            int in,
+            int groupSize,
+            byte[] codes,
+            byte[] zeros,
+            float[] scales,
+            long[] inputOrder) {
+        if (groupSize <= 0 || groupSize % 2 != 0 || in % groupSize != 0) {
+            throw new IllegalArgumentException(
+                    "int4 group size " + groupSize + " must be even and divide the " + in + " input features");
+        }
+        int groups = in / groupSize;
+        if (codes.length != (long) out * in || zeros.length != (long) out * groups || scales.length != out * groups) {
+            throw new IllegalArgumentException("int4 codes, zeros and scales of " + codes.length + ", " + zeros.length
+                    + " and " + scales.length + " values do not fit (" + out + ", " + in + ") in groups of "
+                    + groupSize);
+        }
+        byte[] pairs = new byte[codes.length / 2];
+        for (int i = 0; i < pairs.length; i++) {
+            pairs[i] = (byte) ((codes[2 * i] << 4) | (codes[2 * i + 1] & 0xF)); // first of each pair high (Nibbles)
+        }
+        NDArray order = null;
+        if (inputOrder != null) {
+            if (inputOrder.length != in) {
+                throw new IllegalArgumentException(
+                        "int4 input order has " + inputOrder.length + " entries for " + in + " input features");
+            }
+            order = manager.create(inputOrder); // (in)
+        }
+        return new Int4Weight(
+                new Shape(out, in),
+                groupSize,
+                order,
+                new Plain(
+                        manager.create(ByteBuffer.wrap(pairs), new Shape(pairs.length), DataType.UINT8),
+                        manager.create(scales),
+                        manager.create(ByteBuffer.wrap(zeros), new Shape(zeros.length), DataType.UINT8),
+                        Nibbles.pairTable(manager, CODES)));
+    }
+
+    /**
+     * Why this weight cannot be multiplied by PyTorch's int4 CPU kernel, or empty when it can: the kernel takes
+     * groups of 32, 64, 128 or 256 (a larger group that is a multiple of one repeats its scale), whole groups
+     * only, and output rows in multiples of 16.
+     */
+    public Optional<String> kernelMisfit() {
+        if (!PackedKernels.enabled()) {
+            return Optional.of("the packed kernels are switched off (-Dosprey.packed_kernels=false)");
+        }
+        if (kernelGroup() == 0) {
+            return Optional.of("its group size " + groupSize
+                    + " is not a multiple of 32, 64, 128 or 256, the groups PyTorch's int4 CPU kernel takes");
+        }
+        if (shape.get(1) % groupSize != 0) {
+            return Optional.of("its " + shape.get(1) + " input features are not a multiple of its group size "
+                    + groupSize + " (the last group is padded)");
+        }
+        if (shape.get(0) % KERNEL_ROWS != 0) {
+            return Optional.of("its " + shape.get(0) + " output features are not a multiple of " + KERNEL_ROWS
+                    + ", as PyTorch's int4 CPU packing needs");
+        }
+        return Optional.empty();
+    }
+
+    /** The largest group the kernel takes that divides {@link #groupSize}, or 0. */
+    private int kernelGroup() {
+        for (int g : KERNEL_GROUPS) {
+            if (groupSize % g == 0) {
+                return g;
+            }
+        }
+        return 0;
+    }
+
+    /** Whether the weight is in the kernel's layout, so that {@link #multiply} can run. */
+    public boolean isPacked() {
+        return packed != null;
+    }
+
+    /**
+     * Moves the weight into the layout of PyTorch's int4 CPU kernel, freeing the plain codes: from then on an
+     * inference pass multiplies by the codes ({@link #multiply}).
+     *
+     * @return why it stays plain (see {@link #kernelMisfit}), or empty when it is packed
+     */
+    public synchronized Optional<String> pack() {
+        if (packed != null) {
+            return Optional.empty();
+        }
+        Optional<String> misfit = kernelMisfit();
+        if (misfit.isPresent()) {
+            return misfit;
+        }
+        Plain p = plain;
+        long out = shape.get(0);
+        long in = shape.get(1);
+        long groups = in / groupSize;
+        long repeat = groupSize / kernelGroup();
+        NDArray codes;
+        NDArray scaleAndZero;
+        try (NDScope scope = new NDScope()) { // frees the temporaries, keeps what the weight holds
+            scope.suppressNotUsedWarning();
+            NDArray q = Nibbles.lookup(p.codes(), p.codePairs()).reshape(out, in); // (out, in) F32
+            codes = PackedKernels.int4Pack(q.toType(DataType.INT32, false)); // (out, in / 2) UINT8
+            NDArray s = p.scales().reshape(out, groups); // (out, groups)
+            NDArray z = p.zeros().toType(DataType.FLOAT32, false).reshape(out, groups); // (out, groups)
+            // (q − z)·s = (q − 8)·s + (8 − z)·s: the kernel's zero is a value, not a code
+            NDArray zeroValue = Scalars.sub(z, 8).neg().mul(s); // (out, groups)
+            NDArray sz = NDArrays.stack(new NDList(s.transpose(), zeroValue.transpose()), 2); // (groups, out, 2)
+            scaleAndZero = repeat == 1 ? sz : sz.repeat(0, repeat); // (in / kernelGroup, out, 2)
+            NDScope.unregister(codes, scaleAndZero);
+        }
+        packed = new Packed(codes, scaleAndZero);
+        plain = null;
+        p.arrays().forEach(NDArray::close);
+        return Optional.empty();
+    }
+
+    /**
+     * x·Wᵀ straight from the packed codes with PyTorch's int4 weight-only kernel ({@link PackedKernels}): the
+     * dense weight is never made. No gradient flows through it; x is rounded to BF16 inside the kernel.
+     *
+     * @param x (..., in) F32 or F16
+     * @return (..., out) in x's type
+     * @throws IllegalStateException when the weight is not {@linkplain #pack packed}
+     */
+    public NDArray multiply(NDArray x) {
+        Packed p = packed;
+        if (p == null) {
+            throw new IllegalStateException("the int4 weight is not packed for the kernel; dequantize it instead");
+        }
+        if (inputOrder == null) {
+            return PackedKernels.int4(x, p.codes(), p.scaleAndZero());
+        }
+        try (NDArray ordered = x.get(new NDIndex("..., {}", inputOrder))) { // (..., in), stored column order
+            return PackedKernels.int4(ordered, p.codes(), p.scaleAndZero());
+        }
+    }
 
     @Override
     public NDArray dequantize(DataType type) {
-        NDArray q = Nibbles.lookup(codes, codePairs).reshape(-1, groupSize); // (out * g, group)
-        NDArray zero = zeros.toType(DataType.FLOAT32, false).expandDims(1); // (out * g, 1)
-        NDArray rows = q.sub(zero).mul(scales.expandDims(1)).reshape(shape.get(0), -1); // (out, in + pad)
-        if (rows.getShape().get(1) != shape.get(1)) {
-            rows = rows.get(":, 0:{}", shape.get(1)); // (out, in)
+        Plain p = plain;
+        if (p == null) {
+            p = unpack();
+        }
+        long out = shape.get(0);
+        long in = shape.get(1);
+        NDArray q = Nibbles.lookup(p.codes(), p.codePairs()).reshape(-1, groupSize); // (out * g, group)
+        NDArray zero = p.zeros().toType(DataType.FLOAT32, false).expandDims(1); // (out * g, 1)
+        NDArray rows = q.sub(zero).mul(p.scales().expandDims(1)).reshape(out, -1); // (out, in + pad)
+        if (rows.getShape().get(1) != in) {
+            rows = rows.get(":, 0:{}", in); // (out, in)
+        }
+        if (inputOrder != null) {
+            rows = rows.get(new NDIndex(":, {}", inputOrder.argSort())); // (out, in), features in order
         }
         return rows.toType(type, false);
+    }
+
+    /**
+     * Back to the plain layout for good: the codes are read from the kernel itself by multiplying the identity with
+     * unit scales and zero 8 ({@code (q − 8)·1 + 8 = q}, exact in BF16), the scales and zero points from
+     * {@code scale_and_zero}.
+     */
+    private synchronized Plain unpack() {
+        Plain p = plain;
+        if (p != null) {
+            return p;
+        }
+        Packed k = packed;
+        NDManager manager = k.codes().getManager();
+        long out = shape.get(0);
+        long in = shape.get(1);
+        long groups = in / groupSize;
+        long kernelGroups = k.scaleAndZero().getShape().get(0);
+        try (NDScope scope = new NDScope()) { // frees the temporaries, keeps what the weight holds
+            scope.suppressNotUsedWarning();
+            NDArray unit = manager.ones(new Shape(kernelGroups, out, 2)); // (in / kernelGroup, out, 2)
+            unit.set(new NDIndex(":, :, 1"), 8f);
+            List<NDArray> columns = new ArrayList<>();
+            for (long start = 0; start < in; start += UNPACK_ROWS) {
+                long rows = Math.min(UNPACK_ROWS, in - start);
+                NDArray eye = manager.eye((int) rows, (int) in, (int) start, DataType.FLOAT32); // (rows, in)
+                columns.add(PackedKernels.int4(eye, k.codes(), unit)); // (rows, out): q of those input columns
+            }
+            NDArray q = NDArrays.concat(new NDList(columns), 0).transpose(); // (out, in) F32 codes
+            long repeat = kernelGroups / groups;
+            NDArray perGroup = k.scaleAndZero().get("::{}", repeat); // (groups, out, 2)
+            NDArray s = perGroup.get(":, :, 0").transpose(); // (out, groups)
+            NDArray zeroValue = perGroup.get(":, :, 1").transpose(); // (out, groups)
+            NDArray safe = s.add(s.eq(0).toType(DataType.FLOAT32, false)); // a zero scale: any zero point works
+            NDArray z = Scalars.clip(Scalars.sub(zeroValue.div(safe), 8).neg().round(), 0, 255); // 8 − (8 − z)·s / s
+            Plain unpacked = new Plain(
+                    Nibbles.pack(q.reshape(-1)),
+                    s.reshape(-1).duplicate(), // contiguous, apart from scale_and_zero which is freed
+                    z.reshape(-1).toType(DataType.UINT8, false),
+                    Nibbles.pairTable(manager, CODES));
+            unpacked.arrays().forEach(NDScope::unregister);
+            plain = unpacked;
+        }
+        packed = null;
+        k.arrays().forEach(NDArray::close);
+        return plain;
     }
 
     @Override
@@ -79,13 +330,35 @@ public final class Int4Weight implements QuantizedWeight {
         return shape;
     }
 
-    /** One scale per group, F32. */
+    /** One scale per group, F32, in the plain layout's order (out · groups); read from the kernel's when packed. */
     public NDArray scales() {
-        return scales;
+        Plain p = plain;
+        if (p != null) {
+            return p.scales();
+        }
+        NDArray sz = packed.scaleAndZero();
+        return sz.get("::{}, :, 0", sz.getShape().get(0) / (shape.get(1) / groupSize))
+                .transpose()
+                .reshape(-1); // (out · groups)
+    }
+
+    /**
+     * The weight's input feature held by each stored input column, (in) INT64, when act-order groups reordered
+     * them; empty when the columns are in order.
+     */
+    public Optional<NDArray> inputOrder() {
+        return Optional.ofNullable(inputOrder);
     }
 
     @Override
     public List<NDArray> storage() {
-        return List.of(codes, scales, zeros, codePairs);
+        List<NDArray> arrays = new ArrayList<>();
+        Packed k = packed;
+        Plain p = plain;
+        arrays.addAll(k != null ? k.arrays() : p.arrays());
+        if (inputOrder != null) {
+            arrays.add(inputOrder);
+        }
+        return arrays;
     }
 }

@@ -1,8 +1,10 @@
 package dev.osprey.model.nn;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -31,6 +33,24 @@ public final class Int8Weight implements QuantizedWeight {
                 Scalars.maximum(Scalars.div(w.abs().max(new int[] {1}, true), 127), Float.MIN_NORMAL); // (out, 1)
         NDArray q = Scalars.clip(w.div(scale).round(), -127, 127).toType(DataType.INT8, false); // (out, in)
         return new Int8Weight(w.getShape(), q, scale);
+    }
+
+    /**
+     * A weight from int8 codes a checkpoint already holds (GPTQ 8-bit with one group per row and a zero point
+     * that keeps {@code q − z} within int8), {@code w = codes · scale} per row; no dense weight is made.
+     *
+     * @param codes out · in values, row-major (out, in)
+     * @param scales one per output row
+     */
+    public static Int8Weight fromCodes(NDManager manager, int out, int in, byte[] codes, float[] scales) {
+        if (codes.length != (long) out * in || scales.length != out) {
+            throw new IllegalArgumentException("int8 codes and scales of " + codes.length + " and " + scales.length
+                    + " values do not fit (" + out + ", " + in + ")");
+        }
+        return new Int8Weight(
+                new Shape(out, in),
+                manager.create(ByteBuffer.wrap(codes), new Shape(out, in), DataType.INT8),
+                manager.create(scales, new Shape(out, 1)));
     }
 
     @Override

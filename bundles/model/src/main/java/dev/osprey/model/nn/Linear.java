@@ -19,7 +19,8 @@ import dev.osprey.model.spi.Projection;
  * <p>The base weight can be {@linkplain #quantize(QuantSpec) quantized} for QLoRA: it then lives only as
  * 4- or 8-bit codes plus scales, leaves the model's {@link Params} (it is frozen: not trained, saved or
  * loaded by name) and is dequantized into the input's type inside every forward pass. Gradients still flow
- * to the input and to the adapters.
+ * to the input and to the adapters. Inference passes (no gradient, not training) multiply int8 weights, and int4
+ * weights once {@linkplain #packForInference packed}, by their codes with PyTorch's weight-only kernels instead.
  */
 public final class Linear implements Projection {
 
@@ -166,6 +167,45 @@ public final class Linear implements Projection {
     }
 
     /**
+     * Takes a base weight that already exists in quantized form (a GPTQ or AWQ checkpoint's own codes) in place of
+     * the dense one, which is never read; the weight leaves the model's parameters as with {@link #quantize}.
+     *
+     * @throws IllegalArgumentException when its shape is not the layer's (out, in)
+     * @throws IllegalStateException when already quantized, or when the weight is stored (in, out) or shared
+     */
+    public void adoptQuantized(QuantizedWeight codes) {
+        if (!codes.shape().equals(shape)) {
+            throw new IllegalArgumentException("linear layer " + name + " is " + shape + " but its quantized weight ("
+                    + codes.spec() + ") is " + codes.shape());
+        }
+        if (quantized != null) {
+            throw new IllegalStateException(
+                    "linear layer " + name + " is already quantized (" + quantized.spec() + ")");
+        }
+        if (fanInFanOut || params == null || params.get(weight.name()) != weight) {
+            throw new IllegalStateException("linear layer " + name
+                    + " stores its weight (in, out) or shares it; it cannot take a quantized weight");
+        }
+        dropRowBlocks();
+        quantized = codes;
+        params.remove(weight.name());
+        weight.release();
+    }
+
+    /**
+     * Puts an int4 base weight into the layout of PyTorch's int4 CPU kernel, so that inference passes multiply by
+     * its codes (serving); a training pass or merge that dequantizes it later returns it to the plain layout.
+     * Int8 weights need no packing; dense and NF4 weights have no packed kernel.
+     *
+     * @return why an int4 weight stays plain (the kernel's group, shape limits), or empty
+     */
+    public Optional<String> packForInference() {
+        return quantized instanceof Int4Weight int4
+                ? int4.pack().map(why -> name + " (" + int4.spec() + ", " + shape + "): " + why)
+                : Optional.empty();
+    }
+
+    /**
      * Hands {@code observer} the input (..., in) of every forward pass until the returned handle is closed: how a
      * calibrating quantizer (GPTQ, AWQ) sees what the layer is fed. The observer must not close the array; it runs
      * on the forward pass's thread.
@@ -203,6 +243,8 @@ public final class Linear implements Projection {
         NDArray w = null; // (out, in): not made when the codes are multiplied directly
         NDArray y;
         if (q instanceof Int8Weight codes && !dora && multipliesPacked(x)) {
+            y = codes.multiply(x); // (..., out)
+        } else if (q instanceof Int4Weight codes && codes.isPacked() && !dora && multipliesPacked(x)) {
             y = codes.multiply(x); // (..., out)
         } else {
             w = q != null ? q.dequantize(x.getDataType()) : outByIn(weight.get()); // (out, in)

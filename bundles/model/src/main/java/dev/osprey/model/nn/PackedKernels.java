@@ -35,7 +35,7 @@ public final class PackedKernels {
 
     private PackedKernels() {}
 
-    /** Whether inference passes multiply int8 weights by their codes ({@code -Dosprey.packed_kernels}). */
+    /** Whether inference passes multiply int8 and packed int4 weights by their codes ({@code -Dosprey.packed_kernels}). */
     public static boolean enabled() {
         return ENABLED;
     }

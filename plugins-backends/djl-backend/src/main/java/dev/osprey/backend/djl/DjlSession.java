@@ -84,7 +84,12 @@ final class DjlSession implements InferenceSession, PoolingSession {
     static final int MAX_TOP_LOGPROBS = 20;
 
     private final HfModel hf;
+    private static final System.Logger LOG = System.getLogger(DjlSession.class.getName());
+
     private final LanguageModel model;
+    /** "layer (format, shape): reason" for each int4 layer the packed kernel cannot take. */
+    private final List<String> unpackedLayers;
+
     private final NDManager manager;
     private final NDManager work;
     private final String servedName;
@@ -207,6 +212,16 @@ final class DjlSession implements InferenceSession, PoolingSession {
                 new MediaLoader.Limits(64L << 20, Duration.ofSeconds(20), http, roots));
         this.hf = hf;
         this.model = hf.model();
+        // int4 layers (--quant_bits 4 --quant_type int4, GPTQ and AWQ checkpoints) serve from the int4 kernel's layout
+        this.unpackedLayers = ModelLoader.packForInference(model);
+        if (!unpackedLayers.isEmpty()) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    hf.folder() + ": " + unpackedLayers.size()
+                            + " int4 layer(s) are dequantized in every pass, as the int4 kernel cannot take them: "
+                            + String.join("; ", unpackedLayers.subList(0, Math.min(unpackedLayers.size(), 4)))
+                            + (unpackedLayers.size() > 4 ? "; ..." : ""));
+        }
         this.manager = manager;
         this.resources = resources;
         this.servedName = options.servedName();
@@ -263,6 +278,11 @@ final class DjlSession implements InferenceSession, PoolingSession {
     /** The session's root manager, for tests that count the arrays it holds. */
     NDManager manager() {
         return manager;
+    }
+
+    /** The int4 layers served by dequantizing in every pass, each with the reason the kernel cannot take it. */
+    List<String> unpackedLayers() {
+        return unpackedLayers;
     }
 
     /** The served network, for tests that need to reach into it. */

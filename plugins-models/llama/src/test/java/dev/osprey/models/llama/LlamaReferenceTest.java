@@ -23,6 +23,8 @@ class LlamaReferenceTest {
                 arguments("llama-bf16", new LlamaArchitecture()),
                 arguments("llama-gptq", new LlamaArchitecture()),
                 arguments("llama-awq", new LlamaArchitecture()),
+                arguments("llama-gptq-g32", new LlamaArchitecture()),
+                arguments("llama-awq-g32", new LlamaArchitecture()),
                 arguments("llama-rope-llama3", new LlamaArchitecture()),
                 arguments("llama-rope-linear", new LlamaArchitecture()),
                 arguments("llama-rope-dynamic", new LlamaArchitecture()),
