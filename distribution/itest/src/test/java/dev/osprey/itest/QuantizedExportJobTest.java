@@ -1,6 +1,7 @@
 package dev.osprey.itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -91,6 +92,32 @@ class QuantizedExportJobTest {
         assertEquals(16, config.get("group_size").asInt());
         assertTrue(config.get("desc_act").asBoolean());
         assertNearOriginal(out, "gptq", 0.3);
+        assertTakesAdaptersOnly(out);
+    }
+
+    /** A GPTQ folder holds its linears as codes: LoRA trains on it, full fine-tuning is refused by name. */
+    private static void assertTakesAdaptersOnly(Path quantized) throws Exception {
+        for (String trainType : List.of("full", "lora")) {
+            ChildProcess.Result r = DistributionCliTest.ospreyIn(
+                    home,
+                    "sft",
+                    "--model",
+                    quantized.toString(),
+                    "--train_type",
+                    trainType,
+                    "--dataset",
+                    heldOut.toString(),
+                    "--max_steps",
+                    "1",
+                    "--output_dir",
+                    home.resolve("sft-on-gptq-" + trainType).toString());
+            if (trainType.equals("full")) {
+                assertNotEquals(0, r.exit(), r.out());
+                assertTrue(r.out().contains("linear layers as quantized codes"), r.out());
+            } else {
+                assertEquals(0, r.exit(), r.out());
+            }
+        }
     }
 
     @Test

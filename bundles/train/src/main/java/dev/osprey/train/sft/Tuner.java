@@ -20,6 +20,7 @@ import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.load.PeftAdapter;
 import dev.osprey.model.nn.Linear;
 import dev.osprey.model.nn.QuantSpec;
+import dev.osprey.model.spi.AdaptableLinears;
 import dev.osprey.train.loop.TrainingListener;
 
 /**
@@ -70,6 +71,7 @@ public final class Tuner {
             LoraConfig.setDropout(linears, adapterName, args.loraDropout());
             trainable.putAll(LoraConfig.trainable(linears, adapterName));
         } else {
+            refuseQuantizedBase(model, args);
             if (resume != null) {
                 ModelLoader.loadWeights(
                         model,
@@ -102,6 +104,24 @@ public final class Tuner {
             }
         }
         return trainable;
+    }
+
+    /**
+     * Full fine-tuning trains parameters, and the linears a GPTQ or AWQ checkpoint holds as codes are none: they
+     * would stay frozen while the rest trained. As ms-swift and PEFT, such a base takes adapters only.
+     */
+    private static void refuseQuantizedBase(LanguageModel model, SftArguments args) {
+        if (!(model instanceof AdaptableLinears adaptable)) {
+            return; // declares no linears, so holds none quantized
+        }
+        long quantized = adaptable.adaptableLinears().stream()
+                .filter(p -> p instanceof Linear l && l.quantization().isPresent())
+                .count();
+        if (quantized > 0) {
+            throw new IllegalArgumentException("--train_type " + args.trainType() + ": " + args.model() + " holds "
+                    + quantized + " linear layers as quantized codes (its quantization_config), which full "
+                    + "fine-tuning cannot train; use --train_type lora on it, or train its dense original");
+        }
     }
 
     /**
