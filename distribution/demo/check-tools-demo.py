@@ -52,7 +52,8 @@ try:
               and json.loads(got[0]["function"]["arguments"]) == expected["arguments"])
         calls_right += ok
         if not ok:
-            print("CALL  ", question["content"], "->", json.dumps(first["message"]))
+            said = [c["function"]["name"] + c["function"]["arguments"] for c in got] or first["message"]["content"]
+            print("CALL  ", question["content"], "->", said)
             continue
         asked += [first["message"], {"role": "tool", "tool_call_id": got[0]["id"], "content": result["content"]}]
         second = post({"model": "tiny-tools", "messages": asked, "tools": tools, "temperature": 0, "max_tokens": 64})
