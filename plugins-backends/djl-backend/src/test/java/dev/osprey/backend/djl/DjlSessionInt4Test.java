@@ -1,6 +1,5 @@
 package dev.osprey.backend.djl;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -9,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,11 +23,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.inference.BackendOptions;
-import dev.osprey.api.inference.SamplingParams;
 import dev.osprey.api.model.ForwardRequest;
 import dev.osprey.model.decoder.DecoderModel;
-import dev.osprey.model.generate.GenerationOptions;
-import dev.osprey.model.generate.Generator;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelLoader;
 import dev.osprey.model.nn.Int4Weight;
@@ -102,15 +97,7 @@ class DjlSessionInt4Test {
             NDArray denseLogits =
                     dense.model().forward(ForwardRequest.builder(ids).build()).logits();
             // the session generates with the packed layers: the same tokens as the model core on the same model
-            int[] prompt = {1, 5, 9, 12, 40, 41};
-            int[] expected = Generator.generate(
-                            served, List.of(prompt), GenerationOptions.greedy(8, Set.of()), null, null, null)
-                    .get(0)
-                    .tokens();
-            Collector c = new Collector();
-            session.generate(DjlSessionTest.ids("a", prompt, SamplingParams.greedy(8)), c);
-            c.await();
-            assertArrayEquals(expected, c.tokens());
+            DjlSessionTest.assertGeneratesAsTheModelCore(session, served);
 
             NDArray packedLogits =
                     served.forward(ForwardRequest.builder(ids).build()).logits(); // inference: packed kernel

@@ -718,4 +718,17 @@ class DjlSessionTest {
         }
         return true;
     }
+
+    /** The session greedily generates, from a fixed prompt, the tokens the model core's generator makes on its model. */
+    static void assertGeneratesAsTheModelCore(DjlSession session, DecoderModel served) throws InterruptedException {
+        int[] prompt = {1, 5, 9, 12, 40, 41};
+        int[] expected = Generator.generate(
+                        served, List.of(prompt), GenerationOptions.greedy(8, Set.of()), null, null, null)
+                .get(0)
+                .tokens();
+        Collector c = new Collector();
+        session.generate(ids("a", prompt, SamplingParams.greedy(8)), c);
+        c.await();
+        assertArrayEquals(expected, c.tokens());
+    }
 }
