@@ -95,4 +95,25 @@ class QuantNumericsTest {
             }
         }
     }
+
+    @Test
+    void roundToNearestIsGptqWithTheIdentityHessian() {
+        Random random = new Random(11);
+        float[] w = new float[24 * 64];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (random.nextGaussian() * (1 + i % 7));
+        }
+        NDArray weight = manager.create(w, new Shape(24, 64));
+        for (int groupSize : new int[] {16, -1}) {
+            for (boolean symmetric : new boolean[] {true, false}) {
+                GroupCodes direct = Gptq.roundToNearest(weight, 4, groupSize, symmetric);
+                GroupCodes columnByColumn = Gptq.quantize(weight, null, 4, groupSize, symmetric, false, 0.0);
+                String at = "group " + groupSize + ", symmetric " + symmetric;
+                assertArrayEquals(columnByColumn.codes(), direct.codes(), at);
+                assertArrayEquals(columnByColumn.scales(), direct.scales(), at);
+                assertArrayEquals(columnByColumn.zeros(), direct.zeros(), at);
+                assertArrayEquals(columnByColumn.gIdx(), direct.gIdx(), at);
+            }
+        }
+    }
 }
