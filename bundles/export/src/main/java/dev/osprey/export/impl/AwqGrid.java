@@ -50,7 +50,7 @@ final class AwqGrid {
             for (int i = 0; i < in; i++) {
                 gIdx[i] = i / groupSize;
             }
-            return new GroupCodes(out, in, bits, outByIn, scales, zeros, gIdx);
+            return GroupCodes.of(out, in, bits, outByIn, scales, zeros, gIdx);
         }
     }
 

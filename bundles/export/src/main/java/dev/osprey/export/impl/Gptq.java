@@ -127,7 +127,7 @@ final class Gptq {
             for (List<NDArray> kept : List.of(codeRows, scales, zeros)) {
                 kept.forEach(NDArray::close); // out of every scope (keep), so closed here
             }
-            return new GroupCodes(out, in, bits, codes, scaleValues, zeroValues, gIdx);
+            return GroupCodes.of(out, in, bits, codes, scaleValues, zeroValues, gIdx);
         }
     }
 
@@ -172,6 +172,6 @@ final class Gptq {
         for (int i = 0; i < in; i++) {
             gIdx[i] = groupSize > 0 ? i / groupSize : 0;
         }
-        return new GroupCodes(out, in, bits, codes, scales, zeros, gIdx);
+        return GroupCodes.of(out, in, bits, codes, scales, zeros, gIdx);
     }
 }

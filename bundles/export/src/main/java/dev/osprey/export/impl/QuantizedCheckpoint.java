@@ -45,7 +45,7 @@ final class QuantizedCheckpoint {
         for (int i = 0; i < q.in(); i++) {
             int shift = q.bits() * (i % per);
             for (int o = 0; o < out; o++) {
-                qweight[(i / per) * out + o] |= q.codes()[i * out + o] << shift;
+                qweight[(i / per) * out + o] |= q.code(i * out + o) << shift;
             }
         }
         int mask = (1 << q.bits()) - 1;
@@ -75,7 +75,7 @@ final class QuantizedCheckpoint {
             for (int k = 0; k < 8; k++) {
                 int o = 8 * c + AWQ_ORDER[k];
                 for (int i = 0; i < q.in(); i++) {
-                    qweight[i * cols + c] |= q.codes()[i * out + o] << (4 * k);
+                    qweight[i * cols + c] |= q.code(i * out + o) << (4 * k);
                 }
                 for (int g = 0; g < q.groups(); g++) {
                     qzeros[g * cols + c] |= q.zeros()[g * out + o] << (4 * k);
