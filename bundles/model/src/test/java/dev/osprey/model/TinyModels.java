@@ -22,17 +22,27 @@ public final class TinyModels {
         return spec(false, false, 0);
     }
 
+    /** {@link #llama} at another width: 4 query heads of {@code hidden / 4} over 2 key/value heads. */
+    public static DecoderSpec llama(int hidden, int intermediate) {
+        return spec(hidden, intermediate, false, false, 0);
+    }
+
     public static DecoderSpec spec(boolean qkvBias, boolean qkNorm, int slidingWindow) {
+        return spec(32, 48, qkvBias, qkNorm, slidingWindow);
+    }
+
+    private static DecoderSpec spec(int hidden, int intermediate, boolean qkvBias, boolean qkNorm, int slidingWindow) {
+        int headDim = hidden / 4;
         return new DecoderSpec(
                 64,
-                32,
-                48,
+                hidden,
+                intermediate,
                 2,
                 4,
                 2,
-                8,
+                headDim,
                 1e-6,
-                Rope.plain(10000, 8, 128),
+                Rope.plain(10000, headDim, 128),
                 qkvBias,
                 qkvBias,
                 qkvBias,

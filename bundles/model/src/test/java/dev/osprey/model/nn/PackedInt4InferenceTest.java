@@ -20,6 +20,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.model.RelativeError;
 import dev.osprey.model.TinyModels;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.decoder.DecoderSpec;
@@ -40,10 +41,6 @@ class PackedInt4InferenceTest {
     }
 
     /** ‖a − b‖ / ‖b‖. */
-    private static float relativeError(NDArray a, NDArray b) {
-        return a.sub(b).norm().getFloat() / b.norm().getFloat();
-    }
-
     private Linear quantizedLinear(long in, long out, int group) {
         Params params = new Params(manager, DataType.FLOAT32, 7, 0.05);
         Linear linear = new Linear(params, "proj", in, out, false);
@@ -65,12 +62,12 @@ class PackedInt4InferenceTest {
         assertEquals(new Shape(2, 3, 384), packed.getShape());
         assertEquals(DataType.FLOAT32, packed.getDataType());
         // the kernel rounds x, its scales and its result to BF16 (8 significant bits): about 2⁻⁹ of each
-        float error = relativeError(packed, dequantized);
+        float error = RelativeError.of(packed, dequantized);
         System.out.println("packed int4 product vs the same codes dequantized: relative error " + error);
         assertTrue(error > 0 && error < 0.01, "relative error " + error);
         NDArray half = linear.forward(x.toType(DataType.FLOAT16, false));
         assertEquals(DataType.FLOAT16, half.getDataType());
-        assertTrue(relativeError(half.toType(DataType.FLOAT32, false), dequantized) < 0.01);
+        assertTrue(RelativeError.of(half.toType(DataType.FLOAT32, false), dequantized) < 0.01);
     }
 
     @Test
@@ -109,7 +106,7 @@ class PackedInt4InferenceTest {
         NDArray w = linear.dequantizedWeight(DataType.FLOAT32);
         assertEquals(Optional.empty(), linear.packForInference());
         NDArray x = manager.randomNormal(new Shape(4, 1024));
-        float error = relativeError(linear.forward(x), x.matMul(w.transpose()));
+        float error = RelativeError.of(linear.forward(x), x.matMul(w.transpose()));
         assertTrue(error > 0 && error < 0.01, "relative error " + error);
     }
 
@@ -154,7 +151,7 @@ class PackedInt4InferenceTest {
         NDArray expected = x.matMul(w.transpose()); // (2, 5, out)
         assertArrayEquals(expected.toFloatArray(), linear.forward(x).toFloatArray(), 1e-4f); // dequantized, plain
         assertEquals(Optional.empty(), linear.packForInference());
-        float error = relativeError(linear.forward(x), expected);
+        float error = RelativeError.of(linear.forward(x), expected);
         System.out.println("act-order int4, packed vs dense: relative error " + error);
         assertTrue(error > 0 && error < 0.01, "relative error " + error);
         assertArrayEquals(dense, codes.dequantize(DataType.FLOAT32).toFloatArray(), 1e-7f);
@@ -179,28 +176,7 @@ class PackedInt4InferenceTest {
 
     private static DecoderSpec kernelShaped() {
         // width 64, MLP 128: every projection's sizes are multiples of the kernel's group (32) and row tile (16)
-        return new DecoderSpec(
-                64,
-                64,
-                128,
-                2,
-                4,
-                2,
-                16,
-                1e-6,
-                Rope.plain(10000, 16, 128),
-                false,
-                false,
-                false,
-                false,
-                0f,
-                1.0,
-                "silu",
-                0,
-                false,
-                0.2,
-                false,
-                null);
+        return TinyModels.llama(64, 128);
     }
 
     private NDArray logits(DecoderModel model, boolean training) {
@@ -239,8 +215,8 @@ class PackedInt4InferenceTest {
         NDArray served = logits(model, false); // inference: packed kernel
         NDArray dequantized = logits(model, true); // training pass: the codes read back, dense F32 product
         assertTrue(model.linears().stream().noneMatch(l -> ((Int4Weight) l.quantizedWeight()).isPacked()));
-        float quantError = relativeError(dequantized, denseLogits);
-        float kernelError = relativeError(served, dequantized);
+        float quantError = RelativeError.of(dequantized, denseLogits);
+        float kernelError = RelativeError.of(served, dequantized);
         System.out.println(
                 "logits relative error: int4/32 dequantized " + quantError + ", packed vs dequantized " + kernelError);
         // a tiny random model (initializer range 0.2) is far more sensitive than a trained one: int4 moves its logits
@@ -260,6 +236,6 @@ class PackedInt4InferenceTest {
         assertTrue(unpacked.get(0).contains("down_proj"), unpacked.get(0));
         NDArray served = logits(model, false);
         NDArray dequantized = logits(model, true);
-        assertTrue(relativeError(served, dequantized) < 0.02);
+        assertTrue(RelativeError.of(served, dequantized) < 0.02);
     }
 }

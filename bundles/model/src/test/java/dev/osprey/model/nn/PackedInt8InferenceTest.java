@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.model.RelativeError;
 import dev.osprey.model.TinyModels;
 import dev.osprey.model.decoder.DecoderModel;
 
@@ -40,10 +41,6 @@ class PackedInt8InferenceTest {
     }
 
     /** ‖a − b‖ / ‖b‖. */
-    private static float relativeError(NDArray a, NDArray b) {
-        return a.sub(b).norm().getFloat() / b.norm().getFloat();
-    }
-
     @Test
     void aPackedProductMatchesTheDequantizedWeightToBf16Accuracy() {
         Params params = new Params(manager, DataType.FLOAT32, 7, 0.05);
@@ -56,12 +53,12 @@ class PackedInt8InferenceTest {
         assertEquals(new Shape(2, 3, 384), packed.getShape());
         assertEquals(DataType.FLOAT32, packed.getDataType());
         // the kernel rounds x and its result to BF16 (8 significant bits): about 2⁻⁹ of each, relative
-        float error = relativeError(packed, dequantized);
+        float error = RelativeError.of(packed, dequantized);
         System.out.println("packed int8 product vs the dequantized weight's: relative error " + error);
         assertTrue(error > 0 && error < 0.01, "relative error " + error);
         NDArray half = linear.forward(x.toType(DataType.FLOAT16, false));
         assertEquals(DataType.FLOAT16, half.getDataType());
-        float halfError = relativeError(half.toType(DataType.FLOAT32, false), dequantized);
+        float halfError = RelativeError.of(half.toType(DataType.FLOAT32, false), dequantized);
         assertTrue(halfError < 0.01, "relative error from F16 input " + halfError);
     }
 
@@ -91,9 +88,9 @@ class PackedInt8InferenceTest {
 
         NDArray served = logits(model, false); // inference: packed kernel
         NDArray dequantized = logits(model, true); // training pass: dense F32 product of the dequantized weight
-        float quantError = relativeError(dequantized, denseLogits);
-        float servedError = relativeError(served, denseLogits);
-        float kernelError = relativeError(served, dequantized);
+        float quantError = RelativeError.of(dequantized, denseLogits);
+        float servedError = RelativeError.of(served, denseLogits);
+        float kernelError = RelativeError.of(served, dequantized);
         System.out.println("logits relative error: int8 dequantized " + quantError + ", int8 packed " + servedError
                 + ", packed vs dequantized " + kernelError);
         // QuantizedLinearTest measures int8 logits at about 0.013-0.018 relative on these tiny models; BF16

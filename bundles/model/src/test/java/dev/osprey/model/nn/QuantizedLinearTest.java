@@ -21,6 +21,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.model.RelativeError;
 import dev.osprey.model.Sgd;
 import dev.osprey.model.TinyModels;
 import dev.osprey.model.decoder.DecoderModel;
@@ -49,10 +50,6 @@ class QuantizedLinearTest {
     }
 
     /** ‖a − b‖ / ‖b‖ over all logits. */
-    private static float relativeError(NDArray a, NDArray b) {
-        return a.sub(b).norm().getFloat() / b.norm().getFloat();
-    }
-
     @Test
     void quantizedLogitsStayCloseToTheDenseOnes() {
         DecoderModel reference = TinyModels.build(manager, TinyModels.llama(), 41);
@@ -67,8 +64,8 @@ class QuantizedLinearTest {
         for (int i = 0; i < specs.length; i++) {
             DecoderModel model = TinyModels.build(manager, TinyModels.llama(), 41);
             quantize(model, specs[i]);
-            float layer = relativeError(model.linears().get(0).forward(x), layerOutput);
-            float error = relativeError(logits(model, null), dense);
+            float layer = RelativeError.of(model.linears().get(0).forward(x), layerOutput);
+            float error = RelativeError.of(logits(model, null), dense);
             System.out.println(specs[i] + ": relative error of q_proj's output " + layer + ", of the logits " + error);
             assertTrue(layer > 0 && layer < layerBounds[i], specs[i] + ": relative q_proj output error " + layer);
             assertTrue(error > 0 && error < logitBounds[i], specs[i] + ": relative logits error " + error);

@@ -24,6 +24,7 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.model.RelativeError;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelLoader;
@@ -45,10 +46,6 @@ class DjlSessionInt4Test {
 
     @TempDir
     Path dir;
-
-    private static float relativeError(NDArray a, NDArray b) {
-        return a.sub(b).norm().getFloat() / b.norm().getFloat();
-    }
 
     private static DjlSession open(Path model, Map<String, String> settings) throws Exception {
         return DjlSession.open(
@@ -105,8 +102,8 @@ class DjlSessionInt4Test {
                             .optTraining(true) // the codes read back, dense F32 product
                             .build())
                     .logits();
-            float quantError = relativeError(dequantizedLogits, denseLogits);
-            float kernelError = relativeError(packedLogits, dequantizedLogits);
+            float quantError = RelativeError.of(dequantizedLogits, denseLogits);
+            float kernelError = RelativeError.of(packedLogits, dequantizedLogits);
             System.out.println("logits relative error: int4/128 dequantized vs dense " + quantError
                     + ", packed vs dequantized " + kernelError);
             // random weights (initializer range 0.2) in groups of 128 are a worst case: int4 moves these logits by

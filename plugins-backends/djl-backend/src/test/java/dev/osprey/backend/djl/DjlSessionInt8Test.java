@@ -20,6 +20,7 @@ import ai.djl.ndarray.types.Shape;
 
 import dev.osprey.api.inference.BackendOptions;
 import dev.osprey.api.model.ForwardRequest;
+import dev.osprey.model.RelativeError;
 import dev.osprey.model.decoder.DecoderModel;
 import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelLoader;
@@ -38,10 +39,6 @@ class DjlSessionInt8Test {
 
     @TempDir
     Path dir;
-
-    private static float relativeError(NDArray a, NDArray b) {
-        return a.sub(b).norm().getFloat() / b.norm().getFloat();
-    }
 
     @Test
     void anInt8SessionHoldsCodesAndScalesAndItsLogitsStayCloseToTheDenseModel() throws Exception {
@@ -85,8 +82,8 @@ class DjlSessionInt8Test {
                             .optTraining(true) // dense F32 product of the dequantized codes
                             .build())
                     .logits();
-            float quantError = relativeError(dequantizedLogits, denseLogits);
-            float servedError = relativeError(packedLogits, denseLogits);
+            float quantError = RelativeError.of(dequantizedLogits, denseLogits);
+            float servedError = RelativeError.of(packedLogits, denseLogits);
             System.out.println(
                     "logits relative error: int8 dequantized " + quantError + ", served packed " + servedError);
             // one int8 product is off by about 0.009 relative (PackedProductBenchmark); through two random layers
