@@ -338,12 +338,14 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
      * @param past the positions already in the cache
      */
     private NDArray layerFreeingIntermediates(int index, NDArray h, LayerPass pass, DecoderCache cache, int past) {
-        return Blocks.freeingIntermediates(() -> pass.added(
+        return Blocks.freeingIntermediates(() -> layer(index, h, pass, cache, past)); // (B, T, H)
+    }
+
+    /** Layer {@code index} over {@code past} positions already in {@code cache} (or none): (B, T, H) to (B, T, H). */
+    private NDArray layer(int index, NDArray h, LayerPass pass, DecoderCache cache, int past) {
+        return pass.added(
                 index,
-                layers.get(index)
-                        .forward(
-                                h,
-                                pass.context(layout.rope(), cache, index, past, h, params.dataType())))); // (B, T, H)
+                layers.get(index).forward(h, pass.context(layout.rope(), cache, index, past, h, params.dataType())));
     }
 
     /** Positions, rotary tables, the attention bias and the embeddings of a pass over {@code steps} new tokens. */
@@ -487,8 +489,7 @@ public final class DecoderModel implements LanguageModel, AdaptableLinears {
 
     /** Decoder layer {@code index} of a layer-by-layer pass: (B, T, H) to (B, T, H). */
     public NDArray layer(int index, NDArray h, LayerPass pass) {
-        return pass.added(
-                index, layers.get(index).forward(h, pass.context(layout.rope(), null, index, 0, h, params.dataType())));
+        return layer(index, h, pass, null, 0);
     }
 
     /**
