@@ -53,16 +53,21 @@ def greedy(path):
         server.communicate(timeout=30)
 
 
-result = {"prompt": PROMPT, "n_predict": N_PREDICT,
-          "llama_cpp": subprocess.run(["llama-server", "--version"], capture_output=True, text=True).stderr.strip()}
-for path in sys.argv[2:]:
-    reader = GGUFReader(path)
-    kind = path.rsplit("-", 1)[1].removesuffix(".gguf")
-    with open(path, "rb") as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
-    entry = dict(sha256=sha, tensors=len(reader.tensors), **greedy(path))
-    print(path, entry["tokens"], file=sys.stderr)
-    result[kind] = entry
-with open(sys.argv[1], "w") as f:
-    json.dump(result, f, indent=1)
-    f.write("\n")
+def main():
+    result = {"prompt": PROMPT, "n_predict": N_PREDICT,
+              "llama_cpp": subprocess.run(["llama-server", "--version"], capture_output=True, text=True).stderr.strip()}
+    for path in sys.argv[2:]:
+        reader = GGUFReader(path)
+        kind = path.rsplit("-", 1)[1].removesuffix(".gguf")
+        with open(path, "rb") as f:
+            sha = hashlib.sha256(f.read()).hexdigest()
+        entry = dict(sha256=sha, tensors=len(reader.tensors), **greedy(path))
+        print(path, entry["tokens"], file=sys.stderr)
+        result[kind] = entry
+    with open(sys.argv[1], "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

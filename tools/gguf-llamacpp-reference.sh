@@ -1,8 +1,11 @@
 #!/bin/sh
 # Exports the reference llama and qwen2 checkpoints (with the test tokenizer) to GGUF f32, f16 and q8_0 with the
-# built distribution's `osprey export --quant_method gguf`, runs llama.cpp on each file in a Debian chroot that has
+# built distribution's `osprey export --to_gguf`, runs llama.cpp on each file in a Debian chroot that has
 # llama.cpp-tools and python3-gguf, and writes llama.cpp's greedy tokens to
-# bundles/export/src/test/resources/gguf/llamacpp-MODEL.json.
+# bundles/export/src/test/resources/gguf/llamacpp-MODEL.json. Then the k-quant check: the checkpoint of
+# tools/gguf-kquant-reference.py exported as q4_k_m, q5_k_m and q6_k and compared, tensor by tensor, with what
+# llama.cpp's llama-quantize makes of its F32 export (llamacpp-kquant.json), and the qwen2 reference as q4_k_m (its
+# tied embedding and 32-wide rows take the mix's fallbacks; llamacpp-qwen2-kquant.json).
 #
 #     tools/gguf-llamacpp-reference.sh [CHROOT]      (default /srv/sid; run from the repository root, as root)
 set -eu
@@ -11,7 +14,7 @@ work=$root/tmp/gguf
 osprey=$PWD/distribution/target/osprey/bin/osprey
 fixtures=$PWD/bundles/export/src/test/resources/gguf
 rm -rf "$work/models" && mkdir -p "$work/models"
-cp tools/gguf-llamacpp-reference.py "$work/"
+cp tools/gguf-llamacpp-reference.py tools/gguf-kquant-reference.py "$work/"
 for m in llama/llama qwen/qwen2; do
     name=${m#*/}
     model=$work/models/$name
@@ -22,9 +25,23 @@ for m in llama/llama qwen/qwen2; do
     cp "$fixtures"/tokenizer.json "$fixtures"/tokenizer_config.json "$model/"
     files=""
     for t in f32 f16 q8_0; do
-        "$osprey" export --quant_method gguf --gguf_type $t --model "$model" --output_dir "$work/models/$name-$t"
+        "$osprey" export --to_gguf --gguf_type $t --model "$model" --output_dir "$work/models/$name-$t"
         files="$files /tmp/gguf/models/$name-$t/$name-$t.gguf"
     done
     chroot "$root" python3 /tmp/gguf/gguf-llamacpp-reference.py /tmp/gguf/llamacpp-$name.json $files
     cp "$work/llamacpp-$name.json" "$fixtures/"
 done
+"$osprey" export --to_gguf --gguf_type q4_k_m --model "$work/models/qwen2" --output_dir "$work/models/qwen2-q4_k_m"
+chroot "$root" python3 /tmp/gguf/gguf-kquant-reference.py compare /tmp/gguf/llamacpp-qwen2-kquant.json \
+    /tmp/gguf/models/qwen2-f32/qwen2-f32.gguf q4_k_m=/tmp/gguf/models/qwen2-q4_k_m/qwen2-q4_k_m.gguf
+
+chroot "$root" python3 /tmp/gguf/gguf-kquant-reference.py make /tmp/gguf/models/kquant
+cp "$fixtures"/tokenizer.json "$fixtures"/tokenizer_config.json "$work/models/kquant/"
+pairs=""
+for t in f32 q4_k_m q5_k_m q6_k; do
+    "$osprey" export --to_gguf --gguf_type $t --model "$work/models/kquant" --output_dir "$work/models/kquant-$t"
+    [ $t = f32 ] || pairs="$pairs $t=/tmp/gguf/models/kquant-$t/kquant-$t.gguf"
+done
+chroot "$root" python3 /tmp/gguf/gguf-kquant-reference.py compare /tmp/gguf/llamacpp-kquant.json \
+    /tmp/gguf/models/kquant-f32/kquant-f32.gguf $pairs
+cp "$work/llamacpp-qwen2-kquant.json" "$work/llamacpp-kquant.json" "$fixtures/"

@@ -64,6 +64,22 @@ class GgufExportTest {
         assertTrue(modelfile.stream().anyMatch(l -> l.startsWith("PARAMETER stop \"")), String.join("\n", modelfile));
     }
 
+    /** {@code --to_gguf} with llama-quantize's Q4_K_M mix: the very bytes llama-quantize wrote for this model. */
+    @Test
+    void qwen2Q4KMByToGgufIsTheFileLlamaQuantizeWrites() throws Exception {
+        Path file = export("qwen2", "qwen/src/test/resources/reference/qwen2", "q4_k_m", "--gguf_type", "q4_k_m");
+        JsonNode golden = JSON.readTree(
+                        GOLDEN.resolve("llamacpp-qwen2-kquant.json").toFile())
+                .get("q4_k_m");
+        assertEquals(
+                golden.get("of").asInt(), golden.get("identical").asInt(), "tensors as llama-quantize writes them");
+        assertEquals(golden.get("sha256").asText(), sha256(file), "the file compared with llama-quantize's");
+        // tied: the embedding is the output head, whose Q6_K falls back to Q8_0 on rows of 32
+        assertEquals(
+                "Q8_0",
+                golden.at("/tensors/token_embd.weight/llama_quantize_type").asText());
+    }
+
     @Test
     void aWordLevelTokenizerIsRefusedByName() throws Exception {
         ChildProcess.Result r = DistributionCliTest.ospreyIn(
@@ -82,29 +98,12 @@ class GgufExportTest {
     private static void checkAgainstLlamaCpp(
             String name, String reference, String type, double tolerance, String... typeOptions) throws Exception {
         Path model = home.resolve("models").resolve(name);
-        Files.createDirectories(model);
-        Path fixture = TestPlatform.root().resolve("plugins-models").resolve(reference);
-        for (String f : List.of("config.json", "generation_config.json", "model.safetensors")) {
-            Files.copy(fixture.resolve(f), model.resolve(f));
-        }
-        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
-            Files.copy(GOLDEN.resolve(f), model.resolve(f));
-        }
-        Path out = home.resolve(name + "-" + type);
-        List<String> args = new ArrayList<>(List.of(
-                "export", "--quant_method", "gguf", "--model", model.toString(), "--output_dir", out.toString()));
-        args.addAll(List.of(typeOptions));
-        ChildProcess.Result export = DistributionCliTest.ospreyIn(home, args.toArray(String[]::new));
-        assertEquals(0, export.exit(), export.out());
-        Path file = out.resolve(name + "-" + type + ".gguf");
-        assertTrue(Files.isRegularFile(file), export.out());
+        Path file = export(name, reference, type, typeOptions);
 
         JsonNode golden =
                 JSON.readTree(GOLDEN.resolve("llamacpp-" + name + ".json").toFile());
         JsonNode llamaCpp = golden.get(type);
-        String sha =
-                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        assertEquals(llamaCpp.get("sha256").asText(), sha, "the file llama.cpp was run on");
+        assertEquals(llamaCpp.get("sha256").asText(), sha256(file), "the file llama.cpp was run on");
 
         // the prompt followed by llama.cpp's tokens: Osprey's argmax at each step must be llama.cpp's next token
         List<Integer> ids = new ArrayList<>();
@@ -134,6 +133,34 @@ class GgufExportTest {
         JsonNode first = llamaCpp.get("top_logprobs").get(0).get(0);
         double osprey = logSoftmax(rows.get(promptLength - 1), first.get("id").asInt());
         assertEquals(first.get("logprob").asDouble(), osprey, tolerance, "log-probability of the first token");
+    }
+
+    /** Copies the reference checkpoint (with the GGUF tests' tokenizer) and exports it with {@code --to_gguf}. */
+    private static Path export(String name, String reference, String type, String... typeOptions) throws Exception {
+        Path model = home.resolve("models").resolve(name);
+        if (!Files.isDirectory(model)) {
+            Files.createDirectories(model);
+            Path fixture = TestPlatform.root().resolve("plugins-models").resolve(reference);
+            for (String f : List.of("config.json", "generation_config.json", "model.safetensors")) {
+                Files.copy(fixture.resolve(f), model.resolve(f));
+            }
+            for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+                Files.copy(GOLDEN.resolve(f), model.resolve(f));
+            }
+        }
+        Path out = home.resolve(name + "-" + type);
+        List<String> args = new ArrayList<>(
+                List.of("export", "--to_gguf", "--model", model.toString(), "--output_dir", out.toString()));
+        args.addAll(List.of(typeOptions));
+        ChildProcess.Result export = DistributionCliTest.ospreyIn(home, args.toArray(String[]::new));
+        assertEquals(0, export.exit(), export.out());
+        Path file = out.resolve(name + "-" + type + ".gguf");
+        assertTrue(Files.isRegularFile(file), export.out());
+        return file;
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
 
     private static int argmax(JsonNode logits) {

@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
  * {@code osprey export}: runs an {@code Exporter} service as a job of the platform's job service (as {@code POST
  * /api/jobs} with {@code "kind": "exporter"} does), with ms-swift's argument names. {@code --merge_lora true} runs
  * {@code merge_lora} (the adapters merged into the base, written as a Hugging Face folder, by default beside the
- * first adapter as {@code DIR-merged}); {@code --quant_method NAME} runs the exporter of that name ({@code gguf}: a llama.cpp file, typed by
- * {@code --gguf_type} or {@code --quant_bits}; {@code gptq}, {@code awq} and {@code fp8}: quantized Hugging Face
+ * first adapter as {@code DIR-merged}); {@code --quant_method NAME} runs the exporter of that name ({@code gguf}, also
+ * {@code --to_gguf true}: a llama.cpp file, typed by {@code --gguf_type} or {@code --quant_bits}; {@code gptq},
+ * {@code awq} and {@code fp8}: quantized Hugging Face
  * folders, GPTQ and AWQ calibrated on {@code --dataset}); {@code --push_to_hub} runs {@code push_to_hub}, which uploads
  * what the others write (or the first adapter, or the model folder) to ModelScope or Hugging Face.
  */
@@ -32,6 +33,7 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
     static final String MERGE_LORA = "merge_lora";
     static final String OLLAMA = "ollama";
     static final String PUSH_TO_HUB = "push_to_hub";
+    static final String GGUF = "gguf";
 
     @Mixin
     AdaptedModelOptions modelOptions;
@@ -53,7 +55,8 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
     @Option(
             names = "--quant_bits",
             paramLabel = "BITS",
-            description = "bits per weight of a quantized export (gptq: 4 or 8; awq: 4; fp8: 8; gguf: 8 for q8_0)")
+            description = "bits per weight of a quantized export (gptq: 4 or 8; awq: 4; fp8: 8; gguf: 8 for q8_0, 4 for"
+                    + " q4_k_m)")
     Integer quantBits;
 
     @Option(
@@ -107,9 +110,18 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
     String fp8Scheme;
 
     @Option(
+            names = "--to_gguf",
+            arity = "0..1",
+            fallbackValue = "true",
+            defaultValue = "false",
+            description = "write one llama.cpp GGUF file (the same as --quant_method gguf), typed by --gguf_type"
+                    + " (default: ${DEFAULT-VALUE})")
+    boolean toGguf;
+
+    @Option(
             names = "--gguf_type",
             paramLabel = "TYPE",
-            description = "with --quant_method gguf: f32, f16 (default) or q8_0")
+            description = "with --to_gguf: f32, f16 (default), q8_0, or llama-quantize's mixes q4_k_m, q5_k_m, q6_k")
     String ggufType;
 
     @Option(
@@ -196,15 +208,16 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
             }
             return PUSH_TO_HUB;
         }
-        if (quantMethod != null) {
-            return quantMethod;
+        if (quantMethod() != null) {
+            return quantMethod();
         }
         if (toOllama && !mergeLora) {
             return OLLAMA;
         }
         if (!mergeLora) {
             throw new IllegalArgumentException(
-                    "nothing to export: give --merge_lora true, --quant_method METHOD or --to_ollama true");
+                    "nothing to export: give --merge_lora true, --quant_method METHOD, --to_gguf true or --to_ollama"
+                            + " true");
         }
         if (modelOptions.adapters().isEmpty()) {
             throw new IllegalArgumentException("--merge_lora needs --adapters DIR, the PEFT adapter to merge");
@@ -212,13 +225,25 @@ public class ExportCommand extends PlatformCommand implements Callable<Integer> 
         return MERGE_LORA;
     }
 
+    /** {@code --quant_method}, or {@code gguf} for {@code --to_gguf}. */
+    private String quantMethod() {
+        if (!toGguf) {
+            return quantMethod;
+        }
+        if (quantMethod != null && !quantMethod.equals(GGUF)) {
+            throw new IllegalArgumentException(
+                    "--to_gguf writes a GGUF file; it cannot be combined with --quant_method " + quantMethod);
+        }
+        return GGUF;
+    }
+
     /** The job's arguments by ms-swift name, paths absolute. */
     private Map<String, Object> arguments() {
         Map<String, Object> args = new LinkedHashMap<>();
         modelOptions.putInto(args);
         args.put("merge_lora", mergeLora);
-        if (quantMethod != null) {
-            args.put("quant_method", quantMethod);
+        if (quantMethod() != null) {
+            args.put("quant_method", quantMethod());
         }
         if (quantBits != null) {
             args.put("quant_bits", quantBits);

@@ -59,7 +59,7 @@ public class GgufExporter implements Exporter {
 
     @Override
     public Path export(JobContext job) throws Exception {
-        GgufType type = type(job.arguments());
+        GgufFileType type = type(job.arguments());
         ModelRequest request = ModelArguments.request(job, true);
         Path target = ExportRequest.target(job);
         job.progress().message("converting " + request.model() + " to GGUF " + type.id());
@@ -80,23 +80,26 @@ public class GgufExporter implements Exporter {
         return written;
     }
 
-    /** The tensor type asked for: {@code --gguf_type}, else {@code --quant_bits 8} as {@code q8_0}, else f16. */
-    static GgufType type(Arguments args) {
+    /**
+     * The file type asked for: {@code --gguf_type}, else {@code --quant_bits 8} as {@code q8_0} and {@code
+     * --quant_bits 4} as {@code q4_k_m}, else f16.
+     */
+    static GgufFileType type(Arguments args) {
         int bits = args.getInt("quant_bits", 0);
         if (args.has("gguf_type")) {
-            GgufType type = GgufType.parse(args.getString("gguf_type", ""));
-            if (bits != 0 && !(bits == 8 && type == GgufType.Q8_0)) {
+            GgufFileType type = GgufFileType.parse(args.getString("gguf_type", ""));
+            if (bits != 0 && bits != type.bits) {
                 throw new IllegalArgumentException("--quant_bits " + bits + " contradicts --gguf_type " + type.id());
             }
             return type;
         }
         return switch (bits) {
-            case 0 -> GgufType.F16;
-            case 8 -> GgufType.Q8_0;
+            case 0 -> GgufFileType.F16;
+            case 8 -> GgufFileType.Q8_0;
+            case 4 -> GgufFileType.Q4_K_M;
             default ->
-                throw new IllegalArgumentException(
-                        "gguf export takes --quant_bits 8 (q8_0), or --gguf_type f32|f16|q8_0; not --quant_bits "
-                                + bits);
+                throw new IllegalArgumentException("gguf export takes --quant_bits 8 (q8_0) or 4 (q4_k_m), or"
+                        + " --gguf_type f32|f16|q8_0|q4_k_m|q5_k_m|q6_k; not --quant_bits " + bits);
         };
     }
 
@@ -113,7 +116,7 @@ public class GgufExporter implements Exporter {
             HfConfig config,
             Path folder,
             Map<String, HfTensor> tensors,
-            GgufType type,
+            GgufFileType type,
             String modelfile)
             throws IOException {
         GgufModel model = new GgufModel(config);
@@ -133,7 +136,7 @@ public class GgufExporter implements Exporter {
         return file;
     }
 
-    private static String fileName(String name, GgufType type) {
+    private static String fileName(String name, GgufFileType type) {
         return name + "-" + type.id() + ".gguf";
     }
 

@@ -4,6 +4,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -39,6 +40,9 @@ final class GgufModel {
             "model.norm.weight", "output_norm.weight",
             "lm_head.weight", "output.weight");
 
+    /** The rope_type values llama.cpp reproduces: linear and yarn as metadata, llama3 as a rope_freqs tensor. */
+    static final List<String> SCALED_ROPES = List.of("default", "linear", "llama3", "yarn");
+
     /** A checkpoint tensor: its Hugging Face shape (outermost first) and its values in row-major order. */
     record HfTensor(long[] shape, float[] values) {}
 
@@ -48,6 +52,8 @@ final class GgufModel {
     final int kvHeads;
     final int headDim;
     final boolean tied;
+    /** default, linear, llama3 or yarn. */
+    final String ropeType;
 
     /**
      * @throws IllegalArgumentException naming the model_type or config.json field llama.cpp's export does not take
@@ -67,10 +73,9 @@ final class GgufModel {
         if (!act.equals("silu")) {
             throw unsupported("hidden_act", act);
         }
-        // a scaled rope (llama3, yarn, linear, dynamic) needs more metadata than this exporter writes
-        String ropeType = config.getString("rope_parameters.rope_type", "rope_scaling.rope_type", "rope_scaling.type")
-                .orElse("default");
-        if (!ropeType.equals("default")) {
+        this.ropeType = ropeString("rope_type").or(() -> config.getString("rope_scaling.type")).orElse("default");
+        // llama.cpp has no dynamic NTK for these architectures, and longrope is Phi-3's
+        if (!SCALED_ROPES.contains(ropeType)) {
             throw unsupported("rope_type", ropeType);
         }
         if (config.getBoolean(false, "use_sliding_window")) {
@@ -84,7 +89,7 @@ final class GgufModel {
     }
 
     /** The {@code general.*} and {@code ARCH.*} metadata. */
-    void putMetadata(GgufWriter gguf, String name, GgufType type) {
+    void putMetadata(GgufWriter gguf, String name, GgufFileType type) {
         gguf.put("general.architecture", arch)
                 .put("general.type", "model")
                 .put("general.name", name)
@@ -104,15 +109,84 @@ final class GgufModel {
                 .put(a + "rope.freq_base", (float)
                         config.getDouble(10000.0, "rope_parameters.rope_theta", "rope_theta"))
                 .put(a + "attention.layer_norm_rms_epsilon", (float) config.getDouble(1e-6, "rms_norm_eps"));
+        putRopeScaling(gguf, a);
     }
 
     /**
-     * Adds every tensor under its llama.cpp name: 1-D ones (norms, biases) in F32 as llama.cpp's converter keeps
-     * them, matrices in {@code type} (F16 where a Q8_0 row would not fill whole blocks).
+     * linear and yarn scaling as {@code ARCH.rope.scaling.*}, as convert_hf_to_gguf.py writes them (yarn's original
+     * context falls back to max_position_embeddings, as transformers' does); llama3's is the rope_freqs tensor.
+     */
+    private void putRopeScaling(GgufWriter gguf, String a) {
+        if (!ropeType.equals("linear") && !ropeType.equals("yarn")) {
+            return;
+        }
+        gguf.put(a + "rope.scaling.type", ropeType)
+                .put(a + "rope.scaling.factor", (float) ropeDouble("factor", 1.0));
+        if (ropeType.equals("yarn")) {
+            gguf.put(
+                    a + "rope.scaling.original_context_length",
+                    (int) ropeDouble("original_max_position_embeddings", config.requireInt("max_position_embeddings")));
+            putIfSet(gguf, a + "rope.scaling.yarn_ext_factor", "extrapolation_factor");
+            putIfSet(gguf, a + "rope.scaling.yarn_attn_factor", "attention_factor");
+            putIfSet(gguf, a + "rope.scaling.yarn_beta_fast", "beta_fast");
+            putIfSet(gguf, a + "rope.scaling.yarn_beta_slow", "beta_slow");
+            ropeValue("truncate").ifPresent(t -> gguf.put(a + "rope.scaling.yarn_truncate", (Boolean) t));
+        }
+    }
+
+    private void putIfSet(GgufWriter gguf, String key, String field) {
+        if (ropeValue(field).isPresent()) {
+            gguf.put(key, (float) ropeDouble(field, 0));
+        }
+    }
+
+    /**
+     * llama3's per-frequency divisors, which llama.cpp reads from {@code rope_freqs.weight}: 1 for wavelengths under
+     * original / high_freq_factor, the factor above original / low_freq_factor, and a smooth blend between.
+     */
+    float[] llama3FreqFactors() {
+        double theta = config.getDouble(10000.0, "rope_parameters.rope_theta", "rope_theta");
+        double factor = ropeDouble("factor", 8.0);
+        double low = ropeDouble("low_freq_factor", 1.0);
+        double high = ropeDouble("high_freq_factor", 4.0);
+        double original = ropeDouble("original_max_position_embeddings", 8192);
+        float[] factors = new float[headDim / 2];
+        for (int i = 0; i < factors.length; i++) {
+            double wavelength = 2 * Math.PI * Math.pow(theta, 2.0 * i / headDim);
+            if (wavelength < original / high) {
+                factors[i] = 1;
+            } else if (wavelength > original / low) {
+                factors[i] = (float) factor;
+            } else {
+                double smooth = (original / wavelength - low) / (high - low);
+                factors[i] = (float) (1 / ((1 - smooth) / factor + smooth));
+            }
+        }
+        return factors;
+    }
+
+    /** A rope field, from {@code rope_parameters} (transformers 5) or {@code rope_scaling}. */
+    private Optional<Object> ropeValue(String field) {
+        return config.get("rope_parameters." + field, "rope_scaling." + field);
+    }
+
+    private Optional<String> ropeString(String field) {
+        return config.getString("rope_parameters." + field, "rope_scaling." + field);
+    }
+
+    private double ropeDouble(String field, double defaultValue) {
+        return config.getDouble(defaultValue, "rope_parameters." + field, "rope_scaling." + field);
+    }
+
+    /**
+     * Adds every tensor under its llama.cpp name, each in the type {@code type} chooses for it: 1-D ones (norms,
+     * biases) in F32 as llama.cpp's converter keeps them, matrices in the file type's type or mix (F16 where rows
+     * would not fill whole blocks).
      *
      * @throws IllegalArgumentException naming a tensor llama.cpp has no place for
      */
-    void addTensors(GgufWriter gguf, Map<String, HfTensor> tensors, GgufType type) {
+    void addTensors(GgufWriter gguf, Map<String, HfTensor> tensors, GgufFileType type) {
+        int layers = config.requireInt("num_hidden_layers");
         for (String hfName :
                 tensors.keySet().stream().sorted(GgufModel::byLayer).toList()) {
             if (hfName.endsWith("rotary_emb.inv_freq") || (tied && hfName.equals("lm_head.weight"))) {
@@ -128,13 +202,32 @@ final class GgufModel {
             for (int i = 0; i < ne.length; i++) {
                 ne[i] = t.shape()[ne.length - 1 - i];
             }
-            GgufType tensorType = ne.length == 1 ? GgufType.F32 : type;
-            if (ne[0] % tensorType.blockSize != 0) {
+            Matcher layer = LAYER.matcher(hfName);
+            GgufType tensorType = type.tensorType(
+                    role(name, ne.length), layer.matches() ? Integer.parseInt(layer.group(1)) : -1, layers, ne[0]);
+            if (ne.length > 1 && tensorType != type.base && !type.isKQuantMix()) {
                 LOG.log(Level.INFO, "{0}: rows of {1} do not fill {2} blocks; written as f16", name, ne[0], type.id());
-                tensorType = GgufType.F16;
             }
             gguf.add(new GgufWriter.Tensor(name, ne, values, tensorType));
         }
+        if (ropeType.equals("llama3")) {
+            float[] factors = llama3FreqFactors();
+            gguf.add(new GgufWriter.Tensor("rope_freqs.weight", new long[] {factors.length}, factors, GgufType.F32));
+        }
+    }
+
+    /** What a k-quant mix chooses the tensor's type by. */
+    private GgufFileType.Role role(String name, int dims) {
+        if (dims == 1) {
+            return GgufFileType.Role.VECTOR;
+        }
+        if (name.equals("output.weight") || (tied && name.equals("token_embd.weight"))) {
+            return GgufFileType.Role.OUTPUT;
+        }
+        if (name.endsWith(".attn_v.weight")) {
+            return GgufFileType.Role.ATTN_V;
+        }
+        return name.endsWith(".ffn_down.weight") ? GgufFileType.Role.FFN_DOWN : GgufFileType.Role.MATRIX;
     }
 
     /** llama.cpp's name of a Hugging Face tensor. */

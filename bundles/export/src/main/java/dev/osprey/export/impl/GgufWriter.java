@@ -15,7 +15,8 @@ import java.util.Map;
  * The GGUF container, version 3 (llama.cpp's docs/gguf.md): the header, the metadata key-value pairs, the tensor
  * infos, padding to {@link #ALIGNMENT}, then each tensor's data padded to it. Little-endian throughout. Values are
  * typed by their Java class: {@link String}, {@link Integer} (uint32, as llama.cpp reads counts and ids),
- * {@link Float}, {@link Boolean}, {@link int[]} (int32 array), {@link List} of strings.
+ * {@link Float}, {@link Boolean}, {@link int[]} (int32 array), {@link float[]} (float32 array), {@link List} of
+ * strings.
  */
 final class GgufWriter {
 
@@ -54,7 +55,7 @@ final class GgufWriter {
         }
         if (tensor.ne()[0] % tensor.type().blockSize != 0) {
             throw new IllegalArgumentException(tensor.name() + ": rows of " + tensor.ne()[0] + " values do not split"
-                    + " into " + tensor.type().id() + " blocks of " + tensor.type().blockSize);
+                    + " into " + tensor.type() + " blocks of " + tensor.type().blockSize);
         }
         tensors.add(tensor);
         return this;
@@ -112,6 +113,9 @@ final class GgufWriter {
         if (value instanceof int[] a) {
             return 12 + 4L * a.length;
         }
+        if (value instanceof float[] a) {
+            return 12 + 4L * a.length;
+        }
         if (value instanceof List<?> list) {
             long size = 12;
             for (Object s : list) {
@@ -136,6 +140,11 @@ final class GgufWriter {
             buf.putInt(ARRAY).putInt(INT32).putLong(a.length);
             for (int v : a) {
                 buf.putInt(v);
+            }
+        } else if (value instanceof float[] a) {
+            buf.putInt(ARRAY).putInt(FLOAT32).putLong(a.length);
+            for (float v : a) {
+                buf.putFloat(v);
             }
         } else if (value instanceof List<?> list) {
             buf.putInt(ARRAY).putInt(STRING).putLong(list.size());

@@ -1,6 +1,9 @@
 package dev.osprey.export.impl;
 
-/** IEEE 754 half precision from F32 with round-to-nearest-even (Java 17 has no {@code Float.floatToFloat16}). */
+/**
+ * IEEE 754 half precision to and from F32, rounding to nearest even (Java 17 has no {@code Float.floatToFloat16}):
+ * the conversions ggml's {@code GGML_FP32_TO_FP16} and {@code GGML_FP16_TO_FP32} make.
+ */
 final class Half {
 
     private Half() {}
@@ -37,5 +40,20 @@ final class Half {
             half++; // may carry into the exponent, which is still right
         }
         return (short) (sign | half);
+    }
+
+    /** The F32 value of a half-precision bit pattern (exact). */
+    static float toFloat(short half) {
+        int sign = (half & 0x8000) << 16;
+        int exponent = (half >>> 10) & 0x1F;
+        int mantissa = half & 0x3FF;
+        if (exponent == 0x1F) { // infinity or NaN
+            return Float.intBitsToFloat(sign | 0x7F80_0000 | (mantissa << 13));
+        }
+        if (exponent == 0) { // zero or subnormal: mantissa · 2^-24
+            float magnitude = mantissa * 0x1p-24f;
+            return sign != 0 ? -magnitude : magnitude;
+        }
+        return Float.intBitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
     }
 }

@@ -60,7 +60,7 @@ class GgufExporterTest {
     @Test
     void llamaF32HasLlamaCppMetadataNamesShapesAndPermutedQk() throws Exception {
         Map<String, HfTensor> hf = checkpoint(LLAMA);
-        GgufReader gguf = export(LLAMA, hf, GgufType.F32);
+        GgufReader gguf = export(LLAMA, hf, GgufFileType.F32);
 
         assertEquals(3, gguf.version);
         Map<String, Object> kv = gguf.metadata;
@@ -119,7 +119,7 @@ class GgufExporterTest {
     @Test
     void qwen2F16KeepsQkTiesTheHeadAndKeepsNormsAndBiasesF32() throws Exception {
         Map<String, HfTensor> hf = checkpoint(QWEN2);
-        GgufReader gguf = export(QWEN2, hf, GgufType.F16);
+        GgufReader gguf = export(QWEN2, hf, GgufFileType.F16);
         assertEquals("qwen2", gguf.metadata.get("general.architecture"));
         assertEquals("qwen2", gguf.metadata.get("tokenizer.ggml.pre"));
         assertEquals(1000000f, gguf.metadata.get("qwen2.rope.freq_base"));
@@ -140,7 +140,7 @@ class GgufExporterTest {
     @Test
     void q8_0BlocksDequantizeToTheWeightsWithinHalfAStep() throws Exception {
         Map<String, HfTensor> hf = checkpoint(QWEN2);
-        GgufReader gguf = export(QWEN2, hf, GgufType.Q8_0);
+        GgufReader gguf = export(QWEN2, hf, GgufFileType.Q8_0);
         assertEquals(7, gguf.metadata.get("general.file_type"));
         assertEquals(0, gguf.tensors.get("output_norm.weight").type());
         for (String name : List.of("model.embed_tokens.weight", "model.layers.1.mlp.down_proj.weight")) {
@@ -176,7 +176,7 @@ class GgufExporterTest {
                         HfConfig.read(model.resolve("config.json")),
                         TOKENIZER,
                         checkpoint(model),
-                        GgufType.parse(type),
+                        GgufFileType.parse(type),
                         null);
                 assertEquals(
                         golden.path(type).path("sha256").asText(),
@@ -198,10 +198,10 @@ class GgufExporterTest {
 
         Map<String, Object> scaled =
                 new LinkedHashMap<>(HfConfig.read(LLAMA.resolve("config.json")).asMap());
-        scaled.put("rope_parameters", Map.of("rope_type", "llama3", "rope_theta", 500000.0));
+        scaled.put("rope_parameters", Map.of("rope_type", "dynamic", "factor", 2.0, "rope_theta", 500000.0));
         e = assertThrows(
                 IllegalArgumentException.class, () -> new GgufModel(HfConfig.of(scaled, LLAMA.resolve("config.json"))));
-        assertTrue(e.getMessage().contains("rope_type = llama3"), e.getMessage());
+        assertTrue(e.getMessage().contains("rope_type = dynamic"), e.getMessage());
 
         Path wordLevel = Files.createDirectories(tmp.resolve("word-level"));
         Files.writeString(
@@ -215,7 +215,7 @@ class GgufExporterTest {
                         HfConfig.read(LLAMA.resolve("config.json")),
                         wordLevel,
                         checkpoint(LLAMA),
-                        GgufType.F32,
+                        GgufFileType.F32,
                         null));
         assertTrue(e.getMessage().contains("model.type WordLevel"), e.getMessage());
         assertFalse(Files.exists(target), "nothing is written when the export fails");
@@ -225,14 +225,15 @@ class GgufExporterTest {
                     left.filter(p -> p.getFileName().toString().startsWith(".")).toList());
         }
 
-        e = assertThrows(IllegalArgumentException.class, () -> GgufType.parse("q4_k"));
-        assertTrue(e.getMessage().contains("[f32, f16, q8_0]"), e.getMessage());
-        assertEquals(GgufType.Q8_0, GgufExporter.type(Arguments.of(Map.of("quant_bits", 8))));
-        assertEquals(GgufType.F16, GgufExporter.type(Arguments.of(Map.of())));
-        assertEquals(GgufType.F32, GgufExporter.type(Arguments.of(Map.of("gguf_type", "F32"))));
+        e = assertThrows(IllegalArgumentException.class, () -> GgufFileType.parse("q4_k"));
+        assertTrue(e.getMessage().contains("[f32, f16, q8_0, q4_k_m, q5_k_m, q6_k]"), e.getMessage());
+        assertEquals(GgufFileType.Q8_0, GgufExporter.type(Arguments.of(Map.of("quant_bits", 8))));
+        assertEquals(GgufFileType.F16, GgufExporter.type(Arguments.of(Map.of())));
+        assertEquals(GgufFileType.F32, GgufExporter.type(Arguments.of(Map.of("gguf_type", "F32"))));
+        assertEquals(GgufFileType.Q4_K_M, GgufExporter.type(Arguments.of(Map.of("quant_bits", 4))));
         e = assertThrows(
-                IllegalArgumentException.class, () -> GgufExporter.type(Arguments.of(Map.of("quant_bits", 4))));
-        assertTrue(e.getMessage().contains("--quant_bits 4"), e.getMessage());
+                IllegalArgumentException.class, () -> GgufExporter.type(Arguments.of(Map.of("quant_bits", 3))));
+        assertTrue(e.getMessage().contains("--quant_bits 3"), e.getMessage());
         assertThrows(
                 IllegalArgumentException.class,
                 () -> GgufExporter.type(Arguments.of(Map.of("quant_bits", 8, "gguf_type", "f16"))));
@@ -247,13 +248,13 @@ class GgufExporterTest {
     @Test
     void halfRoundsToNearestEven() {
         for (float f : new float[] {0f, 1f, -2.5f, 65504f, 1e-7f, 6.1e-5f, 0.1f, 3.14159f, -1e-3f}) {
-            float back = GgufReader.half(GgufType.toHalf(f));
+            float back = GgufReader.half(Half.fromFloat(f));
             assertEquals(f, back, Math.abs(f) / 1024 + 0x1p-25f, "f16 of " + f);
         }
-        assertEquals((short) 0x3c00, GgufType.toHalf(1f));
-        assertEquals((short) 0x3c00, GgufType.toHalf(1f + 0x1p-11f), "a tie rounds to the even mantissa");
-        assertEquals((short) 0x3c02, GgufType.toHalf(1f + 3 * 0x1p-11f), "a tie rounds to the even mantissa");
-        assertEquals((short) 0x7c00, GgufType.toHalf(1e6f));
+        assertEquals((short) 0x3c00, Half.fromFloat(1f));
+        assertEquals((short) 0x3c00, Half.fromFloat(1f + 0x1p-11f), "a tie rounds to the even mantissa");
+        assertEquals((short) 0x3c02, Half.fromFloat(1f + 3 * 0x1p-11f), "a tie rounds to the even mantissa");
+        assertEquals((short) 0x7c00, Half.fromFloat(1e6f));
     }
 
     static JsonNode golden(Path model) throws IOException {
@@ -263,7 +264,7 @@ class GgufExporterTest {
                         .toFile());
     }
 
-    private GgufReader export(Path model, Map<String, HfTensor> hf, GgufType type) throws IOException {
+    private GgufReader export(Path model, Map<String, HfTensor> hf, GgufFileType type) throws IOException {
         Path out = tmp.resolve(type.id());
         String file = GgufExporter.write(
                 out,
@@ -281,18 +282,13 @@ class GgufExporterTest {
     }
 
     /** Offsets aligned, in order, not overlapping, and the last tensor ends the file. */
-    private static void assertDataLaidOut(GgufReader gguf) {
+    static void assertDataLaidOut(GgufReader gguf) {
         assertEquals(0, gguf.dataStart % 32);
         long end = 0;
         for (GgufReader.Info t : gguf.tensors.values()) {
             assertEquals(0, t.offset() % 32, t.name());
             assertTrue(t.offset() >= end, t.name() + " overlaps the tensor before it");
-            long bytes = switch (t.type()) {
-                case 0 -> 4 * t.count();
-                case 1 -> 2 * t.count();
-                default -> t.count() / 32 * 34;
-            };
-            end = t.offset() + bytes;
+            end = t.offset() + GgufReader.bytes(t);
         }
         assertEquals(gguf.fileSize, GgufWriter.align(gguf.dataStart + end));
     }
