@@ -5,7 +5,8 @@
 # bundles/export/src/test/resources/gguf/llamacpp-MODEL.json. Then the k-quant check: the checkpoint of
 # tools/gguf-kquant-reference.py exported as q4_k_m, q5_k_m and q6_k and compared, tensor by tensor, with what
 # llama.cpp's llama-quantize makes of its F32 export (llamacpp-kquant.json), and the qwen2 reference as q4_k_m (its
-# tied embedding and 32-wide rows take the mix's fallbacks; llamacpp-qwen2-kquant.json).
+# tied embedding and 32-wide rows take the mix's fallbacks; llamacpp-qwen2-kquant.json). And scaled RoPE: the reference
+# llama with each rope_parameters of rope-variants.json (linear, llama3, yarn) in F32 (llamacpp-llama-rope.json).
 #
 #     tools/gguf-llamacpp-reference.sh [CHROOT]      (default /srv/sid; run from the repository root, as root)
 set -eu
@@ -31,6 +32,21 @@ for m in llama/llama qwen/qwen2; do
     chroot "$root" python3 /tmp/gguf/gguf-llamacpp-reference.py /tmp/gguf/llamacpp-$name.json $files
     cp "$work/llamacpp-$name.json" "$fixtures/"
 done
+# scaled rope: the reference llama with each rope_parameters of rope-variants.json, as llama-VARIANT.gguf
+mkdir -p "$work/models/rope"
+files=""
+for v in linear llama3 yarn; do
+    cp -r "$work/models/llama" "$work/models/rope-$v"
+    python3 -c "import json, sys; c = json.load(open(sys.argv[1])); \
+c['rope_parameters'] = json.load(open(sys.argv[2]))[sys.argv[3]]; json.dump(c, open(sys.argv[1], 'w'), indent=1)" \
+        "$work/models/rope-$v/config.json" "$fixtures/rope-variants.json" $v
+    "$osprey" export --to_gguf --gguf_type f32 --model "$work/models/rope-$v" --output_dir "$work/models/rope-$v-f32"
+    cp "$work/models/rope-$v-f32/rope-$v-f32.gguf" "$work/models/rope/llama-$v.gguf"
+    files="$files /tmp/gguf/models/rope/llama-$v.gguf"
+done
+chroot "$root" python3 /tmp/gguf/gguf-llamacpp-reference.py /tmp/gguf/llamacpp-llama-rope.json $files
+cp "$work/llamacpp-llama-rope.json" "$fixtures/"
+
 "$osprey" export --to_gguf --gguf_type q4_k_m --model "$work/models/qwen2" --output_dir "$work/models/qwen2-q4_k_m"
 chroot "$root" python3 /tmp/gguf/gguf-kquant-reference.py compare /tmp/gguf/llamacpp-qwen2-kquant.json \
     /tmp/gguf/models/qwen2-f32/qwen2-f32.gguf q4_k_m=/tmp/gguf/models/qwen2-q4_k_m/qwen2-q4_k_m.gguf

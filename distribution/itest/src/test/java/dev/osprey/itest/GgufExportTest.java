@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * {@code osprey export --quant_method gguf} of the built distribution writes, through the job service, the very
@@ -30,6 +31,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 class GgufExportTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String LLAMA = "llama/src/test/resources/reference/llama";
     private static final Path GOLDEN = TestPlatform.root().resolve("bundles/export/src/test/resources/gguf");
 
     @TempDir
@@ -42,7 +44,7 @@ class GgufExportTest {
 
     @Test
     void llamaF32IsTheFileLlamaCppReadAndOspreyGivesItsGreedyTokens() throws Exception {
-        checkAgainstLlamaCpp("llama", "llama/src/test/resources/reference/llama", "f32", 5e-3, "--gguf_type", "f32");
+        checkAgainstLlamaCpp("llama", LLAMA, "f32", 5e-3, "--gguf_type", "f32");
     }
 
     @Test
@@ -67,7 +69,7 @@ class GgufExportTest {
     /** {@code --to_gguf} with llama-quantize's Q4_K_M mix: the very bytes llama-quantize wrote for this model. */
     @Test
     void qwen2Q4KMByToGgufIsTheFileLlamaQuantizeWrites() throws Exception {
-        Path file = export("qwen2", "qwen/src/test/resources/reference/qwen2", "q4_k_m", "--gguf_type", "q4_k_m");
+        Path file = export("qwen2", "qwen/src/test/resources/reference/qwen2", null, "q4_k_m", "--gguf_type", "q4_k_m");
         JsonNode golden = JSON.readTree(
                         GOLDEN.resolve("llamacpp-qwen2-kquant.json").toFile())
                 .get("q4_k_m");
@@ -78,6 +80,20 @@ class GgufExportTest {
         assertEquals(
                 "Q8_0",
                 golden.at("/tensors/token_embd.weight/llama_quantize_type").asText());
+    }
+
+    /**
+     * Scaled RoPE: the reference llama with linear, llama3 (the rope_freqs tensor) and yarn scaling, each to an
+     * original context of 16 so that it changes the tokens; llama.cpp's greedy tokens are Osprey's on each.
+     */
+    @Test
+    void scaledRopeVariantsGiveLlamaCppOspreysGreedyTokens() throws Exception {
+        JsonNode variants = JSON.readTree(GOLDEN.resolve("rope-variants.json").toFile());
+        for (String variant : List.of("linear", "llama3", "yarn")) {
+            String name = "rope-" + variant;
+            Path file = export(name, LLAMA, variants.get(variant), "f32", "--gguf_type", "f32");
+            assertAgreesWithLlamaCpp(name, file, "llamacpp-llama-rope.json", variant, 5e-3);
+        }
     }
 
     @Test
@@ -97,12 +113,19 @@ class GgufExportTest {
 
     private static void checkAgainstLlamaCpp(
             String name, String reference, String type, double tolerance, String... typeOptions) throws Exception {
-        Path model = home.resolve("models").resolve(name);
-        Path file = export(name, reference, type, typeOptions);
+        Path file = export(name, reference, null, type, typeOptions);
+        assertAgreesWithLlamaCpp(name, file, "llamacpp-" + name + ".json", type, tolerance);
+    }
 
-        JsonNode golden =
-                JSON.readTree(GOLDEN.resolve("llamacpp-" + name + ".json").toFile());
-        JsonNode llamaCpp = golden.get(type);
+    /**
+     * The golden entry {@code key} of {@code goldenFile} was made on this very {@code file}, and Osprey's model in
+     * folder {@code name} gives llama.cpp's greedy tokens and (within {@code tolerance}) its first log-probability.
+     */
+    private static void assertAgreesWithLlamaCpp(
+            String name, Path file, String goldenFile, String key, double tolerance) throws Exception {
+        Path model = home.resolve("models").resolve(name);
+        JsonNode golden = JSON.readTree(GOLDEN.resolve(goldenFile).toFile());
+        JsonNode llamaCpp = golden.get(key);
         assertEquals(llamaCpp.get("sha256").asText(), sha256(file), "the file llama.cpp was run on");
 
         // the prompt followed by llama.cpp's tokens: Osprey's argmax at each step must be llama.cpp's next token
@@ -135,14 +158,25 @@ class GgufExportTest {
         assertEquals(first.get("logprob").asDouble(), osprey, tolerance, "log-probability of the first token");
     }
 
-    /** Copies the reference checkpoint (with the GGUF tests' tokenizer) and exports it with {@code --to_gguf}. */
-    private static Path export(String name, String reference, String type, String... typeOptions) throws Exception {
+    /**
+     * Copies the reference checkpoint (with the GGUF tests' tokenizer, and {@code ropeParameters} in its config when
+     * not null) to folder {@code name} and exports it with {@code --to_gguf}.
+     */
+    private static Path export(
+            String name, String reference, JsonNode ropeParameters, String type, String... typeOptions)
+            throws Exception {
         Path model = home.resolve("models").resolve(name);
         if (!Files.isDirectory(model)) {
             Files.createDirectories(model);
             Path fixture = TestPlatform.root().resolve("plugins-models").resolve(reference);
             for (String f : List.of("config.json", "generation_config.json", "model.safetensors")) {
                 Files.copy(fixture.resolve(f), model.resolve(f));
+            }
+            if (ropeParameters != null) {
+                ObjectNode config =
+                        (ObjectNode) JSON.readTree(model.resolve("config.json").toFile());
+                config.set("rope_parameters", ropeParameters);
+                JSON.writeValue(model.resolve("config.json").toFile(), config);
             }
             for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
                 Files.copy(GOLDEN.resolve(f), model.resolve(f));

@@ -73,7 +73,9 @@ final class GgufModel {
         if (!act.equals("silu")) {
             throw unsupported("hidden_act", act);
         }
-        this.ropeType = ropeString("rope_type").or(() -> config.getString("rope_scaling.type")).orElse("default");
+        this.ropeType = ropeString("rope_type")
+                .or(() -> config.getString("rope_scaling.type"))
+                .orElse("default");
         // llama.cpp has no dynamic NTK for these architectures, and longrope is Phi-3's
         if (!SCALED_ROPES.contains(ropeType)) {
             throw unsupported("rope_type", ropeType);
@@ -120,12 +122,10 @@ final class GgufModel {
         if (!ropeType.equals("linear") && !ropeType.equals("yarn")) {
             return;
         }
-        gguf.put(a + "rope.scaling.type", ropeType)
-                .put(a + "rope.scaling.factor", (float) ropeDouble("factor", 1.0));
+        gguf.put(a + "rope.scaling.type", ropeType).put(a + "rope.scaling.factor", (float) ropeDouble("factor", 1.0));
         if (ropeType.equals("yarn")) {
-            gguf.put(
-                    a + "rope.scaling.original_context_length",
-                    (int) ropeDouble("original_max_position_embeddings", config.requireInt("max_position_embeddings")));
+            gguf.put(a + "rope.scaling.original_context_length", (int)
+                    ropeDouble("original_max_position_embeddings", config.requireInt("max_position_embeddings")));
             putIfSet(gguf, a + "rope.scaling.yarn_ext_factor", "extrapolation_factor");
             putIfSet(gguf, a + "rope.scaling.yarn_attn_factor", "attention_factor");
             putIfSet(gguf, a + "rope.scaling.yarn_beta_fast", "beta_fast");
