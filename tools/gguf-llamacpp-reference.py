@@ -8,9 +8,14 @@ gguf-py's GGUFReader, starts llama-server on it, and asks /completion for N_PRED
 top-k 1, the prompt given as token ids (so no tokenizer is involved), with the top 3 log-probabilities of each step.
 
     python3 tools/gguf-llamacpp-reference.py OUT.json FILE.gguf [FILE.gguf ...]
+
+With HF_TOKENIZER=path/to/tokenizer.json in the environment it also tokenizes TEXTS with llama-server's /tokenize
+and with the Hugging Face tokenizers library on that file, records both, and fails when they differ: the check that
+the file's vocabulary (a SentencePiece one as llama.cpp's `llama` tokenizer) tokenizes as the model's own does.
 """
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -21,6 +26,8 @@ from gguf import GGUFReader
 PROMPT = [1, 17, 93, 5, 44, 120, 8, 61]
 N_PREDICT = 8
 PORT = 18080
+TEXTS = ["The quick brown fox jumps over the lazy dog.", "Hello world!  How are you today?",
+         " Rome and Tokyo, 2024: 3 + 4 = 7", "models exports"]
 
 
 def post(path, body):
@@ -47,7 +54,17 @@ def greedy(path):
                                        cache_prompt=False, return_tokens=True, post_sampling_probs=False))
         steps = [[dict(id=p["id"], logprob=round(p["logprob"], 6)) for p in step["top_logprobs"]]
                  for step in out["completion_probabilities"]]
-        return dict(tokens=out["tokens"], top_logprobs=steps, stop_type=out.get("stop_type"))
+        result = dict(tokens=out["tokens"], top_logprobs=steps, stop_type=out.get("stop_type"))
+        if os.environ.get("HF_TOKENIZER"):
+            from tokenizers import Tokenizer
+            hf = Tokenizer.from_file(os.environ["HF_TOKENIZER"])
+            result["tokenize"] = dict(
+                texts=TEXTS,
+                llama_cpp=[post("/tokenize", dict(content=t, add_special=False))["tokens"] for t in TEXTS],
+                hf=[hf.encode(t, add_special_tokens=False).ids for t in TEXTS])
+            if result["tokenize"]["llama_cpp"] != result["tokenize"]["hf"]:
+                raise SystemExit(f"{path}: llama.cpp tokenizes differently: {result['tokenize']}")
+        return result
     finally:
         server.terminate()
         server.communicate(timeout=30)

@@ -6,7 +6,9 @@
 # tools/gguf-kquant-reference.py exported as q4_k_m, q5_k_m and q6_k and compared, tensor by tensor, with what
 # llama.cpp's llama-quantize makes of its F32 export (llamacpp-kquant.json), and the qwen2 reference as q4_k_m (its
 # tied embedding and 32-wide rows take the mix's fallbacks; llamacpp-qwen2-kquant.json). And scaled RoPE: the reference
-# llama with each rope_parameters of rope-variants.json (linear, llama3, yarn) in F32 (llamacpp-llama-rope.json).
+# llama with each rope_parameters of rope-variants.json (linear, llama3, yarn) in F32 (llamacpp-llama-rope.json). And
+# SentencePiece vocabularies (tools/make-spm-tokenizer.py made them) on the reference mistral and gemma
+# (llamacpp-mistral.json, llamacpp-gemma.json, with llama.cpp's and tokenizers' ids for a few texts).
 #
 #     tools/gguf-llamacpp-reference.sh [CHROOT]      (default /srv/sid; run from the repository root, as root)
 set -eu
@@ -32,6 +34,31 @@ for m in llama/llama qwen/qwen2; do
     chroot "$root" python3 /tmp/gguf/gguf-llamacpp-reference.py /tmp/gguf/llamacpp-$name.json $files
     cp "$work/llamacpp-$name.json" "$fixtures/"
 done
+# SentencePiece vocabularies: Mistral from tokenizer.json alone (its sliding window dropped, as llama.cpp's llama
+# architecture has none), Gemma from tokenizer.model; llama.cpp's tokens for texts are checked against tokenizers'
+for m in llama/mistral:spm gemma/gemma:spm-gemma; do
+    ref=${m%%:*}
+    name=${ref#*/}
+    model=$work/models/$name
+    mkdir -p "$model"
+    cp plugins-models/${ref%/*}/src/test/resources/reference/$name/config.json \
+        plugins-models/${ref%/*}/src/test/resources/reference/$name/model.safetensors "$model/"
+    cp "$fixtures/${m#*:}"/tokenizer* "$model/"
+    if [ $name = mistral ]; then
+        rm "$model/tokenizer.model"
+        python3 -c "import json, sys; c = json.load(open(sys.argv[1])); c['sliding_window'] = None; \
+json.dump(c, open(sys.argv[1], 'w'), indent=1)" "$model/config.json"
+    fi
+    files=""
+    for t in f32 q8_0; do
+        "$osprey" export --to_gguf --gguf_type $t --model "$model" --output_dir "$work/models/$name-$t"
+        files="$files /tmp/gguf/models/$name-$t/$name-$t.gguf"
+    done
+    HF_TOKENIZER=/tmp/gguf/models/$name/tokenizer.json \
+        chroot "$root" python3 /tmp/gguf/gguf-llamacpp-reference.py /tmp/gguf/llamacpp-$name.json $files
+    cp "$work/llamacpp-$name.json" "$fixtures/"
+done
+
 # scaled rope: the reference llama with each rope_parameters of rope-variants.json, as llama-VARIANT.gguf
 mkdir -p "$work/models/rope"
 files=""

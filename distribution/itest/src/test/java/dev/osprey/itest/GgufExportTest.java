@@ -1,14 +1,21 @@
 package dev.osprey.itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -94,6 +101,90 @@ class GgufExportTest {
             Path file = export(name, LLAMA, variants.get(variant), "f32", "--gguf_type", "f32");
             assertAgreesWithLlamaCpp(name, file, "llamacpp-llama-rope.json", variant, 5e-3);
         }
+    }
+
+    /**
+     * SentencePiece vocabularies as llama.cpp's {@code llama} tokenizer: Mistral's from tokenizer.json alone, Gemma's
+     * from tokenizer.model. llama.cpp gives Osprey's greedy tokens on both, and on Gemma's file it tokenized the
+     * golden texts into exactly the ids {@code osprey deploy}'s /tokenize gives for them.
+     */
+    @Test
+    void sentencePieceMistralAndGemmaAgreeWithLlamaCppOnTokensAndIds() throws Exception {
+        Path mistral = exportWithTokenizer("mistral", "llama/src/test/resources/reference/mistral", "spm");
+        assertAgreesWithLlamaCpp("mistral", mistral, "llamacpp-mistral.json", "f32", 5e-3);
+        Path gemma = exportWithTokenizer("gemma", "gemma/src/test/resources/reference/gemma", "spm-gemma");
+        assertAgreesWithLlamaCpp("gemma", gemma, "llamacpp-gemma.json", "f32", 5e-3);
+
+        JsonNode tokenize =
+                JSON.readTree(GOLDEN.resolve("llamacpp-gemma.json").toFile()).at("/f32/tokenize");
+        int port = TestPlatform.freePort();
+        ChildProcess deploy = ChildProcess.start(new ProcessBuilder(
+                        home.resolve("bin/osprey").toString(),
+                        "deploy",
+                        "--model",
+                        home.resolve("models/gemma").toString(),
+                        "--served_model_name",
+                        "gemma",
+                        "--port",
+                        Integer.toString(port))
+                .redirectErrorStream(true)
+                .redirectOutput(home.resolve("deploy-gemma.log").toFile()));
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            String api = "http://127.0.0.1:" + port;
+            assertNotNull(
+                    TestPlatform.waitFor(120_000, () -> {
+                        try {
+                            return http.send(
+                                                            HttpRequest.newBuilder(URI.create(api + "/health"))
+                                                                    .build(),
+                                                            HttpResponse.BodyHandlers.ofString())
+                                                    .statusCode()
+                                            == 200
+                                    ? "up"
+                                    : null;
+                        } catch (java.io.IOException e) {
+                            return null;
+                        }
+                    }),
+                    () -> "deploy did not start");
+            for (int i = 0; i < tokenize.get("texts").size(); i++) {
+                String text = tokenize.get("texts").get(i).asText();
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create(api + "/tokenize"))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        JSON.writeValueAsString(Map.of("model", "gemma", "prompt", text))))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), r.body());
+                List<Integer> osprey = new ArrayList<>();
+                JSON.readTree(r.body()).get("tokens").forEach(t -> osprey.add(t.asInt()));
+                List<Integer> llamaCpp = new ArrayList<>(List.of(1)); // llama.cpp's ids after Osprey's BOS
+                tokenize.get("llama_cpp").get(i).forEach(t -> llamaCpp.add(t.asInt()));
+                assertEquals(llamaCpp, osprey, "ids of \"" + text + "\"");
+            }
+        } finally {
+            deploy.stop(Duration.ofSeconds(20));
+        }
+    }
+
+    /** A reference checkpoint with one of the SentencePiece tokenizers of tools/make-spm-tokenizer.py, as f32. */
+    private static Path exportWithTokenizer(String name, String reference, String tokenizer) throws Exception {
+        Path model = home.resolve("models").resolve(name);
+        Files.createDirectories(model);
+        Path fixture = TestPlatform.root().resolve("plugins-models").resolve(reference);
+        Files.copy(fixture.resolve("model.safetensors"), model.resolve("model.safetensors"));
+        ObjectNode config =
+                (ObjectNode) JSON.readTree(fixture.resolve("config.json").toFile());
+        config.putNull("sliding_window"); // llama.cpp's llama architecture has none
+        JSON.writeValue(model.resolve("config.json").toFile(), config);
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json", "tokenizer.model")) {
+            if (!(f.equals("tokenizer.model") && name.equals("mistral"))) {
+                Files.copy(GOLDEN.resolve(tokenizer).resolve(f), model.resolve(f));
+            }
+        }
+        return export(name, reference, null, "f32", "--gguf_type", "f32");
     }
 
     @Test

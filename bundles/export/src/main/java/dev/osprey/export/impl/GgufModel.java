@@ -12,17 +12,23 @@ import dev.osprey.checkpoint.HfConfig;
 
 /**
  * A Hugging Face decoder as llama.cpp's GGUF names it, as {@code convert_hf_to_gguf.py} does for the {@code llama}
- * and {@code qwen2} architectures: the hyper-parameters as {@code ARCH.*} metadata and each checkpoint tensor
- * under llama.cpp's name ({@code blk.N.attn_q.weight}, ...), with dimensions in ggml order (innermost first).
- * Llama's q and k projections are permuted from Hugging Face's rotate-half layout to the interleaved pairs
- * llama.cpp's rope expects; Qwen2 uses llama.cpp's NEOX rope, which is rotate-half, so its weights stay.
+ * (also Mistral's), {@code qwen2} and {@code gemma} architectures: the hyper-parameters as {@code ARCH.*} metadata
+ * and each checkpoint tensor under llama.cpp's name ({@code blk.N.attn_q.weight}, ...), with dimensions in ggml
+ * order (innermost first). Llama's q and k projections are permuted from Hugging Face's rotate-half layout to the
+ * interleaved pairs llama.cpp's rope expects; Qwen2 and Gemma use llama.cpp's NEOX rope, which is rotate-half, so
+ * their weights stay. Gemma's RMSNorm scales by 1 + w, llama.cpp's by w: its norm weights are written plus one.
  */
 final class GgufModel {
 
     private static final Logger LOG = System.getLogger(GgufModel.class.getName());
 
     /** Hugging Face model_type → llama.cpp architecture. */
-    static final Map<String, String> ARCHITECTURES = Map.of("llama", "llama", "qwen2", "qwen2");
+    static final Map<String, String> ARCHITECTURES =
+            Map.of("llama", "llama", "mistral", "llama", "qwen2", "qwen2", "gemma", "gemma");
+
+    /** The MLP activation llama.cpp's architecture computes: SiLU, or Gemma's tanh-approximated GELU. */
+    private static final Map<String, List<String>> ACTIVATIONS =
+            Map.of("llama", List.of("silu"), "qwen2", List.of("silu"), "gemma", List.of("gelu_pytorch_tanh", "gelu"));
 
     private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)\\.(weight|bias)");
     private static final Map<String, String> LAYER_NAMES = Map.of(
@@ -68,9 +74,10 @@ final class GgufModel {
         this.heads = config.requireInt("num_attention_heads");
         this.kvHeads = config.getInt(heads, "num_key_value_heads");
         this.headDim = config.getInt(config.requireInt("hidden_size") / heads, "head_dim");
-        this.tied = config.getBoolean(false, "tie_word_embeddings");
-        String act = config.getString("hidden_act").orElse("silu");
-        if (!act.equals("silu")) {
+        // transformers' GemmaConfig ties by default, the others do not
+        this.tied = config.getBoolean(arch.equals("gemma"), "tie_word_embeddings");
+        String act = config.getString("hidden_activation", "hidden_act").orElse("silu");
+        if (!ACTIVATIONS.get(arch).contains(act)) {
             throw unsupported("hidden_act", act);
         }
         this.ropeType = ropeString("rope_type")
@@ -82,6 +89,16 @@ final class GgufModel {
         }
         if (config.getBoolean(false, "use_sliding_window")) {
             throw unsupported("use_sliding_window", "true");
+        }
+        int window = config.getInt(0, "sliding_window");
+        if (arch.equals("llama") && window > 0 && window < config.requireInt("max_position_embeddings")) {
+            // as convert_hf_to_gguf.py, which writes no window for Mistral: llama.cpp attends to the whole context
+            LOG.log(
+                    Level.WARNING,
+                    "{0}: llama.cpp's llama architecture has no sliding window; beyond {1} tokens"
+                            + " its attention differs from the model''s",
+                    config.source(),
+                    window);
         }
     }
 
@@ -198,6 +215,9 @@ final class GgufModel {
             if (arch.equals("llama") && name.matches("blk\\.\\d+\\.attn_[qk]\\.(weight|bias)")) {
                 values = permute(values, t.shape()[0], name.contains("attn_q") ? heads : kvHeads);
             }
+            if (arch.equals("gemma") && name.endsWith("norm.weight")) {
+                values = plusOne(values);
+            }
             long[] ne = new long[t.shape().length];
             for (int i = 0; i < ne.length; i++) {
                 ne[i] = t.shape()[ne.length - 1 - i];
@@ -228,6 +248,14 @@ final class GgufModel {
             return GgufFileType.Role.ATTN_V;
         }
         return name.endsWith(".ffn_down.weight") ? GgufFileType.Role.FFN_DOWN : GgufFileType.Role.MATRIX;
+    }
+
+    private static float[] plusOne(float[] w) {
+        float[] out = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            out[i] = w[i] + 1;
+        }
+        return out;
     }
 
     /** llama.cpp's name of a Hugging Face tensor. */
