@@ -28,12 +28,12 @@ import dev.osprey.model.load.HfModel;
 import dev.osprey.model.load.ModelArguments;
 
 /**
- * {@code gguf}: writes the model as one GGUF v3 file that llama.cpp loads ({@code llama} and {@code qwen2}
- * architectures, byte-level BPE tokenizers), its {@code --adapters} merged first as {@code merge_lora} does.
- * Arguments: those of {@link ModelArguments}; {@code --gguf_type} {@code f32}, {@code f16} (default) or {@code
- * q8_0}, or {@code --quant_bits 8} for {@code q8_0}; {@code --to_ollama true} adds Ollama's {@code Modelfile}
- * ({@link OllamaModelfile}) beside the file. The file {@code MODEL-TYPE.gguf} is assembled in a folder
- * beside the job's output folder and renamed into place; the job's result is the file.
+ * {@code gguf}: writes the model as one GGUF v3 file that llama.cpp loads ({@link GgufModel}'s architectures,
+ * byte-level BPE or SentencePiece tokenizers), its {@code --adapters} merged first as {@code merge_lora} does.
+ * Arguments: those of {@link ModelArguments}; {@code --gguf_type} ({@link GgufFileType}: f32, f16 (default), q8_0,
+ * q4_k_m, q5_k_m, q6_k), or {@code --quant_bits 8} for q8_0 and 4 for q4_k_m; {@code --to_ollama true} adds Ollama's
+ * {@code Modelfile} ({@link OllamaModelfile}) beside the file. The file {@code MODEL-TYPE.gguf} is assembled in a
+ * folder beside the job's output folder and renamed into place; the job's result is the file.
  */
 @Component(service = Exporter.class)
 public class GgufExporter implements Exporter {
@@ -54,7 +54,8 @@ public class GgufExporter implements Exporter {
 
     @Override
     public String description() {
-        return "write a llama.cpp GGUF file (llama, qwen2; f32, f16 or q8_0), adapters merged first";
+        return "write a llama.cpp GGUF file (llama, mistral, qwen2, gemma; f32, f16, q8_0, q4_k_m, q5_k_m, q6_k),"
+                + " adapters merged first";
     }
 
     @Override
