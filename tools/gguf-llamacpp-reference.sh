@@ -59,6 +59,27 @@ json.dump(c, open(sys.argv[1], 'w'), indent=1)" "$model/config.json"
     cp "$work/llamacpp-$name.json" "$fixtures/"
 done
 
+# Gemma 2 (query_pre_attn_scalar set to head_dim, as llama.cpp scales queries, and the head tied, as llama.cpp
+# ties it) and Gemma 3 (the 6-layer fixture of
+# tools/make-gguf-gemma3-fixture.py: llama.cpp makes every 6th layer global), both with the Gemma tokenizer
+for name in gemma2 gemma3-text-6; do
+    model=$work/models/$name
+    mkdir -p "$model"
+    if [ $name = gemma2 ]; then
+        cp plugins-models/gemma/src/test/resources/reference/gemma2/config.json \
+            plugins-models/gemma/src/test/resources/reference/gemma2/model.safetensors "$model/"
+        python3 -c "import json, sys; c = json.load(open(sys.argv[1])); c['query_pre_attn_scalar'] = c['head_dim']; \
+c['tie_word_embeddings'] = True; json.dump(c, open(sys.argv[1], 'w'), indent=1)" "$model/config.json"
+    else
+        cp "$fixtures/$name"/* "$model/"
+    fi
+    cp "$fixtures"/spm-gemma/tokenizer* "$model/"
+    "$osprey" export --to_gguf --gguf_type f32 --model "$model" --output_dir "$work/models/$name-f32"
+    chroot "$root" python3 /tmp/gguf/gguf-llamacpp-reference.py /tmp/gguf/llamacpp-$name.json \
+        /tmp/gguf/models/$name-f32/$name-f32.gguf
+    cp "$work/llamacpp-$name.json" "$fixtures/"
+done
+
 # scaled rope: the reference llama with each rope_parameters of rope-variants.json, as llama-VARIANT.gguf
 mkdir -p "$work/models/rope"
 files=""

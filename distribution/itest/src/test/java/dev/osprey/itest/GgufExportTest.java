@@ -28,7 +28,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * {@code osprey export --quant_method gguf} of the built distribution writes, through the job service, the very
+ * {@code osprey export --to_gguf} of the built distribution writes, through the job service, the very
  * GGUF files llama.cpp was run on (same SHA-256 as in bundles/export's golden files, made by
  * tools/gguf-llamacpp-reference.sh), and Osprey's own model agrees with llama.cpp on them: the same greedy tokens
  * for the golden prompt and, at the first step, the same log-probability (F32/F16 within llama.cpp's F16 KV cache's
@@ -38,8 +38,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 class GgufExportTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String LLAMA = "llama/src/test/resources/reference/llama";
     private static final Path GOLDEN = TestPlatform.root().resolve("bundles/export/src/test/resources/gguf");
+    private static final Path REFERENCE = TestPlatform.root().resolve("plugins-models");
+    private static final Path LLAMA = REFERENCE.resolve("llama/src/test/resources/reference/llama");
+    private static final Path QWEN2 = REFERENCE.resolve("qwen/src/test/resources/reference/qwen2");
+    /** The byte-level TOKENIZER_JSON tokenizer of the GGUF tests, and the SentencePiece ones of tools/make-spm-tokenizer.py. */
+    private static final List<String> TOKENIZER_JSON = List.of("tokenizer.json", "tokenizer_config.json");
+
+    private static final List<String> WITH_SENTENCEPIECE_MODEL =
+            List.of("tokenizer.json", "tokenizer_config.json", "tokenizer.model");
 
     @TempDir
     static Path home;
@@ -51,13 +58,16 @@ class GgufExportTest {
 
     @Test
     void llamaF32IsTheFileLlamaCppReadAndOspreyGivesItsGreedyTokens() throws Exception {
-        checkAgainstLlamaCpp("llama", LLAMA, "f32", 5e-3, "--gguf_type", "f32");
+        prepare("llama", LLAMA, "{}", GOLDEN, TOKENIZER_JSON);
+        assertAgreesWithLlamaCpp(
+                "llama", export("llama", "f32", "--gguf_type", "f32"), "llamacpp-llama.json", "f32", 5e-3);
     }
 
     @Test
     void qwen2Q8_0ByQuantBitsIsTheFileLlamaCppReadAndAgreesWithinQuantization() throws Exception {
-        checkAgainstLlamaCpp(
-                "qwen2", "qwen/src/test/resources/reference/qwen2", "q8_0", 3e-2, "--quant_bits", "8", "--to_ollama");
+        prepare("qwen2", QWEN2, "{}", GOLDEN, TOKENIZER_JSON);
+        Path file = export("qwen2", "q8_0", "--quant_bits", "8", "--to_ollama");
+        assertAgreesWithLlamaCpp("qwen2", file, "llamacpp-qwen2.json", "q8_0", 3e-2);
 
         // --to_ollama: Ollama's Modelfile beside the file, its TEMPLATE derived from the model's ChatML template
         List<String> modelfile = Files.readAllLines(home.resolve("qwen2-q8_0").resolve("Modelfile"));
@@ -76,7 +86,8 @@ class GgufExportTest {
     /** {@code --to_gguf} with llama-quantize's Q4_K_M mix: the very bytes llama-quantize wrote for this model. */
     @Test
     void qwen2Q4KMByToGgufIsTheFileLlamaQuantizeWrites() throws Exception {
-        Path file = export("qwen2", "qwen/src/test/resources/reference/qwen2", null, "q4_k_m", "--gguf_type", "q4_k_m");
+        prepare("qwen2", QWEN2, "{}", GOLDEN, TOKENIZER_JSON);
+        Path file = export("qwen2", "q4_k_m", "--gguf_type", "q4_k_m");
         JsonNode golden = JSON.readTree(
                         GOLDEN.resolve("llamacpp-qwen2-kquant.json").toFile())
                 .get("q4_k_m");
@@ -98,7 +109,8 @@ class GgufExportTest {
         JsonNode variants = JSON.readTree(GOLDEN.resolve("rope-variants.json").toFile());
         for (String variant : List.of("linear", "llama3", "yarn")) {
             String name = "rope-" + variant;
-            Path file = export(name, LLAMA, variants.get(variant), "f32", "--gguf_type", "f32");
+            prepare(name, LLAMA, "{\"rope_parameters\": " + variants.get(variant) + "}", GOLDEN, TOKENIZER_JSON);
+            Path file = export(name, "f32", "--gguf_type", "f32");
             assertAgreesWithLlamaCpp(name, file, "llamacpp-llama-rope.json", variant, 5e-3);
         }
     }
@@ -110,9 +122,22 @@ class GgufExportTest {
      */
     @Test
     void sentencePieceMistralAndGemmaAgreeWithLlamaCppOnTokensAndIds() throws Exception {
-        Path mistral = exportWithTokenizer("mistral", "llama/src/test/resources/reference/mistral", "spm");
+        // llama.cpp's llama architecture has no sliding window
+        prepare(
+                "mistral",
+                REFERENCE.resolve("llama/src/test/resources/reference/mistral"),
+                "{\"sliding_window\": null}",
+                GOLDEN.resolve("spm"),
+                TOKENIZER_JSON);
+        Path mistral = export("mistral", "f32", "--gguf_type", "f32");
         assertAgreesWithLlamaCpp("mistral", mistral, "llamacpp-mistral.json", "f32", 5e-3);
-        Path gemma = exportWithTokenizer("gemma", "gemma/src/test/resources/reference/gemma", "spm-gemma");
+        prepare(
+                "gemma",
+                REFERENCE.resolve("gemma/src/test/resources/reference/gemma"),
+                "{}",
+                GOLDEN.resolve("spm-gemma"),
+                WITH_SENTENCEPIECE_MODEL);
+        Path gemma = export("gemma", "f32", "--gguf_type", "f32");
         assertAgreesWithLlamaCpp("gemma", gemma, "llamacpp-gemma.json", "f32", 5e-3);
 
         JsonNode tokenize =
@@ -169,22 +194,34 @@ class GgufExportTest {
         }
     }
 
-    /** A reference checkpoint with one of the SentencePiece tokenizers of tools/make-spm-tokenizer.py, as f32. */
-    private static Path exportWithTokenizer(String name, String reference, String tokenizer) throws Exception {
-        Path model = home.resolve("models").resolve(name);
-        Files.createDirectories(model);
-        Path fixture = TestPlatform.root().resolve("plugins-models").resolve(reference);
-        Files.copy(fixture.resolve("model.safetensors"), model.resolve("model.safetensors"));
-        ObjectNode config =
-                (ObjectNode) JSON.readTree(fixture.resolve("config.json").toFile());
-        config.putNull("sliding_window"); // llama.cpp's llama architecture has none
-        JSON.writeValue(model.resolve("config.json").toFile(), config);
-        for (String f : List.of("tokenizer.json", "tokenizer_config.json", "tokenizer.model")) {
-            if (!(f.equals("tokenizer.model") && name.equals("mistral"))) {
-                Files.copy(GOLDEN.resolve(tokenizer).resolve(f), model.resolve(f));
-            }
-        }
-        return export(name, reference, null, "f32", "--gguf_type", "f32");
+    /**
+     * Gemma 2 (soft-capping, alternating sliding layers, four norms) and Gemma 3 (q/k norms, a global layer in six
+     * with its own rope base and linear scaling): llama.cpp's greedy tokens are Osprey's. Gemma 2's
+     * query_pre_attn_scalar is set to head_dim and its head tied, as llama.cpp computes them; the Gemma 3 fixture
+     * (tools/make-gguf-gemma3-fixture.py) has six layers because llama.cpp makes every sixth one global.
+     */
+    @Test
+    void gemma2AndGemma3GiveLlamaCppOspreysGreedyTokens() throws Exception {
+        prepare(
+                "gemma2",
+                REFERENCE.resolve("gemma/src/test/resources/reference/gemma2"),
+                "{\"query_pre_attn_scalar\": 8, \"tie_word_embeddings\": true}",
+                GOLDEN.resolve("spm-gemma"),
+                WITH_SENTENCEPIECE_MODEL);
+        assertAgreesWithLlamaCpp(
+                "gemma2", export("gemma2", "f32", "--gguf_type", "f32"), "llamacpp-gemma2.json", "f32", 5e-3);
+        prepare(
+                "gemma3-text-6",
+                GOLDEN.resolve("gemma3-text-6"),
+                "{}",
+                GOLDEN.resolve("spm-gemma"),
+                WITH_SENTENCEPIECE_MODEL);
+        assertAgreesWithLlamaCpp(
+                "gemma3-text-6",
+                export("gemma3-text-6", "f32", "--gguf_type", "f32"),
+                "llamacpp-gemma3-text-6.json",
+                "f32",
+                5e-3);
     }
 
     @Test
@@ -200,12 +237,6 @@ class GgufExportTest {
                 home.resolve("word-level").toString());
         assertEquals(2, r.exit(), r.out());
         assertTrue(r.out().contains("model.type WordLevel"), r.out());
-    }
-
-    private static void checkAgainstLlamaCpp(
-            String name, String reference, String type, double tolerance, String... typeOptions) throws Exception {
-        Path file = export(name, reference, null, type, typeOptions);
-        assertAgreesWithLlamaCpp(name, file, "llamacpp-" + name + ".json", type, tolerance);
     }
 
     /**
@@ -250,29 +281,30 @@ class GgufExportTest {
     }
 
     /**
-     * Copies the reference checkpoint (with the GGUF tests' tokenizer, and {@code ropeParameters} in its config when
-     * not null) to folder {@code name} and exports it with {@code --to_gguf}.
+     * Folder {@code models/NAME} (once): the checkpoint's weights, its config.json with the fields of {@code
+     * configPatch} (a JSON object) set, and {@code tokenizerFiles} from {@code tokenizer}.
      */
-    private static Path export(
-            String name, String reference, JsonNode ropeParameters, String type, String... typeOptions)
+    private static void prepare(
+            String name, Path checkpoint, String configPatch, Path tokenizer, List<String> tokenizerFiles)
             throws Exception {
         Path model = home.resolve("models").resolve(name);
-        if (!Files.isDirectory(model)) {
-            Files.createDirectories(model);
-            Path fixture = TestPlatform.root().resolve("plugins-models").resolve(reference);
-            for (String f : List.of("config.json", "generation_config.json", "model.safetensors")) {
-                Files.copy(fixture.resolve(f), model.resolve(f));
-            }
-            if (ropeParameters != null) {
-                ObjectNode config =
-                        (ObjectNode) JSON.readTree(model.resolve("config.json").toFile());
-                config.set("rope_parameters", ropeParameters);
-                JSON.writeValue(model.resolve("config.json").toFile(), config);
-            }
-            for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
-                Files.copy(GOLDEN.resolve(f), model.resolve(f));
-            }
+        if (Files.isDirectory(model)) {
+            return;
         }
+        Files.createDirectories(model);
+        Files.copy(checkpoint.resolve("model.safetensors"), model.resolve("model.safetensors"));
+        ObjectNode config =
+                (ObjectNode) JSON.readTree(checkpoint.resolve("config.json").toFile());
+        config.setAll((ObjectNode) JSON.readTree(configPatch));
+        JSON.writeValue(model.resolve("config.json").toFile(), config);
+        for (String f : tokenizerFiles) {
+            Files.copy(tokenizer.resolve(f), model.resolve(f));
+        }
+    }
+
+    /** {@code osprey export --to_gguf} of {@code models/NAME}: the file {@code NAME-TYPE.gguf}. */
+    private static Path export(String name, String type, String... typeOptions) throws Exception {
+        Path model = home.resolve("models").resolve(name);
         Path out = home.resolve(name + "-" + type);
         List<String> args = new ArrayList<>(
                 List.of("export", "--to_gguf", "--model", model.toString(), "--output_dir", out.toString()));

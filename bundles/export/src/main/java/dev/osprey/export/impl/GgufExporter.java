@@ -54,7 +54,7 @@ public class GgufExporter implements Exporter {
 
     @Override
     public String description() {
-        return "write a llama.cpp GGUF file (llama, mistral, qwen2, gemma; f32, f16, q8_0, q4_k_m, q5_k_m, q6_k),"
+        return "write a llama.cpp GGUF file (llama, mistral, qwen2, gemma 1-3; f32, f16, q8_0, q4_k_m, q5_k_m, q6_k),"
                 + " adapters merged first";
     }
 

@@ -23,12 +23,35 @@ final class GgufModel {
     private static final Logger LOG = System.getLogger(GgufModel.class.getName());
 
     /** Hugging Face model_type → llama.cpp architecture. */
-    static final Map<String, String> ARCHITECTURES =
-            Map.of("llama", "llama", "mistral", "llama", "qwen2", "qwen2", "gemma", "gemma");
+    static final Map<String, String> ARCHITECTURES = Map.of(
+            "llama", "llama",
+            "mistral", "llama",
+            "qwen2", "qwen2",
+            "gemma", "gemma",
+            "gemma2", "gemma2",
+            "gemma3_text", "gemma3");
 
     /** The MLP activation llama.cpp's architecture computes: SiLU, or Gemma's tanh-approximated GELU. */
-    private static final Map<String, List<String>> ACTIVATIONS =
-            Map.of("llama", List.of("silu"), "qwen2", List.of("silu"), "gemma", List.of("gelu_pytorch_tanh", "gelu"));
+    private static final Map<String, List<String>> ACTIVATIONS = Map.of(
+            "llama", List.of("silu"),
+            "qwen2", List.of("silu"),
+            "gemma", List.of("gelu_pytorch_tanh", "gelu"),
+            "gemma2", List.of("gelu_pytorch_tanh"),
+            "gemma3", List.of("gelu_pytorch_tanh"));
+
+    /**
+     * llama.cpp's fixed sliding-window layer pattern: every {@code n}th layer global, the others sliding (Gemma 2:
+     * 2, Gemma 3: 6). It does not read transformers' {@code layer_types}, so those must follow it.
+     */
+    private static final Map<String, Integer> SLIDING_PATTERNS = Map.of("gemma2", 2, "gemma3", 6);
+
+    /** Gemma 2 and 3 name their four norms differently from Llama's two. */
+    private static final Map<String, String> GEMMA2_LAYER_NAMES = Map.of(
+            "post_attention_layernorm", "post_attention_norm",
+            "pre_feedforward_layernorm", "ffn_norm",
+            "post_feedforward_layernorm", "post_ffw_norm",
+            "self_attn.q_norm", "attn_q_norm",
+            "self_attn.k_norm", "attn_k_norm");
 
     private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)\\.(weight|bias)");
     private static final Map<String, String> LAYER_NAMES = Map.of(
@@ -74,11 +97,17 @@ final class GgufModel {
         this.heads = config.requireInt("num_attention_heads");
         this.kvHeads = config.getInt(heads, "num_key_value_heads");
         this.headDim = config.getInt(config.requireInt("hidden_size") / heads, "head_dim");
-        // transformers' GemmaConfig ties by default, the others do not
-        this.tied = config.getBoolean(arch.equals("gemma"), "tie_word_embeddings");
+        // transformers' Gemma configs tie by default, the others do not
+        this.tied = config.getBoolean(isGemma(), "tie_word_embeddings");
+        if (isGemma() && !tied) {
+            throw unsupported("tie_word_embeddings", "false (llama.cpp's " + arch + " uses the embedding as the head)");
+        }
         String act = config.getString("hidden_activation", "hidden_act").orElse("silu");
         if (!ACTIVATIONS.get(arch).contains(act)) {
             throw unsupported("hidden_act", act);
+        }
+        if (SLIDING_PATTERNS.containsKey(arch)) {
+            checkGemmaAttention();
         }
         this.ropeType = ropeString("rope_type")
                 .or(() -> config.getString("rope_scaling.type"))
@@ -99,6 +128,43 @@ final class GgufModel {
                             + " its attention differs from the model''s",
                     config.source(),
                     window);
+        }
+    }
+
+    private boolean isGemma() {
+        return arch.startsWith("gemma");
+    }
+
+    /**
+     * Gemma 2 and 3 as llama.cpp computes them: queries scaled by 1/√head_dim (transformers by
+     * 1/√query_pre_attn_scalar; llama.cpp takes hidden/heads only for the 27B shapes, which it knows by layer count),
+     * layers sliding in llama.cpp's fixed pattern, and (Gemma 3) no attention soft-capping.
+     */
+    private void checkGemmaAttention() {
+        int scalar = config.getInt(256, "query_pre_attn_scalar");
+        if (scalar != headDim) {
+            throw unsupported(
+                    "query_pre_attn_scalar",
+                    scalar + " (llama.cpp scales queries by 1/sqrt(head_dim " + headDim + "))");
+        }
+        int pattern = SLIDING_PATTERNS.get(arch);
+        int layers = config.requireInt("num_hidden_layers");
+        Object types = config.get("layer_types").orElse(null);
+        if (types instanceof List<?> list) {
+            for (int i = 0; i < list.size() && i < layers; i++) {
+                String expected = i % pattern < pattern - 1 ? "sliding_attention" : "full_attention";
+                if (!expected.equals(list.get(i))) {
+                    throw unsupported(
+                            "layer_types[" + i + "]",
+                            list.get(i) + " (llama.cpp's " + arch + " makes every " + pattern
+                                    + "th layer global, the others sliding)");
+                }
+            }
+        }
+        if (arch.equals("gemma3") && config.get("attn_logit_softcapping").isPresent()) {
+            throw unsupported(
+                    "attn_logit_softcapping",
+                    String.valueOf(config.get("attn_logit_softcapping").get()));
         }
     }
 
@@ -125,10 +191,27 @@ final class GgufModel {
                 .put(a + "attention.key_length", headDim)
                 .put(a + "attention.value_length", headDim)
                 .put(a + "rope.dimension_count", headDim)
-                .put(a + "rope.freq_base", (float)
-                        config.getDouble(10000.0, "rope_parameters.rope_theta", "rope_theta"))
+                .put(a + "rope.freq_base", (float) ropeDouble("rope_theta", config.getDouble(10000.0, "rope_theta")))
                 .put(a + "attention.layer_norm_rms_epsilon", (float) config.getDouble(1e-6, "rms_norm_eps"));
         putRopeScaling(gguf, a);
+        if (SLIDING_PATTERNS.containsKey(arch)) {
+            putGemmaAttention(gguf, a);
+        }
+    }
+
+    /** Gemma 2 and 3: soft-capping, the sliding window, and Gemma 3's rope base for its sliding layers. */
+    private void putGemmaAttention(GgufWriter gguf, String a) {
+        config.get("attn_logit_softcapping")
+                .ifPresent(c ->
+                        gguf.put(a + "attn_logit_softcapping", (float) config.getDouble(0, "attn_logit_softcapping")));
+        config.get("final_logit_softcapping")
+                .ifPresent(c -> gguf.put(
+                        a + "final_logit_softcapping", (float) config.getDouble(0, "final_logit_softcapping")));
+        gguf.put(a + "attention.sliding_window", config.requireInt("sliding_window"));
+        if (arch.equals("gemma3")) {
+            gguf.put(a + "rope.freq_base_swa", (float)
+                    config.getDouble(10000.0, "rope_parameters.sliding_attention.rope_theta", "rope_local_base_freq"));
+        }
     }
 
     /**
@@ -162,7 +245,7 @@ final class GgufModel {
      * original / high_freq_factor, the factor above original / low_freq_factor, and a smooth blend between.
      */
     float[] llama3FreqFactors() {
-        double theta = config.getDouble(10000.0, "rope_parameters.rope_theta", "rope_theta");
+        double theta = ropeDouble("rope_theta", config.getDouble(10000.0, "rope_theta"));
         double factor = ropeDouble("factor", 8.0);
         double low = ropeDouble("low_freq_factor", 1.0);
         double high = ropeDouble("high_freq_factor", 4.0);
@@ -182,17 +265,26 @@ final class GgufModel {
         return factors;
     }
 
-    /** A rope field, from {@code rope_parameters} (transformers 5) or {@code rope_scaling}. */
+    /**
+     * A rope field of the global-attention rope: from {@code rope_parameters} (transformers 5; per attention kind
+     * for Gemma 3) or {@code rope_scaling}.
+     */
     private Optional<Object> ropeValue(String field) {
-        return config.get("rope_parameters." + field, "rope_scaling." + field);
+        return config.get(ropeKeys(field));
     }
 
     private Optional<String> ropeString(String field) {
-        return config.getString("rope_parameters." + field, "rope_scaling." + field);
+        return config.getString(ropeKeys(field));
     }
 
     private double ropeDouble(String field, double defaultValue) {
-        return config.getDouble(defaultValue, "rope_parameters." + field, "rope_scaling." + field);
+        return config.getDouble(defaultValue, ropeKeys(field));
+    }
+
+    private static String[] ropeKeys(String field) {
+        return new String[] {
+            "rope_parameters.full_attention." + field, "rope_parameters." + field, "rope_scaling." + field
+        };
     }
 
     /**
@@ -215,7 +307,7 @@ final class GgufModel {
             if (arch.equals("llama") && name.matches("blk\\.\\d+\\.attn_[qk]\\.(weight|bias)")) {
                 values = permute(values, t.shape()[0], name.contains("attn_q") ? heads : kvHeads);
             }
-            if (arch.equals("gemma") && name.endsWith("norm.weight")) {
+            if (isGemma() && name.endsWith("norm.weight")) {
                 values = plusOne(values);
             }
             long[] ne = new long[t.shape().length];
@@ -265,7 +357,11 @@ final class GgufModel {
             return global;
         }
         Matcher m = LAYER.matcher(hfName);
-        String module = m.matches() ? LAYER_NAMES.get(m.group(2)) : null;
+        String module = !m.matches()
+                ? null
+                : SLIDING_PATTERNS.containsKey(arch) && GEMMA2_LAYER_NAMES.containsKey(m.group(2))
+                        ? GEMMA2_LAYER_NAMES.get(m.group(2))
+                        : LAYER_NAMES.get(m.group(2));
         if (module == null) {
             throw new IllegalArgumentException("gguf export of model_type " + config.modelType()
                     + " has no llama.cpp name for the tensor " + hfName);

@@ -239,6 +239,28 @@ class GgufExporterTest {
                 () -> GgufExporter.type(Arguments.of(Map.of("quant_bits", 8, "gguf_type", "f16"))));
     }
 
+    /** What llama.cpp's Gemma 2/3 cannot compute as transformers does is refused, naming the config field. */
+    @Test
+    void gemmaAttentionLlamaCppComputesOtherwiseIsRefusedByName() throws Exception {
+        Path gemma2 = REFERENCE.resolve("gemma/src/test/resources/reference/gemma2/config.json");
+        Map<String, Object> config = new LinkedHashMap<>(HfConfig.read(gemma2).asMap());
+        config.put("tie_word_embeddings", true);
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> new GgufModel(HfConfig.of(config, gemma2)));
+        assertTrue(e.getMessage().contains("query_pre_attn_scalar = 16"), e.getMessage());
+
+        config.put("query_pre_attn_scalar", 8);
+        new GgufModel(HfConfig.of(config, gemma2));
+        config.put("layer_types", List.of("full_attention", "sliding_attention"));
+        e = assertThrows(IllegalArgumentException.class, () -> new GgufModel(HfConfig.of(config, gemma2)));
+        assertTrue(e.getMessage().contains("layer_types[0]"), e.getMessage());
+
+        config.remove("layer_types");
+        config.put("tie_word_embeddings", false);
+        e = assertThrows(IllegalArgumentException.class, () -> new GgufModel(HfConfig.of(config, gemma2)));
+        assertTrue(e.getMessage().contains("tie_word_embeddings = false"), e.getMessage());
+    }
+
     @Test
     void permuteIsConvertHfToGgufsForAHeadOfFour() {
         // one head of dim 4, rows of length 1: [x0, x1, y0, y1] -> [x0, y0, x1, y1]
