@@ -42,7 +42,7 @@ class GgufExportTest {
     private static final Path REFERENCE = TestPlatform.root().resolve("plugins-models");
     private static final Path LLAMA = REFERENCE.resolve("llama/src/test/resources/reference/llama");
     private static final Path QWEN2 = REFERENCE.resolve("qwen/src/test/resources/reference/qwen2");
-    /** The byte-level TOKENIZER_JSON tokenizer of the GGUF tests, and the SentencePiece ones of tools/make-spm-tokenizer.py. */
+    /** Tokenizer files to copy: tokenizer.json (with its config) alone, or with SentencePiece's model too. */
     private static final List<String> TOKENIZER_JSON = List.of("tokenizer.json", "tokenizer_config.json");
 
     private static final List<String> WITH_SENTENCEPIECE_MODEL =
