@@ -94,7 +94,7 @@ class GgufKQuantTest {
             if (name.matches("blk\\.\\d+\\.attn_[qk]\\.weight")) {
                 w = GgufModel.permute(w, e.getValue().shape()[0], name.contains("attn_q") ? 4 : 1);
             }
-            double error = relativeError(w, gguf.values(name));
+            double error = FloatArrays.relativeError(gguf.values(name), w);
             assertTrue(error < bound.get(type), name + " (type " + type + "): " + error);
             assertTrue(error > bound.get(type) / 20, name + ": quantized at all? " + error);
         }
@@ -109,10 +109,12 @@ class GgufKQuantTest {
             GgufReader.Info down = gguf.tensors.get("blk.0.ffn_down.weight");
             assertEquals(type == GgufFileType.Q5_K_M ? 13 : 14, up.type(), type.id());
             assertEquals(type == GgufFileType.Q5_K_M ? 7 : 8, down.type(), type.id() + ": 288-wide rows fall back");
-            double upError =
-                    relativeError(hf.get("model.layers.0.mlp.up_proj.weight").values(), gguf.values(up.name()));
-            double downError =
-                    relativeError(hf.get("model.layers.0.mlp.down_proj.weight").values(), gguf.values(down.name()));
+            double upError = FloatArrays.relativeError(
+                    gguf.values(up.name()),
+                    hf.get("model.layers.0.mlp.up_proj.weight").values());
+            double downError = FloatArrays.relativeError(
+                    gguf.values(down.name()),
+                    hf.get("model.layers.0.mlp.down_proj.weight").values());
             assertTrue(upError < (type == GgufFileType.Q5_K_M ? 0.03 : 0.015), type.id() + " up: " + upError);
             assertTrue(downError < (type == GgufFileType.Q5_K_M ? 0.035 : 0.005), type.id() + " down: " + downError);
             GgufExporterTest.assertDataLaidOut(gguf);
@@ -153,16 +155,6 @@ class GgufKQuantTest {
                 type,
                 null);
         return out.resolve(file);
-    }
-
-    private static double relativeError(float[] expected, float[] actual) {
-        double diff = 0;
-        double norm = 0;
-        for (int i = 0; i < expected.length; i++) {
-            diff += (expected[i] - actual[i]) * (double) (expected[i] - actual[i]);
-            norm += expected[i] * (double) expected[i];
-        }
-        return Math.sqrt(diff / norm);
     }
 
     /**

@@ -225,7 +225,7 @@ class QuantizedExportTest {
             float exact = maxAbsDiff(logits(reloaded.model(), heldOut(), true), inMemory);
             float drift = maxAbsDiff(after, before);
             float scale = maxAbs(before);
-            double relative = relativeError(after, before);
+            double relative = FloatArrays.relativeError(after, before);
             System.out.printf(
                     "%s %s %d-bit: reload vs in-memory %.2g, vs original %.4f (logits up to %.3f); held-out"
                             + " perplexity %.4f -> %.4f (%+.3f%%)%n",
@@ -370,16 +370,6 @@ class QuantizedExportTest {
             m = Math.max(m, Math.abs(a[i] - b[i]));
         }
         return m;
-    }
-
-    private static double relativeError(float[] a, float[] b) {
-        double diff = 0;
-        double norm = 0;
-        for (int i = 0; i < a.length; i++) {
-            diff += (a[i] - b[i]) * (double) (a[i] - b[i]);
-            norm += b[i] * (double) b[i];
-        }
-        return Math.sqrt(diff / norm);
     }
 
     private static float maxAbs(float[] a) {
