@@ -57,10 +57,12 @@ class GgufExportTest {
     }
 
     @Test
-    void llamaF32IsTheFileLlamaCppReadAndOspreyGivesItsGreedyTokens() throws Exception {
+    void llamaF32AndF16AreTheFilesLlamaCppReadAndOspreyGivesTheirGreedyTokens() throws Exception {
         prepare("llama", LLAMA, "{}", GOLDEN, TOKENIZER_JSON);
-        assertAgreesWithLlamaCpp(
-                "llama", export("llama", "f32", "--gguf_type", "f32"), "llamacpp-llama.json", "f32", 5e-3);
+        for (String type : List.of("f32", "f16")) {
+            Path file = export("llama", type, "--gguf_type", type);
+            assertAgreesWithLlamaCpp("llama", file, "llamacpp-llama.json", type, 5e-3);
+        }
     }
 
     @Test
