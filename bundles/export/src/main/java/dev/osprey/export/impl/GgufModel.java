@@ -4,7 +4,6 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -69,9 +68,6 @@ final class GgufModel {
             "model.norm.weight", "output_norm.weight",
             "lm_head.weight", "output.weight");
 
-    /** The rope_type values llama.cpp reproduces: linear and yarn as metadata, llama3 as a rope_freqs tensor. */
-    static final List<String> SCALED_ROPES = List.of("default", "linear", "llama3", "yarn");
-
     /** A checkpoint tensor: its Hugging Face shape (outermost first) and its values in row-major order. */
     record HfTensor(long[] shape, float[] values) {}
 
@@ -81,8 +77,7 @@ final class GgufModel {
     final int kvHeads;
     final int headDim;
     final boolean tied;
-    /** default, linear, llama3 or yarn. */
-    final String ropeType;
+    final GgufRope rope;
 
     /**
      * @throws IllegalArgumentException naming the model_type or config.json field llama.cpp's export does not take
@@ -109,12 +104,10 @@ final class GgufModel {
         if (SLIDING_PATTERNS.containsKey(arch)) {
             checkGemmaAttention();
         }
-        this.ropeType = ropeString("rope_type")
-                .or(() -> config.getString("rope_scaling.type"))
-                .orElse("default");
-        // llama.cpp has no dynamic NTK for these architectures, and longrope is Phi-3's
-        if (!SCALED_ROPES.contains(ropeType)) {
-            throw unsupported("rope_type", ropeType);
+        this.rope = new GgufRope(config, headDim);
+        if (!GgufRope.SUPPORTED.contains(rope.type)) {
+            // llama.cpp has no dynamic NTK for these architectures, and longrope is Phi-3's
+            throw unsupported("rope_type", rope.type);
         }
         if (config.getBoolean(false, "use_sliding_window")) {
             throw unsupported("use_sliding_window", "true");
@@ -191,9 +184,9 @@ final class GgufModel {
                 .put(a + "attention.key_length", headDim)
                 .put(a + "attention.value_length", headDim)
                 .put(a + "rope.dimension_count", headDim)
-                .put(a + "rope.freq_base", (float) ropeDouble("rope_theta", config.getDouble(10000.0, "rope_theta")))
+                .put(a + "rope.freq_base", (float) rope.theta())
                 .put(a + "attention.layer_norm_rms_epsilon", (float) config.getDouble(1e-6, "rms_norm_eps"));
-        putRopeScaling(gguf, a);
+        rope.putScaling(gguf, a);
         if (SLIDING_PATTERNS.containsKey(arch)) {
             putGemmaAttention(gguf, a);
         }
@@ -212,79 +205,6 @@ final class GgufModel {
             gguf.put(a + "rope.freq_base_swa", (float)
                     config.getDouble(10000.0, "rope_parameters.sliding_attention.rope_theta", "rope_local_base_freq"));
         }
-    }
-
-    /**
-     * linear and yarn scaling as {@code ARCH.rope.scaling.*}, as convert_hf_to_gguf.py writes them (yarn's original
-     * context falls back to max_position_embeddings, as transformers' does); llama3's is the rope_freqs tensor.
-     */
-    private void putRopeScaling(GgufWriter gguf, String a) {
-        if (!ropeType.equals("linear") && !ropeType.equals("yarn")) {
-            return;
-        }
-        gguf.put(a + "rope.scaling.type", ropeType).put(a + "rope.scaling.factor", (float) ropeDouble("factor", 1.0));
-        if (ropeType.equals("yarn")) {
-            gguf.put(a + "rope.scaling.original_context_length", (int)
-                    ropeDouble("original_max_position_embeddings", config.requireInt("max_position_embeddings")));
-            putIfSet(gguf, a + "rope.scaling.yarn_ext_factor", "extrapolation_factor");
-            putIfSet(gguf, a + "rope.scaling.yarn_attn_factor", "attention_factor");
-            putIfSet(gguf, a + "rope.scaling.yarn_beta_fast", "beta_fast");
-            putIfSet(gguf, a + "rope.scaling.yarn_beta_slow", "beta_slow");
-            ropeValue("truncate").ifPresent(t -> gguf.put(a + "rope.scaling.yarn_truncate", (Boolean) t));
-        }
-    }
-
-    private void putIfSet(GgufWriter gguf, String key, String field) {
-        if (ropeValue(field).isPresent()) {
-            gguf.put(key, (float) ropeDouble(field, 0));
-        }
-    }
-
-    /**
-     * llama3's per-frequency divisors, which llama.cpp reads from {@code rope_freqs.weight}: 1 for wavelengths under
-     * original / high_freq_factor, the factor above original / low_freq_factor, and a smooth blend between.
-     */
-    float[] llama3FreqFactors() {
-        double theta = ropeDouble("rope_theta", config.getDouble(10000.0, "rope_theta"));
-        double factor = ropeDouble("factor", 8.0);
-        double low = ropeDouble("low_freq_factor", 1.0);
-        double high = ropeDouble("high_freq_factor", 4.0);
-        double original = ropeDouble("original_max_position_embeddings", 8192);
-        float[] factors = new float[headDim / 2];
-        for (int i = 0; i < factors.length; i++) {
-            double wavelength = 2 * Math.PI * Math.pow(theta, 2.0 * i / headDim);
-            if (wavelength < original / high) {
-                factors[i] = 1;
-            } else if (wavelength > original / low) {
-                factors[i] = (float) factor;
-            } else {
-                double smooth = (original / wavelength - low) / (high - low);
-                factors[i] = (float) (1 / ((1 - smooth) / factor + smooth));
-            }
-        }
-        return factors;
-    }
-
-    /**
-     * A rope field of the global-attention rope: from {@code rope_parameters} (transformers 5; per attention kind
-     * for Gemma 3) or {@code rope_scaling}.
-     */
-    private Optional<Object> ropeValue(String field) {
-        return config.get(ropeKeys(field));
-    }
-
-    private Optional<String> ropeString(String field) {
-        return config.getString(ropeKeys(field));
-    }
-
-    private double ropeDouble(String field, double defaultValue) {
-        return config.getDouble(defaultValue, ropeKeys(field));
-    }
-
-    private static String[] ropeKeys(String field) {
-        return new String[] {
-            "rope_parameters.full_attention." + field, "rope_parameters." + field, "rope_scaling." + field
-        };
     }
 
     /**
@@ -322,8 +242,8 @@ final class GgufModel {
             }
             gguf.add(new GgufWriter.Tensor(name, ne, values, tensorType));
         }
-        if (ropeType.equals("llama3")) {
-            float[] factors = llama3FreqFactors();
+        if (rope.type.equals("llama3")) {
+            float[] factors = rope.llama3FreqFactors();
             gguf.add(new GgufWriter.Tensor("rope_freqs.weight", new long[] {factors.length}, factors, GgufType.F32));
         }
     }
