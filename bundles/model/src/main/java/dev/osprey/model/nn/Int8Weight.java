@@ -4,7 +4,11 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -17,9 +21,19 @@ import dev.osprey.api.engine.Scalars;
  */
 public final class Int8Weight implements QuantizedWeight {
 
+    /**
+     * From this many code bytes an inference product is split into one block of rows per core: {@code
+     * -Dosprey.inference.int8_split_bytes}. On an idle 2-core machine two blocks at once took 0.59× and 0.57× the
+     * time of one call for 11.5 MB and 65.5 MB of codes, and 1.16× for 4.2 MB (PackedProductBenchmark,
+     * docs/benchmarks.md).
+     */
+    static final long SPLIT_BYTES = Long.getLong("osprey.inference.int8_split_bytes", 8L << 20);
+
     private final Shape shape;
     private final NDArray codes;
     private final NDArray scales;
+    /** Per core, views of a block of rows: {codes (rows, in), scales (rows, 1)}; made on the first split product. */
+    private NDArray[][] rowBlocks;
 
     private Int8Weight(Shape shape, NDArray codes, NDArray scales) {
         this.shape = shape;
@@ -60,15 +74,52 @@ public final class Int8Weight implements QuantizedWeight {
 
     /**
      * x·Wᵀ straight from the codes with PyTorch's int8 weight-only kernel ({@link PackedKernels}): the dense
-     * weight is never made. No gradient flows through it. Unlike a dense product it is not split across cores
-     * ({@link RowBlocks}): two row blocks multiplied at once took 1.1–3.6× the time of one call for the whole weight
-     * (PackedProductBenchmark, docs/benchmarks.md).
+     * weight is never made. No gradient flows through it. In an inference pass ({@link InferenceThreads#during}) a
+     * weight of at least {@link #SPLIT_BYTES} is multiplied one block of rows per core, as {@link RowBlocks} does
+     * for a dense one; every output element is the same dot product.
      *
      * @param x (..., in) F32 or F16
      * @return (..., out) in x's type
      */
     public NDArray multiply(NDArray x) {
+        if (InferenceThreads.active() && RowBlocks.bytes(codes) >= SPLIT_BYTES) {
+            NDArray[][] blocks = rowBlocks();
+            NDArray[] parts = new NDArray[blocks.length];
+            Runnable[] tasks = new Runnable[blocks.length];
+            for (int i = 0; i < blocks.length; i++) {
+                int b = i;
+                tasks[i] = () -> parts[b] = PackedKernels.int8(x, blocks[b][0], blocks[b][1]); // (..., rows of b)
+            }
+            if (InferenceThreads.runAll(tasks)) {
+                NDArray y = NDArrays.concat(new NDList(parts), -1); // (..., out)
+                for (NDArray part : parts) {
+                    part.close(); // made on other threads, so outside the caller's NDScope
+                }
+                return y;
+            }
+        }
         return PackedKernels.int8(x, codes, scales);
+    }
+
+    /** How many row blocks split products use (0 before the first). */
+    synchronized int rowBlockCount() {
+        return rowBlocks == null ? 0 : rowBlocks.length;
+    }
+
+    private synchronized NDArray[][] rowBlocks() {
+        if (rowBlocks == null) {
+            long rows = shape.get(0);
+            int ways = (int) Math.min(InferenceThreads.WAYS, rows);
+            NDArray[][] blocks = new NDArray[ways][];
+            for (int i = 0; i < ways; i++) {
+                NDIndex range = new NDIndex("{}:{}", rows * i / ways, rows * (i + 1) / ways);
+                blocks[i] = new NDArray[] {codes.get(range), scales.get(range)}; // views of the block's rows
+                // made during some pass, but kept with the weight (and freed with the model's manager)
+                NDScope.unregister(blocks[i]);
+            }
+            rowBlocks = blocks;
+        }
+        return rowBlocks;
     }
 
     @Override

@@ -1,8 +1,10 @@
 package dev.osprey.model.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -60,6 +62,20 @@ class PackedInt8InferenceTest {
         assertEquals(DataType.FLOAT16, half.getDataType());
         float halfError = RelativeError.of(half.toType(DataType.FLOAT32, false), dequantized);
         assertTrue(halfError < 0.01, "relative error from F16 input " + halfError);
+    }
+
+    /** In an inference pass a large weight is multiplied one block of rows per core: the numbers of one call. */
+    @Test
+    void aLargeWeightSplitAcrossCoresGivesTheProductOfOneCall() {
+        assumeTrue(InferenceThreads.threads() > 1, "one core: nothing to split across");
+        Int8Weight q = Int8Weight.quantize(manager.randomNormal(new Shape(4096, 2048))); // 8 MiB of codes
+        NDArray x = manager.randomNormal(new Shape(1, 2048));
+        NDArray whole = q.multiply(x); // (1, 4096), outside a pass: one call
+        assertEquals(0, q.rowBlockCount());
+        NDArray split = InferenceThreads.during(() -> q.multiply(x));
+        assertEquals(InferenceThreads.threads(), q.rowBlockCount());
+        assertEquals(new Shape(1, 4096), split.getShape());
+        assertArrayEquals(whole.toFloatArray(), split.toFloatArray());
     }
 
     @Test

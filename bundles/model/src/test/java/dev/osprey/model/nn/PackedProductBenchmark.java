@@ -97,7 +97,8 @@ class PackedProductBenchmark {
 
     /**
      * The packed int8 product cut into one block of rows per core, the blocks multiplied at once on the inference
-     * threads, as {@link RowBlocks} does for a dense weight (measured here; {@link Int8Weight} does not split).
+     * threads, as {@link RowBlocks} does for a dense weight, whatever its size ({@link Int8Weight} splits from
+     * {@code Int8Weight.SPLIT_BYTES}).
      */
     private static NDArray splitInt8(NDArray x, Int8Weight w) {
         NDArray codes = w.storage().get(0); // (N, K) int8
