@@ -4,7 +4,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 
 /**
  * Runs the large matrix products of inference passes on all cores. Batch-1 decode reads every weight once
@@ -78,6 +83,29 @@ public final class InferenceThreads {
         } finally {
             BUSY.unlock();
         }
+    }
+
+    /**
+     * Computes {@code ways} parts at once, part {@code i} by {@code part.apply(i)} on its own thread, and
+     * concatenates them along the last axis: a product split into blocks of output rows.
+     *
+     * @return the concatenation, or null, running nothing, when another thread is using the workers
+     */
+    static NDArray concatenated(int ways, IntFunction<NDArray> part) {
+        NDArray[] parts = new NDArray[ways];
+        Runnable[] tasks = new Runnable[ways];
+        for (int i = 0; i < ways; i++) {
+            int block = i;
+            tasks[i] = () -> parts[block] = part.apply(block); // (..., rows of the block)
+        }
+        if (!runAll(tasks)) {
+            return null;
+        }
+        NDArray y = NDArrays.concat(new NDList(parts), -1); // (..., out)
+        for (NDArray p : parts) {
+            p.close(); // made on other threads, so outside the caller's NDScope
+        }
+        return y;
     }
 
     private static Worker[] workers() {

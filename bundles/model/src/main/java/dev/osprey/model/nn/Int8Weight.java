@@ -4,8 +4,6 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
@@ -84,17 +82,9 @@ public final class Int8Weight implements QuantizedWeight {
     public NDArray multiply(NDArray x) {
         if (InferenceThreads.active() && RowBlocks.bytes(codes) >= SPLIT_BYTES) {
             NDArray[][] blocks = rowBlocks();
-            NDArray[] parts = new NDArray[blocks.length];
-            Runnable[] tasks = new Runnable[blocks.length];
-            for (int i = 0; i < blocks.length; i++) {
-                int b = i;
-                tasks[i] = () -> parts[b] = PackedKernels.int8(x, blocks[b][0], blocks[b][1]); // (..., rows of b)
-            }
-            if (InferenceThreads.runAll(tasks)) {
-                NDArray y = NDArrays.concat(new NDList(parts), -1); // (..., out)
-                for (NDArray part : parts) {
-                    part.close(); // made on other threads, so outside the caller's NDScope
-                }
+            NDArray y = InferenceThreads.concatenated(
+                    blocks.length, b -> PackedKernels.int8(x, blocks[b][0], blocks[b][1])); // (..., out)
+            if (y != null) {
                 return y;
             }
         }

@@ -1,8 +1,6 @@
 package dev.osprey.model.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 
@@ -45,20 +43,8 @@ final class RowBlocks implements AutoCloseable {
         if (transposedBlocks.length == 1) {
             return x.matMul(transposedBlocks[0]); // the kept transposed view saves an op per call
         }
-        NDArray[] parts = new NDArray[transposedBlocks.length];
-        Runnable[] tasks = new Runnable[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            int block = i;
-            tasks[i] = () -> parts[block] = x.matMul(transposedBlocks[block]); // (..., rows of the block)
-        }
-        if (!InferenceThreads.runAll(tasks)) {
-            return x.matMul(weight.transpose()); // the workers serve another pass right now
-        }
-        NDArray y = NDArrays.concat(new NDList(parts), -1); // (..., out)
-        for (NDArray part : parts) {
-            part.close(); // made on other threads, so outside the caller's NDScope
-        }
-        return y;
+        NDArray y = InferenceThreads.concatenated(transposedBlocks.length, b -> x.matMul(transposedBlocks[b]));
+        return y != null ? y : x.matMul(weight.transpose()); // null: the workers serve another pass right now
     }
 
     @Override

@@ -105,25 +105,20 @@ class PackedProductBenchmark {
         NDArray scales = w.storage().get(1); // (N, 1)
         long rows = codes.getShape().get(0);
         int ways = InferenceThreads.threads();
-        NDArray[] parts = new NDArray[ways];
-        Runnable[] tasks = new Runnable[ways];
         NDArray[][] blocks = new NDArray[ways][];
         for (int i = 0; i < ways; i++) {
             NDIndex range = new NDIndex("{}:{}", rows * i / ways, rows * (i + 1) / ways);
             blocks[i] = new NDArray[] {codes.get(range), scales.get(range)}; // views
-            int b = i;
-            tasks[i] = () -> parts[b] = PackedKernels.int8(x, blocks[b][0], blocks[b][1]); // (1, rows of b)
         }
-        if (!InferenceThreads.runAll(tasks)) {
+        NDArray y = InferenceThreads.concatenated(ways, b -> PackedKernels.int8(x, blocks[b][0], blocks[b][1]));
+        if (y == null) {
             throw new IllegalStateException("the inference threads are busy");
         }
-        NDArray y = NDArrays.concat(new NDList(parts), -1); // (1, N)
-        for (int i = 0; i < ways; i++) {
-            parts[i].close();
-            blocks[i][0].close();
-            blocks[i][1].close();
+        for (NDArray[] block : blocks) {
+            block[0].close();
+            block[1].close();
         }
-        return y;
+        return y; // (1, N)
     }
 
     private interface Product {
