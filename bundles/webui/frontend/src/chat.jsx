@@ -147,10 +147,17 @@ export function ChatPage() {
       setServed({ serving: false });
       setLanes([[], []]);
       setServeNote(null);
-      // the server drops the model after the configuration is deleted, a moment later: wait until /v1/models is gone
-      for (let i = 0; i < 150 && (await loadModels()) !== null; i++) {
+      // the server drops the model after the configuration is deleted, a moment later: wait until /v1/models
+      // answers 404 (while the servlet is being unregistered a request can fail otherwise, which is not gone yet)
+      for (let i = 0; i < 150; i++) {
+        const gone = await get('/v1/models').then(
+          () => false,
+          (e) => e.status === 404,
+        );
+        if (gone) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
+      await loadModels();
     } catch (err) {
       setError(err.message);
     }
