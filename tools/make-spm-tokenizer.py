@@ -50,8 +50,7 @@ def tokenizer_json(proto, prefix):
     tok.normalizer = normalizers.Sequence(steps + [normalizers.Replace(" ", "▁")])
     tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.Fuse()]
                                     + ([decoders.Strip(" ", 1, 0)] if prefix else []))
-    for i, special in enumerate(["<unk>", "<s>", "</s>"]):
-        tok.add_special_tokens([special])
+    tok.add_special_tokens(["<unk>", "<s>", "</s>"])
     return tok
 
 

@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -157,36 +153,14 @@ class GgufExportTest {
                 .redirectErrorStream(true)
                 .redirectOutput(home.resolve("deploy-gemma.log").toFile()));
         try {
-            HttpClient http = HttpClient.newHttpClient();
             String api = "http://127.0.0.1:" + port;
             assertNotNull(
-                    TestPlatform.waitFor(120_000, () -> {
-                        try {
-                            return http.send(
-                                                            HttpRequest.newBuilder(URI.create(api + "/health"))
-                                                                    .build(),
-                                                            HttpResponse.BodyHandlers.ofString())
-                                                    .statusCode()
-                                            == 200
-                                    ? "up"
-                                    : null;
-                        } catch (java.io.IOException e) {
-                            return null;
-                        }
-                    }),
-                    () -> "deploy did not start");
+                    TestPlatform.waitFor(120_000, () -> JsonHttp.get(api + "/health")), () -> "deploy did not start");
             for (int i = 0; i < tokenize.get("texts").size(); i++) {
                 String text = tokenize.get("texts").get(i).asText();
-                HttpResponse<String> r = http.send(
-                        HttpRequest.newBuilder(URI.create(api + "/tokenize"))
-                                .header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(
-                                        JSON.writeValueAsString(Map.of("model", "gemma", "prompt", text))))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertEquals(200, r.statusCode(), r.body());
+                JsonNode r = JsonHttp.post(api + "/tokenize", Map.of("model", "gemma", "prompt", text));
                 List<Integer> osprey = new ArrayList<>();
-                JSON.readTree(r.body()).get("tokens").forEach(t -> osprey.add(t.asInt()));
+                r.get("tokens").forEach(t -> osprey.add(t.asInt()));
                 List<Integer> llamaCpp = new ArrayList<>(List.of(1)); // llama.cpp's ids after Osprey's BOS
                 tokenize.get("llama_cpp").get(i).forEach(t -> llamaCpp.add(t.asInt()));
                 assertEquals(llamaCpp, osprey, "ids of \"" + text + "\"");
