@@ -30,8 +30,10 @@ import dev.osprey.api.engine.Scalars;
  * <li><b>packed</b> ({@link #pack}, done for serving): only the codes in the layout of PyTorch's int4 CPU kernel
  * and its {@code scale_and_zero} ({@code w = (q − 8) · scale + zero}, so {@code scale = s},
  * {@code zero = (8 − z) · s}); an inference pass multiplies by them with {@link PackedKernels#int4} without a
- * dense weight. A packed weight that is dequantized (a training pass, DoRA, a merge) goes back to the plain layout
- * for good, its codes read back exactly through the kernel.
+ * dense weight. A large weight is packed as one block of output rows per core, each block on its own: the
+ * kernel's packing interleaves rows within tiles of 16, so rows cannot be cut out of one packed tensor. A packed
+ * weight that is dequantized (a training pass, DoRA, a merge) goes back to the plain layout for good, its codes
+ * read back exactly through the kernel.
  * </ul>
  *
  * <p>An act-order GPTQ checkpoint ({@code desc_act}) gathers input features into groups in a shuffled order; its
@@ -44,6 +46,13 @@ public final class Int4Weight implements QuantizedWeight {
     private static final int[] KERNEL_GROUPS = {256, 128, 64, 32};
     /** {@code _convert_weight_to_int4pack_for_cpu} packs output rows in tiles of 16. */
     private static final int KERNEL_ROWS = 16;
+    /**
+     * From this many code bytes a weight is packed as one block of rows per core, multiplied at once in an
+     * inference pass: {@code -Dosprey.inference.int4_split_bytes}. Half of {@link Int8Weight#SPLIT_BYTES}, so that
+     * the same weights split: on an idle 2-core machine two blocks at once took 0.60× and 0.67× the time of one call
+     * for 5.8 MB and 32.8 MB of codes, and 1.05× for 2.1 MB (PackedProductBenchmark, docs/benchmarks.md).
+     */
+    static final long SPLIT_BYTES = Long.getLong("osprey.inference.int4_split_bytes", Int8Weight.SPLIT_BYTES / 2);
     /** Rows of the identity multiplied at once when reading packed codes back. */
     private static final int UNPACK_ROWS = 512;
 
@@ -64,10 +73,31 @@ public final class Int4Weight implements QuantizedWeight {
         }
     }
 
-    /** @param codes (out, in / 2) UINT8 in the kernel's layout; scaleAndZero (in / kernelGroup, out, 2) F32 */
-    private record Packed(NDArray codes, NDArray scaleAndZero) {
+    /**
+     * A block of output rows in the kernel's layout.
+     *
+     * @param codes (rows, in / 2) UINT8; scaleAndZero (in / kernelGroup, rows, 2) F32
+     */
+    private record Block(NDArray codes, NDArray scaleAndZero) {}
+
+    /** @param blocks the output rows in order, one block, or one per core for a weight of {@link #SPLIT_BYTES} */
+    private record Packed(List<Block> blocks) {
         List<NDArray> arrays() {
-            return List.of(codes, scaleAndZero);
+            List<NDArray> arrays = new ArrayList<>();
+            for (Block b : blocks) {
+                arrays.add(b.codes());
+                arrays.add(b.scaleAndZero());
+            }
+            return arrays;
+        }
+
+        /** (in / kernelGroup, out, 2) F32, all blocks' scales and zeros side by side. */
+        NDArray scaleAndZero() {
+            if (blocks.size() == 1) {
+                return blocks.get(0).scaleAndZero();
+            }
+            return NDArrays.concat(
+                    new NDList(blocks.stream().map(Block::scaleAndZero).toArray(NDArray[]::new)), 1);
         }
     }
 
@@ -200,7 +230,13 @@ public final class Int4Weight implements QuantizedWeight {
      *
      * @return why it stays plain (see {@link #kernelMisfit}), or empty when it is packed
      */
-    public synchronized Optional<String> pack() {
+    public Optional<String> pack() {
+        long bytes = shape.get(0) * shape.get(1) / 2;
+        return packInBlocks(bytes >= SPLIT_BYTES ? InferenceThreads.WAYS : 1);
+    }
+
+    /** {@link #pack} into {@code ways} blocks of rows (fewer when the weight has fewer tiles of 16 rows). */
+    synchronized Optional<String> packInBlocks(int ways) {
         if (packed != null) {
             return Optional.empty();
         }
@@ -213,21 +249,30 @@ public final class Int4Weight implements QuantizedWeight {
         long in = shape.get(1);
         long groups = in / groupSize;
         long repeat = groupSize / kernelGroup();
-        NDArray codes;
-        NDArray scaleAndZero;
+        long tiles = out / KERNEL_ROWS;
+        int blocks = (int) Math.min(ways, tiles);
+        List<Block> packedBlocks = new ArrayList<>();
         try (NDScope scope = new NDScope()) { // frees the temporaries, keeps what the weight holds
             scope.suppressNotUsedWarning();
-            NDArray q = Nibbles.lookup(p.codes(), p.codePairs()).reshape(out, in); // (out, in) F32
-            codes = PackedKernels.int4Pack(q.toType(DataType.INT32, false)); // (out, in / 2) UINT8
+            NDArray q = Nibbles.lookup(p.codes(), p.codePairs()) // (out · in) F32 codes
+                    .reshape(out, in)
+                    .toType(DataType.INT32, false); // (out, in)
             NDArray s = p.scales().reshape(out, groups); // (out, groups)
             NDArray z = p.zeros().toType(DataType.FLOAT32, false).reshape(out, groups); // (out, groups)
             // (q − z)·s = (q − 8)·s + (8 − z)·s: the kernel's zero is a value, not a code
             NDArray zeroValue = Scalars.sub(z, 8).neg().mul(s); // (out, groups)
-            NDArray sz = NDArrays.stack(new NDList(s.transpose(), zeroValue.transpose()), 2); // (groups, out, 2)
-            scaleAndZero = repeat == 1 ? sz : sz.repeat(0, repeat); // (in / kernelGroup, out, 2)
-            NDScope.unregister(codes, scaleAndZero);
+            for (int i = 0; i < blocks; i++) {
+                NDIndex rows =
+                        new NDIndex("{}:{}", tiles * i / blocks * KERNEL_ROWS, tiles * (i + 1) / blocks * KERNEL_ROWS);
+                NDArray codes = PackedKernels.int4Pack(q.get(rows)); // (rows, in / 2) UINT8
+                NDArray sz = NDArrays.stack(
+                        new NDList(s.get(rows).transpose(), zeroValue.get(rows).transpose()), 2); // (groups, rows, 2)
+                NDArray scaleAndZero = repeat == 1 ? sz : sz.repeat(0, repeat); // (in / kernelGroup, rows, 2)
+                NDScope.unregister(codes, scaleAndZero);
+                packedBlocks.add(new Block(codes, scaleAndZero));
+            }
         }
-        packed = new Packed(codes, scaleAndZero);
+        packed = new Packed(List.copyOf(packedBlocks));
         plain = null;
         p.arrays().forEach(NDArray::close);
         return Optional.empty();
@@ -247,11 +292,41 @@ public final class Int4Weight implements QuantizedWeight {
             throw new IllegalStateException("the int4 weight is not packed for the kernel; dequantize it instead");
         }
         if (inputOrder == null) {
-            return PackedKernels.int4(x, p.codes(), p.scaleAndZero());
+            return multiply(x, p.blocks());
         }
         try (NDArray ordered = x.get(new NDIndex("..., {}", inputOrder))) { // (..., in), stored column order
-            return PackedKernels.int4(ordered, p.codes(), p.scaleAndZero());
+            return multiply(ordered, p.blocks());
         }
+    }
+
+    /** @param x (..., in) in stored column order; @return (..., out) */
+    private static NDArray multiply(NDArray x, List<Block> blocks) {
+        if (blocks.size() == 1) {
+            return PackedKernels.int4(x, blocks.get(0).codes(), blocks.get(0).scaleAndZero());
+        }
+        if (InferenceThreads.active()) {
+            NDArray y = InferenceThreads.concatenated(blocks.size(), i -> {
+                Block b = blocks.get(i);
+                return PackedKernels.int4(x, b.codes(), b.scaleAndZero()); // (..., rows of the block)
+            });
+            if (y != null) {
+                return y;
+            }
+        }
+        // outside an inference pass, or the inference threads busy: the blocks one after another
+        NDList parts = new NDList();
+        for (Block b : blocks) {
+            parts.add(PackedKernels.int4(x, b.codes(), b.scaleAndZero())); // (..., rows of the block)
+        }
+        NDArray y = NDArrays.concat(parts, -1); // (..., out)
+        parts.close();
+        return y;
+    }
+
+    /** How many blocks of rows the packed weight has (0 when plain). */
+    int blockCount() {
+        Packed p = packed;
+        return p == null ? 0 : p.blocks().size();
     }
 
     @Override
@@ -285,22 +360,33 @@ public final class Int4Weight implements QuantizedWeight {
             return p;
         }
         Packed k = packed;
-        NDManager manager = k.codes().getManager();
+        NDManager manager = k.blocks().get(0).codes().getManager();
         long out = shape.get(0);
         long in = shape.get(1);
         long groups = in / groupSize;
-        long kernelGroups = k.scaleAndZero().getShape().get(0);
+        long kernelGroups = k.blocks().get(0).scaleAndZero().getShape().get(0);
         try (NDScope scope = new NDScope()) { // frees the temporaries, keeps what the weight holds
             scope.suppressNotUsedWarning();
-            NDArray unit = manager.ones(new Shape(kernelGroups, out, 2)); // (in / kernelGroup, out, 2)
-            unit.set(new NDIndex(":, :, 1"), 8f);
-            List<NDArray> columns = new ArrayList<>();
-            for (long start = 0; start < in; start += UNPACK_ROWS) {
-                long rows = Math.min(UNPACK_ROWS, in - start);
-                NDArray eye = manager.eye((int) rows, (int) in, (int) start, DataType.FLOAT32); // (rows, in)
-                columns.add(PackedKernels.int4(eye, k.codes(), unit)); // (rows, out): q of those input columns
+            NDList blockCodes = new NDList();
+            for (Block b : k.blocks()) {
+                long rows = b.codes().getShape().get(0);
+                NDArray unit = manager.ones(new Shape(kernelGroups, rows, 2)); // (in / kernelGroup, rows, 2)
+                unit.set(new NDIndex(":, :, 1"), 8f);
+                List<NDArray> columns = new ArrayList<>();
+                for (long start = 0; start < in; start += UNPACK_ROWS) {
+                    long n = Math.min(UNPACK_ROWS, in - start);
+                    // rows start..start+n of the (in, in) identity; PyTorch's eye takes no diagonal offset
+                    NDArray eye = NDArrays.concat(
+                            new NDList(
+                                    manager.zeros(new Shape(n, start)),
+                                    manager.eye((int) n),
+                                    manager.zeros(new Shape(n, in - start - n))),
+                            1); // (n, in)
+                    columns.add(PackedKernels.int4(eye, b.codes(), unit)); // (n, rows): q of those input columns
+                }
+                blockCodes.add(NDArrays.concat(new NDList(columns), 0).transpose()); // (rows, in) F32 codes
             }
-            NDArray q = NDArrays.concat(new NDList(columns), 0).transpose(); // (out, in) F32 codes
+            NDArray q = NDArrays.concat(blockCodes, 0); // (out, in)
             long repeat = kernelGroups / groups;
             NDArray perGroup = k.scaleAndZero().get("::{}", repeat); // (groups, out, 2)
             NDArray s = perGroup.get(":, :, 0").transpose(); // (out, groups)
@@ -336,10 +422,14 @@ public final class Int4Weight implements QuantizedWeight {
         if (p != null) {
             return p.scales();
         }
-        NDArray sz = packed.scaleAndZero();
-        return sz.get("::{}, :, 0", sz.getShape().get(0) / (shape.get(1) / groupSize))
-                .transpose()
-                .reshape(-1); // (out · groups)
+        Packed k = packed;
+        NDArray sz = k.scaleAndZero(); // (in / kernelGroup, out, 2)
+        NDArray perGroup = sz.get("::{}, :, 0", sz.getShape().get(0) / (shape.get(1) / groupSize)); // (groups, out)
+        NDArray scales = perGroup.transpose().reshape(-1); // (out · groups)
+        if (k.blocks().size() > 1) {
+            sz.close(); // the blocks' side by side, made for this call
+        }
+        return scales;
     }
 
     /**

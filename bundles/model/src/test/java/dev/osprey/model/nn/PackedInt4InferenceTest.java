@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Optional;
@@ -89,6 +90,39 @@ class PackedInt4InferenceTest {
         NDArray x = manager.randomNormal(new Shape(1, 512));
         assertArrayEquals(
                 x.matMul(before.transpose()).toFloatArray(), linear.forward(x).toFloatArray(), 1e-5f);
+    }
+
+    /**
+     * A weight of {@link Int4Weight#SPLIT_BYTES} is packed one block of rows per core: in an inference pass the
+     * blocks are multiplied at once, outside one after another, and both give the product of one packed tensor;
+     * the codes, scales and zero points read back are those of the plain layout.
+     */
+    @Test
+    void aLargeWeightPackedInBlocksGivesTheProductOfOneBlock() {
+        assumeTrue(InferenceThreads.threads() > 1, "one core: nothing to split across");
+        int out = (int) (Int4Weight.SPLIT_BYTES * 2 / 2048) + 48; // a row count whose tiles of 16 do not halve evenly
+        NDArray w = manager.randomNormal(0, 0.05f, new Shape(out, 2048), DataType.FLOAT32); // (out, in)
+        Int4Weight split = Int4Weight.quantize(w, 128);
+        NDArray plainScales = split.scales().duplicate();
+        NDArray dense = split.dequantize(DataType.FLOAT32); // (out, 2048)
+        split.pack();
+        assertEquals(InferenceThreads.threads(), split.blockCount());
+        NDArray x = manager.randomNormal(new Shape(3, 2048));
+        NDArray inPass = InferenceThreads.during(() -> split.multiply(x)); // (3, out), blocks at once
+        NDArray outside = split.multiply(x); // blocks one after another
+        // the same weight packed as one block: the same products, bit for bit
+        Int4Weight one = Int4Weight.quantize(w, 128);
+        one.packInBlocks(1);
+        assertEquals(1, one.blockCount());
+        NDArray expected = one.multiply(x);
+        assertEquals(new Shape(3, out), inPass.getShape());
+        assertArrayEquals(expected.toFloatArray(), inPass.toFloatArray());
+        assertArrayEquals(expected.toFloatArray(), outside.toFloatArray());
+
+        assertArrayEquals(plainScales.toFloatArray(), split.scales().toFloatArray());
+        assertArrayEquals(
+                dense.toFloatArray(), split.dequantize(DataType.FLOAT32).toFloatArray());
+        assertFalse(split.isPacked());
     }
 
     @Test

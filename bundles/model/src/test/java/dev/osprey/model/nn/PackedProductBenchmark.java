@@ -18,7 +18,8 @@ import dev.osprey.api.engine.Scalars;
  * One batch-1 decode product, x (1, K) · Wᵀ with W (N, K), at TinyLlama-1.1B's sizes (K = 2048; N = 2048 for
  * the attention projections, 5632 for the MLP, 32000 for the head): microseconds per product and GB/s of weight
  * bytes read, for a dense F32 and F16 weight (as {@link Linear} multiplies them), an int8 weight dequantized in
- * the pass (what a quantized layer did before {@link PackedKernels}) and the packed int8 and int4 kernels.
+ * the pass (what a quantized layer did before {@link PackedKernels}) and the packed int8 and int4 kernels, in one
+ * call and split into a block of rows per core.
  * Each format cycles through enough copies of its weight (256 MB or more) that none stays in the caches, so
  * the figures are what decode sees. Not a test: run it with
  * {@code mvn -o -q test -pl bundles/model -Dtest=PackedProductBenchmark -Dosprey.bench=true}
@@ -57,6 +58,14 @@ class PackedProductBenchmark {
             i8[i] = (Int8Weight) QuantizedWeight.quantize(f32[i % f32.length], QuantSpec.int8());
         }
         NDArray[] i4 = copies(int4.packed, 0.5);
+        Int4Weight[] i4Split = new Int4Weight[i4.length];
+        for (int i = 0; i < i4Split.length; i++) {
+            try (NDScope scope = new NDScope()) { // frees the quantizer's temporaries, keeps the packed blocks
+                i4Split[i] = Int4Weight.quantize(f32[i % f32.length], 128);
+                i4Split[i].packInBlocks(InferenceThreads.threads()); // as Int4Weight packs from SPLIT_BYTES
+                i4Split[i].storage().forEach(NDScope::unregister);
+            }
+        }
         RowBlocks[] f32Split = new RowBlocks[f32.length];
         RowBlocks[] f16Split = new RowBlocks[f16.length];
         for (int i = 0; i < f32.length; i++) {
@@ -92,6 +101,13 @@ class PackedProductBenchmark {
                 repeats,
                 i4.length,
                 i -> PackedKernels.int4(x, i4[i], int4.scaleAndZero));
+        report(
+                n,
+                "int4 packed, split rows",
+                weights / 2,
+                repeats,
+                i4Split.length,
+                i -> InferenceThreads.during(() -> i4Split[i].multiply(x)));
         System.out.printf("  N=%d relative error of the product: int8 %.4f, int4/128 %.4f%n", n, int8Error, int4Error);
     }
 
