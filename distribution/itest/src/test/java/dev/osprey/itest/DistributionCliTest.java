@@ -825,8 +825,9 @@ class DistributionCliTest {
 
     /**
      * A client nobody on the team wrote: the official openai npm package (node:test) against `osprey deploy`,
-     * among its suites tools.test.mjs: the whole tool-calling flow on demo/tiny-tools, a tiny model trained to call
-     * tools (it skips while that folder has no model; distribution/demo/README.md). Its node modules are installed beforehand, by .ci/run (README, "Run the tests"), never by the build.
+     * among its suites tools.test.mjs: the whole tool-calling flow, unforced, on demo/tiny-tools, the tiny model
+     * trained to call tools that the distribution ships (distribution/demo/README.md). Its node modules are installed
+     * beforehand, by .ci/run (README, "Run the tests"), never by the build.
      */
     @Test
     void theOfficialOpenAiNpmClientTalksToDeploy() throws Exception {
