@@ -1,7 +1,9 @@
 """Reads the tool-calling demo's held-out weather rows whole through a checkpoint and counts, at three positions, how
 often the most likely next token is the right one: the city in the call, the city in the answer and the condition
 in the answer. It shows whether a model finds the city in the question before greedy decoding does
-(distribution/demo/README.md, "Measured: when it learns to find the city"). Run in the Debian sid chroot of
+(distribution/demo/README.md, "Measured: when it learns to find the city"). The rows are written by Qwen2.5's own
+template, which puts its default system text before the tools where Osprey's hermes agent template, which trained
+the model, leaves it empty: close to the training prompt, not the same. Run in the Debian sid chroot of
 docs/architecture.md, with /work bound into it and the checkpoint copied under the chroot:
 
     chroot /srv/sid python3 /work/main/tools/tools-demo-teacher-forced.py /tmp/checkpoint-2200
