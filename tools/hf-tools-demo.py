@@ -12,47 +12,17 @@ Measured (500 steps, 2 layers, 3e-3; about as many seconds a step as `osprey sft
 15 of 40 calls right: 15 of 20 sums, 0 of 20 cities (`Oslo`, `Milan` or `Tokyo` by phrasing), as Osprey's run.
 """
 import json, math, random, sys, torch
-from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+from transformers import Qwen2Config, Qwen2ForCausalLM
 
-D = '/work/main/distribution/src/main/dist/demo'  # the tree as the chroot sees it
-tok = PreTrainedTokenizerFast(tokenizer_file=f'{D}/tiny-tools/tokenizer.json')
-cfg_t = json.load(open(f'{D}/tiny-tools/tokenizer_config.json'))
-tok.chat_template = cfg_t['chat_template']
+from tools_demo_rows import DEMO as D, as_openai, encode, tokenizer
+
+tok = tokenizer()
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 500
 layers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 lr = float(sys.argv[3]) if len(sys.argv) > 3 else 3e-3
 
-def convert(row):
-    tools = json.loads(row['tools']) if row.get('tools') else None
-    msgs = []
-    for m in row['messages']:
-        if m['role'] == 'tool_call':
-            c = json.loads(m['content'])
-            msgs.append({'role': 'assistant', 'content': '', 'tool_calls': [{'type': 'function', 'function': {'name': c['name'], 'arguments': c['arguments']}}]})
-        elif m['role'] == 'tool_response':
-            msgs.append({'role': 'tool', 'content': m['content']})
-        else:
-            msgs.append(m)
-    return tools, msgs
-
-def encode(row):
-    tools, msgs = convert(row)
-    ids, labels = [], []
-    for i, m in enumerate(msgs):
-        if m['role'] != 'assistant':
-            continue
-        prefix = tok.apply_chat_template(msgs[:i], tools=tools, add_generation_prompt=True, tokenize=False)
-        full = tok.apply_chat_template(msgs[:i + 1], tools=tools, tokenize=False)
-        p = tok(prefix, add_special_tokens=False)['input_ids']
-        f = tok(full, add_special_tokens=False)['input_ids']
-        assert f[:len(p)] == p
-        end = f.index(630, len(p)) + 1  # through <|im_end|>
-        labels += [-100] * (len(p) - len(labels)) + f[len(p):end]
-        ids = f[:end]
-    return ids, labels
-
 rows = [json.loads(l) for l in open(f'{D}/data/tools.jsonl')]
-data = [encode(r) for r in rows]
+data = [encode(tok, r) for r in rows]
 print('rows', len(data), 'max len', max(len(d[0]) for d in data))
 torch.manual_seed(42); random.seed(42)
 cfg = Qwen2Config(vocab_size=650, hidden_size=128, intermediate_size=256, num_hidden_layers=layers, num_attention_heads=4,
@@ -80,7 +50,7 @@ model.eval()
 held = [json.loads(l) for l in open(f'{D}/data/tools-heldout.jsonl')]
 right = 0
 for r in held:
-    tools, msgs = convert(r)
+    tools, msgs = as_openai(r)
     prompt = tok.apply_chat_template(msgs[:1], tools=tools, add_generation_prompt=True, tokenize=False)
     ids = torch.tensor([tok(prompt, add_special_tokens=False)['input_ids']])
     out = model.generate(ids, max_new_tokens=40, do_sample=False, eos_token_id=630, pad_token_id=628)

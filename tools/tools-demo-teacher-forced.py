@@ -9,12 +9,11 @@ docs/architecture.md, with /work bound into it and the checkpoint copied under t
     chroot /srv/sid python3 /work/main/tools/tools-demo-teacher-forced.py /tmp/checkpoint-2200
 """
 import json, sys, torch
-from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+from transformers import AutoModelForCausalLM
 
-D = '/work/main/distribution/src/main/dist/demo'  # the tree as the chroot sees it
-tok = PreTrainedTokenizerFast(tokenizer_file=f'{D}/tiny-tools/tokenizer.json')
-tok.chat_template = json.load(open(f'{D}/tiny-tools/tokenizer_config.json'))['chat_template']
-IM_END = 630
+from tools_demo_rows import DEMO, encode, tokenizer
+
+tok = tokenizer()
 
 
 def token(word):
@@ -23,39 +22,7 @@ def token(word):
     return ids[0]
 
 
-def as_openai(row):
-    """ms-swift's agent row as OpenAI messages for the chat template: tool_call → an assistant call, tool_response → tool."""
-    messages = []
-    for m in row['messages']:
-        if m['role'] == 'tool_call':
-            call = json.loads(m['content'])
-            messages.append({'role': 'assistant', 'content': '', 'tool_calls': [
-                {'type': 'function', 'function': {'name': call['name'], 'arguments': call['arguments']}}]})
-        elif m['role'] == 'tool_response':
-            messages.append({'role': 'tool', 'content': m['content']})
-        else:
-            messages.append(m)
-    return json.loads(row['tools']), messages
-
-
-def encode(row):
-    """The whole conversation's ids and, per position, the assistant token to predict there (-100 elsewhere)."""
-    tools, messages = as_openai(row)
-    ids, labels = [], []
-    for i, m in enumerate(messages):
-        if m['role'] != 'assistant':
-            continue
-        prompt = tok.apply_chat_template(messages[:i], tools=tools, add_generation_prompt=True, tokenize=False)
-        full = tok.apply_chat_template(messages[:i + 1], tools=tools, tokenize=False)
-        p = tok(prompt, add_special_tokens=False)['input_ids']
-        f = tok(full, add_special_tokens=False)['input_ids']
-        end = f.index(IM_END, len(p)) + 1
-        labels += [-100] * (len(p) - len(labels)) + f[len(p):end]
-        ids = f[:end]
-    return ids, labels
-
-
-rows = [json.loads(line) for line in open(f'{D}/data/tools-heldout.jsonl')]
+rows = [json.loads(line) for line in open(f'{DEMO}/data/tools-heldout.jsonl')]
 weather = [r for r in rows if 'get_weather' in r['messages'][1]['content']]
 cities = {token(json.loads(r['messages'][1]['content'])['arguments']['city']) for r in weather}
 conditions = {token(json.loads(r['messages'][2]['content'])['condition']) for r in weather}
@@ -63,7 +30,7 @@ model = AutoModelForCausalLM.from_pretrained(sys.argv[1]).eval()
 right = {'call city': [0, 0], 'answer city': [0, 0], 'condition': [0, 0]}
 with torch.no_grad():
     for row in weather:
-        ids, labels = encode(row)
+        ids, labels = encode(tok, row)
         predicted = model(input_ids=torch.tensor([ids])).logits[0, :-1].argmax(-1).tolist()  # (T - 1)
         city_seen = 0
         for j, target in enumerate(labels[1:]):
