@@ -361,32 +361,32 @@ public final class Int4Weight implements QuantizedWeight {
         }
         Packed k = packed;
         NDManager manager = k.blocks().get(0).codes().getManager();
-        long out = shape.get(0);
         long in = shape.get(1);
         long groups = in / groupSize;
         long kernelGroups = k.blocks().get(0).scaleAndZero().getShape().get(0);
         try (NDScope scope = new NDScope()) { // frees the temporaries, keeps what the weight holds
             scope.suppressNotUsedWarning();
-            NDList blockCodes = new NDList();
+            // each block's codes with unit scales and zero 8, so the kernel's product is the code itself
+            List<Block> unitBlocks = new ArrayList<>();
             for (Block b : k.blocks()) {
                 long rows = b.codes().getShape().get(0);
                 NDArray unit = manager.ones(new Shape(kernelGroups, rows, 2)); // (in / kernelGroup, rows, 2)
                 unit.set(new NDIndex(":, :, 1"), 8f);
-                List<NDArray> columns = new ArrayList<>();
-                for (long start = 0; start < in; start += UNPACK_ROWS) {
-                    long n = Math.min(UNPACK_ROWS, in - start);
-                    // rows start..start+n of the (in, in) identity; PyTorch's eye takes no diagonal offset
-                    NDArray eye = NDArrays.concat(
-                            new NDList(
-                                    manager.zeros(new Shape(n, start)),
-                                    manager.eye((int) n),
-                                    manager.zeros(new Shape(n, in - start - n))),
-                            1); // (n, in)
-                    columns.add(PackedKernels.int4(eye, b.codes(), unit)); // (n, rows): q of those input columns
-                }
-                blockCodes.add(NDArrays.concat(new NDList(columns), 0).transpose()); // (rows, in) F32 codes
+                unitBlocks.add(new Block(b.codes(), unit));
             }
-            NDArray q = NDArrays.concat(blockCodes, 0); // (out, in)
+            List<NDArray> columns = new ArrayList<>();
+            for (long start = 0; start < in; start += UNPACK_ROWS) {
+                long n = Math.min(UNPACK_ROWS, in - start);
+                // rows start..start+n of the (in, in) identity; PyTorch's eye takes no diagonal offset
+                NDArray eye = NDArrays.concat(
+                        new NDList(
+                                manager.zeros(new Shape(n, start)),
+                                manager.eye((int) n),
+                                manager.zeros(new Shape(n, in - start - n))),
+                        1); // (n, in)
+                columns.add(multiply(eye, unitBlocks)); // (n, out): q of those input columns
+            }
+            NDArray q = NDArrays.concat(new NDList(columns), 0).transpose(); // (out, in) F32 codes
             long repeat = kernelGroups / groups;
             NDArray perGroup = k.scaleAndZero().get("::{}", repeat); // (groups, out, 2)
             NDArray s = perGroup.get(":, :, 0").transpose(); // (out, groups)
