@@ -81,6 +81,13 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE", description = "also write the figures as JSON")
     Path output;
 
+    @Option(
+            names = "--profile",
+            paramLabel = "FILE",
+            description = "after the timed runs, one more decode run under PyTorch's profiler: its Chrome trace to"
+                    + " FILE, and the operators' time per token printed")
+    Path profile;
+
     @Override
     public Integer call() throws Exception {
         Map<String, Object> figures = new LinkedHashMap<>();
@@ -152,6 +159,10 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
                 // below also counts loading's temporaries)
                 long rssKb = MemorySampler.statusKb("VmRSS:");
                 figures.put("rss_after_decode_mib", rssKb < 0 ? -1 : rssKb / 1024);
+                if (profile != null) {
+                    OpProfile.record(() -> run(model, manager, prompt, newTokens), profile);
+                    OpProfile.print(out(), OpProfile.topLevel(profile), newTokens, 25);
+                }
             }
         } finally {
             for (AutoCloseable h : handles) {

@@ -3,7 +3,11 @@ package dev.osprey.model.nn;
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -51,35 +55,76 @@ public final class Nf4Weight implements QuantizedWeight {
         this.levelPairs = levelPairs;
     }
 
+    /**
+     * Values quantized at a time. The binary search makes temporaries of about 45 bytes per value (int64
+     * indices among them): for a whole 7B MLP weight that was 2 GB at once, the peak of loading a model
+     * with QLoRA. A chunk of whole blocks keeps them near 380 MB, with the same codes; its int64 arrays (64 MB)
+     * are still larger than the most glibc's malloc keeps in its arenas (32 MiB), so glibc gives them back
+     * when freed rather than fragmenting around them.
+     */
+    static final long CHUNK_VALUES = 1L << 23;
+
     /** @param w (out, in) F32 */
     static Nf4Weight quantize(NDArray w, int blockSize) {
+        return quantize(w, blockSize, CHUNK_VALUES);
+    }
+
+    /** @param w (out, in) F32 @param chunkValues values quantized at a time (whole blocks, an even number) */
+    static Nf4Weight quantize(NDArray w, int blockSize, long chunkValues) {
         NDManager m = w.getManager();
         NDArray blocks = padded(w.flatten(), blockSize).reshape(-1, blockSize); // (nb, block)
-        NDArray absmax = blocks.abs().max(new int[] {1}, true); // (nb, 1)
-        NDArray normalized = blocks.div(Scalars.maximum(absmax, Float.MIN_NORMAL)); // (nb, block) in [-1, 1]
+        long count = blocks.getShape().get(0);
+        long perChunk = Math.max(2, chunkValues / blockSize / 2 * 2); // even: codes pack two values a byte
+        NDList codes = new NDList();
+        NDList absmax = new NDList();
+        try (NDArray mids = m.create(midpoints())) {
+            for (long from = 0; from < count; from += perChunk) {
+                try (NDScope scope = new NDScope()) {
+                    NDArray chunk = blocks.get(new NDIndex("{}:{}", from, Math.min(count, from + perChunk)));
+                    NDArray chunkAbsmax = chunk.abs().max(new int[] {1}, true); // (c, 1)
+                    NDArray chunkCodes = Nibbles.pack(nearestLevels(chunk, chunkAbsmax, mids)); // (c · block / 2)
+                    NDScope.unregister(chunkAbsmax, chunkCodes);
+                    absmax.add(chunkAbsmax);
+                    codes.add(chunkCodes);
+                }
+            }
+        }
+        NDArray allCodes = codes.size() == 1 ? codes.get(0) : NDArrays.concat(codes, 0);
+        NDArray blockAbsmax = absmax.size() == 1 ? absmax.get(0) : NDArrays.concat(absmax, 0); // (nb, 1)
+        NDArray allAbsmax = blockAbsmax.reshape(-1); // (nb)
+        blockAbsmax.close(); // the reshaped view keeps the data
+        if (codes.size() > 1) {
+            codes.close();
+            absmax.close();
+        }
+        return new Nf4Weight(w.getShape(), blockSize, allCodes, allAbsmax, Nibbles.pairTable(m, LEVELS));
+    }
+
+    /** The 15 midpoints between consecutive levels, ascending. */
+    private static float[] midpoints() {
         float[] midpoints = new float[LEVELS.length - 1];
         for (int i = 0; i < midpoints.length; i++) {
             midpoints[i] = (LEVELS[i] + LEVELS[i + 1]) / 2;
         }
-        // nearest level = number of midpoints below the value, found by binary search over the 15 sorted
-        // midpoints (4 steps, as bitsandbytes' kernel does) rather than 15 comparisons per value
-        NDArray mids = m.create(midpoints);
-        NDArray flat = normalized.reshape(-1); // (nb * block)
-        NDArray index = m.zeros(flat.getShape(), DataType.INT64);
+        return midpoints;
+    }
+
+    /**
+     * The index of each value's nearest level, found by binary search over the 15 sorted midpoints (4 steps, as
+     * bitsandbytes' kernel does) rather than 15 comparisons per value: the number of midpoints below it.
+     *
+     * @param blocks (c, block) @param absmax (c, 1) @return (c · block) INT64
+     */
+    private static NDArray nearestLevels(NDArray blocks, NDArray absmax, NDArray mids) {
+        NDArray normalized = blocks.div(Scalars.maximum(absmax, Float.MIN_NORMAL)); // (c, block) in [-1, 1]
+        NDArray flat = normalized.reshape(-1); // (c · block)
+        NDArray index = blocks.getManager().zeros(flat.getShape(), DataType.INT64);
         for (int step = 8; step >= 1; step /= 2) {
-            // each step's temporaries are as large as the weight (int64): freed at once, not at the end of
-            // the caller's scope, so quantizing a 7B layer does not hold four generations of them
-            try (NDArray probe = Scalars.add(index, step - 1);
-                    NDArray mid = mids.take(probe);
-                    NDArray above = flat.gt(mid); // is midpoint[index + step - 1] below the value?
-                    NDArray increment = Scalars.mul(above.toType(DataType.INT64, false), step)) {
-                NDArray next = index.add(increment);
-                index.close();
-                index = next;
-            }
+            NDArray probe = Scalars.add(index, step - 1);
+            NDArray above = flat.gt(mids.take(probe)); // is midpoint[index + step - 1] below the value?
+            index = index.add(Scalars.mul(above.toType(DataType.INT64, false), step));
         }
-        return new Nf4Weight(
-                w.getShape(), blockSize, Nibbles.pack(index), absmax.reshape(-1), Nibbles.pairTable(m, LEVELS));
+        return index;
     }
 
     /** {@code flat} zero-padded to a multiple of {@code blockSize}. */

@@ -23,12 +23,13 @@ import dev.osprey.api.engine.Scalars;
  * Each format cycles through enough copies of its weight (256 MB or more) that none stays in the caches, so
  * the figures are what decode sees. Not a test: run it with
  * {@code mvn -o -q test -pl bundles/model -Dtest=PackedProductBenchmark -Dosprey.bench=true}
- * ({@code -Dosprey.bench.repeats=5}: best of that many passes over the copies).
+ * ({@code -Dosprey.bench.repeats=5}: best of that many passes over the copies; {@code -Dosprey.bench.k=768
+ * -Dosprey.bench.n=768,2048,32000}: another model's sizes, here the 110M shape's).
  */
 @EnabledIfSystemProperty(named = "osprey.bench", matches = "true")
 class PackedProductBenchmark {
 
-    private static final int K = 2048;
+    private static final int K = Integer.getInteger("osprey.bench.k", 2048);
     private static final long BYTES_PER_PASS = 256L << 20;
 
     @Test
@@ -37,7 +38,10 @@ class PackedProductBenchmark {
         System.out.printf(
                 "x (1, %d) · Wᵀ, best of %d passes, %d core(s) for split rows%n",
                 K, repeats, InferenceThreads.threads());
-        for (int n : new int[] {2048, 5632, 32000}) {
+        for (int n : java.util.Arrays.stream(
+                        System.getProperty("osprey.bench.n", "2048,5632,32000").split(","))
+                .mapToInt(Integer::parseInt)
+                .toArray()) {
             try (NDManager manager = NDManager.newBaseManager()) {
                 measure(manager, n, repeats);
             }
@@ -81,6 +85,8 @@ class PackedProductBenchmark {
         long weights = (long) n * K;
         report(n, "F32 dense, one core", weights * 4, repeats, f32.length, i -> x.matMul(f32[i].transpose()));
         report(n, "F32 dense, split rows", weights * 4, repeats, f32.length, i -> f32Split[i].multiply(x));
+        NDArray column = x.reshape(K); // (K): W·x with a 1-D x is PyTorch's mv, BLAS's gemv
+        report(n, "F32 dense, W·x (mv)", weights * 4, repeats, f32.length, i -> f32[i].matMul(column));
         report(n, "F16 dense, one core", weights * 2, repeats, f16.length, i -> x16.matMul(f16[i].transpose()));
         report(n, "F16 dense, split rows", weights * 2, repeats, f16.length, i -> f16Split[i].multiply(x16));
         report(n, "int8 dequantized", weights, repeats, i8.length, i -> {

@@ -32,12 +32,25 @@ class QuantizedWeightTest {
 
     @Test
     void nf4PicksTheNearestLevelSoTheErrorIsAtMostHalfTheGapAroundTheValue() {
-        NDArray w = weight(37, 50); // 1850 values: 29 blocks of 64, the last padded
+        assertNearestNf4Levels(weight(37, 50)); // 1850 values: 29 blocks of 64, the last padded
+    }
+
+    @Test
+    void nf4QuantizedInChunksGivesTheCodesOfOnePass() {
+        NDArray w = weight(300, 1000); // 300,000 values: 4688 blocks of 64, the last padded
+        try (Nf4Weight whole = Nf4Weight.quantize(w, 64, 1L << 20);
+                Nf4Weight chunked = Nf4Weight.quantize(w, 64, 1L << 16)) { // 5 chunks of 1024 blocks, the last short
+            assertArrayEquals(whole.codes().toByteArray(), chunked.codes().toByteArray());
+            assertArrayEquals(whole.absmax().toFloatArray(), chunked.absmax().toFloatArray());
+        }
+    }
+
+    private void assertNearestNf4Levels(NDArray w) {
         Nf4Weight q = (Nf4Weight) QuantizedWeight.quantize(w, QuantSpec.nf4());
         float[] original = w.toFloatArray();
         float[] restored = q.dequantize(DataType.FLOAT32).toFloatArray();
         float[] absmax = q.absmax().toFloatArray();
-        assertEquals((1850 + 63) / 64, absmax.length);
+        assertEquals((original.length + 63) / 64, absmax.length);
         float[] levels = Nf4Weight.LEVELS;
         double worst = 0;
         for (int i = 0; i < original.length; i++) {
