@@ -8,8 +8,9 @@
   without that prompt: the running streams' ITL p50/p99 and longest gap, and the long prompt's time to first token.
 
 Throughput counts the completion tokens each server reports in its usage (`stream_options.include_usage`), or the
-streamed events that carry a choice where it reports none; inter-token latency is the time between those events. Standard library only, so it runs on any
-Python 3.8+. It is a measurement, not a test: keep the machine otherwise idle.
+streamed events that carry a choice where it reports none; inter-token latency is the time between those events.
+Standard library only, so it runs on any Python 3.8+. It is a measurement, not a test: keep the machine otherwise
+idle.
 
     tools/serving-load.py URL [--streams 1,8] [--prompt 16] [--max_tokens 64] [--long 768] [--long_streams 4]
 """
@@ -59,6 +60,11 @@ def percentile(values, p):
     return s[min(len(s) - 1, max(0, int(round(p / 100 * len(s) + 0.5)) - 1))] if s else float("nan")
 
 
+def gaps_ms(results):
+    """The time between consecutive events of each stream, in ms, over all streams."""
+    return [(b - a) * 1e3 for _, times, _ in results for a, b in zip(times, times[1:])]
+
+
 def prompts(rng, count, length, vocab):
     return [[rng.randrange(10, vocab) for _ in range(length)] for _ in range(count)]
 
@@ -80,7 +86,7 @@ def run_streams(args, n, rng):
     # the usage a server reports counts tokens exactly; events may include a last one that only finishes
     reported = all(r[2] and "completion_tokens" in r[2] for r in results)
     tokens = sum(r[2]["completion_tokens"] if reported else len(r[1]) for r in results)
-    itl = [(b - a) * 1e3 for r in results for a, b in zip(r[1], r[1][1:])]
+    itl = gaps_ms(results)
     ttft = [(r[1][0] - r[0]) * 1e3 for r in results if r[1]]
     return {
         "scenario": "streams", "streams": n, "tokens": tokens, "wall_s": round(wall, 3),
@@ -119,7 +125,7 @@ def run_long(args, rng, with_long):
         long_ttft = (times[0] - sent) * 1e3 if times else float("nan")
     for t in threads:
         t.join()
-    itl = [(b - a) * 1e3 for r in results for a, b in zip(r[1], r[1][1:])]
+    itl = gaps_ms(results)
     return {
         "scenario": "long", "long_prompt": args.long if with_long else 0, "streams": n,
         "itl_p50_ms": round(percentile(itl, 50), 1), "itl_p99_ms": round(percentile(itl, 99), 1),

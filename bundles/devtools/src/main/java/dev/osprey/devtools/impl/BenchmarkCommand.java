@@ -84,8 +84,8 @@ public class BenchmarkCommand extends DevCommand implements Callable<Integer> {
     @Option(
             names = "--profile",
             paramLabel = "FILE",
-            description = "after the timed runs, one more decode run under PyTorch's profiler: its Chrome trace to"
-                    + " FILE, and the operators' time per token printed")
+            description = "after the timed runs, one more run (prompt and decode) under PyTorch's profiler: its"
+                    + " Chrome trace to FILE, and the operators' time per decoded token printed")
     Path profile;
 
     @Override

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,40 +43,45 @@ final class OpProfile {
     static List<OpTotal> topLevel(Path trace) throws IOException {
         JsonNode root = new ObjectMapper().readTree(trace.toFile());
         JsonNode events = root.isArray() ? root : root.path("traceEvents");
-        Map<String, List<long[]>> byThread = new HashMap<>();
-        List<String> names = new ArrayList<>();
+        Map<String, List<Span>> byThread = new HashMap<>();
         for (JsonNode e : events) {
-            if (!"X".equals(e.path("ph").asText()) || !e.has("dur")) {
-                continue;
+            if ("X".equals(e.path("ph").asText()) && e.has("dur")) { // complete events: an operator's call
+                double start = e.path("ts").asDouble();
+                byThread.computeIfAbsent(e.path("tid").asText(), t -> new ArrayList<>())
+                        .add(new Span(
+                                e.path("name").asText(),
+                                start,
+                                start + e.path("dur").asDouble()));
             }
-            names.add(e.path("name").asText());
-            long start = Math.round(e.path("ts").asDouble() * 1000);
-            long end = start + Math.round(e.path("dur").asDouble() * 1000);
-            byThread.computeIfAbsent(e.path("tid").asText(), t -> new ArrayList<>())
-                    .add(new long[] {start, end, names.size() - 1});
         }
-        Map<String, long[]> calls = new HashMap<>();
-        Map<String, Double> micros = new HashMap<>();
-        for (List<long[]> spans : byThread.values()) {
-            spans.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(b[1], a[1]));
-            long openUntil = Long.MIN_VALUE;
-            for (long[] s : spans) {
-                if (s[0] < openUntil) {
+        Map<String, OpTotal> totals = new HashMap<>();
+        for (List<Span> spans : byThread.values()) {
+            // by start, and the enclosing one first where two start together
+            spans.sort(Comparator.comparingDouble(Span::start).thenComparing(Span::end, Comparator.reverseOrder()));
+            double openUntil = Double.NEGATIVE_INFINITY;
+            for (Span s : spans) {
+                if (s.start() < openUntil) {
                     continue; // inside the operator that started before it
                 }
-                openUntil = s[1];
-                String name = names.get((int) s[2]);
-                calls.computeIfAbsent(name, n -> new long[1])[0]++;
-                micros.merge(name, (s[1] - s[0]) / 1000.0, Double::sum);
+                openUntil = s.end();
+                totals.merge(
+                        s.name(),
+                        new OpTotal(s.name(), 1, s.end() - s.start()),
+                        (a, b) -> new OpTotal(a.name(), a.calls() + 1, a.micros() + b.micros()));
             }
         }
-        List<OpTotal> totals = new ArrayList<>();
-        calls.forEach((name, c) -> totals.add(new OpTotal(name, c[0], micros.get(name))));
-        totals.sort((a, b) -> Double.compare(b.micros(), a.micros()));
-        return totals;
+        List<OpTotal> sorted = new ArrayList<>(totals.values());
+        sorted.sort(Comparator.comparingDouble(OpTotal::micros).reversed());
+        return sorted;
     }
 
-    /** Prints the top {@code rows} operators per decoded token, with the total of all of them. */
+    /** One operator call in the trace, in µs. */
+    private record Span(String name, double start, double end) {}
+
+    /**
+     * Prints the top {@code rows} operators per decoded token, with the total of all of them (the work profiled is
+     * {@code tokens} decode steps and the prompt's pass, which counts as about one more step).
+     */
     static void print(PrintWriter out, List<OpTotal> totals, int tokens, int rows) {
         double all = totals.stream().mapToDouble(OpTotal::micros).sum();
         long calls = totals.stream().mapToLong(OpTotal::calls).sum();

@@ -89,15 +89,20 @@ public final class Nf4Weight implements QuantizedWeight {
                 }
             }
         }
-        NDArray allCodes = codes.size() == 1 ? codes.get(0) : NDArrays.concat(codes, 0);
-        NDArray blockAbsmax = absmax.size() == 1 ? absmax.get(0) : NDArrays.concat(absmax, 0); // (nb, 1)
+        NDArray blockAbsmax = joined(absmax); // (nb, 1)
         NDArray allAbsmax = blockAbsmax.reshape(-1); // (nb)
         blockAbsmax.close(); // the reshaped view keeps the data
-        if (codes.size() > 1) {
-            codes.close();
-            absmax.close();
+        return new Nf4Weight(w.getShape(), blockSize, joined(codes), allAbsmax, Nibbles.pairTable(m, LEVELS));
+    }
+
+    /** The chunks' arrays joined along axis 0, the chunks closed; a single chunk is returned as it is. */
+    private static NDArray joined(NDList chunks) {
+        if (chunks.size() == 1) {
+            return chunks.get(0);
         }
-        return new Nf4Weight(w.getShape(), blockSize, allCodes, allAbsmax, Nibbles.pairTable(m, LEVELS));
+        NDArray all = NDArrays.concat(chunks, 0);
+        chunks.close();
+        return all;
     }
 
     /** The 15 midpoints between consecutive levels, ascending. */
